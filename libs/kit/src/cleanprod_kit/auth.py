@@ -1,0 +1,200 @@
+"""Bearer-token verification shared by the gateway and every service (zero trust).
+
+RS256 only; signing keys come from the issuer's JWKS, cached by `kid` with a TTL; an unknown `kid` triggers at
+most one refetch per `min_refetch` seconds (so a flood of forged kids cannot hammer Keycloak); issuer, audience
+and expiry are checked with a small clock skew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from jwt.algorithms import RSAAlgorithm
+
+from .errors import Forbidden, Unauthorized
+
+ALLOWED_ALGORITHMS = ("RS256",)
+
+ROLES = ("enterprise", "reviewer", "officer", "verifier", "auditor", "egov", "service")
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    username: str | None
+    roles: frozenset[str]
+    tax_code: str | None = None
+    client_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def display_name(self) -> str:
+        return self.username or self.client_id or self.subject
+
+    @property
+    def primary_role(self) -> str:
+        for role in ROLES:
+            if role in self.roles:
+                return role
+        return "none"
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        roles = frozenset(r for r in (claims.get("realm_access") or {}).get("roles", []) if isinstance(r, str))
+        tax_code = claims.get("tax_code")
+        if isinstance(tax_code, list):  # multivalued mapper configs emit a list
+            tax_code = tax_code[0] if tax_code else None
+        return cls(
+            subject=str(claims.get("sub") or claims.get("azp") or ""),
+            username=claims.get("preferred_username"),
+            roles=roles,
+            tax_code=str(tax_code) if tax_code else None,
+            client_id=claims.get("azp") or claims.get("client_id"),
+            claims=claims,
+        )
+
+
+class JWKSCache:
+    def __init__(self, jwks_url: str, ttl_seconds: float = 300, min_refetch_seconds: float = 10,
+                 http: httpx.AsyncClient | None = None) -> None:
+        self.jwks_url = jwks_url
+        self.ttl = ttl_seconds
+        self.min_refetch = min_refetch_seconds
+        self._http = http
+        self._owns_http = http is None
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._last_attempt = -1e9
+        self._lock = asyncio.Lock()
+
+    async def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None and self._owns_http:
+            await self._http.aclose()
+            self._http = None
+
+    async def _refresh(self) -> None:
+        self._last_attempt = time.monotonic()
+        client = await self._client()
+        response = await client.get(self.jwks_url)
+        response.raise_for_status()
+        keys: dict[str, Any] = {}
+        for jwk in response.json().get("keys", []):
+            if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig" or "kid" not in jwk:
+                continue
+            if jwk.get("alg") not in (None, *ALLOWED_ALGORITHMS):
+                continue
+            keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def get(self, kid: str) -> Any | None:
+        now = time.monotonic()
+        expired = now - self._fetched_at > self.ttl
+        if kid in self._keys and not expired:
+            return self._keys[kid]
+        async with self._lock:
+            if kid in self._keys and time.monotonic() - self._fetched_at <= self.ttl:
+                return self._keys[kid]
+            if expired or time.monotonic() - self._last_attempt >= self.min_refetch:
+                try:
+                    await self._refresh()
+                except (httpx.HTTPError, ValueError):
+                    # Issuer unreachable: keep serving keys we already know (tokens already issued keep working).
+                    pass
+            return self._keys.get(kid)
+
+
+class TokenVerifier:
+    def __init__(self, *, issuer: str, audience: str, jwks: JWKSCache, leeway_seconds: int = 30) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks = jwks
+        self.leeway = leeway_seconds
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("The bearer token is malformed.") from None
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise Unauthorized(f"Tokens signed with '{alg}' are not accepted; RS256 only.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("The token has no key id (kid).")
+        key = await self.jwks.get(kid)
+        if key is None:
+            raise Unauthorized("The token was signed by an unknown key.")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=list(ALLOWED_ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The token has expired.") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("The token is not meant for this API (audience).") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthorized("The token was issued by an untrusted issuer.") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"The token is invalid: {exc}.") from None
+        return Principal.from_claims(claims)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.",
+                           headers={"WWW-Authenticate": "Bearer"})
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use the Bearer scheme: 'Authorization: Bearer <access token>'.")
+    return token.strip()
+
+
+async def authenticate(request: Request) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = await verifier.verify(bearer_token(request.headers.get("authorization")))
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_roles(*roles: str) -> Callable[..., Any]:
+    """Route dependency: the caller must hold at least one of `roles`."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & allowed:
+            raise Forbidden(f"This action needs one of the roles: {', '.join(sorted(allowed))}.")
+        return principal
+
+    return dependency
+
+
+def roles_dependency(roles: Iterable[str]) -> Any:
+    return Depends(require_roles(*roles))

@@ -1,0 +1,105 @@
+"""`Idempotency-Key` for creating POSTs: a retry with the same key (and the same body) gets the first response.
+
+The key row is inserted in the same transaction as the resource it created, so either both exist or neither;
+two concurrent requests with one key collide on the key's primary key and the loser replays the winner's answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import JSONResponse, Response
+
+from .auth import Principal
+from .errors import Unprocessable, field_error
+from .models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEPT_HEADERS = ("etag", "location")
+
+
+@dataclass
+class Created:
+    status_code: int
+    body: Any
+    headers: dict[str, str]
+
+
+def _fingerprint(request: Request, payload: Any) -> str:
+    raw = orjson.dumps(jsonable_encoder(payload), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    headers = dict(record.response_headers)
+    headers[REPLAYED_HEADER] = "true"
+    return JSONResponse(record.response_body, status_code=record.status_code, headers=headers)
+
+
+async def _lookup(session: AsyncSession, principal: Principal, key: str) -> IdempotencyRecord | None:
+    return await session.get(IdempotencyRecord, (principal.subject, key))
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 255) or not key.isprintable():
+        raise Unprocessable("Idempotency-Key must be 1–255 printable characters.",
+                            errors=[field_error("header.Idempotency-Key", "invalid key")])
+    return key
+
+
+async def create_once(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    payload: Any,
+    create: Callable[[], Awaitable[Created]],
+) -> Response:
+    """Run `create` (which adds rows to `session` without committing), commit, and answer — at most once per key."""
+    key = idempotency_key(request)
+    fingerprint = _fingerprint(request, payload)
+    if key is not None:
+        existing = await _lookup(session, principal, key)
+        if existing is not None:
+            return _check_and_replay(existing, fingerprint)
+    created = await create()
+    body = jsonable_encoder(created.body)
+    if key is not None:
+        session.add(
+            IdempotencyRecord(
+                principal=principal.subject, key=key, method=request.method, path=request.url.path,
+                fingerprint=fingerprint, status_code=created.status_code, response_body=body,
+                response_headers={k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS},
+            )
+        )
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        if key is None:
+            raise
+        existing = await _lookup(session, principal, key)
+        if existing is None:  # the conflict was not the key: a real domain conflict
+            raise
+        return _check_and_replay(existing, fingerprint)
+    return JSONResponse(body, status_code=created.status_code, headers=created.headers)
+
+
+def _check_and_replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different request; use a new key for a new request.",
+            slug="idempotency-key-reused",
+        )
+    return _replay(record)

@@ -1,0 +1,199 @@
+"""Transactional outbox: `emit` writes the event row in the caller's transaction; `OutboxDispatcher` delivers
+pending rows at least once, in `seq` order, to every subscriber, retrying with back-off; consumers de-duplicate
+by event id (`EventConsumer`). Several dispatcher replicas may run: rows are claimed with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .auth import require_roles
+from .db import Database, get_session
+from .models import OutboxEvent, ProcessedEvent, utcnow
+from .requestid import current_request_id
+
+log = logging.getLogger("cleanprod.outbox")
+
+
+def emit(session: AsyncSession, event_type: str, *, aggregate_type: str, aggregate_id: Any,
+         payload: dict[str, Any]) -> OutboxEvent:
+    event = OutboxEvent(
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        payload=jsonable_encoder(payload),
+        request_id=current_request_id(),
+    )
+    session.add(event)
+    return event
+
+
+class EventEnvelope(BaseModel):
+    """What travels between services (and to webhooks)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    seq: int
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: dt.datetime
+    request_id: str | None = None
+    source: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: OutboxEvent, source: str) -> EventEnvelope:
+        return cls(id=event.id, seq=event.seq or 0, type=event.event_type,
+                   aggregate_type=event.aggregate_type, aggregate_id=event.aggregate_id,
+                   occurred_at=event.occurred_at, request_id=event.request_id, source=source, data=event.payload)
+
+
+Deliver = Callable[[EventEnvelope], Awaitable[None]]
+
+
+def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 300.0) -> float:
+    """Exponential back-off with full jitter."""
+    return random.uniform(0, min(cap, base * (2 ** max(0, attempts - 1))))
+
+
+class OutboxDispatcher:
+    def __init__(self, db: Database, source: str, deliver: Deliver, *, poll_seconds: float = 0.5,
+                 batch_size: int = 50) -> None:
+        self.db = db
+        self.source = source
+        self.deliver = deliver
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Deliver one batch; returns how many events were published."""
+        published = 0
+        async with self.db.session() as session:
+            now = utcnow()
+            result = await session.exec(
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
+                .where(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))  # type: ignore[union-attr, operator]
+                .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            for event in result.all():
+                try:
+                    await self.deliver(EventEnvelope.of(event, self.source))
+                except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
+                    event.attempts += 1
+                    event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    event.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_seconds(event.attempts))
+                    log.warning("event delivery failed", extra={"event_id": str(event.id), "error": event.last_error})
+                    break  # keep order: later events wait for this one
+                event.published_at = utcnow()
+                event.attempts += 1
+                published += 1
+            await session.commit()
+        return published
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - database hiccup: log and keep the loop alive
+                log.exception("outbox dispatcher iteration failed")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=f"outbox-{self.source}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+
+
+class EventConsumer:
+    """Receives events pushed by other services at POST /internal/events (role `service` only)."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+
+    def on(self, event_type: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.handlers[event_type] = fn
+            return fn
+        return register
+
+    async def handle(self, session: AsyncSession, envelope: EventEnvelope) -> bool:
+        """Apply the event once; returns False for a duplicate. Commits."""
+        handler = self.handlers.get(envelope.type)
+        session.add(ProcessedEvent(event_id=envelope.id, event_type=envelope.type))
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            return False
+        if handler is not None:
+            await handler(session, envelope)
+        await session.commit()
+        return True
+
+    def router(self) -> APIRouter:
+        router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
+
+        @router.post("/events", status_code=200, dependencies=[Depends(require_roles("service"))])
+        async def receive(envelope: EventEnvelope, session: AsyncSession = Depends(get_session)) -> dict[str, Any]:
+            fresh = await self.handle(session, envelope)
+            return {"id": str(envelope.id), "duplicate": not fresh}
+
+        return router
+
+
+def http_deliverer(subscribers: Sequence[str], client_factory: Callable[[], Any]) -> Deliver:
+    """Deliver to every subscriber URL; any non-2xx answer raises so the dispatcher retries."""
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        client = client_factory()
+        body = envelope.model_dump(mode="json")
+        for url in subscribers:
+            response = await client.post(url, json=body)
+            if response.status_code >= 300:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+
+    return deliver
+
+

@@ -1,0 +1,49 @@
+"""Settings shared by every service; each service subclasses with its own env prefix (REGISTRY_, ...)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    service_name: str = "cleanprod"
+    environment: str = Field(default="dev", description="dev | test | production")
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/cleanprod"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Token verification (zero trust: every service checks the bearer token itself).
+    oidc_issuer: str = "http://127.0.0.1:18080/realms/cleanprod"
+    oidc_jwks_url: str | None = None  # defaults to <issuer>/protocol/openid-connect/certs
+    oidc_audience: str = "cleanprod-api"
+    clock_skew_seconds: int = 30
+    jwks_cache_ttl_seconds: int = 300
+    jwks_min_refetch_seconds: float = 10.0
+
+    # Client-credentials identity used when this service calls another one.
+    service_client_id: str | None = None
+    service_client_secret: str | None = None
+
+    # Where outbox events are pushed (comma-separated URLs of other services' /internal/events).
+    event_subscribers: str = ""
+    outbox_poll_seconds: float = 0.5
+    outbox_enabled: bool = True
+
+    max_json_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def jwks_url(self) -> str:
+        return self.oidc_jwks_url or f"{self.oidc_issuer.rstrip('/')}/protocol/openid-connect/certs"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.oidc_issuer.rstrip('/')}/protocol/openid-connect/token"
+
+    @property
+    def subscriber_urls(self) -> list[str]:
+        return [u.strip() for u in self.event_subscribers.split(",") if u.strip()]
