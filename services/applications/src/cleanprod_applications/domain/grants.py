@@ -17,7 +17,9 @@ Decision rules, checked in this order by :func:`decision_refusal` (first failure
    allowed — budget and priorities are the officer's call — but funding a failing one is not);
 4. approve only: the support that can be approved is more than 0 VND (typically: call budget exhausted).
 
-A refusal is a business-rule failure (→ HTTP 409/422 with its message), not an exception.
+A refusal is a business-rule outcome, not an exception; the service layer turns it into a problem+json
+answer with the message (four-eyes is about *who* asks → 403; the others are about the application's
+state → 409).
 """
 
 from __future__ import annotations

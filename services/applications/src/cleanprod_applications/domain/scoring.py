@@ -149,11 +149,12 @@ def weighted_score(rubric: Rubric, entries: ScoreEntries) -> Score:
 
 @dataclass(frozen=True)
 class Review:
-    """One assigned reviewer's review. ``scores is None`` means not submitted yet."""
+    """One assigned reviewer's review. ``scores is None`` means not submitted yet; given scores are stored
+    as a tuple of ``(criterion, score)`` pairs so a review stays an immutable, hashable value."""
 
     reviewer_id: str
     recused: bool = False
-    scores: tuple[tuple[str, object], ...] | None = None
+    scores: ScoreEntries | None = None
 
     def __post_init__(self) -> None:
         if self.scores is not None:
@@ -185,7 +186,7 @@ def summarise_reviews(rubric: Rubric, reviews: Iterable[Review], pass_score_pct:
     ids = [r.reviewer_id for r in reviews]
     if len(set(ids)) != len(ids):
         raise ValueError("each reviewer can have only one review of an application")
-    scores = [weighted_score(rubric, r.scores) for r in reviews if r.counts]  # type: ignore[arg-type]
+    scores = [weighted_score(rubric, r.scores) for r in reviews if r.scores is not None and r.counts]
     if not scores:
         return ReviewSummary(0, None, pass_pct, False)
     mean = Score(sum((s.fraction for s in scores), Fraction(0)) / len(scores))
