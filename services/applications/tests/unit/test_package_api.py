@@ -1,0 +1,37 @@
+"""The package root is the service layer's entry point: every advertised name must resolve."""
+
+import cleanprod_applications.domain as domain
+
+
+def test_all_names_resolve():
+    missing = [name for name in domain.__all__ if not hasattr(domain, name)]
+    assert missing == []
+
+
+def test_key_entry_points_are_the_module_objects():
+    from cleanprod_applications.domain import grants, lifecycle, screening
+
+    assert domain.transition is lifecycle.transition
+    assert domain.screen is screening.screen
+    assert domain.decision_refusal is grants.decision_refusal
+
+
+def test_domain_imports_only_the_standard_library():
+    # Pure rules: no web framework, database, HTTP client or shared kit. Checked on the source so the
+    # parent package's own imports (an app factory, say) cannot hide or cause a failure here.
+    import ast
+    import sys
+    from pathlib import Path
+
+    offenders = []
+    for path in Path(domain.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[0] not in sys.stdlib_module_names and n != "__future__"]
+    assert offenders == []
