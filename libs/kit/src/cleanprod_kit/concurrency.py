@@ -46,7 +46,9 @@ def check_if_match(request: Request, current_version: int) -> None:
 
 
 async def get_for_update(session: AsyncSession, model: type[T], ident: Any, *, what: str | None = None) -> T:
-    result = await session.exec(select(model).where(model.id == ident).with_for_update())  # type: ignore[attr-defined]
+    # populate_existing: an object already in the session must be refreshed from the locked row.
+    statement = select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)  # type: ignore[attr-defined]
+    result = await session.exec(statement)
     obj = result.first()
     if obj is None:
         raise NotFound(f"{what or model.__name__} {ident} does not exist.")

@@ -1,7 +1,8 @@
 """`Idempotency-Key` for creating POSTs: a retry with the same key (and the same body) gets the first response.
 
-The key row is inserted in the same transaction as the resource it created, so either both exist or neither;
-two concurrent requests with one key collide on the key's primary key and the loser replays the winner's answer.
+The key row is inserted in the same transaction as the resource it created, so either both exist or neither.
+Concurrent requests with one key queue on a transaction-scoped advisory lock for that key, so the second one
+sees the first one's committed answer and replays it (rather than racing it into a domain conflict).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +72,9 @@ async def create_once(
     key = idempotency_key(request)
     fingerprint = _fingerprint(request, payload)
     if key is not None:
+        lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
+            k=f"idempotency:{principal.subject}:{key}")
+        await session.exec(lock)
         existing = await _lookup(session, principal, key)
         if existing is not None:
             return _check_and_replay(existing, fingerprint)

@@ -58,7 +58,7 @@ class OutboxEvent(SQLModel, table=True):
     # Transaction id of the writer: a feed reader only serves events whose transaction is older than every
     # transaction still running, so a late commit with a lower seq is never skipped.
     txid: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False,
-                                                             server_default=text("pg_current_xact_id()::text::bigint")))
+                                                             server_default=text("(pg_current_xact_id())::text::bigint")))
     event_type: str = Field(max_length=128)
     aggregate_type: str = Field(max_length=64)
     aggregate_id: str = Field(max_length=64)
@@ -90,6 +90,6 @@ class IdempotencyRecord(SQLModel, table=True):
     path: str = Field(max_length=512)
     fingerprint: str = Field(max_length=64)
     status_code: int
-    response_body: Any = Field(default=None, sa_type=JSONB)
+    response_body: Any = Field(default=None, sa_type=JSONB, nullable=True)
     response_headers: dict[str, str] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
     created_at: dt.datetime = timestamp_column(nullable=False)

@@ -1,0 +1,55 @@
+"""The fixed vocabulary of quantities the platform accepts: energy carriers with their physical units, and
+production units. Conversion factors live with the code that converts (verification); this is only what a
+request may say, so every service rejects the same unknown units the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CARRIER_UNITS: dict[str, tuple[str, ...]] = {
+    "electricity": ("kWh", "MWh"),
+    "coal_grade_1_2": ("t", "kg"),
+    "coal_grade_3_4": ("t", "kg"),
+    "coal_grade_5_6": ("t", "kg"),
+    "coke": ("t", "kg"),
+    "diesel_oil": ("t", "m3", "L"),
+    "fuel_oil": ("t", "m3", "L"),
+    "gasoline": ("t", "m3", "L"),
+    "lpg": ("t", "kg"),
+    "natural_gas": ("1000 m3", "m3"),
+    "water": ("m3",),
+}
+
+PRODUCTION_UNITS: tuple[str, ...] = ("t", "kg", "hl", "L", "m3", "unit", "m2")
+
+NonNegativeQuantity = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+
+
+class Quantity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: NonNegativeQuantity
+    unit: str = Field(min_length=1, max_length=16)
+
+
+class ProductionQuantity(Quantity):
+    @model_validator(mode="after")
+    def _known_unit(self) -> ProductionQuantity:
+        if self.unit not in PRODUCTION_UNITS:
+            raise ValueError(f"unit '{self.unit}' is not a production unit; use one of {', '.join(PRODUCTION_UNITS)}")
+        return self
+
+
+class CarrierQuantity(Quantity):
+    carrier: str = Field(min_length=1, max_length=32)
+
+    @model_validator(mode="after")
+    def _known_carrier_unit(self) -> CarrierQuantity:
+        units = CARRIER_UNITS.get(self.carrier)
+        if units is None:
+            raise ValueError(f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}")
+        if self.unit not in units:
+            raise ValueError(f"unit '{self.unit}' does not fit carrier '{self.carrier}'; use one of {', '.join(units)}")
+        return self

@@ -1,0 +1,43 @@
+"""Who may see and change registry records.
+
+- `enterprise` users: only records of the enterprise whose tax code is in their token; records of others are
+  answered 404 (their existence is not disclosed).
+- officers: read and write everything; only they manage sectors and norms.
+- reviewers, verifiers, auditors and services: read everything; auditors never write.
+"""
+
+from __future__ import annotations
+
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Forbidden, NotFound
+
+from .tax_codes import same_tax_code
+
+READ_ROLES = ("officer", "reviewer", "verifier", "auditor", "service", "enterprise")
+WRITE_ROLES = ("officer", "enterprise")
+
+
+def own_tax_code(principal: Principal) -> str | None:
+    """The tax code an enterprise user is confined to; None for roles that read everything."""
+    if principal.has("officer", "reviewer", "verifier", "auditor", "service"):
+        return None
+    if principal.has("enterprise"):
+        if not principal.tax_code:
+            raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+        return principal.tax_code
+    raise Forbidden("Your role cannot read the facility registry.")
+
+
+def ensure_readable(principal: Principal, tax_code: str, what: str) -> None:
+    confined = own_tax_code(principal)
+    if confined is not None and not same_tax_code(confined, tax_code):
+        raise NotFound(f"{what} does not exist.")
+
+
+def ensure_writable(principal: Principal, tax_code: str, what: str) -> None:
+    if principal.has("officer"):
+        return
+    if principal.has("enterprise"):
+        ensure_readable(principal, tax_code, what)
+        return
+    raise Forbidden("Your role may read the registry but not change it.")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+
+from ..access import READ_ROLES, WRITE_ROLES
+from . import service
+from .models import Baseline
+from .schemas import BaselineFields, BaselinePublic
+
+router = APIRouter(prefix="/api/v1/facilities/{facility_id}/baselines", tags=["baselines"])
+readers = [Depends(require_roles(*READ_ROLES))]
+writers = [Depends(require_roles(*WRITE_ROLES))]
+
+
+@router.post("", status_code=201, response_model=BaselinePublic, dependencies=writers)
+async def record_baseline(facility_id: uuid.UUID, body: BaselineFields, request: Request, session: SessionDep,
+                          principal: CurrentPrincipal) -> Response:
+    async def create() -> Created:
+        baseline = await service.add_baseline(session, principal, facility_id, body)
+        return Created(201, service.to_public(baseline), {
+            "ETag": f'"{baseline.version}"',
+            "Location": f"/api/v1/facilities/{facility_id}/baselines/{baseline.id}"})
+
+    return await create_once(request, session, principal, body, create)
+
+
+@router.get("", response_model=Page[BaselinePublic], dependencies=readers)
+async def list_baselines(facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                         limit: LimitParam = 100, cursor: CursorParam = None) -> Page[BaselinePublic]:
+    items, next_cursor = await service.list_baselines(session, principal, facility_id, limit=limit, cursor=cursor)
+    return Page(items=[service.to_public(b) for b in items], next_cursor=next_cursor)
+
+
+@router.get("/{baseline_id}", response_model=BaselinePublic, dependencies=readers)
+async def read_baseline(facility_id: uuid.UUID, baseline_id: uuid.UUID, session: SessionDep,
+                        principal: CurrentPrincipal, response: Response) -> BaselinePublic:
+    baseline = await service.get_baseline(session, principal, facility_id, baseline_id)
+    set_etag(response, baseline.version)
+    return service.to_public(baseline)
+
+
+@router.put("/{baseline_id}", response_model=BaselinePublic, dependencies=writers)
+async def correct_baseline(facility_id: uuid.UUID, baseline_id: uuid.UUID, body: BaselineFields,
+                           request: Request, session: SessionDep, principal: CurrentPrincipal,
+                           response: Response) -> BaselinePublic:
+    await service.get_baseline(session, principal, facility_id, baseline_id)
+    baseline = await get_for_update(session, Baseline, baseline_id, what="Baseline")
+    check_if_match(request, baseline.version)
+    await service.replace_baseline(session, principal, baseline, body)
+    await session.commit()
+    set_etag(response, baseline.version)
+    return service.to_public(baseline)

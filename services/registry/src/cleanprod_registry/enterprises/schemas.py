@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from ..schemas import Place, StrictBody, Text200, Text300, Text500
+from ..tax_codes import InvalidTaxCode, normalise_tax_code
+from .models import LegalForm, SizeClass
+
+Phone = Field(default=None, pattern=r"^\+?[0-9 .\-()]{6,20}$", max_length=32)
+
+
+class EnterpriseFields(StrictBody):
+    name: Text300
+    name_en: Text300 | None = None
+    legal_form: LegalForm
+    size_class: SizeClass
+    address: Text500
+    ward: Place
+    district: Place | None = None
+    province: Place = "Thành phố Hà Nội"
+    contact_name: Text200 | None = None
+    contact_email: EmailStr | None = None
+    contact_phone: str | None = Phone
+
+
+class EnterpriseCreate(EnterpriseFields):
+    tax_code: str = Field(min_length=10, max_length=20, examples=["0100109106", "0100109106-001"])
+
+    @field_validator("tax_code")
+    @classmethod
+    def _valid_tax_code(cls, value: str) -> str:
+        try:
+            return normalise_tax_code(value)
+        except InvalidTaxCode as exc:
+            raise ValueError(str(exc)) from None
+
+
+class EnterpriseUpdate(StrictBody):
+    """Partial update (PATCH): only the fields sent change. The tax code never changes."""
+
+    name: Text300 | None = None
+    name_en: Text300 | None = None
+    legal_form: LegalForm | None = None
+    size_class: SizeClass | None = None
+    address: Text500 | None = None
+    ward: Place | None = None
+    district: Place | None = None
+    province: Place | None = None
+    contact_name: Text200 | None = None
+    contact_email: EmailStr | None = None
+    contact_phone: str | None = Phone
+
+
+class EnterprisePublic(BaseModel):
+    id: uuid.UUID
+    tax_code: str
+    name: str
+    name_en: str | None
+    legal_form: LegalForm
+    size_class: SizeClass
+    address: str
+    ward: str
+    district: str | None
+    province: str
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime

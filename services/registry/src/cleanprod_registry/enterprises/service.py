@@ -1,0 +1,91 @@
+"""Enterprise records: plain functions over a session; the views stay thin."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.db import violated_constraint
+from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
+from cleanprod_kit.outbox import emit
+from cleanprod_kit.pagination import keyset_page
+
+from ..access import ensure_readable, ensure_writable, own_tax_code
+from ..db_types import touch
+from ..search import matches_all_words
+from ..tax_codes import same_tax_code
+from .models import Enterprise
+from .schemas import EnterpriseCreate, EnterpriseUpdate
+
+
+async def get_enterprise(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
+    enterprise = await session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"Enterprise {enterprise_id} does not exist.")
+    ensure_readable(principal, enterprise.tax_code, f"Enterprise {enterprise_id}")
+    return enterprise
+
+
+async def create_enterprise(session: AsyncSession, principal: Principal, data: EnterpriseCreate) -> Enterprise:
+    if principal.has("enterprise") and not principal.has("officer"):
+        if not principal.tax_code or not same_tax_code(principal.tax_code, data.tax_code):
+            raise Forbidden("You can register only the enterprise whose tax code your account belongs to.")
+    elif not principal.has("officer"):
+        raise Forbidden("Only officers and the enterprise itself can register an enterprise.")
+    enterprise = Enterprise(**data.model_dump())
+    session.add(enterprise)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        if violated_constraint(exc) == "enterprises_tax_code_key":
+            raise Conflict(f"An enterprise with tax code {data.tax_code} is already registered.",
+                           errors=[field_error("tax_code", "already registered", "duplicate")]) from None
+        raise
+    record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="create",
+                 to_state="registered", details={"tax_code": enterprise.tax_code})
+    emit(session, "registry.enterprise.registered", aggregate_type="enterprise", aggregate_id=enterprise.id,
+         payload={"id": enterprise.id, "tax_code": enterprise.tax_code, "name": enterprise.name})
+    return enterprise
+
+
+def apply_update(enterprise: Enterprise, principal: Principal, data: EnterpriseUpdate,
+                 session: AsyncSession) -> dict[str, Any]:
+    ensure_writable(principal, enterprise.tax_code, f"Enterprise {enterprise.id}")
+    changes = data.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        setattr(enterprise, field, value)
+    touch(enterprise)
+    record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="update",
+                 details={"fields": sorted(changes)})
+    emit(session, "registry.enterprise.updated", aggregate_type="enterprise", aggregate_id=enterprise.id,
+         payload={"id": enterprise.id, "fields": sorted(changes)})
+    return changes
+
+
+async def list_enterprises(
+    session: AsyncSession, principal: Principal, *, q: str | None, ward: str | None, district: str | None,
+    tax_code: str | None, limit: int, cursor: str | None,
+) -> tuple[list[Enterprise], str | None]:
+    statement = select(Enterprise)
+    confined = own_tax_code(principal)
+    if confined is not None:
+        statement = statement.where(Enterprise.tax_code == confined)
+    if q:
+        condition = matches_all_words(Enterprise.search_text, q)
+        if condition is not None:
+            statement = statement.where(condition)
+    if ward:
+        statement = statement.where(Enterprise.ward == ward)
+    if district:
+        statement = statement.where(Enterprise.district == district)
+    if tax_code:
+        statement = statement.where(Enterprise.tax_code == tax_code)
+    return await keyset_page(session, statement, order_by=[Enterprise.id], key=lambda e: [e.id],  # type: ignore[list-item]
+                             limit=limit, cursor=cursor)

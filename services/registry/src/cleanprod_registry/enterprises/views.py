@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+
+from ..access import READ_ROLES, WRITE_ROLES
+from . import service
+from .models import Enterprise
+from .schemas import EnterpriseCreate, EnterprisePublic, EnterpriseUpdate
+
+router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])
+readers = [Depends(require_roles(*READ_ROLES))]
+writers = [Depends(require_roles(*WRITE_ROLES))]
+
+
+@router.post("", status_code=201, response_model=EnterprisePublic, dependencies=writers,
+             responses={409: {"description": "Tax code already registered"}})
+async def register_enterprise(body: EnterpriseCreate, request: Request, session: SessionDep,
+                              principal: CurrentPrincipal) -> Response:
+    async def create() -> Created:
+        enterprise = await service.create_enterprise(session, principal, body)
+        public = EnterprisePublic.model_validate(enterprise, from_attributes=True)
+        return Created(201, public, {"ETag": f'"{enterprise.version}"',
+                                     "Location": f"/api/v1/enterprises/{enterprise.id}"})
+
+    return await create_once(request, session, principal, body, create)
+
+
+@router.get("", response_model=Page[EnterprisePublic], dependencies=readers)
+async def list_enterprises(
+    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
+    q: str | None = Query(None, max_length=200, description="Accent-insensitive words in name, tax code or address"),
+    ward: str | None = Query(None, max_length=120), district: str | None = Query(None, max_length=120),
+    tax_code: str | None = Query(None, max_length=20),
+) -> Page[EnterprisePublic]:
+    items, next_cursor = await service.list_enterprises(session, principal, q=q, ward=ward, district=district,
+                                                        tax_code=tax_code, limit=limit, cursor=cursor)
+    return Page(items=[EnterprisePublic.model_validate(e, from_attributes=True) for e in items],
+                next_cursor=next_cursor)
+
+
+@router.get("/{enterprise_id}", response_model=EnterprisePublic, dependencies=readers)
+async def read_enterprise(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                          response: Response) -> Enterprise:
+    enterprise = await service.get_enterprise(session, principal, enterprise_id)
+    set_etag(response, enterprise.version)
+    return enterprise
+
+
+@router.patch("/{enterprise_id}", response_model=EnterprisePublic, dependencies=writers)
+async def update_enterprise(enterprise_id: uuid.UUID, body: EnterpriseUpdate, request: Request,
+                            session: SessionDep, principal: CurrentPrincipal, response: Response) -> Enterprise:
+    await service.get_enterprise(session, principal, enterprise_id)  # 404 before 428/412 for strangers
+    enterprise = await get_for_update(session, Enterprise, enterprise_id, what="Enterprise")
+    check_if_match(request, enterprise.version)
+    service.apply_update(enterprise, principal, body, session)
+    await session.commit()
+    set_etag(response, enterprise.version)
+    return enterprise

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import Index, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from cleanprod_kit.ids import uuid7
+
+from ..db_types import created_at, search_column, updated_at
+
+
+class FacilityStatus(StrEnum):
+    active = "active"
+    suspended = "suspended"
+    closed = "closed"
+
+
+class Facility(SQLModel, table=True):
+    __tablename__ = "facilities"
+    __table_args__ = (
+        Index("ix_facilities_search", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index("ix_facilities_enterprise", "enterprise_id", "id"),
+        Index("ix_facilities_sector", "sector_code", "id"),
+        Index("ix_facilities_ward", "ward"),
+        Index("ix_facilities_district", "district"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    enterprise_id: uuid.UUID = Field(foreign_key="enterprises.id")
+    name: str = Field(max_length=300)
+    sector_code: str = Field(foreign_key="sectors.code", max_length=32)
+    products: list[str] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+    capacity_quantity: float | None = Field(default=None)
+    capacity_unit: str | None = Field(default=None, max_length=32)
+    address: str = Field(max_length=500)
+    ward: str = Field(max_length=120)
+    district: str | None = Field(default=None, max_length=120)
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    status: FacilityStatus = Field(default=FacilityStatus.active, sa_type=String(16))
+    search_text: str | None = search_column("name", "address", "ward", "district")
+    version: int = Field(default=1)
+    created_at: dt.datetime = created_at()
+    updated_at: dt.datetime = updated_at()

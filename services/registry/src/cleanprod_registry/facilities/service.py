@@ -1,0 +1,104 @@
+"""Facilities belong to one enterprise; access follows the owning enterprise's tax code."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import NotFound, Unprocessable, field_error
+from cleanprod_kit.outbox import emit
+from cleanprod_kit.pagination import keyset_page
+
+from ..access import ensure_readable, ensure_writable, own_tax_code
+from ..db_types import touch
+from ..enterprises.models import Enterprise
+from ..enterprises.service import get_enterprise
+from ..search import matches_all_words
+from ..sectors.models import Sector
+from .models import Facility
+from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
+
+
+def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
+    public = FacilityPublic.model_validate(facility, from_attributes=True)
+    public.enterprise_tax_code = tax_code
+    return public
+
+
+async def _require_sector(session: AsyncSession, code: str) -> None:
+    if await session.get(Sector, code) is None:
+        raise Unprocessable(f"Sector '{code}' is not in the sector list (GET /api/v1/sectors).",
+                            errors=[field_error("sector_code", "unknown sector", "unknown")])
+
+
+async def get_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID
+                       ) -> tuple[Facility, Enterprise]:
+    row = (await session.exec(
+        select(Facility, Enterprise).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+        .where(Facility.id == facility_id)
+    )).first()
+    if row is None:
+        raise NotFound(f"Facility {facility_id} does not exist.")
+    facility, enterprise = row
+    ensure_readable(principal, enterprise.tax_code, f"Facility {facility_id}")
+    return facility, enterprise
+
+
+async def create_facility(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID,
+                          data: FacilityCreate) -> tuple[Facility, Enterprise]:
+    enterprise = await get_enterprise(session, principal, enterprise_id)
+    ensure_writable(principal, enterprise.tax_code, f"Enterprise {enterprise_id}")
+    await _require_sector(session, data.sector_code)
+    facility = Facility(enterprise_id=enterprise.id, **data.model_dump())
+    session.add(facility)
+    await session.flush()
+    record_audit(session, principal, entity_type="facility", entity_id=facility.id, action="create",
+                 to_state=facility.status, details={"enterprise_id": str(enterprise.id)})
+    emit(session, "registry.facility.registered", aggregate_type="facility", aggregate_id=facility.id,
+         payload={"id": facility.id, "enterprise_id": enterprise.id, "sector_code": facility.sector_code})
+    return facility, enterprise
+
+
+async def apply_update(session: AsyncSession, principal: Principal, facility: Facility, enterprise: Enterprise,
+                       data: FacilityUpdate) -> None:
+    ensure_writable(principal, enterprise.tax_code, f"Facility {facility.id}")
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("sector_code"):
+        await _require_sector(session, changes["sector_code"])
+    previous_status = facility.status
+    for field, value in changes.items():
+        setattr(facility, field, value)
+    touch(facility)
+    record_audit(session, principal, entity_type="facility", entity_id=facility.id, action="update",
+                 from_state=previous_status, to_state=facility.status, details={"fields": sorted(changes)})
+    emit(session, "registry.facility.updated", aggregate_type="facility", aggregate_id=facility.id,
+         payload={"id": facility.id, "fields": sorted(changes)})
+
+
+async def list_facilities(
+    session: AsyncSession, principal: Principal, *, q: str | None, sector: str | None, ward: str | None,
+    district: str | None, enterprise_id: uuid.UUID | None, status: str | None, limit: int, cursor: str | None,
+) -> tuple[list[tuple[Facility, str]], str | None]:
+    statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    confined = own_tax_code(principal)
+    if confined is not None:
+        statement = statement.where(Enterprise.tax_code == confined)
+    if q and (condition := matches_all_words(Facility.search_text, q)) is not None:
+        statement = statement.where(condition)
+    if sector:
+        statement = statement.where(Facility.sector_code == sector)
+    if ward:
+        statement = statement.where(Facility.ward == ward)
+    if district:
+        statement = statement.where(Facility.district == district)
+    if enterprise_id:
+        statement = statement.where(Facility.enterprise_id == enterprise_id)
+    if status:
+        statement = statement.where(Facility.status == status)
+    rows, next_cursor = await keyset_page(session, statement, order_by=[Facility.id],  # type: ignore[list-item]
+                                          key=lambda row: [row[0].id], limit=limit, cursor=cursor)
+    return [(row[0], row[1]) for row in rows], next_cursor

@@ -1,0 +1,23 @@
+"""The registry service: enterprises, facilities, baselines, sectors and norms."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cleanprod_kit.app import create_service_app
+
+from . import models  # noqa: F401 - every table registered before the app starts
+from .baselines.views import router as baselines_router
+from .config import RegistrySettings
+from .enterprises.views import router as enterprises_router
+from .facilities.views import router as facilities_router
+from .sectors.views import router as sectors_router
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    settings = settings or RegistrySettings()
+    return create_service_app(
+        settings,
+        title="cleanprod registry",
+        routers=[enterprises_router, facilities_router, baselines_router, sectors_router],
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlmodel import select
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.concurrency import check_if_match, set_etag
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page
+
+from ..access import READ_ROLES
+from . import service
+from .models import Norm, Sector
+from .schemas import NormCreate, NormPublic, SectorCreate, SectorPublic, SectorUpdate
+
+router = APIRouter(prefix="/api/v1", tags=["sectors and norms"])
+readers = [Depends(require_roles(*READ_ROLES))]
+officers = [Depends(require_roles("officer"))]
+
+
+@router.get("/sectors", response_model=list[SectorPublic], dependencies=readers)
+async def list_sectors(session: SessionDep, priority: bool | None = None) -> list[Sector]:
+    statement = select(Sector).order_by(Sector.code)
+    if priority is not None:
+        statement = statement.where(Sector.priority == priority)
+    return list((await session.exec(statement)).all())
+
+
+@router.post("/sectors", status_code=201, response_model=SectorPublic, dependencies=officers)
+async def create_sector(body: SectorCreate, request: Request, session: SessionDep,
+                        principal: CurrentPrincipal) -> Response:
+    async def create() -> Created:
+        sector = await service.create_sector(session, principal, body)
+        return Created(201, SectorPublic.model_validate(sector, from_attributes=True), {"ETag": '"1"'})
+
+    return await create_once(request, session, principal, body, create)
+
+
+@router.get("/sectors/{code}", response_model=SectorPublic, dependencies=readers)
+async def read_sector(code: str, session: SessionDep, response: Response) -> Sector:
+    sector = await service.get_sector(session, code)
+    set_etag(response, sector.version)
+    return sector
+
+
+@router.patch("/sectors/{code}", response_model=SectorPublic, dependencies=officers)
+async def update_sector(code: str, body: SectorUpdate, request: Request, session: SessionDep,
+                        principal: CurrentPrincipal, response: Response) -> Sector:
+    sector = (await session.exec(select(Sector).where(Sector.code == code).with_for_update())).first()
+    if sector is None:
+        await service.get_sector(session, code)  # raises the 404
+    assert sector is not None
+    check_if_match(request, sector.version)
+    changes = body.model_dump(exclude_unset=True)
+    before = sector.priority
+    for field, value in changes.items():
+        setattr(sector, field, value)
+    sector.version += 1
+    record_audit(session, principal, entity_type="sector", entity_id=code, action="update",
+                 details={"fields": sorted(changes), "priority_before": before})
+    await session.commit()
+    set_etag(response, sector.version)
+    return sector
+
+
+@router.get("/norms", response_model=Page[NormPublic], dependencies=readers)
+async def list_norms(
+    session: SessionDep, limit: LimitParam = 100, cursor: CursorParam = None,
+    sector: str | None = Query(None, max_length=32), product: str | None = Query(None, max_length=200),
+    on: dt.date | None = Query(None, description="Only norms in force on this date"),
+) -> Page[NormPublic]:
+    statement = select(Norm)
+    if sector:
+        statement = statement.where(Norm.sector_code == sector)
+    if product:
+        statement = statement.where(Norm.product == product)
+    if on:
+        statement = statement.where(Norm.valid_from <= on, Norm.valid_to >= on)
+    items, next_cursor = await keyset_page(session, statement, order_by=[Norm.id], key=lambda n: [n.id],  # type: ignore[list-item]
+                                           limit=limit, cursor=cursor)
+    return Page(items=[NormPublic.model_validate(n, from_attributes=True) for n in items], next_cursor=next_cursor)
+
+
+@router.get("/norms/lookup", response_model=NormPublic, dependencies=readers)
+async def lookup_norm(
+    session: SessionDep,
+    sector: str = Query(..., max_length=32), product: str = Query(..., max_length=200),
+    on: dt.date = Query(..., description="Date of the period being judged"),
+    capacity_band: str | None = Query(None, max_length=100),
+    capacity: float | None = Query(None, gt=0, le=1e12, description="Capacity in the band's unit"),
+) -> Norm:
+    return await service.lookup_norm(session, sector=sector, product=product, on=on,
+                                     capacity_band=capacity_band, capacity=capacity)
+
+
+@router.post("/norms", status_code=201, response_model=NormPublic, dependencies=officers)
+async def create_norm(body: NormCreate, request: Request, session: SessionDep,
+                      principal: CurrentPrincipal) -> Response:
+    async def create() -> Created:
+        norm = await service.create_norm(session, principal, body)
+        return Created(201, NormPublic.model_validate(norm, from_attributes=True),
+                       {"ETag": '"1"', "Location": f"/api/v1/norms/{norm.id}"})
+
+    return await create_once(request, session, principal, body, create)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from collections.abc import AsyncIterator, Callable
+import httpx
+import pytest
+
+from cleanprod_kit.testing.fixtures import running
+from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_registry.config import MIGRATIONS, RegistrySettings
+from cleanprod_registry.main import create_app
+
+sys.path.insert(0, str(Path(__file__).parent))
+from registry_helpers import Actors  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def registry_db_url(make_database: Callable[[str, str], str]) -> str:
+    return make_database("registry_test", MIGRATIONS)
+
+
+@pytest.fixture(scope="session")
+def registry_settings(registry_db_url: str, issuer: TestIssuer) -> RegistrySettings:
+    return RegistrySettings(database_url=registry_db_url, oidc_issuer=issuer.issuer,
+                            oidc_jwks_url=issuer.jwks_url, outbox_enabled=False, log_json=False,
+                            log_level="WARNING")
+
+
+@pytest.fixture(scope="session")
+async def client(registry_settings: RegistrySettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(registry_settings)) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def actors(issuer: TestIssuer) -> Actors:
+    return Actors(issuer)
