@@ -1,0 +1,141 @@
+"""Ordinary least squares for a baseline model E = a + b·P (+ c·CDD + d·HDD) and its statistics.
+
+The fit uses a QR decomposition of the design matrix X (n × p): β = R⁻¹Qᵀy, and (XᵀX)⁻¹ = R⁻¹R⁻ᵀ for the
+coefficient standard errors — this avoids forming XᵀX, whose condition number is the square of X's.
+
+Statistics (n points, p parameters including the intercept, ȳ mean of y):
+  SSE = Σ(y−ŷ)², SST = Σ(y−ȳ)², R² = 1 − SSE/SST, adjusted R² = 1 − (1−R²)(n−1)/(n−p),
+  CV(RMSE) = sqrt(SSE/(n−p)) / ȳ, NMBE = Σ(y−ŷ) / ((n−p)·ȳ),
+  F = ((SST−SSE)/(p−1)) / (SSE/(n−p)) with p-value P(F_{p−1, n−p} > F),
+  SE(β_j) = sqrt(σ̂² [(XᵀX)⁻¹]_jj), σ̂² = SSE/(n−p), coefficient p-values two-sided from t_{n−p}.
+Figures that are undefined (e.g. R² when y is constant, CV when ȳ ≤ 0) are ``None``, never NaN, so a
+result always serialises to strict JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .distributions import f_sf, student_t_two_sided_p
+
+# Relative size under which a diagonal entry of R means the columns are linearly dependent
+# (e.g. production identical in every baseline period): the slope cannot be estimated.
+_RANK_TOLERANCE = 1e-10
+
+
+class RegressionNotPossible(Exception):
+    """The data cannot support the model at all (too few points, collinear or constant variables)."""
+
+
+@dataclass(frozen=True)
+class OlsFit:
+    variables: tuple[str, ...]
+    coefficients: tuple[float, ...]
+    standard_errors: tuple[float, ...]
+    p_values: tuple[float | None, ...]
+    n: int
+    parameters: int
+    sse: float
+    sst: float
+    rmse: float  # sqrt(SSE/(n−p)), the residual standard error
+    y_mean: float
+    r_squared: float | None
+    adj_r_squared: float | None
+    cv_rmse: float | None
+    nmbe: float | None
+    f_statistic: float | None  # None for a perfect fit (SSE = 0) or a model with no regressor
+    f_p_value: float | None
+    residuals: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def df_residual(self) -> int:
+        return self.n - self.parameters
+
+    def predict(self, design: np.ndarray) -> np.ndarray:
+        return design @ np.asarray(self.coefficients)
+
+
+def design_matrix(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """[1, x1, x2, ...] as an (n × p) float array."""
+    n = len(columns[0])
+    return np.column_stack([np.ones(n), *columns]).astype(float, copy=False)
+
+
+def fit_ols(design: np.ndarray, y: np.ndarray, variables: Sequence[str]) -> OlsFit:
+    """Fit y ≈ design·β; ``design``'s first column must be the intercept (ones)."""
+    n, p = design.shape
+    if len(variables) != p:
+        raise ValueError("one variable name per design column")
+    if n <= p:
+        raise RegressionNotPossible(f"{n} baseline periods cannot fit {p} parameters (need at least {p + 1})")
+    q, r = np.linalg.qr(design)
+    diag = np.abs(np.diag(r))
+    # Columns are compared with their own scale so that large production figures do not hide collinearity.
+    scale = np.linalg.norm(design, axis=0)
+    dependent = [variables[j] for j in range(p) if diag[j] <= _RANK_TOLERANCE * max(scale[j], 1e-300)]
+    if dependent:
+        raise RegressionNotPossible(
+            f"{', '.join(dependent)} does not vary independently in the baseline periods, so its effect cannot be estimated"
+        )
+    beta = np.linalg.solve(r, q.T @ y)
+    r_inv = np.linalg.inv(r)
+    xtx_inv_diag = np.einsum("ij,ij->i", r_inv, r_inv)  # diag(R⁻¹R⁻ᵀ)
+
+    fitted = design @ beta
+    residuals = y - fitted
+    df = n - p
+    sse = float(residuals @ residuals)
+    y_mean = float(y.mean())
+    centred = y - y_mean
+    sst = float(centred @ centred)
+    sigma2 = sse / df
+    rmse = math.sqrt(sigma2)
+
+    r2 = adj_r2 = None
+    if sst > 0:
+        r2 = 1.0 - sse / sst
+        adj_r2 = 1.0 - (1.0 - r2) * (n - 1) / df
+    cv = nmbe = None
+    if y_mean > 0:
+        cv = rmse / y_mean
+        nmbe = float(residuals.sum()) / (df * y_mean)
+
+    f_stat = f_p = None
+    if p > 1 and sst > 0:
+        if sse > 0:
+            f_stat = ((sst - sse) / (p - 1)) / sigma2
+            f_p = f_sf(f_stat, p - 1, df) if f_stat > 0 else 1.0
+        else:
+            f_p = 0.0  # a perfect fit: the regressors explain everything
+
+    se = np.sqrt(sigma2 * xtx_inv_diag)
+    p_values: list[float | None] = []
+    for b, s in zip(beta, se, strict=True):
+        if s > 0:
+            p_values.append(student_t_two_sided_p(float(b / s), df))
+        else:
+            p_values.append(0.0 if b != 0 else None)
+
+    return OlsFit(
+        variables=tuple(variables),
+        coefficients=tuple(float(b) for b in beta),
+        standard_errors=tuple(float(s) for s in se),
+        p_values=tuple(p_values),
+        n=n,
+        parameters=p,
+        sse=sse,
+        sst=sst,
+        rmse=rmse,
+        y_mean=y_mean,
+        r_squared=r2,
+        adj_r_squared=adj_r2,
+        cv_rmse=cv,
+        nmbe=nmbe,
+        f_statistic=f_stat,
+        f_p_value=f_p,
+        residuals=residuals,
+    )
