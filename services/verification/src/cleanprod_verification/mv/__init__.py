@@ -1,0 +1,48 @@
+"""Measurement & verification computations: pure functions, no I/O, no database, no web.
+
+Map of the modules:
+  units          fixed unit list, scaling within a dimension, canonical production units
+  factors        MOIT energy and DCC/IPCC emission factor tables (CSV shipped in the package)
+  conversions    carrier quantity → TOE, GJ, tCO2
+  distributions  incomplete beta → Student t (CDF, quantile) and F (p-value)
+  regression     OLS baseline model and its statistics
+  uncertainty    ASHRAE G14 Annex B fractional savings uncertainty
+  criteria       model acceptance criteria (defaults documented there)
+  sec            specific energy consumption comparison
+  norms          sector norms and SEC unit conversion
+  verdict        verified / not_achieved rules
+  validation     input checks with field paths
+  savings        ``compute_savings`` — the entry point the service calls
+"""
+
+from .conversions import EmissionFactorUsed, EnergyAmount, co2_tonnes, emission_factor, energy_toe, to_energy, toe_to_gj
+from .criteria import AcceptanceCriteria, CriterionCheck
+from .errors import (
+    InputError,
+    InputErrors,
+    InvalidPeriodError,
+    InvalidValueError,
+    MVError,
+    UnknownUnitError,
+    UnsupportedCarrierError,
+)
+from .factors import GJ_PER_TOE, FactorTables, default_tables
+from .inputs import CarrierQuantity, Claim, Period, Quantity
+from .norms import NormComparison, SectorNorm, compare_with_norm, convert_sec
+from .results import CarrierResult, InputsUsed, PeriodUsed, RegressionResult, SavingsResult, SecResult
+from .savings import compute_savings
+from .settings import MVSettings
+from .units import convert, to_canonical_production
+from .validation import ValidationLimits, prepare_inputs
+from .verdict import NOT_ACHIEVED, VERIFIED, Verdict, VerdictRules, decide
+
+__all__ = [
+    "GJ_PER_TOE", "NOT_ACHIEVED", "VERIFIED",
+    "AcceptanceCriteria", "CarrierQuantity", "CarrierResult", "Claim", "CriterionCheck", "EmissionFactorUsed",
+    "EnergyAmount", "FactorTables", "InputError", "InputErrors", "InputsUsed", "InvalidPeriodError",
+    "InvalidValueError", "MVError", "MVSettings", "NormComparison", "Period", "PeriodUsed", "Quantity",
+    "RegressionResult", "SavingsResult", "SecResult", "SectorNorm", "UnknownUnitError", "UnsupportedCarrierError",
+    "ValidationLimits", "Verdict", "VerdictRules",
+    "co2_tonnes", "compare_with_norm", "compute_savings", "convert", "convert_sec", "decide", "default_tables",
+    "emission_factor", "energy_toe", "prepare_inputs", "to_canonical_production", "to_energy", "toe_to_gj",
+]

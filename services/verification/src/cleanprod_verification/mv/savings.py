@@ -1,0 +1,320 @@
+"""The single entry point: verified savings of a project from its baseline and reporting periods.
+
+For each energy carrier (in TOE) and for the total:
+  1. SEC comparison, always (it is the programme's own "per unit of product" measure and the fallback);
+  2. regression baseline E = a + b·P (+ c·CDD + d·HDD when given for every period), if it can be fitted;
+     it is used only when it passes the model acceptance criteria (``criteria.py``), otherwise SEC is used
+     and the failed criteria are listed as the fallback reasons;
+  3. savings in TOE, GJ and t CO2, savings % = savings / adjusted baseline.
+The verdict is taken on the total. CO2 of the total is the sum of the carriers' CO2 (each carrier has its own
+emission factor, which matters for fuel switching), so it is not "total TOE × one factor".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conversions import EmissionFactorUsed, emission_factor, toe_to_gj
+from .criteria import CriterionCheck, model_checks, range_check, uncertainty_check
+from .factors import ELECTRICITY, FactorTables, default_tables
+from .inputs import Claim, Period
+from .norms import SectorNorm, compare_with_norm
+from .regression import RegressionNotPossible, design_matrix, fit_ols
+from .results import (
+    METHOD_REGRESSION,
+    METHOD_SEC,
+    TOTAL,
+    CarrierResult,
+    InputsUsed,
+    PeriodUsed,
+    RegressionResult,
+    SavingsResult,
+    SecResult,
+)
+from .sec import sec_comparison
+from .settings import MVSettings
+from .uncertainty import savings_uncertainty
+from .validation import PreparedInputs, prepare_inputs, validate_claim, validate_norm
+from .verdict import achieved_ratio, decide
+
+
+@dataclass(frozen=True)
+class _Model:
+    variables: list[str]
+    baseline: np.ndarray  # design matrix, baseline periods
+    reporting: np.ndarray  # design matrix, reporting periods
+    range_checks: list[CriterionCheck]
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    method: str
+    adjusted_baseline: float
+    savings: float
+    savings_percent: float | None
+    sec: SecResult
+    regression: RegressionResult | None
+    unavailable: str | None
+    fallback_reasons: list[str]
+
+
+def _percent(savings: float, adjusted: float) -> float | None:
+    return savings / adjusted * 100.0 if adjusted > 0 else None
+
+
+def _model(data: PreparedInputs, settings: MVSettings, warnings: list[str]) -> _Model:
+    names = ["production"]
+    base_cols, rep_cols = [data.baseline.production], [data.reporting.production]
+    for name in ("cdd", "hdd"):
+        b, r = getattr(data.baseline, name), getattr(data.reporting, name)
+        if all(v is None for v in b):
+            continue
+        if any(v is None for v in b):
+            warnings.append(f"{name.upper()} is missing for some baseline periods, so the model does not use it")
+            continue
+        if any(v is None for v in r):
+            warnings.append(
+                f"{name.upper()} is given for the baseline but missing for some reporting periods, "
+                "so the model does not use it"
+            )
+            continue
+        b_arr = np.array(b, dtype=float)
+        if b_arr.max() == b_arr.min():
+            warnings.append(f"{name.upper()} is the same in every baseline period, so the model does not use it")
+            continue
+        names.append(name)
+        base_cols.append(b_arr)
+        rep_cols.append(np.array(r, dtype=float))
+    tol = settings.criteria.range_tolerance
+    ranges = [range_check(n, b, r, tol) for n, b, r in zip(names, base_cols, rep_cols, strict=True)]
+    return _Model(["intercept", *names], design_matrix(base_cols), design_matrix(rep_cols), ranges)
+
+
+def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model: _Model,
+              settings: MVSettings) -> _Evaluation:
+    actual = float(y_rep.sum())
+    sec = sec_comparison(float(y_base.sum()), float(data.baseline.production.sum()), actual,
+                         float(data.reporting.production.sum()))
+    sec_result = SecResult(
+        sec.sec_baseline, sec.sec_reporting, sec.adjusted_baseline, sec.savings,
+        None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
+    )
+    try:
+        fit = fit_ols(model.baseline, y_base, model.variables)
+    except RegressionNotPossible as e:
+        return _Evaluation(METHOD_SEC, sec.adjusted_baseline, sec.savings, sec_result.savings_percent, sec_result,
+                           None, str(e), [f"regression not possible: {e}"])
+
+    criteria = settings.criteria
+    checks = model_checks(fit, criteria) + model.range_checks
+    passed = all(c.passed for c in checks)
+    adjusted = float(fit.predict(model.reporting).sum())
+    savings = adjusted - actual
+    common = dict(cv_rmse=fit.cv_rmse, residuals=fit.residuals, parameters=fit.parameters,
+                  reporting_points=len(y_rep), savings=savings, adjusted_baseline=adjusted)
+    reported = savings_uncertainty(confidence=settings.fsu_confidence, **common)
+    tested = savings_uncertainty(confidence=criteria.fsu_acceptance_confidence, **common)
+    regression = RegressionResult(
+        variables=list(fit.variables),
+        coefficients=list(fit.coefficients),
+        standard_errors=list(fit.standard_errors),
+        p_values=list(fit.p_values),
+        n=fit.n,
+        parameters=fit.parameters,
+        r_squared=fit.r_squared,
+        adj_r_squared=fit.adj_r_squared,
+        cv_rmse=fit.cv_rmse,
+        nmbe=fit.nmbe,
+        rmse_toe=fit.rmse,
+        f_statistic=fit.f_statistic,
+        f_p_value=fit.f_p_value,
+        checks=checks,
+        passed=passed,
+        adjusted_baseline_toe=adjusted,
+        savings_toe=savings,
+        savings_percent=_percent(savings, adjusted),
+        uncertainty=reported,
+        uncertainty_at_acceptance=tested,
+        uncertainty_check=uncertainty_check(tested.fsu, criteria),
+    )
+    if passed:
+        return _Evaluation(METHOD_REGRESSION, adjusted, savings, regression.savings_percent, sec_result,
+                           regression, None, [])
+    reasons = [c.message for c in checks if not c.passed]
+    return _Evaluation(METHOD_SEC, sec.adjusted_baseline, sec.savings, sec_result.savings_percent, sec_result,
+                       regression, None, reasons)
+
+
+def _carrier_emission_factor(
+    carrier: str, data: PreparedInputs, column: int, tables: FactorTables
+) -> tuple[float, list[EmissionFactorUsed]]:
+    """tCO2 per TOE for the carrier's savings. Electricity: grid factors of the reporting periods' years
+    (year of each period's start), weighted by the electricity actually used in each period."""
+    years = [d.year for d in data.reporting.starts]
+    if carrier != ELECTRICITY:
+        factor = emission_factor(carrier, years[0], tables=tables)
+        return factor.t_co2_per_toe, [factor]
+    weights = data.reporting.energy[:, column]
+    if weights.sum() <= 0:  # no electricity in reporting (e.g. switched away): weigh periods equally
+        weights = np.ones(len(years))
+    by_year: dict[int, float] = {}
+    for year, w in zip(years, weights, strict=True):
+        by_year[year] = by_year.get(year, 0.0) + float(w)
+    factors = {year: emission_factor(ELECTRICITY, year, tables=tables) for year in by_year}
+    total_w = sum(by_year.values())
+    effective = sum(factors[y].t_co2_per_toe * w for y, w in by_year.items()) / total_w
+    return effective, list(dict.fromkeys(factors[y] for y in sorted(factors)))
+
+
+def _periods_used(data: PreparedInputs) -> list[PeriodUsed]:
+    out = []
+    for role, series in (("baseline", data.baseline), ("reporting", data.reporting)):
+        energy = series.energy.tolist()
+        production = series.production.tolist()
+        for i in range(len(series)):
+            out.append(PeriodUsed(role, series.starts[i], series.ends[i], production[i],
+                                  dict(zip(data.carriers, energy[i], strict=True)), series.cdd[i], series.hdd[i]))
+    return out
+
+
+def compute_savings(
+    baseline_periods: Sequence[Period],
+    reporting_periods: Sequence[Period],
+    claim: Claim,
+    settings: MVSettings | None = None,
+    *,
+    norm: SectorNorm | None = None,
+    tables: FactorTables | None = None,
+) -> SavingsResult:
+    """Verified savings and verdict. Raises ``InputErrors`` (a ``MVError``) listing every input problem."""
+    settings = settings or MVSettings()
+    tables = tables or default_tables()
+    data = prepare_inputs(baseline_periods, reporting_periods, settings.limits, tables)
+    validate_claim(claim, settings.limits, tables)
+    if norm is not None:
+        validate_norm(norm)
+
+    warnings: list[str] = []
+    model = _model(data, settings, warnings)
+
+    carriers: list[CarrierResult] = []
+    factors_used: list[EmissionFactorUsed] = []
+    for j, carrier in enumerate(data.carriers):
+        ev = _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model, settings)
+        t_per_toe, used = _carrier_emission_factor(carrier, data, j, tables)
+        factors_used.extend(used)
+        claimed = claim.per_carrier_percent.get(carrier) if claim.per_carrier_percent else None
+        carriers.append(_carrier_result(carrier, ev, data, j, t_per_toe, claimed))
+
+    ev = _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model, settings)
+    total_co2 = sum(c.savings_tco2 for c in carriers)
+    total = _carrier_result(TOTAL, ev, data, None, None, claim.overall_percent, co2=total_co2)
+
+    if any(c.method != total.method for c in carriers):
+        warnings.append(
+            "carriers were evaluated with different methods than the total; per-carrier savings need not add up "
+            "to the total"
+        )
+    requires_review = _production_shift_warning(data, total, settings, warnings)
+
+    uncertainty_ok, uncertainty_message = None, ""
+    if total.method == METHOD_REGRESSION and total.regression is not None:
+        uncertainty_ok = total.regression.uncertainty_check.passed
+        uncertainty_message = total.regression.uncertainty_check.message
+    verdict = decide(total.savings_percent, claim.overall_percent, settings.verdict,
+                     uncertainty_ok=uncertainty_ok, uncertainty_message=uncertainty_message)
+
+    norm_result = None
+    if norm is not None:
+        norm_result = compare_with_norm(total.sec.sec_reporting, data.production_unit, norm)
+
+    return SavingsResult(
+        verdict=verdict.status,
+        verdict_reasons=verdict.reasons,
+        achieved_ratio=verdict.achieved_ratio,
+        method=total.method,
+        claimed_percent=float(claim.overall_percent),
+        verified_savings_percent=total.savings_percent,
+        programme_target_percent=settings.verdict.programme_target_percent,
+        claim_tolerance_pp=settings.verdict.claim_tolerance_pp,
+        savings_toe=total.savings_toe,
+        savings_gj=total.savings_gj,
+        savings_tco2=total.savings_tco2,
+        total=total,
+        carriers=carriers,
+        norm=norm_result,
+        emission_factors=factors_used,
+        warnings=warnings,
+        requires_review=requires_review,
+        inputs=InputsUsed(
+            baseline_period_count=len(data.baseline),
+            reporting_period_count=len(data.reporting),
+            baseline_start=data.baseline.starts[0],
+            baseline_end=max(data.baseline.ends),
+            reporting_start=data.reporting.starts[0],
+            reporting_end=max(data.reporting.ends),
+            production_unit=data.production_unit,
+            baseline_production=float(data.baseline.production.sum()),
+            reporting_production=float(data.reporting.production.sum()),
+            carriers=list(data.carriers),
+            weather_variables=[v for v in model.variables if v in ("cdd", "hdd")],
+            ignored_resources=data.ignored_resources,
+            periods=_periods_used(data),
+            settings=settings.to_dict(),
+        ),
+    )
+
+
+def _carrier_result(
+    carrier: str, ev: _Evaluation, data: PreparedInputs, column: int | None, t_per_toe: float | None,
+    claimed: float | None, co2: float | None = None,
+) -> CarrierResult:
+    if column is None:
+        base_e, rep_e = float(data.baseline.energy.sum()), float(data.reporting.energy.sum())
+    else:
+        base_e, rep_e = float(data.baseline.energy[:, column].sum()), float(data.reporting.energy[:, column].sum())
+    if co2 is None:
+        co2 = ev.savings * (t_per_toe or 0.0)
+    return CarrierResult(
+        carrier=carrier,
+        method=ev.method,
+        baseline_energy_toe=base_e,
+        reporting_energy_toe=rep_e,
+        adjusted_baseline_toe=ev.adjusted_baseline,
+        savings_toe=ev.savings,
+        savings_gj=toe_to_gj(ev.savings),
+        savings_percent=ev.savings_percent,
+        savings_tco2=co2,
+        t_co2_per_toe=t_per_toe,
+        claimed_percent=None if claimed is None else float(claimed),
+        achieved_ratio=achieved_ratio(ev.savings_percent, claimed),
+        sec=ev.sec,
+        regression=ev.regression,
+        regression_unavailable=ev.unavailable,
+        fallback_reasons=ev.fallback_reasons,
+    )
+
+
+def _production_shift_warning(
+    data: PreparedInputs, total: CarrierResult, settings: MVSettings, warnings: list[str]
+) -> bool:
+    """SEC under a large production change: savings may be an artefact of the fixed part of consumption."""
+    if total.method != METHOD_SEC:
+        return False
+    shift = data.reporting.production.mean() / data.baseline.production.mean() - 1.0
+    if abs(shift) <= settings.production_shift_warning:
+        return False
+    message = (
+        f"mean production per period changed by {shift * 100:+.1f} % from baseline to reporting while savings "
+        "are computed by SEC, which counts the fixed part of consumption as savings (or losses); review before "
+        "concluding"
+    )
+    reg = total.regression
+    if reg is not None and reg.savings_percent is not None:
+        estimate = round(reg.savings_percent, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+        message += f" — the regression baseline (not accepted) estimates {estimate:.1f} % savings"
+    warnings.append(message)
+    return True

@@ -1,0 +1,36 @@
+"""All configurable knobs of a savings computation, grouped so the service can load them from its settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .criteria import AcceptanceCriteria
+from .validation import ValidationLimits
+from .verdict import VerdictRules
+
+
+@dataclass(frozen=True)
+class MVSettings:
+    criteria: AcceptanceCriteria = field(default_factory=AcceptanceCriteria)
+    verdict: VerdictRules = field(default_factory=VerdictRules)
+    limits: ValidationLimits = field(default_factory=ValidationLimits)
+    # Confidence at which the savings uncertainty is *reported* (the acceptance test uses
+    # criteria.fsu_acceptance_confidence). 90 % is the usual reporting level in IPMVP/G14 practice.
+    fsu_confidence: float = 0.90
+    # When SEC is the method and mean production per period moved by more than this fraction, SEC's blind
+    # spot (the fixed part of consumption) can create or hide savings: the result asks for a verifier's review.
+    production_shift_warning: float = 0.10
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MVSettings:
+        """Build from a (possibly partial) nested dict, e.g. service configuration; unknown keys are errors."""
+        return cls(
+            criteria=AcceptanceCriteria(**data.get("criteria", {})),
+            verdict=VerdictRules(**data.get("verdict", {})),
+            limits=ValidationLimits(**data.get("limits", {})),
+            **{k: v for k, v in data.items() if k not in {"criteria", "verdict", "limits"}},
+        )
