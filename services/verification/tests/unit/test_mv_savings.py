@@ -83,8 +83,10 @@ def test_two_carrier_sec_example_with_gj_co2_and_norm(make_month: MonthBuilder) 
     # Baseline 2022: 100 t/month, 40 MWh electricity + 10 t coal grade 3–4 (0.60 TOE/t).
     # Reporting 2023: 125 t/month, 45 MWh + 11.25 t coal. Production never varies within the baseline, so
     # no regression is possible and SEC is used:
-    #   electricity SEC 0.4 → 0.36 MWh/t: 10 %, (0.04 MWh/t)·1500 t = 60 MWh = 9.258 TOE; 60 MWh × 0.6592 = 39.552 t CO2
-    #   coal        SEC 0.1 → 0.09 t/t:   10 %, 0.01·1500 = 15 t = 9 TOE; 9 TOE × 0.041868 TJ × 98 300 kg/TJ = 37.0406196 t CO2
+    #   electricity SEC 0.4 → 0.36 MWh/t: 10 %, (0.04 MWh/t)·1500 t = 60 MWh = 9.258 TOE;
+    #               60 MWh × 0.6592 t/MWh (2023) = 39.552 t CO2
+    #   coal        SEC 0.1 → 0.09 t/t: 10 %, 0.01·1500 = 15 t = 9 TOE;
+    #               9 TOE × 0.041868 TJ/TOE × 98 300 kg/TJ = 37.0406196 t CO2
     #   total 18.258 TOE = 764.425944 GJ, 76.5926196 t CO2, 10 %
     baseline = [make_month(2022, m, 100.0, {"electricity": (40.0, "MWh"), "coal_grade_3_4": (10.0, "t")})
                 for m in range(1, 13)]

@@ -154,7 +154,9 @@ def test_missing_sets_mixed_dimensions_and_zero_totals(year_of: YearBuilder, mak
     assert [m for _, _, m in found] == ["total baseline energy is zero; nothing can be saved against it"]
 
 
-def test_a_period_without_energy_consumption_is_an_error_but_water_is_accepted(year_of: YearBuilder, make_month: MonthBuilder) -> None:
+def test_a_period_without_energy_consumption_is_an_error_but_water_is_accepted(
+    year_of: YearBuilder, make_month: MonthBuilder
+) -> None:
     baseline = year_of(2022)
     baseline[0] = Period(date(2022, 1, 1), date(2022, 1, 31), Quantity(100, "t"), [])
     baseline[1] = make_month(2022, 2, 100.0, {"water": (900.0, "m3")})

@@ -114,7 +114,8 @@ def range_check(
 def uncertainty_check(fsu: float | None, criteria: AcceptanceCriteria) -> CriterionCheck:
     conf = f"{criteria.fsu_acceptance_confidence * 100:g} %"
     if fsu is None:
-        message = f"savings uncertainty undefined (no positive savings); at most {_fmt(criteria.max_fsu, True)} at {conf} required"
+        message = (f"savings uncertainty undefined (no positive savings); at most {_fmt(criteria.max_fsu, True)} "
+                   f"at {conf} required")
         return CriterionCheck("fractional_savings_uncertainty", False, None, criteria.max_fsu, message)
     return CriterionCheck(
         "fractional_savings_uncertainty", fsu <= criteria.max_fsu, fsu, criteria.max_fsu,

@@ -64,6 +64,10 @@ class FactorTables:
     def carriers(self) -> list[str]:
         return sorted(self.energy)
 
+    def cached_toe_per(self, carrier: str, unit: str) -> float | None:
+        """The factor if this exact (carrier, unit) spelling was converted before; None otherwise."""
+        return self._toe_cache.get((carrier, unit))
+
     def toe_per(self, carrier: str, unit: str, field: str | None = None) -> float:
         """TOE in one ``unit`` of ``carrier``; the table row of the same dimension is scaled by the units table."""
         key = (carrier, unit)

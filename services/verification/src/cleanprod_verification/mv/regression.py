@@ -1,7 +1,8 @@
 """Ordinary least squares for a baseline model E = a + b·P (+ c·CDD + d·HDD) and its statistics.
 
 The fit uses a QR decomposition of the design matrix X (n × p): β = R⁻¹Qᵀy, and (XᵀX)⁻¹ = R⁻¹R⁻ᵀ for the
-coefficient standard errors — this avoids forming XᵀX, whose condition number is the square of X's.
+coefficient standard errors — this avoids forming XᵀX, whose condition number is the square of X's. The
+decomposition depends only on X, so it is computed once and shared by every target (each carrier, total).
 
 Statistics (n points, p parameters including the intercept, ȳ mean of y):
   SSE = Σ(y−ŷ)², SST = Σ(y−ȳ)², R² = 1 − SSE/SST, adjusted R² = 1 − (1−R²)(n−1)/(n−p),
@@ -65,8 +66,19 @@ def design_matrix(columns: Sequence[np.ndarray]) -> np.ndarray:
     return np.column_stack([np.ones(n), *columns]).astype(float, copy=False)
 
 
-def fit_ols(design: np.ndarray, y: np.ndarray, variables: Sequence[str]) -> OlsFit:
-    """Fit y ≈ design·β; ``design``'s first column must be the intercept (ones)."""
+@dataclass(frozen=True)
+class DesignDecomposition:
+    """QR of a design matrix, computed once and reused for every target fitted on it (each carrier, total)."""
+
+    matrix: np.ndarray
+    variables: tuple[str, ...]
+    q: np.ndarray
+    r_inv: np.ndarray
+    xtx_inv_diag: np.ndarray  # diag((XᵀX)⁻¹) = diag(R⁻¹R⁻ᵀ)
+
+
+def decompose_design(design: np.ndarray, variables: Sequence[str]) -> DesignDecomposition:
+    """Check that the design can support a fit and decompose it; raises RegressionNotPossible."""
     n, p = design.shape
     if len(variables) != p:
         raise ValueError("one variable name per design column")
@@ -79,11 +91,22 @@ def fit_ols(design: np.ndarray, y: np.ndarray, variables: Sequence[str]) -> OlsF
     dependent = [variables[j] for j in range(p) if diag[j] <= _RANK_TOLERANCE * max(scale[j], 1e-300)]
     if dependent:
         raise RegressionNotPossible(
-            f"{', '.join(dependent)} does not vary independently in the baseline periods, so its effect cannot be estimated"
+            f"{', '.join(dependent)} does not vary independently in the baseline periods, "
+            "so its effect cannot be estimated"
         )
-    beta = np.linalg.solve(r, q.T @ y)
     r_inv = np.linalg.inv(r)
-    xtx_inv_diag = np.einsum("ij,ij->i", r_inv, r_inv)  # diag(R⁻¹R⁻ᵀ)
+    return DesignDecomposition(design, tuple(variables), q, r_inv, np.einsum("ij,ij->i", r_inv, r_inv))
+
+
+def fit_ols(design: np.ndarray, y: np.ndarray, variables: Sequence[str]) -> OlsFit:
+    """Fit y ≈ design·β; ``design``'s first column must be the intercept (ones)."""
+    return fit_decomposed(decompose_design(design, variables), y)
+
+
+def fit_decomposed(dec: DesignDecomposition, y: np.ndarray) -> OlsFit:
+    design, variables, xtx_inv_diag = dec.matrix, dec.variables, dec.xtx_inv_diag
+    n, p = design.shape
+    beta = dec.r_inv @ (dec.q.T @ y)  # R is small (p ≤ 4) and well away from singular (checked above)
 
     fitted = design @ beta
     residuals = y - fitted

@@ -22,7 +22,7 @@ from .criteria import CriterionCheck, model_checks, range_check, uncertainty_che
 from .factors import ELECTRICITY, FactorTables, default_tables
 from .inputs import Claim, Period
 from .norms import SectorNorm, compare_with_norm
-from .regression import RegressionNotPossible, design_matrix, fit_ols
+from .regression import DesignDecomposition, RegressionNotPossible, decompose_design, design_matrix, fit_decomposed
 from .results import (
     METHOD_REGRESSION,
     METHOD_SEC,
@@ -47,6 +47,8 @@ class _Model:
     baseline: np.ndarray  # design matrix, baseline periods
     reporting: np.ndarray  # design matrix, reporting periods
     range_checks: list[CriterionCheck]
+    decomposition: DesignDecomposition | None  # shared by every target; None when no fit is possible
+    unavailable: str | None  # why no fit is possible
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,13 @@ def _model(data: PreparedInputs, settings: MVSettings, warnings: list[str]) -> _
         rep_cols.append(np.array(r, dtype=float))
     tol = settings.criteria.range_tolerance
     ranges = [range_check(n, b, r, tol) for n, b, r in zip(names, base_cols, rep_cols, strict=True)]
-    return _Model(["intercept", *names], design_matrix(base_cols), design_matrix(rep_cols), ranges)
+    variables = ["intercept", *names]
+    baseline = design_matrix(base_cols)
+    try:
+        decomposition, unavailable = decompose_design(baseline, variables), None
+    except RegressionNotPossible as e:
+        decomposition, unavailable = None, str(e)
+    return _Model(variables, baseline, design_matrix(rep_cols), ranges, decomposition, unavailable)
 
 
 def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model: _Model,
@@ -102,11 +110,10 @@ def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model
         sec.sec_baseline, sec.sec_reporting, sec.adjusted_baseline, sec.savings,
         None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
     )
-    try:
-        fit = fit_ols(model.baseline, y_base, model.variables)
-    except RegressionNotPossible as e:
+    if model.decomposition is None:
         return _Evaluation(METHOD_SEC, sec.adjusted_baseline, sec.savings, sec_result.savings_percent, sec_result,
-                           None, str(e), [f"regression not possible: {e}"])
+                           None, model.unavailable, [f"regression not possible: {model.unavailable}"])
+    fit = fit_decomposed(model.decomposition, y_base)
 
     criteria = settings.criteria
     checks = model_checks(fit, criteria) + model.range_checks

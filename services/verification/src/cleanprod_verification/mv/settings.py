@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from .criteria import AcceptanceCriteria
@@ -23,7 +23,12 @@ class MVSettings:
     production_shift_warning: float = 0.10
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # dataclasses.asdict deep-copies every value; these are flat scalars, so a shallow walk is enough.
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = {g.name: getattr(value, g.name) for g in fields(value)} if is_dataclass(value) else value
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MVSettings:

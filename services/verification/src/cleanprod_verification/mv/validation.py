@@ -64,7 +64,7 @@ class PreparedInputs:
     ignored_resources: list[str]  # non-energy entries present in the input (e.g. water), not used
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     index: int
     start: date
@@ -74,6 +74,11 @@ class _Row:
     energy: dict[str, float]
     cdd: float | None
     hdd: float | None
+
+
+def _plain(value: object) -> bool:
+    """An ordinary finite non-negative number: the common case, checked without building field paths."""
+    return (type(value) is float or type(value) is int) and 0.0 <= value < math.inf  # type: ignore[operator]
 
 
 def _number(value: object, field: str, errors: list[InputError], *, upper: float | None = None,
@@ -114,7 +119,9 @@ def _convert_period(
     try:
         unit = production_unit(prod.unit, f"{prefix}.production.unit")
         dimension = unit.dimension
-        q = _number(prod.quantity, f"{prefix}.production.quantity", errors, what="production")
+        q = prod.quantity
+        if not _plain(q):
+            q = _number(q, f"{prefix}.production.quantity", errors, what="production")
         if q is not None:
             production = q * unit.to_base
             if production > limits.max_production:
@@ -129,49 +136,53 @@ def _convert_period(
         ok = False
 
     energy: dict[str, float] = {}
-    if not any(item.carrier not in NON_ENERGY_RESOURCES for item in period.consumption):
-        errors.append(InvalidValueError(
-            "no energy consumption recorded; list each carrier, with 0 for one not used", f"{prefix}.consumption"))
-        ok = False
+    energy_entries = 0
     for j, item in enumerate(period.consumption):
-        cfield = f"{prefix}.consumption[{j}]"
+        q = item.quantity
         if item.carrier in NON_ENERGY_RESOURCES:
             # recorded alongside energy (the platform's vocabulary allows it) but not part of energy savings
-            ok = _number(item.quantity, f"{cfield}.quantity", errors, what=item.carrier) is not None and ok
+            ok = _number(q, f"{prefix}.consumption[{j}].quantity", errors, what=item.carrier) is not None and ok
             continue
-        try:
-            toe_per = tables.toe_per(item.carrier, item.unit, f"{cfield}.unit")
-        except UnsupportedCarrierError as e:
-            errors.append(e.at(f"{cfield}.carrier"))
-            ok = False
-            continue
-        except InputError as e:
-            errors.append(e)
-            ok = False
-            continue
-        q = _number(item.quantity, f"{cfield}.quantity", errors, what=f"{item.carrier} consumption")
-        if q is None:
-            ok = False
-            continue
+        energy_entries += 1
+        # fast path for the common case: a known (carrier, unit) and a plain number — no field paths needed
+        toe_per = tables.cached_toe_per(item.carrier, item.unit)
+        if toe_per is None or not _plain(q):
+            cfield = f"{prefix}.consumption[{j}]"
+            try:
+                toe_per = tables.toe_per(item.carrier, item.unit, f"{cfield}.unit")
+            except UnsupportedCarrierError as e:
+                errors.append(e.at(f"{cfield}.carrier"))
+                ok = False
+                continue
+            except InputError as e:
+                errors.append(e)
+                ok = False
+                continue
+            q = _number(q, f"{cfield}.quantity", errors, what=f"{item.carrier} consumption")
+            if q is None:
+                ok = False
+                continue
         toe = q * toe_per
         if toe > limits.max_period_energy_toe:
+            cfield = f"{prefix}.consumption[{j}]"
             errors.append(InvalidValueError(
                 f"{item.carrier} consumption {q:g} {item.unit} = {toe:.4g} TOE is implausibly large "
                 f"(limit {limits.max_period_energy_toe:g} TOE per period); check the unit", f"{cfield}.quantity"))
             ok = False
             continue
         energy[item.carrier] = energy.get(item.carrier, 0.0) + toe
+    if energy_entries == 0:
+        errors.append(InvalidValueError(
+            "no energy consumption recorded; list each carrier, with 0 for one not used", f"{prefix}.consumption"))
+        ok = False
 
-    weather: list[float | None] = []
-    for name in ("cdd", "hdd"):
-        raw = getattr(period, name)
-        if raw is None:
-            weather.append(None)
-            continue
+    weather: list[float | None] = [period.cdd, period.hdd]
+    if weather[0] is not None or weather[1] is not None:
         upper = limits.max_degree_days_per_day * max(days, 1)
-        v = _number(raw, f"{prefix}.{name}", errors, upper=upper, what=name.upper())
-        ok = ok and v is not None
-        weather.append(v)
+        for k, name in enumerate(("cdd", "hdd")):
+            if weather[k] is not None:
+                weather[k] = _number(weather[k], f"{prefix}.{name}", errors, upper=upper, what=name.upper())
+                ok = ok and weather[k] is not None
     if not ok:
         return None
     return _Row(index, start, end, production, dimension, energy, weather[0], weather[1])
@@ -218,12 +229,15 @@ def prepare_inputs(
         for r in rows:
             if r.dimension is not dimension:
                 errors.append(InputError(
-                    f"production is measured as {r.dimension} here but as {dimension} in baseline_periods[{base[0].index}]; "
-                    "use one kind of production unit throughout", f"{name}[{r.index}].production.unit"))
+                    f"production is measured as {r.dimension} here but as {dimension} in "
+                    f"baseline_periods[{base[0].index}]; use one kind of production unit throughout",
+                    f"{name}[{r.index}].production.unit"))
         if sum(r.production for r in rows) <= 0:
-            errors.append(InvalidValueError("total production is zero, so energy per unit of product is undefined", name))
+            errors.append(InvalidValueError(
+                "total production is zero, so energy per unit of product is undefined", name))
     if sum(sum(r.energy.values()) for r in base) <= 0:
-        errors.append(InvalidValueError("total baseline energy is zero; nothing can be saved against it", "baseline_periods"))
+        errors.append(InvalidValueError(
+            "total baseline energy is zero; nothing can be saved against it", "baseline_periods"))
     if errors:
         raise InputErrors(errors)
 
