@@ -275,3 +275,31 @@ def test_settings_round_trip() -> None:
     assert MVSettings.from_dict({}) == MVSettings()
     with pytest.raises(TypeError):
         MVSettings.from_dict({"criteria": {"max_cvrmse": 0.2}})
+
+
+def test_every_input_problem_is_reported_at_once(make_month: MonthBuilder) -> None:
+    baseline, reporting = trap_periods(make_month)
+    baseline[0] = make_month(2022, 1, -1.0, {"electricity": (100.0, "MWh")})
+    with pytest.raises(InputErrors) as info:
+        compute_savings(baseline, reporting, Claim(-1.0), norm=SectorNorm(196.0, "MJ/hl"))
+    assert [e["field"] for e in info.value.as_problem_errors()] == [
+        "baseline_periods[0].production.quantity", "claim.overall_percent",
+    ]
+    # with valid periods the norm's product unit is checked against the production unit (t vs hl)
+    baseline, reporting = trap_periods(make_month)
+    with pytest.raises(InputErrors) as info:
+        compute_savings(baseline, reporting, Claim(8.0), norm=SectorNorm(196.0, "MJ/hl"))
+    assert [(e["field"], e["code"]) for e in info.value.as_problem_errors()] == [("norm.unit", "unknown_unit")]
+
+
+def test_claim_for_an_unmeasured_carrier_is_flagged(make_month: MonthBuilder) -> None:
+    baseline, reporting = trap_periods(make_month)
+    r = compute_savings(baseline, reporting, Claim(8.0, {"coke": 5.0}))
+    assert any("the claim names coke, which no period measures" in w for w in r.warnings)
+
+
+def test_settings_reject_impossible_configuration() -> None:
+    with pytest.raises(ValueError, match="fsu_confidence"):
+        MVSettings(fsu_confidence=1.0)
+    with pytest.raises(ValueError, match="claim_tolerance_pp"):
+        MVSettings.from_dict({"verdict": {"claim_tolerance_pp": -0.5}})

@@ -181,3 +181,12 @@ def test_claim_and_norm_validation() -> None:
     with pytest.raises(InputErrors) as info:
         validate_norm(SectorNorm(0.0, "MJ per tonne"))
     assert [e.field for e in info.value.errors] == ["norm.value", "norm.unit"]
+
+
+def test_a_long_period_overlapping_several_is_reported_for_each(year_of: YearBuilder) -> None:
+    baseline = year_of(2022)[1:]  # Feb..Dec
+    baseline.append(Period(date(2022, 1, 1), date(2022, 3, 31), Quantity(100, "t"),
+                           [CarrierQuantity("electricity", 50, "MWh")]))
+    found = errors_of(baseline, year_of(2023))
+    assert [f for _, f, _ in found] == ["baseline_periods[0].start", "baseline_periods[1].start"]
+    assert all("overlaps baseline_periods[11] (2022-01-01–2022-03-31)" in m for _, _, m in found)

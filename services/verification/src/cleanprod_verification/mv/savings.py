@@ -19,9 +19,10 @@ import numpy as np
 
 from .conversions import EmissionFactorUsed, emission_factor, toe_to_gj
 from .criteria import CriterionCheck, model_checks, range_check, uncertainty_check
+from .errors import InputError, InputErrors
 from .factors import ELECTRICITY, FactorTables, default_tables
 from .inputs import Claim, Period
-from .norms import SectorNorm, compare_with_norm
+from .norms import SectorNorm, compare_with_norm, convert_sec
 from .regression import DesignDecomposition, RegressionNotPossible, decompose_design, design_matrix, fit_decomposed
 from .results import (
     METHOD_REGRESSION,
@@ -199,12 +200,34 @@ def compute_savings(
     """Verified savings and verdict. Raises ``InputErrors`` (a ``MVError``) listing every input problem."""
     settings = settings or MVSettings()
     tables = tables or default_tables()
-    data = prepare_inputs(baseline_periods, reporting_periods, settings.limits, tables)
-    validate_claim(claim, settings.limits, tables)
+    # Run every check before raising, so one response lists every problem (periods, claim and norm).
+    problems: list[InputError] = []
+    data: PreparedInputs | None = None
+    try:
+        data = prepare_inputs(baseline_periods, reporting_periods, settings.limits, tables)
+    except InputErrors as e:
+        problems.extend(e.errors)
+    try:
+        validate_claim(claim, settings.limits, tables)
+    except InputErrors as e:
+        problems.extend(e.errors)
     if norm is not None:
-        validate_norm(norm)
+        try:
+            validate_norm(norm)
+            if data is not None:  # the norm must be per the same kind of product unit as the production
+                convert_sec(1.0, f"TOE/{data.production_unit}", norm.unit, "norm.unit")
+        except InputErrors as e:
+            problems.extend(e.errors)
+        except InputError as e:
+            problems.append(e)
+    if problems:
+        raise InputErrors(problems)
+    assert data is not None  # prepare_inputs either returns or raises InputErrors
 
     warnings: list[str] = []
+    unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(data.carriers))
+    if unmeasured:
+        warnings.append(f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated")
     model = _model(data, settings, warnings)
 
     carriers: list[CarrierResult] = []
@@ -222,8 +245,8 @@ def compute_savings(
 
     if any(c.method != total.method for c in carriers):
         warnings.append(
-            "carriers were evaluated with different methods than the total; per-carrier savings need not add up "
-            "to the total"
+            "some carriers were evaluated with a different method than the total; per-carrier savings need not "
+            "add up to the total"
         )
     requires_review = _production_shift_warning(data, total, settings, warnings)
 

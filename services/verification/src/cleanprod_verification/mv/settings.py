@@ -22,6 +22,17 @@ class MVSettings:
     # spot (the fixed part of consumption) can create or hide savings: the result asks for a verifier's review.
     production_shift_warning: float = 0.10
 
+    def __post_init__(self) -> None:
+        # configuration mistakes, caught at start-up rather than inside a computation
+        for name, value in (("fsu_confidence", self.fsu_confidence),
+                            ("criteria.fsu_acceptance_confidence", self.criteria.fsu_acceptance_confidence)):
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be strictly between 0 and 1 (got {value})")
+        if self.criteria.range_tolerance < 0 or self.production_shift_warning < 0:
+            raise ValueError("tolerances must not be negative")
+        if self.verdict.claim_tolerance_pp < 0:
+            raise ValueError("verdict.claim_tolerance_pp must not be negative")
+
     def to_dict(self) -> dict[str, Any]:
         # dataclasses.asdict deep-copies every value; these are flat scalars, so a shallow walk is enough.
         out: dict[str, Any] = {}

@@ -189,13 +189,21 @@ def _convert_period(
 
 
 def _check_sequence(name: str, rows: list[_Row], errors: list[InputError]) -> None:
-    """Overlaps within one set of periods (rows sorted by start)."""
-    for prev, cur in zip(rows, rows[1:]):
-        # Sharing the boundary day is allowed (half-open convention); anything more is an overlap.
-        if cur.start < prev.end:
+    """Overlaps within one set of periods (rows sorted by start).
+
+    Each period is compared with the one reaching furthest so far, so a long period overlapping several short
+    ones is caught for each of them. Sharing the boundary day is allowed (half-open convention).
+    """
+    if not rows:
+        return
+    furthest = rows[0]
+    for cur in rows[1:]:
+        if cur.start < furthest.end:
             errors.append(InvalidPeriodError(
-                f"period {cur.start}–{cur.end} overlaps {name}[{prev.index}] ({prev.start}–{prev.end})",
+                f"period {cur.start}–{cur.end} overlaps {name}[{furthest.index}] ({furthest.start}–{furthest.end})",
                 f"{name}[{cur.index}].start"))
+        if cur.end > furthest.end:
+            furthest = cur
 
 
 def prepare_inputs(
