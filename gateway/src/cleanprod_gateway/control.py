@@ -1,0 +1,104 @@
+"""The gateway's own endpoints (FastAPI, mounted only for these paths; the proxy path never enters FastAPI):
+/api/openapi.json, /api/docs, /api/v1/me, /healthz, /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from pydantic import BaseModel
+from starlette.responses import HTMLResponse, JSONResponse
+
+from cleanprod_kit.errors import Problem, TooManyRequests, install_problem_handlers
+
+from .tokens import extract_bearer
+
+if TYPE_CHECKING:
+    from .gateway import Gateway
+
+CONTROL_PATHS = frozenset({"/healthz", "/readyz", "/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect",
+                           "/api/v1/me"})
+
+
+class Me(BaseModel):
+    subject: str
+    username: str | None
+    roles: list[str]
+    tax_code: str | None
+    client_id: str | None
+    expires_at: int | None
+
+
+def create_control_app(gateway: Gateway) -> FastAPI:
+    app = FastAPI(title="cleanprod gateway", version="1.0.0", docs_url=None, redoc_url=None, openapi_url=None)
+    install_problem_handlers(app)
+    app.state.gateway = gateway
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": gateway.settings.service_name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = await gateway.readiness()
+        ok = all(c["status"] == "ok" for c in checks.values())
+        return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @app.get("/api/v1/me", response_model=Me, tags=["gateway"], summary="Who am I (as the gateway sees the token)")
+    async def me(request: Request) -> Me:
+        client_ip = request.client.host if request.client else "unknown"
+        try:
+            verified = await gateway.tokens.verify(extract_bearer(_raw_header(request, b"authorization")))
+        except Problem:
+            _limit(gateway, "ip:" + client_ip)
+            raise
+        _limit(gateway, verified.rate_key)
+        p = verified.principal
+        exp = p.claims.get("exp")
+        return Me(subject=p.subject, username=p.username, roles=sorted(p.roles), tax_code=p.tax_code,
+                  client_id=p.client_id, expires_at=int(exp) if isinstance(exp, int | float) else None)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(await gateway.openapi.get())
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="cleanprod API",
+                                   oauth2_redirect_url="/api/docs/oauth2-redirect",
+                                   swagger_ui_parameters={"persistAuthorization": True})
+
+    @app.get("/api/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    return app
+
+
+def _raw_header(request: Request, name: bytes) -> bytes | None:
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+def _limit(gateway: Gateway, key: str) -> None:
+    wait = gateway.limiter.take(key)
+    if wait:
+        raise TooManyRequests(f"Too many requests from this client; retry in {wait} s.",
+                              headers={"Retry-After": str(wait)})
+
+
+def own_openapi(app: FastAPI) -> dict[str, Any]:
+    from fastapi.openapi.utils import get_openapi
+
+    return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
+
+async def gather_checks(items: dict[str, Any]) -> dict[str, Any]:
+    names = list(items)
+    results = await asyncio.gather(*items.values())
+    return dict(zip(names, results, strict=True))

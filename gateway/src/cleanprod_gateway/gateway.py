@@ -1,0 +1,475 @@
+"""The gateway: a pure ASGI app. Proxied paths are handled here directly (no FastAPI routing, no
+BaseHTTPMiddleware) with an aiohttp keep-alive pool as the upstream transport; FastAPI serves only the gateway's
+own endpoints (see control.py).
+
+Per proxied request: match the route (one precompiled regex), take/propagate X-Request-ID, verify the bearer
+token (LRU of verified tokens, RS256 check once per token), rate-limit per client, check the coarse role rule,
+rebuild the headers (identity and hop-by-hop headers out, X-Forwarded-* and X-Request-ID in, Authorization
+unchanged), stream the request body up and the response body down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from starlette.types import Message, Receive, Scope, Send
+from yarl import URL
+
+from cleanprod_kit.auth import TokenVerifier
+from cleanprod_kit.errors import (
+    BadGateway,
+    BadRequest,
+    Forbidden,
+    Problem,
+    TooManyRequests,
+    Unauthorized,
+)
+from cleanprod_kit.requestid import accept_or_create, request_id_var
+
+from .control import CONTROL_PATHS, create_control_app, own_openapi
+from .headers import (
+    ALLOWED_REQUEST_HEADERS,
+    EXPOSED_HEADERS,
+    FORWARDING,
+    HOP_BY_HOP,
+    RESPONSE_DROP,
+    is_identity_header,
+)
+from .openapi import OpenAPICache
+from .problems import GatewayTimeout, NotFoundRoute, send_problem
+from .ratelimit import RateLimiter
+from .routes import READ_METHODS, Route, RouteTable, has_dot_segment
+from .settings import GatewaySettings
+from .tokens import GatewayJWKSCache, TokenCache, extract_bearer, warm_up
+
+log = logging.getLogger("cleanprod.gateway")
+access_log = logging.getLogger("cleanprod.gateway.access")
+
+_RESPONSE_DROP = frozenset(n.encode() for n in RESPONSE_DROP)
+_SKIP_AUTO = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
+
+
+class ClientGone(Exception):
+    """The client disconnected while its request body was being streamed."""
+
+
+class UpstreamBroken(Exception):
+    """The upstream failed after the response had started: the client connection is aborted."""
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings | None = None, routes: RouteTable | None = None) -> None:
+        self.settings = settings = settings or GatewaySettings()
+        self.routes = routes or RouteTable()
+        self.upstreams = settings.upstreams
+        unknown = {r.service for r in self.routes.routes} - set(self.upstreams)
+        if unknown:
+            raise ValueError(f"routes name services without an upstream URL: {sorted(unknown)}")
+        self.jwks = GatewayJWKSCache(settings.jwks_url, ttl_seconds=settings.jwks_cache_ttl_seconds,
+                                     min_refetch_seconds=settings.jwks_min_refetch_seconds)
+        self.verifier = TokenVerifier(issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks=self.jwks,
+                                      leeway_seconds=settings.clock_skew_seconds)
+        self.tokens = TokenCache(self.verifier, settings.token_cache_size)
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst,
+                                   settings.rate_limit_max_clients)
+        self.control = create_control_app(self)
+        self.openapi = OpenAPICache(
+            services={name: self.upstreams[name] for name in self.routes.services()},
+            fetch=self._fetch_json, build_own=lambda: own_openapi(self.control),
+            allowed_prefixes={name: self.routes.prefixes_for(name) for name in self.routes.services()},
+            ttl=settings.openapi_cache_seconds, retry=settings.openapi_retry_seconds, issuer=settings.oidc_issuer,
+        )
+        self.session: aiohttp.ClientSession | None = None
+        self._bases = {name: url for name, url in self.upstreams.items()}
+        self._cors_any = "*" in settings.cors_origins
+        self._cors_origins = frozenset(o.rstrip("/").encode() for o in settings.cors_origins if o != "*")
+        self._access_log = settings.access_log
+        self._trust_forwarded = settings.trust_forwarded_headers
+        self._small = settings.small_body_bytes
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=settings.connect_timeout,
+                                              sock_connect=settings.connect_timeout, sock_read=settings.read_timeout)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def startup(self) -> None:
+        if self.session is not None:
+            return
+        s = self.settings
+        connector = aiohttp.TCPConnector(limit=s.pool_size, limit_per_host=s.pool_size_per_host,
+                                         keepalive_timeout=s.upstream_keepalive_seconds, ttl_dns_cache=300)
+        self.session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, auto_decompress=False,
+                                             cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=_SKIP_AUTO,
+                                             raise_for_status=False)
+        await warm_up(self.jwks)
+
+    async def shutdown(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        await self.jwks.close()
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[Gateway]:
+        await self.startup()
+        try:
+            yield self
+        finally:
+            await self.shutdown()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:  # noqa: BLE001 - reported to the server, which stops
+                    log.exception("gateway start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # ---------------------------------------------------------------- ASGI entry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:  # websockets are not proxied
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        path: str = scope["path"]
+        rid_raw = origin = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"x-request-id":
+                rid_raw = value
+            elif name == b"origin":
+                origin = value
+        rid = accept_or_create(rid_raw.decode("latin-1") if rid_raw is not None else None)
+        ctx = request_id_var.set(rid)
+        status_box = [0]
+        try:
+            if origin is not None and (self._cors_any or self._cors_origins):
+                if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
+                    await self._preflight(scope, send, origin, rid)
+                    return
+                if self._cors_any or origin in self._cors_origins:
+                    send = self._with_cors(send, origin)
+            route = self.routes.match(path)
+            if route is not None:
+                subject = await self._proxy(scope, receive, send, route, rid, authorization, status_box)
+            elif path in CONTROL_PATHS:
+                subject = None
+                await self.control(scope, receive, _with_request_id(send, rid, status_box))
+            else:
+                subject = None
+                status_box[0] = 404
+                await send_problem(send, NotFoundRoute(f"No API route for {path}."), path=path, request_id=rid,
+                                   head=scope["method"] == "HEAD")
+            if self._access_log:
+                access_log.info("%s %s %s", scope["method"], path, status_box[0], extra={
+                    "method": scope["method"], "path": path, "status": status_box[0],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2), "subject": subject,
+                    "client": (scope.get("client") or ("-",))[0]})
+        finally:
+            request_id_var.reset(ctx)
+
+    # ---------------------------------------------------------------- proxy
+
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send, route: Route, rid: str,
+                     authorization: bytes | None, status_box: list[int]) -> str | None:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        head = method == "HEAD"
+        client = scope.get("client")
+        client_ip = client[0] if client else "unknown"
+
+        async def fail(problem: Problem) -> None:
+            status_box[0] = problem.status
+            await send_problem(send, problem, path=path, request_id=rid, head=head)
+
+        if has_dot_segment(path):
+            await fail(BadRequest("Paths with '.' or '..' segments are not accepted."))
+            return None
+        # Who is calling.
+        try:
+            verified = await self.tokens.verify(extract_bearer(authorization))
+        except Unauthorized as problem:
+            wait = self.limiter.take("ip:" + client_ip)
+            await fail(_too_many(wait) if wait else problem)
+            return None
+        wait = self.limiter.take(verified.rate_key)
+        if wait:
+            await fail(_too_many(wait))
+            return None
+        principal = verified.principal
+        allowed = route.allowed(method)
+        if allowed.isdisjoint(principal.roles):
+            await fail(_forbidden(route, method, principal.roles, allowed))
+            return principal.subject
+
+        # Headers to the upstream.
+        out: list[tuple[str, str]] = []
+        host = b""
+        has_body = False
+        xff = proto = fwd_host = None
+        connection_tokens: list[bytes] | None = None
+        for name, value in scope["headers"]:
+            if name in HOP_BY_HOP:
+                if name == b"transfer-encoding":
+                    has_body = True
+                elif name == b"connection":
+                    connection_tokens = [t.strip().lower() for t in value.split(b",")]
+                continue
+            if name == b"host":
+                host = value
+                continue
+            if name == b"x-request-id":
+                continue
+            if name in FORWARDING:
+                if self._trust_forwarded:
+                    if name == b"x-forwarded-for":
+                        xff = value
+                    elif name == b"x-forwarded-proto":
+                        proto = value
+                    elif name == b"x-forwarded-host":
+                        fwd_host = value
+                continue
+            if is_identity_header(name):
+                continue
+            if name == b"content-length":
+                has_body = value != b"0"
+            out.append((name.decode("latin-1"), value.decode("latin-1")))
+        if connection_tokens:
+            drop = {t.decode("latin-1") for t in connection_tokens if t not in (b"keep-alive", b"close")}
+            if drop:
+                out = [(k, v) for k, v in out if k not in drop or k == "authorization"]
+        out.append(("x-forwarded-for", f"{xff.decode('latin-1')}, {client_ip}" if xff else client_ip))
+        out.append(("x-forwarded-proto", proto.decode("latin-1") if proto else scope.get("scheme", "http")))
+        out.append(("x-forwarded-host", (fwd_host or host).decode("latin-1")))
+        out.append(("x-request-id", rid))
+        out.append(("x-gateway-subject", verified.subject_header.decode("ascii")))
+        out.append(("x-gateway-client", verified.client_header.decode("ascii")))
+
+        raw_path = scope.get("raw_path") or path.encode("utf-8")
+        query = scope.get("query_string") or b""
+        target = self._bases[route.service] + raw_path.decode("latin-1")
+        if query:
+            target += "?" + query.decode("latin-1")
+        body_state = [not has_body]  # [request body fully read]
+        data = _request_body(receive, body_state) if has_body else None
+
+        session = self.session
+        if session is None:  # used without lifespan (e.g. a bare ASGI transport in a test)
+            await self.startup()
+            session = self.session
+            assert session is not None
+        try:
+            response = await session._request(method, URL(target, encoded=True), headers=out, data=data,
+                                              allow_redirects=False, auto_decompress=False)
+        except TimeoutError:  # aiohttp's connect and read timeouts both derive from it
+            log.warning("upstream %s timed out: %s %s", route.service, method, path)
+            await fail(GatewayTimeout(f"The {route.service} service did not answer in time."))
+            return principal.subject
+        except ClientGone:
+            status_box[0] = 499
+            return principal.subject
+        except aiohttp.ClientConnectorError as exc:
+            log.warning("upstream %s unreachable: %s", route.service, exc)
+            await fail(BadGateway(f"The {route.service} service is unreachable."))
+            return principal.subject
+        except (aiohttp.ClientError, ValueError) as exc:
+            log.warning("upstream %s failed: %r", route.service, exc)
+            await fail(BadGateway(f"The {route.service} service gave no valid answer."))
+            return principal.subject
+
+        try:
+            await self._relay(scope, receive, send, response, rid, head, body_state, status_box, route, path)
+        finally:
+            response.release()
+        return principal.subject
+
+    async def _relay(self, scope: Scope, receive: Receive, send: Send, response: aiohttp.ClientResponse,
+                     rid: str, head: bool, body_state: list[bool], status_box: list[int], route: Route,
+                     path: str) -> None:
+        headers = [(name.lower(), value) for name, value in response.raw_headers
+                   if name.lower() not in _RESPONSE_DROP]
+        headers.append((b"x-request-id", rid.encode("latin-1")))
+        status = response.status
+        length = response.content_length
+        no_body = head or status in (204, 304) or 100 <= status < 200
+        if no_body or (length is not None and length <= self._small):
+            # Small answers (the common case): one read, one send.
+            try:
+                body = b"" if no_body else await response.read()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                problem: Problem = (GatewayTimeout(f"The {route.service} service did not answer in time.")
+                                    if isinstance(exc, TimeoutError)
+                                    else BadGateway(f"The {route.service} service broke off its answer."))
+                log.warning("upstream %s failed while answering: %r", route.service, exc)
+                status_box[0] = problem.status
+                await send_problem(send, problem, path=path, request_id=rid, head=head)
+                return
+            status_box[0] = status
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+
+        # Large or unknown length: stream. Watch for the client going away so the upstream read stops too.
+        status_box[0] = status
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        watcher = asyncio.ensure_future(_wait_disconnect(receive)) if body_state[0] else None
+        try:
+            async for chunk in response.content.iter_any():
+                if watcher is not None and watcher.done():
+                    response.close()
+                    status_box[0] = 499
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            response.close()
+            log.warning("upstream %s broke off a streamed answer: %r", route.service, exc)
+            raise UpstreamBroken(f"upstream {route.service} failed mid-response") from exc
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    # ---------------------------------------------------------------- CORS
+
+    def _with_cors(self, send: Send, origin: bytes) -> Send:
+        extra = [(b"access-control-allow-origin", origin), (b"vary", b"Origin"),
+                 (b"access-control-expose-headers", EXPOSED_HEADERS.encode())]
+        if self.settings.cors_allow_credentials:
+            extra.append((b"access-control-allow-credentials", b"true"))
+
+        async def cors_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        return cors_send
+
+    async def _preflight(self, scope: Scope, send: Send, origin: bytes, rid: str) -> None:
+        if not (self._cors_any or origin in self._cors_origins):
+            await send_problem(send, Forbidden("This origin may not call the API from a browser."),
+                               path=scope["path"], request_id=rid)
+            return
+        requested = _header(scope, b"access-control-request-headers")
+        headers = [
+            (b"access-control-allow-origin", origin),
+            (b"vary", b"Origin"),
+            (b"access-control-allow-methods", b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+            (b"access-control-allow-headers", requested if requested else ALLOWED_REQUEST_HEADERS.encode()),
+            (b"access-control-max-age", str(self.settings.cors_max_age_seconds).encode()),
+            (b"content-length", b"0"),
+            (b"x-request-id", rid.encode("latin-1")),
+        ]
+        if self.settings.cors_allow_credentials:
+            headers.append((b"access-control-allow-credentials", b"true"))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    # ---------------------------------------------------------------- helpers for control endpoints
+
+    async def _fetch_json(self, url: str) -> Any:
+        session = self.session
+        assert session is not None
+        timeout = aiohttp.ClientTimeout(total=self.settings.openapi_fetch_timeout)
+        async with session.get(url, timeout=timeout, headers={"accept": "application/json"}) as response:
+            response.raise_for_status()
+            return await response.json(content_type=None)
+
+    async def readiness(self) -> dict[str, dict[str, Any]]:
+        session = self.session
+        assert session is not None
+        timeout = aiohttp.ClientTimeout(total=self.settings.readyz_timeout)
+
+        async def probe(url: str) -> dict[str, Any]:
+            started = time.perf_counter()
+            try:
+                async with session.get(url, timeout=timeout) as response:
+                    await response.read()
+                    ok = response.status == 200
+                    result: dict[str, Any] = {"status": "ok" if ok else "failing", "http_status": response.status}
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                result = {"status": "unreachable", "error": type(exc).__name__}
+            result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            return result
+
+        names = list(self.routes.services())
+        targets = {name: self.upstreams[name] + "/readyz" for name in names}
+        targets["jwks"] = self.settings.jwks_url
+        results = await asyncio.gather(*(probe(u) for u in targets.values()))
+        return dict(zip(targets, results, strict=True))
+
+
+# -------------------------------------------------------------------- module helpers
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+def _too_many(wait: int) -> TooManyRequests:
+    return TooManyRequests(f"Too many requests from this client; retry in {wait} s.",
+                           headers={"Retry-After": str(wait)})
+
+
+def _forbidden(route: Route, method: str, roles: frozenset[str], allowed: frozenset[str]) -> Forbidden:
+    verb = "read" if method in READ_METHODS else "change"
+    if roles == {"service"} or (roles and roles <= {"service"}):
+        return Forbidden("Service accounts call the services directly, not through the public gateway.")
+    return Forbidden(f"Your roles ({', '.join(sorted(roles)) or 'none'}) may not {verb} {route.prefix}; "
+                     f"this needs one of: {', '.join(sorted(allowed))}.")
+
+
+def _with_request_id(send: Send, rid: str, status_box: list[int]) -> Send:
+    value = rid.encode("latin-1")
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status_box[0] = message["status"]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+            headers.append((b"x-request-id", value))
+            message["headers"] = headers
+        await send(message)
+
+    return send_with_id
+
+
+async def _request_body(receive: Receive, state: list[bool]) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            state[0] = True
+            return
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return

@@ -1,0 +1,159 @@
+"""One OpenAPI document for the whole public API, merged from each service's /openapi.json.
+
+- Only paths the gateway actually routes to that service are kept (a service's /internal/* endpoints are not
+  public and are not advertised).
+- Components are merged section by section; a name two services define differently is prefixed with the service
+  name (`Registry_Page`, `Applications_Page`) and every `$ref` in that service's part is rewritten to match.
+  Identical definitions are shared.
+- The result is cached for `openapi_cache_seconds`; while a service is unreachable it is left out, the document
+  says so in `info.description`, and the gateway tries again after `openapi_retry_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger("cleanprod.gateway.openapi")
+
+Fetch = Callable[[str], Awaitable[dict[str, Any]]]
+
+REF_PREFIX = "#/components/"
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value in renames:
+                out[key] = renames[value]
+            else:
+                out[key] = _rewrite_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, renames) for v in node]
+    return node
+
+
+def _prefix(service: str) -> str:
+    return service[:1].upper() + service[1:] + "_"
+
+
+def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, Any] | None = None,
+                    allowed_prefixes: dict[str, tuple[str, ...]] | None = None,
+                    missing: list[str] | None = None, title: str = "cleanprod API",
+                    version: str = "1.0.0", issuer: str | None = None) -> dict[str, Any]:
+    """`parts`: (service name, its OpenAPI document). `own`: the gateway's own document (no filtering)."""
+    merged: dict[str, Any] = {"openapi": "3.1.0", "info": {}, "paths": {}, "components": {}, "tags": []}
+    origin: dict[tuple[str, str], tuple[str, Any]] = {}  # (section, name) -> (service, definition)
+    tag_names: set[str] = set()
+    included: list[str] = []
+    notes: list[str] = []
+
+    all_parts = list(parts)
+    if own is not None:
+        all_parts.insert(0, ("gateway", own))
+    for service, doc in all_parts:
+        doc = copy.deepcopy(doc)
+        components = doc.get("components") or {}
+        renames: dict[str, str] = {}
+        for section, defs in components.items():
+            if not isinstance(defs, dict):
+                continue
+            for name, definition in defs.items():
+                existing = origin.get((section, name))
+                if existing is not None and existing[1] != definition:
+                    renames[f"{REF_PREFIX}{section}/{name}"] = f"{REF_PREFIX}{section}/{_prefix(service)}{name}"
+        if renames:
+            doc = _rewrite_refs(doc, renames)
+            components = doc.get("components") or {}
+        for section, defs in components.items():
+            if not isinstance(defs, dict):
+                continue
+            target = merged["components"].setdefault(section, {})
+            for name, definition in defs.items():
+                old_ref = f"{REF_PREFIX}{section}/{name}"
+                new_name = renames[old_ref].rsplit("/", 1)[1] if old_ref in renames else name
+                if new_name not in target:
+                    target[new_name] = definition
+                    origin.setdefault((section, new_name), (service, definition))
+        keep = None if allowed_prefixes is None or service == "gateway" else allowed_prefixes.get(service, ())
+        for path, item in (doc.get("paths") or {}).items():
+            if keep is not None and not any(path == p or path.startswith(p + "/") for p in keep):
+                continue
+            if path in merged["paths"]:
+                notes.append(f"path {path} is defined by more than one service; kept the first")
+                continue
+            merged["paths"][path] = item
+        for tag in doc.get("tags") or []:
+            if isinstance(tag, dict) and tag.get("name") not in tag_names:
+                tag_names.add(tag["name"])
+                merged["tags"].append(tag)
+        if service != "gateway":
+            included.append(service)
+
+    schemes = merged["components"].setdefault("securitySchemes", {})
+    schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                  "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)"})
+    if issuer:
+        schemes.setdefault("keycloak", {"type": "openIdConnect",
+                                        "openIdConnectUrl": f"{issuer.rstrip('/')}/.well-known/openid-configuration"})
+    merged["security"] = [{"bearer": []}]
+    description = ("The public API of the cleaner-production support programme, served through the gateway. "
+                   f"Included services: {', '.join(included) or 'none'}.")
+    if missing:
+        description += (f" Not included (unreachable when this document was built): {', '.join(missing)}; "
+                        "their endpoints still work through the gateway once the services are up.")
+    if notes:
+        description += " Notes: " + "; ".join(notes) + "."
+    merged["info"] = {"title": title, "version": version, "description": description}
+    if not merged["tags"]:
+        del merged["tags"]
+    return merged
+
+
+class OpenAPICache:
+    def __init__(self, *, services: dict[str, str], fetch: Fetch, build_own: Callable[[], dict[str, Any]],
+                 allowed_prefixes: dict[str, tuple[str, ...]], ttl: float, retry: float,
+                 issuer: str | None = None) -> None:
+        self.services = services  # name -> base URL
+        self.fetch = fetch
+        self.build_own = build_own
+        self.allowed_prefixes = allowed_prefixes
+        self.ttl = ttl
+        self.retry = retry
+        self.issuer = issuer
+        self._doc: dict[str, Any] | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+        self.builds = 0
+
+    def invalidate(self) -> None:
+        self._expires = 0.0
+
+    async def get(self) -> dict[str, Any]:
+        if self._doc is not None and time.monotonic() < self._expires:
+            return self._doc
+        async with self._lock:
+            if self._doc is not None and time.monotonic() < self._expires:
+                return self._doc
+            names = list(self.services)
+            results = await asyncio.gather(*(self.fetch(self.services[n] + "/openapi.json") for n in names),
+                                           return_exceptions=True)
+            parts: list[tuple[str, dict[str, Any]]] = []
+            missing: list[str] = []
+            for name, result in zip(names, results, strict=True):
+                if isinstance(result, BaseException) or not isinstance(result, dict):
+                    log.warning("openapi of %s unavailable: %r", name, result)
+                    missing.append(name)
+                else:
+                    parts.append((name, result))
+            self._doc = merge_documents(parts, own=self.build_own(), allowed_prefixes=self.allowed_prefixes,
+                                        missing=missing, issuer=self.issuer)
+            self._expires = time.monotonic() + (self.retry if missing else self.ttl)
+            self.builds += 1
+            return self._doc

@@ -1,0 +1,88 @@
+"""The one route table: public path prefix -> upstream service, and the coarse role rules per prefix.
+
+Coarse rules only decide whether a role may reach a part of the API at all; every service verifies the token
+again and does its own fine-grained, object-level checks (an enterprise sees only its own records, a reviewer
+only assigned applications, ...).
+
+Decisions:
+- Reads are GET/HEAD/OPTIONS; every other method is a write.
+- `auditor` is in every read set and in no write set: auditors read everything and change nothing.
+- `egov` (city e-government systems) reaches only /api/v1/integrations.
+- `service` (service accounts that call each other on the internal network) is in no set: a service-account
+  token presented at the public gateway is refused, so a leaked service credential cannot be used from outside.
+  Service-to-service calls go directly to the services, never through the gateway.
+- Only the prefixes below are routed; anything else (including the services' /internal/* endpoints, their own
+  /openapi.json, /docs, /healthz, /readyz) is not reachable through the gateway.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+STAFF_READERS = frozenset({"enterprise", "reviewer", "officer", "verifier", "auditor"})
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str  # e.g. "/api/v1/enterprises"
+    service: str  # key into GatewaySettings.upstreams
+    read_roles: frozenset[str]
+    write_roles: frozenset[str]
+
+    def allowed(self, method: str) -> frozenset[str]:
+        return self.read_roles if method in READ_METHODS else self.write_roles
+
+
+def _r(prefix: str, service: str, read: set[str] | frozenset[str], write: set[str]) -> Route:
+    return Route(prefix, service, frozenset(read), frozenset(write))
+
+
+ROUTES: tuple[Route, ...] = (
+    # registry: enterprises register themselves and their facilities/baselines; officers manage sectors and norms.
+    _r("/api/v1/enterprises", "registry", STAFF_READERS, {"enterprise", "officer"}),
+    _r("/api/v1/facilities", "registry", STAFF_READERS, {"enterprise", "officer"}),
+    _r("/api/v1/sectors", "registry", STAFF_READERS, {"officer"}),
+    _r("/api/v1/norms", "registry", STAFF_READERS, {"officer"}),
+    # applications: officers open calls; enterprises apply, reviewers review, officers decide.
+    _r("/api/v1/calls", "applications", STAFF_READERS, {"officer"}),
+    _r("/api/v1/applications", "applications", STAFF_READERS, {"enterprise", "reviewer", "officer"}),
+    _r("/api/v1/integrations", "applications", {"egov", "officer", "auditor"}, {"egov", "officer"}),
+    # verification: verifiers measure and conclude, officers assign; enterprises may read their own results.
+    _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
+    _r("/api/v1/programme", "verification", {"officer", "auditor", "verifier", "reviewer"}, {"officer"}),
+)
+
+
+class RouteTable:
+    """Precompiled prefix matching: one regex over the segment after /api/v1/, then a dict lookup."""
+
+    def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
+        self.routes = routes
+        self._by_prefix = {r.prefix: r for r in routes}
+        alternatives = "|".join(re.escape(r.prefix) for r in sorted(routes, key=lambda r: -len(r.prefix)))
+        self._pattern = re.compile(rf"({alternatives})(?:/|$)")
+
+    def match(self, path: str) -> Route | None:
+        m = self._pattern.match(path)
+        if m is None:
+            return None
+        return self._by_prefix[m.group(1)]
+
+    def prefixes_for(self, service: str) -> tuple[str, ...]:
+        return tuple(r.prefix for r in self.routes if r.service == service)
+
+    def services(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for r in self.routes:
+            seen.setdefault(r.service, None)
+        return tuple(seen)
+
+
+def has_dot_segment(path: str) -> bool:
+    """`/a/../b` or `/a/./b` (after percent-decoding): refused, so a prefix check cannot be walked around."""
+    if "." not in path:
+        return False
+    return any(seg in (".", "..") for seg in path.split("/"))
