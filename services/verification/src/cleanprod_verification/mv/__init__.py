@@ -32,6 +32,7 @@ from .norms import NormComparison, SectorNorm, compare_with_norm, convert_sec
 from .results import CarrierResult, InputsUsed, PeriodUsed, RegressionResult, SavingsResult, SecResult
 from .savings import compute_savings
 from .settings import MVSettings
+from .uncertainty import SavingsUncertainty
 from .units import convert, to_canonical_production
 from .validation import ValidationLimits, prepare_inputs
 from .verdict import NOT_ACHIEVED, VERIFIED, Verdict, VerdictRules, decide
@@ -41,7 +42,7 @@ __all__ = [
     "AcceptanceCriteria", "CarrierQuantity", "CarrierResult", "Claim", "CriterionCheck", "EmissionFactorUsed",
     "EnergyAmount", "FactorTables", "InputError", "InputErrors", "InputsUsed", "InvalidPeriodError",
     "InvalidValueError", "MVError", "MVSettings", "NormComparison", "Period", "PeriodUsed", "Quantity",
-    "RegressionResult", "SavingsResult", "SecResult", "SectorNorm", "UnknownUnitError", "UnsupportedCarrierError",
+    "RegressionResult", "SavingsResult", "SavingsUncertainty", "SecResult", "SectorNorm", "UnknownUnitError", "UnsupportedCarrierError",
     "ValidationLimits", "Verdict", "VerdictRules",
     "co2_tonnes", "compare_with_norm", "compute_savings", "convert", "convert_sec", "decide", "default_tables",
     "emission_factor", "energy_toe", "prepare_inputs", "to_canonical_production", "to_energy", "toe_to_gj",
