@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import httpx
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
@@ -71,8 +72,9 @@ class Gateway:
         unknown = {r.service for r in self.routes.routes} - set(self.upstreams)
         if unknown:
             raise ValueError(f"routes name services without an upstream URL: {sorted(unknown)}")
+        self._jwks_http = httpx.AsyncClient(timeout=httpx.Timeout(settings.jwks_timeout_seconds))
         self.jwks = GatewayJWKSCache(settings.jwks_url, ttl_seconds=settings.jwks_cache_ttl_seconds,
-                                     min_refetch_seconds=settings.jwks_min_refetch_seconds)
+                                     min_refetch_seconds=settings.jwks_min_refetch_seconds, http=self._jwks_http)
         self.verifier = TokenVerifier(issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks=self.jwks,
                                       leeway_seconds=settings.clock_skew_seconds)
         self.tokens = TokenCache(self.verifier, settings.token_cache_size)
@@ -112,7 +114,9 @@ class Gateway:
         if self.session is not None:
             await self.session.close()
             self.session = None
-        await self.jwks.close()
+        await self._jwks_http.aclose()
+        self._jwks_http = httpx.AsyncClient(timeout=httpx.Timeout(self.settings.jwks_timeout_seconds))
+        self.jwks._http = self._jwks_http  # noqa: SLF001 - usable again if started anew
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[Gateway]:
