@@ -1,4 +1,5 @@
-"""compute_savings end to end: the production trap, hand-computed SEC savings with CO2, regression with weather,
+"""compute_savings end to end: the production trap (lower of SEC and an extrapolating regression),
+hand-computed SEC savings with CO2, regression with weather,
 the uncertainty gate, fallbacks with their reasons, and a JSON-ready result."""
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def trap_periods(make_month: MonthBuilder) -> tuple[list[Period], list[Period]]:
     return baseline, reporting
 
 
-def test_production_trap_sec_shows_a_false_saving_regression_shows_none(make_month: MonthBuilder) -> None:
+def test_production_trap_is_not_verified_the_lower_estimate_is_taken(make_month: MonthBuilder) -> None:
     baseline, reporting = trap_periods(make_month)
     assert sum(TRAP_PRODUCTION) == 1200.0
 
@@ -47,28 +48,36 @@ def test_production_trap_sec_shows_a_false_saving_regression_shows_none(make_mon
     # Regression: E = 200 + 2·P fits exactly; at P = 150 it predicts 500 MWh/month = the actual → 0 saved.
     #
     # P = 150 lies outside the baseline range 80–120 (30 t beyond it = 0.75 of the 40 t span), so the default
-    # range criterion (±10 % of the span) rejects the model. Asserted below: (1) with default criteria the model
-    # is rejected *only* for that reason, SEC is used, and the result demands a verifier's review; (2) with a
-    # range tolerance that admits P = 150 the regression is used and shows zero savings.
+    # range criterion (±10 % of the span) rejects the model — and that is the ONLY criterion it fails. Rule:
+    # neither estimate is trusted alone, the lower one is the verified figure (method sec_capped_by_regression),
+    # and the result requires review. (1) default criteria: 0 % verified, not_achieved; (2) with a range
+    # tolerance that admits P = 150 the regression is used outright and also shows zero savings.
     default = compute_savings(baseline, reporting, Claim(8.0))
     assert default.total.sec.savings_percent == pytest.approx(100 / 6, rel=1e-12)
     assert default.total.sec.savings_toe == pytest.approx(1200 * MWH_TOE, rel=1e-12)
     assert default.total.sec.sec_baseline == pytest.approx(4 * MWH_TOE, rel=1e-14)
     assert default.total.sec.sec_reporting == pytest.approx(10 / 3 * MWH_TOE, rel=1e-14)
-    assert default.method == "sec"
+    assert default.method == "sec_capped_by_regression"
+    assert default.total.binding_estimate == "regression"
     assert default.total.fallback_reasons == [
         "reporting production 150–150 vs baseline range 80–120 (± 10 % of the span allowed)"
     ]
-    assert default.total.regression is not None
+    assert default.total.regression is not None and not default.total.regression.passed
     assert abs(default.total.regression.savings_toe) < 1e-9
+    assert abs(default.savings_toe) < 1e-9 and abs(default.verified_savings_percent) < 1e-9
+    assert default.total.adjusted_baseline_toe == pytest.approx(6000 * MWH_TOE, rel=1e-12)
     assert default.requires_review
-    assert any("+50.0 %" in w and "estimates 0.0 % savings" in w for w in default.warnings)
-    # The SEC verdict itself follows the rules (16.7 % ≥ 8 %): that is exactly why requires_review exists.
-    assert default.verdict == VERIFIED
+    (warning,) = [w for w in default.warnings if "sec_capped_by_regression" in w]
+    assert "SEC estimates 16.7 % savings, the regression 0.0 %" in warning
+    assert "the lower figure (0.0 %, regression)" in warning and "review before concluding" in warning
+    assert default.verdict == NOT_ACHIEVED
+    assert default.achieved_ratio == pytest.approx(0.0, abs=1e-9)
+    (elec,) = default.carriers
+    assert elec.method == "sec_capped_by_regression" and abs(elec.savings_toe) < 1e-9
 
     wide = MVSettings(criteria=AcceptanceCriteria(range_tolerance=1.0))
     result = compute_savings(baseline, reporting, Claim(8.0), wide)
-    assert result.method == "regression"
+    assert result.method == "regression" and result.total.binding_estimate is None
     assert result.total.regression is not None and result.total.regression.passed
     assert result.total.regression.coefficients == [pytest.approx(200 * MWH_TOE, rel=1e-10),
                                                      pytest.approx(2 * MWH_TOE, rel=1e-10)]
@@ -77,6 +86,48 @@ def test_production_trap_sec_shows_a_false_saving_regression_shows_none(make_mon
     assert result.total.adjusted_baseline_toe == pytest.approx(6000 * MWH_TOE, rel=1e-12)
     assert result.verdict == NOT_ACHIEVED and result.achieved_ratio == pytest.approx(0.0, abs=1e-9)
     assert not result.requires_review
+
+
+def test_out_of_range_genuine_saving_is_verified_at_the_lower_figure(make_month: MonthBuilder) -> None:
+    # Same trap plant, but the project really cut use by 10 %: 450 MWh at P = 150 instead of 500.
+    # Regression: (6000 − 5400)/6000 = 10 %. SEC: baseline 4 MWh/t × 1800 t = 7200 MWh → (7200 − 5400)/7200 = 25 %.
+    baseline, _ = trap_periods(make_month)
+    reporting = [make_month(2023, m, 150.0, {"electricity": (450.0, "MWh")}) for m in range(1, 13)]
+    r = compute_savings(baseline, reporting, Claim(9.0))
+    assert r.method == "sec_capped_by_regression" and r.total.binding_estimate == "regression"
+    assert r.total.sec.savings_percent == pytest.approx(25.0, rel=1e-12)
+    assert r.verified_savings_percent == pytest.approx(10.0, rel=1e-9)
+    assert r.savings_toe == pytest.approx(600 * MWH_TOE, rel=1e-9)
+    assert r.requires_review
+    assert r.verdict == VERIFIED and r.achieved_ratio == pytest.approx(10 / 9, rel=1e-9)
+
+
+def test_out_of_range_where_sec_is_lower_keeps_sec(make_month: MonthBuilder) -> None:
+    # Output falls to 50 t/month (below the 80–120 range) with no efficiency change: E = 300 MWh.
+    # SEC: 4 MWh/t × 600 t = 2400 MWh adjusted vs 3600 used → −50 % (a false loss); regression: 0 %.
+    # The lower figure is SEC's: conservative for the grant, and flagged for review.
+    baseline, _ = trap_periods(make_month)
+    reporting = [make_month(2023, m, 50.0, {"electricity": (300.0, "MWh")}) for m in range(1, 13)]
+    r = compute_savings(baseline, reporting, Claim(8.0))
+    assert r.method == "sec_capped_by_regression" and r.total.binding_estimate == "sec"
+    assert r.verified_savings_percent == pytest.approx(-50.0, rel=1e-12)
+    assert r.total.adjusted_baseline_toe == pytest.approx(2400 * MWH_TOE, rel=1e-12)
+    assert r.requires_review and r.verdict == NOT_ACHIEVED and r.achieved_ratio == 0.0
+
+
+def test_out_of_range_with_a_failing_statistic_is_plain_sec_fallback(make_month: MonthBuilder) -> None:
+    # The rule needs every statistical criterion passed: a baseline too noisy for R² still falls back to SEC.
+    rng = np.random.default_rng(3)
+    p_base = rng.uniform(95, 105, 12)
+    baseline = [make_month(2022, m + 1, p, {"electricity": (300 + 0.2 * p + rng.normal(0, 40), "MWh")})
+                for m, p in enumerate(p_base)]
+    reporting = [make_month(2023, m, 150.0, {"electricity": (280.0, "MWh")}) for m in range(1, 13)]
+    r = compute_savings(baseline, reporting, Claim(5.0))
+    assert r.method == "sec" and r.total.binding_estimate is None
+    failed = {c.name for c in r.total.regression.checks if not c.passed}
+    assert {"r_squared", "production_within_baseline_range"} <= failed
+    assert r.verified_savings_percent == pytest.approx(r.total.sec.savings_percent)
+    assert not any("sec_capped_by_regression" in w for w in r.warnings)
 
 
 def test_two_carrier_sec_example_with_gj_co2_and_norm(make_month: MonthBuilder) -> None:
@@ -247,7 +298,7 @@ def test_result_is_strict_json(make_month: MonthBuilder) -> None:
     baseline, reporting = trap_periods(make_month)
     d = compute_savings(baseline, reporting, Claim(8.0), norm=SectorNorm(4000.0, "MJ/tonne")).to_dict()
     text = json.dumps(d, allow_nan=False)
-    assert '"verdict": "verified"' in text
+    assert '"verdict": "not_achieved"' in text and '"binding_estimate": "regression"' in text
     assert d["inputs"]["baseline_start"] == "2022-01-01"
     assert d["inputs"]["periods"][12]["role"] == "reporting"
     assert d["inputs"]["settings"]["criteria"]["max_cv_rmse"] == 0.15

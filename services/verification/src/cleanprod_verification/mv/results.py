@@ -18,6 +18,9 @@ from .uncertainty import SavingsUncertainty
 
 METHOD_REGRESSION = "regression"
 METHOD_SEC = "sec"
+# The regression passed every statistical criterion but the reporting conditions lie outside the baseline
+# range: neither estimate can be trusted alone, so the lower (conservative) of the two is the verified figure.
+METHOD_SEC_CAPPED = "sec_capped_by_regression"
 TOTAL = "total"
 
 
@@ -58,7 +61,7 @@ class RegressionResult:
 @dataclass(frozen=True)
 class CarrierResult:
     carrier: str  # an energy carrier, or "total" for all carriers in TOE
-    method: str  # "regression" | "sec"
+    method: str  # "regression" | "sec" | "sec_capped_by_regression"
     baseline_energy_toe: float  # all baseline periods
     reporting_energy_toe: float  # actual, all reporting periods
     adjusted_baseline_toe: float  # expected reporting use without the project, by the method used
@@ -73,6 +76,8 @@ class CarrierResult:
     regression: RegressionResult | None
     regression_unavailable: str | None  # why no model could be fitted at all
     fallback_reasons: list[str]  # why SEC was used instead of the regression (empty when regression used)
+    # sec_capped_by_regression only: which estimate was the lower one and gave the figures ("sec" | "regression")
+    binding_estimate: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,12 @@ For each energy carrier (in TOE) and for the total:
   1. SEC comparison, always (it is the programme's own "per unit of product" measure and the fallback);
   2. regression baseline E = a + b·P (+ c·CDD + d·HDD when given for every period), if it can be fitted;
      it is used only when it passes the model acceptance criteria (``criteria.py``), otherwise SEC is used
-     and the failed criteria are listed as the fallback reasons;
+     and the failed criteria are listed as the fallback reasons — except in one case:
+  2a. the model passes every *statistical* criterion and fails only because reporting conditions lie outside
+     the baseline range. Then the regression extrapolates and SEC ignores the fixed part of consumption (the
+     production trap: E = 200 + 2P, output up 50 %, no efficiency change — SEC shows a false 16.7 %). Neither
+     figure is trusted alone: the verified savings are the LOWER of the two estimates (method
+     ``sec_capped_by_regression``, ``binding_estimate`` says which one), and the result requires review;
   3. savings in TOE, GJ and t CO2, savings % = savings / adjusted baseline.
 The verdict is taken on the total. CO2 of the total is the sum of the carriers' CO2 (each carrier has its own
 emission factor, which matters for fuel switching), so it is not "total TOE × one factor".
@@ -27,6 +32,7 @@ from .regression import DesignDecomposition, RegressionNotPossible, decompose_de
 from .results import (
     METHOD_REGRESSION,
     METHOD_SEC,
+    METHOD_SEC_CAPPED,
     TOTAL,
     CarrierResult,
     InputsUsed,
@@ -62,6 +68,7 @@ class _Evaluation:
     regression: RegressionResult | None
     unavailable: str | None
     fallback_reasons: list[str]
+    binding_estimate: str | None = None  # sec_capped_by_regression: "sec" | "regression"
 
 
 def _percent(savings: float, adjusted: float) -> float | None:
@@ -117,7 +124,8 @@ def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model
     fit = fit_decomposed(model.decomposition, y_base)
 
     criteria = settings.criteria
-    checks = model_checks(fit, criteria) + model.range_checks
+    statistical = model_checks(fit, criteria)
+    checks = statistical + model.range_checks
     passed = all(c.passed for c in checks)
     adjusted = float(fit.predict(model.reporting).sum())
     savings = adjusted - actual
@@ -152,6 +160,14 @@ def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model
         return _Evaluation(METHOD_REGRESSION, adjusted, savings, regression.savings_percent, sec_result,
                            regression, None, [])
     reasons = [c.message for c in checks if not c.passed]
+    if all(c.passed for c in statistical):
+        # Only reporting-range coverage failed: take the lower (conservative) of the two estimates. Both share
+        # the actual reporting use, so the lower savings is also the lower savings %.
+        if savings < sec.savings:
+            return _Evaluation(METHOD_SEC_CAPPED, adjusted, savings, regression.savings_percent, sec_result,
+                               regression, None, reasons, binding_estimate=METHOD_REGRESSION)
+        return _Evaluation(METHOD_SEC_CAPPED, sec.adjusted_baseline, sec.savings, sec_result.savings_percent,
+                           sec_result, regression, None, reasons, binding_estimate=METHOD_SEC)
     return _Evaluation(METHOD_SEC, sec.adjusted_baseline, sec.savings, sec_result.savings_percent, sec_result,
                        regression, None, reasons)
 
@@ -249,9 +265,12 @@ def compute_savings(
             "add up to the total"
         )
     requires_review = _production_shift_warning(data, total, settings, warnings)
+    requires_review = _capped_warning(total, carriers, warnings) or requires_review
 
     uncertainty_ok, uncertainty_message = None, ""
-    if total.method == METHOD_REGRESSION and total.regression is not None:
+    # The uncertainty test applies whenever the verified figure is the regression's (also when it capped SEC).
+    from_regression = total.method == METHOD_REGRESSION or total.binding_estimate == METHOD_REGRESSION
+    if from_regression and total.regression is not None:
         uncertainty_ok = total.regression.uncertainty_check.passed
         uncertainty_message = total.regression.uncertainty_check.message
     verdict = decide(total.savings_percent, claim.overall_percent, settings.verdict,
@@ -325,7 +344,33 @@ def _carrier_result(
         regression=ev.regression,
         regression_unavailable=ev.unavailable,
         fallback_reasons=ev.fallback_reasons,
+        binding_estimate=ev.binding_estimate,
     )
+
+
+def _pct(value: float | None) -> str:
+    return "undefined" if value is None else f"{round(value, 1) + 0.0:.1f} %"  # + 0.0 turns -0.0 into 0.0
+
+
+def _capped_warning(total: CarrierResult, carriers: list[CarrierResult], warnings: list[str]) -> bool:
+    """Explain every use of the conservative rule (2a in the module docstring); True when it was used."""
+    capped = [c.carrier for c in carriers if c.method == METHOD_SEC_CAPPED]
+    if total.method == METHOD_SEC_CAPPED and total.regression is not None:
+        chosen = "regression" if total.binding_estimate == METHOD_REGRESSION else "SEC"
+        warnings.append(
+            "the regression baseline passes every statistical criterion, but the reporting conditions lie outside "
+            f"the baseline range ({'; '.join(total.fallback_reasons)}), so it extrapolates, while SEC counts the "
+            f"fixed part of consumption as savings (or losses): SEC estimates {_pct(total.sec.savings_percent)} "
+            f"savings, the regression {_pct(total.regression.savings_percent)}; the lower figure "
+            f"({_pct(total.savings_percent)}, {chosen}) is taken as the verified savings "
+            f"(method {METHOD_SEC_CAPPED}); review before concluding"
+        )
+    if capped and total.method != METHOD_SEC_CAPPED:
+        warnings.append(
+            f"per-carrier savings of {', '.join(capped)} use the lower of the SEC and regression estimates "
+            "(reporting conditions outside the baseline range); review before concluding"
+        )
+    return total.method == METHOD_SEC_CAPPED or bool(capped)
 
 
 def _production_shift_warning(
