@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from cleanprod_kit.ids import uuid7
+
+from ..db_types import created_at, moment, search_column, updated_at, vnd
+from ..domain import ApplicationStatus
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in ApplicationStatus)
+
+
+class Application(SQLModel, table=True):
+    """A support application (hồ sơ đề nghị hỗ trợ). The facility and enterprise facts are copied from the
+    registry when the draft is created, so the dossier keeps what was true when it was filed."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("dossier_code", name="uq_applications_dossier_code"),
+        CheckConstraint(f"status IN ({_STATUSES})", name="ck_applications_status"),
+        CheckConstraint("total_cost_vnd >= 0 AND eligible_cost_vnd >= 0 AND requested_support_vnd >= 0",
+                        name="ck_applications_amounts"),
+        CheckConstraint("approved_support_vnd IS NULL OR approved_support_vnd >= 0",
+                        name="ck_applications_approved"),
+        Index("ix_applications_status", "status", "id"),
+        Index("ix_applications_call", "call_id", "id"),
+        Index("ix_applications_enterprise", "enterprise_id", "id"),
+        Index("ix_applications_tax_code", "enterprise_tax_code", "id"),
+        Index("ix_applications_search", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    call_id: uuid.UUID = Field(foreign_key="calls.id")
+    status: ApplicationStatus = Field(default=ApplicationStatus.DRAFT, sa_type=String(32))
+    dossier_code: str | None = Field(default=None, max_length=32)
+
+    facility_id: uuid.UUID
+    facility_name: str = Field(max_length=300)
+    enterprise_id: uuid.UUID
+    enterprise_tax_code: str = Field(max_length=14)
+    enterprise_name: str = Field(max_length=300)
+    sector_code: str = Field(max_length=32)
+
+    title: str = Field(max_length=300)
+    technology: str = Field(sa_type=Text)
+    supplier_name: str | None = Field(default=None, max_length=300)
+    supplier_tax_code: str | None = Field(default=None, max_length=14)
+    total_cost_vnd: int = vnd()
+    eligible_cost_vnd: int = vnd()
+    requested_support_vnd: int = vnd()
+    claimed_savings: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+    claimed_overall_saving_pct: float
+    implementation_start: dt.date
+    implementation_end: dt.date
+
+    first_submitted_at: dt.datetime | None = moment()
+    submitted_at: dt.datetime | None = moment()
+    screening_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+
+    review_score_pct: float | None = None
+    approved_support_vnd: int | None = vnd(nullable=True, default=None)
+    award_limit: str | None = Field(default=None, max_length=16)
+    decided_at: dt.datetime | None = moment()
+    decided_by: str | None = Field(default=None, max_length=255)
+    decision_reason: str | None = Field(default=None, sa_type=Text)
+
+    started_on: dt.date | None = None
+    completed_on: dt.date | None = None
+
+    verification_id: str | None = Field(default=None, max_length=64)
+    achieved_ratio: float | None = None
+    verified_savings_pct: float | None = None
+    verified_at: dt.datetime | None = moment()
+
+    created_by: str = Field(max_length=255)
+    search_text: str | None = search_column("title", "enterprise_name", "facility_name", "dossier_code")
+    version: int = Field(default=1)
+    created_at: dt.datetime = created_at()
+    updated_at: dt.datetime = updated_at()
+
+
+class DossierSequence(SQLModel, table=True):
+    """The last dossier number handed out per agency and Hanoi calendar day (incremented atomically with
+    INSERT … ON CONFLICT DO UPDATE … RETURNING: the row lock orders concurrent submissions)."""
+
+    __tablename__ = "dossier_sequences"
+
+    agency_id: str = Field(primary_key=True, max_length=16)
+    day: dt.date = Field(primary_key=True)
+    last_value: int

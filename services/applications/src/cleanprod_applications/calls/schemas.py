@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from ..schemas import BasisPoints, Code, DecimalNumber, LongText, PositiveVnd, SectorCode, StrictBody, Text200, Text300, Vnd
+
+Weight = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3, allow_inf_nan=False)]
+MaxScore = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3, allow_inf_nan=False)]
+PassScore = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False,
+                                     description="Minimum mean review score, in percent")]
+
+
+class CriterionBody(StrictBody):
+    code: Code
+    name: Text200
+    weight: Weight
+    max_score: MaxScore
+
+
+def _check_criteria(criteria: list[CriterionBody] | None) -> None:
+    if criteria is None:
+        return
+    codes = [c.code for c in criteria]
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise ValueError(f"criterion codes must be unique; repeated: {', '.join(repeated)}")
+
+
+def _check_sectors(sectors: list[str] | None) -> None:
+    if sectors is not None and len(set(sectors)) != len(sectors):
+        raise ValueError("eligible_sectors lists a sector more than once")
+
+
+class CallCreate(StrictBody):
+    code: Code
+    title: Text300
+    description: LongText | None = None
+    opens_on: dt.date
+    closes_on: dt.date
+    budget_vnd: PositiveVnd
+    support_rate_bp: BasisPoints
+    cap_per_project_vnd: PositiveVnd
+    eligible_sectors: list[SectorCode] = Field(min_length=1, max_length=100)
+    criteria: list[CriterionBody] = Field(min_length=1, max_length=30)
+    min_reviews: int = Field(ge=1, le=20, strict=True)
+    pass_score_pct: PassScore
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CallCreate:
+        if self.closes_on < self.opens_on:
+            raise ValueError("closes_on must be on or after opens_on")
+        _check_criteria(self.criteria)
+        _check_sectors(self.eligible_sectors)
+        return self
+
+
+class CallUpdate(StrictBody):
+    """Partial update (PATCH): only the fields sent change. The code never changes."""
+
+    title: Text300 | None = None
+    description: LongText | None = None
+    opens_on: dt.date | None = None
+    closes_on: dt.date | None = None
+    budget_vnd: PositiveVnd | None = None
+    support_rate_bp: BasisPoints | None = None
+    cap_per_project_vnd: PositiveVnd | None = None
+    eligible_sectors: list[SectorCode] | None = Field(default=None, min_length=1, max_length=100)
+    criteria: list[CriterionBody] | None = Field(default=None, min_length=1, max_length=30)
+    min_reviews: int | None = Field(default=None, ge=1, le=20, strict=True)
+    pass_score_pct: PassScore | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CallUpdate:
+        _check_criteria(self.criteria)
+        _check_sectors(self.eligible_sectors)
+        return self
+
+
+class CriterionPublic(BaseModel):
+    code: str
+    name: str
+    weight: DecimalNumber
+    max_score: DecimalNumber
+
+
+class CallPublic(BaseModel):
+    id: uuid.UUID
+    code: str
+    title: str
+    description: str | None
+    opens_on: dt.date
+    closes_on: dt.date
+    is_open: bool = Field(description="Whether today (Hanoi time) is within opens_on..closes_on")
+    budget_vnd: int
+    committed_vnd: int
+    remaining_vnd: int
+    support_rate_bp: int
+    cap_per_project_vnd: int
+    eligible_sectors: list[str]
+    criteria: list[CriterionPublic]
+    min_reviews: int
+    pass_score_pct: DecimalNumber
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+__all__ = ["CallCreate", "CallPublic", "CallUpdate", "CriterionBody", "CriterionPublic", "Vnd"]

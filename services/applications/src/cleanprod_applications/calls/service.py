@@ -1,0 +1,161 @@
+"""Calls (programme rounds): created and changed by officers; read by everyone signed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.db import violated_constraint
+from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
+from cleanprod_kit.models import utcnow
+from cleanprod_kit.outbox import emit
+from cleanprod_kit.pagination import keyset_page
+
+from ..db_types import touch
+from ..domain import CallTerms, Criterion, Rubric, local_date
+from .models import Call
+from .schemas import CallCreate, CallPublic, CallUpdate, CriterionBody, CriterionPublic
+
+
+def _number(value: Decimal) -> int | float:
+    """A JSON number for a rubric weight or maximum (at most 3 decimals: float round-trips it exactly)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _criteria_json(criteria: list[CriterionBody]) -> list[dict[str, Any]]:
+    return [{"code": c.code, "name": c.name, "weight": _number(c.weight), "max_score": _number(c.max_score)}
+            for c in criteria]
+
+
+def rubric_of(call: Call) -> Rubric:
+    return Rubric(tuple(Criterion(c["code"], c["name"], c["weight"], c["max_score"]) for c in call.criteria))
+
+
+def terms_of(call: Call) -> CallTerms:
+    return CallTerms(opens_on=call.opens_on, closes_on=call.closes_on,
+                     eligible_sectors=frozenset(call.eligible_sectors), support_rate_bp=call.support_rate_bp,
+                     cap_per_project_vnd=call.cap_per_project_vnd)
+
+
+def today() -> dt.date:
+    return local_date(utcnow())
+
+
+def is_open(call: Call, on: dt.date | None = None) -> bool:
+    on = on or today()
+    return call.opens_on <= on <= call.closes_on
+
+
+def to_public(call: Call) -> CallPublic:
+    return CallPublic(
+        id=call.id, code=call.code, title=call.title, description=call.description, opens_on=call.opens_on,
+        closes_on=call.closes_on, is_open=is_open(call), budget_vnd=call.budget_vnd,
+        committed_vnd=call.committed_vnd, remaining_vnd=call.remaining_vnd, support_rate_bp=call.support_rate_bp,
+        cap_per_project_vnd=call.cap_per_project_vnd, eligible_sectors=list(call.eligible_sectors),
+        criteria=[CriterionPublic(code=c["code"], name=c["name"], weight=Decimal(str(c["weight"])),
+                                  max_score=Decimal(str(c["max_score"]))) for c in call.criteria],
+        min_reviews=call.min_reviews, pass_score_pct=call.pass_score_pct, version=call.version,
+        created_at=call.created_at, updated_at=call.updated_at,
+    )
+
+
+def _event_payload(call: Call) -> dict[str, Any]:
+    return {"call_id": call.id, "code": call.code, "title": call.title, "opens_on": call.opens_on,
+            "closes_on": call.closes_on, "budget_vnd": call.budget_vnd, "support_rate_bp": call.support_rate_bp,
+            "cap_per_project_vnd": call.cap_per_project_vnd, "eligible_sectors": call.eligible_sectors,
+            "version": call.version}
+
+
+async def get_call(session: AsyncSession, call_id: uuid.UUID) -> Call:
+    call = await session.get(Call, call_id)
+    if call is None:
+        raise NotFound(f"Call {call_id} does not exist.")
+    return call
+
+
+async def create_call(session: AsyncSession, principal: Principal, data: CallCreate) -> Call:
+    existing = (await session.exec(select(Call.id).where(Call.code == data.code))).first()
+    if existing is not None:
+        raise _duplicate_code(data.code)
+    values = data.model_dump(exclude={"criteria"})
+    call = Call(**values, criteria=_criteria_json(data.criteria), created_by=principal.display_name)
+    session.add(call)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "uq_calls_code":
+            raise _duplicate_code(data.code) from None
+        raise
+    record_audit(session, principal, entity_type="call", entity_id=call.id, action="create",
+                 details={"code": call.code, "budget_vnd": call.budget_vnd})
+    emit(session, "call.created", aggregate_type="call", aggregate_id=call.id, payload=_event_payload(call))
+    return call
+
+
+def _duplicate_code(code: str) -> Conflict:
+    return Conflict(f"A call with code '{code}' already exists; choose another code.",
+                    errors=[field_error("code", "already used", "duplicate")])
+
+
+async def _has_scored_reviews(session: AsyncSession, call_id: uuid.UUID) -> bool:
+    from ..applications.models import Application
+    from ..reviews.models import ReviewerAssignment
+
+    count = (await session.exec(
+        select(func.count()).select_from(ReviewerAssignment)
+        .join(Application, Application.id == ReviewerAssignment.application_id)  # type: ignore[arg-type]
+        .where(Application.call_id == call_id, ReviewerAssignment.scores.is_not(None))  # type: ignore[union-attr]
+    )).one()
+    return bool(count)
+
+
+async def update_call(session: AsyncSession, principal: Principal, call: Call, data: CallUpdate) -> None:
+    """Apply a PATCH to a call locked FOR UPDATE (so `committed_vnd` cannot move under the budget check)."""
+    changes = data.model_dump(exclude_unset=True)
+    for name in list(changes):
+        if changes[name] is None:  # explicit null: only `description` may be cleared
+            if name != "description":
+                raise Unprocessable(f"'{name}' cannot be null; leave it out to keep the current value.",
+                                    errors=[field_error(name, "may not be null", "null")])
+    opens_on = changes.get("opens_on", call.opens_on)
+    closes_on = changes.get("closes_on", call.closes_on)
+    if closes_on < opens_on:
+        raise Unprocessable("closes_on must be on or after opens_on.",
+                            errors=[field_error("closes_on", "before opens_on", "date_order")])
+    if "budget_vnd" in changes and changes["budget_vnd"] < call.committed_vnd:
+        raise Conflict(
+            f"The budget cannot go below what is already committed to approved applications "
+            f"({call.committed_vnd} VND).",
+            errors=[field_error("budget_vnd", "below committed amount", "below_committed")],
+        )
+    if "criteria" in changes:
+        if await _has_scored_reviews(session, call.id):
+            raise Conflict("The scoring rubric cannot change once reviewers have scored applications of this call.",
+                           errors=[field_error("criteria", "reviews already scored", "rubric_in_use")])
+        changes["criteria"] = _criteria_json(data.criteria or [])
+    for name, value in changes.items():
+        setattr(call, name, value)
+    touch(call)
+    record_audit(session, principal, entity_type="call", entity_id=call.id, action="update",
+                 details={"fields": sorted(changes)})
+    emit(session, "call.updated", aggregate_type="call", aggregate_id=call.id, payload=_event_payload(call))
+
+
+async def list_calls(session: AsyncSession, *, code: str | None, open_on: dt.date | None, limit: int,
+                     cursor: str | None) -> tuple[list[Call], str | None]:
+    statement = select(Call)
+    if code:
+        statement = statement.where(Call.code == code)
+    if open_on:
+        statement = statement.where(Call.opens_on <= open_on, Call.closes_on >= open_on)
+    return await keyset_page(session, statement, order_by=[Call.id], key=lambda c: [c.id],  # type: ignore[list-item]
+                             limit=limit, cursor=cursor)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+
+from . import service
+from .models import Call
+from .schemas import CallCreate, CallPublic, CallUpdate
+
+router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
+officers = [Depends(require_roles("officer"))]
+
+
+@router.post("", status_code=201, response_model=CallPublic, dependencies=officers,
+             responses={409: {"description": "Code already used"}})
+async def open_call(body: CallCreate, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    async def create() -> Created:
+        call = await service.create_call(session, principal, body)
+        return Created(201, service.to_public(call), {"ETag": f'"{call.version}"',
+                                                      "Location": f"/api/v1/calls/{call.id}"})
+
+    return await create_once(request, session, principal, body, create)
+
+
+@router.get("", response_model=Page[CallPublic])
+async def list_calls(
+    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
+    code: str | None = Query(None, max_length=32),
+    open_on: dt.date | None = Query(None, description="Only calls open on this date (Hanoi calendar)"),
+) -> Page[CallPublic]:
+    calls, next_cursor = await service.list_calls(session, code=code, open_on=open_on, limit=limit, cursor=cursor)
+    return Page(items=[service.to_public(c) for c in calls], next_cursor=next_cursor)
+
+
+@router.get("/{call_id}", response_model=CallPublic)
+async def read_call(call_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                    response: Response) -> CallPublic:
+    call = await service.get_call(session, call_id)
+    set_etag(response, call.version)
+    return service.to_public(call)
+
+
+@router.patch("/{call_id}", response_model=CallPublic, dependencies=officers)
+async def update_call(call_id: uuid.UUID, body: CallUpdate, request: Request, session: SessionDep,
+                      principal: CurrentPrincipal, response: Response) -> CallPublic:
+    call = await get_for_update(session, Call, call_id, what="Call")
+    check_if_match(request, call.version)
+    await service.update_call(session, principal, call, body)
+    await session.commit()
+    set_etag(response, call.version)
+    return service.to_public(call)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, String
+from sqlmodel import Field, SQLModel
+
+from cleanprod_kit.ids import uuid7
+
+from ..db_types import created_at
+
+
+class DocumentKind(StrEnum):
+    APPLICATION_FORM = "application_form"
+    FEASIBILITY_STUDY = "feasibility_study"
+    TECHNICAL_SPECIFICATION = "technical_specification"
+    QUOTATION = "quotation"
+    ENERGY_AUDIT = "energy_audit"
+    CONTRACT = "contract"
+    INVOICE = "invoice"
+    COMPLETION_REPORT = "completion_report"
+    OTHER = "other"
+
+
+class Document(SQLModel, table=True):
+    """An attachment of an application. The bytes live on disk under their SHA-256 (content-addressed: the same
+    file uploaded twice is stored once); this row says whose it is, what it is and who uploaded it."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint("size_bytes >= 0", name="ck_documents_size"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="ck_documents_sha256"),
+        Index("ix_documents_application", "application_id", "id"),
+        Index("ix_documents_sha256", "sha256"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    application_id: uuid.UUID = Field(foreign_key="applications.id")
+    kind: DocumentKind = Field(sa_type=String(32))
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=128)
+    size_bytes: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    uploaded_by_subject: str = Field(max_length=255)
+    uploaded_by_name: str | None = Field(default=None, max_length=255)
+    uploaded_at: dt.datetime = created_at()

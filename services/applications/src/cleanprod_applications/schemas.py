@@ -1,0 +1,42 @@
+"""Request/response building blocks shared by the applications service's domains."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4_000)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
+                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+SectorCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
+                                              pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+
+MAX_VND = 10**15  # a quadrillion đồng: far above any programme budget, far below BIGINT's limit
+Vnd = Annotated[int, Field(ge=0, le=MAX_VND, strict=True, description="Amount in VND (integer đồng)")]
+PositiveVnd = Annotated[int, Field(gt=0, le=MAX_VND, strict=True, description="Amount in VND (integer đồng)")]
+BasisPoints = Annotated[int, Field(ge=1, le=10_000, strict=True, description="Basis points: 10 000 = 100 %")]
+Percent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, description="Percent, e.g. 7.5")]
+
+# Decimals travel as JSON numbers (pydantic's default would be a string).
+DecimalNumber = Annotated[Decimal, PlainSerializer(lambda d: float(d), return_type=float, when_used="json")]
+
+
+class StrictBody(BaseModel):
+    """Bodies reject unknown fields: a typo in a field name is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Actor(BaseModel):
+    subject: str
+    name: str | None
+    role: str
+
+
+def drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}

@@ -1,0 +1,21 @@
+"""Accent-insensitive search: the query is folded with the same `cp_fold` SQL function that fills the indexed
+`search_text` column, and every word must appear (the trigram GIN index serves the LIKE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matches_all_words(column: Any, query: str) -> ColumnElement[bool] | None:
+    words = [w for w in query.split() if w][:8]
+    if not words:
+        return None
+    return and_(
+        *[column.like(literal("%") + func.cp_fold(_escape_like(w)) + literal("%"), escape="\\") for w in words]
+    )

@@ -1,0 +1,31 @@
+"""Enterprise tax codes (mã số doanh nghiệp = mã số thuế): 10 digits, or 13 for branches written
+`NNNNNNNNNN-NNN`; the check digit is verified with python-stdnum."""
+
+from __future__ import annotations
+
+from stdnum.exceptions import ValidationError
+from stdnum.vn import mst
+
+
+def normalise_tax_code(raw: str) -> str:
+    """The canonical form (`0100109106`, `0100109106-001`); ValueError with a readable reason if invalid."""
+    try:
+        return str(mst.format(mst.validate(raw)))
+    except ValidationError as exc:
+        raise ValueError(
+            f"'{raw}' is not a valid Vietnamese tax code ({exc.message.rstrip('.')}); expected 10 digits or "
+            "13 as NNNNNNNNNN-NNN with a correct check digit"
+        ) from None
+
+
+def compact(code: str) -> str:
+    return str(mst.compact(code))
+
+
+def canonical(code: str) -> str:
+    """The stored form of a code (hyphenated branch suffix), without judging its check digit."""
+    return str(mst.format(code))
+
+
+def same_tax_code(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and compact(a) == compact(b)  # type: ignore[arg-type]
