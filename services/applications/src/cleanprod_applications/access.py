@@ -1,0 +1,98 @@
+"""Who may see and act on applications (object level; the routes check roles first).
+
+- `enterprise` users: only applications of the enterprise whose tax code is in their token; anything else is
+  answered 404 (its existence is not disclosed).
+- reviewers: only applications they are assigned to (recused or not: they have seen the dossier).
+- officers, auditors, verifiers and services: every application. Auditors never write (no write route
+  accepts the role).
+- `egov` clients: none here; the e-government integration has its own lookup by dossier code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Forbidden, NotFound
+
+from .applications.models import Application
+from .reviews.models import ReviewerAssignment
+from .tax_codes import canonical, same_tax_code
+
+READ_ALL_ROLES = ("officer", "auditor", "verifier", "service")
+READ_ROLES = (*READ_ALL_ROLES, "enterprise", "reviewer")
+
+
+def reads_all(principal: Principal) -> bool:
+    return principal.has(*READ_ALL_ROLES)
+
+
+def _enterprise_tax_code(principal: Principal) -> str | None:
+    if not principal.has("enterprise"):
+        return None
+    if not principal.tax_code:
+        raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+    return principal.tax_code
+
+
+def owns(principal: Principal, application: Application) -> bool:
+    """The caller is staff of the enterprise that filed the application."""
+    return principal.has("enterprise") and same_tax_code(principal.tax_code, application.enterprise_tax_code)
+
+
+async def is_assigned_reviewer(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
+    if not principal.has("reviewer"):
+        return False
+    found = (await session.exec(
+        select(ReviewerAssignment.id).where(ReviewerAssignment.application_id == application_id,
+                                            ReviewerAssignment.reviewer_subject == principal.subject)
+    )).first()
+    return found is not None
+
+
+async def ensure_readable(session: AsyncSession, principal: Principal, application: Application) -> None:
+    if reads_all(principal):
+        return
+    _enterprise_tax_code(principal)
+    if owns(principal, application) or await is_assigned_reviewer(session, principal, application.id):
+        return
+    raise NotFound(f"Application {application.id} does not exist.")
+
+
+async def readable_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID,
+                               *, for_update: bool = False) -> Application:
+    """Load an application the caller may read (404 otherwise); with `for_update`, row-locked.
+
+    The read check runs before the lock is taken, so strangers never queue behind a row they cannot see.
+    """
+    application = await session.get(Application, application_id)
+    if application is None:
+        raise NotFound(f"Application {application_id} does not exist.")
+    await ensure_readable(session, principal, application)
+    if for_update:
+        statement = (select(Application).where(Application.id == application_id).with_for_update()
+                     .execution_options(populate_existing=True))
+        application = (await session.exec(statement)).one()
+    return application
+
+
+def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
+    """A WHERE clause limiting a list to what the caller may read (None: everything)."""
+    if reads_all(principal):
+        return None
+    conditions: list[Any] = []
+    tax_code = _enterprise_tax_code(principal)
+    if tax_code is not None:
+        conditions.append(Application.enterprise_tax_code == canonical(tax_code))
+    if principal.has("reviewer"):
+        assigned = select(ReviewerAssignment.application_id).where(
+            ReviewerAssignment.reviewer_subject == principal.subject)
+        conditions.append(Application.id.in_(assigned))  # type: ignore[attr-defined]
+    if not conditions:
+        return false()
+    return or_(*conditions)

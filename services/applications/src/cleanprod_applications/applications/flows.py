@@ -1,0 +1,198 @@
+"""The application lifecycle as business processes: every arrow of DESIGN.md's diagram is applied here, in the
+caller's transaction, with its audit entry and its one outbox event.
+
+Each route locks the application row (`FOR UPDATE`), checks `If-Match`, then calls one of these functions and
+commits; the domain module (`..domain.lifecycle`) says which arrows exist — anything else is a 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Conflict, Forbidden, ServiceUnavailable
+from cleanprod_kit.models import utcnow
+from cleanprod_kit.outbox import emit
+
+from ..calls.models import Call
+from ..calls.service import terms_of
+from ..db_types import touch
+from ..domain import (
+    Action,
+    ApplicationFacts,
+    ApplicationStatus,
+    DailySequenceExhausted,
+    IllegalTransition,
+    egov_status,
+    format_dossier_code,
+    local_date,
+    may_perform,
+    screen,
+    screening_action,
+    transition,
+)
+from ..grants.models import Tranche
+from .models import Application, DossierSequence
+
+ENTITY = "application"
+
+EVENT_TYPES: dict[Action, str] = {
+    Action.SUBMIT: "application.submitted",
+    Action.WITHDRAW: "application.withdrawn",
+    Action.SCREEN_PASS: "application.screening_passed",
+    Action.SCREEN_FAIL: "application.screening_failed",
+    Action.DECIDE_APPROVE: "application.approved",
+    Action.DECIDE_REJECT: "application.rejected",
+    Action.REQUEST_CHANGES: "application.changes_requested",
+    Action.RESUBMIT: "application.resubmitted",
+    Action.START: "application.started",
+    Action.COMPLETE: "application.completed",
+    Action.RECORD_VERIFIED: "application.verified",
+    Action.RECORD_NOT_ACHIEVED: "application.not_achieved",
+}
+assert set(EVENT_TYPES) == set(Action), "every lifecycle action has exactly one event type"
+
+SCREENING = Principal(subject="cleanprod-applications:screening", username="automatic screening",
+                      roles=frozenset({"service"}))
+"""The actor recorded for automatic eligibility screening."""
+
+
+def ensure_role(principal: Principal, action: Action) -> None:
+    if not any(may_perform(role, action) for role in principal.roles):
+        raise Forbidden(f"Your role may not '{action}' an application.")
+
+
+def ensure_legal(status: ApplicationStatus | str, action: Action) -> ApplicationStatus:
+    """The status `action` leads to from `status`; 409 problem+json if the lifecycle draws no such arrow."""
+    try:
+        return transition(status, action)
+    except IllegalTransition as exc:
+        raise Conflict(
+            f"This application is '{exc.current}', and '{action}' is not possible from there. "
+            f"Possible: {', '.join(exc.allowed) if exc.allowed else 'nothing, it is final'}.",
+            title="Transition not allowed", slug="illegal-transition", status_now=str(exc.current),
+            allowed_actions=list(exc.allowed),
+        ) from None
+
+
+async def tranches_of(session: AsyncSession, application: Application) -> list[Tranche]:
+    rows = await session.exec(select(Tranche).where(Tranche.application_id == application.id)
+                              .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
+    return list(rows.all())
+
+
+def event_payload(application: Application, call: Call, *, action: Action, previous: str, reason: str | None,
+                  actor: Principal, tranches: list[Tranche], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back."""
+    code = egov_status(application.status)
+    payload: dict[str, Any] = {
+        "application_id": application.id,
+        "dossier_code": application.dossier_code,
+        "action": str(action),
+        "previous_status": previous,
+        "status": str(application.status),
+        "egov_status": code.value if code is not None else None,
+        "version": application.version,
+        "reason": reason,
+        "actor": {"subject": actor.subject, "name": actor.display_name, "role": actor.primary_role},
+        "call_id": call.id,
+        "call_code": call.code,
+        "facility_id": application.facility_id,
+        "facility_name": application.facility_name,
+        "enterprise_id": application.enterprise_id,
+        "enterprise_tax_code": application.enterprise_tax_code,
+        "enterprise_name": application.enterprise_name,
+        "sector_code": application.sector_code,
+        "title": application.title,
+        "technology": application.technology,
+        "supplier": ({"name": application.supplier_name, "tax_code": application.supplier_tax_code}
+                     if application.supplier_name else None),
+        "total_cost_vnd": application.total_cost_vnd,
+        "eligible_cost_vnd": application.eligible_cost_vnd,
+        "requested_support_vnd": application.requested_support_vnd,
+        "claimed_savings": application.claimed_savings,
+        "claimed_overall_saving_pct": application.claimed_overall_saving_pct,
+        "implementation_start": application.implementation_start,
+        "implementation_end": application.implementation_end,
+        "submitted_at": application.submitted_at,
+        "approved_support_vnd": application.approved_support_vnd,
+        "award_limit": application.award_limit,
+        "decided_at": application.decided_at,
+        "started_on": application.started_on,
+        "completed_on": application.completed_on,
+        "tranches": [{"kind": t.kind, "planned_vnd": t.planned_vnd, "amount_vnd": t.amount_vnd, "status": t.status}
+                     for t in tranches],
+    }
+    if extra:
+        payload.update(extra)
+    return payload
+
+
+async def apply_transition(session: AsyncSession, principal: Principal, application: Application, call: Call,
+                           action: Action, *, reason: str | None = None, details: dict[str, Any] | None = None,
+                           extra: dict[str, Any] | None = None) -> None:
+    """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event."""
+    previous = str(application.status)
+    application.status = ensure_legal(application.status, action)
+    touch(application)
+    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action=str(action),
+                 from_state=previous, to_state=str(application.status), reason=reason, details=details)
+    tranches = await tranches_of(session, application)
+    emit(session, EVENT_TYPES[action], aggregate_type=ENTITY, aggregate_id=application.id,
+         payload=event_payload(application, call, action=action, previous=previous, reason=reason, actor=principal,
+                               tranches=tranches, extra=extra))
+
+
+async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:
+    """The next `<agency>-<YYMMDD>-<NNNN>` for the Hanoi calendar day of `at`. The counter row stays locked until
+    the submitting transaction ends, so concurrent submissions get consecutive, distinct numbers (and a rolled
+    back submission gives its number back)."""
+    day = local_date(at)
+    statement = (
+        pg_insert(DossierSequence).values(agency_id=agency_id, day=day, last_value=1)
+        .on_conflict_do_update(index_elements=["agency_id", "day"],
+                               set_={"last_value": DossierSequence.last_value + 1})
+        .returning(DossierSequence.last_value)  # type: ignore[arg-type]
+    )
+    sequence = int((await session.exec(statement)).scalar_one())
+    try:
+        return format_dossier_code(agency_id, day, sequence)
+    except DailySequenceExhausted:
+        raise ServiceUnavailable("Today's 9 999 dossier numbers are used up; submit again tomorrow.") from None
+
+
+def _facts(application: Application) -> ApplicationFacts:
+    return ApplicationFacts(
+        facility_sector=application.sector_code, total_cost_vnd=application.total_cost_vnd,
+        eligible_cost_vnd=application.eligible_cost_vnd, requested_support_vnd=application.requested_support_vnd,
+        implementation_start=application.implementation_start, implementation_end=application.implementation_end,
+        claimed_overall_saving_pct=application.claimed_overall_saving_pct,
+    )
+
+
+async def submit(session: AsyncSession, principal: Principal, application: Application, call: Call, *,
+                 action: Action, reason: str | None, agency_id: str) -> None:
+    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded."""
+    ensure_legal(application.status, action)
+    now = utcnow()
+    first = application.dossier_code is None
+    if first:
+        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
+        application.first_submitted_at = now
+    application.submitted_at = now
+    await apply_transition(session, principal, application, call, action, reason=reason,
+                           details={"dossier_code": application.dossier_code, "first_submission": first})
+
+    reasons = screen(terms_of(call), _facts(application), now)
+    application.screening_reasons = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]
+    outcome = screening_action(reasons)
+    summary = "; ".join(r.message for r in reasons) if reasons else "Eligible: call open, sector eligible, amounts within the call's rules."
+    await apply_transition(session, SCREENING, application, call, outcome, reason=summary,
+                           details={"reasons": application.screening_reasons},
+                           extra={"screening_reasons": application.screening_reasons})

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from cleanprod_kit.units import CARRIER_UNITS, Quantity
+
+from ..domain import ApplicationStatus
+from ..grants.schemas import TranchePublic
+from ..schemas import LongText, Percent, PositiveVnd, StrictBody, Text300
+from ..tax_codes import normalise_tax_code
+
+TaxCode = Annotated[str, Field(min_length=10, max_length=20), AfterValidator(normalise_tax_code)]
+
+
+class Supplier(StrictBody):
+    name: Text300
+    tax_code: TaxCode | None = None
+
+
+class CarrierClaim(StrictBody):
+    """The saving promised on one energy carrier (material, fuel or energy), in percent of its baseline use;
+    optionally also as a yearly quantity in one of the carrier's units."""
+
+    carrier: str = Field(min_length=1, max_length=32, examples=["electricity"])
+    saving_pct: Percent
+    annual_saving: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _known_carrier(self) -> CarrierClaim:
+        units = CARRIER_UNITS.get(self.carrier)
+        if units is None:
+            raise ValueError(f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}")
+        if self.annual_saving is not None and self.annual_saving.unit not in units:
+            raise ValueError(f"unit '{self.annual_saving.unit}' does not fit carrier '{self.carrier}'; "
+                             f"use one of {', '.join(units)}")
+        return self
+
+
+def _check_claims(claims: list[CarrierClaim] | None) -> None:
+    if claims is None:
+        return
+    carriers = [c.carrier for c in claims]
+    repeated = sorted({c for c in carriers if carriers.count(c) > 1})
+    if repeated:
+        raise ValueError(f"each carrier may be claimed once; repeated: {', '.join(repeated)}")
+
+
+class ApplicationFields(StrictBody):
+    title: Text300
+    technology: LongText = Field(description="The cleaner technology to adopt and how")
+    supplier: Supplier | None = None
+    total_cost_vnd: PositiveVnd
+    eligible_cost_vnd: PositiveVnd
+    requested_support_vnd: PositiveVnd
+    claimed_savings: list[CarrierClaim] = Field(min_length=1, max_length=len(CARRIER_UNITS))
+    claimed_overall_saving_pct: Percent
+    implementation_start: dt.date
+    implementation_end: dt.date
+
+
+class ApplicationCreate(ApplicationFields):
+    call_id: uuid.UUID
+    facility_id: uuid.UUID
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ApplicationCreate:
+        _check_claims(self.claimed_savings)
+        if self.eligible_cost_vnd > self.total_cost_vnd:
+            raise ValueError("eligible_cost_vnd cannot be more than total_cost_vnd")
+        if self.implementation_end < self.implementation_start:
+            raise ValueError("implementation_end must be on or after implementation_start")
+        return self
+
+
+class ApplicationUpdate(StrictBody):
+    """Partial update (PATCH) of a draft, or of a dossier sent back with changes requested. The call and the
+    facility are the dossier's identity and never change: start a new draft instead."""
+
+    title: Text300 | None = None
+    technology: LongText | None = None
+    supplier: Supplier | None = None
+    total_cost_vnd: PositiveVnd | None = None
+    eligible_cost_vnd: PositiveVnd | None = None
+    requested_support_vnd: PositiveVnd | None = None
+    claimed_savings: list[CarrierClaim] | None = Field(default=None, min_length=1, max_length=len(CARRIER_UNITS))
+    claimed_overall_saving_pct: Percent | None = None
+    implementation_start: dt.date | None = None
+    implementation_end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ApplicationUpdate:
+        _check_claims(self.claimed_savings)
+        return self
+
+
+class ScreeningReasonPublic(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ReviewSummaryPublic(BaseModel):
+    assigned: int
+    recused: int
+    counted: int = Field(description="Non-recused reviewers who have scored")
+    min_reviews: int
+    mean_score_pct: float | None
+    pass_score_pct: float
+    passed: bool
+
+
+class ApplicationPublic(BaseModel):
+    id: uuid.UUID
+    call_id: uuid.UUID
+    status: ApplicationStatus
+    egov_status: int | None = Field(description="National TrangThaiHoSo code (null while a draft)")
+    allowed_actions: list[str] = Field(description="Lifecycle actions drawn from the current status")
+    dossier_code: str | None
+    facility_id: uuid.UUID
+    facility_name: str
+    enterprise_id: uuid.UUID
+    enterprise_tax_code: str
+    enterprise_name: str
+    sector_code: str
+    title: str
+    technology: str
+    supplier: Supplier | None
+    total_cost_vnd: int
+    eligible_cost_vnd: int
+    requested_support_vnd: int
+    claimed_savings: list[CarrierClaim]
+    claimed_overall_saving_pct: float
+    implementation_start: dt.date
+    implementation_end: dt.date
+    first_submitted_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    screening_reasons: list[ScreeningReasonPublic]
+    review_summary: ReviewSummaryPublic | None = Field(
+        default=None, description="Shown to officers, auditors, verifiers and services")
+    review_score_pct: float | None
+    approved_support_vnd: int | None
+    award_limit: str | None = Field(description="requested | rate | cap | budget: what bound the approved amount")
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+    started_on: dt.date | None
+    completed_on: dt.date | None
+    verification_id: str | None
+    achieved_ratio: float | None
+    verified_savings_pct: float | None
+    verified_at: dt.datetime | None
+    tranches: list[TranchePublic]
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TransitionBody(StrictBody):
+    reason: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
+
+
+class StartBody(TransitionBody):
+    started_on: dt.date | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
+
+
+class CompletionBody(TransitionBody):
+    completed_on: dt.date | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
+
+
+class HistoryEntry(BaseModel):
+    id: int
+    at: dt.datetime
+    action: str
+    actor_subject: str
+    actor_name: str | None
+    actor_role: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    request_id: str | None
+    details: dict[str, object]

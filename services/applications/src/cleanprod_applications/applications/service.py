@@ -1,0 +1,290 @@
+"""Applications: drafts created and edited by enterprise staff, read according to `..access`, and the
+non-decision transitions (withdraw, start, completion)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from fastapi import Request
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from cleanprod_kit.models import AuditEntry
+from cleanprod_kit.pagination import keyset_page
+
+from ..access import owns, reads_all, visibility_filter
+from ..calls.models import Call
+from ..calls.service import rubric_of, today
+from ..db_types import touch
+from ..domain import Action, ApplicationStatus, allowed_actions, egov_status, may_perform, summarise_reviews
+from ..grants.models import Tranche
+from ..grants.schemas import TranchePublic
+from ..registry import FacilityFacts
+from ..reviews.models import ReviewerAssignment
+from ..tax_codes import canonical, same_tax_code
+from . import flows
+from .models import Application
+from .schemas import (
+    ApplicationCreate,
+    ApplicationPublic,
+    ApplicationUpdate,
+    CarrierClaim,
+    HistoryEntry,
+    ReviewSummaryPublic,
+    ScreeningReasonPublic,
+    Supplier,
+)
+
+EDITABLE = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.CHANGES_REQUESTED})
+INTERNAL_ACTIONS = frozenset({"assign_reviewer", "declare_conflict", "submit_review"})
+"""History entries an enterprise does not see: who reviews its dossier and what they wrote stay internal."""
+
+
+# ---- representation ----------------------------------------------------------------------------------------------
+
+def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewSummaryPublic:
+    summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
+    return ReviewSummaryPublic(
+        assigned=len(assignments), recused=sum(1 for a in assignments if a.recused), counted=summary.counted,
+        min_reviews=call.min_reviews, mean_score_pct=float(summary.mean.percent) if summary.mean else None,
+        pass_score_pct=float(call.pass_score_pct), passed=summary.passed,
+    )
+
+
+def to_public(application: Application, tranches: list[Tranche],
+              summary: ReviewSummaryPublic | None = None) -> ApplicationPublic:
+    code = egov_status(application.status)
+    supplier = (Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
+                if application.supplier_name else None)
+    return ApplicationPublic(
+        id=application.id, call_id=application.call_id, status=application.status,
+        egov_status=code.value if code is not None else None,
+        allowed_actions=sorted(allowed_actions(application.status)), dossier_code=application.dossier_code,
+        facility_id=application.facility_id, facility_name=application.facility_name,
+        enterprise_id=application.enterprise_id, enterprise_tax_code=application.enterprise_tax_code,
+        enterprise_name=application.enterprise_name, sector_code=application.sector_code, title=application.title,
+        technology=application.technology, supplier=supplier, total_cost_vnd=application.total_cost_vnd,
+        eligible_cost_vnd=application.eligible_cost_vnd, requested_support_vnd=application.requested_support_vnd,
+        claimed_savings=[CarrierClaim.model_validate(c) for c in application.claimed_savings],
+        claimed_overall_saving_pct=application.claimed_overall_saving_pct,
+        implementation_start=application.implementation_start, implementation_end=application.implementation_end,
+        first_submitted_at=application.first_submitted_at, submitted_at=application.submitted_at,
+        screening_reasons=[ScreeningReasonPublic.model_validate(r) for r in application.screening_reasons],
+        review_summary=summary, review_score_pct=application.review_score_pct,
+        approved_support_vnd=application.approved_support_vnd, award_limit=application.award_limit,
+        decided_at=application.decided_at, decided_by=application.decided_by,
+        decision_reason=application.decision_reason, started_on=application.started_on,
+        completed_on=application.completed_on, verification_id=application.verification_id,
+        achieved_ratio=application.achieved_ratio, verified_savings_pct=application.verified_savings_pct,
+        verified_at=application.verified_at,
+        tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
+        version=application.version, created_at=application.created_at, updated_at=application.updated_at,
+    )
+
+
+async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:
+    rows = await session.exec(select(ReviewerAssignment).where(ReviewerAssignment.application_id == application_id)
+                              .order_by(ReviewerAssignment.id))  # type: ignore[arg-type]
+    return list(rows.all())
+
+
+async def public_view(session: AsyncSession, principal: Principal, application: Application) -> ApplicationPublic:
+    tranches = await flows.tranches_of(session, application)
+    summary = None
+    if reads_all(principal):
+        call = await session.get(Call, application.call_id)
+        assert call is not None  # foreign key
+        summary = review_summary(call, await assignments_of(session, application.id))
+    return to_public(application, tranches, summary)
+
+
+# ---- drafts ------------------------------------------------------------------------------------------------------
+
+def _claims_json(claims: list[CarrierClaim]) -> list[dict[str, Any]]:
+    return [c.model_dump(mode="json", exclude_none=True) for c in claims]
+
+
+def applicant_tax_code(principal: Principal) -> str:
+    if not principal.tax_code:
+        raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+    return principal.tax_code
+
+
+def check_facility(principal: Principal, facility_id: uuid.UUID, facts: FacilityFacts | None) -> FacilityFacts:
+    if facts is None or not same_tax_code(facts.enterprise_tax_code, principal.tax_code):
+        # A facility of another enterprise is answered like a missing one: its existence is not disclosed.
+        raise NotFound(f"Facility {facility_id} is not one of your enterprise's facilities in the registry.",
+                       errors=[field_error("facility_id", "not a facility of your enterprise", "not_found")])
+    if facts.facility_status != "active":
+        raise Unprocessable(f"Facility {facility_id} is '{facts.facility_status}' in the registry; only active "
+                            "facilities can apply.",
+                            errors=[field_error("facility_id", "facility not active", "facility_inactive")])
+    return facts
+
+
+async def create_application(session: AsyncSession, principal: Principal, data: ApplicationCreate,
+                             facts: FacilityFacts) -> Application:
+    call = await session.get(Call, data.call_id)
+    if call is None:
+        raise Unprocessable(f"Call {data.call_id} does not exist.",
+                            errors=[field_error("call_id", "unknown call", "not_found")])
+    if call.closes_on < today():
+        raise Unprocessable(
+            f"Call {call.code} closed on {call.closes_on:%d/%m/%Y}; drafts can be prepared only for open or "
+            "upcoming calls.", errors=[field_error("call_id", "call closed", "call_closed")])
+    values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings"})
+    application = Application(
+        **values, call_id=call.id, facility_id=facts.facility_id, facility_name=facts.facility_name,
+        enterprise_id=facts.enterprise_id, enterprise_tax_code=canonical(facts.enterprise_tax_code),
+        enterprise_name=facts.enterprise_name, sector_code=facts.sector_code,
+        supplier_name=data.supplier.name if data.supplier else None,
+        supplier_tax_code=data.supplier.tax_code if data.supplier else None,
+        claimed_savings=_claims_json(data.claimed_savings), created_by=principal.display_name,
+    )
+    session.add(application)
+    await session.flush()
+    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="create",
+                 to_state=str(application.status),
+                 details={"call_id": str(call.id), "facility_id": str(facts.facility_id)})
+    return application
+
+
+async def update_application(session: AsyncSession, principal: Principal, application: Application,
+                             data: ApplicationUpdate) -> None:
+    if not owns(principal, application):
+        raise Forbidden("Only staff of the applying enterprise may edit the application.")
+    if application.status not in EDITABLE:
+        raise Conflict(f"The application is '{application.status}'; it can be edited only as a draft or when "
+                       "changes were requested.", slug="not-editable", status_now=str(application.status))
+    changes = data.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name != "supplier":
+            raise Unprocessable(f"'{name}' cannot be null; leave it out to keep the current value.",
+                                errors=[field_error(name, "may not be null", "null")])
+    if "supplier" in changes:
+        supplier = data.supplier
+        application.supplier_name = supplier.name if supplier else None
+        application.supplier_tax_code = supplier.tax_code if supplier else None
+    if "claimed_savings" in changes:
+        application.claimed_savings = _claims_json(data.claimed_savings or [])
+    for name, value in changes.items():
+        if name not in ("supplier", "claimed_savings"):
+            setattr(application, name, value)
+    errors = []
+    if application.eligible_cost_vnd > application.total_cost_vnd:
+        errors.append(field_error("eligible_cost_vnd", "cannot be more than total_cost_vnd", "exceeds_total"))
+    if application.implementation_end < application.implementation_start:
+        errors.append(field_error("implementation_end", "before implementation_start", "date_order"))
+    if errors:
+        raise Unprocessable("The changed application is inconsistent; see errors[].", errors=errors)
+    touch(application)
+    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="update",
+                 from_state=str(application.status), to_state=str(application.status),
+                 details={"fields": sorted(changes)})
+
+
+# ---- transitions other than submission and decision --------------------------------------------------------------
+
+def ensure_actor(principal: Principal, application: Application, action: Action) -> None:
+    """The caller holds a role that may take `action`; an enterprise acts only on its own dossiers."""
+    roles = {role for role in principal.roles if may_perform(role, action)}
+    if not roles:
+        raise Forbidden(f"Your role may not '{action}' an application.")
+    if roles == {"enterprise"} and not owns(principal, application):
+        raise NotFound(f"Application {application.id} does not exist.")
+
+
+async def call_of(session: AsyncSession, application: Application) -> Call:
+    call = await session.get(Call, application.call_id)
+    assert call is not None  # foreign key
+    return call
+
+
+async def withdraw(session: AsyncSession, principal: Principal, application: Application, reason: str | None) -> None:
+    await flows.apply_transition(session, principal, application, await call_of(session, application),
+                                 Action.WITHDRAW, reason=reason)
+
+
+def _not_in_future(day: dt.date, name: str) -> None:
+    if day > today():
+        raise Unprocessable(f"{name} cannot be in the future (today is {today():%d/%m/%Y} in Hanoi).",
+                            errors=[field_error(name, "in the future", "future_date")])
+
+
+async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
+                reason: str | None) -> None:
+    flows.ensure_legal(application.status, Action.START)
+    day = started_on or today()
+    _not_in_future(day, "started_on")
+    application.started_on = day
+    await flows.apply_transition(session, principal, application, await call_of(session, application),
+                                 Action.START, reason=reason, details={"started_on": day.isoformat()})
+
+
+async def complete(session: AsyncSession, principal: Principal, application: Application, *,
+                   completed_on: dt.date | None, reason: str | None) -> None:
+    flows.ensure_legal(application.status, Action.COMPLETE)
+    day = completed_on or today()
+    _not_in_future(day, "completed_on")
+    if application.started_on and day < application.started_on:
+        raise Unprocessable(f"completed_on cannot be before the start ({application.started_on:%d/%m/%Y}).",
+                            errors=[field_error("completed_on", "before started_on", "date_order")])
+    application.completed_on = day
+    await flows.apply_transition(session, principal, application, await call_of(session, application),
+                                 Action.COMPLETE, reason=reason, details={"completed_on": day.isoformat()})
+
+
+# ---- lists and history -------------------------------------------------------------------------------------------
+
+async def list_applications(
+    session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
+    enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
+    cursor: str | None,
+) -> tuple[list[ApplicationPublic], str | None]:
+    from ..search import matches_all_words
+
+    statement = select(Application)
+    visible = visibility_filter(principal)
+    if visible is not None:
+        statement = statement.where(visible)
+    if status:
+        statement = statement.where(Application.status == status)
+    if call_id:
+        statement = statement.where(Application.call_id == call_id)
+    if enterprise_id:
+        statement = statement.where(Application.enterprise_id == enterprise_id)
+    if tax_code:
+        statement = statement.where(Application.enterprise_tax_code == canonical(tax_code))
+    if dossier_code:
+        statement = statement.where(Application.dossier_code == dossier_code)
+    if q and (condition := matches_all_words(Application.search_text, q)) is not None:
+        statement = statement.where(condition)
+    rows, next_cursor = await keyset_page(session, statement, order_by=[Application.id],  # type: ignore[list-item]
+                                          key=lambda a: [a.id], limit=limit, cursor=cursor)
+    by_application: dict[uuid.UUID, list[Tranche]] = {a.id: [] for a in rows}
+    if rows:
+        tranches = await session.exec(select(Tranche).where(Tranche.application_id.in_(list(by_application)))  # type: ignore[attr-defined]
+                                      .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
+        for tranche in tranches.all():
+            by_application[tranche.application_id].append(tranche)
+    return [to_public(a, by_application[a.id]) for a in rows], next_cursor
+
+
+async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
+                  cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
+    statement = select(AuditEntry).where(AuditEntry.entity_type == flows.ENTITY,
+                                         AuditEntry.entity_id == str(application.id))
+    if not reads_all(principal) and not principal.has("reviewer"):
+        statement = statement.where(AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
+    rows, next_cursor = await keyset_page(session, statement, order_by=[AuditEntry.id],  # type: ignore[list-item]
+                                          key=lambda e: [e.id], limit=limit, cursor=cursor)
+    return [HistoryEntry(id=e.id, at=e.occurred_at, action=e.action, actor_subject=e.actor_subject,
+                         actor_name=e.actor_name, actor_role=e.actor_role, from_status=e.from_state,
+                         to_status=e.to_state, reason=e.reason, request_id=e.request_id, details=e.details)
+            for e in rows], next_cursor
+

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.db import SessionDep
+
+from ..access import READ_ROLES, readable_application
+from ..applications import flows
+from ..applications.schemas import ApplicationPublic
+from ..dependencies import answer, locked_application, settings_of
+from . import service
+from .schemas import DecisionBody, TranchePublic
+
+router = APIRouter(prefix="/api/v1/applications", tags=["decisions"])
+
+
+@router.post("/{application_id}/decision", response_model=ApplicationPublic,
+             dependencies=[Depends(require_roles("officer"))],
+             responses={403: {"description": "Four-eyes: the decider is a reviewer of this application"},
+                        409: {"description": "Not under review, too few reviews, below pass score, or no budget"},
+                        412: {"description": "If-Match is stale (someone decided or reviewed meanwhile)"},
+                        428: {"description": "If-Match is missing"}})
+async def decide(application_id: uuid.UUID, body: DecisionBody, request: Request, session: SessionDep,
+                 principal: CurrentPrincipal, response: Response) -> ApplicationPublic:
+    """under_review → approved (support = min(requested, rate × eligible, cap, remaining budget); an advance
+    tranche becomes payable, the balance is withheld until verification), rejected, or changes_requested."""
+    application = await locked_application(request, session, principal, application_id)
+    await service.decide(session, principal, application, body, advance_share_bp=settings_of(request).advance_share_bp)
+    await session.commit()
+    return await answer(session, principal, application, response)
+
+
+@router.get("/{application_id}/tranches", response_model=list[TranchePublic],
+            dependencies=[Depends(require_roles(*READ_ROLES))])
+async def list_tranches(application_id: uuid.UUID, session: SessionDep,
+                        principal: CurrentPrincipal) -> list[TranchePublic]:
+    application = await readable_application(session, principal, application_id)
+    return [TranchePublic.model_validate(t, from_attributes=True) for t in await flows.tranches_of(session, application)]

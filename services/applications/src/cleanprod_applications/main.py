@@ -1,0 +1,47 @@
+"""The applications service: calls, applications and their lifecycle, reviews, decisions, tranches, documents."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cleanprod_kit.app import create_service_app
+from cleanprod_kit.http import ServiceClient, TokenSource
+
+from . import models  # noqa: F401 - every table registered before the app starts
+from .applications.views import router as applications_router
+from .calls.views import router as calls_router
+from .config import ApplicationsSettings
+from .documents.views import router as documents_router
+from .grants.verdicts import build_consumer
+from .grants.views import router as grants_router
+from .reviews.views import router as reviews_router
+
+
+def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,
+               service_client: ServiceClient | None = None) -> FastAPI:
+    """`token_source` replaces client credentials for outgoing calls; `service_client` replaces the whole client
+    (tests hand in one that reaches an in-process registry)."""
+    settings = settings or ApplicationsSettings()
+
+    async def prepare(app: FastAPI) -> None:
+        (settings.document_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        app.state.replaced_service_client = None
+        if service_client is not None:
+            # The kit's own client (if any) may be delivering outbox events: keep it open until shutdown.
+            app.state.replaced_service_client = app.state.service_client
+            app.state.service_client = service_client
+
+    async def release(app: FastAPI) -> None:
+        if app.state.replaced_service_client is not None:
+            await app.state.replaced_service_client.aclose()
+
+    return create_service_app(
+        settings,
+        title="cleanprod applications",
+        routers=[calls_router, applications_router, reviews_router, grants_router, documents_router],
+        consumer=build_consumer(settings.recovery_threshold_bp),
+        on_startup=[prepare],
+        on_shutdown=[release],
+        token_source=token_source,
+        body_limit_exempt_suffixes=("/documents",),
+    )

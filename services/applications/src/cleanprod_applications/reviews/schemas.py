@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from ..schemas import StrictBody
+
+
+class AssignmentBody(StrictBody):
+    reviewer_subject: Annotated[str, Field(min_length=1, max_length=255, description="Keycloak user id (`sub`)")]
+    reviewer_username: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class DeclarationBody(StrictBody):
+    conflict: bool = Field(description="true: I have a conflict of interest and recuse myself")
+    statement: Annotated[str, Field(min_length=1, max_length=4000)] = Field(
+        description="What links (or does not link) you to the enterprise, its facility or its supplier")
+
+
+class Recommendation(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_CHANGES = "request_changes"
+
+
+class ScoreEntry(StrictBody):
+    criterion: Annotated[str, Field(min_length=1, max_length=32)]
+    score: float = Field(strict=True, allow_inf_nan=False)
+
+
+class ReviewBody(StrictBody):
+    scores: list[ScoreEntry] = Field(min_length=1, max_length=30)
+    recommendation: Recommendation
+    comment: Annotated[str, Field(min_length=1, max_length=10_000)]
+
+
+class AssignmentPublic(BaseModel):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    reviewer_subject: str
+    reviewer_username: str
+    assigned_by: str
+    assigned_at: dt.datetime
+    conflict_declared: bool | None
+    conflict_statement: str | None
+    declared_at: dt.datetime | None
+    recused: bool
+    scores: list[ScoreEntry] | None
+    score_pct: float | None = Field(description="Σ weight·score / Σ weight·max over the rubric, in percent")
+    recommendation: Recommendation | None
+    comment: str | None
+    reviewed_at: dt.datetime | None
