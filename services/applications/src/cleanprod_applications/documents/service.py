@@ -1,0 +1,85 @@
+"""Attachments of an application: who may add them, when, and how they are listed."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from cleanprod_kit.pagination import keyset_page
+
+from ..access import owns
+from ..applications.flows import ENTITY
+from ..applications.models import Application
+from ..domain import ApplicationStatus
+from .models import Document, DocumentKind
+from .schemas import DocumentPublic
+from .storage import FileType, ReceivedFile, download_name
+
+UPLOAD_STATUSES = frozenset({
+    ApplicationStatus.DRAFT, ApplicationStatus.CHANGES_REQUESTED,  # the dossier's attachments
+    ApplicationStatus.APPROVED, ApplicationStatus.IN_PROGRESS, ApplicationStatus.COMPLETED,  # contracts, reports
+})
+"""While submitted/under review the dossier is frozen for the reviewers; final statuses take nothing more."""
+
+
+def to_public(document: Document) -> DocumentPublic:
+    return DocumentPublic(
+        id=document.id, application_id=document.application_id, kind=document.kind, filename=document.filename,
+        media_type=document.media_type, size_bytes=document.size_bytes, sha256=document.sha256,
+        uploaded_by_name=document.uploaded_by_name, uploaded_at=document.uploaded_at,
+        download_url=f"/api/v1/applications/{document.application_id}/documents/{document.id}",
+    )
+
+
+def ensure_may_upload(principal: Principal, application: Application) -> None:
+    if not (principal.has("officer") or owns(principal, application)):
+        raise Forbidden("Only the applying enterprise's staff or an officer may attach documents.")
+    if application.status not in UPLOAD_STATUSES:
+        raise Conflict(f"Documents cannot be attached while the application is '{application.status}'.",
+                       slug="not-accepting-documents", status_now=str(application.status))
+
+
+def document_kind(received: ReceivedFile) -> DocumentKind:
+    raw = received.fields.get("kind") or DocumentKind.OTHER.value
+    try:
+        return DocumentKind(raw)
+    except ValueError:
+        raise Unprocessable(f"Unknown document kind '{raw}'.",
+                            errors=[field_error("kind", f"use one of {', '.join(k.value for k in DocumentKind)}",
+                                                "enum")]) from None
+
+
+async def record_document(session: AsyncSession, principal: Principal, application: Application,
+                          received: ReceivedFile, kind: DocumentKind, file_type: FileType) -> Document:
+    document = Document(
+        application_id=application.id, kind=kind, filename=download_name(received.filename, file_type),
+        media_type=file_type.media_type, size_bytes=received.size, sha256=received.sha256,
+        uploaded_by_subject=principal.subject, uploaded_by_name=principal.display_name,
+    )
+    session.add(document)
+    await session.flush()
+    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="attach_document",
+                 from_state=str(application.status), to_state=str(application.status),
+                 details={"document_id": str(document.id), "kind": str(kind), "filename": document.filename,
+                          "media_type": document.media_type, "size_bytes": document.size_bytes,
+                          "sha256": document.sha256})
+    return document
+
+
+async def list_documents(session: AsyncSession, application: Application, *, limit: int,
+                         cursor: str | None) -> tuple[list[Document], str | None]:
+    statement = select(Document).where(Document.application_id == application.id)
+    return await keyset_page(session, statement, order_by=[Document.id], key=lambda d: [d.id],  # type: ignore[list-item]
+                             limit=limit, cursor=cursor)
+
+
+async def get_document(session: AsyncSession, application: Application, document_id: uuid.UUID) -> Document:
+    document = await session.get(Document, document_id)
+    if document is None or document.application_id != application.id:
+        raise NotFound(f"Document {document_id} does not exist.")
+    return document

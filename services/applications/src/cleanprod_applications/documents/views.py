@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.responses import FileResponse
+
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.errors import NotFound
+from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+
+from ..access import READ_ROLES, readable_application
+from ..dependencies import settings_of
+from . import service
+from .schemas import DocumentPublic
+from .storage import blob_path, detect_type, receive_upload, store
+
+log = logging.getLogger("cleanprod.applications.documents")
+router = APIRouter(prefix="/api/v1/applications", tags=["documents"])
+readers = [Depends(require_roles(*READ_ROLES))]
+
+
+@router.post(
+    "/{application_id}/documents", status_code=201, response_model=DocumentPublic,
+    dependencies=[Depends(require_roles("enterprise", "officer"))],
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"},
+                       "kind": {"type": "string", "description": "application_form, feasibility_study, "
+                                "technical_specification, quotation, energy_audit, contract, invoice, "
+                                "completion_report or other (default)"}}}}}}},
+    responses={413: {"description": "File above the size limit"},
+               415: {"description": "Not a PDF, PNG, JPEG, XLSX or DOCX by content"}},
+)
+async def upload_document(application_id: uuid.UUID, request: Request, session: SessionDep,
+                          principal: CurrentPrincipal) -> Response:
+    """Attach a file (multipart/form-data, part `file`; optional field `kind`). Streamed to disk, content-addressed
+    by SHA-256; the type is checked by content."""
+    settings = settings_of(request)
+    application = await readable_application(session, principal, application_id)
+    service.ensure_may_upload(principal, application)
+    await session.rollback()  # no transaction stays open while the file arrives
+
+    received = await receive_upload(request, tmp_dir=settings.document_dir / "tmp",
+                                    max_bytes=settings.max_document_bytes)
+    try:
+        file_type = await detect_type(received)
+        kind = service.document_kind(received)
+        await store(received, settings.document_dir)
+    finally:
+        received.discard()  # no-op once stored
+
+    async def create() -> Created:
+        locked = await readable_application(session, principal, application_id, for_update=True)
+        service.ensure_may_upload(principal, locked)
+        document = await service.record_document(session, principal, locked, received, kind, file_type)
+        return Created(201, service.to_public(document),
+                       {"Location": f"/api/v1/applications/{application_id}/documents/{document.id}"})
+
+    fingerprint = {"application_id": application_id, "sha256": received.sha256, "kind": kind,
+                   "filename": received.filename}
+    return await create_once(request, session, principal, fingerprint, create)
+
+
+@router.get("/{application_id}/documents", response_model=Page[DocumentPublic], dependencies=readers)
+async def list_documents(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                         limit: LimitParam = 50, cursor: CursorParam = None) -> Page[DocumentPublic]:
+    application = await readable_application(session, principal, application_id)
+    documents, next_cursor = await service.list_documents(session, application, limit=limit, cursor=cursor)
+    return Page(items=[service.to_public(d) for d in documents], next_cursor=next_cursor)
+
+
+@router.get("/{application_id}/documents/{document_id}", response_class=FileResponse, dependencies=readers,
+            responses={200: {"description": "The file, streamed", "content": {"application/octet-stream": {}}}})
+async def download_document(application_id: uuid.UUID, document_id: uuid.UUID, request: Request,
+                            session: SessionDep, principal: CurrentPrincipal) -> FileResponse:
+    application = await readable_application(session, principal, application_id)
+    document = await service.get_document(session, application, document_id)
+    path = blob_path(settings_of(request).document_dir, document.sha256)
+    if not path.is_file():
+        log.error("document content missing from storage", extra={"document_id": str(document.id),
+                                                                    "sha256": document.sha256})
+        raise NotFound("The document is recorded but its content is missing from storage; an administrator has "
+                       "been alerted.", slug="content-missing")
+    digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
+    return FileResponse(path, media_type=document.media_type, filename=document.filename,
+                        headers={"ETag": f'"{document.sha256}"', "Repr-Digest": f"sha-256=:{digest}:",
+                                 "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
