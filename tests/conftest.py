@@ -1,0 +1,82 @@
+"""Cross-service tests: the real processes — PostgreSQL, Keycloak, the three services and the gateway — started
+once per test session by the same `infra.devstack.Stack` that `./cleanprod up` uses, on free ports in a
+temporary folder. Tokens come from Keycloak's password and client-credentials grants."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra import keycloak_server
+from infra.devstack import Ports, Stack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    data_dir = Path(tempfile.mkdtemp(prefix="cleanprod-e2e-"))
+    system = Stack(data_dir, Ports.free(), environment="test", demo_data=True)
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class Tokens:
+    """Access tokens from the real Keycloak, cached per user for the session (refreshed when near expiry)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.stack.issuer}/protocol/openid-connect/token"
+
+    def password(self, username: str, password: str = keycloak_server.DEMO_PASSWORD,
+                 client_id: str = "cleanprod-cli") -> str:
+        key = f"{client_id}:{username}"
+        cached = self._cache.get(key)
+        if cached and cached[1] > time.monotonic() + 30:
+            return cached[0]
+        response = httpx.post(self.token_url, data={"grant_type": "password", "client_id": client_id,
+                                                    "username": username, "password": password}, timeout=30)
+        response.raise_for_status()
+        body = response.json()
+        self._cache[key] = (body["access_token"], time.monotonic() + body["expires_in"])
+        return body["access_token"]
+
+    def client(self, client_id: str) -> str:
+        response = httpx.post(self.token_url, data={
+            "grant_type": "client_credentials", "client_id": client_id,
+            "client_secret": keycloak_server.client_secret(client_id)}, timeout=30)
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def headers(self, username: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.password(username)}", **extra}
+
+
+@pytest.fixture(scope="session")
+def tokens(stack: Stack) -> Tokens:
+    return Tokens(stack)
+
+
+@pytest.fixture(scope="session")
+def gateway(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
+        yield client
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "/tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
