@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Computed, DateTime, Text
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from cleanprod_kit.models import utcnow
+
+
+class ServiceTable(SQLModel, registry=registry()):
+    """Base of this service's tables, with its own SQLAlchemy registry and metadata: when several services' models
+    share a process (tests that run the registry in-process), each service's metadata holds only its own tables.
+    The kit's tables (audit log, outbox, …) stay on `SQLModel.metadata`; `models.service_metadata()` joins both."""
 
 
 def created_at() -> Any:

@@ -6,17 +6,17 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, moment, search_column, updated_at, vnd
+from ..db_types import ServiceTable, created_at, moment, search_column, updated_at, vnd
 from ..domain import ApplicationStatus
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in ApplicationStatus)
 
 
-class Application(SQLModel, table=True):
+class Application(ServiceTable, table=True):
     """A support application (hồ sơ đề nghị hỗ trợ). The facility and enterprise facts are copied from the
     registry when the draft is created, so the dossier keeps what was true when it was filed."""
 
@@ -86,7 +86,7 @@ class Application(SQLModel, table=True):
     updated_at: dt.datetime = updated_at()
 
 
-class DossierSequence(SQLModel, table=True):
+class DossierSequence(ServiceTable, table=True):
     """The last dossier number handed out per agency and Hanoi calendar day (incremented atomically with
     INSERT … ON CONFLICT DO UPDATE … RETURNING: the row lock orders concurrent submissions)."""
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Numeric, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, updated_at, vnd
+from ..db_types import ServiceTable, created_at, updated_at, vnd
 
 
-class Call(SQLModel, table=True):
+class Call(ServiceTable, table=True):
     """A programme round (đợt hỗ trợ). `committed_vnd` is the sum of the support approved under it; the
     database itself refuses a row where it would exceed the budget."""
 

@@ -5,11 +5,11 @@ import uuid
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at
+from ..db_types import ServiceTable, created_at
 
 
 class DocumentKind(StrEnum):
@@ -24,7 +24,7 @@ class DocumentKind(StrEnum):
     OTHER = "other"
 
 
-class Document(SQLModel, table=True):
+class Document(ServiceTable, table=True):
     """An attachment of an application. The bytes live on disk under their SHA-256 (content-addressed: the same
     file uploaded twice is stored once); this row says whose it is, what it is and who uploaded it."""
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, updated_at, vnd
+from ..db_types import ServiceTable, created_at, updated_at, vnd
 
 
 class TrancheKind(StrEnum):
@@ -31,7 +31,7 @@ class TrancheStatus(StrEnum):
     """To be paid back by the enterprise."""
 
 
-class Tranche(SQLModel, table=True):
+class Tranche(ServiceTable, table=True):
     """One payment (or recovery) of an approved grant: an advance on approval, the balance after verification,
     and — for a project far below its claim — a recovery of part of the advance."""
 
@@ -53,7 +53,7 @@ class Tranche(SQLModel, table=True):
     updated_at: dt.datetime = updated_at()
 
 
-class PendingVerdict(SQLModel, table=True):
+class PendingVerdict(ServiceTable, table=True):
     """A verification verdict that arrived before the application reached `completed` (for example the
     completion report was recorded on paper late); it is applied in the transaction that completes it."""
 

@@ -6,15 +6,15 @@ from typing import Any
 
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, moment
+from ..db_types import ServiceTable, created_at, moment
 from ..domain import Review
 
 
-class ReviewerAssignment(SQLModel, table=True):
+class ReviewerAssignment(ServiceTable, table=True):
     """One reviewer on one application: assigned by an officer, then the reviewer's conflict-of-interest
     declaration, then (only without a conflict) their scores on the call's rubric."""
 
