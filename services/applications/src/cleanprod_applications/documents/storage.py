@@ -18,7 +18,7 @@ from pathlib import Path
 import anyio
 import filetype
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from cleanprod_kit.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
@@ -206,6 +206,9 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
         parser.finalize()
         if state.problem is not None:
             raise state.problem
+        if parser.state != MultipartState.END:
+            raise BadRequest("The multipart body ended before its closing boundary (truncated upload?).",
+                             slug="malformed-body")
         await state.close()
     except FormParserError as exc:
         await _abandon(state)
