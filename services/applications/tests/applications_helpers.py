@@ -1,0 +1,310 @@
+"""Helpers for the applications tests (importable because conftest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cleanprod_applications.domain import local_date
+from cleanprod_kit.models import utcnow
+from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_kit.testing.issuer import TestIssuer
+
+PROBLEM = "application/problem+json"
+MAX_DOCUMENT_BYTES = 1_048_576  # 1 MiB in tests (default 20 MiB), so the 413 test moves little data
+TODAY = local_date(utcnow())
+
+
+def days(n: int) -> str:
+    return (TODAY + dt.timedelta(days=n)).isoformat()
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if slug is not None:
+        assert body["type"].endswith("/" + slug), body
+    return body
+
+
+class Actors:
+    """Bearer headers per role, with stable subjects so the same person can act twice."""
+
+    def __init__(self, issuer: TestIssuer) -> None:
+        self.issuer = issuer
+
+    def headers(self, *roles: str, sub: str | None = None, username: str | None = None,
+                tax_code: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.issuer.token(*roles, sub=sub, username=username, tax_code=tax_code)}"}
+
+    def officer(self, n: int = 1) -> dict[str, str]:
+        return self.headers("officer", sub=f"officer-{n}", username=f"officer{n}")
+
+    def reviewer(self, n: int = 1) -> dict[str, str]:
+        return self.headers("reviewer", sub=f"reviewer-{n}", username=f"reviewer{n}")
+
+    def enterprise(self, tax_code: str, n: int = 1) -> dict[str, str]:
+        return self.headers("enterprise", sub=f"ent-{tax_code}-{n}", username=f"staff{n}-{tax_code}",
+                            tax_code=tax_code)
+
+    @property
+    def auditor(self) -> dict[str, str]:
+        return self.headers("auditor", sub="auditor-1", username="auditor1")
+
+    @property
+    def verifier(self) -> dict[str, str]:
+        return self.headers("verifier", sub="verifier-1", username="verifier1")
+
+    @property
+    def egov(self) -> dict[str, str]:
+        return self.headers("egov", sub="service-account-egov-demo", username="service-account-egov-demo")
+
+    @property
+    def service(self) -> dict[str, str]:
+        return self.headers("service", sub="service-account-svc-verification",
+                            username="service-account-svc-verification")
+
+
+def service_tokens(issuer: TestIssuer) -> Callable[[], Awaitable[str]]:
+    """The applications service's own client-credentials token, as a token source."""
+    async def token() -> str:
+        return issuer.token("service", sub="service-account-svc-applications",
+                            username="service-account-svc-applications")
+    return token
+
+
+def if_match(headers: dict[str, str], version: int | str) -> dict[str, str]:
+    return {**headers, "If-Match": f'"{version}"'}
+
+
+CRITERIA = [
+    {"code": "tech", "name": "Mức độ hoàn thiện công nghệ", "weight": 3, "max_score": 10},
+    {"code": "saving", "name": "Tiềm năng tiết kiệm năng lượng", "weight": 2, "max_score": 5},
+]
+GOOD_SCORES = [{"criterion": "tech", "score": 8}, {"criterion": "saving", "score": 4}]  # 32/40 = 80 %
+
+
+def call_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": f"SXSH-{uuid.uuid4().hex[:10].upper()}",
+        "title": "Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn năm 2026",
+        "description": "Đợt hỗ trợ thứ nhất cho các ngành ưu tiên của Thành phố Hà Nội.",
+        "opens_on": days(-10),
+        "closes_on": days(30),
+        "budget_vnd": 10_000_000_000,
+        "support_rate_bp": 5_000,
+        "cap_per_project_vnd": 2_000_000_000,
+        "eligible_sectors": ["steel", "beer"],
+        "criteria": CRITERIA,
+        "min_reviews": 2,
+        "pass_score_pct": 60,
+    }
+    body.update(overrides)
+    return body
+
+
+def application_body(call_id: str, facility_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "call_id": call_id,
+        "facility_id": facility_id,
+        "title": "Thay lò nung bằng lò cảm ứng trung tần tiết kiệm điện",
+        "technology": "Lò cảm ứng trung tần 5 tấn/mẻ, biến tần IGBT, thu hồi nhiệt khí thải để sấy liệu.",
+        "supplier": {"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội", "tax_code": random_tax_code()},
+        "total_cost_vnd": 3_000_000_000,
+        "eligible_cost_vnd": 2_000_000_000,
+        "requested_support_vnd": 800_000_000,
+        "claimed_savings": [
+            {"carrier": "electricity", "saving_pct": 12.5, "annual_saving": {"quantity": 1_200_000, "unit": "kWh"}},
+            {"carrier": "coal_grade_3_4", "saving_pct": 6},
+        ],
+        "claimed_overall_saving_pct": 8.5,
+        "implementation_start": days(20),
+        "implementation_end": days(200),
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Enterprise:
+    id: str
+    tax_code: str
+    name: str
+    steel_facility: str
+    paper_facility: str
+
+
+class World:
+    """Registry data and API shortcuts that walk an application along its lifecycle."""
+
+    def __init__(self, client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors) -> None:
+        self.client = client
+        self.registry = registry
+        self.actors = actors
+        self.a: Enterprise
+        self.b: Enterprise
+
+    @classmethod
+    async def build(cls, client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors) -> World:
+        world = cls(client, registry, actors)
+        world.a = await world.new_enterprise("Công ty Cổ phần Thép Đông Anh")
+        world.b = await world.new_enterprise("Công ty TNHH Giấy Phú Thượng")
+        return world
+
+    async def new_enterprise(self, name: str) -> Enterprise:
+        officer = self.actors.officer()
+        tax_code = random_tax_code()
+        response = await self.registry.post("/api/v1/enterprises", headers=officer, json={
+            "tax_code": tax_code, "name": name, "legal_form": "joint_stock", "size_class": "medium",
+            "address": "Khu công nghiệp Thăng Long, Hà Nội", "ward": "Xã Đông Anh", "district": "Huyện Đông Anh"})
+        assert response.status_code == 201, response.text
+        enterprise = response.json()
+        facilities = []
+        for sector, label in (("steel", "Nhà máy cán thép"), ("paper", "Nhà máy giấy")):
+            response = await self.registry.post(f"/api/v1/enterprises/{enterprise['id']}/facilities", headers=officer,
+                                                json={"name": f"{label} {name}", "sector_code": sector,
+                                                      "address": "Lô B2, KCN Thăng Long", "ward": "Xã Đông Anh"})
+            assert response.status_code == 201, response.text
+            facilities.append(response.json()["id"])
+        return Enterprise(enterprise["id"], enterprise["tax_code"], name, *facilities)
+
+    # ---- calls and drafts ------------------------------------------------------------------------------------
+    async def call(self, **overrides: Any) -> dict[str, Any]:
+        response = await self.client.post("/api/v1/calls", json=call_body(**overrides), headers=self.actors.officer())
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def draft(self, call: dict[str, Any] | None = None, enterprise: Enterprise | None = None,
+                    facility: str | None = None, **overrides: Any) -> dict[str, Any]:
+        call = call or await self.call()
+        enterprise = enterprise or self.a
+        body = application_body(call["id"], facility or enterprise.steel_facility, **overrides)
+        response = await self.client.post("/api/v1/applications", json=body,
+                                          headers=self.actors.enterprise(enterprise.tax_code))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def owner(self, application: dict[str, Any]) -> dict[str, str]:
+        return self.actors.enterprise(application["enterprise_tax_code"])
+
+    async def act(self, application: dict[str, Any], action: str, headers: dict[str, str],
+                  json: Any = None, expect: int = 200) -> dict[str, Any]:
+        response = await self.client.post(f"/api/v1/applications/{application['id']}/{action}", json=json,
+                                          headers=if_match(headers, application["version"]))
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    async def get(self, application: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await self.client.get(f"/api/v1/applications/{application['id']}",
+                                         headers=headers or self.actors.officer())
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # ---- the lifecycle ---------------------------------------------------------------------------------------
+    async def submitted(self, **kw: Any) -> dict[str, Any]:
+        application = await self.draft(**kw)
+        application = await self.act(application, "submit", self.owner(application))
+        assert application["status"] == "under_review", application
+        return application
+
+    async def assign(self, application: dict[str, Any], reviewer: int, officer: int = 1) -> None:
+        response = await self.client.post(f"/api/v1/applications/{application['id']}/assignments",
+                                          headers=self.actors.officer(officer),
+                                          json={"reviewer_subject": f"reviewer-{reviewer}",
+                                                "reviewer_username": f"reviewer{reviewer}"})
+        assert response.status_code == 201, response.text
+
+    async def declare(self, application: dict[str, Any], reviewer: int, conflict: bool = False) -> httpx.Response:
+        return await self.client.post(f"/api/v1/applications/{application['id']}/reviews/declaration",
+                                      headers=self.actors.reviewer(reviewer),
+                                      json={"conflict": conflict,
+                                            "statement": "Tôi có quan hệ với doanh nghiệp." if conflict else
+                                            "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp."})
+
+    async def score(self, application: dict[str, Any], reviewer: int,
+                    scores: list[dict[str, Any]] | None = None) -> httpx.Response:
+        return await self.client.post(f"/api/v1/applications/{application['id']}/reviews",
+                                      headers=self.actors.reviewer(reviewer),
+                                      json={"scores": scores or GOOD_SCORES, "recommendation": "approve",
+                                            "comment": "Công nghệ phù hợp, mức tiết kiệm khả thi."})
+
+    async def reviewed(self, application: dict[str, Any] | None = None, reviewers: tuple[int, ...] = (1, 2),
+                       **kw: Any) -> dict[str, Any]:
+        application = application or await self.submitted(**kw)
+        for n in reviewers:
+            await self.assign(application, n)
+            assert (await self.declare(application, n)).status_code == 201
+            response = await self.score(application, n)
+            assert response.status_code == 201, response.text
+        return await self.get(application)
+
+    async def approved(self, **kw: Any) -> dict[str, Any]:
+        application = await self.reviewed(**kw)
+        application = await self.act(application, "decision", self.actors.officer(9),
+                                     json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."})
+        assert application["status"] == "approved"
+        return application
+
+    async def in_progress(self, **kw: Any) -> dict[str, Any]:
+        application = await self.approved(**kw)
+        return await self.act(application, "start", self.owner(application), json={"reason": "Đã ký hợp đồng."})
+
+    async def completed(self, **kw: Any) -> dict[str, Any]:
+        application = await self.in_progress(**kw)
+        return await self.act(application, "completion", self.owner(application),
+                              json={"reason": "Đã nghiệm thu lắp đặt."})
+
+    async def conclude(self, application: dict[str, Any], verdict: str, ratio: float | None = None,
+                       event_id: str | None = None, expect: int = 200) -> httpx.Response:
+        data: dict[str, Any] = {"application_id": application["id"], "verdict": verdict,
+                                "verification_id": str(uuid.uuid4()), "claimed_savings_pct": 8.5}
+        if ratio is not None:
+            data |= {"achieved_ratio": ratio, "verified_savings_pct": round(8.5 * ratio, 4)}
+        else:
+            data |= {"achieved_ratio": 1.0, "verified_savings_pct": 9.1}
+        envelope = {"id": event_id or str(uuid.uuid4()), "seq": 1, "type": "verification.concluded",
+                    "aggregate_type": "verification", "aggregate_id": data["verification_id"],
+                    "occurred_at": utcnow().isoformat(), "source": "verification", "data": data}
+        response = await self.client.post("/internal/events", json=envelope, headers=self.actors.service)
+        assert response.status_code == expect, response.text
+        return response
+
+    async def at(self, status: str) -> dict[str, Any]:
+        """A fresh application in `status` (reached through the API)."""
+        if status == "draft":
+            return await self.draft()
+        if status == "withdrawn":
+            application = await self.draft()
+            return await self.act(application, "withdraw", self.owner(application))
+        if status == "ineligible":
+            application = await self.draft(facility=self.a.paper_facility)
+            application = await self.act(application, "submit", self.owner(application))
+            assert application["status"] == "ineligible"
+            return application
+        if status == "under_review":
+            return await self.submitted()
+        if status in ("rejected", "changes_requested"):
+            application = await self.reviewed()
+            outcome = "reject" if status == "rejected" else "request_changes"
+            return await self.act(application, "decision", self.actors.officer(9),
+                                  json={"outcome": outcome, "reason": "Chưa đạt yêu cầu."})
+        if status == "approved":
+            return await self.approved()
+        if status == "in_progress":
+            return await self.in_progress()
+        if status == "completed":
+            return await self.completed()
+        if status in ("verified", "not_achieved"):
+            application = await self.completed()
+            await self.conclude(application, status, ratio=0.6 if status == "not_achieved" else None)
+            application = await self.get(application)
+            assert application["status"] == status
+            return application
+        raise AssertionError(f"no recipe for {status}")
