@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import Conflict, Forbidden, ServiceUnavailable
+from cleanprod_kit.errors import Conflict, ServiceUnavailable
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 
@@ -32,7 +32,6 @@ from ..domain import (
     egov_status,
     format_dossier_code,
     local_date,
-    may_perform,
     screen,
     screening_action,
     transition,
@@ -61,11 +60,6 @@ assert set(EVENT_TYPES) == set(Action), "every lifecycle action has exactly one 
 SCREENING = Principal(subject="cleanprod-applications:screening", username="automatic screening",
                       roles=frozenset({"service"}))
 """The actor recorded for automatic eligibility screening."""
-
-
-def ensure_role(principal: Principal, action: Action) -> None:
-    if not any(may_perform(role, action) for role in principal.roles):
-        raise Forbidden(f"Your role may not '{action}' an application.")
 
 
 def ensure_legal(status: ApplicationStatus | str, action: Action) -> ApplicationStatus:

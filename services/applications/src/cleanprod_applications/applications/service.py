@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fastapi import Request
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -138,11 +138,16 @@ def build_consumer(recovery_threshold_bp: int) -> EventConsumer:
                 application_id=application.id, event_id=envelope.id, source=envelope.source[:64],
                 data=data.model_dump(mode="json"), received_at=utcnow(),
             ).on_conflict_do_nothing(index_elements=["application_id"])
-            await session.exec(statement)
-            record_audit(session, actor, entity_type=flows.ENTITY, entity_id=application.id, action="verdict_deferred",
-                         from_state=str(application.status), to_state=str(application.status),
-                         reason=f"Verdict '{data.verdict}' received before completion; it applies on completion.",
+            stored = (await session.exec(statement)).rowcount == 1
+            reason = (f"Verdict '{data.verdict}' received before completion; it applies on completion." if stored
+                      else f"Verdict '{data.verdict}' ignored: an earlier verdict is already waiting for completion.")
+            record_audit(session, actor, entity_type=flows.ENTITY, entity_id=application.id,
+                         action="verdict_deferred" if stored else "verdict_ignored",
+                         from_state=str(application.status), to_state=str(application.status), reason=reason,
                          details={"event_id": str(envelope.id), "verification_id": data.verification_id})
+            if not stored:
+                log.warning("second early verdict ignored", extra={"application_id": str(application.id),
+                                                                   "event_id": str(envelope.id)})
             return
         log.warning("verdict for an application that cannot take one ignored",
                     extra={"application_id": str(application.id), "status": str(application.status),

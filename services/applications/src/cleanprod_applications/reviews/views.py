@@ -79,7 +79,7 @@ async def submit_review(application_id: uuid.UUID, body: ReviewBody, request: Re
 @router.get("/{application_id}/reviews", response_model=list[AssignmentPublic],
             dependencies=[Depends(require_roles(*READ_ALL_ROLES, "reviewer"))])
 @router.get("/{application_id}/assignments", response_model=list[AssignmentPublic],
-            dependencies=[Depends(require_roles(*READ_ALL_ROLES, "reviewer"))], include_in_schema=False)
+            dependencies=[Depends(require_roles(*READ_ALL_ROLES, "reviewer"))])
 async def list_reviews(application_id: uuid.UUID, session: SessionDep,
                        principal: CurrentPrincipal) -> list[AssignmentPublic]:
     """Assigned reviewers with their declarations and reviews. A reviewer sees only their own entry; enterprises
