@@ -1,0 +1,59 @@
+"""Events from the applications service, pushed to POST /internal/events (de-duplicated by event id in the kit).
+
+- ``application.approved`` opens the case (idempotent on the application id);
+- ``application.completed`` marks it ready to conclude (and opens it first if the approval never arrived).
+
+A payload that cannot be read is acknowledged and recorded, never refused: the sender delivers in order, and a
+permanently refused event would hold back every later one. A registry that cannot be reached fails the delivery
+(503) so the sender retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.outbox import EventConsumer, EventEnvelope
+
+from ..registry import RegistryClient
+from .events import APPROVED, COMPLETED, ApplicationFacts, UnreadableEvent, application_facts
+from .service import note_completion, open_case, service_actor
+
+log = logging.getLogger("cleanprod.verification.events")
+
+
+def _facts(session: AsyncSession, envelope: EventEnvelope) -> ApplicationFacts | None:
+    try:
+        return application_facts(envelope.data)
+    except UnreadableEvent as exc:
+        log.error("event ignored: %s", exc, extra={"event_id": str(envelope.id), "event_type": envelope.type})
+        record_audit(session, service_actor(envelope.source), entity_type="event", entity_id=envelope.id,
+                     action="ignored", reason=f"{envelope.type} could not be read: {exc}.",
+                     details={"event_type": envelope.type, "aggregate_id": envelope.aggregate_id})
+        return None
+
+
+def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_periods: int) -> EventConsumer:
+    consumer = EventConsumer()
+
+    @consumer.on(APPROVED)
+    async def application_approved(session: AsyncSession, envelope: EventEnvelope) -> None:
+        facts = _facts(session, envelope)
+        if facts is not None:
+            await open_case(session, registry(), facts, actor=service_actor(envelope.source), event_id=envelope.id,
+                            min_baseline_periods=min_baseline_periods)
+
+    @consumer.on(COMPLETED)
+    async def application_completed(session: AsyncSession, envelope: EventEnvelope) -> None:
+        facts = _facts(session, envelope)
+        if facts is None:
+            return
+        actor = service_actor(envelope.source)
+        case = await open_case(session, registry(), facts, actor=actor, event_id=envelope.id,
+                               min_baseline_periods=min_baseline_periods)
+        await note_completion(session, case, facts, actor=actor, event_id=envelope.id)
+
+    return consumer
