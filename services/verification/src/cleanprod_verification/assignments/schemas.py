@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..schemas import StrictBody, Subject, Text200, Text2000, Text4000
+
+
+class AssignmentBody(StrictBody):
+    verifier_subject: Subject = Field(description="The verifier's account id (token `sub`)")
+    verifier_username: Text200 = Field(description="The verifier's user name, as shown to people")
+    note: Text2000 | None = None
+
+
+class DeclarationBody(StrictBody):
+    independent: bool = Field(description="true: no link with the enterprise or its technology supplier")
+    statement: Text4000 = Field(description="What the verifier declares (and, for a conflict, what the link is)")
+
+
+class AssignmentPublic(BaseModel):
+    id: uuid.UUID
+    verifier_subject: str
+    verifier_username: str
+    note: str | None
+    assigned_by: str | None
+    assigned_at: dt.datetime
+    status: str
+    independent: bool | None
+    statement: str | None
+    declared_against: dict[str, Any]
+    declared_at: dt.datetime | None
+    replaced_at: dt.datetime | None
+
+
+class AssignmentState(BaseModel):
+    case_id: uuid.UUID
+    case_status: str
+    case_version: int
+    current: AssignmentPublic | None
+    history: list[AssignmentPublic]

@@ -1,0 +1,125 @@
+"""Assigning a verifier (officers) and the verifier's declaration of independence from the enterprise and its
+technology supplier. A declared conflict blocks the assignment: the case waits in `conflict` until an officer
+assigns someone else, and the conflicted verifier can never be assigned to that case again."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Conflict, Forbidden, field_error
+from cleanprod_kit.models import utcnow
+from cleanprod_kit.outbox import emit
+
+from ..cases.models import CaseStatus, VerificationCase
+from ..cases.service import ENTITY
+from ..db_types import touch
+from .models import AssignmentStatus, VerifierAssignment
+from .schemas import AssignmentBody, AssignmentPublic, AssignmentState, DeclarationBody
+
+
+async def assignments_of(session: AsyncSession, case_id: object) -> list[VerifierAssignment]:
+    rows = await session.exec(select(VerifierAssignment).where(VerifierAssignment.case_id == case_id)
+                              .order_by(VerifierAssignment.assigned_at, VerifierAssignment.id))  # type: ignore[arg-type]
+    return list(rows.all())
+
+
+def _current(case: VerificationCase, rows: list[VerifierAssignment]) -> VerifierAssignment | None:
+    for row in reversed(rows):
+        if row.replaced_at is None and row.verifier_subject == case.verifier_subject:
+            return row
+    return None
+
+
+def to_public(row: VerifierAssignment) -> AssignmentPublic:
+    return AssignmentPublic(
+        id=row.id, verifier_subject=row.verifier_subject, verifier_username=row.verifier_username, note=row.note,
+        assigned_by=row.assigned_by_name or row.assigned_by_subject, assigned_at=row.assigned_at, status=row.status,
+        independent=row.independent, statement=row.statement, declared_against=dict(row.declared_against),
+        declared_at=row.declared_at, replaced_at=row.replaced_at,
+    )
+
+
+async def state(session: AsyncSession, case: VerificationCase) -> AssignmentState:
+    rows = await assignments_of(session, case.id)
+    current = _current(case, rows)
+    return AssignmentState(case_id=case.id, case_status=case.status, case_version=case.version,
+                           current=to_public(current) if current else None, history=[to_public(r) for r in rows])
+
+
+async def assign(session: AsyncSession, principal: Principal, case: VerificationCase, body: AssignmentBody) -> None:
+    """Assign (or replace) the case's verifier. `case` is row-locked and its If-Match already checked."""
+    if case.status == CaseStatus.CONCLUDED:
+        raise Conflict("The verification is concluded; its verifier can no longer change.",
+                       slug="case-concluded")
+    rows = await assignments_of(session, case.id)
+    if any(r.verifier_subject == body.verifier_subject and r.status == AssignmentStatus.CONFLICT for r in rows):
+        raise Conflict(f"{body.verifier_username} declared a conflict of interest for this case and cannot be "
+                       "assigned to it again; choose another verifier.",
+                       errors=[field_error("verifier_subject", "declared a conflict for this case", "conflict")])
+    current = _current(case, rows)
+    if current is not None and current.verifier_subject == body.verifier_subject:
+        raise Conflict(f"{body.verifier_username} is already the verifier of this case.",
+                       errors=[field_error("verifier_subject", "already assigned", "duplicate")])
+    now = utcnow()
+    if current is not None:
+        current.replaced_at = now
+        if current.status != AssignmentStatus.CONFLICT:
+            current.status = AssignmentStatus.REPLACED
+    previous_status = case.status
+    row = VerifierAssignment(case_id=case.id, verifier_subject=body.verifier_subject,
+                             verifier_username=body.verifier_username, note=body.note,
+                             assigned_by_subject=principal.subject, assigned_by_name=principal.display_name,
+                             assigned_at=now)
+    session.add(row)
+    case.verifier_subject = body.verifier_subject
+    case.verifier_username = body.verifier_username
+    case.status = CaseStatus.ASSIGNED
+    touch(case)
+    replaced = f"; replaces {current.verifier_username}" if current is not None else ""
+    record_audit(session, principal, entity_type=ENTITY, entity_id=case.id, action="assign_verifier",
+                 from_state=previous_status, to_state=case.status,
+                 reason=(body.note or f"Verifier {body.verifier_username} assigned") + replaced,
+                 details={"verifier_subject": body.verifier_subject, "verifier_username": body.verifier_username,
+                          "replaced": current.verifier_subject if current is not None else None})
+    emit(session, "verification.verifier_assigned", aggregate_type=ENTITY, aggregate_id=case.id,
+         payload={"verification_id": case.id, "application_id": case.application_id,
+                  "verifier_username": body.verifier_username, "status": case.status})
+
+
+def ensure_declarer(principal: Principal, case: VerificationCase) -> None:
+    if not principal.has("verifier") or case.verifier_subject != principal.subject:
+        raise Forbidden("Only the verifier assigned to this case can make its declaration of independence.")
+
+
+async def declare(session: AsyncSession, principal: Principal, case: VerificationCase, body: DeclarationBody) -> None:
+    """The assigned verifier's declaration. `case` is row-locked and its If-Match already checked."""
+    ensure_declarer(principal, case)
+    if case.status != CaseStatus.ASSIGNED:
+        raise Conflict(f"The case is '{case.status}': the declaration for this assignment was already made.",
+                       slug="already-declared")
+    row = _current(case, await assignments_of(session, case.id))
+    if row is None:  # the case names a verifier without an assignment row: data written outside this service
+        raise Conflict("The case has no open assignment; an officer must assign the verifier again.")
+    row.independent = body.independent
+    row.statement = body.statement
+    row.declared_at = utcnow()
+    row.declared_against = {
+        "enterprise": {"tax_code": case.enterprise_tax_code, "name": case.enterprise_name},
+        "supplier": ({"tax_code": case.supplier_tax_code, "name": case.supplier_name}
+                     if case.supplier_name or case.supplier_tax_code else None),
+    }
+    row.status = AssignmentStatus.INDEPENDENT if body.independent else AssignmentStatus.CONFLICT
+    previous_status = case.status
+    case.status = CaseStatus.MEASURING if body.independent else CaseStatus.CONFLICT
+    touch(case)
+    record_audit(session, principal, entity_type=ENTITY, entity_id=case.id,
+                 action="declare_independence" if body.independent else "declare_conflict",
+                 from_state=previous_status, to_state=case.status, reason=body.statement,
+                 details={"assignment_id": str(row.id), "independent": body.independent,
+                          "declared_against": row.declared_against})
+    emit(session, "verification.verifier_declared", aggregate_type=ENTITY, aggregate_id=case.id,
+         payload={"verification_id": case.id, "application_id": case.application_id,
+                  "independent": body.independent, "status": case.status})
