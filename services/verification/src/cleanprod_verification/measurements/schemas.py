@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
+
+from ..schemas import StrictBody, Text2000
+
+DegreeDays = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
+MAX_PERIOD_DAYS = 366
+
+
+class Evidence(StrictBody):
+    """Where the figures come from: a document in the applications service (its id) and/or a URL, described."""
+
+    document_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000,
+                                          pattern=r"^https?://\S+$")] | None = None
+    description: Text2000
+
+    @model_validator(mode="after")
+    def _points_somewhere(self) -> Evidence:
+        if not self.document_id and not self.url:
+            raise ValueError("evidence needs a document_id or a url (and a description)")
+        return self
+
+
+class MeasurementFields(StrictBody):
+    period_start: dt.date
+    period_end: dt.date = Field(description="Last day included")
+    production: ProductionQuantity
+    consumption: list[CarrierQuantity] = Field(min_length=1, max_length=20)
+    cdd: DegreeDays | None = Field(default=None, description="Cooling degree-days of the period")
+    hdd: DegreeDays | None = Field(default=None, description="Heating degree-days of the period")
+    estimated: bool = Field(default=False, description="true when the figures are estimated, not metered")
+    evidence: Evidence
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MeasurementFields:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        if (self.period_end - self.period_start).days >= MAX_PERIOD_DAYS:
+            raise ValueError(f"a measurement period is at most {MAX_PERIOD_DAYS} days long")
+        carriers = [c.carrier for c in self.consumption]
+        repeated = sorted({c for c in carriers if carriers.count(c) > 1})
+        if repeated:
+            raise ValueError(f"each carrier may appear once per period ({', '.join(repeated)}); add the meters up")
+        return self
+
+
+class MeasurementCreate(MeasurementFields):
+    pass
+
+
+class MeasurementRevise(MeasurementFields):
+    reason: Text2000 = Field(description="Why the figures are corrected")
+
+
+class RevisionPublic(BaseModel):
+    revision: int
+    period_start: dt.date
+    period_end: dt.date
+    production: dict[str, Any]
+    consumption: list[dict[str, Any]]
+    cdd: float | None
+    hdd: float | None
+    estimated: bool
+    evidence: dict[str, Any]
+    reason: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class MeasurementPublic(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    revision: int = Field(description="The latest revision's number (also the ETag)")
+    period_start: dt.date
+    period_end: dt.date
+    current: RevisionPublic
+    revisions: list[RevisionPublic] = Field(description="Every revision, oldest first")
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+
+from ..access import READ_ROLES
+from ..cases.models import VerificationCase
+from ..cases.service import get_case
+from . import service
+from .schemas import MeasurementCreate, MeasurementPublic, MeasurementRevise
+
+router = APIRouter(prefix="/api/v1/verifications/{case_id}/measurements", tags=["measurements"])
+readers = [Depends(require_roles(*READ_ROLES))]
+verifiers = [Depends(require_roles("verifier"))]
+
+
+def _location(case_id: uuid.UUID, measurement_id: uuid.UUID) -> str:
+    return f"/api/v1/verifications/{case_id}/measurements/{measurement_id}"
+
+
+@router.post("", status_code=201, response_model=MeasurementPublic, dependencies=verifiers)
+async def record_measurement(case_id: uuid.UUID, body: MeasurementCreate, request: Request, session: SessionDep,
+                             principal: CurrentPrincipal) -> Response:
+    settings = request.app.state.mv_settings
+
+    async def create() -> Created:
+        case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
+        measurement, revisions = await service.record(session, principal, case, body, settings)
+        return Created(201, service.to_public(measurement, revisions),
+                       {"ETag": f'"{measurement.revision}"', "Location": _location(case_id, measurement.id)})
+
+    return await create_once(request, session, principal, body, create)
+
+
+@router.get("", response_model=Page[MeasurementPublic], dependencies=readers)
+async def list_measurements(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                            limit: LimitParam = 200, cursor: CursorParam = None) -> Page[MeasurementPublic]:
+    await get_case(session, principal, case_id)
+    items, next_cursor = await service.page(session, case_id, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{measurement_id}", response_model=MeasurementPublic, dependencies=readers)
+async def read_measurement(case_id: uuid.UUID, measurement_id: uuid.UUID, session: SessionDep,
+                           principal: CurrentPrincipal, response: Response) -> MeasurementPublic:
+    await get_case(session, principal, case_id)
+    measurement = await service.measurement_of_case(session, case_id, measurement_id)
+    set_etag(response, measurement.revision)
+    return service.to_public(measurement, await service.revisions_of(session, [measurement.id]))
+
+
+async def _revise(case_id: uuid.UUID, measurement_id: uuid.UUID, body: MeasurementRevise, request: Request,
+                  session: SessionDep, principal: CurrentPrincipal) -> Response:
+    settings = request.app.state.mv_settings
+
+    async def create() -> Created:
+        case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
+        service.ensure_open_for_measurements(principal, case)
+        measurement = await service.measurement_of_case(session, case_id, measurement_id, for_update=True)
+        check_if_match(request, measurement.revision)
+        measurement, revisions = await service.revise(session, principal, case, measurement, body, settings)
+        return Created(201 if request.method == "POST" else 200, service.to_public(measurement, revisions),
+                       {"ETag": f'"{measurement.revision}"', "Location": _location(case_id, measurement.id)})
+
+    return await create_once(request, session, principal, body, create)
+
+
+router.add_api_route("/{measurement_id}/revisions", _revise, methods=["POST"], status_code=201,
+                     response_model=MeasurementPublic, dependencies=verifiers,
+                     summary="Correct a measurement: append a revision (If-Match: the measurement's ETag)")
+router.add_api_route("/{measurement_id}", _revise, methods=["PUT"], response_model=MeasurementPublic,
+                     dependencies=verifiers, name="revise_measurement_put",
+                     summary="Correct a measurement — same as POST .../revisions: appends a revision")
