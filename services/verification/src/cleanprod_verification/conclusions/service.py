@@ -1,0 +1,218 @@
+"""Computing a case's savings and concluding it.
+
+The computation uses the frozen baseline, the latest revision of every measurement, the frozen claim and the
+sector norm in force at the end of the reporting period (registry lookup by sector, the facility's first
+product and its capacity; "no norm" is a recorded result, not an error). The conclusion stores the whole
+result, is audited, and announces itself to the applications service with ``verification.concluded``:
+
+    {application_id, verification_id, verdict: "verified" | "not_achieved", achieved_ratio,
+     verified_savings_pct, claimed_savings_pct}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Conflict, Unprocessable, field_error
+from cleanprod_kit.outbox import emit
+
+from ..access import ensure_acting_verifier
+from ..cases.models import CaseStatus, VerificationCase
+from ..cases.service import ENTITY
+from ..db_types import touch
+from ..measurements.service import latest_inputs
+from ..mv import (
+    Claim,
+    InputError,
+    InputErrors,
+    MVSettings,
+    SavingsResult,
+    SectorNorm,
+    compute_savings,
+    convert_sec,
+    default_tables,
+    to_canonical_production,
+)
+from ..registry import NormLookup, RegistryClient
+from .inputs import ReportingInput, baseline_periods, map_problem_errors, revision_period
+from .models import Conclusion
+from .schemas import ConcludeBody, ResultPublic, SavingsFigures
+
+CONCLUDED_EVENT = "verification.concluded"
+
+
+@dataclass(frozen=True)
+class Computation:
+    result: SavingsResult
+    record: dict[str, Any]  # result.to_dict(), periods annotated with their sources
+    reporting: list[ReportingInput]
+    norm: dict[str, Any]
+
+
+def _comparable_norm(lookup: NormLookup, production_unit: Any) -> tuple[SectorNorm | None, dict[str, Any]]:
+    record = lookup.to_dict()
+    if not lookup.found:
+        return None, record
+    assert lookup.value is not None and lookup.unit is not None
+    try:
+        canonical = to_canonical_production(1.0, production_unit)[1]
+        convert_sec(1.0, f"TOE/{canonical}", lookup.unit)
+    except InputError as exc:
+        record.update(status="not_comparable", reason=exc.message)
+        return None, record
+    return SectorNorm(lookup.value, lookup.unit, lookup.label), record
+
+
+def _annotate(record: dict[str, Any], case: VerificationCase, reporting: list[ReportingInput]) -> None:
+    """Name the source of every period in the result: the registry baseline row, or measurement + revision."""
+    baseline = {(str(p.get("period_start")), str(p.get("period_end"))): p for p in case.baseline}
+    measured = {(r.revision.period_start.isoformat(), r.revision.period_end.isoformat()): r for r in reporting}
+    for item in record.get("inputs", {}).get("periods", []):
+        key = (item.get("start"), item.get("end"))
+        if item.get("role") == "baseline" and key in baseline:
+            item["source"] = {"registry_baseline_id": baseline[key].get("registry_id"),
+                              "estimated": baseline[key].get("estimated", False)}
+        elif item.get("role") == "reporting" and key in measured:
+            item["source"] = measured[key].used()
+
+
+async def compute(session: AsyncSession, case: VerificationCase, registry: RegistryClient,
+                  settings: MVSettings) -> Computation:
+    if case.claimed_overall_pct is None:
+        raise Unprocessable("The case holds no claimed overall saving (the approval event did not carry one); "
+                            "the claim cannot be verified.",
+                            errors=[field_error("claim.overall_percent", "missing", "missing")])
+    rows = await latest_inputs(session, case.id)
+    if not rows:
+        raise Unprocessable("No measurement is recorded yet; record the reporting periods first.",
+                            errors=[field_error("measurements", "no measurement recorded", "missing")])
+    reporting = [ReportingInput(m, r) for m, r in rows]
+    reporting_end = max(r.revision.period_end for r in reporting)
+    lookup = await registry.norm(sector=case.sector_code, product=case.products[0] if case.products else None,
+                                 on=reporting_end, capacity=case.capacity_quantity)
+    norm, norm_record = _comparable_norm(lookup, reporting[0].revision.production_unit)
+    # Claims on non-energy resources (water) are part of the application but not of energy savings.
+    energy = default_tables().energy
+    per_carrier = {c: v for c, v in case.claimed_per_carrier.items() if c in energy}
+    not_energy = sorted(set(case.claimed_per_carrier) - set(per_carrier))
+    try:
+        result = compute_savings(baseline_periods(case.baseline), [revision_period(r.revision) for r in reporting],
+                                 Claim(case.claimed_overall_pct, per_carrier), settings, norm=norm)
+    except InputErrors as exc:
+        errors = map_problem_errors(exc.errors, reporting)
+        raise Unprocessable("The savings cannot be computed from these inputs: "
+                            + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
+                            + (" (see errors[] for all)" if len(errors) > 3 else ""), errors=errors) from None
+    record = result.to_dict()
+    if not_energy:
+        record["warnings"].append(f"the claim on {', '.join(not_energy)} is not an energy saving; not evaluated here")
+    _annotate(record, case, reporting)
+    if result.norm is not None:
+        norm_record["comparison"] = record["norm"]
+    return Computation(result, record, reporting, norm_record)
+
+
+def ensure_may_conclude(principal: Principal, case: VerificationCase, *, require_completion: bool) -> None:
+    ensure_acting_verifier(principal, case)
+    if case.status == CaseStatus.CONCLUDED:
+        raise Conflict("The verification is already concluded.", slug="case-concluded")
+    if case.status != CaseStatus.MEASURING:
+        raise Conflict(f"The case is '{case.status}'; it can be concluded while 'measuring'.")
+    if require_completion and not case.ready_to_conclude:
+        raise Conflict("The project's completion has not been reported by the applications service yet "
+                       "(event application.completed); conclude after it arrives.", slug="not-completed")
+
+
+def _rounded(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def concluded_event(case: VerificationCase, result: SavingsResult) -> dict[str, Any]:
+    """The exact payload the applications service consumes (grants/verdicts.py)."""
+    return {
+        "application_id": str(case.application_id),
+        "verification_id": str(case.id),
+        "verdict": result.verdict,
+        "achieved_ratio": _rounded(result.achieved_ratio) if result.achieved_ratio is not None else 0.0,
+        "verified_savings_pct": _rounded(result.verified_savings_percent),
+        "claimed_savings_pct": float(result.claimed_percent),
+    }
+
+
+def conclude(session: AsyncSession, principal: Principal, case: VerificationCase, body: ConcludeBody,
+             computation: Computation) -> Conclusion:
+    result = computation.result
+    if result.requires_review and not body.review_note:
+        raise Unprocessable(
+            "The computation asks for the verifier's review before concluding: " + " | ".join(result.warnings)
+            + ". Send review_note saying what you checked and why the figure stands.",
+            errors=[field_error("review_note", "required: the result requires review", "review_required")],
+            warnings=result.warnings, method=result.method, verified_savings_pct=result.verified_savings_percent,
+        )
+    total = result.total
+    conclusion = Conclusion(
+        case_id=case.id, concluded_by_subject=principal.subject, concluded_by_name=principal.display_name,
+        verdict=result.verdict, method=result.method, requires_review=result.requires_review,
+        review_note=body.review_note, claimed_pct=result.claimed_percent, verified_pct=result.verified_savings_percent,
+        achieved_ratio=result.achieved_ratio, savings_toe=result.savings_toe, savings_gj=result.savings_gj,
+        savings_tco2=result.savings_tco2, adjusted_baseline_toe=total.adjusted_baseline_toe,
+        reporting_energy_toe=total.reporting_energy_toe,
+        measurements_used=[r.used() for r in computation.reporting], norm=computation.norm,
+        result=computation.record,
+    )
+    session.add(conclusion)
+    previous = case.status
+    case.status = CaseStatus.CONCLUDED
+    touch(case)
+    pct = "undefined" if result.verified_savings_percent is None else f"{result.verified_savings_percent:.2f} %"
+    record_audit(session, principal, entity_type=ENTITY, entity_id=case.id, action="conclude", from_state=previous,
+                 to_state=case.status,
+                 reason=f"{result.verdict}: verified savings {pct} against {result.claimed_percent:g} % claimed "
+                        f"({result.method})" + (f"; review note: {body.review_note}" if body.review_note else ""),
+                 details={"verdict": result.verdict, "method": result.method,
+                          "verified_savings_pct": result.verified_savings_percent,
+                          "achieved_ratio": result.achieved_ratio, "requires_review": result.requires_review,
+                          "measurements_used": conclusion.measurements_used})
+    emit(session, CONCLUDED_EVENT, aggregate_type=ENTITY, aggregate_id=case.id, payload=concluded_event(case, result))
+    return conclusion
+
+
+def to_public(case: VerificationCase, record: dict[str, Any], *, norm: dict[str, Any],
+              measurements_used: list[dict[str, Any]], review_note: str | None,
+              concluded_at: dt.datetime | None, concluded_by: str | None) -> ResultPublic:
+    total = record["total"]
+    return ResultPublic(
+        verification_id=case.id, application_id=case.application_id, dossier_code=case.dossier_code,
+        status="concluded" if concluded_at else "preview",
+        verdict=record["verdict"], verdict_reasons=record["verdict_reasons"], achieved_ratio=record["achieved_ratio"],
+        claimed_savings_pct=record["claimed_percent"], verified_savings_pct=record["verified_savings_percent"],
+        programme_target_percent=record["programme_target_percent"], claim_tolerance_pp=record["claim_tolerance_pp"],
+        method=record["method"], binding_estimate=total.get("binding_estimate"),
+        savings=SavingsFigures(toe=record["savings_toe"], gj=record["savings_gj"], tco2=record["savings_tco2"],
+                               percent=record["verified_savings_percent"],
+                               adjusted_baseline_toe=total["adjusted_baseline_toe"],
+                               reporting_energy_toe=total["reporting_energy_toe"]),
+        requires_review=record["requires_review"], review_note=review_note, warnings=record["warnings"],
+        fallback_reasons=total["fallback_reasons"], model=total["regression"], sec=total["sec"],
+        carriers=record["carriers"], norm=norm, emission_factors=record["emission_factors"],
+        measurements_used=measurements_used, inputs=record["inputs"], concluded_at=concluded_at,
+        concluded_by=concluded_by, computation=record,
+    )
+
+
+def conclusion_public(case: VerificationCase, conclusion: Conclusion) -> ResultPublic:
+    return to_public(case, conclusion.result, norm=conclusion.norm, measurements_used=conclusion.measurements_used,
+                     review_note=conclusion.review_note, concluded_at=conclusion.concluded_at,
+                     concluded_by=conclusion.concluded_by_name or conclusion.concluded_by_subject)
+
+
+def preview_public(case: VerificationCase, computation: Computation) -> ResultPublic:
+    return to_public(case, computation.record, norm=computation.norm,
+                     measurements_used=[r.used() for r in computation.reporting], review_note=None,
+                     concluded_at=None, concluded_by=None)
