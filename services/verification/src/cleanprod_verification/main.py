@@ -1,0 +1,47 @@
+"""The verification service: verification cases opened on approval, verifier assignment and independence,
+measurements with revisions, the savings computation and conclusion, results, reports, programme summary."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cleanprod_kit.app import create_service_app
+from cleanprod_kit.http import TokenSource
+
+from . import models  # noqa: F401 - every table registered before the app starts
+from .assignments.views import router as assignments_router
+from .cases.consumer import build_consumer
+from .cases.views import router as cases_router
+from .conclusions.views import router as conclusions_router
+from .config import VerificationSettings
+from .measurements.views import router as measurements_router
+from .programme.views import router as programme_router
+from .registry import HttpGetter, RegistryClient
+
+
+def create_app(settings: VerificationSettings | None = None, *, registry_http: HttpGetter | None = None,
+               token_source: TokenSource | None = None) -> FastAPI:
+    """`registry_http`: what to call the registry with instead of the app's own ServiceClient (tests hand in a
+    kit ServiceClient whose transport is a registry app in the same process)."""
+    settings = settings or VerificationSettings()
+    mv_settings = settings.mv_settings()  # a configuration mistake fails here, at start-up
+    apps: list[FastAPI] = []
+
+    def registry() -> RegistryClient:
+        http = registry_http if registry_http is not None else apps[0].state.service_client
+        return RegistryClient(http, settings.registry_url, settings.registry_timeout_seconds)
+
+    async def startup(app: FastAPI) -> None:
+        app.state.mv_settings = mv_settings
+        app.state.registry = registry
+
+    app = create_service_app(
+        settings,
+        title="cleanprod verification",
+        routers=[cases_router, assignments_router, measurements_router, conclusions_router, programme_router],
+        consumer=build_consumer(registry, min_baseline_periods=settings.min_baseline_periods),
+        on_startup=[startup],
+        token_source=token_source,
+    )
+    apps.append(app)
+    return app

@@ -1,0 +1,74 @@
+"""The programme summary: verified savings by sector and by ward/district against the programme target.
+
+Savings are summed over every concluded case (a project that fell short of its claim still saved what the M&V
+verified, and that counts toward the programme's reduction); the percentage is energy-weighted:
+Σ savings / Σ adjusted baseline. Counts show how many cases were verified and not achieved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, cast, func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..cases.models import VerificationCase
+from ..conclusions.models import Conclusion
+from ..local_time import LOCAL_TZ_NAME
+from .schemas import GroupSummary, ProgrammeSummary
+
+C, V = Conclusion, VerificationCase
+
+
+def _measures() -> list[Any]:
+    return [
+        func.count().label("cases"),
+        func.count().filter(C.verdict == "verified").label("verified"),
+        func.count().filter(C.verdict == "not_achieved").label("not_achieved"),
+        func.coalesce(func.sum(C.savings_toe), 0.0).label("savings_toe"),
+        func.coalesce(func.sum(C.savings_gj), 0.0).label("savings_gj"),
+        func.coalesce(func.sum(C.savings_tco2), 0.0).label("savings_tco2"),
+        func.coalesce(func.sum(C.adjusted_baseline_toe), 0.0).label("adjusted_baseline_toe"),
+    ]
+
+
+def _group(row: Any, target: float, **keys: Any) -> GroupSummary:
+    adjusted = float(row.adjusted_baseline_toe)
+    savings = float(row.savings_toe)
+    share = savings / adjusted * 100.0 if adjusted > 0 else None
+    return GroupSummary(
+        **keys, cases=row.cases, verified=row.verified, not_achieved=row.not_achieved, savings_toe=savings,
+        savings_gj=float(row.savings_gj), savings_tco2=float(row.savings_tco2), adjusted_baseline_toe=adjusted,
+        savings_pct=share, target_pct=target, attainment_pct=share / target * 100.0 if share is not None else None,
+        meets_target=share is not None and share + 1e-9 >= target,
+    )
+
+
+async def summary(session: AsyncSession, *, target: float, sector: str | None, concluded_from: dt.date | None,
+                  concluded_to: dt.date | None) -> ProgrammeSummary:
+    local_day = cast(func.timezone(LOCAL_TZ_NAME, C.concluded_at), Date)
+
+    def base(*columns: Any) -> Any:
+        statement = select(*columns, *_measures()).select_from(C).join(V, V.id == C.case_id)
+        if sector:
+            statement = statement.where(V.sector_code == sector)
+        if concluded_from:
+            statement = statement.where(local_day >= concluded_from)
+        if concluded_to:
+            statement = statement.where(local_day <= concluded_to)
+        return statement
+
+    total = (await session.exec(base())).one()
+    sectors = (await session.exec(base(V.sector_code).group_by(V.sector_code).order_by(V.sector_code))).all()
+    districts = (await session.exec(base(V.district).group_by(V.district).order_by(V.district))).all()
+    wards = (await session.exec(base(V.district, V.ward).group_by(V.district, V.ward)
+                                .order_by(V.district, V.ward))).all()
+    return ProgrammeSummary(
+        target_pct=target, concluded_from=concluded_from, concluded_to=concluded_to,
+        total=_group(total, target),
+        by_sector=[_group(r, target, sector_code=r.sector_code) for r in sectors],
+        by_district=[_group(r, target, district=r.district) for r in districts],
+        by_ward=[_group(r, target, district=r.district, ward=r.ward) for r in wards],
+    )
