@@ -137,7 +137,8 @@ async def apply_transition(session: AsyncSession, principal: Principal, applicat
     touch(application)
     record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action=str(action),
                  from_state=previous, to_state=str(application.status), reason=reason, details=details)
-    tranches = await tranches_of(session, application)
+    # Tranches exist only once a grant is approved: no query before that.
+    tranches = await tranches_of(session, application) if application.approved_support_vnd is not None else []
     emit(session, EVENT_TYPES[action], aggregate_type=ENTITY, aggregate_id=application.id,
          payload=event_payload(application, call, action=action, previous=previous, reason=reason, actor=principal,
                                tranches=tranches, extra=extra))
@@ -177,16 +178,18 @@ async def submit(session: AsyncSession, principal: Principal, application: Appli
     now = utcnow()
     first = application.dossier_code is None
     if first:
-        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
+        # Numbering comes last but one: the daily counter row stays locked until this transaction commits, so it
+        # is taken when only in-memory work (audit rows, events) is left before the commit.
         application.first_submitted_at = now
     application.submitted_at = now
+    reasons = screen(terms_of(call), _facts(application), now)
+    screening = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]
+    if first:
+        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
     await apply_transition(session, principal, application, call, action, reason=reason,
                            details={"dossier_code": application.dossier_code, "first_submission": first})
-
-    reasons = screen(terms_of(call), _facts(application), now)
-    application.screening_reasons = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]
-    outcome = screening_action(reasons)
-    summary = "; ".join(r.message for r in reasons) if reasons else "Eligible: call open, sector eligible, amounts within the call's rules."
-    await apply_transition(session, SCREENING, application, call, outcome, reason=summary,
-                           details={"reasons": application.screening_reasons},
-                           extra={"screening_reasons": application.screening_reasons})
+    application.screening_reasons = screening
+    summary = ("; ".join(r.message for r in reasons) if reasons
+               else "Eligible: call open, sector eligible, amounts within the call's rules.")
+    await apply_transition(session, SCREENING, application, call, screening_action(reasons), reason=summary,
+                           details={"reasons": screening}, extra={"screening_reasons": screening})
