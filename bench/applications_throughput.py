@@ -17,6 +17,13 @@ Two modes:
 
       .venv/bin/python bench/applications_throughput.py --direct [-n 300] [-c 16]
 
+  --stack    Start the whole system here (infra/devstack.py on free ports, a temporary folder, demo data): PostgreSQL,
+             Keycloak (official distribution, from the cache), the three services and the gateway; then measure
+             through the gateway with password-grant tokens of the demo users ent-hanoisteel and officer1, with the
+             gateway's rate limit off (GATEWAY_RATE_LIMIT_PER_SECOND=0); stop everything at the end.
+
+      .venv/bin/python bench/applications_throughput.py --stack [-n 300] [-c 16]
+
   (default)  Against a running system, normally through the gateway with real Keycloak tokens:
 
       .venv/bin/python bench/applications_throughput.py --base-url http://127.0.0.1:18000 \\
@@ -500,6 +507,36 @@ def run_direct(args: argparse.Namespace) -> None:
                 print(f"kept {workdir}")
 
 
+def run_stack(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(REPO))
+    from infra import keycloak_server
+    from infra.devstack import Ports, Stack
+
+    workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-stack-"))
+    stack = Stack(workdir, ports=Ports.free(), environment="test", demo_data=True,
+                  extra_env={"GATEWAY_RATE_LIMIT_PER_SECOND": "0", "APPLICATIONS_LOG_LEVEL": "WARNING",
+                             "REGISTRY_LOG_LEVEL": "WARNING", "VERIFICATION_LOG_LEVEL": "WARNING"})
+    try:
+        started = time.monotonic()
+        stack.start()
+        print(f"stack up in {time.monotonic() - started:.0f}s (gateway {stack.url('gateway')})", file=sys.stderr)
+        args.base_url = stack.url("gateway")
+        args.token_url = f"{stack.issuer}/protocol/openid-connect/token"
+        args.client_id = "cleanprod-cli"
+        args.enterprise_user, args.officer_user = "ent-hanoisteel", "officer1"
+        args.enterprise_password = args.officer_password = keycloak_server.DEMO_PASSWORD
+        args.database_url = stack.pg.url("cleanprod_applications")
+        run_remote(args)
+    finally:
+        stack.stop()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def run_remote(args: argparse.Namespace) -> None:
     def source(role: str) -> Any:
         token = getattr(args, f"{role}_token")
@@ -534,7 +571,10 @@ def main(argv: list[str]) -> None:
         serve(ns.kind, ns.port)
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--direct", action="store_true", help="start PostgreSQL, issuer and services here")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--direct", action="store_true", help="start PostgreSQL, issuer and services here")
+    mode.add_argument("--stack", action="store_true",
+                      help="start the whole system here (Keycloak, gateway, …) and measure through the gateway")
     parser.add_argument("-n", type=int, default=300, help="applications to create and submit (default 300)")
     parser.add_argument("-c", "--concurrency", type=int, default=16, help="requests in flight (default 16)")
     parser.add_argument("--warmup", type=int, default=20, help="applications before measuring (default 20)")
@@ -553,6 +593,8 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.direct:
         run_direct(args)
+    elif args.stack:
+        run_stack(args)
     else:
         run_remote(args)
 
