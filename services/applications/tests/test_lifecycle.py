@@ -214,3 +214,16 @@ async def test_undrawn_transition_is_409(status: ApplicationStatus, action: Acti
 def test_the_table_covers_every_state_and_route() -> None:
     assert len(ILLEGAL) == len(REACHABLE) * len(ROUTES) - sum(
         1 for (s, a) in TRANSITIONS if a in ROUTES and s in REACHABLE)
+
+
+async def test_outbox_holds_exactly_one_event_per_recorded_transition(
+        client: httpx.AsyncClient, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient],
+        in_each_status: dict[ApplicationStatus, dict[str, Any]]) -> None:
+    from cleanprod_applications.applications.flows import EVENT_TYPES
+
+    for status, application in in_each_status.items():
+        history = (await client.get(f"/api/v1/applications/{application['id']}/history",
+                                    headers=actors.auditor)).json()["items"]
+        transitions = [EVENT_TYPES[Action(e["action"])] for e in history if e["action"] in {a.value for a in Action}]
+        assert await outbox_types(app_and_client[0], application["id"]) == transitions, status
+        assert all(e["actor_subject"] and e["actor_role"] and e["at"] for e in history)
