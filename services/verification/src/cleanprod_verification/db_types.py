@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import DateTime
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from cleanprod_kit.models import utcnow
+
+
+class ServiceTable(SQLModel, registry=registry()):
+    """Base of this service's tables, with its own SQLAlchemy registry and metadata: when several services' models
+    share a process (tests run the registry in-process), each metadata holds only its own service's tables.
+    The kit's tables stay on `SQLModel.metadata`; `models.service_metadata()` joins both."""
 
 
 def created_at() -> Any:

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, moment
+from ..db_types import ServiceTable, created_at, moment
 
 
 class AssignmentStatus(StrEnum):
@@ -21,7 +21,7 @@ class AssignmentStatus(StrEnum):
     REPLACED = "replaced"
 
 
-class VerifierAssignment(SQLModel, table=True):
+class VerifierAssignment(ServiceTable, table=True):
     """One verifier assigned to one case, with the declaration of independence (or conflict) they made.
     Rows are never deleted: a replaced or conflicted verifier stays in the case's record."""
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, moment, updated_at
+from ..db_types import ServiceTable, created_at, moment, updated_at
 
 
 class CaseStatus(StrEnum):
@@ -26,7 +26,7 @@ class CaseStatus(StrEnum):
     CONCLUDED = "concluded"
 
 
-class VerificationCase(SQLModel, table=True):
+class VerificationCase(ServiceTable, table=True):
     """One approved application's verification: the frozen baseline and claim, the facts it is judged by, and
     who verifies it. The figures of the conclusion live in ``conclusions``; measurements in ``measurements``."""
 

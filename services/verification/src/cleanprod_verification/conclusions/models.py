@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at
+from ..db_types import ServiceTable, created_at
 
 
-class Conclusion(SQLModel, table=True):
+class Conclusion(ServiceTable, table=True):
     """The verifier's conclusion on a case: the verdict, the headline figures (columns, for the programme
     summary) and the full computation (``result``: every figure, the method, model statistics and the inputs
     used, with the measurement revisions). Written once; a trigger refuses UPDATE and DELETE."""

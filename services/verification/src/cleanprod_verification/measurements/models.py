@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, updated_at
+from ..db_types import ServiceTable, created_at, updated_at
 
 
-class Measurement(SQLModel, table=True):
+class Measurement(ServiceTable, table=True):
     """One reporting period of a case. Its figures live in revisions; ``revision`` is the latest one's number
     (and the ETag), the period columns mirror the latest revision so overlaps can be checked by a query."""
 
@@ -33,7 +33,7 @@ class Measurement(SQLModel, table=True):
     updated_at: dt.datetime = updated_at()
 
 
-class MeasurementRevision(SQLModel, table=True):
+class MeasurementRevision(ServiceTable, table=True):
     """What the verifier recorded, once. Append-only (a trigger refuses UPDATE and DELETE): a correction is a
     new revision, and every earlier one stays readable."""
 
