@@ -254,3 +254,39 @@ async def test_result_of_an_open_case_is_not_found_yet(
     missing = assert_problem(await client.get(f"/api/v1/verifications/{uuid.uuid4()}", headers=actors.officer), 404)
     assert "does not exist" in missing["detail"]
     assert_problem(await client.get("/api/v1/verifications/not-a-uuid", headers=actors.officer), 422)
+
+
+async def test_a_norm_in_another_kind_of_unit_is_recorded_as_not_comparable(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+) -> None:
+    # a brewery that reports its output in tonnes: the beer norm is per hectolitre (volume), so no comparison
+    plant = await create_plant(
+        registry, actors, sector="beer", products=["beer"], capacity=15, capacity_unit="million L/yr",
+        ward="Phường Phúc Lợi", district="Quận Long Biên",
+        baseline=[period_body(2023, m, 1000.0 + 10 * m, {"electricity": (400.0 + 0.1 * m, "MWh")})
+                  for m in range(1, 13)])
+    case = await open_case(client, actors, plant, claimed=5.0, per_carrier={})
+    verifier = await ready_verifier(client, actors, case["id"])
+    await record_months(client, actors, case["id"], verifier,
+                        [measurement_body(2025, m, 1000.0 + 10 * m, {"electricity": (370.0, "MWh")})
+                         for m in range(1, 13)])
+    response = await conclude(client, actors, case["id"], verifier)
+    assert response.status_code == 200, response.text
+    norm = response.json()["norm"]
+    assert norm["status"] == "not_comparable" and norm["value"] == 286
+    assert "cannot compare energy per t" in norm["reason"]
+
+
+async def test_inputs_only_the_whole_set_can_judge_are_checked_at_conclusion(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+) -> None:
+    # one month with no production is a fine measurement (a shutdown), but a reporting period of nothing but
+    # idle months has no energy per unit of product: the conclusion says so, on the measurements
+    plant = await steel_plant(registry, actors)
+    case = await open_case(client, actors, plant)
+    verifier = await ready_verifier(client, actors, case["id"])
+    await record_months(client, actors, case["id"], verifier,
+                        [measurement_body(2025, 1, 0.0, {"electricity": (180.0, "MWh")})])
+    problem = assert_problem(await conclude(client, actors, case["id"], verifier), 422)
+    assert problem["errors"] == [{"field": "measurements", "code": "invalid_value",
+                                  "message": "total production is zero, so energy per unit of product is undefined"}]

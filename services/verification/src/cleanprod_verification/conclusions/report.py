@@ -53,6 +53,18 @@ table.kv th{width:38%;background:#f3f3f3}
 """
 
 
+RANGE_SUFFIX = "_within_baseline_range"
+VARIABLE_LABEL = {"production": "Sản lượng / Production", "cdd": "CDD", "hdd": "HDD"}
+
+
+def _check_label(name: str) -> str:
+    if name.endswith(RANGE_SUFFIX):
+        variable = name.removesuffix(RANGE_SUFFIX)
+        return (f"{VARIABLE_LABEL.get(variable, variable)} kỳ báo cáo trong phạm vi đường cơ sở / "
+                "reporting values within the baseline range")
+    return CHECK_LABEL.get(name, name.replace("_", " "))
+
+
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
@@ -206,7 +218,7 @@ def _model(r: dict[str, Any]) -> str:
     for check in [*reg.get("checks", []), reg.get("uncertainty_check")]:
         if not check:
             continue
-        label = CHECK_LABEL.get(check["name"], check["name"].replace("_", " "))
+        label = _check_label(check["name"])
         status = ('<span class="pass">đạt / pass</span>' if check["passed"]
                   else '<span class="fail">không đạt / fail</span>')
         checks.append([esc(label), esc(check["message"]), status])
