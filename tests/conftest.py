@@ -21,7 +21,15 @@ from infra.devstack import Ports, Stack
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     data_dir = Path(tempfile.mkdtemp(prefix="cleanprod-e2e-"))
-    system = Stack(data_dir, Ports.free(), environment="test", demo_data=True)
+    # Small clock skew so a 5-second Keycloak token is really expired a few seconds later; quick JWKS refetch
+    # so a rotated key is picked up within the test.
+    tuning = {f"{prefix}CLOCK_SKEW_SECONDS": "2" for prefix in ("GATEWAY_", "REGISTRY_", "APPLICATIONS_",
+                                                                "VERIFICATION_")}
+    tuning.update({f"{prefix}JWKS_MIN_REFETCH_SECONDS": "1" for prefix in ("GATEWAY_", "REGISTRY_",
+                                                                           "APPLICATIONS_", "VERIFICATION_")})
+    tuning.update({"GATEWAY_RATE_LIMIT_PER_SECOND": "100", "GATEWAY_RATE_LIMIT_BURST": "200",
+                   "GATEWAY_READ_TIMEOUT": "10"})
+    system = Stack(data_dir, Ports.free(), environment="test", demo_data=True, extra_env=tuning)
     try:
         system.start()
         yield system

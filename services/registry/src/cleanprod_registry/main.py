@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from cleanprod_kit.app import create_service_app
 
 from . import models  # noqa: F401 - every table registered before the app starts
+from .accounts.views import router as accounts_router
 from .baselines.views import router as baselines_router
 from .config import RegistrySettings
 from .enterprises.views import router as enterprises_router
@@ -19,5 +20,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="cleanprod registry",
-        routers=[enterprises_router, facilities_router, baselines_router, sectors_router],
+        routers=[enterprises_router, accounts_router, facilities_router, baselines_router, sectors_router],
     )

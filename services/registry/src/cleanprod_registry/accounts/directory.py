@@ -1,0 +1,74 @@
+"""Enterprise logins live in Keycloak. The registry creates them through Keycloak's admin API with its own
+service account (`svc-registry`, realm-management manage-users) via python-keycloak.
+
+The platform — never the user — sets `tax_code` (the realm declares it admin-editable only), and the only realm
+role this code ever grants is `enterprise`: the service account could technically grant more, so the role name
+is fixed here rather than taken from input."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from cleanprod_kit.errors import Conflict, ServiceUnavailable
+
+ENTERPRISE_ROLE = "enterprise"
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user_id: str
+    username: str
+    temporary_password: str
+
+
+def temporary_password(length: int = 16) -> str:
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(length - 3))
+    return core + secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + "!"
+
+
+class AccountDirectory:
+    def __init__(self, *, keycloak_url: str, realm: str, client_id: str, client_secret: str) -> None:
+        from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
+
+        connection = KeycloakOpenIDConnection(server_url=keycloak_url.rstrip("/") + "/", realm_name=realm,
+                                              user_realm_name=realm, client_id=client_id,
+                                              client_secret_key=client_secret, timeout=10)
+        self._admin = KeycloakAdmin(connection=connection)
+
+    async def create_enterprise_account(self, *, username: str, email: str, first_name: str, last_name: str,
+                                        tax_code: str) -> NewAccount:
+        from keycloak.exceptions import KeycloakError
+
+        password = temporary_password()
+        try:
+            user_id = await self._admin.a_create_user({
+                "username": username, "email": email, "enabled": True, "emailVerified": False,
+                "firstName": first_name, "lastName": last_name,
+                "attributes": {"tax_code": [tax_code]},
+                "credentials": [{"type": "password", "value": password, "temporary": True}],
+                "requiredActions": ["UPDATE_PASSWORD"],
+            })
+            available = {r["name"]: r for r in await self._admin.a_get_available_realm_roles_of_user(user_id)}
+            await self._admin.a_assign_realm_roles(user_id, [available[ENTERPRISE_ROLE]])
+        except KeycloakError as exc:
+            if getattr(exc, "response_code", None) == 409:
+                raise Conflict(f"A login named '{username}' or with e-mail '{email}' already exists.") from None
+            raise ServiceUnavailable("The identity provider refused or failed the request; try again later.") from exc
+        except (OSError, KeyError) as exc:
+            raise ServiceUnavailable("The identity provider is unreachable; try again later.") from exc
+        return NewAccount(user_id=user_id, username=username, temporary_password=password)
+
+    async def list_enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
+        from keycloak.exceptions import KeycloakError
+
+        try:
+            users = await self._admin.a_get_users({"q": f"tax_code:{tax_code}", "briefRepresentation": False})
+        except KeycloakError as exc:
+            raise ServiceUnavailable("The identity provider failed the request; try again later.") from exc
+        except OSError as exc:
+            raise ServiceUnavailable("The identity provider is unreachable; try again later.") from exc
+        return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]

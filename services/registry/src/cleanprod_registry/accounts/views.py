@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, EmailStr, StringConstraints, field_validator
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.errors import ServiceUnavailable
+
+from ..enterprises.service import get_enterprise
+from ..schemas import StrictBody
+from .directory import AccountDirectory
+
+router = APIRouter(prefix="/api/v1/enterprises/{enterprise_id}/accounts", tags=["enterprise accounts"])
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class AccountCreate(StrictBody):
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)]
+    email: EmailStr
+    first_name: Name  # given name(s), e.g. "Thị Mai"
+    last_name: Name   # family name, e.g. "Phan"
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
+            raise ValueError("use lower-case letters, digits, '.', '_' or '-' (start with a letter or digit)")
+        return value
+
+
+class AccountCreated(BaseModel):
+    user_id: str
+    username: str
+    tax_code: str
+    temporary_password: str
+    required_actions: list[str]
+
+
+class AccountPublic(BaseModel):
+    user_id: str
+    username: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    enabled: bool
+
+
+def directory(request: Request) -> AccountDirectory:
+    found = getattr(request.app.state, "account_directory", None)
+    if found is None:
+        settings = request.app.state.settings
+        if not (settings.keycloak_url and settings.service_client_id and settings.service_client_secret):
+            raise ServiceUnavailable("Enterprise accounts are not configured (REGISTRY_KEYCLOAK_URL and client).")
+        found = AccountDirectory(keycloak_url=settings.keycloak_url, realm=settings.keycloak_realm,
+                                 client_id=settings.service_client_id, client_secret=settings.service_client_secret)
+        request.app.state.account_directory = found
+    return found
+
+
+DirectoryDep = Annotated[AccountDirectory, Depends(directory)]
+
+
+@router.post("", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_roles("officer"))])
+async def create_account(enterprise_id: uuid.UUID, body: AccountCreate, session: SessionDep,
+                         principal: CurrentPrincipal, accounts: DirectoryDep) -> AccountCreated:
+    """Create the Keycloak login of a registered enterprise: role `enterprise`, `tax_code` set by the platform,
+    a one-time password the user must change at first login. The password is shown in this answer only."""
+    enterprise = await get_enterprise(session, principal, enterprise_id)
+    created = await accounts.create_enterprise_account(username=body.username, email=str(body.email),
+                                                       first_name=body.first_name, last_name=body.last_name,
+                                                       tax_code=enterprise.tax_code)
+    record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="create_account",
+                 details={"username": created.username, "keycloak_user_id": created.user_id})
+    await session.commit()
+    return AccountCreated(user_id=created.user_id, username=created.username, tax_code=enterprise.tax_code,
+                          temporary_password=created.temporary_password, required_actions=["UPDATE_PASSWORD"])
+
+
+@router.get("", response_model=list[AccountPublic], dependencies=[Depends(require_roles("officer", "auditor"))])
+async def list_accounts(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                        accounts: DirectoryDep) -> list[AccountPublic]:
+    enterprise = await get_enterprise(session, principal, enterprise_id)
+    users: list[dict[str, Any]] = await accounts.list_enterprise_accounts(enterprise.tax_code)
+    return [AccountPublic(user_id=u["id"], username=u["username"], email=u.get("email"),
+                          first_name=u.get("firstName"), last_name=u.get("lastName"),
+                          enabled=bool(u.get("enabled"))) for u in users]
