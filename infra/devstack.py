@@ -135,7 +135,6 @@ class Stack:
             f"{p}APPLICATIONS_URL": self.url("applications"),
             f"{p}VERIFICATION_URL": self.url("verification"),
             f"{p}DOCUMENT_DIR": str(self.data_dir / "documents"),
-            f"{p}KEYCLOAK_URL": f"http://{HOST}:{self.ports.keycloak}",
         }
         if self.environment == "test":
             env[f"{p}OUTBOX_POLL_SECONDS"] = "0.2"

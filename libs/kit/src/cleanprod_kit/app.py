@@ -50,8 +50,9 @@ def create_service_app(
                                                  jwks=jwks, leeway_seconds=settings.clock_skew_seconds)
         tokens = token_source
         if tokens is None and settings.service_client_id and settings.service_client_secret:
-            tokens = ClientCredentialsTokens.from_issuer(settings.oidc_issuer, settings.service_client_id,
-                                                         settings.service_client_secret)
+            tokens = ClientCredentialsTokens(server_url=settings.keycloak_server_url + "/", realm=settings.realm,
+                                             client_id=settings.service_client_id,
+                                             client_secret=settings.service_client_secret)
         app.state.service_client = ServiceClient(tokens) if tokens is not None else None
         app.state.dispatcher = None
         if settings.outbox_enabled and settings.subscriber_urls and app.state.service_client is not None:

@@ -17,7 +17,10 @@ class ServiceSettings(BaseSettings):
 
     # Token verification (zero trust: every service checks the bearer token itself).
     oidc_issuer: str = "http://127.0.0.1:18080/realms/cleanprod"
-    oidc_jwks_url: str | None = None  # defaults to <issuer>/protocol/openid-connect/certs
+    oidc_jwks_url: str | None = None  # defaults to <server>/realms/<realm>/protocol/openid-connect/certs
+    # Keycloak as this service reaches it (e.g. http://keycloak:8080 inside a container network) when that differs
+    # from the public issuer's host; defaults to the issuer's own scheme://host:port.
+    oidc_server_url: str | None = None
     oidc_audience: str = "cleanprod-api"
     clock_skew_seconds: int = 30
     jwks_cache_ttl_seconds: int = 300
@@ -37,12 +40,16 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
 
     @property
-    def jwks_url(self) -> str:
-        return self.oidc_jwks_url or f"{self.oidc_issuer.rstrip('/')}/protocol/openid-connect/certs"
+    def realm(self) -> str:
+        return self.oidc_issuer.rstrip("/").rpartition("/realms/")[2]
 
     @property
-    def token_url(self) -> str:
-        return f"{self.oidc_issuer.rstrip('/')}/protocol/openid-connect/token"
+    def keycloak_server_url(self) -> str:
+        return (self.oidc_server_url or self.oidc_issuer.rstrip("/").rpartition("/realms/")[0]).rstrip("/")
+
+    @property
+    def jwks_url(self) -> str:
+        return self.oidc_jwks_url or f"{self.keycloak_server_url}/realms/{self.realm}/protocol/openid-connect/certs"
 
     @property
     def subscriber_urls(self) -> list[str]:

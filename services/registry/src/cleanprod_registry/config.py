@@ -12,9 +12,8 @@ class RegistrySettings(ServiceSettings):
 
     service_name: str = "registry"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/cleanprod_registry"
-    # Keycloak admin API (enterprise accounts) — reached with this service's own client credentials.
-    keycloak_url: str | None = None  # e.g. http://127.0.0.1:18080
-    keycloak_realm: str = "cleanprod"
+    # Enterprise logins are created through Keycloak's admin API (at `keycloak_server_url`, realm of the issuer)
+    # with this service's own client credentials (SERVICE_CLIENT_ID / SERVICE_CLIENT_SECRET).
 
 
 MIGRATIONS = "cleanprod_registry:migrations"

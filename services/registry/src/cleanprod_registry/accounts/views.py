@@ -55,9 +55,9 @@ def directory(request: Request) -> AccountDirectory:
     found = getattr(request.app.state, "account_directory", None)
     if found is None:
         settings = request.app.state.settings
-        if not (settings.keycloak_url and settings.service_client_id and settings.service_client_secret):
-            raise ServiceUnavailable("Enterprise accounts are not configured (REGISTRY_KEYCLOAK_URL and client).")
-        found = AccountDirectory(keycloak_url=settings.keycloak_url, realm=settings.keycloak_realm,
+        if not (settings.service_client_id and settings.service_client_secret):
+            raise ServiceUnavailable("Enterprise accounts need REGISTRY_SERVICE_CLIENT_ID and _SECRET.")
+        found = AccountDirectory(keycloak_url=settings.keycloak_server_url, realm=settings.realm,
                                  client_id=settings.service_client_id, client_secret=settings.service_client_secret)
         request.app.state.account_directory = found
     return found
