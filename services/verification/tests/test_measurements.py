@@ -224,12 +224,14 @@ BAD_MEASUREMENTS: list[tuple[str, Any, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("label", "change", "field", "message"), BAD_MEASUREMENTS, ids=[b[0] for b in BAD_MEASUREMENTS])
+@pytest.mark.parametrize(("label", "change", "field", "message"), BAD_MEASUREMENTS,
+                         ids=[b[0] for b in BAD_MEASUREMENTS])
 async def test_bad_measurements_are_422_with_the_reason(
     client: httpx.AsyncClient, actors: Actors, measuring: dict[str, Any], label: str, change: Any, field: str,
     message: str,
 ) -> None:
-    response = await client.post(measuring["url"], json=change(month(1)), headers=actors.verifier(measuring["verifier"]))
+    response = await client.post(measuring["url"], json=change(month(1)),
+                                 headers=actors.verifier(measuring["verifier"]))
     problem = assert_problem(response, 422)
     assert any(e["field"].startswith(field) and message in e["message"] for e in problem["errors"]), problem
 

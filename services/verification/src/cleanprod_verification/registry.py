@@ -81,7 +81,8 @@ class RegistryClient:
             raise
         except Exception as exc:  # noqa: BLE001 - refused, timeout, token endpoint down: all "try again later"
             log.warning("registry call failed", extra={"path": path, "error": f"{type(exc).__name__}: {exc}"})
-            raise RegistryUnavailable("The facility registry is not reachable right now; try again in a moment.") from None
+            raise RegistryUnavailable(
+                "The facility registry is not reachable right now; try again in a moment.") from None
         if response.status_code >= 500 or response.status_code in (401, 403, 429):
             log.error("registry refused a call", extra={"path": path, "status": response.status_code})
             raise RegistryUnavailable(f"The facility registry answered {response.status_code}; try again later.")

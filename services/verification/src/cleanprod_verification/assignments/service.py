@@ -4,6 +4,8 @@ assigns someone else, and the conflicted verifier can never be assigned to that 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,8 +23,8 @@ from .schemas import AssignmentBody, AssignmentPublic, AssignmentState, Declarat
 
 
 async def assignments_of(session: AsyncSession, case_id: object) -> list[VerifierAssignment]:
-    rows = await session.exec(select(VerifierAssignment).where(VerifierAssignment.case_id == case_id)
-                              .order_by(VerifierAssignment.assigned_at, VerifierAssignment.id))  # type: ignore[arg-type]
+    order: list[Any] = [VerifierAssignment.assigned_at, VerifierAssignment.id]
+    rows = await session.exec(select(VerifierAssignment).where(VerifierAssignment.case_id == case_id).order_by(*order))
     return list(rows.all())
 
 

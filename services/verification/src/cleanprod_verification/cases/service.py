@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -33,7 +32,6 @@ from .schemas import (
     VerifierPublic,
 )
 
-log = logging.getLogger("cleanprod.verification.cases")
 ENTITY = "verification"
 
 
@@ -94,7 +92,8 @@ async def open_case(session: AsyncSession, registry: RegistryClient, facts: Appl
         facility_id=facts.facility_id,
         facility_name=facts.facility_name or facility.get("name"),
         enterprise_id=facts.enterprise_id or _uuid_or_none(facility.get("enterprise_id")),
-        enterprise_tax_code=facts.enterprise_tax_code or facility.get("enterprise_tax_code") or enterprise.get("tax_code"),
+        enterprise_tax_code=(facts.enterprise_tax_code or facility.get("enterprise_tax_code")
+                             or enterprise.get("tax_code")),
         enterprise_name=facts.enterprise_name or enterprise.get("name"),
         sector_code=facility.get("sector_code") or facts.sector_code,
         products=[str(p) for p in products] if isinstance(products, list) else [],
@@ -219,10 +218,12 @@ async def list_cases(session: AsyncSession, principal: Principal, *, status: Cas
         statement = statement.where(VerificationCase.sector_code == sector)
     if application_id is not None:
         statement = statement.where(VerificationCase.application_id == application_id)
-    cases, next_cursor = await keyset_page(session, statement, order_by=[VerificationCase.id],  # type: ignore[list-item]
-                                           key=lambda c: [c.id], limit=limit, cursor=cursor)
+    order: list[Any] = [VerificationCase.id]
+    cases, next_cursor = await keyset_page(session, statement, order_by=order, key=lambda c: [c.id], limit=limit,
+                                           cursor=cursor)
     conclusions: dict[uuid.UUID, Conclusion] = {}
     if cases:
-        rows = await session.exec(select(Conclusion).where(Conclusion.case_id.in_([c.id for c in cases])))  # type: ignore[attr-defined]
+        in_page = Conclusion.case_id.in_([c.id for c in cases])  # type: ignore[attr-defined]
+        rows = await session.exec(select(Conclusion).where(in_page))
         conclusions = {c.case_id: c for c in rows.all()}
     return [(c, conclusions.get(c.id)) for c in cases], next_cursor

@@ -225,10 +225,12 @@ def _model(r: dict[str, Any]) -> str:
     u = reg.get("uncertainty") or {}
     stats = kv([
         ("Số điểm dữ liệu (n) / tham số (p)", "Points (n) / parameters (p)", f"{reg['n']} / {reg['parameters']}"),
-        ("R² / R² hiệu chỉnh", "R² / adjusted R²", f"{num(reg.get('r_squared'), 4)} / {num(reg.get('adj_r_squared'), 4)}"),
+        ("R² / R² hiệu chỉnh", "R² / adjusted R²",
+         f"{num(reg.get('r_squared'), 4)} / {num(reg.get('adj_r_squared'), 4)}"),
         ("CV(RMSE)", "Coefficient of variation of the RMSE", frac_pct(reg.get("cv_rmse"))),
         ("NMBE", "Normalised mean bias error", frac_pct(reg.get("nmbe"), 3)),
-        ("Thống kê F (p)", "F statistic (p-value)", f"{num(reg.get('f_statistic'), 2)} ({num(reg.get('f_p_value'), 4)})"),
+        ("Thống kê F (p)", "F statistic (p-value)",
+         f"{num(reg.get('f_statistic'), 2)} ({num(reg.get('f_p_value'), 4)})"),
         ("Đường cơ sở điều chỉnh theo mô hình", "Model adjusted baseline",
          f"{num(reg.get('adjusted_baseline_toe'), 3)} TOE"),
         ("Tiết kiệm theo mô hình", "Model savings",
@@ -290,9 +292,9 @@ def _inputs(case: VerificationCase, r: dict[str, Any]) -> str:
                         esc(estimated), ref])
         return out
 
-    headers: list[tuple[str, str | None]] = [("Từ ngày", "From"), ("Đến ngày", "To"), (f"Sản lượng ({unit})", "Production"),
-                                             *[(f"{c} (TOE)", None) for c in carriers], ("CDD", None), ("HDD", None),
-                                             ("Số liệu", "Basis")]
+    headers: list[tuple[str, str | None]] = [
+        ("Từ ngày", "From"), ("Đến ngày", "To"), (f"Sản lượng ({unit})", "Production"),
+        *[(f"{c} (TOE)", None) for c in carriers], ("CDD", None), ("HDD", None), ("Số liệu", "Basis")]
     numeric = range(2, 5 + len(carriers))
     frozen = esc(local(case.baseline_frozen_at).strftime("%d/%m/%Y %H:%M")) if case.baseline_frozen_at else "—"
     return (h2("7. Số liệu đầu vào", "Inputs")

@@ -143,7 +143,8 @@ async def measurement_of_case(session: AsyncSession, case_id: uuid.UUID, measure
 async def revisions_of(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[MeasurementRevision]:
     if not ids:
         return []
-    rows = await session.exec(select(MeasurementRevision).where(MeasurementRevision.measurement_id.in_(ids))  # type: ignore[attr-defined]
+    wanted = MeasurementRevision.measurement_id.in_(ids)  # type: ignore[attr-defined]
+    rows = await session.exec(select(MeasurementRevision).where(wanted)
                               .order_by(MeasurementRevision.measurement_id, MeasurementRevision.revision))
     return list(rows.all())
 
