@@ -1,0 +1,154 @@
+"""Transactional outbox: events written with the state change are delivered at least once, in order, retried
+after failures, and never handed to two dispatchers at the same time; consumers apply each event once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import psycopg
+from sqlalchemy import text
+
+from cleanprod_kit.db import Database
+from cleanprod_kit.models import OutboxEvent
+from cleanprod_kit.outbox import EventConsumer, EventEnvelope, OutboxDispatcher, backoff_seconds, emit
+
+
+async def _clear(database: Database) -> None:
+    async with database.session() as session:
+        await session.exec(text("DELETE FROM outbox_events"))  # type: ignore[call-overload]
+        await session.exec(text("DELETE FROM processed_events"))  # type: ignore[call-overload]
+        await session.commit()
+
+
+async def _emit(database: Database, count: int, aggregate: str = "a-1") -> list[uuid.UUID]:
+    ids = []
+    async with database.session() as session:
+        for i in range(count):
+            ids.append(emit(session, "thing.happened", aggregate_type="thing", aggregate_id=aggregate,
+                            payload={"n": i, "text": "Hà Nội"}).id)
+        await session.commit()
+    return ids
+
+
+async def test_events_are_delivered_in_order_and_marked(database: Database) -> None:
+    await _clear(database)
+    ids = await _emit(database, 5)
+    received: list[EventEnvelope] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        received.append(envelope)
+
+    dispatcher = OutboxDispatcher(database, "test", deliver)
+    assert await dispatcher.run_once() == 5
+    assert [e.id for e in received] == ids
+    assert [e.data["n"] for e in received] == [0, 1, 2, 3, 4]
+    assert received[0].data["text"] == "Hà Nội" and received[0].seq < received[-1].seq
+    assert await dispatcher.run_once() == 0  # nothing delivered twice once published
+
+
+async def test_a_failure_stops_the_batch_and_is_retried_later(database: Database) -> None:
+    await _clear(database)
+    ids = await _emit(database, 3)
+    attempts: list[uuid.UUID] = []
+    fail = {ids[1]}
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        attempts.append(envelope.id)
+        if envelope.id in fail:
+            raise ConnectionError("receiver down")
+
+    dispatcher = OutboxDispatcher(database, "test", deliver)
+    assert await dispatcher.run_once() == 1
+    assert attempts == ids[:2]  # the third waits behind the failed second: order is kept
+    async with database.session() as session:
+        failed = await session.get(OutboxEvent, ids[1])
+        assert failed is not None and failed.published_at is None and failed.attempts == 1
+        assert "receiver down" in (failed.last_error or "")
+        failed.next_attempt_at = None  # skip the back-off wait
+        await session.commit()
+    fail.clear()
+    assert await dispatcher.run_once() == 2
+    assert attempts[-2:] == ids[1:]
+
+
+async def test_two_dispatchers_never_hold_the_same_event(database: Database) -> None:
+    await _clear(database)
+    await _emit(database, 40)
+    in_flight: set[uuid.UUID] = set()
+    delivered: list[uuid.UUID] = []
+    overlaps = 0
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        nonlocal overlaps
+        if envelope.id in in_flight:
+            overlaps += 1
+        in_flight.add(envelope.id)
+        await asyncio.sleep(0.005)
+        in_flight.discard(envelope.id)
+        delivered.append(envelope.id)
+
+    first = OutboxDispatcher(database, "one", deliver, batch_size=10)
+    second = OutboxDispatcher(database, "two", deliver, batch_size=10)
+    while True:
+        counts = await asyncio.gather(first.run_once(), second.run_once())
+        if sum(counts) == 0:
+            break
+    assert overlaps == 0
+    assert len(delivered) == 40 and len(set(delivered)) == 40
+
+
+async def test_consumer_applies_each_event_once(database: Database) -> None:
+    consumer = EventConsumer()
+    applied: list[str] = []
+
+    @consumer.on("thing.happened")
+    async def handle(session, envelope: EventEnvelope) -> None:  # type: ignore[no-untyped-def]
+        applied.append(str(envelope.id))
+
+    envelope = EventEnvelope(id=uuid.uuid4(), seq=1, type="thing.happened", aggregate_type="thing",
+                             aggregate_id="x", occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is True
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is False
+    assert applied == [str(envelope.id)]
+
+
+async def test_handler_failure_leaves_no_trace_so_a_retry_applies_it(database: Database) -> None:
+    consumer = EventConsumer()
+    calls = 0
+
+    @consumer.on("flaky")
+    async def handle(session, envelope: EventEnvelope) -> None:  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("not yet")
+
+    envelope = EventEnvelope(id=uuid.uuid4(), seq=2, type="flaky", aggregate_type="thing", aggregate_id="x",
+                             occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    async with database.session() as session:
+        try:
+            await consumer.handle(session, envelope)
+            raise AssertionError("the handler error should propagate")
+        except RuntimeError:
+            await session.rollback()
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is True
+    assert calls == 2
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert all(0 <= backoff_seconds(1) <= 0.5 for _ in range(50))
+    assert all(0 <= backoff_seconds(30, cap=60) <= 60 for _ in range(50))
+    assert max(backoff_seconds(6) for _ in range(200)) > 2  # full jitter up to 0.5·2^5 = 16 s
+
+
+async def test_emit_takes_part_in_the_callers_transaction(database: Database, sync_dsn) -> None:
+    await _clear(database)
+    async with database.session() as session:
+        emit(session, "rolled.back", aggregate_type="thing", aggregate_id="z", payload={})
+        await session.rollback()
+    with psycopg.connect(sync_dsn()) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox_events").fetchone() == (0,)
