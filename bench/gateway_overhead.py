@@ -253,6 +253,11 @@ def main() -> int:
                         help="extra GATEWAY_* settings for the gateway process")
     parser.add_argument("--single", type=float, default=3.0,
                         help="seconds of one-connection latency measurement per target (0: skip)")
+    parser.add_argument("--max-foreign", type=float, default=0.25,
+                        help="a round during which other processes used more cores than this is 'disturbed'")
+    parser.add_argument("--retry-disturbed", type=int, default=2, help="repeat a disturbed round up to N times")
+    parser.add_argument("--wait-quiet", type=float, default=0.0,
+                        help="before measuring, wait up to this many seconds for the machine to be idle")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     parser.add_argument("--profile", metavar="FILE.svg", help="py-spy profile (.svg flame graph, else collapsed stacks) of the gateway during its first "
                         "measured round (needs py-spy installed)")
@@ -322,48 +327,68 @@ def main() -> int:
               f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
               f"load generator: {args.loadgen}", flush=True)
 
+        if args.wait_quiet > 0:
+            deadline = time.monotonic() + args.wait_quiet
+            while True:
+                busy0, total0 = machine_busy()
+                time.sleep(2.0)
+                busy1, total1 = machine_busy()
+                idle_cores = (1 - (busy1 - busy0) / max(1.0, total1 - total0)) * (os.cpu_count() or 1)
+                if idle_cores >= (os.cpu_count() or 1) - args.max_foreign or time.monotonic() > deadline:
+                    print(f"machine {'idle' if time.monotonic() <= deadline else 'still busy'}: "
+                          f"{(os.cpu_count() or 1) - idle_cores:.2f} cores in use before the run", flush=True)
+                    break
         results: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
         cpu: dict[str, dict[str, float]] = {"direct": {}, "gateway": {}}
+        ticks = os.sysconf("SC_CLK_TCK")
+        cores = os.cpu_count() or 1
+
+        def measure(name: str, round_no: int, attempt: int) -> tuple[dict[str, Any], dict[str, float]]:
+            before = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
+                      "postgres": postgres_cpu(pg_dir)}
+            busy0, _ = machine_busy()
+            children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall0 = time.monotonic()
+            spy = None
+            if args.profile and name == "gateway" and round_no == 0 and attempt == 0:
+                py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+                spy = subprocess.Popen([py_spy, "record", "-o", args.profile, "-p", str(gateway.pid),
+                                        "-d", str(int(args.duration + args.warmup)), "-r", "250",
+                                        "-f", "flamegraph" if args.profile.endswith(".svg") else "raw"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            result = run_loadgen(args.loadgen, targets[name], token, args.connections, args.duration, args.warmup)
+            busy1, _ = machine_busy()
+            children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall = time.monotonic() - wall0
+            if spy is not None:
+                spy.wait(timeout=60)
+            machine_cores = (busy1 - busy0) / ticks / wall
+            loadgen = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
+            after = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
+                     "postgres": postgres_cpu(pg_dir)}
+            used = {k: after[k] - before[k] for k in after}
+            used["machine"] = machine_cores / cores
+            foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
+            result["foreign_cores"] = foreign
+            print(f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
+                  f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
+                  f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
+                  f"{foreign:.2f})" + ("  -> disturbed, repeated" if foreign > args.max_foreign
+                                       and attempt < args.retry_disturbed else ""), flush=True)
+            if result["ok"] != result["requests"]:
+                print(f"    non-200 answers: {result.get('statuses', result.get('non_2xx'))}", flush=True)
+            return result, used
+
         for round_no in range(args.rounds):
             order = ("direct", "gateway") if round_no % 2 == 0 else ("gateway", "direct")
             for name in order:
-                before = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
-                          "postgres": postgres_cpu(pg_dir)}
-                busy0, total0 = machine_busy()
-                children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                wall0 = time.monotonic()
-                spy = None
-                if args.profile and name == "gateway" and round_no == 0:
-                    spy = subprocess.Popen([shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy"), "record", "-o", args.profile, "-p", str(gateway.pid),
-                                            "-d", str(int(args.duration + args.warmup)), "-r", "250",
-                                            "-f", "flamegraph" if args.profile.endswith(".svg") else "raw"],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                result = run_loadgen(args.loadgen, targets[name], token, args.connections, args.duration,
-                                     args.warmup)
-                busy1, total1 = machine_busy()
-                children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                wall = time.monotonic() - wall0
-                ticks = os.sysconf("SC_CLK_TCK")
-                cores = os.cpu_count() or 1
-                machine_cores = (busy1 - busy0) / ticks / wall
-                loadgen = (children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime)
-                after = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
-                         "postgres": postgres_cpu(pg_dir)}
-                for proc_name in after:
-                    cpu[name][proc_name] = cpu[name].get(proc_name, 0.0) + after[proc_name] - before[proc_name]
-                cpu[name]["machine"] = cpu[name].get("machine", 0.0) + (busy1 - busy0) / max(1.0, total1 - total0)
-                ours = sum(after[k] - before[k] for k in after) + loadgen
-                foreign = max(0.0, machine_cores - ours / wall)
-                result["foreign_cores"] = foreign
+                for attempt in range(args.retry_disturbed + 1):
+                    result, used = measure(name, round_no, attempt)
+                    if result["foreign_cores"] <= args.max_foreign:
+                        break
                 results[name].append(result)
-                if spy is not None:
-                    spy.wait(timeout=60)
-                print(f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
-                      f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
-                      f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
-                      f"{foreign:.2f})", flush=True)
-                if result["ok"] != result["requests"]:
-                    print(f"    non-200 answers: {result.get('statuses', result.get('non_2xx'))}", flush=True)
+                for key, value in used.items():
+                    cpu[name][key] = cpu[name].get(key, 0.0) + value
 
         single: dict[str, dict[str, Any]] = {}
         if args.single > 0:
@@ -376,7 +401,9 @@ def main() -> int:
         print()
         print(f"direct   {direct['rps']:8.0f} req/s   p50 {direct['p50_ms']:6.2f} ms   p99 {direct['p99_ms']:6.2f} ms")
         print(f"gateway  {through['rps']:8.0f} req/s   p50 {through['p50_ms']:6.2f} ms   p99 {through['p99_ms']:6.2f} ms")
-        print(f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections)")
+        print(f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections, medians); "
+              "per round: " + ", ".join(f"{g['rps'] / d['rps'] * 100:.0f} %"
+                                        for d, g in zip(results["direct"], results["gateway"], strict=True)))
         print(f"added    p50 {through['p50_ms'] - direct['p50_ms']:+.2f} ms   "
               f"p99 {through['p99_ms'] - direct['p99_ms']:+.2f} ms  (under load)")
         if single:
@@ -388,13 +415,14 @@ def main() -> int:
             n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
             used = cpu[name]
             print(f"cpu      {name:8s} registry {used['registry'] / total_time * 100:5.1f} % of a core, "
-                  f"gateway {used['gateway'] / total_time * 100:5.1f} %, postgres {used['postgres'] / total_time * 100:5.1f} %"
-                  f"; machine {used['machine'] / args.rounds * 100:5.1f} % busy "
+                  f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
+                  f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
+                  f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
                   f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, registry ~{used['registry'] / n * 1e6:.0f} us)")
         foreign = max(r["foreign_cores"] for rs in results.values() for r in rs)
         print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
               f"processes outside this benchmark used up to {foreign:.2f} cores during a round"
-              + (" -- results disturbed, run again on a quiet machine" if foreign > 0.25 else "") + ".")
+              + (" -- results disturbed, run again on a quiet machine" if foreign > args.max_foreign else "") + ".")
         return 0
     finally:
         for proc in reversed(procs):
