@@ -186,6 +186,46 @@ class Processes:
         self.running.clear()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children that were waited for (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuProbe:
+    """CPU seconds used by named server processes between two readings (PostgreSQL: all its processes on the
+    machine — with --direct only this bench's server runs, unless other PostgreSQL servers are busy)."""
+
+    def __init__(self, pids: dict[str, int], with_postgres: bool) -> None:
+        self.pids = pids
+        self.with_postgres = with_postgres
+
+    def read(self) -> dict[str, float]:
+        reading = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        if self.with_postgres:
+            reading["postgres"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+        return reading
+
+    @staticmethod
+    def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
 # ------------------------------------------------------------------------------------------------ tokens
 
 def jwt_claims(token: str) -> dict[str, Any]:
@@ -235,6 +275,7 @@ class Series:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # server CPU seconds used during this series
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -252,7 +293,9 @@ class Series:
     def row(self) -> dict[str, Any]:
         return {"name": self.name, "ok": len(self.latencies), "errors": self.errors, "seconds": round(self.elapsed, 3),
                 "per_second": round(self.rate, 1), "p50_ms": round(self.pct(50), 1), "p95_ms": round(self.pct(95), 1),
-                "p99_ms": round(self.pct(99), 1)}
+                "p99_ms": round(self.pct(99), 1),
+                "server_cpu_ms_per_item": {k: round(1000 * v / max(1, len(self.latencies)), 2)
+                                           for k, v in self.cpu.items()}}
 
 
 async def run_pool(count: int, concurrency: int, job: Any) -> float:
@@ -401,7 +444,7 @@ async def measure_bare(http: Any, bare_url: str, count: int, concurrency: int) -
 
 
 async def bench(target: Target, bare_url: str | None, count: int, concurrency: int, warmup: int,
-                label: str) -> list[Series]:
+                label: str, probe: CpuProbe | None = None) -> list[Series]:
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=concurrency + 4, limit_per_host=concurrency + 4)
@@ -412,10 +455,17 @@ async def bench(target: Target, bare_url: str | None, count: int, concurrency: i
             await measure_applications(http, target, call_id, facility_id, warmup, concurrency, label)
             if bare_url:
                 await measure_bare(http, bare_url, warmup, concurrency)
+        before = probe.read() if probe else {}
         results = await measure_applications(http, target, call_id, facility_id, count, concurrency, label)
+        if probe:
+            results[0].cpu = CpuProbe.delta(before, probe.read())
         if bare_url:
             # As many bare inserts as application requests (two per application), at the same concurrency.
-            results.append(await measure_bare(http, bare_url, 2 * count, concurrency))
+            before = probe.read() if probe else {}
+            bare = await measure_bare(http, bare_url, 2 * count, concurrency)
+            if probe:
+                bare.cpu = CpuProbe.delta(before, probe.read())
+            results.append(bare)
     return results
 
 
@@ -432,6 +482,11 @@ def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
         print(f"{s.name:58s}{len(s.latencies):6d}{s.rate:9.1f}{s.pct(50):9.1f}{s.pct(95):9.1f}{s.pct(99):9.1f}  {errors}")
     whole = results[0]
     bare = next((s for s in results if s.name.startswith("baseline")), None)
+    for series in (whole, bare):
+        if series is not None and series.cpu and series.latencies:
+            per = ", ".join(f"{name} {1000 * seconds / len(series.latencies):.1f}" for name, seconds in series.cpu.items()
+                            if seconds > 0.005)
+            print(f"server CPU ms per {'application' if series is whole else 'insert'}: {per}")
     if bare is not None and bare.rate and whole.rate:
         print(f"\napplications/s = {whole.rate:.1f}; bare inserts/s = {bare.rate:.1f}; one application costs about "
               f"{bare.rate / whole.rate:.1f} bare inserts of server time "
@@ -489,8 +544,9 @@ def run_direct(args: argparse.Namespace) -> None:
             wait_http(f"http://{HOST}:{ports[name]}/healthz", proc)
         target = Target(f"http://{HOST}:{ports['applications']}", StaticToken(enterprise), StaticToken(officer),
                         registry_url=f"http://{HOST}:{ports['registry']}")
+        probe = CpuProbe({name: proc.pid for name, proc in procs.items()}, with_postgres=True)
         results = asyncio.run(bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency, args.warmup,
-                                    "direct"))
+                                    "direct", probe))
         report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
     finally:
         processes.stop_all()
@@ -526,7 +582,7 @@ def run_stack(args: argparse.Namespace) -> None:
         args.enterprise_user, args.officer_user = "ent-hanoisteel", "officer1"
         args.enterprise_password = args.officer_password = keycloak_server.DEMO_PASSWORD
         args.database_url = stack.pg.url("cleanprod_applications")
-        run_remote(args)
+        run_remote(args, {name: proc.pid for name, proc in stack.processes.items()})
     finally:
         stack.stop()
         if args.keep:
@@ -537,7 +593,7 @@ def run_stack(args: argparse.Namespace) -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_remote(args: argparse.Namespace) -> None:
+def run_remote(args: argparse.Namespace, server_pids: dict[str, int] | None = None) -> None:
     def source(role: str) -> Any:
         token = getattr(args, f"{role}_token")
         if token:
@@ -556,7 +612,10 @@ def run_remote(args: argparse.Namespace) -> None:
             proc = processes.this_script("bare", "bare", port, {"BENCH_DATABASE_URL": args.database_url})
             bare_url = f"http://{HOST}:{port}"
             wait_http(f"{bare_url}/healthz", proc)
-        results = asyncio.run(bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL"))
+            if server_pids is not None:
+                server_pids = {**server_pids, "bare": proc.pid}
+        probe = CpuProbe(server_pids, with_postgres=True) if server_pids is not None else None
+        results = asyncio.run(bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL", probe))
         report(results, args, f"through {target.base_url} with {'static' if args.enterprise_token else 'Keycloak password-grant'} tokens")
     finally:
         processes.stop_all()

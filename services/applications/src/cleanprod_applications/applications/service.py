@@ -93,7 +93,8 @@ async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> li
 
 
 async def public_view(session: AsyncSession, principal: Principal, application: Application) -> ApplicationPublic:
-    tranches = await flows.tranches_of(session, application)
+    approved = application.approved_support_vnd is not None  # tranches exist only from approval on
+    tranches = await flows.tranches_of(session, application) if approved else []
     summary = None
     if reads_all(principal):
         call = await session.get(Call, application.call_id)
