@@ -488,9 +488,8 @@ def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
                             if seconds > 0.005)
             print(f"server CPU ms per {'application' if series is whole else 'insert'}: {per}")
     if bare is not None and bare.rate and whole.rate:
-        print(f"\napplications/s = {whole.rate:.1f}; bare inserts/s = {bare.rate:.1f}; one application costs about "
-              f"{bare.rate / whole.rate:.1f} bare inserts of server time "
-              f"(requests: {2 * whole.rate:.1f}/s vs {bare.rate:.1f}/s)")
+        print(f"\napplications/s = {whole.rate:.1f} ({2 * whole.rate:.1f} requests/s); bare inserts/s = {bare.rate:.1f}; "
+              f"ratio {bare.rate / whole.rate:.1f} bare inserts per application")
 
 
 # ------------------------------------------------------------------------------------------------ modes
