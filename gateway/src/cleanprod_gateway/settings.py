@@ -60,6 +60,10 @@ class GatewaySettings(BaseSettings):
     # Responses up to this size (with a Content-Length) are read and sent in one piece; larger ones are streamed.
     small_body_bytes: int = 65_536
 
+    # Generation-0 threshold of Python's cyclic garbage collector in a gateway process started by create_app()
+    # (0 keeps Python's default of 2000). See main.tune_gc.
+    gc_threshold: int = 100_000
+
     access_log: bool = True
     log_level: str = "INFO"
     log_json: bool = True
