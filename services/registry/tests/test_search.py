@@ -8,8 +8,13 @@ import httpx
 from registry_helpers import Actors, create_enterprise, create_facility
 
 
+def unique_marker() -> str:
+    # Digits only: a hex marker could contain a search word ("da", "be") and make an unrelated row match.
+    return f"m{uuid.uuid4().int % 10**12:012d}"
+
+
 async def test_search_ignores_accents_and_case(client: httpx.AsyncClient, actors: Actors) -> None:
-    marker = uuid.uuid4().hex[:8]
+    marker = unique_marker()
     steel = await create_enterprise(client, actors, name=f"Công ty Thép Việt Ý {marker}",
                                     address="Số 5 phố Hàng Bài, Hà Nội")
     for q in (f"thep {marker}", f"THÉP {marker}", f"ha noi {marker}", f"viet y {marker}", f"hang bai {marker}"):
@@ -21,7 +26,7 @@ async def test_search_ignores_accents_and_case(client: httpx.AsyncClient, actors
 
 
 async def test_search_treats_like_wildcards_literally(client: httpx.AsyncClient, actors: Actors) -> None:
-    marker = uuid.uuid4().hex[:8]
+    marker = unique_marker()
     await create_enterprise(client, actors, name=f"Công ty Đông Á {marker}")
     found = await client.get("/api/v1/enterprises", params={"q": f"% {marker}"}, headers=actors.officer)
     assert found.json()["items"] == []
@@ -30,7 +35,7 @@ async def test_search_treats_like_wildcards_literally(client: httpx.AsyncClient,
 
 
 async def test_facility_search_and_filters(client: httpx.AsyncClient, actors: Actors) -> None:
-    marker = uuid.uuid4().hex[:8]
+    marker = unique_marker()
     enterprise = await create_enterprise(client, actors)
     brewery = await create_facility(client, actors, enterprise["id"], name=f"Xưởng bia Đống Đa {marker}",
                                     sector_code="beer", ward="Phường Đống Đa", district=None)
@@ -46,7 +51,7 @@ async def test_facility_search_and_filters(client: httpx.AsyncClient, actors: Ac
 
 
 async def test_cursor_pages_have_no_duplicates_or_gaps(client: httpx.AsyncClient, actors: Actors) -> None:
-    marker = uuid.uuid4().hex[:8]
+    marker = unique_marker()
     created = {(await create_enterprise(client, actors, name=f"Doanh nghiệp Hà Nội {marker} số {i}"))["id"]
                for i in range(23)}
     seen: list[str] = []

@@ -22,7 +22,7 @@ from cleanprod_kit.errors import Forbidden, NotFound
 
 from .applications.models import Application
 from .reviews.models import ReviewerAssignment
-from .tax_codes import canonical, same_tax_code
+from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 READ_ALL_ROLES = ("officer", "auditor", "verifier", "service")
 READ_ROLES = (*READ_ALL_ROLES, "enterprise", "reviewer")

@@ -1,48 +1,16 @@
-"""Column helpers shared by the applications service's tables."""
+"""Base of this service's tables: its own SQLAlchemy registry, so its metadata holds only this service's tables
+even when other services' models share the process (see `cleanprod_kit.columns.service_metadata`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import BigInteger, Column, Computed, DateTime, Text
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 
-from cleanprod_kit.models import utcnow
+from cleanprod_kit.columns import created_at, moment, search_column, touch, updated_at, vnd
 
 
 class ServiceTable(SQLModel, registry=registry()):
-    """Base of this service's tables, with its own SQLAlchemy registry and metadata: when several services' models
-    share a process (tests that run the registry in-process), each service's metadata holds only its own tables.
-    The kit's tables (audit log, outbox, …) stay on `SQLModel.metadata`; `models.service_metadata()` joins both."""
+    pass
 
 
-def created_at() -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
-
-
-def updated_at() -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
-
-
-def moment(**kw: Any) -> Any:
-    """An optional point in time (timezone-aware)."""
-    return Field(default=None, sa_type=DateTime(timezone=True), **kw)
-
-
-def vnd(*, nullable: bool = False, default: Any = ...) -> Any:
-    """An amount of đồng: BIGINT (a call budget easily exceeds 2^31 VND)."""
-    if default is ...:
-        return Field(sa_type=BigInteger, nullable=nullable)
-    return Field(default=default, sa_type=BigInteger, nullable=nullable)
-
-
-def search_column(*parts: str) -> Any:
-    """Accent-folded text of the given columns, kept by PostgreSQL itself (generated column)."""
-    expression = "cp_fold(" + " || ' ' || ".join(f"coalesce({p}, '')" for p in parts) + ")"
-    return Field(default=None, sa_column=Column(Text, Computed(expression, persisted=True), nullable=True))
-
-
-def touch(obj: Any) -> None:
-    obj.updated_at = utcnow()
-    obj.version += 1
+__all__ = ["ServiceTable", "created_at", "moment", "search_column", "touch", "updated_at", "vnd"]

@@ -2,6 +2,7 @@
 
 from sqlalchemy import MetaData
 
+from cleanprod_kit.columns import service_metadata as _service_metadata
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, ProcessedEvent
 
 from .applications.models import Application, DossierSequence
@@ -15,9 +16,5 @@ __all__ = ["Application", "AuditEntry", "Call", "Document", "DossierSequence", "
 
 
 def service_metadata() -> MetaData:
-    """Only this service's tables (SQLModel.metadata also holds other services' tables when they share a process,
-    as in tests that run the registry in-process)."""
-    metadata = MetaData()
-    for name in __all__:
-        globals()[name].__table__.to_metadata(metadata)
-    return metadata
+    """Every table of this service's database: the kit's plus this service's own."""
+    return _service_metadata(Application, Call, Document, DossierSequence, PendingVerdict, ReviewerAssignment, Tranche)

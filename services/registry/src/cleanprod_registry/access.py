@@ -11,7 +11,7 @@ from __future__ import annotations
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Forbidden, NotFound
 
-from .tax_codes import same_tax_code
+from cleanprod_kit.tax_codes import same_tax_code
 
 READ_ROLES = ("officer", "reviewer", "verifier", "auditor", "service", "enterprise")
 WRITE_ROLES = ("officer", "enterprise")

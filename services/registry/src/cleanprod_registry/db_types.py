@@ -1,33 +1,16 @@
-"""Column helpers shared by the registry's tables."""
+"""Base of the registry's tables: its own SQLAlchemy registry, so its metadata holds only registry tables even
+when other services' models share the process (see `cleanprod_kit.columns.service_metadata`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
 
-from sqlalchemy import Column, Computed, DateTime, Text
-from sqlmodel import Field
-
-from cleanprod_kit.models import utcnow
+from cleanprod_kit.columns import created_at, search_column, touch, updated_at
 
 
-def created_at() -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+class ServiceTable(SQLModel, registry=registry()):
+    pass
 
 
-def updated_at() -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
-
-
-def search_column(*parts: str) -> Any:
-    """Accent-folded text of the given columns, kept by PostgreSQL itself (generated column)."""
-    expression = "cp_fold(" + " || ' ' || ".join(f"coalesce({p}, '')" for p in parts) + ")"
-    return Field(default=None, sa_column=Column(Text, Computed(expression, persisted=True), nullable=True))
-
-
-def touch(obj: Any) -> None:
-    obj.updated_at = utcnow()
-    obj.version += 1
-
-
-__all__ = ["created_at", "updated_at", "search_column", "touch", "dt"]
+__all__ = ["ServiceTable", "created_at", "search_column", "touch", "updated_at"]

@@ -2,6 +2,7 @@
 
 from sqlalchemy import MetaData
 
+from cleanprod_kit.columns import service_metadata as _service_metadata
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, ProcessedEvent
 
 from .assignments.models import VerifierAssignment
@@ -14,9 +15,5 @@ __all__ = ["AuditEntry", "Conclusion", "IdempotencyRecord", "Measurement", "Meas
 
 
 def service_metadata() -> MetaData:
-    """Only this service's tables (SQLModel.metadata also holds other services' tables when they share a process,
-    as in the tests that run the registry in-process)."""
-    metadata = MetaData()
-    for name in __all__:
-        globals()[name].__table__.to_metadata(metadata)
-    return metadata
+    """Every table of this service's database: the kit's plus this service's own."""
+    return _service_metadata(Conclusion, Measurement, MeasurementRevision, VerificationCase, VerifierAssignment)

@@ -25,7 +25,7 @@ from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from ..tax_codes import canonical, same_tax_code
+from cleanprod_kit.tax_codes import canonical, same_tax_code
 from . import flows
 from .models import Application
 from .schemas import (
@@ -246,7 +246,7 @@ async def list_applications(
     enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
     cursor: str | None,
 ) -> tuple[list[ApplicationPublic], str | None]:
-    from ..search import matches_all_words
+    from cleanprod_kit.search import matches_all_words
 
     statement = select(Application)
     visible = visibility_filter(principal)

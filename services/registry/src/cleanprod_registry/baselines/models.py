@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, updated_at
+from ..db_types import ServiceTable, created_at, updated_at
 
 
-class Baseline(SQLModel, table=True):
+class Baseline(ServiceTable, table=True):
     """One baseline period of a facility: production and consumption per energy carrier."""
 
     __tablename__ = "baselines"

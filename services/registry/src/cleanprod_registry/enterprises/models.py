@@ -5,11 +5,11 @@ import uuid
 from enum import StrEnum
 
 from sqlalchemy import Index, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, search_column, updated_at
+from ..db_types import ServiceTable, created_at, search_column, updated_at
 
 
 class LegalForm(StrEnum):
@@ -34,7 +34,7 @@ class SizeClass(StrEnum):
     large = "large"
 
 
-class Enterprise(SQLModel, table=True):
+class Enterprise(ServiceTable, table=True):
     __tablename__ = "enterprises"
     __table_args__ = (
         Index("ix_enterprises_search", "search_text", postgresql_using="gin",

@@ -18,8 +18,8 @@ from cleanprod_kit.pagination import keyset_page
 
 from ..access import ensure_readable, ensure_writable, own_tax_code
 from ..db_types import touch
-from ..search import matches_all_words
-from ..tax_codes import same_tax_code
+from cleanprod_kit.search import matches_all_words
+from cleanprod_kit.tax_codes import same_tax_code
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterpriseUpdate
 

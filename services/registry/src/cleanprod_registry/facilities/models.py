@@ -6,11 +6,11 @@ from enum import StrEnum
 
 from sqlalchemy import Index, String
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at, search_column, updated_at
+from ..db_types import ServiceTable, created_at, search_column, updated_at
 
 
 class FacilityStatus(StrEnum):
@@ -19,7 +19,7 @@ class FacilityStatus(StrEnum):
     closed = "closed"
 
 
-class Facility(SQLModel, table=True):
+class Facility(ServiceTable, table=True):
     __tablename__ = "facilities"
     __table_args__ = (
         Index("ix_facilities_search", "search_text", postgresql_using="gin",

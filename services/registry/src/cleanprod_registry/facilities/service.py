@@ -17,7 +17,7 @@ from ..access import ensure_readable, ensure_writable, own_tax_code
 from ..db_types import touch
 from ..enterprises.models import Enterprise
 from ..enterprises.service import get_enterprise
-from ..search import matches_all_words
+from cleanprod_kit.search import matches_all_words
 from ..sectors.models import Sector
 from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate

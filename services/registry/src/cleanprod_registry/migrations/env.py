@@ -1,6 +1,4 @@
-from sqlmodel import SQLModel
-
-import cleanprod_registry.models  # noqa: F401 - registers every table on the metadata
 from cleanprod_kit.migrations import run_env
+from cleanprod_registry.models import service_metadata
 
-run_env(SQLModel.metadata)
+run_env(service_metadata())

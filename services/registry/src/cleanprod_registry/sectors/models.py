@@ -6,14 +6,14 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import Column, Index, Numeric
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import created_at
+from ..db_types import ServiceTable, created_at
 
 
-class Sector(SQLModel, table=True):
+class Sector(ServiceTable, table=True):
     __tablename__ = "sectors"
 
     code: str = Field(primary_key=True, max_length=32)
@@ -24,7 +24,7 @@ class Sector(SQLModel, table=True):
     created_at: dt.datetime = created_at()
 
 
-class Norm(SQLModel, table=True):
+class Norm(ServiceTable, table=True):
     __tablename__ = "sector_norms"
     __table_args__ = (Index("ix_sector_norms_lookup", "sector_code", "product", "valid_from"),)
 

@@ -1,5 +1,5 @@
-"""Accent-insensitive search: the query is folded with the same `cp_fold` SQL function that fills the
-indexed `search_text` columns, and every word must appear (trigram GIN index serves the LIKE)."""
+"""Accent-insensitive search: the query is folded with the same `cp_fold` SQL function that fills the indexed
+`search_text` columns, and every word must appear (a trigram GIN index serves the LIKE)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal
 
+MAX_WORDS = 8
+
 
 def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def matches_all_words(column: Any, query: str) -> ColumnElement[bool] | None:
-    words = [w for w in query.split() if w][:8]
+    words = [w for w in query.split() if w][:MAX_WORDS]
     if not words:
         return None
     return and_(

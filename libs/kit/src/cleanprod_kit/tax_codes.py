@@ -12,8 +12,9 @@ class InvalidTaxCode(ValueError):
 
 
 def normalise_tax_code(raw: str) -> str:
+    """The canonical form (`0100109106`, `0100109106-001`); InvalidTaxCode with a readable reason otherwise."""
     try:
-        return mst.format(mst.validate(raw))
+        return str(mst.format(mst.validate(raw)))
     except ValidationError as exc:
         raise InvalidTaxCode(
             f"'{raw}' is not a valid Vietnamese tax code ({exc.message.rstrip('.')}); expected 10 digits or "
@@ -21,5 +22,14 @@ def normalise_tax_code(raw: str) -> str:
         ) from None
 
 
-def same_tax_code(a: str, b: str) -> bool:
-    return mst.compact(a) == mst.compact(b)
+def compact(code: str) -> str:
+    return str(mst.compact(code))
+
+
+def canonical(code: str) -> str:
+    """The stored form of a code (hyphenated branch suffix), without judging its check digit."""
+    return str(mst.format(code))
+
+
+def same_tax_code(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and compact(a) == compact(b)  # type: ignore[arg-type]
