@@ -283,7 +283,8 @@ class Gateway:
                 out = [(k, v) for k, v in out if k not in drop or k == "authorization"]
         out.append(("x-forwarded-for", f"{xff.decode('latin-1')}, {client_ip}" if xff else client_ip))
         out.append(("x-forwarded-proto", proto.decode("latin-1") if proto else scope.get("scheme", "http")))
-        out.append(("x-forwarded-host", (fwd_host or host).decode("latin-1")))
+        if fwd_host or host:
+            out.append(("x-forwarded-host", (fwd_host or host).decode("latin-1")))
         out.append(("x-request-id", rid))
         out.append(("x-gateway-subject", verified.subject_header.decode("ascii")))
         out.append(("x-gateway-client", verified.client_header.decode("ascii")))
