@@ -426,9 +426,9 @@ def main() -> int:
                   f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
                   f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
                   f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, registry ~{used['registry'] / n * 1e6:.0f} us)")
-        foreign = max(r["foreign_cores"] for rs in results.values() for r in rs)
+        foreign = max(r["foreign_cores"] for rs in basis.values() for r in rs)
         print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
-              f"processes outside this benchmark used up to {foreign:.2f} cores during a round"
+              f"processes outside this benchmark used up to {foreign:.2f} cores during a summarised round"
               + (" -- results disturbed, run again on a quiet machine" if foreign > args.max_foreign else "") + ".")
         return 0
     finally:
