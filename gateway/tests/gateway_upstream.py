@@ -136,6 +136,13 @@ class Upstream:
                         return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return None
+        if path.endswith("/broken"):
+            # Promises 1 MiB, sends 128 KiB, then dies: the gateway must not hand out a "complete" short body.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/octet-stream"),
+                                    (b"content-length", str(1 << 20).encode())]})
+            await send({"type": "http.response.body", "body": b"x" * (128 * 1024), "more_body": True})
+            raise RuntimeError("upstream died mid-answer (test)")
         if path.endswith("/gzip"):
             body = gzip.compress(b'{"compressed": true}')
             await send({"type": "http.response.start", "status": 200,

@@ -90,3 +90,20 @@ async def test_client_leaving_a_download_stops_the_upstream_read(gw: RunningGate
     # The gateway keeps serving.
     response = await gw.client.get("/api/v1/sectors", headers=bearer(issuer.token("officer")))
     assert response.status_code == 200
+
+
+async def test_upstream_dying_mid_answer_aborts_the_client_connection(gw: RunningGateway,
+                                                                      issuer: TestIssuer) -> None:
+    import httpx
+
+    received = 0
+    with __import__("pytest").raises(httpx.HTTPError):
+        async with gw.client.stream("GET", "/api/v1/facilities/9/broken",
+                                    headers=bearer(issuer.token("officer"))) as response:
+            assert response.status_code == 200
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+    assert received < 1 << 20
+    # The gateway keeps serving.
+    response = await gw.client.get("/api/v1/sectors", headers=bearer(issuer.token("officer")))
+    assert response.status_code == 200
