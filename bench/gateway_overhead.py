@@ -16,6 +16,7 @@ Everything is on loopback, bounded in time, and stopped at the end. The machine'
 generator, the gateway, the service and PostgreSQL: read the ratio as "on this machine", see the printed notes.
 
     .venv/bin/python bench/gateway_overhead.py [--duration 8] [--rounds 3] [--connections 32] [--keycloak]
+        [--upstream trivial] [--loadgen wrk] [--profile gateway.txt] [--wait-quiet 300]
 """
 
 from __future__ import annotations
@@ -139,6 +140,22 @@ def run_wrk(url: str, token: str, connections: int, duration: float, warmup: flo
     return result
 
 
+# ---------------------------------------------------------------------------------------------- trivial upstream
+
+_TRIVIAL_BODY = json.dumps([{"code": f"C{i:02d}", "name_vi": "Sản xuất xi măng", "priority": True, "version": 1}
+                            for i in range(13)], ensure_ascii=False).encode()
+
+
+async def trivial_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """`--upstream trivial`: a fixed JSON answer without any work, to see the gateway's own cost in isolation."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(_TRIVIAL_BODY)).encode())]})
+    await send({"type": "http.response.body", "body": _TRIVIAL_BODY})
+
+
 # ---------------------------------------------------------------------------------------------- processes
 
 def free_port() -> int:
@@ -162,8 +179,10 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) ->
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
-def start_uvicorn(factory: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    cmd = [PYTHON, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
+def start_uvicorn(factory: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True
+                  ) -> subprocess.Popen:
+    cmd = [PYTHON, "-m", "uvicorn", factory, *(["--factory"] if is_factory else []), "--host", "127.0.0.1",
+           "--port", str(port),
            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", "1", "--log-level", "warning",
            "--no-proxy-headers"]
     handle = log.open("wb")
@@ -249,6 +268,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds (median taken)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--path", default="/api/v1/sectors")
+    parser.add_argument("--upstream", choices=["registry", "trivial"], default="registry",
+                        help="registry (real service on PostgreSQL) or trivial (fixed answer, no work)")
     parser.add_argument("--keycloak", action="store_true", help="real Keycloak (infra/keycloak_server.py)")
     parser.add_argument("--loadgen", choices=["python", "wrk"], default="python")
     parser.add_argument("--gateway-env", action="append", default=[], metavar="NAME=VALUE",
@@ -280,11 +301,13 @@ def main() -> int:
     pg_dir = tmp / "pg"
     try:
         t0 = time.monotonic()
-        pg = ensure_postgres(pg_dir, free_port())
-        create_databases(pg, ["registry_bench"])
-        db_url = pg.url("registry_bench")
-        upgrade("cleanprod_registry:migrations", db_url)
-        print(f"PostgreSQL ready and migrated in {time.monotonic() - t0:.1f} s", flush=True)
+        db_url = ""
+        if args.upstream == "registry":
+            pg = ensure_postgres(pg_dir, free_port())
+            create_databases(pg, ["registry_bench"])
+            db_url = pg.url("registry_bench")
+            upgrade("cleanprod_registry:migrations", db_url)
+            print(f"PostgreSQL ready and migrated in {time.monotonic() - t0:.1f} s", flush=True)
 
         if args.keycloak:
             token, iss, jwks_url, keycloak = keycloak_token(tmp)
@@ -296,9 +319,15 @@ def main() -> int:
             token, iss, jwks_url = issuer.token("officer", expires_in=3600), issuer.issuer, issuer.jwks_url
 
         registry_port, gateway_port = free_port(), free_port()
-        registry = start_uvicorn("cleanprod_registry.main:create_app", registry_port, {
-            "REGISTRY_DATABASE_URL": db_url, "REGISTRY_OIDC_ISSUER": iss, "REGISTRY_OIDC_JWKS_URL": jwks_url,
-            "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}, tmp / "registry.log")
+        if args.upstream == "registry":
+            registry = start_uvicorn("cleanprod_registry.main:create_app", registry_port, {
+                "REGISTRY_DATABASE_URL": db_url, "REGISTRY_OIDC_ISSUER": iss, "REGISTRY_OIDC_JWKS_URL": jwks_url,
+                "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}, tmp / "registry.log")
+        else:
+            bench_dir = str(Path(__file__).resolve().parent)
+            registry = start_uvicorn("gateway_overhead:trivial_app", registry_port,
+                                     {"PYTHONPATH": os.pathsep.join([bench_dir, os.environ.get("PYTHONPATH", "")])},
+                                     tmp / "upstream.log", is_factory=False)
         procs.append(registry)
         gateway_env = {
             "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
@@ -325,7 +354,7 @@ def main() -> int:
             with urllib.request.urlopen(request, timeout=10) as response:
                 if response.status != 200:
                     raise RuntimeError(f"{name}: HTTP {response.status}")
-        print(f"registry :{registry_port}  gateway :{gateway_port}  path {args.path}  "
+        print(f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
               f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
               f"load generator: {args.loadgen}", flush=True)
 
@@ -421,11 +450,12 @@ def main() -> int:
         for name in ("direct", "gateway"):
             n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
             used = cpu[name]
-            print(f"cpu      {name:8s} registry {used['registry'] / total_time * 100:5.1f} % of a core, "
+            print(f"cpu      {name:8s} {args.upstream} {used['registry'] / total_time * 100:5.1f} % of a core, "
                   f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
                   f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
                   f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
-                  f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, registry ~{used['registry'] / n * 1e6:.0f} us)")
+                  f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
+                  f"~{used['registry'] / n * 1e6:.0f} us)")
         foreign = max(r["foreign_cores"] for rs in basis.values() for r in rs)
         print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
               f"processes outside this benchmark used up to {foreign:.2f} cores during a summarised round"
@@ -440,7 +470,8 @@ def main() -> int:
             from infra import keycloak_server as kc
 
             kc.stop_keycloak(keycloak)
-        remove_data(pg_dir)
+        if pg_dir.exists():
+            remove_data(pg_dir)
         if args.keep:
             print(f"logs kept in {tmp}")
         else:
