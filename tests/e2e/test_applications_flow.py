@@ -59,8 +59,11 @@ def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
     assert draft["status"] == "draft" and draft["dossier_code"] is None and draft["egov_status"] is None
     assert draft["facility_id"] == facility["id"] and draft["enterprise_tax_code"] == "0100109106"
     assert {"submit", "withdraw"} <= set(draft["allowed_actions"])
-    response = api.post_action(draft, "submit", HANOISTEEL, {"reason": "Nộp hồ sơ trực tuyến"})
+    request_id = f"e2e-submit-{uuid.uuid4().hex}"
+    response = api.client.post(f"/api/v1/applications/{draft['id']}/submit", json={"reason": "Nộp hồ sơ trực tuyến"},
+                               headers=if_match(api.h(HANOISTEEL, **{"X-Request-ID": request_id}), draft["version"]))
     assert response.status_code == 200, response.text
+    assert response.headers["x-request-id"] == request_id
     assert response.headers["etag"] == f'"{response.json()["version"]}"'
     submitted = response.json()
     assert submitted["status"] == "under_review" and submitted["egov_status"] == 4
@@ -119,6 +122,8 @@ def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
         ("start", "approved", "in_progress", HANOISTEEL, "enterprise", "Đã ký hợp đồng với nhà cung cấp."),
         ("complete", "in_progress", "completed", HANOISTEEL, "enterprise", "Đã nghiệm thu lắp đặt, vận hành."),
     ]
+    # the gateway's request id reaches the audit trail (the submit request also ran the screening)
+    assert [e["request_id"] for e in history if e["action"] in ("submit", "screen_pass")] == [request_id] * 2
     subjects = {e["action"]: e["actor_subject"] for e in history}
     assert subjects["submit"] == api.subject(HANOISTEEL) and subjects["decide_approve"] == api.subject("officer2")
     assert all(e["at"] and e["request_id"] for e in history)
@@ -194,6 +199,23 @@ def test_every_transition_not_in_the_diagram_is_409(api: Api) -> None:
         "application.submitted", "application.screening_passed", "application.approved", "application.started",
         "application.completed"]
     assert api.outbox_types(withdrawn["id"]) == ["application.withdrawn"]
+
+
+def test_changes_requested_then_resubmitted_keeps_the_dossier_code(api: Api) -> None:
+    reviewed = api.reviewed(api.submitted(api.call(), THANGLONG))
+    sent_back = api.act(reviewed, "decision", "officer2",
+                        json={"outcome": "request_changes", "reason": "Bổ sung báo giá của nhà cung cấp."})
+    assert sent_back["status"] == "changes_requested" and sent_back["egov_status"] == 5
+    # the dossier is frozen while under review, open again for the supplement
+    edited = api.client.patch(f"/api/v1/applications/{sent_back['id']}", json={"requested_support_vnd": 700_000_000},
+                              headers=if_match(api.h(THANGLONG), sent_back["version"]))
+    assert edited.status_code == 200, edited.text
+    resubmitted = api.act(edited.json(), "resubmit", THANGLONG, json={"reason": "Đã bổ sung báo giá."})
+    assert resubmitted["status"] == "under_review" and resubmitted["dossier_code"] == reviewed["dossier_code"]
+    assert resubmitted["requested_support_vnd"] == 700_000_000
+    assert api.outbox_types(reviewed["id"]) == [
+        "application.submitted", "application.screening_passed", "application.changes_requested",
+        "application.resubmitted", "application.screening_passed"]
 
 
 def test_transitions_need_if_match_and_refuse_a_stale_one(api: Api) -> None:
@@ -463,3 +485,8 @@ def test_pdf_round_trip_is_byte_identical_and_private_to_its_enterprise(api: Api
                                    headers=api.h(THANGLONG)), (403, 404))
     history = api.history(draft, user=HANOISTEEL)
     assert [e["action"] for e in history].count("attach_document") == 1
+    # while under review the dossier is frozen for the reviewers
+    submitted = api.act(api.get(draft), "submit", HANOISTEEL)
+    frozen = api.client.post(url, files={"file": ("phu-luc.pdf", minimal_pdf("Phu luc"), "application/pdf")},
+                             headers=api.h(HANOISTEEL))
+    assert assert_problem(frozen, 409, "not-accepting-documents")["status_now"] == submitted["status"]
