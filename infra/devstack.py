@@ -149,11 +149,12 @@ class Stack:
             "GATEWAY_ENVIRONMENT": self.environment,
         }
 
-    def _spawn(self, name: str, app: str, port: int, env: dict[str, str]) -> None:
+    def _spawn(self, name: str, app: str, port: int, env: dict[str, str], *extra_args: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", HOST, "--port", str(port),
-                   "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--timeout-graceful-shutdown", "5"]
+                   "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--timeout-graceful-shutdown", "5",
+                   *extra_args]
         self.processes[name] = subprocess.Popen(
             command, cwd=REPO_ROOT, env={**os.environ, **env, **self.extra_env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -164,7 +165,9 @@ class Stack:
                     self.service_env(spec))
 
     def start_gateway(self) -> None:
-        self._spawn("gateway", "cleanprod_gateway.main:create_app", self.ports.gateway, self.gateway_env())
+        # The gateway is the public edge: it must not believe a client's X-Forwarded-For (rate limits key on it).
+        self._spawn("gateway", "cleanprod_gateway.main:create_app", self.ports.gateway, self.gateway_env(),
+                    "--no-proxy-headers")
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
         url = f"{self.url(name)}/readyz"

@@ -7,7 +7,7 @@ only assigned applications, ...).
 Decisions:
 - Reads are GET/HEAD/OPTIONS; every other method is a write.
 - `auditor` is in every read set and in no write set: auditors read everything and change nothing.
-- `egov` (city e-government systems) reaches only /api/v1/integrations.
+- `egov` (city e-government systems) reaches /api/v1/integrations and may read /api/v1/calls.
 - `service` (service accounts that call each other on the internal network) is in no set: a service-account
   token presented at the public gateway is refused, so a leaked service credential cannot be used from outside.
   Service-to-service calls go directly to the services, never through the gateway.
@@ -47,12 +47,14 @@ ROUTES: tuple[Route, ...] = (
     _r("/api/v1/sectors", "registry", STAFF_READERS, {"officer"}),
     _r("/api/v1/norms", "registry", STAFF_READERS, {"officer"}),
     # applications: officers open calls; enterprises apply, reviewers review, officers decide.
-    _r("/api/v1/calls", "applications", STAFF_READERS, {"officer"}),
+    # The one-stop portal may show open programme rounds, so e-government clients read calls too.
+    _r("/api/v1/calls", "applications", STAFF_READERS | {"egov"}, {"officer"}),
     _r("/api/v1/applications", "applications", STAFF_READERS, {"enterprise", "reviewer", "officer"}),
     _r("/api/v1/integrations", "applications", {"egov", "officer", "auditor"}, {"egov", "officer"}),
     # verification: verifiers measure and conclude, officers assign; enterprises may read their own results.
     _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
-    _r("/api/v1/programme", "verification", {"officer", "auditor", "verifier", "reviewer"}, {"officer"}),
+    # The programme summary is read-only, for the Department's officers and the auditors.
+    _r("/api/v1/programme", "verification", {"officer", "auditor"}, set()),
 )
 
 

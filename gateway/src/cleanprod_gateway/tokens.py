@@ -16,30 +16,7 @@ from cleanprod_kit.errors import Unauthorized
 
 
 class GatewayJWKSCache(JWKSCache):
-    """The kit's cache, with one difference: once the TTL has run out while the issuer is unreachable, refetches
-    are still limited to one per `min_refetch` (the kit's version retries on every request in that case, which
-    would serialise all traffic behind the JWKS timeout). Known keys keep working meanwhile."""
-
-    async def get(self, kid: str):  # type: ignore[override]
-        keys = self._keys
-        now = time.monotonic()
-        if kid in keys and now - self._fetched_at <= self.ttl:
-            return keys[kid]
-        async with self._lock:
-            now = time.monotonic()
-            fresh = now - self._fetched_at <= self.ttl
-            if kid in self._keys and fresh:
-                return self._keys[kid]
-            if now - self._last_attempt >= self.min_refetch:
-                try:
-                    await self._refresh()
-                except (httpx.HTTPError, ValueError):
-                    pass
-            return self._keys.get(kid)
-
-    @property
-    def fetched(self) -> bool:
-        return bool(self._keys)
+    """The kit's JWKS cache (kept as a name of its own for the gateway's wiring and tests)."""
 
 
 @dataclass(slots=True)

@@ -102,19 +102,23 @@ class JWKSCache:
         self._keys = keys
         self._fetched_at = time.monotonic()
 
+    @property
+    def fetched(self) -> bool:
+        return bool(self._keys)
+
     async def get(self, kid: str) -> Any | None:
-        now = time.monotonic()
-        expired = now - self._fetched_at > self.ttl
-        if kid in self._keys and not expired:
+        if kid in self._keys and time.monotonic() - self._fetched_at <= self.ttl:
             return self._keys[kid]
         async with self._lock:
-            if kid in self._keys and time.monotonic() - self._fetched_at <= self.ttl:
+            now = time.monotonic()
+            if kid in self._keys and now - self._fetched_at <= self.ttl:
                 return self._keys[kid]
-            if expired or time.monotonic() - self._last_attempt >= self.min_refetch:
+            # At most one fetch per `min_refetch`, for an unknown kid and for an expired set alike: while the
+            # issuer is unreachable, requests must not queue behind a fetch each (known keys keep working).
+            if now - self._last_attempt >= self.min_refetch:
                 try:
                     await self._refresh()
                 except (httpx.HTTPError, ValueError):
-                    # Issuer unreachable: keep serving keys we already know (tokens already issued keep working).
                     pass
             return self._keys.get(kid)
 
