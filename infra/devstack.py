@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         print(_banner(stack), flush=True)
-        signal.signal(signal.SIGTERM, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM):  # also when started in the background (SIGINT ignored)
+            signal.signal(signum, _interrupt)
         while True:
             signal.pause()
     except KeyboardInterrupt:
