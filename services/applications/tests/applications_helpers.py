@@ -308,3 +308,120 @@ class World:
             assert application["status"] == status
             return application
         raise AssertionError(f"no recipe for {status}")
+
+
+# ---- e-government integration (webhooks) ---------------------------------------------------------------------------
+import random  # noqa: E402 - this section was appended; its imports stay with it
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import orjson  # noqa: E402
+
+EGOV_DOC = Path(__file__).resolve().parents[3] / "docs" / "egov-integration.md"
+
+
+def documented_verifier() -> tuple[Callable[..., str], type[Exception]]:
+    """`verify_webhook` and `InvalidWebhook` exactly as docs/egov-integration.md prints them (the code block between
+    the VERIFY SNIPPET markers), so the tests check the snippet receivers will copy."""
+    text = EGOV_DOC.read_text(encoding="utf-8")
+    block = text.split("<!-- BEGIN VERIFY SNIPPET -->", 1)[1].split("<!-- END VERIFY SNIPPET -->", 1)[0]
+    code = block.strip().removeprefix("```python").removesuffix("```")
+    namespace: dict[str, Any] = {"__name__": "egov_snippet"}
+    exec(compile(code, str(EGOV_DOC), "exec"), namespace)  # noqa: S102 - our own documentation
+    return namespace["verify_webhook"], namespace["InvalidWebhook"]
+
+
+@dataclass
+class Received:
+    path: str
+    headers: Any  # case-insensitive (aiohttp CIMultiDictProxy)
+    body: bytes
+    status: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def event(self) -> dict[str, Any]:
+        return orjson.loads(self.body)
+
+
+class Receiver:
+    """A real HTTP server on loopback that records every webhook request. `mode`: "ok" (200), "fail" (500), "hang"
+    (never answers); `delay` seconds before answering; `stop()`/`start()` take it off the network and back on the
+    same port. Requests that overlap for the same event id or the same aggregate are recorded in `overlaps`."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.mode = "ok"
+        self.delay = 0.0
+        self.fail_ratio = 0.0  # in mode "ok": answer 500 to this share of requests, at random
+        self.requests: list[Received] = []
+        self.overlaps: list[tuple[str, str]] = []
+        self._in_flight_events: set[str] = set()
+        self._in_flight_aggregates: set[str] = set()
+        self._runner: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/cleanprod"
+
+    async def start(self) -> Receiver:
+        from aiohttp import web
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.2)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: Any) -> Any:
+        import asyncio
+
+        from aiohttp import web
+
+        record = Received(request.path, request.headers, await request.read(), started=time.monotonic())
+        event_id = request.headers.get("Webhook-Id", "")
+        try:
+            aggregate = str(orjson.loads(record.body).get("aggregate_id"))
+        except orjson.JSONDecodeError:
+            aggregate = ""
+        if event_id in self._in_flight_events:
+            self.overlaps.append(("event", event_id))
+        if aggregate in self._in_flight_aggregates:
+            self.overlaps.append(("aggregate", aggregate))
+        self._in_flight_events.add(event_id)
+        self._in_flight_aggregates.add(aggregate)
+        self.requests.append(record)
+        try:
+            mode = self.mode
+            if mode == "hang":
+                await asyncio.sleep(3600)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            failing = mode == "fail" or (self.fail_ratio > 0 and random.random() < self.fail_ratio)
+            record.status = 500 if failing else 200
+            return web.Response(status=record.status, text="lỗi tạm thời" if failing else "ok")
+        finally:
+            record.finished = time.monotonic()
+            self._in_flight_events.discard(event_id)
+            self._in_flight_aggregates.discard(aggregate)
+
+    def for_aggregates(self, aggregate_ids: set[str]) -> list[Received]:
+        return [r for r in self.requests if r.event.get("aggregate_id") in aggregate_ids]
+
+    def delivered(self, aggregate_ids: set[str]) -> list[Received]:
+        return [r for r in self.for_aggregates(aggregate_ids) if r.status == 200]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

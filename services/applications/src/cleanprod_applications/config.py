@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from cleanprod_kit.settings import ServiceSettings
@@ -34,10 +36,68 @@ class ApplicationsSettings(ServiceSettings):
     advance_share_bp: int = Field(default=3_000, ge=0, le=10_000)
     recovery_threshold_bp: int = Field(default=5_000, ge=0, le=10_000)
 
+    # E-government integration (docs/egov-integration.md): what the dossier look-up reports to one-stop systems.
+    procedure_code: str = Field(default="SCT-HN-SXSH-01", min_length=1, max_length=64,
+                                description="Administrative procedure code (MaTTHC) in the national database")
+    procedure_name: str = Field(default="Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn", min_length=1,
+                                max_length=500)
+    handling_unit: str = Field(default="Sở Công Thương Hà Nội", min_length=1, max_length=300)
+    processing_days: int = Field(default=30, ge=1, le=365, description="Working days (Mon–Fri) from reception "
+                                                                       "to the promised result date")
+
+    # Webhooks for egov clients: delivery from the outbox by a dispatcher in every replica (state in the database).
+    webhook_dispatcher_enabled: bool = True  # also needs outbox_enabled (tests turn both off)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60,
+                                           description="Whole attempt: connect, send, answer headers")
+    webhook_max_age_seconds: int = Field(default=3 * 24 * 3600, ge=1,
+                                         description="Retry a delivery this long, then dead-letter it")
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256, description="POSTs in flight per dispatcher")
+    webhook_max_subscriptions: int = Field(default=20, ge=1, le=1000, description="Per egov client")
+    # Where webhooks may point. None = allowed in dev/test only (the e2e stack runs receivers on loopback).
+    webhook_allow_loopback: bool | None = None
+    webhook_allow_private: bool = False
+    webhook_allowed_hosts: str = Field(default="", description="Comma-separated host names; '*.example.vn' "
+                                                              "allows subdomains; empty: any public host")
+    # AES-256-GCM key (base64 of 32 bytes) that encrypts subscription secrets at rest; previous keys
+    # (comma-separated) still decrypt during a key rotation. Without a key, dev/test use a fixed development key.
+    webhook_secret_key: SecretStr | None = None
+    webhook_secret_previous_keys: SecretStr = SecretStr("")
+
     @field_validator("registry_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("webhook_secret_key", "webhook_secret_previous_keys")
+    @classmethod
+    def _aes_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for key in filter(None, (k.strip() for k in value.get_secret_value().split(","))):
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("webhook secret keys are base64 (of 32 random bytes)") from None
+            if len(raw) != 32:
+                raise ValueError("a webhook secret key is 32 bytes (AES-256), base64-encoded")
+        return value
+
+    @model_validator(mode="after")
+    def _loopback_default(self) -> ApplicationsSettings:
+        if self.webhook_allow_loopback is None:
+            self.webhook_allow_loopback = self.is_dev_or_test
+        return self
+
+    @property
+    def is_dev_or_test(self) -> bool:
+        return self.environment.strip().lower() in ("dev", "development", "test")
+
+    @property
+    def webhook_host_allow_list(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower().rstrip(".") for h in self.webhook_allowed_hosts.split(",") if h.strip())
 
 
 MIGRATIONS = "cleanprod_applications:migrations"
