@@ -1,6 +1,6 @@
 """Every table of the applications database (imported by Alembic's env.py and the app)."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import Index, MetaData
 
 from cleanprod_kit.columns import service_metadata as _service_metadata
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, ProcessedEvent
@@ -9,12 +9,20 @@ from .applications.models import Application, DossierSequence
 from .calls.models import Call
 from .documents.models import Document
 from .grants.models import PendingVerdict, Tranche
+from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .reviews.models import ReviewerAssignment
 
 __all__ = ["Application", "AuditEntry", "Call", "Document", "DossierSequence", "IdempotencyRecord", "OutboxEvent",
-           "PendingVerdict", "ProcessedEvent", "ReviewerAssignment", "Tranche"]
+           "PendingVerdict", "ProcessedEvent", "ReviewerAssignment", "Tranche", "FanoutPosition", "WebhookDelivery",
+           "WebhookSubscription"]
 
 
 def service_metadata() -> MetaData:
     """Every table of this service's database: the kit's plus this service's own."""
-    return _service_metadata(Application, Call, Document, DossierSequence, PendingVerdict, ReviewerAssignment, Tranche)
+    metadata = _service_metadata(Application, Call, Document, DossierSequence, PendingVerdict, ReviewerAssignment,
+                                 Tranche, WebhookSubscription, WebhookDelivery, FanoutPosition)
+    # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
+    # service's copy of the kit table only, so other services' schemas are unaffected.
+    outbox = metadata.tables["outbox_events"]
+    Index("ix_outbox_events_txid_seq", outbox.c.txid, outbox.c.seq)
+    return metadata
