@@ -14,6 +14,8 @@ from .config import ApplicationsSettings
 from .documents.views import router as documents_router
 from .grants.verdicts import build_consumer
 from .grants.views import router as grants_router
+from .integrations.delivery import WebhookDispatcher
+from .integrations.views import router as integrations_router
 from .reviews.views import router as reviews_router
 
 
@@ -31,16 +33,25 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
             app.state.replaced_service_client = app.state.service_client
             app.state.service_client = service_client
 
+    async def start_webhooks(app: FastAPI) -> None:
+        app.state.webhook_dispatcher = None
+        if settings.outbox_enabled and settings.webhook_dispatcher_enabled:
+            app.state.webhook_dispatcher = WebhookDispatcher(app.state.db, settings)
+            app.state.webhook_dispatcher.start()
+
     async def release(app: FastAPI) -> None:
+        if app.state.webhook_dispatcher is not None:
+            await app.state.webhook_dispatcher.stop()
         if app.state.replaced_service_client is not None:
             await app.state.replaced_service_client.aclose()
 
     return create_service_app(
         settings,
         title="cleanprod applications",
-        routers=[calls_router, applications_router, reviews_router, grants_router, documents_router],
+        routers=[calls_router, applications_router, reviews_router, grants_router, documents_router,
+                 integrations_router],
         consumer=build_consumer(settings.recovery_threshold_bp),
-        on_startup=[prepare],
+        on_startup=[prepare, start_webhooks],
         on_shutdown=[release],
         token_source=token_source,
         body_limit_exempt_suffixes=("/documents",),

@@ -1,0 +1,282 @@
+"""The e-government integration's plain functions: dossier look-up, event feed, webhook subscriptions and their
+deliveries. Routes (views.py) call these with the request's session; the dispatcher lives in delivery.py."""
+
+from __future__ import annotations
+
+import uuid
+from sqlalchemy import func, text, tuple_
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.audit import record_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
+from cleanprod_kit.models import AuditEntry, OutboxEvent, utcnow
+from cleanprod_kit.pagination import decode_cursor, encode_cursor, keyset_page
+
+from ..applications.models import Application
+from ..applications.schemas import HistoryEntry
+from ..config import ApplicationsSettings
+from ..db_types import touch
+from ..domain import ApplicationStatus, InvalidDossierCode, egov_status, parse_dossier_code
+from .dossier import LABELS_VI, DossierFacts, dossier_times, national_timestamp
+from .events import exposed, pattern_problem, type_filter
+from .models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from .schemas import (
+    DeliveryPublic,
+    DossierPublic,
+    EventFeed,
+    EventPublic,
+    SubscriptionCreate,
+    SubscriptionPublic,
+    SubscriptionUpdate,
+)
+from .signing import box_from_settings, generate_secret
+from .urls import UrlPolicy, UrlRefused, check_url
+
+SUBSCRIPTION = "webhook_subscription"
+SOURCE = "applications"
+READ_ALL_ROLES = ("officer", "auditor")
+
+HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+"""The oldest transaction id still running: every event written by an older transaction is committed (or gone)
+for good, so serving only those never skips an event that commits late with a lower `seq`."""
+
+
+# ---- dossier look-up -------------------------------------------------------------------------------------------
+async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier_code: str) -> DossierPublic:
+    try:
+        parse_dossier_code(dossier_code)
+    except InvalidDossierCode as exc:
+        raise Unprocessable(str(exc), errors=[field_error("path.dossier_code", str(exc), "invalid_dossier_code")]
+                            ) from None
+    application = (await session.exec(select(Application).where(Application.dossier_code == dossier_code))).first()
+    if application is None or application.first_submitted_at is None or egov_status(application.status) is None:
+        raise NotFound(f"No dossier has the code {dossier_code}.")
+    code = egov_status(application.status)
+    assert code is not None
+    facts = DossierFacts(
+        dossier_code=dossier_code, status=ApplicationStatus(application.status),
+        enterprise_name=application.enterprise_name, enterprise_tax_code=application.enterprise_tax_code,
+        title=application.title, first_submitted_at=application.first_submitted_at,
+        submitted_at=application.submitted_at, decided_at=application.decided_at,
+        verified_at=application.verified_at, version=application.version)
+    times = dossier_times(facts, settings.processing_days)
+    return DossierPublic(
+        dossier_code=dossier_code, procedure_code=settings.procedure_code, procedure_name=settings.procedure_name,
+        applicant_name=facts.enterprise_name, applicant_tax_code=facts.enterprise_tax_code, summary=facts.title,
+        received_date=national_timestamp(times.received), due_date=national_timestamp(times.due),
+        decided_date=national_timestamp(times.decided), returned_date=national_timestamp(times.returned),
+        handling_unit=settings.handling_unit, status_code=code.value, status_name=code.label,
+        status_label=LABELS_VI[code], version=facts.version)
+
+
+# ---- event feed -----------------------------------------------------------------------------------------------
+def envelope(event: OutboxEvent) -> EventPublic:
+    return EventPublic(id=event.id, seq=event.seq or 0, type=event.event_type, aggregate_type=event.aggregate_type,
+                       aggregate_id=event.aggregate_id, occurred_at=event.occurred_at, source=SOURCE,
+                       data=event.payload)
+
+
+def _position(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return (0, 0)
+    txid, seq = decode_cursor(cursor, 2)
+    if not (isinstance(txid, int) and isinstance(seq, int)) or txid < 0 or seq < 0:
+        raise Unprocessable("The cursor is not one this API issued; start again without it.",
+                            errors=[field_error("query.after", "invalid cursor")])
+    return txid, seq
+
+
+async def event_feed(session: AsyncSession, *, after: str | None, limit: int, types: list[str]) -> EventFeed:
+    """Events in commit-safe order — (txid, seq) among events whose transaction is older than every running one —
+    so each event is served exactly once across pages, also while others are writing."""
+    position = _position(after)
+    statement = (select(OutboxEvent)
+                 .where(OutboxEvent.txid < HORIZON, exposed(),  # type: ignore[operator]
+                        tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position))  # type: ignore[arg-type]
+                 .order_by(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[arg-type]
+                 .limit(limit + 1))
+    condition = type_filter(types)
+    if condition is not None:
+        statement = statement.where(condition)
+    rows = list((await session.exec(statement)).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if rows:
+        position = (rows[-1].txid or 0, rows[-1].seq or 0)
+    return EventFeed(items=[envelope(e) for e in rows], next_cursor=encode_cursor(list(position)), has_more=has_more)
+
+
+# ---- subscriptions ---------------------------------------------------------------------------------------------
+def to_public(subscription: WebhookSubscription) -> SubscriptionPublic:
+    return SubscriptionPublic(
+        id=subscription.id, url=subscription.url, event_types=subscription.event_types,
+        description=subscription.description, active=subscription.active, owner_subject=subscription.owner_subject,
+        owner_client_id=subscription.owner_client_id, version=subscription.version,
+        created_at=subscription.created_at, updated_at=subscription.updated_at)
+
+
+def reads_all(principal: Principal) -> bool:
+    return principal.has(*READ_ALL_ROLES)
+
+
+async def check_webhook_url(url: str, settings: ApplicationsSettings) -> None:
+    """422 unless the URL passes the allow-list rules (DNS included). Runs before any database work."""
+    try:
+        await check_url(url, UrlPolicy.from_settings(settings))
+    except UrlRefused as exc:
+        raise Unprocessable(f"This webhook URL is not allowed: {exc.message}.", slug="webhook-url-refused",
+                            errors=[field_error("url", exc.message, exc.code)]) from None
+
+
+async def readable_subscription(session: AsyncSession, principal: Principal, subscription_id: uuid.UUID, *,
+                                for_update: bool = False) -> WebhookSubscription:
+    """The subscription if the caller owns it or reads everything (officer, auditor); 404 otherwise."""
+    subscription = await session.get(WebhookSubscription, subscription_id)
+    if subscription is None or not (reads_all(principal) or subscription.owner_subject == principal.subject):
+        raise NotFound(f"Webhook subscription {subscription_id} does not exist.")
+    if for_update:
+        statement = (select(WebhookSubscription).where(WebhookSubscription.id == subscription_id).with_for_update()
+                     .execution_options(populate_existing=True))
+        found = (await session.exec(statement)).first()
+        if found is None:
+            raise NotFound(f"Webhook subscription {subscription_id} does not exist.")
+        subscription = found
+    return subscription
+
+
+async def create_subscription(session: AsyncSession, principal: Principal, settings: ApplicationsSettings,
+                              body: SubscriptionCreate) -> tuple[WebhookSubscription, str]:
+    """The new subscription (added, not committed) and its secret in clear (shown once)."""
+    box = box_from_settings(settings)
+    if box is None:
+        raise ServiceUnavailable("Webhook secrets cannot be stored: APPLICATIONS_WEBHOOK_SECRET_KEY is not "
+                                 "configured on this server.", slug="webhook-key-missing")
+    # One client's subscriptions are created one at a time (so the limit holds under concurrency).
+    await session.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
+        k=f"webhook-subscriptions:{principal.subject}"))
+    count = (await session.exec(select(func.count()).select_from(WebhookSubscription)
+                                .where(WebhookSubscription.owner_subject == principal.subject))).one()
+    if count >= settings.webhook_max_subscriptions:
+        raise Conflict(f"This client already has {count} webhook subscriptions (the limit); delete one first.",
+                       slug="subscription-limit")
+    secret = body.secret or generate_secret()
+    from_txid = int((await session.exec(select(HORIZON))).one())
+    subscription = WebhookSubscription(
+        owner_subject=principal.subject, owner_client_id=principal.client_id, url=body.url,
+        description=body.description, event_types=list(body.event_types), secret_ciphertext="", from_txid=from_txid)
+    subscription.secret_ciphertext = box.encrypt(secret, str(subscription.id))
+    session.add(subscription)
+    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="create",
+                 to_state="active", details={"url": body.url, "event_types": list(body.event_types),
+                                             "secret_given": body.secret is not None})
+    return subscription, secret
+
+
+async def update_subscription(session: AsyncSession, principal: Principal, subscription: WebhookSubscription,
+                              body: SubscriptionUpdate) -> None:
+    changes = body.model_dump(exclude_unset=True)
+    nulls = [field_error(k, "cannot be null", "null") for k in ("url", "event_types", "active")
+             if k in changes and changes[k] is None]
+    if nulls:
+        raise Unprocessable("url, event_types and active cannot be null; leave a field out to keep it.", errors=nulls)
+    owner = subscription.owner_subject == principal.subject
+    if not owner and set(changes) - {"active"}:
+        raise Forbidden("An officer may only pause or resume another client's subscription (field 'active').")
+    before = {k: getattr(subscription, k) for k in changes}
+    for key, value in changes.items():
+        setattr(subscription, key, list(value) if key == "event_types" else value)
+    touch(subscription)
+    state = "active" if subscription.active else "paused"
+    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="update",
+                 from_state="active" if before.get("active", subscription.active) else "paused", to_state=state,
+                 details={"changed": {k: {"from": before[k], "to": changes[k]} for k in changes}})
+
+
+async def delete_subscription(session: AsyncSession, principal: Principal, subscription: WebhookSubscription) -> None:
+    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="delete",
+                 from_state="active" if subscription.active else "paused", to_state="deleted",
+                 details={"url": subscription.url})
+    await session.delete(subscription)
+
+
+async def list_subscriptions(session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
+                             ) -> tuple[list[SubscriptionPublic], str | None]:
+    statement = select(WebhookSubscription)
+    if not reads_all(principal):
+        statement = statement.where(WebhookSubscription.owner_subject == principal.subject)
+    rows, next_cursor = await keyset_page(session, statement, order_by=[WebhookSubscription.id],  # type: ignore[list-item]
+                                          key=lambda s: [s.id], limit=limit, cursor=cursor)
+    return [to_public(s) for s in rows], next_cursor
+
+
+async def subscription_history(session: AsyncSession, subscription_id: uuid.UUID, *, limit: int,
+                               cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
+    statement = select(AuditEntry).where(AuditEntry.entity_type == SUBSCRIPTION,
+                                         AuditEntry.entity_id == str(subscription_id))
+    rows, next_cursor = await keyset_page(session, statement, order_by=[AuditEntry.id],  # type: ignore[list-item]
+                                          key=lambda e: [e.id], limit=limit, cursor=cursor)
+    return [HistoryEntry(id=e.id, at=e.occurred_at, action=e.action, actor_subject=e.actor_subject,
+                         actor_name=e.actor_name, actor_role=e.actor_role, from_status=e.from_state,
+                         to_status=e.to_state, reason=e.reason, request_id=e.request_id, details=e.details)
+            for e in rows], next_cursor
+
+
+# ---- deliveries ------------------------------------------------------------------------------------------------
+def delivery_public(delivery: WebhookDelivery) -> DeliveryPublic:
+    return DeliveryPublic(
+        id=delivery.id, subscription_id=delivery.subscription_id, event_id=delivery.event_id,
+        event_seq=delivery.event_seq, event_type=delivery.event_type, aggregate_type=delivery.aggregate_type,
+        aggregate_id=delivery.aggregate_id, status=DeliveryStatus(delivery.status), attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None,
+        last_attempt_at=delivery.last_attempt_at, last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error, delivered_at=delivery.delivered_at, dead_at=delivery.dead_at,
+        created_at=delivery.created_at)
+
+
+async def list_deliveries(session: AsyncSession, subscription: WebhookSubscription, *, status: DeliveryStatus | None,
+                          limit: int, cursor: str | None) -> tuple[list[DeliveryPublic], str | None]:
+    statement = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
+    if status is not None:
+        statement = statement.where(WebhookDelivery.status == status)
+    rows, next_cursor = await keyset_page(session, statement, order_by=[WebhookDelivery.event_seq],  # type: ignore[list-item]
+                                          key=lambda d: [d.event_seq], limit=limit, cursor=cursor)
+    return [delivery_public(d) for d in rows], next_cursor
+
+
+async def redeliver(session: AsyncSession, principal: Principal, subscription: WebhookSubscription,
+                    delivery_id: uuid.UUID) -> WebhookDelivery:
+    """A dead (or delivered) delivery goes back to pending with a fresh retry window."""
+    statement = (select(WebhookDelivery)
+                 .where(WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == subscription.id)
+                 .with_for_update().execution_options(populate_existing=True))
+    delivery = (await session.exec(statement)).first()
+    if delivery is None:
+        raise NotFound(f"Delivery {delivery_id} of subscription {subscription.id} does not exist.")
+    if delivery.status == DeliveryStatus.PENDING:
+        raise Conflict("This delivery is still pending: it will be attempted again without help.",
+                       slug="delivery-pending")
+    previous = str(delivery.status)
+    now = utcnow()
+    delivery.status = DeliveryStatus.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.retry_since = now
+    delivery.locked_until = None
+    delivery.claim_token = None
+    delivery.dead_at = None
+    delivery.updated_at = now
+    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="redeliver",
+                 from_state=previous, to_state="pending",
+                 details={"delivery_id": str(delivery.id), "event_id": str(delivery.event_id)})
+    return delivery
+
+
+def feed_types(values: list[str] | None) -> list[str]:
+    types = [v for v in (values or []) if v]
+    problems = [field_error("query.type", f"{t!r}: {why}", "invalid_pattern") for t in types
+                if (why := pattern_problem(t))]
+    if problems:
+        raise Unprocessable("Some event type filters are not usable; see errors[].", errors=problems)
+    return types
