@@ -369,3 +369,32 @@ async def test_redirects_are_not_followed_and_answers_are_cut(fast: Applications
         await runner.cleanup()
     assert not moved.delivered and moved.status_code == 302 and hits.count("/elsewhere") == 0
     assert not big.delivered and big.status_code == 500 and big.error is not None and len(big.error) < 700
+
+
+async def test_a_restart_mid_delivery_loses_nothing(
+        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher]
+) -> None:
+    subscription_id, secret = await subscriptions.add(receiver.url)
+    receiver.mode = "hang"
+    crashing = dispatchers(webhook_timeout_seconds=30)  # its POST would wait for long
+    crashing.start()
+    application = await world.submitted()
+
+    async def in_flight() -> bool:
+        return bool(receiver.for_aggregates({application["id"]}))
+
+    await until(in_flight, what="the first POST reaching the receiver")
+    await crashing.stop(grace_seconds=0.1)  # shut down mid-attempt: the lease is handed back
+    pending = [d for d in await subscriptions.deliveries(subscription_id, "pending")
+               if d["aggregate_id"] == application["id"]]
+    assert len(pending) == 2 and pending[0]["attempts"] == 1
+    receiver.mode = "ok"
+    dispatchers().start()  # the next process (or another replica) finds everything in the database
+
+    async def arrived() -> bool:
+        return len({r.event["id"] for r in receiver.delivered({application["id"]})}) == 2
+
+    await until(arrived, what="delivery by the restarted dispatcher")
+    first_attempt = receiver.for_aggregates({application["id"]})[0]
+    assert first_attempt.headers["Webhook-Id"] == receiver.delivered({application["id"]})[0].headers["Webhook-Id"]
+    assert all(verify_webhook(secret, r.headers, r.body) for r in receiver.delivered({application["id"]}))
