@@ -52,14 +52,10 @@ import base64
 import datetime as dt
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +63,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-HOST = "127.0.0.1"
+sys.path.insert(0, str(REPO))
+
+from infra.processes import HOST, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------ bare baseline
@@ -132,58 +130,25 @@ def serve(kind: str, port: int) -> None:
 
 # ------------------------------------------------------------------------------------------------ processes
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
-
-
 @dataclass
 class Processes:
     log_dir: Path
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-        proc = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = spawn(command, env=env, log_file=self.log_dir / f"{name}.log", cwd=REPO)
         self.running.append(proc)
         return proc
 
     def uvicorn_factory(self, name: str, factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        return self.start(name, [PYTHON, "-m", "uvicorn", factory, "--factory", "--host", HOST, "--port", str(port),
-                                 "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
-                                 "warning"], env)
+        return self.start(name, uvicorn_command(factory, port, "--log-level", "warning"), env)
 
     def this_script(self, name: str, kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         return self.start(name, [PYTHON, str(Path(__file__).resolve()), "serve", kind, "--port", str(port)], env)
 
     def stop_all(self) -> None:
-        for proc in reversed(self.running):  # only the processes this script started, by their own pid
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in reversed(self.running):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self.running.clear()
+        for proc in reversed(self.running):  # only the processes this script started
+            stop(proc)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -27,8 +27,6 @@ import json
 import os
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +38,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+sys.path.insert(0, str(REPO))
+
+from infra.processes import free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------- load generator
@@ -158,47 +159,11 @@ async def trivial_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 # ---------------------------------------------------------------------------------------------- processes
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status < 500:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-def start_uvicorn(factory: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True
+def start_uvicorn(app: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True
                   ) -> subprocess.Popen:
-    cmd = [PYTHON, "-m", "uvicorn", factory, *(["--factory"] if is_factory else []), "--host", "127.0.0.1",
-           "--port", str(port),
-           "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", "1", "--log-level", "warning",
-           "--no-proxy-headers"]
-    handle = log.open("wb")
-    return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    command = uvicorn_command(app, port, "--workers", "1", "--log-level", "warning", "--no-proxy-headers",
+                              factory=is_factory)
+    return spawn(command, env=env, log_file=log)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -344,8 +309,8 @@ def main() -> int:
             gateway_env[name] = value
         gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
         procs.append(gateway)
-        wait_http(f"http://127.0.0.1:{registry_port}/healthz", 60, registry)
-        wait_http(f"http://127.0.0.1:{gateway_port}/healthz", 60, gateway)
+        wait_http(f"http://127.0.0.1:{registry_port}/healthz", registry, 60)
+        wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway, 60)
 
         targets = {"direct": f"http://127.0.0.1:{registry_port}{args.path}",
                    "gateway": f"http://127.0.0.1:{gateway_port}{args.path}"}

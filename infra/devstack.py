@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import keycloak_server, postgres_server
+from .processes import HOST, spawn, stop, uvicorn_command, wait_http
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -150,15 +146,9 @@ class Stack:
         }
 
     def _spawn(self, name: str, app: str, port: int, env: dict[str, str], *extra_args: str) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-        command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", HOST, "--port", str(port),
-                   "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--timeout-graceful-shutdown", "5",
-                   *extra_args]
-        self.processes[name] = subprocess.Popen(
-            command, cwd=REPO_ROOT, env={**os.environ, **env, **self.extra_env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        command = uvicorn_command(app, port, "--timeout-graceful-shutdown", "5", *extra_args)
+        self.processes[name] = spawn(command, env={**env, **self.extra_env}, log_file=self.log_dir / f"{name}.log",
+                                     cwd=REPO_ROOT)
 
     def start_service(self, spec: ServiceSpec) -> None:
         self._spawn(spec.name, f"{spec.package}.main:create_app", getattr(self.ports, spec.name),
@@ -170,20 +160,10 @@ class Stack:
                     "--no-proxy-headers")
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
-        url = f"{self.url(name)}/readyz"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            process = self.processes.get(name)
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{name} not ready after {timeout:.0f}s; see {self.log_dir / (name + '.log')}")
+        try:
+            wait_http(f"{self.url(name)}/readyz", self.processes.get(name), timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{name}: {exc}; see {self.log_dir / (name + '.log')}") from None
 
     def start(self, *, keycloak: bool = True) -> Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -203,15 +183,7 @@ class Stack:
 
     # ---- stop ------------------------------------------------------------------------------------------------
     def stop_process(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(self.processes.pop(name, None))
 
     def stop(self, *, keep_infrastructure: bool = False) -> None:
         for name in list(self.processes):

@@ -1,0 +1,66 @@
+"""Starting and stopping the project's server processes on loopback — one copy for the devstack and the
+benchmarks: free ports, uvicorn command lines, readiness polling, process-group shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def uvicorn_command(app: str, port: int, *extra: str, factory: bool = True) -> list[str]:
+    """One worker with uvloop + httptools, no access log: how every service runs here."""
+    return [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else []), "--host", HOST,
+            "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", *extra]
+
+
+def spawn(command: list[str], *, env: Mapping[str, str], log_file: Path, cwd: Path | None = None
+          ) -> subprocess.Popen[bytes]:
+    """Start `command` in its own process group (so stopping it stops its children too), output to `log_file`."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_file, "ab")  # noqa: SIM115 - the child owns it
+    return subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60.0) -> None:
+    """Poll `url` until it answers 200; fail early if `process` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the process serving {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM the process group, then SIGKILL if it does not exit in time."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
