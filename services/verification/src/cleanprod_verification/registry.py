@@ -9,28 +9,23 @@ final (404: no such facility, no norm) are returned as such.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from cleanprod_kit.errors import Problem, ServiceUnavailable
+from cleanprod_kit.upstream import HttpGetter as KitHttpGetter
+from cleanprod_kit.upstream import Upstream, UpstreamUnavailable
 
-log = logging.getLogger("cleanprod.verification.registry")
 
 PAGE = 200
 MAX_BASELINE_PAGES = 50  # 10 000 periods: far beyond any facility; stops a misbehaving cursor from looping
 
 
-class HttpGetter(Protocol):
-    async def get(self, url: str, **kw: Any) -> httpx.Response: ...
-
-
-class RegistryUnavailable(ServiceUnavailable):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"Retry-After": "5"})
+# Names kept for the rest of this service: the kit's upstream building blocks.
+HttpGetter = KitHttpGetter
+RegistryUnavailable = UpstreamUnavailable
 
 
 @dataclass(frozen=True)
@@ -67,37 +62,14 @@ class NormLookup:
 
 class RegistryClient:
     def __init__(self, http: HttpGetter | None, base_url: str, timeout: float) -> None:
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._timeout = timeout
+        self._upstream = Upstream(http, base_url, name="facility registry", timeout=timeout,
+                                  credentials_hint="VERIFICATION_SERVICE_CLIENT_ID/SECRET")
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
-        if self._http is None:
-            raise RegistryUnavailable("The facility registry cannot be asked: this service has no service "
-                                      "credentials configured (VERIFICATION_SERVICE_CLIENT_ID/SECRET).")
-        try:
-            response = await self._http.get(f"{self._base}{path}", params=params, timeout=self._timeout)
-        except Problem:
-            raise
-        except Exception as exc:  # noqa: BLE001 - refused, timeout, token endpoint down: all "try again later"
-            log.warning("registry call failed", extra={"path": path, "error": f"{type(exc).__name__}: {exc}"})
-            raise RegistryUnavailable(
-                "The facility registry is not reachable right now; try again in a moment.") from None
-        if response.status_code >= 500 or response.status_code in (401, 403, 429):
-            log.error("registry refused a call", extra={"path": path, "status": response.status_code})
-            raise RegistryUnavailable(f"The facility registry answered {response.status_code}; try again later.")
-        return response
+        return await self._upstream.get(path, params)
 
-    @staticmethod
-    def _object(response: httpx.Response, path: str) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            log.error("registry answered something that is not a JSON object", extra={"path": path})
-            raise RegistryUnavailable("The facility registry gave an unreadable answer; try again later.")
-        return body
+    def _object(self, response: httpx.Response, path: str) -> dict[str, Any]:
+        return self._upstream.json_object(response, path)
 
     async def facility(self, facility_id: uuid.UUID) -> dict[str, Any] | None:
         path = f"/api/v1/facilities/{facility_id}"
