@@ -152,3 +152,48 @@ def test_rate_limit_answers_429_with_retry_after(stack: Stack, tokens) -> None:
     assert int(limited[0].headers["retry-after"]) >= 1
     assert limited[0].headers["content-type"].startswith(PROBLEM)
     assert set(statuses) <= {200, 429}
+
+
+# Coarse role rules across the whole API, through the gateway, with every kind of real token. Each row: who, method,
+# path, and whether the gateway lets the role through (the service may still answer 404/409/422 for the object).
+ROLE_MATRIX = [
+    ("auditor1", "GET", "/api/v1/calls", True),
+    ("auditor1", "POST", "/api/v1/calls", False),
+    ("auditor1", "GET", "/api/v1/programme/summary", True),
+    ("auditor1", "POST", "/api/v1/applications", False),
+    ("reviewer1", "POST", "/api/v1/calls", False),
+    ("reviewer1", "GET", "/api/v1/programme/summary", False),
+    ("verifier1", "POST", "/api/v1/calls", False),
+    ("verifier1", "GET", "/api/v1/verifications", True),
+    ("ent-hanoisteel", "GET", "/api/v1/programme/summary", False),
+    ("ent-hanoisteel", "POST", "/api/v1/calls", False),
+    ("ent-hanoisteel", "GET", "/api/v1/applications", True),
+    ("ent-hanoisteel", "GET", "/api/v1/integrations/events", False),
+    ("officer1", "GET", "/api/v1/programme/summary", True),
+    ("officer1", "GET", "/api/v1/integrations/events", True),
+]
+
+
+@pytest.mark.parametrize(("username", "method", "path", "allowed"), ROLE_MATRIX)
+def test_role_matrix_across_services(gateway: httpx.Client, tokens, username: str, method: str, path: str,
+                                     allowed: bool) -> None:
+    response = gateway.request(method, path, headers=tokens.headers(username), json={} if method == "POST" else None)
+    if allowed:
+        assert response.status_code not in (401, 403), response.text
+    else:
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+
+
+@pytest.mark.parametrize(("client_id", "path", "allowed"), [
+    ("egov-demo", "/api/v1/integrations/events", True),
+    ("egov-demo", "/api/v1/calls", True),
+    ("egov-demo", "/api/v1/applications", False),
+    ("egov-demo", "/api/v1/verifications", False),
+    ("svc-applications", "/api/v1/facilities", False),  # service accounts are for the internal network only
+    ("svc-verification", "/api/v1/verifications", False),
+])
+def test_client_credentials_tokens_at_the_gateway(gateway: httpx.Client, tokens, client_id: str, path: str,
+                                                  allowed: bool) -> None:
+    response = gateway.get(path, headers={"Authorization": f"Bearer {tokens.client(client_id)}"})
+    assert (response.status_code == 200) if allowed else (response.status_code == 403), response.text

@@ -16,9 +16,9 @@ class GatewaySettings(BaseSettings):
     environment: str = Field(default="dev", description="dev | test | production")
 
     # Upstream services (base URLs, no trailing path).
-    registry_url: str = "http://127.0.0.1:8101"
-    applications_url: str = "http://127.0.0.1:8102"
-    verification_url: str = "http://127.0.0.1:8103"
+    registry_url: str = "http://127.0.0.1:18101"
+    applications_url: str = "http://127.0.0.1:18102"
+    verification_url: str = "http://127.0.0.1:18103"
 
     # Token verification (Keycloak realm `cleanprod`; issuer pinned with Keycloak's --hostname).
     oidc_issuer: str = "http://127.0.0.1:18080/realms/cleanprod"

@@ -29,11 +29,6 @@ class ClientCredentialsTokens:
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
 
-    @classmethod
-    def from_issuer(cls, issuer: str, client_id: str, client_secret: str) -> ClientCredentialsTokens:
-        server_url, _, realm = issuer.rstrip("/").rpartition("/realms/")
-        return cls(server_url=server_url + "/", realm=realm, client_id=client_id, client_secret=client_secret)
-
     async def __call__(self) -> str:
         if self._token and time.monotonic() < self._expires_at - self._margin:
             return self._token
