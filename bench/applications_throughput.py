@@ -67,7 +67,6 @@ sys.path.insert(0, str(REPO))
 
 from infra.processes import HOST, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
 
-
 # ------------------------------------------------------------------------------------------------ bare baseline
 
 def create_bare_app() -> Any:
@@ -392,7 +391,7 @@ async def measure_applications(http: Any, target: Target, call_id: str, facility
 
 
 async def measure_bare(http: Any, bare_url: str, count: int, concurrency: int) -> Series:
-    series = Series(f"baseline: bare insert (POST /bare, 1 INSERT)")
+    series = Series("baseline: bare insert (POST /bare, 1 INSERT)")
     perf = time.perf_counter
 
     async def one(i: int) -> None:
@@ -463,13 +462,12 @@ def run_direct(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(REPO))
     if args.pg_fast:
         os.environ["CLEANPROD_PG_FAST"] = "1"  # fsync off: numbers no longer include durable commits
-    from infra.postgres_server import create_databases, ensure_postgres, remove_data, stop_postgres
-
     from cleanprod_applications.config import MIGRATIONS
     from cleanprod_kit.migrations import upgrade
     from cleanprod_kit.testing.data import random_tax_code
     from cleanprod_kit.testing.issuer import TestIssuer
     from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
+    from infra.postgres_server import create_databases, ensure_postgres, remove_data, stop_postgres
 
     workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-apps-"))
     pg_dir = workdir / "postgres"

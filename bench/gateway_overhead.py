@@ -42,7 +42,6 @@ sys.path.insert(0, str(REPO))
 
 from infra.processes import free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
 
-
 # ---------------------------------------------------------------------------------------------- load generator
 
 async def _load(url: str, token: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
@@ -255,9 +254,8 @@ def main() -> int:
 
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("CLEANPROD_PG_FAST", "1")
-    from infra.postgres_server import create_databases, ensure_postgres, remove_data
-
     from cleanprod_kit.migrations import upgrade
+    from infra.postgres_server import create_databases, ensure_postgres, remove_data
 
     tmp = Path(tempfile.mkdtemp(prefix="cleanprod-bench-"))
     procs: list[subprocess.Popen] = []

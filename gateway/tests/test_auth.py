@@ -11,10 +11,10 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from gateway_helpers import RunningGateway, bearer
 from gateway_upstream import Upstream
 
 from cleanprod_kit.testing.issuer import TestIssuer
-from gateway_helpers import RunningGateway, bearer
 
 PROBLEM = "application/problem+json"
 

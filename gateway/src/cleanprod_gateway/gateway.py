@@ -20,8 +20,8 @@ from typing import Any
 
 import aiohttp
 import httpx
-from starlette.types import Message, Receive, Scope, Send
 from multidict import CIMultiDict
+from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
 from cleanprod_kit.auth import TokenVerifier

@@ -4,7 +4,6 @@ request. A cached token is served only until its `exp` (+ the same skew the veri
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -100,5 +99,5 @@ async def warm_up(jwks: GatewayJWKSCache) -> None:
     try:
         async with jwks._lock:  # noqa: SLF001 - same refresh path the cache itself uses
             await jwks._refresh()  # noqa: SLF001
-    except (httpx.HTTPError, ValueError, asyncio.TimeoutError):
+    except (TimeoutError, httpx.HTTPError, ValueError):
         pass

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from applications_helpers import Actors, World, assert_problem, call_body, if_match
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -20,8 +21,6 @@ from cleanprod_applications.domain.egov_status import MAPPING
 from cleanprod_applications.integrations.dossier import LABELS_VI, add_working_days
 from cleanprod_applications.main import create_app
 from cleanprod_kit.testing.fixtures import running
-
-from applications_helpers import Actors, World, assert_problem, call_body, if_match
 
 API = "/api/v1/integrations"
 NATIONAL = re.compile(r"^\d{14}$")

@@ -8,6 +8,7 @@ import ipaddress
 import os
 
 import pytest
+from applications_helpers import documented_verifier
 from pydantic import SecretStr
 
 from cleanprod_applications.config import ApplicationsSettings
@@ -31,8 +32,6 @@ from cleanprod_applications.integrations.signing import (
     signed_headers,
 )
 from cleanprod_applications.integrations.urls import UrlPolicy, UrlRefused, check_address, check_url, parse_target
-
-from applications_helpers import documented_verifier
 
 UTC = dt.UTC
 STRICT = UrlPolicy(allow_http=False, allow_loopback=False, allow_private=False)

@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from applications_helpers import Actors, Receiver, World, assert_problem, documented_verifier
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_applications.integrations.delivery import WebhookDispatcher, WebhookSender
 from cleanprod_kit.db import Database
-
-from applications_helpers import Actors, Receiver, World, assert_problem, documented_verifier
 
 API = "/api/v1/integrations"
 verify_webhook, InvalidWebhook = documented_verifier()

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 

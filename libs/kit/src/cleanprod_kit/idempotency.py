@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import JSONResponse, Response

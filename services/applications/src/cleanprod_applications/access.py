@@ -19,10 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from .applications.models import Application
 from .reviews.models import ReviewerAssignment
-from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 READ_ALL_ROLES = ("officer", "auditor", "verifier", "service")
 READ_ROLES = (*READ_ALL_ROLES, "enterprise", "reviewer")

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +12,7 @@ from cleanprod_applications.domain.dossier_code import (
 )
 
 AGENCY = "000.00.01.H26"
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_design_example():

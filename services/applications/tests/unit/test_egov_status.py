@@ -6,9 +6,11 @@ import pytest
 from cleanprod_applications.domain.egov_status import (
     MAPPING,
     UNUSED,
-    EgovStatus as E,
     egov_status,
     render_markdown_table,
+)
+from cleanprod_applications.domain.egov_status import (
+    EgovStatus as E,
 )
 from cleanprod_applications.domain.lifecycle import ApplicationStatus as S
 

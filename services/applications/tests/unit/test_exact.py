@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 
@@ -89,9 +89,9 @@ def test_formatting_for_vietnamese_readers():
 @pytest.mark.parametrize(
     ("instant", "expected"),
     [
-        (datetime(2026, 11, 28, 16, 59, 59, tzinfo=timezone.utc), date(2026, 11, 28)),
-        (datetime(2026, 11, 28, 17, 0, 0, tzinfo=timezone.utc), date(2026, 11, 29)),
-        (datetime(2026, 11, 28, 18, 0, 0, tzinfo=timezone.utc), date(2026, 11, 29)),
+        (datetime(2026, 11, 28, 16, 59, 59, tzinfo=UTC), date(2026, 11, 28)),
+        (datetime(2026, 11, 28, 17, 0, 0, tzinfo=UTC), date(2026, 11, 29)),
+        (datetime(2026, 11, 28, 18, 0, 0, tzinfo=UTC), date(2026, 11, 29)),
         (datetime(2026, 11, 29, 0, 30, tzinfo=timezone(timedelta(hours=7))), date(2026, 11, 29)),
         (datetime(2026, 11, 28, 12, 0, tzinfo=timezone(timedelta(hours=-5))), date(2026, 11, 29)),
     ],

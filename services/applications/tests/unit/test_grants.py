@@ -4,10 +4,14 @@ import pytest
 
 from cleanprod_applications.domain.grants import (
     Award,
-    Limit as L,
-    RefusalCode as C,
     approved_support,
     decision_refusal,
+)
+from cleanprod_applications.domain.grants import (
+    Limit as L,
+)
+from cleanprod_applications.domain.grants import (
+    RefusalCode as C,
 )
 from cleanprod_applications.domain.lifecycle import Action
 from cleanprod_applications.domain.scoring import ReviewSummary, Score

@@ -7,11 +7,13 @@ import pytest
 from cleanprod_applications.domain.lifecycle import (
     TERMINAL_STATUSES,
     Action,
-    ApplicationStatus as S,
     IllegalTransition,
     allowed_actions,
     may_perform,
     transition,
+)
+from cleanprod_applications.domain.lifecycle import (
+    ApplicationStatus as S,
 )
 
 A = Action

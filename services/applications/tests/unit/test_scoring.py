@@ -9,10 +9,12 @@ from cleanprod_applications.domain.scoring import (
     Review,
     Rubric,
     Score,
-    ScoreProblemCode as P,
     summarise_reviews,
     validate_scores,
     weighted_score,
+)
+from cleanprod_applications.domain.scoring import (
+    ScoreProblemCode as P,
 )
 
 # technology 3×/10, savings 2×/5, finance 1×/20

@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -8,12 +8,14 @@ from cleanprod_applications.domain.lifecycle import Action
 from cleanprod_applications.domain.screening import (
     ApplicationFacts,
     CallTerms,
-    ReasonCode as R,
     screen,
     screening_action,
 )
+from cleanprod_applications.domain.screening import (
+    ReasonCode as R,
+)
 
-UTC = timezone.utc
+UTC = UTC
 HANOI = timezone(timedelta(hours=7))
 
 CALL = CallTerms(

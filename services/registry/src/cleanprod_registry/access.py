@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Forbidden, NotFound
-
 from cleanprod_kit.tax_codes import same_tax_code
 
 READ_ROLES = ("officer", "reviewer", "verifier", "auditor", "service", "enterprise")

@@ -18,7 +18,6 @@ import httpx
 from cleanprod_kit.upstream import HttpGetter as KitHttpGetter
 from cleanprod_kit.upstream import Upstream, UpstreamUnavailable
 
-
 PAGE = 200
 MAX_BASELINE_PAGES = 50  # 10 000 periods: far beyond any facility; stops a misbehaving cursor from looping
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from cleanprod_kit.tax_codes import normalise_tax_code
 from cleanprod_kit.units import CARRIER_UNITS, Quantity
 
 from ..domain import ApplicationStatus
 from ..grants.schemas import TranchePublic
 from ..schemas import LongText, Percent, PositiveVnd, StrictBody, Text300
-from cleanprod_kit.tax_codes import normalise_tax_code
 
 TaxCode = Annotated[str, Field(min_length=10, max_length=20), AfterValidator(normalise_tax_code)]
 

@@ -15,6 +15,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from ..access import owns, reads_all, visibility_filter
 from ..calls.models import Call
@@ -25,7 +26,6 @@ from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from cleanprod_kit.tax_codes import canonical, same_tax_code
 from . import flows
 from .models import Application
 from .schemas import (

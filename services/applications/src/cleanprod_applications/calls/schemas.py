@@ -7,7 +7,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from ..schemas import BasisPoints, Code, DecimalNumber, LongText, PositiveVnd, SectorCode, StrictBody, Text200, Text300, Vnd
+from ..schemas import (
+    BasisPoints,
+    Code,
+    DecimalNumber,
+    LongText,
+    PositiveVnd,
+    SectorCode,
+    StrictBody,
+    Text200,
+    Text300,
+    Vnd,
+)
 
 Weight = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3, allow_inf_nan=False)]
 MaxScore = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3, allow_inf_nan=False)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field

@@ -4,6 +4,7 @@ deliveries. Routes (views.py) call these with the request's session; the dispatc
 from __future__ import annotations
 
 import uuid
+
 from sqlalchemy import func, text, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession

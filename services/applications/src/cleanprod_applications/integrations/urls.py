@@ -177,8 +177,8 @@ def parse_target(url: str, policy: UrlPolicy) -> Target:
             host = raw_host.rstrip(".").encode("idna").decode("ascii").lower()
         except UnicodeError:
             raise UrlRefused("invalid_url", f"{raw_host!r} is not a valid host name") from None
-        if not host:
-            raise UrlRefused("invalid_url", "the URL has no host")
+    if not host:
+        raise UrlRefused("invalid_url", "the URL has no host")
     if host in METADATA_HOSTS:
         raise UrlRefused("metadata_address", f"{host} is a cloud metadata endpoint")
     if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):

@@ -5,8 +5,9 @@ import uuid
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from ..schemas import Place, StrictBody, Text200, Text300, Text500
 from cleanprod_kit.tax_codes import InvalidTaxCode, normalise_tax_code
+
+from ..schemas import Place, StrictBody, Text200, Text300, Text500
 from .models import LegalForm, SizeClass
 
 Phone = Field(default=None, pattern=r"^\+?[0-9 .\-()]{6,20}$", max_length=32)

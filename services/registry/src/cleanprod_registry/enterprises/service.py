@@ -15,11 +15,11 @@ from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.search import matches_all_words
+from cleanprod_kit.tax_codes import same_tax_code
 
 from ..access import ensure_readable, ensure_writable, own_tax_code
 from ..db_types import touch
-from cleanprod_kit.search import matches_all_words
-from cleanprod_kit.tax_codes import same_tax_code
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterpriseUpdate
 

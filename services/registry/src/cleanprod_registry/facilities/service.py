@@ -12,12 +12,12 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.search import matches_all_words
 
 from ..access import ensure_readable, ensure_writable, own_tax_code
 from ..db_types import touch
 from ..enterprises.models import Enterprise
 from ..enterprises.service import get_enterprise
-from cleanprod_kit.search import matches_all_words
 from ..sectors.models import Sector
 from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..mv import CarrierQuantity, InputError, Period, Quantity
 from ..measurements.models import Measurement, MeasurementRevision
+from ..mv import CarrierQuantity, InputError, Period, Quantity
 
 
 def _date(value: Any) -> Any:

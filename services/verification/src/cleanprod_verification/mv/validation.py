@@ -25,7 +25,6 @@ from .inputs import Claim, Period
 from .norms import SectorNorm, parse_sec_unit
 from .units import CANONICAL, Dimension, production_unit
 
-
 # Resources the platform records per period next to energy carriers; they are validated but carry no energy.
 NON_ENERGY_RESOURCES = frozenset({"water"})
 

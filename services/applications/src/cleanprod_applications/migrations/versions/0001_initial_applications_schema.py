@@ -4,13 +4,12 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-28 19:24:14.209406
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from cleanprod_kit.migrations import (create_kit_tables, create_search_support, drop_kit_tables,
-                                      drop_search_support)
+from cleanprod_kit.migrations import create_kit_tables, create_search_support, drop_kit_tables, drop_search_support
 
 revision = '0001'
 down_revision = None
