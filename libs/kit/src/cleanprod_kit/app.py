@@ -93,5 +93,5 @@ def create_service_app(
         app.include_router(consumer.router())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes,
                        exempt_path_suffixes=body_limit_exempt_suffixes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
     return app

@@ -10,7 +10,7 @@ import orjson
 
 from .requestid import current_request_id
 
-_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -46,5 +46,10 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool = Tru
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn installs plain-text handlers on its own loggers before the app factory runs: route them through
+    # the JSON handler too, so every line a service prints is one JSON object.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # requests are logged by RequestIdMiddleware

@@ -3,7 +3,9 @@ so logs and outgoing service calls carry it."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from contextvars import ContextVar
 
@@ -13,6 +15,7 @@ REQUEST_ID_HEADER = "x-request-id"
 _VALID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+access_log = logging.getLogger("cleanprod.access")
 
 
 def current_request_id() -> str | None:
@@ -26,10 +29,12 @@ def accept_or_create(raw: str | None) -> str:
 
 
 class RequestIdMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware) so that streaming bodies are not buffered."""
+    """Pure ASGI (no BaseHTTPMiddleware) so that streaming bodies are not buffered. Also writes one access-log
+    line per request (method, path, status, duration, request id) when `log_requests` is on."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, log_requests: bool = True) -> None:
         self.app = app
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,9 +48,13 @@ class RequestIdMiddleware:
         rid = accept_or_create(raw)
         token = request_id_var.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
+        started = time.perf_counter()
+        status = 0
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", rid.encode("latin-1")))
                 message["headers"] = headers
@@ -54,4 +63,8 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if self.log_requests and scope["path"] not in ("/healthz", "/readyz"):
+                access_log.info("request", extra={
+                    "method": scope["method"], "path": scope["path"], "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
             request_id_var.reset(token)

@@ -38,6 +38,7 @@ class ServiceSettings(BaseSettings):
     max_json_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     log_json: bool = True
+    log_requests: bool = True  # one JSON access-log line per request
 
     @property
     def realm(self) -> str:
