@@ -77,7 +77,7 @@ async def registry_http(service_tokens: Callable[[], Any],
 
 @pytest.fixture(scope="session")
 async def app(verification_settings: VerificationSettings, registry_http: InProcessServiceClient) -> FastAPI:
-    return create_app(verification_settings, registry_http=registry_http)
+    return create_app(verification_settings, service_client=registry_http)
 
 
 @pytest.fixture(scope="session")

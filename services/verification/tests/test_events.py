@@ -148,7 +148,7 @@ async def test_registry_down_fails_the_delivery_so_the_sender_retries(
 ) -> None:
     plant = await steel_plant(registry, actors)
     envelope = application_event(plant)
-    cut_off = create_app(verification_settings, registry_http=DownRegistry())
+    cut_off = create_app(verification_settings, service_client=DownRegistry())  # type: ignore[arg-type]
     async with running(cut_off) as other:
         problem = assert_problem(await post_event(other, actors, envelope), 503)
     assert "registry" in problem["detail"]

@@ -34,6 +34,7 @@ def create_service_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     token_source: TokenSource | None = None,
+    service_client: ServiceClient | None = None,
     body_limit_exempt_suffixes: Sequence[str] = (),
     version: str = "1.0.0",
 ) -> FastAPI:
@@ -53,7 +54,10 @@ def create_service_app(
             tokens = ClientCredentialsTokens(server_url=settings.keycloak_server_url + "/", realm=settings.realm,
                                              client_id=settings.service_client_id,
                                              client_secret=settings.service_client_secret)
-        app.state.service_client = ServiceClient(tokens) if tokens is not None else None
+        # `service_client` (tests) replaces the whole outgoing client, e.g. one served by an in-process app;
+        # its owner closes it.
+        own_client = service_client is None and tokens is not None
+        app.state.service_client = service_client or (ServiceClient(tokens) if tokens is not None else None)
         app.state.dispatcher = None
         if settings.outbox_enabled and settings.subscriber_urls and app.state.service_client is not None:
             client = app.state.service_client
@@ -71,7 +75,7 @@ def create_service_app(
                 await hook(app)
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
-            if app.state.service_client is not None:
+            if own_client:
                 await app.state.service_client.aclose()
             if isinstance(tokens, ClientCredentialsTokens):
                 await tokens.close()

@@ -22,16 +22,11 @@ from .reviews.views import router as reviews_router
 def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,
                service_client: ServiceClient | None = None) -> FastAPI:
     """`token_source` replaces client credentials for outgoing calls; `service_client` replaces the whole client
-    (tests hand in one that reaches an in-process registry)."""
+    (tests hand in one that reaches an in-process registry; the caller closes it)."""
     settings = settings or ApplicationsSettings()
 
     async def prepare(app: FastAPI) -> None:
         (settings.document_dir / "tmp").mkdir(parents=True, exist_ok=True)
-        app.state.replaced_service_client = None
-        if service_client is not None:
-            # The kit's own client (if any) may be delivering outbox events: keep it open until shutdown.
-            app.state.replaced_service_client = app.state.service_client
-            app.state.service_client = service_client
 
     async def start_webhooks(app: FastAPI) -> None:
         app.state.webhook_dispatcher = None
@@ -42,8 +37,6 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
     async def release(app: FastAPI) -> None:
         if app.state.webhook_dispatcher is not None:
             await app.state.webhook_dispatcher.stop()
-        if app.state.replaced_service_client is not None:
-            await app.state.replaced_service_client.aclose()
 
     return create_service_app(
         settings,
@@ -54,5 +47,6 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],
         token_source=token_source,
+        service_client=service_client,
         body_limit_exempt_suffixes=("/documents",),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cleanprod_kit.app import create_service_app
-from cleanprod_kit.http import TokenSource
+from cleanprod_kit.http import ServiceClient, TokenSource
 
 from . import models  # noqa: F401 - every table registered before the app starts
 from .assignments.views import router as assignments_router
@@ -16,20 +16,19 @@ from .conclusions.views import router as conclusions_router
 from .config import VerificationSettings
 from .measurements.views import router as measurements_router
 from .programme.views import router as programme_router
-from .registry import HttpGetter, RegistryClient
+from .registry import RegistryClient
 
 
-def create_app(settings: VerificationSettings | None = None, *, registry_http: HttpGetter | None = None,
+def create_app(settings: VerificationSettings | None = None, *, service_client: ServiceClient | None = None,
                token_source: TokenSource | None = None) -> FastAPI:
-    """`registry_http`: what to call the registry with instead of the app's own ServiceClient (tests hand in a
-    kit ServiceClient whose transport is a registry app in the same process)."""
+    """`service_client` replaces the app's own outgoing client (tests hand in a kit ServiceClient whose transport
+    is a registry app in the same process; the caller closes it)."""
     settings = settings or VerificationSettings()
     mv_settings = settings.mv_settings()  # a configuration mistake fails here, at start-up
     apps: list[FastAPI] = []
 
     def registry() -> RegistryClient:
-        http = registry_http if registry_http is not None else apps[0].state.service_client
-        return RegistryClient(http, settings.registry_url, settings.registry_timeout_seconds)
+        return RegistryClient(apps[0].state.service_client, settings.registry_url, settings.registry_timeout_seconds)
 
     async def startup(app: FastAPI) -> None:
         app.state.mv_settings = mv_settings
@@ -42,6 +41,7 @@ def create_app(settings: VerificationSettings | None = None, *, registry_http: H
         consumer=build_consumer(registry, min_baseline_periods=settings.min_baseline_periods),
         on_startup=[startup],
         token_source=token_source,
+        service_client=service_client,
     )
     apps.append(app)
     return app
