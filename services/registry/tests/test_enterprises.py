@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from registry_helpers import Actors, create_enterprise, enterprise_body
+from registry_helpers import Actors, create_enterprise, enterprise_body, facility_body
 
 from cleanprod_kit.testing.data import random_tax_code
 
@@ -111,3 +111,24 @@ async def test_changes_are_audited_with_actor_and_request_id(client: httpx.Async
             raise AssertionError("audit log accepted a DELETE")
         except psycopg.errors.InsufficientPrivilege:
             conn.rollback()
+
+
+async def test_history_is_readable_through_the_api(client: httpx.AsyncClient, actors: Actors) -> None:
+    created = await create_enterprise(client, actors)
+    url = f"/api/v1/enterprises/{created['id']}"
+    await client.patch(url, json={"name": "Công ty Cổ phần Thép Đông Anh (đổi tên)"},
+                       headers={**actors.officer, "If-Match": '"1"', "X-Request-ID": "hist-1"})
+    facility = (await client.post(f"{url}/facilities", json=facility_body(), headers=actors.officer)).json()
+    baseline = {"period_start": "2025-01-01", "period_end": "2025-01-31", "production": {"quantity": 10, "unit": "t"},
+                "consumption": [{"carrier": "electricity", "quantity": 1000, "unit": "kWh"}]}
+    await client.post(f"/api/v1/facilities/{facility['id']}/baselines", json=baseline, headers=actors.officer)
+
+    history = (await client.get(f"{url}/history", headers=actors.auditor)).json()["items"]
+    assert [(h["action"], h["actor_role"]) for h in history] == [("create", "officer"), ("update", "officer")]
+    assert history[1]["request_id"] == "hist-1" and history[1]["details"]["fields"] == ["name"]
+    facility_history = (await client.get(f"/api/v1/facilities/{facility['id']}/history",
+                                         headers=actors.enterprise(created["tax_code"]))).json()["items"]
+    assert [(h["entity_type"], h["action"]) for h in facility_history] == [("facility", "create"),
+                                                                           ("baseline", "create")]
+    stranger = actors.enterprise(random_tax_code())
+    assert (await client.get(f"{url}/history", headers=stranger)).status_code == 404

@@ -3,11 +3,14 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import and_
 
+from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
@@ -64,3 +67,13 @@ async def update_enterprise(enterprise_id: uuid.UUID, body: EnterpriseUpdate, re
     await session.commit()
     set_etag(response, enterprise.version)
     return enterprise
+
+
+@router.get("/{enterprise_id}/history", response_model=Page[AuditRecord], dependencies=readers)
+async def enterprise_history(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                             limit: LimitParam = 100, cursor: CursorParam = None) -> Page[AuditRecord]:
+    """Every recorded change of the enterprise (who, role, when, what, request id), oldest first."""
+    await service.get_enterprise(session, principal, enterprise_id)
+    condition = and_(AuditEntry.entity_type == "enterprise", AuditEntry.entity_id == str(enterprise_id))
+    items, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)

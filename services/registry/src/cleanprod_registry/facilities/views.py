@@ -3,11 +3,14 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import and_, or_
 
+from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
@@ -76,3 +79,16 @@ async def update_facility(facility_id: uuid.UUID, body: FacilityUpdate, request:
     await session.commit()
     set_etag(response, facility.version)
     return service.to_public(facility, enterprise.tax_code)
+
+
+@router.get("/facilities/{facility_id}/history", response_model=Page[AuditRecord], dependencies=readers)
+async def facility_history(facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                           limit: LimitParam = 100, cursor: CursorParam = None) -> Page[AuditRecord]:
+    """Every recorded change of the facility and of its baseline periods, oldest first."""
+    await service.get_facility(session, principal, facility_id)
+    condition = or_(
+        and_(AuditEntry.entity_type == "facility", AuditEntry.entity_id == str(facility_id)),
+        and_(AuditEntry.entity_type == "baseline", AuditEntry.details["facility_id"].astext == str(facility_id)),
+    )
+    items, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
