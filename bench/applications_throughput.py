@@ -65,7 +65,7 @@ REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 sys.path.insert(0, str(REPO))
 
-from infra.processes import HOST, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
+from infra.processes import HOST, cpu_seconds, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------ bare baseline
 
@@ -149,14 +149,6 @@ class Processes:
         for proc in reversed(self.running):  # only the processes this script started
             stop(proc)
 
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children that were waited for (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def postgres_pids() -> list[int]:

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 sys.path.insert(0, str(REPO))
 
-from infra.processes import free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
+from infra.processes import cpu_seconds, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------- load generator
 
@@ -164,14 +164,6 @@ def start_uvicorn(app: str, port: int, env: dict[str, str], log: Path, *, is_fac
                               factory=is_factory)
     return spawn(command, env=env, log_file=log)
 
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to show where the cores went."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def machine_busy() -> tuple[float, float]:

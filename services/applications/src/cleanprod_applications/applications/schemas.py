@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from cleanprod_kit.audit import AuditRecord
 from cleanprod_kit.tax_codes import normalise_tax_code
 from cleanprod_kit.units import CARRIER_UNITS, Quantity
 
@@ -183,3 +184,10 @@ class HistoryEntry(BaseModel):
     reason: str | None
     request_id: str | None
     details: dict[str, object]
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> HistoryEntry:
+        return cls(id=record.id, at=record.at, action=record.action, actor_subject=record.actor_subject,
+                   actor_name=record.actor_name, actor_role=record.actor_role, from_status=record.from_state,
+                   to_status=record.to_state, reason=record.reason, request_id=record.request_id,
+                   details=record.details)

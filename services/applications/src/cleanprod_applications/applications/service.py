@@ -7,10 +7,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import audit_page, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry
@@ -277,14 +278,9 @@ async def list_applications(
 
 async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
                   cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
-    statement = select(AuditEntry).where(AuditEntry.entity_type == flows.ENTITY,
-                                         AuditEntry.entity_id == str(application.id))
+    condition = and_(AuditEntry.entity_type == flows.ENTITY, AuditEntry.entity_id == str(application.id))
     if not reads_all(principal) and not principal.has("reviewer"):
-        statement = statement.where(AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
-    rows, next_cursor = await keyset_page(session, statement, order_by=[AuditEntry.id],  # type: ignore[list-item]
-                                          key=lambda e: [e.id], limit=limit, cursor=cursor)
-    return [HistoryEntry(id=e.id, at=e.occurred_at, action=e.action, actor_subject=e.actor_subject,
-                         actor_name=e.actor_name, actor_role=e.actor_role, from_status=e.from_state,
-                         to_status=e.to_state, reason=e.reason, request_id=e.request_id, details=e.details)
-            for e in rows], next_cursor
+        condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
+    records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
+    return [HistoryEntry.of(r) for r in records], next_cursor
 

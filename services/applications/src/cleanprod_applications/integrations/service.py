@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import and_, func, text, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import audit_page, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, OutboxEvent, utcnow
@@ -214,14 +214,9 @@ async def list_subscriptions(session: AsyncSession, principal: Principal, *, lim
 
 async def subscription_history(session: AsyncSession, subscription_id: uuid.UUID, *, limit: int,
                                cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
-    statement = select(AuditEntry).where(AuditEntry.entity_type == SUBSCRIPTION,
-                                         AuditEntry.entity_id == str(subscription_id))
-    rows, next_cursor = await keyset_page(session, statement, order_by=[AuditEntry.id],  # type: ignore[list-item]
-                                          key=lambda e: [e.id], limit=limit, cursor=cursor)
-    return [HistoryEntry(id=e.id, at=e.occurred_at, action=e.action, actor_subject=e.actor_subject,
-                         actor_name=e.actor_name, actor_role=e.actor_role, from_status=e.from_state,
-                         to_status=e.to_state, reason=e.reason, request_id=e.request_id, details=e.details)
-            for e in rows], next_cursor
+    condition = and_(AuditEntry.entity_type == SUBSCRIPTION, AuditEntry.entity_id == str(subscription_id))
+    records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
+    return [HistoryEntry.of(r) for r in records], next_cursor
 
 
 # ---- deliveries ------------------------------------------------------------------------------------------------
