@@ -86,7 +86,11 @@ CLIENT_SECRET_ENV = {
     "svc-verification": "CLEANPROD_SVC_VERIFICATION_SECRET",
     "svc-gateway": "CLEANPROD_SVC_GATEWAY_SECRET",
     "egov-demo": "CLEANPROD_EGOV_DEMO_SECRET",
+    "cleanprod-portal": "CLEANPROD_PORTAL_SECRET",
 }
+# The portal's base URL as the realm's redirect and post-logout URIs name it (`${CLEANPROD_PORTAL_URL:…}`);
+# loopback on any port is allowed besides (Keycloak matches http://127.0.0.1/… without the port).
+PORTAL_URL_ENV = "CLEANPROD_PORTAL_URL"
 
 # Build-time options: must stay identical for every instance, or Keycloak re-augments the shared distribution.
 _BUILD_OPTIONS = ("--health-enabled=true",)
