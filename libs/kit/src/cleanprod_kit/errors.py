@@ -285,14 +285,18 @@ def _from_pydantic(err: Mapping[str, Any]) -> tuple[str, str | None, dict[str, A
     return code, None, params
 
 
-def _validation_problem(exc: RequestValidationError) -> Problem:
-    errors = []
-    malformed = False
-    for err in exc.errors():
-        if err.get("type") == "json_invalid":
-            malformed = True
+def validation_errors(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> list[dict[str, Any]]:
+    """pydantic's errors() as errors[] entries with project codes (for validation outside a request body)."""
+    out = []
+    for err in errors:
         code, message, params = _from_pydantic(err)
-        errors.append(field_error(_field_path(err.get("loc", ())), message, code, **params))
+        out.append(field_error(prefix + _field_path(err.get("loc", ())), message, code, **params))
+    return out
+
+
+def _validation_problem(exc: RequestValidationError) -> Problem:
+    malformed = any(err.get("type") == "json_invalid" for err in exc.errors())
+    errors = validation_errors(exc.errors())
     if malformed:
         return BadRequest(slug="malformed-body", code="malformed_body", errors=errors)
     names = ", ".join(dict.fromkeys(e["field"] for e in errors[:5]))
