@@ -207,3 +207,16 @@ async def test_login_redirects_to_keycloak_with_pkce_and_stores_the_pending_logi
         client.cookies.set("cp_login", query["state"][0])
         replay = await client.get(f"/auth/callback?code=abc&state={query['state'][0]}")
         assert replay.status_code == 400 and "Bạn chưa đăng nhập" in replay.text
+
+
+async def test_an_unexpected_error_is_a_page_with_the_headers_never_a_trace(make_client) -> None:
+    async with make_client() as client:
+        @client.app.get("/test/boom")
+        async def boom() -> None:
+            raise RuntimeError("secret internals")
+
+        response = await client.get("/test/boom")
+    assert response.status_code == 500
+    assert "Rất tiếc, hệ thống đang gặp sự cố" in response.text and "secret internals" not in response.text
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["content-type"] == "text/html; charset=utf-8"

@@ -76,7 +76,8 @@ def _csrf(page: str) -> str:
 
 
 def _text(page: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    # Collapse layout whitespace only: the no-break spaces of "1.234 ₫" and "50 %" are part of the text.
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 def _log_in(browser: Browser, path: str, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
@@ -207,3 +208,35 @@ def test_staff_get_their_placeholder_and_enterprise_pages_refuse_them(stack: Sta
         assert "phiên bản tiếp theo" in _text(landing.text)
         refused = browser.open("/enterprise")
         assert refused.status_code == 403
+
+
+def test_public_pages_read_the_anonymous_api(stack: Stack, portal_url: str, gateway: httpx.Client, tokens) -> None:
+    api = Api(gateway, tokens, stack)
+    call = api.call()
+    application = api.submitted(call)
+    with Browser(portal_url) as browser:
+        listing = browser.open("/calls")
+        assert listing.status_code == 200 and call["title"] in _text(listing.text)
+        detail = browser.open(f"/calls/{call['id']}")
+        text = _text(detail.text)
+        assert detail.status_code == 200 and call["code"] in text and "Đang tiếp nhận hồ sơ" in text
+        assert "2.000.000.000\u00a0₫" in text and "50\u00a0%" in text  # cap and rate, Vietnamese formatting
+        sectors = {s["code"]: s for s in gateway.get("/api/v1/public/sectors").json()["items"]}
+        assert sectors["steel"]["name_vi"] in text and sectors["beer"]["name_vi"] in text
+        assert call["criteria"][0]["name"] in text
+        english = browser.open(f"/language/en?next=%2Fcalls%2F{call['id']}")
+        assert sectors["steel"]["name_en"] in _text(english.text) and "2,000,000,000\u00a0₫" in english.text
+        browser.open("/language/vi?next=%2F")
+
+        found = browser.open(f"/dossiers?code={application['dossier_code']}")
+        text = _text(found.text)
+        assert found.status_code == 200 and f"Hồ sơ {application['dossier_code']}" in text
+        assert "Ngày tiếp nhận" in text and application["title"] not in text  # status and dates only
+        unknown = browser.open("/dossiers?code=000.00.01.H26-010101-9999")
+        assert unknown.status_code == 404 and "Không có hồ sơ nào mang mã này" in _text(unknown.text)
+        malformed = browser.open("/dossiers?code=not-a-code")
+        assert malformed.status_code == 422 and 'href="#f-code"' in malformed.text
+        missing_call = browser.open("/calls/00000000-0000-0000-0000-000000000000")
+        assert missing_call.status_code == 404 and "Không tìm thấy trang" in _text(missing_call.text)
+        bad_id = browser.open("/calls/not-a-uuid")
+        assert bad_id.status_code == 404
