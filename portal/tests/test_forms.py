@@ -59,3 +59,13 @@ def test_form_data_trims_and_blanks_become_none() -> None:
     form.add_problem(FieldErrors(422, "x", "", errors={"supplier.name": "Bắt buộc"}),
                      field_map={"supplier.name": "supplier"})
     assert form.error("supplier") == "Bắt buộc" and form.error_list[0].href == "#f-supplier"
+
+
+def test_idempotency_key_is_made_once_and_posted_back() -> None:
+    first = Form()
+    key = first.idempotency_key
+    assert len(key) == 32 and first.idempotency_key == key
+    html = environment.from_string('{% import "_field.html" as f %}{{ f.idempotency_key(form) }}').render(form=first)
+    assert f'name="idempotency_key" value="{key}"' in html
+    assert Form({"idempotency_key": key}).idempotency_key == key  # the resubmitted form keeps it
+    assert Form({"idempotency_key": "not-a-key"}).idempotency_key != "not-a-key"
