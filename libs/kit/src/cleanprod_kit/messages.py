@@ -238,7 +238,8 @@ _CATALOGUE: dict[str, Entry] = {
     "registry_write_forbidden": _e("Forbidden", "Không có quyền sửa",
                                    "Your role may read the registry but not change it.",
                                    "Vai trò của bạn chỉ được xem, không được thay đổi hệ thống đăng ký."),
-    "record_not_found": _e("Not found", "Không tìm thấy", "{what} does not exist.", "Không tồn tại {what}."),
+    "record_not_found": _e("Not found", "Không tìm thấy", "{what} does not exist.",
+                           "Không tìm thấy bản ghi được yêu cầu ({what})."),
     "identity_provider_unavailable": _e("Service unavailable", "Hệ thống đăng nhập không khả dụng",
                                         "The identity provider is unreachable or failed the request; try again "
                                         "later.",
@@ -274,11 +275,26 @@ _CATALOGUE: dict[str, Entry] = {
     "norm_not_found": _e("Not found", "Không tìm thấy định mức",
                          "No norm for sector '{sector}', product '{product}'{band} is in force on {on}. Check the "
                          "product name and band with GET /api/v1/norms.",
-                         "Không có định mức nào cho ngành '{sector}', sản phẩm '{product}'{band} có hiệu lực vào "
-                         "ngày {on}. Hãy kiểm tra tên sản phẩm và quy mô bằng GET /api/v1/norms."),
+                         "Không có định mức nào cho ngành '{sector}', sản phẩm '{product}' (và quy mô đã chọn) có "
+                         "hiệu lực vào ngày {on}. Hãy kiểm tra tên sản phẩm và quy mô bằng GET /api/v1/norms."),
     "ambiguous_band": _e("Unprocessable content", "Cần chỉ rõ quy mô",
                          "Several capacity bands apply ({bands}); give capacity_band or capacity.",
                          "Có nhiều quy mô công suất phù hợp ({bands}); hãy gửi capacity_band hoặc capacity."),
+
+    "period_too_long": _e("Unprocessable content", "Kỳ số liệu quá dài",
+                          "The period is longer than allowed ({max_days} days at most).",
+                          "Kỳ số liệu dài quá mức cho phép (tối đa {max_days} ngày)."),
+    "evidence_missing": _e("Unprocessable content", "Thiếu chứng cứ",
+                           "Evidence needs a document_id or a url (and a description).",
+                           "Chứng cứ cần có document_id hoặc url (kèm mô tả)."),
+    "invalid_capacity_band": _e("Unprocessable content", "Quy mô công suất không hợp lệ",
+                                "Capacity band '{band}' is not understood; write e.g. '<20 million L/yr' or "
+                                "'20-100 t/yr'.",
+                                "Không hiểu quy mô công suất '{band}'; hãy viết ví dụ '<20 million L/yr' hoặc "
+                                "'20-100 t/yr'."),
+    "invalid_username": _e("Unprocessable content", "Tên đăng nhập không hợp lệ",
+                           "Use lower-case letters, digits, '.', '_' or '-' (start with a letter or digit).",
+                           "Chỉ dùng chữ thường không dấu, chữ số, '.', '_' hoặc '-' (bắt đầu bằng chữ hoặc số)."),
 
     # ---- applications: calls ---------------------------------------------------------------------------------
     "call_not_found": _e("Not found", "Không tìm thấy đợt hỗ trợ", "Call {call_id} does not exist.",
@@ -552,10 +568,10 @@ _CATALOGUE: dict[str, Entry] = {
                                      "thẩm tra khác."),
     "independence_declaration_required": _e("Forbidden", "Cần khai báo tính độc lập",
                                             "Declare your independence from the enterprise and its technology "
-                                            "supplier first (POST /api/v1/verifications/{id}/assignment/"
+                                            "supplier first (POST /api/v1/verifications/{{id}}/assignment/"
                                             "declaration).",
                                             "Hãy khai báo tính độc lập của bạn với doanh nghiệp và nhà cung cấp công "
-                                            "nghệ trước (POST /api/v1/verifications/{id}/assignment/declaration)."),
+                                            "nghệ trước (POST /api/v1/verifications/{{id}}/assignment/declaration)."),
     "case_not_found": _e("Not found", "Không tìm thấy hồ sơ thẩm tra", "Verification case {case_id} does not exist.",
                          "Không tồn tại hồ sơ thẩm tra {case_id}."),
     "case_concluded": _e("Conflict", "Thẩm tra đã kết thúc",
@@ -610,6 +626,22 @@ _CATALOGUE: dict[str, Entry] = {
     "measurement_not_found": _e("Not found", "Không tìm thấy số liệu đo",
                                 "Measurement {measurement_id} does not exist in verification case {case_id}.",
                                 "Không có số liệu đo {measurement_id} trong hồ sơ thẩm tra {case_id}."),
+    "invalid_value": _e("Invalid value", "Giá trị không dùng được",
+                        "The value cannot be used for the savings computation.",
+                        "Giá trị này không dùng được để tính mức tiết kiệm."),
+    "unsupported_carrier": _e("Unsupported carrier", "Loại năng lượng chưa được hỗ trợ",
+                              "No conversion exists for this energy carrier.",
+                              "Chưa có hệ số quy đổi cho loại năng lượng, nhiên liệu này."),
+    "invalid_period": _e("Invalid period", "Kỳ số liệu không hợp lệ",
+                         "The period is not usable (dates, length or order).",
+                         "Kỳ số liệu không dùng được (ngày, độ dài hoặc thứ tự)."),
+    "overlap": _e("Overlapping period", "Kỳ bị trùng", "Overlaps a period already recorded ({other}).",
+                  "Trùng với một kỳ đã được ghi nhận ({other})."),
+    "measurement_overlap": _e("Unprocessable content", "Kỳ đo bị trùng",
+                              "The period {period} overlaps measurement {measurement_id} ({other}); correct that "
+                              "one with a revision instead.",
+                              "Kỳ {period} trùng với số liệu đo {measurement_id} ({other}); hãy sửa số liệu đó bằng "
+                              "một bản điều chỉnh."),
     "range_order": _e("Unprocessable content", "Khoảng thời gian không hợp lệ",
                       "concluded_to is before concluded_from.",
                       "concluded_to đứng trước concluded_from."),
