@@ -204,6 +204,9 @@ def _field_path(loc: Iterable[Any]) -> str:
     return ".".join(parts)
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+"""Codes of the framework's own HTTP errors (unknown path, wrong method …)."""
+
 # pydantic's error types → the project's codes (messages.CATALOGUE); the ctx key that fills `{limit}` etc.
 _PYDANTIC_CODES: dict[str, tuple[str, str | None]] = {
     "missing": ("required", None),
@@ -316,8 +319,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
-        code = codes.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
+        code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
         title = messages.title(code, "en") or "Error"
         problem = Problem(
             str(exc.detail) if exc.detail and str(exc.detail).lower() != title.lower() else None,

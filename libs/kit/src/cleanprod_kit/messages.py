@@ -189,26 +189,20 @@ _CATALOGUE: dict[str, Entry] = {
     "event_publisher_not_allowed": _e("Publisher not allowed", "Nguồn sự kiện không được phép",
                                       "This client may not publish events of this type.",
                                       "Ứng dụng này không được phép gửi loại sự kiện này."),
-    "date_order": _e("Dates out of order", "Thứ tự ngày không hợp lệ",
-                     "The end of the range is before its start.",
-                     "Ngày kết thúc của khoảng thời gian trước ngày bắt đầu."),
     "future_date": _e("Date in the future", "Ngày trong tương lai",
                       "Cannot be in the future (today is {today} in Hanoi).",
                       "Không được là ngày trong tương lai (hôm nay là {today}, giờ Hà Nội)."),
     "duplicate": _e("Already used", "Đã được sử dụng", "This value is already used.", "Giá trị này đã được sử dụng."),
 
     # ---- tokens, roles and the gateway ------------------------------------------------------------------------
-    "token_expired": _e("Unauthorized", "Phiên đăng nhập đã hết hạn",
-                        "The token has expired.",
-                        "Mã truy cập đã hết hạn; vui lòng đăng nhập lại."),
     "no_enterprise_account": _e("Forbidden", "Tài khoản chưa gắn với doanh nghiệp",
                                 "Your account is not linked to an enterprise (no tax_code in the token).",
                                 "Tài khoản của bạn chưa được liên kết với doanh nghiệp nào (mã truy cập không có mã "
                                 "số thuế)."),
     "role_not_allowed": _e("Forbidden", "Vai trò không được phép",
                            "Your roles ({roles}) may not {verb} {prefix}; this needs one of: {allowed}.",
-                           "Vai trò của bạn ({roles}) không được {verb} {prefix}; cần một trong các vai trò: "
-                           "{allowed}."),
+                           "Vai trò của bạn ({roles}) không được thực hiện thao tác này trên {prefix}; cần một "
+                           "trong các vai trò: {allowed}."),
     "service_account_not_public": _e("Forbidden", "Tài khoản dịch vụ không dùng qua cổng công khai",
                                      "Service accounts call the services directly, not through the public gateway.",
                                      "Tài khoản dịch vụ gọi trực tiếp các dịch vụ, không đi qua cổng API công "
@@ -337,9 +331,9 @@ _CATALOGUE: dict[str, Entry] = {
                             "can apply.",
                             "Cơ sở {facility_id} đang ở trạng thái '{facility_status}' trong hệ thống đăng ký; chỉ "
                             "cơ sở đang hoạt động mới được nộp hồ sơ."),
-    "registry_unavailable": _e("Service unavailable", "Hệ thống đăng ký không khả dụng",
-                               "The registry could not be asked about the facility; try again shortly.",
-                               "Không hỏi được hệ thống đăng ký về cơ sở; vui lòng thử lại sau ít phút."),
+    "upstream_unavailable": _e("Service unavailable", "Dịch vụ liên quan không trả lời",
+                               "A service this one relies on is not reachable right now; try again in a moment.",
+                               "Một dịch vụ liên quan tạm thời không trả lời; vui lòng thử lại sau giây lát."),
     "not_your_application": _e("Forbidden", "Không phải hồ sơ của doanh nghiệp bạn",
                                "Only staff of the applying enterprise may edit the application.",
                                "Chỉ nhân viên của doanh nghiệp nộp hồ sơ mới được sửa hồ sơ này."),
