@@ -68,15 +68,18 @@ class Actors:
 
     @property
     def service(self) -> dict[str, str]:
-        return self.headers("service", sub="service-account-svc-verification",
-                            username="service-account-svc-verification")
+        """The verification service's account: the publisher of the events this service consumes."""
+        return self.client("svc-verification")
+
+    def client(self, client_id: str, *roles: str) -> dict[str, str]:
+        """A client-credentials token of `client_id` (roles default to `service`)."""
+        return {"Authorization": f"Bearer {self.issuer.client_token(client_id, *(roles or ('service',)))}"}
 
 
 def service_tokens(issuer: TestIssuer) -> Callable[[], Awaitable[str]]:
     """The applications service's own client-credentials token, as a token source."""
     async def token() -> str:
-        return issuer.token("service", sub="service-account-svc-applications",
-                            username="service-account-svc-applications")
+        return issuer.client_token("svc-applications", "service")
     return token
 
 
