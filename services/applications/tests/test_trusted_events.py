@@ -35,7 +35,12 @@ def verdict(application: dict[str, Any]) -> dict[str, Any]:
             "achieved_ratio": 1.0, "verified_savings_pct": 9.1, "claimed_savings_pct": 8.5}
 
 
-EVENTS = {"verification.concluded": verdict}
+def assignment(application: dict[str, Any]) -> dict[str, Any]:
+    return {"application_id": application["id"], "verification_id": str(uuid.uuid4()), "status": "assigned",
+            "verifier_subject": f"verifier-{application['id']}", "verifier_username": "verifier9"}
+
+
+EVENTS = {"verification.concluded": verdict, "verification.verifier_assigned": assignment}
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -62,11 +67,16 @@ async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, 
     after = await world.get(completed)
     balance = {t["kind"]: t for t in after["tranches"]}["balance"]
     balance_before = {t["kind"]: t for t in completed["tranches"]}["balance"]
+    as_verifier = actors.headers("verifier", sub=f"verifier-{completed['id']}")
+    verifier_reads = (await client.get(f"/api/v1/applications/{completed['id']}", headers=as_verifier)).status_code
+    history = (await client.get(f"/api/v1/applications/{completed['id']}/history",
+                                headers=actors.officer())).json()["items"]
     if client_id == PUBLISHER and "service" in roles:
         assert response.status_code == 200, response.text
-        assert after["status"] == "verified" and balance["status"] == "payable"
-        history = (await client.get(f"/api/v1/applications/{completed['id']}/history",
-                                    headers=actors.officer())).json()["items"]
+        if event_type == "verification.concluded":
+            assert after["status"] == "verified" and balance["status"] == "payable"
+        else:
+            assert verifier_reads == 200
         assert history[-1]["actor_subject"] == "service:verification"  # the source the token proves
         return
     problem = assert_problem(response, 403)
@@ -74,6 +84,8 @@ async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, 
         assert problem["code"] == "event_publisher_not_allowed", problem
     assert after["status"] == "completed" and after["version"] == completed["version"]
     assert balance == balance_before and balance["status"] == "withheld"
+    assert verifier_reads == 404
+    assert history[-1]["action"] == "complete"
     assert not await processed(app_and_client[0], body["id"])
 
 

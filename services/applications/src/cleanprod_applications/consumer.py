@@ -6,8 +6,12 @@ from __future__ import annotations
 from cleanprod_kit.outbox import EventConsumer
 
 from .grants.verdicts import build_consumer as verdict_consumer
+from .verifiers import events as verifier_events
 
 
 def build_consumer(recovery_threshold_bp: int) -> EventConsumer:
-    """`verification.concluded` → verdicts and settlement (grants/verdicts.py)."""
-    return verdict_consumer(recovery_threshold_bp)
+    """`verification.concluded` → verdicts and settlement (grants/verdicts.py);
+    `verification.verifier_assigned` → who may read the application as its verifier (verifiers/events.py)."""
+    consumer = verdict_consumer(recovery_threshold_bp)
+    verifier_events.register(consumer)
+    return consumer
