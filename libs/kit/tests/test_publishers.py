@@ -119,6 +119,8 @@ async def test_the_publishers_client_without_the_service_role_is_refused(consume
         token = issuer.client_token("svc-verification", *roles)
         response = await http.post("/internal/events", json=body, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 403, roles
+        assert response.json()["code"] == "event_publisher_not_allowed"
+        assert "no 'service' role" in response.json()["detail"]
         assert not await processed(kit_db_url, body["id"])
     # a user's token whose client happens to be the publisher's (no service role) is no better
     user = issuer.token("officer", extra={"azp": "svc-verification"})
@@ -126,6 +128,7 @@ async def test_the_publishers_client_without_the_service_role_is_refused(consume
                                headers={"Authorization": f"Bearer {user}"})
     assert response.status_code == 403
     assert seen == []
+    assert (await http.post("/internal/events", json=envelope("verification.concluded"))).status_code == 401
 
 
 async def test_a_refused_event_is_not_recorded_so_the_real_one_still_applies(consumer_app, issuer: TestIssuer,  # type: ignore[no-untyped-def]
@@ -195,3 +198,10 @@ def test_the_scan_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     """)
     with pytest.raises(UnreadableEmit, match="built by hand"):
         emitted_event_types(by_hand)
+
+
+async def test_a_non_service_token_is_refused_before_the_body_is_read(consumer_app, issuer: TestIssuer) -> None:  # type: ignore[no-untyped-def]
+    http, _ = consumer_app
+    officer = {"Authorization": f"Bearer {issuer.token('officer')}"}
+    response = await http.post("/internal/events", json={"id": "not an envelope"}, headers=officer)
+    assert response.status_code == 403 and response.json()["code"] == "event_publisher_not_allowed"

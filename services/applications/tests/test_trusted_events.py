@@ -80,8 +80,7 @@ async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, 
         assert history[-1]["actor_subject"] == "service:verification"  # the source the token proves
         return
     problem = assert_problem(response, 403)
-    if "service" in roles:
-        assert problem["code"] == "event_publisher_not_allowed", problem
+    assert problem["code"] == "event_publisher_not_allowed", problem
     assert after["status"] == "completed" and after["version"] == completed["version"]
     assert balance == balance_before and balance["status"] == "withheld"
     assert verifier_reads == 404

@@ -50,6 +50,5 @@ async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, 
         assert (cases, processed) == (1, True)
         return
     problem = assert_problem(response, 403)
-    if "service" in roles:
-        assert problem["code"] == "event_publisher_not_allowed", problem
+    assert problem["code"] == "event_publisher_not_allowed", problem
     assert (cases, processed) == (0, False)

@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .auth import Principal, require_roles
+from .auth import CurrentPrincipal, Principal
 from .db import Database, get_session
 from .models import OutboxEvent, ProcessedEvent, utcnow
-from .publishers import accepted_source, merged_clients
+from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
 
 log = logging.getLogger("cleanprod.outbox")
@@ -149,6 +149,10 @@ class OutboxDispatcher:
 Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 
 
+async def service_account(principal: CurrentPrincipal) -> Principal:
+    return ensure_service_account(principal)
+
+
 class EventConsumer:
     """Receives events pushed by other services at POST /internal/events: role `service`, and the token's
     client must be the one of the service that publishes the event's type (else 403
@@ -183,7 +187,7 @@ class EventConsumer:
 
         @router.post("/events", status_code=200)
         async def receive(envelope: EventEnvelope, request: Request,
-                          principal: Principal = Depends(require_roles("service")),
+                          principal: Principal = Depends(service_account),
                           session: AsyncSession = Depends(get_session)) -> dict[str, Any]:
             settings = getattr(request.app.state, "settings", None)
             clients = getattr(settings, "event_publisher_clients", None) or merged_clients(None)

@@ -66,6 +66,15 @@ def event_publisher_not_allowed(detail: str) -> Forbidden:
                      code="event_publisher_not_allowed")
 
 
+def ensure_service_account(principal: Principal) -> Principal:
+    """Only service accounts publish; checked before the body is even read."""
+    if not principal.has("service"):
+        raise event_publisher_not_allowed(
+            f"Only service accounts publish events; this token (client '{principal.client_id or '?'}') has no "
+            "'service' role.")
+    return principal
+
+
 def accepted_source(event_type: str, principal: Principal, clients: Mapping[str, str]) -> str:
     """The publishing service's name when `principal` is that service's account; 403 problem otherwise.
 
@@ -74,7 +83,8 @@ def accepted_source(event_type: str, principal: Principal, clients: Mapping[str,
     if service is None:
         raise event_publisher_not_allowed(f"No service publishes events of type '{event_type}'.")
     expected = clients.get(service)
-    if not principal.has("service") or not principal.client_id or principal.client_id != expected:
+    ensure_service_account(principal)
+    if not principal.client_id or principal.client_id != expected:
         raise event_publisher_not_allowed(
             f"Events of type '{event_type}' are accepted only from the {service} service's account; "
             f"client '{principal.client_id or '?'}' may not publish them.")
