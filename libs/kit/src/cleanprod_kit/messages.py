@@ -249,9 +249,14 @@ _CATALOGUE: dict[str, Entry] = {
     "period_overlap": _e("Unprocessable content", "Kỳ số liệu bị trùng",
                          "The period {period} overlaps the period {other} already recorded.",
                          "Kỳ {period} trùng với kỳ {other} đã được ghi nhận."),
-    "own_enterprise_only": _e("Forbidden", "Chỉ đăng ký doanh nghiệp của mình",
-                              "You can register only the enterprise whose tax code your account belongs to.",
-                              "Bạn chỉ được đăng ký doanh nghiệp có mã số thuế gắn với tài khoản của mình."),
+    "tax_code_not_yours": _e("Forbidden", "Chỉ đăng ký doanh nghiệp của mình",
+                             "You can register only the enterprise whose tax code your account belongs to, "
+                             "or its branch units ({tax_code}-NNN).",
+                             "Bạn chỉ được đăng ký doanh nghiệp có mã số thuế gắn với tài khoản của mình "
+                             "hoặc các đơn vị phụ thuộc của doanh nghiệp ({tax_code}-NNN)."),
+    "not_yours": _e("Forbidden", "Không phải doanh nghiệp của bạn",
+                    "Not your enterprise or one of its branch units.",
+                    "Không phải doanh nghiệp của bạn hoặc đơn vị phụ thuộc của doanh nghiệp."),
     "enterprise_register_forbidden": _e("Forbidden", "Không có quyền đăng ký doanh nghiệp",
                                         "Only officers and the enterprise itself can register an enterprise.",
                                         "Chỉ cán bộ Sở và chính doanh nghiệp mới được đăng ký doanh nghiệp."),
