@@ -16,9 +16,9 @@ from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.search import matches_all_words
-from cleanprod_kit.tax_codes import same_tax_code
+from cleanprod_kit.tax_codes import within_enterprise
 
-from ..access import ensure_readable, ensure_writable, own_tax_code
+from ..access import confined_to, ensure_readable, ensure_writable, own_tax_code
 from ..db_types import touch
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterpriseUpdate
@@ -34,8 +34,12 @@ async def get_enterprise(session: AsyncSession, principal: Principal, enterprise
 
 async def create_enterprise(session: AsyncSession, principal: Principal, data: EnterpriseCreate) -> Enterprise:
     if principal.has("enterprise") and not principal.has("officer"):
-        if not principal.tax_code or not same_tax_code(principal.tax_code, data.tax_code):
-            raise Forbidden("You can register only the enterprise whose tax code your account belongs to.")
+        # its own record, or one of its branch units (<own>-NNN): a head office registers its branches
+        if not principal.tax_code or not within_enterprise(principal.tax_code, data.tax_code):
+            raise Forbidden("You can register only the enterprise whose tax code your account belongs to, "
+                            f"or its branch units ({principal.tax_code or 'NNNNNNNNNN'}-NNN).",
+                            code="tax_code_not_yours", errors=[field_error(
+                                "tax_code", "not your enterprise or one of its branch units", "not_yours")])
     elif not principal.has("officer"):
         raise Forbidden("Only officers and the enterprise itself can register an enterprise.")
     enterprise = Enterprise(**data.model_dump())
@@ -76,7 +80,7 @@ async def list_enterprises(
     statement = select(Enterprise)
     confined = own_tax_code(principal)
     if confined is not None:
-        statement = statement.where(Enterprise.tax_code == confined)
+        statement = statement.where(confined_to(Enterprise.tax_code, confined))
     if q:
         condition = matches_all_words(Enterprise.search_text, q)
         if condition is not None:
