@@ -1,0 +1,220 @@
+"""Baselines of a facility: the grid (one row per period, production and each carrier's consumption with its
+unit), a period added by hand (a form row; with htmx the grid is swapped in place, without it the page is
+posted and reloaded), and the CSV upload with a report line by line.
+
+The upload saves each line that is right and reports every line that is not (its number, the column and the
+reason, in the user's language) — the page says so. The registry has no bulk endpoint, so each line is one
+POST; the registry refuses a period that overlaps one already recorded, so uploading the corrected file again
+reports the lines saved the first time as overlapping instead of saving them twice.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cleanprod_kit.units import CARRIER_UNITS
+
+from ..api import Api, ApiProblem, FieldErrors, NotFound
+from ..deps import ApiClient, Enterprise
+from ..forms import Form
+from ..i18n import gettext
+from ..templating import render
+from .baseline_csv import CsvFileError, CsvLine, parse_baseline_csv, template_csv
+from .baseline_input import (
+    CARRIERS,
+    FORM_FIELDS,
+    carrier_label,
+    carrier_unit_options,
+    production_unit_options,
+    quantity_field,
+    read_baseline,
+    unit_field,
+    unit_label,
+)
+from .numbers import month_of
+from .routes import NAVIGATION
+
+router = APIRouter(prefix="/enterprise")
+MAX_UPLOAD_BYTES = 1024 * 1024 + 4096  # the CSV limit plus the multipart envelope
+
+
+def _period_label(start: str, end: str) -> str:
+    """`2025-01` for a calendar month (how the grid and the CSV name periods), else `dd/mm/yyyy – dd/mm/yyyy`."""
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if first.day == 1 and last == first.replace(day=calendar.monthrange(first.year, first.month)[1]):
+        return month_of(first)
+    return f"{first:%d/%m/%Y} – {last:%d/%m/%Y}"
+
+
+def empty_row_form() -> Form:
+    """The add-a-period form with each carrier's first unit chosen."""
+    return Form({"production_unit": "t", **{unit_field(c): CARRIER_UNITS[c][0] for c in CARRIERS}})
+
+
+async def baseline_grid_context(api: Api, facility: dict[str, Any], form: Form | None = None,
+                                added: str | None = None) -> dict[str, Any]:
+    """What `_baseline_grid.html` shows: the periods in order, the carriers any period uses, the add form."""
+    baselines = await api.all_pages(f"/facilities/{facility['id']}/baselines", max_items=2000)
+    baselines.sort(key=lambda b: b["period_start"])
+    used = {c["carrier"] for b in baselines for c in b["consumption"]}
+    rows = [{
+        "period": _period_label(b["period_start"], b["period_end"]),
+        "production": b["production"],
+        "consumption": {c["carrier"]: c for c in b["consumption"]},
+        "estimated": b["estimated"], "notes": b["notes"],
+    } for b in baselines]
+    return {
+        "facility": facility, "baseline_rows": rows,
+        "carriers_used": [(c, carrier_label(c)) for c in CARRIERS if c in used],
+        "row_form": form or empty_row_form(), "added": added,
+        "carrier_inputs": [{"carrier": c, "label": carrier_label(c), "quantity": quantity_field(c),
+                            "unit": unit_field(c), "units": carrier_unit_options(c)} for c in CARRIERS],
+        "production_units": production_unit_options(), "unit_label": unit_label,
+    }
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    return render(request, template, {"navigation": NAVIGATION, "active": "/enterprise/baselines", **context},
+                  status_code=status_code)
+
+
+@router.get("/baselines", response_class=HTMLResponse)
+async def choose_facility(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
+    facilities = await api.all_pages("/facilities", max_items=1000)
+    return _page(request, "enterprise/baselines_index.html", {"facilities": facilities})
+
+
+@router.get("/baselines/template.csv")
+async def baseline_template(user: Enterprise) -> Response:
+    return Response(template_csv().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="baseline-template.csv"'})
+
+
+async def _baselines_page(request: Request, api: Api, facility: dict[str, Any], *, form: Form | None = None,
+                          added: str | None = None, report: UploadReport | None = None,
+                          status_code: int = 200) -> HTMLResponse:
+    grid = await baseline_grid_context(api, facility, form, added)
+    return _page(request, "enterprise/baselines.html", {**grid, "report": report, "csv_carriers": [
+        (c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS]}, status_code)
+
+
+@router.get("/facilities/{facility_id}/baselines", response_class=HTMLResponse)
+async def baselines_page(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient
+                         ) -> HTMLResponse:
+    facility = await api.get(f"/facilities/{facility_id}")
+    return await _baselines_page(request, api, facility, added=request.query_params.get("added"))
+
+
+@router.post("/facilities/{facility_id}/baselines", response_class=HTMLResponse)
+async def add_period(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient) -> Response:
+    facility = await api.get(f"/facilities/{facility_id}")
+    submitted = await request.form()
+    form = Form({k: submitted.get(k) for k in FORM_FIELDS if k in submitted})
+    baseline = read_baseline(form.values)
+    if baseline.body is None:
+        for name, message in baseline.errors.items():
+            form.add_error(name, message)
+    else:
+        try:
+            await api.post(f"/facilities/{facility['id']}/baselines", baseline.body)
+        except FieldErrors as exc:
+            for api_path, message in exc.errors.items():
+                form.add_error(baseline.field_for(api_path), message)
+            if not exc.errors:
+                form.summary = exc.summary
+        else:
+            month = form.get("period").strip()
+            if request.headers.get("hx-request") == "true":
+                grid = await baseline_grid_context(api, facility, None, month)
+                return render(request, "enterprise/_baseline_grid.html", grid)
+            return RedirectResponse(f"/enterprise/facilities/{facility['id']}/baselines?added={month}#baselines",
+                                    status_code=303)
+    if not form.summary:
+        form.summary = gettext("The period was not saved. Check the values marked below.")
+    if request.headers.get("hx-request") == "true":
+        return render(request, "enterprise/_baseline_grid.html", await baseline_grid_context(api, facility, form),
+                      status_code=422)
+    return await _baselines_page(request, api, facility, form=form, status_code=422)
+
+
+# ---- CSV upload ---------------------------------------------------------------------------------------------
+@dataclass
+class LineResult:
+    line: int
+    period: str
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column as written in the file, message)
+
+    @property
+    def saved(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class UploadReport:
+    filename: str
+    file_error: str | None = None
+    lines: list[LineResult] = field(default_factory=list)
+
+    @property
+    def saved(self) -> list[LineResult]:
+        return [r for r in self.lines if r.saved]
+
+    @property
+    def failed(self) -> list[LineResult]:
+        return [r for r in self.lines if not r.saved]
+
+
+def _column_name(line: CsvLine, field_name: str) -> str:
+    if field_name == "consumption":
+        return gettext("consumption columns")
+    return line.column_of(field_name)
+
+
+async def _save_line(api: Api, facility_id: str, line: CsvLine) -> LineResult:
+    result = LineResult(line.line, line.period)
+    if line.baseline.body is None:
+        result.problems = [(_column_name(line, n), m) for n, m in line.baseline.errors.items()]
+        return result
+    try:
+        await api.post(f"/facilities/{facility_id}/baselines", line.baseline.body)
+    except NotFound:
+        raise
+    except FieldErrors as exc:
+        result.problems = [(_column_name(line, line.baseline.field_for(p)), m) for p, m in exc.errors.items()]
+        if not result.problems:
+            result.problems = [("", exc.summary)]
+    except ApiProblem as exc:
+        if exc.status >= 500 or exc.status in (401, 403):
+            raise
+        result.problems = [("", exc.summary)]
+    return result
+
+
+@router.post("/facilities/{facility_id}/baselines/upload", response_class=HTMLResponse)
+async def upload_baselines(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient
+                           ) -> HTMLResponse:
+    facility = await api.get(f"/facilities/{facility_id}")
+    submitted = await request.form()
+    upload = submitted.get("file")
+    filename = getattr(upload, "filename", "") or ""
+    report = UploadReport(filename)
+    if upload is None or isinstance(upload, str) or not filename:
+        report.file_error = gettext("Choose a CSV file to upload")
+        return await _baselines_page(request, api, facility, report=report, status_code=422)
+    data = await upload.read(MAX_UPLOAD_BYTES)
+    try:
+        lines = parse_baseline_csv(data)
+    except CsvFileError as exc:
+        report.file_error = str(exc)
+        return await _baselines_page(request, api, facility, report=report, status_code=422)
+    for line in lines:
+        report.lines.append(await _save_line(api, str(facility["id"]), line))
+    return await _baselines_page(request, api, facility, report=report,
+                                 status_code=200 if report.saved else 422)
