@@ -228,22 +228,24 @@ class Gateway:
         if has_dot_segment(path):
             await fail(BadRequest("Paths with '.' or '..' segments are not accepted."))
             return None
-        # Who is calling.
+        # Who is calling. A public read is anonymous: a token sent along is neither verified nor forwarded.
+        anonymous = route.anonymous(method)
         try:
-            verified = await self.tokens.verify(extract_bearer(authorization))
+            verified = None if anonymous else await self.tokens.verify(extract_bearer(authorization))
         except Unauthorized as problem:
             wait = self.limiter.take("ip:" + client_ip)
             await fail(_too_many(wait) if wait else problem)
             return None
-        wait = self.limiter.take(verified.rate_key)
+        wait = self.limiter.take("ip:" + client_ip if verified is None else verified.rate_key)
         if wait:
             await fail(_too_many(wait))
             return None
-        principal = verified.principal
-        allowed = route.allowed(method)
-        if allowed.isdisjoint(principal.roles):
-            await fail(_forbidden(route, method, principal.roles, allowed))
-            return principal.subject
+        subject = None if verified is None else verified.principal.subject
+        if verified is not None:
+            roles, allowed = verified.principal.roles, route.allowed(method)
+            if allowed.isdisjoint(roles):
+                await fail(_forbidden(route, method, roles, allowed))
+                return subject
 
         # Headers to the upstream.
         out: list[tuple[str, str]] = []
@@ -272,7 +274,7 @@ class Gateway:
                     elif name == b"x-forwarded-host":
                         fwd_host = value
                 continue
-            if is_identity_header(name):
+            if is_identity_header(name) or (anonymous and name == b"authorization"):
                 continue
             if name == b"content-length":
                 has_body = value != b"0"
@@ -286,8 +288,9 @@ class Gateway:
         if fwd_host or host:
             out.append(("x-forwarded-host", (fwd_host or host).decode("latin-1")))
         out.append(("x-request-id", rid))
-        out.append(("x-gateway-subject", verified.subject_header.decode("ascii")))
-        out.append(("x-gateway-client", verified.client_header.decode("ascii")))
+        if verified is not None:
+            out.append(("x-gateway-subject", verified.subject_header.decode("ascii")))
+            out.append(("x-gateway-client", verified.client_header.decode("ascii")))
 
         raw_path = scope.get("raw_path") or path.encode("utf-8")
         query = scope.get("query_string") or b""
@@ -308,24 +311,24 @@ class Gateway:
         except TimeoutError:  # aiohttp's connect and read timeouts both derive from it
             log.warning("upstream %s timed out: %s %s", route.service, method, path)
             await fail(GatewayTimeout(f"The {route.service} service did not answer in time."))
-            return principal.subject
+            return subject
         except ClientGone:
             status_box[0] = 499
-            return principal.subject
+            return subject
         except aiohttp.ClientConnectorError as exc:
             log.warning("upstream %s unreachable: %s", route.service, exc)
             await fail(BadGateway(f"The {route.service} service is unreachable."))
-            return principal.subject
+            return subject
         except (aiohttp.ClientError, ValueError) as exc:
             log.warning("upstream %s failed: %r", route.service, exc)
             await fail(BadGateway(f"The {route.service} service gave no valid answer."))
-            return principal.subject
+            return subject
 
         try:
             await self._relay(scope, receive, send, response, rid, head, body_state, status_box, route, path)
         finally:
             response.release()
-        return principal.subject
+        return subject
 
     async def _relay(self, scope: Scope, receive: Receive, send: Send, response: aiohttp.ClientResponse,
                      rid: str, head: bool, body_state: list[bool], status_box: list[int], route: Route,

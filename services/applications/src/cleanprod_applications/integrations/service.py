@@ -45,23 +45,35 @@ for good, so serving only those never skips an event that commits late with a lo
 
 
 # ---- dossier look-up -------------------------------------------------------------------------------------------
+async def find_dossier(session: AsyncSession, dossier_code: str) -> DossierFacts | None:
+    """The look-up rules shared by the e-gov and the public look-up: a dossier exists once the application was
+    submitted and while its status is reported to e-gov. None for an unknown or malformed code."""
+    try:
+        parse_dossier_code(dossier_code)
+    except InvalidDossierCode:
+        return None
+    application = (await session.exec(select(Application).where(Application.dossier_code == dossier_code))).first()
+    if application is None or application.first_submitted_at is None or egov_status(application.status) is None:
+        return None
+    return DossierFacts(
+        dossier_code=dossier_code, status=ApplicationStatus(application.status),
+        enterprise_name=application.enterprise_name, enterprise_tax_code=application.enterprise_tax_code,
+        title=application.title, first_submitted_at=application.first_submitted_at,
+        submitted_at=application.submitted_at, decided_at=application.decided_at,
+        verified_at=application.verified_at, version=application.version)
+
+
 async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier_code: str) -> DossierPublic:
     try:
         parse_dossier_code(dossier_code)
     except InvalidDossierCode as exc:
         raise Unprocessable(str(exc), errors=[field_error("path.dossier_code", str(exc), "invalid_dossier_code")]
                             ) from None
-    application = (await session.exec(select(Application).where(Application.dossier_code == dossier_code))).first()
-    if application is None or application.first_submitted_at is None or egov_status(application.status) is None:
+    facts = await find_dossier(session, dossier_code)
+    if facts is None:
         raise NotFound(f"No dossier has the code {dossier_code}.")
-    code = egov_status(application.status)
+    code = egov_status(facts.status)
     assert code is not None
-    facts = DossierFacts(
-        dossier_code=dossier_code, status=ApplicationStatus(application.status),
-        enterprise_name=application.enterprise_name, enterprise_tax_code=application.enterprise_tax_code,
-        title=application.title, first_submitted_at=application.first_submitted_at,
-        submitted_at=application.submitted_at, decided_at=application.decided_at,
-        verified_at=application.verified_at, version=application.version)
     times = dossier_times(facts, settings.processing_days)
     return DossierPublic(
         dossier_code=dossier_code, procedure_code=settings.procedure_code, procedure_name=settings.procedure_name,
