@@ -37,7 +37,9 @@ from ..domain import (
     transition,
 )
 from ..grants.models import Tranche
+from .completeness import ensure_complete
 from .models import Application, DossierSequence
+from .schemas import REQUIRED_TO_SUBMIT
 
 ENTITY = "application"
 
@@ -173,8 +175,10 @@ def _facts(application: Application) -> ApplicationFacts:
 
 async def submit(session: AsyncSession, principal: Principal, application: Application, call: Call, *,
                  action: Action, reason: str | None, agency_id: str) -> None:
-    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded."""
+    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
+    An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
     ensure_legal(application.status, action)
+    ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
     now = utcnow()
     first = application.dossier_code is None
     if first:

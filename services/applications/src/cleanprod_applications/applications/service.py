@@ -27,9 +27,10 @@ from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from . import flows
+from . import completeness, flows
 from .models import Application
 from .schemas import (
+    REQUIRED_TO_SUBMIT,
     ApplicationCreate,
     ApplicationPublic,
     ApplicationUpdate,
@@ -83,6 +84,7 @@ def to_public(application: Application, tranches: list[Tranche],
         achieved_ratio=application.achieved_ratio, verified_savings_pct=application.verified_savings_pct,
         verified_at=application.verified_at,
         tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
+        missing_fields=completeness.missing_fields(content_values(application)),
         version=application.version, created_at=application.created_at, updated_at=application.updated_at,
     )
 
@@ -128,16 +130,20 @@ def check_facility(principal: Principal, facility_id: uuid.UUID, facts: Facility
     return facts
 
 
+def content_values(application: Application) -> dict[str, Any]:
+    """The dossier's content as the completeness rules read it."""
+    return {name: getattr(application, name) for name in REQUIRED_TO_SUBMIT}
+
+
 async def create_application(session: AsyncSession, principal: Principal, data: ApplicationCreate,
                              facts: FacilityFacts) -> Application:
     call = await session.get(Call, data.call_id)
     if call is None:
-        raise Unprocessable(f"Call {data.call_id} does not exist.",
-                            errors=[field_error("call_id", "unknown call", "not_found")])
+        raise Unprocessable(code="unknown_call", params={"call_id": str(data.call_id)},
+                            errors=[field_error("call_id", None, "unknown_call")])
     if call.closes_on < today():
-        raise Unprocessable(
-            f"Call {call.code} closed on {call.closes_on:%d/%m/%Y}; drafts can be prepared only for open or "
-            "upcoming calls.", errors=[field_error("call_id", "call closed", "call_closed")])
+        raise Unprocessable(code="call_closed", params={"call": call.code, "closes_on": call.closes_on},
+                            errors=[field_error("call_id", None, "call_closed")])
     values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings"})
     application = Application(
         **values, call_id=call.id, facility_id=facts.facility_id, facility_name=facts.facility_name,
@@ -145,28 +151,32 @@ async def create_application(session: AsyncSession, principal: Principal, data: 
         enterprise_name=facts.enterprise_name, sector_code=facts.sector_code,
         supplier_name=data.supplier.name if data.supplier else None,
         supplier_tax_code=data.supplier.tax_code if data.supplier else None,
-        claimed_savings=_claims_json(data.claimed_savings), created_by=principal.display_name,
+        claimed_savings=_claims_json(data.claimed_savings or []), created_by=principal.display_name,
     )
     session.add(application)
     await session.flush()
     record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="create",
                  to_state=str(application.status),
-                 details={"call_id": str(call.id), "facility_id": str(facts.facility_id)})
+                 details={"call_id": str(call.id), "facility_id": str(facts.facility_id),
+                          "fields": sorted(data.model_fields_set - {"call_id", "facility_id"})})
     return application
+
+
+def check_draft_body(data: ApplicationCreate | ApplicationUpdate) -> None:
+    """422 before any other work: nulls where a field is not nullable, and the draft's cross-field rules among
+    the fields sent (create; PATCH checks them again against the stored values)."""
+    completeness.refuse(completeness.null_errors(data) + completeness.draft_errors(data.model_dump()))
 
 
 async def update_application(session: AsyncSession, principal: Principal, application: Application,
                              data: ApplicationUpdate) -> None:
     if not owns(principal, application):
-        raise Forbidden("Only staff of the applying enterprise may edit the application.")
+        raise Forbidden(code="not_your_application")
     if application.status not in EDITABLE:
-        raise Conflict(f"The application is '{application.status}'; it can be edited only as a draft or when "
-                       "changes were requested.", slug="not-editable", status_now=str(application.status))
+        raise Conflict(code="not_editable", slug="not-editable", params={"status": str(application.status)},
+                       status_now=str(application.status))
+    completeness.refuse(completeness.null_errors(data))
     changes = data.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name != "supplier":
-            raise Unprocessable(f"'{name}' cannot be null; leave it out to keep the current value.",
-                                errors=[field_error(name, "may not be null", "null")])
     if "supplier" in changes:
         supplier = data.supplier
         application.supplier_name = supplier.name if supplier else None
@@ -176,13 +186,7 @@ async def update_application(session: AsyncSession, principal: Principal, applic
     for name, value in changes.items():
         if name not in ("supplier", "claimed_savings"):
             setattr(application, name, value)
-    errors = []
-    if application.eligible_cost_vnd > application.total_cost_vnd:
-        errors.append(field_error("eligible_cost_vnd", "cannot be more than total_cost_vnd", "exceeds_total"))
-    if application.implementation_end < application.implementation_start:
-        errors.append(field_error("implementation_end", "before implementation_start", "date_order"))
-    if errors:
-        raise Unprocessable("The changed application is inconsistent; see errors[].", errors=errors)
+    completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
     record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="update",
                  from_state=str(application.status), to_state=str(application.status),
