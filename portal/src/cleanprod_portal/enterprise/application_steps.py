@@ -46,7 +46,8 @@ TASK_TAGS = {"completed": N_("Completed (task status)"), "in_progress": N_("In p
 
 
 def _tag(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "label": gettext(TASK_TAGS[row["status"]])}
+    msgid = TASK_TAGS[row["status"]]
+    return {**row, "label": gettext(msgid)}
 
 
 async def documents_of(api: ApiClient, application_id: str) -> list[dict[str, Any]]:
@@ -307,7 +308,7 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
     supplier = a.get("supplier") or {}
     supplier_text = supplier.get("name") or ""
     if supplier.get("tax_code"):
-        supplier_text += f" ({_('tax code')} {supplier['tax_code']})"
+        supplier_text += " (" + _("tax code %(code)s", code=supplier["tax_code"]) + ")"
     claims = a.get("claimed_savings") or []
     claim_lines = []
     for claim in claims:
@@ -316,7 +317,8 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
         if annual:
             from ..formatting import number
 
-            line += f" – {number(annual.get('quantity'), 3)} {annual.get('unit')}/{_('year')}"
+            line += " – " + _("%(quantity)s %(unit)s a year", quantity=number(annual.get("quantity"), 3),
+                                unit=annual.get("unit"))
         claim_lines.append(line)
     return [
         {"title": _("Call and facility"), "rows": [
