@@ -73,7 +73,7 @@ class PortalUser:
 def text_of(page: str) -> str:
     """The page's visible text roughly (tags dropped, entities decoded, whitespace collapsed)."""
     without = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", without))).strip()
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", without))).strip()  # no-break spaces kept
 
 
 def field_error(page: str, field_id: str) -> str | None:

@@ -96,7 +96,7 @@ def task_tags(page: str) -> dict[str, str]:
     """Task id → its status tag text, from the task list."""
     tags = {}
     for item in re.findall(r'<li class="task-list__item">(.*?)</li>', page, re.S):
-        name = text_of(re.search(r'class="task-list__name">(.*?)</span>\s*<span', item, re.S)[1])
+        name = text_of(re.search(r'class="task-list__name">\s*(?:<a [^>]*>)?(.*?)(?:</a>|<span|</span>)', item, re.S)[1])
         tag = text_of(re.search(r'class="task-list__status[^"]*"[^>]*>(.*?)</span>', item, re.S)[1])
         tags[name] = tag
     return tags
