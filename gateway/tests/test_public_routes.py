@@ -63,3 +63,25 @@ async def test_writes_on_public_routes_still_need_a_token_and_no_role_may_write(
     officer = await gw.client.post("/api/v1/public/calls", json={}, headers=bearer(issuer.token("officer")))
     assert officer.status_code == 403
     assert len(applications_upstream.requests) == before
+
+
+# ---- the gateway's own problems: codes and the request's language ------------------------------------------------
+
+async def test_gateway_problems_carry_codes_and_follow_accept_language(gw: RunningGateway, issuer: TestIssuer) -> None:
+    vi = {"Accept-Language": "vi-VN,vi;q=0.9"}
+    missing = await gw.client.get("/api/v1/sectors", headers=vi)
+    assert missing.status_code == 401 and missing.json()["code"] == "unauthorized"
+    assert missing.json()["title"] == "Chưa xác thực" and missing.json()["detail"].startswith("Cần xác thực")
+    english = (await gw.client.get("/api/v1/sectors")).json()
+    assert english["code"] == "unauthorized" and english["title"] == "Unauthorized"
+    nowhere = await gw.client.get("/api/v2/nothing", headers=vi)
+    assert nowhere.status_code == 404 and nowhere.json()["code"] == "no_route"
+    assert nowhere.json()["detail"] == "Không có địa chỉ API /api/v2/nothing."
+    role = await gw.client.post("/api/v1/sectors", json={}, headers={**bearer(issuer.token("auditor")), **vi})
+    assert role.status_code == 403 and role.json()["code"] == "role_not_allowed"
+    assert "officer" in role.json()["detail"] and role.json()["detail"].startswith("Vai trò của bạn (auditor)")
+    dots = await gw.client.get("/api/v1/calls/%2e%2e/applications", headers=vi)
+    assert dots.status_code in (400, 404) and dots.json()["code"] in ("dot_segment_path", "no_route")
+    down = await gw.client.get("/api/v1/verifications", headers={**bearer(issuer.token("officer")), **vi})
+    assert down.status_code == 502 and down.json()["code"] == "upstream_unreachable"
+    assert down.json()["detail"] == "Không kết nối được tới dịch vụ verification."

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from cleanprod_kit.requestid import current_request_id
 
-from . import security
+from . import i18n, security
 from .api import Api
 from .config import PortalSettings
 from .sessions import PortalSession, SessionStore
@@ -69,6 +69,8 @@ async def current_session(request: Request) -> PortalSession | None:
     request.state.portal_session = session
     if session is not None:
         request.state.csrf_token = session.csrf_token
+        if i18n.LANGUAGE_COOKIE not in request.cookies:  # the cookie went away: the session remembers the choice
+            i18n.set_language(session.language)
     else:
         cookie = request.cookies.get(security.ANON_CSRF_COOKIE)
         if not cookie:

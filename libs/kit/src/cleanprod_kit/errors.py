@@ -204,6 +204,9 @@ def _field_path(loc: Iterable[Any]) -> str:
     return ".".join(parts)
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+"""Codes of the framework's own HTTP errors (unknown path, wrong method …)."""
+
 # pydantic's error types → the project's codes (messages.CATALOGUE); the ctx key that fills `{limit}` etc.
 _PYDANTIC_CODES: dict[str, tuple[str, str | None]] = {
     "missing": ("required", None),
@@ -262,37 +265,43 @@ _PYDANTIC_CODES: dict[str, tuple[str, str | None]] = {
 
 
 def _from_pydantic(err: Mapping[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
-    """(code, English message or None for the catalogue's, params) of one pydantic error."""
+    """(code, English message, params) of one pydantic error. The English message stays pydantic's own (or the
+    validator's), which names the limit precisely; the code and the Vietnamese message come from the catalogue."""
     kind = str(err.get("type", "invalid"))
     ctx = dict(err.get("ctx") or {})
     if kind == "value_error":
         cause = ctx.get("error")
         coded = getattr(cause, "code", None)
         if isinstance(coded, str) and coded in messages.CATALOGUE:
-            return coded, None, dict(getattr(cause, "params", None) or {})
+            return coded, str(cause), dict(getattr(cause, "params", None) or {})
         text = str(cause) if cause is not None else str(err.get("msg", ""))
         if "email" in text.lower() and ("@" in text or "address" in text.lower()):
             return "invalid_email", None, {}
         return "invalid", text.removeprefix("Value error, ") or None, {}
     if kind in messages.CATALOGUE:  # a PydanticCustomError raised with a project code
-        return kind, None, {k: v for k, v in ctx.items() if not isinstance(v, BaseException)}
+        return kind, str(err.get("msg", "")) or None, {k: v for k, v in ctx.items()
+                                                       if not isinstance(v, BaseException)}
     code, limit_key = _PYDANTIC_CODES.get(kind, ("invalid", None))
     params: dict[str, Any] = {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
     if limit_key and limit_key in ctx:
         params["limit"] = ctx[limit_key]
-    if code == "invalid":
-        return code, str(err.get("msg", "")).removeprefix("Value error, ") or None, params
-    return code, None, params
+    if code == "unknown_field":
+        return code, None, params  # the catalogue's wording says what to do
+    return code, str(err.get("msg", "")).removeprefix("Value error, ") or None, params
+
+
+def validation_errors(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> list[dict[str, Any]]:
+    """pydantic's errors() as errors[] entries with project codes (for validation outside a request body)."""
+    out = []
+    for err in errors:
+        code, message, params = _from_pydantic(err)
+        out.append(field_error(prefix + _field_path(err.get("loc", ())), message, code, **params))
+    return out
 
 
 def _validation_problem(exc: RequestValidationError) -> Problem:
-    errors = []
-    malformed = False
-    for err in exc.errors():
-        if err.get("type") == "json_invalid":
-            malformed = True
-        code, message, params = _from_pydantic(err)
-        errors.append(field_error(_field_path(err.get("loc", ())), message, code, **params))
+    malformed = any(err.get("type") == "json_invalid" for err in exc.errors())
+    errors = validation_errors(exc.errors())
     if malformed:
         return BadRequest(slug="malformed-body", code="malformed_body", errors=errors)
     names = ", ".join(dict.fromkeys(e["field"] for e in errors[:5]))
@@ -310,8 +319,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
-        code = codes.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
+        code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
         title = messages.title(code, "en") or "Error"
         problem = Problem(
             str(exc.detail) if exc.detail and str(exc.detail).lower() != title.lower() else None,

@@ -189,26 +189,20 @@ _CATALOGUE: dict[str, Entry] = {
     "event_publisher_not_allowed": _e("Publisher not allowed", "Nguồn sự kiện không được phép",
                                       "This client may not publish events of this type.",
                                       "Ứng dụng này không được phép gửi loại sự kiện này."),
-    "date_order": _e("Dates out of order", "Thứ tự ngày không hợp lệ",
-                     "The end of the range is before its start.",
-                     "Ngày kết thúc của khoảng thời gian trước ngày bắt đầu."),
     "future_date": _e("Date in the future", "Ngày trong tương lai",
                       "Cannot be in the future (today is {today} in Hanoi).",
                       "Không được là ngày trong tương lai (hôm nay là {today}, giờ Hà Nội)."),
     "duplicate": _e("Already used", "Đã được sử dụng", "This value is already used.", "Giá trị này đã được sử dụng."),
 
     # ---- tokens, roles and the gateway ------------------------------------------------------------------------
-    "token_expired": _e("Unauthorized", "Phiên đăng nhập đã hết hạn",
-                        "The token has expired.",
-                        "Mã truy cập đã hết hạn; vui lòng đăng nhập lại."),
     "no_enterprise_account": _e("Forbidden", "Tài khoản chưa gắn với doanh nghiệp",
                                 "Your account is not linked to an enterprise (no tax_code in the token).",
                                 "Tài khoản của bạn chưa được liên kết với doanh nghiệp nào (mã truy cập không có mã "
                                 "số thuế)."),
     "role_not_allowed": _e("Forbidden", "Vai trò không được phép",
                            "Your roles ({roles}) may not {verb} {prefix}; this needs one of: {allowed}.",
-                           "Vai trò của bạn ({roles}) không được {verb} {prefix}; cần một trong các vai trò: "
-                           "{allowed}."),
+                           "Vai trò của bạn ({roles}) không được thực hiện thao tác này trên {prefix}; cần một "
+                           "trong các vai trò: {allowed}."),
     "service_account_not_public": _e("Forbidden", "Tài khoản dịch vụ không dùng qua cổng công khai",
                                      "Service accounts call the services directly, not through the public gateway.",
                                      "Tài khoản dịch vụ gọi trực tiếp các dịch vụ, không đi qua cổng API công "
@@ -238,7 +232,8 @@ _CATALOGUE: dict[str, Entry] = {
     "registry_write_forbidden": _e("Forbidden", "Không có quyền sửa",
                                    "Your role may read the registry but not change it.",
                                    "Vai trò của bạn chỉ được xem, không được thay đổi hệ thống đăng ký."),
-    "record_not_found": _e("Not found", "Không tìm thấy", "{what} does not exist.", "Không tồn tại {what}."),
+    "record_not_found": _e("Not found", "Không tìm thấy", "{what} does not exist.",
+                           "Không tìm thấy bản ghi được yêu cầu ({what})."),
     "identity_provider_unavailable": _e("Service unavailable", "Hệ thống đăng nhập không khả dụng",
                                         "The identity provider is unreachable or failed the request; try again "
                                         "later.",
@@ -274,11 +269,26 @@ _CATALOGUE: dict[str, Entry] = {
     "norm_not_found": _e("Not found", "Không tìm thấy định mức",
                          "No norm for sector '{sector}', product '{product}'{band} is in force on {on}. Check the "
                          "product name and band with GET /api/v1/norms.",
-                         "Không có định mức nào cho ngành '{sector}', sản phẩm '{product}'{band} có hiệu lực vào "
-                         "ngày {on}. Hãy kiểm tra tên sản phẩm và quy mô bằng GET /api/v1/norms."),
+                         "Không có định mức nào cho ngành '{sector}', sản phẩm '{product}' (và quy mô đã chọn) có "
+                         "hiệu lực vào ngày {on}. Hãy kiểm tra tên sản phẩm và quy mô bằng GET /api/v1/norms."),
     "ambiguous_band": _e("Unprocessable content", "Cần chỉ rõ quy mô",
                          "Several capacity bands apply ({bands}); give capacity_band or capacity.",
                          "Có nhiều quy mô công suất phù hợp ({bands}); hãy gửi capacity_band hoặc capacity."),
+
+    "period_too_long": _e("Unprocessable content", "Kỳ số liệu quá dài",
+                          "The period is longer than allowed ({max_days} days at most).",
+                          "Kỳ số liệu dài quá mức cho phép (tối đa {max_days} ngày)."),
+    "evidence_missing": _e("Unprocessable content", "Thiếu chứng cứ",
+                           "Evidence needs a document_id or a url (and a description).",
+                           "Chứng cứ cần có document_id hoặc url (kèm mô tả)."),
+    "invalid_capacity_band": _e("Unprocessable content", "Quy mô công suất không hợp lệ",
+                                "Capacity band '{band}' is not understood; write e.g. '<20 million L/yr' or "
+                                "'20-100 t/yr'.",
+                                "Không hiểu quy mô công suất '{band}'; hãy viết ví dụ '<20 million L/yr' hoặc "
+                                "'20-100 t/yr'."),
+    "invalid_username": _e("Unprocessable content", "Tên đăng nhập không hợp lệ",
+                           "Use lower-case letters, digits, '.', '_' or '-' (start with a letter or digit).",
+                           "Chỉ dùng chữ thường không dấu, chữ số, '.', '_' hoặc '-' (bắt đầu bằng chữ hoặc số)."),
 
     # ---- applications: calls ---------------------------------------------------------------------------------
     "call_not_found": _e("Not found", "Không tìm thấy đợt hỗ trợ", "Call {call_id} does not exist.",
@@ -290,8 +300,8 @@ _CATALOGUE: dict[str, Entry] = {
                       "Đợt hỗ trợ {call} đã kết thúc ngày {closes_on}; chỉ có thể lập hồ sơ cho đợt đang mở hoặc "
                       "sắp mở."),
     "duplicate_call_code": _e("Conflict", "Mã đợt hỗ trợ đã được dùng",
-                              "A call with code '{code}' already exists; choose another code.",
-                              "Đã có đợt hỗ trợ mang mã '{code}'; vui lòng chọn mã khác."),
+                              "A call with code '{call_code}' already exists; choose another code.",
+                              "Đã có đợt hỗ trợ mang mã '{call_code}'; vui lòng chọn mã khác."),
     "closes_before_opens": _e("Unprocessable content", "Ngày kết thúc trước ngày mở",
                               "closes_on must be on or after opens_on.",
                               "Ngày kết thúc (closes_on) phải bằng hoặc sau ngày mở (opens_on)."),
@@ -321,9 +331,9 @@ _CATALOGUE: dict[str, Entry] = {
                             "can apply.",
                             "Cơ sở {facility_id} đang ở trạng thái '{facility_status}' trong hệ thống đăng ký; chỉ "
                             "cơ sở đang hoạt động mới được nộp hồ sơ."),
-    "registry_unavailable": _e("Service unavailable", "Hệ thống đăng ký không khả dụng",
-                               "The registry could not be asked about the facility; try again shortly.",
-                               "Không hỏi được hệ thống đăng ký về cơ sở; vui lòng thử lại sau ít phút."),
+    "upstream_unavailable": _e("Service unavailable", "Dịch vụ liên quan không trả lời",
+                               "A service this one relies on is not reachable right now; try again in a moment.",
+                               "Một dịch vụ liên quan tạm thời không trả lời; vui lòng thử lại sau giây lát."),
     "not_your_application": _e("Forbidden", "Không phải hồ sơ của doanh nghiệp bạn",
                                "Only staff of the applying enterprise may edit the application.",
                                "Chỉ nhân viên của doanh nghiệp nộp hồ sơ mới được sửa hồ sơ này."),
@@ -449,14 +459,13 @@ _CATALOGUE: dict[str, Entry] = {
     "scores_invalid": _e("Unprocessable content", "Điểm không khớp tiêu chí",
                          "The scores do not fit the call's rubric; see errors[].",
                          "Điểm chấm không khớp với bộ tiêu chí của đợt hỗ trợ; xem chi tiết trong errors[]."),
-    "score_missing": _e("Missing score", "Thiếu điểm", "No score for this criterion.",
-                        "Chưa có điểm cho tiêu chí này."),
-    "score_duplicate": _e("Repeated score", "Điểm bị lặp", "This criterion is scored more than once.",
-                          "Tiêu chí này được chấm nhiều lần."),
+    "missing": _e("Missing", "Còn thiếu", "Nothing was given for this item (e.g. no score for a criterion).",
+                  "Chưa có giá trị cho mục này (ví dụ: tiêu chí chưa được chấm điểm)."),
     "unknown_criterion": _e("Unknown criterion", "Tiêu chí không có", "The call's rubric has no such criterion.",
                             "Bộ tiêu chí của đợt hỗ trợ không có tiêu chí này."),
-    "score_out_of_range": _e("Score out of range", "Điểm ngoài thang", "The score is outside 0..maximum.",
-                             "Điểm nằm ngoài thang điểm từ 0 đến điểm tối đa."),
+    "out_of_range": _e("Out of range", "Ngoài phạm vi", "The value is outside its allowed range (e.g. a score "
+                       "outside 0..maximum).",
+                       "Giá trị nằm ngoài phạm vi cho phép (ví dụ: điểm ngoài thang từ 0 đến điểm tối đa)."),
     "decider_is_reviewer": _e("Four-eyes rule", "Nguyên tắc bốn mắt",
                               "The deciding officer is assigned to this application as a reviewer; another officer "
                               "must decide.",
@@ -553,10 +562,10 @@ _CATALOGUE: dict[str, Entry] = {
                                      "thẩm tra khác."),
     "independence_declaration_required": _e("Forbidden", "Cần khai báo tính độc lập",
                                             "Declare your independence from the enterprise and its technology "
-                                            "supplier first (POST /api/v1/verifications/{id}/assignment/"
+                                            "supplier first (POST /api/v1/verifications/{{id}}/assignment/"
                                             "declaration).",
                                             "Hãy khai báo tính độc lập của bạn với doanh nghiệp và nhà cung cấp công "
-                                            "nghệ trước (POST /api/v1/verifications/{id}/assignment/declaration)."),
+                                            "nghệ trước (POST /api/v1/verifications/{{id}}/assignment/declaration)."),
     "case_not_found": _e("Not found", "Không tìm thấy hồ sơ thẩm tra", "Verification case {case_id} does not exist.",
                          "Không tồn tại hồ sơ thẩm tra {case_id}."),
     "case_concluded": _e("Conflict", "Thẩm tra đã kết thúc",
@@ -611,6 +620,22 @@ _CATALOGUE: dict[str, Entry] = {
     "measurement_not_found": _e("Not found", "Không tìm thấy số liệu đo",
                                 "Measurement {measurement_id} does not exist in verification case {case_id}.",
                                 "Không có số liệu đo {measurement_id} trong hồ sơ thẩm tra {case_id}."),
+    "invalid_value": _e("Invalid value", "Giá trị không dùng được",
+                        "The value cannot be used for the savings computation.",
+                        "Giá trị này không dùng được để tính mức tiết kiệm."),
+    "unsupported_carrier": _e("Unsupported carrier", "Loại năng lượng chưa được hỗ trợ",
+                              "No conversion exists for this energy carrier.",
+                              "Chưa có hệ số quy đổi cho loại năng lượng, nhiên liệu này."),
+    "invalid_period": _e("Invalid period", "Kỳ số liệu không hợp lệ",
+                         "The period is not usable (dates, length or order).",
+                         "Kỳ số liệu không dùng được (ngày, độ dài hoặc thứ tự)."),
+    "overlap": _e("Overlapping period", "Kỳ bị trùng", "Overlaps a period already recorded ({other}).",
+                  "Trùng với một kỳ đã được ghi nhận ({other})."),
+    "measurement_overlap": _e("Unprocessable content", "Kỳ đo bị trùng",
+                              "The period {period} overlaps measurement {measurement_id} ({other}); correct that "
+                              "one with a revision instead.",
+                              "Kỳ {period} trùng với số liệu đo {measurement_id} ({other}); hãy sửa số liệu đó bằng "
+                              "một bản điều chỉnh."),
     "range_order": _e("Unprocessable content", "Khoảng thời gian không hợp lệ",
                       "concluded_to is before concluded_from.",
                       "concluded_to đứng trước concluded_from."),

@@ -70,10 +70,10 @@ def ensure_legal(status: ApplicationStatus | str, action: Action) -> Application
         return transition(status, action)
     except IllegalTransition as exc:
         raise Conflict(
-            f"This application is '{exc.current}', and '{action}' is not possible from there. "
-            f"Possible: {', '.join(exc.allowed) if exc.allowed else 'nothing, it is final'}.",
-            title="Transition not allowed", slug="illegal-transition", status_now=str(exc.current),
-            allowed_actions=list(exc.allowed),
+            code="invalid_transition", slug="illegal-transition",
+            params={"status": str(exc.current), "action": str(action),
+                    "allowed": ", ".join(exc.allowed) if exc.allowed else "—"},
+            status_now=str(exc.current), allowed_actions=list(exc.allowed),
         ) from None
 
 
@@ -161,7 +161,7 @@ async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.da
     try:
         return format_dossier_code(agency_id, day, sequence)
     except DailySequenceExhausted:
-        raise ServiceUnavailable("Today's 9 999 dossier numbers are used up; submit again tomorrow.") from None
+        raise ServiceUnavailable(code="dossier_numbers_exhausted") from None
 
 
 def _facts(application: Application) -> ApplicationFacts:

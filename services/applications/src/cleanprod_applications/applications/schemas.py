@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from cleanprod_kit.audit import AuditRecord
+from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.tax_codes import normalise_tax_code
 from cleanprod_kit.units import CARRIER_UNITS, Quantity
 
@@ -34,10 +35,12 @@ class CarrierClaim(StrictBody):
     def _known_carrier(self) -> CarrierClaim:
         units = CARRIER_UNITS.get(self.carrier)
         if units is None:
-            raise ValueError(f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}")
+            raise InvalidValue("unknown_carrier", f"unknown carrier '{self.carrier}'; use one of "
+                               f"{', '.join(CARRIER_UNITS)}", carrier=self.carrier, carriers=", ".join(CARRIER_UNITS))
         if self.annual_saving is not None and self.annual_saving.unit not in units:
-            raise ValueError(f"unit '{self.annual_saving.unit}' does not fit carrier '{self.carrier}'; "
-                             f"use one of {', '.join(units)}")
+            raise InvalidValue("unit_not_for_carrier", f"unit '{self.annual_saving.unit}' does not fit carrier "
+                               f"'{self.carrier}'; use one of {', '.join(units)}", unit=self.annual_saving.unit,
+                               carrier=self.carrier, units=", ".join(units))
         return self
 
 
@@ -47,7 +50,8 @@ def _check_claims(claims: list[CarrierClaim] | None) -> None:
     carriers = [c.carrier for c in claims]
     repeated = sorted({c for c in carriers if carriers.count(c) > 1})
     if repeated:
-        raise ValueError(f"each carrier may be claimed once; repeated: {', '.join(repeated)}")
+        raise InvalidValue("duplicate_carrier", f"each carrier may be claimed once; repeated: {', '.join(repeated)}",
+                           repeated=", ".join(repeated))
 
 
 class ApplicationFields(StrictBody):

@@ -114,19 +114,19 @@ def _claims_json(claims: list[CarrierClaim]) -> list[dict[str, Any]]:
 
 def applicant_tax_code(principal: Principal) -> str:
     if not principal.tax_code:
-        raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+        raise Forbidden(code="no_enterprise_account")
     return principal.tax_code
 
 
 def check_facility(principal: Principal, facility_id: uuid.UUID, facts: FacilityFacts | None) -> FacilityFacts:
     if facts is None or not same_tax_code(facts.enterprise_tax_code, principal.tax_code):
         # A facility of another enterprise is answered like a missing one: its existence is not disclosed.
-        raise NotFound(f"Facility {facility_id} is not one of your enterprise's facilities in the registry.",
-                       errors=[field_error("facility_id", "not a facility of your enterprise", "not_found")])
+        raise NotFound(code="facility_not_yours", params={"facility_id": str(facility_id)},
+                       errors=[field_error("facility_id", None, "facility_not_yours", facility_id=str(facility_id))])
     if facts.facility_status != "active":
-        raise Unprocessable(f"Facility {facility_id} is '{facts.facility_status}' in the registry; only active "
-                            "facilities can apply.",
-                            errors=[field_error("facility_id", "facility not active", "facility_inactive")])
+        params = {"facility_id": str(facility_id), "facility_status": facts.facility_status}
+        raise Unprocessable(code="facility_inactive", params=params,
+                            errors=[field_error("facility_id", None, "facility_inactive", **params)])
     return facts
 
 
@@ -140,10 +140,11 @@ async def create_application(session: AsyncSession, principal: Principal, data: 
     call = await session.get(Call, data.call_id)
     if call is None:
         raise Unprocessable(code="unknown_call", params={"call_id": str(data.call_id)},
-                            errors=[field_error("call_id", None, "unknown_call")])
+                            errors=[field_error("call_id", None, "unknown_call", call_id=str(data.call_id))])
     if call.closes_on < today():
         raise Unprocessable(code="call_closed", params={"call": call.code, "closes_on": call.closes_on},
-                            errors=[field_error("call_id", None, "call_closed")])
+                            errors=[field_error("call_id", None, "call_closed", call=call.code,
+                                                closes_on=call.closes_on)])
     values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings"})
     application = Application(
         **values, call_id=call.id, facility_id=facts.facility_id, facility_name=facts.facility_name,
@@ -199,9 +200,9 @@ def ensure_actor(principal: Principal, application: Application, action: Action)
     """The caller holds a role that may take `action`; an enterprise acts only on its own dossiers."""
     roles = {role for role in principal.roles if may_perform(role, action)}
     if not roles:
-        raise Forbidden(f"Your role may not '{action}' an application.")
+        raise Forbidden(code="role_may_not_act", params={"action": str(action)})
     if roles == {"enterprise"} and not owns(principal, application):
-        raise NotFound(f"Application {application.id} does not exist.")
+        raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
 
 
 async def call_of(session: AsyncSession, application: Application) -> Call:
@@ -217,8 +218,8 @@ async def withdraw(session: AsyncSession, principal: Principal, application: App
 
 def _not_in_future(day: dt.date, name: str) -> None:
     if day > today():
-        raise Unprocessable(f"{name} cannot be in the future (today is {today():%d/%m/%Y} in Hanoi).",
-                            errors=[field_error(name, "in the future", "future_date")])
+        raise Unprocessable(code="future_date", params={"today": today()},
+                            errors=[field_error(name, None, "future_date", today=today())])
 
 
 async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
@@ -237,8 +238,9 @@ async def complete(session: AsyncSession, principal: Principal, application: App
     day = completed_on or today()
     _not_in_future(day, "completed_on")
     if application.started_on and day < application.started_on:
-        raise Unprocessable(f"completed_on cannot be before the start ({application.started_on:%d/%m/%Y}).",
-                            errors=[field_error("completed_on", "before started_on", "date_order")])
+        params = {"started_on": application.started_on}
+        raise Unprocessable(code="completed_before_start", params=params,
+                            errors=[field_error("completed_on", None, "completed_before_start", **params)])
     application.completed_on = day
     await flows.apply_transition(session, principal, application, await call_of(session, application),
                                  Action.COMPLETE, reason=reason, details={"completed_on": day.isoformat()})

@@ -40,7 +40,7 @@ async def dossier_status(session: AsyncSession, settings: ApplicationsSettings,
                          dossier_code: str) -> PublicDossierStatus:
     facts = await find_dossier(session, dossier_code)
     if facts is None:  # unknown and malformed alike: nothing to tell about which codes exist
-        raise NotFound(f"No dossier has the code {dossier_code}.")
+        raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
     code = egov_status(facts.status)
     assert code is not None
     times = dossier_times(facts, settings.processing_days)
