@@ -82,6 +82,7 @@ class Ui:
     stack: Stack
     shots: Path
     language: str = "vi"
+    har: Path | None = None  # where the context records the traffic (written when the context closes)
     count: int = 0
     unchecked: list[str] = field(default_factory=list)  # main-frame navigations not yet passed through seen()
     portal_tokens: set[str] = field(default_factory=set, repr=False)  # every access/refresh token the portal held meanwhile
@@ -126,7 +127,11 @@ class Ui:
         page.wait_for_load_state("load")
         self.count += 1
         on_portal = self.on_portal()
-        label = name or (slug(urlsplit(page.url).path) if on_portal else "keycloak-" + slug(page.title()))
+        if name is None:
+            keycloak = page.url.startswith(self.stack.issuer.rpartition("/realms/")[0])
+            name = slug(urlsplit(page.url).path) if on_portal else (
+                ("keycloak-" if keycloak else "other-site-") + slug(page.title()))
+        label = name
         shot = self.shots / f"{self.count:02d}-{slug(label)}.png"
         # caret="initial": hiding the caret injects a <style> the portal's CSP (rightly) refuses.
         page.screenshot(path=str(shot), full_page=True, caret="initial")
@@ -271,3 +276,54 @@ def token_leaks(texts: list[tuple[str, str]], portal_tokens: set[str]) -> list[s
             if kind in SECRET_TOKEN_TYPES:
                 found.append(f"a Keycloak {kind} token in {where}")
     return found
+
+
+# ---- another web site (cross-site requests) ----------------------------------------------------------------------
+class OtherSite:
+    """A page served from another origin on loopback (`with OtherSite(html) as site: site.url`): what a hostile
+    site would serve. `host` "127.0.0.1" is another origin but the same site as the portal (cookies go along);
+    "localhost" is another site (SameSite=Lax cookies stay home)."""
+
+    def __init__(self, html: str, host: str = "127.0.0.1") -> None:
+        import http.server
+        import threading
+
+        body = html.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> OtherSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def auto_submitting_form(action: str, fields: dict[str, str]) -> str:
+    """A page that POSTs a form to `action` as soon as it loads (no CSRF token: the other site cannot know it)."""
+    import html
+
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in fields.items())
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Win a prize</title></head><body>'
+            f'<form id="f" method="post" action="{html.escape(action)}">{inputs}</form>'
+            f'<script>document.getElementById("f").submit()</script></body></html>')
+
+
+def session_cookie(page: Page, name: str = "cp_session") -> str | None:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == name), None)

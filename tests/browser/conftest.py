@@ -24,6 +24,7 @@ from infra.devstack import Stack
 # The helpers are imported by module name, like tests/e2e's (the suite runs with --import-mode=importlib).
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent / "e2e")]
 from browser_helpers import HARS, SCREENSHOTS, Ui, har_texts, slug, token_leaks  # noqa: E402
+from e2e_helpers import Api  # noqa: E402
 
 CHROMIUM = os.environ.get("CLEANPROD_CHROMIUM", "/usr/bin/chromium")
 INSTALL = "sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core"
@@ -82,7 +83,7 @@ def new_ui(request: pytest.FixtureRequest, browser: Browser, stack: Stack) -> It
             locale="vi-VN" if language == "vi" else "en-GB", timezone_id="Asia/Ho_Chi_Minh",
             viewport={"width": 1280, "height": 900}, record_har_path=str(har), record_har_content="embed")
         context.set_default_timeout(15_000)
-        ui = Ui(context.new_page(), stack, shots, language=language)
+        ui = Ui(context.new_page(), stack, shots, language=language, har=har)
         opened.append((ui, context, har))
         return ui
 
@@ -104,3 +105,9 @@ def new_ui(request: pytest.FixtureRequest, browser: Browser, stack: Stack) -> It
 @pytest.fixture
 def ui(new_ui: Callable[..., Ui]) -> Ui:
     return new_ui()
+
+
+@pytest.fixture
+def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
+    """The gateway with real Keycloak tokens (tests/e2e's helper): officers' actions and set-up data."""
+    return Api(gateway, tokens, stack)
