@@ -70,6 +70,18 @@ class Keyboard:
             self.page.keyboard.press("ArrowDown")
         raise AssertionError(f"{selector} not reachable with the arrows")
 
+    def type_date(self, selector: str, day: dt.date) -> None:
+        """A date field: its parts are typed in the order the browser shows them (dd/mm/yyyy or mm/dd/yyyy,
+        from the browser's own language), found by typing 01, 02, 2030 first; Shift+Tab goes back a part."""
+        self.tab_to(selector)
+        self.page.keyboard.type("01022030")
+        probe = self.page.evaluate("s => document.querySelector(s).value", selector)
+        assert probe in ("2030-01-02", "2030-02-01"), probe
+        self.page.keyboard.press("Shift+Tab")
+        self.page.keyboard.press("Shift+Tab")
+        self.page.keyboard.type(day.strftime("%m%d%Y" if probe == "2030-01-02" else "%d%m%Y"))
+        assert self.page.evaluate("s => document.querySelector(s).value", selector) == day.isoformat()
+
     def press_on(self, selector: str, url_pattern: str, name: str, key: str = "Enter") -> None:
         self.tab_to(selector)
         self.page.keyboard.press(key)
@@ -113,9 +125,7 @@ def test_the_application_form_can_be_completed_with_the_keyboard_alone(ui: Ui, a
 
     start, end = today() + dt.timedelta(days=30), today() + dt.timedelta(days=300)
     for selector, day in (("#f-implementation_start", start), ("#f-implementation_end", end)):
-        keys.tab_to(selector)  # a date field: day, month and year typed in turn (dd/mm/yyyy)
-        keys.page.keyboard.type(day.strftime("%d%m%Y"))
-        assert keys.page.evaluate("s => document.querySelector(s).value", selector) == day.isoformat()
+        keys.type_date(selector, day)
     keys.press_on("#save-continue", r"/documents$", "documents")
 
     # The file input opens the file chooser with Space, like any button.
