@@ -220,3 +220,22 @@ async def test_an_unexpected_error_is_a_page_with_the_headers_never_a_trace(make
     assert "Rất tiếc, hệ thống đang gặp sự cố" in response.text and "secret internals" not in response.text
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
+    async with make_client() as client:
+        store = client.app.state.portal.sessions
+        enterprise_cookie, enterprise = await store.create(_tokens(), "vi")
+        officer_cookie, officer = await store.create(_tokens(username="officer1", roles=["officer"], tax_code=None,
+                                                             display_name="Trần Thị Bình"), "vi")
+        client.cookies.set("cp_session", enterprise_cookie)
+        refused = await client.get("/staff")
+        client.cookies.set("cp_session", officer_cookie)
+        landing = await client.get("/staff")
+        to_enterprise = await client.get("/enterprise")
+        await store.delete(enterprise)
+        await store.delete(officer)
+    assert refused.status_code == 403 and "Bạn không có quyền mở trang này" in refused.text
+    assert landing.status_code == 200 and "Xin chào, Trần Thị Bình" in landing.text
+    assert "phiên bản tiếp theo" in landing.text
+    assert to_enterprise.status_code == 403
