@@ -239,3 +239,25 @@ async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
     assert landing.status_code == 200 and "Xin chào, Trần Thị Bình" in landing.text
     assert "phiên bản tiếp theo" in landing.text
     assert to_enterprise.status_code == 403
+
+
+async def test_keycloak_down_during_refresh_keeps_the_session(make_client) -> None:
+    async with make_client(oidc_server_url="http://127.0.0.1:9") as client:  # nothing listens there
+        _add_test_routes(client.app)
+        store = client.app.state.portal.sessions
+        soon = datetime.now(UTC) + timedelta(seconds=5)  # inside the refresh margin, still valid
+        cookie, session = await store.create(_tokens(access_expires_at=soon), "vi")
+        client.cookies.set("cp_session", cookie)
+        still = await client.get("/test/private")
+        assert still.status_code == 200 and still.text == "hello ent-hanoisteel"
+
+        import sqlalchemy as sa
+
+        from cleanprod_portal.models import portal_sessions
+        async with store.engine.begin() as conn:
+            await conn.execute(sa.update(portal_sessions).where(portal_sessions.c.id_hash == session.id_hash)
+                               .values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        down = await client.get("/test/private")
+        assert down.status_code == 503 and "Hệ thống tạm thời gián đoạn" in down.text
+        assert await store.load(cookie) is not None  # not logged out by an outage
+        await store.delete(session)
