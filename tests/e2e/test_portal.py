@@ -125,6 +125,8 @@ def test_enterprise_logs_in_through_keycloak_and_no_token_reaches_the_browser(
         text = _text(dashboard.text)
         assert '<html lang="vi">' in dashboard.text
         assert "Hồ sơ của doanh nghiệp" in text and "Đăng xuất" in text and "Mã số thuế: 0100109106" in text
+        own = gateway.get("/api/v1/enterprises", headers=tokens.headers(HANOISTEEL)).json()["items"][0]
+        assert own["name"] in text  # the enterprise's registered name, with its diacritics
         table = text[text.index("Hồ sơ của doanh nghiệp"):]
         assert application["title"] in table and application["dossier_code"] in table, table[:1500]
         status_vi = {"submitted": "Đã nộp", "under_review": "Đang thẩm định"}[application["status"]]

@@ -3,6 +3,8 @@ the other enterprise pages (facilities, baselines, applications, profile) plug i
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -32,7 +34,11 @@ TODO_STATUSES = {
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
-    applications = await api.all_pages("/applications", max_items=1000)
+    # The API shows an enterprise only its own records: its enterprise and its applications.
+    applications, enterprises = await asyncio.gather(api.all_pages("/applications", max_items=1000),
+                                                     api.get("/enterprises", limit=1))
     todo = [(a, TODO_STATUSES[a["status"]]) for a in applications if a["status"] in TODO_STATUSES]
+    enterprise = (enterprises.get("items") or [None])[0]
     return render(request, "enterprise/dashboard.html", {
-        "applications": applications, "todo": todo, "navigation": NAVIGATION, "active": "/enterprise"})
+        "applications": applications, "todo": todo, "enterprise": enterprise, "navigation": NAVIGATION,
+        "active": "/enterprise"})
