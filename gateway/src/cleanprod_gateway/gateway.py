@@ -33,6 +33,7 @@ from cleanprod_kit.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from cleanprod_kit.headerchecks import header_problem
 from cleanprod_kit.requestid import accept_or_create, request_id_var
 
 from .accesslog import AccessLog
@@ -194,7 +195,14 @@ class Gateway:
                 if self._cors_any or origin in self._cors_origins:
                     send = self._with_cors(send, origin)
             route = self.routes.match(path)
-            if route is not None:
+            header_fault = header_problem(scope["headers"])
+            if header_fault is not None:
+                # Checked before the token: the gateway and the service must read the same, single header.
+                subject = None
+                status_box[0] = header_fault.status
+                await send_problem(send, header_fault, path=path, request_id=rid, head=scope["method"] == "HEAD",
+                                   extra_headers=[(b"connection", b"close")])
+            elif route is not None:
                 subject = await self._proxy(scope, receive, send, route, rid, authorization, status_box)
             elif path in CONTROL_PATHS:
                 subject = None
@@ -272,7 +280,7 @@ class Gateway:
                     elif name == b"x-forwarded-host":
                         fwd_host = value
                 continue
-            if is_identity_header(name):
+            if is_identity_header(name) or name == b"authorization":  # re-added below: the verified one
                 continue
             if name == b"content-length":
                 has_body = value != b"0"
@@ -280,7 +288,9 @@ class Gateway:
         if connection_tokens:
             drop = {t.decode("latin-1") for t in connection_tokens if t not in (b"keep-alive", b"close")}
             if drop:
-                out = [(k, v) for k, v in out if k not in drop or k == "authorization"]
+                out = [(k, v) for k, v in out if k not in drop]
+        # Exactly the header whose token was verified (there is only one: header_problem refused duplicates).
+        out.append(("authorization", authorization.decode("latin-1")))  # type: ignore[union-attr]
         out.append(("x-forwarded-for", f"{xff.decode('latin-1')}, {client_ip}" if xff else client_ip))
         out.append(("x-forwarded-proto", proto.decode("latin-1") if proto else scope.get("scheme", "http")))
         if fwd_host or host:
