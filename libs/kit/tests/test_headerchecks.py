@@ -75,6 +75,10 @@ def _service_app(issuer: TestIssuer) -> FastAPI:
     async def echo(request: Request) -> dict[str, Any]:
         return {"size": len(await request.body())}
 
+    @router.get("/api/v1/crash")
+    async def crash() -> None:
+        raise RuntimeError("a bug in a service (test)")
+
     # The database is never used by these routes (the engine connects lazily).
     settings = ServiceSettings(service_name="kit-test", oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
                                outbox_enabled=False, log_level="WARNING", log_json=False)
@@ -178,3 +182,20 @@ async def test_authenticate_refuses_two_headers_without_the_middleware(issuer: T
         twice = await client.get("/who", headers=[("Authorization", f"Bearer {a}"), ("Authorization", f"Bearer {b}")])
     assert twice.status_code == 400 and twice.json()["code"] == "duplicate_header", twice.text
     assert issubclass(type(header_problem([(b"authorization", b"x"), (b"authorization", b"y")])), Problem)
+
+
+async def test_an_unhandled_error_answers_500_and_announces_the_close(service: int) -> None:
+    """Issue 9, fault 5: uvicorn closes the connection after an unhandled error; the 500 says `Connection: close`
+    so a proxy's pool does not send the next user's request on it."""
+    from cleanprod_kit.testing.rawhttp import read_response
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", service)
+    try:
+        writer.write(request_bytes("GET", "/api/v1/crash", [("Host", "svc")]))
+        await writer.drain()
+        response = await asyncio.wait_for(read_response(reader), 10)
+    finally:
+        writer.close()
+    assert response is not None and response.status == 500
+    assert response.header("content-type") == "application/problem+json"
+    assert response.header("connection") == "close" and response.closed
