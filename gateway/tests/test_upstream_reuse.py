@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import APIRouter, Request
 from gateway_helpers import RunningGateway, bearer, serve_gateway
 from gateway_upstream import free_port
 
+from cleanprod_kit.app import create_service_app
+from cleanprod_kit.settings import ServiceSettings
 from cleanprod_kit.testing.issuer import TestIssuer
 
 
@@ -191,3 +196,54 @@ async def test_an_unreachable_upstream_is_not_retried_into_a_hang(gateway_for: A
     async with gateway_for(f"http://127.0.0.1:{free_port()}") as gw:
         response = await gw.client.get("/api/v1/sectors/ok", headers=gw.other_user)
         assert response.status_code == 502
+
+
+class KitService:
+    """A service built by the kit's create_service_app, served by uvicorn + httptools in its own thread (its own
+    event loop, as a separate process would be), with a route that fails with an unhandled exception."""
+
+    def __init__(self, issuer: TestIssuer) -> None:
+        router = APIRouter()
+        self.writes = 0
+
+        @router.get("/api/v1/sectors/fail")
+        async def fail() -> None:
+            raise RuntimeError("a bug in the service (test)")
+
+        @router.post("/api/v1/sectors/ok")
+        async def write(request: Request) -> dict[str, int]:
+            self.writes += 1
+            return {"size": len(await request.body())}
+
+        settings = ServiceSettings(service_name="kit-svc", oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
+                                   outbox_enabled=False, log_level="CRITICAL", log_json=False)
+        app = create_service_app(settings, title="kit service", routers=[router])
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical",
+                                                    http="httptools", loop="asyncio", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "service did not start"
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+async def test_behind_a_kit_service_the_next_write_is_answered(gateway_for: Any, issuer: TestIssuer) -> None:
+    """The root fix: the kit's 500 says `Connection: close`, so the gateway never reuses that connection — even a
+    POST without an Idempotency-Key (which is never replayed) after another user's 500 is answered."""
+    service = KitService(issuer)
+    with service as url:
+        async with gateway_for(url) as gw:
+            async def post(gw: RunningGateway) -> Any:
+                return await gw.client.post("/api/v1/sectors/ok", json={"name": "Dệt may"}, headers=gw.other_user)
+
+            statuses = await _alternate(gw, issuer.token("officer", sub="unlucky"), post, rounds=10)
+    assert statuses == [200] * 10 and service.writes == 10
