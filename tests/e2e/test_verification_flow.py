@@ -186,9 +186,24 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     api.act(started, "completion", HANOISTEEL, json={"reason": "Đã nghiệm thu, vận hành ổn định."})
     poll(lambda: read_case(api, case["id"])["ready_to_conclude"], what="application.completed at verification")
 
+    # a verifier assigned to nothing here reads nothing of the application (issue 9: least privilege)
+    application_url = f"/api/v1/applications/{approved['id']}"
+    for user in ("verifier1", "verifier2"):
+        assert_problem(api.client.get(application_url, headers=api.h(user)), 404)
+        assert approved["id"] not in [a["id"] for a in api.client.get(
+            "/api/v1/applications", params={"limit": 200}, headers=api.h(user)).json()["items"]]
+
     # officer1 assigns verifier1, who declares independence
     assigned = assign(api, case["id"])
     assert assigned.status_code == 200, assigned.text
+    # the assignment travels to the applications service (outbox): verifier1 now reads the dossier, verifier2 not
+    poll(lambda: api.client.get(application_url, headers=api.h("verifier1")).status_code == 200,
+         what="verifier1's read access to the application")
+    for rest in ("/documents", "/history", "/tranches"):
+        assert api.client.get(application_url + rest, headers=api.h("verifier1")).status_code == 200, rest
+    assert approved["id"] in [a["id"] for a in api.client.get(
+        "/api/v1/applications", params={"limit": 200}, headers=api.h("verifier1")).json()["items"]]
+    assert_problem(api.client.get(application_url, headers=api.h("verifier2")), 404)
     assert assigned.json()["current"]["verifier_username"] == "verifier1"
     assert read_case(api, case["id"])["status"] == "assigned"
     declared = declare(api, case["id"])

@@ -60,7 +60,10 @@ class Actors:
 
     @property
     def verifier(self) -> dict[str, str]:
-        return self.headers("verifier", sub="verifier-1", username="verifier1")
+        return self.verifier_n(1)
+
+    def verifier_n(self, n: int) -> dict[str, str]:
+        return self.headers("verifier", sub=f"verifier-{n}", username=f"verifier{n}")
 
     @property
     def egov(self) -> dict[str, str]:
@@ -68,15 +71,18 @@ class Actors:
 
     @property
     def service(self) -> dict[str, str]:
-        return self.headers("service", sub="service-account-svc-verification",
-                            username="service-account-svc-verification")
+        """The verification service's account: the publisher of the events this service consumes."""
+        return self.client("svc-verification")
+
+    def client(self, client_id: str, *roles: str) -> dict[str, str]:
+        """A client-credentials token of `client_id` (roles default to `service`)."""
+        return {"Authorization": f"Bearer {self.issuer.client_token(client_id, *(roles or ('service',)))}"}
 
 
 def service_tokens(issuer: TestIssuer) -> Callable[[], Awaitable[str]]:
     """The applications service's own client-credentials token, as a token source."""
     async def token() -> str:
-        return issuer.token("service", sub="service-account-svc-applications",
-                            username="service-account-svc-applications")
+        return issuer.client_token("svc-applications", "service")
     return token
 
 
@@ -275,6 +281,18 @@ class World:
         response = await self.client.post("/internal/events", json=envelope, headers=self.actors.service)
         assert response.status_code == expect, response.text
         return response
+
+    async def assign_verifier(self, application: dict[str, Any], subject: str = "verifier-1",
+                              username: str = "verifier1", headers: dict[str, str] | None = None,
+                              occurred_at: str | None = None) -> httpx.Response:
+        """The verification service announcing the verifier of the application's case (its outbox event)."""
+        body = {"verification_id": str(uuid.uuid4()), "application_id": application["id"], "status": "assigned",
+                "verifier_subject": subject, "verifier_username": username}
+        envelope = {"id": str(uuid.uuid4()), "seq": 1, "type": "verification.verifier_assigned",
+                    "aggregate_type": "verification", "aggregate_id": body["verification_id"],
+                    "occurred_at": occurred_at or utcnow().isoformat(), "source": "verification",
+                    "data": {k: v for k, v in body.items() if v is not None}}
+        return await self.client.post("/internal/events", json=envelope, headers=headers or self.actors.service)
 
     async def at(self, status: str) -> dict[str, Any]:
         """A fresh application in `status` (reached through the API)."""

@@ -127,7 +127,11 @@ async def test_closed_call(client: httpx.AsyncClient, world: World, actors: Acto
 async def test_read_rules(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     application = await world.submitted()
     url = f"/api/v1/applications/{application['id']}"
-    for headers in (world.owner(application), actors.officer(), actors.auditor, actors.verifier, actors.service):
+    # a verifier reads only what is assigned to them (issue 9): first nothing, then this application
+    assert_problem(await client.get(url, headers=actors.verifier_n(41)), 404)
+    assert (await world.assign_verifier(application, "verifier-41")).status_code == 200
+    for headers in (world.owner(application), actors.officer(), actors.auditor, actors.verifier_n(41),
+                    actors.service):
         assert (await client.get(url, headers=headers)).status_code == 200
     assert_problem(await client.get(url, headers=actors.enterprise(world.b.tax_code)), 404)
     assert_problem(await client.get(url, headers=actors.reviewer(7)), 404)

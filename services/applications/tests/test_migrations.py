@@ -13,7 +13,7 @@ from cleanprod_kit.testing.schema import schema_diff, scratch_database, table_na
 
 TABLES = {"calls", "applications", "dossier_sequences", "reviewer_assignments", "tranches", "pending_verdicts",
           "documents", "audit_log", "outbox_events", "processed_events", "idempotency_keys", "webhook_subscriptions",
-          "webhook_deliveries", "webhook_fanout_positions"}
+          "webhook_deliveries", "webhook_fanout_positions", "verifier_assignments"}
 
 
 @pytest.fixture(scope="module")

@@ -87,3 +87,54 @@ async def test_tokens_are_required_and_checked(client: httpx.AsyncClient, actors
     response = await client.get("/api/v1/enterprises",
                                 headers={"Authorization": f"Bearer {enterprise_without_tax_code}"})
     assert response.status_code == 403
+
+
+async def test_enterprise_registers_and_manages_its_branch_units_only(client: httpx.AsyncClient,
+                                                                      actors: Actors) -> None:
+    """Issue 9: a head office registers its branch units (<own tax code>-NNN) and then reads and manages them
+    and their facilities; other tax codes stay refused, and a branch's own account covers only that branch."""
+    mine = random_tax_code()
+    as_head = actors.enterprise(mine)
+    head = await client.post("/api/v1/enterprises", json=enterprise_body(mine), headers=as_head)
+    assert head.status_code == 201, head.text
+    branch = await client.post("/api/v1/enterprises", json=enterprise_body(f"{mine}-001", name="Chi nhánh Đông Anh"),
+                               headers=as_head)
+    assert branch.status_code == 201, branch.text
+    assert branch.json()["tax_code"] == f"{mine}-001"
+    compact_branch = await client.post("/api/v1/enterprises", json=enterprise_body(f"{mine}002"), headers=as_head)
+    assert compact_branch.status_code == 201 and compact_branch.json()["tax_code"] == f"{mine}-002"
+    branch_id = branch.json()["id"]
+
+    # the head office reads, lists and changes its branch, and registers and manages the branch's facilities
+    assert (await client.get(f"/api/v1/enterprises/{branch_id}", headers=as_head)).status_code == 200
+    listed = (await client.get("/api/v1/enterprises", params={"limit": 200}, headers=as_head)).json()["items"]
+    assert sorted(e["tax_code"] for e in listed) == [mine, f"{mine}-001", f"{mine}-002"]
+    patched = await client.patch(f"/api/v1/enterprises/{branch_id}", json={"name": "Chi nhánh Sóc Sơn"},
+                                 headers={**as_head, "If-Match": '"1"'})
+    assert patched.status_code == 200 and patched.json()["name"] == "Chi nhánh Sóc Sơn"
+    facility = await client.post(f"/api/v1/enterprises/{branch_id}/facilities", json=facility_body(), headers=as_head)
+    assert facility.status_code == 201, facility.text
+    assert (await client.get(f"/api/v1/facilities/{facility.json()['id']}", headers=as_head)).status_code == 200
+    facilities = (await client.get("/api/v1/facilities", params={"enterprise_id": branch_id, "limit": 200},
+                                   headers=as_head)).json()["items"]
+    assert [f["id"] for f in facilities] == [facility.json()["id"]]
+
+    # another enterprise's branch (or the other enterprise itself) stays refused
+    other = random_tax_code()
+    for code in (f"{other}-001", other):
+        refused = await client.post("/api/v1/enterprises", json=enterprise_body(code), headers=as_head)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "tax_code_not_yours"
+    assert (await client.get("/api/v1/enterprises", params={"tax_code": f"{other}-001"},
+                             headers=actors.officer)).json()["items"] == []
+    # strangers do not see the branch; the branch's own account sees only itself (not the head office, not siblings)
+    assert (await client.get(f"/api/v1/enterprises/{branch_id}", headers=actors.enterprise(other))).status_code == 404
+    as_branch = actors.enterprise(f"{mine}-001")
+    assert (await client.get(f"/api/v1/enterprises/{branch_id}", headers=as_branch)).status_code == 200
+    assert (await client.get(f"/api/v1/enterprises/{head.json()['id']}", headers=as_branch)).status_code == 404
+    sibling = compact_branch.json()["id"]
+    assert (await client.get(f"/api/v1/enterprises/{sibling}", headers=as_branch)).status_code == 404
+    sibling_code = enterprise_body(f"{mine}-003")
+    assert (await client.post("/api/v1/enterprises", json=sibling_code, headers=as_branch)).status_code == 403
+    listed = (await client.get("/api/v1/enterprises", params={"limit": 200}, headers=as_branch)).json()["items"]
+    assert [e["tax_code"] for e in listed] == [f"{mine}-001"]

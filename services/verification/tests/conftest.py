@@ -62,7 +62,7 @@ async def registry(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 def service_tokens(issuer: TestIssuer) -> Callable[[], Any]:
     async def token() -> str:
-        return issuer.token("service", sub="service-account-svc-verification", username="svc-verification")
+        return issuer.client_token("svc-verification", "service")
 
     return token
 

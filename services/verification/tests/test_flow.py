@@ -118,6 +118,10 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     assert set(concluded[0]) == EVENT_KEYS
     assert [kind for kind, _ in events] == ["verification.opened", "verification.verifier_assigned",
                                            "verification.verifier_declared", "verification.concluded"]
+    # the assignment names the verifier's subject: the applications service grants read access by it
+    assigned = next(payload for kind, payload in events if kind == "verification.verifier_assigned")
+    assert assigned["verifier_subject"] == verifier.subject and assigned["application_id"] == case["application_id"]
+    assert assigned["replaced_subject"] is None
     history = (await client.get(f"/api/v1/verifications/{case_id}/history", headers=actors.auditor)).json()
     actions = [h["action"] for h in history]
     assert actions[:4] == ["open", "completion_reported", "assign_verifier", "declare_independence"]

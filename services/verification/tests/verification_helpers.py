@@ -69,7 +69,12 @@ class Actors:
 
     @property
     def service(self) -> dict[str, str]:
-        return self.headers("service", sub="service-account-svc-applications", username="svc-applications")
+        """The applications service's account: the publisher of the events this service consumes."""
+        return self.client("svc-applications")
+
+    def client(self, client_id: str, *roles: str) -> dict[str, str]:
+        """A client-credentials token of `client_id` (roles default to `service`)."""
+        return {"Authorization": f"Bearer {self.issuer.client_token(client_id, *(roles or ('service',)))}"}
 
     def enterprise(self, tax_code: str) -> dict[str, str]:
         return self.headers("enterprise", tax_code=tax_code)

@@ -1,6 +1,7 @@
 """Transactional outbox: `emit` writes the event row in the caller's transaction; `OutboxDispatcher` delivers
 pending rows at least once, in `seq` order, to every subscriber, retrying with back-off; consumers de-duplicate
 by event id (`EventConsumer`). Several dispatcher replicas may run: rows are claimed with SKIP LOCKED.
+A consumer accepts an event only from the service account of its publisher (`publishers.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_
@@ -21,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .auth import require_roles
+from .auth import CurrentPrincipal, Principal
 from .db import Database, get_session
 from .models import OutboxEvent, ProcessedEvent, utcnow
+from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
 
 log = logging.getLogger("cleanprod.outbox")
@@ -54,7 +56,8 @@ class EventEnvelope(BaseModel):
     aggregate_id: str
     occurred_at: dt.datetime
     request_id: str | None = None
-    source: str
+    # Set by the sender for logs; a consumer replaces it with the publisher its token proves (publishers.py).
+    source: str = ""
     data: dict[str, Any]
 
     @classmethod
@@ -146,8 +149,15 @@ class OutboxDispatcher:
 Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 
 
+async def service_account(principal: CurrentPrincipal) -> Principal:
+    return ensure_service_account(principal)
+
+
 class EventConsumer:
-    """Receives events pushed by other services at POST /internal/events (role `service` only)."""
+    """Receives events pushed by other services at POST /internal/events: role `service`, and the token's
+    client must be the one of the service that publishes the event's type (else 403
+    `event_publisher_not_allowed`, nothing recorded). The envelope's `source` is then that service's name,
+    whatever the body said."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
@@ -175,8 +185,17 @@ class EventConsumer:
     def router(self) -> APIRouter:
         router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 
-        @router.post("/events", status_code=200, dependencies=[Depends(require_roles("service"))])
-        async def receive(envelope: EventEnvelope, session: AsyncSession = Depends(get_session)) -> dict[str, Any]:
+        @router.post("/events", status_code=200)
+        async def receive(envelope: EventEnvelope, request: Request,
+                          principal: Principal = Depends(service_account),
+                          session: AsyncSession = Depends(get_session)) -> dict[str, Any]:
+            settings = getattr(request.app.state, "settings", None)
+            clients = getattr(settings, "event_publisher_clients", None) or merged_clients(None)
+            source = accepted_source(envelope.type, principal, clients)
+            if envelope.source and envelope.source != source:
+                log.info("event source in the body ignored", extra={
+                    "event_id": str(envelope.id), "body_source": envelope.source[:64], "source": source})
+            envelope = envelope.model_copy(update={"source": source})
             fresh = await self.handle(session, envelope)
             return {"id": str(envelope.id), "duplicate": not fresh}
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .publishers import DEFAULT_PUBLISHER_CLIENTS, merged_clients
 
 
 class ServiceSettings(BaseSettings):
@@ -34,11 +36,19 @@ class ServiceSettings(BaseSettings):
     event_subscribers: str = ""
     outbox_poll_seconds: float = 0.5
     outbox_enabled: bool = True
+    # Publishing service → its Keycloak client id (JSON, e.g. {"verification": "svc-verif-prod"}; services not
+    # named keep the default). /internal/events accepts an event only from its publisher's client (publishers.py).
+    event_publisher_clients: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PUBLISHER_CLIENTS))
 
     max_json_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     log_json: bool = True
     log_requests: bool = True  # one JSON access-log line per request
+
+    @field_validator("event_publisher_clients")
+    @classmethod
+    def _publisher_clients(cls, value: dict[str, str]) -> dict[str, str]:
+        return merged_clients(value)
 
     @property
     def realm(self) -> str:

@@ -33,3 +33,17 @@ def canonical(code: str) -> str:
 
 def same_tax_code(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and compact(a) == compact(b)  # type: ignore[arg-type]
+
+
+def is_branch_of(code: str | None, head: str | None) -> bool:
+    """`code` is a branch unit (`NNNNNNNNNN-NNN`) of the enterprise whose 10-digit tax code is `head`."""
+    if not code or not head:
+        return False
+    branch, parent = compact(code), compact(head)
+    return len(parent) == 10 and parent.isdigit() and len(branch) == 13 and branch.isdigit() \
+        and branch.startswith(parent)
+
+
+def within_enterprise(own: str | None, code: str | None) -> bool:
+    """`code` is the enterprise `own` itself or one of its branch units (a branch's own code covers only itself)."""
+    return same_tax_code(own, code) or is_branch_of(code, own)

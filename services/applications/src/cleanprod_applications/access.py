@@ -3,8 +3,11 @@
 - `enterprise` users: only applications of the enterprise whose tax code is in their token; anything else is
   answered 404 (its existence is not disclosed).
 - reviewers: only applications they are assigned to (recused or not: they have seen the dossier).
-- officers, auditors, verifiers and services: every application. Auditors never write (no write route
-  accepts the role).
+- verifiers: only applications whose verification case is currently assigned to them (the verification
+  service owns assignment and announces it with `verification.verifier_assigned`: verifiers/). Others: 404.
+- officers, auditors and services: every application. Auditors never write (no write route accepts the role).
+- what a caller sees of an application it may read: officers, auditors, services and its verifier see the
+  Department's view (review summary, reviews, internal history entries); enterprises and reviewers less.
 - `egov` clients: none here; the e-government integration has its own lookup by dossier code.
 """
 
@@ -23,13 +26,21 @@ from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from .applications.models import Application
 from .reviews.models import ReviewerAssignment
+from .verifiers.models import VerifierAssignment
 
-READ_ALL_ROLES = ("officer", "auditor", "verifier", "service")
-READ_ROLES = (*READ_ALL_ROLES, "enterprise", "reviewer")
+READ_ALL_ROLES = ("officer", "auditor", "service")
+"""Roles that read every application."""
+DEPARTMENT_ROLES = (*READ_ALL_ROLES, "verifier")
+"""Roles that see an application they may read in full (review summary, reviews, internal history)."""
+READ_ROLES = (*DEPARTMENT_ROLES, "enterprise", "reviewer")
 
 
 def reads_all(principal: Principal) -> bool:
     return principal.has(*READ_ALL_ROLES)
+
+
+def sees_department_view(principal: Principal) -> bool:
+    return principal.has(*DEPARTMENT_ROLES)
 
 
 def _enterprise_tax_code(principal: Principal) -> str | None:
@@ -55,11 +66,22 @@ async def is_assigned_reviewer(session: AsyncSession, principal: Principal, appl
     return found is not None
 
 
+async def is_assigned_verifier(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
+    if not principal.has("verifier"):
+        return False
+    found = (await session.exec(
+        select(VerifierAssignment.application_id).where(VerifierAssignment.application_id == application_id,
+                                                        VerifierAssignment.verifier_subject == principal.subject)
+    )).first()
+    return found is not None
+
+
 async def ensure_readable(session: AsyncSession, principal: Principal, application: Application) -> None:
     if reads_all(principal):
         return
     _enterprise_tax_code(principal)
-    if owns(principal, application) or await is_assigned_reviewer(session, principal, application.id):
+    if (owns(principal, application) or await is_assigned_reviewer(session, principal, application.id)
+            or await is_assigned_verifier(session, principal, application.id)):
         return
     raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
 
@@ -93,6 +115,10 @@ def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
         assigned = select(ReviewerAssignment.application_id).where(
             ReviewerAssignment.reviewer_subject == principal.subject)
         conditions.append(Application.id.in_(assigned))  # type: ignore[attr-defined]
+    if principal.has("verifier"):
+        verifying = select(VerifierAssignment.application_id).where(
+            VerifierAssignment.verifier_subject == principal.subject)
+        conditions.append(Application.id.in_(verifying))  # type: ignore[attr-defined]
     if not conditions:
         return false()
     return or_(*conditions)

@@ -11,8 +11,8 @@ from . import models  # noqa: F401 - every table registered before the app start
 from .applications.views import router as applications_router
 from .calls.views import router as calls_router
 from .config import ApplicationsSettings
+from .consumer import build_consumer
 from .documents.views import router as documents_router
-from .grants.verdicts import build_consumer
 from .grants.views import router as grants_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router

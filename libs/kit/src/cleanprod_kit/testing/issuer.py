@@ -70,6 +70,13 @@ class TestIssuer:
         claims.update(extra or {})
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
+    def client_token(self, client_id: str, *roles: str, **kw: Any) -> str:
+        """A client-credentials token as Keycloak issues it for `client_id`'s service account (`azp` = client)."""
+        account = f"service-account-{client_id}"
+        extra = {"azp": client_id, **kw.pop("extra", {})}
+        return self.token(*roles, sub=kw.pop("sub", account), username=kw.pop("username", account), extra=extra,
+                          **kw)
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

@@ -18,7 +18,7 @@ from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
-from ..access import owns, reads_all, visibility_filter
+from ..access import owns, sees_department_view, visibility_filter
 from ..calls.models import Call
 from ..calls.service import rubric_of, today
 from ..db_types import touch
@@ -99,7 +99,7 @@ async def public_view(session: AsyncSession, principal: Principal, application: 
     approved = application.approved_support_vnd is not None  # tranches exist only from approval on
     tranches = await flows.tranches_of(session, application) if approved else []
     summary = None
-    if reads_all(principal):
+    if sees_department_view(principal):
         call = await session.get(Call, application.call_id)
         assert call is not None  # foreign key
         summary = review_summary(call, await assignments_of(session, application.id))
@@ -285,7 +285,7 @@ async def list_applications(
 async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
                   cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
     condition = and_(AuditEntry.entity_type == flows.ENTITY, AuditEntry.entity_id == str(application.id))
-    if not reads_all(principal) and not principal.has("reviewer"):
+    if not sees_department_view(principal) and not principal.has("reviewer"):
         condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return [HistoryEntry.of(r) for r in records], next_cursor

@@ -8,7 +8,7 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
 
-from ..access import READ_ALL_ROLES, readable_application, reads_all
+from ..access import DEPARTMENT_ROLES, readable_application, sees_department_view
 from ..applications.service import assignments_of, call_of
 from ..dependencies import locked_application
 from . import service
@@ -77,15 +77,15 @@ async def submit_review(application_id: uuid.UUID, body: ReviewBody, request: Re
 
 
 @router.get("/{application_id}/reviews", response_model=list[AssignmentPublic],
-            dependencies=[Depends(require_roles(*READ_ALL_ROLES, "reviewer"))])
+            dependencies=[Depends(require_roles(*DEPARTMENT_ROLES, "reviewer"))])
 @router.get("/{application_id}/assignments", response_model=list[AssignmentPublic],
-            dependencies=[Depends(require_roles(*READ_ALL_ROLES, "reviewer"))])
+            dependencies=[Depends(require_roles(*DEPARTMENT_ROLES, "reviewer"))])
 async def list_reviews(application_id: uuid.UUID, session: SessionDep,
                        principal: CurrentPrincipal) -> list[AssignmentPublic]:
     """Assigned reviewers with their declarations and reviews. A reviewer sees only their own entry; enterprises
     see none of it (reviewers' identities and notes stay inside the Department)."""
     application = await readable_application(session, principal, application_id)
     assignments = await assignments_of(session, application.id)
-    if not reads_all(principal):
+    if not sees_department_view(principal):
         assignments = [a for a in assignments if a.reviewer_subject == principal.subject]
     return [service.to_public(a) for a in assignments]

@@ -16,9 +16,9 @@ from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.search import matches_all_words
-from cleanprod_kit.tax_codes import same_tax_code
+from cleanprod_kit.tax_codes import within_enterprise
 
-from ..access import ensure_readable, ensure_writable, own_tax_code
+from ..access import confined_to, ensure_readable, ensure_writable, own_tax_code
 from ..db_types import touch
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterpriseUpdate
@@ -34,8 +34,10 @@ async def get_enterprise(session: AsyncSession, principal: Principal, enterprise
 
 async def create_enterprise(session: AsyncSession, principal: Principal, data: EnterpriseCreate) -> Enterprise:
     if principal.has("enterprise") and not principal.has("officer"):
-        if not principal.tax_code or not same_tax_code(principal.tax_code, data.tax_code):
-            raise Forbidden(code="own_enterprise_only")
+        # its own record, or one of its branch units (<own>-NNN): a head office registers its branches
+        if not principal.tax_code or not within_enterprise(principal.tax_code, data.tax_code):
+            raise Forbidden(code="tax_code_not_yours", params={"tax_code": principal.tax_code or "NNNNNNNNNN"},
+                            errors=[field_error("tax_code", None, "not_yours")])
     elif not principal.has("officer"):
         raise Forbidden(code="enterprise_register_forbidden")
     enterprise = Enterprise(**data.model_dump())
@@ -77,7 +79,7 @@ async def list_enterprises(
     statement = select(Enterprise)
     confined = own_tax_code(principal)
     if confined is not None:
-        statement = statement.where(Enterprise.tax_code == confined)
+        statement = statement.where(confined_to(Enterprise.tax_code, confined))
     if q:
         condition = matches_all_words(Enterprise.search_text, q)
         if condition is not None:

@@ -89,7 +89,9 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
                           "replaced": current.verifier_subject if current is not None else None})
     emit(session, "verification.verifier_assigned", aggregate_type=ENTITY, aggregate_id=case.id,
          payload={"verification_id": case.id, "application_id": case.application_id,
-                  "verifier_username": body.verifier_username, "status": case.status})
+                  "verifier_subject": body.verifier_subject, "verifier_username": body.verifier_username,
+                  "replaced_subject": current.verifier_subject if current is not None else None,
+                  "status": case.status})  # the applications service grants the verifier read access by it
 
 
 def ensure_declarer(principal: Principal, case: VerificationCase) -> None:
