@@ -186,6 +186,9 @@ _CATALOGUE: dict[str, Entry] = {
     "duplicate_header": _e("Duplicate header", "Tiêu đề bị lặp",
                            "A header that may appear only once was sent more than once.",
                            "Một tiêu đề HTTP chỉ được xuất hiện một lần nhưng đã được gửi nhiều lần."),
+    "conflicting_headers": _e("Conflicting headers", "Tiêu đề mâu thuẫn",
+                              "The request has both 'Content-Length' and 'Transfer-Encoding'; send exactly one.",
+                              "Yêu cầu có cả 'Content-Length' và 'Transfer-Encoding'; chỉ gửi một trong hai."),
     "event_publisher_not_allowed": _e("Publisher not allowed", "Nguồn sự kiện không được phép",
                                       "This client may not publish events of this type.",
                                       "Ứng dụng này không được phép gửi loại sự kiện này."),
@@ -719,6 +722,10 @@ def message(code: str, language: str, params: dict[str, Any] | None = None, defa
 
 # ---- the generated document ---------------------------------------------------------------------------------------
 
+def _literal(template: str) -> str:
+    return template.replace("{{", "{").replace("}}", "}")  # escaped braces show as written
+
+
 def markdown() -> str:
     """docs/error-codes.md, generated: `python -m cleanprod_kit.messages > docs/error-codes.md`."""
     lines = [
@@ -736,7 +743,7 @@ def markdown() -> str:
     ]
     for code in sorted(CATALOGUE):
         entry = CATALOGUE[code]
-        cells = [f"`{code}`", entry.title_en, entry.title_vi, entry.en, entry.vi]
+        cells = [f"`{code}`", entry.title_en, entry.title_vi, _literal(entry.en), _literal(entry.vi)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
