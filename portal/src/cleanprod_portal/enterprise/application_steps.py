@@ -415,7 +415,9 @@ async def submit(request: Request, application_id: str, user: Enterprise, api: A
                        if_match=tasks.etag_of(form.get("version")))
     except FieldErrors as problem:
         submission_errors(form, problem, application_id)
-        form.summary = problem.summary or None
+        # The API's detail names the fields in its own terms; the list below names them as the steps do.
+        form.summary = (_("The application cannot be submitted yet. Complete or correct each item below.")
+                        if problem.errors else problem.summary or None)
         return await _render_check(request, api, application, form, status_code=422)
     except ChangedMeanwhile:
         current = await tasks.load_application(api, application_id)

@@ -4,7 +4,6 @@ decision, tranches, start and completion reports, verification result) and the c
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -79,8 +78,6 @@ async def _start_choices(api: ApiClient) -> tuple[list[dict[str, Any]], list[dic
 
 async def _render_start(request: Request, api: ApiClient, form: Form, status_code: int = 200) -> HTMLResponse:
     calls, facilities = await _start_choices(api)
-    # A new key each time the form is shown: a double click creates one draft, a corrected choice a new one.
-    form.values["idempotency_key"] = secrets.token_urlsafe(18)
     return render(request, "enterprise/applications/start.html", _context(
         form=form, calls=calls, facilities=facilities), status_code=status_code)
 
@@ -102,7 +99,7 @@ async def start(request: Request, user: Enterprise, api: ApiClient) -> Response:
     if form.has_errors:
         return await _render_start(request, api, form, status_code=422)
     try:
-        created = await api.post("/applications", json=data, idempotency_key=form.get("idempotency_key") or None)
+        created = await api.post("/applications", json=data, idempotency_key=form.idempotency_key)
     except (FieldErrors, NotFound) as problem:
         # A closed call (call_closed) or a facility the enterprise may not use (404 on facility_id) come back as
         # field errors; show them at the choice.
