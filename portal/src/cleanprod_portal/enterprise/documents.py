@@ -245,7 +245,7 @@ async def upload(request: Request, application_id: str, user: Enterprise, api: A
         yield f"\r\n--{boundary_out}--\r\n".encode()
 
     try:
-        response = await api.raw("POST", f"/applications/{application_id}/documents", content=body(), headers={
+        response = await api.raw("POST", f"/applications/{tasks.checked_id(application_id)}/documents", content=body(), headers={
             "Content-Type": f"multipart/form-data; boundary={boundary_out}", "Accept": "application/json"})
         await response.aclose()
     except (FieldErrors, Conflict) as problem:
@@ -267,7 +267,8 @@ PASSED_HEADERS = ("content-type", "content-length", "content-encoding", "content
 @router.get("/{application_id}/documents/{document_id}")
 async def download(request: Request, application_id: str, document_id: str, user: Enterprise, api: ApiClient
                    ) -> Response:
-    response = await api.raw("GET", f"/applications/{application_id}/documents/{document_id}",
+    path = f"/applications/{tasks.checked_id(application_id)}/documents/{tasks.checked_id(document_id)}"
+    response = await api.raw("GET", path,
                              headers={"Accept": "*/*"})
     headers: dict[str, Any] = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
     headers["Cache-Control"] = "private, no-store"
