@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..api import ChangedMeanwhile, FieldErrors, NotFound
 from ..carriers import carrier_name, carrier_options, units_of
 from ..deps import ApiClient, Enterprise
+from ..formatting import local_date, number, percent, vnd
 from ..forms import Form, field_id
 from ..i18n import N_, _, gettext
 from ..templating import render
@@ -294,11 +295,28 @@ def _savings_field_map(form: Form) -> dict[str, str]:
 
 
 # ---- check your answers, submit, resubmit ----------------------------------------------------------------------
+@dataclass
+class LinkedError:
+    field: str
+    message: str
+    href: str | None
+
+
+class LinkedForm(Form):
+    """A form whose error summary links each error to another page (the step holding the field)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.links: dict[str, str | None] = {}
+
+    @property
+    def error_list(self) -> list[LinkedError]:  # type: ignore[override]
+        return [LinkedError(name, message, self.links.get(name)) for name, message in self.errors.items()]
+
+
 def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, documents: list[dict[str, Any]],
                     *, editable: bool = True) -> list[dict[str, Any]]:
     """The summary lists of "check your answers" (and of the application page, without the Change links)."""
-    from ..formatting import local_date, percent, vnd
-
     a = application
     app_id = a["id"]
 
@@ -315,8 +333,6 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
         line = f"{carrier_name(claim.get('carrier'))}: {percent(claim.get('saving_pct'))}"
         annual = claim.get("annual_saving")
         if annual:
-            from ..formatting import number
-
             line += " – " + _("%(quantity)s %(unit)s a year", quantity=number(annual.get("quantity"), 3),
                                 unit=annual.get("unit"))
         claim_lines.append(line)
@@ -358,7 +374,7 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
     ]
 
 
-def submission_errors(form: Form, problem: FieldErrors, application_id: str) -> None:
+def submission_errors(form: LinkedForm, problem: FieldErrors, application_id: str) -> None:
     """Every field the API refused, labelled and linked to the step (and field) that holds it."""
     for api_field, message in problem.errors.items():
         step = tasks.step_for_field(api_field)
@@ -385,30 +401,13 @@ async def check_answers(request: Request, application_id: str, user: Enterprise,
     return await _render_check(request, api, application, LinkedForm({"version": application["version"]}))
 
 
-@dataclass
-class LinkedError:
-    field: str
-    message: str
-    href: str | None
-
-
-class LinkedForm(Form):
-    """A form whose error summary links each error to another page (the step holding the field)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.links: dict[str, str | None] = {}
-
-    @property
-    def error_list(self) -> list[LinkedError]:  # type: ignore[override]
-        return [LinkedError(name, message, self.links.get(name)) for name, message in self.errors.items()]
-
-
 @router.post("/{application_id}/submit", response_class=HTMLResponse)
 async def submit(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> Response:
     """Submit a draft, or resubmit a dossier sent back with changes requested (the same page, the API decides)."""
     form = LinkedForm(await request.form())
     application = await tasks.load_application(api, application_id)
+    if not tasks.is_editable(application):  # e.g. the second click of a double click: already submitted
+        return _redirect(_after_submission(application))
     action = "resubmit" if application["status"] == "changes_requested" else "submit"
     try:
         await api.post(f"/applications/{application_id}/{action}", json={},
@@ -421,7 +420,14 @@ async def submit(request: Request, application_id: str, user: Enterprise, api: A
         return await _render_check(request, api, application, form, status_code=422)
     except ChangedMeanwhile:
         current = await tasks.load_application(api, application_id)
+        if not tasks.is_editable(current):
+            return _redirect(_after_submission(current))
         fresh = LinkedForm({"version": current["version"]})
         fresh.changed_meanwhile = True  # review the current answers, then submit again
         return await _render_check(request, api, current, fresh, status_code=409)
     return _redirect(tasks.application_url(application_id, "/confirmation"))
+
+
+def _after_submission(application: dict[str, Any]) -> str:
+    suffix = "/confirmation" if application.get("dossier_code") else ""
+    return tasks.application_url(application["id"], suffix)
