@@ -370,3 +370,38 @@ def test_task_list_in_english(stack: Stack, api: Api, call: dict[str, Any]) -> N
         user.close()
     assert tags["Technology and supplier"] == "Completed"
     assert tags["Costs and requested support"] == "Not started"
+
+
+def test_ineligible_application_shows_the_screening_reasons(hanoisteel: PortalUser, api: Api) -> None:
+    beer_only = api.call(min_reviews=1, eligible_sectors=["beer"])  # the steel works' sector is not eligible
+    app_id = start(hanoisteel, api, beer_only)
+    fill_everything(hanoisteel, app_id)
+    assert submit(hanoisteel, app_id).status_code == 303
+    stored = api.get(app_id, HANOISTEEL)
+    assert stored["status"] == "ineligible" and stored["screening_reasons"]
+    page = hanoisteel.get(f"/enterprise/applications/{app_id}")
+    reasons = text_of(re.search(r'<section [^>]*id="screening-reasons".*?</section>', page.text, re.S)[0])
+    assert "Lý do hồ sơ không đủ điều kiện" in reasons
+    assert [r["code"] for r in stored["screening_reasons"]] == ["sector_not_eligible"]
+    assert "Ngành của cơ sở sản xuất không thuộc các ngành được hỗ trợ trong đợt này" in reasons
+    assert "Không đủ điều kiện" in text_of(page.text)
+
+
+def test_verification_result_and_printable_report(hanoisteel: PortalUser, thanglong: PortalUser,
+                                                  api: Api) -> None:
+    from test_verification_flow import application_in, conclude, ready_case, record, reporting_year
+
+    application, case = ready_case(api, HANOISTEEL)
+    record(api, case["id"], reporting_year(case, HANOISTEEL, 0.9))  # 10 % less than the baseline line
+    assert conclude(api, case["id"]).status_code == 200
+    verified = application_in(api, application["id"], "verified")
+    path = f"/enterprise/applications/{application['id']}"
+    section = re.search(r'<section id="verification".*?</section>', hanoisteel.get(path).text, re.S)[0]
+    text = text_of(section)
+    assert "Thẩm tra mức tiết kiệm" in text and "Đã xác nhận tiết kiệm" in text
+    assert "Mức tiết kiệm được xác nhận" in text and verified["verification_id"] == case["id"]
+    report = hanoisteel.client.get(f"{path}/verification-report")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "sandbox" in report.headers["content-security-policy"]
+    assert verified["dossier_code"] in report.text
+    assert thanglong.get(f"{path}/verification-report").status_code == 404
