@@ -247,11 +247,12 @@ async def save_step(request: Request, application_id: str, slug: str, user: Ente
     form = Form(await request.form())
     action = str(form.get("action") or "continue")
     application = await tasks.load_application(api, application_id)
-    if slug == "savings" and (action == "add" or action.startswith("remove-")):
+    if slug == "savings" and (action in ("add", "refresh") or action.startswith("remove-")):
+        # Rows added, removed or a carrier changed (htmx, for its units): shown again, nothing saved yet.
         rows = carrier_rows(form)
         if action == "add":
             rows = [*rows, max(rows) + 1][:MAX_CARRIER_ROWS]
-        else:
+        elif action.startswith("remove-"):
             index = action.removeprefix("remove-")
             rows = [i for i in rows if str(i) != index] or [0]
         _renumber_rows(form, rows)
