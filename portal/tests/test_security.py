@@ -220,3 +220,44 @@ async def test_an_unexpected_error_is_a_page_with_the_headers_never_a_trace(make
     assert "Rất tiếc, hệ thống đang gặp sự cố" in response.text and "secret internals" not in response.text
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
+    async with make_client() as client:
+        store = client.app.state.portal.sessions
+        enterprise_cookie, enterprise = await store.create(_tokens(), "vi")
+        officer_cookie, officer = await store.create(_tokens(username="officer1", roles=["officer"], tax_code=None,
+                                                             display_name="Trần Thị Bình"), "vi")
+        client.cookies.set("cp_session", enterprise_cookie)
+        refused = await client.get("/staff")
+        client.cookies.set("cp_session", officer_cookie)
+        landing = await client.get("/staff")
+        to_enterprise = await client.get("/enterprise")
+        await store.delete(enterprise)
+        await store.delete(officer)
+    assert refused.status_code == 403 and "Bạn không có quyền mở trang này" in refused.text
+    assert landing.status_code == 200 and "Xin chào, Trần Thị Bình" in landing.text
+    assert "phiên bản tiếp theo" in landing.text
+    assert to_enterprise.status_code == 403
+
+
+async def test_keycloak_down_during_refresh_keeps_the_session(make_client) -> None:
+    async with make_client(oidc_server_url="http://127.0.0.1:9") as client:  # nothing listens there
+        _add_test_routes(client.app)
+        store = client.app.state.portal.sessions
+        soon = datetime.now(UTC) + timedelta(seconds=5)  # inside the refresh margin, still valid
+        cookie, session = await store.create(_tokens(access_expires_at=soon), "vi")
+        client.cookies.set("cp_session", cookie)
+        still = await client.get("/test/private")
+        assert still.status_code == 200 and still.text == "hello ent-hanoisteel"
+
+        import sqlalchemy as sa
+
+        from cleanprod_portal.models import portal_sessions
+        async with store.engine.begin() as conn:
+            await conn.execute(sa.update(portal_sessions).where(portal_sessions.c.id_hash == session.id_hash)
+                               .values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        down = await client.get("/test/private")
+        assert down.status_code == 503 and "Hệ thống tạm thời gián đoạn" in down.text
+        assert await store.load(cookie) is not None  # not logged out by an outage
+        await store.delete(session)
