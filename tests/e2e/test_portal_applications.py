@@ -277,6 +277,9 @@ def test_upload_a_pdf_list_and_download_it_and_refuse_a_wrong_type(hanoisteel: P
     refused = hanoisteel.upload(path, "ghi-chu.txt", "Ghi chú nội bộ".encode(), "text/plain")
     assert refused.status_code == 415
     assert field_error(refused.text, "f-file") == "Tệp phải là PDF, PNG, JPEG, Word (DOCX) hoặc Excel (XLSX)."
+    too_big = hanoisteel.upload(path, "ban-ve.pdf", pdf + b"%" + b"0" * (21 * 1024 * 1024), "application/pdf")
+    assert too_big.status_code == 413
+    assert field_error(too_big.text, "f-file") == "Tệp lớn hơn 20 MB."
     # Without the CSRF token nothing reaches the API.
     forged = hanoisteel.client.post(path, data={"kind": "other"}, files={"file": ("x.pdf", pdf, "application/pdf")})
     assert forged.status_code == 403

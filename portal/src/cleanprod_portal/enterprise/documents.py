@@ -199,8 +199,10 @@ def upload_error(problem: ApiProblem) -> str:
     if problem.status == 415 and code != "file_extension_mismatch":
         return _("The file must be a PDF, PNG, JPEG, Word (DOCX) or Excel (XLSX) document.")
     if problem.status == 413:
-        limit = (problem.body.get("params") or {}).get("max_mib") if isinstance(problem.body, dict) else None
-        return _("The file is larger than %(size)s MB.", size=limit or 20)
+        limit = problem.body.get("max_bytes")  # the API's limit (APPLICATIONS_MAX_DOCUMENT_BYTES)
+        if isinstance(limit, int) and limit > 0:
+            return _("The file is larger than %(size)s MB.", size=f"{limit / 1_048_576:g}")
+        return _("The file is too large.")
     if isinstance(problem, FieldErrors) and problem.errors:
         return next(iter(problem.errors.values()))
     return problem.summary or _("The file could not be uploaded.")
