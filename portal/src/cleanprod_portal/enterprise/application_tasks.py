@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import Api
+from ..api import Api, NotFound
 from ..i18n import N_, gettext
 
 APPLICATIONS_PATH = "/enterprise/applications"
@@ -108,8 +108,6 @@ def etag_of(version: Any) -> str | None:
 
 def checked_id(value: str) -> str:
     """An id from the URL: a UUID, else the page does not exist (rather than the API's 422 for a bad path)."""
-    from ..api import NotFound
-
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -122,8 +120,6 @@ async def load_application(api: Api, application_id: str) -> dict[str, Any]:
 
 
 async def load_call(api: Api, call_id: str) -> dict[str, Any] | None:
-    from ..api import NotFound
-
     try:
         return await api.get(f"/calls/{call_id}")
     except NotFound:

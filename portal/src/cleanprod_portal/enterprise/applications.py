@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
-from ..formatting import local_date
+from ..formatting import basis_points, local_date, vnd
 from ..forms import Form
-from ..i18n import N_, _
-from ..public.routes import _sector_names as sector_names
+from ..i18n import N_, _, gettext
+from ..public.routes import _sector_names as public_sector_names
 from ..templating import render
 from . import application_tasks as tasks
 from .application_inputs import parse_date
@@ -126,8 +126,6 @@ async def start(request: Request, user: Enterprise, api: ApiClient) -> Response:
 
 # ---- the application page ----------------------------------------------------------------------------------------
 def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from ..i18n import gettext
-
     items = []
     for entry in history:
         action = entry.get("action")
@@ -150,15 +148,12 @@ async def _verification(api: ApiClient, application: dict[str, Any]) -> dict[str
         return None
     try:
         return await api.get(f"/verifications/{case_id}/result")
-    except (NotFound, ApiProblem):
+    except ApiProblem:  # not concluded yet, or the verification service is down: the page shows the rest
         return None
 
 
 def screening_reasons(application: dict[str, Any], call: dict[str, Any] | None, sector_names: dict[str, str]
                       ) -> list[str]:
-    from ..formatting import basis_points, vnd
-    from ..i18n import gettext
-
     sectors = [sector_names.get(code, code) for code in (call or {}).get("eligible_sectors") or []]
     terms = {"opens": local_date((call or {}).get("opens_on")), "closes": local_date((call or {}).get("closes_on")),
              "sectors": ", ".join(sectors),
@@ -192,7 +187,7 @@ async def _render_page(request: Request, api: ApiClient, application_id: str, *,
         application=application, call=call, events=timeline(history), documents=documents,
         sections=answer_sections(application, call, documents, editable=False),
         changes=requested_changes(application, history) if application["status"] == "changes_requested" else None,
-        reasons=screening_reasons(application, call, await sector_names(api))
+        reasons=screening_reasons(application, call, await public_sector_names(api))
         if application["status"] == "ineligible" else [],
         verification=await _verification(api, application), forms=forms,
         can_start="start" in allowed, can_complete="complete" in allowed,

@@ -22,6 +22,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from .. import security
 from ..api import ApiProblem, Conflict, FieldErrors
 from ..deps import ApiClient, Enterprise
+from ..formatting import number
 from ..forms import Form
 from ..i18n import N_, _, gettext
 from ..templating import render
@@ -54,8 +55,6 @@ MAX_FIELD_BYTES = 1024
 
 
 def file_size(size: int | None) -> str:
-    from ..formatting import number
-
     if size is None:
         return ""
     if size < 1024:
