@@ -181,6 +181,11 @@ def test_savings_rows_can_be_added_removed_and_saved(hanoisteel: PortalUser, api
                                      "action": "remove-0"})
     assert 'id="f-claimed_savings-1-carrier"' not in removed.text
     assert '<option value="water" selected>' in removed.text
+    wrong_unit = hanoisteel.post(path, {"version": version, **SAVINGS, "claimed_savings.1.annual_saving.quantity": "5",
+                                        "claimed_savings.1.annual_saving.unit": "kWh", "action": "continue"})
+    assert wrong_unit.status_code == 422
+    assert field_error(wrong_unit.text, "f-claimed_savings-1-annual_saving-unit") == \
+        "Hãy chọn một đơn vị của loại năng lượng này: 1000 m3, m3"
     saved = hanoisteel.post(path, {"version": version, **SAVINGS, "action": "continue"})
     assert saved.status_code == 303, text_of(saved.text)
     stored = api.get(app_id, HANOISTEEL)

@@ -178,6 +178,9 @@ def _body_savings(form: Form) -> dict[str, Any]:
         if quantity is not None:
             if not unit:
                 form.add_error(f"{prefix}.annual_saving.unit", _("Choose the unit of the yearly saving"))
+            elif unit not in units_of(carrier):  # the kit's vocabulary, as the unit list offers it
+                form.add_error(f"{prefix}.annual_saving.unit", _("Choose one of this carrier's units: %(units)s",
+                                                                 units=", ".join(units_of(carrier))))
             claim["annual_saving"] = {"quantity": quantity, "unit": unit}
         claims.append(claim)
         form.claim_rows.append(i)  # type: ignore[attr-defined]
