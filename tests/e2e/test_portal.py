@@ -84,6 +84,7 @@ def _log_in(browser: Browser, path: str, username: str, password: str = DEMO_PAS
     """Open `path`; on Keycloak's login page type the credentials; return the portal page we land on."""
     page = browser.open(path)
     assert "kc-form-login" in page.text, (page.status_code, page.url, page.text[:500])
+    assert "Đăng nhập vào tài khoản" in page.text  # Keycloak's page in the portal's language (theme cleanprod)
     landed = browser.follow(browser.post(_form_action(page.text), data={"username": username, "password": password}))
     return landed
 
@@ -201,6 +202,9 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
         assert not [r for r in _session_rows(stack) if r[0] == HANOISTEEL and r[1] == access]
         login_page = browser.open("/enterprise")
         assert "kc-form-login" in login_page.text  # Keycloak asks for the password again
+        browser.open("/language/en?next=%2F")
+        english_login = browser.open("/login")
+        assert "Sign in to your account" in english_login.text  # ui_locales=en from the portal's switch
 
 
 def test_staff_get_their_placeholder_and_enterprise_pages_refuse_them(stack: Stack, portal_url: str) -> None:
