@@ -181,6 +181,11 @@ def test_savings_rows_can_be_added_removed_and_saved(hanoisteel: PortalUser, api
                                      "action": "remove-0"})
     assert 'id="f-claimed_savings-1-carrier"' not in removed.text
     assert '<option value="water" selected>' in removed.text
+    wrong_unit = hanoisteel.post(path, {"version": version, **SAVINGS, "claimed_savings.1.annual_saving.quantity": "5",
+                                        "claimed_savings.1.annual_saving.unit": "kWh", "action": "continue"})
+    assert wrong_unit.status_code == 422
+    assert field_error(wrong_unit.text, "f-claimed_savings-1-annual_saving-unit") == \
+        "Hãy chọn một đơn vị của loại năng lượng này: 1000 m3, m3"
     saved = hanoisteel.post(path, {"version": version, **SAVINGS, "action": "continue"})
     assert saved.status_code == 303, text_of(saved.text)
     stored = api.get(app_id, HANOISTEEL)
@@ -277,6 +282,9 @@ def test_upload_a_pdf_list_and_download_it_and_refuse_a_wrong_type(hanoisteel: P
     refused = hanoisteel.upload(path, "ghi-chu.txt", "Ghi chú nội bộ".encode(), "text/plain")
     assert refused.status_code == 415
     assert field_error(refused.text, "f-file") == "Tệp phải là PDF, PNG, JPEG, Word (DOCX) hoặc Excel (XLSX)."
+    too_big = hanoisteel.upload(path, "ban-ve.pdf", pdf + b"%" + b"0" * (21 * 1024 * 1024), "application/pdf")
+    assert too_big.status_code == 413
+    assert field_error(too_big.text, "f-file") == "Tệp lớn hơn 20 MB."
     # Without the CSRF token nothing reaches the API.
     forged = hanoisteel.client.post(path, data={"kind": "other"}, files={"file": ("x.pdf", pdf, "application/pdf")})
     assert forged.status_code == 403
@@ -370,3 +378,38 @@ def test_task_list_in_english(stack: Stack, api: Api, call: dict[str, Any]) -> N
         user.close()
     assert tags["Technology and supplier"] == "Completed"
     assert tags["Costs and requested support"] == "Not started"
+
+
+def test_ineligible_application_shows_the_screening_reasons(hanoisteel: PortalUser, api: Api) -> None:
+    beer_only = api.call(min_reviews=1, eligible_sectors=["beer"])  # the steel works' sector is not eligible
+    app_id = start(hanoisteel, api, beer_only)
+    fill_everything(hanoisteel, app_id)
+    assert submit(hanoisteel, app_id).status_code == 303
+    stored = api.get(app_id, HANOISTEEL)
+    assert stored["status"] == "ineligible" and stored["screening_reasons"]
+    page = hanoisteel.get(f"/enterprise/applications/{app_id}")
+    reasons = text_of(re.search(r'<section [^>]*id="screening-reasons".*?</section>', page.text, re.S)[0])
+    assert "Lý do hồ sơ không đủ điều kiện" in reasons
+    assert [r["code"] for r in stored["screening_reasons"]] == ["sector_not_eligible"]
+    assert "Ngành của cơ sở sản xuất không thuộc các ngành được hỗ trợ trong đợt này" in reasons
+    assert "Không đủ điều kiện" in text_of(page.text)
+
+
+def test_verification_result_and_printable_report(hanoisteel: PortalUser, thanglong: PortalUser,
+                                                  api: Api) -> None:
+    from test_verification_flow import application_in, conclude, ready_case, record, reporting_year
+
+    application, case = ready_case(api, HANOISTEEL)
+    record(api, case["id"], reporting_year(case, HANOISTEEL, 0.9))  # 10 % less than the baseline line
+    assert conclude(api, case["id"]).status_code == 200
+    verified = application_in(api, application["id"], "verified")
+    path = f"/enterprise/applications/{application['id']}"
+    section = re.search(r'<section id="verification".*?</section>', hanoisteel.get(path).text, re.S)[0]
+    text = text_of(section)
+    assert "Thẩm tra mức tiết kiệm" in text and "Đã xác nhận tiết kiệm" in text
+    assert "Mức tiết kiệm được xác nhận" in text and verified["verification_id"] == case["id"]
+    report = hanoisteel.client.get(f"{path}/verification-report")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "sandbox" in report.headers["content-security-policy"]
+    assert verified["dossier_code"] in report.text
+    assert thanglong.get(f"{path}/verification-report").status_code == 404

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..api import ChangedMeanwhile, FieldErrors, NotFound
 from ..carriers import carrier_name, carrier_options, units_of
 from ..deps import ApiClient, Enterprise
+from ..formatting import local_date, number, percent, vnd
 from ..forms import Form, field_id
 from ..i18n import N_, _, gettext
 from ..templating import render
@@ -177,6 +178,9 @@ def _body_savings(form: Form) -> dict[str, Any]:
         if quantity is not None:
             if not unit:
                 form.add_error(f"{prefix}.annual_saving.unit", _("Choose the unit of the yearly saving"))
+            elif unit not in units_of(carrier):  # the kit's vocabulary, as the unit list offers it
+                form.add_error(f"{prefix}.annual_saving.unit", _("Choose one of this carrier's units: %(units)s",
+                                                                 units=", ".join(units_of(carrier))))
             claim["annual_saving"] = {"quantity": quantity, "unit": unit}
         claims.append(claim)
         form.claim_rows.append(i)  # type: ignore[attr-defined]
@@ -246,11 +250,12 @@ async def save_step(request: Request, application_id: str, slug: str, user: Ente
     form = Form(await request.form())
     action = str(form.get("action") or "continue")
     application = await tasks.load_application(api, application_id)
-    if slug == "savings" and (action == "add" or action.startswith("remove-")):
+    if slug == "savings" and (action in ("add", "refresh") or action.startswith("remove-")):
+        # Rows added, removed or a carrier changed (htmx, for its units): shown again, nothing saved yet.
         rows = carrier_rows(form)
         if action == "add":
             rows = [*rows, max(rows) + 1][:MAX_CARRIER_ROWS]
-        else:
+        elif action.startswith("remove-"):
             index = action.removeprefix("remove-")
             rows = [i for i in rows if str(i) != index] or [0]
         _renumber_rows(form, rows)
@@ -294,11 +299,28 @@ def _savings_field_map(form: Form) -> dict[str, str]:
 
 
 # ---- check your answers, submit, resubmit ----------------------------------------------------------------------
+@dataclass
+class LinkedError:
+    field: str
+    message: str
+    href: str | None
+
+
+class LinkedForm(Form):
+    """A form whose error summary links each error to another page (the step holding the field)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.links: dict[str, str | None] = {}
+
+    @property
+    def error_list(self) -> list[LinkedError]:  # type: ignore[override]
+        return [LinkedError(name, message, self.links.get(name)) for name, message in self.errors.items()]
+
+
 def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, documents: list[dict[str, Any]],
                     *, editable: bool = True) -> list[dict[str, Any]]:
     """The summary lists of "check your answers" (and of the application page, without the Change links)."""
-    from ..formatting import local_date, percent, vnd
-
     a = application
     app_id = a["id"]
 
@@ -315,8 +337,6 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
         line = f"{carrier_name(claim.get('carrier'))}: {percent(claim.get('saving_pct'))}"
         annual = claim.get("annual_saving")
         if annual:
-            from ..formatting import number
-
             line += " – " + _("%(quantity)s %(unit)s a year", quantity=number(annual.get("quantity"), 3),
                                 unit=annual.get("unit"))
         claim_lines.append(line)
@@ -358,7 +378,7 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
     ]
 
 
-def submission_errors(form: Form, problem: FieldErrors, application_id: str) -> None:
+def submission_errors(form: LinkedForm, problem: FieldErrors, application_id: str) -> None:
     """Every field the API refused, labelled and linked to the step (and field) that holds it."""
     for api_field, message in problem.errors.items():
         step = tasks.step_for_field(api_field)
@@ -385,41 +405,33 @@ async def check_answers(request: Request, application_id: str, user: Enterprise,
     return await _render_check(request, api, application, LinkedForm({"version": application["version"]}))
 
 
-@dataclass
-class LinkedError:
-    field: str
-    message: str
-    href: str | None
-
-
-class LinkedForm(Form):
-    """A form whose error summary links each error to another page (the step holding the field)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.links: dict[str, str | None] = {}
-
-    @property
-    def error_list(self) -> list[LinkedError]:  # type: ignore[override]
-        return [LinkedError(name, message, self.links.get(name)) for name, message in self.errors.items()]
-
-
 @router.post("/{application_id}/submit", response_class=HTMLResponse)
 async def submit(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> Response:
     """Submit a draft, or resubmit a dossier sent back with changes requested (the same page, the API decides)."""
     form = LinkedForm(await request.form())
     application = await tasks.load_application(api, application_id)
+    if not tasks.is_editable(application):  # e.g. the second click of a double click: already submitted
+        return _redirect(_after_submission(application))
     action = "resubmit" if application["status"] == "changes_requested" else "submit"
     try:
         await api.post(f"/applications/{application_id}/{action}", json={},
                        if_match=tasks.etag_of(form.get("version")))
     except FieldErrors as problem:
         submission_errors(form, problem, application_id)
-        form.summary = problem.summary or None
+        # The API's detail names the fields in its own terms; the list below names them as the steps do.
+        form.summary = (_("The application cannot be submitted yet. Complete or correct each item below.")
+                        if problem.errors else problem.summary or None)
         return await _render_check(request, api, application, form, status_code=422)
     except ChangedMeanwhile:
         current = await tasks.load_application(api, application_id)
+        if not tasks.is_editable(current):
+            return _redirect(_after_submission(current))
         fresh = LinkedForm({"version": current["version"]})
         fresh.changed_meanwhile = True  # review the current answers, then submit again
         return await _render_check(request, api, current, fresh, status_code=409)
     return _redirect(tasks.application_url(application_id, "/confirmation"))
+
+
+def _after_submission(application: dict[str, Any]) -> str:
+    suffix = "/confirmation" if application.get("dossier_code") else ""
+    return tasks.application_url(application["id"], suffix)

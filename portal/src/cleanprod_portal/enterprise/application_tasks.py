@@ -8,10 +8,11 @@ step. While an API without `missing_fields` answers, an empty value counts as mi
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import Api
+from ..api import Api, NotFound
 from ..i18n import N_, gettext
 
 APPLICATIONS_PATH = "/enterprise/applications"
@@ -105,14 +106,20 @@ def etag_of(version: Any) -> str | None:
     return text if text.startswith(('"', "W/")) else f'"{text}"'
 
 
+def checked_id(value: str) -> str:
+    """An id from the URL: a UUID, else the page does not exist (rather than the API's 422 for a bad path)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound(404) from None
+
+
 async def load_application(api: Api, application_id: str) -> dict[str, Any]:
     """The application (another enterprise's answers 404 → the portal's 404 page)."""
-    return await api.get(f"/applications/{application_id}")
+    return await api.get(f"/applications/{checked_id(application_id)}")
 
 
 async def load_call(api: Api, call_id: str) -> dict[str, Any] | None:
-    from ..api import NotFound
-
     try:
         return await api.get(f"/calls/{call_id}")
     except NotFound:

@@ -4,7 +4,6 @@ decision, tranches, start and completion reports, verification result) and the c
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
-from ..formatting import local_date
+from ..formatting import basis_points, local_date, vnd
 from ..forms import Form
-from ..i18n import N_, _
+from ..i18n import N_, _, gettext
+from ..public.routes import _sector_names as public_sector_names
 from ..templating import render
 from . import application_tasks as tasks
 from .application_inputs import parse_date
@@ -54,6 +54,19 @@ ROLE_NAMES: dict[str, str] = {
 TRANCHE_KINDS = {"advance": N_("Advance"), "balance": N_("Balance")}
 TRANCHE_STATUSES = {"payable": N_("Payable"), "paid": N_("Paid"), "withheld": N_("Withheld until verification"),
                     "cancelled": N_("Cancelled"), "recovery_due": N_("To be recovered")}
+# Screening reason codes (services/applications domain/screening.py) in the user's language. The API stores its
+# reasons in English; the portal says them with the call's terms it shows anyway.
+SCREENING_REASONS: dict[str, str] = {
+    "call_not_yet_open": N_("The call opens on %(opens)s: the application was submitted before that."),
+    "call_closed": N_("The call closed on %(closes)s, before the application was submitted."),
+    "sector_not_eligible": N_("The facility's sector is not one this call supports (%(sectors)s)."),
+    "amount_not_positive": N_("The total cost, the eligible cost and the requested support must each be more than 0 đồng."),
+    "eligible_cost_exceeds_total": N_("The eligible cost is more than the total cost."),
+    "request_exceeds_support_rate": N_("The requested support is more than %(rate)s of the eligible cost."),
+    "request_exceeds_cap": N_("The requested support is more than the call's cap of %(cap)s per project."),
+    "implementation_dates_out_of_order": N_("The end date is before the start date."),
+    "claimed_saving_not_positive": N_("The claimed overall saving must be more than 0 %%."),
+}
 AWARD_LIMITS = {"requested": N_("the amount requested"), "rate": N_("the call's support rate"),
                 "cap": N_("the call's cap per project"), "budget": N_("the call's remaining budget")}
 
@@ -79,8 +92,6 @@ async def _start_choices(api: ApiClient) -> tuple[list[dict[str, Any]], list[dic
 
 async def _render_start(request: Request, api: ApiClient, form: Form, status_code: int = 200) -> HTMLResponse:
     calls, facilities = await _start_choices(api)
-    # A new key each time the form is shown: a double click creates one draft, a corrected choice a new one.
-    form.values["idempotency_key"] = secrets.token_urlsafe(18)
     return render(request, "enterprise/applications/start.html", _context(
         form=form, calls=calls, facilities=facilities), status_code=status_code)
 
@@ -102,7 +113,7 @@ async def start(request: Request, user: Enterprise, api: ApiClient) -> Response:
     if form.has_errors:
         return await _render_start(request, api, form, status_code=422)
     try:
-        created = await api.post("/applications", json=data, idempotency_key=form.get("idempotency_key") or None)
+        created = await api.post("/applications", json=data, idempotency_key=form.idempotency_key)
     except (FieldErrors, NotFound) as problem:
         # A closed call (call_closed) or a facility the enterprise may not use (404 on facility_id) come back as
         # field errors; show them at the choice.
@@ -115,8 +126,6 @@ async def start(request: Request, user: Enterprise, api: ApiClient) -> Response:
 
 # ---- the application page ----------------------------------------------------------------------------------------
 def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from ..i18n import gettext
-
     items = []
     for entry in history:
         action = entry.get("action")
@@ -139,8 +148,21 @@ async def _verification(api: ApiClient, application: dict[str, Any]) -> dict[str
         return None
     try:
         return await api.get(f"/verifications/{case_id}/result")
-    except (NotFound, ApiProblem):
+    except ApiProblem:  # not concluded yet, or the verification service is down: the page shows the rest
         return None
+
+
+def screening_reasons(application: dict[str, Any], call: dict[str, Any] | None, sector_names: dict[str, str]
+                      ) -> list[str]:
+    sectors = [sector_names.get(code, code) for code in (call or {}).get("eligible_sectors") or []]
+    terms = {"opens": local_date((call or {}).get("opens_on")), "closes": local_date((call or {}).get("closes_on")),
+             "sectors": ", ".join(sectors),
+             "rate": basis_points((call or {}).get("support_rate_bp")), "cap": vnd((call or {}).get("cap_per_project_vnd"))}
+    out = []
+    for reason in application.get("screening_reasons") or []:
+        msgid = SCREENING_REASONS.get(reason.get("code"))
+        out.append(gettext(msgid) % terms if msgid else reason.get("message") or "")
+    return out
 
 
 def requested_changes(application: dict[str, Any], history: list[dict[str, Any]]) -> str | None:
@@ -165,6 +187,8 @@ async def _render_page(request: Request, api: ApiClient, application_id: str, *,
         application=application, call=call, events=timeline(history), documents=documents,
         sections=answer_sections(application, call, documents, editable=False),
         changes=requested_changes(application, history) if application["status"] == "changes_requested" else None,
+        reasons=screening_reasons(application, call, await public_sector_names(api))
+        if application["status"] == "ineligible" else [],
         verification=await _verification(api, application), forms=forms,
         can_start="start" in allowed, can_complete="complete" in allowed,
         tranche_kinds=TRANCHE_KINDS, tranche_statuses=TRANCHE_STATUSES, award_limits=AWARD_LIMITS,

@@ -22,6 +22,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from .. import security
 from ..api import ApiProblem, Conflict, FieldErrors
 from ..deps import ApiClient, Enterprise
+from ..formatting import number
 from ..forms import Form
 from ..i18n import N_, _, gettext
 from ..templating import render
@@ -54,8 +55,6 @@ MAX_FIELD_BYTES = 1024
 
 
 def file_size(size: int | None) -> str:
-    from ..formatting import number
-
     if size is None:
         return ""
     if size < 1024:
@@ -199,8 +198,10 @@ def upload_error(problem: ApiProblem) -> str:
     if problem.status == 415 and code != "file_extension_mismatch":
         return _("The file must be a PDF, PNG, JPEG, Word (DOCX) or Excel (XLSX) document.")
     if problem.status == 413:
-        limit = (problem.body.get("params") or {}).get("max_mib") if isinstance(problem.body, dict) else None
-        return _("The file is larger than %(size)s MB.", size=limit or 20)
+        limit = problem.body.get("max_bytes")  # the API's limit (APPLICATIONS_MAX_DOCUMENT_BYTES)
+        if isinstance(limit, int) and limit > 0:
+            return _("The file is larger than %(size)s MB.", size=f"{limit / 1_048_576:g}")
+        return _("The file is too large.")
     if isinstance(problem, FieldErrors) and problem.errors:
         return next(iter(problem.errors.values()))
     return problem.summary or _("The file could not be uploaded.")
@@ -245,7 +246,7 @@ async def upload(request: Request, application_id: str, user: Enterprise, api: A
         yield f"\r\n--{boundary_out}--\r\n".encode()
 
     try:
-        response = await api.raw("POST", f"/applications/{application_id}/documents", content=body(), headers={
+        response = await api.raw("POST", f"/applications/{tasks.checked_id(application_id)}/documents", content=body(), headers={
             "Content-Type": f"multipart/form-data; boundary={boundary_out}", "Accept": "application/json"})
         await response.aclose()
     except (FieldErrors, Conflict) as problem:
@@ -267,7 +268,8 @@ PASSED_HEADERS = ("content-type", "content-length", "content-encoding", "content
 @router.get("/{application_id}/documents/{document_id}")
 async def download(request: Request, application_id: str, document_id: str, user: Enterprise, api: ApiClient
                    ) -> Response:
-    response = await api.raw("GET", f"/applications/{application_id}/documents/{document_id}",
+    path = f"/applications/{tasks.checked_id(application_id)}/documents/{tasks.checked_id(document_id)}"
+    response = await api.raw("GET", path,
                              headers={"Accept": "*/*"})
     headers: dict[str, Any] = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
     headers["Cache-Control"] = "private, no-store"
