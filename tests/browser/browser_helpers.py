@@ -180,6 +180,12 @@ class Ui:
             rows = conn.execute("SELECT access_token, refresh_token FROM portal_sessions").fetchall()
         self.portal_tokens.update(token for row in rows for token in row if token)
 
+    def settle(self) -> None:
+        """Wait until htmx has no request in flight and its swap has settled (a change-triggered refresh)."""
+        self.page.wait_for_timeout(50)
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
     # ---- people ----------------------------------------------------------------------------------------------
     def login(self, username: str, password: str = DEMO_PASSWORD, *, new_password: str | None = None,
               next_path: str | None = None) -> None:

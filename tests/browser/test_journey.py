@@ -142,7 +142,11 @@ def test_enterprise_journey(new_ui: Callable[..., Ui], api: Api, language: str) 
 
     # ---- finish it ----------------------------------------------------------------------------------------------
     click_and_see(ui, "#task-list a[href$='/steps/savings']", r"/steps/savings$", "step-savings")
-    page.select_option("#f-claimed_savings-0-carrier", "electricity")
+    # Choosing a carrier re-renders the rows with htmx (that carrier's units): wait for it before typing on.
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/steps/savings")):
+        page.select_option("#f-claimed_savings-0-carrier", "electricity")
+    ui.settle()
+    assert page.locator("#f-claimed_savings-0-annual_saving-unit optgroup").count() == 0
     page.fill("#f-claimed_savings-0-saving_pct", "8")
     page.fill("#f-claimed_overall_saving_pct", "8")
     click_and_see(ui, "#save-continue", r"/steps/dates$", "step-dates")

@@ -50,12 +50,16 @@ class Keyboard:
         self.page.keyboard.type(text)
 
     def choose(self, selector: str, value: str) -> None:
-        """A <select>: arrows change the choice without opening the list."""
+        """A <select>: arrows change the choice without opening the list. A select that refreshes part of the
+        page on change (htmx) must keep the focus where it was."""
         self.tab_to(selector)
         for _ in range(40):
             if self.page.evaluate("s => document.querySelector(s).value", selector) == value:
                 return
             self.page.keyboard.press("ArrowDown")
+            self.ui.settle()
+            assert self.page.evaluate("s => document.activeElement.matches(s)", selector), (
+                f"the focus left {selector} after a change: now on {self.focused()}")
         raise AssertionError(f"{value} not reachable with the arrows in {selector}")
 
     def radio(self, selector: str) -> None:
