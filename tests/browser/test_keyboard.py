@@ -98,7 +98,6 @@ def test_the_application_form_can_be_completed_with_the_keyboard_alone(ui: Ui, a
     facility = api.facility(HANOISTEEL)
     ui.goto("/")
     ui.login(HANOISTEEL, next_path="/enterprise/applications/new")
-    ui.seen("start")
     keys = Keyboard(ui)
     keys.page.keyboard.press("Tab")
     assert keys.page.evaluate("() => document.activeElement.className") == "skip-link"
