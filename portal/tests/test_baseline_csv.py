@@ -59,7 +59,7 @@ def test_a_row_becomes_the_registry_body_and_maps_errors_back() -> None:
                         {"carrier": "natural_gas", "quantity": 15.8, "unit": "1000 m3"}],
         "estimated": True, "notes": "Tháng Giêng"}
     assert row.field_for("consumption.1.unit") == "natural_gas_unit"
-    assert row.field_for("consumption.0") == "electricity_quantity"
+    assert row.field_for("consumption.0") == "electricity_unit" and row.field_for("production") == "production_unit"
     assert row.field_for("period_start") == "period" and row.field_for("body") == "period"
     assert row.field_for("production.unit") == "production_unit"
 
