@@ -37,8 +37,19 @@ def carrier_label(carrier: str) -> str:
     return gettext(CARRIER_LABELS[carrier]) if carrier in CARRIER_LABELS else carrier
 
 
+UNIT_SYMBOLS: dict[str, str] = {"unit": N_("pcs")}
+
+
 def unit_label(unit: str) -> str:
-    return gettext(UNIT_LABELS[unit]) if unit in UNIT_LABELS else unit.replace("m3", "m³")
+    """How a unit reads in a choice list: 't (tonnes)', 'm³'."""
+    return gettext(UNIT_LABELS[unit]) if unit in UNIT_LABELS else unit_symbol(unit)
+
+
+def unit_symbol(unit: str) -> str:
+    """How a unit reads after a number in the grid: 't', 'm³', 'pcs'."""
+    if unit in UNIT_SYMBOLS:
+        return gettext(UNIT_SYMBOLS[unit])
+    return unit.replace("m3", "m³").replace("m2", "m²")
 
 
 def production_unit_options() -> list[tuple[str, str]]:

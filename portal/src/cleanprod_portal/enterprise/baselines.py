@@ -36,7 +36,7 @@ from .baseline_input import (
     quantity_field,
     read_baseline,
     unit_field,
-    unit_label,
+    unit_symbol,
 )
 from .numbers import month_of
 from .routes import NAVIGATION
@@ -76,7 +76,7 @@ async def baseline_grid_context(api: Api, facility: dict[str, Any], form: Form |
         "row_form": form or empty_row_form(), "added": added,
         "carrier_inputs": [{"carrier": c, "label": carrier_label(c), "quantity": quantity_field(c),
                             "unit": unit_field(c), "units": carrier_unit_options(c)} for c in CARRIERS],
-        "production_units": production_unit_options(), "unit_label": unit_label,
+        "production_units": production_unit_options(), "unit_symbol": unit_symbol,
     }
 
 
