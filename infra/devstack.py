@@ -234,7 +234,8 @@ def _banner(stack: Stack) -> str:
             "",
             f"  Portal           {stack.url('portal')}/   <- start here (Vietnamese; English switch in the header)",
             f"    log in as an enterprise: {', '.join(enterprises)}",
-            f"    or as staff:             {', '.join(staff[:4])}{' …' if len(staff) > 4 else ''}",
+            f"    or as staff:             {', '.join(staff[:4])}{' …' if len(staff) > 4 else ''}"
+            "  (staff screens: next release)",
             f"    password {keycloak_server.DEMO_PASSWORD}",
             "",
         ]

@@ -46,10 +46,55 @@ async def test_home_in_vietnamese_by_default(make_client) -> None:
 async def test_call_detail_formats_money_dates_and_rates(make_client) -> None:
     async with make_client(gateway_app()) as client:
         response = await client.get(f"/calls/{CALL['id']}")
-        english = await client.get(f"/calls/{CALL['id']}", cookies={"cp_lang": "en"})
+        english = await client.get(f"/calls/{CALL['id']}", headers={"Cookie": "cp_lang=en"})
     assert response.status_code == 200, response.text
     text = response.text
     assert "1.234.567.000\u00a0₫" in text and "01/11/2026" in text and "31/12/2026" in text
     assert "50\u00a0%" in text and "65,5\u00a0%" in text and "Sản xuất kim loại" in text
     assert '<html lang="en">' in english.text and "1,234,567,000\u00a0₫" in english.text
     assert "Basic metals" in english.text and "65.5\u00a0%" in english.text
+
+
+def dossier_gateway() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/v1/public/dossiers/{code}")
+    async def dossier(code: str):
+        from fastapi.responses import JSONResponse
+
+        if code != "000.00.01.H26-261128-0001":
+            return JSONResponse({"title": "Not found", "status": 404}, status_code=404,
+                                media_type="application/problem+json")
+        return {"dossier_code": code, "status": "under_review", "egov_status": 4, "egov_status_label": "Đang xử lý",
+                "received_at": "2026-11-28T02:15:00Z", "due_at": "2027-01-12", "decided_at": None}
+
+    return app
+
+
+async def test_dossier_lookup_shows_status_and_dates_only(make_client) -> None:
+    async with make_client(dossier_gateway()) as client:
+        empty = await client.get("/dossiers")
+        found = await client.get("/dossiers", params={"code": " 000.00.01.h26-261128-0001 "})
+    assert empty.status_code == 200 and "Tra cứu hồ sơ" in empty.text and "Có lỗi cần sửa" not in empty.text
+    assert found.status_code == 200
+    assert "Hồ sơ 000.00.01.H26-261128-0001" in found.text and "Đang xử lý" in found.text
+    assert "09:15 28/11/2026" in found.text and "12/01/2027" in found.text
+
+
+async def test_dossier_lookup_explains_malformed_and_unknown_codes_next_to_the_field(make_client) -> None:
+    async with make_client(dossier_gateway()) as client:
+        malformed = await client.get("/dossiers", params={"code": "hồ sơ <b>123</b>"})
+        unknown = await client.get("/dossiers", params={"code": "000.00.01.H26-261128-0002"})
+        blank = await client.get("/dossiers", params={"code": "  "})
+        english = await client.get("/dossiers", params={"code": "abc"}, headers={"Cookie": "cp_lang=en"})
+    assert malformed.status_code == 422
+    body = malformed.text
+    assert 'class="error-summary"' in body and 'href="#f-code"' in body  # the summary links to the field
+    assert 'id="f-code"' in body and 'aria-invalid="true"' in body and 'aria-describedby="f-code-hint f-code-error"' in body
+    assert "Hãy nhập mã hồ sơ như trên giấy tiếp nhận" in body
+    assert 'value="HỒ SƠ &lt;B&gt;123&lt;/B&gt;"' in body and "<b>123</b>" not in body  # kept, escaped
+    assert unknown.status_code == 404 and "Không có hồ sơ nào mang mã này" in unknown.text
+    assert 'value="000.00.01.H26-261128-0002"' in unknown.text
+    assert blank.status_code == 422 and "Hãy nhập mã hồ sơ." in blank.text
+    assert "Enter the dossier code as printed on your receipt" in english.text
+

@@ -11,8 +11,9 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, JSONResponse
 
-from cleanprod_kit.errors import Problem, TooManyRequests, install_problem_handlers
+from cleanprod_kit.errors import Problem, install_problem_handlers
 
+from .problems import too_many
 from .tokens import extract_bearer
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ def _raw_header(request: Request, name: bytes) -> bytes | None:
 def _limit(gateway: Gateway, key: str) -> None:
     wait = gateway.limiter.take(key)
     if wait:
-        raise TooManyRequests(f"Too many requests from this client; retry in {wait} s.",
-                              headers={"Retry-After": str(wait)})
+        raise too_many(wait)
 
 
 def own_openapi(app: FastAPI) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from fastapi import Depends, Request
 
 from cleanprod_kit.requestid import current_request_id
 
-from . import security
-from .api import Api
+from . import i18n, security
+from .api import Api, ApiUnavailable
+from .auth.oidc import KeycloakUnavailable
 from .config import PortalSettings
-from .sessions import PortalSession, SessionStore
+from .sessions import PortalSession, SessionStore, now
 
 
 class LoginRequired(Exception):
@@ -64,11 +65,18 @@ async def current_session(request: Request) -> PortalSession | None:
     app = portal(request)
     session = await app.sessions.load(request.cookies.get(app.settings.session_cookie_name))
     if session is not None:
-        session = await app.sessions.refresh_if_needed(
-            session, timedelta(seconds=app.settings.token_refresh_margin_seconds), app.keycloak.refresh)
+        try:
+            session = await app.sessions.refresh_if_needed(
+                session, timedelta(seconds=app.settings.token_refresh_margin_seconds), app.keycloak.refresh)
+        except KeycloakUnavailable as exc:
+            # Keycloak is down for a moment: keep the session; use the current token while it still lives.
+            if session.access_expires_at <= now():
+                raise ApiUnavailable(503, "Keycloak unavailable") from exc
     request.state.portal_session = session
     if session is not None:
         request.state.csrf_token = session.csrf_token
+        if i18n.LANGUAGE_COOKIE not in request.cookies:  # the cookie went away: the session remembers the choice
+            i18n.set_language(session.language)
     else:
         cookie = request.cookies.get(security.ANON_CSRF_COOKIE)
         if not cookie:

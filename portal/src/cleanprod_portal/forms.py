@@ -14,11 +14,15 @@ summary at the top (each entry links to `#<field id>`). Templates use the macros
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .api import ApiProblem
+
+IDEMPOTENCY_KEY_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def field_id(name: str) -> str:
@@ -70,6 +74,16 @@ class Form:
                     value = None
             out[name] = value
         return out
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key a creating POST sends as `Idempotency-Key`: made when the form is first shown, posted back in a
+        hidden field (macro `f.idempotency_key(form)`), so a double click or a resent form creates one record."""
+        key = self.values.get("idempotency_key")
+        if not isinstance(key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(key):
+            key = uuid.uuid4().hex
+            self.values["idempotency_key"] = key
+        return key
 
     # ---- errors ----------------------------------------------------------------------------------------------
     def error(self, name: str) -> str | None:

@@ -1,7 +1,7 @@
 """The portal app: `uvicorn --factory cleanprod_portal.main:create_app`.
 
 Middleware (outermost first): request id + access log (kit) → security headers → language → anonymous CSRF
-cookie. Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
+cookie → the 500 page. Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
 """
 
 from __future__ import annotations
@@ -129,10 +129,35 @@ def install_error_pages(app: FastAPI) -> None:
             return _error_page(request, 405, "errors/problem.html", problem=None)
         return _error_page(request, exc.status_code, "errors/problem.html", problem=None)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return _error_page(request, 500, "errors/500.html")
+
+
+class ErrorPageMiddleware:
+    """Any unexpected exception becomes the 500 page *inside* the middleware stack, so it still gets the
+    security headers and the language (Starlette's own last-resort handler sits outside every middleware)."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message) -> None:  # noqa: ANN001
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - the last resort: log it, show a page, never a stack trace
+            log.exception("unexpected error", exc_info=exc)
+            if started:
+                raise
+            response = _error_page(Request(scope), 500, "errors/500.html")
+            await response(scope, receive, send)
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
@@ -196,6 +221,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 
+    app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(AnonymousCsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(i18n.LanguageMiddleware, default=settings.default_language)
     app.add_middleware(security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url,

@@ -88,7 +88,7 @@ def create_service_app(
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Any:
         # Safety net: a uniqueness or reference rule enforced by the database, not caught earlier.
-        return problem_response(Conflict("The change conflicts with existing data."), request)
+        return problem_response(Conflict(code="data_conflict"), request)
 
     app.include_router(health.router)
     for router in routers:

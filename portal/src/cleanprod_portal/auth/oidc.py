@@ -25,6 +25,10 @@ class LoginFailed(Exception):
     """Keycloak refused the code, or the tokens it sent are not for us."""
 
 
+class KeycloakUnavailable(Exception):
+    """Keycloak could not be reached or answered 5xx: try again later (the session is kept)."""
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(64)[:96]
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -62,10 +66,16 @@ class KeycloakClient:
         return f"{self.settings.end_session_endpoint}?{urlencode(query)}"
 
     async def _token_request(self, data: dict[str, str]) -> httpx.Response:
-        return await self.http.post(
-            self.settings.token_endpoint, data=data,
-            auth=(self.settings.oidc_client_id, self.settings.oidc_client_secret),
-            timeout=self.settings.oidc_timeout_seconds)
+        try:
+            response = await self.http.post(
+                self.settings.token_endpoint, data=data,
+                auth=(self.settings.oidc_client_id, self.settings.oidc_client_secret),
+                timeout=self.settings.oidc_timeout_seconds)
+        except httpx.HTTPError as exc:
+            raise KeycloakUnavailable(str(exc)) from exc
+        if response.status_code >= 500:
+            raise KeycloakUnavailable(f"token endpoint answered {response.status_code}")
+        return response
 
     async def exchange_code(self, code: str, code_verifier: str, nonce: str) -> TokenSet:
         response = await self._token_request({
@@ -85,11 +95,9 @@ class KeycloakClient:
         return tokens
 
     async def refresh(self, refresh_token: str) -> TokenSet | None:
-        """New tokens, or None when Keycloak no longer accepts the refresh token (its session ended)."""
-        try:
-            response = await self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
-        except httpx.HTTPError:
-            return None
+        """New tokens, or None when Keycloak no longer accepts the refresh token (its session ended); raises
+        KeycloakUnavailable when it cannot answer (that must not log the user out)."""
+        response = await self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
         if response.status_code != 200:
             return None
         return self._token_set(response.json())

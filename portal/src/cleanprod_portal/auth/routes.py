@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from .. import i18n
+from ..api import ApiUnavailable
 from ..deps import OptionalUser, portal, safe_next
 from ..templating import render
-from .oidc import LoginFailed, pkce_pair
+from .oidc import KeycloakUnavailable, LoginFailed, pkce_pair
 
 router = APIRouter()
 LOGIN_COOKIE = "cp_login"  # binds a started login to this browser (no login CSRF with someone else's code)
@@ -57,6 +58,8 @@ async def callback(request: Request, code: str | None = None, state: str | None 
         return response
     try:
         tokens = await app.keycloak.exchange_code(code, pending["code_verifier"], pending["nonce"])
+    except KeycloakUnavailable as exc:
+        raise ApiUnavailable(503, "Keycloak unavailable") from exc
     except LoginFailed:
         response = render(request, "errors/login_failed.html", status_code=400)
         response.delete_cookie(LOGIN_COOKIE, path="/")

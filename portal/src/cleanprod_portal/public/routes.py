@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -29,13 +30,8 @@ async def _sector_names(api: ApiClient) -> dict[str, str]:
     """code → name in the user's language (the public sector list)."""
     from ..i18n import current_language
 
-    try:
-        body = await api.get("/public/sectors")
-    except NotFound:
-        return {}
-    items = body.get("items", body) if isinstance(body, dict) else body
     key = "name_en" if current_language() == "en" else "name_vi"
-    return {s["code"]: s.get(key) or s.get("name_vi") or s["code"] for s in items or []}
+    return {s["code"]: s.get(key) or s.get("name_vi") or s["code"] for s in await api.all_pages("/public/sectors")}
 
 
 @router.get("/calls", response_class=HTMLResponse)
@@ -47,7 +43,7 @@ async def calls(request: Request, api: ApiClient, cursor: Annotated[str | None, 
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-async def call_detail(request: Request, call_id: str, api: ApiClient) -> HTMLResponse:
+async def call_detail(request: Request, call_id: UUID, api: ApiClient) -> HTMLResponse:
     call = await api.get(f"/public/calls/{call_id}")
     sectors = await _sector_names(api)
     return render(request, "public/call_detail.html", {"call": call, "sector_names": sectors})

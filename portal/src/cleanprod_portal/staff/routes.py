@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from ..deps import User
+from ..deps import require_role
+from ..sessions import STAFF_ROLES, PortalSession
 from ..templating import render
 
 router = APIRouter(prefix="/staff")
 
 
 @router.get("", response_class=HTMLResponse)
-async def landing(request: Request, user: User) -> HTMLResponse:
+async def landing(request: Request, user: Annotated[PortalSession, Depends(require_role(*STAFF_ROLES))]
+                  ) -> HTMLResponse:
     return render(request, "staff/landing.html")
