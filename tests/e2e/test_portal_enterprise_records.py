@@ -115,6 +115,16 @@ def test_facility_create_view_edit_round_trip_in_vietnamese(steel: PortalUser) -
     assert renamed in seen and "Phường Phúc Yên" in seen and "1.250,5 t/năm" in seen and "Đã lưu các thay đổi" in seen
 
 
+def test_facility_form_sent_twice_creates_one_facility(steel: PortalUser) -> None:
+    form = steel.get("/enterprise/facilities/new")
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', form.text).group(1)
+    name = f"Xưởng mạ kẽm Gia Lâm {uuid.uuid4().hex[:6]}"
+    first = steel.post("/enterprise/facilities/new", {**facility_form(name), "idempotency_key": key})
+    second = steel.post("/enterprise/facilities/new", {**facility_form(name), "idempotency_key": key})
+    assert first.status_code == second.status_code == 200 and first.url == second.url
+    assert steel.get("/enterprise/facilities").text.count(f">{name}</a>") == 1
+
+
 def test_facility_form_errors_next_to_fields(steel: PortalUser) -> None:
     # Values the portal cannot read as numbers: messages in Vietnamese, next to the field and in the summary.
     page = steel.post("/enterprise/facilities/new", facility_form("Xưởng đúc Đông Anh", capacity_quantity="mười",
@@ -223,6 +233,12 @@ def test_csv_upload_saves_good_lines_and_reports_each_bad_line(steel: PortalUser
     rows = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', grid.text)
     assert rows == ["2024-01", "2024-02", "2024-05"]
     assert "398.500,25 kWh" in text_of(grid.text)
+    # The same file again (as after correcting some lines): the saved lines are replayed, not refused as overlapping.
+    again = steel.post(f"{url}/upload", files={"file": ("so-lieu-2024.csv", CSV_GOOD_AND_BAD.encode("utf-8"),
+                                                        "text/csv")})
+    assert again.status_code == 200 and "Đã lưu 3 dòng" in text_of(again.text)
+    assert sorted(int(n) for n in re.findall(r'<tr id="upload-line-(\d+)">', again.text)) == [4, 6, 7, 9]
+    assert re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', steel.get(url).text) == rows
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -4,14 +4,17 @@ posted and reloaded), and the CSV upload with a report line by line.
 
 The upload saves each line that is right and reports every line that is not (its number, the column and the
 reason, in the user's language) — the page says so. The registry has no bulk endpoint, so each line is one
-POST; the registry refuses a period that overlaps one already recorded, so uploading the corrected file again
-reports the lines saved the first time as overlapping instead of saving them twice.
+POST with an Idempotency-Key made from the facility and the line's values: uploading the corrected file again
+saves the corrected lines and replays the lines saved the first time (no "overlapping period" for them); a
+line that changes an already recorded month is refused as overlapping.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,14 +119,15 @@ async def baselines_page(request: Request, facility_id: uuid.UUID, user: Enterpr
 async def add_period(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient) -> Response:
     facility = await api.get(f"/facilities/{facility_id}")
     submitted = await request.form()
-    form = Form({k: submitted.get(k) for k in FORM_FIELDS if k in submitted})
+    form = Form({k: submitted.get(k) for k in (*FORM_FIELDS, "idempotency_key") if k in submitted})
     baseline = read_baseline(form.values)
     if baseline.body is None:
         for name, message in baseline.errors.items():
             form.add_error(name, message)
     else:
         try:
-            await api.post(f"/facilities/{facility['id']}/baselines", baseline.body)
+            await api.post(f"/facilities/{facility['id']}/baselines", baseline.body,
+                           idempotency_key=form.idempotency_key)
         except FieldErrors as exc:
             for api_path, message in exc.errors.items():
                 form.add_error(baseline.field_for(api_path), message)
@@ -177,13 +181,21 @@ def _column_name(line: CsvLine, field_name: str) -> str:
     return line.column_of(field_name)
 
 
+def _line_key(facility_id: str, body: dict[str, Any]) -> str:
+    """The same line uploaded again (the corrected file, sent whole) is the same request: the registry answers
+    the first result instead of refusing the period as overlapping."""
+    canonical = json.dumps({"facility": facility_id, "body": body}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
 async def _save_line(api: Api, facility_id: str, line: CsvLine) -> LineResult:
     result = LineResult(line.line, line.period)
     if line.baseline.body is None:
         result.problems = [(_column_name(line, n), m) for n, m in line.baseline.errors.items()]
         return result
     try:
-        await api.post(f"/facilities/{facility_id}/baselines", line.baseline.body)
+        await api.post(f"/facilities/{facility_id}/baselines", line.baseline.body,
+                       idempotency_key=_line_key(facility_id, line.baseline.body))
     except NotFound:
         raise
     except FieldErrors as exc:

@@ -100,7 +100,8 @@ async def add_facility(request: Request, user: Enterprise, api: ApiClient) -> Re
     if body is None:
         return _page(request, "enterprise/facility_form.html", {"form": form, "facility": None, **context}, 422)
     try:
-        created = await api.post(f"/enterprises/{enterprise_id}/facilities", body)
+        created = await api.post(f"/enterprises/{enterprise_id}/facilities", body,
+                                 idempotency_key=form.idempotency_key)
     except FieldErrors as exc:
         form.summary = gettext("Check the values marked below.")
         form.add_problem(exc, PRODUCT_ERRORS)

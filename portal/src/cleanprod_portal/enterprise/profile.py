@@ -98,7 +98,7 @@ async def register_branch(request: Request, user: Enterprise, api: ApiClient) ->
         return _page(request, "enterprise/branch_new.html", {"form": form, "enterprise": own}, 422)
     body = {"tax_code": f"{own['tax_code']}-{number}", **_body(form, EDITABLE)}
     try:
-        await api.post("/enterprises", body)
+        await api.post("/enterprises", body, idempotency_key=form.idempotency_key)
     except (FieldErrors, Conflict) as exc:
         form.summary = gettext("Check the values marked below.")
         form.add_problem(exc, {"tax_code": "branch_number"})
