@@ -85,6 +85,13 @@ def text_of(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
+def error_text(page: str, field_id: str) -> str:
+    """The message shown next to a field."""
+    match = re.search(rf'<p class="error-message" id="{re.escape(field_id)}-error">(.*?)</p>', page, re.S)
+    assert match, f"no error next to {field_id}"
+    return text_of(match.group(1))
+
+
 def input_value(page: str, field_id: str) -> str:
     match = re.search(rf'id="{re.escape(field_id)}"[^>]*value="([^"]*)"', page)
     assert match, f"no input {field_id}"
@@ -140,6 +147,8 @@ def test_facility_form_errors_next_to_fields(steel: PortalUser) -> None:
     assert page.status_code == 422
     for field in ("name", "ward", "latitude"):
         assert f'id="f-{field}-error"' in page.text and f'href="#f-{field}"' in page.text, field
+    # ... in the user's language (the API answers Vietnamese for Accept-Language: vi)
+    assert "Cần ít nhất 1 ký tự" in error_text(page.text, "f-name") and "90" in error_text(page.text, "f-latitude")
     assert input_value(page.text, "f-address") == "Lô 12, Khu công nghiệp Nội Bài"
 
 
@@ -194,7 +203,7 @@ def test_baseline_period_by_hand_plain_and_htmx(steel: PortalUser) -> None:
     assert 'id="f-period-error"' in bad.text and input_value(bad.text, "f-period") == "tháng 3"
     overlap = steel.post(url, {"period": "2025-01", "production_quantity": "1", "production_unit": "t",
                                "water_quantity": "10", "water_unit": "m3"})
-    assert overlap.status_code == 422 and 'id="f-period-error"' in overlap.text
+    assert overlap.status_code == 422 and "Trùng với một kỳ đã được ghi nhận" in error_text(overlap.text, "f-period")
     unit = steel.post(url, {"period": "2025-03", "production_quantity": "1", "production_unit": "t",
                             "water_quantity": "10", "water_unit": "kWh"})
     # The API judges carrier and unit together (consumption.N): its message lands on that carrier's unit.
@@ -227,8 +236,8 @@ def test_csv_upload_saves_good_lines_and_reports_each_bad_line(steel: PortalUser
     assert sorted(errors) == [4, 6, 7, 9]  # physical line numbers (the blank line 5 is skipped)
     assert "Nhập tháng theo dạng yyyy-mm" in errors[4]
     assert "production : Nhập một số" in errors[6] and "electricity (kWh) : Nhập một số" in errors[6]
-    assert "production_unit :" in errors[7]  # the API refuses the unit; its message, on that column
-    assert "period" in errors[9]  # overlaps 2024-01 saved from line 2
+    assert "production_unit : Không có đơn vị 'tấn'" in errors[7]  # the API's message, on that column
+    assert "period : Trùng với một kỳ đã được ghi nhận" in errors[9]  # overlaps 2024-01 saved from line 2
     grid = steel.get(url)
     rows = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', grid.text)
     assert rows == ["2024-01", "2024-02", "2024-05"]
@@ -298,7 +307,8 @@ def test_profile_view_and_edit_round_trip_and_stale_banner(steel: PortalUser) ->
                                                   "version": re.search(r'name="version" value="(\d+)"',
                                                                        stale.text).group(1)})
     assert bad.status_code == 422
-    assert 'id="f-name-error"' in bad.text and 'id="f-contact_email-error"' in bad.text
+    assert "Cần ít nhất 1 ký tự" in error_text(bad.text, "f-name")
+    assert "Phải là một địa chỉ email hợp lệ" in error_text(bad.text, "f-contact_email")
     assert input_value(bad.text, "f-contact_email") == "không-phải-email"
 
 
