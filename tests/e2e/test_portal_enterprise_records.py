@@ -210,6 +210,34 @@ def test_baseline_period_by_hand_plain_and_htmx(steel: PortalUser) -> None:
     assert unit.status_code == 422 and 'id="f-water_unit-error"' in unit.text
 
 
+def test_correct_a_recorded_period_with_if_match(steel: PortalUser, thanglong: PortalUser) -> None:
+    facility_id, _name = add_facility(steel)
+    url = f"/enterprise/facilities/{facility_id}/baselines"
+    steel.post(url, {"period": "2025-03", "production_quantity": "1000", "production_unit": "t",
+                     "electricity_quantity": "300000", "electricity_unit": "kWh", "notes": "Số liệu tạm"})
+    grid = steel.get(url)
+    edit_url = re.search(r'href="(/enterprise/facilities/[^"]+/baselines/[0-9a-f-]{36}/edit)" id="correct-2025-03"',
+                         grid.text).group(1)
+    form = steel.get(edit_url)
+    assert form.status_code == 200 and "Sửa kỳ 2025-03" in text_of(form.text)
+    assert input_value(form.text, "f-production_quantity") == "1000"
+    assert input_value(form.text, "f-electricity_quantity") == "300000"
+    version = re.search(r'name="version" value="(\d+)"', form.text).group(1)
+    typed = {"period": "2025-03", "production_quantity": "1.300,5", "production_unit": "t",
+             "electricity_quantity": "310000", "electricity_unit": "kWh", "water_quantity": "4200",
+             "water_unit": "m3", "notes": "Đã đối chiếu hóa đơn điện"}
+    saved = steel.post(edit_url, {**typed, "version": version})
+    assert saved.status_code == 200 and saved.url.path == url
+    seen = text_of(saved.text)
+    assert "Đã sửa kỳ 2025-03" in seen and "1.300,5 t" in seen and "4.200 m³" in seen
+    assert "Đã đối chiếu hóa đơn điện" in seen
+    stale = steel.post(edit_url, {**typed, "notes": "Lần sửa thứ hai", "version": version})
+    assert stale.status_code == 412 and "Hồ sơ vừa được thay đổi" in text_of(stale.text)
+    assert "Lần sửa thứ hai" in stale.text and int(re.search(r'name="version" value="(\d+)"', stale.text).group(1)) > int(version)
+    assert thanglong.get(edit_url).status_code == 404
+    assert thanglong.post(edit_url, {**typed, "version": version}).status_code == 404
+
+
 CSV_GOOD_AND_BAD = (
     "\ufeffperiod;production;production_unit;electricity (kWh);natural_gas (1000 m3);notes\r\n"
     "2024-01;1.250,5;t;412000;15,8;Tháng Giêng\r\n"

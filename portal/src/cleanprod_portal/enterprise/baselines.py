@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cleanprod_kit.units import CARRIER_UNITS
 
-from ..api import Api, ApiProblem, FieldErrors, NotFound
+from ..api import Api, ApiProblem, ChangedMeanwhile, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
 from ..forms import Form
 from ..i18n import gettext
@@ -41,7 +41,8 @@ from .baseline_input import (
     unit_field,
     unit_symbol,
 )
-from .numbers import month_of
+from .numbers import month_of, plain_number
+from .registry import if_match
 from .routes import NAVIGATION
 
 router = APIRouter(prefix="/enterprise")
@@ -62,13 +63,13 @@ def empty_row_form() -> Form:
 
 
 async def baseline_grid_context(api: Api, facility: dict[str, Any], form: Form | None = None,
-                                added: str | None = None) -> dict[str, Any]:
+                                added: str | None = None, corrected: str | None = None) -> dict[str, Any]:
     """What `_baseline_grid.html` shows: the periods in order, the carriers any period uses, the add form."""
     baselines = await api.all_pages(f"/facilities/{facility['id']}/baselines", max_items=2000)
     baselines.sort(key=lambda b: b["period_start"])
     used = {c["carrier"] for b in baselines for c in b["consumption"]}
     rows = [{
-        "period": _period_label(b["period_start"], b["period_end"]),
+        "id": b["id"], "period": _period_label(b["period_start"], b["period_end"]),
         "production": b["production"],
         "consumption": {c["carrier"]: c for c in b["consumption"]},
         "estimated": b["estimated"], "notes": b["notes"],
@@ -76,7 +77,7 @@ async def baseline_grid_context(api: Api, facility: dict[str, Any], form: Form |
     return {
         "facility": facility, "baseline_rows": rows,
         "carriers_used": [(c, carrier_label(c)) for c in CARRIERS if c in used],
-        "row_form": form or empty_row_form(), "added": added,
+        "row_form": form or empty_row_form(), "added": added, "corrected": corrected,
         "carrier_inputs": [{"carrier": c, "label": carrier_label(c), "quantity": quantity_field(c),
                             "unit": unit_field(c), "units": carrier_unit_options(c)} for c in CARRIERS],
         "production_units": production_unit_options(), "unit_symbol": unit_symbol,
@@ -101,9 +102,9 @@ async def baseline_template(user: Enterprise) -> Response:
 
 
 async def _baselines_page(request: Request, api: Api, facility: dict[str, Any], *, form: Form | None = None,
-                          added: str | None = None, report: UploadReport | None = None,
-                          status_code: int = 200) -> HTMLResponse:
-    grid = await baseline_grid_context(api, facility, form, added)
+                          added: str | None = None, corrected: str | None = None,
+                          report: UploadReport | None = None, status_code: int = 200) -> HTMLResponse:
+    grid = await baseline_grid_context(api, facility, form, added, corrected)
     return _page(request, "enterprise/baselines.html", {**grid, "report": report, "csv_carriers": [
         (c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS]}, status_code)
 
@@ -112,7 +113,8 @@ async def _baselines_page(request: Request, api: Api, facility: dict[str, Any], 
 async def baselines_page(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient
                          ) -> HTMLResponse:
     facility = await api.get(f"/facilities/{facility_id}")
-    return await _baselines_page(request, api, facility, added=request.query_params.get("added"))
+    return await _baselines_page(request, api, facility, added=request.query_params.get("added"),
+                                 corrected=request.query_params.get("corrected"))
 
 
 @router.post("/facilities/{facility_id}/baselines", response_class=HTMLResponse)
@@ -146,6 +148,71 @@ async def add_period(request: Request, facility_id: uuid.UUID, user: Enterprise,
         return render(request, "enterprise/_baseline_grid.html", await baseline_grid_context(api, facility, form),
                       status_code=422)
     return await _baselines_page(request, api, facility, form=form, status_code=422)
+
+
+# ---- correcting a recorded period ---------------------------------------------------------------------------
+def _period_form_values(baseline: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "period": month_of(baseline["period_start"]),
+        "production_quantity": plain_number(baseline["production"]["quantity"]),
+        "production_unit": baseline["production"]["unit"],
+        "estimated": "1" if baseline["estimated"] else "", "notes": baseline["notes"] or "",
+        "version": baseline["version"],
+    }
+    values.update(empty_row_form().values)
+    for item in baseline["consumption"]:
+        values[quantity_field(item["carrier"])] = plain_number(item["quantity"])
+        values[unit_field(item["carrier"])] = item["unit"]
+    return values
+
+
+async def _correction_page(request: Request, api: Api, facility: dict[str, Any], baseline: dict[str, Any],
+                           form: Form, status_code: int = 200) -> HTMLResponse:
+    grid = await baseline_grid_context(api, facility, form)
+    return _page(request, "enterprise/baseline_edit.html", {
+        **grid, "baseline": baseline, "period": _period_label(baseline["period_start"], baseline["period_end"])},
+        status_code)
+
+
+@router.get("/facilities/{facility_id}/baselines/{baseline_id}/edit", response_class=HTMLResponse)
+async def correct_period_form(request: Request, facility_id: uuid.UUID, baseline_id: uuid.UUID, user: Enterprise,
+                              api: ApiClient) -> HTMLResponse:
+    facility = await api.get(f"/facilities/{facility_id}")
+    baseline = await api.get(f"/facilities/{facility_id}/baselines/{baseline_id}")
+    return await _correction_page(request, api, facility, baseline, Form(_period_form_values(baseline)))
+
+
+@router.post("/facilities/{facility_id}/baselines/{baseline_id}/edit", response_class=HTMLResponse)
+async def correct_period(request: Request, facility_id: uuid.UUID, baseline_id: uuid.UUID, user: Enterprise,
+                         api: ApiClient) -> Response:
+    facility = await api.get(f"/facilities/{facility_id}")
+    path = f"/facilities/{facility_id}/baselines/{baseline_id}"
+    baseline = await api.get(path)
+    submitted = await request.form()
+    form = Form({k: submitted.get(k) for k in (*FORM_FIELDS, "version") if k in submitted})
+    entry = read_baseline(form.values)
+    if entry.body is None:
+        for name, message in entry.errors.items():
+            form.add_error(name, message)
+    else:
+        try:
+            await api.put(path, entry.body, if_match=if_match(form.get("version")))
+        except FieldErrors as exc:
+            for api_path, message in exc.errors.items():
+                form.add_error(entry.field_for(api_path), message)
+            if not exc.errors:
+                form.summary = exc.summary
+        except ChangedMeanwhile:
+            form.changed_meanwhile = True
+            form.values["version"] = baseline["version"]  # review, then save against the period as it is now
+            return await _correction_page(request, api, facility, baseline, form, 412)
+        else:
+            month = form.get("period").strip()
+            return RedirectResponse(f"/enterprise/facilities/{facility_id}/baselines?corrected={month}#baselines",
+                                    status_code=303)
+    if not form.summary:
+        form.summary = gettext("The period was not saved. Check the values marked below.")
+    return await _correction_page(request, api, facility, baseline, form, 422)
 
 
 # ---- CSV upload ---------------------------------------------------------------------------------------------
