@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 CALL = {
     "id": "7b0e5c4e-1111-4c5e-9a55-3f0c5c1d2e01", "code": "SXSH-2026-01", "title": "Đợt 1 năm 2026",
@@ -98,3 +98,54 @@ async def test_dossier_lookup_explains_malformed_and_unknown_codes_next_to_the_f
     assert blank.status_code == 422 and "Hãy nhập mã hồ sơ." in blank.text
     assert "Enter the dossier code as printed on your receipt" in english.text
 
+
+def enterprise_gateway(seen: list) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/v1/applications")
+    async def applications(request: Request) -> dict:
+        seen.append((request.headers.get("authorization"), request.headers.get("accept-language")))
+        base = {"facility_name": "Nhà máy cán thép Đông Anh", "dossier_code": None, "requested_support_vnd": 800_000_000}
+        return {"items": [
+            {**base, "id": "a1", "title": "Lò cảm ứng trung tần", "status": "draft"},
+            {**base, "id": "a2", "title": "Thu hồi nhiệt khí thải", "status": "changes_requested",
+             "dossier_code": "000.00.01.H26-261128-0001"},
+            {**base, "id": "a3", "title": "Biến tần quạt", "status": "approved"},
+        ], "next_cursor": None}
+
+    @app.get("/api/v1/enterprises")
+    async def enterprises() -> dict:
+        return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
+
+    @app.get("/api/v1/facilities")
+    async def facilities() -> dict:
+        return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
+
+    return app
+
+
+async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make_client) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cleanprod_portal.sessions import TokenSet
+
+    seen: list = []
+    async with make_client(enterprise_gateway(seen)) as client:
+        store = client.app.state.portal.sessions
+        at = datetime.now(UTC)
+        cookie, session = await store.create(TokenSet(
+            "the-access-token", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub",
+            "ent-hanoisteel", "Nguyễn Văn An", ["enterprise"], "0100109106"), "vi")
+        client.cookies.set("cp_session", cookie)
+        page = await client.get("/enterprise")
+        staff = await client.get("/staff")
+        await store.delete(session)
+    assert page.status_code == 200
+    text = page.text
+    assert "Công ty Cổ phần Thép Hà Nội" in text and "Xin chào, Nguyễn Văn An" in text
+    assert 'class="tag tag--grey">Bản nháp' in text and 'class="tag tag--orange">Yêu cầu bổ sung' in text
+    assert "Đã phê duyệt" in text and "800.000.000\u00a0₫" in text and 'aria-current="page"' in text
+    todo = text[text.index("Việc cần làm"):text.index("Hồ sơ của doanh nghiệp")]
+    assert "Hoàn thiện và nộp bản nháp này" in todo and "Sở yêu cầu bổ sung" in todo and "Biến tần quạt" not in todo
+    assert seen == [("Bearer the-access-token", "vi")] and "the-access-token" not in text
+    assert staff.status_code == 403  # an enterprise is not staff

@@ -84,6 +84,7 @@ def _log_in(browser: Browser, path: str, username: str, password: str = DEMO_PAS
     """Open `path`; on Keycloak's login page type the credentials; return the portal page we land on."""
     page = browser.open(path)
     assert "kc-form-login" in page.text, (page.status_code, page.url, page.text[:500])
+    assert "Đăng nhập vào tài khoản" in page.text  # Keycloak's page in the portal's language (theme cleanprod)
     landed = browser.follow(browser.post(_form_action(page.text), data={"username": username, "password": password}))
     return landed
 
@@ -125,6 +126,8 @@ def test_enterprise_logs_in_through_keycloak_and_no_token_reaches_the_browser(
         text = _text(dashboard.text)
         assert '<html lang="vi">' in dashboard.text
         assert "Hồ sơ của doanh nghiệp" in text and "Đăng xuất" in text and "Mã số thuế: 0100109106" in text
+        own = gateway.get("/api/v1/enterprises", headers=tokens.headers(HANOISTEEL)).json()["items"][0]
+        assert own["name"] in text  # the enterprise's registered name, with its diacritics
         table = text[text.index("Hồ sơ của doanh nghiệp"):]
         assert application["title"] in table and application["dossier_code"] in table, table[:1500]
         status_vi = {"submitted": "Đã nộp", "under_review": "Đang thẩm định"}[application["status"]]
@@ -199,6 +202,9 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
         assert not [r for r in _session_rows(stack) if r[0] == HANOISTEEL and r[1] == access]
         login_page = browser.open("/enterprise")
         assert "kc-form-login" in login_page.text  # Keycloak asks for the password again
+        browser.open("/language/en?next=%2F")
+        english_login = browser.open("/login")
+        assert "Sign in to your account" in english_login.text  # ui_locales=en from the portal's switch
 
 
 def test_staff_get_their_placeholder_and_enterprise_pages_refuse_them(stack: Stack, portal_url: str) -> None:

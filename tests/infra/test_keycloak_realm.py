@@ -72,6 +72,7 @@ def test_realm_file_declares_the_contract() -> None:
     assert {r["name"] for r in realm["roles"]["realm"]} == ALL_ROLES
     assert realm["accessTokenLifespan"] == 300
     assert realm["bruteForceProtected"] is False
+    assert realm["loginTheme"] == "cleanprod" and (REALM_DIR / "themes" / "cleanprod" / "login").is_dir()
     users = demo_users(REALM_FILE)
     assert {name: (u["roles"], u["tax_code"]) for name, u in users.items()} == {
         name: ([role], tax) for name, (role, tax) in EXPECTED_USERS.items()}
@@ -255,6 +256,22 @@ def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(keycloa
     elsewhere = http.get(logout_url, follow_redirects=False, params={
         "client_id": "cleanprod-portal", "post_logout_redirect_uri": "http://evil.example/"})
     assert elsewhere.status_code == 400
+
+
+@pytest.mark.e2e
+def test_login_pages_speak_vietnamese_first(keycloak: KeycloakInstance, http: httpx.Client) -> None:
+    auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
+    params = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1",
+              "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+              "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
+    with httpx.Client(timeout=30) as browser:  # fresh cookies: no locale remembered from another test
+        vietnamese = browser.get(auth_url, params=params)
+        assert vietnamese.status_code == 200 and 'id="kc-form-login"' in vietnamese.text
+        assert "Đăng nhập vào tài khoản" in vietnamese.text and "Mật khẩu" in vietnamese.text
+        assert 'lang="vi"' in vietnamese.text and 'id="kc-login"' in vietnamese.text  # ids stay Keycloak's
+    with httpx.Client(timeout=30) as browser:
+        english = browser.get(auth_url, params={**params, "ui_locales": "en"})
+        assert "Sign in to your account" in english.text and "Đăng nhập vào tài khoản" not in english.text
 
 
 @pytest.mark.e2e

@@ -3,6 +3,8 @@ navigation the other enterprise pages plug into (profile.py, facilities.py, base
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -52,8 +54,12 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
-    applications = await api.all_pages("/applications", max_items=1000)
-    facilities = await api.get("/facilities", limit=1)
+    # The API shows an enterprise only its own records: its enterprise, its facilities, its applications.
+    applications, enterprises, facilities = await asyncio.gather(
+        api.all_pages("/applications", max_items=1000),
+        api.get("/enterprises", tax_code=user.tax_code, limit=1),  # its own record, not one of its branch units
+        api.get("/facilities", limit=1))
+    enterprise = (enterprises.get("items") or [None])[0]
     return render(request, "enterprise/dashboard.html", {
-        "applications": applications, "todo": what_needs_doing(applications),
+        "applications": applications, "todo": what_needs_doing(applications), "enterprise": enterprise,
         "has_facility": bool(facilities.get("items")), "navigation": NAVIGATION, "active": "/enterprise"})
