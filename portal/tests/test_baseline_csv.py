@@ -8,7 +8,7 @@ import pytest
 
 from cleanprod_portal.enterprise.baseline_csv import CsvFileError, parse_baseline_csv, template_csv
 from cleanprod_portal.enterprise.baseline_input import read_baseline
-from cleanprod_portal.enterprise.numbers import NotAMonth, NotANumber, parse_month, parse_number
+from cleanprod_portal.enterprise.numbers import NotAMonth, NotANumber, parse_month, parse_number, plain_number
 from cleanprod_portal.i18n import set_language
 
 
@@ -36,6 +36,14 @@ def test_thousands_follow_the_language() -> None:
 def test_not_numbers(text: str) -> None:
     with pytest.raises(NotANumber):
         parse_number(text)
+
+
+def test_numbers_shown_back_for_editing_read_back_the_same() -> None:
+    for value in (1250.5, 120000.0, 0.125, 21.2187, 1e-05, 3.0):
+        for language in ("vi", "en"):
+            assert parse_number(plain_number(value, language), language) == value
+    assert plain_number(1250.5, "vi") == "1250,5" and plain_number(1250.5, "en") == "1250.5"
+    assert plain_number(120000.0, "vi") == "120000" and plain_number(None) == ""
 
 
 def test_months() -> None:

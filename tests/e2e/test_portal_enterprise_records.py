@@ -110,7 +110,7 @@ def test_facility_create_view_edit_round_trip_in_vietnamese(steel: PortalUser) -
 
     edit = steel.get(f"/enterprise/facilities/{facility_id}/edit")
     assert edit.status_code == 200 and input_value(edit.text, "f-name") == name
-    assert input_value(edit.text, "f-capacity_quantity") == "120000" and input_value(edit.text, "f-latitude") == "21.2187"
+    assert input_value(edit.text, "f-capacity_quantity") == "120000" and input_value(edit.text, "f-latitude") == "21,2187"
     version = input_value(edit.text, "f-version") if 'id="f-version"' in edit.text else re.search(
         r'name="version" value="(\d+)"', edit.text).group(1)
     renamed = name + " (mở rộng – đợt 2)"
