@@ -104,10 +104,16 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
     schemes = merged["components"].setdefault("securitySchemes", {})
     schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                   "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)"})
-    if issuer:
-        schemes.setdefault("keycloak", {"type": "openIdConnect",
-                                        "openIdConnectUrl": f"{issuer.rstrip('/')}/.well-known/openid-configuration"})
     merged["security"] = [{"bearer": []}]
+    if issuer:
+        # Explicit endpoints rather than openIdConnect discovery: Swagger UI then needs no cross-origin fetch of
+        # the discovery document, only the token exchange (allowed by the docs client's web origins).
+        base = f"{issuer.rstrip('/')}/protocol/openid-connect"
+        schemes.setdefault("keycloak", {
+            "type": "oauth2", "description": "Log in at Keycloak (authorization code + PKCE)",
+            "flows": {"authorizationCode": {"authorizationUrl": f"{base}/auth", "tokenUrl": f"{base}/token",
+                                            "scopes": {"openid": "OpenID Connect"}}}})
+        merged["security"].append({"keycloak": ["openid"]})
     description = ("The public API of the cleaner-production support programme, served through the gateway. "
                    f"Included services: {', '.join(included) or 'none'}.")
     if missing:

@@ -336,7 +336,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
+        response = problem_response(
             Problem(status=500, slug="internal-error", code="internal_error"),
             request,
         )
+        # Starlette re-raises after this answer and uvicorn then closes the connection: say so, or a proxy
+        # reuses the connection for another user's request and gets a reset.
+        response.headers["Connection"] = "close"
+        return response

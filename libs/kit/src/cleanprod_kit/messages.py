@@ -186,6 +186,9 @@ _CATALOGUE: dict[str, Entry] = {
     "duplicate_header": _e("Duplicate header", "Tiêu đề bị lặp",
                            "A header that may appear only once was sent more than once.",
                            "Một tiêu đề HTTP chỉ được xuất hiện một lần nhưng đã được gửi nhiều lần."),
+    "conflicting_headers": _e("Conflicting headers", "Tiêu đề mâu thuẫn",
+                              "The request has both 'Content-Length' and 'Transfer-Encoding'; send exactly one.",
+                              "Yêu cầu có cả 'Content-Length' và 'Transfer-Encoding'; chỉ gửi một trong hai."),
     "event_publisher_not_allowed": _e("Publisher not allowed", "Nguồn sự kiện không được phép",
                                       "This client may not publish events of this type.",
                                       "Ứng dụng này không được phép gửi loại sự kiện này."),
@@ -249,14 +252,14 @@ _CATALOGUE: dict[str, Entry] = {
     "period_overlap": _e("Unprocessable content", "Kỳ số liệu bị trùng",
                          "The period {period} overlaps the period {other} already recorded.",
                          "Kỳ {period} trùng với kỳ {other} đã được ghi nhận."),
-    "own_enterprise_only": _e("Forbidden", "Chỉ đăng ký doanh nghiệp của mình",
-                              "You can register only the enterprise whose tax code your account belongs to.",
-                              "Bạn chỉ được đăng ký doanh nghiệp có mã số thuế gắn với tài khoản của mình."),
-    "tax_code_not_yours": _e("Forbidden", "Không phải doanh nghiệp của bạn",
-                             "You can register only your own enterprise or its branch units (your tax code, a "
-                             "hyphen and 3 digits).",
-                             "Bạn chỉ được đăng ký doanh nghiệp của mình hoặc các đơn vị phụ thuộc của nó (mã số "
-                             "thuế của bạn, dấu gạch ngang và 3 chữ số)."),
+    "tax_code_not_yours": _e("Forbidden", "Chỉ đăng ký doanh nghiệp của mình",
+                             "You can register only the enterprise whose tax code your account belongs to, "
+                             "or its branch units ({tax_code}-NNN).",
+                             "Bạn chỉ được đăng ký doanh nghiệp có mã số thuế gắn với tài khoản của mình "
+                             "hoặc các đơn vị phụ thuộc của doanh nghiệp ({tax_code}-NNN)."),
+    "not_yours": _e("Forbidden", "Không phải doanh nghiệp của bạn",
+                    "Not your enterprise or one of its branch units.",
+                    "Không phải doanh nghiệp của bạn hoặc đơn vị phụ thuộc của doanh nghiệp."),
     "enterprise_register_forbidden": _e("Forbidden", "Không có quyền đăng ký doanh nghiệp",
                                         "Only officers and the enterprise itself can register an enterprise.",
                                         "Chỉ cán bộ Sở và chính doanh nghiệp mới được đăng ký doanh nghiệp."),

@@ -36,7 +36,8 @@ async def create_enterprise(session: AsyncSession, principal: Principal, data: E
     if principal.has("enterprise") and not principal.has("officer"):
         # its own record, or one of its branch units (<own>-NNN): a head office registers its branches
         if not principal.tax_code or not within_enterprise(principal.tax_code, data.tax_code):
-            raise Forbidden(code="tax_code_not_yours", errors=[field_error("tax_code", None, "tax_code_not_yours")])
+            raise Forbidden(code="tax_code_not_yours", params={"tax_code": principal.tax_code or "NNNNNNNNNN"},
+                            errors=[field_error("tax_code", None, "not_yours")])
     elif not principal.has("officer"):
         raise Forbidden(code="enterprise_register_forbidden")
     enterprise = Enterprise(**data.model_dump())

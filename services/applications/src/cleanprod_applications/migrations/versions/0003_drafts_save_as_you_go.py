@@ -1,14 +1,14 @@
 """Save as you go: a draft needs only its call and facility, so the dossier's content columns may be empty
 
-Revision ID: 0004
-Revises: 0003 (renumbered when main's 0003_verifier_assignments and this met)
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 09:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
