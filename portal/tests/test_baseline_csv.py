@@ -8,7 +8,7 @@ import pytest
 
 from cleanprod_portal.enterprise.baseline_csv import CsvFileError, parse_baseline_csv, template_csv
 from cleanprod_portal.enterprise.baseline_input import read_baseline
-from cleanprod_portal.enterprise.numbers import NotAMonth, NotANumber, parse_month, parse_number
+from cleanprod_portal.enterprise.numbers import NotAMonth, NotANumber, parse_month, parse_number, plain_number
 from cleanprod_portal.i18n import set_language
 
 
@@ -38,6 +38,14 @@ def test_not_numbers(text: str) -> None:
         parse_number(text)
 
 
+def test_numbers_shown_back_for_editing_read_back_the_same() -> None:
+    for value in (1250.5, 120000.0, 0.125, 21.2187, 1e-05, 3.0):
+        for language in ("vi", "en"):
+            assert parse_number(plain_number(value, language), language) == value
+    assert plain_number(1250.5, "vi") == "1250,5" and plain_number(1250.5, "en") == "1250.5"
+    assert plain_number(120000.0, "vi") == "120000" and plain_number(None) == ""
+
+
 def test_months() -> None:
     assert parse_month("2024-02") == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     assert parse_month("02/2025") == (dt.date(2025, 2, 1), dt.date(2025, 2, 28))
@@ -59,7 +67,7 @@ def test_a_row_becomes_the_registry_body_and_maps_errors_back() -> None:
                         {"carrier": "natural_gas", "quantity": 15.8, "unit": "1000 m3"}],
         "estimated": True, "notes": "Tháng Giêng"}
     assert row.field_for("consumption.1.unit") == "natural_gas_unit"
-    assert row.field_for("consumption.0") == "electricity_quantity"
+    assert row.field_for("consumption.0") == "electricity_unit" and row.field_for("production") == "production_unit"
     assert row.field_for("period_start") == "period" and row.field_for("body") == "period"
     assert row.field_for("production.unit") == "production_unit"
 

@@ -118,7 +118,7 @@ def enterprise_gateway(seen: list) -> FastAPI:
         return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
 
     @app.get("/api/v1/facilities")
-    async def facilities() -> dict:  # the dashboard asks whether a facility exists (portal-enterprise)
+    async def facilities() -> dict:
         return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
 
     return app

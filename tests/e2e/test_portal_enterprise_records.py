@@ -71,18 +71,25 @@ def facility_form(name: str, **overrides: str) -> dict[str, str]:
     return form
 
 
-def add_facility(user: PortalUser, name: str | None = None) -> tuple[str, str]:
+def add_facility(user: PortalUser, name: str | None = None, *, page: bool = False):  # noqa: ANN201
     name = name or f"Nhà máy cán thép Sóc Sơn – dây chuyền số {uuid.uuid4().hex[:6]}"
     response = user.post("/enterprise/facilities/new", facility_form(name))
     assert response.status_code == 200, response.text
     match = re.search(r"/enterprise/facilities/([0-9a-f-]{36})$", response.url.path)
     assert match, response.url
-    return match.group(1), name
+    return (match.group(1), name, response) if page else (match.group(1), name)
 
 
 def text_of(page: str) -> str:
     """The rendered text (tags dropped, entities decoded): what a reader sees."""
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def error_text(page: str, field_id: str) -> str:
+    """The message shown next to a field."""
+    match = re.search(rf'<p class="error-message" id="{re.escape(field_id)}-error">(.*?)</p>', page, re.S)
+    assert match, f"no error next to {field_id}"
+    return text_of(match.group(1))
 
 
 def input_value(page: str, field_id: str) -> str:
@@ -92,8 +99,7 @@ def input_value(page: str, field_id: str) -> str:
 
 
 def test_facility_create_view_edit_round_trip_in_vietnamese(steel: PortalUser) -> None:
-    facility_id, name = add_facility(steel)
-    page = steel.get(f"/enterprise/facilities/{facility_id}")
+    facility_id, name, page = add_facility(steel, page=True)
     seen = text_of(page.text)
     assert page.status_code == 200 and '<html lang="vi">' in page.text
     assert name in seen and "Thép cán nóng; Phôi thép" in seen and "Xã Quang Tiến" in seen
@@ -104,7 +110,7 @@ def test_facility_create_view_edit_round_trip_in_vietnamese(steel: PortalUser) -
 
     edit = steel.get(f"/enterprise/facilities/{facility_id}/edit")
     assert edit.status_code == 200 and input_value(edit.text, "f-name") == name
-    assert input_value(edit.text, "f-capacity_quantity") == "120000" and input_value(edit.text, "f-latitude") == "21.2187"
+    assert input_value(edit.text, "f-capacity_quantity") == "120000" and input_value(edit.text, "f-latitude") == "21,2187"
     version = input_value(edit.text, "f-version") if 'id="f-version"' in edit.text else re.search(
         r'name="version" value="(\d+)"', edit.text).group(1)
     renamed = name + " (mở rộng – đợt 2)"
@@ -116,12 +122,23 @@ def test_facility_create_view_edit_round_trip_in_vietnamese(steel: PortalUser) -
     assert renamed in seen and "Phường Phúc Yên" in seen and "1.250,5 t/năm" in seen and "Đã lưu các thay đổi" in seen
 
 
+def test_facility_form_sent_twice_creates_one_facility(steel: PortalUser) -> None:
+    form = steel.get("/enterprise/facilities/new")
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', form.text).group(1)
+    name = f"Xưởng mạ kẽm Gia Lâm {uuid.uuid4().hex[:6]}"
+    first = steel.post("/enterprise/facilities/new", {**facility_form(name), "idempotency_key": key})
+    second = steel.post("/enterprise/facilities/new", {**facility_form(name), "idempotency_key": key})
+    assert first.status_code == second.status_code == 200 and first.url == second.url
+    assert steel.get("/enterprise/facilities").text.count(f">{name}</a>") == 1
+
+
 def test_facility_form_errors_next_to_fields(steel: PortalUser) -> None:
     # Values the portal cannot read as numbers: messages in Vietnamese, next to the field and in the summary.
     page = steel.post("/enterprise/facilities/new", facility_form("Xưởng đúc Đông Anh", capacity_quantity="mười",
-                                                                   latitude="21,2,3"))
+                                                                   latitude="21 độ"))
     assert page.status_code == 422
-    assert 'id="f-capacity_quantity-error"' in page.text and 'aria-describedby="f-capacity_quantity-error"' in page.text
+    assert 'id="f-capacity_quantity-error"' in page.text
+    assert re.search(r'id="f-capacity_quantity"[^>]*aria-describedby="[^"]*f-capacity_quantity-error"', page.text)
     assert "Nhập một số, ví dụ 1.250,5" in text_of(page.text) and 'href="#f-capacity_quantity"' in page.text
     assert 'id="f-latitude-error"' in page.text
     assert input_value(page.text, "f-name") == "Xưởng đúc Đông Anh"  # what was typed is kept
@@ -130,6 +147,8 @@ def test_facility_form_errors_next_to_fields(steel: PortalUser) -> None:
     assert page.status_code == 422
     for field in ("name", "ward", "latitude"):
         assert f'id="f-{field}-error"' in page.text and f'href="#f-{field}"' in page.text, field
+    # ... in the user's language (the API answers Vietnamese for Accept-Language: vi)
+    assert "Cần ít nhất 1 ký tự" in error_text(page.text, "f-name") and "90" in error_text(page.text, "f-latitude")
     assert input_value(page.text, "f-address") == "Lô 12, Khu công nghiệp Nội Bài"
 
 
@@ -166,7 +185,7 @@ def test_baseline_period_by_hand_plain_and_htmx(steel: PortalUser) -> None:
                              "notes": "Tháng Giêng – số liệu đồng hồ"})
     assert plain.status_code == 200 and plain.url.path == url
     seen = text_of(plain.text)
-    assert "Đã thêm kỳ 2025-01" in seen and "1.250,5 t (tấn)" in seen and "412.000 kWh" in seen
+    assert "Đã thêm kỳ 2025-01" in seen and "1.250,5 t " in seen and "412.000 kWh" in seen
     assert "15,8 1000 m³" in seen and "Tháng Giêng – số liệu đồng hồ" in seen
     # htmx: only the grid partial comes back, with the new row.
     swapped = steel.post(url, {"period": "2025-02", "production_quantity": "1180", "production_unit": "t",
@@ -184,10 +203,39 @@ def test_baseline_period_by_hand_plain_and_htmx(steel: PortalUser) -> None:
     assert 'id="f-period-error"' in bad.text and input_value(bad.text, "f-period") == "tháng 3"
     overlap = steel.post(url, {"period": "2025-01", "production_quantity": "1", "production_unit": "t",
                                "water_quantity": "10", "water_unit": "m3"})
-    assert overlap.status_code == 422 and 'id="f-period-error"' in overlap.text
+    assert overlap.status_code == 422 and "Trùng với một kỳ đã được ghi nhận" in error_text(overlap.text, "f-period")
     unit = steel.post(url, {"period": "2025-03", "production_quantity": "1", "production_unit": "t",
                             "water_quantity": "10", "water_unit": "kWh"})
+    # The API judges carrier and unit together (consumption.N): its message lands on that carrier's unit.
     assert unit.status_code == 422 and 'id="f-water_unit-error"' in unit.text
+
+
+def test_correct_a_recorded_period_with_if_match(steel: PortalUser, thanglong: PortalUser) -> None:
+    facility_id, _name = add_facility(steel)
+    url = f"/enterprise/facilities/{facility_id}/baselines"
+    steel.post(url, {"period": "2025-03", "production_quantity": "1000", "production_unit": "t",
+                     "electricity_quantity": "300000", "electricity_unit": "kWh", "notes": "Số liệu tạm"})
+    grid = steel.get(url)
+    edit_url = re.search(r'href="(/enterprise/facilities/[^"]+/baselines/[0-9a-f-]{36}/edit)" id="correct-2025-03"',
+                         grid.text).group(1)
+    form = steel.get(edit_url)
+    assert form.status_code == 200 and "Sửa kỳ 2025-03" in text_of(form.text)
+    assert input_value(form.text, "f-production_quantity") == "1000"
+    assert input_value(form.text, "f-electricity_quantity") == "300000"
+    version = re.search(r'name="version" value="(\d+)"', form.text).group(1)
+    typed = {"period": "2025-03", "production_quantity": "1.300,5", "production_unit": "t",
+             "electricity_quantity": "310000", "electricity_unit": "kWh", "water_quantity": "4200",
+             "water_unit": "m3", "notes": "Đã đối chiếu hóa đơn điện"}
+    saved = steel.post(edit_url, {**typed, "version": version})
+    assert saved.status_code == 200 and saved.url.path == url
+    seen = text_of(saved.text)
+    assert "Đã sửa kỳ 2025-03" in seen and "1.300,5 t" in seen and "4.200 m³" in seen
+    assert "Đã đối chiếu hóa đơn điện" in seen
+    stale = steel.post(edit_url, {**typed, "notes": "Lần sửa thứ hai", "version": version})
+    assert stale.status_code == 412 and "Hồ sơ vừa được thay đổi" in text_of(stale.text)
+    assert "Lần sửa thứ hai" in stale.text and int(re.search(r'name="version" value="(\d+)"', stale.text).group(1)) > int(version)
+    assert thanglong.get(edit_url).status_code == 404
+    assert thanglong.post(edit_url, {**typed, "version": version}).status_code == 404
 
 
 CSV_GOOD_AND_BAD = (
@@ -213,15 +261,21 @@ def test_csv_upload_saves_good_lines_and_reports_each_bad_line(steel: PortalUser
     assert "Đã lưu 3 dòng" in seen and "2024-01, 2024-02, 2024-05" in seen
     assert "4 dòng chưa được lưu" in seen
     errors = {int(n): text_of(row) for n, row in re.findall(r'<tr id="upload-line-(\d+)">(.*?)</tr>', page.text, re.S)}
-    assert sorted(errors) == [4, 6, 7, 8]  # physical line numbers (the blank line 5 is skipped)
+    assert sorted(errors) == [4, 6, 7, 9]  # physical line numbers (the blank line 5 is skipped)
     assert "Nhập tháng theo dạng yyyy-mm" in errors[4]
-    assert "production: Nhập một số" in errors[6] and "electricity (kWh): Nhập một số" in errors[6]
-    assert "production_unit" in errors[7]  # the API refuses the unit; its message, on that column
-    assert "period" in errors[8]  # overlaps 2024-01 saved from line 2
+    assert "production : Nhập một số" in errors[6] and "electricity (kWh) : Nhập một số" in errors[6]
+    assert "production_unit : Không có đơn vị 'tấn'" in errors[7]  # the API's message, on that column
+    assert "period : Trùng với một kỳ đã được ghi nhận" in errors[9]  # overlaps 2024-01 saved from line 2
     grid = steel.get(url)
     rows = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', grid.text)
     assert rows == ["2024-01", "2024-02", "2024-05"]
     assert "398.500,25 kWh" in text_of(grid.text)
+    # The same file again (as after correcting some lines): the saved lines are replayed, not refused as overlapping.
+    again = steel.post(f"{url}/upload", files={"file": ("so-lieu-2024.csv", CSV_GOOD_AND_BAD.encode("utf-8"),
+                                                        "text/csv")})
+    assert again.status_code == 200 and "Đã lưu 3 dòng" in text_of(again.text)
+    assert sorted(int(n) for n in re.findall(r'<tr id="upload-line-(\d+)">', again.text)) == [4, 6, 7, 9]
+    assert re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', steel.get(url).text) == rows
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -281,7 +335,8 @@ def test_profile_view_and_edit_round_trip_and_stale_banner(steel: PortalUser) ->
                                                   "version": re.search(r'name="version" value="(\d+)"',
                                                                        stale.text).group(1)})
     assert bad.status_code == 422
-    assert 'id="f-name-error"' in bad.text and 'id="f-contact_email-error"' in bad.text
+    assert "Cần ít nhất 1 ký tự" in error_text(bad.text, "f-name")
+    assert "Phải là một địa chỉ email hợp lệ" in error_text(bad.text, "f-contact_email")
     assert input_value(bad.text, "f-contact_email") == "không-phải-email"
 
 

@@ -37,8 +37,19 @@ def carrier_label(carrier: str) -> str:
     return gettext(CARRIER_LABELS[carrier]) if carrier in CARRIER_LABELS else carrier
 
 
+UNIT_SYMBOLS: dict[str, str] = {"unit": N_("pcs")}
+
+
 def unit_label(unit: str) -> str:
-    return gettext(UNIT_LABELS[unit]) if unit in UNIT_LABELS else unit.replace("m3", "m³")
+    """How a unit reads in a choice list: 't (tonnes)', 'm³'."""
+    return gettext(UNIT_LABELS[unit]) if unit in UNIT_LABELS else unit_symbol(unit)
+
+
+def unit_symbol(unit: str) -> str:
+    """How a unit reads after a number in the grid: 't', 'm³', 'pcs'."""
+    if unit in UNIT_SYMBOLS:
+        return gettext(UNIT_SYMBOLS[unit])
+    return unit.replace("m3", "m³").replace("m2", "m²")
 
 
 def production_unit_options() -> list[tuple[str, str]]:
@@ -64,7 +75,8 @@ FORM_FIELDS: tuple[str, ...] = ("period", "production_quantity", "production_uni
 @dataclass
 class BaselineInput:
     """The API body (when every value could be read) or the field errors; `api_fields` maps the API's error
-    paths (`consumption.1.quantity`) to this input's field names."""
+    paths (`consumption.1.quantity`) to this input's field names. The registry checks a unit against its
+    quantity's kind as a whole (`production`, `consumption.1`): those errors go to the unit field."""
 
     body: dict[str, Any] | None
     errors: dict[str, str] = field(default_factory=dict)
@@ -90,7 +102,7 @@ def read_baseline(values: Mapping[str, Any]) -> BaselineInput:
     """`values` use the form's names (FORM_FIELDS). A carrier with no quantity is not consumed that period."""
     errors: dict[str, str] = {}
     api_fields = {"period_start": "period", "period_end": "period", "production.quantity": "production_quantity",
-                  "production.unit": "production_unit", "production": "production_quantity", "notes": "notes",
+                  "production.unit": "production_unit", "production": "production_unit", "notes": "notes",
                   "consumption": "consumption", "estimated": "estimated", "body": "period"}
     try:
         start, end = parse_month(_text(values, "period"))
@@ -120,7 +132,7 @@ def read_baseline(values: Mapping[str, Any]) -> BaselineInput:
         api_fields[f"consumption.{index}.quantity"] = name
         api_fields[f"consumption.{index}.unit"] = unit_field(carrier)
         api_fields[f"consumption.{index}.carrier"] = name
-        api_fields[f"consumption.{index}"] = name
+        api_fields[f"consumption.{index}"] = unit_field(carrier)  # the registry judges carrier and unit together
     if not consumption and "consumption" not in errors:
         errors["consumption"] = gettext("Enter the consumption of at least one energy carrier or water")
     if errors:

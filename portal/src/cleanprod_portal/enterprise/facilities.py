@@ -100,8 +100,10 @@ async def add_facility(request: Request, user: Enterprise, api: ApiClient) -> Re
     if body is None:
         return _page(request, "enterprise/facility_form.html", {"form": form, "facility": None, **context}, 422)
     try:
-        created = await api.post(f"/enterprises/{enterprise_id}/facilities", body)
+        created = await api.post(f"/enterprises/{enterprise_id}/facilities", body,
+                                 idempotency_key=form.idempotency_key)
     except FieldErrors as exc:
+        form.summary = gettext("Check the values marked below.")
         form.add_problem(exc, PRODUCT_ERRORS)
         return _page(request, "enterprise/facility_form.html", {"form": form, "facility": None, **context}, 422)
     return RedirectResponse(f"/enterprise/facilities/{created.data['id']}?added=1", status_code=303)
@@ -143,6 +145,7 @@ async def save_facility(request: Request, facility_id: uuid.UUID, user: Enterpri
             await api.patch(f"/facilities/{facility['id']}", body, if_match=registry.if_match(form.get("version")))
             return RedirectResponse(f"/enterprise/facilities/{facility['id']}?saved=1", status_code=303)
         except FieldErrors as exc:
+            form.summary = gettext("Check the values marked below.")
             form.add_problem(exc, PRODUCT_ERRORS)
         except ChangedMeanwhile:
             form.changed_meanwhile = True

@@ -80,8 +80,10 @@ def month_of(period_start: str | dt.date) -> str:
     return f"{value.year:04d}-{value.month:02d}"
 
 
-def plain_number(value: float | None) -> str:
-    """A number as a form field shows it back for editing: no grouping, no trailing '.0'."""
+def plain_number(value: float | None, language: str | None = None) -> str:
+    """A number as a form field shows it back for editing: no grouping, no trailing '.0', the language's
+    decimal mark ('1250,5' in Vietnamese, '1250.5' in English) — `parse_number` reads both back."""
     if value is None:
         return ""
-    return f"{Decimal(str(value)).normalize():f}"
+    text = f"{Decimal(str(value)).normalize():f}"
+    return text.replace(".", ",") if (language or current_language()) == "vi" else text

@@ -71,6 +71,7 @@ async def save_profile(request: Request, user: Enterprise, api: ApiClient) -> Re
         await api.patch(f"/enterprises/{own['id']}", _body(form, EDITABLE), if_match=registry.if_match(
             form.get("version")))
     except FieldErrors as exc:
+        form.summary = gettext("Check the values marked below.")
         form.add_problem(exc)
         return _page(request, "enterprise/profile_edit.html", {"form": form, "enterprise": own}, 422)
     except ChangedMeanwhile:
@@ -97,8 +98,9 @@ async def register_branch(request: Request, user: Enterprise, api: ApiClient) ->
         return _page(request, "enterprise/branch_new.html", {"form": form, "enterprise": own}, 422)
     body = {"tax_code": f"{own['tax_code']}-{number}", **_body(form, EDITABLE)}
     try:
-        await api.post("/enterprises", body)
+        await api.post("/enterprises", body, idempotency_key=form.idempotency_key)
     except (FieldErrors, Conflict) as exc:
+        form.summary = gettext("Check the values marked below.")
         form.add_problem(exc, {"tax_code": "branch_number"})
         return _page(request, "enterprise/branch_new.html", {"form": form, "enterprise": own}, 422)
     return RedirectResponse("/enterprise/profile?branch_added=1", status_code=303)

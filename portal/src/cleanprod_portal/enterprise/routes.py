@@ -54,9 +54,10 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
-    # The API shows an enterprise only its own records: its enterprise, facilities and applications.
+    # The API shows an enterprise only its own records: its enterprise, its facilities, its applications.
     applications, enterprises, facilities = await asyncio.gather(
-        api.all_pages("/applications", max_items=1000), api.get("/enterprises", limit=1),
+        api.all_pages("/applications", max_items=1000),
+        api.get("/enterprises", tax_code=user.tax_code, limit=1),  # its own record, not one of its branch units
         api.get("/facilities", limit=1))
     enterprise = (enterprises.get("items") or [None])[0]
     return render(request, "enterprise/dashboard.html", {
