@@ -29,6 +29,7 @@ from e2e_helpers import Api  # noqa: E402
 CHROMIUM = os.environ.get("CLEANPROD_CHROMIUM", "/usr/bin/chromium")
 INSTALL = "sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core"
 _ran_browser_tests = False
+_external_findings: dict[str, str] = {}  # axe on Keycloak's pages: reported at the end, not failed
 
 
 def pytest_collection_modifyitems(items: list[Any]) -> None:
@@ -48,6 +49,11 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _ran_browser_tests:
         terminalreporter.write_line(f"browser screenshots (every page visited): {SCREENSHOTS}")
+    if _external_findings:
+        rules = sorted({line.split(":", 1)[0].strip("- ") for text in _external_findings.values()
+                        for line in text.splitlines() if line.startswith("- ")})
+        terminalreporter.write_line(f"axe on Keycloak's own pages (not failed): {len(_external_findings)} pages, "
+                                    f"rules {', '.join(rules)}; e.g. {next(iter(_external_findings))}")
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +98,7 @@ def new_ui(request: pytest.FixtureRequest, browser: Browser, stack: Stack) -> It
     problems: list[str] = []
     for ui, context, har in opened:
         context.close()  # writes the HAR
+        _external_findings.update(ui.external_violations)
         if not getattr(request.node, "browser_call_passed", False):
             continue
         unchecked = [url for url in ui.unchecked if url.startswith(ui.base)]
