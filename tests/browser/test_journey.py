@@ -63,7 +63,7 @@ def task_status(ui: Ui, slug: str) -> str:
 def test_enterprise_journey(new_ui: Callable[..., Ui], api: Api, language: str) -> None:
     text = TEXT[language]
     call = api.call(title=f"Hỗ trợ đổi mới công nghệ sản xuất sạch hơn – đợt thử nghiệm trình duyệt ({language})")
-    ui = new_ui(language)
+    ui = new_ui()  # Vietnamese first, as every visitor; English is switched in the header below
     page = ui.page
 
     # ---- log in on Keycloak's page (in English: switched in the header first) -------------------------------
