@@ -12,9 +12,9 @@ from cleanprod_kit.units import CARRIER_UNITS, Quantity
 
 from ..domain import ApplicationStatus
 from ..grants.schemas import TranchePublic
-from ..schemas import LongText, Percent, PositiveVnd, StrictBody, Text300
+from ..schemas import LongText, PatchBody, Percent, PositiveVnd, ProgrammeDate, Reason, StrictBody, Text, Text300
 
-TaxCode = Annotated[str, Field(min_length=10, max_length=20), AfterValidator(normalise_tax_code)]
+TaxCode = Annotated[Text(20, min_length=10), AfterValidator(normalise_tax_code)]
 
 
 class Supplier(StrictBody):
@@ -26,7 +26,7 @@ class CarrierClaim(StrictBody):
     """The saving promised on one energy carrier (material, fuel or energy), in percent of its baseline use;
     optionally also as a yearly quantity in one of the carrier's units."""
 
-    carrier: str = Field(min_length=1, max_length=32, examples=["electricity"])
+    carrier: Text(32) = Field(examples=["electricity"])
     saving_pct: Percent
     annual_saving: Quantity | None = None
 
@@ -59,8 +59,8 @@ class ApplicationFields(StrictBody):
     requested_support_vnd: PositiveVnd
     claimed_savings: list[CarrierClaim] = Field(min_length=1, max_length=len(CARRIER_UNITS))
     claimed_overall_saving_pct: Percent
-    implementation_start: dt.date
-    implementation_end: dt.date
+    implementation_start: ProgrammeDate
+    implementation_end: ProgrammeDate
 
 
 class ApplicationCreate(ApplicationFields):
@@ -77,20 +77,20 @@ class ApplicationCreate(ApplicationFields):
         return self
 
 
-class ApplicationUpdate(StrictBody):
+class ApplicationUpdate(PatchBody):
     """Partial update (PATCH) of a draft, or of a dossier sent back with changes requested. The call and the
     facility are the dossier's identity and never change: start a new draft instead."""
 
-    title: Text300 | None = None
-    technology: LongText | None = None
+    title: Text300 = None
+    technology: LongText = None
     supplier: Supplier | None = None
-    total_cost_vnd: PositiveVnd | None = None
-    eligible_cost_vnd: PositiveVnd | None = None
-    requested_support_vnd: PositiveVnd | None = None
-    claimed_savings: list[CarrierClaim] | None = Field(default=None, min_length=1, max_length=len(CARRIER_UNITS))
-    claimed_overall_saving_pct: Percent | None = None
-    implementation_start: dt.date | None = None
-    implementation_end: dt.date | None = None
+    total_cost_vnd: PositiveVnd = None
+    eligible_cost_vnd: PositiveVnd = None
+    requested_support_vnd: PositiveVnd = None
+    claimed_savings: list[CarrierClaim] = Field(default=None, min_length=1, max_length=len(CARRIER_UNITS))
+    claimed_overall_saving_pct: Percent = None
+    implementation_start: ProgrammeDate = None
+    implementation_end: ProgrammeDate = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplicationUpdate:
@@ -161,15 +161,15 @@ class ApplicationPublic(BaseModel):
 
 
 class TransitionBody(StrictBody):
-    reason: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
+    reason: Reason | None = None
 
 
 class StartBody(TransitionBody):
-    started_on: dt.date | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
+    started_on: ProgrammeDate | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
 
 
 class CompletionBody(TransitionBody):
-    completed_on: dt.date | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
+    completed_on: ProgrammeDate | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
 
 
 class HistoryEntry(BaseModel):

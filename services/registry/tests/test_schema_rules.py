@@ -1,0 +1,12 @@
+"""The rules every request body and table of the service follows (checked over all of its models, so a new
+schema cannot forget them): kit input types for text, dates and booleans; PATCH bodies are PatchBody; tables,
+columns and their Create/Update/Public schemas agree on which fields may be null."""
+
+from __future__ import annotations
+
+from cleanprod_kit.testing.contracts import contract_problems, request_bodies, tables
+
+
+def test_every_body_and_table_follows_the_input_rules() -> None:
+    assert request_bodies("cleanprod_registry") and tables("cleanprod_registry")
+    assert contract_problems("cleanprod_registry") == []
