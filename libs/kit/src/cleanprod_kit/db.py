@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,3 +49,38 @@ def violated_constraint(exc: IntegrityError) -> str | None:
         if name:
             return str(name)
     return None
+
+
+# asyncpg's errors for a server that is down, starting, shutting down or full.
+_UNREACHABLE = (
+    asyncpg.exceptions.PostgresConnectionError,  # includes CannotConnectNow, ConnectionDoesNotExist, TooManyConnections
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+)
+_DRIVER_MODULES = ("asyncpg", "sqlalchemy")
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached right now (refused or lost connection, unknown host,
+    pool exhausted, server starting or shutting down) — a reason to answer 503, not a bug."""
+    if isinstance(exc, SATimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        return any(isinstance(c, _UNREACHABLE | OSError) for c in (exc.orig, getattr(exc.orig, "__cause__", None)))
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    # The driver lets socket errors through unwrapped while connecting: only those count, not e.g. a file error.
+    return isinstance(exc, OSError) and _raised_by_driver(exc)

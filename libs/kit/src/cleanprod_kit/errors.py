@@ -135,7 +135,25 @@ def field_error(field: str, message: str, code: str = "invalid") -> dict[str, st
 
 def problem_response(problem: Problem, request: Request | None = None) -> ProblemResponse:
     instance = str(request.url.path) if request is not None else None
-    return ProblemResponse(problem.to_body(instance), status_code=problem.status, headers=problem.headers)
+    body = problem.to_body(instance)
+    headers = dict(problem.headers)
+    if "request_id" not in body and request is not None:
+        # Outside the request-id middleware (the catch-all 500 handler runs there) the contextvar is gone, but the
+        # id the middleware chose is still in the request's scope: every 5xx body carries it.
+        rid = request.scope.get("state", {}).get("request_id")
+        if rid:
+            body["request_id"] = rid
+            headers.setdefault("X-Request-ID", rid)
+    return ProblemResponse(body, status_code=problem.status, headers=headers)
+
+
+def internal_error_response(request: Request, exc: BaseException) -> ProblemResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        Problem("An unexpected error occurred; it has been logged.", status=500, title="Internal error",
+                slug="internal-error"),
+        request,
+    )
 
 
 def _field_path(loc: Iterable[Any]) -> str:
@@ -197,9 +215,4 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            Problem("An unexpected error occurred; it has been logged.", status=500, title="Internal error",
-                    slug="internal-error"),
-            request,
-        )
+        return internal_error_response(request, exc)

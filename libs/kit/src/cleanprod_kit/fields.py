@@ -22,8 +22,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
+from starlette.requests import Request
 
 from . import guard_codes
+from .errors import Unprocessable, field_error
 
 # C0 controls, DEL and C1 controls; tab, line feed and carriage return are allowed only in multiline text.
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -144,3 +146,18 @@ class PatchBody(StrictBody):
     """A partial update (PATCH): only the fields sent change (read it with `model_dump(exclude_unset=True)`).
     Declare each field with the nullability of its column: `name: Text300 = None` may be left out but not sent
     as null; `district: Place | None = None` may be cleared with null."""
+
+
+async def guard_parameters(request: Request) -> None:
+    """Root guard (an app-wide dependency): no query or path parameter holds a control character, whatever type
+    its route declared — PostgreSQL refuses NUL, and no identifier or search word needs one."""
+    errors = [field_error(f"query.{name}", "Text may not contain NUL or other control characters",
+                          guard_codes.CONTROL_CHARACTERS)
+              for name, value in request.query_params.multi_items()
+              if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(value)]
+    errors += [field_error(f"path.{name}", "Text may not contain NUL or other control characters",
+                           guard_codes.CONTROL_CHARACTERS)
+               for name, value in request.path_params.items() if isinstance(value, str) and _ANY_CONTROL.search(value)]
+    if errors:
+        raise Unprocessable("A parameter holds NUL or another control character; remove it.",
+                            code=guard_codes.CONTROL_CHARACTERS, errors=errors)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,10 @@ class ServiceSettings(BaseSettings):
     outbox_enabled: bool = True
 
     max_json_body_bytes: int = 1_048_576
+    # Key that signs list cursors (HMAC): required in production, a built-in key in dev/test.
+    cursor_key: SecretStr | None = None
+    # Seconds a client is told to wait (Retry-After) when the database cannot be reached.
+    db_unavailable_retry_after: int = 5
     log_level: str = "INFO"
     log_json: bool = True
     log_requests: bool = True  # one JSON access-log line per request
