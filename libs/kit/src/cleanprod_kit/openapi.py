@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from .auth import authenticate
 from .concurrency import check_if_match
@@ -82,7 +82,7 @@ def _references(function: Any, target: Callable[..., Any], depth: int = 3) -> bo
     return False
 
 
-def problem_statuses(route: APIRoute, method: str) -> list[int]:
+def problem_statuses(route: Any, method: str) -> list[int]:
     statuses = {400, 422, 500, 503}
     if any(call is authenticate for call in _calls(route.dependant)):
         statuses |= {401, 403}
@@ -113,8 +113,8 @@ def decorate(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
         schemas.pop(name, None)
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["FieldError"] = FIELD_ERROR_SCHEMA
-    for route in routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for route in iter_route_contexts(routes):  # included routers are nested: walk their effective routes
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
         for method in route.methods:
             operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, literal, tuple_
+from sqlalchemy import BigInteger, ColumnElement, SmallInteger, literal, tuple_
 from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,6 +93,12 @@ def decode_cursor(cursor: str, arity: int, *, field: str = "query.cursor") -> li
     return values
 
 
+def _int_bound(column: ColumnElement[Any]) -> int:
+    if isinstance(column.type, BigInteger):
+        return INT64
+    return 2**15 if isinstance(column.type, SmallInteger) else 2**31
+
+
 def _typed(column: ColumnElement[Any], value: Any) -> Any:
     try:
         python_type = column.type.python_type
@@ -106,6 +112,8 @@ def _typed(column: ColumnElement[Any], value: Any) -> Any:
         if python_type is int:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError
+            if not -_int_bound(column) <= value < _int_bound(column):
+                raise ValueError
         elif python_type in (float, Decimal):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError
