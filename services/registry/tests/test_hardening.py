@@ -180,6 +180,17 @@ async def test_a_boolean_sent_as_a_number_is_422(client: httpx.AsyncClient, acto
     assert_problem(response, 422, field="priority", code=guard_codes.STRICT_BOOLEAN)
 
 
+@pytest.mark.parametrize(("url", "field", "code"), [
+    ("/api/v1/sectors?priority=1", "query.priority", guard_codes.STRICT_BOOLEAN),
+    ("/api/v1/norms?on=0", "query.on", guard_codes.STRICT_DATE),
+    ("/api/v1/norms/lookup?sector=steel&product=x&on=20260101", "query.on", guard_codes.STRICT_DATE),
+])
+async def test_parameters_take_strict_dates_and_booleans(client: httpx.AsyncClient, actors: Actors, url: str,
+                                                         field: str, code: str) -> None:
+    assert_problem(await client.get(url, headers=actors.officer), 422, field=field, code=code)
+    assert (await client.get("/api/v1/sectors?priority=true", headers=actors.officer)).status_code == 200
+
+
 async def test_a_chunked_body_over_the_limit_is_413(client: httpx.AsyncClient, actors: Actors) -> None:
     async def chunks() -> Any:
         yield b'{"name": "'

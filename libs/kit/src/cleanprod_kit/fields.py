@@ -5,6 +5,7 @@
 - `CalendarDate` / `ProgrammeDate`: dates only as the string `YYYY-MM-DD` (never a number); a programme date
   must also fall within the programme window (`PROGRAMME_EARLIEST` … ten years after today).
 - `Flag`: booleans only as JSON `true` / `false` (never `0`, `1`, `"yes"`).
+- `Param` / `QueryFlag`: query and path parameters — text without control characters; `true` / `false` only.
 - `StrictBody`: unknown fields refused; `null` only where the field's type admits it; no string anywhere in the
   body holds NUL or a control character other than tab and line breaks (the guard for a field someone forgot).
 - `PatchBody`: a partial update. Fields left out stay as they are; `null` clears a field only if the column is
@@ -94,9 +95,19 @@ def _bool_only(value: Any) -> Any:
     return value
 
 
+def _true_or_false(value: Any) -> Any:
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise PydanticCustomError(guard_codes.STRICT_BOOLEAN, "Send true or false")
+
+
 CalendarDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 ProgrammeDate = Annotated[dt.date, BeforeValidator(_iso_date_only), AfterValidator(_within_programme)]
 Flag = Annotated[bool, BeforeValidator(_bool_only)]
+# Query and path parameters (strings on the wire): text without control characters, `true`/`false` only.
+# Dates in parameters use `CalendarDate` like bodies.
+Param = Annotated[str, AfterValidator(single_line)]
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 def admits_none(annotation: Any) -> bool:

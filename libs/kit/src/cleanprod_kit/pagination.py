@@ -23,12 +23,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import guard_codes
 from .errors import Unprocessable, field_error
+from .fields import Param
 
 T = TypeVar("T")
 MAX_LIMIT = 200
 
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1–200)")]
-CursorParam = Annotated[str | None, Query(max_length=600, description="Opaque cursor from `next_cursor`")]
+CursorParam = Annotated[Param | None, Query(max_length=600, description="Opaque cursor from `next_cursor`")]
 
 
 class Page(BaseModel, Generic[T]):

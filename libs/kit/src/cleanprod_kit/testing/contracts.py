@@ -63,12 +63,12 @@ def _loose(annotation: Any, metadata: list[Any], where: str) -> Iterator[str]:
     if origin is Literal or annotation is type(None) or annotation is Ellipsis:
         return
     checks = _validators(metadata)
-    if annotation is bool and fields._bool_only not in checks:
-        yield f"{where}: bool (use Flag)"
+    if annotation is bool and not checks & {fields._bool_only, fields._true_or_false}:
+        yield f"{where}: bool (use Flag, or QueryFlag for a parameter)"
     elif annotation is dt.date and fields._iso_date_only not in checks:
         yield f"{where}: date (use ProgrammeDate or CalendarDate)"
     elif annotation is str and not checks & _TEXT_CHECKS:
-        yield f"{where}: str (use Text(...))"
+        yield f"{where}: str (use Text(...), or Param for a parameter)"
     elif inspect.isclass(annotation) and issubclass(annotation, Enum):
         return
 
@@ -120,3 +120,23 @@ def contract_problems(package_name: str, also: dict[str, tuple[str, ...]] | None
         names += list((also or {}).get(table.__name__, ()))
         found += nullability_mismatches(table, *(models[n] for n in names if n in models))
     return found
+
+
+def loose_parameters(app: Any) -> list[str]:
+    """Query and path parameters of the app's routes typed with plain `str`, `bool` or `date` (use `Param`,
+    `QueryFlag`, `CalendarDate`)."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    def parameters(dependant: Any) -> Iterator[Any]:
+        yield from dependant.query_params
+        yield from dependant.path_params
+        for sub in dependant.dependencies:
+            yield from parameters(sub)
+
+    found: list[str] = []
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute):
+            for param in parameters(route.dependant):
+                info = param.field_info
+                found.extend(_loose(info.annotation, list(info.metadata), f"{route.path_format} {param.name}"))
+    return sorted(set(found))
