@@ -16,9 +16,12 @@ import httpx
 import orjson
 import pytest
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import BigInteger, Column, Integer, String, Table, select, text
 from sqlalchemy import MetaData as SAMetaData
+from sqlalchemy.orm import registry
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
 
 from cleanprod_kit import guard_codes
 from cleanprod_kit.app import create_service_app
@@ -37,6 +40,7 @@ from cleanprod_kit.pagination import (
     encode_cursor,
 )
 from cleanprod_kit.settings import ServiceSettings
+from cleanprod_kit.testing.contracts import loose_fields, nullability_mismatches
 from cleanprod_kit.testing.fixtures import free_port, running
 
 PROBLEM = "application/problem+json"
@@ -311,3 +315,42 @@ async def test_openapi_documents_problem_responses_per_route(closed_port_client:
     assert statuses("/probe/things/{code}", "patch") == {"400", "401", "403", "404", "409", "412", "413", "415",
                                                          "422", "428", "500", "503"}
     assert "Retry-After" in document["paths"]["/probe/db"]["get"]["responses"]["503"]["headers"]
+
+
+# ---- the contract checks themselves ------------------------------------------------------------------------------
+
+class _Table(SQLModel, registry=registry()):
+    pass
+
+
+class Widget(_Table, table=True):
+    id: int | None = SQLField(default=None, primary_key=True)
+    name: str
+    note: str | None = None
+
+
+class WidgetUpdate(PatchBody):
+    name: Text(50) | None = None  # wrong: null would reach a NOT NULL column
+    note: Text(50) = None  # wrong: a nullable column that can never be cleared
+
+
+class WidgetPublic(BaseModel):
+    name: str
+    note: str  # wrong: a row with no note could not be read
+
+
+class LooseBody(StrictBody):
+    title: str
+    on: dt.date
+    done: bool
+
+
+def test_the_contract_checks_find_what_they_are_for() -> None:
+    assert nullability_mismatches(Widget, WidgetUpdate, WidgetPublic) == [
+        "WidgetUpdate.name: admits null=True, column nullable=False",
+        "WidgetUpdate.note: admits null=False, column nullable=True",
+        "WidgetPublic.note: admits null=False, column nullable=True",
+    ]
+    assert [f.split(":")[0] for f in loose_fields(LooseBody)] == ["LooseBody.title", "LooseBody.on",
+                                                                   "LooseBody.done"]
+    assert loose_fields(Thing) == ["Thing.free_text: str (use Text(...), or Param for a parameter)"]

@@ -13,7 +13,8 @@ def test_every_body_and_table_follows_the_input_rules() -> None:
     assert request_bodies("cleanprod_applications") and tables("cleanprod_applications")
     assert contract_problems("cleanprod_applications", also={
         "WebhookSubscription": ("SubscriptionCreate", "SubscriptionUpdate", "SubscriptionPublic"),
-        "Application": ("ApplicationFields",),
+        "Application": ("ApplicationFields",), "WebhookDelivery": ("DeliveryPublic",),
+        "ReviewerAssignment": ("AssignmentPublic",),
     }) == []
 
 

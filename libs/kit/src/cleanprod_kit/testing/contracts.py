@@ -84,9 +84,11 @@ def loose_fields(model: type[BaseModel]) -> list[str]:
 def nullability_mismatches(table: type[SQLModel], *schemas: type[BaseModel]) -> list[str]:
     """Where a table's fields, its columns and the given schemas disagree on null.
 
-    The table's annotation must match its column (primary keys and database-computed columns aside); a
-    Public or Update schema field must admit None exactly when its column is nullable; a Create schema may
-    not admit None for a column that cannot hold it (a default is how a field becomes optional there)."""
+    The table's annotation must match its column (primary keys and database-computed columns aside). An Update
+    schema field admits None exactly when its column is nullable (null clears it; elsewhere null is refused); a
+    Create (or other request) schema may not admit None for a column that cannot hold it (a default is how a
+    field becomes optional there); a Public schema must admit None wherever the column may hold it (or reading
+    such a row fails) — it may show None for a value it derives, e.g. "no next attempt" once delivered."""
     found: list[str] = []
     columns = table.__table__.columns  # type: ignore[attr-defined]
     for name, info in table.model_fields.items():
@@ -101,8 +103,13 @@ def nullability_mismatches(table: type[SQLModel], *schemas: type[BaseModel]) -> 
             if column is None:
                 continue
             admits = fields.admits_none(info.annotation)
-            one_way = schema.__name__.endswith("Create")
-            if (admits and not column.nullable) if one_way else (admits != column.nullable):
+            if issubclass(schema, fields.PatchBody):
+                wrong = admits != column.nullable
+            elif issubclass(schema, fields.StrictBody):
+                wrong = admits and not column.nullable
+            else:
+                wrong = column.nullable and not admits
+            if wrong:
                 found.append(f"{schema.__name__}.{name}: admits null={admits}, column nullable={column.nullable}")
     return found
 
