@@ -4,6 +4,7 @@ as numbers or far outside the programme, booleans as numbers, and the OpenAPI do
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -33,15 +34,18 @@ def egov(actors: Actors) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def resources(client: httpx.AsyncClient, world: World, actors: Actors) -> dict[str, Any]:
+async def resources(client: httpx.AsyncClient, world: World, actors: Actors) -> AsyncIterator[dict[str, Any]]:
     call = await world.call()
     draft = await world.draft(call)
     response = await client.post("/api/v1/integrations/webhooks", headers=egov(actors),
                                  json={"url": "http://127.0.0.1:9/hooks", "description": "Cổng một cửa"})
     assert response.status_code == 201, response.text
-    return {"call": call, "application": draft, "subscription": response.json(),
-            "ids": {"call_id": call["id"], "application_id": draft["id"],
-                    "subscription_id": response.json()["id"]}}
+    subscription = response.json()
+    yield {"call": call, "application": draft, "subscription": subscription,
+           "ids": {"call_id": call["id"], "application_id": draft["id"], "subscription_id": subscription["id"]}}
+    # Its deliveries would otherwise queue up for the webhook dispatcher tests that run later.
+    deleted = await client.delete(f"/api/v1/integrations/webhooks/{subscription['id']}", headers=egov(actors))
+    assert deleted.status_code == 204, deleted.text
 
 
 def _target(kind: str, resources: dict[str, Any], world: World, actors: Actors) -> tuple[str, dict[str, str]]:
