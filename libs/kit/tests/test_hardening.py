@@ -31,6 +31,7 @@ from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import Unprocessable
 from cleanprod_kit.fields import Flag, PatchBody, ProgrammeDate, StrictBody, Text, programme_window
 from cleanprod_kit.limits import BodyLimitMiddleware
+from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import (
     DEV_CURSOR_KEY,
     CursorParam,
@@ -223,6 +224,14 @@ async def probe_thing(code: str, q: str | None = None, cursor: CursorParam = Non
     return {"code": code, "q": q}
 
 
+@probe.post("/probe/audit")
+async def probe_audit(session: SessionDep) -> dict:
+    session.add(AuditEntry(actor_subject=None, actor_role="officer", entity_type="x", entity_id="1",  # type: ignore[arg-type]
+                           action="poke"))
+    await session.commit()
+    return {}
+
+
 @probe.get("/probe/boom")
 async def probe_boom() -> dict:
     raise RuntimeError("secret internals")
@@ -265,6 +274,15 @@ async def test_database_up_still_answers(kit_db_url: str) -> None:
     app = create_service_app(_settings(kit_db_url), title="probe", routers=[probe])
     async with running(app) as client:
         assert (await client.get("/probe/db")).json() == {"one": 1}
+
+
+async def test_a_null_that_slips_past_its_schema_is_422_not_409(kit_db_url: str) -> None:
+    app = create_service_app(_settings(kit_db_url), title="probe", routers=[probe])
+    async with running(app) as client:
+        response = await client.post("/probe/audit")
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    assert response.json()["errors"] == [{"field": "actor_subject", "message": "This field cannot be null",
+                                          "code": guard_codes.NULL_NOT_ALLOWED}]
 
 
 async def test_an_unexpected_error_still_carries_the_request_id(closed_port_client: httpx.AsyncClient) -> None:

@@ -17,8 +17,16 @@ from starlette.requests import Request
 
 from . import guard_codes, health
 from .auth import JWKSCache, TokenVerifier
-from .db import Database, database_unavailable
-from .errors import Conflict, ServiceUnavailable, install_problem_handlers, internal_error_response, problem_response
+from .db import Database, database_unavailable, null_violation
+from .errors import (
+    Conflict,
+    ServiceUnavailable,
+    Unprocessable,
+    field_error,
+    install_problem_handlers,
+    internal_error_response,
+    problem_response,
+)
 from .fields import guard_parameters
 from .http import ClientCredentialsTokens, ServiceClient, TokenSource
 from .limits import BodyLimitMiddleware
@@ -128,6 +136,11 @@ def create_service_app(
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Any:
         # Safety net: a uniqueness or reference rule enforced by the database, not caught earlier.
+        column = null_violation(exc)
+        if column is not None:  # a null that slipped past its schema is the client's input, not a conflict
+            return problem_response(Unprocessable(
+                f"'{column}' cannot be null.", code=guard_codes.NULL_NOT_ALLOWED,
+                errors=[field_error(column, "This field cannot be null", guard_codes.NULL_NOT_ALLOWED)]), request)
         return problem_response(Conflict("The change conflicts with existing data."), request)
 
     app.include_router(health.router)

@@ -51,6 +51,15 @@ def violated_constraint(exc: IntegrityError) -> str | None:
     return None
 
 
+def null_violation(exc: IntegrityError) -> str | None:
+    """The column a NOT NULL violation names, if that is what the IntegrityError is."""
+    orig: Any = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        if isinstance(candidate, asyncpg.exceptions.NotNullViolationError):
+            return str(getattr(candidate, "column_name", None) or "") or None
+    return None
+
+
 # asyncpg's errors for a server that is down, starting, shutting down or full.
 _UNREACHABLE = (
     asyncpg.exceptions.PostgresConnectionError,  # includes CannotConnectNow, ConnectionDoesNotExist, TooManyConnections
