@@ -146,6 +146,12 @@ def test_a_cursor_with_an_edited_payload_is_refused() -> None:
         decode_cursor(payload, 1)
 
 
+@pytest.mark.parametrize("text", ["Hà.Nội", "W10.ü", "ä", "e30", ".", "....", "a" * 600])
+def test_cursors_that_are_not_even_base64_are_refused(text: str) -> None:
+    with pytest.raises(Unprocessable):
+        decode_cursor(text, 1)
+
+
 def test_a_cursor_signed_with_another_key_is_refused() -> None:
     token = cursor_key_var.set(b"another deployment")
     try:

@@ -83,7 +83,7 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 def decode_cursor(cursor: str, arity: int, *, field: str = "query.cursor") -> list[Any]:
     payload, dot, signature = cursor.partition(".")
-    if not dot or not hmac.compare_digest(signature, _signature(payload)):
+    if not dot or not hmac.compare_digest(signature.encode(), _signature(payload).encode()):  # any text, even non-ASCII
         raise invalid_cursor(field)
     try:
         values = orjson.loads(_unb64(payload))

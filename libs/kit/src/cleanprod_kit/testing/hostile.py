@@ -38,7 +38,7 @@ JSON_VALUES: list[Any] = [0, 1.5, True, None, "x", {"a": 1}, [], [0], [True], [N
 _FIT_SOME_LIST = ([0], [None], [0, 0])  # signed, these are real positions (an audit id, an event-feed position)
 FORGED_CURSORS: list[str] = ([_b64(json.dumps(v).encode()) for v in JSON_VALUES]
                              + [_dev_signed(v) for v in JSON_VALUES if v not in _FIT_SOME_LIST]
-                             + ["%%%", "a.b", "e30.e30", "e30"])
+                             + ["%%%", "a.b", "e30.e30", "e30", "Hà.Nội", "W10.ü", "ä"])
 
 
 def cursor_routes(app: FastAPI) -> list[tuple[str, str]]:
