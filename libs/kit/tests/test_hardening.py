@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import orjson
 import pytest
@@ -19,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import BigInteger, Column, Integer, String, Table, select, text
 from sqlalchemy import MetaData as SAMetaData
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import registry
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -27,7 +29,7 @@ from cleanprod_kit import guard_codes
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.auth import CurrentPrincipal
 from cleanprod_kit.concurrency import check_if_match
-from cleanprod_kit.db import SessionDep
+from cleanprod_kit.db import SessionDep, database_unavailable
 from cleanprod_kit.errors import Unprocessable
 from cleanprod_kit.fields import Flag, PatchBody, ProgrammeDate, StrictBody, Text, programme_window
 from cleanprod_kit.limits import BodyLimitMiddleware
@@ -274,6 +276,18 @@ async def test_database_down_is_503_with_retry_after_and_one_log_line(
     assert body["code"] == guard_codes.DATABASE_UNAVAILABLE and body["request_id"] == "db-down-1"
     faults = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(faults) == 1 and faults[0].exc_info is None and "ConnectionRefusedError" in faults[0].getMessage()
+
+
+def test_only_database_trouble_counts_as_unavailable() -> None:
+    try:
+        open("/nonexistent/cleanprod/file")  # noqa: SIM115 - an OSError that is not the database's
+    except OSError as exc:
+        assert not database_unavailable(exc)
+    assert database_unavailable(SATimeoutError("QueuePool limit reached"))
+    assert database_unavailable(asyncpg.exceptions.CannotConnectNowError("the database system is starting up"))
+    assert database_unavailable(asyncpg.exceptions.TooManyConnectionsError("too many clients"))
+    assert not database_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not database_unavailable(RuntimeError("a bug"))
 
 
 async def test_database_up_still_answers(kit_db_url: str) -> None:

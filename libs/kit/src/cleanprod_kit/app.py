@@ -129,8 +129,8 @@ def create_service_app(
             "The service cannot reach its database right now; retry shortly.", code=guard_codes.DATABASE_UNAVAILABLE,
             headers={"Retry-After": str(settings.db_unavailable_retry_after)}), request)
 
-    for kind in (OSError, DBAPIError, SATimeoutError, asyncpg.exceptions.PostgresConnectionError,
-                 asyncpg.exceptions.InterfaceError):
+    # Registered broadly; `_database` answers 500 (logged with its traceback) for what is not unavailability.
+    for kind in (OSError, DBAPIError, SATimeoutError, asyncpg.exceptions.PostgresError):
         app.add_exception_handler(kind, _database)
 
     @app.exception_handler(IntegrityError)

@@ -60,13 +60,14 @@ def null_violation(exc: IntegrityError) -> str | None:
     return None
 
 
-# asyncpg's errors for a server that is down, starting, shutting down or full.
+# asyncpg's errors for a server that is down, starting, shutting down or full (not InterfaceError: that is also
+# misuse, a bug; a connection closed under us shows as `connection_invalidated`).
 _UNREACHABLE = (
-    asyncpg.exceptions.PostgresConnectionError,  # includes CannotConnectNow, ConnectionDoesNotExist, TooManyConnections
+    asyncpg.exceptions.PostgresConnectionError,  # class 08: connection failure, does not exist, rejected
+    asyncpg.exceptions.CannotConnectNowError,  # starting up
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.TooManyConnectionsError,
 )
 _DRIVER_MODULES = ("asyncpg", "sqlalchemy")
 
