@@ -38,6 +38,28 @@ class ReviewBody(StrictBody):
     comment: Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
+class DraftBody(StrictBody):
+    """A half-finished score sheet: any subset of the criteria, the recommendation and comment when known.
+    Each score given must fit the rubric already (known criterion, once, 0..max)."""
+
+    scores: list[ScoreEntry] = Field(default_factory=list, max_length=30)
+    recommendation: Recommendation | None = None
+    comment: Annotated[str, Field(min_length=1, max_length=10_000)] | None = None
+
+
+class DraftPublic(BaseModel):
+    application_id: uuid.UUID
+    reviewer_subject: str
+    scores: list[ScoreEntry]
+    recommendation: Recommendation | None
+    comment: str | None
+    version: int = Field(description="The draft's own version (its ETag); each save needs it as If-Match")
+    saved_at: dt.datetime
+    missing: list[str] = Field(description="What submitting still needs: `scores.<criterion>`, `recommendation`, "
+                                           "`comment` (empty: ready to submit)")
+    score_pct: float | None = Field(description="The weighted score once every criterion is scored, else null")
+
+
 class AssignmentPublic(BaseModel):
     id: uuid.UUID
     application_id: uuid.UUID
