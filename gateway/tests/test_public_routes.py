@@ -85,3 +85,20 @@ async def test_gateway_problems_carry_codes_and_follow_accept_language(gw: Runni
     down = await gw.client.get("/api/v1/verifications", headers={**bearer(issuer.token("officer")), **vi})
     assert down.status_code == 502 and down.json()["code"] == "upstream_unreachable"
     assert down.json()["detail"] == "Không kết nối được tới dịch vụ verification."
+
+
+def test_merged_openapi_marks_public_operations_as_needing_no_token() -> None:
+    from cleanprod_gateway.openapi import merge_documents
+
+    doc = {"openapi": "3.1.0", "info": {"title": "applications", "version": "1"}, "paths": {
+        "/api/v1/public/calls": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/api/v1/public/calls/{call_id}": {"get": {"responses": {}}, "parameters": []},
+        "/api/v1/calls": {"get": {"responses": {}}}}}
+    table = RouteTable()
+    merged = merge_documents([("applications", doc)], allowed_prefixes={"applications": table.prefixes_for(
+        "applications")}, public_prefixes=table.public_prefixes())
+    assert merged["security"] == [{"bearer": []}]
+    assert merged["paths"]["/api/v1/public/calls"]["get"]["security"] == []
+    assert merged["paths"]["/api/v1/public/calls/{call_id}"]["get"]["security"] == []
+    assert merged["paths"]["/api/v1/public/calls/{call_id}"]["parameters"] == []
+    assert "security" not in merged["paths"]["/api/v1/calls"]["get"]

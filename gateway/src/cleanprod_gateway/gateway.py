@@ -117,6 +117,7 @@ class Gateway:
             services={name: self.upstreams[name] for name in self.routes.services()},
             fetch=self._fetch_json, build_own=lambda: own_openapi(self.control),
             allowed_prefixes={name: self.routes.prefixes_for(name) for name in self.routes.services()},
+            public_prefixes=self.routes.public_prefixes(),
             ttl=settings.openapi_cache_seconds, retry=settings.openapi_retry_seconds, issuer=settings.oidc_issuer,
         )
         self.session: aiohttp.ClientSession | None = None

@@ -88,6 +88,9 @@ class RouteTable:
             return None
         return self._by_prefix[m.group(1)]
 
+    def public_prefixes(self) -> tuple[str, ...]:
+        return tuple(r.prefix for r in self.routes if r.public)
+
     def prefixes_for(self, service: str) -> tuple[str, ...]:
         return tuple(r.prefix for r in self.routes if r.service == service)
 

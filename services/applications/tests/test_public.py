@@ -98,7 +98,8 @@ async def test_public_dossier_status_only_status_and_dates(client: httpx.AsyncCl
 async def test_public_dossier_unknown_malformed_or_draft_is_404(client: httpx.AsyncClient, world: World) -> None:
     draft = await world.draft()
     assert draft["dossier_code"] is None
-    for code in ("000.00.01.H26-991231-9999", "not-a-code", "000.00.01.H26-261301-0001", draft["id"], "%F0%9F%98%80"):
+    for code in ("000.00.01.H26-991231-9999", "not-a-code", "000.00.01.H26-261301-0001", draft["id"], "%F0%9F%98%80",
+                 "x" * 300, "000.00.01.H26-261201-0001%00"):
         assert_problem(await client.get(f"/api/v1/public/dossiers/{code}"), 404)
 
 

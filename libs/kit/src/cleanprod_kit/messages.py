@@ -730,6 +730,10 @@ def message(code: str, language: str, params: dict[str, Any] | None = None, defa
 
 # ---- the generated document ---------------------------------------------------------------------------------------
 
+def _literal(template: str) -> str:
+    return template.replace("{{", "{").replace("}}", "}")  # escaped braces show as written
+
+
 def markdown() -> str:
     """docs/error-codes.md, generated: `python -m cleanprod_kit.messages > docs/error-codes.md`."""
     lines = [
@@ -747,7 +751,7 @@ def markdown() -> str:
     ]
     for code in sorted(CATALOGUE):
         entry = CATALOGUE[code]
-        cells = [f"`{code}`", entry.title_en, entry.title_vi, entry.en, entry.vi]
+        cells = [f"`{code}`", entry.title_en, entry.title_vi, _literal(entry.en), _literal(entry.vi)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -38,7 +38,7 @@ async def call(session: AsyncSession, call_id: uuid.UUID) -> Call:
 
 async def dossier_status(session: AsyncSession, settings: ApplicationsSettings,
                          dossier_code: str) -> PublicDossierStatus:
-    facts = await find_dossier(session, dossier_code)
+    facts = await find_dossier(session, dossier_code) if len(dossier_code) <= 64 else None
     if facts is None:  # unknown and malformed alike: nothing to tell about which codes exist
         raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
     code = egov_status(facts.status)
