@@ -15,6 +15,16 @@ class AssignmentBody(StrictBody):
     reviewer_username: Annotated[str, Field(min_length=1, max_length=255)]
 
 
+class BulkAssignmentItem(AssignmentBody):
+    application_id: uuid.UUID
+    version: int | None = Field(default=None, ge=1, description="The application's version as the officer saw it "
+                                "(optional, like If-Match on the single assignment; stale → 412 for this item)")
+
+
+class BulkAssignmentBody(StrictBody):
+    assignments: list[BulkAssignmentItem] = Field(min_length=1, max_length=200)
+
+
 class DeclarationBody(StrictBody):
     conflict: bool = Field(description="true: I have a conflict of interest and recuse myself")
     statement: Annotated[str, Field(min_length=1, max_length=4000)] = Field(

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.bulk import BulkAnswer, bulk_once, check_item_version, run_items
 from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import NotFound
@@ -14,7 +15,16 @@ from ..access import DEPARTMENT_ROLES, readable_application, sees_department_vie
 from ..applications.service import assignments_of, call_of
 from ..dependencies import locked_application
 from . import service
-from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, DraftBody, DraftPublic, ReviewBody
+from .schemas import (
+    AssignmentBody,
+    AssignmentPublic,
+    BulkAssignmentBody,
+    BulkAssignmentItem,
+    DeclarationBody,
+    DraftBody,
+    DraftPublic,
+    ReviewBody,
+)
 
 router = APIRouter(prefix="/api/v1/applications", tags=["reviews"])
 officers = [Depends(require_roles("officer"))]
@@ -44,6 +54,26 @@ async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, reque
 
     return await create_once(request, session, principal, {"application_id": application_id, **body.model_dump()},
                              create)
+
+
+@router.post("/bulk-assignments", status_code=207, response_model=BulkAnswer, dependencies=officers)
+async def assign_reviewers_in_bulk(body: BulkAssignmentBody, request: Request, session: SessionDep,
+                                   principal: CurrentPrincipal) -> Response:
+    """Assign reviewers to several applications at once: each item is the single assignment in its own
+    transaction and gets its own result (201 with the assignment, or its problem: unknown application 404,
+    not under review 409, already assigned 409, stale `version` 412). Idempotency-Key covers the whole request."""
+
+    async def one(item: BulkAssignmentItem) -> AssignmentPublic:
+        application = await readable_application(session, principal, item.application_id, for_update=True)
+        check_item_version(item.version, application.version, required=False)
+        assignment = await service.assign(session, principal, application, AssignmentBody(
+            reviewer_subject=item.reviewer_subject, reviewer_username=item.reviewer_username))
+        return service.to_public(assignment)
+
+    async def run() -> BulkAnswer:
+        return await run_items(request, session, body.assignments, item_id=lambda i: i.application_id, work=one)
+
+    return await bulk_once(request, session, principal, body.model_dump(mode="json"), run)
 
 
 @router.post("/{application_id}/reviews/declaration", status_code=201, response_model=AssignmentPublic,
