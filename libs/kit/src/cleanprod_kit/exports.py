@@ -83,15 +83,17 @@ def export_language(request: Request) -> str:
 Fetch = Callable[[str | None], Awaitable[tuple[Sequence[Any], str | None]]]
 
 
-async def pages(fetch: Fetch) -> AsyncIterator[Sequence[Any]]:
-    """Every page of a keyset-paged query: `fetch(cursor)` answers `(rows, next_cursor)`."""
-    cursor: str | None = None
+async def pages(fetch: Fetch, first: tuple[Sequence[Any], str | None] | None = None
+                ) -> AsyncIterator[Sequence[Any]]:
+    """Every page of a keyset-paged query: `fetch(cursor)` answers `(rows, next_cursor)`; `first` is the first
+    page when it was already fetched."""
+    rows, cursor = first if first is not None else await fetch(None)
     while True:
-        rows, cursor = await fetch(cursor)
         if rows:
             yield rows
         if not cursor:
             return
+        rows, cursor = await fetch(cursor)
 
 
 def _csv_text(value: Any) -> str:
@@ -170,9 +172,12 @@ async def export_response(request: Request, export_format: ExportFormat, name: s
                           fetch: Fetch) -> StreamingResponse:
     """The export of a list as a streamed download (`name` = file name without extension, ASCII)."""
     language = export_language(request)
+    # The first page is read before the answer starts, so a refusal by the list's access rules is a proper
+    # problem+json answer rather than a broken stream.
+    first = await fetch(None)
     if export_format == "xlsx":
-        file = await xlsx_file(columns, language, pages(fetch), name)
+        file = await xlsx_file(columns, language, pages(fetch, first), name)
         return StreamingResponse(file_chunks(file), media_type=XLSX_MEDIA_TYPE,
                                  headers=_disposition(f"{name}.xlsx") | {"Content-Language": language})
-    return StreamingResponse(csv_chunks(columns, language, pages(fetch)), media_type="text/csv; charset=utf-8",
+    return StreamingResponse(csv_chunks(columns, language, pages(fetch, first)), media_type="text/csv; charset=utf-8",
                              headers=_disposition(f"{name}.csv") | {"Content-Language": language})
