@@ -43,7 +43,10 @@ async def test_correction_of_two_values_is_one_entry_with_both_changes(
     old_evidence, new_evidence = changes["evidence"]
     assert new_evidence == corrected["evidence"] and old_evidence != new_evidence
     assert changes["cdd"][1] == 12.5
-    # The verifier assignment is recorded old → new on the case too.
+    # The completion and the verifier assignment are recorded old → new on the case too.
+    [completion] = [h for h in history["items"] if h["action"] == "completion_reported"]
+    assert [c["field"] for c in completion["changes"]] == ["completed_on", "completion_reported_at"]
+    assert all(c["old"] is None and c["new"] for c in completion["changes"])
     [assigned] = [h for h in history["items"] if h["action"] == "assign_verifier"]
     assert {c["field"] for c in assigned["changes"]} >= {"verifier_subject", "status"}
     # Paging: one entry per page, no gaps or repeats.

@@ -11,7 +11,7 @@ from starlette.responses import StreamingResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, Principal, require_roles
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.exports import PAGE_SIZE, ExportFormat, export_response, file_chunks
+from cleanprod_kit.exports import PAGE_SIZE, ExportFormat, Fetch, export_response, file_chunks
 
 from ..access import READ_ROLES, readable_application
 from ..applications import service as applications
@@ -26,7 +26,7 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv
                                                        "officedocument.spreadsheetml.sheet": {}}}}
 
 
-def _pages(request: Request, principal: Principal, filters: ApplicationFilters):  # type: ignore[no-untyped-def]
+def _pages(request: Request, principal: Principal, filters: ApplicationFilters) -> Fetch:
     """The list's query, one keyset page per call, each in its own short session (the stream outlives the
     request's session)."""
     async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
