@@ -4,6 +4,7 @@ and Idempotency-Key covers the whole request."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -75,3 +76,19 @@ async def test_only_officers_and_valid_bodies(client: httpx.AsyncClient, world: 
     bad = await client.post(URL, json={"assignments": [{"application_id": "nope", "reviewer_subject": "r"}]},
                             headers=actors.officer())
     assert {e["field"] for e in assert_problem(bad, 422)["errors"]} >= {"assignments.0.application_id"}
+
+
+async def test_concurrent_retries_with_one_key_run_once(client: httpx.AsyncClient, world: World,
+                                                        actors: Actors) -> None:
+    applications = [await world.submitted() for _ in range(3)]
+    body = {"assignments": [_item(a, 6) for a in applications]}
+    headers = {**actors.officer(), "Idempotency-Key": f"bulk-{uuid.uuid4()}"}
+    answers = await asyncio.gather(*(client.post(URL, json=body, headers=headers) for _ in range(4)))
+    assert {a.status_code for a in answers} == {207}
+    assert all(a.json() == answers[0].json() for a in answers)
+    assert [r["status"] for r in answers[0].json()["results"]] == [201, 201, 201]
+    assert sum(a.headers.get("idempotent-replayed") == "true" for a in answers) == 3
+    for application in applications:
+        listed = (await client.get(f"/api/v1/applications/{application['id']}/assignments",
+                                   headers=actors.officer())).json()
+        assert [x["reviewer_subject"] for x in listed] == ["reviewer-6"]

@@ -4,6 +4,7 @@ ever sees the draft; a submitted review never goes back to draft; a recused revi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -138,3 +139,17 @@ async def test_a_recused_or_undeclared_reviewer_cannot_save_a_draft(client: http
     recused = await client.put(_url(application), headers=actors.reviewer(1),
                                json={"scores": [{"criterion": "tech", "score": 5}]})
     assert assert_problem(recused, 403)["code"] == "recused"
+
+
+async def test_two_saves_with_one_version_have_one_winner(client: httpx.AsyncClient, world: World,
+                                                          actors: Actors) -> None:
+    application = await _declared(world)
+    reviewer = actors.reviewer(1)
+    assert (await client.put(_url(application), headers=reviewer, json={"scores": []})).status_code == 201
+    answers = await asyncio.gather(*(
+        client.put(_url(application), headers=if_match(reviewer, 1),
+                   json={"scores": [{"criterion": "tech", "score": n}]}) for n in (2, 3, 4)))
+    assert sorted(a.status_code for a in answers) == [200, 412, 412]
+    [winner] = [a for a in answers if a.status_code == 200]
+    current = (await client.get(_url(application), headers=reviewer)).json()
+    assert current["version"] == 2 and current["scores"] == winner.json()["scores"]
