@@ -155,6 +155,27 @@ class Api:
             data_out = response.json()
         return ApiResult(data_out, response.headers.get("etag"), response.status_code, dict(response.headers))
 
+    async def raw(self, method: str, path: str, *, headers: dict[str, str] | None = None, content: Any = None,
+                  timeout: float | None = None) -> httpx.Response:
+        """A streamed exchange (an upload passed on as it arrives, a file passed back): the open response, whose
+        caller must `aclose()` it; 4xx/5xx and transport failures raise the same exceptions as `request`."""
+        url = path if path.startswith(API_PREFIX) else f"{API_PREFIX}{path}"
+        request = self.http.build_request(method, url, headers=self._headers(headers), content=content,
+                                          timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise ApiUnavailable(504, _("The service took too long to answer.")) from exc
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(503, _("The service cannot be reached right now.")) from exc
+        if response.status_code >= 400:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            raise problem_from_response(response)
+        return response
+
     async def get(self, path: str, **params: Any) -> Any:
         return (await self.request("GET", path, params=params)).data
 

@@ -30,6 +30,9 @@ from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
+from .enterprise.application_steps import router as application_steps_router
+from .enterprise.applications import router as applications_router
+from .enterprise.documents import router as documents_router
 from .enterprise.routes import router as enterprise_router
 from .public.routes import router as public_router
 from .sessions import SessionStore
@@ -211,6 +214,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(enterprise_router)
+    app.include_router(applications_router)
+    app.include_router(application_steps_router)
+    app.include_router(documents_router)
     app.include_router(staff_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)

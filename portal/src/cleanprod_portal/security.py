@@ -20,6 +20,16 @@ CSRF_HEADER = "x-csrf-token"
 ANON_CSRF_COOKIE = "cp_csrf"
 
 
+CHECKS_CSRF_ITSELF = "checks_csrf_itself"
+
+
+def checks_csrf_itself(endpoint):  # noqa: ANN001, ANN201 - a decorator for route functions
+    """Marks a route that reads its body as a stream and checks the CSRF token itself (header, or the first form
+    field) before acting — the app-wide check would otherwise parse (buffer) the whole multipart body first."""
+    setattr(endpoint, CHECKS_CSRF_ITSELF, True)
+    return endpoint
+
+
 class CsrfRefused(Exception):
     """The request changes state without a valid CSRF token (→ 403 page)."""
 
