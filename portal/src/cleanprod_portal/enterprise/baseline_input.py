@@ -10,31 +10,18 @@ from typing import Any
 
 from cleanprod_kit.units import CARRIER_UNITS, PRODUCTION_UNITS
 
+from ..carriers import carrier_name
 from ..i18n import N_, gettext
 from .numbers import NotAMonth, NotANumber, parse_month, parse_number
 
 CARRIERS: tuple[str, ...] = tuple(CARRIER_UNITS)
-
-CARRIER_LABELS: dict[str, str] = {
-    "electricity": N_("Electricity"),
-    "coal_grade_1_2": N_("Coal, grade 1–2"),
-    "coal_grade_3_4": N_("Coal, grade 3–4"),
-    "coal_grade_5_6": N_("Coal, grade 5–6"),
-    "coke": N_("Coke"),
-    "diesel_oil": N_("Diesel oil (DO)"),
-    "fuel_oil": N_("Fuel oil (FO)"),
-    "gasoline": N_("Gasoline"),
-    "lpg": N_("Liquefied petroleum gas (LPG)"),
-    "natural_gas": N_("Natural gas"),
-    "water": N_("Water"),
-}
 
 # Unit symbols are international; only the two words are translated.
 UNIT_LABELS: dict[str, str] = {"unit": N_("units (pieces)"), "t": N_("t (tonnes)")}
 
 
 def carrier_label(carrier: str) -> str:
-    return gettext(CARRIER_LABELS[carrier]) if carrier in CARRIER_LABELS else carrier
+    return carrier_name(carrier)
 
 
 UNIT_SYMBOLS: dict[str, str] = {"unit": N_("pcs")}

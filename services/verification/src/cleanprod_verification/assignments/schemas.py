@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import StrictBody, Subject, Text200, Text2000, Text4000
+from ..schemas import Flag, StrictBody, Subject, Text200, Text2000, Text4000
 
 
 class AssignmentBody(StrictBody):
@@ -15,8 +15,18 @@ class AssignmentBody(StrictBody):
     note: Text2000 | None = None
 
 
+class BulkAssignmentItem(AssignmentBody):
+    verification_id: uuid.UUID
+    version: int = Field(ge=1, description="The case's version as the officer saw it (the single assignment's "
+                                           "If-Match; stale → 412 for this item)")
+
+
+class BulkAssignmentBody(StrictBody):
+    assignments: list[BulkAssignmentItem] = Field(min_length=1, max_length=200)
+
+
 class DeclarationBody(StrictBody):
-    independent: bool = Field(description="true: no link with the enterprise or its technology supplier")
+    independent: Flag = Field(description="true: no link with the enterprise or its technology supplier")
     statement: Text4000 = Field(description="What the verifier declares (and, for a conflict, what the link is)")
 
 
