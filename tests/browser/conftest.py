@@ -74,6 +74,9 @@ def browser(stack: Stack) -> Iterator[Browser]:
 def new_ui(request: pytest.FixtureRequest, browser: Browser, stack: Stack) -> Iterator[Callable[..., Ui]]:
     """`new_ui("officer")` → another person (own context, cookies, screenshots folder) in the same test."""
     global _ran_browser_tests
+    if not _ran_browser_tests:  # the artifacts are this run's: no folder left over from an older run
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+        shutil.rmtree(HARS, ignore_errors=True)
     _ran_browser_tests = True
     opened: list[tuple[Ui, Any, Any]] = []
     test = slug(request.node.name, 80)
