@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import keycloak_server, postgres_server
-from .processes import HOST, spawn, stop, uvicorn_command, wait_http
+from .processes import HOST, is_same_process, record, spawn, stop, stop_group, uvicorn_command, wait_http
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# What `up` started, for `down` (another process): {"supervisor": record, "processes": {name: record}}.
+PROCESS_FILE = "processes.json"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     keycloak: keycloak_server.KeycloakInstance | None = None
+    supervised: bool = False  # this process is `./cleanprod up`: `down` asks it to stop everything itself
 
     # ---- addresses -------------------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -116,6 +122,8 @@ class Stack:
         self.keycloak = keycloak_server.ensure_keycloak(
             self.data_dir / "keycloak", self.ports.keycloak, self.ports.keycloak_management,
             reset=self.keycloak_reset, stop_with_parent=self.environment == "test",
+            # The docs client's redirect URI and web origin are this gateway (realm placeholder).
+            extra_env={"CLEANPROD_API_DOCS_URL": self.url("gateway")},
         )
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
@@ -149,6 +157,16 @@ class Stack:
         command = uvicorn_command(app, port, "--timeout-graceful-shutdown", "5", *extra_args)
         self.processes[name] = spawn(command, env={**env, **self.extra_env}, log_file=self.log_dir / f"{name}.log",
                                      cwd=REPO_ROOT)
+        self._record_processes()
+
+    def _record_processes(self) -> None:
+        """Write down every process group this stack started (each is its own session: pgid = pid)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        state = {"supervisor": record(os.getpid()) if self.supervised else None,
+                 "processes": {name: record(p.pid) for name, p in self.processes.items()}}
+        path = self.data_dir / PROCESS_FILE
+        path.with_suffix(".tmp").write_text(json.dumps(state, indent=1))
+        path.with_suffix(".tmp").replace(path)
 
     def start_service(self, spec: ServiceSpec) -> None:
         self._spawn(spec.name, f"{spec.package}.main:create_app", getattr(self.ports, spec.name),
@@ -184,15 +202,43 @@ class Stack:
     # ---- stop ------------------------------------------------------------------------------------------------
     def stop_process(self, name: str) -> None:
         stop(self.processes.pop(name, None))
+        self._record_processes()
 
     def stop(self, *, keep_infrastructure: bool = False) -> None:
         for name in list(self.processes):
             self.stop_process(name)
+        (self.data_dir / PROCESS_FILE).unlink(missing_ok=True)
         if keep_infrastructure:
             return
         if self.keycloak is not None:
             keycloak_server.stop_keycloak(self.keycloak)
         postgres_server.stop_postgres(self.data_dir / "postgres")
+
+
+def stop_recorded(data_dir: Path, *, timeout: float = 10.0, supervisor_timeout: float = 90.0) -> list[str]:
+    """Stop what a `Stack` in another process recorded in `data_dir`: first ask the `up` process itself to stop
+    (SIGTERM: it stops its services and gateway, Keycloak and PostgreSQL, as on Ctrl-C); then stop every recorded
+    process group still there (e.g. `up` was killed with SIGKILL). Only processes whose start time matches the
+    record are signalled (a reused pid belongs to someone else). Returns the names stopped."""
+    path = data_dir / PROCESS_FILE
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    stopped = []
+    supervisor = state.get("supervisor")
+    if supervisor and is_same_process(supervisor["pid"], supervisor["start_ticks"]):
+        os.kill(supervisor["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + supervisor_timeout
+        while is_same_process(supervisor["pid"], supervisor["start_ticks"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stopped.append("up")
+    for name, entry in (state.get("processes") or {}).items():
+        if is_same_process(entry["pid"], entry["start_ticks"]):
+            stop_group(entry["pid"], timeout)
+            stopped.append(name)
+    path.unlink(missing_ok=True)
+    return stopped
 
 
 def _banner(stack: Stack) -> str:
@@ -214,7 +260,7 @@ def _banner(stack: Stack) -> str:
         f"  curl -s -d grant_type=password -d client_id=cleanprod-cli -d username=officer1 -d 'password={keycloak_server.DEMO_PASSWORD}' \\",
         f"       {stack.issuer}/protocol/openid-connect/token",
         "",
-        "Press Ctrl-C to stop the services (PostgreSQL and Keycloak data stay in .data/).",
+        "Press Ctrl-C (or run ./cleanprod down) to stop everything (PostgreSQL and Keycloak data stay in .data/).",
     ]
     return "\n".join(lines)
 
@@ -230,11 +276,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="do not load demo enterprises")
     parser.add_argument("--reset-keycloak", action="store_true", help="re-import the realm (drops created users)")
     args = parser.parse_args(argv)
-    stack = Stack(Path(args.data), demo_data=not args.no_demo, keycloak_reset=args.reset_keycloak)
+    stack = Stack(Path(args.data), demo_data=not args.no_demo, keycloak_reset=args.reset_keycloak,
+                  supervised=args.command == "up")
     if args.command == "down":
+        stopped = stop_recorded(stack.data_dir)
         keycloak_server.stop_keycloak(stack.data_dir / "keycloak")
         postgres_server.stop_postgres(stack.data_dir / "postgres")
-        print("stopped Keycloak and PostgreSQL")
+        print(f"stopped {', '.join(stopped + ['Keycloak', 'PostgreSQL'])}")
         return 0
     try:
         stack.start()

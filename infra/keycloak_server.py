@@ -415,6 +415,7 @@ def ensure_keycloak(
     realm_dir: Path | str = REALM_DIR,
     stop_with_parent: bool = False,
     java_opts: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> KeycloakInstance:
     """Start Keycloak on `data_dir` (or reuse the one already running there) and wait until it serves the realm.
 
@@ -423,6 +424,8 @@ def ensure_keycloak(
       (Keycloak never re-imports an existing realm) and a warning says so.
     - `stop_with_parent=True` (tests): the server gets SIGTERM if the calling process dies without stopping it.
     - `java_opts` replaces DEFAULT_JAVA_OPTS ($CLEANPROD_KC_JAVA_OPTS does the same from the environment).
+    - `extra_env`: more environment for the server, e.g. values for the realm file's `${VAR:default}` placeholders
+      (they count only when the realm is imported, i.e. on a fresh database).
     """
     data_dir = Path(data_dir).resolve()
     realm_dir = Path(realm_dir).resolve()
@@ -484,6 +487,7 @@ def ensure_keycloak(
     env["JAVA_OPTS_APPEND"] = java_opts if java_opts is not None else os.environ.get(JAVA_OPTS_ENV, DEFAULT_JAVA_OPTS)
     env["KC_BOOTSTRAP_ADMIN_USERNAME"] = os.environ.get(ADMIN_USER_ENV, "admin")
     env["KC_BOOTSTRAP_ADMIN_PASSWORD"] = os.environ.get(ADMIN_PASSWORD_ENV, "admin")
+    env.update(extra_env or {})
 
     log_file = data_dir / "keycloak.log"
     # One start at a time per distribution: the very first one rewrites its Quarkus build (lib/quarkus/), and

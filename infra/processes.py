@@ -73,3 +73,56 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+# ---- records of started processes (so `./cleanprod down`, another command, can stop what `up` started) ---------
+
+def start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, Linux /proc), or None if it is gone or a zombie. Stored
+    with each pid, so a pid the system has since given to another program is never signalled."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] in ("Z", "X"):  # exited, not yet reaped: nothing left to stop
+        return None
+    return int(fields[19])
+
+
+def is_same_process(pid: int, ticks: int | None) -> bool:
+    return pid > 1 and ticks is not None and start_ticks(pid) == ticks
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of process group `pgid`."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def stop_group(pgid: int, timeout: float = 10.0) -> None:
+    """SIGTERM every process of group `pgid`, SIGKILL what is left after `timeout`; returns when none is left."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while group_members(pgid):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        else:
+            return
+
+
+def record(pid: int) -> dict[str, int | None]:
+    return {"pid": pid, "start_ticks": start_ticks(pid)}

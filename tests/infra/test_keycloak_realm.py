@@ -82,6 +82,12 @@ def test_realm_file_declares_the_contract() -> None:
         assert audiences == [API_AUDIENCE], client["clientId"]
     assert clients["cleanprod-portal"]["attributes"]["pkce.code.challenge.method"] == "S256"
     assert clients["cleanprod-portal"]["directAccessGrantsEnabled"] is False
+    docs = clients["cleanprod-api-docs"]  # Swagger UI at the gateway's /api/docs (issue 9)
+    assert docs["publicClient"] is True and docs["standardFlowEnabled"] is True
+    assert docs["directAccessGrantsEnabled"] is False and docs["implicitFlowEnabled"] is False
+    assert docs["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert "${CLEANPROD_API_DOCS_URL:http://127.0.0.1:18000}/api/docs/oauth2-redirect" in docs["redirectUris"]
+    assert all(uri.endswith("/api/docs/oauth2-redirect") for uri in docs["redirectUris"])  # no wildcards
     assert clients["cleanprod-cli-shortlived"]["attributes"]["access.token.lifespan"] == "5"
     profile = realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0]
     attributes = {a["name"]: a for a in json.loads(profile["config"]["kc.user.profile.config"][0])["attributes"]}

@@ -1,5 +1,9 @@
 """The gateway's own endpoints (FastAPI, mounted only for these paths; the proxy path never enters FastAPI):
-/api/openapi.json, /api/docs, /api/v1/me, /healthz, /readyz."""
+/api/openapi.json, /api/docs (+ its assets and OAuth2 redirect page), /api/v1/me, /healthz, /readyz.
+
+Swagger UI is served from the pinned `swagger-ui-bundle` package, never from a CDN (the docs work offline), and
+its Authorize button logs in at Keycloak with the public client `cleanprod-api-docs` (authorization code + PKCE
+S256), whose redirect URI is this gateway's /api/docs/oauth2-redirect."""
 
 from __future__ import annotations
 
@@ -7,19 +11,28 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from pydantic import BaseModel
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse
+from swagger_ui_bundle import swagger_ui_path
 
-from cleanprod_kit.errors import Problem, TooManyRequests, install_problem_handlers
+from cleanprod_kit.errors import NotFound, Problem, install_problem_handlers
 
+from .problems import too_many
 from .tokens import extract_bearer
 
 if TYPE_CHECKING:
     from .gateway import Gateway
 
+DOCS_ASSETS_PATH = "/api/docs/assets/"
+# The Swagger UI files the docs page uses, with their media types (nothing else of the package is served).
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
 CONTROL_PATHS = frozenset({"/healthz", "/readyz", "/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect",
-                           "/api/v1/me"})
+                           "/api/v1/me", *(DOCS_ASSETS_PATH + name for name in DOCS_ASSETS)})
 
 
 class Me(BaseModel):
@@ -67,15 +80,34 @@ def create_control_app(gateway: Gateway) -> FastAPI:
 
     @app.get("/api/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="cleanprod API",
-                                   oauth2_redirect_url="/api/docs/oauth2-redirect",
-                                   swagger_ui_parameters={"persistAuthorization": True})
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json", title="cleanprod API",
+            swagger_js_url=DOCS_ASSETS_PATH + "swagger-ui-bundle.js",
+            swagger_css_url=DOCS_ASSETS_PATH + "swagger-ui.css",
+            swagger_favicon_url=DOCS_ASSETS_PATH + "favicon-32x32.png",
+            oauth2_redirect_url="/api/docs/oauth2-redirect",
+            init_oauth={"clientId": gateway.settings.docs_client_id, "scopes": "openid",
+                        "usePkceWithAuthorizationCodeGrant": True},
+            # validatorUrl null: no badge fetched from the public validator (the page works offline).
+            swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None})
 
     @app.get("/api/docs/oauth2-redirect", include_in_schema=False)
     async def oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        # The page of the same Swagger UI version as the bundle: it hands the code back to the docs window.
+        return HTMLResponse(_OAUTH2_REDIRECT_HTML)
+
+    @app.get(DOCS_ASSETS_PATH + "{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> FileResponse:
+        # Only the names in DOCS_ASSETS reach here (CONTROL_PATHS); the version is pinned, so cache for a day.
+        if name not in DOCS_ASSETS:
+            raise NotFound(f"No documentation asset {name}.")
+        return FileResponse(swagger_ui_path / name, media_type=DOCS_ASSETS[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     return app
+
+
+_OAUTH2_REDIRECT_HTML = (swagger_ui_path / "oauth2-redirect.html").read_text(encoding="utf-8")
 
 
 def _raw_header(request: Request, name: bytes) -> bytes | None:
@@ -88,8 +120,7 @@ def _raw_header(request: Request, name: bytes) -> bytes | None:
 def _limit(gateway: Gateway, key: str) -> None:
     wait = gateway.limiter.take(key)
     if wait:
-        raise TooManyRequests(f"Too many requests from this client; retry in {wait} s.",
-                              headers={"Retry-After": str(wait)})
+        raise too_many(wait)
 
 
 def own_openapi(app: FastAPI) -> dict[str, Any]:

@@ -11,11 +11,13 @@ unchanged), stream the request body up and the response body down.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -26,15 +28,15 @@ from yarl import URL
 
 from cleanprod_kit.auth import TokenVerifier
 from cleanprod_kit.errors import (
-    BadGateway,
-    BadRequest,
     Forbidden,
     Problem,
     TooManyRequests,
     Unauthorized,
 )
+from cleanprod_kit.headerchecks import header_problem
 from cleanprod_kit.requestid import accept_or_create, request_id_var
 
+from . import problems
 from .accesslog import AccessLog
 from .control import CONTROL_PATHS, create_control_app, own_openapi
 from .headers import (
@@ -46,7 +48,7 @@ from .headers import (
     is_identity_header,
 )
 from .openapi import OpenAPICache
-from .problems import GatewayTimeout, NotFoundRoute, send_problem
+from .problems import send_problem
 from .ratelimit import RateLimiter
 from .routes import READ_METHODS, Route, RouteTable, has_dot_segment
 from .settings import GatewaySettings
@@ -68,6 +70,22 @@ class _ProxyRequest(aiohttp.ClientRequest):
 
     def update_auto_headers(self, skip_auto_headers: object) -> None:
         self._skip_auto_headers = _SKIP_AUTO_MULTIDICT  # read later: no Content-Type is invented for bodies
+
+    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+        # Whether this connection carried a request before (it came from the keep-alive pool): only then can
+        # "the upstream closed it without answering" mean a stale connection rather than a failing upstream.
+        protocol = conn.protocol
+        uses = getattr(protocol, "cleanprod_requests", 0)
+        protocol.cleanprod_requests = uses + 1
+        _reused_connection.set(uses > 0)
+        return await super().send(conn)
+
+
+_reused_connection: ContextVar[bool] = ContextVar("cleanprod_gateway_reused_connection", default=False)
+# Errors that mean "the upstream closed or reset the connection" (not "could not connect").
+_STALE_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+_DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientConnectionResetError, aiohttp.ClientOSError)
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 class ClientGone(Exception):
@@ -99,9 +117,11 @@ class Gateway:
             services={name: self.upstreams[name] for name in self.routes.services()},
             fetch=self._fetch_json, build_own=lambda: own_openapi(self.control),
             allowed_prefixes={name: self.routes.prefixes_for(name) for name in self.routes.services()},
+            public_prefixes=self.routes.public_prefixes(),
             ttl=settings.openapi_cache_seconds, retry=settings.openapi_retry_seconds, issuer=settings.oidc_issuer,
         )
         self.session: aiohttp.ClientSession | None = None
+        self._fresh_session: aiohttp.ClientSession | None = None
         self._bases = {name: url for name, url in self.upstreams.items()}
         self._cors_any = "*" in settings.cors_origins
         self._cors_origins = frozenset(o.rstrip("/").encode() for o in settings.cors_origins if o != "*")
@@ -124,6 +144,14 @@ class Gateway:
         self.session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, auto_decompress=False,
                                              cookie_jar=aiohttp.DummyCookieJar(), request_class=_ProxyRequest,
                                              raise_for_status=False)
+        # aiohttp would retry idempotent requests once itself, on another pooled (possibly as stale) connection;
+        # the gateway decides instead, in one place (_may_retry), and retries on a new connection.
+        self.session._retry_connection = False  # noqa: SLF001
+        # Retries after a dropped pooled connection go through a connector that never reuses a connection.
+        self._fresh_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=s.pool_size, force_close=True, ttl_dns_cache=300),
+            timeout=self._timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+            request_class=_ProxyRequest, raise_for_status=False)
         await warm_up(self.jwks)
 
     async def shutdown(self) -> None:
@@ -132,6 +160,9 @@ class Gateway:
         if self.session is not None:
             await self.session.close()
             self.session = None
+        if self._fresh_session is not None:
+            await self._fresh_session.close()
+            self._fresh_session = None
         await self._jwks_http.aclose()
         self._jwks_http = httpx.AsyncClient(timeout=httpx.Timeout(self.settings.jwks_timeout_seconds))
         self.jwks._http = self._jwks_http  # noqa: SLF001 - usable again if started anew
@@ -174,10 +205,12 @@ class Gateway:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         path: str = scope["path"]
-        rid_raw = origin = authorization = None
+        rid_raw = origin = authorization = language = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value
+            elif name == b"accept-language":
+                language = value
             elif name == b"x-request-id":
                 rid_raw = value
             elif name == b"origin":
@@ -185,6 +218,7 @@ class Gateway:
         # A new id costs 0.5 us this way against 2.7 us for uuid4 (kit); same 128-bit, 32-hex-digit shape.
         rid = accept_or_create(rid_raw.decode("latin-1")) if rid_raw is not None else f"{_getrandbits(128):032x}"
         ctx = request_id_var.set(rid)
+        language_ctx = problems.accept_language.set(language)  # parsed only if a problem is answered
         status_box = [0]
         try:
             if origin is not None and (self._cors_any or self._cors_origins):
@@ -194,7 +228,14 @@ class Gateway:
                 if self._cors_any or origin in self._cors_origins:
                     send = self._with_cors(send, origin)
             route = self.routes.match(path)
-            if route is not None:
+            header_fault = header_problem(scope["headers"])
+            if header_fault is not None:
+                # Checked before the token: the gateway and the service must read the same, single header.
+                subject = None
+                status_box[0] = header_fault.status
+                await send_problem(send, header_fault, path=path, request_id=rid, head=scope["method"] == "HEAD",
+                                   extra_headers=[(b"connection", b"close")])
+            elif route is not None:
                 subject = await self._proxy(scope, receive, send, route, rid, authorization, status_box)
             elif path in CONTROL_PATHS:
                 subject = None
@@ -202,7 +243,7 @@ class Gateway:
             else:
                 subject = None
                 status_box[0] = 404
-                await send_problem(send, NotFoundRoute(f"No API route for {path}."), path=path, request_id=rid,
+                await send_problem(send, problems.no_route(path), path=path, request_id=rid,
                                    head=scope["method"] == "HEAD")
             if self.access_log is not None:
                 self.access_log.log(scope["method"], path, status_box[0],
@@ -210,6 +251,7 @@ class Gateway:
                                     (scope.get("client") or ("-",))[0])
         finally:
             request_id_var.reset(ctx)
+            problems.accept_language.reset(language_ctx)
 
     # ---------------------------------------------------------------- proxy
 
@@ -226,24 +268,26 @@ class Gateway:
             await send_problem(send, problem, path=path, request_id=rid, head=head)
 
         if has_dot_segment(path):
-            await fail(BadRequest("Paths with '.' or '..' segments are not accepted."))
+            await fail(problems.dot_segments())
             return None
-        # Who is calling.
+        # Who is calling. A public read is anonymous: a token sent along is neither verified nor forwarded.
+        anonymous = route.anonymous(method)
         try:
-            verified = await self.tokens.verify(extract_bearer(authorization))
+            verified = None if anonymous else await self.tokens.verify(extract_bearer(authorization))
         except Unauthorized as problem:
             wait = self.limiter.take("ip:" + client_ip)
             await fail(_too_many(wait) if wait else problem)
             return None
-        wait = self.limiter.take(verified.rate_key)
+        wait = self.limiter.take("ip:" + client_ip if verified is None else verified.rate_key)
         if wait:
             await fail(_too_many(wait))
             return None
-        principal = verified.principal
-        allowed = route.allowed(method)
-        if allowed.isdisjoint(principal.roles):
-            await fail(_forbidden(route, method, principal.roles, allowed))
-            return principal.subject
+        subject = None if verified is None else verified.principal.subject
+        if verified is not None:
+            roles, allowed = verified.principal.roles, route.allowed(method)
+            if allowed.isdisjoint(roles):
+                await fail(_forbidden(route, method, roles, allowed))
+                return subject
 
         # Headers to the upstream.
         out: list[tuple[str, str]] = []
@@ -272,7 +316,7 @@ class Gateway:
                     elif name == b"x-forwarded-host":
                         fwd_host = value
                 continue
-            if is_identity_header(name):
+            if is_identity_header(name) or name == b"authorization":  # re-added below: the verified one
                 continue
             if name == b"content-length":
                 has_body = value != b"0"
@@ -280,55 +324,88 @@ class Gateway:
         if connection_tokens:
             drop = {t.decode("latin-1") for t in connection_tokens if t not in (b"keep-alive", b"close")}
             if drop:
-                out = [(k, v) for k, v in out if k not in drop or k == "authorization"]
+                out = [(k, v) for k, v in out if k not in drop]
+        # Exactly the header whose token was verified (there is only one: header_problem refused duplicates);
+        # an anonymous public read forwards none.
+        if verified is not None:
+            out.append(("authorization", authorization.decode("latin-1")))  # type: ignore[union-attr]
         out.append(("x-forwarded-for", f"{xff.decode('latin-1')}, {client_ip}" if xff else client_ip))
         out.append(("x-forwarded-proto", proto.decode("latin-1") if proto else scope.get("scheme", "http")))
         if fwd_host or host:
             out.append(("x-forwarded-host", (fwd_host or host).decode("latin-1")))
         out.append(("x-request-id", rid))
-        out.append(("x-gateway-subject", verified.subject_header.decode("ascii")))
-        out.append(("x-gateway-client", verified.client_header.decode("ascii")))
+        if verified is not None:
+            out.append(("x-gateway-subject", verified.subject_header.decode("ascii")))
+            out.append(("x-gateway-client", verified.client_header.decode("ascii")))
 
         raw_path = scope.get("raw_path") or path.encode("utf-8")
         query = scope.get("query_string") or b""
         target = self._bases[route.service] + raw_path.decode("latin-1")
         if query:
             target += "?" + query.decode("latin-1")
-        body_state = [not has_body]  # [request body fully read]
-        data = _request_body(receive, body_state) if has_body else None
+        body = _RequestBody(receive, self._small) if has_body else None
 
         session = self.session
         if session is None:  # used without lifespan (e.g. a bare ASGI transport in a test)
             await self.startup()
             session = self.session
             assert session is not None
+        url = URL(target, encoded=True)
         try:
-            response = await session._request(method, URL(target, encoded=True), headers=out, data=data,
-                                              allow_redirects=False, auto_decompress=False)
+            _reused_connection.set(False)
+            try:
+                response = await session._request(method, url, headers=out, data=body.iterate() if body else None,
+                                                  allow_redirects=False, auto_decompress=False)
+            except _DROPPED as exc:
+                if not self._may_retry(exc, method, out, body):
+                    raise
+                # The upstream had closed this pooled connection (e.g. uvicorn after an unhandled error): the
+                # request goes once more, on a new connection.
+                log.info("upstream %s dropped a pooled connection (%r); retrying %s %s on a new one",
+                         route.service, exc, method, path)
+                assert self._fresh_session is not None
+                response = await self._fresh_session._request(
+                    method, url, headers=out, data=body.iterate() if body else None, allow_redirects=False,
+                    auto_decompress=False)
         except TimeoutError:  # aiohttp's connect and read timeouts both derive from it
             log.warning("upstream %s timed out: %s %s", route.service, method, path)
-            await fail(GatewayTimeout(f"The {route.service} service did not answer in time."))
-            return principal.subject
+            await fail(problems.upstream_timeout(route.service))
+            return subject
         except ClientGone:
             status_box[0] = 499
-            return principal.subject
+            return subject
         except aiohttp.ClientConnectorError as exc:
             log.warning("upstream %s unreachable: %s", route.service, exc)
-            await fail(BadGateway(f"The {route.service} service is unreachable."))
-            return principal.subject
+            await fail(problems.upstream_unreachable(route.service))
+            return subject
         except (aiohttp.ClientError, ValueError) as exc:
             log.warning("upstream %s failed: %r", route.service, exc)
-            await fail(BadGateway(f"The {route.service} service gave no valid answer."))
-            return principal.subject
+            await fail(problems.upstream_invalid(route.service))
+            return subject
 
         try:
-            await self._relay(scope, receive, send, response, rid, head, body_state, status_box, route, path)
+            await self._relay(scope, receive, send, response, rid, head, body is None or body.done, status_box,
+                              route, path)
         finally:
             response.release()
-        return principal.subject
+        return subject
+
+    @staticmethod
+    def _may_retry(exc: Exception, method: str, headers: list[tuple[str, str]], body: _RequestBody | None) -> bool:
+        """A request is sent again (once) only if the upstream dropped a *pooled* connection without answering,
+        the body can be replayed (none, not read yet, or small and kept), and a second delivery is harmless: an
+        idempotent method, or a request with an Idempotency-Key (the service answers a replay with the first
+        response). A connection that was opened for this request and failed is a real fault: 502."""
+        if isinstance(exc, aiohttp.ClientConnectorError):  # could not connect at all: not a stale connection
+            return False
+        if isinstance(exc, aiohttp.ClientOSError) and exc.errno not in _STALE_ERRNOS:
+            return False
+        if not _reused_connection.get() or (body is not None and not body.replayable):
+            return False
+        return method in IDEMPOTENT_METHODS or any(name == "idempotency-key" for name, _ in headers)
 
     async def _relay(self, scope: Scope, receive: Receive, send: Send, response: aiohttp.ClientResponse,
-                     rid: str, head: bool, body_state: list[bool], status_box: list[int], route: Route,
+                     rid: str, head: bool, body_done: bool, status_box: list[int], route: Route,
                      path: str) -> None:
         headers = [(name.lower(), value) for name, value in response.raw_headers
                    if name.lower() not in _RESPONSE_DROP]
@@ -341,9 +418,8 @@ class Gateway:
             try:
                 body = b"" if no_body else await response.read()
             except (TimeoutError, aiohttp.ClientError) as exc:
-                problem: Problem = (GatewayTimeout(f"The {route.service} service did not answer in time.")
-                                    if isinstance(exc, TimeoutError)
-                                    else BadGateway(f"The {route.service} service broke off its answer."))
+                problem: Problem = (problems.upstream_timeout(route.service) if isinstance(exc, TimeoutError)
+                                    else problems.upstream_broke_off(route.service))
                 log.warning("upstream %s failed while answering: %r", route.service, exc)
                 status_box[0] = problem.status
                 await send_problem(send, problem, path=path, request_id=rid, head=head)
@@ -356,7 +432,7 @@ class Gateway:
         # Large or unknown length: stream. Watch for the client going away so the upstream read stops too.
         status_box[0] = status
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        watcher = asyncio.ensure_future(_wait_disconnect(receive)) if body_state[0] else None
+        watcher = asyncio.ensure_future(_wait_disconnect(receive)) if body_done else None
         try:
             async for chunk in response.content.iter_any():
                 if watcher is not None and watcher.done():
@@ -390,7 +466,7 @@ class Gateway:
 
     async def _preflight(self, scope: Scope, send: Send, origin: bytes, rid: str) -> None:
         if not (self._cors_any or origin in self._cors_origins):
-            await send_problem(send, Forbidden("This origin may not call the API from a browser."),
+            await send_problem(send, problems.origin_refused(),
                                path=scope["path"], request_id=rid)
             return
         requested = _header(scope, b"access-control-request-headers")
@@ -452,16 +528,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 def _too_many(wait: int) -> TooManyRequests:
-    return TooManyRequests(f"Too many requests from this client; retry in {wait} s.",
-                           headers={"Retry-After": str(wait)})
+    return problems.too_many(wait)
 
 
 def _forbidden(route: Route, method: str, roles: frozenset[str], allowed: frozenset[str]) -> Forbidden:
     verb = "read" if method in READ_METHODS else "change"
     if roles == {"service"} or (roles and roles <= {"service"}):
-        return Forbidden("Service accounts call the services directly, not through the public gateway.")
-    return Forbidden(f"Your roles ({', '.join(sorted(roles)) or 'none'}) may not {verb} {route.prefix}; "
-                     f"this needs one of: {', '.join(sorted(allowed))}.")
+        return Forbidden(code="service_account_not_public")
+    return Forbidden(code="role_not_allowed", params={
+        "roles": ", ".join(sorted(roles)) or "none", "verb": verb, "prefix": route.prefix,
+        "allowed": ", ".join(sorted(allowed))})
 
 
 def _with_request_id(send: Send, rid: str, status_box: list[int]) -> Send:
@@ -478,17 +554,41 @@ def _with_request_id(send: Send, rid: str, status_box: list[int]) -> Send:
     return send_with_id
 
 
-async def _request_body(receive: Receive, state: list[bool]) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone()
-        chunk = message.get("body", b"")
-        if chunk:
+class _RequestBody:
+    """The client's request body streamed to aiohttp. The chunks read are kept while they total at most `limit`
+    bytes, so a retry can send the body again; a larger body cannot be replayed once its reading has begun."""
+
+    __slots__ = ("receive", "limit", "done", "kept", "size")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.done = False  # the whole body has been read from the client
+        self.kept: list[bytes] | None = []  # None: too large to keep
+        self.size = 0
+
+    @property
+    def replayable(self) -> bool:
+        return self.kept is not None
+
+    async def iterate(self) -> AsyncIterator[bytes]:
+        for chunk in list(self.kept or ()):  # what an earlier attempt read
             yield chunk
-        if not message.get("more_body", False):
-            state[0] = True
-            return
+        while not self.done:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone()
+            chunk = message.get("body", b"")
+            if not message.get("more_body", False):
+                self.done = True
+            if chunk:
+                if self.kept is not None:
+                    self.size += len(chunk)
+                    if self.size <= self.limit:
+                        self.kept.append(chunk)
+                    else:
+                        self.kept = None
+                yield chunk
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -46,8 +46,10 @@ def _prefix(service: str) -> str:
 def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, Any] | None = None,
                     allowed_prefixes: dict[str, tuple[str, ...]] | None = None,
                     missing: list[str] | None = None, title: str = "cleanprod API",
-                    version: str = "1.0.0", issuer: str | None = None) -> dict[str, Any]:
-    """`parts`: (service name, its OpenAPI document). `own`: the gateway's own document (no filtering)."""
+                    version: str = "1.0.0", issuer: str | None = None,
+                    public_prefixes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`parts`: (service name, its OpenAPI document). `own`: the gateway's own document (no filtering).
+    Operations under `public_prefixes` are marked `security: []` (no token) against the document's default."""
     merged: dict[str, Any] = {"openapi": "3.1.0", "info": {}, "paths": {}, "components": {}, "tags": []}
     origin: dict[tuple[str, str], tuple[str, Any]] = {}  # (section, name) -> (service, definition)
     tag_names: set[str] = set()
@@ -88,6 +90,9 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
             if path in merged["paths"]:
                 notes.append(f"path {path} is defined by more than one service; kept the first")
                 continue
+            if isinstance(item, dict) and any(path == p or path.startswith(p + "/") for p in public_prefixes):
+                item = {method: ({**op, "security": []} if isinstance(op, dict) else op)
+                        for method, op in item.items()}
             merged["paths"][path] = item
         for tag in doc.get("tags") or []:
             if isinstance(tag, dict) and tag.get("name") not in tag_names:
@@ -99,10 +104,16 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
     schemes = merged["components"].setdefault("securitySchemes", {})
     schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                   "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)"})
-    if issuer:
-        schemes.setdefault("keycloak", {"type": "openIdConnect",
-                                        "openIdConnectUrl": f"{issuer.rstrip('/')}/.well-known/openid-configuration"})
     merged["security"] = [{"bearer": []}]
+    if issuer:
+        # Explicit endpoints rather than openIdConnect discovery: Swagger UI then needs no cross-origin fetch of
+        # the discovery document, only the token exchange (allowed by the docs client's web origins).
+        base = f"{issuer.rstrip('/')}/protocol/openid-connect"
+        schemes.setdefault("keycloak", {
+            "type": "oauth2", "description": "Log in at Keycloak (authorization code + PKCE)",
+            "flows": {"authorizationCode": {"authorizationUrl": f"{base}/auth", "tokenUrl": f"{base}/token",
+                                            "scopes": {"openid": "OpenID Connect"}}}})
+        merged["security"].append({"keycloak": ["openid"]})
     description = ("The public API of the cleaner-production support programme, served through the gateway. "
                    f"Included services: {', '.join(included) or 'none'}.")
     if missing:
@@ -119,7 +130,7 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
 class OpenAPICache:
     def __init__(self, *, services: dict[str, str], fetch: Fetch, build_own: Callable[[], dict[str, Any]],
                  allowed_prefixes: dict[str, tuple[str, ...]], ttl: float, retry: float,
-                 issuer: str | None = None) -> None:
+                 issuer: str | None = None, public_prefixes: tuple[str, ...] = ()) -> None:
         self.services = services  # name -> base URL
         self.fetch = fetch
         self.build_own = build_own
@@ -127,6 +138,7 @@ class OpenAPICache:
         self.ttl = ttl
         self.retry = retry
         self.issuer = issuer
+        self.public_prefixes = public_prefixes
         self._doc: dict[str, Any] | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
@@ -153,7 +165,8 @@ class OpenAPICache:
                 else:
                     parts.append((name, result))
             self._doc = merge_documents(parts, own=self.build_own(), allowed_prefixes=self.allowed_prefixes,
-                                        missing=missing, issuer=self.issuer)
+                                        missing=missing, issuer=self.issuer,
+                                        public_prefixes=self.public_prefixes)
             self._expires = time.monotonic() + (self.retry if missing else self.ttl)
             self.builds += 1
             return self._doc

@@ -11,6 +11,9 @@ Decisions:
 - `service` (service accounts that call each other on the internal network) is in no set: a service-account
   token presented at the public gateway is refused, so a leaked service credential cannot be used from outside.
   Service-to-service calls go directly to the services, never through the gateway.
+- `public` routes (the portal's pages for anyone: open calls, a dossier's status by its code, the sectors) are
+  read without a token: the gateway neither verifies nor forwards one sent to them (the services serve them
+  without any role check, and no token reaches them); writes on them still need a token and no role may write.
 - Only the prefixes below are routed; anything else (including the services' /internal/* endpoints, their own
   /openapi.json, /docs, /healthz, /readyz) is not reachable through the gateway.
 """
@@ -31,6 +34,10 @@ class Route:
     service: str  # key into GatewaySettings.upstreams
     read_roles: frozenset[str]
     write_roles: frozenset[str]
+    public: bool = False  # reads need no token (see above)
+
+    def anonymous(self, method: str) -> bool:
+        return self.public and method in READ_METHODS
 
     def allowed(self, method: str) -> frozenset[str]:
         return self.read_roles if method in READ_METHODS else self.write_roles
@@ -38,6 +45,10 @@ class Route:
 
 def _r(prefix: str, service: str, read: set[str] | frozenset[str], write: set[str]) -> Route:
     return Route(prefix, service, frozenset(read), frozenset(write))
+
+
+def _public(prefix: str, service: str) -> Route:
+    return Route(prefix, service, frozenset(), frozenset(), public=True)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -55,6 +66,10 @@ ROUTES: tuple[Route, ...] = (
     _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
     # The programme summary is read-only, for the Department's officers and the auditors.
     _r("/api/v1/programme", "verification", {"officer", "auditor"}, set()),
+    # The portal's public pages (no login): open calls, a dossier's status by its code, the sector list.
+    _public("/api/v1/public/calls", "applications"),
+    _public("/api/v1/public/dossiers", "applications"),
+    _public("/api/v1/public/sectors", "registry"),
 )
 
 
@@ -72,6 +87,9 @@ class RouteTable:
         if m is None:
             return None
         return self._by_prefix[m.group(1)]
+
+    def public_prefixes(self) -> tuple[str, ...]:
+        return tuple(r.prefix for r in self.routes if r.public)
 
     def prefixes_for(self, service: str) -> tuple[str, ...]:
         return tuple(r.prefix for r in self.routes if r.service == service)

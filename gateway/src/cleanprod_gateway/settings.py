@@ -51,6 +51,9 @@ class GatewaySettings(BaseSettings):
     cors_allow_credentials: bool = False
     cors_max_age_seconds: int = 600
 
+    # Public Keycloak client the Swagger UI at /api/docs logs in with (authorization code + PKCE S256).
+    docs_client_id: str = "cleanprod-api-docs"
+
     # Merged OpenAPI document.
     openapi_cache_seconds: float = 60.0
     openapi_retry_seconds: float = 5.0  # re-fetch sooner while an upstream is missing

@@ -15,6 +15,7 @@ from . import health
 from .auth import JWKSCache, TokenVerifier
 from .db import Database
 from .errors import Conflict, install_problem_handlers, problem_response
+from .headerchecks import HeaderCheckMiddleware
 from .http import ClientCredentialsTokens, ServiceClient, TokenSource
 from .limits import BodyLimitMiddleware
 from .logging import configure_logging
@@ -88,7 +89,7 @@ def create_service_app(
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Any:
         # Safety net: a uniqueness or reference rule enforced by the database, not caught earlier.
-        return problem_response(Conflict("The change conflicts with existing data."), request)
+        return problem_response(Conflict(code="data_conflict"), request)
 
     app.include_router(health.router)
     for router in routers:
@@ -97,5 +98,6 @@ def create_service_app(
         app.include_router(consumer.router())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes,
                        exempt_path_suffixes=body_limit_exempt_suffixes)
+    app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
     app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
     return app

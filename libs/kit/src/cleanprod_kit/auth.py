@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from jwt.algorithms import RSAAlgorithm
 
 from .errors import Forbidden, Unauthorized
+from .headerchecks import header_problem
 
 ALLOWED_ALGORITHMS = ("RS256",)
 
@@ -180,7 +181,12 @@ async def authenticate(request: Request) -> Principal:
     if cached is not None:
         return cached
     verifier: TokenVerifier = request.app.state.token_verifier
-    principal = await verifier.verify(bearer_token(request.headers.get("authorization")))
+    # Every value, not `headers.get` (the first): with two Authorization headers a proxy that checked the
+    # other one would be fooled. HeaderCheckMiddleware refuses them earlier; this holds without it too.
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise header_problem(request.scope["headers"]) or Unauthorized("Send one Authorization header.")
+    principal = await verifier.verify(bearer_token(values[0] if values else None))
     request.state.principal = principal
     return principal
 

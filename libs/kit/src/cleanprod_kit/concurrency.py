@@ -32,17 +32,12 @@ def _parse_if_match(raw: str) -> list[str]:
 def check_if_match(request: Request, current_version: int) -> None:
     raw = request.headers.get("if-match")
     if raw is None:
-        raise PreconditionRequired(
-            "This change needs an 'If-Match' header with the resource's current ETag (read it with GET first)."
-        )
+        raise PreconditionRequired()  # code if_match_required
     tags = _parse_if_match(raw)
     if "*" in tags:
         return
     if etag_for(current_version) not in tags:
-        raise PreconditionFailed(
-            f"The resource has changed (current ETag {etag_for(current_version)}); fetch it again and retry.",
-            current_etag=etag_for(current_version),
-        )
+        raise PreconditionFailed(current_etag=etag_for(current_version))  # code stale_version
 
 
 async def get_for_update(session: AsyncSession, model: type[T], ident: Any, *, what: str | None = None) -> T:
@@ -51,5 +46,5 @@ async def get_for_update(session: AsyncSession, model: type[T], ident: Any, *, w
     result = await session.exec(statement)
     obj = result.first()
     if obj is None:
-        raise NotFound(f"{what or model.__name__} {ident} does not exist.")
+        raise NotFound(code="record_not_found", params={"what": f"{what or model.__name__} {ident}"})
     return obj

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from . import messages
 from .requestid import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -28,9 +29,15 @@ class ProblemResponse(JSONResponse):
 
 
 class Problem(Exception):
+    """A problem+json answer. `code` names its entry in `messages.CATALOGUE` (title and message in English and
+    Vietnamese, with `params` filling the message's placeholders); without a `code`, one made from an explicit
+    `slug` (`not-editable` → `not_editable`), else the class's own. An explicit `detail` is the English detail
+    (kept for raises that word a case more precisely); the Vietnamese one always comes from the catalogue."""
+
     status: int = 400
     title: str = "Bad request"
     slug: str = "bad-request"
+    code: str = "bad_request"
 
     def __init__(
         self,
@@ -39,33 +46,49 @@ class Problem(Exception):
         status: int | None = None,
         title: str | None = None,
         slug: str | None = None,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
         errors: Iterable[Mapping[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
         **extensions: Any,
     ) -> None:
-        super().__init__(detail or title or self.title)
         if status is not None:
             self.status = status
-        if title is not None:
-            self.title = title
         if slug is not None:
             self.slug = slug
-        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+        elif slug is not None:
+            self.code = slug.replace("-", "_")
+        self.params = dict(params or {})
+        self._title = title
+        if title is not None:
+            self.title = title
+        elif self.code in messages.CATALOGUE:
+            self.title = messages.CATALOGUE[self.code].title_en
+        self._detail = detail
+        self.detail = detail or messages.message(self.code, "en", self.params) or self.title
+        super().__init__(self.detail)
         self.errors = list(errors) if errors else []
         self.headers = dict(headers or {})
         self.extensions = extensions
 
-    def to_body(self, instance: str | None = None) -> dict[str, Any]:
+    def to_body(self, instance: str | None = None, language: str = messages.DEFAULT_LANGUAGE) -> dict[str, Any]:
+        title, detail = self.title, self.detail
+        if language != messages.DEFAULT_LANGUAGE:
+            title = messages.title(self.code, language) or messages.title(type(self).code, language) or title
+            detail = messages.message(self.code, language, self.params) or detail
         body: dict[str, Any] = {
             "type": TYPE_BASE + self.slug,
-            "title": self.title,
+            "title": title,
             "status": self.status,
-            "detail": self.detail,
+            "detail": detail,
+            "code": self.code,
         }
         if instance:
             body["instance"] = instance
         if self.errors:
-            body["errors"] = self.errors
+            body["errors"] = [render_field_error(e, language) for e in self.errors]
         rid = current_request_id()
         if rid:
             body["request_id"] = rid
@@ -74,11 +97,11 @@ class Problem(Exception):
 
 
 class BadRequest(Problem):
-    status, title, slug = 400, "Bad request", "bad-request"
+    status, title, slug, code = 400, "Bad request", "bad-request", "bad_request"
 
 
 class Unauthorized(Problem):
-    status, title, slug = 401, "Unauthorized", "unauthorized"
+    status, title, slug, code = 401, "Unauthorized", "unauthorized", "unauthorized"
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
         headers = kw.pop("headers", None) or {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -86,56 +109,91 @@ class Unauthorized(Problem):
 
 
 class Forbidden(Problem):
-    status, title, slug = 403, "Forbidden", "forbidden"
+    status, title, slug, code = 403, "Forbidden", "forbidden", "forbidden"
 
 
 class NotFound(Problem):
-    status, title, slug = 404, "Not found", "not-found"
+    status, title, slug, code = 404, "Not found", "not-found", "not_found"
 
 
 class Conflict(Problem):
-    status, title, slug = 409, "Conflict", "conflict"
+    status, title, slug, code = 409, "Conflict", "conflict", "conflict"
 
 
 class PreconditionFailed(Problem):
-    status, title, slug = 412, "Precondition failed", "stale-version"
+    status, title, slug, code = 412, "Precondition failed", "stale-version", "stale_version"
 
 
 class PayloadTooLarge(Problem):
-    status, title, slug = 413, "Payload too large", "payload-too-large"
+    status, title, slug, code = 413, "Payload too large", "payload-too-large", "payload_too_large"
 
 
 class UnsupportedMediaType(Problem):
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+    status, title, slug, code = 415, "Unsupported media type", "unsupported-media-type", "unsupported_media_type"
 
 
 class Unprocessable(Problem):
-    status, title, slug = 422, "Unprocessable content", "validation-error"
+    status, title, slug, code = 422, "Unprocessable content", "validation-error", "validation_failed"
 
 
 class PreconditionRequired(Problem):
-    status, title, slug = 428, "Precondition required", "if-match-required"
+    status, title, slug, code = 428, "Precondition required", "if-match-required", "if_match_required"
 
 
 class TooManyRequests(Problem):
-    status, title, slug = 429, "Too many requests", "rate-limited"
+    status, title, slug, code = 429, "Too many requests", "rate-limited", "rate_limited"
 
 
 class BadGateway(Problem):
-    status, title, slug = 502, "Bad gateway", "bad-gateway"
+    status, title, slug, code = 502, "Bad gateway", "bad-gateway", "bad_gateway"
 
 
 class ServiceUnavailable(Problem):
-    status, title, slug = 503, "Service unavailable", "service-unavailable"
+    status, title, slug, code = 503, "Service unavailable", "service-unavailable", "service_unavailable"
 
 
-def field_error(field: str, message: str, code: str = "invalid") -> dict[str, str]:
-    return {"field": field, "message": message, "code": code}
+class InvalidValue(ValueError):
+    """Raised by a validator with a project code: pydantic reports it as `value_error`, and the problem handler
+    answers with `code` (and the catalogue's English and Vietnamese texts, filled with `params`)."""
+
+    def __init__(self, code: str, message: str | None = None, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(message or messages.message(code, "en", params) or code)
+
+
+_PARAMS = "_params"  # private key of a field error: the values its catalogue message names (never sent)
+
+
+def field_error(field: str, message: str | None = None, code: str = "invalid", **params: Any) -> dict[str, Any]:
+    """One entry of errors[]. Without `message`, the English text is the catalogue's for `code` (filled with
+    `params`); a Vietnamese answer always takes the catalogue's text."""
+    error: dict[str, Any] = {"field": field,
+                             "message": message or messages.message(code, "en", params) or code,
+                             "code": code}
+    if params:
+        error[_PARAMS] = params
+    return error
+
+
+def render_field_error(error: Mapping[str, Any], language: str) -> dict[str, Any]:
+    rendered = {k: v for k, v in error.items() if k != _PARAMS}
+    if language != messages.DEFAULT_LANGUAGE:
+        text = messages.message(str(error.get("code", "")), language, error.get(_PARAMS))
+        if text:
+            rendered["message"] = text
+    return rendered
+
+
+def request_language(request: Request | None) -> str:
+    return messages.preferred_language(request.headers.get("accept-language")) if request is not None \
+        else messages.DEFAULT_LANGUAGE
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> ProblemResponse:
     instance = str(request.url.path) if request is not None else None
-    return ProblemResponse(problem.to_body(instance), status_code=problem.status, headers=problem.headers)
+    return ProblemResponse(problem.to_body(instance, request_language(request)), status_code=problem.status,
+                           headers=problem.headers)
 
 
 def _field_path(loc: Iterable[Any]) -> str:
@@ -146,24 +204,107 @@ def _field_path(loc: Iterable[Any]) -> str:
     return ".".join(parts)
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+"""Codes of the framework's own HTTP errors (unknown path, wrong method …)."""
+
+# pydantic's error types → the project's codes (messages.CATALOGUE); the ctx key that fills `{limit}` etc.
+_PYDANTIC_CODES: dict[str, tuple[str, str | None]] = {
+    "missing": ("required", None),
+    "string_too_short": ("too_short", None),
+    "string_too_long": ("too_long", None),
+    "too_short": ("too_few_items", None),
+    "too_long": ("too_many_items", None),
+    "int_parsing": ("not_an_integer", None),
+    "int_type": ("not_an_integer", None),
+    "int_from_float": ("not_an_integer", None),
+    "float_parsing": ("not_a_number", None),
+    "float_type": ("not_a_number", None),
+    "decimal_parsing": ("not_a_number", None),
+    "decimal_type": ("not_a_number", None),
+    "finite_number": ("not_a_number", None),
+    "decimal_max_digits": ("too_many_decimals", None),
+    "decimal_max_places": ("too_many_decimals", None),
+    "decimal_whole_digits": ("too_many_decimals", None),
+    "greater_than": ("must_be_greater", "gt"),
+    "greater_than_equal": ("too_small", "ge"),
+    "less_than": ("must_be_less", "lt"),
+    "less_than_equal": ("too_large", "le"),
+    "extra_forbidden": ("unknown_field", None),
+    "string_pattern_mismatch": ("invalid_format", None),
+    "date_parsing": ("invalid_date", None),
+    "date_type": ("invalid_date", None),
+    "date_from_datetime_parsing": ("invalid_date", None),
+    "date_from_datetime_inexact": ("invalid_date", None),
+    "datetime_parsing": ("invalid_datetime", None),
+    "datetime_type": ("invalid_datetime", None),
+    "datetime_from_date_parsing": ("invalid_datetime", None),
+    "timezone_aware": ("invalid_datetime", None),
+    "uuid_parsing": ("invalid_uuid", None),
+    "uuid_type": ("invalid_uuid", None),
+    "uuid_version": ("invalid_uuid", None),
+    "bool_parsing": ("not_a_boolean", None),
+    "bool_type": ("not_a_boolean", None),
+    "enum": ("not_allowed_value", None),
+    "literal_error": ("not_allowed_value", None),
+    "string_type": ("not_a_string", None),
+    "string_unicode": ("not_a_string", None),
+    "list_type": ("not_a_list", None),
+    "tuple_type": ("not_a_list", None),
+    "set_type": ("not_a_list", None),
+    "dict_type": ("not_an_object", None),
+    "model_type": ("not_an_object", None),
+    "model_attributes_type": ("not_an_object", None),
+    "dataclass_type": ("not_an_object", None),
+    "url_parsing": ("invalid_url", None),
+    "url_scheme": ("invalid_url", None),
+    "url_type": ("invalid_url", None),
+    "url_too_long": ("invalid_url", None),
+    "json_invalid": ("invalid_json", None),
+    "json_type": ("invalid_json", None),
+}
+
+
+def _from_pydantic(err: Mapping[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
+    """(code, English message, params) of one pydantic error. The English message stays pydantic's own (or the
+    validator's), which names the limit precisely; the code and the Vietnamese message come from the catalogue."""
+    kind = str(err.get("type", "invalid"))
+    ctx = dict(err.get("ctx") or {})
+    if kind == "value_error":
+        cause = ctx.get("error")
+        coded = getattr(cause, "code", None)
+        if isinstance(coded, str) and coded in messages.CATALOGUE:
+            return coded, str(cause), dict(getattr(cause, "params", None) or {})
+        text = str(cause) if cause is not None else str(err.get("msg", ""))
+        if "email" in text.lower() and ("@" in text or "address" in text.lower()):
+            return "invalid_email", None, {}
+        return "invalid", text.removeprefix("Value error, ") or None, {}
+    if kind in messages.CATALOGUE:  # a PydanticCustomError raised with a project code
+        return kind, str(err.get("msg", "")) or None, {k: v for k, v in ctx.items()
+                                                       if not isinstance(v, BaseException)}
+    code, limit_key = _PYDANTIC_CODES.get(kind, ("invalid", None))
+    params: dict[str, Any] = {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
+    if limit_key and limit_key in ctx:
+        params["limit"] = ctx[limit_key]
+    if code == "unknown_field":
+        return code, None, params  # the catalogue's wording says what to do
+    return code, str(err.get("msg", "")).removeprefix("Value error, ") or None, params
+
+
+def validation_errors(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> list[dict[str, Any]]:
+    """pydantic's errors() as errors[] entries with project codes (for validation outside a request body)."""
+    out = []
+    for err in errors:
+        code, message, params = _from_pydantic(err)
+        out.append(field_error(prefix + _field_path(err.get("loc", ())), message, code, **params))
+    return out
+
+
 def _validation_problem(exc: RequestValidationError) -> Problem:
-    errors = []
-    malformed = False
-    for err in exc.errors():
-        kind = err.get("type", "invalid")
-        if kind == "json_invalid":
-            malformed = True
-        message = str(err.get("msg", "invalid value"))
-        if kind == "extra_forbidden":
-            message = "Unknown field; remove it (the API rejects fields it does not define)"
-        errors.append(field_error(_field_path(err.get("loc", ())), message, kind))
+    malformed = any(err.get("type") == "json_invalid" for err in exc.errors())
+    errors = validation_errors(exc.errors())
     if malformed:
-        return BadRequest(
-            "The request body is not valid JSON (or not UTF-8). Send a JSON object encoded in UTF-8.",
-            slug="malformed-body",
-            errors=errors,
-        )
-    names = ", ".join(e["field"] for e in errors[:5])
+        return BadRequest(slug="malformed-body", code="malformed_body", errors=errors)
+    names = ", ".join(dict.fromkeys(e["field"] for e in errors[:5]))
     return Unprocessable(f"Some fields are invalid: {names}. See errors[] for each one.", errors=errors)
 
 
@@ -178,12 +319,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
+        code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
+        title = messages.title(code, "en") or "Error"
         problem = Problem(
-            str(exc.detail) if exc.detail else titles.get(exc.status_code, "Error"),
-            status=exc.status_code,
-            title=titles.get(exc.status_code, "Error"),
-            slug=titles.get(exc.status_code, "error").lower().replace(" ", "-"),
+            str(exc.detail) if exc.detail and str(exc.detail).lower() != title.lower() else None,
+            status=exc.status_code, title=title, slug=title.lower().replace(" ", "-"), code=code,
             headers=getattr(exc, "headers", None),
         )
         return problem_response(problem, request)
@@ -191,15 +331,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> ProblemResponse:
         # Two writers passed the If-Match check at once; the versioned UPDATE let only one through.
-        return problem_response(
-            PreconditionFailed("The resource was changed by someone else; fetch it again and retry."), request
-        )
+        return problem_response(PreconditionFailed(), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            Problem("An unexpected error occurred; it has been logged.", status=500, title="Internal error",
-                    slug="internal-error"),
+        response = problem_response(
+            Problem(status=500, slug="internal-error", code="internal_error"),
             request,
         )
+        # Starlette re-raises after this answer and uvicorn then closes the connection: say so, or a proxy
+        # reuses the connection for another user's request and gets a reset.
+        response.headers["Connection"] = "close"
+        return response

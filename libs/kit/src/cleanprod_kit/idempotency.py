@@ -56,8 +56,8 @@ def idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if not (1 <= len(key) <= 255) or not key.isprintable():
-        raise Unprocessable("Idempotency-Key must be 1–255 printable characters.",
-                            errors=[field_error("header.Idempotency-Key", "invalid key")])
+        raise Unprocessable(code="invalid_idempotency_key",
+                            errors=[field_error("header.Idempotency-Key", None, "invalid_idempotency_key")])
     return key
 
 
@@ -103,8 +103,5 @@ async def create_once(
 
 def _check_and_replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
-        raise Unprocessable(
-            "This Idempotency-Key was already used for a different request; use a new key for a new request.",
-            slug="idempotency-key-reused",
-        )
+        raise Unprocessable(slug="idempotency-key-reused")
     return _replay(record)

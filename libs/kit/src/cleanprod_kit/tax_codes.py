@@ -8,7 +8,7 @@ from stdnum.vn import mst
 
 
 class InvalidTaxCode(ValueError):
-    pass
+    code = "invalid_tax_code"  # its entry in messages.CATALOGUE (the problem handler answers with it)
 
 
 def normalise_tax_code(raw: str) -> str:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .errors import InvalidValue
+
 CARRIER_UNITS: dict[str, tuple[str, ...]] = {
     "electricity": ("kWh", "MWh"),
     "coal_grade_1_2": ("t", "kg"),
@@ -38,7 +40,8 @@ class ProductionQuantity(Quantity):
     @model_validator(mode="after")
     def _known_unit(self) -> ProductionQuantity:
         if self.unit not in PRODUCTION_UNITS:
-            raise ValueError(f"unit '{self.unit}' is not a production unit; use one of {', '.join(PRODUCTION_UNITS)}")
+            raise InvalidValue("unknown_unit", f"unit '{self.unit}' is not a production unit; use one of "
+                               f"{', '.join(PRODUCTION_UNITS)}", unit=self.unit, units=", ".join(PRODUCTION_UNITS))
         return self
 
 
@@ -49,7 +52,10 @@ class CarrierQuantity(Quantity):
     def _known_carrier_unit(self) -> CarrierQuantity:
         units = CARRIER_UNITS.get(self.carrier)
         if units is None:
-            raise ValueError(f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}")
+            raise InvalidValue("unknown_carrier", f"unknown carrier '{self.carrier}'; use one of "
+                               f"{', '.join(CARRIER_UNITS)}", carrier=self.carrier, carriers=", ".join(CARRIER_UNITS))
         if self.unit not in units:
-            raise ValueError(f"unit '{self.unit}' does not fit carrier '{self.carrier}'; use one of {', '.join(units)}")
+            raise InvalidValue("unit_not_for_carrier", f"unit '{self.unit}' does not fit carrier '{self.carrier}'; "
+                               f"use one of {', '.join(units)}", unit=self.unit, carrier=self.carrier,
+                               units=", ".join(units))
         return self

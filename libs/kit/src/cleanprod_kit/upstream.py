@@ -23,6 +23,8 @@ class HttpGetter(Protocol):
 
 
 class UpstreamUnavailable(ServiceUnavailable):
+    code = "upstream_unavailable"
+
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"Retry-After": "5"})
 

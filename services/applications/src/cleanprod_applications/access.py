@@ -47,7 +47,7 @@ def _enterprise_tax_code(principal: Principal) -> str | None:
     if not principal.has("enterprise"):
         return None
     if not principal.tax_code:
-        raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+        raise Forbidden(code="no_enterprise_account")
     return principal.tax_code
 
 
@@ -83,7 +83,7 @@ async def ensure_readable(session: AsyncSession, principal: Principal, applicati
     if (owns(principal, application) or await is_assigned_reviewer(session, principal, application.id)
             or await is_assigned_verifier(session, principal, application.id)):
         return
-    raise NotFound(f"Application {application.id} does not exist.")
+    raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
 
 
 async def readable_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID,
@@ -94,7 +94,7 @@ async def readable_application(session: AsyncSession, principal: Principal, appl
     """
     application = await session.get(Application, application_id)
     if application is None:
-        raise NotFound(f"Application {application_id} does not exist.")
+        raise NotFound(code="application_not_found", params={"application_id": str(application_id)})
     await ensure_readable(session, principal, application)
     if for_update:
         statement = (select(Application).where(Application.id == application_id).with_for_update()

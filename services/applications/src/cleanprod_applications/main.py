@@ -16,6 +16,7 @@ from .documents.views import router as documents_router
 from .grants.views import router as grants_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
+from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 
 
@@ -42,7 +43,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
         settings,
         title="cleanprod applications",
         routers=[calls_router, applications_router, reviews_router, grants_router, documents_router,
-                 integrations_router],
+                 integrations_router, public_router],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],

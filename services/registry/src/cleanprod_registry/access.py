@@ -27,9 +27,9 @@ def own_tax_code(principal: Principal) -> str | None:
         return None
     if principal.has("enterprise"):
         if not principal.tax_code:
-            raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+            raise Forbidden(code="no_enterprise_account")
         return principal.tax_code
-    raise Forbidden("Your role cannot read the facility registry.")
+    raise Forbidden(code="registry_read_forbidden")
 
 
 def confined_to(column: Any, confined: str) -> ColumnElement[bool]:
@@ -43,7 +43,7 @@ def confined_to(column: Any, confined: str) -> ColumnElement[bool]:
 def ensure_readable(principal: Principal, tax_code: str, what: str) -> None:
     confined = own_tax_code(principal)
     if confined is not None and not within_enterprise(confined, tax_code):
-        raise NotFound(f"{what} does not exist.")
+        raise NotFound(code="record_not_found", params={"what": what})
 
 
 def ensure_writable(principal: Principal, tax_code: str, what: str) -> None:
@@ -52,4 +52,4 @@ def ensure_writable(principal: Principal, tax_code: str, what: str) -> None:
     if principal.has("enterprise"):
         ensure_readable(principal, tax_code, what)
         return
-    raise Forbidden("Your role may read the registry but not change it.")
+    raise Forbidden(code="registry_write_forbidden")

@@ -12,6 +12,7 @@ from .baselines.views import router as baselines_router
 from .config import RegistrySettings
 from .enterprises.views import router as enterprises_router
 from .facilities.views import router as facilities_router
+from .sectors.views import public_router as public_sectors_router
 from .sectors.views import router as sectors_router
 
 
@@ -20,5 +21,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="cleanprod registry",
-        routers=[enterprises_router, accounts_router, facilities_router, baselines_router, sectors_router],
+        routers=[enterprises_router, accounts_router, facilities_router, baselines_router, sectors_router,
+                 public_sectors_router],
     )

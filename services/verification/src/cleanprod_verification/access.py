@@ -40,20 +40,20 @@ def ensure_readable(principal: Principal, case: VerificationCase) -> None:
     if principal.has("enterprise") and same_tax_code(principal.tax_code, case.enterprise_tax_code):
         return
     if principal.has("verifier"):
-        raise Forbidden("You are not the verifier assigned to this verification case.")
+        raise Forbidden("You are not the verifier assigned to this verification case.",
+                        code="not_assigned_verifier")
     if principal.has("enterprise"):
-        raise NotFound(f"Verification case {case.id} does not exist.")
-    raise Forbidden("Your role cannot read verification cases.")
+        raise NotFound(code="case_not_found", params={"case_id": str(case.id)})
+    raise Forbidden(code="verification_read_forbidden")
 
 
 def ensure_acting_verifier(principal: Principal, case: VerificationCase) -> None:
     """The assigned verifier who declared independence; 403 for anyone else, with the reason."""
     if not principal.has("verifier"):
-        raise Forbidden("Only the verifier assigned to this case may do this.")
+        raise Forbidden("Only the verifier assigned to this case may do this.", code="not_assigned_verifier")
     if case.verifier_subject != principal.subject:
-        raise Forbidden("You are not the verifier assigned to this verification case.")
+        raise Forbidden(code="not_assigned_verifier")
     if case.status == CaseStatus.CONFLICT:
-        raise Forbidden("You declared a conflict of interest for this case; an officer must assign another verifier.")
+        raise Forbidden(code="verifier_conflict_declared")
     if case.status == CaseStatus.ASSIGNED:
-        raise Forbidden("Declare your independence from the enterprise and its technology supplier first "
-                        "(POST /api/v1/verifications/{id}/assignment/declaration).")
+        raise Forbidden(code="independence_declaration_required")

@@ -37,7 +37,9 @@ from ..domain import (
     transition,
 )
 from ..grants.models import Tranche
+from .completeness import ensure_complete
 from .models import Application, DossierSequence
+from .schemas import REQUIRED_TO_SUBMIT
 
 ENTITY = "application"
 
@@ -68,10 +70,10 @@ def ensure_legal(status: ApplicationStatus | str, action: Action) -> Application
         return transition(status, action)
     except IllegalTransition as exc:
         raise Conflict(
-            f"This application is '{exc.current}', and '{action}' is not possible from there. "
-            f"Possible: {', '.join(exc.allowed) if exc.allowed else 'nothing, it is final'}.",
-            title="Transition not allowed", slug="illegal-transition", status_now=str(exc.current),
-            allowed_actions=list(exc.allowed),
+            code="invalid_transition", slug="illegal-transition",
+            params={"status": str(exc.current), "action": str(action),
+                    "allowed": ", ".join(exc.allowed) if exc.allowed else "—"},
+            status_now=str(exc.current), allowed_actions=list(exc.allowed),
         ) from None
 
 
@@ -159,7 +161,7 @@ async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.da
     try:
         return format_dossier_code(agency_id, day, sequence)
     except DailySequenceExhausted:
-        raise ServiceUnavailable("Today's 9 999 dossier numbers are used up; submit again tomorrow.") from None
+        raise ServiceUnavailable(code="dossier_numbers_exhausted") from None
 
 
 def _facts(application: Application) -> ApplicationFacts:
@@ -173,8 +175,10 @@ def _facts(application: Application) -> ApplicationFacts:
 
 async def submit(session: AsyncSession, principal: Principal, application: Application, call: Call, *,
                  action: Action, reason: str | None, agency_id: str) -> None:
-    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded."""
+    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
+    An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
     ensure_legal(application.status, action)
+    ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
     now = utcnow()
     first = application.dossier_code is None
     if first:

@@ -48,17 +48,19 @@ class Application(ServiceTable, table=True):
     enterprise_name: str = Field(max_length=300)
     sector_code: str = Field(max_length=32)
 
-    title: str = Field(max_length=300)
-    technology: str = Field(sa_type=Text)
+    # The dossier's content: empty (NULL, or [] for the claims) while a draft is being filled in step by step;
+    # submission refuses the dossier until every part is there (applications/completeness.py).
+    title: str | None = Field(default=None, max_length=300)
+    technology: str | None = Field(default=None, sa_type=Text)
     supplier_name: str | None = Field(default=None, max_length=300)
     supplier_tax_code: str | None = Field(default=None, max_length=14)
-    total_cost_vnd: int = vnd()
-    eligible_cost_vnd: int = vnd()
-    requested_support_vnd: int = vnd()
+    total_cost_vnd: int | None = vnd(nullable=True, default=None)
+    eligible_cost_vnd: int | None = vnd(nullable=True, default=None)
+    requested_support_vnd: int | None = vnd(nullable=True, default=None)
     claimed_savings: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
-    claimed_overall_saving_pct: float
-    implementation_start: dt.date
-    implementation_end: dt.date
+    claimed_overall_saving_pct: float | None = None
+    implementation_start: dt.date | None = None
+    implementation_end: dt.date | None = None
 
     first_submitted_at: dt.datetime | None = moment()
     submitted_at: dt.datetime | None = moment()

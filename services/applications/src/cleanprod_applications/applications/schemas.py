@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from cleanprod_kit.audit import AuditRecord
+from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.tax_codes import normalise_tax_code
 from cleanprod_kit.units import CARRIER_UNITS, Quantity
 
@@ -34,10 +35,12 @@ class CarrierClaim(StrictBody):
     def _known_carrier(self) -> CarrierClaim:
         units = CARRIER_UNITS.get(self.carrier)
         if units is None:
-            raise ValueError(f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}")
+            raise InvalidValue("unknown_carrier", f"unknown carrier '{self.carrier}'; use one of "
+                               f"{', '.join(CARRIER_UNITS)}", carrier=self.carrier, carriers=", ".join(CARRIER_UNITS))
         if self.annual_saving is not None and self.annual_saving.unit not in units:
-            raise ValueError(f"unit '{self.annual_saving.unit}' does not fit carrier '{self.carrier}'; "
-                             f"use one of {', '.join(units)}")
+            raise InvalidValue("unit_not_for_carrier", f"unit '{self.annual_saving.unit}' does not fit carrier "
+                               f"'{self.carrier}'; use one of {', '.join(units)}", unit=self.annual_saving.unit,
+                               carrier=self.carrier, units=", ".join(units))
         return self
 
 
@@ -47,42 +50,17 @@ def _check_claims(claims: list[CarrierClaim] | None) -> None:
     carriers = [c.carrier for c in claims]
     repeated = sorted({c for c in carriers if carriers.count(c) > 1})
     if repeated:
-        raise ValueError(f"each carrier may be claimed once; repeated: {', '.join(repeated)}")
+        raise InvalidValue("duplicate_carrier", f"each carrier may be claimed once; repeated: {', '.join(repeated)}",
+                           repeated=", ".join(repeated))
 
 
 class ApplicationFields(StrictBody):
-    title: Text300
-    technology: LongText = Field(description="The cleaner technology to adopt and how")
-    supplier: Supplier | None = None
-    total_cost_vnd: PositiveVnd
-    eligible_cost_vnd: PositiveVnd
-    requested_support_vnd: PositiveVnd
-    claimed_savings: list[CarrierClaim] = Field(min_length=1, max_length=len(CARRIER_UNITS))
-    claimed_overall_saving_pct: Percent
-    implementation_start: dt.date
-    implementation_end: dt.date
-
-
-class ApplicationCreate(ApplicationFields):
-    call_id: uuid.UUID
-    facility_id: uuid.UUID
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ApplicationCreate:
-        _check_claims(self.claimed_savings)
-        if self.eligible_cost_vnd > self.total_cost_vnd:
-            raise ValueError("eligible_cost_vnd cannot be more than total_cost_vnd")
-        if self.implementation_end < self.implementation_start:
-            raise ValueError("implementation_end must be on or after implementation_start")
-        return self
-
-
-class ApplicationUpdate(StrictBody):
-    """Partial update (PATCH) of a draft, or of a dossier sent back with changes requested. The call and the
-    facility are the dossier's identity and never change: start a new draft instead."""
+    """The dossier's content. Every field may be left out while drafting (save as you go); submission refuses the
+    dossier until the fields of REQUIRED_TO_SUBMIT are there (see `completeness`). `null` is accepted only for
+    the fields of NULLABLE (leave a field out to keep it empty or unchanged)."""
 
     title: Text300 | None = None
-    technology: LongText | None = None
+    technology: LongText | None = Field(default=None, description="The cleaner technology to adopt and how")
     supplier: Supplier | None = None
     total_cost_vnd: PositiveVnd | None = None
     eligible_cost_vnd: PositiveVnd | None = None
@@ -93,9 +71,28 @@ class ApplicationUpdate(StrictBody):
     implementation_end: dt.date | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> ApplicationUpdate:
+    def _consistent(self) -> ApplicationFields:
         _check_claims(self.claimed_savings)
         return self
+
+
+REQUIRED_TO_SUBMIT = ("title", "technology", "total_cost_vnd", "eligible_cost_vnd", "requested_support_vnd",
+                      "claimed_savings", "claimed_overall_saving_pct", "implementation_start", "implementation_end")
+"""In the order of the application form (the portal's task list follows it)."""
+NULLABLE = frozenset({"supplier"})
+"""Fields a client may set to null (the supplier is optional: not every project buys from one)."""
+
+
+class ApplicationCreate(ApplicationFields):
+    """A draft needs only the call and the facility; the rest may follow with PATCH."""
+
+    call_id: uuid.UUID
+    facility_id: uuid.UUID
+
+
+class ApplicationUpdate(ApplicationFields):
+    """Partial update (PATCH) of a draft, or of a dossier sent back with changes requested. The call and the
+    facility are the dossier's identity and never change: start a new draft instead."""
 
 
 class ScreeningReasonPublic(BaseModel):
@@ -127,16 +124,16 @@ class ApplicationPublic(BaseModel):
     enterprise_tax_code: str
     enterprise_name: str
     sector_code: str
-    title: str
-    technology: str
+    title: str | None
+    technology: str | None
     supplier: Supplier | None
-    total_cost_vnd: int
-    eligible_cost_vnd: int
-    requested_support_vnd: int
+    total_cost_vnd: int | None
+    eligible_cost_vnd: int | None
+    requested_support_vnd: int | None
     claimed_savings: list[CarrierClaim]
-    claimed_overall_saving_pct: float
-    implementation_start: dt.date
-    implementation_end: dt.date
+    claimed_overall_saving_pct: float | None
+    implementation_start: dt.date | None
+    implementation_end: dt.date | None
     first_submitted_at: dt.datetime | None
     submitted_at: dt.datetime | None
     screening_reasons: list[ScreeningReasonPublic]
@@ -155,6 +152,9 @@ class ApplicationPublic(BaseModel):
     verified_savings_pct: float | None
     verified_at: dt.datetime | None
     tranches: list[TranchePublic]
+    missing_fields: list[str] = Field(
+        description="Fields submission would still refuse (missing or inconsistent), in form order; empty once "
+                    "the dossier is complete")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -27,9 +27,10 @@ from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from . import flows
+from . import completeness, flows
 from .models import Application
 from .schemas import (
+    REQUIRED_TO_SUBMIT,
     ApplicationCreate,
     ApplicationPublic,
     ApplicationUpdate,
@@ -83,6 +84,7 @@ def to_public(application: Application, tranches: list[Tranche],
         achieved_ratio=application.achieved_ratio, verified_savings_pct=application.verified_savings_pct,
         verified_at=application.verified_at,
         tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
+        missing_fields=completeness.missing_fields(content_values(application)),
         version=application.version, created_at=application.created_at, updated_at=application.updated_at,
     )
 
@@ -112,32 +114,37 @@ def _claims_json(claims: list[CarrierClaim]) -> list[dict[str, Any]]:
 
 def applicant_tax_code(principal: Principal) -> str:
     if not principal.tax_code:
-        raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+        raise Forbidden(code="no_enterprise_account")
     return principal.tax_code
 
 
 def check_facility(principal: Principal, facility_id: uuid.UUID, facts: FacilityFacts | None) -> FacilityFacts:
     if facts is None or not same_tax_code(facts.enterprise_tax_code, principal.tax_code):
         # A facility of another enterprise is answered like a missing one: its existence is not disclosed.
-        raise NotFound(f"Facility {facility_id} is not one of your enterprise's facilities in the registry.",
-                       errors=[field_error("facility_id", "not a facility of your enterprise", "not_found")])
+        raise NotFound(code="facility_not_yours", params={"facility_id": str(facility_id)},
+                       errors=[field_error("facility_id", None, "facility_not_yours", facility_id=str(facility_id))])
     if facts.facility_status != "active":
-        raise Unprocessable(f"Facility {facility_id} is '{facts.facility_status}' in the registry; only active "
-                            "facilities can apply.",
-                            errors=[field_error("facility_id", "facility not active", "facility_inactive")])
+        params = {"facility_id": str(facility_id), "facility_status": facts.facility_status}
+        raise Unprocessable(code="facility_inactive", params=params,
+                            errors=[field_error("facility_id", None, "facility_inactive", **params)])
     return facts
+
+
+def content_values(application: Application) -> dict[str, Any]:
+    """The dossier's content as the completeness rules read it."""
+    return {name: getattr(application, name) for name in REQUIRED_TO_SUBMIT}
 
 
 async def create_application(session: AsyncSession, principal: Principal, data: ApplicationCreate,
                              facts: FacilityFacts) -> Application:
     call = await session.get(Call, data.call_id)
     if call is None:
-        raise Unprocessable(f"Call {data.call_id} does not exist.",
-                            errors=[field_error("call_id", "unknown call", "not_found")])
+        raise Unprocessable(code="unknown_call", params={"call_id": str(data.call_id)},
+                            errors=[field_error("call_id", None, "unknown_call", call_id=str(data.call_id))])
     if call.closes_on < today():
-        raise Unprocessable(
-            f"Call {call.code} closed on {call.closes_on:%d/%m/%Y}; drafts can be prepared only for open or "
-            "upcoming calls.", errors=[field_error("call_id", "call closed", "call_closed")])
+        raise Unprocessable(code="call_closed", params={"call": call.code, "closes_on": call.closes_on},
+                            errors=[field_error("call_id", None, "call_closed", call=call.code,
+                                                closes_on=call.closes_on)])
     values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings"})
     application = Application(
         **values, call_id=call.id, facility_id=facts.facility_id, facility_name=facts.facility_name,
@@ -145,28 +152,32 @@ async def create_application(session: AsyncSession, principal: Principal, data: 
         enterprise_name=facts.enterprise_name, sector_code=facts.sector_code,
         supplier_name=data.supplier.name if data.supplier else None,
         supplier_tax_code=data.supplier.tax_code if data.supplier else None,
-        claimed_savings=_claims_json(data.claimed_savings), created_by=principal.display_name,
+        claimed_savings=_claims_json(data.claimed_savings or []), created_by=principal.display_name,
     )
     session.add(application)
     await session.flush()
     record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="create",
                  to_state=str(application.status),
-                 details={"call_id": str(call.id), "facility_id": str(facts.facility_id)})
+                 details={"call_id": str(call.id), "facility_id": str(facts.facility_id),
+                          "fields": sorted(data.model_fields_set - {"call_id", "facility_id"})})
     return application
+
+
+def check_draft_body(data: ApplicationCreate | ApplicationUpdate) -> None:
+    """422 before any other work: nulls where a field is not nullable, and the draft's cross-field rules among
+    the fields sent (create; PATCH checks them again against the stored values)."""
+    completeness.refuse(completeness.null_errors(data) + completeness.draft_errors(data.model_dump()))
 
 
 async def update_application(session: AsyncSession, principal: Principal, application: Application,
                              data: ApplicationUpdate) -> None:
     if not owns(principal, application):
-        raise Forbidden("Only staff of the applying enterprise may edit the application.")
+        raise Forbidden(code="not_your_application")
     if application.status not in EDITABLE:
-        raise Conflict(f"The application is '{application.status}'; it can be edited only as a draft or when "
-                       "changes were requested.", slug="not-editable", status_now=str(application.status))
+        raise Conflict(code="not_editable", slug="not-editable", params={"status": str(application.status)},
+                       status_now=str(application.status))
+    completeness.refuse(completeness.null_errors(data))
     changes = data.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name != "supplier":
-            raise Unprocessable(f"'{name}' cannot be null; leave it out to keep the current value.",
-                                errors=[field_error(name, "may not be null", "null")])
     if "supplier" in changes:
         supplier = data.supplier
         application.supplier_name = supplier.name if supplier else None
@@ -176,13 +187,7 @@ async def update_application(session: AsyncSession, principal: Principal, applic
     for name, value in changes.items():
         if name not in ("supplier", "claimed_savings"):
             setattr(application, name, value)
-    errors = []
-    if application.eligible_cost_vnd > application.total_cost_vnd:
-        errors.append(field_error("eligible_cost_vnd", "cannot be more than total_cost_vnd", "exceeds_total"))
-    if application.implementation_end < application.implementation_start:
-        errors.append(field_error("implementation_end", "before implementation_start", "date_order"))
-    if errors:
-        raise Unprocessable("The changed application is inconsistent; see errors[].", errors=errors)
+    completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
     record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="update",
                  from_state=str(application.status), to_state=str(application.status),
@@ -195,9 +200,9 @@ def ensure_actor(principal: Principal, application: Application, action: Action)
     """The caller holds a role that may take `action`; an enterprise acts only on its own dossiers."""
     roles = {role for role in principal.roles if may_perform(role, action)}
     if not roles:
-        raise Forbidden(f"Your role may not '{action}' an application.")
+        raise Forbidden(code="role_may_not_act", params={"action": str(action)})
     if roles == {"enterprise"} and not owns(principal, application):
-        raise NotFound(f"Application {application.id} does not exist.")
+        raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
 
 
 async def call_of(session: AsyncSession, application: Application) -> Call:
@@ -213,8 +218,8 @@ async def withdraw(session: AsyncSession, principal: Principal, application: App
 
 def _not_in_future(day: dt.date, name: str) -> None:
     if day > today():
-        raise Unprocessable(f"{name} cannot be in the future (today is {today():%d/%m/%Y} in Hanoi).",
-                            errors=[field_error(name, "in the future", "future_date")])
+        raise Unprocessable(code="future_date", params={"today": today()},
+                            errors=[field_error(name, None, "future_date", today=today())])
 
 
 async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
@@ -233,8 +238,9 @@ async def complete(session: AsyncSession, principal: Principal, application: App
     day = completed_on or today()
     _not_in_future(day, "completed_on")
     if application.started_on and day < application.started_on:
-        raise Unprocessable(f"completed_on cannot be before the start ({application.started_on:%d/%m/%Y}).",
-                            errors=[field_error("completed_on", "before started_on", "date_order")])
+        params = {"started_on": application.started_on}
+        raise Unprocessable(code="completed_before_start", params=params,
+                            errors=[field_error("completed_on", None, "completed_before_start", **params)])
     application.completed_on = day
     await flows.apply_transition(session, principal, application, await call_of(session, application),
                                  Action.COMPLETE, reason=reason, details={"completed_on": day.isoformat()})

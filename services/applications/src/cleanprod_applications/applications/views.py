@@ -43,6 +43,7 @@ async def create_application(body: ApplicationCreate, request: Request, session:
                              principal: CurrentPrincipal) -> Response:
     """Start a draft for one of the caller's facilities (ownership is checked with the registry)."""
     service.applicant_tax_code(principal)
+    service.check_draft_body(body)
     # Ask the registry before any database work: no transaction stays open during the HTTP call.
     facts = service.check_facility(principal, body.facility_id, await facility_facts(request, body.facility_id))
 

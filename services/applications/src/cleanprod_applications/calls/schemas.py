@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
+from cleanprod_kit.errors import InvalidValue
+
 from ..schemas import (
     BasisPoints,
     Code,
@@ -39,12 +41,13 @@ def _check_criteria(criteria: list[CriterionBody] | None) -> None:
     codes = [c.code for c in criteria]
     repeated = sorted({c for c in codes if codes.count(c) > 1})
     if repeated:
-        raise ValueError(f"criterion codes must be unique; repeated: {', '.join(repeated)}")
+        raise InvalidValue("duplicate_criterion", f"criterion codes must be unique; repeated: {', '.join(repeated)}",
+                           repeated=", ".join(repeated))
 
 
 def _check_sectors(sectors: list[str] | None) -> None:
     if sectors is not None and len(set(sectors)) != len(sectors):
-        raise ValueError("eligible_sectors lists a sector more than once")
+        raise InvalidValue("duplicate_sector", "eligible_sectors lists a sector more than once")
 
 
 class CallCreate(StrictBody):
@@ -64,7 +67,7 @@ class CallCreate(StrictBody):
     @model_validator(mode="after")
     def _consistent(self) -> CallCreate:
         if self.closes_on < self.opens_on:
-            raise ValueError("closes_on must be on or after opens_on")
+            raise InvalidValue("closes_before_opens", "closes_on must be on or after opens_on")
         _check_criteria(self.criteria)
         _check_sectors(self.eligible_sectors)
         return self

@@ -78,7 +78,7 @@ def _event_payload(call: Call) -> dict[str, Any]:
 async def get_call(session: AsyncSession, call_id: uuid.UUID) -> Call:
     call = await session.get(Call, call_id)
     if call is None:
-        raise NotFound(f"Call {call_id} does not exist.")
+        raise NotFound(code="call_not_found", params={"call_id": str(call_id)})
     return call
 
 
@@ -102,8 +102,8 @@ async def create_call(session: AsyncSession, principal: Principal, data: CallCre
 
 
 def _duplicate_code(code: str) -> Conflict:
-    return Conflict(f"A call with code '{code}' already exists; choose another code.",
-                    errors=[field_error("code", "already used", "duplicate")])
+    return Conflict(code="duplicate_call_code", params={"call_code": code},
+                    errors=[field_error("code", None, "duplicate_call_code", call_code=code)])
 
 
 async def _has_scored_reviews(session: AsyncSession, call_id: uuid.UUID) -> bool:
@@ -124,23 +124,20 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
     for name in list(changes):
         if changes[name] is None:  # explicit null: only `description` may be cleared
             if name != "description":
-                raise Unprocessable(f"'{name}' cannot be null; leave it out to keep the current value.",
-                                    errors=[field_error(name, "may not be null", "null")])
+                raise Unprocessable(code="validation_failed",
+                                    errors=[field_error(name, None, "null_not_allowed")])
     opens_on = changes.get("opens_on", call.opens_on)
     closes_on = changes.get("closes_on", call.closes_on)
     if closes_on < opens_on:
-        raise Unprocessable("closes_on must be on or after opens_on.",
-                            errors=[field_error("closes_on", "before opens_on", "date_order")])
+        raise Unprocessable(code="closes_before_opens",
+                            errors=[field_error("closes_on", None, "closes_before_opens")])
     if "budget_vnd" in changes and changes["budget_vnd"] < call.committed_vnd:
-        raise Conflict(
-            f"The budget cannot go below what is already committed to approved applications "
-            f"({call.committed_vnd} VND).",
-            errors=[field_error("budget_vnd", "below committed amount", "below_committed")],
-        )
+        raise Conflict(code="budget_below_committed", params={"committed": call.committed_vnd},
+                       errors=[field_error("budget_vnd", None, "budget_below_committed",
+                                           committed=call.committed_vnd)])
     if "criteria" in changes:
         if await _has_scored_reviews(session, call.id):
-            raise Conflict("The scoring rubric cannot change once reviewers have scored applications of this call.",
-                           errors=[field_error("criteria", "reviews already scored", "rubric_in_use")])
+            raise Conflict(code="rubric_in_use", errors=[field_error("criteria", None, "rubric_in_use")])
         changes["criteria"] = _criteria_json(data.criteria or [])
     for name, value in changes.items():
         setattr(call, name, value)

@@ -38,10 +38,10 @@ def to_public(document: Document) -> DocumentPublic:
 
 def ensure_may_upload(principal: Principal, application: Application) -> None:
     if not (principal.has("officer") or owns(principal, application)):
-        raise Forbidden("Only the applying enterprise's staff or an officer may attach documents.")
+        raise Forbidden(code="attach_forbidden")
     if application.status not in UPLOAD_STATUSES:
-        raise Conflict(f"Documents cannot be attached while the application is '{application.status}'.",
-                       slug="not-accepting-documents", status_now=str(application.status))
+        raise Conflict(code="not_accepting_documents", slug="not-accepting-documents",
+                       params={"status": str(application.status)}, status_now=str(application.status))
 
 
 def document_kind(received: ReceivedFile) -> DocumentKind:
@@ -49,9 +49,9 @@ def document_kind(received: ReceivedFile) -> DocumentKind:
     try:
         return DocumentKind(raw)
     except ValueError:
-        raise Unprocessable(f"Unknown document kind '{raw}'.",
-                            errors=[field_error("kind", f"use one of {', '.join(k.value for k in DocumentKind)}",
-                                                "enum")]) from None
+        params = {"kind": raw, "kinds": ", ".join(k.value for k in DocumentKind)}
+        raise Unprocessable(code="unknown_document_kind", params=params,
+                            errors=[field_error("kind", None, "unknown_document_kind", **params)]) from None
 
 
 async def record_document(session: AsyncSession, principal: Principal, application: Application,
@@ -81,5 +81,5 @@ async def list_documents(session: AsyncSession, application: Application, *, lim
 async def get_document(session: AsyncSession, application: Application, document_id: uuid.UUID) -> Document:
     document = await session.get(Document, document_id)
     if document is None or document.application_id != application.id:
-        raise NotFound(f"Document {document_id} does not exist.")
+        raise NotFound(code="document_not_found", params={"document_id": str(document_id)})
     return document

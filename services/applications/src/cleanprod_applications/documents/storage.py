@@ -115,8 +115,8 @@ class _Parser:
         filename = options.get(b"filename")
         if name == FILE_FIELD and filename is not None:
             if self.file is not None:
-                self.problem = BadRequest("Send one file per upload (one part named 'file').",
-                                          errors=[field_error(FILE_FIELD, "more than one file", "multiple_files")])
+                self.problem = BadRequest(code="multiple_files",
+                                          errors=[field_error(FILE_FIELD, None, "multiple_files")])
                 self._part = "skip"
                 return
             fd, path = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
@@ -144,8 +144,8 @@ class _Parser:
         elif self._part == "field":
             self._field_value += chunk
             if len(self._field_value) > MAX_TEXT_FIELD_BYTES:
-                self.problem = Unprocessable(f"Form field '{self._field_name}' is too long.",
-                                             errors=[field_error(self._field_name, "too long", "too_long")])
+                self.problem = Unprocessable(code="validation_failed", errors=[
+                    field_error(self._field_name, None, "too_long", max_length=MAX_TEXT_FIELD_BYTES)])
                 self._part = "skip"
 
     def on_part_end(self) -> None:
@@ -153,7 +153,7 @@ class _Parser:
             try:
                 self.fields[self._field_name] = self._field_value.decode("utf-8").strip()
             except UnicodeDecodeError:
-                self.problem = BadRequest(f"Form field '{self._field_name}' is not UTF-8 text.")
+                self.problem = BadRequest(code="form_field_not_utf8", params={"field": self._field_name})
         self._part = None
 
     # plumbing --------------------------------------------------------------------------------------------
@@ -179,8 +179,8 @@ class _Parser:
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The file is larger than the limit of {max_bytes} bytes "
-                           f"({max_bytes / 1_048_576:g} MiB); compress or split it.", max_bytes=max_bytes)
+    return PayloadTooLarge(code="file_too_large", params={"max_bytes": max_bytes, "max_mib": f"{max_bytes / 1_048_576:g}"},
+                           max_bytes=max_bytes)
 
 
 async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> ReceivedFile:
@@ -188,7 +188,7 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
-        raise UnsupportedMediaType("Upload the file as multipart/form-data, in a part named 'file'.")
+        raise UnsupportedMediaType(code="multipart_required")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD_BYTES:
         raise _too_large(max_bytes)
@@ -208,23 +208,23 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
             raise state.problem
         if parser.state != MultipartState.END:
             raise BadRequest("The multipart body ended before its closing boundary (truncated upload?).",
-                             slug="malformed-body")
+                             slug="malformed-body", code="malformed_multipart")
         await state.close()
     except FormParserError as exc:
         await _abandon(state)
-        raise BadRequest(f"The multipart body is malformed ({exc}).", slug="malformed-body") from None
+        raise BadRequest(f"The multipart body is malformed ({exc}).", slug="malformed-body",
+                         code="malformed_multipart") from None
     except ClientDisconnect:
         await _abandon(state)
-        raise BadRequest("The upload was interrupted before it finished.") from None
+        raise BadRequest(code="upload_interrupted") from None
     except BaseException:
         await _abandon(state)
         raise
     if state.file is None:
-        raise Unprocessable("The upload has no file: send it in a multipart part named 'file' with a filename.",
-                            errors=[field_error(FILE_FIELD, "missing", "missing")])
+        raise Unprocessable(code="file_missing", errors=[field_error(FILE_FIELD, None, "file_missing")])
     if state.file.size == 0:
         state.file.discard()
-        raise Unprocessable("The file is empty.", errors=[field_error(FILE_FIELD, "empty file", "empty")])
+        raise Unprocessable(code="file_empty", errors=[field_error(FILE_FIELD, None, "file_empty")])
     return state.file
 
 
@@ -268,12 +268,14 @@ async def detect_type(received: ReceivedFile) -> FileType:
     if kind is None:
         sniffed = filetype.guess(received.head)
         what = f"looks like {sniffed.mime}" if sniffed is not None else "is of an unrecognised type"
-        raise UnsupportedMediaType(f"'{received.filename}' {what}; only {ALLOWED_TEXT} files are accepted "
-                                   "(checked by content, not by name).", detected=sniffed.mime if sniffed else None)
+        raise UnsupportedMediaType(code="unsupported_file_type",
+                                   params={"filename": received.filename, "what": what, "allowed": ALLOWED_TEXT},
+                                   detected=sniffed.mime if sniffed else None)
     extension = os.path.splitext(received.filename)[1].lower()
     if extension and extension not in kind.extensions:
-        raise UnsupportedMediaType(f"'{received.filename}' is named like a {extension} file but its content is a "
-                                   f"{kind.label}; rename it to {kind.extensions[0]} or upload the right file.",
+        raise UnsupportedMediaType(code="file_extension_mismatch",
+                                   params={"filename": received.filename, "extension": extension,
+                                           "actual": kind.label, "expected": kind.extensions[0]},
                                    detected=kind.media_type)
     return kind
 

@@ -84,8 +84,7 @@ async def download_document(application_id: uuid.UUID, document_id: uuid.UUID, r
     if not path.is_file():
         log.error("document content missing from storage", extra={"document_id": str(document.id),
                                                                     "sha256": document.sha256})
-        raise NotFound("The document is recorded but its content is missing from storage; an administrator has "
-                       "been alerted.", slug="content-missing")
+        raise NotFound(slug="content-missing", code="content_missing")
     digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
     return FileResponse(path, media_type=document.media_type, filename=document.filename,
                         headers={"ETag": f'"{document.sha256}"', "Repr-Digest": f"sha-256=:{digest}:",

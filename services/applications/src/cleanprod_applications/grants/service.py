@@ -70,9 +70,9 @@ async def decide(session: AsyncSession, principal: Principal, application: Appli
     if refusal is not None:
         slug = str(refusal.code).replace("_", "-")
         if refusal.code is RefusalCode.DECIDER_IS_REVIEWER:
-            raise Forbidden(refusal.message, title="Four-eyes rule", slug=slug)
+            raise Forbidden(refusal.message, slug=slug, code=str(refusal.code))
         extensions = {"remaining_budget_vnd": call.remaining_vnd} if award is not None else {}
-        raise Conflict(refusal.message, title="Decision not possible", slug=slug, **extensions)
+        raise Conflict(refusal.message, slug=slug, code=str(refusal.code), **extensions)
 
     application.review_score_pct = float(summary.mean.percent) if summary.mean is not None else None
     application.decided_at = utcnow()

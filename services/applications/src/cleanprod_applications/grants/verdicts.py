@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import Unprocessable, field_error
+from cleanprod_kit.errors import Unprocessable, field_error, validation_errors
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 
@@ -56,7 +56,8 @@ class VerdictData(BaseModel):
         if self.verified_savings_pct is not None and self.claimed_savings_pct:
             return achieved_ratio(self.verified_savings_pct, self.claimed_savings_pct)
         raise Unprocessable("A not_achieved verdict needs achieved_ratio (or verified_savings_pct and "
-                            "claimed_savings_pct).", errors=[field_error("data.achieved_ratio", "missing", "missing")])
+                            "claimed_savings_pct).", code="verdict_unreadable",
+                            errors=[field_error("data.achieved_ratio", None, "required")])
 
 
 def service_actor(source: str) -> Principal:
@@ -68,11 +69,7 @@ def parse(data: dict[str, Any]) -> VerdictData:
     try:
         return VerdictData.model_validate(data)
     except ValidationError as exc:
-        raise Unprocessable(
-            "The verification.concluded event does not carry a readable verdict.",
-            errors=[field_error("data." + ".".join(str(p) for p in e["loc"]), e["msg"], e["type"])
-                    for e in exc.errors()],
-        ) from None
+        raise Unprocessable(code="verdict_unreadable", errors=validation_errors(exc.errors(), "data.")) from None
 
 
 async def apply_verdict(session: AsyncSession, actor: Principal, application: Application, data: VerdictData, *,

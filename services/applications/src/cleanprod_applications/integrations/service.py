@@ -45,23 +45,35 @@ for good, so serving only those never skips an event that commits late with a lo
 
 
 # ---- dossier look-up -------------------------------------------------------------------------------------------
-async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier_code: str) -> DossierPublic:
+async def find_dossier(session: AsyncSession, dossier_code: str) -> DossierFacts | None:
+    """The look-up rules shared by the e-gov and the public look-up: a dossier exists once the application was
+    submitted and while its status is reported to e-gov. None for an unknown or malformed code."""
     try:
         parse_dossier_code(dossier_code)
-    except InvalidDossierCode as exc:
-        raise Unprocessable(str(exc), errors=[field_error("path.dossier_code", str(exc), "invalid_dossier_code")]
-                            ) from None
+    except InvalidDossierCode:
+        return None
     application = (await session.exec(select(Application).where(Application.dossier_code == dossier_code))).first()
     if application is None or application.first_submitted_at is None or egov_status(application.status) is None:
-        raise NotFound(f"No dossier has the code {dossier_code}.")
-    code = egov_status(application.status)
-    assert code is not None
-    facts = DossierFacts(
+        return None
+    return DossierFacts(
         dossier_code=dossier_code, status=ApplicationStatus(application.status),
         enterprise_name=application.enterprise_name, enterprise_tax_code=application.enterprise_tax_code,
         title=application.title, first_submitted_at=application.first_submitted_at,
         submitted_at=application.submitted_at, decided_at=application.decided_at,
         verified_at=application.verified_at, version=application.version)
+
+
+async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier_code: str) -> DossierPublic:
+    try:
+        parse_dossier_code(dossier_code)
+    except InvalidDossierCode as exc:
+        raise Unprocessable(str(exc), code="invalid_dossier_code",
+                            errors=[field_error("path.dossier_code", str(exc), "invalid_dossier_code")]) from None
+    facts = await find_dossier(session, dossier_code)
+    if facts is None:
+        raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
+    code = egov_status(facts.status)
+    assert code is not None
     times = dossier_times(facts, settings.processing_days)
     return DossierPublic(
         dossier_code=dossier_code, procedure_code=settings.procedure_code, procedure_name=settings.procedure_name,
@@ -84,8 +96,7 @@ def _position(cursor: str | None) -> tuple[int, int]:
         return (0, 0)
     txid, seq = decode_cursor(cursor, 2)
     if not (isinstance(txid, int) and isinstance(seq, int)) or txid < 0 or seq < 0:
-        raise Unprocessable("The cursor is not one this API issued; start again without it.",
-                            errors=[field_error("query.after", "invalid cursor")])
+        raise Unprocessable(code="invalid_cursor", errors=[field_error("query.after", None, "invalid_cursor")])
     return txid, seq
 
 
@@ -127,7 +138,7 @@ async def check_webhook_url(url: str, settings: ApplicationsSettings) -> None:
     try:
         await check_url(url, UrlPolicy.from_settings(settings))
     except UrlRefused as exc:
-        raise Unprocessable(f"This webhook URL is not allowed: {exc.message}.", slug="webhook-url-refused",
+        raise Unprocessable(slug="webhook-url-refused", params={"reason": exc.message},
                             errors=[field_error("url", exc.message, exc.code)]) from None
 
 
@@ -136,13 +147,13 @@ async def readable_subscription(session: AsyncSession, principal: Principal, sub
     """The subscription if the caller owns it or reads everything (officer, auditor); 404 otherwise."""
     subscription = await session.get(WebhookSubscription, subscription_id)
     if subscription is None or not (reads_all(principal) or subscription.owner_subject == principal.subject):
-        raise NotFound(f"Webhook subscription {subscription_id} does not exist.")
+        raise NotFound(code="subscription_not_found", params={"subscription_id": str(subscription_id)})
     if for_update:
         statement = (select(WebhookSubscription).where(WebhookSubscription.id == subscription_id).with_for_update()
                      .execution_options(populate_existing=True))
         found = (await session.exec(statement)).first()
         if found is None:
-            raise NotFound(f"Webhook subscription {subscription_id} does not exist.")
+            raise NotFound(code="subscription_not_found", params={"subscription_id": str(subscription_id)})
         subscription = found
     return subscription
 
@@ -152,16 +163,14 @@ async def create_subscription(session: AsyncSession, principal: Principal, setti
     """The new subscription (added, not committed) and its secret in clear (shown once)."""
     box = box_from_settings(settings)
     if box is None:
-        raise ServiceUnavailable("Webhook secrets cannot be stored: APPLICATIONS_WEBHOOK_SECRET_KEY is not "
-                                 "configured on this server.", slug="webhook-key-missing")
+        raise ServiceUnavailable(slug="webhook-key-missing")
     # One client's subscriptions are created one at a time (so the limit holds under concurrency).
     await session.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
         k=f"webhook-subscriptions:{principal.subject}"))
     count = (await session.exec(select(func.count()).select_from(WebhookSubscription)
                                 .where(WebhookSubscription.owner_subject == principal.subject))).one()
     if count >= settings.webhook_max_subscriptions:
-        raise Conflict(f"This client already has {count} webhook subscriptions (the limit); delete one first.",
-                       slug="subscription-limit")
+        raise Conflict(slug="subscription-limit", params={"count": count})
     secret = body.secret or generate_secret()
     from_txid = int((await session.exec(select(HORIZON))).one())
     subscription = WebhookSubscription(
@@ -178,13 +187,13 @@ async def create_subscription(session: AsyncSession, principal: Principal, setti
 async def update_subscription(session: AsyncSession, principal: Principal, subscription: WebhookSubscription,
                               body: SubscriptionUpdate) -> None:
     changes = body.model_dump(exclude_unset=True)
-    nulls = [field_error(k, "cannot be null", "null") for k in ("url", "event_types", "active")
+    nulls = [field_error(k, None, "null_not_allowed") for k in ("url", "event_types", "active")
              if k in changes and changes[k] is None]
     if nulls:
-        raise Unprocessable("url, event_types and active cannot be null; leave a field out to keep it.", errors=nulls)
+        raise Unprocessable(code="validation_failed", errors=nulls)
     owner = subscription.owner_subject == principal.subject
     if not owner and set(changes) - {"active"}:
-        raise Forbidden("An officer may only pause or resume another client's subscription (field 'active').")
+        raise Forbidden(code="officer_may_only_pause")
     before = {k: getattr(subscription, k) for k in changes}
     for key, value in changes.items():
         setattr(subscription, key, list(value) if key == "event_types" else value)
@@ -249,10 +258,10 @@ async def redeliver(session: AsyncSession, principal: Principal, subscription: W
                  .with_for_update().execution_options(populate_existing=True))
     delivery = (await session.exec(statement)).first()
     if delivery is None:
-        raise NotFound(f"Delivery {delivery_id} of subscription {subscription.id} does not exist.")
+        raise NotFound(code="delivery_not_found",
+                       params={"delivery_id": str(delivery_id), "subscription_id": str(subscription.id)})
     if delivery.status == DeliveryStatus.PENDING:
-        raise Conflict("This delivery is still pending: it will be attempted again without help.",
-                       slug="delivery-pending")
+        raise Conflict(slug="delivery-pending")
     previous = str(delivery.status)
     now = utcnow()
     delivery.status = DeliveryStatus.PENDING
@@ -274,5 +283,5 @@ def feed_types(values: list[str] | None) -> list[str]:
     problems = [field_error("query.type", f"{t!r}: {why}", "invalid_pattern") for t in types
                 if (why := pattern_problem(t))]
     if problems:
-        raise Unprocessable("Some event type filters are not usable; see errors[].", errors=problems)
+        raise Unprocessable(code="validation_failed", errors=problems)
     return types

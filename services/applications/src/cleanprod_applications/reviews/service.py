@@ -37,8 +37,8 @@ def to_public(assignment: ReviewerAssignment) -> AssignmentPublic:
 
 def _under_review(application: Application, what: str) -> None:
     if application.status != ApplicationStatus.UNDER_REVIEW:
-        raise Conflict(f"{what} is possible only while the application is under review; it is "
-                       f"'{application.status}'.", slug="not-under-review", status_now=str(application.status))
+        raise Conflict(slug="not-under-review", params={"what": what, "status": str(application.status)},
+                       status_now=str(application.status))
 
 
 async def _own_assignment(session: AsyncSession, principal: Principal, application: Application) -> ReviewerAssignment:
@@ -47,7 +47,7 @@ async def _own_assignment(session: AsyncSession, principal: Principal, applicati
                                          ReviewerAssignment.reviewer_subject == principal.subject)
     )).first()
     if assignment is None:
-        raise Forbidden("You are not assigned to review this application.", slug="not-assigned")
+        raise Forbidden(slug="not-assigned")
     return assignment
 
 
@@ -59,8 +59,9 @@ async def assign(session: AsyncSession, principal: Principal, application: Appli
                                             ReviewerAssignment.reviewer_subject == body.reviewer_subject)
     )).first()
     if taken is not None:
-        raise Conflict(f"{body.reviewer_username} is already assigned to this application.",
-                       errors=[field_error("reviewer_subject", "already assigned", "duplicate")])
+        raise Conflict(code="reviewer_already_assigned", params={"reviewer": body.reviewer_username},
+                       errors=[field_error("reviewer_subject", None, "reviewer_already_assigned",
+                                           reviewer=body.reviewer_username)])
     assignment = ReviewerAssignment(application_id=application.id, reviewer_subject=body.reviewer_subject,
                                     reviewer_username=body.reviewer_username, assigned_by=principal.display_name)
     session.add(assignment)
@@ -76,8 +77,7 @@ async def declare(session: AsyncSession, principal: Principal, application: Appl
     assignment = await _own_assignment(session, principal, application)
     _under_review(application, "Declaring a conflict of interest")
     if assignment.conflict_declared is not None:
-        raise Conflict("You have already declared on this application; a declaration is final.",
-                       slug="already-declared")
+        raise Conflict(slug="already-declared")
     assignment.conflict_declared = body.conflict
     assignment.conflict_statement = body.statement
     assignment.declared_at = utcnow()
@@ -92,19 +92,16 @@ async def review(session: AsyncSession, principal: Principal, application: Appli
     assignment = await _own_assignment(session, principal, application)
     _under_review(application, "Scoring")
     if assignment.conflict_declared is None:
-        raise Conflict("Declare whether you have a conflict of interest first "
-                       "(POST .../reviews/declaration), then score.", slug="declaration-required")
+        raise Conflict(slug="declaration-required")
     if assignment.recused:
-        raise Forbidden("You declared a conflict of interest on this application, so you cannot score it.",
-                        slug="recused")
+        raise Forbidden(slug="recused")
     if assignment.scores is not None:
-        raise Conflict("You have already scored this application; a review is final.", slug="already-reviewed")
+        raise Conflict(slug="already-reviewed")
     pairs = [(entry.criterion, entry.score) for entry in body.scores]
     try:
         score = weighted_score(rubric_of(call), pairs)
     except InvalidScores as exc:
-        raise Unprocessable("The scores do not fit the call's rubric; see errors[].",
-                            errors=[field_error(f"scores.{p.criterion}", p.message, str(p.code))
+        raise Unprocessable(code="scores_invalid", errors=[field_error(f"scores.{p.criterion}", p.message, str(p.code))
                                     for p in exc.problems]) from None
     assignment.scores = [{"criterion": c, "score": s} for c, s in pairs]
     assignment.score_pct = float(score.percent)

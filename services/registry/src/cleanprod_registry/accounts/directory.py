@@ -56,10 +56,12 @@ class AccountDirectory:
             await self._admin.a_assign_realm_roles(user_id, [available[ENTERPRISE_ROLE]])
         except KeycloakError as exc:
             if getattr(exc, "response_code", None) == 409:
-                raise Conflict(f"A login named '{username}' or with e-mail '{email}' already exists.") from None
-            raise ServiceUnavailable("The identity provider refused or failed the request; try again later.") from exc
+                raise Conflict(code="login_exists", params={"username": username, "email": email}) from None
+            raise ServiceUnavailable("The identity provider refused or failed the request; try again later.",
+                                     code="identity_provider_unavailable") from exc
         except (OSError, KeyError) as exc:
-            raise ServiceUnavailable("The identity provider is unreachable; try again later.") from exc
+            raise ServiceUnavailable("The identity provider is unreachable; try again later.",
+                                     code="identity_provider_unavailable") from exc
         return NewAccount(user_id=user_id, username=username, temporary_password=password)
 
     async def list_enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
@@ -68,7 +70,9 @@ class AccountDirectory:
         try:
             users = await self._admin.a_get_users({"q": f"tax_code:{tax_code}", "briefRepresentation": False})
         except KeycloakError as exc:
-            raise ServiceUnavailable("The identity provider failed the request; try again later.") from exc
+            raise ServiceUnavailable("The identity provider failed the request; try again later.",
+                                     code="identity_provider_unavailable") from exc
         except OSError as exc:
-            raise ServiceUnavailable("The identity provider is unreachable; try again later.") from exc
+            raise ServiceUnavailable("The identity provider is unreachable; try again later.",
+                                     code="identity_provider_unavailable") from exc
         return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, EmailStr, StringConstraints, field_validator
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.errors import ServiceUnavailable
+from cleanprod_kit.errors import InvalidValue, ServiceUnavailable
 
 from ..enterprises.service import get_enterprise
 from ..schemas import StrictBody
@@ -30,7 +30,8 @@ class AccountCreate(StrictBody):
     @classmethod
     def _username(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
-            raise ValueError("use lower-case letters, digits, '.', '_' or '-' (start with a letter or digit)")
+            raise InvalidValue("invalid_username", "use lower-case letters, digits, '.', '_' or '-' (start with a "
+                               "letter or digit)")
         return value
 
 
@@ -56,7 +57,7 @@ def directory(request: Request) -> AccountDirectory:
     if found is None:
         settings = request.app.state.settings
         if not (settings.service_client_id and settings.service_client_secret):
-            raise ServiceUnavailable("Enterprise accounts need REGISTRY_SERVICE_CLIENT_ID and _SECRET.")
+            raise ServiceUnavailable(code="accounts_not_configured")
         found = AccountDirectory(keycloak_url=settings.keycloak_server_url, realm=settings.realm,
                                  client_id=settings.service_client_id, client_secret=settings.service_client_secret)
         request.app.state.account_directory = found

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
+from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
 
 from ..schemas import StrictBody
@@ -26,12 +27,15 @@ class BaselineFields(StrictBody):
     @model_validator(mode="after")
     def _consistent(self) -> BaselineFields:
         if self.period_end < self.period_start:
-            raise ValueError("period_end is before period_start")
+            raise InvalidValue("end_before_start", "period_end is before period_start",
+                               start=self.period_start.isoformat())
         if (self.period_end - self.period_start).days > 366:
-            raise ValueError("a baseline period is at most one year long")
+            raise InvalidValue("period_too_long", "a baseline period is at most one year long", max_days=366)
         carriers = [c.carrier for c in self.consumption]
         if len(carriers) != len(set(carriers)):
-            raise ValueError("each carrier may appear once per period; add the quantities up")
+            raise InvalidValue("duplicate_carrier", "each carrier may appear once per period; add the quantities up",
+                               repeated=", ".join(sorted({c for c in carriers
+                                                                                if carriers.count(c) > 1})))
         return self
 
 

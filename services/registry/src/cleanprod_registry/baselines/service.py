@@ -53,11 +53,10 @@ async def _refuse_overlap(session: AsyncSession, facility_id: uuid.UUID, data: B
         statement = statement.where(Baseline.id != ignore)
     clash = (await session.exec(statement)).first()
     if clash is not None:
-        raise Unprocessable(
-            f"The period {data.period_start}–{data.period_end} overlaps the baseline period "
-            f"{clash.period_start}–{clash.period_end} already recorded.",
-            errors=[field_error("period_start", "overlaps an existing period", "overlap")],
-        )
+        params = {"period": f"{data.period_start}–{data.period_end}",
+                  "other": f"{clash.period_start}–{clash.period_end}"}
+        raise Unprocessable(code="period_overlap", params=params,
+                            errors=[field_error("period_start", "overlaps an existing period", "overlap", **params)])
 
 
 async def _writable_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID) -> Facility:
@@ -85,7 +84,8 @@ async def get_baseline(session: AsyncSession, principal: Principal, facility_id:
     await get_facility(session, principal, facility_id)
     baseline = await session.get(Baseline, baseline_id)
     if baseline is None or baseline.facility_id != facility_id:
-        raise NotFound(f"Baseline {baseline_id} does not exist for facility {facility_id}.")
+        raise NotFound(f"Baseline {baseline_id} does not exist for facility {facility_id}.", code="record_not_found",
+                           params={"what": f"Baseline {baseline_id}"})
     return baseline
 
 

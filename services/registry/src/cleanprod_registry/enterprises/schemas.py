@@ -5,7 +5,7 @@ import uuid
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from cleanprod_kit.tax_codes import InvalidTaxCode, normalise_tax_code
+from cleanprod_kit.tax_codes import normalise_tax_code
 
 from ..schemas import Place, StrictBody, Text200, Text300, Text500
 from .models import LegalForm, SizeClass
@@ -33,10 +33,7 @@ class EnterpriseCreate(EnterpriseFields):
     @field_validator("tax_code")
     @classmethod
     def _valid_tax_code(cls, value: str) -> str:
-        try:
-            return normalise_tax_code(value)
-        except InvalidTaxCode as exc:
-            raise ValueError(str(exc)) from None
+        return normalise_tax_code(value)  # InvalidTaxCode carries the code invalid_tax_code
 
 
 class EnterpriseUpdate(StrictBody):

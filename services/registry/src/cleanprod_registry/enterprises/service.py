@@ -27,7 +27,7 @@ from .schemas import EnterpriseCreate, EnterpriseUpdate
 async def get_enterprise(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
     enterprise = await session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound(f"Enterprise {enterprise_id} does not exist.")
+        raise NotFound(code="record_not_found", params={"what": f"Enterprise {enterprise_id}"})
     ensure_readable(principal, enterprise.tax_code, f"Enterprise {enterprise_id}")
     return enterprise
 
@@ -36,12 +36,10 @@ async def create_enterprise(session: AsyncSession, principal: Principal, data: E
     if principal.has("enterprise") and not principal.has("officer"):
         # its own record, or one of its branch units (<own>-NNN): a head office registers its branches
         if not principal.tax_code or not within_enterprise(principal.tax_code, data.tax_code):
-            raise Forbidden("You can register only the enterprise whose tax code your account belongs to, "
-                            f"or its branch units ({principal.tax_code or 'NNNNNNNNNN'}-NNN).",
-                            code="tax_code_not_yours", errors=[field_error(
-                                "tax_code", "not your enterprise or one of its branch units", "not_yours")])
+            raise Forbidden(code="tax_code_not_yours", params={"tax_code": principal.tax_code or "NNNNNNNNNN"},
+                            errors=[field_error("tax_code", None, "not_yours")])
     elif not principal.has("officer"):
-        raise Forbidden("Only officers and the enterprise itself can register an enterprise.")
+        raise Forbidden(code="enterprise_register_forbidden")
     enterprise = Enterprise(**data.model_dump())
     session.add(enterprise)
     try:
@@ -49,8 +47,9 @@ async def create_enterprise(session: AsyncSession, principal: Principal, data: E
     except IntegrityError as exc:
         await session.rollback()
         if violated_constraint(exc) == "enterprises_tax_code_key":
-            raise Conflict(f"An enterprise with tax code {data.tax_code} is already registered.",
-                           errors=[field_error("tax_code", "already registered", "duplicate")]) from None
+            raise Conflict(code="duplicate_tax_code", params={"tax_code": data.tax_code},
+                           errors=[field_error("tax_code", None, "duplicate_tax_code", tax_code=data.tax_code)]
+                           ) from None
         raise
     record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="create",
                  to_state="registered", details={"tax_code": enterprise.tax_code})

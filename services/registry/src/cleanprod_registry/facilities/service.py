@@ -31,8 +31,8 @@ def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
 
 async def _require_sector(session: AsyncSession, code: str) -> None:
     if await session.get(Sector, code) is None:
-        raise Unprocessable(f"Sector '{code}' is not in the sector list (GET /api/v1/sectors).",
-                            errors=[field_error("sector_code", "unknown sector", "unknown")])
+        raise Unprocessable(code="unknown_sector", params={"sector": code},
+                            errors=[field_error("sector_code", None, "unknown_sector", sector=code)])
 
 
 async def get_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID
@@ -42,7 +42,7 @@ async def get_facility(session: AsyncSession, principal: Principal, facility_id:
         .where(Facility.id == facility_id)
     )).first()
     if row is None:
-        raise NotFound(f"Facility {facility_id} does not exist.")
+        raise NotFound(code="record_not_found", params={"what": f"Facility {facility_id}"})
     facility, enterprise = row
     ensure_readable(principal, enterprise.tax_code, f"Facility {facility_id}")
     return facility, enterprise

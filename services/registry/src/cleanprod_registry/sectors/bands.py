@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cleanprod_kit.errors import InvalidValue
+
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _RANGE = re.compile(rf"^\s*{_NUMBER}\s*[-–—]\s*{_NUMBER}\b")
 _BOUND = re.compile(rf"^\s*(<=|>=|≤|≥|<|>)\s*{_NUMBER}\b")
@@ -41,7 +43,8 @@ def parse_band(text: str | None) -> Band:
         if op in ("<", "<=", "≤"):
             return Band(None, True, value, op != "<")
         return Band(value, op != ">", None, True)
-    raise ValueError(f"capacity band '{text}' is not understood; write e.g. '<20 million L/yr' or '20-100 t/yr'")
+    raise InvalidValue("invalid_capacity_band", f"capacity band '{text}' is not understood; write e.g. "
+                       "'<20 million L/yr' or '20-100 t/yr'", band=text)
 
 
 def normalise_band_text(text: str) -> str:

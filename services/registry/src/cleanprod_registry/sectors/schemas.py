@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
+from cleanprod_kit.errors import InvalidValue
+
 from ..schemas import StrictBody, Text200
 from .bands import parse_band
 
@@ -53,7 +55,7 @@ class NormCreate(StrictBody):
     @model_validator(mode="after")
     def _dates(self) -> NormCreate:
         if self.valid_to < self.valid_from:
-            raise ValueError("valid_to is before valid_from")
+            raise InvalidValue("end_before_start", "valid_to is before valid_from", start=self.valid_from.isoformat())
         return self
 
 

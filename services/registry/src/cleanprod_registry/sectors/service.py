@@ -19,7 +19,8 @@ from .schemas import NormCreate, SectorCreate
 
 async def create_sector(session: AsyncSession, principal: Principal, data: SectorCreate) -> Sector:
     if await session.get(Sector, data.code) is not None:
-        raise Conflict(f"Sector '{data.code}' exists already.", errors=[field_error("code", "exists", "duplicate")])
+        raise Conflict(code="sector_exists", params={"sector": data.code},
+                       errors=[field_error("code", None, "sector_exists", sector=data.code)])
     sector = Sector(**data.model_dump())
     session.add(sector)
     await session.flush()
@@ -35,12 +36,12 @@ def norm_from(data: NormCreate) -> Norm:
 
 async def create_norm(session: AsyncSession, principal: Principal, data: NormCreate) -> Norm:
     if await session.get(Sector, data.sector_code) is None:
-        raise Unprocessable(f"Sector '{data.sector_code}' does not exist.",
-                            errors=[field_error("sector_code", "unknown sector", "unknown")])
+        raise Unprocessable(code="unknown_sector", params={"sector": data.sector_code},
+                            errors=[field_error("sector_code", None, "unknown_sector", sector=data.sector_code)])
     norm = norm_from(data)
     clash = await _overlapping(session, norm)
     if clash is not None:
-        raise Conflict(f"A norm for this sector, product and band already covers {clash.valid_from}–{clash.valid_to}.")
+        raise Conflict(code="norm_overlap", params={"period": f"{clash.valid_from}–{clash.valid_to}"})
     session.add(norm)
     await session.flush()
     record_audit(session, principal, entity_type="norm", entity_id=norm.id, action="create",
@@ -80,17 +81,17 @@ async def lookup_norm(
             + (f", band '{capacity_band}'" if capacity_band else "")
             + (f", capacity {capacity}" if capacity is not None else "")
             + f" is in force on {on.isoformat()}. Check the product name and band with GET /api/v1/norms.",
-            slug="norm-not-found",
+            slug="norm-not-found", params={"sector": sector, "product": product, "on": on},
         )
     if len(candidates) > 1:
         bands = ", ".join(sorted({n.capacity_band or "(none)" for n in candidates}))
-        raise Unprocessable(f"Several capacity bands apply ({bands}); give capacity_band or capacity.",
-                            errors=[field_error("query.capacity_band", "ambiguous", "ambiguous")])
+        raise Unprocessable(code="ambiguous_band", params={"bands": bands},
+                            errors=[field_error("query.capacity_band", None, "ambiguous_band", bands=bands)])
     return candidates[0]
 
 
 async def get_sector(session: AsyncSession, code: str) -> Sector:
     sector = await session.get(Sector, code)
     if sector is None:
-        raise NotFound(f"Sector '{code}' does not exist.")
+        raise NotFound(code="record_not_found", params={"what": f"Sector '{code}'"})
     return sector

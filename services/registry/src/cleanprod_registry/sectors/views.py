@@ -106,3 +106,18 @@ async def create_norm(body: NormCreate, request: Request, session: SessionDep,
                        {"ETag": '"1"', "Location": f"/api/v1/norms/{norm.id}"})
 
     return await create_once(request, session, principal, body, create)
+
+
+# The portal's public page (no login): the sector list holds nothing confidential, so its staff schema is reused.
+public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+
+@public_router.get("/sectors", response_model=Page[SectorPublic])
+async def list_public_sectors(session: SessionDep, limit: LimitParam = 200, cursor: CursorParam = None,
+                              priority: bool | None = None) -> Page[SectorPublic]:
+    statement = select(Sector)
+    if priority is not None:
+        statement = statement.where(Sector.priority == priority)
+    items, next_cursor = await keyset_page(session, statement, order_by=[Sector.code],  # type: ignore[list-item]
+                                           key=lambda s: [s.code], limit=limit, cursor=cursor)
+    return Page(items=[SectorPublic.model_validate(s, from_attributes=True) for s in items], next_cursor=next_cursor)

@@ -58,13 +58,14 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
                        slug="case-concluded")
     rows = await assignments_of(session, case.id)
     if any(r.verifier_subject == body.verifier_subject and r.status == AssignmentStatus.CONFLICT for r in rows):
-        raise Conflict(f"{body.verifier_username} declared a conflict of interest for this case and cannot be "
-                       "assigned to it again; choose another verifier.",
-                       errors=[field_error("verifier_subject", "declared a conflict for this case", "conflict")])
+        raise Conflict(code="verifier_declared_conflict", params={"verifier": body.verifier_username},
+                       errors=[field_error("verifier_subject", None, "verifier_declared_conflict",
+                                           verifier=body.verifier_username)])
     current = _current(case, rows)
     if current is not None and current.verifier_subject == body.verifier_subject:
-        raise Conflict(f"{body.verifier_username} is already the verifier of this case.",
-                       errors=[field_error("verifier_subject", "already assigned", "duplicate")])
+        raise Conflict(code="verifier_already_assigned", params={"verifier": body.verifier_username},
+                       errors=[field_error("verifier_subject", None, "verifier_already_assigned",
+                                           verifier=body.verifier_username)])
     now = utcnow()
     if current is not None:
         current.replaced_at = now
@@ -95,7 +96,8 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
 
 def ensure_declarer(principal: Principal, case: VerificationCase) -> None:
     if not principal.has("verifier") or case.verifier_subject != principal.subject:
-        raise Forbidden("Only the verifier assigned to this case can make its declaration of independence.")
+        raise Forbidden("Only the verifier assigned to this case can make its declaration of independence.",
+                        code="not_assigned_verifier")
 
 
 async def declare(session: AsyncSession, principal: Principal, case: VerificationCase, body: DeclarationBody) -> None:
@@ -106,7 +108,7 @@ async def declare(session: AsyncSession, principal: Principal, case: Verificatio
                        slug="already-declared")
     row = _current(case, await assignments_of(session, case.id))
     if row is None:  # the case names a verifier without an assignment row: data written outside this service
-        raise Conflict("The case has no open assignment; an officer must assign the verifier again.")
+        raise Conflict(code="no_open_assignment")
     row.independent = body.independent
     row.statement = body.statement
     row.declared_at = utcnow()

@@ -163,7 +163,7 @@ def _float_or_none(value: Any) -> float | None:
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
     case = await session.get(VerificationCase, case_id)
     if case is None:
-        raise NotFound(f"Verification case {case_id} does not exist.")
+        raise NotFound(code="case_not_found", params={"case_id": str(case_id)})
     ensure_readable(principal, case)
     return case
 
@@ -208,10 +208,10 @@ async def list_cases(session: AsyncSession, principal: Principal, *, status: Cas
             statement = statement.where(VerificationCase.verifier_subject == principal.subject)
         elif principal.has("enterprise"):
             if not principal.tax_code:
-                raise Forbidden("Your account is not linked to an enterprise (no tax_code in the token).")
+                raise Forbidden(code="no_enterprise_account")
             statement = statement.where(VerificationCase.enterprise_tax_code == principal.tax_code)
         else:
-            raise Forbidden("Your role cannot read verification cases.")
+            raise Forbidden(code="verification_read_forbidden")
     if status is not None:
         statement = statement.where(VerificationCase.status == status)
     if sector:

@@ -86,12 +86,11 @@ async def compute(session: AsyncSession, case: VerificationCase, registry: Regis
                   settings: MVSettings) -> Computation:
     if case.claimed_overall_pct is None:
         raise Unprocessable("The case holds no claimed overall saving (the approval event did not carry one); "
-                            "the claim cannot be verified.",
-                            errors=[field_error("claim.overall_percent", "missing", "missing")])
+                            "the claim cannot be verified.", code="claim_missing",
+                            errors=[field_error("claim.overall_percent", None, "claim_missing")])
     rows = await latest_inputs(session, case.id)
     if not rows:
-        raise Unprocessable("No measurement is recorded yet; record the reporting periods first.",
-                            errors=[field_error("measurements", "no measurement recorded", "missing")])
+        raise Unprocessable(code="no_measurements", errors=[field_error("measurements", None, "no_measurements")])
     reporting = [ReportingInput(m, r) for m, r in rows]
     reporting_end = max(r.revision.period_end for r in reporting)
     lookup = await registry.norm(sector=case.sector_code, product=case.products[0] if case.products else None,
@@ -108,7 +107,8 @@ async def compute(session: AsyncSession, case: VerificationCase, registry: Regis
         errors = map_problem_errors(exc.errors, reporting)
         raise Unprocessable("The savings cannot be computed from these inputs: "
                             + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
-                            + (" (see errors[] for all)" if len(errors) > 3 else ""), errors=errors) from None
+                            + (" (see errors[] for all)" if len(errors) > 3 else ""), code="savings_not_computable",
+                            errors=errors) from None
     record = result.to_dict()
     if not_energy:
         record["warnings"].append(f"the claim on {', '.join(not_energy)} is not an energy saving; not evaluated here")
@@ -123,7 +123,8 @@ def ensure_may_conclude(principal: Principal, case: VerificationCase, *, require
     if case.status == CaseStatus.CONCLUDED:
         raise Conflict("The verification is already concluded.", slug="case-concluded")
     if case.status != CaseStatus.MEASURING:
-        raise Conflict(f"The case is '{case.status}'; it can be concluded while 'measuring'.")
+        raise Conflict(f"The case is '{case.status}'; it can be concluded while 'measuring'.",
+                       code="wrong_case_status", params={"status": str(case.status), "expected": "measuring"})
     if require_completion and not case.ready_to_conclude:
         raise Conflict("The project's completion has not been reported by the applications service yet "
                        "(event application.completed); conclude after it arrives.", slug="not-completed")
@@ -152,7 +153,9 @@ def conclude(session: AsyncSession, principal: Principal, case: VerificationCase
         raise Unprocessable(
             "The computation asks for the verifier's review before concluding: " + " | ".join(result.warnings)
             + ". Send review_note saying what you checked and why the figure stands.",
-            errors=[field_error("review_note", "required: the result requires review", "review_required")],
+            code="review_required", params={"warnings": " | ".join(result.warnings)},
+            errors=[field_error("review_note", None, "review_required",
+                                warnings=" | ".join(result.warnings))],
             warnings=result.warnings, method=result.method, verified_savings_pct=result.verified_savings_percent,
         )
     total = result.total

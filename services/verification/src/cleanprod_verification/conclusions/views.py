@@ -48,7 +48,7 @@ async def preview(case_id: uuid.UUID, request: Request, session: SessionDep,
     """The computation on the current measurements, not stored (for the verifier before concluding)."""
     case = await get_case(session, principal, case_id)
     if principal.has("enterprise") and not principal.has("officer", "auditor", "verifier"):
-        raise Forbidden("Enterprises see the result once the verification is concluded.")
+        raise Forbidden(code="result_not_yet_visible")
     computation = await service.compute(session, case, registry_of(request), request.app.state.mv_settings)
     return service.preview_public(case, computation)
 
@@ -58,8 +58,7 @@ async def _concluded(session: SessionDep, principal: CurrentPrincipal,
     case = await get_case(session, principal, case_id)
     conclusion = await conclusion_of(session, case.id)
     if conclusion is None:
-        raise NotFound(f"Verification case {case_id} is not concluded yet (status '{case.status}'); "
-                       "GET .../preview shows the computation on the current measurements.", slug="not-concluded")
+        raise NotFound(slug="not-concluded", params={"case_id": str(case_id), "status": str(case.status)})
     return case, conclusion
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
 
 from ..schemas import StrictBody, Text2000
@@ -25,7 +26,7 @@ class Evidence(StrictBody):
     @model_validator(mode="after")
     def _points_somewhere(self) -> Evidence:
         if not self.document_id and not self.url:
-            raise ValueError("evidence needs a document_id or a url (and a description)")
+            raise InvalidValue("evidence_missing", "evidence needs a document_id or a url (and a description)")
         return self
 
 
@@ -42,13 +43,15 @@ class MeasurementFields(StrictBody):
     @model_validator(mode="after")
     def _consistent(self) -> MeasurementFields:
         if self.period_end < self.period_start:
-            raise ValueError("period_end is before period_start")
+            raise InvalidValue("end_before_start", "period_end is before period_start", start=self.period_start.isoformat())
         if (self.period_end - self.period_start).days >= MAX_PERIOD_DAYS:
-            raise ValueError(f"a measurement period is at most {MAX_PERIOD_DAYS} days long")
+            raise InvalidValue("period_too_long", f"a measurement period is at most {MAX_PERIOD_DAYS} days long",
+                               max_days=MAX_PERIOD_DAYS)
         carriers = [c.carrier for c in self.consumption]
         repeated = sorted({c for c in carriers if carriers.count(c) > 1})
         if repeated:
-            raise ValueError(f"each carrier may appear once per period ({', '.join(repeated)}); add the meters up")
+            raise InvalidValue("duplicate_carrier", f"each carrier may appear once per period ({', '.join(repeated)}); "
+                               "add the meters up", repeated=", ".join(repeated))
         return self
 
 

@@ -34,7 +34,8 @@ def ensure_open_for_measurements(principal: Principal, case: VerificationCase) -
         raise Conflict("The verification is concluded; its measurements can no longer change.",
                        slug="case-concluded")
     if case.status != CaseStatus.MEASURING:
-        raise Conflict(f"The case is '{case.status}'; measurements are recorded while it is 'measuring'.")
+        raise Conflict(f"The case is '{case.status}'; measurements are recorded while it is 'measuring'.",
+                       code="wrong_case_status", params={"status": str(case.status), "expected": "measuring"})
 
 
 def check_against_baseline(case: VerificationCase, data: MeasurementFields, settings: MVSettings) -> None:
@@ -54,7 +55,7 @@ def check_against_baseline(case: VerificationCase, data: MeasurementFields, sett
             errors.append(field_error(_RENAMES.get(rest, rest) or "period_start", item["message"], item["code"]))
         if errors:
             raise Unprocessable("The measurement cannot be used: " + "; ".join(e["message"] for e in errors[:3]),
-                                errors=errors) from None
+                                code="measurement_unusable", errors=errors) from None
 
 
 async def refuse_overlap(session: AsyncSession, case_id: uuid.UUID, data: MeasurementFields,
@@ -68,11 +69,11 @@ async def refuse_overlap(session: AsyncSession, case_id: uuid.UUID, data: Measur
         statement = statement.where(Measurement.id != ignore)
     clash = (await session.exec(statement.order_by(Measurement.period_start))).first()  # type: ignore[arg-type]
     if clash is not None:
-        raise Unprocessable(
-            f"The period {data.period_start} – {data.period_end} overlaps measurement {clash.id} "
-            f"({clash.period_start} – {clash.period_end}); correct that one with a revision instead.",
-            errors=[field_error("period_start", f"overlaps measurement {clash.id}", "overlap")],
-        )
+        params = {"period": f"{data.period_start} – {data.period_end}", "measurement_id": str(clash.id),
+                  "other": f"{clash.period_start} – {clash.period_end}"}
+        raise Unprocessable(code="measurement_overlap", params=params,
+                            errors=[field_error("period_start", f"overlaps measurement {clash.id}", "overlap",
+                                                **params)])
 
 
 def _revision(measurement_id: uuid.UUID, number: int, data: MeasurementFields, principal: Principal,
@@ -136,7 +137,8 @@ async def measurement_of_case(session: AsyncSession, case_id: uuid.UUID, measure
     else:
         measurement = await session.get(Measurement, measurement_id)
     if measurement is None or measurement.case_id != case_id:
-        raise NotFound(f"Measurement {measurement_id} does not exist in verification case {case_id}.")
+        raise NotFound(code="measurement_not_found",
+                       params={"measurement_id": str(measurement_id), "case_id": str(case_id)})
     return measurement
 
 

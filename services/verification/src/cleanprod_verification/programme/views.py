@@ -22,7 +22,6 @@ async def programme_summary(
     concluded_to: dt.date | None = Query(None, description="Concluded on or before (Hanoi date)"),
 ) -> ProgrammeSummary:
     if concluded_from and concluded_to and concluded_to < concluded_from:
-        raise Unprocessable("concluded_to is before concluded_from.",
-                            errors=[field_error("query.concluded_to", "before concluded_from", "range")])
+        raise Unprocessable(code="range_order", errors=[field_error("query.concluded_to", None, "range_order")])
     return await service.summary(session, target=request.app.state.settings.programme_target_percent,
                                  sector=sector, concluded_from=concluded_from, concluded_to=concluded_to)
