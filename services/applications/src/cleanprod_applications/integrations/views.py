@@ -14,6 +14,7 @@ from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..applications.schemas import HistoryEntry
 from ..dependencies import settings_of
+from ..domain.dossier_code import DOSSIER_CODE_PATTERN
 from . import service
 from .models import DeliveryStatus
 from .schemas import (
@@ -44,7 +45,9 @@ def _wake_dispatcher(request: Request) -> None:
             responses={404: {"description": "No dossier has this code"},
                        422: {"description": "Not a dossier code (<agency>-<YYMMDD>-<NNNN>)"}})
 async def look_up_dossier(session: SessionDep, request: Request,
-                          dossier_code: str = Path(max_length=64, examples=["000.00.01.H26-261128-0001"])
+                          dossier_code: str = Path(max_length=64, examples=["000.00.01.H26-261128-0001"],
+                                                   # documented; parse_dossier_code checks it (readable 422)
+                                                   json_schema_extra={"pattern": DOSSIER_CODE_PATTERN})
                           ) -> DossierPublic:
     """A dossier's national status (TrangThaiHoSo) and the fields one-stop systems exchange; dates yyyyMMddHHmmss
     in Hanoi time."""
