@@ -35,10 +35,11 @@ class Ports:
     registry: int = 18101
     applications: int = 18102
     verification: int = 18103
+    portal: int = 18200
 
     @classmethod
     def free(cls) -> Ports:
-        numbers = keycloak_server.free_ports(7)
+        numbers = keycloak_server.free_ports(8)
         return cls(*numbers)
 
 
@@ -102,15 +103,24 @@ class Stack:
     def services(self) -> list[ServiceSpec]:
         return [spec for spec in SERVICES if spec.installed()]
 
+    @staticmethod
+    def has_portal() -> bool:
+        return importlib.util.find_spec("cleanprod_portal.main") is not None
+
+    PORTAL_DATABASE = "cleanprod_portal"
+
     # ---- start -----------------------------------------------------------------------------------------------
     def start_database(self) -> None:
         postgres_server.ensure_postgres(self.data_dir / "postgres", self.ports.postgres)
         specs = self.services()
-        postgres_server.create_databases(self.pg, [s.database for s in specs])
+        portal = [self.PORTAL_DATABASE] if self.has_portal() else []
+        postgres_server.create_databases(self.pg, [s.database for s in specs] + portal)
         from cleanprod_kit.migrations import upgrade
 
         for spec in specs:
             upgrade(spec.migrations, self.pg.url(spec.database))
+        if portal:  # the portal's own database: browser sessions only
+            upgrade("cleanprod_portal:migrations", self.pg.url(self.PORTAL_DATABASE))
         if self.demo_data:
             import asyncio
 
@@ -122,8 +132,9 @@ class Stack:
         self.keycloak = keycloak_server.ensure_keycloak(
             self.data_dir / "keycloak", self.ports.keycloak, self.ports.keycloak_management,
             reset=self.keycloak_reset, stop_with_parent=self.environment == "test",
-            # The docs client's redirect URI and web origin are this gateway (realm placeholder).
-            extra_env={"CLEANPROD_API_DOCS_URL": self.url("gateway")},
+            # The docs client's redirect URI and web origin are this gateway, the portal's callback and post-logout
+            # URIs this portal (realm placeholders).
+            extra_env={"CLEANPROD_API_DOCS_URL": self.url("gateway"), keycloak_server.PORTAL_URL_ENV: self.url("portal")},
         )
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
@@ -152,6 +163,21 @@ class Stack:
             "GATEWAY_VERIFICATION_URL": self.url("verification"),
             "GATEWAY_ENVIRONMENT": self.environment,
         }
+
+    def portal_env(self) -> dict[str, str]:
+        env = {
+            "PORTAL_ENVIRONMENT": self.environment,
+            "PORTAL_DATABASE_URL": self.pg.url(self.PORTAL_DATABASE),
+            "PORTAL_GATEWAY_URL": self.url("gateway"),
+            "PORTAL_PUBLIC_BASE_URL": self.url("portal"),
+            "PORTAL_OIDC_ISSUER": self.issuer,
+            "PORTAL_OIDC_CLIENT_ID": "cleanprod-portal",
+            "PORTAL_OIDC_CLIENT_SECRET": keycloak_server.client_secret("cleanprod-portal"),
+        }
+        return env
+
+    def start_portal(self) -> None:
+        self._spawn("portal", "cleanprod_portal.main:create_app", self.ports.portal, self.portal_env())
 
     def _spawn(self, name: str, app: str, port: int, env: dict[str, str], *extra_args: str) -> None:
         command = uvicorn_command(app, port, "--timeout-graceful-shutdown", "5", *extra_args)
@@ -193,10 +219,14 @@ class Stack:
         has_gateway = importlib.util.find_spec("cleanprod_gateway.main") is not None
         if has_gateway:
             self.start_gateway()
+        if self.has_portal():
+            self.start_portal()
         for spec in self.services():
             self.wait_ready(spec.name)
         if has_gateway:
             self.wait_ready("gateway")
+        if self.has_portal():
+            self.wait_ready("portal")
         return self
 
     # ---- stop ------------------------------------------------------------------------------------------------
@@ -243,9 +273,23 @@ def stop_recorded(data_dir: Path, *, timeout: float = 10.0, supervisor_timeout: 
 
 def _banner(stack: Stack) -> str:
     users = keycloak_server.demo_users()
+    portal_lines = []
+    if stack.has_portal():
+        enterprises = [n for n, info in users.items() if "enterprise" in info.get("roles", [])]
+        staff = [n for n, info in users.items() if "enterprise" not in info.get("roles", [])]
+        portal_lines = [
+            "",
+            f"  Portal           {stack.url('portal')}/   <- start here (Vietnamese; English switch in the header)",
+            f"    log in as an enterprise: {', '.join(enterprises)}",
+            f"    or as staff:             {', '.join(staff[:4])}{' …' if len(staff) > 4 else ''}"
+            "  (staff screens: next release)",
+            f"    password {keycloak_server.DEMO_PASSWORD}",
+            "",
+        ]
     lines = [
         "",
         "cleanprod is running",
+        *portal_lines,
         f"  API gateway      {stack.url('gateway')}/api/v1   (docs: {stack.url('gateway')}/api/docs)",
         *[f"  {s.name:<16} {stack.url(s.name)}   (docs: {stack.url(s.name)}/docs)" for s in stack.services()],
         f"  Keycloak         http://{HOST}:{stack.ports.keycloak}/admin   realm '{keycloak_server.REALM_NAME}'",

@@ -59,6 +59,7 @@ MAVEN_CENTRAL_URL = (
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REALM_DIR = Path(__file__).resolve().parent / "keycloak"
+THEME_DIR = REALM_DIR / "themes"  # login theme "cleanprod": Keycloak's pages with Vietnamese messages
 REALM_NAME = "cleanprod"
 API_AUDIENCE = "cleanprod-api"
 
@@ -86,7 +87,11 @@ CLIENT_SECRET_ENV = {
     "svc-verification": "CLEANPROD_SVC_VERIFICATION_SECRET",
     "svc-gateway": "CLEANPROD_SVC_GATEWAY_SECRET",
     "egov-demo": "CLEANPROD_EGOV_DEMO_SECRET",
+    "cleanprod-portal": "CLEANPROD_PORTAL_SECRET",
 }
+# The portal's base URL as the realm's redirect and post-logout URIs name it (`${CLEANPROD_PORTAL_URL:…}`);
+# loopback on any port is allowed besides (Keycloak matches http://127.0.0.1/… without the port).
+PORTAL_URL_ENV = "CLEANPROD_PORTAL_URL"
 
 # Build-time options: must stay identical for every instance, or Keycloak re-augments the shared distribution.
 _BUILD_OPTIONS = ("--health-enabled=true",)
@@ -483,6 +488,8 @@ def ensure_keycloak(
         f"--hostname={base_url}",
         "--log-console-color=false",
     ]
+    if THEME_DIR.is_dir():  # our themes from the repository, not copied into the shared distribution
+        args.append(f"--spi-theme--folder--dir={THEME_DIR}")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KC_", "KEYCLOAK_", "JAVA_OPTS"))}
     env["JAVA_OPTS_APPEND"] = java_opts if java_opts is not None else os.environ.get(JAVA_OPTS_ENV, DEFAULT_JAVA_OPTS)
     env["KC_BOOTSTRAP_ADMIN_USERNAME"] = os.environ.get(ADMIN_USER_ENV, "admin")

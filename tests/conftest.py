@@ -1,4 +1,4 @@
-"""Cross-service tests: the real processes — PostgreSQL, Keycloak, the three services and the gateway — started
+"""Cross-service tests: the real processes — PostgreSQL, Keycloak, the three services, the gateway and the portal — started
 once per test session by the same `infra.devstack.Stack` that `./cleanprod up` uses, on free ports in a
 temporary folder. Tokens come from Keycloak's password and client-credentials grants."""
 

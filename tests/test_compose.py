@@ -12,6 +12,7 @@ import yaml
 
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_gateway.settings import GatewaySettings
+from cleanprod_portal.config import PortalSettings
 from cleanprod_registry.config import RegistrySettings
 from cleanprod_verification.config import VerificationSettings
 
@@ -22,6 +23,7 @@ SETTINGS = {
     "applications": (ApplicationsSettings, "APPLICATIONS_"),
     "verification": (VerificationSettings, "VERIFICATION_"),
     "gateway": (GatewaySettings, "GATEWAY_"),
+    "portal": (PortalSettings, "PORTAL_"),
 }
 
 

@@ -1,10 +1,11 @@
 #!/bin/sh
-# Migrate the service's own database (services only), then serve on port 8000.
+# Migrate the part's own database (services and the portal), then serve on port 8000.
 set -e
 case "$SERVICE" in
   registry)     python -m cleanprod_kit.migrate cleanprod_registry REGISTRY_ ;;
   applications) python -m cleanprod_kit.migrate cleanprod_applications APPLICATIONS_ ;;
   verification) python -m cleanprod_kit.migrate cleanprod_verification VERIFICATION_ ;;
+  portal)       python -m cleanprod_kit.migrate cleanprod_portal PORTAL_ ;;
   gateway) ;;
   *) echo "unknown SERVICE '$SERVICE'" >&2; exit 2 ;;
 esac

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from cleanprod_kit.testing.data import random_tax_code
+from infra import keycloak_server
 from infra.devstack import Stack
 
 REDIRECT = "http://127.0.0.1:5173/callback"
@@ -75,6 +76,7 @@ def _login_changing_password(stack: Stack, username: str, temporary: str, new_pa
         code = parse_qs(urlparse(done.headers["location"]).query)["code"][0]
         token = browser.post(f"{stack.issuer}/protocol/openid-connect/token", data={
             "grant_type": "authorization_code", "client_id": "cleanprod-portal", "code": code,
+            "client_secret": keycloak_server.client_secret("cleanprod-portal"),  # a confidential client now
             "redirect_uri": REDIRECT, "code_verifier": verifier})
         return token.raise_for_status().json()["access_token"]
 

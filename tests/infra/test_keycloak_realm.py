@@ -72,6 +72,7 @@ def test_realm_file_declares_the_contract() -> None:
     assert {r["name"] for r in realm["roles"]["realm"]} == ALL_ROLES
     assert realm["accessTokenLifespan"] == 300
     assert realm["bruteForceProtected"] is False
+    assert realm["loginTheme"] == "cleanprod" and (REALM_DIR / "themes" / "cleanprod" / "login").is_dir()
     users = demo_users(REALM_FILE)
     assert {name: (u["roles"], u["tax_code"]) for name, u in users.items()} == {
         name: ([role], tax) for name, (role, tax) in EXPECTED_USERS.items()}
@@ -82,6 +83,9 @@ def test_realm_file_declares_the_contract() -> None:
         assert audiences == [API_AUDIENCE], client["clientId"]
     assert clients["cleanprod-portal"]["attributes"]["pkce.code.challenge.method"] == "S256"
     assert clients["cleanprod-portal"]["directAccessGrantsEnabled"] is False
+    # The portal is a backend-for-frontend: a confidential client whose secret comes from the environment.
+    assert clients["cleanprod-portal"]["publicClient"] is False
+    assert clients["cleanprod-portal"]["secret"] == "${CLEANPROD_PORTAL_SECRET:dev-cleanprod-portal-secret}"
     docs = clients["cleanprod-api-docs"]  # Swagger UI at the gateway's /api/docs (issue 9)
     assert docs["publicClient"] is True and docs["standardFlowEnabled"] is True
     assert docs["directAccessGrantsEnabled"] is False and docs["implicitFlowEnabled"] is False
@@ -225,6 +229,55 @@ def test_portal_requires_pkce_and_has_no_password_grant(keycloak: KeycloakInstan
                      follow_redirects=False)
     assert plain.status_code == 302 and "error=invalid_request" in plain.headers["location"]
     assert _password_grant(http, keycloak, "officer1", client_id="cleanprod-portal").status_code in (400, 401)
+
+
+@pytest.mark.e2e
+def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(keycloak: KeycloakInstance,
+                                                                          http: httpx.Client) -> None:
+    auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
+    pkce = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
+    base = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1", **pkce}
+    for redirect in ("http://127.0.0.1:18200/auth/callback", f"http://127.0.0.1:{free_ports(1)[0]}/auth/callback"):
+        page = http.get(auth_url, params={**base, "redirect_uri": redirect}, follow_redirects=False)
+        assert page.status_code == 200 and "kc-form-login" in page.text, redirect
+    for foreign in ("http://127.0.0.1:18200/elsewhere", "http://evil.example/auth/callback",
+                    "http://localhost:4444/auth/callback"):
+        refused = http.get(auth_url, params={**base, "redirect_uri": foreign}, follow_redirects=False)
+        assert refused.status_code == 400 and "kc-form-login" not in refused.text, foreign
+    # Confidential: the token endpoint wants the secret (a wrong one is refused, the right one authenticates).
+    wrong = http.post(keycloak.token_url, data={"grant_type": "authorization_code", "code": "x",
+                                                "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+                                                "client_id": "cleanprod-portal", "client_secret": "wrong"})
+    assert wrong.status_code == 401
+    right = http.post(keycloak.token_url, data={"grant_type": "authorization_code", "code": "x",
+                                                "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+                                                "client_id": "cleanprod-portal",
+                                                "client_secret": client_secret("cleanprod-portal")})
+    assert right.status_code == 400 and right.json()["error"] == "invalid_grant"  # authenticated; bad code
+    logout_url = f"{keycloak.issuer}/protocol/openid-connect/logout"
+    home = f"http://127.0.0.1:{free_ports(1)[0]}/"
+    logout = http.get(logout_url, follow_redirects=False,
+                      params={"client_id": "cleanprod-portal", "post_logout_redirect_uri": home})
+    assert logout.status_code == 302 and logout.headers["location"] == home  # no session left: straight back
+    elsewhere = http.get(logout_url, follow_redirects=False, params={
+        "client_id": "cleanprod-portal", "post_logout_redirect_uri": "http://evil.example/"})
+    assert elsewhere.status_code == 400
+
+
+@pytest.mark.e2e
+def test_login_pages_speak_vietnamese_first(keycloak: KeycloakInstance, http: httpx.Client) -> None:
+    auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
+    params = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1",
+              "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+              "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
+    with httpx.Client(timeout=30) as browser:  # fresh cookies: no locale remembered from another test
+        vietnamese = browser.get(auth_url, params=params)
+        assert vietnamese.status_code == 200 and 'id="kc-form-login"' in vietnamese.text
+        assert "Đăng nhập vào tài khoản" in vietnamese.text and "Mật khẩu" in vietnamese.text
+        assert 'lang="vi"' in vietnamese.text and 'id="kc-login"' in vietnamese.text  # ids stay Keycloak's
+    with httpx.Client(timeout=30) as browser:
+        english = browser.get(auth_url, params={**params, "ui_locales": "en"})
+        assert "Sign in to your account" in english.text and "Đăng nhập vào tài khoản" not in english.text
 
 
 @pytest.mark.e2e

@@ -1,0 +1,102 @@
+"""Languages and message catalogues (gettext through Babel).
+
+Catalogues are `locale/<lang>/LC_MESSAGES/messages.po`, compiled in memory at start-up (no .mo files in the
+repository). The current request's language lives in a context variable set by `LanguageMiddleware`, so Python
+code (`_()`), templates (`{% trans %}`, `_()`) and the API client (`Accept-Language`) all read the same value.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+LANGUAGE_COOKIE = "cp_lang"
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+_current: ContextVar[str] = ContextVar("portal_language", default=DEFAULT_LANGUAGE)
+
+
+def normalise(value: str | None) -> str | None:
+    """'vi', 'vi-VN', 'EN' → a supported language code, else None."""
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if code in LANGUAGES else None
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def set_language(language: str) -> None:
+    _current.set(normalise(language) or DEFAULT_LANGUAGE)
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalogue of `language` (English msgids are their own translation when a msgstr is empty)."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain="messages")
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations(current_language()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations(current_language()).ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+_ = gettext
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """For module-level constants (labels, choices): translated each time it is turned into text."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors look for
+    """Marks a string for extraction without translating it here (translated later with `_()`)."""
+    return message
+
+
+class LanguageMiddleware:
+    """Sets the request's language from the `cp_lang` cookie (the switch writes it; login copies the session's
+    language into it), else the default: Vietnamese first, whatever the browser prefers."""
+
+    def __init__(self, app, default: str = DEFAULT_LANGUAGE) -> None:  # noqa: ANN001 - ASGI app
+        self.app = app
+        self.default = normalise(default) or DEFAULT_LANGUAGE
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] == "http":
+            language = self.default
+            for name, value in scope.get("headers", ()):
+                if name == b"cookie":
+                    for part in value.decode("latin-1").split(";"):
+                        key, _sep, val = part.strip().partition("=")
+                        if key == LANGUAGE_COOKIE and normalise(val):
+                            language = normalise(val)
+            token = _current.set(language)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _current.reset(token)
+            return
+        await self.app(scope, receive, send)

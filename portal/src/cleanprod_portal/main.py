@@ -1,0 +1,230 @@
+"""The portal app: `uvicorn --factory cleanprod_portal.main:create_app`.
+
+Middleware (outermost first): request id + access log (kit) → security headers → language → anonymous CSRF
+cookie → the 500 page. Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cleanprod_kit.logging import configure_logging
+from cleanprod_kit.requestid import RequestIdMiddleware
+
+from . import i18n, security
+from .api import ApiProblem, ApiUnavailable, NotAllowed, NotAuthenticated, NotFound
+from .auth.oidc import KeycloakClient
+from .auth.routes import router as auth_router
+from .config import PortalSettings
+from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
+from .enterprise.application_steps import router as application_steps_router
+from .enterprise.applications import router as applications_router
+from .enterprise.documents import router as documents_router
+from .enterprise.routes import router as enterprise_router
+from .public.routes import router as public_router
+from .sessions import SessionStore
+from .staff.routes import router as staff_router
+from .templating import STATIC_DIR, render
+
+log = logging.getLogger("cleanprod.portal")
+PURGE_INTERVAL_SECONDS = 300
+
+
+class AnonymousCsrfCookieMiddleware:
+    """Sets the `cp_csrf` cookie when a request without one rendered an anonymous form token."""
+
+    def __init__(self, app, *, secure: bool) -> None:  # noqa: ANN001
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_cookie(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                value = scope.get("state", {}).get("new_anonymous_csrf_cookie")
+                if value:
+                    cookie = f"{security.ANON_CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax"
+                    if self.secure:
+                        cookie += "; Secure"
+                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_cookie)
+
+
+def _error_page(request: Request, status: int, template: str, **context: object) -> HTMLResponse:
+    if not hasattr(request.state, "csrf_token"):
+        request.state.csrf_token = ""
+    if not hasattr(request.state, "portal_session"):
+        request.state.portal_session = None
+    return render(request, template, context, status_code=status)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request") == "true":  # htmx: have the browser navigate, not swap a page
+            return Response(status_code=204, headers={"HX-Redirect": exc.login_url})
+        return RedirectResponse(exc.login_url, status_code=303)
+
+    @app.exception_handler(NotAuthenticated)
+    async def _api_401(request: Request, exc: NotAuthenticated) -> Response:
+        # The gateway refused the token (e.g. the Keycloak session was ended elsewhere): log in again.
+        session = getattr(request.state, "portal_session", None)
+        if session is not None:
+            await app.state.portal.sessions.delete(session)
+        return RedirectResponse(LoginRequired(safe_next(request.url.path)).login_url, status_code=303)
+
+    @app.exception_handler(security.CsrfRefused)
+    async def _csrf(request: Request, exc: security.CsrfRefused) -> HTMLResponse:
+        return _error_page(request, 403, "errors/csrf.html")
+
+    @app.exception_handler(RoleRequired)
+    async def _role(request: Request, exc: RoleRequired) -> HTMLResponse:
+        return _error_page(request, 403, "errors/403.html")
+
+    @app.exception_handler(NotAllowed)
+    async def _api_403(request: Request, exc: NotAllowed) -> HTMLResponse:
+        return _error_page(request, 403, "errors/403.html")
+
+    @app.exception_handler(NotFound)
+    async def _api_404(request: Request, exc: NotFound) -> HTMLResponse:
+        return _error_page(request, 404, "errors/404.html")
+
+    @app.exception_handler(ApiUnavailable)
+    async def _api_down(request: Request, exc: ApiUnavailable) -> HTMLResponse:
+        log.warning("gateway unavailable: %s", exc)
+        return _error_page(request, 503, "errors/unavailable.html")
+
+    @app.exception_handler(ApiProblem)
+    async def _api_other(request: Request, exc: ApiProblem) -> HTMLResponse:
+        return _error_page(request, exc.status if 400 <= exc.status < 500 else 502, "errors/problem.html",
+                           problem=exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        return _error_page(request, 404, "errors/404.html")  # a malformed id in a URL is a page that is not there
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _error_page(request, 404, "errors/404.html")
+        if exc.status_code == 405:
+            return _error_page(request, 405, "errors/problem.html", problem=None)
+        return _error_page(request, exc.status_code, "errors/problem.html", problem=None)
+
+
+
+class ErrorPageMiddleware:
+    """Any unexpected exception becomes the 500 page *inside* the middleware stack, so it still gets the
+    security headers and the language (Starlette's own last-resort handler sits outside every middleware)."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message) -> None:  # noqa: ANN001
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - the last resort: log it, show a page, never a stack trace
+            log.exception("unexpected error", exc_info=exc)
+            if started:
+                raise
+            response = _error_page(Request(scope), 500, "errors/500.html")
+            await response(scope, receive, send)
+
+
+def create_app(settings: PortalSettings | None = None) -> FastAPI:
+    settings = settings or PortalSettings()
+    configure_logging("portal", settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for language in i18n.LANGUAGES:  # compile the catalogues now: a broken .po fails the start, not a page
+            i18n.translations(language)
+        engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size,
+                                     max_overflow=settings.db_max_overflow, pool_pre_ping=True)
+        gateway_http = httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds,
+                                         follow_redirects=False)
+        keycloak_http = httpx.AsyncClient(timeout=settings.oidc_timeout_seconds)
+        sessions = SessionStore(engine, idle_seconds=settings.session_idle_seconds,
+                                lifetime_seconds=settings.session_lifetime_seconds,
+                                login_state_seconds=settings.login_state_seconds)
+        app.state.portal = Portal(settings, sessions, KeycloakClient(settings, keycloak_http), gateway_http)
+        app.state.engine = engine
+
+        async def purge() -> None:
+            while True:
+                await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+                with contextlib.suppress(Exception):
+                    await sessions.purge_expired()
+
+        purger = asyncio.create_task(purge())
+        try:
+            yield
+        finally:
+            purger.cancel()
+            await gateway_http.aclose()
+            await keycloak_http.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title="cleanprod portal", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(csrf_protect)])
+    app.state.settings = settings
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(public_router)
+    app.include_router(auth_router)
+    app.include_router(enterprise_router)
+    app.include_router(applications_router)
+    app.include_router(application_steps_router)
+    app.include_router(documents_router)
+    app.include_router(staff_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_pages(app)
+
+    app.add_middleware(ErrorPageMiddleware)
+    app.add_middleware(AnonymousCsrfCookieMiddleware, secure=settings.secure_cookies)
+    app.add_middleware(i18n.LanguageMiddleware, default=settings.default_language)
+    app.add_middleware(security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url,
+                       hsts=settings.production)
+    app.add_middleware(RequestIdMiddleware, log_requests=True)
+    return app

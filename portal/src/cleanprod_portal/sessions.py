@@ -1,0 +1,206 @@
+"""Server-side sessions (backend-for-frontend): the browser holds only an opaque random id in an HttpOnly cookie;
+the tokens, their expiry and who the user is live in the `portal_sessions` row keyed by the id's SHA-256.
+
+The access token is refreshed with the refresh token shortly before it expires, on the request that needs it,
+under a row lock so two parallel requests of one browser refresh once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .models import portal_logins, portal_sessions
+
+STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_secret(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def hash_id(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass
+class PortalSession:
+    """One logged-in browser (what handlers and templates may read; tokens are for the API client only)."""
+
+    id_hash: str
+    subject: str
+    username: str
+    display_name: str
+    roles: list[str]
+    tax_code: str | None
+    language: str
+    csrf_token: str
+    access_token: str = field(repr=False)
+    access_expires_at: datetime
+    refresh_token: str | None = field(repr=False, default=None)
+    refresh_expires_at: datetime | None = None
+    id_token: str | None = field(repr=False, default=None)
+    expires_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+    @property
+    def is_enterprise(self) -> bool:
+        return "enterprise" in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        return any(role in self.roles for role in STAFF_ROLES)
+
+    @property
+    def home_path(self) -> str:
+        return "/enterprise" if self.is_enterprise else "/staff"
+
+    @classmethod
+    def from_row(cls, row: Any) -> PortalSession:
+        m = row._mapping
+        return cls(**{name: m[name] for name in (
+            "id_hash", "subject", "username", "display_name", "tax_code", "language", "csrf_token",
+            "access_token", "access_expires_at", "refresh_token", "refresh_expires_at", "id_token", "expires_at",
+            "last_seen_at")}, roles=list(m["roles"]))
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What Keycloak's token endpoint answered, with who the tokens are for (read from them)."""
+
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str | None
+    refresh_expires_at: datetime | None
+    id_token: str | None
+    subject: str
+    username: str
+    display_name: str
+    roles: list[str]
+    tax_code: str | None
+
+
+class SessionStore:
+    def __init__(self, engine: AsyncEngine, *, idle_seconds: int, lifetime_seconds: int,
+                 login_state_seconds: int) -> None:
+        self.engine = engine
+        self.idle = timedelta(seconds=idle_seconds)
+        self.lifetime = timedelta(seconds=lifetime_seconds)
+        self.login_state_ttl = timedelta(seconds=login_state_seconds)
+
+    # ---- sessions --------------------------------------------------------------------------------------------
+    async def create(self, tokens: TokenSet, language: str) -> tuple[str, PortalSession]:
+        """A new session; returns the cookie value (only ever sent to the browser) and the session."""
+        session_id = new_secret()
+        at = now()
+        expires = at + self.lifetime  # Keycloak's own idle/max limits show up as a refused refresh
+        values = dict(
+            id_hash=hash_id(session_id), created_at=at, last_seen_at=at, expires_at=expires,
+            subject=tokens.subject, username=tokens.username, display_name=tokens.display_name,
+            roles=tokens.roles, tax_code=tokens.tax_code, language=language, csrf_token=new_secret(),
+            access_token=tokens.access_token, access_expires_at=tokens.access_expires_at,
+            refresh_token=tokens.refresh_token, refresh_expires_at=tokens.refresh_expires_at,
+            id_token=tokens.id_token,
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(portal_sessions.insert().values(**values))
+        row = {k: v for k, v in values.items() if k != "created_at"}
+        return session_id, PortalSession(**row)
+
+    async def load(self, session_id: str | None) -> PortalSession | None:
+        """The live session for a cookie value, or None (unknown, idle too long or past its lifetime: deleted)."""
+        if not session_id or len(session_id) > 128:
+            return None
+        id_hash = hash_id(session_id)
+        at = now()
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(sa.select(portal_sessions).where(portal_sessions.c.id_hash == id_hash))
+                   ).first()
+            if row is None:
+                return None
+            session = PortalSession.from_row(row)
+            if session.expires_at <= at or session.last_seen_at + self.idle <= at:
+                await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == id_hash))
+                return None
+            # Sliding idle timeout; written at most once a minute so page views stay reads.
+            if at - session.last_seen_at > timedelta(seconds=60):
+                await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == id_hash)
+                                   .values(last_seen_at=at))
+                session.last_seen_at = at
+        return session
+
+    async def refresh_if_needed(self, session: PortalSession, margin: timedelta, refresher) -> PortalSession | None:  # noqa: ANN001
+        """Make sure the access token lives at least `margin` longer; `refresher(refresh_token)` returns a new
+        TokenSet or None when Keycloak refuses (session ended there) — then the portal session ends too."""
+        if session.access_expires_at - now() > margin:
+            return session
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(sa.select(portal_sessions).where(portal_sessions.c.id_hash == session.id_hash)
+                                      .with_for_update())).first()
+            if row is None:
+                return None
+            current = PortalSession.from_row(row)
+            if current.access_expires_at - now() > margin:  # a parallel request refreshed meanwhile
+                return current
+            tokens = await refresher(current.refresh_token) if current.refresh_token else None
+            if tokens is None:
+                await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == session.id_hash))
+                return None
+            values = dict(access_token=tokens.access_token, access_expires_at=tokens.access_expires_at,
+                          refresh_token=tokens.refresh_token or current.refresh_token,
+                          refresh_expires_at=tokens.refresh_expires_at or current.refresh_expires_at,
+                          id_token=tokens.id_token or current.id_token, roles=tokens.roles,
+                          tax_code=tokens.tax_code, display_name=tokens.display_name)
+            await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash)
+                               .values(**values))
+        for key, value in values.items():
+            setattr(current, key, value)
+        return current
+
+    async def set_language(self, session: PortalSession, language: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash)
+                               .values(language=language))
+        session.language = language
+
+    async def delete(self, session: PortalSession) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == session.id_hash))
+
+    async def purge_expired(self) -> int:
+        at = now()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(portal_sessions.delete().where(
+                sa.or_(portal_sessions.c.expires_at <= at, portal_sessions.c.last_seen_at <= at - self.idle)))
+            await conn.execute(portal_logins.delete().where(portal_logins.c.created_at <= at - self.login_state_ttl))
+        return result.rowcount or 0
+
+    # ---- logins in progress ----------------------------------------------------------------------------------
+    async def start_login(self, *, code_verifier: str, nonce: str, next_path: str, language: str) -> str:
+        state = new_secret()
+        async with self.engine.begin() as conn:
+            await conn.execute(portal_logins.insert().values(
+                state=state, code_verifier=code_verifier, nonce=nonce, next_path=next_path, language=language,
+                created_at=now()))
+        return state
+
+    async def take_login(self, state: str) -> dict[str, str] | None:
+        """The pending login for `state`, removed so a code can be redeemed once; None if unknown or too old."""
+        if not state or len(state) > 64:
+            return None
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(portal_logins.delete().where(portal_logins.c.state == state)
+                                      .returning(portal_logins))).first()
+        if row is None or row._mapping["created_at"] <= now() - self.login_state_ttl:
+            return None
+        return dict(row._mapping)
