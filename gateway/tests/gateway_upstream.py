@@ -15,6 +15,8 @@ from typing import Any
 
 import uvicorn
 
+from cleanprod_kit.openapi import FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,7 +44,8 @@ def _openapi(name: str) -> dict[str, Any]:
         },
         "components": {"schemas": {
             "Page": page_schema,
-            "Problem": {"type": "object", "properties": {"title": {"type": "string"}}},
+            # The kit's, as every real service defines it (identical everywhere, so shared when merged).
+            "Problem": PROBLEM_SCHEMA, "FieldError": FIELD_ERROR_SCHEMA,
         }},
         "tags": [{"name": name}],
     }

@@ -117,6 +117,10 @@ def enterprise_gateway(seen: list) -> FastAPI:
     async def enterprises() -> dict:
         return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
 
+    @app.get("/api/v1/facilities")
+    async def facilities() -> dict:
+        return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
+
     return app
 
 

@@ -14,9 +14,11 @@ import httpx
 import pytest
 
 HOSTILE_IDS = ["0", "-1", "not-a-uuid", "00000000-0000-0000-0000-000000000000", "%C3%28", "a" * 300,
-               "..%2F..%2Fetc%2Fpasswd", "1%20OR%201=1"]
+               "..%2F..%2Fetc%2Fpasswd", "1%20OR%201=1", "a%00b"]
 HOSTILE_QUERY = [{"limit": "-1"}, {"limit": "abc"}, {"limit": "100000"}, {"cursor": "!!!"},
-                 {"cursor": "eyJ4Ijox"}, {"q": "'; DROP TABLE enterprises; --"}, {"q": "Ạ" * 5000}, {"on": "2026-13-45"}]
+                 {"cursor": "eyJ4Ijox"}, {"q": "'; DROP TABLE enterprises; --"}, {"q": "Ạ" * 5000}, {"on": "2026-13-45"},
+                 # NUL in a parameter; cursors that are valid base64 JSON of other types ([1e300], [[1]], {"a":1})
+                 {"q": "th\x00ep"}, {"cursor": "WzFlKzMwMF0"}, {"cursor": "W1sxXV0"}, {"cursor": "eyJhIjoxfQ"}]
 
 
 def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +31,7 @@ def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
 def _wrong_value(prop: dict[str, Any]) -> list[Any]:
     kind = prop.get("type")
     if kind == "string":
-        return [12345, None, ["list"], "Ạ" * 20_000]
+        return [12345, None, ["list"], "Ạ" * 20_000, "NUL\x00inside", 0]
     if kind in ("integer", "number"):
         return ["not a number", -10**30, 1e308, None, True]
     if kind == "array":
@@ -37,7 +39,7 @@ def _wrong_value(prop: dict[str, Any]) -> list[Any]:
     if kind == "object":
         return ["not an object", [1]]
     if kind == "boolean":
-        return ["maybe", 3]
+        return ["maybe", 3, 0]
     return [None, {"nested": {"deeper": [1, "x"]}}]
 
 

@@ -127,7 +127,9 @@ def _limit(gateway: Gateway, key: str) -> None:
 def own_openapi(app: FastAPI) -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
 
-    return get_openapi(title=app.title, version=app.version, routes=app.routes)
+    from cleanprod_kit.openapi import decorate
+
+    return decorate(get_openapi(title=app.title, version=app.version, routes=app.routes), list(app.routes))
 
 
 async def gather_checks(items: dict[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,28 @@ def add_links(doc: dict[str, Any]) -> None:
                                                           "parameters": parameters}
 
 
+GATEWAY_PROBLEMS = {
+    "429": "Rate limit reached (per client); retry after Retry-After seconds",
+    "502": "The service behind the gateway could not be reached",
+    "504": "The service behind the gateway did not answer in time",
+}
+
+
+def _add_gateway_problems(merged: dict[str, Any]) -> None:
+    """Every operation may also get the gateway's own problems (as problem+json, like the services' errors)."""
+    if "Problem" not in merged["components"].get("schemas", {}):
+        return
+    content = {"application/problem+json": {"schema": {"$ref": f"{REF_PREFIX}schemas/Problem"}}}
+    for item in merged["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                for status, description in GATEWAY_PROBLEMS.items():
+                    response: dict[str, Any] = {"description": description, "content": content}
+                    if status == "429":
+                        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+                    operation["responses"].setdefault(status, response)
+
+
 def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, Any] | None = None,
                     allowed_prefixes: dict[str, tuple[str, ...]] | None = None,
                     missing: list[str] | None = None, title: str = "cleanprod API",
@@ -167,6 +189,7 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
         if service != "gateway":
             included.append(service)
 
+    _add_gateway_problems(merged)
     add_links(merged)
     schemes = merged["components"].setdefault("securitySchemes", {})
     schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",

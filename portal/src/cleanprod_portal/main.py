@@ -32,7 +32,10 @@ from .config import PortalSettings
 from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
+from .enterprise.baselines import router as enterprise_baselines_router
 from .enterprise.documents import router as documents_router
+from .enterprise.facilities import router as enterprise_facilities_router
+from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
 from .public.routes import router as public_router
 from .sessions import SessionStore
@@ -217,6 +220,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(applications_router)
     app.include_router(application_steps_router)
     app.include_router(documents_router)
+    app.include_router(enterprise_profile_router)
+    app.include_router(enterprise_facilities_router)
+    app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)

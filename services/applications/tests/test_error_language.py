@@ -39,7 +39,7 @@ async def test_validation_library_codes_become_project_codes(client: httpx.Async
     problem = assert_problem(await client.post("/api/v1/applications", json=body,
                                                headers={**actors.enterprise(world.a.tax_code), **VI}), 422)
     codes = {e["field"]: e["code"] for e in problem["errors"]}
-    assert codes == {"title": "too_short", "total_cost_vnd": "not_an_integer", "implementation_start": "invalid_date",
+    assert codes == {"title": "too_short", "total_cost_vnd": "not_an_integer", "implementation_start": "strict_date",
                      "is_admin": "unknown_field"}
     messages = {e["field"]: e["message"] for e in problem["errors"]}
     assert messages["title"] == "Cần ít nhất 1 ký tự."

@@ -99,8 +99,11 @@ async def test_public_dossier_unknown_malformed_or_draft_is_404(client: httpx.As
     draft = await world.draft()
     assert draft["dossier_code"] is None
     for code in ("000.00.01.H26-991231-9999", "not-a-code", "000.00.01.H26-261301-0001", draft["id"], "%F0%9F%98%80",
-                 "x" * 300, "000.00.01.H26-261201-0001%00"):
+                 "x" * 300):
         assert_problem(await client.get(f"/api/v1/public/dossiers/{code}"), 404)
+    # A control character is refused before any look-up, as in every path parameter (kit guard).
+    refused = assert_problem(await client.get("/api/v1/public/dossiers/000.00.01.H26-261201-0001%00"), 422)
+    assert refused["code"] == "control_characters"
 
 
 async def test_public_routes_ignore_any_token(client: httpx.AsyncClient, world: World) -> None:

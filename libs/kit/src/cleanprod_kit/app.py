@@ -3,27 +3,54 @@ verification, health endpoints, outbox dispatcher and event consumer — wired t
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from sqlalchemy.exc import IntegrityError
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.requests import Request
 
-from . import health
+from . import guard_codes, health
 from .auth import JWKSCache, TokenVerifier
-from .db import Database
-from .errors import Conflict, install_problem_handlers, problem_response
+from .db import Database, database_unavailable, null_violation
+from .errors import (
+    Conflict,
+    ServiceUnavailable,
+    Unprocessable,
+    field_error,
+    install_problem_handlers,
+    internal_error_response,
+    problem_response,
+)
+from .fields import guard_parameters
 from .headerchecks import HeaderCheckMiddleware
 from .http import ClientCredentialsTokens, ServiceClient, TokenSource
 from .limits import BodyLimitMiddleware
 from .logging import configure_logging
+from .openapi import document_problems
 from .outbox import EventConsumer, OutboxDispatcher, http_deliverer
+from .pagination import DEV_CURSOR_KEY, cursor_key_var
 from .requestid import RequestIdMiddleware
 from .settings import ServiceSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+log = logging.getLogger("cleanprod.app")
+
+
+def _cursor_key(settings: ServiceSettings) -> bytes:
+    if settings.cursor_key is not None:
+        return settings.cursor_key.get_secret_value().encode()
+    if settings.environment == "production":
+        # Never the published dev key in production: a random one still refuses forged cursors, but cursors then
+        # do not survive a restart or travel between replicas.
+        log.warning("no %s cursor_key set: list cursors are signed with a per-process key", settings.service_name)
+        return os.urandom(32)
+    return DEV_CURSOR_KEY
 
 
 def create_service_app(
@@ -83,12 +110,38 @@ def create_service_app(
             await jwks.close()
             await app.state.db.dispose()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json")
+    cursor_key = _cursor_key(settings)
+
+    async def request_context() -> None:
+        cursor_key_var.set(cursor_key)
+
+    # Every route: its own cursor key, and no control characters in any query or path parameter.
+    app = FastAPI(title=title, version=version, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json",
+                  dependencies=[Depends(request_context), Depends(guard_parameters)])
     install_problem_handlers(app)
+
+    async def _database(request: Request, exc: Exception) -> Any:
+        if not database_unavailable(exc):
+            return internal_error_response(request, exc)
+        # Expected while the database restarts: one line, no traceback; the client is told when to come back.
+        log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path,
+                    type(exc).__name__, exc)
+        return problem_response(ServiceUnavailable(
+            "The service cannot reach its database right now; retry shortly.", code=guard_codes.DATABASE_UNAVAILABLE,
+            headers={"Retry-After": str(settings.db_unavailable_retry_after)}), request)
+
+    # Registered broadly; `_database` answers 500 (logged with its traceback) for what is not unavailability.
+    for kind in (OSError, DBAPIError, SATimeoutError, asyncpg.exceptions.PostgresError):
+        app.add_exception_handler(kind, _database)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Any:
         # Safety net: a uniqueness or reference rule enforced by the database, not caught earlier.
+        column = null_violation(exc)
+        if column is not None:  # a null that slipped past its schema is the client's input, not a conflict
+            return problem_response(Unprocessable(
+                f"'{column}' cannot be null.", code=guard_codes.NULL_NOT_ALLOWED,
+                errors=[field_error(column, "This field cannot be null", guard_codes.NULL_NOT_ALLOWED)]), request)
         return problem_response(Conflict(code="data_conflict"), request)
 
     app.include_router(health.router)
@@ -96,6 +149,7 @@ def create_service_app(
         app.include_router(router)
     if consumer is not None:
         app.include_router(consumer.router())
+    document_problems(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes,
                        exempt_path_suffixes=body_limit_exempt_suffixes)
     app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,3 +49,48 @@ def violated_constraint(exc: IntegrityError) -> str | None:
         if name:
             return str(name)
     return None
+
+
+def null_violation(exc: IntegrityError) -> str | None:
+    """The column a NOT NULL violation names, if that is what the IntegrityError is."""
+    orig: Any = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        if isinstance(candidate, asyncpg.exceptions.NotNullViolationError):
+            return str(getattr(candidate, "column_name", None) or "") or None
+    return None
+
+
+# asyncpg's errors for a server that is down, starting, shutting down or full (not InterfaceError: that is also
+# misuse, a bug; a connection closed under us shows as `connection_invalidated`).
+_UNREACHABLE = (
+    asyncpg.exceptions.PostgresConnectionError,  # class 08: connection failure, does not exist, rejected
+    asyncpg.exceptions.CannotConnectNowError,  # starting up
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+_DRIVER_MODULES = ("asyncpg", "sqlalchemy")
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached right now (refused or lost connection, unknown host,
+    pool exhausted, server starting or shutting down) — a reason to answer 503, not a bug."""
+    if isinstance(exc, SATimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        return any(isinstance(c, _UNREACHABLE | OSError) for c in (exc.orig, getattr(exc.orig, "__cause__", None)))
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    # The driver lets socket errors through unwrapped while connecting: only those count, not e.g. a file error.
+    return isinstance(exc, OSError) and _raised_by_driver(exc)

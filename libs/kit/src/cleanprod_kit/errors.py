@@ -193,8 +193,25 @@ def request_language(request: Request | None) -> str:
 
 def problem_response(problem: Problem, request: Request | None = None) -> ProblemResponse:
     instance = str(request.url.path) if request is not None else None
-    return ProblemResponse(problem.to_body(instance, request_language(request)), status_code=problem.status,
-                           headers=problem.headers)
+    body = problem.to_body(instance, request_language(request))
+    headers = dict(problem.headers)
+    if "request_id" not in body and request is not None:
+        # Outside the request-id middleware (the catch-all 500 handler runs there) the contextvar is gone, but the
+        # id the middleware chose is still in the request's scope: every 5xx body carries it.
+        rid = request.scope.get("state", {}).get("request_id")
+        if rid:
+            body["request_id"] = rid
+            headers.setdefault("X-Request-ID", rid)
+    return ProblemResponse(body, status_code=problem.status, headers=headers)
+
+
+def internal_error_response(request: Request, exc: BaseException) -> ProblemResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    response = problem_response(Problem(status=500, slug="internal-error", code="internal_error"), request)
+    # Starlette re-raises after this answer and uvicorn then closes the connection: say so, or a proxy
+    # reuses the connection for another user's request and gets a reset.
+    response.headers["Connection"] = "close"
+    return response
 
 
 def _field_path(loc: Iterable[Any]) -> str:
@@ -350,12 +367,4 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        response = problem_response(
-            Problem(status=500, slug="internal-error", code="internal_error"),
-            request,
-        )
-        # Starlette re-raises after this answer and uvicorn then closes the connection: say so, or a proxy
-        # reuses the connection for another user's request and gets a reset.
-        response.headers["Connection"] = "close"
-        return response
+        return internal_error_response(request, exc)

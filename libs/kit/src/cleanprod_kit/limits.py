@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import guard_codes
 from .errors import PayloadTooLarge
 
 
@@ -28,25 +29,34 @@ class BodyLimitMiddleware:
                 await self._reject(scope, send)
                 return
         received = 0
+        too_large = False
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    # However the body is framed (chunked, no Content-Length): stop reading. The framework may
+                    # turn this into its own 400 ("error parsing the body"); `guarded_send` answers 413 instead.
+                    too_large = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._reject(scope, send)
+                return  # the app's own answer to the cut-off body is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not started:
                 await self._reject(scope, send)
@@ -55,7 +65,8 @@ class BodyLimitMiddleware:
         from .errors import problem_response
 
         response = problem_response(
-            PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+            PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.",
+                            code=guard_codes.PAYLOAD_TOO_LARGE)
         )
         await response(scope, _empty_receive, send)
 

@@ -5,24 +5,31 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
+import math
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, literal, tuple_
+from sqlalchemy import BigInteger, ColumnElement, SmallInteger, literal, tuple_
 from sqlalchemy.sql import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import guard_codes
 from .errors import Unprocessable, field_error
+from .fields import Param
 
 T = TypeVar("T")
 MAX_LIMIT = 200
 
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1–200)")]
-CursorParam = Annotated[str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`")]
+CursorParam = Annotated[Param | None, Query(max_length=600, description="Opaque cursor from `next_cursor`")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -30,21 +37,67 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = orjson.dumps([str(v) if isinstance(v, uuid.UUID | dt.date | dt.datetime) else v for v in values])
+# Cursors are signed (HMAC-SHA256, truncated) with a per-deployment key, so a client cannot forge or edit one:
+# whatever the decoded JSON would hold, a cursor this API did not issue is refused before it reaches a query.
+DEV_CURSOR_KEY = b"cleanprod-dev-cursor-key"  # dev/test only; production sets <P>CURSOR_KEY
+_SIGNATURE_BYTES = 16
+INT64 = 2**63
+# The key of the app serving the request (set per request by the app factory), so apps sharing a process in tests
+# each keep their own.
+cursor_key_var: ContextVar[bytes] = ContextVar("cursor_key", default=DEV_CURSOR_KEY)
+
+
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode((text + "=" * (-len(text) % 4)).encode())
+
+
+def _signature(payload: str) -> str:
+    return _b64(hmac.new(cursor_key_var.get(), payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES])
+
+
+def invalid_cursor(field: str = "query.cursor", why: str = "is not one this API issued") -> Unprocessable:
+    return Unprocessable(f"The cursor {why}; start again without it.", code=guard_codes.INVALID_CURSOR,
+                         errors=[field_error(field, "invalid cursor", guard_codes.INVALID_CURSOR)])
+
+
+def _plain(value: Any) -> bool:
+    """Cursor values are strings, 64-bit integers, finite floats or null — nothing else is ever issued."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -INT64 <= value < INT64
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = orjson.dumps([str(v) if isinstance(v, uuid.UUID | dt.date | dt.datetime) else v for v in values])
+    payload = _b64(raw)
+    return f"{payload}.{_signature(payload)}"
+
+
+def decode_cursor(cursor: str, arity: int, *, field: str = "query.cursor") -> list[Any]:
+    payload, dot, signature = cursor.partition(".")
+    if not dot or not hmac.compare_digest(signature.encode(), _signature(payload).encode()):  # any text, even non-ASCII
+        raise invalid_cursor(field)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != arity:
-            raise ValueError
-        return values
+        values = orjson.loads(_unb64(payload))
     except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise Unprocessable("The cursor is not one this API issued; start again without it.",
-                            errors=[field_error("query.cursor", "invalid cursor")]) from None
+        raise invalid_cursor(field) from None
+    if not isinstance(values, list) or len(values) != arity or not all(_plain(v) for v in values):
+        raise invalid_cursor(field)
+    return values
+
+
+def _int_bound(column: ColumnElement[Any]) -> int:
+    if isinstance(column.type, BigInteger):
+        return INT64
+    return 2**15 if isinstance(column.type, SmallInteger) else 2**31
 
 
 def _typed(column: ColumnElement[Any], value: Any) -> Any:
@@ -52,20 +105,33 @@ def _typed(column: ColumnElement[Any], value: Any) -> Any:
         python_type = column.type.python_type
     except NotImplementedError:
         python_type = None
-    if value is None or python_type is None or isinstance(value, python_type):
+    if value is None:
         return literal(value, column.type)
     try:
-        if python_type is uuid.UUID:
+        if python_type in (None, object):  # a type that names no Python type (e.g. SQLModel's AutoString): text
+            if not isinstance(value, str):
+                raise TypeError
+        elif python_type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError
+            if not -_int_bound(column) <= value < _int_bound(column):
+                raise ValueError
+        elif python_type in (float, Decimal):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError
+            value = python_type(value)
+        elif not isinstance(value, str):
+            raise TypeError
+        elif python_type is uuid.UUID:
             value = uuid.UUID(value)
         elif python_type is dt.datetime:
             value = dt.datetime.fromisoformat(value)
         elif python_type is dt.date:
             value = dt.date.fromisoformat(value)
-        else:
+        elif python_type is not str:
             value = python_type(value)
-    except (ValueError, TypeError):
-        raise Unprocessable("The cursor does not fit this list; start again without it.",
-                            errors=[field_error("query.cursor", "invalid cursor")]) from None
+    except (ValueError, TypeError, ArithmeticError):
+        raise invalid_cursor(why="does not fit this list") from None
     return literal(value, column.type)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .publishers import DEFAULT_PUBLISHER_CLIENTS, merged_clients
@@ -41,6 +41,10 @@ class ServiceSettings(BaseSettings):
     event_publisher_clients: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PUBLISHER_CLIENTS))
 
     max_json_body_bytes: int = 1_048_576
+    # Key that signs list cursors (HMAC): required in production, a built-in key in dev/test.
+    cursor_key: SecretStr | None = None
+    # Seconds a client is told to wait (Retry-After) when the database cannot be reached.
+    db_unavailable_retry_after: int = 5
     log_level: str = "INFO"
     log_json: bool = True
     log_requests: bool = True  # one JSON access-log line per request

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .errors import InvalidValue
+from .fields import StrictBody, Text
 
 CARRIER_UNITS: dict[str, tuple[str, ...]] = {
     "electricity": ("kWh", "MWh"),
@@ -29,11 +30,9 @@ PRODUCTION_UNITS: tuple[str, ...] = ("t", "kg", "hl", "L", "m3", "unit", "m2")
 NonNegativeQuantity = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 
 
-class Quantity(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Quantity(StrictBody):
     quantity: NonNegativeQuantity
-    unit: str = Field(min_length=1, max_length=16)
+    unit: Text(16)
 
 
 class ProductionQuantity(Quantity):
@@ -46,7 +45,7 @@ class ProductionQuantity(Quantity):
 
 
 class CarrierQuantity(Quantity):
-    carrier: str = Field(min_length=1, max_length=32)
+    carrier: Text(32)
 
     @model_validator(mode="after")
     def _known_carrier_unit(self) -> CarrierQuantity:

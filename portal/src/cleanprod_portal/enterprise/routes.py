@@ -1,5 +1,5 @@
-"""The enterprise's pages. This release: the dashboard (applications with their status) and the navigation
-the other enterprise pages (facilities, baselines, applications, profile) plug into — see docs/portal.md."""
+"""The enterprise's pages: the dashboard ("what needs doing" and the applications with their status) and the
+navigation the other enterprise pages plug into (profile.py, facilities.py, baselines.py) — see docs/portal.md."""
 
 from __future__ import annotations
 
@@ -24,21 +24,42 @@ NAVIGATION: list[tuple[str, str]] = [
     ("/enterprise/profile", N_("Enterprise profile")),
 ]
 
-# Which statuses need the enterprise to act, and what to tell it (dashboard "what needs doing").
-TODO_STATUSES = {
-    "draft": N_("Finish and submit this draft"),
-    "changes_requested": N_("The Department asked for changes: edit and resubmit"),
-    "in_progress": N_("Report completion when the project is finished"),
-}
+# "What needs doing" on the dashboard: (key, heading msgid, what to tell the enterprise msgid), derived from the
+# applications the API returns — their status and, where the API gives it, `missing_fields`.
+TODO_GROUPS: list[tuple[str, str, str]] = [
+    ("drafts", N_("Drafts to finish"), N_("Finish and submit this draft")),
+    ("changes_requested", N_("Changes requested"), N_("The Department asked for changes: edit and resubmit")),
+    ("documents_missing", N_("Documents missing"), N_("Upload the documents the application still needs")),
+    ("completion", N_("Completion to report"), N_("Report completion when the project is finished")),
+]
+TODO_STATUSES = {"draft": "drafts", "changes_requested": "changes_requested", "in_progress": "completion"}
+
+
+def _missing_documents(application: dict) -> bool:
+    return any(str(name).split(".", 1)[0] == "documents" for name in application.get("missing_fields") or [])
+
+
+def what_needs_doing(applications: list[dict]) -> list[dict]:
+    """The non-empty groups, in TODO_GROUPS order, each with its applications (one may be in two groups)."""
+    grouped: dict[str, list[dict]] = {key: [] for key, _heading, _what in TODO_GROUPS}
+    for application in applications:
+        group = TODO_STATUSES.get(application["status"])
+        if group:
+            grouped[group].append(application)
+        if application["status"] in ("draft", "changes_requested") and _missing_documents(application):
+            grouped["documents_missing"].append(application)
+    return [{"key": key, "heading": heading, "what": what, "applications": grouped[key]}
+            for key, heading, what in TODO_GROUPS if grouped[key]]
 
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
-    # The API shows an enterprise only its own records: its enterprise and its applications.
-    applications, enterprises = await asyncio.gather(api.all_pages("/applications", max_items=1000),
-                                                     api.get("/enterprises", limit=1))
-    todo = [(a, TODO_STATUSES[a["status"]]) for a in applications if a["status"] in TODO_STATUSES]
+    # The API shows an enterprise only its own records: its enterprise, its facilities, its applications.
+    applications, enterprises, facilities = await asyncio.gather(
+        api.all_pages("/applications", max_items=1000),
+        api.get("/enterprises", tax_code=user.tax_code, limit=1),  # its own record, not one of its branch units
+        api.get("/facilities", limit=1))
     enterprise = (enterprises.get("items") or [None])[0]
     return render(request, "enterprise/dashboard.html", {
-        "applications": applications, "todo": todo, "enterprise": enterprise, "navigation": NAVIGATION,
-        "active": "/enterprise"})
+        "applications": applications, "todo": what_needs_doing(applications), "enterprise": enterprise,
+        "has_facility": bool(facilities.get("items")), "navigation": NAVIGATION, "active": "/enterprise"})

@@ -5,16 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, Field, PlainSerializer
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4_000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
-                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-SectorCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
-                                              pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+from cleanprod_kit.fields import CalendarDate, Flag, PatchBody, ProgrammeDate, StrictBody, Text
+
+Text200 = Text(200)
+Text300 = Text(300)
+LongText = Text(10_000, multiline=True)
+Reason = Text(4_000, multiline=True)
+Code = Text(32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+SectorCode = Text(32, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
 
 MAX_VND = 10**15  # a quadrillion đồng: far above any programme budget, far below BIGINT's limit
 Vnd = Annotated[int, Field(ge=0, le=MAX_VND, strict=True, description="Amount in VND (integer đồng)")]
@@ -26,16 +26,13 @@ Percent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, description=
 DecimalNumber = Annotated[Decimal, PlainSerializer(lambda d: float(d), return_type=float, when_used="json")]
 
 
-class StrictBody(BaseModel):
-    """Bodies reject unknown fields: a typo in a field name is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class Actor(BaseModel):
     subject: str
     name: str | None
     role: str
+
+
+__all__ = ["CalendarDate", "Flag", "PatchBody", "ProgrammeDate", "StrictBody", "Text"]
 
 
 def drop_none(data: dict[str, Any]) -> dict[str, Any]:

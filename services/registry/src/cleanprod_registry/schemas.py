@@ -1,18 +1,14 @@
-"""Request and response bodies shared by several registry domains."""
+"""Request and response building blocks shared by several registry domains."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from cleanprod_kit.fields import CalendarDate, Flag, PatchBody, ProgrammeDate, StrictBody, Text
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+Text200 = Text(200)
+Text300 = Text(300)
+Text500 = Text(500)
+Place = Text(120)
+Notes = Text(2000, multiline=True)
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-
-
-class StrictBody(BaseModel):
-    """Bodies reject unknown fields: a typo in a field name is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+__all__ = ["CalendarDate", "Flag", "Notes", "PatchBody", "Place", "ProgrammeDate", "StrictBody", "Text",
+           "Text200", "Text300", "Text500"]

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from cleanprod_kit.fields import CalendarDate, Flag, PatchBody, ProgrammeDate, StrictBody, Text
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+Text200 = Text(200)
+Text2000 = Text(2000, multiline=True)
+Text4000 = Text(4000, multiline=True)
+Subject = Text(255)
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Text4000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-
-
-class StrictBody(BaseModel):
-    """Bodies reject unknown fields: a typo in a field name is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+__all__ = ["CalendarDate", "Flag", "PatchBody", "ProgrammeDate", "StrictBody", "Subject", "Text", "Text200",
+           "Text2000", "Text4000"]

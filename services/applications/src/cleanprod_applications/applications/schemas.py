@@ -13,9 +13,9 @@ from cleanprod_kit.units import CARRIER_UNITS, Quantity
 
 from ..domain import ApplicationStatus
 from ..grants.schemas import TranchePublic
-from ..schemas import LongText, Percent, PositiveVnd, StrictBody, Text300
+from ..schemas import LongText, PatchBody, Percent, PositiveVnd, ProgrammeDate, Reason, StrictBody, Text, Text300
 
-TaxCode = Annotated[str, Field(min_length=10, max_length=20), AfterValidator(normalise_tax_code)]
+TaxCode = Annotated[Text(20, min_length=10), AfterValidator(normalise_tax_code)]
 
 
 class Supplier(StrictBody):
@@ -27,7 +27,7 @@ class CarrierClaim(StrictBody):
     """The saving promised on one energy carrier (material, fuel or energy), in percent of its baseline use;
     optionally also as a yearly quantity in one of the carrier's units."""
 
-    carrier: str = Field(min_length=1, max_length=32, examples=["electricity"])
+    carrier: Text(32) = Field(examples=["electricity"])
     saving_pct: Percent
     annual_saving: Quantity | None = None
 
@@ -57,18 +57,19 @@ def _check_claims(claims: list[CarrierClaim] | None) -> None:
 class ApplicationFields(StrictBody):
     """The dossier's content. Every field may be left out while drafting (save as you go); submission refuses the
     dossier until the fields of REQUIRED_TO_SUBMIT are there (see `completeness`). `null` is accepted only for
-    the fields of NULLABLE (leave a field out to keep it empty or unchanged)."""
+    the fields of NULLABLE (leave a field out to keep it empty or unchanged) — the kit's PATCH rule, declared by
+    each field's type."""
 
-    title: Text300 | None = None
-    technology: LongText | None = Field(default=None, description="The cleaner technology to adopt and how")
+    title: Text300 = None
+    technology: LongText = Field(default=None, description="The cleaner technology to adopt and how")
     supplier: Supplier | None = None
-    total_cost_vnd: PositiveVnd | None = None
-    eligible_cost_vnd: PositiveVnd | None = None
-    requested_support_vnd: PositiveVnd | None = None
-    claimed_savings: list[CarrierClaim] | None = Field(default=None, min_length=1, max_length=len(CARRIER_UNITS))
-    claimed_overall_saving_pct: Percent | None = None
-    implementation_start: dt.date | None = None
-    implementation_end: dt.date | None = None
+    total_cost_vnd: PositiveVnd = None
+    eligible_cost_vnd: PositiveVnd = None
+    requested_support_vnd: PositiveVnd = None
+    claimed_savings: list[CarrierClaim] = Field(default=None, min_length=1, max_length=len(CARRIER_UNITS))
+    claimed_overall_saving_pct: Percent = None
+    implementation_start: ProgrammeDate = None
+    implementation_end: ProgrammeDate = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplicationFields:
@@ -90,9 +91,11 @@ class ApplicationCreate(ApplicationFields):
     facility_id: uuid.UUID
 
 
-class ApplicationUpdate(ApplicationFields):
+class ApplicationUpdate(ApplicationFields, PatchBody):
     """Partial update (PATCH) of a draft, or of a dossier sent back with changes requested. The call and the
     facility are the dossier's identity and never change: start a new draft instead."""
+
+    not_clearable = frozenset(REQUIRED_TO_SUBMIT)  # empty in a fresh draft, never cleared once given
 
 
 class ScreeningReasonPublic(BaseModel):
@@ -161,15 +164,15 @@ class ApplicationPublic(BaseModel):
 
 
 class TransitionBody(StrictBody):
-    reason: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
+    reason: Reason | None = None
 
 
 class StartBody(TransitionBody):
-    started_on: dt.date | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
+    started_on: ProgrammeDate | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
 
 
 class CompletionBody(TransitionBody):
-    completed_on: dt.date | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
+    completed_on: ProgrammeDate | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
 
 
 class HistoryEntry(BaseModel):

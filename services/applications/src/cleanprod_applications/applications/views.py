@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
@@ -60,8 +61,8 @@ async def create_application(body: ApplicationCreate, request: Request, session:
 async def list_applications(
     session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
     status: ApplicationStatus | None = None, call_id: uuid.UUID | None = None, enterprise_id: uuid.UUID | None = None,
-    tax_code: str | None = Query(None, max_length=20), dossier_code: str | None = Query(None, max_length=32),
-    q: str | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
+    tax_code: Param | None = Query(None, max_length=20), dossier_code: Param | None = Query(None, max_length=32),
+    q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
                                                             "facility or dossier code"),
 ) -> Page[ApplicationPublic]:
     items, next_cursor = await service.list_applications(

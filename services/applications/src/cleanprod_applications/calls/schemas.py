@@ -14,7 +14,9 @@ from ..schemas import (
     Code,
     DecimalNumber,
     LongText,
+    PatchBody,
     PositiveVnd,
+    ProgrammeDate,
     SectorCode,
     StrictBody,
     Text200,
@@ -54,8 +56,8 @@ class CallCreate(StrictBody):
     code: Code
     title: Text300
     description: LongText | None = None
-    opens_on: dt.date
-    closes_on: dt.date
+    opens_on: ProgrammeDate
+    closes_on: ProgrammeDate
     budget_vnd: PositiveVnd
     support_rate_bp: BasisPoints
     cap_per_project_vnd: PositiveVnd
@@ -73,20 +75,20 @@ class CallCreate(StrictBody):
         return self
 
 
-class CallUpdate(StrictBody):
+class CallUpdate(PatchBody):
     """Partial update (PATCH): only the fields sent change. The code never changes."""
 
-    title: Text300 | None = None
+    title: Text300 = None
     description: LongText | None = None
-    opens_on: dt.date | None = None
-    closes_on: dt.date | None = None
-    budget_vnd: PositiveVnd | None = None
-    support_rate_bp: BasisPoints | None = None
-    cap_per_project_vnd: PositiveVnd | None = None
-    eligible_sectors: list[SectorCode] | None = Field(default=None, min_length=1, max_length=100)
-    criteria: list[CriterionBody] | None = Field(default=None, min_length=1, max_length=30)
-    min_reviews: int | None = Field(default=None, ge=1, le=20, strict=True)
-    pass_score_pct: PassScore | None = None
+    opens_on: ProgrammeDate = None
+    closes_on: ProgrammeDate = None
+    budget_vnd: PositiveVnd = None
+    support_rate_bp: BasisPoints = None
+    cap_per_project_vnd: PositiveVnd = None
+    eligible_sectors: list[SectorCode] = Field(default=None, min_length=1, max_length=100)
+    criteria: list[CriterionBody] = Field(default=None, min_length=1, max_length=30)
+    min_reviews: int = Field(default=None, ge=1, le=20, strict=True)
+    pass_score_pct: PassScore = None
 
     @model_validator(mode="after")
     def _consistent(self) -> CallUpdate:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import CalendarDate, Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
@@ -33,8 +33,8 @@ async def open_call(body: CallCreate, request: Request, session: SessionDep, pri
 @router.get("", response_model=Page[CallPublic])
 async def list_calls(
     session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    code: str | None = Query(None, max_length=32),
-    open_on: dt.date | None = Query(None, description="Only calls open on this date (Hanoi calendar)"),
+    code: Param | None = Query(None, max_length=32),
+    open_on: CalendarDate | None = Query(None, description="Only calls open on this date (Hanoi calendar)"),
 ) -> Page[CallPublic]:
     calls, next_cursor = await service.list_calls(session, code=code, open_on=open_on, limit=limit, cursor=cursor)
     return Page(items=[service.to_public(c) for c in calls], next_cursor=next_cursor)

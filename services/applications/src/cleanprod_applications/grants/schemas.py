@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import StrictBody
+from ..schemas import Reason, StrictBody
 from .models import TrancheKind, TrancheStatus
 
 
@@ -18,7 +18,7 @@ class Outcome(StrEnum):
 
 class DecisionBody(StrictBody):
     outcome: Outcome
-    reason: Annotated[str, Field(min_length=1, max_length=4000)] = Field(
+    reason: Reason = Field(
         description="Why — sent to the enterprise with the decision")
 
 

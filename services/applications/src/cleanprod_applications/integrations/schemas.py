@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from ..schemas import StrictBody
+from ..schemas import Flag, PatchBody, StrictBody, Text
 from .events import pattern_problem
 from .models import DeliveryStatus
 from .signing import InvalidSecret, secret_key
@@ -56,26 +56,26 @@ def _check_secret(secret: str | None) -> str | None:
     return secret
 
 
-Patterns = Annotated[list[Annotated[str, Field(max_length=128)]], Field(min_length=1, max_length=50),
+Patterns = Annotated[list[Text(128, min_length=0)], Field(min_length=1, max_length=50),
                      AfterValidator(_check_patterns)]
-Url = Annotated[str, Field(min_length=1, max_length=2048, examples=["https://motcua.hanoi.gov.vn/hooks/cleanprod"])]
-Description = Annotated[str, Field(min_length=1, max_length=300)]
+Url = Annotated[Text(2048), Field(examples=["https://motcua.hanoi.gov.vn/hooks/cleanprod"])]
+Description = Text(300)
 
 
 class SubscriptionCreate(StrictBody):
     url: Url
     event_types: Patterns = Field(default_factory=lambda: ["application.*"],
                                   description="Exact types or prefixes ('application.*'); '*' = all")
-    secret: Annotated[str | None, AfterValidator(_check_secret)] = Field(
+    secret: Annotated[Text(200, strip=False) | None, AfterValidator(_check_secret)] = Field(
         default=None, description="whsec_<base64 of 24–64 random bytes>; generated when left out")
     description: Description | None = None
 
 
-class SubscriptionUpdate(StrictBody):
-    url: Url | None = None
-    event_types: Patterns | None = None
+class SubscriptionUpdate(PatchBody):
+    url: Url = None
+    event_types: Patterns = None
     description: Description | None = None
-    active: bool | None = None
+    active: Flag = None
 
 
 class SubscriptionPublic(BaseModel):

@@ -94,7 +94,7 @@ def envelope(event: OutboxEvent) -> EventPublic:
 def _position(cursor: str | None) -> tuple[int, int]:
     if not cursor:
         return (0, 0)
-    txid, seq = decode_cursor(cursor, 2)
+    txid, seq = decode_cursor(cursor, 2, field="query.after")
     if not (isinstance(txid, int) and isinstance(seq, int)) or txid < 0 or seq < 0:
         raise Unprocessable(code="invalid_cursor", errors=[field_error("query.after", None, "invalid_cursor")])
     return txid, seq

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.responses import JSONResponse
@@ -9,6 +10,7 @@ from starlette.responses import JSONResponse
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import REPLAYED_HEADER, Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
@@ -44,11 +46,12 @@ def _wake_dispatcher(request: Request) -> None:
 @router.get("/dossiers/{dossier_code}", response_model=DossierPublic, dependencies=readers,
             responses={404: {"description": "No dossier has this code"},
                        422: {"description": "Not a dossier code (<agency>-<YYMMDD>-<NNNN>)"}})
-async def look_up_dossier(session: SessionDep, request: Request,
-                          dossier_code: str = Path(max_length=64, examples=["000.00.01.H26-261128-0001"],
-                                                   # documented; parse_dossier_code checks it (readable 422)
-                                                   json_schema_extra={"pattern": DOSSIER_CODE_PATTERN})
-                          ) -> DossierPublic:
+async def look_up_dossier(
+    session: SessionDep, request: Request,
+    # The pattern is documented; parse_dossier_code checks it (with a readable 422).
+    dossier_code: Annotated[Param, Path(max_length=64, examples=["000.00.01.H26-261128-0001"],
+                                        json_schema_extra={"pattern": DOSSIER_CODE_PATTERN})],
+) -> DossierPublic:
     """A dossier's national status (TrangThaiHoSo) and the fields one-stop systems exchange; dates yyyyMMddHHmmss
     in Hanoi time."""
     return await service.dossier(session, settings_of(request), dossier_code)
@@ -57,8 +60,8 @@ async def look_up_dossier(session: SessionDep, request: Request,
 @router.get("/events", response_model=EventFeed, dependencies=readers)
 async def event_feed(
     session: SessionDep, limit: LimitParam = 100,
-    after: str | None = Query(None, max_length=512, description="`next_cursor` of the previous page"),
-    type: list[str] | None = Query(None, max_length=20,  # noqa: A002 - the public parameter name
+    after: Param | None = Query(None, max_length=512, description="`next_cursor` of the previous page"),
+    type: list[Param] | None = Query(None, max_length=20,  # noqa: A002 - the public parameter name
                                    description="Event types or prefixes ('application.*'); repeat for several"),
 ) -> EventFeed:
     """Every event once, in commit-safe order (replay for webhooks, or polling instead of them)."""

@@ -3,21 +3,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from ..schemas import StrictBody
+from ..schemas import Flag, LongText, Reason, StrictBody, Text
 
 
 class AssignmentBody(StrictBody):
-    reviewer_subject: Annotated[str, Field(min_length=1, max_length=255, description="Keycloak user id (`sub`)")]
-    reviewer_username: Annotated[str, Field(min_length=1, max_length=255)]
+    reviewer_subject: Text(255) = Field(description="Keycloak user id (`sub`)")
+    reviewer_username: Text(255)
 
 
 class DeclarationBody(StrictBody):
-    conflict: bool = Field(description="true: I have a conflict of interest and recuse myself")
-    statement: Annotated[str, Field(min_length=1, max_length=4000)] = Field(
+    conflict: Flag = Field(description="true: I have a conflict of interest and recuse myself")
+    statement: Reason = Field(
         description="What links (or does not link) you to the enterprise, its facility or its supplier")
 
 
@@ -28,14 +27,14 @@ class Recommendation(StrEnum):
 
 
 class ScoreEntry(StrictBody):
-    criterion: Annotated[str, Field(min_length=1, max_length=32)]
+    criterion: Text(32)
     score: float = Field(strict=True, allow_inf_nan=False)
 
 
 class ReviewBody(StrictBody):
     scores: list[ScoreEntry] = Field(min_length=1, max_length=30)
     recommendation: Recommendation
-    comment: Annotated[str, Field(min_length=1, max_length=10_000)]
+    comment: LongText
 
 
 class AssignmentPublic(BaseModel):

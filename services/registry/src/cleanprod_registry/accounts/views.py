@@ -5,7 +5,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, EmailStr, StringConstraints, field_validator
+from pydantic import BaseModel, EmailStr, field_validator
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
@@ -13,15 +13,15 @@ from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import InvalidValue, ServiceUnavailable
 
 from ..enterprises.service import get_enterprise
-from ..schemas import StrictBody
+from ..schemas import StrictBody, Text
 from .directory import AccountDirectory
 
 router = APIRouter(prefix="/api/v1/enterprises/{enterprise_id}/accounts", tags=["enterprise accounts"])
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Text(100)
 
 
 class AccountCreate(StrictBody):
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)]
+    username: Text(64, min_length=3)
     email: EmailStr
     first_name: Name  # given name(s), e.g. "Thị Mai"
     last_name: Name   # family name, e.g. "Phan"

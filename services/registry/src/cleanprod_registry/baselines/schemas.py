@@ -9,20 +9,20 @@ from pydantic import BaseModel, Field, model_validator
 from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
 
-from ..schemas import StrictBody
+from ..schemas import Flag, Notes, ProgrammeDate, StrictBody
 
 DegreeDays = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 
 
 class BaselineFields(StrictBody):
-    period_start: dt.date
-    period_end: dt.date
+    period_start: ProgrammeDate
+    period_end: ProgrammeDate
     production: ProductionQuantity
     consumption: list[CarrierQuantity] = Field(min_length=1, max_length=20)
     cdd: DegreeDays | None = None
     hdd: DegreeDays | None = None
-    estimated: bool = False
-    notes: str | None = Field(default=None, max_length=2000)
+    estimated: Flag = False
+    notes: Notes | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> BaselineFields:

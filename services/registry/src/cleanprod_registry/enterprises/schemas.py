@@ -7,10 +7,10 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from cleanprod_kit.tax_codes import normalise_tax_code
 
-from ..schemas import Place, StrictBody, Text200, Text300, Text500
+from ..schemas import PatchBody, Place, StrictBody, Text, Text200, Text300, Text500
 from .models import LegalForm, SizeClass
 
-Phone = Field(default=None, pattern=r"^\+?[0-9 .\-()]{6,20}$", max_length=32)
+Phone = Text(32, pattern=r"^\+?[0-9 .\-()]{6,20}$")
 
 
 class EnterpriseFields(StrictBody):
@@ -24,11 +24,11 @@ class EnterpriseFields(StrictBody):
     province: Place = "Thành phố Hà Nội"
     contact_name: Text200 | None = None
     contact_email: EmailStr | None = None
-    contact_phone: str | None = Phone
+    contact_phone: Phone | None = None
 
 
 class EnterpriseCreate(EnterpriseFields):
-    tax_code: str = Field(min_length=10, max_length=20, examples=["0100109106", "0100109106-001"])
+    tax_code: Text(20, min_length=10) = Field(examples=["0100109106", "0100109106-001"])
 
     @field_validator("tax_code")
     @classmethod
@@ -36,20 +36,20 @@ class EnterpriseCreate(EnterpriseFields):
         return normalise_tax_code(value)  # InvalidTaxCode carries the code invalid_tax_code
 
 
-class EnterpriseUpdate(StrictBody):
+class EnterpriseUpdate(PatchBody):
     """Partial update (PATCH): only the fields sent change. The tax code never changes."""
 
-    name: Text300 | None = None
+    name: Text300 = None
     name_en: Text300 | None = None
-    legal_form: LegalForm | None = None
-    size_class: SizeClass | None = None
-    address: Text500 | None = None
-    ward: Place | None = None
+    legal_form: LegalForm = None
+    size_class: SizeClass = None
+    address: Text500 = None
+    ward: Place = None
     district: Place | None = None
-    province: Place | None = None
+    province: Place = None
     contact_name: Text200 | None = None
     contact_email: EmailStr | None = None
-    contact_phone: str | None = Phone
+    contact_phone: Phone | None = None
 
 
 class EnterprisePublic(BaseModel):

@@ -9,6 +9,7 @@ from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
@@ -39,9 +40,9 @@ async def register_enterprise(body: EnterpriseCreate, request: Request, session:
 @router.get("", response_model=Page[EnterprisePublic], dependencies=readers)
 async def list_enterprises(
     session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    q: str | None = Query(None, max_length=200, description="Accent-insensitive words in name, tax code or address"),
-    ward: str | None = Query(None, max_length=120), district: str | None = Query(None, max_length=120),
-    tax_code: str | None = Query(None, max_length=20),
+    q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in name, tax code or address"),
+    ward: Param | None = Query(None, max_length=120), district: Param | None = Query(None, max_length=120),
+    tax_code: Param | None = Query(None, max_length=20),
 ) -> Page[EnterprisePublic]:
     items, next_cursor = await service.list_enterprises(session, principal, q=q, ward=ward, district=district,
                                                         tax_code=tax_code, limit=limit, cursor=cursor)

@@ -4,13 +4,14 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
-from ..schemas import Place, StrictBody, Text300, Text500
+from ..schemas import PatchBody, Place, StrictBody, Text, Text300, Text500
 from .models import FacilityStatus
 
-Product = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-SectorCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Product = Text(200)
+SectorCode = Text(32)
+CapacityUnit = Text(32)
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Capacity = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
@@ -21,7 +22,7 @@ class FacilityCreate(StrictBody):
     sector_code: SectorCode
     products: list[Product] = Field(default_factory=list, max_length=50)
     capacity_quantity: Capacity | None = None
-    capacity_unit: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    capacity_unit: CapacityUnit | None = None
     address: Text500
     ward: Place
     district: Place | None = None
@@ -30,18 +31,18 @@ class FacilityCreate(StrictBody):
     status: FacilityStatus = FacilityStatus.active
 
 
-class FacilityUpdate(StrictBody):
-    name: Text300 | None = None
-    sector_code: SectorCode | None = None
-    products: list[Product] | None = Field(default=None, max_length=50)
+class FacilityUpdate(PatchBody):
+    name: Text300 = None
+    sector_code: SectorCode = None
+    products: list[Product] = Field(default=None, max_length=50)
     capacity_quantity: Capacity | None = None
-    capacity_unit: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    address: Text500 | None = None
-    ward: Place | None = None
+    capacity_unit: CapacityUnit | None = None
+    address: Text500 = None
+    ward: Place = None
     district: Place | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    status: FacilityStatus | None = None
+    status: FacilityStatus = None
 
 
 class FacilityPublic(BaseModel):

@@ -9,6 +9,7 @@ from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
@@ -50,9 +51,9 @@ async def list_enterprise_facilities(enterprise_id: uuid.UUID, session: SessionD
 @router.get("/facilities", response_model=Page[FacilityPublic], dependencies=readers)
 async def list_facilities(
     session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    q: str | None = Query(None, max_length=200, description="Accent-insensitive words in name or address"),
-    sector: str | None = Query(None, max_length=32), ward: str | None = Query(None, max_length=120),
-    district: str | None = Query(None, max_length=120), enterprise_id: uuid.UUID | None = None,
+    q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in name or address"),
+    sector: Param | None = Query(None, max_length=32), ward: Param | None = Query(None, max_length=120),
+    district: Param | None = Query(None, max_length=120), enterprise_id: uuid.UUID | None = None,
     status: FacilityStatus | None = None,
 ) -> Page[FacilityPublic]:
     rows, next_cursor = await service.list_facilities(session, principal, q=q, sector=sector, ward=ward,

@@ -4,27 +4,27 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from cleanprod_kit.errors import InvalidValue
 
-from ..schemas import StrictBody, Text200
+from ..schemas import CalendarDate, Flag, PatchBody, StrictBody, Text, Text200
 from .bands import parse_band
 
-SectorCodeStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+SectorCodeStr = Text(32, pattern=r"^[a-z][a-z0-9_]{1,31}$")
 
 
 class SectorCreate(StrictBody):
     code: SectorCodeStr
     name_vi: Text200
     name_en: Text200
-    priority: bool = False
+    priority: Flag = False
 
 
-class SectorUpdate(StrictBody):
-    name_vi: Text200 | None = None
-    name_en: Text200 | None = None
-    priority: bool | None = None
+class SectorUpdate(PatchBody):
+    name_vi: Text200 = None
+    name_en: Text200 = None
+    priority: Flag = None
 
 
 class SectorPublic(BaseModel):
@@ -36,15 +36,15 @@ class SectorPublic(BaseModel):
 
 
 class NormCreate(StrictBody):
-    circular: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)]
+    circular: Text(64, min_length=3)
     sector_code: SectorCodeStr
     product: Text200
-    capacity_band: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    capacity_band: Text(100, min_length=0) | None = None
+    unit: Text(32)
     value: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
-    valid_from: dt.date
-    valid_to: dt.date
-    source_url: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    valid_from: CalendarDate
+    valid_to: CalendarDate
+    source_url: Text(1000, min_length=0, strip=False) | None = None
 
     @field_validator("capacity_band")
     @classmethod

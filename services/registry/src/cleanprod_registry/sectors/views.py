@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
@@ -9,6 +9,7 @@ from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import CalendarDate, Param, QueryFlag
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page
 
@@ -23,7 +24,7 @@ officers = [Depends(require_roles("officer"))]
 
 
 @router.get("/sectors", response_model=list[SectorPublic], dependencies=readers)
-async def list_sectors(session: SessionDep, priority: bool | None = None) -> list[Sector]:
+async def list_sectors(session: SessionDep, priority: QueryFlag | None = None) -> list[Sector]:
     statement = select(Sector).order_by(Sector.code)
     if priority is not None:
         statement = statement.where(Sector.priority == priority)
@@ -41,14 +42,14 @@ async def create_sector(body: SectorCreate, request: Request, session: SessionDe
 
 
 @router.get("/sectors/{code}", response_model=SectorPublic, dependencies=readers)
-async def read_sector(code: str, session: SessionDep, response: Response) -> Sector:
+async def read_sector(code: Param, session: SessionDep, response: Response) -> Sector:
     sector = await service.get_sector(session, code)
     set_etag(response, sector.version)
     return sector
 
 
 @router.patch("/sectors/{code}", response_model=SectorPublic, dependencies=officers)
-async def update_sector(code: str, body: SectorUpdate, request: Request, session: SessionDep,
+async def update_sector(code: Param, body: SectorUpdate, request: Request, session: SessionDep,
                         principal: CurrentPrincipal, response: Response) -> Sector:
     sector = (await session.exec(select(Sector).where(Sector.code == code).with_for_update())).first()
     if sector is None:
@@ -70,8 +71,8 @@ async def update_sector(code: str, body: SectorUpdate, request: Request, session
 @router.get("/norms", response_model=Page[NormPublic], dependencies=readers)
 async def list_norms(
     session: SessionDep, limit: LimitParam = 100, cursor: CursorParam = None,
-    sector: str | None = Query(None, max_length=32), product: str | None = Query(None, max_length=200),
-    on: dt.date | None = Query(None, description="Only norms in force on this date"),
+    sector: Param | None = Query(None, max_length=32), product: Param | None = Query(None, max_length=200),
+    on: CalendarDate | None = Query(None, description="Only norms in force on this date"),
 ) -> Page[NormPublic]:
     statement = select(Norm)
     if sector:
@@ -89,9 +90,10 @@ async def list_norms(
             responses={404: {"description": "No norm of this sector and product is in force on that day"}})
 async def lookup_norm(
     session: SessionDep,
-    sector: str = Query(..., max_length=32), product: str = Query(..., max_length=200),
-    on: dt.date = Query(..., description="Date of the period being judged"),
-    capacity_band: str | None = Query(None, max_length=100),
+    # Annotated form: with `= Query(...)` FastAPI drops the type's own validators of a required parameter.
+    sector: Annotated[Param, Query(max_length=32)], product: Annotated[Param, Query(max_length=200)],
+    on: Annotated[CalendarDate, Query(description="Date of the period being judged")],
+    capacity_band: Param | None = Query(None, max_length=100),
     capacity: float | None = Query(None, gt=0, le=1e12, description="Capacity in the band's unit"),
 ) -> Norm:
     return await service.lookup_norm(session, sector=sector, product=product, on=on,
@@ -115,7 +117,7 @@ public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 @public_router.get("/sectors", response_model=Page[SectorPublic])
 async def list_public_sectors(session: SessionDep, limit: LimitParam = 200, cursor: CursorParam = None,
-                              priority: bool | None = None) -> Page[SectorPublic]:
+                              priority: QueryFlag | None = None) -> Page[SectorPublic]:
     statement = select(Sector)
     if priority is not None:
         statement = statement.where(Sector.priority == priority)

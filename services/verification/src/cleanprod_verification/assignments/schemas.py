@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import StrictBody, Subject, Text200, Text2000, Text4000
+from ..schemas import Flag, StrictBody, Subject, Text200, Text2000, Text4000
 
 
 class AssignmentBody(StrictBody):
@@ -16,7 +16,7 @@ class AssignmentBody(StrictBody):
 
 
 class DeclarationBody(StrictBody):
-    independent: bool = Field(description="true: no link with the enterprise or its technology supplier")
+    independent: Flag = Field(description="true: no link with the enterprise or its technology supplier")
     statement: Text4000 = Field(description="What the verifier declares (and, for a conflict, what the link is)")
 
 

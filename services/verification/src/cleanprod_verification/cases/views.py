@@ -8,6 +8,7 @@ from cleanprod_kit.audit import audit_trail
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import Param
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES
@@ -22,7 +23,7 @@ readers = [Depends(require_roles(*READ_ROLES))]
 @router.get("", response_model=Page[CasePublic], dependencies=readers)
 async def list_cases(
     session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    status: CaseStatus | None = None, sector: str | None = Query(None, max_length=32),
+    status: CaseStatus | None = None, sector: Param | None = Query(None, max_length=32),
     application_id: uuid.UUID | None = None,
 ) -> Page[CasePublic]:
     rows, next_cursor = await service.list_cases(session, principal, status=status, sector=sector,

@@ -4,12 +4,12 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
 
-from ..schemas import StrictBody, Text2000
+from ..schemas import Flag, ProgrammeDate, StrictBody, Text, Text200, Text2000
 
 DegreeDays = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 MAX_PERIOD_DAYS = 366
@@ -18,9 +18,8 @@ MAX_PERIOD_DAYS = 366
 class Evidence(StrictBody):
     """Where the figures come from: a document in the applications service (its id) and/or a URL, described."""
 
-    document_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000,
-                                          pattern=r"^https?://\S+$")] | None = None
+    document_id: Text200 | None = None
+    url: Text(2000, min_length=0, pattern=r"^https?://\S+$") | None = None
     description: Text2000
 
     @model_validator(mode="after")
@@ -31,13 +30,13 @@ class Evidence(StrictBody):
 
 
 class MeasurementFields(StrictBody):
-    period_start: dt.date
-    period_end: dt.date = Field(description="Last day included")
+    period_start: ProgrammeDate
+    period_end: ProgrammeDate = Field(description="Last day included")
     production: ProductionQuantity
     consumption: list[CarrierQuantity] = Field(min_length=1, max_length=20)
     cdd: DegreeDays | None = Field(default=None, description="Cooling degree-days of the period")
     hdd: DegreeDays | None = Field(default=None, description="Heating degree-days of the period")
-    estimated: bool = Field(default=False, description="true when the figures are estimated, not metered")
+    estimated: Flag = Field(default=False, description="true when the figures are estimated, not metered")
     evidence: Evidence
 
     @model_validator(mode="after")

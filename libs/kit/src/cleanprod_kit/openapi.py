@@ -1,0 +1,140 @@
+"""The OpenAPI document says what errors each operation answers: problem+json responses derived from the routes.
+
+Applied once by the app factory. Every operation documents 400, 422, 500 and 503; 401/403 where a route checks
+the bearer token; 404 where it has path parameters; 409 on writes; 412/428 where it checks If-Match; 413/415
+where it takes a body. FastAPI's own `HTTPValidationError` is replaced by `Problem` (what a 422 really is)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from .auth import authenticate
+from .concurrency import check_if_match
+from .errors import PROBLEM_JSON
+
+FIELD_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["field", "message", "code"],
+    "properties": {
+        "field": {"type": "string", "description": "The field: `name`, `items.0.unit`, `query.cursor`, `path.id`"},
+        "message": {"type": "string"},
+        "code": {"type": "string", "description": "Machine code (snake_case), e.g. `null_not_allowed`"},
+    },
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string", "description": "The X-Request-ID of the request (always on 5xx)"},
+        "code": {"type": "string", "description": "Machine code of the whole problem (snake_case)"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+    },
+}
+DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not JSON)",
+    401: "Missing, invalid or expired bearer token",
+    403: "The caller's role or relation to the resource does not allow this",
+    404: "No such resource (or not visible to the caller)",
+    409: "Conflicts with the resource's state or with existing data",
+    412: "If-Match is stale: the resource changed meanwhile",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input: errors[] names each field",
+    428: "If-Match is missing",
+    500: "Unexpected error (logged; quote request_id)",
+    503: "A dependency (the database, another service) is unavailable; retry after Retry-After seconds",
+}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+_FASTAPI_DEFAULTS = ("HTTPValidationError", "ValidationError")
+
+
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls(sub)
+
+
+def _references(function: Any, target: Callable[..., Any], depth: int = 3) -> bool:
+    """Whether `function`'s code calls `target`, directly or through the module functions it calls."""
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None or depth < 0:
+        return False
+    scope = getattr(inspect.unwrap(function), "__globals__", {})
+    codes = [code, *(c for c in code.co_consts if inspect.iscode(c))]
+    for name in {n for c in codes for n in c.co_names}:
+        value = scope.get(name)
+        if value is target or (inspect.isfunction(value) and value is not function
+                               and _references(value, target, depth - 1)):
+            return True
+    return False
+
+
+def problem_statuses(route: Any, method: str) -> list[int]:
+    statuses = {400, 422, 500, 503}
+    if any(call is authenticate for call in _calls(route.dependant)):
+        statuses |= {401, 403}
+    if route.dependant.path_params:
+        statuses.add(404)
+    if method in WRITES:
+        statuses.add(409)
+    if _references(route.endpoint, check_if_match) or any(_references(c, check_if_match) for c in _calls(route.dependant)):
+        statuses |= {409, 412, 428}
+    if route.body_field is not None or method in WRITES:
+        statuses |= {413, 415}
+    return sorted(statuses)
+
+
+def _problem_response(status: int, existing: dict[str, Any] | None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": (existing or {}).get("description") or DESCRIPTIONS.get(status, "Error"),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if status in (503, 429):
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
+    return response
+
+
+def decorate(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in _FASTAPI_DEFAULTS:
+        schemas.pop(name, None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas["FieldError"] = FIELD_ERROR_SCHEMA
+    for route in iter_route_contexts(routes):  # included routers are nested: walk their effective routes
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods:
+            operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in problem_statuses(route, method):
+                responses[str(status)] = _problem_response(status, responses.get(str(status)))
+            for status, response in list(responses.items()):  # statuses a route declared itself
+                if status.isdigit() and int(status) >= 400:
+                    responses[status] = _problem_response(int(status), response)
+    return schema
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make `app.openapi()` describe the problem+json responses of every operation."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = decorate(FastAPI.openapi(app), list(app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,18 @@
+"""The rules every request body and table of the service follows (checked over all of its models, so a new
+schema cannot forget them): kit input types for text, dates and booleans (bodies and parameters); PATCH bodies are PatchBody; tables,
+columns and their Create/Update/Public schemas agree on which fields may be null."""
+
+from __future__ import annotations
+
+from cleanprod_kit.testing.contracts import contract_problems, loose_parameters, request_bodies, tables
+from cleanprod_registry.config import RegistrySettings
+from cleanprod_registry.main import create_app
+
+
+def test_every_body_and_table_follows_the_input_rules() -> None:
+    assert request_bodies("cleanprod_registry") and tables("cleanprod_registry")
+    assert contract_problems("cleanprod_registry") == []
+
+
+def test_every_text_date_and_boolean_parameter_uses_the_kit_types() -> None:
+    assert loose_parameters(create_app(RegistrySettings(log_json=False))) == []
