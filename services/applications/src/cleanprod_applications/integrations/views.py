@@ -12,6 +12,7 @@ from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import REPLAYED_HEADER, Created, create_once
+from cleanprod_kit.openapi import OPTIONAL_IF_MATCH
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..applications.schemas import HistoryEntry
@@ -132,7 +133,8 @@ async def change_subscription(subscription_id: uuid.UUID, body: SubscriptionUpda
     return service.to_public(subscription)
 
 
-@router.delete("/webhooks/{subscription_id}", status_code=204, dependencies=writers, responses=NOT_YOURS)
+@router.delete("/webhooks/{subscription_id}", status_code=204, dependencies=writers, responses=NOT_YOURS,
+               openapi_extra=OPTIONAL_IF_MATCH)
 async def unsubscribe(subscription_id: uuid.UUID, request: Request, session: SessionDep,
                       principal: CurrentPrincipal) -> Response:
     """Delete the subscription and its deliveries (the audit log keeps the record). If-Match is optional."""
