@@ -249,7 +249,7 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     report = api.client.get(case_url(case["id"], "/report"), headers=api.h(HANOISTEEL))
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert "Công ty Cổ phần Thép Hà Nội" in report.text and "<script" not in report.text
-    history = api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()
+    history = api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()["items"]
     actions = [h["action"] for h in history]
     assert actions[:4] == ["open", "completion_reported", "assign_verifier", "declare_independence"]
     assert actions.count("record_measurement") == 12 and actions[-1] == "conclude"
@@ -323,7 +323,7 @@ def test_a_correction_adds_a_revision_changes_the_result_and_keeps_the_old_one(a
     assert revisions[0]["consumption"] == december["current"]["consumption"] and revisions[0]["reason"] is None
     assert revisions[1]["reason"].startswith("Nhập nhầm") and revisions[1]["recorded_by"]
     assert shown.json()["current"]["consumption"] == revisions[1]["consumption"] != revisions[0]["consumption"]
-    revised = [h for h in api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()
+    revised = [h for h in api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()["items"]
                if h["action"] == "revise_measurement"]
     assert len(revised) == 1
 

@@ -159,6 +159,10 @@ async def test_subscription_belongs_to_its_client(client: httpx.AsyncClient, act
     assert [h["action"] for h in history] == ["create", "update", "update"]
     assert history[1]["actor_role"] == "officer" and history[1]["to_status"] == "paused"
     assert all(secret not in str(h) for h in history)
+    # What changed, old → new, in the kit's one shape (issue #14).
+    assert history[1]["changes"] == [{"field": "active", "old": True, "new": False}]
+    assert {c["field"]: c["new"] for c in history[2]["changes"]} == {
+        "active": True, "event_types": ["application.approved", "call.*"]}
 
     response = await client.delete(url, headers=if_match(owner, 3))
     assert response.status_code == 204

@@ -58,7 +58,7 @@ async def test_approval_opens_a_case_with_the_frozen_baseline_and_claim(
     assert frozen["periods"][0]["production"] == {"quantity": 800.0, "unit": "t"}
     assert frozen["periods"][0]["consumption"][0] == {"carrier": "electricity", "quantity": 605.0, "unit": "MWh"}
 
-    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.auditor)).json()
+    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.auditor)).json()["items"]
     assert [h["action"] for h in history] == ["open"]
     assert history[0]["actor_role"] == "service" and history[0]["details"]["baseline_periods"] == 12
 
@@ -91,7 +91,7 @@ async def test_completion_makes_the_case_ready(client: httpx.AsyncClient, regist
     assert (await post_event(client, actors, completed)).status_code == 200
     case = await case_of(client, actors, approved["data"]["application_id"])
     assert case["ready_to_conclude"] is True and case["completed_on"] == "2024-12-20"
-    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()
+    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()["items"]
     assert [h["action"] for h in history] == ["open", "completion_reported"]
 
 

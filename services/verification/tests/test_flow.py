@@ -122,7 +122,7 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     assigned = next(payload for kind, payload in events if kind == "verification.verifier_assigned")
     assert assigned["verifier_subject"] == verifier.subject and assigned["application_id"] == case["application_id"]
     assert assigned["replaced_subject"] is None
-    history = (await client.get(f"/api/v1/verifications/{case_id}/history", headers=actors.auditor)).json()
+    history = (await client.get(f"/api/v1/verifications/{case_id}/history", headers=actors.auditor)).json()["items"]
     actions = [h["action"] for h in history]
     assert actions[:4] == ["open", "completion_reported", "assign_verifier", "declare_independence"]
     assert actions.count("record_measurement") == 12 and actions[-1] == "conclude"

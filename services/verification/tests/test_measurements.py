@@ -86,7 +86,7 @@ async def test_a_correction_appends_a_revision_and_changes_the_result(
     assert result["verified_savings_pct"] < before["verified_savings_pct"]
     used = {u["measurement_id"]: u["revision"] for u in result["measurements_used"]}
     assert used[march["id"]] == 3 and sum(1 for r in used.values() if r == 1) == 11
-    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()
+    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()["items"]
     revisions = [h for h in history if h["action"] == "revise_measurement"]
     assert [h["details"]["revision"] for h in revisions] == [2, 3]
     assert revisions[0]["reason"].startswith("Đọc sai chỉ số")
@@ -140,7 +140,7 @@ async def test_only_the_assigned_independent_verifier_writes(
     assert [c["id"] for c in mine] == [case["id"]]
     assert (await client.get("/api/v1/verifications", headers=actors.verifier(first))).json()["items"] == []
 
-    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()
+    history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()["items"]
     assert [h["action"] for h in history][-5:] == ["assign_verifier", "declare_conflict", "assign_verifier",
                                                   "declare_independence", "record_measurement"]
 

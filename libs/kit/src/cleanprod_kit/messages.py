@@ -647,6 +647,14 @@ _CATALOGUE: dict[str, Entry] = {
     "range_order": _e("Unprocessable content", "Khoảng thời gian không hợp lệ",
                       "concluded_to is before concluded_from.",
                       "concluded_to đứng trước concluded_from."),
+
+    # ---- portal II (issue 14): draft reviews, bulk actions, exports -----------------------------------------
+    "review_draft_not_found": _e("Not found", "Chưa có bản nháp",
+                                 "You have no saved draft of this review.",
+                                 "Bạn chưa lưu bản nháp phiếu chấm điểm cho hồ sơ này."),
+    "review_incomplete": _e("Review incomplete", "Phiếu chấm chưa đầy đủ",
+                            "The review cannot be submitted yet; complete: {fields}.",
+                            "Chưa thể gửi phiếu chấm; cần bổ sung: {fields}."),
 }
 
 CATALOGUE: MappingProxyType[str, Entry] = MappingProxyType(_CATALOGUE)

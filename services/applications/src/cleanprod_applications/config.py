@@ -24,6 +24,10 @@ class ApplicationsSettings(ServiceSettings):
     registry_url: str = "http://127.0.0.1:18101"
     registry_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
+    # The verification service, asked for a case's result and report when a dossier ZIP is built (not in a transaction).
+    verification_url: str = "http://127.0.0.1:18103"
+    verification_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
     # Dossier codes (Circular 01/2018/TT-VPCP art. 19): the Department's electronic identifier.
     agency_id: str = Field(default="000.00.01.H26", pattern=f"^{AGENCY_ID_PATTERN}$")
 
@@ -66,7 +70,7 @@ class ApplicationsSettings(ServiceSettings):
     webhook_secret_key: SecretStr | None = None
     webhook_secret_previous_keys: SecretStr = SecretStr("")
 
-    @field_validator("registry_url")
+    @field_validator("registry_url", "verification_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

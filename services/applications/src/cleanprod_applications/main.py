@@ -13,6 +13,7 @@ from .calls.views import router as calls_router
 from .config import ApplicationsSettings
 from .consumer import build_consumer
 from .documents.views import router as documents_router
+from .exports.views import router as exports_router
 from .grants.views import router as grants_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
@@ -42,7 +43,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
     return create_service_app(
         settings,
         title="cleanprod applications",
-        routers=[calls_router, applications_router, reviews_router, grants_router, documents_router,
+        routers=[calls_router, exports_router, applications_router, reviews_router, grants_router, documents_router,
                  integrations_router, public_router],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],

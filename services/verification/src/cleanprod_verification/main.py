@@ -9,6 +9,7 @@ from cleanprod_kit.app import create_service_app
 from cleanprod_kit.http import ServiceClient, TokenSource
 
 from . import models  # noqa: F401 - every table registered before the app starts
+from .assignments.views import bulk_router as bulk_assignments_router
 from .assignments.views import router as assignments_router
 from .cases.consumer import build_consumer
 from .cases.views import router as cases_router
@@ -37,7 +38,7 @@ def create_app(settings: VerificationSettings | None = None, *, service_client: 
     app = create_service_app(
         settings,
         title="cleanprod verification",
-        routers=[cases_router, assignments_router, measurements_router, conclusions_router, programme_router],
+        routers=[bulk_assignments_router, cases_router, assignments_router, measurements_router, conclusions_router, programme_router],
         consumer=build_consumer(registry, min_baseline_periods=settings.min_baseline_periods),
         on_startup=[startup],
         token_source=token_source,

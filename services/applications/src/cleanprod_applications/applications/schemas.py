@@ -183,22 +183,13 @@ class CompletionBody(TransitionBody):
     completed_on: ProgrammeDate | None = Field(default=None, description="Defaults to today (Hanoi calendar)")
 
 
-class HistoryEntry(BaseModel):
-    id: int
-    at: dt.datetime
-    action: str
-    actor_subject: str
-    actor_name: str | None
-    actor_role: str
+class HistoryEntry(AuditRecord):
+    """The kit's audit record (the one history shape of the three services) plus this service's older names
+    `from_status`/`to_status` for `from_state`/`to_state`, kept for existing clients."""
+
     from_status: str | None
     to_status: str | None
-    reason: str | None
-    request_id: str | None
-    details: dict[str, object]
 
     @classmethod
     def of(cls, record: AuditRecord) -> HistoryEntry:
-        return cls(id=record.id, at=record.at, action=record.action, actor_subject=record.actor_subject,
-                   actor_name=record.actor_name, actor_role=record.actor_role, from_status=record.from_state,
-                   to_status=record.to_state, reason=record.reason, request_id=record.request_id,
-                   details=record.details)
+        return cls(**record.model_dump(), from_status=record.from_state, to_status=record.to_state)

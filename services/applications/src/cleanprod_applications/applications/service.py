@@ -11,7 +11,7 @@ from sqlalchemy import and_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import audit_page, record_audit
+from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry
@@ -178,6 +178,7 @@ async def update_application(session: AsyncSession, principal: Principal, applic
                        status_now=str(application.status))
     completeness.refuse(completeness.null_errors(data))
     changes = data.model_dump(exclude_unset=True)
+    before = snapshot(application)
     if "supplier" in changes:
         supplier = data.supplier
         application.supplier_name = supplier.name if supplier else None
@@ -191,7 +192,7 @@ async def update_application(session: AsyncSession, principal: Principal, applic
     touch(application)
     record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="update",
                  from_state=str(application.status), to_state=str(application.status),
-                 details={"fields": sorted(changes)})
+                 details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(application)))
 
 
 # ---- transitions other than submission and decision --------------------------------------------------------------

@@ -1,22 +1,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, readable_application
 from ..dependencies import answer, locked_application, settings_of
-from ..domain import Action, ApplicationStatus
+from ..domain import Action
 from ..grants.verdicts import apply_pending
 from ..registry import facility_facts
 from . import flows, service
+from .filters import ApplicationFilters
 from .schemas import (
     ApplicationCreate,
     ApplicationPublic,
@@ -59,15 +60,11 @@ async def create_application(body: ApplicationCreate, request: Request, session:
 
 @router.get("", response_model=Page[ApplicationPublic], dependencies=readers)
 async def list_applications(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    status: ApplicationStatus | None = None, call_id: uuid.UUID | None = None, enterprise_id: uuid.UUID | None = None,
-    tax_code: Param | None = Query(None, max_length=20), dossier_code: Param | None = Query(None, max_length=32),
-    q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
-                                                            "facility or dossier code"),
+    session: SessionDep, principal: CurrentPrincipal, filters: Annotated[ApplicationFilters, Depends()],
+    limit: LimitParam = 50, cursor: CursorParam = None,
 ) -> Page[ApplicationPublic]:
-    items, next_cursor = await service.list_applications(
-        session, principal, status=status, call_id=call_id, enterprise_id=enterprise_id, tax_code=tax_code,
-        dossier_code=dossier_code, q=q, limit=limit, cursor=cursor)
+    items, next_cursor = await service.list_applications(session, principal, **filters.as_kwargs(), limit=limit,
+                                                         cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
@@ -139,11 +139,12 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
         if await _has_scored_reviews(session, call.id):
             raise Conflict(code="rubric_in_use", errors=[field_error("criteria", None, "rubric_in_use")])
         changes["criteria"] = _criteria_json(data.criteria or [])
+    before = snapshot(call)
     for name, value in changes.items():
         setattr(call, name, value)
     touch(call)
     record_audit(session, principal, entity_type="call", entity_id=call.id, action="update",
-                 details={"fields": sorted(changes)})
+                 details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(call)))
     emit(session, "call.updated", aggregate_type="call", aggregate_id=call.id, payload=_event_payload(call))
 
 

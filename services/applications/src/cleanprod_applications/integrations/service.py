@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, text, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import audit_page, record_audit
+from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, OutboxEvent, utcnow
@@ -195,13 +195,15 @@ async def update_subscription(session: AsyncSession, principal: Principal, subsc
     if not owner and set(changes) - {"active"}:
         raise Forbidden(code="officer_may_only_pause")
     before = {k: getattr(subscription, k) for k in changes}
+    old = snapshot(subscription, changes)
     for key, value in changes.items():
         setattr(subscription, key, list(value) if key == "event_types" else value)
     touch(subscription)
     state = "active" if subscription.active else "paused"
     record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="update",
                  from_state="active" if before.get("active", subscription.active) else "paused", to_state=state,
-                 details={"changed": {k: {"from": before[k], "to": changes[k]} for k in changes}})
+                 details={"changed": {k: {"from": before[k], "to": changes[k]} for k in changes}},
+                 changes=field_changes(old, snapshot(subscription, changes)))
 
 
 async def delete_subscription(session: AsyncSession, principal: Principal, subscription: WebhookSubscription) -> None:

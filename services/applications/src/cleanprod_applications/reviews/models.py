@@ -41,6 +41,14 @@ class ReviewerAssignment(ServiceTable, table=True):
     comment: str | None = Field(default=None, sa_type=Text)
     reviewed_at: dt.datetime | None = moment()
 
+    # The reviewer's unfinished score sheet (saved as they go, read only by them, never counted; migration 0005).
+    # Submitting the review clears it; `draft_version` is its own ETag (None: no draft).
+    draft_scores: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONB, nullable=True)
+    draft_recommendation: str | None = Field(default=None, sa_type=String(16))
+    draft_comment: str | None = Field(default=None, sa_type=Text)
+    draft_version: int | None = None
+    draft_saved_at: dt.datetime | None = moment()
+
     @property
     def recused(self) -> bool:
         return self.conflict_declared is True

@@ -14,6 +14,16 @@ class AssignmentBody(StrictBody):
     reviewer_username: Text(255)
 
 
+class BulkAssignmentItem(AssignmentBody):
+    application_id: uuid.UUID
+    version: int | None = Field(default=None, ge=1, description="The application's version as the officer saw it "
+                                "(optional, like If-Match on the single assignment; stale → 412 for this item)")
+
+
+class BulkAssignmentBody(StrictBody):
+    assignments: list[BulkAssignmentItem] = Field(min_length=1, max_length=200)
+
+
 class DeclarationBody(StrictBody):
     conflict: Flag = Field(description="true: I have a conflict of interest and recuse myself")
     statement: Reason = Field(
@@ -35,6 +45,28 @@ class ReviewBody(StrictBody):
     scores: list[ScoreEntry] = Field(min_length=1, max_length=30)
     recommendation: Recommendation
     comment: LongText
+
+
+class DraftBody(StrictBody):
+    """A half-finished score sheet: any subset of the criteria, the recommendation and comment when known.
+    Each score given must fit the rubric already (known criterion, once, 0..max)."""
+
+    scores: list[ScoreEntry] = Field(default_factory=list, max_length=30)
+    recommendation: Recommendation | None = None
+    comment: LongText | None = None
+
+
+class DraftPublic(BaseModel):
+    application_id: uuid.UUID
+    reviewer_subject: str
+    scores: list[ScoreEntry]
+    recommendation: Recommendation | None
+    comment: str | None
+    version: int = Field(description="The draft's own version (its ETag); each save needs it as If-Match")
+    saved_at: dt.datetime
+    missing: list[str] = Field(description="What submitting still needs: `scores.<criterion>`, `recommendation`, "
+                                           "`comment` (empty: ready to submit)")
+    score_pct: float | None = Field(description="The weighted score once every criterion is scored, else null")
 
 
 class AssignmentPublic(BaseModel):

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import Conflict, Forbidden, Unprocessable, field_error
+from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
 from ..applications.flows import ENTITY
@@ -18,8 +18,9 @@ from ..calls.models import Call
 from ..calls.service import rubric_of
 from ..db_types import touch
 from ..domain import ApplicationStatus, InvalidScores, weighted_score
+from ..domain.scoring import ScoreProblem, ScoreProblemCode, validate_scores
 from .models import ReviewerAssignment
-from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, ReviewBody, ScoreEntry
+from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, DraftBody, DraftPublic, ReviewBody, ScoreEntry
 
 
 def to_public(assignment: ReviewerAssignment) -> AssignmentPublic:
@@ -41,11 +42,14 @@ def _under_review(application: Application, what: str) -> None:
                        status_now=str(application.status))
 
 
-async def _own_assignment(session: AsyncSession, principal: Principal, application: Application) -> ReviewerAssignment:
-    assignment = (await session.exec(
-        select(ReviewerAssignment).where(ReviewerAssignment.application_id == application.id,
-                                         ReviewerAssignment.reviewer_subject == principal.subject)
-    )).first()
+async def own_assignment(session: AsyncSession, principal: Principal, application: Application, *,
+                         for_update: bool = False) -> ReviewerAssignment:
+    """The caller's assignment on `application` (403 `not_assigned` without one); with `for_update`, row-locked."""
+    statement = select(ReviewerAssignment).where(ReviewerAssignment.application_id == application.id,
+                                                 ReviewerAssignment.reviewer_subject == principal.subject)
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    assignment = (await session.exec(statement)).first()
     if assignment is None:
         raise Forbidden(slug="not-assigned")
     return assignment
@@ -74,7 +78,7 @@ async def assign(session: AsyncSession, principal: Principal, application: Appli
 
 async def declare(session: AsyncSession, principal: Principal, application: Application,
                   body: DeclarationBody) -> ReviewerAssignment:
-    assignment = await _own_assignment(session, principal, application)
+    assignment = await own_assignment(session, principal, application)
     _under_review(application, "Declaring a conflict of interest")
     if assignment.conflict_declared is not None:
         raise Conflict(slug="already-declared")
@@ -87,9 +91,8 @@ async def declare(session: AsyncSession, principal: Principal, application: Appl
     return assignment
 
 
-async def review(session: AsyncSession, principal: Principal, application: Application, call: Call,
-                 body: ReviewBody) -> ReviewerAssignment:
-    assignment = await _own_assignment(session, principal, application)
+def ensure_may_score(assignment: ReviewerAssignment, application: Application) -> None:
+    """Scoring (a draft or the review): under review, declared without a conflict, not submitted yet."""
     _under_review(application, "Scoring")
     if assignment.conflict_declared is None:
         raise Conflict(slug="declaration-required")
@@ -97,19 +100,96 @@ async def review(session: AsyncSession, principal: Principal, application: Appli
         raise Forbidden(slug="recused")
     if assignment.scores is not None:
         raise Conflict(slug="already-reviewed")
-    pairs = [(entry.criterion, entry.score) for entry in body.scores]
+
+
+def _score_errors(problems: list[ScoreProblem]) -> Unprocessable:
+    return Unprocessable(code="scores_invalid", errors=[field_error(f"scores.{p.criterion}", p.message, str(p.code))
+                                                        for p in problems])
+
+
+async def review(session: AsyncSession, principal: Principal, application: Application, call: Call,
+                 body: ReviewBody) -> ReviewerAssignment:
+    assignment = await own_assignment(session, principal, application)
+    ensure_may_score(assignment, application)
+    return _record_review(session, principal, application, call, assignment,
+                          [(entry.criterion, entry.score) for entry in body.scores], body.recommendation, body.comment)
+
+
+def _record_review(session: AsyncSession, principal: Principal, application: Application, call: Call,
+                   assignment: ReviewerAssignment, pairs: list[tuple[str, float]], recommendation: str,
+                   comment: str) -> ReviewerAssignment:
+    """The submitted review: what counts towards the decision. Any draft is cleared (a review never goes back)."""
     try:
         score = weighted_score(rubric_of(call), pairs)
     except InvalidScores as exc:
-        raise Unprocessable(code="scores_invalid", errors=[field_error(f"scores.{p.criterion}", p.message, str(p.code))
-                                    for p in exc.problems]) from None
+        raise _score_errors(list(exc.problems)) from None
     assignment.scores = [{"criterion": c, "score": s} for c, s in pairs]
     assignment.score_pct = float(score.percent)
-    assignment.recommendation = body.recommendation
-    assignment.comment = body.comment
+    assignment.recommendation = recommendation
+    assignment.comment = comment
     assignment.reviewed_at = utcnow()
+    assignment.draft_scores = assignment.draft_recommendation = assignment.draft_comment = None
+    assignment.draft_version = assignment.draft_saved_at = None
     touch(application)
     record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="submit_review",
-                 reason=body.comment, details={"score_pct": assignment.score_pct,
-                                               "recommendation": str(body.recommendation)})
+                 reason=comment, details={"score_pct": assignment.score_pct,
+                                          "recommendation": str(recommendation)})
     return assignment
+
+
+# ---- drafts: the reviewer's own unfinished score sheet -----------------------------------------------------------
+# A draft is not audited, not evented and never counted; it does not bump the application's version (a decision
+# is not refused because a reviewer saved a sheet). It has its own version for If-Match.
+
+def draft_pairs(assignment: ReviewerAssignment) -> list[tuple[str, float]]:
+    return [(s["criterion"], s["score"]) for s in assignment.draft_scores or []]
+
+
+def draft_missing(call: Call, assignment: ReviewerAssignment) -> list[str]:
+    scored = {c for c, _ in draft_pairs(assignment)}
+    missing = [f"scores.{code}" for code in rubric_of(call).codes if code not in scored]
+    return missing + [name for name in ("recommendation", "comment")
+                      if getattr(assignment, f"draft_{name}") is None]
+
+
+def draft_public(call: Call, assignment: ReviewerAssignment) -> DraftPublic:
+    if assignment.draft_version is None or assignment.draft_saved_at is None:
+        raise NotFound(code="review_draft_not_found")
+    missing = draft_missing(call, assignment)
+    score = None if any(m.startswith("scores.") for m in missing) else \
+        float(weighted_score(rubric_of(call), draft_pairs(assignment)).percent)
+    return DraftPublic(application_id=assignment.application_id, reviewer_subject=assignment.reviewer_subject,
+                       scores=[ScoreEntry.model_validate(s) for s in assignment.draft_scores or []],
+                       recommendation=assignment.draft_recommendation, comment=assignment.draft_comment,
+                       version=assignment.draft_version, saved_at=assignment.draft_saved_at, missing=missing,
+                       score_pct=score)
+
+
+def save_draft(assignment: ReviewerAssignment, application: Application, call: Call, body: DraftBody) -> bool:
+    """Replace the draft with `body` (each given score checked against the rubric). True when it was created.
+    The caller has checked `ensure_may_score` and the draft's If-Match."""
+    pairs = [(entry.criterion, entry.score) for entry in body.scores]
+    problems = [p for p in validate_scores(rubric_of(call), pairs) if p.code != ScoreProblemCode.MISSING]
+    if problems:
+        raise _score_errors(problems)
+    created = assignment.draft_version is None
+    assignment.draft_scores = [{"criterion": c, "score": s} for c, s in pairs]
+    assignment.draft_recommendation = body.recommendation
+    assignment.draft_comment = body.comment
+    assignment.draft_version = 1 if created else (assignment.draft_version or 0) + 1
+    assignment.draft_saved_at = utcnow()
+    return created
+
+
+def submit_draft(session: AsyncSession, principal: Principal, application: Application, call: Call,
+                 assignment: ReviewerAssignment) -> ReviewerAssignment:
+    """The saved draft becomes the review: every criterion scored, a recommendation and a comment (422
+    `review_incomplete` listing each missing item otherwise). The caller has checked `ensure_may_score`."""
+    missing = draft_missing(call, assignment)
+    if missing:
+        raise Unprocessable(code="review_incomplete", params={"fields": ", ".join(missing)},
+                            errors=[field_error(m, None, "missing" if m.startswith("scores.") else "required")
+                                    for m in missing])
+    assert assignment.draft_recommendation is not None and assignment.draft_comment is not None
+    return _record_review(session, principal, application, call, assignment, draft_pairs(assignment),
+                          assignment.draft_recommendation, assignment.draft_comment)

@@ -5,7 +5,10 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.bulk import BulkAnswer, bulk_once, check_item_version, run_items
+from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.errors import NotFound
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.openapi import OPTIONAL_IF_MATCH
 
@@ -13,7 +16,16 @@ from ..access import DEPARTMENT_ROLES, readable_application, sees_department_vie
 from ..applications.service import assignments_of, call_of
 from ..dependencies import locked_application
 from . import service
-from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, ReviewBody
+from .schemas import (
+    AssignmentBody,
+    AssignmentPublic,
+    BulkAssignmentBody,
+    BulkAssignmentItem,
+    DeclarationBody,
+    DraftBody,
+    DraftPublic,
+    ReviewBody,
+)
 
 router = APIRouter(prefix="/api/v1/applications", tags=["reviews"])
 officers = [Depends(require_roles("officer"))]
@@ -43,6 +55,26 @@ async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, reque
 
     return await create_once(request, session, principal, {"application_id": application_id, **body.model_dump()},
                              create)
+
+
+@router.post("/bulk-assignments", status_code=207, response_model=BulkAnswer, dependencies=officers)
+async def assign_reviewers_in_bulk(body: BulkAssignmentBody, request: Request, session: SessionDep,
+                                   principal: CurrentPrincipal) -> Response:
+    """Assign reviewers to several applications at once: each item is the single assignment in its own
+    transaction and gets its own result (201 with the assignment, or its problem: unknown application 404,
+    not under review 409, already assigned 409, stale `version` 412). Idempotency-Key covers the whole request."""
+
+    async def one(item: BulkAssignmentItem) -> AssignmentPublic:
+        application = await readable_application(session, principal, item.application_id, for_update=True)
+        check_item_version(item.version, application.version, required=False)
+        assignment = await service.assign(session, principal, application, AssignmentBody(
+            reviewer_subject=item.reviewer_subject, reviewer_username=item.reviewer_username))
+        return service.to_public(assignment)
+
+    async def run() -> BulkAnswer:
+        return await run_items(request, session, body.assignments, item_id=lambda i: i.application_id, work=one)
+
+    return await bulk_once(request, session, principal, body.model_dump(mode="json"), run)
 
 
 @router.post("/{application_id}/reviews/declaration", status_code=201, response_model=AssignmentPublic,
@@ -76,6 +108,66 @@ async def submit_review(application_id: uuid.UUID, body: ReviewBody, request: Re
 
     return await create_once(request, session, principal,
                              {"application_id": application_id, **body.model_dump(mode="json")}, create)
+
+
+DRAFT_RESPONSES = {**REVIEW_RESPONSES, 412: {"description": "If-Match is not the draft's current version"},
+                   428: {"description": "A draft exists: If-Match with its ETag is required"}}
+
+
+@router.get("/{application_id}/reviews/draft", response_model=DraftPublic, dependencies=reviewers,
+            responses={404: {"description": "No such application, not assigned, or no draft saved"}})
+async def read_draft(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                     response: Response) -> DraftPublic:
+    """The caller's own saved score sheet (only its reviewer ever reads it), with what submitting still needs."""
+    application = await readable_application(session, principal, application_id)
+    assignment = await service.own_assignment(session, principal, application)
+    draft = service.draft_public(await call_of(session, application), assignment)
+    set_etag(response, draft.version)
+    return draft
+
+
+@router.put("/{application_id}/reviews/draft", response_model=DraftPublic, dependencies=reviewers,
+            responses={**DRAFT_RESPONSES, 201: {"description": "First save"},
+                       422: {"description": "A score does not fit the rubric"}})
+async def save_draft(application_id: uuid.UUID, body: DraftBody, request: Request, session: SessionDep,
+                     principal: CurrentPrincipal, response: Response) -> DraftPublic:
+    """Save the score sheet as it is (replaces the previous draft). The first save needs no If-Match; each later
+    one needs the draft's ETag (428 without, 412 when stale). Not counted towards the decision until submitted."""
+    application = await readable_application(session, principal, application_id)
+    assignment = await service.own_assignment(session, principal, application, for_update=True)
+    service.ensure_may_score(assignment, application)  # state first: a submitted review says so, not "stale"
+    if assignment.draft_version is not None or request.headers.get("if-match") is not None:
+        check_if_match(request, assignment.draft_version or 0)
+    call = await call_of(session, application)
+    created = service.save_draft(assignment, application, call, body)
+    draft = service.draft_public(call, assignment)
+    await session.commit()
+    set_etag(response, draft.version)
+    response.status_code = 201 if created else 200
+    return draft
+
+
+@router.post("/{application_id}/reviews/draft/submit", status_code=201, response_model=AssignmentPublic,
+             dependencies=reviewers,
+             responses={**DRAFT_RESPONSES, 422: {"description": "The draft is incomplete (review_incomplete)"}})
+async def submit_draft(application_id: uuid.UUID, request: Request, session: SessionDep,
+                       principal: CurrentPrincipal) -> Response:
+    """Submit the saved draft as the review (If-Match: the draft's ETag, so what is submitted is what the reviewer
+    last saw). Every criterion, the recommendation and the comment must be there; the draft is then cleared."""
+
+    async def create() -> Created:
+        application = await readable_application(session, principal, application_id, for_update=True)
+        assignment = await service.own_assignment(session, principal, application, for_update=True)
+        service.ensure_may_score(assignment, application)
+        if assignment.draft_version is None:
+            raise NotFound(code="review_draft_not_found")
+        check_if_match(request, assignment.draft_version)
+        call = await call_of(session, application)
+        service.submit_draft(session, principal, application, call, assignment)
+        return Created(201, service.to_public(assignment), _headers(application.id, application.version))
+
+    return await create_once(request, session, principal, {"application_id": application_id, "draft": True},
+                             create)
 
 
 @router.get("/{application_id}/reviews", response_model=list[AssignmentPublic],

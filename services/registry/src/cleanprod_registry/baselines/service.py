@@ -8,7 +8,7 @@ import uuid
 from sqlmodel import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.concurrency import get_for_update
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
@@ -93,11 +93,12 @@ async def replace_baseline(session: AsyncSession, principal: Principal, baseline
                            data: BaselineFields) -> None:
     await _writable_facility(session, principal, baseline.facility_id)
     await _refuse_overlap(session, baseline.facility_id, data, ignore=baseline.id)
+    before = snapshot(baseline)
     for column, value in _columns(data).items():
         setattr(baseline, column, value)
     touch(baseline)
     record_audit(session, principal, entity_type="baseline", entity_id=baseline.id, action="update",
-                 details={"facility_id": str(baseline.facility_id)})
+                 details={"facility_id": str(baseline.facility_id)}, changes=field_changes(before, snapshot(baseline)))
 
 
 async def list_baselines(session: AsyncSession, principal: Principal, facility_id: uuid.UUID, *,

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
@@ -62,11 +62,12 @@ def apply_update(enterprise: Enterprise, principal: Principal, data: EnterpriseU
                  session: AsyncSession) -> dict[str, Any]:
     ensure_writable(principal, enterprise.tax_code, f"Enterprise {enterprise.id}")
     changes = data.model_dump(exclude_unset=True)
+    before = snapshot(enterprise)
     for field, value in changes.items():
         setattr(enterprise, field, value)
     touch(enterprise)
     record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="update",
-                 details={"fields": sorted(changes)})
+                 details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(enterprise)))
     emit(session, "registry.enterprise.updated", aggregate_type="enterprise", aggregate_id=enterprise.id,
          payload={"id": enterprise.id, "fields": sorted(changes)})
     return changes

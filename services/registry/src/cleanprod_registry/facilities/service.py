@@ -7,7 +7,7 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
@@ -70,11 +70,13 @@ async def apply_update(session: AsyncSession, principal: Principal, facility: Fa
     if changes.get("sector_code"):
         await _require_sector(session, changes["sector_code"])
     previous_status = facility.status
+    before = snapshot(facility)
     for field, value in changes.items():
         setattr(facility, field, value)
     touch(facility)
     record_audit(session, principal, entity_type="facility", entity_id=facility.id, action="update",
-                 from_state=previous_status, to_state=facility.status, details={"fields": sorted(changes)})
+                 from_state=previous_status, to_state=facility.status, details={"fields": sorted(changes)},
+                 changes=field_changes(before, snapshot(facility)))
     emit(session, "registry.facility.updated", aggregate_type="facility", aggregate_id=facility.id,
          payload={"id": facility.id, "fields": sorted(changes)})
 

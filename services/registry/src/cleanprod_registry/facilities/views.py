@@ -1,22 +1,25 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import and_, or_
+from starlette.responses import StreamingResponse
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.fields import Param
+from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
 from . import service
-from .models import Facility, FacilityStatus
+from .filters import FacilityFilters
+from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -50,16 +53,46 @@ async def list_enterprise_facilities(enterprise_id: uuid.UUID, session: SessionD
 
 @router.get("/facilities", response_model=Page[FacilityPublic], dependencies=readers)
 async def list_facilities(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in name or address"),
-    sector: Param | None = Query(None, max_length=32), ward: Param | None = Query(None, max_length=120),
-    district: Param | None = Query(None, max_length=120), enterprise_id: uuid.UUID | None = None,
-    status: FacilityStatus | None = None,
+    session: SessionDep, principal: CurrentPrincipal, filters: Annotated[FacilityFilters, Depends()],
+    limit: LimitParam = 50, cursor: CursorParam = None,
 ) -> Page[FacilityPublic]:
-    rows, next_cursor = await service.list_facilities(session, principal, q=q, sector=sector, ward=ward,
-                                                      district=district, enterprise_id=enterprise_id,
-                                                      status=status, limit=limit, cursor=cursor)
+    rows, next_cursor = await service.list_facilities(session, principal, **filters.as_kwargs(), limit=limit,
+                                                      cursor=cursor)
     return Page(items=[service.to_public(f, t) for f, t in rows], next_cursor=next_cursor)
+
+
+FACILITY_COLUMNS = (
+    Column("name", "Tên cơ sở", "Facility"),
+    Column("enterprise_tax_code", "Mã số thuế doanh nghiệp", "Enterprise tax code"),
+    Column("sector_code", "Ngành", "Sector"),
+    Column("products", "Sản phẩm", "Products", value=lambda f: "; ".join(f.products)),
+    Column("capacity_quantity", "Công suất", "Capacity", "number"),
+    Column("capacity_unit", "Đơn vị công suất", "Capacity unit"),
+    Column("address", "Địa chỉ", "Address"),
+    Column("ward", "Phường/xã", "Ward/commune"),
+    Column("district", "Quận/huyện", "District"),
+    Column("latitude", "Vĩ độ", "Latitude", "number"),
+    Column("longitude", "Kinh độ", "Longitude", "number"),
+    Column("status", "Trạng thái", "Status"),
+    Column("created_at", "Ngày đăng ký", "Registered at", "datetime"),
+    Column("id", "Mã định danh", "Id"),
+)
+
+
+@router.get("/facilities/export", dependencies=readers, response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
+async def export_facilities(request: Request, principal: CurrentPrincipal,
+                            filters: Annotated[FacilityFilters, Depends()],
+                            export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
+    """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
+    `GET /facilities` (an enterprise exports only its own). Vietnamese headers unless Accept-Language is English."""
+    async def fetch(cursor: str | None) -> tuple[list[FacilityPublic], str | None]:
+        async with request.app.state.db.session() as session:
+            rows, next_cursor = await service.list_facilities(session, principal, **filters.as_kwargs(),
+                                                              limit=PAGE_SIZE, cursor=cursor)
+            return [service.to_public(f, t) for f, t in rows], next_cursor
+
+    return await export_response(request, export_format, "facilities", FACILITY_COLUMNS, fetch)
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityPublic, dependencies=readers)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
@@ -58,11 +58,13 @@ async def update_sector(code: Param, body: SectorUpdate, request: Request, sessi
     check_if_match(request, sector.version)
     changes = body.model_dump(exclude_unset=True)
     before = sector.priority
+    old = snapshot(sector)
     for field, value in changes.items():
         setattr(sector, field, value)
     sector.version += 1
     record_audit(session, principal, entity_type="sector", entity_id=code, action="update",
-                 details={"fields": sorted(changes), "priority_before": before})
+                 details={"fields": sorted(changes), "priority_before": before},
+                 changes=field_changes(old, snapshot(sector)))
     await session.commit()
     set_etag(response, sector.version)
     return sector

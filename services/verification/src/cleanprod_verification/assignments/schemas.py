@@ -15,6 +15,16 @@ class AssignmentBody(StrictBody):
     note: Text2000 | None = None
 
 
+class BulkAssignmentItem(AssignmentBody):
+    verification_id: uuid.UUID
+    version: int = Field(ge=1, description="The case's version as the officer saw it (the single assignment's "
+                                           "If-Match; stale → 412 for this item)")
+
+
+class BulkAssignmentBody(StrictBody):
+    assignments: list[BulkAssignmentItem] = Field(min_length=1, max_length=200)
+
+
 class DeclarationBody(StrictBody):
     independent: Flag = Field(description="true: no link with the enterprise or its technology supplier")
     statement: Text4000 = Field(description="What the verifier declares (and, for a conflict, what the link is)")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.models import utcnow
@@ -20,6 +20,9 @@ from ..cases.service import ENTITY
 from ..db_types import touch
 from .models import AssignmentStatus, VerifierAssignment
 from .schemas import AssignmentBody, AssignmentPublic, AssignmentState, DeclarationBody
+
+# What an assignment changes on the case (its audit entry carries them old → new).
+ASSIGNED_FIELDS = ("verifier_subject", "verifier_username", "status")
 
 
 async def assignments_of(session: AsyncSession, case_id: object) -> list[VerifierAssignment]:
@@ -72,6 +75,7 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
         if current.status != AssignmentStatus.CONFLICT:
             current.status = AssignmentStatus.REPLACED
     previous_status = case.status
+    before = snapshot(case, ASSIGNED_FIELDS)
     row = VerifierAssignment(case_id=case.id, verifier_subject=body.verifier_subject,
                              verifier_username=body.verifier_username, note=body.note,
                              assigned_by_subject=principal.subject, assigned_by_name=principal.display_name,
@@ -86,7 +90,8 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
                  from_state=previous_status, to_state=case.status,
                  reason=(body.note or f"Verifier {body.verifier_username} assigned") + replaced,
                  details={"verifier_subject": body.verifier_subject, "verifier_username": body.verifier_username,
-                          "replaced": current.verifier_subject if current is not None else None})
+                          "replaced": current.verifier_subject if current is not None else None},
+                 changes=field_changes(before, snapshot(case, ASSIGNED_FIELDS)))
     emit(session, "verification.verifier_assigned", aggregate_type=ENTITY, aggregate_id=case.id,
          payload={"verification_id": case.id, "application_id": case.application_id,
                   "verifier_subject": body.verifier_subject, "verifier_username": body.verifier_username,

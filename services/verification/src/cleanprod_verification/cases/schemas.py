@@ -78,14 +78,3 @@ class CasePublic(BaseModel):
     updated_at: dt.datetime
 
 
-class HistoryEntry(BaseModel):
-    occurred_at: dt.datetime
-    actor_subject: str
-    actor_name: str | None
-    actor_role: str
-    action: str
-    from_state: str | None
-    to_state: str | None
-    reason: str | None
-    request_id: str | None
-    details: dict[str, Any]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Forbidden, NotFound
 from cleanprod_kit.models import utcnow
@@ -129,11 +129,15 @@ async def open_case(session: AsyncSession, registry: RegistryClient, facts: Appl
     return case
 
 
+COMPLETION_FIELDS = ("completed_on", "completion_reported_at")
+
+
 async def note_completion(session: AsyncSession, case: VerificationCase, facts: ApplicationFacts, *,
                           actor: Principal, event_id: uuid.UUID | None) -> None:
     """The project is complete (post-project report filed): the case may now be concluded."""
     if case.completion_reported_at is not None:
         return
+    before = snapshot(case, COMPLETION_FIELDS)
     case.completion_reported_at = utcnow()
     case.completed_on = facts.completed_on or case.completion_reported_at.date()
     touch(case)
@@ -141,7 +145,8 @@ async def note_completion(session: AsyncSession, case: VerificationCase, facts: 
                  from_state=case.status, to_state=case.status,
                  reason="The applications service reported the project complete; the case may be concluded.",
                  details={"event_id": str(event_id) if event_id else None,
-                          "completed_on": case.completed_on.isoformat()})
+                          "completed_on": case.completed_on.isoformat()},
+                 changes=field_changes(before, snapshot(case, COMPLETION_FIELDS)))
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:

@@ -1,34 +1,64 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import and_
+from starlette.responses import StreamingResponse
 
-from cleanprod_kit.audit import audit_trail
+from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, ExportFormat, export_response
 from cleanprod_kit.fields import Param
+from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES
 from . import service
+from .export import RESULT_COLUMNS
 from .models import CaseStatus
-from .schemas import CasePublic, HistoryEntry
+from .schemas import CasePublic
 
 router = APIRouter(prefix="/api/v1/verifications", tags=["verification cases"])
 readers = [Depends(require_roles(*READ_ROLES))]
 
 
+class CaseFilters:
+    """The list's filters, shared by the list and its export."""
+
+    def __init__(self, status: CaseStatus | None = None, sector: Param | None = Query(None, max_length=32),
+                 application_id: uuid.UUID | None = None) -> None:
+        self.status, self.sector, self.application_id = status, sector, application_id
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"status": self.status, "sector": self.sector, "application_id": self.application_id}
+
+
 @router.get("", response_model=Page[CasePublic], dependencies=readers)
 async def list_cases(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
-    status: CaseStatus | None = None, sector: Param | None = Query(None, max_length=32),
-    application_id: uuid.UUID | None = None,
+    session: SessionDep, principal: CurrentPrincipal, filters: Annotated[CaseFilters, Depends()],
+    limit: LimitParam = 50, cursor: CursorParam = None,
 ) -> Page[CasePublic]:
-    rows, next_cursor = await service.list_cases(session, principal, status=status, sector=sector,
-                                                 application_id=application_id, limit=limit, cursor=cursor)
+    rows, next_cursor = await service.list_cases(session, principal, **filters.as_kwargs(), limit=limit,
+                                                 cursor=cursor)
     return Page(items=[service.to_public(c, k, with_periods=False) for c, k in rows], next_cursor=next_cursor)
+
+
+@router.get("/export", dependencies=readers, response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
+async def export_results(request: Request, principal: CurrentPrincipal, filters: Annotated[CaseFilters, Depends()],
+                         export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
+    """Verification results of the filtered list as CSV or XLSX: the same cases as `GET /verifications` for the
+    caller (an enterprise only its own, a verifier only theirs), with each conclusion's figures."""
+    async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
+        async with request.app.state.db.session() as session:
+            return await service.list_cases(session, principal, **filters.as_kwargs(), limit=PAGE_SIZE,
+                                            cursor=cursor)
+
+    return await export_response(request, export_format, "verification-results", RESULT_COLUMNS, fetch)
 
 
 @router.get("/{case_id}", response_model=CasePublic, dependencies=readers)
@@ -39,8 +69,11 @@ async def read_case(case_id: uuid.UUID, session: SessionDep, principal: CurrentP
     return service.to_public(case, await service.conclusion_of(session, case.id), with_periods=True)
 
 
-@router.get("/{case_id}/history", response_model=list[HistoryEntry], dependencies=readers)
-async def case_history(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> list[HistoryEntry]:
+@router.get("/{case_id}/history", response_model=Page[AuditRecord], dependencies=readers)
+async def case_history(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                       limit: LimitParam = 100, cursor: CursorParam = None) -> Page[AuditRecord]:
+    """The case's audit trail, oldest first, in the kit's paged shape (the same in the three services)."""
     case = await service.get_case(session, principal, case_id)
-    return [HistoryEntry.model_validate(entry, from_attributes=True)
-            for entry in await audit_trail(session, service.ENTITY, case.id)]
+    condition = and_(AuditEntry.entity_type == service.ENTITY, AuditEntry.entity_id == str(case.id))
+    items, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlmodel import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.concurrency import get_for_update
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
@@ -76,6 +76,11 @@ async def refuse_overlap(session: AsyncSession, case_id: uuid.UUID, data: Measur
                                                 **params)])
 
 
+# What a correction can change (the rest of a revision row says who recorded it and why).
+REVISED_FIELDS = ("period_start", "period_end", "production_quantity", "production_unit", "consumption", "cdd",
+                  "hdd", "estimated", "evidence")
+
+
 def _revision(measurement_id: uuid.UUID, number: int, data: MeasurementFields, principal: Principal,
               reason: str | None) -> MeasurementRevision:
     return MeasurementRevision(
@@ -115,7 +120,11 @@ async def revise(session: AsyncSession, principal: Principal, case: Verification
     check_against_baseline(case, data, settings)
     await refuse_overlap(session, case.id, data, ignore=measurement.id)
     number = measurement.revision + 1
-    session.add(_revision(measurement.id, number, data, principal, data.reason))
+    previous = (await session.exec(select(MeasurementRevision).where(
+        MeasurementRevision.measurement_id == measurement.id, MeasurementRevision.revision == measurement.revision,
+    ))).one()
+    revised = _revision(measurement.id, number, data, principal, data.reason)
+    session.add(revised)
     before = (measurement.period_start, measurement.period_end)
     measurement.revision = number
     measurement.period_start, measurement.period_end = data.period_start, data.period_end
@@ -125,7 +134,8 @@ async def revise(session: AsyncSession, principal: Principal, case: Verification
                  from_state=case.status, to_state=case.status, reason=data.reason,
                  details={"measurement_id": str(measurement.id), "revision": number,
                           "period_before": [before[0].isoformat(), before[1].isoformat()],
-                          "period": [data.period_start.isoformat(), data.period_end.isoformat()]})
+                          "period": [data.period_start.isoformat(), data.period_end.isoformat()]},
+                 changes=field_changes(snapshot(previous, REVISED_FIELDS), snapshot(revised, REVISED_FIELDS)))
     await session.flush()
     return measurement, await revisions_of(session, [measurement.id])
 

@@ -1,0 +1,29 @@
+"""The filters of the applications list, one dependency shared by the list and its exports (same query, same
+parameters, same access rules)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Query
+
+from cleanprod_kit.fields import Param
+
+from ..domain import ApplicationStatus
+
+
+class ApplicationFilters:
+    def __init__(
+        self, status: ApplicationStatus | None = None, call_id: uuid.UUID | None = None,
+        enterprise_id: uuid.UUID | None = None, tax_code: Param | None = Query(None, max_length=20),
+        dossier_code: Param | None = Query(None, max_length=32),
+        q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
+                                                                  "facility or dossier code"),
+    ) -> None:
+        self.status, self.call_id, self.enterprise_id = status, call_id, enterprise_id
+        self.tax_code, self.dossier_code, self.q = tax_code, dossier_code, q
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"status": self.status, "call_id": self.call_id, "enterprise_id": self.enterprise_id,
+                "tax_code": self.tax_code, "dossier_code": self.dossier_code, "q": self.q}
