@@ -58,6 +58,11 @@ async def _dossier_due(api: Api, application: dict[str, Any]) -> str | None:
         return None
 
 
+def _version(etag: str | None) -> str:
+    """The draft's ETag as the form's hidden `version` (digits; `if_match` quotes it again)."""
+    return (etag or "").removeprefix("W/").strip('"')
+
+
 # ---- the queue ---------------------------------------------------------------------------------------------------
 @router.get("", response_class=HTMLResponse)
 async def queue(request: Request, user: Reviewer, api: ApiClient) -> HTMLResponse:
@@ -87,7 +92,7 @@ async def _render(request: Request, api: Api, application_id: str, *, form: Form
             result = await api.get_with_etag(f"/applications/{application['id']}/reviews/draft")
             draft = result.data
             if form is None:
-                form = score_sheet.form_from_draft(criteria, draft, result.etag)
+                form = score_sheet.form_from_draft(criteria, draft, _version(result.etag))
         except NotFound:
             form = form or score_sheet.form_from_draft(criteria, None, None)
     documents = await documents_of(api, application["id"]) if state in ("score", "submitted") else []
@@ -135,7 +140,7 @@ async def score(request: Request, application_id: str, user: Reviewer, api: ApiC
     draft_url = f"/applications/{application_id}/reviews/draft"
     try:
         saved = await api.put(draft_url, body, if_match=if_match(form.get("version")))
-        form.values["version"] = saved.etag or ""
+        form.values["version"] = _version(saved.etag)
         if form.get("action") == "submit":
             await api.post(f"{draft_url}/submit", None, if_match=saved.etag)
     except FieldErrors as problem:
@@ -144,7 +149,7 @@ async def score(request: Request, application_id: str, user: Reviewer, api: ApiC
     except ChangedMeanwhile:
         form.changed_meanwhile = True  # keep what was typed; the current draft's version makes "save again" work
         current = await api.get_with_etag(draft_url)
-        form.values["version"] = current.etag or ""
+        form.values["version"] = _version(current.etag)
         return await _render(request, api, application_id, form=form, status_code=409)
     except (Conflict, NotAllowed) as problem:  # recused, not declared, already submitted: the API says which
         return await _render(request, api, application_id, problem=problem.summary, status_code=problem.status)
