@@ -4,6 +4,7 @@ real login page, the services, the gateway and the portal. People are httpx clie
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -131,7 +132,7 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
         page = again.get(url)
         assert re.search(r'id="f-scores-tech"[^>]*value="8"', page.text)
         assert re.search(r'id="f-scores-saving"[^>]*value="4"', page.text)
-        assert "80,0\u00a0%" in page.text
+        assert re.search(r'id="weighted-score-value">80\u00a0%<', page.text)
         incomplete = again.post(f"{url}/score", {"version": version_of(page.text), "scores.tech": "8",
                                                  "scores.saving": "4", "action": "submit"})
         assert incomplete.status_code == 422, text_of(incomplete.text)  # no recommendation, no comment
@@ -143,12 +144,12 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
         assert submitted.status_code == 303 and submitted.headers["location"].endswith("?submitted=1")
         done = again.get(submitted.headers["location"])
         assert 'id="submitted-review"' in done.text and 'id="score-form"' not in done.text
-        assert "76,3\u00a0%" in done.text  # (22.5 + 8) / 40
+        assert "76,25\u00a0%" in done.text  # (22.5 + 8) / 40
     finally:
         again.close()
     mine = reviews(api, application)["reviewer1"]
     assert mine["reviewed_at"] and mine["score_pct"] == 76.25 and mine["recommendation"] == "approve"
-    assert "Đã gửi" in text_of(reviewer1.get("/review").text)
+    assert "Đã gửi ý kiến" in text_of(reviewer1.get("/review").text)
 
 
 def test_reviewer_with_a_declared_conflict_cannot_score(api: Api, call: dict[str, Any],
@@ -283,3 +284,75 @@ def test_screens_render_in_english(api: Api, call: dict[str, Any], stack: Stack)
     finally:
         reviewer.close()
         officer.close()
+
+
+# ---- what people see: Chromium screenshots and axe-core ---------------------------------------------------------
+def test_pages_in_chromium_without_serious_accessibility_violations(
+        api: Api, call: dict[str, Any], stack: Stack, reviewer1: PortalUser, reviewer3: PortalUser,
+        officer1: PortalUser, officer2: PortalUser, tmp_path: Path) -> None:
+    """Every screen of this module in real Chromium (the httpx users' portal sessions carried into the browser),
+    vi and en, with errors shown; a screenshot of each (`CLEANPROD_SCREENSHOTS` keeps them) and axe-core: no
+    serious or critical violation."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    shots = Path(os.environ.get("CLEANPROD_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+
+    long_title = ("Cải tạo toàn bộ dây chuyền cán nóng, thay lò nung bằng lò cảm ứng trung tần, biến tần cho quạt và "
+                  "bơm, thu hồi nhiệt khí thải để sấy phôi và sấy liệu – Nhà máy luyện cán thép Sóc Sơn")
+    declare_first = api.submitted(call, title=long_title)
+    api.assign(declare_first, "reviewer1")
+    scoring = api.submitted(call)
+    api.assign(scoring, "reviewer1")
+    api.declare(scoring, "reviewer1")
+    saved = api.client.put(f"/api/v1/applications/{scoring['id']}/reviews/draft", headers=api.h("reviewer1"),
+                           json={"scores": [{"criterion": "tech", "score": 7}], "recommendation": "approve"})
+    assert saved.status_code == 201, saved.text
+    recused = api.submitted(call)
+    api.assign(recused, "reviewer3")
+    api.declare(recused, "reviewer3", conflict=True)
+    deciding = api.reviewed(api.submitted(call))
+    api.assign(deciding, "officer1")
+
+    pages = [
+        ("review-queue", reviewer1, "/review", None),
+        ("review-declaration", reviewer1, f"/review/{declare_first['id']}", None),
+        ("review-declaration-error", reviewer1, f"/review/{declare_first['id']}", "#declare"),
+        ("review-score-sheet", reviewer1, f"/review/{scoring['id']}", None),
+        ("review-recused", reviewer3, f"/review/{recused['id']}", None),
+        ("decision", officer2, f"/decide/{deciding['id']}", None),
+        ("decision-error", officer2, f"/decide/{deciding['id']}", "#send-request-changes"),
+        ("decision-four-eyes", officer1, f"/decide/{deciding['id']}", None),
+    ]
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            for language in ("vi", "en"):
+                for name, user, path, click in pages:
+                    base = str(user.client.base_url).rstrip("/")
+                    for width in ((1280,) if language == "en" else (1280, 420)):
+                        context = browser.new_context(viewport={"width": width, "height": 900})
+                        context.add_cookies([
+                            {"name": "cp_session", "value": user.client.cookies["cp_session"], "url": base},
+                            {"name": "cp_lang", "value": language, "url": base}])
+                        page = context.new_page()
+                        answer = page.goto(base + path)
+                        assert answer is not None and answer.status == 200, (name, answer and answer.status)
+                        if click:
+                            page.click(click)
+                            page.wait_for_load_state()
+                            assert page.locator(".error-summary").count() == 1, name
+                        if name == "review-score-sheet":  # the weighted score follows the typing
+                            page.fill("#f-scores-saving", "4")
+                            assert page.locator("#weighted-score-value").inner_text() == (
+                                "72,5\u00a0%" if language == "vi" else "72.5\u00a0%")  # (21 + 8) / 40
+                        page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
+                        for violation in axe.run(page).response["violations"]:
+                            if violation.get("impact") in ("serious", "critical"):
+                                problems.append(f"{name} {language} {width}: {violation['id']} "
+                                                f"{[n['target'] for n in violation['nodes']][:3]}")
+                        context.close()
+        finally:
+            browser.close()
+    assert problems == []

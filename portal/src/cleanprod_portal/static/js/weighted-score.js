@@ -23,7 +23,7 @@
     var note = document.getElementById("weighted-score-note");
     if (!out || !note || !top) return;
     var lang = document.documentElement.lang === "en" ? "en-GB" : "vi-VN";
-    out.textContent = bad ? "–" : new Intl.NumberFormat(lang, {maximumFractionDigits: 1}).format(100 * sum / top) + "\u00a0%";
+    out.textContent = bad ? "–" : new Intl.NumberFormat(lang, {maximumFractionDigits: 2}).format(100 * sum / top) + "\u00a0%";
     note.textContent = form.dataset[bad ? "noteBad" : (scored === inputs.length ? "noteAll" : "notePartial")]
       .replace("{n}", scored).replace("{total}", inputs.length);
   }
