@@ -28,6 +28,7 @@ from ..templating import render
 from . import score_sheet
 
 router = APIRouter(prefix="/review")
+
 Reviewer = Annotated[PortalSession, Depends(require_role("reviewer"))]
 
 
@@ -146,13 +147,17 @@ async def score(request: Request, application_id: str, user: Reviewer, api: ApiC
     except FieldErrors as problem:
         form.add_problem(problem)
         return await _render(request, api, application_id, form=form, status_code=422)
-    except ChangedMeanwhile:
-        form.changed_meanwhile = True  # keep what was typed; the current draft's version makes "save again" work
+    except (Conflict, NotAllowed) as problem:  # recused, not declared, already submitted: the API says which
+        return await _render(request, api, application_id, problem=problem.summary, status_code=problem.status)
+    except ApiProblem as problem:
+        # stale version (412), or a draft saved meanwhile in another tab while this one had none (428): keep what
+        # was typed; the current draft's version makes "save again" work
+        if not isinstance(problem, ChangedMeanwhile) and problem.status != 428:
+            raise
+        form.changed_meanwhile = True
         current = await api.get_with_etag(draft_url)
         form.values["version"] = _version(current.etag)
         return await _render(request, api, application_id, form=form, status_code=409)
-    except (Conflict, NotAllowed) as problem:  # recused, not declared, already submitted: the API says which
-        return await _render(request, api, application_id, problem=problem.summary, status_code=problem.status)
     if form.get("action") == "submit":
         return RedirectResponse(f"/review/{application_id}?submitted=1", status_code=303)
     return RedirectResponse(f"/review/{application_id}?saved=1#score-sheet", status_code=303)
