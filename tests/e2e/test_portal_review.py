@@ -85,7 +85,9 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
     assert 'id="declaration"' in page.text and 'id="score-form"' not in page.text
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)[1]
     missing = reviewer1.post(f"{url}/declaration", {"idempotency_key": key, "statement": "Không có quan hệ."})
-    assert missing.status_code == 422 and field_error(missing.text, "f-conflict")
+    assert missing.status_code == 422
+    assert field_error(missing.text, "f-conflict") == "Hãy chọn bạn có hay không có xung đột lợi ích với hồ sơ này."
+    assert 'href="#f-conflict"' in missing.text
     declared = reviewer1.post(f"{url}/declaration", {
         "idempotency_key": key, "conflict": "no",
         "statement": "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ."})
@@ -136,7 +138,8 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
         incomplete = again.post(f"{url}/score", {"version": version_of(page.text), "scores.tech": "8",
                                                  "scores.saving": "4", "action": "submit"})
         assert incomplete.status_code == 422, text_of(incomplete.text)  # no recommendation, no comment
-        assert field_error(incomplete.text, "f-recommendation") or field_error(incomplete.text, "f-comment")
+        assert field_error(incomplete.text, "f-recommendation") == "Hãy chọn đề xuất của bạn."
+        assert field_error(incomplete.text, "f-comment") == "Hãy nêu lý do đề xuất."
         submitted = again.post(f"{url}/score", {
             "version": version_of(incomplete.text), "scores.tech": "7,5", "scores.saving": "4",
             "recommendation": "approve", "comment": "Công nghệ phù hợp; mức tiết kiệm 8 % là khả thi.",
@@ -199,7 +202,9 @@ def test_decision_screen_shows_the_requested_limit_binding_and_officer2_decides(
     assert "2 trên tối thiểu 2 cần có" in text and 'id="take-decision"' in page.text
 
     no_reason = officer2.post(url, {"version": version_of(page.text), "outcome": "approve"})
-    assert no_reason.status_code == 422 and field_error(no_reason.text, "f-reason")
+    assert no_reason.status_code == 422
+    assert field_error(no_reason.text, "f-reason") == ("Hãy nêu lý do của quyết định: doanh nghiệp sẽ nhận được "
+                                                       "nội dung này.")
     stale = officer2.post(url, {"version": "1", "outcome": "approve", "reason": "Đạt"})
     assert stale.status_code == 409 and "Hồ sơ vừa được thay đổi" in text_of(stale.text)
     decided = officer2.post(url, {"version": version_of(page.text), "outcome": "approve",

@@ -21,7 +21,7 @@ from ..enterprise.applications import AWARD_LIMITS
 from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, gettext
-from ..review.score_sheet import RECOMMENDATIONS
+from ..review.score_sheet import RECOMMENDATIONS, add_problem
 from ..sessions import PortalSession
 from ..templating import render
 from . import changes
@@ -32,6 +32,8 @@ Officer = Annotated[PortalSession, Depends(require_role("officer"))]
 LIMIT_NAMES = {"requested": N_("Support requested"), "rate": N_("Support rate × eligible cost"),
                "cap": N_("Cap per project"), "budget": N_("Remaining call budget")}
 OUTCOMES = {"approve": N_("Approve"), "reject": N_("Reject")}
+EMPTY_ANSWER_MESSAGES = {"outcome": N_("Choose whether to approve or reject the application."),
+                         "reason": N_("Write the reason for the decision: the enterprise receives it.")}
 
 
 async def _render(request: Request, api: Api, application_id: str, *, decide_form: Form | None = None,
@@ -70,7 +72,7 @@ async def _decide(request: Request, api: Api, application_id: str, body: dict[st
     try:
         await api.post(f"/applications/{application_id}/decision", body, if_match=if_match(form.get("version")))
     except FieldErrors as problem:
-        form.add_problem(problem, field_map)
+        add_problem(form, problem, EMPTY_ANSWER_MESSAGES, field_map)
         return await _render(request, api, application_id, **forms, status_code=422)
     except ChangedMeanwhile:
         form.changed_meanwhile = True  # reviews or the application moved on: the screen shows the new figures
@@ -78,16 +80,18 @@ async def _decide(request: Request, api: Api, application_id: str, body: dict[st
         return await _render(request, api, application_id, **forms, status_code=409)
     except (NotAllowed, Conflict) as problem:  # four-eyes (403), too few reviews, below pass score, no budget (409)
         return await _render(request, api, application_id, problem=problem.summary, status_code=problem.status)
-    return RedirectResponse(f"/decide/{application_id}?decided={body['outcome']}", status_code=303)
+    return RedirectResponse(f"/decide/{application_id}?decided={body.get('outcome')}", status_code=303)
 
 
 @router.post("/{application_id}", response_class=HTMLResponse)
 async def decide(request: Request, application_id: str, user: Officer, api: ApiClient) -> Response:
     application_id = tasks.checked_id(application_id)
     form = Form(await request.form())
-    body = {"outcome": form.get("outcome") or None, "reason": str(form.get("reason") or "").strip() or None}
-    if body["outcome"] not in (*OUTCOMES, None):
-        body["outcome"] = None
+    body = {}  # what was left empty is left out: the API says it is missing
+    if form.get("outcome") in OUTCOMES:
+        body["outcome"] = form.get("outcome")
+    if str(form.get("reason") or "").strip():
+        body["reason"] = str(form.get("reason")).strip()
     return await _decide(request, api, application_id, body, form, "decide_form")
 
 

@@ -115,14 +115,16 @@ async def application_page(request: Request, application_id: str, user: Reviewer
 @router.post("/{application_id}/declaration", response_class=HTMLResponse)
 async def declare(request: Request, application_id: str, user: Reviewer, api: ApiClient) -> Response:
     form = Form(await request.form())
-    body: dict[str, Any] = {"statement": str(form.get("statement")).strip() or None}
+    body: dict[str, Any] = {}
+    if str(form.get("statement")).strip():
+        body["statement"] = str(form.get("statement")).strip()
     if form.get("conflict") in ("yes", "no"):
         body["conflict"] = form.get("conflict") == "yes"
     try:
         await api.post(f"/applications/{tasks.checked_id(application_id)}/reviews/declaration", body,
                        idempotency_key=form.idempotency_key)
     except FieldErrors as problem:
-        form.add_problem(problem)
+        score_sheet.add_problem(form, problem)
         return await _render(request, api, application_id, declaration=form, status_code=422)
     except (Conflict, NotAllowed) as problem:
         return await _render(request, api, application_id, problem=problem.summary, status_code=problem.status)
@@ -145,7 +147,7 @@ async def score(request: Request, application_id: str, user: Reviewer, api: ApiC
         if form.get("action") == "submit":
             await api.post(f"{draft_url}/submit", None, if_match=saved.etag)
     except FieldErrors as problem:
-        form.add_problem(problem)
+        score_sheet.add_problem(form, problem)
         return await _render(request, api, application_id, form=form, status_code=422)
     except (Conflict, NotAllowed) as problem:  # recused, not declared, already submitted: the API says which
         return await _render(request, api, application_id, problem=problem.summary, status_code=problem.status)

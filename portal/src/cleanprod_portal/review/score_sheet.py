@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api import ApiProblem
 from ..enterprise.numbers import NotANumber, parse_number
 from ..forms import Form
 from ..i18n import N_, _
@@ -15,6 +16,28 @@ RECOMMENDATIONS: dict[str, str] = {
     "reject": N_("Reject"),
     "request_changes": N_("Request changes"),
 }
+
+
+# What to do when a required answer was left empty: the API refuses it (its message is generic, "no value"); the
+# form says what is needed. Used only for fields the reviewer left empty, so other refusals keep the API's text.
+EMPTY_ANSWER_MESSAGES: dict[str, str] = {
+    "conflict": N_("Choose whether you have a conflict of interest with this application."),
+    "statement": N_("Write what links you, or does not link you, to the enterprise, its facility or its supplier."),
+    "recommendation": N_("Choose your recommendation."),
+    "comment": N_("Write why you recommend this."),
+}
+
+
+def add_problem(form: Form, problem: ApiProblem, empty_messages: dict[str, str] = EMPTY_ANSWER_MESSAGES,
+                field_map: dict[str, str] | None = None) -> None:
+    """The API's field errors on the form; an empty required answer gets its own message, and the summary is
+    left to the linked field messages (also the decision screen's forms)."""
+    form.add_problem(problem, field_map)
+    for name, message in empty_messages.items():
+        if form.error(name) and not str(form.get(name) or "").strip():
+            form.errors[name] = _(message)
+    if form.errors:
+        form.summary = None
 
 
 def score_field(code: str) -> str:
