@@ -29,6 +29,7 @@ from .api import ApiProblem, ApiUnavailable, NotAllowed, NotAuthenticated, NotFo
 from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
+from .decide.routes import router as decide_router
 from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
@@ -38,6 +39,7 @@ from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
 from .public.routes import router as public_router
+from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, render
@@ -224,6 +226,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(enterprise_facilities_router)
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
+    app.include_router(review_router)
+    app.include_router(decide_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 
