@@ -132,10 +132,16 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     page = report.text
     for heading in ("BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG", "Kết luận thẩm tra", "Thống kê mô hình",
-                    "Model statistics", "So sánh với định mức", "Số liệu đầu vào", "CHUYÊN GIA THẨM TRA",
+                    "So sánh với định mức", "Số liệu đầu vào", "CHUYÊN GIA THẨM TRA",
                     "ĐẠT", "Công ty Cổ phần Thép Đông Anh", "180,012", "10,00 %", measured[0]["id"]):
         assert heading in page, heading
     assert "<script" not in page
+    # issue 14: one language per report (Vietnamese by default; English on request)
+    assert "Model statistics" not in page
+    english = await client.get(f"/api/v1/verifications/{case_id}/report", params={"lang": "en"},
+                               headers=actors.officer)
+    assert "Model statistics" in english.text and "Thống kê mô hình" not in english.text
+    assert '<html lang="en">' in english.text and "Page " in english.text
 
     # concluded means concluded: no second conclusion, no more measurements
     assert_problem(await conclude(client, actors, case_id, verifier), 409)

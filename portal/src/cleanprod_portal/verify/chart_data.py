@@ -61,7 +61,7 @@ def energy_chart(result: dict[str, Any], language: str | None = None) -> charts.
             baseline.append(None)
             adjusted.append(adjusted_baseline(period, result))
             actual.append(energy)
-    series = [charts.Series(gettext("Baseline"), baseline),
+    series = [charts.Series(gettext("Baseline (before the project)"), baseline),
               charts.Series(gettext("Adjusted baseline"), adjusted),
               charts.Series(gettext("Actual"), actual)]
     return charts.line_chart(

@@ -33,6 +33,7 @@ from ..enterprise.baseline_input import (
     unit_symbol,
 )
 from ..enterprise.baselines import MAX_UPLOAD_BYTES, LineResult, UploadReport
+from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, current_language, gettext
 from ..sessions import PortalSession
@@ -135,7 +136,7 @@ def _items(answer: Any) -> list[dict[str, Any]]:
 async def declaration_form(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> HTMLResponse:
     case, assignment, etag = await _case(api, case_id)
     return _page(request, "verify/declaration.html", {
-        "case": case, "mine": _my_assignment(user, assignment), "form": Form({"version": etag or ""})})
+        "case": case, "mine": _my_assignment(user, assignment), "form": Form({"version": case["version"]})})
 
 
 @router.post("/{case_id}/declaration", response_class=HTMLResponse)
@@ -150,7 +151,7 @@ async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: Api
         try:
             await api.post(f"/verifications/{case_id}/assignment/declaration",
                            {"independent": choice == "true", "statement": form.get("statement").strip()},
-                           if_match=form.get("version") or None)
+                           if_match=if_match(form.get("version")))
         except FieldErrors as problem:
             form.add_problem(problem)
         except ChangedMeanwhile:
@@ -160,8 +161,8 @@ async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: Api
         else:
             target = "measurements" if choice == "true" else ""
             return RedirectResponse(f"/verify/{case_id}/{target}".rstrip("/"), status_code=303)
-    case, assignment, etag = await _case(api, case_id)
-    form.values["version"] = etag or ""
+    case, assignment, _etag = await _case(api, case_id)
+    form.values["version"] = case["version"]  # after a 412: save again against the case as it is now
     if not form.summary and not form.changed_meanwhile:
         form.summary = gettext("The declaration was not saved. Check the answers marked below.")
     return _page(request, "verify/declaration.html", {"case": case, "mine": _my_assignment(user, assignment),
@@ -321,7 +322,7 @@ async def measurement_template(user: Verifier) -> Response:
 # ---- results, chart and conclusion ----------------------------------------------------------------------------
 async def _results_page(request: Request, api: Api, user: PortalSession, case_id: uuid.UUID, *,
                         form: Form | None = None, status_code: int = 200) -> Response:
-    case, assignment, etag = await _case(api, case_id)
+    case, assignment, _etag = await _case(api, case_id)
     if case["status"] != "concluded":
         gate = _gate(case_id, user, assignment)
         if gate:
@@ -336,7 +337,7 @@ async def _results_page(request: Request, api: Api, user: PortalSession, case_id
     except (FieldErrors, Conflict) as exc:  # e.g. no reporting period yet: the API says what is missing
         problem = exc.summary
     form = form or Form()
-    form.values["version"] = etag or ""
+    form.values["version"] = case["version"]
     chart = energy_chart(result, current_language()) if result else None
     return _page(request, "verify/results.html", {"case": case, "result": result, "problem": problem,
                                                   "chart": chart, "form": form}, status_code=status_code)
@@ -353,7 +354,7 @@ async def conclude(request: Request, case_id: uuid.UUID, user: Verifier, api: Ap
     note = str(form.get("review_note")).strip()
     try:
         await api.post(f"/verifications/{case_id}/conclude", {"review_note": note} if note else {},
-                       if_match=form.get("version") or None)
+                       if_match=if_match(form.get("version")))
     except FieldErrors as problem:
         form.add_problem(problem)
     except ChangedMeanwhile:
