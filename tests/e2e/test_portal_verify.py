@@ -131,7 +131,7 @@ def test_verifier_declares_imports_sees_chart_and_concludes(verifier: PortalUser
                            table.replace("\n", "").replace("  ", ""))]
     assert sum(adjusted) == pytest.approx(preview["savings"]["adjusted_baseline_toe"], rel=1e-3)
     text = text_of(results.text)
-    for label in ("R²", "CV(RMSE)", "NMBE", "ở độ tin cậy 90 %", "Mô hình hồi quy đường cơ sở"):
+    for label in ("R²", "CV(RMSE)", "NMBE", "ở độ tin cậy 90\u00a0%", "Mô hình hồi quy đường cơ sở"):
         assert label in text, label
 
     # conclude (the review note is optional here: the API does not ask for a review)

@@ -20,8 +20,8 @@ from markupsafe import Markup, escape
 from .formatting import number
 
 WIDTH, HEIGHT = 720, 360
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 84, 16, 16, 64
-LEGEND_ROW = 22
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 90, 16, 16, 70
+LEGEND_ROW = 26
 
 # Okabe–Ito colours (distinguishable with colour-vision deficiencies), each with a dash and a marker.
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
@@ -103,9 +103,11 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 class _Frame:
     """The plot area, the y scale and the axes shared by both chart kinds."""
 
-    def __init__(self, categories: list[str], values: list[float], n_series: int, *, zero: bool = True) -> None:
+    def __init__(self, categories: list[str], values: list[float], n_series: int, *, zero: bool = True,
+                 per_row: int = 3) -> None:
         self.categories = categories
-        self.legend_height = LEGEND_ROW * math.ceil(n_series / 3)
+        self.per_row = per_row
+        self.legend_height = LEGEND_ROW * math.ceil(n_series / per_row)
         self.height = HEIGHT + self.legend_height
         self.left, self.right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
         self.top, self.bottom = MARGIN_TOP, HEIGHT - MARGIN_BOTTOM
@@ -134,34 +136,34 @@ class _Frame:
             parts.append(f'<line x1="{self.left}" y1="{y:.1f}" x2="{self.right}" y2="{y:.1f}" stroke="#d0d3d6"'
                          f' stroke-width="1"/>')
             parts.append(f'<text class="chart__tick" x="{self.left - 6}" y="{y + 4:.1f}" text-anchor="end"'
-                         f' font-size="12" fill="#0b0c0c">{escape(number(tick, decimals, language))}</text>')
+                         f' font-size="16" fill="#0b0c0c">{escape(number(tick, decimals, language))}</text>')
         parts.append("</g>")
         parts.append(f'<line class="chart__axis" x1="{self.left}" y1="{self.bottom}" x2="{self.right}"'
                      f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>')
         parts.append(f'<line class="chart__axis" x1="{self.left}" y1="{self.top}" x2="{self.left}"'
                      f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>')
         # Category labels: every one when they fit, else every n-th (the table has them all).
-        every = max(1, math.ceil(len(self.categories) * 48 / (self.right - self.left)))
+        every = max(1, math.ceil(len(self.categories) * 64 / (self.right - self.left)))
         for index, label in enumerate(self.categories):
             if index % every:
                 continue
             x = self.x_centre(index)
             parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="middle"'
-                         f' font-size="12" fill="#0b0c0c">{escape(label)}</text>')
+                         f' font-size="16" fill="#0b0c0c">{escape(label)}</text>')
         mid_y = (self.top + self.bottom) / 2
-        parts.append(f'<text class="chart__label" x="16" y="{mid_y:.1f}" text-anchor="middle" font-size="13"'
+        parts.append(f'<text class="chart__label" x="16" y="{mid_y:.1f}" text-anchor="middle" font-size="16"'
                      f' fill="#0b0c0c" transform="rotate(-90 16 {mid_y:.1f})">{escape(y_label)}</text>')
         parts.append(f'<text class="chart__label" x="{(self.left + self.right) / 2:.1f}" y="{self.bottom + 40}"'
-                     f' text-anchor="middle" font-size="13" fill="#0b0c0c">{escape(x_label)}</text>')
+                     f' text-anchor="middle" font-size="16" fill="#0b0c0c">{escape(x_label)}</text>')
         return parts
 
     def legend(self, series: list[Series], kind: str) -> list[str]:
         parts = ['<g class="chart__legend">']
-        column_width = (self.right - self.left) / 3
+        column_width = (self.right - self.left) / self.per_row
         for index, item in enumerate(series):
             colour, dash = PALETTE[index % len(PALETTE)], DASHES[index % len(DASHES)]
-            x = self.left + column_width * (index % 3)
-            y = HEIGHT - 6 + LEGEND_ROW * (index // 3)
+            x = self.left + column_width * (index % self.per_row)
+            y = HEIGHT - 6 + LEGEND_ROW * (index // self.per_row)
             if kind == "line":
                 dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
                 parts.append(f'<line x1="{x:.1f}" y1="{y - 4}" x2="{x + 28:.1f}" y2="{y - 4}" stroke="{colour}"'
@@ -170,9 +172,15 @@ class _Frame:
             else:
                 parts.append(f'<rect x="{x:.1f}" y="{y - 12}" width="16" height="16" fill="{colour}"'
                              f' stroke="#0b0c0c" stroke-width="0.5"/>')
-            parts.append(f'<text x="{x + 36:.1f}" y="{y}" font-size="13" fill="#0b0c0c">{escape(item.name)}</text>')
+            parts.append(f'<text x="{x + 36:.1f}" y="{y}" font-size="16" fill="#0b0c0c">{escape(item.name)}</text>')
         parts.append("</g>")
         return parts
+
+
+def _legend_columns(series: list[Series]) -> int:
+    """Legend entries per row: three short names, two longer ones, one very long one (16 px text)."""
+    longest = max((len(s.name) for s in series), default=0)
+    return 3 if longest <= 14 else 2 if longest <= 24 else 1
 
 
 def _open_svg(chart_id: str, title: str, description: str, height: int, kind: str) -> list[str]:
@@ -198,7 +206,7 @@ def line_chart(chart_id: str, title: str, description: str, categories: list[str
                y_label: str, x_label: str, unit: str = "", decimals: int = 2, zero: bool = False,
                language: str | None = None) -> Chart:
     """One polyline per series over the categories (periods); a None value breaks the line."""
-    frame = _Frame(categories, _finite(series), len(series), zero=zero)
+    frame = _Frame(categories, _finite(series), len(series), zero=zero, per_row=_legend_columns(series))
     parts = _open_svg(chart_id, title, description, frame.height, "line")
     parts += frame.axes(y_label, x_label, language)
     for index, item in enumerate(series):
@@ -240,9 +248,9 @@ def bar_chart(chart_id: str, title: str, description: str, categories: list[str]
         for i in range(len(categories)):
             values = [float(s.values[i]) for s in series if i < len(s.values) and s.values[i] is not None]
             totals += [sum(v for v in values if v > 0), sum(v for v in values if v < 0)]
-        frame = _Frame(categories, totals, len(series))
+        frame = _Frame(categories, totals, len(series), per_row=_legend_columns(series))
     else:
-        frame = _Frame(categories, _finite(series), len(series))
+        frame = _Frame(categories, _finite(series), len(series), per_row=_legend_columns(series))
     parts = _open_svg(chart_id, title, description, frame.height, "bar")
     parts += frame.axes(y_label, x_label, language)
     band = frame.band()

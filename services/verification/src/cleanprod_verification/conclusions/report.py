@@ -56,6 +56,7 @@ table{border-collapse:collapse;width:100%;margin:.3em 0 .6em;font-size:10pt;tabl
 thead{display:table-header-group}
 th,td{border:1px solid #999;padding:2px 4px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 table.wide{font-size:8.5pt}
+table.evidence th:first-child{width:17%}table.evidence th:last-child{width:32%}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.kv th{width:40%;background:#f3f3f3}
 tr{break-inside:avoid}
@@ -119,12 +120,13 @@ class _Writer:
         return f'<table class="kv">{body}</table>'
 
     def table(self, headers: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]], numeric: Iterable[int] = (),
-              wide: bool = False) -> str:
+              wide: bool = False, css: str = "") -> str:
         numeric = set(numeric)
         head = "".join(f"<th>{self.t(vi, en)}</th>" for vi, en in headers)
         body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
                                         for i, c in enumerate(row)) + "</tr>" for row in rows)
-        css = ' class="wide"' if wide else ""
+        classes = " ".join(c for c in ("wide" if wide else "", css) if c)
+        css = f' class="{classes}"' if classes else ""
         return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -306,6 +308,7 @@ def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportCo
     unit = w.unit(inputs.get("production_unit", ""))
     carriers = inputs.get("carriers", [])
     periods = inputs.get("periods", [])
+    weather = any(p.get("cdd") is not None for p in periods)
 
     def rows(role: str) -> list[list[str]]:
         out = []
@@ -316,7 +319,8 @@ def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportCo
             energy = p.get("energy_toe", {})
             basis = w.t("ước tính", "estimated") if source.get("estimated") else w.t("đo", "metered")
             row = [f"{esc(date(p.get('start')))} – {esc(date(p.get('end')))}", w.num(p.get("production"), 2),
-                   *[w.num(energy.get(c), 3) for c in carriers], w.num(p.get("cdd"), 0), basis]
+                   *[w.num(energy.get(c), 3) for c in carriers], *([w.num(p.get("cdd"), 0)] if weather else []),
+                   basis]
             if role == "reporting":
                 key = (str(source.get("measurement_id")), int(source.get("revision") or 0))
                 row.append(f"{_evidence_text(w, ctx.evidence.get(key))} ({w.t('số đo', 'measurement')} "
@@ -327,8 +331,8 @@ def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportCo
 
     headers = [("Kỳ", "Period"), (f"Sản lượng ({unit})", f"Production ({unit})"),
                *[(f"{label(CARRIERS, c, 'vi')} (TOE)", f"{label(CARRIERS, c, 'en')} (TOE)") for c in carriers],
-               ("CDD", "CDD"), ("Số liệu", "Basis")]
-    numeric = range(1, 3 + len(carriers))
+               *([("CDD", "CDD")] if weather else []), ("Số liệu", "Basis")]
+    numeric = range(1, 2 + len(carriers) + (1 if weather else 0))
     frozen = esc(local(case.baseline_frozen_at).strftime("%d/%m/%Y")) if case.baseline_frozen_at else "—"
     counts = (inputs.get("baseline_period_count"), inputs.get("reporting_period_count"))
     intro = w.t(f"Đường cơ sở được chốt từ hệ thống đăng ký cơ sở ngày {frozen}: {counts[0]} kỳ cơ sở, "
@@ -337,9 +341,9 @@ def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportCo
                 f"{counts[1]} reporting periods measured by the verifier.")
     return (w.h2("7. Số liệu đầu vào", "7. Inputs") + f"<p>{intro}</p>"
             + f"<p><b>{w.t('Kỳ cơ sở', 'Baseline periods')}</b></p>"
-            + w.table(headers, rows("baseline"), numeric, wide=True)
+            + w.table(headers, rows("baseline"), numeric, wide=True, css="evidence")
             + f"<p><b>{w.t('Kỳ báo cáo và chứng cứ', 'Reporting periods and their evidence')}</b></p>"
-            + w.table([*headers, ("Chứng cứ", "Evidence")], rows("reporting"), numeric, wide=True))
+            + w.table([*headers, ("Chứng cứ", "Evidence")], rows("reporting"), numeric, wide=True, css="evidence"))
 
 
 def _factors(w: _Writer, r: dict[str, Any]) -> str:

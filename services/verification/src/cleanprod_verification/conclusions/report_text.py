@@ -57,7 +57,9 @@ CRITERIA = {
     "fractional_savings_uncertainty": ("Độ bất định của tiết kiệm", "Savings uncertainty"),
 }
 RANGE_SUFFIX = "_within_baseline_range"
-UNITS = {"t": ("tấn", "t"), "unit": ("sản phẩm", "pieces"), "m3": ("m³", "m³"), "m2": ("m²", "m²")}
+UNITS = {"t/yr": ("tấn/năm", "t/year"), "hl/yr": ("hl/năm", "hl/year"), "m3/yr": ("m³/năm", "m³/year"),
+         "million L/yr": ("triệu lít/năm", "million L/year"), "t product/yr": ("tấn sản phẩm/năm", "t product/year"),
+         "t": ("tấn", "t"), "unit": ("sản phẩm", "pieces"), "m3": ("m³", "m³"), "m2": ("m²", "m²")}
 
 
 def pick(pair: tuple[str, str], language: str) -> str:
