@@ -72,8 +72,8 @@ def test_ticks_use_the_decimal_comma_in_vietnamese_and_the_point_in_english() ->
     vi_ticks = [t.text for t in ET.fromstring(str(vi.svg)).iter(f"{SVG}text") if t.get("class") == "chart__tick"]
     en_ticks = [t.text for t in ET.fromstring(str(en.svg)).iter(f"{SVG}text") if t.get("class") == "chart__tick"]
     assert "0,5" in vi_ticks and "0.5" in en_ticks
-    assert vi.table_rows == [["x", "0,25"], ["y", "1,5"]]
-    assert en.table_rows == [["x", "0.25"], ["y", "1.5"]]
+    assert vi.table_rows == [["x", "0,25"], ["y", "1,50"]]  # the table keeps its decimals: columns read evenly
+    assert en.table_rows == [["x", "0.25"], ["y", "1.50"]]
 
 
 def test_big_numbers_are_grouped() -> None:
@@ -100,7 +100,7 @@ def test_bar_chart_heights_are_proportional(stacked: bool) -> None:
         assert float(bars[1][0].get("x")) == float(bars[0][0].get("x"))
     else:
         assert float(bars[1][0].get("x")) > float(bars[0][0].get("x"))
-    assert bars[0][0].find(f"{SVG}title").text == "TOE, Thép: 40"
+    assert bars[0][0].find(f"{SVG}title").text == "TOE, Thép: 40,00"
 
 
 def test_nice_ticks_cover_the_range() -> None:
@@ -119,4 +119,4 @@ def test_macro_renders_the_svg_and_the_table() -> None:
     assert 'id="savings-table"' in html
     assert "<caption" in html and "Năng lượng theo kỳ (TOE)" in html
     assert html.count('<th scope="row">') == 4
-    assert "99,25" in html and "–" in html  # the missing value is a dash in the table
+    assert "99,25" in html and "108,00" in html and "–" in html  # the missing value is a dash in the table

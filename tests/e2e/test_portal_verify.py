@@ -175,6 +175,9 @@ def _screenshots_and_pdf(stack: Stack, verifier: PortalUser, case_id: str, dossi
                                ("measurements", f"/verify/{case_id}/measurements"),
                                ("results", f"/verify/{case_id}/results")):
                 page.goto(stack.url("portal") + path)
+                assert page.locator("html").get_attribute("lang") == language
+                if language == "en" and name == "results":
+                    assert "Adjusted baseline" in page.content() and "Đường cơ sở điều chỉnh" not in page.content()
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{language}.png"), full_page=True)
                 violations = axe.run(page).response["violations"]
                 serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
@@ -197,3 +200,36 @@ def _screenshots_and_pdf(stack: Stack, verifier: PortalUser, case_id: str, dossi
                 found = [w for w in ENGLISH_WORDS if w.lower() in joined.lower()]
                 assert not found, found
         browser.close()
+
+
+def test_a_declared_conflict_closes_the_measurement_screens(api: Api, stack: Stack) -> None:
+    application = api.completed(api.call(), HANOISTEEL)
+    opened = case_of(api, application["id"])
+    poll(lambda: read_case(api, opened["id"])["ready_to_conclude"], what="the completion to reach verification")
+    assert assign(api, opened["id"], "verifier2").status_code == 200
+    case_id = opened["id"]
+    user = PortalUser(stack.url("portal"), "verifier2", next_path="/verify", language="en")
+    try:
+        form = user.get(f"/verify/{case_id}/declaration")
+        assert "Are you independent of the enterprise" in form.text
+        version = re.search(r'name="version" value="([^"]*)"', form.text)[1]
+        declared = user.post(f"/verify/{case_id}/declaration", {
+            "version": version, "independent": "false", "statement": "Tôi từng làm việc cho nhà cung cấp."})
+        assert declared.status_code == 303 and declared.headers["location"] == f"/verify/{case_id}"
+        assert read_case(api, case_id)["status"] == "conflict"
+        page = user.get(f"/verify/{case_id}")
+        assert 'id="conflict-banner"' in page.text and "You declared a conflict of interest" in page.text
+        for screen in ("measurements", "results"):
+            response = user.get(f"/verify/{case_id}/{screen}")
+            assert response.status_code == 303 and response.headers["location"] == f"/verify/{case_id}"
+        # a forged form post is refused by the API: the portal shows its 403 page, nothing is recorded
+        forged = user.post(f"/verify/{case_id}/measurements", {
+            "period": "2026-01", "production_quantity": "100", "production_unit": "t",
+            "electricity_quantity": "10", "electricity_unit": "MWh",
+            "evidence_url": "https://evn.example.vn/x", "evidence_description": "x"})
+        assert forged.status_code == 403
+        listed = api.client.get(f"/api/v1/verifications/{case_id}/measurements", headers=api.h("officer1")).json()
+        assert listed["items"] == []
+        assert f'id="case-{case_id}"' in user.get("/verify").text
+    finally:
+        user.close()

@@ -15,9 +15,11 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
-from .formatting import number
+from .formatting import BABEL_LOCALES, number
+from .i18n import current_language
 
 WIDTH, HEIGHT = 720, 360
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 90, 16, 16, 70
@@ -85,7 +87,11 @@ def _decimals_for(ticks: list[float]) -> int:
 
 
 def _fmt(value: Number | None, decimals: int, language: str | None) -> str:
-    return "" if value is None else number(value, decimals, language)
+    """A table cell: always `decimals` places (1.587,620 beside 1.745,858), so a column reads evenly."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=BABEL_LOCALES.get(language or current_language(), "vi_VN"))
 
 
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
