@@ -155,7 +155,7 @@ def _general(w: _Writer, case: VerificationCase, ctx: ReportContext) -> str:
          f"{esc(date(case.implementation_start))} – {esc(date(case.implementation_end))}"),
         ("Ngày hoàn thành", "Completed on", esc(date(case.completed_on))),
         ("Kinh phí hỗ trợ được duyệt", "Approved support",
-         f"{w.num(case.approved_support_vnd, 0)} đồng" if case.approved_support_vnd is not None else "—"),
+         f"{w.num(case.approved_support_vnd, 0)} {w.t('đồng', 'VND')}" if case.approved_support_vnd is not None else "—"),
         ("Chuyên gia thẩm tra", "Verifier", esc(ctx.people.verifier or "—")),
     ])
 
