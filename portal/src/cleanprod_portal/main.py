@@ -43,6 +43,7 @@ from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, render
+from .verify.routes import router as verify_router
 
 log = logging.getLogger("cleanprod.portal")
 PURGE_INTERVAL_SECONDS = 300
@@ -223,6 +224,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(application_steps_router)
     app.include_router(documents_router)
     app.include_router(enterprise_profile_router)
+    app.include_router(verify_router)
     app.include_router(enterprise_facilities_router)
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
