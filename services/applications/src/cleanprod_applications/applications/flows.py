@@ -38,6 +38,7 @@ from ..domain import (
 )
 from ..grants.models import Tranche
 from .completeness import ensure_complete
+from .deadlines import follow_clock
 from .models import Application, DossierSequence
 from .schemas import REQUIRED_TO_SUBMIT
 
@@ -137,6 +138,7 @@ async def apply_transition(session: AsyncSession, principal: Principal, applicat
     previous = str(application.status)
     application.status = ensure_legal(application.status, action)
     touch(application)
+    follow_clock(application, previous, utcnow())
     record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action=str(action),
                  from_state=previous, to_state=str(application.status), reason=reason, details=details)
     # Tranches exist only once a grant is approved: no query before that.
@@ -174,7 +176,7 @@ def _facts(application: Application) -> ApplicationFacts:
 
 
 async def submit(session: AsyncSession, principal: Principal, application: Application, call: Call, *,
-                 action: Action, reason: str | None, agency_id: str) -> None:
+                 action: Action, reason: str | None, agency_id: str, processing_days: int) -> None:
     """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
     An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
     ensure_legal(application.status, action)
@@ -185,6 +187,7 @@ async def submit(session: AsyncSession, principal: Principal, application: Appli
         # Numbering comes last but one: the daily counter row stays locked until this transaction commits, so it
         # is taken when only in-memory work (audit rows, events) is left before the commit.
         application.first_submitted_at = now
+        application.processing_days = processing_days  # the promise made at reception; later settings don't move it
     application.submitted_at = now
     reasons = screen(terms_of(call), _facts(application), now)
     screening = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]

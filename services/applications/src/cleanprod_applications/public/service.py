@@ -43,9 +43,9 @@ async def dossier_status(session: AsyncSession, settings: ApplicationsSettings,
         raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
     code = egov_status(facts.status)
     assert code is not None
-    times = dossier_times(facts, settings.processing_days)
+    times = dossier_times(facts)
     return PublicDossierStatus(
         dossier_code=facts.dossier_code, status=facts.status.value, egov_status=code.value,
         egov_status_label=LABELS_VI[code], received_at=times.received.astimezone(LOCAL_TZ),
-        due_at=times.due.astimezone(LOCAL_TZ),
+        due_at=times.due.astimezone(LOCAL_TZ) if times.due else None,
         decided_at=times.decided.astimezone(LOCAL_TZ) if times.decided else None)
