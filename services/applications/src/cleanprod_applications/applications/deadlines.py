@@ -26,13 +26,19 @@ def deadline_of(application: Application) -> Deadline | None:
                               default_calendar())
 
 
-def follow_clock(application: Application, previous: ApplicationStatus | str, at: dt.datetime) -> None:
-    """After a transition: stop the clock on entering a supplement request, restart it on leaving one, and store
-    the due date that results. Called by every transition (flows.apply_transition)."""
+def clock_is_stopped(application: Application) -> bool:
+    """Waiting for the enterprise: changes requested, or a supplement request open on a dossier under review."""
+    return (ApplicationStatus(application.status) in CLOCK_STOPPED_STATUSES
+            or application.open_supplement_id is not None)
+
+
+def follow_clock(application: Application, was_stopped: bool, at: dt.datetime) -> None:
+    """After a change of status or of the supplement request: stop the clock when the dossier starts waiting for
+    the enterprise, restart it when it stops waiting, and store the due date that results. Called by every
+    transition (flows.apply_transition) and by the supplement requests."""
     if application.first_submitted_at is None or application.processing_days is None:
         return
-    was_stopped = ApplicationStatus(previous) in CLOCK_STOPPED_STATUSES
-    is_stopped = ApplicationStatus(application.status) in CLOCK_STOPPED_STATUSES
+    is_stopped = clock_is_stopped(application)
     stops = [dict(s) for s in application.clock_stops]
     if is_stopped and not was_stopped:
         stops.append({"stopped_at": at.isoformat(), "restarted_at": None})

@@ -38,7 +38,7 @@ from ..domain import (
 )
 from ..grants.models import Tranche
 from .completeness import ensure_complete
-from .deadlines import follow_clock
+from .deadlines import clock_is_stopped, follow_clock
 from .models import Application, DossierSequence
 from .schemas import REQUIRED_TO_SUBMIT
 
@@ -84,10 +84,10 @@ async def tranches_of(session: AsyncSession, application: Application) -> list[T
     return list(rows.all())
 
 
-def event_payload(application: Application, call: Call, *, action: Action, previous: str, reason: str | None,
+def event_payload(application: Application, call: Call, *, action: Action | str, previous: str, reason: str | None,
                   actor: Principal, tranches: list[Tranche], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back."""
-    code = egov_status(application.status)
+    code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
     payload: dict[str, Any] = {
         "application_id": application.id,
         "dossier_code": application.dossier_code,
@@ -136,9 +136,10 @@ async def apply_transition(session: AsyncSession, principal: Principal, applicat
                            extra: dict[str, Any] | None = None) -> None:
     """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event."""
     previous = str(application.status)
+    was_stopped = clock_is_stopped(application)
     application.status = ensure_legal(application.status, action)
     touch(application)
-    follow_clock(application, previous, utcnow())
+    follow_clock(application, was_stopped, utcnow())
     record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action=str(action),
                  from_state=previous, to_state=str(application.status), reason=reason, details=details)
     # Tranches exist only once a grant is approved: no query before that.

@@ -73,6 +73,8 @@ class Application(ServiceTable, table=True):
     processing_days: int | None = None
     clock_stops: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
     due_at: dt.datetime | None = moment()
+    # The open supplement request (supplements/): a sub-state of under_review — e-gov 5, clock stopped.
+    open_supplement_id: uuid.UUID | None = Field(default=None)
 
     review_score_pct: float | None = None
     approved_support_vnd: int | None = vnd(nullable=True, default=None)

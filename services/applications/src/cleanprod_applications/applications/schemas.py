@@ -148,6 +148,8 @@ class ApplicationPublic(BaseModel):
         description="Since when the clock has been stopped (a supplement is requested); null while it runs")
     overdue: bool = Field(description="The Department still owes a result (submitted, under review) and the due "
                                       "date has passed")
+    open_supplement_id: uuid.UUID | None = Field(
+        description="The open supplement request (…/supplement-requests): while set, e-gov status 5, clock stopped")
     review_summary: ReviewSummaryPublic | None = Field(
         default=None, description="Shown to officers, auditors, verifiers and services")
     review_score_pct: float | None

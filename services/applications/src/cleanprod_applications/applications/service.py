@@ -60,7 +60,7 @@ def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewS
 
 def to_public(application: Application, tranches: list[Tranche],
               summary: ReviewSummaryPublic | None = None) -> ApplicationPublic:
-    code = egov_status(application.status)
+    code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
     supplier = (Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
                 if application.supplier_name else None)
     return ApplicationPublic(
@@ -78,7 +78,7 @@ def to_public(application: Application, tranches: list[Tranche],
         first_submitted_at=application.first_submitted_at, submitted_at=application.submitted_at,
         screening_reasons=[ScreeningReasonPublic.model_validate(r) for r in application.screening_reasons],
         due_at=application.due_at, clock_stopped_at=deadlines.clock_stopped_since(application),
-        overdue=deadlines.is_overdue(application, utcnow()),
+        overdue=deadlines.is_overdue(application, utcnow()), open_supplement_id=application.open_supplement_id,
         review_summary=summary, review_score_pct=application.review_score_pct,
         approved_support_vnd=application.approved_support_vnd, award_limit=application.award_limit,
         decided_at=application.decided_at, decided_by=application.decided_by,

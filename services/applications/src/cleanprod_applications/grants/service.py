@@ -34,6 +34,7 @@ from ..domain import (
     settle,
     summarise_reviews,
 )
+from ..supplements.service import ensure_no_open_supplement
 from .models import Tranche, TrancheKind, TrancheStatus
 from .schemas import DecisionBody, Outcome
 
@@ -54,6 +55,7 @@ async def decide(session: AsyncSession, principal: Principal, application: Appli
     """Take the decision on a row-locked application (If-Match already checked)."""
     action = OUTCOME_ACTIONS[body.outcome]
     flows.ensure_legal(application.status, action)
+    ensure_no_open_supplement(application)
     call = await (lock_call(session, application.call_id) if action is Action.DECIDE_APPROVE
                   else call_of(session, application))
     assignments = await assignments_of(session, application.id)

@@ -56,6 +56,7 @@ class DossierFacts:
     decided_at: dt.datetime | None
     verified_at: dt.datetime | None
     version: int
+    supplement_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def dossier_times(facts: DossierFacts) -> DossierTimes:
     ended with an outcome: the screening for a dossier refused at reception (3), the officer's decision for 9/10,
     verification for a verified/not achieved project. Returned = when the final result reached the enterprise
     (10 only; results are delivered online the moment they exist)."""
-    code = egov_status(facts.status)
+    code = egov_status(facts.status, supplement_requested=facts.supplement_requested)
     verification_ended = facts.status in (ApplicationStatus.VERIFIED, ApplicationStatus.NOT_ACHIEVED)
     decided: dt.datetime | None = None
     if code is EgovStatus.REFUSED_AT_RECEPTION:

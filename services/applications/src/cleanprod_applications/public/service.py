@@ -41,7 +41,7 @@ async def dossier_status(session: AsyncSession, settings: ApplicationsSettings,
     facts = await find_dossier(session, dossier_code) if len(dossier_code) <= 64 else None
     if facts is None:  # unknown and malformed alike: nothing to tell about which codes exist
         raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
-    code = egov_status(facts.status)
+    code = egov_status(facts.status, supplement_requested=facts.supplement_requested)
     assert code is not None
     times = dossier_times(facts)
     return PublicDossierStatus(
