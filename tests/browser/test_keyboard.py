@@ -97,7 +97,7 @@ def test_the_application_form_can_be_completed_with_the_keyboard_alone(ui: Ui, a
     call = api.call(title="Đợt kiểm thử bàn phím – hỗ trợ sản xuất sạch hơn")
     facility = api.facility(HANOISTEEL)
     ui.goto("/")
-    ui.login(HANOISTEEL, home="/enterprise/applications/new")
+    ui.login(HANOISTEEL, next_path="/enterprise/applications/new")
     keys = Keyboard(ui)
     keys.page.keyboard.press("Tab")
     assert keys.page.evaluate("() => document.activeElement.className") == "skip-link"

@@ -41,6 +41,6 @@ def test_first_login_changes_the_one_time_password(ui: Ui, gateway: httpx.Client
     assert account.status_code == 201, account.text
 
     ui.login(username, account.json()["temporary_password"], new_password="Moi@Matkhau2026",
-             home="/enterprise")
+             next_path="/enterprise")
     assert ui.path == "/enterprise"
     assert "Nguyễn" in ui.page.locator(".site-header__user").inner_text()

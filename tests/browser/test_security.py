@@ -42,7 +42,7 @@ def test_a_form_posted_from_another_site_is_refused(ui: Ui, api: Api, host: str)
     """127.0.0.1 on another port is another origin of the same site: the browser sends the session cookie along,
     so only the CSRF token stops the request. localhost is another site: SameSite=Lax keeps the cookie home too."""
     ui.goto("/")
-    ui.login(HANOISTEEL, home="/enterprise/facilities")
+    ui.login(HANOISTEEL, next_path="/enterprise/facilities")
     name = f"Nhà máy giả mạo {uuid.uuid4().hex[:6]}"
     facility = api.facility(HANOISTEEL)
     attack = auto_submitting_form(ui.url("/enterprise/facilities/new"), {
@@ -122,7 +122,7 @@ def test_an_expired_session_logs_in_again_and_returns_to_the_page(ui: Ui, api: A
     facility = api.facility(HANOISTEEL)
     page = f"/enterprise/facilities/{facility['id']}/baselines"
     ui.goto("/")
-    ui.login(HANOISTEEL, home=page)
+    ui.login(HANOISTEEL, next_path=page)
     assert ui.path == page
     first_cookie = session_cookie(ui.page)
 

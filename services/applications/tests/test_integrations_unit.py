@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_applications.domain import ApplicationStatus, EgovStatus
 from cleanprod_applications.domain.egov_status import MAPPING
+from cleanprod_applications.holiday_calendar import default_calendar
 from cleanprod_applications.integrations.dossier import (
     LABELS_VI,
     DossierFacts,
-    add_working_days,
     dossier_times,
     national_timestamp,
 )
@@ -52,14 +52,14 @@ def test_national_timestamp_is_hanoi_time() -> None:
     ("2026-11-27T10:00", 1, "2026-11-30T10:00"),   # Friday + 1 → Monday
     ("2026-11-28T10:00", 1, "2026-11-30T10:00"),   # Saturday + 1 → Monday
     ("2026-11-29T23:30", 1, "2026-11-30T23:30"),   # Sunday + 1 → Monday
-    ("2026-11-23T08:00", 5, "2026-11-30T08:00"),   # Monday + 5 → next Monday
+    ("2026-11-23T08:00", 5, "2026-12-01T08:00"),   # Monday + 5 → next Tuesday (24/11 Vietnamese Culture Day)
     ("2026-11-23T08:00", 0, "2026-11-23T08:00"),
-    ("2026-11-30T09:15", 30, "2027-01-11T09:15"),  # 30 working days = 6 weeks
+    ("2026-11-30T09:15", 30, "2027-01-12T09:15"),  # 6 weeks + 1 day for New Year's Day 01/01/2027
 ])
 def test_due_date_counts_working_days(received_local: str, days: int, due_local: str) -> None:
     hanoi = dt.timezone(dt.timedelta(hours=7))
     received = dt.datetime.fromisoformat(received_local).replace(tzinfo=hanoi)
-    due = add_working_days(received.astimezone(UTC), days)
+    due = default_calendar().add_working_days(received.astimezone(UTC), days)  # the one calendar (domain/working_days)
     assert due.astimezone(hanoi).replace(tzinfo=None) == dt.datetime.fromisoformat(due_local)
 
 
@@ -67,16 +67,16 @@ def _facts(status: ApplicationStatus) -> DossierFacts:
     t = dt.datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
     return DossierFacts(dossier_code="000.00.01.H26-261102-0001", status=status, enterprise_name="X",
                         enterprise_tax_code="0100109106", title="T", first_submitted_at=t,
-                        submitted_at=t + dt.timedelta(days=1), decided_at=t + dt.timedelta(days=10),
+                        submitted_at=t + dt.timedelta(days=1), due_at=t + dt.timedelta(days=40), decided_at=t + dt.timedelta(days=10),
                         verified_at=t + dt.timedelta(days=100), version=5)
 
 
 @pytest.mark.parametrize("status", [s for s in ApplicationStatus if MAPPING[s].code is not None])
 def test_decided_and_returned_dates_follow_the_code(status: ApplicationStatus) -> None:
     facts = _facts(status)
-    times = dossier_times(facts, 30)
+    times = dossier_times(facts)
     code = MAPPING[status].code
-    assert times.received == facts.first_submitted_at
+    assert times.received == facts.first_submitted_at and times.due == facts.due_at
     if code is EgovStatus.REFUSED_AT_RECEPTION:
         assert times.decided == facts.submitted_at
     elif status in (ApplicationStatus.VERIFIED, ApplicationStatus.NOT_ACHIEVED):

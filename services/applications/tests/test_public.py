@@ -3,6 +3,7 @@ without any token; nothing confidential (applicant, title, amounts of an applica
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -78,6 +79,9 @@ async def test_public_dossier_status_only_status_and_dates(client: httpx.AsyncCl
     assert body["dossier_code"] == code and body["status"] == "under_review"
     assert body["egov_status"] == 4 and body["egov_status_label"] == "Đang xử lý"
     assert body["received_at"].endswith("+07:00") and body["due_at"] > body["received_at"]
+    # The same due date as the application (and the e-gov look-up): one stored value, one calendar.
+    assert application["due_at"] is not None
+    assert dt.datetime.fromisoformat(body["due_at"]) == dt.datetime.fromisoformat(application["due_at"])
     assert body["decided_at"] is None
     text = response.text
     for secret in (application["enterprise_name"], application["enterprise_tax_code"], application["title"],

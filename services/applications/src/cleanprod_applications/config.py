@@ -46,8 +46,8 @@ class ApplicationsSettings(ServiceSettings):
     procedure_name: str = Field(default="Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn", min_length=1,
                                 max_length=500)
     handling_unit: str = Field(default="Sở Công Thương Hà Nội", min_length=1, max_length=300)
-    processing_days: int = Field(default=30, ge=1, le=365, description="Working days (Mon–Fri) from reception "
-                                                                       "to the promised result date")
+    processing_days: int = Field(default=30, ge=1, le=365, description="Working days (Vietnamese holiday "
+                                                                       "calendar) from reception to the due date")
 
     # Webhooks for egov clients: delivery from the outbox by a dispatcher in every replica (state in the database).
     webhook_dispatcher_enabled: bool = True  # also needs outbox_enabled (tests turn both off)

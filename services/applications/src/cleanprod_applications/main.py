@@ -19,6 +19,7 @@ from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
+from .supplements.views import router as supplements_router
 
 
 def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,
@@ -44,7 +45,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
         settings,
         title="cleanprod applications",
         routers=[calls_router, exports_router, applications_router, reviews_router, grants_router, documents_router,
-                 integrations_router, public_router],
+                 integrations_router, public_router, supplements_router],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],

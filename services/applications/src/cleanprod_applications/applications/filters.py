@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Query
 
-from cleanprod_kit.fields import Param
+from cleanprod_kit.fields import Param, QueryFlag
 
 from ..domain import ApplicationStatus
 
@@ -20,10 +20,14 @@ class ApplicationFilters:
         dossier_code: Param | None = Query(None, max_length=32),
         q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
                                                                   "facility or dossier code"),
+        overdue: QueryFlag | None = Query(None, description="true: only dossiers past their statutory due date "
+                                                            "that still await a result; false: the others"),
     ) -> None:
         self.status, self.call_id, self.enterprise_id = status, call_id, enterprise_id
         self.tax_code, self.dossier_code, self.q = tax_code, dossier_code, q
+        self.overdue = overdue
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"status": self.status, "call_id": self.call_id, "enterprise_id": self.enterprise_id,
-                "tax_code": self.tax_code, "dossier_code": self.dossier_code, "q": self.q}
+                "tax_code": self.tax_code, "dossier_code": self.dossier_code, "q": self.q,
+                "overdue": self.overdue}

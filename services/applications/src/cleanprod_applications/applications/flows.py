@@ -38,6 +38,7 @@ from ..domain import (
 )
 from ..grants.models import Tranche
 from .completeness import ensure_complete
+from .deadlines import clock_is_stopped, follow_clock
 from .models import Application, DossierSequence
 from .schemas import REQUIRED_TO_SUBMIT
 
@@ -83,10 +84,10 @@ async def tranches_of(session: AsyncSession, application: Application) -> list[T
     return list(rows.all())
 
 
-def event_payload(application: Application, call: Call, *, action: Action, previous: str, reason: str | None,
+def event_payload(application: Application, call: Call, *, action: Action | str, previous: str, reason: str | None,
                   actor: Principal, tranches: list[Tranche], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back."""
-    code = egov_status(application.status)
+    code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
     payload: dict[str, Any] = {
         "application_id": application.id,
         "dossier_code": application.dossier_code,
@@ -135,8 +136,10 @@ async def apply_transition(session: AsyncSession, principal: Principal, applicat
                            extra: dict[str, Any] | None = None) -> None:
     """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event."""
     previous = str(application.status)
+    was_stopped = clock_is_stopped(application)
     application.status = ensure_legal(application.status, action)
     touch(application)
+    follow_clock(application, was_stopped, utcnow())
     record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action=str(action),
                  from_state=previous, to_state=str(application.status), reason=reason, details=details)
     # Tranches exist only once a grant is approved: no query before that.
@@ -174,7 +177,7 @@ def _facts(application: Application) -> ApplicationFacts:
 
 
 async def submit(session: AsyncSession, principal: Principal, application: Application, call: Call, *,
-                 action: Action, reason: str | None, agency_id: str) -> None:
+                 action: Action, reason: str | None, agency_id: str, processing_days: int) -> None:
     """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
     An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
     ensure_legal(application.status, action)
@@ -185,6 +188,7 @@ async def submit(session: AsyncSession, principal: Principal, application: Appli
         # Numbering comes last but one: the daily counter row stays locked until this transaction commits, so it
         # is taken when only in-memory work (audit rows, events) is left before the commit.
         application.first_submitted_at = now
+        application.processing_days = processing_days  # the promise made at reception; later settings don't move it
     application.submitted_at = now
     reasons = screen(terms_of(call), _facts(application), now)
     screening = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]

@@ -32,6 +32,7 @@ class Application(ServiceTable, table=True):
         Index("ix_applications_call", "call_id", "id"),
         Index("ix_applications_enterprise", "enterprise_id", "id"),
         Index("ix_applications_tax_code", "enterprise_tax_code", "id"),
+        Index("ix_applications_due", "due_at", "id"),
         Index("ix_applications_search", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}),
     )
@@ -65,6 +66,15 @@ class Application(ServiceTable, table=True):
     first_submitted_at: dt.datetime | None = moment()
     submitted_at: dt.datetime | None = moment()
     screening_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+
+    # The statutory time limit (applications/deadlines.py): working days promised at the first submission, the
+    # clock's stops while a supplement is requested ([{stopped_at, restarted_at}], ISO instants), and the due
+    # date they give (NULL while the clock is stopped) — stored, so the overdue list is one indexed query.
+    processing_days: int | None = None
+    clock_stops: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+    due_at: dt.datetime | None = moment()
+    # The open supplement request (supplements/): a sub-state of under_review — e-gov 5, clock stopped.
+    open_supplement_id: uuid.UUID | None = Field(default=None)
 
     review_score_pct: float | None = None
     approved_support_vnd: int | None = vnd(nullable=True, default=None)

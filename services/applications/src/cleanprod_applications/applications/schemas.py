@@ -148,6 +148,16 @@ class ApplicationPublic(BaseModel):
     first_submitted_at: dt.datetime | None
     submitted_at: dt.datetime | None
     screening_reasons: list[ScreeningReasonPublic]
+    due_at: dt.datetime | None = Field(
+        description="Statutory due date: reception + processing days in working days (Vietnamese public holidays "
+                    "and announced swaps excluded), the days a supplement request waited not counted; null for a "
+                    "draft and while the clock is stopped")
+    clock_stopped_at: dt.datetime | None = Field(
+        description="Since when the clock has been stopped (a supplement is requested); null while it runs")
+    overdue: bool = Field(description="The Department still owes a result (submitted, under review) and the due "
+                                      "date has passed")
+    open_supplement_id: uuid.UUID | None = Field(
+        description="The open supplement request (…/supplement-requests): while set, e-gov status 5, clock stopped")
     review_summary: ReviewSummaryPublic | None = Field(
         default=None, description="Shown to officers, auditors, verifiers and services")
     review_score_pct: float | None

@@ -7,14 +7,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, not_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from cleanprod_kit.models import AuditEntry
+from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
@@ -23,11 +23,12 @@ from ..calls.models import Call
 from ..calls.service import rubric_of, today
 from ..db_types import touch
 from ..domain import Action, ApplicationStatus, allowed_actions, egov_status, may_perform, summarise_reviews
+from ..domain.deadlines import RUNNING_STATUSES
 from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from . import completeness, flows
+from . import completeness, deadlines, flows
 from .models import Application
 from .schemas import (
     REQUIRED_TO_SUBMIT,
@@ -59,7 +60,7 @@ def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewS
 
 def to_public(application: Application, tranches: list[Tranche],
               summary: ReviewSummaryPublic | None = None) -> ApplicationPublic:
-    code = egov_status(application.status)
+    code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
     supplier = (Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
                 if application.supplier_name else None)
     return ApplicationPublic(
@@ -76,6 +77,8 @@ def to_public(application: Application, tranches: list[Tranche],
         implementation_start=application.implementation_start, implementation_end=application.implementation_end,
         first_submitted_at=application.first_submitted_at, submitted_at=application.submitted_at,
         screening_reasons=[ScreeningReasonPublic.model_validate(r) for r in application.screening_reasons],
+        due_at=application.due_at, clock_stopped_at=deadlines.clock_stopped_since(application),
+        overdue=deadlines.is_overdue(application, utcnow()), open_supplement_id=application.open_supplement_id,
         review_summary=summary, review_score_pct=application.review_score_pct,
         approved_support_vnd=application.approved_support_vnd, award_limit=application.award_limit,
         decided_at=application.decided_at, decided_by=application.decided_by,
@@ -252,7 +255,7 @@ async def complete(session: AsyncSession, principal: Principal, application: App
 async def list_applications(
     session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
     enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
-    cursor: str | None,
+    cursor: str | None, overdue: bool | None = None,
 ) -> tuple[list[ApplicationPublic], str | None]:
     from cleanprod_kit.search import matches_all_words
 
@@ -272,6 +275,11 @@ async def list_applications(
         statement = statement.where(Application.dossier_code == dossier_code)
     if q and (condition := matches_all_words(Application.search_text, q)) is not None:
         statement = statement.where(condition)
+    if overdue is not None:
+        # Two-valued (due_at IS NOT NULL first), so overdue=false is exactly the complement.
+        late = and_(Application.status.in_([str(s) for s in RUNNING_STATUSES]),  # type: ignore[attr-defined]
+                    Application.due_at.is_not(None), Application.due_at < utcnow())  # type: ignore[union-attr,operator]
+        statement = statement.where(late if overdue else not_(late))
     rows, next_cursor = await keyset_page(session, statement, order_by=[Application.id],  # type: ignore[list-item]
                                           key=lambda a: [a.id], limit=limit, cursor=cursor)
     by_application: dict[uuid.UUID, list[Tranche]] = {a.id: [] for a in rows}

@@ -100,7 +100,8 @@ async def _submit(action: Action, application_id: uuid.UUID, body: TransitionBod
     application = await locked_application(request, session, principal, application_id)
     service.ensure_actor(principal, application, action)
     await flows.submit(session, principal, application, await service.call_of(session, application), action=action,
-                       reason=body.reason if body else None, agency_id=settings_of(request).agency_id)
+                       reason=body.reason if body else None, agency_id=settings_of(request).agency_id,
+                       processing_days=settings_of(request).processing_days)
     await session.commit()
     return await answer(session, principal, application, response)
 

@@ -39,7 +39,8 @@ def to_public(document: Document) -> DocumentPublic:
 def ensure_may_upload(principal: Principal, application: Application) -> None:
     if not (principal.has("officer") or owns(principal, application)):
         raise Forbidden(code="attach_forbidden")
-    if application.status not in UPLOAD_STATUSES:
+    # Under review the dossier is frozen, except for what an open supplement request asks for.
+    if application.status not in UPLOAD_STATUSES and application.open_supplement_id is None:
         raise Conflict(code="not_accepting_documents", slug="not-accepting-documents",
                        params={"status": str(application.status)}, status_now=str(application.status))
 

@@ -88,9 +88,19 @@ UNUSED: Mapping[EgovStatus, str] = MappingProxyType({
 })
 
 
-def egov_status(status: ApplicationStatus | str) -> EgovStatus | None:
-    """The TrangThaiHoSo code to report for ``status``; ``None`` for statuses not exposed to e-gov."""
-    return MAPPING[ApplicationStatus(status)].code
+SUPPLEMENT_NOTE = (
+    "A dossier `under_review` with an open **supplement request** (an itemised list of what is missing, answered "
+    "item by item) reports 5 while the request is open and 4 again once every item is answered: a sub-state of "
+    "under_review, not a status of its own.")
+
+
+def egov_status(status: ApplicationStatus | str, *, supplement_requested: bool = False) -> EgovStatus | None:
+    """The TrangThaiHoSo code to report for ``status``; ``None`` for statuses not exposed to e-gov. A dossier in
+    processing with an open supplement request reports 5 (supplement requested)."""
+    code = MAPPING[ApplicationStatus(status)].code
+    if supplement_requested and code is EgovStatus.PROCESSING:
+        return EgovStatus.SUPPLEMENT_REQUESTED
+    return code
 
 
 def render_markdown_table() -> str:
@@ -102,6 +112,7 @@ def render_markdown_table() -> str:
     for status, row in MAPPING.items():
         code, meaning = ("—", "not exposed") if row.code is None else (str(row.code.value), row.code.label)
         lines.append(f"| `{status}` | {code} | {meaning} | {row.why} |")
+    lines += ["", SUPPLEMENT_NOTE]
     lines += [
         "",
         "Codes not used:",

@@ -36,6 +36,10 @@ record_not_achieved                               applications service applies i
 =================================  =============  ====================================================
 
 Reviewers, verifiers, auditors and e-gov clients never move an application directly.
+
+A **supplement request** (``supplements/``) is not drawn here: it is a sub-state of ``under_review`` (the
+application's ``open_supplement_id``), reported to e-gov as 5 and stopping the statutory clock, and closing it
+returns the dossier to plain processing without an arrow. The table below stays exactly DESIGN.md's.
 """
 
 from __future__ import annotations

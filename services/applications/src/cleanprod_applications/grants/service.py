@@ -38,6 +38,7 @@ from ..domain import (
     summarise_reviews,
 )
 from ..domain.exact import bp, floor_share
+from ..supplements.service import ensure_no_open_supplement
 from .models import Tranche, TrancheKind, TrancheStatus
 from .schemas import DecisionBody, DecisionPreview, LimitPublic, Outcome, RefusalPublic
 
@@ -72,7 +73,12 @@ async def preview(session: AsyncSession, principal: Principal, application: Appl
                Limit.RATE: floor_share(application.eligible_cost_vnd or 0, bp(call.support_rate_bp)),
                Limit.CAP: call.cap_per_project_vnd, Limit.BUDGET: call.remaining_vnd}
     refusals: dict[str, RefusalPublic | None] = {}
+    if application.open_supplement_id is not None:  # every outcome waits for the enterprise's answer
+        waiting = RefusalPublic(code="supplement_open", message=messages.message("supplement_open", language) or "")
+        refusals = {str(outcome): waiting for outcome in OUTCOME_ACTIONS}
     for outcome, action in OUTCOME_ACTIONS.items():
+        if str(outcome) in refusals:
+            continue
         refusal = decision_refusal(action=action, decider_id=principal.subject,
                                    assigned_reviewer_ids={a.reviewer_subject for a in assignments}, reviews=summary,
                                    min_reviews=call.min_reviews, award=award)
@@ -92,6 +98,7 @@ async def decide(session: AsyncSession, principal: Principal, application: Appli
     """Take the decision on a row-locked application (If-Match already checked)."""
     action = OUTCOME_ACTIONS[body.outcome]
     flows.ensure_legal(application.status, action)
+    ensure_no_open_supplement(application)
     call = await (lock_call(session, application.call_id) if action is Action.DECIDE_APPROVE
                   else call_of(session, application))
     assignments = await assignments_of(session, application.id)

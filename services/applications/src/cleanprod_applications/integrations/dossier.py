@@ -1,8 +1,8 @@
 """What the dossier look-up reports to the city's one-stop systems: pure rules, no I/O.
 
 Dates travel in the national exchange format ``yyyyMMddHHmmss`` on the Asia/Ho_Chi_Minh clock; the promised
-result date (ngày hẹn trả) is the reception date plus ``processing_days`` working days (Monday–Friday, keeping
-the time of day; public holidays are not counted out yet).
+result date (ngày hẹn trả) is the application's stored statutory due date (applications/deadlines.py: working days
+on the Vietnamese public-holiday calendar, the clock stopped while a supplement is requested).
 """
 
 from __future__ import annotations
@@ -41,24 +41,6 @@ def national_timestamp(instant: dt.datetime | None) -> str | None:
     return instant.astimezone(LOCAL_TZ).strftime(NATIONAL_FORMAT)
 
 
-def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    """``start`` moved forward by ``days`` working days (Mon–Fri) on the Hanoi calendar, same time of day.
-
-    Received on a Friday with 1 day → Monday; received on a Saturday or Sunday with 1 day → Monday too (the
-    weekend does not count, the first working day does)."""
-    if days < 0:
-        raise ValueError("days must be >= 0")
-    if start.tzinfo is None or start.utcoffset() is None:
-        raise ValueError("naive datetime: give the instant with its time zone")
-    local = start.astimezone(LOCAL_TZ)
-    remaining = days
-    while remaining:
-        local += dt.timedelta(days=1)
-        if local.weekday() < 5:
-            remaining -= 1
-    return local
-
-
 @dataclass(frozen=True)
 class DossierFacts:
     """What the look-up needs from an application (copied out of the row, so this module stays pure)."""
@@ -70,25 +52,27 @@ class DossierFacts:
     title: str
     first_submitted_at: dt.datetime
     submitted_at: dt.datetime | None
+    due_at: dt.datetime | None
     decided_at: dt.datetime | None
     verified_at: dt.datetime | None
     version: int
+    supplement_requested: bool = False
 
 
 @dataclass(frozen=True)
 class DossierTimes:
     received: dt.datetime
-    due: dt.datetime
+    due: dt.datetime | None
     decided: dt.datetime | None
     returned: dt.datetime | None
 
 
-def dossier_times(facts: DossierFacts, processing_days: int) -> DossierTimes:
+def dossier_times(facts: DossierFacts) -> DossierTimes:
     """Reception = first submission (a resubmission keeps the dossier and its dates). Decided = when processing
     ended with an outcome: the screening for a dossier refused at reception (3), the officer's decision for 9/10,
     verification for a verified/not achieved project. Returned = when the final result reached the enterprise
     (10 only; results are delivered online the moment they exist)."""
-    code = egov_status(facts.status)
+    code = egov_status(facts.status, supplement_requested=facts.supplement_requested)
     verification_ended = facts.status in (ApplicationStatus.VERIFIED, ApplicationStatus.NOT_ACHIEVED)
     decided: dt.datetime | None = None
     if code is EgovStatus.REFUSED_AT_RECEPTION:
@@ -97,5 +81,5 @@ def dossier_times(facts: DossierFacts, processing_days: int) -> DossierTimes:
         decided = facts.verified_at if verification_ended else facts.decided_at
     returned = decided if code is EgovStatus.RESULT_DELIVERED else None
     return DossierTimes(received=facts.first_submitted_at,
-                        due=add_working_days(facts.first_submitted_at, processing_days),
+                        due=facts.due_at,
                         decided=decided, returned=returned)

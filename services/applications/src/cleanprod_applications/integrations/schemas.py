@@ -25,7 +25,9 @@ class DossierPublic(BaseModel):
     applicant_tax_code: str = Field(description="MaDoiTuong: the enterprise's tax code (mã số doanh nghiệp)")
     summary: str = Field(description="TrichYeuHoSo: the application's title")
     received_date: NationalTimestamp = Field(description="NgayTiepNhan: first submission")
-    due_date: NationalTimestamp = Field(description="NgayHenTra: reception + processing_days working days")
+    due_date: NationalTimestamp | None = Field(
+        description="NgayHenTra: reception + processing_days working days (Vietnamese holidays excluded, the clock "
+                    "stopped during a supplement request); null while it is stopped (status 5)")
     decided_date: NationalTimestamp = Field(description="NgayKetThucXuLy: processing ended with an outcome")
     returned_date: NationalTimestamp = Field(description="NgayTra: the final result reached the enterprise")
     handling_unit: str = Field(description="DonViXuLy")

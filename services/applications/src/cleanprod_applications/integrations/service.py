@@ -59,8 +59,9 @@ async def find_dossier(session: AsyncSession, dossier_code: str) -> DossierFacts
         dossier_code=dossier_code, status=ApplicationStatus(application.status),
         enterprise_name=application.enterprise_name, enterprise_tax_code=application.enterprise_tax_code,
         title=application.title, first_submitted_at=application.first_submitted_at,
-        submitted_at=application.submitted_at, decided_at=application.decided_at,
-        verified_at=application.verified_at, version=application.version)
+        submitted_at=application.submitted_at, due_at=application.due_at, decided_at=application.decided_at,
+        verified_at=application.verified_at, version=application.version,
+        supplement_requested=application.open_supplement_id is not None)
 
 
 async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier_code: str) -> DossierPublic:
@@ -72,9 +73,9 @@ async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier
     facts = await find_dossier(session, dossier_code)
     if facts is None:
         raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
-    code = egov_status(facts.status)
+    code = egov_status(facts.status, supplement_requested=facts.supplement_requested)
     assert code is not None
-    times = dossier_times(facts, settings.processing_days)
+    times = dossier_times(facts)
     return DossierPublic(
         dossier_code=dossier_code, procedure_code=settings.procedure_code, procedure_name=settings.procedure_name,
         applicant_name=facts.enterprise_name, applicant_tax_code=facts.enterprise_tax_code, summary=facts.title,

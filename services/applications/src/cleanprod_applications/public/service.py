@@ -41,11 +41,11 @@ async def dossier_status(session: AsyncSession, settings: ApplicationsSettings,
     facts = await find_dossier(session, dossier_code) if len(dossier_code) <= 64 else None
     if facts is None:  # unknown and malformed alike: nothing to tell about which codes exist
         raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
-    code = egov_status(facts.status)
+    code = egov_status(facts.status, supplement_requested=facts.supplement_requested)
     assert code is not None
-    times = dossier_times(facts, settings.processing_days)
+    times = dossier_times(facts)
     return PublicDossierStatus(
         dossier_code=facts.dossier_code, status=facts.status.value, egov_status=code.value,
         egov_status_label=LABELS_VI[code], received_at=times.received.astimezone(LOCAL_TZ),
-        due_at=times.due.astimezone(LOCAL_TZ),
+        due_at=times.due.astimezone(LOCAL_TZ) if times.due else None,
         decided_at=times.decided.astimezone(LOCAL_TZ) if times.decided else None)
