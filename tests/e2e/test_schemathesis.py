@@ -68,6 +68,7 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "PUT /api/v1/facilities/{facility_id}/baselines/{baseline_id}": "one consumption entry per carrier; "
                                                                     "period_end ≥ period_start",
     "PATCH /api/v1/integrations/webhooks/{subscription_id}": "the URL's host must resolve to an allowed address",
+    "PATCH /api/v1/facilities/{facility_id}": "sector_code must name a sector of GET /api/v1/sectors",
     "PATCH /api/v1/enterprises/{enterprise_id}": "a patterned text (phone) is trimmed before its pattern is "
                                                  "checked: ' (4768' is '(4768', too short",
 }
