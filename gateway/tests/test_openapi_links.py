@@ -58,3 +58,22 @@ def test_links_from_a_created_resource_and_from_reading_it() -> None:
         for op in item.values():
             for response in op["responses"].values():
                 assert {link["operationId"] for link in response.get("links", {}).values()} <= operation_ids
+
+
+def test_a_definition_referring_to_a_renamed_one_is_renamed_too() -> None:
+    # Schemathesis found POST /api/v1/verifications/bulk-assignments documented with the applications' item.
+    def doc(path: str, item_field: str) -> dict[str, Any]:
+        return {"openapi": "3.1.0", "paths": {path: {"post": _op(f"op{path}", {"201": _json("Bulk")})}},
+                "components": {"schemas": {
+                    "Bulk": {"type": "object", "properties": {
+                        "assignments": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}},
+                    "Item": {"type": "object", "properties": {item_field: {"type": "string"}}}}}}
+
+    merged = merge_documents([("applications", doc("/a", "reviewer_subject")),
+                              ("verification", doc("/v", "verifier_subject"))])
+    schemas = merged["components"]["schemas"]
+    ref = merged["paths"]["/v"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/Verification_Bulk"
+    assert schemas["Verification_Bulk"]["properties"]["assignments"]["items"]["$ref"].endswith("/Verification_Item")
+    assert "verifier_subject" in schemas["Verification_Item"]["properties"]
+    assert schemas["Bulk"]["properties"]["assignments"]["items"]["$ref"] == "#/components/schemas/Item"

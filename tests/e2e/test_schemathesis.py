@@ -68,6 +68,9 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "PUT /api/v1/facilities/{facility_id}/baselines/{baseline_id}": "one consumption entry per carrier; "
                                                                     "period_end ≥ period_start",
     "PATCH /api/v1/integrations/webhooks/{subscription_id}": "the URL's host must resolve to an allowed address",
+    "PATCH /api/v1/facilities/{facility_id}": "sector_code must name a sector of GET /api/v1/sectors",
+    "PATCH /api/v1/enterprises/{enterprise_id}": "a patterned text (phone) is trimmed before its pattern is "
+                                                 "checked: ' (4768' is '(4768', too short",
 }
 # Below the gateway's per-client bucket in the e2e stack (100/s): a 429 would replace a real answer.
 RATE_LIMIT = "60/s"

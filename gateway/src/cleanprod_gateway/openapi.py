@@ -151,13 +151,22 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
         doc = copy.deepcopy(doc)
         components = doc.get("components") or {}
         renames: dict[str, str] = {}
-        for section, defs in components.items():
-            if not isinstance(defs, dict):
-                continue
-            for name, definition in defs.items():
-                existing = origin.get((section, name))
-                if existing is not None and existing[1] != definition:
-                    renames[f"{REF_PREFIX}{section}/{name}"] = f"{REF_PREFIX}{section}/{_prefix(service)}{name}"
+        # Until nothing changes: a definition that only *refers* to a renamed one differs too once its refs are
+        # rewritten (two services' `BulkAssignmentBody` look alike, but their `BulkAssignmentItem`s do not).
+        while True:
+            found = False
+            for section, defs in components.items():
+                if not isinstance(defs, dict):
+                    continue
+                for name, definition in defs.items():
+                    ref = f"{REF_PREFIX}{section}/{name}"
+                    existing = origin.get((section, name))
+                    if ref not in renames and existing is not None \
+                            and existing[1] != _rewrite_refs(definition, renames):
+                        renames[ref] = f"{REF_PREFIX}{section}/{_prefix(service)}{name}"
+                        found = True
+            if not found:
+                break
         if renames:
             doc = _rewrite_refs(doc, renames)
             components = doc.get("components") or {}

@@ -35,7 +35,7 @@ def no_route(path: str) -> NotFoundRoute:
 
 def read_only() -> Problem:
     # A prefix nobody may change (public pages, the programme summary): no method but the reads exists there.
-    return Problem(status=405, title="Method not allowed", code="method_not_allowed",
+    return Problem(status=405, title="Method not allowed", slug="method-not-allowed", code="method_not_allowed",
                    headers={"Allow": ", ".join(sorted(READ_METHODS))})
 
 

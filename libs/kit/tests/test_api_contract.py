@@ -4,6 +4,7 @@ every method of the resource, and an Idempotency-Key is exactly what its documen
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
@@ -24,8 +25,12 @@ def _app() -> FastAPI:
         return {"id": thing_id}
 
     @router.patch("/{thing_id}")
-    async def change(thing_id: str) -> dict[str, str]:
-        return {"id": thing_id}
+    async def change(thing_id: uuid.UUID) -> dict[str, str]:
+        return {"id": str(thing_id)}
+
+    @router.get("/export")  # a static path beside /{thing_id}
+    async def export() -> dict[str, str]:
+        return {}
 
     @router.post("/{thing_id}/submit")
     async def submit(thing_id: str) -> dict[str, str]:
@@ -45,6 +50,13 @@ async def test_405_allow_names_every_method_of_the_resource() -> None:
             assert response.headers["allow"] == "GET, PATCH"
         action = await client.get("/api/v1/things/1/submit")
         assert action.status_code == 405 and action.headers["allow"] == "POST"
+        # The static /export is its own resource: only GET, although /{thing_id} (id "export") has PATCH, and a
+        # PATCH there is 405 — not a 422 about "export" not being an id.
+        options = await client.options("/api/v1/things/export")
+        assert options.status_code == 405 and options.headers["allow"] == "GET"
+        patched = await client.patch("/api/v1/things/export")
+        assert patched.status_code == 405 and patched.headers["allow"] == "GET"
+        assert patched.json()["code"] == "method_not_allowed" and patched.json()["type"].endswith("method-not-allowed")
 
 
 def _request(key: str) -> Request:

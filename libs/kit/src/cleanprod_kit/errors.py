@@ -329,12 +329,22 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Every method some route of `app` serves on `path`. Starlette's own 405 names only the methods of the first
     route whose path matched, so a resource with GET and PATCH in two routes would advertise just one of them."""
+    static = static_methods(app, path)
+    if static:  # `/facilities/export` is its own resource, not `/facilities/{facility_id}` with id "export"
+        return sorted(static)
     methods: set[str] = set()
     for route in iter_route_contexts(app.routes):
         regex = getattr(route, "path_regex", None)
         if regex is not None and route.methods and regex.match(path):
             methods |= set(route.methods)
     return sorted(methods)
+
+
+def static_methods(app: FastAPI, path: str) -> set[str]:
+    """Methods of the routes whose path is exactly `path`, without parameters."""
+    return {method for route in iter_route_contexts(app.routes)
+            if getattr(route, "path_format", None) == path and "{" not in path and route.methods
+            for method in route.methods}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -344,6 +354,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
+        # PATCH /facilities/export: the static path has no PATCH, so the router tried /facilities/{facility_id}
+        # and "export" failed as an id. The method does not exist on that resource: 405, not 422.
+        static = static_methods(request.app, request.scope["path"])
+        if static and request.method not in static and any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return problem_response(Problem(status=405, title="Method not allowed", slug="method-not-allowed",
+                                            code="method_not_allowed",
+                                            headers={"Allow": ", ".join(sorted(static))}), request)
         return problem_response(_validation_problem(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
