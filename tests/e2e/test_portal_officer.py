@@ -23,6 +23,7 @@ from portal_helpers import PortalUser, field_error, text_of  # noqa: E402
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 IDEMPOTENCY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+CHANGED_MEANWHILE = "Hồ sơ vừa được thay đổi"  # the 412 banner's title (vi)
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +33,14 @@ def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
 
 @pytest.fixture(scope="module")
 def officer(stack: Stack) -> Iterator[PortalUser]:
-    user = PortalUser(stack.url("portal"), "officer1")
+    user = PortalUser(stack.url("portal"), "officer1", home="/staff")
     yield user
     user.close()
 
 
 @pytest.fixture(scope="module")
 def auditor(stack: Stack) -> Iterator[PortalUser]:
-    user = PortalUser(stack.url("portal"), "auditor1")
+    user = PortalUser(stack.url("portal"), "auditor1", home="/staff")
     yield user
     user.close()
 
@@ -69,7 +70,7 @@ def test_staff_directory_lists_reviewers_for_officers_only(api: Api) -> None:
 def test_staff_landing_sends_each_role_to_its_screens(officer: PortalUser, stack: Stack) -> None:
     page = officer.get("/staff")
     assert page.status_code == 200 and 'href="/officer"' in page.text and 'href="/review"' not in page.text
-    reviewer = PortalUser(stack.url("portal"), "reviewer1")
+    reviewer = PortalUser(stack.url("portal"), "reviewer1", home="/staff")
     try:
         page = reviewer.get("/staff")
         assert 'href="/review"' in page.text and 'href="/officer"' not in page.text
@@ -81,7 +82,7 @@ def test_staff_landing_sends_each_role_to_its_screens(officer: PortalUser, stack
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_every_officer_screen_renders(stack: Stack, api: Api, call: dict[str, Any], language: str) -> None:
     application = api.submitted(call)
-    user = PortalUser(stack.url("portal"), "officer1", language=language)
+    user = PortalUser(stack.url("portal"), "officer1", language=language, home="/staff")
     try:
         paths = ["/officer", "/officer/calls", "/officer/calls/new", f"/officer/calls/{call['id']}/edit",
                  "/officer/applications", "/officer/verifications"]
@@ -153,7 +154,7 @@ def test_call_created_with_a_rubric_through_the_editor(officer: PortalUser, api:
     changed = api.get_call(created["id"])
     assert changed["title"].endswith("(sửa)") and [c["code"] for c in changed["criteria"]] == ["C1"]
     stale = officer.post(f"/officer/calls/{created['id']}/edit", {**form, "title": "Tiêu đề khác", "action": "save"})
-    assert stale.status_code == 409 and "Tiêu đề khác" in stale.text
+    assert stale.status_code == 409 and "Tiêu đề khác" in stale.text and CHANGED_MEANWHILE in text_of(stale.text)
     assert VERSION.search(stale.text)[1] == str(changed["version"])
 
 
@@ -236,7 +237,13 @@ def test_history_shows_old_and_new_values(officer: PortalUser, api: Api, call: d
 def test_verifier_assigned_from_the_case_page_and_in_bulk(officer: PortalUser, api: Api,
                                                             call: dict[str, Any]) -> None:
     application = api.completed(call)
-    case_id = poll(lambda: api.get(application)["verification_id"], what="verification case")
+
+    def ready_case() -> str | None:
+        items = api.client.get("/api/v1/verifications", params={"application_id": application["id"]},
+                               headers=api.h("officer1")).json()["items"]
+        return items[0]["id"] if items and items[0]["ready_to_conclude"] else None
+
+    case_id = poll(ready_case, what="the completion to reach verification")
     tab = officer.get(f"/officer/applications/{application['id']}/verification")
     assert 'id="assign-verifier-form"' in tab.text
     version = VERSION.search(tab.text)[1]
@@ -250,7 +257,7 @@ def test_verifier_assigned_from_the_case_page_and_in_bulk(officer: PortalUser, a
     # the same (now stale) version again → the banner
     stale = officer.post(f"/officer/applications/{application['id']}/verification", {
         "version": version, "verifier_subject": api.subject("verifier2")})
-    assert stale.status_code == 409 and "Đã có thay đổi" in text_of(stale.text) or "thay đổi" in text_of(stale.text)
+    assert stale.status_code == 409 and CHANGED_MEANWHILE in text_of(stale.text)
     # bulk: the case (with its listed version) to verifier2
     listing = officer.get("/officer/verifications")
     value = re.search(rf'value="({case_id}:\d+)"', listing.text)[1]
@@ -277,3 +284,85 @@ def test_auditor_sees_no_change_buttons_and_is_refused_changes(auditor: PortalUs
     assert forged.status_code == 403
     assert api.client.get(f"/api/v1/applications/{application['id']}/assignments",
                           headers=api.h("officer1")).json() == []
+
+
+def test_enterprise_login_account_created_with_a_one_time_password(officer: PortalUser, api: Api) -> None:
+    from e2e_helpers import random_tax_code
+
+    registered = api.client.post("/api/v1/enterprises", headers=api.h("officer1"), json={
+        "tax_code": random_tax_code(), "name": "Công ty TNHH Dệt may Long Biên", "legal_form": "llc_multi_member",
+        "size_class": "small", "address": "Số 12 phố Ngọc Lâm, Hà Nội", "ward": "Phường Bồ Đề"})
+    assert registered.status_code == 201, registered.text
+    enterprise = registered.json()
+    page = officer.get(f"/officer/enterprises/{enterprise['id']}/accounts")
+    assert page.status_code == 200 and 'id="account-form"' in page.text
+    username = f"ent-{unique_code('p').lower()}"[:40]
+    bad = officer.post(f"/officer/enterprises/{enterprise['id']}/accounts", {
+        "username": "Tên Có Dấu", "email": "khong-phai-email", "first_name": "Thị Mai", "last_name": "Phan"})
+    assert bad.status_code == 422 and field_error(bad.text, "f-username") and field_error(bad.text, "f-email")
+    created = officer.post(f"/officer/enterprises/{enterprise['id']}/accounts", {
+        "username": username, "email": f"{username}@example.vn", "first_name": "Thị Mai", "last_name": "Phan"})
+    assert created.status_code == 200, text_of(created.text)[:1000]
+    password = re.search(r'id="one-time-password">([^<]+)<', created.text)[1]
+    assert len(password) >= 12 and f'id="account-{username}"' in created.text
+    again = officer.get(f"/officer/enterprises/{enterprise['id']}/accounts")
+    assert password not in again.text and f'id="account-{username}"' in again.text
+
+
+def test_sectors_and_norms_added_and_edited(officer: PortalUser, api: Api) -> None:
+    page = officer.get("/officer/sectors")
+    code = f"nganh_{unique_code('x').lower().replace('-', '_')}"[:30]
+    added = officer.post("/officer/sectors", {"idempotency_key": IDEMPOTENCY.search(page.text)[1], "code": code,
+                                              "name_vi": "Dệt nhuộm – kiểm thử", "name_en": "Textile dyeing (test)",
+                                              "priority": "1"})
+    assert added.status_code == 303, text_of(added.text)[:1000]
+    sector = api.client.get(f"/api/v1/sectors/{code}", headers=api.h("officer1")).json()
+    assert sector["name_vi"] == "Dệt nhuộm – kiểm thử" and sector["priority"] is True
+    edit = officer.get(f"/officer/sectors/{code}/edit")
+    version = VERSION.search(edit.text)[1]
+    saved = officer.post(f"/officer/sectors/{code}/edit", {"version": version, "name_vi": "Dệt nhuộm",
+                                                           "name_en": "Textile dyeing"})
+    assert saved.status_code == 303
+    sector = api.client.get(f"/api/v1/sectors/{code}", headers=api.h("officer1")).json()
+    assert sector["name_vi"] == "Dệt nhuộm" and sector["priority"] is False
+    stale = officer.post(f"/officer/sectors/{code}/edit", {"version": version, "name_vi": "Khác", "name_en": "X"})
+    assert stale.status_code == 409 and CHANGED_MEANWHILE in text_of(stale.text)
+    page = officer.get("/officer/sectors")
+    norm = {"idempotency_key": IDEMPOTENCY.findall(page.text)[-1], "circular": "38/2016/TT-BCT",
+            "sector_code": code, "product": "Vải nhuộm", "unit": "kgOE/t", "value": "abc",
+            "valid_from": "2026-01-01", "valid_to": "2030-12-31"}
+    wrong = officer.post("/officer/norms", norm)
+    assert wrong.status_code == 422 and field_error(wrong.text, "f-value") == "Nhập một số, ví dụ 7,5"
+    assert officer.post("/officer/norms", {**norm, "value": "1250,5"}).status_code == 303
+    norms = api.client.get("/api/v1/norms", params={"sector_code": code}, headers=api.h("officer1")).json()["items"]
+    assert [(n["product"], n["value"]) for n in norms if n["sector_code"] == code] == [("Vải nhuộm", 1250.5)]
+    assert "Vải nhuộm" in officer.get("/officer/sectors").text
+
+
+def test_webhook_deliveries_listed_and_redelivered(officer: PortalUser, api: Api, tokens: Any,
+                                                   call: dict[str, Any]) -> None:
+    from test_egov import Receiver, egov
+
+    receiver = Receiver()
+    headers = egov(tokens)
+    subscribed = api.client.post("/api/v1/integrations/webhooks", headers=headers, json={
+        "url": receiver.url, "event_types": ["application.*"], "description": "Cổng một cửa (kiểm thử cổng cán bộ)"})
+    assert subscribed.status_code == 201, subscribed.text
+    subscription = subscribed.json()
+    try:
+        application = api.submitted(call)
+        poll(lambda: len(receiver.events(application["id"])) >= 1 or None, what="a webhook")
+        listing = officer.get("/officer/webhooks")
+        assert f'id="subscription-{subscription["id"]}"' in listing.text
+        page = poll(lambda: (p := officer.get(f"/officer/webhooks/{subscription['id']}?status=delivered")).text
+                    if "delivery--delivered" in p.text else None, what="a delivered delivery")
+        delivery_id = re.search(r'id="redeliver-([0-9a-f-]{36})"', page)[1]
+        before = len(receiver.events(application["id"]))
+        answer = officer.post(f"/officer/webhooks/{subscription['id']}/deliveries/{delivery_id}/redeliver")
+        assert answer.status_code == 303
+        shown = officer.get(answer.headers["location"])
+        assert 'id="redelivered-banner"' in shown.text
+        poll(lambda: len(receiver.events(application["id"])) > before or None, what="the redelivery")
+    finally:
+        api.client.delete(f"/api/v1/integrations/webhooks/{subscription['id']}", headers=headers)
+        receiver.close()

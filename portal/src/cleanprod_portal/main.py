@@ -41,6 +41,7 @@ from .officer.applications import router as officer_applications_router
 from .officer.calls import router as officer_calls_router
 from .officer.case import router as officer_case_router
 from .officer.routes import router as officer_router
+from .officer.settings import router as officer_settings_router
 from .public.routes import router as public_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
@@ -232,6 +233,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(officer_applications_router)
     app.include_router(officer_case_router)
     app.include_router(officer_calls_router)
+    app.include_router(officer_settings_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 

@@ -98,11 +98,8 @@ async def tranches(request: Request, application_id: UUID, user: OfficerReader, 
 
 async def _verification_tab(request: Request, api: Any, user: Any, application_id: UUID, *,
                             form: Form | None = None, status_code: int = 200) -> HTMLResponse:
-    application = await api.get(f"/applications/{application_id}")
-    case = state = None
-    if application.get("verification_id"):
-        case = await api.get(f"/verifications/{application['verification_id']}")
-        state = await api.get(f"/verifications/{application['verification_id']}/assignment")
+    case = await case_of(api, application_id)
+    state = await api.get(f"/verifications/{case['id']}/assignment") if case else None
     verifiers = await staff_members(api, "verifier") if "officer" in user.roles and case else []
     form = form or Form({"version": str(case["version"]) if case else ""})
     options = [(m["user_id"], f"{m['full_name']} ({m['username']})") for m in verifiers]
@@ -110,6 +107,13 @@ async def _verification_tab(request: Request, api: Any, user: Any, application_i
                            verifier_options=options, form=form)
     response.status_code = status_code
     return response
+
+
+async def case_of(api: Any, application_id: UUID) -> dict[str, Any] | None:
+    """The application's verification case (opened when the completion is reported; the application's own
+    `verification_id` is only set once the case is concluded)."""
+    page = await api.get("/verifications", application_id=str(application_id), limit=1)
+    return (page.get("items") or [None])[0]
 
 
 @router.get("/applications/{application_id}/verification", response_class=HTMLResponse)
@@ -120,20 +124,20 @@ async def verification(request: Request, application_id: UUID, user: OfficerRead
 
 @router.get("/applications/{application_id}/verification-report")
 async def verification_report(application_id: UUID, user: OfficerReader, api: ApiClient) -> Response:
-    application = await api.get(f"/applications/{application_id}")
-    if not application.get("verification_id"):
+    case = await case_of(api, application_id)
+    if not case:
         raise NotFound(404)
-    return await sandboxed_report(api, application["verification_id"])
+    return await sandboxed_report(api, str(case["id"]))
 
 
 @router.post("/applications/{application_id}/verification", response_class=HTMLResponse)
 async def assign_verifier(request: Request, application_id: UUID, user: Officer, api: ApiClient) -> Response:
     """Assign (or replace) the verifier of the case: PUT with the case's version as If-Match (412 → banner)."""
     form = Form(await request.form())
-    application = await api.get(f"/applications/{application_id}")
-    case_id = application.get("verification_id")
-    if not case_id:
+    case = await case_of(api, application_id)
+    if not case:
         raise NotFound(404)
+    case_id = case["id"]
     verifiers = {m["user_id"]: m for m in await staff_members(api, "verifier")}
     member = verifiers.get(form.get("verifier_subject"))
     if member is None:

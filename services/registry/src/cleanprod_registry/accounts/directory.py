@@ -78,11 +78,11 @@ class AccountDirectory:
         return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]
 
     async def list_role_members(self, role: str) -> list[dict[str, Any]]:
-        """The users holding a realm role (at most 500: the Department's staff, not the enterprises)."""
+        """The users holding a realm role (the Department's staff; enterprises are listed per tax code)."""
         from keycloak.exceptions import KeycloakError
 
         try:
-            return await self._admin.a_get_realm_role_members(role, {"first": 0, "max": 500})
+            return await self._admin.a_get_realm_role_members(role)
         except KeycloakError as exc:
             raise ServiceUnavailable("The identity provider failed the request; try again later.",
                                      code="identity_provider_unavailable") from exc
