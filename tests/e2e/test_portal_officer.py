@@ -287,7 +287,7 @@ def test_auditor_sees_no_change_buttons_and_is_refused_changes(auditor: PortalUs
 
 
 def test_enterprise_login_account_created_with_a_one_time_password(officer: PortalUser, api: Api) -> None:
-    from e2e_helpers import random_tax_code
+    from cleanprod_kit.testing.data import random_tax_code
 
     registered = api.client.post("/api/v1/enterprises", headers=api.h("officer1"), json={
         "tax_code": random_tax_code(), "name": "Công ty TNHH Dệt may Long Biên", "legal_form": "llc_multi_member",
@@ -354,8 +354,11 @@ def test_webhook_deliveries_listed_and_redelivered(officer: PortalUser, api: Api
         poll(lambda: len(receiver.events(application["id"])) >= 1 or None, what="a webhook")
         listing = officer.get("/officer/webhooks")
         assert f'id="subscription-{subscription["id"]}"' in listing.text
-        page = poll(lambda: (p := officer.get(f"/officer/webhooks/{subscription['id']}?status=delivered")).text
-                    if "delivery--delivered" in p.text else None, what="a delivered delivery")
+        def delivered() -> str | None:
+            shown = officer.get(f"/officer/webhooks/{subscription['id']}?status=delivered").text
+            return shown if "delivery--delivered" in shown else None
+
+        page = poll(delivered, what="a delivered delivery")
         delivery_id = re.search(r'id="redeliver-([0-9a-f-]{36})"', page)[1]
         before = len(receiver.events(application["id"]))
         answer = officer.post(f"/officer/webhooks/{subscription['id']}/deliveries/{delivery_id}/redeliver")
