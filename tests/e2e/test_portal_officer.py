@@ -119,7 +119,7 @@ def test_call_created_with_a_rubric_through_the_editor(officer: PortalUser, api:
     fields.update({"criteria.1.code": "C2", "criteria.1.name": "Mức tiết kiệm năng lượng",
                    "criteria.1.weight": "0.4", "criteria.1.max_score": "abc"})
     wrong = officer.post("/officer/calls/new", {**fields, "action": "save"})
-    assert wrong.status_code == 422 and field_error(wrong.text, "f-criteria-1-max_score") == "Nhập một số, ví dụ 7,5"
+    assert wrong.status_code == 422 and field_error(wrong.text, "f-criteria-1-max_score") == "Hãy nhập một số, ví dụ 7,5"
     fields["criteria.1.max_score"] = "10"
     saved = officer.post("/officer/calls/new", {**fields, "action": "save"})
     assert saved.status_code == 303, text_of(saved.text)[:1500]
@@ -332,7 +332,7 @@ def test_sectors_and_norms_added_and_edited(officer: PortalUser, api: Api) -> No
             "sector_code": code, "product": "Vải nhuộm", "unit": "kgOE/t", "value": "abc",
             "valid_from": "2026-01-01", "valid_to": "2030-12-31"}
     wrong = officer.post("/officer/norms", norm)
-    assert wrong.status_code == 422 and field_error(wrong.text, "f-value") == "Nhập một số, ví dụ 7,5"
+    assert wrong.status_code == 422 and field_error(wrong.text, "f-value") == "Hãy nhập một số, ví dụ 7,5"
     assert officer.post("/officer/norms", {**norm, "value": "1250,5"}).status_code == 303
     norms = api.client.get("/api/v1/norms", params={"sector_code": code}, headers=api.h("officer1")).json()["items"]
     assert [(n["product"], n["value"]) for n in norms if n["sector_code"] == code] == [("Vải nhuộm", 1250.5)]
@@ -354,6 +354,7 @@ def test_webhook_deliveries_listed_and_redelivered(officer: PortalUser, api: Api
         poll(lambda: len(receiver.events(application["id"])) >= 1 or None, what="a webhook")
         listing = officer.get("/officer/webhooks")
         assert f'id="subscription-{subscription["id"]}"' in listing.text
+
         def delivered() -> str | None:
             shown = officer.get(f"/officer/webhooks/{subscription['id']}?status=delivered").text
             return shown if "delivery--delivered" in shown else None
