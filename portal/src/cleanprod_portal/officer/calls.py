@@ -16,7 +16,7 @@ from ..api import ChangedMeanwhile, Conflict, FieldErrors
 from ..deps import ApiClient
 from ..enterprise.application_inputs import decimal_input, parse_date, parse_decimal, parse_vnd, vnd_input
 from ..forms import Form
-from ..i18n import _
+from ..i18n import N_, _, gettext
 from ..templating import render
 from .routes import Officer, OfficerReader, context
 from .staff import sector_names
@@ -26,6 +26,24 @@ ACTIVE = "/officer/calls"
 CRITERION_FIELDS = ("code", "name", "weight", "max_score")
 # API field → form field, for the API's errors
 FIELD_MAP = {"support_rate_bp": "support_rate_pct"}
+# An empty required answer says what is needed (the API's "no value" message is generic).
+REQUIRED: dict[str, str] = {
+    "code": N_("Enter the call's code"),
+    "title": N_("Enter the call's title"),
+    "opens_on": N_("Enter the date the call opens"),
+    "closes_on": N_("Enter the date the call closes"),
+    "budget_vnd": N_("Enter the budget in đồng"),
+    "support_rate_pct": N_("Enter the support rate as a percentage, like 30"),
+    "cap_per_project_vnd": N_("Enter the cap per project in đồng"),
+    "min_reviews": N_("Enter how many reviews each application needs"),
+    "pass_score_pct": N_("Enter the pass score as a percentage, like 60"),
+}
+CRITERION_REQUIRED: dict[str, str] = {
+    "code": N_("Enter the criterion's code"),
+    "name": N_("Enter the criterion's name"),
+    "weight": N_("Enter the criterion's weight, like 0,4"),
+    "max_score": N_("Enter the criterion's maximum score, like 10"),
+}
 
 
 def form_of_call(call: dict[str, Any]) -> Form:
@@ -65,6 +83,26 @@ def renumber_criteria(form: Form, *, add: bool = False, remove: int | None = Non
     for i, row in enumerate(rows):
         for name, value in row.items():
             form.values[f"criteria.{i}.{name}"] = value
+
+
+def check_required(form: Form, *, creating: bool) -> None:
+    for name, message in REQUIRED.items():
+        if (creating or name != "code") and not str(form.get(name) or "").strip():
+            form.add_error(name, gettext(message))
+    if not form.get("eligible_sectors"):
+        form.add_error("eligible_sectors", _("Choose at least one sector"))
+    for i in range(criterion_count(form)):
+        for name, message in CRITERION_REQUIRED.items():
+            if not str(form.get(f"criteria.{i}.{name}") or "").strip():
+                form.add_error(f"criteria.{i}.{name}", gettext(message))
+
+
+def take_problem(form: Form, problem: Any) -> None:
+    """The API's field errors next to the fields; its summary only when no field is named (its detail is a
+    developer's sentence then)."""
+    form.add_problem(problem, FIELD_MAP)
+    if form.errors:
+        form.summary = None
 
 
 def body_of(form: Form) -> dict[str, Any]:
@@ -139,6 +177,7 @@ async def create_call(request: Request, user: Officer, api: ApiClient) -> Respon
     form, action = await _posted(request)
     if _row_action(form, action):
         return await _editor(request, api, form, call=None)
+    check_required(form, creating=True)
     body = body_of(form)
     if form.has_errors:
         return await _editor(request, api, form, call=None, status_code=422)
@@ -146,7 +185,7 @@ async def create_call(request: Request, user: Officer, api: ApiClient) -> Respon
         created = await api.post("/calls", {k: v for k, v in body.items() if v is not None},
                                  idempotency_key=form.idempotency_key)
     except FieldErrors as exc:
-        form.add_problem(exc, FIELD_MAP)
+        take_problem(form, exc)
         return await _editor(request, api, form, call=None, status_code=422)
     return RedirectResponse(f"{ACTIVE}?saved={created.data['code']}", status_code=303)
 
@@ -164,6 +203,7 @@ async def save_call(request: Request, call_id: UUID, user: Officer, api: ApiClie
     form.values["code"] = call["code"]  # the code never changes
     if _row_action(form, action):
         return await _editor(request, api, form, call=call)
+    check_required(form, creating=False)
     body = body_of(form)
     if form.has_errors:
         return await _editor(request, api, form, call=call, status_code=422)
@@ -174,7 +214,7 @@ async def save_call(request: Request, call_id: UUID, user: Officer, api: ApiClie
     try:
         await api.patch(f"/calls/{call_id}", changed, if_match=f'"{form.get("version")}"')
     except FieldErrors as exc:
-        form.add_problem(exc, FIELD_MAP)
+        take_problem(form, exc)
         return await _editor(request, api, form, call=call, status_code=422)
     except ChangedMeanwhile:
         form.changed_meanwhile = True

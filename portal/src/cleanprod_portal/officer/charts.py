@@ -29,6 +29,7 @@ def stacked_bars(rows: list[StackedRow], series: list[Series], *, title: str, ch
     label_height, gap, legend_height = 18, 14, 30
     height = legend_height + len(rows) * (label_height + bar_height + gap) + 4
     biggest = max((sum(r.values) for r in rows), default=0) or 1
+    max_label = width // 8  # an SVG text does not wrap: a long label is cut (whole in its <title> and the table)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
              f'viewBox="0 0 {width} {height}" width="100%" aria-labelledby="{escape(chart_id)}-title">',
              f'<title id="{escape(chart_id)}-title">{escape(title)}</title>']
@@ -39,7 +40,9 @@ def stacked_bars(rows: list[StackedRow], series: list[Series], *, title: str, ch
         x += 30 + 9 * len(s.name)
     y = legend_height
     for row in rows:
-        parts.append(f'<text x="0" y="{y + 13}" class="chart__text">{escape(row.label)}</text>')
+        shown = row.label if len(row.label) <= max_label else row.label[:max_label - 1].rstrip() + "…"
+        parts.append(f'<text x="0" y="{y + 13}" class="chart__text">{escape(shown)}'
+                     f'<title>{escape(row.label)}</title></text>')
         bar_y, left = y + label_height, 0.0
         for s, value in zip(series, row.values, strict=True):
             w = width * value / biggest
