@@ -59,7 +59,8 @@ async def _list_page(request: Request, user: Any, api: Any, *, results: list[dic
         ACTIVE, applications=applications, filters=form_filters, next_url=next_url, problem=problem,
         export_csv=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'csv'})}",
         export_xlsx=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'xlsx'})}",
-        query=query, reviewers=reviewers, results=results, form=form or Form(), **await _choices(api)),
+        query=query, reviewers=reviewers, results=results,
+        labels={a["id"]: a.get("dossier_code") or a.get("title") or a["id"][:8] for a in applications}, form=form or Form(), **await _choices(api)),
         status_code=status_code)
 
 
