@@ -74,3 +74,13 @@ async def test_http_client_failure_is_not_a_500(issuer: TestIssuer) -> None:
                           jwks=JWKSCache("http://127.0.0.1:9/none", min_refetch_seconds=0))
     with pytest.raises(Unauthorized):
         await check.verify(issuer.token("officer"))
+
+
+def test_full_name_is_family_name_first_from_the_profile_claims() -> None:
+    from cleanprod_kit.auth import Principal
+
+    person = Principal.from_claims({"sub": "u1", "preferred_username": "verifier1", "given_name": "Đức Hải",
+                                    "family_name": "Vũ", "realm_access": {"roles": ["verifier"]}})
+    assert person.full_name == "Vũ Đức Hải" and person.display_name == "verifier1"
+    service = Principal.from_claims({"sub": "s", "azp": "svc-registry", "realm_access": {"roles": ["service"]}})
+    assert service.full_name is None

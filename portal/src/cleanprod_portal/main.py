@@ -29,6 +29,7 @@ from .api import ApiProblem, ApiUnavailable, NotAllowed, NotAuthenticated, NotFo
 from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
+from .decide.routes import router as decide_router
 from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
@@ -43,9 +44,11 @@ from .officer.case import router as officer_case_router
 from .officer.routes import router as officer_router
 from .officer.settings import router as officer_settings_router
 from .public.routes import router as public_router
+from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, render
+from .verify.routes import router as verify_router
 
 log = logging.getLogger("cleanprod.portal")
 PURGE_INTERVAL_SECONDS = 300
@@ -226,6 +229,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(application_steps_router)
     app.include_router(documents_router)
     app.include_router(enterprise_profile_router)
+    app.include_router(verify_router)
     app.include_router(enterprise_facilities_router)
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
@@ -234,6 +238,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(officer_case_router)
     app.include_router(officer_calls_router)
     app.include_router(officer_settings_router)
+    app.include_router(review_router)
+    app.include_router(decide_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 

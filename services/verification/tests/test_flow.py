@@ -3,6 +3,7 @@ figures checked by hand, the stored result and report, and the `verification.con
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -132,10 +133,23 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     page = report.text
     for heading in ("BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG", "Kết luận thẩm tra", "Thống kê mô hình",
-                    "Model statistics", "So sánh với định mức", "Số liệu đầu vào", "CHUYÊN GIA THẨM TRA",
+                    "So sánh với định mức", "Số liệu đầu vào", "CHUYÊN GIA THẨM TRA",
                     "ĐẠT", "Công ty Cổ phần Thép Đông Anh", "180,012", "10,00 %", measured[0]["id"]):
         assert heading in page, heading
     assert "<script" not in page
+    # issue 14: one language per report (Vietnamese by default; English on request), A4 with page numbers and
+    # the dossier code in the margins, dates dd/mm/yyyy, no developer hints, the evidence of each period
+    assert "Model statistics" not in page
+    assert "size:A4" in page and 'counter(page) "/" counter(pages)' in page and "Trang" in page
+    visible = re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S)
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", visible), "ISO dates left in the report"
+    for hint in ("GET /api", "check ", "verified", "baseline"):
+        assert hint not in visible, hint
+    assert measured[0]["current"]["evidence"]["description"] in visible
+    english = await client.get(f"/api/v1/verifications/{case_id}/report", params={"lang": "en"},
+                               headers=actors.officer)
+    assert "Model statistics" in english.text and "Thống kê mô hình" not in english.text
+    assert '<html lang="en">' in english.text and "Page " in english.text
 
     # concluded means concluded: no second conclusion, no more measurements
     assert_problem(await conclude(client, actors, case_id, verifier), 409)

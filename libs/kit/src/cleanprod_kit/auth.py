@@ -43,6 +43,14 @@ class Principal:
         return self.username or self.client_id or self.subject
 
     @property
+    def full_name(self) -> str | None:
+        """The person's name from the token's profile claims in Vietnamese order (family name first:
+        "Nguyễn Văn An"), or None for accounts without one (services, e-gov clients)."""
+        parts = [self.claims.get(k) for k in ("family_name", "given_name")]
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+        return name or None
+
+    @property
     def primary_role(self) -> str:
         for role in ROLES:
             if role in self.roles:

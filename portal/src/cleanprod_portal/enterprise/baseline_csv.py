@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cleanprod_kit.units import CARRIER_UNITS
 
@@ -72,8 +74,9 @@ def _delimiter(text: str) -> str:
     return ";" if header.count(";") >= header.count(",") and ";" in header else ","
 
 
-def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
-    """Column index → (form field name, header as written); CsvFileError for unknown, duplicate or missing."""
+def _columns(header: list[str], extra_columns: tuple[str, ...] = ()) -> dict[int, tuple[str, str]]:
+    """Column index → (form field name, header as written); CsvFileError for unknown, duplicate or missing.
+    `extra_columns`: further optional columns another reader accepts (the verifier's measurements: `cdd`, …)."""
     mapping: dict[int, tuple[str, str]] = {}
     seen: set[str] = set()
     unknown: list[str] = []
@@ -82,7 +85,7 @@ def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
         key = name.lower()
         if key == "":
             continue
-        if key in REQUIRED_COLUMNS or key in OPTIONAL_COLUMNS:
+        if key in REQUIRED_COLUMNS or key in OPTIONAL_COLUMNS or key in extra_columns:
             field_name = "production_quantity" if key == "production" else key
             target = [(field_name, name)]
         elif (match := _CARRIER_COLUMN.match(key)) and match.group(1) in CARRIER_UNITS:
@@ -114,15 +117,17 @@ def _columns(header: list[str]) -> dict[int, tuple[str, str]]:
     return mapping
 
 
-def parse_baseline_csv(data: bytes) -> list[CsvLine]:
-    """Every non-blank data line, read (its errors, if any, inside `baseline`); CsvFileError for the file."""
+def parse_baseline_csv(data: bytes, *, extra_columns: tuple[str, ...] = (),
+                       read: Callable[[Mapping[str, Any]], BaselineInput] = read_baseline) -> list[CsvLine]:
+    """Every non-blank data line, read (its errors, if any, inside `baseline`); CsvFileError for the file.
+    The same file format serves the verifier's measurements: `extra_columns` and `read` (verify/measurement_input)."""
     text = _decode(data)
     if not text.strip():
         raise CsvFileError(gettext("The file is empty."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         header = next(reader)
-        mapping = _columns(header)
+        mapping = _columns(header, extra_columns)
         lines: list[CsvLine] = []
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -141,7 +146,7 @@ def parse_baseline_csv(data: bytes) -> list[CsvLine]:
             for field_name in list(columns):
                 if field_name.endswith("_quantity") and field_name != "production_quantity":
                     columns[field_name.removesuffix("_quantity") + "_unit"] = columns[field_name]
-            baseline = read_baseline(values)
+            baseline = read(values)
             if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
                 baseline.errors.setdefault("period", gettext("This line has more values than the header has columns"))
                 baseline.body = None

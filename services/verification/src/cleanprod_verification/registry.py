@@ -88,6 +88,16 @@ class RegistryClient:
             raise RegistryUnavailable(f"The facility registry answered {response.status_code} for the enterprise.")
         return self._object(response, path)
 
+    async def sector(self, code: str) -> dict[str, Any] | None:
+        """A sector with its names (`name_vi`, `name_en`), or None when the registry does not know the code."""
+        path = f"/api/v1/sectors/{code}"
+        response = await self._get(path)
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise RegistryUnavailable(f"The facility registry answered {response.status_code} for the sector.")
+        return self._object(response, path)
+
     async def baselines(self, facility_id: uuid.UUID) -> list[dict[str, Any]]:
         """Every baseline period of the facility, following the cursor to the last page."""
         path = f"/api/v1/facilities/{facility_id}/baselines"

@@ -78,7 +78,8 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
     before = snapshot(case, ASSIGNED_FIELDS)
     row = VerifierAssignment(case_id=case.id, verifier_subject=body.verifier_subject,
                              verifier_username=body.verifier_username, note=body.note,
-                             assigned_by_subject=principal.subject, assigned_by_name=principal.display_name,
+                             assigned_by_subject=principal.subject,
+                             assigned_by_name=principal.full_name or principal.display_name,
                              assigned_at=now)
     session.add(row)
     case.verifier_subject = body.verifier_subject

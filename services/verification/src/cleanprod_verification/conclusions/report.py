@@ -1,279 +1,314 @@
-"""The printable verification report: one self-contained HTML page (inline CSS, no scripts), headings in
-Vietnamese with their English translation, every figure of the stored computation, the inputs with their
-sources, the method and model statistics, the verdict and a signature block.
+"""The printable verification report: a document an officer files. One self-contained HTML page (inline CSS,
+no scripts) in one language — Vietnamese (the default) or English — laid out for A4 by CSS paged media:
+`@page { size: A4 }` with the dossier code and "Trang n/N" in the page margins (Chromium prints margin boxes
+since version 131; Debian's 156 does), the verdict block kept on one page, tables that fit the page width.
 
-Figures use the Vietnamese convention (1.234,56: dot for thousands, comma for decimals), as official documents
-of the Department do; the report says so in its header."""
+Codes become labels (sector name from the registry, carriers, methods, criteria), the computation's English
+explanations are rebuilt from its figures in the report's language (`report_text`), figures use the
+language's decimal mark (1.234,56 in Vietnamese), dates read dd/mm/yyyy, people are named by their full
+names as captured from their token at assignment and conclusion (family name first), each reporting period
+lists the evidence its revision cites, and the savings uncertainty is given once, with its confidence."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..cases.models import VerificationCase
 from ..local_time import local
 from .models import Conclusion
+from .report_text import (
+    CARRIERS,
+    ESTIMATES,
+    METHOD_WHY,
+    METHODS,
+    UNITS,
+    VARIABLES,
+    criterion_name,
+    criterion_sentence,
+    date,
+    fallback_reasons,
+    fraction_percent,
+    label,
+    number,
+    percent,
+    pick,
+    verdict_reasons,
+    warning,
+)
 
-VERDICT_LABEL = {"verified": ("ĐẠT", "Verified"), "not_achieved": ("KHÔNG ĐẠT", "Not achieved")}
-METHOD_LABEL = {
-    "regression": ("Mô hình hồi quy đường cơ sở (IPMVP phương án C / ISO 50006)",
-                   "Regression baseline model (IPMVP Option C / ISO 50006)"),
-    "sec": ("Suất tiêu hao năng lượng (SEC = E/P)", "Specific energy consumption (SEC = E/P)"),
-    "sec_capped_by_regression": (
-        "SEC giới hạn bởi hồi quy: lấy giá trị thấp hơn vì điều kiện kỳ báo cáo nằm ngoài phạm vi đường cơ sở",
-        "SEC capped by regression: the lower estimate, as reporting conditions lie outside the baseline range"),
-}
-CHECK_LABEL = {
-    "min_baseline_periods": "Số kỳ đường cơ sở / Baseline periods",
-    "r_squared": "R²",
-    "cv_rmse": "CV(RMSE)",
-    "nmbe": "NMBE",
-    "f_test_p_value": "Kiểm định F (p) / F-test p-value",
-    "fractional_savings_uncertainty": "Độ bất định tiết kiệm (FSU) / Fractional savings uncertainty",
-}
+VERDICT = {"verified": ("ĐẠT", "VERIFIED"), "not_achieved": ("KHÔNG ĐẠT", "NOT ACHIEVED")}
+
 CSS = """
-body{font-family:"Times New Roman",Times,serif;font-size:12pt;color:#111;margin:2cm auto;max-width:19cm;line-height:1.35}
-h1{font-size:15pt;text-align:center;margin:.6em 0 .1em}h1 small{display:block;font-size:11pt;font-weight:normal;font-style:italic}
-h2{font-size:12.5pt;border-bottom:1px solid #444;margin:1.4em 0 .4em;padding-bottom:2px}
-h2 small,th small,.en{font-weight:normal;font-style:italic;color:#444}
-.agency{text-align:center;font-weight:bold;text-transform:uppercase}.agency small{display:block;font-weight:normal;text-transform:none}
+@page{size:A4;margin:2cm 1.8cm 2.2cm 2.2cm;
+ @top-right{content:"@dossier_label@ " "@dossier@";font:9pt "Times New Roman",Times,serif;color:#444}
+ @bottom-right{content:"@page_word@ " counter(page) "/" counter(pages);font:9pt "Times New Roman",Times,serif}
+ @bottom-left{content:"@footer@";font:9pt "Times New Roman",Times,serif;color:#444}}
+body{font-family:"Times New Roman",Times,serif;font-size:12pt;color:#111;line-height:1.35;margin:0 auto;max-width:17cm}
+@media screen{body{margin:2cm auto}}
+h1{font-size:15pt;text-align:center;margin:.6em 0 .1em}
+h2{font-size:12.5pt;border-bottom:1px solid #444;margin:1.2em 0 .4em;padding-bottom:2px;break-after:avoid}
+.agency{text-align:center;font-weight:bold;text-transform:uppercase}
 .meta{text-align:center;font-size:10pt;color:#444}
-table{border-collapse:collapse;width:100%;margin:.3em 0 .6em;font-size:10.5pt}
-th,td{border:1px solid #999;padding:3px 6px;vertical-align:top;text-align:left}
+table{border-collapse:collapse;width:100%;margin:.3em 0 .6em;font-size:10pt;table-layout:fixed}
+thead{display:table-header-group}
+th,td{border:1px solid #999;padding:2px 4px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+table.wide{font-size:8.5pt}
+table.evidence th:first-child{width:17%}table.evidence th:last-child{width:32%}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-table.kv th{width:38%;background:#f3f3f3}
-.verdict{font-size:14pt;font-weight:bold;padding:.4em .8em;border:2px solid;display:inline-block;margin:.3em 0}
+table.kv th{width:40%;background:#f3f3f3}
+tr{break-inside:avoid}
+.verdict-block{break-inside:avoid}
+.verdict{font-size:14pt;font-weight:bold;padding:.3em .8em;border:2px solid;display:inline-block;margin:.3em 0}
 .ok{color:#0a5d1e;border-color:#0a5d1e}.no{color:#8a1010;border-color:#8a1010}
 .pass{color:#0a5d1e}.fail{color:#8a1010}
-.warn{background:#fff6dc;border:1px solid #d9b650;padding:.4em .8em;margin:.4em 0}
-.sign{display:flex;justify-content:space-between;gap:1em;margin-top:1.2em;page-break-inside:avoid}
+.warn{background:#fff6dc;border:1px solid #d9b650;padding:.3em .8em;margin:.3em 0}
+.right{text-align:right}
+.sign{display:flex;justify-content:space-between;gap:1em;margin-top:1em;break-inside:avoid}
 .sign div{flex:1;text-align:center;min-height:4.5cm}.sign div p{margin:.2em 0}
-@media print{body{margin:1.5cm}h2{page-break-after:avoid}table{page-break-inside:auto}tr{page-break-inside:avoid}}
 """
 
 
-RANGE_SUFFIX = "_within_baseline_range"
-VARIABLE_LABEL = {"production": "Sản lượng / Production", "cdd": "CDD", "hdd": "HDD"}
+@dataclass
+class ReportPeople:
+    """Who appears on the report, by full name (captured from their tokens)."""
+
+    verifier: str | None = None
+    officer: str | None = None
 
 
-def _check_label(name: str) -> str:
-    if name.endswith(RANGE_SUFFIX):
-        variable = name.removesuffix(RANGE_SUFFIX)
-        return (f"{VARIABLE_LABEL.get(variable, variable)} kỳ báo cáo trong phạm vi đường cơ sở / "
-                "reporting values within the baseline range")
-    return CHECK_LABEL.get(name, name.replace("_", " "))
+@dataclass
+class ReportContext:
+    """What the report needs besides the case and the conclusion."""
+
+    language: str = "vi"
+    sector_name: str | None = None
+    people: ReportPeople = field(default_factory=ReportPeople)
+    evidence: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # (measurement id, rev) → evidence
+
+
+class _Writer:
+    def __init__(self, language: str) -> None:
+        self.lang = language
+
+    def t(self, vi: str, en: str) -> str:
+        return html.escape(vi if self.lang == "vi" else en)
+
+    def num(self, value: Any, digits: int = 2) -> str:
+        return html.escape(number(value, digits, self.lang))
+
+    def pct(self, value: Any, digits: int = 2) -> str:
+        return html.escape(percent(value, digits, self.lang))
+
+    def fpct(self, value: Any, digits: int = 2) -> str:
+        return html.escape(fraction_percent(value, digits, self.lang))
+
+    def carrier(self, code: str | None) -> str:
+        return html.escape(label(CARRIERS, code, self.lang))
+
+    def unit(self, code: str | None) -> str:
+        return html.escape(label(UNITS, code, self.lang)) if code else ""
+
+    def h2(self, vi: str, en: str) -> str:
+        return f"<h2>{self.t(vi, en)}</h2>"
+
+    def kv(self, rows: Iterable[tuple[str, str, str]]) -> str:
+        """(Vietnamese label, English label, already-escaped value)."""
+        body = "".join(f"<tr><th>{self.t(vi, en)}</th><td>{value}</td></tr>" for vi, en, value in rows)
+        return f'<table class="kv">{body}</table>'
+
+    def table(self, headers: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]], numeric: Iterable[int] = (),
+              wide: bool = False, css: str = "") -> str:
+        numeric = set(numeric)
+        head = "".join(f"<th>{self.t(vi, en)}</th>" for vi, en in headers)
+        body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                        for i, c in enumerate(row)) + "</tr>" for row in rows)
+        classes = " ".join(c for c in ("wide" if wide else "", css) if c)
+        css = f' class="{classes}"' if classes else ""
+        return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def num(value: Any, digits: int = 2) -> str:
-    """1234567.891 → 1.234.567,89 (Vietnamese convention); None → —."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return esc(value)
-    text = f"{value:,.{digits}f}"
-    if text.startswith("-") and not any(ch not in "-0.," for ch in text):
-        text = text[1:]  # −0,00 reads as a figure that does not exist
-    return text.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
-
-
-def pct(value: Any, digits: int = 2) -> str:
-    return "—" if value is None else f"{num(value, digits)} %"
-
-
-def frac_pct(value: Any, digits: int = 2) -> str:
-    """A fraction (0.051) shown as a percentage (5,10 %)."""
-    return "—" if not isinstance(value, (int, float)) or isinstance(value, bool) else pct(value * 100, digits)
-
-
-def h2(vi: str, en: str) -> str:
-    return f"<h2>{esc(vi)} <small>/ {esc(en)}</small></h2>"
-
-
-def th(vi: str, en: str | None = None) -> str:
-    return f"<th>{esc(vi)}" + (f"<br><small>{esc(en)}</small>" if en else "") + "</th>"
-
-
-def kv(rows: Iterable[tuple[str, str, str]]) -> str:
-    """(Vietnamese label, English label, already-escaped value HTML)."""
-    body = "".join(f"<tr>{th(vi, en)}<td>{value}</td></tr>" for vi, en, value in rows)
-    return f'<table class="kv">{body}</table>'
-
-
-def table(headers: Sequence[tuple[str, str | None]], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    head = "".join(th(vi, en) for vi, en in headers)
-    body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _general(case: VerificationCase) -> str:
+def _general(w: _Writer, case: VerificationCase, ctx: ReportContext) -> str:
     supplier = " — ".join(x for x in (case.supplier_name, case.supplier_tax_code) if x) or "—"
     place = ", ".join(x for x in (case.ward, case.district) if x) or "—"
-    capacity = (f"{num(case.capacity_quantity, 0)} {esc(case.capacity_unit or '')}"
+    capacity = (f"{w.num(case.capacity_quantity, 0)} {w.unit(case.capacity_unit)}"
                 if case.capacity_quantity is not None else "—")
-    implementation = f"{esc(case.implementation_start or '—')} → {esc(case.implementation_end or '—')}"
-    return h2("1. Thông tin chung", "General information") + kv([
+    sector = ctx.sector_name or case.sector_code or "—"
+    return w.h2("1. Thông tin chung", "1. General information") + w.kv([
         ("Mã hồ sơ", "Dossier code", esc(case.dossier_code or "—")),
-        ("Mã thẩm tra", "Verification id", esc(case.id)),
-        ("Mã hồ sơ đề nghị hỗ trợ", "Application id", esc(case.application_id)),
         ("Dự án", "Project", esc(case.project_title or "—")),
         ("Doanh nghiệp", "Enterprise", esc(case.enterprise_name or "—")),
-        ("Mã số doanh nghiệp (MST)", "Tax code", esc(case.enterprise_tax_code or "—")),
-        ("Cơ sở sản xuất", "Facility", esc(case.facility_name or case.facility_id)),
-        ("Ngành", "Sector", esc(case.sector_code or "—")),
+        ("Mã số doanh nghiệp", "Tax code", esc(case.enterprise_tax_code or "—")),
+        ("Cơ sở sản xuất", "Facility", esc(case.facility_name or "—")),
+        ("Ngành", "Sector", esc(sector)),
         ("Sản phẩm", "Products", esc(", ".join(case.products) or "—")),
         ("Công suất", "Capacity", capacity),
-        ("Phường/xã, quận/huyện", "Ward, district", esc(place)),
+        ("Xã/phường, quận/huyện", "Ward, district", esc(place)),
         ("Nhà cung cấp công nghệ", "Technology supplier", esc(supplier)),
-        ("Thời gian thực hiện", "Implementation", implementation),
-        ("Ngày hoàn thành", "Completed on", esc(case.completed_on or "—")),
+        ("Thời gian thực hiện", "Implementation",
+         f"{esc(date(case.implementation_start))} – {esc(date(case.implementation_end))}"),
+        ("Ngày hoàn thành", "Completed on", esc(date(case.completed_on))),
         ("Kinh phí hỗ trợ được duyệt", "Approved support",
-         f"{num(case.approved_support_vnd, 0)} VND" if case.approved_support_vnd is not None else "—"),
+         f"{w.num(case.approved_support_vnd, 0)} {w.t('đồng', 'VND')}" if case.approved_support_vnd is not None else "—"),
+        ("Chuyên gia thẩm tra", "Verifier", esc(ctx.people.verifier or "—")),
     ])
 
 
-def _verdict(conclusion: Conclusion, r: dict[str, Any]) -> str:
-    vi, en = VERDICT_LABEL.get(conclusion.verdict, (conclusion.verdict, conclusion.verdict))
+def _verdict(w: _Writer, conclusion: Conclusion, r: dict[str, Any]) -> str:
+    vi, en = VERDICT.get(conclusion.verdict, (conclusion.verdict, conclusion.verdict))
     css = "ok" if conclusion.verdict == "verified" else "no"
-    reasons = "".join(f"<li>{esc(x)}</li>" for x in r.get("verdict_reasons", []))
-    return (h2("2. Kết luận thẩm tra", "Verdict")
-            + f'<div class="verdict {css}">{esc(vi)} <span class="en">/ {esc(en)}</span></div>'
-            + kv([
-                ("Mức tiết kiệm đăng ký", "Claimed savings", pct(r.get("claimed_percent"))),
-                ("Mức tiết kiệm được thẩm tra", "Verified savings", pct(r.get("verified_savings_percent"))),
+    reasons = "".join(f"<li>{esc(x)}</li>" for x in verdict_reasons(r, w.lang))
+    return ('<section class="verdict-block">' + w.h2("2. Kết luận thẩm tra", "2. Verdict")
+            + f'<div class="verdict {css}">{w.t(vi, en)}</div>'
+            + w.kv([
+                ("Mức tiết kiệm đăng ký", "Claimed savings", w.pct(r.get("claimed_percent"))),
+                ("Mức tiết kiệm được thẩm tra", "Verified savings", w.pct(r.get("verified_savings_percent"))),
                 ("Tỷ lệ đạt (thẩm tra / đăng ký)", "Achieved ratio (verified / claimed)",
-                 num(r.get("achieved_ratio"), 4)),
-                ("Mục tiêu chương trình", "Programme target", pct(r.get("programme_target_percent"), 1)),
-                ("Dung sai so với mức đăng ký", "Tolerance on the claim",
-                 f"{num(r.get('claim_tolerance_pp'), 2)} điểm % / pp"),
+                 w.num(r.get("achieved_ratio"), 4)),
+                ("Mục tiêu chương trình", "Programme target", w.pct(r.get("programme_target_percent"), 1)),
             ])
-            + f"<p><b>Căn cứ</b> <span class='en'>/ Reasons</span></p><ul>{reasons}</ul>")
+            + f"<p><b>{w.t('Căn cứ kết luận', 'Grounds')}</b></p><ul>{reasons}</ul></section>")
 
 
-def _savings(r: dict[str, Any]) -> str:
+def _savings(w: _Writer, r: dict[str, Any]) -> str:
     total = r["total"]
-    head = kv([
-        ("Năng lượng tiết kiệm (TOE)", "Energy saved (TOE)", num(r.get("savings_toe"), 3)),
-        ("Năng lượng tiết kiệm (GJ)", "Energy saved (GJ)", num(r.get("savings_gj"), 1)),
-        ("Giảm phát thải CO₂ (tấn)", "CO₂ avoided (t)", num(r.get("savings_tco2"), 2)),
-        ("Tỷ lệ tiết kiệm", "Savings", pct(r.get("verified_savings_percent"))),
-        ("Đường cơ sở điều chỉnh (TOE)", "Adjusted baseline (TOE)", num(total.get("adjusted_baseline_toe"), 3)),
-        ("Tiêu thụ thực tế kỳ báo cáo (TOE)", "Actual reporting use (TOE)", num(total.get("reporting_energy_toe"), 3)),
-        ("Tiêu thụ kỳ cơ sở (TOE)", "Baseline use (TOE)", num(total.get("baseline_energy_toe"), 3)),
+    head = w.kv([
+        ("Năng lượng tiết kiệm", "Energy saved",
+         f"{w.num(r.get('savings_toe'), 3)} TOE ({w.num(r.get('savings_gj'), 1)} GJ)"),
+        ("Giảm phát thải CO₂", "CO₂ avoided", f"{w.num(r.get('savings_tco2'), 2)} {w.t('tấn', 't')}"),
+        ("Tỷ lệ tiết kiệm", "Savings", w.pct(r.get("verified_savings_percent"))),
+        ("Đường cơ sở điều chỉnh", "Adjusted baseline", f"{w.num(total.get('adjusted_baseline_toe'), 3)} TOE"),
+        ("Tiêu thụ thực tế kỳ báo cáo", "Actual use, reporting periods",
+         f"{w.num(total.get('reporting_energy_toe'), 3)} TOE"),
+        ("Tiêu thụ kỳ cơ sở", "Use in the baseline periods", f"{w.num(total.get('baseline_energy_toe'), 3)} TOE"),
     ])
-    rows = [[esc(c["carrier"]), esc(c["method"]), num(c["baseline_energy_toe"], 3), num(c["reporting_energy_toe"], 3),
-             num(c["adjusted_baseline_toe"], 3), num(c["savings_toe"], 3), num(c["savings_gj"], 1),
-             num(c["savings_tco2"], 2), pct(c.get("savings_percent")), pct(c.get("claimed_percent")),
-             num(c.get("achieved_ratio"), 3)] for c in r.get("carriers", [])]
-    carriers = table([("Dạng năng lượng", "Carrier"), ("Phương pháp", "Method"), ("Cơ sở (TOE)", "Baseline"),
-                      ("Báo cáo (TOE)", "Reporting"), ("Cơ sở điều chỉnh (TOE)", "Adjusted"),
-                      ("Tiết kiệm (TOE)", "Saved"), ("Tiết kiệm (GJ)", "Saved"), ("CO₂ (t)", None),
-                      ("Tỷ lệ", "Savings %"), ("Đăng ký", "Claimed %"), ("Tỷ lệ đạt", "Ratio")],
-                     rows, numeric=range(2, 11))
-    return (h2("3. Kết quả tiết kiệm", "Savings") + head
-            + "<p><b>Theo dạng năng lượng</b> <span class='en'>/ By energy carrier</span></p>" + carriers)
+    rows = [[w.carrier(c["carrier"]), esc(label(METHODS, c["method"], w.lang).split(" (")[0].split(":")[0]),
+             w.num(c["adjusted_baseline_toe"], 3), w.num(c["reporting_energy_toe"], 3), w.num(c["savings_toe"], 3),
+             w.num(c["savings_tco2"], 2), w.pct(c.get("savings_percent")), w.pct(c.get("claimed_percent"))]
+            for c in r.get("carriers", [])]
+    carriers = w.table([("Dạng năng lượng", "Carrier"), ("Phương pháp", "Method"),
+                        ("Cơ sở điều chỉnh (TOE)", "Adjusted baseline (TOE)"), ("Thực tế (TOE)", "Actual (TOE)"),
+                        ("Tiết kiệm (TOE)", "Saved (TOE)"), ("CO₂ (tấn)", "CO₂ (t)"), ("Tỷ lệ", "Savings"),
+                        ("Đăng ký", "Claimed")], rows, numeric=range(2, 8), wide=True)
+    return (w.h2("3. Kết quả tiết kiệm", "3. Savings") + head
+            + f"<p><b>{w.t('Theo dạng năng lượng', 'By energy carrier')}</b></p>" + carriers)
 
 
-def _method(r: dict[str, Any]) -> str:
+def _method(w: _Writer, r: dict[str, Any]) -> str:
     total = r["total"]
-    vi, en = METHOD_LABEL.get(r.get("method", ""), (r.get("method"), r.get("method")))
-    parts = [h2("4. Phương pháp", "Method"),
-             f"<p><b>{esc(vi)}</b><br><span class='en'>{esc(en)}</span></p>"]
+    method = r.get("method", "")
+    parts = [w.h2("4. Phương pháp", "4. Method"), f"<p><b>{esc(label(METHODS, method, w.lang))}</b></p>"]
+    if method in METHOD_WHY:
+        parts.append(f"<p>{esc(pick(METHOD_WHY[method], w.lang))}</p>")
     if total.get("binding_estimate"):
-        parts.append(f"<p>Ước tính được áp dụng <span class='en'>/ Estimate applied</span>: "
-                     f"<b>{esc(total['binding_estimate'])}</b></p>")
-    if total.get("fallback_reasons"):
-        items = "".join(f"<li>{esc(x)}</li>" for x in total["fallback_reasons"])
-        parts.append("<p>Lý do không dùng riêng mô hình hồi quy <span class='en'>/ Why the regression was not "
-                     f"used on its own</span>:</p><ul>{items}</ul>")
+        parts.append(f"<p>{w.t('Ước tính được áp dụng', 'Estimate applied')}: "
+                     f"<b>{esc(label(ESTIMATES, total['binding_estimate'], w.lang))}</b></p>")
+    reasons = fallback_reasons(r, w.lang)
+    if reasons:
+        items = "".join(f"<li>{esc(x)}</li>" for x in reasons)
+        parts.append(f"<p>{w.t('Lý do không dùng riêng mô hình hồi quy', 'Why the regression was not used alone')}"
+                     f":</p><ul>{items}</ul>")
     sec = total.get("sec") or {}
-    unit = r.get("inputs", {}).get("production_unit", "")
-    parts.append(kv([
-        ("SEC kỳ cơ sở", "Baseline SEC", f"{num(sec.get('sec_baseline'), 6)} TOE/{esc(unit)}"),
-        ("SEC kỳ báo cáo", "Reporting SEC", f"{num(sec.get('sec_reporting'), 6)} TOE/{esc(unit)}"),
-        ("Tiết kiệm theo SEC", "Savings by SEC",
-         f"{num(sec.get('savings_toe'), 3)} TOE ({pct(sec.get('savings_percent'))})"),
+    per = f"TOE/{w.unit(r.get('inputs', {}).get('production_unit', ''))}"
+    parts.append(w.kv([
+        ("Suất tiêu hao kỳ cơ sở", "Baseline SEC", f"{w.num(sec.get('sec_baseline'), 6)} {per}"),
+        ("Suất tiêu hao kỳ báo cáo", "Reporting SEC", f"{w.num(sec.get('sec_reporting'), 6)} {per}"),
+        ("Tiết kiệm theo suất tiêu hao", "Savings by SEC",
+         f"{w.num(sec.get('savings_toe'), 3)} TOE ({w.pct(sec.get('savings_percent'))})"),
     ]))
     return "".join(parts)
 
 
-def _model(r: dict[str, Any]) -> str:
+def _model(w: _Writer, r: dict[str, Any]) -> str:
     reg = r["total"].get("regression")
+    heading = w.h2("5. Thống kê mô hình", "5. Model statistics")
     if not reg:
-        why = r["total"].get("regression_unavailable") or "—"
-        return (h2("5. Thống kê mô hình", "Model statistics")
-                + f"<p>Không xây dựng được mô hình hồi quy <span class='en'>/ No regression model could be fitted"
-                  f"</span>: {esc(why)}</p>")
-    coefficients = table(
-        [("Biến", "Variable"), ("Hệ số", "Coefficient"), ("Sai số chuẩn", "Std. error"), ("p", None)],
-        [[esc(v), num(c, 6), num(s, 6), num(p, 4)]
-         for v, c, s, p in zip(reg["variables"], reg["coefficients"], reg["standard_errors"], reg["p_values"])],
-        numeric=(1, 2, 3))
+        return heading + f"<p>{w.t('Không xây dựng được mô hình hồi quy từ số liệu đường cơ sở.', 'No regression model could be fitted to the baseline data.')}</p>"
+    coefficients = w.table(
+        [("Biến", "Variable"), ("Hệ số", "Coefficient"), ("Sai số chuẩn", "Standard error"), ("Giá trị p", "p-value")],
+        [[esc(label(VARIABLES, v, w.lang)), w.num(c, 6), w.num(s, 6), w.num(p, 4)]
+         for v, c, s, p in zip(reg["variables"], reg["coefficients"], reg["standard_errors"], reg["p_values"],
+                               strict=False)], numeric=(1, 2, 3))
     checks = []
     for check in [*reg.get("checks", []), reg.get("uncertainty_check")]:
         if not check:
             continue
-        label = _check_label(check["name"])
-        status = ('<span class="pass">đạt / pass</span>' if check["passed"]
-                  else '<span class="fail">không đạt / fail</span>')
-        checks.append([esc(label), esc(check["message"]), status])
+        status = (f'<span class="pass">{w.t("đạt", "met")}</span>' if check["passed"]
+                  else f'<span class="fail">{w.t("không đạt", "not met")}</span>')
+        checks.append([esc(criterion_name(check["name"], w.lang)), esc(criterion_sentence(check, w.lang)), status])
     u = reg.get("uncertainty") or {}
-    stats = kv([
-        ("Số điểm dữ liệu (n) / tham số (p)", "Points (n) / parameters (p)", f"{reg['n']} / {reg['parameters']}"),
-        ("R² / R² hiệu chỉnh", "R² / adjusted R²",
-         f"{num(reg.get('r_squared'), 4)} / {num(reg.get('adj_r_squared'), 4)}"),
-        ("CV(RMSE)", "Coefficient of variation of the RMSE", frac_pct(reg.get("cv_rmse"))),
-        ("NMBE", "Normalised mean bias error", frac_pct(reg.get("nmbe"), 3)),
-        ("Thống kê F (p)", "F statistic (p-value)",
-         f"{num(reg.get('f_statistic'), 2)} ({num(reg.get('f_p_value'), 4)})"),
-        ("Đường cơ sở điều chỉnh theo mô hình", "Model adjusted baseline",
-         f"{num(reg.get('adjusted_baseline_toe'), 3)} TOE"),
-        ("Tiết kiệm theo mô hình", "Model savings",
-         f"{num(reg.get('savings_toe'), 3)} TOE ({pct(reg.get('savings_percent'))})"),
-        ("Độ bất định tiết kiệm", "Savings uncertainty",
-         f"± {frac_pct(u.get('fsu'))} ({frac_pct(u.get('confidence'), 0)} tin cậy / confidence; "
-         f"n′ = {num(u.get('effective_n'), 1)}, ρ = {num(u.get('residual_autocorrelation'), 3)})"),
+    uncertainty = (w.t("± ", "± ") + w.fpct(u.get("fsu"), 1) + " " + w.t("ở độ tin cậy ", "at ")
+                   + w.fpct(u.get("confidence"), 0) + w.t("", " confidence")) if u.get("fsu") is not None else "—"
+    stats = w.kv([
+        ("Số điểm dữ liệu / số tham số", "Data points / parameters", f"{reg['n']} / {reg['parameters']}"),
+        ("R² / R² hiệu chỉnh", "R² / adjusted R²", f"{w.num(reg.get('r_squared'), 4)} / "
+                                                     f"{w.num(reg.get('adj_r_squared'), 4)}"),
+        ("CV(RMSE)", "CV(RMSE)", w.fpct(reg.get("cv_rmse"))),
+        ("NMBE", "NMBE", w.fpct(reg.get("nmbe"), 3)),
+        ("Tiết kiệm theo mô hình", "Savings by the model",
+         f"{w.num(reg.get('savings_toe'), 3)} TOE ({w.pct(reg.get('savings_percent'))})"),
+        ("Độ bất định của tiết kiệm", "Savings uncertainty", uncertainty),
     ])
-    return (h2("5. Thống kê mô hình", "Model statistics") + stats + coefficients
-            + "<p><b>Tiêu chí chấp nhận</b> <span class='en'>/ Acceptance criteria</span></p>"
-            + table([("Tiêu chí", "Criterion"), ("Giá trị", "Value"), ("Kết quả", "Result")], checks))
+    return (heading + stats + coefficients
+            + f"<p><b>{w.t('Tiêu chí chấp nhận', 'Acceptance criteria')}</b></p>"
+            + w.table([("Tiêu chí", "Criterion"), ("Giá trị và yêu cầu", "Value and requirement"),
+                       ("Kết quả", "Result")], checks))
 
 
-def _norm(conclusion: Conclusion) -> str:
+def _norm(w: _Writer, conclusion: Conclusion, ctx: ReportContext, case: VerificationCase) -> str:
     norm = conclusion.norm or {}
+    sector = ctx.sector_name or norm.get("sector") or "—"
     rows: list[tuple[str, str, str]] = [
-        ("Ngành / sản phẩm", "Sector / product", esc(f"{norm.get('sector') or '—'} / {norm.get('product') or '—'}")),
-        ("Ngày áp dụng", "Date judged", esc(norm.get("on") or "—")),
+        ("Ngành / sản phẩm", "Sector / product", f"{esc(sector)} / {esc(norm.get('product') or '—')}"),
+        ("Ngày áp dụng", "Date judged", esc(date(norm.get("on")))),
     ]
     status = norm.get("status")
     if status == "found":
         comparison = norm.get("comparison") or {}
         rows += [
-            ("Định mức", "Norm", f"{num(norm.get('value'), 2)} {esc(norm.get('unit'))} — {esc(norm.get('circular'))}"
+            ("Định mức", "Norm", f"{w.num(norm.get('value'), 2)} {esc(norm.get('unit'))} — {esc(norm.get('circular'))}"
              + (f", {esc(norm.get('capacity_band'))}" if norm.get("capacity_band") else "")),
-            ("SEC kỳ báo cáo theo đơn vị định mức", "Reporting SEC in the norm's unit",
-             f"{num(comparison.get('reporting_sec'), 2)} {esc(norm.get('unit'))}"),
+            ("Suất tiêu hao kỳ báo cáo theo đơn vị định mức", "Reporting SEC in the norm's unit",
+             f"{w.num(comparison.get('reporting_sec'), 2)} {esc(norm.get('unit'))}"),
             ("Đánh giá", "Assessment",
-             ('<span class="pass">trong định mức / within the norm</span>' if comparison.get("within_norm")
-              else '<span class="fail">vượt định mức / above the norm</span>')
-             + f" ({pct(comparison.get('margin_percent'))})"),
+             (f'<span class="pass">{w.t("trong định mức", "within the norm")}</span>' if comparison.get("within_norm")
+              else f'<span class="fail">{w.t("vượt định mức", "above the norm")}</span>')
+             + f" ({w.pct(comparison.get('margin_percent'))})"),
         ]
+    elif status == "not_comparable":
+        rows.append(("Kết quả", "Outcome", w.t(
+            "Không so sánh được: định mức tính theo đơn vị sản phẩm khác với sản lượng của cơ sở.",
+            "Not comparable: the norm is per another kind of product unit than the facility's production.")))
     else:
-        label = "không so sánh được / not comparable" if status == "not_comparable" else "không có định mức / no norm"
-        rows.append(("Kết quả", "Outcome", f"{esc(label)}: {esc(norm.get('reason') or '')}"))
-    return h2("6. So sánh với định mức tiêu hao năng lượng", "Comparison with the sector norm") + kv(rows)
+        rows.append(("Kết quả", "Outcome", w.t(
+            "Không áp dụng: không có định mức tiêu hao năng lượng cho ngành và sản phẩm này tại ngày trên.",
+            "No energy consumption norm applies to this sector and product on that date.")))
+    return w.h2("6. So sánh với định mức tiêu hao năng lượng", "6. Comparison with the sector norm") + w.kv(rows)
 
 
-def _inputs(case: VerificationCase, r: dict[str, Any]) -> str:
+def _evidence_text(w: _Writer, evidence: dict[str, Any] | None) -> str:
+    if not evidence:
+        return "—"
+    parts = [esc(evidence.get("description") or "")]
+    if evidence.get("document_id"):
+        parts.append(f"{w.t('tài liệu', 'document')} {esc(evidence['document_id'])}")
+    if evidence.get("url"):
+        parts.append(esc(evidence["url"]))
+    return "; ".join(p for p in parts if p)
+
+
+def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportContext) -> str:
     inputs = r.get("inputs", {})
-    unit = inputs.get("production_unit", "")
+    unit = w.unit(inputs.get("production_unit", ""))
     carriers = inputs.get("carriers", [])
     periods = inputs.get("periods", [])
+    weather = any(p.get("cdd") is not None for p in periods)
 
     def rows(role: str) -> list[list[str]]:
         out = []
@@ -281,84 +316,104 @@ def _inputs(case: VerificationCase, r: dict[str, Any]) -> str:
             if p.get("role") != role:
                 continue
             source = p.get("source") or {}
-            if role == "reporting":
-                ref = f"{esc(source.get('measurement_id', '—'))} (rev. {esc(source.get('revision', '—'))})"
-            else:
-                ref = esc(source.get("registry_baseline_id") or "—")
-            estimated = "ước tính / estimated" if source.get("estimated") else "đo / metered"
             energy = p.get("energy_toe", {})
-            out.append([esc(p.get("start")), esc(p.get("end")), num(p.get("production"), 2),
-                        *[num(energy.get(c), 3) for c in carriers], num(p.get("cdd"), 0), num(p.get("hdd"), 0),
-                        esc(estimated), ref])
+            basis = w.t("ước tính", "estimated") if source.get("estimated") else w.t("đo", "metered")
+            row = [f"{esc(date(p.get('start')))} – {esc(date(p.get('end')))}", w.num(p.get("production"), 2),
+                   *[w.num(energy.get(c), 3) for c in carriers], *([w.num(p.get("cdd"), 0)] if weather else []),
+                   basis]
+            if role == "reporting":
+                key = (str(source.get("measurement_id")), int(source.get("revision") or 0))
+                row.append(f"{_evidence_text(w, ctx.evidence.get(key))} ({w.t('số đo', 'measurement')} "
+                           f"{esc(source.get('measurement_id', '—'))}, {w.t('lần ghi', 'revision')} "
+                           f"{esc(source.get('revision', '—'))})")
+            out.append(row)
         return out
 
-    headers: list[tuple[str, str | None]] = [
-        ("Từ ngày", "From"), ("Đến ngày", "To"), (f"Sản lượng ({unit})", "Production"),
-        *[(f"{c} (TOE)", None) for c in carriers], ("CDD", None), ("HDD", None), ("Số liệu", "Basis")]
-    numeric = range(2, 5 + len(carriers))
-    frozen = esc(local(case.baseline_frozen_at).strftime("%d/%m/%Y %H:%M")) if case.baseline_frozen_at else "—"
-    return (h2("7. Số liệu đầu vào", "Inputs")
-            + f"<p>Đường cơ sở được chốt từ hệ thống đăng ký cơ sở ngày {frozen} "
-              f"<span class='en'>/ Baseline frozen from the facility registry on {frozen}</span>; "
-              f"{inputs.get('baseline_period_count')} kỳ cơ sở / baseline periods, "
-              f"{inputs.get('reporting_period_count')} kỳ báo cáo / reporting periods. "
-              f"Biến thời tiết / weather variables: {esc(', '.join(inputs.get('weather_variables', [])) or '—')}.</p>"
-            + "<p><b>Kỳ cơ sở</b> <span class='en'>/ Baseline periods</span></p>"
-            + table([*headers, ("Mã kỳ cơ sở (registry)", "Registry baseline id")], rows("baseline"), numeric)
-            + "<p><b>Kỳ báo cáo (số liệu đo của chuyên gia thẩm tra)</b> <span class='en'>/ Reporting periods "
-              "(the verifier's measurements)</span></p>"
-            + table([*headers, ("Mã số đo (lần sửa)", "Measurement id (revision)")], rows("reporting"), numeric))
+    headers = [("Kỳ", "Period"), (f"Sản lượng ({unit})", f"Production ({unit})"),
+               *[(f"{label(CARRIERS, c, 'vi')} (TOE)", f"{label(CARRIERS, c, 'en')} (TOE)") for c in carriers],
+               *([("CDD", "CDD")] if weather else []), ("Số liệu", "Basis")]
+    numeric = range(1, 2 + len(carriers) + (1 if weather else 0))
+    frozen = esc(local(case.baseline_frozen_at).strftime("%d/%m/%Y")) if case.baseline_frozen_at else "—"
+    counts = (inputs.get("baseline_period_count"), inputs.get("reporting_period_count"))
+    intro = w.t(f"Đường cơ sở được chốt từ hệ thống đăng ký cơ sở ngày {frozen}: {counts[0]} kỳ cơ sở, "
+                f"{counts[1]} kỳ báo cáo do chuyên gia thẩm tra đo.",
+                f"Baseline frozen from the facility registry on {frozen}: {counts[0]} baseline periods, "
+                f"{counts[1]} reporting periods measured by the verifier.")
+    return (w.h2("7. Số liệu đầu vào", "7. Inputs") + f"<p>{intro}</p>"
+            + f"<p><b>{w.t('Kỳ cơ sở', 'Baseline periods')}</b></p>"
+            + w.table(headers, rows("baseline"), numeric, wide=True, css="evidence")
+            + f"<p><b>{w.t('Kỳ báo cáo và chứng cứ', 'Reporting periods and their evidence')}</b></p>"
+            + w.table([*headers, ("Chứng cứ", "Evidence")], rows("reporting"), numeric, wide=True, css="evidence"))
 
 
-def _factors(r: dict[str, Any]) -> str:
-    rows = [[esc(f["carrier"]), num(f["factor"], 4), esc(f["unit"]), num(f["t_co2_per_toe"], 4),
-             esc(f.get("year") or "—"), esc(f.get("note") or "")] for f in r.get("emission_factors", [])]
-    return (h2("8. Hệ số quy đổi và phát thải", "Conversion and emission factors")
-            + "<p>Quy đổi năng lượng theo Công văn 3505/BCT-KHCN (1 TOE = 41,868 GJ); hệ số phát thải lưới điện "
-              "theo công bố của Cục Biến đổi khí hậu, nhiên liệu theo IPCC 2006. <span class='en'>/ Energy "
-              "conversion per MOIT letter 3505/BCT-KHCN; grid factor per DCC announcements; fuels per IPCC 2006."
-              "</span></p>"
-            + table([("Dạng năng lượng", "Carrier"), ("Hệ số", "Factor"), ("Đơn vị", "Unit"), ("tCO₂/TOE", None),
-                     ("Năm", "Year"), ("Ghi chú", "Note")], rows, numeric=(1, 3)))
+def _factors(w: _Writer, r: dict[str, Any]) -> str:
+    def source(f: dict[str, Any]) -> str:
+        if f["carrier"] == "electricity":
+            return w.t("Cục Biến đổi khí hậu", "Department of Climate Change")
+        return "IPCC 2006"
+
+    rows = [[w.carrier(f["carrier"]), w.num(f["factor"], 4), esc(f["unit"]), w.num(f["t_co2_per_toe"], 4),
+             esc(f.get("year") or "—"), source(f)] for f in r.get("emission_factors", [])]
+    return (w.h2("8. Hệ số quy đổi và phát thải", "8. Conversion and emission factors")
+            + "<p>" + w.t("Quy đổi năng lượng theo Công văn 3505/BCT-KHCN (1 TOE = 41,868 GJ); hệ số phát thải lưới "
+                          "điện theo công bố của Cục Biến đổi khí hậu, nhiên liệu theo IPCC 2006.",
+                          "Energy conversion per MOIT letter 3505/BCT-KHCN (1 TOE = 41.868 GJ); grid emission "
+                          "factor per the Department of Climate Change; fuels per IPCC 2006.") + "</p>"
+            + w.table([("Dạng năng lượng", "Carrier"), ("Hệ số", "Factor"), ("Đơn vị", "Unit"),
+                       ("tCO₂/TOE", "tCO₂/TOE"), ("Năm", "Year"), ("Nguồn", "Source")], rows, numeric=(1, 3)))
 
 
-def _review(conclusion: Conclusion, r: dict[str, Any]) -> str:
-    warnings = "".join(f'<div class="warn">{esc(w)}</div>' for w in r.get("warnings", [])) or "<p>—</p>"
+def _review(w: _Writer, conclusion: Conclusion, r: dict[str, Any]) -> str:
+    warnings = "".join(f'<div class="warn">{esc(warning(x, w.lang))}</div>' for x in r.get("warnings", []))
     note = esc(conclusion.review_note) if conclusion.review_note else "—"
-    needed = "có / yes" if conclusion.requires_review else "không / no"
-    return (h2("9. Cảnh báo và ý kiến của chuyên gia thẩm tra", "Warnings and the verifier's review")
-            + f"<p>Cần xem xét <span class='en'>/ Review required</span>: <b>{needed}</b></p>" + warnings
-            + kv([("Ý kiến xem xét", "Review note", note)]))
+    needed = w.t("có", "yes") if conclusion.requires_review else w.t("không", "no")
+    return (w.h2("9. Cảnh báo và ý kiến của chuyên gia thẩm tra", "9. Warnings and the verifier's review")
+            + f"<p>{w.t('Cần xem xét', 'Review required')}: <b>{needed}</b></p>" + (warnings or "")
+            + w.kv([("Ý kiến xem xét", "Review note", note)]))
 
 
-def _signatures(case: VerificationCase, conclusion: Conclusion) -> str:
+def _signatures(w: _Writer, case: VerificationCase, conclusion: Conclusion, ctx: ReportContext) -> str:
     when = local(conclusion.concluded_at)
-    verifier = esc(conclusion.concluded_by_name or conclusion.concluded_by_subject)
-    date_line = f"Hà Nội, ngày {when.day:02d} tháng {when.month:02d} năm {when.year}"
-    return (h2("10. Xác nhận", "Signatures")
-            + f"<p style='text-align:right'><i>{esc(date_line)}</i></p>"
-            + '<div class="sign">'
-            + f"<div><p><b>CHUYÊN GIA THẨM TRA</b></p><p class='en'>Verifier</p><p><i>(Ký, ghi rõ họ tên / "
-              f"signature, full name)</i></p><br><br><br><p>{verifier}</p></div>"
-            + "<div><p><b>CÁN BỘ PHỤ TRÁCH CHƯƠNG TRÌNH</b></p><p class='en'>Programme officer</p><p><i>(Ký, ghi rõ "
-              "họ tên / signature, full name)</i></p></div>"
-            + f"<div><p><b>ĐẠI DIỆN DOANH NGHIỆP</b></p><p class='en'>For the enterprise</p><p><i>(Ký, đóng dấu / "
-              f"signature, seal)</i></p><br><br><br><p>{esc(case.enterprise_name or '')}</p></div>"
-            + "</div>")
+    date_line = w.t(f"Hà Nội, ngày {when.day:02d} tháng {when.month:02d} năm {when.year}",
+                    f"Hanoi, {when:%d/%m/%Y}")
+    sign = w.t("(Ký, ghi rõ họ tên)", "(signature and full name)")
+    return ('<section class="verdict-block">' + w.h2("10. Xác nhận", "10. Signatures")
+            + f"<p class='right'><i>{date_line}</i></p><div class='sign'>"
+            + f"<div><p><b>{w.t('CHUYÊN GIA THẨM TRA', 'VERIFIER')}</b></p><p><i>{sign}</i></p><br><br><br>"
+              f"<p>{esc(ctx.people.verifier or '')}</p></div>"
+            + f"<div><p><b>{w.t('CÁN BỘ PHỤ TRÁCH CHƯƠNG TRÌNH', 'PROGRAMME OFFICER')}</b></p><p><i>{sign}</i></p>"
+              f"<br><br><br><p>{esc(ctx.people.officer or '')}</p></div>"
+            + f"<div><p><b>{w.t('ĐẠI DIỆN DOANH NGHIỆP', 'FOR THE ENTERPRISE')}</b></p><p><i>"
+              f"{w.t('(Ký, đóng dấu)', '(signature and seal)')}</i></p><br><br><br>"
+              f"<p>{esc(case.enterprise_name or '')}</p></div></div></section>")
 
 
-def render_report(case: VerificationCase, conclusion: Conclusion, *, agency_vi: str, agency_en: str) -> str:
+def _css_string(text: str) -> str:
+    """A value safe inside a CSS string in a <style> element."""
+    return "".join(ch for ch in text if ch.isalnum() or ch in " .-_/:()") or "-"
+
+
+def render_report(case: VerificationCase, conclusion: Conclusion, *, agency_vi: str, agency_en: str,
+                  context: ReportContext | None = None) -> str:
+    ctx = context or ReportContext()
+    w = _Writer(ctx.language)
     r = conclusion.result
-    when = local(conclusion.concluded_at).strftime("%d/%m/%Y %H:%M")
-    title_vi = "BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG"
-    title_en = "Verification report on the energy savings of a cleaner-production project"
+    when = local(conclusion.concluded_at).strftime("%H:%M %d/%m/%Y")
+    title = w.t("BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG", "VERIFICATION REPORT ON ENERGY SAVINGS")
+    dossier = case.dossier_code or str(case.id)
+    css = CSS
+    for key, value in (("dossier_label", w.t("Hồ sơ", "Dossier")), ("dossier", _css_string(dossier)),
+                       ("page_word", w.t("Trang", "Page")),
+                       ("footer", _css_string(w.t("Báo cáo thẩm tra", "Verification report")))):
+        css = css.replace(f"@{key}@", value)
     body = "".join([
-        f'<div class="agency">{esc(agency_vi)}<small>{esc(agency_en)}</small></div>',
-        f"<h1>{esc(title_vi)}<small>{esc(title_en)}</small></h1>",
-        f'<p class="meta">Mã hồ sơ / Dossier {esc(case.dossier_code or "—")} · Kết luận lúc / Concluded '
-        f"{esc(when)} (giờ Hà Nội / Hanoi time) · Số liệu: dấu phẩy thập phân / figures use a decimal comma</p>",
-        _general(case), _verdict(conclusion, r), _savings(r), _method(r), _model(r), _norm(conclusion),
-        _inputs(case, r), _factors(r), _review(conclusion, r), _signatures(case, conclusion),
+        f'<div class="agency">{esc(agency_vi if ctx.language == "vi" else agency_en)}</div>',
+        f"<h1>{title}</h1>",
+        f'<p class="meta">{w.t("Mã hồ sơ", "Dossier")} {esc(dossier)} · {w.t("Kết luận lúc", "Concluded")} '
+        f'{esc(when)} ({w.t("giờ Hà Nội", "Hanoi time")})</p>',
+        _general(w, case, ctx), _verdict(w, conclusion, r), _savings(w, r), _method(w, r), _model(w, r),
+        _norm(w, conclusion, ctx, case), _inputs(w, case, r, ctx), _factors(w, r), _review(w, conclusion, r),
+        _signatures(w, case, conclusion, ctx),
     ])
-    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{esc(title_vi)} — '
-            f"{esc(case.dossier_code or case.id)}</title><style>{CSS}</style></head><body>{body}</body></html>")
+    return (f'<!DOCTYPE html><html lang="{ctx.language}"><head><meta charset="utf-8"><title>{title} — '
+            f"{esc(dossier)}</title><style>{css}</style></head><body>{body}</body></html>")

@@ -160,7 +160,7 @@ def conclude(session: AsyncSession, principal: Principal, case: VerificationCase
         )
     total = result.total
     conclusion = Conclusion(
-        case_id=case.id, concluded_by_subject=principal.subject, concluded_by_name=principal.display_name,
+        case_id=case.id, concluded_by_subject=principal.subject, concluded_by_name=principal.full_name or principal.display_name,
         verdict=result.verdict, method=result.method, requires_review=result.requires_review,
         review_note=body.review_note, claimed_pct=result.claimed_percent, verified_pct=result.verified_savings_percent,
         achieved_ratio=result.achieved_ratio, savings_toe=result.savings_toe, savings_gj=result.savings_gj,

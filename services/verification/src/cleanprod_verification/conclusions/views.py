@@ -1,22 +1,27 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlmodel import select
 
+from cleanprod_kit import messages
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import Forbidden, NotFound
 
 from ..access import READ_ROLES
+from ..assignments.models import VerifierAssignment
 from ..cases.models import VerificationCase
 from ..cases.service import conclusion_of, get_case
-from ..registry import RegistryClient
+from ..measurements.service import revisions_of
+from ..registry import RegistryClient, RegistryUnavailable
 from . import service
 from .models import Conclusion
-from .report import render_report
+from .report import ReportContext, ReportPeople, render_report
 from .schemas import ConcludeBody, ResultPublic
 
 router = APIRouter(prefix="/api/v1/verifications/{case_id}", tags=["conclusion and result"])
@@ -69,10 +74,48 @@ async def read_result(case_id: uuid.UUID, session: SessionDep, principal: Curren
 
 
 @router.get("/report", response_class=HTMLResponse, dependencies=readers,
-            responses={200: {"content": {"text/html": {}}, "description": "Printable verification report"}})
-async def read_report(case_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: CurrentPrincipal) -> HTMLResponse:
+            responses={200: {"content": {"text/html": {}}, "description": "Printable verification report (A4)"}})
+async def read_report(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
+                      lang: Literal["vi", "en"] | None = None) -> HTMLResponse:
+    """The report in one language: `lang`, else the Accept-Language header, else Vietnamese."""
     case, conclusion = await _concluded(session, principal, case_id)
     settings = request.app.state.settings
-    html = render_report(case, conclusion, agency_vi=settings.agency_name_vi, agency_en=settings.agency_name_en)
-    return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="verification-{case.id}.html"'})
+    header = request.headers.get("accept-language")
+    language = lang or (messages.preferred_language(header) if header else "vi")
+    context = ReportContext(language=language, sector_name=await _sector_name(request, case.sector_code, language),
+                            people=await _people(session, case, conclusion),
+                            evidence=await _evidence(session, conclusion))
+    html = render_report(case, conclusion, agency_vi=settings.agency_name_vi, agency_en=settings.agency_name_en,
+                         context=context)
+    return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="verification-{case.id}.html"',
+                                       "Content-Language": language})
+
+
+async def _sector_name(request: Request, code: str | None, language: str) -> str | None:
+    """The sector's name from the registry; the code when the registry is unreachable or does not know it."""
+    if not code:
+        return None
+    try:
+        sector = await registry_of(request).sector(code)
+    except RegistryUnavailable:
+        return code
+    if not sector:
+        return code
+    return str(sector.get("name_vi" if language == "vi" else "name_en") or code)
+
+
+async def _people(session: SessionDep, case: VerificationCase, conclusion: Conclusion) -> ReportPeople:
+    """Full names as captured from the tokens: the concluding verifier, and the officer who assigned them."""
+    rows = await session.exec(select(VerifierAssignment).where(
+        VerifierAssignment.case_id == case.id,
+        VerifierAssignment.verifier_subject == conclusion.concluded_by_subject,
+    ).order_by(VerifierAssignment.assigned_at.desc()))  # type: ignore[attr-defined]
+    assignment = rows.first()
+    return ReportPeople(verifier=conclusion.concluded_by_name,
+                        officer=assignment.assigned_by_name if assignment else None)
+
+
+async def _evidence(session: SessionDep, conclusion: Conclusion) -> dict[tuple[str, int], dict[str, Any]]:
+    """The evidence each revision used by the conclusion cites."""
+    ids = [uuid.UUID(str(u["measurement_id"])) for u in conclusion.measurements_used if u.get("measurement_id")]
+    return {(str(r.measurement_id), r.revision): dict(r.evidence) for r in await revisions_of(session, ids)}
