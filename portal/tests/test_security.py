@@ -237,7 +237,7 @@ async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
         await store.delete(officer)
     assert refused.status_code == 403 and "Bạn không có quyền mở trang này" in refused.text
     assert landing.status_code == 200 and "Xin chào, Trần Thị Bình" in landing.text
-    assert "phiên bản tiếp theo" in landing.text
+    assert 'href="/officer"' in landing.text and 'href="/review"' not in landing.text  # issue 14: the real landing
     assert to_enterprise.status_code == 403
 
 

@@ -57,6 +57,8 @@ ROUTES: tuple[Route, ...] = (
     _r("/api/v1/facilities", "registry", STAFF_READERS, {"enterprise", "officer"}),
     _r("/api/v1/sectors", "registry", STAFF_READERS, {"officer"}),
     _r("/api/v1/norms", "registry", STAFF_READERS, {"officer"}),
+    # who can be assigned: reviewers and verifiers by role (Keycloak), for officers (and auditors reading)
+    _r("/api/v1/staff", "registry", {"officer", "auditor"}, set()),
     # applications: officers open calls; enterprises apply, reviewers review, officers decide.
     # The one-stop portal may show open programme rounds, so e-government clients read calls too.
     _r("/api/v1/calls", "applications", STAFF_READERS | {"egov"}, {"officer"}),

@@ -38,6 +38,11 @@ from .enterprise.documents import router as documents_router
 from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
+from .officer.applications import router as officer_applications_router
+from .officer.calls import router as officer_calls_router
+from .officer.case import router as officer_case_router
+from .officer.routes import router as officer_router
+from .officer.settings import router as officer_settings_router
 from .public.routes import router as public_router
 from .review.routes import router as review_router
 from .sessions import SessionStore
@@ -228,6 +233,11 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(enterprise_facilities_router)
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
+    app.include_router(officer_router)
+    app.include_router(officer_applications_router)
+    app.include_router(officer_case_router)
+    app.include_router(officer_calls_router)
+    app.include_router(officer_settings_router)
     app.include_router(review_router)
     app.include_router(decide_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from . import i18n
 from .formatting import FILTERS
 from .forms import field_id
+from .staff.permissions import can
 from .statuses import status_colour, status_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -46,6 +47,7 @@ def _build_environment() -> jinja2.Environment:
         quote=lambda value: quote(str(value), safe=""),
         status_label=status_label,
         status_colour=status_colour,
+        can=can,  # staff buttons by role (staff/permissions.py)
     )
     return env
 

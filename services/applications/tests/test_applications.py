@@ -174,6 +174,11 @@ async def test_lists_are_filtered_by_visibility_and_query(client: httpx.AsyncCli
     by_enterprise = await client.get("/api/v1/applications", params={**params, "enterprise_id": world.a.id},
                                      headers=actors.officer())
     assert ids(by_enterprise) == {mine["id"]}
+    by_sector = await client.get("/api/v1/applications", params={**params, "sector_code": mine["sector_code"]},
+                                 headers=actors.officer())
+    assert ids(by_sector) == {a["id"] for a in (mine, theirs) if a["sector_code"] == mine["sector_code"]}
+    assert ids(await client.get("/api/v1/applications", params={**params, "sector_code": "no_such_sector"},
+                                headers=actors.officer())) == set()
     folded = await client.get("/api/v1/applications", params={**params, "q": "giay phu thuong"},
                               headers=actors.officer())
     assert ids(folded) == {theirs["id"]}

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from cleanprod_kit.app import create_service_app
 
 from . import models  # noqa: F401 - every table registered before the app starts
+from .accounts.staff import router as staff_router
 from .accounts.views import router as accounts_router
 from .baselines.views import router as baselines_router
 from .config import RegistrySettings
@@ -22,5 +23,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings,
         title="cleanprod registry",
         routers=[enterprises_router, accounts_router, facilities_router, baselines_router, sectors_router,
-                 public_sectors_router],
+                 public_sectors_router, staff_router],
     )

@@ -18,6 +18,7 @@ class ApplicationFilters:
         self, status: ApplicationStatus | None = None, call_id: uuid.UUID | None = None,
         enterprise_id: uuid.UUID | None = None, tax_code: Param | None = Query(None, max_length=20),
         dossier_code: Param | None = Query(None, max_length=32),
+        sector_code: Param | None = Query(None, max_length=32, description="The facility's sector code"),
         q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
                                                                   "facility or dossier code"),
         overdue: QueryFlag | None = Query(None, description="true: only dossiers past their statutory due date "
@@ -26,8 +27,9 @@ class ApplicationFilters:
         self.status, self.call_id, self.enterprise_id = status, call_id, enterprise_id
         self.tax_code, self.dossier_code, self.q = tax_code, dossier_code, q
         self.overdue = overdue
+        self.sector_code = sector_code
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"status": self.status, "call_id": self.call_id, "enterprise_id": self.enterprise_id,
                 "tax_code": self.tax_code, "dossier_code": self.dossier_code, "q": self.q,
-                "overdue": self.overdue}
+                "overdue": self.overdue, "sector_code": self.sector_code}

@@ -255,7 +255,7 @@ async def complete(session: AsyncSession, principal: Principal, application: App
 async def list_applications(
     session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
     enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
-    cursor: str | None, overdue: bool | None = None,
+    cursor: str | None, overdue: bool | None = None, sector_code: str | None = None,
 ) -> tuple[list[ApplicationPublic], str | None]:
     from cleanprod_kit.search import matches_all_words
 
@@ -273,6 +273,8 @@ async def list_applications(
         statement = statement.where(Application.enterprise_tax_code == canonical(tax_code))
     if dossier_code:
         statement = statement.where(Application.dossier_code == dossier_code)
+    if sector_code:
+        statement = statement.where(Application.sector_code == sector_code)
     if q and (condition := matches_all_words(Application.search_text, q)) is not None:
         statement = statement.where(condition)
     if overdue is not None:

@@ -76,3 +76,16 @@ class AccountDirectory:
             raise ServiceUnavailable("The identity provider is unreachable; try again later.",
                                      code="identity_provider_unavailable") from exc
         return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]
+
+    async def list_role_members(self, role: str) -> list[dict[str, Any]]:
+        """The users holding a realm role (the Department's staff; enterprises are listed per tax code)."""
+        from keycloak.exceptions import KeycloakError
+
+        try:
+            return await self._admin.a_get_realm_role_members(role)
+        except KeycloakError as exc:
+            raise ServiceUnavailable("The identity provider failed the request; try again later.",
+                                     code="identity_provider_unavailable") from exc
+        except OSError as exc:
+            raise ServiceUnavailable("The identity provider is unreachable; try again later.",
+                                     code="identity_provider_unavailable") from exc

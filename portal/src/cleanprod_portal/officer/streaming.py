@@ -1,0 +1,43 @@
+"""Passing a file of the API (an export, a document, a report) on to the browser as it arrives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi.responses import Response, StreamingResponse
+
+from ..api import Api
+
+PASSED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-length", "etag", "last-modified")
+
+
+async def pass_on(api: Api, path: str, params: dict[str, Any] | None = None) -> StreamingResponse:
+    from urllib.parse import urlencode
+
+    query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+    target = f"{path}?{urlencode(query)}" if query else path
+    response = await api.raw("GET", target, headers={"Accept": "*/*"})
+    headers: dict[str, Any] = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
+    headers["Cache-Control"] = "private, no-store"
+
+    async def content() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_raw():
+                yield chunk
+        finally:
+            await response.aclose()
+
+    media_type = headers.pop("content-type", "application/octet-stream")
+    return StreamingResponse(content(), media_type=media_type, headers=headers)
+
+
+async def sandboxed_report(api: Api, case_id: str) -> Response:
+    """The API's printable verification report as a sandboxed page (its own styles; no script, loads nothing)."""
+    response = await api.raw("GET", f"/verifications/{case_id}/report", headers={"Accept": "text/html"})
+    try:
+        content = await response.aread()
+    finally:
+        await response.aclose()
+    return Response(content, media_type="text/html; charset=utf-8", headers={
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"})
