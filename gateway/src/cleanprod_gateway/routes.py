@@ -66,10 +66,16 @@ ROUTES: tuple[Route, ...] = (
     _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
     # The programme summary is read-only, for the Department's officers and the auditors.
     _r("/api/v1/programme", "verification", {"officer", "auditor"}, set()),
+    # The audit search: one prefix per service (each serves its own entries); the portal merges them by time.
+    _r("/api/v1/audit/registry", "registry", {"officer", "auditor"}, set()),
+    _r("/api/v1/audit/applications", "applications", {"officer", "auditor"}, set()),
+    _r("/api/v1/audit/verification", "verification", {"officer", "auditor"}, set()),
     # The portal's public pages (no login): open calls, a dossier's status by its code, the sector list.
     _public("/api/v1/public/calls", "applications"),
     _public("/api/v1/public/dossiers", "applications"),
     _public("/api/v1/public/sectors", "registry"),
+    # The programme's results (aggregates only; small groups suppressed by the verification service).
+    _public("/api/v1/public/results", "verification"),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cleanprod_kit.app import create_service_app
+from cleanprod_kit.audit import audit_search_router
 from cleanprod_kit.http import ServiceClient, TokenSource
 
 from . import models  # noqa: F401 - every table registered before the app starts
@@ -44,7 +45,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
         settings,
         title="cleanprod applications",
         routers=[calls_router, exports_router, applications_router, reviews_router, grants_router, documents_router,
-                 integrations_router, public_router],
+                 integrations_router, public_router, audit_search_router("applications")],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],
