@@ -26,6 +26,7 @@ from cleanprod_kit.requestid import RequestIdMiddleware
 
 from . import i18n, security
 from .api import ApiProblem, ApiUnavailable, NotAllowed, NotAuthenticated, NotFound
+from .audit.routes import router as audit_router
 from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
@@ -38,6 +39,7 @@ from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
 from .public.routes import router as public_router
+from .results.routes import router as results_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, render
@@ -224,6 +226,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(enterprise_facilities_router)
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
+    app.include_router(audit_router)
+    app.include_router(results_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 
