@@ -21,6 +21,9 @@ def test_each_service_has_its_audit_prefix_and_the_results_are_public() -> None:
     assert table.match("/api/v1/audit") is None and table.match("/api/v1/audit/other") is None
     results = table.match("/api/v1/public/results")
     assert results is not None and results.service == "verification" and results.anonymous("GET")
+    showcase = table.match("/api/v1/public/showcase")
+    assert showcase is not None and showcase.service == "applications" and showcase.anonymous("GET")
+    assert not showcase.anonymous("POST")
 
 
 @pytest.mark.parametrize(("service", "role"), [("registry", "auditor"), ("applications", "officer")])

@@ -18,15 +18,16 @@ _KC_FORM = re.compile(r'<form[^>]+id="kc-form-login"[^>]+action="([^"]+)"', re.S
 
 class PortalUser:
     def __init__(self, base_url: str, username: str, password: str = keycloak_server.DEMO_PASSWORD,
-                 language: str = "vi") -> None:
+                 language: str = "vi", home: str = "/enterprise") -> None:
         self.username = username
+        self.home = home  # where the login lands (staff users: their own page)
         self.client = httpx.Client(base_url=base_url, timeout=60, follow_redirects=False)
         self.client.cookies.set("cp_lang", language)
         self.csrf = ""
         self._login(password)
 
     def _login(self, password: str) -> None:
-        response = self.client.get("/login", params={"next": "/enterprise"})
+        response = self.client.get("/login", params={"next": self.home})
         assert response.status_code == 303, response.text
         with httpx.Client(timeout=60) as keycloak:
             # Keycloak marks its login cookies Secure (also on http://127.0.0.1, which browsers treat as a secure

@@ -76,6 +76,8 @@ ROUTES: tuple[Route, ...] = (
     _public("/api/v1/public/sectors", "registry"),
     # The programme's results (aggregates only; small groups suppressed by the verification service).
     _public("/api/v1/public/results", "verification"),
+    # Verified projects their enterprises consented to show (applications service).
+    _public("/api/v1/public/showcase", "applications"),
 )
 
 

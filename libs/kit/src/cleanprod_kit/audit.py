@@ -21,7 +21,7 @@ from .errors import Unprocessable, field_error
 from .exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
 from .fields import CalendarDate, Param
 from .models import AuditEntry
-from .pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor, invalid_cursor, keyset_page
+from .pagination import CursorParam, LimitParam, Page, keyset_page
 from .requestid import current_request_id
 from .search import matches_all_words
 
@@ -176,18 +176,10 @@ def audit_search_condition(*, actor: str | None = None, entity_type: str | None 
 async def audit_search_page(session: AsyncSession, condition: ColumnElement[bool], *, limit: int,
                             cursor: str | None) -> tuple[list[AuditRecord], str | None]:
     """Like `audit_page`, newest first (the id is the order entries were written in)."""
-    statement = select(AuditEntry).where(condition)
-    if cursor:
-        (last,) = decode_cursor(cursor, 1)
-        try:
-            last_id = int(last)
-        except (TypeError, ValueError):
-            raise invalid_cursor(why="does not fit this list") from None
-        statement = statement.where(AuditEntry.id < last_id)  # type: ignore[operator]
-    statement = statement.order_by(AuditEntry.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
-    rows = list((await session.exec(statement)).all())
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return [AuditRecord.of(e) for e in rows[:limit]], next_cursor
+    rows, next_cursor = await keyset_page(session, select(AuditEntry).where(condition),
+                                          order_by=[AuditEntry.id],  # type: ignore[list-item]
+                                          key=lambda e: [e.id], limit=limit, cursor=cursor, descending=True)
+    return [AuditRecord.of(e) for e in rows], next_cursor
 
 
 AUDIT_EXPORT_COLUMNS_SPEC = (

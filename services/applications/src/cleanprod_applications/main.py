@@ -20,6 +20,8 @@ from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
+from .showcase.views import public_router as public_showcase_router
+from .showcase.views import router as showcase_router
 
 
 def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,
@@ -45,7 +47,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
         settings,
         title="cleanprod applications",
         routers=[calls_router, exports_router, applications_router, reviews_router, grants_router, documents_router,
-                 integrations_router, public_router, audit_search_router("applications")],
+                 integrations_router, public_router, showcase_router, public_showcase_router,
+                 audit_search_router("applications")],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],

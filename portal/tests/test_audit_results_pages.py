@@ -1,0 +1,155 @@
+"""The auditor's search and the results pages in-process (issue 14), against a fake gateway: the three services'
+audit lists merged by time across pages without gaps or repeats, old → new shown, the API's field errors next to
+the field; the results charts, tables and CSV from the summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from cleanprod_portal.sessions import TokenSet
+
+BASE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def _entry(service: str, n: int, minutes: int) -> dict[str, Any]:
+    return {"id": n, "at": (BASE + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),
+            "entity_type": {"registry": "facility", "applications": "application",
+                            "verification": "verification"}[service],
+            "entity_id": f"{service}-{n}", "action": "update", "actor_subject": "s", "actor_name": "dn.thep",
+            "actor_role": "enterprise", "from_state": None, "to_state": None, "reason": None, "request_id": None,
+            "details": {}, "changes": [{"field": "name", "old": f"Cũ {n}", "new": f"Mới {n}"}]}
+
+
+# Each service's entries newest first (ids descending), interleaved in time across the services.
+ENTRIES = {
+    "registry": [_entry("registry", n, minutes=3 * n) for n in range(20, 0, -1)],
+    "applications": [_entry("applications", n, minutes=3 * n + 1) for n in range(15, 0, -1)],
+    "verification": [_entry("verification", n, minutes=3 * n + 2) for n in range(5, 0, -1)],
+}
+GROUP = {"enterprises": 3, "cases": 4, "verified": 3, "not_achieved": 1, "savings_toe": 1234.5678,
+         "savings_gj": 51690.1, "savings_tco2": 3210.25, "adjusted_baseline_toe": 15000.0, "savings_pct": 8.23,
+         "target_pct": 6.0, "attainment_pct": 137.2, "meets_target": True}
+SUMMARY = {"target_pct": 6.0, "concluded_from": None, "concluded_to": None, "period_kind": "quarter",
+           "total": GROUP, "by_sector": [{**GROUP, "sector_code": "steel"}, {**GROUP, "sector_code": "beer",
+                                                                            "savings_pct": 4.5,
+                                                                            "meets_target": False}],
+           "by_district": [{**GROUP, "district": "Huyện Sóc Sơn"}],
+           "by_ward": [{**GROUP, "district": "Huyện Sóc Sơn", "ward": "Xã Nội Bài"}],
+           "by_period": [{**GROUP, "period": "2026-Q3"}, {**GROUP, "period": "2026-Q4", "savings_pct": 7.1}],
+           "by_sector_period": []}
+
+
+def audit_gateway(asked: list[tuple[str, dict[str, str]]]) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/v1/audit/{service}")
+    async def search(service: str, request: Request) -> Any:
+        params = dict(request.query_params)
+        asked.append((service, params))
+        if params.get("to") and params.get("from") and params["to"] < params["from"]:
+            return JSONResponse({"status": 422, "title": "Khoảng thời gian không hợp lệ", "code": "range_order",
+                                 "errors": [{"field": "query.to", "message": "Ngày kết thúc trước ngày bắt đầu",
+                                             "code": "range_order"}]}, status_code=422,
+                                media_type="application/problem+json")
+        items = ENTRIES[service]
+        start = int(params.get("cursor") or 0)
+        limit = int(params["limit"])
+        page = items[start:start + limit]
+        more = start + limit < len(items)
+        return {"items": page, "next_cursor": str(start + limit) if more else None}
+
+    @app.get("/api/v1/programme/summary")
+    async def summary() -> dict:
+        return SUMMARY
+
+    @app.get("/api/v1/public/sectors")
+    async def sectors() -> dict:
+        return {"items": [{"code": "steel", "name_vi": "Luyện thép", "name_en": "Steelmaking"},
+                          {"code": "beer", "name_vi": "Sản xuất bia", "name_en": "Brewing"}], "next_cursor": None}
+
+    return app
+
+
+@asynccontextmanager
+async def auditor(make_client: Any, gateway: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(gateway) as client:
+        store = client.app.state.portal.sessions
+        at = datetime.now(UTC)
+        cookie, session = await store.create(TokenSet(
+            "tok", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub", "auditor1",
+            "Lê Thị Kiểm", ["auditor"], None), "vi")
+        client.cookies.set("cp_session", cookie)
+        try:
+            yield client
+        finally:
+            await store.delete(session)
+
+
+def shown_ids(page: str) -> list[str]:
+    return re.findall(r'id="audit-entry-([a-z]+-\d+)"', page)
+
+
+async def test_search_merges_the_three_services_by_time_across_pages(make_client: Any) -> None:
+    asked: list = []
+    async with auditor(make_client, audit_gateway(asked)) as client:
+        home = await client.get("/audit")
+        assert home.status_code == 200, home.text
+        seen: list[str] = []
+        page = await client.get("/audit/search")
+        while True:
+            assert page.status_code == 200, page.text
+            seen += shown_ids(page.text)
+            link = re.search(r'href="(/audit/search\?[^"]+)" rel="next"', page.text)
+            if not link:
+                break
+            page = await client.get(link[1].replace("&amp;", "&"))
+        first = await client.get("/audit/search")
+    everything = sorted((e for s, items in ENTRIES.items() for e in items), key=lambda e: e["at"], reverse=True)
+    expected = [f"{ {'facility': 'registry', 'application': 'applications', 'verification': 'verification'}[e['entity_type']]}-{e['id']}"
+                for e in everything]
+    assert seen == expected  # newest first, all 40, none twice
+    assert "<del>Cũ 20</del> → <ins>Mới 20</ins>" in first.text and "Đã thay đổi" in first.text
+    assert "Doanh nghiệp" in first.text
+
+
+async def test_a_type_filter_asks_one_service_and_api_errors_go_next_to_the_field(make_client: Any) -> None:
+    asked: list = []
+    async with auditor(make_client, audit_gateway(asked)) as client:
+        only = await client.get("/audit/search", params={"entity_type": "application", "q": "thep"})
+        assert only.status_code == 200
+        assert {s for s, _ in asked} == {"applications"} and asked[0][1]["q"] == "thep"
+        bad = await client.get("/audit/search", params={"from": "2026-12-31", "to": "01/01/2026"})
+        assert bad.status_code == 422
+        assert 'id="f-to-error"' in bad.text and "Ngày kết thúc trước ngày bắt đầu" in bad.text
+        typo = await client.get("/audit/search", params={"from": "31/02/2026"})
+        assert typo.status_code == 422 and 'id="f-from-error"' in typo.text
+        exported = await client.get("/audit/search.csv", params={"entity_type": "verification"})
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "Thời điểm" and len(rows) == 1 + len(ENTRIES["verification"])
+    assert rows[1][rows[0].index("Thay đổi (cũ → mới)")] == "name: Cũ 5 → Mới 5"
+
+
+async def test_results_page_shows_charts_tables_and_a_csv_equal_to_the_summary(make_client: Any) -> None:
+    async with auditor(make_client, audit_gateway([])) as client:
+        page = await client.get("/results")
+        sector_csv = await client.get("/results/sector.csv")
+        client.cookies.set("cp_lang", "en")
+        english = await client.get("/results?period=year")
+    assert page.status_code == 200, page.text
+    for chart in ("chart-over-time", "chart-by-sector", "chart-by-district"):
+        assert f'id="{chart}-figure"' in page.text and f'id="{chart}-table"' in page.text
+    assert "Luyện thép" in page.text and "Quý 3/2026" in page.text and "1.234,6" in page.text
+    rows = list(csv.DictReader(io.StringIO(sector_csv.content.decode("utf-8-sig"))))
+    assert [(r["sector_code"], r["sector_name"], float(r["savings_pct"])) for r in rows] == [
+        ("steel", "Luyện thép", 8.23), ("beer", "Sản xuất bia", 4.5)]
+    assert english.status_code == 200 and "Steelmaking" in english.text and "Q3/2026" in english.text
