@@ -153,3 +153,66 @@ async def test_results_page_shows_charts_tables_and_a_csv_equal_to_the_summary(m
     assert [(r["sector_code"], r["sector_name"], float(r["savings_pct"])) for r in rows] == [
         ("steel", "Luyện thép", 8.23), ("beer", "Sản xuất bia", 4.5)]
     assert english.status_code == 200 and "Steelmaking" in english.text and "Q3/2026" in english.text
+
+
+def showcase_gateway(posted: list[tuple[dict, str | None]]) -> FastAPI:
+    app = audit_gateway([])
+    state = {"given": False, "version": 0}
+    application = {"id": "0190a1b2-0000-7000-8000-000000000001", "title": "Thu hồi nhiệt khói lò", "status": "verified"}
+
+    @app.get("/api/v1/public/showcase")
+    async def showcase() -> dict:
+        items = [{"application_id": application["id"], "title": application["title"],
+                  "technology": "Bộ trao đổi nhiệt tấm", "sector_code": "steel",
+                  "enterprise_name": "Công ty Cổ phần Thép Hà Nội", "facility_name": "Nhà máy Nội Bài",
+                  "verified_savings_pct": 9.1, "verified_at": "2026-11-30T03:00:00Z"}] if state["given"] else []
+        return {"items": items, "next_cursor": None}
+
+    @app.get("/api/v1/applications/{application_id}")
+    async def read(application_id: str) -> dict:
+        return application
+
+    @app.get("/api/v1/applications/{application_id}/showcase-consent")
+    async def consent() -> JSONResponse:
+        return JSONResponse({"application_id": application["id"], "given": state["given"], "changed_at": None,
+                             "version": state["version"]}, headers={"ETag": f'"{state["version"]}"'})
+
+    @app.post("/api/v1/applications/{application_id}/showcase-consent")
+    async def change(request: Request) -> JSONResponse:
+        body = await request.json()
+        posted.append((body, request.headers.get("if-match")))
+        if request.headers.get("if-match") != f'"{state["version"]}"':
+            return JSONResponse({"status": 412, "code": "stale_version", "title": "Đã thay đổi"}, status_code=412,
+                                media_type="application/problem+json")
+        state["given"], state["version"] = body["given"], state["version"] + 1
+        return JSONResponse({**body, "application_id": application["id"], "changed_at": None,
+                             "version": state["version"]})
+
+    return app
+
+
+async def test_showcase_appears_after_the_enterprise_consents(make_client: Any) -> None:
+    posted: list = []
+    async with make_client(showcase_gateway(posted)) as client:
+        before = await client.get("/showcase")
+        assert before.status_code == 200 and 'id="showcase-empty"' in before.text
+        store = client.app.state.portal.sessions
+        at = datetime.now(UTC)
+        cookie, session = await store.create(TokenSet(
+            "tok", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub", "ent-hanoisteel",
+            "Nguyễn Văn An", ["enterprise"], "0100109106"), "vi")
+        client.cookies.set("cp_session", cookie)
+        url = "/enterprise/applications/0190a1b2-0000-7000-8000-000000000001/showcase"
+        page = await client.get(url)
+        assert page.status_code == 200 and 'id="give-showcase"' in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+        stale = await client.post(url, data={"csrf_token": csrf, "etag": '"7"', "given": "true"})
+        assert stale.status_code == 409 and "Changed meanwhile" not in stale.text and "notification-banner--warning" in stale.text
+        saved = await client.post(url, data={"csrf_token": csrf, "etag": '"0"', "given": "true"})
+        assert saved.status_code == 303
+        after = await client.get("/showcase")
+        withdraw = await client.get(url)
+        await store.delete(session)
+    assert posted == [({"given": True}, '"7"'), ({"given": True}, '"0"')]
+    assert "Thu hồi nhiệt khói lò" in after.text and "9,1" in after.text and "Luyện thép" in after.text
+    assert 'id="withdraw-showcase"' in withdraw.text

@@ -5,7 +5,9 @@ no login, shows the same aggregates the anonymous API gives and no enterprise's 
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from e2e_helpers import HANOISTEEL, THANGLONG, Api  # noqa: E402
 from portal_helpers import PortalUser, text_of  # noqa: E402
-from test_verification_flow import conclude, ready_case, record, reporting_year  # noqa: E402
+from test_verification_flow import application_in, conclude, ready_case, record, reporting_year  # noqa: E402
 
 ENTERPRISE_NAMES = ("Thép Hà Nội", "Hanoi Steel", "Bia Thăng Long", "Nội Bài", "0100109106", "0101243150")
 
@@ -32,11 +34,11 @@ def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
 
 @pytest.fixture(scope="module")
 def concluded(api: Api) -> dict[str, Any]:
-    _, case = ready_case(api, HANOISTEEL)
+    application, case = ready_case(api, HANOISTEEL, title="Thu hồi nhiệt khói lò – dự án điển hình kiểm thử")
     record(api, case["id"], reporting_year(case, HANOISTEEL, 0.9))
     response = conclude(api, case["id"], review_note="Số liệu khớp hóa đơn.")
     assert response.status_code == 200, response.text
-    return response.json()
+    return {**response.json(), "application": application_in(api, application["id"], "verified")}
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +105,37 @@ def test_public_results_need_no_login_and_name_no_enterprise(stack: Stack, api: 
         assert "cases" not in (rows[0] if rows else {"enterprises": ""})
         for secret in ENTERPRISE_NAMES:
             assert secret not in anonymous.get("/results/public/district.csv").text
+
+
+def test_a_showcase_appears_only_after_the_enterprise_consents(stack: Stack, api: Api,
+                                                               concluded: dict[str, Any]) -> None:
+    application = concluded["application"]
+    title = application["title"]
+    with httpx.Client(base_url=stack.url("portal"), timeout=60) as anonymous:
+        assert title not in anonymous.get("/showcase").text
+        enterprise = PortalUser(stack.url("portal"), HANOISTEEL)
+        try:
+            page = enterprise.get(f"/enterprise/applications/{application['id']}")
+            assert 'id="showcase-consent"' in page.text
+            consent = enterprise.get(f"/enterprise/applications/{application['id']}/showcase")
+            assert consent.status_code == 200 and 'id="give-showcase"' in consent.text
+            etag = re.search(r'name="etag" value="([^"]*)"', consent.text)[1]
+            given = enterprise.post(f"/enterprise/applications/{application['id']}/showcase",
+                                    {"etag": html.unescape(etag), "given": "true"})
+            assert given.status_code == 303, text_of(given.text)[:1000]
+            shown = anonymous.get("/showcase")
+            assert title in text_of(shown.text) and "Tiết kiệm đã thẩm định" in shown.text
+            # Another enterprise's consent page is the 404 page.
+            other = PortalUser(stack.url("portal"), THANGLONG)
+            try:
+                assert other.get(f"/enterprise/applications/{application['id']}/showcase").status_code == 404
+            finally:
+                other.close()
+            again = enterprise.get(f"/enterprise/applications/{application['id']}/showcase")
+            etag = re.search(r'name="etag" value="([^"]*)"', again.text)[1]
+            withdrawn = enterprise.post(f"/enterprise/applications/{application['id']}/showcase",
+                                        {"etag": html.unescape(etag), "given": "false"})
+            assert withdrawn.status_code == 303
+            assert title not in text_of(anonymous.get("/showcase").text)
+        finally:
+            enterprise.close()

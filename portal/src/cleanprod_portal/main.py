@@ -39,6 +39,7 @@ from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
 from .public.routes import router as public_router
+from .public.showcase import router as showcase_router
 from .results.routes import router as results_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
@@ -228,6 +229,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(audit_router)
     app.include_router(results_router)
+    app.include_router(showcase_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 
