@@ -24,6 +24,9 @@ def test_each_service_has_its_audit_prefix_and_the_results_are_public() -> None:
     showcase = table.match("/api/v1/public/showcase")
     assert showcase is not None and showcase.service == "applications" and showcase.anonymous("GET")
     assert not showcase.anonymous("POST")
+    handbooks = table.match("/api/v1/public/handbooks/x/versions/1")
+    assert handbooks is not None and handbooks.service == "applications" and handbooks.anonymous("GET")
+    assert table.match("/api/v1/handbooks/x/versions").allowed("POST") == {"officer"}  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("service", "role"), [("registry", "auditor"), ("applications", "officer")])

@@ -61,6 +61,8 @@ ROUTES: tuple[Route, ...] = (
     # The one-stop portal may show open programme rounds, so e-government clients read calls too.
     _r("/api/v1/calls", "applications", STAFF_READERS | {"egov"}, {"officer"}),
     _r("/api/v1/applications", "applications", STAFF_READERS, {"enterprise", "reviewer", "officer"}),
+    # Handbooks library: officers publish; staff read every handbook, anyone the published ones (public prefix).
+    _r("/api/v1/handbooks", "applications", STAFF_READERS, {"officer"}),
     _r("/api/v1/integrations", "applications", {"egov", "officer", "auditor"}, {"egov", "officer"}),
     # verification: verifiers measure and conclude, officers assign; enterprises may read their own results.
     _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
@@ -78,6 +80,7 @@ ROUTES: tuple[Route, ...] = (
     _public("/api/v1/public/results", "verification"),
     # Verified projects their enterprises consented to show (applications service).
     _public("/api/v1/public/showcase", "applications"),
+    _public("/api/v1/public/handbooks", "applications"),
 )
 
 
