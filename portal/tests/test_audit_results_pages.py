@@ -216,3 +216,71 @@ async def test_showcase_appears_after_the_enterprise_consents(make_client: Any) 
     assert posted == [({"given": True}, '"7"'), ({"given": True}, '"0"')]
     assert "Thu hồi nhiệt khói lò" in after.text and "9,1" in after.text and "Luyện thép" in after.text
     assert 'id="withdraw-showcase"' in withdraw.text
+
+
+def handbooks_gateway(uploads: list[tuple[str, bytes]]) -> FastAPI:
+    app = audit_gateway([])
+    handbook = {"id": "0190a1b2-0000-7000-8000-0000000000a1", "sector_code": "steel",
+                "title_vi": "Sổ tay sản xuất sạch hơn ngành thép", "title_en": "Cleaner production in steelmaking",
+                "latest_version": 1, "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
+                "versions": [{"number": 1, "filename": "so-tay.pdf", "media_type": "application/pdf",
+                              "size_bytes": 20480, "sha256": "0" * 64, "uploaded_at": "2026-11-01T00:00:00Z",
+                              "download_url": "x"}]}
+
+    @app.get("/api/v1/public/handbooks")
+    async def public() -> dict:
+        return {"items": [handbook], "next_cursor": None}
+
+    @app.get("/api/v1/handbooks")
+    async def staff() -> dict:
+        return {"items": [handbook], "next_cursor": None}
+
+    @app.post("/api/v1/handbooks/{handbook_id}/versions")
+    async def upload(handbook_id: str, request: Request) -> JSONResponse:
+        form = await request.form()
+        content = await form["file"].read()
+        uploads.append((form["file"].filename, content))
+        if not content.startswith(b"%PDF"):
+            return JSONResponse({"status": 415, "code": "handbook_not_pdf", "title": "x"}, status_code=415,
+                                media_type="application/problem+json")
+        return JSONResponse(handbook, status_code=201)
+
+    @app.get("/api/v1/public/handbooks/{handbook_id}/versions/{number}")
+    async def download(handbook_id: str, number: int) -> Any:
+        from fastapi.responses import Response as Plain
+        return Plain(b"%PDF-1.7 so tay", media_type="application/pdf")
+
+    return app
+
+
+async def test_handbooks_library_and_the_officers_upload(make_client: Any) -> None:
+    uploads: list = []
+    async with make_client(handbooks_gateway(uploads)) as client:
+        library = await client.get("/handbooks")
+        client.cookies.set("cp_lang", "en")
+        english = await client.get("/handbooks")
+        client.cookies.set("cp_lang", "vi")
+        pdf = await client.get("/handbooks/0190a1b2-0000-7000-8000-0000000000a1/versions/1")
+        refused = await client.get("/handbooks/manage")
+        store = client.app.state.portal.sessions
+        at = datetime.now(UTC)
+        cookie, session = await store.create(TokenSet(
+            "tok", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub", "officer1",
+            "Trần Văn Cán Bộ", ["officer"], None), "vi")
+        client.cookies.set("cp_session", cookie)
+        manage = await client.get("/handbooks/manage")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', manage.text)[1]
+        url = "/handbooks/manage/0190a1b2-0000-7000-8000-0000000000a1/versions"
+        png = await client.post(url, data={"csrf_token": csrf}, files={"file": ("a.png", b"\x89PNG....", "image/png")})
+        ok = await client.post(url, data={"csrf_token": csrf}, files={"file": ("b.pdf", b"%PDF-1.7", "application/pdf")})
+        await store.delete(session)
+    assert library.status_code == 200 and "Sổ tay sản xuất sạch hơn ngành thép" in library.text
+    assert 'lang="en">Cleaner production in steelmaking' in library.text and "Luyện thép" in library.text
+    assert "Tải phiên bản 1 (PDF, 20 kB)" in library.text
+    assert english.text.index("Cleaner production in steelmaking") < english.text.index("Sổ tay sản xuất")
+    assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 so tay"
+    assert refused.status_code in (303, 307) or refused.status_code == 403
+    assert manage.status_code == 200 and 'id="create-handbook"' in manage.text
+    assert png.status_code == 422 and "Sổ tay phải là tệp PDF." in png.text
+    assert 'id="f-file-0190a1b2-0000-7000-8000-0000000000a1-error"' in png.text
+    assert ok.status_code == 303 and uploads == [("a.png", b"\x89PNG...."), ("b.pdf", b"%PDF-1.7")]

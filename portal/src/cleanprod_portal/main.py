@@ -38,6 +38,7 @@ from .enterprise.documents import router as documents_router
 from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
+from .public.handbooks import router as handbooks_router
 from .public.routes import router as public_router
 from .public.showcase import router as showcase_router
 from .results.routes import router as results_router
@@ -230,6 +231,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(results_router)
     app.include_router(showcase_router)
+    app.include_router(handbooks_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 
