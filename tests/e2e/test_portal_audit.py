@@ -63,7 +63,7 @@ def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, cha
     assert "Đã thay đổi" in shown and "Doanh nghiệp" in shown  # the action and the role in Vietnamese
 
     # English, and the merged list of the three services without a filter (newest first, a next page link).
-    auditor.client.cookies.set("cp_lang", "en")
+    auditor.get("/language/en", params={"next": "/audit"})  # the session keeps the language
     try:
         everything = auditor.get("/audit/search")
         assert everything.status_code == 200 and "Search the audit trail" in everything.text
@@ -75,7 +75,7 @@ def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, cha
         second_ids = set(re.findall(r'id="audit-entry-([a-z]+-\d+)"', second.text))
         assert len(first_ids) == 25 and second_ids and not first_ids & second_ids
     finally:
-        auditor.client.cookies.set("cp_lang", "vi")
+        auditor.get("/language/vi", params={"next": "/audit"})
 
 
 def test_audit_search_csv_holds_the_change(auditor: PortalUser, changed: dict[str, Any]) -> None:

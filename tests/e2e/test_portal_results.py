@@ -75,12 +75,12 @@ def test_staff_results_show_a_chart_a_table_and_a_csv_equal_to_the_api(auditor: 
     yearly = api.client.get("/api/v1/programme/summary", params={"period": "year"}, headers=api.h("auditor1")).json()
     assert [r["period"] for r in periods] == [g["period"] for g in yearly["by_period"]]
 
-    auditor.client.cookies.set("cp_lang", "en")
+    auditor.get("/language/en", params={"next": "/audit"})  # the session keeps the language
     try:
         english = auditor.get("/results?period=year")
         assert english.status_code == 200 and "Verified savings over time" in english.text
     finally:
-        auditor.client.cookies.set("cp_lang", "vi")
+        auditor.get("/language/vi", params={"next": "/audit"})
     # Enterprises and reviewers do not see the staff results.
     enterprise = PortalUser(str(auditor.client.base_url), THANGLONG)
     try:
@@ -139,3 +139,39 @@ def test_a_showcase_appears_only_after_the_enterprise_consents(stack: Stack, api
             assert title not in text_of(anonymous.get("/showcase").text)
         finally:
             enterprise.close()
+
+
+def test_a_handbook_uploaded_by_an_officer_appears_publicly_with_both_titles(stack: Stack) -> None:
+    from e2e_helpers import minimal_pdf
+
+    title_vi, title_en = "Sổ tay sản xuất sạch hơn ngành bia – kiểm thử", "Cleaner production in brewing – test"
+    officer = PortalUser(stack.url("portal"), "officer1", home="/staff")
+    try:
+        manage = officer.get("/handbooks/manage")
+        assert manage.status_code == 200, manage.text[:500]
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', manage.text)[1]
+        created = officer.post("/handbooks/manage", {"idempotency_key": key, "sector_code": "beer",
+                                                     "title_vi": title_vi, "title_en": title_en})
+        assert created.status_code == 303, text_of(created.text)[:1000]
+        listing = officer.get("/handbooks/manage")
+        handbook_id = re.search(r'id="manage-([0-9a-f-]{36})">\s*<h3[^>]*>' + re.escape(title_vi), listing.text)[1]
+        content = minimal_pdf("So tay san xuat sach hon nganh bia")
+        uploaded = officer.client.post(f"/handbooks/manage/{handbook_id}/versions", data={"csrf_token": officer.csrf},
+                                       files={"file": ("so-tay-bia.pdf", content, "application/pdf")})
+        assert uploaded.status_code == 303, text_of(uploaded.text)[:1000]
+        refused = officer.client.post(f"/handbooks/manage/{handbook_id}/versions", data={"csrf_token": officer.csrf},
+                                      files={"file": ("anh.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")})
+        assert refused.status_code == 422 and "Sổ tay phải là tệp PDF." in refused.text
+    finally:
+        officer.close()
+    with httpx.Client(base_url=stack.url("portal"), timeout=60, cookies={"cp_lang": "vi"}) as anonymous:
+        library = anonymous.get("/handbooks", params={"sector": "beer"})
+        assert title_vi in library.text and f'lang="en">{title_en}' in library.text
+        download = anonymous.get(f"/handbooks/{handbook_id}/versions/1")
+        assert download.status_code == 200 and download.content == content
+    # An auditor cannot publish (the portal's 403 page; the API refuses too).
+    auditor = PortalUser(stack.url("portal"), "auditor1", home="/audit")
+    try:
+        assert auditor.get("/handbooks/manage").status_code == 403
+    finally:
+        auditor.close()
