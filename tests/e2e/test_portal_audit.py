@@ -52,7 +52,8 @@ def post_forms(page: str) -> list[str]:
     return [a or b for a, b in POST_FORM.findall(page)]
 
 
-def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, changed: dict[str, Any]) -> None:
+def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, api: Api,
+                                                        changed: dict[str, Any]) -> None:
     page = auditor.get("/audit/search", params={"q": "thu hoi nhiet khoi soc son", "action": "update"})
     assert page.status_code == 200, page.text
     row = re.search(r'<tr id="audit-entry-applications-\d+">(.*?)</tr>', page.text, re.S)
@@ -62,7 +63,13 @@ def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, cha
     assert f"{changed['old']} → {changed['new']}" in shown
     assert "Đã thay đổi" in shown and "Doanh nghiệp" in shown  # the action and the role in Vietnamese
 
-    # English, and the merged list of the three services without a filter (newest first, a next page link).
+    # English, and the merged list of the three services without a filter (newest first, a next page link):
+    # more than a page of entries first (a fresh stack may hold fewer).
+    padding = api.draft(api.call(title="Đợt kiểm thử phân trang nhật ký"), HANOISTEEL)
+    for n in range(26):
+        response = api.client.patch(f"/api/v1/applications/{padding['id']}", json={"title": f"Bản nháp số {n}"},
+                                    headers=if_match(api.h(HANOISTEEL), padding["version"] + n))
+        assert response.status_code == 200, response.text
     auditor.get("/language/en", params={"next": "/audit"})  # the session keeps the language
     try:
         everything = auditor.get("/audit/search")
