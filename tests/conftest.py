@@ -88,3 +88,6 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "/tests/e2e/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
+    # Schemathesis writes random data through every operation (demo facilities renamed, closed, …): it runs after
+    # every other test of the session, so none of them meets its data.
+    items.sort(key=lambda item: item.fspath.basename == "test_schemathesis.py")

@@ -20,7 +20,7 @@ class PortalUser:
     def __init__(self, base_url: str, username: str, password: str = keycloak_server.DEMO_PASSWORD,
                  language: str = "vi", home: str = "/enterprise") -> None:
         self.username = username
-        self.home = home  # where the login lands (staff users: their own page)
+        self.home = home  # where the login lands (staff: /staff or their own screens)
         self.client = httpx.Client(base_url=base_url, timeout=60, follow_redirects=False)
         self.client.cookies.set("cp_lang", language)
         self.csrf = ""

@@ -67,8 +67,8 @@ def test_dossier_status_by_code_without_a_token(api: Api, gateway: httpx.Client)
         assert application["enterprise_name"] not in response.text and application["title"] not in response.text
     assert_problem(gateway.get("/api/v1/public/dossiers/000.00.01.H26-991231-9999"), 404)
     assert_problem(gateway.get("/api/v1/public/dossiers/khong-phai-ma"), 404)
-    # Writes on the public prefix are not anonymous.
-    assert_problem(gateway.post("/api/v1/public/calls", json={}), 401)
+    # Writes on the public prefix do not exist (nobody may write there): 405, with or without a token.
+    assert_problem(gateway.post("/api/v1/public/calls", json={}), 405)
 
 
 def test_problems_through_the_gateway_in_vietnamese(api: Api, gateway: httpx.Client) -> None:

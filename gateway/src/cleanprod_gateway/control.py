@@ -60,7 +60,8 @@ def create_control_app(gateway: Gateway) -> FastAPI:
         return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
                             status_code=200 if ok else 503)
 
-    @app.get("/api/v1/me", response_model=Me, tags=["gateway"], summary="Who am I (as the gateway sees the token)")
+    @app.get("/api/v1/me", response_model=Me, tags=["gateway"], summary="Who am I (as the gateway sees the token)",
+             responses={401: {"description": "Missing, invalid or expired bearer token"}})
     async def me(request: Request) -> Me:
         client_ip = request.client.host if request.client else "unknown"
         try:

@@ -270,6 +270,9 @@ class Gateway:
         if has_dot_segment(path):
             await fail(problems.dot_segments())
             return None
+        if not route.write_roles and method not in READ_METHODS:
+            await fail(problems.read_only())  # 405 for everyone, before any token: no role could do it
+            return None
         # Who is calling. A public read is anonymous: a token sent along is neither verified nor forwarded.
         anonymous = route.anonymous(method)
         try:

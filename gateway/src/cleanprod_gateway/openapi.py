@@ -43,6 +43,72 @@ def _prefix(service: str) -> str:
     return service[:1].upper() + service[1:] + "_"
 
 
+WRITES = ("put", "patch", "post", "delete")
+
+
+def _schema_properties(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return schema.get("properties") or {}
+
+
+def _json_properties(doc: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    return _schema_properties(doc, ((response.get("content") or {}).get("application/json") or {}).get("schema") or {})
+
+
+def _needs_if_match(operation: dict[str, Any]) -> bool:
+    return any(p.get("in") == "header" and p.get("name") == "If-Match" and p.get("required")
+               for p in operation.get("parameters", []))
+
+
+def add_links(doc: dict[str, Any]) -> None:
+    """OpenAPI links, so clients (and Schemathesis' stateful phase) can follow the API: a created resource (201,
+    body `id`) → every operation on `<collection>/{x_id}[/<action>]`, with the ETag of the creation for writes
+    that need If-Match; reading a resource (GET 200) → its writes and actions that need If-Match, with the ETag
+    just read."""
+    paths = doc.get("paths") or {}
+    for collection, item in paths.items():
+        created = ((item.get("post") or {}).get("responses") or {}).get("201")
+        if not created or "id" not in _json_properties(doc, created):
+            continue
+        for target_path, target in paths.items():
+            rest = target_path[len(collection):]
+            if not rest.startswith("/{") or not target_path.startswith(collection):
+                continue
+            name = rest[2:rest.index("}")]
+            own = rest[rest.index("}") + 1:]
+            for method, operation in target.items():
+                if not isinstance(operation, dict) or "operationId" not in operation or "{" in own:
+                    continue
+                parameters: dict[str, str] = {f"path.{name}": "$response.body#/id"}
+                for parent in (p for p in collection.split("/") if p.startswith("{")):
+                    parameters[f"path.{parent[1:-1]}"] = f"$request.path.{parent[1:-1]}"
+                if method in WRITES and _needs_if_match(operation):
+                    parameters["header.If-Match"] = "$response.header.ETag"  # the created version
+                link = f"{method}{rest}".replace("/", "_").replace("{", "").replace("}", "")
+                created.setdefault("links", {})[link] = {"operationId": operation["operationId"],
+                                                         "parameters": parameters}
+    # Read, then write with the ETag just read: GET <resource> → its writes (and actions) that need If-Match.
+    for resource, item in paths.items():
+        read = ((item.get("get") or {}).get("responses") or {}).get("200")
+        if read is None or "{" not in resource:
+            continue
+        names = [part[1:-1] for part in resource.split("/") if part.startswith("{")]
+        for target_path, target in paths.items():
+            action = target_path[len(resource):]
+            if not target_path.startswith(resource) or (action and (not action.startswith("/") or "{" in action
+                                                                       or action.count("/") > 1)):
+                continue
+            for method, operation in target.items():
+                if method in WRITES and isinstance(operation, dict) and "operationId" in operation \
+                        and _needs_if_match(operation):
+                    parameters = {f"path.{n}": f"$request.path.{n}" for n in names}
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                    link = f"{method}{action}".replace("/", "_") or method
+                    read.setdefault("links", {})[link] = {"operationId": operation["operationId"],
+                                                          "parameters": parameters}
+
+
 GATEWAY_PROBLEMS = {
     "429": "Rate limit reached (per client); retry after Retry-After seconds",
     "502": "The service behind the gateway could not be reached",
@@ -124,6 +190,7 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
             included.append(service)
 
     _add_gateway_problems(merged)
+    add_links(merged)
     schemes = merged["components"].setdefault("securitySchemes", {})
     schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                   "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)"})

@@ -12,6 +12,8 @@ from starlette.types import Send
 from cleanprod_kit.errors import PROBLEM_JSON, BadGateway, BadRequest, Forbidden, Problem, TooManyRequests
 from cleanprod_kit.messages import preferred_language
 
+from .routes import READ_METHODS
+
 _CT = (b"content-type", PROBLEM_JSON.encode())
 
 accept_language: ContextVar[bytes | None] = ContextVar("accept_language", default=None)
@@ -29,6 +31,12 @@ class NotFoundRoute(Problem):
 # The gateway's own problems, one constructor each (codes and both languages in the kit catalogue).
 def no_route(path: str) -> NotFoundRoute:
     return NotFoundRoute(params={"path": path})
+
+
+def read_only() -> Problem:
+    # A prefix nobody may change (public pages, the programme summary): no method but the reads exists there.
+    return Problem(status=405, title="Method not allowed", code="method_not_allowed",
+                   headers={"Allow": ", ".join(sorted(READ_METHODS))})
 
 
 def dot_segments() -> BadRequest:

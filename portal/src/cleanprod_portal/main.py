@@ -30,6 +30,7 @@ from .audit.routes import router as audit_router
 from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
+from .decide.routes import router as decide_router
 from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
@@ -42,6 +43,7 @@ from .public.handbooks import router as handbooks_router
 from .public.routes import router as public_router
 from .public.showcase import router as showcase_router
 from .results.routes import router as results_router
+from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, render
@@ -232,6 +234,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(results_router)
     app.include_router(showcase_router)
     app.include_router(handbooks_router)
+    app.include_router(review_router)
+    app.include_router(decide_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 

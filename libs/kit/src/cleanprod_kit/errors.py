@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -325,6 +326,17 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
     return Unprocessable(f"Some fields are invalid: {names}. See errors[] for each one.", errors=errors)
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route of `app` serves on `path`. Starlette's own 405 names only the methods of the first
+    route whose path matched, so a resource with GET and PATCH in two routes would advertise just one of them."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and route.methods and regex.match(path):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> ProblemResponse:
@@ -338,10 +350,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
         code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
         title = messages.title(code, "en") or "Error"
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app, request.scope["path"]))}
         problem = Problem(
             str(exc.detail) if exc.detail and str(exc.detail).lower() != title.lower() else None,
             status=exc.status_code, title=title, slug=title.lower().replace(" ", "-"), code=code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
         return problem_response(problem, request)
 

@@ -19,9 +19,18 @@ import datetime as dt
 import re
 import types
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
@@ -55,12 +64,41 @@ single_line = _no_controls(_ANY_CONTROL)
 multi_line = _no_controls(_CONTROL_BUT_LINES)
 
 
+# The same rules as OpenAPI patterns (for clients and fuzzers): no control character and, since values are trimmed,
+# at least one character that is not white space. Classes are spelled out (no `\s`): regex engines disagree on it.
+_WHITE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_VISIBLE = rf"[^\x00-\x1f\x7f-\x9f{_WHITE}]"
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"  # what guard_parameters lets through
+NO_CONTROL_MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+SINGLE_LINE_PATTERN = rf"^[^\x00-\x1f\x7f-\x9f]*{_VISIBLE}[^\x00-\x1f\x7f-\x9f]*$"
+MULTI_LINE_PATTERN = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*{_VISIBLE}[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
+@dataclass(frozen=True)
+class _DocumentedPattern:
+    """Adds `pattern` to a field's JSON schema unless the field has a pattern of its own (which is stricter)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema.setdefault("pattern", self.pattern)
+        return schema
+
+
 def Text(max_length: int, *, min_length: int = 1, multiline: bool = False, pattern: str | None = None,  # noqa: N802
          strip: bool = True) -> Any:
     """A text field or parameter: trimmed, bounded, without control characters."""
+    if strip and min_length >= 1:  # trimmed, then not empty: some character must not be white space
+        documented = MULTI_LINE_PATTERN if multiline else SINGLE_LINE_PATTERN
+    else:
+        documented = NO_CONTROL_MULTI_LINE_PATTERN if multiline else NO_CONTROL_PATTERN
+    check = multi_line if multiline else single_line
+    # Checked before trimming too: "abc\x85" must not pass as "abc" (NEL is white space to str.strip).
     return Annotated[str, StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length,
                                             pattern=pattern),
-                     AfterValidator(multi_line if multiline else single_line)]
+                     AfterValidator(check), BeforeValidator(lambda v: check(v) if isinstance(v, str) else v),
+                     _DocumentedPattern(documented)]
 
 
 def programme_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -122,6 +160,18 @@ def admits_none(annotation: Any) -> bool:
     return False
 
 
+def admits_bool(annotation: Any) -> bool:
+    """Whether a field's type accepts a JSON boolean (`bool`, `Flag`, `Any`, or a union with one of them)."""
+    if annotation is Any or annotation is bool:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return admits_bool(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(admits_bool(arg) for arg in get_args(annotation))
+    return False
+
+
 def _controls_anywhere(value: Any) -> bool:
     if isinstance(value, str):
         return _CONTROL_BUT_LINES.search(value) is not None
@@ -143,6 +193,15 @@ class StrictBody(BaseModel):
         if value is None and info.field_name and not admits_none(cls.model_fields[info.field_name].annotation):
             raise PydanticCustomError(guard_codes.NULL_NOT_ALLOWED,
                                       "This field cannot be null; send a value (or, in a PATCH, leave it out)")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_only_where_boolean(cls, value: Any, info: Any) -> Any:
+        # pydantic's lax mode reads `false` as 0 in a number field; a number field takes numbers only, as its
+        # schema says.
+        if isinstance(value, bool) and info.field_name and not admits_bool(cls.model_fields[info.field_name].annotation):
+            raise PydanticCustomError(guard_codes.STRICT_BOOLEAN, "A boolean is not a value of this field")
         return value
 
     @field_validator("*", mode="after")

@@ -8,6 +8,7 @@ sees the first one's committed answer and replays it (rather than racing it into
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,10 @@ from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Visible ASCII only: what an HTTP header carries unchanged (surrounding spaces are stripped on the way), and what
+# the OpenAPI document declares as the header's pattern.
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN.strip("^$"))
 _KEPT_HEADERS = ("etag", "location")
 
 
@@ -55,7 +60,7 @@ def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not (1 <= len(key) <= 255) or not key.isprintable():
+    if not _KEY.fullmatch(key):
         raise Unprocessable(code="invalid_idempotency_key",
                             errors=[field_error("header.Idempotency-Key", None, "invalid_idempotency_key")])
     return key

@@ -105,8 +105,8 @@ _CATALOGUE: dict[str, Entry] = {
                                  "Khoá Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng khoá mới cho "
                                  "yêu cầu mới."),
     "invalid_idempotency_key": _e("Invalid Idempotency-Key", "Idempotency-Key không hợp lệ",
-                                  "Idempotency-Key must be 1–255 printable characters.",
-                                  "Idempotency-Key phải gồm 1–255 ký tự in được."),
+                                  "Idempotency-Key must be 1–255 visible ASCII characters (no spaces).",
+                                  "Idempotency-Key phải gồm 1–255 ký tự ASCII nhìn thấy được (không có dấu cách)."),
     "data_conflict": _e("Conflict", "Xung đột dữ liệu",
                         "The change conflicts with existing data.",
                         "Thay đổi xung đột với dữ liệu hiện có."),

@@ -17,6 +17,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from .auth import authenticate
 from .concurrency import check_if_match
 from .errors import PROBLEM_JSON
+from .fields import NO_CONTROL_PATTERN
+from .idempotency import KEY_PATTERN, create_once
 
 FIELD_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -57,6 +59,24 @@ DESCRIPTIONS = {
     503: "A dependency (the database, another service) is unavailable; retry after Retry-After seconds",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+IF_MATCH = "If-Match"
+
+
+def if_match_parameter(*, required: bool) -> dict[str, Any]:
+    """The If-Match request header. A route that checks it only when sent declares it itself through
+    `openapi_extra=OPTIONAL_IF_MATCH`; every other route that checks it gets it as required (428 without)."""
+    return {"name": IF_MATCH, "in": "header", "required": required, "schema": {"type": "string"},
+            "description": "The ETag of the resource as last read (e.g. `\"3\"`); 412 when it is stale"
+                           + ("" if required else " (optional: checked only when sent)")}
+
+
+OPTIONAL_IF_MATCH: dict[str, Any] = {"parameters": [if_match_parameter(required=False)]}
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
+    "description": "Retry safely: the same key with the same body replays the first answer (Idempotent-Replayed: "
+                   "true); the same key with another body is 422",
+}
 _FASTAPI_DEFAULTS = ("HTTPValidationError", "ValidationError")
 
 
@@ -82,6 +102,26 @@ def _references(function: Any, target: Callable[..., Any], depth: int = 3) -> bo
     return False
 
 
+def _checks_if_match(route: Any) -> bool:
+    return _references(route.endpoint, check_if_match) or any(_references(c, check_if_match)
+                                                               for c in _calls(route.dependant))
+
+
+def _add_header(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("in") == "header" and p.get("name", "").lower() == parameter["name"].lower()
+               for p in parameters):
+        parameters.append(parameter)
+
+
+def _document_guard(schema: dict[str, Any]) -> None:
+    """`guard_parameters` refuses control characters in every query and path parameter: say so in each plain
+    string parameter's schema (those with a pattern, format or enum of their own are stricter already)."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string" and not {"pattern", "format", "enum", "const"} & branch.keys():
+            branch["pattern"] = NO_CONTROL_PATTERN
+
+
 def problem_statuses(route: Any, method: str) -> list[int]:
     statuses = {400, 422, 500, 503}
     if any(call is authenticate for call in _calls(route.dependant)):
@@ -90,7 +130,7 @@ def problem_statuses(route: Any, method: str) -> list[int]:
         statuses.add(404)
     if method in WRITES:
         statuses.add(409)
-    if _references(route.endpoint, check_if_match) or any(_references(c, check_if_match) for c in _calls(route.dependant)):
+    if _checks_if_match(route):
         statuses |= {409, 412, 428}
     if route.body_field is not None or method in WRITES:
         statuses |= {413, 415}
@@ -120,6 +160,14 @@ def decorate(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
             operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
             if operation is None:
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("query", "path") and isinstance(parameter.get("schema"), dict):
+                    _document_guard(parameter["schema"])
+            # Request headers the kit reads itself: document them, or clients (and fuzzers) cannot know of them.
+            if _checks_if_match(route):
+                _add_header(operation, if_match_parameter(required=True))
+            if _references(route.endpoint, create_once):
+                _add_header(operation, IDEMPOTENCY_KEY_PARAMETER)
             responses = operation.setdefault("responses", {})
             for status in problem_statuses(route, method):
                 responses[str(status)] = _problem_response(status, responses.get(str(status)))

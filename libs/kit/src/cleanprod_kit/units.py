@@ -4,9 +4,9 @@ request may say, so every service rejects the same unknown units the same way.""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from .errors import InvalidValue
 from .fields import StrictBody, Text
@@ -35,7 +35,31 @@ class Quantity(StrictBody):
     unit: Text(16)
 
 
+def _production_schema(schema: dict[str, Any]) -> None:
+    schema["properties"]["unit"]["enum"] = list(PRODUCTION_UNITS)
+
+
+def carrier_unit_choices(unit_path: tuple[str, ...] = ("unit",)) -> list[dict[str, Any]]:
+    """JSON-schema `anyOf` branches saying which units go with which carrier (the validators' rule), for a unit
+    at `unit_path` inside the object; the document then states the whole vocabulary, not only its parts."""
+    branches = []
+    for carrier, units in CARRIER_UNITS.items():
+        unit: dict[str, Any] = {"enum": list(units)}
+        for key in reversed(unit_path[1:]):
+            unit = {"properties": {key: unit}}
+        branches.append({"properties": {"carrier": {"const": carrier}, unit_path[0]: unit}})
+    return branches
+
+
+def _carrier_schema(schema: dict[str, Any]) -> None:
+    schema["properties"]["carrier"]["enum"] = list(CARRIER_UNITS)
+    schema["properties"]["unit"]["enum"] = sorted({u for units in CARRIER_UNITS.values() for u in units})
+    schema["anyOf"] = carrier_unit_choices()
+
+
 class ProductionQuantity(Quantity):
+    model_config = ConfigDict(json_schema_extra=_production_schema)
+
     @model_validator(mode="after")
     def _known_unit(self) -> ProductionQuantity:
         if self.unit not in PRODUCTION_UNITS:
@@ -45,6 +69,8 @@ class ProductionQuantity(Quantity):
 
 
 class CarrierQuantity(Quantity):
+    model_config = ConfigDict(json_schema_extra=_carrier_schema)
+
     carrier: Text(32)
 
     @model_validator(mode="after")

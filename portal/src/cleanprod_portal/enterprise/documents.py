@@ -268,6 +268,11 @@ PASSED_HEADERS = ("content-type", "content-length", "content-encoding", "content
 @router.get("/{application_id}/documents/{document_id}")
 async def download(request: Request, application_id: str, document_id: str, user: Enterprise, api: ApiClient
                    ) -> Response:
+    return await document_file(api, application_id, document_id)
+
+
+async def document_file(api: ApiClient, application_id: str, document_id: str) -> Response:
+    """A document passed back from the API with the user's token (also the staff screens' download)."""
     path = f"/applications/{tasks.checked_id(application_id)}/documents/{tasks.checked_id(document_id)}"
     response = await api.raw("GET", path,
                              headers={"Accept": "*/*"})

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from cleanprod_kit.audit import AuditRecord
 from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.tax_codes import normalise_tax_code
-from cleanprod_kit.units import CARRIER_UNITS, Quantity
+from cleanprod_kit.units import CARRIER_UNITS, Quantity, carrier_unit_choices
 
 from ..domain import ApplicationStatus
 from ..grants.schemas import TranchePublic
@@ -23,9 +23,17 @@ class Supplier(StrictBody):
     tax_code: TaxCode | None = None
 
 
+def _claim_schema(schema: dict[str, Any]) -> None:
+    # The validator's vocabulary, stated in the document: known carriers, each with its own units.
+    schema["properties"]["carrier"]["enum"] = list(CARRIER_UNITS)
+    schema["anyOf"] = carrier_unit_choices(("annual_saving", "unit"))
+
+
 class CarrierClaim(StrictBody):
     """The saving promised on one energy carrier (material, fuel or energy), in percent of its baseline use;
     optionally also as a yearly quantity in one of the carrier's units."""
+
+    model_config = ConfigDict(json_schema_extra=_claim_schema)
 
     carrier: Text(32) = Field(examples=["electricity"])
     saving_pct: Percent

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_kit import messages
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden
 from cleanprod_kit.models import utcnow
@@ -25,6 +26,8 @@ from ..calls.models import Call
 from ..calls.service import rubric_of
 from ..domain import (
     Action,
+    Award,
+    Limit,
     RefusalCode,
     Settlement,
     Verdict,
@@ -34,8 +37,9 @@ from ..domain import (
     settle,
     summarise_reviews,
 )
+from ..domain.exact import bp, floor_share
 from .models import Tranche, TrancheKind, TrancheStatus
-from .schemas import DecisionBody, Outcome
+from .schemas import DecisionBody, DecisionPreview, LimitPublic, Outcome, RefusalPublic
 
 OUTCOME_ACTIONS = {
     Outcome.APPROVE: Action.DECIDE_APPROVE,
@@ -49,6 +53,40 @@ async def lock_call(session: AsyncSession, call_id: Any) -> Call:
     return (await session.exec(statement)).one()
 
 
+def _award(application: Application, call: Call) -> Award:
+    return approved_support(requested_vnd=application.requested_support_vnd or 0,
+                            eligible_cost_vnd=application.eligible_cost_vnd or 0,
+                            support_rate_bp=call.support_rate_bp, cap_vnd=call.cap_per_project_vnd,
+                            remaining_budget_vnd=call.remaining_vnd)
+
+
+async def preview(session: AsyncSession, principal: Principal, application: Application,
+                  language: str) -> DecisionPreview:
+    """What `decide` would compute now for this officer: the four limits, the award, and each outcome's refusal
+    (four-eyes, minimum reviews, pass score, zero support) in the caller's language. Nothing is written."""
+    call = await call_of(session, application)
+    assignments = await assignments_of(session, application.id)
+    summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
+    award = _award(application, call)
+    figures = {Limit.REQUESTED: application.requested_support_vnd or 0,
+               Limit.RATE: floor_share(application.eligible_cost_vnd or 0, bp(call.support_rate_bp)),
+               Limit.CAP: call.cap_per_project_vnd, Limit.BUDGET: call.remaining_vnd}
+    refusals: dict[str, RefusalPublic | None] = {}
+    for outcome, action in OUTCOME_ACTIONS.items():
+        refusal = decision_refusal(action=action, decider_id=principal.subject,
+                                   assigned_reviewer_ids={a.reviewer_subject for a in assignments}, reviews=summary,
+                                   min_reviews=call.min_reviews, award=award)
+        refusals[str(outcome)] = None if refusal is None else RefusalPublic(
+            code=str(refusal.code), message=messages.message(str(refusal.code), language, default=refusal.message)
+            or refusal.message)
+    return DecisionPreview(
+        application_id=application.id, version=application.version, status=str(application.status),
+        limits=[LimitPublic(limit=str(limit), amount_vnd=figures[limit], binding=limit in award.binding)
+                for limit in Limit],
+        limit=str(award.limit), award_vnd=award.amount_vnd, support_rate_bp=call.support_rate_bp,
+        eligible_cost_vnd=application.eligible_cost_vnd or 0, refusals=refusals)
+
+
 async def decide(session: AsyncSession, principal: Principal, application: Application, body: DecisionBody, *,
                  advance_share_bp: int) -> None:
     """Take the decision on a row-locked application (If-Match already checked)."""
@@ -60,10 +98,7 @@ async def decide(session: AsyncSession, principal: Principal, application: Appli
     summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
     award = None
     if action is Action.DECIDE_APPROVE:
-        award = approved_support(requested_vnd=application.requested_support_vnd,
-                                 eligible_cost_vnd=application.eligible_cost_vnd,
-                                 support_rate_bp=call.support_rate_bp, cap_vnd=call.cap_per_project_vnd,
-                                 remaining_budget_vnd=call.remaining_vnd)
+        award = _award(application, call)
     refusal = decision_refusal(action=action, decider_id=principal.subject,
                                assigned_reviewer_ids={a.reviewer_subject for a in assignments}, reviews=summary,
                                min_reviews=call.min_reviews, award=award)

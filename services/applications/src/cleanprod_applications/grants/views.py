@@ -5,16 +5,31 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.errors import request_language
 
 from ..access import READ_ROLES, readable_application
 from ..applications import flows
 from ..applications.schemas import ApplicationPublic
 from ..dependencies import answer, locked_application, settings_of
 from . import service
-from .schemas import DecisionBody, TranchePublic
+from .schemas import DecisionBody, DecisionPreview, TranchePublic
 
 router = APIRouter(prefix="/api/v1/applications", tags=["decisions"])
+
+
+@router.get("/{application_id}/decision/preview", response_model=DecisionPreview,
+            dependencies=[Depends(require_roles("officer"))],
+            responses={404: {"description": "No such application"}})
+async def preview_decision(application_id: uuid.UUID, request: Request, session: SessionDep,
+                           principal: CurrentPrincipal, response: Response) -> DecisionPreview:
+    """The decision screen's figures, computed exactly as POST /decision would now: the four limits (requested,
+    rate × eligible cost, cap per project, remaining call budget), the one that binds, the award, and for each
+    outcome why this officer may not take it (four-eyes, too few reviews, below the pass score, zero support)."""
+    application = await readable_application(session, principal, application_id)
+    set_etag(response, application.version)
+    return await service.preview(session, principal, application, request_language(request))
 
 
 @router.post("/{application_id}/decision", response_model=ApplicationPublic,

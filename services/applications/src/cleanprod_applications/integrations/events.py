@@ -45,6 +45,16 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
+def usable_patterns() -> list[str]:
+    """Every pattern `pattern_problem` accepts (a finite list: '*', each type, each dotted prefix + '.*'), so the
+    OpenAPI document can state it as an enum."""
+    candidates = {"*", *KNOWN_EVENT_TYPES}
+    for event_type in KNOWN_EVENT_TYPES:
+        parts = event_type.split(".")
+        candidates |= {".".join(parts[:n]) + ".*" for n in range(1, len(parts) + 1)}
+    return sorted(p for p in candidates if pattern_problem(p) is None)
+
+
 def type_filter(patterns: Iterable[str]) -> ColumnElement[bool] | None:
     """SQL for "the event type matches one of the patterns" (None: no filter)."""
     conditions: list[Any] = []

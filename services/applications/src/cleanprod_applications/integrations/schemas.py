@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field
 
 from ..schemas import Flag, PatchBody, StrictBody, Text
-from .events import pattern_problem
+from .events import pattern_problem, usable_patterns
 from .models import DeliveryStatus
 from .signing import InvalidSecret, secret_key
 
@@ -56,7 +56,10 @@ def _check_secret(secret: str | None) -> str | None:
     return secret
 
 
-Patterns = Annotated[list[Text(128, min_length=0)], Field(min_length=1, max_length=50),
+# The document lists the usable patterns (what _check_patterns accepts) and says each comes once.
+Patterns = Annotated[list[Text(128, min_length=0)],
+                     Field(min_length=1, max_length=50, json_schema_extra={
+                         "uniqueItems": True, "items": {"type": "string", "enum": usable_patterns()}}),
                      AfterValidator(_check_patterns)]
 Url = Annotated[Text(2048), Field(examples=["https://motcua.hanoi.gov.vn/hooks/cleanprod"])]
 Description = Text(300)

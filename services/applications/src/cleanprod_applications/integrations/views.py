@@ -12,10 +12,12 @@ from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import REPLAYED_HEADER, Created, create_once
+from cleanprod_kit.openapi import OPTIONAL_IF_MATCH
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..applications.schemas import HistoryEntry
 from ..dependencies import settings_of
+from ..domain.dossier_code import DOSSIER_CODE_PATTERN
 from . import service
 from .models import DeliveryStatus
 from .schemas import (
@@ -47,7 +49,9 @@ def _wake_dispatcher(request: Request) -> None:
                        422: {"description": "Not a dossier code (<agency>-<YYMMDD>-<NNNN>)"}})
 async def look_up_dossier(
     session: SessionDep, request: Request,
-    dossier_code: Annotated[Param, Path(max_length=64, examples=["000.00.01.H26-261128-0001"])],
+    # The pattern is documented; parse_dossier_code checks it (with a readable 422).
+    dossier_code: Annotated[Param, Path(max_length=64, examples=["000.00.01.H26-261128-0001"],
+                                        json_schema_extra={"pattern": DOSSIER_CODE_PATTERN})],
 ) -> DossierPublic:
     """A dossier's national status (TrangThaiHoSo) and the fields one-stop systems exchange; dates yyyyMMddHHmmss
     in Hanoi time."""
@@ -129,7 +133,8 @@ async def change_subscription(subscription_id: uuid.UUID, body: SubscriptionUpda
     return service.to_public(subscription)
 
 
-@router.delete("/webhooks/{subscription_id}", status_code=204, dependencies=writers, responses=NOT_YOURS)
+@router.delete("/webhooks/{subscription_id}", status_code=204, dependencies=writers, responses=NOT_YOURS,
+               openapi_extra=OPTIONAL_IF_MATCH)
 async def unsubscribe(subscription_id: uuid.UUID, request: Request, session: SessionDep,
                       principal: CurrentPrincipal) -> Response:
     """Delete the subscription and its deliveries (the audit log keeps the record). If-Match is optional."""

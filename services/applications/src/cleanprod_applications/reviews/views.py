@@ -10,6 +10,7 @@ from cleanprod_kit.concurrency import check_if_match, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import NotFound
 from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.openapi import OPTIONAL_IF_MATCH
 
 from ..access import DEPARTMENT_ROLES, readable_application, sees_department_view
 from ..applications.service import assignments_of, call_of
@@ -41,7 +42,7 @@ def _headers(application_id: uuid.UUID, version: int) -> dict[str, str]:
 
 
 @router.post("/{application_id}/assignments", status_code=201, response_model=AssignmentPublic,
-             dependencies=officers, responses=REVIEW_RESPONSES)
+             dependencies=officers, responses=REVIEW_RESPONSES, openapi_extra=OPTIONAL_IF_MATCH)
 async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, request: Request, session: SessionDep,
                           principal: CurrentPrincipal) -> Response:
     """Assign a reviewer (Keycloak subject id and username) to an application under review. If-Match is optional
@@ -77,7 +78,7 @@ async def assign_reviewers_in_bulk(body: BulkAssignmentBody, request: Request, s
 
 
 @router.post("/{application_id}/reviews/declaration", status_code=201, response_model=AssignmentPublic,
-             dependencies=reviewers, responses=REVIEW_RESPONSES)
+             dependencies=reviewers, responses=REVIEW_RESPONSES, openapi_extra=OPTIONAL_IF_MATCH)
 async def declare_conflict(application_id: uuid.UUID, body: DeclarationBody, request: Request,
                            session: SessionDep, principal: CurrentPrincipal) -> Response:
     """The assigned reviewer's conflict-of-interest declaration, required before scoring; `conflict: true`
@@ -93,7 +94,8 @@ async def declare_conflict(application_id: uuid.UUID, body: DeclarationBody, req
 
 
 @router.post("/{application_id}/reviews", status_code=201, response_model=AssignmentPublic,
-             dependencies=reviewers, responses={**REVIEW_RESPONSES, 422: {"description": "Scores do not fit the rubric"}})
+             dependencies=reviewers, responses={**REVIEW_RESPONSES, 422: {"description": "Scores do not fit the rubric"}},
+             openapi_extra=OPTIONAL_IF_MATCH)
 async def submit_review(application_id: uuid.UUID, body: ReviewBody, request: Request, session: SessionDep,
                         principal: CurrentPrincipal) -> Response:
     """Scores on every criterion of the call's rubric (0..max each), a recommendation and a comment."""

@@ -88,7 +88,8 @@ async def list_norms(
     return Page(items=[NormPublic.model_validate(n, from_attributes=True) for n in items], next_cursor=next_cursor)
 
 
-@router.get("/norms/lookup", response_model=NormPublic, dependencies=readers)
+@router.get("/norms/lookup", response_model=NormPublic, dependencies=readers,
+            responses={404: {"description": "No norm of this sector and product is in force on that day"}})
 async def lookup_norm(
     session: SessionDep,
     # Annotated form: with `= Query(...)` FastAPI drops the type's own validators of a required parameter.

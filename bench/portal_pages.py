@@ -1,0 +1,264 @@
+"""What the portal adds to the API: response time of two enterprise pages beside the API calls they make.
+
+Starts the whole system here (infra/devstack.py on free ports, a temporary folder, demo data; gateway rate limit
+off), gives ent-hanoisteel 200 applications through the gateway (an officer's call, the enterprise's drafts, 80 of
+them submitted), logs ent-hanoisteel into the portal on Keycloak's real login page (tests/e2e/portal_helpers.py),
+then, one request at a time and interleaved so that drift hits all four alike, measures N times:
+
+  portal  GET /enterprise                     the dashboard (every application, what needs doing)
+  API     the same gateway calls the dashboard makes, made the way it makes them (three in parallel; the list
+          page by page), with the same access token (read from the portal's session table)
+  portal  GET /enterprise/applications/{id}   a submitted application's page (timeline, documents, call)
+  API     its gateway calls (application, history, documents, call; in sequence, as the page does)
+
+The API calls are replayed with the portal's own client (cleanprod_portal.api.Api: same headers, same
+Accept-Language), and the bench checks in the gateway's access log, by request id, that a page view and its
+replay made exactly the same calls. Times are wall-clock on loopback with one request in flight (so they are the
+servers' time plus a loopback hop); the ratio is portal ÷ API; the goal is that the portal adds ≤ 20 %.
+
+    .venv/bin/python bench/portal_pages.py [-n 200] [--applications 200] [--json]
+
+Everything shares this machine's cores: read the figures as "on this machine", against the API measured in the
+same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e")]
+
+from infra import keycloak_server  # noqa: E402
+from infra.devstack import Ports, Stack  # noqa: E402
+
+ENTERPRISE, OFFICER = "ent-hanoisteel", "officer1"
+SUBMITTED = 80  # of the applications, how many are submitted (the rest stay drafts)
+
+
+@dataclass
+class Series:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+    def row(self) -> dict[str, Any]:
+        return {"name": self.name, "n": len(self.seconds), "p50_ms": round(self.pct(50), 2),
+                "p95_ms": round(self.pct(95), 2), "mean_ms": round(1000 * statistics.fmean(self.seconds), 2)}
+
+
+# ---- seeding ---------------------------------------------------------------------------------------------------
+def password_token(stack: Stack, username: str) -> str:
+    import httpx
+
+    response = httpx.post(f"{stack.issuer}/protocol/openid-connect/token", data={
+        "grant_type": "password", "client_id": "cleanprod-cli", "username": username,
+        "password": keycloak_server.DEMO_PASSWORD}, timeout=30)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+async def seed(stack: Stack, count: int) -> str:
+    """`count` applications of ENTERPRISE on one call; returns the id of a submitted one."""
+    import httpx
+    from e2e_helpers import application_body, call_body
+
+    officer = {"Authorization": f"Bearer {password_token(stack, OFFICER)}"}
+    enterprise = {"Authorization": f"Bearer {password_token(stack, ENTERPRISE)}"}
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as http:
+        call = (await http.post("/api/v1/calls", json=call_body(title="Đợt đo hiệu năng cổng thông tin",
+                                                                cap_per_project_vnd=5_000_000_000,
+                                                                budget_vnd=10**12), headers=officer))
+        call.raise_for_status()
+        facilities = (await http.get("/api/v1/facilities", headers=enterprise)).json()["items"]
+        facility_id = facilities[0]["id"]
+        submitted: list[str] = []
+        semaphore = asyncio.Semaphore(8)
+
+        async def one(i: int) -> None:
+            async with semaphore:
+                body = application_body(call.json()["id"], facility_id,
+                                        title=f"Dự án tiết kiệm năng lượng số {i + 1:03d} – lò nung và biến tần")
+                created = await http.post("/api/v1/applications", json=body, headers=enterprise)
+                created.raise_for_status()
+                if i < SUBMITTED:
+                    done = await http.post(f"/api/v1/applications/{created.json()['id']}/submit",
+                                           json={"reason": "Nộp hồ sơ"},
+                                           headers={**enterprise, "If-Match": f'"{created.json()["version"]}"'})
+                    done.raise_for_status()
+                    submitted.append(created.json()["id"])
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+    return submitted[0]
+
+
+# ---- the API calls each page makes (kept beside the routes: enterprise/routes.py, enterprise/applications.py) ----
+async def dashboard_calls(api: Any) -> None:
+    await asyncio.gather(api.all_pages("/applications", max_items=1000), api.get("/enterprises", limit=1),
+                         api.get("/facilities", limit=1))
+
+
+async def application_page_calls(api: Any, application_id: str) -> None:
+    application = await api.get(f"/applications/{application_id}")
+    await api.get(f"/applications/{application_id}/history", limit=200)
+    await api.all_pages(f"/applications/{application_id}/documents", limit=50, max_items=200)
+    await api.get(f"/calls/{application['call_id']}")
+    if application.get("verification_id"):
+        await api.get(f"/verifications/{application['verification_id']}/result")
+
+
+def gateway_calls(stack: Stack, request_id: str) -> list[str]:
+    """The API calls the gateway logged for one request id, as sorted 'METHOD path' lines."""
+    lines = (stack.log_dir / "gateway.log").read_text(encoding="utf-8").splitlines()
+    calls = []
+    for line in lines:
+        if request_id in line:
+            entry = json.loads(line)
+            if entry.get("request_id") == request_id and entry.get("path"):
+                calls.append(f"{entry['method']} {entry['path']}")
+    return sorted(calls)
+
+
+# ---- measuring ---------------------------------------------------------------------------------------------------
+async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -> tuple[list[Series], list[str]]:
+    import httpx
+    import psycopg
+    from portal_helpers import PortalUser
+
+    from cleanprod_portal.api import Api
+
+    user = PortalUser(stack.url("portal"), ENTERPRISE)  # Keycloak's real login page, code + PKCE
+    cookie = user.client.cookies.get("cp_session")
+    user.close()
+    id_hash = hashlib.sha256(cookie.encode()).hexdigest()
+
+    def session_token() -> str:
+        with psycopg.connect(stack.pg.dsn("cleanprod_portal")) as conn:
+            return conn.execute("SELECT access_token FROM portal_sessions WHERE id_hash = %s",
+                                (id_hash,)).fetchone()[0]
+
+    page_path = f"/enterprise/applications/{application_id}"
+    series = {name: Series(name) for name in (
+        "portal  GET /enterprise (dashboard)", "API     the dashboard's gateway calls",
+        "portal  GET /enterprise/applications/{id}", "API     the application page's gateway calls")}
+    names = list(series)
+    checks: list[str] = []
+    async with httpx.AsyncClient(base_url=stack.url("portal"), cookies={"cp_session": cookie, "cp_lang": "vi"},
+                                 timeout=60) as portal, \
+            httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as gateway:
+
+        async def portal_get(path: str, request_id: str | None = None) -> float:
+            started = time.perf_counter()
+            response = await portal.get(path, headers={"X-Request-ID": request_id} if request_id else None)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, (path, response.status_code, response.text[:500])
+            return elapsed
+
+        async def api_run(calls: Any, request_id: str | None = None) -> float:
+            api = Api(gateway, session_token(), request_id)  # the token the portal holds now (refreshed by it)
+            started = time.perf_counter()
+            await calls(api)
+            return time.perf_counter() - started
+
+        def dashboard(api: Any) -> Any:
+            return dashboard_calls(api)
+
+        def application(api: Any) -> Any:
+            return application_page_calls(api, application_id)
+
+        # Same calls? One tagged page view and one tagged replay of each, compared in the gateway's log.
+        for label, path, calls in (("dashboard", "/enterprise", dashboard), ("application page", page_path,
+                                                                              application)):
+            portal_id, api_id = uuid.uuid4().hex, uuid.uuid4().hex
+            await portal_get(path, portal_id)
+            await api_run(calls, api_id)
+            await asyncio.sleep(0.3)  # the access log line is written after the answer
+            made, replayed = gateway_calls(stack, portal_id), gateway_calls(stack, api_id)
+            if made != replayed:
+                raise SystemExit(f"the {label} made {made} but the replay made {replayed}: update this bench")
+            checks.append(f"{label}: {len(made)} gateway calls ({', '.join(dict.fromkeys(made))})")
+
+        for i in range(warmup + rounds):
+            timings = [await portal_get("/enterprise"), await api_run(dashboard),
+                       await portal_get(page_path), await api_run(application)]
+            if i >= warmup:
+                for name, seconds in zip(names, timings):
+                    series[name].seconds.append(seconds)
+    return list(series.values()), checks
+
+
+def report(results: list[Series], checks: list[str], args: argparse.Namespace, seed_seconds: float) -> None:
+    portal_dash, api_dash, portal_app, api_app = results
+    ratios = {"dashboard": (portal_dash, api_dash), "application page": (portal_app, api_app)}
+    if args.json:
+        print(json.dumps({"applications": args.applications, "rounds": args.n, "series": [s.row() for s in results],
+                          "portal_over_api": {k: {"p50": round(p.pct(50) / a.pct(50), 3),
+                                                  "p95": round(p.pct(95) / a.pct(95), 3)}
+                                              for k, (p, a) in ratios.items()},
+                          "same_calls": checks}, ensure_ascii=False, indent=2))
+        return
+    print(f"\ncleanprod portal pages — {ENTERPRISE} with {args.applications} applications "
+          f"({min(SUBMITTED, args.applications)} submitted; "
+          f"seeded in {seed_seconds:.0f}s), {args.n} rounds, one request in flight, {os.cpu_count()} CPU(s) shared "
+          f"by everything\n")
+    for line in checks:
+        print(f"  same calls — {line}")
+    print(f"\n{'':48s}{'p50 ms':>9s}{'p95 ms':>9s}{'mean ms':>9s}")
+    for s in results:
+        print(f"{s.name:48s}{s.pct(50):9.1f}{s.pct(95):9.1f}{1000 * statistics.fmean(s.seconds):9.1f}")
+    print()
+    for label, (p, a) in ratios.items():
+        added50, added95 = 100 * (p.pct(50) / a.pct(50) - 1), 100 * (p.pct(95) / a.pct(95) - 1)
+        verdict = "within" if added50 <= 20 else "over"
+        print(f"{label:18s} portal ÷ API: p50 {p.pct(50) / a.pct(50):.2f} (+{added50:.0f} %), "
+              f"p95 {p.pct(95) / a.pct(95):.2f} (+{added95:.0f} %) — {verdict} the ≤ 20 % goal at p50")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=200, help="measured rounds (default 200)")
+    parser.add_argument("--warmup", type=int, default=10, help="rounds before measuring (default 10)")
+    parser.add_argument("--applications", type=int, default=200, help="applications of the enterprise (default 200)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data)")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-portal-"))
+    quiet = {f"{p}LOG_LEVEL": "WARNING" for p in ("REGISTRY_", "APPLICATIONS_", "VERIFICATION_", "PORTAL_")}
+    stack = Stack(workdir, ports=Ports.free(), environment="test", demo_data=True,
+                  extra_env={"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet})
+    try:
+        started = time.monotonic()
+        stack.start()
+        print(f"stack up in {time.monotonic() - started:.0f}s (portal {stack.url('portal')})", file=sys.stderr)
+        started = time.monotonic()
+        application_id = asyncio.run(seed(stack, args.applications))
+        seed_seconds = time.monotonic() - started
+        results, checks = asyncio.run(measure(stack, application_id, args.n, args.warmup))
+        report(results, checks, args, seed_seconds)
+    finally:
+        stack.stop()
+        if args.keep:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
