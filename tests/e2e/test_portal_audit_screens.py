@@ -20,7 +20,8 @@ CHROMIUM = os.environ.get("CLEANPROD_CHROMIUM", "/usr/bin/chromium")
 OUT = Path(os.environ.get("CLEANPROD_SCREENSHOTS", Path(__file__).parents[2] / ".data/screenshots/portal2-audit"))
 PAGES = [("audit-home", "/audit"), ("audit-search", "/audit/search?q=thu+hoi"),
          ("audit-search-error", "/audit/search?from=2026-12-31&to=2026-01-01"),
-         ("results", "/results"), ("results-year", "/results?period=year")]
+         ("results", "/results"), ("results-year", "/results?period=year"),
+         ("handbooks-manage-as-auditor", "/handbooks/manage")]
 
 
 def _serious(page: Any) -> list[str]:
@@ -60,10 +61,11 @@ def test_auditor_pages_render_and_pass_axe(stack: Stack, browser: Any, language:
     anonymous = browser.new_context(viewport={"width": 1280, "height": 900})
     anonymous.add_cookies([{"name": "cp_lang", "value": language, "url": base}])
     public = anonymous.new_page()
-    public.goto(f"{base}/results/public")
-    public.screenshot(path=str(OUT / f"results-public-{language}.png"), full_page=True)
-    if found := _serious(public):
-        problems["results-public"] = found
+    for name, path in (("results-public", "/results/public"), ("showcase", "/showcase"), ("handbooks", "/handbooks")):
+        public.goto(f"{base}{path}")
+        public.screenshot(path=str(OUT / f"{name}-{language}.png"), full_page=True)
+        if found := _serious(public):
+            problems[name] = found
     context.close()
     anonymous.close()
     assert problems == {}
