@@ -63,15 +63,26 @@ ROUTES: tuple[Route, ...] = (
     # The one-stop portal may show open programme rounds, so e-government clients read calls too.
     _r("/api/v1/calls", "applications", STAFF_READERS | {"egov"}, {"officer"}),
     _r("/api/v1/applications", "applications", STAFF_READERS, {"enterprise", "reviewer", "officer"}),
+    # Handbooks library: officers publish; staff read every handbook, anyone the published ones (public prefix).
+    _r("/api/v1/handbooks", "applications", STAFF_READERS, {"officer"}),
     _r("/api/v1/integrations", "applications", {"egov", "officer", "auditor"}, {"egov", "officer"}),
     # verification: verifiers measure and conclude, officers assign; enterprises may read their own results.
     _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
     # The programme summary is read-only, for the Department's officers and the auditors.
     _r("/api/v1/programme", "verification", {"officer", "auditor"}, set()),
+    # The audit search: one prefix per service (each serves its own entries); the portal merges them by time.
+    _r("/api/v1/audit/registry", "registry", {"officer", "auditor"}, set()),
+    _r("/api/v1/audit/applications", "applications", {"officer", "auditor"}, set()),
+    _r("/api/v1/audit/verification", "verification", {"officer", "auditor"}, set()),
     # The portal's public pages (no login): open calls, a dossier's status by its code, the sector list.
     _public("/api/v1/public/calls", "applications"),
     _public("/api/v1/public/dossiers", "applications"),
     _public("/api/v1/public/sectors", "registry"),
+    # The programme's results (aggregates only; small groups suppressed by the verification service).
+    _public("/api/v1/public/results", "verification"),
+    # Verified projects their enterprises consented to show (applications service).
+    _public("/api/v1/public/showcase", "applications"),
+    _public("/api/v1/public/handbooks", "applications"),
 )
 
 

@@ -26,6 +26,7 @@ from cleanprod_kit.requestid import RequestIdMiddleware
 
 from . import i18n, security
 from .api import ApiProblem, ApiUnavailable, NotAllowed, NotAuthenticated, NotFound
+from .audit.routes import router as audit_router
 from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
@@ -43,7 +44,10 @@ from .officer.calls import router as officer_calls_router
 from .officer.case import router as officer_case_router
 from .officer.routes import router as officer_router
 from .officer.settings import router as officer_settings_router
+from .public.handbooks import router as handbooks_router
 from .public.routes import router as public_router
+from .public.showcase import router as showcase_router
+from .results.routes import router as results_router
 from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
@@ -238,6 +242,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(officer_case_router)
     app.include_router(officer_calls_router)
     app.include_router(officer_settings_router)
+    app.include_router(audit_router)
+    app.include_router(results_router)
+    app.include_router(showcase_router)
+    app.include_router(handbooks_router)
     app.include_router(review_router)
     app.include_router(decide_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

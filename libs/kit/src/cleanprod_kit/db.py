@@ -89,7 +89,7 @@ def database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True
-        return any(isinstance(c, _UNREACHABLE | OSError) for c in (exc.orig, getattr(exc.orig, "__cause__", None)))
+        return any(isinstance(c, (*_UNREACHABLE, OSError)) for c in (exc.orig, getattr(exc.orig, "__cause__", None)))
     if isinstance(exc, _UNREACHABLE):
         return True
     # The driver lets socket errors through unwrapped while connecting: only those count, not e.g. a file error.

@@ -350,6 +350,17 @@ _CATALOGUE: dict[str, Entry] = {
                        "requested.",
                        "Hồ sơ đang ở trạng thái '{status}'; chỉ sửa được khi còn là bản nháp hoặc khi được yêu cầu "
                        "bổ sung."),
+    "showcase_needs_verification": _e("Conflict", "Dự án chưa được thẩm định đạt",
+                                      "The application is '{status}'; a project can be shown as a showcase only "
+                                      "once its savings are verified.",
+                                      "Hồ sơ đang ở trạng thái '{status}'; chỉ dự án đã được thẩm định đạt mức "
+                                      "tiết kiệm mới được giới thiệu công khai."),
+    "handbook_not_pdf": _e("Unsupported media type", "Sổ tay phải là tệp PDF",
+                           "{filename} is not a PDF: handbooks are published as PDF files.",
+                           "{filename} không phải tệp PDF: sổ tay và tài liệu hướng dẫn được công bố dưới dạng PDF."),
+    "handbook_not_found": _e("Not found", "Không tìm thấy sổ tay",
+                             "There is no handbook (or no such version of handbook) {handbook_id}.",
+                             "Không có sổ tay (hoặc phiên bản sổ tay) {handbook_id}."),
     "application_incomplete": _e("Application incomplete", "Hồ sơ chưa đầy đủ",
                                  "The application cannot be submitted yet; complete or correct: {fields}.",
                                  "Hồ sơ chưa thể nộp; cần bổ sung hoặc sửa: {fields}."),

@@ -143,12 +143,15 @@ async def keyset_page(
     key: Callable[[Any], Sequence[Any]],
     limit: int,
     cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """Run `statement` ordered ascending by `order_by` (the last column must be unique), one page at a time."""
+    """Run `statement` ordered ascending (or `descending`) by `order_by` (the last column must be unique), one
+    page at a time."""
     if cursor:
         last = decode_cursor(cursor, len(order_by))
-        statement = statement.where(tuple_(*order_by) > tuple_(*[_typed(c, v) for c, v in zip(order_by, last)]))
-    statement = statement.order_by(*order_by).limit(limit + 1)
+        after = tuple_(*[_typed(c, v) for c, v in zip(order_by, last)])
+        statement = statement.where(tuple_(*order_by) < after if descending else tuple_(*order_by) > after)
+    statement = statement.order_by(*[c.desc() for c in order_by] if descending else order_by).limit(limit + 1)
     rows = list((await session.exec(statement)).all())  # models for one entity, tuples for several
     next_cursor = encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cleanprod_kit.app import create_service_app
+from cleanprod_kit.audit import audit_search_router
 from cleanprod_kit.http import ServiceClient, TokenSource
 
 from . import models  # noqa: F401 - every table registered before the app starts
@@ -15,11 +16,15 @@ from .consumer import build_consumer
 from .documents.views import router as documents_router
 from .exports.views import router as exports_router
 from .grants.views import router as grants_router
+from .handbooks.views import public_router as public_handbooks_router
+from .handbooks.views import router as handbooks_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 from .supplements.views import router as supplements_router
+from .showcase.views import public_router as public_showcase_router
+from .showcase.views import router as showcase_router
 
 
 def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,
@@ -45,11 +50,13 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
         settings,
         title="cleanprod applications",
         routers=[calls_router, exports_router, applications_router, reviews_router, grants_router, documents_router,
-                 integrations_router, public_router, supplements_router],
+                 integrations_router, public_router, supplements_router, showcase_router, public_showcase_router,
+                 handbooks_router, public_handbooks_router,
+                 audit_search_router("applications")],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],
         token_source=token_source,
         service_client=service_client,
-        body_limit_exempt_suffixes=("/documents",),
+        body_limit_exempt_suffixes=("/documents", "/versions"),  # multipart uploads
     )

@@ -9,21 +9,24 @@ from .applications.models import Application, DossierSequence
 from .calls.models import Call
 from .documents.models import Document
 from .grants.models import PendingVerdict, Tranche
+from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .reviews.models import ReviewerAssignment
 from .supplements.models import SupplementItem, SupplementRequest
+from .showcase.models import ShowcaseConsent
 from .verifiers.models import VerifierAssignment
 
 __all__ = ["Application", "AuditEntry", "Call", "Document", "DossierSequence", "IdempotencyRecord", "OutboxEvent",
            "PendingVerdict", "ProcessedEvent", "ReviewerAssignment", "Tranche", "FanoutPosition", "WebhookDelivery",
-           "WebhookSubscription", "VerifierAssignment", "SupplementRequest", "SupplementItem"]
+           "WebhookSubscription", "VerifierAssignment", "SupplementRequest", "SupplementItem", "ShowcaseConsent",
+           "Handbook", "HandbookVersion"]
 
 
 def service_metadata() -> MetaData:
     """Every table of this service's database: the kit's plus this service's own."""
     metadata = _service_metadata(Application, Call, Document, DossierSequence, PendingVerdict, ReviewerAssignment,
                                  Tranche, WebhookSubscription, WebhookDelivery, FanoutPosition, VerifierAssignment,
-                                 SupplementRequest, SupplementItem)
+                                 SupplementRequest, SupplementItem, ShowcaseConsent, Handbook, HandbookVersion)
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.
     outbox = metadata.tables["outbox_events"]

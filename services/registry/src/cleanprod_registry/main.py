@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cleanprod_kit.app import create_service_app
+from cleanprod_kit.audit import audit_search_router
 
 from . import models  # noqa: F401 - every table registered before the app starts
 from .accounts.staff import router as staff_router
@@ -23,5 +24,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings,
         title="cleanprod registry",
         routers=[enterprises_router, accounts_router, facilities_router, baselines_router, sectors_router,
-                 public_sectors_router, staff_router],
+                 public_sectors_router, staff_router, audit_search_router("registry")],
     )

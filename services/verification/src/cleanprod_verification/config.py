@@ -23,6 +23,8 @@ class VerificationSettings(ServiceSettings):
 
     # Verdict rules (see cleanprod_verification.mv.verdict): the programme says 6–8 %; 6 is its lower end.
     programme_target_percent: float = Field(default=6.0, gt=0, le=100)
+    # The public results show no group of fewer enterprises (docs/verification.md "Public results").
+    public_results_min_enterprises: int = Field(default=3, ge=1, le=100)
     claim_tolerance_pp: float = Field(default=0.5, ge=0, le=20)
     require_uncertainty_within_limit: bool = True
 

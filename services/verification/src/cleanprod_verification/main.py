@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cleanprod_kit.app import create_service_app
+from cleanprod_kit.audit import audit_search_router
 from cleanprod_kit.http import ServiceClient, TokenSource
 
 from . import models  # noqa: F401 - every table registered before the app starts
@@ -16,6 +17,7 @@ from .cases.views import router as cases_router
 from .conclusions.views import router as conclusions_router
 from .config import VerificationSettings
 from .measurements.views import router as measurements_router
+from .programme.views import public_router as public_results_router
 from .programme.views import router as programme_router
 from .registry import RegistryClient
 
@@ -38,7 +40,8 @@ def create_app(settings: VerificationSettings | None = None, *, service_client: 
     app = create_service_app(
         settings,
         title="cleanprod verification",
-        routers=[bulk_assignments_router, cases_router, assignments_router, measurements_router, conclusions_router, programme_router],
+        routers=[bulk_assignments_router, cases_router, assignments_router, measurements_router, conclusions_router, programme_router,
+                 public_results_router, audit_search_router("verification")],
         consumer=build_consumer(registry, min_baseline_periods=settings.min_baseline_periods),
         on_startup=[startup],
         token_source=token_source,

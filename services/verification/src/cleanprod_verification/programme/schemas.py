@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+PeriodKind = Literal["quarter", "year"]
 
 
 class GroupSummary(BaseModel):
     sector_code: str | None = None
     district: str | None = None
     ward: str | None = None
+    period: str | None = Field(None, description="Quarter (`2026-Q3`) or year (`2026`) of conclusion, Hanoi time")
+    enterprises: int = Field(description="Distinct enterprises among the cases")
     cases: int = Field(description="Concluded verifications")
     verified: int
     not_achieved: int
@@ -30,3 +35,36 @@ class ProgrammeSummary(BaseModel):
     by_sector: list[GroupSummary]
     by_district: list[GroupSummary]
     by_ward: list[GroupSummary]
+    period_kind: PeriodKind
+    by_period: list[GroupSummary] = Field(description="The whole programme per period of conclusion (oldest first)")
+    by_sector_period: list[GroupSummary] = Field(description="Each sector per period of conclusion")
+
+
+class PublicGroup(BaseModel):
+    """A group of the public results: aggregates only (no enterprise, facility or case is named)."""
+
+    sector_code: str | None = None
+    district: str | None = None
+    period: str | None = None
+    enterprises: int
+    verified: int
+    savings_toe: float
+    savings_gj: float
+    savings_tco2: float
+    savings_pct: float | None
+    target_pct: float
+    meets_target: bool
+
+
+class PublicResults(BaseModel):
+    """The programme's results for anyone: groups with fewer than `min_enterprises` enterprises are left out
+    of their breakdown (counted in `suppressed_groups`) so no single enterprise's figures can be read off."""
+
+    target_pct: float
+    period_kind: PeriodKind
+    min_enterprises: int
+    total: PublicGroup | None
+    by_sector: list[PublicGroup]
+    by_district: list[PublicGroup]
+    by_period: list[PublicGroup]
+    suppressed_groups: int

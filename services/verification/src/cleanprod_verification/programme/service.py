@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, cast, func
+from sqlalchemy import Date, String, cast, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..cases.models import VerificationCase
 from ..conclusions.models import Conclusion
 from ..local_time import LOCAL_TZ_NAME
-from .schemas import GroupSummary, ProgrammeSummary
+from .schemas import GroupSummary, PeriodKind, ProgrammeSummary, PublicGroup, PublicResults
 
 C, V = Conclusion, VerificationCase
 
@@ -25,6 +25,8 @@ C, V = Conclusion, VerificationCase
 def _measures() -> list[Any]:
     return [
         func.count().label("cases"),
+        func.count(func.distinct(func.coalesce(V.enterprise_tax_code, cast(V.enterprise_id, String),
+                                               cast(V.facility_id, String)))).label("enterprises"),
         func.count().filter(C.verdict == "verified").label("verified"),
         func.count().filter(C.verdict == "not_achieved").label("not_achieved"),
         func.coalesce(func.sum(C.savings_toe), 0.0).label("savings_toe"),
@@ -39,16 +41,23 @@ def _group(row: Any, target: float, **keys: Any) -> GroupSummary:
     savings = float(row.savings_toe)
     share = savings / adjusted * 100.0 if adjusted > 0 else None
     return GroupSummary(
-        **keys, cases=row.cases, verified=row.verified, not_achieved=row.not_achieved, savings_toe=savings,
+        **keys, enterprises=row.enterprises, cases=row.cases, verified=row.verified, not_achieved=row.not_achieved, savings_toe=savings,
         savings_gj=float(row.savings_gj), savings_tco2=float(row.savings_tco2), adjusted_baseline_toe=adjusted,
         savings_pct=share, target_pct=target, attainment_pct=share / target * 100.0 if share is not None else None,
         meets_target=share is not None and share + 1e-9 >= target,
     )
 
 
+def _period(kind: PeriodKind) -> Any:
+    """The period of conclusion as text, Hanoi time: `2026-Q3` or `2026` (sorts in time order)."""
+    local = func.timezone(LOCAL_TZ_NAME, C.concluded_at)
+    return func.to_char(local, 'YYYY"-Q"Q' if kind == "quarter" else "YYYY")
+
+
 async def summary(session: AsyncSession, *, target: float, sector: str | None, concluded_from: dt.date | None,
-                  concluded_to: dt.date | None) -> ProgrammeSummary:
+                  concluded_to: dt.date | None, period_kind: PeriodKind = "quarter") -> ProgrammeSummary:
     local_day = cast(func.timezone(LOCAL_TZ_NAME, C.concluded_at), Date)
+    period = _period(period_kind).label("period")
 
     def base(*columns: Any) -> Any:
         statement = select(*columns, *_measures()).select_from(C).join(V, V.id == C.case_id)
@@ -65,10 +74,39 @@ async def summary(session: AsyncSession, *, target: float, sector: str | None, c
     districts = (await session.exec(base(V.district).group_by(V.district).order_by(V.district))).all()
     wards = (await session.exec(base(V.district, V.ward).group_by(V.district, V.ward)
                                 .order_by(V.district, V.ward))).all()
+    periods = (await session.exec(base(period).group_by(period).order_by(period))).all()
+    sector_periods = (await session.exec(base(V.sector_code, period).group_by(V.sector_code, period)
+                                         .order_by(V.sector_code, period))).all()
     return ProgrammeSummary(
-        target_pct=target, concluded_from=concluded_from, concluded_to=concluded_to,
+        target_pct=target, concluded_from=concluded_from, concluded_to=concluded_to, period_kind=period_kind,
+        by_period=[_group(r, target, period=r.period) for r in periods],
+        by_sector_period=[_group(r, target, sector_code=r.sector_code, period=r.period) for r in sector_periods],
         total=_group(total, target),
         by_sector=[_group(r, target, sector_code=r.sector_code) for r in sectors],
         by_district=[_group(r, target, district=r.district) for r in districts],
         by_ward=[_group(r, target, district=r.district, ward=r.ward) for r in wards],
     )
+
+
+def _public(group: GroupSummary) -> PublicGroup:
+    return PublicGroup(sector_code=group.sector_code, district=group.district, period=group.period,
+                       enterprises=group.enterprises, verified=group.verified, savings_toe=group.savings_toe,
+                       savings_gj=group.savings_gj, savings_tco2=group.savings_tco2, savings_pct=group.savings_pct,
+                       target_pct=group.target_pct, meets_target=group.meets_target)
+
+
+def public_results(full: ProgrammeSummary, min_enterprises: int) -> PublicResults:
+    """The public face of the summary: only the aggregates, and no group of fewer than `min_enterprises`
+    enterprises (a group of one would be that enterprise's own figures). The total is suppressed the same way."""
+    suppressed = 0
+
+    def keep(groups: list[GroupSummary]) -> list[PublicGroup]:
+        nonlocal suppressed
+        shown = [g for g in groups if g.enterprises >= min_enterprises]
+        suppressed += len(groups) - len(shown)
+        return [_public(g) for g in shown]
+
+    total = _public(full.total) if full.total.enterprises >= min_enterprises else None
+    return PublicResults(target_pct=full.target_pct, period_kind=full.period_kind, min_enterprises=min_enterprises,
+                         total=total, by_sector=keep(full.by_sector), by_district=keep(full.by_district),
+                         by_period=keep(full.by_period), suppressed_groups=suppressed)

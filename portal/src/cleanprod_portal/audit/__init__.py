@@ -1,0 +1,1 @@
+"""The auditor's screens: the audit search across the three services' entries, its CSV."""
