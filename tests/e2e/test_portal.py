@@ -207,11 +207,12 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
         assert "Sign in to your account" in english_login.text  # ui_locales=en from the portal's switch
 
 
-def test_staff_get_their_placeholder_and_enterprise_pages_refuse_them(stack: Stack, portal_url: str) -> None:
+def test_staff_get_their_landing_and_enterprise_pages_refuse_them(stack: Stack, portal_url: str) -> None:
     with Browser(portal_url) as browser:
         landing = _log_in(browser, "/login", "officer1")
         assert landing.status_code == 200 and str(landing.url) == f"{portal_url}/staff"
-        assert "phiên bản tiếp theo" in _text(landing.text)
+        # issue 14 turned the placeholder into the landing that sends each role to its screens
+        assert "Tổng quan của cán bộ chương trình" in _text(landing.text) and 'href="/officer"' in landing.text
         refused = browser.open("/enterprise")
         assert refused.status_code == 403
 

@@ -48,10 +48,14 @@ def load(language: str) -> Catalog:
 
 
 def problems() -> list[str]:
-    """Every msgid used in code/templates that a catalogue lacks or leaves untranslated."""
+    """Every msgid used in code/templates that a catalogue lacks or leaves untranslated, and every msgid a
+    catalogue holds twice (a union merge of two branches: only one translation can be shown)."""
     out = []
     used = extracted()
     for language in LANGUAGES:
+        ids = [line for line in po_path(language).read_text(encoding="utf-8").splitlines() if line.startswith("msgid ")]
+        out += [f"{language}: {line[6:]} appears twice; keep one translation" for line in sorted(set(ids))
+                if ids.count(line) > 1]
         catalog = load(language)
         for key, places in sorted(used.items(), key=lambda kv: str(kv[0])):
             msgid = key[0] if isinstance(key, tuple) else key

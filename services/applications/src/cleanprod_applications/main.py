@@ -22,9 +22,9 @@ from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
-from .supplements.views import router as supplements_router
 from .showcase.views import public_router as public_showcase_router
 from .showcase.views import router as showcase_router
+from .supplements.views import router as supplements_router
 
 
 def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,

@@ -12,8 +12,8 @@ from .grants.models import PendingVerdict, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .reviews.models import ReviewerAssignment
-from .supplements.models import SupplementItem, SupplementRequest
 from .showcase.models import ShowcaseConsent
+from .supplements.models import SupplementItem, SupplementRequest
 from .verifiers.models import VerifierAssignment
 
 __all__ = ["Application", "AuditEntry", "Call", "Document", "DossierSequence", "IdempotencyRecord", "OutboxEvent",
