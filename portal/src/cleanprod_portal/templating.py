@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from . import i18n
 from .formatting import FILTERS
 from .forms import field_id
-from .statuses import status_colour, status_label
+from .statuses import status_colour, status_label, status_tag_html
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -46,6 +46,7 @@ def _build_environment() -> jinja2.Environment:
         quote=lambda value: quote(str(value), safe=""),
         status_label=status_label,
         status_colour=status_colour,
+        status_tag_html=status_tag_html,
     )
     return env
 
