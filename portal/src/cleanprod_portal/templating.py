@@ -36,6 +36,7 @@ def _build_environment() -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace collapsed (msgids stay one line)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
+    env.filters["status_tag"] = status_tag_html  # a filter: called directly, not through the context
     env.globals.update(
         field_id=field_id,
         static=lambda path: f"/static/{path}",
@@ -46,7 +47,6 @@ def _build_environment() -> jinja2.Environment:
         quote=lambda value: quote(str(value), safe=""),
         status_label=status_label,
         status_colour=status_colour,
-        status_tag_html=status_tag_html,
     )
     return env
 
