@@ -48,3 +48,27 @@ def test_instants_are_shown_in_hanoi_time() -> None:
 
 def test_numbers_with_decimals(language: str) -> None:
     assert formatting.number(1234.5, 2) == {"vi": "1.234,5", "en": "1,234.5"}[language]
+
+
+@pytest.mark.parametrize("value,decimals", [(0, 0), (-1_234_567, 0), (12_345_678_901_234, 0), (6.5, 1), (1.0, 1),
+                                            (-0.04, 1), (123_456.789, 2)])
+def test_cached_formatters_write_what_babel_writes(language: str, value: float, decimals: int) -> None:
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+
+    locale = formatting.BABEL_LOCALES[language]
+    pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+    for number in (value, Decimal(str(value))):
+        for _twice in range(2):  # the second time from the cache
+            assert formatting.number(number, decimals) == format_decimal(number, format=pattern, locale=locale)
+
+
+def test_status_tag_in_each_language_and_escaped() -> None:
+    from cleanprod_portal.statuses import status_tag_html
+
+    i18n.set_language("en")
+    assert status_tag_html("draft") == '<strong class="tag tag--grey">Draft</strong>'
+    i18n.set_language("vi")
+    assert status_tag_html("draft") == '<strong class="tag tag--grey">Bản nháp</strong>'
+    assert status_tag_html("<b>") == '<strong class="tag tag--grey">&lt;b&gt;</strong>'  # an unknown status as text

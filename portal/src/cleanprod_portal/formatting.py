@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 from .i18n import current_language
 
@@ -26,11 +28,27 @@ def _locale(language: str | None) -> str:
     return BABEL_LOCALES.get(language or current_language(), "vi_VN")
 
 
+# A page with 200 amounts formats 200 values: Babel's `format_decimal` would parse the locale and the pattern
+# each time, so both are parsed once here (and each value once per language and number of decimals).
+@lru_cache(maxsize=8)
+def _babel_locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
+
+
+@lru_cache(maxsize=8)
+def _pattern(decimals: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "#" * decimals if decimals else ""))
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: 1, 1.0 and Decimal(1) are formatted each on their own
+def _format(value: int | float | Decimal, decimals: int, locale: str) -> str:
+    return _pattern(decimals).apply(value, _babel_locale(locale))
+
+
 def number(value: int | float | Decimal | None, decimals: int = 0, language: str | None = None) -> str:
     if value is None:
         return ""
-    pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=_locale(language))
+    return _format(value, decimals, _locale(language))
 
 
 def vnd(value: int | None, language: str | None = None) -> str:

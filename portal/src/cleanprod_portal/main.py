@@ -51,7 +51,7 @@ from .results.routes import router as results_router
 from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
-from .templating import STATIC_DIR, render
+from .templating import STATIC_DIR, environment, render
 from .verify.routes import router as verify_router
 
 log = logging.getLogger("cleanprod.portal")
@@ -178,6 +178,10 @@ class ErrorPageMiddleware:
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
     settings = settings or PortalSettings()
     configure_logging("portal", settings.log_level, settings.log_json)
+    # httpx logs every gateway call at INFO: the access log (and the gateway's, by request id) already says it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Templates change only while developing: elsewhere no file is stat'ed on each render.
+    environment.auto_reload = settings.environment == "dev"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

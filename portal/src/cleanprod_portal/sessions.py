@@ -123,7 +123,10 @@ class SessionStore:
             return None
         id_hash = hash_id(session_id)
         at = now()
-        async with self.engine.begin() as conn:
+        # Every page reads this row: one statement outside a transaction (no BEGIN/COMMIT round trips); the rare
+        # writes below are single statements too, and a last_seen_at written twice by parallel requests is harmless.
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (await conn.execute(sa.select(portal_sessions).where(portal_sessions.c.id_hash == id_hash))
                    ).first()
             if row is None:

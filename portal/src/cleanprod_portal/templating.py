@@ -18,7 +18,7 @@ from . import i18n
 from .formatting import FILTERS
 from .forms import field_id
 from .staff.permissions import can
-from .statuses import status_colour, status_label
+from .statuses import status_colour, status_label, status_tag_html
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -37,6 +37,7 @@ def _build_environment() -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace collapsed (msgids stay one line)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
+    env.filters["status_tag"] = status_tag_html  # a filter: called directly, not through the context
     env.globals.update(
         field_id=field_id,
         static=lambda path: f"/static/{path}",
