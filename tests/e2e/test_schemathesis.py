@@ -71,6 +71,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "PATCH /api/v1/facilities/{facility_id}": "sector_code must name a sector of GET /api/v1/sectors",
     "PATCH /api/v1/enterprises/{enterprise_id}": "a patterned text (phone) is trimmed before its pattern is "
                                                  "checked: ' (4768' is '(4768', too short",
+    # The audit search's export of each service (its search has a cursor, so it is added from the document).
+    **{f"GET /api/v1/audit/{service}/export": "to ≥ from" for service in ("registry", "applications", "verification")},
     "GET /api/v1/verifications/{case_id}/preview": "the case's state: at least one measurement must be recorded "
                                                    "before anything can be computed",
 }
