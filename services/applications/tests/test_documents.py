@@ -66,6 +66,10 @@ async def test_allowed_types_round_trip(client: httpx.AsyncClient, world: World,
     assert download.headers["content-type"].startswith(media_type)
     assert download.headers["x-content-type-options"] == "nosniff"
     assert "attachment" in download.headers["content-disposition"]
+    # The document names every type a download can have (Schemathesis: the answered Content-Type is documented).
+    openapi = (await client.get("/openapi.json")).json()
+    documented = openapi["paths"]["/api/v1/applications/{application_id}/documents/{document_id}"]["get"]
+    assert media_type in documented["responses"]["200"]["content"]
     listed = await client.get(f"/api/v1/applications/{draft['id']}/documents", headers=world.owner(draft))
     assert [d["id"] for d in listed.json()["items"]] == [document["id"]]
 

@@ -59,6 +59,7 @@ async def test_date_range_is_hanoi_days_and_an_inverted_range_is_refused(client:
     assert inverted.status_code == 422
     assert inverted.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in inverted.json()["errors"]] == ["query.to"]
+    assert inverted.json()["detail"] == "to is before from."  # the parameters' own names
     bad_date = await client.get(SEARCH, params={"from": "01/02/2026"}, headers=actors.officer)
     assert bad_date.status_code == 422
 

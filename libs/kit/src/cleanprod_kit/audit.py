@@ -233,7 +233,9 @@ class AuditFilters:
         q: Param | None = Query(None, max_length=200, description="Words anywhere (accent-insensitive)"),
     ) -> None:
         if occurred_from and occurred_to and occurred_to < occurred_from:
-            raise Unprocessable(code="range_order", errors=[field_error("query.to", None, "range_order")])
+            where = {"start": "from", "end": "to"}
+            raise Unprocessable(code="range_order", params=where,
+                                errors=[field_error("query.to", None, "range_order", **where)])
         self.condition = audit_search_condition(
             actor=actor, entity_type=entity_type, entity_id=entity_id, action=action,
             occurred_from=occurred_from, occurred_to=occurred_to, text=q)

@@ -656,8 +656,8 @@ _CATALOGUE: dict[str, Entry] = {
                               "Kỳ {period} trùng với số liệu đo {measurement_id} ({other}); hãy sửa số liệu đó bằng "
                               "một bản điều chỉnh."),
     "range_order": _e("Unprocessable content", "Khoảng thời gian không hợp lệ",
-                      "concluded_to is before concluded_from.",
-                      "concluded_to đứng trước concluded_from."),
+                      "{end} is before {start}.",
+                      "{end} đứng trước {start}."),
 
     # ---- portal II (issue 14): draft reviews, bulk actions, exports -----------------------------------------
     "review_draft_not_found": _e("Not found", "Chưa có bản nháp",

@@ -17,7 +17,7 @@ from ..access import READ_ROLES, readable_application
 from ..dependencies import settings_of
 from . import service
 from .schemas import DocumentPublic
-from .storage import blob_path, detect_type, receive_upload, store
+from .storage import ALLOWED, blob_path, detect_type, receive_upload, store
 
 log = logging.getLogger("cleanprod.applications.documents")
 router = APIRouter(prefix="/api/v1/applications", tags=["documents"])
@@ -75,7 +75,9 @@ async def list_documents(application_id: uuid.UUID, session: SessionDep, princip
 
 
 @router.get("/{application_id}/documents/{document_id}", response_class=FileResponse, dependencies=readers,
-            responses={200: {"description": "The file, streamed", "content": {"application/octet-stream": {}}}})
+            responses={200: {"description": "The file, streamed with the type detected from its content at upload",
+                             "content": {t.media_type: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in ALLOWED}}})
 async def download_document(application_id: uuid.UUID, document_id: uuid.UUID, request: Request,
                             session: SessionDep, principal: CurrentPrincipal) -> FileResponse:
     application = await readable_application(session, principal, application_id)

@@ -23,7 +23,9 @@ async def programme_summary(
     period: PeriodKind = Query("quarter", description="Time grouping of `by_period`: quarter or year"),
 ) -> ProgrammeSummary:
     if concluded_from and concluded_to and concluded_to < concluded_from:
-        raise Unprocessable(code="range_order", errors=[field_error("query.concluded_to", None, "range_order")])
+        where = {"start": "concluded_from", "end": "concluded_to"}
+        raise Unprocessable(code="range_order", params=where,
+                            errors=[field_error("query.concluded_to", None, "range_order", **where)])
     return await service.summary(session, target=request.app.state.settings.programme_target_percent,
                                  sector=sector, concluded_from=concluded_from, concluded_to=concluded_to,
                                  period_kind=period)
