@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from cleanprod_kit.auth import Principal
+
 from ..config import PortalSettings
 from ..sessions import TokenSet
 
@@ -109,9 +111,8 @@ class KeycloakClient:
             raise LoginFailed("no access token")
         claims = _claims(access)
         refresh_in = body.get("refresh_expires_in")
-        name = claims.get("name") or " ".join(
-            p for p in (claims.get("given_name"), claims.get("family_name")) if p) or claims.get(
-            "preferred_username", "")
+        # Vietnamese order, family name first ("Đỗ Mạnh Hùng"), not Keycloak's `name` claim (given name first)
+        name = Principal.from_claims(claims).full_name or claims.get("name") or claims.get("preferred_username", "")
         return TokenSet(
             access_token=access,
             access_expires_at=at + timedelta(seconds=int(body.get("expires_in", 60))),
