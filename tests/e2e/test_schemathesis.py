@@ -171,6 +171,18 @@ def _config(run: str, out: Path, auth_file: Path, max_examples: int, document: d
     return "\n".join(lines) + "\n"
 
 
+def _tracebacks(stack, since: dict[Path, int], limit: int = 6000) -> str:
+    """The service logs' tracebacks written after `since` (each log's size before the run)."""
+    found = []
+    for path in sorted(stack.log_dir.glob("*.log")):
+        with path.open("rb") as log:
+            log.seek(since.get(path, 0))
+            text = log.read().decode("utf-8", "replace")
+        for block in text.split("Traceback (most recent call last)")[1:]:
+            found.append(f"--- {path.name}: Traceback{block[:2500]}")
+    return ("SERVER TRACEBACKS\n" + "\n".join(found)[:limit] + "\n") if found else ""
+
+
 def _st() -> list[str]:
     script = Path(sys.executable).with_name("st")
     return [str(script)] if script.exists() else [sys.executable, "-m", "schemathesis.cli"]
@@ -194,6 +206,7 @@ def test_schemathesis_finds_no_failures(stack, gateway, run: str) -> None:
     config = out / "schemathesis.toml"
     config.write_text(_config(run, out, auth_file, max_examples, document), encoding="utf-8")
 
+    log_sizes = {path: path.stat().st_size for path in stack.log_dir.glob("*.log")}
     started = time.monotonic()
     # cwd = the artifact folder: nothing Schemathesis or Hypothesis writes can land in the repository.
     result = subprocess.run([*_st(), "--config-file", str(config), "run", "--no-color",
@@ -204,9 +217,14 @@ def test_schemathesis_finds_no_failures(stack, gateway, run: str) -> None:
     elapsed = time.monotonic() - started
 
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    # CI shows only this message: the failures themselves (with their curl reproductions) and any server-side
+    # traceback logged meanwhile, not just the closing summary.
+    failures = result.stdout.partition("=================================== FAILURES")[2]
+    failures = failures.partition("=================================== WARNINGS")[0]
     summary = (f"schemathesis {run}: exit {result.returncode} after {elapsed:.0f} s; "
                f"{report['test_cases']['generated']} cases; output in {out / 'output.txt'}\n"
-               + result.stdout[-6000:])
+               + (f"FAILURES{failures[:8000]}\n" if failures else "")
+               + _tracebacks(stack, since=log_sizes) + result.stdout[-3000:])
     assert report["complete"], summary
     assert report["operations"]["tested"] == report["operations"]["total"] == operations, summary
     ran = {name for name, phase in report["phases"].items() if phase["status"] == "success"}
