@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,16 +172,21 @@ def _config(run: str, out: Path, auth_file: Path, max_examples: int, document: d
     return "\n".join(lines) + "\n"
 
 
-def _tracebacks(stack, since: dict[Path, int], limit: int = 6000) -> str:
-    """The service logs' tracebacks written after `since` (each log's size before the run)."""
+SERVER_TROUBLE = re.compile(r'"status": ?5\d\d|"level": ?"(?:ERROR|CRITICAL)"')
+
+
+def _tracebacks(stack, since: dict[Path, int], limit: int = 8000) -> str:
+    """What the processes logged about server errors after `since` (each log's size before the run): 5xx access
+    lines, ERROR lines and tracebacks."""
     found = []
     for path in sorted(stack.log_dir.glob("*.log")):
         with path.open("rb") as log:
             log.seek(since.get(path, 0))
             text = log.read().decode("utf-8", "replace")
-        for block in text.split("Traceback (most recent call last)")[1:]:
-            found.append(f"--- {path.name}: Traceback{block[:2500]}")
-    return ("SERVER TRACEBACKS\n" + "\n".join(found)[:limit] + "\n") if found else ""
+        found += [f"--- {path.name}: {line[:1500]}" for line in text.splitlines() if SERVER_TROUBLE.search(line)]
+        found += [f"--- {path.name}: Traceback{block[:2500]}"
+                  for block in text.split("Traceback (most recent call last)")[1:]]
+    return ("SERVER LOGS\n" + "\n".join(found)[:limit] + "\n") if found else ""
 
 
 def _st() -> list[str]:
