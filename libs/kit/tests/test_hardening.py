@@ -248,6 +248,18 @@ async def probe_audit(session: SessionDep) -> dict:
     return {}
 
 
+@probe.get("/probe/raise/{sqlstate}")
+async def probe_raise(sqlstate: str, session: SessionDep) -> dict:
+    # PostgreSQL itself raises the error with that SQLSTATE (22003 out of range, 40P01 deadlock, ...).
+    await session.exec(text(f"DO $$ BEGIN RAISE EXCEPTION 'probe' USING ERRCODE = '{sqlstate}'; END $$"))
+    return {}
+
+
+@probe.get("/probe/overflow")
+async def probe_overflow(session: SessionDep) -> dict:
+    return {"n": (await session.exec(select(text("2147483648::int4")))).one()[0]}
+
+
 @probe.get("/probe/boom")
 async def probe_boom() -> dict:
     raise RuntimeError("secret internals")
@@ -400,3 +412,20 @@ def test_the_contract_checks_find_what_they_are_for() -> None:
     assert [f.split(":")[0] for f in loose_fields(LooseBody)] == ["LooseBody.title", "LooseBody.on",
                                                                    "LooseBody.done"]
     assert loose_fields(Thing) == ["Thing.free_text: str (use Text(...), or Param for a parameter)"]
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/probe/overflow", 422, guard_codes.VALUE_NOT_STORABLE),  # integer out of range (22003)
+    ("/probe/raise/22001", 422, guard_codes.VALUE_NOT_STORABLE),  # string too long for its column
+    ("/probe/raise/22008", 422, guard_codes.VALUE_NOT_STORABLE),  # date/time field overflow
+    ("/probe/raise/40P01", 409, guard_codes.CONCURRENT_WRITE),  # deadlock detected
+    ("/probe/raise/40001", 409, guard_codes.CONCURRENT_WRITE),  # serialization failure
+    ("/probe/raise/XX000", 500, "internal_error"),  # an internal error stays a 500 (logged with its traceback)
+])
+async def test_values_and_lost_races_the_database_refuses_are_4xx(kit_db_url: str, path: str, status: int,
+                                                                   code: str) -> None:
+    app = create_service_app(_settings(kit_db_url), title="probe", routers=[probe])
+    async with running(app) as client:
+        response = await client.get(path)
+    assert response.status_code == status and response.headers["content-type"] == PROBLEM
+    assert response.json().get("code") == code

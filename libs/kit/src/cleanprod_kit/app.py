@@ -17,7 +17,7 @@ from starlette.requests import Request
 
 from . import guard_codes, health
 from .auth import JWKSCache, TokenVerifier
-from .db import Database, database_unavailable, null_violation
+from .db import Database, concurrent_write_lost, database_unavailable, null_violation, value_rejected
 from .errors import (
     Conflict,
     ServiceUnavailable,
@@ -121,6 +121,17 @@ def create_service_app(
     install_problem_handlers(app)
 
     async def _database(request: Request, exc: Exception) -> Any:
+        # Safety nets for whole classes the database catches before the code does (logged, then answered 4xx).
+        if value_rejected(exc):
+            log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+            return problem_response(Unprocessable(
+                "A value is outside what can be stored (too large, too long or not a valid date).",
+                code=guard_codes.VALUE_NOT_STORABLE), request)
+        if concurrent_write_lost(exc):
+            log.warning("concurrent write lost on %s %s: %s", request.method, request.url.path, exc)
+            return problem_response(Conflict(
+                "Another change to the same records was saved at the same moment; read them again and retry.",
+                code=guard_codes.CONCURRENT_WRITE), request)
         if not database_unavailable(exc):
             return internal_error_response(request, exc)
         # Expected while the database restarts: one line, no traceback; the client is told when to come back.

@@ -81,6 +81,27 @@ def _raised_by_driver(exc: BaseException) -> bool:
     return False
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    orig: Any = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None)
+        if state:
+            return str(state)
+    return ""
+
+
+def value_rejected(exc: BaseException) -> bool:
+    """PostgreSQL refused a value (SQLSTATE class 22: out of range, too long, bad date…) that slipped past the
+    request schema: the client's input, answered 422, not a server fault."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc).startswith("22")
+
+
+def concurrent_write_lost(exc: BaseException) -> bool:
+    """A deadlock (40P01) or serialization failure (40001): another transaction won this write; the loser is told
+    to re-read and retry (409), as for any conflicting write."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in ("40001", "40P01")
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """Whether `exc` means the database cannot be reached right now (refused or lost connection, unknown host,
     pool exhausted, server starting or shutting down) — a reason to answer 503, not a bug."""

@@ -183,6 +183,13 @@ _CATALOGUE: dict[str, Entry] = {
     "database_unavailable": _e("Database unavailable", "Cơ sở dữ liệu tạm thời không khả dụng",
                                "The database is temporarily unavailable; try again shortly.",
                                "Cơ sở dữ liệu tạm thời không khả dụng; vui lòng thử lại sau ít phút."),
+    "value_not_storable": _e("Value cannot be stored", "Giá trị không lưu được",
+                             "A value is outside what can be stored (too large, too long or not a valid date).",
+                             "Có giá trị vượt quá giới hạn lưu trữ (quá lớn, quá dài hoặc không phải ngày hợp lệ)."),
+    "concurrent_write": _e("Changed at the same moment", "Bị thay đổi cùng lúc",
+                           "Another change to the same records was saved at the same moment; read them again and "
+                           "retry.",
+                           "Một thay đổi khác trên cùng dữ liệu vừa được lưu cùng lúc; hãy tải lại rồi thử lại."),
     "duplicate_header": _e("Duplicate header", "Tiêu đề bị lặp",
                            "A header that may appear only once was sent more than once.",
                            "Một tiêu đề HTTP chỉ được xuất hiện một lần nhưng đã được gửi nhiều lần."),
