@@ -12,6 +12,3 @@ DATE_OUT_OF_RANGE = "date_out_of_range"  # a programme date outside the programm
 STRICT_BOOLEAN = "strict_boolean"  # a boolean not written as true/false
 PAYLOAD_TOO_LARGE = "payload_too_large"  # a request body over the size limit, however it is framed
 DATABASE_UNAVAILABLE = "database_unavailable"  # the service cannot reach its database: retry later
-
-ALL = (CONTROL_CHARACTERS, NULL_NOT_ALLOWED, INVALID_CURSOR, STRICT_DATE, DATE_OUT_OF_RANGE, STRICT_BOOLEAN,
-       PAYLOAD_TOO_LARGE, DATABASE_UNAVAILABLE)
