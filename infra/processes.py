@@ -1,11 +1,10 @@
 """Starting and stopping the project's server processes on loopback — one copy for the devstack and the
-benchmarks: free ports, uvicorn command lines, readiness polling, process-group shutdown."""
+benchmarks: uvicorn command lines (free ports: ports.py), readiness polling, process-group shutdown."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+from .ports import HOST
 
 
 def uvicorn_command(app: str, port: int, *extra: str, factory: bool = True) -> list[str]:

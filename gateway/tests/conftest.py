@@ -3,19 +3,15 @@ upstream pointed at a closed port (down), and the gateway itself served by uvico
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from gateway_helpers import RunningGateway, gateway_settings, serve_gateway
+from gateway_upstream import Upstream
 
 from cleanprod_gateway.settings import GatewaySettings
 from cleanprod_kit.testing.issuer import TestIssuer
-
-sys.path.insert(0, str(Path(__file__).parent))
-from gateway_helpers import RunningGateway, gateway_settings, serve_gateway  # noqa: E402
-from gateway_upstream import Upstream  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import asyncio
 import gzip
 import hashlib
 import json
-import socket
 import threading
 import time
 from typing import Any
@@ -16,12 +15,7 @@ from typing import Any
 import uvicorn
 
 from cleanprod_kit.openapi import FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from infra.ports import free_port
 
 
 def closed_port() -> int:

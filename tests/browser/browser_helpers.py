@@ -26,15 +26,14 @@ import psycopg
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Page, Response
 
-from infra import keycloak_server
 from infra.devstack import Stack
+from infra.keycloak_server import DEMO_PASSWORD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 HARS = ARTIFACTS / "har"
 
-DEMO_PASSWORD = keycloak_server.DEMO_PASSWORD
 HEADER_DEPARTMENT = {"vi": "Sở Công Thương Hà Nội", "en": "Hanoi Department of Industry and Trade"}
 BLOCKING_IMPACTS = ("serious", "critical")
 # UTF-8 bytes shown as Latin-1/Windows-1252 ("Sá»Ÿ", "Ã¡"), or the replacement character.

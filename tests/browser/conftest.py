@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import HARS, SCREENSHOTS, Ui, har_texts, slug, token_leaks
+from e2e_helpers import Api
 from playwright.sync_api import Browser, sync_playwright
 
 from infra.devstack import Stack
-
-# The helpers are imported by module name, like tests/e2e's (the suite runs with --import-mode=importlib).
-sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent / "e2e")]
-from browser_helpers import HARS, SCREENSHOTS, Ui, har_texts, slug, token_leaks  # noqa: E402
-from e2e_helpers import Api  # noqa: E402
 
 CHROMIUM = os.environ.get("CLEANPROD_CHROMIUM", "/usr/bin/chromium")
 INSTALL = "sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core"

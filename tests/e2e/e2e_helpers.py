@@ -18,10 +18,10 @@ import httpx
 import psycopg
 
 from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_kit.testing.problems import assert_problem  # noqa: F401 - the tests import it from here
 from infra.devstack import Stack
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-PROBLEM = "application/problem+json"
 DOSSIER = re.compile(r"^000\.00\.01\.H26-(\d{6})-(\d{4})$")
 HANOISTEEL, THANGLONG = "ent-hanoisteel", "ent-thanglong"
 TAX_CODES = {HANOISTEEL: "0100109106", THANGLONG: "0101243150"}
@@ -56,17 +56,6 @@ def unique_code(prefix: str = "E2E") -> str:
 
 def if_match(headers: dict[str, str], version: int | str) -> dict[str, str]:
     return {**headers, "If-Match": version if str(version).startswith('"') else f'"{version}"'}
-
-
-def assert_problem(response: httpx.Response, status: int | tuple[int, ...], slug: str | None = None) -> dict[str, Any]:
-    statuses = status if isinstance(status, tuple) else (status,)
-    assert response.status_code in statuses, f"{response.status_code} (expected {statuses}): {response.text}"
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
-    body = response.json()
-    assert body["status"] == response.status_code and body["title"] and body["detail"], body
-    if slug is not None:
-        assert body["type"].endswith("/" + slug), body
-    return body
 
 
 def poll(fetch: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.2, what: str = "") -> T:

@@ -6,18 +6,13 @@ test gateway's rate limit (100 requests/s, burst 200)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import (  # noqa: E402
+from e2e_helpers import (
     DOSSIER,
     HANOISTEEL,
     THANGLONG,
@@ -27,7 +22,7 @@ from e2e_helpers import (  # noqa: E402
     if_match,
 )
 
-from infra.devstack import Stack  # noqa: E402
+from infra.devstack import Stack
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import (  # noqa: E402
+from e2e_helpers import (
     DOSSIER,
     HANOISTEEL,
     THANGLONG,
@@ -31,7 +26,7 @@ from e2e_helpers import (  # noqa: E402
     tranches,
 )
 
-from infra.devstack import Stack  # noqa: E402
+from infra.devstack import Stack
 
 TRANSITIONS = {"submit", "withdraw", "screen_pass", "screen_fail", "decide_approve", "decide_reject",
                "request_changes", "resubmit", "start", "complete", "record_verified", "record_not_achieved"}

@@ -9,20 +9,15 @@ import csv
 import hashlib
 import io
 import json
-import sys
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from e2e_helpers import HANOISTEEL, THANGLONG, Api, if_match, minimal_pdf, poll
 from openpyxl import load_workbook
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, THANGLONG, Api, if_match, minimal_pdf, poll  # noqa: E402
-
-from infra.devstack import Stack  # noqa: E402
+from infra.devstack import Stack
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import HANOISTEEL, THANGLONG, Api, minimal_pdf
+from portal_helpers import PortalUser, field_error, text_of
 
 from infra.devstack import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, THANGLONG, Api, minimal_pdf  # noqa: E402
-from portal_helpers import PortalUser, field_error, text_of  # noqa: E402
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 DOSSIER = re.compile(r"000\.00\.01\.H26-\d{6}-\d{4}")

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from e2e_helpers import HANOISTEEL, THANGLONG, application_body, call_body
 
 from infra import keycloak_server
 from infra.devstack import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, THANGLONG, application_body, call_body  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

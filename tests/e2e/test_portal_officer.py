@@ -7,19 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import HANOISTEEL, Api, if_match, poll, unique_code
+from portal_helpers import PortalUser, field_error, text_of
 
 from infra.devstack import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, Api, if_match, poll, unique_code  # noqa: E402
-from portal_helpers import PortalUser, field_error, text_of  # noqa: E402
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 IDEMPOTENCY = re.compile(r'name="idempotency_key" value="([^"]+)"')

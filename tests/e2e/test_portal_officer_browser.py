@@ -5,18 +5,14 @@ no serious or critical violation. Skipped where Playwright is not installed (it 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import Api
 
 from infra import keycloak_server
 from infra.devstack import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import Api  # noqa: E402
 
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")

@@ -8,21 +8,16 @@ import csv
 import html
 import io
 import re
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from e2e_helpers import HANOISTEEL, THANGLONG, Api
+from portal_helpers import PortalUser, text_of
+from test_verification_flow import application_in, conclude, ready_case, record, reporting_year
 
 from infra.devstack import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, THANGLONG, Api  # noqa: E402
-from portal_helpers import PortalUser, text_of  # noqa: E402
-from test_verification_flow import application_in, conclude, ready_case, record, reporting_year  # noqa: E402
 
 ENTERPRISE_NAMES = ("Thép Hà Nội", "Hanoi Steel", "Bia Thăng Long", "Nội Bài", "0100109106", "0101243150")
 

@@ -10,21 +10,17 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from e2e_helpers import HANOISTEEL, Api, poll
+from portal_helpers import PortalUser, field_error, text_of
+from test_verification_flow import SEED_LINES, TAX, assign, case_of, read_case, reporting_year
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, Api, poll  # noqa: E402
-from portal_helpers import PortalUser, field_error, text_of  # noqa: E402
-from test_verification_flow import SEED_LINES, TAX, assign, case_of, read_case, reporting_year  # noqa: E402
-
-from infra.devstack import Stack  # noqa: E402
+from infra.devstack import Stack
 
 SVG = "{http://www.w3.org/2000/svg}"
 ARTIFACTS = Path(os.environ.get("CLEANPROD_ARTIFACTS", Path(__file__).resolve().parents[2] / ".artifacts")) / "verify"

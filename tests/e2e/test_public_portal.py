@@ -3,18 +3,13 @@ sectors and a dossier's status by its code; a token sent along (even a bogus one
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from e2e_helpers import HANOISTEEL, Api, assert_problem, days
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, Api, assert_problem, days  # noqa: E402
-
-from infra.devstack import Stack  # noqa: E402
+from infra.devstack import Stack
 
 BOGUS = {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.bm90LWEtc2lnbmF0dXJl"}
 

@@ -6,20 +6,15 @@ withheld while the real verification case is still open."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from e2e_helpers import HANOISTEEL, Api, assert_problem, tranches
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import HANOISTEEL, Api, assert_problem, tranches  # noqa: E402
-
-from infra.devstack import Stack  # noqa: E402
+from infra.devstack import Stack
 
 
 @pytest.fixture(scope="module")

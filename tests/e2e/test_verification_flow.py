@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import calendar
 import copy
-import sys
 from decimal import Decimal
 from fractions import Fraction
 from math import ceil
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import (  # noqa: E402
+from e2e_helpers import (
     HANOISTEEL,
     THANGLONG,
     Api,
@@ -33,8 +28,8 @@ from e2e_helpers import (  # noqa: E402
     tranches,
 )
 
-from cleanprod_registry.seed.demo import ENTERPRISES  # noqa: E402
-from infra.devstack import Stack  # noqa: E402
+from cleanprod_registry.seed.demo import ENTERPRISES
+from infra.devstack import Stack
 
 SEED_LINES = {spec["tax_code"]: spec["facilities"][0]["baseline"] for spec in ENTERPRISES
               if spec["facilities"] and "baseline" in spec["facilities"][0]}

@@ -8,19 +8,13 @@ and that signing keys survive a restart.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from infra.keycloak_server import (  # noqa: E402
+from infra.keycloak_server import (
     API_AUDIENCE,
     DEMO_PASSWORD,
     REALM_DIR,
@@ -28,10 +22,10 @@ from infra.keycloak_server import (  # noqa: E402
     client_secret,
     demo_users,
     ensure_keycloak,
-    free_ports,
     restart_keycloak,
     stop_keycloak,
 )
+from infra.ports import free_ports
 
 # The contract, written out on purpose (not read back from the realm file).
 EXPECTED_USERS = {

@@ -4,7 +4,6 @@ create_service_app on uvicorn + httptools, as devstack runs them) reached over a
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from cleanprod_kit.headerchecks import header_problem
 from cleanprod_kit.settings import ServiceSettings
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.rawhttp import RawResponse, request_bytes, send_raw
+from infra.ports import free_port
 
 H = list[tuple[bytes, bytes]]
 
@@ -58,11 +58,6 @@ def test_header_problem_accepts_ordinary_requests() -> None:
 
 # ------------------------------------------------------------------ a real service app over a raw socket
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def _service_app(issuer: TestIssuer) -> FastAPI:
     router = APIRouter()
@@ -87,7 +82,7 @@ def _service_app(issuer: TestIssuer) -> FastAPI:
 
 @pytest.fixture(scope="module")
 async def service(issuer: TestIssuer) -> AsyncIterator[int]:
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(_service_app(issuer), host="127.0.0.1", port=port, log_level="warning",
                             http="httptools", loop="none", lifespan="on")
     server = uvicorn.Server(config)

@@ -39,41 +39,51 @@ def _kw(call: ast.Call, name: str) -> ast.AST | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
+def _call_code(call: ast.Call) -> str | None:
+    """The code a call names: field_error(…, code), a problem class's code (or its slug), a coded exception."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if name == "field_error":
+        return _const(call.args[2]) if len(call.args) > 2 else _const(_kw(call, "code"))
+    if name in PROBLEM_CLASSES:
+        code, slug = _const(_kw(call, "code")), _const(_kw(call, "slug"))
+        return code or (slug.replace("-", "_") if slug else None)
+    if name in CODED_ERRORS and call.args:
+        return _const(call.args[0])
+    return None
+
+
+def _class_codes(cls: ast.ClassDef) -> list[str | None]:
+    """`code = "…"` (also in a tuple assignment) in a class body, and every member of a domain code enum."""
+    codes: list[str | None] = []
+    for statement in cls.body:
+        if not isinstance(statement, ast.Assign):
+            continue
+        target, value = statement.targets[0], statement.value
+        if isinstance(target, ast.Name) and target.id == "code":
+            codes.append(_const(value))
+        elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+            codes.extend(_const(v) for t, v in zip(target.elts, value.elts, strict=False)
+                         if isinstance(t, ast.Name) and t.id == "code")
+        elif cls.name in CODE_ENUMS:
+            codes.append(_const(value))
+    return codes
+
+
 def codes_in_source() -> dict[str, set[str]]:
     """code → the files that use it (field_error codes, problem codes and slugs, coded exceptions, class codes)."""
     found: dict[str, set[str]] = {}
-
-    def add(code: str | None, where: Path) -> None:
-        if code:
-            found.setdefault(code, set()).add(str(where.relative_to(ROOT)))
-
     for source in SOURCES:
         for path in source.rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Call):
-                    func = node.func
-                    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-                    if name == "field_error":
-                        add(_const(node.args[2]) if len(node.args) > 2 else _const(_kw(node, "code")), path)
-                    elif name in PROBLEM_CLASSES:
-                        code, slug = _const(_kw(node, "code")), _const(_kw(node, "slug"))
-                        add(code or (slug.replace("-", "_") if slug else None), path)
-                    elif name in CODED_ERRORS and node.args:
-                        add(_const(node.args[0]), path)
+                    codes = [_call_code(node)]
                 elif isinstance(node, ast.ClassDef):
-                    for statement in node.body:
-                        if not isinstance(statement, ast.Assign):
-                            continue
-                        target, value = statement.targets[0], statement.value
-                        if isinstance(target, ast.Name) and target.id == "code":
-                            add(_const(value), path)
-                        elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
-                            for t, v in zip(target.elts, value.elts, strict=False):
-                                if isinstance(t, ast.Name) and t.id == "code":
-                                    add(_const(v), path)
-                        elif node.name in CODE_ENUMS:
-                            add(_const(value), path)
+                    codes = _class_codes(node)
+                else:
+                    continue
+                for code in filter(None, codes):
+                    found.setdefault(code, set()).add(str(path.relative_to(ROOT)))
     return found
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m cleanprod_portal.catalogues check    # every msgid used is translated in vi and en
     .venv/bin/python -m cleanprod_portal.catalogues update   # add new msgids to both .po files (vi msgstr empty)
 
-Sources: Python files (`_`, `gettext`, `ngettext`, `lazy_gettext`, `N_`) and templates (`_()`, `{% trans %}`,
+Sources: Python files (`_`, `gettext`, `ngettext`, `N_`) and templates (`_()`, `{% trans %}`,
 whitespace-trimmed like the environment's policy).
 """
 
@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po, write_po
 from .i18n import LANGUAGES, LOCALE_DIR
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"templates/**.html": {"trimmed": "true", "extensions": "jinja2.ext.i18n"}}
 

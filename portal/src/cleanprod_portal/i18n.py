@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import LazyProxy, Translations
+from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("vi", "en")
@@ -64,11 +64,6 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 
 
 _ = gettext
-
-
-def lazy_gettext(message: str) -> LazyProxy:
-    """For module-level constants (labels, choices): translated each time it is turned into text."""
-    return LazyProxy(gettext, message, enable_cache=False)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors look for

@@ -58,10 +58,6 @@ class PortalSession:
         return "enterprise" in self.roles
 
     @property
-    def is_staff(self) -> bool:
-        return any(role in self.roles for role in STAFF_ROLES)
-
-    @property
     def home_path(self) -> str:
         return "/enterprise" if self.is_enterprise else "/staff"
 

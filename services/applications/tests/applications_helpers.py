@@ -1,4 +1,4 @@
-"""Helpers for the applications tests (importable because conftest puts this folder on sys.path)."""
+"""Helpers for the applications tests (importable by name: this folder is in pytest's `pythonpath`)."""
 
 from __future__ import annotations
 
@@ -14,24 +14,15 @@ from cleanprod_applications.domain import local_date
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.testing.data import random_tax_code
 from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_kit.testing.problems import assert_problem  # noqa: F401 - the tests import it from here
+from infra.ports import free_port
 
-PROBLEM = "application/problem+json"
 MAX_DOCUMENT_BYTES = 1_048_576  # 1 MiB in tests (default 20 MiB), so the 413 test moves little data
 TODAY = local_date(utcnow())
 
 
 def days(n: int) -> str:
     return (TODAY + dt.timedelta(days=n)).isoformat()
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    if slug is not None:
-        assert body["type"].endswith("/" + slug), body
-    return body
 
 
 class Actors:
@@ -369,7 +360,7 @@ class Receiver:
     same port. Requests that overlap for the same event id or the same aggregate are recorded in `overlaps`."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.mode = "ok"
         self.delay = 0.0
         self.fail_ratio = 0.0  # in mode "ok": answer 500 to this share of requests, at random
@@ -435,11 +426,3 @@ class Receiver:
 
     def delivered(self, aggregate_ids: set[str]) -> list[Received]:
         return [r for r in self.for_aggregates(aggregate_ids) if r.status == 200]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

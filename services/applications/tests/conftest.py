@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import httpx
 import pytest
+from applications_helpers import MAX_DOCUMENT_BYTES, Actors, World, service_tokens
 from fastapi import FastAPI
 
 from cleanprod_applications.config import MIGRATIONS, ApplicationsSettings
@@ -16,9 +15,6 @@ from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
 from cleanprod_registry.config import RegistrySettings
 from cleanprod_registry.main import create_app as create_registry_app
-
-sys.path.insert(0, str(Path(__file__).parent))
-from applications_helpers import MAX_DOCUMENT_BYTES, Actors, World, service_tokens  # noqa: E402
 
 
 @pytest.fixture(scope="session")

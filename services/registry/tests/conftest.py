@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import httpx
 import pytest
+from registry_helpers import Actors
 
 from cleanprod_kit.testing.fixtures import running
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.config import MIGRATIONS, RegistrySettings
 from cleanprod_registry.main import create_app
-
-sys.path.insert(0, str(Path(__file__).parent))
-from registry_helpers import Actors  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Helpers for the registry tests (importable because conftest puts this folder on sys.path)."""
+"""Helpers for the registry tests (importable by name: this folder is in pytest's `pythonpath`)."""
 
 from __future__ import annotations
 

@@ -6,15 +6,7 @@ import httpx
 import pytest
 from registry_helpers import Actors, create_enterprise, create_facility, enterprise_body
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("https://")
-    return body
+from cleanprod_kit.testing.problems import PROBLEM, assert_problem
 
 
 async def test_malformed_json(client: httpx.AsyncClient, actors: Actors) -> None:

@@ -14,11 +14,11 @@ from cleanprod_kit import guard_codes
 from cleanprod_kit.testing.fixtures import free_port
 from cleanprod_kit.testing.hostile import (
     FORGED_CURSORS,
-    assert_problem,
     cursor_routes,
     non_nullable_fields,
     openapi_problems,
 )
+from cleanprod_kit.testing.problems import assert_problem
 from cleanprod_registry.config import RegistrySettings
 from cleanprod_registry.enterprises.schemas import EnterpriseUpdate
 from cleanprod_registry.facilities.schemas import FacilityUpdate

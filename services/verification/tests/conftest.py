@@ -3,14 +3,13 @@ registry app in-process, tokens from a JWKS-serving test issuer."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from verification_helpers import Actors, InProcessServiceClient
 
 from cleanprod_kit.testing.fixtures import running
 from cleanprod_kit.testing.issuer import TestIssuer
@@ -19,9 +18,6 @@ from cleanprod_registry.config import RegistrySettings
 from cleanprod_registry.main import create_app as create_registry_app
 from cleanprod_verification.config import MIGRATIONS, VerificationSettings
 from cleanprod_verification.main import create_app
-
-sys.path.insert(0, str(Path(__file__).parent))
-from verification_helpers import Actors, InProcessServiceClient  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from verification_helpers import (
 
 from cleanprod_kit import guard_codes
 from cleanprod_kit.testing.fixtures import free_port
-from cleanprod_kit.testing.hostile import FORGED_CURSORS, assert_problem, cursor_routes, openapi_problems
+from cleanprod_kit.testing.hostile import FORGED_CURSORS, cursor_routes, openapi_problems
+from cleanprod_kit.testing.problems import assert_problem
 from cleanprod_verification.config import VerificationSettings
 from cleanprod_verification.main import create_app
 

@@ -1,4 +1,4 @@
-"""Helpers for the verification service tests (importable because conftest puts this folder on sys.path).
+"""Helpers for the verification service tests (importable by name: this folder is in pytest's `pythonpath`).
 
 A real registry app runs in-process on its own test database; the verification app calls it through a kit
 ServiceClient whose transport is that app (see ``in_process_service_client``)."""
@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from cleanprod_kit.http import ServiceClient
 from cleanprod_kit.testing.data import random_tax_code
 from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_kit.testing.problems import assert_problem  # noqa: F401 - the tests import it from here
 
-PROBLEM = "application/problem+json"
 MWH_TOE = 0.1543  # MOIT: 1 MWh of electricity
 COAL34_TOE = 0.60  # MOIT: 1 t of coal grade 3–4
 FUEL_OIL_TOE = 0.99  # MOIT: 1 t of fuel oil
@@ -315,11 +315,3 @@ async def conclude(client: httpx.AsyncClient, actors: Actors, case_id: str, veri
     tag = await etag(client, actors.officer, case_id)
     return await client.post(f"/api/v1/verifications/{case_id}/conclude",
                              headers={**actors.verifier(verifier), "If-Match": tag}, json=body)
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body

@@ -119,6 +119,23 @@ def create_service_app(
     app = FastAPI(title=title, version=version, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json",
                   dependencies=[Depends(request_context), Depends(guard_parameters)])
     install_problem_handlers(app)
+    _install_database_handlers(app, settings)
+
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router)
+    if consumer is not None:
+        app.include_router(consumer.router())
+    document_problems(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes,
+                       exempt_path_suffixes=body_limit_exempt_suffixes)
+    app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
+    app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
+    return app
+
+
+def _install_database_handlers(app: FastAPI, settings: ServiceSettings) -> None:
+    """The database's failures as problem+json: unavailable -> 503 with Retry-After, integrity -> 422 or 409."""
 
     async def _database(request: Request, exc: Exception) -> Any:
         # Safety nets for whole classes the database catches before the code does (logged, then answered 4xx).
@@ -154,15 +171,3 @@ def create_service_app(
                 f"'{column}' cannot be null.", code=guard_codes.NULL_NOT_ALLOWED,
                 errors=[field_error(column, "This field cannot be null", guard_codes.NULL_NOT_ALLOWED)]), request)
         return problem_response(Conflict(code="data_conflict"), request)
-
-    app.include_router(health.router)
-    for router in routers:
-        app.include_router(router)
-    if consumer is not None:
-        app.include_router(consumer.router())
-    document_problems(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes,
-                       exempt_path_suffixes=body_limit_exempt_suffixes)
-    app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
-    app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
-    return app

@@ -113,15 +113,6 @@ def record_audit(
     return entry
 
 
-async def audit_trail(session: AsyncSession, entity_type: str, entity_id: Any) -> list[AuditEntry]:
-    result = await session.exec(
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
-        .order_by(AuditEntry.id)  # type: ignore[arg-type]
-    )
-    return list(result.all())
-
-
 async def audit_page(session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
                      ) -> tuple[list[AuditRecord], str | None]:
     """The audit entries matching `condition`, oldest first, one cursor page at a time."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -212,7 +212,3 @@ def require_roles(*roles: str) -> Callable[..., Any]:
         return principal
 
     return dependency
-
-
-def roles_dependency(roles: Iterable[str]) -> Any:
-    return Depends(require_roles(*roles))

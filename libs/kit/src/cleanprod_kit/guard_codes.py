@@ -14,6 +14,3 @@ PAYLOAD_TOO_LARGE = "payload_too_large"  # a request body over the size limit, h
 DATABASE_UNAVAILABLE = "database_unavailable"  # the service cannot reach its database: retry later
 VALUE_NOT_STORABLE = "value_not_storable"  # the database refused a value the schema let through (SQLSTATE 22)
 CONCURRENT_WRITE = "concurrent_write"  # a deadlock or serialization failure: another write won; retry
-
-ALL = (CONTROL_CHARACTERS, NULL_NOT_ALLOWED, INVALID_CURSOR, STRICT_DATE, DATE_OUT_OF_RANGE, STRICT_BOOLEAN,
-       PAYLOAD_TOO_LARGE, DATABASE_UNAVAILABLE, VALUE_NOT_STORABLE, CONCURRENT_WRITE)

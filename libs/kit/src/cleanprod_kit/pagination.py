@@ -101,38 +101,42 @@ def _int_bound(column: ColumnElement[Any]) -> int:
 
 
 def _typed(column: ColumnElement[Any], value: Any) -> Any:
+    if value is None:
+        return literal(value, column.type)
+    try:
+        value = _cursor_value(column, value)
+    except (ValueError, TypeError, ArithmeticError):
+        raise invalid_cursor(why="does not fit this list") from None
+    return literal(value, column.type)
+
+
+def _cursor_value(column: ColumnElement[Any], value: Any) -> Any:
+    """A decoded cursor value as the column's Python type; TypeError/ValueError when it does not fit."""
     try:
         python_type = column.type.python_type
     except NotImplementedError:
         python_type = None
-    if value is None:
-        return literal(value, column.type)
-    try:
-        if python_type in (None, object):  # a type that names no Python type (e.g. SQLModel's AutoString): text
-            if not isinstance(value, str):
-                raise TypeError
-        elif python_type is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError
-            if not -_int_bound(column) <= value < _int_bound(column):
-                raise ValueError
-        elif python_type in (float, Decimal):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError
-            value = python_type(value)
-        elif not isinstance(value, str):
+    if python_type in (None, object):  # a type that names no Python type (e.g. SQLModel's AutoString): text
+        if not isinstance(value, str):
             raise TypeError
-        elif python_type is uuid.UUID:
-            value = uuid.UUID(value)
-        elif python_type is dt.datetime:
-            value = dt.datetime.fromisoformat(value)
-        elif python_type is dt.date:
-            value = dt.date.fromisoformat(value)
-        elif python_type is not str:
-            value = python_type(value)
-    except (ValueError, TypeError, ArithmeticError):
-        raise invalid_cursor(why="does not fit this list") from None
-    return literal(value, column.type)
+        return value
+    if python_type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        if not -_int_bound(column) <= value < _int_bound(column):
+            raise ValueError
+        return value
+    if python_type in (float, Decimal):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError
+        return python_type(value)
+    if not isinstance(value, str):
+        raise TypeError
+    if python_type is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value)
+    return value if python_type is str else python_type(value)  # uuid.UUID and other text-made types
 
 
 async def keyset_page(

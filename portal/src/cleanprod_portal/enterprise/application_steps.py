@@ -26,12 +26,11 @@ from .application_inputs import decimal_input, parse_date, parse_decimal, parse_
 from .routes import NAVIGATION
 
 router = APIRouter(prefix=tasks.APPLICATIONS_PATH)
-ACTIVE = tasks.APPLICATIONS_PATH
 MAX_CARRIER_ROWS = 11  # the kit knows 11 carriers; each may be claimed once
 
 
 def _context(application: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"application": application, "navigation": NAVIGATION, "active": ACTIVE,
+    return {"application": application, "navigation": NAVIGATION, "active": tasks.APPLICATIONS_PATH,
             "tasks_url": tasks.application_url(application["id"], "/tasks"), **extra}
 
 

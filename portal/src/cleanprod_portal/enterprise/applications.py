@@ -15,6 +15,7 @@ from ..formatting import basis_points, local_date, vnd
 from ..forms import Form
 from ..i18n import N_, _, gettext
 from ..public.routes import _sector_names as public_sector_names
+from ..streaming import sandboxed_report
 from ..templating import render
 from . import application_tasks as tasks
 from .application_inputs import parse_date
@@ -22,7 +23,6 @@ from .application_steps import answer_sections, documents_of
 from .routes import NAVIGATION
 
 router = APIRouter(prefix=tasks.APPLICATIONS_PATH)
-ACTIVE = tasks.APPLICATIONS_PATH
 
 # History actions (audit entries) as the timeline names them. Saving a draft (`update`) is not a step of the
 # dossier's life and is left out; the review entries are never shown to enterprises by the API.
@@ -72,7 +72,7 @@ AWARD_LIMITS = {"requested": N_("the amount requested"), "rate": N_("the call's 
 
 
 def _context(**extra: Any) -> dict[str, Any]:
-    return {"navigation": NAVIGATION, "active": ACTIVE, **extra}
+    return {"navigation": NAVIGATION, "active": tasks.APPLICATIONS_PATH, **extra}
 
 
 # ---- list and start ----------------------------------------------------------------------------------------------
@@ -262,11 +262,4 @@ async def verification_report(request: Request, application_id: str, user: Enter
     case_id = application.get("verification_id")
     if not case_id:
         raise NotFound(404)
-    response = await api.raw("GET", f"/verifications/{case_id}/report", headers={"Accept": "text/html"})
-    try:
-        content = await response.aread()
-    finally:
-        await response.aclose()
-    # The report carries its own styles; it runs no script and may not load anything.
-    return Response(content, media_type="text/html; charset=utf-8", headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"})
+    return await sandboxed_report(api, case_id)

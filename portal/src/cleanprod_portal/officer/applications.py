@@ -15,10 +15,10 @@ from ..deps import ApiClient
 from ..forms import Form
 from ..i18n import _
 from ..statuses import APPLICATION_STATUSES, status_label
+from ..streaming import pass_on
 from ..templating import render
 from .routes import Officer, OfficerReader, context
 from .staff import sector_names, staff_members
-from .streaming import pass_on
 
 router = APIRouter(prefix="/officer/applications")
 ACTIVE = "/officer/applications"

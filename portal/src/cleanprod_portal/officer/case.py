@@ -18,10 +18,10 @@ from ..deps import ApiClient
 from ..enterprise.applications import AWARD_LIMITS, ROLE_NAMES, TIMELINE_ACTIONS, TRANCHE_KINDS, TRANCHE_STATUSES
 from ..forms import Form
 from ..i18n import N_, _
+from ..streaming import pass_on, sandboxed_report
 from ..templating import render
 from .routes import Officer, OfficerReader, context
 from .staff import sector_names, staff_members
-from .streaming import pass_on, sandboxed_report
 
 router = APIRouter(prefix="/officer")
 CASE_PATH = "/officer/applications"

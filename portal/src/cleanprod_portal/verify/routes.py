@@ -37,6 +37,7 @@ from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, current_language, gettext
 from ..sessions import PortalSession
+from ..streaming import sandboxed_report
 from ..templating import render
 from .chart_data import energy_chart, period_label
 from .measurement_input import CSV_EXTRA_COLUMNS, CSV_TEMPLATE_COLUMNS, FORM_FIELDS, read_measurement
@@ -370,16 +371,6 @@ async def conclude(request: Request, case_id: uuid.UUID, user: Verifier, api: Ap
 # ---- the report -----------------------------------------------------------------------------------------------
 @router.get("/{case_id}/report")
 async def report(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
-    return await passed_on_report(api, case_id)
-
-
-async def passed_on_report(api: Api, case_id: uuid.UUID | str) -> Response:
-    """The verification service's printable report in the page's language, fetched with the user's token (the API
-    decides who may read it: enterprise owner, officers, auditors, the assigned verifier) and shown sandboxed."""
-    response = await api.raw("GET", f"/verifications/{case_id}/report", headers={"Accept": "text/html"})
-    try:
-        content = await response.aread()
-    finally:
-        await response.aclose()
-    return Response(content, media_type="text/html; charset=utf-8", headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"})
+    # In the page's language, fetched with the user's token: the API decides who may read it (enterprise owner,
+    # officers, auditors, the assigned verifier).
+    return await sandboxed_report(api, str(case_id))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import Field, PlainSerializer
 
 from cleanprod_kit.fields import CalendarDate, Flag, PatchBody, ProgrammeDate, StrictBody, Text
 
@@ -26,14 +26,4 @@ Percent = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False, description=
 DecimalNumber = Annotated[Decimal, PlainSerializer(lambda d: float(d), return_type=float, when_used="json")]
 
 
-class Actor(BaseModel):
-    subject: str
-    name: str | None
-    role: str
-
-
 __all__ = ["CalendarDate", "Flag", "PatchBody", "ProgrammeDate", "StrictBody", "Text"]
-
-
-def drop_none(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None}

@@ -12,7 +12,6 @@ from cleanprod_applications.domain.dossier_code import (
 )
 
 AGENCY = "000.00.01.H26"
-UTC = UTC
 
 
 def test_design_example():

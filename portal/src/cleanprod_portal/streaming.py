@@ -1,4 +1,5 @@
-"""Passing a file of the API (an export, a document, a report) on to the browser as it arrives."""
+"""Passing a file of the API (an export, a document, a report) on to the browser as it arrives, and the
+printable verification report as a sandboxed page (enterprise, officer and verifier screens alike)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi.responses import Response, StreamingResponse
 
-from ..api import Api
+from .api import Api
 
 PASSED_HEADERS = ("content-type", "content-encoding", "content-disposition", "content-length", "etag", "last-modified")
 
