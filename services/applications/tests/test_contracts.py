@@ -12,20 +12,13 @@ from typing import Any
 import httpx
 import pytest
 from applications_helpers import Actors, World, if_match
-from fastapi import FastAPI
-from sqlalchemy import text
 
+from cleanprod_applications.config import ApplicationsSettings
+from cleanprod_contracts.testing import outbox_payloads, read_every
 from cleanprod_contracts.v1 import events
 from cleanprod_verification.cases.events import APPROVED, COMPLETED, application_facts
 
 PUBLISHED = sorted(t for t in events.EVENT_PAYLOADS if t.startswith(("application.", "call.")))
-
-
-async def outbox_rows(app: FastAPI, aggregate_ids: list[str]) -> list[Any]:
-    async with app.state.db.session() as session:
-        rows = await session.exec(text("SELECT event_type, payload FROM outbox_events WHERE aggregate_id = ANY(:ids) "
-                                       "ORDER BY seq").bindparams(ids=aggregate_ids))  # type: ignore[call-overload]
-        return list(rows.all())
 
 
 async def supplement_asked_and_answered(client: httpx.AsyncClient, world: World, actors: Actors) -> dict[str, Any]:
@@ -44,7 +37,7 @@ async def supplement_asked_and_answered(client: httpx.AsyncClient, world: World,
 
 @pytest.fixture(scope="module")
 async def produced(client: httpx.AsyncClient, world: World, actors: Actors,
-                   app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> dict[str, Any]:
+                   settings: ApplicationsSettings) -> dict[str, Any]:
     call = await world.call()
     changed = await client.patch(f"/api/v1/calls/{call['id']}", json={"title": "Đợt hỗ trợ năm 2026 (điều chỉnh)"},
                                  headers=if_match(actors.officer(), call["version"]))
@@ -54,20 +47,14 @@ async def produced(client: httpx.AsyncClient, world: World, actors: Actors,
     sent_back = await world.at("changes_requested")
     applications.append(await world.act(sent_back, "resubmit", world.owner(sent_back)))
     applications.append(await supplement_asked_and_answered(client, world, actors))
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    rows = await outbox_rows(app_and_client[0], [call["id"], *(a["id"] for a in applications)])
-    for event_type, payload in rows:
-        by_type.setdefault(event_type, []).append(payload)
+    by_type = await outbox_payloads(settings.database_url, [call["id"], *(a["id"] for a in applications)])
     final = {a["id"]: await world.get(a) for a in applications}
     return {"events": by_type, "applications": final}
 
 
 @pytest.mark.parametrize("event_type", PUBLISHED)
 async def test_every_published_event_follows_its_contract(produced: dict[str, Any], event_type: str) -> None:
-    payloads = produced["events"].get(event_type)
-    assert payloads, f"the producer path wrote no {event_type}"
-    for payload in payloads:
-        events.read_payload(event_type, payload)
+    read_every(produced["events"], event_type)
 
 
 CARRIED_ON = {

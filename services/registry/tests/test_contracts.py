@@ -12,24 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from registry_helpers import Actors, create_enterprise, create_facility
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from cleanprod_contracts.testing import outbox_payloads, read_every
 from cleanprod_contracts.v1 import events
 
 PUBLISHED = sorted(t for t in events.EVENT_PAYLOADS if t.startswith("registry."))
-
-
-async def outbox_rows(database_url: str, aggregate_ids: list[str]) -> list[Any]:
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(text(
-                "SELECT event_type, payload FROM outbox_events WHERE aggregate_id = ANY(:ids) ORDER BY seq"),
-                {"ids": aggregate_ids})
-            return list(rows.all())
-    finally:
-        await engine.dispose()
 
 
 def if_match(actors: Actors, record: dict[str, Any]) -> dict[str, str]:
@@ -54,24 +41,18 @@ async def produced(client: httpx.AsyncClient, actors: Actors, registry_db_url: s
         "circular": "99/2099/TT-BCT", "sector_code": "steel", "product": f"thép hợp đồng {uuid.uuid4().hex[:8]}",
         "unit": "kWh/t", "value": 120, "valid_from": "2026-01-01", "valid_to": "2030-12-31"})
     assert norm.status_code == 201, norm.text
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for event_type, payload in await outbox_rows(registry_db_url, [enterprise["id"], facility["id"],
-                                                                   norm.json()["id"]]):
-        by_type.setdefault(event_type, []).append(payload)
+    by_type = await outbox_payloads(registry_db_url, [enterprise["id"], facility["id"], norm.json()["id"]])
     return {"events": by_type, "enterprise": enterprise, "facility": facility, "baseline": recorded.json(),
             "norm": norm.json()}
 
 
 @pytest.mark.parametrize("event_type", PUBLISHED)
 async def test_every_published_event_follows_its_contract(produced: dict[str, Any], event_type: str) -> None:
-    payloads = produced["events"].get(event_type)
-    assert payloads, f"the producer path wrote no {event_type}"
-    for payload in payloads:
-        events.read_payload(event_type, payload)
+    read_every(produced["events"], event_type)
 
 
 async def test_the_events_name_the_records_they_are_about(produced: dict[str, Any]) -> None:
-    read = {t: [events.read_payload(t, p) for p in ps] for t, ps in produced["events"].items()}
+    read = {t: read_every(produced["events"], t) for t in produced["events"]}
     (registered,) = read["registry.enterprise.registered"]
     assert isinstance(registered, events.EnterpriseRegistered)
     assert (str(registered.id), registered.tax_code) == (produced["enterprise"]["id"],

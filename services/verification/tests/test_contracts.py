@@ -15,8 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import text
 from verification_helpers import (
     Actors,
     Plant,
@@ -35,18 +33,13 @@ from cleanprod_applications.grants.verdicts import parse as read_verdict
 from cleanprod_applications.verifiers import events as applications_verifier_events
 from cleanprod_contracts.base import ReadModel
 from cleanprod_contracts.registry_client import RegistryClient
+from cleanprod_contracts.testing import outbox_payloads, read_every
 from cleanprod_contracts.v1 import events
 from cleanprod_contracts.v1.registry import BaselinePage, BaselinePeriod, Enterprise, Facility, Norm, Sector
 from cleanprod_kit.http import ServiceClient
+from cleanprod_verification.config import VerificationSettings
 
 PUBLISHED = sorted(t for t in events.EVENT_PAYLOADS if t.startswith("verification."))
-
-
-async def outbox_rows(app: FastAPI, case_ids: list[str]) -> list[Any]:
-    async with app.state.db.session() as session:
-        rows = await session.exec(text("SELECT event_type, payload FROM outbox_events WHERE aggregate_id = ANY(:ids) "
-                                       "ORDER BY seq").bindparams(ids=case_ids))
-        return list(rows.all())
 
 
 async def concluded_case(client: httpx.AsyncClient, actors: Actors, plant: Plant, factor: float) -> dict[str, Any]:
@@ -64,23 +57,18 @@ async def concluded_case(client: httpx.AsyncClient, actors: Actors, plant: Plant
 
 @pytest.fixture(scope="module")
 async def produced(client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
-                   app: FastAPI) -> dict[str, Any]:
+                   verification_settings: VerificationSettings) -> dict[str, Any]:
     plant = await steel_plant(registry, actors)
     verified = await concluded_case(client, actors, plant, 0.9)  # 10 % saved of 8 % claimed
     short = await concluded_case(client, actors, plant, 0.97)  # 3 % of 8 %: not achieved
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for event_type, payload in await outbox_rows(app, [verified["id"], short["id"]]):
-        by_type.setdefault(event_type, []).append(payload)
+    by_type = await outbox_payloads(verification_settings.database_url, [verified["id"], short["id"]])
     return {"events": by_type, "cases": {verified["id"]: verified, short["id"]: short}}
 
 
 @pytest.mark.parametrize("event_type", PUBLISHED)
 async def test_every_published_event_follows_its_contract(produced: dict[str, Any], event_type: str) -> None:
-    payloads = produced["events"].get(event_type)
-    assert payloads, f"the producer path wrote no {event_type}"
-    for payload in payloads:
-        read = events.read_payload(event_type, payload).model_dump()
-        assert str(read["verification_id"]) in produced["cases"]  # every one names its case
+    for read in read_every(produced["events"], event_type):
+        assert str(read.model_dump()["verification_id"]) in produced["cases"]  # every one names its case
 
 
 async def test_the_applications_service_reads_each_verdict_as_concluded(produced: dict[str, Any]) -> None:
