@@ -15,6 +15,7 @@ import cleanprod_verification
 from cleanprod_applications.domain import Verdict
 from cleanprod_applications.grants.verdicts import VerdictData
 from cleanprod_contracts.base import EventPayload, Part
+from cleanprod_contracts.testing import read_every
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.publishers import publisher_of
 from cleanprod_kit.testing.publishers import emitted_event_types
@@ -82,3 +83,14 @@ def test_the_applications_service_reads_the_verdict_values_the_contract_allows()
     assert contract == {str(v) for v in Verdict}
     assert issubclass(VerdictData, events.VerificationConcluded)
     assert set(VerdictData.model_fields) == set(events.VerificationConcluded.model_fields)
+
+
+def test_the_contract_test_helper_fails_on_a_disagreement_or_on_nothing_written() -> None:
+    good = {"application_id": str(uuid.uuid4()), "verification_id": "v", "verdict": "verified",
+            "achieved_ratio": 1.0, "verified_savings_pct": 9.0, "claimed_savings_pct": 8.0}
+    assert len(read_every({"verification.concluded": [good]}, "verification.concluded")) == 1
+    renamed = {k: v for k, v in good.items() if k != "verdict"} | {"outcome": "verified"}
+    with pytest.raises(ValidationError, match="verdict"):
+        read_every({"verification.concluded": [good, renamed]}, "verification.concluded")
+    with pytest.raises(AssertionError, match="wrote no verification.concluded"):
+        read_every({}, "verification.concluded")
