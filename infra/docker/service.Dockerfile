@@ -7,10 +7,11 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 COPY libs/kit libs/kit
+COPY libs/contracts libs/contracts
 COPY services services
 COPY gateway gateway
 COPY portal portal
-RUN pip install --no-cache-dir --no-deps -e libs/kit -e services/registry -e services/applications \
+RUN pip install --no-cache-dir --no-deps -e libs/kit -e libs/contracts -e services/registry -e services/applications \
       -e services/verification -e gateway -e portal \
  && useradd --create-home --uid 10001 cleanprod && mkdir -p /data && chown cleanprod /data
 USER cleanprod

@@ -105,8 +105,10 @@ async def test_completion_without_the_approval_still_opens_the_case(
     assert case["ready_to_conclude"] is True and case["baseline"]["period_count"] == 12
 
 
-async def test_payload_spellings_are_tolerated(client: httpx.AsyncClient, registry: httpx.AsyncClient,
-                                               actors: Actors) -> None:
+async def test_other_payload_spellings_are_not_read(client: httpx.AsyncClient, registry: httpx.AsyncClient,
+                                                   actors: Actors, app: FastAPI) -> None:
+    """Issue 12: the payload is the contract `ApplicationEvent`, no longer "several spellings accepted" — a
+    payload in other words opens no case; it is acknowledged and recorded, naming what the contract missed."""
     plant = await steel_plant(registry, actors)
     envelope = application_event(plant)
     data: dict[str, Any] = envelope["data"]
@@ -114,10 +116,15 @@ async def test_payload_spellings_are_tolerated(client: httpx.AsyncClient, regist
         data.pop(key)
     data.update(claimed_savings_pct=7.5, claimed_savings_per_carrier={"electricity": 8.0},
                 supplier_name="Công ty Thiết bị Nhiệt", supplier_tax_code="0101111111", approved_amount_vnd=900)
-    await post_event(client, actors, envelope)
-    case = await case_of(client, actors, data["application_id"])
-    assert case["claim"] == {"overall_percent": 7.5, "per_carrier_percent": {"electricity": 8.0}}
-    assert case["supplier"]["name"] == "Công ty Thiết bị Nhiệt" and case["approved_support_vnd"] == 900
+    response = await post_event(client, actors, envelope)
+    assert response.status_code == 200 and response.json()["duplicate"] is False
+    assert await count_cases(app, data["application_id"]) == 0
+    async with app.state.db.session() as session:
+        row = (await session.exec(text("SELECT action, reason FROM audit_log WHERE entity_type = 'event' "
+                                       "AND entity_id = :e").bindparams(e=envelope["id"]))).one()
+    assert row.action == "ignored"
+    assert "claimed_overall_saving_pct (Field required)" in row.reason
+    assert "claimed_savings_pct (Extra inputs are not permitted)" in row.reason
 
 
 async def test_unreadable_event_is_acknowledged_and_recorded(client: httpx.AsyncClient, actors: Actors,

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from cleanprod_contracts.v1.events import ApplicationEvent
 from cleanprod_kit.http import ServiceClient
 from cleanprod_kit.testing.data import random_tax_code
 from cleanprod_kit.testing.issuer import TestIssuer
@@ -210,14 +211,19 @@ def application_event(plant: Plant, *, event_type: str = "application.approved",
                       per_carrier: dict[str, float] | None = None, application_id: uuid.UUID | None = None,
                       event_id: uuid.UUID | None = None, supplier: dict[str, Any] | None = None,
                       **data: Any) -> dict[str, Any]:
-    """An envelope shaped exactly like the applications service's (flows.event_payload)."""
+    """An envelope as the applications service sends it: its payload built with the same contract model
+    (`cleanprod_contracts.v1.events.ApplicationEvent`) its producer uses."""
     application_id = application_id or uuid.uuid4()
     per_carrier = per_carrier if per_carrier is not None else {"electricity": claimed, "coal_grade_3_4": claimed}
-    payload: dict[str, Any] = {
-        "application_id": str(application_id),
+    completed = event_type == "application.completed"
+    payload = {
+        "application_id": application_id,
         "dossier_code": f"000.00.01.H26-240115-{uuid.uuid4().int % 10000:04d}",
-        "action": "decide_approve" if event_type == "application.approved" else "complete",
-        "previous_status": "under_review", "status": "approved", "egov_status": 4,
+        "action": "complete" if completed else "decide_approve",
+        "previous_status": "in_progress" if completed else "under_review",
+        "status": "completed" if completed else "approved", "egov_status": 4, "version": 5, "reason": None,
+        "actor": {"subject": "officer-1", "name": "can.bo.nguyen", "role": "officer"},
+        "call_id": uuid.uuid4(), "call_code": "SXSH-2024-01",
         "facility_id": plant.facility["id"], "facility_name": plant.facility["name"],
         "enterprise_id": plant.enterprise["id"], "enterprise_tax_code": plant.enterprise["tax_code"],
         "enterprise_name": plant.enterprise["name"], "sector_code": plant.facility["sector_code"],
@@ -226,18 +232,20 @@ def application_event(plant: Plant, *, event_type: str = "application.approved",
                                                             "tax_code": "0109876543"},
         "total_cost_vnd": 12_000_000_000, "eligible_cost_vnd": 10_000_000_000,
         "requested_support_vnd": 3_000_000_000,
-        "claimed_savings": [{"carrier": c, "saving_pct": v, "annual_saving": None} for c, v in per_carrier.items()],
+        "claimed_savings": [{"carrier": c, "saving_pct": v} for c, v in per_carrier.items()],
         "claimed_overall_saving_pct": claimed,
         "implementation_start": "2024-01-15", "implementation_end": "2024-12-20",
+        "submitted_at": "2024-01-10T02:00:00+00:00", "decided_at": "2024-01-12T08:00:00+00:00",
         "approved_support_vnd": 2_500_000_000, "award_limit": "cap",
-        "completed_on": "2024-12-20" if event_type == "application.completed" else None,
+        "started_on": "2024-01-15" if completed else None, "completed_on": "2024-12-20" if completed else None,
         "tranches": [],
     }
     payload.update(data)
     return {
         "id": str(event_id or uuid.uuid4()), "seq": 1, "type": event_type, "aggregate_type": "application",
         "aggregate_id": str(application_id), "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
-        "request_id": None, "source": "applications", "data": payload,
+        "request_id": None, "source": "applications",
+        "data": ApplicationEvent.model_validate(payload).model_dump(mode="json", exclude_unset=True),
     }
 
 

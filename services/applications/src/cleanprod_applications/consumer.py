@@ -1,5 +1,7 @@
 """The events this service consumes at POST /internal/events (all from the verification service; the kit
-accepts each only from its publisher's account, `cleanprod_kit.publishers`)."""
+accepts each only from its publisher's account, `cleanprod_kit.publishers`). Each payload is read with its
+contract model (`cleanprod_contracts.v1.events`: `VerificationConcluded`, `VerifierAssigned`), the model the
+verification service builds it with."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from .config import VerificationSettings
 from .measurements.views import router as measurements_router
 from .programme.views import public_router as public_results_router
 from .programme.views import router as programme_router
-from .registry import RegistryClient
+from .registry import RegistryClient, registry_client
 
 
 def create_app(settings: VerificationSettings | None = None, *, service_client: ServiceClient | None = None,
@@ -31,7 +31,7 @@ def create_app(settings: VerificationSettings | None = None, *, service_client: 
     apps: list[FastAPI] = []
 
     def registry() -> RegistryClient:
-        return RegistryClient(apps[0].state.service_client, settings.registry_url, settings.registry_timeout_seconds)
+        return registry_client(apps[0].state.service_client, settings.registry_url, settings.registry_timeout_seconds)
 
     async def startup(app: FastAPI) -> None:
         app.state.mv_settings = mv_settings

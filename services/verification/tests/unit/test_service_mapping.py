@@ -1,5 +1,5 @@
-"""Pure mappings of the service layer: the applications event payload → case facts (one place, tolerant of
-spellings), and M&V input-error paths → the fields a person fixes."""
+"""Pure mappings of the service layer: the applications event payload → case facts (one place, by the
+contract), and M&V input-error paths → the fields a person fixes."""
 
 from __future__ import annotations
 
@@ -17,17 +17,29 @@ from cleanprod_verification.mv import InvalidPeriodError, InvalidValueError, Unk
 APP, FAC = uuid.uuid4(), uuid.uuid4()
 
 
-def test_the_applications_service_payload_is_read_as_emitted() -> None:
-    facts = application_facts({
-        "application_id": str(APP), "dossier_code": "000.00.01.H26-261128-0001", "facility_id": str(FAC),
+def emitted(**fields: Any) -> dict[str, Any]:
+    """A payload as the applications service emits it (every field of the contract), changed by `fields`."""
+    payload: dict[str, Any] = {
+        "application_id": str(APP), "dossier_code": "000.00.01.H26-261128-0001", "action": "decide_approve",
+        "previous_status": "under_review", "status": "approved", "egov_status": 4, "version": 4, "reason": "Đạt",
+        "actor": {"subject": "officer-1", "name": "can.bo", "role": "officer"},
+        "call_id": str(uuid.uuid4()), "call_code": "SXSH-2026-01", "facility_id": str(FAC),
         "facility_name": "Nhà máy", "enterprise_id": str(uuid.uuid4()), "enterprise_tax_code": "0101234567",
-        "enterprise_name": "Công ty A", "sector_code": "steel", "title": "Dự án",
+        "enterprise_name": "Công ty A", "sector_code": "steel", "title": "Dự án", "technology": "Biến tần",
         "supplier": {"name": "Nhà cung cấp B", "tax_code": "0109876543"},
-        "claimed_savings": [{"carrier": "electricity", "saving_pct": 9.5, "annual_saving": None},
+        "total_cost_vnd": 9_000_000_000, "eligible_cost_vnd": 8_000_000_000, "requested_support_vnd": 2_500_000_000,
+        "claimed_savings": [{"carrier": "electricity", "saving_pct": 9.5},
                             {"carrier": "coal_grade_3_4", "saving_pct": 6}],
-        "claimed_overall_saving_pct": 8, "approved_support_vnd": 2_500_000_000,
-        "implementation_start": "2024-01-15", "implementation_end": "2024-12-20", "completed_on": None,
-    })
+        "claimed_overall_saving_pct": 8, "approved_support_vnd": 2_500_000_000, "award_limit": "requested",
+        "implementation_start": "2024-01-15", "implementation_end": "2024-12-20",
+        "submitted_at": "2024-01-02T03:00:00+00:00", "decided_at": "2024-01-10T03:00:00+00:00",
+        "started_on": None, "completed_on": None, "tranches": [],
+    }
+    return payload | fields
+
+
+def test_the_applications_service_payload_is_read_as_emitted() -> None:
+    facts = application_facts(emitted())
     assert facts.application_id == APP and facts.facility_id == FAC
     assert facts.claimed_overall_pct == 8.0
     assert facts.claimed_per_carrier == {"electricity": 9.5, "coal_grade_3_4": 6.0}
@@ -43,22 +55,26 @@ def test_the_applications_service_payload_is_read_as_emitted() -> None:
     {"application_id": str(APP), "facility_id": str(FAC), "claimed_savings_pct": "7.5",
      "claimed_savings_per_carrier": {"electricity": {"savings_pct": 8}}},
     {"application_id": str(APP), "facility_id": str(FAC), "claimed_savings": {"electricity": 8, "total": 7.5}},
+    emitted(claimed_savings={"electricity": 8, "total": 7.5}),
+    emitted(claimed_savings_pct=7.5),
 ])
-def test_other_spellings_are_accepted(data: dict[str, Any]) -> None:
-    facts = application_facts(data)
-    assert facts.application_id == APP and facts.facility_id == FAC
-    assert facts.claimed_overall_pct == 7.5 and facts.claimed_per_carrier == {"electricity": 8.0}
+def test_other_spellings_are_refused(data: dict[str, Any]) -> None:
+    """Issue 12 replaced the parser that accepted several spellings by the contract: other words are unreadable."""
+    with pytest.raises(UnreadableEvent):
+        application_facts(data)
 
 
 def test_what_cannot_be_read_is_noted_not_guessed() -> None:
-    facts = application_facts({"application_id": str(APP), "facility_id": str(FAC),
-                               "claimed_overall_saving_pct": 140, "claimed_savings": [{"carrier": "coke"}]})
-    assert facts.claimed_overall_pct is None and facts.claimed_per_carrier == {}
-    assert any("outside 0–100" in n for n in facts.notes) and any("could not be read" in n for n in facts.notes)
+    facts = application_facts(emitted(claimed_overall_saving_pct=140))
+    assert facts.claimed_overall_pct is None and facts.claimed_per_carrier == {"electricity": 9.5,
+                                                                               "coal_grade_3_4": 6.0}
+    assert any("outside 0–100" in n for n in facts.notes)
+    with pytest.raises(UnreadableEvent, match="saving_pct"):  # a claim without its percent: not guessed
+        application_facts(emitted(claimed_savings=[{"carrier": "coke"}]))
     with pytest.raises(UnreadableEvent):
-        application_facts({"application_id": "not-a-uuid", "facility_id": str(FAC)})
+        application_facts(emitted(application_id="not-a-uuid"))
     with pytest.raises(UnreadableEvent):
-        application_facts({"facility_id": str(FAC)})
+        application_facts({k: v for k, v in emitted().items() if k != "application_id"})
 
 
 def test_error_paths_name_the_measurement_and_revision() -> None:

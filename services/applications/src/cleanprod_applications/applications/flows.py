@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, ServiceUnavailable
@@ -84,51 +85,33 @@ async def tranches_of(session: AsyncSession, application: Application) -> list[T
     return list(rows.all())
 
 
+_SNAPSHOT_FIELDS = {
+    "dossier_code", "version", "facility_id", "facility_name", "enterprise_id", "enterprise_tax_code",
+    "enterprise_name", "sector_code", "title", "technology", "total_cost_vnd", "eligible_cost_vnd",
+    "requested_support_vnd", "claimed_savings", "claimed_overall_saving_pct", "implementation_start",
+    "implementation_end", "submitted_at", "approved_support_vnd", "award_limit", "decided_at", "started_on",
+    "completed_on",
+}
+"""The application's columns that `ApplicationEvent` carries under the same name."""
+
+
 def event_payload(application: Application, call: Call, *, action: Action | str, previous: str, reason: str | None,
                   actor: Principal, tranches: list[Tranche], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back."""
+    """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back: the
+    contract `ApplicationEvent`; `extra` sets its fields that only some events carry (screening reasons, …)."""
     code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
-    payload: dict[str, Any] = {
-        "application_id": application.id,
-        "dossier_code": application.dossier_code,
-        "action": str(action),
-        "previous_status": previous,
-        "status": str(application.status),
-        "egov_status": code.value if code is not None else None,
-        "version": application.version,
-        "reason": reason,
-        "actor": {"subject": actor.subject, "name": actor.display_name, "role": actor.primary_role},
-        "call_id": call.id,
-        "call_code": call.code,
-        "facility_id": application.facility_id,
-        "facility_name": application.facility_name,
-        "enterprise_id": application.enterprise_id,
-        "enterprise_tax_code": application.enterprise_tax_code,
-        "enterprise_name": application.enterprise_name,
-        "sector_code": application.sector_code,
-        "title": application.title,
-        "technology": application.technology,
-        "supplier": ({"name": application.supplier_name, "tax_code": application.supplier_tax_code}
-                     if application.supplier_name else None),
-        "total_cost_vnd": application.total_cost_vnd,
-        "eligible_cost_vnd": application.eligible_cost_vnd,
-        "requested_support_vnd": application.requested_support_vnd,
-        "claimed_savings": application.claimed_savings,
-        "claimed_overall_saving_pct": application.claimed_overall_saving_pct,
-        "implementation_start": application.implementation_start,
-        "implementation_end": application.implementation_end,
-        "submitted_at": application.submitted_at,
-        "approved_support_vnd": application.approved_support_vnd,
-        "award_limit": application.award_limit,
-        "decided_at": application.decided_at,
-        "started_on": application.started_on,
-        "completed_on": application.completed_on,
-        "tranches": [{"kind": t.kind, "planned_vnd": t.planned_vnd, "amount_vnd": t.amount_vnd, "status": t.status}
-                     for t in tranches],
-    }
-    if extra:
-        payload.update(extra)
-    return payload
+    supplier = (events.Supplier(name=application.supplier_name, tax_code=application.supplier_tax_code)
+                if application.supplier_name else None)
+    return events.ApplicationEvent(
+        **application.model_dump(include=_SNAPSHOT_FIELDS), action=str(action), previous_status=previous,
+        application_id=application.id, status=str(application.status),
+        egov_status=code.value if code is not None else None, reason=reason,
+        actor=events.Actor(subject=actor.subject, name=actor.display_name, role=actor.primary_role),
+        call_id=call.id, call_code=call.code, supplier=supplier,
+        tranches=[events.TrancheState(kind=t.kind, planned_vnd=t.planned_vnd, amount_vnd=t.amount_vnd, status=t.status)
+                  for t in tranches],
+        **(extra or {}),
+    ).payload()
 
 
 async def apply_transition(session: AsyncSession, principal: Principal, application: Application, call: Call,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import violated_constraint
@@ -69,10 +70,11 @@ def to_public(call: Call) -> CallPublic:
 
 
 def _event_payload(call: Call) -> dict[str, Any]:
-    return {"call_id": call.id, "code": call.code, "title": call.title, "opens_on": call.opens_on,
-            "closes_on": call.closes_on, "budget_vnd": call.budget_vnd, "support_rate_bp": call.support_rate_bp,
-            "cap_per_project_vnd": call.cap_per_project_vnd, "eligible_sectors": call.eligible_sectors,
-            "version": call.version}
+    return events.CallEvent(
+        call_id=call.id, code=call.code, title=call.title, opens_on=call.opens_on, closes_on=call.closes_on,
+        budget_vnd=call.budget_vnd, support_rate_bp=call.support_rate_bp, cap_per_project_vnd=call.cap_per_project_vnd,
+        eligible_sectors=call.eligible_sectors, version=call.version,
+    ).payload()
 
 
 async def get_call(session: AsyncSession, call_id: uuid.UUID) -> Call:

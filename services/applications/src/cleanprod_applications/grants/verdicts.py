@@ -15,11 +15,12 @@ import uuid
 from fractions import Fraction
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1.events import VerificationConcluded
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Unprocessable, field_error, validation_errors
@@ -38,15 +39,10 @@ EVENT_TYPE = "verification.concluded"
 DEFERRABLE = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.IN_PROGRESS})
 
 
-class VerdictData(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class VerdictData(VerificationConcluded):
+    """The contract's payload, its verdict read as this service's `Verdict` (the same two values)."""
 
-    application_id: uuid.UUID
-    verdict: Verdict
-    achieved_ratio: float | None = Field(default=None, allow_inf_nan=False, description="verified / claimed")
-    verified_savings_pct: float | None = Field(default=None, allow_inf_nan=False)
-    claimed_savings_pct: float | None = Field(default=None, allow_inf_nan=False)
-    verification_id: str | None = Field(default=None, max_length=64)
+    verdict: Verdict  # type: ignore[assignment]
 
     def ratio(self) -> Fraction | float | None:
         if self.verdict is Verdict.VERIFIED:

@@ -13,12 +13,12 @@ re-assigning the verifier sends a complete event.
 from __future__ import annotations
 
 import logging
-import uuid
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1.events import VerifierAssigned
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 
@@ -32,18 +32,9 @@ log = logging.getLogger("cleanprod.applications.verifiers")
 ASSIGNED = "verification.verifier_assigned"
 
 
-class AssignedData(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    application_id: uuid.UUID
-    verification_id: str | None = Field(default=None, max_length=64)
-    verifier_subject: str = Field(min_length=1, max_length=255)
-    verifier_username: str | None = Field(default=None, max_length=255)
-
-
 async def record_assignment(session: AsyncSession, envelope: EventEnvelope) -> None:
     try:
-        data = AssignedData.model_validate(envelope.data)
+        data = VerifierAssigned.model_validate(envelope.data)
     except ValidationError as exc:
         log.error("verifier assignment ignored: %s", exc.errors(include_url=False)[:3],
                   extra={"event_id": str(envelope.id)})

@@ -8,6 +8,7 @@ import uuid
 from sqlmodel import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.concurrency import get_for_update
@@ -75,7 +76,7 @@ async def add_baseline(session: AsyncSession, principal: Principal, facility_id:
     record_audit(session, principal, entity_type="baseline", entity_id=baseline.id, action="create",
                  details={"facility_id": str(facility_id), "period": [str(data.period_start), str(data.period_end)]})
     emit(session, "registry.baseline.recorded", aggregate_type="facility", aggregate_id=facility_id,
-         payload={"facility_id": facility_id, "baseline_id": baseline.id})
+         payload=events.BaselineRecorded(facility_id=facility_id, baseline_id=baseline.id).payload())
     return baseline
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import violated_constraint
@@ -54,7 +55,8 @@ async def create_enterprise(session: AsyncSession, principal: Principal, data: E
     record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="create",
                  to_state="registered", details={"tax_code": enterprise.tax_code})
     emit(session, "registry.enterprise.registered", aggregate_type="enterprise", aggregate_id=enterprise.id,
-         payload={"id": enterprise.id, "tax_code": enterprise.tax_code, "name": enterprise.name})
+         payload=events.EnterpriseRegistered(id=enterprise.id, tax_code=enterprise.tax_code,
+                                            name=enterprise.name).payload())
     return enterprise
 
 
@@ -69,7 +71,7 @@ def apply_update(enterprise: Enterprise, principal: Principal, data: EnterpriseU
     record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="update",
                  details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(enterprise)))
     emit(session, "registry.enterprise.updated", aggregate_type="enterprise", aggregate_id=enterprise.id,
-         payload={"id": enterprise.id, "fields": sorted(changes)})
+         payload=events.EnterpriseUpdated(id=enterprise.id, fields=sorted(changes)).payload())
     return changes
 
 

@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
@@ -59,7 +60,8 @@ async def create_facility(session: AsyncSession, principal: Principal, enterpris
     record_audit(session, principal, entity_type="facility", entity_id=facility.id, action="create",
                  to_state=facility.status, details={"enterprise_id": str(enterprise.id)})
     emit(session, "registry.facility.registered", aggregate_type="facility", aggregate_id=facility.id,
-         payload={"id": facility.id, "enterprise_id": enterprise.id, "sector_code": facility.sector_code})
+         payload=events.FacilityRegistered(id=facility.id, enterprise_id=enterprise.id,
+                                          sector_code=facility.sector_code).payload())
     return facility, enterprise
 
 
@@ -78,7 +80,7 @@ async def apply_update(session: AsyncSession, principal: Principal, facility: Fa
                  from_state=previous_status, to_state=facility.status, details={"fields": sorted(changes)},
                  changes=field_changes(before, snapshot(facility)))
     emit(session, "registry.facility.updated", aggregate_type="facility", aggregate_id=facility.id,
-         payload={"id": facility.id, "fields": sorted(changes)})
+         payload=events.FacilityUpdated(id=facility.id, fields=sorted(changes)).payload())
 
 
 async def list_facilities(

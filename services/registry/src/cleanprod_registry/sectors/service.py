@@ -7,6 +7,7 @@ import datetime as dt
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
@@ -47,7 +48,7 @@ async def create_norm(session: AsyncSession, principal: Principal, data: NormCre
     record_audit(session, principal, entity_type="norm", entity_id=norm.id, action="create",
                  details={"circular": norm.circular, "product": norm.product})
     emit(session, "registry.norm.created", aggregate_type="norm", aggregate_id=norm.id,
-         payload={"id": norm.id, "sector_code": norm.sector_code, "product": norm.product})
+         payload=events.NormCreated(id=norm.id, sector_code=norm.sector_code, product=norm.product).payload())
     return norm
 
 

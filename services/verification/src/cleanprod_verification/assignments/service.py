@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, field_error
@@ -94,10 +95,11 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
                           "replaced": current.verifier_subject if current is not None else None},
                  changes=field_changes(before, snapshot(case, ASSIGNED_FIELDS)))
     emit(session, "verification.verifier_assigned", aggregate_type=ENTITY, aggregate_id=case.id,
-         payload={"verification_id": case.id, "application_id": case.application_id,
-                  "verifier_subject": body.verifier_subject, "verifier_username": body.verifier_username,
-                  "replaced_subject": current.verifier_subject if current is not None else None,
-                  "status": case.status})  # the applications service grants the verifier read access by it
+         payload=events.VerifierAssigned(  # the applications service grants the verifier read access by it
+             verification_id=str(case.id), application_id=case.application_id,
+             verifier_subject=body.verifier_subject, verifier_username=body.verifier_username,
+             replaced_subject=current.verifier_subject if current is not None else None, status=case.status,
+         ).payload())
 
 
 def ensure_declarer(principal: Principal, case: VerificationCase) -> None:
@@ -133,5 +135,5 @@ async def declare(session: AsyncSession, principal: Principal, case: Verificatio
                  details={"assignment_id": str(row.id), "independent": body.independent,
                           "declared_against": row.declared_against})
     emit(session, "verification.verifier_declared", aggregate_type=ENTITY, aggregate_id=case.id,
-         payload={"verification_id": case.id, "application_id": case.application_id,
-                  "independent": body.independent, "status": case.status})
+         payload=events.VerifierDeclared(verification_id=case.id, application_id=case.application_id,
+                                         independent=body.independent, status=case.status).payload())

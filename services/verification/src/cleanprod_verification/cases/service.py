@@ -8,6 +8,8 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
+from cleanprod_contracts.v1.registry import BaselinePeriod, Enterprise, Facility
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Forbidden, NotFound
@@ -40,18 +42,19 @@ def service_actor(source: str | None) -> Principal:
     return Principal(subject=f"service:{name}", username=name, roles=frozenset({"service"}))
 
 
-def frozen_period(item: dict[str, Any]) -> dict[str, Any]:
-    """The part of a registry baseline period the verification needs, kept verbatim."""
+def frozen_period(period: BaselinePeriod) -> dict[str, Any]:
+    """The part of a registry baseline period the verification needs, as the registry gave it."""
+    item = period.model_dump(mode="json")
     return {
-        "registry_id": item.get("id"),
-        "period_start": item.get("period_start"),
-        "period_end": item.get("period_end"),
-        "production": item.get("production"),
-        "consumption": item.get("consumption") or [],
-        "cdd": item.get("cdd"),
-        "hdd": item.get("hdd"),
-        "estimated": bool(item.get("estimated", False)),
-        "registry_version": item.get("version"),
+        "registry_id": item["id"],
+        "period_start": item["period_start"],
+        "period_end": item["period_end"],
+        "production": item["production"],
+        "consumption": item["consumption"],
+        "cdd": item["cdd"],
+        "hdd": item["hdd"],
+        "estimated": item["estimated"],
+        "registry_version": item["version"],
     }
 
 
@@ -71,36 +74,33 @@ async def open_case(session: AsyncSession, registry: RegistryClient, facts: Appl
     notes = list(facts.notes)
     facility = await registry.facility(facts.facility_id)
     baseline: list[dict[str, Any]] = []
-    enterprise: dict[str, Any] | None = None
+    enterprise: Enterprise | None = None
     if facility is None:
         notes.append(f"the registry has no facility {facts.facility_id}; no baseline could be frozen")
     else:
         baseline = [frozen_period(p) for p in await registry.baselines(facts.facility_id)]
-        if not (facts.enterprise_name and (facts.enterprise_tax_code or facility.get("enterprise_tax_code"))):
-            enterprise = await registry.enterprise(facility.get("enterprise_id") or facts.enterprise_id or "")
-    facility = facility or {}
-    enterprise = enterprise or {}
+        if not (facts.enterprise_name and (facts.enterprise_tax_code or facility.enterprise_tax_code)):
+            enterprise = await registry.enterprise(facility.enterprise_id)
     if not baseline:
         notes.append("no baseline period is recorded for the facility; savings cannot be computed without one")
     elif len(baseline) < min_baseline_periods:
         notes.append(f"the baseline has {len(baseline)} periods; a regression baseline needs at least "
                      f"{min_baseline_periods}, so savings will be computed by SEC")
-    products = facility.get("products")
     case = VerificationCase(
         application_id=facts.application_id,
         dossier_code=facts.dossier_code,
         facility_id=facts.facility_id,
-        facility_name=facts.facility_name or facility.get("name"),
-        enterprise_id=facts.enterprise_id or _uuid_or_none(facility.get("enterprise_id")),
-        enterprise_tax_code=(facts.enterprise_tax_code or facility.get("enterprise_tax_code")
-                             or enterprise.get("tax_code")),
-        enterprise_name=facts.enterprise_name or enterprise.get("name"),
-        sector_code=facility.get("sector_code") or facts.sector_code,
-        products=[str(p) for p in products] if isinstance(products, list) else [],
-        capacity_quantity=_float_or_none(facility.get("capacity_quantity")),
-        capacity_unit=facility.get("capacity_unit"),
-        ward=facility.get("ward") or enterprise.get("ward"),
-        district=facility.get("district") or enterprise.get("district"),
+        facility_name=facts.facility_name or _of(facility, "name"),
+        enterprise_id=facts.enterprise_id or _of(facility, "enterprise_id"),
+        enterprise_tax_code=(facts.enterprise_tax_code or _of(facility, "enterprise_tax_code")
+                             or _of(enterprise, "tax_code")),
+        enterprise_name=facts.enterprise_name or _of(enterprise, "name"),
+        sector_code=_of(facility, "sector_code") or facts.sector_code,
+        products=list(_of(facility, "products") or []),
+        capacity_quantity=_of(facility, "capacity_quantity"),
+        capacity_unit=_of(facility, "capacity_unit"),
+        ward=_of(facility, "ward") or _of(enterprise, "ward"),
+        district=_of(facility, "district") or _of(enterprise, "district"),
         supplier_name=facts.supplier_name,
         supplier_tax_code=facts.supplier_tax_code,
         project_title=facts.title,
@@ -124,9 +124,15 @@ async def open_case(session: AsyncSession, registry: RegistryClient, facts: Appl
                           "baseline_periods": len(baseline), "claimed_overall_pct": facts.claimed_overall_pct,
                           "notes": notes})
     emit(session, "verification.opened", aggregate_type=ENTITY, aggregate_id=case.id,
-         payload={"verification_id": case.id, "application_id": case.application_id,
-                  "dossier_code": case.dossier_code, "status": case.status, "baseline_periods": len(baseline)})
+         payload=events.VerificationOpened(verification_id=case.id, application_id=case.application_id,
+                                           dossier_code=case.dossier_code, status=case.status,
+                                           baseline_periods=len(baseline)).payload())
     return case
+
+
+def _of(record: Facility | Enterprise | None, name: str) -> Any:
+    """A field of a registry record the registry may not have had (None then)."""
+    return getattr(record, name) if record is not None else None
 
 
 COMPLETION_FIELDS = ("completed_on", "completion_reported_at")
@@ -147,20 +153,6 @@ async def note_completion(session: AsyncSession, case: VerificationCase, facts: 
                  details={"event_id": str(event_id) if event_id else None,
                           "completed_on": case.completed_on.isoformat()},
                  changes=field_changes(before, snapshot(case, COMPLETION_FIELDS)))
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _float_or_none(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 # ---- reading --------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Unprocessable, field_error
@@ -135,15 +136,15 @@ def _rounded(value: float | None, digits: int = 6) -> float | None:
 
 
 def concluded_event(case: VerificationCase, result: SavingsResult) -> dict[str, Any]:
-    """The exact payload the applications service consumes (grants/verdicts.py)."""
-    return {
-        "application_id": str(case.application_id),
-        "verification_id": str(case.id),
-        "verdict": result.verdict,
-        "achieved_ratio": _rounded(result.achieved_ratio) if result.achieved_ratio is not None else 0.0,
-        "verified_savings_pct": _rounded(result.verified_savings_percent),
-        "claimed_savings_pct": float(result.claimed_percent),
-    }
+    """The payload the applications service consumes (grants/verdicts.py), by the contract."""
+    return events.VerificationConcluded(
+        application_id=case.application_id,
+        verification_id=str(case.id),
+        verdict=result.verdict,
+        achieved_ratio=_rounded(result.achieved_ratio) if result.achieved_ratio is not None else 0.0,
+        verified_savings_pct=_rounded(result.verified_savings_percent),
+        claimed_savings_pct=float(result.claimed_percent),
+    ).payload()
 
 
 def conclude(session: AsyncSession, principal: Principal, case: VerificationCase, body: ConcludeBody,

@@ -101,7 +101,7 @@ async def _sector_name(request: Request, code: str | None, language: str) -> str
         return code
     if not sector:
         return code
-    return str(sector.get("name_vi" if language == "vi" else "name_en") or code)
+    return sector.name(language) or code
 
 
 async def _people(session: SessionDep, case: VerificationCase, conclusion: Conclusion) -> ReportPeople:

@@ -1,0 +1,104 @@
+"""The registry's read models, version 1 (`/api/v1`): the parts of its answers other services depend on.
+
+The registry answers with more fields (addresses, contacts, timestamps …); these models name only what the
+applications and verification services read, and ignore the rest. A contract test validates the registry's
+real answers with them and checks that the registry still sends every field named here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from ..base import Finite, ReadModel
+
+
+class Facility(ReadModel):
+    """`GET /api/v1/facilities/{id}`."""
+
+    id: uuid.UUID
+    enterprise_id: uuid.UUID
+    enterprise_tax_code: str | None
+    name: str
+    status: str
+    sector_code: str
+    products: list[str]
+    capacity_quantity: Finite | None
+    capacity_unit: str | None
+    ward: str | None
+    district: str | None
+
+
+class Enterprise(ReadModel):
+    """`GET /api/v1/enterprises/{id}`."""
+
+    id: uuid.UUID
+    tax_code: str
+    name: str
+    ward: str | None
+    district: str | None
+
+
+class Sector(ReadModel):
+    """`GET /api/v1/sectors/{code}`."""
+
+    code: str
+    name_vi: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_vi if language == "vi" else self.name_en
+
+
+class Quantity(ReadModel):
+    quantity: Finite
+    unit: str
+
+
+class CarrierQuantity(ReadModel):
+    carrier: str
+    quantity: Finite
+    unit: str
+
+
+class BaselinePeriod(ReadModel):
+    """One item of `GET /api/v1/facilities/{id}/baselines`."""
+
+    id: uuid.UUID
+    period_start: dt.date
+    period_end: dt.date
+    production: Quantity
+    consumption: list[CarrierQuantity]
+    cdd: Finite | None
+    hdd: Finite | None
+    estimated: bool
+    version: int
+
+
+class BaselinePage(ReadModel):
+    """A page of `GET /api/v1/facilities/{id}/baselines` (keyset pagination: follow `next_cursor`)."""
+
+    items: list[BaselinePeriod]
+    next_cursor: str | None
+
+
+class Norm(ReadModel):
+    """`GET /api/v1/norms/lookup?sector=…&product=…&on=…[&capacity=…]`: the sector norm in force."""
+
+    value: Finite
+    unit: str
+    circular: str | None
+    capacity_band: str | None
+    product: str
+    valid_from: dt.date
+    valid_to: dt.date
+
+
+READ_MODELS: dict[str, type[ReadModel]] = {
+    "/api/v1/facilities/{facility_id}": Facility,
+    "/api/v1/enterprises/{enterprise_id}": Enterprise,
+    "/api/v1/sectors/{code}": Sector,
+    "/api/v1/facilities/{facility_id}/baselines": BaselinePage,
+    "/api/v1/norms/lookup": Norm,
+}
+"""The registry path each read model is read from (the client and the contract tests use the same table)."""
