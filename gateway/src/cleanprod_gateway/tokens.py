@@ -14,10 +14,6 @@ from cleanprod_kit.auth import JWKSCache, Principal, TokenVerifier
 from cleanprod_kit.errors import Unauthorized
 
 
-class GatewayJWKSCache(JWKSCache):
-    """The kit's JWKS cache (kept as a name of its own for the gateway's wiring and tests)."""
-
-
 @dataclass(slots=True)
 class VerifiedToken:
     principal: Principal
@@ -94,10 +90,9 @@ def extract_bearer(authorization: bytes | None) -> bytes:
     return token
 
 
-async def warm_up(jwks: GatewayJWKSCache) -> None:
+async def warm_up(jwks: JWKSCache) -> None:
     """Fetch the JWKS once at start-up (best effort) so the first requests do not wait for it."""
     try:
-        async with jwks._lock:  # noqa: SLF001 - same refresh path the cache itself uses
-            await jwks._refresh()  # noqa: SLF001
+        await jwks.refresh()
     except (TimeoutError, httpx.HTTPError, ValueError):
         pass
