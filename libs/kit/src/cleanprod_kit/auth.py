@@ -220,6 +220,7 @@ def require_roles(*roles: str) -> Callable[..., Any]:
             raise Forbidden(f"This action needs one of the roles: {', '.join(sorted(allowed))}.")
         return principal
 
+    dependency.roles = allowed  # type: ignore[attr-defined]  # read by tests/test_role_rules.py
     return dependency
 
 
