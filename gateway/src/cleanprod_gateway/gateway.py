@@ -35,12 +35,10 @@ from .exchange import Exchange
 from .forwarding import Caller, upstream_headers, upstream_url
 from .openapi import OpenAPICache
 from .ratelimit import RateLimiter
-from .relay import ClientGone, Relay, UpstreamBroken
+from .relay import Relay
 from .routes import READ_METHODS, Route, RouteTable, has_dot_segment
 from .settings import GatewaySettings
 from .tokens import TokenCache, VerifiedToken, extract_bearer, warm_up
-
-__all__ = ["ClientGone", "Gateway", "UpstreamBroken"]
 
 log = logging.getLogger("cleanprod.gateway")
 
@@ -172,11 +170,11 @@ class Gateway:
     async def _proxy(self, ex: Exchange, receive: Receive, route: Route, authorization: bytes | None) -> None:
         if not await self._admit(ex, route, authorization):
             return
-        verified = ex.verified
-        scope = ex.scope
-        caller = (Caller(ex.client_ip, scope.get("scheme", "http")) if verified is None else
-                  Caller(ex.client_ip, scope.get("scheme", "http"), authorization=authorization,
-                         subject=verified.subject_header, client=verified.client_header))
+        verified, scope = ex.verified, ex.scope
+        scheme = scope.get("scheme", "http")
+        # An anonymous public read forwards no Authorization (the token sent along was not verified).
+        caller = (Caller(ex.client_ip, scheme) if verified is None else
+                  Caller(ex.client_ip, scheme, authorization, verified.subject_header, verified.client_header))
         headers, has_body = upstream_headers(scope["headers"], caller, ex.request_id,
                                              trust_forwarded=self._trust_forwarded)
         if not self.relay.started:  # used without lifespan (e.g. a bare ASGI transport in a test)
