@@ -21,7 +21,6 @@ class VerifiedToken:
     rate_key: str
     subject_header: bytes
     client_header: bytes
-    roles_header: bytes
 
 
 class TokenCache:
@@ -62,7 +61,6 @@ class TokenCache:
             rate_key=f"{principal.client_id or '-'}:{principal.subject}",
             subject_header=_header_value(principal.subject),
             client_header=_header_value(principal.client_id or ""),
-            roles_header=_header_value(",".join(sorted(principal.roles))),
         )
         entries[token] = entry
         if len(entries) > self.max_entries:
