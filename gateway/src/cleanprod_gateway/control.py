@@ -7,7 +7,7 @@ S256), whose redirect URI is this gateway's /api/docs/oauth2-redirect."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -19,10 +19,12 @@ from swagger_ui_bundle import swagger_ui_path
 from cleanprod_kit.errors import NotFound, Problem, install_problem_handlers
 
 from .problems import too_many
-from .tokens import extract_bearer
+from .tokens import TokenCache, extract_bearer
 
 if TYPE_CHECKING:
-    from .gateway import Gateway
+    from .openapi import OpenAPICache
+    from .ratelimit import RateLimiter
+    from .settings import GatewaySettings
 
 DOCS_ASSETS_PATH = "/api/docs/assets/"
 # The Swagger UI files the docs page uses, with their media types (nothing else of the package is served).
@@ -44,18 +46,21 @@ class Me(BaseModel):
     expires_at: int | None
 
 
-def create_control_app(gateway: Gateway) -> FastAPI:
+def create_control_app(*, settings: GatewaySettings, tokens: TokenCache, limiter: RateLimiter,
+                       openapi: OpenAPICache, readiness: Callable[[], Awaitable[dict[str, dict[str, Any]]]]
+                       ) -> FastAPI:
+    """The endpoints with what they use: `tokens` and `limiter` (/api/v1/me, checked and limited as the proxied
+    paths are), `openapi` (the merged document), `readiness` (the checks of /readyz)."""
     app = FastAPI(title="cleanprod gateway", version="1.0.0", docs_url=None, redoc_url=None, openapi_url=None)
     install_problem_handlers(app)
-    app.state.gateway = gateway
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": gateway.settings.service_name}
+        return {"status": "ok", "service": settings.service_name}
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        checks = await gateway.readiness()
+        checks = await readiness()
         ok = all(c["status"] == "ok" for c in checks.values())
         return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
                             status_code=200 if ok else 503)
@@ -65,19 +70,19 @@ def create_control_app(gateway: Gateway) -> FastAPI:
     async def me(request: Request) -> Me:
         client_ip = request.client.host if request.client else "unknown"
         try:
-            verified = await gateway.tokens.verify(extract_bearer(_raw_header(request, b"authorization")))
+            verified = await tokens.verify(extract_bearer(_raw_header(request, b"authorization")))
         except Problem:
-            _limit(gateway, "ip:" + client_ip)
+            _limit(limiter, "ip:" + client_ip)
             raise
-        _limit(gateway, verified.rate_key)
+        _limit(limiter, verified.rate_key)
         p = verified.principal
         exp = p.claims.get("exp")
         return Me(subject=p.subject, username=p.username, roles=sorted(p.roles), tax_code=p.tax_code,
                   client_id=p.client_id, expires_at=int(exp) if isinstance(exp, int | float) else None)
 
     @app.get("/api/openapi.json", include_in_schema=False)
-    async def openapi() -> JSONResponse:
-        return JSONResponse(await gateway.openapi.get())
+    async def merged_openapi() -> JSONResponse:
+        return JSONResponse(await openapi.get())
 
     @app.get("/api/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -87,7 +92,7 @@ def create_control_app(gateway: Gateway) -> FastAPI:
             swagger_css_url=DOCS_ASSETS_PATH + "swagger-ui.css",
             swagger_favicon_url=DOCS_ASSETS_PATH + "favicon-32x32.png",
             oauth2_redirect_url="/api/docs/oauth2-redirect",
-            init_oauth={"clientId": gateway.settings.docs_client_id, "scopes": "openid",
+            init_oauth={"clientId": settings.docs_client_id, "scopes": "openid",
                         "usePkceWithAuthorizationCodeGrant": True},
             # validatorUrl null: no badge fetched from the public validator (the page works offline).
             swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None})
@@ -118,8 +123,8 @@ def _raw_header(request: Request, name: bytes) -> bytes | None:
     return None
 
 
-def _limit(gateway: Gateway, key: str) -> None:
-    wait = gateway.limiter.take(key)
+def _limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.take(key)
     if wait:
         raise too_many(wait)
 
@@ -131,8 +136,3 @@ def own_openapi(app: FastAPI) -> dict[str, Any]:
 
     return decorate(get_openapi(title=app.title, version=app.version, routes=app.routes), list(app.routes))
 
-
-async def gather_checks(items: dict[str, Any]) -> dict[str, Any]:
-    names = list(items)
-    results = await asyncio.gather(*items.values())
-    return dict(zip(names, results, strict=True))

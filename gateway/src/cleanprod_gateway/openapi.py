@@ -15,7 +15,7 @@ import asyncio
 import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 log = logging.getLogger("cleanprod.gateway.openapi")
@@ -69,44 +69,52 @@ def add_links(doc: dict[str, Any]) -> None:
     paths = doc.get("paths") or {}
     for collection, item in paths.items():
         created = ((item.get("post") or {}).get("responses") or {}).get("201")
-        if not created or "id" not in _json_properties(doc, created):
-            continue
-        for target_path, target in paths.items():
-            rest = target_path[len(collection):]
-            if not rest.startswith("/{") or not target_path.startswith(collection):
-                continue
-            name = rest[2:rest.index("}")]
-            own = rest[rest.index("}") + 1:]
-            for method, operation in target.items():
-                if not isinstance(operation, dict) or "operationId" not in operation or "{" in own:
-                    continue
-                parameters: dict[str, str] = {f"path.{name}": "$response.body#/id"}
-                for parent in (p for p in collection.split("/") if p.startswith("{")):
-                    parameters[f"path.{parent[1:-1]}"] = f"$request.path.{parent[1:-1]}"
-                if method in WRITES and _needs_if_match(operation):
-                    parameters["header.If-Match"] = "$response.header.ETag"  # the created version
-                link = f"{method}{rest}".replace("/", "_").replace("{", "").replace("}", "")
-                created.setdefault("links", {})[link] = {"operationId": operation["operationId"],
-                                                         "parameters": parameters}
+        if created and "id" in _json_properties(doc, created):
+            for target_path, target in paths.items():
+                _link_creation(created, collection, target_path, target)
     # Read, then write with the ETag just read: GET <resource> → its writes (and actions) that need If-Match.
     for resource, item in paths.items():
         read = ((item.get("get") or {}).get("responses") or {}).get("200")
-        if read is None or "{" not in resource:
-            continue
-        names = [part[1:-1] for part in resource.split("/") if part.startswith("{")]
-        for target_path, target in paths.items():
-            action = target_path[len(resource):]
-            if not target_path.startswith(resource) or (action and (not action.startswith("/") or "{" in action
-                                                                       or action.count("/") > 1)):
-                continue
-            for method, operation in target.items():
-                if method in WRITES and isinstance(operation, dict) and "operationId" in operation \
-                        and _needs_if_match(operation):
-                    parameters = {f"path.{n}": f"$request.path.{n}" for n in names}
-                    parameters["header.If-Match"] = "$response.header.ETag"
-                    link = f"{method}{action}".replace("/", "_") or method
-                    read.setdefault("links", {})[link] = {"operationId": operation["operationId"],
-                                                          "parameters": parameters}
+        if read is not None and "{" in resource:
+            for target_path, target in paths.items():
+                _link_read(read, resource, target_path, target)
+
+
+def _operations(target: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    return ((method, op) for method, op in target.items() if isinstance(op, dict) and "operationId" in op)
+
+
+def _link_creation(created: dict[str, Any], collection: str, target_path: str, target: dict[str, Any]) -> None:
+    """Links from a creation under `collection` to the operations on the created item `target_path`."""
+    rest = target_path[len(collection):]
+    if not rest.startswith("/{") or not target_path.startswith(collection):
+        return
+    name = rest[2:rest.index("}")]
+    if "{" in rest[rest.index("}") + 1:]:
+        return
+    for method, operation in _operations(target):
+        parameters: dict[str, str] = {f"path.{name}": "$response.body#/id"}
+        for parent in (p for p in collection.split("/") if p.startswith("{")):
+            parameters[f"path.{parent[1:-1]}"] = f"$request.path.{parent[1:-1]}"
+        if method in WRITES and _needs_if_match(operation):
+            parameters["header.If-Match"] = "$response.header.ETag"  # the created version
+        link = f"{method}{rest}".replace("/", "_").replace("{", "").replace("}", "")
+        created.setdefault("links", {})[link] = {"operationId": operation["operationId"], "parameters": parameters}
+
+
+def _link_read(read: dict[str, Any], resource: str, target_path: str, target: dict[str, Any]) -> None:
+    """Links from reading `resource` to its writes and actions (`target_path`) that need If-Match."""
+    action = target_path[len(resource):]
+    if not target_path.startswith(resource) or (action and (not action.startswith("/") or "{" in action
+                                                               or action.count("/") > 1)):
+        return
+    names = [part[1:-1] for part in resource.split("/") if part.startswith("{")]
+    for method, operation in _operations(target):
+        if method in WRITES and _needs_if_match(operation):
+            parameters = {f"path.{n}": f"$request.path.{n}" for n in names}
+            parameters["header.If-Match"] = "$response.header.ETag"
+            link = f"{method}{action}".replace("/", "_") or method
+            read.setdefault("links", {})[link] = {"operationId": operation["operationId"], "parameters": parameters}
 
 
 GATEWAY_PROBLEMS = {
@@ -138,68 +146,103 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
                     public_prefixes: tuple[str, ...] = ()) -> dict[str, Any]:
     """`parts`: (service name, its OpenAPI document). `own`: the gateway's own document (no filtering).
     Operations under `public_prefixes` are marked `security: []` (no token) against the document's default."""
-    merged: dict[str, Any] = {"openapi": "3.1.0", "info": {}, "paths": {}, "components": {}, "tags": []}
-    origin: dict[tuple[str, str], tuple[str, Any]] = {}  # (section, name) -> (service, definition)
-    tag_names: set[str] = set()
-    included: list[str] = []
-    notes: list[str] = []
-
+    merge = _Merge(public_prefixes)
     all_parts = list(parts)
     if own is not None:
         all_parts.insert(0, ("gateway", own))
+    included: list[str] = []
     for service, doc in all_parts:
-        doc = copy.deepcopy(doc)
-        components = doc.get("components") or {}
+        keep = None if allowed_prefixes is None or service == "gateway" else allowed_prefixes.get(service, ())
+        merge.add(service, copy.deepcopy(doc), keep)
+        if service != "gateway":
+            included.append(service)
+
+    merged = merge.merged
+    _add_gateway_problems(merged)
+    add_links(merged)
+    _add_security(merged, issuer)
+    merged["info"] = {"title": title, "version": version,
+                      "description": _description(included, missing, merge.notes)}
+    if not merged["tags"]:
+        del merged["tags"]
+    return merged
+
+
+class _Merge:
+    """The merged document being built, and what the merge remembers between services."""
+
+    def __init__(self, public_prefixes: tuple[str, ...]) -> None:
+        self.merged: dict[str, Any] = {"openapi": "3.1.0", "info": {}, "paths": {}, "components": {}, "tags": []}
+        self.public_prefixes = public_prefixes
+        self.origin: dict[tuple[str, str], tuple[str, Any]] = {}  # (section, name) -> (service, definition)
+        self.tag_names: set[str] = set()
+        self.notes: list[str] = []
+
+    def add(self, service: str, doc: dict[str, Any], keep: tuple[str, ...] | None) -> None:
+        """`doc` (a copy: it is changed) of `service`, only its paths under `keep` (None: all)."""
+        renames = self._renames(service, doc.get("components") or {})
+        if renames:
+            doc = _rewrite_refs(doc, renames)
+        self._add_components(service, doc.get("components") or {}, renames)
+        for path, item in (doc.get("paths") or {}).items():
+            if keep is None or _under(path, keep):
+                self._add_path(path, item)
+        for tag in doc.get("tags") or []:
+            if isinstance(tag, dict) and tag.get("name") not in self.tag_names:
+                self.tag_names.add(tag["name"])
+                self.merged["tags"].append(tag)
+
+    def _renames(self, service: str, components: dict[str, Any]) -> dict[str, str]:
+        """The `$ref`s of `service`'s definitions that another service defines differently -> prefixed names."""
         renames: dict[str, str] = {}
         # Until nothing changes: a definition that only *refers* to a renamed one differs too once its refs are
         # rewritten (two services' `BulkAssignmentBody` look alike, but their `BulkAssignmentItem`s do not).
-        while True:
+        found = True
+        while found:
             found = False
-            for section, defs in components.items():
-                if not isinstance(defs, dict):
-                    continue
-                for name, definition in defs.items():
-                    ref = f"{REF_PREFIX}{section}/{name}"
-                    existing = origin.get((section, name))
-                    if ref not in renames and existing is not None \
-                            and existing[1] != _rewrite_refs(definition, renames):
-                        renames[ref] = f"{REF_PREFIX}{section}/{_prefix(service)}{name}"
-                        found = True
-            if not found:
-                break
-        if renames:
-            doc = _rewrite_refs(doc, renames)
-            components = doc.get("components") or {}
+            for section, name, definition in _definitions(components):
+                ref = f"{REF_PREFIX}{section}/{name}"
+                existing = self.origin.get((section, name))
+                if ref not in renames and existing is not None \
+                        and existing[1] != _rewrite_refs(definition, renames):
+                    renames[ref] = f"{REF_PREFIX}{section}/{_prefix(service)}{name}"
+                    found = True
+        return renames
+
+    def _add_components(self, service: str, components: dict[str, Any], renames: dict[str, str]) -> None:
         for section, defs in components.items():
             if not isinstance(defs, dict):
                 continue
-            target = merged["components"].setdefault(section, {})
+            target = self.merged["components"].setdefault(section, {})
             for name, definition in defs.items():
                 old_ref = f"{REF_PREFIX}{section}/{name}"
                 new_name = renames[old_ref].rsplit("/", 1)[1] if old_ref in renames else name
                 if new_name not in target:
                     target[new_name] = definition
-                    origin.setdefault((section, new_name), (service, definition))
-        keep = None if allowed_prefixes is None or service == "gateway" else allowed_prefixes.get(service, ())
-        for path, item in (doc.get("paths") or {}).items():
-            if keep is not None and not any(path == p or path.startswith(p + "/") for p in keep):
-                continue
-            if path in merged["paths"]:
-                notes.append(f"path {path} is defined by more than one service; kept the first")
-                continue
-            if isinstance(item, dict) and any(path == p or path.startswith(p + "/") for p in public_prefixes):
-                item = {method: ({**op, "security": []} if isinstance(op, dict) else op)
-                        for method, op in item.items()}
-            merged["paths"][path] = item
-        for tag in doc.get("tags") or []:
-            if isinstance(tag, dict) and tag.get("name") not in tag_names:
-                tag_names.add(tag["name"])
-                merged["tags"].append(tag)
-        if service != "gateway":
-            included.append(service)
+                    self.origin.setdefault((section, new_name), (service, definition))
 
-    _add_gateway_problems(merged)
-    add_links(merged)
+    def _add_path(self, path: str, item: Any) -> None:
+        paths = self.merged["paths"]
+        if path in paths:
+            self.notes.append(f"path {path} is defined by more than one service; kept the first")
+            return
+        if isinstance(item, dict) and _under(path, self.public_prefixes):
+            item = {method: ({**op, "security": []} if isinstance(op, dict) else op) for method, op in item.items()}
+        paths[path] = item
+
+
+def _definitions(components: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    for section, defs in components.items():
+        if isinstance(defs, dict):
+            for name, definition in defs.items():
+                yield section, name, definition
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def _add_security(merged: dict[str, Any], issuer: str | None) -> None:
     schemes = merged["components"].setdefault("securitySchemes", {})
     schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                   "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)"})
@@ -213,6 +256,9 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
             "flows": {"authorizationCode": {"authorizationUrl": f"{base}/auth", "tokenUrl": f"{base}/token",
                                             "scopes": {"openid": "OpenID Connect"}}}})
         merged["security"].append({"keycloak": ["openid"]})
+
+
+def _description(included: list[str], missing: list[str] | None, notes: list[str]) -> str:
     description = ("The public API of the cleaner-production support programme, served through the gateway. "
                    f"Included services: {', '.join(included) or 'none'}.")
     if missing:
@@ -220,10 +266,7 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
                         "their endpoints still work through the gateway once the services are up.")
     if notes:
         description += " Notes: " + "; ".join(notes) + "."
-    merged["info"] = {"title": title, "version": version, "description": description}
-    if not merged["tags"]:
-        del merged["tags"]
-    return merged
+    return description
 
 
 class OpenAPICache:

@@ -23,9 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cleanprod_kit.roles import OVERSIGHT, STAFF_READERS, Role
+
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-STAFF_READERS = frozenset({"enterprise", "reviewer", "officer", "verifier", "auditor"})
+# Roles no route admits, by decision (above): service accounts never come through the public gateway.
+REFUSED_ROLES = frozenset({Role.SERVICE})
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Route:
         return self.read_roles if method in READ_METHODS else self.write_roles
 
 
-def _r(prefix: str, service: str, read: set[str] | frozenset[str], write: set[str]) -> Route:
+def _r(prefix: str, service: str, read: set[Role] | frozenset[Role], write: set[Role] | frozenset[Role]) -> Route:
     return Route(prefix, service, frozenset(read), frozenset(write))
 
 
@@ -53,27 +56,27 @@ def _public(prefix: str, service: str) -> Route:
 
 ROUTES: tuple[Route, ...] = (
     # registry: enterprises register themselves and their facilities/baselines; officers manage sectors and norms.
-    _r("/api/v1/enterprises", "registry", STAFF_READERS, {"enterprise", "officer"}),
-    _r("/api/v1/facilities", "registry", STAFF_READERS, {"enterprise", "officer"}),
-    _r("/api/v1/sectors", "registry", STAFF_READERS, {"officer"}),
-    _r("/api/v1/norms", "registry", STAFF_READERS, {"officer"}),
+    _r("/api/v1/enterprises", "registry", STAFF_READERS, {Role.ENTERPRISE, Role.OFFICER}),
+    _r("/api/v1/facilities", "registry", STAFF_READERS, {Role.ENTERPRISE, Role.OFFICER}),
+    _r("/api/v1/sectors", "registry", STAFF_READERS, {Role.OFFICER}),
+    _r("/api/v1/norms", "registry", STAFF_READERS, {Role.OFFICER}),
     # who can be assigned: reviewers and verifiers by role (Keycloak), for officers (and auditors reading)
-    _r("/api/v1/staff", "registry", {"officer", "auditor"}, set()),
+    _r("/api/v1/staff", "registry", OVERSIGHT, set()),
     # applications: officers open calls; enterprises apply, reviewers review, officers decide.
     # The one-stop portal may show open programme rounds, so e-government clients read calls too.
-    _r("/api/v1/calls", "applications", STAFF_READERS | {"egov"}, {"officer"}),
-    _r("/api/v1/applications", "applications", STAFF_READERS, {"enterprise", "reviewer", "officer"}),
+    _r("/api/v1/calls", "applications", STAFF_READERS | {Role.EGOV}, {Role.OFFICER}),
+    _r("/api/v1/applications", "applications", STAFF_READERS, {Role.ENTERPRISE, Role.REVIEWER, Role.OFFICER}),
     # Handbooks library: officers publish; staff read every handbook, anyone the published ones (public prefix).
-    _r("/api/v1/handbooks", "applications", STAFF_READERS, {"officer"}),
-    _r("/api/v1/integrations", "applications", {"egov", "officer", "auditor"}, {"egov", "officer"}),
+    _r("/api/v1/handbooks", "applications", STAFF_READERS, {Role.OFFICER}),
+    _r("/api/v1/integrations", "applications", OVERSIGHT | {Role.EGOV}, {Role.EGOV, Role.OFFICER}),
     # verification: verifiers measure and conclude, officers assign; enterprises may read their own results.
-    _r("/api/v1/verifications", "verification", STAFF_READERS, {"verifier", "officer"}),
+    _r("/api/v1/verifications", "verification", STAFF_READERS, {Role.VERIFIER, Role.OFFICER}),
     # The programme summary is read-only, for the Department's officers and the auditors.
-    _r("/api/v1/programme", "verification", {"officer", "auditor"}, set()),
+    _r("/api/v1/programme", "verification", OVERSIGHT, set()),
     # The audit search: one prefix per service (each serves its own entries); the portal merges them by time.
-    _r("/api/v1/audit/registry", "registry", {"officer", "auditor"}, set()),
-    _r("/api/v1/audit/applications", "applications", {"officer", "auditor"}, set()),
-    _r("/api/v1/audit/verification", "verification", {"officer", "auditor"}, set()),
+    _r("/api/v1/audit/registry", "registry", OVERSIGHT, set()),
+    _r("/api/v1/audit/applications", "applications", OVERSIGHT, set()),
+    _r("/api/v1/audit/verification", "verification", OVERSIGHT, set()),
     # The portal's public pages (no login): open calls, a dossier's status by its code, the sector list.
     _public("/api/v1/public/calls", "applications"),
     _public("/api/v1/public/dossiers", "applications"),

@@ -14,10 +14,6 @@ from cleanprod_kit.auth import JWKSCache, Principal, TokenVerifier
 from cleanprod_kit.errors import Unauthorized
 
 
-class GatewayJWKSCache(JWKSCache):
-    """The kit's JWKS cache (kept as a name of its own for the gateway's wiring and tests)."""
-
-
 @dataclass(slots=True)
 class VerifiedToken:
     principal: Principal
@@ -25,7 +21,6 @@ class VerifiedToken:
     rate_key: str
     subject_header: bytes
     client_header: bytes
-    roles_header: bytes
 
 
 class TokenCache:
@@ -66,7 +61,6 @@ class TokenCache:
             rate_key=f"{principal.client_id or '-'}:{principal.subject}",
             subject_header=_header_value(principal.subject),
             client_header=_header_value(principal.client_id or ""),
-            roles_header=_header_value(",".join(sorted(principal.roles))),
         )
         entries[token] = entry
         if len(entries) > self.max_entries:
@@ -94,10 +88,9 @@ def extract_bearer(authorization: bytes | None) -> bytes:
     return token
 
 
-async def warm_up(jwks: GatewayJWKSCache) -> None:
+async def warm_up(jwks: JWKSCache) -> None:
     """Fetch the JWKS once at start-up (best effort) so the first requests do not wait for it."""
     try:
-        async with jwks._lock:  # noqa: SLF001 - same refresh path the cache itself uses
-            await jwks._refresh()  # noqa: SLF001
+        await jwks.refresh()
     except (TimeoutError, httpx.HTTPError, ValueError):
         pass

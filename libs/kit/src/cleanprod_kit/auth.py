@@ -75,10 +75,13 @@ class Principal:
 
 class JWKSCache:
     def __init__(self, jwks_url: str, ttl_seconds: float = 300, min_refetch_seconds: float = 10,
-                 http: httpx.AsyncClient | None = None) -> None:
+                 http: httpx.AsyncClient | None = None, timeout_seconds: float = 5.0) -> None:
+        """Without `http` the cache opens its own client (with `timeout_seconds`) when it first fetches, closes
+        it in `close()`, and opens a new one if used again after that."""
         self.jwks_url = jwks_url
         self.ttl = ttl_seconds
         self.min_refetch = min_refetch_seconds
+        self.timeout = timeout_seconds
         self._http = http
         self._owns_http = http is None
         self._keys: dict[str, Any] = {}
@@ -88,7 +91,7 @@ class JWKSCache:
 
     async def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout))
         return self._http
 
     async def close(self) -> None:
@@ -110,6 +113,12 @@ class JWKSCache:
             keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
         self._keys = keys
         self._fetched_at = time.monotonic()
+
+    async def refresh(self) -> None:
+        """Fetch the key set now, whatever its age (e.g. at start-up, so the first requests need not wait).
+        Raises httpx.HTTPError or ValueError when the issuer cannot be read; the keys held stay as they were."""
+        async with self._lock:
+            await self._refresh()
 
     @property
     def fetched(self) -> bool:
@@ -211,4 +220,5 @@ def require_roles(*roles: str) -> Callable[..., Any]:
             raise Forbidden(f"This action needs one of the roles: {', '.join(sorted(allowed))}.")
         return principal
 
+    dependency.roles = allowed  # type: ignore[attr-defined]  # read by tests/test_role_rules.py
     return dependency
