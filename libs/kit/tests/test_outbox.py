@@ -7,9 +7,10 @@ import asyncio
 import uuid
 
 import psycopg
+import pytest
 from sqlalchemy import text
 
-from cleanprod_kit.db import Database
+from cleanprod_kit.db import Database, release
 from cleanprod_kit.models import OutboxEvent
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope, OutboxDispatcher, backoff_seconds, emit
 
@@ -113,6 +114,41 @@ async def test_consumer_applies_each_event_once(database: Database) -> None:
     async with database.session() as session:
         assert await consumer.handle(session, envelope) is False
     assert applied == [str(envelope.id)]
+
+
+async def test_fetch_runs_outside_the_transaction_and_reaches_the_handler_once(database: Database) -> None:
+    """`on(..., fetch=...)`: what other services must say is fetched with no transaction open (it may have read
+    first and released), its result is the handler's third argument, and a duplicate is recognised before it."""
+    consumer = EventConsumer()
+    fetches: list[bool] = []
+    handled: list[tuple[str, bool]] = []
+
+    async def fetch(session, envelope: EventEnvelope) -> str:  # type: ignore[no-untyped-def]
+        await session.exec(text("SELECT 1"))  # a read, as a fetch may make, then released before calling out
+        await release(session)
+        fetches.append(session.in_transaction())
+        return f"facts of {envelope.aggregate_id}"
+
+    @consumer.on("thing.fetched", fetch=fetch)
+    async def handle(session, envelope: EventEnvelope, fetched: str) -> None:  # type: ignore[no-untyped-def]
+        handled.append((fetched, session.in_transaction()))
+
+    envelope = EventEnvelope(id=uuid.uuid4(), seq=3, type="thing.fetched", aggregate_type="thing",
+                             aggregate_id="y", occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is True
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is False
+    assert fetches == [False]
+    assert handled == [("facts of y", True)]
+
+
+async def test_release_refuses_a_session_with_unsaved_changes(database: Database) -> None:
+    async with database.session() as session:
+        emit(session, "not.saved", aggregate_type="thing", aggregate_id="z", payload={})
+        with pytest.raises(RuntimeError):
+            await release(session)
+        await session.rollback()
 
 
 async def test_handler_failure_leaves_no_trace_so_a_retry_applies_it(database: Database) -> None:

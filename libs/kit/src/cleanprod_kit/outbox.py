@@ -23,7 +23,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .auth import CurrentPrincipal, Principal
-from .db import Database, get_session
+from .db import Database, get_session, release
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
@@ -146,7 +146,9 @@ class OutboxDispatcher:
             self._task = None
 
 
-Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+# (session, envelope), or (session, envelope, fetched) for an event type registered with `fetch`.
+Handler = Callable[..., Awaitable[None]]
+Fetch = Callable[[AsyncSession, EventEnvelope], Awaitable[Any]]
 
 
 async def service_account(principal: CurrentPrincipal) -> Principal:
@@ -161,16 +163,32 @@ class EventConsumer:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
+        self.fetchers: dict[str, Fetch] = {}
 
-    def on(self, event_type: str) -> Callable[[Handler], Handler]:
+    def on(self, event_type: str, *, fetch: Fetch | None = None) -> Callable[[Handler], Handler]:
+        """Register the handler of an event type. With `fetch`, what the handler needs from other services is
+        fetched first, outside the event's transaction (no HTTP call inside a transaction): `fetch(session,
+        envelope)` may read, must `db.release(session)` before it calls out, and its result reaches the handler
+        as a third argument, `handler(session, envelope, fetched)`. Duplicates are recognised before `fetch`."""
         def register(fn: Handler) -> Handler:
             self.handlers[event_type] = fn
+            if fetch is not None:
+                self.fetchers[event_type] = fetch
             return fn
         return register
 
     async def handle(self, session: AsyncSession, envelope: EventEnvelope) -> bool:
         """Apply the event once; returns False for a duplicate. Commits."""
         handler = self.handlers.get(envelope.type)
+        fetch = self.fetchers.get(envelope.type)
+        fetched: Any = None
+        if fetch is not None:
+            seen = await session.get(ProcessedEvent, envelope.id)
+            await release(session)
+            if seen is not None:
+                return False
+            fetched = await fetch(session, envelope)
+            await release(session)
         session.add(ProcessedEvent(event_id=envelope.id, event_type=envelope.type))
         try:
             await session.flush()
@@ -178,7 +196,7 @@ class EventConsumer:
             await session.rollback()
             return False
         if handler is not None:
-            await handler(session, envelope)
+            await (handler(session, envelope, fetched) if fetch is not None else handler(session, envelope))
         await session.commit()
         return True
 

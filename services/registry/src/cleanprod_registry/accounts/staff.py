@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from cleanprod_kit.auth import require_roles
 
-from .views import DirectoryDep
+from ..deps import DirectoryDep
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 

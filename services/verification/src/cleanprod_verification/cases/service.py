@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import select
@@ -61,32 +62,85 @@ async def case_for_application(session: AsyncSession, application_id: uuid.UUID)
     return (await session.exec(statement)).first()
 
 
-async def open_case(session: AsyncSession, registry: RegistryClient, facts: ApplicationFacts, *,
+async def case_exists(session: AsyncSession, application_id: uuid.UUID) -> bool:
+    statement = select(VerificationCase.id).where(VerificationCase.application_id == application_id)
+    return (await session.exec(statement)).first() is not None
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    """What the registry holds about the application's facility, fetched before the case's transaction opens."""
+
+    facility: dict[str, Any] | None  # None: the registry has no such facility
+    baseline: list[dict[str, Any]] = field(default_factory=list)  # frozen periods (`frozen_period`)
+    enterprise: dict[str, Any] | None = None  # asked only when the event lacks the enterprise's name or tax code
+
+
+async def fetch_registry_facts(registry: RegistryClient, facts: ApplicationFacts) -> RegistryFacts:
+    """The facility, all its baseline periods (every page) and, if needed, its enterprise. Call it with no
+    transaction open (HTTP calls; `RegistryUnavailable` fails the delivery so the sender retries)."""
+    facility = await registry.facility(facts.facility_id)
+    if facility is None:
+        return RegistryFacts(None)
+    baseline = [frozen_period(p) for p in await registry.baselines(facts.facility_id)]
+    enterprise = None
+    if not (facts.enterprise_name and (facts.enterprise_tax_code or facility.get("enterprise_tax_code"))):
+        enterprise = await registry.enterprise(facility.get("enterprise_id") or facts.enterprise_id or "")
+    return RegistryFacts(facility, baseline, enterprise)
+
+
+async def open_case(session: AsyncSession, registry_facts: RegistryFacts | None, facts: ApplicationFacts, *,
                     actor: Principal, event_id: uuid.UUID | None, min_baseline_periods: int) -> VerificationCase:
-    """Open the case of an approved application, freezing the facility's baseline and the claim.
-    Idempotent on the application id: an existing case is returned unchanged."""
+    """Open the case of an approved application, freezing the facility's baseline (`registry_facts`, fetched
+    just before this transaction) and the claim. Idempotent on the application id: an existing case is returned
+    unchanged (and `registry_facts` is then None or unused).
+
+    Stale facts: the baseline frozen is the registry's as it was a moment before the transaction began; a period
+    recorded in between is treated as recorded after the approval (the same as if the event had come a moment
+    earlier). The case itself is re-checked here, in the transaction: if another delivery opened it meanwhile,
+    that case stands and the fetched facts are dropped."""
     existing = await case_for_application(session, facts.application_id)
     if existing is not None:
         return existing
+    if registry_facts is None:  # fetched only when no case existed; cases are never deleted
+        raise RuntimeError(f"no registry facts were fetched for application {facts.application_id}")
+    notes = _baseline_notes(facts, registry_facts, min_baseline_periods)
+    case = _new_case(facts, registry_facts, notes, event_id=event_id)
+    session.add(case)
+    await session.flush()
+    baseline = case.baseline
+    record_audit(session, actor, entity_type=ENTITY, entity_id=case.id, action="open",
+                 to_state=CaseStatus.AWAITING_ASSIGNMENT,
+                 reason=f"Application {facts.dossier_code or facts.application_id} approved; baseline of "
+                        f"{len(baseline)} periods and the claim frozen.",
+                 details={"application_id": str(facts.application_id), "event_id": str(event_id) if event_id else None,
+                          "baseline_periods": len(baseline), "claimed_overall_pct": facts.claimed_overall_pct,
+                          "notes": notes})
+    emit(session, "verification.opened", aggregate_type=ENTITY, aggregate_id=case.id,
+         payload={"verification_id": case.id, "application_id": case.application_id,
+                  "dossier_code": case.dossier_code, "status": case.status, "baseline_periods": len(baseline)})
+    return case
+
+
+def _baseline_notes(facts: ApplicationFacts, registry_facts: RegistryFacts, min_baseline_periods: int) -> list[str]:
     notes = list(facts.notes)
-    facility = await registry.facility(facts.facility_id)
-    baseline: list[dict[str, Any]] = []
-    enterprise: dict[str, Any] | None = None
-    if facility is None:
+    if registry_facts.facility is None:
         notes.append(f"the registry has no facility {facts.facility_id}; no baseline could be frozen")
-    else:
-        baseline = [frozen_period(p) for p in await registry.baselines(facts.facility_id)]
-        if not (facts.enterprise_name and (facts.enterprise_tax_code or facility.get("enterprise_tax_code"))):
-            enterprise = await registry.enterprise(facility.get("enterprise_id") or facts.enterprise_id or "")
-    facility = facility or {}
-    enterprise = enterprise or {}
-    if not baseline:
+    periods = len(registry_facts.baseline)
+    if not periods:
         notes.append("no baseline period is recorded for the facility; savings cannot be computed without one")
-    elif len(baseline) < min_baseline_periods:
-        notes.append(f"the baseline has {len(baseline)} periods; a regression baseline needs at least "
+    elif periods < min_baseline_periods:
+        notes.append(f"the baseline has {periods} periods; a regression baseline needs at least "
                      f"{min_baseline_periods}, so savings will be computed by SEC")
+    return notes
+
+
+def _new_case(facts: ApplicationFacts, registry_facts: RegistryFacts, notes: list[str], *,
+              event_id: uuid.UUID | None) -> VerificationCase:
+    facility = registry_facts.facility or {}
+    enterprise = registry_facts.enterprise or {}
     products = facility.get("products")
-    case = VerificationCase(
+    return VerificationCase(
         application_id=facts.application_id,
         dossier_code=facts.dossier_code,
         facility_id=facts.facility_id,
@@ -109,24 +163,11 @@ async def open_case(session: AsyncSession, registry: RegistryClient, facts: Appl
         approved_support_vnd=facts.approved_support_vnd,
         implementation_start=facts.implementation_start,
         implementation_end=facts.implementation_end,
-        baseline=baseline,
+        baseline=list(registry_facts.baseline),
         baseline_frozen_at=utcnow(),
         baseline_note="; ".join(notes) or None,
         opened_by_event=event_id,
     )
-    session.add(case)
-    await session.flush()
-    record_audit(session, actor, entity_type=ENTITY, entity_id=case.id, action="open",
-                 to_state=CaseStatus.AWAITING_ASSIGNMENT,
-                 reason=f"Application {facts.dossier_code or facts.application_id} approved; baseline of "
-                        f"{len(baseline)} periods and the claim frozen.",
-                 details={"application_id": str(facts.application_id), "event_id": str(event_id) if event_id else None,
-                          "baseline_periods": len(baseline), "claimed_overall_pct": facts.claimed_overall_pct,
-                          "notes": notes})
-    emit(session, "verification.opened", aggregate_type=ENTITY, aggregate_id=case.id,
-         payload={"verification_id": case.id, "application_id": case.application_id,
-                  "dossier_code": case.dossier_code, "status": case.status, "baseline_periods": len(baseline)})
-    return case
 
 
 COMPLETION_FIELDS = ("completed_on", "completion_reported_at")
@@ -170,6 +211,14 @@ async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UU
     if case is None:
         raise NotFound(code="case_not_found", params={"case_id": str(case_id)})
     ensure_readable(principal, case)
+    return case
+
+
+async def case_or_404(session: AsyncSession, case_id: uuid.UUID) -> VerificationCase:
+    """The case, not locked and without a read check (a change checks who may act itself); 404 as a lock's."""
+    case = await session.get(VerificationCase, case_id)
+    if case is None:
+        raise NotFound(code="record_not_found", params={"what": f"Verification case {case_id}"})
     return case
 
 
