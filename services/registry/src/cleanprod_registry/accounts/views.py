@@ -12,6 +12,7 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep, release
 from cleanprod_kit.errors import InvalidValue
 
+from ..access import ACCOUNT_READ_ROLES, MANAGE_ROLES
 from ..deps import DirectoryDep
 from ..enterprises.service import get_enterprise
 from ..schemas import StrictBody, Text
@@ -52,7 +53,7 @@ class AccountPublic(BaseModel):
     enabled: bool
 
 
-@router.post("", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_roles("officer"))])
+@router.post("", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_roles(*MANAGE_ROLES))])
 async def create_account(enterprise_id: uuid.UUID, body: AccountCreate, session: SessionDep,
                          principal: CurrentPrincipal, accounts: DirectoryDep) -> AccountCreated:
     """Create the Keycloak login of a registered enterprise: role `enterprise`, `tax_code` set by the platform,
@@ -69,7 +70,7 @@ async def create_account(enterprise_id: uuid.UUID, body: AccountCreate, session:
                           temporary_password=created.temporary_password, required_actions=["UPDATE_PASSWORD"])
 
 
-@router.get("", response_model=list[AccountPublic], dependencies=[Depends(require_roles("officer", "auditor"))])
+@router.get("", response_model=list[AccountPublic], dependencies=[Depends(require_roles(*ACCOUNT_READ_ROLES))])
 async def list_accounts(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                         accounts: DirectoryDep) -> list[AccountPublic]:
     enterprise = await get_enterprise(session, principal, enterprise_id)

@@ -14,7 +14,7 @@ from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.search import matches_all_words
 
-from ..access import confined_to, ensure_readable, ensure_writable, own_tax_code
+from ..access import ensure_readable, ensure_writable, visibility_filter
 from ..db_types import touch
 from ..enterprises.models import Enterprise
 from ..enterprises.service import get_enterprise
@@ -86,9 +86,9 @@ async def list_facilities(
     district: str | None, enterprise_id: uuid.UUID | None, status: str | None, limit: int, cursor: str | None,
 ) -> tuple[list[tuple[Facility, str]], str | None]:
     statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
-    confined = own_tax_code(principal)
-    if confined is not None:
-        statement = statement.where(confined_to(Enterprise.tax_code, confined))
+    visible = visibility_filter(principal, Enterprise.tax_code)
+    if visible is not None:
+        statement = statement.where(visible)
     if q and (condition := matches_all_words(Facility.search_text, q)) is not None:
         statement = statement.where(condition)
     if sector:

@@ -17,6 +17,7 @@ from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
+from ..deps import DatabaseDep
 from . import service
 from .filters import FacilityFilters
 from .models import Facility
@@ -81,13 +82,13 @@ FACILITY_COLUMNS = (
 
 @router.get("/facilities/export", dependencies=readers, response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
-async def export_facilities(request: Request, principal: CurrentPrincipal,
+async def export_facilities(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
                             filters: Annotated[FacilityFilters, Depends()],
                             export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
     `GET /facilities` (an enterprise exports only its own). Vietnamese headers unless Accept-Language is English."""
     async def fetch(cursor: str | None) -> tuple[list[FacilityPublic], str | None]:
-        async with request.app.state.db.session() as session:
+        async with database.session() as session:
             rows, next_cursor = await service.list_facilities(session, principal, **filters.as_kwargs(),
                                                               limit=PAGE_SIZE, cursor=cursor)
             return [service.to_public(f, t) for f, t in rows], next_cursor

@@ -13,14 +13,14 @@ from cleanprod_kit.fields import CalendarDate, Param, QueryFlag
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page
 
-from ..access import READ_ROLES
+from ..access import MANAGE_ROLES, READ_ROLES
 from . import service
 from .models import Norm, Sector
 from .schemas import NormCreate, NormPublic, SectorCreate, SectorPublic, SectorUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["sectors and norms"])
 readers = [Depends(require_roles(*READ_ROLES))]
-officers = [Depends(require_roles("officer"))]
+officers = [Depends(require_roles(*MANAGE_ROLES))]
 
 
 @router.get("/sectors", response_model=list[SectorPublic], dependencies=readers)

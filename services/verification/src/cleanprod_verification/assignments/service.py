@@ -15,6 +15,7 @@ from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 
+from ..access import is_assigned_verifier
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import ENTITY
 from ..db_types import touch
@@ -101,7 +102,7 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
 
 
 def ensure_declarer(principal: Principal, case: VerificationCase) -> None:
-    if not principal.has("verifier") or case.verifier_subject != principal.subject:
+    if not is_assigned_verifier(principal, case):
         raise Forbidden("Only the verifier assigned to this case can make its declaration of independence.",
                         code="not_assigned_verifier")
 

@@ -8,6 +8,7 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.bulk import BulkAnswer, bulk_once, check_item_version, run_items
 from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
 from ..cases.models import VerificationCase
@@ -17,7 +18,7 @@ from .schemas import AssignmentBody, AssignmentState, BulkAssignmentBody, BulkAs
 
 router = APIRouter(prefix="/api/v1/verifications/{case_id}/assignment", tags=["verifier assignment"])
 readers = [Depends(require_roles(*READ_ROLES))]
-officers = [Depends(require_roles("officer"))]
+officers = [Depends(require_roles(Role.OFFICER))]
 
 
 @router.get("", response_model=AssignmentState, dependencies=readers)
@@ -68,7 +69,7 @@ async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, s
     return await bulk_once(request, session, principal, body.model_dump(mode="json"), run)
 
 
-@router.post("/declaration", response_model=AssignmentState, dependencies=[Depends(require_roles("verifier"))])
+@router.post("/declaration", response_model=AssignmentState, dependencies=[Depends(require_roles(Role.VERIFIER))])
 async def declare(case_id: uuid.UUID, body: DeclarationBody, request: Request, session: SessionDep,
                   principal: CurrentPrincipal, response: Response) -> AssignmentState:
     case = await get_for_update(session, VerificationCase, case_id, what="Verification case")

@@ -11,12 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.errors import NotFound
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.roles import Role
 
-from ..access import ensure_readable, reads_everything
+from ..access import ensure_readable, visibility_filter
 from ..conclusions.models import Conclusion
 from ..db_types import touch
 from ..registry import RegistryClient
@@ -38,7 +39,7 @@ ENTITY = "verification"
 
 def service_actor(source: str | None) -> Principal:
     name = source or "applications"
-    return Principal(subject=f"service:{name}", username=name, roles=frozenset({"service"}))
+    return Principal(subject=f"service:{name}", username=name, roles=frozenset({Role.SERVICE}))
 
 
 def frozen_period(item: dict[str, Any]) -> dict[str, Any]:
@@ -257,15 +258,9 @@ async def list_cases(session: AsyncSession, principal: Principal, *, status: Cas
                      sector: str | None, application_id: uuid.UUID | None, limit: int,
                      cursor: str | None) -> tuple[list[tuple[VerificationCase, Conclusion | None]], str | None]:
     statement = select(VerificationCase)
-    if not reads_everything(principal):
-        if principal.has("verifier"):
-            statement = statement.where(VerificationCase.verifier_subject == principal.subject)
-        elif principal.has("enterprise"):
-            if not principal.tax_code:
-                raise Forbidden(code="no_enterprise_account")
-            statement = statement.where(VerificationCase.enterprise_tax_code == principal.tax_code)
-        else:
-            raise Forbidden(code="verification_read_forbidden")
+    visible = visibility_filter(principal)
+    if visible is not None:
+        statement = statement.where(visible)
     if status is not None:
         statement = statement.where(VerificationCase.status == status)
     if sector:

@@ -12,8 +12,9 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import check_if_match, etag_for, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep, release
 from cleanprod_kit.errors import Forbidden, NotFound, PreconditionFailed
+from cleanprod_kit.roles import Role
 
-from ..access import READ_ROLES
+from ..access import READ_ROLES, RESULT_ROLES
 from ..assignments.models import VerifierAssignment
 from ..cases.models import VerificationCase
 from ..cases.service import case_or_404, conclusion_of, get_case
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/verifications/{case_id}", tags=["conclusion a
 readers = [Depends(require_roles(*READ_ROLES))]
 
 
-@router.post("/conclude", response_model=ResultPublic, dependencies=[Depends(require_roles("verifier"))])
+@router.post("/conclude", response_model=ResultPublic, dependencies=[Depends(require_roles(Role.VERIFIER))])
 async def conclude(case_id: uuid.UUID, body: ConcludeBody, request: Request, session: SessionDep,
                    principal: CurrentPrincipal, response: Response, registry: RegistryDep, settings: SettingsDep,
                    mv_settings: MVSettingsDep) -> ResultPublic:
@@ -64,7 +65,7 @@ async def preview(case_id: uuid.UUID, session: SessionDep, principal: CurrentPri
                   mv_settings: MVSettingsDep) -> ResultPublic:
     """The computation on the current measurements, not stored (for the verifier before concluding)."""
     case = await get_case(session, principal, case_id)
-    if principal.has("enterprise") and not principal.has("officer", "auditor", "verifier"):
+    if principal.has(Role.ENTERPRISE) and not principal.has(*RESULT_ROLES):
         raise Forbidden(code="result_not_yet_visible")
     computation = await service.compute(session, case, registry, mv_settings)
     return service.preview_public(case, computation)

@@ -9,16 +9,18 @@ from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
 from ..cases.models import VerificationCase
 from ..cases.service import get_case
+from ..deps import MVSettingsDep
 from . import service
 from .schemas import MeasurementCreate, MeasurementPublic, MeasurementRevise
 
 router = APIRouter(prefix="/api/v1/verifications/{case_id}/measurements", tags=["measurements"])
 readers = [Depends(require_roles(*READ_ROLES))]
-verifiers = [Depends(require_roles("verifier"))]
+verifiers = [Depends(require_roles(Role.VERIFIER))]
 
 
 def _location(case_id: uuid.UUID, measurement_id: uuid.UUID) -> str:
@@ -27,8 +29,7 @@ def _location(case_id: uuid.UUID, measurement_id: uuid.UUID) -> str:
 
 @router.post("", status_code=201, response_model=MeasurementPublic, dependencies=verifiers)
 async def record_measurement(case_id: uuid.UUID, body: MeasurementCreate, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal) -> Response:
-    settings = request.app.state.mv_settings
+                             principal: CurrentPrincipal, settings: MVSettingsDep) -> Response:
 
     async def create() -> Created:
         case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
@@ -57,8 +58,7 @@ async def read_measurement(case_id: uuid.UUID, measurement_id: uuid.UUID, sessio
 
 
 async def _revise(case_id: uuid.UUID, measurement_id: uuid.UUID, body: MeasurementRevise, request: Request,
-                  session: SessionDep, principal: CurrentPrincipal) -> Response:
-    settings = request.app.state.mv_settings
+                  session: SessionDep, principal: CurrentPrincipal, settings: MVSettingsDep) -> Response:
 
     async def create() -> Created:
         case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
