@@ -11,11 +11,11 @@ from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep, release
 from cleanprod_kit.errors import InvalidValue
+from cleanprod_kit.fields import StrictBody, Text
 
 from ..access import ACCOUNT_READ_ROLES, MANAGE_ROLES
 from ..deps import DirectoryDep
 from ..enterprises.service import get_enterprise
-from ..schemas import StrictBody, Text
 
 router = APIRouter(prefix="/api/v1/enterprises/{enterprise_id}/accounts", tags=["enterprise accounts"])
 Name = Text(100)
