@@ -24,14 +24,7 @@ from .schemas import BaselineFields, BaselinePublic
 
 
 def to_public(baseline: Baseline) -> BaselinePublic:
-    return BaselinePublic(
-        id=baseline.id, facility_id=baseline.facility_id, period_start=baseline.period_start,
-        period_end=baseline.period_end,
-        production={"quantity": baseline.production_quantity, "unit": baseline.production_unit},  # type: ignore[arg-type]
-        consumption=baseline.consumption,  # type: ignore[arg-type]
-        cdd=baseline.cdd, hdd=baseline.hdd, estimated=baseline.estimated, notes=baseline.notes,
-        version=baseline.version, created_at=baseline.created_at, updated_at=baseline.updated_at,
-    )
+    return BaselinePublic.model_validate(baseline, from_attributes=True)
 
 
 def _columns(data: BaselineFields) -> dict[str, object]:

@@ -40,12 +40,7 @@ def _current(case: VerificationCase, rows: list[VerifierAssignment]) -> Verifier
 
 
 def to_public(row: VerifierAssignment) -> AssignmentPublic:
-    return AssignmentPublic(
-        id=row.id, verifier_subject=row.verifier_subject, verifier_username=row.verifier_username, note=row.note,
-        assigned_by=row.assigned_by_name or row.assigned_by_subject, assigned_at=row.assigned_at, status=row.status,
-        independent=row.independent, statement=row.statement, declared_against=dict(row.declared_against),
-        declared_at=row.declared_at, replaced_at=row.replaced_at,
-    )
+    return AssignmentPublic.model_validate(row, from_attributes=True)
 
 
 async def state(session: AsyncSession, case: VerificationCase) -> AssignmentState:

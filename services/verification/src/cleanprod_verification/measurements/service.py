@@ -174,13 +174,7 @@ async def latest_inputs(session: AsyncSession, case_id: uuid.UUID) -> list[tuple
 
 
 def revision_public(rev: MeasurementRevision) -> RevisionPublic:
-    return RevisionPublic(
-        revision=rev.revision, period_start=rev.period_start, period_end=rev.period_end,
-        production={"quantity": rev.production_quantity, "unit": rev.production_unit},
-        consumption=list(rev.consumption), cdd=rev.cdd, hdd=rev.hdd, estimated=rev.estimated,
-        evidence=dict(rev.evidence), reason=rev.reason, recorded_by=rev.recorded_by_name or rev.recorded_by_subject,
-        recorded_at=rev.recorded_at,
-    )
+    return RevisionPublic.model_validate(rev, from_attributes=True)
 
 
 def to_public(measurement: Measurement, revisions: Sequence[MeasurementRevision]) -> MeasurementPublic:
