@@ -9,7 +9,7 @@ from starlette.responses import StreamingResponse
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
 from cleanprod_kit.idempotency import Created, create_once
@@ -17,10 +17,9 @@ from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
-from ..deps import DatabaseDep
+from ..deps import DatabaseDep, FacilityChange
 from . import service
 from .filters import FacilityFilters
-from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -105,15 +104,11 @@ async def read_facility(facility_id: uuid.UUID, session: SessionDep, principal: 
 
 
 @router.patch("/facilities/{facility_id}", response_model=FacilityPublic, dependencies=writers)
-async def update_facility(facility_id: uuid.UUID, body: FacilityUpdate, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal, response: Response) -> FacilityPublic:
-    _, enterprise = await service.get_facility(session, principal, facility_id)
-    facility = await get_for_update(session, Facility, facility_id, what="Facility")
-    check_if_match(request, facility.version)
-    await service.apply_update(session, principal, facility, enterprise, body)
-    await session.commit()
-    set_etag(response, facility.version)
-    return service.to_public(facility, enterprise.tax_code)
+async def update_facility(body: FacilityUpdate, change: FacilityChange, response: Response) -> FacilityPublic:
+    facility = await change.lock()
+    enterprise = await service.enterprise_of(change.session, facility)
+    await service.apply_update(change.session, change.principal, facility, enterprise, body)
+    return await change.answer(response, lambda f: service.to_public(f, enterprise.tax_code))
 
 
 @router.get("/facilities/{facility_id}/history", response_model=Page[AuditRecord], dependencies=readers)

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.bulk import BulkAnswer, bulk_once, check_item_version, run_items
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.concurrency import get_for_update, set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
 from ..cases.models import VerificationCase
 from ..cases.service import get_case
+from ..deps import CaseChange
 from . import service
 from .schemas import AssignmentBody, AssignmentState, BulkAssignmentBody, BulkAssignmentItem, DeclarationBody
 
@@ -29,14 +30,10 @@ async def read_assignment(case_id: uuid.UUID, session: SessionDep, principal: Cu
     return await service.state(session, case)
 
 
-async def _assign(case_id: uuid.UUID, body: AssignmentBody, request: Request, session: SessionDep,
-                  principal: CurrentPrincipal, response: Response) -> AssignmentState:
-    case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-    check_if_match(request, case.version)
-    await service.assign(session, principal, case, body)
-    await session.commit()
-    set_etag(response, case.version)
-    return await service.state(session, case)
+async def _assign(body: AssignmentBody, change: CaseChange, response: Response) -> AssignmentState:
+    case = await change.lock()
+    await service.assign(change.session, change.principal, case, body)
+    return await change.answer(response, lambda locked: service.state(change.session, locked))
 
 
 router.add_api_route("", _assign, methods=["PUT"], response_model=AssignmentState, dependencies=officers,
@@ -70,12 +67,7 @@ async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, s
 
 
 @router.post("/declaration", response_model=AssignmentState, dependencies=[Depends(require_roles(Role.VERIFIER))])
-async def declare(case_id: uuid.UUID, body: DeclarationBody, request: Request, session: SessionDep,
-                  principal: CurrentPrincipal, response: Response) -> AssignmentState:
-    case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-    service.ensure_declarer(principal, case)
-    check_if_match(request, case.version)
-    await service.declare(session, principal, case, body)
-    await session.commit()
-    set_etag(response, case.version)
-    return await service.state(session, case)
+async def declare(body: DeclarationBody, change: CaseChange, response: Response) -> AssignmentState:
+    case = await change.lock(check=lambda locked: service.ensure_declarer(change.principal, locked))
+    await service.declare(change.session, change.principal, case, body)
+    return await change.answer(response, lambda locked: service.state(change.session, locked))

@@ -215,11 +215,13 @@ async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UU
     return case
 
 
-async def case_or_404(session: AsyncSession, case_id: uuid.UUID) -> VerificationCase:
-    """The case, not locked and without a read check (a change checks who may act itself); 404 as a lock's."""
+async def readable_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
+    """The case a change starts from: 404 `record_not_found` when missing (what changes answered when they locked
+    first), then the read check of `get_case`."""
     case = await session.get(VerificationCase, case_id)
     if case is None:
         raise NotFound(code="record_not_found", params={"what": f"Verification case {case_id}"})
+    ensure_readable(principal, case)
     return case
 
 

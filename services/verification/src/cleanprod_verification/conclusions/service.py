@@ -116,6 +116,15 @@ async def fetch_norm(registry: RegistryClient, query: NormQuery) -> NormLookup:
     return await registry.norm(sector=query.sector, product=query.product, on=query.on, capacity=query.capacity)
 
 
+async def norm_before_lock(session: AsyncSession, case: VerificationCase,
+                           registry: RegistryClient) -> tuple[NormQuery, NormLookup]:
+    """For a conclusion: read the inputs, end the read transaction, then ask the registry — so no transaction (and
+    no row lock) is held while it answers. The caller locks the case next and compares `NormQuery` again."""
+    query = norm_query(case, await reporting_inputs(session, case))
+    await release(session)
+    return query, await fetch_norm(registry, query)
+
+
 def evaluate(case: VerificationCase, reporting: list[ReportingInput], lookup: NormLookup,
              settings: MVSettings) -> Computation:
     """The savings computation on these inputs and this norm (no I/O)."""

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from cleanprod_kit import messages
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, etag_for, get_for_update, set_etag
+from cleanprod_kit.concurrency import etag_for
 from cleanprod_kit.db import SessionDep, release
 from cleanprod_kit.errors import Forbidden, NotFound, PreconditionFailed
 from cleanprod_kit.roles import Role
@@ -17,8 +17,8 @@ from cleanprod_kit.roles import Role
 from ..access import READ_ROLES, RESULT_ROLES
 from ..assignments.models import VerifierAssignment
 from ..cases.models import VerificationCase
-from ..cases.service import case_or_404, conclusion_of, get_case
-from ..deps import MVSettingsDep, RegistryDep, SettingsDep
+from ..cases.service import conclusion_of, get_case, readable_case
+from ..deps import CaseChange, MVSettingsDep, RegistryDep, SettingsDep
 from ..measurements.service import revisions_of
 from ..registry import RegistryClient, RegistryUnavailable
 from . import service
@@ -31,23 +31,23 @@ readers = [Depends(require_roles(*READ_ROLES))]
 
 
 @router.post("/conclude", response_model=ResultPublic, dependencies=[Depends(require_roles(Role.VERIFIER))])
-async def conclude(case_id: uuid.UUID, body: ConcludeBody, request: Request, session: SessionDep,
-                   principal: CurrentPrincipal, response: Response, registry: RegistryDep, settings: SettingsDep,
-                   mv_settings: MVSettingsDep) -> ResultPublic:
+async def conclude(case_id: uuid.UUID, body: ConcludeBody, change: CaseChange, response: Response,
+                   registry: RegistryDep, settings: SettingsDep, mv_settings: MVSettingsDep) -> ResultPublic:
     """Compute and conclude (If-Match: the case's ETag). Emits `verification.concluded`."""
-    require_completion = settings.require_completion_before_conclusion
+    session, principal = change.session, change.principal
+
+    def may_conclude(case: VerificationCase) -> None:
+        service.ensure_may_conclude(principal, case,
+                                    require_completion=settings.require_completion_before_conclusion)
+
     # First, with no transaction open, what the registry must say: the norm in force on the last day reported.
-    # The checks run before it too, so a caller who may not conclude never waits for (or on) the registry.
-    case = await case_or_404(session, case_id)
-    service.ensure_may_conclude(principal, case, require_completion=require_completion)
-    check_if_match(request, case.version)
-    query = service.norm_query(case, await service.reporting_inputs(session, case))
-    await release(session)
-    lookup = await service.fetch_norm(registry, query)
+    # The pipeline's checks run before it too, so a caller who may not conclude never waits on the registry.
+    case = await readable_case(session, principal, case_id)
+    may_conclude(case)
+    change.check_version(case.version)
+    query, lookup = await service.norm_before_lock(session, case, registry)
     # Then the transaction: lock, check again on the locked row, act.
-    case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-    service.ensure_may_conclude(principal, case, require_completion=require_completion)
-    check_if_match(request, case.version)
+    case = await change.lock(check=may_conclude)
     reporting = await service.reporting_inputs(session, case)
     if service.norm_query(case, reporting) != query:
         # A measurement recorded meanwhile moved the last day reported, so the norm fetched may not be the one
@@ -55,9 +55,7 @@ async def conclude(case_id: uuid.UUID, body: ConcludeBody, request: Request, ses
         raise PreconditionFailed(current_etag=etag_for(case.version))
     conclusion = service.conclude(session, principal, case, body,
                                   service.evaluate(case, reporting, lookup, mv_settings))
-    await session.commit()
-    set_etag(response, case.version)
-    return service.conclusion_public(case, conclusion)
+    return await change.answer(response, lambda locked: service.conclusion_public(locked, conclusion))
 
 
 @router.get("/preview", response_model=ResultPublic, dependencies=readers)
