@@ -7,7 +7,7 @@ PostgreSQL (`pg_stat_activity`) whether any connection of the verification datab
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -20,9 +20,11 @@ from verification_helpers import (
     application_event,
     case_of,
     conclude,
+    measurement_body,
     post_event,
     ready_verifier,
     record_months,
+    steel_line,
     steel_plant,
     steel_reporting,
 )
@@ -43,11 +45,15 @@ class TransactionWatchingClient(InProcessServiceClient):
         self._dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         self._watcher: asyncpg.Connection | None = None
         self.calls: list[tuple[str, int]] = []
+        self.meanwhile: dict[str, Callable[[], Awaitable[None]]] = {}  # path → done once while it is asked
 
     async def get(self, url: str, **kw: Any) -> httpx.Response:
         if self._watcher is None:
             self._watcher = await asyncpg.connect(self._dsn)
-        self.calls.append((httpx.URL(url).path, int(await self._watcher.fetchval(OPEN_TRANSACTIONS))))
+        path = httpx.URL(url).path
+        self.calls.append((path, int(await self._watcher.fetchval(OPEN_TRANSACTIONS))))
+        if path in self.meanwhile:
+            await self.meanwhile.pop(path)()
         return await super().get(url, **kw)
 
     async def aclose(self) -> None:
@@ -118,4 +124,39 @@ async def test_a_duplicate_or_later_event_does_not_ask_the_registry_again(
                                   application_id=uuid.UUID(approved["data"]["application_id"]))
     assert (await post_event(client, actors, completed)).status_code == 200  # the case exists already
     assert len(http.calls) == asked
+    assert _inside_transaction(http.calls) == []
+
+
+async def test_a_measurement_recorded_while_the_norm_is_fetched_makes_the_conclusion_stale(
+    watched: tuple[httpx.AsyncClient, TransactionWatchingClient], registry: httpx.AsyncClient, actors: Actors,
+) -> None:
+    """The norm is fetched for the last day reported before the case is locked; a period recorded meanwhile moves
+    that day, so the fetched norm may be the wrong one: 412 even with `If-Match: *`, and nothing is concluded."""
+    client, http = watched
+    plant = await steel_plant(registry, actors)
+    approved = application_event(plant)
+    assert (await post_event(client, actors, approved)).status_code == 200
+    completed = application_event(plant, event_type="application.completed",
+                                  application_id=uuid.UUID(approved["data"]["application_id"]))
+    assert (await post_event(client, actors, completed)).status_code == 200
+    case_id = (await case_of(client, actors, approved["data"]["application_id"]))["id"]
+    verifier = await ready_verifier(client, actors, case_id)
+    await record_months(client, actors, case_id, verifier, steel_reporting(0.9))
+    january = measurement_body(2026, 1, 1000.0, {"electricity": (0.9 * steel_line(1000.0)["electricity"], "MWh"),
+                                                 "coal_grade_3_4": (0.9 * steel_line(1000.0)["coal_grade_3_4"], "t")})
+
+    async def record_january() -> None:
+        await record_months(client, actors, case_id, verifier, [january])
+
+    http.meanwhile["/api/v1/norms/lookup"] = record_january
+    stale = await client.post(f"/api/v1/verifications/{case_id}/conclude",
+                              headers={**actors.verifier(verifier), "If-Match": "*"}, json={})
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["code"] == "stale_version"
+    assert (await client.get(f"/api/v1/verifications/{case_id}", headers=actors.officer)).json()["status"] == \
+        "measuring"
+
+    response = await conclude(client, actors, case_id, verifier)
+    assert response.status_code == 200, response.text
+    assert response.json()["norm"]["on"] == "2026-01-31"
     assert _inside_transaction(http.calls) == []
