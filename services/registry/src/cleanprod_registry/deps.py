@@ -41,7 +41,7 @@ DatabaseDep = Annotated[Database, Depends(_database)]
 """The database itself, for work that opens its own sessions (an export reads page by page)."""
 
 
-def _directory(request: Request, settings: SettingsDep) -> AccountDirectory:
+def account_directory(request: Request, settings: SettingsDep) -> AccountDirectory:
     """Keycloak's admin API with this service's own account, made on first use and kept for the process."""
     found: AccountDirectory | None = getattr(request.app.state, "account_directory", None)
     if found is None:
@@ -53,7 +53,7 @@ def _directory(request: Request, settings: SettingsDep) -> AccountDirectory:
     return found
 
 
-DirectoryDep = Annotated[AccountDirectory, Depends(_directory)]
+DirectoryDep = Annotated[AccountDirectory, Depends(account_directory)]
 """The enterprise logins and staff accounts in Keycloak (HTTP: call it with no transaction open)."""
 
 
