@@ -99,6 +99,54 @@ async def test_two_dispatchers_never_hold_the_same_event(database: Database) -> 
     assert len(delivered) == 40 and len(set(delivered)) == 40
 
 
+async def test_no_transaction_is_open_while_a_subscriber_is_called(database: Database, sync_dsn) -> None:
+    """The batch is claimed and committed before delivery, and settled after it (issue 12: no HTTP call inside a
+    transaction); the claim keeps a second dispatcher off the events meanwhile."""
+    await _clear(database)
+    ids = await _emit(database, 3)
+    seen: list[int] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        with psycopg.connect(sync_dsn()) as watcher:
+            seen.append(watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL").fetchone()[0])
+        assert await OutboxDispatcher(database, "other", lambda e: asyncio.sleep(0)).run_once() == 0
+
+    assert await OutboxDispatcher(database, "test", deliver).run_once() == 3
+    assert seen == [0, 0, 0]
+    async with database.session() as session:
+        for event_id in ids:
+            event = await session.get(OutboxEvent, event_id)
+            assert event is not None and event.published_at is not None and event.attempts == 1
+
+
+async def test_a_dispatcher_stopped_mid_batch_gives_the_rest_back(database: Database) -> None:
+    await _clear(database)
+    ids = await _emit(database, 3)
+    delivered: list[uuid.UUID] = []
+    started = asyncio.Event()
+
+    async def slow(envelope: EventEnvelope) -> None:
+        if delivered:
+            started.set()
+            await asyncio.sleep(30)
+        delivered.append(envelope.id)
+
+    task = asyncio.create_task(OutboxDispatcher(database, "test", slow).run_once())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    received: list[uuid.UUID] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        received.append(envelope.id)
+
+    assert await OutboxDispatcher(database, "test", deliver).run_once() == 2  # not after the claim expired
+    assert received == ids[1:]
+
+
 async def test_consumer_applies_each_event_once(database: Database) -> None:
     consumer = EventConsumer()
     applied: list[str] = []
