@@ -37,7 +37,3 @@ class Baseline(ServiceTable, table=True):
     version: int = Field(default=1)
     created_at: dt.datetime = created_at()
     updated_at: dt.datetime = updated_at()
-
-    @property
-    def production(self) -> dict[str, Any]:
-        return {"quantity": self.production_quantity, "unit": self.production_unit}

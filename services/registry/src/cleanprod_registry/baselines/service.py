@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.concurrency import get_for_update
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
@@ -24,7 +25,8 @@ from .schemas import BaselineFields, BaselinePublic
 
 
 def to_public(baseline: Baseline) -> BaselinePublic:
-    return BaselinePublic.model_validate(baseline, from_attributes=True)
+    return public_from(BaselinePublic, baseline,
+                       production={"quantity": baseline.production_quantity, "unit": baseline.production_unit})
 
 
 def _columns(data: BaselineFields) -> dict[str, object]:

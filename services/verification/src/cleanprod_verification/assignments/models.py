@@ -43,8 +43,3 @@ class VerifierAssignment(ServiceTable, table=True):
     declared_against: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
     declared_at: dt.datetime | None = moment()
     replaced_at: dt.datetime | None = moment()
-
-    @property
-    def assigned_by(self) -> str:
-        """Who assigned, as people read it: the officer's name, else their subject."""
-        return self.assigned_by_name or self.assigned_by_subject

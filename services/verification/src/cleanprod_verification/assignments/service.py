@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
@@ -40,7 +41,7 @@ def _current(case: VerificationCase, rows: list[VerifierAssignment]) -> Verifier
 
 
 def to_public(row: VerifierAssignment) -> AssignmentPublic:
-    return AssignmentPublic.model_validate(row, from_attributes=True)
+    return public_from(AssignmentPublic, row, assigned_by=row.assigned_by_name or row.assigned_by_subject)
 
 
 async def state(session: AsyncSession, case: VerificationCase) -> AssignmentState:

@@ -60,12 +60,3 @@ class MeasurementRevision(ServiceTable, table=True):
     recorded_by_subject: str = Field(max_length=255)
     recorded_by_name: str | None = Field(default=None, max_length=255)
     recorded_at: dt.datetime = created_at()
-
-    @property
-    def production(self) -> dict[str, Any]:
-        return {"quantity": self.production_quantity, "unit": self.production_unit}
-
-    @property
-    def recorded_by(self) -> str:
-        """Who recorded it, as people read it: the verifier's name, else their subject."""
-        return self.recorded_by_name or self.recorded_by_subject
