@@ -19,6 +19,8 @@ from cleanprod_kit.errors import Forbidden, NotFound
 from cleanprod_kit.roles import Role
 from cleanprod_kit.tax_codes import canonical, compact, within_enterprise
 
+from .enterprises.models import Enterprise
+
 READ_ALL_ROLES = frozenset({Role.OFFICER, Role.REVIEWER, Role.VERIFIER, Role.AUDITOR, Role.SERVICE})
 """Roles that read every record."""
 READ_ROLES = READ_ALL_ROLES | {Role.ENTERPRISE}
@@ -57,11 +59,11 @@ def _confined_to(column: Any, confined: str) -> ColumnElement[bool]:
     return column == canonical(confined)  # type: ignore[no-any-return]
 
 
-def visibility_filter(principal: Principal, tax_code_column: Any) -> ColumnElement[bool] | None:
-    """A WHERE clause limiting a list to what the caller may read, on the records' tax code column (None:
-    everything)."""
+def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
+    """A WHERE clause limiting a list to what the caller may read (None: everything), on the enterprise's tax code
+    (lists of facilities join their enterprise)."""
     confined = _enterprise_tax_code(principal)
-    return None if confined is None else _confined_to(tax_code_column, confined)
+    return None if confined is None else _confined_to(Enterprise.tax_code, confined)
 
 
 def ensure_readable(principal: Principal, tax_code: str, what: str) -> None:

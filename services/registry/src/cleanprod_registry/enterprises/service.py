@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import readable_or_404
 from cleanprod_kit.db import violated_constraint
-from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
+from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.roles import Role
@@ -26,11 +27,11 @@ from .schemas import EnterpriseCreate, EnterpriseUpdate
 
 
 async def get_enterprise(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
-    enterprise = await session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound(code="record_not_found", params={"what": f"Enterprise {enterprise_id}"})
-    ensure_readable(principal, enterprise.tax_code, f"Enterprise {enterprise_id}")
-    return enterprise
+    """The enterprise the caller may read (404 otherwise: existence is not disclosed)."""
+    what = f"Enterprise {enterprise_id}"
+    return await readable_or_404(session, Enterprise, enterprise_id,
+                                 lambda enterprise: ensure_readable(principal, enterprise.tax_code, what),
+                                 code="record_not_found", params={"what": what})
 
 
 async def create_enterprise(session: AsyncSession, principal: Principal, data: EnterpriseCreate) -> Enterprise:
@@ -81,7 +82,7 @@ async def list_enterprises(
     tax_code: str | None, limit: int, cursor: str | None,
 ) -> tuple[list[Enterprise], str | None]:
     statement = select(Enterprise)
-    visible = visibility_filter(principal, Enterprise.tax_code)
+    visible = visibility_filter(principal)
     if visible is not None:
         statement = statement.where(visible)
     if q:

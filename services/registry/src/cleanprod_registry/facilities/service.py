@@ -93,7 +93,7 @@ async def list_facilities(
     district: str | None, enterprise_id: uuid.UUID | None, status: str | None, limit: int, cursor: str | None,
 ) -> tuple[list[tuple[Facility, str]], str | None]:
     statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
-    visible = visibility_filter(principal, Enterprise.tax_code)
+    visible = visibility_filter(principal)
     if visible is not None:
         statement = statement.where(visible)
     if q and (condition := matches_all_words(Facility.search_text, q)) is not None:

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import NotFound
+from cleanprod_kit.changes import readable_or_404
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
@@ -208,21 +208,16 @@ def _float_or_none(value: Any) -> float | None:
 # ---- reading --------------------------------------------------------------------------------------------------
 
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
-    case = await session.get(VerificationCase, case_id)
-    if case is None:
-        raise NotFound(code="case_not_found", params={"case_id": str(case_id)})
-    ensure_readable(principal, case)
-    return case
+    """The case the caller may read (404 `case_not_found`, or the read rule's 403/404)."""
+    return await readable_or_404(session, VerificationCase, case_id, lambda case: ensure_readable(principal, case),
+                                 code="case_not_found", params={"case_id": str(case_id)})
 
 
 async def readable_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
-    """The case a change starts from: 404 `record_not_found` when missing (what changes answered when they locked
-    first), then the read check of `get_case`."""
-    case = await session.get(VerificationCase, case_id)
-    if case is None:
-        raise NotFound(code="record_not_found", params={"what": f"Verification case {case_id}"})
-    ensure_readable(principal, case)
-    return case
+    """The case a change starts from (the pipeline's read step): as `get_case`, but a missing case is 404
+    `record_not_found`, what the changes answered when they locked first."""
+    return await readable_or_404(session, VerificationCase, case_id, lambda case: ensure_readable(principal, case),
+                                 code="record_not_found", params={"what": f"Verification case {case_id}"})
 
 
 async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion | None:
