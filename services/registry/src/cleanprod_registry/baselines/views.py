@@ -51,4 +51,4 @@ async def read_baseline(facility_id: uuid.UUID, baseline_id: uuid.UUID, session:
 async def correct_baseline(body: BaselineFields, change: BaselineChange, response: Response) -> BaselinePublic:
     baseline = await change.lock()
     await service.replace_baseline(change.session, change.principal, baseline, body)
-    return await change.answer(response, BaselinePublic)
+    return await change.answer(response, service.to_public)
