@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
@@ -24,9 +25,7 @@ from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 
 def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
-    public = FacilityPublic.model_validate(facility, from_attributes=True)
-    public.enterprise_tax_code = tax_code
-    return public
+    return public_from(FacilityPublic, facility, enterprise_tax_code=tax_code)
 
 
 async def _require_sector(session: AsyncSession, code: str) -> None:

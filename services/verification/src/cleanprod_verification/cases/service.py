@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.changes import readable_or_404
+from cleanprod_kit.changes import public_from, readable_or_404
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
@@ -225,9 +225,8 @@ async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion
 
 
 def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_periods: bool) -> CasePublic:
-    return CasePublic(
-        id=case.id, application_id=case.application_id, dossier_code=case.dossier_code, status=case.status,
-        ready_to_conclude=case.ready_to_conclude, project_title=case.project_title,
+    return public_from(
+        CasePublic, case,
         facility=FacilityFacts(id=case.facility_id, name=case.facility_name, sector_code=case.sector_code,
                                products=list(case.products), capacity_quantity=case.capacity_quantity,
                                capacity_unit=case.capacity_unit, ward=case.ward, district=case.district),
@@ -237,9 +236,6 @@ def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_per
                   if case.supplier_name or case.supplier_tax_code else None),
         claim=ClaimPublic(overall_percent=case.claimed_overall_pct,
                           per_carrier_percent=dict(case.claimed_per_carrier)),
-        approved_support_vnd=case.approved_support_vnd, implementation_start=case.implementation_start,
-        implementation_end=case.implementation_end, completed_on=case.completed_on,
-        completion_reported_at=case.completion_reported_at,
         baseline=BaselinePublic(frozen_at=case.baseline_frozen_at, period_count=len(case.baseline),
                                 note=case.baseline_note, periods=list(case.baseline) if with_periods else None),
         verifier=(VerifierPublic(subject=case.verifier_subject, username=case.verifier_username)
@@ -247,7 +243,6 @@ def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_per
         conclusion=(ConclusionBrief(verdict=conclusion.verdict, verified_savings_pct=conclusion.verified_pct,
                                     achieved_ratio=conclusion.achieved_ratio, method=conclusion.method,
                                     concluded_at=conclusion.concluded_at) if conclusion is not None else None),
-        version=case.version, created_at=case.created_at, updated_at=case.updated_at,
     )
 
 
