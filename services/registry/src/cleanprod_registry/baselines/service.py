@@ -10,8 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.changes import public_from
-from cleanprod_kit.concurrency import get_for_update
+from cleanprod_kit.changes import lock_row, public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
@@ -55,9 +54,9 @@ async def _refuse_overlap(session: AsyncSession, facility_id: uuid.UUID, data: B
 
 
 async def _writable_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID) -> Facility:
-    _, enterprise = await get_facility(session, principal, facility_id)
+    facility, enterprise = await get_facility(session, principal, facility_id)
     ensure_writable(principal, enterprise.tax_code, f"Facility {facility_id}")
-    return await get_for_update(session, Facility, facility_id, what="Facility")
+    return await lock_row(session, facility)
 
 
 async def add_baseline(session: AsyncSession, principal: Principal, facility_id: uuid.UUID,

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.bulk import BulkAnswer, bulk_once, check_item_version, run_items
-from cleanprod_kit.concurrency import get_for_update, set_etag
+from cleanprod_kit.changes import lock_row
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
-from ..cases.models import VerificationCase
-from ..cases.service import get_case
+from ..cases.service import get_case, readable_case
 from ..deps import CaseChange
 from . import service
 from .schemas import AssignmentBody, AssignmentState, BulkAssignmentBody, BulkAssignmentItem, DeclarationBody
@@ -53,7 +53,7 @@ async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, s
     assignment state, or its problem). Idempotency-Key covers the whole request."""
 
     async def one(item: BulkAssignmentItem) -> AssignmentState:
-        case = await get_for_update(session, VerificationCase, item.verification_id, what="Verification case")
+        case = await lock_row(session, await readable_case(session, principal, item.verification_id))
         check_item_version(item.version, case.version, required=True)
         await service.assign(session, principal, case, AssignmentBody(
             verifier_subject=item.verifier_subject, verifier_username=item.verifier_username, note=item.note))
