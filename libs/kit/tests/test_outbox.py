@@ -7,9 +7,10 @@ import asyncio
 import uuid
 
 import psycopg
+import pytest
 from sqlalchemy import text
 
-from cleanprod_kit.db import Database
+from cleanprod_kit.db import Database, release
 from cleanprod_kit.models import OutboxEvent
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope, OutboxDispatcher, backoff_seconds, emit
 
@@ -98,6 +99,54 @@ async def test_two_dispatchers_never_hold_the_same_event(database: Database) -> 
     assert len(delivered) == 40 and len(set(delivered)) == 40
 
 
+async def test_no_transaction_is_open_while_a_subscriber_is_called(database: Database, sync_dsn) -> None:
+    """The batch is claimed and committed before delivery, and settled after it (issue 12: no HTTP call inside a
+    transaction); the claim keeps a second dispatcher off the events meanwhile."""
+    await _clear(database)
+    ids = await _emit(database, 3)
+    seen: list[int] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        with psycopg.connect(sync_dsn()) as watcher:
+            seen.append(watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL").fetchone()[0])
+        assert await OutboxDispatcher(database, "other", lambda e: asyncio.sleep(0)).run_once() == 0
+
+    assert await OutboxDispatcher(database, "test", deliver).run_once() == 3
+    assert seen == [0, 0, 0]
+    async with database.session() as session:
+        for event_id in ids:
+            event = await session.get(OutboxEvent, event_id)
+            assert event is not None and event.published_at is not None and event.attempts == 1
+
+
+async def test_a_dispatcher_stopped_mid_batch_gives_the_rest_back(database: Database) -> None:
+    await _clear(database)
+    ids = await _emit(database, 3)
+    delivered: list[uuid.UUID] = []
+    started = asyncio.Event()
+
+    async def slow(envelope: EventEnvelope) -> None:
+        if delivered:
+            started.set()
+            await asyncio.sleep(30)
+        delivered.append(envelope.id)
+
+    task = asyncio.create_task(OutboxDispatcher(database, "test", slow).run_once())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    received: list[uuid.UUID] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        received.append(envelope.id)
+
+    assert await OutboxDispatcher(database, "test", deliver).run_once() == 2  # not after the claim expired
+    assert received == ids[1:]
+
+
 async def test_consumer_applies_each_event_once(database: Database) -> None:
     consumer = EventConsumer()
     applied: list[str] = []
@@ -113,6 +162,41 @@ async def test_consumer_applies_each_event_once(database: Database) -> None:
     async with database.session() as session:
         assert await consumer.handle(session, envelope) is False
     assert applied == [str(envelope.id)]
+
+
+async def test_fetch_runs_outside_the_transaction_and_reaches_the_handler_once(database: Database) -> None:
+    """`on(..., fetch=...)`: what other services must say is fetched with no transaction open (it may have read
+    first and released), its result is the handler's third argument, and a duplicate is recognised before it."""
+    consumer = EventConsumer()
+    fetches: list[bool] = []
+    handled: list[tuple[str, bool]] = []
+
+    async def fetch(session, envelope: EventEnvelope) -> str:  # type: ignore[no-untyped-def]
+        await session.exec(text("SELECT 1"))  # a read, as a fetch may make, then released before calling out
+        await release(session)
+        fetches.append(session.in_transaction())
+        return f"facts of {envelope.aggregate_id}"
+
+    @consumer.on("thing.fetched", fetch=fetch)
+    async def handle(session, envelope: EventEnvelope, fetched: str) -> None:  # type: ignore[no-untyped-def]
+        handled.append((fetched, session.in_transaction()))
+
+    envelope = EventEnvelope(id=uuid.uuid4(), seq=3, type="thing.fetched", aggregate_type="thing",
+                             aggregate_id="y", occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is True
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is False
+    assert fetches == [False]
+    assert handled == [("facts of y", True)]
+
+
+async def test_release_refuses_a_session_with_unsaved_changes(database: Database) -> None:
+    async with database.session() as session:
+        emit(session, "not.saved", aggregate_type="thing", aggregate_id="z", payload={})
+        with pytest.raises(RuntimeError):
+            await release(session)
+        await session.rollback()
 
 
 async def test_handler_failure_leaves_no_trace_so_a_retry_applies_it(database: Database) -> None:

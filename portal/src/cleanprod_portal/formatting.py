@@ -12,14 +12,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 
+from cleanprod_kit.local_time import LOCAL_TZ
+
 from .i18n import current_language
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NBSP = "\u00a0"
 BABEL_LOCALES = {"vi": "vi_VN", "en": "en_GB"}
 

@@ -62,3 +62,19 @@ async def test_programme_summary_roles(client: httpx.AsyncClient, actors: Actors
     assert_problem(await client.get(url, params={"concluded_from": "2026-02-01", "concluded_to": "2026-01-01"},
                                     headers=actors.officer), 422)
     assert_problem(await client.get(url, params={"concluded_from": "tháng 1"}, headers=actors.officer), 422)
+
+
+async def test_the_list_and_the_case_agree_on_how_a_tax_code_is_written(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+) -> None:
+    """A branch unit's code is stored hyphenated (`NNNNNNNNNN-NNN`); a token may carry it compact. The list filter
+    compares the canonical form, as the read check does (kit `tax_codes`), so both find the case."""
+    plant = await steel_plant(registry, actors)
+    branch = f"{plant.enterprise['tax_code']}-001"
+    case = await open_case(client, actors, plant, enterprise_tax_code=branch)
+    assert case["enterprise"]["tax_code"] == branch
+    for written in (branch, branch.replace("-", "")):
+        me = actors.enterprise(written)
+        listed = (await client.get("/api/v1/verifications", headers=me)).json()["items"]
+        assert [c["id"] for c in listed] == [case["id"]], written
+        assert (await client.get(f"/api/v1/verifications/{case['id']}", headers=me)).status_code == 200

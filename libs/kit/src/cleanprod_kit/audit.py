@@ -20,6 +20,7 @@ from .db import SessionDep
 from .errors import Unprocessable, field_error
 from .exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
 from .fields import CalendarDate, Param
+from .local_time import LOCAL_TZ_NAME
 from .models import AuditEntry
 from .pagination import CursorParam, LimitParam, Page, keyset_page
 from .requestid import current_request_id
@@ -127,7 +128,6 @@ async def audit_page(session: AsyncSession, condition: ColumnElement[bool], *, l
 # the portal merges the three answers by time. Newest first: an auditor looks for what happened lately.
 
 AUDIT_SEARCH_ROLES = ("officer", "auditor")
-HANOI_TZ_NAME = "Asia/Ho_Chi_Minh"
 
 
 def audit_search_condition(*, actor: str | None = None, entity_type: str | None = None,
@@ -149,7 +149,7 @@ def audit_search_condition(*, actor: str | None = None, entity_type: str | None 
         parts.append(a.entity_id == entity_id)
     if action:
         parts.append(a.action == action)
-    local_day = cast(func.timezone(HANOI_TZ_NAME, a.occurred_at), Date)
+    local_day = cast(func.timezone(LOCAL_TZ_NAME, a.occurred_at), Date)
     if occurred_from:
         parts.append(local_day >= occurred_from)
     if occurred_to:

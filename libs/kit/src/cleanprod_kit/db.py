@@ -41,6 +41,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def release(session: AsyncSession) -> None:
+    """End the session's read-only transaction before calling another service: a transaction kept open across an
+    HTTP call holds its locks and a pooled connection for as long as the other side takes (issue 12). The
+    objects read stay usable (sessions do not expire on commit); the next statement begins a new transaction."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release() ends read-only work; this session has unsaved changes")
+    if session.in_transaction():
+        await session.commit()
+
+
 def violated_constraint(exc: IntegrityError) -> str | None:
     """Name of the constraint an IntegrityError broke (asyncpg exposes it on the original exception)."""
     orig: Any = getattr(exc, "orig", None)

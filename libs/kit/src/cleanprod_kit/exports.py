@@ -30,6 +30,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from .local_time import LOCAL_TZ
 from .messages import preferred_language
 
 Kind = Literal["text", "int", "number", "date", "datetime"]
@@ -37,7 +38,6 @@ ExportFormat = Literal["csv", "xlsx"]
 PAGE_SIZE = 200
 CHUNK = 64 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HANOI = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving since 1975
 _FORMATS = {"date": "DD/MM/YYYY", "datetime": "DD/MM/YYYY HH:MM"}
 
 
@@ -71,7 +71,7 @@ def typed(raw: Any, kind: Kind) -> Any:
         return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
     if kind == "datetime":
         moment = raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(str(raw))
-        return moment.astimezone(HANOI).replace(tzinfo=None, microsecond=0)
+        return moment.astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
     return str(raw)
 
 

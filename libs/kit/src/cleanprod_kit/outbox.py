@@ -23,7 +23,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .auth import CurrentPrincipal, Principal
-from .db import Database, get_session
+from .db import Database, get_session, release
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
@@ -76,22 +76,27 @@ def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 300.0) -> flo
 
 
 class OutboxDispatcher:
+    """Delivers pending events in `seq` order. No transaction is open while a subscriber is called: a batch is
+    claimed in one short transaction (its rows `FOR UPDATE SKIP LOCKED`, then `next_attempt_at` moved
+    `claim_seconds` ahead so no other replica takes them), delivered, and settled in another. A dispatcher that
+    dies between the two leaves its claim to expire: the events are delivered again (at least once)."""
+
     def __init__(self, db: Database, source: str, deliver: Deliver, *, poll_seconds: float = 0.5,
-                 batch_size: int = 50) -> None:
+                 batch_size: int = 50, claim_seconds: float = 120.0) -> None:
         self.db = db
         self.source = source
         self.deliver = deliver
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.claim_seconds = claim_seconds
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Deliver one batch; returns how many events were published."""
-        published = 0
+    async def _claim(self) -> list[tuple[OutboxEvent, dt.datetime | None]]:
+        """A batch of due events with their `next_attempt_at` before the claim (to give it back if not tried)."""
         async with self.db.session() as session:
             now = utcnow()
             result = await session.exec(
@@ -102,19 +107,47 @@ class OutboxDispatcher:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             )
-            for event in result.all():
+            claimed = [(event, event.next_attempt_at) for event in result.all()]
+            for event, _ in claimed:
+                event.next_attempt_at = now + dt.timedelta(seconds=self.claim_seconds)
+            await session.commit()
+        return claimed
+
+    async def _settle(self, claimed: list[tuple[OutboxEvent, dt.datetime | None]], published: int,
+                      error: Exception | None) -> None:
+        """Mark the delivered events, record the failure of the next one, give the rest back."""
+        async with self.db.session() as session:
+            for position, (claimed_event, due) in enumerate(claimed):
+                event = await session.get(OutboxEvent, claimed_event.id)
+                if event is None or event.published_at is not None:
+                    continue
+                if position < published:
+                    event.published_at = utcnow()
+                    event.attempts += 1
+                elif position == published and error is not None:
+                    event.attempts += 1
+                    event.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    event.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_seconds(event.attempts))
+                    log.warning("event delivery failed", extra={"event_id": str(event.id), "error": event.last_error})
+                else:
+                    event.next_attempt_at = due  # not tried: due again at once, in order
+            await session.commit()
+
+    async def run_once(self) -> int:
+        """Deliver one batch; returns how many events were published."""
+        claimed = await self._claim()
+        published, error = 0, None
+        try:
+            for event, _ in claimed:
                 try:
                     await self.deliver(EventEnvelope.of(event, self.source))
                 except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
-                    event.attempts += 1
-                    event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    event.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_seconds(event.attempts))
-                    log.warning("event delivery failed", extra={"event_id": str(event.id), "error": event.last_error})
+                    error = exc
                     break  # keep order: later events wait for this one
-                event.published_at = utcnow()
-                event.attempts += 1
                 published += 1
-            await session.commit()
+        finally:  # also when stopped mid-batch: what was not delivered is given back at once
+            if claimed:
+                await self._settle(claimed, published, error)
         return published
 
     async def _loop(self) -> None:
@@ -146,7 +179,9 @@ class OutboxDispatcher:
             self._task = None
 
 
-Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+# (session, envelope), or (session, envelope, fetched) for an event type registered with `fetch`.
+Handler = Callable[..., Awaitable[None]]
+Fetch = Callable[[AsyncSession, EventEnvelope], Awaitable[Any]]
 
 
 async def service_account(principal: CurrentPrincipal) -> Principal:
@@ -161,16 +196,32 @@ class EventConsumer:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
+        self.fetchers: dict[str, Fetch] = {}
 
-    def on(self, event_type: str) -> Callable[[Handler], Handler]:
+    def on(self, event_type: str, *, fetch: Fetch | None = None) -> Callable[[Handler], Handler]:
+        """Register the handler of an event type. With `fetch`, what the handler needs from other services is
+        fetched first, outside the event's transaction (no HTTP call inside a transaction): `fetch(session,
+        envelope)` may read, must `db.release(session)` before it calls out, and its result reaches the handler
+        as a third argument, `handler(session, envelope, fetched)`. Duplicates are recognised before `fetch`."""
         def register(fn: Handler) -> Handler:
             self.handlers[event_type] = fn
+            if fetch is not None:
+                self.fetchers[event_type] = fetch
             return fn
         return register
 
     async def handle(self, session: AsyncSession, envelope: EventEnvelope) -> bool:
         """Apply the event once; returns False for a duplicate. Commits."""
         handler = self.handlers.get(envelope.type)
+        fetch = self.fetchers.get(envelope.type)
+        fetched: Any = None
+        if fetch is not None:
+            seen = await session.get(ProcessedEvent, envelope.id)
+            await release(session)
+            if seen is not None:
+                return False
+            fetched = await fetch(session, envelope)
+            await release(session)
         session.add(ProcessedEvent(event_id=envelope.id, event_type=envelope.type))
         try:
             await session.flush()
@@ -178,7 +229,7 @@ class EventConsumer:
             await session.rollback()
             return False
         if handler is not None:
-            await handler(session, envelope)
+            await (handler(session, envelope, fetched) if fetch is not None else handler(session, envelope))
         await session.commit()
         return True
 

@@ -1,4 +1,5 @@
-"""Who may see and act on verification cases.
+"""Who may see and act on verification cases (object level; the routes check roles first). The same vocabulary
+as the other services' `access.py`: `READ_ROLES`, `reads_all`, `owns`, `ensure_readable`, `visibility_filter`.
 
 - officers and auditors read every case; only officers assign verifiers; auditors never write;
 - a verifier reads the cases currently assigned to them, and only the assigned verifier who declared
@@ -10,46 +11,72 @@
 
 from __future__ import annotations
 
-import re
+from sqlalchemy import ColumnElement
 
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.roles import OVERSIGHT, Role
+from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from .cases.models import CaseStatus, VerificationCase
 
-READ_ROLES = ("officer", "auditor", "verifier", "enterprise", "service")
-SUMMARY_ROLES = ("officer", "auditor")
+READ_ALL_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.SERVICE})
+"""Roles that read every case."""
+READ_ROLES = READ_ALL_ROLES | {Role.VERIFIER, Role.ENTERPRISE}
+SUMMARY_ROLES = OVERSIGHT
+"""Who reads the programme summary."""
+RESULT_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.VERIFIER})
+"""Who sees a result before it is concluded (the preview); an enterprise sees only the conclusion."""
 
 
-def same_tax_code(a: str | None, b: str | None) -> bool:
-    """Tax codes compared without spaces, dots or dashes (0101234567-001 == 0101234567001)."""
-    if not a or not b:
-        return False
-    return re.sub(r"[\s.\-]", "", a) == re.sub(r"[\s.\-]", "", b)
+def reads_all(principal: Principal) -> bool:
+    return principal.has(*READ_ALL_ROLES)
 
 
-def reads_everything(principal: Principal) -> bool:
-    return principal.has("officer", "auditor", "service")
+def _enterprise_tax_code(principal: Principal) -> str | None:
+    """The tax code an enterprise user is confined to (403 for an enterprise login without one)."""
+    if not principal.has(Role.ENTERPRISE):
+        return None
+    if not principal.tax_code:
+        raise Forbidden(code="no_enterprise_account")
+    return principal.tax_code
+
+
+def owns(principal: Principal, case: VerificationCase) -> bool:
+    """The caller is staff of the enterprise whose project the case verifies."""
+    return principal.has(Role.ENTERPRISE) and same_tax_code(principal.tax_code, case.enterprise_tax_code)
+
+
+def is_assigned_verifier(principal: Principal, case: VerificationCase) -> bool:
+    return principal.has(Role.VERIFIER) and case.verifier_subject == principal.subject
 
 
 def ensure_readable(principal: Principal, case: VerificationCase) -> None:
-    if reads_everything(principal):
+    if reads_all(principal) or is_assigned_verifier(principal, case) or owns(principal, case):
         return
-    if principal.has("verifier") and case.verifier_subject == principal.subject:
-        return
-    if principal.has("enterprise") and same_tax_code(principal.tax_code, case.enterprise_tax_code):
-        return
-    if principal.has("verifier"):
+    if principal.has(Role.VERIFIER):
         raise Forbidden("You are not the verifier assigned to this verification case.",
                         code="not_assigned_verifier")
-    if principal.has("enterprise"):
+    if principal.has(Role.ENTERPRISE):
         raise NotFound(code="case_not_found", params={"case_id": str(case.id)})
+    raise Forbidden(code="verification_read_forbidden")
+
+
+def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
+    """A WHERE clause limiting a list to what the caller may read (None: everything)."""
+    if reads_all(principal):
+        return None
+    if principal.has(Role.VERIFIER):
+        return VerificationCase.verifier_subject == principal.subject  # type: ignore[return-value]
+    tax_code = _enterprise_tax_code(principal)
+    if tax_code is not None:
+        return VerificationCase.enterprise_tax_code == canonical(tax_code)  # type: ignore[return-value]
     raise Forbidden(code="verification_read_forbidden")
 
 
 def ensure_acting_verifier(principal: Principal, case: VerificationCase) -> None:
     """The assigned verifier who declared independence; 403 for anyone else, with the reason."""
-    if not principal.has("verifier"):
+    if not principal.has(Role.VERIFIER):
         raise Forbidden("Only the verifier assigned to this case may do this.", code="not_assigned_verifier")
     if case.verifier_subject != principal.subject:
         raise Forbidden(code="not_assigned_verifier")

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleanprod_kit.errors import Conflict, ServiceUnavailable
+from cleanprod_kit.roles import Role
 
-ENTERPRISE_ROLE = "enterprise"
+ENTERPRISE_ROLE = Role.ENTERPRISE
 
 
 @dataclass(frozen=True)

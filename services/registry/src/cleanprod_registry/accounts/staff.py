@@ -11,17 +11,19 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from cleanprod_kit.auth import require_roles
+from cleanprod_kit.roles import Role
 
-from .views import DirectoryDep
+from ..access import ACCOUNT_READ_ROLES
+from ..deps import DirectoryDep
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
 
 class StaffRole(StrEnum):
-    REVIEWER = "reviewer"
-    VERIFIER = "verifier"
-    OFFICER = "officer"
-    AUDITOR = "auditor"
+    REVIEWER = Role.REVIEWER
+    VERIFIER = Role.VERIFIER
+    OFFICER = Role.OFFICER
+    AUDITOR = Role.AUDITOR
 
 
 class StaffMember(BaseModel):
@@ -32,7 +34,7 @@ class StaffMember(BaseModel):
     full_name: str  # Vietnamese order: family name first ("Phan Thị Mai"); the username when no name is known
 
 
-@router.get("", response_model=list[StaffMember], dependencies=[Depends(require_roles("officer", "auditor"))])
+@router.get("", response_model=list[StaffMember], dependencies=[Depends(require_roles(*ACCOUNT_READ_ROLES))])
 async def list_staff(role: Annotated[StaffRole, Query(description="the realm role")], accounts: DirectoryDep
                      ) -> list[StaffMember]:
     """Enabled accounts holding the realm role, by username."""

@@ -2,19 +2,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, EmailStr, field_validator
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.db import SessionDep
-from cleanprod_kit.errors import InvalidValue, ServiceUnavailable
+from cleanprod_kit.db import SessionDep, release
+from cleanprod_kit.errors import InvalidValue
+from cleanprod_kit.fields import StrictBody, Text
 
+from ..access import ACCOUNT_READ_ROLES, MANAGE_ROLES
+from ..deps import DirectoryDep
 from ..enterprises.service import get_enterprise
-from ..schemas import StrictBody, Text
-from .directory import AccountDirectory
 
 router = APIRouter(prefix="/api/v1/enterprises/{enterprise_id}/accounts", tags=["enterprise accounts"])
 Name = Text(100)
@@ -52,27 +53,13 @@ class AccountPublic(BaseModel):
     enabled: bool
 
 
-def directory(request: Request) -> AccountDirectory:
-    found = getattr(request.app.state, "account_directory", None)
-    if found is None:
-        settings = request.app.state.settings
-        if not (settings.service_client_id and settings.service_client_secret):
-            raise ServiceUnavailable(code="accounts_not_configured")
-        found = AccountDirectory(keycloak_url=settings.keycloak_server_url, realm=settings.realm,
-                                 client_id=settings.service_client_id, client_secret=settings.service_client_secret)
-        request.app.state.account_directory = found
-    return found
-
-
-DirectoryDep = Annotated[AccountDirectory, Depends(directory)]
-
-
-@router.post("", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_roles("officer"))])
+@router.post("", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_roles(*MANAGE_ROLES))])
 async def create_account(enterprise_id: uuid.UUID, body: AccountCreate, session: SessionDep,
                          principal: CurrentPrincipal, accounts: DirectoryDep) -> AccountCreated:
     """Create the Keycloak login of a registered enterprise: role `enterprise`, `tax_code` set by the platform,
     a one-time password the user must change at first login. The password is shown in this answer only."""
     enterprise = await get_enterprise(session, principal, enterprise_id)
+    await release(session)  # Keycloak is asked with no transaction open; the audit entry is a new one
     created = await accounts.create_enterprise_account(username=body.username, email=str(body.email),
                                                        first_name=body.first_name, last_name=body.last_name,
                                                        tax_code=enterprise.tax_code)
@@ -83,10 +70,11 @@ async def create_account(enterprise_id: uuid.UUID, body: AccountCreate, session:
                           temporary_password=created.temporary_password, required_actions=["UPDATE_PASSWORD"])
 
 
-@router.get("", response_model=list[AccountPublic], dependencies=[Depends(require_roles("officer", "auditor"))])
+@router.get("", response_model=list[AccountPublic], dependencies=[Depends(require_roles(*ACCOUNT_READ_ROLES))])
 async def list_accounts(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                         accounts: DirectoryDep) -> list[AccountPublic]:
     enterprise = await get_enterprise(session, principal, enterprise_id)
+    await release(session)
     users: list[dict[str, Any]] = await accounts.list_enterprise_accounts(enterprise.tax_code)
     return [AccountPublic(user_id=u["id"], username=u["username"], email=u.get("email"),
                           first_name=u.get("firstName"), last_name=u.get("lastName"),

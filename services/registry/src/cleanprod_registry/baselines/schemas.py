@@ -7,9 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from cleanprod_kit.errors import InvalidValue
+from cleanprod_kit.fields import Flag, ProgrammeDate, StrictBody
 from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
 
-from ..schemas import Flag, Notes, ProgrammeDate, StrictBody
+from ..schemas import Notes
 
 DegreeDays = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 

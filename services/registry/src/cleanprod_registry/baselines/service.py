@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.concurrency import get_for_update
+from cleanprod_kit.changes import lock_row, public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
@@ -25,14 +25,8 @@ from .schemas import BaselineFields, BaselinePublic
 
 
 def to_public(baseline: Baseline) -> BaselinePublic:
-    return BaselinePublic(
-        id=baseline.id, facility_id=baseline.facility_id, period_start=baseline.period_start,
-        period_end=baseline.period_end,
-        production={"quantity": baseline.production_quantity, "unit": baseline.production_unit},  # type: ignore[arg-type]
-        consumption=baseline.consumption,  # type: ignore[arg-type]
-        cdd=baseline.cdd, hdd=baseline.hdd, estimated=baseline.estimated, notes=baseline.notes,
-        version=baseline.version, created_at=baseline.created_at, updated_at=baseline.updated_at,
-    )
+    return public_from(BaselinePublic, baseline,
+                       production={"quantity": baseline.production_quantity, "unit": baseline.production_unit})
 
 
 def _columns(data: BaselineFields) -> dict[str, object]:
@@ -61,9 +55,9 @@ async def _refuse_overlap(session: AsyncSession, facility_id: uuid.UUID, data: B
 
 
 async def _writable_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID) -> Facility:
-    _, enterprise = await get_facility(session, principal, facility_id)
+    facility, enterprise = await get_facility(session, principal, facility_id)
     ensure_writable(principal, enterprise.tax_code, f"Facility {facility_id}")
-    return await get_for_update(session, Facility, facility_id, what="Facility")
+    return await lock_row(session, facility)
 
 
 async def add_baseline(session: AsyncSession, principal: Principal, facility_id: uuid.UUID,

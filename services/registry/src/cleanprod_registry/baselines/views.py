@@ -5,14 +5,14 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
+from ..deps import BaselineChange
 from . import service
-from .models import Baseline
 from .schemas import BaselineFields, BaselinePublic
 
 router = APIRouter(prefix="/api/v1/facilities/{facility_id}/baselines", tags=["baselines"])
@@ -48,13 +48,7 @@ async def read_baseline(facility_id: uuid.UUID, baseline_id: uuid.UUID, session:
 
 
 @router.put("/{baseline_id}", response_model=BaselinePublic, dependencies=writers)
-async def correct_baseline(facility_id: uuid.UUID, baseline_id: uuid.UUID, body: BaselineFields,
-                           request: Request, session: SessionDep, principal: CurrentPrincipal,
-                           response: Response) -> BaselinePublic:
-    await service.get_baseline(session, principal, facility_id, baseline_id)
-    baseline = await get_for_update(session, Baseline, baseline_id, what="Baseline")
-    check_if_match(request, baseline.version)
-    await service.replace_baseline(session, principal, baseline, body)
-    await session.commit()
-    set_etag(response, baseline.version)
-    return service.to_public(baseline)
+async def correct_baseline(body: BaselineFields, change: BaselineChange, response: Response) -> BaselinePublic:
+    baseline = await change.lock()
+    await service.replace_baseline(change.session, change.principal, baseline, body)
+    return await change.answer(response, service.to_public)

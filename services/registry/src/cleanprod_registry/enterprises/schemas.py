@@ -5,9 +5,10 @@ import uuid
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from cleanprod_kit.fields import PatchBody, StrictBody, Text
 from cleanprod_kit.tax_codes import normalise_tax_code
 
-from ..schemas import PatchBody, Place, StrictBody, Text, Text200, Text300, Text500
+from ..schemas import Place, Text200, Text300, Text500
 from .models import LegalForm, SizeClass
 
 Phone = Text(32, pattern=r"^\+?[0-9 .\-()]{6,20}$")

@@ -12,34 +12,38 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import readable_or_404
 from cleanprod_kit.db import violated_constraint
-from cleanprod_kit.errors import Conflict, Forbidden, NotFound, field_error
+from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.roles import Role
 from cleanprod_kit.search import matches_all_words
-from cleanprod_kit.tax_codes import within_enterprise
+from cleanprod_kit.tax_codes import canonical
 
-from ..access import confined_to, ensure_readable, ensure_writable, own_tax_code
+from ..access import MANAGE_ROLES, ensure_readable, ensure_writable, owns, visibility_filter
 from ..db_types import touch
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterpriseUpdate
 
 
 async def get_enterprise(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
-    enterprise = await session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound(code="record_not_found", params={"what": f"Enterprise {enterprise_id}"})
-    ensure_readable(principal, enterprise.tax_code, f"Enterprise {enterprise_id}")
-    return enterprise
+    """The enterprise the caller may read (404 otherwise: existence is not disclosed)."""
+    what = f"Enterprise {enterprise_id}"
+    return await readable_or_404(session, Enterprise, enterprise_id,
+                                 lambda enterprise: ensure_readable(principal, enterprise.tax_code, what),
+                                 code="record_not_found", params={"what": what})
 
 
 async def create_enterprise(session: AsyncSession, principal: Principal, data: EnterpriseCreate) -> Enterprise:
-    if principal.has("enterprise") and not principal.has("officer"):
+    if principal.has(*MANAGE_ROLES):
+        pass
+    elif principal.has(Role.ENTERPRISE):
         # its own record, or one of its branch units (<own>-NNN): a head office registers its branches
-        if not principal.tax_code or not within_enterprise(principal.tax_code, data.tax_code):
+        if not owns(principal, data.tax_code):
             raise Forbidden(code="tax_code_not_yours", params={"tax_code": principal.tax_code or "NNNNNNNNNN"},
                             errors=[field_error("tax_code", None, "not_yours")])
-    elif not principal.has("officer"):
+    else:
         raise Forbidden(code="enterprise_register_forbidden")
     enterprise = Enterprise(**data.model_dump())
     session.add(enterprise)
@@ -80,9 +84,9 @@ async def list_enterprises(
     tax_code: str | None, limit: int, cursor: str | None,
 ) -> tuple[list[Enterprise], str | None]:
     statement = select(Enterprise)
-    confined = own_tax_code(principal)
-    if confined is not None:
-        statement = statement.where(confined_to(Enterprise.tax_code, confined))
+    visible = visibility_filter(principal)
+    if visible is not None:
+        statement = statement.where(visible)
     if q:
         condition = matches_all_words(Enterprise.search_text, q)
         if condition is not None:
@@ -92,6 +96,6 @@ async def list_enterprises(
     if district:
         statement = statement.where(Enterprise.district == district)
     if tax_code:
-        statement = statement.where(Enterprise.tax_code == tax_code)
+        statement = statement.where(Enterprise.tax_code == canonical(tax_code))
     return await keyset_page(session, statement, order_by=[Enterprise.id], key=lambda e: [e.id],  # type: ignore[list-item]
                              limit=limit, cursor=cursor)

@@ -7,7 +7,7 @@ from sqlalchemy import and_
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import Created, create_once
@@ -15,6 +15,7 @@ from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
+from ..deps import EnterpriseChange
 from . import service
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterprisePublic, EnterpriseUpdate
@@ -59,15 +60,10 @@ async def read_enterprise(enterprise_id: uuid.UUID, session: SessionDep, princip
 
 
 @router.patch("/{enterprise_id}", response_model=EnterprisePublic, dependencies=writers)
-async def update_enterprise(enterprise_id: uuid.UUID, body: EnterpriseUpdate, request: Request,
-                            session: SessionDep, principal: CurrentPrincipal, response: Response) -> Enterprise:
-    await service.get_enterprise(session, principal, enterprise_id)  # 404 before 428/412 for strangers
-    enterprise = await get_for_update(session, Enterprise, enterprise_id, what="Enterprise")
-    check_if_match(request, enterprise.version)
-    service.apply_update(enterprise, principal, body, session)
-    await session.commit()
-    set_etag(response, enterprise.version)
-    return enterprise
+async def update_enterprise(body: EnterpriseUpdate, change: EnterpriseChange, response: Response) -> EnterprisePublic:
+    enterprise = await change.lock()  # 404 before 428/412 for strangers
+    service.apply_update(enterprise, change.principal, body, change.session)
+    return await change.answer(response, EnterprisePublic)
 
 
 @router.get("/{enterprise_id}/history", response_model=Page[AuditRecord], dependencies=readers)

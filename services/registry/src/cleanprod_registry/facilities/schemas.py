@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from ..schemas import PatchBody, Place, StrictBody, Text, Text300, Text500
+from cleanprod_kit.fields import PatchBody, StrictBody, Text
+
+from ..schemas import Place, Text300, Text500
 from .models import FacilityStatus
 
 Product = Text(200)

@@ -10,12 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.search import matches_all_words
 
-from ..access import confined_to, ensure_readable, ensure_writable, own_tax_code
+from ..access import ensure_readable, ensure_writable, visibility_filter
 from ..db_types import touch
 from ..enterprises.models import Enterprise
 from ..enterprises.service import get_enterprise
@@ -25,9 +26,7 @@ from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 
 def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
-    public = FacilityPublic.model_validate(facility, from_attributes=True)
-    public.enterprise_tax_code = tax_code
-    return public
+    return public_from(FacilityPublic, facility, enterprise_tax_code=tax_code)
 
 
 async def _require_sector(session: AsyncSession, code: str) -> None:
@@ -47,6 +46,13 @@ async def get_facility(session: AsyncSession, principal: Principal, facility_id:
     facility, enterprise = row
     ensure_readable(principal, enterprise.tax_code, f"Facility {facility_id}")
     return facility, enterprise
+
+
+async def enterprise_of(session: AsyncSession, facility: Facility) -> Enterprise:
+    """The facility's enterprise (read with it by `get_facility`: no query then)."""
+    enterprise = await session.get(Enterprise, facility.enterprise_id)
+    assert enterprise is not None  # a foreign key
+    return enterprise
 
 
 async def create_facility(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID,
@@ -88,9 +94,9 @@ async def list_facilities(
     district: str | None, enterprise_id: uuid.UUID | None, status: str | None, limit: int, cursor: str | None,
 ) -> tuple[list[tuple[Facility, str]], str | None]:
     statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
-    confined = own_tax_code(principal)
-    if confined is not None:
-        statement = statement.where(confined_to(Enterprise.tax_code, confined))
+    visible = visibility_filter(principal)
+    if visible is not None:
+        statement = statement.where(visible)
     if q and (condition := matches_all_words(Facility.search_text, q)) is not None:
         statement = statement.where(condition)
     if sector:

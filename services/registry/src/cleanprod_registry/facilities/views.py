@@ -9,7 +9,7 @@ from starlette.responses import StreamingResponse
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
 from cleanprod_kit.idempotency import Created, create_once
@@ -17,9 +17,9 @@ from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES, WRITE_ROLES
+from ..deps import DatabaseDep, FacilityChange
 from . import service
 from .filters import FacilityFilters
-from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -81,13 +81,13 @@ FACILITY_COLUMNS = (
 
 @router.get("/facilities/export", dependencies=readers, response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
-async def export_facilities(request: Request, principal: CurrentPrincipal,
+async def export_facilities(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
                             filters: Annotated[FacilityFilters, Depends()],
                             export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
     `GET /facilities` (an enterprise exports only its own). Vietnamese headers unless Accept-Language is English."""
     async def fetch(cursor: str | None) -> tuple[list[FacilityPublic], str | None]:
-        async with request.app.state.db.session() as session:
+        async with database.session() as session:
             rows, next_cursor = await service.list_facilities(session, principal, **filters.as_kwargs(),
                                                               limit=PAGE_SIZE, cursor=cursor)
             return [service.to_public(f, t) for f, t in rows], next_cursor
@@ -104,15 +104,11 @@ async def read_facility(facility_id: uuid.UUID, session: SessionDep, principal: 
 
 
 @router.patch("/facilities/{facility_id}", response_model=FacilityPublic, dependencies=writers)
-async def update_facility(facility_id: uuid.UUID, body: FacilityUpdate, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal, response: Response) -> FacilityPublic:
-    _, enterprise = await service.get_facility(session, principal, facility_id)
-    facility = await get_for_update(session, Facility, facility_id, what="Facility")
-    check_if_match(request, facility.version)
-    await service.apply_update(session, principal, facility, enterprise, body)
-    await session.commit()
-    set_etag(response, facility.version)
-    return service.to_public(facility, enterprise.tax_code)
+async def update_facility(body: FacilityUpdate, change: FacilityChange, response: Response) -> FacilityPublic:
+    facility = await change.lock()
+    enterprise = await service.enterprise_of(change.session, facility)
+    await service.apply_update(change.session, change.principal, facility, enterprise, body)
+    return await change.answer(response, lambda f: service.to_public(f, enterprise.tax_code))
 
 
 @router.get("/facilities/{facility_id}/history", response_model=Page[AuditRecord], dependencies=readers)

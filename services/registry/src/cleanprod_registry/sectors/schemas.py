@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from cleanprod_kit.errors import InvalidValue
+from cleanprod_kit.fields import CalendarDate, Flag, PatchBody, StrictBody, Text
 
-from ..schemas import CalendarDate, Flag, PatchBody, StrictBody, Text, Text200
+from ..schemas import Text200
 from .bands import parse_band
 
 SectorCodeStr = Text(32, pattern=r"^[a-z][a-z0-9_]{1,31}$")

@@ -8,14 +8,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 
 from .bands import normalise_band_text, parse_band
 from .models import Norm, Sector
-from .schemas import NormCreate, SectorCreate
+from .schemas import NormCreate, SectorCreate, SectorUpdate
 
 
 async def create_sector(session: AsyncSession, principal: Principal, data: SectorCreate) -> Sector:
@@ -33,6 +33,19 @@ def norm_from(data: NormCreate) -> Norm:
     band = parse_band(data.capacity_band)
     return Norm(**data.model_dump(), band_min=band.minimum, band_min_inclusive=band.min_inclusive,
                 band_max=band.maximum, band_max_inclusive=band.max_inclusive)
+
+
+def update_sector(session: AsyncSession, principal: Principal, sector: Sector, data: SectorUpdate) -> None:
+    """Change a sector's names or priority. `sector` is row-locked and its If-Match already checked."""
+    changes = data.model_dump(exclude_unset=True)
+    before = sector.priority
+    old = snapshot(sector)
+    for field, value in changes.items():
+        setattr(sector, field, value)
+    sector.version += 1
+    record_audit(session, principal, entity_type="sector", entity_id=sector.code, action="update",
+                 details={"fields": sorted(changes), "priority_before": before},
+                 changes=field_changes(old, snapshot(sector)))
 
 
 async def create_norm(session: AsyncSession, principal: Principal, data: NormCreate) -> Norm:

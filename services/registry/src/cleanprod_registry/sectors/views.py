@@ -5,22 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, set_etag
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import CalendarDate, Param, QueryFlag
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page
 
-from ..access import READ_ROLES
+from ..access import MANAGE_ROLES, READ_ROLES
+from ..deps import SectorChange
 from . import service
 from .models import Norm, Sector
 from .schemas import NormCreate, NormPublic, SectorCreate, SectorPublic, SectorUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["sectors and norms"])
 readers = [Depends(require_roles(*READ_ROLES))]
-officers = [Depends(require_roles("officer"))]
+officers = [Depends(require_roles(*MANAGE_ROLES))]
 
 
 @router.get("/sectors", response_model=list[SectorPublic], dependencies=readers)
@@ -49,25 +49,10 @@ async def read_sector(code: Param, session: SessionDep, response: Response) -> S
 
 
 @router.patch("/sectors/{code}", response_model=SectorPublic, dependencies=officers)
-async def update_sector(code: Param, body: SectorUpdate, request: Request, session: SessionDep,
-                        principal: CurrentPrincipal, response: Response) -> Sector:
-    sector = (await session.exec(select(Sector).where(Sector.code == code).with_for_update())).first()
-    if sector is None:
-        await service.get_sector(session, code)  # raises the 404
-    assert sector is not None
-    check_if_match(request, sector.version)
-    changes = body.model_dump(exclude_unset=True)
-    before = sector.priority
-    old = snapshot(sector)
-    for field, value in changes.items():
-        setattr(sector, field, value)
-    sector.version += 1
-    record_audit(session, principal, entity_type="sector", entity_id=code, action="update",
-                 details={"fields": sorted(changes), "priority_before": before},
-                 changes=field_changes(old, snapshot(sector)))
-    await session.commit()
-    set_etag(response, sector.version)
-    return sector
+async def update_sector(body: SectorUpdate, change: SectorChange, response: Response) -> SectorPublic:
+    sector = await change.lock()
+    service.update_sector(change.session, change.principal, sector, body)
+    return await change.answer(response, SectorPublic)
 
 
 @router.get("/norms", response_model=Page[NormPublic], dependencies=readers)

@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import Flag, StrictBody, Subject, Text200, Text2000, Text4000
+from cleanprod_kit.fields import Flag, StrictBody
+
+from ..schemas import Subject, Text200, Text2000, Text4000
 
 
 class AssignmentBody(StrictBody):

@@ -12,10 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 
+from ..access import is_assigned_verifier
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import ENTITY
 from ..db_types import touch
@@ -40,12 +42,7 @@ def _current(case: VerificationCase, rows: list[VerifierAssignment]) -> Verifier
 
 
 def to_public(row: VerifierAssignment) -> AssignmentPublic:
-    return AssignmentPublic(
-        id=row.id, verifier_subject=row.verifier_subject, verifier_username=row.verifier_username, note=row.note,
-        assigned_by=row.assigned_by_name or row.assigned_by_subject, assigned_at=row.assigned_at, status=row.status,
-        independent=row.independent, statement=row.statement, declared_against=dict(row.declared_against),
-        declared_at=row.declared_at, replaced_at=row.replaced_at,
-    )
+    return public_from(AssignmentPublic, row, assigned_by=row.assigned_by_name or row.assigned_by_subject)
 
 
 async def state(session: AsyncSession, case: VerificationCase) -> AssignmentState:
@@ -103,7 +100,7 @@ async def assign(session: AsyncSession, principal: Principal, case: Verification
 
 
 def ensure_declarer(principal: Principal, case: VerificationCase) -> None:
-    if not principal.has("verifier") or case.verifier_subject != principal.subject:
+    if not is_assigned_verifier(principal, case):
         raise Forbidden("Only the verifier assigned to this case can make its declaration of independence.",
                         code="not_assigned_verifier")
 

@@ -6,18 +6,20 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.bulk import BulkAnswer, bulk_once, check_item_version, run_items
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.changes import lock_row
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
-from ..cases.models import VerificationCase
-from ..cases.service import get_case
+from ..cases.service import get_case, readable_case
+from ..deps import CaseChange
 from . import service
 from .schemas import AssignmentBody, AssignmentState, BulkAssignmentBody, BulkAssignmentItem, DeclarationBody
 
 router = APIRouter(prefix="/api/v1/verifications/{case_id}/assignment", tags=["verifier assignment"])
 readers = [Depends(require_roles(*READ_ROLES))]
-officers = [Depends(require_roles("officer"))]
+officers = [Depends(require_roles(Role.OFFICER))]
 
 
 @router.get("", response_model=AssignmentState, dependencies=readers)
@@ -28,14 +30,10 @@ async def read_assignment(case_id: uuid.UUID, session: SessionDep, principal: Cu
     return await service.state(session, case)
 
 
-async def _assign(case_id: uuid.UUID, body: AssignmentBody, request: Request, session: SessionDep,
-                  principal: CurrentPrincipal, response: Response) -> AssignmentState:
-    case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-    check_if_match(request, case.version)
-    await service.assign(session, principal, case, body)
-    await session.commit()
-    set_etag(response, case.version)
-    return await service.state(session, case)
+async def _assign(body: AssignmentBody, change: CaseChange, response: Response) -> AssignmentState:
+    case = await change.lock()
+    await service.assign(change.session, change.principal, case, body)
+    return await change.answer(response, lambda locked: service.state(change.session, locked))
 
 
 router.add_api_route("", _assign, methods=["PUT"], response_model=AssignmentState, dependencies=officers,
@@ -55,7 +53,7 @@ async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, s
     assignment state, or its problem). Idempotency-Key covers the whole request."""
 
     async def one(item: BulkAssignmentItem) -> AssignmentState:
-        case = await get_for_update(session, VerificationCase, item.verification_id, what="Verification case")
+        case = await lock_row(session, await readable_case(session, principal, item.verification_id))
         check_item_version(item.version, case.version, required=True)
         await service.assign(session, principal, case, AssignmentBody(
             verifier_subject=item.verifier_subject, verifier_username=item.verifier_username, note=item.note))
@@ -68,13 +66,8 @@ async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, s
     return await bulk_once(request, session, principal, body.model_dump(mode="json"), run)
 
 
-@router.post("/declaration", response_model=AssignmentState, dependencies=[Depends(require_roles("verifier"))])
-async def declare(case_id: uuid.UUID, body: DeclarationBody, request: Request, session: SessionDep,
-                  principal: CurrentPrincipal, response: Response) -> AssignmentState:
-    case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-    service.ensure_declarer(principal, case)
-    check_if_match(request, case.version)
-    await service.declare(session, principal, case, body)
-    await session.commit()
-    set_etag(response, case.version)
-    return await service.state(session, case)
+@router.post("/declaration", response_model=AssignmentState, dependencies=[Depends(require_roles(Role.VERIFIER))])
+async def declare(body: DeclarationBody, change: CaseChange, response: Response) -> AssignmentState:
+    case = await change.lock(check=lambda locked: service.ensure_declarer(change.principal, locked))
+    await service.declare(change.session, change.principal, case, body)
+    return await change.answer(response, lambda locked: service.state(change.session, locked))

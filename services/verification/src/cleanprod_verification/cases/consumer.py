@@ -5,7 +5,8 @@
 
 A payload that cannot be read is acknowledged and recorded, never refused: the sender delivers in order, and a
 permanently refused event would hold back every later one. A registry that cannot be reached fails the delivery
-(503) so the sender retries.
+(503) so the sender retries. The registry is asked before the event's transaction opens (the kit's
+`EventConsumer.on(..., fetch=...)`), and only when the application has no case yet.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from collections.abc import Callable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
+from cleanprod_kit.db import release
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 
 from ..registry import RegistryClient
 from .events import APPROVED, COMPLETED, ApplicationFacts, UnreadableEvent, application_facts
-from .service import note_completion, open_case, service_actor
+from .service import RegistryFacts, case_exists, fetch_registry_facts, note_completion, open_case, service_actor
 
 log = logging.getLogger("cleanprod.verification.events")
 
@@ -39,20 +41,33 @@ def _facts(session: AsyncSession, envelope: EventEnvelope) -> ApplicationFacts |
 def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_periods: int) -> EventConsumer:
     consumer = EventConsumer()
 
-    @consumer.on(APPROVED)
-    async def application_approved(session: AsyncSession, envelope: EventEnvelope) -> None:
+    async def fetch(session: AsyncSession, envelope: EventEnvelope) -> RegistryFacts | None:
+        """The registry's facts for a case not opened yet (None: unreadable event, or the case exists)."""
+        try:
+            facts = application_facts(envelope.data)
+        except UnreadableEvent:
+            return None  # the handler records it
+        if await case_exists(session, facts.application_id):
+            return None
+        await release(session)
+        return await fetch_registry_facts(registry(), facts)
+
+    @consumer.on(APPROVED, fetch=fetch)
+    async def application_approved(session: AsyncSession, envelope: EventEnvelope,
+                                   fetched: RegistryFacts | None) -> None:
         facts = _facts(session, envelope)
         if facts is not None:
-            await open_case(session, registry(), facts, actor=service_actor(envelope.source), event_id=envelope.id,
+            await open_case(session, fetched, facts, actor=service_actor(envelope.source), event_id=envelope.id,
                             min_baseline_periods=min_baseline_periods)
 
-    @consumer.on(COMPLETED)
-    async def application_completed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    @consumer.on(COMPLETED, fetch=fetch)
+    async def application_completed(session: AsyncSession, envelope: EventEnvelope,
+                                    fetched: RegistryFacts | None) -> None:
         facts = _facts(session, envelope)
         if facts is None:
             return
         actor = service_actor(envelope.source)
-        case = await open_case(session, registry(), facts, actor=actor, event_id=envelope.id,
+        case = await open_case(session, fetched, facts, actor=actor, event_id=envelope.id,
                                min_baseline_periods=min_baseline_periods)
         await note_completion(session, case, facts, actor=actor, event_id=envelope.id)
 

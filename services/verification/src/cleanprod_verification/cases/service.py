@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import select
@@ -12,12 +13,13 @@ from cleanprod_contracts.v1 import events
 from cleanprod_contracts.v1.registry import BaselinePeriod, Enterprise, Facility
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.changes import public_from, readable_or_404
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.roles import Role
 
-from ..access import ensure_readable, reads_everything
+from ..access import ensure_readable, visibility_filter
 from ..conclusions.models import Conclusion
 from ..db_types import touch
 from ..registry import RegistryClient
@@ -39,7 +41,7 @@ ENTITY = "verification"
 
 def service_actor(source: str | None) -> Principal:
     name = source or "applications"
-    return Principal(subject=f"service:{name}", username=name, roles=frozenset({"service"}))
+    return Principal(subject=f"service:{name}", username=name, roles=frozenset({Role.SERVICE}))
 
 
 def frozen_period(period: BaselinePeriod) -> dict[str, Any]:
@@ -64,29 +66,84 @@ async def case_for_application(session: AsyncSession, application_id: uuid.UUID)
     return (await session.exec(statement)).first()
 
 
-async def open_case(session: AsyncSession, registry: RegistryClient, facts: ApplicationFacts, *,
+async def case_exists(session: AsyncSession, application_id: uuid.UUID) -> bool:
+    statement = select(VerificationCase.id).where(VerificationCase.application_id == application_id)
+    return (await session.exec(statement)).first() is not None
+
+
+@dataclass(frozen=True)
+class RegistryFacts:
+    """What the registry holds about the application's facility, fetched before the case's transaction opens."""
+
+    facility: Facility | None  # None: the registry has no such facility
+    baseline: list[dict[str, Any]] = field(default_factory=list)  # frozen periods (`frozen_period`)
+    enterprise: Enterprise | None = None  # asked only when the event lacks the enterprise's name or tax code
+
+
+async def fetch_registry_facts(registry: RegistryClient, facts: ApplicationFacts) -> RegistryFacts:
+    """The facility, all its baseline periods (every page) and, if needed, its enterprise. Call it with no
+    transaction open (HTTP calls; `RegistryUnavailable` fails the delivery so the sender retries)."""
+    facility = await registry.facility(facts.facility_id)
+    if facility is None:
+        return RegistryFacts(None)
+    baseline = [frozen_period(p) for p in await registry.baselines(facts.facility_id)]
+    enterprise = None
+    if not (facts.enterprise_name and (facts.enterprise_tax_code or facility.enterprise_tax_code)):
+        enterprise = await registry.enterprise(facility.enterprise_id)
+    return RegistryFacts(facility, baseline, enterprise)
+
+
+async def open_case(session: AsyncSession, registry_facts: RegistryFacts | None, facts: ApplicationFacts, *,
                     actor: Principal, event_id: uuid.UUID | None, min_baseline_periods: int) -> VerificationCase:
-    """Open the case of an approved application, freezing the facility's baseline and the claim.
-    Idempotent on the application id: an existing case is returned unchanged."""
+    """Open the case of an approved application, freezing the facility's baseline (`registry_facts`, fetched
+    just before this transaction) and the claim. Idempotent on the application id: an existing case is returned
+    unchanged (and `registry_facts` is then None or unused).
+
+    Stale facts: the baseline frozen is the registry's as it was a moment before the transaction began; a period
+    recorded in between is treated as recorded after the approval (the same as if the event had come a moment
+    earlier). The case itself is re-checked here, in the transaction: if another delivery opened it meanwhile,
+    that case stands and the fetched facts are dropped."""
     existing = await case_for_application(session, facts.application_id)
     if existing is not None:
         return existing
+    if registry_facts is None:  # fetched only when no case existed; cases are never deleted
+        raise RuntimeError(f"no registry facts were fetched for application {facts.application_id}")
+    notes = _baseline_notes(facts, registry_facts, min_baseline_periods)
+    case = _new_case(facts, registry_facts, notes, event_id=event_id)
+    session.add(case)
+    await session.flush()
+    baseline = case.baseline
+    record_audit(session, actor, entity_type=ENTITY, entity_id=case.id, action="open",
+                 to_state=CaseStatus.AWAITING_ASSIGNMENT,
+                 reason=f"Application {facts.dossier_code or facts.application_id} approved; baseline of "
+                        f"{len(baseline)} periods and the claim frozen.",
+                 details={"application_id": str(facts.application_id), "event_id": str(event_id) if event_id else None,
+                          "baseline_periods": len(baseline), "claimed_overall_pct": facts.claimed_overall_pct,
+                          "notes": notes})
+    emit(session, "verification.opened", aggregate_type=ENTITY, aggregate_id=case.id,
+         payload=events.VerificationOpened(verification_id=case.id, application_id=case.application_id,
+                                           dossier_code=case.dossier_code, status=case.status,
+                                           baseline_periods=len(baseline)).payload())
+    return case
+
+
+def _baseline_notes(facts: ApplicationFacts, registry_facts: RegistryFacts, min_baseline_periods: int) -> list[str]:
     notes = list(facts.notes)
-    facility = await registry.facility(facts.facility_id)
-    baseline: list[dict[str, Any]] = []
-    enterprise: Enterprise | None = None
-    if facility is None:
+    if registry_facts.facility is None:
         notes.append(f"the registry has no facility {facts.facility_id}; no baseline could be frozen")
-    else:
-        baseline = [frozen_period(p) for p in await registry.baselines(facts.facility_id)]
-        if not (facts.enterprise_name and (facts.enterprise_tax_code or facility.enterprise_tax_code)):
-            enterprise = await registry.enterprise(facility.enterprise_id)
-    if not baseline:
+    periods = len(registry_facts.baseline)
+    if not periods:
         notes.append("no baseline period is recorded for the facility; savings cannot be computed without one")
-    elif len(baseline) < min_baseline_periods:
-        notes.append(f"the baseline has {len(baseline)} periods; a regression baseline needs at least "
+    elif periods < min_baseline_periods:
+        notes.append(f"the baseline has {periods} periods; a regression baseline needs at least "
                      f"{min_baseline_periods}, so savings will be computed by SEC")
-    case = VerificationCase(
+    return notes
+
+
+def _new_case(facts: ApplicationFacts, registry_facts: RegistryFacts, notes: list[str], *,
+              event_id: uuid.UUID | None) -> VerificationCase:
+    facility, enterprise = registry_facts.facility, registry_facts.enterprise
+    return VerificationCase(
         application_id=facts.application_id,
         dossier_code=facts.dossier_code,
         facility_id=facts.facility_id,
@@ -109,25 +166,11 @@ async def open_case(session: AsyncSession, registry: RegistryClient, facts: Appl
         approved_support_vnd=facts.approved_support_vnd,
         implementation_start=facts.implementation_start,
         implementation_end=facts.implementation_end,
-        baseline=baseline,
+        baseline=list(registry_facts.baseline),
         baseline_frozen_at=utcnow(),
         baseline_note="; ".join(notes) or None,
         opened_by_event=event_id,
     )
-    session.add(case)
-    await session.flush()
-    record_audit(session, actor, entity_type=ENTITY, entity_id=case.id, action="open",
-                 to_state=CaseStatus.AWAITING_ASSIGNMENT,
-                 reason=f"Application {facts.dossier_code or facts.application_id} approved; baseline of "
-                        f"{len(baseline)} periods and the claim frozen.",
-                 details={"application_id": str(facts.application_id), "event_id": str(event_id) if event_id else None,
-                          "baseline_periods": len(baseline), "claimed_overall_pct": facts.claimed_overall_pct,
-                          "notes": notes})
-    emit(session, "verification.opened", aggregate_type=ENTITY, aggregate_id=case.id,
-         payload=events.VerificationOpened(verification_id=case.id, application_id=case.application_id,
-                                           dossier_code=case.dossier_code, status=case.status,
-                                           baseline_periods=len(baseline)).payload())
-    return case
 
 
 def _of(record: Facility | Enterprise | None, name: str) -> Any:
@@ -158,11 +201,16 @@ async def note_completion(session: AsyncSession, case: VerificationCase, facts: 
 # ---- reading --------------------------------------------------------------------------------------------------
 
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
-    case = await session.get(VerificationCase, case_id)
-    if case is None:
-        raise NotFound(code="case_not_found", params={"case_id": str(case_id)})
-    ensure_readable(principal, case)
-    return case
+    """The case the caller may read (404 `case_not_found`, or the read rule's 403/404)."""
+    return await readable_or_404(session, VerificationCase, case_id, lambda case: ensure_readable(principal, case),
+                                 code="case_not_found", params={"case_id": str(case_id)})
+
+
+async def readable_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
+    """The case a change starts from (the pipeline's read step): as `get_case`, but a missing case is 404
+    `record_not_found`, what the changes answered when they locked first."""
+    return await readable_or_404(session, VerificationCase, case_id, lambda case: ensure_readable(principal, case),
+                                 code="record_not_found", params={"what": f"Verification case {case_id}"})
 
 
 async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion | None:
@@ -170,9 +218,8 @@ async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion
 
 
 def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_periods: bool) -> CasePublic:
-    return CasePublic(
-        id=case.id, application_id=case.application_id, dossier_code=case.dossier_code, status=case.status,
-        ready_to_conclude=case.ready_to_conclude, project_title=case.project_title,
+    return public_from(
+        CasePublic, case,
         facility=FacilityFacts(id=case.facility_id, name=case.facility_name, sector_code=case.sector_code,
                                products=list(case.products), capacity_quantity=case.capacity_quantity,
                                capacity_unit=case.capacity_unit, ward=case.ward, district=case.district),
@@ -182,9 +229,6 @@ def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_per
                   if case.supplier_name or case.supplier_tax_code else None),
         claim=ClaimPublic(overall_percent=case.claimed_overall_pct,
                           per_carrier_percent=dict(case.claimed_per_carrier)),
-        approved_support_vnd=case.approved_support_vnd, implementation_start=case.implementation_start,
-        implementation_end=case.implementation_end, completed_on=case.completed_on,
-        completion_reported_at=case.completion_reported_at,
         baseline=BaselinePublic(frozen_at=case.baseline_frozen_at, period_count=len(case.baseline),
                                 note=case.baseline_note, periods=list(case.baseline) if with_periods else None),
         verifier=(VerifierPublic(subject=case.verifier_subject, username=case.verifier_username)
@@ -192,7 +236,6 @@ def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_per
         conclusion=(ConclusionBrief(verdict=conclusion.verdict, verified_savings_pct=conclusion.verified_pct,
                                     achieved_ratio=conclusion.achieved_ratio, method=conclusion.method,
                                     concluded_at=conclusion.concluded_at) if conclusion is not None else None),
-        version=case.version, created_at=case.created_at, updated_at=case.updated_at,
     )
 
 
@@ -200,15 +243,9 @@ async def list_cases(session: AsyncSession, principal: Principal, *, status: Cas
                      sector: str | None, application_id: uuid.UUID | None, limit: int,
                      cursor: str | None) -> tuple[list[tuple[VerificationCase, Conclusion | None]], str | None]:
     statement = select(VerificationCase)
-    if not reads_everything(principal):
-        if principal.has("verifier"):
-            statement = statement.where(VerificationCase.verifier_subject == principal.subject)
-        elif principal.has("enterprise"):
-            if not principal.tax_code:
-                raise Forbidden(code="no_enterprise_account")
-            statement = statement.where(VerificationCase.enterprise_tax_code == principal.tax_code)
-        else:
-            raise Forbidden(code="verification_read_forbidden")
+    visible = visibility_filter(principal)
+    if visible is not None:
+        statement = statement.where(visible)
     if status is not None:
         statement = statement.where(VerificationCase.status == status)
     if sector:

@@ -17,6 +17,7 @@ from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from ..access import READ_ROLES
+from ..deps import DatabaseDep
 from . import service
 from .export import RESULT_COLUMNS
 from .models import CaseStatus
@@ -49,12 +50,12 @@ async def list_cases(
 
 @router.get("/export", dependencies=readers, response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
-async def export_results(request: Request, principal: CurrentPrincipal, filters: Annotated[CaseFilters, Depends()],
-                         export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
+async def export_results(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
+                         filters: Annotated[CaseFilters, Depends()], export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
     """Verification results of the filtered list as CSV or XLSX: the same cases as `GET /verifications` for the
     caller (an enterprise only its own, a verifier only theirs), with each conclusion's figures."""
     async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
-        async with request.app.state.db.session() as session:
+        async with database.session() as session:
             return await service.list_cases(session, principal, **filters.as_kwargs(), limit=PAGE_SIZE,
                                             cursor=cursor)
 

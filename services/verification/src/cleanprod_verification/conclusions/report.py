@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cleanprod_kit.local_time import local
+
 from ..cases.models import VerificationCase
-from ..local_time import local
 from .models import Conclusion
 from .report_text import (
     CARRIERS,

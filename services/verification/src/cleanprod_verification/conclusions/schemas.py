@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import StrictBody, Text4000
+from cleanprod_kit.fields import StrictBody
+
+from ..schemas import Text4000
 
 
 class ConcludeBody(StrictBody):

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.db import release
 from cleanprod_kit.errors import Conflict, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 
@@ -83,8 +84,19 @@ def _annotate(record: dict[str, Any], case: VerificationCase, reporting: list[Re
             item["source"] = measured[key].used()
 
 
-async def compute(session: AsyncSession, case: VerificationCase, registry: RegistryClient,
-                  settings: MVSettings) -> Computation:
+@dataclass(frozen=True)
+class NormQuery:
+    """The registry's norm lookup for a case: its sector, the facility's first product and capacity, on the last
+    day reported. Fetched before the conclusion's transaction and compared again under the lock."""
+
+    sector: str | None
+    product: str | None
+    on: dt.date
+    capacity: float | None
+
+
+async def reporting_inputs(session: AsyncSession, case: VerificationCase) -> list[ReportingInput]:
+    """The latest revision of every measurement (422 when the claim or the measurements are missing)."""
     if case.claimed_overall_pct is None:
         raise Unprocessable("The case holds no claimed overall saving (the approval event did not carry one); "
                             "the claim cannot be verified.", code="claim_missing",
@@ -92,15 +104,37 @@ async def compute(session: AsyncSession, case: VerificationCase, registry: Regis
     rows = await latest_inputs(session, case.id)
     if not rows:
         raise Unprocessable(code="no_measurements", errors=[field_error("measurements", None, "no_measurements")])
-    reporting = [ReportingInput(m, r) for m, r in rows]
-    reporting_end = max(r.revision.period_end for r in reporting)
-    lookup = await registry.norm(sector=case.sector_code, product=case.products[0] if case.products else None,
-                                 on=reporting_end, capacity=case.capacity_quantity)
+    return [ReportingInput(m, r) for m, r in rows]
+
+
+def norm_query(case: VerificationCase, reporting: list[ReportingInput]) -> NormQuery:
+    return NormQuery(sector=case.sector_code, product=case.products[0] if case.products else None,
+                     on=max(r.revision.period_end for r in reporting), capacity=case.capacity_quantity)
+
+
+async def fetch_norm(registry: RegistryClient, query: NormQuery) -> NormLookup:
+    """Ask the registry (HTTP: call it with no transaction open)."""
+    return await registry.norm(sector=query.sector, product=query.product, on=query.on, capacity=query.capacity)
+
+
+async def norm_before_lock(session: AsyncSession, case: VerificationCase,
+                           registry: RegistryClient) -> tuple[NormQuery, NormLookup]:
+    """For a conclusion: read the inputs, end the read transaction, then ask the registry — so no transaction (and
+    no row lock) is held while it answers. The caller locks the case next and compares `NormQuery` again."""
+    query = norm_query(case, await reporting_inputs(session, case))
+    await release(session)
+    return query, await fetch_norm(registry, query)
+
+
+def evaluate(case: VerificationCase, reporting: list[ReportingInput], lookup: NormLookup,
+             settings: MVSettings) -> Computation:
+    """The savings computation on these inputs and this norm (no I/O)."""
     norm, norm_record = _comparable_norm(lookup, reporting[0].revision.production_unit)
     # Claims on non-energy resources (water) are part of the application but not of energy savings.
     energy = default_tables().energy
     per_carrier = {c: v for c, v in case.claimed_per_carrier.items() if c in energy}
     not_energy = sorted(set(case.claimed_per_carrier) - set(per_carrier))
+    assert case.claimed_overall_pct is not None  # reporting_inputs refused the case otherwise
     try:
         result = compute_savings(baseline_periods(case.baseline), [revision_period(r.revision) for r in reporting],
                                  Claim(case.claimed_overall_pct, per_carrier), settings, norm=norm)
@@ -117,6 +151,14 @@ async def compute(session: AsyncSession, case: VerificationCase, registry: Regis
     if result.norm is not None:
         norm_record["comparison"] = record["norm"]
     return Computation(result, record, reporting, norm_record)
+
+
+async def compute(session: AsyncSession, case: VerificationCase, registry: RegistryClient,
+                  settings: MVSettings) -> Computation:
+    """Read the inputs, end the read transaction, ask the registry for the norm, compute (the preview)."""
+    reporting = await reporting_inputs(session, case)
+    await release(session)
+    return evaluate(case, reporting, await fetch_norm(registry, norm_query(case, reporting)), settings)
 
 
 def ensure_may_conclude(principal: Principal, case: VerificationCase, *, require_completion: bool) -> None:

@@ -9,14 +9,16 @@ from sqlmodel import select
 
 from cleanprod_kit import messages
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
-from cleanprod_kit.db import SessionDep
-from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.concurrency import etag_for
+from cleanprod_kit.db import SessionDep, release
+from cleanprod_kit.errors import Forbidden, NotFound, PreconditionFailed
+from cleanprod_kit.roles import Role
 
-from ..access import READ_ROLES
+from ..access import READ_ROLES, RESULT_ROLES
 from ..assignments.models import VerifierAssignment
 from ..cases.models import VerificationCase
-from ..cases.service import conclusion_of, get_case
+from ..cases.service import conclusion_of, get_case, readable_case
+from ..deps import CaseChange, MVSettingsDep, RegistryDep, SettingsDep
 from ..measurements.service import revisions_of
 from ..registry import RegistryClient, RegistryUnavailable
 from . import service
@@ -28,33 +30,42 @@ router = APIRouter(prefix="/api/v1/verifications/{case_id}", tags=["conclusion a
 readers = [Depends(require_roles(*READ_ROLES))]
 
 
-def registry_of(request: Request) -> RegistryClient:
-    return request.app.state.registry()
-
-
-@router.post("/conclude", response_model=ResultPublic, dependencies=[Depends(require_roles("verifier"))])
-async def conclude(case_id: uuid.UUID, body: ConcludeBody, request: Request, session: SessionDep,
-                   principal: CurrentPrincipal, response: Response) -> ResultPublic:
+@router.post("/conclude", response_model=ResultPublic, dependencies=[Depends(require_roles(Role.VERIFIER))])
+async def conclude(case_id: uuid.UUID, body: ConcludeBody, change: CaseChange, response: Response,
+                   registry: RegistryDep, settings: SettingsDep, mv_settings: MVSettingsDep) -> ResultPublic:
     """Compute and conclude (If-Match: the case's ETag). Emits `verification.concluded`."""
-    settings = request.app.state.settings
-    case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-    service.ensure_may_conclude(principal, case, require_completion=settings.require_completion_before_conclusion)
-    check_if_match(request, case.version)
-    computation = await service.compute(session, case, registry_of(request), request.app.state.mv_settings)
-    conclusion = service.conclude(session, principal, case, body, computation)
-    await session.commit()
-    set_etag(response, case.version)
-    return service.conclusion_public(case, conclusion)
+    session, principal = change.session, change.principal
+
+    def may_conclude(case: VerificationCase) -> None:
+        service.ensure_may_conclude(principal, case,
+                                    require_completion=settings.require_completion_before_conclusion)
+
+    # First, with no transaction open, what the registry must say: the norm in force on the last day reported.
+    # The pipeline's checks run before it too, so a caller who may not conclude never waits on the registry.
+    case = await readable_case(session, principal, case_id)
+    may_conclude(case)
+    change.check_version(case.version)
+    query, lookup = await service.norm_before_lock(session, case, registry)
+    # Then the transaction: lock, check again on the locked row, act.
+    case = await change.lock(check=may_conclude)
+    reporting = await service.reporting_inputs(session, case)
+    if service.norm_query(case, reporting) != query:
+        # A measurement recorded meanwhile moved the last day reported, so the norm fetched may not be the one
+        # in force: answered as a stale If-Match (recording a measurement changes the case's version anyway).
+        raise PreconditionFailed(current_etag=etag_for(case.version))
+    conclusion = service.conclude(session, principal, case, body,
+                                  service.evaluate(case, reporting, lookup, mv_settings))
+    return await change.answer(response, lambda locked: service.conclusion_public(locked, conclusion))
 
 
 @router.get("/preview", response_model=ResultPublic, dependencies=readers)
-async def preview(case_id: uuid.UUID, request: Request, session: SessionDep,
-                  principal: CurrentPrincipal) -> ResultPublic:
+async def preview(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, registry: RegistryDep,
+                  mv_settings: MVSettingsDep) -> ResultPublic:
     """The computation on the current measurements, not stored (for the verifier before concluding)."""
     case = await get_case(session, principal, case_id)
-    if principal.has("enterprise") and not principal.has("officer", "auditor", "verifier"):
+    if principal.has(Role.ENTERPRISE) and not principal.has(*RESULT_ROLES):
         raise Forbidden(code="result_not_yet_visible")
-    computation = await service.compute(session, case, registry_of(request), request.app.state.mv_settings)
+    computation = await service.compute(session, case, registry, mv_settings)
     return service.preview_public(case, computation)
 
 
@@ -76,27 +87,29 @@ async def read_result(case_id: uuid.UUID, session: SessionDep, principal: Curren
 @router.get("/report", response_class=HTMLResponse, dependencies=readers,
             responses={200: {"content": {"text/html": {}}, "description": "Printable verification report (A4)"}})
 async def read_report(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
+                      registry: RegistryDep, settings: SettingsDep,
                       lang: Literal["vi", "en"] | None = None) -> HTMLResponse:
     """The report in one language: `lang`, else the Accept-Language header, else Vietnamese."""
     case, conclusion = await _concluded(session, principal, case_id)
-    settings = request.app.state.settings
     header = request.headers.get("accept-language")
     language = lang or (messages.preferred_language(header) if header else "vi")
-    context = ReportContext(language=language, sector_name=await _sector_name(request, case.sector_code, language),
-                            people=await _people(session, case, conclusion),
-                            evidence=await _evidence(session, conclusion))
+    people = await _people(session, case, conclusion)
+    evidence = await _evidence(session, conclusion)
+    await release(session)  # read everything first: the sector's name is asked of the registry
+    context = ReportContext(language=language, sector_name=await _sector_name(registry, case.sector_code, language),
+                            people=people, evidence=evidence)
     html = render_report(case, conclusion, agency_vi=settings.agency_name_vi, agency_en=settings.agency_name_en,
                          context=context)
     return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="verification-{case.id}.html"',
                                        "Content-Language": language})
 
 
-async def _sector_name(request: Request, code: str | None, language: str) -> str | None:
+async def _sector_name(registry: RegistryClient, code: str | None, language: str) -> str | None:
     """The sector's name from the registry; the code when the registry is unreachable or does not know it."""
     if not code:
         return None
     try:
-        sector = await registry_of(request).sector(code)
+        sector = await registry.sector(code)
     except RegistryUnavailable:
         return code
     if not sector:

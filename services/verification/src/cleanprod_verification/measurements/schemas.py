@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, model_validator
 
 from cleanprod_kit.errors import InvalidValue
+from cleanprod_kit.fields import Flag, ProgrammeDate, StrictBody, Text
 from cleanprod_kit.units import CarrierQuantity, ProductionQuantity
 
-from ..schemas import Flag, ProgrammeDate, StrictBody, Text, Text200, Text2000
+from ..schemas import Text200, Text2000
 
 DegreeDays = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 MAX_PERIOD_DAYS = 366

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.concurrency import get_for_update
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
@@ -174,13 +175,8 @@ async def latest_inputs(session: AsyncSession, case_id: uuid.UUID) -> list[tuple
 
 
 def revision_public(rev: MeasurementRevision) -> RevisionPublic:
-    return RevisionPublic(
-        revision=rev.revision, period_start=rev.period_start, period_end=rev.period_end,
-        production={"quantity": rev.production_quantity, "unit": rev.production_unit},
-        consumption=list(rev.consumption), cdd=rev.cdd, hdd=rev.hdd, estimated=rev.estimated,
-        evidence=dict(rev.evidence), reason=rev.reason, recorded_by=rev.recorded_by_name or rev.recorded_by_subject,
-        recorded_at=rev.recorded_at,
-    )
+    return public_from(RevisionPublic, rev, production={"quantity": rev.production_quantity, "unit": rev.production_unit},
+                       recorded_by=rev.recorded_by_name or rev.recorded_by_subject)
 
 
 def to_public(measurement: Measurement, revisions: Sequence[MeasurementRevision]) -> MeasurementPublic:

@@ -5,20 +5,22 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.changes import IfMatch, created, lock_row
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
-from ..cases.models import VerificationCase
-from ..cases.service import get_case
+from ..cases.service import get_case, readable_case
+from ..deps import CaseChange, MVSettingsDep
 from . import service
 from .schemas import MeasurementCreate, MeasurementPublic, MeasurementRevise
 
 router = APIRouter(prefix="/api/v1/verifications/{case_id}/measurements", tags=["measurements"])
 readers = [Depends(require_roles(*READ_ROLES))]
-verifiers = [Depends(require_roles("verifier"))]
+verifiers = [Depends(require_roles(Role.VERIFIER))]
 
 
 def _location(case_id: uuid.UUID, measurement_id: uuid.UUID) -> str:
@@ -27,14 +29,15 @@ def _location(case_id: uuid.UUID, measurement_id: uuid.UUID) -> str:
 
 @router.post("", status_code=201, response_model=MeasurementPublic, dependencies=verifiers)
 async def record_measurement(case_id: uuid.UUID, body: MeasurementCreate, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal) -> Response:
-    settings = request.app.state.mv_settings
+                             principal: CurrentPrincipal, settings: MVSettingsDep) -> Response:
+    """Record a measured period. A creating POST: no If-Match (so no `CaseChange`, whose routes document one);
+    the case is read (access checked) and locked with the pipeline's own steps, so overlapping periods queue."""
 
     async def create() -> Created:
-        case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
+        case = await lock_row(session, await readable_case(session, principal, case_id))
         measurement, revisions = await service.record(session, principal, case, body, settings)
-        return Created(201, service.to_public(measurement, revisions),
-                       {"ETag": f'"{measurement.revision}"', "Location": _location(case_id, measurement.id)})
+        return created(service.to_public(measurement, revisions), version=measurement.revision,
+                       location=_location(case.id, measurement.id))
 
     return await create_once(request, session, principal, body, create)
 
@@ -56,20 +59,22 @@ async def read_measurement(case_id: uuid.UUID, measurement_id: uuid.UUID, sessio
     return service.to_public(measurement, await service.revisions_of(session, [measurement.id]))
 
 
-async def _revise(case_id: uuid.UUID, measurement_id: uuid.UUID, body: MeasurementRevise, request: Request,
-                  session: SessionDep, principal: CurrentPrincipal) -> Response:
-    settings = request.app.state.mv_settings
+async def _revise(measurement_id: uuid.UUID, body: MeasurementRevise, change: CaseChange,
+                  settings: MVSettingsDep) -> Response:
+    """If-Match names the measurement's revision (its ETag), not the case's version."""
+    session, principal = change.session, change.principal
 
     async def create() -> Created:
-        case = await get_for_update(session, VerificationCase, case_id, what="Verification case")
-        service.ensure_open_for_measurements(principal, case)
-        measurement = await service.measurement_of_case(session, case_id, measurement_id, for_update=True)
-        check_if_match(request, measurement.revision)
+        case = await change.lock(if_match=IfMatch.OTHER_ROW,
+                                 check=lambda locked: service.ensure_open_for_measurements(principal, locked))
+        measurement = await service.measurement_of_case(session, case.id, measurement_id, for_update=True)
+        change.check_version(measurement.revision)
         measurement, revisions = await service.revise(session, principal, case, measurement, body, settings)
-        return Created(201 if request.method == "POST" else 200, service.to_public(measurement, revisions),
-                       {"ETag": f'"{measurement.revision}"', "Location": _location(case_id, measurement.id)})
+        return created(service.to_public(measurement, revisions), version=measurement.revision,
+                       location=_location(case.id, measurement.id),
+                       status_code=201 if change.request.method == "POST" else 200)
 
-    return await create_once(request, session, principal, body, create)
+    return await change.create_once(body, create)
 
 
 router.add_api_route("/{measurement_id}/revisions", _revise, methods=["POST"], status_code=201,

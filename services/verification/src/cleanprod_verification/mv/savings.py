@@ -204,19 +204,10 @@ def _periods_used(data: PreparedInputs) -> list[PeriodUsed]:
     return out
 
 
-def compute_savings(
-    baseline_periods: Sequence[Period],
-    reporting_periods: Sequence[Period],
-    claim: Claim,
-    settings: MVSettings | None = None,
-    *,
-    norm: SectorNorm | None = None,
-    tables: FactorTables | None = None,
-) -> SavingsResult:
-    """Verified savings and verdict. Raises ``InputErrors`` (a ``MVError``) listing every input problem."""
-    settings = settings or MVSettings()
-    tables = tables or default_tables()
-    # Run every check before raising, so one response lists every problem (periods, claim and norm).
+def _validated_inputs(baseline_periods: Sequence[Period], reporting_periods: Sequence[Period], claim: Claim,
+                      settings: MVSettings, norm: SectorNorm | None, tables: FactorTables) -> PreparedInputs:
+    """The periods converted; every check runs before raising, so one response lists every problem (periods,
+    claim and norm)."""
     problems: list[InputError] = []
     data: PreparedInputs | None = None
     try:
@@ -239,6 +230,22 @@ def compute_savings(
     if problems:
         raise InputErrors(problems)
     assert data is not None  # prepare_inputs either returns or raises InputErrors
+    return data
+
+
+def compute_savings(
+    baseline_periods: Sequence[Period],
+    reporting_periods: Sequence[Period],
+    claim: Claim,
+    settings: MVSettings | None = None,
+    *,
+    norm: SectorNorm | None = None,
+    tables: FactorTables | None = None,
+) -> SavingsResult:
+    """Verified savings and verdict. Raises ``InputErrors`` (a ``MVError``) listing every input problem."""
+    settings = settings or MVSettings()
+    tables = tables or default_tables()
+    data = _validated_inputs(baseline_periods, reporting_periods, claim, settings, norm, tables)
 
     warnings: list[str] = []
     unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(data.carriers))

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import InputError, InputErrors, InvalidPeriodError, InvalidValueError, UnsupportedCarrierError
 from .factors import FactorTables
-from .inputs import Claim, Period
+from .inputs import CarrierQuantity, Claim, Period, Quantity
 from .norms import SectorNorm, parse_sec_unit
 from .units import CANONICAL, Dimension, production_unit
 
@@ -98,75 +98,70 @@ def _number(value: object, field: str, errors: list[InputError], *, upper: float
     return v
 
 
-def _convert_period(
-    index: int, period: Period, prefix: str, limits: ValidationLimits, tables: FactorTables,
-    errors: list[InputError],
-) -> _Row | None:
-    start, end = period.start, period.end
-    ok = True
-    if not isinstance(start, date) or not isinstance(end, date):
-        errors.append(InvalidPeriodError("start and end must be dates", prefix))
-        return None
-    if end < start:
-        errors.append(InvalidPeriodError(f"period ends ({end}) before it starts ({start})", f"{prefix}.end"))
-        ok = False
-    days = (end - start).days + 1
-
-    prod = period.production
-    dimension = None
-    production = 0.0
+def _production(prod: Quantity, prefix: str, limits: ValidationLimits,
+                errors: list[InputError]) -> tuple[float, Dimension | None, bool]:
+    """The period's production in its dimension's base unit, the dimension, and whether it was readable."""
     try:
         unit = production_unit(prod.unit, f"{prefix}.production.unit")
-        dimension = unit.dimension
-        q = prod.quantity
-        if not _plain(q):
-            q = _number(q, f"{prefix}.production.quantity", errors, what="production")
-        if q is not None:
-            production = q * unit.to_base
-            if production > limits.max_production:
-                errors.append(InvalidValueError(
-                    f"production {q:g} {unit.symbol} is implausibly large (limit {limits.max_production:g} "
-                    f"{CANONICAL[unit.dimension]} per period); check the unit", f"{prefix}.production.quantity"))
-                ok = False
-        else:
-            ok = False
     except InputError as e:
         errors.append(e)
-        ok = False
+        return 0.0, None, False
+    q = prod.quantity
+    if not _plain(q):
+        q = _number(q, f"{prefix}.production.quantity", errors, what="production")
+    if q is None:
+        return 0.0, unit.dimension, False
+    production = q * unit.to_base
+    if production > limits.max_production:
+        errors.append(InvalidValueError(
+            f"production {q:g} {unit.symbol} is implausibly large (limit {limits.max_production:g} "
+            f"{CANONICAL[unit.dimension]} per period); check the unit", f"{prefix}.production.quantity"))
+        return production, unit.dimension, False
+    return production, unit.dimension, True
 
+
+def _carrier_toe(item: CarrierQuantity, cfield: str, limits: ValidationLimits, tables: FactorTables,
+                 errors: list[InputError]) -> float | None:
+    """One energy consumption entry in TOE (None, with the error recorded, when it cannot be read)."""
+    q = item.quantity
+    # fast path for the common case: a known (carrier, unit) and a plain number — no field paths needed
+    toe_per = tables.cached_toe_per(item.carrier, item.unit)
+    if toe_per is None or not _plain(q):
+        try:
+            toe_per = tables.toe_per(item.carrier, item.unit, f"{cfield}.unit")
+        except UnsupportedCarrierError as e:
+            errors.append(e.at(f"{cfield}.carrier"))
+            return None
+        except InputError as e:
+            errors.append(e)
+            return None
+        q = _number(q, f"{cfield}.quantity", errors, what=f"{item.carrier} consumption")
+        if q is None:
+            return None
+    toe = q * toe_per
+    if toe > limits.max_period_energy_toe:
+        errors.append(InvalidValueError(
+            f"{item.carrier} consumption {q:g} {item.unit} = {toe:.4g} TOE is implausibly large "
+            f"(limit {limits.max_period_energy_toe:g} TOE per period); check the unit", f"{cfield}.quantity"))
+        return None
+    return toe
+
+
+def _energy(period: Period, prefix: str, limits: ValidationLimits, tables: FactorTables,
+            errors: list[InputError]) -> tuple[dict[str, float], bool]:
+    """TOE per energy carrier of the period, and whether every entry was readable."""
     energy: dict[str, float] = {}
+    ok = True
     energy_entries = 0
     for j, item in enumerate(period.consumption):
-        q = item.quantity
         if item.carrier in NON_ENERGY_RESOURCES:
             # recorded alongside energy (the platform's vocabulary allows it) but not part of energy savings
-            ok = _number(q, f"{prefix}.consumption[{j}].quantity", errors, what=item.carrier) is not None and ok
+            ok = _number(item.quantity, f"{prefix}.consumption[{j}].quantity", errors, what=item.carrier) \
+                is not None and ok
             continue
         energy_entries += 1
-        # fast path for the common case: a known (carrier, unit) and a plain number — no field paths needed
-        toe_per = tables.cached_toe_per(item.carrier, item.unit)
-        if toe_per is None or not _plain(q):
-            cfield = f"{prefix}.consumption[{j}]"
-            try:
-                toe_per = tables.toe_per(item.carrier, item.unit, f"{cfield}.unit")
-            except UnsupportedCarrierError as e:
-                errors.append(e.at(f"{cfield}.carrier"))
-                ok = False
-                continue
-            except InputError as e:
-                errors.append(e)
-                ok = False
-                continue
-            q = _number(q, f"{cfield}.quantity", errors, what=f"{item.carrier} consumption")
-            if q is None:
-                ok = False
-                continue
-        toe = q * toe_per
-        if toe > limits.max_period_energy_toe:
-            cfield = f"{prefix}.consumption[{j}]"
-            errors.append(InvalidValueError(
-                f"{item.carrier} consumption {q:g} {item.unit} = {toe:.4g} TOE is implausibly large "
-                f"(limit {limits.max_period_energy_toe:g} TOE per period); check the unit", f"{cfield}.quantity"))
+        toe = _carrier_toe(item, f"{prefix}.consumption[{j}]", limits, tables, errors)
+        if toe is None:
             ok = False
             continue
         energy[item.carrier] = energy.get(item.carrier, 0.0) + toe
@@ -174,15 +169,38 @@ def _convert_period(
         errors.append(InvalidValueError(
             "no energy consumption recorded; list each carrier, with 0 for one not used", f"{prefix}.consumption"))
         ok = False
+    return energy, ok
 
+
+def _weather(period: Period, days: int, prefix: str, limits: ValidationLimits,
+             errors: list[InputError]) -> tuple[list[float | None], bool]:
+    """The period's cooling and heating degree-days (either may be absent), and whether they were readable."""
     weather: list[float | None] = [period.cdd, period.hdd]
+    ok = True
     if weather[0] is not None or weather[1] is not None:
         upper = limits.max_degree_days_per_day * max(days, 1)
         for k, name in enumerate(("cdd", "hdd")):
             if weather[k] is not None:
                 weather[k] = _number(weather[k], f"{prefix}.{name}", errors, upper=upper, what=name.upper())
                 ok = ok and weather[k] is not None
-    if not ok:
+    return weather, ok
+
+
+def _convert_period(
+    index: int, period: Period, prefix: str, limits: ValidationLimits, tables: FactorTables,
+    errors: list[InputError],
+) -> _Row | None:
+    start, end = period.start, period.end
+    if not isinstance(start, date) or not isinstance(end, date):
+        errors.append(InvalidPeriodError("start and end must be dates", prefix))
+        return None
+    dates_ok = end >= start
+    if not dates_ok:
+        errors.append(InvalidPeriodError(f"period ends ({end}) before it starts ({start})", f"{prefix}.end"))
+    production, dimension, production_ok = _production(period.production, prefix, limits, errors)
+    energy, energy_ok = _energy(period, prefix, limits, tables, errors)
+    weather, weather_ok = _weather(period, (end - start).days + 1, prefix, limits, errors)
+    if not (dates_ok and production_ok and energy_ok and weather_ok):
         return None
     return _Row(index, start, end, production, dimension, energy, weather[0], weather[1])
 
@@ -205,6 +223,36 @@ def _check_sequence(name: str, rows: list[_Row], errors: list[InputError]) -> No
             furthest = cur
 
 
+def _check_order(base: list[_Row], rep: list[_Row], errors: list[InputError]) -> None:
+    """No overlaps within either set, and the reporting periods after the baseline."""
+    _check_sequence("baseline_periods", base, errors)
+    _check_sequence("reporting_periods", rep, errors)
+    base_end = max(r.end for r in base)
+    first_rep = rep[0]
+    if first_rep.start < base_end:
+        errors.append(InvalidPeriodError(
+            f"reporting periods must start after the baseline ends ({base_end}); this one starts {first_rep.start}",
+            f"reporting_periods[{first_rep.index}].start"))
+
+
+def _check_totals(sets: dict[str, list[_Row]], dimension: Dimension | None, errors: list[InputError]) -> None:
+    """One kind of production unit throughout, some production in each set, some energy in the baseline."""
+    base = sets["baseline_periods"]
+    for name, rows in sets.items():
+        for r in rows:
+            if r.dimension is not dimension:
+                errors.append(InputError(
+                    f"production is measured as {r.dimension} here but as {dimension} in "
+                    f"baseline_periods[{base[0].index}]; use one kind of production unit throughout",
+                    f"{name}[{r.index}].production.unit"))
+        if sum(r.production for r in rows) <= 0:
+            errors.append(InvalidValueError(
+                "total production is zero, so energy per unit of product is undefined", name))
+    if sum(sum(r.energy.values()) for r in base) <= 0:
+        errors.append(InvalidValueError(
+            "total baseline energy is zero; nothing can be saved against it", "baseline_periods"))
+
+
 def prepare_inputs(
     baseline: Sequence[Period], reporting: Sequence[Period], limits: ValidationLimits, tables: FactorTables
 ) -> PreparedInputs:
@@ -222,29 +270,9 @@ def prepare_inputs(
         raise InputErrors(errors)
 
     base, rep = sets["baseline_periods"], sets["reporting_periods"]
-    _check_sequence("baseline_periods", base, errors)
-    _check_sequence("reporting_periods", rep, errors)
-    base_end = max(r.end for r in base)
-    first_rep = rep[0]
-    if first_rep.start < base_end:
-        errors.append(InvalidPeriodError(
-            f"reporting periods must start after the baseline ends ({base_end}); this one starts {first_rep.start}",
-            f"reporting_periods[{first_rep.index}].start"))
-
+    _check_order(base, rep, errors)
     dimension = base[0].dimension
-    for name, rows in sets.items():
-        for r in rows:
-            if r.dimension is not dimension:
-                errors.append(InputError(
-                    f"production is measured as {r.dimension} here but as {dimension} in "
-                    f"baseline_periods[{base[0].index}]; use one kind of production unit throughout",
-                    f"{name}[{r.index}].production.unit"))
-        if sum(r.production for r in rows) <= 0:
-            errors.append(InvalidValueError(
-                "total production is zero, so energy per unit of product is undefined", name))
-    if sum(sum(r.energy.values()) for r in base) <= 0:
-        errors.append(InvalidValueError(
-            "total baseline energy is zero; nothing can be saved against it", "baseline_periods"))
+    _check_totals(sets, dimension, errors)
     if errors:
         raise InputErrors(errors)
 

@@ -14,9 +14,10 @@ from sqlalchemy import Date, String, cast, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_kit.local_time import LOCAL_TZ_NAME
+
 from ..cases.models import VerificationCase
 from ..conclusions.models import Conclusion
-from ..local_time import LOCAL_TZ_NAME
 from .schemas import GroupSummary, PeriodKind, ProgrammeSummary, PublicGroup, PublicResults
 
 C, V = Conclusion, VerificationCase
