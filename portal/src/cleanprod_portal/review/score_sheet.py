@@ -30,14 +30,12 @@ EMPTY_ANSWER_MESSAGES: dict[str, str] = {
 
 def add_problem(form: Form, problem: ApiProblem, empty_messages: dict[str, str] = EMPTY_ANSWER_MESSAGES,
                 field_map: dict[str, str] | None = None) -> None:
-    """The API's field errors on the form; an empty required answer gets its own message, and the summary is
-    left to the linked field messages (also the decision screen's forms)."""
+    """The API's field errors on the form; an empty required answer gets its own message (also the decision
+    screen's forms)."""
     form.add_problem(problem, field_map)
     for name, message in empty_messages.items():
         if form.error(name) and not str(form.get(name) or "").strip():
             form.errors[name] = _(message)
-    if form.errors:
-        form.summary = None
 
 
 def score_field(code: str) -> str:
