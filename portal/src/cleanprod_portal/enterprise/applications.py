@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
-from ..formatting import basis_points, local_date, vnd
+from ..formatting import basis_points, local_date, percent, vnd
 from ..forms import Form
 from ..i18n import N_, _, gettext
 from ..public.routes import _sector_names as public_sector_names
@@ -130,6 +130,16 @@ async def start(request: Request, user: Enterprise, api: ApiClient) -> Response:
 SCREENING_PASSED = N_("Eligible: the call is open, the sector is eligible and the amounts are within the call's rules.")
 
 
+def verdict_text(details: dict[str, Any]) -> str:
+    """The verdict's settlement as the enterprise reads it (the API's reason is an English log line)."""
+    text = _("Verified saving %(verified)s against the %(claimed)s claimed; balance %(balance)s.",
+             verified=percent(details.get("verified_savings_pct")), claimed=percent(details.get("claimed_savings_pct")),
+             balance=vnd(details.get("balance_vnd") or 0))
+    if details.get("recover_vnd"):
+        text += " " + _("To pay back from the advance: %(amount)s.", amount=vnd(details["recover_vnd"]))
+    return text
+
+
 def timeline(history: list[dict[str, Any]], screening_text: Callable[[list[dict[str, Any]]], str] | None = None
              ) -> list[dict[str, Any]]:
     """The history entries the enterprise follows; `screening_text` says a failed screening's reasons (codes)."""
@@ -139,10 +149,13 @@ def timeline(history: list[dict[str, Any]], screening_text: Callable[[list[dict[
         if action not in TIMELINE_ACTIONS:
             continue
         reason = entry.get("reason")
+        details = entry.get("details") or {}
         if action == "screen_pass":
             reason = gettext(SCREENING_PASSED)
         elif action == "screen_fail" and screening_text:
-            reason = screening_text((entry.get("details") or {}).get("reasons") or []) or reason
+            reason = screening_text(details.get("reasons") or []) or reason
+        elif action in ("record_verified", "record_not_achieved") and "balance_vnd" in details:
+            reason = verdict_text(details)
         items.append({
             "at": entry.get("at"), "action": action, "label": gettext(TIMELINE_ACTIONS[action]),
             "role": gettext(ROLE_NAMES.get(entry.get("actor_role") or "", entry.get("actor_role") or "")),
