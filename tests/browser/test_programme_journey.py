@@ -69,16 +69,24 @@ def public_results_of_one_enterprise(stack: Stack) -> Iterator[None]:
         restart(before)
 
 
+def fits(ui: Ui) -> None:
+    """The page does not scroll sideways at 1280 px: wide tables scroll inside their own box."""
+    width, viewport = ui.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= viewport, f"{ui.path} is {width} px wide (window {viewport} px)"
+
+
 def click_and_see(ui: Ui, selector: str, url_pattern: str, name: str | None = None) -> None:
     ui.page.locator(selector).first.click()
     ui.page.wait_for_url(re.compile(url_pattern))
     ui.seen(name)
+    fits(ui)
 
 
 def side_menu(ui: Ui, href: str, name: str | None = None) -> None:
     ui.page.locator(f".side-nav a[href='{href}']").click()
     ui.page.wait_for_url(re.compile(re.escape(href) + r"(\?.*)?$"))
     ui.seen(name)
+    fits(ui)
 
 
 def person(new_ui: Callable[..., Ui], who: str, username: str | None, language: str) -> Ui:

@@ -149,7 +149,9 @@ class _Frame:
         parts.append(f'<line class="chart__axis" x1="{self.left}" y1="{self.top}" x2="{self.left}"'
                      f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>')
         # Category labels: every one when they fit, else every n-th (the table has them all).
-        every = max(1, math.ceil(len(self.categories) * 64 / (self.right - self.left)))
+        # A 16 px label is about 10 px a character in the wider system fonts (DejaVu Sans), plus a gap.
+        label_width = 10 * max((len(label) for label in self.categories), default=1) + 12
+        every = max(1, math.ceil(len(self.categories) * label_width / (self.right - self.left)))
         for index, label in enumerate(self.categories):
             if index % every:
                 continue
