@@ -156,7 +156,10 @@ class _Frame:
             if index % every:
                 continue
             x = self.x_centre(index)
-            parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="middle"'
+            # a label that would run past the right edge ends there instead of being cut
+            anchor = "end" if x + 5 * len(label) > WIDTH else "middle"
+            x = min(x, WIDTH - 2.0) if anchor == "end" else x
+            parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="{anchor}"'
                          f' font-size="16" fill="#0b0c0c">{escape(label)}</text>')
         mid_y = (self.top + self.bottom) / 2
         parts.append(f'<text class="chart__label" x="16" y="{mid_y:.1f}" text-anchor="middle" font-size="16"'
