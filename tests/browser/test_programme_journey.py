@@ -38,11 +38,11 @@ TEXT = {
     "vi": {"budget": "10.000.000.000", "cap": "2.000.000.000", "rate": "50", "pass": "60",
            "weight_tech": "3", "weight_saving": "2", "total": "3.000.000.000", "eligible": "2.000.000.000",
            "requested": "800.000.000", "score_tech": "7,5", "score_saving": "4", "awarded": "800.000.000",
-           "decimal": ",", "group": ".", "balance": "Phần còn lại", "paid": "Đã chi trả"},
+           "balance": "Phần còn lại"},
     "en": {"budget": "10,000,000,000", "cap": "2,000,000,000", "rate": "50", "pass": "60",
            "weight_tech": "3", "weight_saving": "2", "total": "3,000,000,000", "eligible": "2,000,000,000",
            "requested": "800,000,000", "score_tech": "7.5", "score_saving": "4", "awarded": "800,000,000",
-           "decimal": ".", "group": ",", "balance": "Balance", "paid": "Paid"},
+           "balance": "Balance"},
 }
 STATEMENT = "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ của hồ sơ này."
 
@@ -113,9 +113,11 @@ def number(value: float, decimals: int, language: str) -> str:
     return text if language == "en" else text.translate(str.maketrans(",.", ".,"))
 
 
-def measurement_csv(case: dict[str, Any]) -> bytes:
+def measurement_csv(case: dict[str, Any], language: str) -> bytes:
     """Twelve months of 2026 at 90 % of the demo facility's own baseline line (tests/e2e/test_verification_flow),
-    as Excel saves "CSV UTF-8": BOM, semicolons, decimal commas, an evidence reference per line."""
+    as Excel saves "CSV UTF-8": BOM, semicolons, the language's decimal mark (the portal reads `350,345` as a
+    decimal in Vietnamese, as 350345 in English), an evidence reference per line."""
+    mark = "," if language == "vi" else "."
     carriers = list(SEED_LINES[TAX[HANOISTEEL]]["carriers"].items())
     lines = [";".join(["period", "production", "production_unit", *[f"{c} ({unit})" for c, (unit, *_x) in carriers],
                        "evidence_url", "evidence_description"])]
@@ -125,7 +127,7 @@ def measurement_csv(case: dict[str, Any]) -> bytes:
         cells = [month, f"{body['production']['quantity']:.3f}".rstrip("0").rstrip("."), body["production"]["unit"],
                  *[f"{quantities[c]:.3f}".rstrip("0").rstrip(".") for c, _spec in carriers],
                  f"https://evn.example.vn/hoa-don/{month}", f"Hóa đơn EVN và sổ sản xuất tháng {month}"]
-        lines.append(";".join(cell.replace(".", ",") if i in (1, 3, 4) else cell for i, cell in enumerate(cells)))
+        lines.append(";".join(cell.replace(".", mark) if i in (1, 3, 4) else cell for i, cell in enumerate(cells)))
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -335,7 +337,7 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     click_and_see(verifier, "#submit-declaration", rf"/verify/{case['id']}/measurements$", "measurements-empty")
     assert page.locator("#measurement-empty").count() == 1
     page.set_input_files("#f-file", files=[{"name": "do-dem-2026.csv", "mimeType": "text/csv",
-                                             "buffer": measurement_csv(read_case(api, case["id"]))}])
+                                             "buffer": measurement_csv(read_case(api, case["id"]), language)}])
     click_and_see(verifier, "#upload-csv", rf"/verify/{case['id']}/measurements", "measurements-uploaded")
     assert page.locator("#upload-report").count() == 1
     assert page.locator("[id^='upload-line-']").count() == 0, page.locator("#upload-report").inner_text()
