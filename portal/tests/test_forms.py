@@ -30,7 +30,9 @@ def test_problem_fields_land_next_to_their_inputs_and_in_the_summary() -> None:
     form.add_problem(FieldErrors(422, "Unprocessable", "Một số trường chưa hợp lệ", errors={
         "title": "Tên đã được dùng", "claimed_savings.0.saving_pct": "Tối đa 100"}))
     html = render(form)
-    assert "Có lỗi cần sửa" in html and "Một số trường chưa hợp lệ" in html
+    assert "Có lỗi cần sửa" in html
+    # the API's generic sentence ("some fields are invalid") is not shown beside the fields' own messages
+    assert "Một số trường chưa hợp lệ" not in html
     assert f'href="#{field_id("claimed_savings.0.saving_pct")}"' in html
     assert 'id="f-claimed_savings-0-saving_pct"' in html and 'value="120"' in html
     assert 'id="f-title-error"' in html and "Tên đã được dùng" in html
@@ -38,6 +40,16 @@ def test_problem_fields_land_next_to_their_inputs_and_in_the_summary() -> None:
     assert 'value="&lt;Lò&gt; mới"' in html  # what the user typed, escaped
     assert '<option value="coal" selected>' in html and ">Biến tần</textarea>" in html
     assert 'name="etag" value="&#34;4&#34;"' in html and 'name="csrf_token" value="tok-123"' in html
+
+
+def test_a_problem_without_fields_is_the_summary_and_keeps_the_portals_own_message() -> None:
+    form = Form({"title": "Lò"})
+    form.add_problem(FieldErrors(422, "Unprocessable", "Đợt hỗ trợ đã đóng"))
+    assert form.summary == "Đợt hỗ trợ đã đóng" and not form.errors
+    typed = Form({"score": "bảy"})
+    typed.add_error("score", "Nhập điểm bằng số")
+    typed.add_problem(FieldErrors(422, "Unprocessable", "Một số trường chưa hợp lệ", errors={"comment": "Bắt buộc"}))
+    assert typed.summary is None and typed.errors == {"score": "Nhập điểm bằng số", "comment": "Bắt buộc"}
 
 
 def test_changed_meanwhile_banner_keeps_the_input() -> None:

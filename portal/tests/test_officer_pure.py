@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from cleanprod_portal.forms import Form
 from cleanprod_portal.officer.applications import filters_of
 from cleanprod_portal.officer.calls import body_of, criterion_count, renumber_criteria
-from cleanprod_portal.officer.charts import Series, StackedRow, stacked_bars
-from cleanprod_portal.officer.routes import overdue_items
+from cleanprod_portal.officer.routes import budget_chart, overdue_items
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -61,11 +63,16 @@ def test_filters_leave_out_empty_and_unknown_parameters() -> None:
         "status": "under_review", "q": "thép"}
 
 
-def test_stacked_bars_scale_to_the_largest_total_and_escape_labels() -> None:
-    svg = str(stacked_bars([StackedRow("A <1>", (30.0, 70.0)), StackedRow("B", (10.0, 40.0))],
-                           [Series("Đã cam kết", "chart__bar--committed"), Series("Còn lại", "chart__bar--remaining")],
-                           title="Ngân sách", chart_id="c", width=100))
-    assert svg.startswith("<svg") and 'role="img"' in svg and "<title id=\"c-title\">Ngân sách</title>" in svg
+def test_budget_chart_stacks_committed_and_remaining_per_call_and_escapes_labels() -> None:
+    chart = budget_chart([{"code": "A <1>", "committed_vnd": 30_000_000, "remaining_vnd": 70_000_000},
+                          {"code": "B", "committed_vnd": 10_000_000, "remaining_vnd": 40_000_000}])
+    svg = str(chart.svg)
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'id="budget-chart"' in svg
+    assert 'id="budget-chart-title"' in svg
     assert "A &lt;1&gt;" in svg and "A <1>" not in svg
-    assert 'width="30.0"' in svg and 'x="30.0" y=' in svg and 'width="70.0"' in svg and 'width="40.0"' in svg
+    # stacked: a call's two bars meet (the remaining one starts where the committed one ends), scaled to 100
+    bars = re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"[^>]*><title>', svg)
+    (x1, y1, h1), (x2, y2, h2) = bars[0], bars[2]  # call A: committed, then remaining
+    assert x1 == x2 and float(y2) + float(h2) == pytest.approx(float(y1)) and float(h2) > 2 * float(h1)
+    assert [row[1:] for row in chart.table_rows] == [["30", "70"], ["10", "40"]]
     assert "style=" not in svg  # CSP: no inline styles

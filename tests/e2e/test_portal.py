@@ -17,56 +17,7 @@ from infra.devstack import Stack
 from infra.keycloak_server import DEMO_PASSWORD
 
 from .e2e_helpers import HANOISTEEL, Api
-
-
-class Browser(httpx.Client):
-    """Keeps cookies the way a browser does on http://127.0.0.1 (per host, whatever the port; loopback is a
-    secure context, so Keycloak's `Secure` cookies are kept) and records every answer the portal gave."""
-
-    def __init__(self, portal_url: str) -> None:
-        super().__init__(follow_redirects=False, timeout=30)
-        self.portal_url = portal_url
-        self.jar: dict[str, str] = {}
-        self.portal_responses: list[httpx.Response] = []
-        self.set_cookies: list[str] = []
-
-    def send(self, request: httpx.Request, **kwargs):  # type: ignore[override]
-        if self.jar:
-            request.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
-        response = super().send(request, **kwargs)
-        response.read()
-        if str(request.url).startswith(self.portal_url):
-            self.portal_responses.append(response)
-        for header in response.headers.get_list("set-cookie"):
-            if str(request.url).startswith(self.portal_url):
-                self.set_cookies.append(header)
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if "max-age=0" in header.lower() or 'expires=thu, 01 jan 1970' in header.lower() or value in ('""', ""):
-                self.jar.pop(name.strip(), None)
-            else:
-                self.jar[name.strip()] = value
-        return response
-
-    def follow(self, response: httpx.Response, limit: int = 10) -> httpx.Response:
-        for _ in range(limit):
-            if response.status_code not in (301, 302, 303, 307):
-                return response
-            location = response.headers["location"]
-            if location.startswith("/"):
-                location = self.portal_url + location
-            response = self.get(location)
-        raise AssertionError("too many redirects")
-
-    def open(self, path: str) -> httpx.Response:
-        return self.follow(self.get(self.portal_url + path))
-
-
-def _form_action(page: str) -> str:
-    match = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page) or re.search(
-        r'<form[^>]*action="([^"]+)"[^>]*id="kc-form-login"', page)
-    assert match, page[:2000]
-    return html.unescape(match.group(1))
+from .portal_helpers import Browser, log_in
 
 
 def _csrf(page: str) -> str:
@@ -81,12 +32,9 @@ def _text(page: str) -> str:
 
 
 def _log_in(browser: Browser, path: str, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
-    """Open `path`; on Keycloak's login page type the credentials; return the portal page we land on."""
-    page = browser.open(path)
-    assert "kc-form-login" in page.text, (page.status_code, page.url, page.text[:500])
-    assert "Đăng nhập vào tài khoản" in page.text  # Keycloak's page in the portal's language (theme cleanprod)
-    landed = browser.follow(browser.post(_form_action(page.text), data={"username": username, "password": password}))
-    return landed
+    """Open `path`; on Keycloak's login page — in the portal's language (theme cleanprod) — type the credentials;
+    return the portal page we land on."""
+    return log_in(browser, path, username, password, login_page_says="Đăng nhập vào tài khoản")
 
 
 def _session_rows(stack: Stack) -> list[tuple]:
@@ -149,8 +97,8 @@ def test_enterprise_logs_in_through_keycloak_and_no_token_reaches_the_browser(
         secrets_ = [t for t in rows[-1][1:4] if t]
         assert len(secrets_) == 3
         seen = [r.text for r in browser.portal_responses] + [
-            f"{k}: {v}" for r in browser.portal_responses for k, v in r.headers.multi_items()] + list(
-            browser.jar.values())
+            f"{k}: {v}" for r in browser.portal_responses for k, v in r.headers.multi_items()] + [
+            c.value or "" for c in browser.cookies.jar]
         for token in secrets_:
             for piece in (token, token.split(".")[1] if token.count(".") == 2 else token):
                 assert not any(piece in s for s in seen)
@@ -170,7 +118,7 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
         assert browser.open("/enterprise").status_code == 200  # still logged in
 
         # The access token is refreshed on the request that needs it, shortly before it expires.
-        cookie = browser.jar["cp_session"]
+        cookie = browser.cookies["cp_session"]
         import hashlib
 
         id_hash = hashlib.sha256(cookie.encode()).hexdigest()
@@ -198,7 +146,7 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
         assert "id_token_hint=" in out.headers["location"]
         home = browser.follow(out)
         assert home.status_code == 200 and str(home.url) == f"{portal_url}/"
-        assert "cp_session" not in browser.jar
+        assert "cp_session" not in browser.cookies
         assert not [r for r in _session_rows(stack) if r[0] == HANOISTEEL and r[1] == access]
         login_page = browser.open("/enterprise")
         assert "kc-form-login" in login_page.text  # Keycloak asks for the password again

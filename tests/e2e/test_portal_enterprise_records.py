@@ -10,37 +10,23 @@ import uuid
 from collections.abc import Iterator
 
 import httpx
+import portal_helpers
 import pytest
 from e2e_helpers import HANOISTEEL, THANGLONG, application_body, call_body
 
-from infra import keycloak_server
 from infra.devstack import Stack
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
-
-class PortalUser:
-    """A browser-like httpx session logged in to the portal (cookies only; the tokens stay in the portal)."""
+class PortalUser(portal_helpers.PortalUser):
+    """portal_helpers' logged-in person, following redirects: these tests read the page a form lands on."""
 
     def __init__(self, stack: Stack, username: str, language: str = "vi") -> None:
-        self.http = httpx.Client(base_url=stack.url("portal"), follow_redirects=True, timeout=30)
-        self.http.cookies.set("cp_lang", language)
-        page = self.http.get("/login", params={"next": "/enterprise"})
-        assert page.status_code == 200 and "kc-form-login" in page.text, page.text[:500]
-        # Keycloak marks its cookies Secure; browsers send those to loopback over http, httpx does not.
-        for cookie in self.http.cookies.jar:
-            cookie.secure = False
-        action = html.unescape(re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page.text).group(1))
-        done = self.http.post(action, data={"username": username, "password": keycloak_server.DEMO_PASSWORD,
-                                            "credentialId": ""})
-        assert done.status_code == 200 and done.url.path == "/enterprise", (done.status_code, done.url)
-        self.csrf = CSRF.search(done.text).group(1)
+        super().__init__(stack.url("portal"), username, language=language)
+        self.client.follow_redirects = True
 
-    def get(self, path: str, **kw) -> httpx.Response:  # noqa: ANN003
-        return self.http.get(path, **kw)
-
-    def post(self, path: str, data: dict | None = None, **kw) -> httpx.Response:  # noqa: ANN003
-        return self.http.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kw)
+    @property
+    def http(self) -> httpx.Client:
+        return self.client
 
 
 @pytest.fixture(scope="module")

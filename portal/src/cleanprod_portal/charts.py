@@ -149,12 +149,17 @@ class _Frame:
         parts.append(f'<line class="chart__axis" x1="{self.left}" y1="{self.top}" x2="{self.left}"'
                      f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>')
         # Category labels: every one when they fit, else every n-th (the table has them all).
-        every = max(1, math.ceil(len(self.categories) * 64 / (self.right - self.left)))
+        # A 16 px label is about 10 px a character in the wider system fonts (DejaVu Sans), plus a gap.
+        label_width = 10 * max((len(label) for label in self.categories), default=1) + 12
+        every = max(1, math.ceil(len(self.categories) * label_width / (self.right - self.left)))
         for index, label in enumerate(self.categories):
             if index % every:
                 continue
             x = self.x_centre(index)
-            parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="middle"'
+            # a label that would run past the right edge ends there instead of being cut
+            anchor = "end" if x + 5 * len(label) > WIDTH else "middle"
+            x = min(x, WIDTH - 2.0) if anchor == "end" else x
+            parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="{anchor}"'
                          f' font-size="16" fill="#0b0c0c">{escape(label)}</text>')
         mid_y = (self.top + self.bottom) / 2
         parts.append(f'<text class="chart__label" x="16" y="{mid_y:.1f}" text-anchor="middle" font-size="16"'

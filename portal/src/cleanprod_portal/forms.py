@@ -96,10 +96,12 @@ class Form:
             self.summary = message
 
     def add_problem(self, problem: ApiProblem, field_map: Mapping[str, str] | None = None) -> None:
-        """Take the API's field errors (renaming API paths to form names through `field_map`)."""
+        """Take the API's field errors (renaming API paths to form names through `field_map`). With field errors
+        the summary is their linked messages only: the API's detail then is a generic sentence ("some fields are
+        invalid, see errors[]") written for developers. Without any, its detail is the message for the form."""
         for api_field, message in problem.errors.items():
             self.add_error((field_map or {}).get(api_field, api_field), message)
-        if not problem.errors or not self.summary:
+        if not problem.errors:
             self.summary = problem.summary or None
 
     @property

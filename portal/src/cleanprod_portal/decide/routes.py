@@ -21,6 +21,7 @@ from ..enterprise.applications import AWARD_LIMITS
 from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, gettext
+from ..officer.staff import staff_members
 from ..review.score_sheet import RECOMMENDATIONS, add_problem
 from ..sessions import PortalSession
 from ..templating import render
@@ -44,6 +45,8 @@ async def _render(request: Request, api: Api, application_id: str, *, decide_for
     call = await tasks.load_call(api, application["call_id"]) or {}
     preview = await api.get(f"/applications/{application_id}/decision/preview")
     reviews = await api.get(f"/applications/{application_id}/reviews")
+    # people by their full names (family name first, from Keycloak), not their logins
+    reviewer_names = {m["username"]: m["full_name"] for m in await staff_members(api, "reviewer")}
     refusals = preview["refusals"]
     four_eyes = next((r for r in refusals.values() if r and r["code"] == "decider_is_reviewer"), None)
     version = {"version": preview["version"]}
@@ -51,6 +54,7 @@ async def _render(request: Request, api: Api, application_id: str, *, decide_for
     changes_form = changes_form or Form(version)
     return render(request, "decide/decision.html", {
         "application": application, "call": call, "preview": preview, "reviews": reviews,
+        "reviewer_names": reviewer_names,
         "summary": application.get("review_summary") or {}, "four_eyes": four_eyes, "refusals": refusals,
         "under_review": application["status"] == "under_review",
         "limit_names": LIMIT_NAMES, "award_limits": AWARD_LIMITS, "outcomes": OUTCOMES,

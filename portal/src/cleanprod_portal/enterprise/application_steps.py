@@ -270,8 +270,6 @@ async def save_step(request: Request, application_id: str, slug: str, user: Ente
             await api.patch(f"/applications/{application_id}", json=body, if_match=tasks.etag_of(form.get("version")))
         except FieldErrors as problem:
             form.add_problem(problem, field_map=_savings_field_map(form))
-            if problem.errors:
-                form.summary = None  # the messages at the fields say it; the API's detail is for developers
             return await _render_step(request, api, application, step, form, status_code=422)
         except ChangedMeanwhile:
             form.changed_meanwhile = True

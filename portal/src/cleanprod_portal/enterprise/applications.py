@@ -4,6 +4,7 @@ decision, tranches, start and completion reports, verification result) and the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
-from ..formatting import basis_points, local_date, vnd
+from ..formatting import basis_points, local_date, percent, vnd
 from ..forms import Form
 from ..i18n import N_, _, gettext
 from ..public.routes import _sector_names as public_sector_names
@@ -125,16 +126,40 @@ async def start(request: Request, user: Enterprise, api: ApiClient) -> Response:
 
 
 # ---- the application page ----------------------------------------------------------------------------------------
-def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+# The screening's own reason texts are the API's English sentences: the timeline says them in the user's language.
+SCREENING_PASSED = N_("Eligible: the call is open, the sector is eligible and the amounts are within the call's rules.")
+
+
+def verdict_text(details: dict[str, Any]) -> str:
+    """The verdict's settlement as the enterprise reads it (the API's reason is an English log line)."""
+    text = _("Verified saving %(verified)s against the %(claimed)s claimed; balance %(balance)s.",
+             verified=percent(details.get("verified_savings_pct")), claimed=percent(details.get("claimed_savings_pct")),
+             balance=vnd(details.get("balance_vnd") or 0))
+    if details.get("recover_vnd"):
+        text += " " + _("To pay back from the advance: %(amount)s.", amount=vnd(details["recover_vnd"]))
+    return text
+
+
+def timeline(history: list[dict[str, Any]], screening_text: Callable[[list[dict[str, Any]]], str] | None = None
+             ) -> list[dict[str, Any]]:
+    """The history entries the enterprise follows; `screening_text` says a failed screening's reasons (codes)."""
     items = []
     for entry in history:
         action = entry.get("action")
         if action not in TIMELINE_ACTIONS:
             continue
+        reason = entry.get("reason")
+        details = entry.get("details") or {}
+        if action == "screen_pass":
+            reason = gettext(SCREENING_PASSED)
+        elif action == "screen_fail" and screening_text:
+            reason = screening_text(details.get("reasons") or []) or reason
+        elif action in ("record_verified", "record_not_achieved") and "balance_vnd" in details:
+            reason = verdict_text(details)
         items.append({
             "at": entry.get("at"), "action": action, "label": gettext(TIMELINE_ACTIONS[action]),
             "role": gettext(ROLE_NAMES.get(entry.get("actor_role") or "", entry.get("actor_role") or "")),
-            "name": entry.get("actor_name"), "reason": entry.get("reason"),
+            "name": entry.get("actor_name"), "reason": reason,
             "from_status": entry.get("from_status"), "to_status": entry.get("to_status"),
             "filename": (entry.get("details") or {}).get("filename"),
         })
@@ -183,12 +208,16 @@ async def _render_page(request: Request, api: ApiClient, application_id: str, *,
     forms = forms or {}
     for name in ("start", "complete"):
         forms.setdefault(name, Form({"version": application["version"]}))
+    sector_names = await public_sector_names(api)
+
+    def screening_text(reasons: list[dict[str, Any]]) -> str:
+        return "; ".join(screening_reasons({"screening_reasons": reasons}, call, sector_names))
+
     return render(request, "enterprise/applications/page.html", _context(
-        application=application, call=call, events=timeline(history), documents=documents,
+        application=application, call=call, events=timeline(history, screening_text), documents=documents,
         sections=answer_sections(application, call, documents, editable=False),
         changes=requested_changes(application, history) if application["status"] == "changes_requested" else None,
-        reasons=screening_reasons(application, call, await public_sector_names(api))
-        if application["status"] == "ineligible" else [],
+        reasons=screening_reasons(application, call, sector_names) if application["status"] == "ineligible" else [],
         verification=await _verification(api, application), forms=forms,
         can_start="start" in allowed, can_complete="complete" in allowed,
         tranche_kinds=TRANCHE_KINDS, tranche_statuses=TRANCHE_STATUSES, award_limits=AWARD_LIMITS,

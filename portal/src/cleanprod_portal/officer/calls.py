@@ -97,14 +97,6 @@ def check_required(form: Form, *, creating: bool) -> None:
                 form.add_error(f"criteria.{i}.{name}", gettext(message))
 
 
-def take_problem(form: Form, problem: Any) -> None:
-    """The API's field errors next to the fields; its summary only when no field is named (its detail is a
-    developer's sentence then)."""
-    form.add_problem(problem, FIELD_MAP)
-    if form.errors:
-        form.summary = None
-
-
 def body_of(form: Form) -> dict[str, Any]:
     """The API body from the form; unreadable values get their message and are left out."""
     body: dict[str, Any] = form.data(["code", "title", "description", "min_reviews"])
@@ -185,7 +177,7 @@ async def create_call(request: Request, user: Officer, api: ApiClient) -> Respon
         created = await api.post("/calls", {k: v for k, v in body.items() if v is not None},
                                  idempotency_key=form.idempotency_key)
     except FieldErrors as exc:
-        take_problem(form, exc)
+        form.add_problem(exc, FIELD_MAP)
         return await _editor(request, api, form, call=None, status_code=422)
     return RedirectResponse(f"{ACTIVE}?saved={created.data['code']}", status_code=303)
 
@@ -214,7 +206,7 @@ async def save_call(request: Request, call_id: UUID, user: Officer, api: ApiClie
     try:
         await api.patch(f"/calls/{call_id}", changed, if_match=f'"{form.get("version")}"')
     except FieldErrors as exc:
-        take_problem(form, exc)
+        form.add_problem(exc, FIELD_MAP)
         return await _editor(request, api, form, call=call, status_code=422)
     except ChangedMeanwhile:
         form.changed_meanwhile = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..api import ApiProblem
+from ..enterprise.application_inputs import decimal_input
 from ..enterprise.numbers import NotANumber, parse_number
 from ..forms import Form
 from ..i18n import N_, _
@@ -30,14 +31,12 @@ EMPTY_ANSWER_MESSAGES: dict[str, str] = {
 
 def add_problem(form: Form, problem: ApiProblem, empty_messages: dict[str, str] = EMPTY_ANSWER_MESSAGES,
                 field_map: dict[str, str] | None = None) -> None:
-    """The API's field errors on the form; an empty required answer gets its own message, and the summary is
-    left to the linked field messages (also the decision screen's forms)."""
+    """The API's field errors on the form; an empty required answer gets its own message (also the decision
+    screen's forms)."""
     form.add_problem(problem, field_map)
     for name, message in empty_messages.items():
         if form.error(name) and not str(form.get(name) or "").strip():
             form.errors[name] = _(message)
-    if form.errors:
-        form.summary = None
 
 
 def score_field(code: str) -> str:
@@ -51,14 +50,10 @@ def form_from_draft(criteria: list[dict[str, Any]], draft: dict[str, Any] | None
         by_code = {s["criterion"]: s["score"] for s in draft.get("scores") or []}
         for criterion in criteria:
             if criterion["code"] in by_code:
-                values[score_field(criterion["code"])] = _plain(by_code[criterion["code"]])
+                values[score_field(criterion["code"])] = decimal_input(by_code[criterion["code"]])
         values["recommendation"] = draft.get("recommendation") or ""
         values["comment"] = draft.get("comment") or ""
     return Form(values)
-
-
-def _plain(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def draft_body(form: Form, criteria: list[dict[str, Any]]) -> dict[str, Any] | None:

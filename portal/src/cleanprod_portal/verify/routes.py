@@ -80,9 +80,33 @@ def case_status_colour(status: str) -> str:
     return entry[1] if entry else "grey"
 
 
+# The side navigation (the shared `_workspace.html`): the queue, then the open case's steps. Each page template
+# is the step it shows (the path marked as current).
+QUEUE_PATH = "/verify"
+CASE_STEPS: list[tuple[str, str]] = [
+    ("", N_("The case")),
+    ("/declaration", N_("Declaration of independence")),
+    ("/measurements", N_("Measurements")),
+    ("/results", N_("Results and conclusion")),
+]
+STEP_OF_TEMPLATE = {"verify/case.html": "", "verify/declaration.html": "/declaration",
+                    "verify/measurements.html": "/measurements", "verify/results.html": "/results"}
+
+
+def navigation(case: dict[str, Any] | None) -> list[tuple[str, str]]:
+    items = [(QUEUE_PATH, N_("My cases"))]
+    if case:
+        items += [(f"{QUEUE_PATH}/{case['id']}{step}", label) for step, label in CASE_STEPS]
+    return items
+
+
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    case = context.get("case")
+    step = STEP_OF_TEMPLATE.get(template)
+    active = f"{QUEUE_PATH}/{case['id']}{step}" if case and step is not None else QUEUE_PATH
     return render(request, template, {"case_status_label": case_status_label, "case_status_colour": case_status_colour,
                                       "verdicts": VERDICTS, "methods": METHODS, "method_why": METHOD_WHY,
+                                      "navigation": navigation(case), "active": active,
                                       **context}, status_code=status_code)
 
 
