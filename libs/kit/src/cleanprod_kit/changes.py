@@ -1,0 +1,146 @@
+"""The one pipeline for a change, in the same order in every service:
+
+    check read access → lock → If-Match → act → audit/event → commit → answer
+
+A route gets a `Change` from its service's `deps.py` (an `Annotated` dependency that knows how to read the
+resource the caller may see) and does three things:
+
+    application = await change.lock()                          # read access (404) → FOR UPDATE → If-Match
+    await flows.submit(change.session, change.principal, application, …)  # act, audit entry, outbox event
+    return await change.answer(response, ApplicationPublic)    # commit → ETag of the new version → public schema
+
+A creating POST uses `change.create_once(payload, create)` instead of `answer` (Idempotency-Key, one commit).
+The acting step is the service's (its `flows.py`); it writes the audit entry (`audit.record_audit`) and the event
+(`outbox.emit`) in the caller's transaction, so the change, its audit entry and its event commit together.
+
+Why the lock is taken by `change.lock()` in the route and not by the dependency itself: FastAPI resolves a
+route's dependencies before it validates the body, so a dependency that locked (and checked If-Match) would
+answer 404/412/428 where a bad body is a 422 today. Taking the lock in the route's first line keeps
+"the body is checked first" and still leaves the order of the steps to this module.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+from sqlalchemy import inspect as sa_inspect
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .auth import Principal
+from .concurrency import check_if_match, etag_for, set_etag
+from .errors import NotFound
+from .idempotency import Created, create_once
+
+
+class Versioned(Protocol):
+    """A mutable resource: its integer `version` is its ETag."""
+
+    version: int
+
+
+R = TypeVar("R", bound=Versioned)
+T = TypeVar("T")
+S = TypeVar("S")
+
+Public = type[S] | Callable[[Any], S | Awaitable[S]]
+"""How a resource becomes its answer: a pydantic schema (filled with `model_validate(…, from_attributes=True)`),
+or a function (plain or async) of the resource."""
+
+
+class IfMatch(StrEnum):
+    REQUIRED = "required"  # 428 without If-Match, 412 when stale: every change of the resource itself
+    WHEN_SENT = "when_sent"  # checked only when the client sent one (adding a child row, e.g. an assignment)
+
+
+async def readable_or_404(session: AsyncSession, model: type[T], ident: Any,
+                          ensure_readable: Callable[[T], Awaitable[None] | None], *, code: str,
+                          params: Mapping[str, str]) -> T:
+    """The row `ident` of `model` if the caller may read it. A missing row is 404 `code`; `ensure_readable`
+    (the service's access rule) raises for a row the caller may not see — 404 too, so existence is not
+    disclosed, or 403 where the service's rules say so."""
+    found = await session.get(model, ident)
+    if found is None:
+        raise NotFound(code=code, params=dict(params))
+    checked = ensure_readable(found)
+    if inspect.isawaitable(checked):
+        await checked
+    return found
+
+
+async def lock_row(session: AsyncSession, resource: T) -> T:
+    """Re-read `resource`'s row `FOR UPDATE`; the object in the session is refreshed from the locked row, so
+    what the change acts on is what was committed last (another writer may have committed meanwhile)."""
+    mapper = sa_inspect(type(resource))
+    key = mapper.primary_key_from_instance(resource)
+    same_key = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
+    statement = select(type(resource)).where(*same_key).with_for_update().execution_options(populate_existing=True)
+    return (await session.exec(statement)).one()
+
+
+def check_version(request: Request, version: int, if_match: IfMatch = IfMatch.REQUIRED) -> None:
+    """The If-Match step: 428 `if_match_required` without one (when required), 412 `stale_version` when it
+    names another version than `version`."""
+    if if_match is IfMatch.REQUIRED or request.headers.get("if-match") is not None:
+        check_if_match(request, version)
+
+
+async def public_of(resource: Any, public: Public[S]) -> S:
+    """The answer for `resource` (see `Public`)."""
+    if isinstance(public, type) and issubclass(public, BaseModel):
+        return public.model_validate(resource, from_attributes=True)  # type: ignore[return-value]
+    result = public(resource)
+    if inspect.isawaitable(result):
+        return await result
+    return result  # type: ignore[return-value]
+
+
+def created(body: Any, *, version: int, location: str, status_code: int = 201) -> Created:
+    """What a creating POST answers: the new resource, its ETag and where it lives (for `create_once`)."""
+    return Created(status_code, body, {"ETag": etag_for(version), "Location": location})
+
+
+class Change(Generic[R]):
+    """One change of one resource by one caller, step by step in the pipeline's order (module docstring).
+
+    `read` loads the resource the caller may read (404 otherwise, before any lock: strangers never queue behind
+    a row they cannot see). `if_match` is the route's default for `lock()`."""
+
+    def __init__(self, request: Request, session: AsyncSession, principal: Principal,
+                 read: Callable[[], Awaitable[R]], *, if_match: IfMatch = IfMatch.REQUIRED) -> None:
+        self.request = request
+        self.session = session
+        self.principal = principal
+        self._read = read
+        self._if_match = if_match
+        self.resource: R | None = None
+
+    async def lock(self, *, if_match: IfMatch | None = None, check: Callable[[R], None] | None = None) -> R:
+        """Read access → row lock → `check` (a state rule that must win over a stale If-Match, optional) →
+        If-Match. Returns the locked resource, refreshed."""
+        resource = await lock_row(self.session, await self._read())
+        if check is not None:
+            check(resource)
+        check_version(self.request, resource.version, self._if_match if if_match is None else if_match)
+        self.resource = resource
+        return resource
+
+    async def answer(self, response: Response, public: Public[S], resource: Versioned | None = None) -> S:
+        """Commit, then answer: the ETag of the new version (of `resource`, by default the locked one) and the
+        public schema."""
+        target = resource if resource is not None else self.resource
+        if target is None:
+            raise RuntimeError("Change.answer before Change.lock: nothing was changed")
+        await self.session.commit()
+        set_etag(response, target.version)
+        return await public_of(target, public)
+
+    async def create_once(self, payload: Any, create: Callable[[], Awaitable[Created]]) -> Response:
+        """For a creating POST: run `create` (it may call `lock()` and act), commit and answer once per
+        Idempotency-Key (`idempotency.create_once`)."""
+        return await create_once(self.request, self.session, self.principal, payload, create)
