@@ -114,6 +114,22 @@ async def copy(body: Rename, change: ThingChange) -> Response:
     return await change.create_once(body, create)  # type: ignore[arg-type]
 
 
+class Link(StrictBody):
+    other: uuid.UUID
+
+
+@router.post("/things/{thing_id}/links", status_code=204)
+async def link(body: Link, change: ThingChange) -> Response:
+    """If-Match names the other thing's version (a row with its own), not the locked one's."""
+    thing = await change.lock(if_match=IfMatch.OTHER_ROW)
+    other = await change.session.get(Thing, body.other)
+    assert other is not None
+    change.check_version(other.version)
+    thing.name = f"{thing.name} ↔ {other.name}"
+    await change.commit()
+    return Response(status_code=204)
+
+
 @pytest.fixture
 async def client(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[httpx.AsyncClient]:
     database = Database(kit_db_url)
@@ -245,9 +261,32 @@ async def test_create_once_answers_created_and_replays(client: httpx.AsyncClient
     assert copies[0] == 1
 
 
+async def test_if_match_of_another_row_is_checked_by_the_route(client: httpx.AsyncClient, kit_db_url: str,
+                                                                issuer: TestIssuer) -> None:
+    owner = f"owner-{uuid.uuid4()}"
+    ident, other = await _thing(kit_db_url, owner), await _thing(kit_db_url, owner, "Lò hơi số 2")
+    url = f"/things/{ident}/links"
+    database = Database(kit_db_url)
+    async with database.session() as session:  # the other row moves to version 5; the locked one stays at 1
+        await session.exec(text(f"UPDATE {TABLE} SET version = 5 WHERE id = :i").bindparams(i=other))  # type: ignore[call-overload]
+        await session.commit()
+    await database.dispose()
+    missing = await client.post(url, json={"other": str(other)}, headers=_as(issuer, owner))
+    assert missing.status_code == 428
+    locked_rows_version = await client.post(url, json={"other": str(other)},
+                                            headers=_as(issuer, owner, **{"If-Match": '"1"'}))
+    assert locked_rows_version.status_code == 412  # "1" is the locked row's version, not the other row's
+    done = await client.post(url, json={"other": str(other)}, headers=_as(issuer, owner, **{"If-Match": '"5"'}))
+    assert done.status_code == 204, done.text
+    stored, _ = await _stored(kit_db_url, ident)
+    assert stored.name == "Lò hơi số 1 ↔ Lò hơi số 2"  # committed by change.commit()
+
+
 async def test_answer_before_lock_is_a_programming_error() -> None:
     async def read() -> Thing:
         raise AssertionError("not read")
     change: Change[Thing] = Change(None, None, None, read)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="before Change.lock"):
         await change.answer(Response(), ThingPublic)
+    with pytest.raises(RuntimeError, match="before Change.lock"):
+        await change.commit()

@@ -9,7 +9,9 @@ resource the caller may see) and does three things:
     await flows.submit(change.session, change.principal, application, …)  # act, audit entry, outbox event
     return await change.answer(response, ApplicationPublic)    # commit → ETag of the new version → public schema
 
-A creating POST uses `change.create_once(payload, create)` instead of `answer` (Idempotency-Key, one commit).
+A creating POST uses `change.create_once(payload, create)` instead of `answer` (Idempotency-Key, one commit);
+a 204 uses `change.commit()`. Where If-Match names another row's version (a child row with its own, e.g. a saved
+draft), the route locks with `lock(if_match=IfMatch.OTHER_ROW)` and calls `change.check_version(…)` on that row.
 The acting step is the service's (its `flows.py`); it writes the audit entry (`audit.record_audit`) and the event
 (`outbox.emit`) in the caller's transaction, so the change, its audit entry and its event commit together.
 
@@ -56,6 +58,8 @@ or a function (plain or async) of the resource."""
 class IfMatch(StrEnum):
     REQUIRED = "required"  # 428 without If-Match, 412 when stale: every change of the resource itself
     WHEN_SENT = "when_sent"  # checked only when the client sent one (adding a child row, e.g. an assignment)
+    OTHER_ROW = "other_row"  # If-Match names another row's version (a child with its own, e.g. a saved draft):
+    # `lock()` does not check it; the route calls `change.check_version(…)` once it has read that row
 
 
 async def readable_or_404(session: AsyncSession, model: type[T], ident: Any,
@@ -86,6 +90,8 @@ async def lock_row(session: AsyncSession, resource: T) -> T:
 def check_version(request: Request, version: int, if_match: IfMatch = IfMatch.REQUIRED) -> None:
     """The If-Match step: 428 `if_match_required` without one (when required), 412 `stale_version` when it
     names another version than `version`."""
+    if if_match is IfMatch.OTHER_ROW:
+        return
     if if_match is IfMatch.REQUIRED or request.headers.get("if-match") is not None:
         check_if_match(request, version)
 
@@ -130,13 +136,22 @@ class Change(Generic[R]):
         self.resource = resource
         return resource
 
+    def check_version(self, version: int, if_match: IfMatch = IfMatch.REQUIRED) -> None:
+        """If-Match against another row's version (after `lock(if_match=IfMatch.OTHER_ROW)`)."""
+        check_version(self.request, version, if_match)
+
+    async def commit(self) -> None:
+        """Commit without an answer of the resource (a 204, or an answer the route builds itself)."""
+        if self.resource is None:
+            raise RuntimeError("Change.commit before Change.lock: nothing was changed")
+        await self.session.commit()
+
     async def answer(self, response: Response, public: Public[S], resource: Versioned | None = None) -> S:
         """Commit, then answer: the ETag of the new version (of `resource`, by default the locked one) and the
         public schema."""
+        await self.commit()
         target = resource if resource is not None else self.resource
-        if target is None:
-            raise RuntimeError("Change.answer before Change.lock: nothing was changed")
-        await self.session.commit()
+        assert target is not None  # commit() refuses a change that locked nothing
         set_etag(response, target.version)
         return await public_of(target, public)
 
