@@ -130,6 +130,14 @@ async def link(body: Link, change: ThingChange) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/things/{thing_id}/attachments", status_code=204)
+async def attach(change: ThingChange) -> Response:
+    """Serialised on the row, but not a change of what the client saw: If-Match is not read."""
+    await change.lock(if_match=IfMatch.IGNORED)
+    await change.commit()
+    return Response(status_code=204)
+
+
 @pytest.fixture
 async def client(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[httpx.AsyncClient]:
     database = Database(kit_db_url)
@@ -280,6 +288,17 @@ async def test_if_match_of_another_row_is_checked_by_the_route(client: httpx.Asy
     assert done.status_code == 204, done.text
     stored, _ = await _stored(kit_db_url, ident)
     assert stored.name == "Lò hơi số 1 ↔ Lò hơi số 2"  # committed by change.commit()
+
+
+async def test_an_ignored_if_match_is_not_read(client: httpx.AsyncClient, kit_db_url: str,
+                                               issuer: TestIssuer) -> None:
+    owner = f"owner-{uuid.uuid4()}"
+    ident = await _thing(kit_db_url, owner)
+    for headers in ({}, {"If-Match": '"99"'}):
+        response = await client.post(f"/things/{ident}/attachments", headers=_as(issuer, owner, **headers))
+        assert response.status_code == 204, response.text
+    stranger = await client.post(f"/things/{ident}/attachments", headers=_as(issuer, "stranger"))
+    assert stranger.status_code == 404  # read access is still checked
 
 
 async def test_answer_before_lock_is_a_programming_error() -> None:

@@ -60,6 +60,7 @@ class IfMatch(StrEnum):
     WHEN_SENT = "when_sent"  # checked only when the client sent one (adding a child row, e.g. an assignment)
     OTHER_ROW = "other_row"  # If-Match names another row's version (a child with its own, e.g. a saved draft):
     # `lock()` does not check it; the route calls `change.check_version(…)` once it has read that row
+    IGNORED = "ignored"  # the change does not depend on the version the client saw (attaching a file): not read
 
 
 async def readable_or_404(session: AsyncSession, model: type[T], ident: Any,
@@ -90,7 +91,7 @@ async def lock_row(session: AsyncSession, resource: T) -> T:
 def check_version(request: Request, version: int, if_match: IfMatch = IfMatch.REQUIRED) -> None:
     """The If-Match step: 428 `if_match_required` without one (when required), 412 `stale_version` when it
     names another version than `version`."""
-    if if_match is IfMatch.OTHER_ROW:
+    if if_match in (IfMatch.OTHER_ROW, IfMatch.IGNORED):
         return
     if if_match is IfMatch.REQUIRED or request.headers.get("if-match") is not None:
         check_if_match(request, version)
