@@ -138,6 +138,15 @@ async def attach(change: ThingChange) -> Response:
     return Response(status_code=204)
 
 
+@router.delete("/things/{thing_id}", status_code=204)
+async def remove(change: ThingChange) -> Response:
+    thing = await change.lock(if_match=IfMatch.WHEN_SENT)
+    await asyncio.sleep(0.05)  # the second remover reads the row, then waits on the lock until it is gone
+    await change.session.delete(thing)
+    await change.commit()
+    return Response(status_code=204)
+
+
 @pytest.fixture
 async def client(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[httpx.AsyncClient]:
     database = Database(kit_db_url)
@@ -299,6 +308,18 @@ async def test_an_ignored_if_match_is_not_read(client: httpx.AsyncClient, kit_db
         assert response.status_code == 204, response.text
     stranger = await client.post(f"/things/{ident}/attachments", headers=_as(issuer, "stranger"))
     assert stranger.status_code == 404  # read access is still checked
+
+
+async def test_a_row_deleted_while_waiting_for_the_lock_is_the_services_own_404(
+        client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer) -> None:
+    owner = f"owner-{uuid.uuid4()}"
+    ident = await _thing(kit_db_url, owner)
+    answers = await asyncio.gather(*(client.delete(f"/things/{ident}", headers=_as(issuer, owner))
+                                     for _ in range(3)))
+    assert sorted(r.status_code for r in answers) == [204, 404, 404]
+    for gone in (r for r in answers if r.status_code == 404):
+        assert gone.json()["code"] == "record_not_found"
+        assert f"thing {ident}" in gone.json()["detail"]  # the read function's own 404, not a 500 nor a bare one
 
 
 async def test_answer_before_lock_is_a_programming_error() -> None:

@@ -78,14 +78,23 @@ async def readable_or_404(session: AsyncSession, model: type[T], ident: Any,
     return found
 
 
-async def lock_row(session: AsyncSession, resource: T) -> T:
-    """Re-read `resource`'s row `FOR UPDATE`; the object in the session is refreshed from the locked row, so
-    what the change acts on is what was committed last (another writer may have committed meanwhile)."""
+async def _locked(session: AsyncSession, resource: T) -> T | None:
     mapper = sa_inspect(type(resource))
     key = mapper.primary_key_from_instance(resource)
     same_key = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
     statement = select(type(resource)).where(*same_key).with_for_update().execution_options(populate_existing=True)
-    return (await session.exec(statement)).one()
+    return (await session.exec(statement)).first()
+
+
+async def lock_row(session: AsyncSession, resource: T) -> T:
+    """Re-read `resource`'s row `FOR UPDATE`; the object in the session is refreshed from the locked row, so
+    what the change acts on is what was committed last (another writer may have committed meanwhile). A row
+    deleted since it was read is 404 `record_not_found`."""
+    locked = await _locked(session, resource)
+    if locked is None:
+        session.expunge(resource)
+        raise NotFound(code="record_not_found", params={"what": type(resource).__name__})
+    return locked
 
 
 def check_version(request: Request, version: int, if_match: IfMatch = IfMatch.REQUIRED) -> None:
@@ -130,7 +139,12 @@ class Change(Generic[R]):
     async def lock(self, *, if_match: IfMatch | None = None, check: Callable[[R], None] | None = None) -> R:
         """Read access → row lock → `check` (a state rule that must win over a stale If-Match, optional) →
         If-Match. Returns the locked resource, refreshed."""
-        resource = await lock_row(self.session, await self._read())
+        read = await self._read()
+        resource = await _locked(self.session, read)
+        if resource is None:  # deleted since it was read: read again, so the 404 is the service's own
+            self.session.expunge(read)
+            await self._read()
+            raise NotFound(code="record_not_found", params={"what": type(read).__name__})
         if check is not None:
             check(resource)
         check_version(self.request, resource.version, self._if_match if if_match is None else if_match)
