@@ -130,14 +130,6 @@ async def link(body: Link, change: ThingChange) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/things/{thing_id}/attachments", status_code=204)
-async def attach(change: ThingChange) -> Response:
-    """Serialised on the row, but not a change of what the client saw: If-Match is not read."""
-    await change.lock(if_match=IfMatch.IGNORED)
-    await change.commit()
-    return Response(status_code=204)
-
-
 @router.delete("/things/{thing_id}", status_code=204)
 async def remove(change: ThingChange) -> Response:
     thing = await change.lock(if_match=IfMatch.WHEN_SENT)
@@ -299,27 +291,15 @@ async def test_if_match_of_another_row_is_checked_by_the_route(client: httpx.Asy
     assert stored.name == "Lò hơi số 1 ↔ Lò hơi số 2"  # committed by change.commit()
 
 
-async def test_an_ignored_if_match_is_not_read(client: httpx.AsyncClient, kit_db_url: str,
-                                               issuer: TestIssuer) -> None:
-    owner = f"owner-{uuid.uuid4()}"
-    ident = await _thing(kit_db_url, owner)
-    for headers in ({}, {"If-Match": '"99"'}):
-        response = await client.post(f"/things/{ident}/attachments", headers=_as(issuer, owner, **headers))
-        assert response.status_code == 204, response.text
-    stranger = await client.post(f"/things/{ident}/attachments", headers=_as(issuer, "stranger"))
-    assert stranger.status_code == 404  # read access is still checked
-
-
-async def test_a_row_deleted_while_waiting_for_the_lock_is_the_services_own_404(
-        client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer) -> None:
-    owner = f"owner-{uuid.uuid4()}"
-    ident = await _thing(kit_db_url, owner)
-    answers = await asyncio.gather(*(client.delete(f"/things/{ident}", headers=_as(issuer, owner))
-                                     for _ in range(3)))
-    assert sorted(r.status_code for r in answers) == [204, 404, 404]
-    for gone in (r for r in answers if r.status_code == 404):
-        assert gone.json()["code"] == "record_not_found"
-        assert f"thing {ident}" in gone.json()["detail"]  # the read function's own 404, not a 500 nor a bare one
+async def test_openapi_documents_if_match_and_idempotency_of_change_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    rename = paths["/things/{thing_id}"]["patch"]
+    headers = {p["name"].lower() for p in rename["parameters"] if p["in"] == "header"}
+    assert "if-match" in headers
+    assert {"404", "409", "412", "428"} <= set(rename["responses"])  # 404: the path parameter of the dependency
+    copies = paths["/things/{thing_id}/copies"]["post"]
+    assert "idempotency-key" in {p["name"].lower() for p in copies["parameters"] if p["in"] == "header"}
+    assert "idempotency-key" not in headers  # only a route that calls change.create_once
 
 
 async def test_answer_before_lock_is_a_programming_error() -> None:

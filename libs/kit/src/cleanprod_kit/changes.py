@@ -15,6 +15,10 @@ draft), the route locks with `lock(if_match=IfMatch.OTHER_ROW)` and calls `chang
 The acting step is the service's (its `flows.py`); it writes the audit entry (`audit.record_audit`) and the event
 (`outbox.emit`) in the caller's transaction, so the change, its audit entry and its event commit together.
 
+The OpenAPI document (`openapi.py`) lists If-Match and 412/428 for every route that depends on a `Change`, and
+Idempotency-Key for one that calls `change.create_once`; a route that only needs the row lock, not If-Match, uses
+`lock_row` instead.
+
 Why the lock is taken by `change.lock()` in the route and not by the dependency itself: FastAPI resolves a
 route's dependencies before it validates the body, so a dependency that locked (and checked If-Match) would
 answer 404/412/428 where a bad body is a 422 today. Taking the lock in the route's first line keeps
@@ -60,7 +64,6 @@ class IfMatch(StrEnum):
     WHEN_SENT = "when_sent"  # checked only when the client sent one (adding a child row, e.g. an assignment)
     OTHER_ROW = "other_row"  # If-Match names another row's version (a child with its own, e.g. a saved draft):
     # `lock()` does not check it; the route calls `change.check_version(…)` once it has read that row
-    IGNORED = "ignored"  # the change does not depend on the version the client saw (attaching a file): not read
 
 
 async def readable_or_404(session: AsyncSession, model: type[T], ident: Any,
@@ -100,7 +103,7 @@ async def lock_row(session: AsyncSession, resource: T) -> T:
 def check_version(request: Request, version: int, if_match: IfMatch = IfMatch.REQUIRED) -> None:
     """The If-Match step: 428 `if_match_required` without one (when required), 412 `stale_version` when it
     names another version than `version`."""
-    if if_match in (IfMatch.OTHER_ROW, IfMatch.IGNORED):
+    if if_match is IfMatch.OTHER_ROW:
         return
     if if_match is IfMatch.REQUIRED or request.headers.get("if-match") is not None:
         check_if_match(request, version)

@@ -1,7 +1,8 @@
 """The OpenAPI document says what errors each operation answers: problem+json responses derived from the routes.
 
 Applied once by the app factory. Every operation documents 400, 422, 500 and 503; 401/403 where a route checks
-the bearer token; 404 where it has path parameters; 409 on writes; 412/428 where it checks If-Match; 413/415
+the bearer token; 404 where it has path parameters; 409 on writes; 412/428 where it checks If-Match (also: changes through
+`changes.Change`, whose `lock()` checks it); 413/415
 where it takes a body. FastAPI's own `HTTPValidationError` is replaced by `Problem` (what a 422 really is)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from .auth import authenticate
+from .changes import Change
 from .concurrency import check_if_match
 from .errors import PROBLEM_JSON
 from .fields import NO_CONTROL_PATTERN
@@ -102,9 +104,30 @@ def _references(function: Any, target: Callable[..., Any], depth: int = 3) -> bo
     return False
 
 
+def _has_path_params(dependant: Dependant) -> bool:
+    return bool(dependant.path_params) or any(_has_path_params(sub) for sub in dependant.dependencies)
+
+
+def _uses_change(route: Any) -> bool:
+    """The route changes a resource through the kit's pipeline (a dependency that builds a `changes.Change`)."""
+    return any(_references(c, Change, depth=0) for c in _calls(route.dependant))
+
+
+def _calls_method(function: Any, name: str) -> bool:
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    codes = [code, *(c for c in code.co_consts if inspect.iscode(c))] if code is not None else []
+    return any(name in c.co_names for c in codes)
+
+
 def _checks_if_match(route: Any) -> bool:
-    return _references(route.endpoint, check_if_match) or any(_references(c, check_if_match)
-                                                               for c in _calls(route.dependant))
+    return (_references(route.endpoint, check_if_match) or _uses_change(route)
+            or any(_references(c, check_if_match) for c in _calls(route.dependant)))
+
+
+def _creates_once(route: Any) -> bool:
+    """`idempotency.create_once`, called directly or as `change.create_once(…)`."""
+    return _references(route.endpoint, create_once) or (_uses_change(route)
+                                                         and _calls_method(route.endpoint, "create_once"))
 
 
 def _add_header(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
@@ -126,7 +149,7 @@ def problem_statuses(route: Any, method: str) -> list[int]:
     statuses = {400, 422, 500, 503}
     if any(call is authenticate for call in _calls(route.dependant)):
         statuses |= {401, 403}
-    if route.dependant.path_params:
+    if _has_path_params(route.dependant):  # also a dependency's (e.g. the resource a change reads)
         statuses.add(404)
     if method in WRITES:
         statuses.add(409)
@@ -147,6 +170,23 @@ def _problem_response(status: int, existing: dict[str, Any] | None) -> dict[str,
     return response
 
 
+def _decorate_operation(operation: dict[str, Any], route: Any, method: str) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") in ("query", "path") and isinstance(parameter.get("schema"), dict):
+            _document_guard(parameter["schema"])
+    # Request headers the kit reads itself: document them, or clients (and fuzzers) cannot know of them.
+    if _checks_if_match(route):
+        _add_header(operation, if_match_parameter(required=True))
+    if _creates_once(route):
+        _add_header(operation, IDEMPOTENCY_KEY_PARAMETER)
+    responses = operation.setdefault("responses", {})
+    for status in problem_statuses(route, method):
+        responses[str(status)] = _problem_response(status, responses.get(str(status)))
+    for status, response in list(responses.items()):  # statuses a route declared itself
+        if status.isdigit() and int(status) >= 400:
+            responses[status] = _problem_response(int(status), response)
+
+
 def decorate(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in _FASTAPI_DEFAULTS:
@@ -158,22 +198,8 @@ def decorate(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
             continue
         for method in route.methods:
             operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
-            if operation is None:
-                continue
-            for parameter in operation.get("parameters", []):
-                if parameter.get("in") in ("query", "path") and isinstance(parameter.get("schema"), dict):
-                    _document_guard(parameter["schema"])
-            # Request headers the kit reads itself: document them, or clients (and fuzzers) cannot know of them.
-            if _checks_if_match(route):
-                _add_header(operation, if_match_parameter(required=True))
-            if _references(route.endpoint, create_once):
-                _add_header(operation, IDEMPOTENCY_KEY_PARAMETER)
-            responses = operation.setdefault("responses", {})
-            for status in problem_statuses(route, method):
-                responses[str(status)] = _problem_response(status, responses.get(str(status)))
-            for status, response in list(responses.items()):  # statuses a route declared itself
-                if status.isdigit() and int(status) >= 400:
-                    responses[status] = _problem_response(int(status), response)
+            if operation is not None:
+                _decorate_operation(operation, route, method)
     return schema
 
 
