@@ -1,9 +1,8 @@
-"""Applications: drafts created and edited by enterprise staff, read according to `..access`, and the
-non-decision transitions (withdraw, start, completion)."""
+"""Applications: drafts created and edited by enterprise staff, and read according to `..access`. Every
+transition of the lifecycle (submission, withdrawal, start, completion, decision, verdict) is `flows.py`'s."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -22,14 +21,16 @@ from ..access import owns, sees_department_view, visibility_filter
 from ..calls.models import Call
 from ..calls.service import rubric_of, today
 from ..db_types import touch
-from ..domain import Action, ApplicationStatus, allowed_actions, egov_status, may_perform, summarise_reviews
+from ..domain import ApplicationStatus, allowed_actions, egov_status, summarise_reviews
 from ..domain.deadlines import RUNNING_STATUSES
 from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
+from ..grants.service import tranches_of
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from . import completeness, deadlines, flows
-from .models import Application
+from ..reviews.service import assignments_of
+from . import completeness, deadlines
+from .models import ENTITY, Application
 from .schemas import (
     REQUIRED_TO_SUBMIT,
     ApplicationCreate,
@@ -92,15 +93,9 @@ def to_public(application: Application, tranches: list[Tranche],
     )
 
 
-async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:
-    rows = await session.exec(select(ReviewerAssignment).where(ReviewerAssignment.application_id == application_id)
-                              .order_by(ReviewerAssignment.id))  # type: ignore[arg-type]
-    return list(rows.all())
-
-
 async def public_view(session: AsyncSession, principal: Principal, application: Application) -> ApplicationPublic:
     approved = application.approved_support_vnd is not None  # tranches exist only from approval on
-    tranches = await flows.tranches_of(session, application) if approved else []
+    tranches = await tranches_of(session, application) if approved else []
     summary = None
     if sees_department_view(principal):
         call = await session.get(Call, application.call_id)
@@ -159,7 +154,7 @@ async def create_application(session: AsyncSession, principal: Principal, data: 
     )
     session.add(application)
     await session.flush()
-    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="create",
+    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="create",
                  to_state=str(application.status),
                  details={"call_id": str(call.id), "facility_id": str(facts.facility_id),
                           "fields": sorted(data.model_fields_set - {"call_id", "facility_id"})})
@@ -193,61 +188,9 @@ async def update_application(session: AsyncSession, principal: Principal, applic
             setattr(application, name, value)
     completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
-    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="update",
+    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="update",
                  from_state=str(application.status), to_state=str(application.status),
                  details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(application)))
-
-
-# ---- transitions other than submission and decision --------------------------------------------------------------
-
-def ensure_actor(principal: Principal, application: Application, action: Action) -> None:
-    """The caller holds a role that may take `action`; an enterprise acts only on its own dossiers."""
-    roles = {role for role in principal.roles if may_perform(role, action)}
-    if not roles:
-        raise Forbidden(code="role_may_not_act", params={"action": str(action)})
-    if roles == {"enterprise"} and not owns(principal, application):
-        raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
-
-
-async def call_of(session: AsyncSession, application: Application) -> Call:
-    call = await session.get(Call, application.call_id)
-    assert call is not None  # foreign key
-    return call
-
-
-async def withdraw(session: AsyncSession, principal: Principal, application: Application, reason: str | None) -> None:
-    await flows.apply_transition(session, principal, application, await call_of(session, application),
-                                 Action.WITHDRAW, reason=reason)
-
-
-def _not_in_future(day: dt.date, name: str) -> None:
-    if day > today():
-        raise Unprocessable(code="future_date", params={"today": today()},
-                            errors=[field_error(name, None, "future_date", today=today())])
-
-
-async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
-                reason: str | None) -> None:
-    flows.ensure_legal(application.status, Action.START)
-    day = started_on or today()
-    _not_in_future(day, "started_on")
-    application.started_on = day
-    await flows.apply_transition(session, principal, application, await call_of(session, application),
-                                 Action.START, reason=reason, details={"started_on": day.isoformat()})
-
-
-async def complete(session: AsyncSession, principal: Principal, application: Application, *,
-                   completed_on: dt.date | None, reason: str | None) -> None:
-    flows.ensure_legal(application.status, Action.COMPLETE)
-    day = completed_on or today()
-    _not_in_future(day, "completed_on")
-    if application.started_on and day < application.started_on:
-        params = {"started_on": application.started_on}
-        raise Unprocessable(code="completed_before_start", params=params,
-                            errors=[field_error("completed_on", None, "completed_before_start", **params)])
-    application.completed_on = day
-    await flows.apply_transition(session, principal, application, await call_of(session, application),
-                                 Action.COMPLETE, reason=reason, details={"completed_on": day.isoformat()})
 
 
 # ---- lists and history -------------------------------------------------------------------------------------------
@@ -295,7 +238,7 @@ async def list_applications(
 
 async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
                   cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
-    condition = and_(AuditEntry.entity_type == flows.ENTITY, AuditEntry.entity_id == str(application.id))
+    condition = and_(AuditEntry.entity_type == ENTITY, AuditEntry.entity_id == str(application.id))
     if not sees_department_view(principal) and not principal.has("reviewer"):
         condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,9 @@ from ..db_types import touch
 from ..domain import CallTerms, Criterion, Rubric, local_date
 from .models import Call
 from .schemas import CallCreate, CallPublic, CallUpdate, CriterionBody, CriterionPublic
+
+if TYPE_CHECKING:
+    from ..applications.models import Application
 
 
 def _number(value: Decimal) -> int | float:
@@ -44,6 +47,13 @@ def terms_of(call: Call) -> CallTerms:
     return CallTerms(opens_on=call.opens_on, closes_on=call.closes_on,
                      eligible_sectors=frozenset(call.eligible_sectors), support_rate_bp=call.support_rate_bp,
                      cap_per_project_vnd=call.cap_per_project_vnd)
+
+
+async def call_of(session: AsyncSession, application: Application) -> Call:
+    """The call an application was filed under."""
+    call = await session.get(Call, application.call_id)
+    assert call is not None  # foreign key
+    return call
 
 
 def today() -> dt.date:

@@ -4,6 +4,8 @@ and each bumps the application's version: a decision taken on a stale view of th
 
 from __future__ import annotations
 
+import uuid
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,8 +14,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
-from ..applications.flows import ENTITY
-from ..applications.models import Application
+from ..applications.models import ENTITY, Application
 from ..calls.models import Call
 from ..calls.service import rubric_of
 from ..db_types import touch
@@ -34,6 +35,13 @@ def to_public(assignment: ReviewerAssignment) -> AssignmentPublic:
         score_pct=assignment.score_pct, recommendation=assignment.recommendation, comment=assignment.comment,
         reviewed_at=assignment.reviewed_at,
     )
+
+
+async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:
+    """Every reviewer assigned to the application, in the order they were assigned."""
+    rows = await session.exec(select(ReviewerAssignment).where(ReviewerAssignment.application_id == application_id)
+                              .order_by(ReviewerAssignment.id))  # type: ignore[arg-type]
+    return list(rows.all())
 
 
 def _under_review(application: Application, what: str) -> None:

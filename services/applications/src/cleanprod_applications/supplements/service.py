@@ -26,7 +26,7 @@ from ..access import owns
 from ..applications import flows
 from ..applications.deadlines import clock_is_stopped, follow_clock
 from ..applications.models import Application
-from ..applications.service import call_of
+from ..calls.service import call_of
 from ..db_types import touch
 from ..documents.models import Document
 from ..domain import ApplicationStatus
@@ -149,9 +149,3 @@ async def answer_item(session: AsyncSession, principal: Principal, application: 
         await _event(session, principal, application, "supplement_answered", request, items)
     await session.flush()
     return request, items
-
-
-def ensure_no_open_supplement(application: Application) -> None:
-    """Decisions wait for the answer: the clock is stopped and the dossier is incomplete."""
-    if application.open_supplement_id is not None:
-        raise Conflict(code="supplement_open", request_id=str(application.open_supplement_id))
