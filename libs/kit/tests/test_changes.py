@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel, select
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, Principal
-from cleanprod_kit.changes import Change, IfMatch, created, public_of, readable_or_404
+from cleanprod_kit.changes import Change, IfMatch, created, public_from, public_of, readable_or_404
 from cleanprod_kit.db import Database, SessionDep
 from cleanprod_kit.errors import Conflict, NotFound
 from cleanprod_kit.fields import StrictBody, Text
@@ -302,6 +302,18 @@ async def test_openapi_documents_if_match_and_idempotency_of_change_routes(clien
     assert "idempotency-key" not in headers  # only a route that calls change.create_once
 
 
+async def test_a_row_deleted_while_waiting_for_the_lock_is_the_services_own_404(
+        client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer) -> None:
+    owner = f"owner-{uuid.uuid4()}"
+    ident = await _thing(kit_db_url, owner)
+    answers = await asyncio.gather(*(client.delete(f"/things/{ident}", headers=_as(issuer, owner))
+                                     for _ in range(3)))
+    assert sorted(r.status_code for r in answers) == [204, 404, 404]
+    for gone in (r for r in answers if r.status_code == 404):
+        assert gone.json()["code"] == "record_not_found"
+        assert f"thing {ident}" in gone.json()["detail"]  # the read function's own 404, not a 500 nor a bare one
+
+
 async def test_answer_before_lock_is_a_programming_error() -> None:
     async def read() -> Thing:
         raise AssertionError("not read")
@@ -310,3 +322,17 @@ async def test_answer_before_lock_is_a_programming_error() -> None:
         await change.answer(Response(), ThingPublic)
     with pytest.raises(RuntimeError, match="before Change.lock"):
         await change.commit()
+
+
+def test_public_from_takes_columns_by_name_and_only_lists_what_is_derived() -> None:
+    class Shown(BaseModel):
+        id: uuid.UUID
+        name: str
+        version: int
+        label: str
+
+    thing = Thing(id=uuid.uuid4(), owner="o", name="Xưởng dệt Hà Đông", version=3)
+    shown = public_from(Shown, thing, label="Hà Đông", name="Xưởng dệt")
+    assert shown == Shown(id=thing.id, name="Xưởng dệt", version=3, label="Hà Đông")  # derived wins over the row
+    with pytest.raises(ValueError, match="label"):
+        public_from(Shown, thing)  # a field neither the row nor `derived` has is an error, not a silent default

@@ -119,6 +119,24 @@ async def public_of(resource: Any, public: Public[S]) -> S:
     return result  # type: ignore[return-value]
 
 
+class _RowWith:
+    """`row`'s attributes, with `derived` values in front: what `from_attributes` reads for `public_from`."""
+
+    def __init__(self, row: Any, derived: Mapping[str, Any]) -> None:
+        self._row, self._derived = row, derived
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._derived:
+            return self._derived[name]
+        return getattr(self._row, name)
+
+
+def public_from(schema: type[S], row: Any, **derived: Any) -> S:
+    """`schema` filled from `row` by field name (`model_validate(…, from_attributes=True)`), with `derived` values
+    for the fields a row has not (computed, nested, renamed): only those are listed, never a copy of each column."""
+    return schema.model_validate(_RowWith(row, derived), from_attributes=True)  # type: ignore[attr-defined, no-any-return]
+
+
 def created(body: Any, *, version: int, location: str, status_code: int = 201) -> Created:
     """What a creating POST answers: the new resource, its ETag and where it lives (for `create_once`)."""
     return Created(status_code, body, {"ETag": etag_for(version), "Location": location})
