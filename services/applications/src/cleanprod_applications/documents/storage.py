@@ -183,8 +183,8 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
                            max_bytes=max_bytes)
 
 
-async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> ReceivedFile:
-    """Stream the multipart body to a temporary file; 413 as soon as the file exceeds `max_bytes`."""
+def _boundary(request: Request, max_bytes: int) -> bytes:
+    """The multipart boundary (415 for any other body); 413 at once when the declared length is too large."""
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -192,6 +192,22 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD_BYTES:
         raise _too_large(max_bytes)
+    return boundary
+
+
+def _the_file(state: _Parser) -> ReceivedFile:
+    """The received file part: 422 when it is missing or empty."""
+    if state.file is None:
+        raise Unprocessable(code="file_missing", errors=[field_error(FILE_FIELD, None, "file_missing")])
+    if state.file.size == 0:
+        state.file.discard()
+        raise Unprocessable(code="file_empty", errors=[field_error(FILE_FIELD, None, "file_empty")])
+    return state.file
+
+
+async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> ReceivedFile:
+    """Stream the multipart body to a temporary file; 413 as soon as the file exceeds `max_bytes`."""
+    boundary = _boundary(request, max_bytes)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     state = _Parser(tmp_dir, max_bytes)
     try:
@@ -220,12 +236,7 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
     except BaseException:
         await _abandon(state)
         raise
-    if state.file is None:
-        raise Unprocessable(code="file_missing", errors=[field_error(FILE_FIELD, None, "file_missing")])
-    if state.file.size == 0:
-        state.file.discard()
-        raise Unprocessable(code="file_empty", errors=[field_error(FILE_FIELD, None, "file_empty")])
-    return state.file
+    return _the_file(state)
 
 
 async def _abandon(state: _Parser) -> None:
