@@ -9,7 +9,8 @@ from pathlib import Path
 
 import cleanprod_applications
 from cleanprod_applications.applications import flows
-from cleanprod_applications.domain.lifecycle import TRANSITIONS, Action
+from cleanprod_applications.domain.lifecycle import ROLE_ACTIONS, TRANSITIONS, Action, Role
+from cleanprod_kit.roles import Role as KitRole
 
 PACKAGE = Path(cleanprod_applications.__file__).parent
 FLOWS_FILE = Path(flows.__file__)
@@ -54,3 +55,10 @@ def test_no_module_but_flows_moves_an_application() -> None:
                for v in _violations(path)]
     assert outside == []
     assert _violations(FLOWS_FILE)  # the check finds what it looks for
+
+
+def test_the_lifecycles_roles_are_the_programmes() -> None:
+    # The domain names roles itself (it imports no kit); they must be the kit's, value for value.
+    assert {str(role) for role in Role} <= {str(role) for role in KitRole}
+    assert set(ROLE_ACTIONS) == set(Role)
+    assert {str(role) for role in KitRole} - {str(role) for role in Role} == {"finance"}  # takes no lifecycle action

@@ -12,9 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.roles import Role
+from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from ..access import owns, sees_department_view, visibility_filter
@@ -39,7 +42,6 @@ from .schemas import (
     CarrierClaim,
     HistoryEntry,
     ReviewSummaryPublic,
-    ScreeningReasonPublic,
     Supplier,
 )
 
@@ -61,35 +63,16 @@ def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewS
 
 def to_public(application: Application, tranches: list[Tranche],
               summary: ReviewSummaryPublic | None = None) -> ApplicationPublic:
+    """The stored columns by name; only what is derived (e-gov code, actions, clock, completeness, …) is listed."""
     code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
     supplier = (Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
                 if application.supplier_name else None)
-    return ApplicationPublic(
-        id=application.id, call_id=application.call_id, status=application.status,
-        egov_status=code.value if code is not None else None,
-        allowed_actions=sorted(allowed_actions(application.status)), dossier_code=application.dossier_code,
-        facility_id=application.facility_id, facility_name=application.facility_name,
-        enterprise_id=application.enterprise_id, enterprise_tax_code=application.enterprise_tax_code,
-        enterprise_name=application.enterprise_name, sector_code=application.sector_code, title=application.title,
-        technology=application.technology, supplier=supplier, total_cost_vnd=application.total_cost_vnd,
-        eligible_cost_vnd=application.eligible_cost_vnd, requested_support_vnd=application.requested_support_vnd,
-        claimed_savings=[CarrierClaim.model_validate(c) for c in application.claimed_savings],
-        claimed_overall_saving_pct=application.claimed_overall_saving_pct,
-        implementation_start=application.implementation_start, implementation_end=application.implementation_end,
-        first_submitted_at=application.first_submitted_at, submitted_at=application.submitted_at,
-        screening_reasons=[ScreeningReasonPublic.model_validate(r) for r in application.screening_reasons],
-        due_at=application.due_at, clock_stopped_at=deadlines.clock_stopped_since(application),
-        overdue=deadlines.is_overdue(application, utcnow()), open_supplement_id=application.open_supplement_id,
-        review_summary=summary, review_score_pct=application.review_score_pct,
-        approved_support_vnd=application.approved_support_vnd, award_limit=application.award_limit,
-        decided_at=application.decided_at, decided_by=application.decided_by,
-        decision_reason=application.decision_reason, started_on=application.started_on,
-        completed_on=application.completed_on, verification_id=application.verification_id,
-        achieved_ratio=application.achieved_ratio, verified_savings_pct=application.verified_savings_pct,
-        verified_at=application.verified_at,
-        tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
+    return public_from(
+        ApplicationPublic, application, egov_status=code.value if code is not None else None,
+        allowed_actions=sorted(allowed_actions(application.status)), supplier=supplier,
+        clock_stopped_at=deadlines.clock_stopped_since(application), overdue=deadlines.is_overdue(application, utcnow()),
+        review_summary=summary, tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
         missing_fields=completeness.missing_fields(content_values(application)),
-        version=application.version, created_at=application.created_at, updated_at=application.updated_at,
     )
 
 
@@ -195,51 +178,58 @@ async def update_application(session: AsyncSession, principal: Principal, applic
 
 # ---- lists and history -------------------------------------------------------------------------------------------
 
-async def list_applications(
-    session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
-    enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
-    cursor: str | None, overdue: bool | None = None, sector_code: str | None = None,
-) -> tuple[list[ApplicationPublic], str | None]:
-    from cleanprod_kit.search import matches_all_words
-
-    statement = select(Application)
+def _list_conditions(principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
+                     enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None,
+                     q: str | None, overdue: bool | None, sector_code: str | None) -> list[Any]:
+    """The list's WHERE clauses: what the caller may read, then each filter given."""
     visible = visibility_filter(principal)
-    if visible is not None:
-        statement = statement.where(visible)
-    if status:
-        statement = statement.where(Application.status == status)
-    if call_id:
-        statement = statement.where(Application.call_id == call_id)
-    if enterprise_id:
-        statement = statement.where(Application.enterprise_id == enterprise_id)
-    if tax_code:
-        statement = statement.where(Application.enterprise_tax_code == canonical(tax_code))
-    if dossier_code:
-        statement = statement.where(Application.dossier_code == dossier_code)
-    if sector_code:
-        statement = statement.where(Application.sector_code == sector_code)
-    if q and (condition := matches_all_words(Application.search_text, q)) is not None:
-        statement = statement.where(condition)
+    conditions: list[Any] = [visible] if visible is not None else []
+    equal_to = [(Application.status, status), (Application.call_id, call_id),
+                (Application.enterprise_id, enterprise_id),
+                (Application.enterprise_tax_code, canonical(tax_code) if tax_code else None),
+                (Application.dossier_code, dossier_code), (Application.sector_code, sector_code)]
+    conditions += [column == value for column, value in equal_to if value]
+    if q and (words := matches_all_words(Application.search_text, q)) is not None:
+        conditions.append(words)
     if overdue is not None:
         # Two-valued (due_at IS NOT NULL first), so overdue=false is exactly the complement.
         late = and_(Application.status.in_([str(s) for s in RUNNING_STATUSES]),  # type: ignore[attr-defined]
                     Application.due_at.is_not(None), Application.due_at < utcnow())  # type: ignore[union-attr,operator]
-        statement = statement.where(late if overdue else not_(late))
-    rows, next_cursor = await keyset_page(session, statement, order_by=[Application.id],  # type: ignore[list-item]
-                                          key=lambda a: [a.id], limit=limit, cursor=cursor)
+        conditions.append(late if overdue else not_(late))
+    return conditions
+
+
+async def _tranches_by_application(session: AsyncSession,
+                                   rows: list[Application]) -> dict[uuid.UUID, list[Tranche]]:
+    """Every listed application's tranches, in one query."""
     by_application: dict[uuid.UUID, list[Tranche]] = {a.id: [] for a in rows}
     if rows:
         tranches = await session.exec(select(Tranche).where(Tranche.application_id.in_(list(by_application)))  # type: ignore[attr-defined]
                                       .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
         for tranche in tranches.all():
             by_application[tranche.application_id].append(tranche)
+    return by_application
+
+
+async def list_applications(
+    session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
+    enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
+    cursor: str | None, overdue: bool | None = None, sector_code: str | None = None,
+) -> tuple[list[ApplicationPublic], str | None]:
+    conditions = _list_conditions(principal, status=status, call_id=call_id, enterprise_id=enterprise_id,
+                                  tax_code=tax_code, dossier_code=dossier_code, q=q, overdue=overdue,
+                                  sector_code=sector_code)
+    rows, next_cursor = await keyset_page(session, select(Application).where(*conditions),
+                                          order_by=[Application.id],  # type: ignore[list-item]
+                                          key=lambda a: [a.id], limit=limit, cursor=cursor)
+    by_application = await _tranches_by_application(session, rows)
     return [to_public(a, by_application[a.id]) for a in rows], next_cursor
 
 
 async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
                   cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
     condition = and_(AuditEntry.entity_type == ENTITY, AuditEntry.entity_id == str(application.id))
-    if not sees_department_view(principal) and not principal.has("reviewer"):
+    if not sees_department_view(principal) and not principal.has(Role.REVIEWER):
         condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return [HistoryEntry.of(r) for r in records], next_cursor

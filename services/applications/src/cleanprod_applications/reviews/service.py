@@ -25,16 +25,7 @@ from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, DraftBod
 
 
 def to_public(assignment: ReviewerAssignment) -> AssignmentPublic:
-    return AssignmentPublic(
-        id=assignment.id, application_id=assignment.application_id,
-        reviewer_subject=assignment.reviewer_subject, reviewer_username=assignment.reviewer_username,
-        assigned_by=assignment.assigned_by, assigned_at=assignment.assigned_at,
-        conflict_declared=assignment.conflict_declared, conflict_statement=assignment.conflict_statement,
-        declared_at=assignment.declared_at, recused=assignment.recused,
-        scores=[ScoreEntry.model_validate(s) for s in assignment.scores] if assignment.scores is not None else None,
-        score_pct=assignment.score_pct, recommendation=assignment.recommendation, comment=assignment.comment,
-        reviewed_at=assignment.reviewed_at,
-    )
+    return AssignmentPublic.model_validate(assignment, from_attributes=True)
 
 
 async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:

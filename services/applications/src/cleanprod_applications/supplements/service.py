@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
@@ -39,11 +40,8 @@ EVENT_TYPES = {"supplement_requested": "application.supplement_requested",
 
 
 def to_public(request: SupplementRequest, items: list[SupplementItem]) -> SupplementRequestPublic:
-    return SupplementRequestPublic(
-        id=request.id, application_id=request.application_id, status=request.status, note=request.note,
-        requested_by_name=request.requested_by_name, requested_at=request.requested_at,
-        answered_at=request.answered_at,
-        items=[SupplementItemPublic.model_validate(i, from_attributes=True) for i in items])
+    return public_from(SupplementRequestPublic, request,
+                       items=[SupplementItemPublic.model_validate(i, from_attributes=True) for i in items])
 
 
 async def items_of(session: AsyncSession, request_id: uuid.UUID) -> list[SupplementItem]:
