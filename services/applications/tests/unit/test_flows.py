@@ -62,3 +62,10 @@ def test_the_lifecycles_roles_are_the_programmes() -> None:
     assert {str(role) for role in Role} <= {str(role) for role in KitRole}
     assert set(ROLE_ACTIONS) == set(Role)
     assert {str(role) for role in KitRole} - {str(role) for role in Role} == {"finance"}  # takes no lifecycle action
+
+
+def test_routes_take_what_they_need_from_deps_not_from_app_state() -> None:
+    readers = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("views.py")
+                     if "app.state" in path.read_text(encoding="utf-8"))
+    assert readers == []
+    assert "app.state" in (PACKAGE / "deps.py").read_text(encoding="utf-8")  # where they come from instead

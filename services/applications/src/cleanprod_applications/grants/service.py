@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit import messages
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.concurrency import get_for_update
 from cleanprod_kit.models import utcnow
 
 from ..applications.models import Application
@@ -46,8 +47,7 @@ OUTCOME_ACTIONS = {
 
 
 async def lock_call(session: AsyncSession, call_id: Any) -> Call:
-    statement = select(Call).where(Call.id == call_id).with_for_update().execution_options(populate_existing=True)
-    return (await session.exec(statement)).one()
+    return await get_for_update(session, Call, call_id, what="Call")
 
 
 async def tranches_of(session: AsyncSession, application: Application) -> list[Tranche]:
