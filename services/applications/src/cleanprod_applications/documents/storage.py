@@ -6,22 +6,34 @@ hold the right Office Open XML parts), and the file is then moved to `<document_
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import logging
 import os
 import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 import filetype
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse
 
-from cleanprod_kit.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
+from cleanprod_kit.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+    field_error,
+)
 
 FILE_FIELD = "file"
 MAX_TEXT_FIELD_BYTES = 1024
@@ -313,3 +325,35 @@ async def store(received: ReceivedFile, document_dir: Path) -> Path:
 
     await anyio.to_thread.run_sync(move)
     return target
+
+
+Checked = TypeVar("Checked")
+
+
+async def receive_and_store(request: Request, *, document_dir: Path, max_bytes: int,
+                            check: Callable[[ReceivedFile, FileType], Checked]) -> tuple[ReceivedFile, FileType, Checked]:
+    """Stream the upload to a temporary file, type it by its content, let `check` refuse it (or read what it needs
+    from the form), then store it under its SHA-256. The temporary file is gone afterwards, whatever happened."""
+    received = await receive_upload(request, tmp_dir=document_dir / "tmp", max_bytes=max_bytes)
+    try:
+        file_type = await detect_type(received)
+        checked = check(received, file_type)
+        await store(received, document_dir)
+    finally:
+        received.discard()  # no-op once stored
+    return received, file_type, checked
+
+
+def stored_file(document_dir: Path, sha256: str, *, media_type: str, filename: str, private: bool,
+                log: logging.Logger, what: str, **ids: str) -> FileResponse:
+    """The stored bytes as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached when
+    `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
+    path = blob_path(document_dir, sha256)
+    if not path.is_file():
+        log.error(f"{what} content missing from storage", extra={**ids, "sha256": sha256})
+        raise NotFound(slug="content-missing", code="content_missing")
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode()
+    headers = {"ETag": f'"{sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff"}
+    if private:
+        headers["Cache-Control"] = "private, no-store"
+    return FileResponse(path, media_type=media_type, filename=filename, headers=headers)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 
@@ -17,7 +16,7 @@ from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
 from ..deps import SettingsDep
-from ..documents.storage import blob_path, detect_type, receive_upload, store
+from ..documents.storage import receive_and_store, stored_file
 from . import service
 from .schemas import HandbookCreate, HandbookPublic
 
@@ -61,14 +60,8 @@ async def upload_version(handbook_id: uuid.UUID, request: Request, session: Sess
     if await session.get(service.Handbook, handbook_id) is None:
         raise NotFound(code="handbook_not_found", params={"handbook_id": str(handbook_id)})
     await session.rollback()  # no transaction stays open while the file arrives
-    received = await receive_upload(request, tmp_dir=settings.document_dir / "tmp",
-                                    max_bytes=settings.max_document_bytes)
-    try:
-        file_type = await detect_type(received)
-        service.ensure_pdf(received, file_type)
-        await store(received, settings.document_dir)
-    finally:
-        received.discard()  # no-op once stored
+    received, file_type, _ = await receive_and_store(request, document_dir=settings.document_dir,
+                                                     max_bytes=settings.max_document_bytes, check=service.ensure_pdf)
 
     async def create() -> Created:
         handbook, _ = await service.add_version(session, principal, handbook_id, received, file_type)
@@ -94,11 +87,5 @@ async def list_public(session: SessionDep, sector: Param | None = Query(None, ma
 async def download_version(handbook_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                            number: int = Path(ge=1, le=1_000_000)) -> FileResponse:
     version = await service.get_version(session, handbook_id, number)
-    path = blob_path(settings.document_dir, version.sha256)
-    if not path.is_file():
-        log.error("handbook content missing from storage", extra={"sha256": version.sha256})
-        raise NotFound(slug="content-missing", code="content_missing")
-    digest = base64.b64encode(bytes.fromhex(version.sha256)).decode()
-    return FileResponse(path, media_type=version.media_type, filename=version.filename,
-                        headers={"ETag": f'"{version.sha256}"', "Repr-Digest": f"sha-256=:{digest}:",
-                                 "X-Content-Type-Options": "nosniff"})
+    return stored_file(settings.document_dir, version.sha256, media_type=version.media_type,
+                       filename=version.filename, private=False, log=log, what="handbook")
