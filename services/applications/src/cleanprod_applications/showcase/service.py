@@ -25,8 +25,7 @@ SHOWABLE = ApplicationStatus.VERIFIED  # only what the M&V verified is worth cop
 def to_public(application_id: uuid.UUID, consent: ShowcaseConsent | None) -> ConsentPublic:
     if consent is None:
         return ConsentPublic(application_id=application_id, given=False, changed_at=None, version=0)
-    return ConsentPublic(application_id=application_id, given=consent.given, changed_at=consent.changed_at,
-                         version=consent.version)
+    return ConsentPublic.model_validate(consent, from_attributes=True)
 
 
 async def consent_of(session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False
