@@ -158,3 +158,20 @@ async def test_same_content_is_stored_once_and_idempotent_retry(client: httpx.As
     assert list((settings.document_dir / "tmp").iterdir()) == []
     history = (await client.get(f"/api/v1/applications/{draft['id']}/history", headers=world.owner(draft))).json()
     assert [e["action"] for e in history["items"]].count("attach_document") == 2
+
+
+async def test_download_headers_and_bytes_missing_from_the_store(client: httpx.AsyncClient, world: World,
+                                                                 actors: Actors, settings,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    draft = await world.draft()
+    content = PDF + b"% gone " + draft["id"].encode()
+    document = (await upload(client, draft, world.owner(draft), "Biên bản.pdf", content)).json()
+    download = await client.get(document["download_url"], headers=world.owner(draft))
+    sha = hashlib.sha256(content).hexdigest()
+    assert download.headers["etag"] == f'"{sha}"' and download.headers["cache-control"] == "private, no-store"
+    assert download.headers["repr-digest"].startswith("sha-256=:")
+    for stored in settings.document_dir.rglob(sha):
+        stored.unlink()
+    missing = await client.get(document["download_url"], headers=world.owner(draft))
+    assert_problem(missing, 404, "content-missing")
+    assert any(r.getMessage() == "document content missing from storage" for r in caplog.records)

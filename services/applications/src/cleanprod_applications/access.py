@@ -21,18 +21,21 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import readable_or_404
 from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.roles import Role
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from .applications.models import Application
 from .reviews.models import ReviewerAssignment
 from .verifiers.models import VerifierAssignment
 
-READ_ALL_ROLES = ("officer", "auditor", "service")
+READ_ALL_ROLES = (Role.OFFICER, Role.AUDITOR, Role.SERVICE)
 """Roles that read every application."""
-DEPARTMENT_ROLES = (*READ_ALL_ROLES, "verifier")
+DEPARTMENT_ROLES = (*READ_ALL_ROLES, Role.VERIFIER)
 """Roles that see an application they may read in full (review summary, reviews, internal history)."""
-READ_ROLES = (*DEPARTMENT_ROLES, "enterprise", "reviewer")
+READ_ROLES = (*DEPARTMENT_ROLES, Role.ENTERPRISE, Role.REVIEWER)
+"""Roles that may read some applications (which ones: `ensure_readable`, `visibility_filter`)."""
 
 
 def reads_all(principal: Principal) -> bool:
@@ -44,7 +47,7 @@ def sees_department_view(principal: Principal) -> bool:
 
 
 def _enterprise_tax_code(principal: Principal) -> str | None:
-    if not principal.has("enterprise"):
+    if not principal.has(Role.ENTERPRISE):
         return None
     if not principal.tax_code:
         raise Forbidden(code="no_enterprise_account")
@@ -53,11 +56,11 @@ def _enterprise_tax_code(principal: Principal) -> str | None:
 
 def owns(principal: Principal, application: Application) -> bool:
     """The caller is staff of the enterprise that filed the application."""
-    return principal.has("enterprise") and same_tax_code(principal.tax_code, application.enterprise_tax_code)
+    return principal.has(Role.ENTERPRISE) and same_tax_code(principal.tax_code, application.enterprise_tax_code)
 
 
 async def is_assigned_reviewer(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
-    if not principal.has("reviewer"):
+    if not principal.has(Role.REVIEWER):
         return False
     found = (await session.exec(
         select(ReviewerAssignment.id).where(ReviewerAssignment.application_id == application_id,
@@ -67,13 +70,17 @@ async def is_assigned_reviewer(session: AsyncSession, principal: Principal, appl
 
 
 async def is_assigned_verifier(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
-    if not principal.has("verifier"):
+    if not principal.has(Role.VERIFIER):
         return False
     found = (await session.exec(
         select(VerifierAssignment.application_id).where(VerifierAssignment.application_id == application_id,
                                                         VerifierAssignment.verifier_subject == principal.subject)
     )).first()
     return found is not None
+
+
+def _not_found(application_id: uuid.UUID) -> dict[str, str]:
+    return {"application_id": str(application_id)}
 
 
 async def ensure_readable(session: AsyncSession, principal: Principal, application: Application) -> None:
@@ -83,24 +90,16 @@ async def ensure_readable(session: AsyncSession, principal: Principal, applicati
     if (owns(principal, application) or await is_assigned_reviewer(session, principal, application.id)
             or await is_assigned_verifier(session, principal, application.id)):
         return
-    raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
+    raise NotFound(code="application_not_found", params=_not_found(application.id))
 
 
-async def readable_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID,
-                               *, for_update: bool = False) -> Application:
-    """Load an application the caller may read (404 otherwise); with `for_update`, row-locked.
-
-    The read check runs before the lock is taken, so strangers never queue behind a row they cannot see.
-    """
-    application = await session.get(Application, application_id)
-    if application is None:
-        raise NotFound(code="application_not_found", params={"application_id": str(application_id)})
-    await ensure_readable(session, principal, application)
-    if for_update:
-        statement = (select(Application).where(Application.id == application_id).with_for_update()
-                     .execution_options(populate_existing=True))
-        application = (await session.exec(statement)).one()
-    return application
+async def readable_application(session: AsyncSession, principal: Principal,
+                               application_id: uuid.UUID) -> Application:
+    """The application if the caller may read it; 404 `application_not_found` otherwise, as for a missing one.
+    A change locks it afterwards (`cleanprod_kit.changes`), so strangers never queue behind a row they cannot see."""
+    return await readable_or_404(session, Application, application_id,
+                                 lambda application: ensure_readable(session, principal, application),
+                                 code="application_not_found", params=_not_found(application_id))
 
 
 def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
@@ -111,11 +110,11 @@ def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
     tax_code = _enterprise_tax_code(principal)
     if tax_code is not None:
         conditions.append(Application.enterprise_tax_code == canonical(tax_code))
-    if principal.has("reviewer"):
+    if principal.has(Role.REVIEWER):
         assigned = select(ReviewerAssignment.application_id).where(
             ReviewerAssignment.reviewer_subject == principal.subject)
         conditions.append(Application.id.in_(assigned))  # type: ignore[attr-defined]
-    if principal.has("verifier"):
+    if principal.has(Role.VERIFIER):
         verifying = select(VerifierAssignment.application_id).where(
             VerifierAssignment.verifier_subject == principal.subject)
         conditions.append(Application.id.in_(verifying))  # type: ignore[attr-defined]

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from cleanprod_kit.outbox import EventConsumer
 
-from .grants.verdicts import build_consumer as verdict_consumer
+from .grants.events import build_consumer as verdict_consumer
 from .verifiers import events as verifier_events
 
 
 def build_consumer(recovery_threshold_bp: int) -> EventConsumer:
-    """`verification.concluded` → verdicts and settlement (grants/verdicts.py);
+    """`verification.concluded` → verdicts and settlement (grants/events.py);
     `verification.verifier_assigned` → who may read the application as its verifier (verifiers/events.py)."""
     consumer = verdict_consumer(recovery_threshold_bp)
     verifier_events.register(consumer)

@@ -1,49 +1,65 @@
-"""The application lifecycle as business processes: every arrow of DESIGN.md's diagram is applied here, in the
-caller's transaction, with its audit entry and its one outbox event.
+"""Every transition of an application, in one place: one function per action of the lifecycle
+(`..domain.lifecycle` draws the arrows; `FLOWS` names the function that takes each one, and a test checks that it
+covers every `Action`). Each runs in the caller's transaction and records its audit entry and its one outbox event
+(`apply_transition`); anything the lifecycle does not draw is a 409.
 
-Each route locks the application row (`FOR UPDATE`), checks `If-Match`, then calls one of these functions and
-commits; the domain module (`..domain.lifecycle`) says which arrows exist — anything else is a 409.
+The routes reach these through the kit's change pipeline (`cleanprod_kit.changes`: read access → lock →
+If-Match → the flow here → commit → answer); the verification verdict arrives as an event (`..grants.events`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.errors import Conflict, ServiceUnavailable
+from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
+from cleanprod_kit.roles import Role
 
+from ..access import owns
 from ..calls.models import Call
-from ..calls.service import terms_of
+from ..calls.service import call_of, rubric_of, terms_of, today
 from ..db_types import touch
 from ..domain import (
     Action,
     ApplicationFacts,
     ApplicationStatus,
+    Award,
     DailySequenceExhausted,
     IllegalTransition,
+    Refusal,
+    RefusalCode,
+    ReviewSummary,
+    Verdict,
+    advance_amount,
+    decision_refusal,
     egov_status,
     format_dossier_code,
     local_date,
+    may_perform,
     screen,
     screening_action,
+    summarise_reviews,
     transition,
 )
-from ..grants.models import Tranche
+from ..grants.models import PendingVerdict, Tranche, TrancheKind, TrancheStatus
+from ..grants.schemas import DecisionBody
+from ..grants.service import OUTCOME_ACTIONS, award_for, lock_call, settle_verdict, touch_committed, tranches_of
+from ..grants.verdicts import VerdictData, parse, service_actor
+from ..reviews.service import assignments_of
 from .completeness import ensure_complete
 from .deadlines import clock_is_stopped, follow_clock
-from .models import Application, DossierSequence
+from .models import ENTITY, Application, DossierSequence
 from .schemas import REQUIRED_TO_SUBMIT
-
-ENTITY = "application"
 
 EVENT_TYPES: dict[Action, str] = {
     Action.SUBMIT: "application.submitted",
@@ -62,9 +78,11 @@ EVENT_TYPES: dict[Action, str] = {
 assert set(EVENT_TYPES) == set(Action), "every lifecycle action has exactly one event type"
 
 SCREENING = Principal(subject="cleanprod-applications:screening", username="automatic screening",
-                      roles=frozenset({"service"}))
+                      roles=frozenset({Role.SERVICE}))
 """The actor recorded for automatic eligibility screening."""
 
+
+# ---- the rules every transition shares ---------------------------------------------------------------------------
 
 def ensure_legal(status: ApplicationStatus | str, action: Action) -> ApplicationStatus:
     """The status `action` leads to from `status`; 409 problem+json if the lifecycle draws no such arrow."""
@@ -79,10 +97,13 @@ def ensure_legal(status: ApplicationStatus | str, action: Action) -> Application
         ) from None
 
 
-async def tranches_of(session: AsyncSession, application: Application) -> list[Tranche]:
-    rows = await session.exec(select(Tranche).where(Tranche.application_id == application.id)
-                              .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
-    return list(rows.all())
+def ensure_actor(principal: Principal, application: Application, action: Action) -> None:
+    """The caller holds a role that may take `action`; an enterprise acts only on its own dossiers."""
+    roles = {role for role in principal.roles if may_perform(role, action)}
+    if not roles:
+        raise Forbidden(code="role_may_not_act", params={"action": str(action)})
+    if roles == {Role.ENTERPRISE} and not owns(principal, application):
+        raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
 
 
 _SNAPSHOT_FIELDS = {
@@ -159,10 +180,28 @@ def _facts(application: Application) -> ApplicationFacts:
     )
 
 
-async def submit(session: AsyncSession, principal: Principal, application: Application, call: Call, *,
-                 action: Action, reason: str | None, agency_id: str, processing_days: int) -> None:
+# ---- submit, resubmit, and the screening that follows at once ----------------------------------------------------
+
+async def submit(session: AsyncSession, principal: Principal, application: Application, *, reason: str | None,
+                 agency_id: str, processing_days: int) -> None:
+    """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
+    await _file(session, principal, application, Action.SUBMIT, reason=reason, agency_id=agency_id,
+                processing_days=processing_days)
+
+
+async def resubmit(session: AsyncSession, principal: Principal, application: Application, *, reason: str | None,
+                   agency_id: str, processing_days: int) -> None:
+    """changes_requested → submitted (same dossier code) → screened again."""
+    await _file(session, principal, application, Action.RESUBMIT, reason=reason, agency_id=agency_id,
+                processing_days=processing_days)
+
+
+async def _file(session: AsyncSession, principal: Principal, application: Application, action: Action, *,
+                reason: str | None, agency_id: str, processing_days: int) -> None:
     """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
     An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
+    ensure_actor(principal, application, action)
+    call = await call_of(session, application)
     ensure_legal(application.status, action)
     ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
     now = utcnow()
@@ -174,13 +213,192 @@ async def submit(session: AsyncSession, principal: Principal, application: Appli
         application.processing_days = processing_days  # the promise made at reception; later settings don't move it
     application.submitted_at = now
     reasons = screen(terms_of(call), _facts(application), now)
-    screening = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]
     if first:
         application.dossier_code = await allocate_dossier_code(session, agency_id, now)
     await apply_transition(session, principal, application, call, action, reason=reason,
                            details={"dossier_code": application.dossier_code, "first_submission": first})
+    await record_screening(session, application, call, reasons)
+
+
+async def record_screening(session: AsyncSession, application: Application, call: Call, reasons: list[Any]) -> None:
+    """submitted → under_review (no reasons) or ineligible (with them), by the automatic screening actor."""
+    screening = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]
     application.screening_reasons = screening
     summary = ("; ".join(r.message for r in reasons) if reasons
                else "Eligible: call open, sector eligible, amounts within the call's rules.")
     await apply_transition(session, SCREENING, application, call, screening_action(reasons), reason=summary,
                            details={"reasons": screening}, extra={"screening_reasons": screening})
+
+
+# ---- withdraw, start, complete -----------------------------------------------------------------------------------
+
+async def withdraw(session: AsyncSession, principal: Principal, application: Application, *,
+                   reason: str | None) -> None:
+    """draft → withdrawn."""
+    ensure_actor(principal, application, Action.WITHDRAW)
+    await apply_transition(session, principal, application, await call_of(session, application), Action.WITHDRAW,
+                           reason=reason)
+
+
+def _not_in_future(day: dt.date, name: str) -> None:
+    if day > today():
+        raise Unprocessable(code="future_date", params={"today": today()},
+                            errors=[field_error(name, None, "future_date", today=today())])
+
+
+async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
+                reason: str | None) -> None:
+    """approved → in_progress (the enterprise reports that work began; an officer may record it)."""
+    ensure_actor(principal, application, Action.START)
+    ensure_legal(application.status, Action.START)
+    day = started_on or today()
+    _not_in_future(day, "started_on")
+    application.started_on = day
+    await apply_transition(session, principal, application, await call_of(session, application), Action.START,
+                           reason=reason, details={"started_on": day.isoformat()})
+
+
+async def complete(session: AsyncSession, principal: Principal, application: Application, *,
+                   completed_on: dt.date | None, reason: str | None, recovery_threshold_bp: int) -> None:
+    """in_progress → completed; a verification verdict that arrived early is applied in the same transaction."""
+    ensure_actor(principal, application, Action.COMPLETE)
+    ensure_legal(application.status, Action.COMPLETE)
+    day = completed_on or today()
+    _not_in_future(day, "completed_on")
+    if application.started_on and day < application.started_on:
+        params = {"started_on": application.started_on}
+        raise Unprocessable(code="completed_before_start", params=params,
+                            errors=[field_error("completed_on", None, "completed_before_start", **params)])
+    application.completed_on = day
+    await apply_transition(session, principal, application, await call_of(session, application), Action.COMPLETE,
+                           reason=reason, details={"completed_on": day.isoformat()})
+    await _apply_pending_verdict(session, application, recovery_threshold_bp=recovery_threshold_bp)
+
+
+# ---- the officer's decision --------------------------------------------------------------------------------------
+
+def _ensure_no_open_supplement(application: Application) -> None:
+    """Decisions wait for the answer: the clock is stopped and the dossier is incomplete."""
+    if application.open_supplement_id is not None:
+        raise Conflict(code="supplement_open", request_id=str(application.open_supplement_id))
+
+
+def _refuse(refusal: Refusal | None, call: Call, award: Award | None) -> None:
+    """403 for four-eyes (the decider reviews this application), 409 for every other refusal."""
+    if refusal is None:
+        return
+    slug = str(refusal.code).replace("_", "-")
+    if refusal.code is RefusalCode.DECIDER_IS_REVIEWER:
+        raise Forbidden(refusal.message, slug=slug, code=str(refusal.code))
+    extensions = {"remaining_budget_vnd": call.remaining_vnd} if award is not None else {}
+    raise Conflict(refusal.message, slug=slug, code=str(refusal.code), **extensions)
+
+
+def _grant(session: AsyncSession, application: Application, call: Call, award: Award,
+           advance_share_bp: int) -> dict[str, Any]:
+    """An approval's money: the award committed against the call's budget, an advance tranche payable (or
+    cancelled when zero) and the balance withheld until verification. Returns the audit details it adds."""
+    application.approved_support_vnd = award.amount_vnd
+    application.award_limit = str(award.limit)
+    call.committed_vnd += award.amount_vnd
+    touch_committed(call)
+    advance = advance_amount(award.amount_vnd, advance_share_bp)
+    session.add(Tranche(application_id=application.id, kind=TrancheKind.ADVANCE, planned_vnd=advance,
+                        amount_vnd=advance, status=TrancheStatus.PAYABLE if advance else TrancheStatus.CANCELLED,
+                        basis={"advance_share_bp": advance_share_bp, "award_vnd": award.amount_vnd}))
+    session.add(Tranche(application_id=application.id, kind=TrancheKind.BALANCE,
+                        planned_vnd=award.amount_vnd - advance, amount_vnd=None, status=TrancheStatus.WITHHELD,
+                        basis={"award_vnd": award.amount_vnd, "paid_after": "verification"}))
+    return {"approved_support_vnd": award.amount_vnd, "limit": str(award.limit),
+            "binding_limits": sorted(str(b) for b in award.binding), "remaining_budget_vnd": call.remaining_vnd}
+
+
+def _record_decision(principal: Principal, application: Application, body: DecisionBody,
+                     summary: ReviewSummary) -> dict[str, Any]:
+    application.review_score_pct = float(summary.mean.percent) if summary.mean is not None else None
+    application.decided_at = utcnow()
+    application.decided_by = principal.display_name
+    application.decision_reason = body.reason
+    return {"outcome": str(body.outcome), "review_score_pct": application.review_score_pct,
+            "reviews_counted": summary.counted}
+
+
+async def decide(session: AsyncSession, principal: Principal, application: Application, body: DecisionBody, *,
+                 advance_share_bp: int) -> None:
+    """under_review → approved (support = min(requested, rate × eligible, cap, remaining budget); an advance
+    tranche becomes payable, the balance is withheld until verification), rejected, or changes_requested.
+    Approving locks the call row, so concurrent approvals under one call never over-commit its budget."""
+    action = OUTCOME_ACTIONS[body.outcome]
+    ensure_legal(application.status, action)
+    _ensure_no_open_supplement(application)
+    approving = action is Action.DECIDE_APPROVE
+    call = await (lock_call(session, application.call_id) if approving else call_of(session, application))
+    assignments = await assignments_of(session, application.id)
+    summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
+    award = award_for(application, call) if approving else None
+    _refuse(decision_refusal(action=action, decider_id=principal.subject,
+                             assigned_reviewer_ids={a.reviewer_subject for a in assignments}, reviews=summary,
+                             min_reviews=call.min_reviews, award=award), call, award)
+    details = _record_decision(principal, application, body, summary)
+    if award is not None:
+        details |= _grant(session, application, call, award, advance_share_bp)
+    await apply_transition(session, principal, application, call, action, reason=body.reason, details=details,
+                           extra={"review_score_pct": application.review_score_pct})
+
+
+# ---- the verification verdict ------------------------------------------------------------------------------------
+
+async def record_verdict(session: AsyncSession, actor: Principal, application: Application, data: VerdictData, *,
+                         recovery_threshold_bp: int, event_id: Any) -> None:
+    """completed → verified / not_achieved on a row-locked application, with the settlement."""
+    action = Action.RECORD_VERIFIED if data.verdict is Verdict.VERIFIED else Action.RECORD_NOT_ACHIEVED
+    ensure_legal(application.status, action)
+    ratio = data.ratio()
+    call = await lock_call(session, application.call_id)
+    settlement = await settle_verdict(session, application, call, data.verdict, ratio,
+                                      recovery_threshold_bp=recovery_threshold_bp)
+    application.verification_id = data.verification_id
+    application.achieved_ratio = float(settlement.ratio_applied)
+    application.verified_savings_pct = data.verified_savings_pct
+    application.verified_at = utcnow()
+    summary = {"verification_id": data.verification_id, "verdict": str(data.verdict),
+               "achieved_ratio": float(settlement.ratio_applied), "verified_savings_pct": data.verified_savings_pct,
+               "claimed_savings_pct": data.claimed_savings_pct, "balance_vnd": settlement.balance_vnd,
+               "recover_vnd": settlement.recover_vnd, "total_support_vnd": settlement.total_support_vnd,
+               "event_id": str(event_id) if event_id else None}
+    which = f"Verification {data.verification_id}" if data.verification_id else "Verification"
+    reason = (f"{which} concluded '{data.verdict}' (achieved ratio {float(settlement.ratio_applied):.4f}); "
+              f"balance {settlement.balance_vnd} VND, recovery {settlement.recover_vnd} VND.")
+    await apply_transition(session, actor, application, call, action, reason=reason, details=summary,
+                           extra={"verification": summary})
+
+
+async def _apply_pending_verdict(session: AsyncSession, application: Application, *,
+                                 recovery_threshold_bp: int) -> bool:
+    """Apply a stored verdict right after the application reached `completed` (same transaction)."""
+    pending = await session.get(PendingVerdict, application.id)
+    if pending is None:
+        return False
+    await record_verdict(session, service_actor(pending.source), application, parse(pending.data),
+                         recovery_threshold_bp=recovery_threshold_bp, event_id=pending.event_id)
+    await session.delete(pending)
+    return True
+
+
+Flow = Callable[..., Awaitable[None]]
+
+FLOWS: Mapping[Action, Flow] = MappingProxyType({
+    Action.SUBMIT: submit,
+    Action.RESUBMIT: resubmit,
+    Action.SCREEN_PASS: record_screening,
+    Action.SCREEN_FAIL: record_screening,
+    Action.WITHDRAW: withdraw,
+    Action.DECIDE_APPROVE: decide,
+    Action.DECIDE_REJECT: decide,
+    Action.REQUEST_CHANGES: decide,
+    Action.START: start,
+    Action.COMPLETE: complete,
+    Action.RECORD_VERIFIED: record_verdict,
+    Action.RECORD_NOT_ACHIEVED: record_verdict,
+})
+"""The one function that takes each arrow of the lifecycle (several outcomes of one step share theirs)."""

@@ -13,6 +13,9 @@ from cleanprod_kit.ids import uuid7
 from ..db_types import ServiceTable, created_at, moment, search_column, updated_at, vnd
 from ..domain import ApplicationStatus
 
+ENTITY = "application"
+"""An application's name as an audit entry's entity type and an event's aggregate type."""
+
 _STATUSES = ", ".join(f"'{s.value}'" for s in ApplicationStatus)
 
 

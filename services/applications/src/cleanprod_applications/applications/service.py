@@ -1,9 +1,8 @@
-"""Applications: drafts created and edited by enterprise staff, read according to `..access`, and the
-non-decision transitions (withdraw, start, completion)."""
+"""Applications: drafts created and edited by enterprise staff, and read according to `..access`. Every
+transition of the lifecycle (submission, withdrawal, start, completion, decision, verdict) is `flows.py`'s."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -13,23 +12,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.roles import Role
+from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from ..access import owns, sees_department_view, visibility_filter
 from ..calls.models import Call
 from ..calls.service import rubric_of, today
 from ..db_types import touch
-from ..domain import Action, ApplicationStatus, allowed_actions, egov_status, may_perform, summarise_reviews
+from ..domain import ApplicationStatus, allowed_actions, egov_status, summarise_reviews
 from ..domain.deadlines import RUNNING_STATUSES
 from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
+from ..grants.service import tranches_of
 from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
-from . import completeness, deadlines, flows
-from .models import Application
+from ..reviews.service import assignments_of
+from . import completeness, deadlines
+from .models import ENTITY, Application
 from .schemas import (
     REQUIRED_TO_SUBMIT,
     ApplicationCreate,
@@ -38,7 +42,6 @@ from .schemas import (
     CarrierClaim,
     HistoryEntry,
     ReviewSummaryPublic,
-    ScreeningReasonPublic,
     Supplier,
 )
 
@@ -60,47 +63,22 @@ def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewS
 
 def to_public(application: Application, tranches: list[Tranche],
               summary: ReviewSummaryPublic | None = None) -> ApplicationPublic:
+    """The stored columns by name; only what is derived (e-gov code, actions, clock, completeness, …) is listed."""
     code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
     supplier = (Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
                 if application.supplier_name else None)
-    return ApplicationPublic(
-        id=application.id, call_id=application.call_id, status=application.status,
-        egov_status=code.value if code is not None else None,
-        allowed_actions=sorted(allowed_actions(application.status)), dossier_code=application.dossier_code,
-        facility_id=application.facility_id, facility_name=application.facility_name,
-        enterprise_id=application.enterprise_id, enterprise_tax_code=application.enterprise_tax_code,
-        enterprise_name=application.enterprise_name, sector_code=application.sector_code, title=application.title,
-        technology=application.technology, supplier=supplier, total_cost_vnd=application.total_cost_vnd,
-        eligible_cost_vnd=application.eligible_cost_vnd, requested_support_vnd=application.requested_support_vnd,
-        claimed_savings=[CarrierClaim.model_validate(c) for c in application.claimed_savings],
-        claimed_overall_saving_pct=application.claimed_overall_saving_pct,
-        implementation_start=application.implementation_start, implementation_end=application.implementation_end,
-        first_submitted_at=application.first_submitted_at, submitted_at=application.submitted_at,
-        screening_reasons=[ScreeningReasonPublic.model_validate(r) for r in application.screening_reasons],
-        due_at=application.due_at, clock_stopped_at=deadlines.clock_stopped_since(application),
-        overdue=deadlines.is_overdue(application, utcnow()), open_supplement_id=application.open_supplement_id,
-        review_summary=summary, review_score_pct=application.review_score_pct,
-        approved_support_vnd=application.approved_support_vnd, award_limit=application.award_limit,
-        decided_at=application.decided_at, decided_by=application.decided_by,
-        decision_reason=application.decision_reason, started_on=application.started_on,
-        completed_on=application.completed_on, verification_id=application.verification_id,
-        achieved_ratio=application.achieved_ratio, verified_savings_pct=application.verified_savings_pct,
-        verified_at=application.verified_at,
-        tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
+    return public_from(
+        ApplicationPublic, application, egov_status=code.value if code is not None else None,
+        allowed_actions=sorted(allowed_actions(application.status)), supplier=supplier,
+        clock_stopped_at=deadlines.clock_stopped_since(application), overdue=deadlines.is_overdue(application, utcnow()),
+        review_summary=summary, tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
         missing_fields=completeness.missing_fields(content_values(application)),
-        version=application.version, created_at=application.created_at, updated_at=application.updated_at,
     )
-
-
-async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:
-    rows = await session.exec(select(ReviewerAssignment).where(ReviewerAssignment.application_id == application_id)
-                              .order_by(ReviewerAssignment.id))  # type: ignore[arg-type]
-    return list(rows.all())
 
 
 async def public_view(session: AsyncSession, principal: Principal, application: Application) -> ApplicationPublic:
     approved = application.approved_support_vnd is not None  # tranches exist only from approval on
-    tranches = await flows.tranches_of(session, application) if approved else []
+    tranches = await tranches_of(session, application) if approved else []
     summary = None
     if sees_department_view(principal):
         call = await session.get(Call, application.call_id)
@@ -159,7 +137,7 @@ async def create_application(session: AsyncSession, principal: Principal, data: 
     )
     session.add(application)
     await session.flush()
-    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="create",
+    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="create",
                  to_state=str(application.status),
                  details={"call_id": str(call.id), "facility_id": str(facts.facility_id),
                           "fields": sorted(data.model_fields_set - {"call_id", "facility_id"})})
@@ -193,110 +171,65 @@ async def update_application(session: AsyncSession, principal: Principal, applic
             setattr(application, name, value)
     completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
-    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id, action="update",
+    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="update",
                  from_state=str(application.status), to_state=str(application.status),
                  details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(application)))
 
 
-# ---- transitions other than submission and decision --------------------------------------------------------------
-
-def ensure_actor(principal: Principal, application: Application, action: Action) -> None:
-    """The caller holds a role that may take `action`; an enterprise acts only on its own dossiers."""
-    roles = {role for role in principal.roles if may_perform(role, action)}
-    if not roles:
-        raise Forbidden(code="role_may_not_act", params={"action": str(action)})
-    if roles == {"enterprise"} and not owns(principal, application):
-        raise NotFound(code="application_not_found", params={"application_id": str(application.id)})
-
-
-async def call_of(session: AsyncSession, application: Application) -> Call:
-    call = await session.get(Call, application.call_id)
-    assert call is not None  # foreign key
-    return call
-
-
-async def withdraw(session: AsyncSession, principal: Principal, application: Application, reason: str | None) -> None:
-    await flows.apply_transition(session, principal, application, await call_of(session, application),
-                                 Action.WITHDRAW, reason=reason)
-
-
-def _not_in_future(day: dt.date, name: str) -> None:
-    if day > today():
-        raise Unprocessable(code="future_date", params={"today": today()},
-                            errors=[field_error(name, None, "future_date", today=today())])
-
-
-async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
-                reason: str | None) -> None:
-    flows.ensure_legal(application.status, Action.START)
-    day = started_on or today()
-    _not_in_future(day, "started_on")
-    application.started_on = day
-    await flows.apply_transition(session, principal, application, await call_of(session, application),
-                                 Action.START, reason=reason, details={"started_on": day.isoformat()})
-
-
-async def complete(session: AsyncSession, principal: Principal, application: Application, *,
-                   completed_on: dt.date | None, reason: str | None) -> None:
-    flows.ensure_legal(application.status, Action.COMPLETE)
-    day = completed_on or today()
-    _not_in_future(day, "completed_on")
-    if application.started_on and day < application.started_on:
-        params = {"started_on": application.started_on}
-        raise Unprocessable(code="completed_before_start", params=params,
-                            errors=[field_error("completed_on", None, "completed_before_start", **params)])
-    application.completed_on = day
-    await flows.apply_transition(session, principal, application, await call_of(session, application),
-                                 Action.COMPLETE, reason=reason, details={"completed_on": day.isoformat()})
-
-
 # ---- lists and history -------------------------------------------------------------------------------------------
 
-async def list_applications(
-    session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
-    enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
-    cursor: str | None, overdue: bool | None = None, sector_code: str | None = None,
-) -> tuple[list[ApplicationPublic], str | None]:
-    from cleanprod_kit.search import matches_all_words
-
-    statement = select(Application)
+def _list_conditions(principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
+                     enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None,
+                     q: str | None, overdue: bool | None, sector_code: str | None) -> list[Any]:
+    """The list's WHERE clauses: what the caller may read, then each filter given."""
     visible = visibility_filter(principal)
-    if visible is not None:
-        statement = statement.where(visible)
-    if status:
-        statement = statement.where(Application.status == status)
-    if call_id:
-        statement = statement.where(Application.call_id == call_id)
-    if enterprise_id:
-        statement = statement.where(Application.enterprise_id == enterprise_id)
-    if tax_code:
-        statement = statement.where(Application.enterprise_tax_code == canonical(tax_code))
-    if dossier_code:
-        statement = statement.where(Application.dossier_code == dossier_code)
-    if sector_code:
-        statement = statement.where(Application.sector_code == sector_code)
-    if q and (condition := matches_all_words(Application.search_text, q)) is not None:
-        statement = statement.where(condition)
+    conditions: list[Any] = [visible] if visible is not None else []
+    equal_to = [(Application.status, status), (Application.call_id, call_id),
+                (Application.enterprise_id, enterprise_id),
+                (Application.enterprise_tax_code, canonical(tax_code) if tax_code else None),
+                (Application.dossier_code, dossier_code), (Application.sector_code, sector_code)]
+    conditions += [column == value for column, value in equal_to if value]
+    if q and (words := matches_all_words(Application.search_text, q)) is not None:
+        conditions.append(words)
     if overdue is not None:
         # Two-valued (due_at IS NOT NULL first), so overdue=false is exactly the complement.
         late = and_(Application.status.in_([str(s) for s in RUNNING_STATUSES]),  # type: ignore[attr-defined]
                     Application.due_at.is_not(None), Application.due_at < utcnow())  # type: ignore[union-attr,operator]
-        statement = statement.where(late if overdue else not_(late))
-    rows, next_cursor = await keyset_page(session, statement, order_by=[Application.id],  # type: ignore[list-item]
-                                          key=lambda a: [a.id], limit=limit, cursor=cursor)
+        conditions.append(late if overdue else not_(late))
+    return conditions
+
+
+async def _tranches_by_application(session: AsyncSession,
+                                   rows: list[Application]) -> dict[uuid.UUID, list[Tranche]]:
+    """Every listed application's tranches, in one query."""
     by_application: dict[uuid.UUID, list[Tranche]] = {a.id: [] for a in rows}
     if rows:
         tranches = await session.exec(select(Tranche).where(Tranche.application_id.in_(list(by_application)))  # type: ignore[attr-defined]
                                       .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
         for tranche in tranches.all():
             by_application[tranche.application_id].append(tranche)
+    return by_application
+
+
+async def list_applications(
+    session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
+    enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
+    cursor: str | None, overdue: bool | None = None, sector_code: str | None = None,
+) -> tuple[list[ApplicationPublic], str | None]:
+    conditions = _list_conditions(principal, status=status, call_id=call_id, enterprise_id=enterprise_id,
+                                  tax_code=tax_code, dossier_code=dossier_code, q=q, overdue=overdue,
+                                  sector_code=sector_code)
+    rows, next_cursor = await keyset_page(session, select(Application).where(*conditions),
+                                          order_by=[Application.id],  # type: ignore[list-item]
+                                          key=lambda a: [a.id], limit=limit, cursor=cursor)
+    by_application = await _tranches_by_application(session, rows)
     return [to_public(a, by_application[a.id]) for a in rows], next_cursor
 
 
 async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
                   cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
-    condition = and_(AuditEntry.entity_type == flows.ENTITY, AuditEntry.entity_id == str(application.id))
-    if not sees_department_view(principal) and not principal.has("reviewer"):
+    condition = and_(AuditEntry.entity_type == ENTITY, AuditEntry.entity_id == str(application.id))
+    if not sees_department_view(principal) and not principal.has(Role.REVIEWER):
         condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return [HistoryEntry.of(r) for r in records], next_cursor

@@ -6,16 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..dependencies import answer, locked_application, settings_of
-from ..domain import Action
-from ..grants.verdicts import apply_pending
-from ..registry import facility_facts
+from ..deps import ApplicationChange, RegistryDep, SettingsDep, answer_application
 from . import flows, service
 from .filters import ApplicationFilters
 from .schemas import (
@@ -30,7 +29,7 @@ from .schemas import (
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 readers = [Depends(require_roles(*READ_ROLES))]
-enterprises = [Depends(require_roles("enterprise"))]
+enterprises = [Depends(require_roles(Role.ENTERPRISE))]
 TRANSITION_RESPONSES = {
     404: {"description": "No such application, or not yours"},
     409: {"description": "The lifecycle draws no such arrow from the current status"},
@@ -42,18 +41,17 @@ TRANSITION_RESPONSES = {
 @router.post("", status_code=201, response_model=ApplicationPublic, dependencies=enterprises,
              responses={404: {"description": "Facility not yours"}, 503: {"description": "Registry unreachable"}})
 async def create_application(body: ApplicationCreate, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal) -> Response:
+                             principal: CurrentPrincipal, registry: RegistryDep) -> Response:
     """Start a draft for one of the caller's facilities (ownership is checked with the registry)."""
     service.applicant_tax_code(principal)
     service.check_draft_body(body)
     # Ask the registry before any database work: no transaction stays open during the HTTP call.
-    facts = service.check_facility(principal, body.facility_id, await facility_facts(request, body.facility_id))
+    facts = service.check_facility(principal, body.facility_id, await registry.facility_facts(body.facility_id))
 
     async def create() -> Created:
         application = await service.create_application(session, principal, body, facts)
-        public = service.to_public(application, [])
-        return Created(201, public, {"ETag": f'"{application.version}"',
-                                     "Location": f"/api/v1/applications/{application.id}"})
+        return created(service.to_public(application, []), version=application.version,
+                       location=f"/api/v1/applications/{application.id}")
 
     return await create_once(request, session, principal, body, create)
 
@@ -78,12 +76,11 @@ async def read_application(application_id: uuid.UUID, session: SessionDep, princ
 
 @router.patch("/{application_id}", response_model=ApplicationPublic, dependencies=enterprises,
               responses=TRANSITION_RESPONSES)
-async def update_application(application_id: uuid.UUID, body: ApplicationUpdate, request: Request,
-                             session: SessionDep, principal: CurrentPrincipal, response: Response) -> ApplicationPublic:
-    application = await locked_application(request, session, principal, application_id)
-    await service.update_application(session, principal, application, body)
-    await session.commit()
-    return await answer(session, principal, application, response)
+async def update_application(body: ApplicationUpdate, change: ApplicationChange,
+                             response: Response) -> ApplicationPublic:
+    application = await change.lock()
+    await service.update_application(change.session, change.principal, application, body)
+    return await answer_application(change, response)
 
 
 @router.get("/{application_id}/history", response_model=Page[HistoryEntry], dependencies=readers)
@@ -95,72 +92,55 @@ async def application_history(application_id: uuid.UUID, session: SessionDep, pr
     return Page(items=items, next_cursor=next_cursor)
 
 
-async def _submit(action: Action, application_id: uuid.UUID, body: TransitionBody | None, request: Request,
-                  session: SessionDep, principal: CurrentPrincipal, response: Response) -> ApplicationPublic:
-    application = await locked_application(request, session, principal, application_id)
-    service.ensure_actor(principal, application, action)
-    await flows.submit(session, principal, application, await service.call_of(session, application), action=action,
-                       reason=body.reason if body else None, agency_id=settings_of(request).agency_id,
-                       processing_days=settings_of(request).processing_days)
-    await session.commit()
-    return await answer(session, principal, application, response)
+def _reason(body: TransitionBody | None) -> str | None:
+    return body.reason if body else None
 
 
 @router.post("/{application_id}/submit", response_model=ApplicationPublic, dependencies=enterprises,
              responses=TRANSITION_RESPONSES)
-async def submit_application(application_id: uuid.UUID, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal, response: Response,
+async def submit_application(change: ApplicationChange, settings: SettingsDep, response: Response,
                              body: TransitionBody | None = None) -> ApplicationPublic:
     """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
-    return await _submit(Action.SUBMIT, application_id, body, request, session, principal, response)
+    await flows.submit(change.session, change.principal, await change.lock(), reason=_reason(body),
+                       agency_id=settings.agency_id, processing_days=settings.processing_days)
+    return await answer_application(change, response)
 
 
 @router.post("/{application_id}/resubmit", response_model=ApplicationPublic, dependencies=enterprises,
              responses=TRANSITION_RESPONSES)
-async def resubmit_application(application_id: uuid.UUID, request: Request, session: SessionDep,
-                               principal: CurrentPrincipal, response: Response,
+async def resubmit_application(change: ApplicationChange, settings: SettingsDep, response: Response,
                                body: TransitionBody | None = None) -> ApplicationPublic:
     """changes_requested → submitted (same dossier code) → screened again."""
-    return await _submit(Action.RESUBMIT, application_id, body, request, session, principal, response)
+    await flows.resubmit(change.session, change.principal, await change.lock(), reason=_reason(body),
+                         agency_id=settings.agency_id, processing_days=settings.processing_days)
+    return await answer_application(change, response)
 
 
 @router.post("/{application_id}/withdraw", response_model=ApplicationPublic, dependencies=enterprises,
              responses=TRANSITION_RESPONSES)
-async def withdraw_application(application_id: uuid.UUID, request: Request, session: SessionDep,
-                               principal: CurrentPrincipal, response: Response,
+async def withdraw_application(change: ApplicationChange, response: Response,
                                body: TransitionBody | None = None) -> ApplicationPublic:
     """draft → withdrawn."""
-    application = await locked_application(request, session, principal, application_id)
-    service.ensure_actor(principal, application, Action.WITHDRAW)
-    await service.withdraw(session, principal, application, body.reason if body else None)
-    await session.commit()
-    return await answer(session, principal, application, response)
+    await flows.withdraw(change.session, change.principal, await change.lock(), reason=_reason(body))
+    return await answer_application(change, response)
 
 
 @router.post("/{application_id}/start", response_model=ApplicationPublic,
-             dependencies=[Depends(require_roles("enterprise", "officer"))], responses=TRANSITION_RESPONSES)
-async def start_project(application_id: uuid.UUID, request: Request, session: SessionDep,
-                        principal: CurrentPrincipal, response: Response,
+             dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER))], responses=TRANSITION_RESPONSES)
+async def start_project(change: ApplicationChange, response: Response,
                         body: StartBody | None = None) -> ApplicationPublic:
     """approved → in_progress (the enterprise reports that work began; an officer may record it)."""
-    application = await locked_application(request, session, principal, application_id)
-    service.ensure_actor(principal, application, Action.START)
-    await service.start(session, principal, application, started_on=body.started_on if body else None,
-                        reason=body.reason if body else None)
-    await session.commit()
-    return await answer(session, principal, application, response)
+    await flows.start(change.session, change.principal, await change.lock(),
+                      started_on=body.started_on if body else None, reason=_reason(body))
+    return await answer_application(change, response)
 
 
 @router.post("/{application_id}/completion", response_model=ApplicationPublic, dependencies=enterprises,
              responses=TRANSITION_RESPONSES)
-async def report_completion(application_id: uuid.UUID, request: Request, session: SessionDep,
-                            principal: CurrentPrincipal, response: Response,
+async def report_completion(change: ApplicationChange, settings: SettingsDep, response: Response,
                             body: CompletionBody | None = None) -> ApplicationPublic:
     """in_progress → completed; a verification verdict that arrived early is applied in the same transaction."""
-    application = await locked_application(request, session, principal, application_id)
-    service.ensure_actor(principal, application, Action.COMPLETE)
-    await service.complete(session, principal, application, completed_on=body.completed_on if body else None,
-                           reason=body.reason if body else None)
-    await apply_pending(session, application, recovery_threshold_bp=settings_of(request).recovery_threshold_bp)
-    await session.commit()
-    return await answer(session, principal, application, response)
+    await flows.complete(change.session, change.principal, await change.lock(),
+                         completed_on=body.completed_on if body else None, reason=_reason(body),
+                         recovery_threshold_bp=settings.recovery_threshold_bp)
+    return await answer_application(change, response)

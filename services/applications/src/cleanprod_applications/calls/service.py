@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
@@ -25,6 +26,9 @@ from ..db_types import touch
 from ..domain import CallTerms, Criterion, Rubric, local_date
 from .models import Call
 from .schemas import CallCreate, CallPublic, CallUpdate, CriterionBody, CriterionPublic
+
+if TYPE_CHECKING:
+    from ..applications.models import Application
 
 
 def _number(value: Decimal) -> int | float:
@@ -47,6 +51,13 @@ def terms_of(call: Call) -> CallTerms:
                      cap_per_project_vnd=call.cap_per_project_vnd)
 
 
+async def call_of(session: AsyncSession, application: Application) -> Call:
+    """The call an application was filed under."""
+    call = await session.get(Call, application.call_id)
+    assert call is not None  # foreign key
+    return call
+
+
 def today() -> dt.date:
     return local_date(utcnow())
 
@@ -57,16 +68,9 @@ def is_open(call: Call, on: dt.date | None = None) -> bool:
 
 
 def to_public(call: Call) -> CallPublic:
-    return CallPublic(
-        id=call.id, code=call.code, title=call.title, description=call.description, opens_on=call.opens_on,
-        closes_on=call.closes_on, is_open=is_open(call), budget_vnd=call.budget_vnd,
-        committed_vnd=call.committed_vnd, remaining_vnd=call.remaining_vnd, support_rate_bp=call.support_rate_bp,
-        cap_per_project_vnd=call.cap_per_project_vnd, eligible_sectors=list(call.eligible_sectors),
-        criteria=[CriterionPublic(code=c["code"], name=c["name"], weight=Decimal(str(c["weight"])),
-                                  max_score=Decimal(str(c["max_score"]))) for c in call.criteria],
-        min_reviews=call.min_reviews, pass_score_pct=call.pass_score_pct, version=call.version,
-        created_at=call.created_at, updated_at=call.updated_at,
-    )
+    criteria = [CriterionPublic(code=c["code"], name=c["name"], weight=Decimal(str(c["weight"])),
+                                max_score=Decimal(str(c["max_score"]))) for c in call.criteria]
+    return public_from(CallPublic, call, is_open=is_open(call), criteria=criteria)
 
 
 def _event_payload(call: Call) -> dict[str, Any]:

@@ -5,18 +5,20 @@ import uuid
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, get_for_update, set_etag
+from cleanprod_kit.changes import created
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import CalendarDate, Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
+from ..deps import CallChange
 from . import service
-from .models import Call
 from .schemas import CallCreate, CallPublic, CallUpdate
 
 router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
-officers = [Depends(require_roles("officer"))]
+officers = [Depends(require_roles(Role.OFFICER))]
 
 
 @router.post("", status_code=201, response_model=CallPublic, dependencies=officers,
@@ -24,8 +26,7 @@ officers = [Depends(require_roles("officer"))]
 async def open_call(body: CallCreate, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     async def create() -> Created:
         call = await service.create_call(session, principal, body)
-        return Created(201, service.to_public(call), {"ETag": f'"{call.version}"',
-                                                      "Location": f"/api/v1/calls/{call.id}"})
+        return created(service.to_public(call), version=call.version, location=f"/api/v1/calls/{call.id}")
 
     return await create_once(request, session, principal, body, create)
 
@@ -49,11 +50,7 @@ async def read_call(call_id: uuid.UUID, session: SessionDep, principal: CurrentP
 
 
 @router.patch("/{call_id}", response_model=CallPublic, dependencies=officers)
-async def update_call(call_id: uuid.UUID, body: CallUpdate, request: Request, session: SessionDep,
-                      principal: CurrentPrincipal, response: Response) -> CallPublic:
-    call = await get_for_update(session, Call, call_id, what="Call")
-    check_if_match(request, call.version)
-    await service.update_call(session, principal, call, body)
-    await session.commit()
-    set_etag(response, call.version)
-    return service.to_public(call)
+async def update_call(body: CallUpdate, change: CallChange, response: Response) -> CallPublic:
+    call = await change.lock()
+    await service.update_call(change.session, change.principal, call, body)
+    return await change.answer(response, service.to_public)

@@ -9,8 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.roles import Role
 
 from ..access import owns
 from ..applications.flows import ENTITY
@@ -28,16 +30,12 @@ UPLOAD_STATUSES = frozenset({
 
 
 def to_public(document: Document) -> DocumentPublic:
-    return DocumentPublic(
-        id=document.id, application_id=document.application_id, kind=document.kind, filename=document.filename,
-        media_type=document.media_type, size_bytes=document.size_bytes, sha256=document.sha256,
-        uploaded_by_name=document.uploaded_by_name, uploaded_at=document.uploaded_at,
-        download_url=f"/api/v1/applications/{document.application_id}/documents/{document.id}",
-    )
+    return public_from(DocumentPublic, document,
+                       download_url=f"/api/v1/applications/{document.application_id}/documents/{document.id}")
 
 
 def ensure_may_upload(principal: Principal, application: Application) -> None:
-    if not (principal.has("officer") or owns(principal, application)):
+    if not (principal.has(Role.OFFICER) or owns(principal, application)):
         raise Forbidden(code="attach_forbidden")
     # Under review the dossier is frozen, except for what an open supplement request asks for.
     if application.status not in UPLOAD_STATUSES and application.open_supplement_id is None:

@@ -6,22 +6,34 @@ hold the right Office Open XML parts), and the file is then moved to `<document_
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import logging
 import os
 import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 import filetype
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse
 
-from cleanprod_kit.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
+from cleanprod_kit.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+    field_error,
+)
 
 FILE_FIELD = "file"
 MAX_TEXT_FIELD_BYTES = 1024
@@ -183,8 +195,8 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
                            max_bytes=max_bytes)
 
 
-async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> ReceivedFile:
-    """Stream the multipart body to a temporary file; 413 as soon as the file exceeds `max_bytes`."""
+def _boundary(request: Request, max_bytes: int) -> bytes:
+    """The multipart boundary (415 for any other body); 413 at once when the declared length is too large."""
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -192,6 +204,22 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD_BYTES:
         raise _too_large(max_bytes)
+    return boundary
+
+
+def _the_file(state: _Parser) -> ReceivedFile:
+    """The received file part: 422 when it is missing or empty."""
+    if state.file is None:
+        raise Unprocessable(code="file_missing", errors=[field_error(FILE_FIELD, None, "file_missing")])
+    if state.file.size == 0:
+        state.file.discard()
+        raise Unprocessable(code="file_empty", errors=[field_error(FILE_FIELD, None, "file_empty")])
+    return state.file
+
+
+async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> ReceivedFile:
+    """Stream the multipart body to a temporary file; 413 as soon as the file exceeds `max_bytes`."""
+    boundary = _boundary(request, max_bytes)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     state = _Parser(tmp_dir, max_bytes)
     try:
@@ -220,12 +248,7 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
     except BaseException:
         await _abandon(state)
         raise
-    if state.file is None:
-        raise Unprocessable(code="file_missing", errors=[field_error(FILE_FIELD, None, "file_missing")])
-    if state.file.size == 0:
-        state.file.discard()
-        raise Unprocessable(code="file_empty", errors=[field_error(FILE_FIELD, None, "file_empty")])
-    return state.file
+    return _the_file(state)
 
 
 async def _abandon(state: _Parser) -> None:
@@ -302,3 +325,35 @@ async def store(received: ReceivedFile, document_dir: Path) -> Path:
 
     await anyio.to_thread.run_sync(move)
     return target
+
+
+Checked = TypeVar("Checked")
+
+
+async def receive_and_store(request: Request, *, document_dir: Path, max_bytes: int,
+                            check: Callable[[ReceivedFile, FileType], Checked]) -> tuple[ReceivedFile, FileType, Checked]:
+    """Stream the upload to a temporary file, type it by its content, let `check` refuse it (or read what it needs
+    from the form), then store it under its SHA-256. The temporary file is gone afterwards, whatever happened."""
+    received = await receive_upload(request, tmp_dir=document_dir / "tmp", max_bytes=max_bytes)
+    try:
+        file_type = await detect_type(received)
+        checked = check(received, file_type)
+        await store(received, document_dir)
+    finally:
+        received.discard()  # no-op once stored
+    return received, file_type, checked
+
+
+def stored_file(document_dir: Path, sha256: str, *, media_type: str, filename: str, private: bool,
+                log: logging.Logger, what: str, **ids: str) -> FileResponse:
+    """The stored bytes as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached when
+    `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
+    path = blob_path(document_dir, sha256)
+    if not path.is_file():
+        log.error(f"{what} content missing from storage", extra={**ids, "sha256": sha256})
+        raise NotFound(slug="content-missing", code="content_missing")
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode()
+    headers = {"ETag": f'"{sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff"}
+    if private:
+        headers["Cache-Control"] = "private, no-store"
+    return FileResponse(path, media_type=media_type, filename=filename, headers=headers)

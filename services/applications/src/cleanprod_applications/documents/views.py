@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 
@@ -8,16 +7,17 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.responses import FileResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import lock_row
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.errors import NotFound
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..dependencies import settings_of
+from ..deps import SettingsDep
 from . import service
 from .schemas import DocumentPublic
-from .storage import ALLOWED, blob_path, detect_type, receive_upload, store
+from .storage import ALLOWED, receive_and_store, stored_file
 
 log = logging.getLogger("cleanprod.applications.documents")
 router = APIRouter(prefix="/api/v1/applications", tags=["documents"])
@@ -26,7 +26,7 @@ readers = [Depends(require_roles(*READ_ROLES))]
 
 @router.post(
     "/{application_id}/documents", status_code=201, response_model=DocumentPublic,
-    dependencies=[Depends(require_roles("enterprise", "officer"))],
+    dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER))],
     openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"],
         "properties": {"file": {"type": "string", "format": "binary"},
@@ -37,25 +37,20 @@ readers = [Depends(require_roles(*READ_ROLES))]
                415: {"description": "Not a PDF, PNG, JPEG, XLSX or DOCX by content"}},
 )
 async def upload_document(application_id: uuid.UUID, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal) -> Response:
+                          principal: CurrentPrincipal, settings: SettingsDep) -> Response:
     """Attach a file (multipart/form-data, part `file`; optional field `kind`). Streamed to disk, content-addressed
     by SHA-256; the type is checked by content."""
-    settings = settings_of(request)
     application = await readable_application(session, principal, application_id)
     service.ensure_may_upload(principal, application)
     await session.rollback()  # no transaction stays open while the file arrives
 
-    received = await receive_upload(request, tmp_dir=settings.document_dir / "tmp",
-                                    max_bytes=settings.max_document_bytes)
-    try:
-        file_type = await detect_type(received)
-        kind = service.document_kind(received)
-        await store(received, settings.document_dir)
-    finally:
-        received.discard()  # no-op once stored
+    received, file_type, kind = await receive_and_store(
+        request, document_dir=settings.document_dir, max_bytes=settings.max_document_bytes,
+        check=lambda file, _: service.document_kind(file))
 
     async def create() -> Created:
-        locked = await readable_application(session, principal, application_id, for_update=True)
+        # Locked (so the document serialises with decisions), but not a change of what the client saw: no If-Match.
+        locked = await lock_row(session, await readable_application(session, principal, application_id))
         service.ensure_may_upload(principal, locked)
         document = await service.record_document(session, principal, locked, received, kind, file_type)
         return Created(201, service.to_public(document),
@@ -78,16 +73,10 @@ async def list_documents(application_id: uuid.UUID, session: SessionDep, princip
             responses={200: {"description": "The file, streamed with the type detected from its content at upload",
                              "content": {t.media_type: {"schema": {"type": "string", "format": "binary"}}
                                          for t in ALLOWED}}})
-async def download_document(application_id: uuid.UUID, document_id: uuid.UUID, request: Request,
-                            session: SessionDep, principal: CurrentPrincipal) -> FileResponse:
+async def download_document(application_id: uuid.UUID, document_id: uuid.UUID, session: SessionDep,
+                            principal: CurrentPrincipal, settings: SettingsDep) -> FileResponse:
     application = await readable_application(session, principal, application_id)
     document = await service.get_document(session, application, document_id)
-    path = blob_path(settings_of(request).document_dir, document.sha256)
-    if not path.is_file():
-        log.error("document content missing from storage", extra={"document_id": str(document.id),
-                                                                    "sha256": document.sha256})
-        raise NotFound(slug="content-missing", code="content_missing")
-    digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
-    return FileResponse(path, media_type=document.media_type, filename=document.filename,
-                        headers={"ETag": f'"{document.sha256}"', "Repr-Digest": f"sha-256=:{digest}:",
-                                 "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return stored_file(settings.document_dir, document.sha256, media_type=document.media_type,
+                       filename=document.filename, private=True, log=log, what="document",
+                       document_id=str(document.id))

@@ -80,7 +80,8 @@ class Action(StrEnum):
 
 
 class Role(StrEnum):
-    """Keycloak realm roles (same strings as ``cleanprod_kit.auth.ROLES``)."""
+    """Keycloak realm roles as the lifecycle names them: the same strings as the programme's one vocabulary
+    ``cleanprod_kit.roles.Role`` (pure rules import no kit; ``tests/unit/test_flows.py`` checks they agree)."""
 
     ENTERPRISE = "enterprise"
     REVIEWER = "reviewer"

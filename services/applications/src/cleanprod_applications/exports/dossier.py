@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +37,7 @@ from ..applications import service as applications
 from ..applications.models import Application
 from ..documents.models import Document
 from ..documents.storage import blob_path
+from ..reviews.service import assignments_of
 from ..reviews.service import to_public as review_public
 
 log = logging.getLogger("cleanprod.applications.dossier")
@@ -62,7 +62,7 @@ async def collect(session: AsyncSession, principal: Principal, application: Appl
         history += jsonable_encoder(entries)
         if not cursor:
             break
-    reviews = [jsonable_encoder(review_public(a)) for a in await applications.assignments_of(session, application.id)]
+    reviews = [jsonable_encoder(review_public(a)) for a in await assignments_of(session, application.id)]
     documents = [{"document_id": str(d.id), "kind": str(d.kind), "filename": d.filename, "media_type": d.media_type,
                   "stored_sha256": d.sha256}
                  for d in (await session.exec(select(Document).where(Document.application_id == application.id)
@@ -70,12 +70,8 @@ async def collect(session: AsyncSession, principal: Principal, application: Appl
     return DossierData(public, history, reviews, documents)
 
 
-async def verification_of(request: Request, application_id: str) -> dict[str, Any]:
+async def verification_of(upstream: Upstream, application_id: str) -> dict[str, Any]:
     """The verification case, result and report of the application, or `{"note": …}` saying why not."""
-    settings = request.app.state.settings
-    upstream = Upstream(request.app.state.service_client, settings.verification_url, name="verification service",
-                        timeout=settings.verification_timeout_seconds,
-                        credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET")
     try:
         listing = await upstream.get("/api/v1/verifications", params={"application_id": application_id, "limit": 1})
         items = upstream.json_object(listing, "/api/v1/verifications").get("items") if listing.status_code == 200 \
@@ -154,12 +150,12 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
     return out
 
 
-async def build(request: Request, session: AsyncSession, principal: Principal, application: Application) -> IO[bytes]:
+async def build(session: AsyncSession, principal: Principal, application: Application, *, verification: Upstream,
+                document_dir: Path) -> IO[bytes]:
     data = await collect(session, principal, application)
     await session.rollback()  # end the read transaction before the remote call (never hold one across HTTP)
-    data.verification = await verification_of(request, data.application["id"])
-    return await run_in_threadpool(write_zip, data, request.app.state.settings.document_dir,
-                                   principal.display_name or principal.subject)
+    data.verification = await verification_of(verification, data.application["id"])
+    return await run_in_threadpool(write_zip, data, document_dir, principal.display_name or principal.subject)
 
 
 def filename(application: Application) -> str:

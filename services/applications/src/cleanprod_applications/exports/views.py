@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import StreamingResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, Principal, require_roles
-from cleanprod_kit.db import SessionDep
+from cleanprod_kit.db import Database, SessionDep
 from cleanprod_kit.exports import PAGE_SIZE, ExportFormat, Fetch, export_response, file_chunks
+from cleanprod_kit.roles import OVERSIGHT
 
 from ..access import READ_ROLES, readable_application
 from ..applications import service as applications
 from ..applications.filters import ApplicationFilters
+from ..deps import DatabaseDep, SettingsDep, VerificationDep
 from . import dossier
 from .columns import APPLICATION_COLUMNS, TRANCHE_COLUMNS
 
@@ -26,32 +28,32 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv
                                                        "officedocument.spreadsheetml.sheet": {}}}}
 
 
-def _pages(request: Request, principal: Principal, filters: ApplicationFilters) -> Fetch:
+def _pages(database: Database, principal: Principal, filters: ApplicationFilters) -> Fetch:
     """The list's query, one keyset page per call, each in its own short session (the stream outlives the
     request's session)."""
     async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
-        async with request.app.state.db.session() as session:
+        async with database.session() as session:
             return await applications.list_applications(session, principal, **filters.as_kwargs(),
                                                         limit=PAGE_SIZE, cursor=cursor)
     return fetch
 
 
 @router.get("/export", dependencies=readers, response_class=StreamingResponse, responses=EXPORT_RESPONSES)
-async def export_applications(request: Request, principal: CurrentPrincipal,
+async def export_applications(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
                               filters: Annotated[ApplicationFilters, Depends()],
                               export_format: FormatParam = "csv") -> StreamingResponse:
     """The filtered applications list as a file: the same filters and the same rows as `GET /applications`
     (an enterprise exports only its own). Headers in Vietnamese unless Accept-Language prefers English."""
     return await export_response(request, export_format, "applications", APPLICATION_COLUMNS,
-                                 _pages(request, principal, filters))
+                                 _pages(database, principal, filters))
 
 
 @router.get("/tranches/export", dependencies=readers, response_class=StreamingResponse, responses=EXPORT_RESPONSES)
-async def export_tranches(request: Request, principal: CurrentPrincipal,
+async def export_tranches(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
                           filters: Annotated[ApplicationFilters, Depends()],
                           export_format: FormatParam = "csv") -> StreamingResponse:
     """One row per payment tranche of the applications the same filters select (advance, balance, recovery)."""
-    fetch_applications = _pages(request, principal, filters)
+    fetch_applications = _pages(database, principal, filters)
 
     async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
         rows, next_cursor = await fetch_applications(cursor)
@@ -61,14 +63,15 @@ async def export_tranches(request: Request, principal: CurrentPrincipal,
 
 
 @router.get("/{application_id}/dossier.zip", response_class=StreamingResponse,
-            dependencies=[Depends(require_roles("officer", "auditor"))],
+            dependencies=[Depends(require_roles(*OVERSIGHT))],
             responses={200: {"content": {"application/zip": {}}}, 404: {"description": "No such application"}})
-async def dossier_zip(application_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: CurrentPrincipal) -> StreamingResponse:
+async def dossier_zip(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                      settings: SettingsDep, verification: VerificationDep) -> StreamingResponse:
     """Everything on one application in one ZIP (see docs/applications.md "Dossier ZIP")."""
     application = await readable_application(session, principal, application_id)
     name = dossier.filename(application)  # before build() ends the transaction (and expires the row)
-    file = await dossier.build(request, session, principal, application)
+    file = await dossier.build(session, principal, application, verification=verification,
+                               document_dir=settings.document_dir)
     return StreamingResponse(file_chunks(file), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

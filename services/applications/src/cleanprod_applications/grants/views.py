@@ -8,11 +8,12 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import request_language
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
 from ..applications import flows
 from ..applications.schemas import ApplicationPublic
-from ..dependencies import answer, locked_application, settings_of
+from ..deps import ApplicationChange, SettingsDep, answer_application
 from . import service
 from .schemas import DecisionBody, DecisionPreview, TranchePublic
 
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1/applications", tags=["decisions"])
 
 
 @router.get("/{application_id}/decision/preview", response_model=DecisionPreview,
-            dependencies=[Depends(require_roles("officer"))],
+            dependencies=[Depends(require_roles(Role.OFFICER))],
             responses={404: {"description": "No such application"}})
 async def preview_decision(application_id: uuid.UUID, request: Request, session: SessionDep,
                            principal: CurrentPrincipal, response: Response) -> DecisionPreview:
@@ -33,19 +34,18 @@ async def preview_decision(application_id: uuid.UUID, request: Request, session:
 
 
 @router.post("/{application_id}/decision", response_model=ApplicationPublic,
-             dependencies=[Depends(require_roles("officer"))],
+             dependencies=[Depends(require_roles(Role.OFFICER))],
              responses={403: {"description": "Four-eyes: the decider is a reviewer of this application"},
                         409: {"description": "Not under review, too few reviews, below pass score, or no budget"},
                         412: {"description": "If-Match is stale (someone decided or reviewed meanwhile)"},
                         428: {"description": "If-Match is missing"}})
-async def decide(application_id: uuid.UUID, body: DecisionBody, request: Request, session: SessionDep,
-                 principal: CurrentPrincipal, response: Response) -> ApplicationPublic:
+async def decide(body: DecisionBody, change: ApplicationChange, settings: SettingsDep,
+                 response: Response) -> ApplicationPublic:
     """under_review → approved (support = min(requested, rate × eligible, cap, remaining budget); an advance
     tranche becomes payable, the balance is withheld until verification), rejected, or changes_requested."""
-    application = await locked_application(request, session, principal, application_id)
-    await service.decide(session, principal, application, body, advance_share_bp=settings_of(request).advance_share_bp)
-    await session.commit()
-    return await answer(session, principal, application, response)
+    await flows.decide(change.session, change.principal, await change.lock(), body,
+                       advance_share_bp=settings.advance_share_bp)
+    return await answer_application(change, response)
 
 
 @router.get("/{application_id}/tranches", response_model=list[TranchePublic],
@@ -53,4 +53,4 @@ async def decide(application_id: uuid.UUID, body: DecisionBody, request: Request
 async def list_tranches(application_id: uuid.UUID, session: SessionDep,
                         principal: CurrentPrincipal) -> list[TranchePublic]:
     application = await readable_application(session, principal, application_id)
-    return [TranchePublic.model_validate(t, from_attributes=True) for t in await flows.tranches_of(session, application)]
+    return [TranchePublic.model_validate(t, from_attributes=True) for t in await service.tranches_of(session, application)]

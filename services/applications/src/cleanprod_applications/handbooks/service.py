@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.concurrency import get_for_update
 from cleanprod_kit.errors import NotFound, UnsupportedMediaType
 from cleanprod_kit.pagination import keyset_page
@@ -20,13 +21,9 @@ ENTITY = "handbook"
 
 
 def to_public(handbook: Handbook, versions: list[HandbookVersion]) -> HandbookPublic:
-    return HandbookPublic(
-        id=handbook.id, sector_code=handbook.sector_code, title_vi=handbook.title_vi, title_en=handbook.title_en,
-        latest_version=handbook.latest_version, created_at=handbook.created_at, updated_at=handbook.updated_at,
-        versions=[HandbookVersionPublic(number=v.number, filename=v.filename, media_type=v.media_type,
-                                        size_bytes=v.size_bytes, sha256=v.sha256, uploaded_at=v.uploaded_at,
-                                        download_url=f"/api/v1/public/handbooks/{handbook.id}/versions/{v.number}")
-                  for v in sorted(versions, key=lambda v: -v.number)])
+    return public_from(HandbookPublic, handbook, versions=[
+        public_from(HandbookVersionPublic, v, download_url=f"/api/v1/public/handbooks/{handbook.id}/versions/{v.number}")
+        for v in sorted(versions, key=lambda v: -v.number)])
 
 
 async def create(session: AsyncSession, principal: Principal, body: HandbookCreate) -> Handbook:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 
@@ -13,17 +12,18 @@ from cleanprod_kit.errors import NotFound
 from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
-from ..dependencies import settings_of
-from ..documents.storage import blob_path, detect_type, receive_upload, store
+from ..deps import SettingsDep
+from ..documents.storage import receive_and_store, stored_file
 from . import service
 from .schemas import HandbookCreate, HandbookPublic
 
 log = logging.getLogger("cleanprod.applications.handbooks")
 router = APIRouter(prefix="/api/v1/handbooks", tags=["handbooks"])
 public_router = APIRouter(prefix="/api/v1/public/handbooks", tags=["public"])
-officers = [Depends(require_roles("officer"))]
+officers = [Depends(require_roles(Role.OFFICER))]
 
 
 @router.post("", status_code=201, response_model=HandbookPublic, dependencies=officers)
@@ -54,21 +54,14 @@ async def list_all(session: SessionDep, sector: Param | None = Query(None, max_l
                415: {"description": "Not a PDF by content"}},
 )
 async def upload_version(handbook_id: uuid.UUID, request: Request, session: SessionDep,
-                         principal: CurrentPrincipal) -> Response:
+                         principal: CurrentPrincipal, settings: SettingsDep) -> Response:
     """Publish the next version (a PDF, multipart part `file`): type by content, the documents' size limit,
     stored under its SHA-256."""
-    settings = settings_of(request)
     if await session.get(service.Handbook, handbook_id) is None:
         raise NotFound(code="handbook_not_found", params={"handbook_id": str(handbook_id)})
     await session.rollback()  # no transaction stays open while the file arrives
-    received = await receive_upload(request, tmp_dir=settings.document_dir / "tmp",
-                                    max_bytes=settings.max_document_bytes)
-    try:
-        file_type = await detect_type(received)
-        service.ensure_pdf(received, file_type)
-        await store(received, settings.document_dir)
-    finally:
-        received.discard()  # no-op once stored
+    received, file_type, _ = await receive_and_store(request, document_dir=settings.document_dir,
+                                                     max_bytes=settings.max_document_bytes, check=service.ensure_pdf)
 
     async def create() -> Created:
         handbook, _ = await service.add_version(session, principal, handbook_id, received, file_type)
@@ -91,14 +84,8 @@ async def list_public(session: SessionDep, sector: Param | None = Query(None, ma
 
 @public_router.get("/{handbook_id}/versions/{number}", response_class=FileResponse,
                    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such version"}})
-async def download_version(handbook_id: uuid.UUID, request: Request, session: SessionDep,
+async def download_version(handbook_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
                            number: int = Path(ge=1, le=1_000_000)) -> FileResponse:
     version = await service.get_version(session, handbook_id, number)
-    path = blob_path(settings_of(request).document_dir, version.sha256)
-    if not path.is_file():
-        log.error("handbook content missing from storage", extra={"sha256": version.sha256})
-        raise NotFound(slug="content-missing", code="content_missing")
-    digest = base64.b64encode(bytes.fromhex(version.sha256)).decode()
-    return FileResponse(path, media_type=version.media_type, filename=version.filename,
-                        headers={"ETag": f'"{version.sha256}"', "Repr-Digest": f"sha-256=:{digest}:",
-                                 "X-Content-Type-Options": "nosniff"})
+    return stored_file(settings.document_dir, version.sha256, media_type=version.media_type,
+                       filename=version.filename, private=False, log=log, what="handbook")

@@ -215,6 +215,24 @@ WHERE id = :id AND claim_token = :token
 """)
 
 
+def _deliveries(rows: list[Any], subscriptions: list[WebhookSubscription]) -> list[dict[str, Any]]:
+    """One pending delivery per (exposed event, subscription that wants it and existed when it was committed)."""
+    values: list[dict[str, Any]] = []
+    for event_id, txid, seq, event_type, aggregate_type, aggregate_id, dossier_code in rows:
+        if not is_exposed(aggregate_type, {"dossier_code": dossier_code}):
+            continue
+        for subscription in subscriptions:
+            if txid >= subscription.from_txid and matches_any(subscription.event_types, event_type):
+                values.append({
+                    "id": uuid7(), "subscription_id": subscription.id, "event_id": event_id,
+                    "event_seq": seq, "event_type": event_type, "aggregate_type": aggregate_type,
+                    "aggregate_id": aggregate_id, "status": DeliveryStatus.PENDING.value, "attempts": 0,
+                    "next_attempt_at": func.now(), "retry_since": func.now(), "created_at": func.now(),
+                    "updated_at": func.now(),
+                })
+    return values
+
+
 class WebhookDispatcher:
     """One per process (started by main.py); call `run_once()` in tests, or `start()`/`stop()` for the loop."""
 
@@ -275,19 +293,7 @@ class WebhookDispatcher:
             )).all())
             if not rows:
                 return 0
-            values: list[dict[str, Any]] = []
-            for event_id, txid, seq, event_type, aggregate_type, aggregate_id, dossier_code in rows:
-                if not is_exposed(aggregate_type, {"dossier_code": dossier_code}):
-                    continue
-                for subscription in subscriptions:
-                    if txid >= subscription.from_txid and matches_any(subscription.event_types, event_type):
-                        values.append({
-                            "id": uuid7(), "subscription_id": subscription.id, "event_id": event_id,
-                            "event_seq": seq, "event_type": event_type, "aggregate_type": aggregate_type,
-                            "aggregate_id": aggregate_id, "status": DeliveryStatus.PENDING.value, "attempts": 0,
-                            "next_attempt_at": func.now(), "retry_since": func.now(), "created_at": func.now(),
-                            "updated_at": func.now(),
-                        })
+            values = _deliveries(rows, subscriptions)
             for start in range(0, len(values), INSERT_CHUNK):
                 await session.exec(pg_insert(WebhookDelivery).values(values[start:start + INSERT_CHUNK])
                                    .on_conflict_do_nothing(index_elements=["subscription_id", "event_seq"]))

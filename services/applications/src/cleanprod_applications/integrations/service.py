@@ -11,9 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from, readable_or_404
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, OutboxEvent, utcnow
 from cleanprod_kit.pagination import decode_cursor, encode_cursor, keyset_page
+from cleanprod_kit.roles import OVERSIGHT
 
 from ..applications.models import Application
 from ..applications.schemas import HistoryEntry
@@ -37,7 +39,7 @@ from .urls import UrlPolicy, UrlRefused, check_url
 
 SUBSCRIPTION = "webhook_subscription"
 SOURCE = "applications"
-READ_ALL_ROLES = ("officer", "auditor")
+READ_ALL_ROLES = OVERSIGHT
 
 HORIZON = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 """The oldest transaction id still running: every event written by an older transaction is committed (or gone)
@@ -123,11 +125,7 @@ async def event_feed(session: AsyncSession, *, after: str | None, limit: int, ty
 
 # ---- subscriptions ---------------------------------------------------------------------------------------------
 def to_public(subscription: WebhookSubscription) -> SubscriptionPublic:
-    return SubscriptionPublic(
-        id=subscription.id, url=subscription.url, event_types=subscription.event_types,
-        description=subscription.description, active=subscription.active, owner_subject=subscription.owner_subject,
-        owner_client_id=subscription.owner_client_id, version=subscription.version,
-        created_at=subscription.created_at, updated_at=subscription.updated_at)
+    return SubscriptionPublic.model_validate(subscription, from_attributes=True)
 
 
 def reads_all(principal: Principal) -> bool:
@@ -143,20 +141,17 @@ async def check_webhook_url(url: str, settings: ApplicationsSettings) -> None:
                             errors=[field_error("url", exc.message, exc.code)]) from None
 
 
-async def readable_subscription(session: AsyncSession, principal: Principal, subscription_id: uuid.UUID, *,
-                                for_update: bool = False) -> WebhookSubscription:
+async def readable_subscription(session: AsyncSession, principal: Principal,
+                                subscription_id: uuid.UUID) -> WebhookSubscription:
     """The subscription if the caller owns it or reads everything (officer, auditor); 404 otherwise."""
-    subscription = await session.get(WebhookSubscription, subscription_id)
-    if subscription is None or not (reads_all(principal) or subscription.owner_subject == principal.subject):
-        raise NotFound(code="subscription_not_found", params={"subscription_id": str(subscription_id)})
-    if for_update:
-        statement = (select(WebhookSubscription).where(WebhookSubscription.id == subscription_id).with_for_update()
-                     .execution_options(populate_existing=True))
-        found = (await session.exec(statement)).first()
-        if found is None:
-            raise NotFound(code="subscription_not_found", params={"subscription_id": str(subscription_id)})
-        subscription = found
-    return subscription
+    params = {"subscription_id": str(subscription_id)}
+
+    def ensure_readable(subscription: WebhookSubscription) -> None:
+        if not (reads_all(principal) or subscription.owner_subject == principal.subject):
+            raise NotFound(code="subscription_not_found", params=params)
+
+    return await readable_or_404(session, WebhookSubscription, subscription_id, ensure_readable,
+                                 code="subscription_not_found", params=params)
 
 
 async def create_subscription(session: AsyncSession, principal: Principal, settings: ApplicationsSettings,
@@ -233,14 +228,8 @@ async def subscription_history(session: AsyncSession, subscription_id: uuid.UUID
 
 # ---- deliveries ------------------------------------------------------------------------------------------------
 def delivery_public(delivery: WebhookDelivery) -> DeliveryPublic:
-    return DeliveryPublic(
-        id=delivery.id, subscription_id=delivery.subscription_id, event_id=delivery.event_id,
-        event_seq=delivery.event_seq, event_type=delivery.event_type, aggregate_type=delivery.aggregate_type,
-        aggregate_id=delivery.aggregate_id, status=DeliveryStatus(delivery.status), attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None,
-        last_attempt_at=delivery.last_attempt_at, last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error, delivered_at=delivery.delivered_at, dead_at=delivery.dead_at,
-        created_at=delivery.created_at)
+    return public_from(DeliveryPublic, delivery, status=DeliveryStatus(delivery.status),
+                       next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None)
 
 
 async def list_deliveries(session: AsyncSession, subscription: WebhookSubscription, *, status: DeliveryStatus | None,

@@ -25,7 +25,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 MAX_URL_LENGTH = 2048
 
@@ -105,23 +105,29 @@ def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None
     return None
 
 
-def check_address(address: IPAddress, policy: UrlPolicy) -> None:
-    """Raise UrlRefused unless a request may be sent to `address`."""
+def _destination(address: IPAddress) -> IPAddress:
+    """What a connection to `address` reaches: an IPv6 address without its zone, or the IPv4 address it embeds."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.scope_id:
             address = ipaddress.IPv6Address(str(address).split("%", 1)[0])
         inner = _embedded_v4(address)
         if inner is not None:
-            check_address(inner, policy)
-            return
+            return inner
+    return address
+
+
+def check_address(address: IPAddress, policy: UrlPolicy) -> None:
+    """Raise UrlRefused unless a request may be sent to `address`."""
+    address = _destination(address)
     if address in METADATA_ADDRESSES:
         raise UrlRefused("metadata_address", f"{address} is a cloud metadata endpoint")
-    if _in(address, UNSPECIFIED):
-        raise UrlRefused("unspecified_address", f"{address} is not a destination address")
-    if _in(address, MULTICAST):
-        raise UrlRefused("multicast_address", f"{address} is a multicast address")
-    if _in(address, LINK_LOCAL):
-        raise UrlRefused("link_local_address", f"{address} is link-local")
+    for networks, code, what in (
+        (UNSPECIFIED, "unspecified_address", "is not a destination address"),
+        (MULTICAST, "multicast_address", "is a multicast address"),
+        (LINK_LOCAL, "link_local_address", "is link-local"),
+    ):
+        if _in(address, networks):
+            raise UrlRefused(code, f"{address} {what}")
     if _in(address, LOOPBACK):
         if not policy.allow_loopback:
             raise UrlRefused("loopback_address", f"{address} is a loopback address (allowed in dev/test only)")
@@ -144,8 +150,9 @@ def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
-def parse_target(url: str, policy: UrlPolicy) -> Target:
-    """The checks that need no DNS: scheme, credentials, host name rules, literal addresses."""
+def _url_parts(url: str, policy: UrlPolicy) -> tuple[SplitResult, int | None, str]:
+    """The URL split, its port as given and its scheme: 1–MAX_URL_LENGTH printable characters, http(s) (http only
+    where the policy allows it), no credentials, no fragment."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise UrlRefused("invalid_url", f"a webhook URL is 1–{MAX_URL_LENGTH} characters")
     if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
@@ -164,19 +171,28 @@ def parse_target(url: str, policy: UrlPolicy) -> Target:
         raise UrlRefused("credentials_in_url", "put no user name or password in the URL; verify the signature")
     if parts.fragment:
         raise UrlRefused("invalid_url", "a webhook URL has no #fragment")
-    raw_host = parts.hostname
+    return parts, port_given, scheme
+
+
+def _host(raw_host: str | None) -> tuple[str, IPAddress | None]:
+    """The host as compared and resolved (an address literal normalised, a name IDNA-encoded, lower case), and
+    the address when the host is a literal one."""
     if not raw_host:
         raise UrlRefused("invalid_url", "the URL has no host")
-    literal: IPAddress | None
     try:
         literal = ipaddress.ip_address(raw_host)
-        host = str(literal)
+        return str(literal), literal
     except ValueError:
-        literal = None
         try:
-            host = raw_host.rstrip(".").encode("idna").decode("ascii").lower()
+            return raw_host.rstrip(".").encode("idna").decode("ascii").lower(), None
         except UnicodeError:
             raise UrlRefused("invalid_url", f"{raw_host!r} is not a valid host name") from None
+
+
+def parse_target(url: str, policy: UrlPolicy) -> Target:
+    """The checks that need no DNS: scheme, credentials, host name rules, literal addresses."""
+    parts, port_given, scheme = _url_parts(url, policy)
+    host, literal = _host(parts.hostname)
     if not host:
         raise UrlRefused("invalid_url", "the URL has no host")
     if host in METADATA_HOSTS:

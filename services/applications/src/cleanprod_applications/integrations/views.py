@@ -8,15 +8,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.responses import JSONResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
-from cleanprod_kit.concurrency import check_if_match, set_etag
+from cleanprod_kit.changes import IfMatch, created
+from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import Param
 from cleanprod_kit.idempotency import REPLAYED_HEADER, Created, create_once
 from cleanprod_kit.openapi import OPTIONAL_IF_MATCH
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..applications.schemas import HistoryEntry
-from ..dependencies import settings_of
+from ..deps import SettingsDep, SubscriptionChange, WebhookDispatcherDep
 from ..domain.dossier_code import DOSSIER_CODE_PATTERN
 from . import service
 from .models import DeliveryStatus
@@ -31,15 +33,14 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["e-government integration"])
-readers = [Depends(require_roles("egov", "officer", "auditor"))]
-egov_only = [Depends(require_roles("egov"))]
-writers = [Depends(require_roles("egov", "officer"))]
-officers = [Depends(require_roles("officer"))]
+readers = [Depends(require_roles(Role.EGOV, Role.OFFICER, Role.AUDITOR))]
+egov_only = [Depends(require_roles(Role.EGOV))]
+writers = [Depends(require_roles(Role.EGOV, Role.OFFICER))]
+officers = [Depends(require_roles(Role.OFFICER))]
 NOT_YOURS = {404: {"description": "No such subscription, or another client's"}}
 
 
-def _wake_dispatcher(request: Request) -> None:
-    dispatcher = getattr(request.app.state, "webhook_dispatcher", None)
+def _wake(dispatcher: WebhookDispatcherDep) -> None:
     if dispatcher is not None:
         dispatcher.notify()
 
@@ -48,14 +49,14 @@ def _wake_dispatcher(request: Request) -> None:
             responses={404: {"description": "No dossier has this code"},
                        422: {"description": "Not a dossier code (<agency>-<YYMMDD>-<NNNN>)"}})
 async def look_up_dossier(
-    session: SessionDep, request: Request,
+    session: SessionDep, settings: SettingsDep,
     # The pattern is documented; parse_dossier_code checks it (with a readable 422).
     dossier_code: Annotated[Param, Path(max_length=64, examples=["000.00.01.H26-261128-0001"],
                                         json_schema_extra={"pattern": DOSSIER_CODE_PATTERN})],
 ) -> DossierPublic:
     """A dossier's national status (TrangThaiHoSo) and the fields one-stop systems exchange; dates yyyyMMddHHmmss
     in Hanoi time."""
-    return await service.dossier(session, settings_of(request), dossier_code)
+    return await service.dossier(session, settings, dossier_code)
 
 
 @router.get("/events", response_model=EventFeed, dependencies=readers)
@@ -73,10 +74,9 @@ async def event_feed(
              responses={409: {"description": "Subscription limit reached"},
                         422: {"description": "URL not allowed, bad secret or event type"}})
 async def subscribe(body: SubscriptionCreate, request: Request, session: SessionDep,
-                    principal: CurrentPrincipal) -> Response:
+                    principal: CurrentPrincipal, settings: SettingsDep) -> Response:
     """Subscribe a URL to events. The secret (given, or generated) is in this answer only; a replay with the same
     Idempotency-Key answers without it."""
-    settings = settings_of(request)
     await service.check_webhook_url(body.url, settings)
     secret_holder: dict[str, str] = {}
 
@@ -84,8 +84,8 @@ async def subscribe(body: SubscriptionCreate, request: Request, session: Session
         subscription, secret = await service.create_subscription(session, principal, settings, body)
         secret_holder["secret"] = secret
         public = SubscriptionCreated(**service.to_public(subscription).model_dump(), secret=None)
-        return Created(201, public, {"ETag": f'"{subscription.version}"',
-                                     "Location": f"/api/v1/integrations/webhooks/{subscription.id}"})
+        return created(public, version=subscription.version,
+                       location=f"/api/v1/integrations/webhooks/{subscription.id}")
 
     response = await create_once(request, session, principal, body, create)
     if response.status_code == 201 and REPLAYED_HEADER not in response.headers and "secret" in secret_holder:
@@ -118,31 +118,25 @@ async def read_subscription(subscription_id: uuid.UUID, session: SessionDep, pri
 @router.patch("/webhooks/{subscription_id}", response_model=SubscriptionPublic, dependencies=writers,
               responses={**NOT_YOURS, 412: {"description": "If-Match is stale"},
                          428: {"description": "If-Match is missing"}})
-async def change_subscription(subscription_id: uuid.UUID, body: SubscriptionUpdate, request: Request,
-                              session: SessionDep, principal: CurrentPrincipal,
-                              response: Response) -> SubscriptionPublic:
+async def change_subscription(body: SubscriptionUpdate, change: SubscriptionChange, settings: SettingsDep,
+                              dispatcher: WebhookDispatcherDep, response: Response) -> SubscriptionPublic:
     """Change URL, event types, description, or pause/resume (`active`). Officers may only pause/resume."""
-    if body.url is not None:
-        await service.check_webhook_url(body.url, settings_of(request))
-    subscription = await service.readable_subscription(session, principal, subscription_id, for_update=True)
-    check_if_match(request, subscription.version)
-    await service.update_subscription(session, principal, subscription, body)
-    await session.commit()
-    _wake_dispatcher(request)
-    set_etag(response, subscription.version)
-    return service.to_public(subscription)
+    if body.url is not None:  # before the lock: the URL check may resolve the host name
+        await service.check_webhook_url(body.url, settings)
+    subscription = await change.lock()
+    await service.update_subscription(change.session, change.principal, subscription, body)
+    answer = await change.answer(response, service.to_public)
+    _wake(dispatcher)
+    return answer
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, dependencies=writers, responses=NOT_YOURS,
                openapi_extra=OPTIONAL_IF_MATCH)
-async def unsubscribe(subscription_id: uuid.UUID, request: Request, session: SessionDep,
-                      principal: CurrentPrincipal) -> Response:
+async def unsubscribe(change: SubscriptionChange) -> Response:
     """Delete the subscription and its deliveries (the audit log keeps the record). If-Match is optional."""
-    subscription = await service.readable_subscription(session, principal, subscription_id, for_update=True)
-    if request.headers.get("if-match") is not None:
-        check_if_match(request, subscription.version)
-    await service.delete_subscription(session, principal, subscription)
-    await session.commit()
+    subscription = await change.lock(if_match=IfMatch.WHEN_SENT)
+    await service.delete_subscription(change.session, change.principal, subscription)
+    await change.commit()
     return Response(status_code=204)
 
 
@@ -169,11 +163,11 @@ async def list_deliveries(subscription_id: uuid.UUID, session: SessionDep, princ
 
 @router.post("/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryPublic,
              dependencies=officers, responses={**NOT_YOURS, 409: {"description": "Still pending"}})
-async def redeliver(subscription_id: uuid.UUID, delivery_id: uuid.UUID, request: Request, session: SessionDep,
-                    principal: CurrentPrincipal) -> DeliveryPublic:
+async def redeliver(subscription_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep,
+                    principal: CurrentPrincipal, dispatcher: WebhookDispatcherDep) -> DeliveryPublic:
     """Send a dead (or delivered) delivery again, with a fresh retry window (officers)."""
     subscription = await service.readable_subscription(session, principal, subscription_id)
     delivery = await service.redeliver(session, principal, subscription, delivery_id)
     await session.commit()
-    _wake_dispatcher(request)
+    _wake(dispatcher)
     return service.delivery_public(delivery)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import Param
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
-from ..dependencies import settings_of
+from ..deps import SettingsDep
 from . import service
 from .schemas import PublicCall, PublicDossierStatus
 
@@ -34,9 +34,9 @@ async def read_public_call(call_id: uuid.UUID, session: SessionDep) -> PublicCal
 
 @router.get("/dossiers/{dossier_code}", response_model=PublicDossierStatus,
             responses={404: {"description": "No dossier has this code (or it is not a dossier code)"}})
-async def public_dossier_status(session: SessionDep, request: Request,
+async def public_dossier_status(session: SessionDep, settings: SettingsDep,
                                 dossier_code: Annotated[Param, Path(examples=["000.00.01.H26-261128-0001"])]
                                 ) -> PublicDossierStatus:
     """A dossier's status and dates for anyone holding its code. Anything that is not a known dossier code, also a
     malformed or overlong one, is 404 (no length limit as 422 here: the page only says "no such dossier")."""
-    return await service.dossier_status(session, settings_of(request), dossier_code)
+    return await service.dossier_status(session, settings, dossier_code)

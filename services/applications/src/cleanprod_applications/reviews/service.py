@@ -4,6 +4,8 @@ and each bumps the application's version: a decision taken on a stale view of th
 
 from __future__ import annotations
 
+import uuid
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,8 +14,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
-from ..applications.flows import ENTITY
-from ..applications.models import Application
+from ..applications.models import ENTITY, Application
 from ..calls.models import Call
 from ..calls.service import rubric_of
 from ..db_types import touch
@@ -24,16 +25,14 @@ from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, DraftBod
 
 
 def to_public(assignment: ReviewerAssignment) -> AssignmentPublic:
-    return AssignmentPublic(
-        id=assignment.id, application_id=assignment.application_id,
-        reviewer_subject=assignment.reviewer_subject, reviewer_username=assignment.reviewer_username,
-        assigned_by=assignment.assigned_by, assigned_at=assignment.assigned_at,
-        conflict_declared=assignment.conflict_declared, conflict_statement=assignment.conflict_statement,
-        declared_at=assignment.declared_at, recused=assignment.recused,
-        scores=[ScoreEntry.model_validate(s) for s in assignment.scores] if assignment.scores is not None else None,
-        score_pct=assignment.score_pct, recommendation=assignment.recommendation, comment=assignment.comment,
-        reviewed_at=assignment.reviewed_at,
-    )
+    return AssignmentPublic.model_validate(assignment, from_attributes=True)
+
+
+async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:
+    """Every reviewer assigned to the application, in the order they were assigned."""
+    rows = await session.exec(select(ReviewerAssignment).where(ReviewerAssignment.application_id == application_id)
+                              .order_by(ReviewerAssignment.id))  # type: ignore[arg-type]
+    return list(rows.all())
 
 
 def _under_review(application: Application, what: str) -> None:

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.pagination import keyset_page
@@ -24,8 +25,7 @@ SHOWABLE = ApplicationStatus.VERIFIED  # only what the M&V verified is worth cop
 def to_public(application_id: uuid.UUID, consent: ShowcaseConsent | None) -> ConsentPublic:
     if consent is None:
         return ConsentPublic(application_id=application_id, given=False, changed_at=None, version=0)
-    return ConsentPublic(application_id=application_id, given=consent.given, changed_at=consent.changed_at,
-                         version=consent.version)
+    return ConsentPublic.model_validate(consent, from_attributes=True)
 
 
 async def consent_of(session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False
@@ -67,7 +67,4 @@ async def showcased(session: AsyncSession, *, sector: str | None, limit: int, cu
         statement = statement.where(Application.sector_code == sector)
     rows, next_cursor = await keyset_page(session, statement, order_by=[Application.id],  # type: ignore[list-item]
                                           key=lambda a: [a.id], limit=limit, cursor=cursor)
-    return [ShowcaseProject(application_id=a.id, title=a.title, technology=a.technology, sector_code=a.sector_code,
-                            enterprise_name=a.enterprise_name, facility_name=a.facility_name,
-                            verified_savings_pct=a.verified_savings_pct, verified_at=a.verified_at)
-            for a in rows], next_cursor
+    return [public_from(ShowcaseProject, a, application_id=a.id) for a in rows], next_cursor

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
+from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
@@ -26,7 +27,7 @@ from ..access import owns
 from ..applications import flows
 from ..applications.deadlines import clock_is_stopped, follow_clock
 from ..applications.models import Application
-from ..applications.service import call_of
+from ..calls.service import call_of
 from ..db_types import touch
 from ..documents.models import Document
 from ..domain import ApplicationStatus
@@ -39,11 +40,8 @@ EVENT_TYPES = {"supplement_requested": "application.supplement_requested",
 
 
 def to_public(request: SupplementRequest, items: list[SupplementItem]) -> SupplementRequestPublic:
-    return SupplementRequestPublic(
-        id=request.id, application_id=request.application_id, status=request.status, note=request.note,
-        requested_by_name=request.requested_by_name, requested_at=request.requested_at,
-        answered_at=request.answered_at,
-        items=[SupplementItemPublic.model_validate(i, from_attributes=True) for i in items])
+    return public_from(SupplementRequestPublic, request,
+                       items=[SupplementItemPublic.model_validate(i, from_attributes=True) for i in items])
 
 
 async def items_of(session: AsyncSession, request_id: uuid.UUID) -> list[SupplementItem]:
@@ -149,9 +147,3 @@ async def answer_item(session: AsyncSession, principal: Principal, application: 
         await _event(session, principal, application, "supplement_answered", request, items)
     await session.flush()
     return request, items
-
-
-def ensure_no_open_supplement(application: Application) -> None:
-    """Decisions wait for the answer: the clock is stopped and the dossier is incomplete."""
-    if application.open_supplement_id is not None:
-        raise Conflict(code="supplement_open", request_id=str(application.open_supplement_id))

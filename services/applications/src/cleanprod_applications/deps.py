@@ -1,0 +1,110 @@
+"""What the applications service's routes need, as `Annotated` dependencies, so a route's signature says what it
+uses and no route reads `request.app.state`:
+
+- `SettingsDep`, `DatabaseDep` (for exports that outlive the request's session), `ServiceClientDep` (calls to the
+  other services), `RegistryDep` (the facility registry), `VerificationDep`, `WebhookDispatcherDep`;
+- the kit's change pipeline (`cleanprod_kit.changes.Change`) for each resource a route changes:
+  `ApplicationChange`, `CallChange`, `SubscriptionChange`. The route calls `change.lock()` (read access → row
+  lock → If-Match), one flow or service function, then `change.answer(response, …)` (commit → ETag → schema).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from cleanprod_kit.auth import CurrentPrincipal
+from cleanprod_kit.changes import Change, readable_or_404
+from cleanprod_kit.db import Database, SessionDep
+from cleanprod_kit.http import ServiceClient
+from cleanprod_kit.upstream import Upstream
+
+from . import registry
+from .access import readable_application
+from .applications.models import Application
+from .applications.schemas import ApplicationPublic
+from .applications.service import public_view
+from .calls.models import Call
+from .config import ApplicationsSettings
+from .integrations.delivery import WebhookDispatcher
+from .integrations.models import WebhookSubscription
+from .integrations.service import readable_subscription
+
+
+def _settings(request: Request) -> ApplicationsSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _database(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def _service_client(request: Request) -> ServiceClient:
+    return request.app.state.service_client  # type: ignore[no-any-return]
+
+
+def _webhook_dispatcher(request: Request) -> WebhookDispatcher | None:
+    return getattr(request.app.state, "webhook_dispatcher", None)
+
+
+SettingsDep = Annotated[ApplicationsSettings, Depends(_settings)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+ServiceClientDep = Annotated[ServiceClient, Depends(_service_client)]
+WebhookDispatcherDep = Annotated[WebhookDispatcher | None, Depends(_webhook_dispatcher)]
+
+
+def _verification(settings: SettingsDep, client: ServiceClientDep) -> Upstream:
+    return Upstream(client, settings.verification_url, name="verification service",
+                    timeout=settings.verification_timeout_seconds,
+                    credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET")
+
+
+VerificationDep = Annotated[Upstream, Depends(_verification)]
+"""The verification service's API (the dossier ZIP includes its case, result and report)."""
+
+
+class Registry:
+    """The facility registry as the routes ask it (`registry.py` speaks its HTTP API)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    async def facility_facts(self, facility_id: uuid.UUID) -> registry.FacilityFacts | None:
+        return await registry.facility_facts(self._request, facility_id)
+
+
+RegistryDep = Annotated[Registry, Depends(Registry)]
+
+
+async def _application_change(application_id: uuid.UUID, request: Request, session: SessionDep,
+                              principal: CurrentPrincipal) -> Change[Application]:
+    """A change of the application in the path: readable by the caller (404 otherwise), If-Match required
+    unless the route says otherwise."""
+    return Change(request, session, principal, lambda: readable_application(session, principal, application_id))
+
+
+async def _call_change(call_id: uuid.UUID, request: Request, session: SessionDep,
+                       principal: CurrentPrincipal) -> Change[Call]:
+    """A change of the call in the path (every signed-in caller reads calls; the route checks the role)."""
+    return Change(request, session, principal, lambda: readable_or_404(
+        session, Call, call_id, lambda _: None, code="record_not_found", params={"what": f"Call {call_id}"}))
+
+
+async def _subscription_change(subscription_id: uuid.UUID, request: Request, session: SessionDep,
+                               principal: CurrentPrincipal) -> Change[WebhookSubscription]:
+    """A change of the webhook subscription in the path: the caller's own, or any for officers (404 otherwise)."""
+    return Change(request, session, principal,
+                  lambda: readable_subscription(session, principal, subscription_id))
+
+
+ApplicationChange = Annotated[Change[Application], Depends(_application_change)]
+CallChange = Annotated[Change[Call], Depends(_call_change)]
+SubscriptionChange = Annotated[Change[WebhookSubscription], Depends(_subscription_change)]
+
+
+async def answer_application(change: Change[Application], response: Response) -> ApplicationPublic:
+    """Commit the change and answer the application as the caller may see it, with its new ETag."""
+    return await change.answer(response, lambda application: public_view(change.session, change.principal,
+                                                                          application))
