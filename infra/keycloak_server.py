@@ -247,6 +247,23 @@ def _reset_database(data_dir: Path) -> None:
         shutil.rmtree(data_dir / name, ignore_errors=True)
 
 
+def _running_instance(data_dir: Path, http_port: int, management_port: int, *, reset: bool,
+                      timeout: float) -> KeycloakInstance | None:
+    """The instance already running from `data_dir`, ready (None: none runs, or it was stopped for a reset)."""
+    running = keycloak_status(data_dir)
+    if running is None:
+        return None
+    if (running.http_port, running.management_port) != (http_port, management_port):
+        raise RuntimeError(
+            f"Keycloak already runs from {data_dir} on ports {running.http_port}/{running.management_port}; "
+            f"stop it first to use {http_port}/{management_port}")
+    if reset:
+        stop_keycloak(data_dir)
+        return None
+    _wait_ready(running, None, time.monotonic() + timeout)
+    return running
+
+
 def ensure_keycloak(
     data_dir: Path | str = DEFAULT_DATA_DIR,
     http_port: int = DEFAULT_HTTP_PORT,
@@ -275,17 +292,9 @@ def ensure_keycloak(
     files = _realm_files(realm_dir)
     digest = _realm_digest(files)
 
-    running = keycloak_status(data_dir)
+    running = _running_instance(data_dir, http_port, management_port, reset=reset, timeout=timeout)
     if running is not None:
-        if (running.http_port, running.management_port) != (http_port, management_port):
-            raise RuntimeError(
-                f"Keycloak already runs from {data_dir} on ports {running.http_port}/{running.management_port}; "
-                f"stop it first to use {http_port}/{management_port}")
-        if reset:
-            stop_keycloak(data_dir)
-        else:
-            _wait_ready(running, None, time.monotonic() + timeout)
-            return running
+        return running
 
     for port in (http_port, management_port):
         if port_open(port):

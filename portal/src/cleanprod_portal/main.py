@@ -91,6 +91,23 @@ def _error_page(request: Request, status: int, template: str, **context: object)
     return render(request, template, context, status_code=status)
 
 
+# Exceptions answered by a page that needs nothing from the exception: its status and template.
+PLAIN_ERROR_PAGES: dict[type[Exception], tuple[int, str]] = {
+    security.CsrfRefused: (403, "errors/csrf.html"),
+    RoleRequired: (403, "errors/403.html"),
+    NotAllowed: (403, "errors/403.html"),
+    NotFound: (404, "errors/404.html"),
+    RequestValidationError: (404, "errors/404.html"),  # a malformed id in a URL is a page that is not there
+}
+
+
+def _plain_page(status: int, template: str):  # noqa: ANN202 - a Starlette exception handler
+    async def handler(request: Request, exc: Exception) -> HTMLResponse:
+        return _error_page(request, status, template)
+
+    return handler
+
+
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -106,21 +123,8 @@ def install_error_pages(app: FastAPI) -> None:
             await app.state.portal.sessions.delete(session)
         return RedirectResponse(LoginRequired(safe_next(request.url.path)).login_url, status_code=303)
 
-    @app.exception_handler(security.CsrfRefused)
-    async def _csrf(request: Request, exc: security.CsrfRefused) -> HTMLResponse:
-        return _error_page(request, 403, "errors/csrf.html")
-
-    @app.exception_handler(RoleRequired)
-    async def _role(request: Request, exc: RoleRequired) -> HTMLResponse:
-        return _error_page(request, 403, "errors/403.html")
-
-    @app.exception_handler(NotAllowed)
-    async def _api_403(request: Request, exc: NotAllowed) -> HTMLResponse:
-        return _error_page(request, 403, "errors/403.html")
-
-    @app.exception_handler(NotFound)
-    async def _api_404(request: Request, exc: NotFound) -> HTMLResponse:
-        return _error_page(request, 404, "errors/404.html")
+    for kind, (status, template) in PLAIN_ERROR_PAGES.items():
+        app.add_exception_handler(kind, _plain_page(status, template))
 
     @app.exception_handler(ApiUnavailable)
     async def _api_down(request: Request, exc: ApiUnavailable) -> HTMLResponse:
@@ -132,18 +136,11 @@ def install_error_pages(app: FastAPI) -> None:
         return _error_page(request, exc.status if 400 <= exc.status < 500 else 502, "errors/problem.html",
                            problem=exc)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> HTMLResponse:
-        return _error_page(request, 404, "errors/404.html")  # a malformed id in a URL is a page that is not there
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return _error_page(request, 404, "errors/404.html")
-        if exc.status_code == 405:
-            return _error_page(request, 405, "errors/problem.html", problem=None)
         return _error_page(request, exc.status_code, "errors/problem.html", problem=None)
-
 
 
 class ErrorPageMiddleware:

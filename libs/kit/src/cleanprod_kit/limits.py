@@ -24,10 +24,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or (self.exempt and scope["path"].endswith(self.exempt)):
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(scope, send)
-                return
+        if self._declared_too_large(scope):
+            await self._reject(scope, send)
+            return
         received = 0
         too_large = False
         started = False
@@ -60,6 +59,10 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await self._reject(scope, send)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        return any(name == b"content-length" and value.isdigit() and int(value) > self.max_bytes
+                   for name, value in scope["headers"])
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         from .errors import problem_response
