@@ -143,6 +143,39 @@ async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(m
         assert rows == []
 
 
+async def test_a_connection_the_database_dropped_is_replaced_without_the_user_noticing(make_client,
+                                                                                      portal_database_url) -> None:
+    """The pool does not ping before each use (a round trip on every page): when the database drops a pooled
+    connection (restart, failover), the session read fails once inside the store and runs again on a new one."""
+    import asyncio
+
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    async with make_client() as client:
+        _add_test_routes(client.app)
+        store = client.app.state.portal.sessions
+        cookie, session = await store.create(_tokens(), "vi")
+        client.cookies.set("cp_session", cookie)
+        assert (await client.get("/test/private")).status_code == 200
+        async with store.engine.connect() as conn:  # the one pooled connection, back in the pool afterwards
+            pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+        admin = create_async_engine(portal_database_url, poolclass=NullPool)
+        async with admin.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})).scalar()
+        await admin.dispose()
+        await asyncio.sleep(0.2)
+        disconnects: list[bool] = []
+        sa.event.listen(store.engine.sync_engine, "handle_error", lambda context: disconnects.append(
+            context.is_disconnect))
+        page = await client.get("/test/private")
+        assert page.status_code == 200 and page.text == "hello ent-hanoisteel"
+        assert disconnects == [True]  # the dead connection was met, and replaced
+        assert (await store.load(cookie)).id_hash == session.id_hash
+        await store.delete(session)
+
+
 async def test_refresh_before_expiry_and_end_of_session_when_keycloak_refuses(make_client) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions

@@ -187,8 +187,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for language in i18n.LANGUAGES:  # compile the catalogues now: a broken .po fails the start, not a page
             i18n.translations(language)
+        # No ping before each checkout (a round trip on every page): a dropped connection fails its statement,
+        # SQLAlchemy invalidates the pool and SessionStore tries once more (sessions.reconnecting).
         engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size,
-                                     max_overflow=settings.db_max_overflow, pool_pre_ping=True)
+                                     max_overflow=settings.db_max_overflow, pool_pre_ping=False)
         gateway_http = httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds,
                                          follow_redirects=False)
         keycloak_http = httpx.AsyncClient(timeout=settings.oidc_timeout_seconds)
