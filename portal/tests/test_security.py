@@ -106,6 +106,35 @@ async def test_session_token_protects_logged_in_posts(make_client) -> None:
         await store.delete(session)
 
 
+async def test_the_session_row_is_read_once_per_request_and_started_before_the_route(make_client) -> None:
+    """SessionReadAhead starts the read when the request comes in; the dependencies use that read, so a page reads
+    the row once — also a page that never asks for the session (a 404) finishes the read, and static files read
+    nothing."""
+    async with make_client() as client:
+        _add_test_routes(client.app)
+        store = client.app.state.portal.sessions
+        cookie, session = await store.create(_tokens(), "vi")
+        reads: list[str | None] = []
+        load = store.load
+
+        async def counted(session_id):  # noqa: ANN001, ANN202
+            reads.append(session_id)
+            return await load(session_id)
+
+        store.load = counted
+        client.cookies.set("cp_session", cookie)
+        assert (await client.get("/test/private")).text == "hello ent-hanoisteel"
+        assert reads == [cookie]
+        assert (await client.get("/no-such-page")).status_code == 404
+        assert (await client.get("/static/css/portal.css")).status_code == 200
+        assert reads == [cookie, cookie]
+        client.cookies.delete("cp_session")
+        assert (await client.get("/test/private")).status_code == 303  # no cookie: off to log in
+        assert reads == [cookie, cookie, None]  # load(None) answers None without asking the database
+        store.load = load
+        await store.delete(session)
+
+
 async def test_cookie_holds_an_opaque_id_and_the_row_its_hash(make_client, portal_database_url: str) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions

@@ -1,6 +1,6 @@
 """The portal app: `uvicorn --factory cleanprod_portal.main:create_app`.
 
-Middleware (outermost first): request id + access log (kit) → security headers → language → anonymous CSRF
+Middleware (outermost first): request id + access log (kit) → the session read started early → security headers → language → anonymous CSRF
 cookie → the 500 page. Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
 """
 
@@ -31,7 +31,7 @@ from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .decide.routes import router as decide_router
-from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
+from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
 from .enterprise.baselines import router as enterprise_baselines_router
@@ -262,5 +262,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(i18n.LanguageMiddleware, default=settings.default_language)
     app.add_middleware(security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url,
                        hsts=settings.production)
+    app.add_middleware(SessionReadAhead, cookie_name=settings.session_cookie_name)
     app.add_middleware(RequestIdMiddleware, log_requests=True)
     return app
