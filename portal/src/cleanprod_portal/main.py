@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -207,6 +208,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
                     await sessions.purge_expired()
 
         purger = asyncio.create_task(purge())
+        # What start-up built (modules, templates, catalogues, routes: ~125,000 objects) lives as long as the
+        # process: out of the collector's way, a full collection takes ~3 ms instead of up to 77 (measured during
+        # the page benchmark), which a page would otherwise wait for.
+        gc.freeze()
         try:
             yield
         finally:
