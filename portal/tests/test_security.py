@@ -106,6 +106,35 @@ async def test_session_token_protects_logged_in_posts(make_client) -> None:
         await store.delete(session)
 
 
+async def test_the_session_row_is_read_once_per_request_and_started_before_the_route(make_client) -> None:
+    """SessionReadAhead starts the read when the request comes in; the dependencies use that read, so a page reads
+    the row once — also a page that never asks for the session (a 404) finishes the read, and static files read
+    nothing."""
+    async with make_client() as client:
+        _add_test_routes(client.app)
+        store = client.app.state.portal.sessions
+        cookie, session = await store.create(_tokens(), "vi")
+        reads: list[str | None] = []
+        load = store.load
+
+        async def counted(session_id):  # noqa: ANN001, ANN202
+            reads.append(session_id)
+            return await load(session_id)
+
+        store.load = counted
+        client.cookies.set("cp_session", cookie)
+        assert (await client.get("/test/private")).text == "hello ent-hanoisteel"
+        assert reads == [cookie]
+        assert (await client.get("/no-such-page")).status_code == 404
+        assert (await client.get("/static/css/portal.css")).status_code == 200
+        assert reads == [cookie, cookie]
+        client.cookies.delete("cp_session")
+        assert (await client.get("/test/private")).status_code == 303  # no cookie: off to log in
+        assert reads == [cookie, cookie, None]  # load(None) answers None without asking the database
+        store.load = load
+        await store.delete(session)
+
+
 async def test_cookie_holds_an_opaque_id_and_the_row_its_hash(make_client, portal_database_url: str) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions
@@ -141,6 +170,44 @@ async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(m
             rows = (await conn.execute(sa.select(portal_sessions.c.id_hash)
                                        .where(portal_sessions.c.id_hash == session.id_hash))).all()
         assert rows == []
+
+
+async def test_a_connection_the_database_dropped_is_replaced_without_the_user_noticing(make_client,
+                                                                                      portal_database_url) -> None:
+    """The pool does not ping before each use (a round trip on every page): when the database drops the pooled
+    connections (restart, failover), the next statement fails once inside the store and runs again on a new
+    connection — for the session read every page makes (on the driver) and for the store's other statements."""
+    import asyncio
+
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    async def drop_pooled_connections(engine) -> set[int]:  # noqa: ANN001
+        async with engine.connect() as conn:  # the one pooled connection, back in the pool afterwards
+            pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+        admin = create_async_engine(portal_database_url, poolclass=NullPool)
+        async with admin.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})).scalar()
+        await admin.dispose()
+        await asyncio.sleep(0.2)
+        return {pid}
+
+    async with make_client() as client:
+        _add_test_routes(client.app)
+        store = client.app.state.portal.sessions
+        cookie, session = await store.create(_tokens(), "vi")
+        client.cookies.set("cp_session", cookie)
+        assert (await client.get("/test/private")).status_code == 200
+        dropped = await drop_pooled_connections(store.engine)
+        page = await client.get("/test/private")
+        assert page.status_code == 200 and page.text == "hello ent-hanoisteel"
+        async with store.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar() not in dropped
+        dropped = await drop_pooled_connections(store.engine)
+        await store.set_language(session, "en")  # a SQLAlchemy statement: SQLAlchemy renews the pool, once more
+        assert (await store.load(cookie)).language == "en"
+        await store.delete(session)
 
 
 async def test_refresh_before_expiry_and_end_of_session_when_keycloak_refuses(make_client) -> None:

@@ -1,6 +1,6 @@
 """The portal app: `uvicorn --factory cleanprod_portal.main:create_app`.
 
-Middleware (outermost first): request id + access log (kit) → security headers → language → anonymous CSRF
+Middleware (outermost first): request id + access log (kit) → the session read started early → security headers → language → anonymous CSRF
 cookie → the 500 page. Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .decide.routes import router as decide_router
-from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next
+from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
 from .enterprise.baselines import router as enterprise_baselines_router
@@ -184,8 +185,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for language in i18n.LANGUAGES:  # compile the catalogues now: a broken .po fails the start, not a page
             i18n.translations(language)
+        # No ping before each checkout (a round trip on every page): a dropped connection fails its statement,
+        # SQLAlchemy invalidates the pool and SessionStore tries once more (sessions.reconnecting).
         engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size,
-                                     max_overflow=settings.db_max_overflow, pool_pre_ping=True)
+                                     max_overflow=settings.db_max_overflow, pool_pre_ping=False)
         gateway_http = httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds,
                                          follow_redirects=False)
         keycloak_http = httpx.AsyncClient(timeout=settings.oidc_timeout_seconds)
@@ -202,6 +205,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
                     await sessions.purge_expired()
 
         purger = asyncio.create_task(purge())
+        # What start-up built (modules, templates, catalogues, routes: ~125,000 objects) lives as long as the
+        # process: out of the collector's way, a full collection takes ~3 ms instead of up to 77 (measured during
+        # the page benchmark), which a page would otherwise wait for.
+        gc.freeze()
         try:
             yield
         finally:
@@ -257,5 +264,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(i18n.LanguageMiddleware, default=settings.default_language)
     app.add_middleware(security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url,
                        hsts=settings.production)
+    app.add_middleware(SessionReadAhead, cookie_name=settings.session_cookie_name)
     app.add_middleware(RequestIdMiddleware, log_requests=True)
     return app

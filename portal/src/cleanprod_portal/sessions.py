@@ -7,6 +7,7 @@ under a row lock so two parallel requests of one browser refresh once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -19,6 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .models import portal_logins, portal_sessions
 
 STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor")
+SESSION_COLUMNS = ("id_hash", "subject", "username", "display_name", "roles", "tax_code", "language", "csrf_token",
+                   "access_token", "access_expires_at", "refresh_token", "refresh_expires_at", "id_token",
+                   "expires_at", "last_seen_at")
+# What every page runs, on the driver (asyncpg) itself, which prepares and caches each statement per connection:
+# through SQLAlchemy's statement and result layers the read took ~0.6 ms (Core select) or ~0.3 ms (driver SQL)
+# against ~0.15 ms — mostly the round trip — measured on this machine.
+LOAD_SESSION_SQL = f"SELECT {', '.join(SESSION_COLUMNS)} FROM portal_sessions WHERE id_hash = $1"
+DELETE_SESSION_SQL = "DELETE FROM portal_sessions WHERE id_hash = $1"
+TOUCH_SESSION_SQL = "UPDATE portal_sessions SET last_seen_at = $2 WHERE id_hash = $1"
 
 
 def now() -> datetime:
@@ -63,11 +73,8 @@ class PortalSession:
 
     @classmethod
     def from_row(cls, row: Any) -> PortalSession:
-        m = row._mapping
-        return cls(**{name: m[name] for name in (
-            "id_hash", "subject", "username", "display_name", "tax_code", "language", "csrf_token",
-            "access_token", "access_expires_at", "refresh_token", "refresh_expires_at", "id_token", "expires_at",
-            "last_seen_at")}, roles=list(m["roles"]))
+        m = getattr(row, "_mapping", row)  # a SQLAlchemy row, or an asyncpg record
+        return cls(**{name: m[name] for name in SESSION_COLUMNS if name != "roles"}, roles=list(m["roles"]))
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,30 @@ class TokenSet:
     tax_code: str | None
 
 
+class ConnectionDropped(Exception):
+    """A statement run on the driver itself met a connection the database had closed."""
+
+
+def reconnecting(method):  # noqa: ANN001, ANN201 - a decorator for SessionStore's methods
+    """Runs the method once more when its connection turned out dead. The portal's engine does not ping a pooled
+    connection before each use (a round trip on every page); a connection the database dropped (restart,
+    failover) fails its statement instead, the pool is renewed (by SQLAlchemy for its own statements; here for
+    the driver's), and the second try runs on a new connection — the user sees nothing of it."""
+
+    @functools.wraps(method)
+    async def wrapper(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        try:
+            return await method(self, *args, **kwargs)
+        except ConnectionDropped:
+            await self.engine.dispose()  # every pooled connection went with the one that failed
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return await method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class SessionStore:
     def __init__(self, engine: AsyncEngine, *, idle_seconds: int, lifetime_seconds: int,
                  login_state_seconds: int) -> None:
@@ -95,6 +126,7 @@ class SessionStore:
         self.login_state_ttl = timedelta(seconds=login_state_seconds)
 
     # ---- sessions --------------------------------------------------------------------------------------------
+    @reconnecting
     async def create(self, tokens: TokenSet, language: str) -> tuple[str, PortalSession]:
         """A new session; returns the cookie value (only ever sent to the browser) and the session."""
         session_id = new_secret()
@@ -113,28 +145,34 @@ class SessionStore:
         row = {k: v for k, v in values.items() if k != "created_at"}
         return session_id, PortalSession(**row)
 
+    @reconnecting
     async def load(self, session_id: str | None) -> PortalSession | None:
         """The live session for a cookie value, or None (unknown, idle too long or past its lifetime: deleted)."""
         if not session_id or len(session_id) > 128:
             return None
         id_hash = hash_id(session_id)
         at = now()
-        # Every page reads this row: one statement outside a transaction (no BEGIN/COMMIT round trips); the rare
-        # writes below are single statements too, and a last_seen_at written twice by parallel requests is harmless.
+        # Every page reads this row: one prepared statement outside a transaction (the driver autocommits: no
+        # BEGIN/COMMIT round trips); the rare writes below are single statements too, and a last_seen_at written
+        # twice by parallel requests is harmless.
         async with self.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await conn.execute(sa.select(portal_sessions).where(portal_sessions.c.id_hash == id_hash))
-                   ).first()
+            driver = (await conn.get_raw_connection()).driver_connection
+            try:
+                row = await driver.fetchrow(LOAD_SESSION_SQL, id_hash)
+            except Exception as exc:
+                if driver.is_closed():  # SQLAlchemy's own test for a dropped connection
+                    await conn.invalidate()
+                    raise ConnectionDropped from exc
+                raise
             if row is None:
                 return None
             session = PortalSession.from_row(row)
             if session.expires_at <= at or session.last_seen_at + self.idle <= at:
-                await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == id_hash))
+                await driver.execute(DELETE_SESSION_SQL, id_hash)
                 return None
             # Sliding idle timeout; written at most once a minute so page views stay reads.
             if at - session.last_seen_at > timedelta(seconds=60):
-                await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == id_hash)
-                                   .values(last_seen_at=at))
+                await driver.execute(TOUCH_SESSION_SQL, id_hash, at)
                 session.last_seen_at = at
         return session
 
@@ -166,16 +204,19 @@ class SessionStore:
             setattr(current, key, value)
         return current
 
+    @reconnecting
     async def set_language(self, session: PortalSession, language: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash)
                                .values(language=language))
         session.language = language
 
+    @reconnecting
     async def delete(self, session: PortalSession) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == session.id_hash))
 
+    @reconnecting
     async def purge_expired(self) -> int:
         at = now()
         async with self.engine.begin() as conn:
@@ -185,6 +226,7 @@ class SessionStore:
         return result.rowcount or 0
 
     # ---- logins in progress ----------------------------------------------------------------------------------
+    @reconnecting
     async def start_login(self, *, code_verifier: str, nonce: str, next_path: str, language: str) -> str:
         state = new_secret()
         async with self.engine.begin() as conn:
@@ -193,6 +235,7 @@ class SessionStore:
                 created_at=now()))
         return state
 
+    @reconnecting
     async def take_login(self, state: str) -> dict[str, str] | None:
         """The pending login for `state`, removed so a code can be redeemed once; None if unknown or too old."""
         if not state or len(state) > 64:
