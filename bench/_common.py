@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 # ---- command line ----------------------------------------------------------------------------------------------
 
+
 def parser(doc: str | None, *, keep: bool = False, json: bool = False, **kwargs: Any) -> argparse.ArgumentParser:
     """The benchmark's parser, its module docstring as the help text; `--keep` and `--json` when it has them."""
     made = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
@@ -43,6 +44,7 @@ def parser(doc: str | None, *, keep: bool = False, json: bool = False, **kwargs:
 
 
 # ---- what a benchmark starts -----------------------------------------------------------------------------------
+
 
 @contextmanager
 def workdir(prefix: str, *, keep: bool = False) -> Iterator[Path]:
@@ -88,22 +90,35 @@ def stack(data_dir: Path, extra_env: Mapping[str, str]) -> Iterator[Stack]:
     try:
         started = time.monotonic()
         system.start()
-        print(f"stack up in {time.monotonic() - started:.0f}s (gateway {system.url('gateway')}, portal "
-              f"{system.url('portal')})", file=sys.stderr)
+        print(
+            f"stack up in {time.monotonic() - started:.0f}s (gateway {system.url('gateway')}, portal "
+            f"{system.url('portal')})",
+            file=sys.stderr,
+        )
         yield system
     finally:
         system.stop()
 
 
-def password_token(token_url: str, username: str, password: str | None = None, *,
-                   client_id: str = "cleanprod-cli") -> str:
+def password_token(
+    token_url: str, username: str, password: str | None = None, *, client_id: str = "cleanprod-cli"
+) -> str:
     """An access token from Keycloak's password grant (a demo user's password by default)."""
     import httpx
 
     from infra.keycloak_server import DEMO_PASSWORD
 
-    response = httpx.post(token_url, data={"grant_type": "password", "client_id": client_id, "username": username,
-                                           "password": password or DEMO_PASSWORD, "scope": "openid"}, timeout=30)
+    response = httpx.post(
+        token_url,
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "username": username,
+            "password": password or DEMO_PASSWORD,
+            "scope": "openid",
+        },
+        timeout=30,
+    )
     response.raise_for_status()
     return response.json()["access_token"]
 
@@ -124,6 +139,7 @@ def postgres_cpu_seconds() -> float:
 
 
 # ---- timings ---------------------------------------------------------------------------------------------------
+
 
 def timed(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
     """`call`'s result and the seconds it took."""
@@ -162,17 +178,24 @@ class Series:
         return 1000 * statistics.fmean(self.seconds) if self.seconds else float("nan")
 
     def row(self) -> dict[str, Any]:
-        return {"name": self.name, "n": len(self.seconds), "p50_ms": round(self.pct(50), 2),
-                "p95_ms": round(self.pct(95), 2), "mean_ms": round(self.mean_ms, 2)}
+        return {
+            "name": self.name,
+            "n": len(self.seconds),
+            "p50_ms": round(self.pct(50), 2),
+            "p95_ms": round(self.pct(95), 2),
+            "mean_ms": round(self.mean_ms, 2),
+        }
 
 
 # ---- what a benchmark prints -----------------------------------------------------------------------------------
 
+
 def table(series: Sequence[Series], *, width: int = 48, digits: int = 1) -> str:
     """p50 / p95 / mean in milliseconds, one line per series."""
     lines = [f"{'':{width}s}{'p50 ms':>10s}{'p95 ms':>10s}{'mean ms':>10s}"]
-    lines += [f"{s.name:{width}s}{s.pct(50):>10.{digits}f}{s.pct(95):>10.{digits}f}{s.mean_ms:>10.{digits}f}"
-              for s in series]
+    lines += [
+        f"{s.name:{width}s}{s.pct(50):>10.{digits}f}{s.pct(95):>10.{digits}f}{s.mean_ms:>10.{digits}f}" for s in series
+    ]
     return "\n".join(lines)
 
 
@@ -183,8 +206,9 @@ def ratio(over: Series, base: Series, p: float) -> float:
 
 def ratio_text(over: Series, base: Series, percentiles: Sequence[float] = (50, 95)) -> str:
     """'p50 1.12 (+12 %), p95 1.30 (+30 %)': `over` against `base`."""
-    return ", ".join(f"p{p:g} {ratio(over, base, p):.2f} ({100 * (ratio(over, base, p) - 1):+.0f} %)"
-                     for p in percentiles)
+    return ", ".join(
+        f"p{p:g} {ratio(over, base, p):.2f} ({100 * (ratio(over, base, p) - 1):+.0f} %)" for p in percentiles
+    )
 
 
 def shared_cores() -> str:

@@ -70,6 +70,7 @@ PYTHON = sys.executable
 
 # ------------------------------------------------------------------------------------------------ bare baseline
 
+
 def create_bare_app() -> Any:
     """The baseline: POST /bare inserts one row into `bench_bare_inserts` of BENCH_DATABASE_URL and answers 201."""
     from contextlib import asynccontextmanager
@@ -84,9 +85,12 @@ def create_bare_app() -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         async with engine.begin() as conn:
-            await conn.execute(text(
-                "CREATE TABLE IF NOT EXISTS bench_bare_inserts (id uuid PRIMARY KEY, payload jsonb NOT NULL, "
-                "created_at timestamptz NOT NULL DEFAULT now())"))
+            await conn.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS bench_bare_inserts (id uuid PRIMARY KEY, payload jsonb NOT NULL, "
+                    "created_at timestamptz NOT NULL DEFAULT now())"
+                )
+            )
         yield
         await engine.dispose()
 
@@ -100,8 +104,10 @@ def create_bare_app() -> Any:
     async def bare(payload: dict[str, Any]) -> dict[str, str]:
         new_id = uuid.uuid4()
         async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO bench_bare_inserts (id, payload) VALUES (:id, CAST(:p AS jsonb))"),
-                               {"id": new_id, "p": json.dumps(payload)})
+            await conn.execute(
+                text("INSERT INTO bench_bare_inserts (id, payload) VALUES (:id, CAST(:p AS jsonb))"),
+                {"id": new_id, "p": json.dumps(payload)},
+            )
         return {"id": str(new_id)}
 
     return app
@@ -124,11 +130,11 @@ def serve(kind: str, port: int) -> None:
     import uvicorn
 
     factory = {"bare": create_bare_app, "applications": create_direct_applications_app}[kind]
-    uvicorn.run(factory(), host=HOST, port=port, loop="uvloop", http="httptools", log_level="warning",
-                access_log=False)
+    uvicorn.run(factory(), host=HOST, port=port, loop="uvloop", http="httptools", log_level="warning", access_log=False)
 
 
 # ------------------------------------------------------------------------------------------------ processes
+
 
 @dataclass
 class Processes:
@@ -149,7 +155,6 @@ class Processes:
     def stop_all(self) -> None:
         for proc in reversed(self.running):  # only the processes this script started
             stop(proc)
-
 
 
 class CpuProbe:
@@ -173,6 +178,7 @@ class CpuProbe:
 
 # ------------------------------------------------------------------------------------------------ tokens
 
+
 def jwt_claims(token: str) -> dict[str, Any]:
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -181,8 +187,7 @@ def jwt_claims(token: str) -> dict[str, Any]:
 class PasswordGrant:
     """A Keycloak password-grant token, fetched again shortly before it expires."""
 
-    def __init__(self, token_url: str, client_id: str, username: str, password: str,
-                 client_secret: str | None) -> None:
+    def __init__(self, token_url: str, client_id: str, username: str, password: str, client_secret: str | None) -> None:
         self.token_url, self.client_id, self.username, self.password = token_url, client_id, username, password
         self.client_secret = client_secret
         self._token: str | None = None
@@ -191,8 +196,13 @@ class PasswordGrant:
     async def __call__(self, http: Any) -> str:
         if self._token and time.monotonic() < self._expires - 30:
             return self._token
-        form = {"grant_type": "password", "client_id": self.client_id, "username": self.username,
-                "password": self.password, "scope": "openid"}
+        form = {
+            "grant_type": "password",
+            "client_id": self.client_id,
+            "username": self.username,
+            "password": self.password,
+            "scope": "openid",
+        }
         if self.client_secret:
             form["client_secret"] = self.client_secret
         async with http.post(self.token_url, data=form) as response:
@@ -214,6 +224,7 @@ class StaticToken:
 
 # ------------------------------------------------------------------------------------------------ measuring
 
+
 @dataclass
 class Series(_common.Series):
     """The successful requests' durations (`seconds`), besides what failed, the wall time and the servers' CPU."""
@@ -230,11 +241,17 @@ class Series(_common.Series):
         return len(self.seconds) / self.elapsed if self.elapsed else 0.0
 
     def row(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": len(self.seconds), "errors": self.errors, "seconds": round(self.elapsed, 3),
-                "per_second": round(self.rate, 1), "p50_ms": round(self.pct(50), 1), "p95_ms": round(self.pct(95), 1),
-                "p99_ms": round(self.pct(99), 1),
-                "server_cpu_ms_per_item": {k: round(1000 * v / max(1, len(self.seconds)), 2)
-                                           for k, v in self.cpu.items()}}
+        return {
+            "name": self.name,
+            "ok": len(self.seconds),
+            "errors": self.errors,
+            "seconds": round(self.elapsed, 3),
+            "per_second": round(self.rate, 1),
+            "p50_ms": round(self.pct(50), 1),
+            "p95_ms": round(self.pct(95), 1),
+            "p99_ms": round(self.pct(99), 1),
+            "server_cpu_ms_per_item": {k: round(1000 * v / max(1, len(self.seconds)), 2) for k, v in self.cpu.items()},
+        }
 
 
 async def run_pool(count: int, concurrency: int, job: Any) -> float:
@@ -278,37 +295,63 @@ async def prepare(http: Any, target: Target) -> tuple[str, str]:
         raise SystemExit("the enterprise token has no tax_code claim")
     registry = target.registry_url or target.base_url
     facility = None
-    async with http.get(f"{registry}/api/v1/facilities", params={"limit": "200"},
-                        headers={"Authorization": f"Bearer {enterprise_token}"}) as response:
+    async with http.get(
+        f"{registry}/api/v1/facilities",
+        params={"limit": "200"},
+        headers={"Authorization": f"Bearer {enterprise_token}"},
+    ) as response:
         if response.status == 200:
             items = (await response.json())["items"]
             facility = next((f for f in items if f.get("status") == "active"), None)
     if facility is None:
-        async with http.get(f"{registry}/api/v1/enterprises", params={"tax_code": tax_code},
-                            headers=officer) as response:
+        async with http.get(
+            f"{registry}/api/v1/enterprises", params={"tax_code": tax_code}, headers=officer
+        ) as response:
             items = (await response.json()).get("items", []) if response.status == 200 else []
         if items:
             enterprise = items[0]
         else:
-            async with http.post(f"{registry}/api/v1/enterprises", headers=officer, json={
-                    "tax_code": tax_code, "name": "Công ty Cổ phần Thép Bench", "legal_form": "joint_stock",
-                    "size_class": "medium", "address": "KCN Thăng Long, Hà Nội", "ward": "Xã Đông Anh"}) as response:
+            async with http.post(
+                f"{registry}/api/v1/enterprises",
+                headers=officer,
+                json={
+                    "tax_code": tax_code,
+                    "name": "Công ty Cổ phần Thép Bench",
+                    "legal_form": "joint_stock",
+                    "size_class": "medium",
+                    "address": "KCN Thăng Long, Hà Nội",
+                    "ward": "Xã Đông Anh",
+                },
+            ) as response:
                 enterprise = await response.json()
                 if response.status != 201:
                     raise SystemExit(f"cannot register the enterprise: {response.status} {enterprise}")
-        async with http.post(f"{registry}/api/v1/enterprises/{enterprise['id']}/facilities", headers=officer, json={
-                "name": "Nhà máy cán thép (bench)", "sector_code": "steel", "address": "Lô B2, KCN Thăng Long",
-                "ward": "Xã Đông Anh"}) as response:
+        async with http.post(
+            f"{registry}/api/v1/enterprises/{enterprise['id']}/facilities",
+            headers=officer,
+            json={
+                "name": "Nhà máy cán thép (bench)",
+                "sector_code": "steel",
+                "address": "Lô B2, KCN Thăng Long",
+                "ward": "Xã Đông Anh",
+            },
+        ) as response:
             facility = await response.json()
             if response.status != 201:
                 raise SystemExit(f"cannot register a facility: {response.status} {facility}")
     today = today_local()
     call = {
-        "code": f"BENCH-{uuid.uuid4().hex[:12].upper()}", "title": "Đợt đo hiệu năng", "opens_on": str(today - dt.timedelta(days=1)),
-        "closes_on": str(today + dt.timedelta(days=30)), "budget_vnd": 10**14, "support_rate_bp": 5000,
-        "cap_per_project_vnd": 2_000_000_000, "eligible_sectors": [facility["sector_code"]],
+        "code": f"BENCH-{uuid.uuid4().hex[:12].upper()}",
+        "title": "Đợt đo hiệu năng",
+        "opens_on": str(today - dt.timedelta(days=1)),
+        "closes_on": str(today + dt.timedelta(days=30)),
+        "budget_vnd": 10**14,
+        "support_rate_bp": 5000,
+        "cap_per_project_vnd": 2_000_000_000,
+        "eligible_sectors": [facility["sector_code"]],
         "criteria": [{"code": "tech", "name": "Công nghệ", "weight": 1, "max_score": 10}],
-        "min_reviews": 1, "pass_score_pct": 50,
+        "min_reviews": 1,
+        "pass_score_pct": 50,
     }
     async with http.post(f"{target.base_url}/api/v1/calls", headers=officer, json=call) as response:
         body = await response.json()
@@ -320,18 +363,24 @@ async def prepare(http: Any, target: Target) -> tuple[str, str]:
 def application_body(call_id: str, facility_id: str, i: int) -> dict[str, Any]:
     today = today_local()
     return {
-        "call_id": call_id, "facility_id": facility_id, "title": f"Lò cảm ứng trung tần tiết kiệm điện #{i}",
+        "call_id": call_id,
+        "facility_id": facility_id,
+        "title": f"Lò cảm ứng trung tần tiết kiệm điện #{i}",
         "technology": "Lò cảm ứng trung tần 5 tấn/mẻ, biến tần IGBT, thu hồi nhiệt khí thải.",
         "supplier": {"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội"},
-        "total_cost_vnd": 3_000_000_000, "eligible_cost_vnd": 2_000_000_000, "requested_support_vnd": 800_000_000,
-        "claimed_savings": [{"carrier": "electricity", "saving_pct": 12.5}], "claimed_overall_saving_pct": 8.5,
+        "total_cost_vnd": 3_000_000_000,
+        "eligible_cost_vnd": 2_000_000_000,
+        "requested_support_vnd": 800_000_000,
+        "claimed_savings": [{"carrier": "electricity", "saving_pct": 12.5}],
+        "claimed_overall_saving_pct": 8.5,
         "implementation_start": str(today + dt.timedelta(days=20)),
         "implementation_end": str(today + dt.timedelta(days=200)),
     }
 
 
-async def measure_applications(http: Any, target: Target, call_id: str, facility_id: str, count: int,
-                               concurrency: int, label: str) -> list[Series]:
+async def measure_applications(
+    http: Any, target: Target, call_id: str, facility_id: str, count: int, concurrency: int, label: str
+) -> list[Series]:
     whole = Series(f"{label}: application (create + submit)")
     create = Series("  POST /api/v1/applications")
     submit = Series("  POST /api/v1/applications/{id}/submit")
@@ -341,16 +390,20 @@ async def measure_applications(http: Any, target: Target, call_id: str, facility
     async def one(i: int) -> None:
         headers = {"Authorization": f"Bearer {await target.enterprise(http)}"}
         started = perf()
-        async with http.post(f"{target.base_url}/api/v1/applications", json=application_body(call_id, facility_id, i),
-                             headers={**headers, "Idempotency-Key": f"bench-{run_id}-{i}"}) as response:
+        async with http.post(
+            f"{target.base_url}/api/v1/applications",
+            json=application_body(call_id, facility_id, i),
+            headers={**headers, "Idempotency-Key": f"bench-{run_id}-{i}"},
+        ) as response:
             body = await response.json(content_type=None)
             if response.status != 201:
                 create.error(str(response.status))
                 return
         created = perf()
         create.seconds.append(created - started)
-        async with http.post(f"{target.base_url}/api/v1/applications/{body['id']}/submit",
-                             headers={**headers, "If-Match": '"1"'}) as response:
+        async with http.post(
+            f"{target.base_url}/api/v1/applications/{body['id']}/submit", headers={**headers, "If-Match": '"1"'}
+        ) as response:
             result = await response.json(content_type=None)
             if response.status != 200 or result.get("status") != "under_review":
                 submit.error(f"{response.status} {result.get('status') or result.get('title')}")
@@ -382,8 +435,15 @@ async def measure_bare(http: Any, bare_url: str, count: int, concurrency: int) -
     return series
 
 
-async def bench(target: Target, bare_url: str | None, count: int, concurrency: int, warmup: int,
-                label: str, probe: CpuProbe | None = None) -> list[Series]:
+async def bench(
+    target: Target,
+    bare_url: str | None,
+    count: int,
+    concurrency: int,
+    warmup: int,
+    label: str,
+    probe: CpuProbe | None = None,
+) -> list[Series]:
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=concurrency + 4, limit_per_host=concurrency + 4)
@@ -410,11 +470,18 @@ async def bench(target: Target, bare_url: str | None, count: int, concurrency: i
 
 def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
     if args.json:
-        print(json.dumps({"mode": mode, "n": args.n, "concurrency": args.concurrency,
-                          "results": [s.row() for s in results]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"mode": mode, "n": args.n, "concurrency": args.concurrency, "results": [s.row() for s in results]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
-    print(f"\ncleanprod applications throughput — {mode}; N={args.n} applications, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} CPU(s) shared by everything\n")
+    print(
+        f"\ncleanprod applications throughput — {mode}; N={args.n} applications, concurrency {args.concurrency}, "
+        f"{os.cpu_count()} CPU(s) shared by everything\n"
+    )
     print(f"{'':58s}{'ok':>6s}{'per s':>9s}{'p50 ms':>9s}{'p95 ms':>9s}{'p99 ms':>9s}  errors")
     for s in results:
         errors = ", ".join(f"{k}×{v}" for k, v in s.errors.items()) or "-"
@@ -423,15 +490,21 @@ def report(results: list[Series], args: argparse.Namespace, mode: str) -> None:
     bare = next((s for s in results if s.name.startswith("baseline")), None)
     for series in (whole, bare):
         if series is not None and series.cpu and series.seconds:
-            per = ", ".join(f"{name} {1000 * seconds / len(series.seconds):.1f}" for name, seconds in series.cpu.items()
-                            if seconds > 0.005)
+            per = ", ".join(
+                f"{name} {1000 * seconds / len(series.seconds):.1f}"
+                for name, seconds in series.cpu.items()
+                if seconds > 0.005
+            )
             print(f"server CPU ms per {'application' if series is whole else 'insert'}: {per}")
     if bare is not None and bare.rate and whole.rate:
-        print(f"\napplications/s = {whole.rate:.1f} ({2 * whole.rate:.1f} requests/s); bare inserts/s = {bare.rate:.1f}; "
-              f"ratio {bare.rate / whole.rate:.1f} bare inserts per application")
+        print(
+            f"\napplications/s = {whole.rate:.1f} ({2 * whole.rate:.1f} requests/s); bare inserts/s = {bare.rate:.1f}; "
+            f"ratio {bare.rate / whole.rate:.1f} bare inserts per application"
+        )
 
 
 # ------------------------------------------------------------------------------------------------ modes
+
 
 def run_direct(args: argparse.Namespace) -> None:
     if args.pg_fast:
@@ -442,42 +515,68 @@ def run_direct(args: argparse.Namespace) -> None:
     from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
 
     issuer = TestIssuer()
-    with _common.workdir("cleanprod-bench-apps-", keep=args.keep) as workdir, \
-            _common.postgres(workdir / "postgres", {"bench_registry": REGISTRY_MIGRATIONS,
-                                                    "bench_applications": MIGRATIONS}, keep=args.keep) as pg:
+    with (
+        _common.workdir("cleanprod-bench-apps-", keep=args.keep) as workdir,
+        _common.postgres(
+            workdir / "postgres",
+            {"bench_registry": REGISTRY_MIGRATIONS, "bench_applications": MIGRATIONS},
+            keep=args.keep,
+        ) as pg,
+    ):
         processes = Processes(workdir / "logs")
         try:
             tax_code = random_tax_code()
             lifetime = 4 * 3600
-            enterprise = issuer.token("enterprise", sub="bench-enterprise", username="ent-bench", tax_code=tax_code,
-                                      expires_in=lifetime)
+            enterprise = issuer.token(
+                "enterprise", sub="bench-enterprise", username="ent-bench", tax_code=tax_code, expires_in=lifetime
+            )
             officer = issuer.token("officer", sub="bench-officer", username="officer-bench", expires_in=lifetime)
-            service = issuer.token("service", sub="service-account-svc-applications",
-                                   username="service-account-svc-applications", expires_in=lifetime)
+            service = issuer.token(
+                "service",
+                sub="service-account-svc-applications",
+                username="service-account-svc-applications",
+                expires_in=lifetime,
+            )
             ports = {name: free_port() for name in ("registry", "applications", "bare")}
-            common = {"OIDC_ISSUER": issuer.issuer, "OIDC_JWKS_URL": issuer.jwks_url, "OUTBOX_ENABLED": "false",
-                      "LOG_LEVEL": "WARNING", "ENVIRONMENT": "bench"}
+            common = {
+                "OIDC_ISSUER": issuer.issuer,
+                "OIDC_JWKS_URL": issuer.jwks_url,
+                "OUTBOX_ENABLED": "false",
+                "LOG_LEVEL": "WARNING",
+                "ENVIRONMENT": "bench",
+            }
             registry_env = {f"REGISTRY_{k}": v for k, v in common.items()} | {
-                "REGISTRY_DATABASE_URL": pg.url("bench_registry")}
+                "REGISTRY_DATABASE_URL": pg.url("bench_registry")
+            }
             applications_env = {f"APPLICATIONS_{k}": v for k, v in common.items()} | {
                 "APPLICATIONS_DATABASE_URL": pg.url("bench_applications"),
                 "APPLICATIONS_REGISTRY_URL": f"http://{HOST}:{ports['registry']}",
-                "APPLICATIONS_DOCUMENT_DIR": str(workdir / "documents"), "BENCH_SERVICE_TOKEN": service}
+                "APPLICATIONS_DOCUMENT_DIR": str(workdir / "documents"),
+                "BENCH_SERVICE_TOKEN": service,
+            }
             procs = {
-                "registry": processes.uvicorn_factory("registry", "cleanprod_registry.main:create_app",
-                                                      ports["registry"], registry_env),
-                "applications": processes.this_script("applications", "applications", ports["applications"],
-                                                      applications_env),
-                "bare": processes.this_script("bare", "bare", ports["bare"],
-                                              {"BENCH_DATABASE_URL": pg.url("bench_applications")}),
+                "registry": processes.uvicorn_factory(
+                    "registry", "cleanprod_registry.main:create_app", ports["registry"], registry_env
+                ),
+                "applications": processes.this_script(
+                    "applications", "applications", ports["applications"], applications_env
+                ),
+                "bare": processes.this_script(
+                    "bare", "bare", ports["bare"], {"BENCH_DATABASE_URL": pg.url("bench_applications")}
+                ),
             }
             for name, proc in procs.items():
                 wait_http(f"http://{HOST}:{ports[name]}/healthz", proc)
-            target = Target(f"http://{HOST}:{ports['applications']}", StaticToken(enterprise), StaticToken(officer),
-                            registry_url=f"http://{HOST}:{ports['registry']}")
+            target = Target(
+                f"http://{HOST}:{ports['applications']}",
+                StaticToken(enterprise),
+                StaticToken(officer),
+                registry_url=f"http://{HOST}:{ports['registry']}",
+            )
             probe = CpuProbe({name: proc.pid for name, proc in procs.items()}, with_postgres=True)
-            results = asyncio.run(bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency,
-                                        args.warmup, "direct", probe))
+            results = asyncio.run(
+                bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency, args.warmup, "direct", probe)
+            )
             report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
         finally:
             processes.stop_all()
@@ -488,8 +587,10 @@ def run_stack(args: argparse.Namespace) -> None:
     from infra.keycloak_server import DEMO_PASSWORD
 
     quiet = {"APPLICATIONS_LOG_LEVEL": "WARNING", "REGISTRY_LOG_LEVEL": "WARNING", "VERIFICATION_LOG_LEVEL": "WARNING"}
-    with _common.workdir("cleanprod-bench-stack-", keep=args.keep) as workdir, \
-            _common.stack(workdir, {"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet}) as stack:
+    with (
+        _common.workdir("cleanprod-bench-stack-", keep=args.keep) as workdir,
+        _common.stack(workdir, {"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet}) as stack,
+    ):
         args.base_url = stack.url("gateway")
         args.token_url = f"{stack.issuer}/protocol/openid-connect/token"
         args.client_id = "cleanprod-cli"
@@ -522,7 +623,11 @@ def run_remote(args: argparse.Namespace, server_pids: dict[str, int] | None = No
                 server_pids = {**server_pids, "bare": proc.pid}
         probe = CpuProbe(server_pids, with_postgres=True) if server_pids is not None else None
         results = asyncio.run(bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL", probe))
-        report(results, args, f"through {target.base_url} with {'static' if args.enterprise_token else 'Keycloak password-grant'} tokens")
+        report(
+            results,
+            args,
+            f"through {target.base_url} with {'static' if args.enterprise_token else 'Keycloak password-grant'} tokens",
+        )
     finally:
         processes.stop_all()
 
@@ -538,13 +643,19 @@ def main(argv: list[str]) -> None:
     parser = _common.parser(__doc__, keep=True, json=True)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--direct", action="store_true", help="start PostgreSQL, issuer and services here")
-    mode.add_argument("--stack", action="store_true",
-                      help="start the whole system here (Keycloak, gateway, …) and measure through the gateway")
+    mode.add_argument(
+        "--stack",
+        action="store_true",
+        help="start the whole system here (Keycloak, gateway, …) and measure through the gateway",
+    )
     parser.add_argument("-n", type=int, default=300, help="applications to create and submit (default 300)")
     parser.add_argument("-c", "--concurrency", type=int, default=16, help="requests in flight (default 16)")
     parser.add_argument("--warmup", type=int, default=20, help="applications before measuring (default 20)")
-    parser.add_argument("--pg-fast", action="store_true",
-                        help="--direct: run PostgreSQL with fsync off (default: durable commits, as in production)")
+    parser.add_argument(
+        "--pg-fast",
+        action="store_true",
+        help="--direct: run PostgreSQL with fsync off (default: durable commits, as in production)",
+    )
     parser.add_argument("--base-url", default="http://127.0.0.1:18000", help="gateway (or service) URL")
     parser.add_argument("--database-url", help="applications database for the baseline app (SQLAlchemy async URL)")
     parser.add_argument("--enterprise-token"), parser.add_argument("--officer-token")

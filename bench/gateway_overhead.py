@@ -46,6 +46,7 @@ PYTHON = sys.executable
 
 # ---------------------------------------------------------------------------------------------- load generator
 
+
 async def _load(url: str, token: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
     import aiohttp
 
@@ -55,6 +56,7 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
     errors = 0
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections, force_close=False)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
         async def worker(until: float, record: bool) -> None:
             nonlocal errors
             perf = time.perf_counter
@@ -85,8 +87,16 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
         return _common.percentile(latencies, p) * 1000 if latencies else 0.0
 
     ok = statuses.get(200, 0)
-    return {"requests": len(latencies), "ok": ok, "statuses": statuses, "errors": errors,
-            "rps": len(latencies) / elapsed, "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99)}
+    return {
+        "requests": len(latencies),
+        "ok": ok,
+        "statuses": statuses,
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+    }
 
 
 def loadgen_main(argv: list[str]) -> None:
@@ -100,12 +110,15 @@ def loadgen_main(argv: list[str]) -> None:
     print(json.dumps(asyncio.run(_load(url, token, connections, duration, warmup))))
 
 
-def run_loadgen(kind: str, url: str, token: str, connections: int, duration: float, warmup: float
-                ) -> dict[str, Any]:
+def run_loadgen(kind: str, url: str, token: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
     if kind == "wrk":
         return run_wrk(url, token, connections, duration, warmup)
-    out = subprocess.run([PYTHON, __file__, "--loadgen-worker", url, token, str(connections), str(duration),
-                          str(warmup)], capture_output=True, text=True, timeout=duration + warmup + 60)
+    out = subprocess.run(
+        [PYTHON, __file__, "--loadgen-worker", url, token, str(connections), str(duration), str(warmup)],
+        capture_output=True,
+        text=True,
+        timeout=duration + warmup + 60,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -114,10 +127,17 @@ def run_loadgen(kind: str, url: str, token: str, connections: int, duration: flo
 def run_wrk(url: str, token: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
     header = f"Authorization: Bearer {token}"
     if warmup > 0:
-        subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(warmup))}s", "-H", header, url],
-                       capture_output=True, timeout=warmup + 30)
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "-H", header, url],
-                         capture_output=True, text=True, timeout=duration + 60).stdout
+        subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(warmup))}s", "-H", header, url],
+            capture_output=True,
+            timeout=warmup + 30,
+        )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", "-H", header, url],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+    ).stdout
     result: dict[str, Any] = {"raw": out}
 
     def ms(text: str) -> float:
@@ -143,28 +163,34 @@ def run_wrk(url: str, token: str, connections: int, duration: float, warmup: flo
 
 # ---------------------------------------------------------------------------------------------- trivial upstream
 
-_TRIVIAL_BODY = json.dumps([{"code": f"C{i:02d}", "name_vi": "Sản xuất xi măng", "priority": True, "version": 1}
-                            for i in range(13)], ensure_ascii=False).encode()
+_TRIVIAL_BODY = json.dumps(
+    [{"code": f"C{i:02d}", "name_vi": "Sản xuất xi măng", "priority": True, "version": 1} for i in range(13)],
+    ensure_ascii=False,
+).encode()
 
 
 async def trivial_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """`--upstream trivial`: a fixed JSON answer without any work, to see the gateway's own cost in isolation."""
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(_TRIVIAL_BODY)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(_TRIVIAL_BODY)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": _TRIVIAL_BODY})
 
 
 # ---------------------------------------------------------------------------------------------- processes
 
-def start_uvicorn(app: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True
-                  ) -> subprocess.Popen:
-    command = uvicorn_command(app, port, "--workers", "1", "--log-level", "warning", "--no-proxy-headers",
-                              factory=is_factory)
-    return spawn(command, env=env, log_file=log)
 
+def start_uvicorn(app: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True) -> subprocess.Popen:
+    command = uvicorn_command(
+        app, port, "--workers", "1", "--log-level", "warning", "--no-proxy-headers", factory=is_factory
+    )
+    return spawn(command, env=env, log_file=log)
 
 
 def machine_busy() -> tuple[float, float]:
@@ -185,6 +211,7 @@ def keycloak_token(tmp: Path) -> tuple[str, str, str, Any]:
 
 # ---------------------------------------------------------------------------------------------- main
 
+
 def options() -> argparse.ArgumentParser:
     parser = _common.parser(__doc__, keep=True)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured round")
@@ -192,21 +219,43 @@ def options() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds (median taken)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--path", default="/api/v1/sectors")
-    parser.add_argument("--upstream", choices=["registry", "trivial"], default="registry",
-                        help="registry (real service on PostgreSQL) or trivial (fixed answer, no work)")
+    parser.add_argument(
+        "--upstream",
+        choices=["registry", "trivial"],
+        default="registry",
+        help="registry (real service on PostgreSQL) or trivial (fixed answer, no work)",
+    )
     parser.add_argument("--keycloak", action="store_true", help="real Keycloak (infra/keycloak_server.py)")
     parser.add_argument("--loadgen", choices=["python", "wrk"], default="python")
-    parser.add_argument("--gateway-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra GATEWAY_* settings for the gateway process")
-    parser.add_argument("--single", type=float, default=3.0,
-                        help="seconds of one-connection latency measurement per target (0: skip)")
-    parser.add_argument("--max-foreign", type=float, default=0.25,
-                        help="a round during which other processes used more cores than this is 'disturbed'")
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra GATEWAY_* settings for the gateway process",
+    )
+    parser.add_argument(
+        "--single", type=float, default=3.0, help="seconds of one-connection latency measurement per target (0: skip)"
+    )
+    parser.add_argument(
+        "--max-foreign",
+        type=float,
+        default=0.25,
+        help="a round during which other processes used more cores than this is 'disturbed'",
+    )
     parser.add_argument("--retry-disturbed", type=int, default=2, help="repeat a disturbed round up to N times")
-    parser.add_argument("--wait-quiet", type=float, default=0.0,
-                        help="before measuring, wait up to this many seconds for the machine to be idle")
-    parser.add_argument("--profile", metavar="FILE.svg", help="py-spy profile (.svg flame graph, else collapsed "
-                        "stacks) of the gateway during its first measured round (needs py-spy installed)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before measuring, wait up to this many seconds for the machine to be idle",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE.svg",
+        help="py-spy profile (.svg flame graph, else collapsed "
+        "stacks) of the gateway during its first measured round (needs py-spy installed)",
+    )
     return parser
 
 
@@ -221,9 +270,12 @@ class Servers:
     keycloak: Any = None
 
     def cpu(self) -> dict[str, float]:
-        return {"registry": cpu_seconds(self.upstream.pid), "gateway": cpu_seconds(self.gateway.pid),
-                "postgres": _common.postgres_cpu_seconds(),
-                "keycloak": cpu_seconds(self.keycloak.pid) if self.keycloak else 0.0}
+        return {
+            "registry": cpu_seconds(self.upstream.pid),
+            "gateway": cpu_seconds(self.gateway.pid),
+            "postgres": _common.postgres_cpu_seconds(),
+            "keycloak": cpu_seconds(self.keycloak.pid) if self.keycloak else 0.0,
+        }
 
 
 def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) -> Servers:
@@ -251,23 +303,38 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
 
     registry_port, gateway_port = free_port(), free_port()
     if args.upstream == "registry":
-        upstream = start_uvicorn("cleanprod_registry.main:create_app", registry_port, {
-            "REGISTRY_DATABASE_URL": db_url, "REGISTRY_OIDC_ISSUER": iss, "REGISTRY_OIDC_JWKS_URL": jwks_url,
-            "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}, tmp / "registry.log")
+        upstream = start_uvicorn(
+            "cleanprod_registry.main:create_app",
+            registry_port,
+            {
+                "REGISTRY_DATABASE_URL": db_url,
+                "REGISTRY_OIDC_ISSUER": iss,
+                "REGISTRY_OIDC_JWKS_URL": jwks_url,
+                "REGISTRY_OUTBOX_ENABLED": "false",
+                "REGISTRY_LOG_LEVEL": "WARNING",
+            },
+            tmp / "registry.log",
+        )
     else:
         bench_dir = str(Path(__file__).resolve().parent)
-        upstream = start_uvicorn("gateway_overhead:trivial_app", registry_port,
-                                 {"PYTHONPATH": os.pathsep.join([bench_dir, os.environ.get("PYTHONPATH", "")])},
-                                 tmp / "upstream.log", is_factory=False)
+        upstream = start_uvicorn(
+            "gateway_overhead:trivial_app",
+            registry_port,
+            {"PYTHONPATH": os.pathsep.join([bench_dir, os.environ.get("PYTHONPATH", "")])},
+            tmp / "upstream.log",
+            is_factory=False,
+        )
     cleanup.callback(stop, upstream)
     gateway_env = {
         "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
         # The other services are not part of this benchmark.
         "GATEWAY_APPLICATIONS_URL": f"http://127.0.0.1:{free_port()}",
         "GATEWAY_VERIFICATION_URL": f"http://127.0.0.1:{free_port()}",
-        "GATEWAY_OIDC_ISSUER": iss, "GATEWAY_OIDC_JWKS_URL": jwks_url,
+        "GATEWAY_OIDC_ISSUER": iss,
+        "GATEWAY_OIDC_JWKS_URL": jwks_url,
         # One user drives all the load: lift the per-client limit so the bucket is checked but never empties.
-        "GATEWAY_RATE_LIMIT_PER_SECOND": "1000000", "GATEWAY_RATE_LIMIT_BURST": "1000000",
+        "GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
+        "GATEWAY_RATE_LIMIT_BURST": "1000000",
         "GATEWAY_LOG_LEVEL": "INFO",
     }
     for item in args.gateway_env:
@@ -278,16 +345,21 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
     wait_http(f"http://127.0.0.1:{registry_port}/healthz", upstream, 60)
     wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway, 60)
 
-    targets = {"direct": f"http://127.0.0.1:{registry_port}{args.path}",
-               "gateway": f"http://127.0.0.1:{gateway_port}{args.path}"}
+    targets = {
+        "direct": f"http://127.0.0.1:{registry_port}{args.path}",
+        "gateway": f"http://127.0.0.1:{gateway_port}{args.path}",
+    }
     for name, url in targets.items():  # sanity: both answer 200 with the same body
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
                 raise RuntimeError(f"{name}: HTTP {response.status}")
-    print(f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
-          f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
-          f"load generator: {args.loadgen}", flush=True)
+    print(
+        f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
+        f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
+        f"load generator: {args.loadgen}",
+        flush=True,
+    )
     return Servers(upstream, gateway, token, targets, keycloak)
 
 
@@ -301,13 +373,17 @@ def wait_quiet(args: argparse.Namespace) -> None:
         busy1, total1 = machine_busy()
         idle_cores = (1 - (busy1 - busy0) / max(1.0, total1 - total0)) * cores
         if idle_cores >= cores - args.max_foreign or time.monotonic() > deadline:
-            print(f"machine {'idle' if time.monotonic() <= deadline else 'still busy'}: "
-                  f"{cores - idle_cores:.2f} cores in use before the run", flush=True)
+            print(
+                f"machine {'idle' if time.monotonic() <= deadline else 'still busy'}: "
+                f"{cores - idle_cores:.2f} cores in use before the run",
+                flush=True,
+            )
             return
 
 
-def measure(args: argparse.Namespace, servers: Servers, name: str, round_no: int, attempt: int
-            ) -> tuple[dict[str, Any], dict[str, float]]:
+def measure(
+    args: argparse.Namespace, servers: Servers, name: str, round_no: int, attempt: int
+) -> tuple[dict[str, Any], dict[str, float]]:
     """One round against one target: the load generator's figures and the CPU each server used meanwhile."""
     ticks = os.sysconf("SC_CLK_TCK")
     cores = os.cpu_count() or 1
@@ -318,12 +394,27 @@ def measure(args: argparse.Namespace, servers: Servers, name: str, round_no: int
     spy = None
     if args.profile and name == "gateway" and round_no == 0 and attempt == 0:
         py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
-        spy = subprocess.Popen([py_spy, "record", "-o", args.profile, "-p", str(servers.gateway.pid),
-                                "-d", str(int(args.duration + args.warmup)), "-r", "250",
-                                "-f", "flamegraph" if args.profile.endswith(".svg") else "raw"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    result = run_loadgen(args.loadgen, servers.targets[name], servers.token, args.connections, args.duration,
-                         args.warmup)
+        spy = subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "-o",
+                args.profile,
+                "-p",
+                str(servers.gateway.pid),
+                "-d",
+                str(int(args.duration + args.warmup)),
+                "-r",
+                "250",
+                "-f",
+                "flamegraph" if args.profile.endswith(".svg") else "raw",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    result = run_loadgen(
+        args.loadgen, servers.targets[name], servers.token, args.connections, args.duration, args.warmup
+    )
     busy1, _ = machine_busy()
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - wall0
@@ -336,18 +427,22 @@ def measure(args: argparse.Namespace, servers: Servers, name: str, round_no: int
     used["machine"] = machine_cores / cores
     foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
     result["foreign_cores"] = foreign
-    print(f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
-          f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
-          f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
-          f"{foreign:.2f})" + ("  -> disturbed, repeated" if foreign > args.max_foreign
-                               and attempt < args.retry_disturbed else ""), flush=True)
+    print(
+        f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
+        f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
+        f"{machine_cores:.2f}/{cores} (load generator {loadgen / wall:.2f}, other processes "
+        f"{foreign:.2f})"
+        + ("  -> disturbed, repeated" if foreign > args.max_foreign and attempt < args.retry_disturbed else ""),
+        flush=True,
+    )
     if result["ok"] != result["requests"]:
         print(f"    non-200 answers: {result.get('statuses', result.get('non_2xx'))}", flush=True)
     return result, used
 
 
-def run_rounds(args: argparse.Namespace, servers: Servers
-               ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, float]]]:
+def run_rounds(
+    args: argparse.Namespace, servers: Servers
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, float]]]:
     """Alternating direct/gateway rounds, a disturbed one repeated: each target's rounds and the CPU they used."""
     results: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
     cpu: dict[str, dict[str, float]] = {"direct": {}, "gateway": {}}
@@ -368,8 +463,12 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50_ms", "p99_ms")}
 
 
-def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]], cpu: dict[str, dict[str, float]],
-           single: dict[str, dict[str, Any]]) -> None:
+def report(
+    args: argparse.Namespace,
+    results: dict[str, list[dict[str, Any]]],
+    cpu: dict[str, dict[str, float]],
+    single: dict[str, dict[str, Any]],
+) -> None:
     clean = {name: [r for r in rs if r["foreign_cores"] <= args.max_foreign] for name, rs in results.items()}
     use_clean = all(clean.values())
     basis = clean if use_clean else results
@@ -379,31 +478,46 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]], c
     print()
     print(f"direct   {direct['rps']:8.0f} req/s   p50 {direct['p50_ms']:6.2f} ms   p99 {direct['p99_ms']:6.2f} ms")
     print(f"gateway  {through['rps']:8.0f} req/s   p50 {through['p50_ms']:6.2f} ms   p99 {through['p99_ms']:6.2f} ms")
-    print(f"medians of {'the undisturbed rounds' if use_clean else 'all rounds (none undisturbed for a target)'}: "
-          f"direct {len(basis['direct'])}, gateway {len(basis['gateway'])}")
-    print(f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections, medians); "
-          "per round: " + ", ".join(f"{g['rps'] / d['rps'] * 100:.0f} %"
-                                    for d, g in zip(results["direct"], results["gateway"], strict=True)))
-    print(f"added    p50 {through['p50_ms'] - direct['p50_ms']:+.2f} ms   "
-          f"p99 {through['p99_ms'] - direct['p99_ms']:+.2f} ms  (under load)")
+    print(
+        f"medians of {'the undisturbed rounds' if use_clean else 'all rounds (none undisturbed for a target)'}: "
+        f"direct {len(basis['direct'])}, gateway {len(basis['gateway'])}"
+    )
+    print(
+        f"ratio    {ratio * 100:6.1f} % of direct throughput ({args.connections} connections, medians); "
+        "per round: "
+        + ", ".join(
+            f"{g['rps'] / d['rps'] * 100:.0f} %" for d, g in zip(results["direct"], results["gateway"], strict=True)
+        )
+    )
+    print(
+        f"added    p50 {through['p50_ms'] - direct['p50_ms']:+.2f} ms   "
+        f"p99 {through['p99_ms'] - direct['p99_ms']:+.2f} ms  (under load)"
+    )
     if single:
         d, g = single["direct"], single["gateway"]
-        print(f"1 conn   direct p50 {d['p50_ms']:.2f} / p99 {d['p99_ms']:.2f} ms, gateway p50 {g['p50_ms']:.2f} "
-              f"/ p99 {g['p99_ms']:.2f} ms: added p50 {g['p50_ms'] - d['p50_ms']:+.2f} ms, "
-              f"p99 {g['p99_ms'] - d['p99_ms']:+.2f} ms (no queueing)")
+        print(
+            f"1 conn   direct p50 {d['p50_ms']:.2f} / p99 {d['p99_ms']:.2f} ms, gateway p50 {g['p50_ms']:.2f} "
+            f"/ p99 {g['p99_ms']:.2f} ms: added p50 {g['p50_ms'] - d['p50_ms']:+.2f} ms, "
+            f"p99 {g['p99_ms'] - d['p99_ms']:+.2f} ms (no queueing)"
+        )
     for name in ("direct", "gateway"):
         n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
         used = cpu[name]
-        print(f"cpu      {name:8s} {args.upstream} {used['registry'] / total_time * 100:5.1f} % of a core, "
-              f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
-              f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
-              f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
-              f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
-              f"~{used['registry'] / n * 1e6:.0f} us)")
+        print(
+            f"cpu      {name:8s} {args.upstream} {used['registry'] / total_time * 100:5.1f} % of a core, "
+            f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
+            f"postgres {used['postgres'] / total_time * 100:5.1f} %; "
+            f"machine {used['machine'] / args.rounds * 100:5.1f} % busy "
+            f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
+            f"~{used['registry'] / n * 1e6:.0f} us)"
+        )
     foreign = max(r["foreign_cores"] for rs in basis.values() for r in rs)
-    print(f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
-          f"processes outside this benchmark used up to {foreign:.2f} cores during a summarised round"
-          + (" -- results disturbed, run again on a quiet machine" if foreign > args.max_foreign else "") + ".")
+    print(
+        f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "
+        f"processes outside this benchmark used up to {foreign:.2f} cores during a summarised round"
+        + (" -- results disturbed, run again on a quiet machine" if foreign > args.max_foreign else "")
+        + "."
+    )
 
 
 def main() -> int:
@@ -420,8 +534,14 @@ def main() -> int:
         if args.wait_quiet > 0:
             wait_quiet(args)
         results, cpu = run_rounds(args, servers)
-        single = {name: run_loadgen(args.loadgen, url, servers.token, 1, args.single, 0.5)
-                  for name, url in servers.targets.items()} if args.single > 0 else {}
+        single = (
+            {
+                name: run_loadgen(args.loadgen, url, servers.token, 1, args.single, 0.5)
+                for name, url in servers.targets.items()
+            }
+            if args.single > 0
+            else {}
+        )
         report(args, results, cpu, single)
     return 0
 

@@ -61,9 +61,13 @@ async def seed(stack: Stack, count: int) -> str:
     officer = {"Authorization": f"Bearer {password_token(stack, OFFICER)}"}
     enterprise = {"Authorization": f"Bearer {password_token(stack, ENTERPRISE)}"}
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as http:
-        call = (await http.post("/api/v1/calls", json=call_body(title="Đợt đo hiệu năng cổng thông tin",
-                                                                cap_per_project_vnd=5_000_000_000,
-                                                                budget_vnd=10**12), headers=officer))
+        call = await http.post(
+            "/api/v1/calls",
+            json=call_body(
+                title="Đợt đo hiệu năng cổng thông tin", cap_per_project_vnd=5_000_000_000, budget_vnd=10**12
+            ),
+            headers=officer,
+        )
         call.raise_for_status()
         facilities = (await http.get("/api/v1/facilities", headers=enterprise)).json()["items"]
         facility_id = facilities[0]["id"]
@@ -72,14 +76,19 @@ async def seed(stack: Stack, count: int) -> str:
 
         async def one(i: int) -> None:
             async with semaphore:
-                body = application_body(call.json()["id"], facility_id,
-                                        title=f"Dự án tiết kiệm năng lượng số {i + 1:03d} – lò nung và biến tần")
+                body = application_body(
+                    call.json()["id"],
+                    facility_id,
+                    title=f"Dự án tiết kiệm năng lượng số {i + 1:03d} – lò nung và biến tần",
+                )
                 created = await http.post("/api/v1/applications", json=body, headers=enterprise)
                 created.raise_for_status()
                 if i < SUBMITTED:
-                    done = await http.post(f"/api/v1/applications/{created.json()['id']}/submit",
-                                           json={"reason": "Nộp hồ sơ"},
-                                           headers={**enterprise, "If-Match": f'"{created.json()["version"]}"'})
+                    done = await http.post(
+                        f"/api/v1/applications/{created.json()['id']}/submit",
+                        json={"reason": "Nộp hồ sơ"},
+                        headers={**enterprise, "If-Match": f'"{created.json()["version"]}"'},
+                    )
                     done.raise_for_status()
                     submitted.append(created.json()["id"])
 
@@ -89,8 +98,11 @@ async def seed(stack: Stack, count: int) -> str:
 
 # ---- the API calls each page makes (kept beside the routes: enterprise/routes.py, enterprise/applications.py) ----
 async def dashboard_calls(api: Any) -> None:
-    await asyncio.gather(api.all_pages("/applications", max_items=1000), api.get("/enterprises", limit=1),
-                         api.get("/facilities", limit=1))
+    await asyncio.gather(
+        api.all_pages("/applications", max_items=1000),
+        api.get("/enterprises", limit=1),
+        api.get("/facilities", limit=1),
+    )
 
 
 async def application_page_calls(api: Any, application_id: str) -> None:
@@ -115,8 +127,7 @@ def gateway_calls(stack: Stack, request_id: str) -> list[str]:
 
 
 # ---- measuring ---------------------------------------------------------------------------------------------------
-async def same_calls(stack: Stack, portal_get: Any, api_run: Any, pages: tuple[tuple[str, str, Any], ...]
-                     ) -> list[str]:
+async def same_calls(stack: Stack, portal_get: Any, api_run: Any, pages: tuple[tuple[str, str, Any], ...]) -> list[str]:
     """One tagged page view and one tagged replay of each page, compared in the gateway's access log: the bench
     stops if the replay no longer makes the page's calls."""
     checks = []
@@ -146,18 +157,26 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
 
     def session_token() -> str:
         with psycopg.connect(stack.pg.dsn("cleanprod_portal")) as conn:
-            return conn.execute("SELECT access_token FROM portal_sessions WHERE id_hash = %s",
-                                (id_hash,)).fetchone()[0]
+            return conn.execute("SELECT access_token FROM portal_sessions WHERE id_hash = %s", (id_hash,)).fetchone()[0]
 
     page_path = f"/enterprise/applications/{application_id}"
-    series = {name: Series(name) for name in (
-        "portal  GET /enterprise (dashboard)", "API     the dashboard's gateway calls",
-        "portal  GET /enterprise/applications/{id}", "API     the application page's gateway calls")}
+    series = {
+        name: Series(name)
+        for name in (
+            "portal  GET /enterprise (dashboard)",
+            "API     the dashboard's gateway calls",
+            "portal  GET /enterprise/applications/{id}",
+            "API     the application page's gateway calls",
+        )
+    }
     names = list(series)
     checks: list[str] = []
-    async with httpx.AsyncClient(base_url=stack.url("portal"), cookies={"cp_session": cookie, "cp_lang": "vi"},
-                                 timeout=60) as portal, \
-            httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as gateway:
+    async with (
+        httpx.AsyncClient(
+            base_url=stack.url("portal"), cookies={"cp_session": cookie, "cp_lang": "vi"}, timeout=60
+        ) as portal,
+        httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as gateway,
+    ):
 
         async def portal_get(path: str, request_id: str | None = None) -> float:
             started = time.perf_counter()
@@ -178,8 +197,12 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
         def application(api: Any) -> Any:
             return application_page_calls(api, application_id)
 
-        checks += await same_calls(stack, portal_get, api_run, (("dashboard", "/enterprise", dashboard),
-                                                                 ("application page", page_path, application)))
+        checks += await same_calls(
+            stack,
+            portal_get,
+            api_run,
+            (("dashboard", "/enterprise", dashboard), ("application page", page_path, application)),
+        )
 
         async def pair(path: str, calls: Any, portal_first: bool) -> list[float]:
             if portal_first:
@@ -193,8 +216,10 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
             # that was 3-5 ms of the application page's p50 charged to the portal alone (measured both ways). So the
             # order alternates: each side runs first in half the rounds.
             portal_first = i % 2 == 0
-            timings = [*await pair("/enterprise", dashboard, portal_first),
-                       *await pair(page_path, application, portal_first)]
+            timings = [
+                *await pair("/enterprise", dashboard, portal_first),
+                *await pair(page_path, application, portal_first),
+            ]
             if i >= warmup:
                 for name, seconds in zip(names, timings):
                     series[name].seconds.append(seconds)
@@ -206,15 +231,28 @@ def report(results: list[Series], checks: list[str], args: argparse.Namespace, s
     portal_dash, api_dash, portal_app, api_app = results
     ratios = {"dashboard": (portal_dash, api_dash), "application page": (portal_app, api_app)}
     if args.json:
-        print(json.dumps({"applications": args.applications, "rounds": args.n, "series": [s.row() for s in results],
-                          "portal_over_api": {k: {"p50": round(_common.ratio(p, a, 50), 3),
-                                                  "p95": round(_common.ratio(p, a, 95), 3)}
-                                              for k, (p, a) in ratios.items()},
-                          "same_calls": checks}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "applications": args.applications,
+                    "rounds": args.n,
+                    "series": [s.row() for s in results],
+                    "portal_over_api": {
+                        k: {"p50": round(_common.ratio(p, a, 50), 3), "p95": round(_common.ratio(p, a, 95), 3)}
+                        for k, (p, a) in ratios.items()
+                    },
+                    "same_calls": checks,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
-    print(f"\ncleanprod portal pages — {ENTERPRISE} with {args.applications} applications "
-          f"({min(SUBMITTED, args.applications)} submitted; "
-          f"seeded in {seed_seconds:.0f}s), {args.n} rounds, one request in flight, {_common.shared_cores()}\n")
+    print(
+        f"\ncleanprod portal pages — {ENTERPRISE} with {args.applications} applications "
+        f"({min(SUBMITTED, args.applications)} submitted; "
+        f"seeded in {seed_seconds:.0f}s), {args.n} rounds, one request in flight, {_common.shared_cores()}\n"
+    )
     for line in checks:
         print(f"  same calls — {line}")
     print()
@@ -239,8 +277,10 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
 
     quiet = {f"{p}LOG_LEVEL": "WARNING" for p in ("REGISTRY_", "APPLICATIONS_", "VERIFICATION_", "PORTAL_")}
-    with _common.workdir("cleanprod-bench-portal-", keep=args.keep) as workdir, \
-            _common.stack(workdir, {"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet}) as stack:
+    with (
+        _common.workdir("cleanprod-bench-portal-", keep=args.keep) as workdir,
+        _common.stack(workdir, {"GATEWAY_RATE_LIMIT_PER_SECOND": "0", **quiet}) as stack,
+    ):
         application_id, seed_seconds = _common.timed(asyncio.run, seed(stack, args.applications))
         results, checks = asyncio.run(measure(stack, application_id, args.n, args.warmup))
         report(results, checks, args, seed_seconds)

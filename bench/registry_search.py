@@ -24,14 +24,38 @@ from infra.ports import free_port
 from infra.processes import spawn, stop, uvicorn_command, wait_http
 
 PRODUCTS = ["Thép", "Bia", "Giấy", "Dệt may", "Nhựa", "Gốm sứ", "Thủy sản", "Xi măng", "Cơ khí", "Hóa chất"]
-PLACES = ["Hà Nội", "Đông Anh", "Gia Lâm", "Sóc Sơn", "Mê Linh", "Thạch Thất", "Quốc Oai", "Chương Mỹ",
-          "Thanh Trì", "Long Biên", "Hoàng Mai", "Bắc Từ Liêm", "Phú Xuyên", "Thường Tín", "Ứng Hòa"]
+PLACES = [
+    "Hà Nội",
+    "Đông Anh",
+    "Gia Lâm",
+    "Sóc Sơn",
+    "Mê Linh",
+    "Thạch Thất",
+    "Quốc Oai",
+    "Chương Mỹ",
+    "Thanh Trì",
+    "Long Biên",
+    "Hoàng Mai",
+    "Bắc Từ Liêm",
+    "Phú Xuyên",
+    "Thường Tín",
+    "Ứng Hòa",
+]
 KINDS = ["Nhà máy", "Xưởng", "Phân xưởng", "Cơ sở sản xuất", "Dây chuyền"]
 STREETS = ["Nguyễn Văn Linh", "Cao Lỗ", "Lê Duẩn", "Giải Phóng", "Phạm Văn Đồng", "Hồng Hà", "Trường Chinh"]
-SECTORS = ["steel", "beer", "paper", "textile", "plastics", "ceramics", "seafood", "cement", "mechanical",
-           "chemicals"]
-QUERIES = ["thep ha noi", "bia dong anh", "giay soc son", "xuong det may", "nha may xi mang", "gom su me linh",
-           "thuy san long bien", "co khi thach thi", "hoa chat", "day chuyen nhua ung hoa"]
+SECTORS = ["steel", "beer", "paper", "textile", "plastics", "ceramics", "seafood", "cement", "mechanical", "chemicals"]
+QUERIES = [
+    "thep ha noi",
+    "bia dong anh",
+    "giay soc son",
+    "xuong det may",
+    "nha may xi mang",
+    "gom su me linh",
+    "thuy san long bien",
+    "co khi thach thi",
+    "hoa chat",
+    "day chuyen nhua ung hoa",
+]
 
 
 def seed(dsn: str, count: int, rng: random.Random) -> None:
@@ -41,24 +65,46 @@ def seed(dsn: str, count: int, rng: random.Random) -> None:
         while len(tax_codes) < max(1, count // 20):
             tax_codes.add(random_tax_code(rng))
         for i, tax_code in enumerate(sorted(tax_codes)):
-            enterprises.append((uuid.uuid4(), tax_code, f"Công ty Cổ phần {rng.choice(PRODUCTS)} "
-                                f"{rng.choice(PLACES)} số {i}", "joint_stock", "medium",
-                                f"Số {rng.randint(1, 300)} đường {rng.choice(STREETS)}, Hà Nội",
-                                f"Phường {rng.choice(PLACES)}"))
+            enterprises.append(
+                (
+                    uuid.uuid4(),
+                    tax_code,
+                    f"Công ty Cổ phần {rng.choice(PRODUCTS)} {rng.choice(PLACES)} số {i}",
+                    "joint_stock",
+                    "medium",
+                    f"Số {rng.randint(1, 300)} đường {rng.choice(STREETS)}, Hà Nội",
+                    f"Phường {rng.choice(PLACES)}",
+                )
+            )
         with conn.cursor() as cur:
-            with cur.copy("COPY enterprises (id, tax_code, name, legal_form, size_class, address, ward, province, "
-                          "version, created_at, updated_at) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY enterprises (id, tax_code, name, legal_form, size_class, address, ward, province, "
+                "version, created_at, updated_at) FROM STDIN"
+            ) as copy:
                 for e in enterprises:
                     copy.write_row((*e, "Thành phố Hà Nội", 1, "now", "now"))
-            with cur.copy("COPY facilities (id, enterprise_id, name, sector_code, products, address, ward, status, "
-                          "version, created_at, updated_at) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY facilities (id, enterprise_id, name, sector_code, products, address, ward, status, "
+                "version, created_at, updated_at) FROM STDIN"
+            ) as copy:
                 for i in range(count):
                     sector = rng.randrange(len(SECTORS))
                     place = rng.choice(PLACES)
-                    copy.write_row((uuid.uuid4(), rng.choice(enterprises)[0],
-                                    f"{rng.choice(KINDS)} {PRODUCTS[sector]} {place} {i}", SECTORS[sector], "[]",
-                                    f"Số {rng.randint(1, 500)} đường {rng.choice(STREETS)}, {place}, Hà Nội",
-                                    f"Phường {place}", "active", 1, "now", "now"))
+                    copy.write_row(
+                        (
+                            uuid.uuid4(),
+                            rng.choice(enterprises)[0],
+                            f"{rng.choice(KINDS)} {PRODUCTS[sector]} {place} {i}",
+                            SECTORS[sector],
+                            "[]",
+                            f"Số {rng.randint(1, 500)} đường {rng.choice(STREETS)}, {place}, Hà Nội",
+                            f"Phường {place}",
+                            "active",
+                            1,
+                            "now",
+                            "now",
+                        )
+                    )
         conn.execute("ANALYZE")
 
 
@@ -84,18 +130,27 @@ def main() -> None:
     issuer = TestIssuer()
     server = None
     try:
-        with _common.workdir("cleanprod-bench-search-", keep=args.keep) as tmp, \
-                _common.postgres(tmp / "pg", {"bench_registry": "cleanprod_registry:migrations"}) as pg:
+        with (
+            _common.workdir("cleanprod-bench-search-", keep=args.keep) as tmp,
+            _common.postgres(tmp / "pg", {"bench_registry": "cleanprod_registry:migrations"}) as pg,
+        ):
             started = time.perf_counter()
             seed(pg.dsn("bench_registry"), args.facilities, rng)
             print(f"seeded {args.facilities:,} facilities in {time.perf_counter() - started:.1f}s")
 
             port = free_port()
-            server = spawn(uvicorn_command("cleanprod_registry.main:create_app", port, "--log-level", "warning"),
-                           env={"REGISTRY_DATABASE_URL": pg.url("bench_registry"),
-                                "REGISTRY_OIDC_ISSUER": issuer.issuer, "REGISTRY_OIDC_JWKS_URL": issuer.jwks_url,
-                                "REGISTRY_OUTBOX_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"},
-                           log_file=tmp / "registry.log", cwd=_common.REPO)
+            server = spawn(
+                uvicorn_command("cleanprod_registry.main:create_app", port, "--log-level", "warning"),
+                env={
+                    "REGISTRY_DATABASE_URL": pg.url("bench_registry"),
+                    "REGISTRY_OIDC_ISSUER": issuer.issuer,
+                    "REGISTRY_OIDC_JWKS_URL": issuer.jwks_url,
+                    "REGISTRY_OUTBOX_ENABLED": "false",
+                    "REGISTRY_LOG_LEVEL": "WARNING",
+                },
+                log_file=tmp / "registry.log",
+                cwd=_common.REPO,
+            )
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/readyz", server)
             headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}

@@ -56,6 +56,7 @@ def generate(n_cases: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     gas_fixed = level * rng.uniform(0.005, 0.03, (n_cases, 1))
     gas_var = rng.uniform(0.02, 0.08, (n_cases, 1))
     noise = rng.uniform(0.01, 0.08, (n_cases, 1))
+
     def scatter() -> np.ndarray:
         return 1 + noise * rng.standard_normal((n_cases, MONTHS))
 
@@ -72,8 +73,12 @@ def build_periods(production: np.ndarray, electricity: np.ndarray, gas: np.ndarr
     cases = []
     for p_row, e_row, g_row in zip(production.tolist(), electricity.tolist(), gas.tolist()):
         periods = [
-            Period(start, end, Quantity(p, "t"),
-                   (CarrierQuantity("electricity", e, "MWh"), CarrierQuantity("natural_gas", g, "1000 m3")))
+            Period(
+                start,
+                end,
+                Quantity(p, "t"),
+                (CarrierQuantity("electricity", e, "MWh"), CarrierQuantity("natural_gas", g, "1000 m3")),
+            )
             for (start, end), p, e, g in zip(bounds, p_row, e_row, g_row)
         ]
         cases.append((periods[:BASELINE_MONTHS], periods[BASELINE_MONTHS:]))
@@ -82,8 +87,9 @@ def build_periods(production: np.ndarray, electricity: np.ndarray, gas: np.ndarr
 
 def vectorised_lower_bound(production: np.ndarray, electricity: np.ndarray, gas: np.ndarray) -> dict[str, np.ndarray]:
     tables = default_tables()
-    toe = np.stack([electricity * tables.toe_per("electricity", "MWh"),
-                    gas * tables.toe_per("natural_gas", "1000 m3")], axis=2)  # (N, 36, 2)
+    toe = np.stack(
+        [electricity * tables.toe_per("electricity", "MWh"), gas * tables.toe_per("natural_gas", "1000 m3")], axis=2
+    )  # (N, 36, 2)
     targets = np.concatenate([toe, toe.sum(axis=2, keepdims=True)], axis=2)  # (N, 36, 3): carriers + total
     yb, yr = targets[:, :BASELINE_MONTHS], targets[:, BASELINE_MONTHS:]
     pb, pr = production[:, :BASELINE_MONTHS], production[:, BASELINE_MONTHS:]
@@ -125,8 +131,9 @@ def main() -> None:
     claims = Claim(6.0)
     compute_savings(*cases[0], claims, settings)  # warm caches (tables, t quantiles)
 
-    results, t_case = _common.timed(lambda: [compute_savings(baseline, reporting, claims, settings)
-                                             for baseline, reporting in cases])
+    results, t_case = _common.timed(
+        lambda: [compute_savings(baseline, reporting, claims, settings) for baseline, reporting in cases]
+    )
     bound, t_vec = _common.timed(vectorised_lower_bound, production, electricity, gas)
 
     # the two paths must agree where they overlap (regression coefficients of the total, whatever method won)
@@ -137,15 +144,23 @@ def main() -> None:
     methods = [r.method for r in results]
     verdicts = [r.verdict for r in results]
 
-    print(f"cases: {args.cases} × {MONTHS} monthly periods ({BASELINE_MONTHS} baseline, {REPORTING_MONTHS} "
-          f"reporting), 2 carriers; input generation {t_gen:.2f} s (not timed below)")
-    print(f"compute_savings per case : {t_case:8.3f} s  {args.cases / t_case:10.0f} cases/s  "
-          f"{t_case / args.cases * 1e6:8.1f} µs/case")
-    print(f"vectorised lower bound   : {t_vec:8.3f} s  {args.cases / t_vec:10.0f} cases/s  "
-          f"(batched einsum normal equations, SEC, R², CV, savings)")
+    print(
+        f"cases: {args.cases} × {MONTHS} monthly periods ({BASELINE_MONTHS} baseline, {REPORTING_MONTHS} "
+        f"reporting), 2 carriers; input generation {t_gen:.2f} s (not timed below)"
+    )
+    print(
+        f"compute_savings per case : {t_case:8.3f} s  {args.cases / t_case:10.0f} cases/s  "
+        f"{t_case / args.cases * 1e6:8.1f} µs/case"
+    )
+    print(
+        f"vectorised lower bound   : {t_vec:8.3f} s  {args.cases / t_vec:10.0f} cases/s  "
+        f"(batched einsum normal equations, SEC, R², CV, savings)"
+    )
     print(f"ratio per-case / vectorised: {t_case / t_vec:.0f}×")
-    print(f"regression used for the total in {methods.count('regression') / len(methods):.1%} of cases; "
-          f"verified {verdicts.count('verified') / len(verdicts):.1%}")
+    print(
+        f"regression used for the total in {methods.count('regression') / len(methods):.1%} of cases; "
+        f"verified {verdicts.count('verified') / len(verdicts):.1%}"
+    )
     print(f"max relative difference of total-model coefficients (first {check} cases): {max_rel:.2e}")
 
 

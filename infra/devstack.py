@@ -66,10 +66,12 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("registry", "cleanprod_registry", "REGISTRY_", "svc-registry"),
-    ServiceSpec("applications", "cleanprod_applications", "APPLICATIONS_", "svc-applications",
-                subscribers=("verification",)),
-    ServiceSpec("verification", "cleanprod_verification", "VERIFICATION_", "svc-verification",
-                subscribers=("applications",)),
+    ServiceSpec(
+        "applications", "cleanprod_applications", "APPLICATIONS_", "svc-applications", subscribers=("verification",)
+    ),
+    ServiceSpec(
+        "verification", "cleanprod_verification", "VERIFICATION_", "svc-verification", subscribers=("applications",)
+    ),
 )
 
 
@@ -131,11 +133,17 @@ class Stack:
 
     def start_keycloak(self) -> None:
         self.keycloak = keycloak_server.ensure_keycloak(
-            self.data_dir / "keycloak", self.ports.keycloak, self.ports.keycloak_management,
-            reset=self.keycloak_reset, stop_with_parent=self.environment == "test",
+            self.data_dir / "keycloak",
+            self.ports.keycloak,
+            self.ports.keycloak_management,
+            reset=self.keycloak_reset,
+            stop_with_parent=self.environment == "test",
             # The docs client's redirect URI and web origin are this gateway, the portal's callback and post-logout
             # URIs this portal (realm placeholders).
-            extra_env={"CLEANPROD_API_DOCS_URL": self.url("gateway"), keycloak_server.PORTAL_URL_ENV: self.url("portal")},
+            extra_env={
+                "CLEANPROD_API_DOCS_URL": self.url("gateway"),
+                keycloak_server.PORTAL_URL_ENV: self.url("portal"),
+            },
         )
 
     def service_env(self, spec: ServiceSpec) -> dict[str, str]:
@@ -182,27 +190,32 @@ class Stack:
 
     def _spawn(self, name: str, app: str, port: int, env: dict[str, str], *extra_args: str) -> None:
         command = uvicorn_command(app, port, "--timeout-graceful-shutdown", "5", *extra_args)
-        self.processes[name] = spawn(command, env={**env, **self.extra_env}, log_file=self.log_dir / f"{name}.log",
-                                     cwd=REPO_ROOT)
+        self.processes[name] = spawn(
+            command, env={**env, **self.extra_env}, log_file=self.log_dir / f"{name}.log", cwd=REPO_ROOT
+        )
         self._record_processes()
 
     def _record_processes(self) -> None:
         """Write down every process group this stack started (each is its own session: pgid = pid)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        state = {"supervisor": record(os.getpid()) if self.supervised else None,
-                 "processes": {name: record(p.pid) for name, p in self.processes.items()}}
+        state = {
+            "supervisor": record(os.getpid()) if self.supervised else None,
+            "processes": {name: record(p.pid) for name, p in self.processes.items()},
+        }
         path = self.data_dir / PROCESS_FILE
         path.with_suffix(".tmp").write_text(json.dumps(state, indent=1))
         path.with_suffix(".tmp").replace(path)
 
     def start_service(self, spec: ServiceSpec) -> None:
-        self._spawn(spec.name, f"{spec.package}.main:create_app", getattr(self.ports, spec.name),
-                    self.service_env(spec))
+        self._spawn(
+            spec.name, f"{spec.package}.main:create_app", getattr(self.ports, spec.name), self.service_env(spec)
+        )
 
     def start_gateway(self) -> None:
         # The gateway is the public edge: it must not believe a client's X-Forwarded-For (rate limits key on it).
-        self._spawn("gateway", "cleanprod_gateway.main:create_app", self.ports.gateway, self.gateway_env(),
-                    "--no-proxy-headers")
+        self._spawn(
+            "gateway", "cleanprod_gateway.main:create_app", self.ports.gateway, self.gateway_env(), "--no-proxy-headers"
+        )
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
         try:
@@ -298,8 +311,11 @@ def _banner(stack: Stack) -> str:
         f"  logs             {stack.log_dir}",
         "",
         f"Demo logins (password {keycloak_server.DEMO_PASSWORD}; public client 'cleanprod-cli' allows the password grant):",
-        *[f"  {name:<18} {', '.join(info.get('roles', []))}"
-          + (f"  tax_code {info['tax_code']}" if info.get("tax_code") else "") for name, info in users.items()],
+        *[
+            f"  {name:<18} {', '.join(info.get('roles', []))}"
+            + (f"  tax_code {info['tax_code']}" if info.get("tax_code") else "")
+            for name, info in users.items()
+        ],
         "",
         "Get a token:",
         f"  curl -s -d grant_type=password -d client_id=cleanprod-cli -d username=officer1 -d 'password={keycloak_server.DEMO_PASSWORD}' \\",
@@ -321,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="do not load demo enterprises")
     parser.add_argument("--reset-keycloak", action="store_true", help="re-import the realm (drops created users)")
     args = parser.parse_args(argv)
-    stack = Stack(Path(args.data), demo_data=not args.no_demo, keycloak_reset=args.reset_keycloak,
-                  supervised=args.command == "up")
+    stack = Stack(
+        Path(args.data), demo_data=not args.no_demo, keycloak_reset=args.reset_keycloak, supervised=args.command == "up"
+    )
     if args.command == "down":
         stopped = stop_recorded(stack.data_dir)
         keycloak_server.stop_keycloak(stack.data_dir / "keycloak")

@@ -1,7 +1,7 @@
 """Command line for the dev and test Keycloak instances (run as `python -m infra.keycloak_server …`).
 
-    python -m infra.keycloak_server start|stop|restart|status|fetch [--data DIR] [--port N] [--management-port N]
-        [--timeout S] [--reset]
+python -m infra.keycloak_server start|stop|restart|status|fetch [--data DIR] [--port N] [--management-port N]
+    [--timeout S] [--reset]
 """
 
 from __future__ import annotations
@@ -48,8 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "restart", "status", "fetch"])
     parser.add_argument("--data", default=str(DEFAULT_DATA_DIR), help="instance folder (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT, help="HTTP port (default: %(default)s)")
-    parser.add_argument("--management-port", type=int, default=DEFAULT_MANAGEMENT_PORT,
-                        help="management (health) port (default: %(default)s)")
+    parser.add_argument(
+        "--management-port",
+        type=int,
+        default=DEFAULT_MANAGEMENT_PORT,
+        help="management (health) port (default: %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for readiness")
     parser.add_argument("--reset", action="store_true", help="start: drop the database and re-import the realm")
     args = parser.parse_args(argv)
@@ -60,15 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         print(ensure_distribution())
         return 0
     if args.command == "start":
-        print(_describe(ensure_keycloak(data, args.port, args.management_port, timeout=args.timeout,
-                                        reset=args.reset)))
+        print(_describe(ensure_keycloak(data, args.port, args.management_port, timeout=args.timeout, reset=args.reset)))
         return 0
     if args.command == "restart":
         current = keycloak_status(data)
         if current is not None:
             stop_keycloak(current)
-        print(_describe(ensure_keycloak(data, args.port, args.management_port, timeout=args.timeout,
-                                        reset=args.reset)))
+        print(_describe(ensure_keycloak(data, args.port, args.management_port, timeout=args.timeout, reset=args.reset)))
         return 0
     if args.command == "stop":
         print("stopped" if stop_keycloak(data) else "not running")

@@ -72,9 +72,17 @@ def _download(zip_path: Path) -> None:
     if mvn:
         log.info("fetching %s with Maven into %s", MAVEN_COORDINATES, zip_path.parent)
         result = subprocess.run(
-            [mvn, "-B", "-q", "dependency:copy", f"-Dartifact={MAVEN_COORDINATES}",
-             f"-DoutputDirectory={zip_path.parent}"],
-            capture_output=True, text=True, cwd=zip_path.parent,
+            [
+                mvn,
+                "-B",
+                "-q",
+                "dependency:copy",
+                f"-Dartifact={MAVEN_COORDINATES}",
+                f"-DoutputDirectory={zip_path.parent}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=zip_path.parent,
         )
         if result.returncode == 0 and zip_path.exists():
             return
@@ -92,10 +100,19 @@ def _verify_zip(zip_path: Path) -> None:
     if actual != KEYCLOAK_DIST_SHA256:
         raise RuntimeError(
             f"{zip_path} has SHA-256 {actual}, expected {KEYCLOAK_DIST_SHA256} (pinned for Keycloak "
-            f"{KEYCLOAK_VERSION}); delete it and retry")
+            f"{KEYCLOAK_VERSION}); delete it and retry"
+        )
     # Second opinion: the .sha1 Maven stored next to the artifact in the local repository, when there is one.
-    m2_sha1 = (Path.home() / ".m2" / "repository" / "org" / "keycloak" / "keycloak-quarkus-dist" / KEYCLOAK_VERSION
-               / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip.sha1")
+    m2_sha1 = (
+        Path.home()
+        / ".m2"
+        / "repository"
+        / "org"
+        / "keycloak"
+        / "keycloak-quarkus-dist"
+        / KEYCLOAK_VERSION
+        / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip.sha1"
+    )
     if m2_sha1.exists():
         words = m2_sha1.read_text().split()
         expected = words[0].lower() if words else ""

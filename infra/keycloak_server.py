@@ -99,9 +99,9 @@ class KeycloakInstance:
     http_port: int
     management_port: int
     pid: int
-    base_url: str           # http://127.0.0.1:<port>
-    issuer: str             # <base_url>/realms/cleanprod  (the `iss` of every token)
-    management_url: str     # http://127.0.0.1:<management port>  (/health/ready, /health/live)
+    base_url: str  # http://127.0.0.1:<port>
+    issuer: str  # <base_url>/realms/cleanprod  (the `iss` of every token)
+    management_url: str  # http://127.0.0.1:<management port>  (/health/ready, /health/live)
     log_file: Path
     realm: str = REALM_NAME
     started_in: float | None = None  # seconds from spawn to ready, when this call started it
@@ -204,10 +204,16 @@ def is_ready(management_url: str) -> bool:
 def _instance_from_state(data_dir: Path, state: dict, started_in: float | None = None) -> KeycloakInstance:
     base = f"http://{HOST}:{state['http_port']}"
     return KeycloakInstance(
-        data_dir=data_dir, http_port=state["http_port"], management_port=state["management_port"],
-        pid=state["pid"], base_url=base, issuer=f"{base}/realms/{state.get('realm', REALM_NAME)}",
-        management_url=f"http://{HOST}:{state['management_port']}", log_file=data_dir / "keycloak.log",
-        realm=state.get("realm", REALM_NAME), started_in=started_in,
+        data_dir=data_dir,
+        http_port=state["http_port"],
+        management_port=state["management_port"],
+        pid=state["pid"],
+        base_url=base,
+        issuer=f"{base}/realms/{state.get('realm', REALM_NAME)}",
+        management_url=f"http://{HOST}:{state['management_port']}",
+        log_file=data_dir / "keycloak.log",
+        realm=state.get("realm", REALM_NAME),
+        started_in=started_in,
     )
 
 
@@ -247,8 +253,9 @@ def _reset_database(data_dir: Path) -> None:
         shutil.rmtree(data_dir / name, ignore_errors=True)
 
 
-def _running_instance(data_dir: Path, http_port: int, management_port: int, *, reset: bool,
-                      timeout: float) -> KeycloakInstance | None:
+def _running_instance(
+    data_dir: Path, http_port: int, management_port: int, *, reset: bool, timeout: float
+) -> KeycloakInstance | None:
     """The instance already running from `data_dir`, ready (None: none runs, or it was stopped for a reset)."""
     running = keycloak_status(data_dir)
     if running is None:
@@ -256,7 +263,8 @@ def _running_instance(data_dir: Path, http_port: int, management_port: int, *, r
     if (running.http_port, running.management_port) != (http_port, management_port):
         raise RuntimeError(
             f"Keycloak already runs from {data_dir} on ports {running.http_port}/{running.management_port}; "
-            f"stop it first to use {http_port}/{management_port}")
+            f"stop it first to use {http_port}/{management_port}"
+        )
     if reset:
         stop_keycloak(data_dir)
         return None
@@ -309,7 +317,9 @@ def ensure_keycloak(
         log.warning(
             "%s was imported from an older version of the realm files in %s; Keycloak keeps the existing realm. "
             "Restart with reset (CLI: start --reset) to re-import it (drops users created at runtime).",
-            data_dir, realm_dir)
+            data_dir,
+            realm_dir,
+        )
     fresh_db = not db_file.exists()
 
     import_dir = data_dir / "import"
@@ -354,14 +364,23 @@ def ensure_keycloak(
             out.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} start-dev on {base_url} =====\n".encode())
             out.flush()
             proc = subprocess.Popen(  # noqa: S603
-                args, cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                args,
+                cwd=data_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=_set_parent_death_signal if stop_with_parent and sys.platform.startswith("linux") else None,
             )
         _CHILDREN[data_dir] = proc
         state = {
-            "pid": proc.pid, "http_port": http_port, "management_port": management_port, "realm": REALM_NAME,
-            "keycloak_version": KEYCLOAK_VERSION, "started_at": time.time(),
+            "pid": proc.pid,
+            "http_port": http_port,
+            "management_port": management_port,
+            "realm": REALM_NAME,
+            "keycloak_version": KEYCLOAK_VERSION,
+            "started_at": time.time(),
             "realm_digest": digest if fresh_db else previous.get("realm_digest"),
         }
         _write_state(data_dir, state)
@@ -378,16 +397,21 @@ def ensure_keycloak(
 
 def _wait_ready(instance: KeycloakInstance, proc: subprocess.Popen | None, deadline: float) -> None:
     """Wait for /health/ready = UP on the management port, then for the realm's discovery document."""
+
     def check_alive() -> None:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"Keycloak exited with status {proc.returncode}; last log lines "
-                               f"({instance.log_file}):\n{_log_tail(instance.log_file)}")
+            raise RuntimeError(
+                f"Keycloak exited with status {proc.returncode}; last log lines "
+                f"({instance.log_file}):\n{_log_tail(instance.log_file)}"
+            )
 
     while not is_ready(instance.management_url):
         check_alive()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"Keycloak not ready at {instance.management_url}/health/ready in time; last log "
-                               f"lines ({instance.log_file}):\n{_log_tail(instance.log_file)}")
+            raise TimeoutError(
+                f"Keycloak not ready at {instance.management_url}/health/ready in time; last log "
+                f"lines ({instance.log_file}):\n{_log_tail(instance.log_file)}"
+            )
         time.sleep(0.25)
     while True:
         check_alive()
@@ -401,8 +425,10 @@ def _wait_ready(instance: KeycloakInstance, proc: subprocess.Popen | None, deadl
                 raise RuntimeError(f"realm issuer is {issuer!r}, expected {instance.issuer!r}")
             return
         if status == 404:
-            raise RuntimeError(f"Keycloak is up but realm {instance.realm!r} does not exist (import failed?); see "
-                               f"{instance.log_file}:\n{_log_tail(instance.log_file)}")
+            raise RuntimeError(
+                f"Keycloak is up but realm {instance.realm!r} does not exist (import failed?); see "
+                f"{instance.log_file}:\n{_log_tail(instance.log_file)}"
+            )
         if time.monotonic() > deadline:
             raise TimeoutError(f"{instance.well_known_url} did not answer in time (last status {status})")
         time.sleep(0.25)
@@ -438,12 +464,18 @@ def stop_keycloak(target: KeycloakInstance | Path | str = DEFAULT_DATA_DIR, *, t
     return was_running
 
 
-def restart_keycloak(instance: KeycloakInstance, *, timeout: float = DEFAULT_TIMEOUT,
-                     stop_with_parent: bool = False) -> KeycloakInstance:
+def restart_keycloak(
+    instance: KeycloakInstance, *, timeout: float = DEFAULT_TIMEOUT, stop_with_parent: bool = False
+) -> KeycloakInstance:
     """Stop and start again on the same data and ports. The database persists: same realm, users, signing keys."""
     stop_keycloak(instance)
-    return ensure_keycloak(instance.data_dir, instance.http_port, instance.management_port, timeout=timeout,
-                           stop_with_parent=stop_with_parent)
+    return ensure_keycloak(
+        instance.data_dir,
+        instance.http_port,
+        instance.management_port,
+        timeout=timeout,
+        stop_with_parent=stop_with_parent,
+    )
 
 
 def remove_data(data_dir: Path | str) -> None:
@@ -460,8 +492,11 @@ def demo_users(realm_file: Path | str = REALM_DIR / "realm-cleanprod.json") -> d
             continue
         roles = [r for r in user.get("realmRoles", []) if not r.startswith("default-roles-")]
         tax = (user.get("attributes") or {}).get("tax_code", [None])[0]
-        users[user["username"]] = {"roles": roles, "tax_code": tax,
-                                   "name": f"{user.get('lastName', '')} {user.get('firstName', '')}".strip()}
+        users[user["username"]] = {
+            "roles": roles,
+            "tax_code": tax,
+            "name": f"{user.get('lastName', '')} {user.get('firstName', '')}".strip(),
+        }
     return users
 
 

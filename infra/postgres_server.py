@@ -86,8 +86,9 @@ def _chown_tree(path: Path) -> None:
 
 
 def is_running(data_dir: Path) -> bool:
-    result = subprocess.run([_bin("pg_ctl"), "status", "-D", str(data_dir)], capture_output=True, text=True,
-                            **_run_kwargs())  # type: ignore[call-overload]
+    result = subprocess.run(
+        [_bin("pg_ctl"), "status", "-D", str(data_dir)], capture_output=True, text=True, **_run_kwargs()
+    )  # type: ignore[call-overload]
     return result.returncode == 0
 
 
@@ -99,9 +100,21 @@ def ensure_postgres(data_dir: Path, port: int, *, timeout: float = 60.0) -> Post
     _chown_tree(data_dir)
     if not (data_dir / "PG_VERSION").exists():
         subprocess.run(
-            [_bin("initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-             "--locale=C.UTF-8", "--no-instructions"],
-            check=True, capture_output=True, text=True, **kwargs,  # type: ignore[call-overload]
+            [
+                _bin("initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-instructions",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            **kwargs,  # type: ignore[call-overload]
         )
     data_dir.chmod(0o700)  # the server refuses a data folder others can read
     instance = PostgresInstance(data_dir=data_dir, port=port)
@@ -114,9 +127,23 @@ def ensure_postgres(data_dir: Path, port: int, *, timeout: float = 60.0) -> Post
     if os.environ.get("CLEANPROD_PG_FAST") == "1":  # tests: durability is not needed, speed is
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
-        [_bin("pg_ctl"), "start", "-D", str(data_dir), "-w", "-t", str(int(timeout)), "-l",
-         str(data_dir / "server.log"), "-o", options],
-        check=True, capture_output=True, text=True, **kwargs,  # type: ignore[call-overload]
+        [
+            _bin("pg_ctl"),
+            "start",
+            "-D",
+            str(data_dir),
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "-l",
+            str(data_dir / "server.log"),
+            "-o",
+            options,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
     )
     deadline = time.monotonic() + timeout
     while not port_open(port, instance.host):
@@ -130,8 +157,9 @@ def stop_postgres(data_dir: Path, *, mode: str = "fast") -> None:
     data_dir = data_dir.resolve()
     if not (data_dir / "PG_VERSION").exists() or not is_running(data_dir):
         return
-    subprocess.run([_bin("pg_ctl"), "stop", "-D", str(data_dir), "-m", mode, "-w"], capture_output=True,
-                   text=True, **_run_kwargs())  # type: ignore[call-overload]
+    subprocess.run(
+        [_bin("pg_ctl"), "stop", "-D", str(data_dir), "-m", mode, "-w"], capture_output=True, text=True, **_run_kwargs()
+    )  # type: ignore[call-overload]
 
 
 def create_databases(instance: PostgresInstance, names: list[str]) -> None:
@@ -142,7 +170,7 @@ def create_databases(instance: PostgresInstance, names: list[str]) -> None:
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
         for name in names:
             if name not in existing:
-                conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+                conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     for name in names:
         with psycopg.connect(instance.dsn(name), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")

@@ -18,17 +18,34 @@ from .ports import HOST
 
 def uvicorn_command(app: str, port: int, *extra: str, factory: bool = True) -> list[str]:
     """One worker with uvloop + httptools, no access log: how every service runs here."""
-    return [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else []), "--host", HOST,
-            "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        *(["--factory"] if factory else []),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        *extra,
+    ]
 
 
-def spawn(command: list[str], *, env: Mapping[str, str], log_file: Path, cwd: Path | None = None
-          ) -> subprocess.Popen[bytes]:
+def spawn(
+    command: list[str], *, env: Mapping[str, str], log_file: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start `command` in its own process group (so stopping it stops its children too), output to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_file, "ab")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_http(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60.0) -> None:
@@ -69,6 +86,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 # ---- records of started processes (so `./cleanprod down`, another command, can stop what `up` started) ---------
+
 
 def start_ticks(pid: int) -> int | None:
     """When the process started (clock ticks since boot, Linux /proc), or None if it is gone or a zombie. Stored

@@ -23,12 +23,18 @@ def stack() -> Iterator[Stack]:
     data_dir = Path(tempfile.mkdtemp(prefix="cleanprod-e2e-"))
     # Small clock skew so a 5-second Keycloak token is really expired a few seconds later; quick JWKS refetch
     # so a rotated key is picked up within the test.
-    tuning = {f"{prefix}CLOCK_SKEW_SECONDS": "2" for prefix in ("GATEWAY_", "REGISTRY_", "APPLICATIONS_",
-                                                                "VERIFICATION_")}
-    tuning.update({f"{prefix}JWKS_MIN_REFETCH_SECONDS": "1" for prefix in ("GATEWAY_", "REGISTRY_",
-                                                                           "APPLICATIONS_", "VERIFICATION_")})
-    tuning.update({"GATEWAY_RATE_LIMIT_PER_SECOND": "100", "GATEWAY_RATE_LIMIT_BURST": "200",
-                   "GATEWAY_READ_TIMEOUT": "10"})
+    tuning = {
+        f"{prefix}CLOCK_SKEW_SECONDS": "2" for prefix in ("GATEWAY_", "REGISTRY_", "APPLICATIONS_", "VERIFICATION_")
+    }
+    tuning.update(
+        {
+            f"{prefix}JWKS_MIN_REFETCH_SECONDS": "1"
+            for prefix in ("GATEWAY_", "REGISTRY_", "APPLICATIONS_", "VERIFICATION_")
+        }
+    )
+    tuning.update(
+        {"GATEWAY_RATE_LIMIT_PER_SECOND": "100", "GATEWAY_RATE_LIMIT_BURST": "200", "GATEWAY_READ_TIMEOUT": "10"}
+    )
     system = Stack(data_dir, Ports.free(), environment="test", demo_data=True, extra_env=tuning)
     try:
         system.start()
@@ -49,23 +55,33 @@ class Tokens:
     def token_url(self) -> str:
         return f"{self.stack.issuer}/protocol/openid-connect/token"
 
-    def password(self, username: str, password: str = keycloak_server.DEMO_PASSWORD,
-                 client_id: str = "cleanprod-cli") -> str:
+    def password(
+        self, username: str, password: str = keycloak_server.DEMO_PASSWORD, client_id: str = "cleanprod-cli"
+    ) -> str:
         key = f"{client_id}:{username}"
         cached = self._cache.get(key)
         if cached and cached[1] > time.monotonic() + 30:
             return cached[0]
-        response = httpx.post(self.token_url, data={"grant_type": "password", "client_id": client_id,
-                                                    "username": username, "password": password}, timeout=30)
+        response = httpx.post(
+            self.token_url,
+            data={"grant_type": "password", "client_id": client_id, "username": username, "password": password},
+            timeout=30,
+        )
         response.raise_for_status()
         body = response.json()
         self._cache[key] = (body["access_token"], time.monotonic() + body["expires_in"])
         return body["access_token"]
 
     def client(self, client_id: str) -> str:
-        response = httpx.post(self.token_url, data={
-            "grant_type": "client_credentials", "client_id": client_id,
-            "client_secret": keycloak_server.client_secret(client_id)}, timeout=30)
+        response = httpx.post(
+            self.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": keycloak_server.client_secret(client_id),
+            },
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()["access_token"]
 

@@ -34,7 +34,7 @@ def test_environment_names_are_settings_fields(name: str) -> None:
     fields = set(settings_class.model_fields)
     for variable in environment:
         assert variable.startswith(prefix), variable
-        assert variable[len(prefix):].lower() in fields, f"{variable} is not a field of {settings_class.__name__}"
+        assert variable[len(prefix) :].lower() in fields, f"{variable} is not a field of {settings_class.__name__}"
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))
@@ -48,8 +48,11 @@ def test_each_python_part_builds_from_the_one_dockerfile(name: str) -> None:
 def test_every_placeholder_has_a_value_in_env_example() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", text))
-    example = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
-               if line and not line.startswith("#")}
+    example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert used <= example, used - example
 
 
@@ -71,8 +74,12 @@ def test_realm_secrets_match_the_realm_placeholders() -> None:
 
 
 def test_issuer_is_the_same_everywhere() -> None:
-    issuers = {value for service in COMPOSE["services"].values()
-               for key, value in (service.get("environment") or {}).items() if key.endswith("OIDC_ISSUER")}
+    issuers = {
+        value
+        for service in COMPOSE["services"].values()
+        for key, value in (service.get("environment") or {}).items()
+        if key.endswith("OIDC_ISSUER")
+    }
     assert issuers == {"http://localhost:18080/realms/cleanprod"}
     keycloak_command = " ".join(COMPOSE["services"]["keycloak"]["command"])
     assert "--hostname=http://localhost:18080" in keycloak_command

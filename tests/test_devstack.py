@@ -91,8 +91,15 @@ def test_down_stops_the_recorded_process_groups_when_up_is_gone(tmp_path: Path) 
     stack.start_gateway()
     # A service whose process has a child of its own (uvicorn --reload, a worker, ...): same process group.
     stack.processes["registry"] = spawn(
-        [sys.executable, "-c", "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
-         "'import time; time.sleep(600)']); time.sleep(600)"], env={}, log_file=tmp_path / "logs" / "r.log")
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+            "'import time; time.sleep(600)']); time.sleep(600)",
+        ],
+        env={},
+        log_file=tmp_path / "logs" / "r.log",
+    )
     stack._record_processes()
     started = list(stack.processes.values())
     try:
@@ -113,8 +120,16 @@ def test_down_stops_the_recorded_process_groups_when_up_is_gone(tmp_path: Path) 
 def test_a_reused_pid_is_never_signalled(tmp_path: Path) -> None:
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
     try:
-        (tmp_path / PROCESS_FILE).write_text(json.dumps({"supervisor": None, "processes": {
-            "registry": {"pid": bystander.pid, "start_ticks": (start_ticks(bystander.pid) or 0) - 1}}}))
+        (tmp_path / PROCESS_FILE).write_text(
+            json.dumps(
+                {
+                    "supervisor": None,
+                    "processes": {
+                        "registry": {"pid": bystander.pid, "start_ticks": (start_ticks(bystander.pid) or 0) - 1}
+                    },
+                }
+            )
+        )
         assert stop_recorded(tmp_path) == []
         time.sleep(0.2)
         assert bystander.poll() is None  # still running: the record was someone else's process

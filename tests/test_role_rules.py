@@ -66,8 +66,9 @@ def routes_of(service: str, app: FastAPI) -> list[ServiceRoute]:
         calls = list(_calls(route.dependant))
         rules = [c.roles for c in calls if isinstance(getattr(c, "roles", None), frozenset)]
         roles = frozenset.intersection(*rules) if rules else None  # several require_roles: all must hold
-        found += [ServiceRoute(service, method, route.path, roles, authenticate in calls)
-                  for method in sorted(route.methods)]
+        found += [
+            ServiceRoute(service, method, route.path, roles, authenticate in calls) for method in sorted(route.methods)
+        ]
     return found
 
 
@@ -84,6 +85,7 @@ def reachable(routes: Iterable[ServiceRoute], table: RouteTable) -> Iterator[tup
 
 # ------------------------------------------------------------------------------------------------ the checks
 
+
 def roles_refused_by_the_gateway(routes: Iterable[ServiceRoute], table: RouteTable) -> list[str]:
     found = []
     for route, gateway_route in reachable(routes, table):
@@ -92,8 +94,10 @@ def roles_refused_by_the_gateway(routes: Iterable[ServiceRoute], table: RouteTab
         allowed = gateway_route.allowed(route.method)
         lost = route.roles - allowed - REFUSED_ROLES
         if lost:
-            found.append(f"{route} admits {_sorted(lost)}, but the gateway's {route.kind} rule for "
-                         f"{gateway_route.prefix} admits only {_sorted(allowed)}")
+            found.append(
+                f"{route} admits {_sorted(lost)}, but the gateway's {route.kind} rule for "
+                f"{gateway_route.prefix} admits only {_sorted(allowed)}"
+            )
     return found
 
 
@@ -101,11 +105,14 @@ def token_disagreements(routes: Iterable[ServiceRoute], table: RouteTable) -> li
     found = []
     for route, gateway_route in reachable(routes, table):
         if gateway_route.public and route.kind == "write":
-            found.append(f"{route} is a write under the public prefix {gateway_route.prefix}: the gateway lets "
-                         "no write through there")
+            found.append(
+                f"{route} is a write under the public prefix {gateway_route.prefix}: the gateway lets "
+                "no write through there"
+            )
         elif gateway_route.public and route.authenticated:
-            found.append(f"{route} needs a token, but the gateway reads {gateway_route.prefix} anonymously and "
-                         "forwards none")
+            found.append(
+                f"{route} needs a token, but the gateway reads {gateway_route.prefix} anonymously and forwards none"
+            )
         elif not gateway_route.public and not route.authenticated:
             found.append(f"{route} verifies no token, though {gateway_route.prefix} is not public")
     return found
@@ -113,12 +120,16 @@ def token_disagreements(routes: Iterable[ServiceRoute], table: RouteTable) -> li
 
 def unknown_roles(routes: Iterable[ServiceRoute], table: RouteTable) -> list[str]:
     known = set(Role)
-    found = [f"{route} names roles outside cleanprod_kit.roles.Role: {_sorted(route.roles - known)}"
-             for route in routes if route.roles is not None and route.roles - known]
+    found = [
+        f"{route} names roles outside cleanprod_kit.roles.Role: {_sorted(route.roles - known)}"
+        for route in routes
+        if route.roles is not None and route.roles - known
+    ]
     for r in table.routes:
         if strangers := (r.read_roles | r.write_roles) - known:
-            found.append(f"the gateway's rule for {r.prefix} names roles outside cleanprod_kit.roles.Role: "
-                         f"{_sorted(strangers)}")
+            found.append(
+                f"the gateway's rule for {r.prefix} names roles outside cleanprod_kit.roles.Role: {_sorted(strangers)}"
+            )
     return found
 
 
@@ -141,8 +152,11 @@ def idle_prefixes(routes: Iterable[ServiceRoute], table: RouteTable) -> list[str
     for r in table.routes:
         kinds = ["read"] if r.public or r.read_roles else []
         kinds += ["write"] if r.write_roles else []
-        found += [f"the gateway lets {kind}s through {r.prefix} ({r.service}), but no {r.service} route serves "
-                  f"them" for kind in kinds if (r.prefix, kind) not in served]
+        found += [
+            f"the gateway lets {kind}s through {r.prefix} ({r.service}), but no {r.service} route serves them"
+            for kind in kinds
+            if (r.prefix, kind) not in served
+        ]
     return found
 
 
@@ -150,6 +164,7 @@ CHECKS = [roles_refused_by_the_gateway, token_disagreements, unknown_roles, unro
 
 
 # ------------------------------------------------------------------------------------------------ the tests
+
 
 @pytest.fixture(scope="module")
 def service_routes() -> list[ServiceRoute]:
@@ -181,8 +196,10 @@ def _table_with(prefix: str, **changes: Any) -> RouteTable:
 def test_a_role_the_gateway_refuses_is_reported(service_routes: list[ServiceRoute]) -> None:
     narrowed = _table_with("/api/v1/enterprises", write_roles=frozenset({Role.OFFICER}))
     found = roles_refused_by_the_gateway(service_routes, narrowed)
-    assert "registry POST /api/v1/enterprises admits ['enterprise'], but the gateway's write rule for " \
-           "/api/v1/enterprises admits only ['officer']" in found, found
+    assert (
+        "registry POST /api/v1/enterprises admits ['enterprise'], but the gateway's write rule for "
+        "/api/v1/enterprises admits only ['officer']" in found
+    ), found
 
 
 def test_a_service_route_the_gateway_does_not_route_is_reported(service_routes: list[ServiceRoute]) -> None:
@@ -190,7 +207,8 @@ def test_a_service_route_the_gateway_does_not_route_is_reported(service_routes: 
     assert "registry GET /api/v1/staff is under no gateway prefix" in unrouted(service_routes, without_staff)
     moved = _table_with("/api/v1/staff", service="applications")
     assert "registry GET /api/v1/staff: the gateway sends /api/v1/staff to applications" in unrouted(
-        service_routes, moved)
+        service_routes, moved
+    )
     # ... and the gateway prefix then serves nothing of the service it names
     assert any("/api/v1/staff (applications)" in s for s in idle_prefixes(service_routes, moved))
 
@@ -198,17 +216,21 @@ def test_a_service_route_the_gateway_does_not_route_is_reported(service_routes: 
 def test_a_public_prefix_over_token_routes_is_reported(service_routes: list[ServiceRoute]) -> None:
     opened = _table_with("/api/v1/programme", public=True)
     found = token_disagreements(service_routes, opened)
-    assert "verification GET /api/v1/programme/summary needs a token, but the gateway reads /api/v1/programme " \
-           "anonymously and forwards none" in found, found
+    assert (
+        "verification GET /api/v1/programme/summary needs a token, but the gateway reads /api/v1/programme "
+        "anonymously and forwards none" in found
+    ), found
 
 
 def test_a_write_rule_without_write_routes_is_reported(service_routes: list[ServiceRoute]) -> None:
     widened = _table_with("/api/v1/programme", write_roles=frozenset({Role.OFFICER}))
     assert idle_prefixes(service_routes, widened) == [
-        "the gateway lets writes through /api/v1/programme (verification), but no verification route serves them"]
+        "the gateway lets writes through /api/v1/programme (verification), but no verification route serves them"
+    ]
 
 
 def test_an_unknown_role_name_is_reported() -> None:
     typo = ServiceRoute("registry", "GET", "/api/v1/sectors", frozenset({"oficer"}), authenticated=True)
     assert unknown_roles([typo], TABLE) == [
-        "registry GET /api/v1/sectors names roles outside cleanprod_kit.roles.Role: ['oficer']"]
+        "registry GET /api/v1/sectors names roles outside cleanprod_kit.roles.Role: ['oficer']"
+    ]

@@ -29,8 +29,9 @@ def applications_upstream() -> Iterator[Upstream]:
 
 
 @pytest.fixture(scope="session")
-async def gw(issuer: TestIssuer, registry_upstream: Upstream, applications_upstream: Upstream
-             ) -> AsyncIterator[RunningGateway]:
+async def gw(
+    issuer: TestIssuer, registry_upstream: Upstream, applications_upstream: Upstream
+) -> AsyncIterator[RunningGateway]:
     async with serve_gateway(gateway_settings(issuer, registry_upstream, applications_upstream)) as running:
         yield running
 

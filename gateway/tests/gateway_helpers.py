@@ -24,8 +24,9 @@ class RunningGateway:
     client: httpx.AsyncClient
 
 
-def gateway_settings(issuer: TestIssuer, registry: Upstream, applications: Upstream, **overrides: Any
-                     ) -> GatewaySettings:
+def gateway_settings(
+    issuer: TestIssuer, registry: Upstream, applications: Upstream, **overrides: Any
+) -> GatewaySettings:
     values: dict[str, Any] = {
         "registry_url": registry.url,
         "applications_url": applications.url,
@@ -51,9 +52,17 @@ async def serve_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGatew
     """The gateway on a real loopback port (uvicorn, httptools), in this event loop."""
     gateway = Gateway(settings)
     port = free_port()
-    config = uvicorn.Config(gateway, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            http="httptools", loop="none", interface="asgi3",
-                            proxy_headers=False)
+    config = uvicorn.Config(
+        gateway,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        http="httptools",
+        loop="none",
+        interface="asgi3",
+        proxy_headers=False,
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # older uvicorn
     task = asyncio.create_task(server.serve())
@@ -70,6 +79,7 @@ async def serve_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGatew
         finally:
             server.should_exit = True
             await task
+
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

@@ -25,22 +25,37 @@ def closed_port() -> int:
 
 def _openapi(name: str) -> dict[str, Any]:
     prefix = {"registry": "/api/v1/sectors", "applications": "/api/v1/calls"}.get(name, f"/api/v1/{name}")
-    page_schema = {"type": "object", "title": f"{name} page",
-                   "properties": {"items": {"type": "array"}, "service": {"const": name}}}
+    page_schema = {
+        "type": "object",
+        "title": f"{name} page",
+        "properties": {"items": {"type": "array"}, "service": {"const": name}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": name, "version": "1"},
         "paths": {
-            prefix: {"get": {"summary": f"list ({name})", "tags": [name], "responses": {"200": {
-                "description": "ok",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}}}},
+            prefix: {
+                "get": {
+                    "summary": f"list ({name})",
+                    "tags": [name],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}},
+                        }
+                    },
+                }
+            },
             "/internal/events": {"post": {"summary": "internal", "responses": {"204": {"description": "ok"}}}},
         },
-        "components": {"schemas": {
-            "Page": page_schema,
-            # The kit's, as every real service defines it (identical everywhere, so shared when merged).
-            "Problem": PROBLEM_SCHEMA, "FieldError": FIELD_ERROR_SCHEMA,
-        }},
+        "components": {
+            "schemas": {
+                "Page": page_schema,
+                # The kit's, as every real service defines it (identical everywhere, so shared when merged).
+                "Problem": PROBLEM_SCHEMA,
+                "FieldError": FIELD_ERROR_SCHEMA,
+            }
+        },
         "tags": [{"name": name}],
     }
 
@@ -56,8 +71,16 @@ class Upstream:
         self.release_download = threading.Event()  # download: the rest is sent only after the client saw data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
-                                loop="asyncio", http="h11", interface="asgi3")
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            interface="asgi3",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -83,9 +106,14 @@ class Upstream:
             return
         path = scope["path"]
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        record = {"method": scope["method"], "path": path, "raw_path": scope.get("raw_path", b"").decode("latin-1"),
-                  "query": scope.get("query_string", b"").decode("latin-1"), "headers": headers,
-                  "service": self.name}
+        record = {
+            "method": scope["method"],
+            "path": path,
+            "raw_path": scope.get("raw_path", b"").decode("latin-1"),
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "headers": headers,
+            "service": self.name,
+        }
         self.requests.append(record)
         query = dict(p.split("=", 1) for p in record["query"].split("&") if "=" in p)
 
@@ -109,17 +137,28 @@ class Upstream:
                     self.first_chunk_seen.set()
                 if not message.get("more_body"):
                     break
-            result = {"sha256": digest.hexdigest(), "size": size, "chunks": chunks,
-                      "content_length": dict(headers).get("content-length"),
-                      "transfer_encoding": dict(headers).get("transfer-encoding")}
+            result = {
+                "sha256": digest.hexdigest(),
+                "size": size,
+                "chunks": chunks,
+                "content_length": dict(headers).get("content-length"),
+                "transfer_encoding": dict(headers).get("transfer-encoding"),
+            }
             self.uploads.append(result)
             return await _json(send, 200, result)
         if path.endswith("/download"):
             size = int(query.get("size", str(1 << 20)))
             wait = query.get("wait") == "1"
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/octet-stream"),
-                                    (b"content-length", str(size).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/octet-stream"),
+                        (b"content-length", str(size).encode()),
+                    ],
+                }
+            )
             block = bytes(range(256)) * 256  # 64 KiB
             sent = 0
             while sent < size:
@@ -135,23 +174,47 @@ class Upstream:
             return None
         if path.endswith("/broken"):
             # Promises 1 MiB, sends 128 KiB, then dies: the gateway must not hand out a "complete" short body.
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/octet-stream"),
-                                    (b"content-length", str(1 << 20).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/octet-stream"),
+                        (b"content-length", str(1 << 20).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b"x" * (128 * 1024), "more_body": True})
             raise RuntimeError("upstream died mid-answer (test)")
         if path.endswith("/gzip"):
             body = gzip.compress(b'{"compressed": true}')
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-encoding", b"gzip"),
-                                    (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-encoding", b"gzip"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return None
         if path.endswith("/spoof-response"):
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"x-request-id", b"upstream-id"),
-                                    (b"connection", b"keep-alive"), (b"x-upstream", b"yes"),
-                                    (b"content-length", b"2")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"x-request-id", b"upstream-id"),
+                        (b"connection", b"keep-alive"),
+                        (b"x-upstream", b"yes"),
+                        (b"content-length", b"2"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b"{}"})
             return None
         # Default: drain the body and echo the request.
@@ -167,6 +230,11 @@ class Upstream:
 
 async def _json(send: Any, status: int, payload: Any) -> None:
     body = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

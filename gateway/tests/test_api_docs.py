@@ -41,8 +41,10 @@ async def test_other_package_files_are_not_served(gw: RunningGateway) -> None:
 
 async def test_authorize_uses_the_docs_client_with_pkce(gw: RunningGateway) -> None:
     html = (await gw.client.get("/api/docs")).text
-    assert ('ui.initOAuth({"clientId": "cleanprod-api-docs", "scopes": "openid", '
-            '"usePkceWithAuthorizationCodeGrant": true})') in html
+    assert (
+        'ui.initOAuth({"clientId": "cleanprod-api-docs", "scopes": "openid", '
+        '"usePkceWithAuthorizationCodeGrant": true})'
+    ) in html
     assert "oauth2RedirectUrl: window.location.origin + '/api/docs/oauth2-redirect'" in html
     redirect = await gw.client.get("/api/docs/oauth2-redirect")
     assert redirect.status_code == 200 and redirect.headers["content-type"].startswith("text/html")

@@ -30,20 +30,26 @@ def test_each_service_has_its_audit_prefix_and_the_results_are_public() -> None:
 
 
 @pytest.mark.parametrize(("service", "role"), [("registry", "auditor"), ("applications", "officer")])
-async def test_officers_and_auditors_reach_the_service_search(gw: RunningGateway, issuer: TestIssuer,
-                                                             registry_upstream: Upstream,
-                                                             applications_upstream: Upstream, service: str,
-                                                             role: str) -> None:
+async def test_officers_and_auditors_reach_the_service_search(
+    gw: RunningGateway,
+    issuer: TestIssuer,
+    registry_upstream: Upstream,
+    applications_upstream: Upstream,
+    service: str,
+    role: str,
+) -> None:
     upstream = registry_upstream if service == "registry" else applications_upstream
-    response = await gw.client.get(f"/api/v1/audit/{service}", params={"q": "sóc sơn"},
-                                   headers=bearer(issuer.token(role)))
+    response = await gw.client.get(
+        f"/api/v1/audit/{service}", params={"q": "sóc sơn"}, headers=bearer(issuer.token(role))
+    )
     assert response.status_code == 200, response.text
     assert upstream.last["path"] == f"/api/v1/audit/{service}"
     assert "authorization" in headers_of(upstream.last)
 
 
-async def test_other_roles_and_every_write_are_refused_before_the_service(gw: RunningGateway, issuer: TestIssuer,
-                                                                          registry_upstream: Upstream) -> None:
+async def test_other_roles_and_every_write_are_refused_before_the_service(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     before = len(registry_upstream.requests)
     for role in ("enterprise", "reviewer", "verifier"):
         response = await gw.client.get("/api/v1/audit/registry", headers=bearer(issuer.token(role)))

@@ -25,8 +25,15 @@ def _b64(data: bytes) -> str:
 
 def _claims(issuer: TestIssuer, **extra: object) -> dict[str, object]:
     now = int(time.time())
-    claims: dict[str, object] = {"iss": issuer.issuer, "aud": "cleanprod-api", "sub": "attacker", "iat": now,
-                                 "exp": now + 300, "azp": "cleanprod-test", "realm_access": {"roles": ["officer"]}}
+    claims: dict[str, object] = {
+        "iss": issuer.issuer,
+        "aud": "cleanprod-api",
+        "sub": "attacker",
+        "iat": now,
+        "exp": now + 300,
+        "azp": "cleanprod-test",
+        "realm_access": {"roles": ["officer"]},
+    }
     claims.update(extra)
     return claims
 
@@ -38,8 +45,9 @@ def alg_none_token(issuer: TestIssuer) -> str:
 
 def hs256_with_public_key(issuer: TestIssuer) -> str:
     """The classic key-confusion attack: HMAC-sign with the (public) RSA key as the shared secret."""
-    pem = issuer.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = issuer.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}).encode())
     payload = _b64(json.dumps(_claims(issuer)).encode())
     signature = hmac.new(pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
@@ -87,8 +95,9 @@ async def test_wrong_scheme_is_401(gw: RunningGateway, issuer: TestIssuer) -> No
     assert "invalid_request" in response.headers["www-authenticate"]
 
 
-async def test_every_bad_token_is_401_and_never_reaches_upstream(gw: RunningGateway, issuer: TestIssuer,
-                                                                 registry_upstream: Upstream) -> None:
+async def test_every_bad_token_is_401_and_never_reaches_upstream(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     before = len(registry_upstream.requests)
     for case, token in bad_tokens(issuer).items():
         response = await gw.client.get("/api/v1/sectors", headers=bearer(token))
@@ -99,8 +108,9 @@ async def test_every_bad_token_is_401_and_never_reaches_upstream(gw: RunningGate
     assert len(registry_upstream.requests) == before
 
 
-async def test_valid_token_passes_and_is_verified_once(gw: RunningGateway, issuer: TestIssuer,
-                                                       registry_upstream: Upstream) -> None:
+async def test_valid_token_passes_and_is_verified_once(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     token = issuer.token("officer", sub="officer-cache")
     misses = gw.gateway.tokens.misses
     for _ in range(5):
@@ -129,24 +139,28 @@ async def test_cached_token_expires_with_its_exp(make_settings, issuer: TestIssu
         assert "expired" in response.json()["detail"]
 
 
-@pytest.mark.parametrize(("roles", "method", "path", "status"), [
-    (("auditor",), "GET", "/api/v1/sectors", 200),
-    (("auditor",), "POST", "/api/v1/sectors", 403),  # auditors never write
-    (("auditor",), "DELETE", "/api/v1/applications/1", 403),
-    (("egov",), "GET", "/api/v1/integrations/dossiers/000.00.01.H26-261128-0001", 200),
-    (("egov",), "POST", "/api/v1/integrations/webhooks", 200),
-    (("egov",), "GET", "/api/v1/enterprises", 403),  # e-gov systems reach only /integrations
-    (("egov",), "GET", "/api/v1/applications", 403),
-    (("service",), "GET", "/api/v1/sectors", 403),  # service accounts do not come through the public gateway
-    (("enterprise",), "POST", "/api/v1/enterprises", 200),
-    (("enterprise",), "POST", "/api/v1/calls", 403),
-    (("enterprise",), "GET", "/api/v1/integrations/events", 403),
-    (("reviewer",), "POST", "/api/v1/applications/7/reviews", 200),
-    (("officer",), "PATCH", "/api/v1/sectors/C23", 200),
-    ((), "GET", "/api/v1/sectors", 403),  # a valid token without any realm role
-])
-async def test_coarse_role_rules(gw: RunningGateway, issuer: TestIssuer, roles: tuple[str, ...], method: str,
-                                 path: str, status: int) -> None:
+@pytest.mark.parametrize(
+    ("roles", "method", "path", "status"),
+    [
+        (("auditor",), "GET", "/api/v1/sectors", 200),
+        (("auditor",), "POST", "/api/v1/sectors", 403),  # auditors never write
+        (("auditor",), "DELETE", "/api/v1/applications/1", 403),
+        (("egov",), "GET", "/api/v1/integrations/dossiers/000.00.01.H26-261128-0001", 200),
+        (("egov",), "POST", "/api/v1/integrations/webhooks", 200),
+        (("egov",), "GET", "/api/v1/enterprises", 403),  # e-gov systems reach only /integrations
+        (("egov",), "GET", "/api/v1/applications", 403),
+        (("service",), "GET", "/api/v1/sectors", 403),  # service accounts do not come through the public gateway
+        (("enterprise",), "POST", "/api/v1/enterprises", 200),
+        (("enterprise",), "POST", "/api/v1/calls", 403),
+        (("enterprise",), "GET", "/api/v1/integrations/events", 403),
+        (("reviewer",), "POST", "/api/v1/applications/7/reviews", 200),
+        (("officer",), "PATCH", "/api/v1/sectors/C23", 200),
+        ((), "GET", "/api/v1/sectors", 403),  # a valid token without any realm role
+    ],
+)
+async def test_coarse_role_rules(
+    gw: RunningGateway, issuer: TestIssuer, roles: tuple[str, ...], method: str, path: str, status: int
+) -> None:
     response = await gw.client.request(method, path, headers=bearer(issuer.token(*roles)), json={})
     assert response.status_code == status, response.text
     if status == 403:

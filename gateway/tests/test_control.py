@@ -47,8 +47,10 @@ async def test_merged_openapi_is_cached(gw: RunningGateway, registry_upstream: U
 
 def test_merge_without_clash_keeps_names() -> None:
     a = {"paths": {"/api/v1/x": {}}, "components": {"schemas": {"A": {"type": "string"}}}}
-    b = {"paths": {"/api/v1/y": {}, "/api/v1/x": {"get": {}}},
-         "components": {"schemas": {"B": {"$ref": "#/components/schemas/A"}, "A": {"type": "integer"}}}}
+    b = {
+        "paths": {"/api/v1/y": {}, "/api/v1/x": {"get": {}}},
+        "components": {"schemas": {"B": {"$ref": "#/components/schemas/A"}, "A": {"type": "integer"}}},
+    }
     doc = merge_documents([("one", a), ("two", b)], missing=["three"])
     assert set(doc["components"]["schemas"]) == {"A", "B", "Two_A"}
     assert doc["components"]["schemas"]["B"] == {"$ref": "#/components/schemas/Two_A"}

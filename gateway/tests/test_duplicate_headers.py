@@ -11,8 +11,9 @@ from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.rawhttp import RawResponse, request_bytes, send_raw
 
 
-async def _raw(gw: RunningGateway, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
-               ) -> RawResponse:
+async def _raw(
+    gw: RunningGateway, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
+) -> RawResponse:
     port = int(gw.url.rsplit(":", 1)[1])
     response = await send_raw("127.0.0.1", port, request_bytes(method, path, headers, body))
     assert response is not None, "the gateway closed the connection without an answer"
@@ -28,42 +29,61 @@ def _assert_refused(response: RawResponse, header: str, code: str = "duplicate_h
     assert response.closed
 
 
-async def test_two_authorization_headers_are_refused(gw: RunningGateway, issuer: TestIssuer,
-                                                     registry_upstream: Upstream) -> None:
+async def test_two_authorization_headers_are_refused(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     officer = issuer.token("officer", sub="officer-1")
     enterprise = issuer.token("enterprise", sub="ent-1", tax_code="0100109106")
     service = issuer.token("service", sub="svc-1")
     before = len(registry_upstream.requests)
     for first, last in ((service, enterprise), (enterprise, service), (officer, enterprise), (enterprise, officer)):
         for path in ("/api/v1/enterprises", "/api/v1/me"):  # proxied and the gateway's own endpoint
-            response = await _raw(gw, "GET", path, [("Host", "gw"), ("Authorization", f"Bearer {first}"),
-                                                     ("Authorization", f"Bearer {last}")])
+            response = await _raw(
+                gw,
+                "GET",
+                path,
+                [("Host", "gw"), ("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {last}")],
+            )
             _assert_refused(response, "Authorization")
-    joined = await _raw(gw, "GET", "/api/v1/enterprises",
-                        [("Host", "gw"), ("Authorization", f"Bearer {service}, Bearer {enterprise}")])
+    joined = await _raw(
+        gw, "GET", "/api/v1/enterprises", [("Host", "gw"), ("Authorization", f"Bearer {service}, Bearer {enterprise}")]
+    )
     _assert_refused(joined, "Authorization")
     assert len(registry_upstream.requests) == before  # nothing reached the service
 
 
-async def test_the_verified_header_is_the_one_forwarded(gw: RunningGateway, issuer: TestIssuer,
-                                                        registry_upstream: Upstream) -> None:
+async def test_the_verified_header_is_the_one_forwarded(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     token = issuer.token("enterprise", sub="ent-2", tax_code="0100109106")
-    response = await _raw(gw, "GET", "/api/v1/enterprises", [
-        ("Host", "gw"), ("Authorization", f"Bearer {token}"), ("Connection", "close, authorization")])
+    response = await _raw(
+        gw,
+        "GET",
+        "/api/v1/enterprises",
+        [("Host", "gw"), ("Authorization", f"Bearer {token}"), ("Connection", "close, authorization")],
+    )
     assert response.status == 200, response
     sent = [v for k, v in registry_upstream.last["headers"] if k == "authorization"]
     assert sent == [f"Bearer {token}"]
 
 
-@pytest.mark.parametrize(("headers", "header", "code"), [
-    ([("Host", "a"), ("Host", "b")], "Host", "duplicate_header"),
-    ([("Content-Type", "application/json"), ("Content-Type", "text/plain")], "Content-Type", "duplicate_header"),
-    ([("Idempotency-Key", "k1"), ("Idempotency-Key", "k2")], "Idempotency-Key", "duplicate_header"),
-    ([("If-Match", '"1"'), ("If-Match", '"2"')], "If-Match", "duplicate_header"),
-])
-async def test_other_meaningful_duplicates_are_refused(gw: RunningGateway, issuer: TestIssuer,
-                                                       registry_upstream: Upstream, headers: list[tuple[str, str]],
-                                                       header: str, code: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "header", "code"),
+    [
+        ([("Host", "a"), ("Host", "b")], "Host", "duplicate_header"),
+        ([("Content-Type", "application/json"), ("Content-Type", "text/plain")], "Content-Type", "duplicate_header"),
+        ([("Idempotency-Key", "k1"), ("Idempotency-Key", "k2")], "Idempotency-Key", "duplicate_header"),
+        ([("If-Match", '"1"'), ("If-Match", '"2"')], "If-Match", "duplicate_header"),
+    ],
+)
+async def test_other_meaningful_duplicates_are_refused(
+    gw: RunningGateway,
+    issuer: TestIssuer,
+    registry_upstream: Upstream,
+    headers: list[tuple[str, str]],
+    header: str,
+    code: str,
+) -> None:
     before = len(registry_upstream.requests)
     base = [("Authorization", f"Bearer {issuer.token('officer')}"), ("Content-Length", "2")]
     if header != "Host":
@@ -73,17 +93,21 @@ async def test_other_meaningful_duplicates_are_refused(gw: RunningGateway, issue
     assert len(registry_upstream.requests) == before
 
 
-async def test_content_length_conflicts_are_400_and_never_forwarded(gw: RunningGateway, issuer: TestIssuer,
-                                                                    registry_upstream: Upstream) -> None:
+async def test_content_length_conflicts_are_400_and_never_forwarded(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     """What really arrives: httptools refuses conflicting Content-Length and Content-Length + Transfer-Encoding
     itself (plain-text 400) before the gateway runs; the gateway's own check covers any server that does not."""
     token = issuer.token("officer")
     before = len(registry_upstream.requests)
-    for extra in ([("Content-Length", "2"), ("Content-Length", "3")],
-                  [("Content-Length", "2"), ("Content-Length", "2")],
-                  [("Content-Length", "2"), ("Transfer-Encoding", "chunked")]):
-        response = await _raw(gw, "POST", "/api/v1/sectors",
-                              [("Host", "gw"), ("Authorization", f"Bearer {token}"), *extra], b"{}")
+    for extra in (
+        [("Content-Length", "2"), ("Content-Length", "3")],
+        [("Content-Length", "2"), ("Content-Length", "2")],
+        [("Content-Length", "2"), ("Transfer-Encoding", "chunked")],
+    ):
+        response = await _raw(
+            gw, "POST", "/api/v1/sectors", [("Host", "gw"), ("Authorization", f"Bearer {token}"), *extra], b"{}"
+        )
         assert response.status == 400 and response.closed, (extra, response)
         if response.header("content-type") == "application/problem+json":
             assert response.json()["code"] in ("duplicate_header", "conflicting_headers")

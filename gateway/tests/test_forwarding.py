@@ -14,22 +14,35 @@ def _raw(*pairs: tuple[str, str]) -> list[tuple[bytes, bytes]]:
 
 def test_client_headers_pass_and_the_gateways_own_follow() -> None:
     headers, has_body = upstream_headers(
-        _raw(("host", "api.example"), ("accept", "application/json"), ("if-match", '"3"'),
-             ("authorization", "Bearer abc.def.ghi"), ("x-request-id", "client-sent")),
-        VERIFIED, "rid-1", trust_forwarded=False)
+        _raw(
+            ("host", "api.example"),
+            ("accept", "application/json"),
+            ("if-match", '"3"'),
+            ("authorization", "Bearer abc.def.ghi"),
+            ("x-request-id", "client-sent"),
+        ),
+        VERIFIED,
+        "rid-1",
+        trust_forwarded=False,
+    )
     assert headers == [
-        ("accept", "application/json"), ("if-match", '"3"'),
+        ("accept", "application/json"),
+        ("if-match", '"3"'),
         ("authorization", "Bearer abc.def.ghi"),
-        ("x-forwarded-for", "203.0.113.7"), ("x-forwarded-proto", "http"), ("x-forwarded-host", "api.example"),
+        ("x-forwarded-for", "203.0.113.7"),
+        ("x-forwarded-proto", "http"),
+        ("x-forwarded-host", "api.example"),
         ("x-request-id", "rid-1"),
-        ("x-gateway-subject", "u-1"), ("x-gateway-client", "portal"),
+        ("x-gateway-subject", "u-1"),
+        ("x-gateway-client", "portal"),
     ]
     assert has_body is False
 
 
 def test_anonymous_caller_gets_no_authorization_and_no_identity() -> None:
-    headers, _ = upstream_headers(_raw(("authorization", "Bearer forged"), ("accept", "*/*")), ANONYMOUS, "r",
-                                  trust_forwarded=False)
+    headers, _ = upstream_headers(
+        _raw(("authorization", "Bearer forged"), ("accept", "*/*")), ANONYMOUS, "r", trust_forwarded=False
+    )
     names = [name for name, _ in headers]
     assert "authorization" not in names
     assert not any(name.startswith("x-gateway-") for name in names)
@@ -38,16 +51,28 @@ def test_anonymous_caller_gets_no_authorization_and_no_identity() -> None:
 
 
 def test_identity_and_hop_by_hop_headers_are_dropped() -> None:
-    seen = sort_client_headers(_raw(
-        ("x-roles", "officer"), ("x-user-id", "42"), ("x-gateway-subject", "admin"), ("x-auth-request-user", "a"),
-        ("remote-user", "root"), ("keep-alive", "timeout=5"), ("te", "trailers"), ("upgrade", "h2c"),
-        ("proxy-authorization", "Basic eA=="), ("accept-language", "vi")), trust_forwarded=False)
+    seen = sort_client_headers(
+        _raw(
+            ("x-roles", "officer"),
+            ("x-user-id", "42"),
+            ("x-gateway-subject", "admin"),
+            ("x-auth-request-user", "a"),
+            ("remote-user", "root"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("upgrade", "h2c"),
+            ("proxy-authorization", "Basic eA=="),
+            ("accept-language", "vi"),
+        ),
+        trust_forwarded=False,
+    )
     assert seen.passed == [("accept-language", "vi")]
 
 
 def test_connection_names_more_headers_to_drop() -> None:
-    seen = sort_client_headers(_raw(("connection", "keep-alive, X-Secret , close"), ("x-secret", "s"),
-                                    ("x-kept", "k")), trust_forwarded=False)
+    seen = sort_client_headers(
+        _raw(("connection", "keep-alive, X-Secret , close"), ("x-secret", "s"), ("x-kept", "k")), trust_forwarded=False
+    )
     assert seen.passed == [("x-kept", "k")]
 
 
@@ -59,8 +84,14 @@ def test_body_is_announced_by_content_length_or_transfer_encoding() -> None:
 
 
 def test_forwarding_headers_replaced_unless_the_front_proxy_is_trusted() -> None:
-    raw = _raw(("host", "gw.internal"), ("x-forwarded-for", "198.51.100.1"), ("x-forwarded-proto", "https"),
-               ("x-forwarded-host", "portal.example"), ("x-real-ip", "10.0.0.1"), ("forwarded", "for=1.2.3.4"))
+    raw = _raw(
+        ("host", "gw.internal"),
+        ("x-forwarded-for", "198.51.100.1"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "portal.example"),
+        ("x-real-ip", "10.0.0.1"),
+        ("forwarded", "for=1.2.3.4"),
+    )
     untrusted, _ = upstream_headers(raw, VERIFIED, "r", trust_forwarded=False)
     assert ("x-forwarded-for", "203.0.113.7") in untrusted
     assert ("x-forwarded-proto", "http") in untrusted

@@ -26,8 +26,9 @@ def own_issuer() -> Iterator[TestIssuer]:
 
 
 async def test_unknown_kid_triggers_exactly_one_refetch(own_issuer: TestIssuer, make_settings) -> None:  # noqa: ANN001
-    settings = make_settings(oidc_issuer=own_issuer.issuer, oidc_jwks_url=own_issuer.jwks_url,
-                             jwks_min_refetch_seconds=MIN_REFETCH)
+    settings = make_settings(
+        oidc_issuer=own_issuer.issuer, oidc_jwks_url=own_issuer.jwks_url, jwks_min_refetch_seconds=MIN_REFETCH
+    )
     async with serve_gateway(settings) as running:
         assert own_issuer.jwks_requests == 1  # fetched once at start-up
         ok = await running.client.get("/api/v1/sectors", headers=bearer(own_issuer.token("officer")))
@@ -45,10 +46,14 @@ async def test_unknown_kid_triggers_exactly_one_refetch(own_issuer: TestIssuer, 
         assert own_issuer.jwks_requests == 2  # ten unknown kids inside the interval: one refetch
 
 
-async def test_rotated_key_is_picked_up_after_the_interval(own_issuer: TestIssuer, make_settings,  # noqa: ANN001
-                                                          registry_upstream: Upstream) -> None:
-    settings = make_settings(oidc_issuer=own_issuer.issuer, oidc_jwks_url=own_issuer.jwks_url,
-                             jwks_min_refetch_seconds=MIN_REFETCH)
+async def test_rotated_key_is_picked_up_after_the_interval(
+    own_issuer: TestIssuer,
+    make_settings,  # noqa: ANN001
+    registry_upstream: Upstream,
+) -> None:
+    settings = make_settings(
+        oidc_issuer=own_issuer.issuer, oidc_jwks_url=own_issuer.jwks_url, jwks_min_refetch_seconds=MIN_REFETCH
+    )
     async with serve_gateway(settings) as running:
         old_token = own_issuer.token("officer")
         assert (await running.client.get("/api/v1/sectors", headers=bearer(old_token))).status_code == 200
@@ -72,8 +77,13 @@ async def test_rotated_key_is_picked_up_after_the_interval(own_issuer: TestIssue
 
 async def test_jwks_unreachable_keeps_known_keys_and_does_not_hammer(make_settings) -> None:  # noqa: ANN001
     issuer = TestIssuer()
-    settings = make_settings(oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
-                             jwks_min_refetch_seconds=5.0, jwks_cache_ttl_seconds=0.2, jwks_timeout_seconds=0.5)
+    settings = make_settings(
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        jwks_min_refetch_seconds=5.0,
+        jwks_cache_ttl_seconds=0.2,
+        jwks_timeout_seconds=0.5,
+    )
     try:
         async with serve_gateway(settings) as running:
             token = issuer.token("officer")

@@ -18,13 +18,16 @@ from cleanprod_verification.main import create_app as verification_app
 
 
 def _merged() -> dict:
-    parts = [("registry", registry_app(RegistrySettings(log_json=False)).openapi()),
-             ("applications", applications_app(ApplicationsSettings(log_json=False)).openapi()),
-             ("verification", verification_app(VerificationSettings(log_json=False)).openapi())]
+    parts = [
+        ("registry", registry_app(RegistrySettings(log_json=False)).openapi()),
+        ("applications", applications_app(ApplicationsSettings(log_json=False)).openapi()),
+        ("verification", verification_app(VerificationSettings(log_json=False)).openapi()),
+    ]
     routes = RouteTable()
     own = decorate({"openapi": "3.1.0", "info": {}, "paths": {}}, [])
-    return merge_documents(parts, own=own,
-                           allowed_prefixes={name: routes.prefixes_for(name) for name in routes.services()})
+    return merge_documents(
+        parts, own=own, allowed_prefixes={name: routes.prefixes_for(name) for name in routes.services()}
+    )
 
 
 def test_the_merged_document_describes_problem_responses() -> None:
@@ -38,4 +41,5 @@ def test_the_merged_document_describes_problem_responses() -> None:
         for operation in item.values():
             assert {"429", "502", "504"} <= set(operation["responses"])
             assert operation["responses"]["422"]["content"]["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"}
+                "$ref": "#/components/schemas/Problem"
+            }

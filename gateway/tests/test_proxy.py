@@ -17,12 +17,25 @@ from cleanprod_kit.testing.issuer import TestIssuer
 PROBLEM = "application/problem+json"
 
 SPOOFED = {
-    "X-User-Id": "officer-1", "X-Roles": "officer,auditor", "X-Role": "officer", "X-Tax-Code": "0100109106",
-    "X-Forwarded-User": "officer1", "X-Forwarded-Email": "boss@example", "X-Auth-Request-User": "officer1",
-    "X-Auth-Roles": "officer", "X-Principal": "officer1", "X-Gateway-Subject": "spoofed-subject",
-    "X-Gateway-Client": "spoofed", "X-Remote-User": "officer1", "Remote-User": "officer1",
-    "X-Authenticated-Userid": "officer1", "X-Consumer-Username": "officer1", "X-Userinfo": "e30=",
-    "X-Jwt-Payload": "e30=", "X-Amzn-Oidc-Identity": "officer1", "X-Ms-Client-Principal-Name": "officer1",
+    "X-User-Id": "officer-1",
+    "X-Roles": "officer,auditor",
+    "X-Role": "officer",
+    "X-Tax-Code": "0100109106",
+    "X-Forwarded-User": "officer1",
+    "X-Forwarded-Email": "boss@example",
+    "X-Auth-Request-User": "officer1",
+    "X-Auth-Roles": "officer",
+    "X-Principal": "officer1",
+    "X-Gateway-Subject": "spoofed-subject",
+    "X-Gateway-Client": "spoofed",
+    "X-Remote-User": "officer1",
+    "Remote-User": "officer1",
+    "X-Authenticated-Userid": "officer1",
+    "X-Consumer-Username": "officer1",
+    "X-Userinfo": "e30=",
+    "X-Jwt-Payload": "e30=",
+    "X-Amzn-Oidc-Identity": "officer1",
+    "X-Ms-Client-Principal-Name": "officer1",
 }
 
 
@@ -33,8 +46,9 @@ def headers_of(record: dict) -> dict[str, list[str]]:
     return out
 
 
-async def test_spoofed_identity_headers_never_arrive(gw: RunningGateway, issuer: TestIssuer,
-                                                     registry_upstream: Upstream) -> None:
+async def test_spoofed_identity_headers_never_arrive(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
     token = issuer.token("enterprise", sub="ent-user-1", tax_code="0100109106")
     response = await gw.client.get("/api/v1/enterprises", headers={**bearer(token), **SPOOFED})
     assert response.status_code == 200
@@ -50,13 +64,26 @@ async def test_spoofed_identity_headers_never_arrive(gw: RunningGateway, issuer:
     assert seen["authorization"] == [f"Bearer {token}"]
 
 
-async def test_forwarding_and_hop_by_hop_headers(gw: RunningGateway, issuer: TestIssuer,
-                                                 registry_upstream: Upstream) -> None:
-    response = await gw.client.get("/api/v1/facilities", headers={
-        **bearer(issuer.token("officer")), "X-Forwarded-For": "6.6.6.6", "X-Real-IP": "6.6.6.6",
-        "Forwarded": "for=6.6.6.6", "X-Forwarded-Proto": "https", "Connection": "keep-alive, X-Hop",
-        "X-Hop": "secret", "Keep-Alive": "timeout=5", "TE": "trailers", "Proxy-Authorization": "Basic eA==",
-        "X-Custom": "kept", "Accept-Language": "vi"})
+async def test_forwarding_and_hop_by_hop_headers(
+    gw: RunningGateway, issuer: TestIssuer, registry_upstream: Upstream
+) -> None:
+    response = await gw.client.get(
+        "/api/v1/facilities",
+        headers={
+            **bearer(issuer.token("officer")),
+            "X-Forwarded-For": "6.6.6.6",
+            "X-Real-IP": "6.6.6.6",
+            "Forwarded": "for=6.6.6.6",
+            "X-Forwarded-Proto": "https",
+            "Connection": "keep-alive, X-Hop",
+            "X-Hop": "secret",
+            "Keep-Alive": "timeout=5",
+            "TE": "trailers",
+            "Proxy-Authorization": "Basic eA==",
+            "X-Custom": "kept",
+            "Accept-Language": "vi",
+        },
+    )
     assert response.status_code == 200
     seen = headers_of(response.json())
     assert seen["x-forwarded-for"] == ["127.0.0.1"]  # the client's claim is replaced, not trusted
@@ -76,8 +103,10 @@ async def test_proxy_adds_no_headers_of_its_own(gw: RunningGateway, issuer: Test
     # A bare client sending no Accept / Accept-Encoding / User-Agent: none must be invented on the way.
     reader, writer = await asyncio.open_connection("127.0.0.1", int(gw.url.rsplit(":", 1)[1]))
     token = issuer.token("officer")
-    writer.write(f"GET /api/v1/sectors HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n"
-                 "Connection: close\r\n\r\n".encode())
+    writer.write(
+        f"GET /api/v1/sectors HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
     await writer.drain()
     raw = await reader.read()
     writer.close()
@@ -92,16 +121,19 @@ async def test_proxy_adds_no_headers_of_its_own(gw: RunningGateway, issuer: Test
 
 async def test_trusted_front_proxy_forwarding_is_appended(make_settings, issuer: TestIssuer) -> None:  # noqa: ANN001
     async with serve_gateway(make_settings(trust_forwarded_headers=True)) as running:
-        response = await running.client.get("/api/v1/sectors", headers={
-            **bearer(issuer.token("officer")), "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+        response = await running.client.get(
+            "/api/v1/sectors",
+            headers={**bearer(issuer.token("officer")), "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        )
         seen = headers_of(response.json())
         assert seen["x-forwarded-for"] == ["203.0.113.7, 127.0.0.1"]
         assert seen["x-forwarded-proto"] == ["https"]
 
 
 async def test_request_id_propagated(gw: RunningGateway, issuer: TestIssuer) -> None:
-    response = await gw.client.get("/api/v1/sectors", headers={**bearer(issuer.token("officer")),
-                                                               "X-Request-ID": "client-req-42"})
+    response = await gw.client.get(
+        "/api/v1/sectors", headers={**bearer(issuer.token("officer")), "X-Request-ID": "client-req-42"}
+    )
     assert response.headers["x-request-id"] == "client-req-42"
     assert headers_of(response.json())["x-request-id"] == ["client-req-42"]
 
@@ -122,8 +154,9 @@ async def test_request_id_generated_and_malformed_replaced(gw: RunningGateway, i
 
 
 async def test_response_headers_cleaned(gw: RunningGateway, issuer: TestIssuer) -> None:
-    response = await gw.client.get("/api/v1/sectors/spoof-response",
-                                   headers={**bearer(issuer.token("officer")), "X-Request-ID": "mine"})
+    response = await gw.client.get(
+        "/api/v1/sectors/spoof-response", headers={**bearer(issuer.token("officer")), "X-Request-ID": "mine"}
+    )
     assert response.headers["x-request-id"] == "mine"  # the upstream's own value is not leaked
     assert response.headers.get_list("x-request-id") == ["mine"]
     assert response.headers["x-upstream"] == "yes"
@@ -132,8 +165,11 @@ async def test_response_headers_cleaned(gw: RunningGateway, issuer: TestIssuer) 
 
 async def test_path_query_and_method_pass_untouched(gw: RunningGateway, issuer: TestIssuer) -> None:
     response = await gw.client.request(
-        "PUT", "/api/v1/enterprises/a%20b%2Fc/facilities?q=h%C3%A0+n%E1%BB%99i&limit=5&limit=6",
-        headers=bearer(issuer.token("officer")), content=b"x" * 100)
+        "PUT",
+        "/api/v1/enterprises/a%20b%2Fc/facilities?q=h%C3%A0+n%E1%BB%99i&limit=5&limit=6",
+        headers=bearer(issuer.token("officer")),
+        content=b"x" * 100,
+    )
     record = response.json()
     assert record["method"] == "PUT"
     assert record["raw_path"] == "/api/v1/enterprises/a%20b%2Fc/facilities"
@@ -204,11 +240,11 @@ async def test_connect_timeout_is_504(make_settings, issuer: TestIssuer) -> None
             s.setblocking(False)
             s.connect_ex(("127.0.0.1", port))
             fillers.append(s)
-        async with serve_gateway(make_settings(verification_url=f"http://127.0.0.1:{port}",
-                                               connect_timeout=0.5)) as running:
+        async with serve_gateway(
+            make_settings(verification_url=f"http://127.0.0.1:{port}", connect_timeout=0.5)
+        ) as running:
             started = time.monotonic()
-            response = await running.client.get("/api/v1/verifications",
-                                                headers=bearer(issuer.token("verifier")))
+            response = await running.client.get("/api/v1/verifications", headers=bearer(issuer.token("verifier")))
             elapsed = time.monotonic() - started
         # Linux may still complete the handshake (SYN cookies): then the read timeout answers. Either way: 504.
         assert response.status_code == 504
@@ -221,17 +257,23 @@ async def test_connect_timeout_is_504(make_settings, issuer: TestIssuer) -> None
 
 async def test_cors_preflight_and_simple_requests(gw: RunningGateway, issuer: TestIssuer) -> None:
     origin = "https://portal.example.gov.vn"
-    preflight = await gw.client.options("/api/v1/applications", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key"})
+    preflight = await gw.client.options(
+        "/api/v1/applications",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == origin
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert "idempotency-key" in preflight.headers["access-control-allow-headers"]
     assert int(preflight.headers["access-control-max-age"]) > 0
 
-    refused = await gw.client.options("/api/v1/applications", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    refused = await gw.client.options(
+        "/api/v1/applications", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert refused.status_code == 403
     assert "access-control-allow-origin" not in refused.headers
 
@@ -241,8 +283,9 @@ async def test_cors_preflight_and_simple_requests(gw: RunningGateway, issuer: Te
     # Errors are readable by the browser too.
     response = await gw.client.get("/api/v1/sectors", headers={"Origin": origin})
     assert response.status_code == 401 and response.headers["access-control-allow-origin"] == origin
-    other = await gw.client.get("/api/v1/sectors", headers={**bearer(issuer.token("officer")),
-                                                            "Origin": "https://evil.example"})
+    other = await gw.client.get(
+        "/api/v1/sectors", headers={**bearer(issuer.token("officer")), "Origin": "https://evil.example"}
+    )
     assert "access-control-allow-origin" not in other.headers
 
 

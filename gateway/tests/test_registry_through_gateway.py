@@ -22,11 +22,20 @@ def registry_service(make_database: Callable[[str, str], str], issuer: TestIssue
     from cleanprod_registry.main import create_app
 
     url = make_database("registry_gateway_test", MIGRATIONS)
-    settings = RegistrySettings(database_url=url, oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
-                                outbox_enabled=False, log_json=False, log_level="WARNING")
+    settings = RegistrySettings(
+        database_url=url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                           loop="asyncio", http="h11"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", loop="asyncio", http="h11"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -38,10 +47,12 @@ def registry_service(make_database: Callable[[str, str], str], issuer: TestIssue
     thread.join(timeout=10)
 
 
-async def test_registry_answers_through_the_gateway(registry_service: str, make_settings: Any,
-                                                    issuer: TestIssuer, applications_upstream: Upstream) -> None:
-    async with serve_gateway(make_settings(registry_url=registry_service,
-                                           verification_url=applications_upstream.url)) as running:
+async def test_registry_answers_through_the_gateway(
+    registry_service: str, make_settings: Any, issuer: TestIssuer, applications_upstream: Upstream
+) -> None:
+    async with serve_gateway(
+        make_settings(registry_url=registry_service, verification_url=applications_upstream.url)
+    ) as running:
         officer = bearer(issuer.token("officer"))
         response = await running.client.get("/api/v1/sectors", headers={**officer, "X-Request-ID": "reg-1"})
         assert response.status_code == 200, response.text
@@ -53,8 +64,9 @@ async def test_registry_answers_through_the_gateway(registry_service: str, make_
         response = await running.client.post("/api/v1/sectors", headers=bearer(issuer.token("auditor")), json={})
         assert response.status_code == 403
         # Passed by the gateway (coarse rule: enterprises may write enterprises), judged by the service itself.
-        response = await running.client.post("/api/v1/enterprises", headers=bearer(issuer.token("enterprise")),
-                                              json={"name": "x"})
+        response = await running.client.post(
+            "/api/v1/enterprises", headers=bearer(issuer.token("enterprise")), json={"name": "x"}
+        )
         assert response.status_code in (403, 422)
         assert response.headers["content-type"] == "application/problem+json"
 

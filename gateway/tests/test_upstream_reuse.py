@@ -60,23 +60,28 @@ class ClosingUpstream:
                     return
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ", 2)
-                length = next((int(line.split(":", 1)[1]) for line in lines[1:]
-                               if line.lower().startswith("content-length:")), 0)
+                length = next(
+                    (int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:")), 0
+                )
                 if length:
                     await reader.readexactly(length)
                 self.received.append((method, path, connection))
                 if path.endswith("/fail"):
                     body = b'{"error": "boom"}'
                     extra = b"connection: close\r\n" if self.mode == "announced" else b""
-                    writer.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
-                                 b"content-length: %d\r\n%s\r\n%s" % (len(body), extra, body))
+                    writer.write(
+                        b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
+                        b"content-length: %d\r\n%s\r\n%s" % (len(body), extra, body)
+                    )
                     await writer.drain()
                     if self.mode == "late":
                         await asyncio.sleep(0.05)
                     return
                 body = b'{"connection": %d}' % connection
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
-                             % (len(body), body))
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                    % (len(body), body)
+                )
                 await writer.drain()
         finally:
             writer.close()
@@ -93,15 +98,23 @@ async def crashing_uvicorn() -> AsyncIterator[str]:
         while (await receive()).get("more_body"):
             pass
         status = 500 if scope["path"].endswith("/fail") else 200
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"{}"})
         if status == 500:
             raise RuntimeError("unhandled error in the service (test)")
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
-                                           http="httptools", loop="none", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="critical", http="httptools", loop="none", lifespan="off"
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
@@ -112,8 +125,9 @@ async def crashing_uvicorn() -> AsyncIterator[str]:
         await task
 
 
-async def _alternate(gw: RunningGateway, token: str, send: Callable[..., Any] | None = None, rounds: int = 10
-                     ) -> list[int]:
+async def _alternate(
+    gw: RunningGateway, token: str, send: Callable[..., Any] | None = None, rounds: int = 10
+) -> list[int]:
     """`rounds` × (a request that fails upstream, then another user's normal request); the statuses of the
     normal ones."""
     statuses = []
@@ -141,13 +155,18 @@ def gateway_for(make_settings: Any, issuer: TestIssuer) -> Any:
 
 def _next_requests() -> Callable[[RunningGateway], Any]:
     """The other users' requests, in turn: reads and writes (with bodies) a retry may safely repeat."""
-    kinds = itertools.cycle([
-        lambda gw: gw.client.get("/api/v1/sectors/ok", headers=gw.other_user),
-        lambda gw: gw.client.put("/api/v1/sectors/ok", json={"name": "Thép"}, headers=gw.other_user),
-        lambda gw: gw.client.post("/api/v1/sectors/ok", json={"name": "Bia Hà Nội"},
-                                  headers={**gw.other_user, "Idempotency-Key": f"k-{next(_keys)}"}),
-        lambda gw: gw.client.delete("/api/v1/sectors/ok", headers=gw.other_user),
-    ])
+    kinds = itertools.cycle(
+        [
+            lambda gw: gw.client.get("/api/v1/sectors/ok", headers=gw.other_user),
+            lambda gw: gw.client.put("/api/v1/sectors/ok", json={"name": "Thép"}, headers=gw.other_user),
+            lambda gw: gw.client.post(
+                "/api/v1/sectors/ok",
+                json={"name": "Bia Hà Nội"},
+                headers={**gw.other_user, "Idempotency-Key": f"k-{next(_keys)}"},
+            ),
+            lambda gw: gw.client.delete("/api/v1/sectors/ok", headers=gw.other_user),
+        ]
+    )
     return lambda gw: next(kinds)(gw)
 
 
@@ -172,6 +191,7 @@ async def test_a_post_without_idempotency_key_is_never_sent_twice(gateway_for: A
     """A POST the upstream dropped might have been applied: without an Idempotency-Key it is not repeated (502),
     and the upstream saw each one at most once."""
     async with ClosingUpstream("late") as upstream, gateway_for(upstream.url) as gw:
+
         async def post(gw: RunningGateway) -> Any:
             return await gw.client.post("/api/v1/sectors/ok", json={"name": "Giấy"}, headers=gw.other_user)
 
@@ -184,6 +204,7 @@ async def test_a_post_without_idempotency_key_is_never_sent_twice(gateway_for: A
 async def test_a_large_streamed_body_is_not_replayed(gateway_for: Any, issuer: TestIssuer) -> None:
     """A PUT whose body is bigger than what the gateway keeps (64 KiB) cannot be sent again once reading began."""
     async with ClosingUpstream("late") as upstream, gateway_for(upstream.url) as gw:
+
         async def big_put(gw: RunningGateway) -> Any:
             return await gw.client.put("/api/v1/sectors/ok", content=b"x" * (256 * 1024), headers=gw.other_user)
 
@@ -215,12 +236,27 @@ class KitService:
             self.writes += 1
             return {"size": len(await request.body())}
 
-        settings = ServiceSettings(service_name="kit-svc", oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
-                                   outbox_enabled=False, log_level="CRITICAL", log_json=False)
+        settings = ServiceSettings(
+            service_name="kit-svc",
+            oidc_issuer=issuer.issuer,
+            oidc_jwks_url=issuer.jwks_url,
+            outbox_enabled=False,
+            log_level="CRITICAL",
+            log_json=False,
+        )
         app = create_service_app(settings, title="kit service", routers=[router])
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical",
-                                                    http="httptools", loop="asyncio", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="critical",
+                http="httptools",
+                loop="asyncio",
+                lifespan="on",
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
@@ -242,6 +278,7 @@ async def test_behind_a_kit_service_the_next_write_is_answered(gateway_for: Any,
     service = KitService(issuer)
     with service as url:
         async with gateway_for(url) as gw:
+
             async def post(gw: RunningGateway) -> Any:
                 return await gw.client.post("/api/v1/sectors/ok", json={"name": "Dệt may"}, headers=gw.other_user)
 

@@ -28,9 +28,14 @@ def portal_database_url(pg_instance: Any) -> str:
 
 @pytest.fixture
 def settings(portal_database_url: str) -> PortalSettings:
-    return PortalSettings(environment="test", database_url=portal_database_url, log_json=False,
-                          public_base_url="http://portal.test", oidc_issuer="http://kc.test/realms/cleanprod",
-                          gateway_url="http://gateway.test")
+    return PortalSettings(
+        environment="test",
+        database_url=portal_database_url,
+        log_json=False,
+        public_base_url="http://portal.test",
+        oidc_issuer="http://kc.test/realms/cleanprod",
+        gateway_url="http://gateway.test",
+    )
 
 
 @pytest.fixture
@@ -46,7 +51,8 @@ def make_client(settings: PortalSettings) -> Callable[..., Any]:
             if gateway is not None:
                 await app.state.portal.gateway_http.aclose()
                 app.state.portal.gateway_http = httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=gateway), base_url="http://gateway.test")
+                    transport=httpx.ASGITransport(app=gateway), base_url="http://gateway.test"
+                )
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as client:
                 client.app = app  # type: ignore[attr-defined]

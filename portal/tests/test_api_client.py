@@ -22,21 +22,39 @@ def gateway() -> FastAPI:
     @app.patch("/api/v1/applications/{application_id}")
     async def patch(application_id: str, request: Request) -> JSONResponse:
         if request.headers.get("if-match") == '"3"':
-            return JSONResponse({"type": "about:blank", "title": "Precondition failed", "status": 412,
-                                 "detail": "The record changed (version 4)", "code": "stale_version"},
-                                status_code=412, media_type=PROBLEM)
-        return JSONResponse({"type": "about:blank", "title": "Unprocessable", "status": 422,
-                             "detail": "Some fields are invalid: title, claimed_savings.0.saving_pct",
-                             "errors": [
-                                 {"field": "title", "message": "Nhập tên dự án", "code": "required"},
-                                 {"field": "claimed_savings.0.saving_pct", "message": "Tối đa 100", "code": "max"},
-                                 {"field": "title", "message": "second message for the same field", "code": "x"},
-                             ]}, status_code=422, media_type=PROBLEM)
+            return JSONResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Precondition failed",
+                    "status": 412,
+                    "detail": "The record changed (version 4)",
+                    "code": "stale_version",
+                },
+                status_code=412,
+                media_type=PROBLEM,
+            )
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Unprocessable",
+                "status": 422,
+                "detail": "Some fields are invalid: title, claimed_savings.0.saving_pct",
+                "errors": [
+                    {"field": "title", "message": "Nhập tên dự án", "code": "required"},
+                    {"field": "claimed_savings.0.saving_pct", "message": "Tối đa 100", "code": "max"},
+                    {"field": "title", "message": "second message for the same field", "code": "x"},
+                ],
+            },
+            status_code=422,
+            media_type=PROBLEM,
+        )
 
     @app.get("/api/v1/echo")
     async def echo(request: Request) -> JSONResponse:
-        return JSONResponse({"authorization": request.headers.get("authorization"),
-                             "language": request.headers.get("accept-language")}, headers={"ETag": '"7"'})
+        return JSONResponse(
+            {"authorization": request.headers.get("authorization"), "language": request.headers.get("accept-language")},
+            headers={"ETag": '"7"'},
+        )
 
     @app.get("/api/v1/missing")
     async def missing() -> JSONResponse:
@@ -44,8 +62,11 @@ def gateway() -> FastAPI:
 
     @app.post("/api/v1/conflict")
     async def conflict() -> JSONResponse:
-        return JSONResponse({"title": "Conflict", "status": 409, "detail": "Cannot submit a withdrawn application"},
-                            status_code=409, media_type=PROBLEM)
+        return JSONResponse(
+            {"title": "Conflict", "status": 409, "detail": "Cannot submit a withdrawn application"},
+            status_code=409,
+            media_type=PROBLEM,
+        )
 
     @app.get("/api/v1/broken")
     async def broken() -> JSONResponse:

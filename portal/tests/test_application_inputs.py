@@ -16,10 +16,18 @@ from cleanprod_portal.enterprise.application_inputs import (
 from cleanprod_portal.forms import Form
 
 
-@pytest.mark.parametrize(("typed", "value"), [
-    ("1.234.567", 1_234_567), ("1234567", 1_234_567), ("1 234 567 ₫", 1_234_567), ("3.000.000.000 đồng", 3_000_000_000),
-    ("1,234,567", 1_234_567), ("  800.000.000 VND ", 800_000_000), ("", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("1.234.567", 1_234_567),
+        ("1234567", 1_234_567),
+        ("1 234 567 ₫", 1_234_567),
+        ("3.000.000.000 đồng", 3_000_000_000),
+        ("1,234,567", 1_234_567),
+        ("  800.000.000 VND ", 800_000_000),
+        ("", None),
+    ],
+)
 def test_vnd_amounts_grouped_or_plain(typed: str, value: int | None) -> None:
     form = Form({"total_cost_vnd": typed})
     assert parse_vnd(form, "total_cost_vnd") == value
@@ -36,8 +44,17 @@ def test_unreadable_amounts_get_a_vietnamese_message(typed: str) -> None:
 
 def test_percentages_with_a_comma_or_a_point_and_dates_both_ways() -> None:
     i18n.set_language("vi")
-    form = Form({"a": "7,5", "b": "8", "c": "7.25 %", "d": "tám", "start": "2027-01-15", "end": "15/07/2027",
-                 "bad": "31/02/2027"})
+    form = Form(
+        {
+            "a": "7,5",
+            "b": "8",
+            "c": "7.25 %",
+            "d": "tám",
+            "start": "2027-01-15",
+            "end": "15/07/2027",
+            "bad": "31/02/2027",
+        }
+    )
     assert (parse_decimal(form, "a"), parse_decimal(form, "b"), parse_decimal(form, "c")) == (7.5, 8.0, 7.25)
     assert parse_decimal(form, "d") is None and form.error("d") == "Hãy nhập một số, ví dụ 7,5"
     assert (parse_date(form, "start"), parse_date(form, "end")) == ("2027-01-15", "2027-07-15")

@@ -22,12 +22,22 @@ BASE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 
 def _entry(service: str, n: int, minutes: int) -> dict[str, Any]:
-    return {"id": n, "at": (BASE + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),
-            "entity_type": {"registry": "facility", "applications": "application",
-                            "verification": "verification"}[service],
-            "entity_id": f"{service}-{n}", "action": "update", "actor_subject": "s", "actor_name": "dn.thep",
-            "actor_role": "enterprise", "from_state": None, "to_state": None, "reason": None, "request_id": None,
-            "details": {}, "changes": [{"field": "name", "old": f"Cũ {n}", "new": f"Mới {n}"}]}
+    return {
+        "id": n,
+        "at": (BASE + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),
+        "entity_type": {"registry": "facility", "applications": "application", "verification": "verification"}[service],
+        "entity_id": f"{service}-{n}",
+        "action": "update",
+        "actor_subject": "s",
+        "actor_name": "dn.thep",
+        "actor_role": "enterprise",
+        "from_state": None,
+        "to_state": None,
+        "reason": None,
+        "request_id": None,
+        "details": {},
+        "changes": [{"field": "name", "old": f"Cũ {n}", "new": f"Mới {n}"}],
+    }
 
 
 # Each service's entries newest first (ids descending), interleaved in time across the services.
@@ -36,17 +46,35 @@ ENTRIES = {
     "applications": [_entry("applications", n, minutes=3 * n + 1) for n in range(15, 0, -1)],
     "verification": [_entry("verification", n, minutes=3 * n + 2) for n in range(5, 0, -1)],
 }
-GROUP = {"enterprises": 3, "cases": 4, "verified": 3, "not_achieved": 1, "savings_toe": 1234.5678,
-         "savings_gj": 51690.1, "savings_tco2": 3210.25, "adjusted_baseline_toe": 15000.0, "savings_pct": 8.23,
-         "target_pct": 6.0, "attainment_pct": 137.2, "meets_target": True}
-SUMMARY = {"target_pct": 6.0, "concluded_from": None, "concluded_to": None, "period_kind": "quarter",
-           "total": GROUP, "by_sector": [{**GROUP, "sector_code": "steel"}, {**GROUP, "sector_code": "beer",
-                                                                            "savings_pct": 4.5,
-                                                                            "meets_target": False}],
-           "by_district": [{**GROUP, "district": "Huyện Sóc Sơn"}],
-           "by_ward": [{**GROUP, "district": "Huyện Sóc Sơn", "ward": "Xã Nội Bài"}],
-           "by_period": [{**GROUP, "period": "2026-Q3"}, {**GROUP, "period": "2026-Q4", "savings_pct": 7.1}],
-           "by_sector_period": []}
+GROUP = {
+    "enterprises": 3,
+    "cases": 4,
+    "verified": 3,
+    "not_achieved": 1,
+    "savings_toe": 1234.5678,
+    "savings_gj": 51690.1,
+    "savings_tco2": 3210.25,
+    "adjusted_baseline_toe": 15000.0,
+    "savings_pct": 8.23,
+    "target_pct": 6.0,
+    "attainment_pct": 137.2,
+    "meets_target": True,
+}
+SUMMARY = {
+    "target_pct": 6.0,
+    "concluded_from": None,
+    "concluded_to": None,
+    "period_kind": "quarter",
+    "total": GROUP,
+    "by_sector": [
+        {**GROUP, "sector_code": "steel"},
+        {**GROUP, "sector_code": "beer", "savings_pct": 4.5, "meets_target": False},
+    ],
+    "by_district": [{**GROUP, "district": "Huyện Sóc Sơn"}],
+    "by_ward": [{**GROUP, "district": "Huyện Sóc Sơn", "ward": "Xã Nội Bài"}],
+    "by_period": [{**GROUP, "period": "2026-Q3"}, {**GROUP, "period": "2026-Q4", "savings_pct": 7.1}],
+    "by_sector_period": [],
+}
 
 
 def audit_gateway(asked: list[tuple[str, dict[str, str]]]) -> FastAPI:
@@ -57,14 +85,22 @@ def audit_gateway(asked: list[tuple[str, dict[str, str]]]) -> FastAPI:
         params = dict(request.query_params)
         asked.append((service, params))
         if params.get("to") and params.get("from") and params["to"] < params["from"]:
-            return JSONResponse({"status": 422, "title": "Khoảng thời gian không hợp lệ", "code": "range_order",
-                                 "errors": [{"field": "query.to", "message": "Ngày kết thúc trước ngày bắt đầu",
-                                             "code": "range_order"}]}, status_code=422,
-                                media_type="application/problem+json")
+            return JSONResponse(
+                {
+                    "status": 422,
+                    "title": "Khoảng thời gian không hợp lệ",
+                    "code": "range_order",
+                    "errors": [
+                        {"field": "query.to", "message": "Ngày kết thúc trước ngày bắt đầu", "code": "range_order"}
+                    ],
+                },
+                status_code=422,
+                media_type="application/problem+json",
+            )
         items = ENTRIES[service]
         start = int(params.get("cursor") or 0)
         limit = int(params["limit"])
-        page = items[start:start + limit]
+        page = items[start : start + limit]
         more = start + limit < len(items)
         return {"items": page, "next_cursor": str(start + limit) if more else None}
 
@@ -74,8 +110,13 @@ def audit_gateway(asked: list[tuple[str, dict[str, str]]]) -> FastAPI:
 
     @app.get("/api/v1/public/sectors")
     async def sectors() -> dict:
-        return {"items": [{"code": "steel", "name_vi": "Luyện thép", "name_en": "Steelmaking"},
-                          {"code": "beer", "name_vi": "Sản xuất bia", "name_en": "Brewing"}], "next_cursor": None}
+        return {
+            "items": [
+                {"code": "steel", "name_vi": "Luyện thép", "name_en": "Steelmaking"},
+                {"code": "beer", "name_vi": "Sản xuất bia", "name_en": "Brewing"},
+            ],
+            "next_cursor": None,
+        }
 
     return app
 
@@ -85,9 +126,21 @@ async def auditor(make_client: Any, gateway: FastAPI) -> AsyncIterator[httpx.Asy
     async with make_client(gateway) as client:
         store = client.app.state.portal.sessions
         at = datetime.now(UTC)
-        cookie, session = await store.create(TokenSet(
-            "tok", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub", "auditor1",
-            "Lê Thị Kiểm", ["auditor"], None), "vi")
+        cookie, session = await store.create(
+            TokenSet(
+                "tok",
+                at + timedelta(minutes=5),
+                "r",
+                at + timedelta(minutes=30),
+                "i",
+                "sub",
+                "auditor1",
+                "Lê Thị Kiểm",
+                ["auditor"],
+                None,
+            ),
+            "vi",
+        )
         client.cookies.set("cp_session", cookie)
         try:
             yield client
@@ -115,8 +168,10 @@ async def test_search_merges_the_three_services_by_time_across_pages(make_client
             page = await client.get(link[1].replace("&amp;", "&"))
         first = await client.get("/audit/search")
     everything = sorted((e for s, items in ENTRIES.items() for e in items), key=lambda e: e["at"], reverse=True)
-    expected = [f"{ {'facility': 'registry', 'application': 'applications', 'verification': 'verification'}[e['entity_type']]}-{e['id']}"
-                for e in everything]
+    expected = [
+        f"{ {'facility': 'registry', 'application': 'applications', 'verification': 'verification'}[e['entity_type']] }-{e['id']}"
+        for e in everything
+    ]
     assert seen == expected  # newest first, all 40, none twice
     assert "<del>Cũ 20</del> → <ins>Mới 20</ins>" in first.text and "Đã thay đổi" in first.text
     assert "Doanh nghiệp" in first.text
@@ -151,7 +206,9 @@ async def test_results_page_shows_charts_tables_and_a_csv_equal_to_the_summary(m
     assert "Luyện thép" in page.text and "Quý 3/2026" in page.text and "1.234,6" in page.text
     rows = list(csv.DictReader(io.StringIO(sector_csv.content.decode("utf-8-sig"))))
     assert [(r["sector_code"], r["sector_name"], float(r["savings_pct"])) for r in rows] == [
-        ("steel", "Luyện thép", 8.23), ("beer", "Sản xuất bia", 4.5)]
+        ("steel", "Luyện thép", 8.23),
+        ("beer", "Sản xuất bia", 4.5),
+    ]
     assert english.status_code == 200 and "Steelmaking" in english.text and "Q3/2026" in english.text
 
 
@@ -162,10 +219,22 @@ def showcase_gateway(posted: list[tuple[dict, str | None]]) -> FastAPI:
 
     @app.get("/api/v1/public/showcase")
     async def showcase() -> dict:
-        items = [{"application_id": application["id"], "title": application["title"],
-                  "technology": "Bộ trao đổi nhiệt tấm", "sector_code": "steel",
-                  "enterprise_name": "Công ty Cổ phần Thép Hà Nội", "facility_name": "Nhà máy Nội Bài",
-                  "verified_savings_pct": 9.1, "verified_at": "2026-11-30T03:00:00Z"}] if state["given"] else []
+        items = (
+            [
+                {
+                    "application_id": application["id"],
+                    "title": application["title"],
+                    "technology": "Bộ trao đổi nhiệt tấm",
+                    "sector_code": "steel",
+                    "enterprise_name": "Công ty Cổ phần Thép Hà Nội",
+                    "facility_name": "Nhà máy Nội Bài",
+                    "verified_savings_pct": 9.1,
+                    "verified_at": "2026-11-30T03:00:00Z",
+                }
+            ]
+            if state["given"]
+            else []
+        )
         return {"items": items, "next_cursor": None}
 
     @app.get("/api/v1/applications/{application_id}")
@@ -174,19 +243,30 @@ def showcase_gateway(posted: list[tuple[dict, str | None]]) -> FastAPI:
 
     @app.get("/api/v1/applications/{application_id}/showcase-consent")
     async def consent() -> JSONResponse:
-        return JSONResponse({"application_id": application["id"], "given": state["given"], "changed_at": None,
-                             "version": state["version"]}, headers={"ETag": f'"{state["version"]}"'})
+        return JSONResponse(
+            {
+                "application_id": application["id"],
+                "given": state["given"],
+                "changed_at": None,
+                "version": state["version"],
+            },
+            headers={"ETag": f'"{state["version"]}"'},
+        )
 
     @app.post("/api/v1/applications/{application_id}/showcase-consent")
     async def change(request: Request) -> JSONResponse:
         body = await request.json()
         posted.append((body, request.headers.get("if-match")))
         if request.headers.get("if-match") != f'"{state["version"]}"':
-            return JSONResponse({"status": 412, "code": "stale_version", "title": "Đã thay đổi"}, status_code=412,
-                                media_type="application/problem+json")
+            return JSONResponse(
+                {"status": 412, "code": "stale_version", "title": "Đã thay đổi"},
+                status_code=412,
+                media_type="application/problem+json",
+            )
         state["given"], state["version"] = body["given"], state["version"] + 1
-        return JSONResponse({**body, "application_id": application["id"], "changed_at": None,
-                             "version": state["version"]})
+        return JSONResponse(
+            {**body, "application_id": application["id"], "changed_at": None, "version": state["version"]}
+        )
 
     return app
 
@@ -198,16 +278,32 @@ async def test_showcase_appears_after_the_enterprise_consents(make_client: Any) 
         assert before.status_code == 200 and 'id="showcase-empty"' in before.text
         store = client.app.state.portal.sessions
         at = datetime.now(UTC)
-        cookie, session = await store.create(TokenSet(
-            "tok", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub", "ent-hanoisteel",
-            "Nguyễn Văn An", ["enterprise"], "0100109106"), "vi")
+        cookie, session = await store.create(
+            TokenSet(
+                "tok",
+                at + timedelta(minutes=5),
+                "r",
+                at + timedelta(minutes=30),
+                "i",
+                "sub",
+                "ent-hanoisteel",
+                "Nguyễn Văn An",
+                ["enterprise"],
+                "0100109106",
+            ),
+            "vi",
+        )
         client.cookies.set("cp_session", cookie)
         url = "/enterprise/applications/0190a1b2-0000-7000-8000-000000000001/showcase"
         page = await client.get(url)
         assert page.status_code == 200 and 'id="give-showcase"' in page.text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
         stale = await client.post(url, data={"csrf_token": csrf, "etag": '"7"', "given": "true"})
-        assert stale.status_code == 409 and "Changed meanwhile" not in stale.text and "notification-banner--warning" in stale.text
+        assert (
+            stale.status_code == 409
+            and "Changed meanwhile" not in stale.text
+            and "notification-banner--warning" in stale.text
+        )
         saved = await client.post(url, data={"csrf_token": csrf, "etag": '"0"', "given": "true"})
         assert saved.status_code == 303
         after = await client.get("/showcase")
@@ -220,12 +316,26 @@ async def test_showcase_appears_after_the_enterprise_consents(make_client: Any) 
 
 def handbooks_gateway(uploads: list[tuple[str, bytes]]) -> FastAPI:
     app = audit_gateway([])
-    handbook = {"id": "0190a1b2-0000-7000-8000-0000000000a1", "sector_code": "steel",
-                "title_vi": "Sổ tay sản xuất sạch hơn ngành thép", "title_en": "Cleaner production in steelmaking",
-                "latest_version": 1, "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
-                "versions": [{"number": 1, "filename": "so-tay.pdf", "media_type": "application/pdf",
-                              "size_bytes": 20480, "sha256": "0" * 64, "uploaded_at": "2026-11-01T00:00:00Z",
-                              "download_url": "x"}]}
+    handbook = {
+        "id": "0190a1b2-0000-7000-8000-0000000000a1",
+        "sector_code": "steel",
+        "title_vi": "Sổ tay sản xuất sạch hơn ngành thép",
+        "title_en": "Cleaner production in steelmaking",
+        "latest_version": 1,
+        "created_at": "2026-11-01T00:00:00Z",
+        "updated_at": "2026-11-01T00:00:00Z",
+        "versions": [
+            {
+                "number": 1,
+                "filename": "so-tay.pdf",
+                "media_type": "application/pdf",
+                "size_bytes": 20480,
+                "sha256": "0" * 64,
+                "uploaded_at": "2026-11-01T00:00:00Z",
+                "download_url": "x",
+            }
+        ],
+    }
 
     @app.get("/api/v1/public/handbooks")
     async def public() -> dict:
@@ -241,13 +351,17 @@ def handbooks_gateway(uploads: list[tuple[str, bytes]]) -> FastAPI:
         content = await form["file"].read()
         uploads.append((form["file"].filename, content))
         if not content.startswith(b"%PDF"):
-            return JSONResponse({"status": 415, "code": "handbook_not_pdf", "title": "x"}, status_code=415,
-                                media_type="application/problem+json")
+            return JSONResponse(
+                {"status": 415, "code": "handbook_not_pdf", "title": "x"},
+                status_code=415,
+                media_type="application/problem+json",
+            )
         return JSONResponse(handbook, status_code=201)
 
     @app.get("/api/v1/public/handbooks/{handbook_id}/versions/{number}")
     async def download(handbook_id: str, number: int) -> Any:
         from fastapi.responses import Response as Plain
+
         return Plain(b"%PDF-1.7 so tay", media_type="application/pdf")
 
     return app
@@ -264,15 +378,29 @@ async def test_handbooks_library_and_the_officers_upload(make_client: Any) -> No
         refused = await client.get("/handbooks/manage")
         store = client.app.state.portal.sessions
         at = datetime.now(UTC)
-        cookie, session = await store.create(TokenSet(
-            "tok", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub", "officer1",
-            "Trần Văn Cán Bộ", ["officer"], None), "vi")
+        cookie, session = await store.create(
+            TokenSet(
+                "tok",
+                at + timedelta(minutes=5),
+                "r",
+                at + timedelta(minutes=30),
+                "i",
+                "sub",
+                "officer1",
+                "Trần Văn Cán Bộ",
+                ["officer"],
+                None,
+            ),
+            "vi",
+        )
         client.cookies.set("cp_session", cookie)
         manage = await client.get("/handbooks/manage")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', manage.text)[1]
         url = "/handbooks/manage/0190a1b2-0000-7000-8000-0000000000a1/versions"
         png = await client.post(url, data={"csrf_token": csrf}, files={"file": ("a.png", b"\x89PNG....", "image/png")})
-        ok = await client.post(url, data={"csrf_token": csrf}, files={"file": ("b.pdf", b"%PDF-1.7", "application/pdf")})
+        ok = await client.post(
+            url, data={"csrf_token": csrf}, files={"file": ("b.pdf", b"%PDF-1.7", "application/pdf")}
+        )
         await store.delete(session)
     assert library.status_code == 200 and "Sổ tay sản xuất sạch hơn ngành thép" in library.text
     assert 'lang="en">Cleaner production in steelmaking' in library.text and "Luyện thép" in library.text

@@ -17,11 +17,23 @@ def vietnamese() -> None:
     set_language("vi")
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("1250,5", 1250.5), ("1.250,5", 1250.5), ("1,250.5", 1250.5), ("1 250,5", 1250.5), ("1\u00a0250,5", 1250.5),
-    ("1250.5", 1250.5), ("1.234.567", 1234567), ("1,234,567", 1234567), ("0", 0), ("  42 ", 42), ("", None),
-    ("-3,5", -3.5),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1250,5", 1250.5),
+        ("1.250,5", 1250.5),
+        ("1,250.5", 1250.5),
+        ("1 250,5", 1250.5),
+        ("1\u00a0250,5", 1250.5),
+        ("1250.5", 1250.5),
+        ("1.234.567", 1234567),
+        ("1,234,567", 1234567),
+        ("0", 0),
+        ("  42 ", 42),
+        ("", None),
+        ("-3,5", -3.5),
+    ],
+)
 def test_numbers_as_people_type_them(text: str, value: float | None) -> None:
     assert parse_number(text) == value
 
@@ -55,17 +67,32 @@ def test_months() -> None:
 
 
 def test_a_row_becomes_the_registry_body_and_maps_errors_back() -> None:
-    row = read_baseline({"period": "2025-01", "production_quantity": "1.250,5", "production_unit": "t",
-                         "electricity_quantity": "412000", "electricity_unit": "MWh", "water_quantity": "",
-                         "natural_gas_quantity": "15,8", "natural_gas_unit": "1000 m3", "estimated": "1",
-                         "notes": " Tháng Giêng "})
+    row = read_baseline(
+        {
+            "period": "2025-01",
+            "production_quantity": "1.250,5",
+            "production_unit": "t",
+            "electricity_quantity": "412000",
+            "electricity_unit": "MWh",
+            "water_quantity": "",
+            "natural_gas_quantity": "15,8",
+            "natural_gas_unit": "1000 m3",
+            "estimated": "1",
+            "notes": " Tháng Giêng ",
+        }
+    )
     assert row.errors == {}
     assert row.body == {
-        "period_start": "2025-01-01", "period_end": "2025-01-31",
+        "period_start": "2025-01-01",
+        "period_end": "2025-01-31",
         "production": {"quantity": 1250.5, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 412000.0, "unit": "MWh"},
-                        {"carrier": "natural_gas", "quantity": 15.8, "unit": "1000 m3"}],
-        "estimated": True, "notes": "Tháng Giêng"}
+        "consumption": [
+            {"carrier": "electricity", "quantity": 412000.0, "unit": "MWh"},
+            {"carrier": "natural_gas", "quantity": 15.8, "unit": "1000 m3"},
+        ],
+        "estimated": True,
+        "notes": "Tháng Giêng",
+    }
     assert row.field_for("consumption.1.unit") == "natural_gas_unit"
     assert row.field_for("consumption.0") == "electricity_unit" and row.field_for("production") == "production_unit"
     assert row.field_for("period_start") == "period" and row.field_for("body") == "period"
@@ -75,19 +102,23 @@ def test_a_row_becomes_the_registry_body_and_maps_errors_back() -> None:
 def test_a_row_with_unreadable_values_lists_each_in_vietnamese() -> None:
     row = read_baseline({"period": "2025-1-1", "production_quantity": "", "electricity_quantity": "nhiều"})
     assert row.body is None
-    assert row.errors == {"period": "Nhập tháng theo dạng yyyy-mm, ví dụ 2025-01",
-                          "production_quantity": "Nhập sản lượng của kỳ này",
-                          "electricity_quantity": "Nhập một số, ví dụ 1.250,5",
-                          "consumption": "Nhập lượng tiêu thụ của ít nhất một loại năng lượng hoặc nước"}
+    assert row.errors == {
+        "period": "Nhập tháng theo dạng yyyy-mm, ví dụ 2025-01",
+        "production_quantity": "Nhập sản lượng của kỳ này",
+        "electricity_quantity": "Nhập một số, ví dụ 1.250,5",
+        "consumption": "Nhập lượng tiêu thụ của ít nhất một loại năng lượng hoặc nước",
+    }
 
 
 def test_semicolon_csv_with_bom_decimal_comma_and_line_numbers() -> None:
-    data = ("\ufeffPeriod ; production;production_unit;electricity (kWh);water (m3);notes\r\n"
-            "2024-01;1.250,5;t;412000;;Tháng Giêng\r\n"
-            "\r\n"
-            ";;;;;\r\n"
-            "2024-13;10;t;1;2;\r\n"
-            '02/2024;"1180";t;398500,25;5120;"ghi chú; có dấu chấm phẩy"\r\n').encode("utf-8")
+    data = (
+        "\ufeffPeriod ; production;production_unit;electricity (kWh);water (m3);notes\r\n"
+        "2024-01;1.250,5;t;412000;;Tháng Giêng\r\n"
+        "\r\n"
+        ";;;;;\r\n"
+        "2024-13;10;t;1;2;\r\n"
+        '02/2024;"1180";t;398500,25;5120;"ghi chú; có dấu chấm phẩy"\r\n'
+    ).encode("utf-8")
     lines = parse_baseline_csv(data)
     assert [line.line for line in lines] == [2, 5, 6]
     first, bad, third = lines
@@ -105,17 +136,20 @@ def test_comma_csv_without_bom() -> None:
     assert line.baseline.body["consumption"] == [{"carrier": "natural_gas", "quantity": 7.0, "unit": "1000 m3"}]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "Tệp trống."),
-    (b"period;production;production_unit;electricity (kWh)\r\n", "Tệp chỉ có dòng tiêu đề"),
-    (b"period;production;electricity (kWh)\n2024-01;1;1\n", "Thiếu cột: production_unit."),
-    (b"period;production;production_unit\n2024-01;1;t\n", "Cần ít nhất một cột tiêu thụ"),
-    (b"period;production;production_unit;steam (t);ghi chu\n", "Cột không xác định: “steam (t)”, “ghi chu”"),
-    (b"period;production;production_unit;water (kWh)\n", "Cột “water (kWh)”: water được tính bằng m3."),
-    (b"period;period;production;production_unit;water (m3)\n", "Cột “period” xuất hiện hai lần."),
-    ("period;production\n2024-01;tháng".encode("cp1258"), "Tệp không ở mã UTF-8"),
-    (b"period;production;production_unit;water (m3)\n" + b"2024-01;1;t;1\n" * 401, "Tệp có hơn 400 dòng"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "Tệp trống."),
+        (b"period;production;production_unit;electricity (kWh)\r\n", "Tệp chỉ có dòng tiêu đề"),
+        (b"period;production;electricity (kWh)\n2024-01;1;1\n", "Thiếu cột: production_unit."),
+        (b"period;production;production_unit\n2024-01;1;t\n", "Cần ít nhất một cột tiêu thụ"),
+        (b"period;production;production_unit;steam (t);ghi chu\n", "Cột không xác định: “steam (t)”, “ghi chu”"),
+        (b"period;production;production_unit;water (kWh)\n", "Cột “water (kWh)”: water được tính bằng m3."),
+        (b"period;period;production;production_unit;water (m3)\n", "Cột “period” xuất hiện hai lần."),
+        ("period;production\n2024-01;tháng".encode("cp1258"), "Tệp không ở mã UTF-8"),
+        (b"period;production;production_unit;water (m3)\n" + b"2024-01;1;t;1\n" * 401, "Tệp có hơn 400 dòng"),
+    ],
+)
 def test_file_problems(data: bytes, message: str) -> None:
     with pytest.raises(CsvFileError) as caught:
         parse_baseline_csv(data)

@@ -16,18 +16,31 @@ PERIODS = ["01/2025", "02/2025", "03/2025", "04/2025"]
 
 def _line() -> charts.Chart:
     return charts.line_chart(
-        "savings", "Năng lượng theo kỳ", "Đường nền, đường nền hiệu chỉnh và thực tế", PERIODS,
-        [charts.Series("Đường nền", [100, 110, 120, 130]),
-         charts.Series("Đường nền hiệu chỉnh", [95.5, 104, None, 125]),
-         charts.Series("Thực tế", [90, 99.25, 108, 117])],
-        y_label="Năng lượng (TOE)", x_label="Kỳ", unit="TOE", language="vi")
+        "savings",
+        "Năng lượng theo kỳ",
+        "Đường nền, đường nền hiệu chỉnh và thực tế",
+        PERIODS,
+        [
+            charts.Series("Đường nền", [100, 110, 120, 130]),
+            charts.Series("Đường nền hiệu chỉnh", [95.5, 104, None, 125]),
+            charts.Series("Thực tế", [90, 99.25, 108, 117]),
+        ],
+        y_label="Năng lượng (TOE)",
+        x_label="Kỳ",
+        unit="TOE",
+        language="vi",
+    )
 
 
 def _points(series: ET.Element) -> list[tuple[float, float]]:
-    return [(float(c.get("cx")), float(c.get("cy"))) for c in series.iter(f"{SVG}circle")] + \
-        [(float(r.get("x")) + 3.5, float(r.get("y")) + 3.5) for r in series.iter(f"{SVG}rect")] + \
-        [(float(p.get("points").split()[0].split(",")[0]), float(p.get("points").split()[0].split(",")[1]) + 4.5)
-         for p in series.iter(f"{SVG}polygon")]
+    return (
+        [(float(c.get("cx")), float(c.get("cy"))) for c in series.iter(f"{SVG}circle")]
+        + [(float(r.get("x")) + 3.5, float(r.get("y")) + 3.5) for r in series.iter(f"{SVG}rect")]
+        + [
+            (float(p.get("points").split()[0].split(",")[0]), float(p.get("points").split()[0].split(",")[1]) + 4.5)
+            for p in series.iter(f"{SVG}polygon")
+        ]
+    )
 
 
 def test_line_chart_is_accessible_xml_with_one_group_per_series() -> None:
@@ -77,16 +90,25 @@ def test_ticks_use_the_decimal_comma_in_vietnamese_and_the_point_in_english() ->
 
 
 def test_big_numbers_are_grouped() -> None:
-    chart = charts.bar_chart("b", "t", "d", ["A"], [charts.Series("s", [1234567.5])], y_label="y", x_label="x",
-                             decimals=1, language="vi")
+    chart = charts.bar_chart(
+        "b", "t", "d", ["A"], [charts.Series("s", [1234567.5])], y_label="y", x_label="x", decimals=1, language="vi"
+    )
     assert chart.table_rows == [["A", "1.234.567,5"]]
 
 
 @pytest.mark.parametrize("stacked", [False, True])
 def test_bar_chart_heights_are_proportional(stacked: bool) -> None:
-    chart = charts.bar_chart("bars", "Tiết kiệm", "theo ngành", ["Thép", "Dệt may"],
-                             [charts.Series("TOE", [40, 20]), charts.Series("t CO₂", [10, 30])],
-                             y_label="y", x_label="ngành", stacked=stacked, language="vi")
+    chart = charts.bar_chart(
+        "bars",
+        "Tiết kiệm",
+        "theo ngành",
+        ["Thép", "Dệt may"],
+        [charts.Series("TOE", [40, 20]), charts.Series("t CO₂", [10, 30])],
+        y_label="y",
+        x_label="ngành",
+        stacked=stacked,
+        language="vi",
+    )
     root = ET.fromstring(str(chart.svg))
     groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "chart__series"]
     bars = [[r for r in g.iter(f"{SVG}rect")] for g in groups]
@@ -96,7 +118,8 @@ def test_bar_chart_heights_are_proportional(stacked: bool) -> None:
     assert heights[1][1] == pytest.approx(3 * heights[1][0], rel=1e-2)
     if stacked:  # the second series sits on top of the first
         assert float(bars[1][0].get("y")) + float(bars[1][0].get("height")) == pytest.approx(
-            float(bars[0][0].get("y")), abs=0.2)
+            float(bars[0][0].get("y")), abs=0.2
+        )
         assert float(bars[1][0].get("x")) == float(bars[0][0].get("x"))
     else:
         assert float(bars[1][0].get("x")) > float(bars[0][0].get("x"))
@@ -112,8 +135,7 @@ def test_nice_ticks_cover_the_range() -> None:
 
 
 def test_macro_renders_the_svg_and_the_table() -> None:
-    template = environment.from_string(
-        '{% from "_chart.html" import chart_with_table %}{{ chart_with_table(chart) }}')
+    template = environment.from_string('{% from "_chart.html" import chart_with_table %}{{ chart_with_table(chart) }}')
     html = template.render(chart=_line())
     assert html.count("<svg") == 1
     assert 'id="savings-table"' in html

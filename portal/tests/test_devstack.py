@@ -23,5 +23,7 @@ def test_portal_environment(tmp_path: Path) -> None:
     assert env["PORTAL_PUBLIC_BASE_URL"] == stack.url("portal") != stack.url("gateway")
     assert env["PORTAL_GATEWAY_URL"] == stack.url("gateway")
     assert env["PORTAL_DATABASE_URL"].endswith("/cleanprod_portal")
-    assert env["PORTAL_OIDC_ISSUER"] == stack.issuer and env["PORTAL_OIDC_CLIENT_SECRET"] == client_secret("cleanprod-portal")
+    assert env["PORTAL_OIDC_ISSUER"] == stack.issuer and env["PORTAL_OIDC_CLIENT_SECRET"] == client_secret(
+        "cleanprod-portal"
+    )
     assert len(set(vars(stack.ports).values())) == len(vars(stack.ports))  # every part on its own port

@@ -16,8 +16,9 @@ def _token_set(claims: dict[str, str]):  # noqa: ANN202 - the portal's TokenSet
 
 
 def test_family_name_comes_first_as_in_vietnamese() -> None:
-    tokens = _token_set({"given_name": "Mạnh Hùng", "family_name": "Đỗ", "name": "Mạnh Hùng Đỗ",
-                         "preferred_username": "ent-hanoisteel"})
+    tokens = _token_set(
+        {"given_name": "Mạnh Hùng", "family_name": "Đỗ", "name": "Mạnh Hùng Đỗ", "preferred_username": "ent-hanoisteel"}
+    )
     assert tokens.display_name == "Đỗ Mạnh Hùng"
 
 

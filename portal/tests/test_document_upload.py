@@ -27,15 +27,27 @@ def gateway(received: list[dict[str, Any]]) -> FastAPI:
     async def upload(request: Request) -> JSONResponse:
         form = await request.form()
         upload = form["file"]
-        received.append({"kind": form.get("kind"), "filename": upload.filename, "content": await upload.read(),
-                         "content_type": upload.headers.get("content-type"), "fields": sorted(form.keys()),
-                         "authorization": request.headers.get("authorization")})
+        received.append(
+            {
+                "kind": form.get("kind"),
+                "filename": upload.filename,
+                "content": await upload.read(),
+                "content_type": upload.headers.get("content-type"),
+                "fields": sorted(form.keys()),
+                "authorization": request.headers.get("authorization"),
+            }
+        )
         return JSONResponse({"id": "d1"}, status_code=201)
 
     @app.get(f"/api/v1/applications/{APP_ID}")
     async def application() -> dict:
-        return {"id": APP_ID, "status": "draft", "title": "Lò cảm ứng", "facility_name": "Nhà máy Nội Bài",
-                "version": 3}
+        return {
+            "id": APP_ID,
+            "status": "draft",
+            "title": "Lò cảm ứng",
+            "facility_name": "Nhà máy Nội Bài",
+            "version": 3,
+        }
 
     @app.get(f"/api/v1/applications/{APP_ID}/documents")
     async def documents() -> dict:
@@ -45,17 +57,25 @@ def gateway(received: list[dict[str, Any]]) -> FastAPI:
 
 
 def body(fields: list[tuple[str, str]], file_first: bool = False) -> bytes:
-    parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-             for name, value in fields]
-    file_part = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
-                 f'filename="Báo cáo khả thi.pdf"\r\nContent-Type: application/pdf\r\n\r\n').encode() + CONTENT + b"\r\n"
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields
+    ]
+    file_part = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="Báo cáo khả thi.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        ).encode()
+        + CONTENT
+        + b"\r\n"
+    )
     parts = [file_part, *parts] if file_first else [*parts, file_part]
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
 def pieces(data: bytes, size: int) -> Iterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 async def stream(data: bytes, size: int) -> AsyncIterator[bytes]:
@@ -69,9 +89,21 @@ async def logged_in(make_client):  # noqa: ANN201 - (client, csrf token, what th
     async with make_client(gateway(received)) as client:
         store = client.app.state.portal.sessions
         at = datetime.now(UTC)
-        cookie, session = await store.create(TokenSet(
-            "the-access-token", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub",
-            "ent-hanoisteel", "Nguyễn Văn An", ["enterprise"], "0100109106"), "vi")
+        cookie, session = await store.create(
+            TokenSet(
+                "the-access-token",
+                at + timedelta(minutes=5),
+                "r",
+                at + timedelta(minutes=30),
+                "i",
+                "sub",
+                "ent-hanoisteel",
+                "Nguyễn Văn An",
+                ["enterprise"],
+                "0100109106",
+            ),
+            "vi",
+        )
         client.cookies.set("cp_session", cookie)
         yield client, session.csrf_token, received
         await store.delete(session)
@@ -96,16 +128,18 @@ async def test_the_file_reaches_the_api_byte_for_byte_whatever_the_pieces(logged
 
 async def test_the_htmx_header_carries_the_token_too(logged_in) -> None:
     client, csrf, received = logged_in
-    answer = await client.post(PATH, content=body([("kind", "quotation")]),
-                               headers={**HEADERS, "X-CSRF-Token": csrf})
+    answer = await client.post(PATH, content=body([("kind", "quotation")]), headers={**HEADERS, "X-CSRF-Token": csrf})
     assert answer.status_code == 303 and received[0]["kind"] == "quotation"
 
 
-@pytest.mark.parametrize("fields,file_first", [
-    ([("kind", "other")], False),                              # no token
-    ([("csrf_token", "forged"), ("kind", "other")], False),    # a wrong one
-    ([("csrf_token", "<the token>"), ("kind", "other")], True),  # the token after the file: too late
-])
+@pytest.mark.parametrize(
+    "fields,file_first",
+    [
+        ([("kind", "other")], False),  # no token
+        ([("csrf_token", "forged"), ("kind", "other")], False),  # a wrong one
+        ([("csrf_token", "<the token>"), ("kind", "other")], True),  # the token after the file: too late
+    ],
+)
 async def test_without_the_token_first_nothing_reaches_the_api(logged_in, fields, file_first: bool) -> None:
     client, csrf, received = logged_in
     fields = [(name, csrf if value == "<the token>" else value) for name, value in fields]
@@ -116,8 +150,9 @@ async def test_without_the_token_first_nothing_reaches_the_api(logged_in, fields
 
 async def test_a_form_without_a_file_asks_for_one(logged_in) -> None:
     client, csrf, received = logged_in
-    data = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
-            f'--{BOUNDARY}--\r\n').encode()
+    data = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n--{BOUNDARY}--\r\n'
+    ).encode()
     answer = await client.post(PATH, content=data, headers=HEADERS)
     assert answer.status_code == 422 and "Hãy chọn tệp để tải lên" in answer.text
     assert received == []

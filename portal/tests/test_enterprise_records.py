@@ -13,32 +13,69 @@ from cleanprod_portal.enterprise.routes import what_needs_doing
 from cleanprod_portal.sessions import TokenSet
 
 APPLICATIONS = [
-    {"id": "a1", "status": "draft", "title": "Lò cảm ứng", "missing_fields": ["technology", "total_cost_vnd"],
-     "dossier_code": None, "facility_name": "Nhà máy A", "requested_support_vnd": None},
-    {"id": "a2", "status": "changes_requested", "title": "Thu hồi nhiệt", "missing_fields": ["documents"],
-     "dossier_code": "000.00.01.H26-261201-0001", "facility_name": "Nhà máy A", "requested_support_vnd": 5},
-    {"id": "a3", "status": "in_progress", "title": "Biến tần", "dossier_code": "000.00.01.H26-261201-0002",
-     "facility_name": "Nhà máy B", "requested_support_vnd": 7},
-    {"id": "a4", "status": "under_review", "title": "Đang thẩm định", "dossier_code": "x", "facility_name": "B",
-     "requested_support_vnd": 1},
+    {
+        "id": "a1",
+        "status": "draft",
+        "title": "Lò cảm ứng",
+        "missing_fields": ["technology", "total_cost_vnd"],
+        "dossier_code": None,
+        "facility_name": "Nhà máy A",
+        "requested_support_vnd": None,
+    },
+    {
+        "id": "a2",
+        "status": "changes_requested",
+        "title": "Thu hồi nhiệt",
+        "missing_fields": ["documents"],
+        "dossier_code": "000.00.01.H26-261201-0001",
+        "facility_name": "Nhà máy A",
+        "requested_support_vnd": 5,
+    },
+    {
+        "id": "a3",
+        "status": "in_progress",
+        "title": "Biến tần",
+        "dossier_code": "000.00.01.H26-261201-0002",
+        "facility_name": "Nhà máy B",
+        "requested_support_vnd": 7,
+    },
+    {
+        "id": "a4",
+        "status": "under_review",
+        "title": "Đang thẩm định",
+        "dossier_code": "x",
+        "facility_name": "B",
+        "requested_support_vnd": 1,
+    },
 ]
 
 
 def test_what_needs_doing_groups_by_status_and_missing_documents() -> None:
     groups = {g["key"]: [a["id"] for a in g["applications"]] for g in what_needs_doing(APPLICATIONS)}
-    assert groups == {"drafts": ["a1"], "changes_requested": ["a2"], "documents_missing": ["a2"],
-                      "completion": ["a3"]}
-    assert [g["key"] for g in what_needs_doing(APPLICATIONS)] == ["drafts", "changes_requested",
-                                                                   "documents_missing", "completion"]
+    assert groups == {"drafts": ["a1"], "changes_requested": ["a2"], "documents_missing": ["a2"], "completion": ["a3"]}
+    assert [g["key"] for g in what_needs_doing(APPLICATIONS)] == [
+        "drafts",
+        "changes_requested",
+        "documents_missing",
+        "completion",
+    ]
     assert what_needs_doing([APPLICATIONS[3]]) == []
 
 
 def _tokens() -> TokenSet:
     at = datetime.now(UTC)
-    return TokenSet(access_token="access-xyz", access_expires_at=at + timedelta(minutes=5),
-                    refresh_token="refresh-xyz", refresh_expires_at=at + timedelta(minutes=30), id_token="id-xyz",
-                    subject="sub-1", username="ent-moi", display_name="Công ty TNHH Sản xuất Bao bì Đông Anh",
-                    roles=["enterprise"], tax_code="0101243150")
+    return TokenSet(
+        access_token="access-xyz",
+        access_expires_at=at + timedelta(minutes=5),
+        refresh_token="refresh-xyz",
+        refresh_expires_at=at + timedelta(minutes=30),
+        id_token="id-xyz",
+        subject="sub-1",
+        username="ent-moi",
+        display_name="Công ty TNHH Sản xuất Bao bì Đông Anh",
+        roles=["enterprise"],
+        tax_code="0101243150",
+    )
 
 
 def registry_stub(applications: list[dict]) -> FastAPI:

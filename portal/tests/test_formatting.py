@@ -50,8 +50,10 @@ def test_numbers_with_decimals(language: str) -> None:
     assert formatting.number(1234.5, 2) == {"vi": "1.234,5", "en": "1,234.5"}[language]
 
 
-@pytest.mark.parametrize("value,decimals", [(0, 0), (-1_234_567, 0), (12_345_678_901_234, 0), (6.5, 1), (1.0, 1),
-                                            (-0.04, 1), (123_456.789, 2)])
+@pytest.mark.parametrize(
+    "value,decimals",
+    [(0, 0), (-1_234_567, 0), (12_345_678_901_234, 0), (6.5, 1), (1.0, 1), (-0.04, 1), (123_456.789, 2)],
+)
 def test_cached_formatters_write_what_babel_writes(language: str, value: float, decimals: int) -> None:
     from decimal import Decimal
 

@@ -24,11 +24,27 @@ def render(form: Form) -> str:
 
 def test_problem_fields_land_next_to_their_inputs_and_in_the_summary() -> None:
     i18n.set_language("vi")
-    form = Form(FormData([("title", "<Lò> mới"), ("claimed_savings.0.saving_pct", "120"), ("carrier", "coal"),
-                          ("technology", "Biến tần"), ("etag", '"4"'), ("csrf_token", "tok-123")]))
+    form = Form(
+        FormData(
+            [
+                ("title", "<Lò> mới"),
+                ("claimed_savings.0.saving_pct", "120"),
+                ("carrier", "coal"),
+                ("technology", "Biến tần"),
+                ("etag", '"4"'),
+                ("csrf_token", "tok-123"),
+            ]
+        )
+    )
     assert "csrf_token" not in form.values
-    form.add_problem(FieldErrors(422, "Unprocessable", "Một số trường chưa hợp lệ", errors={
-        "title": "Tên đã được dùng", "claimed_savings.0.saving_pct": "Tối đa 100"}))
+    form.add_problem(
+        FieldErrors(
+            422,
+            "Unprocessable",
+            "Một số trường chưa hợp lệ",
+            errors={"title": "Tên đã được dùng", "claimed_savings.0.saving_pct": "Tối đa 100"},
+        )
+    )
     html = render(form)
     assert "Có lỗi cần sửa" in html
     # the API's generic sentence ("some fields are invalid") is not shown beside the fields' own messages
@@ -68,8 +84,9 @@ def test_form_data_trims_and_blanks_become_none() -> None:
     form = Form({"title": "  Lò cảm ứng  ", "supplier": "   "})
     assert form.data(["title", "supplier", "absent"]) == {"title": "Lò cảm ứng", "supplier": None, "absent": None}
     assert not form.has_errors
-    form.add_problem(FieldErrors(422, "x", "", errors={"supplier.name": "Bắt buộc"}),
-                     field_map={"supplier.name": "supplier"})
+    form.add_problem(
+        FieldErrors(422, "x", "", errors={"supplier.name": "Bắt buộc"}), field_map={"supplier.name": "supplier"}
+    )
     assert form.error("supplier") == "Bắt buộc" and form.error_list[0].href == "#f-supplier"
 
 

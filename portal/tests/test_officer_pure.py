@@ -22,7 +22,7 @@ def _at(days: int) -> str:
 def test_overdue_is_long_reviews_and_approved_but_not_started_oldest_first() -> None:
     applications = [
         {"id": "a", "status": "under_review", "submitted_at": _at(31)},
-        {"id": "b", "status": "under_review", "submitted_at": _at(30)},   # exactly 30 days: not yet
+        {"id": "b", "status": "under_review", "submitted_at": _at(30)},  # exactly 30 days: not yet
         {"id": "c", "status": "approved", "decided_at": _at(61)},
         {"id": "d", "status": "approved", "decided_at": _at(10)},
         {"id": "e", "status": "in_progress", "decided_at": _at(400)},
@@ -32,8 +32,14 @@ def test_overdue_is_long_reviews_and_approved_but_not_started_oldest_first() -> 
 
 
 def test_rubric_rows_added_and_removed_keep_the_other_rows_values() -> None:
-    form = Form({"criteria.0.code": "C1", "criteria.0.name": "Kỹ thuật", "criteria.1.code": "C2",
-                 "criteria.1.name": "Tiết kiệm"})
+    form = Form(
+        {
+            "criteria.0.code": "C1",
+            "criteria.0.name": "Kỹ thuật",
+            "criteria.1.code": "C2",
+            "criteria.1.name": "Tiết kiệm",
+        }
+    )
     renumber_criteria(form, add=True)
     assert criterion_count(form) == 3 and form.get("criteria.2.code") == ""
     renumber_criteria(form, remove=0)
@@ -45,10 +51,23 @@ def test_rubric_rows_added_and_removed_keep_the_other_rows_values() -> None:
 
 
 def test_call_body_reads_percent_money_and_dates_and_flags_what_it_cannot_read() -> None:
-    form = Form({"code": "SXSH-1", "title": "Đợt 1", "opens_on": "05/01/2027", "closes_on": "2027-03-31",
-                 "budget_vnd": "5.000.000.000", "cap_per_project_vnd": "500 000 000 ₫", "support_rate_pct": "30,5",
-                 "pass_score_pct": "60", "min_reviews": "2", "criteria.0.code": "C1", "criteria.0.name": "Kỹ thuật",
-                 "criteria.0.weight": "0,6", "criteria.0.max_score": "mười"})
+    form = Form(
+        {
+            "code": "SXSH-1",
+            "title": "Đợt 1",
+            "opens_on": "05/01/2027",
+            "closes_on": "2027-03-31",
+            "budget_vnd": "5.000.000.000",
+            "cap_per_project_vnd": "500 000 000 ₫",
+            "support_rate_pct": "30,5",
+            "pass_score_pct": "60",
+            "min_reviews": "2",
+            "criteria.0.code": "C1",
+            "criteria.0.name": "Kỹ thuật",
+            "criteria.0.weight": "0,6",
+            "criteria.0.max_score": "mười",
+        }
+    )
     form.values["eligible_sectors"] = ["steel"]
     body = body_of(form)
     assert body["support_rate_bp"] == 3050 and body["budget_vnd"] == 5_000_000_000
@@ -60,12 +79,18 @@ def test_call_body_reads_percent_money_and_dates_and_flags_what_it_cannot_read()
 
 def test_filters_leave_out_empty_and_unknown_parameters() -> None:
     assert filters_of({"status": "under_review", "q": "  thép ", "call_id": "", "page": "2"}) == {
-        "status": "under_review", "q": "thép"}
+        "status": "under_review",
+        "q": "thép",
+    }
 
 
 def test_budget_chart_stacks_committed_and_remaining_per_call_and_escapes_labels() -> None:
-    chart = budget_chart([{"code": "A <1>", "committed_vnd": 30_000_000, "remaining_vnd": 70_000_000},
-                          {"code": "B", "committed_vnd": 10_000_000, "remaining_vnd": 40_000_000}])
+    chart = budget_chart(
+        [
+            {"code": "A <1>", "committed_vnd": 30_000_000, "remaining_vnd": 70_000_000},
+            {"code": "B", "committed_vnd": 10_000_000, "remaining_vnd": 40_000_000},
+        ]
+    )
     svg = str(chart.svg)
     assert svg.startswith("<svg") and 'role="img"' in svg and 'id="budget-chart"' in svg
     assert 'id="budget-chart-title"' in svg

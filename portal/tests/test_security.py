@@ -16,10 +16,18 @@ from cleanprod_portal.sessions import TokenSet, hash_id
 
 def _tokens(**overrides) -> TokenSet:
     at = datetime.now(UTC)
-    values = dict(access_token="access-xyz", access_expires_at=at + timedelta(minutes=5), refresh_token="refresh-xyz",
-                  refresh_expires_at=at + timedelta(minutes=30), id_token="id-xyz", subject="sub-1",
-                  username="ent-hanoisteel", display_name="Nguyễn Văn An", roles=["enterprise"],
-                  tax_code="0100109106")
+    values = dict(
+        access_token="access-xyz",
+        access_expires_at=at + timedelta(minutes=5),
+        refresh_token="refresh-xyz",
+        refresh_expires_at=at + timedelta(minutes=30),
+        id_token="id-xyz",
+        subject="sub-1",
+        username="ent-hanoisteel",
+        display_name="Nguyễn Văn An",
+        roles=["enterprise"],
+        tax_code="0100109106",
+    )
     values.update(overrides)
     return TokenSet(**values)
 
@@ -162,18 +170,25 @@ async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(m
         client.cookies.set("cp_session", cookie)
         assert (await client.get("/test/private")).status_code == 200
         async with store.engine.begin() as conn:
-            await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash)
-                               .values(last_seen_at=datetime.now(UTC) - timedelta(hours=1)))
+            await conn.execute(
+                portal_sessions.update()
+                .where(portal_sessions.c.id_hash == session.id_hash)
+                .values(last_seen_at=datetime.now(UTC) - timedelta(hours=1))
+            )
         expired = await client.get("/test/private")
         assert expired.status_code == 303 and expired.headers["location"].startswith("/login?next=")
         async with store.engine.connect() as conn:  # an idle session is deleted, not kept around
-            rows = (await conn.execute(sa.select(portal_sessions.c.id_hash)
-                                       .where(portal_sessions.c.id_hash == session.id_hash))).all()
+            rows = (
+                await conn.execute(
+                    sa.select(portal_sessions.c.id_hash).where(portal_sessions.c.id_hash == session.id_hash)
+                )
+            ).all()
         assert rows == []
 
 
-async def test_a_connection_the_database_dropped_is_replaced_without_the_user_noticing(make_client,
-                                                                                      portal_database_url) -> None:
+async def test_a_connection_the_database_dropped_is_replaced_without_the_user_noticing(
+    make_client, portal_database_url
+) -> None:
     """The pool does not ping before each use (a round trip on every page): when the database drops the pooled
     connections (restart, failover), the next statement fails once inside the store and runs again on a new
     connection — for the session read every page makes (on the driver) and for the store's other statements."""
@@ -234,24 +249,31 @@ async def test_refresh_before_expiry_and_end_of_session_when_keycloak_refuses(ma
         import sqlalchemy as sa
 
         from cleanprod_portal.models import portal_sessions
+
         async with store.engine.begin() as conn:
-            await conn.execute(sa.update(portal_sessions).where(portal_sessions.c.id_hash == loaded.id_hash)
-                               .values(access_expires_at=datetime.now(UTC)))
+            await conn.execute(
+                sa.update(portal_sessions)
+                .where(portal_sessions.c.id_hash == loaded.id_hash)
+                .values(access_expires_at=datetime.now(UTC))
+            )
         assert await store.refresh_if_needed(loaded, timedelta(seconds=30), refused) is None
         assert await store.load(cookie) is None
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("/enterprise", "/enterprise"),
-    ("/enterprise/applications?step=2", "/enterprise/applications?step=2"),
-    ("//evil.example/x", "/"),
-    ("/\\evil.example", "/"),
-    ("https://evil.example/", "/"),
-    ("javascript:alert(1)", "/"),
-    ("/ok\r\nSet-Cookie: x=1", "/"),
-    ("", "/"),
-    (None, "/"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("/enterprise", "/enterprise"),
+        ("/enterprise/applications?step=2", "/enterprise/applications?step=2"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/ok\r\nSet-Cookie: x=1", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
+)
 def test_next_is_only_a_path_on_this_site(value, expected) -> None:
     assert safe_next(value) == expected
 
@@ -278,6 +300,7 @@ async def test_login_redirects_to_keycloak_with_pkce_and_stores_the_pending_logi
 
 async def test_an_unexpected_error_is_a_page_with_the_headers_never_a_trace(make_client) -> None:
     async with make_client() as client:
+
         @client.app.get("/test/boom")
         async def boom() -> None:
             raise RuntimeError("secret internals")
@@ -293,8 +316,9 @@ async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions
         enterprise_cookie, enterprise = await store.create(_tokens(), "vi")
-        officer_cookie, officer = await store.create(_tokens(username="officer1", roles=["officer"], tax_code=None,
-                                                             display_name="Trần Thị Bình"), "vi")
+        officer_cookie, officer = await store.create(
+            _tokens(username="officer1", roles=["officer"], tax_code=None, display_name="Trần Thị Bình"), "vi"
+        )
         client.cookies.set("cp_session", enterprise_cookie)
         refused = await client.get("/staff")
         client.cookies.set("cp_session", officer_cookie)
@@ -321,9 +345,13 @@ async def test_keycloak_down_during_refresh_keeps_the_session(make_client) -> No
         import sqlalchemy as sa
 
         from cleanprod_portal.models import portal_sessions
+
         async with store.engine.begin() as conn:
-            await conn.execute(sa.update(portal_sessions).where(portal_sessions.c.id_hash == session.id_hash)
-                               .values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+            await conn.execute(
+                sa.update(portal_sessions)
+                .where(portal_sessions.c.id_hash == session.id_hash)
+                .values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
         down = await client.get("/test/private")
         assert down.status_code == 503 and "Hệ thống tạm thời gián đoạn" in down.text
         assert await store.load(cookie) is not None  # not logged out by an outage

@@ -5,12 +5,21 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 
 CALL = {
-    "id": "7b0e5c4e-1111-4c5e-9a55-3f0c5c1d2e01", "code": "SXSH-2026-01", "title": "Đợt 1 năm 2026",
-    "description": "Hỗ trợ đổi mới công nghệ", "opens_on": "2026-11-01", "closes_on": "2026-12-31",
-    "is_open": True, "budget_vnd": 5_000_000_000, "remaining_vnd": 4_250_000_000, "support_rate_bp": 5000,
-    "cap_per_project_vnd": 1_234_567_000, "eligible_sectors": ["C24"],
+    "id": "7b0e5c4e-1111-4c5e-9a55-3f0c5c1d2e01",
+    "code": "SXSH-2026-01",
+    "title": "Đợt 1 năm 2026",
+    "description": "Hỗ trợ đổi mới công nghệ",
+    "opens_on": "2026-11-01",
+    "closes_on": "2026-12-31",
+    "is_open": True,
+    "budget_vnd": 5_000_000_000,
+    "remaining_vnd": 4_250_000_000,
+    "support_rate_bp": 5000,
+    "cap_per_project_vnd": 1_234_567_000,
+    "eligible_sectors": ["C24"],
     "criteria": [{"code": "savings", "name": "Mức tiết kiệm năng lượng", "weight": 0.6, "max_score": 10}],
-    "min_reviews": 2, "pass_score_pct": 65.5,
+    "min_reviews": 2,
+    "pass_score_pct": 65.5,
 }
 
 
@@ -63,10 +72,18 @@ def dossier_gateway() -> FastAPI:
         from fastapi.responses import JSONResponse
 
         if code != "000.00.01.H26-261128-0001":
-            return JSONResponse({"title": "Not found", "status": 404}, status_code=404,
-                                media_type="application/problem+json")
-        return {"dossier_code": code, "status": "under_review", "egov_status": 4, "egov_status_label": "Đang xử lý",
-                "received_at": "2026-11-28T02:15:00Z", "due_at": "2027-01-12", "decided_at": None}
+            return JSONResponse(
+                {"title": "Not found", "status": 404}, status_code=404, media_type="application/problem+json"
+            )
+        return {
+            "dossier_code": code,
+            "status": "under_review",
+            "egov_status": 4,
+            "egov_status_label": "Đang xử lý",
+            "received_at": "2026-11-28T02:15:00Z",
+            "due_at": "2027-01-12",
+            "decided_at": None,
+        }
 
     return app
 
@@ -90,7 +107,11 @@ async def test_dossier_lookup_explains_malformed_and_unknown_codes_next_to_the_f
     assert malformed.status_code == 422
     body = malformed.text
     assert 'class="error-summary"' in body and 'href="#f-code"' in body  # the summary links to the field
-    assert 'id="f-code"' in body and 'aria-invalid="true"' in body and 'aria-describedby="f-code-hint f-code-error"' in body
+    assert (
+        'id="f-code"' in body
+        and 'aria-invalid="true"' in body
+        and 'aria-describedby="f-code-hint f-code-error"' in body
+    )
     assert "Hãy nhập mã hồ sơ như trên giấy tiếp nhận" in body
     assert 'value="HỒ SƠ &lt;B&gt;123&lt;/B&gt;"' in body and "<b>123</b>" not in body  # kept, escaped
     assert unknown.status_code == 404 and "Không có hồ sơ nào mang mã này" in unknown.text
@@ -105,13 +126,25 @@ def enterprise_gateway(seen: list) -> FastAPI:
     @app.get("/api/v1/applications")
     async def applications(request: Request) -> dict:
         seen.append((request.headers.get("authorization"), request.headers.get("accept-language")))
-        base = {"facility_name": "Nhà máy cán thép Đông Anh", "dossier_code": None, "requested_support_vnd": 800_000_000}
-        return {"items": [
-            {**base, "id": "a1", "title": "Lò cảm ứng trung tần", "status": "draft"},
-            {**base, "id": "a2", "title": "Thu hồi nhiệt khí thải", "status": "changes_requested",
-             "dossier_code": "000.00.01.H26-261128-0001"},
-            {**base, "id": "a3", "title": "Biến tần quạt", "status": "approved"},
-        ], "next_cursor": None}
+        base = {
+            "facility_name": "Nhà máy cán thép Đông Anh",
+            "dossier_code": None,
+            "requested_support_vnd": 800_000_000,
+        }
+        return {
+            "items": [
+                {**base, "id": "a1", "title": "Lò cảm ứng trung tần", "status": "draft"},
+                {
+                    **base,
+                    "id": "a2",
+                    "title": "Thu hồi nhiệt khí thải",
+                    "status": "changes_requested",
+                    "dossier_code": "000.00.01.H26-261128-0001",
+                },
+                {**base, "id": "a3", "title": "Biến tần quạt", "status": "approved"},
+            ],
+            "next_cursor": None,
+        }
 
     @app.get("/api/v1/enterprises")
     async def enterprises() -> dict:
@@ -133,9 +166,21 @@ async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make
     async with make_client(enterprise_gateway(seen)) as client:
         store = client.app.state.portal.sessions
         at = datetime.now(UTC)
-        cookie, session = await store.create(TokenSet(
-            "the-access-token", at + timedelta(minutes=5), "r", at + timedelta(minutes=30), "i", "sub",
-            "ent-hanoisteel", "Nguyễn Văn An", ["enterprise"], "0100109106"), "vi")
+        cookie, session = await store.create(
+            TokenSet(
+                "the-access-token",
+                at + timedelta(minutes=5),
+                "r",
+                at + timedelta(minutes=30),
+                "i",
+                "sub",
+                "ent-hanoisteel",
+                "Nguyễn Văn An",
+                ["enterprise"],
+                "0100109106",
+            ),
+            "vi",
+        )
         client.cookies.set("cp_session", cookie)
         page = await client.get("/enterprise")
         staff = await client.get("/staff")
@@ -145,7 +190,7 @@ async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make
     assert "Công ty Cổ phần Thép Hà Nội" in text and "Xin chào, Nguyễn Văn An" in text
     assert 'class="tag tag--grey">Bản nháp' in text and 'class="tag tag--orange">Yêu cầu bổ sung' in text
     assert "Đã phê duyệt" in text and "800.000.000\u00a0₫" in text and 'aria-current="page"' in text
-    todo = text[text.index("Việc cần làm"):text.index("Hồ sơ của doanh nghiệp")]
+    todo = text[text.index("Việc cần làm") : text.index("Hồ sơ của doanh nghiệp")]
     assert "Hoàn thiện và nộp bản nháp này" in todo and "Sở yêu cầu bổ sung" in todo and "Biến tần quạt" not in todo
     assert seen == [("Bearer the-access-token", "vi")] and "the-access-token" not in text
     assert staff.status_code == 403  # an enterprise is not staff

@@ -84,7 +84,9 @@ class Ui:
     har: Path | None = None  # where the context records the traffic (written when the context closes)
     count: int = 0
     unchecked: list[str] = field(default_factory=list)  # main-frame navigations not yet passed through seen()
-    portal_tokens: set[str] = field(default_factory=set, repr=False)  # every access/refresh token the portal held meanwhile
+    portal_tokens: set[str] = field(
+        default_factory=set, repr=False
+    )  # every access/refresh token the portal held meanwhile
     external_violations: dict[str, str] = field(default_factory=dict)  # Keycloak pages: reported only
     csp_errors: list[str] = field(default_factory=list)
 
@@ -116,7 +118,8 @@ class Ui:
         response = self.page.goto(self.url(path))
         if expect_status is not None:
             assert response is not None and response.status == expect_status, (
-                f"GET {path}: {response and response.status}, expected {expect_status}")
+                f"GET {path}: {response and response.status}, expected {expect_status}"
+            )
         self.seen(name)
         return response
 
@@ -128,8 +131,11 @@ class Ui:
         on_portal = self.on_portal()
         if name is None:
             keycloak = page.url.startswith(self.stack.issuer.rpartition("/realms/")[0])
-            name = slug(urlsplit(page.url).path) if on_portal else (
-                ("keycloak-" if keycloak else "other-site-") + slug(page.title()))
+            name = (
+                slug(urlsplit(page.url).path)
+                if on_portal
+                else (("keycloak-" if keycloak else "other-site-") + slug(page.title()))
+            )
         label = name
         shot = self.shots / f"{self.count:02d}-{slug(label)}.png"
         # caret="initial": hiding the caret injects a <style> the portal's CSP (rightly) refuses.
@@ -143,7 +149,7 @@ class Ui:
             text = page.inner_text("body")
             assert HEADER_DEPARTMENT[self.language] in text, f"header not rendered in {self.language} on {where}"
             bad = MOJIBAKE.search(text)
-            assert bad is None, f"mojibake {text[max(bad.start() - 30, 0):bad.end() + 30]!r} on {where}"
+            assert bad is None, f"mojibake {text[max(bad.start() - 30, 0) : bad.end() + 30]!r} on {where}"
             assert not violations, f"axe: serious/critical violations on {where}\n{format_violations(violations)}"
         elif violations:
             self.external_violations[where] = format_violations(violations)
@@ -159,8 +165,9 @@ class Ui:
         blocking = [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
         # axe files text with a 1:1 contrast (white on white: invisible) under "needs review", not violations.
         for v in result["incomplete"]:
-            invisible = [n for n in v["nodes"] if any("1:1 contrast ratio" in c.get("message", "")
-                                                      for c in n.get("any", []))]
+            invisible = [
+                n for n in v["nodes"] if any("1:1 contrast ratio" in c.get("message", "") for c in n.get("any", []))
+            ]
             if v["id"] == "color-contrast" and invisible:
                 blocking.append({**v, "nodes": invisible, "help": v["help"] + " (text is invisible: 1:1)"})
         return blocking
@@ -182,25 +189,30 @@ class Ui:
     def settle(self) -> None:
         """Wait until htmx has no request in flight and its swap has settled (a change-triggered refresh)."""
         self.page.wait_for_timeout(50)
-        self.page.wait_for_function(
-            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        self.page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
     # ---- people ----------------------------------------------------------------------------------------------
-    def login(self, username: str, password: str = DEMO_PASSWORD, *, new_password: str | None = None,
-              next_path: str | None = None) -> None:
+    def login(
+        self,
+        username: str,
+        password: str = DEMO_PASSWORD,
+        *,
+        new_password: str | None = None,
+        next_path: str | None = None,
+    ) -> None:
         """Log in through Keycloak's real login page: from the header link, or from /login?next=… when given.
         When Keycloak asks for a new password (first login with a one-time password), sets `new_password`."""
         if next_path is None:
             if not self.on_portal():
                 self.goto("/")
             self.page.locator(".site-header__tools").get_by_role(
-                "link", name={"vi": "Đăng nhập", "en": "Log in"}[self.language]).click()
+                "link", name={"vi": "Đăng nhập", "en": "Log in"}[self.language]
+            ).click()
         else:
             self.page.goto(self.url("/login?next=" + quote(next_path)))
         self.keycloak_login(username, password, new_password=new_password)
 
-    def keycloak_login(self, username: str, password: str = DEMO_PASSWORD, *,
-                       new_password: str | None = None) -> None:
+    def keycloak_login(self, username: str, password: str = DEMO_PASSWORD, *, new_password: str | None = None) -> None:
         """Fill Keycloak's login form (the browser is on it) and come back to the portal."""
         page = self.page
         page.locator("#username").wait_for()
@@ -221,8 +233,9 @@ class Ui:
                 changed = True
             page.wait_for_timeout(100)
         else:
-            raise AssertionError(f"login of {username} did not come back to the portal; Keycloak shows: "
-                                 f"{page.inner_text('body')[:800]}")
+            raise AssertionError(
+                f"login of {username} did not come back to the portal; Keycloak shows: {page.inner_text('body')[:800]}"
+            )
         page.wait_for_load_state("load")
         self.seen()
 
@@ -230,7 +243,8 @@ class Ui:
         """The header's "log out" button: ends the portal session and Keycloak's, and comes back home."""
         with self.page.expect_navigation(url=f"{self.base}/**"):
             self.page.locator(".site-header__tools").get_by_role(
-                "button", name={"vi": "Đăng xuất", "en": "Log out"}[self.language]).click()
+                "button", name={"vi": "Đăng xuất", "en": "Log out"}[self.language]
+            ).click()
         self.page.wait_for_url(f"{self.base}/", timeout=20_000)
         self.seen("logged-out")
 
@@ -323,11 +337,14 @@ def auto_submitting_form(action: str, fields: dict[str, str]) -> str:
     """A page that POSTs a form to `action` as soon as it loads (no CSRF token: the other site cannot know it)."""
     import html
 
-    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                     for k, v in fields.items())
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Win a prize</title></head><body>'
-            f'<form id="f" method="post" action="{html.escape(action)}">{inputs}</form>'
-            f'<script>document.getElementById("f").submit()</script></body></html>')
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Win a prize</title></head><body>'
+        f'<form id="f" method="post" action="{html.escape(action)}">{inputs}</form>'
+        f'<script>document.getElementById("f").submit()</script></body></html>'
+    )
 
 
 def session_cookie(page: Page, name: str = "cp_session") -> str | None:

@@ -45,10 +45,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _ran_browser_tests:
         terminalreporter.write_line(f"browser screenshots (every page visited): {SCREENSHOTS}")
     if _external_findings:
-        rules = sorted({line.split(":", 1)[0].strip("- ") for text in _external_findings.values()
-                        for line in text.splitlines() if line.startswith("- ")})
-        terminalreporter.write_line(f"axe on Keycloak's own pages (not failed): {len(_external_findings)} pages, "
-                                    f"rules {', '.join(rules)}; e.g. {next(iter(_external_findings))}")
+        rules = sorted(
+            {
+                line.split(":", 1)[0].strip("- ")
+                for text in _external_findings.values()
+                for line in text.splitlines()
+                if line.startswith("- ")
+            }
+        )
+        terminalreporter.write_line(
+            f"axe on Keycloak's own pages (not failed): {len(_external_findings)} pages, "
+            f"rules {', '.join(rules)}; e.g. {next(iter(_external_findings))}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +92,12 @@ def new_ui(request: pytest.FixtureRequest, browser: Browser, stack: Stack) -> It
         HARS.mkdir(parents=True, exist_ok=True)
         har = HARS / f"{name}.har"
         context = browser.new_context(
-            locale="vi-VN" if language == "vi" else "en-GB", timezone_id="Asia/Ho_Chi_Minh",
-            viewport={"width": 1280, "height": 900}, record_har_path=str(har), record_har_content="embed")
+            locale="vi-VN" if language == "vi" else "en-GB",
+            timezone_id="Asia/Ho_Chi_Minh",
+            viewport={"width": 1280, "height": 900},
+            record_har_path=str(har),
+            record_har_content="embed",
+        )
         context.set_default_timeout(15_000)
         ui = Ui(context.new_page(), stack, shots, language=language, har=har)
         opened.append((ui, context, har))

@@ -17,9 +17,11 @@ def _jwt(claims: dict) -> str:
 
 
 def test_axe_reports_serious_and_critical_violations(ui: Ui) -> None:
-    broken = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head><body><main>'
-              '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><button></button>'
-              '<p style="color:#fff;background:#fff">vô hình</p><input type="text"></main></body></html>')
+    broken = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>x</title></head><body><main>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><button></button>'
+        '<p style="color:#fff;background:#fff">vô hình</p><input type="text"></main></body></html>'
+    )
     with OtherSite(broken) as site:
         ui.page.goto(site.url)
         violations = ui.axe()
@@ -32,8 +34,12 @@ def test_token_search_finds_access_and_refresh_tokens_only() -> None:
     access = _jwt({"typ": "Bearer", "sub": "x"})
     refresh = _jwt({"typ": "Refresh", "sub": "x"})
     id_token = _jwt({"typ": "ID", "sub": "x"})
-    texts = [("GET /a (body)", f"<p>{access}</p>"), ("GET /b (response header set-cookie)", f"k={refresh}"),
-             ("GET /logout (redirect)", f"/logout?id_token_hint={id_token}"), ("GET /c (URL)", "/c?x=opaque")]
+    texts = [
+        ("GET /a (body)", f"<p>{access}</p>"),
+        ("GET /b (response header set-cookie)", f"k={refresh}"),
+        ("GET /logout (redirect)", f"/logout?id_token_hint={id_token}"),
+        ("GET /c (URL)", "/c?x=opaque"),
+    ]
     leaks = token_leaks(texts, {"opaque"})
     assert any("Bearer" in leak and "GET /a" in leak for leak in leaks)
     assert any("Refresh" in leak and "set-cookie" in leak for leak in leaks)

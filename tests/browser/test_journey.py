@@ -22,13 +22,28 @@ from cleanprod_kit.testing.data import random_tax_code
 
 # What the user reads and clicks, per language (menus and tags; everything else goes by the pages' ids).
 TEXT = {
-    "vi": {"workspace": "Trang làm việc của tôi", "facilities": "Cơ sở sản xuất",
-           "applications": "Hồ sơ đề nghị hỗ trợ", "completed": "Hoàn thành",
-           "production": "1.250,5", "total": "3.000.000.000", "eligible": "2.000.000.000",
-           "requested": "800.000.000", "requested_again": "700.000.000"},
-    "en": {"workspace": "My workspace", "facilities": "Facilities", "applications": "Applications",
-           "completed": "Completed", "production": "1,250.5", "total": "3,000,000,000", "eligible": "2,000,000,000",
-           "requested": "800,000,000", "requested_again": "700,000,000"},
+    "vi": {
+        "workspace": "Trang làm việc của tôi",
+        "facilities": "Cơ sở sản xuất",
+        "applications": "Hồ sơ đề nghị hỗ trợ",
+        "completed": "Hoàn thành",
+        "production": "1.250,5",
+        "total": "3.000.000.000",
+        "eligible": "2.000.000.000",
+        "requested": "800.000.000",
+        "requested_again": "700.000.000",
+    },
+    "en": {
+        "workspace": "My workspace",
+        "facilities": "Facilities",
+        "applications": "Applications",
+        "completed": "Completed",
+        "production": "1,250.5",
+        "total": "3,000,000,000",
+        "eligible": "2,000,000,000",
+        "requested": "800,000,000",
+        "requested_again": "700,000,000",
+    },
 }
 CHANGES_REASON = "Đề nghị bổ sung báo giá thứ hai của nhà cung cấp thiết bị và giảm mức hỗ trợ đề nghị."
 UPLOAD_KBPS = 256  # the PDF upload is throttled so the progress bar is seen moving
@@ -38,8 +53,10 @@ def baseline_csv(months: range) -> bytes:
     """Months 2025-mm of a steel facility, as Excel saves "CSV UTF-8" (BOM, semicolons, decimal commas)."""
     lines = ["period;production;production_unit;electricity (kWh);natural_gas (m3);estimated;notes"]
     for month in months:
-        lines.append(f"2025-{month:02d};{1180 + 10 * month},5;t;{398000 + 1000 * month};{15000 + 50 * month};;"
-                     f"Tháng {month} – số đọc đồng hồ tổng")
+        lines.append(
+            f"2025-{month:02d};{1180 + 10 * month},5;t;{398000 + 1000 * month};{15000 + 50 * month};;"
+            f"Tháng {month} – số đọc đồng hồ tổng"
+        )
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -101,13 +118,16 @@ def test_enterprise_journey(new_ui: Callable[..., Ui], api: Api, language: str) 
     page.locator("#baseline-grid tbody tr").first.wait_for()
     ui.seen("baseline-month-added")
     assert page.locator("#baseline-grid tbody tr").count() == 1
-    page.set_input_files("#f-file", files=[{"name": "so-lieu-nen-2025.csv", "mimeType": "text/csv",
-                                             "buffer": baseline_csv(range(2, 13))}])
+    page.set_input_files(
+        "#f-file",
+        files=[{"name": "so-lieu-nen-2025.csv", "mimeType": "text/csv", "buffer": baseline_csv(range(2, 13))}],
+    )
     click_and_see(ui, "#upload-csv", rf"/facilities/{facility_id}/baselines", "baselines-uploaded")
     assert page.locator("#upload-errors").count() == 0, page.locator("#upload-report").inner_text()
     assert page.locator("#baseline-grid tbody tr").count() == 12
-    recorded = api.client.get(f"/api/v1/facilities/{facility_id}/baselines", params={"limit": 50},
-                              headers=api.h(HANOISTEEL)).json()["items"]
+    recorded = api.client.get(
+        f"/api/v1/facilities/{facility_id}/baselines", params={"limit": 50}, headers=api.h(HANOISTEEL)
+    ).json()["items"]
     assert len(recorded) == 12 and {b["notes"] for b in recorded} >= {"Tháng 7 – số đọc đồng hồ tổng"}
 
     # ---- start an application and fill two steps ----------------------------------------------------------
@@ -158,21 +178,26 @@ def test_enterprise_journey(new_ui: Callable[..., Ui], api: Api, language: str) 
     pdf = minimal_pdf("Bao cao kiem toan nang luong 2025 " * 20_000)  # ~700 kB
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                   "uploadThroughput": UPLOAD_KBPS * 1024})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": UPLOAD_KBPS * 1024},
+    )
     page.evaluate("""() => { window.uploadProgress = [];
         new MutationObserver(() => { const t = document.getElementById('upload-progress-text');
             if (t && !document.getElementById('upload-progress').hidden) window.uploadProgress.push(t.textContent); })
           .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true}); }""")
-    page.set_input_files("#f-file", files=[{"name": "bao-cao-kiem-toan-nang-luong.pdf",
-                                             "mimeType": "application/pdf", "buffer": pdf}])
+    page.set_input_files(
+        "#f-file", files=[{"name": "bao-cao-kiem-toan-nang-luong.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+    )
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents")):
         page.locator("#upload-document").click()
         page.wait_for_function("() => window.uploadProgress.some(p => parseInt(p) > 0 && parseInt(p) < 100)")
         page.screenshot(path=str(ui.shots / f"{ui.count + 1:02d}-upload-in-progress.png"), caret="initial")
         ui.count += 1
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                   "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     page.locator("#documents-step", has_text="bao-cao-kiem-toan-nang-luong.pdf").wait_for()
     ui.seen("document-uploaded")
     progress = page.evaluate("() => window.uploadProgress")
@@ -189,8 +214,9 @@ def test_enterprise_journey(new_ui: Callable[..., Ui], api: Api, language: str) 
     application = api.get(application_id)
     assert application["status"] == "under_review" and application["dossier_code"] == dossier_code
     application = api.reviewed(application)
-    sent_back = api.act(application, "decision", "officer1",
-                        json={"outcome": "request_changes", "reason": CHANGES_REASON})
+    sent_back = api.act(
+        application, "decision", "officer1", json={"outcome": "request_changes", "reason": CHANGES_REASON}
+    )
     assert sent_back["status"] == "changes_requested"
 
     click_and_see(ui, "#to-application", rf"/applications/{application_id}$", "application-changes-requested")
@@ -211,6 +237,9 @@ def test_enterprise_journey(new_ui: Callable[..., Ui], api: Api, language: str) 
     resubmitted = api.get(application_id)
     assert resubmitted["status"] == "under_review" and resubmitted["dossier_code"] == dossier_code
     assert resubmitted["requested_support_vnd"] == 700_000_000
-    assert [d["filename"] for d in api.client.get(f"/api/v1/applications/{application_id}/documents",
-                                                  headers=api.h(HANOISTEEL)).json()["items"]] == [
-        "bao-cao-kiem-toan-nang-luong.pdf"]
+    assert [
+        d["filename"]
+        for d in api.client.get(f"/api/v1/applications/{application_id}/documents", headers=api.h(HANOISTEEL)).json()[
+            "items"
+        ]
+    ] == ["bao-cao-kiem-toan-nang-luong.pdf"]

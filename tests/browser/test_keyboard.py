@@ -24,9 +24,11 @@ class Keyboard:
         self.page = ui.page
 
     def focused(self) -> str:
-        return self.page.evaluate("() => { const e = document.activeElement; return e ? "
-                                  "(e.id ? '#' + e.id : e.tagName + (e.getAttribute('href') ? "
-                                  "'[href=' + e.getAttribute('href') + ']' : '')) : '' }")
+        return self.page.evaluate(
+            "() => { const e = document.activeElement; return e ? "
+            "(e.id ? '#' + e.id : e.tagName + (e.getAttribute('href') ? "
+            "'[href=' + e.getAttribute('href') + ']' : '')) : '' }"
+        )
 
     def tab_to(self, selector: str, *, backwards: bool = False) -> None:
         visited = []
@@ -59,7 +61,8 @@ class Keyboard:
             self.page.keyboard.press("ArrowDown")
             self.ui.settle()
             assert self.page.evaluate("s => document.activeElement.matches(s)", selector), (
-                f"the focus left {selector} after a change: now on {self.focused()}")
+                f"the focus left {selector} after a change: now on {self.focused()}"
+            )
         raise AssertionError(f"{value} not reachable with the arrows in {selector}")
 
     def radio(self, selector: str) -> None:
@@ -135,8 +138,15 @@ def test_the_application_form_can_be_completed_with_the_keyboard_alone(ui: Ui, a
     keys.tab_to("#f-file")
     with keys.page.expect_file_chooser() as chooser:
         keys.page.keyboard.press("Space")
-    chooser.value.set_files(files=[{"name": f"thuyet-minh-{uuid.uuid4().hex[:4]}.pdf",
-                                    "mimeType": "application/pdf", "buffer": minimal_pdf("Thuyet minh du an")}])
+    chooser.value.set_files(
+        files=[
+            {
+                "name": f"thuyet-minh-{uuid.uuid4().hex[:4]}.pdf",
+                "mimeType": "application/pdf",
+                "buffer": minimal_pdf("Thuyet minh du an"),
+            }
+        ]
+    )
     with keys.page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents")):
         keys.tab_to("#upload-document")
         keys.page.keyboard.press("Enter")

@@ -30,17 +30,32 @@ def test_enterprise_logs_in_on_keycloak_and_out_again(ui: Ui) -> None:
 
 def test_first_login_changes_the_one_time_password(ui: Ui, gateway: httpx.Client, tokens) -> None:
     officer = tokens.headers("officer1")
-    enterprise = gateway.post("/api/v1/enterprises", headers=officer, json={
-        "tax_code": random_tax_code(), "name": "Công ty Cổ phần Dệt may Đông Anh", "legal_form": "joint_stock",
-        "size_class": "medium", "address": "Số 12 đường Cao Lỗ, Đông Anh, Hà Nội", "ward": "Xã Đông Anh"})
+    enterprise = gateway.post(
+        "/api/v1/enterprises",
+        headers=officer,
+        json={
+            "tax_code": random_tax_code(),
+            "name": "Công ty Cổ phần Dệt may Đông Anh",
+            "legal_form": "joint_stock",
+            "size_class": "medium",
+            "address": "Số 12 đường Cao Lỗ, Đông Anh, Hà Nội",
+            "ward": "Xã Đông Anh",
+        },
+    )
     assert enterprise.status_code == 201, enterprise.text
     username = f"ent-{uuid.uuid4().hex[:8]}"
-    account = gateway.post(f"/api/v1/enterprises/{enterprise.json()['id']}/accounts", headers=officer, json={
-        "username": username, "email": f"{username}@detmaydonganh.example.vn", "first_name": "Văn Đức",
-        "last_name": "Nguyễn"})
+    account = gateway.post(
+        f"/api/v1/enterprises/{enterprise.json()['id']}/accounts",
+        headers=officer,
+        json={
+            "username": username,
+            "email": f"{username}@detmaydonganh.example.vn",
+            "first_name": "Văn Đức",
+            "last_name": "Nguyễn",
+        },
+    )
     assert account.status_code == 201, account.text
 
-    ui.login(username, account.json()["temporary_password"], new_password="Moi@Matkhau2026",
-             next_path="/enterprise")
+    ui.login(username, account.json()["temporary_password"], new_password="Moi@Matkhau2026", next_path="/enterprise")
     assert ui.path == "/enterprise"
     assert "Nguyễn" in ui.page.locator(".site-header__user").inner_text()

@@ -35,14 +35,36 @@ from infra.devstack import SERVICES, Stack
 
 THRESHOLD = "VERIFICATION_PUBLIC_RESULTS_MIN_ENTERPRISES"
 TEXT = {
-    "vi": {"budget": "10.000.000.000", "cap": "2.000.000.000", "rate": "50", "pass": "60",
-           "weight_tech": "3", "weight_saving": "2", "total": "3.000.000.000", "eligible": "2.000.000.000",
-           "requested": "800.000.000", "score_tech": "7,5", "score_saving": "4", "awarded": "800.000.000",
-           "balance": "Phần còn lại"},
-    "en": {"budget": "10,000,000,000", "cap": "2,000,000,000", "rate": "50", "pass": "60",
-           "weight_tech": "3", "weight_saving": "2", "total": "3,000,000,000", "eligible": "2,000,000,000",
-           "requested": "800,000,000", "score_tech": "7.5", "score_saving": "4", "awarded": "800,000,000",
-           "balance": "Balance"},
+    "vi": {
+        "budget": "10.000.000.000",
+        "cap": "2.000.000.000",
+        "rate": "50",
+        "pass": "60",
+        "weight_tech": "3",
+        "weight_saving": "2",
+        "total": "3.000.000.000",
+        "eligible": "2.000.000.000",
+        "requested": "800.000.000",
+        "score_tech": "7,5",
+        "score_saving": "4",
+        "awarded": "800.000.000",
+        "balance": "Phần còn lại",
+    },
+    "en": {
+        "budget": "10,000,000,000",
+        "cap": "2,000,000,000",
+        "rate": "50",
+        "pass": "60",
+        "weight_tech": "3",
+        "weight_saving": "2",
+        "total": "3,000,000,000",
+        "eligible": "2,000,000,000",
+        "requested": "800,000,000",
+        "score_tech": "7.5",
+        "score_saving": "4",
+        "awarded": "800,000,000",
+        "balance": "Balance",
+    },
 }
 STATEMENT = "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ của hồ sơ này."
 
@@ -119,21 +141,37 @@ def measurement_csv(case: dict[str, Any], language: str) -> bytes:
     decimal in Vietnamese, as 350345 in English), an evidence reference per line."""
     mark = "," if language == "vi" else "."
     carriers = list(SEED_LINES[TAX[HANOISTEEL]]["carriers"].items())
-    lines = [";".join(["period", "production", "production_unit", *[f"{c} ({unit})" for c, (unit, *_x) in carriers],
-                       "evidence_url", "evidence_description"])]
+    lines = [
+        ";".join(
+            [
+                "period",
+                "production",
+                "production_unit",
+                *[f"{c} ({unit})" for c, (unit, *_x) in carriers],
+                "evidence_url",
+                "evidence_description",
+            ]
+        )
+    ]
     for body in reporting_year(case, HANOISTEEL, 0.90):
         quantities = {c["carrier"]: c["quantity"] for c in body["consumption"]}
         month = body["period_start"][:7]
-        cells = [month, f"{body['production']['quantity']:.3f}".rstrip("0").rstrip("."), body["production"]["unit"],
-                 *[f"{quantities[c]:.3f}".rstrip("0").rstrip(".") for c, _spec in carriers],
-                 f"https://evn.example.vn/hoa-don/{month}", f"Hóa đơn EVN và sổ sản xuất tháng {month}"]
+        cells = [
+            month,
+            f"{body['production']['quantity']:.3f}".rstrip("0").rstrip("."),
+            body["production"]["unit"],
+            *[f"{quantities[c]:.3f}".rstrip("0").rstrip(".") for c, _spec in carriers],
+            f"https://evn.example.vn/hoa-don/{month}",
+            f"Hóa đơn EVN và sổ sản xuất tháng {month}",
+        ]
         lines.append(";".join(cell.replace(".", mark) if i in (1, 3, 4) else cell for i, cell in enumerate(cells)))
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
-def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api, language: str,
-                                            public_results_of_one_enterprise: None) -> None:
+def test_the_whole_programme_in_the_browser(
+    new_ui: Callable[..., Ui], api: Api, language: str, public_results_of_one_enterprise: None
+) -> None:
     text = TEXT[language]
     code = f"SXSH-HT-{uuid.uuid4().hex[:6].upper()}"
     call_title = f"Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn ngành thép – hành trình trình duyệt ({language})"
@@ -172,8 +210,9 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     page.fill("#f-criteria-1-weight", text["weight_saving"])
     page.fill("#f-criteria-1-max_score", "5")
     click_and_see(officer1, "#save-call", rf"/officer/calls\?saved={code}$", "call-saved")
-    call_id = re.search(r"/officer/calls/([0-9a-f-]{36})/edit",
-                        page.locator(f"#edit-{code}").get_attribute("href")).group(1)
+    call_id = re.search(
+        r"/officer/calls/([0-9a-f-]{36})/edit", page.locator(f"#edit-{code}").get_attribute("href")
+    ).group(1)
     call = api.get_call(call_id)
     assert [(c["code"], c["weight"], c["max_score"]) for c in call["criteria"]] == [("tech", 3, 10), ("saving", 2, 5)]
     assert call["support_rate_bp"] == 5000 and call["budget_vnd"] == 10_000_000_000
@@ -209,9 +248,16 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     page.fill("#f-implementation_start", days(10))
     page.fill("#f-implementation_end", days(200))
     click_and_see(enterprise, "#save-continue", r"/documents$", "documents")
-    page.set_input_files("#f-file", files=[{"name": "bao-cao-kiem-toan-nang-luong-2025.pdf",
-                                             "mimeType": "application/pdf",
-                                             "buffer": minimal_pdf("Bao cao kiem toan nang luong 2025")}])
+    page.set_input_files(
+        "#f-file",
+        files=[
+            {
+                "name": "bao-cao-kiem-toan-nang-luong-2025.pdf",
+                "mimeType": "application/pdf",
+                "buffer": minimal_pdf("Bao cao kiem toan nang luong 2025"),
+            }
+        ],
+    )
     page.locator("#upload-document").click()
     page.locator("#documents-step", has_text="bao-cao-kiem-toan-nang-luong-2025.pdf").wait_for()
     enterprise.seen("document-uploaded")
@@ -236,8 +282,7 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     officer1.seen("bulk-assigned")
     assert page.locator(f"#bulk-results .bulk-result--ok[data-application='{application_id}']").count() == 2
     assert page.locator("#bulk-results .bulk-result--failed").count() == 0
-    assignments = api.client.get(f"/api/v1/applications/{application_id}/assignments",
-                                 headers=api.h("officer1")).json()
+    assignments = api.client.get(f"/api/v1/applications/{application_id}/assignments", headers=api.h("officer1")).json()
     assert sorted(a["reviewer_username"] for a in assignments) == ["reviewer1", "reviewer2"]
 
     # ---- each reviewer: no conflict, a draft, back later, submit -------------------------------------------------
@@ -246,8 +291,12 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
         page = ui.page
         workspace(ui, "staff")
         click_and_see(ui, "#workspace-reviewer a", r"/review$", "queue")
-        click_and_see(ui, f"#queue-{application_id} a[href='/review/{application_id}']", rf"/review/{application_id}$",
-                      "declaration")
+        click_and_see(
+            ui,
+            f"#queue-{application_id} a[href='/review/{application_id}']",
+            rf"/review/{application_id}$",
+            "declaration",
+        )
         assert page.locator("#score-sheet").count() == 0  # the declaration comes first
         page.check("#conflict-no")
         page.fill("#f-statement", STATEMENT)
@@ -263,16 +312,21 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
         # comes back later: the queue, then the application again — the draft is there
         workspace(ui, "staff-again")
         click_and_see(ui, "#workspace-reviewer a", r"/review$", "queue-draft")
-        click_and_see(ui, f"#queue-{application_id} a[href='/review/{application_id}']", rf"/review/{application_id}$",
-                      "draft-again")
+        click_and_see(
+            ui,
+            f"#queue-{application_id} a[href='/review/{application_id}']",
+            rf"/review/{application_id}$",
+            "draft-again",
+        )
         assert page.input_value("#f-scores-tech") == text["score_tech"]
         assert page.is_checked("#recommendation-approve")
         click_and_see(ui, "#submit-review", rf"/review/{application_id}\?submitted=1", "review-submitted")
         assert page.locator("#review-submitted").count() == 1 and page.locator("#submitted-review").count() == 1
     reviews = api.client.get(f"/api/v1/applications/{application_id}/reviews", headers=api.h("officer2")).json()
-    assert [(r["reviewer_username"], r["conflict_declared"], r["recommendation"], r["score_pct"])
-            for r in sorted(reviews, key=lambda r: r["reviewer_username"])] == [
-        ("reviewer1", False, "approve", 76.25), ("reviewer2", False, "approve", 76.25)], reviews
+    assert [
+        (r["reviewer_username"], r["conflict_declared"], r["recommendation"], r["score_pct"])
+        for r in sorted(reviews, key=lambda r: r["reviewer_username"])
+    ] == [("reviewer1", False, "approve", 76.25), ("reviewer2", False, "approve", 76.25)], reviews
 
     # ---- officer2 decides on the decision screen (the binding limit shown) ---------------------------------------
     officer2 = person(new_ui, "officer2", "officer2", language)
@@ -282,8 +336,12 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     side_menu(officer2, "/officer/applications", "officer-applications")
     page.fill("#f-dossier_code", dossier_code)
     click_and_see(officer2, "#apply-filters", r"/officer/applications\?", "applications-by-dossier")
-    click_and_see(officer2, f"#row-{application_id} a[href='/officer/applications/{application_id}']",
-                  rf"/officer/applications/{application_id}$", "case")
+    click_and_see(
+        officer2,
+        f"#row-{application_id} a[href='/officer/applications/{application_id}']",
+        rf"/officer/applications/{application_id}$",
+        "case",
+    )
     click_and_see(officer2, "#to-decision", rf"/decide/{application_id}$", "decision")
     # requested 800 M < 50 % × 2 000 M = 1 000 M < cap 2 000 M < budget: the request binds
     assert page.locator("#binding-requested").is_visible()
@@ -299,8 +357,12 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     # ---- the enterprise starts and completes --------------------------------------------------------------------
     page = enterprise.page
     workspace(enterprise, "dashboard-approved")
-    click_and_see(enterprise, f"a[href='/enterprise/applications/{application_id}']",
-                  rf"/enterprise/applications/{application_id}$", "application-approved")
+    click_and_see(
+        enterprise,
+        f"a[href='/enterprise/applications/{application_id}']",
+        rf"/enterprise/applications/{application_id}$",
+        "application-approved",
+    )
     assert page.locator("#decision").count() == 1
     page.fill("#report-start-section textarea", "Đã ký hợp đồng với nhà cung cấp thiết bị.")
     click_and_see(enterprise, "button#report-start", rf"/enterprise/applications/{application_id}", "started")
@@ -315,12 +377,21 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     side_menu(officer1, "/officer/applications", "officer-applications-again")
     page.fill("#f-dossier_code", dossier_code)
     click_and_see(officer1, "#apply-filters", r"/officer/applications\?", "applications-by-dossier")
-    click_and_see(officer1, f"#row-{application_id} a[href='/officer/applications/{application_id}']",
-                  rf"/officer/applications/{application_id}$", "case")
-    click_and_see(officer1, "#tab-verification a, a#tab-verification", rf"/applications/{application_id}/verification$",
-                  "case-verification")
-    page.select_option("#f-verifier_subject", page.locator("#f-verifier_subject option",
-                                                            has_text="(verifier1)").get_attribute("value"))
+    click_and_see(
+        officer1,
+        f"#row-{application_id} a[href='/officer/applications/{application_id}']",
+        rf"/officer/applications/{application_id}$",
+        "case",
+    )
+    click_and_see(
+        officer1,
+        "#tab-verification a, a#tab-verification",
+        rf"/applications/{application_id}/verification$",
+        "case-verification",
+    )
+    page.select_option(
+        "#f-verifier_subject", page.locator("#f-verifier_subject option", has_text="(verifier1)").get_attribute("value")
+    )
     page.fill("#f-note", "Đề nghị thẩm tra kết quả tiết kiệm năng lượng 12 tháng năm 2026.")
     click_and_see(officer1, "#assign-verifier", r"/verification\?assigned=1$", "verifier-assigned")
     assert page.locator("#current-verifier").inner_text().strip() == "verifier1"
@@ -336,8 +407,16 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     page.fill("#f-statement", "Tôi cam kết độc lập với doanh nghiệp, cơ sở và nhà cung cấp công nghệ.")
     click_and_see(verifier, "#submit-declaration", rf"/verify/{case['id']}/measurements$", "measurements-empty")
     assert page.locator("#measurement-empty").count() == 1
-    page.set_input_files("#f-file", files=[{"name": "do-dem-2026.csv", "mimeType": "text/csv",
-                                             "buffer": measurement_csv(read_case(api, case["id"]), language)}])
+    page.set_input_files(
+        "#f-file",
+        files=[
+            {
+                "name": "do-dem-2026.csv",
+                "mimeType": "text/csv",
+                "buffer": measurement_csv(read_case(api, case["id"]), language),
+            }
+        ],
+    )
     click_and_see(verifier, "#upload-csv", rf"/verify/{case['id']}/measurements", "measurements-uploaded")
     assert page.locator("#upload-report").count() == 1
     assert page.locator("[id^='upload-line-']").count() == 0, page.locator("#upload-report").inner_text()
@@ -357,8 +436,10 @@ def test_the_whole_programme_in_the_browser(new_ui: Callable[..., Ui], api: Api,
     savings_toe = result["savings"]["toe"]
 
     # ---- the enterprise sees the verified result and the balance tranche -----------------------------------------
-    verified = poll(lambda: (a := api.get(application_id))["status"] == "verified" and a,
-                    what="the verdict to reach the application")
+    verified = poll(
+        lambda: (a := api.get(application_id))["status"] == "verified" and a,
+        what="the verdict to reach the application",
+    )
     balance = next(t for t in verified["tranches"] if t["kind"] == "balance")
     assert balance["status"] == "payable" and balance["amount_vnd"] == 800_000_000 - 240_000_000, balance
     page = enterprise.page

@@ -45,12 +45,20 @@ def test_a_form_posted_from_another_site_is_refused(ui: Ui, api: Api, host: str)
     ui.login(HANOISTEEL, next_path="/enterprise/facilities")
     name = f"Nhà máy giả mạo {uuid.uuid4().hex[:6]}"
     facility = api.facility(HANOISTEEL)
-    attack = auto_submitting_form(ui.url("/enterprise/facilities/new"), {
-        "enterprise_id": str(facility.get("enterprise_id", "")), "name": name, "sector_code": "steel",
-        "address": "Số 1 đường Giả Mạo", "ward": "Phường Giả Mạo"})
+    attack = auto_submitting_form(
+        ui.url("/enterprise/facilities/new"),
+        {
+            "enterprise_id": str(facility.get("enterprise_id", "")),
+            "name": name,
+            "sector_code": "steel",
+            "address": "Số 1 đường Giả Mạo",
+            "ward": "Phường Giả Mạo",
+        },
+    )
     with OtherSite(attack, host) as site:
-        with ui.page.expect_response(lambda r: r.request.method == "POST" and "/enterprise/facilities/new" in r.url
-                                     ) as posted:
+        with ui.page.expect_response(
+            lambda r: r.request.method == "POST" and "/enterprise/facilities/new" in r.url
+        ) as posted:
             ui.page.goto(site.url)
         ui.page.wait_for_url(ui.url("/enterprise/facilities/new"))
     assert posted.value.status == 403
@@ -77,9 +85,15 @@ def test_no_access_or_refresh_token_reaches_the_browser(ui: Ui, api: Api) -> Non
     ui.goto("/")
     ui.login(HANOISTEEL)
     facility = api.facility(HANOISTEEL)
-    for path in ("/enterprise", "/enterprise/facilities", f"/enterprise/facilities/{facility['id']}",
-                 f"/enterprise/facilities/{facility['id']}/baselines", "/enterprise/applications",
-                 "/enterprise/profile", "/calls"):
+    for path in (
+        "/enterprise",
+        "/enterprise/facilities",
+        f"/enterprise/facilities/{facility['id']}",
+        f"/enterprise/facilities/{facility['id']}/baselines",
+        "/enterprise/applications",
+        "/enterprise/profile",
+        "/calls",
+    ):
         ui.goto(path)
     # an htmx request too (the baseline period form, refused: nothing filled in)
     ui.goto(f"/enterprise/facilities/{facility['id']}/baselines", "baselines-again")
@@ -91,7 +105,8 @@ def test_no_access_or_refresh_token_reaches_the_browser(ui: Ui, api: Api) -> Non
     with _portal_db(ui) as conn:
         access, refresh = conn.execute(
             "SELECT access_token, refresh_token FROM portal_sessions WHERE id_hash = %s",
-            (hashlib.sha256(session_cookie(ui.page).encode()).hexdigest(),)).fetchone()
+            (hashlib.sha256(session_cookie(ui.page).encode()).hexdigest(),),
+        ).fetchone()
     assert jwt_type(access) == "Bearer" and jwt_type(refresh) in ("Refresh", "Offline")
     browser_cookies = ui.page.context.cookies()
     script_cookies = ui.page.evaluate("() => document.cookie")
@@ -104,7 +119,10 @@ def test_no_access_or_refresh_token_reaches_the_browser(ui: Ui, api: Api) -> Non
     assert session["httpOnly"] and session["sameSite"] == "Lax" and "cp_session" not in script_cookies
     for cookie in browser_cookies:
         assert not JWT.search(cookie["value"]) or jwt_type(JWT.search(cookie["value"]).group(0)) not in (
-            "Bearer", "Refresh", "Offline"), cookie["name"]
+            "Bearer",
+            "Refresh",
+            "Offline",
+        ), cookie["name"]
     bodies = [text for where, text in texts if where.endswith("(body)") and "/enterprise" in where]
     assert any("0100109106" in body for body in bodies)  # the recording holds the pages themselves
     assert len(texts) > 50
@@ -113,8 +131,10 @@ def test_no_access_or_refresh_token_reaches_the_browser(ui: Ui, api: Api) -> Non
 
 def _expire(ui: Ui) -> None:
     with _portal_db(ui) as conn:
-        updated = conn.execute("UPDATE portal_sessions SET expires_at = now() - interval '1 second' "
-                               "WHERE id_hash = %s", (hashlib.sha256(session_cookie(ui.page).encode()).hexdigest(),))
+        updated = conn.execute(
+            "UPDATE portal_sessions SET expires_at = now() - interval '1 second' WHERE id_hash = %s",
+            (hashlib.sha256(session_cookie(ui.page).encode()).hexdigest(),),
+        )
         assert updated.rowcount == 1
 
 
@@ -145,10 +165,16 @@ def test_an_expired_session_logs_in_again_and_returns_to_the_page(ui: Ui, api: A
 def test_an_enterprise_cannot_open_another_enterprises_pages(new_ui: Callable[..., Ui], api: Api) -> None:
     facility = api.facility(HANOISTEEL)
     draft = api.draft(api.call())
-    pages = [f"/enterprise/facilities/{facility['id']}", f"/enterprise/facilities/{facility['id']}/edit",
-             f"/enterprise/facilities/{facility['id']}/baselines", f"/enterprise/applications/{draft['id']}",
-             f"/enterprise/applications/{draft['id']}/tasks", f"/enterprise/applications/{draft['id']}/steps/costs",
-             f"/enterprise/applications/{draft['id']}/documents", f"/enterprise/applications/{draft['id']}/check"]
+    pages = [
+        f"/enterprise/facilities/{facility['id']}",
+        f"/enterprise/facilities/{facility['id']}/edit",
+        f"/enterprise/facilities/{facility['id']}/baselines",
+        f"/enterprise/applications/{draft['id']}",
+        f"/enterprise/applications/{draft['id']}/tasks",
+        f"/enterprise/applications/{draft['id']}/steps/costs",
+        f"/enterprise/applications/{draft['id']}/documents",
+        f"/enterprise/applications/{draft['id']}/check",
+    ]
 
     owner = new_ui("owner")
     owner.goto("/")

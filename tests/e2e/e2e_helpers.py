@@ -160,15 +160,19 @@ class Api:
     def owner(self, application: dict[str, Any]) -> str:
         return next(user for user, tax in TAX_CODES.items() if tax == application["enterprise_tax_code"])
 
-    def act(self, application: dict[str, Any], action: str, user: str, json: Any = None,
-            expect: int = 200) -> dict[str, Any]:
+    def act(
+        self, application: dict[str, Any], action: str, user: str, json: Any = None, expect: int = 200
+    ) -> dict[str, Any]:
         response = self.post_action(application, action, user, json)
         assert response.status_code == expect, response.text
         return response.json()
 
     def post_action(self, application: dict[str, Any], action: str, user: str, json: Any = None) -> httpx.Response:
-        return self.client.post(f"/api/v1/applications/{application['id']}/{action}", json=json,
-                                headers=if_match(self.h(user), application["version"]))
+        return self.client.post(
+            f"/api/v1/applications/{application['id']}/{action}",
+            json=json,
+            headers=if_match(self.h(user), application["version"]),
+        )
 
     def get(self, application: dict[str, Any] | str, user: str = "officer1") -> dict[str, Any]:
         app_id = application if isinstance(application, str) else application["id"]
@@ -177,8 +181,9 @@ class Api:
         return response.json()
 
     def history(self, application: dict[str, Any], user: str = "auditor1") -> list[dict[str, Any]]:
-        response = self.client.get(f"/api/v1/applications/{application['id']}/history",
-                                   params={"limit": 200}, headers=self.h(user))
+        response = self.client.get(
+            f"/api/v1/applications/{application['id']}/history", params={"limit": 200}, headers=self.h(user)
+        )
         assert response.status_code == 200, response.text
         return response.json()["items"]
 
@@ -190,20 +195,36 @@ class Api:
         return application
 
     def assign(self, application: dict[str, Any], reviewer: str, officer: str = "officer1") -> httpx.Response:
-        return self.client.post(f"/api/v1/applications/{application['id']}/assignments", headers=self.h(officer),
-                                json={"reviewer_subject": self.subject(reviewer), "reviewer_username": reviewer})
+        return self.client.post(
+            f"/api/v1/applications/{application['id']}/assignments",
+            headers=self.h(officer),
+            json={"reviewer_subject": self.subject(reviewer), "reviewer_username": reviewer},
+        )
 
     def declare(self, application: dict[str, Any], reviewer: str, conflict: bool = False) -> httpx.Response:
-        statement = ("Tôi từng làm tư vấn cho doanh nghiệp này trong năm 2025." if conflict else
-                     "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ.")
-        return self.client.post(f"/api/v1/applications/{application['id']}/reviews/declaration",
-                                headers=self.h(reviewer), json={"conflict": conflict, "statement": statement})
+        statement = (
+            "Tôi từng làm tư vấn cho doanh nghiệp này trong năm 2025."
+            if conflict
+            else "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ."
+        )
+        return self.client.post(
+            f"/api/v1/applications/{application['id']}/reviews/declaration",
+            headers=self.h(reviewer),
+            json={"conflict": conflict, "statement": statement},
+        )
 
-    def score(self, application: dict[str, Any], reviewer: str,
-              scores: list[dict[str, Any]] | None = None) -> httpx.Response:
-        return self.client.post(f"/api/v1/applications/{application['id']}/reviews", headers=self.h(reviewer),
-                                json={"scores": scores or GOOD_SCORES, "recommendation": "approve",
-                                      "comment": "Công nghệ phù hợp, mức tiết kiệm khả thi."})
+    def score(
+        self, application: dict[str, Any], reviewer: str, scores: list[dict[str, Any]] | None = None
+    ) -> httpx.Response:
+        return self.client.post(
+            f"/api/v1/applications/{application['id']}/reviews",
+            headers=self.h(reviewer),
+            json={
+                "scores": scores or GOOD_SCORES,
+                "recommendation": "approve",
+                "comment": "Công nghệ phù hợp, mức tiết kiệm khả thi.",
+            },
+        )
 
     def review(self, application: dict[str, Any], reviewer: str) -> None:
         assigned = self.assign(application, reviewer)
@@ -213,16 +234,21 @@ class Api:
         scored = self.score(application, reviewer)
         assert scored.status_code == 201, scored.text
 
-    def reviewed(self, application: dict[str, Any],
-                 reviewers: tuple[str, ...] = ("reviewer1", "reviewer2")) -> dict[str, Any]:
+    def reviewed(
+        self, application: dict[str, Any], reviewers: tuple[str, ...] = ("reviewer1", "reviewer2")
+    ) -> dict[str, Any]:
         for reviewer in reviewers:
             self.review(application, reviewer)
         return self.get(application)
 
     def approved(self, call: dict[str, Any], enterprise: str = HANOISTEEL, **overrides: Any) -> dict[str, Any]:
         application = self.reviewed(self.submitted(call, enterprise, **overrides))
-        application = self.act(application, "decision", "officer2",
-                               json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."})
+        application = self.act(
+            application,
+            "decision",
+            "officer2",
+            json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."},
+        )
         assert application["status"] == "approved", application
         return application
 
@@ -234,8 +260,11 @@ class Api:
     # ---- the applications database (read only: counting outbox rows) -----------------------------------------
     def outbox_types(self, application_id: str) -> list[str]:
         with psycopg.connect(self.stack.pg.dsn("cleanprod_applications")) as conn:
-            rows = conn.execute("SELECT event_type FROM outbox_events WHERE aggregate_type = 'application' "
-                                "AND aggregate_id = %s ORDER BY seq", (application_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT event_type FROM outbox_events WHERE aggregate_type = 'application' "
+                "AND aggregate_id = %s ORDER BY seq",
+                (application_id,),
+            ).fetchall()
         return [row[0] for row in rows]
 
 

@@ -57,8 +57,14 @@ class Browser(httpx.Client):
         return self.follow(self.get(path))
 
 
-def log_in(browser: Browser, path: str, username: str, password: str = keycloak_server.DEMO_PASSWORD, *,
-           login_page_says: str | None = None) -> httpx.Response:
+def log_in(
+    browser: Browser,
+    path: str,
+    username: str,
+    password: str = keycloak_server.DEMO_PASSWORD,
+    *,
+    login_page_says: str | None = None,
+) -> httpx.Response:
     """Open `path` (a protected page, or /login?next=…); on Keycloak's login page type the credentials; return the
     portal page the redirects end on. `login_page_says`: a text Keycloak's page must show (its language)."""
     page = browser.open(path)
@@ -72,8 +78,14 @@ def log_in(browser: Browser, path: str, username: str, password: str = keycloak_
 
 
 class PortalUser:
-    def __init__(self, base_url: str, username: str, password: str = keycloak_server.DEMO_PASSWORD,
-                 language: str = "vi", home: str = "/enterprise") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str = keycloak_server.DEMO_PASSWORD,
+        language: str = "vi",
+        home: str = "/enterprise",
+    ) -> None:
         self.username = username
         self.home = home  # where the login lands (staff: /staff or their own screens)
         self.client = Browser(base_url, language, record=False)
@@ -98,10 +110,12 @@ class PortalUser:
         self._remember_csrf(response)
         return response
 
-    def upload(self, path: str, filename: str, content: bytes, content_type: str, kind: str = "other",
-               **kw: Any) -> httpx.Response:
-        response = self.client.post(path, data={"csrf_token": self.csrf, "kind": kind},
-                                    files={"file": (filename, content, content_type)}, **kw)
+    def upload(
+        self, path: str, filename: str, content: bytes, content_type: str, kind: str = "other", **kw: Any
+    ) -> httpx.Response:
+        response = self.client.post(
+            path, data={"csrf_token": self.csrf, "kind": kind}, files={"file": (filename, content, content_type)}, **kw
+        )
         self._remember_csrf(response)
         return response
 

@@ -32,23 +32,37 @@ def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
 
 def _burst(api: Api, requests: list[tuple[str, str, dict[str, str], Any]]) -> list[httpx.Response]:
     """Send every (method, path, headers, json) at once on fresh connections; answers in the same order."""
+
     async def run() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=str(api.client.base_url), timeout=60, limits=limits) as client:
-            return await asyncio.gather(*[client.request(method, path, headers=headers, json=body)
-                                          for method, path, headers, body in requests])
+            return await asyncio.gather(
+                *[client.request(method, path, headers=headers, json=body) for method, path, headers, body in requests]
+            )
+
     return asyncio.run(run())
 
 
 def test_two_officers_deciding_at_once_with_the_same_if_match_exactly_one_wins(api: Api) -> None:
     application = api.reviewed(api.submitted(api.call()))
     url = f"/api/v1/applications/{application['id']}/decision"
-    results = _burst(api, [
-        ("POST", url, if_match(api.h("officer1"), application["version"]),
-         {"outcome": "approve", "reason": "Đạt, đề nghị hỗ trợ."}),
-        ("POST", url, if_match(api.h("officer2"), application["version"]),
-         {"outcome": "reject", "reason": "Không phù hợp ưu tiên đợt này."}),
-    ])
+    results = _burst(
+        api,
+        [
+            (
+                "POST",
+                url,
+                if_match(api.h("officer1"), application["version"]),
+                {"outcome": "approve", "reason": "Đạt, đề nghị hỗ trợ."},
+            ),
+            (
+                "POST",
+                url,
+                if_match(api.h("officer2"), application["version"]),
+                {"outcome": "reject", "reason": "Không phù hợp ưu tiên đợt này."},
+            ),
+        ],
+    )
     assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
     winner = next(r for r in results if r.status_code == 200).json()
     assert_problem(next(r for r in results if r.status_code == 412), 412)
@@ -58,8 +72,7 @@ def test_two_officers_deciding_at_once_with_the_same_if_match_exactly_one_wins(a
     assert len(decisions) == 1 and decisions[0]["to_status"] == winner["status"]
     event = {"approved": "application.approved", "rejected": "application.rejected"}[winner["status"]]
     assert api.outbox_types(application["id"])[-1] == event
-    assert sum(t in ("application.approved", "application.rejected")
-               for t in api.outbox_types(application["id"])) == 1
+    assert sum(t in ("application.approved", "application.rejected") for t in api.outbox_types(application["id"])) == 1
     if winner["status"] == "approved":
         assert api.get_call(winner["call_id"])["committed_vnd"] == winner["approved_support_vnd"]
 
@@ -87,11 +100,16 @@ def test_twenty_concurrent_approvals_against_a_budget_for_ten(api: Api) -> None:
 
             watcher = asyncio.ensure_future(watch())
             try:
-                return await asyncio.gather(*[
-                    client.post(f"/api/v1/applications/{a['id']}/decision",
-                                json={"outcome": "approve", "reason": "Đạt, trong giới hạn ngân sách đợt."},
-                                headers=if_match(api.h("officer2"), a["version"]))
-                    for a in applications])
+                return await asyncio.gather(
+                    *[
+                        client.post(
+                            f"/api/v1/applications/{a['id']}/decision",
+                            json={"outcome": "approve", "reason": "Đạt, trong giới hạn ngân sách đợt."},
+                            headers=if_match(api.h("officer2"), a["version"]),
+                        )
+                        for a in applications
+                    ]
+                )
             finally:
                 done.set()
                 await watcher
@@ -106,17 +124,27 @@ def test_twenty_concurrent_approvals_against_a_budget_for_ten(api: Api) -> None:
     assert committed_seen and max(committed_seen) <= 10 * award
     final = api.get_call(call["id"])
     assert final["committed_vnd"] == final["budget_vnd"] == 10 * award and final["remaining_vnd"] == 0
-    approved = api.client.get("/api/v1/applications", params={"call_id": call["id"], "status": "approved",
-                                                               "limit": 200}, headers=api.h("officer1"))
+    approved = api.client.get(
+        "/api/v1/applications",
+        params={"call_id": call["id"], "status": "approved", "limit": 200},
+        headers=api.h("officer1"),
+    )
     assert len(approved.json()["items"]) == 10
-    still = api.client.get("/api/v1/applications", params={"call_id": call["id"], "status": "under_review",
-                                                            "limit": 200}, headers=api.h("officer1"))
+    still = api.client.get(
+        "/api/v1/applications",
+        params={"call_id": call["id"], "status": "under_review", "limit": 200},
+        headers=api.h("officer1"),
+    )
     assert len(still.json()["items"]) == 10
     with psycopg.connect(api.stack.pg.dsn("cleanprod_applications")) as conn:
-        budget, committed = conn.execute("SELECT budget_vnd, committed_vnd FROM calls WHERE id = %s",
-                                         (call["id"],)).fetchone()
-        awarded = conn.execute("SELECT coalesce(sum(approved_support_vnd), 0) FROM applications "
-                               "WHERE call_id = %s AND status = 'approved'", (call["id"],)).fetchone()[0]
+        budget, committed = conn.execute(
+            "SELECT budget_vnd, committed_vnd FROM calls WHERE id = %s", (call["id"],)
+        ).fetchone()
+        awarded = conn.execute(
+            "SELECT coalesce(sum(approved_support_vnd), 0) FROM applications "
+            "WHERE call_id = %s AND status = 'approved'",
+            (call["id"],),
+        ).fetchone()[0]
     assert committed == budget == awarded == 10 * award
 
 
@@ -124,9 +152,18 @@ def test_fifty_parallel_submissions_get_fifty_distinct_dossier_codes(api: Api) -
     call = api.call()
     owners = [(HANOISTEEL, THANGLONG)[i % 2] for i in range(50)]
     drafts = [api.draft(call, owner) for owner in owners]
-    results = _burst(api, [("POST", f"/api/v1/applications/{d['id']}/submit",
-                            if_match(api.h(owner), d["version"]), {"reason": "Nộp hồ sơ trực tuyến"})
-                           for d, owner in zip(drafts, owners)])
+    results = _burst(
+        api,
+        [
+            (
+                "POST",
+                f"/api/v1/applications/{d['id']}/submit",
+                if_match(api.h(owner), d["version"]),
+                {"reason": "Nộp hồ sơ trực tuyến"},
+            )
+            for d, owner in zip(drafts, owners)
+        ],
+    )
     assert [r.status_code for r in results] == [200] * 50, [r.text for r in results if r.status_code != 200]
     codes = [r.json()["dossier_code"] for r in results]
     assert len(set(codes)) == 50
@@ -157,14 +194,17 @@ def test_idempotency_key_retry_on_create_gives_one_application(api: Api) -> None
     assert {r.status_code for r in racing} == {201}
     assert {r.json()["id"] for r in racing} == {first.json()["id"]}
     # the same key with another body is a client bug
-    assert_problem(api.client.post("/api/v1/applications", json=body | {"title": "Một dự án khác"},
-                                   headers=headers), 422)
-    listed = api.client.get("/api/v1/applications", params={"call_id": call["id"], "limit": 200},
-                            headers=api.h("officer1"))
+    assert_problem(
+        api.client.post("/api/v1/applications", json=body | {"title": "Một dự án khác"}, headers=headers), 422
+    )
+    listed = api.client.get(
+        "/api/v1/applications", params={"call_id": call["id"], "limit": 200}, headers=api.h("officer1")
+    )
     assert [a["id"] for a in listed.json()["items"]] == [first.json()["id"]]
     created = [e for e in api.history(first.json()) if e["action"] == "create"]
     assert len(created) == 1
     # another key is another application
-    other = api.client.post("/api/v1/applications", json=body, headers=api.h(THANGLONG, **{
-        "Idempotency-Key": str(uuid.uuid4())}))
+    other = api.client.post(
+        "/api/v1/applications", json=body, headers=api.h(THANGLONG, **{"Idempotency-Key": str(uuid.uuid4())})
+    )
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]

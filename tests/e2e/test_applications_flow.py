@@ -28,8 +28,20 @@ from e2e_helpers import (
 
 from infra.devstack import Stack
 
-TRANSITIONS = {"submit", "withdraw", "screen_pass", "screen_fail", "decide_approve", "decide_reject",
-               "request_changes", "resubmit", "start", "complete", "record_verified", "record_not_achieved"}
+TRANSITIONS = {
+    "submit",
+    "withdraw",
+    "screen_pass",
+    "screen_fail",
+    "decide_approve",
+    "decide_reject",
+    "request_changes",
+    "resubmit",
+    "start",
+    "complete",
+    "record_verified",
+    "record_not_achieved",
+}
 REVIEW_ENTRIES = {"assign_reviewer", "declare_conflict", "submit_review"}
 
 
@@ -39,6 +51,7 @@ def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
 
 
 # ---- the whole path -------------------------------------------------------------------------------------------
+
 
 def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
     facility = api.facility(HANOISTEEL)
@@ -55,8 +68,11 @@ def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
     assert draft["facility_id"] == facility["id"] and draft["enterprise_tax_code"] == "0100109106"
     assert {"submit", "withdraw"} <= set(draft["allowed_actions"])
     request_id = f"e2e-submit-{uuid.uuid4().hex}"
-    response = api.client.post(f"/api/v1/applications/{draft['id']}/submit", json={"reason": "Nộp hồ sơ trực tuyến"},
-                               headers=if_match(api.h(HANOISTEEL, **{"X-Request-ID": request_id}), draft["version"]))
+    response = api.client.post(
+        f"/api/v1/applications/{draft['id']}/submit",
+        json={"reason": "Nộp hồ sơ trực tuyến"},
+        headers=if_match(api.h(HANOISTEEL, **{"X-Request-ID": request_id}), draft["version"]),
+    )
     assert response.status_code == 200, response.text
     assert response.headers["x-request-id"] == request_id
     assert response.headers["etag"] == f'"{response.json()["version"]}"'
@@ -84,8 +100,12 @@ def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
     assert api.get(submitted, user=HANOISTEEL).get("review_summary") is None  # not for the enterprise
 
     # officer2 (not a reviewer) decides
-    approved = api.act(reviewed, "decision", "officer2",
-                       json={"outcome": "approve", "reason": "Đạt 80 điểm, phù hợp mục tiêu chương trình."})
+    approved = api.act(
+        reviewed,
+        "decision",
+        "officer2",
+        json={"outcome": "approve", "reason": "Đạt 80 điểm, phù hợp mục tiêu chương trình."},
+    )
     # min(requested 800M, 50 % × 2 000M, cap 2 000M, budget 10 000M) = the request itself
     assert approved["status"] == "approved" and approved["approved_support_vnd"] == 800_000_000
     assert approved["award_limit"] == "requested" and approved["decided_by"] == "officer2"
@@ -106,14 +126,29 @@ def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
 
     # the history lists every transition with actor, role and reason (auditor's view: everything)
     history = api.history(completed, user="auditor1")
-    moves = [(e["action"], e["from_status"], e["to_status"], e["actor_name"], e["actor_role"], e["reason"])
-             for e in history if e["action"] in TRANSITIONS]
+    moves = [
+        (e["action"], e["from_status"], e["to_status"], e["actor_name"], e["actor_role"], e["reason"])
+        for e in history
+        if e["action"] in TRANSITIONS
+    ]
     assert moves == [
         ("submit", "draft", "submitted", HANOISTEEL, "enterprise", "Nộp hồ sơ trực tuyến"),
-        ("screen_pass", "submitted", "under_review", "automatic screening", "service",
-         "Eligible: call open, sector eligible, amounts within the call's rules."),
-        ("decide_approve", "under_review", "approved", "officer2", "officer",
-         "Đạt 80 điểm, phù hợp mục tiêu chương trình."),
+        (
+            "screen_pass",
+            "submitted",
+            "under_review",
+            "automatic screening",
+            "service",
+            "Eligible: call open, sector eligible, amounts within the call's rules.",
+        ),
+        (
+            "decide_approve",
+            "under_review",
+            "approved",
+            "officer2",
+            "officer",
+            "Đạt 80 điểm, phù hợp mục tiêu chương trình.",
+        ),
         ("start", "approved", "in_progress", HANOISTEEL, "enterprise", "Đã ký hợp đồng với nhà cung cấp."),
         ("complete", "in_progress", "completed", HANOISTEEL, "enterprise", "Đã nghiệm thu lắp đặt, vận hành."),
     ]
@@ -131,8 +166,12 @@ def test_whole_path_from_draft_to_completed_with_each_role(api: Api) -> None:
 
     # one outbox event per transition, nothing for reviews
     assert api.outbox_types(completed["id"]) == [
-        "application.submitted", "application.screening_passed", "application.approved", "application.started",
-        "application.completed"]
+        "application.submitted",
+        "application.screening_passed",
+        "application.approved",
+        "application.started",
+        "application.completed",
+    ]
     assert len(api.outbox_types(completed["id"])) == len(moves)
 
 
@@ -151,6 +190,7 @@ def test_officer_may_record_the_start_and_only_the_enterprise_completes(api: Api
 
 # ---- transitions not in the diagram -------------------------------------------------------------------------
 
+
 def _refused(api: Api, application: dict[str, Any], action: str, user: str, body: Any = None) -> None:
     problem = assert_problem(api.post_action(application, action, user, body), 409, "illegal-transition")
     assert problem["status_now"] == application["status"], problem
@@ -162,26 +202,42 @@ def test_every_transition_not_in_the_diagram_is_409(api: Api) -> None:
     call = api.call()
     decide = {"outcome": "approve", "reason": "Thử quyết định ngoài trình tự."}
     draft = api.draft(call)
-    for action, user, body in (("start", HANOISTEEL, None), ("completion", HANOISTEEL, None),
-                               ("resubmit", HANOISTEEL, None), ("decision", "officer2", decide)):
+    for action, user, body in (
+        ("start", HANOISTEEL, None),
+        ("completion", HANOISTEEL, None),
+        ("resubmit", HANOISTEEL, None),
+        ("decision", "officer2", decide),
+    ):
         _refused(api, draft, action, user, body)
 
     under_review = api.act(draft, "submit", HANOISTEEL)
     assert under_review["status"] == "under_review"
-    for action, user, body in (("submit", HANOISTEEL, None), ("withdraw", HANOISTEEL, None),
-                               ("start", HANOISTEEL, None), ("completion", HANOISTEEL, None),
-                               ("resubmit", HANOISTEEL, None)):
+    for action, user, body in (
+        ("submit", HANOISTEEL, None),
+        ("withdraw", HANOISTEEL, None),
+        ("start", HANOISTEEL, None),
+        ("completion", HANOISTEEL, None),
+        ("resubmit", HANOISTEEL, None),
+    ):
         _refused(api, under_review, action, user, body)
 
     reviewed = api.reviewed(under_review)
     approved = api.act(reviewed, "decision", "officer2", json=decide | {"reason": "Đạt."})
-    for action, user, body in (("submit", HANOISTEEL, None), ("withdraw", HANOISTEEL, None),
-                               ("completion", HANOISTEEL, None), ("decision", "officer1", decide)):
+    for action, user, body in (
+        ("submit", HANOISTEEL, None),
+        ("withdraw", HANOISTEEL, None),
+        ("completion", HANOISTEEL, None),
+        ("decision", "officer1", decide),
+    ):
         _refused(api, approved, action, user, body)
 
     completed = api.act(api.act(approved, "start", HANOISTEEL), "completion", HANOISTEEL)
-    for action, user, body in (("start", HANOISTEEL, None), ("completion", HANOISTEEL, None),
-                               ("submit", HANOISTEEL, None), ("decision", "officer1", decide)):
+    for action, user, body in (
+        ("start", HANOISTEEL, None),
+        ("completion", HANOISTEEL, None),
+        ("submit", HANOISTEEL, None),
+        ("decision", "officer1", decide),
+    ):
         _refused(api, completed, action, user, body)
 
     withdrawn = api.act(api.draft(call), "withdraw", HANOISTEEL, json={"reason": "Nộp nhầm đợt."})
@@ -191,26 +247,41 @@ def test_every_transition_not_in_the_diagram_is_409(api: Api) -> None:
 
     # and the refusals left no trace in the outbox
     assert api.outbox_types(completed["id"]) == [
-        "application.submitted", "application.screening_passed", "application.approved", "application.started",
-        "application.completed"]
+        "application.submitted",
+        "application.screening_passed",
+        "application.approved",
+        "application.started",
+        "application.completed",
+    ]
     assert api.outbox_types(withdrawn["id"]) == ["application.withdrawn"]
 
 
 def test_changes_requested_then_resubmitted_keeps_the_dossier_code(api: Api) -> None:
     reviewed = api.reviewed(api.submitted(api.call(), THANGLONG))
-    sent_back = api.act(reviewed, "decision", "officer2",
-                        json={"outcome": "request_changes", "reason": "Bổ sung báo giá của nhà cung cấp."})
+    sent_back = api.act(
+        reviewed,
+        "decision",
+        "officer2",
+        json={"outcome": "request_changes", "reason": "Bổ sung báo giá của nhà cung cấp."},
+    )
     assert sent_back["status"] == "changes_requested" and sent_back["egov_status"] == 5
     # the dossier is frozen while under review, open again for the supplement
-    edited = api.client.patch(f"/api/v1/applications/{sent_back['id']}", json={"requested_support_vnd": 700_000_000},
-                              headers=if_match(api.h(THANGLONG), sent_back["version"]))
+    edited = api.client.patch(
+        f"/api/v1/applications/{sent_back['id']}",
+        json={"requested_support_vnd": 700_000_000},
+        headers=if_match(api.h(THANGLONG), sent_back["version"]),
+    )
     assert edited.status_code == 200, edited.text
     resubmitted = api.act(edited.json(), "resubmit", THANGLONG, json={"reason": "Đã bổ sung báo giá."})
     assert resubmitted["status"] == "under_review" and resubmitted["dossier_code"] == reviewed["dossier_code"]
     assert resubmitted["requested_support_vnd"] == 700_000_000
     assert api.outbox_types(reviewed["id"]) == [
-        "application.submitted", "application.screening_passed", "application.changes_requested",
-        "application.resubmitted", "application.screening_passed"]
+        "application.submitted",
+        "application.screening_passed",
+        "application.changes_requested",
+        "application.resubmitted",
+        "application.screening_passed",
+    ]
 
 
 def test_transitions_need_if_match_and_refuse_a_stale_one(api: Api) -> None:
@@ -222,6 +293,7 @@ def test_transitions_need_if_match_and_refuse_a_stale_one(api: Api) -> None:
 
 
 # ---- who may apply for what ---------------------------------------------------------------------------------
+
 
 def test_enterprise_cannot_apply_for_or_see_another_enterprises_facility(api: Api) -> None:
     call = api.call()
@@ -237,8 +309,14 @@ def test_enterprise_cannot_apply_for_or_see_another_enterprises_facility(api: Ap
     draft = api.draft(call, HANOISTEEL)
     assert_problem(api.client.get(f"/api/v1/applications/{draft['id']}", headers=api.h(THANGLONG)), 404)
     assert_problem(api.post_action(draft, "submit", THANGLONG), 404)
-    assert_problem(api.client.patch(f"/api/v1/applications/{draft['id']}", json={"title": "Chiếm hồ sơ"},
-                                    headers=if_match(api.h(THANGLONG), draft["version"])), 404)
+    assert_problem(
+        api.client.patch(
+            f"/api/v1/applications/{draft['id']}",
+            json={"title": "Chiếm hồ sơ"},
+            headers=if_match(api.h(THANGLONG), draft["version"]),
+        ),
+        404,
+    )
     assert_problem(api.client.get(f"/api/v1/applications/{draft['id']}/history", headers=api.h(THANGLONG)), 404)
     listed = api.client.get("/api/v1/applications", params={"call_id": call["id"]}, headers=api.h(THANGLONG))
     assert listed.json()["items"] == []
@@ -253,8 +331,7 @@ def api_body(api: Api, call: dict[str, Any], enterprise: str) -> dict[str, Any]:
 def test_closed_call_refuses_new_drafts_and_screens_late_submissions_ineligible(api: Api) -> None:
     closed = api.call(opens_on=days(-40), closes_on=days(-1))
     assert api.get_call(closed["id"])["is_open"] is False
-    refused = api.client.post("/api/v1/applications", json=api_body(api, closed, HANOISTEEL),
-                              headers=api.h(HANOISTEEL))
+    refused = api.client.post("/api/v1/applications", json=api_body(api, closed, HANOISTEEL), headers=api.h(HANOISTEEL))
     problem = assert_problem(refused, 422)
     assert problem["errors"][0]["code"] == "call_closed" and problem["errors"][0]["field"] == "call_id"
     assert closed["code"] in problem["detail"]
@@ -262,8 +339,11 @@ def test_closed_call_refuses_new_drafts_and_screens_late_submissions_ineligible(
     # a draft prepared while the call was open and submitted after it closed: filed, coded, refused with a reason
     call = api.call(opens_on=days(-20), closes_on=days(10))
     draft = api.draft(call, THANGLONG)
-    patched = api.client.patch(f"/api/v1/calls/{call['id']}", json={"closes_on": days(-1)},
-                               headers=if_match(api.h("officer1"), call["version"]))
+    patched = api.client.patch(
+        f"/api/v1/calls/{call['id']}",
+        json={"closes_on": days(-1)},
+        headers=if_match(api.h("officer1"), call["version"]),
+    )
     assert patched.status_code == 200, patched.text
     screened = api.act(draft, "submit", THANGLONG)
     assert screened["status"] == "ineligible" and screened["egov_status"] == 3
@@ -282,6 +362,7 @@ def test_screening_refuses_a_sector_the_call_does_not_cover(api: Api) -> None:
 
 # ---- reviews and decisions ----------------------------------------------------------------------------------
 
+
 def test_reviewer_rules_recusal_four_eyes_and_too_few_reviews(api: Api) -> None:
     call = api.call()
     application = api.submitted(call, HANOISTEEL)
@@ -294,8 +375,11 @@ def test_reviewer_rules_recusal_four_eyes_and_too_few_reviews(api: Api) -> None:
     for reviewer in ("reviewer1", "reviewer3"):
         assert api.assign(application, reviewer).status_code == 201
     # officer2 is assigned as a reviewer too (as a technical expert): that bars them from deciding
-    officer_as_reviewer = api.client.post(f"{app_url}/assignments", headers=api.h("officer1"), json={
-        "reviewer_subject": api.subject("officer2"), "reviewer_username": "officer2"})
+    officer_as_reviewer = api.client.post(
+        f"{app_url}/assignments",
+        headers=api.h("officer1"),
+        json={"reviewer_subject": api.subject("officer2"), "reviewer_username": "officer2"},
+    )
     assert officer_as_reviewer.status_code == 201, officer_as_reviewer.text
 
     # scoring before declaring is refused
@@ -324,37 +408,50 @@ def test_reviewer_rules_recusal_four_eyes_and_too_few_reviews(api: Api) -> None:
     ready = api.get(application, user="officer1")
     assert ready["review_summary"]["counted"] == 2
     # officer2 is still barred; officer1 (who only assigned the reviewers) may decide
-    assert_problem(api.post_action(ready, "decision", "officer2", {"outcome": "approve", "reason": "Đạt."}),
-                   403, "decider-is-reviewer")
+    assert_problem(
+        api.post_action(ready, "decision", "officer2", {"outcome": "approve", "reason": "Đạt."}),
+        403,
+        "decider-is-reviewer",
+    )
     approved = api.act(ready, "decision", "officer1", json={"outcome": "approve", "reason": "Đủ hai ý kiến đạt."})
     assert approved["status"] == "approved"
     reviews = api.client.get(f"{app_url}/reviews", headers=api.h("auditor1")).json()
-    assert {r["reviewer_username"]: r["recused"] for r in reviews} == {"reviewer1": False, "reviewer3": True,
-                                                                       "officer2": False, "reviewer2": False}
+    assert {r["reviewer_username"]: r["recused"] for r in reviews} == {
+        "reviewer1": False,
+        "reviewer3": True,
+        "officer2": False,
+        "reviewer2": False,
+    }
 
 
 def test_a_mean_score_below_the_pass_score_cannot_be_approved(api: Api) -> None:
     application = api.submitted(api.call(pass_score_pct=90))
     application = api.reviewed(application)  # 80 % each
-    assert_problem(api.post_action(application, "decision", "officer2", {"outcome": "approve", "reason": "x"}),
-                   409, "below-pass-score")
+    assert_problem(
+        api.post_action(application, "decision", "officer2", {"outcome": "approve", "reason": "x"}),
+        409,
+        "below-pass-score",
+    )
     rejected = api.act(application, "decision", "officer2", json={"outcome": "reject", "reason": "Dưới 90 điểm."})
     assert rejected["status"] == "rejected" and rejected["tranches"] == []
 
 
 # ---- the approved amount ------------------------------------------------------------------------------------
 
+
 def _patch_call(api: Api, call: dict[str, Any], **changes: Any) -> dict[str, Any]:
     current = api.get_call(call["id"])
-    response = api.client.patch(f"/api/v1/calls/{call['id']}", json=changes,
-                                headers=if_match(api.h("officer1"), current["version"]))
+    response = api.client.patch(
+        f"/api/v1/calls/{call['id']}", json=changes, headers=if_match(api.h("officer1"), current["version"])
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def _approve(api: Api, application: dict[str, Any]) -> httpx.Response:
-    return api.post_action(api.get(application), "decision", "officer2",
-                           {"outcome": "approve", "reason": "Đạt yêu cầu của đợt hỗ trợ."})
+    return api.post_action(
+        api.get(application), "decision", "officer2", {"outcome": "approve", "reason": "Đạt yêu cầu của đợt hỗ trợ."}
+    )
 
 
 def test_amount_limited_by_the_support_rate(api: Api) -> None:
@@ -381,8 +478,7 @@ def test_amount_limited_by_the_cap_per_project(api: Api) -> None:
 
 def test_amount_limited_by_the_remaining_budget_then_exhausted(api: Api) -> None:
     call = api.call(budget_vnd=1_000_000_000)
-    applications = [api.reviewed(api.submitted(call, enterprise)) for enterprise in (HANOISTEEL, THANGLONG,
-                                                                                       HANOISTEEL)]
+    applications = [api.reviewed(api.submitted(call, enterprise)) for enterprise in (HANOISTEEL, THANGLONG, HANOISTEEL)]
     first = _approve(api, applications[0]).json()
     assert first["approved_support_vnd"] == 800_000_000 and first["award_limit"] == "requested"
     second = _approve(api, applications[1]).json()
@@ -393,17 +489,23 @@ def test_amount_limited_by_the_remaining_budget_then_exhausted(api: Api) -> None
     final = api.get_call(call["id"])
     assert final["committed_vnd"] == final["budget_vnd"] == 1_000_000_000 and final["remaining_vnd"] == 0
     # the budget can no longer be cut below what is committed
-    refused = api.client.patch(f"/api/v1/calls/{call['id']}", json={"budget_vnd": 900_000_000},
-                               headers=if_match(api.h("officer1"), final["version"]))
+    refused = api.client.patch(
+        f"/api/v1/calls/{call['id']}",
+        json={"budget_vnd": 900_000_000},
+        headers=if_match(api.h("officer1"), final["version"]),
+    )
     assert_problem(refused, 409)
 
 
 # ---- attachments --------------------------------------------------------------------------------------------
 
+
 def _multipart_stream(boundary: str, filename: str, size: int, head: bytes = b"%PDF-1.4\n"):
-    yield (f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nenergy_audit\r\n'
-           f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-           "Content-Type: application/pdf\r\n\r\n").encode()
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nenergy_audit\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
     block = 1024 * 1024
     yield head + b"0" * (block - len(head))
     for _ in range(size // block - 1):
@@ -417,13 +519,19 @@ def test_upload_above_the_limit_is_413_streamed_or_declared(api: Api) -> None:
     boundary = f"e2e-{uuid.uuid4().hex}"
     # 21 MiB as a chunked stream (no Content-Length): the limit is enforced on the bytes received
     content_type = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    streamed = api.client.post(url, content=_multipart_stream(boundary, "bao-cao.pdf", 21 * 1024 * 1024),
-                               headers=api.h(HANOISTEEL, **content_type))
+    streamed = api.client.post(
+        url,
+        content=_multipart_stream(boundary, "bao-cao.pdf", 21 * 1024 * 1024),
+        headers=api.h(HANOISTEEL, **content_type),
+    )
     problem = assert_problem(streamed, 413)
     assert problem["max_bytes"] == 20 * 1024 * 1024
     # with a declared Content-Length above the limit: refused at once
-    declared = api.client.post(url, files={"file": ("bao-cao.pdf", b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024),
-                                                    "application/pdf")}, headers=api.h(HANOISTEEL))
+    declared = api.client.post(
+        url,
+        files={"file": ("bao-cao.pdf", b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024), "application/pdf")},
+        headers=api.h(HANOISTEEL),
+    )
     assert_problem(declared, 413)
     listed = api.client.get(url, headers=api.h(HANOISTEEL))
     assert listed.status_code == 200 and listed.json()["items"] == []
@@ -438,13 +546,15 @@ def test_disguised_executable_is_415(api: Api) -> None:
     executable += b"This program cannot be run in DOS mode.\r\r\n$".ljust(0x80 - len(executable), b"\x00")
     executable += b"PE\x00\x00\x4c\x01\x03\x00" + b"\x00" * 4096
     for name in ("hoa-don.pdf", "hoa-don.exe"):
-        refused = api.client.post(url, files={"file": (name, bytes(executable), "application/pdf")},
-                                  headers=api.h(HANOISTEEL))
+        refused = api.client.post(
+            url, files={"file": (name, bytes(executable), "application/pdf")}, headers=api.h(HANOISTEEL)
+        )
         assert_problem(refused, 415)
     # a PNG named .pdf is refused too: the name must say what the content is
     png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-    assert_problem(api.client.post(url, files={"file": ("so-do.pdf", png, "application/pdf")},
-                                   headers=api.h(HANOISTEEL)), 415)
+    assert_problem(
+        api.client.post(url, files={"file": ("so-do.pdf", png, "application/pdf")}, headers=api.h(HANOISTEEL)), 415
+    )
     assert api.client.get(url, headers=api.h(HANOISTEEL)).json()["items"] == []
 
 
@@ -454,8 +564,12 @@ def test_pdf_round_trip_is_byte_identical_and_private_to_its_enterprise(api: Api
     pdf = minimal_pdf("Bao cao kiem toan nang luong nam 2025 - Thep Ha Noi")
     digest = hashlib.sha256(pdf).hexdigest()
     name = "Báo cáo kiểm toán năng lượng 2025.pdf"
-    created = api.client.post(url, data={"kind": "energy_audit"}, files={"file": (name, pdf, "application/pdf")},
-                              headers=api.h(HANOISTEEL, **{"Idempotency-Key": str(uuid.uuid4())}))
+    created = api.client.post(
+        url,
+        data={"kind": "energy_audit"},
+        files={"file": (name, pdf, "application/pdf")},
+        headers=api.h(HANOISTEEL, **{"Idempotency-Key": str(uuid.uuid4())}),
+    )
     assert created.status_code == 201, created.text
     document = created.json()
     assert document["sha256"] == digest and document["size_bytes"] == len(pdf) and document["filename"] == name
@@ -476,12 +590,14 @@ def test_pdf_round_trip_is_byte_identical_and_private_to_its_enterprise(api: Api
     assert_problem(api.client.get(f"{url}/{document['id']}", headers=api.h(THANGLONG)), (403, 404))
     assert_problem(api.client.get(url, headers=api.h(THANGLONG)), (403, 404))
     # nor may it attach anything to the dossier
-    assert_problem(api.client.post(url, files={"file": ("x.pdf", pdf, "application/pdf")},
-                                   headers=api.h(THANGLONG)), (403, 404))
+    assert_problem(
+        api.client.post(url, files={"file": ("x.pdf", pdf, "application/pdf")}, headers=api.h(THANGLONG)), (403, 404)
+    )
     history = api.history(draft, user=HANOISTEEL)
     assert [e["action"] for e in history].count("attach_document") == 1
     # while under review the dossier is frozen for the reviewers
     submitted = api.act(api.get(draft), "submit", HANOISTEEL)
-    frozen = api.client.post(url, files={"file": ("phu-luc.pdf", minimal_pdf("Phu luc"), "application/pdf")},
-                             headers=api.h(HANOISTEEL))
+    frozen = api.client.post(
+        url, files={"file": ("phu-luc.pdf", minimal_pdf("Phu luc"), "application/pdf")}, headers=api.h(HANOISTEEL)
+    )
     assert assert_problem(frozen, 409, "not-accepting-documents")["status_now"] == submitted["status"]

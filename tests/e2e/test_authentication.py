@@ -16,8 +16,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from infra.devstack import Stack
 
 PROBLEM = "application/problem+json"
-DEMO = {"officer1": "officer", "reviewer1": "reviewer", "verifier1": "verifier", "auditor1": "auditor",
-        "ent-hanoisteel": "enterprise", "ent-thanglong": "enterprise"}
+DEMO = {
+    "officer1": "officer",
+    "reviewer1": "reviewer",
+    "verifier1": "verifier",
+    "auditor1": "auditor",
+    "ent-hanoisteel": "enterprise",
+    "ent-thanglong": "enterprise",
+}
 
 
 def _b64(data: bytes) -> str:
@@ -56,8 +62,9 @@ def test_role_matrix_on_the_registry(gateway: httpx.Client, tokens) -> None:
 def test_enterprise_sees_only_its_own_enterprise(gateway: httpx.Client, tokens) -> None:
     mine = gateway.get("/api/v1/enterprises", params={"limit": 200}, headers=tokens.headers("ent-hanoisteel"))
     assert [e["tax_code"] for e in mine.json()["items"]] == ["0100109106"]
-    everyone = gateway.get("/api/v1/enterprises", params={"tax_code": "0101243150"},
-                           headers=tokens.headers("officer1")).json()["items"]
+    everyone = gateway.get(
+        "/api/v1/enterprises", params={"tax_code": "0101243150"}, headers=tokens.headers("officer1")
+    ).json()["items"]
     other_id = everyone[0]["id"]
     assert gateway.get(f"/api/v1/enterprises/{other_id}", headers=tokens.headers("ent-hanoisteel")).status_code == 404
 
@@ -82,8 +89,10 @@ def test_requests_without_valid_tokens_are_401(gateway: httpx.Client, tokens, st
     jwks = httpx.get(f"{stack.issuer}/protocol/openid-connect/certs").json()
     public_pem = jwt.algorithms.RSAAlgorithm.from_jwk(next(k for k in jwks["keys"] if k["kid"] == kid)).public_bytes(
         encoding=__import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.PEM,
-        format=__import__("cryptography.hazmat.primitives.serialization",
-                          fromlist=["PublicFormat"]).PublicFormat.SubjectPublicKeyInfo)
+        format=__import__(
+            "cryptography.hazmat.primitives.serialization", fromlist=["PublicFormat"]
+        ).PublicFormat.SubjectPublicKeyInfo,
+    )
     hs_header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
     signature = hmac.new(public_pem, f"{hs_header}.{payload}".encode(), hashlib.sha256).digest()
     confused = f"{hs_header}.{payload}.{_b64(signature)}"
@@ -95,17 +104,31 @@ def test_requests_without_valid_tokens_are_401(gateway: httpx.Client, tokens, st
 
 
 def test_foreign_issuer_and_audience_are_401(gateway: httpx.Client, stack: Stack) -> None:
-    master = httpx.post(f"http://127.0.0.1:{stack.ports.keycloak}/realms/master/protocol/openid-connect/token",
-                        data={"grant_type": "password", "client_id": "admin-cli", "username": "admin",
-                              "password": "admin"}, timeout=30).raise_for_status().json()["access_token"]
+    master = (
+        httpx.post(
+            f"http://127.0.0.1:{stack.ports.keycloak}/realms/master/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": "admin-cli", "username": "admin", "password": "admin"},
+            timeout=30,
+        )
+        .raise_for_status()
+        .json()["access_token"]
+    )
     claims = jwt.decode(master, options={"verify_signature": False})
     assert claims["iss"].endswith("/realms/master") and "cleanprod-api" not in str(claims.get("aud"))
     _assert_401(gateway.get("/api/v1/sectors", headers={"Authorization": f"Bearer {master}"}))
 
 
 def test_expired_keycloak_token_is_401(gateway: httpx.Client, tokens, stack: Stack) -> None:
-    short = httpx.post(tokens.token_url, data={"grant_type": "password", "client_id": "cleanprod-cli-shortlived",
-                                               "username": "auditor1", "password": "Demo@2026"}, timeout=30)
+    short = httpx.post(
+        tokens.token_url,
+        data={
+            "grant_type": "password",
+            "client_id": "cleanprod-cli-shortlived",
+            "username": "auditor1",
+            "password": "Demo@2026",
+        },
+        timeout=30,
+    )
     body = short.raise_for_status().json()
     assert body["expires_in"] <= 5
     headers = {"Authorization": f"Bearer {body['access_token']}"}
@@ -119,8 +142,13 @@ def test_expired_keycloak_token_is_401(gateway: httpx.Client, tokens, stack: Sta
 
 
 def test_spoofed_identity_headers_change_nothing(gateway: httpx.Client, tokens) -> None:
-    spoof = {"X-Roles": "officer", "X-User-Id": "officer1", "X-Tax-Code": "0101243150",
-             "X-Forwarded-User": "officer1", "X-Auth-Request-User": "officer1"}
+    spoof = {
+        "X-Roles": "officer",
+        "X-User-Id": "officer1",
+        "X-Tax-Code": "0101243150",
+        "X-Forwarded-User": "officer1",
+        "X-Auth-Request-User": "officer1",
+    }
     as_enterprise = tokens.headers("ent-hanoisteel", **spoof)
     listed = gateway.get("/api/v1/enterprises", params={"limit": 200}, headers=as_enterprise).json()["items"]
     assert [e["tax_code"] for e in listed] == ["0100109106"]
@@ -139,8 +167,7 @@ def test_request_id_is_propagated(gateway: httpx.Client, tokens) -> None:
 def test_rate_limit_answers_429_with_retry_after(stack: Stack, tokens) -> None:
     headers = tokens.headers("reviewer2")
     statuses = []
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30,
-                      limits=httpx.Limits(max_connections=20)) as client:
+    with httpx.Client(base_url=stack.url("gateway"), timeout=30, limits=httpx.Limits(max_connections=20)) as client:
         import concurrent.futures
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
@@ -175,8 +202,9 @@ ROLE_MATRIX = [
 
 
 @pytest.mark.parametrize(("username", "method", "path", "allowed"), ROLE_MATRIX)
-def test_role_matrix_across_services(gateway: httpx.Client, tokens, username: str, method: str, path: str,
-                                     allowed: bool) -> None:
+def test_role_matrix_across_services(
+    gateway: httpx.Client, tokens, username: str, method: str, path: str, allowed: bool
+) -> None:
     response = gateway.request(method, path, headers=tokens.headers(username), json={} if method == "POST" else None)
     if allowed:
         assert response.status_code not in (401, 403), response.text
@@ -185,15 +213,19 @@ def test_role_matrix_across_services(gateway: httpx.Client, tokens, username: st
         assert response.headers["content-type"].startswith(PROBLEM)
 
 
-@pytest.mark.parametrize(("client_id", "path", "allowed"), [
-    ("egov-demo", "/api/v1/integrations/events", True),
-    ("egov-demo", "/api/v1/calls", True),
-    ("egov-demo", "/api/v1/applications", False),
-    ("egov-demo", "/api/v1/verifications", False),
-    ("svc-applications", "/api/v1/facilities", False),  # service accounts are for the internal network only
-    ("svc-verification", "/api/v1/verifications", False),
-])
-def test_client_credentials_tokens_at_the_gateway(gateway: httpx.Client, tokens, client_id: str, path: str,
-                                                  allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("client_id", "path", "allowed"),
+    [
+        ("egov-demo", "/api/v1/integrations/events", True),
+        ("egov-demo", "/api/v1/calls", True),
+        ("egov-demo", "/api/v1/applications", False),
+        ("egov-demo", "/api/v1/verifications", False),
+        ("svc-applications", "/api/v1/facilities", False),  # service accounts are for the internal network only
+        ("svc-verification", "/api/v1/verifications", False),
+    ],
+)
+def test_client_credentials_tokens_at_the_gateway(
+    gateway: httpx.Client, tokens, client_id: str, path: str, allowed: bool
+) -> None:
     response = gateway.get(path, headers={"Authorization": f"Bearer {tokens.client(client_id)}"})
     assert (response.status_code == 200) if allowed else (response.status_code == 403), response.text

@@ -35,8 +35,9 @@ def _assert_duplicate(response: httpx.Response) -> None:
     assert "Authorization" in body["detail"]
 
 
-def test_a_service_token_and_an_enterprise_token_together_are_refused(gateway: httpx.Client, tokens,
-                                                                      stack: Stack) -> None:
+def test_a_service_token_and_an_enterprise_token_together_are_refused(
+    gateway: httpx.Client, tokens, stack: Stack
+) -> None:
     service = tokens.client("svc-registry")
     enterprise = tokens.password("ent-hanoisteel")
     # Alone, the enterprise sees its own enterprise only, and the service token is refused at the gateway.
@@ -51,9 +52,14 @@ def test_a_service_token_and_an_enterprise_token_together_are_refused(gateway: h
     _assert_duplicate(gateway.get("/api/v1/enterprises", headers=joined))
 
 
-@pytest.mark.parametrize(("service", "path"), [
-    ("registry", "/api/v1/enterprises"), ("applications", "/api/v1/calls"), ("verification", "/api/v1/verifications"),
-])
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("registry", "/api/v1/enterprises"),
+        ("applications", "/api/v1/calls"),
+        ("verification", "/api/v1/verifications"),
+    ],
+)
 def test_each_service_refuses_two_authorization_headers(tokens, stack: Stack, service: str, path: str) -> None:
     service_token, enterprise = tokens.client(f"svc-{service}"), tokens.password("ent-hanoisteel")
     with httpx.Client(base_url=stack.url(service), timeout=30) as direct:
@@ -63,6 +69,7 @@ def test_each_service_refuses_two_authorization_headers(tokens, stack: Stack, se
 
 
 # ------------------------------------------------------------------ Swagger UI login (authorization code + PKCE)
+
 
 class _Browser:
     """httpx with a browser's cookie rule for loopback: http://127.0.0.1 is a secure context, so Keycloak's
@@ -101,8 +108,15 @@ def _pkce() -> tuple[str, str]:
 
 
 def _auth_params(redirect_uri: str, challenge: str, state: str) -> dict[str, str]:
-    return {"client_id": DOCS_CLIENT, "response_type": "code", "scope": "openid", "redirect_uri": redirect_uri,
-            "state": state, "code_challenge": challenge, "code_challenge_method": "S256"}
+    return {
+        "client_id": DOCS_CLIENT,
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
 
 
 def test_swagger_ui_login_with_pkce_gives_a_token_the_gateway_accepts(gateway: httpx.Client, stack: Stack) -> None:
@@ -124,8 +138,9 @@ def test_swagger_ui_login_with_pkce_gives_a_token_the_gateway_accepts(gateway: h
         form = LOGIN_FORM.search(login.text)
         assert form, "no Keycloak login form"
         action = html.unescape(ACTION.search(form.group(0)).group(1))
-        done = browser.post(action, data={"username": "ent-hanoisteel", "password": keycloak_server.DEMO_PASSWORD,
-                                          "credentialId": ""})
+        done = browser.post(
+            action, data={"username": "ent-hanoisteel", "password": keycloak_server.DEMO_PASSWORD, "credentialId": ""}
+        )
         assert done.status_code == 302, done.text[:500]
         location = httpx.URL(done.headers["location"])
         assert str(location).startswith(redirect_uri + "?"), location
@@ -135,8 +150,12 @@ def test_swagger_ui_login_with_pkce_gives_a_token_the_gateway_accepts(gateway: h
         assert landing.status_code == 200 and landing.headers["content-type"].startswith("text/html")
 
         # Swagger UI exchanges the code from the browser: Keycloak must allow the gateway's origin (CORS).
-        exchange = {"grant_type": "authorization_code", "client_id": DOCS_CLIENT, "code": code,
-                    "redirect_uri": redirect_uri}
+        exchange = {
+            "grant_type": "authorization_code",
+            "client_id": DOCS_CLIENT,
+            "code": code,
+            "redirect_uri": redirect_uri,
+        }
         wrong = browser.post(token_url, data={**exchange, "code_verifier": _pkce()[0]}, headers={"Origin": origin})
         assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant", wrong.text
         # A failed exchange burns the code in Keycloak; log in again (the SSO cookie skips the form).
@@ -144,8 +163,9 @@ def test_swagger_ui_login_with_pkce_gives_a_token_the_gateway_accepts(gateway: h
         again = browser.get(auth_url, params=_auth_params(redirect_uri, challenge, state))
         assert again.status_code == 302, again.text[:300]
         code = httpx.URL(again.headers["location"]).params["code"]
-        tokens = browser.post(token_url, data={**exchange, "code": code, "code_verifier": verifier},
-                              headers={"Origin": origin})
+        tokens = browser.post(
+            token_url, data={**exchange, "code": code, "code_verifier": verifier}, headers={"Origin": origin}
+        )
     assert tokens.status_code == 200, tokens.text
     assert tokens.headers.get("access-control-allow-origin") == origin
     access = tokens.json()["access_token"]
@@ -169,7 +189,10 @@ def test_the_docs_client_insists_on_pkce_and_its_redirect_uri(stack: Stack) -> N
         assert refused.status_code == 302 and "error=invalid_request" in refused.headers["location"]
         plain = browser.get(auth_url, params={**params, "code_challenge": "x" * 43, "code_challenge_method": "plain"})
         assert plain.status_code == 302 and "error=invalid_request" in plain.headers["location"]
-        for other in ("http://evil.example/api/docs/oauth2-redirect", redirect_uri.replace("/api/docs/", "/api/v1/"),
-                      "http://127.0.0.1:1/api/docs/oauth2-redirect"):
+        for other in (
+            "http://evil.example/api/docs/oauth2-redirect",
+            redirect_uri.replace("/api/docs/", "/api/v1/"),
+            "http://127.0.0.1:1/api/docs/oauth2-redirect",
+        ):
             elsewhere = browser.get(auth_url, params={**params, "redirect_uri": other})
             assert elsewhere.status_code == 400 and "redirect_uri" in elsewhere.text, other

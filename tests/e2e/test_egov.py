@@ -87,44 +87,69 @@ def today() -> dt.date:
 
 
 def submitted_application(gateway: httpx.Client, tokens: Any) -> dict[str, Any]:
-    call = gateway.post("/api/v1/calls", headers=tokens.headers("officer1"), json={
-        "code": f"SXSH-EGOV-{uuid.uuid4().hex[:8].upper()}",
-        "title": "Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn – kiểm thử liên thông một cửa",
-        "opens_on": today().isoformat(), "closes_on": (today() + dt.timedelta(days=30)).isoformat(),
-        "budget_vnd": 10_000_000_000, "support_rate_bp": 5_000, "cap_per_project_vnd": 2_000_000_000,
-        "eligible_sectors": ["steel", "beer"],
-        "criteria": [{"code": "tech", "name": "Mức độ phù hợp của công nghệ", "weight": 3, "max_score": 10}],
-        "min_reviews": 1, "pass_score_pct": 60})
+    call = gateway.post(
+        "/api/v1/calls",
+        headers=tokens.headers("officer1"),
+        json={
+            "code": f"SXSH-EGOV-{uuid.uuid4().hex[:8].upper()}",
+            "title": "Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn – kiểm thử liên thông một cửa",
+            "opens_on": today().isoformat(),
+            "closes_on": (today() + dt.timedelta(days=30)).isoformat(),
+            "budget_vnd": 10_000_000_000,
+            "support_rate_bp": 5_000,
+            "cap_per_project_vnd": 2_000_000_000,
+            "eligible_sectors": ["steel", "beer"],
+            "criteria": [{"code": "tech", "name": "Mức độ phù hợp của công nghệ", "weight": 3, "max_score": 10}],
+            "min_reviews": 1,
+            "pass_score_pct": 60,
+        },
+    )
     assert call.status_code == 201, call.text
     facilities = gateway.get("/api/v1/facilities", headers=tokens.headers(ENTERPRISE))
     assert facilities.status_code == 200, facilities.text
     facility = facilities.json()["items"][0]
-    draft = gateway.post("/api/v1/applications", headers=tokens.headers(ENTERPRISE), json={
-        "call_id": call.json()["id"], "facility_id": facility["id"],
-        "title": "Lò cảm ứng trung tần thay lò nung, thu hồi nhiệt khí thải",
-        "technology": "Lò cảm ứng trung tần, biến tần IGBT cho quạt và bơm, thu hồi nhiệt khí thải để sấy liệu.",
-        "total_cost_vnd": 3_000_000_000, "eligible_cost_vnd": 2_000_000_000, "requested_support_vnd": 800_000_000,
-        "claimed_savings": [{"carrier": "electricity", "saving_pct": 8}, {"carrier": "natural_gas", "saving_pct": 8}],
-        "claimed_overall_saving_pct": 8,
-        "implementation_start": (today() + dt.timedelta(days=7)).isoformat(),
-        "implementation_end": (today() + dt.timedelta(days=180)).isoformat()})
+    draft = gateway.post(
+        "/api/v1/applications",
+        headers=tokens.headers(ENTERPRISE),
+        json={
+            "call_id": call.json()["id"],
+            "facility_id": facility["id"],
+            "title": "Lò cảm ứng trung tần thay lò nung, thu hồi nhiệt khí thải",
+            "technology": "Lò cảm ứng trung tần, biến tần IGBT cho quạt và bơm, thu hồi nhiệt khí thải để sấy liệu.",
+            "total_cost_vnd": 3_000_000_000,
+            "eligible_cost_vnd": 2_000_000_000,
+            "requested_support_vnd": 800_000_000,
+            "claimed_savings": [
+                {"carrier": "electricity", "saving_pct": 8},
+                {"carrier": "natural_gas", "saving_pct": 8},
+            ],
+            "claimed_overall_saving_pct": 8,
+            "implementation_start": (today() + dt.timedelta(days=7)).isoformat(),
+            "implementation_end": (today() + dt.timedelta(days=180)).isoformat(),
+        },
+    )
     assert draft.status_code == 201, draft.text
     application = draft.json()
-    response = gateway.post(f"/api/v1/applications/{application['id']}/submit",
-                            headers={**tokens.headers(ENTERPRISE), "If-Match": f'"{application["version"]}"'},
-                            json={"reason": "Nộp hồ sơ trực tuyến"})
+    response = gateway.post(
+        f"/api/v1/applications/{application['id']}/submit",
+        headers={**tokens.headers(ENTERPRISE), "If-Match": f'"{application["version"]}"'},
+        json={"reason": "Nộp hồ sơ trực tuyến"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "under_review"
     return response.json()
 
 
-def test_egov_client_looks_up_a_dossier_and_receives_signed_webhooks(stack: Stack, gateway: httpx.Client, tokens: Any,
-                                                                     receiver: Receiver) -> None:
+def test_egov_client_looks_up_a_dossier_and_receives_signed_webhooks(
+    stack: Stack, gateway: httpx.Client, tokens: Any, receiver: Receiver
+) -> None:
     verify_webhook, invalid_webhook = documented_verifier()
     headers = egov(tokens)
-    subscribed = gateway.post(f"{API}/webhooks", headers=headers,
-                              json={"url": receiver.url, "event_types": ["application.*"],
-                                    "description": "Cổng một cửa (kiểm thử)"})
+    subscribed = gateway.post(
+        f"{API}/webhooks",
+        headers=headers,
+        json={"url": receiver.url, "event_types": ["application.*"], "description": "Cổng một cửa (kiểm thử)"},
+    )
     assert subscribed.status_code == 201, subscribed.text
     subscription, secret = subscribed.json(), subscribed.json()["secret"]
     try:
@@ -177,16 +202,28 @@ def test_only_egov_officers_and_auditors_reach_the_integration(gateway: httpx.Cl
     for user in (ENTERPRISE, "reviewer1", "verifier1"):
         assert gateway.get(f"{API}/dossiers/{code}", headers=tokens.headers(user)).status_code == 403
         assert gateway.get(f"{API}/events", headers=tokens.headers(user)).status_code == 403
-        assert gateway.post(f"{API}/webhooks", headers=tokens.headers(user),
-                            json={"url": "http://127.0.0.1:9/x"}).status_code == 403
+        assert (
+            gateway.post(
+                f"{API}/webhooks", headers=tokens.headers(user), json={"url": "http://127.0.0.1:9/x"}
+            ).status_code
+            == 403
+        )
     for user in ("officer1", "auditor1"):
         assert gateway.get(f"{API}/dossiers/{code}", headers=tokens.headers(user)).status_code in (200, 404)
         assert gateway.get(f"{API}/events", headers=tokens.headers(user), params={"limit": 1}).status_code == 200
     # Subscriptions are the egov clients' own: officers cannot create them (auditors cannot write at all).
-    assert gateway.post(f"{API}/webhooks", headers=tokens.headers("officer1"),
-                        json={"url": "http://127.0.0.1:9/x"}).status_code == 403
-    assert gateway.post(f"{API}/webhooks", headers=tokens.headers("auditor1"),
-                        json={"url": "http://127.0.0.1:9/x"}).status_code == 403
+    assert (
+        gateway.post(
+            f"{API}/webhooks", headers=tokens.headers("officer1"), json={"url": "http://127.0.0.1:9/x"}
+        ).status_code
+        == 403
+    )
+    assert (
+        gateway.post(
+            f"{API}/webhooks", headers=tokens.headers("auditor1"), json={"url": "http://127.0.0.1:9/x"}
+        ).status_code
+        == 403
+    )
     refused = gateway.post(f"{API}/webhooks", headers=egov(tokens), json={"url": "http://169.254.169.254/latest/"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "metadata_address"
     assert gateway.get(f"{API}/events").status_code == 401

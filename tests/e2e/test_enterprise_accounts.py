@@ -28,7 +28,9 @@ def _form_action(page: str) -> str:
 
 
 def _page_message(page: str) -> str:
-    found = re.findall(r'(?:kc-feedback-text|alert-error|pf-v5-c-alert__title|id="input-error[^"]*")[^>]*>([^<]+)<', page)
+    found = re.findall(
+        r'(?:kc-feedback-text|alert-error|pf-v5-c-alert__title|id="input-error[^"]*")[^>]*>([^<]+)<', page
+    )
     if found:
         return " | ".join(m.strip() for m in found)
     text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page, flags=re.S)
@@ -63,42 +65,86 @@ def _login_changing_password(stack: Stack, username: str, temporary: str, new_pa
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     with Browser() as browser:
-        page = browser.get(f"{stack.issuer}/protocol/openid-connect/auth", params={
-            "client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "redirect_uri": REDIRECT,
-            "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"})
+        page = browser.get(
+            f"{stack.issuer}/protocol/openid-connect/auth",
+            params={
+                "client_id": "cleanprod-portal",
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": REDIRECT,
+                "state": "s1",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
         assert page.status_code == 200, page.text[:500]
-        update = browser.follow(browser.post(_form_action(page.text),
-                                             data={"username": username, "password": temporary}))
+        update = browser.follow(
+            browser.post(_form_action(page.text), data={"username": username, "password": temporary})
+        )
         assert update.status_code == 200 and "password-new" in update.text, _page_message(update.text)
-        done = browser.follow(browser.post(_form_action(update.text),
-                                           data={"password-new": new_password, "password-confirm": new_password}))
+        done = browser.follow(
+            browser.post(
+                _form_action(update.text), data={"password-new": new_password, "password-confirm": new_password}
+            )
+        )
         assert done.status_code == 302, (done.status_code, _page_message(done.text))
         code = parse_qs(urlparse(done.headers["location"]).query)["code"][0]
-        token = browser.post(f"{stack.issuer}/protocol/openid-connect/token", data={
-            "grant_type": "authorization_code", "client_id": "cleanprod-portal", "code": code,
-            "client_secret": keycloak_server.client_secret("cleanprod-portal"),  # a confidential client now
-            "redirect_uri": REDIRECT, "code_verifier": verifier})
+        token = browser.post(
+            f"{stack.issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "authorization_code",
+                "client_id": "cleanprod-portal",
+                "code": code,
+                "client_secret": keycloak_server.client_secret("cleanprod-portal"),  # a confidential client now
+                "redirect_uri": REDIRECT,
+                "code_verifier": verifier,
+            },
+        )
         return token.raise_for_status().json()["access_token"]
 
 
-def test_new_enterprise_account_logs_in_and_sees_only_its_enterprise(stack: Stack, gateway: httpx.Client,
-                                                                     tokens) -> None:
+def test_new_enterprise_account_logs_in_and_sees_only_its_enterprise(
+    stack: Stack, gateway: httpx.Client, tokens
+) -> None:
     officer = tokens.headers("officer1")
     tax_code = random_tax_code()
-    enterprise = gateway.post("/api/v1/enterprises", headers=officer, json={
-        "tax_code": tax_code, "name": "Công ty TNHH Cơ khí Chính xác Gia Lâm", "legal_form": "llc_multi_member",
-        "size_class": "small", "address": "Số 8 đường Cổ Bi, Hà Nội", "ward": "Xã Gia Lâm"}).json()
+    enterprise = gateway.post(
+        "/api/v1/enterprises",
+        headers=officer,
+        json={
+            "tax_code": tax_code,
+            "name": "Công ty TNHH Cơ khí Chính xác Gia Lâm",
+            "legal_form": "llc_multi_member",
+            "size_class": "small",
+            "address": "Số 8 đường Cổ Bi, Hà Nội",
+            "ward": "Xã Gia Lâm",
+        },
+    ).json()
     username = f"ent-{uuid.uuid4().hex[:8]}"
-    created = gateway.post(f"/api/v1/enterprises/{enterprise['id']}/accounts", headers=officer, json={
-        "username": username, "email": f"{username}@cokhigialam.example.vn", "first_name": "Thị Mai",
-        "last_name": "Phan"})
+    created = gateway.post(
+        f"/api/v1/enterprises/{enterprise['id']}/accounts",
+        headers=officer,
+        json={
+            "username": username,
+            "email": f"{username}@cokhigialam.example.vn",
+            "first_name": "Thị Mai",
+            "last_name": "Phan",
+        },
+    )
     assert created.status_code == 201, created.text
     account = created.json()
     assert account["tax_code"] == tax_code and account["required_actions"] == ["UPDATE_PASSWORD"]
 
     # The one-time password cannot be used for API access before it is changed.
-    refused = httpx.post(tokens.token_url, data={"grant_type": "password", "client_id": "cleanprod-cli",
-                                                 "username": username, "password": account["temporary_password"]})
+    refused = httpx.post(
+        tokens.token_url,
+        data={
+            "grant_type": "password",
+            "client_id": "cleanprod-cli",
+            "username": username,
+            "password": account["temporary_password"],
+        },
+    )
     assert refused.status_code == 400
 
     token = _login_changing_password(stack, username, account["temporary_password"], "Moi@Matkhau2026")
@@ -111,5 +157,11 @@ def test_new_enterprise_account_logs_in_and_sees_only_its_enterprise(stack: Stac
     accounts = gateway.get(f"/api/v1/enterprises/{enterprise['id']}/accounts", headers=officer).json()
     assert [a["username"] for a in accounts] == [username]
     # enterprise users cannot create logins, not even for themselves
-    assert gateway.post(f"/api/v1/enterprises/{enterprise['id']}/accounts", headers=headers, json={
-        "username": "ent-extra", "email": "x@example.vn", "first_name": "A", "last_name": "B"}).status_code == 403
+    assert (
+        gateway.post(
+            f"/api/v1/enterprises/{enterprise['id']}/accounts",
+            headers=headers,
+            json={"username": "ent-extra", "email": "x@example.vn", "first_name": "A", "last_name": "B"},
+        ).status_code
+        == 403
+    )

@@ -13,12 +13,32 @@ from typing import Any
 import httpx
 import pytest
 
-HOSTILE_IDS = ["0", "-1", "not-a-uuid", "00000000-0000-0000-0000-000000000000", "%C3%28", "a" * 300,
-               "..%2F..%2Fetc%2Fpasswd", "1%20OR%201=1", "a%00b"]
-HOSTILE_QUERY = [{"limit": "-1"}, {"limit": "abc"}, {"limit": "100000"}, {"cursor": "!!!"},
-                 {"cursor": "eyJ4Ijox"}, {"q": "'; DROP TABLE enterprises; --"}, {"q": "Ạ" * 5000}, {"on": "2026-13-45"},
-                 # NUL in a parameter; cursors that are valid base64 JSON of other types ([1e300], [[1]], {"a":1})
-                 {"q": "th\x00ep"}, {"cursor": "WzFlKzMwMF0"}, {"cursor": "W1sxXV0"}, {"cursor": "eyJhIjoxfQ"}]
+HOSTILE_IDS = [
+    "0",
+    "-1",
+    "not-a-uuid",
+    "00000000-0000-0000-0000-000000000000",
+    "%C3%28",
+    "a" * 300,
+    "..%2F..%2Fetc%2Fpasswd",
+    "1%20OR%201=1",
+    "a%00b",
+]
+HOSTILE_QUERY = [
+    {"limit": "-1"},
+    {"limit": "abc"},
+    {"limit": "100000"},
+    {"cursor": "!!!"},
+    {"cursor": "eyJ4Ijox"},
+    {"q": "'; DROP TABLE enterprises; --"},
+    {"q": "Ạ" * 5000},
+    {"on": "2026-13-45"},
+    # NUL in a parameter; cursors that are valid base64 JSON of other types ([1e300], [[1]], {"a":1})
+    {"q": "th\x00ep"},
+    {"cursor": "WzFlKzMwMF0"},
+    {"cursor": "W1sxXV0"},
+    {"cursor": "eyJhIjoxfQ"},
+]
 
 
 def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +53,7 @@ def _wrong_value(prop: dict[str, Any]) -> list[Any]:
     if kind == "string":
         return [12345, None, ["list"], "Ạ" * 20_000, "NUL\x00inside", 0]
     if kind in ("integer", "number"):
-        return ["not a number", -10**30, 1e308, None, True]
+        return ["not a number", -(10**30), 1e308, None, True]
     if kind == "array":
         return ["not a list", [None] * 3, {"x": 1}]
     if kind == "object":
@@ -54,8 +74,13 @@ def _body_variants(operation: dict[str, Any], spec: dict[str, Any]) -> list[byte
         for bad in _wrong_value(_resolve(prop, spec) if "$ref" in prop else prop):
             variants.append({name: bad})
     raw = [json.dumps(v).encode() for v in variants]
-    raw += [b'{"name": "C\xf4ng ty \xff\xfe"}', b"{" * 5000 + b"}" * 5000, b'{"a": 1,,}', b"\x00\x01\x02",
-            json.dumps({k: "x" for k in properties}).encode()]
+    raw += [
+        b'{"name": "C\xf4ng ty \xff\xfe"}',
+        b"{" * 5000 + b"}" * 5000,
+        b'{"a": 1,,}',
+        b"\x00\x01\x02",
+        json.dumps({k: "x" for k in properties}).encode(),
+    ]
     return raw
 
 
@@ -67,7 +92,7 @@ def _concrete(path: str) -> list[str]:
         concrete = path
         while "{" in concrete:
             start, end = concrete.index("{"), concrete.index("}")
-            concrete = concrete[:start] + value + concrete[end + 1:]
+            concrete = concrete[:start] + value + concrete[end + 1 :]
         out.append(concrete)
     return out
 
@@ -85,8 +110,12 @@ def _send(client: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Respo
 def test_hostile_requests_never_get_a_500(stack, tokens, username: str) -> None:
     with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
         spec = client.get("/api/openapi.json").json()
-        operations = [(path, method.upper(), op) for path, item in spec["paths"].items()
-                      for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")]
+        operations = [
+            (path, method.upper(), op)
+            for path, item in spec["paths"].items()
+            for method, op in item.items()
+            if method in ("get", "post", "put", "patch", "delete")
+        ]
         assert len(operations) > 30
         failures: list[str] = []
         sent = 0
@@ -102,10 +131,10 @@ def test_hostile_requests_never_get_a_500(stack, tokens, username: str) -> None:
             for url, kw in plan:
                 response = _send(client, method, url, headers=headers, **kw)
                 sent += 1
-                problem_ok = response.status_code < 400 or response.headers.get(
-                    "content-type", "").startswith("application/problem+json")
+                problem_ok = response.status_code < 400 or response.headers.get("content-type", "").startswith(
+                    "application/problem+json"
+                )
                 if response.status_code >= 500 or not problem_ok:
-                    failures.append(f"{method} {url} {str(kw)[:120]} → {response.status_code} "
-                                    f"{response.text[:200]}")
+                    failures.append(f"{method} {url} {str(kw)[:120]} → {response.status_code} {response.text[:200]}")
         assert sent > 500
         assert not failures, "\n".join(failures[:20])

@@ -39,8 +39,10 @@ def _log_in(browser: Browser, path: str, username: str, password: str = DEMO_PAS
 
 def _session_rows(stack: Stack) -> list[tuple]:
     with psycopg.connect(stack.pg.dsn("cleanprod_portal")) as conn:
-        return conn.execute("SELECT username, access_token, refresh_token, id_token, access_expires_at "
-                            "FROM portal_sessions ORDER BY created_at").fetchall()
+        return conn.execute(
+            "SELECT username, access_token, refresh_token, id_token, access_expires_at "
+            "FROM portal_sessions ORDER BY created_at"
+        ).fetchall()
 
 
 def _sql(stack: Stack, statement: str, *params: object) -> None:
@@ -54,7 +56,8 @@ def portal_url(stack: Stack) -> str:
 
 
 def test_enterprise_logs_in_through_keycloak_and_no_token_reaches_the_browser(
-        stack: Stack, portal_url: str, gateway: httpx.Client, tokens) -> None:
+    stack: Stack, portal_url: str, gateway: httpx.Client, tokens
+) -> None:
     api = Api(gateway, tokens, stack)
     application = api.submitted(api.call())  # so the dashboard shows a real application with its status
 
@@ -76,7 +79,7 @@ def test_enterprise_logs_in_through_keycloak_and_no_token_reaches_the_browser(
         assert "Hồ sơ của doanh nghiệp" in text and "Đăng xuất" in text and "Mã số thuế: 0100109106" in text
         own = gateway.get("/api/v1/enterprises", headers=tokens.headers(HANOISTEEL)).json()["items"][0]
         assert own["name"] in text  # the enterprise's registered name, with its diacritics
-        table = text[text.index("Hồ sơ của doanh nghiệp"):]
+        table = text[text.index("Hồ sơ của doanh nghiệp") :]
         assert application["title"] in table and application["dossier_code"] in table, table[:1500]
         status_vi = {"submitted": "Đã nộp", "under_review": "Đang thẩm định"}[application["status"]]
         assert status_vi in table
@@ -96,9 +99,11 @@ def test_enterprise_logs_in_through_keycloak_and_no_token_reaches_the_browser(
         assert rows, "the session row holds the tokens"
         secrets_ = [t for t in rows[-1][1:4] if t]
         assert len(secrets_) == 3
-        seen = [r.text for r in browser.portal_responses] + [
-            f"{k}: {v}" for r in browser.portal_responses for k, v in r.headers.multi_items()] + [
-            c.value or "" for c in browser.cookies.jar]
+        seen = (
+            [r.text for r in browser.portal_responses]
+            + [f"{k}: {v}" for r in browser.portal_responses for k, v in r.headers.multi_items()]
+            + [c.value or "" for c in browser.cookies.jar]
+        )
         for token in secrets_:
             for piece in (token, token.split(".")[1] if token.count(".") == 2 else token):
                 assert not any(piece in s for s in seen)
@@ -123,12 +128,18 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
 
         id_hash = hashlib.sha256(cookie.encode()).hexdigest()
         before = _session_rows(stack)
-        _sql(stack, "UPDATE portal_sessions SET access_expires_at = now() + interval '5 seconds' WHERE id_hash = %s",
-             id_hash)
+        _sql(
+            stack,
+            "UPDATE portal_sessions SET access_expires_at = now() + interval '5 seconds' WHERE id_hash = %s",
+            id_hash,
+        )
         assert browser.open("/enterprise").status_code == 200
         with psycopg.connect(stack.pg.dsn("cleanprod_portal")) as conn:
-            access, expires = conn.execute("SELECT access_token, access_expires_at > now() + interval '60 seconds' "
-                                           "FROM portal_sessions WHERE id_hash = %s", (id_hash,)).fetchone()
+            access, expires = conn.execute(
+                "SELECT access_token, access_expires_at > now() + interval '60 seconds' "
+                "FROM portal_sessions WHERE id_hash = %s",
+                (id_hash,),
+            ).fetchone()
         assert expires and access not in {r[1] for r in before}
 
         # An expired portal session: log in again (Keycloak's session still holds: no password) and come back.
@@ -142,7 +153,8 @@ def test_csrf_refresh_expiry_and_logout(stack: Stack, portal_url: str) -> None:
         token = _csrf(back.text)
         out = browser.post(portal_url + "/logout", data={"csrf_token": token})
         assert out.status_code == 303 and out.headers["location"].startswith(
-            stack.issuer + "/protocol/openid-connect/logout?")
+            stack.issuer + "/protocol/openid-connect/logout?"
+        )
         assert "id_token_hint=" in out.headers["location"]
         home = browser.follow(out)
         assert home.status_code == 200 and str(home.url) == f"{portal_url}/"

@@ -16,8 +16,9 @@ from portal_helpers import PortalUser, field_error, text_of
 
 from infra.devstack import Stack
 
-POST_FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]*)"|<form[^>]*action="([^"]*)"[^>]*method="post"',
-                       re.I)
+POST_FORM = re.compile(
+    r'<form[^>]*method="post"[^>]*action="([^"]*)"|<form[^>]*action="([^"]*)"[^>]*method="post"', re.I
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,11 @@ def changed(api: Api) -> dict[str, Any]:
     """A draft whose title the enterprise changed: the update entry carries old → new."""
     draft = api.draft(api.call(title="Đợt kiểm thử tra cứu nhật ký"), HANOISTEEL)
     new_title = "Thu hồi nhiệt khói lò nung phôi – Sóc Sơn"
-    response = api.client.patch(f"/api/v1/applications/{draft['id']}", json={"title": new_title},
-                                headers=if_match(api.h(HANOISTEEL), draft["version"]))
+    response = api.client.patch(
+        f"/api/v1/applications/{draft['id']}",
+        json={"title": new_title},
+        headers=if_match(api.h(HANOISTEEL), draft["version"]),
+    )
     assert response.status_code == 200, response.text
     return {"draft": draft, "old": draft["title"], "new": new_title}
 
@@ -47,8 +51,7 @@ def post_forms(page: str) -> list[str]:
     return [a or b for a, b in POST_FORM.findall(page)]
 
 
-def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, api: Api,
-                                                        changed: dict[str, Any]) -> None:
+def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, api: Api, changed: dict[str, Any]) -> None:
     page = auditor.get("/audit/search", params={"q": "thu hoi nhiet khoi soc son", "action": "update"})
     assert page.status_code == 200, page.text
     row = re.search(r'<tr id="audit-entry-applications-\d+">(.*?)</tr>', page.text, re.S)
@@ -62,8 +65,11 @@ def test_audit_search_finds_the_update_with_old_and_new(auditor: PortalUser, api
     # more than a page of entries first (a fresh stack may hold fewer).
     padding = api.draft(api.call(title="Đợt kiểm thử phân trang nhật ký"), HANOISTEEL)
     for n in range(26):
-        response = api.client.patch(f"/api/v1/applications/{padding['id']}", json={"title": f"Bản nháp số {n}"},
-                                    headers=if_match(api.h(HANOISTEEL), padding["version"] + n))
+        response = api.client.patch(
+            f"/api/v1/applications/{padding['id']}",
+            json={"title": f"Bản nháp số {n}"},
+            headers=if_match(api.h(HANOISTEEL), padding["version"] + n),
+        )
         assert response.status_code == 200, response.text
     auditor.get("/language/en", params={"next": "/audit"})  # the session keeps the language
     try:
@@ -98,7 +104,8 @@ def test_a_bad_date_range_is_shown_next_to_the_field(auditor: PortalUser) -> Non
 
 
 def test_the_auditor_sees_nothing_that_changes_anything_and_a_forged_post_is_refused(
-        auditor: PortalUser, api: Api, changed: dict[str, Any]) -> None:
+    auditor: PortalUser, api: Api, changed: dict[str, Any]
+) -> None:
     for path in ("/audit", "/audit/search", "/results", "/staff"):
         page = auditor.get(path)
         assert page.status_code == 200, (path, page.text[:500])

@@ -18,16 +18,21 @@ axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 CHROMIUM = os.environ.get("CLEANPROD_CHROMIUM", "/usr/bin/chromium")
 OUT = Path(os.environ.get("CLEANPROD_SCREENSHOTS", Path(__file__).parents[2] / ".data/screenshots/portal2-audit"))
-PAGES = [("audit-home", "/audit"), ("audit-search", "/audit/search?q=thu+hoi"),
-         ("audit-search-error", "/audit/search?from=2026-12-31&to=2026-01-01"),
-         ("results", "/results"), ("results-year", "/results?period=year"),
-         ("handbooks-manage-as-auditor", "/handbooks/manage")]
+PAGES = [
+    ("audit-home", "/audit"),
+    ("audit-search", "/audit/search?q=thu+hoi"),
+    ("audit-search-error", "/audit/search?from=2026-12-31&to=2026-01-01"),
+    ("results", "/results"),
+    ("results-year", "/results?period=year"),
+    ("handbooks-manage-as-auditor", "/handbooks/manage"),
+]
 
 
 def _serious(page: Any) -> list[str]:
     results = axe_module.Axe().run(page)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
-            if v.get("impact") in ("serious", "critical")]
+    return [
+        f"{v['id']}: {v['help']}" for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -25,27 +25,40 @@ def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
 
 
 def pages(api: Api) -> list[tuple[str, str]]:
-    call = api.call(title="Đợt hỗ trợ đổi mới công nghệ lò hơi và hệ thống thu hồi nhiệt cho ngành dệt nhuộm, "
-                          "bia và thép – năm 2027 (tên rất dài để xem xuống dòng)")
+    call = api.call(
+        title="Đợt hỗ trợ đổi mới công nghệ lò hơi và hệ thống thu hồi nhiệt cho ngành dệt nhuộm, "
+        "bia và thép – năm 2027 (tên rất dài để xem xuống dòng)"
+    )
     application = api.submitted(call)
     enterprise = api.client.get("/api/v1/enterprises", params={"limit": 1}, headers=api.h("officer1")).json()
     base = f"/officer/applications/{application['id']}"
-    return [("staff", "/staff"), ("dashboard", "/officer"), ("calls", "/officer/calls"),
-            ("call-new", "/officer/calls/new"), ("call-edit", f"/officer/calls/{call['id']}/edit"),
-            ("applications", f"/officer/applications?call_id={call['id']}"),
-            ("case-summary", base), ("case-documents", f"{base}/documents"), ("case-reviews", f"{base}/reviews"),
-            ("case-history", f"{base}/history"), ("case-tranches", f"{base}/tranches"),
-            ("case-verification", f"{base}/verification"), ("verifications", "/officer/verifications"),
-            ("enterprises", "/officer/enterprises"),
-            ("accounts", f"/officer/enterprises/{enterprise['items'][0]['id']}/accounts"),
-            ("sectors", "/officer/sectors"), ("sector-edit", "/officer/sectors/steel/edit"),
-            ("webhooks", "/officer/webhooks")]
+    return [
+        ("staff", "/staff"),
+        ("dashboard", "/officer"),
+        ("calls", "/officer/calls"),
+        ("call-new", "/officer/calls/new"),
+        ("call-edit", f"/officer/calls/{call['id']}/edit"),
+        ("applications", f"/officer/applications?call_id={call['id']}"),
+        ("case-summary", base),
+        ("case-documents", f"{base}/documents"),
+        ("case-reviews", f"{base}/reviews"),
+        ("case-history", f"{base}/history"),
+        ("case-tranches", f"{base}/tranches"),
+        ("case-verification", f"{base}/verification"),
+        ("verifications", "/officer/verifications"),
+        ("enterprises", "/officer/enterprises"),
+        ("accounts", f"/officer/enterprises/{enterprise['items'][0]['id']}/accounts"),
+        ("sectors", "/officer/sectors"),
+        ("sector-edit", "/officer/sectors/steel/edit"),
+        ("webhooks", "/officer/webhooks"),
+    ]
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium at /usr/bin/chromium")
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_officer_pages_in_chromium_have_no_serious_accessibility_violation(
-        stack: Stack, api: Api, language: str, tmp_path: Path) -> None:
+    stack: Stack, api: Api, language: str, tmp_path: Path
+) -> None:
     shots = Path(os.environ.get("CLEANPROD_SCREENSHOT_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     portal = stack.url("portal")
@@ -53,8 +66,9 @@ def test_officer_pages_in_chromium_have_no_serious_accessibility_violation(
     found: dict[str, list[str]] = {}
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(locale="vi-VN" if language == "vi" else "en-GB", viewport={"width": 1280,
-                                                                                                 "height": 900})
+        context = browser.new_context(
+            locale="vi-VN" if language == "vi" else "en-GB", viewport={"width": 1280, "height": 900}
+        )
         context.add_cookies([{"name": "cp_lang", "value": language, "url": portal}])
         page = context.new_page()
         page.goto(f"{portal}/login?next=/staff")
@@ -68,8 +82,11 @@ def test_officer_pages_in_chromium_have_no_serious_accessibility_violation(
             assert page.locator("html").get_attribute("lang") == language
             page.screenshot(path=str(shots / f"officer-{name}-{language}.png"), full_page=True)
             violations = axe.run(page).response["violations"]
-            bad = [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in violations
-                   if v.get("impact") in ("serious", "critical")]
+            bad = [
+                f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+                for v in violations
+                if v.get("impact") in ("serious", "critical")
+            ]
             if bad:
                 found[path] = bad
         # a form with errors: the call editor saved empty

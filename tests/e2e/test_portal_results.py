@@ -49,13 +49,14 @@ def rows_of(response: httpx.Response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
-def test_staff_results_show_a_chart_a_table_and_a_csv_equal_to_the_api(auditor: PortalUser, api: Api,
-                                                                     concluded: dict[str, Any]) -> None:
+def test_staff_results_show_a_chart_a_table_and_a_csv_equal_to_the_api(
+    auditor: PortalUser, api: Api, concluded: dict[str, Any]
+) -> None:
     page = auditor.get("/results")
     assert page.status_code == 200, page.text
     for chart in ("chart-over-time", "chart-by-sector", "chart-by-district"):
         assert f'id="{chart}-figure"' in page.text and f'id="{chart}-table"' in page.text, chart
-    assert '<svg' in page.text and 'role="img"' in page.text
+    assert "<svg" in page.text and 'role="img"' in page.text
     assert 'id="table-sector"' in page.text and "Kết quả Chương trình" in page.text
     summary = api.client.get("/api/v1/programme/summary", headers=api.h("auditor1")).json()
     steel = next(g for g in summary["by_sector"] if g["sector_code"] == "steel")
@@ -84,8 +85,7 @@ def test_staff_results_show_a_chart_a_table_and_a_csv_equal_to_the_api(auditor: 
         enterprise.close()
 
 
-def test_public_results_need_no_login_and_name_no_enterprise(stack: Stack, api: Api,
-                                                             concluded: dict[str, Any]) -> None:
+def test_public_results_need_no_login_and_name_no_enterprise(stack: Stack, api: Api, concluded: dict[str, Any]) -> None:
     with httpx.Client(base_url=stack.url("portal"), timeout=60, cookies={"cp_lang": "vi"}) as anonymous:
         page = anonymous.get("/results/public")
         assert page.status_code == 200, page.text
@@ -102,8 +102,9 @@ def test_public_results_need_no_login_and_name_no_enterprise(stack: Stack, api: 
             assert secret not in anonymous.get("/results/public/district.csv").text
 
 
-def test_a_showcase_appears_only_after_the_enterprise_consents(stack: Stack, api: Api,
-                                                               concluded: dict[str, Any]) -> None:
+def test_a_showcase_appears_only_after_the_enterprise_consents(
+    stack: Stack, api: Api, concluded: dict[str, Any]
+) -> None:
     application = concluded["application"]
     title = application["title"]
     with httpx.Client(base_url=stack.url("portal"), timeout=60) as anonymous:
@@ -115,8 +116,9 @@ def test_a_showcase_appears_only_after_the_enterprise_consents(stack: Stack, api
             consent = enterprise.get(f"/enterprise/applications/{application['id']}/showcase")
             assert consent.status_code == 200 and 'id="give-showcase"' in consent.text
             etag = re.search(r'name="etag" value="([^"]*)"', consent.text)[1]
-            given = enterprise.post(f"/enterprise/applications/{application['id']}/showcase",
-                                    {"etag": html.unescape(etag), "given": "true"})
+            given = enterprise.post(
+                f"/enterprise/applications/{application['id']}/showcase", {"etag": html.unescape(etag), "given": "true"}
+            )
             assert given.status_code == 303, text_of(given.text)[:1000]
             shown = anonymous.get("/showcase")
             assert title in text_of(shown.text) and "Tiết kiệm đã thẩm định" in shown.text
@@ -128,8 +130,10 @@ def test_a_showcase_appears_only_after_the_enterprise_consents(stack: Stack, api
                 other.close()
             again = enterprise.get(f"/enterprise/applications/{application['id']}/showcase")
             etag = re.search(r'name="etag" value="([^"]*)"', again.text)[1]
-            withdrawn = enterprise.post(f"/enterprise/applications/{application['id']}/showcase",
-                                        {"etag": html.unescape(etag), "given": "false"})
+            withdrawn = enterprise.post(
+                f"/enterprise/applications/{application['id']}/showcase",
+                {"etag": html.unescape(etag), "given": "false"},
+            )
             assert withdrawn.status_code == 303
             assert title not in text_of(anonymous.get("/showcase").text)
         finally:
@@ -145,17 +149,25 @@ def test_a_handbook_uploaded_by_an_officer_appears_publicly_with_both_titles(sta
         manage = officer.get("/handbooks/manage")
         assert manage.status_code == 200, manage.text[:500]
         key = re.search(r'name="idempotency_key" value="([^"]+)"', manage.text)[1]
-        created = officer.post("/handbooks/manage", {"idempotency_key": key, "sector_code": "beer",
-                                                     "title_vi": title_vi, "title_en": title_en})
+        created = officer.post(
+            "/handbooks/manage",
+            {"idempotency_key": key, "sector_code": "beer", "title_vi": title_vi, "title_en": title_en},
+        )
         assert created.status_code == 303, text_of(created.text)[:1000]
         listing = officer.get("/handbooks/manage")
         handbook_id = re.search(r'id="manage-([0-9a-f-]{36})">\s*<h3[^>]*>' + re.escape(title_vi), listing.text)[1]
         content = minimal_pdf("So tay san xuat sach hon nganh bia")
-        uploaded = officer.client.post(f"/handbooks/manage/{handbook_id}/versions", data={"csrf_token": officer.csrf},
-                                       files={"file": ("so-tay-bia.pdf", content, "application/pdf")})
+        uploaded = officer.client.post(
+            f"/handbooks/manage/{handbook_id}/versions",
+            data={"csrf_token": officer.csrf},
+            files={"file": ("so-tay-bia.pdf", content, "application/pdf")},
+        )
         assert uploaded.status_code == 303, text_of(uploaded.text)[:1000]
-        refused = officer.client.post(f"/handbooks/manage/{handbook_id}/versions", data={"csrf_token": officer.csrf},
-                                      files={"file": ("anh.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")})
+        refused = officer.client.post(
+            f"/handbooks/manage/{handbook_id}/versions",
+            data={"csrf_token": officer.csrf},
+            files={"file": ("anh.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")},
+        )
         assert refused.status_code == 422 and "Sổ tay phải là tệp PDF." in refused.text
     finally:
         officer.close()

@@ -66,8 +66,9 @@ def reviews(api: Api, application: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 # ---- reviewer ------------------------------------------------------------------------------------------------------
-def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: dict[str, Any], stack: Stack,
-                                                                 reviewer1: PortalUser) -> None:
+def test_reviewer_declares_saves_a_draft_comes_back_and_submits(
+    api: Api, call: dict[str, Any], stack: Stack, reviewer1: PortalUser
+) -> None:
     application = api.submitted(call)
     assert api.assign(application, "reviewer1").status_code == 201
     url = f"/review/{application['id']}"
@@ -84,18 +85,25 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
     assert missing.status_code == 422
     assert field_error(missing.text, "f-conflict") == "Hãy chọn bạn có hay không có xung đột lợi ích với hồ sơ này."
     assert 'href="#f-conflict"' in missing.text
-    declared = reviewer1.post(f"{url}/declaration", {
-        "idempotency_key": key, "conflict": "no",
-        "statement": "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ."})
+    declared = reviewer1.post(
+        f"{url}/declaration",
+        {
+            "idempotency_key": key,
+            "conflict": "no",
+            "statement": "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ.",
+        },
+    )
     assert declared.status_code == 303, text_of(declared.text)
 
     # the dossier beside the rubric: one input per criterion with its weight and maximum
     page = reviewer1.get(url)
     assert 'id="dossier"' in page.text and 'id="score-form"' in page.text and 'class="review-layout"' in page.text
     for code, weight, top in (("tech", 3, 10), ("saving", 2, 5)):
-        assert re.search(rf'id="f-scores-{code}"[^>]*data-weight="{weight}(\.0)?"[^>]*data-max="{top}(\.0)?"', page.text), code
+        assert re.search(
+            rf'id="f-scores-{code}"[^>]*data-weight="{weight}(\.0)?"[^>]*data-max="{top}(\.0)?"', page.text
+        ), code
     assert "Trọng số 3 · từ 0 đến 10" in text_of(page.text)
-    assert '/static/js/weighted-score.js' in page.text
+    assert "/static/js/weighted-score.js" in page.text
     assert version_of(page.text) == ""
 
     # a half-finished sheet is saved as a draft (first save: no If-Match)
@@ -107,17 +115,20 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
     assert version
 
     # what cannot be read, and what the API refuses, stand next to the field
-    unreadable = reviewer1.post(f"{url}/score", {"version": version, "scores.tech": "7,5", "scores.saving": "bốn",
-                                                 "action": "save"})
+    unreadable = reviewer1.post(
+        f"{url}/score", {"version": version, "scores.tech": "7,5", "scores.saving": "bốn", "action": "save"}
+    )
     assert unreadable.status_code == 422 and field_error(unreadable.text, "f-scores-saving")
-    too_high = reviewer1.post(f"{url}/score", {"version": version, "scores.tech": "7,5", "scores.saving": "9",
-                                               "action": "save"})
+    too_high = reviewer1.post(
+        f"{url}/score", {"version": version, "scores.tech": "7,5", "scores.saving": "9", "action": "save"}
+    )
     assert too_high.status_code == 422 and field_error(too_high.text, "f-scores-saving")
     assert 'href="#f-scores-saving"' in too_high.text  # in the error summary too
 
     # a stale version: the banner, the typed values kept, the current version to save again
-    resaved = reviewer1.post(f"{url}/score", {"version": version, "scores.tech": "8", "scores.saving": "4",
-                                              "action": "save"})
+    resaved = reviewer1.post(
+        f"{url}/score", {"version": version, "scores.tech": "8", "scores.saving": "4", "action": "save"}
+    )
     assert resaved.status_code == 303
     stale = reviewer1.post(f"{url}/score", {"version": version, "scores.tech": "6", "action": "save"})
     assert stale.status_code == 409 and "Hồ sơ vừa được thay đổi" in text_of(stale.text)
@@ -131,15 +142,24 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
         assert re.search(r'id="f-scores-tech"[^>]*value="8"', page.text)
         assert re.search(r'id="f-scores-saving"[^>]*value="4"', page.text)
         assert re.search(r'id="weighted-score-value">80\u00a0%<', page.text)
-        incomplete = again.post(f"{url}/score", {"version": version_of(page.text), "scores.tech": "8",
-                                                 "scores.saving": "4", "action": "submit"})
+        incomplete = again.post(
+            f"{url}/score",
+            {"version": version_of(page.text), "scores.tech": "8", "scores.saving": "4", "action": "submit"},
+        )
         assert incomplete.status_code == 422, text_of(incomplete.text)  # no recommendation, no comment
         assert field_error(incomplete.text, "f-recommendation") == "Hãy chọn đề xuất của bạn."
         assert field_error(incomplete.text, "f-comment") == "Hãy nêu lý do đề xuất."
-        submitted = again.post(f"{url}/score", {
-            "version": version_of(incomplete.text), "scores.tech": "7,5", "scores.saving": "4",
-            "recommendation": "approve", "comment": "Công nghệ phù hợp; mức tiết kiệm 8 % là khả thi.",
-            "action": "submit"})
+        submitted = again.post(
+            f"{url}/score",
+            {
+                "version": version_of(incomplete.text),
+                "scores.tech": "7,5",
+                "scores.saving": "4",
+                "recommendation": "approve",
+                "comment": "Công nghệ phù hợp; mức tiết kiệm 8 % là khả thi.",
+                "action": "submit",
+            },
+        )
         assert submitted.status_code == 303 and submitted.headers["location"].endswith("?submitted=1")
         done = again.get(submitted.headers["location"])
         assert 'id="submitted-review"' in done.text and 'id="score-form"' not in done.text
@@ -151,22 +171,32 @@ def test_reviewer_declares_saves_a_draft_comes_back_and_submits(api: Api, call: 
     assert "Đã gửi ý kiến" in text_of(reviewer1.get("/review").text)
 
 
-def test_reviewer_with_a_declared_conflict_cannot_score(api: Api, call: dict[str, Any],
-                                                        reviewer3: PortalUser) -> None:
+def test_reviewer_with_a_declared_conflict_cannot_score(api: Api, call: dict[str, Any], reviewer3: PortalUser) -> None:
     application = api.submitted(call)
     assert api.assign(application, "reviewer3").status_code == 201
     url = f"/review/{application['id']}"
     page = reviewer3.get(url)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)[1]
-    declared = reviewer3.post(f"{url}/declaration", {
-        "idempotency_key": key, "conflict": "yes", "statement": "Tôi từng làm tư vấn cho doanh nghiệp này năm 2025."})
+    declared = reviewer3.post(
+        f"{url}/declaration",
+        {"idempotency_key": key, "conflict": "yes", "statement": "Tôi từng làm tư vấn cho doanh nghiệp này năm 2025."},
+    )
     assert declared.status_code == 303
     page = reviewer3.get(url)
     assert 'id="recused"' in page.text
     assert 'id="score-form"' not in page.text and 'name="scores.' not in page.text
     # a forged score sheet: the API refuses, the page says why and still has no form
-    forged = reviewer3.post(f"{url}/score", {"version": "", "scores.tech": "10", "scores.saving": "5",
-                                             "recommendation": "approve", "comment": "x", "action": "submit"})
+    forged = reviewer3.post(
+        f"{url}/score",
+        {
+            "version": "",
+            "scores.tech": "10",
+            "scores.saving": "5",
+            "recommendation": "approve",
+            "comment": "x",
+            "action": "submit",
+        },
+    )
     assert forged.status_code == 403 and 'id="review-refused"' in forged.text
     assert 'id="score-form"' not in forged.text
     entry = reviews(api, application)["reviewer3"]
@@ -185,7 +215,8 @@ def _binding(page: str) -> set[str]:
 
 
 def test_decision_screen_shows_the_requested_limit_binding_and_officer2_decides(
-        api: Api, call: dict[str, Any], officer2: PortalUser) -> None:
+    api: Api, call: dict[str, Any], officer2: PortalUser
+) -> None:
     application = api.reviewed(api.submitted(call))
     url = f"/decide/{application['id']}"
     page = officer2.get(url)
@@ -199,12 +230,15 @@ def test_decision_screen_shows_the_requested_limit_binding_and_officer2_decides(
 
     no_reason = officer2.post(url, {"version": version_of(page.text), "outcome": "approve"})
     assert no_reason.status_code == 422
-    assert field_error(no_reason.text, "f-reason") == ("Hãy nêu lý do của quyết định: doanh nghiệp sẽ nhận được "
-                                                       "nội dung này.")
+    assert field_error(no_reason.text, "f-reason") == (
+        "Hãy nêu lý do của quyết định: doanh nghiệp sẽ nhận được nội dung này."
+    )
     stale = officer2.post(url, {"version": "1", "outcome": "approve", "reason": "Đạt"})
     assert stale.status_code == 409 and "Hồ sơ vừa được thay đổi" in text_of(stale.text)
-    decided = officer2.post(url, {"version": version_of(page.text), "outcome": "approve",
-                                  "reason": "Đạt điểm, phù hợp mục tiêu chương trình."})
+    decided = officer2.post(
+        url,
+        {"version": version_of(page.text), "outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."},
+    )
     assert decided.status_code == 303, text_of(decided.text)
     now = api.get(application)
     assert now["status"] == "approved" and now["approved_support_vnd"] == 800_000_000
@@ -216,8 +250,11 @@ def test_decision_screen_shows_the_requested_limit_binding_and_officer2_decides(
 def test_decision_screen_shows_the_cap_binding(api: Api, officer2: PortalUser) -> None:
     capped = api.call(cap_per_project_vnd=1_000_000_000)
     application = api.reviewed(api.submitted(capped))
-    changed = api.client.patch(f"/api/v1/calls/{capped['id']}", json={"cap_per_project_vnd": 500_000_000},
-                               headers=if_match(api.h("officer1"), capped["version"]))
+    changed = api.client.patch(
+        f"/api/v1/calls/{capped['id']}",
+        json={"cap_per_project_vnd": 500_000_000},
+        headers=if_match(api.h("officer1"), capped["version"]),
+    )
     assert changed.status_code == 200, changed.text
     page = officer2.get(f"/decide/{application['id']}")
     assert _binding(page.text) == {"cap"}
@@ -232,29 +269,45 @@ def test_officer_who_reviewed_cannot_decide(api: Api, call: dict[str, Any], offi
     assert 'id="four-eyes"' in page.text
     assert 'id="take-decision"' not in page.text and 'id="send-request-changes"' not in page.text
     assert "nguyên tắc bốn mắt" in text_of(page.text).lower()
-    forged = officer1.post(url, {"version": str(api.get(application)["version"]), "outcome": "approve",
-                                 "reason": "Tự duyệt"})
+    forged = officer1.post(
+        url, {"version": str(api.get(application)["version"]), "outcome": "approve", "reason": "Tự duyệt"}
+    )
     assert forged.status_code == 403 and 'id="decision-refused"' in forged.text
     assert "cần một cán bộ khác" in text_of(forged.text)
     assert api.get(application)["status"] == "under_review"
 
 
-def test_request_changes_with_a_list_reaches_the_enterprise(api: Api, call: dict[str, Any], stack: Stack,
-                                                            officer2: PortalUser) -> None:
+def test_request_changes_with_a_list_reaches_the_enterprise(
+    api: Api, call: dict[str, Any], stack: Stack, officer2: PortalUser
+) -> None:
     application = api.reviewed(api.submitted(call))
     url = f"/decide/{application['id']}"
     page = officer2.get(url)
     version = version_of(page.text)
     empty = officer2.post(f"{url}/request-changes", {"version": version, "rows": "3", "action": "send"})
     assert empty.status_code == 422 and field_error(empty.text, "f-changes-0")
-    more = officer2.post(f"{url}/request-changes", {"version": version, "rows": "3", "action": "add",
-                                                    "changes.0": "Bổ sung báo giá"})
+    more = officer2.post(
+        f"{url}/request-changes", {"version": version, "rows": "3", "action": "add", "changes.0": "Bổ sung báo giá"}
+    )
     assert more.status_code == 200 and 'id="f-changes-3"' in more.text
-    items = ["Bổ sung báo giá của ít nhất hai nhà cung cấp", "Tách chi phí lắp đặt khỏi chi phí thiết bị",
-             "Nêu rõ phương pháp đo điện năng trước và sau dự án"]
-    sent = officer2.post(f"{url}/request-changes", {
-        "version": version, "rows": "4", "action": "send", "note": "Sở đề nghị doanh nghiệp hoàn thiện hồ sơ:",
-        "changes.0": items[0], "changes.1": items[1], "changes.2": "", "changes.3": items[2]})
+    items = [
+        "Bổ sung báo giá của ít nhất hai nhà cung cấp",
+        "Tách chi phí lắp đặt khỏi chi phí thiết bị",
+        "Nêu rõ phương pháp đo điện năng trước và sau dự án",
+    ]
+    sent = officer2.post(
+        f"{url}/request-changes",
+        {
+            "version": version,
+            "rows": "4",
+            "action": "send",
+            "note": "Sở đề nghị doanh nghiệp hoàn thiện hồ sơ:",
+            "changes.0": items[0],
+            "changes.1": items[1],
+            "changes.2": "",
+            "changes.3": items[2],
+        },
+    )
     assert sent.status_code == 303, text_of(sent.text)
     assert api.get(application)["status"] == "changes_requested"
     enterprise = PortalUser(stack.url("portal"), HANOISTEEL)
@@ -289,8 +342,15 @@ def test_screens_render_in_english(api: Api, call: dict[str, Any], stack: Stack)
 
 # ---- what people see: Chromium screenshots and axe-core ---------------------------------------------------------
 def test_pages_in_chromium_without_serious_accessibility_violations(
-        api: Api, call: dict[str, Any], stack: Stack, reviewer1: PortalUser, reviewer3: PortalUser,
-        officer1: PortalUser, officer2: PortalUser, tmp_path: Path) -> None:
+    api: Api,
+    call: dict[str, Any],
+    stack: Stack,
+    reviewer1: PortalUser,
+    reviewer3: PortalUser,
+    officer1: PortalUser,
+    officer2: PortalUser,
+    tmp_path: Path,
+) -> None:
     """Every screen of this module in real Chromium (the httpx users' portal sessions carried into the browser),
     vi and en, with errors shown; a screenshot of each (`CLEANPROD_SCREENSHOTS` keeps them) and axe-core: no
     serious or critical violation."""
@@ -299,15 +359,20 @@ def test_pages_in_chromium_without_serious_accessibility_violations(
     shots = Path(os.environ.get("CLEANPROD_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
 
-    long_title = ("Cải tạo toàn bộ dây chuyền cán nóng, thay lò nung bằng lò cảm ứng trung tần, biến tần cho quạt và "
-                  "bơm, thu hồi nhiệt khí thải để sấy phôi và sấy liệu – Nhà máy luyện cán thép Sóc Sơn")
+    long_title = (
+        "Cải tạo toàn bộ dây chuyền cán nóng, thay lò nung bằng lò cảm ứng trung tần, biến tần cho quạt và "
+        "bơm, thu hồi nhiệt khí thải để sấy phôi và sấy liệu – Nhà máy luyện cán thép Sóc Sơn"
+    )
     declare_first = api.submitted(call, title=long_title)
     api.assign(declare_first, "reviewer1")
     scoring = api.submitted(call)
     api.assign(scoring, "reviewer1")
     api.declare(scoring, "reviewer1")
-    saved = api.client.put(f"/api/v1/applications/{scoring['id']}/reviews/draft", headers=api.h("reviewer1"),
-                           json={"scores": [{"criterion": "tech", "score": 7}], "recommendation": "approve"})
+    saved = api.client.put(
+        f"/api/v1/applications/{scoring['id']}/reviews/draft",
+        headers=api.h("reviewer1"),
+        json={"scores": [{"criterion": "tech", "score": 7}], "recommendation": "approve"},
+    )
     assert saved.status_code == 201, saved.text
     recused = api.submitted(call)
     api.assign(recused, "reviewer3")
@@ -332,11 +397,14 @@ def test_pages_in_chromium_without_serious_accessibility_violations(
             for language in ("vi", "en"):
                 for name, user, path, click in pages:
                     base = str(user.client.base_url).rstrip("/")
-                    for width in ((1280,) if language == "en" else (1280, 420)):
+                    for width in (1280,) if language == "en" else (1280, 420):
                         context = browser.new_context(viewport={"width": width, "height": 900})
-                        context.add_cookies([
-                            {"name": "cp_session", "value": user.client.cookies["cp_session"], "url": base},
-                            {"name": "cp_lang", "value": language, "url": base}])
+                        context.add_cookies(
+                            [
+                                {"name": "cp_session", "value": user.client.cookies["cp_session"], "url": base},
+                                {"name": "cp_lang", "value": language, "url": base},
+                            ]
+                        )
                         page = context.new_page()
                         answer = page.goto(base + path)
                         assert answer is not None and answer.status == 200, (name, answer and answer.status)
@@ -347,12 +415,15 @@ def test_pages_in_chromium_without_serious_accessibility_violations(
                         if name == "review-score-sheet":  # the weighted score follows the typing
                             page.fill("#f-scores-saving", "4")
                             assert page.locator("#weighted-score-value").inner_text() == (
-                                "72,5\u00a0%" if language == "vi" else "72.5\u00a0%")  # (21 + 8) / 40
+                                "72,5\u00a0%" if language == "vi" else "72.5\u00a0%"
+                            )  # (21 + 8) / 40
                         page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
                         for violation in axe.run(page).response["violations"]:
                             if violation.get("impact") in ("serious", "critical"):
-                                problems.append(f"{name} {language} {width}: {violation['id']} "
-                                                f"{[n['target'] for n in violation['nodes']][:3]}")
+                                problems.append(
+                                    f"{name} {language} {width}: {violation['id']} "
+                                    f"{[n['target'] for n in violation['nodes']][:3]}"
+                                )
                         context.close()
         finally:
             browser.close()

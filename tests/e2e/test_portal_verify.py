@@ -25,9 +25,29 @@ from infra.devstack import Stack
 SVG = "{http://www.w3.org/2000/svg}"
 ARTIFACTS = Path(os.environ.get("CLEANPROD_ARTIFACTS", Path(__file__).resolve().parents[2] / ".artifacts")) / "verify"
 # Words of the English report (and developer hints) that must not appear in the Vietnamese one.
-ENGLISH_WORDS = ("verified", "baseline", "check", "GET /api", "savings", "report", "verifier", "enterprise",
-                 "reporting", "regression", "criterion", "uncertainty", "confidence", "norm ", "signature",
-                 "period", "method", "Verdict", " the ", " of ", " and ")
+ENGLISH_WORDS = (
+    "verified",
+    "baseline",
+    "check",
+    "GET /api",
+    "savings",
+    "report",
+    "verifier",
+    "enterprise",
+    "reporting",
+    "regression",
+    "criterion",
+    "uncertainty",
+    "confidence",
+    "norm ",
+    "signature",
+    "period",
+    "method",
+    "Verdict",
+    " the ",
+    " of ",
+    " and ",
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +81,37 @@ def measurement_csv(case: dict[str, Any]) -> bytes:
     bad line (a production that is not a number) at file line 14."""
     line = SEED_LINES[TAX[HANOISTEEL]]
     carriers = list(line["carriers"].items())
-    header = ["period", "production", "production_unit", *[f"{c} ({unit})" for c, (unit, _f, _p) in carriers],
-              "evidence_url", "evidence_description"]
+    header = [
+        "period",
+        "production",
+        "production_unit",
+        *[f"{c} ({unit})" for c, (unit, _f, _p) in carriers],
+        "evidence_url",
+        "evidence_description",
+    ]
     rows = [";".join(header)]
     for body in reporting_year(case, HANOISTEEL, 0.90):
         quantities = {c["carrier"]: c["quantity"] for c in body["consumption"]}
         month = body["period_start"][:7]
-        rows.append(";".join([month, _vi_number(body["production"]["quantity"]), body["production"]["unit"],
-                              *[_vi_number(quantities[c]) for c, _spec in carriers],
-                              f"https://evn.example.vn/hoa-don/{month}", f"Hóa đơn EVN và sổ sản xuất {month}"]))
+        rows.append(
+            ";".join(
+                [
+                    month,
+                    _vi_number(body["production"]["quantity"]),
+                    body["production"]["unit"],
+                    *[_vi_number(quantities[c]) for c, _spec in carriers],
+                    f"https://evn.example.vn/hoa-don/{month}",
+                    f"Hóa đơn EVN và sổ sản xuất {month}",
+                ]
+            )
+        )
     rows.append(";".join(["2027-01", "mười hai", "t", *["1" for _ in carriers], "", "Dòng lỗi"]))
     return ("\ufeff" + "\r\n".join(rows) + "\r\n").encode()
 
 
-def test_verifier_declares_imports_sees_chart_and_concludes(verifier: PortalUser, case: dict[str, Any],
-                                                            api: Api, stack: Stack) -> None:
+def test_verifier_declares_imports_sees_chart_and_concludes(
+    verifier: PortalUser, case: dict[str, Any], api: Api, stack: Stack
+) -> None:
     case_id = case["id"]
     queue = verifier.get("/verify")
     assert queue.status_code == 200 and f'id="case-{case_id}"' in queue.text
@@ -90,15 +126,23 @@ def test_verifier_declares_imports_sees_chart_and_concludes(verifier: PortalUser
     version = re.search(r'name="version" value="([^"]*)"', form.text)[1]
     missing = verifier.post(f"/verify/{case_id}/declaration", {"version": version, "independent": "true"})
     assert missing.status_code == 422 and field_error(missing.text, "f-statement")
-    declared = verifier.post(f"/verify/{case_id}/declaration", {
-        "version": version, "independent": "true",
-        "statement": "Tôi cam kết độc lập với doanh nghiệp và nhà cung cấp công nghệ."})
+    declared = verifier.post(
+        f"/verify/{case_id}/declaration",
+        {
+            "version": version,
+            "independent": "true",
+            "statement": "Tôi cam kết độc lập với doanh nghiệp và nhà cung cấp công nghệ.",
+        },
+    )
     assert declared.status_code == 303, declared.text
     assert read_case(api, case_id)["status"] == "measuring"
 
     # CSV import: 12 lines saved, the bad one reported with its line number and column
-    uploaded = verifier.client.post(f"/verify/{case_id}/measurements/upload", data={"csrf_token": verifier.csrf},
-                                    files={"file": ("do-2026.csv", measurement_csv(case), "text/csv")})
+    uploaded = verifier.client.post(
+        f"/verify/{case_id}/measurements/upload",
+        data={"csrf_token": verifier.csrf},
+        files={"file": ("do-2026.csv", measurement_csv(case), "text/csv")},
+    )
     assert uploaded.status_code == 200, text_of(uploaded.text)[:3000]
     page = uploaded.text
     assert "12 dòng đã được lưu" in text_of(page) or "12 dòng" in text_of(page)
@@ -116,15 +160,21 @@ def test_verifier_declares_imports_sees_chart_and_concludes(verifier: PortalUser
     assert root.get("role") == "img" and root.find(f"{SVG}title").text == "Tiêu thụ năng lượng theo kỳ (TOE)"
     series = [g for g in root.iter(f"{SVG}g") if g.get("class") == "chart__series"]
     assert [g.get("data-series") for g in series] == ["Đường cơ sở (trước dự án)", "Đường cơ sở điều chỉnh", "Thực tế"]
-    markers = [len(list(g.iter(f"{SVG}circle"))) + len(list(g.iter(f"{SVG}rect"))) +
-               len(list(g.iter(f"{SVG}polygon"))) for g in series]
+    markers = [
+        len(list(g.iter(f"{SVG}circle"))) + len(list(g.iter(f"{SVG}rect"))) + len(list(g.iter(f"{SVG}polygon")))
+        for g in series
+    ]
     assert markers == [24, 12, 12]
     table = re.search(r'<table class="table chart-table" id="energy-chart-table">.*?</table>', results.text, re.S)[0]
     assert table.count('<th scope="row">') == 36 and "01/2026" in table
     preview = api.client.get(f"/api/v1/verifications/{case_id}/preview", headers=api.h("verifier1")).json()
-    adjusted = [float(c.replace(".", "").replace(",", ".")) for c in
-                re.findall(r'<td class="numeric">([\d.,]+)</td><td class="numeric">[\d.,]+</td></tr>',
-                           table.replace("\n", "").replace("  ", ""))]
+    adjusted = [
+        float(c.replace(".", "").replace(",", "."))
+        for c in re.findall(
+            r'<td class="numeric">([\d.,]+)</td><td class="numeric">[\d.,]+</td></tr>',
+            table.replace("\n", "").replace("  ", ""),
+        )
+    ]
     assert sum(adjusted) == pytest.approx(preview["savings"]["adjusted_baseline_toe"], rel=1e-3)
     text = text_of(results.text)
     for label in ("R²", "CV(RMSE)", "NMBE", "ở độ tin cậy 90\u00a0%", "Mô hình hồi quy đường cơ sở"):
@@ -132,8 +182,9 @@ def test_verifier_declares_imports_sees_chart_and_concludes(verifier: PortalUser
 
     # conclude (the review note is optional here: the API does not ask for a review)
     version = re.search(r'name="version" value="([^"]*)"', results.text)[1]
-    concluded = verifier.post(f"/verify/{case_id}/conclude", {"version": version,
-                                                              "review_note": "Số liệu khớp hóa đơn EVN."})
+    concluded = verifier.post(
+        f"/verify/{case_id}/conclude", {"version": version, "review_note": "Số liệu khớp hóa đơn EVN."}
+    )
     assert concluded.status_code == 303, text_of(concluded.text)[:2000]
     assert read_case(api, case_id)["status"] == "concluded"
     done = verifier.get(f"/verify/{case_id}/results?concluded=1")
@@ -166,10 +217,13 @@ def _screenshots_and_pdf(stack: Stack, verifier: PortalUser, case_id: str, dossi
         axe = Axe()
         for language in ("vi", "en"):
             page.goto(f"{stack.url('portal')}/language/{language}?next=/verify")
-            for name, path in (("queue", "/verify"), ("case", f"/verify/{case_id}"),
-                               ("declaration", f"/verify/{case_id}/declaration"),
-                               ("measurements", f"/verify/{case_id}/measurements"),
-                               ("results", f"/verify/{case_id}/results")):
+            for name, path in (
+                ("queue", "/verify"),
+                ("case", f"/verify/{case_id}"),
+                ("declaration", f"/verify/{case_id}/declaration"),
+                ("measurements", f"/verify/{case_id}/measurements"),
+                ("results", f"/verify/{case_id}/results"),
+            ):
                 page.goto(stack.url("portal") + path)
                 assert page.locator("html").get_attribute("lang") == language
                 if language == "en" and name == "results":
@@ -209,8 +263,10 @@ def test_a_declared_conflict_closes_the_measurement_screens(api: Api, stack: Sta
         form = user.get(f"/verify/{case_id}/declaration")
         assert "Are you independent of the enterprise" in form.text
         version = re.search(r'name="version" value="([^"]*)"', form.text)[1]
-        declared = user.post(f"/verify/{case_id}/declaration", {
-            "version": version, "independent": "false", "statement": "Tôi từng làm việc cho nhà cung cấp."})
+        declared = user.post(
+            f"/verify/{case_id}/declaration",
+            {"version": version, "independent": "false", "statement": "Tôi từng làm việc cho nhà cung cấp."},
+        )
         assert declared.status_code == 303 and declared.headers["location"] == f"/verify/{case_id}"
         assert read_case(api, case_id)["status"] == "conflict"
         page = user.get(f"/verify/{case_id}")
@@ -219,10 +275,18 @@ def test_a_declared_conflict_closes_the_measurement_screens(api: Api, stack: Sta
             response = user.get(f"/verify/{case_id}/{screen}")
             assert response.status_code == 303 and response.headers["location"] == f"/verify/{case_id}"
         # a forged form post is refused by the API: the portal shows its 403 page, nothing is recorded
-        forged = user.post(f"/verify/{case_id}/measurements", {
-            "period": "2026-01", "production_quantity": "100", "production_unit": "t",
-            "electricity_quantity": "10", "electricity_unit": "MWh",
-            "evidence_url": "https://evn.example.vn/x", "evidence_description": "x"})
+        forged = user.post(
+            f"/verify/{case_id}/measurements",
+            {
+                "period": "2026-01",
+                "production_quantity": "100",
+                "production_unit": "t",
+                "electricity_quantity": "10",
+                "electricity_unit": "MWh",
+                "evidence_url": "https://evn.example.vn/x",
+                "evidence_description": "x",
+            },
+        )
         assert forged.status_code == 403
         listed = api.client.get(f"/api/v1/verifications/{case_id}/measurements", headers=api.h("officer1")).json()
         assert listed["items"] == []

@@ -72,16 +72,21 @@ def test_problems_through_the_gateway_in_vietnamese(api: Api, gateway: httpx.Cli
     assert missing["code"] == "dossier_not_found"
     assert missing["detail"] == "Không có hồ sơ nào mang mã 000.00.01.H26-991231-9999."
     call = api.call()
-    body = {"call_id": call["id"], "facility_id": api.facility(HANOISTEEL)["id"],
-            "supplier": {"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội", "tax_code": "0100109107"}}
+    body = {
+        "call_id": call["id"],
+        "facility_id": api.facility(HANOISTEEL)["id"],
+        "supplier": {"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội", "tax_code": "0100109107"},
+    }
     refused = assert_problem(gateway.post("/api/v1/applications", json=body, headers=api.h(HANOISTEEL, **vi)), 422)
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("supplier.tax_code", "invalid_tax_code")]
     assert refused["errors"][0]["message"].startswith("Mã số thuế không hợp lệ")
     unauthorized = assert_problem(gateway.get("/api/v1/applications", headers=vi), 401)
     assert unauthorized["code"] == "unauthorized" and unauthorized["title"] == "Chưa xác thực"
     # Save as you go through the gateway: a draft with only the call and the facility.
-    draft = gateway.post("/api/v1/applications", json={"call_id": call["id"],
-                                                       "facility_id": api.facility(HANOISTEEL)["id"]},
-                         headers=api.h(HANOISTEEL))
+    draft = gateway.post(
+        "/api/v1/applications",
+        json={"call_id": call["id"], "facility_id": api.facility(HANOISTEEL)["id"]},
+        headers=api.h(HANOISTEEL),
+    )
     assert draft.status_code == 201, draft.text
     assert "technology" in draft.json()["missing_fields"]

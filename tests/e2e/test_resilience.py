@@ -31,9 +31,11 @@ def test_service_down_gives_502_or_503_fast_then_recovers(stack: Stack, gateway:
 
 
 def _admin_token(stack: Stack) -> str:
-    response = httpx.post(f"http://127.0.0.1:{stack.ports.keycloak}/realms/master/protocol/openid-connect/token",
-                          data={"grant_type": "password", "client_id": "admin-cli", "username": "admin",
-                                "password": "admin"}, timeout=30)
+    response = httpx.post(
+        f"http://127.0.0.1:{stack.ports.keycloak}/realms/master/protocol/openid-connect/token",
+        data={"grant_type": "password", "client_id": "admin-cli", "username": "admin", "password": "admin"},
+        timeout=30,
+    )
     return response.raise_for_status().json()["access_token"]
 
 
@@ -60,15 +62,38 @@ def test_keycloak_outage_and_key_rotation(stack: Stack, gateway: httpx.Client, t
     # Rotate: a new RS256 key with a higher priority signs every token from now on.
     admin = {"Authorization": f"Bearer {_admin_token(stack)}"}
     realm = httpx.get(f"{stack.keycloak.base_url}/admin/realms/cleanprod", headers=admin).raise_for_status().json()
-    created = httpx.post(f"{stack.keycloak.base_url}/admin/realms/cleanprod/components", headers=admin, json={
-        "name": "rotated-rsa-e2e", "providerId": "rsa-generated", "providerType": "org.keycloak.keys.KeyProvider",
-        "parentId": realm["id"],
-        "config": {"priority": ["500"], "keySize": ["2048"], "active": ["true"], "enabled": ["true"],
-                   "algorithm": ["RS256"]}})
+    created = httpx.post(
+        f"{stack.keycloak.base_url}/admin/realms/cleanprod/components",
+        headers=admin,
+        json={
+            "name": "rotated-rsa-e2e",
+            "providerId": "rsa-generated",
+            "providerType": "org.keycloak.keys.KeyProvider",
+            "parentId": realm["id"],
+            "config": {
+                "priority": ["500"],
+                "keySize": ["2048"],
+                "active": ["true"],
+                "enabled": ["true"],
+                "algorithm": ["RS256"],
+            },
+        },
+    )
     assert created.status_code == 201, created.text
-    fresh = httpx.post(tokens.token_url, data={"grant_type": "password", "client_id": "cleanprod-cli",
-                                               "username": "verifier2", "password": keycloak_server.DEMO_PASSWORD},
-                       timeout=30).raise_for_status().json()["access_token"]
+    fresh = (
+        httpx.post(
+            tokens.token_url,
+            data={
+                "grant_type": "password",
+                "client_id": "cleanprod-cli",
+                "username": "verifier2",
+                "password": keycloak_server.DEMO_PASSWORD,
+            },
+            timeout=30,
+        )
+        .raise_for_status()
+        .json()["access_token"]
+    )
     assert _kid(fresh) != _kid(issued)
     time.sleep(1.2)  # the test stack allows one JWKS refetch per second per verifier
     response = gateway.get("/api/v1/facilities", headers={"Authorization": f"Bearer {fresh}"})

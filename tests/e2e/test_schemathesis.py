@@ -45,8 +45,11 @@ STATEFUL_EXAMPLES = {"staff": 60, "enterprise": 30, "auditor": 10}
 USERS = ["officer1", "ent-hanoisteel", "ent-thanglong", "reviewer1", "verifier1", "auditor1"]
 RUNS: dict[str, dict[str, Any]] = {
     "staff": {"users": ["officer1", "ent-hanoisteel", "reviewer1", "verifier1"]},
-    "enterprise": {"users": ["ent-hanoisteel", "ent-thanglong"], "user": "ent-hanoisteel",
-                   "peers": ["ent-hanoisteel", "ent-thanglong"]},
+    "enterprise": {
+        "users": ["ent-hanoisteel", "ent-thanglong"],
+        "user": "ent-hanoisteel",
+        "peers": ["ent-hanoisteel", "ent-thanglong"],
+    },
     "auditor": {"users": ["auditor1"], "user": "auditor1"},
 }
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
@@ -63,19 +66,19 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "POST /api/v1/applications/{application_id}/start": "started_on in the programme window",
     "POST /api/v1/applications/{application_id}/completion": "completed_on in the programme window, ≥ started_on",
     "PATCH /api/v1/calls/{call_id}": "closes_on ≥ opens_on; weights and scores have at most 3 (pass score 2) "
-                                     "decimal places (documented as number or string)",
+    "decimal places (documented as number or string)",
     "POST /api/v1/enterprises/{enterprise_id}/accounts": "Keycloak's username characters; a deliverable e-mail "
-                                                         "domain (not a reserved one such as .test)",
+    "domain (not a reserved one such as .test)",
     "PUT /api/v1/facilities/{facility_id}/baselines/{baseline_id}": "one consumption entry per carrier; "
-                                                                    "period_end ≥ period_start",
+    "period_end ≥ period_start",
     "PATCH /api/v1/integrations/webhooks/{subscription_id}": "the URL's host must resolve to an allowed address",
     "PATCH /api/v1/facilities/{facility_id}": "sector_code must name a sector of GET /api/v1/sectors",
     "PATCH /api/v1/enterprises/{enterprise_id}": "a patterned text (phone) is trimmed before its pattern is "
-                                                 "checked: ' (4768' is '(4768', too short",
+    "checked: ' (4768' is '(4768', too short",
     # The audit search's export of each service (its search has a cursor, so it is added from the document).
     **{f"GET /api/v1/audit/{service}/export": "to ≥ from" for service in ("registry", "applications", "verification")},
     "GET /api/v1/verifications/{case_id}/preview": "the case's state: at least one measurement must be recorded "
-                                                   "before anything can be computed",
+    "before anything can be computed",
 }
 # Uploads whose file type is detected from the bytes (not the declared name or Content-Type): random bytes that are
 # no allowed type get 415, a rule a JSON schema cannot state about binary content. Only these accept 415 for
@@ -91,12 +94,28 @@ RATE_LIMIT = "60/s"
 def _wfc_document(issuer: str, users: list[str]) -> dict[str, Any]:
     """Web Fuzzing Commons auth document: each user logs in at Keycloak (password grant of the CLI client)."""
     password = quote(keycloak_server.DEMO_PASSWORD, safe="")
-    return {"schemaVersion": "0.1", "auth": [{"name": user, "loginEndpointAuth": {
-        "externalEndpointURL": f"{issuer}/protocol/openid-connect/token", "verb": "POST",
-        "contentType": "application/x-www-form-urlencoded",
-        "payloadRaw": f"grant_type=password&client_id=cleanprod-cli&username={user}&password={password}",
-        "token": {"extractFrom": "body", "extractSelector": "/access_token", "sendIn": "header",
-                  "sendName": "Authorization", "sendTemplate": "Bearer {token}"}}} for user in users]}
+    return {
+        "schemaVersion": "0.1",
+        "auth": [
+            {
+                "name": user,
+                "loginEndpointAuth": {
+                    "externalEndpointURL": f"{issuer}/protocol/openid-connect/token",
+                    "verb": "POST",
+                    "contentType": "application/x-www-form-urlencoded",
+                    "payloadRaw": f"grant_type=password&client_id=cleanprod-cli&username={user}&password={password}",
+                    "token": {
+                        "extractFrom": "body",
+                        "extractSelector": "/access_token",
+                        "sendIn": "header",
+                        "sendName": "Authorization",
+                        "sendTemplate": "Bearer {token}",
+                    },
+                },
+            }
+            for user in users
+        ],
+    }
 
 
 def _toml(value: Any) -> str:
@@ -184,8 +203,9 @@ def _tracebacks(stack, since: dict[Path, int], limit: int = 8000) -> str:
             log.seek(since.get(path, 0))
             text = log.read().decode("utf-8", "replace")
         found += [f"--- {path.name}: {line[:1500]}" for line in text.splitlines() if SERVER_TROUBLE.search(line)]
-        found += [f"--- {path.name}: Traceback{block[:2500]}"
-                  for block in text.split("Traceback (most recent call last)")[1:]]
+        found += [
+            f"--- {path.name}: Traceback{block[:2500]}" for block in text.split("Traceback (most recent call last)")[1:]
+        ]
     return ("SERVER LOGS\n" + "\n".join(found)[:limit] + "\n") if found else ""
 
 
@@ -199,8 +219,12 @@ def test_schemathesis_finds_no_failures(stack, gateway, run: str) -> None:
     document = gateway.get("/api/openapi.json").json()
     # A service that was down when the document was built would silently shrink what is tested.
     assert "Not included" not in document["info"]["description"], document["info"]["description"]
-    operations = sum(1 for item in document["paths"].values() for method in item
-                     if method in ("get", "put", "post", "patch", "delete"))
+    operations = sum(
+        1
+        for item in document["paths"].values()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    )
     assert operations > 60
 
     out = ARTIFACTS / run
@@ -215,10 +239,14 @@ def test_schemathesis_finds_no_failures(stack, gateway, run: str) -> None:
     log_sizes = {path: path.stat().st_size for path in stack.log_dir.glob("*.log")}
     started = time.monotonic()
     # cwd = the artifact folder: nothing Schemathesis or Hypothesis writes can land in the repository.
-    result = subprocess.run([*_st(), "--config-file", str(config), "run", "--no-color",
-                             f"{stack.url('gateway')}/api/openapi.json"],
-                            cwd=out, capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
+    result = subprocess.run(
+        [*_st(), "--config-file", str(config), "run", "--no-color", f"{stack.url('gateway')}/api/openapi.json"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )
     (out / "output.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
     elapsed = time.monotonic() - started
 
@@ -227,15 +255,19 @@ def test_schemathesis_finds_no_failures(stack, gateway, run: str) -> None:
     # traceback logged meanwhile, not just the closing summary.
     failures = result.stdout.partition("=================================== FAILURES")[2]
     failures = failures.partition("=================================== WARNINGS")[0]
-    summary = (f"schemathesis {run}: exit {result.returncode} after {elapsed:.0f} s; "
-               f"{report['test_cases']['generated']} cases; output in {out / 'output.txt'}\n"
-               + (f"FAILURES{failures[:8000]}\n" if failures else "")
-               + _tracebacks(stack, since=log_sizes) + result.stdout[-3000:])
+    summary = (
+        f"schemathesis {run}: exit {result.returncode} after {elapsed:.0f} s; "
+        f"{report['test_cases']['generated']} cases; output in {out / 'output.txt'}\n"
+        + (f"FAILURES{failures[:8000]}\n" if failures else "")
+        + _tracebacks(stack, since=log_sizes)
+        + result.stdout[-3000:]
+    )
     assert report["complete"], summary
     assert report["operations"]["tested"] == report["operations"]["total"] == operations, summary
     ran = {name for name, phase in report["phases"].items() if phase["status"] == "success"}
-    assert ran == ({"examples", "coverage", "fuzzing", "stateful"} if run == "staff"
-                   else {"examples", "fuzzing", "stateful"}), summary
+    assert ran == (
+        {"examples", "coverage", "fuzzing", "stateful"} if run == "staff" else {"examples", "fuzzing", "stateful"}
+    ), summary
     assert report["failures"] == [] and report["errors"] == [], summary
     assert result.returncode == 0, summary
     assert (out / "junit.xml").stat().st_size > 0

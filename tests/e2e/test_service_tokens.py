@@ -13,10 +13,13 @@ from infra.devstack import Stack
 
 
 def _tokens(stack: Stack, margin: float) -> ClientCredentialsTokens:
-    return ClientCredentialsTokens(server_url=f"http://127.0.0.1:{stack.ports.keycloak}/", realm="cleanprod",
-                                   client_id="svc-applications",
-                                   client_secret=keycloak_server.client_secret("svc-applications"),
-                                   refresh_margin=margin)
+    return ClientCredentialsTokens(
+        server_url=f"http://127.0.0.1:{stack.ports.keycloak}/",
+        realm="cleanprod",
+        client_id="svc-applications",
+        client_secret=keycloak_server.client_secret("svc-applications"),
+        refresh_margin=margin,
+    )
 
 
 async def test_token_is_cached_until_shortly_before_expiry(stack: Stack) -> None:
@@ -31,8 +34,10 @@ async def test_token_is_cached_until_shortly_before_expiry(stack: Stack) -> None
     # A margin longer than the token's whole life means "always near expiry": every call fetches anew.
     eager = _tokens(stack, margin=10_000)
     one, two = await eager(), await eager()
-    assert jwt.decode(one, options={"verify_signature": False})["jti"] != \
-        jwt.decode(two, options={"verify_signature": False})["jti"]
+    assert (
+        jwt.decode(one, options={"verify_signature": False})["jti"]
+        != jwt.decode(two, options={"verify_signature": False})["jti"]
+    )
     await eager.close()
 
 
@@ -46,8 +51,9 @@ async def test_service_client_calls_another_service_with_its_token_and_request_i
         assert response.headers["x-request-id"] == "svc-call-rid-7"  # the caller's request id travelled along
         assert {s["code"] for s in response.json()} >= {"steel", "beer", "paper"}
         # the same token is refused at the public gateway: service accounts work on the internal network only
-        refused = httpx.get(f"{stack.url('gateway')}/api/v1/sectors",
-                            headers={"Authorization": f"Bearer {await tokens()}"})
+        refused = httpx.get(
+            f"{stack.url('gateway')}/api/v1/sectors", headers={"Authorization": f"Bearer {await tokens()}"}
+        )
         assert refused.status_code == 403
     finally:
         request_id_var.reset(marker)

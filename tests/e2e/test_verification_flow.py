@@ -31,8 +31,11 @@ from e2e_helpers import (
 from cleanprod_registry.seed.demo import ENTERPRISES
 from infra.devstack import Stack
 
-SEED_LINES = {spec["tax_code"]: spec["facilities"][0]["baseline"] for spec in ENTERPRISES
-              if spec["facilities"] and "baseline" in spec["facilities"][0]}
+SEED_LINES = {
+    spec["tax_code"]: spec["facilities"][0]["baseline"]
+    for spec in ENTERPRISES
+    if spec["facilities"] and "baseline" in spec["facilities"][0]
+}
 TAX = {HANOISTEEL: "0100109106", THANGLONG: "0101243150"}
 WARDS = {HANOISTEEL: ("steel", "Huyện Sóc Sơn", "Xã Nội Bài"), THANGLONG: ("beer", "Huyện Mê Linh", "Xã Quang Minh")}
 ADVANCE_SHARE = Fraction(3, 10)  # applications default advance_share_bp 3000
@@ -46,15 +49,18 @@ def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
 
 # ---- helpers --------------------------------------------------------------------------------------------------
 
+
 def case_url(case_id: str, rest: str = "") -> str:
     return f"/api/v1/verifications/{case_id}{rest}"
 
 
 def case_of(api: Api, application_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """Poll until the verification service has opened the case for the application, then read it."""
+
     def listed() -> list[dict[str, Any]]:
-        page = api.client.get("/api/v1/verifications", params={"application_id": application_id},
-                              headers=api.h("officer1"))
+        page = api.client.get(
+            "/api/v1/verifications", params={"application_id": application_id}, headers=api.h("officer1")
+        )
         assert page.status_code == 200, page.text
         return page.json()["items"]
 
@@ -74,16 +80,26 @@ def with_case_etag(api: Api, case_id: str, user: str) -> dict[str, str]:
 
 
 def assign(api: Api, case_id: str, verifier: str = "verifier1") -> httpx.Response:
-    return api.client.put(case_url(case_id, "/assignment"), headers=with_case_etag(api, case_id, "officer1"),
-                          json={"verifier_subject": api.subject(verifier), "verifier_username": verifier,
-                                "note": "Phân công thẩm tra kết quả tiết kiệm năng lượng."})
+    return api.client.put(
+        case_url(case_id, "/assignment"),
+        headers=with_case_etag(api, case_id, "officer1"),
+        json={
+            "verifier_subject": api.subject(verifier),
+            "verifier_username": verifier,
+            "note": "Phân công thẩm tra kết quả tiết kiệm năng lượng.",
+        },
+    )
 
 
 def declare(api: Api, case_id: str, verifier: str = "verifier1", independent: bool = True) -> httpx.Response:
-    return api.client.post(case_url(case_id, "/assignment/declaration"),
-                           headers=with_case_etag(api, case_id, verifier),
-                           json={"independent": independent,
-                                 "statement": "Tôi cam kết độc lập với doanh nghiệp và nhà cung cấp công nghệ."})
+    return api.client.post(
+        case_url(case_id, "/assignment/declaration"),
+        headers=with_case_etag(api, case_id, verifier),
+        json={
+            "independent": independent,
+            "statement": "Tôi cam kết độc lập với doanh nghiệp và nhà cung cấp công nghệ.",
+        },
+    )
 
 
 def month(year: int, m: int) -> tuple[str, str]:
@@ -95,12 +111,17 @@ def measurement(enterprise: str, m: int, production: float, factor: float, **ext
     line = SEED_LINES[TAX[enterprise]]
     start, end = month(2026, m)
     body: dict[str, Any] = {
-        "period_start": start, "period_end": end,
+        "period_start": start,
+        "period_end": end,
         "production": {"quantity": production, "unit": line["unit"]},
-        "consumption": [{"carrier": carrier, "quantity": round(factor * (fixed + per_unit * production), 3),
-                         "unit": unit} for carrier, (unit, fixed, per_unit) in line["carriers"].items()],
-        "evidence": {"document_id": f"hoa-don-{m:02d}-2026",
-                     "description": f"Hóa đơn điện, nhiên liệu và sổ sản xuất tháng {m:02d}/2026"},
+        "consumption": [
+            {"carrier": carrier, "quantity": round(factor * (fixed + per_unit * production), 3), "unit": unit}
+            for carrier, (unit, fixed, per_unit) in line["carriers"].items()
+        ],
+        "evidence": {
+            "document_id": f"hoa-don-{m:02d}-2026",
+            "description": f"Hóa đơn điện, nhiên liệu và sổ sản xuất tháng {m:02d}/2026",
+        },
     }
     body.update(extra)
     return body
@@ -108,8 +129,9 @@ def measurement(enterprise: str, m: int, production: float, factor: float, **ext
 
 def reporting_year(case: dict[str, Any], enterprise: str, factor: float) -> list[dict[str, Any]]:
     """Twelve months of 2026 with the 2025 production of the frozen baseline, month by month."""
-    productions = [p["production"]["quantity"] for p in case["baseline"]["periods"]
-                   if p["period_start"].startswith("2025-")]
+    productions = [
+        p["production"]["quantity"] for p in case["baseline"]["periods"] if p["period_start"].startswith("2025-")
+    ]
     assert len(productions) == 12
     return [measurement(enterprise, m, p, factor) for m, p in enumerate(productions, start=1)]
 
@@ -157,6 +179,7 @@ def settlement(award: int, ratio: float) -> tuple[int, int, int]:
 
 # ---- the verified project -------------------------------------------------------------------------------------
 
+
 def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> None:
     facility = api.facility(HANOISTEEL)
     call = api.call()
@@ -185,19 +208,27 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     application_url = f"/api/v1/applications/{approved['id']}"
     for user in ("verifier1", "verifier2"):
         assert_problem(api.client.get(application_url, headers=api.h(user)), 404)
-        assert approved["id"] not in [a["id"] for a in api.client.get(
-            "/api/v1/applications", params={"limit": 200}, headers=api.h(user)).json()["items"]]
+        assert approved["id"] not in [
+            a["id"]
+            for a in api.client.get("/api/v1/applications", params={"limit": 200}, headers=api.h(user)).json()["items"]
+        ]
 
     # officer1 assigns verifier1, who declares independence
     assigned = assign(api, case["id"])
     assert assigned.status_code == 200, assigned.text
     # the assignment travels to the applications service (outbox): verifier1 now reads the dossier, verifier2 not
-    poll(lambda: api.client.get(application_url, headers=api.h("verifier1")).status_code == 200,
-         what="verifier1's read access to the application")
+    poll(
+        lambda: api.client.get(application_url, headers=api.h("verifier1")).status_code == 200,
+        what="verifier1's read access to the application",
+    )
     for rest in ("/documents", "/history", "/tranches"):
         assert api.client.get(application_url + rest, headers=api.h("verifier1")).status_code == 200, rest
-    assert approved["id"] in [a["id"] for a in api.client.get(
-        "/api/v1/applications", params={"limit": 200}, headers=api.h("verifier1")).json()["items"]]
+    assert approved["id"] in [
+        a["id"]
+        for a in api.client.get("/api/v1/applications", params={"limit": 200}, headers=api.h("verifier1")).json()[
+            "items"
+        ]
+    ]
     assert_problem(api.client.get(application_url, headers=api.h("verifier2")), 404)
     assert assigned.json()["current"]["verifier_username"] == "verifier1"
     assert read_case(api, case["id"])["status"] == "assigned"
@@ -255,6 +286,7 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
 
 # ---- the project that fell short -----------------------------------------------------------------------------
 
+
 def test_project_below_its_claim_is_not_achieved_and_its_balance_reduced(api: Api) -> None:
     application, case = ready_case(api, THANGLONG)
     award = application["approved_support_vnd"]
@@ -289,6 +321,7 @@ def test_project_below_its_claim_is_not_achieved_and_its_balance_reduced(api: Ap
 
 # ---- corrections ------------------------------------------------------------------------------------------------
 
+
 def test_a_correction_adds_a_revision_changes_the_result_and_keeps_the_old_one(api: Api) -> None:
     _, case = ready_case(api, HANOISTEEL)
     months = reporting_year(case, HANOISTEEL, 0.90)
@@ -302,8 +335,7 @@ def test_a_correction_adds_a_revision_changes_the_result_and_keeps_the_old_one(a
     url = case_url(case["id"], f"/measurements/{december['id']}/revisions")
     corrected_body = months[11] | {"reason": "Nhập nhầm chỉ số công tơ cũ; sửa theo hóa đơn EVN tháng 12/2026."}
     assert_problem(api.client.post(url, json=corrected_body, headers=api.h("verifier1")), 428)
-    assert_problem(api.client.post(url, json=corrected_body, headers=api.h("verifier1", **{"If-Match": '"7"'})),
-                   412)
+    assert_problem(api.client.post(url, json=corrected_body, headers=api.h("verifier1", **{"If-Match": '"7"'})), 412)
     refused = api.client.post(url, json=months[11], headers=api.h("verifier1", **{"If-Match": '"1"'}))
     assert_problem(refused, 422)  # a correction needs its reason
     corrected = api.client.post(url, json=corrected_body, headers=api.h("verifier1", **{"If-Match": '"1"'}))
@@ -318,27 +350,34 @@ def test_a_correction_adds_a_revision_changes_the_result_and_keeps_the_old_one(a
     assert revisions[0]["consumption"] == december["current"]["consumption"] and revisions[0]["reason"] is None
     assert revisions[1]["reason"].startswith("Nhập nhầm") and revisions[1]["recorded_by"]
     assert shown.json()["current"]["consumption"] == revisions[1]["consumption"] != revisions[0]["consumption"]
-    revised = [h for h in api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()["items"]
-               if h["action"] == "revise_measurement"]
+    revised = [
+        h
+        for h in api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()["items"]
+        if h["action"] == "revise_measurement"
+    ]
     assert len(revised) == 1
 
     # the computation uses the latest revision: more savings than before the correction
     after = api.client.get(case_url(case["id"], "/preview"), headers=api.h("verifier1")).json()
     assert after["verified_savings_pct"] > before["verified_savings_pct"] + 0.5
     used = {u["measurement_id"]: u["revision"] for u in after["measurements_used"]}
-    assert used[december["id"]] == 2 and {u["measurement_id"]: u["revision"]
-                                          for u in before["measurements_used"]}[december["id"]] == 1
+    assert (
+        used[december["id"]] == 2
+        and {u["measurement_id"]: u["revision"] for u in before["measurements_used"]}[december["id"]] == 1
+    )
     concluded = conclude(api, case["id"])
     assert concluded.status_code == 200, concluded.text
     assert concluded.json()["verified_savings_pct"] == pytest.approx(after["verified_savings_pct"], rel=1e-9)
     assert {u["measurement_id"]: u["revision"] for u in concluded.json()["measurements_used"]}[december["id"]] == 2
     # concluded is final: no more corrections
-    late = api.client.post(url, json=corrected_body | {"reason": "Sửa lần nữa."},
-                           headers=api.h("verifier1", **{"If-Match": '"2"'}))
+    late = api.client.post(
+        url, json=corrected_body | {"reason": "Sửa lần nữa."}, headers=api.h("verifier1", **{"If-Match": '"2"'})
+    )
     assert_problem(late, 409)
 
 
 # ---- who may act on a case --------------------------------------------------------------------------------------
+
 
 def test_only_the_assigned_independent_verifier_measures_and_concludes(api: Api) -> None:
     application = api.completed(api.call(), HANOISTEEL)
@@ -347,8 +386,7 @@ def test_only_the_assigned_independent_verifier_measures_and_concludes(api: Api)
     body = measurement(HANOISTEEL, 1, 16_000, 0.9)
 
     # nobody assigned yet
-    assert_problem(api.client.post(case_url(case["id"], "/measurements"), json=body, headers=api.h("verifier1")),
-                   403)
+    assert_problem(api.client.post(case_url(case["id"], "/measurements"), json=body, headers=api.h("verifier1")), 403)
     assert assign(api, case["id"], "verifier1").status_code == 200
     # assigned but not yet declared independent
     not_declared = api.client.post(case_url(case["id"], "/measurements"), json=body, headers=api.h("verifier1"))
@@ -362,36 +400,50 @@ def test_only_the_assigned_independent_verifier_measures_and_concludes(api: Api)
         api.client.get(case_url(case["id"]), headers=api.h("verifier2")),
     ):
         assert_problem(response, 403)
-    listed = api.client.get("/api/v1/verifications", params={"application_id": application["id"]},
-                            headers=api.h("verifier2"))
+    listed = api.client.get(
+        "/api/v1/verifications", params={"application_id": application["id"]}, headers=api.h("verifier2")
+    )
     assert listed.status_code == 200 and listed.json()["items"] == []
     # officers assign but do not measure; auditors change nothing
-    assert_problem(api.client.post(case_url(case["id"], "/measurements"), json=body, headers=api.h("officer1")),
-                   403)
-    assert_problem(api.client.put(case_url(case["id"], "/assignment"), headers=with_case_etag(api, case["id"],
-                                  "auditor1"), json={"verifier_subject": api.subject("auditor1"),
-                                                     "verifier_username": "auditor1"}), 403)
+    assert_problem(api.client.post(case_url(case["id"], "/measurements"), json=body, headers=api.h("officer1")), 403)
+    assert_problem(
+        api.client.put(
+            case_url(case["id"], "/assignment"),
+            headers=with_case_etag(api, case["id"], "auditor1"),
+            json={"verifier_subject": api.subject("auditor1"), "verifier_username": "auditor1"},
+        ),
+        403,
+    )
     # the assigned verifier can; a conclusion needs data
-    assert api.client.post(case_url(case["id"], "/measurements"), json=body,
-                           headers=api.h("verifier1")).status_code == 201
+    assert (
+        api.client.post(case_url(case["id"], "/measurements"), json=body, headers=api.h("verifier1")).status_code == 201
+    )
     # a stale If-Match on the conclusion is refused
-    stale = api.client.post(case_url(case["id"], "/conclude"), json={},
-                            headers=api.h("verifier1", **{"If-Match": '"1"'}))
+    stale = api.client.post(
+        case_url(case["id"], "/conclude"), json={}, headers=api.h("verifier1", **{"If-Match": '"1"'})
+    )
     assert_problem(stale, 412)
     # a conflict of interest declared by the next verifier sends the case back for another assignment
     assert assign(api, case["id"], "verifier2").status_code == 200
     assert declare(api, case["id"], "verifier2", independent=False).status_code == 200
     assert read_case(api, case["id"])["status"] == "conflict"
-    assert_problem(api.client.post(case_url(case["id"], "/measurements"),
-                                   json=measurement(HANOISTEEL, 2, 16_000, 0.9), headers=api.h("verifier2")), 403)
+    assert_problem(
+        api.client.post(
+            case_url(case["id"], "/measurements"),
+            json=measurement(HANOISTEEL, 2, 16_000, 0.9),
+            headers=api.h("verifier2"),
+        ),
+        403,
+    )
 
 
 # ---- bad measurements -------------------------------------------------------------------------------------------
 
-def _refused(api: Api, case_id: str, body: dict[str, Any], field: str | tuple[str, ...], *words: str
-             ) -> dict[str, Any]:
-    problem = assert_problem(api.client.post(case_url(case_id, "/measurements"), json=body,
-                                             headers=api.h("verifier1")), 422)
+
+def _refused(api: Api, case_id: str, body: dict[str, Any], field: str | tuple[str, ...], *words: str) -> dict[str, Any]:
+    problem = assert_problem(
+        api.client.post(case_url(case_id, "/measurements"), json=body, headers=api.h("verifier1")), 422
+    )
     fields = [e["field"] for e in problem["errors"]]
     wanted = field if isinstance(field, tuple) else (field,)
     assert any(f == w or f.startswith(w + ".") for f in fields for w in wanted), (field, problem["errors"])
@@ -416,29 +468,42 @@ def test_bad_measurements_are_422_with_the_reason(api: Api) -> None:
         return body
 
     # negative values
-    _refused(api, case["id"], changed(production__quantity=-16_000), "production.quantity",
-             "greater than or equal to 0")
-    _refused(api, case["id"], changed(consumption__0__quantity=-1.0), "consumption.0.quantity",
-             "greater than or equal to 0")
+    _refused(
+        api, case["id"], changed(production__quantity=-16_000), "production.quantity", "greater than or equal to 0"
+    )
+    _refused(
+        api, case["id"], changed(consumption__0__quantity=-1.0), "consumption.0.quantity", "greater than or equal to 0"
+    )
     # wrong units
-    _refused(api, case["id"], changed(consumption__0__unit="t"), "consumption.0",
-             "does not fit carrier 'electricity'")
+    _refused(api, case["id"], changed(consumption__0__unit="t"), "consumption.0", "does not fit carrier 'electricity'")
     _refused(api, case["id"], changed(consumption__1__unit="kWh"), "consumption.1", "natural_gas")
     _refused(api, case["id"], changed(production__unit="MWh"), "production", "not a production unit")
     _refused(api, case["id"], changed(production__unit="hl"), "production.unit", "volume", "mass")
     # periods
     # (a check across two fields is reported on the body, with the reason in the message)
-    _refused(api, case["id"], changed(period_start="2026-01-31", period_end="2026-01-01"), ("period_end", "body"),
-             "period_end is before period_start")
-    _refused(api, case["id"], changed(period_start="2025-12-01", period_end="2025-12-31"), "period_start",
-             "after the baseline ends")
-    _refused(api, case["id"], changed(evidence={"description": "Không có chứng từ"}), "evidence",
-             "document_id or a url")
+    _refused(
+        api,
+        case["id"],
+        changed(period_start="2026-01-31", period_end="2026-01-01"),
+        ("period_end", "body"),
+        "period_end is before period_start",
+    )
+    _refused(
+        api,
+        case["id"],
+        changed(period_start="2025-12-01", period_end="2025-12-31"),
+        "period_start",
+        "after the baseline ends",
+    )
+    _refused(
+        api, case["id"], changed(evidence={"description": "Không có chứng từ"}), "evidence", "document_id or a url"
+    )
 
     assert record(api, case["id"], [good])[0]["revision"] == 1
     # overlapping another measurement of the case (one shared boundary day is allowed)
-    problem = _refused(api, case["id"], changed(period_start="2026-01-15", period_end="2026-02-14"), "period_start",
-                       "overlaps")
+    problem = _refused(
+        api, case["id"], changed(period_start="2026-01-15", period_end="2026-02-14"), "period_start", "overlaps"
+    )
     assert problem["errors"][0]["code"] == "overlap"
     _refused(api, case["id"], copy.deepcopy(good), "period_start", "overlaps")
     # nothing refused was stored
@@ -447,6 +512,7 @@ def test_bad_measurements_are_422_with_the_reason(api: Api) -> None:
 
 
 # ---- programme summary ------------------------------------------------------------------------------------------
+
 
 def _group(groups: list[dict[str, Any]], **keys: str) -> dict[str, Any] | None:
     return next((g for g in groups if all(g.get(k) == v for k, v in keys.items())), None)
@@ -471,10 +537,18 @@ def test_programme_summary_counts_the_verified_savings_by_sector_and_ward(api: A
     after = summary()
 
     assert after["target_pct"] == 6.0
-    for level, keys in (("by_sector", {"sector_code": sector}), ("by_district", {"district": district}),
-                        ("by_ward", {"district": district, "ward": ward})):
-        old = _group(before[level], **keys) or {"cases": 0, "verified": 0, "savings_toe": 0.0, "savings_gj": 0.0,
-                                                 "savings_tco2": 0.0}
+    for level, keys in (
+        ("by_sector", {"sector_code": sector}),
+        ("by_district", {"district": district}),
+        ("by_ward", {"district": district, "ward": ward}),
+    ):
+        old = _group(before[level], **keys) or {
+            "cases": 0,
+            "verified": 0,
+            "savings_toe": 0.0,
+            "savings_gj": 0.0,
+            "savings_tco2": 0.0,
+        }
         new = _group(after[level], **keys)
         assert new is not None, (level, after[level])
         assert new["cases"] == old["cases"] + 1 and new["verified"] == old["verified"] + 1, level
@@ -486,8 +560,9 @@ def test_programme_summary_counts_the_verified_savings_by_sector_and_ward(api: A
     assert total["cases"] == before["total"]["cases"] + 1
     assert total["savings_toe"] == pytest.approx(sum(g["savings_toe"] for g in after["by_sector"]), rel=1e-9)
     # a steel-only filter holds just the steel group
-    steel = api.client.get("/api/v1/programme/summary", params={**params, "sector": sector},
-                           headers=api.h("officer1")).json()
+    steel = api.client.get(
+        "/api/v1/programme/summary", params={**params, "sector": sector}, headers=api.h("officer1")
+    ).json()
     assert [g["sector_code"] for g in steel["by_sector"]] == [sector]
     # officers and auditors read the summary; enterprises do not
     assert api.client.get("/api/v1/programme/summary", headers=api.h("auditor1")).status_code == 200

@@ -69,11 +69,15 @@ def test_realm_file_declares_the_contract() -> None:
     assert realm["loginTheme"] == "cleanprod" and (REALM_DIR / "themes" / "cleanprod" / "login").is_dir()
     users = demo_users(REALM_FILE)
     assert {name: (u["roles"], u["tax_code"]) for name, u in users.items()} == {
-        name: ([role], tax) for name, (role, tax) in EXPECTED_USERS.items()}
+        name: ([role], tax) for name, (role, tax) in EXPECTED_USERS.items()
+    }
     clients = {c["clientId"]: c for c in realm["clients"]}
     for client in clients.values():  # every token the API sees must be addressed to it
-        audiences = [m["config"]["included.custom.audience"] for m in client["protocolMappers"]
-                     if m["protocolMapper"] == "oidc-audience-mapper"]
+        audiences = [
+            m["config"]["included.custom.audience"]
+            for m in client["protocolMappers"]
+            if m["protocolMapper"] == "oidc-audience-mapper"
+        ]
         assert audiences == [API_AUDIENCE], client["clientId"]
     assert clients["cleanprod-portal"]["attributes"]["pkce.code.challenge.method"] == "S256"
     assert clients["cleanprod-portal"]["directAccessGrantsEnabled"] is False
@@ -119,20 +123,41 @@ def _jwks(http: httpx.Client, kc: KeycloakInstance) -> dict[str, jwt.PyJWK]:
 
 def _verify(token: str, keys: dict[str, jwt.PyJWK], kc: KeycloakInstance, **options: object) -> dict:
     kid = jwt.get_unverified_header(token)["kid"]
-    return jwt.decode(token, keys[kid], algorithms=["RS256"], audience=API_AUDIENCE, issuer=kc.issuer,
-                      options=options or None)
+    return jwt.decode(
+        token, keys[kid], algorithms=["RS256"], audience=API_AUDIENCE, issuer=kc.issuer, options=options or None
+    )
 
 
-def _password_grant(http: httpx.Client, kc: KeycloakInstance, username: str, password: str = DEMO_PASSWORD,
-                    client_id: str = "cleanprod-cli") -> httpx.Response:
-    return http.post(kc.token_url, data={"grant_type": "password", "client_id": client_id, "username": username,
-                                         "password": password, "scope": "openid"})
+def _password_grant(
+    http: httpx.Client,
+    kc: KeycloakInstance,
+    username: str,
+    password: str = DEMO_PASSWORD,
+    client_id: str = "cleanprod-cli",
+) -> httpx.Response:
+    return http.post(
+        kc.token_url,
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "username": username,
+            "password": password,
+            "scope": "openid",
+        },
+    )
 
 
-def _client_credentials(http: httpx.Client, kc: KeycloakInstance, client_id: str,
-                        secret: str | None = None) -> httpx.Response:
-    return http.post(kc.token_url, data={"grant_type": "client_credentials", "client_id": client_id,
-                                         "client_secret": secret if secret is not None else client_secret(client_id)})
+def _client_credentials(
+    http: httpx.Client, kc: KeycloakInstance, client_id: str, secret: str | None = None
+) -> httpx.Response:
+    return http.post(
+        kc.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret if secret is not None else client_secret(client_id),
+        },
+    )
 
 
 @pytest.mark.e2e
@@ -172,8 +197,14 @@ def test_tax_code_in_id_token_and_userinfo(keycloak: KeycloakInstance, http: htt
     id_claims = jwt.decode(body["id_token"], options={"verify_signature": False})
     assert id_claims["tax_code"] == "0101243150"
     assert id_claims["aud"] == "cleanprod-cli"  # the API audience goes into access tokens only
-    userinfo = http.get(f"{keycloak.issuer}/protocol/openid-connect/userinfo",
-                        headers={"Authorization": f"Bearer {body['access_token']}"}).raise_for_status().json()
+    userinfo = (
+        http.get(
+            f"{keycloak.issuer}/protocol/openid-connect/userinfo",
+            headers={"Authorization": f"Bearer {body['access_token']}"},
+        )
+        .raise_for_status()
+        .json()
+    )
     assert userinfo["tax_code"] == "0101243150"
 
 
@@ -187,8 +218,7 @@ def test_wrong_password_is_refused(keycloak: KeycloakInstance, http: httpx.Clien
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("client_id", sorted(SERVICE_CLIENTS))
-def test_client_credentials_for_service_clients(keycloak: KeycloakInstance, http: httpx.Client,
-                                                client_id: str) -> None:
+def test_client_credentials_for_service_clients(keycloak: KeycloakInstance, http: httpx.Client, client_id: str) -> None:
     response = _client_credentials(http, keycloak, client_id)
     assert response.status_code == 200, response.text
     claims = _verify(response.json()["access_token"], _jwks(http, keycloak), keycloak)
@@ -210,60 +240,102 @@ def test_wrong_client_secret_is_refused(keycloak: KeycloakInstance, http: httpx.
 @pytest.mark.e2e
 def test_portal_requires_pkce_and_has_no_password_grant(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    params = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid",
-              "redirect_uri": "http://localhost:5173/callback", "state": "s1"}
+    params = {
+        "client_id": "cleanprod-portal",
+        "response_type": "code",
+        "scope": "openid",
+        "redirect_uri": "http://localhost:5173/callback",
+        "state": "s1",
+    }
     without = http.get(auth_url, params=params, follow_redirects=False)
     assert without.status_code == 302
     assert "error=invalid_request" in without.headers["location"]
     assert "code_challenge_method" in httpx.URL(without.headers["location"]).params.get("error_description", "")
-    with_pkce = http.get(auth_url, params={**params, "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-                                          "code_challenge_method": "S256"}, follow_redirects=False)
+    with_pkce = http.get(
+        auth_url,
+        params={
+            **params,
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        },
+        follow_redirects=False,
+    )
     assert with_pkce.status_code == 200 and "kc-form-login" in with_pkce.text  # the login page
-    plain = http.get(auth_url, params={**params, "code_challenge": "x" * 43, "code_challenge_method": "plain"},
-                     follow_redirects=False)
+    plain = http.get(
+        auth_url,
+        params={**params, "code_challenge": "x" * 43, "code_challenge_method": "plain"},
+        follow_redirects=False,
+    )
     assert plain.status_code == 302 and "error=invalid_request" in plain.headers["location"]
     assert _password_grant(http, keycloak, "officer1", client_id="cleanprod-portal").status_code in (400, 401)
 
 
 @pytest.mark.e2e
-def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(keycloak: KeycloakInstance,
-                                                                          http: httpx.Client) -> None:
+def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(
+    keycloak: KeycloakInstance, http: httpx.Client
+) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
     pkce = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
     base = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1", **pkce}
     for redirect in ("http://127.0.0.1:18200/auth/callback", f"http://127.0.0.1:{free_ports(1)[0]}/auth/callback"):
         page = http.get(auth_url, params={**base, "redirect_uri": redirect}, follow_redirects=False)
         assert page.status_code == 200 and "kc-form-login" in page.text, redirect
-    for foreign in ("http://127.0.0.1:18200/elsewhere", "http://evil.example/auth/callback",
-                    "http://localhost:4444/auth/callback"):
+    for foreign in (
+        "http://127.0.0.1:18200/elsewhere",
+        "http://evil.example/auth/callback",
+        "http://localhost:4444/auth/callback",
+    ):
         refused = http.get(auth_url, params={**base, "redirect_uri": foreign}, follow_redirects=False)
         assert refused.status_code == 400 and "kc-form-login" not in refused.text, foreign
     # Confidential: the token endpoint wants the secret (a wrong one is refused, the right one authenticates).
-    wrong = http.post(keycloak.token_url, data={"grant_type": "authorization_code", "code": "x",
-                                                "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-                                                "client_id": "cleanprod-portal", "client_secret": "wrong"})
+    wrong = http.post(
+        keycloak.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": "x",
+            "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+            "client_id": "cleanprod-portal",
+            "client_secret": "wrong",
+        },
+    )
     assert wrong.status_code == 401
-    right = http.post(keycloak.token_url, data={"grant_type": "authorization_code", "code": "x",
-                                                "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-                                                "client_id": "cleanprod-portal",
-                                                "client_secret": client_secret("cleanprod-portal")})
+    right = http.post(
+        keycloak.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": "x",
+            "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+            "client_id": "cleanprod-portal",
+            "client_secret": client_secret("cleanprod-portal"),
+        },
+    )
     assert right.status_code == 400 and right.json()["error"] == "invalid_grant"  # authenticated; bad code
     logout_url = f"{keycloak.issuer}/protocol/openid-connect/logout"
     home = f"http://127.0.0.1:{free_ports(1)[0]}/"
-    logout = http.get(logout_url, follow_redirects=False,
-                      params={"client_id": "cleanprod-portal", "post_logout_redirect_uri": home})
+    logout = http.get(
+        logout_url, follow_redirects=False, params={"client_id": "cleanprod-portal", "post_logout_redirect_uri": home}
+    )
     assert logout.status_code == 302 and logout.headers["location"] == home  # no session left: straight back
-    elsewhere = http.get(logout_url, follow_redirects=False, params={
-        "client_id": "cleanprod-portal", "post_logout_redirect_uri": "http://evil.example/"})
+    elsewhere = http.get(
+        logout_url,
+        follow_redirects=False,
+        params={"client_id": "cleanprod-portal", "post_logout_redirect_uri": "http://evil.example/"},
+    )
     assert elsewhere.status_code == 400
 
 
 @pytest.mark.e2e
 def test_login_pages_speak_vietnamese_first(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    params = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1",
-              "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-              "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
+    params = {
+        "client_id": "cleanprod-portal",
+        "response_type": "code",
+        "scope": "openid",
+        "state": "s1",
+        "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
     with httpx.Client(timeout=30) as browser:  # fresh cookies: no locale remembered from another test
         vietnamese = browser.get(auth_url, params=params)
         assert vietnamese.status_code == 200 and 'id="kc-form-login"' in vietnamese.text
@@ -284,8 +356,10 @@ def test_short_lived_client_gives_genuinely_expiring_tokens(keycloak: KeycloakIn
     time.sleep(max(0.0, claims["exp"] - time.time()) + 1.5)
     with pytest.raises(jwt.ExpiredSignatureError):
         _verify(body["access_token"], keys, keycloak)
-    userinfo = http.get(f"{keycloak.issuer}/protocol/openid-connect/userinfo",
-                        headers={"Authorization": f"Bearer {body['access_token']}"})
+    userinfo = http.get(
+        f"{keycloak.issuer}/protocol/openid-connect/userinfo",
+        headers={"Authorization": f"Bearer {body['access_token']}"},
+    )
     assert userinfo.status_code == 401  # Keycloak agrees it expired
 
 
@@ -294,15 +368,26 @@ def test_registry_service_account_creates_enterprise_logins(keycloak: KeycloakIn
     from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
     from keycloak.exceptions import KeycloakError
 
-    connection = KeycloakOpenIDConnection(server_url=keycloak.base_url, realm_name="cleanprod",
-                                          user_realm_name="cleanprod", client_id="svc-registry",
-                                          client_secret_key=client_secret("svc-registry"))
+    connection = KeycloakOpenIDConnection(
+        server_url=keycloak.base_url,
+        realm_name="cleanprod",
+        user_realm_name="cleanprod",
+        client_id="svc-registry",
+        client_secret_key=client_secret("svc-registry"),
+    )
     admin = KeycloakAdmin(connection=connection)
-    user_id = admin.create_user({
-        "username": "ent-test-0100109106", "enabled": True, "emailVerified": True,
-        "email": "ketoan@hoaphat-test.example", "firstName": "Thị Mai", "lastName": "Phan",
-        "attributes": {"tax_code": ["0100109106"]}, "requiredActions": [],
-    })
+    user_id = admin.create_user(
+        {
+            "username": "ent-test-0100109106",
+            "enabled": True,
+            "emailVerified": True,
+            "email": "ketoan@hoaphat-test.example",
+            "firstName": "Thị Mai",
+            "lastName": "Phan",
+            "attributes": {"tax_code": ["0100109106"]},
+            "requiredActions": [],
+        }
+    )
     try:
         assert admin.get_user(user_id)["attributes"]["tax_code"] == ["0100109106"]
         # Realm roles are mapped from the user's "available roles" (the role endpoints need view-realm).
@@ -312,8 +397,15 @@ def test_registry_service_account_creates_enterprise_logins(keycloak: KeycloakIn
 
         # The declarative user profile validates the attribute...
         with pytest.raises(KeycloakError) as bad:
-            admin.update_user(user_id, {"email": "ketoan@hoaphat-test.example", "firstName": "Thị Mai",
-                                        "lastName": "Phan", "attributes": {"tax_code": ["12345"]}})
+            admin.update_user(
+                user_id,
+                {
+                    "email": "ketoan@hoaphat-test.example",
+                    "firstName": "Thị Mai",
+                    "lastName": "Phan",
+                    "attributes": {"tax_code": ["12345"]},
+                },
+            )
         assert bad.value.response_code == 400
 
         body = _password_grant(http, keycloak, "ent-test-0100109106", "Enterprise@2026").raise_for_status().json()
@@ -357,6 +449,8 @@ def test_tokens_survive_a_stop_and_keys_survive_a_restart(keycloak: KeycloakInst
     assert restarted.issuer == keycloak.issuer
     assert set(_jwks(http, restarted)) == set(keys_before)  # the dev database kept the realm's signing keys
     _verify(body["access_token"], _jwks(http, restarted), restarted)
-    refreshed = http.post(restarted.token_url, data={"grant_type": "refresh_token", "client_id": "cleanprod-cli",
-                                                     "refresh_token": body["refresh_token"]})
+    refreshed = http.post(
+        restarted.token_url,
+        data={"grant_type": "refresh_token", "client_id": "cleanprod-cli", "refresh_token": body["refresh_token"]},
+    )
     assert refreshed.status_code == 200, refreshed.text  # user sessions are persisted too (Keycloak 26)

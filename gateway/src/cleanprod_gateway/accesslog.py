@@ -18,8 +18,15 @@ LOGGER = "cleanprod.gateway.access"
 
 
 class AccessLog:
-    def __init__(self, service: str, *, json_output: bool = True, stream: IO[bytes] | None = None,
-                 flush_seconds: float = 0.2, max_lines: int = 512) -> None:
+    def __init__(
+        self,
+        service: str,
+        *,
+        json_output: bool = True,
+        stream: IO[bytes] | None = None,
+        flush_seconds: float = 0.2,
+        max_lines: int = 512,
+    ) -> None:
         self.service = service
         self.json_output = json_output
         self.stream = stream
@@ -28,18 +35,33 @@ class AccessLog:
         self._lines: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def log(self, method: str, path: str, status: int, duration_ms: float, request_id: str, subject: str | None,
-            client: str) -> None:
+    def log(
+        self, method: str, path: str, status: int, duration_ms: float, request_id: str, subject: str | None, client: str
+    ) -> None:
         now = datetime.now(UTC)
         msg = f"{method} {path} {status}"
         if self.json_output:
-            line = orjson.dumps({
-                "ts": now.isoformat(timespec="milliseconds"), "level": "INFO", "service": self.service,
-                "logger": LOGGER, "msg": msg, "request_id": request_id, "method": method, "path": path,
-                "status": status, "duration_ms": duration_ms, "subject": subject, "client": client})
+            line = orjson.dumps(
+                {
+                    "ts": now.isoformat(timespec="milliseconds"),
+                    "level": "INFO",
+                    "service": self.service,
+                    "logger": LOGGER,
+                    "msg": msg,
+                    "request_id": request_id,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "subject": subject,
+                    "client": client,
+                }
+            )
         else:
-            line = (f"{now.isoformat(timespec='milliseconds')} INFO {LOGGER} {msg} {duration_ms}ms "
-                    f"rid={request_id} sub={subject or '-'} client={client}").encode()
+            line = (
+                f"{now.isoformat(timespec='milliseconds')} INFO {LOGGER} {msg} {duration_ms}ms "
+                f"rid={request_id} sub={subject or '-'} client={client}"
+            ).encode()
         lines = self._lines
         lines.append(line)
         if len(lines) >= self.max_lines:

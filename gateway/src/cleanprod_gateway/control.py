@@ -33,8 +33,17 @@ DOCS_ASSETS = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "favicon-32x32.png": "image/png",
 }
-CONTROL_PATHS = frozenset({"/healthz", "/readyz", "/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect",
-                           "/api/v1/me", *(DOCS_ASSETS_PATH + name for name in DOCS_ASSETS)})
+CONTROL_PATHS = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/api/openapi.json",
+        "/api/docs",
+        "/api/docs/oauth2-redirect",
+        "/api/v1/me",
+        *(DOCS_ASSETS_PATH + name for name in DOCS_ASSETS),
+    }
+)
 
 
 class Me(BaseModel):
@@ -46,9 +55,14 @@ class Me(BaseModel):
     expires_at: int | None
 
 
-def create_control_app(*, settings: GatewaySettings, tokens: TokenCache, limiter: RateLimiter,
-                       openapi: OpenAPICache, readiness: Callable[[], Awaitable[dict[str, dict[str, Any]]]]
-                       ) -> FastAPI:
+def create_control_app(
+    *,
+    settings: GatewaySettings,
+    tokens: TokenCache,
+    limiter: RateLimiter,
+    openapi: OpenAPICache,
+    readiness: Callable[[], Awaitable[dict[str, dict[str, Any]]]],
+) -> FastAPI:
     """The endpoints with what they use: `tokens` and `limiter` (/api/v1/me, checked and limited as the proxied
     paths are), `openapi` (the merged document), `readiness` (the checks of /readyz)."""
     app = FastAPI(title="cleanprod gateway", version="1.0.0", docs_url=None, redoc_url=None, openapi_url=None)
@@ -62,11 +76,17 @@ def create_control_app(*, settings: GatewaySettings, tokens: TokenCache, limiter
     async def readyz() -> JSONResponse:
         checks = await readiness()
         ok = all(c["status"] == "ok" for c in checks.values())
-        return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        )
 
-    @app.get("/api/v1/me", response_model=Me, tags=["gateway"], summary="Who am I (as the gateway sees the token)",
-             responses={401: {"description": "Missing, invalid or expired bearer token"}})
+    @app.get(
+        "/api/v1/me",
+        response_model=Me,
+        tags=["gateway"],
+        summary="Who am I (as the gateway sees the token)",
+        responses={401: {"description": "Missing, invalid or expired bearer token"}},
+    )
     async def me(request: Request) -> Me:
         client_ip = request.client.host if request.client else "unknown"
         try:
@@ -77,8 +97,14 @@ def create_control_app(*, settings: GatewaySettings, tokens: TokenCache, limiter
         _limit(limiter, verified.rate_key)
         p = verified.principal
         exp = p.claims.get("exp")
-        return Me(subject=p.subject, username=p.username, roles=sorted(p.roles), tax_code=p.tax_code,
-                  client_id=p.client_id, expires_at=int(exp) if isinstance(exp, int | float) else None)
+        return Me(
+            subject=p.subject,
+            username=p.username,
+            roles=sorted(p.roles),
+            tax_code=p.tax_code,
+            client_id=p.client_id,
+            expires_at=int(exp) if isinstance(exp, int | float) else None,
+        )
 
     @app.get("/api/openapi.json", include_in_schema=False)
     async def merged_openapi() -> JSONResponse:
@@ -87,15 +113,20 @@ def create_control_app(*, settings: GatewaySettings, tokens: TokenCache, limiter
     @app.get("/api/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url="/api/openapi.json", title="cleanprod API",
+            openapi_url="/api/openapi.json",
+            title="cleanprod API",
             swagger_js_url=DOCS_ASSETS_PATH + "swagger-ui-bundle.js",
             swagger_css_url=DOCS_ASSETS_PATH + "swagger-ui.css",
             swagger_favicon_url=DOCS_ASSETS_PATH + "favicon-32x32.png",
             oauth2_redirect_url="/api/docs/oauth2-redirect",
-            init_oauth={"clientId": settings.docs_client_id, "scopes": "openid",
-                        "usePkceWithAuthorizationCodeGrant": True},
+            init_oauth={
+                "clientId": settings.docs_client_id,
+                "scopes": "openid",
+                "usePkceWithAuthorizationCodeGrant": True,
+            },
             # validatorUrl null: no badge fetched from the public validator (the page works offline).
-            swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None})
+            swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
+        )
 
     @app.get("/api/docs/oauth2-redirect", include_in_schema=False)
     async def oauth2_redirect() -> HTMLResponse:
@@ -107,8 +138,9 @@ def create_control_app(*, settings: GatewaySettings, tokens: TokenCache, limiter
         # Only the names in DOCS_ASSETS reach here (CONTROL_PATHS); the version is pinned, so cache for a day.
         if name not in DOCS_ASSETS:
             raise NotFound(f"No documentation asset {name}.")
-        return FileResponse(swagger_ui_path / name, media_type=DOCS_ASSETS[name],
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            swagger_ui_path / name, media_type=DOCS_ASSETS[name], headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     return app
 
@@ -135,4 +167,3 @@ def own_openapi(app: FastAPI) -> dict[str, Any]:
     from cleanprod_kit.openapi import decorate
 
     return decorate(get_openapi(title=app.title, version=app.version, routes=app.routes), list(app.routes))
-

@@ -35,8 +35,12 @@ class Cors:
 
     def wrap(self, send: Send, origin: bytes) -> Send:
         """`send` with the CORS headers for `origin` added to the response start."""
-        extra = [(b"access-control-allow-origin", origin), (b"vary", b"Origin"),
-                 (b"access-control-expose-headers", _EXPOSED), *self._credentials]
+        extra = [
+            (b"access-control-allow-origin", origin),
+            (b"vary", b"Origin"),
+            (b"access-control-expose-headers", _EXPOSED),
+            *self._credentials,
+        ]
 
         async def cors_send(message: Message) -> None:
             if message["type"] == "http.response.start":

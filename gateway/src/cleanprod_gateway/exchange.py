@@ -45,5 +45,6 @@ class Exchange:
     async def fail(self, problem: Problem, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
         """Answer with `problem` (problem+json in the request's language)."""
         self.status = problem.status
-        await send_problem(self.send, problem, path=self.path, request_id=self.request_id, head=self.head,
-                           extra_headers=extra_headers)
+        await send_problem(
+            self.send, problem, path=self.path, request_id=self.request_id, head=self.head, extra_headers=extra_headers
+        )

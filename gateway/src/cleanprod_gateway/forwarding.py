@@ -96,8 +96,9 @@ def gateway_headers(seen: ClientHeaders, caller: Caller, request_id: str) -> Hea
     return added
 
 
-def upstream_headers(raw: RawHeaders, caller: Caller, request_id: str, *,
-                     trust_forwarded: bool) -> tuple[Headers, bool]:
+def upstream_headers(
+    raw: RawHeaders, caller: Caller, request_id: str, *, trust_forwarded: bool
+) -> tuple[Headers, bool]:
     """The upstream request's headers, and whether the request has a body to stream."""
     seen = sort_client_headers(raw, trust_forwarded=trust_forwarded)
     return seen.passed + gateway_headers(seen, caller, request_id), seen.has_body

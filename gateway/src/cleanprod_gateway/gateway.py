@@ -54,29 +54,47 @@ class Gateway:
         unknown = {r.service for r in self.routes.routes} - set(self.upstreams)
         if unknown:
             raise ValueError(f"routes name services without an upstream URL: {sorted(unknown)}")
-        self.jwks = JWKSCache(settings.jwks_url, ttl_seconds=settings.jwks_cache_ttl_seconds,
-                              min_refetch_seconds=settings.jwks_min_refetch_seconds,
-                              timeout_seconds=settings.jwks_timeout_seconds)
-        self.verifier = TokenVerifier(issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks=self.jwks,
-                                      leeway_seconds=settings.clock_skew_seconds)
+        self.jwks = JWKSCache(
+            settings.jwks_url,
+            ttl_seconds=settings.jwks_cache_ttl_seconds,
+            min_refetch_seconds=settings.jwks_min_refetch_seconds,
+            timeout_seconds=settings.jwks_timeout_seconds,
+        )
+        self.verifier = TokenVerifier(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks=self.jwks,
+            leeway_seconds=settings.clock_skew_seconds,
+        )
         self.tokens = TokenCache(self.verifier, settings.token_cache_size)
-        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst,
-                                   settings.rate_limit_max_clients)
+        self.limiter = RateLimiter(
+            settings.rate_limit_per_second, settings.rate_limit_burst, settings.rate_limit_max_clients
+        )
         self.relay = Relay(settings)
-        self.cors = Cors(settings.cors_origins, allow_credentials=settings.cors_allow_credentials,
-                         max_age_seconds=settings.cors_max_age_seconds)
+        self.cors = Cors(
+            settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
+            max_age_seconds=settings.cors_max_age_seconds,
+        )
         self.openapi = OpenAPICache(
             services={name: self.upstreams[name] for name in self.routes.services()},
-            fetch=self._fetch_json, build_own=lambda: own_openapi(self.control),
+            fetch=self._fetch_json,
+            build_own=lambda: own_openapi(self.control),
             allowed_prefixes={name: self.routes.prefixes_for(name) for name in self.routes.services()},
             public_prefixes=self.routes.public_prefixes(),
-            ttl=settings.openapi_cache_seconds, retry=settings.openapi_retry_seconds, issuer=settings.oidc_issuer,
+            ttl=settings.openapi_cache_seconds,
+            retry=settings.openapi_retry_seconds,
+            issuer=settings.oidc_issuer,
         )
-        self.control = create_control_app(settings=settings, tokens=self.tokens, limiter=self.limiter,
-                                          openapi=self.openapi, readiness=self.readiness)
+        self.control = create_control_app(
+            settings=settings, tokens=self.tokens, limiter=self.limiter, openapi=self.openapi, readiness=self.readiness
+        )
         log_info = logging.getLevelName(settings.log_level.upper()) <= logging.INFO
-        self.access_log = (AccessLog(settings.service_name, json_output=settings.log_json)
-                           if settings.access_log and log_info else None)
+        self.access_log = (
+            AccessLog(settings.service_name, json_output=settings.log_json)
+            if settings.access_log and log_info
+            else None
+        )
         self._trust_forwarded = settings.trust_forwarded_headers
 
     # ---------------------------------------------------------------- lifecycle
@@ -145,8 +163,15 @@ class Gateway:
                     ex.send = self.cors.wrap(send, origin)
             await self._dispatch(ex, receive, authorization)
             if self.access_log is not None:
-                self.access_log.log(ex.method, ex.path, ex.status, round((time.perf_counter() - started) * 1000, 2),
-                                    rid, ex.subject, (scope.get("client") or ("-",))[0])
+                self.access_log.log(
+                    ex.method,
+                    ex.path,
+                    ex.status,
+                    round((time.perf_counter() - started) * 1000, 2),
+                    rid,
+                    ex.subject,
+                    (scope.get("client") or ("-",))[0],
+                )
         finally:
             request_id_var.reset(ctx)
             problems.accept_language.reset(language_ctx)
@@ -173,14 +198,19 @@ class Gateway:
         verified, scope = ex.verified, ex.scope
         scheme = scope.get("scheme", "http")
         # An anonymous public read forwards no Authorization (the token sent along was not verified).
-        caller = (Caller(ex.client_ip, scheme) if verified is None else
-                  Caller(ex.client_ip, scheme, authorization, verified.subject_header, verified.client_header))
-        headers, has_body = upstream_headers(scope["headers"], caller, ex.request_id,
-                                             trust_forwarded=self._trust_forwarded)
+        caller = (
+            Caller(ex.client_ip, scheme)
+            if verified is None
+            else Caller(ex.client_ip, scheme, authorization, verified.subject_header, verified.client_header)
+        )
+        headers, has_body = upstream_headers(
+            scope["headers"], caller, ex.request_id, trust_forwarded=self._trust_forwarded
+        )
         if not self.relay.started:  # used without lifespan (e.g. a bare ASGI transport in a test)
             await self.startup()
-        await self.relay.forward(ex, receive, route.service, upstream_url(self.upstreams[route.service], scope),
-                                 headers, has_body)
+        await self.relay.forward(
+            ex, receive, route.service, upstream_url(self.upstreams[route.service], scope), headers, has_body
+        )
 
     async def _admit(self, ex: Exchange, route: Route, authorization: bytes | None) -> bool:
         """Whether the request may go to the upstream; if not, the client has been answered. Sets `ex.verified`
@@ -231,6 +261,7 @@ class Gateway:
 
 # -------------------------------------------------------------------- module helpers
 
+
 def _read_headers(scope: Scope) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
     """X-Request-ID, Origin, Authorization and Accept-Language as received (one pass over the headers)."""
     rid_raw = origin = authorization = language = None
@@ -251,9 +282,15 @@ def _forbidden(route: Route, method: str, verified: VerifiedToken, allowed: froz
     verb = "read" if method in READ_METHODS else "change"
     if roles and roles <= {Role.SERVICE}:
         return Forbidden(code="service_account_not_public")
-    return Forbidden(code="role_not_allowed", params={
-        "roles": ", ".join(sorted(roles)) or "none", "verb": verb, "prefix": route.prefix,
-        "allowed": ", ".join(sorted(allowed))})
+    return Forbidden(
+        code="role_not_allowed",
+        params={
+            "roles": ", ".join(sorted(roles)) or "none",
+            "verb": verb,
+            "prefix": route.prefix,
+            "allowed": ", ".join(sorted(allowed)),
+        },
+    )
 
 
 def _with_request_id(ex: Exchange) -> Send:

@@ -57,8 +57,10 @@ def _json_properties(doc: dict[str, Any], response: dict[str, Any]) -> dict[str,
 
 
 def _needs_if_match(operation: dict[str, Any]) -> bool:
-    return any(p.get("in") == "header" and p.get("name") == "If-Match" and p.get("required")
-               for p in operation.get("parameters", []))
+    return any(
+        p.get("in") == "header" and p.get("name") == "If-Match" and p.get("required")
+        for p in operation.get("parameters", [])
+    )
 
 
 def add_links(doc: dict[str, Any]) -> None:
@@ -86,11 +88,11 @@ def _operations(target: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _link_creation(created: dict[str, Any], collection: str, target_path: str, target: dict[str, Any]) -> None:
     """Links from a creation under `collection` to the operations on the created item `target_path`."""
-    rest = target_path[len(collection):]
+    rest = target_path[len(collection) :]
     if not rest.startswith("/{") or not target_path.startswith(collection):
         return
-    name = rest[2:rest.index("}")]
-    if "{" in rest[rest.index("}") + 1:]:
+    name = rest[2 : rest.index("}")]
+    if "{" in rest[rest.index("}") + 1 :]:
         return
     for method, operation in _operations(target):
         parameters: dict[str, str] = {f"path.{name}": "$response.body#/id"}
@@ -104,9 +106,10 @@ def _link_creation(created: dict[str, Any], collection: str, target_path: str, t
 
 def _link_read(read: dict[str, Any], resource: str, target_path: str, target: dict[str, Any]) -> None:
     """Links from reading `resource` to its writes and actions (`target_path`) that need If-Match."""
-    action = target_path[len(resource):]
-    if not target_path.startswith(resource) or (action and (not action.startswith("/") or "{" in action
-                                                               or action.count("/") > 1)):
+    action = target_path[len(resource) :]
+    if not target_path.startswith(resource) or (
+        action and (not action.startswith("/") or "{" in action or action.count("/") > 1)
+    ):
         return
     names = [part[1:-1] for part in resource.split("/") if part.startswith("{")]
     for method, operation in _operations(target):
@@ -139,11 +142,17 @@ def _add_gateway_problems(merged: dict[str, Any]) -> None:
                     operation["responses"].setdefault(status, response)
 
 
-def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, Any] | None = None,
-                    allowed_prefixes: dict[str, tuple[str, ...]] | None = None,
-                    missing: list[str] | None = None, title: str = "cleanprod API",
-                    version: str = "1.0.0", issuer: str | None = None,
-                    public_prefixes: tuple[str, ...] = ()) -> dict[str, Any]:
+def merge_documents(
+    parts: list[tuple[str, dict[str, Any]]],
+    *,
+    own: dict[str, Any] | None = None,
+    allowed_prefixes: dict[str, tuple[str, ...]] | None = None,
+    missing: list[str] | None = None,
+    title: str = "cleanprod API",
+    version: str = "1.0.0",
+    issuer: str | None = None,
+    public_prefixes: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """`parts`: (service name, its OpenAPI document). `own`: the gateway's own document (no filtering).
     Operations under `public_prefixes` are marked `security: []` (no token) against the document's default."""
     merge = _Merge(public_prefixes)
@@ -161,8 +170,7 @@ def merge_documents(parts: list[tuple[str, dict[str, Any]]], *, own: dict[str, A
     _add_gateway_problems(merged)
     add_links(merged)
     _add_security(merged, issuer)
-    merged["info"] = {"title": title, "version": version,
-                      "description": _description(included, missing, merge.notes)}
+    merged["info"] = {"title": title, "version": version, "description": _description(included, missing, merge.notes)}
     if not merged["tags"]:
         del merged["tags"]
     return merged
@@ -203,8 +211,7 @@ class _Merge:
             for section, name, definition in _definitions(components):
                 ref = f"{REF_PREFIX}{section}/{name}"
                 existing = self.origin.get((section, name))
-                if ref not in renames and existing is not None \
-                        and existing[1] != _rewrite_refs(definition, renames):
+                if ref not in renames and existing is not None and existing[1] != _rewrite_refs(definition, renames):
                     renames[ref] = f"{REF_PREFIX}{section}/{_prefix(service)}{name}"
                     found = True
         return renames
@@ -244,35 +251,65 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
 
 def _add_security(merged: dict[str, Any], issuer: str | None) -> None:
     schemes = merged["components"].setdefault("securitySchemes", {})
-    schemes.setdefault("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                  "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)"})
+    schemes.setdefault(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Keycloak access token (realm cleanprod, audience cleanprod-api)",
+        },
+    )
     merged["security"] = [{"bearer": []}]
     if issuer:
         # Explicit endpoints rather than openIdConnect discovery: Swagger UI then needs no cross-origin fetch of
         # the discovery document, only the token exchange (allowed by the docs client's web origins).
         base = f"{issuer.rstrip('/')}/protocol/openid-connect"
-        schemes.setdefault("keycloak", {
-            "type": "oauth2", "description": "Log in at Keycloak (authorization code + PKCE)",
-            "flows": {"authorizationCode": {"authorizationUrl": f"{base}/auth", "tokenUrl": f"{base}/token",
-                                            "scopes": {"openid": "OpenID Connect"}}}})
+        schemes.setdefault(
+            "keycloak",
+            {
+                "type": "oauth2",
+                "description": "Log in at Keycloak (authorization code + PKCE)",
+                "flows": {
+                    "authorizationCode": {
+                        "authorizationUrl": f"{base}/auth",
+                        "tokenUrl": f"{base}/token",
+                        "scopes": {"openid": "OpenID Connect"},
+                    }
+                },
+            },
+        )
         merged["security"].append({"keycloak": ["openid"]})
 
 
 def _description(included: list[str], missing: list[str] | None, notes: list[str]) -> str:
-    description = ("The public API of the cleaner-production support programme, served through the gateway. "
-                   f"Included services: {', '.join(included) or 'none'}.")
+    description = (
+        "The public API of the cleaner-production support programme, served through the gateway. "
+        f"Included services: {', '.join(included) or 'none'}."
+    )
     if missing:
-        description += (f" Not included (unreachable when this document was built): {', '.join(missing)}; "
-                        "their endpoints still work through the gateway once the services are up.")
+        description += (
+            f" Not included (unreachable when this document was built): {', '.join(missing)}; "
+            "their endpoints still work through the gateway once the services are up."
+        )
     if notes:
         description += " Notes: " + "; ".join(notes) + "."
     return description
 
 
 class OpenAPICache:
-    def __init__(self, *, services: dict[str, str], fetch: Fetch, build_own: Callable[[], dict[str, Any]],
-                 allowed_prefixes: dict[str, tuple[str, ...]], ttl: float, retry: float,
-                 issuer: str | None = None, public_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        services: dict[str, str],
+        fetch: Fetch,
+        build_own: Callable[[], dict[str, Any]],
+        allowed_prefixes: dict[str, tuple[str, ...]],
+        ttl: float,
+        retry: float,
+        issuer: str | None = None,
+        public_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.services = services  # name -> base URL
         self.fetch = fetch
         self.build_own = build_own
@@ -296,8 +333,9 @@ class OpenAPICache:
             if self._doc is not None and time.monotonic() < self._expires:
                 return self._doc
             names = list(self.services)
-            results = await asyncio.gather(*(self.fetch(self.services[n] + "/openapi.json") for n in names),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(self.fetch(self.services[n] + "/openapi.json") for n in names), return_exceptions=True
+            )
             parts: list[tuple[str, dict[str, Any]]] = []
             missing: list[str] = []
             for name, result in zip(names, results, strict=True):
@@ -306,9 +344,14 @@ class OpenAPICache:
                     missing.append(name)
                 else:
                     parts.append((name, result))
-            self._doc = merge_documents(parts, own=self.build_own(), allowed_prefixes=self.allowed_prefixes,
-                                        missing=missing, issuer=self.issuer,
-                                        public_prefixes=self.public_prefixes)
+            self._doc = merge_documents(
+                parts,
+                own=self.build_own(),
+                allowed_prefixes=self.allowed_prefixes,
+                missing=missing,
+                issuer=self.issuer,
+                public_prefixes=self.public_prefixes,
+            )
             self._expires = time.monotonic() + (self.retry if missing else self.ttl)
             self.builds += 1
             return self._doc

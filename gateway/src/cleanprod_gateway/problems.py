@@ -35,8 +35,13 @@ def no_route(path: str) -> NotFoundRoute:
 
 def read_only() -> Problem:
     # A prefix nobody may change (public pages, the programme summary): no method but the reads exists there.
-    return Problem(status=405, title="Method not allowed", slug="method-not-allowed", code="method_not_allowed",
-                   headers={"Allow": ", ".join(sorted(READ_METHODS))})
+    return Problem(
+        status=405,
+        title="Method not allowed",
+        slug="method-not-allowed",
+        code="method_not_allowed",
+        headers={"Allow": ", ".join(sorted(READ_METHODS))},
+    )
 
 
 def dot_segments() -> BadRequest:
@@ -67,8 +72,15 @@ def upstream_broke_off(service: str) -> BadGateway:
     return BadGateway(code="upstream_broke_off", params={"service": service})
 
 
-async def send_problem(send: Send, problem: Problem, *, path: str, request_id: str, head: bool = False,
-                       extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_problem(
+    send: Send,
+    problem: Problem,
+    *,
+    path: str,
+    request_id: str,
+    head: bool = False,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     raw = accept_language.get()
     body = orjson.dumps(problem.to_body(path, preferred_language(raw.decode("latin-1") if raw else None)))
     headers = [_CT, (b"content-length", str(len(body)).encode()), (b"x-request-id", request_id.encode("latin-1"))]

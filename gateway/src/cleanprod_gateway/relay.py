@@ -74,9 +74,14 @@ class UpstreamBroken(Exception):
 
 
 def _session(connector: aiohttp.TCPConnector, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
-                                 cookie_jar=aiohttp.DummyCookieJar(), request_class=_ProxyRequest,
-                                 raise_for_status=False)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        request_class=_ProxyRequest,
+        raise_for_status=False,
+    )
 
 
 class Relay:
@@ -85,8 +90,12 @@ class Relay:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.small = settings.small_body_bytes  # bodies up to this size are read at once (and kept for a retry)
-        self.timeout = aiohttp.ClientTimeout(total=None, connect=settings.connect_timeout,
-                                             sock_connect=settings.connect_timeout, sock_read=settings.read_timeout)
+        self.timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=settings.connect_timeout,
+            sock_connect=settings.connect_timeout,
+            sock_read=settings.read_timeout,
+        )
         self.session: aiohttp.ClientSession | None = None
         self._fresh_session: aiohttp.ClientSession | None = None
 
@@ -98,13 +107,20 @@ class Relay:
 
     def start(self) -> None:
         s = self.settings
-        self.session = _session(aiohttp.TCPConnector(limit=s.pool_size, limit_per_host=s.pool_size_per_host,
-                                                     keepalive_timeout=s.upstream_keepalive_seconds,
-                                                     ttl_dns_cache=300), self.timeout)
+        self.session = _session(
+            aiohttp.TCPConnector(
+                limit=s.pool_size,
+                limit_per_host=s.pool_size_per_host,
+                keepalive_timeout=s.upstream_keepalive_seconds,
+                ttl_dns_cache=300,
+            ),
+            self.timeout,
+        )
         self.session._retry_connection = False  # noqa: SLF001 - see the module's docstring
         # Retries after a dropped pooled connection go through a connector that never reuses a connection.
-        self._fresh_session = _session(aiohttp.TCPConnector(limit=s.pool_size, force_close=True, ttl_dns_cache=300),
-                                       self.timeout)
+        self._fresh_session = _session(
+            aiohttp.TCPConnector(limit=s.pool_size, force_close=True, ttl_dns_cache=300), self.timeout
+        )
 
     async def close(self) -> None:
         for session in (self.session, self._fresh_session):
@@ -137,8 +153,9 @@ class Relay:
 
     # ---------------------------------------------------------------- proxying
 
-    async def forward(self, ex: Exchange, receive: Receive, service: str, target: str, headers: Headers,
-                      has_body: bool) -> None:
+    async def forward(
+        self, ex: Exchange, receive: Receive, service: str, target: str, headers: Headers, has_body: bool
+    ) -> None:
         """Send the request to `target` (the upstream URL, already encoded) and relay the answer to the client."""
         body = _RequestBody(receive, self.small) if has_body else None
         try:
@@ -163,31 +180,47 @@ class Relay:
         finally:
             response.release()
 
-    async def _send(self, ex: Exchange, service: str, url: URL, headers: Headers,
-                    body: _RequestBody | None) -> aiohttp.ClientResponse:
+    async def _send(
+        self, ex: Exchange, service: str, url: URL, headers: Headers, body: _RequestBody | None
+    ) -> aiohttp.ClientResponse:
         if self.session is None:  # used without lifespan (e.g. a bare ASGI transport in a test)
             self.start()
         assert self.session is not None and self._fresh_session is not None
         _reused_connection.set(False)
         try:
-            return await self.session.request(ex.method, url, headers=headers,
-                                              data=body.iterate() if body else None, allow_redirects=False,
-                                              auto_decompress=False)
+            return await self.session.request(
+                ex.method,
+                url,
+                headers=headers,
+                data=body.iterate() if body else None,
+                allow_redirects=False,
+                auto_decompress=False,
+            )
         except _DROPPED as exc:
             if not _may_retry(exc, ex.method, headers, body):
                 raise
             # The upstream had closed this pooled connection (e.g. uvicorn after an unhandled error): the
             # request goes once more, on a new connection.
-            log.info("upstream %s dropped a pooled connection (%r); retrying %s %s on a new one",
-                     service, exc, ex.method, ex.path)
-            return await self._fresh_session.request(ex.method, url, headers=headers,
-                                                     data=body.iterate() if body else None,
-                                                     allow_redirects=False, auto_decompress=False)
+            log.info(
+                "upstream %s dropped a pooled connection (%r); retrying %s %s on a new one",
+                service,
+                exc,
+                ex.method,
+                ex.path,
+            )
+            return await self._fresh_session.request(
+                ex.method,
+                url,
+                headers=headers,
+                data=body.iterate() if body else None,
+                allow_redirects=False,
+                auto_decompress=False,
+            )
 
-    async def _answer(self, ex: Exchange, receive: Receive, response: aiohttp.ClientResponse, service: str, *,
-                      body_done: bool) -> None:
-        headers = [(name.lower(), value) for name, value in response.raw_headers
-                   if name.lower() not in _RESPONSE_DROP]
+    async def _answer(
+        self, ex: Exchange, receive: Receive, response: aiohttp.ClientResponse, service: str, *, body_done: bool
+    ) -> None:
+        headers = [(name.lower(), value) for name, value in response.raw_headers if name.lower() not in _RESPONSE_DROP]
         headers.append((b"x-request-id", ex.request_id.encode("latin-1")))
         status = response.status
         length = response.content_length
@@ -198,14 +231,23 @@ class Relay:
             await _stream_answer(ex, receive, response, service, headers, body_done=body_done)
 
     @staticmethod
-    async def _answer_at_once(ex: Exchange, response: aiohttp.ClientResponse, service: str,
-                              headers: list[tuple[bytes, bytes]], *, no_body: bool) -> None:
+    async def _answer_at_once(
+        ex: Exchange,
+        response: aiohttp.ClientResponse,
+        service: str,
+        headers: list[tuple[bytes, bytes]],
+        *,
+        no_body: bool,
+    ) -> None:
         # Small answers (the common case): one read, one send.
         try:
             body = b"" if no_body else await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
-            problem: Problem = (problems.upstream_timeout(service) if isinstance(exc, TimeoutError)
-                                else problems.upstream_broke_off(service))
+            problem: Problem = (
+                problems.upstream_timeout(service)
+                if isinstance(exc, TimeoutError)
+                else problems.upstream_broke_off(service)
+            )
             log.warning("upstream %s failed while answering: %r", service, exc)
             await ex.fail(problem)
             return
@@ -214,8 +256,15 @@ class Relay:
         await ex.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _stream_answer(ex: Exchange, receive: Receive, response: aiohttp.ClientResponse, service: str,
-                         headers: list[tuple[bytes, bytes]], *, body_done: bool) -> None:
+async def _stream_answer(
+    ex: Exchange,
+    receive: Receive,
+    response: aiohttp.ClientResponse,
+    service: str,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    body_done: bool,
+) -> None:
     """Large or unknown length: streamed. The client going away stops the upstream read too."""
     ex.status = response.status
     await ex.send({"type": "http.response.start", "status": response.status, "headers": headers})

@@ -78,13 +78,17 @@ def _header_value(text: str) -> bytes:
 def extract_bearer(authorization: bytes | None) -> bytes:
     """The token from an Authorization header, or a kit Unauthorized problem (with WWW-Authenticate)."""
     if not authorization:
-        raise Unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.",
-                           headers={"WWW-Authenticate": 'Bearer realm="cleanprod"'})
+        raise Unauthorized(
+            "Authentication required: send 'Authorization: Bearer <access token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="cleanprod"'},
+        )
     scheme, _, token = authorization.partition(b" ")
     token = token.strip()
     if scheme.lower() != b"bearer" or not token:
-        raise Unauthorized("Use the Bearer scheme: 'Authorization: Bearer <access token>'.",
-                           headers={"WWW-Authenticate": 'Bearer realm="cleanprod", error="invalid_request"'})
+        raise Unauthorized(
+            "Use the Bearer scheme: 'Authorization: Bearer <access token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="cleanprod", error="invalid_request"'},
+        )
     return token
 
 

@@ -20,8 +20,11 @@ from cleanprod_contracts.v1 import events
 from cleanprod_kit.publishers import publisher_of
 from cleanprod_kit.testing.publishers import emitted_event_types
 
-SERVICES = {"registry": cleanprod_registry, "applications": cleanprod_applications,
-            "verification": cleanprod_verification}
+SERVICES = {
+    "registry": cleanprod_registry,
+    "applications": cleanprod_applications,
+    "verification": cleanprod_verification,
+}
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
@@ -47,8 +50,11 @@ def _models(model: type[BaseModel]) -> set[type[BaseModel]]:
     return found
 
 
-@pytest.mark.parametrize("model", sorted({m for p in events.EVENT_PAYLOADS.values() for m in _models(p)},
-                                         key=lambda m: m.__name__), ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model",
+    sorted({m for p in events.EVENT_PAYLOADS.values() for m in _models(p)}, key=lambda m: m.__name__),
+    ids=lambda m: m.__name__,
+)
 def test_payload_models_refuse_unknown_fields(model: type[BaseModel]) -> None:
     assert issubclass(model, EventPayload | Part)
     assert model.model_config.get("extra") == "forbid" and model.model_config.get("frozen") is True
@@ -65,11 +71,22 @@ def test_a_field_only_some_events_carry_is_left_out_where_unset() -> None:
     application, verification = uuid.uuid4(), uuid.uuid4()
     assigned = events.VerifierAssigned(application_id=application, verifier_subject="v-1")
     assert assigned.payload() == {"application_id": application, "verifier_subject": "v-1"}
-    concluded = events.VerificationConcluded(application_id=application, verification_id=str(verification),
-                                             verdict="verified", achieved_ratio=1.0, verified_savings_pct=None,
-                                             claimed_savings_pct=8.0)
-    assert set(concluded.payload()) == {"application_id", "verification_id", "verdict", "achieved_ratio",
-                                        "verified_savings_pct", "claimed_savings_pct"}
+    concluded = events.VerificationConcluded(
+        application_id=application,
+        verification_id=str(verification),
+        verdict="verified",
+        achieved_ratio=1.0,
+        verified_savings_pct=None,
+        claimed_savings_pct=8.0,
+    )
+    assert set(concluded.payload()) == {
+        "application_id",
+        "verification_id",
+        "verdict",
+        "achieved_ratio",
+        "verified_savings_pct",
+        "claimed_savings_pct",
+    }
 
 
 def test_numbers_must_be_numbers() -> None:
@@ -86,8 +103,14 @@ def test_the_applications_service_reads_the_verdict_values_the_contract_allows()
 
 
 def test_the_contract_test_helper_fails_on_a_disagreement_or_on_nothing_written() -> None:
-    good = {"application_id": str(uuid.uuid4()), "verification_id": "v", "verdict": "verified",
-            "achieved_ratio": 1.0, "verified_savings_pct": 9.0, "claimed_savings_pct": 8.0}
+    good = {
+        "application_id": str(uuid.uuid4()),
+        "verification_id": "v",
+        "verdict": "verified",
+        "achieved_ratio": 1.0,
+        "verified_savings_pct": 9.0,
+        "claimed_savings_pct": 8.0,
+    }
     assert len(read_every({"verification.concluded": [good]}, "verification.concluded")) == 1
     renamed = {k: v for k, v in good.items() if k != "verdict"} | {"outcome": "verified"}
     with pytest.raises(ValidationError, match="verdict"):

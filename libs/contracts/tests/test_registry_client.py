@@ -14,19 +14,45 @@ from cleanprod_contracts.registry_client import RegistryClient, RegistryUnavaila
 from cleanprod_contracts.v1.registry import Enterprise, Facility
 
 FACILITY_ID, ENTERPRISE_ID = uuid.uuid4(), uuid.uuid4()
-FACILITY = {"id": str(FACILITY_ID), "enterprise_id": str(ENTERPRISE_ID), "enterprise_tax_code": None,
-            "name": "Nhà máy cán thép Đông Anh", "status": "active", "sector_code": "steel",
-            "products": ["hot rolling long products"], "capacity_quantity": 250000, "capacity_unit": "t/yr",
-            "ward": "Xã Đông Anh", "district": None, "address": "Khu công nghiệp", "version": 3}
-ENTERPRISE = {"id": str(ENTERPRISE_ID), "tax_code": "0100109106", "name": "Công ty Cổ phần Thép Đông Anh",
-              "ward": "Xã Đông Anh", "district": "Huyện Đông Anh", "contact_email": "a@example.vn"}
+FACILITY = {
+    "id": str(FACILITY_ID),
+    "enterprise_id": str(ENTERPRISE_ID),
+    "enterprise_tax_code": None,
+    "name": "Nhà máy cán thép Đông Anh",
+    "status": "active",
+    "sector_code": "steel",
+    "products": ["hot rolling long products"],
+    "capacity_quantity": 250000,
+    "capacity_unit": "t/yr",
+    "ward": "Xã Đông Anh",
+    "district": None,
+    "address": "Khu công nghiệp",
+    "version": 3,
+}
+ENTERPRISE = {
+    "id": str(ENTERPRISE_ID),
+    "tax_code": "0100109106",
+    "name": "Công ty Cổ phần Thép Đông Anh",
+    "ward": "Xã Đông Anh",
+    "district": "Huyện Đông Anh",
+    "contact_email": "a@example.vn",
+}
 
 
 def period(n: int) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "facility_id": str(FACILITY_ID), "period_start": f"2023-{n:02d}-01",
-            "period_end": f"2023-{n:02d}-28", "production": {"quantity": 800.0, "unit": "t"},
-            "consumption": [{"carrier": "electricity", "quantity": 605.0, "unit": "MWh"}], "cdd": None,
-            "hdd": None, "estimated": False, "notes": None, "version": 1}
+    return {
+        "id": str(uuid.uuid4()),
+        "facility_id": str(FACILITY_ID),
+        "period_start": f"2023-{n:02d}-01",
+        "period_end": f"2023-{n:02d}-28",
+        "production": {"quantity": 800.0, "unit": "t"},
+        "consumption": [{"carrier": "electricity", "quantity": 605.0, "unit": "MWh"}],
+        "cdd": None,
+        "hdd": None,
+        "estimated": False,
+        "notes": None,
+        "version": 1,
+    }
 
 
 class Scripted:
@@ -49,8 +75,12 @@ def client(answers: dict[str, list[tuple[int, Any]]]) -> tuple[RegistryClient, S
 
 
 async def test_records_are_read_models_and_absent_ones_are_none() -> None:
-    registry, _ = client({f"/api/v1/facilities/{FACILITY_ID}": [(200, FACILITY), (404, {"detail": "no"})],
-                          f"/api/v1/enterprises/{ENTERPRISE_ID}": [(200, ENTERPRISE)]})
+    registry, _ = client(
+        {
+            f"/api/v1/facilities/{FACILITY_ID}": [(200, FACILITY), (404, {"detail": "no"})],
+            f"/api/v1/enterprises/{ENTERPRISE_ID}": [(200, ENTERPRISE)],
+        }
+    )
     facility = await registry.facility(FACILITY_ID)
     assert isinstance(facility, Facility) and facility.capacity_quantity == 250000.0 and facility.district is None
     assert isinstance(await registry.enterprise(ENTERPRISE_ID), Enterprise)
@@ -58,8 +88,12 @@ async def test_records_are_read_models_and_absent_ones_are_none() -> None:
 
 
 async def test_facility_facts_take_the_tax_code_from_the_enterprise_when_the_facility_has_none() -> None:
-    registry, _ = client({f"/api/v1/facilities/{FACILITY_ID}": [(200, FACILITY)],
-                          f"/api/v1/enterprises/{ENTERPRISE_ID}": [(200, ENTERPRISE)]})
+    registry, _ = client(
+        {
+            f"/api/v1/facilities/{FACILITY_ID}": [(200, FACILITY)],
+            f"/api/v1/enterprises/{ENTERPRISE_ID}": [(200, ENTERPRISE)],
+        }
+    )
     facts = await registry.facility_facts(FACILITY_ID)
     assert facts is not None and facts.enterprise_tax_code == "0100109106"
     assert (facts.facility_status, facts.enterprise_name) == ("active", "Công ty Cổ phần Thép Đông Anh")
@@ -88,18 +122,39 @@ async def test_no_credentials_is_a_503_naming_the_setting() -> None:
 
 async def test_baselines_follow_the_cursor_to_the_last_page() -> None:
     path = f"/api/v1/facilities/{FACILITY_ID}/baselines"
-    registry, http = client({path: [(200, {"items": [period(1), period(2)], "next_cursor": "abc"}),
-                                    (200, {"items": [period(3)], "next_cursor": None})]})
+    registry, http = client(
+        {
+            path: [
+                (200, {"items": [period(1), period(2)], "next_cursor": "abc"}),
+                (200, {"items": [period(3)], "next_cursor": None}),
+            ]
+        }
+    )
     periods = await registry.baselines(FACILITY_ID)
     assert [p.period_start for p in periods] == [dt.date(2023, m, 1) for m in (1, 2, 3)]
     assert [params for _, params in http.asked] == [{"limit": 200}, {"limit": 200, "cursor": "abc"}]
 
 
 async def test_a_missing_norm_is_a_result_saying_why() -> None:
-    registry, _ = client({"/api/v1/norms/lookup": [(404, {"detail": "No norm for sector 'steel'"}),
-                                                   (200, {"value": 286, "unit": "MJ/hl", "circular": "19/2016/TT-BCT",
-                                                          "capacity_band": "< 20 million L/yr", "product": "beer",
-                                                          "valid_from": "2016-01-01", "valid_to": "2030-12-31"})]})
+    registry, _ = client(
+        {
+            "/api/v1/norms/lookup": [
+                (404, {"detail": "No norm for sector 'steel'"}),
+                (
+                    200,
+                    {
+                        "value": 286,
+                        "unit": "MJ/hl",
+                        "circular": "19/2016/TT-BCT",
+                        "capacity_band": "< 20 million L/yr",
+                        "product": "beer",
+                        "valid_from": "2016-01-01",
+                        "valid_to": "2030-12-31",
+                    },
+                ),
+            ]
+        }
+    )
     on = dt.date(2025, 6, 1)
     missing = await registry.norm(sector="steel", product="x", on=on, capacity=None)
     assert not missing.found and missing.reason == "No norm for sector 'steel'"

@@ -60,7 +60,9 @@ async def test_405_allow_names_every_method_of_the_resource() -> None:
 
 
 def _request(key: str) -> Request:
-    return Request({"type": "http", "method": "POST", "path": "/", "headers": [(b"idempotency-key", key.encode("latin-1"))]})
+    return Request(
+        {"type": "http", "method": "POST", "path": "/", "headers": [(b"idempotency-key", key.encode("latin-1"))]}
+    )
 
 
 @pytest.mark.parametrize("key", ["a", "create-0100109106", "~!#$%&'*+-.^_`|", "x" * 255])

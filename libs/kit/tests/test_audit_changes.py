@@ -22,8 +22,15 @@ class Thing(BaseModel):
 
 
 def test_only_changed_fields_old_to_new_with_json_values() -> None:
-    thing = Thing(id=uuid.uuid4(), name="Nhà máy giấy Phú Thượng", starts=None, amount=Decimal("1.5"), tags=["a"],
-                  version=1, updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    thing = Thing(
+        id=uuid.uuid4(),
+        name="Nhà máy giấy Phú Thượng",
+        starts=None,
+        amount=Decimal("1.5"),
+        tags=["a"],
+        version=1,
+        updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     before = snapshot(thing)
     thing.name, thing.starts, thing.tags = "Nhà máy giấy Đông Anh", dt.date(2026, 3, 1), ["a", "b"]
     thing.version, thing.updated_at = 2, dt.datetime(2026, 2, 1, tzinfo=dt.UTC)

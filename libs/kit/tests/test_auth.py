@@ -15,27 +15,43 @@ from cleanprod_kit.testing.issuer import AUDIENCE, TestIssuer
 
 
 def verifier(issuer: TestIssuer, min_refetch: float = 60) -> TokenVerifier:
-    return TokenVerifier(issuer=issuer.issuer, audience=AUDIENCE, leeway_seconds=5,
-                         jwks=JWKSCache(issuer.jwks_url, ttl_seconds=300, min_refetch_seconds=min_refetch))
+    return TokenVerifier(
+        issuer=issuer.issuer,
+        audience=AUDIENCE,
+        leeway_seconds=5,
+        jwks=JWKSCache(issuer.jwks_url, ttl_seconds=300, min_refetch_seconds=min_refetch),
+    )
 
 
 async def test_valid_token_gives_principal(issuer: TestIssuer) -> None:
     principal = await verifier(issuer).verify(issuer.token("enterprise", tax_code="0100109106", username="an"))
-    assert principal == Principal(subject=principal.subject, username="an", roles=frozenset({"enterprise"}),
-                                  tax_code="0100109106", client_id="cleanprod-test")
+    assert principal == Principal(
+        subject=principal.subject,
+        username="an",
+        roles=frozenset({"enterprise"}),
+        tax_code="0100109106",
+        client_id="cleanprod-test",
+    )
     assert principal.primary_role == "enterprise"
 
 
-@pytest.mark.parametrize("make", [
-    lambda i: i.token("officer", expires_in=-60),
-    lambda i: i.token("officer", audience="other-api"),
-    lambda i: i.token("officer", issuer="http://evil.example/realms/cleanprod"),
-    lambda i: i.token("officer", key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-    lambda i: i.token("officer", kid="unknown-kid"),
-    lambda i: "garbage",
-    lambda i: jwt.encode({"sub": "x", "aud": AUDIENCE, "iss": i.issuer, "exp": 9999999999, "iat": 1}, "a-shared-secret-that-is-long-enough-for-hs256",
-                         algorithm="HS256", headers={"kid": i.kid}),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda i: i.token("officer", expires_in=-60),
+        lambda i: i.token("officer", audience="other-api"),
+        lambda i: i.token("officer", issuer="http://evil.example/realms/cleanprod"),
+        lambda i: i.token("officer", key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        lambda i: i.token("officer", kid="unknown-kid"),
+        lambda i: "garbage",
+        lambda i: jwt.encode(
+            {"sub": "x", "aud": AUDIENCE, "iss": i.issuer, "exp": 9999999999, "iat": 1},
+            "a-shared-secret-that-is-long-enough-for-hs256",
+            algorithm="HS256",
+            headers={"kid": i.kid},
+        ),
+    ],
+)
 async def test_bad_tokens_are_unauthorized(issuer: TestIssuer, make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Unauthorized):
         await verifier(issuer).verify(make(issuer))
@@ -70,8 +86,9 @@ async def test_issuer_down_keeps_known_keys(issuer: TestIssuer) -> None:
 
 
 async def test_http_client_failure_is_not_a_500(issuer: TestIssuer) -> None:
-    check = TokenVerifier(issuer=issuer.issuer, audience=AUDIENCE,
-                          jwks=JWKSCache("http://127.0.0.1:9/none", min_refetch_seconds=0))
+    check = TokenVerifier(
+        issuer=issuer.issuer, audience=AUDIENCE, jwks=JWKSCache("http://127.0.0.1:9/none", min_refetch_seconds=0)
+    )
     with pytest.raises(Unauthorized):
         await check.verify(issuer.token("officer"))
 
@@ -79,8 +96,15 @@ async def test_http_client_failure_is_not_a_500(issuer: TestIssuer) -> None:
 def test_full_name_is_family_name_first_from_the_profile_claims() -> None:
     from cleanprod_kit.auth import Principal
 
-    person = Principal.from_claims({"sub": "u1", "preferred_username": "verifier1", "given_name": "Đức Hải",
-                                    "family_name": "Vũ", "realm_access": {"roles": ["verifier"]}})
+    person = Principal.from_claims(
+        {
+            "sub": "u1",
+            "preferred_username": "verifier1",
+            "given_name": "Đức Hải",
+            "family_name": "Vũ",
+            "realm_access": {"roles": ["verifier"]},
+        }
+    )
     assert person.full_name == "Vũ Đức Hải" and person.display_name == "verifier1"
     service = Principal.from_claims({"sub": "s", "azp": "svc-registry", "realm_access": {"roles": ["service"]}})
     assert service.full_name is None

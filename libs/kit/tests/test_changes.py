@@ -61,14 +61,23 @@ def _ensure_readable(principal: Principal) -> object:
     def check(thing: Thing) -> None:
         if thing.owner != principal.subject:
             raise NotFound(code="record_not_found", params={"what": f"thing {thing.id}"})
+
     return check
 
 
-async def thing_change(thing_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: CurrentPrincipal) -> Change[Thing]:
+async def thing_change(
+    thing_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Thing]:
     async def read() -> Thing:
-        return await readable_or_404(session, Thing, thing_id, _ensure_readable(principal),  # type: ignore[arg-type]
-                                     code="record_not_found", params={"what": f"thing {thing_id}"})
+        return await readable_or_404(
+            session,
+            Thing,
+            thing_id,
+            _ensure_readable(principal),  # type: ignore[arg-type]
+            code="record_not_found",
+            params={"what": f"thing {thing_id}"},
+        )
+
     return Change(request, session, principal, read)
 
 
@@ -87,8 +96,14 @@ async def rename(body: Rename, change: ThingChange, response: Response) -> Thing
     thing = await change.lock(check=_ensure_open)
     acted.append(f"{thing.name}->{body.name}")
     await asyncio.sleep(0.05)  # a slow act: a second writer must wait on the row lock, not overtake
-    record_audit(change.session, change.principal, entity_type="kit_thing", entity_id=thing.id, action="rename",
-                 details={"name": body.name})
+    record_audit(
+        change.session,
+        change.principal,
+        entity_type="kit_thing",
+        entity_id=thing.id,
+        action="rename",
+        details={"name": body.name},
+    )
     thing.name, thing.version = body.name, thing.version + 1
     return await change.answer(response, ThingPublic)
 
@@ -100,6 +115,7 @@ async def close(change: ThingChange, response: Response) -> ThingPublic:
 
     async def public(t: Thing) -> ThingPublic:  # an async answer, e.g. one that reads related rows
         return ThingPublic(id=t.id, name=t.name.upper(), status=t.status, version=t.version)
+
     return await change.answer(response, public)
 
 
@@ -111,6 +127,7 @@ async def copy(body: Rename, change: ThingChange) -> Response:
         change.session.add(twin)
         original.version += 1
         return created(await public_of(twin, ThingPublic), version=original.version, location=f"/things/{twin.id}")
+
     return await change.create_once(body, create)  # type: ignore[arg-type]
 
 
@@ -145,9 +162,15 @@ async def client(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[httpx.Asy
     async with database.engine.begin() as connection:
         await connection.run_sync(lambda sync: Thing.__table__.create(sync, checkfirst=True))  # type: ignore[attr-defined]
     await database.dispose()
-    settings = ServiceSettings(service_name="changes", database_url=kit_db_url, oidc_issuer=issuer.issuer,
-                               oidc_jwks_url=issuer.jwks_url, outbox_enabled=False, log_json=False,
-                               log_level="WARNING")
+    settings = ServiceSettings(
+        service_name="changes",
+        database_url=kit_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
     app: FastAPI = create_service_app(settings, title="changes", routers=[router])
     async with running(app) as http:
         yield http
@@ -167,8 +190,11 @@ async def _stored(kit_db_url: str, ident: uuid.UUID) -> tuple[Thing, int]:
     database = Database(kit_db_url)
     async with database.session() as session:
         thing = await session.get(Thing, ident)
-        audits = (await session.exec(select(AuditEntry).where(AuditEntry.entity_type == "kit_thing",
-                                                              AuditEntry.entity_id == str(ident)))).all()
+        audits = (
+            await session.exec(
+                select(AuditEntry).where(AuditEntry.entity_type == "kit_thing", AuditEntry.entity_id == str(ident))
+            )
+        ).all()
     await database.dispose()
     assert thing is not None
     return thing, len(audits)
@@ -178,12 +204,14 @@ def _as(issuer: TestIssuer, subject: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issuer.token('officer', sub=subject)}", **headers}
 
 
-async def test_a_change_commits_audits_and_answers_the_new_version(client: httpx.AsyncClient, kit_db_url: str,
-                                                                   issuer: TestIssuer) -> None:
+async def test_a_change_commits_audits_and_answers_the_new_version(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident = await _thing(kit_db_url, owner)
-    response = await client.patch(f"/things/{ident}", json={"name": "Lò hơi Đông Anh"},
-                                  headers=_as(issuer, owner, **{"If-Match": '"1"'}))
+    response = await client.patch(
+        f"/things/{ident}", json={"name": "Lò hơi Đông Anh"}, headers=_as(issuer, owner, **{"If-Match": '"1"'})
+    )
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"2"'
     assert response.json() == {"id": str(ident), "name": "Lò hơi Đông Anh", "status": "open", "version": 2}
@@ -191,68 +219,81 @@ async def test_a_change_commits_audits_and_answers_the_new_version(client: httpx
     assert (stored.name, stored.version, audits) == ("Lò hơi Đông Anh", 2, 1)  # committed, with its audit entry
 
 
-async def test_if_match_missing_is_428_and_stale_is_412_nothing_changed(client: httpx.AsyncClient, kit_db_url: str,
-                                                                       issuer: TestIssuer) -> None:
+async def test_if_match_missing_is_428_and_stale_is_412_nothing_changed(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident = await _thing(kit_db_url, owner)
     acted.clear()
     missing = await client.patch(f"/things/{ident}", json={"name": "x"}, headers=_as(issuer, owner))
     assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
-    stale = await client.patch(f"/things/{ident}", json={"name": "x"},
-                               headers=_as(issuer, owner, **{"If-Match": '"7"'}))
+    stale = await client.patch(
+        f"/things/{ident}", json={"name": "x"}, headers=_as(issuer, owner, **{"If-Match": '"7"'})
+    )
     assert stale.status_code == 412 and stale.json()["code"] == "stale_version"
     assert acted == []
     stored, audits = await _stored(kit_db_url, ident)
     assert (stored.name, stored.version, audits) == ("Lò hơi số 1", 1, 0)
 
 
-async def test_not_readable_is_404_like_missing(client: httpx.AsyncClient, kit_db_url: str,
-                                                issuer: TestIssuer) -> None:
+async def test_not_readable_is_404_like_missing(client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer) -> None:
     ident = await _thing(kit_db_url, f"owner-{uuid.uuid4()}")
-    stranger = await client.patch(f"/things/{ident}", json={"name": "x"},
-                                  headers=_as(issuer, "stranger", **{"If-Match": '"1"'}))
-    missing = await client.patch(f"/things/{uuid.uuid4()}", json={"name": "x"},
-                                 headers=_as(issuer, "stranger", **{"If-Match": '"1"'}))
+    stranger = await client.patch(
+        f"/things/{ident}", json={"name": "x"}, headers=_as(issuer, "stranger", **{"If-Match": '"1"'})
+    )
+    missing = await client.patch(
+        f"/things/{uuid.uuid4()}", json={"name": "x"}, headers=_as(issuer, "stranger", **{"If-Match": '"1"'})
+    )
     assert stranger.status_code == missing.status_code == 404
     assert stranger.json()["code"] == missing.json()["code"] == "record_not_found"
 
 
-async def test_the_body_is_validated_before_read_access_and_if_match(client: httpx.AsyncClient, kit_db_url: str,
-                                                                     issuer: TestIssuer) -> None:
+async def test_the_body_is_validated_before_read_access_and_if_match(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     ident = await _thing(kit_db_url, f"owner-{uuid.uuid4()}")
     # A stranger without If-Match and with a bad body: the bad body is what is answered (as FastAPI alone would).
     response = await client.patch(f"/things/{ident}", json={"name": "x", "extra": 1}, headers=_as(issuer, "stranger"))
     assert response.status_code == 422, response.text
 
 
-async def test_a_state_check_wins_over_a_stale_if_match(client: httpx.AsyncClient, kit_db_url: str,
-                                                        issuer: TestIssuer) -> None:
+async def test_a_state_check_wins_over_a_stale_if_match(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident = await _thing(kit_db_url, owner)
     closed = await client.post(f"/things/{ident}/close", headers=_as(issuer, owner))  # If-Match only when sent
     assert closed.status_code == 200 and closed.headers["etag"] == '"2"'
     assert closed.json()["name"] == "LÒ HƠI SỐ 1"  # the async answer function
-    again = await client.patch(f"/things/{ident}", json={"name": "x"},
-                               headers=_as(issuer, owner, **{"If-Match": '"1"'}))
+    again = await client.patch(
+        f"/things/{ident}", json={"name": "x"}, headers=_as(issuer, owner, **{"If-Match": '"1"'})
+    )
     assert again.status_code == 409  # the check passed to lock() runs before If-Match
     stale = await client.post(f"/things/{ident}/close", headers=_as(issuer, owner, **{"If-Match": '"1"'}))
     assert stale.status_code == 412  # WHEN_SENT: a header that was sent is still checked
 
 
-async def test_two_writers_with_one_if_match_serialise_and_one_wins(client: httpx.AsyncClient, kit_db_url: str,
-                                                                    issuer: TestIssuer) -> None:
+async def test_two_writers_with_one_if_match_serialise_and_one_wins(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident = await _thing(kit_db_url, owner)
-    answers = await asyncio.gather(*(
-        client.patch(f"/things/{ident}", json={"name": f"Tên {n}"}, headers=_as(issuer, owner, **{"If-Match": '"1"'}))
-        for n in range(4)))
+    answers = await asyncio.gather(
+        *(
+            client.patch(
+                f"/things/{ident}", json={"name": f"Tên {n}"}, headers=_as(issuer, owner, **{"If-Match": '"1"'})
+            )
+            for n in range(4)
+        )
+    )
     assert sorted(r.status_code for r in answers) == [200, 412, 412, 412]
     stored, audits = await _stored(kit_db_url, ident)
     assert (stored.version, audits) == (2, 1)
 
 
-async def test_create_once_answers_created_and_replays(client: httpx.AsyncClient, kit_db_url: str,
-                                                       issuer: TestIssuer) -> None:
+async def test_create_once_answers_created_and_replays(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident = await _thing(kit_db_url, owner)
     headers = _as(issuer, owner, **{"Idempotency-Key": f"copy-{ident}"})
@@ -264,14 +305,18 @@ async def test_create_once_answers_created_and_replays(client: httpx.AsyncClient
     assert replay.headers["idempotent-replayed"] == "true"
     database = Database(kit_db_url)
     async with database.session() as session:
-        copies = (await session.exec(text(f"SELECT count(*) FROM {TABLE} WHERE owner = :o AND name = 'Bản sao'")
-                                     .bindparams(o=owner))).one()  # type: ignore[call-overload]
+        copies = (
+            await session.exec(
+                text(f"SELECT count(*) FROM {TABLE} WHERE owner = :o AND name = 'Bản sao'").bindparams(o=owner)
+            )
+        ).one()  # type: ignore[call-overload]
     await database.dispose()
     assert copies[0] == 1
 
 
-async def test_if_match_of_another_row_is_checked_by_the_route(client: httpx.AsyncClient, kit_db_url: str,
-                                                                issuer: TestIssuer) -> None:
+async def test_if_match_of_another_row_is_checked_by_the_route(
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident, other = await _thing(kit_db_url, owner), await _thing(kit_db_url, owner, "Lò hơi số 2")
     url = f"/things/{ident}/links"
@@ -282,8 +327,9 @@ async def test_if_match_of_another_row_is_checked_by_the_route(client: httpx.Asy
     await database.dispose()
     missing = await client.post(url, json={"other": str(other)}, headers=_as(issuer, owner))
     assert missing.status_code == 428
-    locked_rows_version = await client.post(url, json={"other": str(other)},
-                                            headers=_as(issuer, owner, **{"If-Match": '"1"'}))
+    locked_rows_version = await client.post(
+        url, json={"other": str(other)}, headers=_as(issuer, owner, **{"If-Match": '"1"'})
+    )
     assert locked_rows_version.status_code == 412  # "1" is the locked row's version, not the other row's
     done = await client.post(url, json={"other": str(other)}, headers=_as(issuer, owner, **{"If-Match": '"5"'}))
     assert done.status_code == 204, done.text
@@ -303,11 +349,11 @@ async def test_openapi_documents_if_match_and_idempotency_of_change_routes(clien
 
 
 async def test_a_row_deleted_while_waiting_for_the_lock_is_the_services_own_404(
-        client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer) -> None:
+    client: httpx.AsyncClient, kit_db_url: str, issuer: TestIssuer
+) -> None:
     owner = f"owner-{uuid.uuid4()}"
     ident = await _thing(kit_db_url, owner)
-    answers = await asyncio.gather(*(client.delete(f"/things/{ident}", headers=_as(issuer, owner))
-                                     for _ in range(3)))
+    answers = await asyncio.gather(*(client.delete(f"/things/{ident}", headers=_as(issuer, owner)) for _ in range(3)))
     assert sorted(r.status_code for r in answers) == [204, 404, 404]
     for gone in (r for r in answers if r.status_code == 404):
         assert gone.json()["code"] == "record_not_found"
@@ -317,6 +363,7 @@ async def test_a_row_deleted_while_waiting_for_the_lock_is_the_services_own_404(
 async def test_answer_before_lock_is_a_programming_error() -> None:
     async def read() -> Thing:
         raise AssertionError("not read")
+
     change: Change[Thing] = Change(None, None, None, read)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="before Change.lock"):
         await change.answer(Response(), ThingPublic)

@@ -19,8 +19,26 @@ from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.openapi import OPTIONAL_IF_MATCH, decorate
 from cleanprod_kit.units import CARRIER_UNITS, PRODUCTION_UNITS, CarrierQuantity, ProductionQuantity
 
-SAMPLES = ["a", "Hà Nội", " trimmed ", "x" * 10, "", " ", "\u3000", "\xa0", "a\tb", "a\nb", "line\r\nbreak",
-           "\x00", "nul\x00", "\x7f", "c1\x85", "\x1b[31m", "😀", "\ufeff"]
+SAMPLES = [
+    "a",
+    "Hà Nội",
+    " trimmed ",
+    "x" * 10,
+    "",
+    " ",
+    "\u3000",
+    "\xa0",
+    "a\tb",
+    "a\nb",
+    "line\r\nbreak",
+    "\x00",
+    "nul\x00",
+    "\x7f",
+    "c1\x85",
+    "\x1b[31m",
+    "😀",
+    "\ufeff",
+]
 
 
 class Note(StrictBody):
@@ -42,8 +60,9 @@ def test_text_patterns_say_what_the_validator_does(value: str) -> None:
     assert schema["name"]["pattern"] == SINGLE_LINE_PATTERN
     assert schema["notes"]["anyOf"][0]["pattern"] == MULTI_LINE_PATTERN
     for field, pattern, limit in (("name", SINGLE_LINE_PATTERN, 10), ("notes", MULTI_LINE_PATTERN, 20)):
-        documented = jsonschema_rs.validator_for({"type": "string", "minLength": 1, "maxLength": limit,
-                                                  "pattern": pattern}).is_valid(value)
+        documented = jsonschema_rs.validator_for(
+            {"type": "string", "minLength": 1, "maxLength": limit, "pattern": pattern}
+        ).is_valid(value)
         assert documented == _accepted(**{field: value}), (field, value)
 
 
@@ -92,13 +111,15 @@ def test_if_match_and_idempotency_key_are_declared() -> None:
     async def create(request: Request) -> Any:
         async def make() -> Created:
             return Created(201, {}, {})
+
         return await create_once(request, None, None, {}, make)  # type: ignore[arg-type]
 
     doc = decorate(app.openapi(), list(app.routes))
 
     def headers(path: str, method: str) -> dict[str, bool]:
-        return {p["name"]: p["required"] for p in doc["paths"][path][method].get("parameters", [])
-                if p["in"] == "header"}
+        return {
+            p["name"]: p["required"] for p in doc["paths"][path][method].get("parameters", []) if p["in"] == "header"
+        }
 
     assert headers("/things/{thing_id}", "patch") == {"If-Match": True}
     assert headers("/things/{thing_id}", "delete") == {"If-Match": False}

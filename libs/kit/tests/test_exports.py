@@ -11,17 +11,29 @@ from openpyxl import load_workbook
 
 from cleanprod_kit.exports import Column, csv_chunks, pages, typed, xlsx_file
 
-COLUMNS = (Column("name", "Tên", "Name"), Column("amount", "Số tiền (đồng)", "Amount (VND)", "int"),
-           Column("on", "Ngày", "Date", "date"), Column("at", "Thời điểm", "At", "datetime"))
+COLUMNS = (
+    Column("name", "Tên", "Name"),
+    Column("amount", "Số tiền (đồng)", "Amount (VND)", "int"),
+    Column("on", "Ngày", "Date", "date"),
+    Column("at", "Thời điểm", "At", "datetime"),
+)
 
 
 def _fetcher(total: int, page: int, calls: list[str | None]):  # type: ignore[no-untyped-def]
     async def fetch(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         calls.append(cursor)
         start = int(cursor or 0)
-        rows = [{"name": f"Nhà máy số {i}", "amount": 1_000 * i, "on": dt.date(2026, 1, 1 + i % 28),
-                 "at": dt.datetime(2026, 12, 1, 17, 30, tzinfo=dt.UTC)} for i in range(start, min(start + page, total))]
+        rows = [
+            {
+                "name": f"Nhà máy số {i}",
+                "amount": 1_000 * i,
+                "on": dt.date(2026, 1, 1 + i % 28),
+                "at": dt.datetime(2026, 12, 1, 17, 30, tzinfo=dt.UTC),
+            }
+            for i in range(start, min(start + page, total))
+        ]
         return rows, (str(start + page) if start + page < total else None)
+
     return fetch
 
 
@@ -47,5 +59,9 @@ async def test_xlsx_cells_are_typed() -> None:
 
 
 def test_typed_values() -> None:
-    assert typed("7.5", "number") == 7.5 and typed(None, "int") is None and typed("2026-03-01", "date") == dt.date(2026, 3, 1)
+    assert (
+        typed("7.5", "number") == 7.5
+        and typed(None, "int") is None
+        and typed("2026-03-01", "date") == dt.date(2026, 3, 1)
+    )
     assert typed("2026-03-01T00:00:00+00:00", "datetime") == dt.datetime(2026, 3, 1, 7, 0)

@@ -51,6 +51,7 @@ PROBLEM = "application/problem+json"
 
 # ---- fields ---------------------------------------------------------------------------------------------------
 
+
 class Thing(StrictBody):
     name: Text(50)
     notes: Text(500, multiline=True) | None = None
@@ -71,30 +72,34 @@ def _errors(model: type, data: object) -> list[tuple[str, str]]:
     return [(".".join(str(p) for p in e["loc"]), e["type"]) for e in caught.value.errors()]
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    ({"name": "Công ty\x00"}, ("name", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "line\nbreak"}, ("name", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "bell\x07"}, ("name", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "c1\x85c1"}, ("name", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "ok", "notes": "two\x00"}, ("notes", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "ok", "tags": ["a", "b\x00"]}, ("tags.1", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "ok", "free_text": "x\x00y"}, ("free_text", guard_codes.CONTROL_CHARACTERS)),
-    ({"name": "ok", "started_on": 0}, ("started_on", guard_codes.STRICT_DATE)),
-    ({"name": "ok", "started_on": "2026-12-01T00:00:00"}, ("started_on", guard_codes.STRICT_DATE)),
-    ({"name": "ok", "started_on": "0001-01-01"}, ("started_on", guard_codes.DATE_OUT_OF_RANGE)),
-    ({"name": "ok", "started_on": "9999-12-31"}, ("started_on", guard_codes.DATE_OUT_OF_RANGE)),
-    ({"name": "ok", "active": 0}, ("active", guard_codes.STRICT_BOOLEAN)),
-    ({"name": "ok", "active": "true"}, ("active", guard_codes.STRICT_BOOLEAN)),
-    ({"name": None}, ("name", guard_codes.NULL_NOT_ALLOWED)),
-    ({"name": "ok", "active": None}, ("active", guard_codes.NULL_NOT_ALLOWED)),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"name": "Công ty\x00"}, ("name", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "line\nbreak"}, ("name", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "bell\x07"}, ("name", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "c1\x85c1"}, ("name", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "ok", "notes": "two\x00"}, ("notes", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "ok", "tags": ["a", "b\x00"]}, ("tags.1", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "ok", "free_text": "x\x00y"}, ("free_text", guard_codes.CONTROL_CHARACTERS)),
+        ({"name": "ok", "started_on": 0}, ("started_on", guard_codes.STRICT_DATE)),
+        ({"name": "ok", "started_on": "2026-12-01T00:00:00"}, ("started_on", guard_codes.STRICT_DATE)),
+        ({"name": "ok", "started_on": "0001-01-01"}, ("started_on", guard_codes.DATE_OUT_OF_RANGE)),
+        ({"name": "ok", "started_on": "9999-12-31"}, ("started_on", guard_codes.DATE_OUT_OF_RANGE)),
+        ({"name": "ok", "active": 0}, ("active", guard_codes.STRICT_BOOLEAN)),
+        ({"name": "ok", "active": "true"}, ("active", guard_codes.STRICT_BOOLEAN)),
+        ({"name": None}, ("name", guard_codes.NULL_NOT_ALLOWED)),
+        ({"name": "ok", "active": None}, ("active", guard_codes.NULL_NOT_ALLOWED)),
+    ],
+)
 def test_bodies_refuse_hostile_values_naming_the_field(data: dict, expected: tuple[str, str]) -> None:
     assert expected in _errors(Thing, data)
 
 
 def test_good_values_pass_and_multiline_text_keeps_its_lines() -> None:
-    thing = Thing.model_validate_json(orjson.dumps(
-        {"name": "Thép Hà Nội", "notes": "dòng 1\n\tdòng 2", "started_on": "2026-12-01", "active": False}))
+    thing = Thing.model_validate_json(
+        orjson.dumps({"name": "Thép Hà Nội", "notes": "dòng 1\n\tdòng 2", "started_on": "2026-12-01", "active": False})
+    )
     assert thing.notes == "dòng 1\n\tdòng 2" and thing.started_on == dt.date(2026, 12, 1) and thing.active is False
 
 
@@ -115,6 +120,7 @@ def test_patch_null_only_where_nullable() -> None:
 
 # ---- cursors --------------------------------------------------------------------------------------------------
 
+
 def _unsigned(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
@@ -125,16 +131,36 @@ def _signed_with_dev_key(value: object) -> str:
     return f"{payload}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
-FORGED_VALUES = [1, 1.5, True, None, "x", {"a": 1}, [], [1], [True], [None, None], [2**70], [1e308 * 10],
-                 [{"a": 1}], [[1]], [[1, 2]], ["x", "y", "z"], [-(2**63) - 1]]
+FORGED_VALUES = [
+    1,
+    1.5,
+    True,
+    None,
+    "x",
+    {"a": 1},
+    [],
+    [1],
+    [True],
+    [None, None],
+    [2**70],
+    [1e308 * 10],
+    [{"a": 1}],
+    [[1]],
+    [[1, 2]],
+    ["x", "y", "z"],
+    [-(2**63) - 1],
+]
 
 
 @pytest.mark.parametrize("value", FORGED_VALUES, ids=repr)
 def test_unsigned_cursors_of_every_json_type_are_refused(value: object) -> None:
     with pytest.raises(Unprocessable) as caught:
         decode_cursor(_unsigned(value), 1)
-    assert caught.value.errors[0] == {"field": "query.cursor", "message": "invalid cursor",
-                                      "code": guard_codes.INVALID_CURSOR}
+    assert caught.value.errors[0] == {
+        "field": "query.cursor",
+        "message": "invalid cursor",
+        "code": guard_codes.INVALID_CURSOR,
+    }
     assert caught.value.code == guard_codes.INVALID_CURSOR
 
 
@@ -164,15 +190,35 @@ def test_a_cursor_signed_with_another_key_is_refused() -> None:
         decode_cursor(foreign, 1)
 
 
-_columns = Table("t", SAMetaData(), Column("n", Integer), Column("b", BigInteger), Column("s", String),
-                 Column("u", Uuid), Column("a", AutoString))
+_columns = Table(
+    "t",
+    SAMetaData(),
+    Column("n", Integer),
+    Column("b", BigInteger),
+    Column("s", String),
+    Column("u", Uuid),
+    Column("a", AutoString),
+)
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    (_columns.c.n, "12"), (_columns.c.n, True), (_columns.c.n, 1.5), (_columns.c.n, 2**31), (_columns.c.n, 2**70),
-    (_columns.c.b, 2**63), (_columns.c.s, 5), (_columns.c.s, False), (_columns.c.s, 1.5e21),
-    (_columns.c.u, "not-a-uuid"), (_columns.c.u, 7), (_columns.c.a, 5), (_columns.c.a, ["x"]),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        (_columns.c.n, "12"),
+        (_columns.c.n, True),
+        (_columns.c.n, 1.5),
+        (_columns.c.n, 2**31),
+        (_columns.c.n, 2**70),
+        (_columns.c.b, 2**63),
+        (_columns.c.s, 5),
+        (_columns.c.s, False),
+        (_columns.c.s, 1.5e21),
+        (_columns.c.u, "not-a-uuid"),
+        (_columns.c.u, 7),
+        (_columns.c.a, 5),
+        (_columns.c.a, ["x"]),
+    ],
+)
 def test_signed_values_must_fit_the_column_type(column: Column, value: object) -> None:
     """Even with a leaked key, a value of the wrong type never reaches PostgreSQL."""
     with pytest.raises(Unprocessable):
@@ -189,6 +235,7 @@ def test_a_text_key_without_a_python_type_takes_text() -> None:
 
 
 # ---- body size ------------------------------------------------------------------------------------------------
+
 
 def _echo_app() -> FastAPI:
     app = FastAPI()
@@ -216,8 +263,9 @@ async def test_an_over_limit_chunked_body_is_413_not_400() -> None:
         assert "content-length" not in big.request.headers
         assert big.status_code == 413 and big.headers["content-type"] == PROBLEM
         assert big.json()["code"] == guard_codes.PAYLOAD_TOO_LARGE
-        declared = await client.post("/echo", content=b"{" + b" " * 5000 + b"}",
-                                     headers={"Content-Type": "application/json"})
+        declared = await client.post(
+            "/echo", content=b"{" + b" " * 5000 + b"}", headers={"Content-Type": "application/json"}
+        )
         assert declared.status_code == 413
 
 
@@ -242,8 +290,15 @@ async def probe_thing(code: str, q: str | None = None, cursor: CursorParam = Non
 
 @probe.post("/probe/audit")
 async def probe_audit(session: SessionDep) -> dict:
-    session.add(AuditEntry(actor_subject=None, actor_role="officer", entity_type="x", entity_id="1",  # type: ignore[arg-type]
-                           action="poke"))
+    session.add(
+        AuditEntry(
+            actor_subject=None,
+            actor_role="officer",
+            entity_type="x",
+            entity_id="1",  # type: ignore[arg-type]
+            action="poke",
+        )
+    )
     await session.commit()
     return {}
 
@@ -272,14 +327,21 @@ async def probe_rename(code: str, body: Renaming, request: Request, principal: C
 
 
 def _settings(database_url: str) -> ServiceSettings:
-    return ServiceSettings(service_name="probe", database_url=database_url, outbox_enabled=False,
-                           log_json=False, log_level="WARNING", db_unavailable_retry_after=7)
+    return ServiceSettings(
+        service_name="probe",
+        database_url=database_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        db_unavailable_retry_after=7,
+    )
 
 
 @pytest.fixture
 async def closed_port_client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_service_app(_settings(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nowhere"),
-                             title="probe", routers=[probe])
+    app = create_service_app(
+        _settings(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nowhere"), title="probe", routers=[probe]
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -287,7 +349,8 @@ async def closed_port_client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_database_down_is_503_with_retry_after_and_one_log_line(
-        closed_port_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    closed_port_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     response = await closed_port_client.get("/probe/db", headers={"X-Request-ID": "db-down-1"})
     assert response.status_code == 503 and response.headers["content-type"] == PROBLEM
@@ -321,8 +384,9 @@ async def test_a_null_that_slips_past_its_schema_is_422_not_409(kit_db_url: str)
     async with running(app) as client:
         response = await client.post("/probe/audit")
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
-    assert response.json()["errors"] == [{"field": "actor_subject", "message": "This field cannot be null",
-                                          "code": guard_codes.NULL_NOT_ALLOWED}]
+    assert response.json()["errors"] == [
+        {"field": "actor_subject", "message": "This field cannot be null", "code": guard_codes.NULL_NOT_ALLOWED}
+    ]
 
 
 async def test_an_unexpected_error_still_carries_the_request_id(closed_port_client: httpx.AsyncClient) -> None:
@@ -333,22 +397,29 @@ async def test_an_unexpected_error_still_carries_the_request_id(closed_port_clie
     assert len(generated.json()["request_id"]) == 32
 
 
-@pytest.mark.parametrize(("url", "field"), [
-    ("/probe/things/a%00b", "path.code"),
-    ("/probe/things/ok?q=th%C3%A9p%00", "query.q"),
-    ("/probe/things/ok?q=a%0Ab", "query.q"),
-    ("/probe/things/ok?cursor=%00", "query.cursor"),
-])
-async def test_control_characters_in_any_parameter_are_422(closed_port_client: httpx.AsyncClient, url: str,
-                                                           field: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/probe/things/a%00b", "path.code"),
+        ("/probe/things/ok?q=th%C3%A9p%00", "query.q"),
+        ("/probe/things/ok?q=a%0Ab", "query.q"),
+        ("/probe/things/ok?cursor=%00", "query.cursor"),
+    ],
+)
+async def test_control_characters_in_any_parameter_are_422(
+    closed_port_client: httpx.AsyncClient, url: str, field: str
+) -> None:
     response = await closed_port_client.get(url)
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
     body = response.json()
     assert body["code"] == guard_codes.CONTROL_CHARACTERS
-    assert body["errors"] == [{"field": field, "message": body["errors"][0]["message"],
-                               "code": guard_codes.CONTROL_CHARACTERS}]
+    assert body["errors"] == [
+        {"field": field, "message": body["errors"][0]["message"], "code": guard_codes.CONTROL_CHARACTERS}
+    ]
     assert (await closed_port_client.get("/probe/things/th%C3%A9p?q=H%C3%A0%20N%E1%BB%99i")).json() == {
-        "code": "thép", "q": "Hà Nội"}
+        "code": "thép",
+        "q": "Hà Nội",
+    }
 
 
 async def test_openapi_documents_problem_responses_per_route(closed_port_client: httpx.AsyncClient) -> None:
@@ -357,7 +428,8 @@ async def test_openapi_documents_problem_responses_per_route(closed_port_client:
     assert "ValidationError" not in document["components"]["schemas"]
     problem = document["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "instance", "request_id", "errors", "code"} <= set(
-        problem["properties"])
+        problem["properties"]
+    )
     field_error = document["components"]["schemas"]["FieldError"]
     assert set(field_error["properties"]) == {"field", "message", "code"}
 
@@ -370,12 +442,25 @@ async def test_openapi_documents_problem_responses_per_route(closed_port_client:
 
     assert statuses("/probe/db", "get") == {"400", "422", "500", "503"}
     assert statuses("/probe/things/{code}", "get") == {"400", "404", "422", "500", "503"}
-    assert statuses("/probe/things/{code}", "patch") == {"400", "401", "403", "404", "409", "412", "413", "415",
-                                                         "422", "428", "500", "503"}
+    assert statuses("/probe/things/{code}", "patch") == {
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "412",
+        "413",
+        "415",
+        "422",
+        "428",
+        "500",
+        "503",
+    }
     assert "Retry-After" in document["paths"]["/probe/db"]["get"]["responses"]["503"]["headers"]
 
 
 # ---- the contract checks themselves ------------------------------------------------------------------------------
+
 
 class _Table(SQLModel, registry=registry()):
     pass
@@ -409,21 +494,24 @@ def test_the_contract_checks_find_what_they_are_for() -> None:
         "WidgetUpdate.note: admits null=False, column nullable=True",
         "WidgetPublic.note: admits null=False, column nullable=True",
     ]
-    assert [f.split(":")[0] for f in loose_fields(LooseBody)] == ["LooseBody.title", "LooseBody.on",
-                                                                   "LooseBody.done"]
+    assert [f.split(":")[0] for f in loose_fields(LooseBody)] == ["LooseBody.title", "LooseBody.on", "LooseBody.done"]
     assert loose_fields(Thing) == ["Thing.free_text: str (use Text(...), or Param for a parameter)"]
 
 
-@pytest.mark.parametrize(("path", "status", "code"), [
-    ("/probe/overflow", 422, guard_codes.VALUE_NOT_STORABLE),  # integer out of range (22003)
-    ("/probe/raise/22001", 422, guard_codes.VALUE_NOT_STORABLE),  # string too long for its column
-    ("/probe/raise/22008", 422, guard_codes.VALUE_NOT_STORABLE),  # date/time field overflow
-    ("/probe/raise/40P01", 409, guard_codes.CONCURRENT_WRITE),  # deadlock detected
-    ("/probe/raise/40001", 409, guard_codes.CONCURRENT_WRITE),  # serialization failure
-    ("/probe/raise/XX000", 500, "internal_error"),  # an internal error stays a 500 (logged with its traceback)
-])
-async def test_values_and_lost_races_the_database_refuses_are_4xx(kit_db_url: str, path: str, status: int,
-                                                                   code: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/probe/overflow", 422, guard_codes.VALUE_NOT_STORABLE),  # integer out of range (22003)
+        ("/probe/raise/22001", 422, guard_codes.VALUE_NOT_STORABLE),  # string too long for its column
+        ("/probe/raise/22008", 422, guard_codes.VALUE_NOT_STORABLE),  # date/time field overflow
+        ("/probe/raise/40P01", 409, guard_codes.CONCURRENT_WRITE),  # deadlock detected
+        ("/probe/raise/40001", 409, guard_codes.CONCURRENT_WRITE),  # serialization failure
+        ("/probe/raise/XX000", 500, "internal_error"),  # an internal error stays a 500 (logged with its traceback)
+    ],
+)
+async def test_values_and_lost_races_the_database_refuses_are_4xx(
+    kit_db_url: str, path: str, status: int, code: str
+) -> None:
     app = create_service_app(_settings(kit_db_url), title="probe", routers=[probe])
     async with running(app) as client:
         response = await client.get(path)

@@ -28,19 +28,21 @@ def _h(*pairs: tuple[str, str]) -> H:
     return [(k.encode(), v.encode()) for k, v in pairs]
 
 
-@pytest.mark.parametrize(("headers", "header", "code"), [
-    (_h(("authorization", "Bearer a"), ("authorization", "Bearer b")), "Authorization", "duplicate_header"),
-    (_h(("authorization", "Bearer a, Bearer b")), "Authorization", "duplicate_header"),
-    (_h(("content-length", "2"), ("content-length", "3")), "Content-Length", "duplicate_header"),
-    (_h(("content-length", "2"), ("content-length", "2")), "Content-Length", "duplicate_header"),
-    (_h(("content-length", "2, 2")), "Content-Length", "duplicate_header"),
-    (_h(("content-length", "2"), ("transfer-encoding", "chunked")), "Content-Length", "conflicting_headers"),
-    (_h(("host", "a.example"), ("host", "b.example")), "Host", "duplicate_header"),
-    (_h(("if-match", '"1"'), ("if-match", '"2"')), "If-Match", "duplicate_header"),
-    (_h(("idempotency-key", "k1"), ("idempotency-key", "k2")), "Idempotency-Key", "duplicate_header"),
-    (_h(("content-type", "application/json"), ("content-type", "text/plain")), "Content-Type",
-     "duplicate_header"),
-])
+@pytest.mark.parametrize(
+    ("headers", "header", "code"),
+    [
+        (_h(("authorization", "Bearer a"), ("authorization", "Bearer b")), "Authorization", "duplicate_header"),
+        (_h(("authorization", "Bearer a, Bearer b")), "Authorization", "duplicate_header"),
+        (_h(("content-length", "2"), ("content-length", "3")), "Content-Length", "duplicate_header"),
+        (_h(("content-length", "2"), ("content-length", "2")), "Content-Length", "duplicate_header"),
+        (_h(("content-length", "2, 2")), "Content-Length", "duplicate_header"),
+        (_h(("content-length", "2"), ("transfer-encoding", "chunked")), "Content-Length", "conflicting_headers"),
+        (_h(("host", "a.example"), ("host", "b.example")), "Host", "duplicate_header"),
+        (_h(("if-match", '"1"'), ("if-match", '"2"')), "If-Match", "duplicate_header"),
+        (_h(("idempotency-key", "k1"), ("idempotency-key", "k2")), "Idempotency-Key", "duplicate_header"),
+        (_h(("content-type", "application/json"), ("content-type", "text/plain")), "Content-Type", "duplicate_header"),
+    ],
+)
 def test_header_problem_refuses(headers: H, header: str, code: str) -> None:
     problem = header_problem(headers)
     assert problem is not None
@@ -51,9 +53,22 @@ def test_header_problem_refuses(headers: H, header: str, code: str) -> None:
 
 def test_header_problem_accepts_ordinary_requests() -> None:
     assert header_problem([]) is None
-    assert header_problem(_h(("host", "h"), ("authorization", "Bearer x.y.z"), ("content-length", "10"),
-                             ("content-type", "application/json"), ("if-match", '"1", "2"'),
-                             ("accept", "a/b"), ("accept", "c/d"), ("x-custom", "1"), ("x-custom", "2"))) is None
+    assert (
+        header_problem(
+            _h(
+                ("host", "h"),
+                ("authorization", "Bearer x.y.z"),
+                ("content-length", "10"),
+                ("content-type", "application/json"),
+                ("if-match", '"1", "2"'),
+                ("accept", "a/b"),
+                ("accept", "c/d"),
+                ("x-custom", "1"),
+                ("x-custom", "2"),
+            )
+        )
+        is None
+    )
 
 
 # ------------------------------------------------------------------ a real service app over a raw socket
@@ -75,16 +90,29 @@ def _service_app(issuer: TestIssuer) -> FastAPI:
         raise RuntimeError("a bug in a service (test)")
 
     # The database is never used by these routes (the engine connects lazily).
-    settings = ServiceSettings(service_name="kit-test", oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
-                               outbox_enabled=False, log_level="WARNING", log_json=False)
+    settings = ServiceSettings(
+        service_name="kit-test",
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_level="WARNING",
+        log_json=False,
+    )
     return create_service_app(settings, title="kit test", routers=[router])
 
 
 @pytest.fixture(scope="module")
 async def service(issuer: TestIssuer) -> AsyncIterator[int]:
     port = free_port()
-    config = uvicorn.Config(_service_app(issuer), host="127.0.0.1", port=port, log_level="warning",
-                            http="httptools", loop="none", lifespan="on")
+    config = uvicorn.Config(
+        _service_app(issuer),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        http="httptools",
+        loop="none",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):
@@ -97,8 +125,7 @@ async def service(issuer: TestIssuer) -> AsyncIterator[int]:
     await task
 
 
-async def _raw(port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
-               ) -> RawResponse:
+async def _raw(port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> RawResponse:
     response = await send_raw("127.0.0.1", port, request_bytes(method, path, headers, body))
     assert response is not None, "the server closed the connection without an answer"
     return response
@@ -115,28 +142,53 @@ def _assert_duplicate(response: RawResponse, header: str, code: str = "duplicate
 async def test_two_authorization_headers_are_refused_by_the_service(service: int, issuer: TestIssuer) -> None:
     service_token = issuer.token("service", sub="svc")
     enterprise_token = issuer.token("enterprise", sub="ent", tax_code="0100109106")
-    one = await _raw(service, "GET", "/api/v1/whoami", [("Host", "svc"), ("Authorization", f"Bearer {service_token}"),
-                                                          ("Connection", "close")])
+    one = await _raw(
+        service,
+        "GET",
+        "/api/v1/whoami",
+        [("Host", "svc"), ("Authorization", f"Bearer {service_token}"), ("Connection", "close")],
+    )
     assert one.status == 200 and one.json()["subject"] == "svc"
     for first, last in ((service_token, enterprise_token), (enterprise_token, service_token)):
-        response = await _raw(service, "GET", "/api/v1/whoami", [
-            ("Host", "svc"), ("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {last}")])
+        response = await _raw(
+            service,
+            "GET",
+            "/api/v1/whoami",
+            [("Host", "svc"), ("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {last}")],
+        )
         _assert_duplicate(response, "Authorization")
-    joined = await _raw(service, "GET", "/api/v1/whoami", [
-        ("Host", "svc"), ("Authorization", f"Bearer {service_token}, Bearer {enterprise_token}")])
+    joined = await _raw(
+        service,
+        "GET",
+        "/api/v1/whoami",
+        [("Host", "svc"), ("Authorization", f"Bearer {service_token}, Bearer {enterprise_token}")],
+    )
     _assert_duplicate(joined, "Authorization")
 
 
-@pytest.mark.parametrize(("headers", "header"), [
-    ([("Host", "a"), ("Host", "b"), ("Content-Length", "2")], "Host"),
-    ([("Host", "a"), ("Content-Type", "application/json"), ("Content-Type", "text/plain"),
-      ("Content-Length", "2")], "Content-Type"),
-    ([("Host", "a"), ("Idempotency-Key", "k1"), ("Idempotency-Key", "k2"), ("Content-Length", "2")],
-     "Idempotency-Key"),
-    ([("Host", "a"), ("If-Match", '"1"'), ("If-Match", '"2"'), ("Content-Length", "2")], "If-Match"),
-])
-async def test_other_duplicates_are_refused_by_the_service(service: int, headers: list[tuple[str, str]],
-                                                           header: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "header"),
+    [
+        ([("Host", "a"), ("Host", "b"), ("Content-Length", "2")], "Host"),
+        (
+            [
+                ("Host", "a"),
+                ("Content-Type", "application/json"),
+                ("Content-Type", "text/plain"),
+                ("Content-Length", "2"),
+            ],
+            "Content-Type",
+        ),
+        (
+            [("Host", "a"), ("Idempotency-Key", "k1"), ("Idempotency-Key", "k2"), ("Content-Length", "2")],
+            "Idempotency-Key",
+        ),
+        ([("Host", "a"), ("If-Match", '"1"'), ("If-Match", '"2"'), ("Content-Length", "2")], "If-Match"),
+    ],
+)
+async def test_other_duplicates_are_refused_by_the_service(
+    service: int, headers: list[tuple[str, str]], header: str
+) -> None:
     _assert_duplicate(await _raw(service, "POST", "/api/v1/echo", headers, b"{}"), header)
 
 
@@ -163,8 +215,9 @@ async def test_authenticate_refuses_two_headers_without_the_middleware(issuer: T
 
     app = FastAPI()
     install_problem_handlers(app)
-    app.state.token_verifier = TokenVerifier(issuer=issuer.issuer, audience="cleanprod-api",
-                                             jwks=JWKSCache(issuer.jwks_url))
+    app.state.token_verifier = TokenVerifier(
+        issuer=issuer.issuer, audience="cleanprod-api", jwks=JWKSCache(issuer.jwks_url)
+    )
 
     @app.get("/who")
     async def who(request: Request) -> dict[str, str]:

@@ -23,9 +23,24 @@ from cleanprod_kit.errors import (
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = [ROOT / "libs" / "kit" / "src", ROOT / "gateway" / "src", *sorted((ROOT / "services").glob("*/src"))]
-PROBLEM_CLASSES = {"Problem", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "PreconditionFailed",
-                   "PayloadTooLarge", "UnsupportedMediaType", "Unprocessable", "PreconditionRequired",
-                   "TooManyRequests", "BadGateway", "ServiceUnavailable", "GatewayTimeout", "NotFoundRoute"}
+PROBLEM_CLASSES = {
+    "Problem",
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "PreconditionFailed",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
+    "Unprocessable",
+    "PreconditionRequired",
+    "TooManyRequests",
+    "BadGateway",
+    "ServiceUnavailable",
+    "GatewayTimeout",
+    "NotFoundRoute",
+}
 CODED_ERRORS = {"InvalidValue", "UrlRefused", "PydanticCustomError"}  # first argument: the code
 CODE_ENUMS = {"ScoreProblemCode", "RefusalCode"}  # domain codes that reach errors[] or a problem's code
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
@@ -63,8 +78,11 @@ def _class_codes(cls: ast.ClassDef) -> list[str | None]:
         if isinstance(target, ast.Name) and target.id == "code":
             codes.append(_const(value))
         elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
-            codes.extend(_const(v) for t, v in zip(target.elts, value.elts, strict=False)
-                         if isinstance(t, ast.Name) and t.id == "code")
+            codes.extend(
+                _const(v)
+                for t, v in zip(target.elts, value.elts, strict=False)
+                if isinstance(t, ast.Name) and t.id == "code"
+            )
         elif cls.name in CODE_ENUMS:
             codes.append(_const(value))
     return codes
@@ -114,19 +132,37 @@ def test_docs_error_codes_is_generated_from_the_catalogue() -> None:
         assert f"| `{code}` |" in document
 
 
-@pytest.mark.parametrize(("header", "language"), [
-    (None, "en"), ("", "en"), ("vi", "vi"), ("vi-VN", "vi"), ("VI-vn,vi;q=0.9", "vi"), ("en-US,en;q=0.9", "en"),
-    ("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", "vi"), ("en;q=0.5,vi;q=0.8", "vi"), ("fr-FR,fr;q=0.9", "en"),
-    ("fr,vi;q=0.3", "vi"), ("*", "en"), ("vi;q=0", "en"), ("en,vi", "en"), ("vi,en", "vi"),
-    ("garbage;;;q=x,vi", "vi"), ("vi;q=abc", "en"),
-])
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "en"),
+        ("", "en"),
+        ("vi", "vi"),
+        ("vi-VN", "vi"),
+        ("VI-vn,vi;q=0.9", "vi"),
+        ("en-US,en;q=0.9", "en"),
+        ("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", "vi"),
+        ("en;q=0.5,vi;q=0.8", "vi"),
+        ("fr-FR,fr;q=0.9", "en"),
+        ("fr,vi;q=0.3", "vi"),
+        ("*", "en"),
+        ("vi;q=0", "en"),
+        ("en,vi", "en"),
+        ("vi,en", "vi"),
+        ("garbage;;;q=x,vi", "vi"),
+        ("vi;q=abc", "en"),
+    ],
+)
 def test_accept_language_negotiation(header: str | None, language: str) -> None:
     assert messages.preferred_language(header) == language
 
 
 def test_problems_render_in_either_language_with_values() -> None:
-    problem = Conflict(code="budget_below_committed", params={"committed": 1_500_000_000},
-                       errors=[field_error("budget_vnd", None, "budget_below_committed", committed=1_500_000_000)])
+    problem = Conflict(
+        code="budget_below_committed",
+        params={"committed": 1_500_000_000},
+        errors=[field_error("budget_vnd", None, "budget_below_committed", committed=1_500_000_000)],
+    )
     en, vi = problem.to_body("/x"), problem.to_body("/x", "vi")
     assert en["code"] == vi["code"] == "budget_below_committed"
     assert en["detail"].endswith("(1,500,000,000 VND).") and en["errors"][0]["message"] == en["detail"]
@@ -151,4 +187,6 @@ def test_class_codes_and_explicit_english_details() -> None:
 def test_coded_value_errors_keep_their_english_and_carry_the_code() -> None:
     error = InvalidValue("duplicate_carrier", "each carrier once", repeated="electricity")
     assert str(error) == "each carrier once" and error.code == "duplicate_carrier"
-    assert str(InvalidValue("duplicate_carrier", repeated="coke")) == "Each carrier may be claimed once; repeated: coke."
+    assert (
+        str(InvalidValue("duplicate_carrier", repeated="coke")) == "Each carrier may be claimed once; repeated: coke."
+    )

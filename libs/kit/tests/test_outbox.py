@@ -26,8 +26,15 @@ async def _emit(database: Database, count: int, aggregate: str = "a-1") -> list[
     ids = []
     async with database.session() as session:
         for i in range(count):
-            ids.append(emit(session, "thing.happened", aggregate_type="thing", aggregate_id=aggregate,
-                            payload={"n": i, "text": "Hà Nội"}).id)
+            ids.append(
+                emit(
+                    session,
+                    "thing.happened",
+                    aggregate_type="thing",
+                    aggregate_id=aggregate,
+                    payload={"n": i, "text": "Hà Nội"},
+                ).id
+            )
         await session.commit()
     return ids
 
@@ -108,9 +115,12 @@ async def test_no_transaction_is_open_while_a_subscriber_is_called(database: Dat
 
     async def deliver(envelope: EventEnvelope) -> None:
         with psycopg.connect(sync_dsn()) as watcher:
-            seen.append(watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL").fetchone()[0])
+            seen.append(
+                watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+                ).fetchone()[0]
+            )
         assert await OutboxDispatcher(database, "other", lambda e: asyncio.sleep(0)).run_once() == 0
 
     assert await OutboxDispatcher(database, "test", deliver).run_once() == 3
@@ -155,8 +165,16 @@ async def test_consumer_applies_each_event_once(database: Database) -> None:
     async def handle(session, envelope: EventEnvelope) -> None:  # type: ignore[no-untyped-def]
         applied.append(str(envelope.id))
 
-    envelope = EventEnvelope(id=uuid.uuid4(), seq=1, type="thing.happened", aggregate_type="thing",
-                             aggregate_id="x", occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    envelope = EventEnvelope(
+        id=uuid.uuid4(),
+        seq=1,
+        type="thing.happened",
+        aggregate_type="thing",
+        aggregate_id="x",
+        occurred_at="2026-11-28T10:00:00Z",
+        source="test",
+        data={},
+    )
     async with database.session() as session:
         assert await consumer.handle(session, envelope) is True
     async with database.session() as session:
@@ -181,8 +199,16 @@ async def test_fetch_runs_outside_the_transaction_and_reaches_the_handler_once(d
     async def handle(session, envelope: EventEnvelope, fetched: str) -> None:  # type: ignore[no-untyped-def]
         handled.append((fetched, session.in_transaction()))
 
-    envelope = EventEnvelope(id=uuid.uuid4(), seq=3, type="thing.fetched", aggregate_type="thing",
-                             aggregate_id="y", occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    envelope = EventEnvelope(
+        id=uuid.uuid4(),
+        seq=3,
+        type="thing.fetched",
+        aggregate_type="thing",
+        aggregate_id="y",
+        occurred_at="2026-11-28T10:00:00Z",
+        source="test",
+        data={},
+    )
     async with database.session() as session:
         assert await consumer.handle(session, envelope) is True
     async with database.session() as session:
@@ -210,8 +236,16 @@ async def test_handler_failure_leaves_no_trace_so_a_retry_applies_it(database: D
         if calls == 1:
             raise RuntimeError("not yet")
 
-    envelope = EventEnvelope(id=uuid.uuid4(), seq=2, type="flaky", aggregate_type="thing", aggregate_id="x",
-                             occurred_at="2026-11-28T10:00:00Z", source="test", data={})
+    envelope = EventEnvelope(
+        id=uuid.uuid4(),
+        seq=2,
+        type="flaky",
+        aggregate_type="thing",
+        aggregate_id="x",
+        occurred_at="2026-11-28T10:00:00Z",
+        source="test",
+        data={},
+    )
     async with database.session() as session:
         try:
             await consumer.handle(session, envelope)

@@ -24,8 +24,12 @@ from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.publishers import UnreadableEmit, emitted_event_types, misattributed_events
 
 CLIENTS = ("svc-registry", "svc-applications", "svc-verification", "svc-gateway", "egov-demo")
-EVENTS = {"registry.facility.updated": "svc-registry", "call.created": "svc-applications",
-          "application.approved": "svc-applications", "verification.concluded": "svc-verification"}
+EVENTS = {
+    "registry.facility.updated": "svc-registry",
+    "call.created": "svc-applications",
+    "application.approved": "svc-applications",
+    "verification.concluded": "svc-verification",
+}
 
 
 def test_the_table_names_a_publisher_per_family_and_nobody_else() -> None:
@@ -57,21 +61,36 @@ async def consumer_app(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[tup
     seen: list[EventEnvelope] = []
     consumer = EventConsumer()
     for event_type in EVENTS:
+
         @consumer.on(event_type)
         async def handle(session: Any, envelope: EventEnvelope) -> None:
             seen.append(envelope)
 
-    settings = ServiceSettings(database_url=kit_db_url, oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
-                               outbox_enabled=False, log_json=False, log_level="WARNING",
-                               event_publisher_clients={"registry": "svc-registry-renamed"})
+    settings = ServiceSettings(
+        database_url=kit_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        event_publisher_clients={"registry": "svc-registry-renamed"},
+    )
     app = create_service_app(settings, title="consumer", routers=[], consumer=consumer)
     async with running(app) as http:
         yield http, seen
 
 
 def envelope(event_type: str, source: str = "verification") -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "seq": 7, "type": event_type, "aggregate_type": "thing", "aggregate_id": "x",
-            "occurred_at": "2026-11-28T10:00:00Z", "source": source, "data": {"n": 1}}
+    return {
+        "id": str(uuid.uuid4()),
+        "seq": 7,
+        "type": event_type,
+        "aggregate_type": "thing",
+        "aggregate_id": "x",
+        "occurred_at": "2026-11-28T10:00:00Z",
+        "source": source,
+        "data": {"n": 1},
+    }
 
 
 async def processed(kit_db_url: str, event_id: str) -> bool:
@@ -80,8 +99,9 @@ async def processed(kit_db_url: str, event_id: str) -> bool:
     db = Database(kit_db_url, pool_size=1, max_overflow=0)
     try:
         async with db.session() as session:
-            found = await session.exec(text("SELECT 1 FROM processed_events WHERE event_id = :id")  # type: ignore[call-overload]
-                                       .bindparams(id=uuid.UUID(event_id)))
+            found = await session.exec(
+                text("SELECT 1 FROM processed_events WHERE event_id = :id").bindparams(id=uuid.UUID(event_id))  # type: ignore[call-overload]
+            )
             return found.first() is not None
     finally:
         await db.dispose()
@@ -111,8 +131,11 @@ async def test_only_the_publishers_account_is_accepted(consumer_app, issuer: Tes
     assert len(seen) == len(publishers)
 
 
-async def test_the_publishers_client_without_the_service_role_is_refused(consumer_app, issuer: TestIssuer,  # type: ignore[no-untyped-def]
-                                                                         kit_db_url: str) -> None:
+async def test_the_publishers_client_without_the_service_role_is_refused(
+    consumer_app,
+    issuer: TestIssuer,  # type: ignore[no-untyped-def]
+    kit_db_url: str,
+) -> None:
     http, seen = consumer_app
     for roles in ((), ("officer",), ("egov",)):
         body = envelope("verification.concluded")
@@ -124,33 +147,47 @@ async def test_the_publishers_client_without_the_service_role_is_refused(consume
         assert not await processed(kit_db_url, body["id"])
     # a user's token whose client happens to be the publisher's (no service role) is no better
     user = issuer.token("officer", extra={"azp": "svc-verification"})
-    response = await http.post("/internal/events", json=envelope("verification.concluded"),
-                               headers={"Authorization": f"Bearer {user}"})
+    response = await http.post(
+        "/internal/events", json=envelope("verification.concluded"), headers={"Authorization": f"Bearer {user}"}
+    )
     assert response.status_code == 403
     assert seen == []
     assert (await http.post("/internal/events", json=envelope("verification.concluded"))).status_code == 401
 
 
-async def test_a_refused_event_is_not_recorded_so_the_real_one_still_applies(consumer_app, issuer: TestIssuer,  # type: ignore[no-untyped-def]
-                                                                             kit_db_url: str) -> None:
+async def test_a_refused_event_is_not_recorded_so_the_real_one_still_applies(
+    consumer_app,
+    issuer: TestIssuer,  # type: ignore[no-untyped-def]
+    kit_db_url: str,
+) -> None:
     http, seen = consumer_app
     body = envelope("verification.concluded")
-    forged = await http.post("/internal/events", json=body,
-                             headers={"Authorization": f"Bearer {issuer.client_token('svc-gateway', 'service')}"})
+    forged = await http.post(
+        "/internal/events",
+        json=body,
+        headers={"Authorization": f"Bearer {issuer.client_token('svc-gateway', 'service')}"},
+    )
     assert forged.status_code == 403
-    genuine = await http.post("/internal/events", json={**body, "source": ""},
-                              headers={"Authorization": f"Bearer {issuer.client_token('svc-verification', 'service')}"})
+    genuine = await http.post(
+        "/internal/events",
+        json={**body, "source": ""},
+        headers={"Authorization": f"Bearer {issuer.client_token('svc-verification', 'service')}"},
+    )
     assert genuine.status_code == 200 and genuine.json()["duplicate"] is False
     assert [e.id for e in seen] == [uuid.UUID(body["id"])]
 
 
-async def test_an_event_type_nobody_publishes_is_refused_even_from_a_service(consumer_app, issuer: TestIssuer,  # type: ignore[no-untyped-def]
-                                                                            kit_db_url: str) -> None:
+async def test_an_event_type_nobody_publishes_is_refused_even_from_a_service(
+    consumer_app,
+    issuer: TestIssuer,  # type: ignore[no-untyped-def]
+    kit_db_url: str,
+) -> None:
     http, _ = consumer_app
     for client in ("svc-applications", "svc-verification", "svc-gateway"):
         body = envelope("payment.released")
-        response = await http.post("/internal/events", json=body,
-                                   headers={"Authorization": f"Bearer {issuer.client_token(client, 'service')}"})
+        response = await http.post(
+            "/internal/events", json=body, headers={"Authorization": f"Bearer {issuer.client_token(client, 'service')}"}
+        )
         assert response.status_code == 403 and response.json()["code"] == "event_publisher_not_allowed"
         assert not await processed(kit_db_url, body["id"])
 
@@ -168,7 +205,10 @@ def _package(tmp_path: Path, name: str, source: str) -> Any:
 
 
 def test_the_scan_reads_literals_names_and_mappings_and_flags_other_publishers(tmp_path: Path) -> None:
-    package = _package(tmp_path, "scan_ok_pkg", """
+    package = _package(
+        tmp_path,
+        "scan_ok_pkg",
+        """
         from cleanprod_kit.outbox import emit
         OPENED = "verification.opened"
         TYPES = {"a": "verification.concluded", "b": "application.approved"}
@@ -176,26 +216,40 @@ def test_the_scan_reads_literals_names_and_mappings_and_flags_other_publishers(t
             emit(session, "verification.verifier_assigned", aggregate_type="t", aggregate_id=1, payload={})
             emit(session, OPENED, aggregate_type="t", aggregate_id=1, payload={})
             emit(session, TYPES[key], aggregate_type="t", aggregate_id=1, payload={})
-    """)
-    assert sorted(emitted_event_types(package)) == ["application.approved", "verification.concluded",
-                                                    "verification.opened", "verification.verifier_assigned"]
+    """,
+    )
+    assert sorted(emitted_event_types(package)) == [
+        "application.approved",
+        "verification.concluded",
+        "verification.opened",
+        "verification.verifier_assigned",
+    ]
     assert misattributed_events(package, "verification") == [
-        "application.approved (at events.py:8) → table says 'applications'"]
+        "application.approved (at events.py:8) → table says 'applications'"
+    ]
 
 
 def test_the_scan_refuses_what_it_cannot_read(tmp_path: Path) -> None:
-    dynamic = _package(tmp_path, "scan_dynamic_pkg", """
+    dynamic = _package(
+        tmp_path,
+        "scan_dynamic_pkg",
+        """
         from cleanprod_kit.outbox import emit
         def write(session, kind):
             emit(session, f"verification.{kind}", aggregate_type="t", aggregate_id=1, payload={})
-    """)
+    """,
+    )
     with pytest.raises(UnreadableEmit, match="events.py:4"):
         emitted_event_types(dynamic)
-    by_hand = _package(tmp_path, "scan_by_hand_pkg", """
+    by_hand = _package(
+        tmp_path,
+        "scan_by_hand_pkg",
+        """
         from cleanprod_kit.models import OutboxEvent
         def write(session):
             session.add(OutboxEvent(event_type="x.y", aggregate_type="t", aggregate_id="1", payload={}))
-    """)
+    """,
+    )
     with pytest.raises(UnreadableEmit, match="built by hand"):
         emitted_event_types(by_hand)
 

@@ -26,8 +26,15 @@ API_PREFIX = "/api/v1"
 class ApiProblem(Exception):
     """A problem+json answer of the API, in the user's language as far as the API provides it."""
 
-    def __init__(self, status: int, title: str = "", detail: str = "", code: str | None = None,
-                 errors: dict[str, str] | None = None, body: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str = "",
+        detail: str = "",
+        code: str | None = None,
+        errors: dict[str, str] | None = None,
+        body: dict | None = None,
+    ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status = status
         self.title = title
@@ -116,8 +123,7 @@ class ApiResult:
 class Api:
     """The gateway client for one request (bound to the user's token, if any)."""
 
-    def __init__(self, http: httpx.AsyncClient, access_token: str | None = None, request_id: str | None = None
-                 ) -> None:
+    def __init__(self, http: httpx.AsyncClient, access_token: str | None = None, request_id: str | None = None) -> None:
         self.http = http
         self.access_token = access_token
         self.request_id = request_id
@@ -130,9 +136,18 @@ class Api:
             headers["X-Request-ID"] = self.request_id
         return {**headers, **(extra or {})}
 
-    async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                      json: Any = None, if_match: str | None = None, idempotency_key: str | None = None,
-                      files: Any = None, data: Any = None) -> ApiResult:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+        files: Any = None,
+        data: Any = None,
+    ) -> ApiResult:
         extra: dict[str, str] = {}
         if if_match:
             extra["If-Match"] = if_match
@@ -142,8 +157,9 @@ class Api:
         if params:
             params = {k: v for k, v in params.items() if v is not None and v != ""}
         try:
-            response = await self.http.request(method, url, params=params, json=json, files=files, data=data,
-                                               headers=self._headers(extra))
+            response = await self.http.request(
+                method, url, params=params, json=json, files=files, data=data, headers=self._headers(extra)
+            )
         except httpx.TimeoutException as exc:
             raise ApiUnavailable(504, _("The service took too long to answer.")) from exc
         except httpx.HTTPError as exc:
@@ -155,13 +171,25 @@ class Api:
             data_out = response.json()
         return ApiResult(data_out, response.headers.get("etag"), response.status_code, dict(response.headers))
 
-    async def raw(self, method: str, path: str, *, headers: dict[str, str] | None = None, content: Any = None,
-                  timeout: float | None = None) -> httpx.Response:
+    async def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         """A streamed exchange (an upload passed on as it arrives, a file passed back): the open response, whose
         caller must `aclose()` it; 4xx/5xx and transport failures raise the same exceptions as `request`."""
         url = path if path.startswith(API_PREFIX) else f"{API_PREFIX}{path}"
-        request = self.http.build_request(method, url, headers=self._headers(headers), content=content,
-                                          timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        request = self.http.build_request(
+            method,
+            url,
+            headers=self._headers(headers),
+            content=content,
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
         try:
             response = await self.http.send(request, stream=True)
         except httpx.TimeoutException as exc:

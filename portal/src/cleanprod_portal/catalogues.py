@@ -28,7 +28,8 @@ def extracted() -> dict[str, list[str]]:
     """msgid (or (singular, plural)) → where it is used."""
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            PACKAGE_DIR, METHOD_MAP, options_map=OPTIONS, keywords=KEYWORDS, strip_comment_tags=True):
+        PACKAGE_DIR, METHOD_MAP, options_map=OPTIONS, keywords=KEYWORDS, strip_comment_tags=True
+    ):
         if filename.startswith(("tests", "locale")):
             continue
         key = message if isinstance(message, str) else tuple(message)
@@ -54,14 +55,18 @@ def problems() -> list[str]:
     used = extracted()
     for language in LANGUAGES:
         ids = [line for line in po_path(language).read_text(encoding="utf-8").splitlines() if line.startswith("msgid ")]
-        out += [f"{language}: {line[6:]} appears twice; keep one translation" for line in sorted(set(ids))
-                if ids.count(line) > 1]
+        out += [
+            f"{language}: {line[6:]} appears twice; keep one translation"
+            for line in sorted(set(ids))
+            if ids.count(line) > 1
+        ]
         catalog = load(language)
         for key, places in sorted(used.items(), key=lambda kv: str(kv[0])):
             msgid = key[0] if isinstance(key, tuple) else key
             message = catalog.get(msgid)
             translated = message is not None and (
-                all(message.string) if isinstance(message.string, tuple | list) else bool(message.string))
+                all(message.string) if isinstance(message.string, tuple | list) else bool(message.string)
+            )
             if not translated:
                 out.append(f"{language}: {msgid!r} (used at {places[0]}) has no translation")
     return out
@@ -75,8 +80,11 @@ def update() -> int:
         for key in used:
             msgid = key if isinstance(key, str) else key
             if catalog.get(key[0] if isinstance(key, tuple) else key) is None:
-                default = (key if language == "en" else ("",) * len(key)) if isinstance(key, tuple) else (
-                    key if language == "en" else "")
+                default = (
+                    (key if language == "en" else ("",) * len(key))
+                    if isinstance(key, tuple)
+                    else (key if language == "en" else "")
+                )
                 catalog.add(msgid, default)
                 added += 1
         with po_path(language).open("wb") as fh:

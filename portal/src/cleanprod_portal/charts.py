@@ -98,19 +98,24 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
     if shape == "square":
         return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
     if shape == "triangle":
-        return (f'<polygon points="{x:.1f},{y - 4.5:.1f} {x + 4.5:.1f},{y + 3.5:.1f} {x - 4.5:.1f},{y + 3.5:.1f}"'
-                f' fill="{colour}"/>')
+        return (
+            f'<polygon points="{x:.1f},{y - 4.5:.1f} {x + 4.5:.1f},{y + 3.5:.1f} {x - 4.5:.1f},{y + 3.5:.1f}"'
+            f' fill="{colour}"/>'
+        )
     if shape == "diamond":
-        return (f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}"'
-                f' fill="{colour}"/>')
+        return (
+            f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}"'
+            f' fill="{colour}"/>'
+        )
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
 
 
 class _Frame:
     """The plot area, the y scale and the axes shared by both chart kinds."""
 
-    def __init__(self, categories: list[str], values: list[float], n_series: int, *, zero: bool = True,
-                 per_row: int = 3) -> None:
+    def __init__(
+        self, categories: list[str], values: list[float], n_series: int, *, zero: bool = True, per_row: int = 3
+    ) -> None:
         self.categories = categories
         self.per_row = per_row
         self.legend_height = LEGEND_ROW * math.ceil(n_series / per_row)
@@ -139,15 +144,23 @@ class _Frame:
         decimals = _decimals_for(self.ticks)
         for tick in self.ticks:
             y = self.y(tick)
-            parts.append(f'<line x1="{self.left}" y1="{y:.1f}" x2="{self.right}" y2="{y:.1f}" stroke="#d0d3d6"'
-                         f' stroke-width="1"/>')
-            parts.append(f'<text class="chart__tick" x="{self.left - 6}" y="{y + 4:.1f}" text-anchor="end"'
-                         f' font-size="16" fill="#0b0c0c">{escape(number(tick, decimals, language))}</text>')
+            parts.append(
+                f'<line x1="{self.left}" y1="{y:.1f}" x2="{self.right}" y2="{y:.1f}" stroke="#d0d3d6"'
+                f' stroke-width="1"/>'
+            )
+            parts.append(
+                f'<text class="chart__tick" x="{self.left - 6}" y="{y + 4:.1f}" text-anchor="end"'
+                f' font-size="16" fill="#0b0c0c">{escape(number(tick, decimals, language))}</text>'
+            )
         parts.append("</g>")
-        parts.append(f'<line class="chart__axis" x1="{self.left}" y1="{self.bottom}" x2="{self.right}"'
-                     f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>')
-        parts.append(f'<line class="chart__axis" x1="{self.left}" y1="{self.top}" x2="{self.left}"'
-                     f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>')
+        parts.append(
+            f'<line class="chart__axis" x1="{self.left}" y1="{self.bottom}" x2="{self.right}"'
+            f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>'
+        )
+        parts.append(
+            f'<line class="chart__axis" x1="{self.left}" y1="{self.top}" x2="{self.left}"'
+            f' y2="{self.bottom}" stroke="#0b0c0c" stroke-width="1.5"/>'
+        )
         # Category labels: every one when they fit, else every n-th (the table has them all).
         # A 16 px label is about 10 px a character in the wider system fonts (DejaVu Sans), plus a gap.
         label_width = 10 * max((len(label) for label in self.categories), default=1) + 12
@@ -159,13 +172,19 @@ class _Frame:
             # a label that would run past the right edge ends there instead of being cut
             anchor = "end" if x + 5 * len(label) > WIDTH else "middle"
             x = min(x, WIDTH - 2.0) if anchor == "end" else x
-            parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="{anchor}"'
-                         f' font-size="16" fill="#0b0c0c">{escape(label)}</text>')
+            parts.append(
+                f'<text class="chart__tick" x="{x:.1f}" y="{self.bottom + 18}" text-anchor="{anchor}"'
+                f' font-size="16" fill="#0b0c0c">{escape(label)}</text>'
+            )
         mid_y = (self.top + self.bottom) / 2
-        parts.append(f'<text class="chart__label" x="16" y="{mid_y:.1f}" text-anchor="middle" font-size="16"'
-                     f' fill="#0b0c0c" transform="rotate(-90 16 {mid_y:.1f})">{escape(y_label)}</text>')
-        parts.append(f'<text class="chart__label" x="{(self.left + self.right) / 2:.1f}" y="{self.bottom + 40}"'
-                     f' text-anchor="middle" font-size="16" fill="#0b0c0c">{escape(x_label)}</text>')
+        parts.append(
+            f'<text class="chart__label" x="16" y="{mid_y:.1f}" text-anchor="middle" font-size="16"'
+            f' fill="#0b0c0c" transform="rotate(-90 16 {mid_y:.1f})">{escape(y_label)}</text>'
+        )
+        parts.append(
+            f'<text class="chart__label" x="{(self.left + self.right) / 2:.1f}" y="{self.bottom + 40}"'
+            f' text-anchor="middle" font-size="16" fill="#0b0c0c">{escape(x_label)}</text>'
+        )
         return parts
 
     def legend(self, series: list[Series], kind: str) -> list[str]:
@@ -177,12 +196,16 @@ class _Frame:
             y = HEIGHT - 6 + LEGEND_ROW * (index // self.per_row)
             if kind == "line":
                 dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-                parts.append(f'<line x1="{x:.1f}" y1="{y - 4}" x2="{x + 28:.1f}" y2="{y - 4}" stroke="{colour}"'
-                             f' stroke-width="2.5"{dash_attr}/>')
+                parts.append(
+                    f'<line x1="{x:.1f}" y1="{y - 4}" x2="{x + 28:.1f}" y2="{y - 4}" stroke="{colour}"'
+                    f' stroke-width="2.5"{dash_attr}/>'
+                )
                 parts.append(_marker(MARKERS[index % len(MARKERS)], x + 14, y - 4, colour))
             else:
-                parts.append(f'<rect x="{x:.1f}" y="{y - 12}" width="16" height="16" fill="{colour}"'
-                             f' stroke="#0b0c0c" stroke-width="0.5"/>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y - 12}" width="16" height="16" fill="{colour}"'
+                    f' stroke="#0b0c0c" stroke-width="0.5"/>'
+                )
             parts.append(f'<text x="{x + 36:.1f}" y="{y}" font-size="16" fill="#0b0c0c">{escape(item.name)}</text>')
         parts.append("</g>")
         return parts
@@ -205,17 +228,30 @@ def _open_svg(chart_id: str, title: str, description: str, height: int, kind: st
 
 
 def _table_rows(categories: list[str], series: list[Series], decimals: int, language: str | None) -> list[list[str]]:
-    return [[category] + [_fmt(s.values[i] if i < len(s.values) else None, decimals, language) for s in series]
-            for i, category in enumerate(categories)]
+    return [
+        [category] + [_fmt(s.values[i] if i < len(s.values) else None, decimals, language) for s in series]
+        for i, category in enumerate(categories)
+    ]
 
 
 def _finite(series: list[Series]) -> list[float]:
     return [float(v) for s in series for v in s.values if v is not None and math.isfinite(float(v))]
 
 
-def line_chart(chart_id: str, title: str, description: str, categories: list[str], series: list[Series], *,
-               y_label: str, x_label: str, unit: str = "", decimals: int = 2, zero: bool = False,
-               language: str | None = None) -> Chart:
+def line_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: list[str],
+    series: list[Series],
+    *,
+    y_label: str,
+    x_label: str,
+    unit: str = "",
+    decimals: int = 2,
+    zero: bool = False,
+    language: str | None = None,
+) -> Chart:
     """One polyline per series over the categories (periods); a None value breaks the line."""
     frame = _Frame(categories, _finite(series), len(series), zero=zero, per_row=_legend_columns(series))
     parts = _open_svg(chart_id, title, description, frame.height, "line")
@@ -241,18 +277,41 @@ def line_chart(chart_id: str, title: str, description: str, categories: list[str
         parts.append("</g>")
     parts += frame.legend(series, "line")
     parts.append("</svg>")
-    return Chart(chart_id, title, description, Markup("".join(parts)), categories, series, x_label, unit, decimals,
-                 _table_rows(categories, series, decimals, language))
+    return Chart(
+        chart_id,
+        title,
+        description,
+        Markup("".join(parts)),
+        categories,
+        series,
+        x_label,
+        unit,
+        decimals,
+        _table_rows(categories, series, decimals, language),
+    )
 
 
 def _polyline(points: list[str], colour: str, dash_attr: str) -> str:
-    return (f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2.5"'
-            f' stroke-linejoin="round"{dash_attr}/>')
+    return (
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2.5"'
+        f' stroke-linejoin="round"{dash_attr}/>'
+    )
 
 
-def bar_chart(chart_id: str, title: str, description: str, categories: list[str], series: list[Series], *,
-              y_label: str, x_label: str, unit: str = "", decimals: int = 2, stacked: bool = False,
-              language: str | None = None) -> Chart:
+def bar_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: list[str],
+    series: list[Series],
+    *,
+    y_label: str,
+    x_label: str,
+    unit: str = "",
+    decimals: int = 2,
+    stacked: bool = False,
+    language: str | None = None,
+) -> Chart:
     """Bars per category: side by side (grouped) or stacked (positive values stack up, negative down)."""
     if stacked:
         totals = []
@@ -288,10 +347,22 @@ def bar_chart(chart_id: str, title: str, description: str, categories: list[str]
                 y1, y2 = frame.y(0.0), frame.y(v)
             top, height = min(y1, y2), abs(y2 - y1)
             label = f"{item.name}, {categories[i]}: {_fmt(value, decimals, language)}"
-            parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}"'
-                         f' fill="{colour}" stroke="#0b0c0c" stroke-width="0.5"><title>{escape(label)}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}"'
+                f' fill="{colour}" stroke="#0b0c0c" stroke-width="0.5"><title>{escape(label)}</title></rect>'
+            )
         parts.append("</g>")
     parts += frame.legend(series, "bar")
     parts.append("</svg>")
-    return Chart(chart_id, title, description, Markup("".join(parts)), categories, series, x_label, unit, decimals,
-                 _table_rows(categories, series, decimals, language))
+    return Chart(
+        chart_id,
+        title,
+        description,
+        Markup("".join(parts)),
+        categories,
+        series,
+        x_label,
+        unit,
+        decimals,
+        _table_rows(categories, series, decimals, language),
+    )

@@ -76,8 +76,14 @@ class SessionReadAhead:
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         read = None
         if scope["type"] == "http" and not scope["path"].startswith(self.SKIP):
-            cookie = next((cookie_parser(value.decode("latin-1")).get(self.cookie_name)
-                           for name, value in scope["headers"] if name == b"cookie"), None)
+            cookie = next(
+                (
+                    cookie_parser(value.decode("latin-1")).get(self.cookie_name)
+                    for name, value in scope["headers"]
+                    if name == b"cookie"
+                ),
+                None,
+            )
             if cookie:
                 read = asyncio.ensure_future(scope["app"].state.portal.sessions.load(cookie))
                 scope.setdefault("state", {})["session_read"] = read
@@ -103,7 +109,8 @@ async def current_session(request: Request) -> PortalSession | None:
     if session is not None:
         try:
             session = await app.sessions.refresh_if_needed(
-                session, timedelta(seconds=app.settings.token_refresh_margin_seconds), app.keycloak.refresh)
+                session, timedelta(seconds=app.settings.token_refresh_margin_seconds), app.keycloak.refresh
+            )
         except KeycloakUnavailable as exc:
             # Keycloak is down for a moment: keep the session; use the current token while it still lives.
             if session.access_expires_at <= now():

@@ -44,8 +44,7 @@ class Form:
     """values: what the user typed; errors: field name → message; summary: a message for the whole form;
     changed_meanwhile: a 412 happened (the template shows the banner)."""
 
-    def __init__(self, values: Mapping[str, Any] | Any | None = None, errors: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, values: Mapping[str, Any] | Any | None = None, errors: dict[str, str] | None = None) -> None:
         self.values = {}
         if values is not None:
             getlist = getattr(values, "getlist", None)

@@ -134,8 +134,7 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def _api_other(request: Request, exc: ApiProblem) -> HTMLResponse:
-        return _error_page(request, exc.status if 400 <= exc.status < 500 else 502, "errors/problem.html",
-                           problem=exc)
+        return _error_page(request, exc.status if 400 <= exc.status < 500 else 502, "errors/problem.html", problem=exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -187,14 +186,22 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             i18n.translations(language)
         # No ping before each checkout (a round trip on every page): a dropped connection fails its statement,
         # SQLAlchemy invalidates the pool and SessionStore tries once more (sessions.reconnecting).
-        engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size,
-                                     max_overflow=settings.db_max_overflow, pool_pre_ping=False)
-        gateway_http = httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds,
-                                         follow_redirects=False)
+        engine = create_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=False,
+        )
+        gateway_http = httpx.AsyncClient(
+            base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds, follow_redirects=False
+        )
         keycloak_http = httpx.AsyncClient(timeout=settings.oidc_timeout_seconds)
-        sessions = SessionStore(engine, idle_seconds=settings.session_idle_seconds,
-                                lifetime_seconds=settings.session_lifetime_seconds,
-                                login_state_seconds=settings.login_state_seconds)
+        sessions = SessionStore(
+            engine,
+            idle_seconds=settings.session_idle_seconds,
+            lifetime_seconds=settings.session_lifetime_seconds,
+            login_state_seconds=settings.login_state_seconds,
+        )
         app.state.portal = Portal(settings, sessions, KeycloakClient(settings, keycloak_http), gateway_http)
         app.state.engine = engine
 
@@ -217,8 +224,14 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             await keycloak_http.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="cleanprod portal", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(csrf_protect)])
+    app = FastAPI(
+        title="cleanprod portal",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
     app.state.settings = settings
 
     @app.get("/healthz", include_in_schema=False)
@@ -262,8 +275,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(AnonymousCsrfCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(i18n.LanguageMiddleware, default=settings.default_language)
-    app.add_middleware(security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url,
-                       hsts=settings.production)
+    app.add_middleware(
+        security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url, hsts=settings.production
+    )
     app.add_middleware(SessionReadAhead, cookie_name=settings.session_cookie_name)
     app.add_middleware(RequestIdMiddleware, log_requests=True)
     return app

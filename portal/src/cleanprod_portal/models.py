@@ -11,7 +11,8 @@ TS = sa.DateTime(timezone=True)
 # One row per logged-in browser. The cookie holds a random id; the row is keyed by its SHA-256, so a leaked
 # database dump does not hand out live cookies. Tokens never leave this table except towards the gateway.
 portal_sessions = sa.Table(
-    "portal_sessions", metadata,
+    "portal_sessions",
+    metadata,
     sa.Column("id_hash", sa.String(64), primary_key=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("last_seen_at", TS, nullable=False),
@@ -33,7 +34,8 @@ sa.Index("ix_portal_sessions_expires", portal_sessions.c.expires_at)
 
 # A login started at /login and not yet finished at /auth/callback: the PKCE verifier, nonce and where to go back.
 portal_logins = sa.Table(
-    "portal_logins", metadata,
+    "portal_logins",
+    metadata,
     sa.Column("state", sa.String(64), primary_key=True),
     sa.Column("code_verifier", sa.String(128), nullable=False),
     sa.Column("nonce", sa.String(64), nullable=False),

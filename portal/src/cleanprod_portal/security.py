@@ -36,18 +36,20 @@ class CsrfRefused(Exception):
 
 def content_security_policy(form_targets: list[str]) -> str:
     form_action = " ".join(["'self'", *form_targets])
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        f"form-action {form_action}",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            f"form-action {form_action}",
+        ]
+    )
 
 
 class SecurityHeadersMiddleware:

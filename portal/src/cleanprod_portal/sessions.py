@@ -20,9 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .models import portal_logins, portal_sessions
 
 STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor")
-SESSION_COLUMNS = ("id_hash", "subject", "username", "display_name", "roles", "tax_code", "language", "csrf_token",
-                   "access_token", "access_expires_at", "refresh_token", "refresh_expires_at", "id_token",
-                   "expires_at", "last_seen_at")
+SESSION_COLUMNS = (
+    "id_hash",
+    "subject",
+    "username",
+    "display_name",
+    "roles",
+    "tax_code",
+    "language",
+    "csrf_token",
+    "access_token",
+    "access_expires_at",
+    "refresh_token",
+    "refresh_expires_at",
+    "id_token",
+    "expires_at",
+    "last_seen_at",
+)
 # What every page runs, on the driver (asyncpg) itself, which prepares and caches each statement per connection:
 # through SQLAlchemy's statement and result layers the read took ~0.6 ms (Core select) or ~0.3 ms (driver SQL)
 # against ~0.15 ms — mostly the round trip — measured on this machine.
@@ -118,8 +132,9 @@ def reconnecting(method):  # noqa: ANN001, ANN201 - a decorator for SessionStore
 
 
 class SessionStore:
-    def __init__(self, engine: AsyncEngine, *, idle_seconds: int, lifetime_seconds: int,
-                 login_state_seconds: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, idle_seconds: int, lifetime_seconds: int, login_state_seconds: int
+    ) -> None:
         self.engine = engine
         self.idle = timedelta(seconds=idle_seconds)
         self.lifetime = timedelta(seconds=lifetime_seconds)
@@ -133,11 +148,21 @@ class SessionStore:
         at = now()
         expires = at + self.lifetime  # Keycloak's own idle/max limits show up as a refused refresh
         values = dict(
-            id_hash=hash_id(session_id), created_at=at, last_seen_at=at, expires_at=expires,
-            subject=tokens.subject, username=tokens.username, display_name=tokens.display_name,
-            roles=tokens.roles, tax_code=tokens.tax_code, language=language, csrf_token=new_secret(),
-            access_token=tokens.access_token, access_expires_at=tokens.access_expires_at,
-            refresh_token=tokens.refresh_token, refresh_expires_at=tokens.refresh_expires_at,
+            id_hash=hash_id(session_id),
+            created_at=at,
+            last_seen_at=at,
+            expires_at=expires,
+            subject=tokens.subject,
+            username=tokens.username,
+            display_name=tokens.display_name,
+            roles=tokens.roles,
+            tax_code=tokens.tax_code,
+            language=language,
+            csrf_token=new_secret(),
+            access_token=tokens.access_token,
+            access_expires_at=tokens.access_expires_at,
+            refresh_token=tokens.refresh_token,
+            refresh_expires_at=tokens.refresh_expires_at,
             id_token=tokens.id_token,
         )
         async with self.engine.begin() as conn:
@@ -182,8 +207,11 @@ class SessionStore:
         if session.access_expires_at - now() > margin:
             return session
         async with self.engine.begin() as conn:
-            row = (await conn.execute(sa.select(portal_sessions).where(portal_sessions.c.id_hash == session.id_hash)
-                                      .with_for_update())).first()
+            row = (
+                await conn.execute(
+                    sa.select(portal_sessions).where(portal_sessions.c.id_hash == session.id_hash).with_for_update()
+                )
+            ).first()
             if row is None:
                 return None
             current = PortalSession.from_row(row)
@@ -193,13 +221,19 @@ class SessionStore:
             if tokens is None:
                 await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == session.id_hash))
                 return None
-            values = dict(access_token=tokens.access_token, access_expires_at=tokens.access_expires_at,
-                          refresh_token=tokens.refresh_token or current.refresh_token,
-                          refresh_expires_at=tokens.refresh_expires_at or current.refresh_expires_at,
-                          id_token=tokens.id_token or current.id_token, roles=tokens.roles,
-                          tax_code=tokens.tax_code, display_name=tokens.display_name)
-            await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash)
-                               .values(**values))
+            values = dict(
+                access_token=tokens.access_token,
+                access_expires_at=tokens.access_expires_at,
+                refresh_token=tokens.refresh_token or current.refresh_token,
+                refresh_expires_at=tokens.refresh_expires_at or current.refresh_expires_at,
+                id_token=tokens.id_token or current.id_token,
+                roles=tokens.roles,
+                tax_code=tokens.tax_code,
+                display_name=tokens.display_name,
+            )
+            await conn.execute(
+                portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash).values(**values)
+            )
         for key, value in values.items():
             setattr(current, key, value)
         return current
@@ -207,8 +241,9 @@ class SessionStore:
     @reconnecting
     async def set_language(self, session: PortalSession, language: str) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash)
-                               .values(language=language))
+            await conn.execute(
+                portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash).values(language=language)
+            )
         session.language = language
 
     @reconnecting
@@ -220,8 +255,11 @@ class SessionStore:
     async def purge_expired(self) -> int:
         at = now()
         async with self.engine.begin() as conn:
-            result = await conn.execute(portal_sessions.delete().where(
-                sa.or_(portal_sessions.c.expires_at <= at, portal_sessions.c.last_seen_at <= at - self.idle)))
+            result = await conn.execute(
+                portal_sessions.delete().where(
+                    sa.or_(portal_sessions.c.expires_at <= at, portal_sessions.c.last_seen_at <= at - self.idle)
+                )
+            )
             await conn.execute(portal_logins.delete().where(portal_logins.c.created_at <= at - self.login_state_ttl))
         return result.rowcount or 0
 
@@ -230,9 +268,16 @@ class SessionStore:
     async def start_login(self, *, code_verifier: str, nonce: str, next_path: str, language: str) -> str:
         state = new_secret()
         async with self.engine.begin() as conn:
-            await conn.execute(portal_logins.insert().values(
-                state=state, code_verifier=code_verifier, nonce=nonce, next_path=next_path, language=language,
-                created_at=now()))
+            await conn.execute(
+                portal_logins.insert().values(
+                    state=state,
+                    code_verifier=code_verifier,
+                    nonce=nonce,
+                    next_path=next_path,
+                    language=language,
+                    created_at=now(),
+                )
+            )
         return state
 
     @reconnecting
@@ -241,8 +286,11 @@ class SessionStore:
         if not state or len(state) > 64:
             return None
         async with self.engine.begin() as conn:
-            row = (await conn.execute(portal_logins.delete().where(portal_logins.c.state == state)
-                                      .returning(portal_logins))).first()
+            row = (
+                await conn.execute(
+                    portal_logins.delete().where(portal_logins.c.state == state).returning(portal_logins)
+                )
+            ).first()
         if row is None or row._mapping["created_at"] <= now() - self.login_state_ttl:
             return None
         return dict(row._mapping)

@@ -40,5 +40,8 @@ async def sandboxed_report(api: Api, case_id: str) -> Response:
         content = await response.aread()
     finally:
         await response.aclose()
-    return Response(content, media_type="text/html; charset=utf-8", headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"})
+    return Response(
+        content,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"},
+    )

@@ -75,7 +75,17 @@ def render_text(request: Request, template: str, context: dict[str, Any] | None 
     return environment.get_template(template).render({**page_context(request), **(context or {})})
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(render_text(request, template, context), status_code=status_code, headers=headers,
-                        media_type="text/html; charset=utf-8")
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return HTMLResponse(
+        render_text(request, template, context),
+        status_code=status_code,
+        headers=headers,
+        media_type="text/html; charset=utf-8",
+    )

@@ -31,8 +31,9 @@ class Actors:
     def __init__(self, issuer: TestIssuer) -> None:
         self.issuer = issuer
 
-    def headers(self, *roles: str, sub: str | None = None, username: str | None = None,
-                tax_code: str | None = None) -> dict[str, str]:
+    def headers(
+        self, *roles: str, sub: str | None = None, username: str | None = None, tax_code: str | None = None
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.token(*roles, sub=sub, username=username, tax_code=tax_code)}"}
 
     def officer(self, n: int = 1) -> dict[str, str]:
@@ -42,8 +43,7 @@ class Actors:
         return self.headers("reviewer", sub=f"reviewer-{n}", username=f"reviewer{n}")
 
     def enterprise(self, tax_code: str, n: int = 1) -> dict[str, str]:
-        return self.headers("enterprise", sub=f"ent-{tax_code}-{n}", username=f"staff{n}-{tax_code}",
-                            tax_code=tax_code)
+        return self.headers("enterprise", sub=f"ent-{tax_code}-{n}", username=f"staff{n}-{tax_code}", tax_code=tax_code)
 
     @property
     def auditor(self) -> dict[str, str]:
@@ -72,8 +72,10 @@ class Actors:
 
 def service_tokens(issuer: TestIssuer) -> Callable[[], Awaitable[str]]:
     """The applications service's own client-credentials token, as a token source."""
+
     async def token() -> str:
         return issuer.client_token("svc-applications", "service")
+
     return token
 
 
@@ -158,16 +160,33 @@ class World:
     async def new_enterprise(self, name: str) -> Enterprise:
         officer = self.actors.officer()
         tax_code = random_tax_code()
-        response = await self.registry.post("/api/v1/enterprises", headers=officer, json={
-            "tax_code": tax_code, "name": name, "legal_form": "joint_stock", "size_class": "medium",
-            "address": "Khu công nghiệp Thăng Long, Hà Nội", "ward": "Xã Đông Anh", "district": "Huyện Đông Anh"})
+        response = await self.registry.post(
+            "/api/v1/enterprises",
+            headers=officer,
+            json={
+                "tax_code": tax_code,
+                "name": name,
+                "legal_form": "joint_stock",
+                "size_class": "medium",
+                "address": "Khu công nghiệp Thăng Long, Hà Nội",
+                "ward": "Xã Đông Anh",
+                "district": "Huyện Đông Anh",
+            },
+        )
         assert response.status_code == 201, response.text
         enterprise = response.json()
         facilities = []
         for sector, label in (("steel", "Nhà máy cán thép"), ("paper", "Nhà máy giấy")):
-            response = await self.registry.post(f"/api/v1/enterprises/{enterprise['id']}/facilities", headers=officer,
-                                                json={"name": f"{label} {name}", "sector_code": sector,
-                                                      "address": "Lô B2, KCN Thăng Long", "ward": "Xã Đông Anh"})
+            response = await self.registry.post(
+                f"/api/v1/enterprises/{enterprise['id']}/facilities",
+                headers=officer,
+                json={
+                    "name": f"{label} {name}",
+                    "sector_code": sector,
+                    "address": "Lô B2, KCN Thăng Long",
+                    "ward": "Xã Đông Anh",
+                },
+            )
             assert response.status_code == 201, response.text
             facilities.append(response.json()["id"])
         return Enterprise(enterprise["id"], enterprise["tax_code"], name, *facilities)
@@ -178,29 +197,40 @@ class World:
         assert response.status_code == 201, response.text
         return response.json()
 
-    async def draft(self, call: dict[str, Any] | None = None, enterprise: Enterprise | None = None,
-                    facility: str | None = None, **overrides: Any) -> dict[str, Any]:
+    async def draft(
+        self,
+        call: dict[str, Any] | None = None,
+        enterprise: Enterprise | None = None,
+        facility: str | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
         call = call or await self.call()
         enterprise = enterprise or self.a
         body = application_body(call["id"], facility or enterprise.steel_facility, **overrides)
-        response = await self.client.post("/api/v1/applications", json=body,
-                                          headers=self.actors.enterprise(enterprise.tax_code))
+        response = await self.client.post(
+            "/api/v1/applications", json=body, headers=self.actors.enterprise(enterprise.tax_code)
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def owner(self, application: dict[str, Any]) -> dict[str, str]:
         return self.actors.enterprise(application["enterprise_tax_code"])
 
-    async def act(self, application: dict[str, Any], action: str, headers: dict[str, str],
-                  json: Any = None, expect: int = 200) -> dict[str, Any]:
-        response = await self.client.post(f"/api/v1/applications/{application['id']}/{action}", json=json,
-                                          headers=if_match(headers, application["version"]))
+    async def act(
+        self, application: dict[str, Any], action: str, headers: dict[str, str], json: Any = None, expect: int = 200
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            f"/api/v1/applications/{application['id']}/{action}",
+            json=json,
+            headers=if_match(headers, application["version"]),
+        )
         assert response.status_code == expect, response.text
         return response.json()
 
     async def get(self, application: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-        response = await self.client.get(f"/api/v1/applications/{application['id']}",
-                                         headers=headers or self.actors.officer())
+        response = await self.client.get(
+            f"/api/v1/applications/{application['id']}", headers=headers or self.actors.officer()
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -212,28 +242,41 @@ class World:
         return application
 
     async def assign(self, application: dict[str, Any], reviewer: int, officer: int = 1) -> None:
-        response = await self.client.post(f"/api/v1/applications/{application['id']}/assignments",
-                                          headers=self.actors.officer(officer),
-                                          json={"reviewer_subject": f"reviewer-{reviewer}",
-                                                "reviewer_username": f"reviewer{reviewer}"})
+        response = await self.client.post(
+            f"/api/v1/applications/{application['id']}/assignments",
+            headers=self.actors.officer(officer),
+            json={"reviewer_subject": f"reviewer-{reviewer}", "reviewer_username": f"reviewer{reviewer}"},
+        )
         assert response.status_code == 201, response.text
 
     async def declare(self, application: dict[str, Any], reviewer: int, conflict: bool = False) -> httpx.Response:
-        return await self.client.post(f"/api/v1/applications/{application['id']}/reviews/declaration",
-                                      headers=self.actors.reviewer(reviewer),
-                                      json={"conflict": conflict,
-                                            "statement": "Tôi có quan hệ với doanh nghiệp." if conflict else
-                                            "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp."})
+        return await self.client.post(
+            f"/api/v1/applications/{application['id']}/reviews/declaration",
+            headers=self.actors.reviewer(reviewer),
+            json={
+                "conflict": conflict,
+                "statement": "Tôi có quan hệ với doanh nghiệp."
+                if conflict
+                else "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp.",
+            },
+        )
 
-    async def score(self, application: dict[str, Any], reviewer: int,
-                    scores: list[dict[str, Any]] | None = None) -> httpx.Response:
-        return await self.client.post(f"/api/v1/applications/{application['id']}/reviews",
-                                      headers=self.actors.reviewer(reviewer),
-                                      json={"scores": scores or GOOD_SCORES, "recommendation": "approve",
-                                            "comment": "Công nghệ phù hợp, mức tiết kiệm khả thi."})
+    async def score(
+        self, application: dict[str, Any], reviewer: int, scores: list[dict[str, Any]] | None = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/api/v1/applications/{application['id']}/reviews",
+            headers=self.actors.reviewer(reviewer),
+            json={
+                "scores": scores or GOOD_SCORES,
+                "recommendation": "approve",
+                "comment": "Công nghệ phù hợp, mức tiết kiệm khả thi.",
+            },
+        )
 
-    async def reviewed(self, application: dict[str, Any] | None = None, reviewers: tuple[int, ...] = (1, 2),
-                       **kw: Any) -> dict[str, Any]:
+    async def reviewed(
+        self, application: dict[str, Any] | None = None, reviewers: tuple[int, ...] = (1, 2), **kw: Any
+    ) -> dict[str, Any]:
         application = application or await self.submitted(**kw)
         for n in reviewers:
             await self.assign(application, n)
@@ -244,8 +287,12 @@ class World:
 
     async def approved(self, **kw: Any) -> dict[str, Any]:
         application = await self.reviewed(**kw)
-        application = await self.act(application, "decision", self.actors.officer(9),
-                                     json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."})
+        application = await self.act(
+            application,
+            "decision",
+            self.actors.officer(9),
+            json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."},
+        )
         assert application["status"] == "approved"
         return application
 
@@ -255,34 +302,68 @@ class World:
 
     async def completed(self, **kw: Any) -> dict[str, Any]:
         application = await self.in_progress(**kw)
-        return await self.act(application, "completion", self.owner(application),
-                              json={"reason": "Đã nghiệm thu lắp đặt."})
+        return await self.act(
+            application, "completion", self.owner(application), json={"reason": "Đã nghiệm thu lắp đặt."}
+        )
 
-    async def conclude(self, application: dict[str, Any], verdict: str, ratio: float | None = None,
-                       event_id: str | None = None, expect: int = 200) -> httpx.Response:
-        data: dict[str, Any] = {"application_id": application["id"], "verdict": verdict,
-                                "verification_id": str(uuid.uuid4()), "claimed_savings_pct": 8.5}
+    async def conclude(
+        self,
+        application: dict[str, Any],
+        verdict: str,
+        ratio: float | None = None,
+        event_id: str | None = None,
+        expect: int = 200,
+    ) -> httpx.Response:
+        data: dict[str, Any] = {
+            "application_id": application["id"],
+            "verdict": verdict,
+            "verification_id": str(uuid.uuid4()),
+            "claimed_savings_pct": 8.5,
+        }
         if ratio is not None:
             data |= {"achieved_ratio": ratio, "verified_savings_pct": round(8.5 * ratio, 4)}
         else:
             data |= {"achieved_ratio": 1.0, "verified_savings_pct": 9.1}
-        envelope = {"id": event_id or str(uuid.uuid4()), "seq": 1, "type": "verification.concluded",
-                    "aggregate_type": "verification", "aggregate_id": data["verification_id"],
-                    "occurred_at": utcnow().isoformat(), "source": "verification", "data": data}
+        envelope = {
+            "id": event_id or str(uuid.uuid4()),
+            "seq": 1,
+            "type": "verification.concluded",
+            "aggregate_type": "verification",
+            "aggregate_id": data["verification_id"],
+            "occurred_at": utcnow().isoformat(),
+            "source": "verification",
+            "data": data,
+        }
         response = await self.client.post("/internal/events", json=envelope, headers=self.actors.service)
         assert response.status_code == expect, response.text
         return response
 
-    async def assign_verifier(self, application: dict[str, Any], subject: str = "verifier-1",
-                              username: str = "verifier1", headers: dict[str, str] | None = None,
-                              occurred_at: str | None = None) -> httpx.Response:
+    async def assign_verifier(
+        self,
+        application: dict[str, Any],
+        subject: str = "verifier-1",
+        username: str = "verifier1",
+        headers: dict[str, str] | None = None,
+        occurred_at: str | None = None,
+    ) -> httpx.Response:
         """The verification service announcing the verifier of the application's case (its outbox event)."""
-        body = {"verification_id": str(uuid.uuid4()), "application_id": application["id"], "status": "assigned",
-                "verifier_subject": subject, "verifier_username": username}
-        envelope = {"id": str(uuid.uuid4()), "seq": 1, "type": "verification.verifier_assigned",
-                    "aggregate_type": "verification", "aggregate_id": body["verification_id"],
-                    "occurred_at": occurred_at or utcnow().isoformat(), "source": "verification",
-                    "data": {k: v for k, v in body.items() if v is not None}}
+        body = {
+            "verification_id": str(uuid.uuid4()),
+            "application_id": application["id"],
+            "status": "assigned",
+            "verifier_subject": subject,
+            "verifier_username": username,
+        }
+        envelope = {
+            "id": str(uuid.uuid4()),
+            "seq": 1,
+            "type": "verification.verifier_assigned",
+            "aggregate_type": "verification",
+            "aggregate_id": body["verification_id"],
+            "occurred_at": occurred_at or utcnow().isoformat(),
+            "source": "verification",
+            "data": {k: v for k, v in body.items() if v is not None},
+        }
         return await self.client.post("/internal/events", json=envelope, headers=headers or self.actors.service)
 
     async def at(self, status: str) -> dict[str, Any]:
@@ -302,8 +383,12 @@ class World:
         if status in ("rejected", "changes_requested"):
             application = await self.reviewed()
             outcome = "reject" if status == "rejected" else "request_changes"
-            return await self.act(application, "decision", self.actors.officer(9),
-                                  json={"outcome": outcome, "reason": "Chưa đạt yêu cầu."})
+            return await self.act(
+                application,
+                "decision",
+                self.actors.officer(9),
+                json={"outcome": outcome, "reason": "Chưa đạt yêu cầu."},
+            )
         if status == "approved":
             return await self.approved()
         if status == "in_progress":

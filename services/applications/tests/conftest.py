@@ -30,28 +30,42 @@ def registry_db_url(make_database: Callable[[str, str], str]) -> str:
 @pytest.fixture(scope="session")
 async def registry(registry_db_url: str, issuer: TestIssuer) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The real registry service, in process, on its own database."""
-    settings = RegistrySettings(database_url=registry_db_url, oidc_issuer=issuer.issuer,
-                                oidc_jwks_url=issuer.jwks_url, outbox_enabled=False, log_json=False,
-                                log_level="WARNING")
+    settings = RegistrySettings(
+        database_url=registry_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
     app = create_registry_app(settings)
     async with running(app) as http:
         yield app, http
 
 
 @pytest.fixture(scope="session")
-def settings(applications_db_url: str, issuer: TestIssuer, tmp_path_factory: pytest.TempPathFactory
-             ) -> ApplicationsSettings:
+def settings(
+    applications_db_url: str, issuer: TestIssuer, tmp_path_factory: pytest.TempPathFactory
+) -> ApplicationsSettings:
     return ApplicationsSettings(
-        database_url=applications_db_url, oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False, log_json=False, log_level="WARNING", db_pool_size=20, db_max_overflow=20,
-        registry_url="http://registry.internal", document_dir=tmp_path_factory.mktemp("documents"),
+        database_url=applications_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        db_pool_size=20,
+        db_max_overflow=20,
+        registry_url="http://registry.internal",
+        document_dir=tmp_path_factory.mktemp("documents"),
         max_document_bytes=MAX_DOCUMENT_BYTES,
     )
 
 
 @pytest.fixture(scope="session")
-async def app_and_client(settings: ApplicationsSettings, registry: tuple[FastAPI, httpx.AsyncClient],
-                         issuer: TestIssuer) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def app_and_client(
+    settings: ApplicationsSettings, registry: tuple[FastAPI, httpx.AsyncClient], issuer: TestIssuer
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     registry_app, _ = registry
     app = create_app(settings, service_client=in_process_client(service_tokens(issuer), registry_app))
     async with running(app) as http:

@@ -12,33 +12,45 @@ async def test_malformed_and_oversized_json(client: httpx.AsyncClient, world: Wo
     headers = {**owner, "Content-Type": "application/json"}
     assert_problem(await client.post("/api/v1/applications", content=b'{"title": "x",', headers=headers), 400)
     assert_problem(await client.post("/api/v1/applications", content=b'{"title": "\xff\xfe"}', headers=headers), 400)
-    assert_problem(await client.post("/api/v1/applications", content=b"{" + b" " * 1_100_000 + b"}",
-                                     headers=headers), 413)
+    assert_problem(
+        await client.post("/api/v1/applications", content=b"{" + b" " * 1_100_000 + b"}", headers=headers), 413
+    )
     assert_problem(await client.post("/api/v1/applications", json=[1, 2], headers=owner), 422)
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"total_cost_vnd": 1.5e9}, "total_cost_vnd"),
-    ({"total_cost_vnd": "3000000000"}, "total_cost_vnd"),
-    ({"requested_support_vnd": 0}, "requested_support_vnd"),
-    ({"requested_support_vnd": -5}, "requested_support_vnd"),
-    ({"claimed_overall_saving_pct": 140}, "claimed_overall_saving_pct"),
-    ({"claimed_savings": []}, "claimed_savings"),
-    ({"claimed_savings": [{"carrier": "moonlight", "saving_pct": 5}]}, "claimed_savings.0"),
-    ({"claimed_savings": [{"carrier": "electricity", "saving_pct": 5, "annual_saving": {"quantity": 1, "unit": "t"}}]},
-     "claimed_savings.0"),
-    ({"supplier": {"name": "Công ty X", "tax_code": "0100109107"}}, "supplier.tax_code"),
-    ({"title": "Ạ" * 400}, "title"),
-    ({"implementation_start": "28/11/2026"}, "implementation_start"),
-    ({"is_admin": True}, "is_admin"),
-    ({"call_id": "not-a-uuid"}, "call_id"),
-])
-async def test_bad_application_fields_are_named(client: httpx.AsyncClient, world: World, actors: Actors,
-                                                overrides: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"total_cost_vnd": 1.5e9}, "total_cost_vnd"),
+        ({"total_cost_vnd": "3000000000"}, "total_cost_vnd"),
+        ({"requested_support_vnd": 0}, "requested_support_vnd"),
+        ({"requested_support_vnd": -5}, "requested_support_vnd"),
+        ({"claimed_overall_saving_pct": 140}, "claimed_overall_saving_pct"),
+        ({"claimed_savings": []}, "claimed_savings"),
+        ({"claimed_savings": [{"carrier": "moonlight", "saving_pct": 5}]}, "claimed_savings.0"),
+        (
+            {
+                "claimed_savings": [
+                    {"carrier": "electricity", "saving_pct": 5, "annual_saving": {"quantity": 1, "unit": "t"}}
+                ]
+            },
+            "claimed_savings.0",
+        ),
+        ({"supplier": {"name": "Công ty X", "tax_code": "0100109107"}}, "supplier.tax_code"),
+        ({"title": "Ạ" * 400}, "title"),
+        ({"implementation_start": "28/11/2026"}, "implementation_start"),
+        ({"is_admin": True}, "is_admin"),
+        ({"call_id": "not-a-uuid"}, "call_id"),
+    ],
+)
+async def test_bad_application_fields_are_named(
+    client: httpx.AsyncClient, world: World, actors: Actors, overrides: dict, field: str
+) -> None:
     call = await world.call()
     body = application_body(call["id"], world.a.steel_facility) | overrides
-    problem = assert_problem(await client.post("/api/v1/applications", json=body,
-                                               headers=actors.enterprise(world.a.tax_code)), 422)
+    problem = assert_problem(
+        await client.post("/api/v1/applications", json=body, headers=actors.enterprise(world.a.tax_code)), 422
+    )
     assert field in {e["field"] for e in problem["errors"]}, problem["errors"]
 
 
@@ -60,8 +72,9 @@ async def test_bad_tokens_and_headers(client: httpx.AsyncClient, world: World, a
     draft = await world.draft()
     url = f"/api/v1/applications/{draft['id']}/submit"
     assert_problem(await client.post(url, headers={**world.owner(draft), "If-Match": "garbage"}), 412)
-    assert_problem(await client.post(url, json={"reason": "x", "extra": 1}, headers=if_match(world.owner(draft), 1)),
-                   422)
+    assert_problem(
+        await client.post(url, json={"reason": "x", "extra": 1}, headers=if_match(world.owner(draft), 1)), 422
+    )
     assert_problem(await client.post(url, json={"reason": ""}, headers=if_match(world.owner(draft), 1)), 422)
 
 
@@ -71,8 +84,13 @@ async def test_transition_bodies_are_validated(client: httpx.AsyncClient, world:
     owner = world.owner(approved)
     future = await client.post(url, json={"started_on": "2999-01-01"}, headers=if_match(owner, approved["version"]))
     assert assert_problem(future, 422)["errors"][0]["field"] == "started_on"
-    assert_problem(await client.post(url, json={"started_on": "soon"}, headers=if_match(owner, approved["version"])),
-                   422)
+    assert_problem(
+        await client.post(url, json={"started_on": "soon"}, headers=if_match(owner, approved["version"])), 422
+    )
     decision = f"/api/v1/applications/{approved['id']}/decision"
-    assert_problem(await client.post(decision, json={"outcome": "maybe", "reason": "x"},
-                                     headers=if_match(actors.officer(9), approved["version"])), 422)
+    assert_problem(
+        await client.post(
+            decision, json={"outcome": "maybe", "reason": "x"}, headers=if_match(actors.officer(9), approved["version"])
+        ),
+        422,
+    )

@@ -15,8 +15,7 @@ async def test_officer_opens_a_call_everyone_reads_it(client: httpx.AsyncClient,
     assert created.headers["etag"] == '"1"' and created.headers["location"].endswith(created.json()["id"])
     call = created.json()
     assert call["is_open"] is True and call["committed_vnd"] == 0 and call["remaining_vnd"] == 10_000_000_000
-    assert call["criteria"][0] == {"code": "tech", "name": "Mức độ hoàn thiện công nghệ", "weight": 3,
-                                   "max_score": 10}
+    assert call["criteria"][0] == {"code": "tech", "name": "Mức độ hoàn thiện công nghệ", "weight": 3, "max_score": 10}
     assert call["pass_score_pct"] == 60
     for headers in (actors.enterprise("0100109106"), actors.reviewer(), actors.auditor, actors.verifier, actors.egov):
         response = await client.get(f"/api/v1/calls/{call['id']}", headers=headers)
@@ -39,8 +38,13 @@ async def test_duplicate_code_conflicts(client: httpx.AsyncClient, actors: Actor
 
 
 async def test_bad_call_bodies_name_each_field(client: httpx.AsyncClient, actors: Actors) -> None:
-    body = call_body(closes_on=days(-20), support_rate_bp=20_000, budget_vnd=1.5, min_reviews=0,
-                     criteria=[{"code": "a", "name": "A", "weight": 0, "max_score": 10}])
+    body = call_body(
+        closes_on=days(-20),
+        support_rate_bp=20_000,
+        budget_vnd=1.5,
+        min_reviews=0,
+        criteria=[{"code": "a", "name": "A", "weight": 0, "max_score": 10}],
+    )
     problem = assert_problem(await client.post("/api/v1/calls", json=body, headers=actors.officer()), 422)
     fields = {e["field"] for e in problem["errors"]}
     assert {"support_rate_bp", "budget_vnd", "min_reviews", "criteria.0.weight"} <= fields
@@ -50,8 +54,7 @@ async def test_bad_call_bodies_name_each_field(client: httpx.AsyncClient, actors
     assert_problem(await client.post("/api/v1/calls", json=backwards, headers=actors.officer()), 422)
 
 
-async def test_update_needs_if_match_and_keeps_rules(client: httpx.AsyncClient, actors: Actors,
-                                                     world: World) -> None:
+async def test_update_needs_if_match_and_keeps_rules(client: httpx.AsyncClient, actors: Actors, world: World) -> None:
     call = await world.call(budget_vnd=1_000_000_000)
     url = f"/api/v1/calls/{call['id']}"
     assert_problem(await client.patch(url, json={"title": "Đợt 2"}, headers=actors.officer()), 428)
@@ -67,8 +70,11 @@ async def test_update_needs_if_match_and_keeps_rules(client: httpx.AsyncClient, 
     assert call_now["committed_vnd"] == 800_000_000 and call_now["version"] == 2  # committing does not bump it
     below = await client.patch(url, json={"budget_vnd": 700_000_000}, headers=if_match(actors.officer(), 2))
     assert assert_problem(below, 409)["errors"][0]["field"] == "budget_vnd"
-    rubric = await client.patch(url, json={"criteria": [{"code": "x", "name": "X", "weight": 1, "max_score": 5}]},
-                                headers=if_match(actors.officer(), 2))
+    rubric = await client.patch(
+        url,
+        json={"criteria": [{"code": "x", "name": "X", "weight": 1, "max_score": 5}]},
+        headers=if_match(actors.officer(), 2),
+    )
     assert assert_problem(rubric, 409)["errors"][0]["code"] == "rubric_in_use"
 
 
@@ -87,7 +93,8 @@ async def test_open_on_filter_and_pagination(client: httpx.AsyncClient, actors: 
     today = await client.get("/api/v1/calls", params={"open_on": days(0), "limit": 200}, headers=actors.officer())
     assert future["id"] not in [c["id"] for c in today.json()["items"]]
     first = await client.get("/api/v1/calls", params={"limit": 1}, headers=actors.officer())
-    second = await client.get("/api/v1/calls", params={"limit": 1, "cursor": first.json()["next_cursor"]},
-                              headers=actors.officer())
+    second = await client.get(
+        "/api/v1/calls", params={"limit": 1, "cursor": first.json()["next_cursor"]}, headers=actors.officer()
+    )
     assert first.json()["items"][0]["id"] != second.json()["items"][0]["id"]
     assert_problem(await client.get("/api/v1/calls", params={"cursor": "garbage"}, headers=actors.officer()), 422)

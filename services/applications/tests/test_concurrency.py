@@ -14,14 +14,19 @@ from sqlmodel import select
 from cleanprod_applications.calls.models import Call
 
 
-async def test_two_officers_deciding_at_once_exactly_one_wins(client: httpx.AsyncClient, world: World,
-                                                             actors: Actors) -> None:
+async def test_two_officers_deciding_at_once_exactly_one_wins(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     application = await world.reviewed()
     url = f"/api/v1/applications/{application['id']}/decision"
-    approve = client.post(url, json={"outcome": "approve", "reason": "Đạt"},
-                          headers=if_match(actors.officer(8), application["version"]))
-    reject = client.post(url, json={"outcome": "reject", "reason": "Không đạt"},
-                         headers=if_match(actors.officer(9), application["version"]))
+    approve = client.post(
+        url, json={"outcome": "approve", "reason": "Đạt"}, headers=if_match(actors.officer(8), application["version"])
+    )
+    reject = client.post(
+        url,
+        json={"outcome": "reject", "reason": "Không đạt"},
+        headers=if_match(actors.officer(9), application["version"]),
+    )
     results = await asyncio.gather(approve, reject)
     assert sorted(r.status_code for r in results) == [200, 412]
     winner = next(r for r in results if r.status_code == 200).json()
@@ -31,16 +36,21 @@ async def test_two_officers_deciding_at_once_exactly_one_wins(client: httpx.Asyn
     assert sum(e["action"].startswith("decide") for e in history["items"]) == 1
 
 
-async def test_twenty_concurrent_approvals_against_a_budget_for_ten(client: httpx.AsyncClient, world: World,
-                                                                    actors: Actors,
-                                                                    app_and_client: tuple[FastAPI, httpx.AsyncClient]
-                                                                    ) -> None:
+async def test_twenty_concurrent_approvals_against_a_budget_for_ten(
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
     call = await world.call(budget_vnd=8_000_000_000)  # ten awards of 800M
     applications = await asyncio.gather(*[world.reviewed(call=call) for _ in range(20)])
-    results = await asyncio.gather(*[
-        client.post(f"/api/v1/applications/{a['id']}/decision", json={"outcome": "approve", "reason": "Đạt"},
-                    headers=if_match(actors.officer(9), a["version"]))
-        for a in applications])
+    results = await asyncio.gather(
+        *[
+            client.post(
+                f"/api/v1/applications/{a['id']}/decision",
+                json={"outcome": "approve", "reason": "Đạt"},
+                headers=if_match(actors.officer(9), a["version"]),
+            )
+            for a in applications
+        ]
+    )
     codes = [r.status_code for r in results]
     assert codes.count(200) == 10 and codes.count(409) == 10, codes
     assert all(r.json()["approved_support_vnd"] == 800_000_000 for r in results if r.status_code == 200)
@@ -48,18 +58,23 @@ async def test_twenty_concurrent_approvals_against_a_budget_for_ten(client: http
     async with app_and_client[0].state.db.session() as session:
         stored = (await session.exec(select(Call).where(Call.code == call["code"]))).one()
     assert stored.committed_vnd == stored.budget_vnd == 8_000_000_000
-    approved = await client.get("/api/v1/applications", params={"call_id": call["id"], "status": "approved"},
-                                headers=actors.officer())
+    approved = await client.get(
+        "/api/v1/applications", params={"call_id": call["id"], "status": "approved"}, headers=actors.officer()
+    )
     assert len(approved.json()["items"]) == 10
 
 
-async def test_fifty_parallel_submissions_get_fifty_distinct_dossier_codes(client: httpx.AsyncClient, world: World,
-                                                                           actors: Actors) -> None:
+async def test_fifty_parallel_submissions_get_fifty_distinct_dossier_codes(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     call = await world.call()
     drafts = await asyncio.gather(*[world.draft(call) for _ in range(50)])
-    results = await asyncio.gather(*[
-        client.post(f"/api/v1/applications/{d['id']}/submit", headers=if_match(world.owner(d), d["version"]))
-        for d in drafts])
+    results = await asyncio.gather(
+        *[
+            client.post(f"/api/v1/applications/{d['id']}/submit", headers=if_match(world.owner(d), d["version"]))
+            for d in drafts
+        ]
+    )
     assert [r.status_code for r in results] == [200] * 50
     codes = [r.json()["dossier_code"] for r in results]
     assert len(set(codes)) == 50

@@ -23,27 +23,37 @@ PUBLISHED = sorted(t for t in events.EVENT_PAYLOADS if t.startswith(("applicatio
 
 async def supplement_asked_and_answered(client: httpx.AsyncClient, world: World, actors: Actors) -> dict[str, Any]:
     application = await world.reviewed()
-    asked = await client.post(f"/api/v1/applications/{application['id']}/supplement-requests",
-                              json={"items": [{"needed": "Báo giá thiết bị của nhà cung cấp"}], "note": "Bổ sung."},
-                              headers=if_match(actors.officer(), application["version"]))
+    asked = await client.post(
+        f"/api/v1/applications/{application['id']}/supplement-requests",
+        json={"items": [{"needed": "Báo giá thiết bị của nhà cung cấp"}], "note": "Bổ sung."},
+        headers=if_match(actors.officer(), application["version"]),
+    )
     assert asked.status_code == 201, asked.text
     request = asked.json()
-    answered = await client.post(f"/api/v1/applications/{application['id']}/supplement-requests/{request['id']}"
-                                 f"/items/{request['items'][0]['id']}/answer", json={"answer": "Đã gửi báo giá."},
-                                 headers=world.owner(application))
+    answered = await client.post(
+        f"/api/v1/applications/{application['id']}/supplement-requests/{request['id']}"
+        f"/items/{request['items'][0]['id']}/answer",
+        json={"answer": "Đã gửi báo giá."},
+        headers=world.owner(application),
+    )
     assert answered.status_code == 200, answered.text
     return application
 
 
 @pytest.fixture(scope="module")
-async def produced(client: httpx.AsyncClient, world: World, actors: Actors,
-                   settings: ApplicationsSettings) -> dict[str, Any]:
+async def produced(
+    client: httpx.AsyncClient, world: World, actors: Actors, settings: ApplicationsSettings
+) -> dict[str, Any]:
     call = await world.call()
-    changed = await client.patch(f"/api/v1/calls/{call['id']}", json={"title": "Đợt hỗ trợ năm 2026 (điều chỉnh)"},
-                                 headers=if_match(actors.officer(), call["version"]))
+    changed = await client.patch(
+        f"/api/v1/calls/{call['id']}",
+        json={"title": "Đợt hỗ trợ năm 2026 (điều chỉnh)"},
+        headers=if_match(actors.officer(), call["version"]),
+    )
     assert changed.status_code == 200, changed.text
-    applications = [await world.at(status) for status in ("withdrawn", "ineligible", "rejected", "verified",
-                                                          "not_achieved")]
+    applications = [
+        await world.at(status) for status in ("withdrawn", "ineligible", "rejected", "verified", "not_achieved")
+    ]
     sent_back = await world.at("changes_requested")
     applications.append(await world.act(sent_back, "resubmit", world.owner(sent_back)))
     applications.append(await supplement_asked_and_answered(client, world, actors))

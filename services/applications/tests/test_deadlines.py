@@ -44,8 +44,9 @@ def national(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%Y%m%d%H%M%S")
 
 
-async def test_due_date_on_reception_and_in_both_lookups(client: httpx.AsyncClient, world: World, actors: Actors,
-                                                          settings: ApplicationsSettings) -> None:
+async def test_due_date_on_reception_and_in_both_lookups(
+    client: httpx.AsyncClient, world: World, actors: Actors, settings: ApplicationsSettings
+) -> None:
     draft = await world.draft()
     assert draft["due_at"] is None and draft["overdue"] is False
     application = await world.act(draft, "submit", world.owner(draft))
@@ -58,19 +59,28 @@ async def test_due_date_on_reception_and_in_both_lookups(client: httpx.AsyncClie
 
 
 async def test_changes_requested_stops_the_clock_and_resubmission_restarts_it(
-        client: httpx.AsyncClient, world: World, actors: Actors, settings: ApplicationsSettings) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors, settings: ApplicationsSettings
+) -> None:
     reviewed = await world.reviewed()
     first_due = instant(reviewed["due_at"])
-    waiting = await world.act(reviewed, "decision", actors.officer(9),
-                              json={"outcome": "request_changes", "reason": "Bổ sung báo cáo kiểm toán năng lượng."})
+    waiting = await world.act(
+        reviewed,
+        "decision",
+        actors.officer(9),
+        json={"outcome": "request_changes", "reason": "Bổ sung báo cáo kiểm toán năng lượng."},
+    )
     assert waiting["status"] == "changes_requested" and waiting["egov_status"] == 5
     assert waiting["due_at"] is None and waiting["clock_stopped_at"] is not None
     assert await lookups(client, actors, waiting["dossier_code"]) == (None, None)
     # Pretend the request went out on Wednesday 11/02/2026 for a dossier received Monday 02/02 (7 days used),
     # as if it had waited over Tết: the clock keeps the days used, not the days waited.
-    await sql(settings, "UPDATE applications SET first_submitted_at = :received, clock_stops = CAST(:stops AS jsonb) "
-                        "WHERE id = :id", id=waiting["id"], received=dt.datetime(2026, 2, 2, 2, 0, tzinfo=dt.UTC),
-              stops='[{"stopped_at": "2026-02-11T08:00:00+00:00", "restarted_at": null}]')
+    await sql(
+        settings,
+        "UPDATE applications SET first_submitted_at = :received, clock_stops = CAST(:stops AS jsonb) WHERE id = :id",
+        id=waiting["id"],
+        received=dt.datetime(2026, 2, 2, 2, 0, tzinfo=dt.UTC),
+        stops='[{"stopped_at": "2026-02-11T08:00:00+00:00", "restarted_at": null}]',
+    )
     again = await world.act(waiting, "resubmit", world.owner(waiting))
     assert again["status"] == "under_review" and again["clock_stopped_at"] is None
     [row] = await sql(settings, "SELECT clock_stops FROM applications WHERE id = :id", id=again["id"])
@@ -83,12 +93,18 @@ async def test_changes_requested_stops_the_clock_and_resubmission_restarts_it(
     assert egov_due == national(instant(again["due_at"])) and instant(public_due or "") == instant(again["due_at"])
 
 
-async def test_overdue_list(client: httpx.AsyncClient, world: World, actors: Actors,
-                            settings: ApplicationsSettings) -> None:
+async def test_overdue_list(
+    client: httpx.AsyncClient, world: World, actors: Actors, settings: ApplicationsSettings
+) -> None:
     late, on_time, decided = await world.submitted(), await world.submitted(), await world.approved()
     past = utcnow() - dt.timedelta(days=1)
-    await sql(settings, "UPDATE applications SET due_at = :past WHERE id IN (:a, :b)", past=past,
-              a=late["id"], b=decided["id"])  # an approved dossier with a past due date met its deadline
+    await sql(
+        settings,
+        "UPDATE applications SET due_at = :past WHERE id IN (:a, :b)",
+        past=past,
+        a=late["id"],
+        b=decided["id"],
+    )  # an approved dossier with a past due date met its deadline
     ids: dict[str, set[str]] = {}
     for flag in ("true", "false"):
         seen: set[str] = set()
@@ -108,8 +124,10 @@ async def test_overdue_list(client: httpx.AsyncClient, world: World, actors: Act
     assert (await world.get(late))["overdue"] is True
     # An enterprise's overdue list holds only its own dossiers.
     for enterprise, expected in ((world.a, True), (world.b, False)):
-        response = await client.get("/api/v1/applications", params={"overdue": "true", "limit": 200},
-                                    headers=actors.enterprise(enterprise.tax_code))
+        response = await client.get(
+            "/api/v1/applications",
+            params={"overdue": "true", "limit": 200},
+            headers=actors.enterprise(enterprise.tax_code),
+        )
         assert (late["id"] in {item["id"] for item in response.json()["items"]}) is expected
-    assert_problem(await client.get("/api/v1/applications", params={"overdue": "yes"}, headers=actors.officer()),
-                   422)
+    assert_problem(await client.get("/api/v1/applications", params={"overdue": "yes"}, headers=actors.officer()), 422)

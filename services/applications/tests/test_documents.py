@@ -15,12 +15,16 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000") + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 200
 
-WORD_TYPES = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-              '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-              'wordprocessingml.document.main+xml"/></Types>')
-EXCEL_TYPES = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-               '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-               'spreadsheetml.sheet.main+xml"/></Types>')
+WORD_TYPES = (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'wordprocessingml.document.main+xml"/></Types>'
+)
+EXCEL_TYPES = (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.sheet.main+xml"/></Types>'
+)
 
 
 def zipped(parts: dict[str, str]) -> bytes:
@@ -33,28 +37,48 @@ def zipped(parts: dict[str, str]) -> bytes:
 
 DOCX = zipped({"[Content_Types].xml": WORD_TYPES, "word/document.xml": "<w:document/>"})
 XLSX = zipped({"[Content_Types].xml": EXCEL_TYPES, "xl/workbook.xml": "<workbook/>"})
-DOCM = zipped({"[Content_Types].xml": WORD_TYPES.replace("document.main+xml", "document.macroEnabled.main+xml"),
-               "word/document.xml": "<w:document/>", "word/vbaProject.bin": "evil"})
+DOCM = zipped(
+    {
+        "[Content_Types].xml": WORD_TYPES.replace("document.main+xml", "document.macroEnabled.main+xml"),
+        "word/document.xml": "<w:document/>",
+        "word/vbaProject.bin": "evil",
+    }
+)
 PLAIN_ZIP = zipped({"readme.txt": "not an office file"})
 
 
-async def upload(client: httpx.AsyncClient, application: dict, headers: dict[str, str], name: str, content: bytes,
-                 content_type: str = "application/octet-stream", kind: str | None = None,
-                 extra: dict[str, str] | None = None) -> httpx.Response:
+async def upload(
+    client: httpx.AsyncClient,
+    application: dict,
+    headers: dict[str, str],
+    name: str,
+    content: bytes,
+    content_type: str = "application/octet-stream",
+    kind: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> httpx.Response:
     data = {"kind": kind} if kind else {}
-    return await client.post(f"/api/v1/applications/{application['id']}/documents", data=data,
-                             files={"file": (name, content, content_type)}, headers={**headers, **(extra or {})})
+    return await client.post(
+        f"/api/v1/applications/{application['id']}/documents",
+        data=data,
+        files={"file": (name, content, content_type)},
+        headers={**headers, **(extra or {})},
+    )
 
 
-@pytest.mark.parametrize(("name", "content", "media_type"), [
-    ("Báo cáo khả thi.pdf", PDF, "application/pdf"),
-    ("so-do.png", PNG, "image/png"),
-    ("anh-hien-truong.jpg", JPEG, "image/jpeg"),
-    ("thuyet-minh.docx", DOCX, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("du-toan.xlsx", XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-])
-async def test_allowed_types_round_trip(client: httpx.AsyncClient, world: World, actors: Actors, name: str,
-                                        content: bytes, media_type: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "media_type"),
+    [
+        ("Báo cáo khả thi.pdf", PDF, "application/pdf"),
+        ("so-do.png", PNG, "image/png"),
+        ("anh-hien-truong.jpg", JPEG, "image/jpeg"),
+        ("thuyet-minh.docx", DOCX, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("du-toan.xlsx", XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+async def test_allowed_types_round_trip(
+    client: httpx.AsyncClient, world: World, actors: Actors, name: str, content: bytes, media_type: str
+) -> None:
     draft = await world.draft()
     response = await upload(client, draft, world.owner(draft), name, content, kind="feasibility_study")
     assert response.status_code == 201, response.text
@@ -99,23 +123,29 @@ async def test_too_large_is_413(client: httpx.AsyncClient, world: World) -> None
             yield b"0" * 32_768
         yield b"\r\n--" + boundary + b"--\r\n"
 
-    streamed = await client.post(f"/api/v1/applications/{draft['id']}/documents", content=chunks(),
-                                 headers={**world.owner(draft),
-                                          "Content-Type": "multipart/form-data; boundary=xyzBOUNDARYxyz"})
+    streamed = await client.post(
+        f"/api/v1/applications/{draft['id']}/documents",
+        content=chunks(),
+        headers={**world.owner(draft), "Content-Type": "multipart/form-data; boundary=xyzBOUNDARYxyz"},
+    )
     assert_problem(streamed, 413)
     exactly = PDF + b"0" * (MAX_DOCUMENT_BYTES - len(PDF))
     assert (await upload(client, draft, world.owner(draft), "fits.pdf", exactly)).status_code == 201
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("ho-so.pdf", EXE),            # an executable named like a PDF
-    ("thuyet-minh.docx", PLAIN_ZIP),  # a ZIP that is not Office Open XML
-    ("thuyet-minh.docx", DOCM),    # macro-enabled document
-    ("notes.pdf", b"just some text, not a PDF"),
-    ("image.pdf", PNG),            # allowed type, but not what its name says
-])
-async def test_disguised_or_unknown_content_is_415(client: httpx.AsyncClient, world: World, name: str,
-                                                   content: bytes) -> None:
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("ho-so.pdf", EXE),  # an executable named like a PDF
+        ("thuyet-minh.docx", PLAIN_ZIP),  # a ZIP that is not Office Open XML
+        ("thuyet-minh.docx", DOCM),  # macro-enabled document
+        ("notes.pdf", b"just some text, not a PDF"),
+        ("image.pdf", PNG),  # allowed type, but not what its name says
+    ],
+)
+async def test_disguised_or_unknown_content_is_415(
+    client: httpx.AsyncClient, world: World, name: str, content: bytes
+) -> None:
     draft = await world.draft()
     assert_problem(await upload(client, draft, world.owner(draft), name, content, "application/pdf"), 415)
     listed = await client.get(f"/api/v1/applications/{draft['id']}/documents", headers=world.owner(draft))
@@ -130,20 +160,26 @@ async def test_bad_upload_requests(client: httpx.AsyncClient, world: World, acto
     assert_problem(await client.post(url, data={"kind": "other"}, files={"other": ("a.pdf", PDF)}, headers=owner), 422)
     assert_problem(await upload(client, draft, owner, "a.pdf", PDF, kind="love_letter"), 422)
     assert_problem(await upload(client, draft, owner, "empty.pdf", b""), 422)
-    assert_problem(await client.post(url, content=b"--b\r\ngarbage", headers={
-        **owner, "Content-Type": "multipart/form-data; boundary=b"}), 400)
+    assert_problem(
+        await client.post(
+            url, content=b"--b\r\ngarbage", headers={**owner, "Content-Type": "multipart/form-data; boundary=b"}
+        ),
+        400,
+    )
     assert_problem(await upload(client, draft, actors.auditor, "a.pdf", PDF), 403)
     assert_problem(await upload(client, draft, actors.reviewer(), "a.pdf", PDF), 403)
 
 
 async def test_dossier_is_frozen_while_under_review(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     application = await world.submitted()
-    assert_problem(await upload(client, application, world.owner(application), "a.pdf", PDF), 409,
-                   "not-accepting-documents")
+    assert_problem(
+        await upload(client, application, world.owner(application), "a.pdf", PDF), 409, "not-accepting-documents"
+    )
 
 
-async def test_same_content_is_stored_once_and_idempotent_retry(client: httpx.AsyncClient, world: World,
-                                                                 actors: Actors, settings) -> None:
+async def test_same_content_is_stored_once_and_idempotent_retry(
+    client: httpx.AsyncClient, world: World, actors: Actors, settings
+) -> None:
     draft = await world.draft()
     content = PDF + b"% unique " + draft["id"].encode()
     headers = {"Idempotency-Key": f"doc-{draft['id']}"}
@@ -160,9 +196,9 @@ async def test_same_content_is_stored_once_and_idempotent_retry(client: httpx.As
     assert [e["action"] for e in history["items"]].count("attach_document") == 2
 
 
-async def test_download_headers_and_bytes_missing_from_the_store(client: httpx.AsyncClient, world: World,
-                                                                 actors: Actors, settings,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_download_headers_and_bytes_missing_from_the_store(
+    client: httpx.AsyncClient, world: World, actors: Actors, settings, caplog: pytest.LogCaptureFixture
+) -> None:
     draft = await world.draft()
     content = PDF + b"% gone " + draft["id"].encode()
     document = (await upload(client, draft, world.owner(draft), "Biên bản.pdf", content)).json()

@@ -9,21 +9,31 @@ from typing import Any
 import httpx
 from applications_helpers import Actors, World, application_body, assert_problem, days, if_match
 
-CONTENT = ["title", "technology", "total_cost_vnd", "eligible_cost_vnd", "requested_support_vnd",
-           "claimed_savings", "claimed_overall_saving_pct", "implementation_start", "implementation_end"]
+CONTENT = [
+    "title",
+    "technology",
+    "total_cost_vnd",
+    "eligible_cost_vnd",
+    "requested_support_vnd",
+    "claimed_savings",
+    "claimed_overall_saving_pct",
+    "implementation_start",
+    "implementation_end",
+]
 
 
 async def _bare_draft(client: httpx.AsyncClient, world: World, actors: Actors) -> dict[str, Any]:
     call = await world.call()
-    response = await client.post("/api/v1/applications", json={"call_id": call["id"],
-                                                               "facility_id": world.a.steel_facility},
-                                 headers=actors.enterprise(world.a.tax_code))
+    response = await client.post(
+        "/api/v1/applications",
+        json={"call_id": call["id"], "facility_id": world.a.steel_facility},
+        headers=actors.enterprise(world.a.tax_code),
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def test_a_draft_needs_only_call_and_facility(client: httpx.AsyncClient, world: World,
-                                                    actors: Actors) -> None:
+async def test_a_draft_needs_only_call_and_facility(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     draft = await _bare_draft(client, world, actors)
     assert draft["status"] == "draft" and draft["version"] == 1
     assert draft["missing_fields"] == CONTENT
@@ -35,8 +45,9 @@ async def test_a_draft_needs_only_call_and_facility(client: httpx.AsyncClient, w
     assert again.status_code == 200 and again.json()["missing_fields"] == CONTENT
 
 
-async def test_patch_step_by_step_until_complete_then_submit(client: httpx.AsyncClient, world: World,
-                                                              actors: Actors) -> None:
+async def test_patch_step_by_step_until_complete_then_submit(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     draft = await _bare_draft(client, world, actors)
     full = application_body(draft["call_id"], world.a.steel_facility)
     steps: list[dict[str, Any]] = [
@@ -66,22 +77,38 @@ async def test_patch_step_by_step_until_complete_then_submit(client: httpx.Async
 
 
 async def test_submit_incomplete_lists_every_missing_field_and_changes_nothing(
-        client: httpx.AsyncClient, world: World, actors: Actors) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     draft = await _bare_draft(client, world, actors)
     owner = world.owner(draft)
-    patched = await client.patch(f"/api/v1/applications/{draft['id']}", headers=if_match(owner, 1),
-                                 json={"title": "Lắp biến tần cho quạt hút", "total_cost_vnd": 1_000_000_000,
-                                       "eligible_cost_vnd": 900_000_000, "requested_support_vnd": 950_000_000})
+    patched = await client.patch(
+        f"/api/v1/applications/{draft['id']}",
+        headers=if_match(owner, 1),
+        json={
+            "title": "Lắp biến tần cho quạt hút",
+            "total_cost_vnd": 1_000_000_000,
+            "eligible_cost_vnd": 900_000_000,
+            "requested_support_vnd": 950_000_000,
+        },
+    )
     assert patched.status_code == 200, patched.text  # requested > eligible may be saved in a draft …
-    assert patched.json()["missing_fields"] == ["technology", "requested_support_vnd", "claimed_savings",
-                                                "claimed_overall_saving_pct", "implementation_start",
-                                                "implementation_end"]
+    assert patched.json()["missing_fields"] == [
+        "technology",
+        "requested_support_vnd",
+        "claimed_savings",
+        "claimed_overall_saving_pct",
+        "implementation_start",
+        "implementation_end",
+    ]
     response = await client.post(f"/api/v1/applications/{draft['id']}/submit", headers=if_match(owner, 2))
     problem = assert_problem(response, 422)
     assert problem["code"] == "application_incomplete"
     assert [(e["field"], e["code"]) for e in problem["errors"]] == [
-        ("technology", "required"), ("claimed_savings", "required"), ("claimed_overall_saving_pct", "required"),
-        ("implementation_start", "required"), ("implementation_end", "required"),
+        ("technology", "required"),
+        ("claimed_savings", "required"),
+        ("claimed_overall_saving_pct", "required"),
+        ("implementation_start", "required"),
+        ("implementation_end", "required"),
         ("requested_support_vnd", "requested_exceeds_eligible"),  # … but not submitted
     ]
     assert all(e["message"] for e in problem["errors"])
@@ -92,40 +119,59 @@ async def test_submit_incomplete_lists_every_missing_field_and_changes_nothing(
     assert [e["action"] for e in history.json()["items"]] == ["create", "update"]
 
 
-async def test_submit_lists_cross_field_rules_with_their_own_codes(client: httpx.AsyncClient, world: World,
-                                                                   actors: Actors) -> None:
+async def test_submit_lists_cross_field_rules_with_their_own_codes(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     draft = await world.draft(requested_support_vnd=2_500_000_000)  # eligible 2 000 000 000
-    problem = assert_problem(await client.post(f"/api/v1/applications/{draft['id']}/submit",
-                                               headers=if_match(world.owner(draft), draft["version"])), 422)
+    problem = assert_problem(
+        await client.post(
+            f"/api/v1/applications/{draft['id']}/submit", headers=if_match(world.owner(draft), draft["version"])
+        ),
+        422,
+    )
     assert [(e["field"], e["code"]) for e in problem["errors"]] == [
-        ("requested_support_vnd", "requested_exceeds_eligible")]
+        ("requested_support_vnd", "requested_exceeds_eligible")
+    ]
     assert "2,000,000,000" in problem["errors"][0]["message"]
     assert draft["missing_fields"] == ["requested_support_vnd"]
 
 
-async def test_draft_rules_still_refuse_inconsistent_pairs_and_nulls(client: httpx.AsyncClient, world: World,
-                                                                     actors: Actors) -> None:
+async def test_draft_rules_still_refuse_inconsistent_pairs_and_nulls(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     call = await world.call()
     owner = actors.enterprise(world.a.tax_code)
     base = {"call_id": call["id"], "facility_id": world.a.steel_facility}
-    both = await client.post("/api/v1/applications", headers=owner,
-                             json={**base, "total_cost_vnd": 100, "eligible_cost_vnd": 200,
-                                   "implementation_start": days(10), "implementation_end": days(5)})
+    both = await client.post(
+        "/api/v1/applications",
+        headers=owner,
+        json={
+            **base,
+            "total_cost_vnd": 100,
+            "eligible_cost_vnd": 200,
+            "implementation_start": days(10),
+            "implementation_end": days(5),
+        },
+    )
     problem = assert_problem(both, 422)
     assert {(e["field"], e["code"]) for e in problem["errors"]} == {
-        ("eligible_cost_vnd", "eligible_exceeds_total"), ("implementation_end", "end_before_start")}
+        ("eligible_cost_vnd", "eligible_exceeds_total"),
+        ("implementation_end", "end_before_start"),
+    }
     nulls = await client.post("/api/v1/applications", headers=owner, json={**base, "title": None, "supplier": None})
     assert [(e["field"], e["code"]) for e in assert_problem(nulls, 422)["errors"]] == [("title", "null_not_allowed")]
     draft = await _bare_draft(client, world, actors)
     url = f"/api/v1/applications/{draft['id']}"
     refused = await client.patch(url, json={"technology": None, "title": "x"}, headers=if_match(world.owner(draft), 1))
     assert [(e["field"], e["code"]) for e in assert_problem(refused, 422)["errors"]] == [
-        ("technology", "null_not_allowed")]
+        ("technology", "null_not_allowed")
+    ]
     step = await client.patch(url, json={"total_cost_vnd": 1_000}, headers=if_match(world.owner(draft), 1))
     assert step.status_code == 200
     later = await client.patch(url, json={"eligible_cost_vnd": 2_000}, headers=if_match(world.owner(draft), 2))
     assert [(e["field"], e["code"]) for e in assert_problem(later, 422)["errors"]] == [
-        ("eligible_cost_vnd", "eligible_exceeds_total")]
+        ("eligible_cost_vnd", "eligible_exceeds_total")
+    ]
     assert (await world.get(draft, world.owner(draft)))["eligible_cost_vnd"] is None  # nothing saved
     cleared = await client.patch(url, json={"supplier": None}, headers=if_match(world.owner(draft), 2))
     assert cleared.status_code == 200 and cleared.json()["supplier"] is None

@@ -15,8 +15,11 @@ EXE = b"MZ\x90\x00" + b"\x00" * 200
 
 async def test_a_bad_tax_code_in_vietnamese(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     call = await world.call()
-    body = application_body(call["id"], world.a.steel_facility,
-                            supplier={"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội", "tax_code": "0100109107"})
+    body = application_body(
+        call["id"],
+        world.a.steel_facility,
+        supplier={"name": "Công ty TNHH Thiết bị Nhiệt Hà Nội", "tax_code": "0100109107"},
+    )
     headers = actors.enterprise(world.a.tax_code)
     vi = assert_problem(await client.post("/api/v1/applications", json=body, headers={**headers, **VI}), 422)
     assert vi["code"] == "validation_failed" and vi["title"] == "Dữ liệu không hợp lệ"
@@ -31,16 +34,28 @@ async def test_a_bad_tax_code_in_vietnamese(client: httpx.AsyncClient, world: Wo
     assert not VIETNAMESE.search(en["detail"] + error["message"])
 
 
-async def test_validation_library_codes_become_project_codes(client: httpx.AsyncClient, world: World,
-                                                             actors: Actors) -> None:
+async def test_validation_library_codes_become_project_codes(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     call = await world.call()
-    body = application_body(call["id"], world.a.steel_facility, title="", total_cost_vnd="nhiều",
-                            implementation_start="28/11/2026", is_admin=True)
-    problem = assert_problem(await client.post("/api/v1/applications", json=body,
-                                               headers={**actors.enterprise(world.a.tax_code), **VI}), 422)
+    body = application_body(
+        call["id"],
+        world.a.steel_facility,
+        title="",
+        total_cost_vnd="nhiều",
+        implementation_start="28/11/2026",
+        is_admin=True,
+    )
+    problem = assert_problem(
+        await client.post("/api/v1/applications", json=body, headers={**actors.enterprise(world.a.tax_code), **VI}), 422
+    )
     codes = {e["field"]: e["code"] for e in problem["errors"]}
-    assert codes == {"title": "too_short", "total_cost_vnd": "not_an_integer", "implementation_start": "strict_date",
-                     "is_admin": "unknown_field"}
+    assert codes == {
+        "title": "too_short",
+        "total_cost_vnd": "not_an_integer",
+        "implementation_start": "strict_date",
+        "is_admin": "unknown_field",
+    }
     messages = {e["field"]: e["message"] for e in problem["errors"]}
     assert messages["title"] == "Cần ít nhất 1 ký tự."
     assert messages["is_admin"].startswith("Trường không xác định")
@@ -57,8 +72,9 @@ async def test_412_415_428_carry_codes(client: httpx.AsyncClient, world: World, 
     assert stale["code"] == "stale_version" and stale["title"] == "Dữ liệu đã bị thay đổi"
     assert stale["detail"] == "Hồ sơ đã được người khác thay đổi; vui lòng tải lại và lưu lần nữa."
     upload = f"{url}/documents"
-    exe = assert_problem(await client.post(upload, files={"file": ("bao-gia.pdf", EXE, "application/pdf")},
-                                           headers={**owner, **VI}), 415)
+    exe = assert_problem(
+        await client.post(upload, files={"file": ("bao-gia.pdf", EXE, "application/pdf")}, headers={**owner, **VI}), 415
+    )
     assert exe["code"] == "unsupported_file_type" and "bao-gia.pdf" in exe["detail"]
     assert VIETNAMESE.search(exe["detail"])
     not_multipart = assert_problem(await client.post(upload, json={"file": "x"}, headers=owner), 415)
@@ -69,18 +85,27 @@ async def test_domain_problems_in_both_languages(client: httpx.AsyncClient, worl
     submitted = await world.submitted()
     url = f"/api/v1/applications/{submitted['id']}"
     owner = world.owner(submitted)
-    en = assert_problem(await client.patch(url, json={"title": "x"}, headers=if_match(owner, submitted["version"])),
-                        409, "not-editable")
-    vi = assert_problem(await client.patch(url, json={"title": "x"},
-                                           headers={**if_match(owner, submitted["version"]), **VI}), 409)
+    en = assert_problem(
+        await client.patch(url, json={"title": "x"}, headers=if_match(owner, submitted["version"])), 409, "not-editable"
+    )
+    vi = assert_problem(
+        await client.patch(url, json={"title": "x"}, headers={**if_match(owner, submitted["version"]), **VI}), 409
+    )
     assert en["code"] == vi["code"] == "not_editable"
     assert "'under_review'" in en["detail"] and "'under_review'" in vi["detail"]
     assert vi["detail"].startswith("Hồ sơ đang ở trạng thái") and vi["status_now"] == "under_review"
-    illegal = assert_problem(await client.post(f"{url}/withdraw", headers={**if_match(owner, submitted["version"]),
-                                                                           **VI}), 409, "illegal-transition")
+    illegal = assert_problem(
+        await client.post(f"{url}/withdraw", headers={**if_match(owner, submitted["version"]), **VI}),
+        409,
+        "illegal-transition",
+    )
     assert illegal["code"] == "invalid_transition" and illegal["title"] == "Không thể chuyển trạng thái"
-    gone = assert_problem(await client.get("/api/v1/applications/0190f0f0-0000-7000-8000-000000000000",
-                                           headers={**actors.officer(), **VI}), 404)
+    gone = assert_problem(
+        await client.get(
+            "/api/v1/applications/0190f0f0-0000-7000-8000-000000000000", headers={**actors.officer(), **VI}
+        ),
+        404,
+    )
     assert gone["code"] == "application_not_found" and gone["detail"].startswith("Không tồn tại hồ sơ")
     nowhere = assert_problem(await client.get("/api/v1/nowhere", headers=VI), 404)
     assert nowhere["code"] == "not_found" and nowhere["title"] == "Không tìm thấy"
@@ -92,12 +117,18 @@ async def test_domain_problems_in_both_languages(client: httpx.AsyncClient, worl
 
 async def test_submission_problems_in_vietnamese(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     call = await world.call()
-    created = await client.post("/api/v1/applications", json={"call_id": call["id"],
-                                                              "facility_id": world.a.steel_facility},
-                                headers=actors.enterprise(world.a.tax_code))
+    created = await client.post(
+        "/api/v1/applications",
+        json={"call_id": call["id"], "facility_id": world.a.steel_facility},
+        headers=actors.enterprise(world.a.tax_code),
+    )
     draft = created.json()
-    problem = assert_problem(await client.post(f"/api/v1/applications/{draft['id']}/submit",
-                                               headers={**if_match(world.owner(draft), 1), **VI}), 422)
+    problem = assert_problem(
+        await client.post(
+            f"/api/v1/applications/{draft['id']}/submit", headers={**if_match(world.owner(draft), 1), **VI}
+        ),
+        422,
+    )
     assert problem["code"] == "application_incomplete" and problem["title"] == "Hồ sơ chưa đầy đủ"
     assert problem["detail"].startswith("Hồ sơ chưa thể nộp") and "technology" in problem["detail"]
     assert {e["message"] for e in problem["errors"]} == {"Trường này là bắt buộc."}

@@ -26,8 +26,13 @@ async def _json_list(client: httpx.AsyncClient, headers: dict[str, str], **param
     items: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = (await client.get("/api/v1/applications", headers=headers,
-                                 params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})})).json()
+        page = (
+            await client.get(
+                "/api/v1/applications",
+                headers=headers,
+                params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})},
+            )
+        ).json()
         items += page["items"]
         if not (cursor := page["next_cursor"]):
             return items
@@ -52,8 +57,11 @@ async def test_csv_equals_the_filtered_json_list(client: httpx.AsyncClient, worl
     call, _ = await _mixed_call(world)
     expected = await _json_list(client, actors.officer(), call_id=call["id"])
     assert len(expected) == 5
-    rows = _csv_rows(await client.get("/api/v1/applications/export", headers=actors.officer(),
-                                      params={"format": "csv", "call_id": call["id"]}))
+    rows = _csv_rows(
+        await client.get(
+            "/api/v1/applications/export", headers=actors.officer(), params={"format": "csv", "call_id": call["id"]}
+        )
+    )
     assert rows[0] == [c.vi for c in APPLICATION_COLUMNS] and rows[0][0] == "Mã hồ sơ"
     by_id = {r[-1]: dict(zip([c.key for c in APPLICATION_COLUMNS], r, strict=True)) for r in rows[1:]}
     assert list(by_id) == [a["id"] for a in expected]  # same rows, same order
@@ -66,17 +74,24 @@ async def test_csv_equals_the_filtered_json_list(client: httpx.AsyncClient, worl
         assert row["implementation_start"] == application["implementation_start"]
         assert row["status"] == application["status"] and row["dossier_code"] == ""
 
-    english = _csv_rows(await client.get("/api/v1/applications/export", params={"call_id": call["id"]},
-                                         headers={**actors.officer(), "Accept-Language": "en"}))
+    english = _csv_rows(
+        await client.get(
+            "/api/v1/applications/export",
+            params={"call_id": call["id"]},
+            headers={**actors.officer(), "Accept-Language": "en"},
+        )
+    )
     assert english[0][:2] == ["Dossier code", "Project title"] and len(english) == 6
 
 
-async def test_xlsx_has_typed_cells_and_vietnamese_headers(client: httpx.AsyncClient, world: World,
-                                                           actors: Actors) -> None:
+async def test_xlsx_has_typed_cells_and_vietnamese_headers(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     call, _ = await _mixed_call(world)
     expected = await _json_list(client, actors.officer(), call_id=call["id"])
-    response = await client.get("/api/v1/applications/export", headers=actors.officer(),
-                                params={"format": "xlsx", "call_id": call["id"]})
+    response = await client.get(
+        "/api/v1/applications/export", headers=actors.officer(), params={"format": "xlsx", "call_id": call["id"]}
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert 'filename="applications.xlsx"' in response.headers["content-disposition"]
@@ -101,41 +116,65 @@ async def test_xlsx_has_typed_cells_and_vietnamese_headers(client: httpx.AsyncCl
 
 async def test_an_enterprise_exports_only_its_own(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     call, applications = await _mixed_call(world)
-    own = _csv_rows(await client.get("/api/v1/applications/export", params={"call_id": call["id"]},
-                                     headers=actors.enterprise(world.a.tax_code)))
+    own = _csv_rows(
+        await client.get(
+            "/api/v1/applications/export", params={"call_id": call["id"]}, headers=actors.enterprise(world.a.tax_code)
+        )
+    )
     assert sorted(r[-1] for r in own[1:]) == sorted(a["id"] for a in applications[:4])
     # Asking for the other enterprise's dossiers gives an empty file, not theirs.
-    cross = _csv_rows(await client.get("/api/v1/applications/export", headers=actors.enterprise(world.b.tax_code),
-                                       params={"call_id": call["id"], "enterprise_id": world.a.id}))
+    cross = _csv_rows(
+        await client.get(
+            "/api/v1/applications/export",
+            headers=actors.enterprise(world.b.tax_code),
+            params={"call_id": call["id"], "enterprise_id": world.a.id},
+        )
+    )
     assert cross[1:] == []
-    xlsx = await client.get("/api/v1/applications/export", headers=actors.enterprise(world.b.tax_code),
-                            params={"call_id": call["id"], "enterprise_id": world.a.id, "format": "xlsx"})
+    xlsx = await client.get(
+        "/api/v1/applications/export",
+        headers=actors.enterprise(world.b.tax_code),
+        params={"call_id": call["id"], "enterprise_id": world.a.id, "format": "xlsx"},
+    )
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 1  # the header only
     assert_problem(await client.get("/api/v1/applications/export", headers=actors.egov), 403)
     bad = await client.get("/api/v1/applications/export", headers=actors.officer(), params={"format": "pdf"})
     assert assert_problem(bad, 422)["errors"][0]["field"] == "query.format"
 
 
-async def test_a_few_hundred_rows_stream_page_by_page(client: httpx.AsyncClient, world: World,
-                                                      actors: Actors) -> None:
+async def test_a_few_hundred_rows_stream_page_by_page(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     call = await world.call()
-    created = {(await world.draft(call=call, title=f"Dự án số {n:03d} — thu hồi nhiệt thải"))["id"]
-               for n in range(230)}  # more than one page of 200
-    async with client.stream("GET", "/api/v1/applications/export", headers=actors.officer(),
-                             params={"call_id": call["id"]}) as response:
+    created = {
+        (await world.draft(call=call, title=f"Dự án số {n:03d} — thu hồi nhiệt thải"))["id"] for n in range(230)
+    }  # more than one page of 200
+    async with client.stream(
+        "GET", "/api/v1/applications/export", headers=actors.officer(), params={"call_id": call["id"]}
+    ) as response:
         assert response.status_code == 200 and "content-length" not in response.headers
         body = b"".join([chunk async for chunk in response.aiter_bytes()])
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert len(rows) == 231 and {r[-1] for r in rows[1:]} == created
-    sheet = load_workbook(io.BytesIO((await client.get("/api/v1/applications/export", headers=actors.officer(),
-                                                       params={"call_id": call["id"], "format": "xlsx"})).content))
+    sheet = load_workbook(
+        io.BytesIO(
+            (
+                await client.get(
+                    "/api/v1/applications/export",
+                    headers=actors.officer(),
+                    params={"call_id": call["id"], "format": "xlsx"},
+                )
+            ).content
+        )
+    )
     assert sheet.active.max_row == 231
 
 
 async def test_tranches_export_lists_each_tranche(client: httpx.AsyncClient, world: World, actors: Actors) -> None:
     approved = await world.approved()
-    response = await client.get("/api/v1/applications/tranches/export", headers=actors.officer(),
-                                params={"format": "xlsx", "dossier_code": approved["dossier_code"]})
+    response = await client.get(
+        "/api/v1/applications/tranches/export",
+        headers=actors.officer(),
+        params={"format": "xlsx", "dossier_code": approved["dossier_code"]},
+    )
     assert response.status_code == 200, response.text
     values = [[c.value for c in row] for row in load_workbook(io.BytesIO(response.content)).active.iter_rows()]
     assert values[0][:2] == ["Mã hồ sơ", "Doanh nghiệp"]
@@ -143,14 +182,17 @@ async def test_tranches_export_lists_each_tranche(client: httpx.AsyncClient, wor
     assert all(isinstance(v[7], int) for v in values[1:])
 
 
-async def test_dossier_zip_holds_everything_with_matching_digests(client: httpx.AsyncClient, world: World,
-                                                                  actors: Actors) -> None:
+async def test_dossier_zip_holds_everything_with_matching_digests(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     approved = await world.approved()
     uploads = [("Báo cáo khả thi — lò cảm ứng.pdf", PDF), ("Sơ đồ công nghệ.png", PNG)]
     for name, content in uploads:
-        response = await client.post(f"/api/v1/applications/{approved['id']}/documents",
-                                     files={"file": (name, content, "application/octet-stream")},
-                                     headers=world.owner(approved))
+        response = await client.post(
+            f"/api/v1/applications/{approved['id']}/documents",
+            files={"file": (name, content, "application/octet-stream")},
+            headers=world.owner(approved),
+        )
         assert response.status_code == 201, response.text
     stored = (await client.get(f"/api/v1/applications/{approved['id']}/documents", headers=actors.officer())).json()
     response = await client.get(f"/api/v1/applications/{approved['id']}/dossier.zip", headers=actors.auditor)
@@ -170,7 +212,8 @@ async def test_dossier_zip_holds_everything_with_matching_digests(client: httpx.
     for entry in manifest["files"]:
         assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
     assert {"application.json", "history.json", "reviews.json", "decision.json", "tranches.json"} <= set(
-        archive.namelist())
+        archive.namelist()
+    )
     application = json.loads(archive.read("application.json"))
     assert application["id"] == approved["id"] and application["title"] == approved["title"]
     history = json.loads(archive.read("history.json"))

@@ -37,12 +37,19 @@ def egov(actors: Actors) -> dict[str, str]:
 async def resources(client: httpx.AsyncClient, world: World, actors: Actors) -> AsyncIterator[dict[str, Any]]:
     call = await world.call()
     draft = await world.draft(call)
-    response = await client.post("/api/v1/integrations/webhooks", headers=egov(actors),
-                                 json={"url": "http://127.0.0.1:9/hooks", "description": "Cổng một cửa"})
+    response = await client.post(
+        "/api/v1/integrations/webhooks",
+        headers=egov(actors),
+        json={"url": "http://127.0.0.1:9/hooks", "description": "Cổng một cửa"},
+    )
     assert response.status_code == 201, response.text
     subscription = response.json()
-    yield {"call": call, "application": draft, "subscription": subscription,
-           "ids": {"call_id": call["id"], "application_id": draft["id"], "subscription_id": subscription["id"]}}
+    yield {
+        "call": call,
+        "application": draft,
+        "subscription": subscription,
+        "ids": {"call_id": call["id"], "application_id": draft["id"], "subscription_id": subscription["id"]},
+    }
     # Its deliveries would otherwise queue up for the webhook dispatcher tests that run later.
     deleted = await client.delete(f"/api/v1/integrations/webhooks/{subscription['id']}", headers=egov(actors))
     assert deleted.status_code == 204, deleted.text
@@ -56,22 +63,25 @@ def _target(kind: str, resources: dict[str, Any], world: World, actors: Actors) 
     return f"/api/v1/integrations/webhooks/{resources['subscription']['id']}", egov(actors)
 
 
-CASES = [(kind, field) for kind, schema in (("call", CallUpdate), ("application", ApplicationUpdate),
-                                            ("subscription", SubscriptionUpdate))
-         for field in non_nullable_fields(schema)]
+CASES = [
+    (kind, field)
+    for kind, schema in (("call", CallUpdate), ("application", ApplicationUpdate), ("subscription", SubscriptionUpdate))
+    for field in non_nullable_fields(schema)
+]
 
 
 def test_every_non_nullable_field_is_covered() -> None:
-    assert {"title", "technology", "claimed_savings", "implementation_end"} <= {f for k, f in CASES
-                                                                                 if k == "application"}
+    assert {"title", "technology", "claimed_savings", "implementation_end"} <= {
+        f for k, f in CASES if k == "application"
+    }
     assert {"budget_vnd", "criteria", "opens_on"} <= {f for k, f in CASES if k == "call"}
     assert {"url", "event_types", "active"} <= {f for k, f in CASES if k == "subscription"}
 
 
 @pytest.mark.parametrize(("kind", "field"), CASES)
 async def test_null_on_a_required_field_is_422_and_the_row_is_unchanged(
-        client: httpx.AsyncClient, world: World, actors: Actors, resources: dict[str, Any], kind: str,
-        field: str) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors, resources: dict[str, Any], kind: str, field: str
+) -> None:
     url, headers = _target(kind, resources, world, actors)
     before = await client.get(url, headers=headers)
     assert before.status_code == 200, before.text
@@ -81,8 +91,9 @@ async def test_null_on_a_required_field_is_422_and_the_row_is_unchanged(
     assert after.json() == before.json() and after.headers["etag"] == before.headers["etag"]
 
 
-async def test_null_still_clears_a_nullable_field(client: httpx.AsyncClient, world: World, actors: Actors,
-                                                 resources: dict[str, Any]) -> None:
+async def test_null_still_clears_a_nullable_field(
+    client: httpx.AsyncClient, world: World, actors: Actors, resources: dict[str, Any]
+) -> None:
     url, headers = _target("call", resources, world, actors)
     etag = (await client.get(url, headers=headers)).headers["etag"]
     response = await client.patch(url, json={"description": None}, headers={**headers, "If-Match": etag})
@@ -91,33 +102,43 @@ async def test_null_still_clears_a_nullable_field(client: httpx.AsyncClient, wor
 
 # ---- NUL and control characters ---------------------------------------------------------------------------------
 
-async def test_nul_in_body_strings_is_422_naming_the_field(client: httpx.AsyncClient, world: World,
-                                                           actors: Actors, resources: dict[str, Any]) -> None:
+
+async def test_nul_in_body_strings_is_422_naming_the_field(
+    client: httpx.AsyncClient, world: World, actors: Actors, resources: dict[str, Any]
+) -> None:
     url, headers = _target("application", resources, world, actors)
     etag = (await client.get(url, headers=headers)).headers["etag"]
-    for body, field in (({"title": "Lò\x00"}, "title"), ({"technology": "dòng 1\n\x00"}, "technology"),
-                        ({"supplier": {"name": "NCC\x00"}}, "supplier.name"),
-                        ({"claimed_savings": [{"carrier": "electricity\x00", "saving_pct": 5}]},
-                         "claimed_savings.0.carrier")):
+    for body, field in (
+        ({"title": "Lò\x00"}, "title"),
+        ({"technology": "dòng 1\n\x00"}, "technology"),
+        ({"supplier": {"name": "NCC\x00"}}, "supplier.name"),
+        ({"claimed_savings": [{"carrier": "electricity\x00", "saving_pct": 5}]}, "claimed_savings.0.carrier"),
+    ):
         response = await client.patch(url, json=body, headers={**headers, "If-Match": etag})
         assert_problem(response, 422, field=field, code=guard_codes.CONTROL_CHARACTERS)
-    multiline = await client.patch(url, json={"technology": "Dòng 1\nDòng 2\tcột"},
-                                   headers={**headers, "If-Match": etag})
+    multiline = await client.patch(
+        url, json={"technology": "Dòng 1\nDòng 2\tcột"}, headers={**headers, "If-Match": etag}
+    )
     assert multiline.status_code == 200 and multiline.json()["technology"] == "Dòng 1\nDòng 2\tcột"
 
 
-@pytest.mark.parametrize(("url", "field"), [
-    ("/api/v1/applications?q=l%C3%B2%00", "query.q"),
-    ("/api/v1/calls?code=SXSH%00", "query.code"),
-    ("/api/v1/integrations/dossiers/000.00.01.H26-261128-0001%00", "path.dossier_code"),
-])
-async def test_nul_in_a_query_or_path_parameter_is_422(client: httpx.AsyncClient, actors: Actors, url: str,
-                                                       field: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/applications?q=l%C3%B2%00", "query.q"),
+        ("/api/v1/calls?code=SXSH%00", "query.code"),
+        ("/api/v1/integrations/dossiers/000.00.01.H26-261128-0001%00", "path.dossier_code"),
+    ],
+)
+async def test_nul_in_a_query_or_path_parameter_is_422(
+    client: httpx.AsyncClient, actors: Actors, url: str, field: str
+) -> None:
     headers = egov(actors) if "integrations" in url else actors.officer()
     assert_problem(await client.get(url, headers=headers), 422, field=field, code=guard_codes.CONTROL_CHARACTERS)
 
 
 # ---- forged cursors -----------------------------------------------------------------------------------------------
+
 
 def _routes() -> list[tuple[str, str]]:
     return cursor_routes(create_app(ApplicationsSettings(log_json=False)))
@@ -129,7 +150,8 @@ def test_the_list_endpoints_are_found() -> None:
 
 @pytest.mark.parametrize(("path", "parameter"), _routes())
 async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
-        client: httpx.AsyncClient, actors: Actors, resources: dict[str, Any], path: str, parameter: str) -> None:
+    client: httpx.AsyncClient, actors: Actors, resources: dict[str, Any], path: str, parameter: str
+) -> None:
     url = path.format(**resources["ids"])
     headers = egov(actors) if "/integrations/" in path else actors.officer()
     assert (await client.get(url, headers=headers)).status_code == 200
@@ -140,61 +162,90 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
 
 # ---- strict dates and booleans, the programme window ------------------------------------------------------------
 
-@pytest.mark.parametrize(("changes", "field", "code"), [
-    ({"opens_on": 0}, "opens_on", guard_codes.STRICT_DATE),
-    ({"opens_on": "0001-01-01"}, "opens_on", guard_codes.DATE_OUT_OF_RANGE),
-    ({"closes_on": "9999-12-31"}, "closes_on", guard_codes.DATE_OUT_OF_RANGE),
-])
-async def test_call_dates_are_strict_and_within_the_window(client: httpx.AsyncClient, world: World,
-                                                          actors: Actors, resources: dict[str, Any],
-                                                          changes: dict[str, Any], field: str, code: str) -> None:
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"),
+    [
+        ({"opens_on": 0}, "opens_on", guard_codes.STRICT_DATE),
+        ({"opens_on": "0001-01-01"}, "opens_on", guard_codes.DATE_OUT_OF_RANGE),
+        ({"closes_on": "9999-12-31"}, "closes_on", guard_codes.DATE_OUT_OF_RANGE),
+    ],
+)
+async def test_call_dates_are_strict_and_within_the_window(
+    client: httpx.AsyncClient,
+    world: World,
+    actors: Actors,
+    resources: dict[str, Any],
+    changes: dict[str, Any],
+    field: str,
+    code: str,
+) -> None:
     url, headers = _target("call", resources, world, actors)
     etag = (await client.get(url, headers=headers)).headers["etag"]
-    assert_problem(await client.patch(url, json=changes, headers={**headers, "If-Match": etag}), 422,
-                   field=field, code=code)
+    assert_problem(
+        await client.patch(url, json=changes, headers={**headers, "If-Match": etag}), 422, field=field, code=code
+    )
 
 
-async def test_application_dates_are_strict_and_within_the_window(client: httpx.AsyncClient, world: World,
-                                                                 actors: Actors, resources: dict[str, Any]) -> None:
+async def test_application_dates_are_strict_and_within_the_window(
+    client: httpx.AsyncClient, world: World, actors: Actors, resources: dict[str, Any]
+) -> None:
     url, headers = _target("application", resources, world, actors)
     etag = (await client.get(url, headers=headers)).headers["etag"]
-    for body, code in (({"implementation_end": "9999-12-31"}, guard_codes.DATE_OUT_OF_RANGE),
-                       ({"implementation_end": 0}, guard_codes.STRICT_DATE),
-                       ({"implementation_end": days(365 * 11)}, guard_codes.DATE_OUT_OF_RANGE)):
-        assert_problem(await client.patch(url, json=body, headers={**headers, "If-Match": etag}), 422,
-                       field="implementation_end", code=code)
+    for body, code in (
+        ({"implementation_end": "9999-12-31"}, guard_codes.DATE_OUT_OF_RANGE),
+        ({"implementation_end": 0}, guard_codes.STRICT_DATE),
+        ({"implementation_end": days(365 * 11)}, guard_codes.DATE_OUT_OF_RANGE),
+    ):
+        assert_problem(
+            await client.patch(url, json=body, headers={**headers, "If-Match": etag}),
+            422,
+            field="implementation_end",
+            code=code,
+        )
 
 
 async def test_start_dates_are_strict_and_within_the_window(client: httpx.AsyncClient, world: World) -> None:
     approved = await world.approved()
     url = f"/api/v1/applications/{approved['id']}/start"
     owner = if_match(world.owner(approved), approved["version"])
-    for body, code in (({"started_on": "0001-01-01"}, guard_codes.DATE_OUT_OF_RANGE),
-                       ({"started_on": 0}, guard_codes.STRICT_DATE)):
+    for body, code in (
+        ({"started_on": "0001-01-01"}, guard_codes.DATE_OUT_OF_RANGE),
+        ({"started_on": 0}, guard_codes.STRICT_DATE),
+    ):
         assert_problem(await client.post(url, json=body, headers=owner), 422, field="started_on", code=code)
     assert (await world.get(approved))["status"] == "approved"
 
 
-async def test_booleans_are_only_true_or_false(client: httpx.AsyncClient, world: World, actors: Actors,
-                                               resources: dict[str, Any]) -> None:
+async def test_booleans_are_only_true_or_false(
+    client: httpx.AsyncClient, world: World, actors: Actors, resources: dict[str, Any]
+) -> None:
     url, headers = _target("subscription", resources, world, actors)
     etag = (await client.get(url, headers=headers)).headers["etag"]
     for value in (0, 1, "false"):
-        assert_problem(await client.patch(url, json={"active": value}, headers={**headers, "If-Match": etag}),
-                       422, field="active", code=guard_codes.STRICT_BOOLEAN)
+        assert_problem(
+            await client.patch(url, json={"active": value}, headers={**headers, "If-Match": etag}),
+            422,
+            field="active",
+            code=guard_codes.STRICT_BOOLEAN,
+        )
     submitted = await world.submitted()
     await world.assign(submitted, 3)
-    response = await client.post(f"/api/v1/applications/{submitted['id']}/reviews/declaration",
-                                 headers=actors.reviewer(3), json={"conflict": 0, "statement": "Không liên quan."})
+    response = await client.post(
+        f"/api/v1/applications/{submitted['id']}/reviews/declaration",
+        headers=actors.reviewer(3),
+        json={"conflict": 0, "statement": "Không liên quan."},
+    )
     assert_problem(response, 422, field="conflict", code=guard_codes.STRICT_BOOLEAN)
 
 
 # ---- database down, OpenAPI ---------------------------------------------------------------------------------------
 
-async def test_database_down_is_503_problem_with_retry_after(settings: ApplicationsSettings,
-                                                             actors: Actors) -> None:
+
+async def test_database_down_is_503_problem_with_retry_after(settings: ApplicationsSettings, actors: Actors) -> None:
     down_settings = settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/cleanprod_applications"})
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/cleanprod_applications"}
+    )
     app = create_app(down_settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

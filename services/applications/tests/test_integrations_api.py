@@ -41,16 +41,23 @@ async def subscribe(client: httpx.AsyncClient, headers: dict[str, str], url: str
 
 # ---- dossier look-up ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", list(ApplicationStatus))
-async def test_dossier_status_for_every_application_state(status: ApplicationStatus, world: World,
-                                                          client: httpx.AsyncClient, actors: Actors,
-                                                          settings: ApplicationsSettings,
-                                                          app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+async def test_dossier_status_for_every_application_state(
+    status: ApplicationStatus,
+    world: World,
+    client: httpx.AsyncClient,
+    actors: Actors,
+    settings: ApplicationsSettings,
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
     if status is ApplicationStatus.SUBMITTED:
         # Never at rest: screening runs in the submitting transaction. Put a real dossier back into it.
         application = await world.submitted()
         async with app_and_client[0].state.db.session() as session:
-            await session.exec(text("UPDATE applications SET status = 'submitted' WHERE id = :id")  # type: ignore[call-overload]
-                               .bindparams(id=uuid.UUID(application["id"])))
+            await session.exec(
+                text("UPDATE applications SET status = 'submitted' WHERE id = :id").bindparams(  # type: ignore[call-overload]
+                    id=uuid.UUID(application["id"])
+                )
+            )
             await session.commit()
         application = await world.get(application)
     else:
@@ -99,8 +106,12 @@ async def test_dossier_code_errors(client: httpx.AsyncClient, actors: Actors) ->
 
 async def test_roles(client: httpx.AsyncClient, actors: Actors, world: World) -> None:
     outsiders = [actors.enterprise(world.a.tax_code), actors.reviewer(), actors.verifier, actors.service]
-    requests = [("GET", f"{API}/dossiers/000.00.01.H26-261128-0001", None), ("GET", f"{API}/events", None),
-                ("GET", f"{API}/webhooks", None), ("POST", f"{API}/webhooks", {"url": "http://127.0.0.1:9/x"})]
+    requests = [
+        ("GET", f"{API}/dossiers/000.00.01.H26-261128-0001", None),
+        ("GET", f"{API}/events", None),
+        ("GET", f"{API}/webhooks", None),
+        ("POST", f"{API}/webhooks", {"url": "http://127.0.0.1:9/x"}),
+    ]
     for headers in outsiders:
         for method, url, body in requests:
             assert_problem(await client.request(method, url, headers=headers, json=body), 403)
@@ -113,11 +124,17 @@ async def test_roles(client: httpx.AsyncClient, actors: Actors, world: World) ->
 
 
 # ---- subscriptions --------------------------------------------------------------------------------------------------
-async def test_subscription_belongs_to_its_client(client: httpx.AsyncClient, actors: Actors,
-                                                  app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+async def test_subscription_belongs_to_its_client(
+    client: httpx.AsyncClient, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
     owner, other = egov(actors, "egov-quan-ba-dinh"), egov(actors, "egov-quan-hoan-kiem")
-    response = await subscribe(client, owner, "http://127.0.0.1:9/hooks", event_types=["application.*"],
-                               description="Cổng một cửa quận Ba Đình")
+    response = await subscribe(
+        client,
+        owner,
+        "http://127.0.0.1:9/hooks",
+        event_types=["application.*"],
+        description="Cổng một cửa quận Ba Đình",
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     secret = created["secret"]
@@ -130,8 +147,13 @@ async def test_subscription_belongs_to_its_client(client: httpx.AsyncClient, act
     read = (await client.get(url, headers=owner)).json()
     assert "secret" not in read and read["id"] == created["id"]
     async with app_and_client[0].state.db.session() as session:
-        stored = (await session.exec(text("SELECT secret_ciphertext FROM webhook_subscriptions WHERE id = :id")
-                                     .bindparams(id=uuid.UUID(created["id"])))).scalar_one()  # type: ignore[call-overload]
+        stored = (
+            await session.exec(
+                text("SELECT secret_ciphertext FROM webhook_subscriptions WHERE id = :id").bindparams(
+                    id=uuid.UUID(created["id"])
+                )
+            )
+        ).scalar_one()  # type: ignore[call-overload]
     assert secret not in stored and secret.removeprefix("whsec_") not in stored and stored.startswith("v1.")
 
     # Another client sees nothing of it.
@@ -149,12 +171,14 @@ async def test_subscription_belongs_to_its_client(client: httpx.AsyncClient, act
     # Changes need If-Match; an officer may only pause/resume.
     assert_problem(await client.patch(url, headers=owner, json={"description": "x"}), 428)
     assert_problem(await client.patch(url, headers=if_match(owner, 7), json={"description": "x"}), 412)
-    assert_problem(await client.patch(url, headers=if_match(actors.officer(), 1), json={"url": "http://127.0.0.1:8/x"}),
-                   403)
+    assert_problem(
+        await client.patch(url, headers=if_match(actors.officer(), 1), json={"url": "http://127.0.0.1:8/x"}), 403
+    )
     response = await client.patch(url, headers=if_match(actors.officer(), 1), json={"active": False})
     assert response.status_code == 200 and response.json()["active"] is False and response.headers["etag"] == '"2"'
-    response = await client.patch(url, headers=if_match(owner, 2),
-                                  json={"active": True, "event_types": ["application.approved", "call.*"]})
+    response = await client.patch(
+        url, headers=if_match(owner, 2), json={"active": True, "event_types": ["application.approved", "call.*"]}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["event_types"] == ["application.approved", "call.*"]
     assert_problem(await client.patch(url, headers=if_match(owner, 3), json={"url": "http://169.254.169.254/"}), 422)
@@ -167,7 +191,9 @@ async def test_subscription_belongs_to_its_client(client: httpx.AsyncClient, act
     # What changed, old → new, in the kit's one shape (issue #14).
     assert history[1]["changes"] == [{"field": "active", "old": True, "new": False}]
     assert {c["field"]: c["new"] for c in history[2]["changes"]} == {
-        "active": True, "event_types": ["application.approved", "call.*"]}
+        "active": True,
+        "event_types": ["application.approved", "call.*"],
+    }
 
     response = await client.delete(url, headers=if_match(owner, 3))
     assert response.status_code == 204
@@ -179,10 +205,14 @@ async def test_subscription_input(client: httpx.AsyncClient, actors: Actors) -> 
     own_secret = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
     response = await subscribe(client, headers, "http://127.0.0.1:9/a", secret=own_secret)
     assert response.status_code == 201 and response.json()["secret"] == own_secret
-    for body, field in (({"secret": "plain-password"}, "secret"), ({"event_types": ["application.nothing"]},
-                                                                   "event_types"),
-                        ({"event_types": []}, "event_types"), ({"event_types": ["*", "*"]}, "event_types"),
-                        ({"extra": 1}, "extra"), ({"url": ""}, "url")):
+    for body, field in (
+        ({"secret": "plain-password"}, "secret"),
+        ({"event_types": ["application.nothing"]}, "event_types"),
+        ({"event_types": []}, "event_types"),
+        ({"event_types": ["*", "*"]}, "event_types"),
+        ({"extra": 1}, "extra"),
+        ({"url": ""}, "url"),
+    ):
         payload = {"url": "http://127.0.0.1:9/a", **body}
         problem = assert_problem(await client.post(f"{API}/webhooks", headers=headers, json=payload), 422)
         assert problem["errors"][0]["field"].startswith(field), problem
@@ -201,52 +231,58 @@ async def test_subscription_input(client: httpx.AsyncClient, actors: Actors) -> 
 
 async def test_subscription_limit(client: httpx.AsyncClient, actors: Actors, settings: ApplicationsSettings) -> None:
     headers = egov(actors, "egov-limit")
-    results = await asyncio.gather(*(subscribe(client, headers, f"http://127.0.0.1:9/{n}")
-                                     for n in range(settings.webhook_max_subscriptions + 3)))
+    results = await asyncio.gather(
+        *(subscribe(client, headers, f"http://127.0.0.1:9/{n}") for n in range(settings.webhook_max_subscriptions + 3))
+    )
     assert sorted(r.status_code for r in results).count(201) == settings.webhook_max_subscriptions
     assert {r.status_code for r in results} == {201, 409}
     for item in (await client.get(f"{API}/webhooks", headers=headers, params={"limit": 200})).json()["items"]:
         await client.delete(f"{API}/webhooks/{item['id']}", headers=headers)
 
 
-@pytest.mark.parametrize(("url", "code"), [
-    ("http://169.254.169.254/latest/meta-data/iam/", "metadata_address"),
-    ("http://[fe80::1]/hook", "link_local_address"),
-    ("http://metadata.google.internal/computeMetadata/v1/", "metadata_address"),
-    ("https://metadata.google.internal/", "metadata_address"),
-    ("http://10.0.0.1/hook", "private_address"),
-    ("http://[::ffff:10.0.0.1]/hook", "private_address"),
-    ("http://0.0.0.0:8080/hook", "unspecified_address"),
-    ("https://no-such-host.invalid/hook", "unresolvable_host"),
-    ("file:///etc/passwd", "scheme_not_allowed"),
-])
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://169.254.169.254/latest/meta-data/iam/", "metadata_address"),
+        ("http://[fe80::1]/hook", "link_local_address"),
+        ("http://metadata.google.internal/computeMetadata/v1/", "metadata_address"),
+        ("https://metadata.google.internal/", "metadata_address"),
+        ("http://10.0.0.1/hook", "private_address"),
+        ("http://[::ffff:10.0.0.1]/hook", "private_address"),
+        ("http://0.0.0.0:8080/hook", "unspecified_address"),
+        ("https://no-such-host.invalid/hook", "unresolvable_host"),
+        ("file:///etc/passwd", "scheme_not_allowed"),
+    ],
+)
 async def test_forbidden_webhook_urls(url: str, code: str, client: httpx.AsyncClient, actors: Actors) -> None:
     problem = assert_problem(await subscribe(client, egov(actors, "egov-ssrf"), url), 422, "webhook-url-refused")
     assert problem["errors"][0] == {"field": "url", "code": code, "message": problem["errors"][0]["message"]}
 
 
-async def test_loopback_only_when_settings_allow(settings: ApplicationsSettings, actors: Actors,
-                                                 client: httpx.AsyncClient) -> None:
+async def test_loopback_only_when_settings_allow(
+    settings: ApplicationsSettings, actors: Actors, client: httpx.AsyncClient
+) -> None:
     headers = egov(actors, "egov-loopback")
     allowed = await subscribe(client, headers, "http://127.0.0.1:9/ok")  # this test app runs as dev
     assert allowed.status_code == 201, allowed.text
     await client.delete(f"{API}/webhooks/{allowed.json()['id']}", headers=headers)
     strict = settings.model_copy(update={"webhook_allow_loopback": False})
     async with running(create_app(strict)) as other:
-        for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook",
-                    "http://127.1:9/hook"):
+        for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook", "http://127.1:9/hook"):
             problem = assert_problem(await subscribe(other, headers, url), 422, "webhook-url-refused")
             assert problem["errors"][0]["code"] == "loopback_address", (url, problem)
-    production = settings.model_copy(update={"environment": "production", "webhook_allow_loopback": False,
-                                             "webhook_secret_key": None})
+    production = settings.model_copy(
+        update={"environment": "production", "webhook_allow_loopback": False, "webhook_secret_key": None}
+    )
     async with running(create_app(production)) as other:
         problem = assert_problem(await subscribe(other, headers, "http://hooks.example.vn/x"), 422)
         assert problem["errors"][0]["code"] == "https_required"
 
 
 # ---- the event feed -------------------------------------------------------------------------------------------------
-async def read_feed(client: httpx.AsyncClient, headers: dict[str, str], after: str | None, limit: int = 200,
-                    **params: Any) -> tuple[list[dict[str, Any]], str]:
+async def read_feed(
+    client: httpx.AsyncClient, headers: dict[str, str], after: str | None, limit: int = 200, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
     """Every page until caught up: (items, cursor)."""
     items: list[dict[str, Any]] = []
     while True:
@@ -292,18 +328,22 @@ async def test_feed_pages_exactly_once_while_writers_write(client: httpx.AsyncCl
     assert call_events == set(created) and len(created) == 32
 
 
-async def test_feed_never_skips_a_late_commit_with_a_lower_seq(client: httpx.AsyncClient, actors: Actors,
-                                                               app_and_client: tuple[FastAPI, httpx.AsyncClient]
-                                                               ) -> None:
+async def test_feed_never_skips_a_late_commit_with_a_lower_seq(
+    client: httpx.AsyncClient, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
     headers = egov(actors)
     _, start = await read_feed(client, headers, None)
     probe = uuid.uuid4()
     async with app_and_client[0].state.db.engine.connect() as slow:
         transaction = await slow.begin()
-        low_seq = (await slow.execute(text(
-            "INSERT INTO outbox_events (id, event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts) "
-            "VALUES (:id, 'call.updated', 'call', :agg, '{}'::jsonb, now(), 0) RETURNING seq"
-        ).bindparams(id=probe, agg=str(uuid.uuid4())))).scalar_one()
+        low_seq = (
+            await slow.execute(
+                text(
+                    "INSERT INTO outbox_events (id, event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts) "
+                    "VALUES (:id, 'call.updated', 'call', :agg, '{}'::jsonb, now(), 0) RETURNING seq"
+                ).bindparams(id=probe, agg=str(uuid.uuid4()))
+            )
+        ).scalar_one()
         # A younger transaction commits an event with a higher seq while the first one is still open.
         response = await client.post("/api/v1/calls", json=call_body(), headers=actors.officer())
         assert response.status_code == 201
@@ -342,10 +382,24 @@ async def test_feed_filters_and_hides_drafts(client: httpx.AsyncClient, actors: 
     assert_problem(await client.get(f"{API}/events", headers=headers, params={"limit": 201}), 422)
 
 
-@pytest.mark.parametrize("url", ["http://[::1", "http://%zz/x", "http://127.0.0.1:0/x", "http://127.0.0.1:70000/x",
-                                 "http://\u0000evil/", "http://xn--/x", "http://a..b/x", "//127.0.0.1/x",
-                                 "http://" + "a" * 64 + ".vn/x", "javascript:alert(1)", "http://[v1.fe80::a]/x",
-                                 "http://127.0.0.1\\@10.0.0.1/x", "https://ẠẠẠ.vn/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://%zz/x",
+        "http://127.0.0.1:0/x",
+        "http://127.0.0.1:70000/x",
+        "http://\u0000evil/",
+        "http://xn--/x",
+        "http://a..b/x",
+        "//127.0.0.1/x",
+        "http://" + "a" * 64 + ".vn/x",
+        "javascript:alert(1)",
+        "http://[v1.fe80::a]/x",
+        "http://127.0.0.1\\@10.0.0.1/x",
+        "https://ẠẠẠ.vn/x",
+    ],
+)
 async def test_hostile_webhook_urls_are_422_never_500(url: str, client: httpx.AsyncClient, actors: Actors) -> None:
     response = await subscribe(client, egov(actors, "egov-hostile"), url)
     assert_problem(response, 422)

@@ -48,14 +48,17 @@ def test_national_timestamp_is_hanoi_time() -> None:
         national_timestamp(dt.datetime(2026, 11, 28, 9, 0))
 
 
-@pytest.mark.parametrize(("received_local", "days", "due_local"), [
-    ("2026-11-27T10:00", 1, "2026-11-30T10:00"),   # Friday + 1 → Monday
-    ("2026-11-28T10:00", 1, "2026-11-30T10:00"),   # Saturday + 1 → Monday
-    ("2026-11-29T23:30", 1, "2026-11-30T23:30"),   # Sunday + 1 → Monday
-    ("2026-11-23T08:00", 5, "2026-12-01T08:00"),   # Monday + 5 → next Tuesday (24/11 Vietnamese Culture Day)
-    ("2026-11-23T08:00", 0, "2026-11-23T08:00"),
-    ("2026-11-30T09:15", 30, "2027-01-12T09:15"),  # 6 weeks + 1 day for New Year's Day 01/01/2027
-])
+@pytest.mark.parametrize(
+    ("received_local", "days", "due_local"),
+    [
+        ("2026-11-27T10:00", 1, "2026-11-30T10:00"),  # Friday + 1 → Monday
+        ("2026-11-28T10:00", 1, "2026-11-30T10:00"),  # Saturday + 1 → Monday
+        ("2026-11-29T23:30", 1, "2026-11-30T23:30"),  # Sunday + 1 → Monday
+        ("2026-11-23T08:00", 5, "2026-12-01T08:00"),  # Monday + 5 → next Tuesday (24/11 Vietnamese Culture Day)
+        ("2026-11-23T08:00", 0, "2026-11-23T08:00"),
+        ("2026-11-30T09:15", 30, "2027-01-12T09:15"),  # 6 weeks + 1 day for New Year's Day 01/01/2027
+    ],
+)
 def test_due_date_counts_working_days(received_local: str, days: int, due_local: str) -> None:
     hanoi = dt.timezone(dt.timedelta(hours=7))
     received = dt.datetime.fromisoformat(received_local).replace(tzinfo=hanoi)
@@ -65,10 +68,19 @@ def test_due_date_counts_working_days(received_local: str, days: int, due_local:
 
 def _facts(status: ApplicationStatus) -> DossierFacts:
     t = dt.datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
-    return DossierFacts(dossier_code="000.00.01.H26-261102-0001", status=status, enterprise_name="X",
-                        enterprise_tax_code="0100109106", title="T", first_submitted_at=t,
-                        submitted_at=t + dt.timedelta(days=1), due_at=t + dt.timedelta(days=40), decided_at=t + dt.timedelta(days=10),
-                        verified_at=t + dt.timedelta(days=100), version=5)
+    return DossierFacts(
+        dossier_code="000.00.01.H26-261102-0001",
+        status=status,
+        enterprise_name="X",
+        enterprise_tax_code="0100109106",
+        title="T",
+        first_submitted_at=t,
+        submitted_at=t + dt.timedelta(days=1),
+        due_at=t + dt.timedelta(days=40),
+        decided_at=t + dt.timedelta(days=10),
+        verified_at=t + dt.timedelta(days=100),
+        version=5,
+    )
 
 
 @pytest.mark.parametrize("status", [s for s in ApplicationStatus if MAPPING[s].code is not None])
@@ -93,40 +105,43 @@ def test_every_code_has_a_vietnamese_label() -> None:
 
 
 # ---- URL policy --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("url", "code"), [
-    ("http://169.254.169.254/latest/meta-data/", "metadata_address"),
-    ("https://169.254.169.254/", "metadata_address"),
-    ("https://[fd00:ec2::254]/", "metadata_address"),
-    ("https://metadata.google.internal/computeMetadata/v1/", "metadata_address"),
-    ("https://METADATA.google.internal./", "metadata_address"),
-    ("https://100.100.100.200/", "metadata_address"),
-    ("http://[fe80::1]/", "link_local_address"),
-    ("https://[fe80::1%25eth0]:8443/", "link_local_address"),
-    ("https://169.254.10.20/", "link_local_address"),
-    ("https://10.0.0.1/hook", "private_address"),
-    ("https://192.168.1.10/hook", "private_address"),
-    ("https://172.20.0.5/hook", "private_address"),
-    ("https://100.64.1.1/hook", "private_address"),
-    ("https://[fd12:3456::1]/hook", "private_address"),
-    ("https://127.0.0.1/hook", "loopback_address"),
-    ("https://[::1]/hook", "loopback_address"),
-    ("https://[::ffff:127.0.0.1]/hook", "loopback_address"),
-    ("https://[::ffff:169.254.169.254]/", "metadata_address"),
-    ("https://[64:ff9b::a00:1]/", "private_address"),         # NAT64 of 10.0.0.1
-    ("https://0.0.0.0/", "unspecified_address"),
-    ("https://[::]/", "unspecified_address"),
-    ("https://224.0.0.1/", "multicast_address"),
-    ("https://[ff02::1]/", "multicast_address"),
-    ("https://255.255.255.255/", "reserved_address"),
-    ("https://192.0.2.10/", "reserved_address"),
-    ("https://[2001:db8::1]/", "reserved_address"),
-    ("ftp://hooks.example.vn/", "scheme_not_allowed"),
-    ("https://user:pw@hooks.example.vn/", "credentials_in_url"),
-    ("https://hooks.example.vn/#x", "invalid_url"),
-    ("https:///nohost", "invalid_url"),
-    ("https://hooks.example.vn:99999/", "invalid_url"),
-    ("https://hooks example.vn/", "invalid_url"),
-])
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "metadata_address"),
+        ("https://169.254.169.254/", "metadata_address"),
+        ("https://[fd00:ec2::254]/", "metadata_address"),
+        ("https://metadata.google.internal/computeMetadata/v1/", "metadata_address"),
+        ("https://METADATA.google.internal./", "metadata_address"),
+        ("https://100.100.100.200/", "metadata_address"),
+        ("http://[fe80::1]/", "link_local_address"),
+        ("https://[fe80::1%25eth0]:8443/", "link_local_address"),
+        ("https://169.254.10.20/", "link_local_address"),
+        ("https://10.0.0.1/hook", "private_address"),
+        ("https://192.168.1.10/hook", "private_address"),
+        ("https://172.20.0.5/hook", "private_address"),
+        ("https://100.64.1.1/hook", "private_address"),
+        ("https://[fd12:3456::1]/hook", "private_address"),
+        ("https://127.0.0.1/hook", "loopback_address"),
+        ("https://[::1]/hook", "loopback_address"),
+        ("https://[::ffff:127.0.0.1]/hook", "loopback_address"),
+        ("https://[::ffff:169.254.169.254]/", "metadata_address"),
+        ("https://[64:ff9b::a00:1]/", "private_address"),  # NAT64 of 10.0.0.1
+        ("https://0.0.0.0/", "unspecified_address"),
+        ("https://[::]/", "unspecified_address"),
+        ("https://224.0.0.1/", "multicast_address"),
+        ("https://[ff02::1]/", "multicast_address"),
+        ("https://255.255.255.255/", "reserved_address"),
+        ("https://192.0.2.10/", "reserved_address"),
+        ("https://[2001:db8::1]/", "reserved_address"),
+        ("ftp://hooks.example.vn/", "scheme_not_allowed"),
+        ("https://user:pw@hooks.example.vn/", "credentials_in_url"),
+        ("https://hooks.example.vn/#x", "invalid_url"),
+        ("https:///nohost", "invalid_url"),
+        ("https://hooks.example.vn:99999/", "invalid_url"),
+        ("https://hooks example.vn/", "invalid_url"),
+    ],
+)
 def test_forbidden_urls(url: str, code: str) -> None:
     for policy in (STRICT, HTTP_ALLOWED):  # the address rules hold whether or not http is accepted
         if url.startswith("http:") and not policy.allow_http:
@@ -154,12 +169,20 @@ def test_dev_allows_http_and_loopback_but_never_metadata() -> None:
 
 
 def test_host_allow_list() -> None:
-    policy = UrlPolicy(allow_http=False, allow_loopback=False, allow_private=False,
-                       allowed_hosts=("lgsp.hanoi.gov.vn", "*.motcua.hanoi.gov.vn"))
+    policy = UrlPolicy(
+        allow_http=False,
+        allow_loopback=False,
+        allow_private=False,
+        allowed_hosts=("lgsp.hanoi.gov.vn", "*.motcua.hanoi.gov.vn"),
+    )
     assert parse_target("https://lgsp.hanoi.gov.vn/x", policy).host == "lgsp.hanoi.gov.vn"
     assert parse_target("https://a.motcua.hanoi.gov.vn/x", policy)
-    for url in ("https://motcua.hanoi.gov.vn/x", "https://evil.vn/x", "https://lgsp.hanoi.gov.vn.evil.vn/x",
-                "https://xmotcua.hanoi.gov.vn/x"):
+    for url in (
+        "https://motcua.hanoi.gov.vn/x",
+        "https://evil.vn/x",
+        "https://lgsp.hanoi.gov.vn.evil.vn/x",
+        "https://xmotcua.hanoi.gov.vn/x",
+    ):
         with pytest.raises(UrlRefused) as refused:
             parse_target(url, policy)
         assert refused.value.code == "host_not_allowed"
@@ -168,15 +191,18 @@ def test_host_allow_list() -> None:
 def _resolver(*answers: str):  # noqa: ANN202 - test helper
     async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         return [ipaddress.ip_address(a) for a in answers]
+
     return resolve
 
 
 async def test_every_resolved_address_must_pass() -> None:
     assert (await check_url("https://hooks.example.vn/x", STRICT, _resolver("203.0.114.7"))).host == "hooks.example.vn"
-    for answers, code in ((("203.0.114.7", "10.0.0.1"), "private_address"),
-                          (("169.254.169.254",), "metadata_address"),
-                          (("2a01:4f8::1", "::1"), "loopback_address"),
-                          (("::ffff:10.1.2.3",), "private_address")):
+    for answers, code in (
+        (("203.0.114.7", "10.0.0.1"), "private_address"),
+        (("169.254.169.254",), "metadata_address"),
+        (("2a01:4f8::1", "::1"), "loopback_address"),
+        (("::ffff:10.1.2.3",), "private_address"),
+    ):
         with pytest.raises(UrlRefused) as refused:
             await check_url("https://hooks.example.vn/x", STRICT, _resolver(*answers))
         assert refused.value.code == code
@@ -253,8 +279,9 @@ def test_secret_box_from_settings() -> None:
     assert SecretBox([DEVELOPMENT_KEY]).current_key_id == box_from_settings(ApplicationsSettings()).current_key_id
     older = base64.b64encode(os.urandom(32)).decode()
     token = SecretBox([base64.b64decode(older)]).encrypt("s", "r")
-    settings = ApplicationsSettings(environment="production", webhook_secret_key=key,
-                                    webhook_secret_previous_keys=SecretStr(older))
+    settings = ApplicationsSettings(
+        environment="production", webhook_secret_key=key, webhook_secret_previous_keys=SecretStr(older)
+    )
     assert box_from_settings(settings).decrypt(token, "r") == "s"
     with pytest.raises(ValueError):
         ApplicationsSettings(webhook_secret_key=base64.b64encode(b"16 bytes only!!!").decode())

@@ -27,9 +27,16 @@ verify_webhook, InvalidWebhook = documented_verifier()
 @pytest.fixture(scope="module")
 def fast(settings: ApplicationsSettings) -> ApplicationsSettings:
     """Dispatcher settings for tests: quick retries and timeouts."""
-    return settings.model_copy(update={
-        "webhook_retry_base_seconds": 0.05, "webhook_retry_cap_seconds": 0.2, "webhook_timeout_seconds": 1.0,
-        "webhook_poll_seconds": 0.05, "webhook_max_age_seconds": 3600, "webhook_concurrency": 8})
+    return settings.model_copy(
+        update={
+            "webhook_retry_base_seconds": 0.05,
+            "webhook_retry_cap_seconds": 0.2,
+            "webhook_timeout_seconds": 1.0,
+            "webhook_poll_seconds": 0.05,
+            "webhook_max_age_seconds": 3600,
+            "webhook_concurrency": 8,
+        }
+    )
 
 
 @pytest.fixture
@@ -64,17 +71,21 @@ class Subscriptions:
         self.created: list[str] = []
 
     async def add(self, url: str, event_types: list[str] | None = None) -> tuple[str, str]:
-        response = await self.client.post(f"{API}/webhooks", headers=self.headers,
-                                          json={"url": url, "event_types": event_types or ["application.*"]})
+        response = await self.client.post(
+            f"{API}/webhooks", headers=self.headers, json={"url": url, "event_types": event_types or ["application.*"]}
+        )
         assert response.status_code == 201, response.text
         self.created.append(response.json()["id"])
         return response.json()["id"], response.json()["secret"]
 
-    async def deliveries(self, subscription_id: str, status: str | None = None,
-                         headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        response = await self.client.get(f"{API}/webhooks/{subscription_id}/deliveries",
-                                         headers=headers or self.headers,
-                                         params={"limit": 200, **({"status": status} if status else {})})
+    async def deliveries(
+        self, subscription_id: str, status: str | None = None, headers: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        response = await self.client.get(
+            f"{API}/webhooks/{subscription_id}/deliveries",
+            headers=headers or self.headers,
+            params={"limit": 200, **({"status": status} if status else {})},
+        )
         assert response.status_code == 200, response.text
         return list(response.json()["items"])
 
@@ -90,9 +101,14 @@ async def subscriptions(client: httpx.AsyncClient, actors: Actors) -> AsyncItera
 async def outbox_events(app: FastAPI, aggregate_ids: set[str]) -> list[tuple[str, int, str, str]]:
     """(event id, seq, type, aggregate id) of these aggregates, in seq order."""
     async with app.state.db.session() as session:
-        rows = (await session.exec(text(  # type: ignore[call-overload]
-            "SELECT id::text, seq, event_type, aggregate_id FROM outbox_events WHERE aggregate_id = ANY(:ids) "
-            "ORDER BY seq").bindparams(ids=list(aggregate_ids)))).all()
+        rows = (
+            await session.exec(
+                text(  # type: ignore[call-overload]
+                    "SELECT id::text, seq, event_type, aggregate_id FROM outbox_events WHERE aggregate_id = ANY(:ids) "
+                    "ORDER BY seq"
+                ).bindparams(ids=list(aggregate_ids))
+            )
+        ).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -124,8 +140,12 @@ def check_in_order(receiver: Receiver, expected: list[tuple[str, int, str, str]]
 
 
 async def test_every_status_change_arrives_in_order_and_signed(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher],
-        app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    world: World,
+    receiver: Receiver,
+    subscriptions: Subscriptions,
+    dispatchers: Callable[..., WebhookDispatcher],
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
     subscription_id, secret = await subscriptions.add(receiver.url)
     dispatcher = dispatchers()
     dispatcher.start()
@@ -162,8 +182,12 @@ async def test_every_status_change_arrives_in_order_and_signed(
 
 
 async def test_receiver_down_then_back_loses_nothing(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher],
-        app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    world: World,
+    receiver: Receiver,
+    subscriptions: Subscriptions,
+    dispatchers: Callable[..., WebhookDispatcher],
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
     subscription_id, secret = await subscriptions.add(receiver.url)
     await receiver.stop()  # down: connections refused
     dispatcher = dispatchers()
@@ -174,9 +198,11 @@ async def test_receiver_down_then_back_loses_nothing(
 
     async def retried() -> bool:
         pending = [d for d in await subscriptions.deliveries(subscription_id, "pending") if d["aggregate_id"] in ids]
-        return len(pending) == len(expected) and all(d["attempts"] >= 1 for d in pending
-                                                     if d["event_seq"] == min(e[1] for e in expected
-                                                                              if e[3] == d["aggregate_id"]))
+        return len(pending) == len(expected) and all(
+            d["attempts"] >= 1
+            for d in pending
+            if d["event_seq"] == min(e[1] for e in expected if e[3] == d["aggregate_id"])
+        )
 
     await until(retried, what="failed attempts while the receiver is down")
     first = (await subscriptions.deliveries(subscription_id, "pending"))[0]
@@ -208,8 +234,13 @@ async def _any(receiver: Receiver) -> bool:
 
 
 async def test_dead_letter_then_redelivery_by_an_officer(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher],
-        client: httpx.AsyncClient, actors: Actors) -> None:
+    world: World,
+    receiver: Receiver,
+    subscriptions: Subscriptions,
+    dispatchers: Callable[..., WebhookDispatcher],
+    client: httpx.AsyncClient,
+    actors: Actors,
+) -> None:
     subscription_id, secret = await subscriptions.add(receiver.url)
     receiver.mode = "fail"  # never recovers (until we say so)
     dispatcher = dispatchers(webhook_max_age_seconds=1)
@@ -217,13 +248,15 @@ async def test_dead_letter_then_redelivery_by_an_officer(
     application = await world.submitted()
 
     async def both_dead() -> bool:
-        dead = [d for d in await subscriptions.deliveries(subscription_id, "dead")
-                if d["aggregate_id"] == application["id"]]
+        dead = [
+            d for d in await subscriptions.deliveries(subscription_id, "dead") if d["aggregate_id"] == application["id"]
+        ]
         return len(dead) == 2
 
     await until(both_dead, what="two dead letters")
-    dead = [d for d in await subscriptions.deliveries(subscription_id, "dead")
-            if d["aggregate_id"] == application["id"]]
+    dead = [
+        d for d in await subscriptions.deliveries(subscription_id, "dead") if d["aggregate_id"] == application["id"]
+    ]
     assert [d["event_type"] for d in dead] == ["application.submitted", "application.screening_passed"]
     for delivery in dead:
         assert delivery["attempts"] >= 1 and delivery["last_status_code"] == 500
@@ -232,8 +265,10 @@ async def test_dead_letter_then_redelivery_by_an_officer(
     assert len(await subscriptions.deliveries(subscription_id, "dead", headers=actors.officer())) >= 2
     other = actors.headers("egov", sub="service-account-egov-other")
     assert_problem(await client.get(f"{API}/webhooks/{subscription_id}/deliveries", headers=other), 404)
-    assert_problem(await client.get(f"{API}/webhooks/{subscription_id}/deliveries",
-                                    headers=actors.enterprise(world.a.tax_code)), 403)
+    assert_problem(
+        await client.get(f"{API}/webhooks/{subscription_id}/deliveries", headers=actors.enterprise(world.a.tax_code)),
+        403,
+    )
 
     await dispatcher.stop()  # nothing moves while we redeliver (so "still pending" is observable)
     receiver.mode = "ok"
@@ -241,13 +276,18 @@ async def test_dead_letter_then_redelivery_by_an_officer(
     redeliver = f"{API}/webhooks/{subscription_id}/deliveries/{dead[0]['id']}/redeliver"
     assert_problem(await client.post(redeliver, headers=subscriptions.headers), 403)  # officers only
     for delivery in dead:
-        response = await client.post(f"{API}/webhooks/{subscription_id}/deliveries/{delivery['id']}/redeliver",
-                                     headers=actors.officer())
+        response = await client.post(
+            f"{API}/webhooks/{subscription_id}/deliveries/{delivery['id']}/redeliver", headers=actors.officer()
+        )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "pending" and response.json()["attempts"] == 0
     assert_problem(await client.post(redeliver, headers=actors.officer()), 409)  # still pending
-    assert_problem(await client.post(f"{API}/webhooks/{subscription_id}/deliveries/{uuid.uuid4()}/redeliver",
-                                     headers=actors.officer()), 404)
+    assert_problem(
+        await client.post(
+            f"{API}/webhooks/{subscription_id}/deliveries/{uuid.uuid4()}/redeliver", headers=actors.officer()
+        ),
+        404,
+    )
     dispatchers().start()  # a fresh replica picks the redeliveries up from the database
 
     async def redelivered() -> bool:
@@ -257,24 +297,32 @@ async def test_dead_letter_then_redelivery_by_an_officer(
     arrived = receiver.delivered({application["id"]})[-2:]
     assert [r.headers["Webhook-Id"] for r in arrived] == [str(d["event_id"]) for d in dead]
     assert all(verify_webhook(secret, r.headers, r.body) for r in arrived)
-    assert {d["status"] for d in await subscriptions.deliveries(subscription_id)
-            if d["aggregate_id"] == application["id"]} == {"delivered"}
+    assert {
+        d["status"] for d in await subscriptions.deliveries(subscription_id) if d["aggregate_id"] == application["id"]
+    } == {"delivered"}
     history = (await client.get(f"{API}/webhooks/{subscription_id}/history", headers=actors.auditor)).json()["items"]
     assert [h["action"] for h in history].count("redeliver") == 2
 
 
 async def test_two_dispatchers_never_send_the_same_event_at_once(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher],
-        app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    world: World,
+    receiver: Receiver,
+    subscriptions: Subscriptions,
+    dispatchers: Callable[..., WebhookDispatcher],
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
     await subscriptions.add(receiver.url)
-    receiver.delay = 0.03      # slow answers: plenty of time for a second dispatcher to grab the same row
+    receiver.delay = 0.03  # slow answers: plenty of time for a second dispatcher to grab the same row
     receiver.fail_ratio = 0.3  # and retries
     first, second = dispatchers(), dispatchers()
     first.start()
     second.start()
-    applications = await asyncio.gather(*(world.at(status) for status in
-                                          ("verified", "not_achieved", "approved", "rejected", "in_progress",
-                                           "completed")))
+    applications = await asyncio.gather(
+        *(
+            world.at(status)
+            for status in ("verified", "not_achieved", "approved", "rejected", "in_progress", "completed")
+        )
+    )
     ids = {a["id"] for a in applications}
     expected = await outbox_events(app_and_client[0], ids)
 
@@ -290,7 +338,7 @@ async def test_two_dispatchers_never_send_the_same_event_at_once(
 
 
 async def test_hanging_receiver_is_cut_at_the_timeout(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher]
+    world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher]
 ) -> None:
     subscription_id, _ = await subscriptions.add(receiver.url)
     receiver.mode = "hang"
@@ -316,10 +364,14 @@ async def test_hanging_receiver_is_cut_at_the_timeout(
 
 
 async def test_url_checked_again_before_each_delivery(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher],
-        fast: ApplicationsSettings) -> None:
+    world: World,
+    receiver: Receiver,
+    subscriptions: Subscriptions,
+    dispatchers: Callable[..., WebhookDispatcher],
+    fast: ApplicationsSettings,
+) -> None:
     subscription_id, _ = await subscriptions.add(receiver.url)  # allowed when created (dev: loopback allowed)
-    dispatcher = dispatchers(webhook_allow_loopback=False)       # the policy tightened since
+    dispatcher = dispatchers(webhook_allow_loopback=False)  # the policy tightened since
     application = await world.submitted()
     await dispatcher.run_once()
     deliveries = [d for d in await subscriptions.deliveries(subscription_id) if d["aggregate_id"] == application["id"]]
@@ -371,7 +423,7 @@ async def test_redirects_are_not_followed_and_answers_are_cut(fast: Applications
 
 
 async def test_a_restart_mid_delivery_loses_nothing(
-        world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher]
+    world: World, receiver: Receiver, subscriptions: Subscriptions, dispatchers: Callable[..., WebhookDispatcher]
 ) -> None:
     subscription_id, secret = await subscriptions.add(receiver.url)
     receiver.mode = "hang"
@@ -384,8 +436,9 @@ async def test_a_restart_mid_delivery_loses_nothing(
 
     await until(in_flight, what="the first POST reaching the receiver")
     await crashing.stop(grace_seconds=0.1)  # shut down mid-attempt: the lease is handed back
-    pending = [d for d in await subscriptions.deliveries(subscription_id, "pending")
-               if d["aggregate_id"] == application["id"]]
+    pending = [
+        d for d in await subscriptions.deliveries(subscription_id, "pending") if d["aggregate_id"] == application["id"]
+    ]
     assert len(pending) == 2 and pending[0]["attempts"] == 1
     receiver.mode = "ok"
     dispatchers().start()  # the next process (or another replica) finds everything in the database

@@ -19,21 +19,25 @@ DOSSIER = re.compile(r"^000\.00\.01\.H26-\d{6}-\d{4}$")
 
 async def outbox_types(app: FastAPI, application_id: str) -> list[str]:
     async with app.state.db.session() as session:
-        rows = await session.exec(select(OutboxEvent).where(OutboxEvent.aggregate_type == "application",
-                                                            OutboxEvent.aggregate_id == application_id)
-                                  .order_by(OutboxEvent.seq))
+        rows = await session.exec(
+            select(OutboxEvent)
+            .where(OutboxEvent.aggregate_type == "application", OutboxEvent.aggregate_id == application_id)
+            .order_by(OutboxEvent.seq)
+        )
         return [e.event_type for e in rows.all()]
 
 
 async def outbox_payloads(app: FastAPI, application_id: str) -> list[dict[str, Any]]:
     async with app.state.db.session() as session:
-        rows = await session.exec(select(OutboxEvent).where(OutboxEvent.aggregate_id == application_id)
-                                  .order_by(OutboxEvent.seq))
+        rows = await session.exec(
+            select(OutboxEvent).where(OutboxEvent.aggregate_id == application_id).order_by(OutboxEvent.seq)
+        )
         return [e.payload | {"_type": e.event_type} for e in rows.all()]
 
 
-async def test_whole_path_from_draft_to_verified(client: httpx.AsyncClient, world: World, actors: Actors,
-                                                 app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+async def test_whole_path_from_draft_to_verified(
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
     app = app_and_client[0]
     call = await world.call()
     owner = actors.enterprise(world.a.tax_code)
@@ -56,8 +60,9 @@ async def test_whole_path_from_draft_to_verified(client: httpx.AsyncClient, worl
     reviewed = await world.get(submitted)
     assert reviewed["review_summary"]["counted"] == 2 and reviewed["review_summary"]["mean_score_pct"] == 80.0
 
-    approved = await world.act(reviewed, "decision", actors.officer(9),
-                               json={"outcome": "approve", "reason": "Đạt 80 điểm, phù hợp mục tiêu."})
+    approved = await world.act(
+        reviewed, "decision", actors.officer(9), json={"outcome": "approve", "reason": "Đạt 80 điểm, phù hợp mục tiêu."}
+    )
     # min(requested 800M, 50 % × 2 000M, cap 2 000M, budget 10 000M) = 800M: the request itself
     assert approved["status"] == "approved" and approved["approved_support_vnd"] == 800_000_000
     assert approved["award_limit"] == "requested"
@@ -80,8 +85,11 @@ async def test_whole_path_from_draft_to_verified(client: httpx.AsyncClient, worl
 
     # every transition is in the history with actor, role and reason, and in the outbox exactly once
     history = (await client.get(f"/api/v1/applications/{draft['id']}/history", headers=actors.auditor)).json()
-    moves = [(e["action"], e["from_status"], e["to_status"], e["actor_role"]) for e in history["items"]
-             if e["action"] in {a.value for a in Action}]
+    moves = [
+        (e["action"], e["from_status"], e["to_status"], e["actor_role"])
+        for e in history["items"]
+        if e["action"] in {a.value for a in Action}
+    ]
     assert moves == [
         ("submit", "draft", "submitted", "enterprise"),
         ("screen_pass", "submitted", "under_review", "service"),
@@ -98,13 +106,31 @@ async def test_whole_path_from_draft_to_verified(client: httpx.AsyncClient, worl
     assert {"create", "assign_reviewer", "declare_conflict", "submit_review"} <= set(by_action)
 
     assert await outbox_types(app, draft["id"]) == [
-        "application.submitted", "application.screening_passed", "application.approved", "application.started",
-        "application.completed", "application.verified",
+        "application.submitted",
+        "application.screening_passed",
+        "application.approved",
+        "application.started",
+        "application.completed",
+        "application.verified",
     ]
     approved_event = next(p for p in await outbox_payloads(app, draft["id"]) if p["_type"] == "application.approved")
-    for field in ("application_id", "dossier_code", "facility_id", "enterprise_id", "enterprise_tax_code",
-                  "enterprise_name", "sector_code", "supplier", "claimed_savings", "claimed_overall_saving_pct",
-                  "approved_support_vnd", "implementation_start", "implementation_end", "call_code", "tranches"):
+    for field in (
+        "application_id",
+        "dossier_code",
+        "facility_id",
+        "enterprise_id",
+        "enterprise_tax_code",
+        "enterprise_name",
+        "sector_code",
+        "supplier",
+        "claimed_savings",
+        "claimed_overall_saving_pct",
+        "approved_support_vnd",
+        "implementation_start",
+        "implementation_end",
+        "call_code",
+        "tranches",
+    ):
         assert approved_event[field] not in (None, [], ""), field
     assert approved_event["claimed_savings"][0]["carrier"] == "electricity"
 
@@ -124,8 +150,9 @@ async def test_not_achieved_reduces_the_balance_pro_rata(world: World, actors: A
     assert "recovery" not in tranches
 
 
-async def test_below_threshold_recovers_the_advance_pro_rata_and_releases_budget(client: httpx.AsyncClient,
-                                                                                world: World, actors: Actors) -> None:
+async def test_below_threshold_recovers_the_advance_pro_rata_and_releases_budget(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     call = await world.call()
     completed = await world.completed(call=call)
     await world.conclude(completed, "not_achieved", ratio=0.4)
@@ -138,8 +165,9 @@ async def test_below_threshold_recovers_the_advance_pro_rata_and_releases_budget
     assert call_now["committed_vnd"] == 96_000_000
 
 
-async def test_duplicate_event_id_changes_nothing(client: httpx.AsyncClient, world: World, actors: Actors,
-                                                 app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> None:
+async def test_duplicate_event_id_changes_nothing(
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
     completed = await world.completed()
     first = await world.conclude(completed, "not_achieved", ratio=0.75)
     assert first.json()["duplicate"] is False
@@ -165,11 +193,19 @@ async def test_verdict_for_a_final_application_is_acknowledged_and_ignored(world
     assert (await world.get(verified))["status"] == "verified"
 
 
-async def test_events_only_from_services_and_well_formed(client: httpx.AsyncClient, world: World,
-                                                         actors: Actors) -> None:
-    envelope = {"id": "0190f4c2-3b1a-7c1d-9e2f-3a4b5c6d7e8f", "seq": 1, "type": "verification.concluded",
-                "aggregate_type": "verification", "aggregate_id": "x", "occurred_at": "2026-11-28T10:00:00Z",
-                "source": "verification", "data": {"application_id": "not-a-uuid", "verdict": "maybe"}}
+async def test_events_only_from_services_and_well_formed(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    envelope = {
+        "id": "0190f4c2-3b1a-7c1d-9e2f-3a4b5c6d7e8f",
+        "seq": 1,
+        "type": "verification.concluded",
+        "aggregate_type": "verification",
+        "aggregate_id": "x",
+        "occurred_at": "2026-11-28T10:00:00Z",
+        "source": "verification",
+        "data": {"application_id": "not-a-uuid", "verdict": "maybe"},
+    }
     assert_problem(await client.post("/internal/events", json=envelope, headers=actors.officer()), 403)
     problem = assert_problem(await client.post("/internal/events", json=envelope, headers=actors.service), 422)
     assert {e["field"] for e in problem["errors"]} == {"data.application_id", "data.verdict"}
@@ -198,14 +234,20 @@ async def in_each_status(world: World) -> dict[ApplicationStatus, dict[str, Any]
 
 
 @pytest.mark.parametrize(("status", "action"), ILLEGAL, ids=[f"{s}-{a}" for s, a in ILLEGAL])
-async def test_undrawn_transition_is_409(status: ApplicationStatus, action: Action, client: httpx.AsyncClient,
-                                        world: World, actors: Actors,
-                                        in_each_status: dict[ApplicationStatus, dict[str, Any]]) -> None:
+async def test_undrawn_transition_is_409(
+    status: ApplicationStatus,
+    action: Action,
+    client: httpx.AsyncClient,
+    world: World,
+    actors: Actors,
+    in_each_status: dict[ApplicationStatus, dict[str, Any]],
+) -> None:
     application = in_each_status[status]
     path, who, body = ROUTES[action]
     headers = world.owner(application) if who == "owner" else actors.officer(9)
-    response = await client.post(f"/api/v1/applications/{application['id']}/{path}", json=body,
-                                 headers=if_match(headers, application["version"]))
+    response = await client.post(
+        f"/api/v1/applications/{application['id']}/{path}", json=body, headers=if_match(headers, application["version"])
+    )
     problem = assert_problem(response, 409, "illegal-transition")
     assert problem["status_now"] == status
     assert (await world.get(application))["status"] == status  # nothing moved
@@ -213,17 +255,22 @@ async def test_undrawn_transition_is_409(status: ApplicationStatus, action: Acti
 
 def test_the_table_covers_every_state_and_route() -> None:
     assert len(ILLEGAL) == len(REACHABLE) * len(ROUTES) - sum(
-        1 for (s, a) in TRANSITIONS if a in ROUTES and s in REACHABLE)
+        1 for (s, a) in TRANSITIONS if a in ROUTES and s in REACHABLE
+    )
 
 
 async def test_outbox_holds_exactly_one_event_per_recorded_transition(
-        client: httpx.AsyncClient, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient],
-        in_each_status: dict[ApplicationStatus, dict[str, Any]]) -> None:
+    client: httpx.AsyncClient,
+    actors: Actors,
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+    in_each_status: dict[ApplicationStatus, dict[str, Any]],
+) -> None:
     from cleanprod_applications.applications.flows import EVENT_TYPES
 
     for status, application in in_each_status.items():
-        history = (await client.get(f"/api/v1/applications/{application['id']}/history",
-                                    headers=actors.auditor)).json()["items"]
+        history = (
+            await client.get(f"/api/v1/applications/{application['id']}/history", headers=actors.auditor)
+        ).json()["items"]
         transitions = [EVENT_TYPES[Action(e["action"])] for e in history if e["action"] in {a.value for a in Action}]
         assert await outbox_types(app_and_client[0], application["id"]) == transitions, status
         assert all(e["actor_subject"] and e["actor_role"] and e["at"] for e in history)

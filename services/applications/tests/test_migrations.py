@@ -11,9 +11,23 @@ from cleanprod_applications.models import service_metadata
 from cleanprod_kit.migrations import downgrade, upgrade
 from cleanprod_kit.testing.schema import schema_diff, scratch_database, table_names
 
-TABLES = {"calls", "applications", "dossier_sequences", "reviewer_assignments", "tranches", "pending_verdicts",
-          "documents", "audit_log", "outbox_events", "processed_events", "idempotency_keys", "webhook_subscriptions",
-          "webhook_deliveries", "webhook_fanout_positions", "verifier_assignments"}
+TABLES = {
+    "calls",
+    "applications",
+    "dossier_sequences",
+    "reviewer_assignments",
+    "tranches",
+    "pending_verdicts",
+    "documents",
+    "audit_log",
+    "outbox_events",
+    "processed_events",
+    "idempotency_keys",
+    "webhook_subscriptions",
+    "webhook_deliveries",
+    "webhook_fanout_positions",
+    "verifier_assignments",
+}
 
 
 @pytest.fixture(scope="module")

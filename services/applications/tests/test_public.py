@@ -9,11 +9,24 @@ from typing import Any
 import httpx
 from applications_helpers import Actors, World, assert_problem, days
 
-PUBLIC_CALL_FIELDS = {"id", "code", "title", "description", "opens_on", "closes_on", "is_open", "budget_vnd",
-                      "remaining_vnd", "support_rate_bp", "cap_per_project_vnd", "eligible_sectors", "criteria",
-                      "min_reviews", "pass_score_pct"}
-DOSSIER_FIELDS = {"dossier_code", "status", "egov_status", "egov_status_label", "received_at", "due_at",
-                  "decided_at"}
+PUBLIC_CALL_FIELDS = {
+    "id",
+    "code",
+    "title",
+    "description",
+    "opens_on",
+    "closes_on",
+    "is_open",
+    "budget_vnd",
+    "remaining_vnd",
+    "support_rate_bp",
+    "cap_per_project_vnd",
+    "eligible_sectors",
+    "criteria",
+    "min_reviews",
+    "pass_score_pct",
+}
+DOSSIER_FIELDS = {"dossier_code", "status", "egov_status", "egov_status_label", "received_at", "due_at", "decided_at"}
 
 
 async def _all_public_calls(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -31,8 +44,7 @@ async def _all_public_calls(client: httpx.AsyncClient) -> list[dict[str, Any]]:
             return items
 
 
-async def test_public_calls_are_those_not_yet_closed_by_closing_date(client: httpx.AsyncClient,
-                                                                    world: World) -> None:
+async def test_public_calls_are_those_not_yet_closed_by_closing_date(client: httpx.AsyncClient, world: World) -> None:
     closed = await world.call(opens_on=days(-40), closes_on=days(-1))
     closing_today = await world.call(opens_on=days(-5), closes_on=days(0))
     upcoming = await world.call(opens_on=days(10), closes_on=days(40))
@@ -51,7 +63,8 @@ async def test_public_calls_are_those_not_yet_closed_by_closing_date(client: htt
 
 
 async def test_public_call_by_id_also_closed_and_same_meanings_as_the_staff_view(
-        client: httpx.AsyncClient, world: World, actors: Actors) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     approved = await world.approved()
     staff = (await client.get(f"/api/v1/calls/{approved['call_id']}", headers=actors.officer())).json()
     response = await client.get(f"/api/v1/public/calls/{approved['call_id']}")
@@ -68,8 +81,9 @@ async def test_public_call_by_id_also_closed_and_same_meanings_as_the_staff_view
     assert_problem(await client.get("/api/v1/public/calls/not-a-uuid"), 422)
 
 
-async def test_public_dossier_status_only_status_and_dates(client: httpx.AsyncClient, world: World,
-                                                           actors: Actors) -> None:
+async def test_public_dossier_status_only_status_and_dates(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     application = await world.submitted()
     code = application["dossier_code"]
     response = await client.get(f"/api/v1/public/dossiers/{code}")
@@ -84,15 +98,24 @@ async def test_public_dossier_status_only_status_and_dates(client: httpx.AsyncCl
     assert dt.datetime.fromisoformat(body["due_at"]) == dt.datetime.fromisoformat(application["due_at"])
     assert body["decided_at"] is None
     text = response.text
-    for secret in (application["enterprise_name"], application["enterprise_tax_code"], application["title"],
-                   str(application["requested_support_vnd"]), application["facility_name"]):
+    for secret in (
+        application["enterprise_name"],
+        application["enterprise_tax_code"],
+        application["title"],
+        str(application["requested_support_vnd"]),
+        application["facility_name"],
+    ):
         assert secret not in text, secret
     # It agrees with the e-government look-up (the same rules, not a copy).
     egov = (await client.get(f"/api/v1/integrations/dossiers/{code}", headers=actors.egov)).json()
     assert egov["status_code"] == body["egov_status"] and egov["status_label"] == body["egov_status_label"]
 
-    decided = await world.act(await world.reviewed(application), "decision", actors.officer(9),
-                              json={"outcome": "reject", "reason": "Chưa đạt yêu cầu."})
+    decided = await world.act(
+        await world.reviewed(application),
+        "decision",
+        actors.officer(9),
+        json={"outcome": "reject", "reason": "Chưa đạt yêu cầu."},
+    )
     body = (await client.get(f"/api/v1/public/dossiers/{code}")).json()
     assert body["status"] == "rejected" and body["egov_status"] == 10 and body["egov_status_label"] == "Đã trả kết quả"
     assert body["decided_at"] is not None and body["decided_at"].endswith("+07:00")
@@ -102,8 +125,14 @@ async def test_public_dossier_status_only_status_and_dates(client: httpx.AsyncCl
 async def test_public_dossier_unknown_malformed_or_draft_is_404(client: httpx.AsyncClient, world: World) -> None:
     draft = await world.draft()
     assert draft["dossier_code"] is None
-    for code in ("000.00.01.H26-991231-9999", "not-a-code", "000.00.01.H26-261301-0001", draft["id"], "%F0%9F%98%80",
-                 "x" * 300):
+    for code in (
+        "000.00.01.H26-991231-9999",
+        "not-a-code",
+        "000.00.01.H26-261301-0001",
+        draft["id"],
+        "%F0%9F%98%80",
+        "x" * 300,
+    ):
         assert_problem(await client.get(f"/api/v1/public/dossiers/{code}"), 404)
     # A control character is refused before any look-up, as in every path parameter (kit guard).
     refused = assert_problem(await client.get("/api/v1/public/dossiers/000.00.01.H26-261201-0001%00"), 422)

@@ -11,11 +11,18 @@ from cleanprod_kit.testing.contracts import contract_problems, loose_parameters,
 
 def test_every_body_and_table_follows_the_input_rules() -> None:
     assert request_bodies("cleanprod_applications") and tables("cleanprod_applications")
-    assert contract_problems("cleanprod_applications", also={
-        "WebhookSubscription": ("SubscriptionCreate", "SubscriptionUpdate", "SubscriptionPublic"),
-        "Application": ("ApplicationFields",), "WebhookDelivery": ("DeliveryPublic",),
-        "ReviewerAssignment": ("AssignmentPublic",),
-    }) == []
+    assert (
+        contract_problems(
+            "cleanprod_applications",
+            also={
+                "WebhookSubscription": ("SubscriptionCreate", "SubscriptionUpdate", "SubscriptionPublic"),
+                "Application": ("ApplicationFields",),
+                "WebhookDelivery": ("DeliveryPublic",),
+                "ReviewerAssignment": ("AssignmentPublic",),
+            },
+        )
+        == []
+    )
 
 
 def test_every_text_date_and_boolean_parameter_uses_the_kit_types() -> None:

@@ -28,9 +28,9 @@ async def listed(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
             return {p["application_id"]: p for p in items}
 
 
-async def test_a_verified_project_is_shown_only_after_consent_and_until_withdrawn(client: httpx.AsyncClient,
-                                                                                 world: World,
-                                                                                 actors: Actors) -> None:
+async def test_a_verified_project_is_shown_only_after_consent_and_until_withdrawn(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     application = await world.at("verified")
     owner = world.owner(application)
     assert application["id"] not in await listed(client)  # verified, but no consent yet
@@ -44,43 +44,63 @@ async def test_a_verified_project_is_shown_only_after_consent_and_until_withdraw
     shown = (await listed(client))[application["id"]]
     assert shown["verified_savings_pct"] == 9.1 and shown["sector_code"] == application["sector_code"]
     assert shown["title"] == application["title"] and shown["technology"] == application["technology"]
-    assert set(shown) == {"application_id", "title", "technology", "sector_code", "enterprise_name",
-                          "facility_name", "verified_savings_pct", "verified_at"}
+    assert set(shown) == {
+        "application_id",
+        "title",
+        "technology",
+        "sector_code",
+        "enterprise_name",
+        "facility_name",
+        "verified_savings_pct",
+        "verified_at",
+    }
     body = (await client.get(SHOWCASE, params={"sector": application["sector_code"], "limit": 200})).text
-    for secret in (application["enterprise_tax_code"], str(application["approved_support_vnd"]),
-                   application["dossier_code"]):
+    for secret in (
+        application["enterprise_tax_code"],
+        str(application["approved_support_vnd"]),
+        application["dossier_code"],
+    ):
         assert secret not in body
 
     # Stale If-Match → 412, none → 428; withdrawal hides it again; the history holds both changes old → new.
-    assert (await client.post(consent_url(application), json={"given": False},
-                              headers={**owner, "If-Match": '"0"'})).status_code == 412
+    assert (
+        await client.post(consent_url(application), json={"given": False}, headers={**owner, "If-Match": '"0"'})
+    ).status_code == 412
     assert (await client.post(consent_url(application), json={"given": False}, headers=owner)).status_code == 428
-    withdrawn = await client.post(consent_url(application), json={"given": False},
-                                  headers={**owner, "If-Match": '"1"'})
+    withdrawn = await client.post(consent_url(application), json={"given": False}, headers={**owner, "If-Match": '"1"'})
     assert withdrawn.status_code == 200 and withdrawn.json()["given"] is False
     assert application["id"] not in await listed(client)
-    history = (await client.get(f"/api/v1/applications/{application['id']}/history", params={"limit": 200},
-                                headers=actors.auditor)).json()["items"]
+    history = (
+        await client.get(
+            f"/api/v1/applications/{application['id']}/history", params={"limit": 200}, headers=actors.auditor
+        )
+    ).json()["items"]
     assert [e["changes"] for e in history if e["action"] == "showcase_consent"] == [
         [{"field": "showcase_consent", "old": False, "new": True}],
-        [{"field": "showcase_consent", "old": True, "new": False}]]
+        [{"field": "showcase_consent", "old": True, "new": False}],
+    ]
 
 
-async def test_consent_needs_a_verified_project_and_the_owner(client: httpx.AsyncClient, world: World,
-                                                              actors: Actors) -> None:
+async def test_consent_needs_a_verified_project_and_the_owner(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     completed = await world.at("completed")
-    refused = await client.post(consent_url(completed), json={"given": True},
-                                headers={**world.owner(completed), "If-Match": '"0"'})
+    refused = await client.post(
+        consent_url(completed), json={"given": True}, headers={**world.owner(completed), "If-Match": '"0"'}
+    )
     problem = assert_problem(refused, 409)
     assert problem["code"] == "showcase_needs_verification"
     verified = await world.at("verified")
     stranger = await world.new_enterprise("Công ty TNHH Khác")
-    other = await client.post(consent_url(verified), json={"given": True},
-                              headers={**actors.enterprise(stranger.tax_code), "If-Match": '"0"'})
+    other = await client.post(
+        consent_url(verified), json={"given": True}, headers={**actors.enterprise(stranger.tax_code), "If-Match": '"0"'}
+    )
     assert other.status_code == 404
     for headers in (actors.officer(), actors.auditor):
-        assert (await client.post(consent_url(verified), json={"given": True},
-                                  headers={**headers, "If-Match": '"0"'})).status_code == 403
-    bad = await client.post(consent_url(verified), json={"given": "yes"},
-                            headers={**world.owner(verified), "If-Match": '"0"'})
+        assert (
+            await client.post(consent_url(verified), json={"given": True}, headers={**headers, "If-Match": '"0"'})
+        ).status_code == 403
+    bad = await client.post(
+        consent_url(verified), json={"given": "yes"}, headers={**world.owner(verified), "If-Match": '"0"'}
+    )
     assert bad.status_code == 422

@@ -18,8 +18,12 @@ from cleanprod_kit.models import utcnow
 
 PUBLISHER = "svc-verification"
 CLIENTS: list[tuple[str, tuple[str, ...]]] = [
-    ("svc-registry", ("service",)), ("svc-applications", ("service",)), ("svc-verification", ("service",)),
-    ("svc-gateway", ("service",)), ("egov-demo", ("egov",)), ("egov-demo", ("service",)),
+    ("svc-registry", ("service",)),
+    ("svc-applications", ("service",)),
+    ("svc-verification", ("service",)),
+    ("svc-gateway", ("service",)),
+    ("egov-demo", ("egov",)),
+    ("egov-demo", ("service",)),
     ("svc-verification", ("verifier",)),  # the publisher's client id without the service role
 ]
 CLIENT_IDS = [f"{c}:{'+'.join(r)}" for c, r in CLIENTS]
@@ -31,36 +35,61 @@ def test_every_consumed_event_type_is_in_the_matrix() -> None:
 
 
 def verdict(application: dict[str, Any]) -> dict[str, Any]:
-    return {"application_id": application["id"], "verdict": "verified", "verification_id": str(uuid.uuid4()),
-            "achieved_ratio": 1.0, "verified_savings_pct": 9.1, "claimed_savings_pct": 8.5}
+    return {
+        "application_id": application["id"],
+        "verdict": "verified",
+        "verification_id": str(uuid.uuid4()),
+        "achieved_ratio": 1.0,
+        "verified_savings_pct": 9.1,
+        "claimed_savings_pct": 8.5,
+    }
 
 
 def assignment(application: dict[str, Any]) -> dict[str, Any]:
-    return {"application_id": application["id"], "verification_id": str(uuid.uuid4()), "status": "assigned",
-            "verifier_subject": f"verifier-{application['id']}", "verifier_username": "verifier9"}
+    return {
+        "application_id": application["id"],
+        "verification_id": str(uuid.uuid4()),
+        "status": "assigned",
+        "verifier_subject": f"verifier-{application['id']}",
+        "verifier_username": "verifier9",
+    }
 
 
 EVENTS = {"verification.concluded": verdict, "verification.verifier_assigned": assignment}
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "seq": 1, "type": event_type, "aggregate_type": "verification",
-            "aggregate_id": str(uuid.uuid4()), "occurred_at": utcnow().isoformat(), "source": "verification",
-            "data": data}
+    return {
+        "id": str(uuid.uuid4()),
+        "seq": 1,
+        "type": event_type,
+        "aggregate_type": "verification",
+        "aggregate_id": str(uuid.uuid4()),
+        "occurred_at": utcnow().isoformat(),
+        "source": "verification",
+        "data": data,
+    }
 
 
 async def processed(app: FastAPI, event_id: str) -> bool:
     async with app.state.db.session() as session:
-        found = await session.exec(text("SELECT 1 FROM processed_events WHERE event_id = :id")  # type: ignore[call-overload]
-                                   .bindparams(id=uuid.UUID(event_id)))
+        found = await session.exec(
+            text("SELECT 1 FROM processed_events WHERE event_id = :id").bindparams(id=uuid.UUID(event_id))  # type: ignore[call-overload]
+        )
         return found.first() is not None
 
 
 @pytest.mark.parametrize("event_type", list(EVENTS))
 @pytest.mark.parametrize(("client_id", "roles"), CLIENTS, ids=CLIENT_IDS)
-async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, world: World, actors: Actors,
-                                                     app_and_client: tuple[FastAPI, httpx.AsyncClient],
-                                                     event_type: str, client_id: str, roles: tuple[str, ...]) -> None:
+async def test_only_the_publisher_may_send_the_event(
+    client: httpx.AsyncClient,
+    world: World,
+    actors: Actors,
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+    event_type: str,
+    client_id: str,
+    roles: tuple[str, ...],
+) -> None:
     completed = await world.completed()
     body = envelope(event_type, EVENTS[event_type](completed))
     response = await client.post("/internal/events", json=body, headers=actors.client(client_id, *roles))
@@ -69,8 +98,9 @@ async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, 
     balance_before = {t["kind"]: t for t in completed["tranches"]}["balance"]
     as_verifier = actors.headers("verifier", sub=f"verifier-{completed['id']}")
     verifier_reads = (await client.get(f"/api/v1/applications/{completed['id']}", headers=as_verifier)).status_code
-    history = (await client.get(f"/api/v1/applications/{completed['id']}/history",
-                                headers=actors.officer())).json()["items"]
+    history = (await client.get(f"/api/v1/applications/{completed['id']}/history", headers=actors.officer())).json()[
+        "items"
+    ]
     if client_id == PUBLISHER and "service" in roles:
         assert response.status_code == 200, response.text
         if event_type == "verification.concluded":
@@ -89,7 +119,8 @@ async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, 
 
 
 async def test_the_gateway_cannot_release_the_balance_and_the_real_verdict_still_applies(
-        client: httpx.AsyncClient, world: World, actors: Actors) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     """The reported fault: a verdict forged with the gateway's account made 560,000,000 VND payable."""
     completed = await world.completed()
     body = envelope("verification.concluded", verdict(completed))

@@ -21,8 +21,15 @@ def verifier(actors: Actors) -> tuple[str, dict[str, str]]:
 
 def urls(application: dict[str, Any], document: dict[str, Any]) -> list[str]:
     base = f"/api/v1/applications/{application['id']}"
-    return [base, f"{base}/documents", f"{base}/documents/{document['id']}", f"{base}/history", f"{base}/tranches",
-            f"{base}/assignments", f"{base}/reviews"]
+    return [
+        base,
+        f"{base}/documents",
+        f"{base}/documents/{document['id']}",
+        f"{base}/history",
+        f"{base}/tranches",
+        f"{base}/assignments",
+        f"{base}/reviews",
+    ]
 
 
 async def listed(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[str]:
@@ -39,7 +46,8 @@ async def approved_with_document(client: httpx.AsyncClient, world: World) -> tup
 
 
 async def test_an_unassigned_verifier_reads_nothing_then_the_assigned_one_reads_everything(
-        client: httpx.AsyncClient, world: World, actors: Actors) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     application, document = await approved_with_document(client, world)
     other, _ = await approved_with_document(client, world)
     subject, as_verifier = verifier(actors)
@@ -73,7 +81,8 @@ async def test_an_unassigned_verifier_reads_nothing_then_the_assigned_one_reads_
 
 
 async def test_a_replaced_verifier_loses_access_and_a_late_old_event_changes_nothing(
-        client: httpx.AsyncClient, world: World, actors: Actors) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     application = await world.approved()
     url = f"/api/v1/applications/{application['id']}"
     first, as_first = verifier(actors)
@@ -94,7 +103,8 @@ async def test_a_replaced_verifier_loses_access_and_a_late_old_event_changes_not
 
 
 async def test_unusable_assignment_events_are_acknowledged_and_grant_nothing(
-        client: httpx.AsyncClient, world: World, actors: Actors) -> None:
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
     application = await world.approved()
     subject, as_verifier = verifier(actors)
     # emitted before assignments named the verifier's subject: acknowledged (never blocks the sender), no grant

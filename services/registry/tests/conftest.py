@@ -19,9 +19,14 @@ def registry_db_url(make_database: Callable[[str, str], str]) -> str:
 
 @pytest.fixture(scope="session")
 def registry_settings(registry_db_url: str, issuer: TestIssuer) -> RegistrySettings:
-    return RegistrySettings(database_url=registry_db_url, oidc_issuer=issuer.issuer,
-                            oidc_jwks_url=issuer.jwks_url, outbox_enabled=False, log_json=False,
-                            log_level="WARNING")
+    return RegistrySettings(
+        database_url=registry_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -71,9 +71,11 @@ async def create_enterprise(client: httpx.AsyncClient, actors: Actors, **overrid
     return response.json()
 
 
-async def create_facility(client: httpx.AsyncClient, actors: Actors, enterprise_id: str,
-                          **overrides: Any) -> dict[str, Any]:
-    response = await client.post(f"/api/v1/enterprises/{enterprise_id}/facilities", json=facility_body(**overrides),
-                                 headers=actors.officer)
+async def create_facility(
+    client: httpx.AsyncClient, actors: Actors, enterprise_id: str, **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/enterprises/{enterprise_id}/facilities", json=facility_body(**overrides), headers=actors.officer
+    )
     assert response.status_code == 201, response.text
     return response.json()

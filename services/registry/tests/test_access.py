@@ -8,8 +8,9 @@ from registry_helpers import Actors, create_enterprise, create_facility, enterpr
 from cleanprod_kit.testing.data import random_tax_code
 
 
-async def test_enterprise_cannot_read_list_or_change_another_enterprise(client: httpx.AsyncClient,
-                                                                       actors: Actors) -> None:
+async def test_enterprise_cannot_read_list_or_change_another_enterprise(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
     a = await create_enterprise(client, actors)
     b = await create_enterprise(client, actors)
     fac_b = await create_facility(client, actors, b["id"])
@@ -26,26 +27,30 @@ async def test_enterprise_cannot_read_list_or_change_another_enterprise(client: 
     facilities = (await client.get("/api/v1/facilities", params={"enterprise_id": b["id"]}, headers=as_a)).json()
     assert facilities["items"] == []
 
-    patch = await client.patch(f"/api/v1/enterprises/{b['id']}", json={"name": "Chiếm quyền"},
-                               headers={**as_a, "If-Match": '"1"'})
+    patch = await client.patch(
+        f"/api/v1/enterprises/{b['id']}", json={"name": "Chiếm quyền"}, headers={**as_a, "If-Match": '"1"'}
+    )
     assert patch.status_code == 404
     steal = await client.post(f"/api/v1/enterprises/{b['id']}/facilities", json=facility_body(), headers=as_a)
     assert steal.status_code == 404
-    fac_patch = await client.patch(f"/api/v1/facilities/{fac_b['id']}", json={"name": "x"},
-                                   headers={**as_a, "If-Match": '"1"'})
+    fac_patch = await client.patch(
+        f"/api/v1/facilities/{fac_b['id']}", json={"name": "x"}, headers={**as_a, "If-Match": '"1"'}
+    )
     assert fac_patch.status_code == 404
     assert (await client.get(f"/api/v1/enterprises/{b['id']}", headers=actors.officer)).json()["name"] != "Chiếm quyền"
 
 
 async def test_enterprise_registers_only_its_own_tax_code(client: httpx.AsyncClient, actors: Actors) -> None:
     mine = random_tax_code()
-    other = await client.post("/api/v1/enterprises", json=enterprise_body(random_tax_code()),
-                              headers=actors.enterprise(mine))
+    other = await client.post(
+        "/api/v1/enterprises", json=enterprise_body(random_tax_code()), headers=actors.enterprise(mine)
+    )
     assert other.status_code == 403
     own = await client.post("/api/v1/enterprises", json=enterprise_body(mine), headers=actors.enterprise(mine))
     assert own.status_code == 201
-    facility = await client.post(f"/api/v1/enterprises/{own.json()['id']}/facilities", json=facility_body(),
-                                 headers=actors.enterprise(mine))
+    facility = await client.post(
+        f"/api/v1/enterprises/{own.json()['id']}/facilities", json=facility_body(), headers=actors.enterprise(mine)
+    )
     assert facility.status_code == 201
 
 
@@ -55,11 +60,13 @@ async def test_auditor_and_reviewer_read_but_never_write(client: httpx.AsyncClie
         headers = actors.headers(role)
         assert (await client.get(f"/api/v1/enterprises/{enterprise['id']}", headers=headers)).status_code == 200
         assert (await client.post("/api/v1/enterprises", json=enterprise_body(), headers=headers)).status_code == 403
-        patch = await client.patch(f"/api/v1/enterprises/{enterprise['id']}", json={"name": "x"},
-                                   headers={**headers, "If-Match": '"1"'})
+        patch = await client.patch(
+            f"/api/v1/enterprises/{enterprise['id']}", json={"name": "x"}, headers={**headers, "If-Match": '"1"'}
+        )
         assert patch.status_code == 403
-        sector = await client.post("/api/v1/sectors", json={"code": "x_" + role, "name_vi": "x", "name_en": "x"},
-                                   headers=headers)
+        sector = await client.post(
+            "/api/v1/sectors", json={"code": "x_" + role, "name_vi": "x", "name_en": "x"}, headers=headers
+        )
         assert sector.status_code == 403
 
 
@@ -69,8 +76,15 @@ async def test_only_officers_manage_sectors_and_norms(client: httpx.AsyncClient,
     assert (await client.post("/api/v1/sectors", json=body, headers=ent)).status_code == 403
     created = await client.post("/api/v1/sectors", json=body, headers=actors.officer)
     assert created.status_code in (201, 409)
-    norm = {"circular": "99/2099/TT-BCT", "sector_code": "dyeing", "product": "cotton fabric", "unit": "MJ/tonne",
-            "value": 1234, "valid_from": "2026-01-01", "valid_to": "2030-12-31"}
+    norm = {
+        "circular": "99/2099/TT-BCT",
+        "sector_code": "dyeing",
+        "product": "cotton fabric",
+        "unit": "MJ/tonne",
+        "value": 1234,
+        "valid_from": "2026-01-01",
+        "valid_to": "2030-12-31",
+    }
     assert (await client.post("/api/v1/norms", json=norm, headers=actors.auditor)).status_code == 403
 
 
@@ -84,21 +98,24 @@ async def test_tokens_are_required_and_checked(client: httpx.AsyncClient, actors
     no_role = issuer.token()
     assert (await client.get("/api/v1/sectors", headers={"Authorization": f"Bearer {no_role}"})).status_code == 403
     enterprise_without_tax_code = issuer.token("enterprise")
-    response = await client.get("/api/v1/enterprises",
-                                headers={"Authorization": f"Bearer {enterprise_without_tax_code}"})
+    response = await client.get(
+        "/api/v1/enterprises", headers={"Authorization": f"Bearer {enterprise_without_tax_code}"}
+    )
     assert response.status_code == 403
 
 
-async def test_enterprise_registers_and_manages_its_branch_units_only(client: httpx.AsyncClient,
-                                                                      actors: Actors) -> None:
+async def test_enterprise_registers_and_manages_its_branch_units_only(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
     """Issue 9: a head office registers its branch units (<own tax code>-NNN) and then reads and manages them
     and their facilities; other tax codes stay refused, and a branch's own account covers only that branch."""
     mine = random_tax_code()
     as_head = actors.enterprise(mine)
     head = await client.post("/api/v1/enterprises", json=enterprise_body(mine), headers=as_head)
     assert head.status_code == 201, head.text
-    branch = await client.post("/api/v1/enterprises", json=enterprise_body(f"{mine}-001", name="Chi nhánh Đông Anh"),
-                               headers=as_head)
+    branch = await client.post(
+        "/api/v1/enterprises", json=enterprise_body(f"{mine}-001", name="Chi nhánh Đông Anh"), headers=as_head
+    )
     assert branch.status_code == 201, branch.text
     assert branch.json()["tax_code"] == f"{mine}-001"
     compact_branch = await client.post("/api/v1/enterprises", json=enterprise_body(f"{mine}002"), headers=as_head)
@@ -109,14 +126,16 @@ async def test_enterprise_registers_and_manages_its_branch_units_only(client: ht
     assert (await client.get(f"/api/v1/enterprises/{branch_id}", headers=as_head)).status_code == 200
     listed = (await client.get("/api/v1/enterprises", params={"limit": 200}, headers=as_head)).json()["items"]
     assert sorted(e["tax_code"] for e in listed) == [mine, f"{mine}-001", f"{mine}-002"]
-    patched = await client.patch(f"/api/v1/enterprises/{branch_id}", json={"name": "Chi nhánh Sóc Sơn"},
-                                 headers={**as_head, "If-Match": '"1"'})
+    patched = await client.patch(
+        f"/api/v1/enterprises/{branch_id}", json={"name": "Chi nhánh Sóc Sơn"}, headers={**as_head, "If-Match": '"1"'}
+    )
     assert patched.status_code == 200 and patched.json()["name"] == "Chi nhánh Sóc Sơn"
     facility = await client.post(f"/api/v1/enterprises/{branch_id}/facilities", json=facility_body(), headers=as_head)
     assert facility.status_code == 201, facility.text
     assert (await client.get(f"/api/v1/facilities/{facility.json()['id']}", headers=as_head)).status_code == 200
-    facilities = (await client.get("/api/v1/facilities", params={"enterprise_id": branch_id, "limit": 200},
-                                   headers=as_head)).json()["items"]
+    facilities = (
+        await client.get("/api/v1/facilities", params={"enterprise_id": branch_id, "limit": 200}, headers=as_head)
+    ).json()["items"]
     assert [f["id"] for f in facilities] == [facility.json()["id"]]
 
     # another enterprise's branch (or the other enterprise itself) stays refused
@@ -125,8 +144,9 @@ async def test_enterprise_registers_and_manages_its_branch_units_only(client: ht
         refused = await client.post("/api/v1/enterprises", json=enterprise_body(code), headers=as_head)
         assert refused.status_code == 403, refused.text
         assert refused.json()["code"] == "tax_code_not_yours"
-    assert (await client.get("/api/v1/enterprises", params={"tax_code": f"{other}-001"},
-                             headers=actors.officer)).json()["items"] == []
+    assert (
+        await client.get("/api/v1/enterprises", params={"tax_code": f"{other}-001"}, headers=actors.officer)
+    ).json()["items"] == []
     # strangers do not see the branch; the branch's own account sees only itself (not the head office, not siblings)
     assert (await client.get(f"/api/v1/enterprises/{branch_id}", headers=actors.enterprise(other))).status_code == 404
     as_branch = actors.enterprise(f"{mine}-001")

@@ -42,8 +42,9 @@ class WatchingDirectory:
 
     async def list_enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
         await self._note("list")
-        return [{"id": "u1", "username": "ke.toan", "email": None, "firstName": "Mai", "lastName": "Phan",
-                 "enabled": True}]
+        return [
+            {"id": "u1", "username": "ke.toan", "email": None, "firstName": "Mai", "lastName": "Phan", "enabled": True}
+        ]
 
 
 @pytest.fixture
@@ -56,13 +57,17 @@ async def watched(registry_settings: RegistrySettings) -> AsyncIterator[tuple[ht
 
 
 async def test_logins_are_made_and_listed_with_no_transaction_open(
-    watched: tuple[httpx.AsyncClient, WatchingDirectory], actors: Actors,
+    watched: tuple[httpx.AsyncClient, WatchingDirectory],
+    actors: Actors,
 ) -> None:
     client, directory = watched
     enterprise = (await client.post("/api/v1/enterprises", headers=actors.officer, json=enterprise_body())).json()
     url = f"/api/v1/enterprises/{enterprise['id']}/accounts"
-    created = await client.post(url, headers=actors.officer, json={
-        "username": "ke.toan", "email": "ke.toan@example.vn", "first_name": "Mai", "last_name": "Phan"})
+    created = await client.post(
+        url,
+        headers=actors.officer,
+        json={"username": "ke.toan", "email": "ke.toan@example.vn", "first_name": "Mai", "last_name": "Phan"},
+    )
     assert created.status_code == 201, created.text
     assert created.json()["tax_code"] == enterprise["tax_code"]
     listed = await client.get(url, headers=actors.auditor)

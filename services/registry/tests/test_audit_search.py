@@ -18,18 +18,22 @@ async def _renamed_facility(client: httpx.AsyncClient, actors: Actors) -> tuple[
     facility = await create_facility(client, actors, enterprise["id"])
     new_name = f"Nhà máy cán thép Sóc Sơn {uuid.uuid4().hex[:6]}"
     sub = str(uuid.uuid4())
-    editor = {"Authorization": f"Bearer {actors.issuer.token('officer', sub=sub, username='can.bo.thu')}",
-              "If-Match": f'"{facility["version"]}"'}
+    editor = {
+        "Authorization": f"Bearer {actors.issuer.token('officer', sub=sub, username='can.bo.thu')}",
+        "If-Match": f'"{facility["version"]}"',
+    }
     response = await client.patch(f"/api/v1/facilities/{facility['id']}", json={"name": new_name}, headers=editor)
     assert response.status_code == 200, response.text
     return facility, {"name": new_name, "sub": sub}, enterprise["id"]
 
 
-async def test_search_finds_an_update_with_old_and_new_by_entity_actor_and_text(client: httpx.AsyncClient,
-                                                                              actors: Actors) -> None:
+async def test_search_finds_an_update_with_old_and_new_by_entity_actor_and_text(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
     facility, change, _ = await _renamed_facility(client, actors)
-    by_entity = await client.get(SEARCH, params={"entity_type": "facility", "entity_id": facility["id"]},
-                                 headers=actors.auditor)
+    by_entity = await client.get(
+        SEARCH, params={"entity_type": "facility", "entity_id": facility["id"]}, headers=actors.auditor
+    )
     assert by_entity.status_code == 200, by_entity.text
     items = by_entity.json()["items"]
     assert [i["action"] for i in items] == ["update", "create"]  # newest first
@@ -40,15 +44,17 @@ async def test_search_finds_an_update_with_old_and_new_by_entity_actor_and_text(
     by_actor = (await client.get(SEARCH, params={"actor": change["sub"]}, headers=actors.officer)).json()["items"]
     assert [i["entity_id"] for i in by_actor] == [facility["id"]]
     suffix = change["name"].rsplit(" ", 1)[1]
-    by_text = (await client.get(SEARCH, params={"q": f"soc son {suffix}", "action": "update"},
-                                headers=actors.officer)).json()["items"]
+    by_text = (
+        await client.get(SEARCH, params={"q": f"soc son {suffix}", "action": "update"}, headers=actors.officer)
+    ).json()["items"]
     assert [(i["entity_id"], i["action"]) for i in by_text] == [(facility["id"], "update")]
     none = (await client.get(SEARCH, params={"q": suffix, "action": "create"}, headers=actors.officer)).json()
     assert none == {"items": [], "next_cursor": None}
 
 
-async def test_date_range_is_hanoi_days_and_an_inverted_range_is_refused(client: httpx.AsyncClient,
-                                                                          actors: Actors) -> None:
+async def test_date_range_is_hanoi_days_and_an_inverted_range_is_refused(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
     facility, _, _ = await _renamed_facility(client, actors)
     # The entries were written in the last moments: they fall on today's or yesterday's Hanoi day.
     params = {"entity_id": facility["id"], "from": "2020-01-01", "to": "2020-12-31"}
@@ -84,8 +90,7 @@ async def test_pages_are_newest_first_without_gaps_or_duplicates(client: httpx.A
 
 async def test_only_officers_and_auditors_search(client: httpx.AsyncClient, actors: Actors) -> None:
     enterprise = await create_enterprise(client, actors)
-    for headers in (actors.enterprise(enterprise["tax_code"]), actors.headers("reviewer"),
-                    actors.headers("verifier")):
+    for headers in (actors.enterprise(enterprise["tax_code"]), actors.headers("reviewer"), actors.headers("verifier")):
         response = await client.get(SEARCH, headers=headers)
         assert response.status_code == 403, response.text
         assert (await client.get(f"{SEARCH}/export", headers=headers)).status_code == 403

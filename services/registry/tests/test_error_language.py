@@ -24,8 +24,11 @@ async def test_registry_domain_problems_have_codes(client: httpx.AsyncClient, ac
     unknown = await client.get("/api/v1/sectors/khong-co", headers={**actors.auditor, "Accept-Language": "vi"})
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "record_not_found" and unknown.json()["title"] == "Không tìm thấy"
-    norm = await client.get("/api/v1/norms/lookup", params={"sector": "steel", "product": "không có", "on": "2027-03-01"},
-                            headers={**actors.auditor, "Accept-Language": "vi"})
+    norm = await client.get(
+        "/api/v1/norms/lookup",
+        params={"sector": "steel", "product": "không có", "on": "2027-03-01"},
+        headers={**actors.auditor, "Accept-Language": "vi"},
+    )
     assert norm.status_code == 404 and norm.json()["code"] == "norm_not_found"
     assert norm.json()["detail"].startswith("Không có định mức nào cho ngành 'steel'")
     assert "01/03/2027" in norm.json()["detail"]

@@ -19,8 +19,15 @@ def scratch_url(pg_instance: Any) -> str:
 
 def test_upgrade_downgrade_upgrade_round_trip(scratch_url: str) -> None:
     upgrade(MIGRATIONS, scratch_url)
-    assert {"enterprises", "facilities", "baselines", "sectors", "sector_norms", "audit_log",
-            "outbox_events"} <= table_names(scratch_url)
+    assert {
+        "enterprises",
+        "facilities",
+        "baselines",
+        "sectors",
+        "sector_norms",
+        "audit_log",
+        "outbox_events",
+    } <= table_names(scratch_url)
     downgrade(MIGRATIONS, scratch_url, "base")
     assert table_names(scratch_url) == {"alembic_version"}
     upgrade(MIGRATIONS, scratch_url)

@@ -8,8 +8,7 @@ from registry_helpers import Actors
 SECTOR_FIELDS = {"code", "name_vi", "name_en", "priority", "version"}
 
 
-async def test_public_sectors_need_no_token_and_match_the_staff_list(client: httpx.AsyncClient,
-                                                                     actors: Actors) -> None:
+async def test_public_sectors_need_no_token_and_match_the_staff_list(client: httpx.AsyncClient, actors: Actors) -> None:
     public = await client.get("/api/v1/public/sectors")
     assert public.status_code == 200, public.text
     page = public.json()

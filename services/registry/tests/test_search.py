@@ -15,8 +15,9 @@ def unique_marker() -> str:
 
 async def test_search_ignores_accents_and_case(client: httpx.AsyncClient, actors: Actors) -> None:
     marker = unique_marker()
-    steel = await create_enterprise(client, actors, name=f"Công ty Thép Việt Ý {marker}",
-                                    address="Số 5 phố Hàng Bài, Hà Nội")
+    steel = await create_enterprise(
+        client, actors, name=f"Công ty Thép Việt Ý {marker}", address="Số 5 phố Hàng Bài, Hà Nội"
+    )
     for q in (f"thep {marker}", f"THÉP {marker}", f"ha noi {marker}", f"viet y {marker}", f"hang bai {marker}"):
         found = await client.get("/api/v1/enterprises", params={"q": q}, headers=actors.officer)
         assert found.status_code == 200
@@ -37,23 +38,32 @@ async def test_search_treats_like_wildcards_literally(client: httpx.AsyncClient,
 async def test_facility_search_and_filters(client: httpx.AsyncClient, actors: Actors) -> None:
     marker = unique_marker()
     enterprise = await create_enterprise(client, actors)
-    brewery = await create_facility(client, actors, enterprise["id"], name=f"Xưởng bia Đống Đa {marker}",
-                                    sector_code="beer", ward="Phường Đống Đa", district=None)
+    brewery = await create_facility(
+        client,
+        actors,
+        enterprise["id"],
+        name=f"Xưởng bia Đống Đa {marker}",
+        sector_code="beer",
+        ward="Phường Đống Đa",
+        district=None,
+    )
     await create_facility(client, actors, enterprise["id"], name=f"Xưởng thép {marker}", sector_code="steel")
     by_text = await client.get("/api/v1/facilities", params={"q": f"dong da {marker}"}, headers=actors.officer)
     assert [f["id"] for f in by_text.json()["items"]] == [brewery["id"]]
     by_sector = await client.get("/api/v1/facilities", params={"q": marker, "sector": "beer"}, headers=actors.officer)
     assert [f["id"] for f in by_sector.json()["items"]] == [brewery["id"]]
-    by_ward = await client.get("/api/v1/facilities", params={"ward": "Phường Đống Đa", "q": marker},
-                               headers=actors.officer)
+    by_ward = await client.get(
+        "/api/v1/facilities", params={"ward": "Phường Đống Đa", "q": marker}, headers=actors.officer
+    )
     assert [f["id"] for f in by_ward.json()["items"]] == [brewery["id"]]
     assert by_text.json()["items"][0]["enterprise_tax_code"] == enterprise["tax_code"]
 
 
 async def test_cursor_pages_have_no_duplicates_or_gaps(client: httpx.AsyncClient, actors: Actors) -> None:
     marker = unique_marker()
-    created = {(await create_enterprise(client, actors, name=f"Doanh nghiệp Hà Nội {marker} số {i}"))["id"]
-               for i in range(23)}
+    created = {
+        (await create_enterprise(client, actors, name=f"Doanh nghiệp Hà Nội {marker} số {i}"))["id"] for i in range(23)
+    }
     seen: list[str] = []
     cursor = None
     pages = 0

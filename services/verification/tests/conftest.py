@@ -32,16 +32,27 @@ def verification_registry_db_url(make_database: Callable[[str, str], str]) -> st
 
 @pytest.fixture(scope="session")
 def verification_settings(verification_db_url: str, issuer: TestIssuer) -> VerificationSettings:
-    return VerificationSettings(database_url=verification_db_url, oidc_issuer=issuer.issuer,
-                                oidc_jwks_url=issuer.jwks_url, registry_url="http://registry.test",
-                                outbox_enabled=False, log_json=False, log_level="WARNING")
+    return VerificationSettings(
+        database_url=verification_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        registry_url="http://registry.test",
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
 
 
 @pytest.fixture(scope="session")
 async def registry_app(verification_registry_db_url: str, issuer: TestIssuer) -> AsyncIterator[FastAPI]:
-    settings = RegistrySettings(database_url=verification_registry_db_url, oidc_issuer=issuer.issuer,
-                                oidc_jwks_url=issuer.jwks_url, outbox_enabled=False, log_json=False,
-                                log_level="WARNING")
+    settings = RegistrySettings(
+        database_url=verification_registry_db_url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
     app = create_registry_app(settings)
     async with app.router.lifespan_context(app):
         yield app
@@ -64,8 +75,9 @@ def service_tokens(issuer: TestIssuer) -> Callable[[], Any]:
 
 
 @pytest.fixture(scope="session")
-async def registry_http(service_tokens: Callable[[], Any],
-                        registry_app: FastAPI) -> AsyncIterator[InProcessServiceClient]:
+async def registry_http(
+    service_tokens: Callable[[], Any], registry_app: FastAPI
+) -> AsyncIterator[InProcessServiceClient]:
     http = InProcessServiceClient(service_tokens, registry_app)
     yield http
     await http.aclose()

@@ -16,23 +16,31 @@ from verification_helpers import (
 
 
 async def test_correction_of_two_values_is_one_entry_with_both_changes(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant, claimed=8.0)
     verifier = await ready_verifier(client, actors, case["id"])
     url = f"/api/v1/verifications/{case['id']}/measurements"
     p = PRODUCTION[0]
-    lines = {"electricity": (0.9 * steel_line(p)["electricity"], "MWh"),
-             "coal_grade_3_4": (0.9 * steel_line(p)["coal_grade_3_4"], "t")}
-    created = await client.post(url, json=measurement_body(2025, 1, p, lines),
-                                headers={**actors.verifier(verifier), "Idempotency-Key": "m-jan"})
+    lines = {
+        "electricity": (0.9 * steel_line(p)["electricity"], "MWh"),
+        "coal_grade_3_4": (0.9 * steel_line(p)["coal_grade_3_4"], "t"),
+    }
+    created = await client.post(
+        url, json=measurement_body(2025, 1, p, lines), headers={**actors.verifier(verifier), "Idempotency-Key": "m-jan"}
+    )
     assert created.status_code == 201, created.text
     corrected = measurement_body(2025, 1, p, lines, reason="Sửa theo biên bản đọc công tơ ngày 02/02/2025.")
     corrected["cdd"] = 12.5
     corrected["evidence"] = {"url": "https://evn.example.vn/hoa-don/0099", "description": "Hóa đơn EVN tháng 1"}
-    response = await client.post(f"{url}/{created.json()['id']}/revisions", json=corrected,
-                                 headers={**actors.verifier(verifier), "If-Match": '"1"'})
+    response = await client.post(
+        f"{url}/{created.json()['id']}/revisions",
+        json=corrected,
+        headers={**actors.verifier(verifier), "If-Match": '"1"'},
+    )
     assert response.status_code == 201, response.text
 
     history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()
@@ -52,8 +60,13 @@ async def test_correction_of_two_values_is_one_entry_with_both_changes(
     # Paging: one entry per page, no gaps or repeats.
     seen, cursor = [], None
     while True:
-        page = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer,
-                                 params={"limit": 1, **({"cursor": cursor} if cursor else {})})).json()
+        page = (
+            await client.get(
+                f"/api/v1/verifications/{case['id']}/history",
+                headers=actors.officer,
+                params={"limit": 1, **({"cursor": cursor} if cursor else {})},
+            )
+        ).json()
         seen += [h["id"] for h in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:

@@ -11,8 +11,9 @@ from verification_helpers import Actors, new_verifier, open_case, ready_verifier
 SEARCH = "/api/v1/audit/verification"
 
 
-async def test_search_finds_a_case_transition_and_exports_it(client: httpx.AsyncClient, registry: httpx.AsyncClient,
-                                                            actors: Actors) -> None:
+async def test_search_finds_a_case_transition_and_exports_it(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors
+) -> None:
     case = await open_case(client, actors, await steel_plant(registry, actors))
     verifier = await ready_verifier(client, actors, case["id"])
     found = await client.get(SEARCH, params={"entity_id": case["id"]}, headers=actors.auditor)
@@ -20,12 +21,14 @@ async def test_search_finds_a_case_transition_and_exports_it(client: httpx.Async
     items = found.json()["items"]
     assert items and all(i["entity_id"] == case["id"] for i in items)
     assert [i["id"] for i in items] == sorted((i["id"] for i in items), reverse=True)
-    declared = (await client.get(SEARCH, params={"entity_id": case["id"], "actor": verifier.subject},
-                                 headers=actors.officer)).json()["items"]
+    declared = (
+        await client.get(SEARCH, params={"entity_id": case["id"], "actor": verifier.subject}, headers=actors.officer)
+    ).json()["items"]
     assert declared and {i["actor_subject"] for i in declared} == {verifier.subject}
 
-    export = await client.get(f"{SEARCH}/export", params={"entity_id": case["id"]},
-                              headers={**actors.auditor, "Accept-Language": "en"})
+    export = await client.get(
+        f"{SEARCH}/export", params={"entity_id": case["id"]}, headers={**actors.auditor, "Accept-Language": "en"}
+    )
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["When", "Who"] and len(rows) == len(items) + 1
 

@@ -56,8 +56,9 @@ async def concluded_case(client: httpx.AsyncClient, actors: Actors, plant: Plant
 
 
 @pytest.fixture(scope="module")
-async def produced(client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
-                   verification_settings: VerificationSettings) -> dict[str, Any]:
+async def produced(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors, verification_settings: VerificationSettings
+) -> dict[str, Any]:
     plant = await steel_plant(registry, actors)
     verified = await concluded_case(client, actors, plant, 0.9)  # 10 % saved of 8 % claimed
     short = await concluded_case(client, actors, plant, 0.97)  # 3 % of 8 %: not achieved
@@ -158,8 +159,9 @@ async def test_baseline_read_model(registry_http: ServiceClient, typed: Registry
 
 async def test_norm_read_model(registry_http: ServiceClient, typed: RegistryClient) -> None:
     on = dt.date(2025, 6, 30)
-    body = await service_get(registry_http, "/api/v1/norms/lookup", sector="beer", product="beer",
-                             on=on.isoformat(), capacity=15)
+    body = await service_get(
+        registry_http, "/api/v1/norms/lookup", sector="beer", product="beer", on=on.isoformat(), capacity=15
+    )
     read = assert_fits(Norm, body)
     lookup = await typed.norm(sector="beer", product="beer", on=on, capacity=15)
     assert lookup.found and (lookup.value, lookup.unit) == (read.value, read.unit) == (286.0, "MJ/hl")

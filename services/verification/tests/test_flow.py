@@ -37,19 +37,31 @@ from verification_helpers import (
 )
 
 GJ_PER_TOE = 41.868
-EVENT_KEYS = {"application_id", "verification_id", "verdict", "achieved_ratio", "verified_savings_pct",
-              "claimed_savings_pct"}
+EVENT_KEYS = {
+    "application_id",
+    "verification_id",
+    "verdict",
+    "achieved_ratio",
+    "verified_savings_pct",
+    "claimed_savings_pct",
+}
 
 
 async def outbox(app: FastAPI, case_id: str) -> list[Any]:
     async with app.state.db.session() as session:
-        rows = await session.exec(text("SELECT event_type, payload FROM outbox_events WHERE aggregate_id = :a "
-                                       "ORDER BY seq").bindparams(a=case_id))
+        rows = await session.exec(
+            text("SELECT event_type, payload FROM outbox_events WHERE aggregate_id = :a ORDER BY seq").bindparams(
+                a=case_id
+            )
+        )
         return list(rows.all())
 
 
 async def test_steel_project_is_verified_with_hand_computed_figures(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors, app: FastAPI,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
+    app: FastAPI,
 ) -> None:
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant, claimed=8.0)
@@ -101,8 +113,9 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     baseline = [p for p in result["inputs"]["periods"] if p["role"] == "baseline"]
     assert [p["source"]["registry_baseline_id"] for p in baseline] == [b["id"] for b in plant.baseline]
 
-    stored = await client.get(f"/api/v1/verifications/{case_id}/result", headers=actors.enterprise(
-        plant.enterprise["tax_code"]))
+    stored = await client.get(
+        f"/api/v1/verifications/{case_id}/result", headers=actors.enterprise(plant.enterprise["tax_code"])
+    )
     assert stored.status_code == 200
     assert stored.json() == result
 
@@ -112,13 +125,23 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
 
     events = await outbox(app, case_id)
     concluded = [payload for kind, payload in events if kind == "verification.concluded"]
-    assert concluded == [{
-        "application_id": case["application_id"], "verification_id": case_id, "verdict": "verified",
-        "achieved_ratio": pytest.approx(1.25, rel=1e-9), "verified_savings_pct": pytest.approx(10.0, rel=1e-9),
-        "claimed_savings_pct": 8.0}]
+    assert concluded == [
+        {
+            "application_id": case["application_id"],
+            "verification_id": case_id,
+            "verdict": "verified",
+            "achieved_ratio": pytest.approx(1.25, rel=1e-9),
+            "verified_savings_pct": pytest.approx(10.0, rel=1e-9),
+            "claimed_savings_pct": 8.0,
+        }
+    ]
     assert set(concluded[0]) == EVENT_KEYS
-    assert [kind for kind, _ in events] == ["verification.opened", "verification.verifier_assigned",
-                                           "verification.verifier_declared", "verification.concluded"]
+    assert [kind for kind, _ in events] == [
+        "verification.opened",
+        "verification.verifier_assigned",
+        "verification.verifier_declared",
+        "verification.concluded",
+    ]
     # the assignment names the verifier's subject: the applications service grants read access by it
     assigned = next(payload for kind, payload in events if kind == "verification.verifier_assigned")
     assert assigned["verifier_subject"] == verifier.subject and assigned["application_id"] == case["application_id"]
@@ -132,9 +155,19 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     report = await client.get(f"/api/v1/verifications/{case_id}/report", headers=actors.officer)
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     page = report.text
-    for heading in ("BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG", "Kết luận thẩm tra", "Thống kê mô hình",
-                    "So sánh với định mức", "Số liệu đầu vào", "CHUYÊN GIA THẨM TRA",
-                    "ĐẠT", "Công ty Cổ phần Thép Đông Anh", "180,012", "10,00 %", measured[0]["id"]):
+    for heading in (
+        "BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG",
+        "Kết luận thẩm tra",
+        "Thống kê mô hình",
+        "So sánh với định mức",
+        "Số liệu đầu vào",
+        "CHUYÊN GIA THẨM TRA",
+        "ĐẠT",
+        "Công ty Cổ phần Thép Đông Anh",
+        "180,012",
+        "10,00 %",
+        measured[0]["id"],
+    ):
         assert heading in page, heading
     assert "<script" not in page
     # issue 14: one language per report (Vietnamese by default; English on request), A4 with page numbers and
@@ -146,31 +179,38 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     for hint in ("GET /api", "check ", "verified", "baseline"):
         assert hint not in visible, hint
     assert measured[0]["current"]["evidence"]["description"] in visible
-    english = await client.get(f"/api/v1/verifications/{case_id}/report", params={"lang": "en"},
-                               headers=actors.officer)
+    english = await client.get(f"/api/v1/verifications/{case_id}/report", params={"lang": "en"}, headers=actors.officer)
     assert "Model statistics" in english.text and "Thống kê mô hình" not in english.text
     assert '<html lang="en">' in english.text and "Page " in english.text
 
     # concluded means concluded: no second conclusion, no more measurements
     assert_problem(await conclude(client, actors, case_id, verifier), 409)
-    late = await client.post(f"/api/v1/verifications/{case_id}/measurements", headers=actors.verifier(verifier),
-                             json=measurement_body(2026, 1, 1000.0, {"electricity": (600.0, "MWh")}))
+    late = await client.post(
+        f"/api/v1/verifications/{case_id}/measurements",
+        headers=actors.verifier(verifier),
+        json=measurement_body(2026, 1, 1000.0, {"electricity": (600.0, "MWh")}),
+    )
     assert_problem(late, 409)
 
 
 async def test_beer_project_falls_short_and_reports_its_achieved_ratio(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors, app: FastAPI,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
+    app: FastAPI,
 ) -> None:
     plant = await beer_plant(registry, actors)
-    case = await open_case(client, actors, plant, claimed=10.0,
-                           per_carrier={"electricity": 10.0, "fuel_oil": 10.0, "water": 15.0})
+    case = await open_case(
+        client, actors, plant, claimed=10.0, per_carrier={"electricity": 10.0, "fuel_oil": 10.0, "water": 15.0}
+    )
     verifier = await ready_verifier(client, actors, case["id"])
     await record_months(client, actors, case["id"], verifier, beer_reporting(0.96))
     response = await conclude(client, actors, case["id"], verifier)
     assert response.status_code == 200, response.text
     result = response.json()
-    line_total = sum(beer_line(hl)["electricity"] * MWH_TOE + beer_line(hl)["fuel_oil"] * FUEL_OIL_TOE
-                     for hl in BEER_HL)
+    line_total = sum(
+        beer_line(hl)["electricity"] * MWH_TOE + beer_line(hl)["fuel_oil"] * FUEL_OIL_TOE for hl in BEER_HL
+    )
     assert result["verdict"] == "not_achieved" and result["method"] == "regression"
     assert result["verified_savings_pct"] == pytest.approx(4.0, rel=1e-9)
     assert result["achieved_ratio"] == pytest.approx(0.4, rel=1e-9)
@@ -180,7 +220,8 @@ async def test_beer_project_falls_short_and_reports_its_achieved_ratio(
     # beer < 20 million L/yr in 2025: 286 MJ/hl (19/2016/TT-BCT), compared in MJ/hl
     assert result["norm"]["value"] == 286 and result["norm"]["unit"] == "MJ/hl"
     assert result["norm"]["comparison"]["reporting_sec"] == pytest.approx(
-        0.96 * line_total / (sum(BEER_HL) / 10) * 41868 / 10, rel=1e-9)
+        0.96 * line_total / (sum(BEER_HL) / 10) * 41868 / 10, rel=1e-9
+    )
 
     (payload,) = [p for kind, p in await outbox(app, case["id"]) if kind == "verification.concluded"]
     assert set(payload) == EVENT_KEYS
@@ -195,19 +236,34 @@ async def test_beer_project_falls_short_and_reports_its_achieved_ratio(
 
 
 async def test_the_production_trap_needs_review_and_is_not_verified(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     # E = 200 + 2·P MWh before and after; output rises from 80–120 t to 150 t a month: no efficiency change.
     productions = [80.0, 85.0, 90.0, 95.0, 100.0, 105.0, 95.0, 100.0, 105.0, 110.0, 115.0, 120.0]
     plant = await create_plant(
-        registry, actors, sector="steel", products=["hot rolling long products"], capacity=5_000,
-        capacity_unit="t/yr", ward="Xã Kim Chung", district="Huyện Đông Anh",
-        baseline=[period_body(2023, m + 1, p, {"electricity": (200 + 2 * p, "MWh")})
-                  for m, p in enumerate(productions)])
+        registry,
+        actors,
+        sector="steel",
+        products=["hot rolling long products"],
+        capacity=5_000,
+        capacity_unit="t/yr",
+        ward="Xã Kim Chung",
+        district="Huyện Đông Anh",
+        baseline=[
+            period_body(2023, m + 1, p, {"electricity": (200 + 2 * p, "MWh")}) for m, p in enumerate(productions)
+        ],
+    )
     case = await open_case(client, actors, plant, claimed=8.0, per_carrier={"electricity": 8.0})
     verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier,
-                        [measurement_body(2025, m, 150.0, {"electricity": (500.0, "MWh")}) for m in range(1, 13)])
+    await record_months(
+        client,
+        actors,
+        case["id"],
+        verifier,
+        [measurement_body(2025, m, 150.0, {"electricity": (500.0, "MWh")}) for m in range(1, 13)],
+    )
 
     preview = await client.get(f"/api/v1/verifications/{case['id']}/preview", headers=actors.verifier(verifier))
     assert preview.status_code == 200 and preview.json()["status"] == "preview"
@@ -218,8 +274,13 @@ async def test_the_production_trap_needs_review_and_is_not_verified(
     assert "sec_capped_by_regression" in refused["detail"] and "review_note" in refused["detail"]
     assert refused["method"] == "sec_capped_by_regression"
 
-    response = await conclude(client, actors, case["id"], verifier,
-                              review_note="Sản lượng tăng 50 %, ngoài phạm vi đường cơ sở; chấp nhận giá trị thấp hơn.")
+    response = await conclude(
+        client,
+        actors,
+        case["id"],
+        verifier,
+        review_note="Sản lượng tăng 50 %, ngoài phạm vi đường cơ sở; chấp nhận giá trị thấp hơn.",
+    )
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["method"] == "sec_capped_by_regression" and result["binding_estimate"] == "regression"
@@ -229,7 +290,9 @@ async def test_the_production_trap_needs_review_and_is_not_verified(
 
 
 async def test_conclusion_waits_for_the_completion_report(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant, completed=False)
@@ -240,34 +303,53 @@ async def test_conclusion_waits_for_the_completion_report(
 
 
 async def test_a_missing_norm_is_recorded_not_an_error(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     plant = await create_plant(
-        registry, actors, sector="mechanical", products=["khung thép"], capacity=1000, capacity_unit="t/yr",
-        ward="Phường Mai Dịch", district="Quận Cầu Giấy",
-        baseline=[period_body(2023, m, 100.0, {"electricity": (40.0, "MWh")}) for m in range(1, 13)])
+        registry,
+        actors,
+        sector="mechanical",
+        products=["khung thép"],
+        capacity=1000,
+        capacity_unit="t/yr",
+        ward="Phường Mai Dịch",
+        district="Quận Cầu Giấy",
+        baseline=[period_body(2023, m, 100.0, {"electricity": (40.0, "MWh")}) for m in range(1, 13)],
+    )
     case = await open_case(client, actors, plant, claimed=10.0, per_carrier={})
     verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier,
-                        [measurement_body(2025, m, 100.0, {"electricity": (36.0, "MWh")}) for m in range(1, 13)])
+    await record_months(
+        client,
+        actors,
+        case["id"],
+        verifier,
+        [measurement_body(2025, m, 100.0, {"electricity": (36.0, "MWh")}) for m in range(1, 13)],
+    )
     response = await conclude(client, actors, case["id"], verifier)
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["norm"]["status"] == "no_norm" and "khung thép" in result["norm"]["reason"]
     assert result["method"] == "sec" and result["verdict"] == "verified"
     assert result["verified_savings_pct"] == pytest.approx(10.0, rel=1e-12)
-    assert "không có định mức" in (await client.get(f"/api/v1/verifications/{case['id']}/report",
-                                                     headers=actors.officer)).text
+    assert (
+        "không có định mức"
+        in (await client.get(f"/api/v1/verifications/{case['id']}/report", headers=actors.officer)).text
+    )
 
 
 async def test_result_of_an_open_case_is_not_found_yet(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant)
     for path in ("result", "report"):
-        problem = assert_problem(await client.get(f"/api/v1/verifications/{case['id']}/{path}",
-                                                  headers=actors.officer), 404)
+        problem = assert_problem(
+            await client.get(f"/api/v1/verifications/{case['id']}/{path}", headers=actors.officer), 404
+        )
         assert problem["type"].endswith("not-concluded")
     missing = assert_problem(await client.get(f"/api/v1/verifications/{uuid.uuid4()}", headers=actors.officer), 404)
     assert "does not exist" in missing["detail"]
@@ -275,19 +357,33 @@ async def test_result_of_an_open_case_is_not_found_yet(
 
 
 async def test_a_norm_in_another_kind_of_unit_is_recorded_as_not_comparable(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     # a brewery that reports its output in tonnes: the beer norm is per hectolitre (volume), so no comparison
     plant = await create_plant(
-        registry, actors, sector="beer", products=["beer"], capacity=15, capacity_unit="million L/yr",
-        ward="Phường Phúc Lợi", district="Quận Long Biên",
-        baseline=[period_body(2023, m, 1000.0 + 10 * m, {"electricity": (400.0 + 0.1 * m, "MWh")})
-                  for m in range(1, 13)])
+        registry,
+        actors,
+        sector="beer",
+        products=["beer"],
+        capacity=15,
+        capacity_unit="million L/yr",
+        ward="Phường Phúc Lợi",
+        district="Quận Long Biên",
+        baseline=[
+            period_body(2023, m, 1000.0 + 10 * m, {"electricity": (400.0 + 0.1 * m, "MWh")}) for m in range(1, 13)
+        ],
+    )
     case = await open_case(client, actors, plant, claimed=5.0, per_carrier={})
     verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier,
-                        [measurement_body(2025, m, 1000.0 + 10 * m, {"electricity": (370.0, "MWh")})
-                         for m in range(1, 13)])
+    await record_months(
+        client,
+        actors,
+        case["id"],
+        verifier,
+        [measurement_body(2025, m, 1000.0 + 10 * m, {"electricity": (370.0, "MWh")}) for m in range(1, 13)],
+    )
     response = await conclude(client, actors, case["id"], verifier)
     assert response.status_code == 200, response.text
     norm = response.json()["norm"]
@@ -296,15 +392,23 @@ async def test_a_norm_in_another_kind_of_unit_is_recorded_as_not_comparable(
 
 
 async def test_inputs_only_the_whole_set_can_judge_are_checked_at_conclusion(
-    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors,
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     # one month with no production is a fine measurement (a shutdown), but a reporting period of nothing but
     # idle months has no energy per unit of product: the conclusion says so, on the measurements
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant)
     verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier,
-                        [measurement_body(2025, 1, 0.0, {"electricity": (180.0, "MWh")})])
+    await record_months(
+        client, actors, case["id"], verifier, [measurement_body(2025, 1, 0.0, {"electricity": (180.0, "MWh")})]
+    )
     problem = assert_problem(await conclude(client, actors, case["id"], verifier), 422)
-    assert problem["errors"] == [{"field": "measurements", "code": "invalid_value",
-                                  "message": "total production is zero, so energy per unit of product is undefined"}]
+    assert problem["errors"] == [
+        {
+            "field": "measurements",
+            "code": "invalid_value",
+            "message": "total production is zero, so energy per unit of product is undefined",
+        }
+    ]

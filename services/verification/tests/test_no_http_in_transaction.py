@@ -63,8 +63,9 @@ class TransactionWatchingClient(InProcessServiceClient):
 
 
 @pytest.fixture
-async def watched(verification_settings: VerificationSettings, service_tokens: Callable[[], Any],
-                  registry_app: FastAPI) -> AsyncIterator[tuple[httpx.AsyncClient, TransactionWatchingClient]]:
+async def watched(
+    verification_settings: VerificationSettings, service_tokens: Callable[[], Any], registry_app: FastAPI
+) -> AsyncIterator[tuple[httpx.AsyncClient, TransactionWatchingClient]]:
     http = TransactionWatchingClient(service_tokens, registry_app, verification_settings.database_url)
     app = create_app(verification_settings, service_client=http)
     try:
@@ -79,15 +80,16 @@ def _inside_transaction(calls: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 
 async def test_no_registry_call_inside_a_transaction_from_approval_to_report(
-    watched: tuple[httpx.AsyncClient, TransactionWatchingClient], registry: httpx.AsyncClient, actors: Actors,
+    watched: tuple[httpx.AsyncClient, TransactionWatchingClient],
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     client, http = watched
     plant = await steel_plant(registry, actors)
     approved = application_event(plant, claimed=8.0)
     application_id = approved["data"]["application_id"]
     assert (await post_event(client, actors, approved)).status_code == 200
-    completed = application_event(plant, event_type="application.completed",
-                                  application_id=uuid.UUID(application_id))
+    completed = application_event(plant, event_type="application.completed", application_id=uuid.UUID(application_id))
     assert (await post_event(client, actors, completed)).status_code == 200
     opened = [path for path, _ in http.calls]
     assert f"/api/v1/facilities/{plant.facility['id']}" in opened
@@ -111,7 +113,9 @@ async def test_no_registry_call_inside_a_transaction_from_approval_to_report(
 
 
 async def test_a_duplicate_or_later_event_does_not_ask_the_registry_again(
-    watched: tuple[httpx.AsyncClient, TransactionWatchingClient], registry: httpx.AsyncClient, actors: Actors,
+    watched: tuple[httpx.AsyncClient, TransactionWatchingClient],
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     client, http = watched
     plant = await steel_plant(registry, actors)
@@ -120,15 +124,18 @@ async def test_a_duplicate_or_later_event_does_not_ask_the_registry_again(
     asked = len(http.calls)
     assert asked >= 2
     assert (await post_event(client, actors, approved)).status_code == 200  # the same event again
-    completed = application_event(plant, event_type="application.completed",
-                                  application_id=uuid.UUID(approved["data"]["application_id"]))
+    completed = application_event(
+        plant, event_type="application.completed", application_id=uuid.UUID(approved["data"]["application_id"])
+    )
     assert (await post_event(client, actors, completed)).status_code == 200  # the case exists already
     assert len(http.calls) == asked
     assert _inside_transaction(http.calls) == []
 
 
 async def test_a_measurement_recorded_while_the_norm_is_fetched_makes_the_conclusion_stale(
-    watched: tuple[httpx.AsyncClient, TransactionWatchingClient], registry: httpx.AsyncClient, actors: Actors,
+    watched: tuple[httpx.AsyncClient, TransactionWatchingClient],
+    registry: httpx.AsyncClient,
+    actors: Actors,
 ) -> None:
     """The norm is fetched for the last day reported before the case is locked; a period recorded meanwhile moves
     that day, so the fetched norm may be the wrong one: 412 even with `If-Match: *`, and nothing is concluded."""
@@ -136,25 +143,35 @@ async def test_a_measurement_recorded_while_the_norm_is_fetched_makes_the_conclu
     plant = await steel_plant(registry, actors)
     approved = application_event(plant)
     assert (await post_event(client, actors, approved)).status_code == 200
-    completed = application_event(plant, event_type="application.completed",
-                                  application_id=uuid.UUID(approved["data"]["application_id"]))
+    completed = application_event(
+        plant, event_type="application.completed", application_id=uuid.UUID(approved["data"]["application_id"])
+    )
     assert (await post_event(client, actors, completed)).status_code == 200
     case_id = (await case_of(client, actors, approved["data"]["application_id"]))["id"]
     verifier = await ready_verifier(client, actors, case_id)
     await record_months(client, actors, case_id, verifier, steel_reporting(0.9))
-    january = measurement_body(2026, 1, 1000.0, {"electricity": (0.9 * steel_line(1000.0)["electricity"], "MWh"),
-                                                 "coal_grade_3_4": (0.9 * steel_line(1000.0)["coal_grade_3_4"], "t")})
+    january = measurement_body(
+        2026,
+        1,
+        1000.0,
+        {
+            "electricity": (0.9 * steel_line(1000.0)["electricity"], "MWh"),
+            "coal_grade_3_4": (0.9 * steel_line(1000.0)["coal_grade_3_4"], "t"),
+        },
+    )
 
     async def record_january() -> None:
         await record_months(client, actors, case_id, verifier, [january])
 
     http.meanwhile["/api/v1/norms/lookup"] = record_january
-    stale = await client.post(f"/api/v1/verifications/{case_id}/conclude",
-                              headers={**actors.verifier(verifier), "If-Match": "*"}, json={})
+    stale = await client.post(
+        f"/api/v1/verifications/{case_id}/conclude", headers={**actors.verifier(verifier), "If-Match": "*"}, json={}
+    )
     assert stale.status_code == 412, stale.text
     assert stale.json()["code"] == "stale_version"
-    assert (await client.get(f"/api/v1/verifications/{case_id}", headers=actors.officer)).json()["status"] == \
-        "measuring"
+    assert (await client.get(f"/api/v1/verifications/{case_id}", headers=actors.officer)).json()[
+        "status"
+    ] == "measuring"
 
     response = await conclude(client, actors, case_id, verifier)
     assert response.status_code == 200, response.text

@@ -11,11 +11,19 @@ from cleanprod_verification.main import create_app
 
 def test_every_body_and_table_follows_the_input_rules() -> None:
     assert request_bodies("cleanprod_verification") and tables("cleanprod_verification")
-    assert contract_problems("cleanprod_verification", also={
-        "Measurement": ("MeasurementRevise",), "VerificationCase": ("CasePublic",),
-        "VerifierAssignment": ("AssignmentPublic", "AssignmentBody", "DeclarationBody"),
-        "Conclusion": ("ResultPublic", "ConcludeBody"), "MeasurementRevision": ("RevisionPublic",),
-    }) == []
+    assert (
+        contract_problems(
+            "cleanprod_verification",
+            also={
+                "Measurement": ("MeasurementRevise",),
+                "VerificationCase": ("CasePublic",),
+                "VerifierAssignment": ("AssignmentPublic", "AssignmentBody", "DeclarationBody"),
+                "Conclusion": ("ResultPublic", "ConcludeBody"),
+                "MeasurementRevision": ("RevisionPublic",),
+            },
+        )
+        == []
+    )
 
 
 def test_every_text_date_and_boolean_parameter_uses_the_kit_types() -> None:

@@ -27,13 +27,23 @@ async def summary(client: httpx.AsyncClient, actors: Actors, **params: Any) -> d
 
 
 def group(rows: list[dict[str, Any]], **keys: Any) -> dict[str, Any]:
-    return next((r for r in rows if all(r[k] == v for k, v in keys.items())),
-                {"cases": 0, "verified": 0, "not_achieved": 0, "savings_toe": 0.0, "savings_gj": 0.0,
-                 "savings_tco2": 0.0, "adjusted_baseline_toe": 0.0})
+    return next(
+        (r for r in rows if all(r[k] == v for k, v in keys.items())),
+        {
+            "cases": 0,
+            "verified": 0,
+            "not_achieved": 0,
+            "savings_toe": 0.0,
+            "savings_gj": 0.0,
+            "savings_tco2": 0.0,
+            "adjusted_baseline_toe": 0.0,
+        },
+    )
 
 
-async def conclude_project(client: httpx.AsyncClient, actors: Actors, plant: Any, claimed: float,
-                           reporting: list[dict[str, Any]]) -> dict[str, Any]:
+async def conclude_project(
+    client: httpx.AsyncClient, actors: Actors, plant: Any, claimed: float, reporting: list[dict[str, Any]]
+) -> dict[str, Any]:
     case = await open_case(client, actors, plant, claimed=claimed, per_carrier={})
     verifier = await ready_verifier(client, actors, case["id"])
     await record_months(client, actors, case["id"], verifier, reporting)
@@ -42,18 +52,22 @@ async def conclude_project(client: httpx.AsyncClient, actors: Actors, plant: Any
     return response.json()
 
 
-async def test_summary_sums_by_sector_and_ward(client: httpx.AsyncClient, registry: httpx.AsyncClient,
-                                               actors: Actors) -> None:
+async def test_summary_sums_by_sector_and_ward(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors
+) -> None:
     tag = uuid.uuid4().hex[:6]
     district, ward_a, ward_b = f"Quận Thử {tag}", f"Phường Một {tag}", f"Phường Hai {tag}"
     before = await summary(client, actors)
 
-    steel_a = await conclude_project(client, actors, await steel_plant(registry, actors, ward=ward_a,
-                                                                       district=district), 8.0, steel_reporting(0.9))
-    steel_b = await conclude_project(client, actors, await steel_plant(registry, actors, ward=ward_b,
-                                                                       district=district), 8.0, steel_reporting(0.95))
-    beer = await conclude_project(client, actors, await beer_plant(registry, actors, ward=ward_a, district=district),
-                                  10.0, beer_reporting(0.96))
+    steel_a = await conclude_project(
+        client, actors, await steel_plant(registry, actors, ward=ward_a, district=district), 8.0, steel_reporting(0.9)
+    )
+    steel_b = await conclude_project(
+        client, actors, await steel_plant(registry, actors, ward=ward_b, district=district), 8.0, steel_reporting(0.95)
+    )
+    beer = await conclude_project(
+        client, actors, await beer_plant(registry, actors, ward=ward_a, district=district), 10.0, beer_reporting(0.96)
+    )
     assert [steel_a["verdict"], steel_b["verdict"], beer["verdict"]] == ["verified", "not_achieved", "not_achieved"]
 
     after = await summary(client, actors)
@@ -85,12 +99,14 @@ async def test_summary_sums_by_sector_and_ward(client: httpx.AsyncClient, regist
     assert added("verified", "by_sector", sector_code="steel") == 1
     assert added("not_achieved", "by_sector", sector_code="steel") == 1
     assert added("savings_toe", "by_sector", sector_code="steel") == pytest.approx(
-        steel_a["savings"]["toe"] + steel_b["savings"]["toe"], rel=1e-9)
+        steel_a["savings"]["toe"] + steel_b["savings"]["toe"], rel=1e-9
+    )
     assert added("cases", "by_sector", sector_code="beer") == 1
     assert added("savings_tco2", "by_sector", sector_code="beer") == pytest.approx(beer["savings"]["tco2"], rel=1e-9)
     assert after["total"]["cases"] - before["total"]["cases"] == 3
     assert after["total"]["savings_gj"] - before["total"]["savings_gj"] == pytest.approx(
-        steel_a["savings"]["gj"] + steel_b["savings"]["gj"] + beer["savings"]["gj"], rel=1e-9)
+        steel_a["savings"]["gj"] + steel_b["savings"]["gj"] + beer["savings"]["gj"], rel=1e-9
+    )
 
     # filters: a sector, and a window that excludes everything
     only_beer = await summary(client, actors, sector="beer")

@@ -20,8 +20,9 @@ def this_quarter() -> str:
     return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
 
 
-async def test_summary_groups_by_quarter_and_year_of_conclusion(client: httpx.AsyncClient,
-                                                               registry: httpx.AsyncClient, actors: Actors) -> None:
+async def test_summary_groups_by_quarter_and_year_of_conclusion(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors
+) -> None:
     before = await summary(client, actors)
     district = f"Huyện Thử {uuid.uuid4().hex[:6]}"
     plants = [await steel_plant(registry, actors, ward=f"Xã {n}", district=district) for n in range(2)]
@@ -29,10 +30,14 @@ async def test_summary_groups_by_quarter_and_year_of_conclusion(client: httpx.As
     after = await summary(client, actors)
     assert after["period_kind"] == "quarter"
     quarter = this_quarter()
-    added_cases = group(after["by_period"], period=quarter)["cases"] - group(before["by_period"], period=quarter)["cases"]
+    added_cases = (
+        group(after["by_period"], period=quarter)["cases"] - group(before["by_period"], period=quarter)["cases"]
+    )
     assert added_cases == 2
-    grown = group(after["by_period"], period=quarter)["savings_toe"] - group(before["by_period"], period=quarter)[
-        "savings_toe"]
+    grown = (
+        group(after["by_period"], period=quarter)["savings_toe"]
+        - group(before["by_period"], period=quarter)["savings_toe"]
+    )
     assert grown == pytest.approx(sum(d["savings"]["toe"] for d in done), rel=1e-9)
     assert [g["period"] for g in after["by_period"]] == sorted(g["period"] for g in after["by_period"])
     assert sum(g["cases"] for g in after["by_period"]) == after["total"]["cases"]
@@ -48,7 +53,8 @@ async def test_summary_groups_by_quarter_and_year_of_conclusion(client: httpx.As
 
 
 async def test_public_results_need_no_token_show_no_enterprise_and_suppress_small_groups(
-        client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors) -> None:
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors
+) -> None:
     tag = uuid.uuid4().hex[:6]
     alone, shared = f"Huyện Một {tag}", f"Huyện Ba {tag}"
     single = await steel_plant(registry, actors, ward="Xã Lẻ", district=alone)
@@ -71,9 +77,24 @@ async def test_public_results_need_no_token_show_no_enterprise_and_suppress_smal
     # Aggregates only: no enterprise, facility, case or tax code anywhere in the answer.
     text = response.text
     for plant in [single, *trio]:
-        for secret in (plant.enterprise["tax_code"], plant.enterprise["name"], plant.facility["id"],
-                       plant.facility["name"], plant.enterprise["id"]):
+        for secret in (
+            plant.enterprise["tax_code"],
+            plant.enterprise["name"],
+            plant.facility["id"],
+            plant.facility["name"],
+            plant.enterprise["id"],
+        ):
             assert secret not in text
-    assert set(body["by_district"][0]) == {"sector_code", "district", "period", "enterprises", "verified",
-                                           "savings_toe", "savings_gj", "savings_tco2", "savings_pct",
-                                           "target_pct", "meets_target"}
+    assert set(body["by_district"][0]) == {
+        "sector_code",
+        "district",
+        "period",
+        "enterprises",
+        "verified",
+        "savings_toe",
+        "savings_gj",
+        "savings_tco2",
+        "savings_pct",
+        "target_pct",
+        "meets_target",
+    }

@@ -17,8 +17,12 @@ from cleanprod_verification.cases.consumer import build_consumer
 PUBLISHER = "svc-applications"
 CONSUMED = ("application.approved", "application.completed")
 CLIENTS: list[tuple[str, tuple[str, ...]]] = [
-    ("svc-registry", ("service",)), ("svc-applications", ("service",)), ("svc-verification", ("service",)),
-    ("svc-gateway", ("service",)), ("egov-demo", ("egov",)), ("egov-demo", ("service",)),
+    ("svc-registry", ("service",)),
+    ("svc-applications", ("service",)),
+    ("svc-verification", ("service",)),
+    ("svc-gateway", ("service",)),
+    ("egov-demo", ("egov",)),
+    ("egov-demo", ("service",)),
     ("svc-applications", ("officer",)),  # the publisher's client id without the service role
 ]
 
@@ -29,18 +33,28 @@ def test_every_consumed_event_type_is_in_the_matrix() -> None:
 
 async def state(app: FastAPI, application_id: str, event_id: str) -> tuple[int, bool]:
     async with app.state.db.session() as session:
-        cases = await session.exec(text("SELECT count(*) FROM verification_cases WHERE application_id = :a")  # type: ignore[call-overload]
-                                   .bindparams(a=uuid.UUID(application_id)))
-        seen = await session.exec(text("SELECT count(*) FROM processed_events WHERE event_id = :e")  # type: ignore[call-overload]
-                                  .bindparams(e=uuid.UUID(event_id)))
+        cases = await session.exec(
+            text("SELECT count(*) FROM verification_cases WHERE application_id = :a").bindparams(  # type: ignore[call-overload]
+                a=uuid.UUID(application_id)
+            )
+        )
+        seen = await session.exec(
+            text("SELECT count(*) FROM processed_events WHERE event_id = :e").bindparams(e=uuid.UUID(event_id))  # type: ignore[call-overload]
+        )
         return int(cases.scalar_one()), bool(seen.scalar_one())
 
 
 @pytest.mark.parametrize("event_type", CONSUMED)
 @pytest.mark.parametrize(("client_id", "roles"), CLIENTS, ids=[f"{c}:{'+'.join(r)}" for c, r in CLIENTS])
-async def test_only_the_publisher_may_send_the_event(client: httpx.AsyncClient, registry: httpx.AsyncClient,
-                                                     actors: Actors, app: FastAPI, event_type: str, client_id: str,
-                                                     roles: tuple[str, ...]) -> None:
+async def test_only_the_publisher_may_send_the_event(
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
+    app: FastAPI,
+    event_type: str,
+    client_id: str,
+    roles: tuple[str, ...],
+) -> None:
     plant = await steel_plant(registry, actors)
     envelope = application_event(plant, event_type=event_type)
     response = await client.post("/internal/events", json=envelope, headers=actors.client(client_id, *roles))

@@ -67,9 +67,18 @@ class NormLookup:
 
     @classmethod
     def of(cls, norm: Norm, *, sector: str, on: dt.date) -> NormLookup:
-        return cls(True, value=norm.value, unit=norm.unit, circular=norm.circular, capacity_band=norm.capacity_band,
-                   product=norm.product, sector=sector, on=on, valid_from=norm.valid_from.isoformat(),
-                   valid_to=norm.valid_to.isoformat())
+        return cls(
+            True,
+            value=norm.value,
+            unit=norm.unit,
+            circular=norm.circular,
+            capacity_band=norm.capacity_band,
+            product=norm.product,
+            sector=sector,
+            on=on,
+            valid_from=norm.valid_from.isoformat(),
+            valid_to=norm.valid_to.isoformat(),
+        )
 
     @property
     def label(self) -> str:
@@ -77,11 +86,22 @@ class NormLookup:
         return f"{self.circular} {self.sector} — {self.product}{band} ({self.valid_from} – {self.valid_to})"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"status": "found" if self.found else "no_norm", "sector": self.sector,
-                               "product": self.product, "on": self.on.isoformat() if self.on else None}
+        out: dict[str, Any] = {
+            "status": "found" if self.found else "no_norm",
+            "sector": self.sector,
+            "product": self.product,
+            "on": self.on.isoformat() if self.on else None,
+        }
         if self.found:
-            out.update(value=self.value, unit=self.unit, circular=self.circular, capacity_band=self.capacity_band,
-                       valid_from=self.valid_from, valid_to=self.valid_to, label=self.label)
+            out.update(
+                value=self.value,
+                unit=self.unit,
+                circular=self.circular,
+                capacity_band=self.capacity_band,
+                valid_from=self.valid_from,
+                valid_to=self.valid_to,
+                label=self.label,
+            )
         else:
             out["reason"] = self.reason
         return out
@@ -98,13 +118,27 @@ class RegistryClient:
     """`http` is the service's kit ServiceClient (None when it has no service credentials: every call is then a
     503 naming `credentials_hint`)."""
 
-    def __init__(self, http: HttpGetter | None, base_url: str, timeout: float, *,
-                 credentials_hint: str = "SERVICE_CLIENT_ID/SECRET") -> None:
-        self._upstream = Upstream(http, base_url, name="facility registry", timeout=timeout,
-                                  credentials_hint=credentials_hint)
+    def __init__(
+        self,
+        http: HttpGetter | None,
+        base_url: str,
+        timeout: float,
+        *,
+        credentials_hint: str = "SERVICE_CLIENT_ID/SECRET",
+    ) -> None:
+        self._upstream = Upstream(
+            http, base_url, name="facility registry", timeout=timeout, credentials_hint=credentials_hint
+        )
 
-    async def _read(self, model: type[Model], path: str, what: str, *, params: dict[str, Any] | None = None,
-                    absent: tuple[int, ...] = (404,)) -> Model | None:
+    async def _read(
+        self,
+        model: type[Model],
+        path: str,
+        what: str,
+        *,
+        params: dict[str, Any] | None = None,
+        absent: tuple[int, ...] = (404,),
+    ) -> Model | None:
         """The answer at `path` read as `model`; None for an `absent` status; 503 for anything else."""
         response = await self._upstream.get(path, params)
         if response.status_code in absent:
@@ -119,8 +153,10 @@ class RegistryClient:
         try:
             return model.model_validate(body)
         except ValidationError as exc:
-            log.error("registry answer does not fit its read model",
-                      extra={"path": path, "model": model.__name__, "errors": exc.errors(include_url=False)[:5]})
+            log.error(
+                "registry answer does not fit its read model",
+                extra={"path": path, "model": model.__name__, "errors": exc.errors(include_url=False)[:5]},
+            )
             raise RegistryUnavailable("The facility registry gave an unreadable answer; try again later.") from None
 
     async def facility(self, facility_id: uuid.UUID) -> Facility | None:
@@ -139,13 +175,19 @@ class RegistryClient:
         facility = await self.facility(facility_id)
         if facility is None:
             return None
-        enterprise = await self._read(Enterprise, f"/api/v1/enterprises/{facility.enterprise_id}", "enterprise",
-                                      absent=())
+        enterprise = await self._read(
+            Enterprise, f"/api/v1/enterprises/{facility.enterprise_id}", "enterprise", absent=()
+        )
         assert enterprise is not None  # nothing is "absent" above
-        return FacilityFacts(facility_id=facility.id, facility_name=facility.name, facility_status=facility.status,
-                             sector_code=facility.sector_code, enterprise_id=facility.enterprise_id,
-                             enterprise_tax_code=facility.enterprise_tax_code or enterprise.tax_code,
-                             enterprise_name=enterprise.name)
+        return FacilityFacts(
+            facility_id=facility.id,
+            facility_name=facility.name,
+            facility_status=facility.status,
+            sector_code=facility.sector_code,
+            enterprise_id=facility.enterprise_id,
+            enterprise_tax_code=facility.enterprise_tax_code or enterprise.tax_code,
+            enterprise_name=enterprise.name,
+        )
 
     async def baselines(self, facility_id: uuid.UUID) -> list[BaselinePeriod]:
         """Every baseline period of the facility, following the cursor to the last page ([] if no facility)."""
@@ -163,24 +205,34 @@ class RegistryClient:
                 return periods
         raise RegistryUnavailable("The facility registry kept paging baselines without end; try again later.")
 
-    async def norm(self, *, sector: str | None, product: str | None, on: dt.date,
-                   capacity: float | None) -> NormLookup:
+    async def norm(self, *, sector: str | None, product: str | None, on: dt.date, capacity: float | None) -> NormLookup:
         if not sector or not product:
-            return NormLookup(False, sector=sector, product=product, on=on,
-                              reason="the facility lists no sector or no product, so no norm can be looked up")
+            return NormLookup(
+                False,
+                sector=sector,
+                product=product,
+                on=on,
+                reason="the facility lists no sector or no product, so no norm can be looked up",
+            )
         params: dict[str, Any] = {"sector": sector, "product": product, "on": on.isoformat()}
         if capacity is not None and capacity > 0:
             params["capacity"] = capacity
         path = "/api/v1/norms/lookup"
         response = await self._upstream.get(path, params)
         if response.status_code in (404, 422):
-            return NormLookup(False, sector=sector, product=product, on=on,
-                              reason=_detail(response) or f"the registry has no norm (answer {response.status_code})")
+            return NormLookup(
+                False,
+                sector=sector,
+                product=product,
+                on=on,
+                reason=_detail(response) or f"the registry has no norm (answer {response.status_code})",
+            )
         if response.status_code != 200:
             raise RegistryUnavailable(f"The facility registry answered {response.status_code} for the norm.")
         try:
             norm = Norm.model_validate(self._upstream.json_object(response, path))
         except ValidationError:
-            return NormLookup(False, sector=sector, product=product, on=on,
-                              reason="the registry's norm answer lacks a value or unit")
+            return NormLookup(
+                False, sector=sector, product=product, on=on, reason="the registry's norm answer lacks a value or unit"
+            )
         return NormLookup.of(norm, sector=sector, on=on)

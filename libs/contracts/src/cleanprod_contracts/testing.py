@@ -18,9 +18,10 @@ async def outbox_payloads(database_url: str, aggregate_ids: Iterable[str]) -> di
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
-            rows = await connection.execute(text(
-                "SELECT event_type, payload FROM outbox_events WHERE aggregate_id = ANY(:ids) ORDER BY seq"),
-                {"ids": [str(i) for i in aggregate_ids]})
+            rows = await connection.execute(
+                text("SELECT event_type, payload FROM outbox_events WHERE aggregate_id = ANY(:ids) ORDER BY seq"),
+                {"ids": [str(i) for i in aggregate_ids]},
+            )
             by_type: dict[str, list[dict[str, Any]]] = {}
             for event_type, payload in rows:
                 by_type.setdefault(event_type, []).append(payload)

@@ -71,17 +71,28 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size,
-                                max_overflow=settings.db_max_overflow)
-        jwks = JWKSCache(settings.jwks_url, ttl_seconds=settings.jwks_cache_ttl_seconds,
-                         min_refetch_seconds=settings.jwks_min_refetch_seconds)
-        app.state.token_verifier = TokenVerifier(issuer=settings.oidc_issuer, audience=settings.oidc_audience,
-                                                 jwks=jwks, leeway_seconds=settings.clock_skew_seconds)
+        app.state.db = Database(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+        jwks = JWKSCache(
+            settings.jwks_url,
+            ttl_seconds=settings.jwks_cache_ttl_seconds,
+            min_refetch_seconds=settings.jwks_min_refetch_seconds,
+        )
+        app.state.token_verifier = TokenVerifier(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks=jwks,
+            leeway_seconds=settings.clock_skew_seconds,
+        )
         tokens = token_source
         if tokens is None and settings.service_client_id and settings.service_client_secret:
-            tokens = ClientCredentialsTokens(server_url=settings.keycloak_server_url + "/", realm=settings.realm,
-                                             client_id=settings.service_client_id,
-                                             client_secret=settings.service_client_secret)
+            tokens = ClientCredentialsTokens(
+                server_url=settings.keycloak_server_url + "/",
+                realm=settings.realm,
+                client_id=settings.service_client_id,
+                client_secret=settings.service_client_secret,
+            )
         # `service_client` (tests) replaces the whole outgoing client, e.g. one served by an in-process app;
         # its owner closes it.
         own_client = service_client is None and tokens is not None
@@ -90,7 +101,9 @@ def create_service_app(
         if settings.outbox_enabled and settings.subscriber_urls and app.state.service_client is not None:
             client = app.state.service_client
             app.state.dispatcher = OutboxDispatcher(
-                app.state.db, settings.service_name, http_deliverer(settings.subscriber_urls, lambda: client),
+                app.state.db,
+                settings.service_name,
+                http_deliverer(settings.subscriber_urls, lambda: client),
                 poll_seconds=settings.outbox_poll_seconds,
             )
             app.state.dispatcher.start()
@@ -116,8 +129,14 @@ def create_service_app(
         cursor_key_var.set(cursor_key)
 
     # Every route: its own cursor key, and no control characters in any query or path parameter.
-    app = FastAPI(title=title, version=version, lifespan=lifespan, docs_url="/docs", openapi_url="/openapi.json",
-                  dependencies=[Depends(request_context), Depends(guard_parameters)])
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        dependencies=[Depends(request_context), Depends(guard_parameters)],
+    )
     install_problem_handlers(app)
     _install_database_handlers(app, settings)
 
@@ -127,8 +146,9 @@ def create_service_app(
     if consumer is not None:
         app.include_router(consumer.router())
     document_problems(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes,
-                       exempt_path_suffixes=body_limit_exempt_suffixes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes, exempt_path_suffixes=body_limit_exempt_suffixes
+    )
     app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
     app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
     return app
@@ -141,22 +161,34 @@ def _install_database_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         # Safety nets for whole classes the database catches before the code does (logged, then answered 4xx).
         if value_rejected(exc):
             log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
-            return problem_response(Unprocessable(
-                "A value is outside what can be stored (too large, too long or not a valid date).",
-                code=guard_codes.VALUE_NOT_STORABLE), request)
+            return problem_response(
+                Unprocessable(
+                    "A value is outside what can be stored (too large, too long or not a valid date).",
+                    code=guard_codes.VALUE_NOT_STORABLE,
+                ),
+                request,
+            )
         if concurrent_write_lost(exc):
             log.warning("concurrent write lost on %s %s: %s", request.method, request.url.path, exc)
-            return problem_response(Conflict(
-                "Another change to the same records was saved at the same moment; read them again and retry.",
-                code=guard_codes.CONCURRENT_WRITE), request)
+            return problem_response(
+                Conflict(
+                    "Another change to the same records was saved at the same moment; read them again and retry.",
+                    code=guard_codes.CONCURRENT_WRITE,
+                ),
+                request,
+            )
         if not database_unavailable(exc):
             return internal_error_response(request, exc)
         # Expected while the database restarts: one line, no traceback; the client is told when to come back.
-        log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path,
-                    type(exc).__name__, exc)
-        return problem_response(ServiceUnavailable(
-            "The service cannot reach its database right now; retry shortly.", code=guard_codes.DATABASE_UNAVAILABLE,
-            headers={"Retry-After": str(settings.db_unavailable_retry_after)}), request)
+        log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return problem_response(
+            ServiceUnavailable(
+                "The service cannot reach its database right now; retry shortly.",
+                code=guard_codes.DATABASE_UNAVAILABLE,
+                headers={"Retry-After": str(settings.db_unavailable_retry_after)},
+            ),
+            request,
+        )
 
     # Registered broadly; `_database` answers 500 (logged with its traceback) for what is not unavailability.
     for kind in (OSError, DBAPIError, SATimeoutError, asyncpg.exceptions.PostgresError):
@@ -167,7 +199,12 @@ def _install_database_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         # Safety net: a uniqueness or reference rule enforced by the database, not caught earlier.
         column = null_violation(exc)
         if column is not None:  # a null that slipped past its schema is the client's input, not a conflict
-            return problem_response(Unprocessable(
-                f"'{column}' cannot be null.", code=guard_codes.NULL_NOT_ALLOWED,
-                errors=[field_error(column, "This field cannot be null", guard_codes.NULL_NOT_ALLOWED)]), request)
+            return problem_response(
+                Unprocessable(
+                    f"'{column}' cannot be null.",
+                    code=guard_codes.NULL_NOT_ALLOWED,
+                    errors=[field_error(column, "This field cannot be null", guard_codes.NULL_NOT_ALLOWED)],
+                ),
+                request,
+            )
         return problem_response(Conflict(code="data_conflict"), request)

@@ -45,13 +45,17 @@ def snapshot(model: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     return {name: to_jsonable_python(getattr(model, name)) for name in names}
 
 
-def field_changes(before: Mapping[str, Any], after: Mapping[str, Any], *,
-                  ignore: Iterable[str] = BOOKKEEPING_FIELDS) -> list[dict[str, Any]]:
+def field_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, ignore: Iterable[str] = BOOKKEEPING_FIELDS
+) -> list[dict[str, Any]]:
     """`[{field, old, new}]` for each field whose value differs between two snapshots (field order of `after`).
     The one shape of "what changed" in every service's audit entries (`details.changes`)."""
     skipped = set(ignore)
-    return [{"field": name, "old": before.get(name), "new": value} for name, value in after.items()
-            if name not in skipped and before.get(name) != value]
+    return [
+        {"field": name, "old": before.get(name), "new": value}
+        for name, value in after.items()
+        if name not in skipped and before.get(name) != value
+    ]
 
 
 class AuditRecord(BaseModel):
@@ -74,11 +78,22 @@ class AuditRecord(BaseModel):
 
     @classmethod
     def of(cls, e: AuditEntry) -> AuditRecord:
-        return cls(id=e.id, at=e.occurred_at, entity_type=e.entity_type, entity_id=e.entity_id,
-                   action=e.action, actor_subject=e.actor_subject, actor_name=e.actor_name,
-                   actor_role=e.actor_role, from_state=e.from_state, to_state=e.to_state, reason=e.reason,
-                   request_id=e.request_id, details=e.details,
-                   changes=[FieldChange.model_validate(c) for c in e.details.get("changes") or []])
+        return cls(
+            id=e.id,
+            at=e.occurred_at,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            action=e.action,
+            actor_subject=e.actor_subject,
+            actor_name=e.actor_name,
+            actor_role=e.actor_role,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            reason=e.reason,
+            request_id=e.request_id,
+            details=e.details,
+            changes=[FieldChange.model_validate(c) for c in e.details.get("changes") or []],
+        )
 
 
 def record_audit(
@@ -114,12 +129,18 @@ def record_audit(
     return entry
 
 
-async def audit_page(session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
-                     ) -> tuple[list[AuditRecord], str | None]:
+async def audit_page(
+    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
+) -> tuple[list[AuditRecord], str | None]:
     """The audit entries matching `condition`, oldest first, one cursor page at a time."""
-    rows, next_cursor = await keyset_page(session, select(AuditEntry).where(condition),
-                                          order_by=[AuditEntry.id],  # type: ignore[list-item]
-                                          key=lambda e: [e.id], limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset_page(
+        session,
+        select(AuditEntry).where(condition),
+        order_by=[AuditEntry.id],  # type: ignore[list-item]
+        key=lambda e: [e.id],
+        limit=limit,
+        cursor=cursor,
+    )
     return [AuditRecord.of(e) for e in rows], next_cursor
 
 
@@ -130,10 +151,16 @@ async def audit_page(session: AsyncSession, condition: ColumnElement[bool], *, l
 AUDIT_SEARCH_ROLES = ("officer", "auditor")
 
 
-def audit_search_condition(*, actor: str | None = None, entity_type: str | None = None,
-                           entity_id: str | None = None, action: str | None = None,
-                           occurred_from: dt.date | None = None, occurred_to: dt.date | None = None,
-                           text: str | None = None) -> ColumnElement[bool]:
+def audit_search_condition(
+    *,
+    actor: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    occurred_from: dt.date | None = None,
+    occurred_to: dt.date | None = None,
+    text: str | None = None,
+) -> ColumnElement[bool]:
     """The filters of the audit search: `actor` = the subject or (accent-insensitively) part of the name; dates
     are Hanoi days, both ends included; `text` = every word in the name, reason, entity id, states or details
     (old and new values), accent-insensitive."""
@@ -155,21 +182,39 @@ def audit_search_condition(*, actor: str | None = None, entity_type: str | None 
     if occurred_to:
         parts.append(local_day <= occurred_to)
     if text:
-        blob = func.cp_fold(func.concat_ws(literal(" "), a.actor_name, a.actor_subject, a.entity_type, a.entity_id,
-                                           a.action, a.from_state, a.to_state, a.reason,
-                                           cast(a.details, Text)))
+        blob = func.cp_fold(
+            func.concat_ws(
+                literal(" "),
+                a.actor_name,
+                a.actor_subject,
+                a.entity_type,
+                a.entity_id,
+                a.action,
+                a.from_state,
+                a.to_state,
+                a.reason,
+                cast(a.details, Text),
+            )
+        )
         words = matches_all_words(blob, text)
         if words is not None:
             parts.append(words)
     return and_(true(), *parts)
 
 
-async def audit_search_page(session: AsyncSession, condition: ColumnElement[bool], *, limit: int,
-                            cursor: str | None) -> tuple[list[AuditRecord], str | None]:
+async def audit_search_page(
+    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
+) -> tuple[list[AuditRecord], str | None]:
     """Like `audit_page`, newest first (the id is the order entries were written in)."""
-    rows, next_cursor = await keyset_page(session, select(AuditEntry).where(condition),
-                                          order_by=[AuditEntry.id],  # type: ignore[list-item]
-                                          key=lambda e: [e.id], limit=limit, cursor=cursor, descending=True)
+    rows, next_cursor = await keyset_page(
+        session,
+        select(AuditEntry).where(condition),
+        order_by=[AuditEntry.id],  # type: ignore[list-item]
+        key=lambda e: [e.id],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
     return [AuditRecord.of(e) for e in rows], next_cursor
 
 
@@ -191,6 +236,7 @@ AUDIT_EXPORT_COLUMNS_SPEC = (
 
 def changes_text(changes: Iterable[Any]) -> str:
     """`field: old → new; …` — how an export cell shows an entry's changes."""
+
     def value(v: Any) -> str:
         return "∅" if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 
@@ -225,31 +271,48 @@ class AuditFilters:
     ) -> None:
         if occurred_from and occurred_to and occurred_to < occurred_from:
             where = {"start": "from", "end": "to"}
-            raise Unprocessable(code="range_order", params=where,
-                                errors=[field_error("query.to", None, "range_order", **where)])
+            raise Unprocessable(
+                code="range_order", params=where, errors=[field_error("query.to", None, "range_order", **where)]
+            )
         self.condition = audit_search_condition(
-            actor=actor, entity_type=entity_type, entity_id=entity_id, action=action,
-            occurred_from=occurred_from, occurred_to=occurred_to, text=q)
+            actor=actor,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            text=q,
+        )
 
 
 def audit_search_router(service: str) -> APIRouter:
     """`GET /api/v1/audit/<service>` (the search, `Page[AuditRecord]`) and `…/export?format=csv|xlsx` (the same
     entries as a file), for officers and auditors. Every service includes it once with its own name."""
-    router = APIRouter(prefix=f"/api/v1/audit/{service}", tags=["audit"],
-                       dependencies=[Depends(require_roles(*AUDIT_SEARCH_ROLES))])
+    router = APIRouter(
+        prefix=f"/api/v1/audit/{service}", tags=["audit"], dependencies=[Depends(require_roles(*AUDIT_SEARCH_ROLES))]
+    )
 
     @router.get("", response_model=Page[AuditRecord], summary=f"Audit search across the {service}'s entities")
-    async def search(session: SessionDep, filters: Annotated[AuditFilters, Depends()], limit: LimitParam = 50,
-                     cursor: CursorParam = None) -> Page[AuditRecord]:
+    async def search(
+        session: SessionDep,
+        filters: Annotated[AuditFilters, Depends()],
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> Page[AuditRecord]:
         """Every audit entry of this service matching the filters, newest first, with `changes` (old → new)."""
         items, next_cursor = await audit_search_page(session, filters.condition, limit=limit, cursor=cursor)
         return Page(items=items, next_cursor=next_cursor)
 
-    @router.get("/export", response_class=StreamingResponse,
-                responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
-    async def export(request: Request, filters: Annotated[AuditFilters, Depends()],
-                     export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
+    @router.get(
+        "/export", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
+    )
+    async def export(
+        request: Request,
+        filters: Annotated[AuditFilters, Depends()],
+        export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    ) -> StreamingResponse:
         """The search's entries as CSV or XLSX, newest first, one row per entry (changes as `field: old → new`)."""
+
         async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
             async with request.app.state.db.session() as session:
                 return await audit_search_page(session, filters.condition, limit=PAGE_SIZE, cursor=cursor)

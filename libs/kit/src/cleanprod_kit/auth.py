@@ -74,8 +74,14 @@ class Principal:
 
 
 class JWKSCache:
-    def __init__(self, jwks_url: str, ttl_seconds: float = 300, min_refetch_seconds: float = 10,
-                 http: httpx.AsyncClient | None = None, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        jwks_url: str,
+        ttl_seconds: float = 300,
+        min_refetch_seconds: float = 10,
+        http: httpx.AsyncClient | None = None,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         """Without `http` the cache opens its own client (with `timeout_seconds`) when it first fetches, closes
         it in `close()`, and opens a new one if used again after that."""
         self.jwks_url = jwks_url
@@ -185,8 +191,10 @@ class TokenVerifier:
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise Unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "Authentication required: send 'Authorization: Bearer <access token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Use the Bearer scheme: 'Authorization: Bearer <access token>'.")

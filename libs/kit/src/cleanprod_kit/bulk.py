@@ -62,8 +62,15 @@ def check_item_version(given: int | None, current: int, *, required: bool) -> No
         raise PreconditionFailed(current_etag=etag_for(current))
 
 
-async def run_items(request: Request, session: AsyncSession, items: Sequence[T], *, item_id: Callable[[T], Any],
-                    work: Callable[[T], Awaitable[Any]], success_status: int = 201) -> BulkAnswer:
+async def run_items(
+    request: Request,
+    session: AsyncSession,
+    items: Sequence[T],
+    *,
+    item_id: Callable[[T], Any],
+    work: Callable[[T], Awaitable[Any]],
+    success_status: int = 201,
+) -> BulkAnswer:
     language = request_language(request)
     results: list[BulkItemResult] = []
     for index, item in enumerate(items):
@@ -73,22 +80,29 @@ async def run_items(request: Request, session: AsyncSession, items: Sequence[T],
             await session.commit()
         except Problem as problem:
             await session.rollback()
-            results.append(BulkItemResult(index=index, id=ident, status=problem.status,
-                                          problem=problem.to_body(language=language)))
+            results.append(
+                BulkItemResult(index=index, id=ident, status=problem.status, problem=problem.to_body(language=language))
+            )
             continue
         except IntegrityError:  # a concurrent single action took the same place first
             await session.rollback()
             problem = Conflict(code="data_conflict")
-            results.append(BulkItemResult(index=index, id=ident, status=problem.status,
-                                          problem=problem.to_body(language=language)))
+            results.append(
+                BulkItemResult(index=index, id=ident, status=problem.status, problem=problem.to_body(language=language))
+            )
             continue
         results.append(BulkItemResult(index=index, id=ident, status=success_status, result=jsonable_encoder(outcome)))
     failed = sum(1 for r in results if r.problem is not None)
     return BulkAnswer(results=results, succeeded=len(results) - failed, failed=failed)
 
 
-async def bulk_once(request: Request, session: AsyncSession, principal: Principal, payload: Any,
-                    run: Callable[[], Awaitable[BulkAnswer]]) -> Response:
+async def bulk_once(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    payload: Any,
+    run: Callable[[], Awaitable[BulkAnswer]],
+) -> Response:
     """Run the bulk action at most once per Idempotency-Key (see the module doc) and answer 207."""
     key = idempotency_key(request)
     if key is None:
@@ -104,9 +118,18 @@ async def bulk_once(request: Request, session: AsyncSession, principal: Principa
                 return _check_and_replay(existing, fingerprint)
             await session.rollback()  # end the look-up's transaction: each item runs in its own
             body = jsonable_encoder(await run())
-            session.add(IdempotencyRecord(principal=principal.subject, key=key, method=request.method,
-                                          path=request.url.path, fingerprint=fingerprint, status_code=MULTI_STATUS,
-                                          response_body=body, response_headers={}))
+            session.add(
+                IdempotencyRecord(
+                    principal=principal.subject,
+                    key=key,
+                    method=request.method,
+                    path=request.url.path,
+                    fingerprint=fingerprint,
+                    status_code=MULTI_STATUS,
+                    response_body=body,
+                    response_headers={},
+                )
+            )
             await session.commit()
             return JSONResponse(body, status_code=MULTI_STATUS)
         finally:

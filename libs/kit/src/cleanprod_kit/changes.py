@@ -66,9 +66,15 @@ class IfMatch(StrEnum):
     # `lock()` does not check it; the route calls `change.check_version(…)` once it has read that row
 
 
-async def readable_or_404(session: AsyncSession, model: type[T], ident: Any,
-                          ensure_readable: Callable[[T], Awaitable[None] | None], *, code: str,
-                          params: Mapping[str, str]) -> T:
+async def readable_or_404(
+    session: AsyncSession,
+    model: type[T],
+    ident: Any,
+    ensure_readable: Callable[[T], Awaitable[None] | None],
+    *,
+    code: str,
+    params: Mapping[str, str],
+) -> T:
     """The row `ident` of `model` if the caller may read it. A missing row is 404 `code`; `ensure_readable`
     (the service's access rule) raises for a row the caller may not see — 404 too, so existence is not
     disclosed, or 403 where the service's rules say so."""
@@ -148,8 +154,15 @@ class Change(Generic[R]):
     `read` loads the resource the caller may read (404 otherwise, before any lock: strangers never queue behind
     a row they cannot see). `if_match` is the route's default for `lock()`."""
 
-    def __init__(self, request: Request, session: AsyncSession, principal: Principal,
-                 read: Callable[[], Awaitable[R]], *, if_match: IfMatch = IfMatch.REQUIRED) -> None:
+    def __init__(
+        self,
+        request: Request,
+        session: AsyncSession,
+        principal: Principal,
+        read: Callable[[], Awaitable[R]],
+        *,
+        if_match: IfMatch = IfMatch.REQUIRED,
+    ) -> None:
         self.request = request
         self.session = session
         self.principal = principal

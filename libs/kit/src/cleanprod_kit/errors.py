@@ -169,9 +169,11 @@ _PARAMS = "_params"  # private key of a field error: the values its catalogue me
 def field_error(field: str, message: str | None = None, code: str = "invalid", **params: Any) -> dict[str, Any]:
     """One entry of errors[]. Without `message`, the English text is the catalogue's for `code` (filled with
     `params`); a Vietnamese answer always takes the catalogue's text."""
-    error: dict[str, Any] = {"field": field,
-                             "message": message or messages.message(code, "en", params) or code,
-                             "code": code}
+    error: dict[str, Any] = {
+        "field": field,
+        "message": message or messages.message(code, "en", params) or code,
+        "code": code,
+    }
     if params:
         error[_PARAMS] = params
     return error
@@ -187,8 +189,11 @@ def render_field_error(error: Mapping[str, Any], language: str) -> dict[str, Any
 
 
 def request_language(request: Request | None) -> str:
-    return messages.preferred_language(request.headers.get("accept-language")) if request is not None \
+    return (
+        messages.preferred_language(request.headers.get("accept-language"))
+        if request is not None
         else messages.DEFAULT_LANGUAGE
+    )
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> ProblemResponse:
@@ -297,8 +302,7 @@ def _from_pydantic(err: Mapping[str, Any]) -> tuple[str, str | None, dict[str, A
             return "invalid_email", None, {}
         return "invalid", text.removeprefix("Value error, ") or None, {}
     if kind in messages.CATALOGUE:  # a PydanticCustomError raised with a project code
-        return kind, str(err.get("msg", "")) or None, {k: v for k, v in ctx.items()
-                                                       if not isinstance(v, BaseException)}
+        return kind, str(err.get("msg", "")) or None, {k: v for k, v in ctx.items() if not isinstance(v, BaseException)}
     code, limit_key = _PYDANTIC_CODES.get(kind, ("invalid", None))
     params: dict[str, Any] = {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
     if limit_key and limit_key in ctx:
@@ -342,9 +346,12 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 def static_methods(app: FastAPI, path: str) -> set[str]:
     """Methods of the routes whose path is exactly `path`, without parameters."""
-    return {method for route in iter_route_contexts(app.routes)
-            if getattr(route, "path_format", None) == path and "{" not in path and route.methods
-            for method in route.methods}
+    return {
+        method
+        for route in iter_route_contexts(app.routes)
+        if getattr(route, "path_format", None) == path and "{" not in path and route.methods
+        for method in route.methods
+    }
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -358,9 +365,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         # and "export" failed as an id. The method does not exist on that resource: 405, not 422.
         static = static_methods(request.app, request.scope["path"])
         if static and request.method not in static and any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
-            return problem_response(Problem(status=405, title="Method not allowed", slug="method-not-allowed",
-                                            code="method_not_allowed",
-                                            headers={"Allow": ", ".join(sorted(static))}), request)
+            return problem_response(
+                Problem(
+                    status=405,
+                    title="Method not allowed",
+                    slug="method-not-allowed",
+                    code="method_not_allowed",
+                    headers={"Allow": ", ".join(sorted(static))},
+                ),
+                request,
+            )
         return problem_response(_validation_problem(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
@@ -372,7 +386,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app, request.scope["path"]))}
         problem = Problem(
             str(exc.detail) if exc.detail and str(exc.detail).lower() != title.lower() else None,
-            status=exc.status_code, title=title, slug=title.lower().replace(" ", "-"), code=code,
+            status=exc.status_code,
+            title=title,
+            slug=title.lower().replace(" ", "-"),
+            code=code,
             headers=headers,
         )
         return problem_response(problem, request)

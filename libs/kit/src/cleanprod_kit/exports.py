@@ -53,7 +53,9 @@ class Column:
         return self.en if language == "en" else self.vi
 
     def of(self, row: Any) -> Any:
-        raw = self.value(row) if self.value else (row.get(self.key) if isinstance(row, dict) else getattr(row, self.key))
+        raw = (
+            self.value(row) if self.value else (row.get(self.key) if isinstance(row, dict) else getattr(row, self.key))
+        )
         return typed(raw, self.kind)
 
 
@@ -83,8 +85,7 @@ def export_language(request: Request) -> str:
 Fetch = Callable[[str | None], Awaitable[tuple[Sequence[Any], str | None]]]
 
 
-async def pages(fetch: Fetch, first: tuple[Sequence[Any], str | None] | None = None
-                ) -> AsyncIterator[Sequence[Any]]:
+async def pages(fetch: Fetch, first: tuple[Sequence[Any], str | None] | None = None) -> AsyncIterator[Sequence[Any]]:
     """Every page of a keyset-paged query: `fetch(cursor)` answers `(rows, next_cursor)`; `first` is the first
     page when it was already fetched."""
     rows, cursor = first if first is not None else await fetch(None)
@@ -106,8 +107,9 @@ def _csv_text(value: Any) -> str:
     return str(value)
 
 
-async def csv_chunks(columns: Sequence[Column], language: str, source: AsyncIterator[Sequence[Any]]
-                     ) -> AsyncIterator[bytes]:
+async def csv_chunks(
+    columns: Sequence[Column], language: str, source: AsyncIterator[Sequence[Any]]
+) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header(language) for c in columns])
@@ -120,8 +122,9 @@ async def csv_chunks(columns: Sequence[Column], language: str, source: AsyncIter
             yield buffer.getvalue().encode()
 
 
-async def xlsx_file(columns: Sequence[Column], language: str, source: AsyncIterator[Sequence[Any]],
-                    sheet: str) -> IO[bytes]:
+async def xlsx_file(
+    columns: Sequence[Column], language: str, source: AsyncIterator[Sequence[Any]], sheet: str
+) -> IO[bytes]:
     """The workbook in a temporary file (rewound), written in write-only mode."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -164,12 +167,16 @@ def file_chunks(file: IO[bytes]) -> Iterator[bytes]:
 
 
 def _disposition(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store"}
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
 
 
-async def export_response(request: Request, export_format: ExportFormat, name: str, columns: Sequence[Column],
-                          fetch: Fetch) -> StreamingResponse:
+async def export_response(
+    request: Request, export_format: ExportFormat, name: str, columns: Sequence[Column], fetch: Fetch
+) -> StreamingResponse:
     """The export of a list as a streamed download (`name` = file name without extension, ASCII)."""
     language = export_language(request)
     # The first page is read before the answer starts, so a refusal by the list's access rules is a proper
@@ -177,7 +184,13 @@ async def export_response(request: Request, export_format: ExportFormat, name: s
     first = await fetch(None)
     if export_format == "xlsx":
         file = await xlsx_file(columns, language, pages(fetch, first), name)
-        return StreamingResponse(file_chunks(file), media_type=XLSX_MEDIA_TYPE,
-                                 headers=_disposition(f"{name}.xlsx") | {"Content-Language": language})
-    return StreamingResponse(csv_chunks(columns, language, pages(fetch, first)), media_type="text/csv; charset=utf-8",
-                             headers=_disposition(f"{name}.csv") | {"Content-Language": language})
+        return StreamingResponse(
+            file_chunks(file),
+            media_type=XLSX_MEDIA_TYPE,
+            headers=_disposition(f"{name}.xlsx") | {"Content-Language": language},
+        )
+    return StreamingResponse(
+        csv_chunks(columns, language, pages(fetch, first)),
+        media_type="text/csv; charset=utf-8",
+        headers=_disposition(f"{name}.csv") | {"Content-Language": language},
+    )

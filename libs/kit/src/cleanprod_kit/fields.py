@@ -47,8 +47,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def control_character_error() -> PydanticCustomError:
-    return PydanticCustomError(guard_codes.CONTROL_CHARACTERS,
-                               "Text may not contain NUL or other control characters")
+    return PydanticCustomError(guard_codes.CONTROL_CHARACTERS, "Text may not contain NUL or other control characters")
 
 
 def _no_controls(pattern: re.Pattern[str]) -> Callable[[str], str]:
@@ -86,8 +85,14 @@ class _DocumentedPattern:
         return schema
 
 
-def Text(max_length: int, *, min_length: int = 1, multiline: bool = False, pattern: str | None = None,  # noqa: N802
-         strip: bool = True) -> Any:
+def Text(
+    max_length: int,
+    *,
+    min_length: int = 1,
+    multiline: bool = False,
+    pattern: str | None = None,  # noqa: N802
+    strip: bool = True,
+) -> Any:
     """A text field or parameter: trimmed, bounded, without control characters."""
     if strip and min_length >= 1:  # trimmed, then not empty: some character must not be white space
         documented = MULTI_LINE_PATTERN if multiline else SINGLE_LINE_PATTERN
@@ -95,10 +100,13 @@ def Text(max_length: int, *, min_length: int = 1, multiline: bool = False, patte
         documented = NO_CONTROL_MULTI_LINE_PATTERN if multiline else NO_CONTROL_PATTERN
     check = multi_line if multiline else single_line
     # Checked before trimming too: "abc\x85" must not pass as "abc" (NEL is white space to str.strip).
-    return Annotated[str, StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length,
-                                            pattern=pattern),
-                     AfterValidator(check), BeforeValidator(lambda v: check(v) if isinstance(v, str) else v),
-                     _DocumentedPattern(documented)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length, pattern=pattern),
+        AfterValidator(check),
+        BeforeValidator(lambda v: check(v) if isinstance(v, str) else v),
+        _DocumentedPattern(documented),
+    ]
 
 
 def programme_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -121,9 +129,11 @@ def _iso_date_only(value: Any) -> Any:
 def _within_programme(value: dt.date) -> dt.date:
     earliest, latest = programme_window()
     if not earliest <= value <= latest:
-        raise PydanticCustomError(guard_codes.DATE_OUT_OF_RANGE,
-                                  "The date must be between {earliest} and {latest}",
-                                  {"earliest": earliest.isoformat(), "latest": latest.isoformat()})
+        raise PydanticCustomError(
+            guard_codes.DATE_OUT_OF_RANGE,
+            "The date must be between {earliest} and {latest}",
+            {"earliest": earliest.isoformat(), "latest": latest.isoformat()},
+        )
     return value
 
 
@@ -191,8 +201,9 @@ class StrictBody(BaseModel):
     @classmethod
     def _null_only_where_nullable(cls, value: Any, info: Any) -> Any:
         if value is None and info.field_name and not admits_none(cls.model_fields[info.field_name].annotation):
-            raise PydanticCustomError(guard_codes.NULL_NOT_ALLOWED,
-                                      "This field cannot be null; send a value (or, in a PATCH, leave it out)")
+            raise PydanticCustomError(
+                guard_codes.NULL_NOT_ALLOWED, "This field cannot be null; send a value (or, in a PATCH, leave it out)"
+            )
         return value
 
     @field_validator("*", mode="before")
@@ -200,7 +211,11 @@ class StrictBody(BaseModel):
     def _booleans_only_where_boolean(cls, value: Any, info: Any) -> Any:
         # pydantic's lax mode reads `false` as 0 in a number field; a number field takes numbers only, as its
         # schema says.
-        if isinstance(value, bool) and info.field_name and not admits_bool(cls.model_fields[info.field_name].annotation):
+        if (
+            isinstance(value, bool)
+            and info.field_name
+            and not admits_bool(cls.model_fields[info.field_name].annotation)
+        ):
             raise PydanticCustomError(guard_codes.STRICT_BOOLEAN, "A boolean is not a value of this field")
         return value
 
@@ -226,13 +241,23 @@ class PatchBody(StrictBody):
 async def guard_parameters(request: Request) -> None:
     """Root guard (an app-wide dependency): no query or path parameter holds a control character, whatever type
     its route declared — PostgreSQL refuses NUL, and no identifier or search word needs one."""
-    errors = [field_error(f"query.{name}", "Text may not contain NUL or other control characters",
-                          guard_codes.CONTROL_CHARACTERS)
-              for name, value in request.query_params.multi_items()
-              if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(value)]
-    errors += [field_error(f"path.{name}", "Text may not contain NUL or other control characters",
-                           guard_codes.CONTROL_CHARACTERS)
-               for name, value in request.path_params.items() if isinstance(value, str) and _ANY_CONTROL.search(value)]
+    errors = [
+        field_error(
+            f"query.{name}", "Text may not contain NUL or other control characters", guard_codes.CONTROL_CHARACTERS
+        )
+        for name, value in request.query_params.multi_items()
+        if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(value)
+    ]
+    errors += [
+        field_error(
+            f"path.{name}", "Text may not contain NUL or other control characters", guard_codes.CONTROL_CHARACTERS
+        )
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and _ANY_CONTROL.search(value)
+    ]
     if errors:
-        raise Unprocessable("A parameter holds NUL or another control character; remove it.",
-                            code=guard_codes.CONTROL_CHARACTERS, errors=errors)
+        raise Unprocessable(
+            "A parameter holds NUL or another control character; remove it.",
+            code=guard_codes.CONTROL_CHARACTERS,
+            errors=errors,
+        )

@@ -19,10 +19,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .errors import BadRequest, problem_response
 
 # Headers a request may carry once (ASGI names are lower-case bytes).
-SINGLE_VALUED = frozenset({
-    b"authorization", b"host", b"content-length", b"content-type", b"if-match", b"idempotency-key",
-    b"transfer-encoding",
-})
+SINGLE_VALUED = frozenset(
+    {
+        b"authorization",
+        b"host",
+        b"content-length",
+        b"content-type",
+        b"if-match",
+        b"idempotency-key",
+        b"transfer-encoding",
+    }
+)
 # Of those, headers whose single value must not be a comma-joined list either (a bearer token, a length and a
 # host never contain a comma; `If-Match: "1", "2"` is a legitimate list).
 NO_COMMA = frozenset({b"authorization", b"content-length", b"host"})
@@ -51,16 +58,22 @@ def header_problem(headers: Iterable[tuple[bytes, bytes]]) -> DuplicateHeader | 
     if b"content-length" in seen and b"transfer-encoding" in seen:
         return DuplicateHeader(
             "The request has both 'Content-Length' and 'Transfer-Encoding'; send exactly one of them.",
-            title="Conflicting headers", slug="conflicting-headers", code=CONFLICTING_HEADERS,
-            header="Content-Length")
+            title="Conflicting headers",
+            slug="conflicting-headers",
+            code=CONFLICTING_HEADERS,
+            header="Content-Length",
+        )
     return None
 
 
 def _duplicate(name: bytes, *, joined: bool = False) -> DuplicateHeader:
     label = "-".join(part.capitalize() for part in name.decode("latin-1").split("-"))
     how = "a list of values" if joined else "more than once"
-    return DuplicateHeader(f"The request carries the '{label}' header {how}; send it exactly once, with one value.",
-                           code=DUPLICATE_HEADER, header=label)
+    return DuplicateHeader(
+        f"The request carries the '{label}' header {how}; send it exactly once, with one value.",
+        code=DUPLICATE_HEADER,
+        header=label,
+    )
 
 
 class HeaderCheckMiddleware:

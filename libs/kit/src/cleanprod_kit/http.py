@@ -18,12 +18,14 @@ TokenSource = Callable[[], Awaitable[str]]
 class ClientCredentialsTokens:
     """Fetches a service token with python-keycloak and reuses it until `refresh_margin` seconds before expiry."""
 
-    def __init__(self, *, server_url: str, realm: str, client_id: str, client_secret: str,
-                 refresh_margin: float = 30.0) -> None:
+    def __init__(
+        self, *, server_url: str, realm: str, client_id: str, client_secret: str, refresh_margin: float = 30.0
+    ) -> None:
         from keycloak import KeycloakOpenID  # imported lazily: only services that call others need it
 
-        self._openid = KeycloakOpenID(server_url=server_url, realm_name=realm, client_id=client_id,
-                                      client_secret_key=client_secret)
+        self._openid = KeycloakOpenID(
+            server_url=server_url, realm_name=realm, client_id=client_id, client_secret_key=client_secret
+        )
         self._margin = refresh_margin
         self._token: str | None = None
         self._expires_at = 0.0

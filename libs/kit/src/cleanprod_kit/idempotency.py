@@ -61,8 +61,10 @@ def idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if not _KEY.fullmatch(key):
-        raise Unprocessable(code="invalid_idempotency_key",
-                            errors=[field_error("header.Idempotency-Key", None, "invalid_idempotency_key")])
+        raise Unprocessable(
+            code="invalid_idempotency_key",
+            errors=[field_error("header.Idempotency-Key", None, "invalid_idempotency_key")],
+        )
     return key
 
 
@@ -78,7 +80,8 @@ async def create_once(
     fingerprint = _fingerprint(request, payload)
     if key is not None:
         lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
-            k=f"idempotency:{principal.subject}:{key}")
+            k=f"idempotency:{principal.subject}:{key}"
+        )
         await session.exec(lock)
         existing = await _lookup(session, principal, key)
         if existing is not None:
@@ -88,8 +91,13 @@ async def create_once(
     if key is not None:
         session.add(
             IdempotencyRecord(
-                principal=principal.subject, key=key, method=request.method, path=request.url.path,
-                fingerprint=fingerprint, status_code=created.status_code, response_body=body,
+                principal=principal.subject,
+                key=key,
+                method=request.method,
+                path=request.url.path,
+                fingerprint=fingerprint,
+                status_code=created.status_code,
+                response_body=body,
                 response_headers={k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS},
             )
         )

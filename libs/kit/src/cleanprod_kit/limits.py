@@ -61,15 +61,18 @@ class BodyLimitMiddleware:
                 await self._reject(scope, send)
 
     def _declared_too_large(self, scope: Scope) -> bool:
-        return any(name == b"content-length" and value.isdigit() and int(value) > self.max_bytes
-                   for name, value in scope["headers"])
+        return any(
+            name == b"content-length" and value.isdigit() and int(value) > self.max_bytes
+            for name, value in scope["headers"]
+        )
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         from .errors import problem_response
 
         response = problem_response(
-            PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.",
-                            code=guard_codes.PAYLOAD_TOO_LARGE)
+            PayloadTooLarge(
+                f"The request body is larger than {self.max_bytes} bytes.", code=guard_codes.PAYLOAD_TOO_LARGE
+            )
         )
         await response(scope, _empty_receive, send)
 

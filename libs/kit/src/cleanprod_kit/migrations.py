@@ -67,8 +67,9 @@ def create_kit_tables() -> None:
         "outbox_events",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False, unique=True),
-        sa.Column("txid", sa.BigInteger(), nullable=False,
-                  server_default=sa.text("(pg_current_xact_id())::text::bigint")),
+        sa.Column(
+            "txid", sa.BigInteger(), nullable=False, server_default=sa.text("(pg_current_xact_id())::text::bigint")
+        ),
         sa.Column("event_type", sa.String(128), nullable=False),
         sa.Column("aggregate_type", sa.String(64), nullable=False),
         sa.Column("aggregate_id", sa.String(64), nullable=False),
@@ -118,8 +119,9 @@ def run_env(target_metadata: Any) -> None:
     url = config.get_main_option("sqlalchemy.url")
 
     def do_run(connection: Any) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                          compare_server_default=False)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, compare_type=True, compare_server_default=False
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -57,8 +57,10 @@ class OutboxEvent(SQLModel, table=True):
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
     # Transaction id of the writer: a feed reader only serves events whose transaction is older than every
     # transaction still running, so a late commit with a lower seq is never skipped.
-    txid: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False,
-                                                             server_default=text("(pg_current_xact_id())::text::bigint")))
+    txid: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=False, server_default=text("(pg_current_xact_id())::text::bigint")),
+    )
     event_type: str = Field(max_length=128)
     aggregate_type: str = Field(max_length=64)
     aggregate_id: str = Field(max_length=64)

@@ -67,17 +67,24 @@ IF_MATCH = "If-Match"
 def if_match_parameter(*, required: bool) -> dict[str, Any]:
     """The If-Match request header. A route that checks it only when sent declares it itself through
     `openapi_extra=OPTIONAL_IF_MATCH`; every other route that checks it gets it as required (428 without)."""
-    return {"name": IF_MATCH, "in": "header", "required": required, "schema": {"type": "string"},
-            "description": "The ETag of the resource as last read (e.g. `\"3\"`); 412 when it is stale"
-                           + ("" if required else " (optional: checked only when sent)")}
+    return {
+        "name": IF_MATCH,
+        "in": "header",
+        "required": required,
+        "schema": {"type": "string"},
+        "description": 'The ETag of the resource as last read (e.g. `"3"`); 412 when it is stale'
+        + ("" if required else " (optional: checked only when sent)"),
+    }
 
 
 OPTIONAL_IF_MATCH: dict[str, Any] = {"parameters": [if_match_parameter(required=False)]}
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "schema": {"type": "string", "pattern": KEY_PATTERN},
     "description": "Retry safely: the same key with the same body replays the first answer (Idempotent-Replayed: "
-                   "true); the same key with another body is 422",
+    "true); the same key with another body is 422",
 }
 _FASTAPI_DEFAULTS = ("HTTPValidationError", "ValidationError")
 
@@ -98,8 +105,9 @@ def _references(function: Any, target: Callable[..., Any], depth: int = 3) -> bo
     codes = [code, *(c for c in code.co_consts if inspect.iscode(c))]
     for name in {n for c in codes for n in c.co_names}:
         value = scope.get(name)
-        if value is target or (inspect.isfunction(value) and value is not function
-                               and _references(value, target, depth - 1)):
+        if value is target or (
+            inspect.isfunction(value) and value is not function and _references(value, target, depth - 1)
+        ):
             return True
     return False
 
@@ -120,20 +128,23 @@ def _calls_method(function: Any, name: str) -> bool:
 
 
 def _checks_if_match(route: Any) -> bool:
-    return (_references(route.endpoint, check_if_match) or _uses_change(route)
-            or any(_references(c, check_if_match) for c in _calls(route.dependant)))
+    return (
+        _references(route.endpoint, check_if_match)
+        or _uses_change(route)
+        or any(_references(c, check_if_match) for c in _calls(route.dependant))
+    )
 
 
 def _creates_once(route: Any) -> bool:
     """`idempotency.create_once`, called directly or as `change.create_once(…)`."""
-    return _references(route.endpoint, create_once) or (_uses_change(route)
-                                                         and _calls_method(route.endpoint, "create_once"))
+    return _references(route.endpoint, create_once) or (
+        _uses_change(route) and _calls_method(route.endpoint, "create_once")
+    )
 
 
 def _add_header(operation: dict[str, Any], parameter: dict[str, Any]) -> None:
     parameters = operation.setdefault("parameters", [])
-    if not any(p.get("in") == "header" and p.get("name", "").lower() == parameter["name"].lower()
-               for p in parameters):
+    if not any(p.get("in") == "header" and p.get("name", "").lower() == parameter["name"].lower() for p in parameters):
         parameters.append(parameter)
 
 

@@ -31,8 +31,9 @@ from .requestid import current_request_id
 log = logging.getLogger("cleanprod.outbox")
 
 
-def emit(session: AsyncSession, event_type: str, *, aggregate_type: str, aggregate_id: Any,
-         payload: dict[str, Any]) -> OutboxEvent:
+def emit(
+    session: AsyncSession, event_type: str, *, aggregate_type: str, aggregate_id: Any, payload: dict[str, Any]
+) -> OutboxEvent:
     event = OutboxEvent(
         event_type=event_type,
         aggregate_type=aggregate_type,
@@ -62,9 +63,17 @@ class EventEnvelope(BaseModel):
 
     @classmethod
     def of(cls, event: OutboxEvent, source: str) -> EventEnvelope:
-        return cls(id=event.id, seq=event.seq or 0, type=event.event_type,
-                   aggregate_type=event.aggregate_type, aggregate_id=event.aggregate_id,
-                   occurred_at=event.occurred_at, request_id=event.request_id, source=source, data=event.payload)
+        return cls(
+            id=event.id,
+            seq=event.seq or 0,
+            type=event.event_type,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            occurred_at=event.occurred_at,
+            request_id=event.request_id,
+            source=source,
+            data=event.payload,
+        )
 
 
 Deliver = Callable[[EventEnvelope], Awaitable[None]]
@@ -81,8 +90,16 @@ class OutboxDispatcher:
     `claim_seconds` ahead so no other replica takes them), delivered, and settled in another. A dispatcher that
     dies between the two leaves its claim to expire: the events are delivered again (at least once)."""
 
-    def __init__(self, db: Database, source: str, deliver: Deliver, *, poll_seconds: float = 0.5,
-                 batch_size: int = 50, claim_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        source: str,
+        deliver: Deliver,
+        *,
+        poll_seconds: float = 0.5,
+        batch_size: int = 50,
+        claim_seconds: float = 120.0,
+    ) -> None:
         self.db = db
         self.source = source
         self.deliver = deliver
@@ -113,8 +130,9 @@ class OutboxDispatcher:
             await session.commit()
         return claimed
 
-    async def _settle(self, claimed: list[tuple[OutboxEvent, dt.datetime | None]], published: int,
-                      error: Exception | None) -> None:
+    async def _settle(
+        self, claimed: list[tuple[OutboxEvent, dt.datetime | None]], published: int, error: Exception | None
+    ) -> None:
         """Mark the delivered events, record the failure of the next one, give the rest back."""
         async with self.db.session() as session:
             for position, (claimed_event, due) in enumerate(claimed):
@@ -203,11 +221,13 @@ class EventConsumer:
         fetched first, outside the event's transaction (no HTTP call inside a transaction): `fetch(session,
         envelope)` may read, must `db.release(session)` before it calls out, and its result reaches the handler
         as a third argument, `handler(session, envelope, fetched)`. Duplicates are recognised before `fetch`."""
+
         def register(fn: Handler) -> Handler:
             self.handlers[event_type] = fn
             if fetch is not None:
                 self.fetchers[event_type] = fetch
             return fn
+
         return register
 
     async def handle(self, session: AsyncSession, envelope: EventEnvelope) -> bool:
@@ -237,15 +257,20 @@ class EventConsumer:
         router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 
         @router.post("/events", status_code=200)
-        async def receive(envelope: EventEnvelope, request: Request,
-                          principal: Principal = Depends(service_account),
-                          session: AsyncSession = Depends(get_session)) -> dict[str, Any]:
+        async def receive(
+            envelope: EventEnvelope,
+            request: Request,
+            principal: Principal = Depends(service_account),
+            session: AsyncSession = Depends(get_session),
+        ) -> dict[str, Any]:
             settings = getattr(request.app.state, "settings", None)
             clients = getattr(settings, "event_publisher_clients", None) or merged_clients(None)
             source = accepted_source(envelope.type, principal, clients)
             if envelope.source and envelope.source != source:
-                log.info("event source in the body ignored", extra={
-                    "event_id": str(envelope.id), "body_source": envelope.source[:64], "source": source})
+                log.info(
+                    "event source in the body ignored",
+                    extra={"event_id": str(envelope.id), "body_source": envelope.source[:64], "source": source},
+                )
             envelope = envelope.model_copy(update={"source": source})
             fresh = await self.handle(session, envelope)
             return {"id": str(envelope.id), "duplicate": not fresh}
@@ -265,5 +290,3 @@ def http_deliverer(subscribers: Sequence[str], client_factory: Callable[[], Any]
                 raise RuntimeError(f"{url} answered {response.status_code}")
 
     return deliver
-
-

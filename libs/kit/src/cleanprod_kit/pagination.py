@@ -60,8 +60,11 @@ def _signature(payload: str) -> str:
 
 
 def invalid_cursor(field: str = "query.cursor", why: str = "is not one this API issued") -> Unprocessable:
-    return Unprocessable(f"The cursor {why}; start again without it.", code=guard_codes.INVALID_CURSOR,
-                         errors=[field_error(field, "invalid cursor", guard_codes.INVALID_CURSOR)])
+    return Unprocessable(
+        f"The cursor {why}; start again without it.",
+        code=guard_codes.INVALID_CURSOR,
+        errors=[field_error(field, "invalid cursor", guard_codes.INVALID_CURSOR)],
+    )
 
 
 def _plain(value: Any) -> bool:

@@ -24,9 +24,9 @@ DEFAULT_PUBLISHER_CLIENTS: dict[str, str] = {
 """Publishing service → its Keycloak client id (the realm's names; `event_publisher_clients` overrides)."""
 
 EVENT_PUBLISHERS: tuple[tuple[str, str], ...] = (
-    ("registry.*", "registry"),          # registry.enterprise.*, registry.facility.*, registry.baseline.*, …
-    ("call.*", "applications"),          # call.created, call.updated
-    ("application.*", "applications"),   # one per lifecycle transition
+    ("registry.*", "registry"),  # registry.enterprise.*, registry.facility.*, registry.baseline.*, …
+    ("call.*", "applications"),  # call.created, call.updated
+    ("application.*", "applications"),  # one per lifecycle transition
     ("verification.*", "verification"),  # opened, verifier_assigned, verifier_declared, concluded
 )
 """Event type (exact, or a prefix written `prefix.*`) → the service that publishes it."""
@@ -54,16 +54,21 @@ def merged_clients(configured: Mapping[str, str] | None) -> dict[str, str]:
     clients = {**DEFAULT_PUBLISHER_CLIENTS, **(configured or {})}
     unknown = sorted(set(clients) - set(DEFAULT_PUBLISHER_CLIENTS))
     if unknown:
-        raise ValueError(f"unknown publishing service(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(DEFAULT_PUBLISHER_CLIENTS)}")
+        raise ValueError(
+            f"unknown publishing service(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_PUBLISHER_CLIENTS)}"
+        )
     if len(set(clients.values())) != len(clients):
         raise ValueError("each publishing service needs its own client id")
     return clients
 
 
 def event_publisher_not_allowed(detail: str) -> Forbidden:
-    return Forbidden(detail, title="Event publisher not allowed", slug="event-publisher-not-allowed",
-                     code="event_publisher_not_allowed")
+    return Forbidden(
+        detail,
+        title="Event publisher not allowed",
+        slug="event-publisher-not-allowed",
+        code="event_publisher_not_allowed",
+    )
 
 
 def ensure_service_account(principal: Principal) -> Principal:
@@ -71,7 +76,8 @@ def ensure_service_account(principal: Principal) -> Principal:
     if not principal.has("service"):
         raise event_publisher_not_allowed(
             f"Only service accounts publish events; this token (client '{principal.client_id or '?'}') has no "
-            "'service' role.")
+            "'service' role."
+        )
     return principal
 
 
@@ -87,5 +93,6 @@ def accepted_source(event_type: str, principal: Principal, clients: Mapping[str,
     if not principal.client_id or principal.client_id != expected:
         raise event_publisher_not_allowed(
             f"Events of type '{event_type}' are accepted only from the {service} service's account; "
-            f"client '{principal.client_id or '?'}' may not publish them.")
+            f"client '{principal.client_id or '?'}' may not publish them."
+        )
     return service

@@ -63,7 +63,13 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.log_requests and scope["path"] not in ("/healthz", "/readyz"):
-                access_log.info("request", extra={
-                    "method": scope["method"], "path": scope["path"], "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
             request_id_var.reset(token)

@@ -18,6 +18,4 @@ def matches_all_words(column: Any, query: str) -> ColumnElement[bool] | None:
     words = [w for w in query.split() if w][:MAX_WORDS]
     if not words:
         return None
-    return and_(
-        *[column.like(literal("%") + func.cp_fold(_escape_like(w)) + literal("%"), escape="\\") for w in words]
-    )
+    return and_(*[column.like(literal("%") + func.cp_fold(_escape_like(w)) + literal("%"), escape="\\") for w in words])

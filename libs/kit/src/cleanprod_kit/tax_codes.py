@@ -40,8 +40,9 @@ def is_branch_of(code: str | None, head: str | None) -> bool:
     if not code or not head:
         return False
     branch, parent = compact(code), compact(head)
-    return len(parent) == 10 and parent.isdigit() and len(branch) == 13 and branch.isdigit() \
-        and branch.startswith(parent)
+    return (
+        len(parent) == 10 and parent.isdigit() and len(branch) == 13 and branch.isdigit() and branch.startswith(parent)
+    )
 
 
 def within_enterprise(own: str | None, code: str | None) -> bool:

@@ -63,8 +63,12 @@ class ProductionQuantity(Quantity):
     @model_validator(mode="after")
     def _known_unit(self) -> ProductionQuantity:
         if self.unit not in PRODUCTION_UNITS:
-            raise InvalidValue("unknown_unit", f"unit '{self.unit}' is not a production unit; use one of "
-                               f"{', '.join(PRODUCTION_UNITS)}", unit=self.unit, units=", ".join(PRODUCTION_UNITS))
+            raise InvalidValue(
+                "unknown_unit",
+                f"unit '{self.unit}' is not a production unit; use one of {', '.join(PRODUCTION_UNITS)}",
+                unit=self.unit,
+                units=", ".join(PRODUCTION_UNITS),
+            )
         return self
 
 
@@ -77,10 +81,18 @@ class CarrierQuantity(Quantity):
     def _known_carrier_unit(self) -> CarrierQuantity:
         units = CARRIER_UNITS.get(self.carrier)
         if units is None:
-            raise InvalidValue("unknown_carrier", f"unknown carrier '{self.carrier}'; use one of "
-                               f"{', '.join(CARRIER_UNITS)}", carrier=self.carrier, carriers=", ".join(CARRIER_UNITS))
+            raise InvalidValue(
+                "unknown_carrier",
+                f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}",
+                carrier=self.carrier,
+                carriers=", ".join(CARRIER_UNITS),
+            )
         if self.unit not in units:
-            raise InvalidValue("unit_not_for_carrier", f"unit '{self.unit}' does not fit carrier '{self.carrier}'; "
-                               f"use one of {', '.join(units)}", unit=self.unit, carrier=self.carrier,
-                               units=", ".join(units))
+            raise InvalidValue(
+                "unit_not_for_carrier",
+                f"unit '{self.unit}' does not fit carrier '{self.carrier}'; use one of {', '.join(units)}",
+                unit=self.unit,
+                carrier=self.carrier,
+                units=", ".join(units),
+            )
         return self

@@ -30,8 +30,15 @@ class UpstreamUnavailable(ServiceUnavailable):
 
 
 class Upstream:
-    def __init__(self, http: HttpGetter | None, base_url: str, *, name: str, timeout: float,
-                 credentials_hint: str = "SERVICE_CLIENT_ID/SECRET") -> None:
+    def __init__(
+        self,
+        http: HttpGetter | None,
+        base_url: str,
+        *,
+        name: str,
+        timeout: float,
+        credentials_hint: str = "SERVICE_CLIENT_ID/SECRET",
+    ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self.name = name
@@ -40,19 +47,24 @@ class Upstream:
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         if self._http is None:
-            raise UpstreamUnavailable(f"The {self.name} cannot be asked: this service has no service credentials "
-                                      f"configured ({self._credentials_hint}).")
+            raise UpstreamUnavailable(
+                f"The {self.name} cannot be asked: this service has no service credentials "
+                f"configured ({self._credentials_hint})."
+            )
         try:
             response = await self._http.get(f"{self._base}{path}", params=params, timeout=self._timeout)
         except Problem:
             raise
         except Exception as exc:  # noqa: BLE001 - refused, timeout, token endpoint down: all "try again later"
-            log.warning("upstream call failed", extra={"upstream": self.name, "path": path,
-                                                       "error": f"{type(exc).__name__}: {exc}"})
+            log.warning(
+                "upstream call failed",
+                extra={"upstream": self.name, "path": path, "error": f"{type(exc).__name__}: {exc}"},
+            )
             raise UpstreamUnavailable(f"The {self.name} is not reachable right now; try again in a moment.") from None
         if response.status_code >= 500 or response.status_code in RETRY_LATER_STATUSES:
-            log.error("upstream refused a call", extra={"upstream": self.name, "path": path,
-                                                        "status": response.status_code})
+            log.error(
+                "upstream refused a call", extra={"upstream": self.name, "path": path, "status": response.status_code}
+            )
             raise UpstreamUnavailable(f"The {self.name} answered {response.status_code}; try again later.")
         return response
 
@@ -62,7 +74,8 @@ class Upstream:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            log.error("upstream answered something that is not a JSON object",
-                      extra={"upstream": self.name, "path": path})
+            log.error(
+                "upstream answered something that is not a JSON object", extra={"upstream": self.name, "path": path}
+            )
             raise UpstreamUnavailable(f"The {self.name} gave an unreadable answer; try again later.")
         return body

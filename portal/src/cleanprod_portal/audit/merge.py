@@ -20,9 +20,15 @@ DONE = "-"
 FILTERS = ("actor", "entity_type", "entity_id", "action", "from", "to", "q")
 # Which service keeps which entity's entries (a filter on the type asks only that service).
 ENTITY_SERVICES: dict[str, str] = {
-    "enterprise": "registry", "facility": "registry", "baseline": "registry", "sector": "registry",
-    "norm": "registry", "account": "registry",
-    "application": "applications", "call": "applications", "webhook_subscription": "applications",
+    "enterprise": "registry",
+    "facility": "registry",
+    "baseline": "registry",
+    "sector": "registry",
+    "norm": "registry",
+    "account": "registry",
+    "application": "applications",
+    "call": "applications",
+    "webhook_subscription": "applications",
     "verification": "verification",
 }
 
@@ -56,8 +62,9 @@ def _take(heads: dict[str, list[dict[str, Any]]], count: int) -> tuple[list[dict
     return taken, used
 
 
-async def search_page(api: Api, filters: Mapping[str, Any], state: Mapping[str, str | None], per_page: int
-                      ) -> AuditPage:
+async def search_page(
+    api: Api, filters: Mapping[str, Any], state: Mapping[str, str | None], per_page: int
+) -> AuditPage:
     heads: dict[str, list[dict[str, Any]]] = {}
     cursors: dict[str, str | None] = {}
     for service in services_for(filters):
@@ -86,8 +93,9 @@ async def search_page(api: Api, filters: Mapping[str, Any], state: Mapping[str, 
     return AuditPage(entries, next_state if more else None)
 
 
-async def every_entry(api: Api, filters: Mapping[str, Any], *, page_size: int = 200, max_items: int = 20_000
-                      ) -> AsyncIterator[dict[str, Any]]:
+async def every_entry(
+    api: Api, filters: Mapping[str, Any], *, page_size: int = 200, max_items: int = 20_000
+) -> AsyncIterator[dict[str, Any]]:
     """Every matching entry of the three services, newest first (for the CSV), at most `max_items`."""
     state: dict[str, str | None] = {}
     sent = 0

@@ -29,19 +29,37 @@ Auditor = Annotated[PortalSession, Depends(require_role(*AUDIT_ROLES))]
 PER_PAGE = 25
 
 ENTITY_TYPES: dict[str, str] = {
-    "application": N_("Application"), "call": N_("Call for applications"), "verification": N_("Verification case"),
-    "enterprise": N_("Enterprise"), "facility": N_("Facility"), "baseline": N_("Baseline period"),
-    "sector": N_("Sector"), "norm": N_("Norm"), "webhook_subscription": N_("Webhook subscription"),
+    "application": N_("Application"),
+    "call": N_("Call for applications"),
+    "verification": N_("Verification case"),
+    "enterprise": N_("Enterprise"),
+    "facility": N_("Facility"),
+    "baseline": N_("Baseline period"),
+    "sector": N_("Sector"),
+    "norm": N_("Norm"),
+    "webhook_subscription": N_("Webhook subscription"),
 }
 ACTIONS: dict[str, str] = {
-    "create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted"), "submit": N_("Submitted"),
-    "resubmit": N_("Resubmitted"), "approve": N_("Approved"), "reject": N_("Rejected"),
-    "request_changes": N_("Changes requested"), "withdraw": N_("Withdrawn"), "start": N_("Start reported"),
-    "assign_reviewer": N_("Reviewer assigned"), "declare_conflict": N_("Conflict of interest declared"),
-    "submit_review": N_("Review submitted"), "attach_document": N_("Document attached"),
-    "assign_verifier": N_("Verifier assigned"), "declare_independence": N_("Independence declared"),
-    "record_measurement": N_("Measurement recorded"), "revise_measurement": N_("Measurement corrected"),
-    "conclude": N_("Verification concluded"), "redeliver": N_("Webhook delivery repeated"),
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+    "submit": N_("Submitted"),
+    "resubmit": N_("Resubmitted"),
+    "approve": N_("Approved"),
+    "reject": N_("Rejected"),
+    "request_changes": N_("Changes requested"),
+    "withdraw": N_("Withdrawn"),
+    "start": N_("Start reported"),
+    "assign_reviewer": N_("Reviewer assigned"),
+    "declare_conflict": N_("Conflict of interest declared"),
+    "submit_review": N_("Review submitted"),
+    "attach_document": N_("Document attached"),
+    "assign_verifier": N_("Verifier assigned"),
+    "declare_independence": N_("Independence declared"),
+    "record_measurement": N_("Measurement recorded"),
+    "revise_measurement": N_("Measurement corrected"),
+    "conclude": N_("Verification concluded"),
+    "redeliver": N_("Webhook delivery repeated"),
 }
 # The API's query parameters → this form's fields (the form's names are the API's).
 FIELD_MAP = {f"query.{name}": name for name in merge.FILTERS}
@@ -59,11 +77,13 @@ def _value(value: Any) -> str:
 
 def _shown(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as the table shows it: labels in the user's language, changes as (field, old, new) texts."""
-    return {**entry, "entity_label": _label(ENTITY_TYPES, entry.get("entity_type")),
-            "action_label": _label(ACTIONS, entry.get("action")),
-            "role_label": _label(ROLE_NAMES, entry.get("actor_role")),
-            "change_rows": [(c["field"], _value(c.get("old")), _value(c.get("new")))
-                            for c in entry.get("changes") or []]}
+    return {
+        **entry,
+        "entity_label": _label(ENTITY_TYPES, entry.get("entity_type")),
+        "action_label": _label(ACTIONS, entry.get("action")),
+        "role_label": _label(ROLE_NAMES, entry.get("actor_role")),
+        "change_rows": [(c["field"], _value(c.get("old")), _value(c.get("new"))) for c in entry.get("changes") or []],
+    }
 
 
 def _filters(form: Form) -> dict[str, Any]:
@@ -84,11 +104,15 @@ async def search(request: Request, user: Auditor, api: ApiClient) -> HTMLRespons
     form = Form(request.query_params)
     filters = _filters(form)
     state = {s: request.query_params.get(f"c_{s}") for s in merge.SERVICES}
-    context: dict[str, Any] = {"form": form,
-                               "entity_type_options": [(k, gettext(v)) for k, v in ENTITY_TYPES.items()],
-                               "action_options": [(k, gettext(v)) for k, v in ACTIONS.items()],
-                               "entries": [], "next_query": None, "searched": bool(filters),
-                               "csv_query": request.url.query}
+    context: dict[str, Any] = {
+        "form": form,
+        "entity_type_options": [(k, gettext(v)) for k, v in ENTITY_TYPES.items()],
+        "action_options": [(k, gettext(v)) for k, v in ACTIONS.items()],
+        "entries": [],
+        "next_query": None,
+        "searched": bool(filters),
+        "csv_query": request.url.query,
+    }
     if form.has_errors:
         return render(request, "audit/search.html", context, status_code=422)
     try:
@@ -121,7 +145,8 @@ async def search_csv(request: Request, user: Auditor, api: ApiClient) -> Streami
         if batch:
             yield batch
 
-    return StreamingResponse(csv_chunks(audit_export_columns(), current_language(), rows()),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="audit-search.csv"'})
-
+    return StreamingResponse(
+        csv_chunks(audit_export_columns(), current_language(), rows()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-search.csv"'},
+    )

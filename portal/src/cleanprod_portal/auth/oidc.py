@@ -61,8 +61,7 @@ class KeycloakClient:
         return f"{self.settings.authorization_endpoint}?{urlencode(query)}"
 
     def logout_url(self, id_token: str | None) -> str:
-        query = {"client_id": self.settings.oidc_client_id,
-                 "post_logout_redirect_uri": f"{self.settings.base_url}/"}
+        query = {"client_id": self.settings.oidc_client_id, "post_logout_redirect_uri": f"{self.settings.base_url}/"}
         if id_token:
             query["id_token_hint"] = id_token
         return f"{self.settings.end_session_endpoint}?{urlencode(query)}"
@@ -70,9 +69,11 @@ class KeycloakClient:
     async def _token_request(self, data: dict[str, str]) -> httpx.Response:
         try:
             response = await self.http.post(
-                self.settings.token_endpoint, data=data,
+                self.settings.token_endpoint,
+                data=data,
                 auth=(self.settings.oidc_client_id, self.settings.oidc_client_secret),
-                timeout=self.settings.oidc_timeout_seconds)
+                timeout=self.settings.oidc_timeout_seconds,
+            )
         except httpx.HTTPError as exc:
             raise KeycloakUnavailable(str(exc)) from exc
         if response.status_code >= 500:
@@ -80,19 +81,26 @@ class KeycloakClient:
         return response
 
     async def exchange_code(self, code: str, code_verifier: str, nonce: str) -> TokenSet:
-        response = await self._token_request({
-            "grant_type": "authorization_code", "code": code, "redirect_uri": self.settings.redirect_uri,
-            "code_verifier": code_verifier})
+        response = await self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.settings.redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
         if response.status_code != 200:
             raise LoginFailed(f"token endpoint answered {response.status_code}")
         tokens = self._token_set(response.json())
         claims = _claims(tokens.id_token or "")
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if (claims.get("iss") != self.settings.oidc_issuer.rstrip("/")
-                or self.settings.oidc_client_id not in audiences
-                or not secrets.compare_digest(str(claims.get("nonce", "")), nonce)
-                or float(claims.get("exp", 0)) < datetime.now(UTC).timestamp()):
+        if (
+            claims.get("iss") != self.settings.oidc_issuer.rstrip("/")
+            or self.settings.oidc_client_id not in audiences
+            or not secrets.compare_digest(str(claims.get("nonce", "")), nonce)
+            or float(claims.get("exp", 0)) < datetime.now(UTC).timestamp()
+        ):
             raise LoginFailed("the ID token is not for this login")
         return tokens
 
@@ -122,7 +130,10 @@ class KeycloakClient:
             subject=str(claims.get("sub", "")),
             username=str(claims.get("preferred_username", "")),
             display_name=str(name),
-            roles=sorted(r for r in (claims.get("realm_access") or {}).get("roles", [])
-                         if r in {"enterprise", "reviewer", "officer", "verifier", "auditor"}),
+            roles=sorted(
+                r
+                for r in (claims.get("realm_access") or {}).get("roles", [])
+                if r in {"enterprise", "reviewer", "officer", "verifier", "auditor"}
+            ),
             tax_code=claims.get("tax_code"),
         )

@@ -19,33 +19,36 @@ router = APIRouter()
 LOGIN_COOKIE = "cp_login"  # binds a started login to this browser (no login CSRF with someone else's code)
 
 
-def _set_cookie(response: RedirectResponse, request: Request, name: str, value: str, *, max_age: int | None,
-                http_only: bool = True) -> None:
+def _set_cookie(
+    response: RedirectResponse, request: Request, name: str, value: str, *, max_age: int | None, http_only: bool = True
+) -> None:
     settings = portal(request).settings
-    response.set_cookie(name, value, max_age=max_age, httponly=http_only, samesite="lax",
-                        secure=settings.secure_cookies, path="/")
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=http_only, samesite="lax", secure=settings.secure_cookies, path="/"
+    )
 
 
 @router.get("/login")
-async def login(request: Request, user: OptionalUser, next: Annotated[str | None, Query()] = None
-                ) -> RedirectResponse:
+async def login(request: Request, user: OptionalUser, next: Annotated[str | None, Query()] = None) -> RedirectResponse:
     app = portal(request)
     if user is not None:
         return RedirectResponse(safe_next(next, user.home_path), status_code=303)
     verifier, challenge = pkce_pair()
     nonce = secrets.token_urlsafe(24)
     language = i18n.current_language()
-    state = await app.sessions.start_login(code_verifier=verifier, nonce=nonce, next_path=safe_next(next, ""),
-                                           language=language)
-    response = RedirectResponse(app.keycloak.authorization_url(state=state, nonce=nonce, code_challenge=challenge,
-                                                               language=language), status_code=303)
+    state = await app.sessions.start_login(
+        code_verifier=verifier, nonce=nonce, next_path=safe_next(next, ""), language=language
+    )
+    response = RedirectResponse(
+        app.keycloak.authorization_url(state=state, nonce=nonce, code_challenge=challenge, language=language),
+        status_code=303,
+    )
     _set_cookie(response, request, LOGIN_COOKIE, state, max_age=app.settings.login_state_seconds)
     return response
 
 
 @router.get("/auth/callback")
-async def callback(request: Request, code: str | None = None, state: str | None = None,
-                   error: str | None = None):  # noqa: ANN201
+async def callback(request: Request, code: str | None = None, state: str | None = None, error: str | None = None):  # noqa: ANN201
     app = portal(request)
     browser_state = request.cookies.get(LOGIN_COOKIE)
     pending = None
@@ -87,8 +90,9 @@ async def logout(request: Request, user: OptionalUser) -> RedirectResponse:
 
 
 @router.get("/language/{code}")
-async def switch_language(request: Request, code: str, user: OptionalUser,
-                          next: Annotated[str | None, Query()] = None) -> RedirectResponse:
+async def switch_language(
+    request: Request, code: str, user: OptionalUser, next: Annotated[str | None, Query()] = None
+) -> RedirectResponse:
     """A plain link (works without JavaScript): remembers the choice in a cookie and in the session."""
     language = i18n.normalise(code) or i18n.DEFAULT_LANGUAGE
     if user is not None and user.language != language:

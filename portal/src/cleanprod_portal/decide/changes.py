@@ -47,4 +47,3 @@ def reason_text(form: Form) -> str | None:
     note = str(form.get("note") or "").strip()
     lines = ([note, ""] if note else []) + [BULLET + item for item in listed]
     return "\n".join(lines)
-

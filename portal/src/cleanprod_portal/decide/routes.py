@@ -30,16 +30,29 @@ from . import changes
 router = APIRouter(prefix="/decide")
 Officer = Annotated[PortalSession, Depends(require_role("officer"))]
 
-LIMIT_NAMES = {"requested": N_("Support requested"), "rate": N_("Support rate × eligible cost"),
-               "cap": N_("Cap per project"), "budget": N_("Remaining call budget")}
+LIMIT_NAMES = {
+    "requested": N_("Support requested"),
+    "rate": N_("Support rate × eligible cost"),
+    "cap": N_("Cap per project"),
+    "budget": N_("Remaining call budget"),
+}
 OUTCOMES = {"approve": N_("Approve"), "reject": N_("Reject")}
-EMPTY_ANSWER_MESSAGES = {"outcome": N_("Choose whether to approve or reject the application."),
-                         "reason": N_("Write the reason for the decision: the enterprise receives it.")}
+EMPTY_ANSWER_MESSAGES = {
+    "outcome": N_("Choose whether to approve or reject the application."),
+    "reason": N_("Write the reason for the decision: the enterprise receives it."),
+}
 
 
-async def _render(request: Request, api: Api, application_id: str, *, decide_form: Form | None = None,
-                  changes_form: Form | None = None, problem: str | None = None, status_code: int = 200
-                  ) -> HTMLResponse:
+async def _render(
+    request: Request,
+    api: Api,
+    application_id: str,
+    *,
+    decide_form: Form | None = None,
+    changes_form: Form | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     application = await tasks.load_application(api, application_id)
     application_id = application["id"]
     call = await tasks.load_call(api, application["call_id"]) or {}
@@ -52,17 +65,32 @@ async def _render(request: Request, api: Api, application_id: str, *, decide_for
     version = {"version": preview["version"]}
     decide_form = decide_form or Form(version)
     changes_form = changes_form or Form(version)
-    return render(request, "decide/decision.html", {
-        "application": application, "call": call, "preview": preview, "reviews": reviews,
-        "reviewer_names": reviewer_names,
-        "summary": application.get("review_summary") or {}, "four_eyes": four_eyes, "refusals": refusals,
-        "under_review": application["status"] == "under_review",
-        "limit_names": LIMIT_NAMES, "award_limits": AWARD_LIMITS, "outcomes": OUTCOMES,
-        "recommendations": RECOMMENDATIONS, "gettext": gettext,
-        "decide_form": decide_form, "changes_form": changes_form,
-        "change_rows": [changes.item_field(i) for i in range(changes.row_count(changes_form))],
-        "problem": problem, "decided": request.query_params.get("decided"),
-    }, status_code=status_code)
+    return render(
+        request,
+        "decide/decision.html",
+        {
+            "application": application,
+            "call": call,
+            "preview": preview,
+            "reviews": reviews,
+            "reviewer_names": reviewer_names,
+            "summary": application.get("review_summary") or {},
+            "four_eyes": four_eyes,
+            "refusals": refusals,
+            "under_review": application["status"] == "under_review",
+            "limit_names": LIMIT_NAMES,
+            "award_limits": AWARD_LIMITS,
+            "outcomes": OUTCOMES,
+            "recommendations": RECOMMENDATIONS,
+            "gettext": gettext,
+            "decide_form": decide_form,
+            "changes_form": changes_form,
+            "change_rows": [changes.item_field(i) for i in range(changes.row_count(changes_form))],
+            "problem": problem,
+            "decided": request.query_params.get("decided"),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/{application_id}", response_class=HTMLResponse)
@@ -70,8 +98,15 @@ async def decision_page(request: Request, application_id: str, user: Officer, ap
     return await _render(request, api, application_id)
 
 
-async def _decide(request: Request, api: Api, application_id: str, body: dict[str, Any], form: Form,
-                  form_name: str, field_map: dict[str, str] | None = None) -> Response:
+async def _decide(
+    request: Request,
+    api: Api,
+    application_id: str,
+    body: dict[str, Any],
+    form: Form,
+    form_name: str,
+    field_map: dict[str, str] | None = None,
+) -> Response:
     forms = {form_name: form}
     try:
         await api.post(f"/applications/{application_id}/decision", body, if_match=if_match(form.get("version")))
@@ -108,5 +143,12 @@ async def request_changes(request: Request, application_id: str, user: Officer, 
     reason = changes.reason_text(form)
     if reason is None:
         return await _render(request, api, application_id, changes_form=form, status_code=422)
-    return await _decide(request, api, application_id, {"outcome": "request_changes", "reason": reason}, form,
-                         "changes_form", {"reason": changes.item_field(0)})
+    return await _decide(
+        request,
+        api,
+        application_id,
+        {"outcome": "request_changes", "reason": reason},
+        form,
+        "changes_form",
+        {"reason": changes.item_field(0)},
+    )

@@ -30,8 +30,13 @@ MAX_CARRIER_ROWS = 11  # the kit knows 11 carriers; each may be claimed once
 
 
 def _context(application: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"application": application, "navigation": NAVIGATION, "active": tasks.APPLICATIONS_PATH,
-            "tasks_url": tasks.application_url(application["id"], "/tasks"), **extra}
+    return {
+        "application": application,
+        "navigation": NAVIGATION,
+        "active": tasks.APPLICATIONS_PATH,
+        "tasks_url": tasks.application_url(application["id"], "/tasks"),
+        **extra,
+    }
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -41,8 +46,12 @@ def _redirect(url: str) -> RedirectResponse:
 # ---- the task list ---------------------------------------------------------------------------------------------
 # The task tags ("Chưa bắt đầu / Đang làm / Hoàn thành") differ in Vietnamese from the application statuses of the
 # same English name ("Đã hoàn thành", "Đang thực hiện"): their own msgids, English text in the en catalogue.
-TASK_TAGS = {"completed": N_("Completed (task status)"), "in_progress": N_("In progress (task status)"),
-             "not_started": N_("Not started"), "cannot_start": N_("Cannot start yet")}
+TASK_TAGS = {
+    "completed": N_("Completed (task status)"),
+    "in_progress": N_("In progress (task status)"),
+    "not_started": N_("Not started"),
+    "cannot_start": N_("Cannot start yet"),
+}
 
 
 def _tag(row: dict[str, Any]) -> dict[str, Any]:
@@ -57,18 +66,42 @@ async def documents_of(api: ApiClient, application_id: str) -> list[dict[str, An
 def task_rows(application: dict[str, Any], documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of `_task_list.html`: call & facility, the four steps, documents, check your answers."""
     app_id = application["id"]
-    rows: list[dict[str, Any]] = [{"title": _("Call and facility"), "href": tasks.application_url(app_id, "/call"),
-                                   "status": "completed", "id": "task-call"}]
+    rows: list[dict[str, Any]] = [
+        {
+            "title": _("Call and facility"),
+            "href": tasks.application_url(app_id, "/call"),
+            "status": "completed",
+            "id": "task-call",
+        }
+    ]
     for step in tasks.STEPS:
-        rows.append({"title": tasks.step_title(step), "href": tasks.step_url(app_id, step.slug),
-                     "status": tasks.step_status(step, application), "id": f"task-{step.slug}"})
-    rows.append({"title": _("Documents"), "href": tasks.application_url(app_id, "/documents"),
-                 "status": "completed" if documents else "not_started", "id": "task-documents",
-                 "hint": _("Optional: feasibility study, quotations, energy audit")})
+        rows.append(
+            {
+                "title": tasks.step_title(step),
+                "href": tasks.step_url(app_id, step.slug),
+                "status": tasks.step_status(step, application),
+                "id": f"task-{step.slug}",
+            }
+        )
+    rows.append(
+        {
+            "title": _("Documents"),
+            "href": tasks.application_url(app_id, "/documents"),
+            "status": "completed" if documents else "not_started",
+            "id": "task-documents",
+            "hint": _("Optional: feasibility study, quotations, energy audit"),
+        }
+    )
     ready = not tasks.missing_fields(application)
-    rows.append({"title": _("Check your answers and submit"), "href": tasks.application_url(app_id, "/check"),
-                 "status": "not_started" if ready else "cannot_start", "id": "task-check",
-                 "hint": None if ready else _("Complete the tasks above first")})
+    rows.append(
+        {
+            "title": _("Check your answers and submit"),
+            "href": tasks.application_url(app_id, "/check"),
+            "status": "not_started" if ready else "cannot_start",
+            "id": "task-check",
+            "hint": None if ready else _("Complete the tasks above first"),
+        }
+    )
     return [_tag(row) for row in rows]
 
 
@@ -80,13 +113,21 @@ async def task_list(request: Request, application_id: str, user: Enterprise, api
     documents = await documents_of(api, application_id)
     rows = task_rows(application, documents)
     done = sum(1 for row in rows[:-1] if row["status"] == "completed")
-    return render(request, "enterprise/applications/tasks.html", _context(
-        application, rows=rows, done=done, total=len(rows) - 1, call=await tasks.load_call(api, application["call_id"])))
+    return render(
+        request,
+        "enterprise/applications/tasks.html",
+        _context(
+            application,
+            rows=rows,
+            done=done,
+            total=len(rows) - 1,
+            call=await tasks.load_call(api, application["call_id"]),
+        ),
+    )
 
 
 @router.get("/{application_id}/call", response_class=HTMLResponse)
-async def call_and_facility(request: Request, application_id: str, user: Enterprise, api: ApiClient
-                            ) -> HTMLResponse:
+async def call_and_facility(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> HTMLResponse:
     """Read-only: a dossier's call and facility never change (start another application instead)."""
     application = await tasks.load_application(api, application_id)
     call = await tasks.load_call(api, application["call_id"])
@@ -100,8 +141,14 @@ def _values_from_application(slug: str, application: dict[str, Any]) -> dict[str
     values: dict[str, Any] = {"version": a.get("version")}
     if slug == "technology":
         supplier = a.get("supplier") or {}
-        values.update({"title": a.get("title") or "", "technology": a.get("technology") or "",
-                       "supplier.name": supplier.get("name") or "", "supplier.tax_code": supplier.get("tax_code") or ""})
+        values.update(
+            {
+                "title": a.get("title") or "",
+                "technology": a.get("technology") or "",
+                "supplier.name": supplier.get("name") or "",
+                "supplier.tax_code": supplier.get("tax_code") or "",
+            }
+        )
     elif slug == "costs":
         for name in ("total_cost_vnd", "eligible_cost_vnd", "requested_support_vnd"):
             values[name] = vnd_input(a.get(name))
@@ -122,8 +169,13 @@ def _values_from_application(slug: str, application: dict[str, Any]) -> dict[str
 
 def carrier_rows(form: Form) -> list[int]:
     """Indexes of the carrier rows the form holds (claimed_savings.<i>.carrier), in order."""
-    indexes = sorted({int(key.split(".")[1]) for key in form.values
-                      if key.startswith("claimed_savings.") and key.split(".")[1].isdigit()})
+    indexes = sorted(
+        {
+            int(key.split(".")[1])
+            for key in form.values
+            if key.startswith("claimed_savings.") and key.split(".")[1].isdigit()
+        }
+    )
     return indexes or [0]
 
 
@@ -178,8 +230,10 @@ def _body_savings(form: Form) -> dict[str, Any]:
             if not unit:
                 form.add_error(f"{prefix}.annual_saving.unit", _("Choose the unit of the yearly saving"))
             elif unit not in units_of(carrier):  # the kit's vocabulary, as the unit list offers it
-                form.add_error(f"{prefix}.annual_saving.unit", _("Choose one of this carrier's units: %(units)s",
-                                                                 units=", ".join(units_of(carrier))))
+                form.add_error(
+                    f"{prefix}.annual_saving.unit",
+                    _("Choose one of this carrier's units: %(units)s", units=", ".join(units_of(carrier))),
+                )
             claim["annual_saving"] = {"quantity": quantity, "unit": unit}
         claims.append(claim)
         form.claim_rows.append(i)  # type: ignore[attr-defined]
@@ -212,19 +266,33 @@ def _next_url(application_id: str, slug: str) -> str:
     return tasks.application_url(application_id, "/documents")
 
 
-async def _render_step(request: Request, api: ApiClient, application: dict[str, Any], step: tasks.Step, form: Form,
-                       status_code: int = 200) -> HTMLResponse:
-    extra: dict[str, Any] = {"step": step, "form": form, "title": tasks.step_title(step),
-                             "action": tasks.step_url(application["id"], step.slug)}
+async def _render_step(
+    request: Request, api: ApiClient, application: dict[str, Any], step: tasks.Step, form: Form, status_code: int = 200
+) -> HTMLResponse:
+    extra: dict[str, Any] = {
+        "step": step,
+        "form": form,
+        "title": tasks.step_title(step),
+        "action": tasks.step_url(application["id"], step.slug),
+    }
     if step.slug == "costs":
         extra["call"] = await tasks.load_call(api, application["call_id"])
     if step.slug == "savings":
         rows = carrier_rows(form)
-        extra.update(rows=rows, carriers=carrier_options(), units_of=units_of, carrier_name=carrier_name,
-                     all_units=sorted({u for c, _n in carrier_options() for u in units_of(c)}),
-                     can_add=len(rows) < MAX_CARRIER_ROWS)
-    return render(request, f"enterprise/applications/step_{step.slug}.html", _context(application, **extra),
-                  status_code=status_code)
+        extra.update(
+            rows=rows,
+            carriers=carrier_options(),
+            units_of=units_of,
+            carrier_name=carrier_name,
+            all_units=sorted({u for c, _n in carrier_options() for u in units_of(c)}),
+            can_add=len(rows) < MAX_CARRIER_ROWS,
+        )
+    return render(
+        request,
+        f"enterprise/applications/step_{step.slug}.html",
+        _context(application, **extra),
+        status_code=status_code,
+    )
 
 
 def _step_or_404(slug: str) -> tasks.Step:
@@ -315,8 +383,9 @@ class LinkedForm(Form):
         return [LinkedError(name, message, self.links.get(name)) for name, message in self.errors.items()]
 
 
-def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, documents: list[dict[str, Any]],
-                    *, editable: bool = True) -> list[dict[str, Any]]:
+def answer_sections(
+    application: dict[str, Any], call: dict[str, Any] | None, documents: list[dict[str, Any]], *, editable: bool = True
+) -> list[dict[str, Any]]:
     """The summary lists of "check your answers" (and of the application page, without the Change links)."""
     a = application
     app_id = a["id"]
@@ -334,44 +403,86 @@ def answer_sections(application: dict[str, Any], call: dict[str, Any] | None, do
         line = f"{carrier_name(claim.get('carrier'))}: {percent(claim.get('saving_pct'))}"
         annual = claim.get("annual_saving")
         if annual:
-            line += " – " + _("%(quantity)s %(unit)s a year", quantity=number(annual.get("quantity"), 3),
-                                unit=annual.get("unit"))
+            line += " – " + _(
+                "%(quantity)s %(unit)s a year", quantity=number(annual.get("quantity"), 3), unit=annual.get("unit")
+            )
         claim_lines.append(line)
     return [
-        {"title": _("Call and facility"), "rows": [
-            {"key": _("Call"), "value": f"{call['code']} – {call['title']}" if call else a.get("call_id")},
-            {"key": _("Facility"), "value": a.get("facility_name")},
-        ]},
-        {"title": tasks.step_title(tasks.STEPS_BY_SLUG["technology"]), "rows": [
-            {"key": _("Project title"), "value": a.get("title"), "href": href("technology", "title")},
-            {"key": _("Technology"), "value": a.get("technology"), "href": href("technology", "technology")},
-            {"key": _("Supplier"), "value": supplier_text, "href": href("technology", "supplier.name")},
-        ]},
-        {"title": tasks.step_title(tasks.STEPS_BY_SLUG["costs"]), "rows": [
-            {"key": _("Total investment cost"), "value": vnd(a.get("total_cost_vnd")),
-             "href": href("costs", "total_cost_vnd")},
-            {"key": _("Eligible cost"), "value": vnd(a.get("eligible_cost_vnd")),
-             "href": href("costs", "eligible_cost_vnd")},
-            {"key": _("Requested support"), "value": vnd(a.get("requested_support_vnd")),
-             "href": href("costs", "requested_support_vnd")},
-        ]},
-        {"title": tasks.step_title(tasks.STEPS_BY_SLUG["savings"]), "rows": [
-            {"key": _("Savings per carrier"), "value": "; ".join(claim_lines),
-             "href": href("savings", "claimed_savings.0.carrier")},
-            {"key": _("Overall saving"), "value": percent(a.get("claimed_overall_saving_pct")),
-             "href": href("savings", "claimed_overall_saving_pct")},
-        ]},
-        {"title": tasks.step_title(tasks.STEPS_BY_SLUG["dates"]), "rows": [
-            {"key": _("Start date"), "value": local_date(a.get("implementation_start")),
-             "href": href("dates", "implementation_start")},
-            {"key": _("End date"), "value": local_date(a.get("implementation_end")),
-             "href": href("dates", "implementation_end")},
-        ]},
-        {"title": _("Documents"), "rows": [
-            {"key": _("Uploaded documents"),
-             "value": ", ".join(d["filename"] for d in documents) or _("None uploaded"),
-             "href": tasks.application_url(app_id, "/documents") if editable else None},
-        ]},
+        {
+            "title": _("Call and facility"),
+            "rows": [
+                {"key": _("Call"), "value": f"{call['code']} – {call['title']}" if call else a.get("call_id")},
+                {"key": _("Facility"), "value": a.get("facility_name")},
+            ],
+        },
+        {
+            "title": tasks.step_title(tasks.STEPS_BY_SLUG["technology"]),
+            "rows": [
+                {"key": _("Project title"), "value": a.get("title"), "href": href("technology", "title")},
+                {"key": _("Technology"), "value": a.get("technology"), "href": href("technology", "technology")},
+                {"key": _("Supplier"), "value": supplier_text, "href": href("technology", "supplier.name")},
+            ],
+        },
+        {
+            "title": tasks.step_title(tasks.STEPS_BY_SLUG["costs"]),
+            "rows": [
+                {
+                    "key": _("Total investment cost"),
+                    "value": vnd(a.get("total_cost_vnd")),
+                    "href": href("costs", "total_cost_vnd"),
+                },
+                {
+                    "key": _("Eligible cost"),
+                    "value": vnd(a.get("eligible_cost_vnd")),
+                    "href": href("costs", "eligible_cost_vnd"),
+                },
+                {
+                    "key": _("Requested support"),
+                    "value": vnd(a.get("requested_support_vnd")),
+                    "href": href("costs", "requested_support_vnd"),
+                },
+            ],
+        },
+        {
+            "title": tasks.step_title(tasks.STEPS_BY_SLUG["savings"]),
+            "rows": [
+                {
+                    "key": _("Savings per carrier"),
+                    "value": "; ".join(claim_lines),
+                    "href": href("savings", "claimed_savings.0.carrier"),
+                },
+                {
+                    "key": _("Overall saving"),
+                    "value": percent(a.get("claimed_overall_saving_pct")),
+                    "href": href("savings", "claimed_overall_saving_pct"),
+                },
+            ],
+        },
+        {
+            "title": tasks.step_title(tasks.STEPS_BY_SLUG["dates"]),
+            "rows": [
+                {
+                    "key": _("Start date"),
+                    "value": local_date(a.get("implementation_start")),
+                    "href": href("dates", "implementation_start"),
+                },
+                {
+                    "key": _("End date"),
+                    "value": local_date(a.get("implementation_end")),
+                    "href": href("dates", "implementation_end"),
+                },
+            ],
+        },
+        {
+            "title": _("Documents"),
+            "rows": [
+                {
+                    "key": _("Uploaded documents"),
+                    "value": ", ".join(d["filename"] for d in documents) or _("None uploaded"),
+                    "href": tasks.application_url(app_id, "/documents") if editable else None,
+                },
+            ],
+        },
     ]
 
 
@@ -381,17 +492,25 @@ def submission_errors(form: LinkedForm, problem: FieldErrors, application_id: st
         step = tasks.step_for_field(api_field)
         target = "claimed_savings.0.carrier" if api_field == "claimed_savings" else api_field
         form.errors[api_field] = f"{tasks.field_label(api_field)}: {message}"
-        form.links[api_field] = (f"{tasks.step_url(application_id, step.slug)}#{field_id(target)}" if step
-                                 else None)
+        form.links[api_field] = f"{tasks.step_url(application_id, step.slug)}#{field_id(target)}" if step else None
 
 
-async def _render_check(request: Request, api: ApiClient, application: dict[str, Any], form: Form,
-                        status_code: int = 200) -> HTMLResponse:
+async def _render_check(
+    request: Request, api: ApiClient, application: dict[str, Any], form: Form, status_code: int = 200
+) -> HTMLResponse:
     documents = await documents_of(api, application["id"])
     call = await tasks.load_call(api, application["call_id"])
-    return render(request, "enterprise/applications/check.html", _context(
-        application, form=form, sections=answer_sections(application, call, documents),
-        resubmit=application["status"] == "changes_requested"), status_code=status_code)
+    return render(
+        request,
+        "enterprise/applications/check.html",
+        _context(
+            application,
+            form=form,
+            sections=answer_sections(application, call, documents),
+            resubmit=application["status"] == "changes_requested",
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("/{application_id}/check", response_class=HTMLResponse)
@@ -411,13 +530,15 @@ async def submit(request: Request, application_id: str, user: Enterprise, api: A
         return _redirect(_after_submission(application))
     action = "resubmit" if application["status"] == "changes_requested" else "submit"
     try:
-        await api.post(f"/applications/{application_id}/{action}", json={},
-                       if_match=tasks.etag_of(form.get("version")))
+        await api.post(f"/applications/{application_id}/{action}", json={}, if_match=tasks.etag_of(form.get("version")))
     except FieldErrors as problem:
         submission_errors(form, problem, application_id)
         # The API's detail names the fields in its own terms; the list below names them as the steps do.
-        form.summary = (_("The application cannot be submitted yet. Complete or correct each item below.")
-                        if problem.errors else problem.summary or None)
+        form.summary = (
+            _("The application cannot be submitted yet. Complete or correct each item below.")
+            if problem.errors
+            else problem.summary or None
+        )
         return await _render_check(request, api, application, form, status_code=422)
     except ChangedMeanwhile:
         current = await tasks.load_application(api, application_id)

@@ -21,8 +21,8 @@ EDITABLE_STATUSES = ("draft", "changes_requested")
 
 @dataclass(frozen=True)
 class Step:
-    slug: str            # URL part: /enterprise/applications/{id}/steps/{slug}
-    title: str           # msgid
+    slug: str  # URL part: /enterprise/applications/{id}/steps/{slug}
+    title: str  # msgid
     fields: tuple[str, ...]  # the API fields this step PATCHes (top-level names)
     optional: tuple[str, ...] = ()  # fields that may stay empty (supplier)
 
@@ -76,8 +76,9 @@ def missing_fields(application: dict[str, Any]) -> set[str]:
     """Top-level API fields still missing or invalid for submission (`claimed_savings.0.unit` → `claimed_savings`)."""
     if "missing_fields" in application and application["missing_fields"] is not None:
         return {str(name).split(".", 1)[0] for name in application["missing_fields"]}
-    return {name for step in STEPS for name in step.fields
-            if name not in step.optional and _empty(application.get(name))}
+    return {
+        name for step in STEPS for name in step.fields if name not in step.optional and _empty(application.get(name))
+    }
 
 
 def step_status(step: Step, application: dict[str, Any]) -> str:

@@ -53,23 +53,34 @@ ROLE_NAMES: dict[str, str] = {
     "egov": N_("E-government system"),
 }
 TRANCHE_KINDS = {"advance": N_("Advance"), "balance": N_("Balance")}
-TRANCHE_STATUSES = {"payable": N_("Payable"), "paid": N_("Paid"), "withheld": N_("Withheld until verification"),
-                    "cancelled": N_("Cancelled"), "recovery_due": N_("To be recovered")}
+TRANCHE_STATUSES = {
+    "payable": N_("Payable"),
+    "paid": N_("Paid"),
+    "withheld": N_("Withheld until verification"),
+    "cancelled": N_("Cancelled"),
+    "recovery_due": N_("To be recovered"),
+}
 # Screening reason codes (services/applications domain/screening.py) in the user's language. The API stores its
 # reasons in English; the portal says them with the call's terms it shows anyway.
 SCREENING_REASONS: dict[str, str] = {
     "call_not_yet_open": N_("The call opens on %(opens)s: the application was submitted before that."),
     "call_closed": N_("The call closed on %(closes)s, before the application was submitted."),
     "sector_not_eligible": N_("The facility's sector is not one this call supports (%(sectors)s)."),
-    "amount_not_positive": N_("The total cost, the eligible cost and the requested support must each be more than 0 đồng."),
+    "amount_not_positive": N_(
+        "The total cost, the eligible cost and the requested support must each be more than 0 đồng."
+    ),
     "eligible_cost_exceeds_total": N_("The eligible cost is more than the total cost."),
     "request_exceeds_support_rate": N_("The requested support is more than %(rate)s of the eligible cost."),
     "request_exceeds_cap": N_("The requested support is more than the call's cap of %(cap)s per project."),
     "implementation_dates_out_of_order": N_("The end date is before the start date."),
     "claimed_saving_not_positive": N_("The claimed overall saving must be more than 0 %%."),
 }
-AWARD_LIMITS = {"requested": N_("the amount requested"), "rate": N_("the call's support rate"),
-                "cap": N_("the call's cap per project"), "budget": N_("the call's remaining budget")}
+AWARD_LIMITS = {
+    "requested": N_("the amount requested"),
+    "rate": N_("the call's support rate"),
+    "cap": N_("the call's cap per project"),
+    "budget": N_("the call's remaining budget"),
+}
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -93,13 +104,18 @@ async def _start_choices(api: ApiClient) -> tuple[list[dict[str, Any]], list[dic
 
 async def _render_start(request: Request, api: ApiClient, form: Form, status_code: int = 200) -> HTMLResponse:
     calls, facilities = await _start_choices(api)
-    return render(request, "enterprise/applications/start.html", _context(
-        form=form, calls=calls, facilities=facilities), status_code=status_code)
+    return render(
+        request,
+        "enterprise/applications/start.html",
+        _context(form=form, calls=calls, facilities=facilities),
+        status_code=status_code,
+    )
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def start_form(request: Request, user: Enterprise, api: ApiClient,
-                     call_id: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
+async def start_form(
+    request: Request, user: Enterprise, api: ApiClient, call_id: Annotated[str | None, Query(max_length=64)] = None
+) -> HTMLResponse:
     return await _render_start(request, api, Form({"call_id": call_id or ""}))
 
 
@@ -132,16 +148,20 @@ SCREENING_PASSED = N_("Eligible: the call is open, the sector is eligible and th
 
 def verdict_text(details: dict[str, Any]) -> str:
     """The verdict's settlement as the enterprise reads it (the API's reason is an English log line)."""
-    text = _("Verified saving %(verified)s against the %(claimed)s claimed; balance %(balance)s.",
-             verified=percent(details.get("verified_savings_pct")), claimed=percent(details.get("claimed_savings_pct")),
-             balance=vnd(details.get("balance_vnd") or 0))
+    text = _(
+        "Verified saving %(verified)s against the %(claimed)s claimed; balance %(balance)s.",
+        verified=percent(details.get("verified_savings_pct")),
+        claimed=percent(details.get("claimed_savings_pct")),
+        balance=vnd(details.get("balance_vnd") or 0),
+    )
     if details.get("recover_vnd"):
         text += " " + _("To pay back from the advance: %(amount)s.", amount=vnd(details["recover_vnd"]))
     return text
 
 
-def timeline(history: list[dict[str, Any]], screening_text: Callable[[list[dict[str, Any]]], str] | None = None
-             ) -> list[dict[str, Any]]:
+def timeline(
+    history: list[dict[str, Any]], screening_text: Callable[[list[dict[str, Any]]], str] | None = None
+) -> list[dict[str, Any]]:
     """The history entries the enterprise follows; `screening_text` says a failed screening's reasons (codes)."""
     items = []
     for entry in history:
@@ -156,13 +176,19 @@ def timeline(history: list[dict[str, Any]], screening_text: Callable[[list[dict[
             reason = screening_text(details.get("reasons") or []) or reason
         elif action in ("record_verified", "record_not_achieved") and "balance_vnd" in details:
             reason = verdict_text(details)
-        items.append({
-            "at": entry.get("at"), "action": action, "label": gettext(TIMELINE_ACTIONS[action]),
-            "role": gettext(ROLE_NAMES.get(entry.get("actor_role") or "", entry.get("actor_role") or "")),
-            "name": entry.get("actor_name"), "reason": reason,
-            "from_status": entry.get("from_status"), "to_status": entry.get("to_status"),
-            "filename": (entry.get("details") or {}).get("filename"),
-        })
+        items.append(
+            {
+                "at": entry.get("at"),
+                "action": action,
+                "label": gettext(TIMELINE_ACTIONS[action]),
+                "role": gettext(ROLE_NAMES.get(entry.get("actor_role") or "", entry.get("actor_role") or "")),
+                "name": entry.get("actor_name"),
+                "reason": reason,
+                "from_status": entry.get("from_status"),
+                "to_status": entry.get("to_status"),
+                "filename": (entry.get("details") or {}).get("filename"),
+            }
+        )
     return items
 
 
@@ -177,12 +203,17 @@ async def _verification(api: ApiClient, application: dict[str, Any]) -> dict[str
         return None
 
 
-def screening_reasons(application: dict[str, Any], call: dict[str, Any] | None, sector_names: dict[str, str]
-                      ) -> list[str]:
+def screening_reasons(
+    application: dict[str, Any], call: dict[str, Any] | None, sector_names: dict[str, str]
+) -> list[str]:
     sectors = [sector_names.get(code, code) for code in (call or {}).get("eligible_sectors") or []]
-    terms = {"opens": local_date((call or {}).get("opens_on")), "closes": local_date((call or {}).get("closes_on")),
-             "sectors": ", ".join(sectors),
-             "rate": basis_points((call or {}).get("support_rate_bp")), "cap": vnd((call or {}).get("cap_per_project_vnd"))}
+    terms = {
+        "opens": local_date((call or {}).get("opens_on")),
+        "closes": local_date((call or {}).get("closes_on")),
+        "sectors": ", ".join(sectors),
+        "rate": basis_points((call or {}).get("support_rate_bp")),
+        "cap": vnd((call or {}).get("cap_per_project_vnd")),
+    }
     out = []
     for reason in application.get("screening_reasons") or []:
         msgid = SCREENING_REASONS.get(reason.get("code"))
@@ -198,8 +229,14 @@ def requested_changes(application: dict[str, Any], history: list[dict[str, Any]]
     return application.get("decision_reason")
 
 
-async def _render_page(request: Request, api: ApiClient, application_id: str, *, forms: dict[str, Form] | None = None,
-                       status_code: int = 200) -> HTMLResponse:
+async def _render_page(
+    request: Request,
+    api: ApiClient,
+    application_id: str,
+    *,
+    forms: dict[str, Form] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     application = await tasks.load_application(api, application_id)
     history = (await api.get(f"/applications/{application_id}/history", limit=200)).get("items", [])
     documents = await documents_of(api, application_id)
@@ -213,25 +250,36 @@ async def _render_page(request: Request, api: ApiClient, application_id: str, *,
     def screening_text(reasons: list[dict[str, Any]]) -> str:
         return "; ".join(screening_reasons({"screening_reasons": reasons}, call, sector_names))
 
-    return render(request, "enterprise/applications/page.html", _context(
-        application=application, call=call, events=timeline(history, screening_text), documents=documents,
-        sections=answer_sections(application, call, documents, editable=False),
-        changes=requested_changes(application, history) if application["status"] == "changes_requested" else None,
-        reasons=screening_reasons(application, call, sector_names) if application["status"] == "ineligible" else [],
-        verification=await _verification(api, application), forms=forms,
-        can_start="start" in allowed, can_complete="complete" in allowed,
-        tranche_kinds=TRANCHE_KINDS, tranche_statuses=TRANCHE_STATUSES, award_limits=AWARD_LIMITS,
-        editable=tasks.is_editable(application)), status_code=status_code)
+    return render(
+        request,
+        "enterprise/applications/page.html",
+        _context(
+            application=application,
+            call=call,
+            events=timeline(history, screening_text),
+            documents=documents,
+            sections=answer_sections(application, call, documents, editable=False),
+            changes=requested_changes(application, history) if application["status"] == "changes_requested" else None,
+            reasons=screening_reasons(application, call, sector_names) if application["status"] == "ineligible" else [],
+            verification=await _verification(api, application),
+            forms=forms,
+            can_start="start" in allowed,
+            can_complete="complete" in allowed,
+            tranche_kinds=TRANCHE_KINDS,
+            tranche_statuses=TRANCHE_STATUSES,
+            award_limits=AWARD_LIMITS,
+            editable=tasks.is_editable(application),
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("/{application_id}", response_class=HTMLResponse)
-async def application_page(request: Request, application_id: str, user: Enterprise, api: ApiClient
-                           ) -> HTMLResponse:
+async def application_page(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> HTMLResponse:
     return await _render_page(request, api, application_id)
 
 
-async def _transition(request: Request, api: ApiClient, application_id: str, action: str, date_field: str
-                      ) -> Response:
+async def _transition(request: Request, api: ApiClient, application_id: str, action: str, date_field: str) -> Response:
     """Report start (`start`, `started_on`) or completion (`completion`, `completed_on`): date + optional note."""
     form = Form(await request.form())
     form_name = "start" if action == "start" else "complete"
@@ -244,8 +292,9 @@ async def _transition(request: Request, api: ApiClient, application_id: str, act
         body["reason"] = reason
     if not form.has_errors:
         try:
-            await api.post(f"/applications/{application_id}/{action}", json=body,
-                           if_match=tasks.etag_of(form.get("version")))
+            await api.post(
+                f"/applications/{application_id}/{action}", json=body, if_match=tasks.etag_of(form.get("version"))
+            )
             return RedirectResponse(tasks.application_url(application_id) + "#timeline", status_code=303)
         except FieldErrors as problem:
             form.add_problem(problem)
@@ -255,8 +304,9 @@ async def _transition(request: Request, api: ApiClient, application_id: str, act
             form.values["version"] = current["version"]
         except Conflict as problem:
             form.add_error(None, problem.summary)
-    return await _render_page(request, api, application_id, forms={form_name: form},
-                              status_code=409 if form.changed_meanwhile else 422)
+    return await _render_page(
+        request, api, application_id, forms={form_name: form}, status_code=409 if form.changed_meanwhile else 422
+    )
 
 
 @router.post("/{application_id}/start", response_class=HTMLResponse)
@@ -280,8 +330,11 @@ async def confirmation(request: Request, application_id: str, user: Enterprise, 
         dossier = await api.get(f"/public/dossiers/{application['dossier_code']}")
     except NotFound:
         pass
-    return render(request, "enterprise/applications/confirmation.html", _context(
-        application=application, dossier=dossier, due=local_date(dossier.get("due_at")) if dossier else ""))
+    return render(
+        request,
+        "enterprise/applications/confirmation.html",
+        _context(application=application, dossier=dossier, due=local_date(dossier.get("due_at")) if dossier else ""),
+    )
 
 
 @router.get("/{application_id}/verification-report")

@@ -27,8 +27,18 @@ OPTIONAL_COLUMNS = ("estimated", "notes")
 _CARRIER_COLUMN = re.compile(r"^([a-z0-9_]+)\s*\(\s*([^()]+?)\s*\)$")
 
 # What the template offers (a facility deletes the columns it does not need).
-TEMPLATE_COLUMNS = ("period", "production", "production_unit", "electricity (kWh)", "natural_gas (m3)",
-                    "coal_grade_3_4 (t)", "diesel_oil (L)", "water (m3)", "estimated", "notes")
+TEMPLATE_COLUMNS = (
+    "period",
+    "production",
+    "production_unit",
+    "electricity (kWh)",
+    "natural_gas (m3)",
+    "coal_grade_3_4 (t)",
+    "diesel_oil (L)",
+    "water (m3)",
+    "estimated",
+    "notes",
+)
 TEMPLATE_ROWS = (
     ("2025-01", "1250,5", "t", "412000", "15800", "", "1200", "5300", "", "Tháng Giêng"),
     ("2025-02", "1180", "t", "398500,25", "15010", "", "950", "5120", "x", "Ước tính – đồng hồ hỏng"),
@@ -65,8 +75,9 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CsvFileError(gettext(
-            "The file is not in UTF-8. In Excel choose “Save as” → “CSV UTF-8 (Comma delimited)”.")) from None
+        raise CsvFileError(
+            gettext("The file is not in UTF-8. In Excel choose “Save as” → “CSV UTF-8 (Comma delimited)”.")
+        ) from None
 
 
 def _delimiter(text: str) -> str:
@@ -92,9 +103,14 @@ def _columns(header: list[str], extra_columns: tuple[str, ...] = ()) -> dict[int
             carrier = match.group(1)
             unit = next((u for u in CARRIER_UNITS[carrier] if u.lower() == match.group(2).lower()), None)
             if unit is None:
-                raise CsvFileError(gettext(
-                    "Column “%(column)s”: %(carrier)s is measured in %(units)s.", column=name,
-                    carrier=carrier, units=", ".join(CARRIER_UNITS[carrier])))
+                raise CsvFileError(
+                    gettext(
+                        "Column “%(column)s”: %(carrier)s is measured in %(units)s.",
+                        column=name,
+                        carrier=carrier,
+                        units=", ".join(CARRIER_UNITS[carrier]),
+                    )
+                )
             target = [(quantity_field(carrier), name), (unit_field(carrier), unit)]
             key = carrier
         else:
@@ -107,8 +123,12 @@ def _columns(header: list[str], extra_columns: tuple[str, ...] = ()) -> dict[int
         if len(target) > 1:  # the unit is written in the header, not in every cell
             mapping[-1 - index] = target[1]
     if unknown:
-        raise CsvFileError(gettext("Unknown columns: %(columns)s. Use the column names of the template.",
-                                   columns=", ".join(f"“{c}”" for c in unknown)))
+        raise CsvFileError(
+            gettext(
+                "Unknown columns: %(columns)s. Use the column names of the template.",
+                columns=", ".join(f"“{c}”" for c in unknown),
+            )
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
     if missing:
         raise CsvFileError(gettext("Missing columns: %(columns)s.", columns=", ".join(missing)))
@@ -117,8 +137,12 @@ def _columns(header: list[str], extra_columns: tuple[str, ...] = ()) -> dict[int
     return mapping
 
 
-def parse_baseline_csv(data: bytes, *, extra_columns: tuple[str, ...] = (),
-                       read: Callable[[Mapping[str, Any]], BaselineInput] = read_baseline) -> list[CsvLine]:
+def parse_baseline_csv(
+    data: bytes,
+    *,
+    extra_columns: tuple[str, ...] = (),
+    read: Callable[[Mapping[str, Any]], BaselineInput] = read_baseline,
+) -> list[CsvLine]:
     """Every non-blank data line, read (its errors, if any, inside `baseline`); CsvFileError for the file.
     The same file format serves the verifier's measurements: `extra_columns` and `read` (verify/measurement_input)."""
     text = _decode(data)
@@ -133,8 +157,9 @@ def parse_baseline_csv(data: bytes, *, extra_columns: tuple[str, ...] = (),
             if not any(cell.strip() for cell in row):
                 continue
             if len(lines) >= MAX_ROWS:
-                raise CsvFileError(gettext("The file has more than %(max)s lines. Split it into several files.",
-                                           max=MAX_ROWS))
+                raise CsvFileError(
+                    gettext("The file has more than %(max)s lines. Split it into several files.", max=MAX_ROWS)
+                )
             values: dict[str, str] = {}
             columns: dict[str, str] = {}
             for index, (field_name, written) in mapping.items():
@@ -147,7 +172,7 @@ def parse_baseline_csv(data: bytes, *, extra_columns: tuple[str, ...] = (),
                 if field_name.endswith("_quantity") and field_name != "production_quantity":
                     columns[field_name.removesuffix("_quantity") + "_unit"] = columns[field_name]
             baseline = read(values)
-            if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
+            if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
                 baseline.errors.setdefault("period", gettext("This line has more values than the header has columns"))
                 baseline.body = None
             lines.append(CsvLine(reader.line_num, values.get("period", "").strip(), baseline, columns))

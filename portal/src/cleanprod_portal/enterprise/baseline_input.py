@@ -55,8 +55,14 @@ def unit_field(carrier: str) -> str:
     return f"{carrier}_unit"
 
 
-FORM_FIELDS: tuple[str, ...] = ("period", "production_quantity", "production_unit", "estimated", "notes",
-                                *(name for c in CARRIERS for name in (quantity_field(c), unit_field(c))))
+FORM_FIELDS: tuple[str, ...] = (
+    "period",
+    "production_quantity",
+    "production_unit",
+    "estimated",
+    "notes",
+    *(name for c in CARRIERS for name in (quantity_field(c), unit_field(c))),
+)
 
 
 @dataclass
@@ -88,9 +94,17 @@ def _truthy(text: str) -> bool:
 def read_baseline(values: Mapping[str, Any]) -> BaselineInput:
     """`values` use the form's names (FORM_FIELDS). A carrier with no quantity is not consumed that period."""
     errors: dict[str, str] = {}
-    api_fields = {"period_start": "period", "period_end": "period", "production.quantity": "production_quantity",
-                  "production.unit": "production_unit", "production": "production_unit", "notes": "notes",
-                  "consumption": "consumption", "estimated": "estimated", "body": "period"}
+    api_fields = {
+        "period_start": "period",
+        "period_end": "period",
+        "production.quantity": "production_quantity",
+        "production.unit": "production_unit",
+        "production": "production_unit",
+        "notes": "notes",
+        "consumption": "consumption",
+        "estimated": "estimated",
+        "body": "period",
+    }
     try:
         start, end = parse_month(_text(values, "period"))
     except NotAMonth:
@@ -125,7 +139,8 @@ def read_baseline(values: Mapping[str, Any]) -> BaselineInput:
     if errors:
         return BaselineInput(None, errors, api_fields)
     body: dict[str, Any] = {
-        "period_start": start.isoformat(), "period_end": end.isoformat(),  # type: ignore[union-attr]
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),  # type: ignore[union-attr]
         "production": {"quantity": production, "unit": _text(values, "production_unit")},
         "consumption": consumption,
         "estimated": _truthy(_text(values, "estimated")),

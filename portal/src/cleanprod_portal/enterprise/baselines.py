@@ -62,31 +62,53 @@ def empty_row_form() -> Form:
     return Form({"production_unit": "t", **{unit_field(c): CARRIER_UNITS[c][0] for c in CARRIERS}})
 
 
-async def baseline_grid_context(api: Api, facility: dict[str, Any], form: Form | None = None,
-                                added: str | None = None, corrected: str | None = None) -> dict[str, Any]:
+async def baseline_grid_context(
+    api: Api, facility: dict[str, Any], form: Form | None = None, added: str | None = None, corrected: str | None = None
+) -> dict[str, Any]:
     """What `_baseline_grid.html` shows: the periods in order, the carriers any period uses, the add form."""
     baselines = await api.all_pages(f"/facilities/{facility['id']}/baselines", max_items=2000)
     baselines.sort(key=lambda b: b["period_start"])
     used = {c["carrier"] for b in baselines for c in b["consumption"]}
-    rows = [{
-        "id": b["id"], "period": _period_label(b["period_start"], b["period_end"]),
-        "production": b["production"],
-        "consumption": {c["carrier"]: c for c in b["consumption"]},
-        "estimated": b["estimated"], "notes": b["notes"],
-    } for b in baselines]
+    rows = [
+        {
+            "id": b["id"],
+            "period": _period_label(b["period_start"], b["period_end"]),
+            "production": b["production"],
+            "consumption": {c["carrier"]: c for c in b["consumption"]},
+            "estimated": b["estimated"],
+            "notes": b["notes"],
+        }
+        for b in baselines
+    ]
     return {
-        "facility": facility, "baseline_rows": rows,
+        "facility": facility,
+        "baseline_rows": rows,
         "carriers_used": [(c, carrier_label(c)) for c in CARRIERS if c in used],
-        "row_form": form or empty_row_form(), "added": added, "corrected": corrected,
-        "carrier_inputs": [{"carrier": c, "label": carrier_label(c), "quantity": quantity_field(c),
-                            "unit": unit_field(c), "units": carrier_unit_options(c)} for c in CARRIERS],
-        "production_units": production_unit_options(), "unit_symbol": unit_symbol,
+        "row_form": form or empty_row_form(),
+        "added": added,
+        "corrected": corrected,
+        "carrier_inputs": [
+            {
+                "carrier": c,
+                "label": carrier_label(c),
+                "quantity": quantity_field(c),
+                "unit": unit_field(c),
+                "units": carrier_unit_options(c),
+            }
+            for c in CARRIERS
+        ],
+        "production_units": production_unit_options(),
+        "unit_symbol": unit_symbol,
     }
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return render(request, template, {"navigation": NAVIGATION, "active": "/enterprise/baselines", **context},
-                  status_code=status_code)
+    return render(
+        request,
+        template,
+        {"navigation": NAVIGATION, "active": "/enterprise/baselines", **context},
+        status_code=status_code,
+    )
 
 
 @router.get("/baselines", response_class=HTMLResponse)
@@ -97,24 +119,43 @@ async def choose_facility(request: Request, user: Enterprise, api: ApiClient) ->
 
 @router.get("/baselines/template.csv")
 async def baseline_template(user: Enterprise) -> Response:
-    return Response(template_csv().encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="baseline-template.csv"'})
+    return Response(
+        template_csv().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="baseline-template.csv"'},
+    )
 
 
-async def _baselines_page(request: Request, api: Api, facility: dict[str, Any], *, form: Form | None = None,
-                          added: str | None = None, corrected: str | None = None,
-                          report: UploadReport | None = None, status_code: int = 200) -> HTMLResponse:
+async def _baselines_page(
+    request: Request,
+    api: Api,
+    facility: dict[str, Any],
+    *,
+    form: Form | None = None,
+    added: str | None = None,
+    corrected: str | None = None,
+    report: UploadReport | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     grid = await baseline_grid_context(api, facility, form, added, corrected)
-    return _page(request, "enterprise/baselines.html", {**grid, "report": report, "csv_carriers": [
-        (c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS]}, status_code)
+    return _page(
+        request,
+        "enterprise/baselines.html",
+        {
+            **grid,
+            "report": report,
+            "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
+        },
+        status_code,
+    )
 
 
 @router.get("/facilities/{facility_id}/baselines", response_class=HTMLResponse)
-async def baselines_page(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient
-                         ) -> HTMLResponse:
+async def baselines_page(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient) -> HTMLResponse:
     facility = await api.get(f"/facilities/{facility_id}")
-    return await _baselines_page(request, api, facility, added=request.query_params.get("added"),
-                                 corrected=request.query_params.get("corrected"))
+    return await _baselines_page(
+        request, api, facility, added=request.query_params.get("added"), corrected=request.query_params.get("corrected")
+    )
 
 
 @router.post("/facilities/{facility_id}/baselines", response_class=HTMLResponse)
@@ -128,8 +169,9 @@ async def add_period(request: Request, facility_id: uuid.UUID, user: Enterprise,
             form.add_error(name, message)
     else:
         try:
-            await api.post(f"/facilities/{facility['id']}/baselines", baseline.body,
-                           idempotency_key=form.idempotency_key)
+            await api.post(
+                f"/facilities/{facility['id']}/baselines", baseline.body, idempotency_key=form.idempotency_key
+            )
         except FieldErrors as exc:
             for api_path, message in exc.errors.items():
                 form.add_error(baseline.field_for(api_path), message)
@@ -140,13 +182,15 @@ async def add_period(request: Request, facility_id: uuid.UUID, user: Enterprise,
             if request.headers.get("hx-request") == "true":
                 grid = await baseline_grid_context(api, facility, None, month)
                 return render(request, "enterprise/_baseline_grid.html", grid)
-            return RedirectResponse(f"/enterprise/facilities/{facility['id']}/baselines?added={month}#baselines",
-                                    status_code=303)
+            return RedirectResponse(
+                f"/enterprise/facilities/{facility['id']}/baselines?added={month}#baselines", status_code=303
+            )
     if not form.summary:
         form.summary = gettext("The period was not saved. Check the values marked below.")
     if request.headers.get("hx-request") == "true":
-        return render(request, "enterprise/_baseline_grid.html", await baseline_grid_context(api, facility, form),
-                      status_code=422)
+        return render(
+            request, "enterprise/_baseline_grid.html", await baseline_grid_context(api, facility, form), status_code=422
+        )
     return await _baselines_page(request, api, facility, form=form, status_code=422)
 
 
@@ -156,7 +200,8 @@ def _period_form_values(baseline: dict[str, Any]) -> dict[str, Any]:
         "period": month_of(baseline["period_start"]),
         "production_quantity": plain_number(baseline["production"]["quantity"]),
         "production_unit": baseline["production"]["unit"],
-        "estimated": "1" if baseline["estimated"] else "", "notes": baseline["notes"] or "",
+        "estimated": "1" if baseline["estimated"] else "",
+        "notes": baseline["notes"] or "",
         "version": baseline["version"],
     }
     values.update(empty_row_form().values)
@@ -166,25 +211,31 @@ def _period_form_values(baseline: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _correction_page(request: Request, api: Api, facility: dict[str, Any], baseline: dict[str, Any],
-                           form: Form, status_code: int = 200) -> HTMLResponse:
+async def _correction_page(
+    request: Request, api: Api, facility: dict[str, Any], baseline: dict[str, Any], form: Form, status_code: int = 200
+) -> HTMLResponse:
     grid = await baseline_grid_context(api, facility, form)
-    return _page(request, "enterprise/baseline_edit.html", {
-        **grid, "baseline": baseline, "period": _period_label(baseline["period_start"], baseline["period_end"])},
-        status_code)
+    return _page(
+        request,
+        "enterprise/baseline_edit.html",
+        {**grid, "baseline": baseline, "period": _period_label(baseline["period_start"], baseline["period_end"])},
+        status_code,
+    )
 
 
 @router.get("/facilities/{facility_id}/baselines/{baseline_id}/edit", response_class=HTMLResponse)
-async def correct_period_form(request: Request, facility_id: uuid.UUID, baseline_id: uuid.UUID, user: Enterprise,
-                              api: ApiClient) -> HTMLResponse:
+async def correct_period_form(
+    request: Request, facility_id: uuid.UUID, baseline_id: uuid.UUID, user: Enterprise, api: ApiClient
+) -> HTMLResponse:
     facility = await api.get(f"/facilities/{facility_id}")
     baseline = await api.get(f"/facilities/{facility_id}/baselines/{baseline_id}")
     return await _correction_page(request, api, facility, baseline, Form(_period_form_values(baseline)))
 
 
 @router.post("/facilities/{facility_id}/baselines/{baseline_id}/edit", response_class=HTMLResponse)
-async def correct_period(request: Request, facility_id: uuid.UUID, baseline_id: uuid.UUID, user: Enterprise,
-                         api: ApiClient) -> Response:
+async def correct_period(
+    request: Request, facility_id: uuid.UUID, baseline_id: uuid.UUID, user: Enterprise, api: ApiClient
+) -> Response:
     facility = await api.get(f"/facilities/{facility_id}")
     path = f"/facilities/{facility_id}/baselines/{baseline_id}"
     baseline = await api.get(path)
@@ -208,8 +259,9 @@ async def correct_period(request: Request, facility_id: uuid.UUID, baseline_id: 
             return await _correction_page(request, api, facility, baseline, form, 412)
         else:
             month = form.get("period").strip()
-            return RedirectResponse(f"/enterprise/facilities/{facility_id}/baselines?corrected={month}#baselines",
-                                    status_code=303)
+            return RedirectResponse(
+                f"/enterprise/facilities/{facility_id}/baselines?corrected={month}#baselines", status_code=303
+            )
     if not form.summary:
         form.summary = gettext("The period was not saved. Check the values marked below.")
     return await _correction_page(request, api, facility, baseline, form, 422)
@@ -261,8 +313,11 @@ async def _save_line(api: Api, facility_id: str, line: CsvLine) -> LineResult:
         result.problems = [(_column_name(line, n), m) for n, m in line.baseline.errors.items()]
         return result
     try:
-        await api.post(f"/facilities/{facility_id}/baselines", line.baseline.body,
-                       idempotency_key=_line_key(facility_id, line.baseline.body))
+        await api.post(
+            f"/facilities/{facility_id}/baselines",
+            line.baseline.body,
+            idempotency_key=_line_key(facility_id, line.baseline.body),
+        )
     except NotFound:
         raise
     except FieldErrors as exc:
@@ -277,8 +332,7 @@ async def _save_line(api: Api, facility_id: str, line: CsvLine) -> LineResult:
 
 
 @router.post("/facilities/{facility_id}/baselines/upload", response_class=HTMLResponse)
-async def upload_baselines(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient
-                           ) -> HTMLResponse:
+async def upload_baselines(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient) -> HTMLResponse:
     facility = await api.get(f"/facilities/{facility_id}")
     submitted = await request.form()
     upload = submitted.get("file")
@@ -295,5 +349,4 @@ async def upload_baselines(request: Request, facility_id: uuid.UUID, user: Enter
         return await _baselines_page(request, api, facility, report=report, status_code=422)
     for line in lines:
         report.lines.append(await _save_line(api, str(facility["id"]), line))
-    return await _baselines_page(request, api, facility, report=report,
-                                 status_code=200 if report.saved else 422)
+    return await _baselines_page(request, api, facility, report=report, status_code=200 if report.saved else 422)

@@ -69,16 +69,29 @@ def kind_name(kind: str | None) -> str:
 
 
 # ---- the documents page ------------------------------------------------------------------------------------------
-async def _render(request: Request, api: ApiClient, application_id: str, form: Form, status_code: int = 200
-                  ) -> HTMLResponse:
+async def _render(
+    request: Request, api: ApiClient, application_id: str, form: Form, status_code: int = 200
+) -> HTMLResponse:
     application = await tasks.load_application(api, application_id)
     documents = await documents_of(api, application_id)
-    return render(request, "enterprise/applications/documents.html", {
-        "application": application, "documents": documents, "form": form, "navigation": NAVIGATION,
-        "active": tasks.APPLICATIONS_PATH, "kinds": [(k, gettext(v)) for k, v in DOCUMENT_KINDS.items()],
-        "kind_name": kind_name, "file_size": file_size, "media_types": MEDIA_TYPES,
-        "editable": tasks.is_editable(application), "tasks_url": tasks.application_url(application_id, "/tasks"),
-    }, status_code=status_code)
+    return render(
+        request,
+        "enterprise/applications/documents.html",
+        {
+            "application": application,
+            "documents": documents,
+            "form": form,
+            "navigation": NAVIGATION,
+            "active": tasks.APPLICATIONS_PATH,
+            "kinds": [(k, gettext(v)) for k, v in DOCUMENT_KINDS.items()],
+            "kind_name": kind_name,
+            "file_size": file_size,
+            "media_types": MEDIA_TYPES,
+            "editable": tasks.is_editable(application),
+            "tasks_url": tasks.application_url(application_id, "/tasks"),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/{application_id}/documents", response_class=HTMLResponse)
@@ -110,11 +123,19 @@ class MultipartRelay:
         self._part: str | None = None
         self._name = ""
         self._value = bytearray()
-        self.parser = MultipartParser(boundary, callbacks={
-            "on_part_begin": self._part_begin, "on_header_field": self._header_field_cb,
-            "on_header_value": self._header_value_cb, "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished, "on_part_data": self._part_data,
-            "on_part_end": self._part_end, "on_end": self._end})
+        self.parser = MultipartParser(
+            boundary,
+            callbacks={
+                "on_part_begin": self._part_begin,
+                "on_header_field": self._header_field_cb,
+                "on_header_value": self._header_value_cb,
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+                "on_end": self._end,
+            },
+        )
 
     def write(self, chunk: bytes) -> None:
         self.parser.write(chunk)
@@ -145,7 +166,8 @@ class MultipartRelay:
             self.file_started = True
             self.filename = filename.decode("utf-8", "replace")
             self.file_content_type = self._headers.get(b"content-type", b"application/octet-stream").decode(
-                "latin-1", "replace")
+                "latin-1", "replace"
+            )
             self._part = "file"
         elif filename is None and name and not self.file_started:
             self._part, self._name, self._value = "field", name, bytearray()
@@ -229,10 +251,12 @@ async def upload(request: Request, application_id: str, user: Enterprise, api: A
     kind = relay.fields.get("kind") or "other"
 
     async def body() -> AsyncIterator[bytes]:
-        yield (f"--{boundary_out}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
-               f"--{boundary_out}\r\nContent-Disposition: form-data; name=\"file\"; "
-               f"filename=\"{_quote(relay.filename or 'file')}\"\r\n"
-               f"Content-Type: {relay.file_content_type}\r\n\r\n").encode()
+        yield (
+            f'--{boundary_out}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'
+            f'--{boundary_out}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{_quote(relay.filename or "file")}"\r\n'
+            f"Content-Type: {relay.file_content_type}\r\n\r\n"
+        ).encode()
         for piece in relay.take():
             yield piece
         while not relay.file_done:
@@ -246,8 +270,12 @@ async def upload(request: Request, application_id: str, user: Enterprise, api: A
         yield f"\r\n--{boundary_out}--\r\n".encode()
 
     try:
-        response = await api.raw("POST", f"/applications/{tasks.checked_id(application_id)}/documents", content=body(), headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary_out}", "Accept": "application/json"})
+        response = await api.raw(
+            "POST",
+            f"/applications/{tasks.checked_id(application_id)}/documents",
+            content=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary_out}", "Accept": "application/json"},
+        )
         await response.aclose()
     except (FieldErrors, Conflict) as problem:
         form.add_error("file", upload_error(problem))
@@ -257,8 +285,7 @@ async def upload(request: Request, application_id: str, user: Enterprise, api: A
             form.add_error("file", upload_error(problem))
             return await _render(request, api, application_id, form, status_code=problem.status)
         raise
-    return RedirectResponse(tasks.application_url(application_id, "/documents") + "#documents-list",
-                            status_code=303)
+    return RedirectResponse(tasks.application_url(application_id, "/documents") + "#documents-list", status_code=303)
 
 
 # ---- download ----------------------------------------------------------------------------------------------------
@@ -266,16 +293,16 @@ PASSED_HEADERS = ("content-type", "content-length", "content-encoding", "content
 
 
 @router.get("/{application_id}/documents/{document_id}")
-async def download(request: Request, application_id: str, document_id: str, user: Enterprise, api: ApiClient
-                   ) -> Response:
+async def download(
+    request: Request, application_id: str, document_id: str, user: Enterprise, api: ApiClient
+) -> Response:
     return await document_file(api, application_id, document_id)
 
 
 async def document_file(api: ApiClient, application_id: str, document_id: str) -> Response:
     """A document passed back from the API with the user's token (also the staff screens' download)."""
     path = f"/applications/{tasks.checked_id(application_id)}/documents/{tasks.checked_id(document_id)}"
-    response = await api.raw("GET", path,
-                             headers={"Accept": "*/*"})
+    response = await api.raw("GET", path, headers={"Accept": "*/*"})
     headers: dict[str, Any] = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
     headers["Cache-Control"] = "private, no-store"
 

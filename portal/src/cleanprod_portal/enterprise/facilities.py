@@ -27,8 +27,12 @@ REQUIRED = ("name", "sector_code", "address", "ward")  # sent as "" when blank, 
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return render(request, template, {"navigation": NAVIGATION, "active": "/enterprise/facilities", **context},
-                  status_code=status_code)
+    return render(
+        request,
+        template,
+        {"navigation": NAVIGATION, "active": "/enterprise/facilities", **context},
+        status_code=status_code,
+    )
 
 
 def _facility_body(form: Form) -> dict[str, Any] | None:
@@ -56,10 +60,12 @@ PRODUCT_ERRORS = {f"products.{i}": "products" for i in range(50)}
 
 async def _form_context(api: ApiClient, user: Enterprise) -> dict[str, Any]:
     units = await registry.enterprise_units(api)
-    return {"sector_options": registry.sector_options(await registry.sectors(api)),
-            "units": [(u["id"], f"{u['name']} ({u['tax_code']})") for u in units],
-            "own": registry.own_record(user, units),
-            "statuses": registry.choices(registry.FACILITY_STATUSES)}
+    return {
+        "sector_options": registry.sector_options(await registry.sectors(api)),
+        "units": [(u["id"], f"{u['name']} ({u['tax_code']})") for u in units],
+        "own": registry.own_record(user, units),
+        "statuses": registry.choices(registry.FACILITY_STATUSES),
+    }
 
 
 def facility_form_values(facility: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +81,11 @@ def facility_form_values(facility: dict[str, Any]) -> dict[str, Any]:
 async def list_facilities(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
     facilities = await api.all_pages("/facilities", max_items=1000)
     names = {s["code"]: registry.sector_name(s) for s in await registry.sectors(api)}
-    return _page(request, "enterprise/facilities.html", {"facilities": facilities, "sector_names": names,
-                                                         "statuses": registry.FACILITY_STATUSES})
+    return _page(
+        request,
+        "enterprise/facilities.html",
+        {"facilities": facilities, "sector_names": names, "statuses": registry.FACILITY_STATUSES},
+    )
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -100,8 +109,7 @@ async def add_facility(request: Request, user: Enterprise, api: ApiClient) -> Re
     if body is None:
         return _page(request, "enterprise/facility_form.html", {"form": form, "facility": None, **context}, 422)
     try:
-        created = await api.post(f"/enterprises/{enterprise_id}/facilities", body,
-                                 idempotency_key=form.idempotency_key)
+        created = await api.post(f"/enterprises/{enterprise_id}/facilities", body, idempotency_key=form.idempotency_key)
     except FieldErrors as exc:
         form.summary = gettext("Check the values marked below.")
         form.add_problem(exc, PRODUCT_ERRORS)
@@ -118,17 +126,29 @@ async def view_facility(request: Request, facility_id: uuid.UUID, user: Enterpri
     facility = await _facility(api, facility_id)
     names = {s["code"]: registry.sector_name(s) for s in await registry.sectors(api)}
     grid = await baseline_grid_context(api, facility)
-    return _page(request, "enterprise/facility.html", {
-        "facility": facility, "sector_name": names.get(facility["sector_code"], facility["sector_code"]),
-        "status_name": registry.label(registry.FACILITY_STATUSES, facility["status"]), **grid})
+    return _page(
+        request,
+        "enterprise/facility.html",
+        {
+            "facility": facility,
+            "sector_name": names.get(facility["sector_code"], facility["sector_code"]),
+            "status_name": registry.label(registry.FACILITY_STATUSES, facility["status"]),
+            **grid,
+        },
+    )
 
 
 @router.get("/{facility_id}/edit", response_class=HTMLResponse)
-async def edit_facility_form(request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient) -> HTMLResponse:
+async def edit_facility_form(
+    request: Request, facility_id: uuid.UUID, user: Enterprise, api: ApiClient
+) -> HTMLResponse:
     facility = await _facility(api, facility_id)
     context = await _form_context(api, user)
-    return _page(request, "enterprise/facility_form.html", {
-        "form": Form(facility_form_values(facility)), "facility": facility, **context})
+    return _page(
+        request,
+        "enterprise/facility_form.html",
+        {"form": Form(facility_form_values(facility)), "facility": facility, **context},
+    )
 
 
 @router.post("/{facility_id}/edit", response_class=HTMLResponse)
@@ -150,6 +170,5 @@ async def save_facility(request: Request, facility_id: uuid.UUID, user: Enterpri
         except ChangedMeanwhile:
             form.changed_meanwhile = True
             form.values["version"] = facility["version"]  # review, then save against the record as it is now
-            return _page(request, "enterprise/facility_form.html",
-                         {"form": form, "facility": facility, **context}, 412)
+            return _page(request, "enterprise/facility_form.html", {"form": form, "facility": facility, **context}, 412)
     return _page(request, "enterprise/facility_form.html", {"form": form, "facility": facility, **context}, 422)

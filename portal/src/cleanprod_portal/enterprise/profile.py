@@ -17,8 +17,19 @@ from .routes import NAVIGATION
 
 router = APIRouter(prefix="/enterprise/profile")
 
-EDITABLE = ("name", "name_en", "legal_form", "size_class", "address", "ward", "district", "province",
-            "contact_name", "contact_email", "contact_phone")
+EDITABLE = (
+    "name",
+    "name_en",
+    "legal_form",
+    "size_class",
+    "address",
+    "ward",
+    "district",
+    "province",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
 REQUIRED = ("name", "legal_form", "size_class", "address", "ward", "province")  # sent as "" so the API names them
 BRANCH_FIELDS = ("branch_number", *EDITABLE)
 
@@ -32,21 +43,35 @@ def _body(form: Form, names: tuple[str, ...]) -> dict:
 
 
 def _page(request: Request, template: str, context: dict, status_code: int = 200) -> HTMLResponse:
-    return render(request, template, {"navigation": NAVIGATION, "active": "/enterprise/profile",
-                                      "legal_forms": registry.choices(registry.LEGAL_FORMS),
-                                      "size_classes": registry.choices(registry.SIZE_CLASSES), **context},
-                  status_code=status_code)
+    return render(
+        request,
+        template,
+        {
+            "navigation": NAVIGATION,
+            "active": "/enterprise/profile",
+            "legal_forms": registry.choices(registry.LEGAL_FORMS),
+            "size_classes": registry.choices(registry.SIZE_CLASSES),
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("", response_class=HTMLResponse)
 async def view_profile(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
     units = await registry.enterprise_units(api)
     own = registry.own_record(user, units)
-    return _page(request, "enterprise/profile.html", {
-        "enterprise": own, "branches": registry.branches(user, units),
-        "legal_form": registry.label(registry.LEGAL_FORMS, own and own["legal_form"]),
-        "size_class": registry.label(registry.SIZE_CLASSES, own and own["size_class"]),
-        "can_add_branch": bool(own) and len((user.tax_code or "").replace("-", "")) == 10})
+    return _page(
+        request,
+        "enterprise/profile.html",
+        {
+            "enterprise": own,
+            "branches": registry.branches(user, units),
+            "legal_form": registry.label(registry.LEGAL_FORMS, own and own["legal_form"]),
+            "size_class": registry.label(registry.SIZE_CLASSES, own and own["size_class"]),
+            "can_add_branch": bool(own) and len((user.tax_code or "").replace("-", "")) == 10,
+        },
+    )
 
 
 async def _own_or_404(user: Enterprise, api: ApiClient) -> dict:
@@ -68,8 +93,9 @@ async def save_profile(request: Request, user: Enterprise, api: ApiClient) -> Re
     own = await _own_or_404(user, api)
     form = Form(await request.form())
     try:
-        await api.patch(f"/enterprises/{own['id']}", _body(form, EDITABLE), if_match=registry.if_match(
-            form.get("version")))
+        await api.patch(
+            f"/enterprises/{own['id']}", _body(form, EDITABLE), if_match=registry.if_match(form.get("version"))
+        )
     except FieldErrors as exc:
         form.summary = gettext("Check the values marked below.")
         form.add_problem(exc)

@@ -48,8 +48,11 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
             grouped[group].append(application)
         if application["status"] in ("draft", "changes_requested") and _missing_documents(application):
             grouped["documents_missing"].append(application)
-    return [{"key": key, "heading": heading, "what": what, "applications": grouped[key]}
-            for key, heading, what in TODO_GROUPS if grouped[key]]
+    return [
+        {"key": key, "heading": heading, "what": what, "applications": grouped[key]}
+        for key, heading, what in TODO_GROUPS
+        if grouped[key]
+    ]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -58,8 +61,18 @@ async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLR
     applications, enterprises, facilities = await asyncio.gather(
         api.all_pages("/applications", max_items=1000),
         api.get("/enterprises", tax_code=user.tax_code, limit=1),  # its own record, not one of its branch units
-        api.get("/facilities", limit=1))
+        api.get("/facilities", limit=1),
+    )
     enterprise = (enterprises.get("items") or [None])[0]
-    return render(request, "enterprise/dashboard.html", {
-        "applications": applications, "todo": what_needs_doing(applications), "enterprise": enterprise,
-        "has_facility": bool(facilities.get("items")), "navigation": NAVIGATION, "active": "/enterprise"})
+    return render(
+        request,
+        "enterprise/dashboard.html",
+        {
+            "applications": applications,
+            "todo": what_needs_doing(applications),
+            "enterprise": enterprise,
+            "has_facility": bool(facilities.get("items")),
+            "navigation": NAVIGATION,
+            "active": "/enterprise",
+        },
+    )

@@ -33,13 +33,23 @@ def filters_of(values: Any) -> dict[str, str]:
 
 async def _choices(api: Any) -> dict[str, Any]:
     calls = await api.all_pages("/calls")
-    return {"statuses": [(s, status_label(s)) for s in APPLICATION_STATUSES],
-            "calls": [(c["id"], f"{c['code']} – {c['title']}") for c in calls],
-            "sectors": list((names := await sector_names(api)).items()), "sector_name": names}
+    return {
+        "statuses": [(s, status_label(s)) for s in APPLICATION_STATUSES],
+        "calls": [(c["id"], f"{c['code']} – {c['title']}") for c in calls],
+        "sectors": list((names := await sector_names(api)).items()),
+        "sector_name": names,
+    }
 
 
-async def _list_page(request: Request, user: Any, api: Any, *, results: list[dict] | None = None,
-                     form: Form | None = None, status_code: int = 200) -> HTMLResponse:
+async def _list_page(
+    request: Request,
+    user: Any,
+    api: Any,
+    *,
+    results: list[dict] | None = None,
+    form: Form | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     filters = filters_of(request.query_params)
     cursor = request.query_params.get("cursor") or None
     form_filters = Form(filters)
@@ -55,13 +65,26 @@ async def _list_page(request: Request, user: Any, api: Any, *, results: list[dic
         next_url = f"{ACTIVE}?{urlencode({**filters, 'cursor': page['next_cursor']})}"
     query = urlencode(filters)
     reviewers = await staff_members(api, "reviewer") if user and "officer" in user.roles else []
-    return render(request, "officer/applications.html", context(
-        ACTIVE, applications=applications, filters=form_filters, next_url=next_url, problem=problem,
-        export_csv=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'csv'})}",
-        export_xlsx=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'xlsx'})}",
-        query=query, reviewers=reviewers, results=results,
-        labels={a["id"]: a.get("dossier_code") or a.get("title") or a["id"][:8] for a in applications}, form=form or Form(), **await _choices(api)),
-        status_code=status_code)
+    return render(
+        request,
+        "officer/applications.html",
+        context(
+            ACTIVE,
+            applications=applications,
+            filters=form_filters,
+            next_url=next_url,
+            problem=problem,
+            export_csv=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'csv'})}",
+            export_xlsx=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'xlsx'})}",
+            query=query,
+            reviewers=reviewers,
+            results=results,
+            labels={a["id"]: a.get("dossier_code") or a.get("title") or a["id"][:8] for a in applications},
+            form=form or Form(),
+            **await _choices(api),
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -96,11 +119,15 @@ async def bulk_assign(request: Request, user: Officer, api: ApiClient) -> HTMLRe
             if member is None:
                 form.add_error("reviewer", _("Choose reviewers from the list."))
                 return await _list_page(request, user, api, form=form, status_code=422)
-            items.append({"application_id": application_id, "reviewer_subject": subject,
-                          "reviewer_username": member["username"]})
+            items.append(
+                {"application_id": application_id, "reviewer_subject": subject, "reviewer_username": member["username"]}
+            )
     try:
-        answer = (await api.post("/applications/bulk-assignments", {"assignments": items},
-                                 idempotency_key=form.idempotency_key)).data
+        answer = (
+            await api.post(
+                "/applications/bulk-assignments", {"assignments": items}, idempotency_key=form.idempotency_key
+            )
+        ).data
     except FieldErrors as exc:
         form.add_problem(exc)
         return await _list_page(request, user, api, form=form, status_code=422)
@@ -109,7 +136,13 @@ async def bulk_assign(request: Request, user: Officer, api: ApiClient) -> HTMLRe
         item = items[result["index"]]
         member = reviewers[item["reviewer_subject"]]
         problem = result.get("problem") or {}
-        results.append({"application_id": item["application_id"], "reviewer": member["full_name"],
-                        "ok": result["status"] < 300, "status": result["status"],
-                        "reason": problem.get("detail") or problem.get("title") or ""})
+        results.append(
+            {
+                "application_id": item["application_id"],
+                "reviewer": member["full_name"],
+                "ok": result["status"] < 300,
+                "status": result["status"],
+                "reason": problem.get("detail") or problem.get("title") or "",
+            }
+        )
     return await _list_page(request, user, api, results=results, form=Form())

@@ -49,17 +49,28 @@ CRITERION_REQUIRED: dict[str, str] = {
 def form_of_call(call: dict[str, Any]) -> Form:
     """The call as the editor shows it (money grouped, rate in %, decimals in the language's way)."""
     values: dict[str, Any] = {
-        "code": call["code"], "title": call["title"], "description": call.get("description") or "",
-        "opens_on": call["opens_on"], "closes_on": call["closes_on"],
-        "budget_vnd": vnd_input(call["budget_vnd"]), "cap_per_project_vnd": vnd_input(call["cap_per_project_vnd"]),
+        "code": call["code"],
+        "title": call["title"],
+        "description": call.get("description") or "",
+        "opens_on": call["opens_on"],
+        "closes_on": call["closes_on"],
+        "budget_vnd": vnd_input(call["budget_vnd"]),
+        "cap_per_project_vnd": vnd_input(call["cap_per_project_vnd"]),
         "support_rate_pct": decimal_input(call["support_rate_bp"] / 100),
-        "min_reviews": str(call["min_reviews"]), "pass_score_pct": decimal_input(call["pass_score_pct"]),
-        "eligible_sectors": list(call["eligible_sectors"]), "version": str(call["version"]),
+        "min_reviews": str(call["min_reviews"]),
+        "pass_score_pct": decimal_input(call["pass_score_pct"]),
+        "eligible_sectors": list(call["eligible_sectors"]),
+        "version": str(call["version"]),
     }
     for i, c in enumerate(call["criteria"]):
-        values.update({f"criteria.{i}.code": c["code"], f"criteria.{i}.name": c["name"],
-                       f"criteria.{i}.weight": decimal_input(c["weight"]),
-                       f"criteria.{i}.max_score": decimal_input(c["max_score"])})
+        values.update(
+            {
+                f"criteria.{i}.code": c["code"],
+                f"criteria.{i}.name": c["name"],
+                f"criteria.{i}.weight": decimal_input(c["weight"]),
+                f"criteria.{i}.max_score": decimal_input(c["max_score"]),
+            }
+        )
     form = Form(values)
     form.values["eligible_sectors"] = list(call["eligible_sectors"])
     return form
@@ -115,22 +126,35 @@ def body_of(form: Form) -> dict[str, Any]:
     body["eligible_sectors"] = [sectors] if isinstance(sectors, str) else list(sectors)
     criteria = []
     for i in range(criterion_count(form)):
-        criteria.append({"code": (form.get(f"criteria.{i}.code") or "").strip(),
-                         "name": (form.get(f"criteria.{i}.name") or "").strip(),
-                         "weight": parse_decimal(form, f"criteria.{i}.weight"),
-                         "max_score": parse_decimal(form, f"criteria.{i}.max_score")})
+        criteria.append(
+            {
+                "code": (form.get(f"criteria.{i}.code") or "").strip(),
+                "name": (form.get(f"criteria.{i}.name") or "").strip(),
+                "weight": parse_decimal(form, f"criteria.{i}.weight"),
+                "max_score": parse_decimal(form, f"criteria.{i}.max_score"),
+            }
+        )
     body["criteria"] = criteria
     return body
 
 
-async def _editor(request: Request, api: Any, form: Form, *, call: dict | None, status_code: int = 200
-                  ) -> HTMLResponse:
+async def _editor(request: Request, api: Any, form: Form, *, call: dict | None, status_code: int = 200) -> HTMLResponse:
     names = await sector_names(api)
     chosen = form.get("eligible_sectors", [])
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
-    return render(request, "officer/call_form.html", context(
-        ACTIVE, form=form, call=call, sectors=list(names.items()), chosen_sectors=chosen,
-        criteria_rows=range(criterion_count(form))), status_code=status_code)
+    return render(
+        request,
+        "officer/call_form.html",
+        context(
+            ACTIVE,
+            form=form,
+            call=call,
+            sectors=list(names.items()),
+            chosen_sectors=chosen,
+            criteria_rows=range(criterion_count(form)),
+        ),
+        status_code=status_code,
+    )
 
 
 async def _posted(request: Request) -> tuple[Form, str]:
@@ -174,8 +198,9 @@ async def create_call(request: Request, user: Officer, api: ApiClient) -> Respon
     if form.has_errors:
         return await _editor(request, api, form, call=None, status_code=422)
     try:
-        created = await api.post("/calls", {k: v for k, v in body.items() if v is not None},
-                                 idempotency_key=form.idempotency_key)
+        created = await api.post(
+            "/calls", {k: v for k, v in body.items() if v is not None}, idempotency_key=form.idempotency_key
+        )
     except FieldErrors as exc:
         form.add_problem(exc, FIELD_MAP)
         return await _editor(request, api, form, call=None, status_code=422)

@@ -34,12 +34,21 @@ TABS: list[tuple[str, str]] = [
     ("tranches", N_("Tranches")),
     ("verification", N_("Verification")),
 ]
-CASE_STATUSES = {"awaiting_assignment": N_("Awaiting a verifier"), "assigned": N_("Verifier assigned"),
-                 "conflict": N_("Verifier declared a conflict"), "measuring": N_("Measuring"),
-                 "concluded": N_("Concluded")}
-HISTORY_ACTIONS = {**TIMELINE_ACTIONS, "update": N_("Draft saved"), "assign_reviewer": N_("Reviewer assigned"),
-                   "declare_conflict": N_("Conflict of interest declared"), "submit_review": N_("Review submitted"),
-                   "update_call": N_("Call changed")}
+CASE_STATUSES = {
+    "awaiting_assignment": N_("Awaiting a verifier"),
+    "assigned": N_("Verifier assigned"),
+    "conflict": N_("Verifier declared a conflict"),
+    "measuring": N_("Measuring"),
+    "concluded": N_("Concluded"),
+}
+HISTORY_ACTIONS = {
+    **TIMELINE_ACTIONS,
+    "update": N_("Draft saved"),
+    "assign_reviewer": N_("Reviewer assigned"),
+    "declare_conflict": N_("Conflict of interest declared"),
+    "submit_review": N_("Review submitted"),
+    "update_call": N_("Call changed"),
+}
 
 
 def shown_value(value: Any) -> str:
@@ -54,12 +63,26 @@ def shown_value(value: Any) -> str:
 async def _case(request: Request, api: Any, application_id: UUID, tab: str, **extra: Any) -> HTMLResponse:
     application = await api.get(f"/applications/{application_id}")
     names = await sector_names(api)
-    return render(request, f"officer/case_{tab or 'summary'}.html", context(
-        CASE_PATH, a=application, tabs=TABS, tab=tab, base=f"{CASE_PATH}/{application_id}",
-        sector_name=names.get(application["sector_code"], application["sector_code"]),
-        award_limits=AWARD_LIMITS, tranche_kinds=TRANCHE_KINDS, tranche_statuses=TRANCHE_STATUSES,
-        role_names=ROLE_NAMES, history_actions=HISTORY_ACTIONS, case_statuses=CASE_STATUSES,
-        shown_value=shown_value, **extra))
+    return render(
+        request,
+        f"officer/case_{tab or 'summary'}.html",
+        context(
+            CASE_PATH,
+            a=application,
+            tabs=TABS,
+            tab=tab,
+            base=f"{CASE_PATH}/{application_id}",
+            sector_name=names.get(application["sector_code"], application["sector_code"]),
+            award_limits=AWARD_LIMITS,
+            tranche_kinds=TRANCHE_KINDS,
+            tranche_statuses=TRANCHE_STATUSES,
+            role_names=ROLE_NAMES,
+            history_actions=HISTORY_ACTIONS,
+            case_statuses=CASE_STATUSES,
+            shown_value=shown_value,
+            **extra,
+        ),
+    )
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
@@ -74,8 +97,7 @@ async def documents(request: Request, application_id: UUID, user: OfficerReader,
 
 
 @router.get("/applications/{application_id}/documents/{document_id}")
-async def document_file(application_id: UUID, document_id: UUID, user: OfficerReader, api: ApiClient
-                        ) -> Response:
+async def document_file(application_id: UUID, document_id: UUID, user: OfficerReader, api: ApiClient) -> Response:
     return await pass_on(api, f"/applications/{application_id}/documents/{document_id}")
 
 
@@ -96,15 +118,17 @@ async def tranches(request: Request, application_id: UUID, user: OfficerReader, 
     return await _case(request, api, application_id, "tranches")
 
 
-async def _verification_tab(request: Request, api: Any, user: Any, application_id: UUID, *,
-                            form: Form | None = None, status_code: int = 200) -> HTMLResponse:
+async def _verification_tab(
+    request: Request, api: Any, user: Any, application_id: UUID, *, form: Form | None = None, status_code: int = 200
+) -> HTMLResponse:
     case = await case_of(api, application_id)
     state = await api.get(f"/verifications/{case['id']}/assignment") if case else None
     verifiers = await staff_members(api, "verifier") if "officer" in user.roles and case else []
     form = form or Form({"version": str(case["version"]) if case else ""})
     options = [(m["user_id"], f"{m['full_name']} ({m['username']})") for m in verifiers]
-    response = await _case(request, api, application_id, "verification", case=case, assignment=state,
-                           verifier_options=options, form=form)
+    response = await _case(
+        request, api, application_id, "verification", case=case, assignment=state, verifier_options=options, form=form
+    )
     response.status_code = status_code
     return response
 
@@ -117,8 +141,7 @@ async def case_of(api: Any, application_id: UUID) -> dict[str, Any] | None:
 
 
 @router.get("/applications/{application_id}/verification", response_class=HTMLResponse)
-async def verification(request: Request, application_id: UUID, user: OfficerReader, api: ApiClient
-                       ) -> HTMLResponse:
+async def verification(request: Request, application_id: UUID, user: OfficerReader, api: ApiClient) -> HTMLResponse:
     return await _verification_tab(request, api, user, application_id)
 
 
@@ -143,8 +166,11 @@ async def assign_verifier(request: Request, application_id: UUID, user: Officer,
     if member is None:
         form.add_error("verifier_subject", _("Choose a verifier."))
         return await _verification_tab(request, api, user, application_id, form=form, status_code=422)
-    body = {"verifier_subject": member["user_id"], "verifier_username": member["username"],
-            "note": form.data(["note"])["note"]}
+    body = {
+        "verifier_subject": member["user_id"],
+        "verifier_username": member["username"],
+        "note": form.data(["note"])["note"],
+    }
     try:
         await api.put(f"/verifications/{case_id}/assignment", body, if_match=f'"{form.get("version")}"')
     except FieldErrors as exc:
@@ -162,17 +188,34 @@ async def assign_verifier(request: Request, application_id: UUID, user: Officer,
 
 
 # ---- verification cases: bulk assignment ---------------------------------------------------------------------------
-async def _cases_page(request: Request, api: Any, user: Any, *, form: Form | None = None,
-                      results: list[dict] | None = None, status_code: int = 200) -> HTMLResponse:
+async def _cases_page(
+    request: Request,
+    api: Any,
+    user: Any,
+    *,
+    form: Form | None = None,
+    results: list[dict] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     status = request.query_params.get("status") or None
     if status not in CASE_STATUSES:
         status = None
     cases = await api.all_pages("/verifications", max_items=400, status=status)
     verifiers = await staff_members(api, "verifier") if "officer" in user.roles else []
-    return render(request, "officer/verifications.html", context(
-        "/officer/verifications", cases=cases, form=form or Form(), results=results,
-        verifier_options=[(m["user_id"], f"{m['full_name']} ({m['username']})") for m in verifiers],
-        case_statuses=CASE_STATUSES, status=status or ""), status_code=status_code)
+    return render(
+        request,
+        "officer/verifications.html",
+        context(
+            "/officer/verifications",
+            cases=cases,
+            form=form or Form(),
+            results=results,
+            verifier_options=[(m["user_id"], f"{m['full_name']} ({m['username']})") for m in verifiers],
+            case_statuses=CASE_STATUSES,
+            status=status or "",
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("/verifications", response_class=HTMLResponse)
@@ -198,17 +241,31 @@ async def assign_verifiers(request: Request, user: Officer, api: ApiClient) -> H
         if not version.isdigit():
             form.add_error("case", _("Choose cases from the list."))
             break
-        items.append({"verification_id": case_id, "version": int(version), "verifier_subject": member["user_id"]
-                      if member else "", "verifier_username": member["username"] if member else ""})
+        items.append(
+            {
+                "verification_id": case_id,
+                "version": int(version),
+                "verifier_subject": member["user_id"] if member else "",
+                "verifier_username": member["username"] if member else "",
+            }
+        )
     if form.has_errors:
         return await _cases_page(request, api, user, form=form, status_code=422)
     try:
-        answer = (await api.post("/verifications/bulk-assignments", {"assignments": items},
-                                 idempotency_key=form.idempotency_key)).data
+        answer = (
+            await api.post(
+                "/verifications/bulk-assignments", {"assignments": items}, idempotency_key=form.idempotency_key
+            )
+        ).data
     except FieldErrors as exc:
         form.add_problem(exc)
         return await _cases_page(request, api, user, form=form, status_code=422)
-    results = [{"case_id": items[r["index"]]["verification_id"], "ok": r["status"] < 300,
-                "reason": (r.get("problem") or {}).get("detail") or (r.get("problem") or {}).get("title") or ""}
-               for r in answer["results"]]
+    results = [
+        {
+            "case_id": items[r["index"]]["verification_id"],
+            "ok": r["status"] < 300,
+            "reason": (r.get("problem") or {}).get("detail") or (r.get("problem") or {}).get("title") or "",
+        }
+        for r in answer["results"]
+    ]
     return await _cases_page(request, api, user, form=Form(), results=results)

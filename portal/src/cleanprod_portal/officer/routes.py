@@ -61,8 +61,7 @@ def overdue_items(applications: list[dict], now: datetime) -> list[dict]:
         elif a["status"] == "approved" and (since := _parse_time(a.get("decided_at"))):
             days = (now - since).days
             if days > START_OVERDUE_DAYS:
-                found.append({"application": a, "reason": N_("Approved %(days)s days ago, not started"),
-                              "days": days})
+                found.append({"application": a, "reason": N_("Approved %(days)s days ago, not started"), "days": days})
     return sorted(found, key=lambda item: -item["days"])
 
 
@@ -70,12 +69,20 @@ def budget_chart(calls: list[dict]) -> Chart:
     """Committed and remaining budget per call, stacked (the generic bar chart), in million đồng so the axis
     stays readable; the dashboard's own table (`#budget-table`) carries the exact amounts in đồng."""
     return bar_chart(
-        "budget-chart", _("Budget committed and remaining per call"),
+        "budget-chart",
+        _("Budget committed and remaining per call"),
         _("A bar per call (by code): the part of its budget committed to approved projects, then what remains."),
         [c["code"] for c in calls],
-        [Series(_("Committed"), [c["committed_vnd"] / 1_000_000 for c in calls]),
-         Series(_("Remaining"), [c["remaining_vnd"] / 1_000_000 for c in calls])],
-        y_label=_("Million đồng"), x_label=_("Call"), unit=_("million đồng"), decimals=0, stacked=True)
+        [
+            Series(_("Committed"), [c["committed_vnd"] / 1_000_000 for c in calls]),
+            Series(_("Remaining"), [c["remaining_vnd"] / 1_000_000 for c in calls]),
+        ],
+        y_label=_("Million đồng"),
+        x_label=_("Call"),
+        unit=_("million đồng"),
+        decimals=0,
+        stacked=True,
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -85,8 +92,18 @@ async def dashboard(request: Request, user: OfficerReader, api: ApiClient) -> HT
     counts = Counter(a["status"] for a in applications)
     pipeline = [(status, counts.get(status, 0)) for status in APPLICATION_STATUSES]
     chart = budget_chart(calls)
-    return render(request, "officer/dashboard.html", context(
-        "/officer", pipeline=pipeline, total=len(applications),
-        truncated=len(applications) >= DASHBOARD_MAX_APPLICATIONS,
-        overdue=overdue_items(applications, datetime.now(UTC)), calls=calls, chart=chart,
-        review_days=REVIEW_OVERDUE_DAYS, start_days=START_OVERDUE_DAYS))
+    return render(
+        request,
+        "officer/dashboard.html",
+        context(
+            "/officer",
+            pipeline=pipeline,
+            total=len(applications),
+            truncated=len(applications) >= DASHBOARD_MAX_APPLICATIONS,
+            overdue=overdue_items(applications, datetime.now(UTC)),
+            calls=calls,
+            chart=chart,
+            review_days=REVIEW_OVERDUE_DAYS,
+            start_days=START_OVERDUE_DAYS,
+        ),
+    )

@@ -30,17 +30,26 @@ DELIVERY_STATUSES = ("pending", "delivered", "dead")
 async def enterprises(request: Request, user: OfficerReader, api: ApiClient) -> HTMLResponse:
     q = (request.query_params.get("q") or "").strip()[:200]
     page = await api.get("/enterprises", limit=50, q=q or None)
-    return render(request, "officer/enterprises.html", context("/officer/enterprises", enterprises=page["items"],
-                                                               q=q))
+    return render(request, "officer/enterprises.html", context("/officer/enterprises", enterprises=page["items"], q=q))
 
 
-async def _accounts_page(request: Request, api: Any, enterprise_id: UUID, *, form: Form | None = None,
-                         created: dict | None = None, status_code: int = 200) -> HTMLResponse:
+async def _accounts_page(
+    request: Request,
+    api: Any,
+    enterprise_id: UUID,
+    *,
+    form: Form | None = None,
+    created: dict | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     enterprise = await api.get(f"/enterprises/{enterprise_id}")
     accounts = await api.get(f"/enterprises/{enterprise_id}/accounts")
-    return render(request, "officer/accounts.html", context(
-        "/officer/enterprises", enterprise=enterprise, accounts=accounts, form=form or Form(), created=created),
-        status_code=status_code)
+    return render(
+        request,
+        "officer/accounts.html",
+        context("/officer/enterprises", enterprise=enterprise, accounts=accounts, form=form or Form(), created=created),
+        status_code=status_code,
+    )
 
 
 @router.get("/enterprises/{enterprise_id}/accounts", response_class=HTMLResponse)
@@ -62,14 +71,25 @@ async def create_account(request: Request, enterprise_id: UUID, user: Officer, a
 
 
 # ---- sectors and norms -------------------------------------------------------------------------------------------
-async def _sectors_page(request: Request, api: Any, *, form: Form | None = None, norm_form: Form | None = None,
-                        status_code: int = 200) -> HTMLResponse:
+async def _sectors_page(
+    request: Request, api: Any, *, form: Form | None = None, norm_form: Form | None = None, status_code: int = 200
+) -> HTMLResponse:
     sectors = await api.get("/sectors")
     norms = await api.all_pages("/norms", max_items=400)
-    return render(request, "officer/sectors.html", context(
-        "/officer/sectors", sectors=sectors, norms=norms, form=form or Form(), norm_form=norm_form or Form(),
-        sector_name=await sector_names(api), sector_options=[(s["code"], s["code"]) for s in sectors]),
-        status_code=status_code)
+    return render(
+        request,
+        "officer/sectors.html",
+        context(
+            "/officer/sectors",
+            sectors=sectors,
+            norms=norms,
+            form=form or Form(),
+            norm_form=norm_form or Form(),
+            sector_name=await sector_names(api),
+            sector_options=[(s["code"], s["code"]) for s in sectors],
+        ),
+        status_code=status_code,
+    )
 
 
 @router.get("/sectors", response_class=HTMLResponse)
@@ -114,8 +134,12 @@ async def save_sector(request: Request, code: str, user: Officer, api: ApiClient
         form.values["version"] = str(sector["version"])
     else:
         return RedirectResponse(f"/officer/sectors?saved={code}", status_code=303)
-    return render(request, "officer/sector_form.html", context("/officer/sectors", sector=sector, form=form),
-                  status_code=409 if form.changed_meanwhile else 422)
+    return render(
+        request,
+        "officer/sector_form.html",
+        context("/officer/sectors", sector=sector, form=form),
+        status_code=409 if form.changed_meanwhile else 422,
+    )
 
 
 @router.post("/norms", response_class=HTMLResponse)
@@ -154,12 +178,25 @@ async def webhook(request: Request, subscription_id: UUID, user: OfficerReader, 
     if status not in DELIVERY_STATUSES:
         status = None
     subscription = await api.get(f"/integrations/webhooks/{subscription_id}")
-    deliveries = await api.get(f"/integrations/webhooks/{subscription_id}/deliveries", limit=100, status=status,
-                               cursor=request.query_params.get("cursor") or None)
-    return render(request, "officer/webhook.html", context(
-        "/officer/webhooks", subscription=subscription, deliveries=deliveries["items"],
-        next_cursor=deliveries.get("next_cursor"), status=status or "", statuses=DELIVERY_STATUSES,
-        redelivered=request.query_params.get("redelivered")))
+    deliveries = await api.get(
+        f"/integrations/webhooks/{subscription_id}/deliveries",
+        limit=100,
+        status=status,
+        cursor=request.query_params.get("cursor") or None,
+    )
+    return render(
+        request,
+        "officer/webhook.html",
+        context(
+            "/officer/webhooks",
+            subscription=subscription,
+            deliveries=deliveries["items"],
+            next_cursor=deliveries.get("next_cursor"),
+            status=status or "",
+            statuses=DELIVERY_STATUSES,
+            redelivered=request.query_params.get("redelivered"),
+        ),
+    )
 
 
 @router.post("/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver")

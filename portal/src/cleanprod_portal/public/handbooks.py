@@ -32,13 +32,21 @@ def _by_sector(handbooks: list[dict[str, Any]], names: dict[str, str]) -> list[t
 
 
 @router.get("", response_class=HTMLResponse)
-async def library(request: Request, api: ApiClient, sector: Annotated[str | None, Query(max_length=32)] = None
-                  ) -> HTMLResponse:
+async def library(
+    request: Request, api: ApiClient, sector: Annotated[str | None, Query(max_length=32)] = None
+) -> HTMLResponse:
     handbooks = await api.all_pages("/public/handbooks", sector=sector or None, max_items=1000)
     names = await _sector_names(api)
-    return render(request, "public/handbooks.html", {
-        "groups": _by_sector(handbooks, names), "sector": sector or "", "language": current_language(),
-        "sector_options": sorted(names.items(), key=lambda item: item[1])})
+    return render(
+        request,
+        "public/handbooks.html",
+        {
+            "groups": _by_sector(handbooks, names),
+            "sector": sector or "",
+            "language": current_language(),
+            "sector_options": sorted(names.items(), key=lambda item: item[1]),
+        },
+    )
 
 
 @router.get("/{handbook_id}/versions/{number}")
@@ -56,15 +64,31 @@ async def download(handbook_id: UUID, api: ApiClient, number: int = Path(ge=1, l
     return StreamingResponse(content(), media_type=headers.pop("content-type", "application/pdf"), headers=headers)
 
 
-async def _manage_page(request: Request, api: ApiClient, form: Form, upload_form: Form | None = None,
-                       upload_for: str | None = None, status_code: int = 200) -> HTMLResponse:
+async def _manage_page(
+    request: Request,
+    api: ApiClient,
+    form: Form,
+    upload_form: Form | None = None,
+    upload_for: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     handbooks = await api.all_pages("/handbooks", max_items=1000)
     names = await _sector_names(api)
-    return render(request, "public/handbooks_manage.html", {
-        "handbooks": handbooks, "names": names, "form": form, "upload_form": upload_form or Form(),
-        "upload_for": upload_for, "sector_options": sorted(names.items(), key=lambda item: item[1]),
-        "created": request.query_params.get("created"), "uploaded": request.query_params.get("uploaded")},
-        status_code=status_code)
+    return render(
+        request,
+        "public/handbooks_manage.html",
+        {
+            "handbooks": handbooks,
+            "names": names,
+            "form": form,
+            "upload_form": upload_form or Form(),
+            "upload_for": upload_for,
+            "sector_options": sorted(names.items(), key=lambda item: item[1]),
+            "created": request.query_params.get("created"),
+            "uploaded": request.query_params.get("uploaded"),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/manage", response_class=HTMLResponse)
@@ -76,8 +100,9 @@ async def manage(request: Request, user: Officer, api: ApiClient) -> HTMLRespons
 async def create(request: Request, user: Officer, api: ApiClient) -> Response:
     form = Form(await request.form())
     try:
-        await api.post("/handbooks", form.data(["sector_code", "title_vi", "title_en"]),
-                       idempotency_key=form.idempotency_key)
+        await api.post(
+            "/handbooks", form.data(["sector_code", "title_vi", "title_en"]), idempotency_key=form.idempotency_key
+        )
     except FieldErrors as problem:
         form.add_problem(problem)
         return await _manage_page(request, api, form, status_code=422)
@@ -94,13 +119,18 @@ async def upload(request: Request, handbook_id: UUID, user: Officer, api: ApiCli
         upload_form.add_error("file", gettext("Choose the PDF file of the handbook."))
         return await _manage_page(request, api, Form(), upload_form, str(handbook_id), status_code=422)
     try:
-        await api.request("POST", f"/handbooks/{handbook_id}/versions",
-                          files={"file": (file.filename, await file.read(), file.content_type or "application/pdf")})
+        await api.request(
+            "POST",
+            f"/handbooks/{handbook_id}/versions",
+            files={"file": (file.filename, await file.read(), file.content_type or "application/pdf")},
+        )
     except ApiProblem as problem:
         if problem.status not in (400, 413, 415, 422):
             raise
-        message = {413: gettext("The file is larger than 20 MB."),
-                   415: gettext("The handbook must be a PDF file.")}.get(problem.status, problem.summary)
+        message = {
+            413: gettext("The file is larger than 20 MB."),
+            415: gettext("The handbook must be a PDF file."),
+        }.get(problem.status, problem.summary)
         upload_form.add_error("file", message)
         return await _manage_page(request, api, Form(), upload_form, str(handbook_id), status_code=422)
     return RedirectResponse(f"/handbooks/manage?uploaded={handbook_id}", status_code=303)

@@ -35,11 +35,13 @@ async def _sector_names(api: ApiClient) -> dict[str, str]:
 
 
 @router.get("/calls", response_class=HTMLResponse)
-async def calls(request: Request, api: ApiClient, cursor: Annotated[str | None, Query(max_length=500)] = None
-                ) -> HTMLResponse:
+async def calls(
+    request: Request, api: ApiClient, cursor: Annotated[str | None, Query(max_length=500)] = None
+) -> HTMLResponse:
     page = await api.get("/public/calls", limit=CALLS_PER_PAGE, cursor=cursor)
-    return render(request, "public/calls.html", {"calls": page.get("items", []),
-                                                 "next_cursor": page.get("next_cursor")})
+    return render(
+        request, "public/calls.html", {"calls": page.get("items", []), "next_cursor": page.get("next_cursor")}
+    )
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
@@ -50,8 +52,9 @@ async def call_detail(request: Request, call_id: UUID, api: ApiClient) -> HTMLRe
 
 
 @router.get("/dossiers", response_class=HTMLResponse)
-async def dossier_lookup(request: Request, api: ApiClient,
-                         code: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+async def dossier_lookup(
+    request: Request, api: ApiClient, code: Annotated[str | None, Query(max_length=200)] = None
+) -> HTMLResponse:
     """'Tra cứu hồ sơ': a plain GET form (bookmarkable, no CSRF needed); status and dates only."""
     from ..forms import Form
 
@@ -64,8 +67,9 @@ async def dossier_lookup(request: Request, api: ApiClient,
         if not value:
             form.add_error("code", _("Enter the dossier code."))
         elif not DOSSIER_CODE_RE.fullmatch(value):
-            form.add_error("code", _("Enter the dossier code as printed on your receipt, "
-                                     "for example 000.00.01.H26-261128-0001."))
+            form.add_error(
+                "code", _("Enter the dossier code as printed on your receipt, for example 000.00.01.H26-261128-0001.")
+            )
         else:
             try:
                 dossier = await api.get(f"/public/dossiers/{value}")
@@ -74,5 +78,4 @@ async def dossier_lookup(request: Request, api: ApiClient,
         if form.has_errors:
             form.summary = None
             status_code = 404 if form.errors.get("code") and DOSSIER_CODE_RE.fullmatch(value) else 422
-    return render(request, "public/dossier_lookup.html", {"form": form, "dossier": dossier},
-                  status_code=status_code)
+    return render(request, "public/dossier_lookup.html", {"form": form, "dossier": dossier}, status_code=status_code)

@@ -27,54 +27,88 @@ def _charts(summary: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     target = summary["target_pct"]
     return {
         "over_time": figures.savings_over_time(summary["by_period"], target, "chart-over-time"),
-        "by_sector": figures.savings_by(summary["by_sector"], "sector", names, target, "chart-by-sector",
-                                        gettext("Verified savings by sector")),
-        "by_district": figures.savings_by(summary["by_district"], "district", names, target, "chart-by-district",
-                                          gettext("Verified savings by district")),
+        "by_sector": figures.savings_by(
+            summary["by_sector"], "sector", names, target, "chart-by-sector", gettext("Verified savings by sector")
+        ),
+        "by_district": figures.savings_by(
+            summary["by_district"],
+            "district",
+            names,
+            target,
+            "chart-by-district",
+            gettext("Verified savings by district"),
+        ),
     }
 
 
 def _csv(body: str, name: str) -> Response:
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
-                             "Content-Language": current_language()})
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Content-Language": current_language()},
+    )
 
 
 @router.get("", response_class=HTMLResponse)
-async def staff_results(request: Request, user: Staff, api: ApiClient,
-                        period: Annotated[PeriodKind, Query()] = "quarter") -> HTMLResponse:
+async def staff_results(
+    request: Request, user: Staff, api: ApiClient, period: Annotated[PeriodKind, Query()] = "quarter"
+) -> HTMLResponse:
     summary = await api.get("/programme/summary", period=period)
     names = await _sector_names(api)
-    return render(request, "results/staff.html", {"summary": summary, "names": names, "period": period,
-                                                  "charts": _charts(summary, names), "public": False,
-                                                  "sector_label": figures.sector_label,
-                                                  "period_label": figures.period_label})
+    return render(
+        request,
+        "results/staff.html",
+        {
+            "summary": summary,
+            "names": names,
+            "period": period,
+            "charts": _charts(summary, names),
+            "public": False,
+            "sector_label": figures.sector_label,
+            "period_label": figures.period_label,
+        },
+    )
 
 
 @router.get("/{grouping}.csv")
-async def staff_csv(user: Staff, api: ApiClient, grouping: StaffGrouping,
-                    period: Annotated[PeriodKind, Query()] = "quarter") -> Response:
+async def staff_csv(
+    user: Staff, api: ApiClient, grouping: StaffGrouping, period: Annotated[PeriodKind, Query()] = "quarter"
+) -> Response:
     summary = await api.get("/programme/summary", period=period)
     names = await _sector_names(api)
-    return _csv(figures.csv_text(summary[f"by_{grouping}"], grouping, names, public=False),
-                f"programme-results-{grouping}")
+    return _csv(
+        figures.csv_text(summary[f"by_{grouping}"], grouping, names, public=False), f"programme-results-{grouping}"
+    )
 
 
 @router.get("/public", response_class=HTMLResponse)
-async def public_results(request: Request, api: ApiClient,
-                         period: Annotated[PeriodKind, Query()] = "quarter") -> HTMLResponse:
+async def public_results(
+    request: Request, api: ApiClient, period: Annotated[PeriodKind, Query()] = "quarter"
+) -> HTMLResponse:
     results = await api.get("/public/results", period=period)
     names = await _sector_names(api)
-    return render(request, "results/public.html", {"summary": results, "names": names, "period": period,
-                                                   "charts": _charts(results, names), "public": True,
-                                                   "sector_label": figures.sector_label,
-                                                   "period_label": figures.period_label})
+    return render(
+        request,
+        "results/public.html",
+        {
+            "summary": results,
+            "names": names,
+            "period": period,
+            "charts": _charts(results, names),
+            "public": True,
+            "sector_label": figures.sector_label,
+            "period_label": figures.period_label,
+        },
+    )
 
 
 @router.get("/public/{grouping}.csv")
-async def public_csv(api: ApiClient, grouping: PublicGrouping,
-                     period: Annotated[PeriodKind, Query()] = "quarter") -> Response:
+async def public_csv(
+    api: ApiClient, grouping: PublicGrouping, period: Annotated[PeriodKind, Query()] = "quarter"
+) -> Response:
     results = await api.get("/public/results", period=period)
     names = await _sector_names(api)
-    return _csv(figures.csv_text(results[f"by_{grouping}"], grouping, names, public=True),
-                f"programme-results-public-{grouping}")
+    return _csv(
+        figures.csv_text(results[f"by_{grouping}"], grouping, names, public=True),
+        f"programme-results-public-{grouping}",
+    )

@@ -71,17 +71,30 @@ async def queue(request: Request, user: Reviewer, api: ApiClient) -> HTMLRespons
     rows = []
     for application in applications:
         assignment = await own_assignment(api, application["id"])
-        rows.append({"application": application, "assignment": assignment, "state": assignment_state(assignment),
-                     "due_at": await _dossier_due(api, application)})
+        rows.append(
+            {
+                "application": application,
+                "assignment": assignment,
+                "state": assignment_state(assignment),
+                "due_at": await _dossier_due(api, application),
+            }
+        )
     # what still needs doing first, then by the dossier's due date
     rows.sort(key=lambda r: (r["state"] in ("submitted", "recused"), r["due_at"] or "9999"))
     return render(request, "review/queue.html", {"rows": rows})
 
 
 # ---- one application ---------------------------------------------------------------------------------------------
-async def _render(request: Request, api: Api, application_id: str, *, form: Form | None = None,
-                  declaration: Form | None = None, problem: str | None = None, status_code: int = 200
-                  ) -> HTMLResponse:
+async def _render(
+    request: Request,
+    api: Api,
+    application_id: str,
+    *,
+    form: Form | None = None,
+    declaration: Form | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     application = await tasks.load_application(api, application_id)
     assignment = await own_assignment(api, application["id"])
     state = assignment_state(assignment)
@@ -97,14 +110,32 @@ async def _render(request: Request, api: Api, application_id: str, *, form: Form
         except NotFound:
             form = form or score_sheet.form_from_draft(criteria, None, None)
     documents = await documents_of(api, application["id"]) if state in ("score", "submitted") else []
-    return render(request, "review/application.html", {
-        "application": application, "assignment": assignment, "state": state, "call": call, "criteria": criteria,
-        "draft": draft, "form": form or Form(), "declaration": declaration or Form(), "problem": problem,
-        "documents": documents, "recommendations": score_sheet.RECOMMENDATIONS, "score_field": score_sheet.score_field,
-        "carrier_name": carrier_name, "kind_name": kind_name, "file_size": file_size, "media_types": MEDIA_TYPES,
-        "saved": request.query_params.get("saved") == "1", "submitted": request.query_params.get("submitted") == "1",
-        "gettext": gettext,
-    }, status_code=status_code)
+    return render(
+        request,
+        "review/application.html",
+        {
+            "application": application,
+            "assignment": assignment,
+            "state": state,
+            "call": call,
+            "criteria": criteria,
+            "draft": draft,
+            "form": form or Form(),
+            "declaration": declaration or Form(),
+            "problem": problem,
+            "documents": documents,
+            "recommendations": score_sheet.RECOMMENDATIONS,
+            "score_field": score_sheet.score_field,
+            "carrier_name": carrier_name,
+            "kind_name": kind_name,
+            "file_size": file_size,
+            "media_types": MEDIA_TYPES,
+            "saved": request.query_params.get("saved") == "1",
+            "submitted": request.query_params.get("submitted") == "1",
+            "gettext": gettext,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/{application_id}", response_class=HTMLResponse)
@@ -121,8 +152,11 @@ async def declare(request: Request, application_id: str, user: Reviewer, api: Ap
     if form.get("conflict") in ("yes", "no"):
         body["conflict"] = form.get("conflict") == "yes"
     try:
-        await api.post(f"/applications/{tasks.checked_id(application_id)}/reviews/declaration", body,
-                       idempotency_key=form.idempotency_key)
+        await api.post(
+            f"/applications/{tasks.checked_id(application_id)}/reviews/declaration",
+            body,
+            idempotency_key=form.idempotency_key,
+        )
     except FieldErrors as problem:
         score_sheet.add_problem(form, problem)
         return await _render(request, api, application_id, declaration=form, status_code=422)
@@ -166,6 +200,5 @@ async def score(request: Request, application_id: str, user: Reviewer, api: ApiC
 
 
 @router.get("/{application_id}/documents/{document_id}")
-async def download(request: Request, application_id: str, document_id: str, user: Reviewer, api: ApiClient
-                   ) -> Response:
+async def download(request: Request, application_id: str, document_id: str, user: Reviewer, api: ApiClient) -> Response:
     return await document_file(api, application_id, document_id)

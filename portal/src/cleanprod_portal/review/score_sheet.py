@@ -29,8 +29,12 @@ EMPTY_ANSWER_MESSAGES: dict[str, str] = {
 }
 
 
-def add_problem(form: Form, problem: ApiProblem, empty_messages: dict[str, str] = EMPTY_ANSWER_MESSAGES,
-                field_map: dict[str, str] | None = None) -> None:
+def add_problem(
+    form: Form,
+    problem: ApiProblem,
+    empty_messages: dict[str, str] = EMPTY_ANSWER_MESSAGES,
+    field_map: dict[str, str] | None = None,
+) -> None:
     """The API's field errors on the form; an empty required answer gets its own message (also the decision
     screen's forms)."""
     form.add_problem(problem, field_map)

@@ -18,14 +18,25 @@ router = APIRouter(prefix="/staff")
 
 # (role, path, title msgid, what it is for msgid): officers → dashboard, reviewers → their queue, …
 WORKSPACES: list[tuple[str, str, str, str]] = [
-    ("officer", "/officer", N_("Programme officer dashboard"),
-     N_("Pipeline, overdue items, budget per call, calls, applications, assignments and the programme's settings.")),
-    ("reviewer", "/review", N_("Review queue"),
-     N_("The applications assigned to you for review, with their due dates.")),
-    ("verifier", "/verify", N_("Verification queue"),
-     N_("The verification cases assigned to you: measurements, savings and conclusions.")),
-    ("auditor", "/audit", N_("Audit"),
-     N_("Everything read-only: audit search across all records, and exports.")),
+    (
+        "officer",
+        "/officer",
+        N_("Programme officer dashboard"),
+        N_("Pipeline, overdue items, budget per call, calls, applications, assignments and the programme's settings."),
+    ),
+    (
+        "reviewer",
+        "/review",
+        N_("Review queue"),
+        N_("The applications assigned to you for review, with their due dates."),
+    ),
+    (
+        "verifier",
+        "/verify",
+        N_("Verification queue"),
+        N_("The verification cases assigned to you: measurements, savings and conclusions."),
+    ),
+    ("auditor", "/audit", N_("Audit"), N_("Everything read-only: audit search across all records, and exports.")),
 ]
 
 
@@ -34,6 +45,7 @@ def workspaces_for(user: PortalSession) -> list[tuple[str, str, str, str]]:
 
 
 @router.get("", response_class=HTMLResponse)
-async def landing(request: Request, user: Annotated[PortalSession, Depends(require_role(*STAFF_ROLES))]
-                  ) -> HTMLResponse:
+async def landing(
+    request: Request, user: Annotated[PortalSession, Depends(require_role(*STAFF_ROLES))]
+) -> HTMLResponse:
     return render(request, "staff/landing.html", {"workspaces": workspaces_for(user)})

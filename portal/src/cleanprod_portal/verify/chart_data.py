@@ -61,12 +61,23 @@ def energy_chart(result: dict[str, Any], language: str | None = None) -> charts.
             baseline.append(None)
             adjusted.append(adjusted_baseline(period, result))
             actual.append(energy)
-    series = [charts.Series(gettext("Baseline (before the project)"), baseline),
-              charts.Series(gettext("Adjusted baseline"), adjusted),
-              charts.Series(gettext("Actual"), actual)]
+    series = [
+        charts.Series(gettext("Baseline (before the project)"), baseline),
+        charts.Series(gettext("Adjusted baseline"), adjusted),
+        charts.Series(gettext("Actual"), actual),
+    ]
     return charts.line_chart(
-        "energy-chart", gettext("Energy use per period (TOE)"),
-        gettext("Energy use of the baseline periods, and for each reporting period the adjusted baseline and the "
-                "actual use. The table below gives the same figures."),
-        labels, series, y_label=gettext("Energy (TOE)"), x_label=gettext("Period"), unit="TOE", decimals=3,
-        language=language)
+        "energy-chart",
+        gettext("Energy use per period (TOE)"),
+        gettext(
+            "Energy use of the baseline periods, and for each reporting period the adjusted baseline and the "
+            "actual use. The table below gives the same figures."
+        ),
+        labels,
+        series,
+        y_label=gettext("Energy (TOE)"),
+        x_label=gettext("Period"),
+        unit="TOE",
+        decimals=3,
+        language=language,
+    )

@@ -20,12 +20,28 @@ WEATHER_FIELDS = ("cdd", "hdd")
 FORM_FIELDS: tuple[str, ...] = (*(f for f in BASELINE_FIELDS if f != "notes"), *WEATHER_FIELDS, *EVIDENCE_FIELDS)
 # Columns the measurement CSV accepts besides the baseline CSV's (`notes` there = the evidence description here).
 CSV_EXTRA_COLUMNS = (*WEATHER_FIELDS, *EVIDENCE_FIELDS)
-CSV_TEMPLATE_COLUMNS = ("period", "production", "production_unit", "electricity (kWh)", "coal_grade_3_4 (t)",
-                        "cdd", "estimated", "evidence_document_id", "evidence_url", "evidence_description")
+CSV_TEMPLATE_COLUMNS = (
+    "period",
+    "production",
+    "production_unit",
+    "electricity (kWh)",
+    "coal_grade_3_4 (t)",
+    "cdd",
+    "estimated",
+    "evidence_document_id",
+    "evidence_url",
+    "evidence_description",
+)
 
-API_FIELDS = {"cdd": "cdd", "hdd": "hdd", "evidence": "evidence_description",
-              "evidence.description": "evidence_description", "evidence.url": "evidence_url",
-              "evidence.document_id": "evidence_document_id", "measurements": "period"}
+API_FIELDS = {
+    "cdd": "cdd",
+    "hdd": "hdd",
+    "evidence": "evidence_description",
+    "evidence.description": "evidence_description",
+    "evidence.url": "evidence_url",
+    "evidence.document_id": "evidence_document_id",
+    "measurements": "period",
+}
 
 
 def _text(values: Mapping[str, Any], name: str) -> str:
@@ -33,8 +49,7 @@ def _text(values: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def read_measurement(values: Mapping[str, Any], default_evidence: Mapping[str, str] | None = None
-                     ) -> BaselineInput:
+def read_measurement(values: Mapping[str, Any], default_evidence: Mapping[str, str] | None = None) -> BaselineInput:
     """`values` use FORM_FIELDS (a CSV's `notes` column is taken as the evidence description). Evidence not given
     on the line comes from `default_evidence` (what the upload form says for the whole file)."""
     entry = read_baseline({k: v for k, v in values.items() if k != "notes"})
@@ -55,11 +70,13 @@ def read_measurement(values: Mapping[str, Any], default_evidence: Mapping[str, s
     if not any(evidence.values()) and default_evidence:
         evidence = {name: (default_evidence.get(name) or "").strip() for name in EVIDENCE_FIELDS}
     if not evidence["evidence_document_id"] and not evidence["evidence_url"]:
-        errors.setdefault("evidence_document_id", gettext(
-            "Choose the document the figures come from, or give its web address"))
+        errors.setdefault(
+            "evidence_document_id", gettext("Choose the document the figures come from, or give its web address")
+        )
     if not evidence["evidence_description"]:
-        errors.setdefault("evidence_description", gettext(
-            "Describe the evidence, for example “EVN invoice for March 2025”"))
+        errors.setdefault(
+            "evidence_description", gettext("Describe the evidence, for example “EVN invoice for March 2025”")
+        )
     if errors or entry.body is None:
         return BaselineInput(None, errors, entry.api_fields)
     body = {k: v for k, v in entry.body.items() if k != "notes"}

@@ -60,13 +60,18 @@ METHODS = {
     "sec_capped_by_regression": N_("SEC capped by the regression (the lower of the two estimates)"),
 }
 METHOD_WHY = {
-    "regression": N_("The baseline model passes every acceptance criterion, so it adjusts the baseline to the "
-                     "reporting conditions."),
-    "sec": N_("No regression model passes the acceptance criteria, so savings are computed from the specific "
-              "energy consumption."),
-    "sec_capped_by_regression": N_("The model passes the statistical criteria but the reporting conditions lie "
-                                   "outside the baseline range: the lower estimate is used and the result needs "
-                                   "a review."),
+    "regression": N_(
+        "The baseline model passes every acceptance criterion, so it adjusts the baseline to the reporting conditions."
+    ),
+    "sec": N_(
+        "No regression model passes the acceptance criteria, so savings are computed from the specific "
+        "energy consumption."
+    ),
+    "sec_capped_by_regression": N_(
+        "The model passes the statistical criteria but the reporting conditions lie "
+        "outside the baseline range: the lower estimate is used and the result needs "
+        "a review."
+    ),
 }
 
 
@@ -89,8 +94,12 @@ CASE_STEPS: list[tuple[str, str]] = [
     ("/measurements", N_("Measurements")),
     ("/results", N_("Results and conclusion")),
 ]
-STEP_OF_TEMPLATE = {"verify/case.html": "", "verify/declaration.html": "/declaration",
-                    "verify/measurements.html": "/measurements", "verify/results.html": "/results"}
+STEP_OF_TEMPLATE = {
+    "verify/case.html": "",
+    "verify/declaration.html": "/declaration",
+    "verify/measurements.html": "/measurements",
+    "verify/results.html": "/results",
+}
 
 
 def navigation(case: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -104,16 +113,28 @@ def _page(request: Request, template: str, context: dict[str, Any], status_code:
     case = context.get("case")
     step = STEP_OF_TEMPLATE.get(template)
     active = f"{QUEUE_PATH}/{case['id']}{step}" if case and step is not None else QUEUE_PATH
-    return render(request, template, {"case_status_label": case_status_label, "case_status_colour": case_status_colour,
-                                      "verdicts": VERDICTS, "methods": METHODS, "method_why": METHOD_WHY,
-                                      "navigation": navigation(case), "active": active,
-                                      **context}, status_code=status_code)
+    return render(
+        request,
+        template,
+        {
+            "case_status_label": case_status_label,
+            "case_status_colour": case_status_colour,
+            "verdicts": VERDICTS,
+            "methods": METHODS,
+            "method_why": METHOD_WHY,
+            "navigation": navigation(case),
+            "active": active,
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 async def _case(api: Api, case_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     """The case, its assignment, and the case's ETag (for If-Match)."""
-    case_result, assignment = await asyncio.gather(api.get_with_etag(f"/verifications/{case_id}"),
-                                                   api.get(f"/verifications/{case_id}/assignment"))
+    case_result, assignment = await asyncio.gather(
+        api.get_with_etag(f"/verifications/{case_id}"), api.get(f"/verifications/{case_id}/assignment")
+    )
     return case_result.data, assignment, case_result.etag
 
 
@@ -147,9 +168,16 @@ async def queue(request: Request, user: Verifier, api: ApiClient) -> HTMLRespons
 async def case_page(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> HTMLResponse:
     case, assignment, _etag = await _case(api, case_id)
     measurements = await api.get(f"/verifications/{case_id}/measurements")
-    return _page(request, "verify/case.html", {"case": case, "assignment": assignment,
-                                               "mine": _my_assignment(user, assignment),
-                                               "measurement_count": len(_items(measurements))})
+    return _page(
+        request,
+        "verify/case.html",
+        {
+            "case": case,
+            "assignment": assignment,
+            "mine": _my_assignment(user, assignment),
+            "measurement_count": len(_items(measurements)),
+        },
+    )
 
 
 def _items(answer: Any) -> list[dict[str, Any]]:
@@ -160,8 +188,11 @@ def _items(answer: Any) -> list[dict[str, Any]]:
 @router.get("/{case_id}/declaration", response_class=HTMLResponse)
 async def declaration_form(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> HTMLResponse:
     case, assignment, etag = await _case(api, case_id)
-    return _page(request, "verify/declaration.html", {
-        "case": case, "mine": _my_assignment(user, assignment), "form": Form({"version": case["version"]})})
+    return _page(
+        request,
+        "verify/declaration.html",
+        {"case": case, "mine": _my_assignment(user, assignment), "form": Form({"version": case["version"]})},
+    )
 
 
 @router.post("/{case_id}/declaration", response_class=HTMLResponse)
@@ -174,9 +205,11 @@ async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: Api
         form.add_error("statement", gettext("Write what you declare (for a conflict: what the link is)"))
     if not form.has_errors:
         try:
-            await api.post(f"/verifications/{case_id}/assignment/declaration",
-                           {"independent": choice == "true", "statement": form.get("statement").strip()},
-                           if_match=if_match(form.get("version")))
+            await api.post(
+                f"/verifications/{case_id}/assignment/declaration",
+                {"independent": choice == "true", "statement": form.get("statement").strip()},
+                if_match=if_match(form.get("version")),
+            )
         except FieldErrors as problem:
             form.add_problem(problem)
         except ChangedMeanwhile:
@@ -190,9 +223,12 @@ async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: Api
     form.values["version"] = case["version"]  # after a 412: save again against the case as it is now
     if not form.summary and not form.changed_meanwhile:
         form.summary = gettext("The declaration was not saved. Check the answers marked below.")
-    return _page(request, "verify/declaration.html", {"case": case, "mine": _my_assignment(user, assignment),
-                                                      "form": form}, status_code=409 if form.changed_meanwhile
-                 else 422)
+    return _page(
+        request,
+        "verify/declaration.html",
+        {"case": case, "mine": _my_assignment(user, assignment), "form": form},
+        status_code=409 if form.changed_meanwhile else 422,
+    )
 
 
 # ---- measurements ---------------------------------------------------------------------------------------------
@@ -215,38 +251,73 @@ def _grid(measurements: list[dict[str, Any]], documents: list[dict[str, Any]]) -
     for m in sorted(measurements, key=lambda m: m["period_start"]):
         current = m["current"]
         evidence = current.get("evidence") or {}
-        rows.append({
-            "id": m["id"], "period": period_label(m["period_start"], m["period_end"]),
-            "revision": m["revision"], "revisions": len(m.get("revisions") or []),
-            "production": current["production"], "consumption": {c["carrier"]: c for c in current["consumption"]},
-            "cdd": current.get("cdd"), "hdd": current.get("hdd"), "estimated": current.get("estimated"),
-            "evidence": evidence, "evidence_name": names.get(evidence.get("document_id"), evidence.get("document_id")),
-            "reason": current.get("reason"),
-        })
+        rows.append(
+            {
+                "id": m["id"],
+                "period": period_label(m["period_start"], m["period_end"]),
+                "revision": m["revision"],
+                "revisions": len(m.get("revisions") or []),
+                "production": current["production"],
+                "consumption": {c["carrier"]: c for c in current["consumption"]},
+                "cdd": current.get("cdd"),
+                "hdd": current.get("hdd"),
+                "estimated": current.get("estimated"),
+                "evidence": evidence,
+                "evidence_name": names.get(evidence.get("document_id"), evidence.get("document_id")),
+                "reason": current.get("reason"),
+            }
+        )
     used = {c for row in rows for c in row["consumption"]}
     return {"rows": rows, "carriers_used": [(c, carrier_label(c)) for c in CARRIERS if c in used]}
 
 
-async def _measurements_page(request: Request, api: Api, user: PortalSession, case_id: uuid.UUID, *,
-                             form: Form | None = None, upload_form: Form | None = None,
-                             report: UploadReport | None = None, added: str | None = None,
-                             status_code: int = 200) -> Response:
+async def _measurements_page(
+    request: Request,
+    api: Api,
+    user: PortalSession,
+    case_id: uuid.UUID,
+    *,
+    form: Form | None = None,
+    upload_form: Form | None = None,
+    report: UploadReport | None = None,
+    added: str | None = None,
+    status_code: int = 200,
+) -> Response:
     case, assignment, _etag = await _case(api, case_id)
     gate = _gate(case_id, user, assignment)
     if gate:
         return gate
-    measurements, documents = await asyncio.gather(api.get(f"/verifications/{case_id}/measurements"),
-                                                   _documents(api, case))
-    return _page(request, "verify/measurements.html", {
-        "case": case, **_grid(_items(measurements), documents), "form": form or _empty_period_form(),
-        "upload_form": upload_form or Form(), "report": report, "added": added,
-        "documents": [(d["id"], d.get("filename") or d["id"]) for d in documents],
-        "carrier_inputs": [{"carrier": c, "label": carrier_label(c), "quantity": quantity_field(c),
-                            "unit": unit_field(c), "units": carrier_unit_options(c)} for c in CARRIERS],
-        "production_units": production_unit_options(), "unit_symbol": unit_symbol,
-        "csv_columns": CSV_TEMPLATE_COLUMNS,
-        "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
-    }, status_code=status_code)
+    measurements, documents = await asyncio.gather(
+        api.get(f"/verifications/{case_id}/measurements"), _documents(api, case)
+    )
+    return _page(
+        request,
+        "verify/measurements.html",
+        {
+            "case": case,
+            **_grid(_items(measurements), documents),
+            "form": form or _empty_period_form(),
+            "upload_form": upload_form or Form(),
+            "report": report,
+            "added": added,
+            "documents": [(d["id"], d.get("filename") or d["id"]) for d in documents],
+            "carrier_inputs": [
+                {
+                    "carrier": c,
+                    "label": carrier_label(c),
+                    "quantity": quantity_field(c),
+                    "unit": unit_field(c),
+                    "units": carrier_unit_options(c),
+                }
+                for c in CARRIERS
+            ],
+            "production_units": production_unit_options(),
+            "unit_symbol": unit_symbol,
+            "csv_columns": CSV_TEMPLATE_COLUMNS,
+            "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/{case_id}/measurements", response_class=HTMLResponse)
@@ -290,8 +361,11 @@ async def _save_line(api: Api, case_id: uuid.UUID, line: CsvLine) -> LineResult:
         result.problems = [(line.column_of(n), m) for n, m in line.baseline.errors.items()]
         return result
     try:
-        await api.post(f"/verifications/{case_id}/measurements", line.baseline.body,
-                       idempotency_key=_line_key(case_id, line.baseline.body))
+        await api.post(
+            f"/verifications/{case_id}/measurements",
+            line.baseline.body,
+            idempotency_key=_line_key(case_id, line.baseline.body),
+        )
     except FieldErrors as exc:
         result.problems = [(line.column_of(line.baseline.field_for(p)), m) for p, m in exc.errors.items()]
         if not result.problems:
@@ -307,27 +381,36 @@ async def _save_line(api: Api, case_id: uuid.UUID, line: CsvLine) -> LineResult:
 async def upload_measurements(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     submitted = await request.form()
     upload = submitted.get("file")
-    upload_form = Form({k: submitted.get(k) for k in ("evidence_document_id", "evidence_url", "evidence_description")
-                        if k in submitted})
+    upload_form = Form(
+        {
+            k: submitted.get(k)
+            for k in ("evidence_document_id", "evidence_url", "evidence_description")
+            if k in submitted
+        }
+    )
     filename = getattr(upload, "filename", "") or ""
     report = UploadReport(filename)
     if upload is None or isinstance(upload, str) or not filename:
         report.file_error = gettext("Choose a CSV file to upload")
-        return await _measurements_page(request, api, user, case_id, upload_form=upload_form, report=report,
-                                        status_code=422)
+        return await _measurements_page(
+            request, api, user, case_id, upload_form=upload_form, report=report, status_code=422
+        )
     data = await upload.read(MAX_UPLOAD_BYTES)
     default_evidence = {k: str(v) for k, v in upload_form.values.items()}
     try:
-        lines = parse_baseline_csv(data, extra_columns=CSV_EXTRA_COLUMNS,
-                                   read=lambda values: read_measurement(values, default_evidence))
+        lines = parse_baseline_csv(
+            data, extra_columns=CSV_EXTRA_COLUMNS, read=lambda values: read_measurement(values, default_evidence)
+        )
     except CsvFileError as exc:
         report.file_error = str(exc)
-        return await _measurements_page(request, api, user, case_id, upload_form=upload_form, report=report,
-                                        status_code=422)
+        return await _measurements_page(
+            request, api, user, case_id, upload_form=upload_form, report=report, status_code=422
+        )
     for line in lines:
         report.lines.append(await _save_line(api, case_id, line))
-    return await _measurements_page(request, api, user, case_id, upload_form=upload_form, report=report,
-                                    status_code=200 if report.saved else 422)
+    return await _measurements_page(
+        request, api, user, case_id, upload_form=upload_form, report=report, status_code=200 if report.saved else 422
+    )
 
 
 @router.get("/measurements/template.csv")
@@ -338,15 +421,37 @@ async def measurement_template(user: Verifier) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_TEMPLATE_COLUMNS)
-    writer.writerow(("2026-01", "1250,5", "t", "412000", "55,2", "0", "", "", "https://evn.example/hd-0126",
-                     "Hóa đơn EVN tháng 1/2026"))
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="measurements-template.csv"'})
+    writer.writerow(
+        (
+            "2026-01",
+            "1250,5",
+            "t",
+            "412000",
+            "55,2",
+            "0",
+            "",
+            "",
+            "https://evn.example/hd-0126",
+            "Hóa đơn EVN tháng 1/2026",
+        )
+    )
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="measurements-template.csv"'},
+    )
 
 
 # ---- results, chart and conclusion ----------------------------------------------------------------------------
-async def _results_page(request: Request, api: Api, user: PortalSession, case_id: uuid.UUID, *,
-                        form: Form | None = None, status_code: int = 200) -> Response:
+async def _results_page(
+    request: Request,
+    api: Api,
+    user: PortalSession,
+    case_id: uuid.UUID,
+    *,
+    form: Form | None = None,
+    status_code: int = 200,
+) -> Response:
     case, assignment, _etag = await _case(api, case_id)
     if case["status"] != "concluded":
         gate = _gate(case_id, user, assignment)
@@ -364,8 +469,12 @@ async def _results_page(request: Request, api: Api, user: PortalSession, case_id
     form = form or Form()
     form.values["version"] = case["version"]
     chart = energy_chart(result, current_language()) if result else None
-    return _page(request, "verify/results.html", {"case": case, "result": result, "problem": problem,
-                                                  "chart": chart, "form": form}, status_code=status_code)
+    return _page(
+        request,
+        "verify/results.html",
+        {"case": case, "result": result, "problem": problem, "chart": chart, "form": form},
+        status_code=status_code,
+    )
 
 
 @router.get("/{case_id}/results", response_class=HTMLResponse)
@@ -378,8 +487,11 @@ async def conclude(request: Request, case_id: uuid.UUID, user: Verifier, api: Ap
     form = Form(await request.form())
     note = str(form.get("review_note")).strip()
     try:
-        await api.post(f"/verifications/{case_id}/conclude", {"review_note": note} if note else {},
-                       if_match=if_match(form.get("version")))
+        await api.post(
+            f"/verifications/{case_id}/conclude",
+            {"review_note": note} if note else {},
+            if_match=if_match(form.get("version")),
+        )
     except FieldErrors as problem:
         form.add_problem(problem)
     except ChangedMeanwhile:
@@ -388,8 +500,9 @@ async def conclude(request: Request, case_id: uuid.UUID, user: Verifier, api: Ap
         form.summary = problem.summary
     else:
         return RedirectResponse(f"/verify/{case_id}/results?concluded=1", status_code=303)
-    return await _results_page(request, api, user, case_id, form=form,
-                               status_code=409 if form.changed_meanwhile else 422)
+    return await _results_page(
+        request, api, user, case_id, form=form, status_code=409 if form.changed_meanwhile else 422
+    )
 
 
 # ---- the report -----------------------------------------------------------------------------------------------

@@ -62,20 +62,28 @@ def owns(principal: Principal, application: Application) -> bool:
 async def is_assigned_reviewer(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
     if not principal.has(Role.REVIEWER):
         return False
-    found = (await session.exec(
-        select(ReviewerAssignment.id).where(ReviewerAssignment.application_id == application_id,
-                                            ReviewerAssignment.reviewer_subject == principal.subject)
-    )).first()
+    found = (
+        await session.exec(
+            select(ReviewerAssignment.id).where(
+                ReviewerAssignment.application_id == application_id,
+                ReviewerAssignment.reviewer_subject == principal.subject,
+            )
+        )
+    ).first()
     return found is not None
 
 
 async def is_assigned_verifier(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
     if not principal.has(Role.VERIFIER):
         return False
-    found = (await session.exec(
-        select(VerifierAssignment.application_id).where(VerifierAssignment.application_id == application_id,
-                                                        VerifierAssignment.verifier_subject == principal.subject)
-    )).first()
+    found = (
+        await session.exec(
+            select(VerifierAssignment.application_id).where(
+                VerifierAssignment.application_id == application_id,
+                VerifierAssignment.verifier_subject == principal.subject,
+            )
+        )
+    ).first()
     return found is not None
 
 
@@ -87,19 +95,26 @@ async def ensure_readable(session: AsyncSession, principal: Principal, applicati
     if reads_all(principal):
         return
     _enterprise_tax_code(principal)
-    if (owns(principal, application) or await is_assigned_reviewer(session, principal, application.id)
-            or await is_assigned_verifier(session, principal, application.id)):
+    if (
+        owns(principal, application)
+        or await is_assigned_reviewer(session, principal, application.id)
+        or await is_assigned_verifier(session, principal, application.id)
+    ):
         return
     raise NotFound(code="application_not_found", params=_not_found(application.id))
 
 
-async def readable_application(session: AsyncSession, principal: Principal,
-                               application_id: uuid.UUID) -> Application:
+async def readable_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
     """The application if the caller may read it; 404 `application_not_found` otherwise, as for a missing one.
     A change locks it afterwards (`cleanprod_kit.changes`), so strangers never queue behind a row they cannot see."""
-    return await readable_or_404(session, Application, application_id,
-                                 lambda application: ensure_readable(session, principal, application),
-                                 code="application_not_found", params=_not_found(application_id))
+    return await readable_or_404(
+        session,
+        Application,
+        application_id,
+        lambda application: ensure_readable(session, principal, application),
+        code="application_not_found",
+        params=_not_found(application_id),
+    )
 
 
 def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
@@ -112,11 +127,13 @@ def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
         conditions.append(Application.enterprise_tax_code == canonical(tax_code))
     if principal.has(Role.REVIEWER):
         assigned = select(ReviewerAssignment.application_id).where(
-            ReviewerAssignment.reviewer_subject == principal.subject)
+            ReviewerAssignment.reviewer_subject == principal.subject
+        )
         conditions.append(Application.id.in_(assigned))  # type: ignore[attr-defined]
     if principal.has(Role.VERIFIER):
         verifying = select(VerifierAssignment.application_id).where(
-            VerifierAssignment.verifier_subject == principal.subject)
+            VerifierAssignment.verifier_subject == principal.subject
+        )
         conditions.append(Application.id.in_(verifying))  # type: ignore[attr-defined]
     if not conditions:
         return false()

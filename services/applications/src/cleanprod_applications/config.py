@@ -41,21 +41,30 @@ class ApplicationsSettings(ServiceSettings):
     recovery_threshold_bp: int = Field(default=5_000, ge=0, le=10_000)
 
     # E-government integration (docs/egov-integration.md): what the dossier look-up reports to one-stop systems.
-    procedure_code: str = Field(default="SCT-HN-SXSH-01", min_length=1, max_length=64,
-                                description="Administrative procedure code (MaTTHC) in the national database")
-    procedure_name: str = Field(default="Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn", min_length=1,
-                                max_length=500)
+    procedure_code: str = Field(
+        default="SCT-HN-SXSH-01",
+        min_length=1,
+        max_length=64,
+        description="Administrative procedure code (MaTTHC) in the national database",
+    )
+    procedure_name: str = Field(default="Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn", min_length=1, max_length=500)
     handling_unit: str = Field(default="Sở Công Thương Hà Nội", min_length=1, max_length=300)
-    processing_days: int = Field(default=30, ge=1, le=365, description="Working days (Vietnamese holiday "
-                                                                       "calendar) from reception to the due date")
+    processing_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Working days (Vietnamese holiday calendar) from reception to the due date",
+    )
 
     # Webhooks for egov clients: delivery from the outbox by a dispatcher in every replica (state in the database).
     webhook_dispatcher_enabled: bool = True  # also needs outbox_enabled (tests turn both off)
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60,
-                                           description="Whole attempt: connect, send, answer headers")
-    webhook_max_age_seconds: int = Field(default=3 * 24 * 3600, ge=1,
-                                         description="Retry a delivery this long, then dead-letter it")
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="Whole attempt: connect, send, answer headers"
+    )
+    webhook_max_age_seconds: int = Field(
+        default=3 * 24 * 3600, ge=1, description="Retry a delivery this long, then dead-letter it"
+    )
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_concurrency: int = Field(default=16, ge=1, le=256, description="POSTs in flight per dispatcher")
@@ -63,8 +72,9 @@ class ApplicationsSettings(ServiceSettings):
     # Where webhooks may point. None = allowed in dev/test only (the e2e stack runs receivers on loopback).
     webhook_allow_loopback: bool | None = None
     webhook_allow_private: bool = False
-    webhook_allowed_hosts: str = Field(default="", description="Comma-separated host names; '*.example.vn' "
-                                                              "allows subdomains; empty: any public host")
+    webhook_allowed_hosts: str = Field(
+        default="", description="Comma-separated host names; '*.example.vn' allows subdomains; empty: any public host"
+    )
     # AES-256-GCM key (base64 of 32 bytes) that encrypts subscription secrets at rest; previous keys
     # (comma-separated) still decrypt during a key rotation. Without a key, dev/test use a fixed development key.
     webhook_secret_key: SecretStr | None = None

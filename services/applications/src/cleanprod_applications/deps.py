@@ -56,9 +56,13 @@ WebhookDispatcherDep = Annotated[WebhookDispatcher | None, Depends(_webhook_disp
 
 
 def _verification(settings: SettingsDep, client: ServiceClientDep) -> Upstream:
-    return Upstream(client, settings.verification_url, name="verification service",
-                    timeout=settings.verification_timeout_seconds,
-                    credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET")
+    return Upstream(
+        client,
+        settings.verification_url,
+        name="verification service",
+        timeout=settings.verification_timeout_seconds,
+        credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET",
+    )
 
 
 VerificationDep = Annotated[Upstream, Depends(_verification)]
@@ -78,25 +82,33 @@ class Registry:
 RegistryDep = Annotated[Registry, Depends(Registry)]
 
 
-async def _application_change(application_id: uuid.UUID, request: Request, session: SessionDep,
-                              principal: CurrentPrincipal) -> Change[Application]:
+async def _application_change(
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Application]:
     """A change of the application in the path: readable by the caller (404 otherwise), If-Match required
     unless the route says otherwise."""
     return Change(request, session, principal, lambda: readable_application(session, principal, application_id))
 
 
-async def _call_change(call_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: CurrentPrincipal) -> Change[Call]:
+async def _call_change(
+    call_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Call]:
     """A change of the call in the path (every signed-in caller reads calls; the route checks the role)."""
-    return Change(request, session, principal, lambda: readable_or_404(
-        session, Call, call_id, lambda _: None, code="record_not_found", params={"what": f"Call {call_id}"}))
+    return Change(
+        request,
+        session,
+        principal,
+        lambda: readable_or_404(
+            session, Call, call_id, lambda _: None, code="record_not_found", params={"what": f"Call {call_id}"}
+        ),
+    )
 
 
-async def _subscription_change(subscription_id: uuid.UUID, request: Request, session: SessionDep,
-                               principal: CurrentPrincipal) -> Change[WebhookSubscription]:
+async def _subscription_change(
+    subscription_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[WebhookSubscription]:
     """A change of the webhook subscription in the path: the caller's own, or any for officers (404 otherwise)."""
-    return Change(request, session, principal,
-                  lambda: readable_subscription(session, principal, subscription_id))
+    return Change(request, session, principal, lambda: readable_subscription(session, principal, subscription_id))
 
 
 ApplicationChange = Annotated[Change[Application], Depends(_application_change)]
@@ -106,5 +118,4 @@ SubscriptionChange = Annotated[Change[WebhookSubscription], Depends(_subscriptio
 
 async def answer_application(change: Change[Application], response: Response) -> ApplicationPublic:
     """Commit the change and answer the application as the caller may see it, with its new ETag."""
-    return await change.answer(response, lambda application: public_view(change.session, change.principal,
-                                                                          application))
+    return await change.answer(response, lambda application: public_view(change.session, change.principal, application))

@@ -27,8 +27,12 @@ from .showcase.views import router as showcase_router
 from .supplements.views import router as supplements_router
 
 
-def create_app(settings: ApplicationsSettings | None = None, *, token_source: TokenSource | None = None,
-               service_client: ServiceClient | None = None) -> FastAPI:
+def create_app(
+    settings: ApplicationsSettings | None = None,
+    *,
+    token_source: TokenSource | None = None,
+    service_client: ServiceClient | None = None,
+) -> FastAPI:
     """`token_source` replaces client credentials for outgoing calls; `service_client` replaces the whole client
     (tests hand in one that reaches an in-process registry; the caller closes it)."""
     settings = settings or ApplicationsSettings()
@@ -49,10 +53,22 @@ def create_app(settings: ApplicationsSettings | None = None, *, token_source: To
     return create_service_app(
         settings,
         title="cleanprod applications",
-        routers=[calls_router, exports_router, applications_router, reviews_router, grants_router, documents_router,
-                 integrations_router, public_router, supplements_router, showcase_router, public_showcase_router,
-                 handbooks_router, public_handbooks_router,
-                 audit_search_router("applications")],
+        routers=[
+            calls_router,
+            exports_router,
+            applications_router,
+            reviews_router,
+            grants_router,
+            documents_router,
+            integrations_router,
+            public_router,
+            supplements_router,
+            showcase_router,
+            public_showcase_router,
+            handbooks_router,
+            public_handbooks_router,
+            audit_search_router("applications"),
+        ],
         consumer=build_consumer(settings.recovery_threshold_bp),
         on_startup=[prepare, start_webhooks],
         on_shutdown=[release],

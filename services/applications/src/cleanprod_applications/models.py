@@ -16,17 +16,50 @@ from .showcase.models import ShowcaseConsent
 from .supplements.models import SupplementItem, SupplementRequest
 from .verifiers.models import VerifierAssignment
 
-__all__ = ["Application", "AuditEntry", "Call", "Document", "DossierSequence", "IdempotencyRecord", "OutboxEvent",
-           "PendingVerdict", "ProcessedEvent", "ReviewerAssignment", "Tranche", "FanoutPosition", "WebhookDelivery",
-           "WebhookSubscription", "VerifierAssignment", "SupplementRequest", "SupplementItem", "ShowcaseConsent",
-           "Handbook", "HandbookVersion"]
+__all__ = [
+    "Application",
+    "AuditEntry",
+    "Call",
+    "Document",
+    "DossierSequence",
+    "IdempotencyRecord",
+    "OutboxEvent",
+    "PendingVerdict",
+    "ProcessedEvent",
+    "ReviewerAssignment",
+    "Tranche",
+    "FanoutPosition",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "VerifierAssignment",
+    "SupplementRequest",
+    "SupplementItem",
+    "ShowcaseConsent",
+    "Handbook",
+    "HandbookVersion",
+]
 
 
 def service_metadata() -> MetaData:
     """Every table of this service's database: the kit's plus this service's own."""
-    metadata = _service_metadata(Application, Call, Document, DossierSequence, PendingVerdict, ReviewerAssignment,
-                                 Tranche, WebhookSubscription, WebhookDelivery, FanoutPosition, VerifierAssignment,
-                                 SupplementRequest, SupplementItem, ShowcaseConsent, Handbook, HandbookVersion)
+    metadata = _service_metadata(
+        Application,
+        Call,
+        Document,
+        DossierSequence,
+        PendingVerdict,
+        ReviewerAssignment,
+        Tranche,
+        WebhookSubscription,
+        WebhookDelivery,
+        FanoutPosition,
+        VerifierAssignment,
+        SupplementRequest,
+        SupplementItem,
+        ShowcaseConsent,
+        Handbook,
+        HandbookVersion,
+    )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.
     outbox = metadata.tables["outbox_events"]

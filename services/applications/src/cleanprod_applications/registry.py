@@ -16,8 +16,12 @@ __all__ = ["FacilityFacts", "facility_facts", "registry_client"]
 def registry_client(request: Request) -> RegistryClient:
     """The registry as this service reaches it (its settings, its service token)."""
     settings = request.app.state.settings
-    return RegistryClient(request.app.state.service_client, settings.registry_url, settings.registry_timeout_seconds,
-                          credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET")
+    return RegistryClient(
+        request.app.state.service_client,
+        settings.registry_url,
+        settings.registry_timeout_seconds,
+        credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET",
+    )
 
 
 async def facility_facts(request: Request, facility_id: uuid.UUID) -> FacilityFacts | None:

@@ -54,8 +54,9 @@ def test_sequence_starts_at_one(seq):
     assert not isinstance(caught.value, DailySequenceExhausted)
 
 
-@pytest.mark.parametrize("agency", ["000.00.01.h26", "00.00.01.H26", "000.00.01.H2", "000-00-01-H26", "", " 000.00.01.H26",
-                                    "000.00.01.126"])
+@pytest.mark.parametrize(
+    "agency", ["000.00.01.h26", "00.00.01.H26", "000.00.01.H2", "000-00-01-H26", "", " 000.00.01.H26", "000.00.01.126"]
+)
 def test_bad_agency_identifier_is_refused(agency):
     with pytest.raises(ValueError, match="agency e-identifier"):
         format_dossier_code(agency, date(2026, 1, 5), 1)
@@ -80,17 +81,17 @@ def test_parse_round_trip():
 @pytest.mark.parametrize(
     "text",
     [
-        "000.00.01.H26-261128-001",     # 3-digit sequence
-        "000.00.01.H26-261128-00001",   # 5-digit sequence
-        "000.00.01.H26-261128-0000",    # sequence 0
-        "000.00.01.H26-261332-0001",    # month 13
-        "000.00.01.H26-260230-0001",    # 30 February
+        "000.00.01.H26-261128-001",  # 3-digit sequence
+        "000.00.01.H26-261128-00001",  # 5-digit sequence
+        "000.00.01.H26-261128-0000",  # sequence 0
+        "000.00.01.H26-261332-0001",  # month 13
+        "000.00.01.H26-260230-0001",  # 30 February
         "000.00.01.H26-20261128-0001",  # YYYYMMDD
-        "000.00.01.h26-261128-0001",    # lower case
+        "000.00.01.h26-261128-0001",  # lower case
         "000.00.01.H26_261128_0001",
         " 000.00.01.H26-261128-0001",
         "000.00.01.H26-261128-0001\n",
-        "000.00.01.H26-٢٦١١٢٨-0001",    # Arabic-Indic digits
+        "000.00.01.H26-٢٦١١٢٨-0001",  # Arabic-Indic digits
         "",
     ],
 )

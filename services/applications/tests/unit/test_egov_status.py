@@ -35,8 +35,15 @@ EXPECTED = {
 
 def test_codes_are_the_national_ones():
     assert {e.value: e.label for e in E} == {
-        1: "new", 2: "received", 3: "refused at reception", 4: "processing", 5: "supplement requested",
-        7: "withdrawn", 8: "processing stopped", 9: "decided", 10: "result delivered",
+        1: "new",
+        2: "received",
+        3: "refused at reception",
+        4: "processing",
+        5: "supplement requested",
+        7: "withdrawn",
+        8: "processing stopped",
+        9: "decided",
+        10: "result delivered",
     }
 
 

@@ -27,8 +27,11 @@ def test_every_action_of_the_lifecycle_has_its_flow() -> None:
 
 
 def test_each_flow_is_an_entry_point_not_a_helper() -> None:
-    public = {name for name, value in vars(flows).items()
-              if inspect.iscoroutinefunction(value) and value.__module__ == flows.__name__ and not name.startswith("_")}
+    public = {
+        name
+        for name, value in vars(flows).items()
+        if inspect.iscoroutinefunction(value) and value.__module__ == flows.__name__ and not name.startswith("_")
+    }
     helpers = {"apply_transition", "allocate_dossier_code"}  # the shared steps the flows are written with
     assert public - helpers == {flow.__name__ for flow in flows.FLOWS.values()}
 
@@ -40,19 +43,31 @@ def _violations(path: Path) -> list[str]:
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
             if name in TRANSITION_CALLS:
                 found.append(f"{path.name}:{node.lineno} calls {name}")
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign | ast.AugAssign) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign | ast.AugAssign)
+            else []
+        )
         for target in targets:
-            if (isinstance(target, ast.Attribute) and target.attr == "status" and isinstance(target.value, ast.Name)
-                    and "application" in target.value.id):
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "status"
+                and isinstance(target.value, ast.Name)
+                and "application" in target.value.id
+            ):
                 found.append(f"{path.name}:{node.lineno} sets {target.value.id}.status")
     return found
 
 
 def test_no_module_but_flows_moves_an_application() -> None:
-    outside = [v for path in sorted(PACKAGE.rglob("*.py"))
-               if path != FLOWS_FILE and "domain" not in path.relative_to(PACKAGE).parts
-               for v in _violations(path)]
+    outside = [
+        v
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != FLOWS_FILE and "domain" not in path.relative_to(PACKAGE).parts
+        for v in _violations(path)
+    ]
     assert outside == []
     assert _violations(FLOWS_FILE)  # the check finds what it looks for
 
@@ -65,7 +80,10 @@ def test_the_lifecycles_roles_are_the_programmes() -> None:
 
 
 def test_routes_take_what_they_need_from_deps_not_from_app_state() -> None:
-    readers = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("views.py")
-                     if "app.state" in path.read_text(encoding="utf-8"))
+    readers = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("views.py")
+        if "app.state" in path.read_text(encoding="utf-8")
+    )
     assert readers == []
     assert "app.state" in (PACKAGE / "deps.py").read_text(encoding="utf-8")  # where they come from instead

@@ -20,8 +20,13 @@ BN = 1_000_000_000
 
 
 def award(requested=900_000_000, eligible=2 * BN, rate_bp=5_000, cap=BN, budget=10 * BN):
-    return approved_support(requested_vnd=requested, eligible_cost_vnd=eligible, support_rate_bp=rate_bp,
-                            cap_vnd=cap, remaining_budget_vnd=budget)
+    return approved_support(
+        requested_vnd=requested,
+        eligible_cost_vnd=eligible,
+        support_rate_bp=rate_bp,
+        cap_vnd=cap,
+        remaining_budget_vnd=budget,
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,6 +94,7 @@ def test_bad_inputs_are_errors_not_amounts(kwargs, error):
 
 # --- decision refusals --------------------------------------------------------------------------
 
+
 def summary(counted=2, mean=Fraction(3, 4), pass_pct=70):
     mean_score = Score(mean) if counted else None
     passed = bool(counted) and mean * 100 >= pass_pct
@@ -100,8 +106,14 @@ REVIEWERS = {"rev-1", "rev-2", "rev-3-recused"}
 
 
 def refusal(action=Action.DECIDE_APPROVE, decider="officer-9", reviews=None, min_reviews=2, award=OK_AWARD):
-    return decision_refusal(action=action, decider_id=decider, assigned_reviewer_ids=REVIEWERS,
-                            reviews=reviews or summary(), min_reviews=min_reviews, award=award)
+    return decision_refusal(
+        action=action,
+        decider_id=decider,
+        assigned_reviewer_ids=REVIEWERS,
+        reviews=reviews or summary(),
+        min_reviews=min_reviews,
+        award=award,
+    )
 
 
 @pytest.mark.parametrize("action", [Action.DECIDE_APPROVE, Action.DECIDE_REJECT, Action.REQUEST_CHANGES])
@@ -137,8 +149,9 @@ def test_approval_needs_the_pass_score_but_rejection_does_not():
 
 
 def test_approval_with_nothing_to_give_is_refused():
-    empty = approved_support(requested_vnd=BN, eligible_cost_vnd=2 * BN, support_rate_bp=5_000, cap_vnd=BN,
-                             remaining_budget_vnd=0)
+    empty = approved_support(
+        requested_vnd=BN, eligible_cost_vnd=2 * BN, support_rate_bp=5_000, cap_vnd=BN, remaining_budget_vnd=0
+    )
     result = refusal(award=empty)
     assert result.code is C.ZERO_SUPPORT
     assert "budget" in result.message
@@ -146,8 +159,11 @@ def test_approval_with_nothing_to_give_is_refused():
 
 
 def test_checks_run_in_documented_order():
-    everything_wrong = dict(decider="rev-2", reviews=summary(counted=1, mean=Fraction(1, 10)),
-                            award=Award(0, L.BUDGET, frozenset({L.BUDGET})))
+    everything_wrong = dict(
+        decider="rev-2",
+        reviews=summary(counted=1, mean=Fraction(1, 10)),
+        award=Award(0, L.BUDGET, frozenset({L.BUDGET})),
+    )
     assert refusal(**everything_wrong).code is C.DECIDER_IS_REVIEWER
     everything_wrong["decider"] = "officer-9"
     assert refusal(**everything_wrong).code is C.NOT_ENOUGH_REVIEWS

@@ -39,8 +39,18 @@ ALL_PAIRS = list(product(S, A))
 
 def test_enums_have_exactly_the_designed_members():
     assert {s.value for s in S} == {
-        "draft", "submitted", "under_review", "changes_requested", "approved", "rejected",
-        "in_progress", "completed", "verified", "not_achieved", "withdrawn", "ineligible",
+        "draft",
+        "submitted",
+        "under_review",
+        "changes_requested",
+        "approved",
+        "rejected",
+        "in_progress",
+        "completed",
+        "verified",
+        "not_achieved",
+        "withdrawn",
+        "ineligible",
     }
     assert len(ALL_PAIRS) == 12 * 12
 
@@ -62,7 +72,9 @@ def test_every_state_action_pair(current, action):
 
 
 def test_illegal_transition_message_lists_allowed_actions():
-    with pytest.raises(IllegalTransition, match=r"allowed from 'under_review': decide_approve, decide_reject, request_changes$"):
+    with pytest.raises(
+        IllegalTransition, match=r"allowed from 'under_review': decide_approve, decide_reject, request_changes$"
+    ):
         transition(S.UNDER_REVIEW, A.START)
 
 

@@ -32,6 +32,9 @@ def test_domain_imports_only_the_standard_library():
                 names = [node.module or ""]
             else:
                 continue
-            offenders += [f"{path.name}: {n}" for n in names
-                          if n.split(".")[0] not in sys.stdlib_module_names and n != "__future__"]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.split(".")[0] not in sys.stdlib_module_names and n != "__future__"
+            ]
     assert offenders == []

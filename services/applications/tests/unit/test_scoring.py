@@ -18,11 +18,13 @@ from cleanprod_applications.domain.scoring import (
 )
 
 # technology 3×/10, savings 2×/5, finance 1×/20
-RUBRIC = Rubric((
-    Criterion("tech", "Technology maturity", 3, 10),
-    Criterion("savings", "Saving potential", 2, 5),
-    Criterion("finance", "Financial soundness", 1, 20),
-))
+RUBRIC = Rubric(
+    (
+        Criterion("tech", "Technology maturity", 3, 10),
+        Criterion("savings", "Saving potential", 2, 5),
+        Criterion("finance", "Financial soundness", 1, 20),
+    )
+)
 # Σ weight·max = 30 + 10 + 20 = 60
 
 
@@ -88,8 +90,13 @@ def test_valid_scores_have_no_problems():
         ({}, [(P.MISSING, "finance"), (P.MISSING, "savings"), (P.MISSING, "tech")]),
         (
             [("tech", 11), ("tech", 1), ("bonus", 1), ("savings", "x")],
-            [(P.DUPLICATE, "tech"), (P.UNKNOWN_CRITERION, "bonus"), (P.NOT_A_NUMBER, "savings"),
-             (P.OUT_OF_RANGE, "tech"), (P.MISSING, "finance")],
+            [
+                (P.DUPLICATE, "tech"),
+                (P.UNKNOWN_CRITERION, "bonus"),
+                (P.NOT_A_NUMBER, "savings"),
+                (P.OUT_OF_RANGE, "tech"),
+                (P.MISSING, "finance"),
+            ],
         ),
     ],
 )
@@ -120,17 +127,17 @@ def test_rubric_validation():
 
 # --- aggregation over reviews -------------------------------------------------------------------
 
-FULL = {"tech": 10, "savings": 5, "finance": 20}          # 60/60
+FULL = {"tech": 10, "savings": 5, "finance": 20}  # 60/60
 HALF = {"tech": 5, "savings": Decimal("2.5"), "finance": 10}  # 30/60
-SIXTY = {"tech": 6, "savings": 3, "finance": 12}            # 36/60
+SIXTY = {"tech": 6, "savings": 3, "finance": 12}  # 36/60
 
 
 def test_mean_over_counted_reviews_only():
     reviews = [
         Review("r1", scores=FULL),
         Review("r2", scores=HALF),
-        Review("r3", recused=True),          # declared a conflict: not counted
-        Review("r4"),                        # assigned, not submitted yet: not counted
+        Review("r3", recused=True),  # declared a conflict: not counted
+        Review("r4"),  # assigned, not submitted yet: not counted
     ]
     summary = summarise_reviews(RUBRIC, reviews, pass_score_pct=70)
     assert summary.counted == 2

@@ -102,7 +102,9 @@ def test_requested_support_up_to_rate_of_eligible_cost():
 
 def test_rate_message_with_fractional_percent():
     call = replace(CALL, support_rate_bp=3_250)
-    [reason] = screen(call, replace(GOOD, eligible_cost_vnd=1_000_000_000, requested_support_vnd=400_000_000), IN_WINDOW)
+    [reason] = screen(
+        call, replace(GOOD, eligible_cost_vnd=1_000_000_000, requested_support_vnd=400_000_000), IN_WINDOW
+    )
     assert "32,5 %" in reason.message and "325.000.000 VND" in reason.message
 
 
@@ -115,7 +117,9 @@ def test_requested_support_up_to_cap():
 
 
 def test_request_over_both_rate_and_cap_gives_both_reasons():
-    reasons = screen(CALL, replace(GOOD, eligible_cost_vnd=3_000_000_000, requested_support_vnd=1_200_000_000), IN_WINDOW)
+    reasons = screen(
+        CALL, replace(GOOD, eligible_cost_vnd=3_000_000_000, requested_support_vnd=1_200_000_000), IN_WINDOW
+    )
     assert codes(reasons) == [R.REQUEST_EXCEEDS_SUPPORT_RATE, R.REQUEST_EXCEEDS_CAP]
 
 

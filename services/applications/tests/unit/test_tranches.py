@@ -26,7 +26,7 @@ def test_defaults_are_the_documented_ones():
     [
         (BN, DEFAULT_ADVANCE_SHARE_BP, 300_000_000),
         (BN, 5_000, 500_000_000),
-        (999_999_999, 3_000, 299_999_999),   # 299 999 999.7 → down
+        (999_999_999, 3_000, 299_999_999),  # 299 999 999.7 → down
         (1, 3_000, 0),
         (BN, 0, 0),
         (BN, 10_000, BN),
@@ -65,8 +65,12 @@ def test_verified_ignores_any_ratio():
 def test_threshold_boundary_exactly_at_and_just_below():
     at = settle(award_vnd=BN, advance_paid_vnd=300_000_000, verdict=Verdict.NOT_ACHIEVED, ratio=Fraction(1, 2))
     assert (at.balance_vnd, at.recover_vnd) == (350_000_000, 0)
-    below = settle(award_vnd=BN, advance_paid_vnd=300_000_000, verdict=Verdict.NOT_ACHIEVED,
-                   ratio=Fraction(1, 2) - Fraction(1, 10**9))
+    below = settle(
+        award_vnd=BN,
+        advance_paid_vnd=300_000_000,
+        verdict=Verdict.NOT_ACHIEVED,
+        ratio=Fraction(1, 2) - Fraction(1, 10**9),
+    )
     assert below.balance_vnd == 0
     # ceil(300 000 000 × (1/2 + 1e-9)) = ceil(150 000 000.3) = 150 000 001
     assert below.recover_vnd == 150_000_001
@@ -77,14 +81,19 @@ def test_threshold_boundary_exactly_at_and_just_below():
     [
         (8_000, Fraction(8, 10), True),
         (8_000, Fraction(7999, 10000), False),
-        (0, Fraction(0), True),          # threshold 0: never recover, ratio 0 pays a zero balance
+        (0, Fraction(0), True),  # threshold 0: never recover, ratio 0 pays a zero balance
         (10_000, Fraction(9999, 10000), False),
         (10_000, Fraction(1), True),
     ],
 )
 def test_configurable_threshold(threshold_bp, ratio, pays_balance):
-    result = settle(award_vnd=BN, advance_paid_vnd=300_000_000, verdict=Verdict.NOT_ACHIEVED, ratio=ratio,
-                    recovery_threshold_bp=threshold_bp)
+    result = settle(
+        award_vnd=BN,
+        advance_paid_vnd=300_000_000,
+        verdict=Verdict.NOT_ACHIEVED,
+        ratio=ratio,
+        recovery_threshold_bp=threshold_bp,
+    )
     assert (result.recover_vnd == 0) is pays_balance
     if pays_balance:
         assert result.balance_vnd == 700_000_000 * ratio.numerator // ratio.denominator

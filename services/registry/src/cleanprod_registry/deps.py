@@ -47,8 +47,12 @@ def account_directory(request: Request, settings: SettingsDep) -> AccountDirecto
     if found is None:
         if not (settings.service_client_id and settings.service_client_secret):
             raise ServiceUnavailable(code="accounts_not_configured")
-        found = AccountDirectory(keycloak_url=settings.keycloak_server_url, realm=settings.realm,
-                                 client_id=settings.service_client_id, client_secret=settings.service_client_secret)
+        found = AccountDirectory(
+            keycloak_url=settings.keycloak_server_url,
+            realm=settings.realm,
+            client_id=settings.service_client_id,
+            client_secret=settings.service_client_secret,
+        )
         request.app.state.account_directory = found
     return found
 
@@ -60,13 +64,16 @@ DirectoryDep = Annotated[AccountDirectory, Depends(account_directory)]
 # --- The kit's change pipeline (`cleanprod_kit.changes.Change`) for each resource a route changes: the route calls
 # `change.lock()` (read access → row lock → If-Match), one service function, then `change.answer(response, …)`.
 
-async def _enterprise_change(enterprise_id: uuid.UUID, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal) -> Change[Enterprise]:
+
+async def _enterprise_change(
+    enterprise_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Enterprise]:
     return Change(request, session, principal, lambda: get_enterprise(session, principal, enterprise_id))
 
 
-async def _facility_change(facility_id: uuid.UUID, request: Request, session: SessionDep,
-                           principal: CurrentPrincipal) -> Change[Facility]:
+async def _facility_change(
+    facility_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Facility]:
     async def read() -> Facility:
         facility, _ = await get_facility(session, principal, facility_id)
         return facility
@@ -74,13 +81,15 @@ async def _facility_change(facility_id: uuid.UUID, request: Request, session: Se
     return Change(request, session, principal, read)
 
 
-async def _baseline_change(facility_id: uuid.UUID, baseline_id: uuid.UUID, request: Request, session: SessionDep,
-                           principal: CurrentPrincipal) -> Change[Baseline]:
+async def _baseline_change(
+    facility_id: uuid.UUID, baseline_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Baseline]:
     return Change(request, session, principal, lambda: get_baseline(session, principal, facility_id, baseline_id))
 
 
-async def _sector_change(code: Param, request: Request, session: SessionDep,
-                         principal: CurrentPrincipal) -> Change[Sector]:
+async def _sector_change(
+    code: Param, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Sector]:
     """Every caller with a role reads sectors; the route checks that an officer changes it."""
     return Change(request, session, principal, lambda: get_sector(session, code))
 

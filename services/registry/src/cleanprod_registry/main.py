@@ -23,6 +23,14 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="cleanprod registry",
-        routers=[enterprises_router, accounts_router, facilities_router, baselines_router, sectors_router,
-                 public_sectors_router, staff_router, audit_search_router("registry")],
+        routers=[
+            enterprises_router,
+            accounts_router,
+            facilities_router,
+            baselines_router,
+            sectors_router,
+            public_sectors_router,
+            staff_router,
+            audit_search_router("registry"),
+        ],
     )

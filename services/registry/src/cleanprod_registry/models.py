@@ -10,8 +10,18 @@ from .enterprises.models import Enterprise
 from .facilities.models import Facility
 from .sectors.models import Norm, Sector
 
-__all__ = ["AuditEntry", "Baseline", "Enterprise", "Facility", "IdempotencyRecord", "Norm", "OutboxEvent",
-           "ProcessedEvent", "Sector", "service_metadata"]
+__all__ = [
+    "AuditEntry",
+    "Baseline",
+    "Enterprise",
+    "Facility",
+    "IdempotencyRecord",
+    "Norm",
+    "OutboxEvent",
+    "ProcessedEvent",
+    "Sector",
+    "service_metadata",
+]
 
 
 def service_metadata() -> MetaData:

@@ -55,8 +55,7 @@ def ensure_readable(principal: Principal, case: VerificationCase) -> None:
     if reads_all(principal) or is_assigned_verifier(principal, case) or owns(principal, case):
         return
     if principal.has(Role.VERIFIER):
-        raise Forbidden("You are not the verifier assigned to this verification case.",
-                        code="not_assigned_verifier")
+        raise Forbidden("You are not the verifier assigned to this verification case.", code="not_assigned_verifier")
     if principal.has(Role.ENTERPRISE):
         raise NotFound(code="case_not_found", params={"case_id": str(case.id)})
     raise Forbidden(code="verification_read_forbidden")

@@ -51,12 +51,17 @@ class VerificationSettings(ServiceSettings):
 
     def mv_settings(self) -> MVSettings:
         return MVSettings(
-            criteria=AcceptanceCriteria(min_baseline_periods=self.min_baseline_periods,
-                                        min_r_squared=self.min_r_squared, max_cv_rmse=self.max_cv_rmse,
-                                        range_tolerance=self.range_tolerance),
-            verdict=VerdictRules(claim_tolerance_pp=self.claim_tolerance_pp,
-                                 programme_target_percent=self.programme_target_percent,
-                                 require_uncertainty_within_limit=self.require_uncertainty_within_limit),
+            criteria=AcceptanceCriteria(
+                min_baseline_periods=self.min_baseline_periods,
+                min_r_squared=self.min_r_squared,
+                max_cv_rmse=self.max_cv_rmse,
+                range_tolerance=self.range_tolerance,
+            ),
+            verdict=VerdictRules(
+                claim_tolerance_pp=self.claim_tolerance_pp,
+                programme_target_percent=self.programme_target_percent,
+                require_uncertainty_within_limit=self.require_uncertainty_within_limit,
+            ),
             fsu_confidence=self.fsu_confidence,
             production_shift_warning=self.production_shift_warning,
         )

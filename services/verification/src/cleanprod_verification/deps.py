@@ -47,8 +47,9 @@ DatabaseDep = Annotated[Database, Depends(_database)]
 """The database itself, for work that opens its own sessions (an export reads page by page)."""
 
 
-async def _case_change(case_id: uuid.UUID, request: Request, session: SessionDep,
-                       principal: CurrentPrincipal) -> Change[VerificationCase]:
+async def _case_change(
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[VerificationCase]:
     """A change of the case in the path: readable by the caller (404/403 otherwise), If-Match required unless the
     route says otherwise; the route's `check` is the transition's own rule (who may act, in which status)."""
     return Change(request, session, principal, lambda: readable_case(session, principal, case_id))

@@ -22,8 +22,12 @@ from .programme.views import router as programme_router
 from .registry import RegistryClient, registry_client
 
 
-def create_app(settings: VerificationSettings | None = None, *, service_client: ServiceClient | None = None,
-               token_source: TokenSource | None = None) -> FastAPI:
+def create_app(
+    settings: VerificationSettings | None = None,
+    *,
+    service_client: ServiceClient | None = None,
+    token_source: TokenSource | None = None,
+) -> FastAPI:
     """`service_client` replaces the app's own outgoing client (tests hand in a kit ServiceClient whose transport
     is a registry app in the same process; the caller closes it)."""
     settings = settings or VerificationSettings()
@@ -40,8 +44,16 @@ def create_app(settings: VerificationSettings | None = None, *, service_client: 
     app = create_service_app(
         settings,
         title="cleanprod verification",
-        routers=[bulk_assignments_router, cases_router, assignments_router, measurements_router, conclusions_router, programme_router,
-                 public_results_router, audit_search_router("verification")],
+        routers=[
+            bulk_assignments_router,
+            cases_router,
+            assignments_router,
+            measurements_router,
+            conclusions_router,
+            programme_router,
+            public_results_router,
+            audit_search_router("verification"),
+        ],
         consumer=build_consumer(registry, min_baseline_periods=settings.min_baseline_periods),
         on_startup=[startup],
         token_source=token_source,

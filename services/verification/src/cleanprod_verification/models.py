@@ -10,8 +10,17 @@ from .cases.models import VerificationCase
 from .conclusions.models import Conclusion
 from .measurements.models import Measurement, MeasurementRevision
 
-__all__ = ["AuditEntry", "Conclusion", "IdempotencyRecord", "Measurement", "MeasurementRevision", "OutboxEvent",
-           "ProcessedEvent", "VerificationCase", "VerifierAssignment"]
+__all__ = [
+    "AuditEntry",
+    "Conclusion",
+    "IdempotencyRecord",
+    "Measurement",
+    "MeasurementRevision",
+    "OutboxEvent",
+    "ProcessedEvent",
+    "VerificationCase",
+    "VerifierAssignment",
+]
 
 
 def service_metadata() -> MetaData:

@@ -82,8 +82,10 @@ def test_grid_factor_uses_latest_year_not_after_the_period_and_says_so() -> None
 
 def test_grid_factor_with_a_gap_in_the_table() -> None:
     energy = "carrier,unit,toe_per_unit,source\nelectricity,kWh,0.0001543,x\n"
-    emission = ("carrier,basis,factor,unit,valid_year,source\n"
-                "electricity,grid,0.5,tCO2/MWh,2014,x\nelectricity,grid,0.7,tCO2/MWh,2016,x\n")
+    emission = (
+        "carrier,basis,factor,unit,valid_year,source\n"
+        "electricity,grid,0.5,tCO2/MWh,2014,x\nelectricity,grid,0.7,tCO2/MWh,2016,x\n"
+    )
     tables = load_tables(energy, emission)
     choice = tables.grid_factor(2015)
     assert (choice.year, choice.t_co2_per_mwh) == (2014, 0.5)

@@ -33,8 +33,9 @@ TRAP_PRODUCTION = [80.0, 85.0, 90.0, 95.0, 100.0, 105.0, 95.0, 100.0, 105.0, 110
 
 def trap_periods(make_month: MonthBuilder) -> tuple[list[Period], list[Period]]:
     """E = 200 + 2·P MWh in every month, before and after: no efficiency change at all."""
-    baseline = [make_month(2022, m + 1, p, {"electricity": (200 + 2 * p, "MWh")})
-                for m, p in enumerate(TRAP_PRODUCTION)]
+    baseline = [
+        make_month(2022, m + 1, p, {"electricity": (200 + 2 * p, "MWh")}) for m, p in enumerate(TRAP_PRODUCTION)
+    ]
     reporting = [make_month(2023, m, 150.0, {"electricity": (200 + 2 * 150.0, "MWh")}) for m in range(1, 13)]
     return baseline, reporting
 
@@ -79,8 +80,10 @@ def test_production_trap_is_not_verified_the_lower_estimate_is_taken(make_month:
     result = compute_savings(baseline, reporting, Claim(8.0), wide)
     assert result.method == "regression" and result.total.binding_estimate is None
     assert result.total.regression is not None and result.total.regression.passed
-    assert result.total.regression.coefficients == [pytest.approx(200 * MWH_TOE, rel=1e-10),
-                                                     pytest.approx(2 * MWH_TOE, rel=1e-10)]
+    assert result.total.regression.coefficients == [
+        pytest.approx(200 * MWH_TOE, rel=1e-10),
+        pytest.approx(2 * MWH_TOE, rel=1e-10),
+    ]
     assert abs(result.savings_toe) < 1e-9
     assert abs(result.verified_savings_percent) < 1e-9
     assert result.total.adjusted_baseline_toe == pytest.approx(6000 * MWH_TOE, rel=1e-12)
@@ -119,8 +122,10 @@ def test_out_of_range_with_a_failing_statistic_is_plain_sec_fallback(make_month:
     # The rule needs every statistical criterion passed: a baseline too noisy for R² still falls back to SEC.
     rng = np.random.default_rng(3)
     p_base = rng.uniform(95, 105, 12)
-    baseline = [make_month(2022, m + 1, p, {"electricity": (300 + 0.2 * p + rng.normal(0, 40), "MWh")})
-                for m, p in enumerate(p_base)]
+    baseline = [
+        make_month(2022, m + 1, p, {"electricity": (300 + 0.2 * p + rng.normal(0, 40), "MWh")})
+        for m, p in enumerate(p_base)
+    ]
     reporting = [make_month(2023, m, 150.0, {"electricity": (280.0, "MWh")}) for m in range(1, 13)]
     r = compute_savings(baseline, reporting, Claim(5.0))
     assert r.method == "sec" and r.total.binding_estimate is None
@@ -139,10 +144,13 @@ def test_two_carrier_sec_example_with_gj_co2_and_norm(make_month: MonthBuilder) 
     #   coal        SEC 0.1 → 0.09 t/t: 10 %, 0.01·1500 = 15 t = 9 TOE;
     #               9 TOE × 0.041868 TJ/TOE × 98 300 kg/TJ = 37.0406196 t CO2
     #   total 18.258 TOE = 764.425944 GJ, 76.5926196 t CO2, 10 %
-    baseline = [make_month(2022, m, 100.0, {"electricity": (40.0, "MWh"), "coal_grade_3_4": (10.0, "t")})
-                for m in range(1, 13)]
-    reporting = [make_month(2023, m, 125.0, {"electricity": (45_000.0, "kWh"), "coal_grade_3_4": (11_250.0, "kg")})
-                 for m in range(1, 13)]
+    baseline = [
+        make_month(2022, m, 100.0, {"electricity": (40.0, "MWh"), "coal_grade_3_4": (10.0, "t")}) for m in range(1, 13)
+    ]
+    reporting = [
+        make_month(2023, m, 125.0, {"electricity": (45_000.0, "kWh"), "coal_grade_3_4": (11_250.0, "kg")})
+        for m in range(1, 13)
+    ]
     norm = SectorNorm(1600.0, "MJ/tonne", "hot rolling long products")
     r = compute_savings(baseline, reporting, Claim(10.0, {"electricity": 12.0, "coal_grade_3_4": 8.0}), norm=norm)
 
@@ -188,11 +196,15 @@ def test_regression_with_cooling_degree_days(make_month: MonthBuilder) -> None:
     rng = np.random.default_rng(11)
     p_base = rng.uniform(80, 120, 24).round(1)
     cdd_base = rng.uniform(0, 300, 24).round(0)
-    baseline = [make_month(2021 + i // 12, i % 12 + 1, p, {"electricity": (100 + 2 * p + 0.5 * c, "MWh")}, cdd=c)
-                for i, (p, c) in enumerate(zip(p_base, cdd_base))]
+    baseline = [
+        make_month(2021 + i // 12, i % 12 + 1, p, {"electricity": (100 + 2 * p + 0.5 * c, "MWh")}, cdd=c)
+        for i, (p, c) in enumerate(zip(p_base, cdd_base))
+    ]
     p_rep, cdd_rep = [90.0, 100.0, 110.0] * 4, [50.0, 150.0, 250.0, 100.0] * 3
-    reporting = [make_month(2023, m + 1, p, {"electricity": (0.9 * (100 + 2 * p + 0.5 * c), "MWh")}, cdd=c)
-                 for m, (p, c) in enumerate(zip(p_rep, cdd_rep))]
+    reporting = [
+        make_month(2023, m + 1, p, {"electricity": (0.9 * (100 + 2 * p + 0.5 * c), "MWh")}, cdd=c)
+        for m, (p, c) in enumerate(zip(p_rep, cdd_rep))
+    ]
     r = compute_savings(baseline, reporting, Claim(9.0))
     reg = r.total.regression
     assert r.method == "regression" and reg is not None
@@ -206,8 +218,10 @@ def test_regression_with_cooling_degree_days(make_month: MonthBuilder) -> None:
 
 
 def test_weather_given_only_for_the_baseline_is_not_used(make_month: MonthBuilder) -> None:
-    baseline = [make_month(2022, m, 80.0 + 4 * m, {"electricity": (200 + 2 * (80 + 4 * m), "MWh")}, cdd=10.0 * m)
-                for m in range(1, 13)]
+    baseline = [
+        make_month(2022, m, 80.0 + 4 * m, {"electricity": (200 + 2 * (80 + 4 * m), "MWh")}, cdd=10.0 * m)
+        for m in range(1, 13)
+    ]
     reporting = [make_month(2023, m, 100.0, {"electricity": (380.0, "MWh")}) for m in range(1, 13)]
     r = compute_savings(baseline, reporting, Claim(5.0))
     assert r.inputs.weather_variables == []
@@ -218,11 +232,14 @@ def noisy_case(make_month: MonthBuilder, amplitude: float) -> tuple[list[Period]
     """Baseline E = 200 + 2P ± amplitude (a + + − − pattern); reporting uses 7 % less than the line."""
     p_base = [100.0, 120.0, 140.0, 160.0, 180.0, 200.0] * 4
     signs = [1.0, 1.0, -1.0, -1.0] * 6
-    baseline = [make_month(2021 + i // 12, i % 12 + 1, p, {"electricity": (200 + 2 * p + amplitude * s, "MWh")})
-                for i, (p, s) in enumerate(zip(p_base, signs))]
+    baseline = [
+        make_month(2021 + i // 12, i % 12 + 1, p, {"electricity": (200 + 2 * p + amplitude * s, "MWh")})
+        for i, (p, s) in enumerate(zip(p_base, signs))
+    ]
     p_rep = [110.0, 130.0, 150.0, 170.0, 190.0, 150.0] * 2
-    reporting = [make_month(2023, m + 1, p, {"electricity": (0.93 * (200 + 2 * p), "MWh")})
-                 for m, p in enumerate(p_rep)]
+    reporting = [
+        make_month(2023, m + 1, p, {"electricity": (0.93 * (200 + 2 * p), "MWh")}) for m, p in enumerate(p_rep)
+    ]
     return baseline, reporting
 
 
@@ -248,16 +265,23 @@ def test_uncertain_savings_are_not_verified(make_month: MonthBuilder) -> None:
     reg = rough.total.regression
     n, m = reg.n, 12
     n_eff = reported.effective_n
-    expected = (reported.t_value * 1.26 * reg.cv_rmse * math.sqrt((n / n_eff) * (1 + 2 / n_eff) / m)
-                / (reg.savings_toe / reg.adjusted_baseline_toe))
+    expected = (
+        reported.t_value
+        * 1.26
+        * reg.cv_rmse
+        * math.sqrt((n / n_eff) * (1 + 2 / n_eff) / m)
+        / (reg.savings_toe / reg.adjusted_baseline_toe)
+    )
     assert reported.fsu == pytest.approx(expected, rel=1e-12)
 
 
 def test_failed_model_criteria_fall_back_to_sec_and_say_which(make_month: MonthBuilder) -> None:
     rng = np.random.default_rng(3)
     p_base = rng.uniform(95, 105, 12)
-    baseline = [make_month(2022, m + 1, p, {"electricity": (300 + 0.2 * p + rng.normal(0, 40), "MWh")})
-                for m, p in enumerate(p_base)]
+    baseline = [
+        make_month(2022, m + 1, p, {"electricity": (300 + 0.2 * p + rng.normal(0, 40), "MWh")})
+        for m, p in enumerate(p_base)
+    ]
     reporting = [make_month(2023, m, 100.0, {"electricity": (280.0, "MWh")}) for m in range(1, 13)]
     r = compute_savings(baseline, reporting, Claim(5.0))
     reg = r.total.regression
@@ -270,8 +294,9 @@ def test_failed_model_criteria_fall_back_to_sec_and_say_which(make_month: MonthB
 
 
 def test_too_few_baseline_periods_is_reported(make_month: MonthBuilder) -> None:
-    baseline = [make_month(2022, m, 80.0 + 5 * m, {"electricity": (200 + 2 * (80 + 5 * m), "MWh")})
-                for m in range(3, 13)]
+    baseline = [
+        make_month(2022, m, 80.0 + 5 * m, {"electricity": (200 + 2 * (80 + 5 * m), "MWh")}) for m in range(3, 13)
+    ]
     reporting = [make_month(2023, m, 100.0, {"electricity": (360.0, "MWh")}) for m in range(1, 13)]
     r = compute_savings(baseline, reporting, Claim(5.0))
     assert r.method == "sec"
@@ -281,8 +306,10 @@ def test_too_few_baseline_periods_is_reported(make_month: MonthBuilder) -> None:
 def test_grid_factor_is_weighted_over_reporting_years(make_month: MonthBuilder) -> None:
     baseline = [make_month(2019, m, 100.0, {"electricity": (40.0, "MWh")}) for m in range(1, 13)]
     # Jul–Dec 2020 at 36 MWh/month, Jan–Jun 2021 at 30 MWh/month (grid factors 0.8041 and 0.7221 t/MWh)
-    reporting = [make_month(2020 + (m < 7), m, 100.0, {"electricity": (30.0 if m < 7 else 36.0, "MWh")})
-                 for m in (7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6)]
+    reporting = [
+        make_month(2020 + (m < 7), m, 100.0, {"electricity": (30.0 if m < 7 else 36.0, "MWh")})
+        for m in (7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6)
+    ]
     r = compute_savings(baseline, reporting, Claim(10.0))
     (elec,) = r.carriers
     # factor weighted by electricity used: (216 MWh × 0.8041 + 180 MWh × 0.7221) / 396 MWh
@@ -334,7 +361,8 @@ def test_every_input_problem_is_reported_at_once(make_month: MonthBuilder) -> No
     with pytest.raises(InputErrors) as info:
         compute_savings(baseline, reporting, Claim(-1.0), norm=SectorNorm(196.0, "MJ/hl"))
     assert [e["field"] for e in info.value.as_problem_errors()] == [
-        "baseline_periods[0].production.quantity", "claim.overall_percent",
+        "baseline_periods[0].production.quantity",
+        "claim.overall_percent",
     ]
     # with valid periods the norm's product unit is checked against the production unit (t vs hl)
     baseline, reporting = trap_periods(make_month)

@@ -46,8 +46,15 @@ def test_fsu_hand_example_from_residuals() -> None:
     # Residuals PATTERN scaled so that the model's CV(RMSE) is 5 % of a mean of 100:
     #   (n/n′) = 13/11 = 1.181818, (1 + 2/n′) = 1 + 26/132 = 1.196970, /m = /12 → 0.117883, sqrt → 0.343341
     #   at 90 % and df = 10, t = 1.8125; FSU = 1.8125 · 1.26 · 0.05 · 0.343341 / 0.10 = 0.39205
-    u = savings_uncertainty(confidence=0.90, cv_rmse=0.05, residuals=PATTERN, parameters=2, reporting_points=12,
-                            savings=120.0, adjusted_baseline=1200.0)
+    u = savings_uncertainty(
+        confidence=0.90,
+        cv_rmse=0.05,
+        residuals=PATTERN,
+        parameters=2,
+        reporting_points=12,
+        savings=120.0,
+        adjusted_baseline=1200.0,
+    )
     assert u.residual_autocorrelation == pytest.approx(1 / 12)
     assert u.effective_n == pytest.approx(10.153846, rel=1e-6)
     assert u.degrees_of_freedom == 10
@@ -59,8 +66,15 @@ def test_fsu_hand_example_from_residuals() -> None:
 
 def test_fsu_is_undefined_without_savings() -> None:
     assert fractional_savings_uncertainty(1.8, 0.1, 12, 12, 12, 0.0) is None
-    u = savings_uncertainty(confidence=0.9, cv_rmse=0.1, residuals=PATTERN, parameters=2, reporting_points=12,
-                            savings=-5.0, adjusted_baseline=100.0)
+    u = savings_uncertainty(
+        confidence=0.9,
+        cv_rmse=0.1,
+        residuals=PATTERN,
+        parameters=2,
+        reporting_points=12,
+        savings=-5.0,
+        adjusted_baseline=100.0,
+    )
     assert u.fsu is None and u.savings_uncertainty_toe is None
 
 

@@ -28,8 +28,20 @@ def test_scaling_within_a_dimension(quantity: float, src: str, dst: str, expecte
 
 @pytest.mark.parametrize(
     ("typed", "symbol"),
-    [("kwh", "kWh"), (" MWh ", "MWh"), ("litre", "L"), ("l", "L"), ("Liters", "L"), ("m³", "m3"),
-     ("1000m3", "1000 m3"), ("1000 m³", "1000 m3"), ("tonne", "t"), ("tấn", "t"), ("HL", "hl"), ("pcs", "piece")],
+    [
+        ("kwh", "kWh"),
+        (" MWh ", "MWh"),
+        ("litre", "L"),
+        ("l", "L"),
+        ("Liters", "L"),
+        ("m³", "m3"),
+        ("1000m3", "1000 m3"),
+        ("1000 m³", "1000 m3"),
+        ("tonne", "t"),
+        ("tấn", "t"),
+        ("HL", "hl"),
+        ("pcs", "piece"),
+    ],
 )
 def test_common_spellings_are_accepted(typed: str, symbol: str) -> None:
     assert parse_unit(typed).symbol == symbol
@@ -50,8 +62,15 @@ def test_conversion_across_dimensions_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("quantity", "unit", "value", "canonical"),
-    [(2.0, "t", 2.0, "t"), (2500.0, "kg", 2.5, "t"), (40.0, "hl", 4.0, "m3"), (500.0, "L", 0.5, "m3"),
-     (7.0, "m3", 7.0, "m3"), (12.5, "m²", 12.5, "m2"), (300.0, "piece", 300.0, "unit")],
+    [
+        (2.0, "t", 2.0, "t"),
+        (2500.0, "kg", 2.5, "t"),
+        (40.0, "hl", 4.0, "m3"),
+        (500.0, "L", 0.5, "m3"),
+        (7.0, "m3", 7.0, "m3"),
+        (12.5, "m²", 12.5, "m2"),
+        (300.0, "piece", 300.0, "unit"),
+    ],
 )
 def test_production_goes_to_the_canonical_unit_of_its_dimension(
     quantity: float, unit: str, value: float, canonical: str

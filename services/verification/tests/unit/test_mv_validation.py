@@ -53,18 +53,26 @@ def test_negative_values(year_of: YearBuilder, make_month: MonthBuilder) -> None
     baseline = year_of(2022)
     baseline[3] = make_month(2022, 4, -5.0, {"electricity": (-1.0, "MWh")})
     found = errors_of(baseline, year_of(2023))
-    assert (InvalidValueError, "baseline_periods[3].production.quantity",
-            "production must not be negative (got -5)") in found
-    assert (InvalidValueError, "baseline_periods[3].consumption[0].quantity",
-            "electricity consumption must not be negative (got -1)") in found
+    assert (
+        InvalidValueError,
+        "baseline_periods[3].production.quantity",
+        "production must not be negative (got -5)",
+    ) in found
+    assert (
+        InvalidValueError,
+        "baseline_periods[3].consumption[0].quantity",
+        "electricity consumption must not be negative (got -1)",
+    ) in found
 
 
 def test_non_numbers_and_non_finite(year_of: YearBuilder, make_month: MonthBuilder) -> None:
     reporting = year_of(2023)
     reporting[0] = make_month(2023, 1, math.nan, {"electricity": (math.inf, "MWh")})
     found = {(t, f) for t, f, _ in errors_of(year_of(2022), reporting)}
-    assert found == {(InvalidValueError, "reporting_periods[0].production.quantity"),
-                     (InvalidValueError, "reporting_periods[0].consumption[0].quantity")}
+    assert found == {
+        (InvalidValueError, "reporting_periods[0].production.quantity"),
+        (InvalidValueError, "reporting_periods[0].consumption[0].quantity"),
+    }
 
 
 def test_absurd_values_over_the_configured_bounds(year_of: YearBuilder, make_month: MonthBuilder) -> None:
@@ -100,24 +108,29 @@ def test_problem_errors_for_the_web_layer(year_of: YearBuilder, make_month: Mont
     baseline[1] = make_month(2022, 2, 100.0, {"biomass": (3.0, "t")})
     with pytest.raises(InputErrors) as info:
         prepare_inputs(baseline, year_of(2023), LIMITS, TABLES)
-    assert info.value.as_problem_errors() == [{
-        "field": "baseline_periods[1].consumption[0].carrier",
-        "message": info.value.errors[0].message,
-        "code": "unsupported_carrier",
-    }]
+    assert info.value.as_problem_errors() == [
+        {
+            "field": "baseline_periods[1].consumption[0].carrier",
+            "message": info.value.errors[0].message,
+            "code": "unsupported_carrier",
+        }
+    ]
 
 
 def test_inverted_and_overlapping_periods(year_of: YearBuilder) -> None:
     baseline = year_of(2022)
-    baseline[2] = Period(date(2022, 3, 31), date(2022, 3, 1), Quantity(100, "t"),
-                         [CarrierQuantity("electricity", 50, "MWh")])
+    baseline[2] = Period(
+        date(2022, 3, 31), date(2022, 3, 1), Quantity(100, "t"), [CarrierQuantity("electricity", 50, "MWh")]
+    )
     found = errors_of(baseline, year_of(2023))
-    assert found == [(InvalidPeriodError, "baseline_periods[2].end",
-                      "period ends (2022-03-01) before it starts (2022-03-31)")]
+    assert found == [
+        (InvalidPeriodError, "baseline_periods[2].end", "period ends (2022-03-01) before it starts (2022-03-31)")
+    ]
 
     baseline = year_of(2022)
-    baseline[4] = Period(date(2022, 4, 20), date(2022, 5, 31), Quantity(100, "t"),
-                         [CarrierQuantity("electricity", 50, "MWh")])
+    baseline[4] = Period(
+        date(2022, 4, 20), date(2022, 5, 31), Quantity(100, "t"), [CarrierQuantity("electricity", 50, "MWh")]
+    )
     found = errors_of(baseline, year_of(2023))
     assert [(t, f) for t, f, _ in found] == [(InvalidPeriodError, "baseline_periods[4].start")]
     assert "overlaps baseline_periods[3] (2022-04-01–2022-04-30)" in found[0][2]
@@ -126,8 +139,15 @@ def test_inverted_and_overlapping_periods(year_of: YearBuilder) -> None:
 def test_a_shared_boundary_day_is_not_an_overlap() -> None:
     # half-open convention: Jan 1–Feb 1, Feb 1–Mar 1, ...
     def half_open(year: int) -> list[Period]:
-        return [Period(date(year, m, 1), date(year + (m == 12), m % 12 + 1, 1), Quantity(100, "t"),
-                       [CarrierQuantity("electricity", 50, "MWh")]) for m in range(1, 13)]
+        return [
+            Period(
+                date(year, m, 1),
+                date(year + (m == 12), m % 12 + 1, 1),
+                Quantity(100, "t"),
+                [CarrierQuantity("electricity", 50, "MWh")],
+            )
+            for m in range(1, 13)
+        ]
 
     data = prepare_inputs(half_open(2022), half_open(2023), LIMITS, TABLES)
     assert len(data.baseline) == 12 and len(data.reporting) == 12
@@ -185,8 +205,9 @@ def test_claim_and_norm_validation() -> None:
 
 def test_a_long_period_overlapping_several_is_reported_for_each(year_of: YearBuilder) -> None:
     baseline = year_of(2022)[1:]  # Feb..Dec
-    baseline.append(Period(date(2022, 1, 1), date(2022, 3, 31), Quantity(100, "t"),
-                           [CarrierQuantity("electricity", 50, "MWh")]))
+    baseline.append(
+        Period(date(2022, 1, 1), date(2022, 3, 31), Quantity(100, "t"), [CarrierQuantity("electricity", 50, "MWh")])
+    )
     found = errors_of(baseline, year_of(2023))
     assert [f for _, f, _ in found] == ["baseline_periods[0].start", "baseline_periods[1].start"]
     assert all("overlaps baseline_periods[11] (2022-01-01–2022-03-31)" in m for _, _, m in found)

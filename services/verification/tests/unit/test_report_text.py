@@ -7,12 +7,27 @@ import pytest
 
 from cleanprod_verification.conclusions import report_text as rt
 
-RECORD = {"verified_savings_percent": 9.876, "claimed_percent": 8.0, "claim_tolerance_pp": 0.5,
-          "programme_target_percent": 6.0, "method": "regression",
-          "total": {"regression": {"uncertainty_check": {"name": "fractional_savings_uncertainty", "passed": True,
-                                                         "value": 0.12, "threshold": 0.5, "message": "x"},
-                                   "checks": [{"name": "r_squared", "passed": False, "value": 0.41234,
-                                               "threshold": 0.5, "message": "R² = 0.412"}]}}}
+RECORD = {
+    "verified_savings_percent": 9.876,
+    "claimed_percent": 8.0,
+    "claim_tolerance_pp": 0.5,
+    "programme_target_percent": 6.0,
+    "method": "regression",
+    "total": {
+        "regression": {
+            "uncertainty_check": {
+                "name": "fractional_savings_uncertainty",
+                "passed": True,
+                "value": 0.12,
+                "threshold": 0.5,
+                "message": "x",
+            },
+            "checks": [
+                {"name": "r_squared", "passed": False, "value": 0.41234, "threshold": 0.5, "message": "R² = 0.412"}
+            ],
+        }
+    },
+}
 
 
 def test_numbers_and_dates() -> None:
@@ -25,8 +40,7 @@ def test_numbers_and_dates() -> None:
 
 def test_verdict_reasons_in_vietnamese_from_the_figures() -> None:
     reasons = rt.verdict_reasons(RECORD, "vi")
-    assert reasons[0] == ("Mức tiết kiệm được thẩm tra 9,88 % đạt mức đăng ký 8,00 % (dung sai 0,5 điểm phần "
-                          "trăm).")
+    assert reasons[0] == ("Mức tiết kiệm được thẩm tra 9,88 % đạt mức đăng ký 8,00 % (dung sai 0,5 điểm phần trăm).")
     assert reasons[1] == "Mức tiết kiệm đạt mục tiêu chương trình 6,00 %."
     assert "68 %" in reasons[2] and "đạt" in reasons[2]
     english = rt.verdict_reasons({**RECORD, "verified_savings_percent": 5.0}, "en")
@@ -36,17 +50,25 @@ def test_verdict_reasons_in_vietnamese_from_the_figures() -> None:
 
 def test_failed_criteria_explain_the_fallback() -> None:
     assert rt.fallback_reasons(RECORD, "vi") == ["Hệ số xác định R²: R² = 0,4123; tối thiểu 0,50"]
-    assert rt.criterion_name("production_within_baseline_range", "vi") == \
-        "Sản lượng kỳ báo cáo trong phạm vi đường cơ sở"
+    assert (
+        rt.criterion_name("production_within_baseline_range", "vi") == "Sản lượng kỳ báo cáo trong phạm vi đường cơ sở"
+    )
 
 
-@pytest.mark.parametrize(("english", "vietnamese"), [
-    ("the claim names water, diesel_oil, which no period measures; not evaluated",
-     "Mức đăng ký có dạng năng lượng Nước, Dầu diesel (DO) nhưng không kỳ nào đo; không đánh giá."),
-    ("mean production per period changed by +25.0 % from baseline to reporting while savings are computed by SEC",
-     "Sản lượng bình quân mỗi kỳ thay đổi 25,0 % so với đường cơ sở"),
-    ("something new the maths says", "Cảnh báo kỹ thuật của phép tính"),
-])
+@pytest.mark.parametrize(
+    ("english", "vietnamese"),
+    [
+        (
+            "the claim names water, diesel_oil, which no period measures; not evaluated",
+            "Mức đăng ký có dạng năng lượng Nước, Dầu diesel (DO) nhưng không kỳ nào đo; không đánh giá.",
+        ),
+        (
+            "mean production per period changed by +25.0 % from baseline to reporting while savings are computed by SEC",
+            "Sản lượng bình quân mỗi kỳ thay đổi 25,0 % so với đường cơ sở",
+        ),
+        ("something new the maths says", "Cảnh báo kỹ thuật của phép tính"),
+    ],
+)
 def test_warnings_are_told_in_vietnamese(english: str, vietnamese: str) -> None:
     assert rt.warning(english, "vi").startswith(vietnamese)
     assert rt.warning("something new the maths says", "en") == "something new the maths says"

@@ -231,10 +231,20 @@ class VerificationConcluded(EventPayload):
 # ---- every event type → its payload model -----------------------------------------------------------------------
 
 APPLICATION_EVENT_TYPES = (
-    "application.submitted", "application.withdrawn", "application.screening_passed", "application.screening_failed",
-    "application.approved", "application.rejected", "application.changes_requested", "application.resubmitted",
-    "application.started", "application.completed", "application.verified", "application.not_achieved",
-    "application.supplement_requested", "application.supplement_answered",
+    "application.submitted",
+    "application.withdrawn",
+    "application.screening_passed",
+    "application.screening_failed",
+    "application.approved",
+    "application.rejected",
+    "application.changes_requested",
+    "application.resubmitted",
+    "application.started",
+    "application.completed",
+    "application.verified",
+    "application.not_achieved",
+    "application.supplement_requested",
+    "application.supplement_answered",
 )
 
 EVENT_PAYLOADS: dict[str, type[EventPayload]] = {

@@ -39,8 +39,11 @@ def request_bodies(package_name: str) -> list[type[fields.StrictBody]]:
 
 
 def tables(package_name: str) -> list[type[SQLModel]]:
-    return [c for c in service_classes(package_name)
-            if issubclass(c, SQLModel) and getattr(c, "__table__", None) is not None]
+    return [
+        c
+        for c in service_classes(package_name)
+        if issubclass(c, SQLModel) and getattr(c, "__table__", None) is not None
+    ]
 
 
 _TEXT_CHECKS = {fields.single_line, fields.multi_line}
@@ -122,8 +125,11 @@ def contract_problems(package_name: str, also: dict[str, tuple[str, ...]] | None
     classes = service_classes(package_name)
     models = {c.__name__: c for c in classes if issubclass(c, BaseModel)}
     found = [f for body in request_bodies(package_name) for f in loose_fields(body)]
-    found += [f"{name}: a partial update must be a PatchBody" for name, cls in models.items()
-              if name.endswith("Update") and not issubclass(cls, fields.PatchBody)]
+    found += [
+        f"{name}: a partial update must be a PatchBody"
+        for name, cls in models.items()
+        if name.endswith("Update") and not issubclass(cls, fields.PatchBody)
+    ]
     for table in tables(package_name):
         names = [table.__name__ + suffix for suffix in ("Create", "Update", "Public")]
         names += list((also or {}).get(table.__name__, ()))

@@ -31,14 +31,35 @@ def _dev_signed(value: Any) -> str:
 
 # Valid base64 JSON of every type, unsigned (as an attacker writes them) and signed with the published dev key
 # (as if the key had leaked: the strict decoding must still refuse what does not fit the list).
-JSON_VALUES: list[Any] = [0, 1.5, True, None, "x", {"a": 1}, [], [0], [True], [None], [2**70], [-(2**70)], [1e300],
-                          ["not-a-uuid"], [{"a": [1]}], [[1, 2]], ["x", "y", "z", "w"], [0, 0], [True, False],
-                          [[1], {"b": 2}]]
+JSON_VALUES: list[Any] = [
+    0,
+    1.5,
+    True,
+    None,
+    "x",
+    {"a": 1},
+    [],
+    [0],
+    [True],
+    [None],
+    [2**70],
+    [-(2**70)],
+    [1e300],
+    ["not-a-uuid"],
+    [{"a": [1]}],
+    [[1, 2]],
+    ["x", "y", "z", "w"],
+    [0, 0],
+    [True, False],
+    [[1], {"b": 2}],
+]
 # Signed, these are real positions: an audit id, an event-feed position, a text key (sectors are paged by code).
 _FIT_SOME_LIST = ([0], [None], [0, 0], ["not-a-uuid"])
-FORGED_CURSORS: list[str] = ([_b64(json.dumps(v).encode()) for v in JSON_VALUES]
-                             + [_dev_signed(v) for v in JSON_VALUES if v not in _FIT_SOME_LIST]
-                             + ["%%%", "a.b", "e30.e30", "e30", "Hà.Nội", "W10.ü", "ä"])
+FORGED_CURSORS: list[str] = (
+    [_b64(json.dumps(v).encode()) for v in JSON_VALUES]
+    + [_dev_signed(v) for v in JSON_VALUES if v not in _FIT_SOME_LIST]
+    + ["%%%", "a.b", "e30.e30", "e30", "Hà.Nội", "W10.ü", "ä"]
+)
 
 
 def cursor_routes(app: FastAPI) -> list[tuple[str, str]]:

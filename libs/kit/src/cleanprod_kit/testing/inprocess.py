@@ -9,8 +9,9 @@ from ..http import ServiceClient, TokenSource
 
 
 class InProcessServiceClient(ServiceClient):
-    def __init__(self, tokens: TokenSource, transport: httpx.AsyncBaseTransport, *, timeout: float = 10.0,
-                 base_url: str = "") -> None:
+    def __init__(
+        self, tokens: TokenSource, transport: httpx.AsyncBaseTransport, *, timeout: float = 10.0, base_url: str = ""
+    ) -> None:
         super().__init__(tokens, timeout=timeout, base_url=base_url)
         self._client = httpx.AsyncClient(
             base_url=base_url,

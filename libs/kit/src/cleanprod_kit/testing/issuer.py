@@ -55,13 +55,27 @@ class TestIssuer:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = uuid.uuid4().hex
 
-    def token(self, *roles: str, sub: str | None = None, username: str | None = None, tax_code: str | None = None,
-              audience: str | list[str] = AUDIENCE, issuer: str | None = None, expires_in: int = 300,
-              key: Any = None, kid: str | None = None, extra: dict[str, Any] | None = None) -> str:
+    def token(
+        self,
+        *roles: str,
+        sub: str | None = None,
+        username: str | None = None,
+        tax_code: str | None = None,
+        audience: str | list[str] = AUDIENCE,
+        issuer: str | None = None,
+        expires_in: int = 300,
+        key: Any = None,
+        kid: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": issuer or self.issuer, "aud": audience, "sub": sub or str(uuid.uuid4()),
-            "iat": now, "exp": now + expires_in, "azp": "cleanprod-test",
+            "iss": issuer or self.issuer,
+            "aud": audience,
+            "sub": sub or str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + expires_in,
+            "azp": "cleanprod-test",
             "preferred_username": username or (roles[0] + "-user" if roles else "nobody"),
             "realm_access": {"roles": list(roles)},
         }
@@ -74,8 +88,7 @@ class TestIssuer:
         """A client-credentials token as Keycloak issues it for `client_id`'s service account (`azp` = client)."""
         account = f"service-account-{client_id}"
         extra = {"azp": client_id, **kw.pop("extra", {})}
-        return self.token(*roles, sub=kw.pop("sub", account), username=kw.pop("username", account), extra=extra,
-                          **kw)
+        return self.token(*roles, sub=kw.pop("sub", account), username=kw.pop("username", account), extra=extra, **kw)
 
     def close(self) -> None:
         self.server.shutdown()

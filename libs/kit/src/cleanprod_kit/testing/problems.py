@@ -11,8 +11,14 @@ from ..errors import TYPE_BASE
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response: httpx.Response, status: int | tuple[int, ...], slug: str | None = None, *,
-                   field: str | None = None, code: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response,
+    status: int | tuple[int, ...],
+    slug: str | None = None,
+    *,
+    field: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
     """Assert `response` is a problem+json answer with `status` (or one of several) and return its body.
 
     Always: the status, the content type, and a body with the same `status`, a `title`, a `detail` and a `type`

@@ -72,6 +72,8 @@ def emitted_event_types(package: ModuleType) -> dict[str, list[str]]:
 
 def misattributed_events(package: ModuleType, service: str) -> list[str]:
     """The event types `package` emits whose publisher in the kit's table is not `service` (empty: all good)."""
-    return [f"{event_type} (at {', '.join(places)}) → table says {publisher_of(event_type)!r}"
-            for event_type, places in sorted(emitted_event_types(package).items())
-            if publisher_of(event_type) != service]
+    return [
+        f"{event_type} (at {', '.join(places)}) → table says {publisher_of(event_type)!r}"
+        for event_type, places in sorted(emitted_event_types(package).items())
+        if publisher_of(event_type) != service
+    ]

@@ -36,7 +36,6 @@ def schema_diff(url: str, metadata: MetaData) -> list[Any]:
     engine = create_engine(_sync(url))
     try:
         with engine.connect() as connection:
-            return list(compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                         metadata))
+            return list(compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata))
     finally:
         engine.dispose()

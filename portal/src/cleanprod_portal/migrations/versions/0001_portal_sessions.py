@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-12-01 09:30:00
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql

@@ -27,9 +27,14 @@ def _present(value: Any) -> bool:
 
 def null_errors(body: BaseModel) -> list[dict[str, Any]]:
     """Fields the client explicitly set to null although only NULLABLE ones may be."""
-    return [field_error(name, None, "null_not_allowed") for name in body.model_fields_set
-            if getattr(body, name) is None and name in type(body).model_fields and name not in NULLABLE
-            and name not in ("call_id", "facility_id")]
+    return [
+        field_error(name, None, "null_not_allowed")
+        for name in body.model_fields_set
+        if getattr(body, name) is None
+        and name in type(body).model_fields
+        and name not in NULLABLE
+        and name not in ("call_id", "facility_id")
+    ]
 
 
 def draft_errors(values: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -64,11 +69,17 @@ def missing_fields(values: Mapping[str, Any]) -> list[str]:
 def ensure_complete(values: Mapping[str, Any]) -> None:
     errors = submission_errors(values)
     if errors:
-        raise Unprocessable(code="application_incomplete", errors=errors,
-                            params={"fields": ", ".join(dict.fromkeys(e["field"] for e in errors))})
+        raise Unprocessable(
+            code="application_incomplete",
+            errors=errors,
+            params={"fields": ", ".join(dict.fromkeys(e["field"] for e in errors))},
+        )
 
 
 def refuse(errors: list[dict[str, Any]]) -> None:
     if errors:
-        raise Unprocessable(code="validation_failed", errors=errors,
-                            params={"fields": ", ".join(dict.fromkeys(e["field"] for e in errors))})
+        raise Unprocessable(
+            code="validation_failed",
+            errors=errors,
+            params={"fields": ", ".join(dict.fromkeys(e["field"] for e in errors))},
+        )

@@ -13,23 +13,27 @@ from .models import Application
 
 
 def stops_of(application: Application) -> list[ClockStop]:
-    return [ClockStop(stopped_at=dt.datetime.fromisoformat(s["stopped_at"]),
-                      restarted_at=dt.datetime.fromisoformat(s["restarted_at"]) if s.get("restarted_at") else None)
-            for s in application.clock_stops]
+    return [
+        ClockStop(
+            stopped_at=dt.datetime.fromisoformat(s["stopped_at"]),
+            restarted_at=dt.datetime.fromisoformat(s["restarted_at"]) if s.get("restarted_at") else None,
+        )
+        for s in application.clock_stops
+    ]
 
 
 def deadline_of(application: Application) -> Deadline | None:
     """None before the first submission (a draft owes nothing)."""
     if application.first_submitted_at is None or application.processing_days is None:
         return None
-    return statutory_deadline(application.first_submitted_at, application.processing_days, stops_of(application),
-                              default_calendar())
+    return statutory_deadline(
+        application.first_submitted_at, application.processing_days, stops_of(application), default_calendar()
+    )
 
 
 def clock_is_stopped(application: Application) -> bool:
     """Waiting for the enterprise: changes requested, or a supplement request open on a dossier under review."""
-    return (ApplicationStatus(application.status) in CLOCK_STOPPED_STATUSES
-            or application.open_supplement_id is not None)
+    return ApplicationStatus(application.status) in CLOCK_STOPPED_STATUSES or application.open_supplement_id is not None
 
 
 def follow_clock(application: Application, was_stopped: bool, at: dt.datetime) -> None:
@@ -57,5 +61,8 @@ def clock_stopped_since(application: Application) -> dt.datetime | None:
 
 def is_overdue(application: Application, now: dt.datetime) -> bool:
     """The Department still owes a result and the due date has passed."""
-    return (application.due_at is not None and application.due_at < now
-            and ApplicationStatus(application.status) in RUNNING_STATUSES)
+    return (
+        application.due_at is not None
+        and application.due_at < now
+        and ApplicationStatus(application.status) in RUNNING_STATUSES
+    )

@@ -15,14 +15,21 @@ from ..domain import ApplicationStatus
 
 class ApplicationFilters:
     def __init__(
-        self, status: ApplicationStatus | None = None, call_id: uuid.UUID | None = None,
-        enterprise_id: uuid.UUID | None = None, tax_code: Param | None = Query(None, max_length=20),
+        self,
+        status: ApplicationStatus | None = None,
+        call_id: uuid.UUID | None = None,
+        enterprise_id: uuid.UUID | None = None,
+        tax_code: Param | None = Query(None, max_length=20),
         dossier_code: Param | None = Query(None, max_length=32),
         sector_code: Param | None = Query(None, max_length=32, description="The facility's sector code"),
-        q: Param | None = Query(None, max_length=200, description="Accent-insensitive words in title, enterprise, "
-                                                                  "facility or dossier code"),
-        overdue: QueryFlag | None = Query(None, description="true: only dossiers past their statutory due date "
-                                                            "that still await a result; false: the others"),
+        q: Param | None = Query(
+            None, max_length=200, description="Accent-insensitive words in title, enterprise, facility or dossier code"
+        ),
+        overdue: QueryFlag | None = Query(
+            None,
+            description="true: only dossiers past their statutory due date "
+            "that still await a result; false: the others",
+        ),
     ) -> None:
         self.status, self.call_id, self.enterprise_id = status, call_id, enterprise_id
         self.tax_code, self.dossier_code, self.q = tax_code, dossier_code, q
@@ -30,6 +37,13 @@ class ApplicationFilters:
         self.sector_code = sector_code
 
     def as_kwargs(self) -> dict[str, Any]:
-        return {"status": self.status, "call_id": self.call_id, "enterprise_id": self.enterprise_id,
-                "tax_code": self.tax_code, "dossier_code": self.dossier_code, "q": self.q,
-                "overdue": self.overdue, "sector_code": self.sector_code}
+        return {
+            "status": self.status,
+            "call_id": self.call_id,
+            "enterprise_id": self.enterprise_id,
+            "tax_code": self.tax_code,
+            "dossier_code": self.dossier_code,
+            "q": self.q,
+            "overdue": self.overdue,
+            "sector_code": self.sector_code,
+        }

@@ -77,12 +77,14 @@ EVENT_TYPES: dict[Action, str] = {
 }
 assert set(EVENT_TYPES) == set(Action), "every lifecycle action has exactly one event type"
 
-SCREENING = Principal(subject="cleanprod-applications:screening", username="automatic screening",
-                      roles=frozenset({Role.SERVICE}))
+SCREENING = Principal(
+    subject="cleanprod-applications:screening", username="automatic screening", roles=frozenset({Role.SERVICE})
+)
 """The actor recorded for automatic eligibility screening."""
 
 
 # ---- the rules every transition shares ---------------------------------------------------------------------------
+
 
 def ensure_legal(status: ApplicationStatus | str, action: Action) -> ApplicationStatus:
     """The status `action` leads to from `status`; 409 problem+json if the lifecycle draws no such arrow."""
@@ -90,10 +92,15 @@ def ensure_legal(status: ApplicationStatus | str, action: Action) -> Application
         return transition(status, action)
     except IllegalTransition as exc:
         raise Conflict(
-            code="invalid_transition", slug="illegal-transition",
-            params={"status": str(exc.current), "action": str(action),
-                    "allowed": ", ".join(exc.allowed) if exc.allowed else "—"},
-            status_now=str(exc.current), allowed_actions=list(exc.allowed),
+            code="invalid_transition",
+            slug="illegal-transition",
+            params={
+                "status": str(exc.current),
+                "action": str(action),
+                "allowed": ", ".join(exc.allowed) if exc.allowed else "—",
+            },
+            status_now=str(exc.current),
+            allowed_actions=list(exc.allowed),
         ) from None
 
 
@@ -107,50 +114,118 @@ def ensure_actor(principal: Principal, application: Application, action: Action)
 
 
 _SNAPSHOT_FIELDS = {
-    "dossier_code", "version", "facility_id", "facility_name", "enterprise_id", "enterprise_tax_code",
-    "enterprise_name", "sector_code", "title", "technology", "total_cost_vnd", "eligible_cost_vnd",
-    "requested_support_vnd", "claimed_savings", "claimed_overall_saving_pct", "implementation_start",
-    "implementation_end", "submitted_at", "approved_support_vnd", "award_limit", "decided_at", "started_on",
+    "dossier_code",
+    "version",
+    "facility_id",
+    "facility_name",
+    "enterprise_id",
+    "enterprise_tax_code",
+    "enterprise_name",
+    "sector_code",
+    "title",
+    "technology",
+    "total_cost_vnd",
+    "eligible_cost_vnd",
+    "requested_support_vnd",
+    "claimed_savings",
+    "claimed_overall_saving_pct",
+    "implementation_start",
+    "implementation_end",
+    "submitted_at",
+    "approved_support_vnd",
+    "award_limit",
+    "decided_at",
+    "started_on",
     "completed_on",
 }
 """The application's columns that `ApplicationEvent` carries under the same name."""
 
 
-def event_payload(application: Application, call: Call, *, action: Action | str, previous: str, reason: str | None,
-                  actor: Principal, tranches: list[Tranche], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def event_payload(
+    application: Application,
+    call: Call,
+    *,
+    action: Action | str,
+    previous: str,
+    reason: str | None,
+    actor: Principal,
+    tranches: list[Tranche],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back: the
     contract `ApplicationEvent`; `extra` sets its fields that only some events carry (screening reasons, …)."""
     code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
-    supplier = (events.Supplier(name=application.supplier_name, tax_code=application.supplier_tax_code)
-                if application.supplier_name else None)
+    supplier = (
+        events.Supplier(name=application.supplier_name, tax_code=application.supplier_tax_code)
+        if application.supplier_name
+        else None
+    )
     return events.ApplicationEvent(
-        **application.model_dump(include=_SNAPSHOT_FIELDS), action=str(action), previous_status=previous,
-        application_id=application.id, status=str(application.status),
-        egov_status=code.value if code is not None else None, reason=reason,
+        **application.model_dump(include=_SNAPSHOT_FIELDS),
+        action=str(action),
+        previous_status=previous,
+        application_id=application.id,
+        status=str(application.status),
+        egov_status=code.value if code is not None else None,
+        reason=reason,
         actor=events.Actor(subject=actor.subject, name=actor.display_name, role=actor.primary_role),
-        call_id=call.id, call_code=call.code, supplier=supplier,
-        tranches=[events.TrancheState(kind=t.kind, planned_vnd=t.planned_vnd, amount_vnd=t.amount_vnd, status=t.status)
-                  for t in tranches],
+        call_id=call.id,
+        call_code=call.code,
+        supplier=supplier,
+        tranches=[
+            events.TrancheState(kind=t.kind, planned_vnd=t.planned_vnd, amount_vnd=t.amount_vnd, status=t.status)
+            for t in tranches
+        ],
         **(extra or {}),
     ).payload()
 
 
-async def apply_transition(session: AsyncSession, principal: Principal, application: Application, call: Call,
-                           action: Action, *, reason: str | None = None, details: dict[str, Any] | None = None,
-                           extra: dict[str, Any] | None = None) -> None:
+async def apply_transition(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    call: Call,
+    action: Action,
+    *,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
     """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event."""
     previous = str(application.status)
     was_stopped = clock_is_stopped(application)
     application.status = ensure_legal(application.status, action)
     touch(application)
     follow_clock(application, was_stopped, utcnow())
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action=str(action),
-                 from_state=previous, to_state=str(application.status), reason=reason, details=details)
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action=str(action),
+        from_state=previous,
+        to_state=str(application.status),
+        reason=reason,
+        details=details,
+    )
     # Tranches exist only once a grant is approved: no query before that.
     tranches = await tranches_of(session, application) if application.approved_support_vnd is not None else []
-    emit(session, EVENT_TYPES[action], aggregate_type=ENTITY, aggregate_id=application.id,
-         payload=event_payload(application, call, action=action, previous=previous, reason=reason, actor=principal,
-                               tranches=tranches, extra=extra))
+    emit(
+        session,
+        EVENT_TYPES[action],
+        aggregate_type=ENTITY,
+        aggregate_id=application.id,
+        payload=event_payload(
+            application,
+            call,
+            action=action,
+            previous=previous,
+            reason=reason,
+            actor=principal,
+            tranches=tranches,
+            extra=extra,
+        ),
+    )
 
 
 async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:
@@ -159,9 +234,9 @@ async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.da
     back submission gives its number back)."""
     day = local_date(at)
     statement = (
-        pg_insert(DossierSequence).values(agency_id=agency_id, day=day, last_value=1)
-        .on_conflict_do_update(index_elements=["agency_id", "day"],
-                               set_={"last_value": DossierSequence.last_value + 1})
+        pg_insert(DossierSequence)
+        .values(agency_id=agency_id, day=day, last_value=1)
+        .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": DossierSequence.last_value + 1})
         .returning(DossierSequence.last_value)  # type: ignore[arg-type]
     )
     sequence = int((await session.exec(statement)).scalar_one())
@@ -173,31 +248,71 @@ async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.da
 
 def _facts(application: Application) -> ApplicationFacts:
     return ApplicationFacts(
-        facility_sector=application.sector_code, total_cost_vnd=application.total_cost_vnd,
-        eligible_cost_vnd=application.eligible_cost_vnd, requested_support_vnd=application.requested_support_vnd,
-        implementation_start=application.implementation_start, implementation_end=application.implementation_end,
+        facility_sector=application.sector_code,
+        total_cost_vnd=application.total_cost_vnd,
+        eligible_cost_vnd=application.eligible_cost_vnd,
+        requested_support_vnd=application.requested_support_vnd,
+        implementation_start=application.implementation_start,
+        implementation_end=application.implementation_end,
         claimed_overall_saving_pct=application.claimed_overall_saving_pct,
     )
 
 
 # ---- submit, resubmit, and the screening that follows at once ----------------------------------------------------
 
-async def submit(session: AsyncSession, principal: Principal, application: Application, *, reason: str | None,
-                 agency_id: str, processing_days: int) -> None:
+
+async def submit(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    *,
+    reason: str | None,
+    agency_id: str,
+    processing_days: int,
+) -> None:
     """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
-    await _file(session, principal, application, Action.SUBMIT, reason=reason, agency_id=agency_id,
-                processing_days=processing_days)
+    await _file(
+        session,
+        principal,
+        application,
+        Action.SUBMIT,
+        reason=reason,
+        agency_id=agency_id,
+        processing_days=processing_days,
+    )
 
 
-async def resubmit(session: AsyncSession, principal: Principal, application: Application, *, reason: str | None,
-                   agency_id: str, processing_days: int) -> None:
+async def resubmit(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    *,
+    reason: str | None,
+    agency_id: str,
+    processing_days: int,
+) -> None:
     """changes_requested → submitted (same dossier code) → screened again."""
-    await _file(session, principal, application, Action.RESUBMIT, reason=reason, agency_id=agency_id,
-                processing_days=processing_days)
+    await _file(
+        session,
+        principal,
+        application,
+        Action.RESUBMIT,
+        reason=reason,
+        agency_id=agency_id,
+        processing_days=processing_days,
+    )
 
 
-async def _file(session: AsyncSession, principal: Principal, application: Application, action: Action, *,
-                reason: str | None, agency_id: str, processing_days: int) -> None:
+async def _file(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    action: Action,
+    *,
+    reason: str | None,
+    agency_id: str,
+    processing_days: int,
+) -> None:
     """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
     An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
     ensure_actor(principal, application, action)
@@ -215,8 +330,15 @@ async def _file(session: AsyncSession, principal: Principal, application: Applic
     reasons = screen(terms_of(call), _facts(application), now)
     if first:
         application.dossier_code = await allocate_dossier_code(session, agency_id, now)
-    await apply_transition(session, principal, application, call, action, reason=reason,
-                           details={"dossier_code": application.dossier_code, "first_submission": first})
+    await apply_transition(
+        session,
+        principal,
+        application,
+        call,
+        action,
+        reason=reason,
+        details={"dossier_code": application.dossier_code, "first_submission": first},
+    )
     await record_screening(session, application, call, reasons)
 
 
@@ -224,42 +346,79 @@ async def record_screening(session: AsyncSession, application: Application, call
     """submitted → under_review (no reasons) or ineligible (with them), by the automatic screening actor."""
     screening = [{"code": str(r.code), "message": r.message, "field": r.field} for r in reasons]
     application.screening_reasons = screening
-    summary = ("; ".join(r.message for r in reasons) if reasons
-               else "Eligible: call open, sector eligible, amounts within the call's rules.")
-    await apply_transition(session, SCREENING, application, call, screening_action(reasons), reason=summary,
-                           details={"reasons": screening}, extra={"screening_reasons": screening})
+    summary = (
+        "; ".join(r.message for r in reasons)
+        if reasons
+        else "Eligible: call open, sector eligible, amounts within the call's rules."
+    )
+    await apply_transition(
+        session,
+        SCREENING,
+        application,
+        call,
+        screening_action(reasons),
+        reason=summary,
+        details={"reasons": screening},
+        extra={"screening_reasons": screening},
+    )
 
 
 # ---- withdraw, start, complete -----------------------------------------------------------------------------------
 
-async def withdraw(session: AsyncSession, principal: Principal, application: Application, *,
-                   reason: str | None) -> None:
+
+async def withdraw(
+    session: AsyncSession, principal: Principal, application: Application, *, reason: str | None
+) -> None:
     """draft → withdrawn."""
     ensure_actor(principal, application, Action.WITHDRAW)
-    await apply_transition(session, principal, application, await call_of(session, application), Action.WITHDRAW,
-                           reason=reason)
+    await apply_transition(
+        session, principal, application, await call_of(session, application), Action.WITHDRAW, reason=reason
+    )
 
 
 def _not_in_future(day: dt.date, name: str) -> None:
     if day > today():
-        raise Unprocessable(code="future_date", params={"today": today()},
-                            errors=[field_error(name, None, "future_date", today=today())])
+        raise Unprocessable(
+            code="future_date",
+            params={"today": today()},
+            errors=[field_error(name, None, "future_date", today=today())],
+        )
 
 
-async def start(session: AsyncSession, principal: Principal, application: Application, *, started_on: dt.date | None,
-                reason: str | None) -> None:
+async def start(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    *,
+    started_on: dt.date | None,
+    reason: str | None,
+) -> None:
     """approved → in_progress (the enterprise reports that work began; an officer may record it)."""
     ensure_actor(principal, application, Action.START)
     ensure_legal(application.status, Action.START)
     day = started_on or today()
     _not_in_future(day, "started_on")
     application.started_on = day
-    await apply_transition(session, principal, application, await call_of(session, application), Action.START,
-                           reason=reason, details={"started_on": day.isoformat()})
+    await apply_transition(
+        session,
+        principal,
+        application,
+        await call_of(session, application),
+        Action.START,
+        reason=reason,
+        details={"started_on": day.isoformat()},
+    )
 
 
-async def complete(session: AsyncSession, principal: Principal, application: Application, *,
-                   completed_on: dt.date | None, reason: str | None, recovery_threshold_bp: int) -> None:
+async def complete(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    *,
+    completed_on: dt.date | None,
+    reason: str | None,
+    recovery_threshold_bp: int,
+) -> None:
     """in_progress → completed; a verification verdict that arrived early is applied in the same transaction."""
     ensure_actor(principal, application, Action.COMPLETE)
     ensure_legal(application.status, Action.COMPLETE)
@@ -267,15 +426,26 @@ async def complete(session: AsyncSession, principal: Principal, application: App
     _not_in_future(day, "completed_on")
     if application.started_on and day < application.started_on:
         params = {"started_on": application.started_on}
-        raise Unprocessable(code="completed_before_start", params=params,
-                            errors=[field_error("completed_on", None, "completed_before_start", **params)])
+        raise Unprocessable(
+            code="completed_before_start",
+            params=params,
+            errors=[field_error("completed_on", None, "completed_before_start", **params)],
+        )
     application.completed_on = day
-    await apply_transition(session, principal, application, await call_of(session, application), Action.COMPLETE,
-                           reason=reason, details={"completed_on": day.isoformat()})
+    await apply_transition(
+        session,
+        principal,
+        application,
+        await call_of(session, application),
+        Action.COMPLETE,
+        reason=reason,
+        details={"completed_on": day.isoformat()},
+    )
     await _apply_pending_verdict(session, application, recovery_threshold_bp=recovery_threshold_bp)
 
 
 # ---- the officer's decision --------------------------------------------------------------------------------------
+
 
 def _ensure_no_open_supplement(application: Application) -> None:
     """Decisions wait for the answer: the clock is stopped and the dossier is incomplete."""
@@ -294,8 +464,9 @@ def _refuse(refusal: Refusal | None, call: Call, award: Award | None) -> None:
     raise Conflict(refusal.message, slug=slug, code=str(refusal.code), **extensions)
 
 
-def _grant(session: AsyncSession, application: Application, call: Call, award: Award,
-           advance_share_bp: int) -> dict[str, Any]:
+def _grant(
+    session: AsyncSession, application: Application, call: Call, award: Award, advance_share_bp: int
+) -> dict[str, Any]:
     """An approval's money: the award committed against the call's budget, an advance tranche payable (or
     cancelled when zero) and the balance withheld until verification. Returns the audit details it adds."""
     application.approved_support_vnd = award.amount_vnd
@@ -303,28 +474,51 @@ def _grant(session: AsyncSession, application: Application, call: Call, award: A
     call.committed_vnd += award.amount_vnd
     touch_committed(call)
     advance = advance_amount(award.amount_vnd, advance_share_bp)
-    session.add(Tranche(application_id=application.id, kind=TrancheKind.ADVANCE, planned_vnd=advance,
-                        amount_vnd=advance, status=TrancheStatus.PAYABLE if advance else TrancheStatus.CANCELLED,
-                        basis={"advance_share_bp": advance_share_bp, "award_vnd": award.amount_vnd}))
-    session.add(Tranche(application_id=application.id, kind=TrancheKind.BALANCE,
-                        planned_vnd=award.amount_vnd - advance, amount_vnd=None, status=TrancheStatus.WITHHELD,
-                        basis={"award_vnd": award.amount_vnd, "paid_after": "verification"}))
-    return {"approved_support_vnd": award.amount_vnd, "limit": str(award.limit),
-            "binding_limits": sorted(str(b) for b in award.binding), "remaining_budget_vnd": call.remaining_vnd}
+    session.add(
+        Tranche(
+            application_id=application.id,
+            kind=TrancheKind.ADVANCE,
+            planned_vnd=advance,
+            amount_vnd=advance,
+            status=TrancheStatus.PAYABLE if advance else TrancheStatus.CANCELLED,
+            basis={"advance_share_bp": advance_share_bp, "award_vnd": award.amount_vnd},
+        )
+    )
+    session.add(
+        Tranche(
+            application_id=application.id,
+            kind=TrancheKind.BALANCE,
+            planned_vnd=award.amount_vnd - advance,
+            amount_vnd=None,
+            status=TrancheStatus.WITHHELD,
+            basis={"award_vnd": award.amount_vnd, "paid_after": "verification"},
+        )
+    )
+    return {
+        "approved_support_vnd": award.amount_vnd,
+        "limit": str(award.limit),
+        "binding_limits": sorted(str(b) for b in award.binding),
+        "remaining_budget_vnd": call.remaining_vnd,
+    }
 
 
-def _record_decision(principal: Principal, application: Application, body: DecisionBody,
-                     summary: ReviewSummary) -> dict[str, Any]:
+def _record_decision(
+    principal: Principal, application: Application, body: DecisionBody, summary: ReviewSummary
+) -> dict[str, Any]:
     application.review_score_pct = float(summary.mean.percent) if summary.mean is not None else None
     application.decided_at = utcnow()
     application.decided_by = principal.display_name
     application.decision_reason = body.reason
-    return {"outcome": str(body.outcome), "review_score_pct": application.review_score_pct,
-            "reviews_counted": summary.counted}
+    return {
+        "outcome": str(body.outcome),
+        "review_score_pct": application.review_score_pct,
+        "reviews_counted": summary.counted,
+    }
 
 
-async def decide(session: AsyncSession, principal: Principal, application: Application, body: DecisionBody, *,
-                 advance_share_bp: int) -> None:
+async def decide(
+    session: AsyncSession, principal: Principal, application: Application, body: DecisionBody, *, advance_share_bp: int
+) -> None:
     """under_review → approved (support = min(requested, rate × eligible, cap, remaining budget); an advance
     tranche becomes payable, the balance is withheld until verification), rejected, or changes_requested.
     Approving locks the call row, so concurrent approvals under one call never over-commit its budget."""
@@ -336,69 +530,113 @@ async def decide(session: AsyncSession, principal: Principal, application: Appli
     assignments = await assignments_of(session, application.id)
     summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
     award = award_for(application, call) if approving else None
-    _refuse(decision_refusal(action=action, decider_id=principal.subject,
-                             assigned_reviewer_ids={a.reviewer_subject for a in assignments}, reviews=summary,
-                             min_reviews=call.min_reviews, award=award), call, award)
+    _refuse(
+        decision_refusal(
+            action=action,
+            decider_id=principal.subject,
+            assigned_reviewer_ids={a.reviewer_subject for a in assignments},
+            reviews=summary,
+            min_reviews=call.min_reviews,
+            award=award,
+        ),
+        call,
+        award,
+    )
     details = _record_decision(principal, application, body, summary)
     if award is not None:
         details |= _grant(session, application, call, award, advance_share_bp)
-    await apply_transition(session, principal, application, call, action, reason=body.reason, details=details,
-                           extra={"review_score_pct": application.review_score_pct})
+    await apply_transition(
+        session,
+        principal,
+        application,
+        call,
+        action,
+        reason=body.reason,
+        details=details,
+        extra={"review_score_pct": application.review_score_pct},
+    )
 
 
 # ---- the verification verdict ------------------------------------------------------------------------------------
 
-async def record_verdict(session: AsyncSession, actor: Principal, application: Application, data: VerdictData, *,
-                         recovery_threshold_bp: int, event_id: Any) -> None:
+
+async def record_verdict(
+    session: AsyncSession,
+    actor: Principal,
+    application: Application,
+    data: VerdictData,
+    *,
+    recovery_threshold_bp: int,
+    event_id: Any,
+) -> None:
     """completed → verified / not_achieved on a row-locked application, with the settlement."""
     action = Action.RECORD_VERIFIED if data.verdict is Verdict.VERIFIED else Action.RECORD_NOT_ACHIEVED
     ensure_legal(application.status, action)
     ratio = data.ratio()
     call = await lock_call(session, application.call_id)
-    settlement = await settle_verdict(session, application, call, data.verdict, ratio,
-                                      recovery_threshold_bp=recovery_threshold_bp)
+    settlement = await settle_verdict(
+        session, application, call, data.verdict, ratio, recovery_threshold_bp=recovery_threshold_bp
+    )
     application.verification_id = data.verification_id
     application.achieved_ratio = float(settlement.ratio_applied)
     application.verified_savings_pct = data.verified_savings_pct
     application.verified_at = utcnow()
-    summary = {"verification_id": data.verification_id, "verdict": str(data.verdict),
-               "achieved_ratio": float(settlement.ratio_applied), "verified_savings_pct": data.verified_savings_pct,
-               "claimed_savings_pct": data.claimed_savings_pct, "balance_vnd": settlement.balance_vnd,
-               "recover_vnd": settlement.recover_vnd, "total_support_vnd": settlement.total_support_vnd,
-               "event_id": str(event_id) if event_id else None}
+    summary = {
+        "verification_id": data.verification_id,
+        "verdict": str(data.verdict),
+        "achieved_ratio": float(settlement.ratio_applied),
+        "verified_savings_pct": data.verified_savings_pct,
+        "claimed_savings_pct": data.claimed_savings_pct,
+        "balance_vnd": settlement.balance_vnd,
+        "recover_vnd": settlement.recover_vnd,
+        "total_support_vnd": settlement.total_support_vnd,
+        "event_id": str(event_id) if event_id else None,
+    }
     which = f"Verification {data.verification_id}" if data.verification_id else "Verification"
-    reason = (f"{which} concluded '{data.verdict}' (achieved ratio {float(settlement.ratio_applied):.4f}); "
-              f"balance {settlement.balance_vnd} VND, recovery {settlement.recover_vnd} VND.")
-    await apply_transition(session, actor, application, call, action, reason=reason, details=summary,
-                           extra={"verification": summary})
+    reason = (
+        f"{which} concluded '{data.verdict}' (achieved ratio {float(settlement.ratio_applied):.4f}); "
+        f"balance {settlement.balance_vnd} VND, recovery {settlement.recover_vnd} VND."
+    )
+    await apply_transition(
+        session, actor, application, call, action, reason=reason, details=summary, extra={"verification": summary}
+    )
 
 
-async def _apply_pending_verdict(session: AsyncSession, application: Application, *,
-                                 recovery_threshold_bp: int) -> bool:
+async def _apply_pending_verdict(
+    session: AsyncSession, application: Application, *, recovery_threshold_bp: int
+) -> bool:
     """Apply a stored verdict right after the application reached `completed` (same transaction)."""
     pending = await session.get(PendingVerdict, application.id)
     if pending is None:
         return False
-    await record_verdict(session, service_actor(pending.source), application, parse(pending.data),
-                         recovery_threshold_bp=recovery_threshold_bp, event_id=pending.event_id)
+    await record_verdict(
+        session,
+        service_actor(pending.source),
+        application,
+        parse(pending.data),
+        recovery_threshold_bp=recovery_threshold_bp,
+        event_id=pending.event_id,
+    )
     await session.delete(pending)
     return True
 
 
 Flow = Callable[..., Awaitable[None]]
 
-FLOWS: Mapping[Action, Flow] = MappingProxyType({
-    Action.SUBMIT: submit,
-    Action.RESUBMIT: resubmit,
-    Action.SCREEN_PASS: record_screening,
-    Action.SCREEN_FAIL: record_screening,
-    Action.WITHDRAW: withdraw,
-    Action.DECIDE_APPROVE: decide,
-    Action.DECIDE_REJECT: decide,
-    Action.REQUEST_CHANGES: decide,
-    Action.START: start,
-    Action.COMPLETE: complete,
-    Action.RECORD_VERIFIED: record_verdict,
-    Action.RECORD_NOT_ACHIEVED: record_verdict,
-})
+FLOWS: Mapping[Action, Flow] = MappingProxyType(
+    {
+        Action.SUBMIT: submit,
+        Action.RESUBMIT: resubmit,
+        Action.SCREEN_PASS: record_screening,
+        Action.SCREEN_FAIL: record_screening,
+        Action.WITHDRAW: withdraw,
+        Action.DECIDE_APPROVE: decide,
+        Action.DECIDE_REJECT: decide,
+        Action.REQUEST_CHANGES: decide,
+        Action.START: start,
+        Action.COMPLETE: complete,
+        Action.RECORD_VERIFIED: record_verdict,
+        Action.RECORD_NOT_ACHIEVED: record_verdict,
+    }
+)
 """The one function that takes each arrow of the lifecycle (several outcomes of one step share theirs)."""

@@ -27,17 +27,22 @@ class Application(ServiceTable, table=True):
     __table_args__ = (
         UniqueConstraint("dossier_code", name="uq_applications_dossier_code"),
         CheckConstraint(f"status IN ({_STATUSES})", name="ck_applications_status"),
-        CheckConstraint("total_cost_vnd >= 0 AND eligible_cost_vnd >= 0 AND requested_support_vnd >= 0",
-                        name="ck_applications_amounts"),
-        CheckConstraint("approved_support_vnd IS NULL OR approved_support_vnd >= 0",
-                        name="ck_applications_approved"),
+        CheckConstraint(
+            "total_cost_vnd >= 0 AND eligible_cost_vnd >= 0 AND requested_support_vnd >= 0",
+            name="ck_applications_amounts",
+        ),
+        CheckConstraint("approved_support_vnd IS NULL OR approved_support_vnd >= 0", name="ck_applications_approved"),
         Index("ix_applications_status", "status", "id"),
         Index("ix_applications_call", "call_id", "id"),
         Index("ix_applications_enterprise", "enterprise_id", "id"),
         Index("ix_applications_tax_code", "enterprise_tax_code", "id"),
         Index("ix_applications_due", "due_at", "id"),
-        Index("ix_applications_search", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index(
+            "ix_applications_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)

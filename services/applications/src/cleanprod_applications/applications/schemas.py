@@ -43,12 +43,21 @@ class CarrierClaim(StrictBody):
     def _known_carrier(self) -> CarrierClaim:
         units = CARRIER_UNITS.get(self.carrier)
         if units is None:
-            raise InvalidValue("unknown_carrier", f"unknown carrier '{self.carrier}'; use one of "
-                               f"{', '.join(CARRIER_UNITS)}", carrier=self.carrier, carriers=", ".join(CARRIER_UNITS))
+            raise InvalidValue(
+                "unknown_carrier",
+                f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}",
+                carrier=self.carrier,
+                carriers=", ".join(CARRIER_UNITS),
+            )
         if self.annual_saving is not None and self.annual_saving.unit not in units:
-            raise InvalidValue("unit_not_for_carrier", f"unit '{self.annual_saving.unit}' does not fit carrier "
-                               f"'{self.carrier}'; use one of {', '.join(units)}", unit=self.annual_saving.unit,
-                               carrier=self.carrier, units=", ".join(units))
+            raise InvalidValue(
+                "unit_not_for_carrier",
+                f"unit '{self.annual_saving.unit}' does not fit carrier "
+                f"'{self.carrier}'; use one of {', '.join(units)}",
+                unit=self.annual_saving.unit,
+                carrier=self.carrier,
+                units=", ".join(units),
+            )
         return self
 
 
@@ -58,8 +67,11 @@ def _check_claims(claims: list[CarrierClaim] | None) -> None:
     carriers = [c.carrier for c in claims]
     repeated = sorted({c for c in carriers if carriers.count(c) > 1})
     if repeated:
-        raise InvalidValue("duplicate_carrier", f"each carrier may be claimed once; repeated: {', '.join(repeated)}",
-                           repeated=", ".join(repeated))
+        raise InvalidValue(
+            "duplicate_carrier",
+            f"each carrier may be claimed once; repeated: {', '.join(repeated)}",
+            repeated=", ".join(repeated),
+        )
 
 
 class ApplicationFields(StrictBody):
@@ -85,8 +97,17 @@ class ApplicationFields(StrictBody):
         return self
 
 
-REQUIRED_TO_SUBMIT = ("title", "technology", "total_cost_vnd", "eligible_cost_vnd", "requested_support_vnd",
-                      "claimed_savings", "claimed_overall_saving_pct", "implementation_start", "implementation_end")
+REQUIRED_TO_SUBMIT = (
+    "title",
+    "technology",
+    "total_cost_vnd",
+    "eligible_cost_vnd",
+    "requested_support_vnd",
+    "claimed_savings",
+    "claimed_overall_saving_pct",
+    "implementation_start",
+    "implementation_end",
+)
 """In the order of the application form (the portal's task list follows it)."""
 NULLABLE = frozenset({"supplier"})
 """Fields a client may set to null (the supplier is optional: not every project buys from one)."""
@@ -150,16 +171,21 @@ class ApplicationPublic(BaseModel):
     screening_reasons: list[ScreeningReasonPublic]
     due_at: dt.datetime | None = Field(
         description="Statutory due date: reception + processing days in working days (Vietnamese public holidays "
-                    "and announced swaps excluded), the days a supplement request waited not counted; null for a "
-                    "draft and while the clock is stopped")
+        "and announced swaps excluded), the days a supplement request waited not counted; null for a "
+        "draft and while the clock is stopped"
+    )
     clock_stopped_at: dt.datetime | None = Field(
-        description="Since when the clock has been stopped (a supplement is requested); null while it runs")
-    overdue: bool = Field(description="The Department still owes a result (submitted, under review) and the due "
-                                      "date has passed")
+        description="Since when the clock has been stopped (a supplement is requested); null while it runs"
+    )
+    overdue: bool = Field(
+        description="The Department still owes a result (submitted, under review) and the due date has passed"
+    )
     open_supplement_id: uuid.UUID | None = Field(
-        description="The open supplement request (…/supplement-requests): while set, e-gov status 5, clock stopped")
+        description="The open supplement request (…/supplement-requests): while set, e-gov status 5, clock stopped"
+    )
     review_summary: ReviewSummaryPublic | None = Field(
-        default=None, description="Shown to officers, auditors, verifiers and services")
+        default=None, description="Shown to officers, auditors, verifiers and services"
+    )
     review_score_pct: float | None
     approved_support_vnd: int | None
     award_limit: str | None = Field(description="requested | rate | cap | budget: what bound the approved amount")
@@ -175,7 +201,8 @@ class ApplicationPublic(BaseModel):
     tranches: list[TranchePublic]
     missing_fields: list[str] = Field(
         description="Fields submission would still refuse (missing or inconsistent), in form order; empty once "
-                    "the dossier is complete")
+        "the dossier is complete"
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -52,26 +52,40 @@ INTERNAL_ACTIONS = frozenset({"assign_reviewer", "declare_conflict", "submit_rev
 
 # ---- representation ----------------------------------------------------------------------------------------------
 
+
 def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewSummaryPublic:
     summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
     return ReviewSummaryPublic(
-        assigned=len(assignments), recused=sum(1 for a in assignments if a.recused), counted=summary.counted,
-        min_reviews=call.min_reviews, mean_score_pct=float(summary.mean.percent) if summary.mean else None,
-        pass_score_pct=float(call.pass_score_pct), passed=summary.passed,
+        assigned=len(assignments),
+        recused=sum(1 for a in assignments if a.recused),
+        counted=summary.counted,
+        min_reviews=call.min_reviews,
+        mean_score_pct=float(summary.mean.percent) if summary.mean else None,
+        pass_score_pct=float(call.pass_score_pct),
+        passed=summary.passed,
     )
 
 
-def to_public(application: Application, tranches: list[Tranche],
-              summary: ReviewSummaryPublic | None = None) -> ApplicationPublic:
+def to_public(
+    application: Application, tranches: list[Tranche], summary: ReviewSummaryPublic | None = None
+) -> ApplicationPublic:
     """The stored columns by name; only what is derived (e-gov code, actions, clock, completeness, …) is listed."""
     code = egov_status(application.status, supplement_requested=application.open_supplement_id is not None)
-    supplier = (Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
-                if application.supplier_name else None)
+    supplier = (
+        Supplier.model_construct(name=application.supplier_name, tax_code=application.supplier_tax_code)
+        if application.supplier_name
+        else None
+    )
     return public_from(
-        ApplicationPublic, application, egov_status=code.value if code is not None else None,
-        allowed_actions=sorted(allowed_actions(application.status)), supplier=supplier,
-        clock_stopped_at=deadlines.clock_stopped_since(application), overdue=deadlines.is_overdue(application, utcnow()),
-        review_summary=summary, tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
+        ApplicationPublic,
+        application,
+        egov_status=code.value if code is not None else None,
+        allowed_actions=sorted(allowed_actions(application.status)),
+        supplier=supplier,
+        clock_stopped_at=deadlines.clock_stopped_since(application),
+        overdue=deadlines.is_overdue(application, utcnow()),
+        review_summary=summary,
+        tranches=[TranchePublic.model_validate(t, from_attributes=True) for t in tranches],
         missing_fields=completeness.missing_fields(content_values(application)),
     )
 
@@ -89,6 +103,7 @@ async def public_view(session: AsyncSession, principal: Principal, application: 
 
 # ---- drafts ------------------------------------------------------------------------------------------------------
 
+
 def _claims_json(claims: list[CarrierClaim]) -> list[dict[str, Any]]:
     return [c.model_dump(mode="json", exclude_none=True) for c in claims]
 
@@ -102,12 +117,18 @@ def applicant_tax_code(principal: Principal) -> str:
 def check_facility(principal: Principal, facility_id: uuid.UUID, facts: FacilityFacts | None) -> FacilityFacts:
     if facts is None or not same_tax_code(facts.enterprise_tax_code, principal.tax_code):
         # A facility of another enterprise is answered like a missing one: its existence is not disclosed.
-        raise NotFound(code="facility_not_yours", params={"facility_id": str(facility_id)},
-                       errors=[field_error("facility_id", None, "facility_not_yours", facility_id=str(facility_id))])
+        raise NotFound(
+            code="facility_not_yours",
+            params={"facility_id": str(facility_id)},
+            errors=[field_error("facility_id", None, "facility_not_yours", facility_id=str(facility_id))],
+        )
     if facts.facility_status != "active":
         params = {"facility_id": str(facility_id), "facility_status": facts.facility_status}
-        raise Unprocessable(code="facility_inactive", params=params,
-                            errors=[field_error("facility_id", None, "facility_inactive", **params)])
+        raise Unprocessable(
+            code="facility_inactive",
+            params=params,
+            errors=[field_error("facility_id", None, "facility_inactive", **params)],
+        )
     return facts
 
 
@@ -116,31 +137,52 @@ def content_values(application: Application) -> dict[str, Any]:
     return {name: getattr(application, name) for name in REQUIRED_TO_SUBMIT}
 
 
-async def create_application(session: AsyncSession, principal: Principal, data: ApplicationCreate,
-                             facts: FacilityFacts) -> Application:
+async def create_application(
+    session: AsyncSession, principal: Principal, data: ApplicationCreate, facts: FacilityFacts
+) -> Application:
     call = await session.get(Call, data.call_id)
     if call is None:
-        raise Unprocessable(code="unknown_call", params={"call_id": str(data.call_id)},
-                            errors=[field_error("call_id", None, "unknown_call", call_id=str(data.call_id))])
+        raise Unprocessable(
+            code="unknown_call",
+            params={"call_id": str(data.call_id)},
+            errors=[field_error("call_id", None, "unknown_call", call_id=str(data.call_id))],
+        )
     if call.closes_on < today():
-        raise Unprocessable(code="call_closed", params={"call": call.code, "closes_on": call.closes_on},
-                            errors=[field_error("call_id", None, "call_closed", call=call.code,
-                                                closes_on=call.closes_on)])
+        raise Unprocessable(
+            code="call_closed",
+            params={"call": call.code, "closes_on": call.closes_on},
+            errors=[field_error("call_id", None, "call_closed", call=call.code, closes_on=call.closes_on)],
+        )
     values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings"})
     application = Application(
-        **values, call_id=call.id, facility_id=facts.facility_id, facility_name=facts.facility_name,
-        enterprise_id=facts.enterprise_id, enterprise_tax_code=canonical(facts.enterprise_tax_code),
-        enterprise_name=facts.enterprise_name, sector_code=facts.sector_code,
+        **values,
+        call_id=call.id,
+        facility_id=facts.facility_id,
+        facility_name=facts.facility_name,
+        enterprise_id=facts.enterprise_id,
+        enterprise_tax_code=canonical(facts.enterprise_tax_code),
+        enterprise_name=facts.enterprise_name,
+        sector_code=facts.sector_code,
         supplier_name=data.supplier.name if data.supplier else None,
         supplier_tax_code=data.supplier.tax_code if data.supplier else None,
-        claimed_savings=_claims_json(data.claimed_savings or []), created_by=principal.display_name,
+        claimed_savings=_claims_json(data.claimed_savings or []),
+        created_by=principal.display_name,
     )
     session.add(application)
     await session.flush()
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="create",
-                 to_state=str(application.status),
-                 details={"call_id": str(call.id), "facility_id": str(facts.facility_id),
-                          "fields": sorted(data.model_fields_set - {"call_id", "facility_id"})})
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="create",
+        to_state=str(application.status),
+        details={
+            "call_id": str(call.id),
+            "facility_id": str(facts.facility_id),
+            "fields": sorted(data.model_fields_set - {"call_id", "facility_id"}),
+        },
+    )
     return application
 
 
@@ -150,13 +192,18 @@ def check_draft_body(data: ApplicationCreate | ApplicationUpdate) -> None:
     completeness.refuse(completeness.null_errors(data) + completeness.draft_errors(data.model_dump()))
 
 
-async def update_application(session: AsyncSession, principal: Principal, application: Application,
-                             data: ApplicationUpdate) -> None:
+async def update_application(
+    session: AsyncSession, principal: Principal, application: Application, data: ApplicationUpdate
+) -> None:
     if not owns(principal, application):
         raise Forbidden(code="not_your_application")
     if application.status not in EDITABLE:
-        raise Conflict(code="not_editable", slug="not-editable", params={"status": str(application.status)},
-                       status_now=str(application.status))
+        raise Conflict(
+            code="not_editable",
+            slug="not-editable",
+            params={"status": str(application.status)},
+            status_now=str(application.status),
+        )
     completeness.refuse(completeness.null_errors(data))
     changes = data.model_dump(exclude_unset=True)
     before = snapshot(application)
@@ -171,66 +218,116 @@ async def update_application(session: AsyncSession, principal: Principal, applic
             setattr(application, name, value)
     completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="update",
-                 from_state=str(application.status), to_state=str(application.status),
-                 details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(application)))
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="update",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        details={"fields": sorted(changes)},
+        changes=field_changes(before, snapshot(application)),
+    )
 
 
 # ---- lists and history -------------------------------------------------------------------------------------------
 
-def _list_conditions(principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
-                     enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None,
-                     q: str | None, overdue: bool | None, sector_code: str | None) -> list[Any]:
+
+def _list_conditions(
+    principal: Principal,
+    *,
+    status: ApplicationStatus | None,
+    call_id: uuid.UUID | None,
+    enterprise_id: uuid.UUID | None,
+    tax_code: str | None,
+    dossier_code: str | None,
+    q: str | None,
+    overdue: bool | None,
+    sector_code: str | None,
+) -> list[Any]:
     """The list's WHERE clauses: what the caller may read, then each filter given."""
     visible = visibility_filter(principal)
     conditions: list[Any] = [visible] if visible is not None else []
-    equal_to = [(Application.status, status), (Application.call_id, call_id),
-                (Application.enterprise_id, enterprise_id),
-                (Application.enterprise_tax_code, canonical(tax_code) if tax_code else None),
-                (Application.dossier_code, dossier_code), (Application.sector_code, sector_code)]
+    equal_to = [
+        (Application.status, status),
+        (Application.call_id, call_id),
+        (Application.enterprise_id, enterprise_id),
+        (Application.enterprise_tax_code, canonical(tax_code) if tax_code else None),
+        (Application.dossier_code, dossier_code),
+        (Application.sector_code, sector_code),
+    ]
     conditions += [column == value for column, value in equal_to if value]
     if q and (words := matches_all_words(Application.search_text, q)) is not None:
         conditions.append(words)
     if overdue is not None:
         # Two-valued (due_at IS NOT NULL first), so overdue=false is exactly the complement.
-        late = and_(Application.status.in_([str(s) for s in RUNNING_STATUSES]),  # type: ignore[attr-defined]
-                    Application.due_at.is_not(None), Application.due_at < utcnow())  # type: ignore[union-attr,operator]
+        late = and_(
+            Application.status.in_([str(s) for s in RUNNING_STATUSES]),  # type: ignore[attr-defined]
+            Application.due_at.is_not(None),
+            Application.due_at < utcnow(),
+        )  # type: ignore[union-attr,operator]
         conditions.append(late if overdue else not_(late))
     return conditions
 
 
-async def _tranches_by_application(session: AsyncSession,
-                                   rows: list[Application]) -> dict[uuid.UUID, list[Tranche]]:
+async def _tranches_by_application(session: AsyncSession, rows: list[Application]) -> dict[uuid.UUID, list[Tranche]]:
     """Every listed application's tranches, in one query."""
     by_application: dict[uuid.UUID, list[Tranche]] = {a.id: [] for a in rows}
     if rows:
-        tranches = await session.exec(select(Tranche).where(Tranche.application_id.in_(list(by_application)))  # type: ignore[attr-defined]
-                                      .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
+        tranches = await session.exec(
+            select(Tranche)
+            .where(Tranche.application_id.in_(list(by_application)))  # type: ignore[attr-defined]
+            .order_by(Tranche.created_at, Tranche.kind)
+        )  # type: ignore[arg-type]
         for tranche in tranches.all():
             by_application[tranche.application_id].append(tranche)
     return by_application
 
 
 async def list_applications(
-    session: AsyncSession, principal: Principal, *, status: ApplicationStatus | None, call_id: uuid.UUID | None,
-    enterprise_id: uuid.UUID | None, tax_code: str | None, dossier_code: str | None, q: str | None, limit: int,
-    cursor: str | None, overdue: bool | None = None, sector_code: str | None = None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: ApplicationStatus | None,
+    call_id: uuid.UUID | None,
+    enterprise_id: uuid.UUID | None,
+    tax_code: str | None,
+    dossier_code: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    overdue: bool | None = None,
+    sector_code: str | None = None,
 ) -> tuple[list[ApplicationPublic], str | None]:
-    conditions = _list_conditions(principal, status=status, call_id=call_id, enterprise_id=enterprise_id,
-                                  tax_code=tax_code, dossier_code=dossier_code, q=q, overdue=overdue,
-                                  sector_code=sector_code)
-    rows, next_cursor = await keyset_page(session, select(Application).where(*conditions),
-                                          order_by=[Application.id],  # type: ignore[list-item]
-                                          key=lambda a: [a.id], limit=limit, cursor=cursor)
+    conditions = _list_conditions(
+        principal,
+        status=status,
+        call_id=call_id,
+        enterprise_id=enterprise_id,
+        tax_code=tax_code,
+        dossier_code=dossier_code,
+        q=q,
+        overdue=overdue,
+        sector_code=sector_code,
+    )
+    rows, next_cursor = await keyset_page(
+        session,
+        select(Application).where(*conditions),
+        order_by=[Application.id],  # type: ignore[list-item]
+        key=lambda a: [a.id],
+        limit=limit,
+        cursor=cursor,
+    )
     by_application = await _tranches_by_application(session, rows)
     return [to_public(a, by_application[a.id]) for a in rows], next_cursor
 
 
-async def history(session: AsyncSession, principal: Principal, application: Application, *, limit: int,
-                  cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
+async def history(
+    session: AsyncSession, principal: Principal, application: Application, *, limit: int, cursor: str | None
+) -> tuple[list[HistoryEntry], str | None]:
     condition = and_(AuditEntry.entity_type == ENTITY, AuditEntry.entity_id == str(application.id))
     if not sees_department_view(principal) and not principal.has(Role.REVIEWER):
         condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return [HistoryEntry.of(r) for r in records], next_cursor
-

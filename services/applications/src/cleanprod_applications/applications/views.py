@@ -38,10 +38,16 @@ TRANSITION_RESPONSES = {
 }
 
 
-@router.post("", status_code=201, response_model=ApplicationPublic, dependencies=enterprises,
-             responses={404: {"description": "Facility not yours"}, 503: {"description": "Registry unreachable"}})
-async def create_application(body: ApplicationCreate, request: Request, session: SessionDep,
-                             principal: CurrentPrincipal, registry: RegistryDep) -> Response:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApplicationPublic,
+    dependencies=enterprises,
+    responses={404: {"description": "Facility not yours"}, 503: {"description": "Registry unreachable"}},
+)
+async def create_application(
+    body: ApplicationCreate, request: Request, session: SessionDep, principal: CurrentPrincipal, registry: RegistryDep
+) -> Response:
     """Start a draft for one of the caller's facilities (ownership is checked with the registry)."""
     service.applicant_tax_code(principal)
     service.check_draft_body(body)
@@ -50,42 +56,57 @@ async def create_application(body: ApplicationCreate, request: Request, session:
 
     async def create() -> Created:
         application = await service.create_application(session, principal, body, facts)
-        return created(service.to_public(application, []), version=application.version,
-                       location=f"/api/v1/applications/{application.id}")
+        return created(
+            service.to_public(application, []),
+            version=application.version,
+            location=f"/api/v1/applications/{application.id}",
+        )
 
     return await create_once(request, session, principal, body, create)
 
 
 @router.get("", response_model=Page[ApplicationPublic], dependencies=readers)
 async def list_applications(
-    session: SessionDep, principal: CurrentPrincipal, filters: Annotated[ApplicationFilters, Depends()],
-    limit: LimitParam = 50, cursor: CursorParam = None,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: Annotated[ApplicationFilters, Depends()],
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
 ) -> Page[ApplicationPublic]:
-    items, next_cursor = await service.list_applications(session, principal, **filters.as_kwargs(), limit=limit,
-                                                         cursor=cursor)
+    items, next_cursor = await service.list_applications(
+        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{application_id}", response_model=ApplicationPublic, dependencies=readers)
-async def read_application(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                           response: Response) -> ApplicationPublic:
+async def read_application(
+    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> ApplicationPublic:
     application = await readable_application(session, principal, application_id)
     set_etag(response, application.version)
     return await service.public_view(session, principal, application)
 
 
-@router.patch("/{application_id}", response_model=ApplicationPublic, dependencies=enterprises,
-              responses=TRANSITION_RESPONSES)
-async def update_application(body: ApplicationUpdate, change: ApplicationChange,
-                             response: Response) -> ApplicationPublic:
+@router.patch(
+    "/{application_id}", response_model=ApplicationPublic, dependencies=enterprises, responses=TRANSITION_RESPONSES
+)
+async def update_application(
+    body: ApplicationUpdate, change: ApplicationChange, response: Response
+) -> ApplicationPublic:
     application = await change.lock()
     await service.update_application(change.session, change.principal, application, body)
     return await answer_application(change, response)
 
 
 @router.get("/{application_id}/history", response_model=Page[HistoryEntry], dependencies=readers)
-async def application_history(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                              limit: LimitParam = 200, cursor: CursorParam = None) -> Page[HistoryEntry]:
+async def application_history(
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 200,
+    cursor: CursorParam = None,
+) -> Page[HistoryEntry]:
     """Every recorded change, oldest first: who (subject, name, role), when, from → to, why, request id."""
     application = await readable_application(session, principal, application_id)
     items, next_cursor = await service.history(session, principal, application, limit=limit, cursor=cursor)
@@ -96,51 +117,98 @@ def _reason(body: TransitionBody | None) -> str | None:
     return body.reason if body else None
 
 
-@router.post("/{application_id}/submit", response_model=ApplicationPublic, dependencies=enterprises,
-             responses=TRANSITION_RESPONSES)
-async def submit_application(change: ApplicationChange, settings: SettingsDep, response: Response,
-                             body: TransitionBody | None = None) -> ApplicationPublic:
+@router.post(
+    "/{application_id}/submit",
+    response_model=ApplicationPublic,
+    dependencies=enterprises,
+    responses=TRANSITION_RESPONSES,
+)
+async def submit_application(
+    change: ApplicationChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
+) -> ApplicationPublic:
     """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
-    await flows.submit(change.session, change.principal, await change.lock(), reason=_reason(body),
-                       agency_id=settings.agency_id, processing_days=settings.processing_days)
+    await flows.submit(
+        change.session,
+        change.principal,
+        await change.lock(),
+        reason=_reason(body),
+        agency_id=settings.agency_id,
+        processing_days=settings.processing_days,
+    )
     return await answer_application(change, response)
 
 
-@router.post("/{application_id}/resubmit", response_model=ApplicationPublic, dependencies=enterprises,
-             responses=TRANSITION_RESPONSES)
-async def resubmit_application(change: ApplicationChange, settings: SettingsDep, response: Response,
-                               body: TransitionBody | None = None) -> ApplicationPublic:
+@router.post(
+    "/{application_id}/resubmit",
+    response_model=ApplicationPublic,
+    dependencies=enterprises,
+    responses=TRANSITION_RESPONSES,
+)
+async def resubmit_application(
+    change: ApplicationChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
+) -> ApplicationPublic:
     """changes_requested → submitted (same dossier code) → screened again."""
-    await flows.resubmit(change.session, change.principal, await change.lock(), reason=_reason(body),
-                         agency_id=settings.agency_id, processing_days=settings.processing_days)
+    await flows.resubmit(
+        change.session,
+        change.principal,
+        await change.lock(),
+        reason=_reason(body),
+        agency_id=settings.agency_id,
+        processing_days=settings.processing_days,
+    )
     return await answer_application(change, response)
 
 
-@router.post("/{application_id}/withdraw", response_model=ApplicationPublic, dependencies=enterprises,
-             responses=TRANSITION_RESPONSES)
-async def withdraw_application(change: ApplicationChange, response: Response,
-                               body: TransitionBody | None = None) -> ApplicationPublic:
+@router.post(
+    "/{application_id}/withdraw",
+    response_model=ApplicationPublic,
+    dependencies=enterprises,
+    responses=TRANSITION_RESPONSES,
+)
+async def withdraw_application(
+    change: ApplicationChange, response: Response, body: TransitionBody | None = None
+) -> ApplicationPublic:
     """draft → withdrawn."""
     await flows.withdraw(change.session, change.principal, await change.lock(), reason=_reason(body))
     return await answer_application(change, response)
 
 
-@router.post("/{application_id}/start", response_model=ApplicationPublic,
-             dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER))], responses=TRANSITION_RESPONSES)
-async def start_project(change: ApplicationChange, response: Response,
-                        body: StartBody | None = None) -> ApplicationPublic:
+@router.post(
+    "/{application_id}/start",
+    response_model=ApplicationPublic,
+    dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER))],
+    responses=TRANSITION_RESPONSES,
+)
+async def start_project(
+    change: ApplicationChange, response: Response, body: StartBody | None = None
+) -> ApplicationPublic:
     """approved → in_progress (the enterprise reports that work began; an officer may record it)."""
-    await flows.start(change.session, change.principal, await change.lock(),
-                      started_on=body.started_on if body else None, reason=_reason(body))
+    await flows.start(
+        change.session,
+        change.principal,
+        await change.lock(),
+        started_on=body.started_on if body else None,
+        reason=_reason(body),
+    )
     return await answer_application(change, response)
 
 
-@router.post("/{application_id}/completion", response_model=ApplicationPublic, dependencies=enterprises,
-             responses=TRANSITION_RESPONSES)
-async def report_completion(change: ApplicationChange, settings: SettingsDep, response: Response,
-                            body: CompletionBody | None = None) -> ApplicationPublic:
+@router.post(
+    "/{application_id}/completion",
+    response_model=ApplicationPublic,
+    dependencies=enterprises,
+    responses=TRANSITION_RESPONSES,
+)
+async def report_completion(
+    change: ApplicationChange, settings: SettingsDep, response: Response, body: CompletionBody | None = None
+) -> ApplicationPublic:
     """in_progress → completed; a verification verdict that arrived early is applied in the same transaction."""
-    await flows.complete(change.session, change.principal, await change.lock(),
-                         completed_on=body.completed_on if body else None, reason=_reason(body),
-                         recovery_threshold_bp=settings.recovery_threshold_bp)
+    await flows.complete(
+        change.session,
+        change.principal,
+        await change.lock(),
+        completed_on=body.completed_on if body else None,
+        reason=_reason(body),
+        recovery_threshold_bp=settings.recovery_threshold_bp,
+    )
     return await answer_application(change, response)

@@ -26,8 +26,17 @@ from ..schemas import (
 
 Weight = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3, allow_inf_nan=False)]
 MaxScore = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3, allow_inf_nan=False)]
-PassScore = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False,
-                                     description="Minimum mean review score, in percent")]
+PassScore = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="Minimum mean review score, in percent",
+    ),
+]
 
 
 class CriterionBody(StrictBody):
@@ -43,8 +52,11 @@ def _check_criteria(criteria: list[CriterionBody] | None) -> None:
     codes = [c.code for c in criteria]
     repeated = sorted({c for c in codes if codes.count(c) > 1})
     if repeated:
-        raise InvalidValue("duplicate_criterion", f"criterion codes must be unique; repeated: {', '.join(repeated)}",
-                           repeated=", ".join(repeated))
+        raise InvalidValue(
+            "duplicate_criterion",
+            f"criterion codes must be unique; repeated: {', '.join(repeated)}",
+            repeated=", ".join(repeated),
+        )
 
 
 def _check_sectors(sectors: list[str] | None) -> None:

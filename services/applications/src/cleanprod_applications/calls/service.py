@@ -37,8 +37,10 @@ def _number(value: Decimal) -> int | float:
 
 
 def _criteria_json(criteria: list[CriterionBody]) -> list[dict[str, Any]]:
-    return [{"code": c.code, "name": c.name, "weight": _number(c.weight), "max_score": _number(c.max_score)}
-            for c in criteria]
+    return [
+        {"code": c.code, "name": c.name, "weight": _number(c.weight), "max_score": _number(c.max_score)}
+        for c in criteria
+    ]
 
 
 def rubric_of(call: Call) -> Rubric:
@@ -46,9 +48,13 @@ def rubric_of(call: Call) -> Rubric:
 
 
 def terms_of(call: Call) -> CallTerms:
-    return CallTerms(opens_on=call.opens_on, closes_on=call.closes_on,
-                     eligible_sectors=frozenset(call.eligible_sectors), support_rate_bp=call.support_rate_bp,
-                     cap_per_project_vnd=call.cap_per_project_vnd)
+    return CallTerms(
+        opens_on=call.opens_on,
+        closes_on=call.closes_on,
+        eligible_sectors=frozenset(call.eligible_sectors),
+        support_rate_bp=call.support_rate_bp,
+        cap_per_project_vnd=call.cap_per_project_vnd,
+    )
 
 
 async def call_of(session: AsyncSession, application: Application) -> Call:
@@ -68,16 +74,27 @@ def is_open(call: Call, on: dt.date | None = None) -> bool:
 
 
 def to_public(call: Call) -> CallPublic:
-    criteria = [CriterionPublic(code=c["code"], name=c["name"], weight=Decimal(str(c["weight"])),
-                                max_score=Decimal(str(c["max_score"]))) for c in call.criteria]
+    criteria = [
+        CriterionPublic(
+            code=c["code"], name=c["name"], weight=Decimal(str(c["weight"])), max_score=Decimal(str(c["max_score"]))
+        )
+        for c in call.criteria
+    ]
     return public_from(CallPublic, call, is_open=is_open(call), criteria=criteria)
 
 
 def _event_payload(call: Call) -> dict[str, Any]:
     return events.CallEvent(
-        call_id=call.id, code=call.code, title=call.title, opens_on=call.opens_on, closes_on=call.closes_on,
-        budget_vnd=call.budget_vnd, support_rate_bp=call.support_rate_bp, cap_per_project_vnd=call.cap_per_project_vnd,
-        eligible_sectors=call.eligible_sectors, version=call.version,
+        call_id=call.id,
+        code=call.code,
+        title=call.title,
+        opens_on=call.opens_on,
+        closes_on=call.closes_on,
+        budget_vnd=call.budget_vnd,
+        support_rate_bp=call.support_rate_bp,
+        cap_per_project_vnd=call.cap_per_project_vnd,
+        eligible_sectors=call.eligible_sectors,
+        version=call.version,
     ).payload()
 
 
@@ -101,26 +118,38 @@ async def create_call(session: AsyncSession, principal: Principal, data: CallCre
         if violated_constraint(exc) == "uq_calls_code":
             raise _duplicate_code(data.code) from None
         raise
-    record_audit(session, principal, entity_type="call", entity_id=call.id, action="create",
-                 details={"code": call.code, "budget_vnd": call.budget_vnd})
+    record_audit(
+        session,
+        principal,
+        entity_type="call",
+        entity_id=call.id,
+        action="create",
+        details={"code": call.code, "budget_vnd": call.budget_vnd},
+    )
     emit(session, "call.created", aggregate_type="call", aggregate_id=call.id, payload=_event_payload(call))
     return call
 
 
 def _duplicate_code(code: str) -> Conflict:
-    return Conflict(code="duplicate_call_code", params={"call_code": code},
-                    errors=[field_error("code", None, "duplicate_call_code", call_code=code)])
+    return Conflict(
+        code="duplicate_call_code",
+        params={"call_code": code},
+        errors=[field_error("code", None, "duplicate_call_code", call_code=code)],
+    )
 
 
 async def _has_scored_reviews(session: AsyncSession, call_id: uuid.UUID) -> bool:
     from ..applications.models import Application
     from ..reviews.models import ReviewerAssignment
 
-    count = (await session.exec(
-        select(func.count()).select_from(ReviewerAssignment)
-        .join(Application, Application.id == ReviewerAssignment.application_id)  # type: ignore[arg-type]
-        .where(Application.call_id == call_id, ReviewerAssignment.scores.is_not(None))  # type: ignore[union-attr]
-    )).one()
+    count = (
+        await session.exec(
+            select(func.count())
+            .select_from(ReviewerAssignment)
+            .join(Application, Application.id == ReviewerAssignment.application_id)  # type: ignore[arg-type]
+            .where(Application.call_id == call_id, ReviewerAssignment.scores.is_not(None))  # type: ignore[union-attr]
+        )
+    ).one()
     return bool(count)
 
 
@@ -130,17 +159,17 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
     for name in list(changes):
         if changes[name] is None:  # explicit null: only `description` may be cleared
             if name != "description":
-                raise Unprocessable(code="validation_failed",
-                                    errors=[field_error(name, None, "null_not_allowed")])
+                raise Unprocessable(code="validation_failed", errors=[field_error(name, None, "null_not_allowed")])
     opens_on = changes.get("opens_on", call.opens_on)
     closes_on = changes.get("closes_on", call.closes_on)
     if closes_on < opens_on:
-        raise Unprocessable(code="closes_before_opens",
-                            errors=[field_error("closes_on", None, "closes_before_opens")])
+        raise Unprocessable(code="closes_before_opens", errors=[field_error("closes_on", None, "closes_before_opens")])
     if "budget_vnd" in changes and changes["budget_vnd"] < call.committed_vnd:
-        raise Conflict(code="budget_below_committed", params={"committed": call.committed_vnd},
-                       errors=[field_error("budget_vnd", None, "budget_below_committed",
-                                           committed=call.committed_vnd)])
+        raise Conflict(
+            code="budget_below_committed",
+            params={"committed": call.committed_vnd},
+            errors=[field_error("budget_vnd", None, "budget_below_committed", committed=call.committed_vnd)],
+        )
     if "criteria" in changes:
         if await _has_scored_reviews(session, call.id):
             raise Conflict(code="rubric_in_use", errors=[field_error("criteria", None, "rubric_in_use")])
@@ -149,17 +178,31 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
     for name, value in changes.items():
         setattr(call, name, value)
     touch(call)
-    record_audit(session, principal, entity_type="call", entity_id=call.id, action="update",
-                 details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(call)))
+    record_audit(
+        session,
+        principal,
+        entity_type="call",
+        entity_id=call.id,
+        action="update",
+        details={"fields": sorted(changes)},
+        changes=field_changes(before, snapshot(call)),
+    )
     emit(session, "call.updated", aggregate_type="call", aggregate_id=call.id, payload=_event_payload(call))
 
 
-async def list_calls(session: AsyncSession, *, code: str | None, open_on: dt.date | None, limit: int,
-                     cursor: str | None) -> tuple[list[Call], str | None]:
+async def list_calls(
+    session: AsyncSession, *, code: str | None, open_on: dt.date | None, limit: int, cursor: str | None
+) -> tuple[list[Call], str | None]:
     statement = select(Call)
     if code:
         statement = statement.where(Call.code == code)
     if open_on:
         statement = statement.where(Call.opens_on <= open_on, Call.closes_on >= open_on)
-    return await keyset_page(session, statement, order_by=[Call.id], key=lambda c: [c.id],  # type: ignore[list-item]
-                             limit=limit, cursor=cursor)
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[Call.id],
+        key=lambda c: [c.id],  # type: ignore[list-item]
+        limit=limit,
+        cursor=cursor,
+    )

@@ -21,8 +21,13 @@ router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 officers = [Depends(require_roles(Role.OFFICER))]
 
 
-@router.post("", status_code=201, response_model=CallPublic, dependencies=officers,
-             responses={409: {"description": "Code already used"}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=CallPublic,
+    dependencies=officers,
+    responses={409: {"description": "Code already used"}},
+)
 async def open_call(body: CallCreate, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     async def create() -> Created:
         call = await service.create_call(session, principal, body)
@@ -33,7 +38,10 @@ async def open_call(body: CallCreate, request: Request, session: SessionDep, pri
 
 @router.get("", response_model=Page[CallPublic])
 async def list_calls(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitParam = 50, cursor: CursorParam = None,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
     code: Param | None = Query(None, max_length=32),
     open_on: CalendarDate | None = Query(None, description="Only calls open on this date (Hanoi calendar)"),
 ) -> Page[CallPublic]:
@@ -42,8 +50,9 @@ async def list_calls(
 
 
 @router.get("/{call_id}", response_model=CallPublic)
-async def read_call(call_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                    response: Response) -> CallPublic:
+async def read_call(
+    call_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> CallPublic:
     call = await service.get_call(session, call_id)
     set_etag(response, call.version)
     return service.to_public(call)

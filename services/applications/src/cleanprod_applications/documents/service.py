@@ -22,16 +22,22 @@ from .models import Document, DocumentKind
 from .schemas import DocumentPublic
 from .storage import FileType, ReceivedFile, download_name
 
-UPLOAD_STATUSES = frozenset({
-    ApplicationStatus.DRAFT, ApplicationStatus.CHANGES_REQUESTED,  # the dossier's attachments
-    ApplicationStatus.APPROVED, ApplicationStatus.IN_PROGRESS, ApplicationStatus.COMPLETED,  # contracts, reports
-})
+UPLOAD_STATUSES = frozenset(
+    {
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.CHANGES_REQUESTED,  # the dossier's attachments
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.IN_PROGRESS,
+        ApplicationStatus.COMPLETED,  # contracts, reports
+    }
+)
 """While submitted/under review the dossier is frozen for the reviewers; final statuses take nothing more."""
 
 
 def to_public(document: Document) -> DocumentPublic:
-    return public_from(DocumentPublic, document,
-                       download_url=f"/api/v1/applications/{document.application_id}/documents/{document.id}")
+    return public_from(
+        DocumentPublic, document, download_url=f"/api/v1/applications/{document.application_id}/documents/{document.id}"
+    )
 
 
 def ensure_may_upload(principal: Principal, application: Application) -> None:
@@ -39,8 +45,12 @@ def ensure_may_upload(principal: Principal, application: Application) -> None:
         raise Forbidden(code="attach_forbidden")
     # Under review the dossier is frozen, except for what an open supplement request asks for.
     if application.status not in UPLOAD_STATUSES and application.open_supplement_id is None:
-        raise Conflict(code="not_accepting_documents", slug="not-accepting-documents",
-                       params={"status": str(application.status)}, status_now=str(application.status))
+        raise Conflict(
+            code="not_accepting_documents",
+            slug="not-accepting-documents",
+            params={"status": str(application.status)},
+            status_now=str(application.status),
+        )
 
 
 def document_kind(received: ReceivedFile) -> DocumentKind:
@@ -49,32 +59,65 @@ def document_kind(received: ReceivedFile) -> DocumentKind:
         return DocumentKind(raw)
     except ValueError:
         params = {"kind": raw, "kinds": ", ".join(k.value for k in DocumentKind)}
-        raise Unprocessable(code="unknown_document_kind", params=params,
-                            errors=[field_error("kind", None, "unknown_document_kind", **params)]) from None
+        raise Unprocessable(
+            code="unknown_document_kind",
+            params=params,
+            errors=[field_error("kind", None, "unknown_document_kind", **params)],
+        ) from None
 
 
-async def record_document(session: AsyncSession, principal: Principal, application: Application,
-                          received: ReceivedFile, kind: DocumentKind, file_type: FileType) -> Document:
+async def record_document(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    received: ReceivedFile,
+    kind: DocumentKind,
+    file_type: FileType,
+) -> Document:
     document = Document(
-        application_id=application.id, kind=kind, filename=download_name(received.filename, file_type),
-        media_type=file_type.media_type, size_bytes=received.size, sha256=received.sha256,
-        uploaded_by_subject=principal.subject, uploaded_by_name=principal.display_name,
+        application_id=application.id,
+        kind=kind,
+        filename=download_name(received.filename, file_type),
+        media_type=file_type.media_type,
+        size_bytes=received.size,
+        sha256=received.sha256,
+        uploaded_by_subject=principal.subject,
+        uploaded_by_name=principal.display_name,
     )
     session.add(document)
     await session.flush()
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="attach_document",
-                 from_state=str(application.status), to_state=str(application.status),
-                 details={"document_id": str(document.id), "kind": str(kind), "filename": document.filename,
-                          "media_type": document.media_type, "size_bytes": document.size_bytes,
-                          "sha256": document.sha256})
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="attach_document",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        details={
+            "document_id": str(document.id),
+            "kind": str(kind),
+            "filename": document.filename,
+            "media_type": document.media_type,
+            "size_bytes": document.size_bytes,
+            "sha256": document.sha256,
+        },
+    )
     return document
 
 
-async def list_documents(session: AsyncSession, application: Application, *, limit: int,
-                         cursor: str | None) -> tuple[list[Document], str | None]:
+async def list_documents(
+    session: AsyncSession, application: Application, *, limit: int, cursor: str | None
+) -> tuple[list[Document], str | None]:
     statement = select(Document).where(Document.application_id == application.id)
-    return await keyset_page(session, statement, order_by=[Document.id], key=lambda d: [d.id],  # type: ignore[list-item]
-                             limit=limit, cursor=cursor)
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[Document.id],
+        key=lambda d: [d.id],  # type: ignore[list-item]
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 async def get_document(session: AsyncSession, application: Application, document_id: uuid.UUID) -> Document:

@@ -51,10 +51,12 @@ class FileType:
 PDF = FileType("application/pdf", "PDF document", (".pdf",))
 PNG = FileType("image/png", "PNG image", (".png",))
 JPEG = FileType("image/jpeg", "JPEG image", (".jpg", ".jpeg", ".jpe", ".jfif"))
-DOCX = FileType("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word document (DOCX)",
-                (".docx",))
-XLSX = FileType("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook (XLSX)",
-                (".xlsx",))
+DOCX = FileType(
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word document (DOCX)", (".docx",)
+)
+XLSX = FileType(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook (XLSX)", (".xlsx",)
+)
 ALLOWED = (PDF, PNG, JPEG, DOCX, XLSX)
 _BY_SNIFFED_MIME = {"application/pdf": PDF, "image/png": PNG, "image/jpeg": JPEG}
 ALLOWED_TEXT = "PDF, PNG, JPEG, XLSX or DOCX"
@@ -127,8 +129,9 @@ class _Parser:
         filename = options.get(b"filename")
         if name == FILE_FIELD and filename is not None:
             if self.file is not None:
-                self.problem = BadRequest(code="multiple_files",
-                                          errors=[field_error(FILE_FIELD, None, "multiple_files")])
+                self.problem = BadRequest(
+                    code="multiple_files", errors=[field_error(FILE_FIELD, None, "multiple_files")]
+                )
                 self._part = "skip"
                 return
             fd, path = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
@@ -156,8 +159,10 @@ class _Parser:
         elif self._part == "field":
             self._field_value += chunk
             if len(self._field_value) > MAX_TEXT_FIELD_BYTES:
-                self.problem = Unprocessable(code="validation_failed", errors=[
-                    field_error(self._field_name, None, "too_long", max_length=MAX_TEXT_FIELD_BYTES)])
+                self.problem = Unprocessable(
+                    code="validation_failed",
+                    errors=[field_error(self._field_name, None, "too_long", max_length=MAX_TEXT_FIELD_BYTES)],
+                )
                 self._part = "skip"
 
     def on_part_end(self) -> None:
@@ -170,9 +175,18 @@ class _Parser:
 
     # plumbing --------------------------------------------------------------------------------------------
     def callbacks(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in (
-            "on_part_begin", "on_header_field", "on_header_value", "on_header_end", "on_headers_finished",
-            "on_part_data", "on_part_end")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "on_part_begin",
+                "on_header_field",
+                "on_header_value",
+                "on_header_end",
+                "on_headers_finished",
+                "on_part_data",
+                "on_part_end",
+            )
+        }
 
     async def flush(self) -> None:
         if self.pending and self._file_handle is not None:
@@ -191,8 +205,11 @@ class _Parser:
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
-    return PayloadTooLarge(code="file_too_large", params={"max_bytes": max_bytes, "max_mib": f"{max_bytes / 1_048_576:g}"},
-                           max_bytes=max_bytes)
+    return PayloadTooLarge(
+        code="file_too_large",
+        params={"max_bytes": max_bytes, "max_mib": f"{max_bytes / 1_048_576:g}"},
+        max_bytes=max_bytes,
+    )
 
 
 def _boundary(request: Request, max_bytes: int) -> bytes:
@@ -235,13 +252,17 @@ async def receive_upload(request: Request, *, tmp_dir: Path, max_bytes: int) -> 
         if state.problem is not None:
             raise state.problem
         if parser.state != MultipartState.END:
-            raise BadRequest("The multipart body ended before its closing boundary (truncated upload?).",
-                             slug="malformed-body", code="malformed_multipart")
+            raise BadRequest(
+                "The multipart body ended before its closing boundary (truncated upload?).",
+                slug="malformed-body",
+                code="malformed_multipart",
+            )
         await state.close()
     except FormParserError as exc:
         await _abandon(state)
-        raise BadRequest(f"The multipart body is malformed ({exc}).", slug="malformed-body",
-                         code="malformed_multipart") from None
+        raise BadRequest(
+            f"The multipart body is malformed ({exc}).", slug="malformed-body", code="malformed_multipart"
+        ) from None
     except ClientDisconnect:
         await _abandon(state)
         raise BadRequest(code="upload_interrupted") from None
@@ -291,15 +312,23 @@ async def detect_type(received: ReceivedFile) -> FileType:
     if kind is None:
         sniffed = filetype.guess(received.head)
         what = f"looks like {sniffed.mime}" if sniffed is not None else "is of an unrecognised type"
-        raise UnsupportedMediaType(code="unsupported_file_type",
-                                   params={"filename": received.filename, "what": what, "allowed": ALLOWED_TEXT},
-                                   detected=sniffed.mime if sniffed else None)
+        raise UnsupportedMediaType(
+            code="unsupported_file_type",
+            params={"filename": received.filename, "what": what, "allowed": ALLOWED_TEXT},
+            detected=sniffed.mime if sniffed else None,
+        )
     extension = os.path.splitext(received.filename)[1].lower()
     if extension and extension not in kind.extensions:
-        raise UnsupportedMediaType(code="file_extension_mismatch",
-                                   params={"filename": received.filename, "extension": extension,
-                                           "actual": kind.label, "expected": kind.extensions[0]},
-                                   detected=kind.media_type)
+        raise UnsupportedMediaType(
+            code="file_extension_mismatch",
+            params={
+                "filename": received.filename,
+                "extension": extension,
+                "actual": kind.label,
+                "expected": kind.extensions[0],
+            },
+            detected=kind.media_type,
+        )
     return kind
 
 
@@ -330,8 +359,9 @@ async def store(received: ReceivedFile, document_dir: Path) -> Path:
 Checked = TypeVar("Checked")
 
 
-async def receive_and_store(request: Request, *, document_dir: Path, max_bytes: int,
-                            check: Callable[[ReceivedFile, FileType], Checked]) -> tuple[ReceivedFile, FileType, Checked]:
+async def receive_and_store(
+    request: Request, *, document_dir: Path, max_bytes: int, check: Callable[[ReceivedFile, FileType], Checked]
+) -> tuple[ReceivedFile, FileType, Checked]:
     """Stream the upload to a temporary file, type it by its content, let `check` refuse it (or read what it needs
     from the form), then store it under its SHA-256. The temporary file is gone afterwards, whatever happened."""
     received = await receive_upload(request, tmp_dir=document_dir / "tmp", max_bytes=max_bytes)
@@ -344,8 +374,17 @@ async def receive_and_store(request: Request, *, document_dir: Path, max_bytes: 
     return received, file_type, checked
 
 
-def stored_file(document_dir: Path, sha256: str, *, media_type: str, filename: str, private: bool,
-                log: logging.Logger, what: str, **ids: str) -> FileResponse:
+def stored_file(
+    document_dir: Path,
+    sha256: str,
+    *,
+    media_type: str,
+    filename: str,
+    private: bool,
+    log: logging.Logger,
+    what: str,
+    **ids: str,
+) -> FileResponse:
     """The stored bytes as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached when
     `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
     path = blob_path(document_dir, sha256)

@@ -25,19 +25,40 @@ readers = [Depends(require_roles(*READ_ROLES))]
 
 
 @router.post(
-    "/{application_id}/documents", status_code=201, response_model=DocumentPublic,
+    "/{application_id}/documents",
+    status_code=201,
+    response_model=DocumentPublic,
     dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER))],
-    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["file"],
-        "properties": {"file": {"type": "string", "format": "binary"},
-                       "kind": {"type": "string", "description": "application_form, feasibility_study, "
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "kind": {
+                                "type": "string",
+                                "description": "application_form, feasibility_study, "
                                 "technical_specification, quotation, energy_audit, contract, invoice, "
-                                "completion_report or other (default)"}}}}}}},
-    responses={413: {"description": "File above the size limit"},
-               415: {"description": "Not a PDF, PNG, JPEG, XLSX or DOCX by content"}},
+                                "completion_report or other (default)",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+    responses={
+        413: {"description": "File above the size limit"},
+        415: {"description": "Not a PDF, PNG, JPEG, XLSX or DOCX by content"},
+    },
 )
-async def upload_document(application_id: uuid.UUID, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal, settings: SettingsDep) -> Response:
+async def upload_document(
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> Response:
     """Attach a file (multipart/form-data, part `file`; optional field `kind`). Streamed to disk, content-addressed
     by SHA-256; the type is checked by content."""
     application = await readable_application(session, principal, application_id)
@@ -45,38 +66,72 @@ async def upload_document(application_id: uuid.UUID, request: Request, session: 
     await session.rollback()  # no transaction stays open while the file arrives
 
     received, file_type, kind = await receive_and_store(
-        request, document_dir=settings.document_dir, max_bytes=settings.max_document_bytes,
-        check=lambda file, _: service.document_kind(file))
+        request,
+        document_dir=settings.document_dir,
+        max_bytes=settings.max_document_bytes,
+        check=lambda file, _: service.document_kind(file),
+    )
 
     async def create() -> Created:
         # Locked (so the document serialises with decisions), but not a change of what the client saw: no If-Match.
         locked = await lock_row(session, await readable_application(session, principal, application_id))
         service.ensure_may_upload(principal, locked)
         document = await service.record_document(session, principal, locked, received, kind, file_type)
-        return Created(201, service.to_public(document),
-                       {"Location": f"/api/v1/applications/{application_id}/documents/{document.id}"})
+        return Created(
+            201,
+            service.to_public(document),
+            {"Location": f"/api/v1/applications/{application_id}/documents/{document.id}"},
+        )
 
-    fingerprint = {"application_id": application_id, "sha256": received.sha256, "kind": kind,
-                   "filename": received.filename}
+    fingerprint = {
+        "application_id": application_id,
+        "sha256": received.sha256,
+        "kind": kind,
+        "filename": received.filename,
+    }
     return await create_once(request, session, principal, fingerprint, create)
 
 
 @router.get("/{application_id}/documents", response_model=Page[DocumentPublic], dependencies=readers)
-async def list_documents(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                         limit: LimitParam = 50, cursor: CursorParam = None) -> Page[DocumentPublic]:
+async def list_documents(
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[DocumentPublic]:
     application = await readable_application(session, principal, application_id)
     documents, next_cursor = await service.list_documents(session, application, limit=limit, cursor=cursor)
     return Page(items=[service.to_public(d) for d in documents], next_cursor=next_cursor)
 
 
-@router.get("/{application_id}/documents/{document_id}", response_class=FileResponse, dependencies=readers,
-            responses={200: {"description": "The file, streamed with the type detected from its content at upload",
-                             "content": {t.media_type: {"schema": {"type": "string", "format": "binary"}}
-                                         for t in ALLOWED}}})
-async def download_document(application_id: uuid.UUID, document_id: uuid.UUID, session: SessionDep,
-                            principal: CurrentPrincipal, settings: SettingsDep) -> FileResponse:
+@router.get(
+    "/{application_id}/documents/{document_id}",
+    response_class=FileResponse,
+    dependencies=readers,
+    responses={
+        200: {
+            "description": "The file, streamed with the type detected from its content at upload",
+            "content": {t.media_type: {"schema": {"type": "string", "format": "binary"}} for t in ALLOWED},
+        }
+    },
+)
+async def download_document(
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+) -> FileResponse:
     application = await readable_application(session, principal, application_id)
     document = await service.get_document(session, application, document_id)
-    return stored_file(settings.document_dir, document.sha256, media_type=document.media_type,
-                       filename=document.filename, private=True, log=log, what="document",
-                       document_id=str(document.id))
+    return stored_file(
+        settings.document_dir,
+        document.sha256,
+        media_type=document.media_type,
+        filename=document.filename,
+        private=True,
+        log=log,
+        what="document",
+        document_id=str(document.id),
+    )

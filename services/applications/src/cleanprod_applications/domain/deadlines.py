@@ -20,8 +20,9 @@ from .working_days import WorkingCalendar
 CLOCK_STOPPED_STATUSES: frozenset[ApplicationStatus] = frozenset({ApplicationStatus.CHANGES_REQUESTED})
 """While in one of these the Department waits for the enterprise (e-gov 5, supplement requested)."""
 
-RUNNING_STATUSES: frozenset[ApplicationStatus] = frozenset({ApplicationStatus.SUBMITTED,
-                                                            ApplicationStatus.UNDER_REVIEW})
+RUNNING_STATUSES: frozenset[ApplicationStatus] = frozenset(
+    {ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW}
+)
 """The Department owes a result: a dossier in one of these past its due date is overdue. From the decision on
 (approved, rejected, ineligible, …) the statutory time limit has been met or missed for good."""
 
@@ -41,14 +42,14 @@ class Deadline:
     stopped_since: dt.datetime | None
 
 
-def statutory_deadline(received_at: dt.datetime, processing_days: int, stops: Sequence[ClockStop],
-                       calendar: WorkingCalendar) -> Deadline:
+def statutory_deadline(
+    received_at: dt.datetime, processing_days: int, stops: Sequence[ClockStop], calendar: WorkingCalendar
+) -> Deadline:
     """Due date of a dossier received at ``received_at`` with ``processing_days`` working days and the clock
     stopped over ``stops`` (in order; only the last may be open). A stop after the due date moves nothing."""
     used, running_since = 0, received_at
     for stop in stops:
-        if stop.stopped_at < running_since or (stop.restarted_at is not None
-                                               and stop.restarted_at < stop.stopped_at):
+        if stop.stopped_at < running_since or (stop.restarted_at is not None and stop.restarted_at < stop.stopped_at):
             raise ValueError("clock stops must be in order and each restart after its stop")
         segment = calendar.working_days_between(running_since, stop.stopped_at)
         if used + segment >= processing_days:  # the due date fell before this stop: it stays
@@ -57,5 +58,6 @@ def statutory_deadline(received_at: dt.datetime, processing_days: int, stops: Se
         if stop.restarted_at is None:
             return Deadline(due_at=None, days_used=used, stopped_since=stop.stopped_at)
         running_since = stop.restarted_at
-    return Deadline(due_at=calendar.add_working_days(running_since, processing_days - used),
-                    days_used=used, stopped_since=None)
+    return Deadline(
+        due_at=calendar.add_working_days(running_since, processing_days - used), days_used=used, stopped_since=None
+    )

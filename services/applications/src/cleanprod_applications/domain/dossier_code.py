@@ -29,8 +29,10 @@ DOSSIER_CODE_RE = re.compile(rf"(?P<agency>{AGENCY_ID_PATTERN})-(?P<date>[0-9]{{
 _AGENCY_RE = re.compile(AGENCY_ID_PATTERN)
 # What the OpenAPI document says a code looks like: month 01–12, day 01–31, sequence 0001–9999. A code that
 # matches it can still name an impossible day (300231): parse_dossier_code says so with 422.
-DOSSIER_CODE_PATTERN = (rf"^{AGENCY_ID_PATTERN}-[0-9]{{2}}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
-                        r"-(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})$")
+DOSSIER_CODE_PATTERN = (
+    rf"^{AGENCY_ID_PATTERN}-[0-9]{{2}}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+    r"-(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})$"
+)
 
 
 class InvalidDossierCode(ValueError):

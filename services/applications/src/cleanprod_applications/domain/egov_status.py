@@ -49,49 +49,68 @@ class EgovMapping:
 
 _S, _E = ApplicationStatus, EgovStatus
 
-MAPPING: Mapping[ApplicationStatus, EgovMapping] = MappingProxyType({
-    _S.DRAFT: EgovMapping(None,
-        "Not a dossier yet: it gets its dossier code only on submission, so e-gov systems never see it."),
-    _S.SUBMITTED: EgovMapping(_E.NEW,
-        "Filed online and given its code; the reception check (automatic screening) has not concluded."),
-    _S.INELIGIBLE: EgovMapping(_E.REFUSED_AT_RECEPTION,
-        "Screening is the reception check, and failing it means the dossier is not accepted for processing."),
-    _S.UNDER_REVIEW: EgovMapping(_E.PROCESSING,
-        "Accepted by screening and being scored by reviewers: the Department is processing it."),
-    _S.CHANGES_REQUESTED: EgovMapping(_E.SUPPLEMENT_REQUESTED,
-        "The officer asked the enterprise to supplement or correct the dossier."),
-    _S.WITHDRAWN: EgovMapping(_E.WITHDRAWN,
-        "Withdrawn by the enterprise (today only drafts can be withdrawn, which have no code, "
-        "so this row matters only if withdrawal after submission is ever allowed)."),
-    _S.REJECTED: EgovMapping(_E.RESULT_DELIVERED,
-        "A refusal on the merits is a final decision, not a stopped dossier (8), and the enterprise "
-        "receives it with reasons at once: nothing stays open."),
-    _S.APPROVED: EgovMapping(_E.DECIDED,
-        "Grant decided, but the dossier stays open: implementation, verification and payments follow."),
-    _S.IN_PROGRESS: EgovMapping(_E.DECIDED,
-        "Still the decided dossier while the enterprise implements the project; no final result yet."),
-    _S.COMPLETED: EgovMapping(_E.DECIDED,
-        "Completion reported, verification pending: the final result (the settlement) is not out yet."),
-    _S.VERIFIED: EgovMapping(_E.RESULT_DELIVERED,
-        "Verification concluded and the balance is due in full: the final result is delivered."),
-    _S.NOT_ACHIEVED: EgovMapping(_E.RESULT_DELIVERED,
-        "Verification concluded with a reduced balance or a recovery: still a final result, delivered."),
-})
+MAPPING: Mapping[ApplicationStatus, EgovMapping] = MappingProxyType(
+    {
+        _S.DRAFT: EgovMapping(
+            None, "Not a dossier yet: it gets its dossier code only on submission, so e-gov systems never see it."
+        ),
+        _S.SUBMITTED: EgovMapping(
+            _E.NEW, "Filed online and given its code; the reception check (automatic screening) has not concluded."
+        ),
+        _S.INELIGIBLE: EgovMapping(
+            _E.REFUSED_AT_RECEPTION,
+            "Screening is the reception check, and failing it means the dossier is not accepted for processing.",
+        ),
+        _S.UNDER_REVIEW: EgovMapping(
+            _E.PROCESSING, "Accepted by screening and being scored by reviewers: the Department is processing it."
+        ),
+        _S.CHANGES_REQUESTED: EgovMapping(
+            _E.SUPPLEMENT_REQUESTED, "The officer asked the enterprise to supplement or correct the dossier."
+        ),
+        _S.WITHDRAWN: EgovMapping(
+            _E.WITHDRAWN,
+            "Withdrawn by the enterprise (today only drafts can be withdrawn, which have no code, "
+            "so this row matters only if withdrawal after submission is ever allowed).",
+        ),
+        _S.REJECTED: EgovMapping(
+            _E.RESULT_DELIVERED,
+            "A refusal on the merits is a final decision, not a stopped dossier (8), and the enterprise "
+            "receives it with reasons at once: nothing stays open.",
+        ),
+        _S.APPROVED: EgovMapping(
+            _E.DECIDED, "Grant decided, but the dossier stays open: implementation, verification and payments follow."
+        ),
+        _S.IN_PROGRESS: EgovMapping(
+            _E.DECIDED, "Still the decided dossier while the enterprise implements the project; no final result yet."
+        ),
+        _S.COMPLETED: EgovMapping(
+            _E.DECIDED, "Completion reported, verification pending: the final result (the settlement) is not out yet."
+        ),
+        _S.VERIFIED: EgovMapping(
+            _E.RESULT_DELIVERED, "Verification concluded and the balance is due in full: the final result is delivered."
+        ),
+        _S.NOT_ACHIEVED: EgovMapping(
+            _E.RESULT_DELIVERED,
+            "Verification concluded with a reduced balance or a recovery: still a final result, delivered.",
+        ),
+    }
+)
 
-UNUSED: Mapping[EgovStatus, str] = MappingProxyType({
-    _E.RECEIVED:
-        "Reception is the automatic screening, done at once: an accepted dossier goes straight into "
+UNUSED: Mapping[EgovStatus, str] = MappingProxyType(
+    {
+        _E.RECEIVED: "Reception is the automatic screening, done at once: an accepted dossier goes straight into "
         "processing (4).",
-    _E.PROCESSING_STOPPED:
-        "No application status stops processing without a decision; it would fit an expiry of an "
+        _E.PROCESSING_STOPPED: "No application status stops processing without a decision; it would fit an expiry of an "
         "unanswered supplement request, which the lifecycle does not have.",
-})
+    }
+)
 
 
 SUPPLEMENT_NOTE = (
     "A dossier `under_review` with an open **supplement request** (an itemised list of what is missing, answered "
     "item by item) reports 5 while the request is open and 4 again once every item is answered: a sub-state of "
-    "under_review, not a status of its own.")
+    "under_review, not a status of its own."
+)
 
 
 def egov_status(status: ApplicationStatus | str, *, supplement_requested: bool = False) -> EgovStatus | None:

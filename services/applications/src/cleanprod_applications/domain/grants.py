@@ -65,8 +65,10 @@ def approved_support(
     """
     candidates = {
         Limit.REQUESTED: check_vnd(requested_vnd, "requested_vnd"),
-        Limit.RATE: floor_share(check_vnd(eligible_cost_vnd, "eligible_cost_vnd"),
-                                bp(check_basis_points(support_rate_bp, "support_rate_bp"))),
+        Limit.RATE: floor_share(
+            check_vnd(eligible_cost_vnd, "eligible_cost_vnd"),
+            bp(check_basis_points(support_rate_bp, "support_rate_bp")),
+        ),
         Limit.CAP: check_vnd(cap_vnd, "cap_vnd"),
         # Negative remaining budget means the call was over-committed: a bug upstream, not a zero grant.
         Limit.BUDGET: check_vnd(remaining_budget_vnd, "remaining_budget_vnd"),
@@ -112,22 +114,28 @@ def decision_refusal(
         raise ValueError("approving needs the computed award")
 
     if decider_id in assigned_reviewer_ids:
-        return Refusal(RefusalCode.DECIDER_IS_REVIEWER,
-                       "You are assigned as a reviewer of this application, so another officer must decide "
-                       "(four-eyes rule).")
+        return Refusal(
+            RefusalCode.DECIDER_IS_REVIEWER,
+            "You are assigned as a reviewer of this application, so another officer must decide (four-eyes rule).",
+        )
     if reviews.counted < min_reviews:
-        return Refusal(RefusalCode.NOT_ENOUGH_REVIEWS,
-                       f"This call needs at least {min_reviews} completed reviews from non-recused reviewers; "
-                       f"{reviews.counted} so far.")
+        return Refusal(
+            RefusalCode.NOT_ENOUGH_REVIEWS,
+            f"This call needs at least {min_reviews} completed reviews from non-recused reviewers; "
+            f"{reviews.counted} so far.",
+        )
     if action is Action.DECIDE_APPROVE:
         assert award is not None and reviews.mean is not None  # checked above; counted ≥ 1 implies a mean
         if not reviews.passed:
-            return Refusal(RefusalCode.BELOW_PASS_SCORE,
-                           f"The mean review score {format_pct(reviews.mean.percent_exact, round_down=True)} is below the call's pass "
-                           f"score {format_pct(reviews.pass_score_pct)}, so the application cannot be approved.")
+            return Refusal(
+                RefusalCode.BELOW_PASS_SCORE,
+                f"The mean review score {format_pct(reviews.mean.percent_exact, round_down=True)} is below the call's pass "
+                f"score {format_pct(reviews.pass_score_pct)}, so the application cannot be approved.",
+            )
         if award.amount_vnd == 0:
-            return Refusal(RefusalCode.ZERO_SUPPORT,
-                           f"The support that can be approved is {format_vnd(0)} (limited by: {award.limit}); "
-                           "approve only when there is support to give.")
+            return Refusal(
+                RefusalCode.ZERO_SUPPORT,
+                f"The support that can be approved is {format_vnd(0)} (limited by: {award.limit}); "
+                "approve only when there is support to give.",
+            )
     return None
-

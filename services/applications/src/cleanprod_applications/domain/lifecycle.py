@@ -95,20 +95,22 @@ class Role(StrEnum):
 _S, _A = ApplicationStatus, Action  # short aliases keep the arrow table readable
 
 # Every allowed (current, action) → target; anything absent is refused (409 at the API).
-TRANSITIONS: Mapping[tuple[ApplicationStatus, Action], ApplicationStatus] = MappingProxyType({
-    (_S.DRAFT, _A.SUBMIT): _S.SUBMITTED,
-    (_S.DRAFT, _A.WITHDRAW): _S.WITHDRAWN,
-    (_S.SUBMITTED, _A.SCREEN_PASS): _S.UNDER_REVIEW,
-    (_S.SUBMITTED, _A.SCREEN_FAIL): _S.INELIGIBLE,
-    (_S.UNDER_REVIEW, _A.DECIDE_APPROVE): _S.APPROVED,
-    (_S.UNDER_REVIEW, _A.DECIDE_REJECT): _S.REJECTED,
-    (_S.UNDER_REVIEW, _A.REQUEST_CHANGES): _S.CHANGES_REQUESTED,
-    (_S.CHANGES_REQUESTED, _A.RESUBMIT): _S.SUBMITTED,
-    (_S.APPROVED, _A.START): _S.IN_PROGRESS,
-    (_S.IN_PROGRESS, _A.COMPLETE): _S.COMPLETED,
-    (_S.COMPLETED, _A.RECORD_VERIFIED): _S.VERIFIED,
-    (_S.COMPLETED, _A.RECORD_NOT_ACHIEVED): _S.NOT_ACHIEVED,
-})
+TRANSITIONS: Mapping[tuple[ApplicationStatus, Action], ApplicationStatus] = MappingProxyType(
+    {
+        (_S.DRAFT, _A.SUBMIT): _S.SUBMITTED,
+        (_S.DRAFT, _A.WITHDRAW): _S.WITHDRAWN,
+        (_S.SUBMITTED, _A.SCREEN_PASS): _S.UNDER_REVIEW,
+        (_S.SUBMITTED, _A.SCREEN_FAIL): _S.INELIGIBLE,
+        (_S.UNDER_REVIEW, _A.DECIDE_APPROVE): _S.APPROVED,
+        (_S.UNDER_REVIEW, _A.DECIDE_REJECT): _S.REJECTED,
+        (_S.UNDER_REVIEW, _A.REQUEST_CHANGES): _S.CHANGES_REQUESTED,
+        (_S.CHANGES_REQUESTED, _A.RESUBMIT): _S.SUBMITTED,
+        (_S.APPROVED, _A.START): _S.IN_PROGRESS,
+        (_S.IN_PROGRESS, _A.COMPLETE): _S.COMPLETED,
+        (_S.COMPLETED, _A.RECORD_VERIFIED): _S.VERIFIED,
+        (_S.COMPLETED, _A.RECORD_NOT_ACHIEVED): _S.NOT_ACHIEVED,
+    }
+)
 
 
 TERMINAL_STATUSES: frozenset[ApplicationStatus] = frozenset(
@@ -118,15 +120,17 @@ TERMINAL_STATUSES: frozenset[ApplicationStatus] = frozenset(
 
 DECISION_ACTIONS: frozenset[Action] = frozenset({_A.DECIDE_APPROVE, _A.DECIDE_REJECT, _A.REQUEST_CHANGES})
 
-ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType({
-    Role.ENTERPRISE: frozenset({_A.SUBMIT, _A.WITHDRAW, _A.RESUBMIT, _A.START, _A.COMPLETE}),
-    Role.OFFICER: DECISION_ACTIONS | {_A.START},
-    Role.SERVICE: frozenset({_A.SCREEN_PASS, _A.SCREEN_FAIL, _A.RECORD_VERIFIED, _A.RECORD_NOT_ACHIEVED}),
-    Role.REVIEWER: frozenset(),
-    Role.VERIFIER: frozenset(),
-    Role.AUDITOR: frozenset(),
-    Role.EGOV: frozenset(),
-})
+ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
+    {
+        Role.ENTERPRISE: frozenset({_A.SUBMIT, _A.WITHDRAW, _A.RESUBMIT, _A.START, _A.COMPLETE}),
+        Role.OFFICER: DECISION_ACTIONS | {_A.START},
+        Role.SERVICE: frozenset({_A.SCREEN_PASS, _A.SCREEN_FAIL, _A.RECORD_VERIFIED, _A.RECORD_NOT_ACHIEVED}),
+        Role.REVIEWER: frozenset(),
+        Role.VERIFIER: frozenset(),
+        Role.AUDITOR: frozenset(),
+        Role.EGOV: frozenset(),
+    }
+)
 
 
 class IllegalTransition(Exception):
@@ -137,9 +141,7 @@ class IllegalTransition(Exception):
         self.action = action
         self.allowed = tuple(sorted(allowed_actions(current)))
         options = ", ".join(self.allowed) if self.allowed else f"none, '{current}' is a final status"
-        super().__init__(
-            f"cannot '{action}' an application in status '{current}'; allowed from '{current}': {options}"
-        )
+        super().__init__(f"cannot '{action}' an application in status '{current}'; allowed from '{current}': {options}")
 
 
 def allowed_actions(current: ApplicationStatus | str) -> frozenset[Action]:

@@ -112,23 +112,34 @@ def validate_scores(rubric: Rubric, entries: ScoreEntries) -> list[ScoreProblem]
     seen: set[str] = set()
     for code, raw in _pairs(entries):
         if code not in by_code:
-            problems.append(ScoreProblem(ScoreProblemCode.UNKNOWN_CRITERION, str(code),
-                                         f"'{code}' is not a criterion of this call's rubric"))
+            problems.append(
+                ScoreProblem(
+                    ScoreProblemCode.UNKNOWN_CRITERION, str(code), f"'{code}' is not a criterion of this call's rubric"
+                )
+            )
             continue
         if code in seen:
-            problems.append(ScoreProblem(ScoreProblemCode.DUPLICATE, code, f"criterion '{code}' is scored more than once"))
+            problems.append(
+                ScoreProblem(ScoreProblemCode.DUPLICATE, code, f"criterion '{code}' is scored more than once")
+            )
             continue
         seen.add(code)
         criterion = by_code[code]
         try:
             value = to_fraction(raw, f"score for '{code}'")
         except (TypeError, ValueError):
-            problems.append(ScoreProblem(ScoreProblemCode.NOT_A_NUMBER, code,
-                                         f"score for '{code}' must be a number, got {raw!r}"))
+            problems.append(
+                ScoreProblem(ScoreProblemCode.NOT_A_NUMBER, code, f"score for '{code}' must be a number, got {raw!r}")
+            )
             continue
         if not 0 <= value <= to_fraction(criterion.max_score, "max_score"):
-            problems.append(ScoreProblem(ScoreProblemCode.OUT_OF_RANGE, code,
-                                         f"score for '{code}' must be between 0 and {criterion.max_score}, got {raw}"))
+            problems.append(
+                ScoreProblem(
+                    ScoreProblemCode.OUT_OF_RANGE,
+                    code,
+                    f"score for '{code}' must be between 0 and {criterion.max_score}, got {raw}",
+                )
+            )
     for code in rubric.codes:
         if code not in seen:
             problems.append(ScoreProblem(ScoreProblemCode.MISSING, code, f"criterion '{code}' has no score"))

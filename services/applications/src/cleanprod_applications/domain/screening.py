@@ -195,12 +195,10 @@ def _dates_and_claim(facts: ApplicationFacts) -> Iterable[ScreeningReason]:
     if saving <= 0:
         yield ScreeningReason(
             ReasonCode.CLAIMED_SAVING_NOT_POSITIVE,
-            f"The claimed overall saving (mức tiết kiệm cam kết) must be more than 0 %; it is "
-            f"{format_pct(saving)}.",
+            f"The claimed overall saving (mức tiết kiệm cam kết) must be more than 0 %; it is {format_pct(saving)}.",
             "claimed_overall_saving_pct",
         )
 
 
 def _d(day: date) -> str:
     return day.strftime("%d/%m/%Y")
-

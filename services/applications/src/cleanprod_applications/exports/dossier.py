@@ -63,10 +63,18 @@ async def collect(session: AsyncSession, principal: Principal, application: Appl
         if not cursor:
             break
     reviews = [jsonable_encoder(review_public(a)) for a in await assignments_of(session, application.id)]
-    documents = [{"document_id": str(d.id), "kind": str(d.kind), "filename": d.filename, "media_type": d.media_type,
-                  "stored_sha256": d.sha256}
-                 for d in (await session.exec(select(Document).where(Document.application_id == application.id)
-                                              .order_by(Document.id))).all()]  # type: ignore[arg-type]
+    documents = [
+        {
+            "document_id": str(d.id),
+            "kind": str(d.kind),
+            "filename": d.filename,
+            "media_type": d.media_type,
+            "stored_sha256": d.sha256,
+        }
+        for d in (
+            await session.exec(select(Document).where(Document.application_id == application.id).order_by(Document.id))
+        ).all()
+    ]  # type: ignore[arg-type]
     return DossierData(public, history, reviews, documents)
 
 
@@ -74,11 +82,14 @@ async def verification_of(upstream: Upstream, application_id: str) -> dict[str, 
     """The verification case, result and report of the application, or `{"note": …}` saying why not."""
     try:
         listing = await upstream.get("/api/v1/verifications", params={"application_id": application_id, "limit": 1})
-        items = upstream.json_object(listing, "/api/v1/verifications").get("items") if listing.status_code == 200 \
-            else None
+        items = (
+            upstream.json_object(listing, "/api/v1/verifications").get("items") if listing.status_code == 200 else None
+        )
         if not items:
-            return {"status": "no_case", "note": "The verification service has no case for this application "
-                                                 "(not approved yet, or not opened)."}
+            return {
+                "status": "no_case",
+                "note": "The verification service has no case for this application (not approved yet, or not opened).",
+            }
         case = items[0]
         out: dict[str, Any] = {"status": "included", "case": case}
         result = await upstream.get(f"/api/v1/verifications/{case['id']}/result")
@@ -103,21 +114,32 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
     files: list[dict[str, Any]] = []
     application = data.application
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
         def add(path: str, content: bytes, **extra: Any) -> None:
             archive.writestr(path, content)
-            files.append({"path": path, "sha256": hashlib.sha256(content).hexdigest(), "size_bytes": len(content),
-                          **extra})
+            files.append(
+                {"path": path, "sha256": hashlib.sha256(content).hexdigest(), "size_bytes": len(content), **extra}
+            )
 
         add("application.json", _json(application))
         add("history.json", _json(data.history))
         add("reviews.json", _json(data.reviews))
-        add("decision.json", _json({
-            "status": application["status"], "approved_support_vnd": application["approved_support_vnd"],
-            "award_limit": application["award_limit"], "decided_at": application["decided_at"],
-            "decided_by": application["decided_by"], "decision_reason": application["decision_reason"],
-            "review_score_pct": application["review_score_pct"], "review_summary": application.get("review_summary"),
-            "entries": [e for e in data.history if e["action"] in DECISION_ACTIONS],
-        }))
+        add(
+            "decision.json",
+            _json(
+                {
+                    "status": application["status"],
+                    "approved_support_vnd": application["approved_support_vnd"],
+                    "award_limit": application["award_limit"],
+                    "decided_at": application["decided_at"],
+                    "decided_by": application["decided_by"],
+                    "decision_reason": application["decision_reason"],
+                    "review_score_pct": application["review_score_pct"],
+                    "review_summary": application.get("review_summary"),
+                    "entries": [e for e in data.history if e["action"] in DECISION_ACTIONS],
+                }
+            ),
+        )
         add("tranches.json", _json(application["tranches"]))
         for n, document in enumerate(data.documents, start=1):
             path = f"documents/{n:02d}-{document['filename']}"
@@ -132,8 +154,15 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
                     digest.update(chunk)
                     size += len(chunk)
                     target.write(chunk)
-            files.append({"path": path, "sha256": digest.hexdigest(), "size_bytes": size, **document,
-                          "matches_stored": digest.hexdigest() == document["stored_sha256"]})
+            files.append(
+                {
+                    "path": path,
+                    "sha256": digest.hexdigest(),
+                    "size_bytes": size,
+                    **document,
+                    "matches_stored": digest.hexdigest() == document["stored_sha256"],
+                }
+            )
         verification = data.verification
         if verification.get("case") is not None:
             add("verification/case.json", _json(verification["case"]))
@@ -141,17 +170,26 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
             add("verification/result.json", _json(verification["result"]))
         if verification.get("report_html"):
             add("verification/report.html", verification["report_html"].encode())
-        archive.writestr("manifest.json", _json({
-            "application_id": application["id"], "dossier_code": application["dossier_code"],
-            "generated_at": utcnow(), "generated_by": generated_by, "files": files,
-            "verification": {"status": verification.get("status"), "note": verification.get("note")},
-        }))
+        archive.writestr(
+            "manifest.json",
+            _json(
+                {
+                    "application_id": application["id"],
+                    "dossier_code": application["dossier_code"],
+                    "generated_at": utcnow(),
+                    "generated_by": generated_by,
+                    "files": files,
+                    "verification": {"status": verification.get("status"), "note": verification.get("note")},
+                }
+            ),
+        )
     out.seek(0)
     return out
 
 
-async def build(session: AsyncSession, principal: Principal, application: Application, *, verification: Upstream,
-                document_dir: Path) -> IO[bytes]:
+async def build(
+    session: AsyncSession, principal: Principal, application: Application, *, verification: Upstream, document_dir: Path
+) -> IO[bytes]:
     data = await collect(session, principal, application)
     await session.rollback()  # end the read transaction before the remote call (never hold one across HTTP)
     data.verification = await verification_of(verification, data.application["id"])

@@ -24,34 +24,47 @@ from .columns import APPLICATION_COLUMNS, TRANCHE_COLUMNS
 router = APIRouter(prefix="/api/v1/applications", tags=["exports"])
 readers = [Depends(require_roles(*READ_ROLES))]
 FormatParam = Annotated[ExportFormat, Query(alias="format", description="csv (UTF-8 with BOM) or xlsx")]
-EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-"
-                                                       "officedocument.spreadsheetml.sheet": {}}}}
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
+}
 
 
 def _pages(database: Database, principal: Principal, filters: ApplicationFilters) -> Fetch:
     """The list's query, one keyset page per call, each in its own short session (the stream outlives the
     request's session)."""
+
     async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
         async with database.session() as session:
-            return await applications.list_applications(session, principal, **filters.as_kwargs(),
-                                                        limit=PAGE_SIZE, cursor=cursor)
+            return await applications.list_applications(
+                session, principal, **filters.as_kwargs(), limit=PAGE_SIZE, cursor=cursor
+            )
+
     return fetch
 
 
 @router.get("/export", dependencies=readers, response_class=StreamingResponse, responses=EXPORT_RESPONSES)
-async def export_applications(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
-                              filters: Annotated[ApplicationFilters, Depends()],
-                              export_format: FormatParam = "csv") -> StreamingResponse:
+async def export_applications(
+    request: Request,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    filters: Annotated[ApplicationFilters, Depends()],
+    export_format: FormatParam = "csv",
+) -> StreamingResponse:
     """The filtered applications list as a file: the same filters and the same rows as `GET /applications`
     (an enterprise exports only its own). Headers in Vietnamese unless Accept-Language prefers English."""
-    return await export_response(request, export_format, "applications", APPLICATION_COLUMNS,
-                                 _pages(database, principal, filters))
+    return await export_response(
+        request, export_format, "applications", APPLICATION_COLUMNS, _pages(database, principal, filters)
+    )
 
 
 @router.get("/tranches/export", dependencies=readers, response_class=StreamingResponse, responses=EXPORT_RESPONSES)
-async def export_tranches(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
-                          filters: Annotated[ApplicationFilters, Depends()],
-                          export_format: FormatParam = "csv") -> StreamingResponse:
+async def export_tranches(
+    request: Request,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    filters: Annotated[ApplicationFilters, Depends()],
+    export_format: FormatParam = "csv",
+) -> StreamingResponse:
     """One row per payment tranche of the applications the same filters select (advance, balance, recovery)."""
     fetch_applications = _pages(database, principal, filters)
 
@@ -62,16 +75,31 @@ async def export_tranches(request: Request, principal: CurrentPrincipal, databas
     return await export_response(request, export_format, "tranches", TRANCHE_COLUMNS, fetch)
 
 
-@router.get("/{application_id}/dossier.zip", response_class=StreamingResponse,
-            dependencies=[Depends(require_roles(*OVERSIGHT))],
-            responses={200: {"content": {"application/zip": {}}}, 404: {"description": "No such application"}})
-async def dossier_zip(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                      settings: SettingsDep, verification: VerificationDep) -> StreamingResponse:
+@router.get(
+    "/{application_id}/dossier.zip",
+    response_class=StreamingResponse,
+    dependencies=[Depends(require_roles(*OVERSIGHT))],
+    responses={200: {"content": {"application/zip": {}}}, 404: {"description": "No such application"}},
+)
+async def dossier_zip(
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    verification: VerificationDep,
+) -> StreamingResponse:
     """Everything on one application in one ZIP (see docs/applications.md "Dossier ZIP")."""
     application = await readable_application(session, principal, application_id)
     name = dossier.filename(application)  # before build() ends the transaction (and expires the row)
-    file = await dossier.build(session, principal, application, verification=verification,
-                               document_dir=settings.document_dir)
-    return StreamingResponse(file_chunks(file), media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    file = await dossier.build(
+        session, principal, application, verification=verification, document_dir=settings.document_dir
+    )
+    return StreamingResponse(
+        file_chunks(file),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )

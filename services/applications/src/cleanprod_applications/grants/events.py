@@ -29,40 +29,71 @@ DEFERRABLE = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.IN_PROGRES
 
 
 async def _lock_application(session: AsyncSession, application_id: uuid.UUID) -> Application | None:
-    statement = (select(Application).where(Application.id == application_id).with_for_update()
-                 .execution_options(populate_existing=True))
+    statement = (
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.exec(statement)).first()
 
 
-async def _defer(session: AsyncSession, actor: Principal, application: Application, data: VerdictData,
-                 envelope: EventEnvelope) -> None:
+async def _defer(
+    session: AsyncSession, actor: Principal, application: Application, data: VerdictData, envelope: EventEnvelope
+) -> None:
     """Keep the verdict until the application is completed (only the first one: a second is ignored)."""
-    statement = pg_insert(PendingVerdict).values(
-        application_id=application.id, event_id=envelope.id, source=envelope.source[:64],
-        data=data.model_dump(mode="json"), received_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["application_id"])
+    statement = (
+        pg_insert(PendingVerdict)
+        .values(
+            application_id=application.id,
+            event_id=envelope.id,
+            source=envelope.source[:64],
+            data=data.model_dump(mode="json"),
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["application_id"])
+    )
     stored = (await session.exec(statement)).rowcount == 1
-    reason = (f"Verdict '{data.verdict}' received before completion; it applies on completion." if stored
-              else f"Verdict '{data.verdict}' ignored: an earlier verdict is already waiting for completion.")
-    record_audit(session, actor, entity_type=ENTITY, entity_id=application.id,
-                 action="verdict_deferred" if stored else "verdict_ignored",
-                 from_state=str(application.status), to_state=str(application.status), reason=reason,
-                 details={"event_id": str(envelope.id), "verification_id": data.verification_id})
+    reason = (
+        f"Verdict '{data.verdict}' received before completion; it applies on completion."
+        if stored
+        else f"Verdict '{data.verdict}' ignored: an earlier verdict is already waiting for completion."
+    )
+    record_audit(
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="verdict_deferred" if stored else "verdict_ignored",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        reason=reason,
+        details={"event_id": str(envelope.id), "verification_id": data.verification_id},
+    )
     if not stored:
-        log.warning("second early verdict ignored", extra={"application_id": str(application.id),
-                                                           "event_id": str(envelope.id)})
+        log.warning(
+            "second early verdict ignored", extra={"application_id": str(application.id), "event_id": str(envelope.id)}
+        )
 
 
-def _ignore(session: AsyncSession, actor: Principal, application: Application, data: VerdictData,
-            envelope: EventEnvelope) -> None:
-    log.warning("verdict for an application that cannot take one ignored",
-                extra={"application_id": str(application.id), "status": str(application.status),
-                       "event_id": str(envelope.id)})
-    record_audit(session, actor, entity_type=ENTITY, entity_id=application.id, action="verdict_ignored",
-                 from_state=str(application.status), to_state=str(application.status),
-                 reason=f"Verdict '{data.verdict}' cannot apply to an application in status "
-                        f"'{application.status}'.",
-                 details={"event_id": str(envelope.id), "verification_id": data.verification_id})
+def _ignore(
+    session: AsyncSession, actor: Principal, application: Application, data: VerdictData, envelope: EventEnvelope
+) -> None:
+    log.warning(
+        "verdict for an application that cannot take one ignored",
+        extra={"application_id": str(application.id), "status": str(application.status), "event_id": str(envelope.id)},
+    )
+    record_audit(
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="verdict_ignored",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        reason=f"Verdict '{data.verdict}' cannot apply to an application in status '{application.status}'.",
+        details={"event_id": str(envelope.id), "verification_id": data.verification_id},
+    )
 
 
 def build_consumer(recovery_threshold_bp: int) -> EventConsumer:
@@ -74,11 +105,14 @@ def build_consumer(recovery_threshold_bp: int) -> EventConsumer:
         actor = service_actor(envelope.source)
         application = await _lock_application(session, data.application_id)
         if application is None:
-            log.warning("verdict for an unknown application ignored",
-                        extra={"application_id": str(data.application_id), "event_id": str(envelope.id)})
+            log.warning(
+                "verdict for an unknown application ignored",
+                extra={"application_id": str(data.application_id), "event_id": str(envelope.id)},
+            )
         elif application.status == ApplicationStatus.COMPLETED:
-            await flows.record_verdict(session, actor, application, data,
-                                       recovery_threshold_bp=recovery_threshold_bp, event_id=envelope.id)
+            await flows.record_verdict(
+                session, actor, application, data, recovery_threshold_bp=recovery_threshold_bp, event_id=envelope.id
+            )
         elif application.status in DEFERRABLE:
             await _defer(session, actor, application, data, envelope)
         else:

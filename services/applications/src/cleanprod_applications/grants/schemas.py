@@ -19,8 +19,7 @@ class Outcome(StrEnum):
 
 class DecisionBody(StrictBody):
     outcome: Outcome
-    reason: Reason = Field(
-        description="Why — sent to the enterprise with the decision")
+    reason: Reason = Field(description="Why — sent to the enterprise with the decision")
 
 
 class TranchePublic(BaseModel):
@@ -50,11 +49,11 @@ class DecisionPreview(BaseModel):
     application_id: uuid.UUID
     version: int = Field(description="The application's version: send it as If-Match with the decision")
     status: str
-    limits: list[LimitPublic] = Field(description="In the order requested, rate × eligible cost, cap, remaining "
-                                                  "budget")
+    limits: list[LimitPublic] = Field(description="In the order requested, rate × eligible cost, cap, remaining budget")
     limit: str = Field(description="The limit that sets the award (the first binding one in that order)")
     award_vnd: int
     support_rate_bp: int
     eligible_cost_vnd: int
     refusals: dict[str, RefusalPublic | None] = Field(
-        description="Per outcome (approve, reject, request_changes): why the caller may not take it now, or null")
+        description="Per outcome (approve, reject, request_changes): why the caller may not take it now, or null"
+    )

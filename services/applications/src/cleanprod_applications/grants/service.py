@@ -51,30 +51,38 @@ async def lock_call(session: AsyncSession, call_id: Any) -> Call:
 
 
 async def tranches_of(session: AsyncSession, application: Application) -> list[Tranche]:
-    rows = await session.exec(select(Tranche).where(Tranche.application_id == application.id)
-                              .order_by(Tranche.created_at, Tranche.kind))  # type: ignore[arg-type]
+    rows = await session.exec(
+        select(Tranche).where(Tranche.application_id == application.id).order_by(Tranche.created_at, Tranche.kind)
+    )  # type: ignore[arg-type]
     return list(rows.all())
 
 
 def award_for(application: Application, call: Call) -> Award:
     """The support an approval would grant now (the call's remaining budget as it stands)."""
-    return approved_support(requested_vnd=application.requested_support_vnd or 0,
-                            eligible_cost_vnd=application.eligible_cost_vnd or 0,
-                            support_rate_bp=call.support_rate_bp, cap_vnd=call.cap_per_project_vnd,
-                            remaining_budget_vnd=call.remaining_vnd)
+    return approved_support(
+        requested_vnd=application.requested_support_vnd or 0,
+        eligible_cost_vnd=application.eligible_cost_vnd or 0,
+        support_rate_bp=call.support_rate_bp,
+        cap_vnd=call.cap_per_project_vnd,
+        remaining_budget_vnd=call.remaining_vnd,
+    )
 
 
-async def preview(session: AsyncSession, principal: Principal, application: Application,
-                  language: str) -> DecisionPreview:
+async def preview(
+    session: AsyncSession, principal: Principal, application: Application, language: str
+) -> DecisionPreview:
     """What `decide` would compute now for this officer: the four limits, the award, and each outcome's refusal
     (four-eyes, minimum reviews, pass score, zero support) in the caller's language. Nothing is written."""
     call = await call_of(session, application)
     assignments = await assignments_of(session, application.id)
     summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
     award = award_for(application, call)
-    figures = {Limit.REQUESTED: application.requested_support_vnd or 0,
-               Limit.RATE: floor_share(application.eligible_cost_vnd or 0, bp(call.support_rate_bp)),
-               Limit.CAP: call.cap_per_project_vnd, Limit.BUDGET: call.remaining_vnd}
+    figures = {
+        Limit.REQUESTED: application.requested_support_vnd or 0,
+        Limit.RATE: floor_share(application.eligible_cost_vnd or 0, bp(call.support_rate_bp)),
+        Limit.CAP: call.cap_per_project_vnd,
+        Limit.BUDGET: call.remaining_vnd,
+    }
     refusals: dict[str, RefusalPublic | None] = {}
     if application.open_supplement_id is not None:  # every outcome waits for the enterprise's answer
         waiting = RefusalPublic(code="supplement_open", message=messages.message("supplement_open", language) or "")
@@ -82,18 +90,35 @@ async def preview(session: AsyncSession, principal: Principal, application: Appl
     for outcome, action in OUTCOME_ACTIONS.items():
         if str(outcome) in refusals:
             continue
-        refusal = decision_refusal(action=action, decider_id=principal.subject,
-                                   assigned_reviewer_ids={a.reviewer_subject for a in assignments}, reviews=summary,
-                                   min_reviews=call.min_reviews, award=award)
-        refusals[str(outcome)] = None if refusal is None else RefusalPublic(
-            code=str(refusal.code), message=messages.message(str(refusal.code), language, default=refusal.message)
-            or refusal.message)
+        refusal = decision_refusal(
+            action=action,
+            decider_id=principal.subject,
+            assigned_reviewer_ids={a.reviewer_subject for a in assignments},
+            reviews=summary,
+            min_reviews=call.min_reviews,
+            award=award,
+        )
+        refusals[str(outcome)] = (
+            None
+            if refusal is None
+            else RefusalPublic(
+                code=str(refusal.code),
+                message=messages.message(str(refusal.code), language, default=refusal.message) or refusal.message,
+            )
+        )
     return DecisionPreview(
-        application_id=application.id, version=application.version, status=str(application.status),
-        limits=[LimitPublic(limit=str(limit), amount_vnd=figures[limit], binding=limit in award.binding)
-                for limit in Limit],
-        limit=str(award.limit), award_vnd=award.amount_vnd, support_rate_bp=call.support_rate_bp,
-        eligible_cost_vnd=application.eligible_cost_vnd or 0, refusals=refusals)
+        application_id=application.id,
+        version=application.version,
+        status=str(application.status),
+        limits=[
+            LimitPublic(limit=str(limit), amount_vnd=figures[limit], binding=limit in award.binding) for limit in Limit
+        ],
+        limit=str(award.limit),
+        award_vnd=award.amount_vnd,
+        support_rate_bp=call.support_rate_bp,
+        eligible_cost_vnd=application.eligible_cost_vnd or 0,
+        refusals=refusals,
+    )
 
 
 def touch_committed(call: Call) -> None:
@@ -102,31 +127,59 @@ def touch_committed(call: Call) -> None:
     call.updated_at = utcnow()
 
 
-async def settle_verdict(session: AsyncSession, application: Application, call: Call, verdict: Verdict,
-                         ratio: Fraction | float | None, *, recovery_threshold_bp: int) -> Settlement:
+async def settle_verdict(
+    session: AsyncSession,
+    application: Application,
+    call: Call,
+    verdict: Verdict,
+    ratio: Fraction | float | None,
+    *,
+    recovery_threshold_bp: int,
+) -> Settlement:
     """Settle the balance (and any recovery) once verification has concluded; releases the part of the award that
     will never be paid back into the call's budget. `call` must be locked FOR UPDATE."""
     tranches = {t.kind: t for t in await tranches_of(session, application)}
     award = application.approved_support_vnd or 0
     advance = tranches.get(TrancheKind.ADVANCE)
     advance_paid = (advance.amount_vnd or 0) if advance is not None else 0
-    settlement = settle(award_vnd=award, advance_paid_vnd=advance_paid, verdict=verdict, ratio=ratio,
-                        recovery_threshold_bp=recovery_threshold_bp)
-    basis = {"verdict": str(verdict), "ratio_applied": float(settlement.ratio_applied),
-             "recovery_threshold_bp": recovery_threshold_bp, "award_vnd": award, "advance_paid_vnd": advance_paid}
+    settlement = settle(
+        award_vnd=award,
+        advance_paid_vnd=advance_paid,
+        verdict=verdict,
+        ratio=ratio,
+        recovery_threshold_bp=recovery_threshold_bp,
+    )
+    basis = {
+        "verdict": str(verdict),
+        "ratio_applied": float(settlement.ratio_applied),
+        "recovery_threshold_bp": recovery_threshold_bp,
+        "award_vnd": award,
+        "advance_paid_vnd": advance_paid,
+    }
     balance = tranches.get(TrancheKind.BALANCE)
     if balance is None:
-        balance = Tranche(application_id=application.id, kind=TrancheKind.BALANCE, planned_vnd=award - advance_paid,
-                          status=TrancheStatus.WITHHELD)
+        balance = Tranche(
+            application_id=application.id,
+            kind=TrancheKind.BALANCE,
+            planned_vnd=award - advance_paid,
+            status=TrancheStatus.WITHHELD,
+        )
         session.add(balance)
     balance.amount_vnd = settlement.balance_vnd
     balance.status = TrancheStatus.PAYABLE if settlement.balance_vnd else TrancheStatus.CANCELLED
     balance.basis = basis
     balance.updated_at = utcnow()
     if settlement.recover_vnd:
-        session.add(Tranche(application_id=application.id, kind=TrancheKind.RECOVERY,
-                            planned_vnd=settlement.recover_vnd, amount_vnd=settlement.recover_vnd,
-                            status=TrancheStatus.RECOVERY_DUE, basis=basis))
+        session.add(
+            Tranche(
+                application_id=application.id,
+                kind=TrancheKind.RECOVERY,
+                planned_vnd=settlement.recover_vnd,
+                amount_vnd=settlement.recover_vnd,
+                status=TrancheStatus.RECOVERY_DUE,
+                basis=basis,
+            )
+        )
     released = award - settlement.total_support_vnd
     if released:
         call.committed_vnd -= released

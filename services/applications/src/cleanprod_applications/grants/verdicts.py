@@ -38,9 +38,11 @@ class VerdictData(VerificationConcluded):
             return self.achieved_ratio
         if self.verified_savings_pct is not None and self.claimed_savings_pct:
             return achieved_ratio(self.verified_savings_pct, self.claimed_savings_pct)
-        raise Unprocessable("A not_achieved verdict needs achieved_ratio (or verified_savings_pct and "
-                            "claimed_savings_pct).", code="verdict_unreadable",
-                            errors=[field_error("data.achieved_ratio", None, "required")])
+        raise Unprocessable(
+            "A not_achieved verdict needs achieved_ratio (or verified_savings_pct and claimed_savings_pct).",
+            code="verdict_unreadable",
+            errors=[field_error("data.achieved_ratio", None, "required")],
+        )
 
 
 def service_actor(source: str) -> Principal:

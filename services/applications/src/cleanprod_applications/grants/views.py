@@ -20,11 +20,15 @@ from .schemas import DecisionBody, DecisionPreview, TranchePublic
 router = APIRouter(prefix="/api/v1/applications", tags=["decisions"])
 
 
-@router.get("/{application_id}/decision/preview", response_model=DecisionPreview,
-            dependencies=[Depends(require_roles(Role.OFFICER))],
-            responses={404: {"description": "No such application"}})
-async def preview_decision(application_id: uuid.UUID, request: Request, session: SessionDep,
-                           principal: CurrentPrincipal, response: Response) -> DecisionPreview:
+@router.get(
+    "/{application_id}/decision/preview",
+    response_model=DecisionPreview,
+    dependencies=[Depends(require_roles(Role.OFFICER))],
+    responses={404: {"description": "No such application"}},
+)
+async def preview_decision(
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> DecisionPreview:
     """The decision screen's figures, computed exactly as POST /decision would now: the four limits (requested,
     rate × eligible cost, cap per project, remaining call budget), the one that binds, the award, and for each
     outcome why this officer may not take it (four-eyes, too few reviews, below the pass score, zero support)."""
@@ -33,24 +37,35 @@ async def preview_decision(application_id: uuid.UUID, request: Request, session:
     return await service.preview(session, principal, application, request_language(request))
 
 
-@router.post("/{application_id}/decision", response_model=ApplicationPublic,
-             dependencies=[Depends(require_roles(Role.OFFICER))],
-             responses={403: {"description": "Four-eyes: the decider is a reviewer of this application"},
-                        409: {"description": "Not under review, too few reviews, below pass score, or no budget"},
-                        412: {"description": "If-Match is stale (someone decided or reviewed meanwhile)"},
-                        428: {"description": "If-Match is missing"}})
-async def decide(body: DecisionBody, change: ApplicationChange, settings: SettingsDep,
-                 response: Response) -> ApplicationPublic:
+@router.post(
+    "/{application_id}/decision",
+    response_model=ApplicationPublic,
+    dependencies=[Depends(require_roles(Role.OFFICER))],
+    responses={
+        403: {"description": "Four-eyes: the decider is a reviewer of this application"},
+        409: {"description": "Not under review, too few reviews, below pass score, or no budget"},
+        412: {"description": "If-Match is stale (someone decided or reviewed meanwhile)"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+async def decide(
+    body: DecisionBody, change: ApplicationChange, settings: SettingsDep, response: Response
+) -> ApplicationPublic:
     """under_review → approved (support = min(requested, rate × eligible, cap, remaining budget); an advance
     tranche becomes payable, the balance is withheld until verification), rejected, or changes_requested."""
-    await flows.decide(change.session, change.principal, await change.lock(), body,
-                       advance_share_bp=settings.advance_share_bp)
+    await flows.decide(
+        change.session, change.principal, await change.lock(), body, advance_share_bp=settings.advance_share_bp
+    )
     return await answer_application(change, response)
 
 
-@router.get("/{application_id}/tranches", response_model=list[TranchePublic],
-            dependencies=[Depends(require_roles(*READ_ROLES))])
-async def list_tranches(application_id: uuid.UUID, session: SessionDep,
-                        principal: CurrentPrincipal) -> list[TranchePublic]:
+@router.get(
+    "/{application_id}/tranches", response_model=list[TranchePublic], dependencies=[Depends(require_roles(*READ_ROLES))]
+)
+async def list_tranches(
+    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> list[TranchePublic]:
     application = await readable_application(session, principal, application_id)
-    return [TranchePublic.model_validate(t, from_attributes=True) for t in await service.tranches_of(session, application)]
+    return [
+        TranchePublic.model_validate(t, from_attributes=True) for t in await service.tranches_of(session, application)
+    ]

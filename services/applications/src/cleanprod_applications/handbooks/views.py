@@ -27,9 +27,11 @@ officers = [Depends(require_roles(Role.OFFICER))]
 
 
 @router.post("", status_code=201, response_model=HandbookPublic, dependencies=officers)
-async def create_handbook(body: HandbookCreate, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal) -> Response:
+async def create_handbook(
+    body: HandbookCreate, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     """A handbook for a sector, titled in Vietnamese and English; listed publicly once a version is uploaded."""
+
     async def create() -> Created:
         handbook = await service.create(session, principal, body)
         return Created(201, service.to_public(handbook, []), {"Location": f"/api/v1/handbooks/{handbook.id}"})
@@ -38,54 +40,98 @@ async def create_handbook(body: HandbookCreate, request: Request, session: Sessi
 
 
 @router.get("", response_model=Page[HandbookPublic], dependencies=[Depends(require_roles(*READ_ROLES))])
-async def list_all(session: SessionDep, sector: Param | None = Query(None, max_length=32), limit: LimitParam = 50,
-                   cursor: CursorParam = None) -> Page[HandbookPublic]:
+async def list_all(
+    session: SessionDep,
+    sector: Param | None = Query(None, max_length=32),
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[HandbookPublic]:
     """Every handbook, also those without a file yet (staff)."""
-    items, next_cursor = await service.list_handbooks(session, sector=sector, published_only=False, limit=limit,
-                                                      cursor=cursor)
+    items, next_cursor = await service.list_handbooks(
+        session, sector=sector, published_only=False, limit=limit, cursor=cursor
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post(
-    "/{handbook_id}/versions", status_code=201, response_model=HandbookPublic, dependencies=officers,
-    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}},
-    responses={404: {"description": "No such handbook"}, 413: {"description": "File above the size limit"},
-               415: {"description": "Not a PDF by content"}},
+    "/{handbook_id}/versions",
+    status_code=201,
+    response_model=HandbookPublic,
+    dependencies=officers,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+    responses={
+        404: {"description": "No such handbook"},
+        413: {"description": "File above the size limit"},
+        415: {"description": "Not a PDF by content"},
+    },
 )
-async def upload_version(handbook_id: uuid.UUID, request: Request, session: SessionDep,
-                         principal: CurrentPrincipal, settings: SettingsDep) -> Response:
+async def upload_version(
+    handbook_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> Response:
     """Publish the next version (a PDF, multipart part `file`): type by content, the documents' size limit,
     stored under its SHA-256."""
     if await session.get(service.Handbook, handbook_id) is None:
         raise NotFound(code="handbook_not_found", params={"handbook_id": str(handbook_id)})
     await session.rollback()  # no transaction stays open while the file arrives
-    received, file_type, _ = await receive_and_store(request, document_dir=settings.document_dir,
-                                                     max_bytes=settings.max_document_bytes, check=service.ensure_pdf)
+    received, file_type, _ = await receive_and_store(
+        request, document_dir=settings.document_dir, max_bytes=settings.max_document_bytes, check=service.ensure_pdf
+    )
 
     async def create() -> Created:
         handbook, _ = await service.add_version(session, principal, handbook_id, received, file_type)
         versions = await service.versions_of(session, [handbook.id])
-        return Created(201, service.to_public(handbook, versions[handbook.id]),
-                       {"Location": f"/api/v1/public/handbooks/{handbook.id}/versions/{handbook.latest_version}"})
+        return Created(
+            201,
+            service.to_public(handbook, versions[handbook.id]),
+            {"Location": f"/api/v1/public/handbooks/{handbook.id}/versions/{handbook.latest_version}"},
+        )
 
     fingerprint = {"handbook_id": handbook_id, "sha256": received.sha256, "filename": received.filename}
     return await create_once(request, session, principal, fingerprint, create)
 
 
 @public_router.get("", response_model=Page[HandbookPublic])
-async def list_public(session: SessionDep, sector: Param | None = Query(None, max_length=32), limit: LimitParam = 50,
-                      cursor: CursorParam = None) -> Page[HandbookPublic]:
+async def list_public(
+    session: SessionDep,
+    sector: Param | None = Query(None, max_length=32),
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[HandbookPublic]:
     """Published handbooks (at least one version), by sector (anyone, no token)."""
-    items, next_cursor = await service.list_handbooks(session, sector=sector, published_only=True, limit=limit,
-                                                      cursor=cursor)
+    items, next_cursor = await service.list_handbooks(
+        session, sector=sector, published_only=True, limit=limit, cursor=cursor
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 
-@public_router.get("/{handbook_id}/versions/{number}", response_class=FileResponse,
-                   responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such version"}})
-async def download_version(handbook_id: uuid.UUID, session: SessionDep, settings: SettingsDep,
-                           number: int = Path(ge=1, le=1_000_000)) -> FileResponse:
+@public_router.get(
+    "/{handbook_id}/versions/{number}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such version"}},
+)
+async def download_version(
+    handbook_id: uuid.UUID, session: SessionDep, settings: SettingsDep, number: int = Path(ge=1, le=1_000_000)
+) -> FileResponse:
     version = await service.get_version(session, handbook_id, number)
-    return stored_file(settings.document_dir, version.sha256, media_type=version.media_type,
-                       filename=version.filename, private=False, log=log, what="handbook")
+    return stored_file(
+        settings.document_dir,
+        version.sha256,
+        media_type=version.media_type,
+        filename=version.filename,
+        private=False,
+        log=log,
+        what="handbook",
+    )

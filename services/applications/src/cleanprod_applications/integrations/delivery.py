@@ -70,22 +70,29 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         self.resolver = resolver
         self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: Iterable[Any] | None = None
-                          ) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         addresses: list[IPAddress] = await checked_addresses(host, port, self.policy, self.resolver)
         failure: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(str(address), port, timeout=timeout,
-                                                     local_address=local_address, socket_options=socket_options)
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         assert failure is not None
         raise failure
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("webhooks are never sent over unix sockets")
 
     async def sleep(self, seconds: float) -> None:
@@ -112,25 +119,38 @@ class WebhookSender:
         self.timeout = settings.webhook_timeout_seconds
         context = ssl.create_default_context(cafile=certifi.where())
         self.pool = httpcore.AsyncConnectionPool(
-            ssl_context=context, max_connections=max(4, settings.webhook_concurrency), keepalive_expiry=5.0,
-            retries=0, network_backend=PinnedBackend(self.policy, resolver))
+            ssl_context=context,
+            max_connections=max(4, settings.webhook_concurrency),
+            keepalive_expiry=5.0,
+            retries=0,
+            network_backend=PinnedBackend(self.policy, resolver),
+        )
 
     async def aclose(self) -> None:
         await self.pool.aclose()
 
     async def send(self, url: str, headers: dict[str, str], body: bytes) -> Outcome:
         host = urlsplit(url).netloc
-        request_headers = [(b"Host", host.encode("ascii", "ignore")), (b"User-Agent", USER_AGENT.encode()),
-                           (b"Content-Type", b"application/json"), (b"Content-Length", str(len(body)).encode()),
-                           *[(k.encode(), v.encode()) for k, v in headers.items()]]
-        timeouts = {"connect": min(5.0, self.timeout), "read": self.timeout, "write": self.timeout,
-                    "pool": self.timeout}
+        request_headers = [
+            (b"Host", host.encode("ascii", "ignore")),
+            (b"User-Agent", USER_AGENT.encode()),
+            (b"Content-Type", b"application/json"),
+            (b"Content-Length", str(len(body)).encode()),
+            *[(k.encode(), v.encode()) for k, v in headers.items()],
+        ]
+        timeouts = {
+            "connect": min(5.0, self.timeout),
+            "read": self.timeout,
+            "write": self.timeout,
+            "pool": self.timeout,
+        }
         preview = b""
         try:
             async with asyncio.timeout(self.timeout):
                 await check_url(url, self.policy, self.resolver)  # again before each delivery: DNS can change
-                async with self.pool.stream("POST", url, headers=request_headers, content=body,
-                                            extensions={"timeout": timeouts}) as response:
+                async with self.pool.stream(
+                    "POST", url, headers=request_headers, content=body, extensions={"timeout": timeouts}
+                ) as response:
                     if not 200 <= response.status < 300:
                         async for chunk in response.aiter_stream():  # type: ignore[attr-defined]
                             preview += chunk
@@ -141,8 +161,13 @@ class WebhookSender:
             return Outcome(False, error=f"no answer within {self.timeout:g} s")
         except UrlRefused as exc:
             return Outcome(False, error=f"URL refused: {exc.message}")
-        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
-                httpcore.UnsupportedProtocol, OSError) as exc:
+        except (
+            httpcore.TimeoutException,
+            httpcore.NetworkError,
+            httpcore.ProtocolError,
+            httpcore.UnsupportedProtocol,
+            OSError,
+        ) as exc:
             return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
         if 200 <= status < 300:
             return Outcome(True, status_code=status)
@@ -223,21 +248,38 @@ def _deliveries(rows: list[Any], subscriptions: list[WebhookSubscription]) -> li
             continue
         for subscription in subscriptions:
             if txid >= subscription.from_txid and matches_any(subscription.event_types, event_type):
-                values.append({
-                    "id": uuid7(), "subscription_id": subscription.id, "event_id": event_id,
-                    "event_seq": seq, "event_type": event_type, "aggregate_type": aggregate_type,
-                    "aggregate_id": aggregate_id, "status": DeliveryStatus.PENDING.value, "attempts": 0,
-                    "next_attempt_at": func.now(), "retry_since": func.now(), "created_at": func.now(),
-                    "updated_at": func.now(),
-                })
+                values.append(
+                    {
+                        "id": uuid7(),
+                        "subscription_id": subscription.id,
+                        "event_id": event_id,
+                        "event_seq": seq,
+                        "event_type": event_type,
+                        "aggregate_type": aggregate_type,
+                        "aggregate_id": aggregate_id,
+                        "status": DeliveryStatus.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": func.now(),
+                        "retry_since": func.now(),
+                        "created_at": func.now(),
+                        "updated_at": func.now(),
+                    }
+                )
     return values
 
 
 class WebhookDispatcher:
     """One per process (started by main.py); call `run_once()` in tests, or `start()`/`stop()` for the loop."""
 
-    def __init__(self, db: Database, settings: ApplicationsSettings, *, sender: WebhookSender | None = None,
-                 name: str | None = None, batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ApplicationsSettings,
+        *,
+        sender: WebhookSender | None = None,
+        name: str | None = None,
+        batch_size: int = 500,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.sender = sender or WebhookSender(settings)
@@ -256,47 +298,72 @@ class WebhookDispatcher:
     async def fanout_once(self) -> int:
         """Read one batch of committed events after the position; returns how many (0: caught up or busy)."""
         async with self.db.session() as session:
-            position = (await session.exec(
-                select(FanoutPosition).where(FanoutPosition.name == POSITION).with_for_update(skip_locked=True)
-            )).first()
+            position = (
+                await session.exec(
+                    select(FanoutPosition).where(FanoutPosition.name == POSITION).with_for_update(skip_locked=True)
+                )
+            ).first()
             if position is None:
-                exists = (await session.exec(select(FanoutPosition.name).where(FanoutPosition.name == POSITION)
-                                             )).first()
+                exists = (
+                    await session.exec(select(FanoutPosition.name).where(FanoutPosition.name == POSITION))
+                ).first()
                 if exists is None:  # first run on a database without the row: start from the beginning
-                    await session.exec(pg_insert(FanoutPosition).values(name=POSITION, last_txid=0, last_seq=0,
-                                                                        updated_at=func.now())
-                                       .on_conflict_do_nothing())
+                    await session.exec(
+                        pg_insert(FanoutPosition)
+                        .values(name=POSITION, last_txid=0, last_seq=0, updated_at=func.now())
+                        .on_conflict_do_nothing()
+                    )
                     await session.commit()
                 return 0  # another replica is fanning out
             after = tuple_(position.last_txid, position.last_seq)
-            subscriptions = list((await session.exec(
-                select(WebhookSubscription).where(WebhookSubscription.active).with_for_update(read=True)
-            )).all())
+            subscriptions = list(
+                (
+                    await session.exec(
+                        select(WebhookSubscription).where(WebhookSubscription.active).with_for_update(read=True)
+                    )
+                ).all()
+            )
             if not subscriptions:
                 # Nobody listens: move to the newest committed event without reading the batch.
-                last = (await session.exec(
-                    select(OutboxEvent.txid, OutboxEvent.seq)
-                    .where(OutboxEvent.txid < HORIZON, tuple_(OutboxEvent.txid, OutboxEvent.seq) > after)  # type: ignore[operator]
-                    .order_by(OutboxEvent.txid.desc(), OutboxEvent.seq.desc()).limit(1)  # type: ignore[union-attr]
-                )).first()
+                last = (
+                    await session.exec(
+                        select(OutboxEvent.txid, OutboxEvent.seq)
+                        .where(OutboxEvent.txid < HORIZON, tuple_(OutboxEvent.txid, OutboxEvent.seq) > after)  # type: ignore[operator]
+                        .order_by(OutboxEvent.txid.desc(), OutboxEvent.seq.desc())
+                        .limit(1)  # type: ignore[union-attr]
+                    )
+                ).first()
                 if last is not None:
                     position.last_txid, position.last_seq = int(last[0]), int(last[1])
                     await session.commit()
                 return 0
-            rows = list((await session.exec(
-                select(OutboxEvent.id, OutboxEvent.txid, OutboxEvent.seq, OutboxEvent.event_type,
-                       OutboxEvent.aggregate_type, OutboxEvent.aggregate_id,
-                       OutboxEvent.payload["dossier_code"].astext)  # type: ignore[index]
-                .where(OutboxEvent.txid < HORIZON, tuple_(OutboxEvent.txid, OutboxEvent.seq) > after)  # type: ignore[operator]
-                .order_by(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[arg-type]
-                .limit(self.batch_size)
-            )).all())
+            rows = list(
+                (
+                    await session.exec(
+                        select(
+                            OutboxEvent.id,
+                            OutboxEvent.txid,
+                            OutboxEvent.seq,
+                            OutboxEvent.event_type,
+                            OutboxEvent.aggregate_type,
+                            OutboxEvent.aggregate_id,
+                            OutboxEvent.payload["dossier_code"].astext,
+                        )  # type: ignore[index]
+                        .where(OutboxEvent.txid < HORIZON, tuple_(OutboxEvent.txid, OutboxEvent.seq) > after)  # type: ignore[operator]
+                        .order_by(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[arg-type]
+                        .limit(self.batch_size)
+                    )
+                ).all()
+            )
             if not rows:
                 return 0
             values = _deliveries(rows, subscriptions)
             for start in range(0, len(values), INSERT_CHUNK):
-                await session.exec(pg_insert(WebhookDelivery).values(values[start:start + INSERT_CHUNK])
-                                   .on_conflict_do_nothing(index_elements=["subscription_id", "event_seq"]))
+                await session.exec(
+                    pg_insert(WebhookDelivery)
+                    .values(values[start : start + INSERT_CHUNK])
+                    .on_conflict_do_nothing(index_elements=["subscription_id", "event_seq"])
+                )
             position.last_txid, position.last_seq = int(rows[-1][1]), int(rows[-1][2])
             await session.commit()
             if values:
@@ -315,12 +382,28 @@ class WebhookDispatcher:
             return []
         token = uuid.uuid4()
         async with self.db.session() as session:
-            result = await session.exec(CLAIM_SQL.bindparams(position=POSITION, limit=limit,  # type: ignore[call-overload]
-                                                             lease=float(self.lease_seconds), token=token))
+            result = await session.exec(
+                CLAIM_SQL.bindparams(
+                    position=POSITION,
+                    limit=limit,  # type: ignore[call-overload]
+                    lease=float(self.lease_seconds),
+                    token=token,
+                )
+            )
             rows = result.all()
             await session.commit()
-        return [Claimed(id=r[0], event_id=r[1], attempts=r[2], claim_token=token, subscription_id=r[3], url=r[4],
-                        secret_ciphertext=r[5]) for r in rows]
+        return [
+            Claimed(
+                id=r[0],
+                event_id=r[1],
+                attempts=r[2],
+                claim_token=token,
+                subscription_id=r[3],
+                url=r[4],
+                secret_ciphertext=r[5],
+            )
+            for r in rows
+        ]
 
     async def attempt(self, claimed: Claimed) -> Outcome:
         try:
@@ -357,23 +440,47 @@ class WebhookDispatcher:
     async def _record(self, claimed: Claimed, outcome: Outcome) -> None:
         async with self.db.session() as session:
             if outcome.delivered:
-                await session.exec(SUCCESS_SQL.bindparams(id=claimed.id, token=claimed.claim_token,  # type: ignore[call-overload]
-                                                          code=outcome.status_code))
+                await session.exec(
+                    SUCCESS_SQL.bindparams(
+                        id=claimed.id,
+                        token=claimed.claim_token,  # type: ignore[call-overload]
+                        code=outcome.status_code,
+                    )
+                )
                 await session.commit()
                 return
-            delay = backoff_seconds(claimed.attempts, base=self.settings.webhook_retry_base_seconds,
-                                    cap=self.settings.webhook_retry_cap_seconds)
-            status = (await session.exec(FAILURE_SQL.bindparams(  # type: ignore[call-overload]
-                id=claimed.id, token=claimed.claim_token, code=outcome.status_code, error=(outcome.error or "")[:2000],
-                delay=float(delay), max_age=float(self.settings.webhook_max_age_seconds)))).scalar_one_or_none()
+            delay = backoff_seconds(
+                claimed.attempts,
+                base=self.settings.webhook_retry_base_seconds,
+                cap=self.settings.webhook_retry_cap_seconds,
+            )
+            status = (
+                await session.exec(
+                    FAILURE_SQL.bindparams(  # type: ignore[call-overload]
+                        id=claimed.id,
+                        token=claimed.claim_token,
+                        code=outcome.status_code,
+                        error=(outcome.error or "")[:2000],
+                        delay=float(delay),
+                        max_age=float(self.settings.webhook_max_age_seconds),
+                    )
+                )
+            ).scalar_one_or_none()
             await session.commit()
         if status == DeliveryStatus.DEAD:
-            log.warning("webhook delivery dead-lettered", extra={"delivery_id": str(claimed.id),
-                                                                 "subscription_id": str(claimed.subscription_id),
-                                                                 "error": outcome.error})
+            log.warning(
+                "webhook delivery dead-lettered",
+                extra={
+                    "delivery_id": str(claimed.id),
+                    "subscription_id": str(claimed.subscription_id),
+                    "error": outcome.error,
+                },
+            )
         else:
-            log.info("webhook delivery failed; will retry",
-                     extra={"delivery_id": str(claimed.id), "attempts": claimed.attempts, "error": outcome.error})
+            log.info(
+                "webhook delivery failed; will retry",
+                extra={"delivery_id": str(claimed.id), "attempts": claimed.attempts, "error": outcome.error},
+            )
 
     async def run_once(self) -> int:
         """Fan out everything committed, then attempt one batch of due deliveries and wait for them; returns how many

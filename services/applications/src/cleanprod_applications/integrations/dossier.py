@@ -15,17 +15,19 @@ from ..domain import LOCAL_TZ, ApplicationStatus, EgovStatus, egov_status
 
 NATIONAL_FORMAT = "%Y%m%d%H%M%S"
 
-LABELS_VI = MappingProxyType({
-    EgovStatus.NEW: "Mới đăng ký",
-    EgovStatus.RECEIVED: "Được tiếp nhận",
-    EgovStatus.REFUSED_AT_RECEPTION: "Không được tiếp nhận",
-    EgovStatus.PROCESSING: "Đang xử lý",
-    EgovStatus.SUPPLEMENT_REQUESTED: "Yêu cầu bổ sung giấy tờ",
-    EgovStatus.WITHDRAWN: "Rút hồ sơ",
-    EgovStatus.PROCESSING_STOPPED: "Dừng xử lý",
-    EgovStatus.DECIDED: "Đã xử lý xong",
-    EgovStatus.RESULT_DELIVERED: "Đã trả kết quả",
-})
+LABELS_VI = MappingProxyType(
+    {
+        EgovStatus.NEW: "Mới đăng ký",
+        EgovStatus.RECEIVED: "Được tiếp nhận",
+        EgovStatus.REFUSED_AT_RECEPTION: "Không được tiếp nhận",
+        EgovStatus.PROCESSING: "Đang xử lý",
+        EgovStatus.SUPPLEMENT_REQUESTED: "Yêu cầu bổ sung giấy tờ",
+        EgovStatus.WITHDRAWN: "Rút hồ sơ",
+        EgovStatus.PROCESSING_STOPPED: "Dừng xử lý",
+        EgovStatus.DECIDED: "Đã xử lý xong",
+        EgovStatus.RESULT_DELIVERED: "Đã trả kết quả",
+    }
+)
 """The Vietnamese label of each TrangThaiHoSo code, as one-stop systems show it."""
 
 DECIDED_CODES = frozenset({EgovStatus.REFUSED_AT_RECEPTION, EgovStatus.DECIDED, EgovStatus.RESULT_DELIVERED})
@@ -80,6 +82,4 @@ def dossier_times(facts: DossierFacts) -> DossierTimes:
     elif code in DECIDED_CODES:
         decided = facts.verified_at if verification_ended else facts.decided_at
     returned = decided if code is EgovStatus.RESULT_DELIVERED else None
-    return DossierTimes(received=facts.first_submitted_at,
-                        due=facts.due_at,
-                        decided=decided, returned=returned)
+    return DossierTimes(received=facts.first_submitted_at, due=facts.due_at, decided=decided, returned=returned)

@@ -71,8 +71,7 @@ def type_filter(patterns: Iterable[str]) -> ColumnElement[bool] | None:
 
 def exposed() -> ColumnElement[bool]:
     """SQL for "e-government systems may see this event" (see the module docstring)."""
-    return or_(OutboxEvent.aggregate_type != "application",
-               OutboxEvent.payload["dossier_code"].astext.is_not(None))  # type: ignore[index]
+    return or_(OutboxEvent.aggregate_type != "application", OutboxEvent.payload["dossier_code"].astext.is_not(None))  # type: ignore[index]
 
 
 def is_exposed(aggregate_type: str, payload: dict[str, Any]) -> bool:

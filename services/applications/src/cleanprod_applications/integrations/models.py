@@ -60,14 +60,21 @@ class WebhookDelivery(ServiceTable, table=True):
         UniqueConstraint("subscription_id", "event_seq", name="uq_webhook_deliveries_subscription_event"),
         CheckConstraint(f"status IN ({_STATUSES})", name="ck_webhook_deliveries_status"),
         Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_webhook_deliveries_pair", "subscription_id", "aggregate_type", "aggregate_id", "event_seq",
-              postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_webhook_deliveries_pair",
+            "subscription_id",
+            "aggregate_type",
+            "aggregate_id",
+            "event_seq",
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_webhook_deliveries_status", "subscription_id", "status", "event_seq"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
-    subscription_id: uuid.UUID = Field(sa_column=Column(
-        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False))
+    subscription_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False)
+    )
     event_id: uuid.UUID
     event_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     event_type: str = Field(max_length=128)

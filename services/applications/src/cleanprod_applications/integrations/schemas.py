@@ -11,8 +11,9 @@ from .events import pattern_problem, usable_patterns
 from .models import DeliveryStatus
 from .signing import InvalidSecret, secret_key
 
-NationalTimestamp = Annotated[str | None, Field(pattern=r"^\d{14}$", examples=["20261128093000"],
-                                                description="yyyyMMddHHmmss, Asia/Ho_Chi_Minh")]
+NationalTimestamp = Annotated[
+    str | None, Field(pattern=r"^\d{14}$", examples=["20261128093000"], description="yyyyMMddHHmmss, Asia/Ho_Chi_Minh")
+]
 
 
 class DossierPublic(BaseModel):
@@ -27,7 +28,8 @@ class DossierPublic(BaseModel):
     received_date: NationalTimestamp = Field(description="NgayTiepNhan: first submission")
     due_date: NationalTimestamp | None = Field(
         description="NgayHenTra: reception + processing_days working days (Vietnamese holidays excluded, the clock "
-                    "stopped during a supplement request); null while it is stopped (status 5)")
+        "stopped during a supplement request); null while it is stopped (status 5)"
+    )
     decided_date: NationalTimestamp = Field(description="NgayKetThucXuLy: processing ended with an outcome")
     returned_date: NationalTimestamp = Field(description="NgayTra: the final result reached the enterprise")
     handling_unit: str = Field(description="DonViXuLy")
@@ -59,20 +61,27 @@ def _check_secret(secret: str | None) -> str | None:
 
 
 # The document lists the usable patterns (what _check_patterns accepts) and says each comes once.
-Patterns = Annotated[list[Text(128, min_length=0)],
-                     Field(min_length=1, max_length=50, json_schema_extra={
-                         "uniqueItems": True, "items": {"type": "string", "enum": usable_patterns()}}),
-                     AfterValidator(_check_patterns)]
+Patterns = Annotated[
+    list[Text(128, min_length=0)],
+    Field(
+        min_length=1,
+        max_length=50,
+        json_schema_extra={"uniqueItems": True, "items": {"type": "string", "enum": usable_patterns()}},
+    ),
+    AfterValidator(_check_patterns),
+]
 Url = Annotated[Text(2048), Field(examples=["https://motcua.hanoi.gov.vn/hooks/cleanprod"])]
 Description = Text(300)
 
 
 class SubscriptionCreate(StrictBody):
     url: Url
-    event_types: Patterns = Field(default_factory=lambda: ["application.*"],
-                                  description="Exact types or prefixes ('application.*'); '*' = all")
+    event_types: Patterns = Field(
+        default_factory=lambda: ["application.*"], description="Exact types or prefixes ('application.*'); '*' = all"
+    )
     secret: Annotated[Text(200, strip=False) | None, AfterValidator(_check_secret)] = Field(
-        default=None, description="whsec_<base64 of 24–64 random bytes>; generated when left out")
+        default=None, description="whsec_<base64 of 24–64 random bytes>; generated when left out"
+    )
     description: Description | None = None
 
 

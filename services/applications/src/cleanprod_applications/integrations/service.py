@@ -58,20 +58,30 @@ async def find_dossier(session: AsyncSession, dossier_code: str) -> DossierFacts
     if application is None or application.first_submitted_at is None or egov_status(application.status) is None:
         return None
     return DossierFacts(
-        dossier_code=dossier_code, status=ApplicationStatus(application.status),
-        enterprise_name=application.enterprise_name, enterprise_tax_code=application.enterprise_tax_code,
-        title=application.title, first_submitted_at=application.first_submitted_at,
-        submitted_at=application.submitted_at, due_at=application.due_at, decided_at=application.decided_at,
-        verified_at=application.verified_at, version=application.version,
-        supplement_requested=application.open_supplement_id is not None)
+        dossier_code=dossier_code,
+        status=ApplicationStatus(application.status),
+        enterprise_name=application.enterprise_name,
+        enterprise_tax_code=application.enterprise_tax_code,
+        title=application.title,
+        first_submitted_at=application.first_submitted_at,
+        submitted_at=application.submitted_at,
+        due_at=application.due_at,
+        decided_at=application.decided_at,
+        verified_at=application.verified_at,
+        version=application.version,
+        supplement_requested=application.open_supplement_id is not None,
+    )
 
 
 async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier_code: str) -> DossierPublic:
     try:
         parse_dossier_code(dossier_code)
     except InvalidDossierCode as exc:
-        raise Unprocessable(str(exc), code="invalid_dossier_code",
-                            errors=[field_error("path.dossier_code", str(exc), "invalid_dossier_code")]) from None
+        raise Unprocessable(
+            str(exc),
+            code="invalid_dossier_code",
+            errors=[field_error("path.dossier_code", str(exc), "invalid_dossier_code")],
+        ) from None
     facts = await find_dossier(session, dossier_code)
     if facts is None:
         raise NotFound(code="dossier_not_found", params={"dossier_code": dossier_code})
@@ -79,19 +89,36 @@ async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier
     assert code is not None
     times = dossier_times(facts)
     return DossierPublic(
-        dossier_code=dossier_code, procedure_code=settings.procedure_code, procedure_name=settings.procedure_name,
-        applicant_name=facts.enterprise_name, applicant_tax_code=facts.enterprise_tax_code, summary=facts.title,
-        received_date=national_timestamp(times.received), due_date=national_timestamp(times.due),
-        decided_date=national_timestamp(times.decided), returned_date=national_timestamp(times.returned),
-        handling_unit=settings.handling_unit, status_code=code.value, status_name=code.label,
-        status_label=LABELS_VI[code], version=facts.version)
+        dossier_code=dossier_code,
+        procedure_code=settings.procedure_code,
+        procedure_name=settings.procedure_name,
+        applicant_name=facts.enterprise_name,
+        applicant_tax_code=facts.enterprise_tax_code,
+        summary=facts.title,
+        received_date=national_timestamp(times.received),
+        due_date=national_timestamp(times.due),
+        decided_date=national_timestamp(times.decided),
+        returned_date=national_timestamp(times.returned),
+        handling_unit=settings.handling_unit,
+        status_code=code.value,
+        status_name=code.label,
+        status_label=LABELS_VI[code],
+        version=facts.version,
+    )
 
 
 # ---- event feed -----------------------------------------------------------------------------------------------
 def envelope(event: OutboxEvent) -> EventPublic:
-    return EventPublic(id=event.id, seq=event.seq or 0, type=event.event_type, aggregate_type=event.aggregate_type,
-                       aggregate_id=event.aggregate_id, occurred_at=event.occurred_at, source=SOURCE,
-                       data=event.payload)
+    return EventPublic(
+        id=event.id,
+        seq=event.seq or 0,
+        type=event.event_type,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        occurred_at=event.occurred_at,
+        source=SOURCE,
+        data=event.payload,
+    )
 
 
 def _position(cursor: str | None) -> tuple[int, int]:
@@ -107,11 +134,16 @@ async def event_feed(session: AsyncSession, *, after: str | None, limit: int, ty
     """Events in commit-safe order — (txid, seq) among events whose transaction is older than every running one —
     so each event is served exactly once across pages, also while others are writing."""
     position = _position(after)
-    statement = (select(OutboxEvent)
-                 .where(OutboxEvent.txid < HORIZON, exposed(),  # type: ignore[operator]
-                        tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position))  # type: ignore[arg-type]
-                 .order_by(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[arg-type]
-                 .limit(limit + 1))
+    statement = (
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.txid < HORIZON,
+            exposed(),  # type: ignore[operator]
+            tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position),
+        )  # type: ignore[arg-type]
+        .order_by(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[arg-type]
+        .limit(limit + 1)
+    )
     condition = type_filter(types)
     if condition is not None:
         statement = statement.where(condition)
@@ -137,12 +169,16 @@ async def check_webhook_url(url: str, settings: ApplicationsSettings) -> None:
     try:
         await check_url(url, UrlPolicy.from_settings(settings))
     except UrlRefused as exc:
-        raise Unprocessable(slug="webhook-url-refused", params={"reason": exc.message},
-                            errors=[field_error("url", exc.message, exc.code)]) from None
+        raise Unprocessable(
+            slug="webhook-url-refused",
+            params={"reason": exc.message},
+            errors=[field_error("url", exc.message, exc.code)],
+        ) from None
 
 
-async def readable_subscription(session: AsyncSession, principal: Principal,
-                                subscription_id: uuid.UUID) -> WebhookSubscription:
+async def readable_subscription(
+    session: AsyncSession, principal: Principal, subscription_id: uuid.UUID
+) -> WebhookSubscription:
     """The subscription if the caller owns it or reads everything (officer, auditor); 404 otherwise."""
     params = {"subscription_id": str(subscription_id)}
 
@@ -150,41 +186,67 @@ async def readable_subscription(session: AsyncSession, principal: Principal,
         if not (reads_all(principal) or subscription.owner_subject == principal.subject):
             raise NotFound(code="subscription_not_found", params=params)
 
-    return await readable_or_404(session, WebhookSubscription, subscription_id, ensure_readable,
-                                 code="subscription_not_found", params=params)
+    return await readable_or_404(
+        session, WebhookSubscription, subscription_id, ensure_readable, code="subscription_not_found", params=params
+    )
 
 
-async def create_subscription(session: AsyncSession, principal: Principal, settings: ApplicationsSettings,
-                              body: SubscriptionCreate) -> tuple[WebhookSubscription, str]:
+async def create_subscription(
+    session: AsyncSession, principal: Principal, settings: ApplicationsSettings, body: SubscriptionCreate
+) -> tuple[WebhookSubscription, str]:
     """The new subscription (added, not committed) and its secret in clear (shown once)."""
     box = box_from_settings(settings)
     if box is None:
         raise ServiceUnavailable(slug="webhook-key-missing")
     # One client's subscriptions are created one at a time (so the limit holds under concurrency).
-    await session.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
-        k=f"webhook-subscriptions:{principal.subject}"))
-    count = (await session.exec(select(func.count()).select_from(WebhookSubscription)
-                                .where(WebhookSubscription.owner_subject == principal.subject))).one()
+    await session.exec(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
+            k=f"webhook-subscriptions:{principal.subject}"
+        )
+    )
+    count = (
+        await session.exec(
+            select(func.count())
+            .select_from(WebhookSubscription)
+            .where(WebhookSubscription.owner_subject == principal.subject)
+        )
+    ).one()
     if count >= settings.webhook_max_subscriptions:
         raise Conflict(slug="subscription-limit", params={"count": count})
     secret = body.secret or generate_secret()
     from_txid = int((await session.exec(select(HORIZON))).one())
     subscription = WebhookSubscription(
-        owner_subject=principal.subject, owner_client_id=principal.client_id, url=body.url,
-        description=body.description, event_types=list(body.event_types), secret_ciphertext="", from_txid=from_txid)
+        owner_subject=principal.subject,
+        owner_client_id=principal.client_id,
+        url=body.url,
+        description=body.description,
+        event_types=list(body.event_types),
+        secret_ciphertext="",
+        from_txid=from_txid,
+    )
     subscription.secret_ciphertext = box.encrypt(secret, str(subscription.id))
     session.add(subscription)
-    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="create",
-                 to_state="active", details={"url": body.url, "event_types": list(body.event_types),
-                                             "secret_given": body.secret is not None})
+    record_audit(
+        session,
+        principal,
+        entity_type=SUBSCRIPTION,
+        entity_id=subscription.id,
+        action="create",
+        to_state="active",
+        details={"url": body.url, "event_types": list(body.event_types), "secret_given": body.secret is not None},
+    )
     return subscription, secret
 
 
-async def update_subscription(session: AsyncSession, principal: Principal, subscription: WebhookSubscription,
-                              body: SubscriptionUpdate) -> None:
+async def update_subscription(
+    session: AsyncSession, principal: Principal, subscription: WebhookSubscription, body: SubscriptionUpdate
+) -> None:
     changes = body.model_dump(exclude_unset=True)
-    nulls = [field_error(k, None, "null_not_allowed") for k in ("url", "event_types", "active")
-             if k in changes and changes[k] is None]
+    nulls = [
+        field_error(k, None, "null_not_allowed")
+        for k in ("url", "event_types", "active")
+        if k in changes and changes[k] is None
+    ]
     if nulls:
         raise Unprocessable(code="validation_failed", errors=nulls)
     owner = subscription.owner_subject == principal.subject
@@ -196,31 +258,53 @@ async def update_subscription(session: AsyncSession, principal: Principal, subsc
         setattr(subscription, key, list(value) if key == "event_types" else value)
     touch(subscription)
     state = "active" if subscription.active else "paused"
-    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="update",
-                 from_state="active" if before.get("active", subscription.active) else "paused", to_state=state,
-                 details={"changed": {k: {"from": before[k], "to": changes[k]} for k in changes}},
-                 changes=field_changes(old, snapshot(subscription, changes)))
+    record_audit(
+        session,
+        principal,
+        entity_type=SUBSCRIPTION,
+        entity_id=subscription.id,
+        action="update",
+        from_state="active" if before.get("active", subscription.active) else "paused",
+        to_state=state,
+        details={"changed": {k: {"from": before[k], "to": changes[k]} for k in changes}},
+        changes=field_changes(old, snapshot(subscription, changes)),
+    )
 
 
 async def delete_subscription(session: AsyncSession, principal: Principal, subscription: WebhookSubscription) -> None:
-    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="delete",
-                 from_state="active" if subscription.active else "paused", to_state="deleted",
-                 details={"url": subscription.url})
+    record_audit(
+        session,
+        principal,
+        entity_type=SUBSCRIPTION,
+        entity_id=subscription.id,
+        action="delete",
+        from_state="active" if subscription.active else "paused",
+        to_state="deleted",
+        details={"url": subscription.url},
+    )
     await session.delete(subscription)
 
 
-async def list_subscriptions(session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
-                             ) -> tuple[list[SubscriptionPublic], str | None]:
+async def list_subscriptions(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
+) -> tuple[list[SubscriptionPublic], str | None]:
     statement = select(WebhookSubscription)
     if not reads_all(principal):
         statement = statement.where(WebhookSubscription.owner_subject == principal.subject)
-    rows, next_cursor = await keyset_page(session, statement, order_by=[WebhookSubscription.id],  # type: ignore[list-item]
-                                          key=lambda s: [s.id], limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset_page(
+        session,
+        statement,
+        order_by=[WebhookSubscription.id],  # type: ignore[list-item]
+        key=lambda s: [s.id],
+        limit=limit,
+        cursor=cursor,
+    )
     return [to_public(s) for s in rows], next_cursor
 
 
-async def subscription_history(session: AsyncSession, subscription_id: uuid.UUID, *, limit: int,
-                               cursor: str | None) -> tuple[list[HistoryEntry], str | None]:
+async def subscription_history(
+    session: AsyncSession, subscription_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[HistoryEntry], str | None]:
     condition = and_(AuditEntry.entity_type == SUBSCRIPTION, AuditEntry.entity_id == str(subscription_id))
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return [HistoryEntry.of(r) for r in records], next_cursor
@@ -228,30 +312,51 @@ async def subscription_history(session: AsyncSession, subscription_id: uuid.UUID
 
 # ---- deliveries ------------------------------------------------------------------------------------------------
 def delivery_public(delivery: WebhookDelivery) -> DeliveryPublic:
-    return public_from(DeliveryPublic, delivery, status=DeliveryStatus(delivery.status),
-                       next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None)
+    return public_from(
+        DeliveryPublic,
+        delivery,
+        status=DeliveryStatus(delivery.status),
+        next_attempt_at=delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None,
+    )
 
 
-async def list_deliveries(session: AsyncSession, subscription: WebhookSubscription, *, status: DeliveryStatus | None,
-                          limit: int, cursor: str | None) -> tuple[list[DeliveryPublic], str | None]:
+async def list_deliveries(
+    session: AsyncSession,
+    subscription: WebhookSubscription,
+    *,
+    status: DeliveryStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[DeliveryPublic], str | None]:
     statement = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
     if status is not None:
         statement = statement.where(WebhookDelivery.status == status)
-    rows, next_cursor = await keyset_page(session, statement, order_by=[WebhookDelivery.event_seq],  # type: ignore[list-item]
-                                          key=lambda d: [d.event_seq], limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset_page(
+        session,
+        statement,
+        order_by=[WebhookDelivery.event_seq],  # type: ignore[list-item]
+        key=lambda d: [d.event_seq],
+        limit=limit,
+        cursor=cursor,
+    )
     return [delivery_public(d) for d in rows], next_cursor
 
 
-async def redeliver(session: AsyncSession, principal: Principal, subscription: WebhookSubscription,
-                    delivery_id: uuid.UUID) -> WebhookDelivery:
+async def redeliver(
+    session: AsyncSession, principal: Principal, subscription: WebhookSubscription, delivery_id: uuid.UUID
+) -> WebhookDelivery:
     """A dead (or delivered) delivery goes back to pending with a fresh retry window."""
-    statement = (select(WebhookDelivery)
-                 .where(WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == subscription.id)
-                 .with_for_update().execution_options(populate_existing=True))
+    statement = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == subscription.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     delivery = (await session.exec(statement)).first()
     if delivery is None:
-        raise NotFound(code="delivery_not_found",
-                       params={"delivery_id": str(delivery_id), "subscription_id": str(subscription.id)})
+        raise NotFound(
+            code="delivery_not_found", params={"delivery_id": str(delivery_id), "subscription_id": str(subscription.id)}
+        )
     if delivery.status == DeliveryStatus.PENDING:
         raise Conflict(slug="delivery-pending")
     previous = str(delivery.status)
@@ -264,16 +369,24 @@ async def redeliver(session: AsyncSession, principal: Principal, subscription: W
     delivery.claim_token = None
     delivery.dead_at = None
     delivery.updated_at = now
-    record_audit(session, principal, entity_type=SUBSCRIPTION, entity_id=subscription.id, action="redeliver",
-                 from_state=previous, to_state="pending",
-                 details={"delivery_id": str(delivery.id), "event_id": str(delivery.event_id)})
+    record_audit(
+        session,
+        principal,
+        entity_type=SUBSCRIPTION,
+        entity_id=subscription.id,
+        action="redeliver",
+        from_state=previous,
+        to_state="pending",
+        details={"delivery_id": str(delivery.id), "event_id": str(delivery.event_id)},
+    )
     return delivery
 
 
 def feed_types(values: list[str] | None) -> list[str]:
     types = [v for v in (values or []) if v]
-    problems = [field_error("query.type", f"{t!r}: {why}", "invalid_pattern") for t in types
-                if (why := pattern_problem(t))]
+    problems = [
+        field_error("query.type", f"{t!r}: {why}", "invalid_pattern") for t in types if (why := pattern_problem(t))
+    ]
     if problems:
         raise Unprocessable(code="validation_failed", errors=problems)
     return types

@@ -44,12 +44,13 @@ def secret_key(secret: str) -> bytes:
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
         raise InvalidSecret(f"a secret starts with {SECRET_PREFIX!r} followed by base64")
     try:
-        key = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise InvalidSecret("the part after 'whsec_' must be standard base64") from None
     if not MIN_SECRET_BYTES <= len(key) <= MAX_SECRET_BYTES:
-        raise InvalidSecret(f"the secret must hold {MIN_SECRET_BYTES}–{MAX_SECRET_BYTES} random bytes "
-                            f"(it holds {len(key)})")
+        raise InvalidSecret(
+            f"the secret must hold {MIN_SECRET_BYTES}–{MAX_SECRET_BYTES} random bytes (it holds {len(key)})"
+        )
     return key
 
 
@@ -119,4 +120,3 @@ def box_from_settings(settings: object) -> SecretBox | None:
     if configured is not None and getattr(settings, "is_dev_or_test", False):
         keys.append(DEVELOPMENT_KEY)  # rows written before a key was configured in dev stay readable
     return SecretBox(keys)
-

@@ -31,29 +31,52 @@ MAX_URL_LENGTH = 2048
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-METADATA_HOSTS = frozenset({
-    "metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal",
-    "metadata.azure.internal", "metadata.tencentyun.com",
-})
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254",   # AWS, GCP, Azure, OpenStack, DigitalOcean, …
-    "169.254.170.2",     # AWS ECS task metadata
-    "fd00:ec2::254",     # AWS IMDS over IPv6
-    "100.100.100.200",   # Alibaba Cloud
-    "192.0.0.192",       # Oracle Cloud (legacy)
-))
+METADATA_HOSTS = frozenset(
+    {
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.internal",
+        "metadata.tencentyun.com",
+    }
+)
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, …
+        "169.254.170.2",  # AWS ECS task metadata
+        "fd00:ec2::254",  # AWS IMDS over IPv6
+        "100.100.100.200",  # Alibaba Cloud
+        "192.0.0.192",  # Oracle Cloud (legacy)
+    )
+)
 
 _V4 = ipaddress.ip_network
 LOOPBACK = (_V4("127.0.0.0/8"), _V4("::1/128"))
 LINK_LOCAL = (_V4("169.254.0.0/16"), _V4("fe80::/10"))
 UNSPECIFIED = (_V4("0.0.0.0/8"), _V4("::/128"))
 MULTICAST = (_V4("224.0.0.0/4"), _V4("ff00::/8"))
-PRIVATE = (_V4("10.0.0.0/8"), _V4("172.16.0.0/12"), _V4("192.168.0.0/16"), _V4("100.64.0.0/10"),
-           _V4("fc00::/7"), _V4("fec0::/10"))
+PRIVATE = (
+    _V4("10.0.0.0/8"),
+    _V4("172.16.0.0/12"),
+    _V4("192.168.0.0/16"),
+    _V4("100.64.0.0/10"),
+    _V4("fc00::/7"),
+    _V4("fec0::/10"),
+)
 RESERVED = (
-    _V4("192.0.0.0/24"), _V4("192.0.2.0/24"), _V4("198.18.0.0/15"), _V4("198.51.100.0/24"),
-    _V4("203.0.113.0/24"), _V4("240.0.0.0/4"),  # includes 255.255.255.255
-    _V4("::/96"), _V4("100::/64"), _V4("2001:db8::/32"), _V4("2001::/23"),
+    _V4("192.0.0.0/24"),
+    _V4("192.0.2.0/24"),
+    _V4("198.18.0.0/15"),
+    _V4("198.51.100.0/24"),
+    _V4("203.0.113.0/24"),
+    _V4("240.0.0.0/4"),  # includes 255.255.255.255
+    _V4("::/96"),
+    _V4("100::/64"),
+    _V4("2001:db8::/32"),
+    _V4("2001::/23"),
 )
 NAT64 = _V4("64:ff9b::/96")
 GLOBAL_UNICAST_V6 = _V4("2000::/3")
@@ -77,8 +100,12 @@ class UrlPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> UrlPolicy:
-        return cls(allow_http=settings.is_dev_or_test, allow_loopback=bool(settings.webhook_allow_loopback),
-                   allow_private=settings.webhook_allow_private, allowed_hosts=settings.webhook_host_allow_list)
+        return cls(
+            allow_http=settings.is_dev_or_test,
+            allow_loopback=bool(settings.webhook_allow_loopback),
+            allow_private=settings.webhook_allow_private,
+            allowed_hosts=settings.webhook_host_allow_list,
+        )
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class PublicDossierStatus(BaseModel):
     egov_status: int = Field(description="TrangThaiHoSo", examples=[4])
     egov_status_label: str = Field(description="Vietnamese label of the code", examples=["Đang xử lý"])
     received_at: dt.datetime = Field(description="Reception (first submission), Hanoi time")
-    due_at: dt.datetime | None = Field(description="Promised result date: reception + processing days (working days, "
-                                                   "public holidays excluded); null while a supplement is awaited")
+    due_at: dt.datetime | None = Field(
+        description="Promised result date: reception + processing days (working days, "
+        "public holidays excluded); null while a supplement is awaited"
+    )
     decided_at: dt.datetime | None = Field(description="When processing ended with an outcome")

@@ -19,8 +19,7 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 
 @router.get("/calls", response_model=Page[PublicCall])
-async def list_open_calls(session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None
-                          ) -> Page[PublicCall]:
+async def list_open_calls(session: SessionDep, limit: LimitParam = 50, cursor: CursorParam = None) -> Page[PublicCall]:
     """Calls not yet closed (closes_on ≥ today, Hanoi calendar), by closing date."""
     items, next_cursor = await service.open_calls(session, limit=limit, cursor=cursor)
     return Page(items=[service.to_public_call(c) for c in items], next_cursor=next_cursor)
@@ -32,11 +31,16 @@ async def read_public_call(call_id: uuid.UUID, session: SessionDep) -> PublicCal
     return service.to_public_call(await service.call(session, call_id))
 
 
-@router.get("/dossiers/{dossier_code}", response_model=PublicDossierStatus,
-            responses={404: {"description": "No dossier has this code (or it is not a dossier code)"}})
-async def public_dossier_status(session: SessionDep, settings: SettingsDep,
-                                dossier_code: Annotated[Param, Path(examples=["000.00.01.H26-261128-0001"])]
-                                ) -> PublicDossierStatus:
+@router.get(
+    "/dossiers/{dossier_code}",
+    response_model=PublicDossierStatus,
+    responses={404: {"description": "No dossier has this code (or it is not a dossier code)"}},
+)
+async def public_dossier_status(
+    session: SessionDep,
+    settings: SettingsDep,
+    dossier_code: Annotated[Param, Path(examples=["000.00.01.H26-261128-0001"])],
+) -> PublicDossierStatus:
     """A dossier's status and dates for anyone holding its code. Anything that is not a known dossier code, also a
     malformed or overlong one, is 404 (no length limit as 422 here: the page only says "no such dossier")."""
     return await service.dossier_status(session, settings, dossier_code)

@@ -16,8 +16,12 @@ class AssignmentBody(StrictBody):
 
 class BulkAssignmentItem(AssignmentBody):
     application_id: uuid.UUID
-    version: int | None = Field(default=None, ge=1, description="The application's version as the officer saw it "
-                                "(optional, like If-Match on the single assignment; stale → 412 for this item)")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The application's version as the officer saw it "
+        "(optional, like If-Match on the single assignment; stale → 412 for this item)",
+    )
 
 
 class BulkAssignmentBody(StrictBody):
@@ -27,7 +31,8 @@ class BulkAssignmentBody(StrictBody):
 class DeclarationBody(StrictBody):
     conflict: Flag = Field(description="true: I have a conflict of interest and recuse myself")
     statement: Reason = Field(
-        description="What links (or does not link) you to the enterprise, its facility or its supplier")
+        description="What links (or does not link) you to the enterprise, its facility or its supplier"
+    )
 
 
 class Recommendation(StrEnum):
@@ -64,8 +69,10 @@ class DraftPublic(BaseModel):
     comment: str | None
     version: int = Field(description="The draft's own version (its ETag); each save needs it as If-Match")
     saved_at: dt.datetime
-    missing: list[str] = Field(description="What submitting still needs: `scores.<criterion>`, `recommendation`, "
-                                           "`comment` (empty: ready to submit)")
+    missing: list[str] = Field(
+        description="What submitting still needs: `scores.<criterion>`, `recommendation`, "
+        "`comment` (empty: ready to submit)"
+    )
     score_pct: float | None = Field(description="The weighted score once every criterion is scored, else null")
 
 

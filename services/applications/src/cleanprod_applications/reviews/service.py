@@ -30,22 +30,30 @@ def to_public(assignment: ReviewerAssignment) -> AssignmentPublic:
 
 async def assignments_of(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewerAssignment]:
     """Every reviewer assigned to the application, in the order they were assigned."""
-    rows = await session.exec(select(ReviewerAssignment).where(ReviewerAssignment.application_id == application_id)
-                              .order_by(ReviewerAssignment.id))  # type: ignore[arg-type]
+    rows = await session.exec(
+        select(ReviewerAssignment)
+        .where(ReviewerAssignment.application_id == application_id)
+        .order_by(ReviewerAssignment.id)
+    )  # type: ignore[arg-type]
     return list(rows.all())
 
 
 def _under_review(application: Application, what: str) -> None:
     if application.status != ApplicationStatus.UNDER_REVIEW:
-        raise Conflict(slug="not-under-review", params={"what": what, "status": str(application.status)},
-                       status_now=str(application.status))
+        raise Conflict(
+            slug="not-under-review",
+            params={"what": what, "status": str(application.status)},
+            status_now=str(application.status),
+        )
 
 
-async def own_assignment(session: AsyncSession, principal: Principal, application: Application, *,
-                         for_update: bool = False) -> ReviewerAssignment:
+async def own_assignment(
+    session: AsyncSession, principal: Principal, application: Application, *, for_update: bool = False
+) -> ReviewerAssignment:
     """The caller's assignment on `application` (403 `not_assigned` without one); with `for_update`, row-locked."""
-    statement = select(ReviewerAssignment).where(ReviewerAssignment.application_id == application.id,
-                                                 ReviewerAssignment.reviewer_subject == principal.subject)
+    statement = select(ReviewerAssignment).where(
+        ReviewerAssignment.application_id == application.id, ReviewerAssignment.reviewer_subject == principal.subject
+    )
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     assignment = (await session.exec(statement)).first()
@@ -54,29 +62,49 @@ async def own_assignment(session: AsyncSession, principal: Principal, applicatio
     return assignment
 
 
-async def assign(session: AsyncSession, principal: Principal, application: Application,
-                 body: AssignmentBody) -> ReviewerAssignment:
+async def assign(
+    session: AsyncSession, principal: Principal, application: Application, body: AssignmentBody
+) -> ReviewerAssignment:
     _under_review(application, "Assigning reviewers")
-    taken = (await session.exec(
-        select(ReviewerAssignment.id).where(ReviewerAssignment.application_id == application.id,
-                                            ReviewerAssignment.reviewer_subject == body.reviewer_subject)
-    )).first()
+    taken = (
+        await session.exec(
+            select(ReviewerAssignment.id).where(
+                ReviewerAssignment.application_id == application.id,
+                ReviewerAssignment.reviewer_subject == body.reviewer_subject,
+            )
+        )
+    ).first()
     if taken is not None:
-        raise Conflict(code="reviewer_already_assigned", params={"reviewer": body.reviewer_username},
-                       errors=[field_error("reviewer_subject", None, "reviewer_already_assigned",
-                                           reviewer=body.reviewer_username)])
-    assignment = ReviewerAssignment(application_id=application.id, reviewer_subject=body.reviewer_subject,
-                                    reviewer_username=body.reviewer_username, assigned_by=principal.display_name)
+        raise Conflict(
+            code="reviewer_already_assigned",
+            params={"reviewer": body.reviewer_username},
+            errors=[
+                field_error("reviewer_subject", None, "reviewer_already_assigned", reviewer=body.reviewer_username)
+            ],
+        )
+    assignment = ReviewerAssignment(
+        application_id=application.id,
+        reviewer_subject=body.reviewer_subject,
+        reviewer_username=body.reviewer_username,
+        assigned_by=principal.display_name,
+    )
     session.add(assignment)
     touch(application)
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="assign_reviewer",
-                 details={"reviewer_subject": body.reviewer_subject, "reviewer_username": body.reviewer_username})
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="assign_reviewer",
+        details={"reviewer_subject": body.reviewer_subject, "reviewer_username": body.reviewer_username},
+    )
     await session.flush()
     return assignment
 
 
-async def declare(session: AsyncSession, principal: Principal, application: Application,
-                  body: DeclarationBody) -> ReviewerAssignment:
+async def declare(
+    session: AsyncSession, principal: Principal, application: Application, body: DeclarationBody
+) -> ReviewerAssignment:
     assignment = await own_assignment(session, principal, application)
     _under_review(application, "Declaring a conflict of interest")
     if assignment.conflict_declared is not None:
@@ -85,8 +113,15 @@ async def declare(session: AsyncSession, principal: Principal, application: Appl
     assignment.conflict_statement = body.statement
     assignment.declared_at = utcnow()
     touch(application)
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="declare_conflict",
-                 reason=body.statement, details={"conflict": body.conflict, "recused": body.conflict})
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="declare_conflict",
+        reason=body.statement,
+        details={"conflict": body.conflict, "recused": body.conflict},
+    )
     return assignment
 
 
@@ -102,21 +137,38 @@ def ensure_may_score(assignment: ReviewerAssignment, application: Application) -
 
 
 def _score_errors(problems: list[ScoreProblem]) -> Unprocessable:
-    return Unprocessable(code="scores_invalid", errors=[field_error(f"scores.{p.criterion}", p.message, str(p.code))
-                                                        for p in problems])
+    return Unprocessable(
+        code="scores_invalid", errors=[field_error(f"scores.{p.criterion}", p.message, str(p.code)) for p in problems]
+    )
 
 
-async def review(session: AsyncSession, principal: Principal, application: Application, call: Call,
-                 body: ReviewBody) -> ReviewerAssignment:
+async def review(
+    session: AsyncSession, principal: Principal, application: Application, call: Call, body: ReviewBody
+) -> ReviewerAssignment:
     assignment = await own_assignment(session, principal, application)
     ensure_may_score(assignment, application)
-    return _record_review(session, principal, application, call, assignment,
-                          [(entry.criterion, entry.score) for entry in body.scores], body.recommendation, body.comment)
+    return _record_review(
+        session,
+        principal,
+        application,
+        call,
+        assignment,
+        [(entry.criterion, entry.score) for entry in body.scores],
+        body.recommendation,
+        body.comment,
+    )
 
 
-def _record_review(session: AsyncSession, principal: Principal, application: Application, call: Call,
-                   assignment: ReviewerAssignment, pairs: list[tuple[str, float]], recommendation: str,
-                   comment: str) -> ReviewerAssignment:
+def _record_review(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    call: Call,
+    assignment: ReviewerAssignment,
+    pairs: list[tuple[str, float]],
+    recommendation: str,
+    comment: str,
+) -> ReviewerAssignment:
     """The submitted review: what counts towards the decision. Any draft is cleared (a review never goes back)."""
     try:
         score = weighted_score(rubric_of(call), pairs)
@@ -130,15 +182,22 @@ def _record_review(session: AsyncSession, principal: Principal, application: App
     assignment.draft_scores = assignment.draft_recommendation = assignment.draft_comment = None
     assignment.draft_version = assignment.draft_saved_at = None
     touch(application)
-    record_audit(session, principal, entity_type=ENTITY, entity_id=application.id, action="submit_review",
-                 reason=comment, details={"score_pct": assignment.score_pct,
-                                          "recommendation": str(recommendation)})
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=application.id,
+        action="submit_review",
+        reason=comment,
+        details={"score_pct": assignment.score_pct, "recommendation": str(recommendation)},
+    )
     return assignment
 
 
 # ---- drafts: the reviewer's own unfinished score sheet -----------------------------------------------------------
 # A draft is not audited, not evented and never counted; it does not bump the application's version (a decision
 # is not refused because a reviewer saved a sheet). It has its own version for If-Match.
+
 
 def draft_pairs(assignment: ReviewerAssignment) -> list[tuple[str, float]]:
     return [(s["criterion"], s["score"]) for s in assignment.draft_scores or []]
@@ -147,21 +206,29 @@ def draft_pairs(assignment: ReviewerAssignment) -> list[tuple[str, float]]:
 def draft_missing(call: Call, assignment: ReviewerAssignment) -> list[str]:
     scored = {c for c, _ in draft_pairs(assignment)}
     missing = [f"scores.{code}" for code in rubric_of(call).codes if code not in scored]
-    return missing + [name for name in ("recommendation", "comment")
-                      if getattr(assignment, f"draft_{name}") is None]
+    return missing + [name for name in ("recommendation", "comment") if getattr(assignment, f"draft_{name}") is None]
 
 
 def draft_public(call: Call, assignment: ReviewerAssignment) -> DraftPublic:
     if assignment.draft_version is None or assignment.draft_saved_at is None:
         raise NotFound(code="review_draft_not_found")
     missing = draft_missing(call, assignment)
-    score = None if any(m.startswith("scores.") for m in missing) else \
-        float(weighted_score(rubric_of(call), draft_pairs(assignment)).percent)
-    return DraftPublic(application_id=assignment.application_id, reviewer_subject=assignment.reviewer_subject,
-                       scores=[ScoreEntry.model_validate(s) for s in assignment.draft_scores or []],
-                       recommendation=assignment.draft_recommendation, comment=assignment.draft_comment,
-                       version=assignment.draft_version, saved_at=assignment.draft_saved_at, missing=missing,
-                       score_pct=score)
+    score = (
+        None
+        if any(m.startswith("scores.") for m in missing)
+        else float(weighted_score(rubric_of(call), draft_pairs(assignment)).percent)
+    )
+    return DraftPublic(
+        application_id=assignment.application_id,
+        reviewer_subject=assignment.reviewer_subject,
+        scores=[ScoreEntry.model_validate(s) for s in assignment.draft_scores or []],
+        recommendation=assignment.draft_recommendation,
+        comment=assignment.draft_comment,
+        version=assignment.draft_version,
+        saved_at=assignment.draft_saved_at,
+        missing=missing,
+        score_pct=score,
+    )
 
 
 def save_draft(assignment: ReviewerAssignment, application: Application, call: Call, body: DraftBody) -> bool:
@@ -180,15 +247,26 @@ def save_draft(assignment: ReviewerAssignment, application: Application, call: C
     return created
 
 
-def submit_draft(session: AsyncSession, principal: Principal, application: Application, call: Call,
-                 assignment: ReviewerAssignment) -> ReviewerAssignment:
+def submit_draft(
+    session: AsyncSession, principal: Principal, application: Application, call: Call, assignment: ReviewerAssignment
+) -> ReviewerAssignment:
     """The saved draft becomes the review: every criterion scored, a recommendation and a comment (422
     `review_incomplete` listing each missing item otherwise). The caller has checked `ensure_may_score`."""
     missing = draft_missing(call, assignment)
     if missing:
-        raise Unprocessable(code="review_incomplete", params={"fields": ", ".join(missing)},
-                            errors=[field_error(m, None, "missing" if m.startswith("scores.") else "required")
-                                    for m in missing])
+        raise Unprocessable(
+            code="review_incomplete",
+            params={"fields": ", ".join(missing)},
+            errors=[field_error(m, None, "missing" if m.startswith("scores.") else "required") for m in missing],
+        )
     assert assignment.draft_recommendation is not None and assignment.draft_comment is not None
-    return _record_review(session, principal, application, call, assignment, draft_pairs(assignment),
-                          assignment.draft_recommendation, assignment.draft_comment)
+    return _record_review(
+        session,
+        principal,
+        application,
+        call,
+        assignment,
+        draft_pairs(assignment),
+        assignment.draft_recommendation,
+        assignment.draft_comment,
+    )

@@ -42,12 +42,17 @@ REVIEW_RESPONSES = {
 
 def _created(assignment: AssignmentPublic, application: Application) -> Created:
     """An assignment, declaration or review answers the application's new version as its ETag."""
-    return created(assignment, version=application.version,
-                   location=f"/api/v1/applications/{application.id}/reviews")
+    return created(assignment, version=application.version, location=f"/api/v1/applications/{application.id}/reviews")
 
 
-@router.post("/{application_id}/assignments", status_code=201, response_model=AssignmentPublic,
-             dependencies=officers, responses=REVIEW_RESPONSES, openapi_extra=OPTIONAL_IF_MATCH)
+@router.post(
+    "/{application_id}/assignments",
+    status_code=201,
+    response_model=AssignmentPublic,
+    dependencies=officers,
+    responses=REVIEW_RESPONSES,
+    openapi_extra=OPTIONAL_IF_MATCH,
+)
 async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, change: ApplicationChange) -> Response:
     """Assign a reviewer (Keycloak subject id and username) to an application under review. If-Match is optional
     here (assignments do not race with each other); the response's ETag is the application's new version."""
@@ -61,8 +66,9 @@ async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, chang
 
 
 @router.post("/bulk-assignments", status_code=207, response_model=BulkAnswer, dependencies=officers)
-async def assign_reviewers_in_bulk(body: BulkAssignmentBody, request: Request, session: SessionDep,
-                                   principal: CurrentPrincipal) -> Response:
+async def assign_reviewers_in_bulk(
+    body: BulkAssignmentBody, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     """Assign reviewers to several applications at once: each item is the single assignment in its own
     transaction and gets its own result (201 with the assignment, or its problem: unknown application 404,
     not under review 409, already assigned 409, stale `version` 412). Idempotency-Key covers the whole request."""
@@ -70,8 +76,12 @@ async def assign_reviewers_in_bulk(body: BulkAssignmentBody, request: Request, s
     async def one(item: BulkAssignmentItem) -> AssignmentPublic:
         application = await lock_row(session, await readable_application(session, principal, item.application_id))
         check_item_version(item.version, application.version, required=False)
-        assignment = await service.assign(session, principal, application, AssignmentBody(
-            reviewer_subject=item.reviewer_subject, reviewer_username=item.reviewer_username))
+        assignment = await service.assign(
+            session,
+            principal,
+            application,
+            AssignmentBody(reviewer_subject=item.reviewer_subject, reviewer_username=item.reviewer_username),
+        )
         return service.to_public(assignment)
 
     async def run() -> BulkAnswer:
@@ -80,8 +90,14 @@ async def assign_reviewers_in_bulk(body: BulkAssignmentBody, request: Request, s
     return await bulk_once(request, session, principal, body.model_dump(mode="json"), run)
 
 
-@router.post("/{application_id}/reviews/declaration", status_code=201, response_model=AssignmentPublic,
-             dependencies=reviewers, responses=REVIEW_RESPONSES, openapi_extra=OPTIONAL_IF_MATCH)
+@router.post(
+    "/{application_id}/reviews/declaration",
+    status_code=201,
+    response_model=AssignmentPublic,
+    dependencies=reviewers,
+    responses=REVIEW_RESPONSES,
+    openapi_extra=OPTIONAL_IF_MATCH,
+)
 async def declare_conflict(application_id: uuid.UUID, body: DeclarationBody, change: ApplicationChange) -> Response:
     """The assigned reviewer's conflict-of-interest declaration, required before scoring; `conflict: true`
     recuses them from this application for good."""
@@ -94,9 +110,14 @@ async def declare_conflict(application_id: uuid.UUID, body: DeclarationBody, cha
     return await change.create_once({"application_id": application_id, **body.model_dump()}, create)
 
 
-@router.post("/{application_id}/reviews", status_code=201, response_model=AssignmentPublic,
-             dependencies=reviewers, responses={**REVIEW_RESPONSES, 422: {"description": "Scores do not fit the rubric"}},
-             openapi_extra=OPTIONAL_IF_MATCH)
+@router.post(
+    "/{application_id}/reviews",
+    status_code=201,
+    response_model=AssignmentPublic,
+    dependencies=reviewers,
+    responses={**REVIEW_RESPONSES, 422: {"description": "Scores do not fit the rubric"}},
+    openapi_extra=OPTIONAL_IF_MATCH,
+)
 async def submit_review(application_id: uuid.UUID, body: ReviewBody, change: ApplicationChange) -> Response:
     """Scores on every criterion of the call's rubric (0..max each), a recommendation and a comment."""
 
@@ -109,14 +130,22 @@ async def submit_review(application_id: uuid.UUID, body: ReviewBody, change: App
     return await change.create_once({"application_id": application_id, **body.model_dump(mode="json")}, create)
 
 
-DRAFT_RESPONSES = {**REVIEW_RESPONSES, 412: {"description": "If-Match is not the draft's current version"},
-                   428: {"description": "A draft exists: If-Match with its ETag is required"}}
+DRAFT_RESPONSES = {
+    **REVIEW_RESPONSES,
+    412: {"description": "If-Match is not the draft's current version"},
+    428: {"description": "A draft exists: If-Match with its ETag is required"},
+}
 
 
-@router.get("/{application_id}/reviews/draft", response_model=DraftPublic, dependencies=reviewers,
-            responses={404: {"description": "No such application, not assigned, or no draft saved"}})
-async def read_draft(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                     response: Response) -> DraftPublic:
+@router.get(
+    "/{application_id}/reviews/draft",
+    response_model=DraftPublic,
+    dependencies=reviewers,
+    responses={404: {"description": "No such application, not assigned, or no draft saved"}},
+)
+async def read_draft(
+    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> DraftPublic:
     """The caller's own saved score sheet (only its reviewer ever reads it), with what submitting still needs."""
     application = await readable_application(session, principal, application_id)
     assignment = await service.own_assignment(session, principal, application)
@@ -125,11 +154,24 @@ async def read_draft(application_id: uuid.UUID, session: SessionDep, principal: 
     return draft
 
 
-@router.put("/{application_id}/reviews/draft", response_model=DraftPublic, dependencies=reviewers,
-            responses={**DRAFT_RESPONSES, 201: {"description": "First save"},
-                       422: {"description": "A score does not fit the rubric"}})
-async def save_draft(application_id: uuid.UUID, body: DraftBody, request: Request, session: SessionDep,
-                     principal: CurrentPrincipal, response: Response) -> DraftPublic:
+@router.put(
+    "/{application_id}/reviews/draft",
+    response_model=DraftPublic,
+    dependencies=reviewers,
+    responses={
+        **DRAFT_RESPONSES,
+        201: {"description": "First save"},
+        422: {"description": "A score does not fit the rubric"},
+    },
+)
+async def save_draft(
+    application_id: uuid.UUID,
+    body: DraftBody,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> DraftPublic:
     """Save the score sheet as it is (replaces the previous draft). The first save needs no If-Match; each later
     one needs the draft's ETag (428 without, 412 when stale). Not counted towards the decision until submitted."""
     # The draft is the reviewer's own row: it is what is locked and versioned, not the application (a decision is
@@ -137,8 +179,11 @@ async def save_draft(application_id: uuid.UUID, body: DraftBody, request: Reques
     application = await readable_application(session, principal, application_id)
     assignment = await service.own_assignment(session, principal, application, for_update=True)
     service.ensure_may_score(assignment, application)  # state first: a submitted review says so, not "stale"
-    check_version(request, assignment.draft_version or 0,
-                  IfMatch.WHEN_SENT if assignment.draft_version is None else IfMatch.REQUIRED)
+    check_version(
+        request,
+        assignment.draft_version or 0,
+        IfMatch.WHEN_SENT if assignment.draft_version is None else IfMatch.REQUIRED,
+    )
     call = await call_of(session, application)
     first = service.save_draft(assignment, application, call, body)
     draft = service.draft_public(call, assignment)
@@ -148,9 +193,13 @@ async def save_draft(application_id: uuid.UUID, body: DraftBody, request: Reques
     return draft
 
 
-@router.post("/{application_id}/reviews/draft/submit", status_code=201, response_model=AssignmentPublic,
-             dependencies=reviewers,
-             responses={**DRAFT_RESPONSES, 422: {"description": "The draft is incomplete (review_incomplete)"}})
+@router.post(
+    "/{application_id}/reviews/draft/submit",
+    status_code=201,
+    response_model=AssignmentPublic,
+    dependencies=reviewers,
+    responses={**DRAFT_RESPONSES, 422: {"description": "The draft is incomplete (review_incomplete)"}},
+)
 async def submit_draft(application_id: uuid.UUID, change: ApplicationChange) -> Response:
     """Submit the saved draft as the review (If-Match: the draft's ETag, so what is submitted is what the reviewer
     last saw). Every criterion, the recommendation and the comment must be there; the draft is then cleared."""
@@ -169,12 +218,19 @@ async def submit_draft(application_id: uuid.UUID, change: ApplicationChange) -> 
     return await change.create_once({"application_id": application_id, "draft": True}, create)
 
 
-@router.get("/{application_id}/reviews", response_model=list[AssignmentPublic],
-            dependencies=[Depends(require_roles(*DEPARTMENT_ROLES, Role.REVIEWER))])
-@router.get("/{application_id}/assignments", response_model=list[AssignmentPublic],
-            dependencies=[Depends(require_roles(*DEPARTMENT_ROLES, Role.REVIEWER))])
-async def list_reviews(application_id: uuid.UUID, session: SessionDep,
-                       principal: CurrentPrincipal) -> list[AssignmentPublic]:
+@router.get(
+    "/{application_id}/reviews",
+    response_model=list[AssignmentPublic],
+    dependencies=[Depends(require_roles(*DEPARTMENT_ROLES, Role.REVIEWER))],
+)
+@router.get(
+    "/{application_id}/assignments",
+    response_model=list[AssignmentPublic],
+    dependencies=[Depends(require_roles(*DEPARTMENT_ROLES, Role.REVIEWER))],
+)
+async def list_reviews(
+    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> list[AssignmentPublic]:
     """Assigned reviewers with their declarations and reviews. A reviewer sees only their own entry; enterprises
     see none of it (reviewers' identities and notes stay inside the Department)."""
     application = await readable_application(session, principal, application_id)

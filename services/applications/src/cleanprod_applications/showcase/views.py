@@ -21,10 +21,14 @@ router = APIRouter(prefix="/api/v1/applications", tags=["showcase"])
 public_router = APIRouter(prefix="/api/v1/public/showcase", tags=["public"])
 
 
-@router.get("/{application_id}/showcase-consent", response_model=ConsentPublic,
-            dependencies=[Depends(require_roles(*READ_ROLES))])
-async def read_consent(application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                       response: Response) -> ConsentPublic:
+@router.get(
+    "/{application_id}/showcase-consent",
+    response_model=ConsentPublic,
+    dependencies=[Depends(require_roles(*READ_ROLES))],
+)
+async def read_consent(
+    application_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> ConsentPublic:
     """Whether the enterprise lets this project be shown publicly; the ETag is what `POST` needs as If-Match
     (`"0"` before the first answer)."""
     application = await readable_application(session, principal, application_id)
@@ -33,11 +37,17 @@ async def read_consent(application_id: uuid.UUID, session: SessionDep, principal
     return public
 
 
-@router.post("/{application_id}/showcase-consent", response_model=ConsentPublic,
-             dependencies=[Depends(require_roles(Role.ENTERPRISE))],
-             responses={404: {"description": "No such application, or not yours"},
-                        409: {"description": "Consent is given only once the savings are verified"},
-                        412: {"description": "If-Match is stale"}, 428: {"description": "If-Match is missing"}})
+@router.post(
+    "/{application_id}/showcase-consent",
+    response_model=ConsentPublic,
+    dependencies=[Depends(require_roles(Role.ENTERPRISE))],
+    responses={
+        404: {"description": "No such application, or not yours"},
+        409: {"description": "Consent is given only once the savings are verified"},
+        412: {"description": "If-Match is stale"},
+        428: {"description": "If-Match is missing"},
+    },
+)
 async def change_consent(body: ConsentBody, change: ApplicationChange, response: Response) -> ConsentPublic:
     """The enterprise gives (`given: true`, once its project is verified) or withdraws its consent."""
     # The consent's own version is what If-Match names (not the application's): lock the row, check that one.
@@ -49,8 +59,12 @@ async def change_consent(body: ConsentBody, change: ApplicationChange, response:
 
 
 @public_router.get("", response_model=Page[ShowcaseProject])
-async def list_showcase(session: SessionDep, sector: Param | None = Query(None, max_length=32),
-                        limit: LimitParam = 50, cursor: CursorParam = None) -> Page[ShowcaseProject]:
+async def list_showcase(
+    session: SessionDep,
+    sector: Param | None = Query(None, max_length=32),
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ShowcaseProject]:
     """Verified projects whose enterprise consented to show them (anyone, no token)."""
     items, next_cursor = await service.showcased(session, sector=sector, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)

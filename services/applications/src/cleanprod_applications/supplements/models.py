@@ -35,9 +35,7 @@ class SupplementItem(ServiceTable, table=True):
     """One thing the enterprise must supply, and its answer (a text, a document of the application, or both)."""
 
     __tablename__ = "supplement_items"
-    __table_args__ = (
-        UniqueConstraint("request_id", "position", name="uq_supplement_items_position"),
-    )
+    __table_args__ = (UniqueConstraint("request_id", "position", name="uq_supplement_items_position"),)
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     request_id: uuid.UUID = Field(foreign_key="supplement_requests.id")

@@ -19,8 +19,9 @@ class SupplementRequestBody(StrictBody):
 
 class AnswerBody(StrictBody):
     answer: Reason | None = Field(default=None, description="The enterprise's answer")
-    document_id: uuid.UUID | None = Field(default=None, description="A document already attached to this "
-                                                                    "application (upload it first)")
+    document_id: uuid.UUID | None = Field(
+        default=None, description="A document already attached to this application (upload it first)"
+    )
 
 
 class SupplementItemPublic(BaseModel):

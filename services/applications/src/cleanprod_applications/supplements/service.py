@@ -34,75 +34,130 @@ from ..domain import ApplicationStatus
 from .models import SupplementItem, SupplementRequest
 from .schemas import AnswerBody, SupplementItemPublic, SupplementRequestBody, SupplementRequestPublic
 
-EVENT_TYPES = {"supplement_requested": "application.supplement_requested",
-               "supplement_answered": "application.supplement_answered"}
+EVENT_TYPES = {
+    "supplement_requested": "application.supplement_requested",
+    "supplement_answered": "application.supplement_answered",
+}
 """What happened → its outbox event type (a mapping, so the kit's publisher scan reads every type)."""
 
 
 def to_public(request: SupplementRequest, items: list[SupplementItem]) -> SupplementRequestPublic:
-    return public_from(SupplementRequestPublic, request,
-                       items=[SupplementItemPublic.model_validate(i, from_attributes=True) for i in items])
+    return public_from(
+        SupplementRequestPublic,
+        request,
+        items=[SupplementItemPublic.model_validate(i, from_attributes=True) for i in items],
+    )
 
 
 async def items_of(session: AsyncSession, request_id: uuid.UUID) -> list[SupplementItem]:
-    rows = await session.exec(select(SupplementItem).where(SupplementItem.request_id == request_id)
-                              .order_by(SupplementItem.position))  # type: ignore[arg-type]
+    rows = await session.exec(
+        select(SupplementItem).where(SupplementItem.request_id == request_id).order_by(SupplementItem.position)
+    )  # type: ignore[arg-type]
     return list(rows.all())
 
 
 async def list_requests(session: AsyncSession, application: Application) -> list[SupplementRequestPublic]:
-    rows = await session.exec(select(SupplementRequest).where(SupplementRequest.application_id == application.id)
-                              .order_by(SupplementRequest.id))  # type: ignore[arg-type]
+    rows = await session.exec(
+        select(SupplementRequest)
+        .where(SupplementRequest.application_id == application.id)
+        .order_by(SupplementRequest.id)
+    )  # type: ignore[arg-type]
     return [to_public(r, await items_of(session, r.id)) for r in rows.all()]
 
 
 def _summary(items: list[SupplementItem]) -> list[dict[str, Any]]:
-    return [{"position": i.position, "needed": i.needed, "answer": i.answer,
-             "document_id": str(i.document_id) if i.document_id else None} for i in items]
+    return [
+        {
+            "position": i.position,
+            "needed": i.needed,
+            "answer": i.answer,
+            "document_id": str(i.document_id) if i.document_id else None,
+        }
+        for i in items
+    ]
 
 
-async def _event(session: AsyncSession, principal: Principal, application: Application, what: str,
-                 request: SupplementRequest, items: list[SupplementItem]) -> None:
+async def _event(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    what: str,
+    request: SupplementRequest,
+    items: list[SupplementItem],
+) -> None:
     call = await call_of(session, application)
     status = str(application.status)
-    emit(session, EVENT_TYPES[what], aggregate_type=flows.ENTITY, aggregate_id=application.id,
-         payload=flows.event_payload(application, call, action=what,
-                                     previous=status, reason=request.note, actor=principal, tranches=[],
-                                     extra={"supplement": {"request_id": str(request.id), "status": request.status,
-                                                           "items": _summary(items)}}))
+    emit(
+        session,
+        EVENT_TYPES[what],
+        aggregate_type=flows.ENTITY,
+        aggregate_id=application.id,
+        payload=flows.event_payload(
+            application,
+            call,
+            action=what,
+            previous=status,
+            reason=request.note,
+            actor=principal,
+            tranches=[],
+            extra={"supplement": {"request_id": str(request.id), "status": request.status, "items": _summary(items)}},
+        ),
+    )
 
 
-async def request_supplement(session: AsyncSession, principal: Principal, application: Application,
-                             body: SupplementRequestBody) -> tuple[SupplementRequest, list[SupplementItem]]:
+async def request_supplement(
+    session: AsyncSession, principal: Principal, application: Application, body: SupplementRequestBody
+) -> tuple[SupplementRequest, list[SupplementItem]]:
     """On a row-locked application (If-Match checked): open the request, stop the clock, report e-gov 5."""
     if application.status != ApplicationStatus.UNDER_REVIEW:
-        raise Conflict(code="not_under_review", params={"what": "A supplement request",
-                                                        "status": str(application.status)},
-                       status_now=str(application.status))
+        raise Conflict(
+            code="not_under_review",
+            params={"what": "A supplement request", "status": str(application.status)},
+            status_now=str(application.status),
+        )
     if application.open_supplement_id is not None:
         raise Conflict(code="supplement_already_open", request_id=str(application.open_supplement_id))
-    request = SupplementRequest(application_id=application.id, note=body.note,
-                                requested_by_subject=principal.subject, requested_by_name=principal.display_name)
+    request = SupplementRequest(
+        application_id=application.id,
+        note=body.note,
+        requested_by_subject=principal.subject,
+        requested_by_name=principal.display_name,
+    )
     session.add(request)
     await session.flush()
-    items = [SupplementItem(request_id=request.id, position=n, needed=item.needed)
-             for n, item in enumerate(body.items, start=1)]
+    items = [
+        SupplementItem(request_id=request.id, position=n, needed=item.needed)
+        for n, item in enumerate(body.items, start=1)
+    ]
     session.add_all(items)
     was_stopped = clock_is_stopped(application)
     application.open_supplement_id = request.id
     touch(application)
     follow_clock(application, was_stopped, utcnow())
     await session.flush()
-    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id,
-                 action="request_supplement", from_state=str(application.status), to_state=str(application.status),
-                 reason=body.note, details={"request_id": str(request.id), "items": _summary(items)})
+    record_audit(
+        session,
+        principal,
+        entity_type=flows.ENTITY,
+        entity_id=application.id,
+        action="request_supplement",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        reason=body.note,
+        details={"request_id": str(request.id), "items": _summary(items)},
+    )
     await _event(session, principal, application, "supplement_requested", request, items)
     return request, items
 
 
-async def answer_item(session: AsyncSession, principal: Principal, application: Application,
-                      request_id: uuid.UUID, item_id: uuid.UUID,
-                      body: AnswerBody) -> tuple[SupplementRequest, list[SupplementItem]]:
+async def answer_item(
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    request_id: uuid.UUID,
+    item_id: uuid.UUID,
+    body: AnswerBody,
+) -> tuple[SupplementRequest, list[SupplementItem]]:
     """On a row-locked application: the owning enterprise answers one item; the last answer closes the request,
     restarts the clock and returns the dossier to processing (e-gov 4)."""
     if not owns(principal, application):
@@ -117,33 +172,52 @@ async def answer_item(session: AsyncSession, principal: Principal, application: 
     if request.status != "open" or item.answered_at is not None:
         raise Conflict(code="supplement_item_answered", params={"position": item.position})
     if body.answer is None and body.document_id is None:
-        raise Unprocessable(code="supplement_answer_empty",
-                            errors=[field_error("answer", None, "supplement_answer_empty")])
+        raise Unprocessable(
+            code="supplement_answer_empty", errors=[field_error("answer", None, "supplement_answer_empty")]
+        )
     if body.document_id is not None:
         document = await session.get(Document, body.document_id)
         if document is None or document.application_id != application.id:
-            raise Unprocessable(code="supplement_document_unknown",
-                                errors=[field_error("document_id", str(body.document_id),
-                                                    "supplement_document_unknown")])
+            raise Unprocessable(
+                code="supplement_document_unknown",
+                errors=[field_error("document_id", str(body.document_id), "supplement_document_unknown")],
+            )
     now = utcnow()
     item.answer, item.document_id = body.answer, body.document_id
     item.answered_by_subject, item.answered_by_name, item.answered_at = principal.subject, principal.display_name, now
     touch(application)  # the dossier changed: a decision taken on an older view gets 412
-    record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id,
-                 action="answer_supplement_item", from_state=str(application.status),
-                 to_state=str(application.status),
-                 details={"request_id": str(request.id), "position": item.position, "needed": item.needed,
-                          "answer": item.answer, "document_id": str(item.document_id) if item.document_id else None})
+    record_audit(
+        session,
+        principal,
+        entity_type=flows.ENTITY,
+        entity_id=application.id,
+        action="answer_supplement_item",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        details={
+            "request_id": str(request.id),
+            "position": item.position,
+            "needed": item.needed,
+            "answer": item.answer,
+            "document_id": str(item.document_id) if item.document_id else None,
+        },
+    )
     if all(i.answered_at is not None for i in items):
         request.status, request.answered_at = "answered", now
         was_stopped = clock_is_stopped(application)
         application.open_supplement_id = None
         follow_clock(application, was_stopped, now)
         await session.flush()
-        record_audit(session, principal, entity_type=flows.ENTITY, entity_id=application.id,
-                     action="supplement_answered", from_state=str(application.status),
-                     to_state=str(application.status),
-                     details={"request_id": str(request.id), "items": _summary(items)})
+        record_audit(
+            session,
+            principal,
+            entity_type=flows.ENTITY,
+            entity_id=application.id,
+            action="supplement_answered",
+            from_state=str(application.status),
+            to_state=str(application.status),
+            details={"request_id": str(request.id), "items": _summary(items)},
+        )
         await _event(session, principal, application, "supplement_answered", request, items)
     await session.flush()
     return request, items

@@ -36,30 +36,49 @@ async def record_assignment(session: AsyncSession, envelope: EventEnvelope) -> N
     try:
         data = VerifierAssigned.model_validate(envelope.data)
     except ValidationError as exc:
-        log.error("verifier assignment ignored: %s", exc.errors(include_url=False)[:3],
-                  extra={"event_id": str(envelope.id)})
+        log.error(
+            "verifier assignment ignored: %s", exc.errors(include_url=False)[:3], extra={"event_id": str(envelope.id)}
+        )
         return
     application = await session.get(Application, data.application_id)
     if application is None:
-        log.warning("verifier assignment for an unknown application ignored",
-                    extra={"application_id": str(data.application_id), "event_id": str(envelope.id)})
+        log.warning(
+            "verifier assignment for an unknown application ignored",
+            extra={"application_id": str(data.application_id), "event_id": str(envelope.id)},
+        )
         return
-    values = {"verification_id": data.verification_id, "verifier_subject": data.verifier_subject,
-              "verifier_username": data.verifier_username, "assigned_at": envelope.occurred_at,
-              "event_id": envelope.id}
+    values = {
+        "verification_id": data.verification_id,
+        "verifier_subject": data.verifier_subject,
+        "verifier_username": data.verifier_username,
+        "assigned_at": envelope.occurred_at,
+        "event_id": envelope.id,
+    }
     statement = pg_insert(VerifierAssignment).values(application_id=application.id, **values)
     statement = statement.on_conflict_do_update(
-        index_elements=["application_id"], set_=values,
+        index_elements=["application_id"],
+        set_=values,
         where=VerifierAssignment.__table__.c.assigned_at <= statement.excluded.assigned_at,  # type: ignore[attr-defined]
     )
     if (await session.exec(statement)).rowcount != 1:  # type: ignore[call-overload]
         return  # an older assignment arriving late changes nothing
-    record_audit(session, service_actor(envelope.source), entity_type=flows.ENTITY, entity_id=application.id,
-                 action="verifier_assigned", from_state=str(application.status), to_state=str(application.status),
-                 reason=f"Verifier {data.verifier_username or data.verifier_subject} assigned by the verification "
-                        "service; they may read this application.",
-                 details={"event_id": str(envelope.id), "verification_id": data.verification_id,
-                          "verifier_subject": data.verifier_subject, "verifier_username": data.verifier_username})
+    record_audit(
+        session,
+        service_actor(envelope.source),
+        entity_type=flows.ENTITY,
+        entity_id=application.id,
+        action="verifier_assigned",
+        from_state=str(application.status),
+        to_state=str(application.status),
+        reason=f"Verifier {data.verifier_username or data.verifier_subject} assigned by the verification "
+        "service; they may read this application.",
+        details={
+            "event_id": str(envelope.id),
+            "verification_id": data.verification_id,
+            "verifier_subject": data.verifier_subject,
+            "verifier_username": data.verifier_username,
+        },
+    )
 
 
 def register(consumer: EventConsumer) -> None:

@@ -35,34 +35,49 @@ class AccountDirectory:
     def __init__(self, *, keycloak_url: str, realm: str, client_id: str, client_secret: str) -> None:
         from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
-        connection = KeycloakOpenIDConnection(server_url=keycloak_url.rstrip("/") + "/", realm_name=realm,
-                                              user_realm_name=realm, client_id=client_id,
-                                              client_secret_key=client_secret, timeout=10)
+        connection = KeycloakOpenIDConnection(
+            server_url=keycloak_url.rstrip("/") + "/",
+            realm_name=realm,
+            user_realm_name=realm,
+            client_id=client_id,
+            client_secret_key=client_secret,
+            timeout=10,
+        )
         self._admin = KeycloakAdmin(connection=connection)
 
-    async def create_enterprise_account(self, *, username: str, email: str, first_name: str, last_name: str,
-                                        tax_code: str) -> NewAccount:
+    async def create_enterprise_account(
+        self, *, username: str, email: str, first_name: str, last_name: str, tax_code: str
+    ) -> NewAccount:
         from keycloak.exceptions import KeycloakError
 
         password = temporary_password()
         try:
-            user_id = await self._admin.a_create_user({
-                "username": username, "email": email, "enabled": True, "emailVerified": False,
-                "firstName": first_name, "lastName": last_name,
-                "attributes": {"tax_code": [tax_code]},
-                "credentials": [{"type": "password", "value": password, "temporary": True}],
-                "requiredActions": ["UPDATE_PASSWORD"],
-            })
+            user_id = await self._admin.a_create_user(
+                {
+                    "username": username,
+                    "email": email,
+                    "enabled": True,
+                    "emailVerified": False,
+                    "firstName": first_name,
+                    "lastName": last_name,
+                    "attributes": {"tax_code": [tax_code]},
+                    "credentials": [{"type": "password", "value": password, "temporary": True}],
+                    "requiredActions": ["UPDATE_PASSWORD"],
+                }
+            )
             available = {r["name"]: r for r in await self._admin.a_get_available_realm_roles_of_user(user_id)}
             await self._admin.a_assign_realm_roles(user_id, [available[ENTERPRISE_ROLE]])
         except KeycloakError as exc:
             if getattr(exc, "response_code", None) == 409:
                 raise Conflict(code="login_exists", params={"username": username, "email": email}) from None
-            raise ServiceUnavailable("The identity provider refused or failed the request; try again later.",
-                                     code="identity_provider_unavailable") from exc
+            raise ServiceUnavailable(
+                "The identity provider refused or failed the request; try again later.",
+                code="identity_provider_unavailable",
+            ) from exc
         except (OSError, KeyError) as exc:
-            raise ServiceUnavailable("The identity provider is unreachable; try again later.",
-                                     code="identity_provider_unavailable") from exc
+            raise ServiceUnavailable(
+                "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
+            ) from exc
         return NewAccount(user_id=user_id, username=username, temporary_password=password)
 
     async def list_enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
@@ -71,11 +86,13 @@ class AccountDirectory:
         try:
             users = await self._admin.a_get_users({"q": f"tax_code:{tax_code}", "briefRepresentation": False})
         except KeycloakError as exc:
-            raise ServiceUnavailable("The identity provider failed the request; try again later.",
-                                     code="identity_provider_unavailable") from exc
+            raise ServiceUnavailable(
+                "The identity provider failed the request; try again later.", code="identity_provider_unavailable"
+            ) from exc
         except OSError as exc:
-            raise ServiceUnavailable("The identity provider is unreachable; try again later.",
-                                     code="identity_provider_unavailable") from exc
+            raise ServiceUnavailable(
+                "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
+            ) from exc
         return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]
 
     async def list_role_members(self, role: str) -> list[dict[str, Any]]:
@@ -85,8 +102,10 @@ class AccountDirectory:
         try:
             return await self._admin.a_get_realm_role_members(role)
         except KeycloakError as exc:
-            raise ServiceUnavailable("The identity provider failed the request; try again later.",
-                                     code="identity_provider_unavailable") from exc
+            raise ServiceUnavailable(
+                "The identity provider failed the request; try again later.", code="identity_provider_unavailable"
+            ) from exc
         except OSError as exc:
-            raise ServiceUnavailable("The identity provider is unreachable; try again later.",
-                                     code="identity_provider_unavailable") from exc
+            raise ServiceUnavailable(
+                "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
+            ) from exc

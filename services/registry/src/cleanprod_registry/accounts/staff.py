@@ -35,8 +35,9 @@ class StaffMember(BaseModel):
 
 
 @router.get("", response_model=list[StaffMember], dependencies=[Depends(require_roles(*ACCOUNT_READ_ROLES))])
-async def list_staff(role: Annotated[StaffRole, Query(description="the realm role")], accounts: DirectoryDep
-                     ) -> list[StaffMember]:
+async def list_staff(
+    role: Annotated[StaffRole, Query(description="the realm role")], accounts: DirectoryDep
+) -> list[StaffMember]:
     """Enabled accounts holding the realm role, by username."""
     users = await accounts.list_role_members(role.value)
     members = []
@@ -45,6 +46,7 @@ async def list_staff(role: Annotated[StaffRole, Query(description="the realm rol
             continue
         first, last = u.get("firstName"), u.get("lastName")
         full = " ".join(part for part in (last, first) if part) or u["username"]
-        members.append(StaffMember(user_id=u["id"], username=u["username"], first_name=first, last_name=last,
-                                   full_name=full))
+        members.append(
+            StaffMember(user_id=u["id"], username=u["username"], first_name=first, last_name=last, full_name=full)
+        )
     return sorted(members, key=lambda m: m.username)

@@ -25,14 +25,15 @@ class AccountCreate(StrictBody):
     username: Text(64, min_length=3)
     email: EmailStr
     first_name: Name  # given name(s), e.g. "Thị Mai"
-    last_name: Name   # family name, e.g. "Phan"
+    last_name: Name  # family name, e.g. "Phan"
 
     @field_validator("username")
     @classmethod
     def _username(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
-            raise InvalidValue("invalid_username", "use lower-case letters, digits, '.', '_' or '-' (start with a "
-                               "letter or digit)")
+            raise InvalidValue(
+                "invalid_username", "use lower-case letters, digits, '.', '_' or '-' (start with a letter or digit)"
+            )
         return value
 
 
@@ -54,28 +55,57 @@ class AccountPublic(BaseModel):
 
 
 @router.post("", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_roles(*MANAGE_ROLES))])
-async def create_account(enterprise_id: uuid.UUID, body: AccountCreate, session: SessionDep,
-                         principal: CurrentPrincipal, accounts: DirectoryDep) -> AccountCreated:
+async def create_account(
+    enterprise_id: uuid.UUID,
+    body: AccountCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    accounts: DirectoryDep,
+) -> AccountCreated:
     """Create the Keycloak login of a registered enterprise: role `enterprise`, `tax_code` set by the platform,
     a one-time password the user must change at first login. The password is shown in this answer only."""
     enterprise = await get_enterprise(session, principal, enterprise_id)
     await release(session)  # Keycloak is asked with no transaction open; the audit entry is a new one
-    created = await accounts.create_enterprise_account(username=body.username, email=str(body.email),
-                                                       first_name=body.first_name, last_name=body.last_name,
-                                                       tax_code=enterprise.tax_code)
-    record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="create_account",
-                 details={"username": created.username, "keycloak_user_id": created.user_id})
+    created = await accounts.create_enterprise_account(
+        username=body.username,
+        email=str(body.email),
+        first_name=body.first_name,
+        last_name=body.last_name,
+        tax_code=enterprise.tax_code,
+    )
+    record_audit(
+        session,
+        principal,
+        entity_type="enterprise",
+        entity_id=enterprise.id,
+        action="create_account",
+        details={"username": created.username, "keycloak_user_id": created.user_id},
+    )
     await session.commit()
-    return AccountCreated(user_id=created.user_id, username=created.username, tax_code=enterprise.tax_code,
-                          temporary_password=created.temporary_password, required_actions=["UPDATE_PASSWORD"])
+    return AccountCreated(
+        user_id=created.user_id,
+        username=created.username,
+        tax_code=enterprise.tax_code,
+        temporary_password=created.temporary_password,
+        required_actions=["UPDATE_PASSWORD"],
+    )
 
 
 @router.get("", response_model=list[AccountPublic], dependencies=[Depends(require_roles(*ACCOUNT_READ_ROLES))])
-async def list_accounts(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                        accounts: DirectoryDep) -> list[AccountPublic]:
+async def list_accounts(
+    enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, accounts: DirectoryDep
+) -> list[AccountPublic]:
     enterprise = await get_enterprise(session, principal, enterprise_id)
     await release(session)
     users: list[dict[str, Any]] = await accounts.list_enterprise_accounts(enterprise.tax_code)
-    return [AccountPublic(user_id=u["id"], username=u["username"], email=u.get("email"),
-                          first_name=u.get("firstName"), last_name=u.get("lastName"),
-                          enabled=bool(u.get("enabled"))) for u in users]
+    return [
+        AccountPublic(
+            user_id=u["id"],
+            username=u["username"],
+            email=u.get("email"),
+            first_name=u.get("firstName"),
+            last_name=u.get("lastName"),
+            enabled=bool(u.get("enabled")),
+        )
+        for u in users
+    ]

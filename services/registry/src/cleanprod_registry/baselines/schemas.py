@@ -28,15 +28,18 @@ class BaselineFields(StrictBody):
     @model_validator(mode="after")
     def _consistent(self) -> BaselineFields:
         if self.period_end < self.period_start:
-            raise InvalidValue("end_before_start", "period_end is before period_start",
-                               start=self.period_start.isoformat())
+            raise InvalidValue(
+                "end_before_start", "period_end is before period_start", start=self.period_start.isoformat()
+            )
         if (self.period_end - self.period_start).days > 366:
             raise InvalidValue("period_too_long", "a baseline period is at most one year long", max_days=366)
         carriers = [c.carrier for c in self.consumption]
         if len(carriers) != len(set(carriers)):
-            raise InvalidValue("duplicate_carrier", "each carrier may appear once per period; add the quantities up",
-                               repeated=", ".join(sorted({c for c in carriers
-                                                                                if carriers.count(c) > 1})))
+            raise InvalidValue(
+                "duplicate_carrier",
+                "each carrier may appear once per period; add the quantities up",
+                repeated=", ".join(sorted({c for c in carriers if carriers.count(c) > 1})),
+            )
         return self
 
 

@@ -25,21 +25,30 @@ from .schemas import BaselineFields, BaselinePublic
 
 
 def to_public(baseline: Baseline) -> BaselinePublic:
-    return public_from(BaselinePublic, baseline,
-                       production={"quantity": baseline.production_quantity, "unit": baseline.production_unit})
+    return public_from(
+        BaselinePublic,
+        baseline,
+        production={"quantity": baseline.production_quantity, "unit": baseline.production_unit},
+    )
 
 
 def _columns(data: BaselineFields) -> dict[str, object]:
     return {
-        "period_start": data.period_start, "period_end": data.period_end,
-        "production_quantity": data.production.quantity, "production_unit": data.production.unit,
-        "consumption": [c.model_dump() for c in data.consumption], "cdd": data.cdd, "hdd": data.hdd,
-        "estimated": data.estimated, "notes": data.notes,
+        "period_start": data.period_start,
+        "period_end": data.period_end,
+        "production_quantity": data.production.quantity,
+        "production_unit": data.production.unit,
+        "consumption": [c.model_dump() for c in data.consumption],
+        "cdd": data.cdd,
+        "hdd": data.hdd,
+        "estimated": data.estimated,
+        "notes": data.notes,
     }
 
 
-async def _refuse_overlap(session: AsyncSession, facility_id: uuid.UUID, data: BaselineFields,
-                          ignore: uuid.UUID | None = None) -> None:
+async def _refuse_overlap(
+    session: AsyncSession, facility_id: uuid.UUID, data: BaselineFields, ignore: uuid.UUID | None = None
+) -> None:
     statement = select(Baseline).where(
         Baseline.facility_id == facility_id,
         and_(Baseline.period_start <= data.period_end, Baseline.period_end >= data.period_start),
@@ -48,10 +57,15 @@ async def _refuse_overlap(session: AsyncSession, facility_id: uuid.UUID, data: B
         statement = statement.where(Baseline.id != ignore)
     clash = (await session.exec(statement)).first()
     if clash is not None:
-        params = {"period": f"{data.period_start}–{data.period_end}",
-                  "other": f"{clash.period_start}–{clash.period_end}"}
-        raise Unprocessable(code="period_overlap", params=params,
-                            errors=[field_error("period_start", "overlaps an existing period", "overlap", **params)])
+        params = {
+            "period": f"{data.period_start}–{data.period_end}",
+            "other": f"{clash.period_start}–{clash.period_end}",
+        }
+        raise Unprocessable(
+            code="period_overlap",
+            params=params,
+            errors=[field_error("period_start", "overlaps an existing period", "overlap", **params)],
+        )
 
 
 async def _writable_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID) -> Facility:
@@ -60,45 +74,76 @@ async def _writable_facility(session: AsyncSession, principal: Principal, facili
     return await lock_row(session, facility)
 
 
-async def add_baseline(session: AsyncSession, principal: Principal, facility_id: uuid.UUID,
-                       data: BaselineFields) -> Baseline:
+async def add_baseline(
+    session: AsyncSession, principal: Principal, facility_id: uuid.UUID, data: BaselineFields
+) -> Baseline:
     await _writable_facility(session, principal, facility_id)
     await _refuse_overlap(session, facility_id, data)
     baseline = Baseline(facility_id=facility_id, **_columns(data))  # type: ignore[arg-type]
     session.add(baseline)
     await session.flush()
-    record_audit(session, principal, entity_type="baseline", entity_id=baseline.id, action="create",
-                 details={"facility_id": str(facility_id), "period": [str(data.period_start), str(data.period_end)]})
-    emit(session, "registry.baseline.recorded", aggregate_type="facility", aggregate_id=facility_id,
-         payload=events.BaselineRecorded(facility_id=facility_id, baseline_id=baseline.id).payload())
+    record_audit(
+        session,
+        principal,
+        entity_type="baseline",
+        entity_id=baseline.id,
+        action="create",
+        details={"facility_id": str(facility_id), "period": [str(data.period_start), str(data.period_end)]},
+    )
+    emit(
+        session,
+        "registry.baseline.recorded",
+        aggregate_type="facility",
+        aggregate_id=facility_id,
+        payload=events.BaselineRecorded(facility_id=facility_id, baseline_id=baseline.id).payload(),
+    )
     return baseline
 
 
-async def get_baseline(session: AsyncSession, principal: Principal, facility_id: uuid.UUID,
-                       baseline_id: uuid.UUID) -> Baseline:
+async def get_baseline(
+    session: AsyncSession, principal: Principal, facility_id: uuid.UUID, baseline_id: uuid.UUID
+) -> Baseline:
     await get_facility(session, principal, facility_id)
     baseline = await session.get(Baseline, baseline_id)
     if baseline is None or baseline.facility_id != facility_id:
-        raise NotFound(f"Baseline {baseline_id} does not exist for facility {facility_id}.", code="record_not_found",
-                           params={"what": f"Baseline {baseline_id}"})
+        raise NotFound(
+            f"Baseline {baseline_id} does not exist for facility {facility_id}.",
+            code="record_not_found",
+            params={"what": f"Baseline {baseline_id}"},
+        )
     return baseline
 
 
-async def replace_baseline(session: AsyncSession, principal: Principal, baseline: Baseline,
-                           data: BaselineFields) -> None:
+async def replace_baseline(
+    session: AsyncSession, principal: Principal, baseline: Baseline, data: BaselineFields
+) -> None:
     await _writable_facility(session, principal, baseline.facility_id)
     await _refuse_overlap(session, baseline.facility_id, data, ignore=baseline.id)
     before = snapshot(baseline)
     for column, value in _columns(data).items():
         setattr(baseline, column, value)
     touch(baseline)
-    record_audit(session, principal, entity_type="baseline", entity_id=baseline.id, action="update",
-                 details={"facility_id": str(baseline.facility_id)}, changes=field_changes(before, snapshot(baseline)))
+    record_audit(
+        session,
+        principal,
+        entity_type="baseline",
+        entity_id=baseline.id,
+        action="update",
+        details={"facility_id": str(baseline.facility_id)},
+        changes=field_changes(before, snapshot(baseline)),
+    )
 
 
-async def list_baselines(session: AsyncSession, principal: Principal, facility_id: uuid.UUID, *,
-                         limit: int, cursor: str | None) -> tuple[list[Baseline], str | None]:
+async def list_baselines(
+    session: AsyncSession, principal: Principal, facility_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[Baseline], str | None]:
     await get_facility(session, principal, facility_id)
     statement = select(Baseline).where(Baseline.facility_id == facility_id)
-    return await keyset_page(session, statement, order_by=[Baseline.period_start, Baseline.id],  # type: ignore[list-item]
-                             key=lambda b: [b.period_start, b.id], limit=limit, cursor=cursor)
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[Baseline.period_start, Baseline.id],  # type: ignore[list-item]
+        key=lambda b: [b.period_start, b.id],
+        limit=limit,
+        cursor=cursor,
+    )

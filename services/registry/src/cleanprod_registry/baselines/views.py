@@ -21,27 +21,36 @@ writers = [Depends(require_roles(*WRITE_ROLES))]
 
 
 @router.post("", status_code=201, response_model=BaselinePublic, dependencies=writers)
-async def record_baseline(facility_id: uuid.UUID, body: BaselineFields, request: Request, session: SessionDep,
-                          principal: CurrentPrincipal) -> Response:
+async def record_baseline(
+    facility_id: uuid.UUID, body: BaselineFields, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     async def create() -> Created:
         baseline = await service.add_baseline(session, principal, facility_id, body)
-        return Created(201, service.to_public(baseline), {
-            "ETag": f'"{baseline.version}"',
-            "Location": f"/api/v1/facilities/{facility_id}/baselines/{baseline.id}"})
+        return Created(
+            201,
+            service.to_public(baseline),
+            {"ETag": f'"{baseline.version}"', "Location": f"/api/v1/facilities/{facility_id}/baselines/{baseline.id}"},
+        )
 
     return await create_once(request, session, principal, body, create)
 
 
 @router.get("", response_model=Page[BaselinePublic], dependencies=readers)
-async def list_baselines(facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                         limit: LimitParam = 100, cursor: CursorParam = None) -> Page[BaselinePublic]:
+async def list_baselines(
+    facility_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> Page[BaselinePublic]:
     items, next_cursor = await service.list_baselines(session, principal, facility_id, limit=limit, cursor=cursor)
     return Page(items=[service.to_public(b) for b in items], next_cursor=next_cursor)
 
 
 @router.get("/{baseline_id}", response_model=BaselinePublic, dependencies=readers)
-async def read_baseline(facility_id: uuid.UUID, baseline_id: uuid.UUID, session: SessionDep,
-                        principal: CurrentPrincipal, response: Response) -> BaselinePublic:
+async def read_baseline(
+    facility_id: uuid.UUID, baseline_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> BaselinePublic:
     baseline = await service.get_baseline(session, principal, facility_id, baseline_id)
     set_etag(response, baseline.version)
     return service.to_public(baseline)

@@ -37,8 +37,12 @@ class SizeClass(StrEnum):
 class Enterprise(ServiceTable, table=True):
     __tablename__ = "enterprises"
     __table_args__ = (
-        Index("ix_enterprises_search", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index(
+            "ix_enterprises_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
         Index("ix_enterprises_ward", "ward"),
         Index("ix_enterprises_district", "district"),
     )

@@ -30,9 +30,14 @@ from .schemas import EnterpriseCreate, EnterpriseUpdate
 async def get_enterprise(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
     """The enterprise the caller may read (404 otherwise: existence is not disclosed)."""
     what = f"Enterprise {enterprise_id}"
-    return await readable_or_404(session, Enterprise, enterprise_id,
-                                 lambda enterprise: ensure_readable(principal, enterprise.tax_code, what),
-                                 code="record_not_found", params={"what": what})
+    return await readable_or_404(
+        session,
+        Enterprise,
+        enterprise_id,
+        lambda enterprise: ensure_readable(principal, enterprise.tax_code, what),
+        code="record_not_found",
+        params={"what": what},
+    )
 
 
 async def create_enterprise(session: AsyncSession, principal: Principal, data: EnterpriseCreate) -> Enterprise:
@@ -41,8 +46,11 @@ async def create_enterprise(session: AsyncSession, principal: Principal, data: E
     elif principal.has(Role.ENTERPRISE):
         # its own record, or one of its branch units (<own>-NNN): a head office registers its branches
         if not owns(principal, data.tax_code):
-            raise Forbidden(code="tax_code_not_yours", params={"tax_code": principal.tax_code or "NNNNNNNNNN"},
-                            errors=[field_error("tax_code", None, "not_yours")])
+            raise Forbidden(
+                code="tax_code_not_yours",
+                params={"tax_code": principal.tax_code or "NNNNNNNNNN"},
+                errors=[field_error("tax_code", None, "not_yours")],
+            )
     else:
         raise Forbidden(code="enterprise_register_forbidden")
     enterprise = Enterprise(**data.model_dump())
@@ -52,36 +60,71 @@ async def create_enterprise(session: AsyncSession, principal: Principal, data: E
     except IntegrityError as exc:
         await session.rollback()
         if violated_constraint(exc) == "enterprises_tax_code_key":
-            raise Conflict(code="duplicate_tax_code", params={"tax_code": data.tax_code},
-                           errors=[field_error("tax_code", None, "duplicate_tax_code", tax_code=data.tax_code)]
-                           ) from None
+            raise Conflict(
+                code="duplicate_tax_code",
+                params={"tax_code": data.tax_code},
+                errors=[field_error("tax_code", None, "duplicate_tax_code", tax_code=data.tax_code)],
+            ) from None
         raise
-    record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="create",
-                 to_state="registered", details={"tax_code": enterprise.tax_code})
-    emit(session, "registry.enterprise.registered", aggregate_type="enterprise", aggregate_id=enterprise.id,
-         payload=events.EnterpriseRegistered(id=enterprise.id, tax_code=enterprise.tax_code,
-                                            name=enterprise.name).payload())
+    record_audit(
+        session,
+        principal,
+        entity_type="enterprise",
+        entity_id=enterprise.id,
+        action="create",
+        to_state="registered",
+        details={"tax_code": enterprise.tax_code},
+    )
+    emit(
+        session,
+        "registry.enterprise.registered",
+        aggregate_type="enterprise",
+        aggregate_id=enterprise.id,
+        payload=events.EnterpriseRegistered(
+            id=enterprise.id, tax_code=enterprise.tax_code, name=enterprise.name
+        ).payload(),
+    )
     return enterprise
 
 
-def apply_update(enterprise: Enterprise, principal: Principal, data: EnterpriseUpdate,
-                 session: AsyncSession) -> dict[str, Any]:
+def apply_update(
+    enterprise: Enterprise, principal: Principal, data: EnterpriseUpdate, session: AsyncSession
+) -> dict[str, Any]:
     ensure_writable(principal, enterprise.tax_code, f"Enterprise {enterprise.id}")
     changes = data.model_dump(exclude_unset=True)
     before = snapshot(enterprise)
     for field, value in changes.items():
         setattr(enterprise, field, value)
     touch(enterprise)
-    record_audit(session, principal, entity_type="enterprise", entity_id=enterprise.id, action="update",
-                 details={"fields": sorted(changes)}, changes=field_changes(before, snapshot(enterprise)))
-    emit(session, "registry.enterprise.updated", aggregate_type="enterprise", aggregate_id=enterprise.id,
-         payload=events.EnterpriseUpdated(id=enterprise.id, fields=sorted(changes)).payload())
+    record_audit(
+        session,
+        principal,
+        entity_type="enterprise",
+        entity_id=enterprise.id,
+        action="update",
+        details={"fields": sorted(changes)},
+        changes=field_changes(before, snapshot(enterprise)),
+    )
+    emit(
+        session,
+        "registry.enterprise.updated",
+        aggregate_type="enterprise",
+        aggregate_id=enterprise.id,
+        payload=events.EnterpriseUpdated(id=enterprise.id, fields=sorted(changes)).payload(),
+    )
     return changes
 
 
 async def list_enterprises(
-    session: AsyncSession, principal: Principal, *, q: str | None, ward: str | None, district: str | None,
-    tax_code: str | None, limit: int, cursor: str | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    q: str | None,
+    ward: str | None,
+    district: str | None,
+    tax_code: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Enterprise], str | None]:
     statement = select(Enterprise)
     visible = visibility_filter(principal)
@@ -97,5 +140,11 @@ async def list_enterprises(
         statement = statement.where(Enterprise.district == district)
     if tax_code:
         statement = statement.where(Enterprise.tax_code == canonical(tax_code))
-    return await keyset_page(session, statement, order_by=[Enterprise.id], key=lambda e: [e.id],  # type: ignore[list-item]
-                             limit=limit, cursor=cursor)
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[Enterprise.id],
+        key=lambda e: [e.id],  # type: ignore[list-item]
+        limit=limit,
+        cursor=cursor,
+    )

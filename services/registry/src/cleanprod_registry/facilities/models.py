@@ -22,8 +22,12 @@ class FacilityStatus(StrEnum):
 class Facility(ServiceTable, table=True):
     __tablename__ = "facilities"
     __table_args__ = (
-        Index("ix_facilities_search", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}),
+        Index(
+            "ix_facilities_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
         Index("ix_facilities_enterprise", "enterprise_id", "id"),
         Index("ix_facilities_sector", "sector_code", "id"),
         Index("ix_facilities_ward", "ward"),

@@ -31,16 +31,23 @@ def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
 
 async def _require_sector(session: AsyncSession, code: str) -> None:
     if await session.get(Sector, code) is None:
-        raise Unprocessable(code="unknown_sector", params={"sector": code},
-                            errors=[field_error("sector_code", None, "unknown_sector", sector=code)])
+        raise Unprocessable(
+            code="unknown_sector",
+            params={"sector": code},
+            errors=[field_error("sector_code", None, "unknown_sector", sector=code)],
+        )
 
 
-async def get_facility(session: AsyncSession, principal: Principal, facility_id: uuid.UUID
-                       ) -> tuple[Facility, Enterprise]:
-    row = (await session.exec(
-        select(Facility, Enterprise).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
-        .where(Facility.id == facility_id)
-    )).first()
+async def get_facility(
+    session: AsyncSession, principal: Principal, facility_id: uuid.UUID
+) -> tuple[Facility, Enterprise]:
+    row = (
+        await session.exec(
+            select(Facility, Enterprise)
+            .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+            .where(Facility.id == facility_id)
+        )
+    ).first()
     if row is None:
         raise NotFound(code="record_not_found", params={"what": f"Facility {facility_id}"})
     facility, enterprise = row
@@ -55,24 +62,39 @@ async def enterprise_of(session: AsyncSession, facility: Facility) -> Enterprise
     return enterprise
 
 
-async def create_facility(session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID,
-                          data: FacilityCreate) -> tuple[Facility, Enterprise]:
+async def create_facility(
+    session: AsyncSession, principal: Principal, enterprise_id: uuid.UUID, data: FacilityCreate
+) -> tuple[Facility, Enterprise]:
     enterprise = await get_enterprise(session, principal, enterprise_id)
     ensure_writable(principal, enterprise.tax_code, f"Enterprise {enterprise_id}")
     await _require_sector(session, data.sector_code)
     facility = Facility(enterprise_id=enterprise.id, **data.model_dump())
     session.add(facility)
     await session.flush()
-    record_audit(session, principal, entity_type="facility", entity_id=facility.id, action="create",
-                 to_state=facility.status, details={"enterprise_id": str(enterprise.id)})
-    emit(session, "registry.facility.registered", aggregate_type="facility", aggregate_id=facility.id,
-         payload=events.FacilityRegistered(id=facility.id, enterprise_id=enterprise.id,
-                                          sector_code=facility.sector_code).payload())
+    record_audit(
+        session,
+        principal,
+        entity_type="facility",
+        entity_id=facility.id,
+        action="create",
+        to_state=facility.status,
+        details={"enterprise_id": str(enterprise.id)},
+    )
+    emit(
+        session,
+        "registry.facility.registered",
+        aggregate_type="facility",
+        aggregate_id=facility.id,
+        payload=events.FacilityRegistered(
+            id=facility.id, enterprise_id=enterprise.id, sector_code=facility.sector_code
+        ).payload(),
+    )
     return facility, enterprise
 
 
-async def apply_update(session: AsyncSession, principal: Principal, facility: Facility, enterprise: Enterprise,
-                       data: FacilityUpdate) -> None:
+async def apply_update(
+    session: AsyncSession, principal: Principal, facility: Facility, enterprise: Enterprise, data: FacilityUpdate
+) -> None:
     ensure_writable(principal, enterprise.tax_code, f"Facility {facility.id}")
     changes = data.model_dump(exclude_unset=True)
     if changes.get("sector_code"):
@@ -82,16 +104,38 @@ async def apply_update(session: AsyncSession, principal: Principal, facility: Fa
     for field, value in changes.items():
         setattr(facility, field, value)
     touch(facility)
-    record_audit(session, principal, entity_type="facility", entity_id=facility.id, action="update",
-                 from_state=previous_status, to_state=facility.status, details={"fields": sorted(changes)},
-                 changes=field_changes(before, snapshot(facility)))
-    emit(session, "registry.facility.updated", aggregate_type="facility", aggregate_id=facility.id,
-         payload=events.FacilityUpdated(id=facility.id, fields=sorted(changes)).payload())
+    record_audit(
+        session,
+        principal,
+        entity_type="facility",
+        entity_id=facility.id,
+        action="update",
+        from_state=previous_status,
+        to_state=facility.status,
+        details={"fields": sorted(changes)},
+        changes=field_changes(before, snapshot(facility)),
+    )
+    emit(
+        session,
+        "registry.facility.updated",
+        aggregate_type="facility",
+        aggregate_id=facility.id,
+        payload=events.FacilityUpdated(id=facility.id, fields=sorted(changes)).payload(),
+    )
 
 
 async def list_facilities(
-    session: AsyncSession, principal: Principal, *, q: str | None, sector: str | None, ward: str | None,
-    district: str | None, enterprise_id: uuid.UUID | None, status: str | None, limit: int, cursor: str | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    q: str | None,
+    sector: str | None,
+    ward: str | None,
+    district: str | None,
+    enterprise_id: uuid.UUID | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[tuple[Facility, str]], str | None]:
     statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
     visible = visibility_filter(principal)
@@ -109,6 +153,12 @@ async def list_facilities(
         statement = statement.where(Facility.enterprise_id == enterprise_id)
     if status:
         statement = statement.where(Facility.status == status)
-    rows, next_cursor = await keyset_page(session, statement, order_by=[Facility.id],  # type: ignore[list-item]
-                                          key=lambda row: [row[0].id], limit=limit, cursor=cursor)
+    rows, next_cursor = await keyset_page(
+        session,
+        statement,
+        order_by=[Facility.id],  # type: ignore[list-item]
+        key=lambda row: [row[0].id],
+        limit=limit,
+        cursor=cursor,
+    )
     return [(row[0], row[1]) for row in rows], next_cursor

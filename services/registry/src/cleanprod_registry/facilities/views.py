@@ -27,37 +27,60 @@ readers = [Depends(require_roles(*READ_ROLES))]
 writers = [Depends(require_roles(*WRITE_ROLES))]
 
 
-@router.post("/enterprises/{enterprise_id}/facilities", status_code=201, response_model=FacilityPublic,
-             dependencies=writers)
-async def register_facility(enterprise_id: uuid.UUID, body: FacilityCreate, request: Request, session: SessionDep,
-                            principal: CurrentPrincipal) -> Response:
+@router.post(
+    "/enterprises/{enterprise_id}/facilities", status_code=201, response_model=FacilityPublic, dependencies=writers
+)
+async def register_facility(
+    enterprise_id: uuid.UUID, body: FacilityCreate, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     async def create() -> Created:
         facility, enterprise = await service.create_facility(session, principal, enterprise_id, body)
-        return Created(201, service.to_public(facility, enterprise.tax_code),
-                       {"ETag": f'"{facility.version}"', "Location": f"/api/v1/facilities/{facility.id}"})
+        return Created(
+            201,
+            service.to_public(facility, enterprise.tax_code),
+            {"ETag": f'"{facility.version}"', "Location": f"/api/v1/facilities/{facility.id}"},
+        )
 
     return await create_once(request, session, principal, body, create)
 
 
 @router.get("/enterprises/{enterprise_id}/facilities", response_model=Page[FacilityPublic], dependencies=readers)
-async def list_enterprise_facilities(enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                                     limit: LimitParam = 50, cursor: CursorParam = None) -> Page[FacilityPublic]:
+async def list_enterprise_facilities(
+    enterprise_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[FacilityPublic]:
     from ..enterprises.service import get_enterprise
 
     await get_enterprise(session, principal, enterprise_id)
-    rows, next_cursor = await service.list_facilities(session, principal, q=None, sector=None, ward=None,
-                                                      district=None, enterprise_id=enterprise_id, status=None,
-                                                      limit=limit, cursor=cursor)
+    rows, next_cursor = await service.list_facilities(
+        session,
+        principal,
+        q=None,
+        sector=None,
+        ward=None,
+        district=None,
+        enterprise_id=enterprise_id,
+        status=None,
+        limit=limit,
+        cursor=cursor,
+    )
     return Page(items=[service.to_public(f, t) for f, t in rows], next_cursor=next_cursor)
 
 
 @router.get("/facilities", response_model=Page[FacilityPublic], dependencies=readers)
 async def list_facilities(
-    session: SessionDep, principal: CurrentPrincipal, filters: Annotated[FacilityFilters, Depends()],
-    limit: LimitParam = 50, cursor: CursorParam = None,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: Annotated[FacilityFilters, Depends()],
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
 ) -> Page[FacilityPublic]:
-    rows, next_cursor = await service.list_facilities(session, principal, **filters.as_kwargs(), limit=limit,
-                                                      cursor=cursor)
+    rows, next_cursor = await service.list_facilities(
+        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor
+    )
     return Page(items=[service.to_public(f, t) for f, t in rows], next_cursor=next_cursor)
 
 
@@ -79,25 +102,36 @@ FACILITY_COLUMNS = (
 )
 
 
-@router.get("/facilities/export", dependencies=readers, response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
-async def export_facilities(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
-                            filters: Annotated[FacilityFilters, Depends()],
-                            export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
+@router.get(
+    "/facilities/export",
+    dependencies=readers,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+)
+async def export_facilities(
+    request: Request,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    filters: Annotated[FacilityFilters, Depends()],
+    export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+) -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
     `GET /facilities` (an enterprise exports only its own). Vietnamese headers unless Accept-Language is English."""
+
     async def fetch(cursor: str | None) -> tuple[list[FacilityPublic], str | None]:
         async with database.session() as session:
-            rows, next_cursor = await service.list_facilities(session, principal, **filters.as_kwargs(),
-                                                              limit=PAGE_SIZE, cursor=cursor)
+            rows, next_cursor = await service.list_facilities(
+                session, principal, **filters.as_kwargs(), limit=PAGE_SIZE, cursor=cursor
+            )
             return [service.to_public(f, t) for f, t in rows], next_cursor
 
     return await export_response(request, export_format, "facilities", FACILITY_COLUMNS, fetch)
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityPublic, dependencies=readers)
-async def read_facility(facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                        response: Response) -> FacilityPublic:
+async def read_facility(
+    facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> FacilityPublic:
     facility, enterprise = await service.get_facility(session, principal, facility_id)
     set_etag(response, facility.version)
     return service.to_public(facility, enterprise.tax_code)
@@ -112,8 +146,13 @@ async def update_facility(body: FacilityUpdate, change: FacilityChange, response
 
 
 @router.get("/facilities/{facility_id}/history", response_model=Page[AuditRecord], dependencies=readers)
-async def facility_history(facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                           limit: LimitParam = 100, cursor: CursorParam = None) -> Page[AuditRecord]:
+async def facility_history(
+    facility_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> Page[AuditRecord]:
     """Every recorded change of the facility and of its baseline periods, oldest first."""
     await service.get_facility(session, principal, facility_id)
     condition = or_(

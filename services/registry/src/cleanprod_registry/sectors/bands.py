@@ -43,8 +43,11 @@ def parse_band(text: str | None) -> Band:
         if op in ("<", "<=", "≤"):
             return Band(None, True, value, op != "<")
         return Band(value, op != ">", None, True)
-    raise InvalidValue("invalid_capacity_band", f"capacity band '{text}' is not understood; write e.g. "
-                       "'<20 million L/yr' or '20-100 t/yr'", band=text)
+    raise InvalidValue(
+        "invalid_capacity_band",
+        f"capacity band '{text}' is not understood; write e.g. '<20 million L/yr' or '20-100 t/yr'",
+        band=text,
+    )
 
 
 def normalise_band_text(text: str) -> str:

@@ -32,8 +32,9 @@ async def list_sectors(session: SessionDep, priority: QueryFlag | None = None) -
 
 
 @router.post("/sectors", status_code=201, response_model=SectorPublic, dependencies=officers)
-async def create_sector(body: SectorCreate, request: Request, session: SessionDep,
-                        principal: CurrentPrincipal) -> Response:
+async def create_sector(
+    body: SectorCreate, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     async def create() -> Created:
         sector = await service.create_sector(session, principal, body)
         return Created(201, SectorPublic.model_validate(sector, from_attributes=True), {"ETag": '"1"'})
@@ -57,8 +58,11 @@ async def update_sector(body: SectorUpdate, change: SectorChange, response: Resp
 
 @router.get("/norms", response_model=Page[NormPublic], dependencies=readers)
 async def list_norms(
-    session: SessionDep, limit: LimitParam = 100, cursor: CursorParam = None,
-    sector: Param | None = Query(None, max_length=32), product: Param | None = Query(None, max_length=200),
+    session: SessionDep,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+    sector: Param | None = Query(None, max_length=32),
+    product: Param | None = Query(None, max_length=200),
     on: CalendarDate | None = Query(None, description="Only norms in force on this date"),
 ) -> Page[NormPublic]:
     statement = select(Norm)
@@ -68,32 +72,46 @@ async def list_norms(
         statement = statement.where(Norm.product == product)
     if on:
         statement = statement.where(Norm.valid_from <= on, Norm.valid_to >= on)
-    items, next_cursor = await keyset_page(session, statement, order_by=[Norm.id], key=lambda n: [n.id],  # type: ignore[list-item]
-                                           limit=limit, cursor=cursor)
+    items, next_cursor = await keyset_page(
+        session,
+        statement,
+        order_by=[Norm.id],
+        key=lambda n: [n.id],  # type: ignore[list-item]
+        limit=limit,
+        cursor=cursor,
+    )
     return Page(items=[NormPublic.model_validate(n, from_attributes=True) for n in items], next_cursor=next_cursor)
 
 
-@router.get("/norms/lookup", response_model=NormPublic, dependencies=readers,
-            responses={404: {"description": "No norm of this sector and product is in force on that day"}})
+@router.get(
+    "/norms/lookup",
+    response_model=NormPublic,
+    dependencies=readers,
+    responses={404: {"description": "No norm of this sector and product is in force on that day"}},
+)
 async def lookup_norm(
     session: SessionDep,
     # Annotated form: with `= Query(...)` FastAPI drops the type's own validators of a required parameter.
-    sector: Annotated[Param, Query(max_length=32)], product: Annotated[Param, Query(max_length=200)],
+    sector: Annotated[Param, Query(max_length=32)],
+    product: Annotated[Param, Query(max_length=200)],
     on: Annotated[CalendarDate, Query(description="Date of the period being judged")],
     capacity_band: Param | None = Query(None, max_length=100),
     capacity: float | None = Query(None, gt=0, le=1e12, description="Capacity in the band's unit"),
 ) -> Norm:
-    return await service.lookup_norm(session, sector=sector, product=product, on=on,
-                                     capacity_band=capacity_band, capacity=capacity)
+    return await service.lookup_norm(
+        session, sector=sector, product=product, on=on, capacity_band=capacity_band, capacity=capacity
+    )
 
 
 @router.post("/norms", status_code=201, response_model=NormPublic, dependencies=officers)
-async def create_norm(body: NormCreate, request: Request, session: SessionDep,
-                      principal: CurrentPrincipal) -> Response:
+async def create_norm(body: NormCreate, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     async def create() -> Created:
         norm = await service.create_norm(session, principal, body)
-        return Created(201, NormPublic.model_validate(norm, from_attributes=True),
-                       {"ETag": '"1"', "Location": f"/api/v1/norms/{norm.id}"})
+        return Created(
+            201,
+            NormPublic.model_validate(norm, from_attributes=True),
+            {"ETag": '"1"', "Location": f"/api/v1/norms/{norm.id}"},
+        )
 
     return await create_once(request, session, principal, body, create)
 
@@ -103,11 +121,18 @@ public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 
 @public_router.get("/sectors", response_model=Page[SectorPublic])
-async def list_public_sectors(session: SessionDep, limit: LimitParam = 200, cursor: CursorParam = None,
-                              priority: QueryFlag | None = None) -> Page[SectorPublic]:
+async def list_public_sectors(
+    session: SessionDep, limit: LimitParam = 200, cursor: CursorParam = None, priority: QueryFlag | None = None
+) -> Page[SectorPublic]:
     statement = select(Sector)
     if priority is not None:
         statement = statement.where(Sector.priority == priority)
-    items, next_cursor = await keyset_page(session, statement, order_by=[Sector.code],  # type: ignore[list-item]
-                                           key=lambda s: [s.code], limit=limit, cursor=cursor)
+    items, next_cursor = await keyset_page(
+        session,
+        statement,
+        order_by=[Sector.code],  # type: ignore[list-item]
+        key=lambda s: [s.code],
+        limit=limit,
+        cursor=cursor,
+    )
     return Page(items=[SectorPublic.model_validate(s, from_attributes=True) for s in items], next_cursor=next_cursor)

@@ -19,8 +19,11 @@ class AssignmentBody(StrictBody):
 
 class BulkAssignmentItem(AssignmentBody):
     verification_id: uuid.UUID
-    version: int = Field(ge=1, description="The case's version as the officer saw it (the single assignment's "
-                                           "If-Match; stale → 412 for this item)")
+    version: int = Field(
+        ge=1,
+        description="The case's version as the officer saw it (the single assignment's "
+        "If-Match; stale → 412 for this item)",
+    )
 
 
 class BulkAssignmentBody(StrictBody):

@@ -23,8 +23,9 @@ officers = [Depends(require_roles(Role.OFFICER))]
 
 
 @router.get("", response_model=AssignmentState, dependencies=readers)
-async def read_assignment(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                          response: Response) -> AssignmentState:
+async def read_assignment(
+    case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> AssignmentState:
     case = await get_case(session, principal, case_id)
     set_etag(response, case.version)
     return await service.state(session, case)
@@ -36,18 +37,32 @@ async def _assign(body: AssignmentBody, change: CaseChange, response: Response) 
     return await change.answer(response, lambda locked: service.state(change.session, locked))
 
 
-router.add_api_route("", _assign, methods=["PUT"], response_model=AssignmentState, dependencies=officers,
-                     summary="Assign (or replace) the verifier (If-Match: the case's ETag)")
-router.add_api_route("", _assign, methods=["POST"], response_model=AssignmentState, dependencies=officers,
-                     summary="Assign (or replace) the verifier — same as PUT", name="assign_verifier_post")
+router.add_api_route(
+    "",
+    _assign,
+    methods=["PUT"],
+    response_model=AssignmentState,
+    dependencies=officers,
+    summary="Assign (or replace) the verifier (If-Match: the case's ETag)",
+)
+router.add_api_route(
+    "",
+    _assign,
+    methods=["POST"],
+    response_model=AssignmentState,
+    dependencies=officers,
+    summary="Assign (or replace) the verifier — same as PUT",
+    name="assign_verifier_post",
+)
 
 
 bulk_router = APIRouter(prefix="/api/v1/verifications", tags=["verifier assignment"])
 
 
 @bulk_router.post("/bulk-assignments", status_code=207, response_model=BulkAnswer, dependencies=officers)
-async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, session: SessionDep,
-                                   principal: CurrentPrincipal) -> Response:
+async def assign_verifiers_in_bulk(
+    body: BulkAssignmentBody, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     """Assign (or replace) the verifier of several cases at once: each item is the single assignment (with its
     `version` as If-Match) in its own transaction, evented as a single one, with its own result (201 with the
     assignment state, or its problem). Idempotency-Key covers the whole request."""
@@ -55,8 +70,14 @@ async def assign_verifiers_in_bulk(body: BulkAssignmentBody, request: Request, s
     async def one(item: BulkAssignmentItem) -> AssignmentState:
         case = await lock_row(session, await readable_case(session, principal, item.verification_id))
         check_item_version(item.version, case.version, required=True)
-        await service.assign(session, principal, case, AssignmentBody(
-            verifier_subject=item.verifier_subject, verifier_username=item.verifier_username, note=item.note))
+        await service.assign(
+            session,
+            principal,
+            case,
+            AssignmentBody(
+                verifier_subject=item.verifier_subject, verifier_username=item.verifier_username, note=item.note
+            ),
+        )
         await session.flush()
         return await service.state(session, case)
 

@@ -32,9 +32,15 @@ def _facts(session: AsyncSession, envelope: EventEnvelope) -> ApplicationFacts |
         return application_facts(envelope.data)
     except UnreadableEvent as exc:
         log.error("event ignored: %s", exc, extra={"event_id": str(envelope.id), "event_type": envelope.type})
-        record_audit(session, service_actor(envelope.source), entity_type="event", entity_id=envelope.id,
-                     action="ignored", reason=f"{envelope.type} could not be read: {exc}.",
-                     details={"event_type": envelope.type, "aggregate_id": envelope.aggregate_id})
+        record_audit(
+            session,
+            service_actor(envelope.source),
+            entity_type="event",
+            entity_id=envelope.id,
+            action="ignored",
+            reason=f"{envelope.type} could not be read: {exc}.",
+            details={"event_type": envelope.type, "aggregate_id": envelope.aggregate_id},
+        )
         return None
 
 
@@ -53,22 +59,31 @@ def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_perio
         return await fetch_registry_facts(registry(), facts)
 
     @consumer.on(APPROVED, fetch=fetch)
-    async def application_approved(session: AsyncSession, envelope: EventEnvelope,
-                                   fetched: RegistryFacts | None) -> None:
+    async def application_approved(
+        session: AsyncSession, envelope: EventEnvelope, fetched: RegistryFacts | None
+    ) -> None:
         facts = _facts(session, envelope)
         if facts is not None:
-            await open_case(session, fetched, facts, actor=service_actor(envelope.source), event_id=envelope.id,
-                            min_baseline_periods=min_baseline_periods)
+            await open_case(
+                session,
+                fetched,
+                facts,
+                actor=service_actor(envelope.source),
+                event_id=envelope.id,
+                min_baseline_periods=min_baseline_periods,
+            )
 
     @consumer.on(COMPLETED, fetch=fetch)
-    async def application_completed(session: AsyncSession, envelope: EventEnvelope,
-                                    fetched: RegistryFacts | None) -> None:
+    async def application_completed(
+        session: AsyncSession, envelope: EventEnvelope, fetched: RegistryFacts | None
+    ) -> None:
         facts = _facts(session, envelope)
         if facts is None:
             return
         actor = service_actor(envelope.source)
-        case = await open_case(session, fetched, facts, actor=actor, event_id=envelope.id,
-                               min_baseline_periods=min_baseline_periods)
+        case = await open_case(
+            session, fetched, facts, actor=actor, event_id=envelope.id, min_baseline_periods=min_baseline_periods
+        )
         await note_completion(session, case, facts, actor=actor, event_id=envelope.id)
 
     return consumer

@@ -34,16 +34,29 @@ RESULT_COLUMNS = (
     Column("verifier", "Người thẩm tra", "Verifier", value=_case("verifier_username")),
     Column("verdict", "Kết luận", "Verdict", value=_conclusion("verdict")),
     Column("method", "Phương pháp", "Method", value=_conclusion("method")),
-    Column("claimed_pct", "Mức tiết kiệm cam kết (%)", "Claimed saving (%)", "number", value=_conclusion("claimed_pct")),
-    Column("verified_pct", "Mức tiết kiệm xác nhận (%)", "Verified saving (%)", "number",
-           value=_conclusion("verified_pct")),
+    Column(
+        "claimed_pct", "Mức tiết kiệm cam kết (%)", "Claimed saving (%)", "number", value=_conclusion("claimed_pct")
+    ),
+    Column(
+        "verified_pct", "Mức tiết kiệm xác nhận (%)", "Verified saving (%)", "number", value=_conclusion("verified_pct")
+    ),
     Column("achieved_ratio", "Tỷ lệ đạt", "Achieved ratio", "number", value=_conclusion("achieved_ratio")),
     Column("savings_toe", "Tiết kiệm (TOE)", "Savings (TOE)", "number", value=_conclusion("savings_toe")),
     Column("savings_gj", "Tiết kiệm (GJ)", "Savings (GJ)", "number", value=_conclusion("savings_gj")),
-    Column("savings_tco2", "Giảm phát thải (t CO₂)", "Emissions avoided (t CO₂)", "number",
-           value=_conclusion("savings_tco2")),
-    Column("approved_support_vnd", "Kinh phí được duyệt (đồng)", "Approved support (VND)", "int",
-           value=_case("approved_support_vnd")),
+    Column(
+        "savings_tco2",
+        "Giảm phát thải (t CO₂)",
+        "Emissions avoided (t CO₂)",
+        "number",
+        value=_conclusion("savings_tco2"),
+    ),
+    Column(
+        "approved_support_vnd",
+        "Kinh phí được duyệt (đồng)",
+        "Approved support (VND)",
+        "int",
+        value=_case("approved_support_vnd"),
+    ),
     Column("completed_on", "Ngày hoàn thành", "Completed on", "date", value=_case("completed_on")),
     Column("concluded_at", "Thời điểm kết luận", "Concluded at", "datetime", value=_conclusion("concluded_at")),
     Column("id", "Mã hồ sơ thẩm tra", "Case id", value=_case("id")),

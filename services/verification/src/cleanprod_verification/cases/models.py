@@ -16,8 +16,8 @@ from ..db_types import ServiceTable, created_at, moment, updated_at
 
 class CaseStatus(StrEnum):
     """awaiting_assignment ─assign─► assigned ─declare independent─► measuring ─conclude─► concluded
-                                        │ ▲                              │
-                        declare conflict▼ └──assign another── conflict   └─assign another─► assigned"""
+                    │ ▲                              │
+    declare conflict▼ └──assign another── conflict   └─assign another─► assigned"""
 
     AWAITING_ASSIGNMENT = "awaiting_assignment"
     ASSIGNED = "assigned"
@@ -33,8 +33,10 @@ class VerificationCase(ServiceTable, table=True):
     __tablename__ = "verification_cases"
     __table_args__ = (
         UniqueConstraint("application_id", name="uq_verification_cases_application"),
-        CheckConstraint("claimed_overall_pct IS NULL OR (claimed_overall_pct > 0 AND claimed_overall_pct <= 100)",
-                        name="ck_verification_cases_claim"),
+        CheckConstraint(
+            "claimed_overall_pct IS NULL OR (claimed_overall_pct > 0 AND claimed_overall_pct <= 100)",
+            name="ck_verification_cases_claim",
+        ),
         Index("ix_verification_cases_status", "status", "id"),
         Index("ix_verification_cases_sector", "sector_code", "id"),
         Index("ix_verification_cases_tax_code", "enterprise_tax_code", "id"),

@@ -76,5 +76,3 @@ class CasePublic(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
-
-

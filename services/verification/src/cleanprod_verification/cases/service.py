@@ -61,8 +61,12 @@ def frozen_period(period: BaselinePeriod) -> dict[str, Any]:
 
 
 async def case_for_application(session: AsyncSession, application_id: uuid.UUID) -> VerificationCase | None:
-    statement = (select(VerificationCase).where(VerificationCase.application_id == application_id)
-                 .with_for_update().execution_options(populate_existing=True))
+    statement = (
+        select(VerificationCase)
+        .where(VerificationCase.application_id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.exec(statement)).first()
 
 
@@ -93,8 +97,15 @@ async def fetch_registry_facts(registry: RegistryClient, facts: ApplicationFacts
     return RegistryFacts(facility, baseline, enterprise)
 
 
-async def open_case(session: AsyncSession, registry_facts: RegistryFacts | None, facts: ApplicationFacts, *,
-                    actor: Principal, event_id: uuid.UUID | None, min_baseline_periods: int) -> VerificationCase:
+async def open_case(
+    session: AsyncSession,
+    registry_facts: RegistryFacts | None,
+    facts: ApplicationFacts,
+    *,
+    actor: Principal,
+    event_id: uuid.UUID | None,
+    min_baseline_periods: int,
+) -> VerificationCase:
     """Open the case of an approved application, freezing the facility's baseline (`registry_facts`, fetched
     just before this transaction) and the claim. Idempotent on the application id: an existing case is returned
     unchanged (and `registry_facts` is then None or unused).
@@ -113,17 +124,36 @@ async def open_case(session: AsyncSession, registry_facts: RegistryFacts | None,
     session.add(case)
     await session.flush()
     baseline = case.baseline
-    record_audit(session, actor, entity_type=ENTITY, entity_id=case.id, action="open",
-                 to_state=CaseStatus.AWAITING_ASSIGNMENT,
-                 reason=f"Application {facts.dossier_code or facts.application_id} approved; baseline of "
-                        f"{len(baseline)} periods and the claim frozen.",
-                 details={"application_id": str(facts.application_id), "event_id": str(event_id) if event_id else None,
-                          "baseline_periods": len(baseline), "claimed_overall_pct": facts.claimed_overall_pct,
-                          "notes": notes})
-    emit(session, "verification.opened", aggregate_type=ENTITY, aggregate_id=case.id,
-         payload=events.VerificationOpened(verification_id=case.id, application_id=case.application_id,
-                                           dossier_code=case.dossier_code, status=case.status,
-                                           baseline_periods=len(baseline)).payload())
+    record_audit(
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=case.id,
+        action="open",
+        to_state=CaseStatus.AWAITING_ASSIGNMENT,
+        reason=f"Application {facts.dossier_code or facts.application_id} approved; baseline of "
+        f"{len(baseline)} periods and the claim frozen.",
+        details={
+            "application_id": str(facts.application_id),
+            "event_id": str(event_id) if event_id else None,
+            "baseline_periods": len(baseline),
+            "claimed_overall_pct": facts.claimed_overall_pct,
+            "notes": notes,
+        },
+    )
+    emit(
+        session,
+        "verification.opened",
+        aggregate_type=ENTITY,
+        aggregate_id=case.id,
+        payload=events.VerificationOpened(
+            verification_id=case.id,
+            application_id=case.application_id,
+            dossier_code=case.dossier_code,
+            status=case.status,
+            baseline_periods=len(baseline),
+        ).payload(),
+    )
     return case
 
 
@@ -135,13 +165,16 @@ def _baseline_notes(facts: ApplicationFacts, registry_facts: RegistryFacts, min_
     if not periods:
         notes.append("no baseline period is recorded for the facility; savings cannot be computed without one")
     elif periods < min_baseline_periods:
-        notes.append(f"the baseline has {periods} periods; a regression baseline needs at least "
-                     f"{min_baseline_periods}, so savings will be computed by SEC")
+        notes.append(
+            f"the baseline has {periods} periods; a regression baseline needs at least "
+            f"{min_baseline_periods}, so savings will be computed by SEC"
+        )
     return notes
 
 
-def _new_case(facts: ApplicationFacts, registry_facts: RegistryFacts, notes: list[str], *,
-              event_id: uuid.UUID | None) -> VerificationCase:
+def _new_case(
+    facts: ApplicationFacts, registry_facts: RegistryFacts, notes: list[str], *, event_id: uuid.UUID | None
+) -> VerificationCase:
     facility, enterprise = registry_facts.facility, registry_facts.enterprise
     return VerificationCase(
         application_id=facts.application_id,
@@ -149,8 +182,9 @@ def _new_case(facts: ApplicationFacts, registry_facts: RegistryFacts, notes: lis
         facility_id=facts.facility_id,
         facility_name=facts.facility_name or _of(facility, "name"),
         enterprise_id=facts.enterprise_id or _of(facility, "enterprise_id"),
-        enterprise_tax_code=(facts.enterprise_tax_code or _of(facility, "enterprise_tax_code")
-                             or _of(enterprise, "tax_code")),
+        enterprise_tax_code=(
+            facts.enterprise_tax_code or _of(facility, "enterprise_tax_code") or _of(enterprise, "tax_code")
+        ),
         enterprise_name=facts.enterprise_name or _of(enterprise, "name"),
         sector_code=_of(facility, "sector_code") or facts.sector_code,
         products=list(_of(facility, "products") or []),
@@ -181,8 +215,14 @@ def _of(record: Facility | Enterprise | None, name: str) -> Any:
 COMPLETION_FIELDS = ("completed_on", "completion_reported_at")
 
 
-async def note_completion(session: AsyncSession, case: VerificationCase, facts: ApplicationFacts, *,
-                          actor: Principal, event_id: uuid.UUID | None) -> None:
+async def note_completion(
+    session: AsyncSession,
+    case: VerificationCase,
+    facts: ApplicationFacts,
+    *,
+    actor: Principal,
+    event_id: uuid.UUID | None,
+) -> None:
     """The project is complete (post-project report filed): the case may now be concluded."""
     if case.completion_reported_at is not None:
         return
@@ -190,27 +230,46 @@ async def note_completion(session: AsyncSession, case: VerificationCase, facts: 
     case.completion_reported_at = utcnow()
     case.completed_on = facts.completed_on or case.completion_reported_at.date()
     touch(case)
-    record_audit(session, actor, entity_type=ENTITY, entity_id=case.id, action="completion_reported",
-                 from_state=case.status, to_state=case.status,
-                 reason="The applications service reported the project complete; the case may be concluded.",
-                 details={"event_id": str(event_id) if event_id else None,
-                          "completed_on": case.completed_on.isoformat()},
-                 changes=field_changes(before, snapshot(case, COMPLETION_FIELDS)))
+    record_audit(
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=case.id,
+        action="completion_reported",
+        from_state=case.status,
+        to_state=case.status,
+        reason="The applications service reported the project complete; the case may be concluded.",
+        details={"event_id": str(event_id) if event_id else None, "completed_on": case.completed_on.isoformat()},
+        changes=field_changes(before, snapshot(case, COMPLETION_FIELDS)),
+    )
 
 
 # ---- reading --------------------------------------------------------------------------------------------------
 
+
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
     """The case the caller may read (404 `case_not_found`, or the read rule's 403/404)."""
-    return await readable_or_404(session, VerificationCase, case_id, lambda case: ensure_readable(principal, case),
-                                 code="case_not_found", params={"case_id": str(case_id)})
+    return await readable_or_404(
+        session,
+        VerificationCase,
+        case_id,
+        lambda case: ensure_readable(principal, case),
+        code="case_not_found",
+        params={"case_id": str(case_id)},
+    )
 
 
 async def readable_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
     """The case a change starts from (the pipeline's read step): as `get_case`, but a missing case is 404
     `record_not_found`, what the changes answered when they locked first."""
-    return await readable_or_404(session, VerificationCase, case_id, lambda case: ensure_readable(principal, case),
-                                 code="record_not_found", params={"what": f"Verification case {case_id}"})
+    return await readable_or_404(
+        session,
+        VerificationCase,
+        case_id,
+        lambda case: ensure_readable(principal, case),
+        code="record_not_found",
+        params={"what": f"Verification case {case_id}"},
+    )
 
 
 async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion | None:
@@ -219,29 +278,60 @@ async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion
 
 def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_periods: bool) -> CasePublic:
     return public_from(
-        CasePublic, case,
-        facility=FacilityFacts(id=case.facility_id, name=case.facility_name, sector_code=case.sector_code,
-                               products=list(case.products), capacity_quantity=case.capacity_quantity,
-                               capacity_unit=case.capacity_unit, ward=case.ward, district=case.district),
-        enterprise=EnterpriseFacts(id=case.enterprise_id, tax_code=case.enterprise_tax_code,
-                                   name=case.enterprise_name),
-        supplier=(SupplierFacts(name=case.supplier_name, tax_code=case.supplier_tax_code)
-                  if case.supplier_name or case.supplier_tax_code else None),
-        claim=ClaimPublic(overall_percent=case.claimed_overall_pct,
-                          per_carrier_percent=dict(case.claimed_per_carrier)),
-        baseline=BaselinePublic(frozen_at=case.baseline_frozen_at, period_count=len(case.baseline),
-                                note=case.baseline_note, periods=list(case.baseline) if with_periods else None),
-        verifier=(VerifierPublic(subject=case.verifier_subject, username=case.verifier_username)
-                  if case.verifier_subject else None),
-        conclusion=(ConclusionBrief(verdict=conclusion.verdict, verified_savings_pct=conclusion.verified_pct,
-                                    achieved_ratio=conclusion.achieved_ratio, method=conclusion.method,
-                                    concluded_at=conclusion.concluded_at) if conclusion is not None else None),
+        CasePublic,
+        case,
+        facility=FacilityFacts(
+            id=case.facility_id,
+            name=case.facility_name,
+            sector_code=case.sector_code,
+            products=list(case.products),
+            capacity_quantity=case.capacity_quantity,
+            capacity_unit=case.capacity_unit,
+            ward=case.ward,
+            district=case.district,
+        ),
+        enterprise=EnterpriseFacts(id=case.enterprise_id, tax_code=case.enterprise_tax_code, name=case.enterprise_name),
+        supplier=(
+            SupplierFacts(name=case.supplier_name, tax_code=case.supplier_tax_code)
+            if case.supplier_name or case.supplier_tax_code
+            else None
+        ),
+        claim=ClaimPublic(overall_percent=case.claimed_overall_pct, per_carrier_percent=dict(case.claimed_per_carrier)),
+        baseline=BaselinePublic(
+            frozen_at=case.baseline_frozen_at,
+            period_count=len(case.baseline),
+            note=case.baseline_note,
+            periods=list(case.baseline) if with_periods else None,
+        ),
+        verifier=(
+            VerifierPublic(subject=case.verifier_subject, username=case.verifier_username)
+            if case.verifier_subject
+            else None
+        ),
+        conclusion=(
+            ConclusionBrief(
+                verdict=conclusion.verdict,
+                verified_savings_pct=conclusion.verified_pct,
+                achieved_ratio=conclusion.achieved_ratio,
+                method=conclusion.method,
+                concluded_at=conclusion.concluded_at,
+            )
+            if conclusion is not None
+            else None
+        ),
     )
 
 
-async def list_cases(session: AsyncSession, principal: Principal, *, status: CaseStatus | None,
-                     sector: str | None, application_id: uuid.UUID | None, limit: int,
-                     cursor: str | None) -> tuple[list[tuple[VerificationCase, Conclusion | None]], str | None]:
+async def list_cases(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: CaseStatus | None,
+    sector: str | None,
+    application_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[tuple[VerificationCase, Conclusion | None]], str | None]:
     statement = select(VerificationCase)
     visible = visibility_filter(principal)
     if visible is not None:
@@ -253,8 +343,9 @@ async def list_cases(session: AsyncSession, principal: Principal, *, status: Cas
     if application_id is not None:
         statement = statement.where(VerificationCase.application_id == application_id)
     order: list[Any] = [VerificationCase.id]
-    cases, next_cursor = await keyset_page(session, statement, order_by=order, key=lambda c: [c.id], limit=limit,
-                                           cursor=cursor)
+    cases, next_cursor = await keyset_page(
+        session, statement, order_by=order, key=lambda c: [c.id], limit=limit, cursor=cursor
+    )
     conclusions: dict[uuid.UUID, Conclusion] = {}
     if cases:
         in_page = Conclusion.case_id.in_([c.id for c in cases])  # type: ignore[attr-defined]

@@ -30,8 +30,12 @@ readers = [Depends(require_roles(*READ_ROLES))]
 class CaseFilters:
     """The list's filters, shared by the list and its export."""
 
-    def __init__(self, status: CaseStatus | None = None, sector: Param | None = Query(None, max_length=32),
-                 application_id: uuid.UUID | None = None) -> None:
+    def __init__(
+        self,
+        status: CaseStatus | None = None,
+        sector: Param | None = Query(None, max_length=32),
+        application_id: uuid.UUID | None = None,
+    ) -> None:
         self.status, self.sector, self.application_id = status, sector, application_id
 
     def as_kwargs(self) -> dict[str, Any]:
@@ -40,39 +44,56 @@ class CaseFilters:
 
 @router.get("", response_model=Page[CasePublic], dependencies=readers)
 async def list_cases(
-    session: SessionDep, principal: CurrentPrincipal, filters: Annotated[CaseFilters, Depends()],
-    limit: LimitParam = 50, cursor: CursorParam = None,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: Annotated[CaseFilters, Depends()],
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
 ) -> Page[CasePublic]:
-    rows, next_cursor = await service.list_cases(session, principal, **filters.as_kwargs(), limit=limit,
-                                                 cursor=cursor)
+    rows, next_cursor = await service.list_cases(session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor)
     return Page(items=[service.to_public(c, k, with_periods=False) for c, k in rows], next_cursor=next_cursor)
 
 
-@router.get("/export", dependencies=readers, response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}})
-async def export_results(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
-                         filters: Annotated[CaseFilters, Depends()], export_format: Annotated[ExportFormat, Query(alias="format")] = "csv") -> StreamingResponse:
+@router.get(
+    "/export",
+    dependencies=readers,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+)
+async def export_results(
+    request: Request,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    filters: Annotated[CaseFilters, Depends()],
+    export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+) -> StreamingResponse:
     """Verification results of the filtered list as CSV or XLSX: the same cases as `GET /verifications` for the
     caller (an enterprise only its own, a verifier only theirs), with each conclusion's figures."""
+
     async def fetch(cursor: str | None) -> tuple[list[Any], str | None]:
         async with database.session() as session:
-            return await service.list_cases(session, principal, **filters.as_kwargs(), limit=PAGE_SIZE,
-                                            cursor=cursor)
+            return await service.list_cases(session, principal, **filters.as_kwargs(), limit=PAGE_SIZE, cursor=cursor)
 
     return await export_response(request, export_format, "verification-results", RESULT_COLUMNS, fetch)
 
 
 @router.get("/{case_id}", response_model=CasePublic, dependencies=readers)
-async def read_case(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                    response: Response) -> CasePublic:
+async def read_case(
+    case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> CasePublic:
     case = await service.get_case(session, principal, case_id)
     set_etag(response, case.version)
     return service.to_public(case, await service.conclusion_of(session, case.id), with_periods=True)
 
 
 @router.get("/{case_id}/history", response_model=Page[AuditRecord], dependencies=readers)
-async def case_history(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                       limit: LimitParam = 100, cursor: CursorParam = None) -> Page[AuditRecord]:
+async def case_history(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> Page[AuditRecord]:
     """The case's audit trail, oldest first, in the kit's paged shape (the same in the three services)."""
     case = await service.get_case(session, principal, case_id)
     condition = and_(AuditEntry.entity_type == service.ENTITY, AuditEntry.entity_id == str(case.id))

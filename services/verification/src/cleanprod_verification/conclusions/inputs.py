@@ -30,21 +30,42 @@ def _quantity(raw: Any) -> Quantity:
 def period(start: Any, end: Any, production: Any, consumption: Any, cdd: Any, hdd: Any) -> Period:
     items = consumption if isinstance(consumption, list) else []
     return Period(
-        start=_date(start), end=_date(end), production=_quantity(production),
-        consumption=[CarrierQuantity(c.get("carrier"), c.get("quantity"), c.get("unit"))  # type: ignore[arg-type]
-                     for c in items if isinstance(c, dict)],
-        cdd=cdd, hdd=hdd,
+        start=_date(start),
+        end=_date(end),
+        production=_quantity(production),
+        consumption=[
+            CarrierQuantity(c.get("carrier"), c.get("quantity"), c.get("unit"))  # type: ignore[arg-type]
+            for c in items
+            if isinstance(c, dict)
+        ],
+        cdd=cdd,
+        hdd=hdd,
     )
 
 
 def baseline_periods(frozen: Sequence[dict[str, Any]]) -> list[Period]:
-    return [period(p.get("period_start"), p.get("period_end"), p.get("production"), p.get("consumption"),
-                   p.get("cdd"), p.get("hdd")) for p in frozen]
+    return [
+        period(
+            p.get("period_start"),
+            p.get("period_end"),
+            p.get("production"),
+            p.get("consumption"),
+            p.get("cdd"),
+            p.get("hdd"),
+        )
+        for p in frozen
+    ]
 
 
 def revision_period(rev: MeasurementRevision) -> Period:
-    return period(rev.period_start, rev.period_end, {"quantity": rev.production_quantity, "unit": rev.production_unit},
-                  rev.consumption, rev.cdd, rev.hdd)
+    return period(
+        rev.period_start,
+        rev.period_end,
+        {"quantity": rev.production_quantity, "unit": rev.production_unit},
+        rev.consumption,
+        rev.cdd,
+        rev.hdd,
+    )
 
 
 @dataclass(frozen=True)
@@ -53,9 +74,13 @@ class ReportingInput:
     revision: MeasurementRevision
 
     def used(self) -> dict[str, Any]:
-        return {"measurement_id": str(self.measurement.id), "revision": self.revision.revision,
-                "period_start": self.revision.period_start.isoformat(),
-                "period_end": self.revision.period_end.isoformat(), "estimated": self.revision.estimated}
+        return {
+            "measurement_id": str(self.measurement.id),
+            "revision": self.revision.revision,
+            "period_start": self.revision.period_start.isoformat(),
+            "period_end": self.revision.period_end.isoformat(),
+            "estimated": self.revision.estimated,
+        }
 
 
 _INDEXED = re.compile(r"^(baseline_periods|reporting_periods)\[(\d+)\](.*)$")

@@ -120,12 +120,22 @@ class _Writer:
         body = "".join(f"<tr><th>{self.t(vi, en)}</th><td>{value}</td></tr>" for vi, en, value in rows)
         return f'<table class="kv">{body}</table>'
 
-    def table(self, headers: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]], numeric: Iterable[int] = (),
-              wide: bool = False, css: str = "") -> str:
+    def table(
+        self,
+        headers: Sequence[tuple[str, str]],
+        rows: Iterable[Sequence[str]],
+        numeric: Iterable[int] = (),
+        wide: bool = False,
+        css: str = "",
+    ) -> str:
         numeric = set(numeric)
         head = "".join(f"<th>{self.t(vi, en)}</th>" for vi, en in headers)
-        body = "".join("<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                                        for i, c in enumerate(row)) + "</tr>" for row in rows)
+        body = "".join(
+            "<tr>"
+            + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+            + "</tr>"
+            for row in rows
+        )
         classes = " ".join(c for c in ("wide" if wide else "", css) if c)
         css = f' class="{classes}"' if classes else ""
         return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -138,67 +148,120 @@ def esc(value: Any) -> str:
 def _general(w: _Writer, case: VerificationCase, ctx: ReportContext) -> str:
     supplier = " — ".join(x for x in (case.supplier_name, case.supplier_tax_code) if x) or "—"
     place = ", ".join(x for x in (case.ward, case.district) if x) or "—"
-    capacity = (f"{w.num(case.capacity_quantity, 0)} {w.unit(case.capacity_unit)}"
-                if case.capacity_quantity is not None else "—")
+    capacity = (
+        f"{w.num(case.capacity_quantity, 0)} {w.unit(case.capacity_unit)}"
+        if case.capacity_quantity is not None
+        else "—"
+    )
     sector = ctx.sector_name or case.sector_code or "—"
-    return w.h2("1. Thông tin chung", "1. General information") + w.kv([
-        ("Mã hồ sơ", "Dossier code", esc(case.dossier_code or "—")),
-        ("Dự án", "Project", esc(case.project_title or "—")),
-        ("Doanh nghiệp", "Enterprise", esc(case.enterprise_name or "—")),
-        ("Mã số doanh nghiệp", "Tax code", esc(case.enterprise_tax_code or "—")),
-        ("Cơ sở sản xuất", "Facility", esc(case.facility_name or "—")),
-        ("Ngành", "Sector", esc(sector)),
-        ("Sản phẩm", "Products", esc(", ".join(case.products) or "—")),
-        ("Công suất", "Capacity", capacity),
-        ("Xã/phường, quận/huyện", "Ward, district", esc(place)),
-        ("Nhà cung cấp công nghệ", "Technology supplier", esc(supplier)),
-        ("Thời gian thực hiện", "Implementation",
-         f"{esc(date(case.implementation_start))} – {esc(date(case.implementation_end))}"),
-        ("Ngày hoàn thành", "Completed on", esc(date(case.completed_on))),
-        ("Kinh phí hỗ trợ được duyệt", "Approved support",
-         f"{w.num(case.approved_support_vnd, 0)} {w.t('đồng', 'VND')}" if case.approved_support_vnd is not None else "—"),
-        ("Chuyên gia thẩm tra", "Verifier", esc(ctx.people.verifier or "—")),
-    ])
+    return w.h2("1. Thông tin chung", "1. General information") + w.kv(
+        [
+            ("Mã hồ sơ", "Dossier code", esc(case.dossier_code or "—")),
+            ("Dự án", "Project", esc(case.project_title or "—")),
+            ("Doanh nghiệp", "Enterprise", esc(case.enterprise_name or "—")),
+            ("Mã số doanh nghiệp", "Tax code", esc(case.enterprise_tax_code or "—")),
+            ("Cơ sở sản xuất", "Facility", esc(case.facility_name or "—")),
+            ("Ngành", "Sector", esc(sector)),
+            ("Sản phẩm", "Products", esc(", ".join(case.products) or "—")),
+            ("Công suất", "Capacity", capacity),
+            ("Xã/phường, quận/huyện", "Ward, district", esc(place)),
+            ("Nhà cung cấp công nghệ", "Technology supplier", esc(supplier)),
+            (
+                "Thời gian thực hiện",
+                "Implementation",
+                f"{esc(date(case.implementation_start))} – {esc(date(case.implementation_end))}",
+            ),
+            ("Ngày hoàn thành", "Completed on", esc(date(case.completed_on))),
+            (
+                "Kinh phí hỗ trợ được duyệt",
+                "Approved support",
+                f"{w.num(case.approved_support_vnd, 0)} {w.t('đồng', 'VND')}"
+                if case.approved_support_vnd is not None
+                else "—",
+            ),
+            ("Chuyên gia thẩm tra", "Verifier", esc(ctx.people.verifier or "—")),
+        ]
+    )
 
 
 def _verdict(w: _Writer, conclusion: Conclusion, r: dict[str, Any]) -> str:
     vi, en = VERDICT.get(conclusion.verdict, (conclusion.verdict, conclusion.verdict))
     css = "ok" if conclusion.verdict == "verified" else "no"
     reasons = "".join(f"<li>{esc(x)}</li>" for x in verdict_reasons(r, w.lang))
-    return ('<section class="verdict-block">' + w.h2("2. Kết luận thẩm tra", "2. Verdict")
-            + f'<div class="verdict {css}">{w.t(vi, en)}</div>'
-            + w.kv([
+    return (
+        '<section class="verdict-block">'
+        + w.h2("2. Kết luận thẩm tra", "2. Verdict")
+        + f'<div class="verdict {css}">{w.t(vi, en)}</div>'
+        + w.kv(
+            [
                 ("Mức tiết kiệm đăng ký", "Claimed savings", w.pct(r.get("claimed_percent"))),
                 ("Mức tiết kiệm được thẩm tra", "Verified savings", w.pct(r.get("verified_savings_percent"))),
-                ("Tỷ lệ đạt (thẩm tra / đăng ký)", "Achieved ratio (verified / claimed)",
-                 w.num(r.get("achieved_ratio"), 4)),
+                (
+                    "Tỷ lệ đạt (thẩm tra / đăng ký)",
+                    "Achieved ratio (verified / claimed)",
+                    w.num(r.get("achieved_ratio"), 4),
+                ),
                 ("Mục tiêu chương trình", "Programme target", w.pct(r.get("programme_target_percent"), 1)),
-            ])
-            + f"<p><b>{w.t('Căn cứ kết luận', 'Grounds')}</b></p><ul>{reasons}</ul></section>")
+            ]
+        )
+        + f"<p><b>{w.t('Căn cứ kết luận', 'Grounds')}</b></p><ul>{reasons}</ul></section>"
+    )
 
 
 def _savings(w: _Writer, r: dict[str, Any]) -> str:
     total = r["total"]
-    head = w.kv([
-        ("Năng lượng tiết kiệm", "Energy saved",
-         f"{w.num(r.get('savings_toe'), 3)} TOE ({w.num(r.get('savings_gj'), 1)} GJ)"),
-        ("Giảm phát thải CO₂", "CO₂ avoided", f"{w.num(r.get('savings_tco2'), 2)} {w.t('tấn', 't')}"),
-        ("Tỷ lệ tiết kiệm", "Savings", w.pct(r.get("verified_savings_percent"))),
-        ("Đường cơ sở điều chỉnh", "Adjusted baseline", f"{w.num(total.get('adjusted_baseline_toe'), 3)} TOE"),
-        ("Tiêu thụ thực tế kỳ báo cáo", "Actual use, reporting periods",
-         f"{w.num(total.get('reporting_energy_toe'), 3)} TOE"),
-        ("Tiêu thụ kỳ cơ sở", "Use in the baseline periods", f"{w.num(total.get('baseline_energy_toe'), 3)} TOE"),
-    ])
-    rows = [[w.carrier(c["carrier"]), esc(label(METHODS, c["method"], w.lang).split(" (")[0].split(":")[0]),
-             w.num(c["adjusted_baseline_toe"], 3), w.num(c["reporting_energy_toe"], 3), w.num(c["savings_toe"], 3),
-             w.num(c["savings_tco2"], 2), w.pct(c.get("savings_percent")), w.pct(c.get("claimed_percent"))]
-            for c in r.get("carriers", [])]
-    carriers = w.table([("Dạng năng lượng", "Carrier"), ("Phương pháp", "Method"),
-                        ("Cơ sở điều chỉnh (TOE)", "Adjusted baseline (TOE)"), ("Thực tế (TOE)", "Actual (TOE)"),
-                        ("Tiết kiệm (TOE)", "Saved (TOE)"), ("CO₂ (tấn)", "CO₂ (t)"), ("Tỷ lệ", "Savings"),
-                        ("Đăng ký", "Claimed")], rows, numeric=range(2, 8), wide=True)
-    return (w.h2("3. Kết quả tiết kiệm", "3. Savings") + head
-            + f"<p><b>{w.t('Theo dạng năng lượng', 'By energy carrier')}</b></p>" + carriers)
+    head = w.kv(
+        [
+            (
+                "Năng lượng tiết kiệm",
+                "Energy saved",
+                f"{w.num(r.get('savings_toe'), 3)} TOE ({w.num(r.get('savings_gj'), 1)} GJ)",
+            ),
+            ("Giảm phát thải CO₂", "CO₂ avoided", f"{w.num(r.get('savings_tco2'), 2)} {w.t('tấn', 't')}"),
+            ("Tỷ lệ tiết kiệm", "Savings", w.pct(r.get("verified_savings_percent"))),
+            ("Đường cơ sở điều chỉnh", "Adjusted baseline", f"{w.num(total.get('adjusted_baseline_toe'), 3)} TOE"),
+            (
+                "Tiêu thụ thực tế kỳ báo cáo",
+                "Actual use, reporting periods",
+                f"{w.num(total.get('reporting_energy_toe'), 3)} TOE",
+            ),
+            ("Tiêu thụ kỳ cơ sở", "Use in the baseline periods", f"{w.num(total.get('baseline_energy_toe'), 3)} TOE"),
+        ]
+    )
+    rows = [
+        [
+            w.carrier(c["carrier"]),
+            esc(label(METHODS, c["method"], w.lang).split(" (")[0].split(":")[0]),
+            w.num(c["adjusted_baseline_toe"], 3),
+            w.num(c["reporting_energy_toe"], 3),
+            w.num(c["savings_toe"], 3),
+            w.num(c["savings_tco2"], 2),
+            w.pct(c.get("savings_percent")),
+            w.pct(c.get("claimed_percent")),
+        ]
+        for c in r.get("carriers", [])
+    ]
+    carriers = w.table(
+        [
+            ("Dạng năng lượng", "Carrier"),
+            ("Phương pháp", "Method"),
+            ("Cơ sở điều chỉnh (TOE)", "Adjusted baseline (TOE)"),
+            ("Thực tế (TOE)", "Actual (TOE)"),
+            ("Tiết kiệm (TOE)", "Saved (TOE)"),
+            ("CO₂ (tấn)", "CO₂ (t)"),
+            ("Tỷ lệ", "Savings"),
+            ("Đăng ký", "Claimed"),
+        ],
+        rows,
+        numeric=range(2, 8),
+        wide=True,
+    )
+    return (
+        w.h2("3. Kết quả tiết kiệm", "3. Savings")
+        + head
+        + f"<p><b>{w.t('Theo dạng năng lượng', 'By energy carrier')}</b></p>"
+        + carriers
+    )
 
 
 def _method(w: _Writer, r: dict[str, Any]) -> str:
@@ -208,21 +271,32 @@ def _method(w: _Writer, r: dict[str, Any]) -> str:
     if method in METHOD_WHY:
         parts.append(f"<p>{esc(pick(METHOD_WHY[method], w.lang))}</p>")
     if total.get("binding_estimate"):
-        parts.append(f"<p>{w.t('Ước tính được áp dụng', 'Estimate applied')}: "
-                     f"<b>{esc(label(ESTIMATES, total['binding_estimate'], w.lang))}</b></p>")
+        parts.append(
+            f"<p>{w.t('Ước tính được áp dụng', 'Estimate applied')}: "
+            f"<b>{esc(label(ESTIMATES, total['binding_estimate'], w.lang))}</b></p>"
+        )
     reasons = fallback_reasons(r, w.lang)
     if reasons:
         items = "".join(f"<li>{esc(x)}</li>" for x in reasons)
-        parts.append(f"<p>{w.t('Lý do không dùng riêng mô hình hồi quy', 'Why the regression was not used alone')}"
-                     f":</p><ul>{items}</ul>")
+        parts.append(
+            f"<p>{w.t('Lý do không dùng riêng mô hình hồi quy', 'Why the regression was not used alone')}"
+            f":</p><ul>{items}</ul>"
+        )
     sec = total.get("sec") or {}
     per = f"TOE/{w.unit(r.get('inputs', {}).get('production_unit', ''))}"
-    parts.append(w.kv([
-        ("Suất tiêu hao kỳ cơ sở", "Baseline SEC", f"{w.num(sec.get('sec_baseline'), 6)} {per}"),
-        ("Suất tiêu hao kỳ báo cáo", "Reporting SEC", f"{w.num(sec.get('sec_reporting'), 6)} {per}"),
-        ("Tiết kiệm theo suất tiêu hao", "Savings by SEC",
-         f"{w.num(sec.get('savings_toe'), 3)} TOE ({w.pct(sec.get('savings_percent'))})"),
-    ]))
+    parts.append(
+        w.kv(
+            [
+                ("Suất tiêu hao kỳ cơ sở", "Baseline SEC", f"{w.num(sec.get('sec_baseline'), 6)} {per}"),
+                ("Suất tiêu hao kỳ báo cáo", "Reporting SEC", f"{w.num(sec.get('sec_reporting'), 6)} {per}"),
+                (
+                    "Tiết kiệm theo suất tiêu hao",
+                    "Savings by SEC",
+                    f"{w.num(sec.get('savings_toe'), 3)} TOE ({w.pct(sec.get('savings_percent'))})",
+                ),
+            ]
+        )
+    )
     return "".join(parts)
 
 
@@ -230,36 +304,70 @@ def _model(w: _Writer, r: dict[str, Any]) -> str:
     reg = r["total"].get("regression")
     heading = w.h2("5. Thống kê mô hình", "5. Model statistics")
     if not reg:
-        return heading + f"<p>{w.t('Không xây dựng được mô hình hồi quy từ số liệu đường cơ sở.', 'No regression model could be fitted to the baseline data.')}</p>"
+        return (
+            heading
+            + f"<p>{w.t('Không xây dựng được mô hình hồi quy từ số liệu đường cơ sở.', 'No regression model could be fitted to the baseline data.')}</p>"
+        )
     coefficients = w.table(
         [("Biến", "Variable"), ("Hệ số", "Coefficient"), ("Sai số chuẩn", "Standard error"), ("Giá trị p", "p-value")],
-        [[esc(label(VARIABLES, v, w.lang)), w.num(c, 6), w.num(s, 6), w.num(p, 4)]
-         for v, c, s, p in zip(reg["variables"], reg["coefficients"], reg["standard_errors"], reg["p_values"],
-                               strict=False)], numeric=(1, 2, 3))
+        [
+            [esc(label(VARIABLES, v, w.lang)), w.num(c, 6), w.num(s, 6), w.num(p, 4)]
+            for v, c, s, p in zip(
+                reg["variables"], reg["coefficients"], reg["standard_errors"], reg["p_values"], strict=False
+            )
+        ],
+        numeric=(1, 2, 3),
+    )
     checks = []
     for check in [*reg.get("checks", []), reg.get("uncertainty_check")]:
         if not check:
             continue
-        status = (f'<span class="pass">{w.t("đạt", "met")}</span>' if check["passed"]
-                  else f'<span class="fail">{w.t("không đạt", "not met")}</span>')
+        status = (
+            f'<span class="pass">{w.t("đạt", "met")}</span>'
+            if check["passed"]
+            else f'<span class="fail">{w.t("không đạt", "not met")}</span>'
+        )
         checks.append([esc(criterion_name(check["name"], w.lang)), esc(criterion_sentence(check, w.lang)), status])
     u = reg.get("uncertainty") or {}
-    uncertainty = (w.t("± ", "± ") + w.fpct(u.get("fsu"), 1) + " " + w.t("ở độ tin cậy ", "at ")
-                   + w.fpct(u.get("confidence"), 0) + w.t("", " confidence")) if u.get("fsu") is not None else "—"
-    stats = w.kv([
-        ("Số điểm dữ liệu / số tham số", "Data points / parameters", f"{reg['n']} / {reg['parameters']}"),
-        ("R² / R² hiệu chỉnh", "R² / adjusted R²", f"{w.num(reg.get('r_squared'), 4)} / "
-                                                     f"{w.num(reg.get('adj_r_squared'), 4)}"),
-        ("CV(RMSE)", "CV(RMSE)", w.fpct(reg.get("cv_rmse"))),
-        ("NMBE", "NMBE", w.fpct(reg.get("nmbe"), 3)),
-        ("Tiết kiệm theo mô hình", "Savings by the model",
-         f"{w.num(reg.get('savings_toe'), 3)} TOE ({w.pct(reg.get('savings_percent'))})"),
-        ("Độ bất định của tiết kiệm", "Savings uncertainty", uncertainty),
-    ])
-    return (heading + stats + coefficients
-            + f"<p><b>{w.t('Tiêu chí chấp nhận', 'Acceptance criteria')}</b></p>"
-            + w.table([("Tiêu chí", "Criterion"), ("Giá trị và yêu cầu", "Value and requirement"),
-                       ("Kết quả", "Result")], checks))
+    uncertainty = (
+        (
+            w.t("± ", "± ")
+            + w.fpct(u.get("fsu"), 1)
+            + " "
+            + w.t("ở độ tin cậy ", "at ")
+            + w.fpct(u.get("confidence"), 0)
+            + w.t("", " confidence")
+        )
+        if u.get("fsu") is not None
+        else "—"
+    )
+    stats = w.kv(
+        [
+            ("Số điểm dữ liệu / số tham số", "Data points / parameters", f"{reg['n']} / {reg['parameters']}"),
+            (
+                "R² / R² hiệu chỉnh",
+                "R² / adjusted R²",
+                f"{w.num(reg.get('r_squared'), 4)} / {w.num(reg.get('adj_r_squared'), 4)}",
+            ),
+            ("CV(RMSE)", "CV(RMSE)", w.fpct(reg.get("cv_rmse"))),
+            ("NMBE", "NMBE", w.fpct(reg.get("nmbe"), 3)),
+            (
+                "Tiết kiệm theo mô hình",
+                "Savings by the model",
+                f"{w.num(reg.get('savings_toe'), 3)} TOE ({w.pct(reg.get('savings_percent'))})",
+            ),
+            ("Độ bất định của tiết kiệm", "Savings uncertainty", uncertainty),
+        ]
+    )
+    return (
+        heading
+        + stats
+        + coefficients
+        + f"<p><b>{w.t('Tiêu chí chấp nhận', 'Acceptance criteria')}</b></p>"
+        + w.table(
+            [("Tiêu chí", "Criterion"), ("Giá trị và yêu cầu", "Value and requirement"), ("Kết quả", "Result")], checks
+        )
+    )
 
 
 def _norm(w: _Writer, conclusion: Conclusion, ctx: ReportContext, case: VerificationCase) -> str:
@@ -273,23 +381,50 @@ def _norm(w: _Writer, conclusion: Conclusion, ctx: ReportContext, case: Verifica
     if status == "found":
         comparison = norm.get("comparison") or {}
         rows += [
-            ("Định mức", "Norm", f"{w.num(norm.get('value'), 2)} {esc(norm.get('unit'))} — {esc(norm.get('circular'))}"
-             + (f", {esc(norm.get('capacity_band'))}" if norm.get("capacity_band") else "")),
-            ("Suất tiêu hao kỳ báo cáo theo đơn vị định mức", "Reporting SEC in the norm's unit",
-             f"{w.num(comparison.get('reporting_sec'), 2)} {esc(norm.get('unit'))}"),
-            ("Đánh giá", "Assessment",
-             (f'<span class="pass">{w.t("trong định mức", "within the norm")}</span>' if comparison.get("within_norm")
-              else f'<span class="fail">{w.t("vượt định mức", "above the norm")}</span>')
-             + f" ({w.pct(comparison.get('margin_percent'))})"),
+            (
+                "Định mức",
+                "Norm",
+                f"{w.num(norm.get('value'), 2)} {esc(norm.get('unit'))} — {esc(norm.get('circular'))}"
+                + (f", {esc(norm.get('capacity_band'))}" if norm.get("capacity_band") else ""),
+            ),
+            (
+                "Suất tiêu hao kỳ báo cáo theo đơn vị định mức",
+                "Reporting SEC in the norm's unit",
+                f"{w.num(comparison.get('reporting_sec'), 2)} {esc(norm.get('unit'))}",
+            ),
+            (
+                "Đánh giá",
+                "Assessment",
+                (
+                    f'<span class="pass">{w.t("trong định mức", "within the norm")}</span>'
+                    if comparison.get("within_norm")
+                    else f'<span class="fail">{w.t("vượt định mức", "above the norm")}</span>'
+                )
+                + f" ({w.pct(comparison.get('margin_percent'))})",
+            ),
         ]
     elif status == "not_comparable":
-        rows.append(("Kết quả", "Outcome", w.t(
-            "Không so sánh được: định mức tính theo đơn vị sản phẩm khác với sản lượng của cơ sở.",
-            "Not comparable: the norm is per another kind of product unit than the facility's production.")))
+        rows.append(
+            (
+                "Kết quả",
+                "Outcome",
+                w.t(
+                    "Không so sánh được: định mức tính theo đơn vị sản phẩm khác với sản lượng của cơ sở.",
+                    "Not comparable: the norm is per another kind of product unit than the facility's production.",
+                ),
+            )
+        )
     else:
-        rows.append(("Kết quả", "Outcome", w.t(
-            "Không áp dụng: không có định mức tiêu hao năng lượng cho ngành và sản phẩm này tại ngày trên.",
-            "No energy consumption norm applies to this sector and product on that date.")))
+        rows.append(
+            (
+                "Kết quả",
+                "Outcome",
+                w.t(
+                    "Không áp dụng: không có định mức tiêu hao năng lượng cho ngành và sản phẩm này tại ngày trên.",
+                    "No energy consumption norm applies to this sector and product on that date.",
+                ),
+            )
+        )
     return w.h2("6. So sánh với định mức tiêu hao năng lượng", "6. Comparison with the sector norm") + w.kv(rows)
 
 
@@ -319,32 +454,47 @@ def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportCo
             source = p.get("source") or {}
             energy = p.get("energy_toe", {})
             basis = w.t("ước tính", "estimated") if source.get("estimated") else w.t("đo", "metered")
-            row = [f"{esc(date(p.get('start')))} – {esc(date(p.get('end')))}", w.num(p.get("production"), 2),
-                   *[w.num(energy.get(c), 3) for c in carriers], *([w.num(p.get("cdd"), 0)] if weather else []),
-                   basis]
+            row = [
+                f"{esc(date(p.get('start')))} – {esc(date(p.get('end')))}",
+                w.num(p.get("production"), 2),
+                *[w.num(energy.get(c), 3) for c in carriers],
+                *([w.num(p.get("cdd"), 0)] if weather else []),
+                basis,
+            ]
             if role == "reporting":
                 key = (str(source.get("measurement_id")), int(source.get("revision") or 0))
-                row.append(f"{_evidence_text(w, ctx.evidence.get(key))} ({w.t('số đo', 'measurement')} "
-                           f"{esc(source.get('measurement_id', '—'))}, {w.t('lần ghi', 'revision')} "
-                           f"{esc(source.get('revision', '—'))})")
+                row.append(
+                    f"{_evidence_text(w, ctx.evidence.get(key))} ({w.t('số đo', 'measurement')} "
+                    f"{esc(source.get('measurement_id', '—'))}, {w.t('lần ghi', 'revision')} "
+                    f"{esc(source.get('revision', '—'))})"
+                )
             out.append(row)
         return out
 
-    headers = [("Kỳ", "Period"), (f"Sản lượng ({unit})", f"Production ({unit})"),
-               *[(f"{label(CARRIERS, c, 'vi')} (TOE)", f"{label(CARRIERS, c, 'en')} (TOE)") for c in carriers],
-               *([("CDD", "CDD")] if weather else []), ("Số liệu", "Basis")]
+    headers = [
+        ("Kỳ", "Period"),
+        (f"Sản lượng ({unit})", f"Production ({unit})"),
+        *[(f"{label(CARRIERS, c, 'vi')} (TOE)", f"{label(CARRIERS, c, 'en')} (TOE)") for c in carriers],
+        *([("CDD", "CDD")] if weather else []),
+        ("Số liệu", "Basis"),
+    ]
     numeric = range(1, 2 + len(carriers) + (1 if weather else 0))
     frozen = esc(local(case.baseline_frozen_at).strftime("%d/%m/%Y")) if case.baseline_frozen_at else "—"
     counts = (inputs.get("baseline_period_count"), inputs.get("reporting_period_count"))
-    intro = w.t(f"Đường cơ sở được chốt từ hệ thống đăng ký cơ sở ngày {frozen}: {counts[0]} kỳ cơ sở, "
-                f"{counts[1]} kỳ báo cáo do chuyên gia thẩm tra đo.",
-                f"Baseline frozen from the facility registry on {frozen}: {counts[0]} baseline periods, "
-                f"{counts[1]} reporting periods measured by the verifier.")
-    return (w.h2("7. Số liệu đầu vào", "7. Inputs") + f"<p>{intro}</p>"
-            + f"<p><b>{w.t('Kỳ cơ sở', 'Baseline periods')}</b></p>"
-            + w.table(headers, rows("baseline"), numeric, wide=True, css="evidence")
-            + f"<p><b>{w.t('Kỳ báo cáo và chứng cứ', 'Reporting periods and their evidence')}</b></p>"
-            + w.table([*headers, ("Chứng cứ", "Evidence")], rows("reporting"), numeric, wide=True, css="evidence"))
+    intro = w.t(
+        f"Đường cơ sở được chốt từ hệ thống đăng ký cơ sở ngày {frozen}: {counts[0]} kỳ cơ sở, "
+        f"{counts[1]} kỳ báo cáo do chuyên gia thẩm tra đo.",
+        f"Baseline frozen from the facility registry on {frozen}: {counts[0]} baseline periods, "
+        f"{counts[1]} reporting periods measured by the verifier.",
+    )
+    return (
+        w.h2("7. Số liệu đầu vào", "7. Inputs")
+        + f"<p>{intro}</p>"
+        + f"<p><b>{w.t('Kỳ cơ sở', 'Baseline periods')}</b></p>"
+        + w.table(headers, rows("baseline"), numeric, wide=True, css="evidence")
+        + f"<p><b>{w.t('Kỳ báo cáo và chứng cứ', 'Reporting periods and their evidence')}</b></p>"
+        + w.table([*headers, ("Chứng cứ", "Evidence")], rows("reporting"), numeric, wide=True, css="evidence")
+    )
 
 
 def _factors(w: _Writer, r: dict[str, Any]) -> str:
@@ -353,40 +503,70 @@ def _factors(w: _Writer, r: dict[str, Any]) -> str:
             return w.t("Cục Biến đổi khí hậu", "Department of Climate Change")
         return "IPCC 2006"
 
-    rows = [[w.carrier(f["carrier"]), w.num(f["factor"], 4), esc(f["unit"]), w.num(f["t_co2_per_toe"], 4),
-             esc(f.get("year") or "—"), source(f)] for f in r.get("emission_factors", [])]
-    return (w.h2("8. Hệ số quy đổi và phát thải", "8. Conversion and emission factors")
-            + "<p>" + w.t("Quy đổi năng lượng theo Công văn 3505/BCT-KHCN (1 TOE = 41,868 GJ); hệ số phát thải lưới "
-                          "điện theo công bố của Cục Biến đổi khí hậu, nhiên liệu theo IPCC 2006.",
-                          "Energy conversion per MOIT letter 3505/BCT-KHCN (1 TOE = 41.868 GJ); grid emission "
-                          "factor per the Department of Climate Change; fuels per IPCC 2006.") + "</p>"
-            + w.table([("Dạng năng lượng", "Carrier"), ("Hệ số", "Factor"), ("Đơn vị", "Unit"),
-                       ("tCO₂/TOE", "tCO₂/TOE"), ("Năm", "Year"), ("Nguồn", "Source")], rows, numeric=(1, 3)))
+    rows = [
+        [
+            w.carrier(f["carrier"]),
+            w.num(f["factor"], 4),
+            esc(f["unit"]),
+            w.num(f["t_co2_per_toe"], 4),
+            esc(f.get("year") or "—"),
+            source(f),
+        ]
+        for f in r.get("emission_factors", [])
+    ]
+    return (
+        w.h2("8. Hệ số quy đổi và phát thải", "8. Conversion and emission factors")
+        + "<p>"
+        + w.t(
+            "Quy đổi năng lượng theo Công văn 3505/BCT-KHCN (1 TOE = 41,868 GJ); hệ số phát thải lưới "
+            "điện theo công bố của Cục Biến đổi khí hậu, nhiên liệu theo IPCC 2006.",
+            "Energy conversion per MOIT letter 3505/BCT-KHCN (1 TOE = 41.868 GJ); grid emission "
+            "factor per the Department of Climate Change; fuels per IPCC 2006.",
+        )
+        + "</p>"
+        + w.table(
+            [
+                ("Dạng năng lượng", "Carrier"),
+                ("Hệ số", "Factor"),
+                ("Đơn vị", "Unit"),
+                ("tCO₂/TOE", "tCO₂/TOE"),
+                ("Năm", "Year"),
+                ("Nguồn", "Source"),
+            ],
+            rows,
+            numeric=(1, 3),
+        )
+    )
 
 
 def _review(w: _Writer, conclusion: Conclusion, r: dict[str, Any]) -> str:
     warnings = "".join(f'<div class="warn">{esc(warning(x, w.lang))}</div>' for x in r.get("warnings", []))
     note = esc(conclusion.review_note) if conclusion.review_note else "—"
     needed = w.t("có", "yes") if conclusion.requires_review else w.t("không", "no")
-    return (w.h2("9. Cảnh báo và ý kiến của chuyên gia thẩm tra", "9. Warnings and the verifier's review")
-            + f"<p>{w.t('Cần xem xét', 'Review required')}: <b>{needed}</b></p>" + (warnings or "")
-            + w.kv([("Ý kiến xem xét", "Review note", note)]))
+    return (
+        w.h2("9. Cảnh báo và ý kiến của chuyên gia thẩm tra", "9. Warnings and the verifier's review")
+        + f"<p>{w.t('Cần xem xét', 'Review required')}: <b>{needed}</b></p>"
+        + (warnings or "")
+        + w.kv([("Ý kiến xem xét", "Review note", note)])
+    )
 
 
 def _signatures(w: _Writer, case: VerificationCase, conclusion: Conclusion, ctx: ReportContext) -> str:
     when = local(conclusion.concluded_at)
-    date_line = w.t(f"Hà Nội, ngày {when.day:02d} tháng {when.month:02d} năm {when.year}",
-                    f"Hanoi, {when:%d/%m/%Y}")
+    date_line = w.t(f"Hà Nội, ngày {when.day:02d} tháng {when.month:02d} năm {when.year}", f"Hanoi, {when:%d/%m/%Y}")
     sign = w.t("(Ký, ghi rõ họ tên)", "(signature and full name)")
-    return ('<section class="verdict-block">' + w.h2("10. Xác nhận", "10. Signatures")
-            + f"<p class='right'><i>{date_line}</i></p><div class='sign'>"
-            + f"<div><p><b>{w.t('CHUYÊN GIA THẨM TRA', 'VERIFIER')}</b></p><p><i>{sign}</i></p><br><br><br>"
-              f"<p>{esc(ctx.people.verifier or '')}</p></div>"
-            + f"<div><p><b>{w.t('CÁN BỘ PHỤ TRÁCH CHƯƠNG TRÌNH', 'PROGRAMME OFFICER')}</b></p><p><i>{sign}</i></p>"
-              f"<br><br><br><p>{esc(ctx.people.officer or '')}</p></div>"
-            + f"<div><p><b>{w.t('ĐẠI DIỆN DOANH NGHIỆP', 'FOR THE ENTERPRISE')}</b></p><p><i>"
-              f"{w.t('(Ký, đóng dấu)', '(signature and seal)')}</i></p><br><br><br>"
-              f"<p>{esc(case.enterprise_name or '')}</p></div></div></section>")
+    return (
+        '<section class="verdict-block">'
+        + w.h2("10. Xác nhận", "10. Signatures")
+        + f"<p class='right'><i>{date_line}</i></p><div class='sign'>"
+        + f"<div><p><b>{w.t('CHUYÊN GIA THẨM TRA', 'VERIFIER')}</b></p><p><i>{sign}</i></p><br><br><br>"
+        f"<p>{esc(ctx.people.verifier or '')}</p></div>"
+        + f"<div><p><b>{w.t('CÁN BỘ PHỤ TRÁCH CHƯƠNG TRÌNH', 'PROGRAMME OFFICER')}</b></p><p><i>{sign}</i></p>"
+        f"<br><br><br><p>{esc(ctx.people.officer or '')}</p></div>"
+        + f"<div><p><b>{w.t('ĐẠI DIỆN DOANH NGHIỆP', 'FOR THE ENTERPRISE')}</b></p><p><i>"
+        f"{w.t('(Ký, đóng dấu)', '(signature and seal)')}</i></p><br><br><br>"
+        f"<p>{esc(case.enterprise_name or '')}</p></div></div></section>"
+    )
 
 
 def _css_string(text: str) -> str:
@@ -394,8 +574,14 @@ def _css_string(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum() or ch in " .-_/:()") or "-"
 
 
-def render_report(case: VerificationCase, conclusion: Conclusion, *, agency_vi: str, agency_en: str,
-                  context: ReportContext | None = None) -> str:
+def render_report(
+    case: VerificationCase,
+    conclusion: Conclusion,
+    *,
+    agency_vi: str,
+    agency_en: str,
+    context: ReportContext | None = None,
+) -> str:
     ctx = context or ReportContext()
     w = _Writer(ctx.language)
     r = conclusion.result
@@ -403,18 +589,32 @@ def render_report(case: VerificationCase, conclusion: Conclusion, *, agency_vi: 
     title = w.t("BÁO CÁO THẨM TRA KẾT QUẢ TIẾT KIỆM NĂNG LƯỢNG", "VERIFICATION REPORT ON ENERGY SAVINGS")
     dossier = case.dossier_code or str(case.id)
     css = CSS
-    for key, value in (("dossier_label", w.t("Hồ sơ", "Dossier")), ("dossier", _css_string(dossier)),
-                       ("page_word", w.t("Trang", "Page")),
-                       ("footer", _css_string(w.t("Báo cáo thẩm tra", "Verification report")))):
+    for key, value in (
+        ("dossier_label", w.t("Hồ sơ", "Dossier")),
+        ("dossier", _css_string(dossier)),
+        ("page_word", w.t("Trang", "Page")),
+        ("footer", _css_string(w.t("Báo cáo thẩm tra", "Verification report"))),
+    ):
         css = css.replace(f"@{key}@", value)
-    body = "".join([
-        f'<div class="agency">{esc(agency_vi if ctx.language == "vi" else agency_en)}</div>',
-        f"<h1>{title}</h1>",
-        f'<p class="meta">{w.t("Mã hồ sơ", "Dossier")} {esc(dossier)} · {w.t("Kết luận lúc", "Concluded")} '
-        f'{esc(when)} ({w.t("giờ Hà Nội", "Hanoi time")})</p>',
-        _general(w, case, ctx), _verdict(w, conclusion, r), _savings(w, r), _method(w, r), _model(w, r),
-        _norm(w, conclusion, ctx, case), _inputs(w, case, r, ctx), _factors(w, r), _review(w, conclusion, r),
-        _signatures(w, case, conclusion, ctx),
-    ])
-    return (f'<!DOCTYPE html><html lang="{ctx.language}"><head><meta charset="utf-8"><title>{title} — '
-            f"{esc(dossier)}</title><style>{css}</style></head><body>{body}</body></html>")
+    body = "".join(
+        [
+            f'<div class="agency">{esc(agency_vi if ctx.language == "vi" else agency_en)}</div>',
+            f"<h1>{title}</h1>",
+            f'<p class="meta">{w.t("Mã hồ sơ", "Dossier")} {esc(dossier)} · {w.t("Kết luận lúc", "Concluded")} '
+            f"{esc(when)} ({w.t('giờ Hà Nội', 'Hanoi time')})</p>",
+            _general(w, case, ctx),
+            _verdict(w, conclusion, r),
+            _savings(w, r),
+            _method(w, r),
+            _model(w, r),
+            _norm(w, conclusion, ctx, case),
+            _inputs(w, case, r, ctx),
+            _factors(w, r),
+            _review(w, conclusion, r),
+            _signatures(w, case, conclusion, ctx),
+        ]
+    )
+    return (
+        f'<!DOCTYPE html><html lang="{ctx.language}"><head><meta charset="utf-8"><title>{title} — '
+        f"{esc(dossier)}</title><style>{css}</style></head><body>{body}</body></html>"
+    )

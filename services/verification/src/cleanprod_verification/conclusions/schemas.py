@@ -15,7 +15,8 @@ class ConcludeBody(StrictBody):
     review_note: Text4000 | None = Field(
         default=None,
         description="Required when the computation asks for review (requires_review): what the verifier checked "
-                    "and why the figure stands")
+        "and why the figure stands",
+    )
 
 
 class SavingsFigures(BaseModel):
@@ -46,8 +47,10 @@ class ResultPublic(BaseModel):
     review_note: str | None
     warnings: list[str]
     fallback_reasons: list[str]
-    model: dict[str, Any] | None = Field(description="Regression of the total: coefficients, R², CV(RMSE), NMBE, "
-                                                     "F-test, checks, savings uncertainty (null: none fitted)")
+    model: dict[str, Any] | None = Field(
+        description="Regression of the total: coefficients, R², CV(RMSE), NMBE, "
+        "F-test, checks, savings uncertainty (null: none fitted)"
+    )
     sec: dict[str, Any]
     carriers: list[dict[str, Any]]
     norm: dict[str, Any] = Field(description="The sector norm looked up (or why there is none) and the comparison")

@@ -78,8 +78,10 @@ def _annotate(record: dict[str, Any], case: VerificationCase, reporting: list[Re
     for item in record.get("inputs", {}).get("periods", []):
         key = (item.get("start"), item.get("end"))
         if item.get("role") == "baseline" and key in baseline:
-            item["source"] = {"registry_baseline_id": baseline[key].get("registry_id"),
-                              "estimated": baseline[key].get("estimated", False)}
+            item["source"] = {
+                "registry_baseline_id": baseline[key].get("registry_id"),
+                "estimated": baseline[key].get("estimated", False),
+            }
         elif item.get("role") == "reporting" and key in measured:
             item["source"] = measured[key].used()
 
@@ -98,9 +100,12 @@ class NormQuery:
 async def reporting_inputs(session: AsyncSession, case: VerificationCase) -> list[ReportingInput]:
     """The latest revision of every measurement (422 when the claim or the measurements are missing)."""
     if case.claimed_overall_pct is None:
-        raise Unprocessable("The case holds no claimed overall saving (the approval event did not carry one); "
-                            "the claim cannot be verified.", code="claim_missing",
-                            errors=[field_error("claim.overall_percent", None, "claim_missing")])
+        raise Unprocessable(
+            "The case holds no claimed overall saving (the approval event did not carry one); "
+            "the claim cannot be verified.",
+            code="claim_missing",
+            errors=[field_error("claim.overall_percent", None, "claim_missing")],
+        )
     rows = await latest_inputs(session, case.id)
     if not rows:
         raise Unprocessable(code="no_measurements", errors=[field_error("measurements", None, "no_measurements")])
@@ -108,8 +113,12 @@ async def reporting_inputs(session: AsyncSession, case: VerificationCase) -> lis
 
 
 def norm_query(case: VerificationCase, reporting: list[ReportingInput]) -> NormQuery:
-    return NormQuery(sector=case.sector_code, product=case.products[0] if case.products else None,
-                     on=max(r.revision.period_end for r in reporting), capacity=case.capacity_quantity)
+    return NormQuery(
+        sector=case.sector_code,
+        product=case.products[0] if case.products else None,
+        on=max(r.revision.period_end for r in reporting),
+        capacity=case.capacity_quantity,
+    )
 
 
 async def fetch_norm(registry: RegistryClient, query: NormQuery) -> NormLookup:
@@ -117,8 +126,9 @@ async def fetch_norm(registry: RegistryClient, query: NormQuery) -> NormLookup:
     return await registry.norm(sector=query.sector, product=query.product, on=query.on, capacity=query.capacity)
 
 
-async def norm_before_lock(session: AsyncSession, case: VerificationCase,
-                           registry: RegistryClient) -> tuple[NormQuery, NormLookup]:
+async def norm_before_lock(
+    session: AsyncSession, case: VerificationCase, registry: RegistryClient
+) -> tuple[NormQuery, NormLookup]:
     """For a conclusion: read the inputs, end the read transaction, then ask the registry — so no transaction (and
     no row lock) is held while it answers. The caller locks the case next and compares `NormQuery` again."""
     query = norm_query(case, await reporting_inputs(session, case))
@@ -126,8 +136,9 @@ async def norm_before_lock(session: AsyncSession, case: VerificationCase,
     return query, await fetch_norm(registry, query)
 
 
-def evaluate(case: VerificationCase, reporting: list[ReportingInput], lookup: NormLookup,
-             settings: MVSettings) -> Computation:
+def evaluate(
+    case: VerificationCase, reporting: list[ReportingInput], lookup: NormLookup, settings: MVSettings
+) -> Computation:
     """The savings computation on these inputs and this norm (no I/O)."""
     norm, norm_record = _comparable_norm(lookup, reporting[0].revision.production_unit)
     # Claims on non-energy resources (water) are part of the application but not of energy savings.
@@ -136,14 +147,22 @@ def evaluate(case: VerificationCase, reporting: list[ReportingInput], lookup: No
     not_energy = sorted(set(case.claimed_per_carrier) - set(per_carrier))
     assert case.claimed_overall_pct is not None  # reporting_inputs refused the case otherwise
     try:
-        result = compute_savings(baseline_periods(case.baseline), [revision_period(r.revision) for r in reporting],
-                                 Claim(case.claimed_overall_pct, per_carrier), settings, norm=norm)
+        result = compute_savings(
+            baseline_periods(case.baseline),
+            [revision_period(r.revision) for r in reporting],
+            Claim(case.claimed_overall_pct, per_carrier),
+            settings,
+            norm=norm,
+        )
     except InputErrors as exc:
         errors = map_problem_errors(exc.errors, reporting)
-        raise Unprocessable("The savings cannot be computed from these inputs: "
-                            + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
-                            + (" (see errors[] for all)" if len(errors) > 3 else ""), code="savings_not_computable",
-                            errors=errors) from None
+        raise Unprocessable(
+            "The savings cannot be computed from these inputs: "
+            + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
+            + (" (see errors[] for all)" if len(errors) > 3 else ""),
+            code="savings_not_computable",
+            errors=errors,
+        ) from None
     record = result.to_dict()
     if not_energy:
         record["warnings"].append(f"the claim on {', '.join(not_energy)} is not an energy saving; not evaluated here")
@@ -153,8 +172,9 @@ def evaluate(case: VerificationCase, reporting: list[ReportingInput], lookup: No
     return Computation(result, record, reporting, norm_record)
 
 
-async def compute(session: AsyncSession, case: VerificationCase, registry: RegistryClient,
-                  settings: MVSettings) -> Computation:
+async def compute(
+    session: AsyncSession, case: VerificationCase, registry: RegistryClient, settings: MVSettings
+) -> Computation:
     """Read the inputs, end the read transaction, ask the registry for the norm, compute (the preview)."""
     reporting = await reporting_inputs(session, case)
     await release(session)
@@ -166,11 +186,17 @@ def ensure_may_conclude(principal: Principal, case: VerificationCase, *, require
     if case.status == CaseStatus.CONCLUDED:
         raise Conflict("The verification is already concluded.", slug="case-concluded")
     if case.status != CaseStatus.MEASURING:
-        raise Conflict(f"The case is '{case.status}'; it can be concluded while 'measuring'.",
-                       code="wrong_case_status", params={"status": str(case.status), "expected": "measuring"})
+        raise Conflict(
+            f"The case is '{case.status}'; it can be concluded while 'measuring'.",
+            code="wrong_case_status",
+            params={"status": str(case.status), "expected": "measuring"},
+        )
     if require_completion and not case.ready_to_conclude:
-        raise Conflict("The project's completion has not been reported by the applications service yet "
-                       "(event application.completed); conclude after it arrives.", slug="not-completed")
+        raise Conflict(
+            "The project's completion has not been reported by the applications service yet "
+            "(event application.completed); conclude after it arrives.",
+            slug="not-completed",
+        )
 
 
 def _rounded(value: float | None, digits: int = 6) -> float | None:
@@ -189,27 +215,41 @@ def concluded_event(case: VerificationCase, result: SavingsResult) -> dict[str, 
     ).payload()
 
 
-def conclude(session: AsyncSession, principal: Principal, case: VerificationCase, body: ConcludeBody,
-             computation: Computation) -> Conclusion:
+def conclude(
+    session: AsyncSession, principal: Principal, case: VerificationCase, body: ConcludeBody, computation: Computation
+) -> Conclusion:
     result = computation.result
     if result.requires_review and not body.review_note:
         raise Unprocessable(
-            "The computation asks for the verifier's review before concluding: " + " | ".join(result.warnings)
+            "The computation asks for the verifier's review before concluding: "
+            + " | ".join(result.warnings)
             + ". Send review_note saying what you checked and why the figure stands.",
-            code="review_required", params={"warnings": " | ".join(result.warnings)},
-            errors=[field_error("review_note", None, "review_required",
-                                warnings=" | ".join(result.warnings))],
-            warnings=result.warnings, method=result.method, verified_savings_pct=result.verified_savings_percent,
+            code="review_required",
+            params={"warnings": " | ".join(result.warnings)},
+            errors=[field_error("review_note", None, "review_required", warnings=" | ".join(result.warnings))],
+            warnings=result.warnings,
+            method=result.method,
+            verified_savings_pct=result.verified_savings_percent,
         )
     total = result.total
     conclusion = Conclusion(
-        case_id=case.id, concluded_by_subject=principal.subject, concluded_by_name=principal.full_name or principal.display_name,
-        verdict=result.verdict, method=result.method, requires_review=result.requires_review,
-        review_note=body.review_note, claimed_pct=result.claimed_percent, verified_pct=result.verified_savings_percent,
-        achieved_ratio=result.achieved_ratio, savings_toe=result.savings_toe, savings_gj=result.savings_gj,
-        savings_tco2=result.savings_tco2, adjusted_baseline_toe=total.adjusted_baseline_toe,
+        case_id=case.id,
+        concluded_by_subject=principal.subject,
+        concluded_by_name=principal.full_name or principal.display_name,
+        verdict=result.verdict,
+        method=result.method,
+        requires_review=result.requires_review,
+        review_note=body.review_note,
+        claimed_pct=result.claimed_percent,
+        verified_pct=result.verified_savings_percent,
+        achieved_ratio=result.achieved_ratio,
+        savings_toe=result.savings_toe,
+        savings_gj=result.savings_gj,
+        savings_tco2=result.savings_tco2,
+        adjusted_baseline_toe=total.adjusted_baseline_toe,
         reporting_energy_toe=total.reporting_energy_toe,
-        measurements_used=[r.used() for r in computation.reporting], norm=computation.norm,
+        measurements_used=[r.used() for r in computation.reporting],
+        norm=computation.norm,
         result=computation.record,
     )
     session.add(conclusion)
@@ -217,48 +257,98 @@ def conclude(session: AsyncSession, principal: Principal, case: VerificationCase
     case.status = CaseStatus.CONCLUDED
     touch(case)
     pct = "undefined" if result.verified_savings_percent is None else f"{result.verified_savings_percent:.2f} %"
-    record_audit(session, principal, entity_type=ENTITY, entity_id=case.id, action="conclude", from_state=previous,
-                 to_state=case.status,
-                 reason=f"{result.verdict}: verified savings {pct} against {result.claimed_percent:g} % claimed "
-                        f"({result.method})" + (f"; review note: {body.review_note}" if body.review_note else ""),
-                 details={"verdict": result.verdict, "method": result.method,
-                          "verified_savings_pct": result.verified_savings_percent,
-                          "achieved_ratio": result.achieved_ratio, "requires_review": result.requires_review,
-                          "measurements_used": conclusion.measurements_used})
+    record_audit(
+        session,
+        principal,
+        entity_type=ENTITY,
+        entity_id=case.id,
+        action="conclude",
+        from_state=previous,
+        to_state=case.status,
+        reason=f"{result.verdict}: verified savings {pct} against {result.claimed_percent:g} % claimed "
+        f"({result.method})" + (f"; review note: {body.review_note}" if body.review_note else ""),
+        details={
+            "verdict": result.verdict,
+            "method": result.method,
+            "verified_savings_pct": result.verified_savings_percent,
+            "achieved_ratio": result.achieved_ratio,
+            "requires_review": result.requires_review,
+            "measurements_used": conclusion.measurements_used,
+        },
+    )
     emit(session, CONCLUDED_EVENT, aggregate_type=ENTITY, aggregate_id=case.id, payload=concluded_event(case, result))
     return conclusion
 
 
-def to_public(case: VerificationCase, record: dict[str, Any], *, norm: dict[str, Any],
-              measurements_used: list[dict[str, Any]], review_note: str | None,
-              concluded_at: dt.datetime | None, concluded_by: str | None) -> ResultPublic:
+def to_public(
+    case: VerificationCase,
+    record: dict[str, Any],
+    *,
+    norm: dict[str, Any],
+    measurements_used: list[dict[str, Any]],
+    review_note: str | None,
+    concluded_at: dt.datetime | None,
+    concluded_by: str | None,
+) -> ResultPublic:
     total = record["total"]
     return ResultPublic(
-        verification_id=case.id, application_id=case.application_id, dossier_code=case.dossier_code,
+        verification_id=case.id,
+        application_id=case.application_id,
+        dossier_code=case.dossier_code,
         status="concluded" if concluded_at else "preview",
-        verdict=record["verdict"], verdict_reasons=record["verdict_reasons"], achieved_ratio=record["achieved_ratio"],
-        claimed_savings_pct=record["claimed_percent"], verified_savings_pct=record["verified_savings_percent"],
-        programme_target_percent=record["programme_target_percent"], claim_tolerance_pp=record["claim_tolerance_pp"],
-        method=record["method"], binding_estimate=total.get("binding_estimate"),
-        savings=SavingsFigures(toe=record["savings_toe"], gj=record["savings_gj"], tco2=record["savings_tco2"],
-                               percent=record["verified_savings_percent"],
-                               adjusted_baseline_toe=total["adjusted_baseline_toe"],
-                               reporting_energy_toe=total["reporting_energy_toe"]),
-        requires_review=record["requires_review"], review_note=review_note, warnings=record["warnings"],
-        fallback_reasons=total["fallback_reasons"], model=total["regression"], sec=total["sec"],
-        carriers=record["carriers"], norm=norm, emission_factors=record["emission_factors"],
-        measurements_used=measurements_used, inputs=record["inputs"], concluded_at=concluded_at,
-        concluded_by=concluded_by, computation=record,
+        verdict=record["verdict"],
+        verdict_reasons=record["verdict_reasons"],
+        achieved_ratio=record["achieved_ratio"],
+        claimed_savings_pct=record["claimed_percent"],
+        verified_savings_pct=record["verified_savings_percent"],
+        programme_target_percent=record["programme_target_percent"],
+        claim_tolerance_pp=record["claim_tolerance_pp"],
+        method=record["method"],
+        binding_estimate=total.get("binding_estimate"),
+        savings=SavingsFigures(
+            toe=record["savings_toe"],
+            gj=record["savings_gj"],
+            tco2=record["savings_tco2"],
+            percent=record["verified_savings_percent"],
+            adjusted_baseline_toe=total["adjusted_baseline_toe"],
+            reporting_energy_toe=total["reporting_energy_toe"],
+        ),
+        requires_review=record["requires_review"],
+        review_note=review_note,
+        warnings=record["warnings"],
+        fallback_reasons=total["fallback_reasons"],
+        model=total["regression"],
+        sec=total["sec"],
+        carriers=record["carriers"],
+        norm=norm,
+        emission_factors=record["emission_factors"],
+        measurements_used=measurements_used,
+        inputs=record["inputs"],
+        concluded_at=concluded_at,
+        concluded_by=concluded_by,
+        computation=record,
     )
 
 
 def conclusion_public(case: VerificationCase, conclusion: Conclusion) -> ResultPublic:
-    return to_public(case, conclusion.result, norm=conclusion.norm, measurements_used=conclusion.measurements_used,
-                     review_note=conclusion.review_note, concluded_at=conclusion.concluded_at,
-                     concluded_by=conclusion.concluded_by_name or conclusion.concluded_by_subject)
+    return to_public(
+        case,
+        conclusion.result,
+        norm=conclusion.norm,
+        measurements_used=conclusion.measurements_used,
+        review_note=conclusion.review_note,
+        concluded_at=conclusion.concluded_at,
+        concluded_by=conclusion.concluded_by_name or conclusion.concluded_by_subject,
+    )
 
 
 def preview_public(case: VerificationCase, computation: Computation) -> ResultPublic:
-    return to_public(case, computation.record, norm=computation.norm,
-                     measurements_used=[r.used() for r in computation.reporting], review_note=None,
-                     concluded_at=None, concluded_by=None)
+    return to_public(
+        case,
+        computation.record,
+        norm=computation.norm,
+        measurements_used=[r.used() for r in computation.reporting],
+        review_note=None,
+        concluded_at=None,
+        concluded_by=None,
+    )

@@ -31,14 +31,20 @@ readers = [Depends(require_roles(*READ_ROLES))]
 
 
 @router.post("/conclude", response_model=ResultPublic, dependencies=[Depends(require_roles(Role.VERIFIER))])
-async def conclude(case_id: uuid.UUID, body: ConcludeBody, change: CaseChange, response: Response,
-                   registry: RegistryDep, settings: SettingsDep, mv_settings: MVSettingsDep) -> ResultPublic:
+async def conclude(
+    case_id: uuid.UUID,
+    body: ConcludeBody,
+    change: CaseChange,
+    response: Response,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    mv_settings: MVSettingsDep,
+) -> ResultPublic:
     """Compute and conclude (If-Match: the case's ETag). Emits `verification.concluded`."""
     session, principal = change.session, change.principal
 
     def may_conclude(case: VerificationCase) -> None:
-        service.ensure_may_conclude(principal, case,
-                                    require_completion=settings.require_completion_before_conclusion)
+        service.ensure_may_conclude(principal, case, require_completion=settings.require_completion_before_conclusion)
 
     # First, with no transaction open, what the registry must say: the norm in force on the last day reported.
     # The pipeline's checks run before it too, so a caller who may not conclude never waits on the registry.
@@ -53,14 +59,20 @@ async def conclude(case_id: uuid.UUID, body: ConcludeBody, change: CaseChange, r
         # A measurement recorded meanwhile moved the last day reported, so the norm fetched may not be the one
         # in force: answered as a stale If-Match (recording a measurement changes the case's version anyway).
         raise PreconditionFailed(current_etag=etag_for(case.version))
-    conclusion = service.conclude(session, principal, case, body,
-                                  service.evaluate(case, reporting, lookup, mv_settings))
+    conclusion = service.conclude(
+        session, principal, case, body, service.evaluate(case, reporting, lookup, mv_settings)
+    )
     return await change.answer(response, lambda locked: service.conclusion_public(locked, conclusion))
 
 
 @router.get("/preview", response_model=ResultPublic, dependencies=readers)
-async def preview(case_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, registry: RegistryDep,
-                  mv_settings: MVSettingsDep) -> ResultPublic:
+async def preview(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    registry: RegistryDep,
+    mv_settings: MVSettingsDep,
+) -> ResultPublic:
     """The computation on the current measurements, not stored (for the verifier before concluding)."""
     case = await get_case(session, principal, case_id)
     if principal.has(Role.ENTERPRISE) and not principal.has(*RESULT_ROLES):
@@ -69,8 +81,9 @@ async def preview(case_id: uuid.UUID, session: SessionDep, principal: CurrentPri
     return service.preview_public(case, computation)
 
 
-async def _concluded(session: SessionDep, principal: CurrentPrincipal,
-                     case_id: uuid.UUID) -> tuple[VerificationCase, Conclusion]:
+async def _concluded(
+    session: SessionDep, principal: CurrentPrincipal, case_id: uuid.UUID
+) -> tuple[VerificationCase, Conclusion]:
     case = await get_case(session, principal, case_id)
     conclusion = await conclusion_of(session, case.id)
     if conclusion is None:
@@ -84,11 +97,21 @@ async def read_result(case_id: uuid.UUID, session: SessionDep, principal: Curren
     return service.conclusion_public(case, conclusion)
 
 
-@router.get("/report", response_class=HTMLResponse, dependencies=readers,
-            responses={200: {"content": {"text/html": {}}, "description": "Printable verification report (A4)"}})
-async def read_report(case_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal,
-                      registry: RegistryDep, settings: SettingsDep,
-                      lang: Literal["vi", "en"] | None = None) -> HTMLResponse:
+@router.get(
+    "/report",
+    response_class=HTMLResponse,
+    dependencies=readers,
+    responses={200: {"content": {"text/html": {}}, "description": "Printable verification report (A4)"}},
+)
+async def read_report(
+    case_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    lang: Literal["vi", "en"] | None = None,
+) -> HTMLResponse:
     """The report in one language: `lang`, else the Accept-Language header, else Vietnamese."""
     case, conclusion = await _concluded(session, principal, case_id)
     header = request.headers.get("accept-language")
@@ -96,12 +119,22 @@ async def read_report(case_id: uuid.UUID, request: Request, session: SessionDep,
     people = await _people(session, case, conclusion)
     evidence = await _evidence(session, conclusion)
     await release(session)  # read everything first: the sector's name is asked of the registry
-    context = ReportContext(language=language, sector_name=await _sector_name(registry, case.sector_code, language),
-                            people=people, evidence=evidence)
-    html = render_report(case, conclusion, agency_vi=settings.agency_name_vi, agency_en=settings.agency_name_en,
-                         context=context)
-    return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="verification-{case.id}.html"',
-                                       "Content-Language": language})
+    context = ReportContext(
+        language=language,
+        sector_name=await _sector_name(registry, case.sector_code, language),
+        people=people,
+        evidence=evidence,
+    )
+    html = render_report(
+        case, conclusion, agency_vi=settings.agency_name_vi, agency_en=settings.agency_name_en, context=context
+    )
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Disposition": f'inline; filename="verification-{case.id}.html"',
+            "Content-Language": language,
+        },
+    )
 
 
 async def _sector_name(registry: RegistryClient, code: str | None, language: str) -> str | None:
@@ -119,13 +152,18 @@ async def _sector_name(registry: RegistryClient, code: str | None, language: str
 
 async def _people(session: SessionDep, case: VerificationCase, conclusion: Conclusion) -> ReportPeople:
     """Full names as captured from the tokens: the concluding verifier, and the officer who assigned them."""
-    rows = await session.exec(select(VerifierAssignment).where(
-        VerifierAssignment.case_id == case.id,
-        VerifierAssignment.verifier_subject == conclusion.concluded_by_subject,
-    ).order_by(VerifierAssignment.assigned_at.desc()))  # type: ignore[attr-defined]
+    rows = await session.exec(
+        select(VerifierAssignment)
+        .where(
+            VerifierAssignment.case_id == case.id,
+            VerifierAssignment.verifier_subject == conclusion.concluded_by_subject,
+        )
+        .order_by(VerifierAssignment.assigned_at.desc())
+    )  # type: ignore[attr-defined]
     assignment = rows.first()
-    return ReportPeople(verifier=conclusion.concluded_by_name,
-                        officer=assignment.assigned_by_name if assignment else None)
+    return ReportPeople(
+        verifier=conclusion.concluded_by_name, officer=assignment.assigned_by_name if assignment else None
+    )
 
 
 async def _evidence(session: SessionDep, conclusion: Conclusion) -> dict[tuple[str, int], dict[str, Any]]:

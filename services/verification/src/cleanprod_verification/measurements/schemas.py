@@ -43,15 +43,23 @@ class MeasurementFields(StrictBody):
     @model_validator(mode="after")
     def _consistent(self) -> MeasurementFields:
         if self.period_end < self.period_start:
-            raise InvalidValue("end_before_start", "period_end is before period_start", start=self.period_start.isoformat())
+            raise InvalidValue(
+                "end_before_start", "period_end is before period_start", start=self.period_start.isoformat()
+            )
         if (self.period_end - self.period_start).days >= MAX_PERIOD_DAYS:
-            raise InvalidValue("period_too_long", f"a measurement period is at most {MAX_PERIOD_DAYS} days long",
-                               max_days=MAX_PERIOD_DAYS)
+            raise InvalidValue(
+                "period_too_long",
+                f"a measurement period is at most {MAX_PERIOD_DAYS} days long",
+                max_days=MAX_PERIOD_DAYS,
+            )
         carriers = [c.carrier for c in self.consumption]
         repeated = sorted({c for c in carriers if carriers.count(c) > 1})
         if repeated:
-            raise InvalidValue("duplicate_carrier", f"each carrier may appear once per period ({', '.join(repeated)}); "
-                               "add the meters up", repeated=", ".join(repeated))
+            raise InvalidValue(
+                "duplicate_carrier",
+                f"each carrier may appear once per period ({', '.join(repeated)}); add the meters up",
+                repeated=", ".join(repeated),
+            )
         return self
 
 

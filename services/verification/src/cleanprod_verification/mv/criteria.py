@@ -62,23 +62,37 @@ def model_checks(fit: OlsFit, criteria: AcceptanceCriteria) -> list[CriterionChe
     c = criteria
     checks = [
         CriterionCheck(
-            "min_baseline_periods", fit.n >= c.min_baseline_periods, float(fit.n), float(c.min_baseline_periods),
+            "min_baseline_periods",
+            fit.n >= c.min_baseline_periods,
+            float(fit.n),
+            float(c.min_baseline_periods),
             f"baseline has {fit.n} periods; at least {c.min_baseline_periods} required",
         ),
         CriterionCheck(
-            "r_squared", fit.r_squared is not None and fit.r_squared >= c.min_r_squared, fit.r_squared,
-            c.min_r_squared, f"R² = {_fmt(fit.r_squared)}; at least {c.min_r_squared:g} required",
+            "r_squared",
+            fit.r_squared is not None and fit.r_squared >= c.min_r_squared,
+            fit.r_squared,
+            c.min_r_squared,
+            f"R² = {_fmt(fit.r_squared)}; at least {c.min_r_squared:g} required",
         ),
         CriterionCheck(
-            "cv_rmse", fit.cv_rmse is not None and fit.cv_rmse <= c.max_cv_rmse, fit.cv_rmse, c.max_cv_rmse,
+            "cv_rmse",
+            fit.cv_rmse is not None and fit.cv_rmse <= c.max_cv_rmse,
+            fit.cv_rmse,
+            c.max_cv_rmse,
             f"CV(RMSE) = {_fmt(fit.cv_rmse, True)}; at most {_fmt(c.max_cv_rmse, True)} allowed",
         ),
         CriterionCheck(
-            "nmbe", fit.nmbe is not None and abs(fit.nmbe) <= c.max_abs_nmbe, fit.nmbe, c.max_abs_nmbe,
+            "nmbe",
+            fit.nmbe is not None and abs(fit.nmbe) <= c.max_abs_nmbe,
+            fit.nmbe,
+            c.max_abs_nmbe,
             f"NMBE = {_fmt(fit.nmbe, True)}; at most ±{_fmt(c.max_abs_nmbe, True)} allowed",
         ),
         CriterionCheck(
-            "f_test_p_value", fit.f_p_value is not None and fit.f_p_value < c.max_f_p_value, fit.f_p_value,
+            "f_test_p_value",
+            fit.f_p_value is not None and fit.f_p_value < c.max_f_p_value,
+            fit.f_p_value,
             c.max_f_p_value,
             f"model F-test p = {_fmt(fit.f_p_value)}; below {c.max_f_p_value:g} required",
         ),
@@ -86,9 +100,7 @@ def model_checks(fit: OlsFit, criteria: AcceptanceCriteria) -> list[CriterionChe
     return checks
 
 
-def range_check(
-    variable: str, baseline: np.ndarray, reporting: np.ndarray, tolerance: float
-) -> CriterionCheck:
+def range_check(variable: str, baseline: np.ndarray, reporting: np.ndarray, tolerance: float) -> CriterionCheck:
     """Every reporting value inside the baseline range widened by ``tolerance`` × span on both sides.
 
     ``value`` is the largest excursion beyond the plain baseline range, as a fraction of the span (0 inside).
@@ -107,17 +119,23 @@ def range_check(
         f"reporting {variable} {r_lo:.6g}–{r_hi:.6g} vs baseline range {lo:.6g}–{hi:.6g} "
         f"(± {tolerance * 100:g} % of the span allowed)"
     )
-    return CriterionCheck(f"{variable}_within_baseline_range", passed, None if value == float("inf") else value,
-                          tolerance, message)
+    return CriterionCheck(
+        f"{variable}_within_baseline_range", passed, None if value == float("inf") else value, tolerance, message
+    )
 
 
 def uncertainty_check(fsu: float | None, criteria: AcceptanceCriteria) -> CriterionCheck:
     conf = f"{criteria.fsu_acceptance_confidence * 100:g} %"
     if fsu is None:
-        message = (f"savings uncertainty undefined (no positive savings); at most {_fmt(criteria.max_fsu, True)} "
-                   f"at {conf} required")
+        message = (
+            f"savings uncertainty undefined (no positive savings); at most {_fmt(criteria.max_fsu, True)} "
+            f"at {conf} required"
+        )
         return CriterionCheck("fractional_savings_uncertainty", False, None, criteria.max_fsu, message)
     return CriterionCheck(
-        "fractional_savings_uncertainty", fsu <= criteria.max_fsu, fsu, criteria.max_fsu,
+        "fractional_savings_uncertainty",
+        fsu <= criteria.max_fsu,
+        fsu,
+        criteria.max_fsu,
         f"savings uncertainty ±{_fmt(fsu, True)} at {conf} confidence; at most {_fmt(criteria.max_fsu, True)} allowed",
     )

@@ -104,7 +104,9 @@ class FactorTables:
         if chosen is None:
             first = self.grid[0]
             return GridFactorChoice(
-                year, first.year, first.t_co2_per_mwh,
+                year,
+                first.year,
+                first.t_co2_per_mwh,
                 f"no grid factor published for {year} or earlier; used {first.year} (earliest available)",
             )
         note = ""

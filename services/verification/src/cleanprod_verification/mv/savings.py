@@ -109,18 +109,31 @@ def _model(data: PreparedInputs, settings: MVSettings, warnings: list[str]) -> _
     return _Model(variables, baseline, design_matrix(rep_cols), ranges, decomposition, unavailable)
 
 
-def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model: _Model,
-              settings: MVSettings) -> _Evaluation:
+def _evaluate(
+    y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model: _Model, settings: MVSettings
+) -> _Evaluation:
     actual = float(y_rep.sum())
-    sec = sec_comparison(float(y_base.sum()), float(data.baseline.production.sum()), actual,
-                         float(data.reporting.production.sum()))
+    sec = sec_comparison(
+        float(y_base.sum()), float(data.baseline.production.sum()), actual, float(data.reporting.production.sum())
+    )
     sec_result = SecResult(
-        sec.sec_baseline, sec.sec_reporting, sec.adjusted_baseline, sec.savings,
+        sec.sec_baseline,
+        sec.sec_reporting,
+        sec.adjusted_baseline,
+        sec.savings,
         None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
     )
     if model.decomposition is None:
-        return _Evaluation(METHOD_SEC, sec.adjusted_baseline, sec.savings, sec_result.savings_percent, sec_result,
-                           None, model.unavailable, [f"regression not possible: {model.unavailable}"])
+        return _Evaluation(
+            METHOD_SEC,
+            sec.adjusted_baseline,
+            sec.savings,
+            sec_result.savings_percent,
+            sec_result,
+            None,
+            model.unavailable,
+            [f"regression not possible: {model.unavailable}"],
+        )
     fit = fit_decomposed(model.decomposition, y_base)
 
     criteria = settings.criteria
@@ -129,8 +142,14 @@ def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model
     passed = all(c.passed for c in checks)
     adjusted = float(fit.predict(model.reporting).sum())
     savings = adjusted - actual
-    common = dict(cv_rmse=fit.cv_rmse, residuals=fit.residuals, parameters=fit.parameters,
-                  reporting_points=len(y_rep), savings=savings, adjusted_baseline=adjusted)
+    common = dict(
+        cv_rmse=fit.cv_rmse,
+        residuals=fit.residuals,
+        parameters=fit.parameters,
+        reporting_points=len(y_rep),
+        savings=savings,
+        adjusted_baseline=adjusted,
+    )
     reported = savings_uncertainty(confidence=settings.fsu_confidence, **common)
     tested = savings_uncertainty(confidence=criteria.fsu_acceptance_confidence, **common)
     regression = RegressionResult(
@@ -157,19 +176,46 @@ def _evaluate(y_base: np.ndarray, y_rep: np.ndarray, data: PreparedInputs, model
         uncertainty_check=uncertainty_check(tested.fsu, criteria),
     )
     if passed:
-        return _Evaluation(METHOD_REGRESSION, adjusted, savings, regression.savings_percent, sec_result,
-                           regression, None, [])
+        return _Evaluation(
+            METHOD_REGRESSION, adjusted, savings, regression.savings_percent, sec_result, regression, None, []
+        )
     reasons = [c.message for c in checks if not c.passed]
     if all(c.passed for c in statistical):
         # Only reporting-range coverage failed: take the lower (conservative) of the two estimates. Both share
         # the actual reporting use, so the lower savings is also the lower savings %.
         if savings < sec.savings:
-            return _Evaluation(METHOD_SEC_CAPPED, adjusted, savings, regression.savings_percent, sec_result,
-                               regression, None, reasons, binding_estimate=METHOD_REGRESSION)
-        return _Evaluation(METHOD_SEC_CAPPED, sec.adjusted_baseline, sec.savings, sec_result.savings_percent,
-                           sec_result, regression, None, reasons, binding_estimate=METHOD_SEC)
-    return _Evaluation(METHOD_SEC, sec.adjusted_baseline, sec.savings, sec_result.savings_percent, sec_result,
-                       regression, None, reasons)
+            return _Evaluation(
+                METHOD_SEC_CAPPED,
+                adjusted,
+                savings,
+                regression.savings_percent,
+                sec_result,
+                regression,
+                None,
+                reasons,
+                binding_estimate=METHOD_REGRESSION,
+            )
+        return _Evaluation(
+            METHOD_SEC_CAPPED,
+            sec.adjusted_baseline,
+            sec.savings,
+            sec_result.savings_percent,
+            sec_result,
+            regression,
+            None,
+            reasons,
+            binding_estimate=METHOD_SEC,
+        )
+    return _Evaluation(
+        METHOD_SEC,
+        sec.adjusted_baseline,
+        sec.savings,
+        sec_result.savings_percent,
+        sec_result,
+        regression,
+        None,
+        reasons,
+    )
 
 
 def _carrier_emission_factor(
@@ -199,13 +245,28 @@ def _periods_used(data: PreparedInputs) -> list[PeriodUsed]:
         energy = series.energy.tolist()
         production = series.production.tolist()
         for i in range(len(series)):
-            out.append(PeriodUsed(role, series.starts[i], series.ends[i], production[i],
-                                  dict(zip(data.carriers, energy[i], strict=True)), series.cdd[i], series.hdd[i]))
+            out.append(
+                PeriodUsed(
+                    role,
+                    series.starts[i],
+                    series.ends[i],
+                    production[i],
+                    dict(zip(data.carriers, energy[i], strict=True)),
+                    series.cdd[i],
+                    series.hdd[i],
+                )
+            )
     return out
 
 
-def _validated_inputs(baseline_periods: Sequence[Period], reporting_periods: Sequence[Period], claim: Claim,
-                      settings: MVSettings, norm: SectorNorm | None, tables: FactorTables) -> PreparedInputs:
+def _validated_inputs(
+    baseline_periods: Sequence[Period],
+    reporting_periods: Sequence[Period],
+    claim: Claim,
+    settings: MVSettings,
+    norm: SectorNorm | None,
+    tables: FactorTables,
+) -> PreparedInputs:
     """The periods converted; every check runs before raising, so one response lists every problem (periods,
     claim and norm)."""
     problems: list[InputError] = []
@@ -280,8 +341,13 @@ def compute_savings(
     if from_regression and total.regression is not None:
         uncertainty_ok = total.regression.uncertainty_check.passed
         uncertainty_message = total.regression.uncertainty_check.message
-    verdict = decide(total.savings_percent, claim.overall_percent, settings.verdict,
-                     uncertainty_ok=uncertainty_ok, uncertainty_message=uncertainty_message)
+    verdict = decide(
+        total.savings_percent,
+        claim.overall_percent,
+        settings.verdict,
+        uncertainty_ok=uncertainty_ok,
+        uncertainty_message=uncertainty_message,
+    )
 
     norm_result = None
     if norm is not None:
@@ -325,8 +391,13 @@ def compute_savings(
 
 
 def _carrier_result(
-    carrier: str, ev: _Evaluation, data: PreparedInputs, column: int | None, t_per_toe: float | None,
-    claimed: float | None, co2: float | None = None,
+    carrier: str,
+    ev: _Evaluation,
+    data: PreparedInputs,
+    column: int | None,
+    t_per_toe: float | None,
+    claimed: float | None,
+    co2: float | None = None,
 ) -> CarrierResult:
     if column is None:
         base_e, rep_e = float(data.baseline.energy.sum()), float(data.reporting.energy.sum())

@@ -24,8 +24,10 @@ class MVSettings:
 
     def __post_init__(self) -> None:
         # configuration mistakes, caught at start-up rather than inside a computation
-        for name, value in (("fsu_confidence", self.fsu_confidence),
-                            ("criteria.fsu_acceptance_confidence", self.criteria.fsu_acceptance_confidence)):
+        for name, value in (
+            ("fsu_confidence", self.fsu_confidence),
+            ("criteria.fsu_acceptance_confidence", self.criteria.fsu_acceptance_confidence),
+        ):
             if not 0.0 < value < 1.0:
                 raise ValueError(f"{name} must be strictly between 0 and 1 (got {value})")
         if self.criteria.range_tolerance < 0 or self.production_shift_warning < 0:

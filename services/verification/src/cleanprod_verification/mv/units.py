@@ -59,11 +59,25 @@ PRODUCTION_DIMENSIONS = frozenset({Dimension.MASS, Dimension.VOLUME, Dimension.A
 # Spellings people actually type, mapped to a symbol. "ton" is left out on purpose: it is ambiguous
 # (short ton), and a wrong guess would be worse than asking.
 _ALIASES: dict[str, str] = {
-    "tonne": "t", "tonnes": "t", "tấn": "t",
-    "m²": "m2", "m³": "m3", "1000 m³": "1000 m3", "thousand m3": "1000 m3",
-    "l": "L", "litre": "L", "litres": "L", "liter": "L", "liters": "L", "lít": "L",
-    "hectolitre": "hl", "hectoliter": "hl",
-    "units": "unit", "pieces": "piece", "pcs": "piece", "pc": "piece",
+    "tonne": "t",
+    "tonnes": "t",
+    "tấn": "t",
+    "m²": "m2",
+    "m³": "m3",
+    "1000 m³": "1000 m3",
+    "thousand m3": "1000 m3",
+    "l": "L",
+    "litre": "L",
+    "litres": "L",
+    "liter": "L",
+    "liters": "L",
+    "lít": "L",
+    "hectolitre": "hl",
+    "hectoliter": "hl",
+    "units": "unit",
+    "pieces": "piece",
+    "pcs": "piece",
+    "pc": "piece",
 }
 
 
@@ -108,8 +122,7 @@ def production_unit(text: str, field: str | None = None) -> Unit:
     unit = parse_unit(text, field)
     if unit.dimension not in PRODUCTION_DIMENSIONS:
         raise UnknownUnitError(
-            f"{unit.symbol} is not a production unit; use one of: "
-            f"{', '.join(known_units(PRODUCTION_DIMENSIONS))}",
+            f"{unit.symbol} is not a production unit; use one of: {', '.join(known_units(PRODUCTION_DIMENSIONS))}",
             field,
         )
     return unit

@@ -80,8 +80,15 @@ def _plain(value: object) -> bool:
     return (type(value) is float or type(value) is int) and 0.0 <= value < math.inf  # type: ignore[operator]
 
 
-def _number(value: object, field: str, errors: list[InputError], *, upper: float | None = None,
-             what: str = "value", allow_negative: bool = False) -> float | None:
+def _number(
+    value: object,
+    field: str,
+    errors: list[InputError],
+    *,
+    upper: float | None = None,
+    what: str = "value",
+    allow_negative: bool = False,
+) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         errors.append(InvalidValueError(f"{what} must be a number", field))
         return None
@@ -98,8 +105,9 @@ def _number(value: object, field: str, errors: list[InputError], *, upper: float
     return v
 
 
-def _production(prod: Quantity, prefix: str, limits: ValidationLimits,
-                errors: list[InputError]) -> tuple[float, Dimension | None, bool]:
+def _production(
+    prod: Quantity, prefix: str, limits: ValidationLimits, errors: list[InputError]
+) -> tuple[float, Dimension | None, bool]:
     """The period's production in its dimension's base unit, the dimension, and whether it was readable."""
     try:
         unit = production_unit(prod.unit, f"{prefix}.production.unit")
@@ -113,15 +121,20 @@ def _production(prod: Quantity, prefix: str, limits: ValidationLimits,
         return 0.0, unit.dimension, False
     production = q * unit.to_base
     if production > limits.max_production:
-        errors.append(InvalidValueError(
-            f"production {q:g} {unit.symbol} is implausibly large (limit {limits.max_production:g} "
-            f"{CANONICAL[unit.dimension]} per period); check the unit", f"{prefix}.production.quantity"))
+        errors.append(
+            InvalidValueError(
+                f"production {q:g} {unit.symbol} is implausibly large (limit {limits.max_production:g} "
+                f"{CANONICAL[unit.dimension]} per period); check the unit",
+                f"{prefix}.production.quantity",
+            )
+        )
         return production, unit.dimension, False
     return production, unit.dimension, True
 
 
-def _carrier_toe(item: CarrierQuantity, cfield: str, limits: ValidationLimits, tables: FactorTables,
-                 errors: list[InputError]) -> float | None:
+def _carrier_toe(
+    item: CarrierQuantity, cfield: str, limits: ValidationLimits, tables: FactorTables, errors: list[InputError]
+) -> float | None:
     """One energy consumption entry in TOE (None, with the error recorded, when it cannot be read)."""
     q = item.quantity
     # fast path for the common case: a known (carrier, unit) and a plain number — no field paths needed
@@ -140,15 +153,20 @@ def _carrier_toe(item: CarrierQuantity, cfield: str, limits: ValidationLimits, t
             return None
     toe = q * toe_per
     if toe > limits.max_period_energy_toe:
-        errors.append(InvalidValueError(
-            f"{item.carrier} consumption {q:g} {item.unit} = {toe:.4g} TOE is implausibly large "
-            f"(limit {limits.max_period_energy_toe:g} TOE per period); check the unit", f"{cfield}.quantity"))
+        errors.append(
+            InvalidValueError(
+                f"{item.carrier} consumption {q:g} {item.unit} = {toe:.4g} TOE is implausibly large "
+                f"(limit {limits.max_period_energy_toe:g} TOE per period); check the unit",
+                f"{cfield}.quantity",
+            )
+        )
         return None
     return toe
 
 
-def _energy(period: Period, prefix: str, limits: ValidationLimits, tables: FactorTables,
-            errors: list[InputError]) -> tuple[dict[str, float], bool]:
+def _energy(
+    period: Period, prefix: str, limits: ValidationLimits, tables: FactorTables, errors: list[InputError]
+) -> tuple[dict[str, float], bool]:
     """TOE per energy carrier of the period, and whether every entry was readable."""
     energy: dict[str, float] = {}
     ok = True
@@ -156,8 +174,10 @@ def _energy(period: Period, prefix: str, limits: ValidationLimits, tables: Facto
     for j, item in enumerate(period.consumption):
         if item.carrier in NON_ENERGY_RESOURCES:
             # recorded alongside energy (the platform's vocabulary allows it) but not part of energy savings
-            ok = _number(item.quantity, f"{prefix}.consumption[{j}].quantity", errors, what=item.carrier) \
-                is not None and ok
+            ok = (
+                _number(item.quantity, f"{prefix}.consumption[{j}].quantity", errors, what=item.carrier) is not None
+                and ok
+            )
             continue
         energy_entries += 1
         toe = _carrier_toe(item, f"{prefix}.consumption[{j}]", limits, tables, errors)
@@ -166,14 +186,18 @@ def _energy(period: Period, prefix: str, limits: ValidationLimits, tables: Facto
             continue
         energy[item.carrier] = energy.get(item.carrier, 0.0) + toe
     if energy_entries == 0:
-        errors.append(InvalidValueError(
-            "no energy consumption recorded; list each carrier, with 0 for one not used", f"{prefix}.consumption"))
+        errors.append(
+            InvalidValueError(
+                "no energy consumption recorded; list each carrier, with 0 for one not used", f"{prefix}.consumption"
+            )
+        )
         ok = False
     return energy, ok
 
 
-def _weather(period: Period, days: int, prefix: str, limits: ValidationLimits,
-             errors: list[InputError]) -> tuple[list[float | None], bool]:
+def _weather(
+    period: Period, days: int, prefix: str, limits: ValidationLimits, errors: list[InputError]
+) -> tuple[list[float | None], bool]:
     """The period's cooling and heating degree-days (either may be absent), and whether they were readable."""
     weather: list[float | None] = [period.cdd, period.hdd]
     ok = True
@@ -187,7 +211,11 @@ def _weather(period: Period, days: int, prefix: str, limits: ValidationLimits,
 
 
 def _convert_period(
-    index: int, period: Period, prefix: str, limits: ValidationLimits, tables: FactorTables,
+    index: int,
+    period: Period,
+    prefix: str,
+    limits: ValidationLimits,
+    tables: FactorTables,
     errors: list[InputError],
 ) -> _Row | None:
     start, end = period.start, period.end
@@ -216,9 +244,12 @@ def _check_sequence(name: str, rows: list[_Row], errors: list[InputError]) -> No
     furthest = rows[0]
     for cur in rows[1:]:
         if cur.start < furthest.end:
-            errors.append(InvalidPeriodError(
-                f"period {cur.start}–{cur.end} overlaps {name}[{furthest.index}] ({furthest.start}–{furthest.end})",
-                f"{name}[{cur.index}].start"))
+            errors.append(
+                InvalidPeriodError(
+                    f"period {cur.start}–{cur.end} overlaps {name}[{furthest.index}] ({furthest.start}–{furthest.end})",
+                    f"{name}[{cur.index}].start",
+                )
+            )
         if cur.end > furthest.end:
             furthest = cur
 
@@ -230,9 +261,12 @@ def _check_order(base: list[_Row], rep: list[_Row], errors: list[InputError]) ->
     base_end = max(r.end for r in base)
     first_rep = rep[0]
     if first_rep.start < base_end:
-        errors.append(InvalidPeriodError(
-            f"reporting periods must start after the baseline ends ({base_end}); this one starts {first_rep.start}",
-            f"reporting_periods[{first_rep.index}].start"))
+        errors.append(
+            InvalidPeriodError(
+                f"reporting periods must start after the baseline ends ({base_end}); this one starts {first_rep.start}",
+                f"reporting_periods[{first_rep.index}].start",
+            )
+        )
 
 
 def _check_totals(sets: dict[str, list[_Row]], dimension: Dimension | None, errors: list[InputError]) -> None:
@@ -241,16 +275,21 @@ def _check_totals(sets: dict[str, list[_Row]], dimension: Dimension | None, erro
     for name, rows in sets.items():
         for r in rows:
             if r.dimension is not dimension:
-                errors.append(InputError(
-                    f"production is measured as {r.dimension} here but as {dimension} in "
-                    f"baseline_periods[{base[0].index}]; use one kind of production unit throughout",
-                    f"{name}[{r.index}].production.unit"))
+                errors.append(
+                    InputError(
+                        f"production is measured as {r.dimension} here but as {dimension} in "
+                        f"baseline_periods[{base[0].index}]; use one kind of production unit throughout",
+                        f"{name}[{r.index}].production.unit",
+                    )
+                )
         if sum(r.production for r in rows) <= 0:
-            errors.append(InvalidValueError(
-                "total production is zero, so energy per unit of product is undefined", name))
+            errors.append(
+                InvalidValueError("total production is zero, so energy per unit of product is undefined", name)
+            )
     if sum(sum(r.energy.values()) for r in base) <= 0:
-        errors.append(InvalidValueError(
-            "total baseline energy is zero; nothing can be saved against it", "baseline_periods"))
+        errors.append(
+            InvalidValueError("total baseline energy is zero; nothing can be saved against it", "baseline_periods")
+        )
 
 
 def prepare_inputs(
@@ -290,23 +329,33 @@ def prepare_inputs(
         )
 
     assert dimension is not None
-    ignored = sorted({item.carrier for p in (*baseline, *reporting) for item in p.consumption
-                      if item.carrier in NON_ENERGY_RESOURCES})
+    ignored = sorted(
+        {
+            item.carrier
+            for p in (*baseline, *reporting)
+            for item in p.consumption
+            if item.carrier in NON_ENERGY_RESOURCES
+        }
+    )
     return PreparedInputs(series(base), series(rep), carriers, CANONICAL[dimension], ignored)
 
 
 def validate_claim(claim: Claim, limits: ValidationLimits, tables: FactorTables) -> None:
     errors: list[InputError] = []
-    v = _number(claim.overall_percent, "claim.overall_percent", errors, upper=limits.max_claim_percent,
-                what="claimed savings %")
+    v = _number(
+        claim.overall_percent, "claim.overall_percent", errors, upper=limits.max_claim_percent, what="claimed savings %"
+    )
     if v is not None and v <= 0:
         errors.append(InvalidValueError("claimed savings % must be positive", "claim.overall_percent"))
     per: Mapping[str, float] = claim.per_carrier_percent or {}
     for carrier, pct in per.items():
         field = f"claim.per_carrier_percent.{carrier}"
         if carrier not in tables.energy:
-            errors.append(UnsupportedCarrierError(
-                f"unknown energy carrier {carrier!r}; use one of: {', '.join(tables.carriers)}", field))
+            errors.append(
+                UnsupportedCarrierError(
+                    f"unknown energy carrier {carrier!r}; use one of: {', '.join(tables.carriers)}", field
+                )
+            )
             continue
         # negative per-carrier claims are legitimate (a fuel switch raises electricity use)
         _number(pct, field, errors, upper=limits.max_claim_percent, what="claimed savings %", allow_negative=True)

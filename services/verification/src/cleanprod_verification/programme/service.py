@@ -26,8 +26,11 @@ C, V = Conclusion, VerificationCase
 def _measures() -> list[Any]:
     return [
         func.count().label("cases"),
-        func.count(func.distinct(func.coalesce(V.enterprise_tax_code, cast(V.enterprise_id, String),
-                                               cast(V.facility_id, String)))).label("enterprises"),
+        func.count(
+            func.distinct(
+                func.coalesce(V.enterprise_tax_code, cast(V.enterprise_id, String), cast(V.facility_id, String))
+            )
+        ).label("enterprises"),
         func.count().filter(C.verdict == "verified").label("verified"),
         func.count().filter(C.verdict == "not_achieved").label("not_achieved"),
         func.coalesce(func.sum(C.savings_toe), 0.0).label("savings_toe"),
@@ -42,9 +45,18 @@ def _group(row: Any, target: float, **keys: Any) -> GroupSummary:
     savings = float(row.savings_toe)
     share = savings / adjusted * 100.0 if adjusted > 0 else None
     return GroupSummary(
-        **keys, enterprises=row.enterprises, cases=row.cases, verified=row.verified, not_achieved=row.not_achieved, savings_toe=savings,
-        savings_gj=float(row.savings_gj), savings_tco2=float(row.savings_tco2), adjusted_baseline_toe=adjusted,
-        savings_pct=share, target_pct=target, attainment_pct=share / target * 100.0 if share is not None else None,
+        **keys,
+        enterprises=row.enterprises,
+        cases=row.cases,
+        verified=row.verified,
+        not_achieved=row.not_achieved,
+        savings_toe=savings,
+        savings_gj=float(row.savings_gj),
+        savings_tco2=float(row.savings_tco2),
+        adjusted_baseline_toe=adjusted,
+        savings_pct=share,
+        target_pct=target,
+        attainment_pct=share / target * 100.0 if share is not None else None,
         meets_target=share is not None and share + 1e-9 >= target,
     )
 
@@ -55,8 +67,15 @@ def _period(kind: PeriodKind) -> Any:
     return func.to_char(local, 'YYYY"-Q"Q' if kind == "quarter" else "YYYY")
 
 
-async def summary(session: AsyncSession, *, target: float, sector: str | None, concluded_from: dt.date | None,
-                  concluded_to: dt.date | None, period_kind: PeriodKind = "quarter") -> ProgrammeSummary:
+async def summary(
+    session: AsyncSession,
+    *,
+    target: float,
+    sector: str | None,
+    concluded_from: dt.date | None,
+    concluded_to: dt.date | None,
+    period_kind: PeriodKind = "quarter",
+) -> ProgrammeSummary:
     local_day = cast(func.timezone(LOCAL_TZ_NAME, C.concluded_at), Date)
     period = _period(period_kind).label("period")
 
@@ -73,13 +92,18 @@ async def summary(session: AsyncSession, *, target: float, sector: str | None, c
     total = (await session.exec(base())).one()
     sectors = (await session.exec(base(V.sector_code).group_by(V.sector_code).order_by(V.sector_code))).all()
     districts = (await session.exec(base(V.district).group_by(V.district).order_by(V.district))).all()
-    wards = (await session.exec(base(V.district, V.ward).group_by(V.district, V.ward)
-                                .order_by(V.district, V.ward))).all()
+    wards = (
+        await session.exec(base(V.district, V.ward).group_by(V.district, V.ward).order_by(V.district, V.ward))
+    ).all()
     periods = (await session.exec(base(period).group_by(period).order_by(period))).all()
-    sector_periods = (await session.exec(base(V.sector_code, period).group_by(V.sector_code, period)
-                                         .order_by(V.sector_code, period))).all()
+    sector_periods = (
+        await session.exec(base(V.sector_code, period).group_by(V.sector_code, period).order_by(V.sector_code, period))
+    ).all()
     return ProgrammeSummary(
-        target_pct=target, concluded_from=concluded_from, concluded_to=concluded_to, period_kind=period_kind,
+        target_pct=target,
+        concluded_from=concluded_from,
+        concluded_to=concluded_to,
+        period_kind=period_kind,
         by_period=[_group(r, target, period=r.period) for r in periods],
         by_sector_period=[_group(r, target, sector_code=r.sector_code, period=r.period) for r in sector_periods],
         total=_group(total, target),
@@ -90,10 +114,19 @@ async def summary(session: AsyncSession, *, target: float, sector: str | None, c
 
 
 def _public(group: GroupSummary) -> PublicGroup:
-    return PublicGroup(sector_code=group.sector_code, district=group.district, period=group.period,
-                       enterprises=group.enterprises, verified=group.verified, savings_toe=group.savings_toe,
-                       savings_gj=group.savings_gj, savings_tco2=group.savings_tco2, savings_pct=group.savings_pct,
-                       target_pct=group.target_pct, meets_target=group.meets_target)
+    return PublicGroup(
+        sector_code=group.sector_code,
+        district=group.district,
+        period=group.period,
+        enterprises=group.enterprises,
+        verified=group.verified,
+        savings_toe=group.savings_toe,
+        savings_gj=group.savings_gj,
+        savings_tco2=group.savings_tco2,
+        savings_pct=group.savings_pct,
+        target_pct=group.target_pct,
+        meets_target=group.meets_target,
+    )
 
 
 def public_results(full: ProgrammeSummary, min_enterprises: int) -> PublicResults:
@@ -108,6 +141,13 @@ def public_results(full: ProgrammeSummary, min_enterprises: int) -> PublicResult
         return [_public(g) for g in shown]
 
     total = _public(full.total) if full.total.enterprises >= min_enterprises else None
-    return PublicResults(target_pct=full.target_pct, period_kind=full.period_kind, min_enterprises=min_enterprises,
-                         total=total, by_sector=keep(full.by_sector), by_district=keep(full.by_district),
-                         by_period=keep(full.by_period), suppressed_groups=suppressed)
+    return PublicResults(
+        target_pct=full.target_pct,
+        period_kind=full.period_kind,
+        min_enterprises=min_enterprises,
+        total=total,
+        by_sector=keep(full.by_sector),
+        by_district=keep(full.by_district),
+        by_period=keep(full.by_period),
+        suppressed_groups=suppressed,
+    )

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import datetime as dt
 import uuid
 
@@ -21,11 +22,39 @@ _NAMESPACE = uuid.UUID("6f1c1f0e-8a4e-4c55-9d3b-0c1e5d0e2b7a")
 
 
 def upgrade() -> None:
-    sectors = sa.table("sectors", sa.column("code"), sa.column("name_vi"), sa.column("name_en"),
-                       sa.column("priority"), sa.column("version"), sa.column("created_at"))
-    norms = sa.table("sector_norms", *[sa.column(c) for c in (
-        "id", "circular", "sector_code", "product", "capacity_band", "unit", "value", "valid_from", "valid_to",
-        "source_url", "band_min", "band_min_inclusive", "band_max", "band_max_inclusive", "version", "created_at")])
+    sectors = sa.table(
+        "sectors",
+        sa.column("code"),
+        sa.column("name_vi"),
+        sa.column("name_en"),
+        sa.column("priority"),
+        sa.column("version"),
+        sa.column("created_at"),
+    )
+    norms = sa.table(
+        "sector_norms",
+        *[
+            sa.column(c)
+            for c in (
+                "id",
+                "circular",
+                "sector_code",
+                "product",
+                "capacity_band",
+                "unit",
+                "value",
+                "valid_from",
+                "valid_to",
+                "source_url",
+                "band_min",
+                "band_min_inclusive",
+                "band_max",
+                "band_max_inclusive",
+                "version",
+                "created_at",
+            )
+        ],
+    )
     now = dt.datetime.now(dt.UTC)
     op.bulk_insert(sectors, [{**row, "version": 1, "created_at": now} for row in sector_rows()])
     rows = []
