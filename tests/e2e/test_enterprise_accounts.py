@@ -165,3 +165,40 @@ def test_new_enterprise_account_logs_in_and_sees_only_its_enterprise(
         ).status_code
         == 403
     )
+
+
+def test_values_keycloak_would_refuse_are_422_next_to_their_field_never_503(gateway: httpx.Client, tokens) -> None:
+    """Found by Schemathesis: a first name with ')' went to Keycloak, whose user profile refused it (400), and the
+    officer got 503 "identity provider unavailable". Keycloak's person-name rule is checked before Keycloak is
+    asked; whatever else its user profile refuses is a 422 too (directory.refused_by_keycloak)."""
+    officer = tokens.headers("officer1", **{"Accept-Language": "vi"})
+    enterprise = gateway.post(
+        "/api/v1/enterprises",
+        headers=officer,
+        json={
+            "tax_code": random_tax_code(),
+            "name": "Công ty TNHH Dệt may Long Biên",
+            "legal_form": "llc_multi_member",
+            "size_class": "small",
+            "address": "Số 2 phố Ngọc Lâm, Hà Nội",
+            "ward": "Phường Bồ Đề",
+        },
+    ).json()
+    username = f"ent-{uuid.uuid4().hex[:8]}"
+    for field, value in (("first_name", "Thị Mai (kế toán)"), ("last_name", "Phan;"), ("first_name", "Lê=Minh")):
+        body = {
+            "username": username,
+            "email": f"{username}@detmay.example.vn",
+            "first_name": "Thị Mai",
+            "last_name": "Phan",
+            field: value,
+        }
+        refused = gateway.post(f"/api/v1/enterprises/{enterprise['id']}/accounts", headers=officer, json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        [error] = refused.json()["errors"]
+        assert error["field"] == field and error["code"] == "person_name_characters"
+        assert "Tên người không được chứa ký tự" in error["message"]
+    # Nothing was created in Keycloak: the same username is still free.
+    listed = gateway.get(f"/api/v1/enterprises/{enterprise['id']}/accounts", headers=officer)
+    assert listed.status_code == 200 and listed.json() == []

@@ -76,3 +76,23 @@ async def test_logins_are_made_and_listed_with_no_transaction_open(
     assert directory.calls == [("create", 0), ("list", 0)]
     history = (await client.get(f"/api/v1/enterprises/{enterprise['id']}/history", headers=actors.officer)).json()
     assert [e["action"] for e in history["items"]][-1] == "create_account"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            b'{"field":"firstName","errorMessage":"error-person-name-invalid-character","params":["firstName"]}',
+            "first_name",
+        ),
+        (b'{"field":"email","errorMessage":"invalidEmailMessage","params":["email","x"]}', "email"),
+        (b'{"errorMessage":"User name is missing"}', None),
+        (b"<html>not json</html>", None),
+    ],
+)
+def test_a_value_keycloak_refuses_is_the_inputs_422_not_a_503(body: bytes, field: str | None) -> None:
+    from cleanprod_registry.accounts.directory import refused_by_keycloak
+
+    problem = refused_by_keycloak(body)
+    assert problem.status == 422 and problem.code == "identity_provider_refused"
+    assert [e["field"] for e in problem.errors] == ([field] if field else [])

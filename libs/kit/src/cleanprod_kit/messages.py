@@ -488,6 +488,20 @@ _CATALOGUE: dict[str, Entry] = {
         "Capacity band '{band}' is not understood; write e.g. '<20 million L/yr' or '20-100 t/yr'.",
         "Không hiểu quy mô công suất '{band}'; hãy viết ví dụ '<20 million L/yr' hoặc '20-100 t/yr'.",
     ),
+    "person_name_characters": _e(
+        "Unprocessable content",
+        "Tên có ký tự không được phép",
+        "A person's name may not contain '{character}' (nor < > & \" $ % ! # ? § ; * ~ / \\ | ^ = [ ] {{ }} ( ) or "
+        "control characters).",
+        "Tên người không được chứa ký tự '{character}' (cũng như < > & \" $ % ! # ? § ; * ~ / \\ | ^ = [ ] {{ }} ( ) "
+        "hay ký tự điều khiển).",
+    ),
+    "identity_provider_refused": _e(
+        "Unprocessable content",
+        "Hệ thống đăng nhập từ chối giá trị",
+        "The identity provider refused a value: {reason}.",
+        "Hệ thống quản lý đăng nhập từ chối một giá trị đã nhập ({reason}); hãy kiểm tra lại.",
+    ),
     "invalid_username": _e(
         "Unprocessable content",
         "Tên đăng nhập không hợp lệ",

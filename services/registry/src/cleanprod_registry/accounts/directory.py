@@ -7,12 +7,13 @@ is fixed here rather than taken from input."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from dataclasses import dataclass
 from typing import Any
 
-from cleanprod_kit.errors import Conflict, ServiceUnavailable
+from cleanprod_kit.errors import Conflict, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.roles import Role
 
 ENTERPRISE_ROLE = Role.ENTERPRISE
@@ -23,6 +24,24 @@ class NewAccount:
     user_id: str
     username: str
     temporary_password: str
+
+
+# Keycloak's user-profile attribute names -> this API's field names.
+KEYCLOAK_FIELDS = {"username": "username", "email": "email", "firstName": "first_name", "lastName": "last_name"}
+
+
+def refused_by_keycloak(body: bytes | str | None) -> Unprocessable:
+    """A 400 from Keycloak's admin API (a user-profile validator refused a value) as a 422 naming the field when
+    Keycloak names one: it is the input that is wrong, not the identity provider that is down."""
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
+    reason = str(answer.get("errorMessage") or answer.get("error") or "refused")[:200]
+    field = KEYCLOAK_FIELDS.get(str(answer.get("field") or ""))
+    errors = [field_error(field, code="identity_provider_refused", reason=reason)] if field else []
+    return Unprocessable(code="identity_provider_refused", params={"reason": reason}, errors=errors)
 
 
 def temporary_password(length: int = 16) -> str:
@@ -70,6 +89,8 @@ class AccountDirectory:
         except KeycloakError as exc:
             if getattr(exc, "response_code", None) == 409:
                 raise Conflict(code="login_exists", params={"username": username, "email": email}) from None
+            if getattr(exc, "response_code", None) == 400:  # Keycloak's user profile refused a value: the input's
+                raise refused_by_keycloak(getattr(exc, "response_body", b"")) from None
             raise ServiceUnavailable(
                 "The identity provider refused or failed the request; try again later.",
                 code="identity_provider_unavailable",

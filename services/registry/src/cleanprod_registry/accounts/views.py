@@ -21,11 +21,25 @@ router = APIRouter(prefix="/api/v1/enterprises/{enterprise_id}/accounts", tags=[
 Name = Text(100)
 
 
+# Keycloak's own rule for person names (user profile validator `person-name-prohibited-characters`, declared for
+# firstName and lastName in the realm): checked here too, so the officer is told which field, in their language,
+# instead of Keycloak refusing the whole request.
+PERSON_NAME_PROHIBITED = re.compile(r'[<>&"$%!#?§;*~/\\|^=\[\]{}()\x00-\x1f\x7f\n\x0b\f\r\x85\u2028\u2029]')
+
+
 class AccountCreate(StrictBody):
     username: Text(64, min_length=3)
     email: EmailStr
     first_name: Name  # given name(s), e.g. "Thị Mai"
     last_name: Name  # family name, e.g. "Phan"
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _person_name(cls, value: str) -> str:
+        found = PERSON_NAME_PROHIBITED.search(value)
+        if found:
+            raise InvalidValue("person_name_characters", character=found.group())
+        return value
 
     @field_validator("username")
     @classmethod
