@@ -15,7 +15,7 @@ from cleanprod_applications.domain.exact import (
     round_half_up,
     to_fraction,
 )
-from cleanprod_applications.domain.local_time import local_date
+from cleanprod_kit.local_time import local_date
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,12 @@ Modules, one per concern:
 * :mod:`.tranches`     — advance and balance payments, recovery after verification
 * :mod:`.dossier_code` — mã hồ sơ per Circular 01/2018/TT-VPCP art. 19
 * :mod:`.egov_status`  — application status → national TrangThaiHoSo code
-* :mod:`.exact`, :mod:`.local_time` — shared exact-arithmetic and local-date helpers
+* :mod:`.exact` — exact arithmetic; local dates come from the kit's stdlib-only `cleanprod_kit.local_time`
 
 The names below are the API the service layer is meant to use.
 """
+
+from cleanprod_kit.local_time import LOCAL_TZ, local_date
 
 from .dossier_code import (
     DailySequenceExhausted,
@@ -37,7 +39,6 @@ from .lifecycle import (
     may_perform,
     transition,
 )
-from .local_time import LOCAL_TZ, local_date
 from .scoring import (
     Criterion,
     InvalidScores,

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .local_time import local_date
+from cleanprod_kit.local_time import local_date
 
 MAX_DAILY_SEQUENCE = 9_999
 

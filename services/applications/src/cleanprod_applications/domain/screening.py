@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from cleanprod_kit.local_time import local_date
+
 from .exact import Number, bp, check_basis_points, check_vnd, floor_share, format_pct, format_vnd, to_fraction
 from .lifecycle import Action
-from .local_time import local_date
 
 
 class ReasonCode(StrEnum):

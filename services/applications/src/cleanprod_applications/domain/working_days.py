@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from .local_time import LOCAL_TZ
+from cleanprod_kit.local_time import LOCAL_TZ
 
 ADJUSTMENTS_FILE = "vn_calendar_adjustments.csv"
 
