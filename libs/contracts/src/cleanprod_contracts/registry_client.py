@@ -47,6 +47,8 @@ class FacilityFacts:
     enterprise_id: uuid.UUID
     enterprise_tax_code: str
     enterprise_name: str
+    ward: str | None = None  # the facility's, else its enterprise's (officers filter applications by place)
+    district: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +189,8 @@ class RegistryClient:
             enterprise_id=facility.enterprise_id,
             enterprise_tax_code=facility.enterprise_tax_code or enterprise.tax_code,
             enterprise_name=enterprise.name,
+            ward=facility.ward or enterprise.ward,
+            district=facility.district or enterprise.district,
         )
 
     async def baselines(self, facility_id: uuid.UUID) -> list[BaselinePeriod]:

@@ -22,7 +22,7 @@ from .staff import sector_names, staff_members
 
 router = APIRouter(prefix="/officer/applications")
 ACTIVE = "/officer/applications"
-FILTERS = ("status", "call_id", "sector_code", "dossier_code", "q")
+FILTERS = ("status", "call_id", "sector_code", "ward", "district", "dossier_code", "q")
 PAGE_SIZE = 50
 
 

@@ -22,6 +22,8 @@ class ApplicationFilters:
         tax_code: Param | None = Query(None, max_length=20),
         dossier_code: Param | None = Query(None, max_length=32),
         sector_code: Param | None = Query(None, max_length=32, description="The facility's sector code"),
+        ward: Param | None = Query(None, max_length=120, description="The facility's ward or commune, any accents"),
+        district: Param | None = Query(None, max_length=120, description="The facility's district, any accents"),
         q: Param | None = Query(
             None, max_length=200, description="Accent-insensitive words in title, enterprise, facility or dossier code"
         ),
@@ -35,6 +37,7 @@ class ApplicationFilters:
         self.tax_code, self.dossier_code, self.q = tax_code, dossier_code, q
         self.overdue = overdue
         self.sector_code = sector_code
+        self.ward, self.district = ward, district
 
     def as_kwargs(self) -> dict[str, Any]:
         return {
@@ -46,4 +49,6 @@ class ApplicationFilters:
             "q": self.q,
             "overdue": self.overdue,
             "sector_code": self.sector_code,
+            "ward": self.ward,
+            "district": self.district,
         }

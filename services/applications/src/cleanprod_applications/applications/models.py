@@ -56,6 +56,9 @@ class Application(ServiceTable, table=True):
     enterprise_tax_code: str = Field(max_length=14)
     enterprise_name: str = Field(max_length=300)
     sector_code: str = Field(max_length=32)
+    # Where the facility is (from the registry when the draft is started), for the officers' place filters.
+    ward: str | None = Field(default=None, max_length=120)
+    district: str | None = Field(default=None, max_length=120)
 
     # The dossier's content: empty (NULL, or [] for the claims) while a draft is being filled in step by step;
     # submission refuses the dossier until every part is there (applications/completeness.py).

@@ -156,6 +156,8 @@ class ApplicationPublic(BaseModel):
     enterprise_tax_code: str
     enterprise_name: str
     sector_code: str
+    ward: str | None = Field(None, description="The facility's ward or commune (phường/xã), as the registry had it")
+    district: str | None = Field(None, description="The facility's district where the registry records one")
     title: str | None
     technology: str | None
     supplier: Supplier | None

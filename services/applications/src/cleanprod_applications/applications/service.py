@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, not_
+from sqlalchemy import and_, func, not_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -163,6 +163,8 @@ async def create_application(
         enterprise_tax_code=canonical(facts.enterprise_tax_code),
         enterprise_name=facts.enterprise_name,
         sector_code=facts.sector_code,
+        ward=facts.ward,
+        district=facts.district,
         supplier_name=data.supplier.name if data.supplier else None,
         supplier_tax_code=data.supplier.tax_code if data.supplier else None,
         claimed_savings=_claims_json(data.claimed_savings or []),
@@ -245,6 +247,8 @@ def _list_conditions(
     q: str | None,
     overdue: bool | None,
     sector_code: str | None,
+    ward: str | None = None,
+    district: str | None = None,
 ) -> list[Any]:
     """The list's WHERE clauses: what the caller may read, then each filter given."""
     visible = visibility_filter(principal)
@@ -258,6 +262,12 @@ def _list_conditions(
         (Application.sector_code, sector_code),
     ]
     conditions += [column == value for column, value in equal_to if value]
+    # A place matches whatever its accents and case ("phuong bo de" finds "Phường Bồ Đề").
+    conditions += [
+        func.cp_fold(column) == func.cp_fold(value)
+        for column, value in ((Application.ward, ward), (Application.district, district))
+        if value
+    ]
     if q and (words := matches_all_words(Application.search_text, q)) is not None:
         conditions.append(words)
     if overdue is not None:
@@ -299,6 +309,8 @@ async def list_applications(
     cursor: str | None,
     overdue: bool | None = None,
     sector_code: str | None = None,
+    ward: str | None = None,
+    district: str | None = None,
 ) -> tuple[list[ApplicationPublic], str | None]:
     conditions = _list_conditions(
         principal,
@@ -310,6 +322,8 @@ async def list_applications(
         q=q,
         overdue=overdue,
         sector_code=sector_code,
+        ward=ward,
+        district=district,
     )
     rows, next_cursor = await keyset_page(
         session,
