@@ -13,6 +13,7 @@ import uvicorn
 from gateway_helpers import bearer, serve_gateway
 from gateway_upstream import Upstream, free_port
 
+from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 
 
@@ -22,14 +23,7 @@ def registry_service(make_database: Callable[[str, str], str], issuer: TestIssue
     from cleanprod_registry.main import create_app
 
     url = make_database("registry_gateway_test", MIGRATIONS)
-    settings = RegistrySettings(
-        database_url=url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
+    settings = RegistrySettings(**service_settings_for(issuer, database_url=url))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(

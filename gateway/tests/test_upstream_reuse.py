@@ -21,6 +21,7 @@ from gateway_upstream import free_port
 
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.settings import ServiceSettings
+from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 
 
@@ -236,14 +237,7 @@ class KitService:
             self.writes += 1
             return {"size": len(await request.body())}
 
-        settings = ServiceSettings(
-            service_name="kit-svc",
-            oidc_issuer=issuer.issuer,
-            oidc_jwks_url=issuer.jwks_url,
-            outbox_enabled=False,
-            log_level="CRITICAL",
-            log_json=False,
-        )
+        settings = ServiceSettings(**service_settings_for(issuer, service_name="kit-svc", log_level="CRITICAL"))
         app = create_service_app(settings, title="kit service", routers=[router])
         self.port = free_port()
         self.server = uvicorn.Server(

@@ -17,6 +17,7 @@ from cleanprod_kit.auth import CurrentPrincipal, authenticate
 from cleanprod_kit.errors import Problem, install_problem_handlers
 from cleanprod_kit.headerchecks import header_problem
 from cleanprod_kit.settings import ServiceSettings
+from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.rawhttp import RawResponse, request_bytes, send_raw
 from infra.ports import free_port
@@ -90,14 +91,7 @@ def _service_app(issuer: TestIssuer) -> FastAPI:
         raise RuntimeError("a bug in a service (test)")
 
     # The database is never used by these routes (the engine connects lazily).
-    settings = ServiceSettings(
-        service_name="kit-test",
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_level="WARNING",
-        log_json=False,
-    )
+    settings = ServiceSettings(**service_settings_for(issuer, service_name="kit-test"))
     return create_service_app(settings, title="kit test", routers=[router])
 
 
