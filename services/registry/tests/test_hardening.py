@@ -11,9 +11,9 @@ import pytest
 from registry_helpers import Actors, create_enterprise, create_facility
 
 from cleanprod_kit import guard_codes
-from cleanprod_kit.testing.fixtures import free_port
 from cleanprod_kit.testing.hostile import (
-    FORGED_CURSORS,
+    assert_database_down_is_503,
+    assert_forged_cursors_refused,
     cursor_routes,
     non_nullable_fields,
     openapi_problems,
@@ -158,10 +158,7 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
     client: httpx.AsyncClient, actors: Actors, world: dict[str, str], path: str, parameter: str
 ) -> None:
     url = path.format(**world)
-    assert (await client.get(url, headers=actors.officer)).status_code == 200
-    for cursor in FORGED_CURSORS:
-        response = await client.get(url, params={parameter: cursor}, headers=actors.officer)
-        assert_problem(response, 422, field=f"query.{parameter}", code=guard_codes.INVALID_CURSOR)
+    await assert_forged_cursors_refused(client, url, parameter, actors.officer)
 
 
 # ---- 6. database down -----------------------------------------------------------------------------------------
@@ -170,17 +167,14 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
 async def test_database_down_is_503_problem_with_retry_after(
     registry_settings: RegistrySettings, actors: Actors
 ) -> None:
-    settings = registry_settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/cleanprod_registry"}
+    await assert_database_down_is_503(
+        create_app,
+        registry_settings,
+        "cleanprod_registry",
+        ("/api/v1/facilities", "/api/v1/enterprises", "/api/v1/sectors"),
+        actors.officer,
+        "down-1",
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as down:
-            for path in ("/api/v1/facilities", "/api/v1/enterprises", "/api/v1/sectors"):
-                response = await down.get(path, headers={**actors.officer, "X-Request-ID": "down-1"})
-                body = assert_problem(response, 503, code=guard_codes.DATABASE_UNAVAILABLE)
-                assert body["request_id"] == "down-1" and int(response.headers["retry-after"]) > 0
 
 
 # ---- 7. strict dates and booleans, programme window, 413 however framed ----------------------------------------
