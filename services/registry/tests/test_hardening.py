@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from registry_helpers import Actors, create_enterprise, create_facility
+from registry_helpers import Actors, baseline_body, create_enterprise, create_facility
 
 from cleanprod_kit import guard_codes
 from cleanprod_kit.testing.hostile import (
@@ -30,12 +30,7 @@ from cleanprod_registry.sectors.schemas import SectorUpdate
 async def world(client: httpx.AsyncClient, actors: Actors) -> dict[str, str]:
     enterprise = await create_enterprise(client, actors)
     facility = await create_facility(client, actors, enterprise["id"])
-    baseline = {
-        "period_start": "2024-01-01",
-        "period_end": "2024-12-31",
-        "production": {"quantity": 1000, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 5000, "unit": "kWh"}],
-    }
+    baseline = baseline_body("2024-01-01", "2024-12-31", production=1000, electricity=(5000, "kWh"))
     response = await client.post(
         f"/api/v1/facilities/{facility['id']}/baselines", json=baseline, headers=actors.officer
     )
@@ -115,13 +110,7 @@ async def test_nul_in_a_body_string_is_422_naming_the_field(
     ):
         response = await client.patch(url, json=body, headers={**actors.officer, "If-Match": etag})
         assert_problem(response, 422, field=field, code=guard_codes.CONTROL_CHARACTERS)
-    baseline = {
-        "period_start": "2023-01-01",
-        "period_end": "2023-12-31",
-        "notes": "a\x00b",
-        "production": {"quantity": 1, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 1, "unit": "kWh"}],
-    }
+    baseline = baseline_body("2023-01-01", "2023-12-31", notes="a\x00b")
     response = await client.post(
         f"/api/v1/facilities/{world['facility_id']}/baselines", json=baseline, headers=actors.officer
     )
@@ -192,13 +181,7 @@ async def test_database_down_is_503_problem_with_retry_after(
 async def test_baselines_take_strict_dates_within_the_window_and_strict_booleans(
     client: httpx.AsyncClient, actors: Actors, world: dict[str, str], changes: dict[str, Any], field: str, code: str
 ) -> None:
-    baseline = {
-        "period_start": "2022-01-01",
-        "period_end": "2022-12-31",
-        "production": {"quantity": 1, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 1, "unit": "kWh"}],
-        **changes,
-    }
+    baseline = baseline_body("2022-01-01", "2022-12-31", **changes)
     response = await client.post(
         f"/api/v1/facilities/{world['facility_id']}/baselines", json=baseline, headers=actors.officer
     )
