@@ -285,6 +285,17 @@ class World:
             assert response.status_code == 201, response.text
         return await self.get(application)
 
+    async def reviewed_then_cap_lowered(self) -> dict[str, Any]:
+        """An application reviewed under a 1 000 M cap per project, then the call's cap lowered to 500 M."""
+        call = await self.call(cap_per_project_vnd=1_000_000_000)
+        application = await self.reviewed(call=call)
+        await self.client.patch(
+            f"/api/v1/calls/{call['id']}",
+            json={"cap_per_project_vnd": 500_000_000},
+            headers=if_match(self.actors.officer(), call["version"]),
+        )
+        return application
+
     async def approved(self, **kw: Any) -> dict[str, Any]:
         application = await self.reviewed(**kw)
         application = await self.act(
