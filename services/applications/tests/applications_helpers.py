@@ -285,6 +285,12 @@ class World:
             assert response.status_code == 201, response.text
         return await self.get(application)
 
+    async def decide(self, application: dict[str, Any], outcome: str, reason: str) -> dict[str, Any]:
+        """The decision, by an officer who is not among the reviewers."""
+        return await self.act(
+            application, "decision", self.actors.officer(9), json={"outcome": outcome, "reason": reason}
+        )
+
     async def reviewed_then_cap_lowered(self) -> dict[str, Any]:
         """An application reviewed under a 1 000 M cap per project, then the call's cap lowered to 500 M."""
         call = await self.call(cap_per_project_vnd=1_000_000_000)
@@ -298,12 +304,7 @@ class World:
 
     async def approved(self, **kw: Any) -> dict[str, Any]:
         application = await self.reviewed(**kw)
-        application = await self.act(
-            application,
-            "decision",
-            self.actors.officer(9),
-            json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."},
-        )
+        application = await self.decide(application, "approve", "Đạt điểm, phù hợp mục tiêu chương trình.")
         assert application["status"] == "approved"
         return application
 
