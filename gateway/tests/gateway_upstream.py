@@ -9,12 +9,12 @@ import gzip
 import hashlib
 import json
 import threading
-import time
 from typing import Any
 
 import uvicorn
 
 from cleanprod_kit.openapi import FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA
+from cleanprod_kit.testing.servers import start_in_thread, stop_thread
 from infra.ports import free_port
 
 
@@ -82,20 +82,13 @@ class Upstream:
             interface="asgi3",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> Upstream:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("upstream did not start")
-            time.sleep(0.02)
+        self.thread = start_in_thread(self.server, "upstream")
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        stop_thread(self.server, self.thread)
 
     @property
     def last(self) -> dict[str, Any]:

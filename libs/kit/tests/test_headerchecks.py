@@ -20,6 +20,7 @@ from cleanprod_kit.settings import ServiceSettings
 from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.rawhttp import RawResponse, request_bytes, send_raw
+from cleanprod_kit.testing.servers import serving
 from infra.ports import free_port
 
 H = list[tuple[bytes, bytes]]
@@ -108,15 +109,8 @@ async def service(issuer: TestIssuer) -> AsyncIterator[int]:
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started
-    yield port
-    server.should_exit = True
-    await task
+    async with serving(server, "service"):
+        yield port
 
 
 async def _raw(port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> RawResponse:
