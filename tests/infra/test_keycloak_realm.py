@@ -49,6 +49,8 @@ SERVICE_CLIENTS = {
 }
 ALL_ROLES = {"enterprise", "reviewer", "officer", "verifier", "auditor", "egov", "service"}
 REALM_FILE = REALM_DIR / "realm-cleanprod.json"
+# The portal's authorization request, without its redirect URI.
+AUTHORIZE = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1"}
 PKCE = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
 
 
@@ -255,13 +257,7 @@ def test_wrong_client_secret_is_refused(keycloak: KeycloakInstance, http: httpx.
 @pytest.mark.e2e
 def test_portal_requires_pkce_and_has_no_password_grant(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    params = {
-        "client_id": "cleanprod-portal",
-        "response_type": "code",
-        "scope": "openid",
-        "redirect_uri": "http://localhost:5173/callback",
-        "state": "s1",
-    }
+    params = {**AUTHORIZE, "redirect_uri": "http://localhost:5173/callback"}
     without = http.get(auth_url, params=params, follow_redirects=False)
     assert without.status_code == 302
     assert "error=invalid_request" in without.headers["location"]
@@ -286,7 +282,7 @@ def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(
     keycloak: KeycloakInstance, http: httpx.Client
 ) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    base = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1", **PKCE}
+    base = {**AUTHORIZE, **PKCE}
     for redirect in ("http://127.0.0.1:18200/auth/callback", f"http://127.0.0.1:{free_ports(1)[0]}/auth/callback"):
         page = http.get(auth_url, params={**base, "redirect_uri": redirect}, follow_redirects=False)
         assert page.status_code == 200 and "kc-form-login" in page.text, redirect
@@ -319,14 +315,7 @@ def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(
 @pytest.mark.e2e
 def test_login_pages_speak_vietnamese_first(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    params = {
-        "client_id": "cleanprod-portal",
-        "response_type": "code",
-        "scope": "openid",
-        "state": "s1",
-        "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-        **PKCE,
-    }
+    params = {**AUTHORIZE, "redirect_uri": "http://127.0.0.1:18200/auth/callback", **PKCE}
     with httpx.Client(timeout=30) as browser:  # fresh cookies: no locale remembered from another test
         vietnamese = browser.get(auth_url, params=params)
         assert vietnamese.status_code == 200 and 'id="kc-form-login"' in vietnamese.text
