@@ -22,11 +22,6 @@ CHANGED_MEANWHILE = "Hồ sơ vừa được thay đổi"  # the 412 banner's ti
 
 
 @pytest.fixture(scope="module")
-def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
-
-
-@pytest.fixture(scope="module")
 def officer(stack: Stack) -> Iterator[PortalUser]:
     user = PortalUser(stack.url("portal"), "officer1", home="/staff")
     yield user
