@@ -12,7 +12,7 @@ import httpx
 
 from cleanprod_applications.domain import local_date
 from cleanprod_kit.models import utcnow
-from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_kit.testing.data import call_terms, random_tax_code
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.problems import assert_problem  # noqa: F401 - the tests import it from here
 from infra.ports import free_port
@@ -97,13 +97,8 @@ def call_body(**overrides: Any) -> dict[str, Any]:
         "description": "Đợt hỗ trợ thứ nhất cho các ngành ưu tiên của Thành phố Hà Nội.",
         "opens_on": days(-10),
         "closes_on": days(30),
-        "budget_vnd": 10_000_000_000,
-        "support_rate_bp": 5_000,
-        "cap_per_project_vnd": 2_000_000_000,
-        "eligible_sectors": ["steel", "beer"],
         "criteria": CRITERIA,
-        "min_reviews": 2,
-        "pass_score_pct": 60,
+        **call_terms(),
     }
     body.update(overrides)
     return body
