@@ -284,6 +284,15 @@ def today_local() -> dt.date:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
 
 
+async def created(http: Any, url: str, headers: dict[str, str], body: dict[str, Any], what: str) -> Any:
+    """POST `body`; the created resource, or the benchmark stops saying what could not be done."""
+    async with http.post(url, headers=headers, json=body) as response:
+        answer = await response.json()
+        if response.status != 201:
+            raise SystemExit(f"cannot {what}: {response.status} {answer}")
+        return answer
+
+
 async def prepare(http: Any, target: Target) -> tuple[str, str]:
     """A facility of the enterprise user's enterprise, and a call open today for its sector: (call_id, facility_id)."""
     enterprise_token = await target.enterprise(http)
@@ -311,10 +320,11 @@ async def prepare(http: Any, target: Target) -> tuple[str, str]:
         if items:
             enterprise = items[0]
         else:
-            async with http.post(
+            enterprise = await created(
+                http,
                 f"{registry}/api/v1/enterprises",
-                headers=officer,
-                json={
+                officer,
+                {
                     "tax_code": tax_code,
                     "name": "Công ty Cổ phần Thép Bench",
                     "legal_form": "joint_stock",
@@ -322,23 +332,20 @@ async def prepare(http: Any, target: Target) -> tuple[str, str]:
                     "address": "KCN Thăng Long, Hà Nội",
                     "ward": "Xã Đông Anh",
                 },
-            ) as response:
-                enterprise = await response.json()
-                if response.status != 201:
-                    raise SystemExit(f"cannot register the enterprise: {response.status} {enterprise}")
-        async with http.post(
+                "register the enterprise",
+            )
+        facility = await created(
+            http,
             f"{registry}/api/v1/enterprises/{enterprise['id']}/facilities",
-            headers=officer,
-            json={
+            officer,
+            {
                 "name": "Nhà máy cán thép (bench)",
                 "sector_code": "steel",
                 "address": "Lô B2, KCN Thăng Long",
                 "ward": "Xã Đông Anh",
             },
-        ) as response:
-            facility = await response.json()
-            if response.status != 201:
-                raise SystemExit(f"cannot register a facility: {response.status} {facility}")
+            "register a facility",
+        )
     today = today_local()
     call = {
         "code": f"BENCH-{uuid.uuid4().hex[:12].upper()}",
@@ -353,10 +360,7 @@ async def prepare(http: Any, target: Target) -> tuple[str, str]:
         "min_reviews": 1,
         "pass_score_pct": 50,
     }
-    async with http.post(f"{target.base_url}/api/v1/calls", headers=officer, json=call) as response:
-        body = await response.json()
-        if response.status != 201:
-            raise SystemExit(f"cannot open a call: {response.status} {body}")
+    body = await created(http, f"{target.base_url}/api/v1/calls", officer, call, "open a call")
     return body["id"], facility["id"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from gateway_upstream import Upstream, closed_port, free_port
 from cleanprod_gateway.gateway import Gateway
 from cleanprod_gateway.settings import GatewaySettings
 from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_kit.testing.servers import serving
 
 
 @dataclass
@@ -65,20 +65,9 @@ async def serve_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGatew
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # older uvicorn
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    if not server.started:
-        raise RuntimeError("gateway did not start")
     url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        try:
-            yield RunningGateway(gateway, url, client)
-        finally:
-            server.should_exit = True
-            await task
+    async with serving(server, "gateway"), httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield RunningGateway(gateway, url, client)
 
 
 def bearer(token: str) -> dict[str, str]:

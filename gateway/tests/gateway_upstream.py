@@ -9,12 +9,12 @@ import gzip
 import hashlib
 import json
 import threading
-import time
 from typing import Any
 
 import uvicorn
 
 from cleanprod_kit.openapi import FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA
+from cleanprod_kit.testing.servers import start_in_thread, stop_thread
 from infra.ports import free_port
 
 
@@ -82,20 +82,13 @@ class Upstream:
             interface="asgi3",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> Upstream:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("upstream did not start")
-            time.sleep(0.02)
+        self.thread = start_in_thread(self.server, "upstream")
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        stop_thread(self.server, self.thread)
 
     @property
     def last(self) -> dict[str, Any]:
@@ -149,15 +142,13 @@ class Upstream:
         if path.endswith("/download"):
             size = int(query.get("size", str(1 << 20)))
             wait = query.get("wait") == "1"
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/octet-stream"),
-                        (b"content-length", str(size).encode()),
-                    ],
-                }
+            await _start(
+                send,
+                200,
+                [
+                    (b"content-type", b"application/octet-stream"),
+                    (b"content-length", str(size).encode()),
+                ],
             )
             block = bytes(range(256)) * 256  # 64 KiB
             sent = 0
@@ -174,46 +165,40 @@ class Upstream:
             return None
         if path.endswith("/broken"):
             # Promises 1 MiB, sends 128 KiB, then dies: the gateway must not hand out a "complete" short body.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/octet-stream"),
-                        (b"content-length", str(1 << 20).encode()),
-                    ],
-                }
+            await _start(
+                send,
+                200,
+                [
+                    (b"content-type", b"application/octet-stream"),
+                    (b"content-length", str(1 << 20).encode()),
+                ],
             )
             await send({"type": "http.response.body", "body": b"x" * (128 * 1024), "more_body": True})
             raise RuntimeError("upstream died mid-answer (test)")
         if path.endswith("/gzip"):
             body = gzip.compress(b'{"compressed": true}')
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-encoding", b"gzip"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            await _start(
+                send,
+                200,
+                [
+                    (b"content-type", b"application/json"),
+                    (b"content-encoding", b"gzip"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             )
             await send({"type": "http.response.body", "body": body})
             return None
         if path.endswith("/spoof-response"):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"x-request-id", b"upstream-id"),
-                        (b"connection", b"keep-alive"),
-                        (b"x-upstream", b"yes"),
-                        (b"content-length", b"2"),
-                    ],
-                }
+            await _start(
+                send,
+                200,
+                [
+                    (b"content-type", b"application/json"),
+                    (b"x-request-id", b"upstream-id"),
+                    (b"connection", b"keep-alive"),
+                    (b"x-upstream", b"yes"),
+                    (b"content-length", b"2"),
+                ],
             )
             await send({"type": "http.response.body", "body": b"{}"})
             return None
@@ -228,13 +213,11 @@ class Upstream:
         return await _json(send, int(query.get("status", "200")), record)
 
 
+async def _start(send: Any, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+
+
 async def _json(send: Any, status: int, payload: Any) -> None:
     body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    await _start(send, status, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())])
     await send({"type": "http.response.body", "body": body})

@@ -3,8 +3,6 @@ and service), the service's own answers and OpenAPI come through."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +11,9 @@ import uvicorn
 from gateway_helpers import bearer, serve_gateway
 from gateway_upstream import Upstream, free_port
 
+from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_kit.testing.servers import start_in_thread, stop_thread
 
 
 @pytest.fixture(scope="module")
@@ -22,29 +22,16 @@ def registry_service(make_database: Callable[[str, str], str], issuer: TestIssue
     from cleanprod_registry.main import create_app
 
     url = make_database("registry_gateway_test", MIGRATIONS)
-    settings = RegistrySettings(
-        database_url=url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
+    settings = RegistrySettings(**service_settings_for(issuer, database_url=url))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings), host="127.0.0.1", port=port, log_level="warning", loop="asyncio", http="h11"
         )
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "registry did not start"
-        time.sleep(0.05)
+    thread = start_in_thread(server, "registry", timeout=30)
     yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    stop_thread(server, thread)
 
 
 async def test_registry_answers_through_the_gateway(

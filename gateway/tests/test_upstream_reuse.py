@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +19,9 @@ from gateway_upstream import free_port
 
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.settings import ServiceSettings
+from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_kit.testing.servers import serving, start_in_thread, stop_thread
 
 
 class ClosingUpstream:
@@ -115,14 +115,8 @@ async def crashing_uvicorn() -> AsyncIterator[str]:
             app, host="127.0.0.1", port=port, log_level="critical", http="httptools", loop="none", lifespan="off"
         )
     )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(server, "crashing uvicorn"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _alternate(
@@ -236,14 +230,7 @@ class KitService:
             self.writes += 1
             return {"size": len(await request.body())}
 
-        settings = ServiceSettings(
-            service_name="kit-svc",
-            oidc_issuer=issuer.issuer,
-            oidc_jwks_url=issuer.jwks_url,
-            outbox_enabled=False,
-            log_level="CRITICAL",
-            log_json=False,
-        )
+        settings = ServiceSettings(**service_settings_for(issuer, service_name="kit-svc", log_level="CRITICAL"))
         app = create_service_app(settings, title="kit service", routers=[router])
         self.port = free_port()
         self.server = uvicorn.Server(
@@ -257,19 +244,13 @@ class KitService:
                 lifespan="on",
             )
         )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "service did not start"
-            time.sleep(0.02)
+        self.thread = start_in_thread(self.server, "service", timeout=20)
         return f"http://127.0.0.1:{self.port}"
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        stop_thread(self.server, self.thread)
 
 
 async def test_behind_a_kit_service_the_next_write_is_answered(gateway_for: Any, issuer: TestIssuer) -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 
-from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_kit.testing.data import call_terms, random_tax_code
 from cleanprod_kit.testing.problems import assert_problem  # noqa: F401 - the tests import it from here
 from infra.devstack import Stack
 
@@ -77,13 +77,8 @@ def call_body(**overrides: Any) -> dict[str, Any]:
         "description": "Đợt hỗ trợ cho các ngành ưu tiên của Thành phố Hà Nội (kiểm thử đầu cuối).",
         "opens_on": today().isoformat(),
         "closes_on": days(30),
-        "budget_vnd": 10_000_000_000,
-        "support_rate_bp": 5_000,
-        "cap_per_project_vnd": 2_000_000_000,
-        "eligible_sectors": ["steel", "beer"],
         "criteria": CRITERIA,
-        "min_reviews": 2,
-        "pass_score_pct": 60,
+        **call_terms(),
     }
     body.update(overrides)
     return body

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import pytest
 from e2e_helpers import (
     DOSSIER,
     HANOISTEEL,
@@ -21,13 +20,6 @@ from e2e_helpers import (
     assert_problem,
     if_match,
 )
-
-from infra.devstack import Stack
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 def _burst(api: Api, requests: list[tuple[str, str, dict[str, str], Any]]) -> list[httpx.Response]:

@@ -11,7 +11,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 from e2e_helpers import (
     DOSSIER,
     HANOISTEEL,
@@ -25,8 +24,6 @@ from e2e_helpers import (
     today,
     tranches,
 )
-
-from infra.devstack import Stack
 
 TRANSITIONS = {
     "submit",
@@ -43,11 +40,6 @@ TRANSITIONS = {
     "record_not_achieved",
 }
 REVIEW_ENTRIES = {"assign_reviewer", "declare_conflict", "submit_review"}
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 # ---- the whole path -------------------------------------------------------------------------------------------

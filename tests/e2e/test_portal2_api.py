@@ -13,16 +13,8 @@ import zipfile
 from typing import Any
 
 import httpx
-import pytest
 from e2e_helpers import HANOISTEEL, THANGLONG, Api, if_match, minimal_pdf, poll
 from openpyxl import load_workbook
-
-from infra.devstack import Stack
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 def _csv(response: httpx.Response) -> list[list[str]]:

@@ -20,11 +20,6 @@ DOSSIER = re.compile(r"000\.00\.01\.H26-\d{6}-\d{4}")
 
 
 @pytest.fixture(scope="module")
-def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
-
-
-@pytest.fixture(scope="module")
 def call(api: Api) -> dict[str, Any]:
     return api.call(min_reviews=1, title="Đợt hỗ trợ sản xuất sạch hơn – cổng thông tin (kiểm thử)")
 

@@ -22,11 +22,6 @@ POST_FORM = re.compile(
 
 
 @pytest.fixture(scope="module")
-def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
-
-
-@pytest.fixture(scope="module")
 def auditor(stack: Stack) -> Iterator[PortalUser]:
     user = PortalUser(stack.url("portal"), "auditor1", home="/audit")
     yield user

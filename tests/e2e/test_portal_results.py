@@ -23,11 +23,6 @@ ENTERPRISE_NAMES = ("Thép Hà Nội", "Hanoi Steel", "Bia Thăng Long", "Nội 
 
 
 @pytest.fixture(scope="module")
-def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
-
-
-@pytest.fixture(scope="module")
 def concluded(api: Api) -> dict[str, Any]:
     application, case = ready_case(api, HANOISTEEL, title="Thu hồi nhiệt khói lò – dự án điển hình kiểm thử")
     record(api, case["id"], reporting_year(case, HANOISTEEL, 0.9))

@@ -20,11 +20,6 @@ VERSION = re.compile(r'name="version" value="([^"]*)"')
 
 
 @pytest.fixture(scope="module")
-def api(gateway: Any, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
-
-
-@pytest.fixture(scope="module")
 def call(api: Api) -> dict[str, Any]:
     return api.call(title="Đợt hỗ trợ sản xuất sạch hơn – thẩm định trên cổng (kiểm thử)")
 

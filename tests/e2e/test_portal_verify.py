@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from e2e_helpers import HANOISTEEL, Api, poll
 from portal_helpers import PortalUser, field_error, text_of
@@ -48,11 +47,6 @@ ENGLISH_WORDS = (
     " of ",
     " and ",
 )
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from e2e_helpers import HANOISTEEL, Api, assert_problem, days
 
-from infra.devstack import Stack
-
 BOGUS = {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.bm90LWEtc2lnbmF0dXJl"}
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 def test_open_calls_and_one_call_without_a_token(api: Api, gateway: httpx.Client) -> None:

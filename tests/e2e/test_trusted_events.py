@@ -11,15 +11,9 @@ from typing import Any
 
 import httpx
 import jwt
-import pytest
 from e2e_helpers import HANOISTEEL, Api, assert_problem, tranches
 
 from infra.devstack import Stack
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 def test_a_verdict_forged_with_the_gateway_account_is_refused(api: Api, tokens: Any, stack: Stack) -> None:

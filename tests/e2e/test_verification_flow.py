@@ -29,7 +29,6 @@ from e2e_helpers import (
 )
 
 from cleanprod_registry.seed.demo import ENTERPRISES
-from infra.devstack import Stack
 
 SEED_LINES = {
     spec["tax_code"]: spec["facilities"][0]["baseline"]
@@ -40,11 +39,6 @@ TAX = {HANOISTEEL: "0100109106", THANGLONG: "0101243150"}
 WARDS = {HANOISTEEL: ("steel", "Huyện Sóc Sơn", "Xã Nội Bài"), THANGLONG: ("beer", "Huyện Mê Linh", "Xã Quang Minh")}
 ADVANCE_SHARE = Fraction(3, 10)  # applications default advance_share_bp 3000
 RECOVERY_THRESHOLD = Fraction(1, 2)  # applications default recovery_threshold_bp 5000
-
-
-@pytest.fixture(scope="module")
-def api(gateway: httpx.Client, tokens: Any, stack: Stack) -> Api:
-    return Api(gateway, tokens, stack)
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ SERVICE_CLIENTS = {
 }
 ALL_ROLES = {"enterprise", "reviewer", "officer", "verifier", "auditor", "egov", "service"}
 REALM_FILE = REALM_DIR / "realm-cleanprod.json"
+# The portal's authorization request, without its redirect URI.
+AUTHORIZE = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1"}
+PKCE = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -160,6 +163,20 @@ def _client_credentials(
     )
 
 
+def _code_exchange(http: httpx.Client, kc: KeycloakInstance, secret: str) -> httpx.Response:
+    """The portal's authorization-code exchange at the token endpoint, with a made-up code."""
+    return http.post(
+        kc.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": "x",
+            "redirect_uri": "http://127.0.0.1:18200/auth/callback",
+            "client_id": "cleanprod-portal",
+            "client_secret": secret,
+        },
+    )
+
+
 @pytest.mark.e2e
 def test_discovery_document(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     doc = http.get(keycloak.well_known_url).raise_for_status().json()
@@ -240,24 +257,14 @@ def test_wrong_client_secret_is_refused(keycloak: KeycloakInstance, http: httpx.
 @pytest.mark.e2e
 def test_portal_requires_pkce_and_has_no_password_grant(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    params = {
-        "client_id": "cleanprod-portal",
-        "response_type": "code",
-        "scope": "openid",
-        "redirect_uri": "http://localhost:5173/callback",
-        "state": "s1",
-    }
+    params = {**AUTHORIZE, "redirect_uri": "http://localhost:5173/callback"}
     without = http.get(auth_url, params=params, follow_redirects=False)
     assert without.status_code == 302
     assert "error=invalid_request" in without.headers["location"]
     assert "code_challenge_method" in httpx.URL(without.headers["location"]).params.get("error_description", "")
     with_pkce = http.get(
         auth_url,
-        params={
-            **params,
-            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-            "code_challenge_method": "S256",
-        },
+        params={**params, **PKCE},
         follow_redirects=False,
     )
     assert with_pkce.status_code == 200 and "kc-form-login" in with_pkce.text  # the login page
@@ -275,8 +282,7 @@ def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(
     keycloak: KeycloakInstance, http: httpx.Client
 ) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    pkce = {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
-    base = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1", **pkce}
+    base = {**AUTHORIZE, **PKCE}
     for redirect in ("http://127.0.0.1:18200/auth/callback", f"http://127.0.0.1:{free_ports(1)[0]}/auth/callback"):
         page = http.get(auth_url, params={**base, "redirect_uri": redirect}, follow_redirects=False)
         assert page.status_code == 200 and "kc-form-login" in page.text, redirect
@@ -288,27 +294,9 @@ def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(
         refused = http.get(auth_url, params={**base, "redirect_uri": foreign}, follow_redirects=False)
         assert refused.status_code == 400 and "kc-form-login" not in refused.text, foreign
     # Confidential: the token endpoint wants the secret (a wrong one is refused, the right one authenticates).
-    wrong = http.post(
-        keycloak.token_url,
-        data={
-            "grant_type": "authorization_code",
-            "code": "x",
-            "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-            "client_id": "cleanprod-portal",
-            "client_secret": "wrong",
-        },
-    )
+    wrong = _code_exchange(http, keycloak, "wrong")
     assert wrong.status_code == 401
-    right = http.post(
-        keycloak.token_url,
-        data={
-            "grant_type": "authorization_code",
-            "code": "x",
-            "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-            "client_id": "cleanprod-portal",
-            "client_secret": client_secret("cleanprod-portal"),
-        },
-    )
+    right = _code_exchange(http, keycloak, client_secret("cleanprod-portal"))
     assert right.status_code == 400 and right.json()["error"] == "invalid_grant"  # authenticated; bad code
     logout_url = f"{keycloak.issuer}/protocol/openid-connect/logout"
     home = f"http://127.0.0.1:{free_ports(1)[0]}/"
@@ -327,15 +315,7 @@ def test_portal_is_confidential_and_takes_loopback_callbacks_on_any_port(
 @pytest.mark.e2e
 def test_login_pages_speak_vietnamese_first(keycloak: KeycloakInstance, http: httpx.Client) -> None:
     auth_url = f"{keycloak.issuer}/protocol/openid-connect/auth"
-    params = {
-        "client_id": "cleanprod-portal",
-        "response_type": "code",
-        "scope": "openid",
-        "state": "s1",
-        "redirect_uri": "http://127.0.0.1:18200/auth/callback",
-        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-        "code_challenge_method": "S256",
-    }
+    params = {**AUTHORIZE, "redirect_uri": "http://127.0.0.1:18200/auth/callback", **PKCE}
     with httpx.Client(timeout=30) as browser:  # fresh cookies: no locale remembered from another test
         vietnamese = browser.get(auth_url, params=params)
         assert vietnamese.status_code == 200 and 'id="kc-form-login"' in vietnamese.text

@@ -26,7 +26,7 @@ from cleanprod_kit.errors import Conflict, NotFound
 from cleanprod_kit.fields import StrictBody, Text
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.settings import ServiceSettings
-from cleanprod_kit.testing.fixtures import running
+from cleanprod_kit.testing.fixtures import running, service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 
 TABLE = "kit_change_things"
@@ -162,15 +162,7 @@ async def client(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[httpx.Asy
     async with database.engine.begin() as connection:
         await connection.run_sync(lambda sync: Thing.__table__.create(sync, checkfirst=True))  # type: ignore[attr-defined]
     await database.dispose()
-    settings = ServiceSettings(
-        service_name="changes",
-        database_url=kit_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
+    settings = ServiceSettings(**service_settings_for(issuer, service_name="changes", database_url=kit_db_url))
     app: FastAPI = create_service_app(settings, title="changes", routers=[router])
     async with running(app) as http:
         yield http

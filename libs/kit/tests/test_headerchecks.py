@@ -17,8 +17,10 @@ from cleanprod_kit.auth import CurrentPrincipal, authenticate
 from cleanprod_kit.errors import Problem, install_problem_handlers
 from cleanprod_kit.headerchecks import header_problem
 from cleanprod_kit.settings import ServiceSettings
+from cleanprod_kit.testing.fixtures import service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
-from cleanprod_kit.testing.rawhttp import RawResponse, request_bytes, send_raw
+from cleanprod_kit.testing.rawhttp import RawResponse, answer_to, assert_duplicate_refused, request_bytes, send_raw
+from cleanprod_kit.testing.servers import serving
 from infra.ports import free_port
 
 H = list[tuple[bytes, bytes]]
@@ -90,14 +92,7 @@ def _service_app(issuer: TestIssuer) -> FastAPI:
         raise RuntimeError("a bug in a service (test)")
 
     # The database is never used by these routes (the engine connects lazily).
-    settings = ServiceSettings(
-        service_name="kit-test",
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_level="WARNING",
-        log_json=False,
-    )
+    settings = ServiceSettings(**service_settings_for(issuer, service_name="kit-test"))
     return create_service_app(settings, title="kit test", routers=[router])
 
 
@@ -114,35 +109,18 @@ async def service(issuer: TestIssuer) -> AsyncIterator[int]:
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started
-    yield port
-    server.should_exit = True
-    await task
-
-
-async def _raw(port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> RawResponse:
-    response = await send_raw("127.0.0.1", port, request_bytes(method, path, headers, body))
-    assert response is not None, "the server closed the connection without an answer"
-    return response
+    async with serving(server, "service"):
+        yield port
 
 
 def _assert_duplicate(response: RawResponse, header: str, code: str = "duplicate_header") -> None:
-    assert response.status == 400, response
-    assert response.header("content-type") == "application/problem+json"
-    body = response.json()
-    assert (body["code"], body["header"], body["status"]) == (code, header, 400)
-    assert response.closed  # Connection: close — nothing more is read from this connection
+    assert assert_duplicate_refused(response, header, code)["status"] == 400
 
 
 async def test_two_authorization_headers_are_refused_by_the_service(service: int, issuer: TestIssuer) -> None:
     service_token = issuer.token("service", sub="svc")
     enterprise_token = issuer.token("enterprise", sub="ent", tax_code="0100109106")
-    one = await _raw(
+    one = await answer_to(
         service,
         "GET",
         "/api/v1/whoami",
@@ -150,14 +128,14 @@ async def test_two_authorization_headers_are_refused_by_the_service(service: int
     )
     assert one.status == 200 and one.json()["subject"] == "svc"
     for first, last in ((service_token, enterprise_token), (enterprise_token, service_token)):
-        response = await _raw(
+        response = await answer_to(
             service,
             "GET",
             "/api/v1/whoami",
             [("Host", "svc"), ("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {last}")],
         )
         _assert_duplicate(response, "Authorization")
-    joined = await _raw(
+    joined = await answer_to(
         service,
         "GET",
         "/api/v1/whoami",
@@ -189,7 +167,7 @@ async def test_two_authorization_headers_are_refused_by_the_service(service: int
 async def test_other_duplicates_are_refused_by_the_service(
     service: int, headers: list[tuple[str, str]], header: str
 ) -> None:
-    _assert_duplicate(await _raw(service, "POST", "/api/v1/echo", headers, b"{}"), header)
+    _assert_duplicate(await answer_to(service, "POST", "/api/v1/echo", headers, b"{}"), header)
 
 
 async def test_content_length_conflicts_never_reach_the_app(service: int) -> None:

@@ -39,6 +39,27 @@ async def _emit(database: Database, count: int, aggregate: str = "a-1") -> list[
     return ids
 
 
+def _envelope(event_type: str, *, seq: int, aggregate_id: str) -> EventEnvelope:
+    return EventEnvelope(
+        id=uuid.uuid4(),
+        seq=seq,
+        type=event_type,
+        aggregate_type="thing",
+        aggregate_id=aggregate_id,
+        occurred_at="2026-11-28T10:00:00Z",
+        source="test",
+        data={},
+    )
+
+
+async def _assert_applied_once(database: Database, consumer: EventConsumer, envelope: EventEnvelope) -> None:
+    """The first delivery is applied; the same event delivered again is recognised as a duplicate."""
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is True
+    async with database.session() as session:
+        assert await consumer.handle(session, envelope) is False
+
+
 async def test_events_are_delivered_in_order_and_marked(database: Database) -> None:
     await _clear(database)
     ids = await _emit(database, 5)
@@ -165,20 +186,8 @@ async def test_consumer_applies_each_event_once(database: Database) -> None:
     async def handle(session, envelope: EventEnvelope) -> None:  # type: ignore[no-untyped-def]
         applied.append(str(envelope.id))
 
-    envelope = EventEnvelope(
-        id=uuid.uuid4(),
-        seq=1,
-        type="thing.happened",
-        aggregate_type="thing",
-        aggregate_id="x",
-        occurred_at="2026-11-28T10:00:00Z",
-        source="test",
-        data={},
-    )
-    async with database.session() as session:
-        assert await consumer.handle(session, envelope) is True
-    async with database.session() as session:
-        assert await consumer.handle(session, envelope) is False
+    envelope = _envelope("thing.happened", seq=1, aggregate_id="x")
+    await _assert_applied_once(database, consumer, envelope)
     assert applied == [str(envelope.id)]
 
 
@@ -199,20 +208,8 @@ async def test_fetch_runs_outside_the_transaction_and_reaches_the_handler_once(d
     async def handle(session, envelope: EventEnvelope, fetched: str) -> None:  # type: ignore[no-untyped-def]
         handled.append((fetched, session.in_transaction()))
 
-    envelope = EventEnvelope(
-        id=uuid.uuid4(),
-        seq=3,
-        type="thing.fetched",
-        aggregate_type="thing",
-        aggregate_id="y",
-        occurred_at="2026-11-28T10:00:00Z",
-        source="test",
-        data={},
-    )
-    async with database.session() as session:
-        assert await consumer.handle(session, envelope) is True
-    async with database.session() as session:
-        assert await consumer.handle(session, envelope) is False
+    envelope = _envelope("thing.fetched", seq=3, aggregate_id="y")
+    await _assert_applied_once(database, consumer, envelope)
     assert fetches == [False]
     assert handled == [("facts of y", True)]
 
@@ -236,16 +233,7 @@ async def test_handler_failure_leaves_no_trace_so_a_retry_applies_it(database: D
         if calls == 1:
             raise RuntimeError("not yet")
 
-    envelope = EventEnvelope(
-        id=uuid.uuid4(),
-        seq=2,
-        type="flaky",
-        aggregate_type="thing",
-        aggregate_id="x",
-        occurred_at="2026-11-28T10:00:00Z",
-        source="test",
-        data={},
-    )
+    envelope = _envelope("flaky", seq=2, aggregate_id="x")
     async with database.session() as session:
         try:
             await consumer.handle(session, envelope)

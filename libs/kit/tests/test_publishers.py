@@ -19,7 +19,7 @@ from cleanprod_kit.app import create_service_app
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 from cleanprod_kit.publishers import DEFAULT_PUBLISHER_CLIENTS, EVENT_PUBLISHERS, merged_clients, publisher_of
 from cleanprod_kit.settings import ServiceSettings
-from cleanprod_kit.testing.fixtures import running
+from cleanprod_kit.testing.fixtures import running, service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.publishers import UnreadableEmit, emitted_event_types, misattributed_events
 
@@ -67,13 +67,9 @@ async def consumer_app(kit_db_url: str, issuer: TestIssuer) -> AsyncIterator[tup
             seen.append(envelope)
 
     settings = ServiceSettings(
-        database_url=kit_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        event_publisher_clients={"registry": "svc-registry-renamed"},
+        **service_settings_for(
+            issuer, database_url=kit_db_url, event_publisher_clients={"registry": "svc-registry-renamed"}
+        )
     )
     app = create_service_app(settings, title="consumer", routers=[], consumer=consumer)
     async with running(app) as http:

@@ -12,7 +12,7 @@ import httpx
 
 from cleanprod_applications.domain import local_date
 from cleanprod_kit.models import utcnow
-from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_kit.testing.data import call_terms, random_tax_code
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_kit.testing.problems import assert_problem  # noqa: F401 - the tests import it from here
 from infra.ports import free_port
@@ -97,13 +97,8 @@ def call_body(**overrides: Any) -> dict[str, Any]:
         "description": "Đợt hỗ trợ thứ nhất cho các ngành ưu tiên của Thành phố Hà Nội.",
         "opens_on": days(-10),
         "closes_on": days(30),
-        "budget_vnd": 10_000_000_000,
-        "support_rate_bp": 5_000,
-        "cap_per_project_vnd": 2_000_000_000,
-        "eligible_sectors": ["steel", "beer"],
         "criteria": CRITERIA,
-        "min_reviews": 2,
-        "pass_score_pct": 60,
+        **call_terms(),
     }
     body.update(overrides)
     return body
@@ -285,14 +280,26 @@ class World:
             assert response.status_code == 201, response.text
         return await self.get(application)
 
+    async def decide(self, application: dict[str, Any], outcome: str, reason: str) -> dict[str, Any]:
+        """The decision, by an officer who is not among the reviewers."""
+        return await self.act(
+            application, "decision", self.actors.officer(9), json={"outcome": outcome, "reason": reason}
+        )
+
+    async def reviewed_then_cap_lowered(self) -> dict[str, Any]:
+        """An application reviewed under a 1 000 M cap per project, then the call's cap lowered to 500 M."""
+        call = await self.call(cap_per_project_vnd=1_000_000_000)
+        application = await self.reviewed(call=call)
+        await self.client.patch(
+            f"/api/v1/calls/{call['id']}",
+            json={"cap_per_project_vnd": 500_000_000},
+            headers=if_match(self.actors.officer(), call["version"]),
+        )
+        return application
+
     async def approved(self, **kw: Any) -> dict[str, Any]:
         application = await self.reviewed(**kw)
-        application = await self.act(
-            application,
-            "decision",
-            self.actors.officer(9),
-            json={"outcome": "approve", "reason": "Đạt điểm, phù hợp mục tiêu chương trình."},
-        )
+        application = await self.decide(application, "approve", "Đạt điểm, phù hợp mục tiêu chương trình.")
         assert application["status"] == "approved"
         return application
 

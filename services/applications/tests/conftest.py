@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from cleanprod_applications.config import MIGRATIONS, ApplicationsSettings
 from cleanprod_applications.main import create_app
-from cleanprod_kit.testing.fixtures import running
+from cleanprod_kit.testing.fixtures import running, service_settings_for
 from cleanprod_kit.testing.inprocess import in_process_client
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
@@ -30,14 +30,7 @@ def registry_db_url(make_database: Callable[[str, str], str]) -> str:
 @pytest.fixture(scope="session")
 async def registry(registry_db_url: str, issuer: TestIssuer) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The real registry service, in process, on its own database."""
-    settings = RegistrySettings(
-        database_url=registry_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
+    settings = RegistrySettings(**service_settings_for(issuer, database_url=registry_db_url))
     app = create_registry_app(settings)
     async with running(app) as http:
         yield app, http
@@ -48,17 +41,15 @@ def settings(
     applications_db_url: str, issuer: TestIssuer, tmp_path_factory: pytest.TempPathFactory
 ) -> ApplicationsSettings:
     return ApplicationsSettings(
-        database_url=applications_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        db_pool_size=20,
-        db_max_overflow=20,
-        registry_url="http://registry.internal",
-        document_dir=tmp_path_factory.mktemp("documents"),
-        max_document_bytes=MAX_DOCUMENT_BYTES,
+        **service_settings_for(
+            issuer,
+            database_url=applications_db_url,
+            db_pool_size=20,
+            db_max_overflow=20,
+            registry_url="http://registry.internal",
+            document_dir=tmp_path_factory.mktemp("documents"),
+            max_document_bytes=MAX_DOCUMENT_BYTES,
+        )
     )
 
 

@@ -98,12 +98,7 @@ async def test_edit_only_while_draft_or_changes_requested(
     )
 
     sent_back = await world.reviewed(submitted)
-    sent_back = await world.act(
-        sent_back,
-        "decision",
-        actors.officer(9),
-        json={"outcome": "request_changes", "reason": "Bổ sung báo giá của nhà cung cấp."},
-    )
+    sent_back = await world.decide(sent_back, "request_changes", "Bổ sung báo giá của nhà cung cấp.")
     assert sent_back["status"] == "changes_requested" and sent_back["egov_status"] == 5
     fixed = await client.patch(
         url, json={"requested_support_vnd": 700_000_000}, headers=if_match(owner, sent_back["version"])

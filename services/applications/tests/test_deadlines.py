@@ -63,12 +63,7 @@ async def test_changes_requested_stops_the_clock_and_resubmission_restarts_it(
 ) -> None:
     reviewed = await world.reviewed()
     first_due = instant(reviewed["due_at"])
-    waiting = await world.act(
-        reviewed,
-        "decision",
-        actors.officer(9),
-        json={"outcome": "request_changes", "reason": "Bổ sung báo cáo kiểm toán năng lượng."},
-    )
+    waiting = await world.decide(reviewed, "request_changes", "Bổ sung báo cáo kiểm toán năng lượng.")
     assert waiting["status"] == "changes_requested" and waiting["egov_status"] == 5
     assert waiting["due_at"] is None and waiting["clock_stopped_at"] is not None
     assert await lookups(client, actors, waiting["dossier_code"]) == (None, None)

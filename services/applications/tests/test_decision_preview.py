@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from applications_helpers import Actors, World, assert_problem, if_match
+from applications_helpers import Actors, World, assert_problem
 
 
 async def _preview(world: World, application: dict, headers: dict[str, str], language: str = "en") -> dict:
@@ -31,13 +31,7 @@ async def test_requested_binds_and_the_decision_awards_what_the_preview_said(wor
 
 
 async def test_cap_binds(world: World, actors: Actors) -> None:
-    call = await world.call(cap_per_project_vnd=1_000_000_000)
-    application = await world.reviewed(call=call)
-    await world.client.patch(
-        f"/api/v1/calls/{call['id']}",
-        json={"cap_per_project_vnd": 500_000_000},
-        headers=if_match(actors.officer(), call["version"]),
-    )
+    application = await world.reviewed_then_cap_lowered()
     preview = await _preview(world, application, actors.officer(9))
     assert preview["limit"] == "cap" and preview["award_vnd"] == 500_000_000
     assert {k for k, (_, binding) in _limits(preview).items() if binding} == {"cap"}

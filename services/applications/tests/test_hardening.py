@@ -17,9 +17,9 @@ from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_applications.integrations.schemas import SubscriptionUpdate
 from cleanprod_applications.main import create_app
 from cleanprod_kit import guard_codes
-from cleanprod_kit.testing.fixtures import free_port
 from cleanprod_kit.testing.hostile import (
-    FORGED_CURSORS,
+    assert_database_down_is_503,
+    assert_forged_cursors_refused,
     cursor_routes,
     non_nullable_fields,
     openapi_problems,
@@ -154,10 +154,7 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
 ) -> None:
     url = path.format(**resources["ids"])
     headers = egov(actors) if "/integrations/" in path else actors.officer()
-    assert (await client.get(url, headers=headers)).status_code == 200
-    for cursor in FORGED_CURSORS:
-        response = await client.get(url, params={parameter: cursor}, headers=headers)
-        assert_problem(response, 422, field=f"query.{parameter}", code=guard_codes.INVALID_CURSOR)
+    await assert_forged_cursors_refused(client, url, parameter, headers)
 
 
 # ---- strict dates and booleans, the programme window ------------------------------------------------------------
@@ -243,17 +240,14 @@ async def test_booleans_are_only_true_or_false(
 
 
 async def test_database_down_is_503_problem_with_retry_after(settings: ApplicationsSettings, actors: Actors) -> None:
-    down_settings = settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/cleanprod_applications"}
+    await assert_database_down_is_503(
+        create_app,
+        settings,
+        "cleanprod_applications",
+        ("/api/v1/calls", "/api/v1/applications"),
+        actors.officer(),
+        "down-2",
     )
-    app = create_app(down_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as down:
-            for path in ("/api/v1/calls", "/api/v1/applications"):
-                response = await down.get(path, headers={**actors.officer(), "X-Request-ID": "down-2"})
-                body = assert_problem(response, 503, code=guard_codes.DATABASE_UNAVAILABLE)
-                assert body["request_id"] == "down-2" and int(response.headers["retry-after"]) > 0
 
 
 async def test_openapi_documents_the_problem_responses(client: httpx.AsyncClient) -> None:

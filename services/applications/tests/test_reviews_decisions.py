@@ -178,13 +178,7 @@ async def test_amount_limited_by_rate(world: World, actors: Actors) -> None:
 
 
 async def test_amount_limited_by_cap(world: World, actors: Actors) -> None:
-    call = await world.call(cap_per_project_vnd=1_000_000_000)
-    application = await world.reviewed(call=call)
-    await world.client.patch(
-        f"/api/v1/calls/{call['id']}",
-        json={"cap_per_project_vnd": 500_000_000},
-        headers=if_match(actors.officer(), call["version"]),
-    )
+    application = await world.reviewed_then_cap_lowered()
     approved = await world.act(application, "decision", actors.officer(9), json={"outcome": "approve", "reason": "Đạt"})
     assert approved["approved_support_vnd"] == 500_000_000 and approved["award_limit"] == "cap"
 

@@ -15,17 +15,10 @@ from sqlalchemy import text
 
 from cleanprod_applications.consumer import build_consumer
 from cleanprod_kit.models import utcnow
+from cleanprod_kit.testing.publishers import event_callers
 
 PUBLISHER = "svc-verification"
-CLIENTS: list[tuple[str, tuple[str, ...]]] = [
-    ("svc-registry", ("service",)),
-    ("svc-applications", ("service",)),
-    ("svc-verification", ("service",)),
-    ("svc-gateway", ("service",)),
-    ("egov-demo", ("egov",)),
-    ("egov-demo", ("service",)),
-    ("svc-verification", ("verifier",)),  # the publisher's client id without the service role
-]
+CLIENTS = event_callers(PUBLISHER, "verifier")
 CLIENT_IDS = [f"{c}:{'+'.join(r)}" for c, r in CLIENTS]
 
 

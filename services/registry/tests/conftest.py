@@ -6,7 +6,7 @@ import httpx
 import pytest
 from registry_helpers import Actors
 
-from cleanprod_kit.testing.fixtures import running
+from cleanprod_kit.testing.fixtures import running, service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.config import MIGRATIONS, RegistrySettings
 from cleanprod_registry.main import create_app
@@ -19,14 +19,7 @@ def registry_db_url(make_database: Callable[[str, str], str]) -> str:
 
 @pytest.fixture(scope="session")
 def registry_settings(registry_db_url: str, issuer: TestIssuer) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=registry_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
+    return RegistrySettings(**service_settings_for(issuer, database_url=registry_db_url))
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,25 @@ def facility_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def baseline_body(
+    period_start: str,
+    period_end: str,
+    /,  # so that the overrides may replace either date
+    production: float = 1,
+    electricity: tuple[float, str] = (1, "kWh"),
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A baseline period: production in tonnes and one carrier, electricity."""
+    body = {
+        "period_start": period_start,
+        "period_end": period_end,
+        "production": {"quantity": production, "unit": "t"},
+        "consumption": [{"carrier": "electricity", "quantity": electricity[0], "unit": electricity[1]}],
+    }
+    body.update(overrides)
+    return body
+
+
 async def create_enterprise(client: httpx.AsyncClient, actors: Actors, **overrides: Any) -> dict[str, Any]:
     response = await client.post("/api/v1/enterprises", json=enterprise_body(**overrides), headers=actors.officer)
     assert response.status_code == 201, response.text

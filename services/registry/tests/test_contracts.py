@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from registry_helpers import Actors, create_enterprise, create_facility
+from registry_helpers import Actors, baseline_body, create_enterprise, create_facility
 
 from cleanprod_contracts.testing import outbox_payloads, read_every
 from cleanprod_contracts.v1 import events
@@ -37,12 +37,7 @@ async def produced(client: httpx.AsyncClient, actors: Actors, registry_db_url: s
         f"/api/v1/facilities/{facility['id']}", json={"district": "Huyện Sóc Sơn"}, headers=if_match(actors, facility)
     )
     assert changed.status_code == 200, changed.text
-    period = {
-        "period_start": "2023-01-01",
-        "period_end": "2023-01-31",
-        "production": {"quantity": 800, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 605, "unit": "MWh"}],
-    }
+    period = baseline_body("2023-01-01", "2023-01-31", production=800, electricity=(605, "MWh"))
     recorded = await client.post(f"/api/v1/facilities/{facility['id']}/baselines", json=period, headers=actors.officer)
     assert recorded.status_code == 201, recorded.text
     norm = await client.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from registry_helpers import Actors, create_enterprise, enterprise_body, facility_body
+from registry_helpers import Actors, baseline_body, create_enterprise, enterprise_body, facility_body
 
 from cleanprod_kit.testing.data import random_tax_code
 
@@ -127,12 +127,7 @@ async def test_history_is_readable_through_the_api(client: httpx.AsyncClient, ac
         headers={**actors.officer, "If-Match": '"1"', "X-Request-ID": "hist-1"},
     )
     facility = (await client.post(f"{url}/facilities", json=facility_body(), headers=actors.officer)).json()
-    baseline = {
-        "period_start": "2025-01-01",
-        "period_end": "2025-01-31",
-        "production": {"quantity": 10, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 1000, "unit": "kWh"}],
-    }
+    baseline = baseline_body("2025-01-01", "2025-01-31", production=10, electricity=(1000, "kWh"))
     await client.post(f"/api/v1/facilities/{facility['id']}/baselines", json=baseline, headers=actors.officer)
 
     history = (await client.get(f"{url}/history", headers=actors.auditor)).json()["items"]

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from registry_helpers import Actors, create_enterprise, create_facility
+from registry_helpers import Actors, baseline_body, create_enterprise, create_facility
 
 from cleanprod_kit import guard_codes
-from cleanprod_kit.testing.fixtures import free_port
 from cleanprod_kit.testing.hostile import (
-    FORGED_CURSORS,
+    assert_database_down_is_503,
+    assert_forged_cursors_refused,
     cursor_routes,
     non_nullable_fields,
     openapi_problems,
@@ -30,12 +30,7 @@ from cleanprod_registry.sectors.schemas import SectorUpdate
 async def world(client: httpx.AsyncClient, actors: Actors) -> dict[str, str]:
     enterprise = await create_enterprise(client, actors)
     facility = await create_facility(client, actors, enterprise["id"])
-    baseline = {
-        "period_start": "2024-01-01",
-        "period_end": "2024-12-31",
-        "production": {"quantity": 1000, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 5000, "unit": "kWh"}],
-    }
+    baseline = baseline_body("2024-01-01", "2024-12-31", production=1000, electricity=(5000, "kWh"))
     response = await client.post(
         f"/api/v1/facilities/{facility['id']}/baselines", json=baseline, headers=actors.officer
     )
@@ -115,13 +110,7 @@ async def test_nul_in_a_body_string_is_422_naming_the_field(
     ):
         response = await client.patch(url, json=body, headers={**actors.officer, "If-Match": etag})
         assert_problem(response, 422, field=field, code=guard_codes.CONTROL_CHARACTERS)
-    baseline = {
-        "period_start": "2023-01-01",
-        "period_end": "2023-12-31",
-        "notes": "a\x00b",
-        "production": {"quantity": 1, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 1, "unit": "kWh"}],
-    }
+    baseline = baseline_body("2023-01-01", "2023-12-31", notes="a\x00b")
     response = await client.post(
         f"/api/v1/facilities/{world['facility_id']}/baselines", json=baseline, headers=actors.officer
     )
@@ -158,10 +147,7 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
     client: httpx.AsyncClient, actors: Actors, world: dict[str, str], path: str, parameter: str
 ) -> None:
     url = path.format(**world)
-    assert (await client.get(url, headers=actors.officer)).status_code == 200
-    for cursor in FORGED_CURSORS:
-        response = await client.get(url, params={parameter: cursor}, headers=actors.officer)
-        assert_problem(response, 422, field=f"query.{parameter}", code=guard_codes.INVALID_CURSOR)
+    await assert_forged_cursors_refused(client, url, parameter, actors.officer)
 
 
 # ---- 6. database down -----------------------------------------------------------------------------------------
@@ -170,17 +156,14 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
 async def test_database_down_is_503_problem_with_retry_after(
     registry_settings: RegistrySettings, actors: Actors
 ) -> None:
-    settings = registry_settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/cleanprod_registry"}
+    await assert_database_down_is_503(
+        create_app,
+        registry_settings,
+        "cleanprod_registry",
+        ("/api/v1/facilities", "/api/v1/enterprises", "/api/v1/sectors"),
+        actors.officer,
+        "down-1",
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as down:
-            for path in ("/api/v1/facilities", "/api/v1/enterprises", "/api/v1/sectors"):
-                response = await down.get(path, headers={**actors.officer, "X-Request-ID": "down-1"})
-                body = assert_problem(response, 503, code=guard_codes.DATABASE_UNAVAILABLE)
-                assert body["request_id"] == "down-1" and int(response.headers["retry-after"]) > 0
 
 
 # ---- 7. strict dates and booleans, programme window, 413 however framed ----------------------------------------
@@ -198,13 +181,7 @@ async def test_database_down_is_503_problem_with_retry_after(
 async def test_baselines_take_strict_dates_within_the_window_and_strict_booleans(
     client: httpx.AsyncClient, actors: Actors, world: dict[str, str], changes: dict[str, Any], field: str, code: str
 ) -> None:
-    baseline = {
-        "period_start": "2022-01-01",
-        "period_end": "2022-12-31",
-        "production": {"quantity": 1, "unit": "t"},
-        "consumption": [{"carrier": "electricity", "quantity": 1, "unit": "kWh"}],
-        **changes,
-    }
+    baseline = baseline_body("2022-01-01", "2022-12-31", **changes)
     response = await client.post(
         f"/api/v1/facilities/{world['facility_id']}/baselines", json=baseline, headers=actors.officer
     )

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from verification_helpers import Actors, InProcessServiceClient
 
-from cleanprod_kit.testing.fixtures import running
+from cleanprod_kit.testing.fixtures import running, service_settings_for
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.config import MIGRATIONS as REGISTRY_MIGRATIONS
 from cleanprod_registry.config import RegistrySettings
@@ -33,26 +33,13 @@ def verification_registry_db_url(make_database: Callable[[str, str], str]) -> st
 @pytest.fixture(scope="session")
 def verification_settings(verification_db_url: str, issuer: TestIssuer) -> VerificationSettings:
     return VerificationSettings(
-        database_url=verification_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        registry_url="http://registry.test",
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
+        **service_settings_for(issuer, database_url=verification_db_url, registry_url="http://registry.test")
     )
 
 
 @pytest.fixture(scope="session")
 async def registry_app(verification_registry_db_url: str, issuer: TestIssuer) -> AsyncIterator[FastAPI]:
-    settings = RegistrySettings(
-        database_url=verification_registry_db_url,
-        oidc_issuer=issuer.issuer,
-        oidc_jwks_url=issuer.jwks_url,
-        outbox_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
+    settings = RegistrySettings(**service_settings_for(issuer, database_url=verification_registry_db_url))
     app = create_registry_app(settings)
     async with app.router.lifespan_context(app):
         yield app

@@ -35,6 +35,18 @@ async def count_cases(app: FastAPI, application_id: str) -> int:
         return int(result.scalar_one())
 
 
+async def event_audit(app: FastAPI, event_id: str) -> Any:
+    """The audit row the service wrote about an event it did not apply."""
+    async with app.state.db.session() as session:
+        return (
+            await session.exec(
+                text("SELECT action, reason FROM audit_log WHERE entity_type = 'event' AND entity_id = :e").bindparams(
+                    e=event_id
+                )
+            )
+        ).one()
+
+
 async def test_approval_opens_a_case_with_the_frozen_baseline_and_claim(
     client: httpx.AsyncClient,
     registry: httpx.AsyncClient,
@@ -143,14 +155,7 @@ async def test_other_payload_spellings_are_not_read(
     response = await post_event(client, actors, envelope)
     assert response.status_code == 200 and response.json()["duplicate"] is False
     assert await count_cases(app, data["application_id"]) == 0
-    async with app.state.db.session() as session:
-        row = (
-            await session.exec(
-                text("SELECT action, reason FROM audit_log WHERE entity_type = 'event' AND entity_id = :e").bindparams(
-                    e=envelope["id"]
-                )
-            )
-        ).one()
+    row = await event_audit(app, envelope["id"])
     assert row.action == "ignored"
     assert "claimed_overall_saving_pct (Field required)" in row.reason
     assert "claimed_savings_pct (Extra inputs are not permitted)" in row.reason
@@ -171,14 +176,7 @@ async def test_unreadable_event_is_acknowledged_and_recorded(
     }
     response = await post_event(client, actors, envelope)
     assert response.status_code == 200 and response.json()["duplicate"] is False
-    async with app.state.db.session() as session:
-        row = (
-            await session.exec(
-                text("SELECT action, reason FROM audit_log WHERE entity_type = 'event' AND entity_id = :e").bindparams(
-                    e=envelope["id"]
-                )
-            )
-        ).one()
+    row = await event_audit(app, envelope["id"])
     assert row.action == "ignored" and "application_id" in row.reason
 
 

@@ -10,10 +10,8 @@ import httpx
 from openpyxl import load_workbook
 from verification_helpers import (
     Actors,
-    conclude,
+    measure_and_conclude,
     open_case,
-    ready_verifier,
-    record_months,
     steel_plant,
     steel_reporting,
 )
@@ -28,9 +26,7 @@ async def test_results_export_equals_the_list(
 ) -> None:
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant, claimed=8.0)
-    verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier, steel_reporting(0.9))
-    concluded = await conclude(client, actors, case["id"], verifier)
+    concluded = await measure_and_conclude(client, actors, case["id"], steel_reporting(0.9))
     assert concluded.status_code == 200, concluded.text
     result = concluded.json()
     params = {"application_id": case["application_id"]}

@@ -26,6 +26,7 @@ from verification_helpers import (
     beer_reporting,
     conclude,
     create_plant,
+    measure_and_conclude,
     measurement_body,
     open_case,
     period_body,
@@ -203,9 +204,7 @@ async def test_beer_project_falls_short_and_reports_its_achieved_ratio(
     case = await open_case(
         client, actors, plant, claimed=10.0, per_carrier={"electricity": 10.0, "fuel_oil": 10.0, "water": 15.0}
     )
-    verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier, beer_reporting(0.96))
-    response = await conclude(client, actors, case["id"], verifier)
+    response = await measure_and_conclude(client, actors, case["id"], beer_reporting(0.96))
     assert response.status_code == 200, response.text
     result = response.json()
     line_total = sum(
@@ -319,15 +318,12 @@ async def test_a_missing_norm_is_recorded_not_an_error(
         baseline=[period_body(2023, m, 100.0, {"electricity": (40.0, "MWh")}) for m in range(1, 13)],
     )
     case = await open_case(client, actors, plant, claimed=10.0, per_carrier={})
-    verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(
+    response = await measure_and_conclude(
         client,
         actors,
         case["id"],
-        verifier,
         [measurement_body(2025, m, 100.0, {"electricity": (36.0, "MWh")}) for m in range(1, 13)],
     )
-    response = await conclude(client, actors, case["id"], verifier)
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["norm"]["status"] == "no_norm" and "khung thép" in result["norm"]["reason"]
@@ -376,15 +372,12 @@ async def test_a_norm_in_another_kind_of_unit_is_recorded_as_not_comparable(
         ],
     )
     case = await open_case(client, actors, plant, claimed=5.0, per_carrier={})
-    verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(
+    response = await measure_and_conclude(
         client,
         actors,
         case["id"],
-        verifier,
         [measurement_body(2025, m, 1000.0 + 10 * m, {"electricity": (370.0, "MWh")}) for m in range(1, 13)],
     )
-    response = await conclude(client, actors, case["id"], verifier)
     assert response.status_code == 200, response.text
     norm = response.json()["norm"]
     assert norm["status"] == "not_comparable" and norm["value"] == 286
@@ -400,11 +393,10 @@ async def test_inputs_only_the_whole_set_can_judge_are_checked_at_conclusion(
     # idle months has no energy per unit of product: the conclusion says so, on the measurements
     plant = await steel_plant(registry, actors)
     case = await open_case(client, actors, plant)
-    verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(
-        client, actors, case["id"], verifier, [measurement_body(2025, 1, 0.0, {"electricity": (180.0, "MWh")})]
+    response = await measure_and_conclude(
+        client, actors, case["id"], [measurement_body(2025, 1, 0.0, {"electricity": (180.0, "MWh")})]
     )
-    problem = assert_problem(await conclude(client, actors, case["id"], verifier), 422)
+    problem = assert_problem(response, 422)
     assert problem["errors"] == [
         {
             "field": "measurements",

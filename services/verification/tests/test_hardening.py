@@ -21,8 +21,12 @@ from verification_helpers import (
 )
 
 from cleanprod_kit import guard_codes
-from cleanprod_kit.testing.fixtures import free_port
-from cleanprod_kit.testing.hostile import FORGED_CURSORS, cursor_routes, openapi_problems
+from cleanprod_kit.testing.hostile import (
+    assert_database_down_is_503,
+    assert_forged_cursors_refused,
+    cursor_routes,
+    openapi_problems,
+)
 from cleanprod_kit.testing.problems import assert_problem
 from cleanprod_verification.config import VerificationSettings
 from cleanprod_verification.main import create_app
@@ -117,25 +121,20 @@ async def test_forged_cursors_of_every_json_type_are_422_on_every_list(
     client: httpx.AsyncClient, actors: Actors, measuring: dict[str, Any], path: str, parameter: str
 ) -> None:
     url = path.format(**measuring["ids"])
-    assert (await client.get(url, headers=actors.officer)).status_code == 200
-    for cursor in FORGED_CURSORS:
-        response = await client.get(url, params={parameter: cursor}, headers=actors.officer)
-        assert_problem(response, 422, field=f"query.{parameter}", code=guard_codes.INVALID_CURSOR)
+    await assert_forged_cursors_refused(client, url, parameter, actors.officer)
 
 
 async def test_database_down_is_503_problem_with_retry_after(
     verification_settings: VerificationSettings, actors: Actors
 ) -> None:
-    settings = verification_settings.model_copy(
-        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/cleanprod_verification"}
+    await assert_database_down_is_503(
+        create_app,
+        verification_settings,
+        "cleanprod_verification",
+        ("/api/v1/verifications",),
+        actors.officer,
+        "down-3",
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as down:
-            response = await down.get("/api/v1/verifications", headers={**actors.officer, "X-Request-ID": "down-3"})
-            body = assert_problem(response, 503, code=guard_codes.DATABASE_UNAVAILABLE)
-            assert body["request_id"] == "down-3" and int(response.headers["retry-after"]) > 0
 
 
 async def test_openapi_documents_the_problem_responses(client: httpx.AsyncClient) -> None:

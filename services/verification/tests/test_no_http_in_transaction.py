@@ -18,9 +18,9 @@ from verification_helpers import (
     Actors,
     InProcessServiceClient,
     application_event,
-    case_of,
     conclude,
     measurement_body,
+    open_case,
     post_event,
     ready_verifier,
     record_months,
@@ -86,16 +86,11 @@ async def test_no_registry_call_inside_a_transaction_from_approval_to_report(
 ) -> None:
     client, http = watched
     plant = await steel_plant(registry, actors)
-    approved = application_event(plant, claimed=8.0)
-    application_id = approved["data"]["application_id"]
-    assert (await post_event(client, actors, approved)).status_code == 200
-    completed = application_event(plant, event_type="application.completed", application_id=uuid.UUID(application_id))
-    assert (await post_event(client, actors, completed)).status_code == 200
+    case_id = (await open_case(client, actors, plant, claimed=8.0))["id"]  # approved, then completed
     opened = [path for path, _ in http.calls]
     assert f"/api/v1/facilities/{plant.facility['id']}" in opened
     assert f"/api/v1/facilities/{plant.facility['id']}/baselines" in opened
 
-    case_id = (await case_of(client, actors, application_id))["id"]
     verifier = await ready_verifier(client, actors, case_id)
     await record_months(client, actors, case_id, verifier, steel_reporting(0.9))
     preview = await client.get(f"/api/v1/verifications/{case_id}/preview", headers=actors.verifier(verifier))
@@ -141,13 +136,7 @@ async def test_a_measurement_recorded_while_the_norm_is_fetched_makes_the_conclu
     that day, so the fetched norm may be the wrong one: 412 even with `If-Match: *`, and nothing is concluded."""
     client, http = watched
     plant = await steel_plant(registry, actors)
-    approved = application_event(plant)
-    assert (await post_event(client, actors, approved)).status_code == 200
-    completed = application_event(
-        plant, event_type="application.completed", application_id=uuid.UUID(approved["data"]["application_id"])
-    )
-    assert (await post_event(client, actors, completed)).status_code == 200
-    case_id = (await case_of(client, actors, approved["data"]["application_id"]))["id"]
+    case_id = (await open_case(client, actors, plant))["id"]  # approved, then completed
     verifier = await ready_verifier(client, actors, case_id)
     await record_months(client, actors, case_id, verifier, steel_reporting(0.9))
     january = measurement_body(

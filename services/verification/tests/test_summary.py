@@ -11,10 +11,8 @@ from verification_helpers import (
     Actors,
     beer_plant,
     beer_reporting,
-    conclude,
+    measure_and_conclude,
     open_case,
-    ready_verifier,
-    record_months,
     steel_plant,
     steel_reporting,
 )
@@ -45,9 +43,7 @@ async def conclude_project(
     client: httpx.AsyncClient, actors: Actors, plant: Any, claimed: float, reporting: list[dict[str, Any]]
 ) -> dict[str, Any]:
     case = await open_case(client, actors, plant, claimed=claimed, per_carrier={})
-    verifier = await ready_verifier(client, actors, case["id"])
-    await record_months(client, actors, case["id"], verifier, reporting)
-    response = await conclude(client, actors, case["id"], verifier)
+    response = await measure_and_conclude(client, actors, case["id"], reporting)
     assert response.status_code == 200, response.text
     return response.json()
 

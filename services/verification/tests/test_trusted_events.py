@@ -12,19 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from verification_helpers import Actors, application_event, assert_problem, steel_plant
 
+from cleanprod_kit.testing.publishers import event_callers
 from cleanprod_verification.cases.consumer import build_consumer
 
 PUBLISHER = "svc-applications"
 CONSUMED = ("application.approved", "application.completed")
-CLIENTS: list[tuple[str, tuple[str, ...]]] = [
-    ("svc-registry", ("service",)),
-    ("svc-applications", ("service",)),
-    ("svc-verification", ("service",)),
-    ("svc-gateway", ("service",)),
-    ("egov-demo", ("egov",)),
-    ("egov-demo", ("service",)),
-    ("svc-applications", ("officer",)),  # the publisher's client id without the service role
-]
+CLIENTS = event_callers(PUBLISHER, "officer")
 
 
 def test_every_consumed_event_type_is_in_the_matrix() -> None:

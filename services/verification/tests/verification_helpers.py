@@ -476,3 +476,12 @@ async def conclude(
     return await client.post(
         f"/api/v1/verifications/{case_id}/conclude", headers={**actors.verifier(verifier), "If-Match": tag}, json=body
     )
+
+
+async def measure_and_conclude(
+    client: httpx.AsyncClient, actors: Actors, case_id: str, bodies: Sequence[dict[str, Any]]
+) -> httpx.Response:
+    """A verifier is assigned and declared, records the months and concludes the case: the conclusion's answer."""
+    verifier = await ready_verifier(client, actors, case_id)
+    await record_months(client, actors, case_id, verifier, bodies)
+    return await conclude(client, actors, case_id, verifier)

@@ -54,6 +54,19 @@ def issuer() -> Iterator[TestIssuer]:
     test_issuer.close()
 
 
+def service_settings_for(issuer: TestIssuer, **fields: Any) -> dict[str, Any]:
+    """The settings fields every in-process service test shares (tokens from the test issuer, no outbox relay,
+    quiet plain logs); pass them to a service's settings class, with the test's own fields added or overriding."""
+    return {
+        "oidc_issuer": issuer.issuer,
+        "oidc_jwks_url": issuer.jwks_url,
+        "outbox_enabled": False,
+        "log_json": False,
+        "log_level": "WARNING",
+        **fields,
+    }
+
+
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and give an in-process HTTP client for it."""

@@ -7,15 +7,20 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
+from infra.ports import free_port  # the repository root is on sys.path (pytest `pythonpath`)
+
+from .. import guard_codes
 from ..fields import admits_none
 from ..pagination import DEV_CURSOR_KEY
-from .problems import PROBLEM
+from .problems import PROBLEM, assert_problem
 
 CURSOR_PARAMETERS = ("cursor", "after")  # `after`: the e-government event feed's cursor
 
@@ -71,6 +76,39 @@ def cursor_routes(app: FastAPI) -> list[tuple[str, str]]:
                 if param.alias in CURSOR_PARAMETERS:
                     found.append((route.path_format, param.alias))
     return sorted(set(found))
+
+
+async def assert_forged_cursors_refused(
+    client: httpx.AsyncClient, url: str, parameter: str, headers: dict[str, str]
+) -> None:
+    """The list answers without a cursor, and every forged cursor is a 422 naming the cursor parameter."""
+    assert (await client.get(url, headers=headers)).status_code == 200
+    for cursor in FORGED_CURSORS:
+        response = await client.get(url, params={parameter: cursor}, headers=headers)
+        assert_problem(response, 422, field=f"query.{parameter}", code=guard_codes.INVALID_CURSOR)
+
+
+async def assert_database_down_is_503(
+    create_app: Callable[[Any], FastAPI],
+    settings: Any,
+    database: str,
+    paths: Iterable[str],
+    headers: dict[str, str],
+    request_id: str,
+) -> None:
+    """With the database unreachable (nothing listens on its port), every path answers a 503 problem that carries
+    the request id and a Retry-After."""
+    down_settings = settings.model_copy(
+        update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/{database}"}
+    )
+    app = create_app(down_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as down:
+            for path in paths:
+                response = await down.get(path, headers={**headers, "X-Request-ID": request_id})
+                body = assert_problem(response, 503, code=guard_codes.DATABASE_UNAVAILABLE)
+                assert body["request_id"] == request_id and int(response.headers["retry-after"]) > 0
 
 
 def non_nullable_fields(schema: type[BaseModel]) -> list[str]:

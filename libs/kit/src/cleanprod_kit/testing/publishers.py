@@ -77,3 +77,18 @@ def misattributed_events(package: ModuleType, service: str) -> list[str]:
         for event_type, places in sorted(emitted_event_types(package).items())
         if publisher_of(event_type) != service
     ]
+
+
+SERVICE_ACCOUNTS = ("svc-registry", "svc-applications", "svc-verification", "svc-gateway")
+
+
+def event_callers(publisher: str, other_role: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(client id, roles) of every caller a service's POST /internal/events must tell apart: each service account,
+    the e-government account with its own role and with `service`, and the publisher's client id holding
+    `other_role` instead of the service role."""
+    return [
+        *((client, ("service",)) for client in SERVICE_ACCOUNTS),
+        ("egov-demo", ("egov",)),
+        ("egov-demo", ("service",)),
+        (publisher, (other_role,)),
+    ]

@@ -44,6 +44,25 @@ async def send_raw(host: str, port: int, data: bytes, timeout: float = 10.0) -> 
             pass
 
 
+async def answer_to(
+    port: int, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"", who: str = "server"
+) -> RawResponse:
+    """The answer on 127.0.0.1:`port` to a request written byte for byte (repeated headers stay repeated)."""
+    response = await send_raw("127.0.0.1", port, request_bytes(method, path, headers, body))
+    assert response is not None, f"the {who} closed the connection without an answer"
+    return response
+
+
+def assert_duplicate_refused(response: RawResponse, header: str, code: str = "duplicate_header") -> dict[str, Any]:
+    """A 400 problem naming the repeated header, on a connection closed after it; the problem body."""
+    assert response.status == 400, response
+    assert response.header("content-type") == "application/problem+json"
+    body = response.json()
+    assert (body["code"], body["header"]) == (code, header), body
+    assert response.closed  # Connection: close — nothing more is read from this connection
+    return body
+
+
 async def read_response(reader: asyncio.StreamReader) -> RawResponse | None:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
