@@ -55,6 +55,30 @@ def unit_field(carrier: str) -> str:
     return f"{carrier}_unit"
 
 
+def period_form_context() -> dict[str, Any]:
+    """What the one-period form shows (the enterprise's baselines and the verifier's measurements alike): each
+    carrier's fields and unit choices, the production units, and how a unit reads after a number."""
+    return {
+        "carrier_inputs": [
+            {
+                "carrier": c,
+                "label": carrier_label(c),
+                "quantity": quantity_field(c),
+                "unit": unit_field(c),
+                "units": carrier_unit_options(c),
+            }
+            for c in CARRIERS
+        ],
+        "production_units": production_unit_options(),
+        "unit_symbol": unit_symbol,
+    }
+
+
+def csv_carrier_columns() -> list[tuple[str, str, str]]:
+    """The CSV help's rows: carrier, its name, the units its column header may name."""
+    return [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS]
+
+
 FORM_FIELDS: tuple[str, ...] = (
     "period",
     "production_quantity",

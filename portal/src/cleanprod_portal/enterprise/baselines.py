@@ -34,12 +34,11 @@ from .baseline_input import (
     CARRIERS,
     FORM_FIELDS,
     carrier_label,
-    carrier_unit_options,
-    production_unit_options,
+    csv_carrier_columns,
+    period_form_context,
     quantity_field,
     read_baseline,
     unit_field,
-    unit_symbol,
 )
 from .numbers import month_of, plain_number
 from .registry import if_match
@@ -87,18 +86,7 @@ async def baseline_grid_context(
         "row_form": form or empty_row_form(),
         "added": added,
         "corrected": corrected,
-        "carrier_inputs": [
-            {
-                "carrier": c,
-                "label": carrier_label(c),
-                "quantity": quantity_field(c),
-                "unit": unit_field(c),
-                "units": carrier_unit_options(c),
-            }
-            for c in CARRIERS
-        ],
-        "production_units": production_unit_options(),
-        "unit_symbol": unit_symbol,
+        **period_form_context(),
     }
 
 
@@ -144,7 +132,7 @@ async def _baselines_page(
         {
             **grid,
             "report": report,
-            "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
+            "csv_carriers": csv_carrier_columns(),
         },
         status_code,
     )

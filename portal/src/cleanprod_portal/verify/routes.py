@@ -26,11 +26,9 @@ from ..enterprise.baseline_csv import CsvFileError, CsvLine, parse_baseline_csv
 from ..enterprise.baseline_input import (
     CARRIERS,
     carrier_label,
-    carrier_unit_options,
-    production_unit_options,
-    quantity_field,
+    csv_carrier_columns,
+    period_form_context,
     unit_field,
-    unit_symbol,
 )
 from ..enterprise.baselines import MAX_UPLOAD_BYTES, LineResult, UploadReport
 from ..enterprise.registry import if_match
@@ -301,20 +299,9 @@ async def _measurements_page(
             "report": report,
             "added": added,
             "documents": [(d["id"], d.get("filename") or d["id"]) for d in documents],
-            "carrier_inputs": [
-                {
-                    "carrier": c,
-                    "label": carrier_label(c),
-                    "quantity": quantity_field(c),
-                    "unit": unit_field(c),
-                    "units": carrier_unit_options(c),
-                }
-                for c in CARRIERS
-            ],
-            "production_units": production_unit_options(),
-            "unit_symbol": unit_symbol,
+            **period_form_context(),
             "csv_columns": CSV_TEMPLATE_COLUMNS,
-            "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
+            "csv_carriers": csv_carrier_columns(),
         },
         status_code=status_code,
     )
