@@ -28,6 +28,7 @@ from ..enterprise.baseline_input import (
     carrier_label,
     csv_carrier_columns,
     period_form_context,
+    send_period,
     unit_field,
 )
 from ..enterprise.baselines import MAX_UPLOAD_BYTES, LineResult, UploadReport
@@ -316,23 +317,12 @@ async def measurements_page(request: Request, case_id: uuid.UUID, user: Verifier
 async def add_measurement(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     submitted = await request.form()
     form = Form({k: submitted.get(k) for k in (*FORM_FIELDS, "idempotency_key") if k in submitted})
-    entry = read_measurement(form.values)
-    if entry.body is None:
-        for name, message in entry.errors.items():
-            form.add_error(name, message)
-    else:
-        try:
-            await api.post(f"/verifications/{case_id}/measurements", entry.body, idempotency_key=form.idempotency_key)
-        except FieldErrors as exc:
-            for api_path, message in exc.errors.items():
-                form.add_error(entry.field_for(api_path), message)
-            if not exc.errors:
-                form.summary = exc.summary
-        else:
-            month = form.get("period").strip()
-            return RedirectResponse(f"/verify/{case_id}/measurements?added={month}#measurements", status_code=303)
-    if not form.summary:
-        form.summary = gettext("The period was not saved. Check the values marked below.")
+    path = f"/verifications/{case_id}/measurements"
+    if await send_period(
+        form, read_measurement(form.values), lambda body: api.post(path, body, idempotency_key=form.idempotency_key)
+    ):
+        month = form.get("period").strip()
+        return RedirectResponse(f"/verify/{case_id}/measurements?added={month}#measurements", status_code=303)
     return await _measurements_page(request, api, user, case_id, form=form, status_code=422)
 
 
