@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -194,6 +195,22 @@ async def declaration_form(request: Request, case_id: uuid.UUID, user: Verifier,
     )
 
 
+async def _saved(form: Form, write: Awaitable[object]) -> bool:
+    """Awaits one of the verifier's writes (it carries the case's version); what the API refuses goes to the form:
+    field messages, the changed-meanwhile banner (412), or the API's reason (409). True when it was saved."""
+    try:
+        await write
+    except FieldErrors as problem:
+        form.add_problem(problem)
+    except ChangedMeanwhile:
+        form.changed_meanwhile = True
+    except Conflict as problem:
+        form.summary = problem.summary
+    else:
+        return True
+    return False
+
+
 @router.post("/{case_id}/declaration", response_class=HTMLResponse)
 async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     form = Form(await request.form())
@@ -203,19 +220,12 @@ async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: Api
     if not str(form.get("statement")).strip():
         form.add_error("statement", gettext("Write what you declare (for a conflict: what the link is)"))
     if not form.has_errors:
-        try:
-            await api.post(
-                f"/verifications/{case_id}/assignment/declaration",
-                {"independent": choice == "true", "statement": form.get("statement").strip()},
-                if_match=if_match(form.get("version")),
-            )
-        except FieldErrors as problem:
-            form.add_problem(problem)
-        except ChangedMeanwhile:
-            form.changed_meanwhile = True
-        except Conflict as problem:
-            form.summary = problem.summary
-        else:
+        declared = api.post(
+            f"/verifications/{case_id}/assignment/declaration",
+            {"independent": choice == "true", "statement": form.get("statement").strip()},
+            if_match=if_match(form.get("version")),
+        )
+        if await _saved(form, declared):
             target = "measurements" if choice == "true" else ""
             return RedirectResponse(f"/verify/{case_id}/{target}".rstrip("/"), status_code=303)
     case, assignment, _etag = await _case(api, case_id)
@@ -463,19 +473,12 @@ async def results_page(request: Request, case_id: uuid.UUID, user: Verifier, api
 async def conclude(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     form = Form(await request.form())
     note = str(form.get("review_note")).strip()
-    try:
-        await api.post(
-            f"/verifications/{case_id}/conclude",
-            {"review_note": note} if note else {},
-            if_match=if_match(form.get("version")),
-        )
-    except FieldErrors as problem:
-        form.add_problem(problem)
-    except ChangedMeanwhile:
-        form.changed_meanwhile = True
-    except Conflict as problem:
-        form.summary = problem.summary
-    else:
+    concluded = api.post(
+        f"/verifications/{case_id}/conclude",
+        {"review_note": note} if note else {},
+        if_match=if_match(form.get("version")),
+    )
+    if await _saved(form, concluded):
         return RedirectResponse(f"/verify/{case_id}/results?concluded=1", status_code=303)
     return await _results_page(
         request, api, user, case_id, form=form, status_code=409 if form.changed_meanwhile else 422
