@@ -16,6 +16,9 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+# The staff accounts the pages are seen with (no tax code: not an enterprise).
+AUDITOR = {"username": "auditor1", "display_name": "Lê Thị Kiểm", "roles": ["auditor"], "tax_code": None}
+OFFICER = {"username": "officer1", "display_name": "Trần Văn Cán Bộ", "roles": ["officer"], "tax_code": None}
 BASE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 
@@ -123,14 +126,7 @@ def audit_gateway(asked: list[tuple[str, dict[str, str]]]) -> FastAPI:
 async def auditor(make_client: Any, log_in: Any, gateway: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client(gateway) as client:
         store = client.app.state.portal.sessions
-        session = await log_in(
-            client,
-            access_token="tok",
-            username="auditor1",
-            display_name="Lê Thị Kiểm",
-            roles=["auditor"],
-            tax_code=None,
-        )
+        session = await log_in(client, access_token="tok", **AUDITOR)
         try:
             yield client
         finally:
@@ -352,14 +348,7 @@ async def test_handbooks_library_and_the_officers_upload(make_client: Any, log_i
         pdf = await client.get("/handbooks/0190a1b2-0000-7000-8000-0000000000a1/versions/1")
         refused = await client.get("/handbooks/manage")
         store = client.app.state.portal.sessions
-        session = await log_in(
-            client,
-            access_token="tok",
-            username="officer1",
-            display_name="Trần Văn Cán Bộ",
-            roles=["officer"],
-            tax_code=None,
-        )
+        session = await log_in(client, access_token="tok", **OFFICER)
         manage = await client.get("/handbooks/manage")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', manage.text)[1]
         url = "/handbooks/manage/0190a1b2-0000-7000-8000-0000000000a1/versions"
