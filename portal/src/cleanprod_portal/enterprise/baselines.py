@@ -43,7 +43,7 @@ from .baseline_input import (
 )
 from .numbers import month_of, plain_number
 from .registry import if_match
-from .routes import NAVIGATION
+from .routes import workspace_page
 
 router = APIRouter(prefix="/enterprise")
 MAX_UPLOAD_BYTES = 1024 * 1024 + 4096  # the CSV limit plus the multipart envelope
@@ -92,12 +92,7 @@ async def baseline_grid_context(
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return render(
-        request,
-        template,
-        {"navigation": NAVIGATION, "active": "/enterprise/baselines", **context},
-        status_code=status_code,
-    )
+    return workspace_page(request, template, "/enterprise/baselines", context, status_code)
 
 
 @router.get("/baselines", response_class=HTMLResponse)
