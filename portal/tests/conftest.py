@@ -5,6 +5,7 @@ the documented public contract (the real gateway is exercised by tests/e2e/test_
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from cleanprod_kit.migrations import upgrade
 from cleanprod_portal.config import PortalSettings
 from cleanprod_portal.main import create_app
+from cleanprod_portal.sessions import PortalSession, TokenSet
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +61,41 @@ def make_client(settings: PortalSettings) -> Callable[..., Any]:
                 yield client
 
     return factory
+
+
+@pytest.fixture
+def tokens() -> Callable[..., TokenSet]:
+    """`tokens(**overrides)`: what Keycloak would answer for an enterprise user (ent-hanoisteel), tokens live."""
+
+    def build(**overrides: Any) -> TokenSet:
+        at = datetime.now(UTC)
+        values: dict[str, Any] = dict(
+            access_token="access-xyz",
+            access_expires_at=at + timedelta(minutes=5),
+            refresh_token="refresh-xyz",
+            refresh_expires_at=at + timedelta(minutes=30),
+            id_token="id-xyz",
+            subject="sub-1",
+            username="ent-hanoisteel",
+            display_name="Nguyễn Văn An",
+            roles=["enterprise"],
+            tax_code="0100109106",
+        )
+        values.update(overrides)
+        return TokenSet(**values)
+
+    return build
+
+
+@pytest.fixture
+def log_in(tokens: Callable[..., TokenSet]) -> Callable[..., Any]:
+    """`session = await log_in(client, roles=[...], ...)`: a session row in the portal's store (the tokens'
+    fields as overrides, `language` the session's), its cookie set on the client."""
+
+    async def create(client: httpx.AsyncClient, language: str = "vi", **overrides: Any) -> PortalSession:
+        portal = client.app.state.portal  # type: ignore[attr-defined]
+        cookie, session = await portal.sessions.create(tokens(**overrides), language)
+        client.cookies.set(portal.settings.session_cookie_name, cookie)
+        return session
+
+    return create

@@ -16,8 +16,9 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cleanprod_portal.sessions import TokenSet
-
+# The staff accounts the pages are seen with (no tax code: not an enterprise).
+AUDITOR = {"username": "auditor1", "display_name": "Lê Thị Kiểm", "roles": ["auditor"], "tax_code": None}
+OFFICER = {"username": "officer1", "display_name": "Trần Văn Cán Bộ", "roles": ["officer"], "tax_code": None}
 BASE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 
@@ -122,26 +123,10 @@ def audit_gateway(asked: list[tuple[str, dict[str, str]]]) -> FastAPI:
 
 
 @asynccontextmanager
-async def auditor(make_client: Any, gateway: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def auditor(make_client: Any, log_in: Any, gateway: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client(gateway) as client:
         store = client.app.state.portal.sessions
-        at = datetime.now(UTC)
-        cookie, session = await store.create(
-            TokenSet(
-                "tok",
-                at + timedelta(minutes=5),
-                "r",
-                at + timedelta(minutes=30),
-                "i",
-                "sub",
-                "auditor1",
-                "Lê Thị Kiểm",
-                ["auditor"],
-                None,
-            ),
-            "vi",
-        )
-        client.cookies.set("cp_session", cookie)
+        session = await log_in(client, access_token="tok", **AUDITOR)
         try:
             yield client
         finally:
@@ -152,9 +137,9 @@ def shown_ids(page: str) -> list[str]:
     return re.findall(r'id="audit-entry-([a-z]+-\d+)"', page)
 
 
-async def test_search_merges_the_three_services_by_time_across_pages(make_client: Any) -> None:
+async def test_search_merges_the_three_services_by_time_across_pages(make_client: Any, log_in: Any) -> None:
     asked: list = []
-    async with auditor(make_client, audit_gateway(asked)) as client:
+    async with auditor(make_client, log_in, audit_gateway(asked)) as client:
         home = await client.get("/audit")
         assert home.status_code == 200, home.text
         seen: list[str] = []
@@ -177,9 +162,11 @@ async def test_search_merges_the_three_services_by_time_across_pages(make_client
     assert "Doanh nghiệp" in first.text
 
 
-async def test_a_type_filter_asks_one_service_and_api_errors_go_next_to_the_field(make_client: Any) -> None:
+async def test_a_type_filter_asks_one_service_and_api_errors_go_next_to_the_field(
+    make_client: Any, log_in: Any
+) -> None:
     asked: list = []
-    async with auditor(make_client, audit_gateway(asked)) as client:
+    async with auditor(make_client, log_in, audit_gateway(asked)) as client:
         only = await client.get("/audit/search", params={"entity_type": "application", "q": "thep"})
         assert only.status_code == 200
         assert {s for s, _ in asked} == {"applications"} and asked[0][1]["q"] == "thep"
@@ -194,8 +181,8 @@ async def test_a_type_filter_asks_one_service_and_api_errors_go_next_to_the_fiel
     assert rows[1][rows[0].index("Thay đổi (cũ → mới)")] == "name: Cũ 5 → Mới 5"
 
 
-async def test_results_page_shows_charts_tables_and_a_csv_equal_to_the_summary(make_client: Any) -> None:
-    async with auditor(make_client, audit_gateway([])) as client:
+async def test_results_page_shows_charts_tables_and_a_csv_equal_to_the_summary(make_client: Any, log_in: Any) -> None:
+    async with auditor(make_client, log_in, audit_gateway([])) as client:
         page = await client.get("/results")
         sector_csv = await client.get("/results/sector.csv")
         client.cookies.set("cp_lang", "en")
@@ -271,29 +258,13 @@ def showcase_gateway(posted: list[tuple[dict, str | None]]) -> FastAPI:
     return app
 
 
-async def test_showcase_appears_after_the_enterprise_consents(make_client: Any) -> None:
+async def test_showcase_appears_after_the_enterprise_consents(make_client: Any, log_in: Any) -> None:
     posted: list = []
     async with make_client(showcase_gateway(posted)) as client:
         before = await client.get("/showcase")
         assert before.status_code == 200 and 'id="showcase-empty"' in before.text
         store = client.app.state.portal.sessions
-        at = datetime.now(UTC)
-        cookie, session = await store.create(
-            TokenSet(
-                "tok",
-                at + timedelta(minutes=5),
-                "r",
-                at + timedelta(minutes=30),
-                "i",
-                "sub",
-                "ent-hanoisteel",
-                "Nguyễn Văn An",
-                ["enterprise"],
-                "0100109106",
-            ),
-            "vi",
-        )
-        client.cookies.set("cp_session", cookie)
+        session = await log_in(client, access_token="tok")
         url = "/enterprise/applications/0190a1b2-0000-7000-8000-000000000001/showcase"
         page = await client.get(url)
         assert page.status_code == 200 and 'id="give-showcase"' in page.text
@@ -367,7 +338,7 @@ def handbooks_gateway(uploads: list[tuple[str, bytes]]) -> FastAPI:
     return app
 
 
-async def test_handbooks_library_and_the_officers_upload(make_client: Any) -> None:
+async def test_handbooks_library_and_the_officers_upload(make_client: Any, log_in: Any) -> None:
     uploads: list = []
     async with make_client(handbooks_gateway(uploads)) as client:
         library = await client.get("/handbooks")
@@ -377,23 +348,7 @@ async def test_handbooks_library_and_the_officers_upload(make_client: Any) -> No
         pdf = await client.get("/handbooks/0190a1b2-0000-7000-8000-0000000000a1/versions/1")
         refused = await client.get("/handbooks/manage")
         store = client.app.state.portal.sessions
-        at = datetime.now(UTC)
-        cookie, session = await store.create(
-            TokenSet(
-                "tok",
-                at + timedelta(minutes=5),
-                "r",
-                at + timedelta(minutes=30),
-                "i",
-                "sub",
-                "officer1",
-                "Trần Văn Cán Bộ",
-                ["officer"],
-                None,
-            ),
-            "vi",
-        )
-        client.cookies.set("cp_session", cookie)
+        session = await log_in(client, access_token="tok", **OFFICER)
         manage = await client.get("/handbooks/manage")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', manage.text)[1]
         url = "/handbooks/manage/0190a1b2-0000-7000-8000-0000000000a1/versions"

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
-from cleanprod_portal.sessions import TokenSet
 
 APP_ID = "01a230ee-a3a8-7c30-873f-d75e9b354d3d"
 BOUNDARY = "----browser-boundary-7MA4YWxkTrZu0gW"
@@ -84,27 +81,11 @@ async def stream(data: bytes, size: int) -> AsyncIterator[bytes]:
 
 
 @pytest.fixture
-async def logged_in(make_client):  # noqa: ANN201 - (client, csrf token, what the gateway received)
+async def logged_in(make_client, log_in):  # noqa: ANN201 - (client, csrf token, what the gateway received)
     received: list[dict[str, Any]] = []
     async with make_client(gateway(received)) as client:
         store = client.app.state.portal.sessions
-        at = datetime.now(UTC)
-        cookie, session = await store.create(
-            TokenSet(
-                "the-access-token",
-                at + timedelta(minutes=5),
-                "r",
-                at + timedelta(minutes=30),
-                "i",
-                "sub",
-                "ent-hanoisteel",
-                "Nguyễn Văn An",
-                ["enterprise"],
-                "0100109106",
-            ),
-            "vi",
-        )
-        client.cookies.set("cp_session", cookie)
+        session = await log_in(client, access_token="the-access-token")
         yield client, session.csrf_token, received
         await store.delete(session)
 

@@ -5,12 +5,10 @@ stack is exercised by tests/e2e/test_portal_enterprise_records.py."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
 from cleanprod_portal.enterprise.routes import what_needs_doing
-from cleanprod_portal.sessions import TokenSet
 
 APPLICATIONS = [
     {
@@ -62,22 +60,6 @@ def test_what_needs_doing_groups_by_status_and_missing_documents() -> None:
     assert what_needs_doing([APPLICATIONS[3]]) == []
 
 
-def _tokens() -> TokenSet:
-    at = datetime.now(UTC)
-    return TokenSet(
-        access_token="access-xyz",
-        access_expires_at=at + timedelta(minutes=5),
-        refresh_token="refresh-xyz",
-        refresh_expires_at=at + timedelta(minutes=30),
-        id_token="id-xyz",
-        subject="sub-1",
-        username="ent-moi",
-        display_name="Công ty TNHH Sản xuất Bao bì Đông Anh",
-        roles=["enterprise"],
-        tax_code="0101243150",
-    )
-
-
 def registry_stub(applications: list[dict]) -> FastAPI:
     app = FastAPI()
 
@@ -100,14 +82,13 @@ def registry_stub(applications: list[dict]) -> FastAPI:
     return app
 
 
-async def _logged_in(client, settings) -> None:  # noqa: ANN001
-    session_id, _session = await client.app.state.portal.sessions.create(_tokens(), "vi")
-    client.cookies.set(settings.session_cookie_name, session_id)
+# A new enterprise's account (the session's name is its company name).
+ENT_MOI = dict(username="ent-moi", display_name="Công ty TNHH Sản xuất Bao bì Đông Anh", tax_code="0101243150")
 
 
-async def test_empty_states_tell_a_new_enterprise_what_to_do(make_client, settings) -> None:  # noqa: ANN001
+async def test_empty_states_tell_a_new_enterprise_what_to_do(make_client, log_in) -> None:  # noqa: ANN001
     async with make_client(registry_stub([])) as client:
-        await _logged_in(client, settings)
+        await log_in(client, **ENT_MOI)
         facilities = await client.get("/enterprise/facilities")
         assert facilities.status_code == 200 and 'id="facilities-empty"' in facilities.text
         assert "Bạn chưa đăng ký cơ sở sản xuất nào" in facilities.text and 'id="add-facility"' in facilities.text
@@ -123,9 +104,9 @@ async def test_empty_states_tell_a_new_enterprise_what_to_do(make_client, settin
             assert " style=" not in page.text and "<style" not in page.text
 
 
-async def test_dashboard_shows_each_group_with_status_tags_and_dossier_codes(make_client, settings) -> None:  # noqa: ANN001
+async def test_dashboard_shows_each_group_with_status_tags_and_dossier_codes(make_client, log_in) -> None:  # noqa: ANN001
     async with make_client(registry_stub(APPLICATIONS)) as client:
-        await _logged_in(client, settings)
+        await log_in(client, **ENT_MOI)
         page = await client.get("/enterprise")
     assert page.status_code == 200
     drafts = re.search(r'id="todo-drafts">(.*?)</div>', page.text, re.S).group(1)

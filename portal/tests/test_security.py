@@ -11,25 +11,7 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse
 
 from cleanprod_portal.deps import User, safe_next
-from cleanprod_portal.sessions import TokenSet, hash_id
-
-
-def _tokens(**overrides) -> TokenSet:
-    at = datetime.now(UTC)
-    values = dict(
-        access_token="access-xyz",
-        access_expires_at=at + timedelta(minutes=5),
-        refresh_token="refresh-xyz",
-        refresh_expires_at=at + timedelta(minutes=30),
-        id_token="id-xyz",
-        subject="sub-1",
-        username="ent-hanoisteel",
-        display_name="Nguyễn Văn An",
-        roles=["enterprise"],
-        tax_code="0100109106",
-    )
-    values.update(overrides)
-    return TokenSet(**values)
+from cleanprod_portal.sessions import hash_id
 
 
 def _add_test_routes(app) -> None:
@@ -97,11 +79,11 @@ async def test_anonymous_post_needs_the_signed_double_submit_token(make_client) 
         assert (await client.post("/test/form", data={"csrf_token": token})).status_code == 403
 
 
-async def test_session_token_protects_logged_in_posts(make_client) -> None:
+async def test_session_token_protects_logged_in_posts(make_client, tokens) -> None:
     async with make_client() as client:
         _add_test_routes(client.app)
         store = client.app.state.portal.sessions
-        cookie, session = await store.create(_tokens(), "vi")
+        cookie, session = await store.create(tokens(), "vi")
         client.cookies.set("cp_session", cookie)
         assert (await client.get("/test/private")).text == "hello ent-hanoisteel"
         assert (await client.post("/test/form", data={"name": "x"})).status_code == 403
@@ -114,14 +96,14 @@ async def test_session_token_protects_logged_in_posts(make_client) -> None:
         await store.delete(session)
 
 
-async def test_the_session_row_is_read_once_per_request_and_started_before_the_route(make_client) -> None:
+async def test_the_session_row_is_read_once_per_request_and_started_before_the_route(make_client, tokens) -> None:
     """SessionReadAhead starts the read when the request comes in; the dependencies use that read, so a page reads
     the row once — also a page that never asks for the session (a 404) finishes the read, and static files read
     nothing."""
     async with make_client() as client:
         _add_test_routes(client.app)
         store = client.app.state.portal.sessions
-        cookie, session = await store.create(_tokens(), "vi")
+        cookie, session = await store.create(tokens(), "vi")
         reads: list[str | None] = []
         load = store.load
 
@@ -143,10 +125,10 @@ async def test_the_session_row_is_read_once_per_request_and_started_before_the_r
         await store.delete(session)
 
 
-async def test_cookie_holds_an_opaque_id_and_the_row_its_hash(make_client, portal_database_url: str) -> None:
+async def test_cookie_holds_an_opaque_id_and_the_row_its_hash(make_client, tokens, portal_database_url: str) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions
-        cookie, session = await store.create(_tokens(), "en")
+        cookie, session = await store.create(tokens(), "en")
         assert session.id_hash == hash_id(cookie) != cookie
         assert await store.load(cookie) is not None
         assert await store.load(session.id_hash) is None  # the stored value is not a valid cookie
@@ -154,7 +136,7 @@ async def test_cookie_holds_an_opaque_id_and_the_row_its_hash(make_client, porta
         await store.delete(session)
 
 
-async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(make_client) -> None:
+async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(make_client, tokens) -> None:
     import sqlalchemy as sa
 
     from cleanprod_portal.models import portal_sessions
@@ -166,7 +148,7 @@ async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(m
         htmx = await client.get("/test/private", headers={"HX-Request": "true"})
         assert htmx.status_code == 204 and htmx.headers["hx-redirect"] == "/login?next=%2Ftest%2Fprivate"
         store = client.app.state.portal.sessions
-        cookie, session = await store.create(_tokens(), "vi")
+        cookie, session = await store.create(tokens(), "vi")
         client.cookies.set("cp_session", cookie)
         assert (await client.get("/test/private")).status_code == 200
         async with store.engine.begin() as conn:
@@ -187,7 +169,7 @@ async def test_expired_or_unknown_session_goes_to_login_and_remembers_the_page(m
 
 
 async def test_a_connection_the_database_dropped_is_replaced_without_the_user_noticing(
-    make_client, portal_database_url
+    make_client, tokens, portal_database_url
 ) -> None:
     """The pool does not ping before each use (a round trip on every page): when the database drops the pooled
     connections (restart, failover), the next statement fails once inside the store and runs again on a new
@@ -211,7 +193,7 @@ async def test_a_connection_the_database_dropped_is_replaced_without_the_user_no
     async with make_client() as client:
         _add_test_routes(client.app)
         store = client.app.state.portal.sessions
-        cookie, session = await store.create(_tokens(), "vi")
+        cookie, session = await store.create(tokens(), "vi")
         client.cookies.set("cp_session", cookie)
         assert (await client.get("/test/private")).status_code == 200
         dropped = await drop_pooled_connections(store.engine)
@@ -225,15 +207,15 @@ async def test_a_connection_the_database_dropped_is_replaced_without_the_user_no
         await store.delete(session)
 
 
-async def test_refresh_before_expiry_and_end_of_session_when_keycloak_refuses(make_client) -> None:
+async def test_refresh_before_expiry_and_end_of_session_when_keycloak_refuses(make_client, tokens) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions
-        cookie, session = await store.create(_tokens(access_expires_at=datetime.now(UTC) + timedelta(seconds=5)), "vi")
+        cookie, session = await store.create(tokens(access_expires_at=datetime.now(UTC) + timedelta(seconds=5)), "vi")
         calls = []
 
         async def refresher(refresh_token: str):
             calls.append(refresh_token)
-            return _tokens(access_token="access-new", access_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+            return tokens(access_token="access-new", access_expires_at=datetime.now(UTC) + timedelta(minutes=5))
 
         fresh = await store.refresh_if_needed(session, timedelta(seconds=30), refresher)
         assert fresh.access_token == "access-new" and calls == ["refresh-xyz"]
@@ -312,12 +294,12 @@ async def test_an_unexpected_error_is_a_page_with_the_headers_never_a_trace(make
     assert response.headers["content-type"] == "text/html; charset=utf-8"
 
 
-async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
+async def test_staff_landing_is_for_staff_roles_only(make_client, tokens) -> None:
     async with make_client() as client:
         store = client.app.state.portal.sessions
-        enterprise_cookie, enterprise = await store.create(_tokens(), "vi")
+        enterprise_cookie, enterprise = await store.create(tokens(), "vi")
         officer_cookie, officer = await store.create(
-            _tokens(username="officer1", roles=["officer"], tax_code=None, display_name="Trần Thị Bình"), "vi"
+            tokens(username="officer1", roles=["officer"], tax_code=None, display_name="Trần Thị Bình"), "vi"
         )
         client.cookies.set("cp_session", enterprise_cookie)
         refused = await client.get("/staff")
@@ -332,12 +314,12 @@ async def test_staff_landing_is_for_staff_roles_only(make_client) -> None:
     assert to_enterprise.status_code == 403
 
 
-async def test_keycloak_down_during_refresh_keeps_the_session(make_client) -> None:
+async def test_keycloak_down_during_refresh_keeps_the_session(make_client, tokens) -> None:
     async with make_client(oidc_server_url="http://127.0.0.1:9") as client:  # nothing listens there
         _add_test_routes(client.app)
         store = client.app.state.portal.sessions
         soon = datetime.now(UTC) + timedelta(seconds=5)  # inside the refresh margin, still valid
-        cookie, session = await store.create(_tokens(access_expires_at=soon), "vi")
+        cookie, session = await store.create(tokens(access_expires_at=soon), "vi")
         client.cookies.set("cp_session", cookie)
         still = await client.get("/test/private")
         assert still.status_code == 200 and still.text == "hello ent-hanoisteel"

@@ -157,31 +157,11 @@ def enterprise_gateway(seen: list) -> FastAPI:
     return app
 
 
-async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make_client) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from cleanprod_portal.sessions import TokenSet
-
+async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make_client, log_in) -> None:
     seen: list = []
     async with make_client(enterprise_gateway(seen)) as client:
         store = client.app.state.portal.sessions
-        at = datetime.now(UTC)
-        cookie, session = await store.create(
-            TokenSet(
-                "the-access-token",
-                at + timedelta(minutes=5),
-                "r",
-                at + timedelta(minutes=30),
-                "i",
-                "sub",
-                "ent-hanoisteel",
-                "Nguyễn Văn An",
-                ["enterprise"],
-                "0100109106",
-            ),
-            "vi",
-        )
-        client.cookies.set("cp_session", cookie)
+        session = await log_in(client, access_token="the-access-token")
         page = await client.get("/enterprise")
         staff = await client.get("/staff")
         await store.delete(session)

@@ -234,6 +234,24 @@ def _table_rows(categories: list[str], series: list[Series], decimals: int, lang
     ]
 
 
+def _chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    parts: list[str],
+    categories: list[str],
+    series: list[Series],
+    x_label: str,
+    unit: str,
+    decimals: int,
+    language: str | None,
+) -> Chart:
+    """The drawn SVG closed, with its data table (the same values, formatted for the language)."""
+    svg = Markup("".join([*parts, "</svg>"]))
+    rows = _table_rows(categories, series, decimals, language)
+    return Chart(chart_id, title, description, svg, categories, series, x_label, unit, decimals, rows)
+
+
 def _finite(series: list[Series]) -> list[float]:
     return [float(v) for s in series for v in s.values if v is not None and math.isfinite(float(v))]
 
@@ -276,19 +294,7 @@ def line_chart(
         parts += points
         parts.append("</g>")
     parts += frame.legend(series, "line")
-    parts.append("</svg>")
-    return Chart(
-        chart_id,
-        title,
-        description,
-        Markup("".join(parts)),
-        categories,
-        series,
-        x_label,
-        unit,
-        decimals,
-        _table_rows(categories, series, decimals, language),
-    )
+    return _chart(chart_id, title, description, parts, categories, series, x_label, unit, decimals, language)
 
 
 def _polyline(points: list[str], colour: str, dash_attr: str) -> str:
@@ -353,16 +359,4 @@ def bar_chart(
             )
         parts.append("</g>")
     parts += frame.legend(series, "bar")
-    parts.append("</svg>")
-    return Chart(
-        chart_id,
-        title,
-        description,
-        Markup("".join(parts)),
-        categories,
-        series,
-        x_label,
-        unit,
-        decimals,
-        _table_rows(categories, series, decimals, language),
-    )
+    return _chart(chart_id, title, description, parts, categories, series, x_label, unit, decimals, language)

@@ -18,9 +18,20 @@ async def pass_on(api: Api, path: str, params: dict[str, Any] | None = None) -> 
 
     query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     target = f"{path}?{urlencode(query)}" if query else path
-    response = await api.raw("GET", target, headers={"Accept": "*/*"})
-    headers: dict[str, Any] = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
-    headers["Cache-Control"] = "private, no-store"
+    return streamed(await api.raw("GET", target, headers={"Accept": "*/*"}))
+
+
+def streamed(
+    response: Any,
+    passed: tuple[str, ...] = PASSED_HEADERS,
+    default_type: str = "application/octet-stream",
+    private: bool = True,
+) -> StreamingResponse:
+    """An API answer still being read (`Api.raw`) as the browser's answer: the `passed` headers, the body chunk
+    by chunk, the API connection closed at the end; `private` ones (the user's own files) are never stored."""
+    headers: dict[str, Any] = {name: response.headers[name] for name in passed if name in response.headers}
+    if private:
+        headers["Cache-Control"] = "private, no-store"
 
     async def content() -> AsyncIterator[bytes]:
         try:
@@ -29,7 +40,7 @@ async def pass_on(api: Api, path: str, params: dict[str, Any] | None = None) -> 
         finally:
             await response.aclose()
 
-    media_type = headers.pop("content-type", "application/octet-stream")
+    media_type = headers.pop("content-type", default_type)
     return StreamingResponse(content(), media_type=media_type, headers=headers)
 
 

@@ -390,8 +390,19 @@ def answer_sections(
     a = application
     app_id = a["id"]
 
-    def href(slug: str, field: str) -> str | None:
-        return f"{tasks.step_url(app_id, slug)}#{field_id(field)}" if editable else None
+    def step_section(slug: str, *answers: tuple[str, Any, str]) -> dict[str, Any]:
+        """A step's answers (label, value, field), each with its "Change" link to the step's field (when the answers can be changed)."""
+        return {
+            "title": tasks.step_title(tasks.STEPS_BY_SLUG[slug]),
+            "rows": [
+                {
+                    "key": key,
+                    "value": value,
+                    "href": f"{tasks.step_url(app_id, slug)}#{field_id(field)}" if editable else None,
+                }
+                for key, value, field in answers
+            ],
+        }
 
     supplier = a.get("supplier") or {}
     supplier_text = supplier.get("name") or ""
@@ -415,64 +426,28 @@ def answer_sections(
                 {"key": _("Facility"), "value": a.get("facility_name")},
             ],
         },
-        {
-            "title": tasks.step_title(tasks.STEPS_BY_SLUG["technology"]),
-            "rows": [
-                {"key": _("Project title"), "value": a.get("title"), "href": href("technology", "title")},
-                {"key": _("Technology"), "value": a.get("technology"), "href": href("technology", "technology")},
-                {"key": _("Supplier"), "value": supplier_text, "href": href("technology", "supplier.name")},
-            ],
-        },
-        {
-            "title": tasks.step_title(tasks.STEPS_BY_SLUG["costs"]),
-            "rows": [
-                {
-                    "key": _("Total investment cost"),
-                    "value": vnd(a.get("total_cost_vnd")),
-                    "href": href("costs", "total_cost_vnd"),
-                },
-                {
-                    "key": _("Eligible cost"),
-                    "value": vnd(a.get("eligible_cost_vnd")),
-                    "href": href("costs", "eligible_cost_vnd"),
-                },
-                {
-                    "key": _("Requested support"),
-                    "value": vnd(a.get("requested_support_vnd")),
-                    "href": href("costs", "requested_support_vnd"),
-                },
-            ],
-        },
-        {
-            "title": tasks.step_title(tasks.STEPS_BY_SLUG["savings"]),
-            "rows": [
-                {
-                    "key": _("Savings per carrier"),
-                    "value": "; ".join(claim_lines),
-                    "href": href("savings", "claimed_savings.0.carrier"),
-                },
-                {
-                    "key": _("Overall saving"),
-                    "value": percent(a.get("claimed_overall_saving_pct")),
-                    "href": href("savings", "claimed_overall_saving_pct"),
-                },
-            ],
-        },
-        {
-            "title": tasks.step_title(tasks.STEPS_BY_SLUG["dates"]),
-            "rows": [
-                {
-                    "key": _("Start date"),
-                    "value": local_date(a.get("implementation_start")),
-                    "href": href("dates", "implementation_start"),
-                },
-                {
-                    "key": _("End date"),
-                    "value": local_date(a.get("implementation_end")),
-                    "href": href("dates", "implementation_end"),
-                },
-            ],
-        },
+        step_section(
+            "technology",
+            (_("Project title"), a.get("title"), "title"),
+            (_("Technology"), a.get("technology"), "technology"),
+            (_("Supplier"), supplier_text, "supplier.name"),
+        ),
+        step_section(
+            "costs",
+            (_("Total investment cost"), vnd(a.get("total_cost_vnd")), "total_cost_vnd"),
+            (_("Eligible cost"), vnd(a.get("eligible_cost_vnd")), "eligible_cost_vnd"),
+            (_("Requested support"), vnd(a.get("requested_support_vnd")), "requested_support_vnd"),
+        ),
+        step_section(
+            "savings",
+            (_("Savings per carrier"), "; ".join(claim_lines), "claimed_savings.0.carrier"),
+            (_("Overall saving"), percent(a.get("claimed_overall_saving_pct")), "claimed_overall_saving_pct"),
+        ),
+        step_section(
+            "dates",
+            (_("Start date"), local_date(a.get("implementation_start")), "implementation_start"),
+            (_("End date"), local_date(a.get("implementation_end")), "implementation_end"),
+        ),
         {
             "title": _("Documents"),
             "rows": [

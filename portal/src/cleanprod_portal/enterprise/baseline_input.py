@@ -4,13 +4,15 @@ names the user sees. Carriers and units are the kit's fixed vocabulary (`cleanpr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cleanprod_kit.units import CARRIER_UNITS, PRODUCTION_UNITS
 
+from ..api import FieldErrors
 from ..carriers import carrier_name
+from ..forms import Form
 from ..i18n import N_, gettext
 from .numbers import NotAMonth, NotANumber, parse_month, parse_number
 
@@ -55,6 +57,30 @@ def unit_field(carrier: str) -> str:
     return f"{carrier}_unit"
 
 
+def period_form_context() -> dict[str, Any]:
+    """What the one-period form shows (the enterprise's baselines and the verifier's measurements alike): each
+    carrier's fields and unit choices, the production units, and how a unit reads after a number."""
+    return {
+        "carrier_inputs": [
+            {
+                "carrier": c,
+                "label": carrier_label(c),
+                "quantity": quantity_field(c),
+                "unit": unit_field(c),
+                "units": carrier_unit_options(c),
+            }
+            for c in CARRIERS
+        ],
+        "production_units": production_unit_options(),
+        "unit_symbol": unit_symbol,
+    }
+
+
+def csv_carrier_columns() -> list[tuple[str, str, str]]:
+    """The CSV help's rows: carrier, its name, the units its column header may name."""
+    return [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS]
+
+
 FORM_FIELDS: tuple[str, ...] = (
     "period",
     "production_quantity",
@@ -89,6 +115,27 @@ def _text(values: Mapping[str, Any], name: str) -> str:
 
 def _truthy(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "y", "x", "on", "có", "co", "đúng"}
+
+
+async def send_period(form: Form, entry: BaselineInput, send: Callable[[dict[str, Any]], Awaitable[object]]) -> bool:
+    """Sends one period as typed (`entry`, read from `form`) when every value could be read: True once saved.
+    Otherwise the messages, the portal's or the API's, go next to the fields, with a summary saying the period
+    was not saved. Any other API answer (412, ...) is the caller's."""
+    if entry.body is None:
+        for name, message in entry.errors.items():
+            form.add_error(name, message)
+    else:
+        try:
+            await send(entry.body)
+            return True
+        except FieldErrors as exc:
+            for api_path, message in exc.errors.items():
+                form.add_error(entry.field_for(api_path), message)
+            if not exc.errors:
+                form.summary = exc.summary
+    if not form.summary:
+        form.summary = gettext("The period was not saved. Check the values marked below.")
+    return False
 
 
 def read_baseline(values: Mapping[str, Any]) -> BaselineInput:

@@ -34,16 +34,16 @@ from .baseline_input import (
     CARRIERS,
     FORM_FIELDS,
     carrier_label,
-    carrier_unit_options,
-    production_unit_options,
+    csv_carrier_columns,
+    period_form_context,
     quantity_field,
     read_baseline,
+    send_period,
     unit_field,
-    unit_symbol,
 )
 from .numbers import month_of, plain_number
 from .registry import if_match
-from .routes import NAVIGATION
+from .routes import workspace_page
 
 router = APIRouter(prefix="/enterprise")
 MAX_UPLOAD_BYTES = 1024 * 1024 + 4096  # the CSV limit plus the multipart envelope
@@ -87,28 +87,12 @@ async def baseline_grid_context(
         "row_form": form or empty_row_form(),
         "added": added,
         "corrected": corrected,
-        "carrier_inputs": [
-            {
-                "carrier": c,
-                "label": carrier_label(c),
-                "quantity": quantity_field(c),
-                "unit": unit_field(c),
-                "units": carrier_unit_options(c),
-            }
-            for c in CARRIERS
-        ],
-        "production_units": production_unit_options(),
-        "unit_symbol": unit_symbol,
+        **period_form_context(),
     }
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return render(
-        request,
-        template,
-        {"navigation": NAVIGATION, "active": "/enterprise/baselines", **context},
-        status_code=status_code,
-    )
+    return workspace_page(request, template, "/enterprise/baselines", context, status_code)
 
 
 @router.get("/baselines", response_class=HTMLResponse)
@@ -144,7 +128,7 @@ async def _baselines_page(
         {
             **grid,
             "report": report,
-            "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
+            "csv_carriers": csv_carrier_columns(),
         },
         status_code,
     )
@@ -163,30 +147,17 @@ async def add_period(request: Request, facility_id: uuid.UUID, user: Enterprise,
     facility = await api.get(f"/facilities/{facility_id}")
     submitted = await request.form()
     form = Form({k: submitted.get(k) for k in (*FORM_FIELDS, "idempotency_key") if k in submitted})
-    baseline = read_baseline(form.values)
-    if baseline.body is None:
-        for name, message in baseline.errors.items():
-            form.add_error(name, message)
-    else:
-        try:
-            await api.post(
-                f"/facilities/{facility['id']}/baselines", baseline.body, idempotency_key=form.idempotency_key
-            )
-        except FieldErrors as exc:
-            for api_path, message in exc.errors.items():
-                form.add_error(baseline.field_for(api_path), message)
-            if not exc.errors:
-                form.summary = exc.summary
-        else:
-            month = form.get("period").strip()
-            if request.headers.get("hx-request") == "true":
-                grid = await baseline_grid_context(api, facility, None, month)
-                return render(request, "enterprise/_baseline_grid.html", grid)
-            return RedirectResponse(
-                f"/enterprise/facilities/{facility['id']}/baselines?added={month}#baselines", status_code=303
-            )
-    if not form.summary:
-        form.summary = gettext("The period was not saved. Check the values marked below.")
+    path = f"/facilities/{facility['id']}/baselines"
+    if await send_period(
+        form, read_baseline(form.values), lambda body: api.post(path, body, idempotency_key=form.idempotency_key)
+    ):
+        month = form.get("period").strip()
+        if request.headers.get("hx-request") == "true":
+            grid = await baseline_grid_context(api, facility, None, month)
+            return render(request, "enterprise/_baseline_grid.html", grid)
+        return RedirectResponse(
+            f"/enterprise/facilities/{facility['id']}/baselines?added={month}#baselines", status_code=303
+        )
     if request.headers.get("hx-request") == "true":
         return render(
             request, "enterprise/_baseline_grid.html", await baseline_grid_context(api, facility, form), status_code=422
@@ -241,29 +212,19 @@ async def correct_period(
     baseline = await api.get(path)
     submitted = await request.form()
     form = Form({k: submitted.get(k) for k in (*FORM_FIELDS, "version") if k in submitted})
-    entry = read_baseline(form.values)
-    if entry.body is None:
-        for name, message in entry.errors.items():
-            form.add_error(name, message)
-    else:
-        try:
-            await api.put(path, entry.body, if_match=if_match(form.get("version")))
-        except FieldErrors as exc:
-            for api_path, message in exc.errors.items():
-                form.add_error(entry.field_for(api_path), message)
-            if not exc.errors:
-                form.summary = exc.summary
-        except ChangedMeanwhile:
-            form.changed_meanwhile = True
-            form.values["version"] = baseline["version"]  # review, then save against the period as it is now
-            return await _correction_page(request, api, facility, baseline, form, 412)
-        else:
-            month = form.get("period").strip()
-            return RedirectResponse(
-                f"/enterprise/facilities/{facility_id}/baselines?corrected={month}#baselines", status_code=303
-            )
-    if not form.summary:
-        form.summary = gettext("The period was not saved. Check the values marked below.")
+    try:
+        saved = await send_period(
+            form, read_baseline(form.values), lambda body: api.put(path, body, if_match=if_match(form.get("version")))
+        )
+    except ChangedMeanwhile:
+        form.changed_meanwhile = True
+        form.values["version"] = baseline["version"]  # review, then save against the period as it is now
+        return await _correction_page(request, api, facility, baseline, form, 412)
+    if saved:
+        month = form.get("period").strip()
+        return RedirectResponse(
+            f"/enterprise/facilities/{facility_id}/baselines?corrected={month}#baselines", status_code=303
+        )
     return await _correction_page(request, api, facility, baseline, form, 422)
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .. import security
@@ -25,6 +24,7 @@ from ..deps import ApiClient, Enterprise
 from ..formatting import number
 from ..forms import Form
 from ..i18n import N_, _, gettext
+from ..streaming import streamed
 from ..templating import render
 from . import application_tasks as tasks
 from .application_steps import documents_of
@@ -302,16 +302,4 @@ async def download(
 async def document_file(api: ApiClient, application_id: str, document_id: str) -> Response:
     """A document passed back from the API with the user's token (also the staff screens' download)."""
     path = f"/applications/{tasks.checked_id(application_id)}/documents/{tasks.checked_id(document_id)}"
-    response = await api.raw("GET", path, headers={"Accept": "*/*"})
-    headers: dict[str, Any] = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
-    headers["Cache-Control"] = "private, no-store"
-
-    async def content() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_raw():
-                yield chunk
-        finally:
-            await response.aclose()
-
-    media_type = headers.pop("content-type", "application/octet-stream")
-    return StreamingResponse(content(), media_type=media_type, headers=headers)
+    return streamed(await api.raw("GET", path, headers={"Accept": "*/*"}), PASSED_HEADERS)

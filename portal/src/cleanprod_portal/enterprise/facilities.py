@@ -13,11 +13,10 @@ from ..api import ChangedMeanwhile, FieldErrors
 from ..deps import ApiClient, Enterprise
 from ..forms import Form
 from ..i18n import gettext
-from ..templating import render
 from . import registry
 from .baselines import baseline_grid_context
 from .numbers import NotANumber, parse_number, plain_number
-from .routes import NAVIGATION
+from .routes import workspace_page
 
 router = APIRouter(prefix="/enterprise/facilities")
 
@@ -27,12 +26,7 @@ REQUIRED = ("name", "sector_code", "address", "ward")  # sent as "" when blank, 
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return render(
-        request,
-        template,
-        {"navigation": NAVIGATION, "active": "/enterprise/facilities", **context},
-        status_code=status_code,
-    )
+    return workspace_page(request, template, "/enterprise/facilities", context, status_code)
 
 
 def _facility_body(form: Form) -> dict[str, Any] | None:

@@ -11,9 +11,8 @@ from ..api import ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
 from ..forms import Form
 from ..i18n import gettext
-from ..templating import render
 from . import registry
-from .routes import NAVIGATION
+from .routes import workspace_page
 
 router = APIRouter(prefix="/enterprise/profile")
 
@@ -43,18 +42,11 @@ def _body(form: Form, names: tuple[str, ...]) -> dict:
 
 
 def _page(request: Request, template: str, context: dict, status_code: int = 200) -> HTMLResponse:
-    return render(
-        request,
-        template,
-        {
-            "navigation": NAVIGATION,
-            "active": "/enterprise/profile",
-            "legal_forms": registry.choices(registry.LEGAL_FORMS),
-            "size_classes": registry.choices(registry.SIZE_CLASSES),
-            **context,
-        },
-        status_code=status_code,
-    )
+    choices = {
+        "legal_forms": registry.choices(registry.LEGAL_FORMS),
+        "size_classes": registry.choices(registry.SIZE_CLASSES),
+    }
+    return workspace_page(request, template, "/enterprise/profile", {**choices, **context}, status_code)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ navigation the other enterprise pages plug into (profile.py, facilities.py, base
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -23,6 +24,14 @@ NAVIGATION: list[tuple[str, str]] = [
     ("/enterprise/baselines", N_("Baselines")),
     ("/enterprise/profile", N_("Enterprise profile")),
 ]
+
+
+def workspace_page(
+    request: Request, template: str, active: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """A page of the enterprise's workspace: its menu, with `active` (a menu path) marked."""
+    return render(request, template, {"navigation": NAVIGATION, "active": active, **context}, status_code=status_code)
+
 
 # "What needs doing" on the dashboard: (key, heading msgid, what to tell the enterprise msgid), derived from the
 # applications the API returns — their status and, where the API gives it, `missing_fields`.

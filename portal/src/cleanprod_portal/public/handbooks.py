@@ -4,18 +4,18 @@ its next version (PDF). The API decides everything (type by content, size, who m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiProblem, FieldErrors
 from ..deps import ApiClient, require_role
 from ..forms import Form
 from ..i18n import current_language, gettext
 from ..sessions import PortalSession
+from ..streaming import streamed
 from ..templating import render
 from .routes import _sector_names
 
@@ -52,16 +52,7 @@ async def library(
 @router.get("/{handbook_id}/versions/{number}")
 async def download(handbook_id: UUID, api: ApiClient, number: int = Path(ge=1, le=1_000_000)) -> Response:
     response = await api.raw("GET", f"/public/handbooks/{handbook_id}/versions/{number}", headers={"Accept": "*/*"})
-    headers = {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
-
-    async def content() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_raw():
-                yield chunk
-        finally:
-            await response.aclose()
-
-    return StreamingResponse(content(), media_type=headers.pop("content-type", "application/pdf"), headers=headers)
+    return streamed(response, PASSED_HEADERS, default_type="application/pdf", private=False)
 
 
 async def _manage_page(

@@ -49,66 +49,54 @@ def _csv(body: str, name: str) -> Response:
     )
 
 
-@router.get("", response_class=HTMLResponse)
-async def staff_results(
-    request: Request, user: Staff, api: ApiClient, period: Annotated[PeriodKind, Query()] = "quarter"
-) -> HTMLResponse:
-    summary = await api.get("/programme/summary", period=period)
+async def _page(request: Request, api: ApiClient, path: str, period: PeriodKind, *, public: bool) -> HTMLResponse:
+    summary = await api.get(path, period=period)
     names = await _sector_names(api)
     return render(
         request,
-        "results/staff.html",
+        "results/public.html" if public else "results/staff.html",
         {
             "summary": summary,
             "names": names,
             "period": period,
             "charts": _charts(summary, names),
-            "public": False,
+            "public": public,
             "sector_label": figures.sector_label,
             "period_label": figures.period_label,
         },
     )
+
+
+async def _breakdown_csv(api: ApiClient, path: str, grouping: str, period: PeriodKind, *, public: bool) -> Response:
+    summary = await api.get(path, period=period)
+    names = await _sector_names(api)
+    name = f"programme-results-public-{grouping}" if public else f"programme-results-{grouping}"
+    return _csv(figures.csv_text(summary[f"by_{grouping}"], grouping, names, public=public), name)
+
+
+@router.get("", response_class=HTMLResponse)
+async def staff_results(
+    request: Request, user: Staff, api: ApiClient, period: Annotated[PeriodKind, Query()] = "quarter"
+) -> HTMLResponse:
+    return await _page(request, api, "/programme/summary", period, public=False)
 
 
 @router.get("/{grouping}.csv")
 async def staff_csv(
     user: Staff, api: ApiClient, grouping: StaffGrouping, period: Annotated[PeriodKind, Query()] = "quarter"
 ) -> Response:
-    summary = await api.get("/programme/summary", period=period)
-    names = await _sector_names(api)
-    return _csv(
-        figures.csv_text(summary[f"by_{grouping}"], grouping, names, public=False), f"programme-results-{grouping}"
-    )
+    return await _breakdown_csv(api, "/programme/summary", grouping, period, public=False)
 
 
 @router.get("/public", response_class=HTMLResponse)
 async def public_results(
     request: Request, api: ApiClient, period: Annotated[PeriodKind, Query()] = "quarter"
 ) -> HTMLResponse:
-    results = await api.get("/public/results", period=period)
-    names = await _sector_names(api)
-    return render(
-        request,
-        "results/public.html",
-        {
-            "summary": results,
-            "names": names,
-            "period": period,
-            "charts": _charts(results, names),
-            "public": True,
-            "sector_label": figures.sector_label,
-            "period_label": figures.period_label,
-        },
-    )
+    return await _page(request, api, "/public/results", period, public=True)
 
 
 @router.get("/public/{grouping}.csv")
 async def public_csv(
     api: ApiClient, grouping: PublicGrouping, period: Annotated[PeriodKind, Query()] = "quarter"
 ) -> Response:
-    results = await api.get("/public/results", period=period)
-    names = await _sector_names(api)
-    return _csv(
-        figures.csv_text(results[f"by_{grouping}"], grouping, names, public=True),
-        f"programme-results-public-{grouping}",
-    )
+    return await _breakdown_csv(api, "/public/results", grouping, period, public=True)

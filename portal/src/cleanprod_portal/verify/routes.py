@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,11 +27,10 @@ from ..enterprise.baseline_csv import CsvFileError, CsvLine, parse_baseline_csv
 from ..enterprise.baseline_input import (
     CARRIERS,
     carrier_label,
-    carrier_unit_options,
-    production_unit_options,
-    quantity_field,
+    csv_carrier_columns,
+    period_form_context,
+    send_period,
     unit_field,
-    unit_symbol,
 )
 from ..enterprise.baselines import MAX_UPLOAD_BYTES, LineResult, UploadReport
 from ..enterprise.registry import if_match
@@ -195,6 +195,22 @@ async def declaration_form(request: Request, case_id: uuid.UUID, user: Verifier,
     )
 
 
+async def _saved(form: Form, write: Awaitable[object]) -> bool:
+    """Awaits one of the verifier's writes (it carries the case's version); what the API refuses goes to the form:
+    field messages, the changed-meanwhile banner (412), or the API's reason (409). True when it was saved."""
+    try:
+        await write
+    except FieldErrors as problem:
+        form.add_problem(problem)
+    except ChangedMeanwhile:
+        form.changed_meanwhile = True
+    except Conflict as problem:
+        form.summary = problem.summary
+    else:
+        return True
+    return False
+
+
 @router.post("/{case_id}/declaration", response_class=HTMLResponse)
 async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     form = Form(await request.form())
@@ -204,19 +220,12 @@ async def declare(request: Request, case_id: uuid.UUID, user: Verifier, api: Api
     if not str(form.get("statement")).strip():
         form.add_error("statement", gettext("Write what you declare (for a conflict: what the link is)"))
     if not form.has_errors:
-        try:
-            await api.post(
-                f"/verifications/{case_id}/assignment/declaration",
-                {"independent": choice == "true", "statement": form.get("statement").strip()},
-                if_match=if_match(form.get("version")),
-            )
-        except FieldErrors as problem:
-            form.add_problem(problem)
-        except ChangedMeanwhile:
-            form.changed_meanwhile = True
-        except Conflict as problem:
-            form.summary = problem.summary
-        else:
+        declared = api.post(
+            f"/verifications/{case_id}/assignment/declaration",
+            {"independent": choice == "true", "statement": form.get("statement").strip()},
+            if_match=if_match(form.get("version")),
+        )
+        if await _saved(form, declared):
             target = "measurements" if choice == "true" else ""
             return RedirectResponse(f"/verify/{case_id}/{target}".rstrip("/"), status_code=303)
     case, assignment, _etag = await _case(api, case_id)
@@ -301,20 +310,9 @@ async def _measurements_page(
             "report": report,
             "added": added,
             "documents": [(d["id"], d.get("filename") or d["id"]) for d in documents],
-            "carrier_inputs": [
-                {
-                    "carrier": c,
-                    "label": carrier_label(c),
-                    "quantity": quantity_field(c),
-                    "unit": unit_field(c),
-                    "units": carrier_unit_options(c),
-                }
-                for c in CARRIERS
-            ],
-            "production_units": production_unit_options(),
-            "unit_symbol": unit_symbol,
+            **period_form_context(),
             "csv_columns": CSV_TEMPLATE_COLUMNS,
-            "csv_carriers": [(c, carrier_label(c), ", ".join(CARRIER_UNITS[c])) for c in CARRIERS],
+            "csv_carriers": csv_carrier_columns(),
         },
         status_code=status_code,
     )
@@ -329,23 +327,12 @@ async def measurements_page(request: Request, case_id: uuid.UUID, user: Verifier
 async def add_measurement(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     submitted = await request.form()
     form = Form({k: submitted.get(k) for k in (*FORM_FIELDS, "idempotency_key") if k in submitted})
-    entry = read_measurement(form.values)
-    if entry.body is None:
-        for name, message in entry.errors.items():
-            form.add_error(name, message)
-    else:
-        try:
-            await api.post(f"/verifications/{case_id}/measurements", entry.body, idempotency_key=form.idempotency_key)
-        except FieldErrors as exc:
-            for api_path, message in exc.errors.items():
-                form.add_error(entry.field_for(api_path), message)
-            if not exc.errors:
-                form.summary = exc.summary
-        else:
-            month = form.get("period").strip()
-            return RedirectResponse(f"/verify/{case_id}/measurements?added={month}#measurements", status_code=303)
-    if not form.summary:
-        form.summary = gettext("The period was not saved. Check the values marked below.")
+    path = f"/verifications/{case_id}/measurements"
+    if await send_period(
+        form, read_measurement(form.values), lambda body: api.post(path, body, idempotency_key=form.idempotency_key)
+    ):
+        month = form.get("period").strip()
+        return RedirectResponse(f"/verify/{case_id}/measurements?added={month}#measurements", status_code=303)
     return await _measurements_page(request, api, user, case_id, form=form, status_code=422)
 
 
@@ -486,19 +473,12 @@ async def results_page(request: Request, case_id: uuid.UUID, user: Verifier, api
 async def conclude(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     form = Form(await request.form())
     note = str(form.get("review_note")).strip()
-    try:
-        await api.post(
-            f"/verifications/{case_id}/conclude",
-            {"review_note": note} if note else {},
-            if_match=if_match(form.get("version")),
-        )
-    except FieldErrors as problem:
-        form.add_problem(problem)
-    except ChangedMeanwhile:
-        form.changed_meanwhile = True
-    except Conflict as problem:
-        form.summary = problem.summary
-    else:
+    concluded = api.post(
+        f"/verifications/{case_id}/conclude",
+        {"review_note": note} if note else {},
+        if_match=if_match(form.get("version")),
+    )
+    if await _saved(form, concluded):
         return RedirectResponse(f"/verify/{case_id}/results?concluded=1", status_code=303)
     return await _results_page(
         request, api, user, case_id, form=form, status_code=409 if form.changed_meanwhile else 422
