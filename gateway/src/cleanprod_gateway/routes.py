@@ -65,7 +65,13 @@ ROUTES: tuple[Route, ...] = (
     # applications: officers open calls; enterprises apply, reviewers review, officers decide.
     # The one-stop portal may show open programme rounds, so e-government clients read calls too.
     _r("/api/v1/calls", "applications", STAFF_READERS | {Role.EGOV}, {Role.OFFICER}),
-    _r("/api/v1/applications", "applications", STAFF_READERS, {Role.ENTERPRISE, Role.REVIEWER, Role.OFFICER}),
+    # Verifiers write here only to attach their measurement evidence to the application they verify.
+    _r(
+        "/api/v1/applications",
+        "applications",
+        STAFF_READERS,
+        {Role.ENTERPRISE, Role.REVIEWER, Role.OFFICER, Role.VERIFIER},
+    ),
     # Handbooks library: officers publish; staff read every handbook, anyone the published ones (public prefix).
     _r("/api/v1/handbooks", "applications", STAFF_READERS, {Role.OFFICER}),
     _r("/api/v1/integrations", "applications", OVERSIGHT | {Role.EGOV}, {Role.EGOV, Role.OFFICER}),

@@ -693,6 +693,12 @@ _CATALOGUE: dict[str, Entry] = {
         "Đã dùng hết 9.999 số hồ sơ của hôm nay; vui lòng nộp lại vào ngày mai.",
     ),
     # ---- applications: documents -----------------------------------------------------------------------------
+    "verifier_attaches_evidence_only": _e(
+        "Forbidden",
+        "Chỉ được đính kèm bằng chứng đo đạc",
+        "A verifier attaches measurement evidence (kind measurement_evidence) only.",
+        "Chuyên gia thẩm tra chỉ được đính kèm tài liệu loại bằng chứng đo đạc (measurement_evidence).",
+    ),
     "attach_forbidden": _e(
         "Forbidden",
         "Không có quyền đính kèm",

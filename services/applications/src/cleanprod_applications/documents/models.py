@@ -21,6 +21,7 @@ class DocumentKind(StrEnum):
     CONTRACT = "contract"
     INVOICE = "invoice"
     COMPLETION_REPORT = "completion_report"
+    MEASUREMENT_EVIDENCE = "measurement_evidence"  # what the verifier collected: meter readings, bills, photos
     OTHER = "other"
 
 

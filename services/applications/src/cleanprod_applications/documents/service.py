@@ -40,9 +40,26 @@ def to_public(document: Document) -> DocumentPublic:
     )
 
 
-def ensure_may_upload(principal: Principal, application: Application) -> None:
+# The verifier's evidence arrives while the project is measured and concluded, not with the dossier.
+EVIDENCE_STATUSES = frozenset({ApplicationStatus.APPROVED, ApplicationStatus.IN_PROGRESS, ApplicationStatus.COMPLETED})
+
+
+def ensure_may_upload(principal: Principal, application: Application, kind: DocumentKind | None = None) -> None:
+    """Before the file arrives (`kind` None) and again with its kind. The caller could read the application, so a
+    verifier here is the one assigned to its case: they add measurement evidence, nothing else."""
     if not (principal.has(Role.OFFICER) or owns(principal, application)):
-        raise Forbidden(code="attach_forbidden")
+        if not principal.has(Role.VERIFIER):
+            raise Forbidden(code="attach_forbidden")
+        if kind not in (None, DocumentKind.MEASUREMENT_EVIDENCE):
+            raise Forbidden(code="verifier_attaches_evidence_only")
+        if application.status not in EVIDENCE_STATUSES:
+            raise Conflict(
+                code="not_accepting_documents",
+                slug="not-accepting-documents",
+                params={"status": str(application.status)},
+                status_now=str(application.status),
+            )
+        return
     # Under review the dossier is frozen, except for what an open supplement request asks for.
     if application.status not in UPLOAD_STATUSES and application.open_supplement_id is None:
         raise Conflict(

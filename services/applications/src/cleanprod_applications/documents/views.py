@@ -28,7 +28,7 @@ readers = [Depends(require_roles(*READ_ROLES))]
     "/{application_id}/documents",
     status_code=201,
     response_model=DocumentPublic,
-    dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER))],
+    dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER, Role.VERIFIER))],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -43,7 +43,8 @@ readers = [Depends(require_roles(*READ_ROLES))]
                                 "type": "string",
                                 "description": "application_form, feasibility_study, "
                                 "technical_specification, quotation, energy_audit, contract, invoice, "
-                                "completion_report or other (default)",
+                                "completion_report, measurement_evidence (the assigned verifier's only kind) "
+                                "or other (default)",
                             },
                         },
                     }
@@ -75,7 +76,7 @@ async def upload_document(
     async def create() -> Created:
         # Locked (so the document serialises with decisions), but not a change of what the client saw: no If-Match.
         locked = await lock_row(session, await readable_application(session, principal, application_id))
-        service.ensure_may_upload(principal, locked)
+        service.ensure_may_upload(principal, locked, kind)
         document = await service.record_document(session, principal, locked, received, kind, file_type)
         return Created(
             201,
