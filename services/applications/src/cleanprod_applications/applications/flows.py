@@ -261,49 +261,7 @@ def _facts(application: Application) -> ApplicationFacts:
 # ---- submit, resubmit, and the screening that follows at once ----------------------------------------------------
 
 
-async def submit(
-    session: AsyncSession,
-    principal: Principal,
-    application: Application,
-    *,
-    reason: str | None,
-    agency_id: str,
-    processing_days: int,
-) -> None:
-    """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
-    await _file(
-        session,
-        principal,
-        application,
-        Action.SUBMIT,
-        reason=reason,
-        agency_id=agency_id,
-        processing_days=processing_days,
-    )
-
-
-async def resubmit(
-    session: AsyncSession,
-    principal: Principal,
-    application: Application,
-    *,
-    reason: str | None,
-    agency_id: str,
-    processing_days: int,
-) -> None:
-    """changes_requested → submitted (same dossier code) → screened again."""
-    await _file(
-        session,
-        principal,
-        application,
-        Action.RESUBMIT,
-        reason=reason,
-        agency_id=agency_id,
-        processing_days=processing_days,
-    )
-
-
-async def _file(
+async def file_dossier(
     session: AsyncSession,
     principal: Principal,
     application: Application,
@@ -313,8 +271,10 @@ async def _file(
     agency_id: str,
     processing_days: int,
 ) -> None:
-    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
-    An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
+    """draft → submitted (`Action.SUBMIT`, dossier code given) or changes_requested → submitted
+    (`Action.RESUBMIT`, same dossier code), then screened at once: submitted → under_review or ineligible with
+    reasons, both arrows recorded. An incomplete dossier is refused first (422 listing every missing or
+    inconsistent field, nothing changed)."""
     ensure_actor(principal, application, action)
     call = await call_of(session, application)
     ensure_legal(application.status, action)
@@ -625,8 +585,8 @@ Flow = Callable[..., Awaitable[None]]
 
 FLOWS: Mapping[Action, Flow] = MappingProxyType(
     {
-        Action.SUBMIT: submit,
-        Action.RESUBMIT: resubmit,
+        Action.SUBMIT: file_dossier,
+        Action.RESUBMIT: file_dossier,
         Action.SCREEN_PASS: record_screening,
         Action.SCREEN_FAIL: record_screening,
         Action.WITHDRAW: withdraw,
