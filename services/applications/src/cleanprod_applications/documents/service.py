@@ -7,7 +7,6 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
@@ -15,7 +14,7 @@ from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.roles import Role
 
 from ..access import owns
-from ..applications.flows import ENTITY
+from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..domain import ApplicationStatus
 from .models import Document, DocumentKind
@@ -86,14 +85,11 @@ async def record_document(
     )
     session.add(document)
     await session.flush()
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=ENTITY,
-        entity_id=application.id,
-        action="attach_document",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "attach_document",
         details={
             "document_id": str(document.id),
             "kind": str(kind),

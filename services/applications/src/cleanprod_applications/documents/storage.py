@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import filetype
@@ -374,12 +374,25 @@ async def receive_and_store(
     return received, file_type, checked
 
 
+class StoredBlob(Protocol):
+    """A row naming stored bytes (a document, a handbook version)."""
+
+    sha256: str
+    media_type: str
+    filename: str
+
+
+def multipart_upload(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of an upload: a required part `file` and the optional text `fields`."""
+    properties = {FILE_FIELD: {"type": "string", "format": "binary"}, **fields}
+    schema = {"type": "object", "required": [FILE_FIELD], "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
 def stored_file(
     document_dir: Path,
-    sha256: str,
+    stored: StoredBlob,
     *,
-    media_type: str,
-    filename: str,
     private: bool,
     log: logging.Logger,
     what: str,
@@ -387,6 +400,7 @@ def stored_file(
 ) -> FileResponse:
     """The stored bytes as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached when
     `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
+    sha256 = stored.sha256
     path = blob_path(document_dir, sha256)
     if not path.is_file():
         log.error(f"{what} content missing from storage", extra={**ids, "sha256": sha256})
@@ -395,4 +409,4 @@ def stored_file(
     headers = {"ETag": f'"{sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff"}
     if private:
         headers["Cache-Control"] = "private, no-store"
-    return FileResponse(path, media_type=media_type, filename=filename, headers=headers)
+    return FileResponse(path, media_type=stored.media_type, filename=stored.filename, headers=headers)
