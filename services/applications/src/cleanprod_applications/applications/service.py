@@ -33,6 +33,7 @@ from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
 from ..reviews.service import assignments_of
 from . import completeness, deadlines
+from .audit import audit_application
 from .models import ENTITY, Application
 from .schemas import (
     REQUIRED_TO_SUBMIT,
@@ -218,14 +219,11 @@ async def update_application(
             setattr(application, name, value)
     completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=ENTITY,
-        entity_id=application.id,
-        action="update",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "update",
         details={"fields": sorted(changes)},
         changes=field_changes(before, snapshot(application)),
     )

@@ -5,7 +5,6 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden
@@ -13,7 +12,7 @@ from cleanprod_kit.models import utcnow
 from cleanprod_kit.pagination import keyset_page
 
 from ..access import owns
-from ..applications import flows
+from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..domain import ApplicationStatus
 from .models import ShowcaseConsent
@@ -58,14 +57,11 @@ async def set_consent(
     else:
         consent.given, consent.changed_by, consent.changed_at = given, principal.subject, utcnow()
         consent.version += 1
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=flows.ENTITY,
-        entity_id=application.id,
-        action="showcase_consent",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "showcase_consent",
         changes=[{"field": "showcase_consent", "old": old, "new": given}] if old != given else [],
     )
     return consent
