@@ -130,9 +130,15 @@ def record_audit(
 
 
 async def audit_page(
-    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[AuditRecord], str | None]:
-    """The audit entries matching `condition`, oldest first, one cursor page at a time."""
+    """The audit entries matching `condition`, oldest first (newest first when `descending`), one cursor page at
+    a time."""
     rows, next_cursor = await keyset_page(
         session,
         select(AuditEntry).where(condition),
@@ -140,6 +146,7 @@ async def audit_page(
         key=lambda e: [e.id],
         limit=limit,
         cursor=cursor,
+        descending=descending,
     )
     return [AuditRecord.of(e) for e in rows], next_cursor
 
@@ -206,16 +213,7 @@ async def audit_search_page(
     session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
 ) -> tuple[list[AuditRecord], str | None]:
     """Like `audit_page`, newest first (the id is the order entries were written in)."""
-    rows, next_cursor = await keyset_page(
-        session,
-        select(AuditEntry).where(condition),
-        order_by=[AuditEntry.id],  # type: ignore[list-item]
-        key=lambda e: [e.id],
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
-    return [AuditRecord.of(e) for e in rows], next_cursor
+    return await audit_page(session, condition, limit=limit, cursor=cursor, descending=True)
 
 
 AUDIT_EXPORT_COLUMNS_SPEC = (
