@@ -51,17 +51,18 @@ def owns(principal: Principal, application: Application) -> bool:
     return principal.has(Role.ENTERPRISE) and same_tax_code(principal.tax_code, application.enterprise_tax_code)
 
 
-async def _is_assigned(
-    session: AsyncSession,
-    principal: Principal,
-    role: Role,
-    application_column: Any,
-    subject_column: Any,
-    application_id: uuid.UUID,
-) -> bool:
-    """The caller has `role` and an assignment row (`subject_column` = them) for the application."""
+# The assignment table of each assigned role: (its application column, its subject column).
+_ASSIGNMENTS: dict[str, tuple[Any, Any]] = {
+    Role.REVIEWER: (ReviewerAssignment.application_id, ReviewerAssignment.reviewer_subject),
+    Role.VERIFIER: (VerifierAssignment.application_id, VerifierAssignment.verifier_subject),
+}
+
+
+async def _is_assigned(session: AsyncSession, principal: Principal, role: Role, application_id: uuid.UUID) -> bool:
+    """The caller has `role` and an assignment row of that role for the application."""
     if not principal.has(role):
         return False
+    application_column, subject_column = _ASSIGNMENTS[role]
     statement = select(application_column).where(
         application_column == application_id, subject_column == principal.subject
     )
@@ -69,25 +70,11 @@ async def _is_assigned(
 
 
 async def is_assigned_reviewer(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
-    return await _is_assigned(
-        session,
-        principal,
-        Role.REVIEWER,
-        ReviewerAssignment.application_id,
-        ReviewerAssignment.reviewer_subject,
-        application_id,
-    )
+    return await _is_assigned(session, principal, Role.REVIEWER, application_id)
 
 
 async def is_assigned_verifier(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
-    return await _is_assigned(
-        session,
-        principal,
-        Role.VERIFIER,
-        VerifierAssignment.application_id,
-        VerifierAssignment.verifier_subject,
-        application_id,
-    )
+    return await _is_assigned(session, principal, Role.VERIFIER, application_id)
 
 
 def _not_found(application_id: uuid.UUID) -> dict[str, str]:
