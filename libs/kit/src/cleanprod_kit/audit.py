@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import StreamingResponse
 
 from .auth import Principal, require_roles
+from .columns import touch
 from .db import SessionDep
 from .errors import Unprocessable, field_error
 from .exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
@@ -56,6 +57,15 @@ def field_changes(
         for name, value in after.items()
         if name not in skipped and before.get(name) != value
     ]
+
+
+def apply_changes(model: Any, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Set `values` on `model` and `touch` it; returns what changed (`field_changes`) for the update's audit entry."""
+    before = snapshot(model)
+    for name, value in values.items():
+        setattr(model, name, value)
+    touch(model)
+    return field_changes(before, snapshot(model))
 
 
 class AuditRecord(BaseModel):
