@@ -15,7 +15,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical, same_tax_code
@@ -309,13 +309,8 @@ async def list_applications(
         overdue=overdue,
         sector_code=sector_code,
     )
-    rows, next_cursor = await keyset_page(
-        session,
-        select(Application).where(*conditions),
-        order_by=[Application.id],  # type: ignore[list-item]
-        key=lambda a: [a.id],
-        limit=limit,
-        cursor=cursor,
+    rows, next_cursor = await page_by_id(
+        session, select(Application).where(*conditions), Application.id, limit=limit, cursor=cursor
     )
     by_application = await _tranches_by_application(session, rows)
     return [to_public(a, by_application[a.id]) for a in rows], next_cursor

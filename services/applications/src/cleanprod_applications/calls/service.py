@@ -20,7 +20,7 @@ from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 
 from ..domain import CallTerms, Criterion, Rubric, local_date
 from .models import Call
@@ -194,11 +194,4 @@ async def list_calls(
         statement = statement.where(Call.code == code)
     if open_on:
         statement = statement.where(Call.opens_on <= open_on, Call.closes_on >= open_on)
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[Call.id],
-        key=lambda c: [c.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    return await page_by_id(session, statement, Call.id, limit=limit, cursor=cursor)

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 
 from ..access import owns
@@ -106,14 +106,7 @@ async def list_documents(
     session: AsyncSession, application: Application, *, limit: int, cursor: str | None
 ) -> tuple[list[Document], str | None]:
     statement = select(Document).where(Document.application_id == application.id)
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[Document.id],
-        key=lambda d: [d.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    return await page_by_id(session, statement, Document.id, limit=limit, cursor=cursor)
 
 
 async def get_document(session: AsyncSession, application: Application, document_id: uuid.UUID) -> Document:

@@ -9,7 +9,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden
 from cleanprod_kit.models import utcnow
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 
 from ..access import owns
 from ..applications.audit import audit_application
@@ -78,12 +78,5 @@ async def showcased(
     )  # type: ignore[union-attr]
     if sector:
         statement = statement.where(Application.sector_code == sector)
-    rows, next_cursor = await keyset_page(
-        session,
-        statement,
-        order_by=[Application.id],  # type: ignore[list-item]
-        key=lambda a: [a.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    rows, next_cursor = await page_by_id(session, statement, Application.id, limit=limit, cursor=cursor)
     return [public_from(ShowcaseProject, a, application_id=a.id) for a in rows], next_cursor

@@ -16,7 +16,7 @@ from cleanprod_kit.changes import readable_or_404
 from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.outbox import emit
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical
@@ -136,11 +136,4 @@ async def list_enterprises(
         statement = statement.where(Enterprise.district == district)
     if tax_code:
         statement = statement.where(Enterprise.tax_code == canonical(tax_code))
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[Enterprise.id],
-        key=lambda e: [e.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    return await page_by_id(session, statement, Enterprise.id, limit=limit, cursor=cursor)

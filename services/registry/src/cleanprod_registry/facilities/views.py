@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import and_, or_
 from starlette.responses import StreamingResponse
 
@@ -11,7 +11,13 @@ from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
+from cleanprod_kit.exports import (
+    EXPORT_RESPONSES,
+    PAGE_SIZE,
+    Column,
+    FormatQuery,
+    export_response,
+)
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
@@ -106,14 +112,14 @@ FACILITY_COLUMNS = (
     "/facilities/export",
     dependencies=readers,
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses=EXPORT_RESPONSES,
 )
 async def export_facilities(
     request: Request,
     principal: CurrentPrincipal,
     database: DatabaseDep,
     filters: Annotated[FacilityFilters, Depends()],
-    export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    export_format: FormatQuery = "csv",
 ) -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
     `GET /facilities` (an enterprise exports only its own). Vietnamese headers unless Accept-Language is English."""

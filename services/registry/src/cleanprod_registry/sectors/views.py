@@ -10,7 +10,7 @@ from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import CalendarDate, Param, QueryFlag
 from cleanprod_kit.idempotency import Created, create_once
-from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page, page_by_id
 
 from ..access import MANAGE_ROLES, READ_ROLES
 from ..deps import SectorChange
@@ -72,14 +72,7 @@ async def list_norms(
         statement = statement.where(Norm.product == product)
     if on:
         statement = statement.where(Norm.valid_from <= on, Norm.valid_to >= on)
-    items, next_cursor = await keyset_page(
-        session,
-        statement,
-        order_by=[Norm.id],
-        key=lambda n: [n.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    items, next_cursor = await page_by_id(session, statement, Norm.id, limit=limit, cursor=cursor)
     return Page(items=[NormPublic.model_validate(n, from_attributes=True) for n in items], next_cursor=next_cursor)
 
 
