@@ -19,7 +19,7 @@ from ..applications.models import Application
 from ..domain import ApplicationStatus
 from .models import Document, DocumentKind
 from .schemas import DocumentPublic
-from .storage import FileType, ReceivedFile, download_name
+from .storage import FileType, ReceivedFile, stored_fields
 
 UPLOAD_STATUSES = frozenset(
     {
@@ -76,12 +76,7 @@ async def record_document(
     document = Document(
         application_id=application.id,
         kind=kind,
-        filename=download_name(received.filename, file_type),
-        media_type=file_type.media_type,
-        size_bytes=received.size,
-        sha256=received.sha256,
-        uploaded_by_subject=principal.subject,
-        uploaded_by_name=principal.display_name,
+        **stored_fields(received, file_type, principal),
     )
     session.add(document)
     await session.flush()

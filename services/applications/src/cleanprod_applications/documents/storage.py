@@ -26,6 +26,7 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse
 
+from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import (
     BadRequest,
     NotFound,
@@ -380,6 +381,19 @@ class StoredBlob(Protocol):
     sha256: str
     media_type: str
     filename: str
+
+
+def stored_fields(received: ReceivedFile, file_type: FileType, uploader: Principal) -> dict[str, Any]:
+    """The columns every row naming stored bytes fills from the upload (the download name, type, size, hash and
+    who uploaded it)."""
+    return {
+        "filename": download_name(received.filename, file_type),
+        "media_type": file_type.media_type,
+        "size_bytes": received.size,
+        "sha256": received.sha256,
+        "uploaded_by_subject": uploader.subject,
+        "uploaded_by_name": uploader.display_name,
+    }
 
 
 def multipart_upload(**fields: dict[str, Any]) -> dict[str, Any]:
