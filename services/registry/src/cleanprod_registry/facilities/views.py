@@ -9,6 +9,7 @@ from starlette.responses import StreamingResponse
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.exports import (
@@ -41,10 +42,10 @@ async def register_facility(
 ) -> Response:
     async def create() -> Created:
         facility, enterprise = await service.create_facility(session, principal, enterprise_id, body)
-        return Created(
-            201,
+        return created(
             service.to_public(facility, enterprise.tax_code),
-            {"ETag": f'"{facility.version}"', "Location": f"/api/v1/facilities/{facility.id}"},
+            version=facility.version,
+            location=f"/api/v1/facilities/{facility.id}",
         )
 
     return await create_once(request, session, principal, body, create)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import CalendarDate, Param, QueryFlag
@@ -100,10 +101,8 @@ async def lookup_norm(
 async def create_norm(body: NormCreate, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     async def create() -> Created:
         norm = await service.create_norm(session, principal, body)
-        return Created(
-            201,
-            NormPublic.model_validate(norm, from_attributes=True),
-            {"ETag": '"1"', "Location": f"/api/v1/norms/{norm.id}"},
+        return created(
+            NormPublic.model_validate(norm, from_attributes=True), version=1, location=f"/api/v1/norms/{norm.id}"
         )
 
     return await create_once(request, session, principal, body, create)
