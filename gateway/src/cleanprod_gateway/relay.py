@@ -187,8 +187,10 @@ class Relay:
             self.start()
         assert self.session is not None and self._fresh_session is not None
         _reused_connection.set(False)
-        try:
-            return await self.session.request(
+
+        async def send(session: aiohttp.ClientSession) -> aiohttp.ClientResponse:
+            # `body.iterate()` anew each time: a retry replays what the first attempt read, then the rest.
+            return await session.request(
                 ex.method,
                 url,
                 headers=headers,
@@ -196,6 +198,9 @@ class Relay:
                 allow_redirects=False,
                 auto_decompress=False,
             )
+
+        try:
+            return await send(self.session)
         except _DROPPED as exc:
             if not _may_retry(exc, ex.method, headers, body):
                 raise
@@ -208,14 +213,7 @@ class Relay:
                 ex.method,
                 ex.path,
             )
-            return await self._fresh_session.request(
-                ex.method,
-                url,
-                headers=headers,
-                data=body.iterate() if body else None,
-                allow_redirects=False,
-                auto_decompress=False,
-            )
+            return await send(self._fresh_session)
 
     async def _answer(
         self, ex: Exchange, receive: Receive, response: aiohttp.ClientResponse, service: str, *, body_done: bool

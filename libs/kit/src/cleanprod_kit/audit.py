@@ -16,13 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import StreamingResponse
 
 from .auth import Principal, require_roles
+from .columns import touch
 from .db import SessionDep
 from .errors import Unprocessable, field_error
-from .exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
+from .exports import EXPORT_RESPONSES, PAGE_SIZE, Column, FormatQuery, export_response
 from .fields import CalendarDate, Param
 from .local_time import LOCAL_TZ_NAME
 from .models import AuditEntry
-from .pagination import CursorParam, LimitParam, Page, keyset_page
+from .pagination import CursorParam, LimitParam, Page, page_by_id
 from .requestid import current_request_id
 from .search import matches_all_words
 
@@ -56,6 +57,15 @@ def field_changes(
         for name, value in after.items()
         if name not in skipped and before.get(name) != value
     ]
+
+
+def apply_changes(model: Any, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Set `values` on `model` and `touch` it; returns what changed (`field_changes`) for the update's audit entry."""
+    before = snapshot(model)
+    for name, value in values.items():
+        setattr(model, name, value)
+    touch(model)
+    return field_changes(before, snapshot(model))
 
 
 class AuditRecord(BaseModel):
@@ -130,16 +140,17 @@ def record_audit(
 
 
 async def audit_page(
-    session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[AuditRecord], str | None]:
-    """The audit entries matching `condition`, oldest first, one cursor page at a time."""
-    rows, next_cursor = await keyset_page(
-        session,
-        select(AuditEntry).where(condition),
-        order_by=[AuditEntry.id],  # type: ignore[list-item]
-        key=lambda e: [e.id],
-        limit=limit,
-        cursor=cursor,
+    """The audit entries matching `condition`, oldest first (newest first when `descending`), one cursor page at
+    a time."""
+    rows, next_cursor = await page_by_id(
+        session, select(AuditEntry).where(condition), AuditEntry.id, limit=limit, cursor=cursor, descending=descending
     )
     return [AuditRecord.of(e) for e in rows], next_cursor
 
@@ -206,16 +217,7 @@ async def audit_search_page(
     session: AsyncSession, condition: ColumnElement[bool], *, limit: int, cursor: str | None
 ) -> tuple[list[AuditRecord], str | None]:
     """Like `audit_page`, newest first (the id is the order entries were written in)."""
-    rows, next_cursor = await keyset_page(
-        session,
-        select(AuditEntry).where(condition),
-        order_by=[AuditEntry.id],  # type: ignore[list-item]
-        key=lambda e: [e.id],
-        limit=limit,
-        cursor=cursor,
-        descending=True,
-    )
-    return [AuditRecord.of(e) for e in rows], next_cursor
+    return await audit_page(session, condition, limit=limit, cursor=cursor, descending=True)
 
 
 AUDIT_EXPORT_COLUMNS_SPEC = (
@@ -303,13 +305,11 @@ def audit_search_router(service: str) -> APIRouter:
         items, next_cursor = await audit_search_page(session, filters.condition, limit=limit, cursor=cursor)
         return Page(items=items, next_cursor=next_cursor)
 
-    @router.get(
-        "/export", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
-    )
+    @router.get("/export", response_class=StreamingResponse, responses=EXPORT_RESPONSES)
     async def export(
         request: Request,
         filters: Annotated[AuditFilters, Depends()],
-        export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+        export_format: FormatQuery = "csv",
     ) -> StreamingResponse:
         """The search's entries as CSV or XLSX, newest first, one row per entry (changes as `field: old → new`)."""
 

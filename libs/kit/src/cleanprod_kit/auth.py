@@ -38,6 +38,15 @@ class Principal:
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    def enterprise_tax_code(self) -> str | None:
+        """The tax code an enterprise user is confined to: None when not an enterprise user; 403
+        `no_enterprise_account` for an enterprise login without one."""
+        if not self.has("enterprise"):
+            return None
+        if not self.tax_code:
+            raise Forbidden(code="no_enterprise_account")
+        return self.tax_code
+
     @property
     def display_name(self) -> str:
         return self.username or self.client_id or self.subject

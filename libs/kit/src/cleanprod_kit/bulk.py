@@ -28,8 +28,7 @@ from starlette.responses import JSONResponse, Response
 from .auth import Principal
 from .concurrency import etag_for
 from .errors import Conflict, PreconditionFailed, PreconditionRequired, Problem, request_language
-from .idempotency import _check_and_replay, _fingerprint, _lookup, idempotency_key
-from .models import IdempotencyRecord
+from .idempotency import _check_and_replay, _fingerprint, _lock_name, _lookup, _remember, idempotency_key
 
 MULTI_STATUS = 207
 T = TypeVar("T")
@@ -108,7 +107,7 @@ async def bulk_once(
     if key is None:
         return JSONResponse(jsonable_encoder(await run()), status_code=MULTI_STATUS)
     fingerprint = _fingerprint(request, payload)
-    name = f"idempotency:{principal.subject}:{key}"
+    name = _lock_name(principal, key)
     engine = session.bind
     async with engine.connect() as lock:  # type: ignore[union-attr]
         await lock.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))").bindparams(k=name))
@@ -118,18 +117,7 @@ async def bulk_once(
                 return _check_and_replay(existing, fingerprint)
             await session.rollback()  # end the look-up's transaction: each item runs in its own
             body = jsonable_encoder(await run())
-            session.add(
-                IdempotencyRecord(
-                    principal=principal.subject,
-                    key=key,
-                    method=request.method,
-                    path=request.url.path,
-                    fingerprint=fingerprint,
-                    status_code=MULTI_STATUS,
-                    response_body=body,
-                    response_headers={},
-                )
-            )
+            _remember(session, request, principal, key, fingerprint, MULTI_STATUS, body, {})
             await session.commit()
             return JSONResponse(body, status_code=MULTI_STATUS)
         finally:

@@ -6,7 +6,7 @@ A route gets a `Change` from its service's `deps.py` (an `Annotated` dependency 
 resource the caller may see) and does three things:
 
     application = await change.lock()                          # read access (404) → FOR UPDATE → If-Match
-    await flows.submit(change.session, change.principal, application, …)  # act, audit entry, outbox event
+    await flows.file_dossier(change.session, change.principal, application, …)  # act, audit entry, outbox event
     return await change.answer(response, ApplicationPublic)    # commit → ETag of the new version → public schema
 
 A creating POST uses `change.create_once(payload, create)` instead of `answer` (Idempotency-Key, one commit);

@@ -24,9 +24,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import IO, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
@@ -38,6 +38,10 @@ ExportFormat = Literal["csv", "xlsx"]
 PAGE_SIZE = 200
 CHUNK = 64 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}}
+"""The `responses` of an export route: the file as CSV or XLSX."""
+FormatQuery = Annotated[ExportFormat, Query(alias="format")]
+"""An export route's `?format=csv|xlsx`."""
 _FORMATS = {"date": "DD/MM/YYYY", "datetime": "DD/MM/YYYY HH:MM"}
 
 

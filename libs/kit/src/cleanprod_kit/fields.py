@@ -158,28 +158,26 @@ Param = Annotated[str, AfterValidator(single_line)]
 QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
-def admits_none(annotation: Any) -> bool:
-    """Whether a field's type accepts None (`X | None`, `Optional[X]`, `Any`, `None`)."""
-    if annotation is Any or annotation is None or annotation is type(None):
+def _admits(annotation: Any, accepts: Callable[[Any], bool]) -> bool:
+    """Whether `accepts` holds for the type, for what an `Annotated` wraps, or for a member of a union."""
+    if accepts(annotation):
         return True
     origin = get_origin(annotation)
     if origin is Annotated:
-        return admits_none(get_args(annotation)[0])
+        return _admits(get_args(annotation)[0], accepts)
     if origin is Union or origin is types.UnionType:
-        return any(admits_none(arg) for arg in get_args(annotation))
+        return any(_admits(arg, accepts) for arg in get_args(annotation))
     return False
+
+
+def admits_none(annotation: Any) -> bool:
+    """Whether a field's type accepts None (`X | None`, `Optional[X]`, `Any`, `None`)."""
+    return _admits(annotation, lambda a: a is Any or a is None or a is type(None))
 
 
 def admits_bool(annotation: Any) -> bool:
     """Whether a field's type accepts a JSON boolean (`bool`, `Flag`, `Any`, or a union with one of them)."""
-    if annotation is Any or annotation is bool:
-        return True
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return admits_bool(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        return any(admits_bool(arg) for arg in get_args(annotation))
-    return False
+    return _admits(annotation, lambda a: a is Any or a is bool)
 
 
 def _controls_anywhere(value: Any) -> bool:

@@ -68,6 +68,36 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+def _lock_name(principal: Principal, key: str) -> str:
+    """The advisory lock that serialises the requests of one principal carrying one key."""
+    return f"idempotency:{principal.subject}:{key}"
+
+
+def _remember(
+    session: AsyncSession,
+    request: Request,
+    principal: Principal,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    body: Any,
+    headers: dict[str, str],
+) -> None:
+    """Keep the answer (committed with the change) to replay to a repeat of the key."""
+    session.add(
+        IdempotencyRecord(
+            principal=principal.subject,
+            key=key,
+            method=request.method,
+            path=request.url.path,
+            fingerprint=fingerprint,
+            status_code=status_code,
+            response_body=body,
+            response_headers=headers,
+        )
+    )
+
+
 async def create_once(
     request: Request,
     session: AsyncSession,
@@ -79,9 +109,7 @@ async def create_once(
     key = idempotency_key(request)
     fingerprint = _fingerprint(request, payload)
     if key is not None:
-        lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(
-            k=f"idempotency:{principal.subject}:{key}"
-        )
+        lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(k=_lock_name(principal, key))
         await session.exec(lock)
         existing = await _lookup(session, principal, key)
         if existing is not None:
@@ -89,18 +117,8 @@ async def create_once(
     created = await create()
     body = jsonable_encoder(created.body)
     if key is not None:
-        session.add(
-            IdempotencyRecord(
-                principal=principal.subject,
-                key=key,
-                method=request.method,
-                path=request.url.path,
-                fingerprint=fingerprint,
-                status_code=created.status_code,
-                response_body=body,
-                response_headers={k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS},
-            )
-        )
+        headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
+        _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)
     try:
         await session.commit()
     except IntegrityError:

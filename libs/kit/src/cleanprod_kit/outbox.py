@@ -84,6 +84,17 @@ def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 300.0) -> flo
     return random.uniform(0, min(cap, base * (2 ** max(0, attempts - 1))))
 
 
+async def stop_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background loop and wait until it has ended (None: none runs)."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
 class OutboxDispatcher:
     """Delivers pending events in `seq` order. No transaction is open while a subscriber is called: a batch is
     claimed in one short transaction (its rows `FOR UPDATE SKIP LOCKED`, then `next_attempt_at` moved
@@ -188,13 +199,8 @@ class OutboxDispatcher:
             self._task = asyncio.create_task(self._loop(), name=f"outbox-{self.source}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
 
 # (session, envelope), or (session, envelope, fetched) for an event type registered with `fetch`.

@@ -162,3 +162,24 @@ async def keyset_page(
     rows = list((await session.exec(statement)).all())  # models for one entity, tuples for several
     next_cursor = encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+async def page_by_id(
+    session: AsyncSession,
+    statement: Select[Any],
+    id_column: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+) -> tuple[list[Any], str | None]:
+    """`keyset_page` ordered by the rows' unique `id` alone (`id_column`: the model's `id` attribute)."""
+    return await keyset_page(
+        session,
+        statement,
+        order_by=[id_column],
+        key=lambda row: [row.id],
+        limit=limit,
+        cursor=cursor,
+        descending=descending,
+    )

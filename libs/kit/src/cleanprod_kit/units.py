@@ -72,6 +72,27 @@ class ProductionQuantity(Quantity):
         return self
 
 
+def check_carrier_unit(carrier: str, unit: str | None) -> None:
+    """`carrier` must be a known one and `unit` (when given) one of its units; else the field error that says
+    which are."""
+    units = CARRIER_UNITS.get(carrier)
+    if units is None:
+        raise InvalidValue(
+            "unknown_carrier",
+            f"unknown carrier '{carrier}'; use one of {', '.join(CARRIER_UNITS)}",
+            carrier=carrier,
+            carriers=", ".join(CARRIER_UNITS),
+        )
+    if unit is not None and unit not in units:
+        raise InvalidValue(
+            "unit_not_for_carrier",
+            f"unit '{unit}' does not fit carrier '{carrier}'; use one of {', '.join(units)}",
+            unit=unit,
+            carrier=carrier,
+            units=", ".join(units),
+        )
+
+
 class CarrierQuantity(Quantity):
     model_config = ConfigDict(json_schema_extra=_carrier_schema)
 
@@ -79,20 +100,5 @@ class CarrierQuantity(Quantity):
 
     @model_validator(mode="after")
     def _known_carrier_unit(self) -> CarrierQuantity:
-        units = CARRIER_UNITS.get(self.carrier)
-        if units is None:
-            raise InvalidValue(
-                "unknown_carrier",
-                f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}",
-                carrier=self.carrier,
-                carriers=", ".join(CARRIER_UNITS),
-            )
-        if self.unit not in units:
-            raise InvalidValue(
-                "unit_not_for_carrier",
-                f"unit '{self.unit}' does not fit carrier '{self.carrier}'; use one of {', '.join(units)}",
-                unit=self.unit,
-                carrier=self.carrier,
-                units=", ".join(units),
-            )
+        check_carrier_unit(self.carrier, self.unit)
         return self

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import readable_or_404
-from cleanprod_kit.errors import Forbidden, NotFound
+from cleanprod_kit.errors import NotFound
 from cleanprod_kit.roles import Role
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
@@ -46,45 +46,35 @@ def sees_department_view(principal: Principal) -> bool:
     return principal.has(*DEPARTMENT_ROLES)
 
 
-def _enterprise_tax_code(principal: Principal) -> str | None:
-    if not principal.has(Role.ENTERPRISE):
-        return None
-    if not principal.tax_code:
-        raise Forbidden(code="no_enterprise_account")
-    return principal.tax_code
-
-
 def owns(principal: Principal, application: Application) -> bool:
     """The caller is staff of the enterprise that filed the application."""
     return principal.has(Role.ENTERPRISE) and same_tax_code(principal.tax_code, application.enterprise_tax_code)
 
 
-async def is_assigned_reviewer(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
-    if not principal.has(Role.REVIEWER):
+# The assignment table of each assigned role: (its application column, its subject column).
+_ASSIGNMENTS: dict[str, tuple[Any, Any]] = {
+    Role.REVIEWER: (ReviewerAssignment.application_id, ReviewerAssignment.reviewer_subject),
+    Role.VERIFIER: (VerifierAssignment.application_id, VerifierAssignment.verifier_subject),
+}
+
+
+async def _is_assigned(session: AsyncSession, principal: Principal, role: Role, application_id: uuid.UUID) -> bool:
+    """The caller has `role` and an assignment row of that role for the application."""
+    if not principal.has(role):
         return False
-    found = (
-        await session.exec(
-            select(ReviewerAssignment.id).where(
-                ReviewerAssignment.application_id == application_id,
-                ReviewerAssignment.reviewer_subject == principal.subject,
-            )
-        )
-    ).first()
-    return found is not None
+    application_column, subject_column = _ASSIGNMENTS[role]
+    statement = select(application_column).where(
+        application_column == application_id, subject_column == principal.subject
+    )
+    return (await session.exec(statement)).first() is not None
+
+
+async def is_assigned_reviewer(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
+    return await _is_assigned(session, principal, Role.REVIEWER, application_id)
 
 
 async def is_assigned_verifier(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> bool:
-    if not principal.has(Role.VERIFIER):
-        return False
-    found = (
-        await session.exec(
-            select(VerifierAssignment.application_id).where(
-                VerifierAssignment.application_id == application_id,
-                VerifierAssignment.verifier_subject == principal.subject,
-            )
-        )
-    ).first()
-    return found is not None
+    return await _is_assigned(session, principal, Role.VERIFIER, application_id)
 
 
 def _not_found(application_id: uuid.UUID) -> dict[str, str]:
@@ -94,7 +84,7 @@ def _not_found(application_id: uuid.UUID) -> dict[str, str]:
 async def ensure_readable(session: AsyncSession, principal: Principal, application: Application) -> None:
     if reads_all(principal):
         return
-    _enterprise_tax_code(principal)
+    principal.enterprise_tax_code()
     if (
         owns(principal, application)
         or await is_assigned_reviewer(session, principal, application.id)
@@ -122,7 +112,7 @@ def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
     if reads_all(principal):
         return None
     conditions: list[Any] = []
-    tax_code = _enterprise_tax_code(principal)
+    tax_code = principal.enterprise_tax_code()
     if tax_code is not None:
         conditions.append(Application.enterprise_tax_code == canonical(tax_code))
     if principal.has(Role.REVIEWER):

@@ -39,11 +39,9 @@ def _enterprise_tax_code(principal: Principal) -> str | None:
     """The tax code an enterprise user is confined to; None for roles that read everything."""
     if reads_all(principal):
         return None
-    if principal.has(Role.ENTERPRISE):
-        if not principal.tax_code:
-            raise Forbidden(code="no_enterprise_account")
-        return principal.tax_code
-    raise Forbidden(code="registry_read_forbidden")
+    if (tax_code := principal.enterprise_tax_code()) is None:
+        raise Forbidden(code="registry_read_forbidden")
+    return tax_code
 
 
 def owns(principal: Principal, tax_code: str) -> bool:

@@ -33,15 +33,6 @@ def reads_all(principal: Principal) -> bool:
     return principal.has(*READ_ALL_ROLES)
 
 
-def _enterprise_tax_code(principal: Principal) -> str | None:
-    """The tax code an enterprise user is confined to (403 for an enterprise login without one)."""
-    if not principal.has(Role.ENTERPRISE):
-        return None
-    if not principal.tax_code:
-        raise Forbidden(code="no_enterprise_account")
-    return principal.tax_code
-
-
 def owns(principal: Principal, case: VerificationCase) -> bool:
     """The caller is staff of the enterprise whose project the case verifies."""
     return principal.has(Role.ENTERPRISE) and same_tax_code(principal.tax_code, case.enterprise_tax_code)
@@ -67,7 +58,7 @@ def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
         return None
     if principal.has(Role.VERIFIER):
         return VerificationCase.verifier_subject == principal.subject  # type: ignore[return-value]
-    tax_code = _enterprise_tax_code(principal)
+    tax_code = principal.enterprise_tax_code()
     if tax_code is not None:
         return VerificationCase.enterprise_tax_code == canonical(tax_code)  # type: ignore[return-value]
     raise Forbidden(code="verification_read_forbidden")

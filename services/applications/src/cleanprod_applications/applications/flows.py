@@ -27,7 +27,7 @@ from cleanprod_kit.roles import Role
 
 from ..access import owns
 from ..calls.models import Call
-from ..calls.service import call_of, rubric_of, terms_of, today
+from ..calls.service import call_of, terms_of, today
 from ..db_types import touch
 from ..domain import (
     Action,
@@ -41,19 +41,26 @@ from ..domain import (
     ReviewSummary,
     Verdict,
     advance_amount,
-    decision_refusal,
     egov_status,
     format_dossier_code,
     local_date,
     may_perform,
     screen,
     screening_action,
-    summarise_reviews,
     transition,
 )
 from ..grants.models import PendingVerdict, Tranche, TrancheKind, TrancheStatus
 from ..grants.schemas import DecisionBody
-from ..grants.service import OUTCOME_ACTIONS, award_for, lock_call, settle_verdict, touch_committed, tranches_of
+from ..grants.service import (
+    OUTCOME_ACTIONS,
+    award_for,
+    lock_call,
+    refusal_of,
+    review_summary,
+    settle_verdict,
+    touch_committed,
+    tranches_of,
+)
 from ..grants.verdicts import VerdictData, parse, service_actor
 from ..reviews.service import assignments_of
 from .completeness import ensure_complete
@@ -261,49 +268,7 @@ def _facts(application: Application) -> ApplicationFacts:
 # ---- submit, resubmit, and the screening that follows at once ----------------------------------------------------
 
 
-async def submit(
-    session: AsyncSession,
-    principal: Principal,
-    application: Application,
-    *,
-    reason: str | None,
-    agency_id: str,
-    processing_days: int,
-) -> None:
-    """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
-    await _file(
-        session,
-        principal,
-        application,
-        Action.SUBMIT,
-        reason=reason,
-        agency_id=agency_id,
-        processing_days=processing_days,
-    )
-
-
-async def resubmit(
-    session: AsyncSession,
-    principal: Principal,
-    application: Application,
-    *,
-    reason: str | None,
-    agency_id: str,
-    processing_days: int,
-) -> None:
-    """changes_requested → submitted (same dossier code) → screened again."""
-    await _file(
-        session,
-        principal,
-        application,
-        Action.RESUBMIT,
-        reason=reason,
-        agency_id=agency_id,
-        processing_days=processing_days,
-    )
-
-
-async def _file(
+async def file_dossier(
     session: AsyncSession,
     principal: Principal,
     application: Application,
@@ -313,8 +278,10 @@ async def _file(
     agency_id: str,
     processing_days: int,
 ) -> None:
-    """Submit (or resubmit) and screen at once: submitted → under_review or ineligible, both arrows recorded.
-    An incomplete dossier is refused first (422 listing every missing or inconsistent field, nothing changed)."""
+    """draft → submitted (`Action.SUBMIT`, dossier code given) or changes_requested → submitted
+    (`Action.RESUBMIT`, same dossier code), then screened at once: submitted → under_review or ineligible with
+    reasons, both arrows recorded. An incomplete dossier is refused first (422 listing every missing or
+    inconsistent field, nothing changed)."""
     ensure_actor(principal, application, action)
     call = await call_of(session, application)
     ensure_legal(application.status, action)
@@ -528,17 +495,10 @@ async def decide(
     approving = action is Action.DECIDE_APPROVE
     call = await (lock_call(session, application.call_id) if approving else call_of(session, application))
     assignments = await assignments_of(session, application.id)
-    summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
+    summary = review_summary(call, assignments)
     award = award_for(application, call) if approving else None
     _refuse(
-        decision_refusal(
-            action=action,
-            decider_id=principal.subject,
-            assigned_reviewer_ids={a.reviewer_subject for a in assignments},
-            reviews=summary,
-            min_reviews=call.min_reviews,
-            award=award,
-        ),
+        refusal_of(action, principal, call, assignments, summary, award),
         call,
         award,
     )
@@ -625,8 +585,8 @@ Flow = Callable[..., Awaitable[None]]
 
 FLOWS: Mapping[Action, Flow] = MappingProxyType(
     {
-        Action.SUBMIT: submit,
-        Action.RESUBMIT: resubmit,
+        Action.SUBMIT: file_dossier,
+        Action.RESUBMIT: file_dossier,
         Action.SCREEN_PASS: record_screening,
         Action.SCREEN_FAIL: record_screening,
         Action.WITHDRAW: withdraw,

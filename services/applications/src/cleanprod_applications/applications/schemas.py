@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from cleanprod_kit.audit import AuditRecord
 from cleanprod_kit.errors import InvalidValue
 from cleanprod_kit.tax_codes import normalise_tax_code
-from cleanprod_kit.units import CARRIER_UNITS, Quantity, carrier_unit_choices
+from cleanprod_kit.units import CARRIER_UNITS, Quantity, carrier_unit_choices, check_carrier_unit
 
 from ..domain import ApplicationStatus
 from ..grants.schemas import TranchePublic
@@ -41,23 +41,7 @@ class CarrierClaim(StrictBody):
 
     @model_validator(mode="after")
     def _known_carrier(self) -> CarrierClaim:
-        units = CARRIER_UNITS.get(self.carrier)
-        if units is None:
-            raise InvalidValue(
-                "unknown_carrier",
-                f"unknown carrier '{self.carrier}'; use one of {', '.join(CARRIER_UNITS)}",
-                carrier=self.carrier,
-                carriers=", ".join(CARRIER_UNITS),
-            )
-        if self.annual_saving is not None and self.annual_saving.unit not in units:
-            raise InvalidValue(
-                "unit_not_for_carrier",
-                f"unit '{self.annual_saving.unit}' does not fit carrier "
-                f"'{self.carrier}'; use one of {', '.join(units)}",
-                unit=self.annual_saving.unit,
-                carrier=self.carrier,
-                units=", ".join(units),
-            )
+        check_carrier_unit(self.carrier, self.annual_saving.unit if self.annual_saving is not None else None)
         return self
 
 

@@ -15,7 +15,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical, same_tax_code
@@ -33,6 +33,7 @@ from ..registry import FacilityFacts
 from ..reviews.models import ReviewerAssignment
 from ..reviews.service import assignments_of
 from . import completeness, deadlines
+from .audit import audit_application
 from .models import ENTITY, Application
 from .schemas import (
     REQUIRED_TO_SUBMIT,
@@ -220,14 +221,11 @@ async def update_application(
             setattr(application, name, value)
     completeness.refuse(completeness.draft_errors(content_values(application)))
     touch(application)
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=ENTITY,
-        entity_id=application.id,
-        action="update",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "update",
         details={"fields": sorted(changes)},
         changes=field_changes(before, snapshot(application)),
     )
@@ -325,13 +323,8 @@ async def list_applications(
         ward=ward,
         district=district,
     )
-    rows, next_cursor = await keyset_page(
-        session,
-        select(Application).where(*conditions),
-        order_by=[Application.id],  # type: ignore[list-item]
-        key=lambda a: [a.id],
-        limit=limit,
-        cursor=cursor,
+    rows, next_cursor = await page_by_id(
+        session, select(Application).where(*conditions), Application.id, limit=limit, cursor=cursor
     )
     by_application = await _tranches_by_application(session, rows)
     return [to_public(a, by_application[a.id]) for a in rows], next_cursor

@@ -15,6 +15,7 @@ from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
 from ..deps import ApplicationChange, RegistryDep, SettingsDep, answer_application
+from ..domain import Action
 from . import flows, service
 from .filters import ApplicationFilters
 from .schemas import (
@@ -117,6 +118,21 @@ def _reason(body: TransitionBody | None) -> str | None:
     return body.reason if body else None
 
 
+async def _file(
+    change: ApplicationChange, settings: SettingsDep, response: Response, action: Action, body: TransitionBody | None
+) -> ApplicationPublic:
+    await flows.file_dossier(
+        change.session,
+        change.principal,
+        await change.lock(),
+        action,
+        reason=_reason(body),
+        agency_id=settings.agency_id,
+        processing_days=settings.processing_days,
+    )
+    return await answer_application(change, response)
+
+
 @router.post(
     "/{application_id}/submit",
     response_model=ApplicationPublic,
@@ -127,15 +143,7 @@ async def submit_application(
     change: ApplicationChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
 ) -> ApplicationPublic:
     """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
-    await flows.submit(
-        change.session,
-        change.principal,
-        await change.lock(),
-        reason=_reason(body),
-        agency_id=settings.agency_id,
-        processing_days=settings.processing_days,
-    )
-    return await answer_application(change, response)
+    return await _file(change, settings, response, Action.SUBMIT, body)
 
 
 @router.post(
@@ -148,15 +156,7 @@ async def resubmit_application(
     change: ApplicationChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
 ) -> ApplicationPublic:
     """changes_requested → submitted (same dossier code) → screened again."""
-    await flows.resubmit(
-        change.session,
-        change.principal,
-        await change.lock(),
-        reason=_reason(body),
-        agency_id=settings.agency_id,
-        processing_days=settings.processing_days,
-    )
-    return await answer_application(change, response)
+    return await _file(change, settings, response, Action.RESUBMIT, body)
 
 
 @router.post(

@@ -13,16 +13,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import field_changes, record_audit, snapshot
+from cleanprod_kit.audit import apply_changes, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 
-from ..db_types import touch
 from ..domain import CallTerms, Criterion, Rubric, local_date
 from .models import Call
 from .schemas import CallCreate, CallPublic, CallUpdate, CriterionBody, CriterionPublic
@@ -174,10 +173,7 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
         if await _has_scored_reviews(session, call.id):
             raise Conflict(code="rubric_in_use", errors=[field_error("criteria", None, "rubric_in_use")])
         changes["criteria"] = _criteria_json(data.criteria or [])
-    before = snapshot(call)
-    for name, value in changes.items():
-        setattr(call, name, value)
-    touch(call)
+    changed = apply_changes(call, changes)
     record_audit(
         session,
         principal,
@@ -185,7 +181,7 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
         entity_id=call.id,
         action="update",
         details={"fields": sorted(changes)},
-        changes=field_changes(before, snapshot(call)),
+        changes=changed,
     )
     emit(session, "call.updated", aggregate_type="call", aggregate_id=call.id, payload=_event_payload(call))
 
@@ -198,11 +194,4 @@ async def list_calls(
         statement = statement.where(Call.code == code)
     if open_on:
         statement = statement.where(Call.opens_on <= open_on, Call.closes_on >= open_on)
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[Call.id],
-        key=lambda c: [c.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    return await page_by_id(session, statement, Call.id, limit=limit, cursor=cursor)

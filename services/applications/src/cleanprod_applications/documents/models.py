@@ -25,7 +25,20 @@ class DocumentKind(StrEnum):
     OTHER = "other"
 
 
-class Document(ServiceTable, table=True):
+class StoredFileColumns(ServiceTable):
+    """The columns of a row naming stored bytes (filled by `storage.stored_fields`): download name, type, size,
+    SHA-256, and who uploaded it when. The bytes themselves live on disk under the SHA-256."""
+
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=128)
+    size_bytes: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    uploaded_by_subject: str = Field(max_length=255)
+    uploaded_by_name: str | None = Field(default=None, max_length=255)
+    uploaded_at: dt.datetime = created_at()
+
+
+class Document(StoredFileColumns, table=True):
     """An attachment of an application. The bytes live on disk under their SHA-256 (content-addressed: the same
     file uploaded twice is stored once); this row says whose it is, what it is and who uploaded it."""
 
@@ -40,10 +53,3 @@ class Document(ServiceTable, table=True):
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     application_id: uuid.UUID = Field(foreign_key="applications.id")
     kind: DocumentKind = Field(sa_type=String(32))
-    filename: str = Field(max_length=255)
-    media_type: str = Field(max_length=128)
-    size_bytes: int = Field(sa_type=BigInteger)
-    sha256: str = Field(max_length=64)
-    uploaded_by_subject: str = Field(max_length=255)
-    uploaded_by_name: str | None = Field(default=None, max_length=255)
-    uploaded_at: dt.datetime = created_at()

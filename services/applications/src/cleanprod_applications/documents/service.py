@@ -7,20 +7,19 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 
 from ..access import owns
-from ..applications.flows import ENTITY
+from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..domain import ApplicationStatus
 from .models import Document, DocumentKind
 from .schemas import DocumentPublic
-from .storage import FileType, ReceivedFile, download_name
+from .storage import FileType, ReceivedFile, stored_fields
 
 UPLOAD_STATUSES = frozenset(
     {
@@ -94,23 +93,15 @@ async def record_document(
     document = Document(
         application_id=application.id,
         kind=kind,
-        filename=download_name(received.filename, file_type),
-        media_type=file_type.media_type,
-        size_bytes=received.size,
-        sha256=received.sha256,
-        uploaded_by_subject=principal.subject,
-        uploaded_by_name=principal.display_name,
+        **stored_fields(received, file_type, principal),
     )
     session.add(document)
     await session.flush()
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=ENTITY,
-        entity_id=application.id,
-        action="attach_document",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "attach_document",
         details={
             "document_id": str(document.id),
             "kind": str(kind),
@@ -127,14 +118,7 @@ async def list_documents(
     session: AsyncSession, application: Application, *, limit: int, cursor: str | None
 ) -> tuple[list[Document], str | None]:
     statement = select(Document).where(Document.application_id == application.id)
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[Document.id],
-        key=lambda d: [d.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    return await page_by_id(session, statement, Document.id, limit=limit, cursor=cursor)
 
 
 async def get_document(session: AsyncSession, application: Application, document_id: uuid.UUID) -> Document:

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import filetype
@@ -26,6 +26,7 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse
 
+from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import (
     BadRequest,
     NotFound,
@@ -374,12 +375,38 @@ async def receive_and_store(
     return received, file_type, checked
 
 
+class StoredBlob(Protocol):
+    """A row naming stored bytes (a document, a handbook version)."""
+
+    sha256: str
+    media_type: str
+    filename: str
+
+
+def stored_fields(received: ReceivedFile, file_type: FileType, uploader: Principal) -> dict[str, Any]:
+    """The columns every row naming stored bytes fills from the upload (the download name, type, size, hash and
+    who uploaded it)."""
+    return {
+        "filename": download_name(received.filename, file_type),
+        "media_type": file_type.media_type,
+        "size_bytes": received.size,
+        "sha256": received.sha256,
+        "uploaded_by_subject": uploader.subject,
+        "uploaded_by_name": uploader.display_name,
+    }
+
+
+def multipart_upload(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of an upload: a required part `file` and the optional text `fields`."""
+    properties = {FILE_FIELD: {"type": "string", "format": "binary"}, **fields}
+    schema = {"type": "object", "required": [FILE_FIELD], "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
 def stored_file(
     document_dir: Path,
-    sha256: str,
+    stored: StoredBlob,
     *,
-    media_type: str,
-    filename: str,
     private: bool,
     log: logging.Logger,
     what: str,
@@ -387,6 +414,7 @@ def stored_file(
 ) -> FileResponse:
     """The stored bytes as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached when
     `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
+    sha256 = stored.sha256
     path = blob_path(document_dir, sha256)
     if not path.is_file():
         log.error(f"{what} content missing from storage", extra={**ids, "sha256": sha256})
@@ -395,4 +423,4 @@ def stored_file(
     headers = {"ETag": f'"{sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff"}
     if private:
         headers["Cache-Control"] = "private, no-store"
-    return FileResponse(path, media_type=media_type, filename=filename, headers=headers)
+    return FileResponse(path, media_type=stored.media_type, filename=stored.filename, headers=headers)

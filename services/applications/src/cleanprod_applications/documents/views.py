@@ -17,7 +17,7 @@ from ..access import READ_ROLES, readable_application
 from ..deps import SettingsDep
 from . import service
 from .schemas import DocumentPublic
-from .storage import ALLOWED, receive_and_store, stored_file
+from .storage import ALLOWED, multipart_upload, receive_and_store, stored_file
 
 log = logging.getLogger("cleanprod.applications.documents")
 router = APIRouter(prefix="/api/v1/applications", tags=["documents"])
@@ -29,29 +29,14 @@ readers = [Depends(require_roles(*READ_ROLES))]
     status_code=201,
     response_model=DocumentPublic,
     dependencies=[Depends(require_roles(Role.ENTERPRISE, Role.OFFICER, Role.VERIFIER))],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "kind": {
-                                "type": "string",
-                                "description": "application_form, feasibility_study, "
-                                "technical_specification, quotation, energy_audit, contract, invoice, "
-                                "completion_report, measurement_evidence (the assigned verifier's only kind) "
-                                "or other (default)",
-                            },
-                        },
-                    }
-                }
-            },
+    openapi_extra=multipart_upload(
+        kind={
+            "type": "string",
+            "description": "application_form, feasibility_study, technical_specification, quotation, energy_audit, "
+            "contract, invoice, completion_report, measurement_evidence (the assigned verifier's only kind) or other "
+            "(default)",
         }
-    },
+    ),
     responses={
         413: {"description": "File above the size limit"},
         415: {"description": "Not a PDF, PNG, JPEG, XLSX or DOCX by content"},
@@ -127,12 +112,5 @@ async def download_document(
     application = await readable_application(session, principal, application_id)
     document = await service.get_document(session, application, document_id)
     return stored_file(
-        settings.document_dir,
-        document.sha256,
-        media_type=document.media_type,
-        filename=document.filename,
-        private=True,
-        log=log,
-        what="document",
-        document_id=str(document.id),
+        settings.document_dir, document, private=True, log=log, what="document", document_id=str(document.id)
     )

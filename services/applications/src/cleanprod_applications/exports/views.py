@@ -11,7 +11,7 @@ from starlette.responses import StreamingResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, Principal, require_roles
 from cleanprod_kit.db import Database, SessionDep
-from cleanprod_kit.exports import PAGE_SIZE, ExportFormat, Fetch, export_response, file_chunks
+from cleanprod_kit.exports import EXPORT_RESPONSES, PAGE_SIZE, ExportFormat, Fetch, export_response, file_chunks
 from cleanprod_kit.roles import OVERSIGHT
 
 from ..access import READ_ROLES, readable_application
@@ -24,9 +24,6 @@ from .columns import APPLICATION_COLUMNS, TRANCHE_COLUMNS
 router = APIRouter(prefix="/api/v1/applications", tags=["exports"])
 readers = [Depends(require_roles(*READ_ROLES))]
 FormatParam = Annotated[ExportFormat, Query(alias="format", description="csv (UTF-8 with BOM) or xlsx")]
-EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
-}
 
 
 def _pages(database: Database, principal: Principal, filters: ApplicationFilters) -> Fetch:

@@ -12,13 +12,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 
 from ..applications import flows
-from ..applications.models import ENTITY, Application
+from ..applications.audit import audit_application
+from ..applications.models import Application
 from ..domain import ApplicationStatus
 from .models import PendingVerdict
 from .verdicts import EVENT_TYPE, VerdictData, parse, service_actor
@@ -59,14 +59,11 @@ async def _defer(
         if stored
         else f"Verdict '{data.verdict}' ignored: an earlier verdict is already waiting for completion."
     )
-    record_audit(
+    audit_application(
         session,
         actor,
-        entity_type=ENTITY,
-        entity_id=application.id,
-        action="verdict_deferred" if stored else "verdict_ignored",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "verdict_deferred" if stored else "verdict_ignored",
         reason=reason,
         details={"event_id": str(envelope.id), "verification_id": data.verification_id},
     )
@@ -83,14 +80,11 @@ def _ignore(
         "verdict for an application that cannot take one ignored",
         extra={"application_id": str(application.id), "status": str(application.status), "event_id": str(envelope.id)},
     )
-    record_audit(
+    audit_application(
         session,
         actor,
-        entity_type=ENTITY,
-        entity_id=application.id,
-        action="verdict_ignored",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "verdict_ignored",
         reason=f"Verdict '{data.verdict}' cannot apply to an application in status '{application.status}'.",
         details={"event_id": str(envelope.id), "verification_id": data.verification_id},
     )

@@ -27,6 +27,8 @@ from ..domain import (
     Action,
     Award,
     Limit,
+    Refusal,
+    ReviewSummary,
     Settlement,
     Verdict,
     approved_support,
@@ -35,6 +37,7 @@ from ..domain import (
     summarise_reviews,
 )
 from ..domain.exact import bp, floor_share
+from ..reviews.models import ReviewerAssignment
 from ..reviews.service import assignments_of
 from .models import Tranche, TrancheKind, TrancheStatus
 from .schemas import DecisionPreview, LimitPublic, Outcome, RefusalPublic
@@ -68,6 +71,31 @@ def award_for(application: Application, call: Call) -> Award:
     )
 
 
+def review_summary(call: Call, assignments: list[ReviewerAssignment]) -> ReviewSummary:
+    """The reviews of the assigned reviewers, scored against the call's rubric and pass score."""
+    return summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
+
+
+def refusal_of(
+    action: Action,
+    principal: Principal,
+    call: Call,
+    assignments: list[ReviewerAssignment],
+    summary: ReviewSummary,
+    award: Award | None,
+) -> Refusal | None:
+    """Why `principal` may not take the decision `action` now (four-eyes, minimum reviews, pass score, zero
+    support), or None."""
+    return decision_refusal(
+        action=action,
+        decider_id=principal.subject,
+        assigned_reviewer_ids={a.reviewer_subject for a in assignments},
+        reviews=summary,
+        min_reviews=call.min_reviews,
+        award=award,
+    )
+
+
 async def preview(
     session: AsyncSession, principal: Principal, application: Application, language: str
 ) -> DecisionPreview:
@@ -75,7 +103,7 @@ async def preview(
     (four-eyes, minimum reviews, pass score, zero support) in the caller's language. Nothing is written."""
     call = await call_of(session, application)
     assignments = await assignments_of(session, application.id)
-    summary = summarise_reviews(rubric_of(call), [a.as_review() for a in assignments], call.pass_score_pct)
+    summary = review_summary(call, assignments)
     award = award_for(application, call)
     figures = {
         Limit.REQUESTED: application.requested_support_vnd or 0,
@@ -90,14 +118,7 @@ async def preview(
     for outcome, action in OUTCOME_ACTIONS.items():
         if str(outcome) in refusals:
             continue
-        refusal = decision_refusal(
-            action=action,
-            decider_id=principal.subject,
-            assigned_reviewer_ids={a.reviewer_subject for a in assignments},
-            reviews=summary,
-            min_reviews=call.min_reviews,
-            award=award,
-        )
+        refusal = refusal_of(action, principal, call, assignments, summary, award)
         refusals[str(outcome)] = (
             None
             if refusal is None

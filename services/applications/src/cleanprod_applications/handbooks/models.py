@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
 from ..db_types import ServiceTable, created_at, updated_at
+from ..documents.models import StoredFileColumns
 
 
 class Handbook(ServiceTable, table=True):
@@ -26,7 +27,7 @@ class Handbook(ServiceTable, table=True):
     updated_at: dt.datetime = updated_at()
 
 
-class HandbookVersion(ServiceTable, table=True):
+class HandbookVersion(StoredFileColumns, table=True):
     """One published file of a handbook; never changed (a correction is the next version)."""
 
     __tablename__ = "handbook_versions"
@@ -39,10 +40,3 @@ class HandbookVersion(ServiceTable, table=True):
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     handbook_id: uuid.UUID = Field(foreign_key="handbooks.id")
     number: int
-    filename: str = Field(max_length=255)
-    media_type: str = Field(max_length=128)
-    size_bytes: int = Field(sa_type=BigInteger)
-    sha256: str = Field(max_length=64)
-    uploaded_by_subject: str = Field(max_length=255)
-    uploaded_by_name: str | None = Field(default=None, max_length=255)
-    uploaded_at: dt.datetime = created_at()

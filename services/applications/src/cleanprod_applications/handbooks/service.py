@@ -13,7 +13,7 @@ from cleanprod_kit.errors import NotFound, UnsupportedMediaType
 from cleanprod_kit.pagination import keyset_page
 
 from ..db_types import touch
-from ..documents.storage import PDF, FileType, ReceivedFile, download_name
+from ..documents.storage import PDF, FileType, ReceivedFile, stored_fields
 from .models import Handbook, HandbookVersion  # noqa: F401 - Handbook is used by views
 from .schemas import HandbookCreate, HandbookPublic, HandbookVersionPublic
 
@@ -66,12 +66,7 @@ async def add_version(
     version = HandbookVersion(
         handbook_id=handbook.id,
         number=handbook.latest_version,
-        filename=download_name(received.filename, file_type),
-        media_type=file_type.media_type,
-        size_bytes=received.size,
-        sha256=received.sha256,
-        uploaded_by_subject=principal.subject,
-        uploaded_by_name=principal.display_name,
+        **stored_fields(received, file_type, principal),
     )
     session.add(version)
     touch(handbook)

@@ -16,7 +16,7 @@ from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
 from ..deps import SettingsDep
-from ..documents.storage import receive_and_store, stored_file
+from ..documents.storage import multipart_upload, receive_and_store, stored_file
 from . import service
 from .schemas import HandbookCreate, HandbookPublic
 
@@ -39,6 +39,15 @@ async def create_handbook(
     return await create_once(request, session, principal, body, create)
 
 
+async def _page(
+    session: SessionDep, sector: str | None, limit: int, cursor: str | None, *, published_only: bool
+) -> Page[HandbookPublic]:
+    items, next_cursor = await service.list_handbooks(
+        session, sector=sector, published_only=published_only, limit=limit, cursor=cursor
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
 @router.get("", response_model=Page[HandbookPublic], dependencies=[Depends(require_roles(*READ_ROLES))])
 async def list_all(
     session: SessionDep,
@@ -47,10 +56,7 @@ async def list_all(
     cursor: CursorParam = None,
 ) -> Page[HandbookPublic]:
     """Every handbook, also those without a file yet (staff)."""
-    items, next_cursor = await service.list_handbooks(
-        session, sector=sector, published_only=False, limit=limit, cursor=cursor
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return await _page(session, sector, limit, cursor, published_only=False)
 
 
 @router.post(
@@ -58,20 +64,7 @@ async def list_all(
     status_code=201,
     response_model=HandbookPublic,
     dependencies=officers,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_upload(),
     responses={
         404: {"description": "No such handbook"},
         413: {"description": "File above the size limit"},
@@ -111,10 +104,7 @@ async def list_public(
     cursor: CursorParam = None,
 ) -> Page[HandbookPublic]:
     """Published handbooks (at least one version), by sector (anyone, no token)."""
-    items, next_cursor = await service.list_handbooks(
-        session, sector=sector, published_only=True, limit=limit, cursor=cursor
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return await _page(session, sector, limit, cursor, published_only=True)
 
 
 @public_router.get(
@@ -126,12 +116,4 @@ async def download_version(
     handbook_id: uuid.UUID, session: SessionDep, settings: SettingsDep, number: int = Path(ge=1, le=1_000_000)
 ) -> FileResponse:
     version = await service.get_version(session, handbook_id, number)
-    return stored_file(
-        settings.document_dir,
-        version.sha256,
-        media_type=version.media_type,
-        filename=version.filename,
-        private=False,
-        log=log,
-        what="handbook",
-    )
+    return stored_file(settings.document_dir, version, private=False, log=log, what="handbook")

@@ -38,7 +38,7 @@ from sqlmodel import select
 from cleanprod_kit.db import Database
 from cleanprod_kit.ids import uuid7
 from cleanprod_kit.models import OutboxEvent
-from cleanprod_kit.outbox import backoff_seconds
+from cleanprod_kit.outbox import backoff_seconds, stop_task
 
 from ..config import ApplicationsSettings
 from .events import is_exposed, matches_any
@@ -533,13 +533,8 @@ class WebhookDispatcher:
             self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self, grace_seconds: float = 3.0) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._inflight:
             _, pending = await asyncio.wait(set(self._inflight), timeout=grace_seconds)
             for task in pending:

@@ -14,7 +14,8 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from, readable_or_404
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, OutboxEvent, utcnow
-from cleanprod_kit.pagination import decode_cursor, encode_cursor, keyset_page
+from cleanprod_kit.outbox import EventEnvelope
+from cleanprod_kit.pagination import decode_cursor, encode_cursor, keyset_page, page_by_id
 from cleanprod_kit.roles import OVERSIGHT
 
 from ..applications.models import Application
@@ -109,16 +110,8 @@ async def dossier(session: AsyncSession, settings: ApplicationsSettings, dossier
 
 # ---- event feed -----------------------------------------------------------------------------------------------
 def envelope(event: OutboxEvent) -> EventPublic:
-    return EventPublic(
-        id=event.id,
-        seq=event.seq or 0,
-        type=event.event_type,
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        occurred_at=event.occurred_at,
-        source=SOURCE,
-        data=event.payload,
-    )
+    """The envelope the dispatcher sends (`EventEnvelope.of`), as the feed shows it: without the request id."""
+    return EventPublic.model_validate(EventEnvelope.of(event, SOURCE), from_attributes=True)
 
 
 def _position(cursor: str | None) -> tuple[int, int]:
@@ -291,14 +284,7 @@ async def list_subscriptions(
     statement = select(WebhookSubscription)
     if not reads_all(principal):
         statement = statement.where(WebhookSubscription.owner_subject == principal.subject)
-    rows, next_cursor = await keyset_page(
-        session,
-        statement,
-        order_by=[WebhookSubscription.id],  # type: ignore[list-item]
-        key=lambda s: [s.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    rows, next_cursor = await page_by_id(session, statement, WebhookSubscription.id, limit=limit, cursor=cursor)
     return [to_public(s) for s in rows], next_cursor
 
 

@@ -5,15 +5,14 @@ import uuid
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden
 from cleanprod_kit.models import utcnow
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 
 from ..access import owns
-from ..applications import flows
+from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..domain import ApplicationStatus
 from .models import ShowcaseConsent
@@ -58,14 +57,11 @@ async def set_consent(
     else:
         consent.given, consent.changed_by, consent.changed_at = given, principal.subject, utcnow()
         consent.version += 1
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=flows.ENTITY,
-        entity_id=application.id,
-        action="showcase_consent",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "showcase_consent",
         changes=[{"field": "showcase_consent", "old": old, "new": given}] if old != given else [],
     )
     return consent
@@ -82,12 +78,5 @@ async def showcased(
     )  # type: ignore[union-attr]
     if sector:
         statement = statement.where(Application.sector_code == sector)
-    rows, next_cursor = await keyset_page(
-        session,
-        statement,
-        order_by=[Application.id],  # type: ignore[list-item]
-        key=lambda a: [a.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    rows, next_cursor = await page_by_id(session, statement, Application.id, limit=limit, cursor=cursor)
     return [public_from(ShowcaseProject, a, application_id=a.id) for a in rows], next_cursor

@@ -16,7 +16,6 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
@@ -25,6 +24,7 @@ from cleanprod_kit.outbox import emit
 
 from ..access import owns
 from ..applications import flows
+from ..applications.audit import audit_application
 from ..applications.deadlines import clock_is_stopped, follow_clock
 from ..applications.models import Application
 from ..calls.service import call_of
@@ -135,14 +135,11 @@ async def request_supplement(
     touch(application)
     follow_clock(application, was_stopped, utcnow())
     await session.flush()
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=flows.ENTITY,
-        entity_id=application.id,
-        action="request_supplement",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "request_supplement",
         reason=body.note,
         details={"request_id": str(request.id), "items": _summary(items)},
     )
@@ -186,14 +183,11 @@ async def answer_item(
     item.answer, item.document_id = body.answer, body.document_id
     item.answered_by_subject, item.answered_by_name, item.answered_at = principal.subject, principal.display_name, now
     touch(application)  # the dossier changed: a decision taken on an older view gets 412
-    record_audit(
+    audit_application(
         session,
         principal,
-        entity_type=flows.ENTITY,
-        entity_id=application.id,
-        action="answer_supplement_item",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "answer_supplement_item",
         details={
             "request_id": str(request.id),
             "position": item.position,
@@ -208,14 +202,11 @@ async def answer_item(
         application.open_supplement_id = None
         follow_clock(application, was_stopped, now)
         await session.flush()
-        record_audit(
+        audit_application(
             session,
             principal,
-            entity_type=flows.ENTITY,
-            entity_id=application.id,
-            action="supplement_answered",
-            from_state=str(application.status),
-            to_state=str(application.status),
+            application,
+            "supplement_answered",
             details={"request_id": str(request.id), "items": _summary(items)},
         )
         await _event(session, principal, application, "supplement_answered", request, items)

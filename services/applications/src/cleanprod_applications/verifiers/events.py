@@ -19,10 +19,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1.events import VerifierAssigned
-from cleanprod_kit.audit import record_audit
 from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 
-from ..applications import flows
+from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..grants.verdicts import service_actor
 from .models import VerifierAssignment
@@ -62,14 +61,11 @@ async def record_assignment(session: AsyncSession, envelope: EventEnvelope) -> N
     )
     if (await session.exec(statement)).rowcount != 1:  # type: ignore[call-overload]
         return  # an older assignment arriving late changes nothing
-    record_audit(
+    audit_application(
         session,
         service_actor(envelope.source),
-        entity_type=flows.ENTITY,
-        entity_id=application.id,
-        action="verifier_assigned",
-        from_state=str(application.status),
-        to_state=str(application.status),
+        application,
+        "verifier_assigned",
         reason=f"Verifier {data.verifier_username or data.verifier_subject} assigned by the verification "
         "service; they may read this application.",
         details={

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cleanprod_kit.errors import Conflict, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.roles import Role
 
 ENTERPRISE_ROLE = Role.ENTERPRISE
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,31 +104,25 @@ class AccountDirectory:
         return NewAccount(user_id=user_id, username=username, temporary_password=password)
 
     async def list_enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
-        from keycloak.exceptions import KeycloakError
-
-        try:
-            users = await self._admin.a_get_users({"q": f"tax_code:{tax_code}", "briefRepresentation": False})
-        except KeycloakError as exc:
-            raise ServiceUnavailable(
-                "The identity provider failed the request; try again later.", code="identity_provider_unavailable"
-            ) from exc
-        except OSError as exc:
-            raise ServiceUnavailable(
-                "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
-            ) from exc
+        users = await _asked(self._admin.a_get_users({"q": f"tax_code:{tax_code}", "briefRepresentation": False}))
         return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]
 
     async def list_role_members(self, role: str) -> list[dict[str, Any]]:
         """The users holding a realm role (the Department's staff; enterprises are listed per tax code)."""
-        from keycloak.exceptions import KeycloakError
+        return await _asked(self._admin.a_get_realm_role_members(role))
 
-        try:
-            return await self._admin.a_get_realm_role_members(role)
-        except KeycloakError as exc:
-            raise ServiceUnavailable(
-                "The identity provider failed the request; try again later.", code="identity_provider_unavailable"
-            ) from exc
-        except OSError as exc:
-            raise ServiceUnavailable(
-                "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
-            ) from exc
+
+async def _asked(request: Awaitable[T]) -> T:
+    """The identity provider's answer to a read; its failures are 503 `identity_provider_unavailable`."""
+    from keycloak.exceptions import KeycloakError
+
+    try:
+        return await request
+    except KeycloakError as exc:
+        raise ServiceUnavailable(
+            "The identity provider failed the request; try again later.", code="identity_provider_unavailable"
+        ) from exc
+    except OSError as exc:
+        raise ServiceUnavailable(
+            "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
+        ) from exc

@@ -9,7 +9,7 @@ from sqlmodel import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import field_changes, record_audit, snapshot
+from cleanprod_kit.audit import apply_changes, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import lock_row, public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
@@ -17,7 +17,6 @@ from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
 
 from ..access import ensure_writable
-from ..db_types import touch
 from ..facilities.models import Facility
 from ..facilities.service import get_facility
 from .models import Baseline
@@ -119,10 +118,7 @@ async def replace_baseline(
 ) -> None:
     await _writable_facility(session, principal, baseline.facility_id)
     await _refuse_overlap(session, baseline.facility_id, data, ignore=baseline.id)
-    before = snapshot(baseline)
-    for column, value in _columns(data).items():
-        setattr(baseline, column, value)
-    touch(baseline)
+    changed = apply_changes(baseline, _columns(data))
     record_audit(
         session,
         principal,
@@ -130,7 +126,7 @@ async def replace_baseline(
         entity_id=baseline.id,
         action="update",
         details={"facility_id": str(baseline.facility_id)},
-        changes=field_changes(before, snapshot(baseline)),
+        changes=changed,
     )
 
 

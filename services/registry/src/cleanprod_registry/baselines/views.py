@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.idempotency import Created, create_once
@@ -26,10 +27,10 @@ async def record_baseline(
 ) -> Response:
     async def create() -> Created:
         baseline = await service.add_baseline(session, principal, facility_id, body)
-        return Created(
-            201,
+        return created(
             service.to_public(baseline),
-            {"ETag": f'"{baseline.version}"', "Location": f"/api/v1/facilities/{facility_id}/baselines/{baseline.id}"},
+            version=baseline.version,
+            location=f"/api/v1/facilities/{facility_id}/baselines/{baseline.id}",
         )
 
     return await create_once(request, session, principal, body, create)

@@ -10,19 +10,18 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import field_changes, record_audit, snapshot
+from cleanprod_kit.audit import apply_changes, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import readable_or_404
 from cleanprod_kit.db import violated_constraint
 from cleanprod_kit.errors import Conflict, Forbidden, field_error
 from cleanprod_kit.outbox import emit
-from cleanprod_kit.pagination import keyset_page
+from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical
 
 from ..access import MANAGE_ROLES, ensure_readable, ensure_writable, owns, visibility_filter
-from ..db_types import touch
 from .models import Enterprise
 from .schemas import EnterpriseCreate, EnterpriseUpdate
 
@@ -92,10 +91,7 @@ def apply_update(
 ) -> dict[str, Any]:
     ensure_writable(principal, enterprise.tax_code, f"Enterprise {enterprise.id}")
     changes = data.model_dump(exclude_unset=True)
-    before = snapshot(enterprise)
-    for field, value in changes.items():
-        setattr(enterprise, field, value)
-    touch(enterprise)
+    changed = apply_changes(enterprise, changes)
     record_audit(
         session,
         principal,
@@ -103,7 +99,7 @@ def apply_update(
         entity_id=enterprise.id,
         action="update",
         details={"fields": sorted(changes)},
-        changes=field_changes(before, snapshot(enterprise)),
+        changes=changed,
     )
     emit(
         session,
@@ -140,11 +136,4 @@ async def list_enterprises(
         statement = statement.where(Enterprise.district == district)
     if tax_code:
         statement = statement.where(Enterprise.tax_code == canonical(tax_code))
-    return await keyset_page(
-        session,
-        statement,
-        order_by=[Enterprise.id],
-        key=lambda e: [e.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    return await page_by_id(session, statement, Enterprise.id, limit=limit, cursor=cursor)

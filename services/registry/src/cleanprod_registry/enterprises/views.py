@@ -7,6 +7,7 @@ from sqlalchemy import and_
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import Param
@@ -38,9 +39,7 @@ async def register_enterprise(
     async def create() -> Created:
         enterprise = await service.create_enterprise(session, principal, body)
         public = EnterprisePublic.model_validate(enterprise, from_attributes=True)
-        return Created(
-            201, public, {"ETag": f'"{enterprise.version}"', "Location": f"/api/v1/enterprises/{enterprise.id}"}
-        )
+        return created(public, version=enterprise.version, location=f"/api/v1/enterprises/{enterprise.id}")
 
     return await create_once(request, session, principal, body, create)
 

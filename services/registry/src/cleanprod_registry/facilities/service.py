@@ -8,7 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import field_changes, record_audit, snapshot
+from cleanprod_kit.audit import apply_changes, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
@@ -17,7 +17,6 @@ from cleanprod_kit.pagination import keyset_page
 from cleanprod_kit.search import matches_all_words
 
 from ..access import ensure_readable, ensure_writable, visibility_filter
-from ..db_types import touch
 from ..enterprises.models import Enterprise
 from ..enterprises.service import get_enterprise
 from ..sectors.models import Sector
@@ -100,10 +99,7 @@ async def apply_update(
     if changes.get("sector_code"):
         await _require_sector(session, changes["sector_code"])
     previous_status = facility.status
-    before = snapshot(facility)
-    for field, value in changes.items():
-        setattr(facility, field, value)
-    touch(facility)
+    changed = apply_changes(facility, changes)
     record_audit(
         session,
         principal,
@@ -113,7 +109,7 @@ async def apply_update(
         from_state=previous_status,
         to_state=facility.status,
         details={"fields": sorted(changes)},
-        changes=field_changes(before, snapshot(facility)),
+        changes=changed,
     )
     emit(
         session,

@@ -3,15 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import and_, or_
 from starlette.responses import StreamingResponse
 
 from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, Column, ExportFormat, export_response
+from cleanprod_kit.exports import (
+    EXPORT_RESPONSES,
+    PAGE_SIZE,
+    Column,
+    FormatQuery,
+    export_response,
+)
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
@@ -35,10 +42,10 @@ async def register_facility(
 ) -> Response:
     async def create() -> Created:
         facility, enterprise = await service.create_facility(session, principal, enterprise_id, body)
-        return Created(
-            201,
+        return created(
             service.to_public(facility, enterprise.tax_code),
-            {"ETag": f'"{facility.version}"', "Location": f"/api/v1/facilities/{facility.id}"},
+            version=facility.version,
+            location=f"/api/v1/facilities/{facility.id}",
         )
 
     return await create_once(request, session, principal, body, create)
@@ -106,14 +113,14 @@ FACILITY_COLUMNS = (
     "/facilities/export",
     dependencies=readers,
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses=EXPORT_RESPONSES,
 )
 async def export_facilities(
     request: Request,
     principal: CurrentPrincipal,
     database: DatabaseDep,
     filters: Annotated[FacilityFilters, Depends()],
-    export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    export_format: FormatQuery = "csv",
 ) -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
     `GET /facilities` (an enterprise exports only its own). Vietnamese headers unless Accept-Language is English."""

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.fields import CalendarDate, Param, QueryFlag
 from cleanprod_kit.idempotency import Created, create_once
-from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page, keyset_page, page_by_id
 
 from ..access import MANAGE_ROLES, READ_ROLES
 from ..deps import SectorChange
@@ -72,14 +73,7 @@ async def list_norms(
         statement = statement.where(Norm.product == product)
     if on:
         statement = statement.where(Norm.valid_from <= on, Norm.valid_to >= on)
-    items, next_cursor = await keyset_page(
-        session,
-        statement,
-        order_by=[Norm.id],
-        key=lambda n: [n.id],  # type: ignore[list-item]
-        limit=limit,
-        cursor=cursor,
-    )
+    items, next_cursor = await page_by_id(session, statement, Norm.id, limit=limit, cursor=cursor)
     return Page(items=[NormPublic.model_validate(n, from_attributes=True) for n in items], next_cursor=next_cursor)
 
 
@@ -107,10 +101,8 @@ async def lookup_norm(
 async def create_norm(body: NormCreate, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     async def create() -> Created:
         norm = await service.create_norm(session, principal, body)
-        return Created(
-            201,
-            NormPublic.model_validate(norm, from_attributes=True),
-            {"ETag": '"1"', "Location": f"/api/v1/norms/{norm.id}"},
+        return created(
+            NormPublic.model_validate(norm, from_attributes=True), version=1, location=f"/api/v1/norms/{norm.id}"
         )
 
     return await create_once(request, session, principal, body, create)

@@ -39,6 +39,21 @@ from .schemas import (
 ENTITY = "verification"
 
 
+def audit_case(session: AsyncSession, actor: Principal, case: VerificationCase, action: str, **fields: Any) -> None:
+    """The audit entry of something done to a case that leaves its status where it is (from = to = the status
+    now); `fields`: what `record_audit` takes besides (reason, details, changes)."""
+    record_audit(
+        session,
+        actor,
+        entity_type=ENTITY,
+        entity_id=case.id,
+        action=action,
+        from_state=case.status,
+        to_state=case.status,
+        **fields,
+    )
+
+
 def service_actor(source: str | None) -> Principal:
     name = source or "applications"
     return Principal(subject=f"service:{name}", username=name, roles=frozenset({Role.SERVICE}))
@@ -230,14 +245,11 @@ async def note_completion(
     case.completion_reported_at = utcnow()
     case.completed_on = facts.completed_on or case.completion_reported_at.date()
     touch(case)
-    record_audit(
+    audit_case(
         session,
         actor,
-        entity_type=ENTITY,
-        entity_id=case.id,
-        action="completion_reported",
-        from_state=case.status,
-        to_state=case.status,
+        case,
+        "completion_reported",
         reason="The applications service reported the project complete; the case may be concluded.",
         details={"event_id": str(event_id) if event_id else None, "completed_on": case.completed_on.isoformat()},
         changes=field_changes(before, snapshot(case, COMPLETION_FIELDS)),
@@ -247,28 +259,24 @@ async def note_completion(
 # ---- reading --------------------------------------------------------------------------------------------------
 
 
+async def _readable(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, *, code: str, params: dict[str, str]
+) -> VerificationCase:
+    return await readable_or_404(
+        session, VerificationCase, case_id, lambda case: ensure_readable(principal, case), code=code, params=params
+    )
+
+
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
     """The case the caller may read (404 `case_not_found`, or the read rule's 403/404)."""
-    return await readable_or_404(
-        session,
-        VerificationCase,
-        case_id,
-        lambda case: ensure_readable(principal, case),
-        code="case_not_found",
-        params={"case_id": str(case_id)},
-    )
+    return await _readable(session, principal, case_id, code="case_not_found", params={"case_id": str(case_id)})
 
 
 async def readable_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> VerificationCase:
     """The case a change starts from (the pipeline's read step): as `get_case`, but a missing case is 404
     `record_not_found`, what the changes answered when they locked first."""
-    return await readable_or_404(
-        session,
-        VerificationCase,
-        case_id,
-        lambda case: ensure_readable(principal, case),
-        code="record_not_found",
-        params={"what": f"Verification case {case_id}"},
+    return await _readable(
+        session, principal, case_id, code="record_not_found", params={"what": f"Verification case {case_id}"}
     )
 
 

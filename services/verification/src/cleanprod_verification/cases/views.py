@@ -11,7 +11,12 @@ from cleanprod_kit.audit import AuditRecord, audit_page
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.exports import PAGE_SIZE, XLSX_MEDIA_TYPE, ExportFormat, export_response
+from cleanprod_kit.exports import (
+    EXPORT_RESPONSES,
+    PAGE_SIZE,
+    FormatQuery,
+    export_response,
+)
 from cleanprod_kit.fields import Param
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
@@ -58,14 +63,14 @@ async def list_cases(
     "/export",
     dependencies=readers,
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses=EXPORT_RESPONSES,
 )
 async def export_results(
     request: Request,
     principal: CurrentPrincipal,
     database: DatabaseDep,
     filters: Annotated[CaseFilters, Depends()],
-    export_format: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    export_format: FormatQuery = "csv",
 ) -> StreamingResponse:
     """Verification results of the filtered list as CSV or XLSX: the same cases as `GET /verifications` for the
     caller (an enterprise only its own, a verifier only theirs), with each conclusion's figures."""

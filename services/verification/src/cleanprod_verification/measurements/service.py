@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlmodel import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import field_changes, record_audit, snapshot
+from cleanprod_kit.audit import field_changes, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.concurrency import get_for_update
@@ -19,7 +19,7 @@ from cleanprod_kit.pagination import keyset_page
 
 from ..access import ensure_acting_verifier
 from ..cases.models import CaseStatus, VerificationCase
-from ..cases.service import ENTITY
+from ..cases.service import audit_case
 from ..conclusions.inputs import baseline_periods, period
 from ..db_types import touch
 from ..mv import InputErrors, MVSettings, default_tables, prepare_inputs
@@ -148,14 +148,11 @@ async def record(
     revision = _revision(measurement.id, 1, data, principal, None)
     session.add(revision)
     touch(case)
-    record_audit(
+    audit_case(
         session,
         principal,
-        entity_type=ENTITY,
-        entity_id=case.id,
-        action="record_measurement",
-        from_state=case.status,
-        to_state=case.status,
+        case,
+        "record_measurement",
         details={
             "measurement_id": str(measurement.id),
             "revision": 1,
@@ -194,14 +191,11 @@ async def revise(
     measurement.period_start, measurement.period_end = data.period_start, data.period_end
     measurement.updated_at = utcnow()
     touch(case)
-    record_audit(
+    audit_case(
         session,
         principal,
-        entity_type=ENTITY,
-        entity_id=case.id,
-        action="revise_measurement",
-        from_state=case.status,
-        to_state=case.status,
+        case,
+        "revise_measurement",
         reason=data.reason,
         details={
             "measurement_id": str(measurement.id),
