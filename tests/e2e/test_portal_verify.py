@@ -131,6 +131,33 @@ def test_verifier_declares_imports_sees_chart_and_concludes(
     assert declared.status_code == 303, declared.text
     assert read_case(api, case_id)["status"] == "measuring"
 
+    # evidence the verifier collected: attached to the application, then offered by the measurement forms
+    nothing = verifier.client.post(
+        f"/verify/{case_id}/evidence",
+        data={"csrf_token": verifier.csrf},
+        files={"evidence_file": ("", b"", "application/octet-stream")},
+    )
+    assert nothing.status_code == 422 and field_error(nothing.text, "f-evidence_file")
+    # the applications service learns of the assignment from the verification service's event (outbox)
+    application_url = f"/api/v1/applications/{case['application_id']}"
+    poll(
+        lambda: api.client.get(application_url, headers=api.h("verifier1")).status_code == 200,
+        what="the verifier's assignment to reach the applications service",
+    )
+    pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    attached = verifier.client.post(
+        f"/verify/{case_id}/evidence",
+        data={"csrf_token": verifier.csrf},
+        files={"evidence_file": ("Chỉ số công tơ 2026.pdf", pdf, "application/pdf")},
+    )
+    assert attached.status_code == 303, text_of(attached.text)[:2000]
+    shown = verifier.get(attached.headers["location"])
+    assert "Đã đính kèm Chỉ số công tơ 2026.pdf." in text_of(shown.text)
+    documents = api.client.get(f"/api/v1/applications/{case['application_id']}/documents", headers=api.h("verifier1"))
+    evidence = [d for d in documents.json()["items"] if d["kind"] == "measurement_evidence"]
+    assert [d["filename"] for d in evidence] == ["Chỉ số công tơ 2026.pdf"]
+    assert f'<option value="{evidence[0]["id"]}"' in shown.text  # citable in the forms below
+
     # CSV import: 12 lines saved, the bad one reported with its line number and column
     uploaded = verifier.client.post(
         f"/verify/{case_id}/measurements/upload",

@@ -33,6 +33,7 @@ from ..enterprise.baseline_input import (
     unit_field,
 )
 from ..enterprise.baselines import MAX_UPLOAD_BYTES, LineResult, UploadReport
+from ..enterprise.documents import upload_error
 from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, current_language, gettext
@@ -290,6 +291,7 @@ async def _measurements_page(
     upload_form: Form | None = None,
     report: UploadReport | None = None,
     added: str | None = None,
+    evidence_form: Form | None = None,
     status_code: int = 200,
 ) -> Response:
     case, assignment, _etag = await _case(api, case_id)
@@ -310,6 +312,10 @@ async def _measurements_page(
             "report": report,
             "added": added,
             "documents": [(d["id"], d.get("filename") or d["id"]) for d in documents],
+            "evidence_form": evidence_form or Form(),
+            "evidence_added": next(
+                (d.get("filename") for d in documents if d["id"] == request.query_params.get("evidence")), None
+            ),
             **period_form_context(),
             "csv_columns": CSV_TEMPLATE_COLUMNS,
             "csv_carriers": csv_carrier_columns(),
@@ -398,6 +404,44 @@ async def upload_measurements(request: Request, case_id: uuid.UUID, user: Verifi
     return await _measurements_page(
         request, api, user, case_id, upload_form=upload_form, report=report, status_code=200 if report.saved else 422
     )
+
+
+@router.post("/{case_id}/evidence", response_class=HTMLResponse)
+async def attach_evidence(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
+    """A file of evidence (meter readings, bills, photos) attached to the application as `measurement_evidence`;
+    the measurement forms then offer it. Parsed by Starlette (spooled to disk past 1 MB): evidence files are
+    small and the API checks their size and type again."""
+    case, assignment, _etag = await _case(api, case_id)
+    gate = _gate(case_id, user, assignment)
+    if gate:
+        return gate
+    submitted = await request.form()
+    upload = submitted.get("evidence_file")
+    evidence_form = Form()
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        evidence_form.add_error("evidence_file", gettext("Choose a file to upload"))
+    elif (upload.size or 0) > MAX_UPLOAD_BYTES * 8:
+        evidence_form.add_error("evidence_file", gettext("The file is too large."))
+    else:
+        try:
+            added = await api.request(
+                "POST",
+                f"/applications/{case['application_id']}/documents",
+                data={"kind": "measurement_evidence"},
+                files={
+                    "file": (upload.filename, await upload.read(), upload.content_type or "application/octet-stream")
+                },
+            )
+        except (FieldErrors, Conflict, NotAllowed) as problem:
+            evidence_form.add_error("evidence_file", upload_error(problem))
+        except ApiProblem as problem:
+            if problem.status not in (413, 415):
+                raise
+            evidence_form.add_error("evidence_file", upload_error(problem))
+        else:
+            url = f"/verify/{case_id}/measurements?evidence={added.data['id']}#evidence-heading"
+            return RedirectResponse(url, status_code=303)
+    return await _measurements_page(request, api, user, case_id, evidence_form=evidence_form, status_code=422)
 
 
 @router.get("/measurements/template.csv")
