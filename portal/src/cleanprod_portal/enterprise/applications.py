@@ -245,7 +245,9 @@ async def _render_page(
     forms = forms or {}
     for name in ("start", "complete"):
         forms.setdefault(name, Form({"version": application["version"]}))
-    sector_names = await public_sector_names(api)
+    # Sector names only say why a screening failed: asked for only when the page shows such reasons.
+    failed = application["status"] == "ineligible" or any(e.get("action") == "screen_fail" for e in history)
+    sector_names = await public_sector_names(api) if failed else {}
 
     def screening_text(reasons: list[dict[str, Any]]) -> str:
         return "; ".join(screening_reasons({"screening_reasons": reasons}, call, sector_names))
