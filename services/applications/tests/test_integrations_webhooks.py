@@ -120,6 +120,21 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 30.0,
         await asyncio.sleep(0.05)
 
 
+async def settled(subscriptions: Subscriptions, subscription_id: str, ids: set[str]) -> list[dict[str, Any]]:
+    """The subscription's deliveries once none of `ids`' is still pending: the dispatcher records a delivery after
+    the receiver's 2xx has arrived, so a receiver can hold an event a moment before its row says delivered."""
+
+    async def none_pending() -> bool:
+        return all(
+            d["status"] != "pending"
+            for d in await subscriptions.deliveries(subscription_id)
+            if d["aggregate_id"] in ids
+        )
+
+    await until(none_pending, what="the deliveries to be recorded")
+    return await subscriptions.deliveries(subscription_id)
+
+
 def check_in_order(receiver: Receiver, expected: list[tuple[str, int, str, str]]) -> None:
     """Every event delivered; per dossier, first deliveries in seq order, and no attempt of a later event before the
     earlier one was acknowledged."""
@@ -177,7 +192,7 @@ async def test_every_status_change_arrives_in_order_and_signed(
             verify_webhook(secret, record.headers, tampered)
         with pytest.raises(InvalidWebhook):
             verify_webhook("whsec_" + "A" * 44, record.headers, record.body)
-    deliveries = await subscriptions.deliveries(subscription_id)
+    deliveries = await settled(subscriptions, subscription_id, ids)
     assert {d["status"] for d in deliveries if d["aggregate_id"] in ids} == {"delivered"}
 
 
@@ -225,7 +240,7 @@ async def test_receiver_down_then_back_loses_nothing(
     assert duplicated, "the receiver answered 500 at least once, so something was sent again"
     for event_id, records in duplicated.items():
         assert {r.event["id"] for r in records} == {event_id} and len({r.body for r in records}) == 1
-    deliveries = [d for d in await subscriptions.deliveries(subscription_id) if d["aggregate_id"] in ids]
+    deliveries = [d for d in await settled(subscriptions, subscription_id, ids) if d["aggregate_id"] in ids]
     assert {d["status"] for d in deliveries} == {"delivered"} and len(deliveries) == len(expected)
 
 
@@ -298,7 +313,9 @@ async def test_dead_letter_then_redelivery_by_an_officer(
     assert [r.headers["Webhook-Id"] for r in arrived] == [str(d["event_id"]) for d in dead]
     assert all(verify_webhook(secret, r.headers, r.body) for r in arrived)
     assert {
-        d["status"] for d in await subscriptions.deliveries(subscription_id) if d["aggregate_id"] == application["id"]
+        d["status"]
+        for d in await settled(subscriptions, subscription_id, {application["id"]})
+        if d["aggregate_id"] == application["id"]
     } == {"delivered"}
     history = (await client.get(f"{API}/webhooks/{subscription_id}/history", headers=actors.auditor)).json()["items"]
     assert [h["action"] for h in history].count("redeliver") == 2
