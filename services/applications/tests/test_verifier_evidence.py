@@ -34,3 +34,14 @@ async def test_the_assigned_verifier_attaches_evidence_and_nothing_else(
     )
     refused = await upload(client, application, as_verifier, "khac.pdf", PDF)  # no kind: "other"
     assert refused.status_code == 403 and refused.json()["code"] == "verifier_attaches_evidence_only"
+
+
+async def test_a_verified_project_takes_no_more_evidence_with_the_same_answer_as_the_dossier(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    application = await world.at("verified")
+    subject, as_verifier = verifier(actors)
+    assert (await world.assign_verifier(application, subject)).status_code == 200
+    refused = await upload(client, application, as_verifier, "muon.pdf", PDF, kind="measurement_evidence")
+    assert_problem(refused, 409, "not-accepting-documents")
+    assert refused.json()["code"] == "not_accepting_documents"

@@ -409,8 +409,8 @@ async def upload_measurements(request: Request, case_id: uuid.UUID, user: Verifi
 @router.post("/{case_id}/evidence", response_class=HTMLResponse)
 async def attach_evidence(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     """A file of evidence (meter readings, bills, photos) attached to the application as `measurement_evidence`;
-    the measurement forms then offer it. Parsed by Starlette (spooled to disk past 1 MB): evidence files are
-    small and the API checks their size and type again."""
+    the measurement forms then offer it. Parsed by Starlette (spooled to disk past 1 MB) and streamed on; the API
+    checks size and type, and its refusals (413, 415, 409, 403) are shown next to the field."""
     case, assignment, _etag = await _case(api, case_id)
     gate = _gate(case_id, user, assignment)
     if gate:
@@ -420,22 +420,16 @@ async def attach_evidence(request: Request, case_id: uuid.UUID, user: Verifier, 
     evidence_form = Form()
     if upload is None or isinstance(upload, str) or not upload.filename:
         evidence_form.add_error("evidence_file", gettext("Choose a file to upload"))
-    elif (upload.size or 0) > MAX_UPLOAD_BYTES * 8:
-        evidence_form.add_error("evidence_file", gettext("The file is too large."))
     else:
-        try:
+        try:  # the spooled file is streamed on; the API's size limit (413) is the one rule
             added = await api.request(
                 "POST",
                 f"/applications/{case['application_id']}/documents",
                 data={"kind": "measurement_evidence"},
-                files={
-                    "file": (upload.filename, await upload.read(), upload.content_type or "application/octet-stream")
-                },
+                files={"file": (upload.filename, upload.file, upload.content_type or "application/octet-stream")},
             )
-        except (FieldErrors, Conflict, NotAllowed) as problem:
-            evidence_form.add_error("evidence_file", upload_error(problem))
-        except ApiProblem as problem:
-            if problem.status not in (413, 415):
+        except ApiProblem as problem:  # what the file or the case's state made the API refuse: said at the field
+            if not isinstance(problem, (FieldErrors, Conflict, NotAllowed)) and problem.status not in (413, 415):
                 raise
             evidence_form.add_error("evidence_file", upload_error(problem))
         else:
