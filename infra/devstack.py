@@ -296,7 +296,7 @@ def _banner(stack: Stack) -> str:
             f"  Portal           {stack.url('portal')}/   <- start here (Vietnamese; English switch in the header)",
             f"    log in as an enterprise: {', '.join(enterprises)}",
             f"    or as staff:             {', '.join(staff[:4])}{' …' if len(staff) > 4 else ''}"
-            "  (staff screens: next release)",
+            "  (officers, reviewers, verifiers, auditors: /staff)",
             f"    password {keycloak_server.DEMO_PASSWORD}",
             "",
         ]
