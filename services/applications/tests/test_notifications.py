@@ -191,7 +191,7 @@ async def test_reviewer_is_told_of_the_assignment_with_its_due_date(
     assert shown["title"] == f"Review assigned: dossier {application['dossier_code']}"
     assert expected.strftime("%d/%m/%Y") in shown["body"]
     reviews = (await client.get(f"/api/v1/applications/{application['id']}/reviews", headers=actors.officer())).json()
-    assert reviews and all(r["reviewer_subject"] == "reviewer-31" for r in reviews)
+    assert [(r["reviewer_subject"], r["due_on"]) for r in reviews] == [("reviewer-31", expected.isoformat())]
 
 
 async def test_officers_are_told_when_the_reviews_are_complete(
