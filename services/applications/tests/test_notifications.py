@@ -16,9 +16,11 @@ from sqlalchemy import text
 
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_applications.holiday_calendar import default_calendar
+from cleanprod_applications.main import create_app
 from cleanprod_applications.notifications.scheduler import LOCK_KEY, NotificationScheduler
 from cleanprod_kit.db import Database
 from cleanprod_kit.local_time import LOCAL_TZ, local_date
+from cleanprod_kit.testing.fixtures import running
 
 API = "/api/v1/notifications"
 EN = {"Accept-Language": "en"}
@@ -486,3 +488,37 @@ async def test_two_runners_at_once_write_one_set_of_reminders(world: World, sett
     finally:
         for db in dbs:
             await db.dispose()
+
+
+async def test_the_service_runs_the_scheduler_in_its_lifespan(world: World, settings: ApplicationsSettings) -> None:
+    """A replica with the outbox on starts the pass at start-up and every interval, and stops it on shutdown."""
+    application = await world.submitted()
+    db = Database(settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        async with db.engine.begin() as connection:  # a dossier whose due date passed yesterday
+            await connection.execute(
+                text("UPDATE applications SET due_at = now() - interval '1 day' WHERE id = :id"),
+                {"id": application["id"]},
+            )
+    finally:
+        await db.dispose()
+    replica = create_app(
+        settings.model_copy(
+            update={
+                "outbox_enabled": True,
+                "webhook_dispatcher_enabled": False,
+                "notification_scheduler_interval_seconds": 0.2,
+            }
+        )
+    )
+    async with running(replica):
+        scheduler = replica.state.notification_scheduler
+        assert isinstance(scheduler, NotificationScheduler)
+        for _ in range(100):
+            if await rows_of(settings, application["id"], "dossier_overdue"):
+                break
+            await asyncio.sleep(0.1)
+        assert len(await rows_of(settings, application["id"], "dossier_overdue")) == 1
+        await asyncio.sleep(0.5)  # more passes: still one
+        assert len(await rows_of(settings, application["id"], "dossier_overdue")) == 1
+    assert scheduler._task is None
