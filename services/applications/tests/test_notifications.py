@@ -209,6 +209,25 @@ async def test_verification_concluded_is_told_with_the_balance_payable(
     assert "đạt mức tiết kiệm" in shown["body"] and "560.000.000 đồng" in shown["body"]
 
 
+async def test_supplement_request_is_told_with_its_items(
+    client: httpx.AsyncClient, world: World, settings: ApplicationsSettings, actors: Actors
+) -> None:
+    application = await world.submitted()
+    needed = ["Báo cáo kiểm toán năng lượng năm 2025", "Báo giá thiết bị"]
+    response = await client.post(
+        f"/api/v1/applications/{application['id']}/supplement-requests",
+        json={"items": [{"needed": n} for n in needed], "note": "Bổ sung trong 10 ngày."},
+        headers={**actors.officer(), "If-Match": f'"{application["version"]}"'},
+    )
+    assert response.status_code == 201, response.text
+    row = await only(settings, application, "supplement_requested")
+    assert row["enterprise"] == world.a.id and row["statutory"] is True
+    assert row["params"]["items"] == needed and row["params"]["note"] == "Bổ sung trong 10 ngày."
+    shown = await item(client, world.owner(application), application, "supplement_requested")
+    assert shown["title"] == f"Hồ sơ {application['dossier_code']}: yêu cầu bổ sung"
+    assert shown["body"] == "Sở đề nghị doanh nghiệp bổ sung hồ sơ: " + "; ".join(needed)
+
+
 async def test_event_replayed_does_not_tell_twice(
     client: httpx.AsyncClient, world: World, settings: ApplicationsSettings
 ) -> None:
