@@ -3,10 +3,10 @@ notification exists exactly when its cause was committed, and its dedupe key nam
 assignment, a delivery), so a retried or replayed cause never tells anyone twice.
 
 Application events go through one table (`EVENT_RULES`, event type → rule), called with the event just emitted
-by `applications.flows.apply_transition` (every lifecycle transition) and by the supplement requests. Causes that are not lifecycle events
-have one hook each, called where they happen: a reviewer assigned (reviews/service.py), the last review in
+by `applications.flows.apply_transition` (every lifecycle transition) and by the supplement requests. Causes that
+are not application events have one hook each, called where they happen: a reviewer assigned (reviews/service.py), the last review in
 (reviews/service.py), a verifier assigned (verifiers/events.py), a webhook delivery dead-lettered
-(integrations/delivery.py). Reminders and overdue checks are in scheduler.py.
+(integrations/delivery.py), a tranche paid (grants/service.py). Reminders and overdue checks are in scheduler.py.
 """
 
 from __future__ import annotations
