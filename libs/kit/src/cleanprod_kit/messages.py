@@ -1226,6 +1226,31 @@ _CATALOGUE: dict[str, Entry] = {
         "Only the applying enterprise answers a supplement request.",
         "Chỉ doanh nghiệp nộp hồ sơ mới được trả lời yêu cầu bổ sung.",
     ),
+    # Notifications (issue 10)
+    "notification_not_found": _e(
+        "Not found",
+        "Không tìm thấy thông báo",
+        "Notification {notification_id} does not exist for you.",
+        "Không có thông báo {notification_id} dành cho bạn.",
+    ),
+    "notification_statutory": _e(
+        "Unprocessable content",
+        "Không thể tắt thông báo bắt buộc",
+        "'{kind}' is a statutory notification and cannot be switched off.",
+        "'{kind}' là thông báo bắt buộc theo quy định, không thể tắt.",
+    ),
+    "tranche_not_found": _e(
+        "Not found",
+        "Không có khoản hỗ trợ",
+        "This application has no {kind} tranche.",
+        "Hồ sơ này không có khoản {kind}.",
+    ),
+    "tranche_not_payable": _e(
+        "Conflict",
+        "Khoản hỗ trợ chưa thể chi trả",
+        "The {kind} tranche is {status}: only a payable tranche can be recorded as paid.",
+        "Khoản {kind} đang ở trạng thái {status}: chỉ ghi nhận chi trả cho khoản đã đến hạn chi trả.",
+    ),
 }
 
 CATALOGUE: MappingProxyType[str, Entry] = MappingProxyType(_CATALOGUE)

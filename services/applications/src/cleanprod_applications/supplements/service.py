@@ -31,6 +31,7 @@ from ..calls.service import call_of
 from ..db_types import touch
 from ..documents.models import Document
 from ..domain import ApplicationStatus
+from ..notifications import rules as notification_rules
 from .models import SupplementItem, SupplementRequest
 from .schemas import AnswerBody, SupplementItemPublic, SupplementRequestBody, SupplementRequestPublic
 
@@ -87,7 +88,7 @@ async def _event(
 ) -> None:
     call = await call_of(session, application)
     status = str(application.status)
-    emit(
+    event = emit(
         session,
         EVENT_TYPES[what],
         aggregate_type=flows.ENTITY,
@@ -103,6 +104,7 @@ async def _event(
             extra={"supplement": {"request_id": str(request.id), "status": request.status, "items": _summary(items)}},
         ),
     )
+    await notification_rules.after_event(session, application, event)
 
 
 async def request_supplement(
