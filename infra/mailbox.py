@@ -113,8 +113,9 @@ class MailServer:
             context.load_cert_chain(self.cert, self.key)
             options["tls_context"] = context
         if self.user:
-            # Loopback only: AUTH is allowed before STARTTLS too, so a plain dev setting can exercise it.
-            options.update(authenticator=self._authenticator, auth_required=True, auth_require_tls=False)
+            # With a certificate AUTH needs STARTTLS first; without one (loopback only) it is allowed in plain text.
+            tls = "tls_context" in options
+            options.update(authenticator=self._authenticator, auth_required=True, auth_require_tls=tls)
         self._controller = Controller(self.handler, hostname=HOST, port=self.port, **options)
         self._controller.start()
         return self

@@ -129,11 +129,11 @@ def compose(
     message["To"] = Address(display_name=recipient.full_name, username=username, domain=domain)
     message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     message["Message-ID"] = message_id(notification.id, recipient.user_id, sender)
-    message["Content-Language"] = context["language"]
     message["Auto-Submitted"] = "auto-generated"
     message["X-Cleanprod-Notification"] = f"{notification.id} {notification.kind}"
     message.set_content(_ENV.get_template("mail.txt").render(context), charset="utf-8", cte="quoted-printable")
     message.add_alternative(
         _ENV.get_template("mail.html").render(context), subtype="html", charset="utf-8", cte="quoted-printable"
     )
+    message["Content-Language"] = context["language"]  # after the bodies: set_content drops Content-* headers
     return message

@@ -5,6 +5,7 @@ never blocks): plain, STARTTLS or implicit TLS, optional AUTH, certificate check
 from __future__ import annotations
 
 import asyncio
+import base64
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -46,8 +47,20 @@ class SmtpTransport:
             if self.security == "starttls":
                 smtp.starttls(context=self._context())
             if self.username:
-                smtp.login(self.username, self.password)
+                self._login(smtp)
             smtp.send_message(message, from_addr=self.envelope_from, to_addrs=[to])
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        """smtplib's `login` sends credentials as ASCII only; a Vietnamese password goes as UTF-8 AUTH PLAIN
+        (RFC 4616), which every server supporting AUTH offers."""
+        if (self.username + self.password).isascii():
+            smtp.login(self.username, self.password)
+            return
+        smtp.ehlo_or_helo_if_needed()
+        token = base64.b64encode(f"\0{self.username}\0{self.password}".encode()).decode("ascii")
+        code, answer = smtp.docmd("AUTH", f"PLAIN {token}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, answer)
 
     async def send(self, message: EmailMessage, to: str) -> None:
         """Raises SendFailure when the server did not take the message."""
@@ -62,5 +75,5 @@ class SmtpTransport:
             raise SendFailure(
                 f"message refused: {exc.smtp_code} {exc.smtp_error!r}"[:500], exc.smtp_code >= 500
             ) from None
-        except (smtplib.SMTPException, OSError) as exc:  # server down, timeouts, TLS, AUTH: try again later
+        except Exception as exc:  # noqa: BLE001 - server down, timeouts, TLS, AUTH, a bad setting: try again later
             raise SendFailure(f"{type(exc).__name__}: {exc}"[:500]) from None
