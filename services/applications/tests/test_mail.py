@@ -91,7 +91,11 @@ def directory(world: World, registry: tuple[FastAPI, httpx.AsyncClient]) -> Iter
         _user("off-vi", "officer1@sct-hanoi.example", "Văn An", "Nguyễn", "vi"),
         _user("off-en", "officer.en@sct-hanoi.example", "John", "Smith", "en-GB"),
     ]
-    found.roles["reviewer"] = [_user("rev-en", "reviewer3@sct-hanoi.example", "Thu Hương", "Hoàng", "en")]
+    found.roles["reviewer"] = [
+        _user("rev-en", "reviewer3@sct-hanoi.example", "Thu Hương", "Hoàng", "en"),
+        _user("reviewer-1", "reviewer1@sct-hanoi.example", "Minh Châu", "Lê", None),  # the test actors' subjects
+        _user("reviewer-2", "reviewer2@sct-hanoi.example", "Quốc Dũng", "Phạm", "en"),
+    ]
     found.roles["verifier"] = [_user("ver-vi", "verifier1@sct-hanoi.example", "Đức Hải", "Vũ", "vi")]
     registry_app = registry[0]
     registry_app.dependency_overrides[account_directory] = lambda: found
@@ -290,6 +294,52 @@ async def test_each_kind_mails_its_audience_once_in_their_language(
     rows = await delivery_rows(db, notification_id)
     assert [r.status for r in rows] == ["sent"] * len(expected)
     assert all(r.attempts == 1 and r.sent_at is not None for r in rows)
+
+
+async def test_a_dossiers_lifecycle_mails_who_the_rules_tell(
+    world: World,
+    directory: Directory,
+    db: Database,
+    settings: ApplicationsSettings,
+    recipients_client: RegistryClient,
+    mailbox: MailServer,
+    fresh: None,
+) -> None:
+    """The real rules (notifications/rules.py) through the API: submit, two reviews, approval. Each notification
+    they write reaches its audience once: the enterprise's two reachable logins, the assigned reviewer, the
+    officers."""
+    application = await world.reviewed(reviewers=(1, 2))
+    await world.decide(application, "approve", "Dự án khả thi, đề nghị hỗ trợ.")
+    await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    async with db.session() as session:
+        rows = (
+            await session.exec(  # type: ignore[call-overload]
+                text("SELECT id, kind, recipient_user_id FROM notifications WHERE application_id = :a").bindparams(
+                    a=uuid.UUID(application["id"])
+                )
+            )
+        ).all()
+    kinds = {row.kind for row in rows}
+    assert {"dossier_received", "review_assigned", "ready_to_decide", "decision_made"} <= kinds
+    expected = set()
+    for row in rows:
+        if row.kind in ENTERPRISE_KINDS:
+            expected |= {(str(row.id), address, language) for address, language in ENTERPRISE_EXPECTED.items()}
+        elif row.kind in OFFICER_KINDS:
+            expected |= {(str(row.id), address, language) for address, language in OFFICERS_EXPECTED.items()}
+        else:  # the reviewer it names
+            person = next(u for u in directory.users() if u["id"] == row.recipient_user_id)
+            language = (person["attributes"].get("locale") or ["vi"])[0]
+            expected.add((str(row.id), person["email"], language))
+    received = [
+        (m["X-Cleanprod-Notification"].split()[0], m["To"].addresses[0].addr_spec, m["Content-Language"])
+        for m in messages(mailbox.directory)
+    ]
+    assert len(received) == len(set(received)) == len(receipts(mailbox.directory))  # each once
+    assert set(received) == expected
+    code = (await world.get(application))["dossier_code"]
+    subjects = {m["Subject"] for m in messages(mailbox.directory)}
+    assert f"Đã tiếp nhận hồ sơ {code}" in subjects and f"Dossier {code} received" in subjects
 
 
 async def test_vietnamese_subject_and_body_round_trip_with_diacritics(

@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..notifications.texts import _reason as reason_text  # screening reasons in the reader's language
 from ..notifications.texts import render
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -81,8 +82,10 @@ def message_id(notification_id: uuid.UUID, user_id: str, sender: str) -> str:
     return f"<{notification_id}.{user}@{domain}>"
 
 
-def _entry_text(entry: Any) -> str:
-    """A list entry as one line: a reason's message, an item's description, or the value itself."""
+def _entry_text(name: str, entry: Any, language: str) -> str:
+    """A list entry as one line: a reason as the bell says it, an item's description, or the value itself."""
+    if name == "reasons":
+        return reason_text(entry, language)
     if isinstance(entry, dict):
         for key in ("message", "description", "what", "label", "text"):
             if entry.get(key):
@@ -96,7 +99,7 @@ def _context(notification: NotificationView, recipient: Recipient, portal_base_u
     subject, lead = render(notification.kind, notification.params, language)
     words = WORDS[language]
     lists = [
-        (words[name], [_entry_text(e) for e in notification.params[name]])
+        (words[name], [_entry_text(name, e, language) for e in notification.params[name]])
         for name in LIST_PARAMS
         if isinstance(notification.params.get(name), list) and notification.params[name]
     ]
