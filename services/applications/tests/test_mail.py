@@ -666,3 +666,10 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
+
+
+def test_a_claim_must_outlast_a_send() -> None:
+    """A claim shorter than an SMTP transaction could take would let a second sender send a mail in flight."""
+    with pytest.raises(ValueError, match="MAIL_CLAIM_SECONDS"):
+        ApplicationsSettings(smtp_timeout_seconds=20, mail_claim_seconds=60)
+    assert ApplicationsSettings(smtp_timeout_seconds=5, mail_claim_seconds=60).mail_claim_seconds == 60

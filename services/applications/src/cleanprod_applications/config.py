@@ -130,6 +130,14 @@ class ApplicationsSettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
+    def _claim_outlasts_a_send(self) -> ApplicationsSettings:
+        # One SMTP transaction is several round trips, each bounded by the timeout: a claim shorter than that
+        # would let another replica send a mail that is still being sent.
+        if self.mail_claim_seconds < 10 * self.smtp_timeout_seconds:
+            raise ValueError("APPLICATIONS_MAIL_CLAIM_SECONDS must be at least 10 × APPLICATIONS_SMTP_TIMEOUT_SECONDS")
+        return self
+
+    @model_validator(mode="after")
     def _loopback_default(self) -> ApplicationsSettings:
         if self.webhook_allow_loopback is None:
             self.webhook_allow_loopback = self.is_dev_or_test

@@ -16,6 +16,7 @@ from sqlalchemy import CheckConstraint, DateTime, Index, String, Text
 from sqlmodel import Field
 
 from ..db_types import ServiceTable, created_at, moment
+from ..notifications.models import Notification
 
 
 class DeliveryStatus(StrEnum):
@@ -57,3 +58,8 @@ class MailDelivery(ServiceTable, table=True):
     message_id: str = Field(max_length=255)  # from (notification id, user id): the same on every attempt
     sent_at: dt.datetime | None = moment()
     created_at: dt.datetime = created_at()
+
+
+# The sender looks for notifications it has not seen among the recent ones (younger than mail_max_age_seconds):
+# an index on their creation time keeps that look-up small as the table grows (migration 0013).
+Index("ix_notifications_created_at", Notification.__table__.c.created_at)  # type: ignore[attr-defined]

@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The sender looks for unseen notifications among the recent ones (mail/models.py).
+    op.create_index("ix_notifications_created_at", "notifications", ["created_at"])
     op.create_table(
         "mail_resolutions",
         sa.Column("notification_id", sa.Uuid(), nullable=False),
@@ -64,3 +66,4 @@ def downgrade() -> None:
     op.drop_table("mail_deliveries")
     op.drop_index("ix_mail_resolutions_due", table_name="mail_resolutions")
     op.drop_table("mail_resolutions")
+    op.drop_index("ix_notifications_created_at", table_name="notifications")
