@@ -23,6 +23,7 @@ from cleanprod_kit.models import OutboxEvent
 
 from ..applications.models import Application
 from ..calls.models import Call
+from ..grants.models import Tranche
 from ..integrations.models import WebhookDelivery
 from ..reviews.models import ReviewerAssignment
 from ..verifiers.models import VerifierAssignment
@@ -172,6 +173,24 @@ async def after_transition(session: AsyncSession, application: Application, even
     rule = TRANSITION_RULES.get(event.event_type)
     if rule is not None:
         await rule(session, application, event)
+
+
+async def tranche_paid(session: AsyncSession, application: Application, tranche: Tranche) -> None:
+    """An officer recorded the payment of a tranche (grants/service.py `record_payment`)."""
+    await notify(
+        session,
+        kind=K.tranche_paid,
+        audience=Audience.enterprise(application.enterprise_id),
+        params={
+            "dossier_code": application.dossier_code,
+            "tranche": str(tranche.kind),
+            "amount_vnd": tranche.amount_vnd,
+            "paid_on": tranche.paid_on.isoformat() if tranche.paid_on else None,
+        },
+        link=enterprise_link(application.id),
+        application_id=application.id,
+        dedupe_key=f"tranche_paid:{tranche.id}",
+    )
 
 
 # ---- reviews -----------------------------------------------------------------------------------------------------

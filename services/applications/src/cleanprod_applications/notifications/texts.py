@@ -51,8 +51,8 @@ _TEXTS: dict[K, Entry] = {
     K.tranche_paid: _e(
         "Payment made on dossier {dossier_code}",
         "Đã chi trả khoản hỗ trợ của hồ sơ {dossier_code}",
-        "The {tranche_en} of {amount_vnd} VND has been paid.",
-        "Khoản {tranche_vi} {amount_vnd} đồng đã được chi trả.",
+        "The {tranche_en} of {amount_vnd} VND was paid on {paid_on}.",
+        "Khoản {tranche_vi} {amount_vnd} đồng đã được chi trả ngày {paid_on}.",
     ),
     K.verification_concluded: _e(
         "Verification of dossier {dossier_code} concluded",
