@@ -33,7 +33,7 @@ from cleanprod_kit.db import Database
 from cleanprod_kit.outbox import backoff_seconds, stop_task
 
 from ..config import ApplicationsSettings
-from ..notifications.models import STATUTORY_KINDS
+from ..notifications.preferences import wants
 from .compose import NotificationView, Recipient, compose, message_id
 from .smtp import SendFailure, SmtpTransport
 
@@ -83,11 +83,6 @@ WHERE n.id = d.notification_id AND (d.notification_id, d.user_id) IN (
     FOR UPDATE SKIP LOCKED)
 RETURNING d.notification_id, d.user_id, d.email, d.full_name, d.locale, d.attempts, d.created_at,
           n.kind, n.statutory, n.params, n.link
-""")
-
-OPTED_OUT_SQL = text("""
-SELECT user_id FROM notification_preferences
-WHERE kind = :kind AND channel = 'email' AND NOT enabled AND user_id = ANY(:users)
 """)
 
 INSERT_DELIVERY_SQL = text("""
@@ -144,10 +139,9 @@ class MailSender:
     async def _write_deliveries(self, row: Any, people: list[RegistryRecipient]) -> int:
         reachable = {p.user_id: p for p in people if p.enabled and p.email}
         async with self.db.session() as session:
-            if reachable and not (row.statutory or row.kind in STATUTORY_KINDS):
-                opted_out = await session.exec(OPTED_OUT_SQL.bindparams(kind=row.kind, users=list(reachable)))  # type: ignore[call-overload]
-                for (user_id,) in opted_out.all():
-                    reachable.pop(user_id, None)
+            for user_id in list(reachable):  # switched off for e-mail (never a statutory kind: `wants` says yes)
+                if not await wants(session, user_id, row.kind, "email"):
+                    del reachable[user_id]
             for person in reachable.values():
                 await session.exec(  # type: ignore[call-overload]
                     INSERT_DELIVERY_SQL.bindparams(
