@@ -145,6 +145,7 @@ async def fresh(db: Database) -> None:
             text("""INSERT INTO mail_resolutions (notification_id, attempts, next_attempt_at, resolved_at, created_at)
                     SELECT id, 0, now(), now(), now() FROM notifications ON CONFLICT DO NOTHING""")
         )
+        await session.exec(text("UPDATE mail_resolutions SET resolved_at = now() WHERE resolved_at IS NULL"))  # type: ignore[call-overload]
         await session.exec(text("UPDATE mail_deliveries SET status = 'failed' WHERE status = 'pending'"))  # type: ignore[call-overload]
         await session.commit()
 
@@ -462,6 +463,40 @@ async def test_a_notification_resolved_again_never_mails_twice(
         await session.commit()
     await drain(sender)
     assert len(receipts(mailbox.directory)) == 1
+
+
+async def test_a_kind_this_replica_does_not_know_waits_and_blocks_nothing(
+    world: World,
+    directory: Directory,
+    db: Database,
+    settings: ApplicationsSettings,
+    recipients_client: RegistryClient,
+    mailbox: MailServer,
+    fresh: None,
+) -> None:
+    """A kind this version does not know (written by a newer replica during a rolling update) waits — for a
+    replica that knows it — and stops nothing else."""
+    good = await tell(db, K.review_assigned, Audience.user("rev-en"), "/r")
+    bad = uuid.uuid4()
+    async with db.session() as session:
+        await session.exec(  # type: ignore[call-overload]
+            text("""INSERT INTO notifications (id, dedupe_key, kind, statutory, recipient_user_id, params, created_at)
+                    VALUES (:id, :key, 'kind_from_the_future', false, 'ver-vi', '{}', now())""").bindparams(
+                id=bad, key=f"test-mail:{bad}"
+            )
+        )
+        await session.commit()
+    await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    assert await delivery_rows(db, bad) == []
+    async with db.session() as session:
+        waiting = (
+            await session.exec(  # type: ignore[call-overload]
+                text("SELECT * FROM mail_resolutions WHERE notification_id = :n").bindparams(n=bad)
+            )
+        ).one()
+    assert waiting.resolved_at is None and "kind_from_the_future" in waiting.last_error
+    [sent] = await delivery_rows(db, good)
+    assert sent.status == "sent" and len(messages(mailbox.directory)) == 1
 
 
 async def test_registry_down_then_back_resolves_later(

@@ -181,14 +181,14 @@ class MailSender:
         resolved = 0
         for row in await self._claim_resolutions():
             try:
-                people = await self._audience(row)
-            except Exception as exc:  # noqa: BLE001 - registry down or refusing: try this notification again later
+                await self._write_deliveries(row, await self._audience(row))
+            except Exception as exc:  # noqa: BLE001 - registry down or refusing, or a kind this replica does not
+                # know yet (a newer one wrote it during a rolling update): try this notification again later
                 log.warning("mail audience not resolved", extra={"notification_id": str(row.id), "error": str(exc)})
                 async with self.db.session() as session:
                     await self._settle_resolution(session, row.id, error=f"{type(exc).__name__}: {exc}")
                     await session.commit()
                 continue
-            await self._write_deliveries(row, people)
             resolved += 1
         return resolved
 
@@ -258,17 +258,21 @@ class MailSender:
             if self._stopping:
                 await self._give_back(claimed[position:])
                 return position
-            message = compose(
-                item.notification,
-                item.recipient,
-                sender=self.settings.mail_from,
-                portal_base_url=self.settings.portal_base_url,
-            )
             failure = None
             try:
-                await self.transport.send(message, item.recipient.email)
-            except SendFailure as exc:
-                failure = exc
+                message = compose(
+                    item.notification,
+                    item.recipient,
+                    sender=self.settings.mail_from,
+                    portal_base_url=self.settings.portal_base_url,
+                )
+            except Exception as exc:  # noqa: BLE001 - e.g. no text for the kind in this replica: again, maybe elsewhere
+                failure = SendFailure(f"not composed: {type(exc).__name__}: {exc}")
+            else:
+                try:
+                    await self.transport.send(message, item.recipient.email)
+                except SendFailure as exc:
+                    failure = exc
             await self._settle_delivery(item, failure)
         return len(claimed)
 
