@@ -9,6 +9,7 @@ Keycloak answers `/internal/recipients` in tests/e2e/test_mail.py)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email.header
 import time
 import uuid
@@ -30,6 +31,7 @@ from cleanprod_applications.notifications.models import STATUTORY_KINDS, Notific
 from cleanprod_applications.notifications.service import Audience, notify
 from cleanprod_contracts.registry_client import RegistryClient
 from cleanprod_kit.db import Database
+from cleanprod_kit.local_time import LOCAL_TZ
 from cleanprod_kit.testing.inprocess import in_process_client
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.deps import account_directory
@@ -297,7 +299,7 @@ async def test_each_kind_mails_its_audience_once_in_their_language(
     assert all(r.attempts == 1 and r.sent_at is not None for r in rows)
 
 
-async def test_a_dossiers_lifecycle_mails_who_the_rules_tell(
+async def test_dossiers_lifecycles_mail_who_the_rules_tell(
     world: World,
     directory: Directory,
     db: Database,
@@ -306,22 +308,46 @@ async def test_a_dossiers_lifecycle_mails_who_the_rules_tell(
     mailbox: MailServer,
     fresh: None,
 ) -> None:
-    """The real rules (notifications/rules.py) through the API: submit, two reviews, approval. Each notification
-    they write reaches its audience once: the enterprise's two reachable logins, the assigned reviewer, the
+    """The real rules (notifications/rules.py) through the API — one dossier submitted, reviewed twice, approved and
+    its advance paid; one found ineligible; one sent back for changes. Every notification they write reaches its
+    audience once, in each person's language: the enterprise's two reachable logins, the assigned reviewer, the
     officers."""
-    application = await world.reviewed(reviewers=(1, 2))
-    await world.decide(application, "approve", "Dự án khả thi, đề nghị hỗ trợ.")
+    approved = await world.reviewed(reviewers=(1, 2))
+    approved = await world.decide(approved, "approve", "Dự án khả thi, đề nghị hỗ trợ.")
+    payment = {"paid_on": dt.datetime.now(LOCAL_TZ).date().isoformat(), "reference": "UNC-2026/0417 Kho bạc Hà Nội"}
+    paid = await world.client.post(
+        f"/api/v1/applications/{approved['id']}/tranches/advance/payment", json=payment, headers=world.actors.officer()
+    )
+    assert paid.status_code == 200, paid.text
+    ineligible = await world.at("ineligible")
+    sent_back = await world.reviewed()
+    await world.act(
+        sent_back,
+        "decision",
+        world.actors.officer(9),
+        json={"outcome": "request_changes", "reason": "Bổ sung báo giá."},
+    )
     await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    ids = [uuid.UUID(a["id"]) for a in (approved, ineligible, sent_back)]
     async with db.session() as session:
         rows = (
             await session.exec(  # type: ignore[call-overload]
-                text("SELECT id, kind, recipient_user_id FROM notifications WHERE application_id = :a").bindparams(
-                    a=uuid.UUID(application["id"])
-                )
+                text(
+                    "SELECT id, kind, recipient_user_id FROM notifications WHERE application_id = ANY(:ids)"
+                ).bindparams(ids=ids)
             )
         ).all()
     kinds = {row.kind for row in rows}
-    assert {"dossier_received", "review_assigned", "ready_to_decide", "decision_made"} <= kinds
+    assert {
+        "dossier_received",
+        "review_assigned",
+        "ready_to_decide",
+        "decision_made",
+        "tranche_payable",
+        "tranche_paid",
+        "screening_ineligible",
+        "changes_requested",
+    } <= kinds
     expected = set()
     for row in rows:
         if row.kind in ENTERPRISE_KINDS:
@@ -338,9 +364,14 @@ async def test_a_dossiers_lifecycle_mails_who_the_rules_tell(
     ]
     assert len(received) == len(set(received)) == len(receipts(mailbox.directory))  # each once
     assert set(received) == expected
-    code = (await world.get(application))["dossier_code"]
+    codes = {a["id"]: (await world.get(a))["dossier_code"] for a in (approved, ineligible, sent_back)}
     subjects = {m["Subject"] for m in messages(mailbox.directory)}
-    assert f"Đã tiếp nhận hồ sơ {code}" in subjects and f"Dossier {code} received" in subjects
+    assert f"Đã tiếp nhận hồ sơ {codes[approved['id']]}" in subjects
+    assert f"Dossier {codes[ineligible['id']]} is not eligible" in subjects
+    english = next(
+        m for m in messages(mailbox.directory) if m["Subject"] == f"Dossier {codes[ineligible['id']]} is not eligible"
+    )
+    assert "the facility's sector is not supported by this call" in bodies(english)[0]  # the reason, in English
 
 
 async def test_vietnamese_subject_and_body_round_trip_with_diacritics(
