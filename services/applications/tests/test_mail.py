@@ -294,6 +294,8 @@ async def test_each_kind_mails_its_audience_once_in_their_language(
         # Only optional kinds say they can be switched off.
         switch_off = "tắt loại thông báo" if language == "vi" else "switch off"
         assert (switch_off in text_body) == (kind not in STATUTORY_KINDS)
+        settings_page = "http://portal.test/notifications/preferences"
+        assert (settings_page in text_body and f'href="{settings_page}"' in html_body) == (kind not in STATUTORY_KINDS)
     rows = await delivery_rows(db, notification_id)
     assert [r.status for r in rows] == ["sent"] * len(expected)
     assert all(r.attempts == 1 and r.sent_at is not None for r in rows)

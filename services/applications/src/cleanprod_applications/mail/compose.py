@@ -55,7 +55,8 @@ WORDS: dict[str, dict[str, str]] = {
         "optional": "You can switch off this kind of notification in the portal's notification settings.",
     },
 }
-LIST_PARAMS = ("reasons", "items")  # params that are lists, shown one entry per line
+LIST_PARAMS = ("reasons", "items")
+PREFERENCES_PATH = "/notifications/preferences"  # the portal's notification settings page (branch notify-ui)  # params that are lists, shown one entry per line
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def _context(notification: NotificationView, recipient: Recipient, portal_base_u
         "open": words["open"],
         "automatic": words["automatic"],
         "optional": None if notification.statutory else words["optional"],
+        "preferences_link": portal_base_url.rstrip("/") + PREFERENCES_PATH,
     }
 
 
