@@ -287,7 +287,9 @@ async def test_each_kind_mails_its_audience_once_in_their_language(
         subject = message["Subject"]
         text_body, html_body = bodies(message)
         if kind != K.webhook_dead_lettered:  # the one kind about no dossier
-            assert "000.00.01.H26-261201-0042" in subject
+            code = "000.00.01.H26-261201-0042"
+            assert code in subject
+            assert f"{'Mã hồ sơ' if language == 'vi' else 'Dossier code'}: {code}" in text_body and code in html_body
         assert f"http://portal.test{link}" in text_body and f'href="http://portal.test{link}"' in html_body
         greeting = "Kính gửi" if language == "vi" else "Dear"
         assert greeting in text_body and greeting in html_body

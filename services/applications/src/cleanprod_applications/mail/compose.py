@@ -39,6 +39,7 @@ WORDS: dict[str, dict[str, str]] = {
     "vi": {
         "greeting": "Kính gửi {name},",
         "open": "Xem trên cổng thông tin",
+        "dossier": "Mã hồ sơ",
         "reasons": "Lý do",
         "items": "Nội dung cần bổ sung",
         "automatic": "Đây là thư tự động của Chương trình hỗ trợ sản xuất sạch hơn, Sở Công Thương Hà Nội. "
@@ -48,6 +49,7 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "greeting": "Dear {name},",
         "open": "Open in the portal",
+        "dossier": "Dossier code",
         "reasons": "Reasons",
         "items": "What is needed",
         "automatic": "This is an automatic message of the cleaner-production support programme of the Hanoi "
@@ -110,6 +112,9 @@ def _context(notification: NotificationView, recipient: Recipient, portal_base_u
         "lead": lead,
         "greeting": words["greeting"].format(name=recipient.full_name or recipient.email),
         "lists": lists,
+        "dossier": (words["dossier"], notification.params["dossier_code"])
+        if notification.params.get("dossier_code")
+        else None,
         "link": portal_base_url.rstrip("/") + (notification.link or "/"),
         "open": words["open"],
         "automatic": words["automatic"],
