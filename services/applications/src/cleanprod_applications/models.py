@@ -11,6 +11,7 @@ from .documents.models import Document
 from .grants.models import PendingVerdict, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
+from .mail.models import MailDelivery, MailResolution
 from .notifications.models import Notification, NotificationPreference, NotificationRead
 from .reviews.models import ReviewerAssignment
 from .showcase.models import ShowcaseConsent
@@ -41,6 +42,8 @@ __all__ = [
     "Notification",
     "NotificationRead",
     "NotificationPreference",
+    "MailResolution",
+    "MailDelivery",
 ]
 
 
@@ -66,6 +69,8 @@ def service_metadata() -> MetaData:
         Notification,
         NotificationRead,
         NotificationPreference,
+        MailResolution,
+        MailDelivery,
     )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.
