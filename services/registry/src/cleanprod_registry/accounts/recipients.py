@@ -14,6 +14,7 @@ from cleanprod_contracts.v1.registry import Recipient, RecipientList
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep, release
 from cleanprod_kit.errors import Unprocessable, field_error
+from cleanprod_kit.fields import Param
 from cleanprod_kit.roles import Role
 
 from ..deps import DirectoryDep
@@ -52,8 +53,8 @@ async def list_recipients(
     principal: CurrentPrincipal,
     accounts: DirectoryDep,
     enterprise_id: Annotated[uuid.UUID | None, Query()] = None,
-    role: Annotated[str | None, Query(max_length=32)] = None,
-    user_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    role: Annotated[Param | None, Query(max_length=32)] = None,
+    user_id: Annotated[Param | None, Query(min_length=1, max_length=64)] = None,
 ) -> RecipientList:
     """Exactly one of `enterprise_id`, `role`, `user_id`. An unknown enterprise is 404; an unknown user is an
     empty list (deleted since it was told something)."""
