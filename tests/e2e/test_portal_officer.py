@@ -5,13 +5,16 @@ gateway, the services and the portal process. Officers are httpx clients reading
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import HANOISTEEL, Api, if_match, poll, unique_code
+from e2e_helpers import HANOISTEEL, Api, if_match, minimal_pdf, poll, unique_code
 from portal_helpers import PortalUser, field_error, text_of
 
 from infra.devstack import Stack
@@ -339,6 +342,37 @@ def test_auditor_sees_no_change_buttons_and_is_refused_changes(
     assert (
         api.client.get(f"/api/v1/applications/{application['id']}/assignments", headers=api.h("officer1")).json() == []
     )
+
+
+def test_auditor_downloads_the_dossier_zip_from_the_case_page(
+    auditor: PortalUser, api: Api, call: dict[str, Any]
+) -> None:
+    """The issue's dossier ZIP, reached in the portal: every document in it with the SHA-256 the API stored."""
+    draft = api.draft(call)
+    stored = []
+    for name in ("Báo cáo kiểm toán năng lượng 2025.pdf", "Báo giá thiết bị.pdf"):
+        upload = api.client.post(
+            f"/api/v1/applications/{draft['id']}/documents",
+            files={"file": (name, minimal_pdf(name.encode("ascii", "ignore").decode()), "application/pdf")},
+            headers=api.h(HANOISTEEL),
+        )
+        assert upload.status_code == 201, upload.text
+        stored.append(upload.json())
+    api.act(draft, "submit", HANOISTEEL, json={"reason": "Nộp hồ sơ trực tuyến"})
+    case = auditor.get(f"/officer/applications/{draft['id']}")
+    link = re.search(r'href="([^"]+)" id="download-dossier"', case.text)[1]
+    assert link == f"/officer/applications/{draft['id']}/dossier.zip"
+    response = auditor.get(link)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("manifest.json"))
+    files = {f["document_id"]: f for f in manifest["files"] if f.get("document_id")}
+    assert set(files) == {d["id"] for d in stored}
+    for document in stored:
+        entry = files[document["id"]]
+        assert entry["stored_sha256"] == document["sha256"]
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == document["sha256"]
 
 
 def test_enterprise_login_account_created_with_a_one_time_password(officer: PortalUser, api: Api) -> None:

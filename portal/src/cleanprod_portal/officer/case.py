@@ -101,6 +101,12 @@ async def document_file(application_id: UUID, document_id: UUID, user: OfficerRe
     return await pass_on(api, f"/applications/{application_id}/documents/{document_id}")
 
 
+@router.get("/applications/{application_id}/dossier.zip")
+async def dossier_zip(application_id: UUID, user: OfficerReader, api: ApiClient) -> Response:
+    """The API's dossier ZIP (data, history, reviews, decision, documents, verification report) passed on."""
+    return await pass_on(api, f"/applications/{application_id}/dossier.zip")
+
+
 @router.get("/applications/{application_id}/reviews", response_class=HTMLResponse)
 async def reviews(request: Request, application_id: UUID, user: OfficerReader, api: ApiClient) -> HTMLResponse:
     assignments = await api.get(f"/applications/{application_id}/assignments")
