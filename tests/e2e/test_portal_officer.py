@@ -98,6 +98,20 @@ def test_every_officer_screen_renders(stack: Stack, api: Api, call: dict[str, An
         assert all(w in dashboard for w in words), dashboard[:1000]
         page = user.get("/officer").text
         assert "<svg" in page and 'id="budget-chart"' in page and 'id="budget-table"' in page
+        # the pipeline's count of a status is the API's list of that status, and links to it
+        under_review, cursor = 0, None
+        while True:
+            listed = api.client.get(
+                "/api/v1/applications",
+                params={"status": "under_review", "limit": 200, **({"cursor": cursor} if cursor else {})},
+                headers=api.h("officer1"),
+            ).json()
+            under_review += len(listed["items"])
+            if not (cursor := listed.get("next_cursor")):
+                break
+        item = re.search(r'<li id="pipeline-under_review">(.*?)</li>', page, re.S)[1]
+        assert 'href="/officer/applications?status=under_review"' in item
+        assert re.search(r'class="pipeline__count">(\d+)<', item)[1] == str(under_review)
         assert call["code"] in text_of(re.search(r'<table class="table" id="budget-table".*?</table>', page, re.S)[0])
     finally:
         user.close()

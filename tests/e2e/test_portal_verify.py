@@ -214,6 +214,16 @@ def test_verifier_declares_imports_sees_chart_and_concludes(
     report = verifier.get(f"/verify/{case_id}/report")
     assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
     assert case["dossier_code"] in report.text
+    # openable by those who may read the case: an auditor from the officer's case page (read only)
+    auditor = PortalUser(stack.url("portal"), "auditor1", home="/staff")
+    try:
+        tab = auditor.get(f"/officer/applications/{case['application_id']}/verification")
+        assert tab.status_code == 200 and 'id="verification-report"' in tab.text
+        filed = auditor.get(f"/officer/applications/{case['application_id']}/verification-report")
+        assert filed.status_code == 200 and case["dossier_code"] in filed.text
+        assert "sandbox" in filed.headers["content-security-policy"]
+    finally:
+        auditor.close()
     _screenshots_and_pdf(stack, verifier, case_id, case["dossier_code"], report.text)
 
 
