@@ -47,6 +47,7 @@ from test_verification_flow import (
 )
 
 from cleanprod_kit.testing.data import random_tax_code
+from cleanprod_portal import formatting
 from infra import keycloak_server
 from infra.devstack import Stack
 
@@ -234,9 +235,9 @@ def workspace(ui: Ui, name: str = "workspace") -> None:
 
 
 def number(value: float, decimals: int, language: str) -> str:
-    """How the portal writes a number (formatting.number): grouped, fixed decimals, the language's marks."""
-    text = f"{value:,.{decimals}f}"
-    return text if language == "en" else text.translate(str.maketrans(",.", ".,"))
+    """How the portal writes a number: its own `formatting.number` (Babel's pattern: grouped, at most `decimals`
+    decimals, a trailing zero left out — 10 392,0 is "10.392")."""
+    return formatting.number(value, decimals, language)
 
 
 def measurement_csv(case: dict[str, Any], language: str) -> bytes:
