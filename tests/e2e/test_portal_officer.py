@@ -389,6 +389,50 @@ def test_auditor_downloads_the_dossier_zip_from_the_case_page(
         assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == document["sha256"]
 
 
+def _all(api: Api, path: str, **params: Any) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        page = api.client.get(
+            path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})}, headers=api.h("officer1")
+        ).json()
+        items += page["items"]
+        if not (cursor := page.get("next_cursor")):
+            return items
+
+
+def test_auditor_exports_tranches_verification_results_and_facilities(
+    auditor: PortalUser, api: Api, call: dict[str, Any]
+) -> None:
+    """The API's other exports, reached from the officer's pages (read only, so the auditor's too): the tranches of
+    the filtered applications, the verification results of the listed cases, every facility; Vietnamese headers."""
+    from openpyxl import load_workbook
+
+    api.approved(call)
+    listing = auditor.get(f"/officer/applications?call_id={call['id']}").text
+    link = re.search(r'href="([^"]+)" id="export-tranches-xlsx"', listing)[1].replace("&amp;", "&")
+    assert f"call_id={call['id']}" in link
+    tranches = auditor.get(link)
+    assert tranches.status_code == 200 and tranches.content[:2] == b"PK"
+    rows = list(load_workbook(io.BytesIO(tranches.content), read_only=True).active.iter_rows(values_only=True))
+    expected = sum(len(a["tranches"]) for a in _all(api, "/api/v1/applications", call_id=call["id"]))
+    assert len(rows) - 1 == expected and expected >= 1
+    assert any(isinstance(cell, int) for cell in rows[1])  # money as numbers
+
+    cases = auditor.get("/officer/verifications?status=awaiting_assignment").text
+    link = re.search(r'href="([^"]+)" id="export-results-csv"', cases)[1].replace("&amp;", "&")
+    results = auditor.get(link)
+    assert results.status_code == 200, results.text
+    lines = list(csv.reader(io.StringIO(results.content.decode("utf-8-sig")), delimiter=_delimiter(results)))
+    assert len(lines) - 1 == len(_all(api, "/api/v1/verifications", status="awaiting_assignment"))
+
+    enterprises = auditor.get("/officer/enterprises").text
+    link = re.search(r'href="([^"]+)" id="export-facilities-xlsx"', enterprises)[1]
+    facilities = auditor.get(link)
+    assert facilities.status_code == 200 and facilities.content[:2] == b"PK"
+    rows = list(load_workbook(io.BytesIO(facilities.content), read_only=True).active.iter_rows(values_only=True))
+    assert "Trạng thái" in rows[0] and len(rows) - 1 == len(_all(api, "/api/v1/facilities"))
+
+
 def test_enterprise_login_account_created_with_a_one_time_password(officer: PortalUser, api: Api) -> None:
     from cleanprod_kit.testing.data import random_tax_code
 

@@ -229,6 +229,16 @@ async def verification_cases(request: Request, user: OfficerReader, api: ApiClie
     return await _cases_page(request, api, user)
 
 
+@router.get("/verifications/export")
+async def export_verification_results(request: Request, user: OfficerReader, api: ApiClient) -> Response:
+    """The verification results of the cases listed (same status filter), the API's `/verifications/export`."""
+    status = request.query_params.get("status")
+    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+    return await pass_on(
+        api, "/verifications/export", {"status": status if status in CASE_STATUSES else None, "format": fmt}
+    )
+
+
 @router.post("/verifications", response_class=HTMLResponse)
 async def assign_verifiers(request: Request, user: Officer, api: ApiClient) -> HTMLResponse:
     """One verifier for every chosen case (each item carries the case's version as it was listed)."""
