@@ -1226,6 +1226,97 @@ _CATALOGUE: dict[str, Entry] = {
         "Only the applying enterprise answers a supplement request.",
         "Chỉ doanh nghiệp nộp hồ sơ mới được trả lời yêu cầu bổ sung.",
     ),
+    # ---- money: support types, funding sources, payments (applications, issue 15) ------------------------------
+    "support_type_not_funded": _e(
+        "Support type not funded",
+        "Loại hình hỗ trợ không thuộc đợt",
+        "This call does not fund {support_type}; it funds: {funded}.",
+        "Đợt hỗ trợ này không hỗ trợ loại hình {support_type}; đợt hỗ trợ các loại hình: {funded}.",
+    ),
+    "duplicate_support_type": _e(
+        "Invalid value",
+        "Giá trị không hợp lệ",
+        "support_types lists a type more than once.",
+        "Danh sách loại hình hỗ trợ có loại hình bị lặp.",
+    ),
+    "documents_missing": _e(
+        "Documents missing",
+        "Thiếu tài liệu",
+        "A {support_type} project needs these documents attached first: {kinds}.",
+        "Dự án loại hình {support_type} cần đính kèm trước các tài liệu: {kinds}.",
+    ),
+    "document_required": _e(
+        "Document required",
+        "Thiếu tài liệu bắt buộc",
+        "Attach a document of kind {kind}.",
+        "Vui lòng đính kèm tài liệu loại {kind}.",
+    ),
+    "budget_not_sum_of_sources": _e(
+        "Budget does not match its sources",
+        "Ngân sách không khớp các nguồn",
+        "budget_vnd must equal the sum of the funding sources' amounts ({total} VND).",
+        "Ngân sách phải bằng tổng kinh phí của các nguồn ({total} đồng).",
+    ),
+    "duplicate_source_code": _e(
+        "Source code already used",
+        "Mã nguồn kinh phí đã dùng",
+        "Each funding source of a call needs its own code.",
+        "Mỗi nguồn kinh phí của một đợt hỗ trợ phải có mã riêng.",
+    ),
+    "source_type_not_in_call": _e(
+        "Support type not in the call",
+        "Loại hình hỗ trợ không thuộc đợt",
+        "Source {source} funds support types the call does not fund: {support_types}.",
+        "Nguồn {source} hỗ trợ loại hình mà đợt hỗ trợ không có: {support_types}.",
+    ),
+    "budget_set_by_sources": _e(
+        "Budget made of several sources",
+        "Ngân sách gồm nhiều nguồn",
+        "This call's budget is the sum of several funding sources: change a source, not the budget.",
+        "Ngân sách của đợt hỗ trợ là tổng của nhiều nguồn kinh phí: hãy thay đổi từng nguồn, không sửa ngân sách.",
+    ),
+    "tranche_not_found": _e(
+        "Not found",
+        "Không tìm thấy",
+        "This application has no tranche {tranche_id}.",
+        "Hồ sơ này không có đợt thanh toán {tranche_id}.",
+    ),
+    "payment_step_not_allowed": _e(
+        "Step not allowed",
+        "Không thực hiện được bước này",
+        "A {kind} tranche that is {status} cannot be {step}.",
+        "Không thể thực hiện bước {step} cho đợt {kind} đang ở trạng thái {status}.",
+    ),
+    "preparer_cannot_approve": _e(
+        "Four-eyes rule",
+        "Nguyên tắc bốn mắt",
+        "You prepared this payment, so another person must approve it.",
+        "Bạn đã lập đề nghị thanh toán này nên người khác phải phê duyệt.",
+    ),
+    "approver_cannot_mark_paid": _e(
+        "Four-eyes rule",
+        "Nguyên tắc bốn mắt",
+        "You approved this payment, so another person must record that it was paid.",
+        "Bạn đã phê duyệt khoản thanh toán này nên người khác phải ghi nhận đã chi.",
+    ),
+    "paid_amount_mismatch": _e(
+        "Amount does not match",
+        "Số tiền không khớp",
+        "The amount paid must be the tranche's amount, {amount} VND.",
+        "Số tiền đã chi phải bằng số tiền của đợt thanh toán, {amount} đồng.",
+    ),
+    "paid_before_approval": _e(
+        "Date before the approval",
+        "Ngày trước khi phê duyệt",
+        "The payment cannot be dated before its approval ({approved_on}).",
+        "Ngày chi không được trước ngày phê duyệt ({approved_on}).",
+    ),
+    "collection_exceeds_recovery": _e(
+        "More than is due",
+        "Vượt số phải thu hồi",
+        "Only {due} VND of this recovery is still due.",
+        "Khoản thu hồi này chỉ còn phải thu {due} đồng.",
+    ),
 }
 
 CATALOGUE: MappingProxyType[str, Entry] = MappingProxyType(_CATALOGUE)

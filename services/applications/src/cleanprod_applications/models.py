@@ -8,7 +8,8 @@ from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, Pro
 from .applications.models import Application, DossierSequence
 from .calls.models import Call
 from .documents.models import Document
-from .grants.models import PendingVerdict, Tranche
+from .funding.models import AwardAllocation, FundingSource
+from .grants.models import PendingVerdict, RecoveryCollection, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .reviews.models import ReviewerAssignment
@@ -37,6 +38,9 @@ __all__ = [
     "ShowcaseConsent",
     "Handbook",
     "HandbookVersion",
+    "FundingSource",
+    "AwardAllocation",
+    "RecoveryCollection",
 ]
 
 
@@ -59,6 +63,9 @@ def service_metadata() -> MetaData:
         ShowcaseConsent,
         Handbook,
         HandbookVersion,
+        FundingSource,
+        AwardAllocation,
+        RecoveryCollection,
     )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.

@@ -23,11 +23,22 @@ class DecisionBody(StrictBody):
 
 
 class TranchePublic(BaseModel):
+    id: uuid.UUID
     kind: TrancheKind
+    source_id: uuid.UUID = Field(description="The funding source that pays it (or receives the recovery)")
     planned_vnd: int
     amount_vnd: int | None = Field(description="Null while the balance is withheld until verification")
     status: TrancheStatus
     basis: dict[str, Any]
+    prepared_by_name: str | None = Field(description="Finance staff who prepared the payment")
+    prepared_at: dt.datetime | None
+    approved_by_name: str | None = Field(description="Officer who approved the payment (four-eyes)")
+    approved_at: dt.datetime | None
+    paid_on: dt.date | None
+    paid_vnd: int | None
+    payment_reference: str | None = Field(description="Treasury (KBNN) or bank reference of the transfer")
+    collected_vnd: int = Field(description="A recovery: what the enterprise has paid back so far")
+    version: int = Field(description="Send as If-Match with a payment or collection step")
     updated_at: dt.datetime
 
 
