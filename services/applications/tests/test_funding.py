@@ -188,3 +188,32 @@ async def test_a_replication_needs_the_model_s_specification_to_be_submitted(
     assert_problem(response, 422)
     assert response.json()["code"] == "documents_missing"
     assert [e["code"] for e in response.json()["errors"]] == ["document_required"]
+
+
+async def test_an_officer_adds_a_source_and_the_budget_grows_by_it(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    call = await world.call(budget_vnd=800_000_000)
+    await world.approved(call=call)  # the city budget is used up
+    url = f"/api/v1/calls/{call['id']}/funding-sources"
+    body = {**DONOR, "amount_vnd": 1_600_000_000, "conditions": "Chỉ hỗ trợ thiết bị nhập khẩu từ EU."}
+    stale = await client.post(url, json=body, headers=if_match(actors.officer(), call["version"] - 1))
+    assert_problem(stale, 412)
+    call = (await client.get(f"/api/v1/calls/{call['id']}", headers=actors.officer())).json()
+    added = await client.post(url, json=body, headers=if_match(actors.officer(), call["version"]))
+    assert added.status_code == 201, added.text
+    assert (added.json()["code"], added.json()["rank"], added.json()["remaining_vnd"]) == (
+        "donor-sida",
+        1,
+        1_600_000_000,
+    )
+    again = await client.post(url, json=body, headers=if_match(actors.officer(), call["version"] + 1))
+    assert_problem(again, 409)
+    assert again.json()["code"] == "duplicate_source_code"
+    refused = await client.post(url, json=body, headers=if_match(actors.enterprise(world.a.tax_code), 1))
+    assert_problem(refused, 403)
+    grown = (await client.get(f"/api/v1/calls/{call['id']}", headers=actors.officer())).json()
+    assert (grown["budget_vnd"], grown["remaining_vnd"]) == (2_400_000_000, 1_600_000_000)
+    funded = await world.approved(call=call)
+    funding = (await client.get(f"/api/v1/applications/{funded['id']}/funding", headers=actors.officer())).json()
+    assert [a["source_code"] for a in funding["allocations"]] == ["donor-sida"]
