@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -18,6 +17,7 @@ from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
+from ..applications.models import Application
 from ..calls.models import Call
 from ..domain.funding import Figures, SourceBalance, SourceKind, TrancheFacts, allocate, tally
 from ..grants.models import RecoveryCollection, Tranche
@@ -31,9 +31,6 @@ from .schemas import (
     FundingSourceReport,
     SourceFigures,
 )
-
-if TYPE_CHECKING:
-    from ..applications.models import Application
 
 CITY_BUDGET_CODE = "city-budget"
 
@@ -158,13 +155,12 @@ async def _books(
     session: AsyncSession, *, call_id: uuid.UUID | None = None, application_id: uuid.UUID | None = None
 ) -> dict[tuple[uuid.UUID, uuid.UUID], Figures]:
     """Figures per (application, source) for a call or an application."""
-    from ..applications.models import Application
-
     awarded: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
     statement = select(AwardAllocation).join(Application, Application.id == AwardAllocation.application_id)  # type: ignore[arg-type]
     tranches = select(Tranche).join(Application, Application.id == Tranche.application_id)  # type: ignore[arg-type]
     collections = (
         select(Tranche.application_id, Tranche.source_id, func.coalesce(func.sum(RecoveryCollection.amount_vnd), 0))
+        .select_from(RecoveryCollection)
         .join(Tranche, Tranche.id == RecoveryCollection.tranche_id)  # type: ignore[arg-type]
         .join(Application, Application.id == Tranche.application_id)  # type: ignore[arg-type]
         .group_by(Tranche.application_id, Tranche.source_id)
