@@ -37,6 +37,7 @@ EXPECTED_USERS = {
     "verifier1": ("verifier", None),
     "verifier2": ("verifier", None),
     "auditor1": ("auditor", None),
+    "finance1": ("finance", None),
     "ent-hanoisteel": ("enterprise", "0100109106"),
     "ent-thanglong": ("enterprise", "0101243150"),
 }
@@ -47,7 +48,7 @@ SERVICE_CLIENTS = {
     "svc-gateway": "service",
     "egov-demo": "egov",
 }
-ALL_ROLES = {"enterprise", "reviewer", "officer", "verifier", "auditor", "egov", "service"}
+ALL_ROLES = {"enterprise", "reviewer", "officer", "verifier", "finance", "auditor", "egov", "service"}
 REALM_FILE = REALM_DIR / "realm-cleanprod.json"
 # The portal's authorization request, without its redirect URI.
 AUTHORIZE = {"client_id": "cleanprod-portal", "response_type": "code", "scope": "openid", "state": "s1"}

@@ -64,16 +64,17 @@ ROUTES: tuple[Route, ...] = (
     _r("/api/v1/staff", "registry", OVERSIGHT, set()),
     # applications: officers open calls; enterprises apply, reviewers review, officers decide.
     # The one-stop portal may show open programme rounds, so e-government clients read calls too.
-    _r("/api/v1/calls", "applications", STAFF_READERS | {Role.EGOV}, {Role.OFFICER}),
+    # Finance staff read calls and applications (funding reports, tranches) and write only payment steps.
+    _r("/api/v1/calls", "applications", STAFF_READERS | {Role.EGOV, Role.FINANCE}, {Role.OFFICER}),
     # Verifiers write here only to attach their measurement evidence to the application they verify.
     _r(
         "/api/v1/applications",
         "applications",
-        STAFF_READERS,
-        {Role.ENTERPRISE, Role.REVIEWER, Role.OFFICER, Role.VERIFIER},
+        STAFF_READERS | {Role.FINANCE},
+        {Role.ENTERPRISE, Role.REVIEWER, Role.OFFICER, Role.VERIFIER, Role.FINANCE},
     ),
     # Handbooks library: officers publish; staff read every handbook, anyone the published ones (public prefix).
-    _r("/api/v1/handbooks", "applications", STAFF_READERS, {Role.OFFICER}),
+    _r("/api/v1/handbooks", "applications", STAFF_READERS | {Role.FINANCE}, {Role.OFFICER}),
     _r("/api/v1/integrations", "applications", OVERSIGHT | {Role.EGOV}, {Role.EGOV, Role.OFFICER}),
     # Each person's own notifications and preferences: every role that logs in (marking read and opting out of an
     # optional kind change only the caller's own inbox, so auditors may do it too).

@@ -45,6 +45,9 @@ class Actors:
     def enterprise(self, tax_code: str, n: int = 1) -> dict[str, str]:
         return self.headers("enterprise", sub=f"ent-{tax_code}-{n}", username=f"staff{n}-{tax_code}", tax_code=tax_code)
 
+    def finance(self, n: int = 1) -> dict[str, str]:
+        return self.headers("finance", sub=f"finance-{n}", username=f"finance{n}")
+
     @property
     def auditor(self) -> dict[str, str]:
         return self.headers("auditor", sub="auditor-1", username="auditor1")
@@ -344,6 +347,30 @@ class World:
         response = await self.client.post("/internal/events", json=envelope, headers=self.actors.service)
         assert response.status_code == expect, response.text
         return response
+
+    async def tranche_step(
+        self, application: dict[str, Any], tranche: dict[str, Any], step: str, headers: dict[str, str], json: Any = None
+    ) -> dict[str, Any]:
+        """One payment step of a tranche (prepare, approve, paid, collections); the tranche after it."""
+        response = await self.client.post(
+            f"/api/v1/applications/{application['id']}/tranches/{tranche['id']}/{step}",
+            json=json,
+            headers=if_match(headers, tranche["version"]),
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def pay(self, application: dict[str, Any], kind: str = "advance") -> dict[str, Any]:
+        """The first tranche of `kind` prepared (finance 1), approved (officer 2) and paid (finance 1)."""
+        tranche = next(t for t in (await self.get(application))["tranches"] if t["kind"] == kind)
+        tranche = await self.tranche_step(application, tranche, "prepare", self.actors.finance(1))
+        tranche = await self.tranche_step(application, tranche, "approve", self.actors.officer(2))
+        return await self.pay_approved(application, tranche)
+
+    async def pay_approved(self, application: dict[str, Any], tranche: dict[str, Any]) -> dict[str, Any]:
+        """An approved tranche marked paid by finance 1 (today, a treasury reference, its amount)."""
+        body = {"paid_on": TODAY.isoformat(), "reference": "KBNN-HN/2026/000123", "amount_vnd": tranche["amount_vnd"]}
+        return await self.tranche_step(application, tranche, "paid", self.actors.finance(1), json=body)
 
     async def assign_verifier(
         self,

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from applications_helpers import Actors, World, if_match
+from applications_helpers import TODAY, Actors, World, if_match
 
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_contracts.testing import outbox_payloads, read_every
@@ -57,9 +57,21 @@ async def produced(
     sent_back = await world.at("changes_requested")
     applications.append(await world.act(sent_back, "resubmit", world.owner(sent_back)))
     applications.append(await supplement_asked_and_answered(client, world, actors))
+    applications.append(await paid_and_recovered(world, actors))
     by_type = await outbox_payloads(settings.database_url, [call["id"], *(a["id"] for a in applications)])
     final = {a["id"]: await world.get(a) for a in applications}
     return {"events": by_type, "applications": final}
+
+
+async def paid_and_recovered(world: World, actors: Actors) -> dict[str, Any]:
+    """An advance paid (prepared, approved, paid), then a recovery raised and collected in part."""
+    application = await world.completed()
+    await world.pay(application)
+    await world.conclude(application, "not_achieved", ratio=0.25)
+    recovery = next(t for t in (await world.get(application))["tranches"] if t["kind"] == "recovery")
+    part = {"amount_vnd": 1_000_000, "collected_on": TODAY.isoformat(), "reference": "UNC-0001"}
+    await world.tranche_step(application, recovery, "collections", actors.finance(), json=part)
+    return application
 
 
 @pytest.mark.parametrize("event_type", PUBLISHED)

@@ -31,7 +31,6 @@ from cleanprod_applications.notifications.models import STATUTORY_KINDS, Notific
 from cleanprod_applications.notifications.service import Audience, notify
 from cleanprod_contracts.registry_client import RegistryClient
 from cleanprod_kit.db import Database
-from cleanprod_kit.local_time import LOCAL_TZ
 from cleanprod_kit.testing.inprocess import in_process_client
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.deps import account_directory
@@ -318,11 +317,7 @@ async def test_dossiers_lifecycles_mail_who_the_rules_tell(
     officers."""
     approved = await world.reviewed(reviewers=(1, 2))
     approved = await world.decide(approved, "approve", "Dự án khả thi, đề nghị hỗ trợ.")
-    payment = {"paid_on": dt.datetime.now(LOCAL_TZ).date().isoformat(), "reference": "UNC-2026/0417 Kho bạc Hà Nội"}
-    paid = await world.client.post(
-        f"/api/v1/applications/{approved['id']}/tranches/advance/payment", json=payment, headers=world.actors.officer()
-    )
-    assert paid.status_code == 200, paid.text
+    assert (await world.pay(approved))["status"] == "paid"
     ineligible = await world.at("ineligible")
     sent_back = await world.reviewed()
     await world.act(
@@ -707,7 +702,6 @@ async def test_starttls_and_auth_are_used_when_set(
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 (the sender checks it against this file as its CA)."""
-    import datetime as dt
     import ipaddress
 
     from cryptography import x509

@@ -145,43 +145,29 @@ async def test_approval_is_told_with_the_amount_and_the_advance_payable(
     assert en["body"] == "The advance of 240,000,000 VND is now payable."
 
 
-async def test_tranche_paid_is_recorded_by_an_officer_and_told(
-    client: httpx.AsyncClient, world: World, settings: ApplicationsSettings, actors: Actors
+async def test_tranche_paid_is_told_to_the_enterprise_once_finance_marks_it_paid(
+    world: World, settings: ApplicationsSettings
 ) -> None:
+    """Payment bookkeeping (payments/): prepared by finance, approved by an officer, marked paid by finance — only
+    the last step tells the enterprise."""
     application = await world.approved()
-    url = f"/api/v1/applications/{application['id']}/tranches"
-    body = {"paid_on": local_date(dt.datetime.now(dt.UTC)).isoformat(), "reference": "UNC-2026/0417 Kho bạc Hà Nội"}
-    assert (await client.post(f"{url}/advance/payment", json=body, headers=world.owner(application))).status_code == 403
-    future = {**body, "paid_on": (local_date(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)).isoformat()}
-    assert_problem(await client.post(f"{url}/advance/payment", json=future, headers=actors.officer()), 422)
-    withheld = await client.post(f"{url}/balance/payment", json=body, headers=actors.officer())
-    assert assert_problem(withheld, 409)["code"] == "tranche_not_payable"
+    advance = next(t for t in (await world.get(application))["tranches"] if t["kind"] == "advance")
+    advance = await world.tranche_step(application, advance, "prepare", world.actors.finance(1))
+    advance = await world.tranche_step(application, advance, "approve", world.actors.officer(2))
     assert await rows_of(settings, application["id"], "tranche_paid") == []
-
-    paid = await client.post(f"{url}/advance/payment", json=body, headers=actors.officer())
-    assert paid.status_code == 200, paid.text
-    assert paid.json()["status"] == "paid" and paid.json()["paid_on"] == body["paid_on"]
-    assert paid.json()["payment_reference"] == body["reference"]
-    assert paid.headers["etag"] == f'"{application["version"] + 1}"'
-    again = await client.post(f"{url}/advance/payment", json=body, headers=actors.officer())
-    assert assert_problem(again, 409)["code"] == "tranche_not_payable"
+    paid = await world.pay_approved(application, advance)
+    assert paid["status"] == "paid"
     row = await only(settings, application, "tranche_paid")
     assert row["enterprise"] == world.a.id and row["statutory"] is False
     assert row["params"] == {
         "dossier_code": application["dossier_code"],
         "tranche": "advance",
         "amount_vnd": 240_000_000,
-        "paid_on": body["paid_on"],
+        "paid_on": paid["paid_on"],
     }
-    shown = await item(client, world.owner(application), application, "tranche_paid")
-    paid_day = dt.date.fromisoformat(body["paid_on"]).strftime("%d/%m/%Y")
+    shown = await item(world.client, world.owner(application), application, "tranche_paid")
+    paid_day = dt.date.fromisoformat(paid["paid_on"]).strftime("%d/%m/%Y")
     assert shown["body"] == f"Khoản tạm ứng 240.000.000 đồng đã được chi trả ngày {paid_day}."
-    listed = (await client.get(url, headers=world.owner(application))).json()
-    assert {t["kind"]: t["status"] for t in listed} == {"advance": "paid", "balance": "withheld"}
-    history = (
-        await client.get(f"/api/v1/applications/{application['id']}/history", headers=world.owner(application))
-    ).json()["items"]
-    assert any(e["action"] == "record_payment" for e in history)
 
 
 async def test_rejection_is_told(client: httpx.AsyncClient, world: World, settings: ApplicationsSettings) -> None:

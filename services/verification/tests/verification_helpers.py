@@ -370,6 +370,7 @@ def application_event(
         "started_on": "2024-01-15" if completed else None,
         "completed_on": "2024-12-20" if completed else None,
         "tranches": [],
+        "support_type": "technology_transfer",
     }
     payload.update(data)
     return {

@@ -26,7 +26,7 @@ DEFAULT_PUBLISHER_CLIENTS: dict[str, str] = {
 EVENT_PUBLISHERS: tuple[tuple[str, str], ...] = (
     ("registry.*", "registry"),  # registry.enterprise.*, registry.facility.*, registry.baseline.*, …
     ("call.*", "applications"),  # call.created, call.updated
-    ("application.*", "applications"),  # one per lifecycle transition
+    ("application.*", "applications"),  # one per lifecycle transition, and the payment steps of its tranches
     ("verification.*", "verification"),  # opened, verifier_assigned, verifier_declared, concluded
 )
 """Event type (exact, or a prefix written `prefix.*`) → the service that publishes it."""

@@ -5,7 +5,7 @@
 - reviewers: only applications they are assigned to (recused or not: they have seen the dossier).
 - verifiers: only applications whose verification case is currently assigned to them (the verification
   service owns assignment and announces it with `verification.verifier_assigned`: verifiers/). Others: 404.
-- officers, auditors and services: every application. Auditors never write (no write route accepts the role).
+- officers, auditors, services and finance: every application. Auditors never write (no write route accepts the role).
 - what a caller sees of an application it may read: officers, auditors, services and its verifier see the
   Department's view (review summary, reviews, internal history entries); enterprises and reviewers less.
 - `egov` clients: none here; the e-government integration has its own lookup by dossier code.
@@ -30,11 +30,11 @@ from .applications.models import Application
 from .reviews.models import ReviewerAssignment
 from .verifiers.models import VerifierAssignment
 
-READ_ALL_ROLES = (Role.OFFICER, Role.AUDITOR, Role.SERVICE)
-"""Roles that read every application."""
-DEPARTMENT_ROLES = (*READ_ALL_ROLES, Role.VERIFIER)
+READ_ALL_ROLES = (Role.OFFICER, Role.AUDITOR, Role.SERVICE, Role.FINANCE)
+"""Roles that read every application (finance: to pay and recover; it sees the enterprise's view, no reviews)."""
+DEPARTMENT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.SERVICE, Role.VERIFIER)
 """Roles that see an application they may read in full (review summary, reviews, internal history)."""
-READ_ROLES = (*DEPARTMENT_ROLES, Role.ENTERPRISE, Role.REVIEWER)
+READ_ROLES = (*DEPARTMENT_ROLES, Role.ENTERPRISE, Role.REVIEWER, Role.FINANCE)
 """Roles that may read some applications (which ones: `ensure_readable`, `visibility_filter`)."""
 
 

@@ -16,6 +16,7 @@ from .config import ApplicationsSettings
 from .consumer import build_consumer
 from .documents.views import router as documents_router
 from .exports.views import router as exports_router
+from .funding.views import router as funding_router
 from .grants.views import router as grants_router
 from .handbooks.views import public_router as public_handbooks_router
 from .handbooks.views import router as handbooks_router
@@ -24,6 +25,7 @@ from .integrations.views import router as integrations_router
 from .mail.sender import MailSender
 from .notifications.scheduler import NotificationScheduler
 from .notifications.views import router as notifications_router
+from .payments.views import router as payments_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 from .showcase.views import public_router as public_showcase_router
@@ -86,6 +88,8 @@ def create_app(
             applications_router,
             reviews_router,
             grants_router,
+            funding_router,
+            payments_router,
             documents_router,
             integrations_router,
             public_router,

@@ -8,7 +8,8 @@ from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, Pro
 from .applications.models import Application, DossierSequence
 from .calls.models import Call
 from .documents.models import Document
-from .grants.models import PendingVerdict, Tranche
+from .funding.models import AwardAllocation, FundingSource
+from .grants.models import PendingVerdict, RecoveryCollection, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .mail.models import MailDelivery, MailResolution
@@ -44,6 +45,9 @@ __all__ = [
     "NotificationPreference",
     "MailResolution",
     "MailDelivery",
+    "FundingSource",
+    "AwardAllocation",
+    "RecoveryCollection",
 ]
 
 
@@ -71,6 +75,9 @@ def service_metadata() -> MetaData:
         NotificationPreference,
         MailResolution,
         MailDelivery,
+        FundingSource,
+        AwardAllocation,
+        RecoveryCollection,
     )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.

@@ -57,6 +57,7 @@ def emitted(**fields: Any) -> dict[str, Any]:
         "started_on": None,
         "completed_on": None,
         "tranches": [],
+        "support_type": "technology_transfer",
     }
     return payload | fields
 

@@ -102,6 +102,10 @@ class TrancheState(Part):
     planned_vnd: int
     amount_vnd: int | None
     status: str
+    source_code: str | None = None
+    """The funding source that pays it (applications since migration 0014 always say)."""
+    paid_vnd: int | None = None
+    paid_on: dt.date | None = None
 
 
 class ScreeningReason(Part):
@@ -175,6 +179,8 @@ class ApplicationEvent(EventPayload):
     started_on: dt.date | None
     completed_on: dt.date | None
     tranches: list[TrancheState]
+    support_type: str = Field(max_length=32)
+    """cp_assessment | technology_transfer | replication (domain/support_types.py of the applications service)."""
     # Only on some events:
     screening_reasons: list[ScreeningReason] | None = None
     """On the screening events (`application.screening_passed` / `_failed`)."""
@@ -184,6 +190,31 @@ class ApplicationEvent(EventPayload):
     """On the verdicts (`application.verified` / `application.not_achieved`)."""
     supplement: SupplementState | None = None
     """On `application.supplement_requested` / `_answered`."""
+
+
+class TrancheEvent(EventPayload):
+    """A payment step of a tranche (`application.payment_prepared`, `…payment_approved`, `…tranche_paid`) or a
+    recovery step (`application.recovery_collected`): aggregate `application`, so e-government subscribers of the
+    dossier (`application.*`) see them; the tranche after the step."""
+
+    application_id: uuid.UUID
+    dossier_code: str | None = Field(max_length=64)
+    action: str
+    actor: Actor
+    tranche_id: uuid.UUID
+    kind: str
+    source_code: str
+    tranche_status: str
+    """Named apart from an application's `status`, which these events do not change."""
+    previous_tranche_status: str
+    amount_vnd: int | None
+    paid_vnd: int | None
+    paid_on: dt.date | None
+    payment_reference: str | None
+    collected_vnd: int
+    version: int
+    collection: dict[str, Any] | None = None
+    """On `application.recovery_collected`: the part collected (amount_vnd, collected_on, reference)."""
 
 
 # ---- verification (publisher: verification; consumer: applications for concluded and verifier_assigned) --------
@@ -247,6 +278,13 @@ APPLICATION_EVENT_TYPES = (
     "application.supplement_answered",
 )
 
+PAYMENT_EVENT_TYPES = (
+    "application.payment_prepared",
+    "application.payment_approved",
+    "application.tranche_paid",
+    "application.recovery_collected",
+)
+
 EVENT_PAYLOADS: dict[str, type[EventPayload]] = {
     "registry.enterprise.registered": EnterpriseRegistered,
     "registry.enterprise.updated": EnterpriseUpdated,
@@ -257,6 +295,7 @@ EVENT_PAYLOADS: dict[str, type[EventPayload]] = {
     "call.created": CallEvent,
     "call.updated": CallEvent,
     **dict.fromkeys(APPLICATION_EVENT_TYPES, ApplicationEvent),
+    **dict.fromkeys(PAYMENT_EVENT_TYPES, TrancheEvent),
     "verification.opened": VerificationOpened,
     "verification.verifier_assigned": VerifierAssigned,
     "verification.verifier_declared": VerifierDeclared,

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
@@ -29,6 +30,7 @@ from ..access import owns
 from ..calls.models import Call
 from ..calls.service import call_of, terms_of, today
 from ..db_types import touch
+from ..documents.models import Document
 from ..domain import (
     Action,
     ApplicationFacts,
@@ -49,6 +51,9 @@ from ..domain import (
     screening_action,
     transition,
 )
+from ..domain.support_types import missing_documents, rule_of
+from ..funding.models import FundingSource
+from ..funding.service import commit_award, sources_of
 from ..grants.models import PendingVerdict, Tranche, TrancheKind, TrancheStatus
 from ..grants.schemas import DecisionBody
 from ..grants.service import (
@@ -145,8 +150,21 @@ _SNAPSHOT_FIELDS = {
     "decided_at",
     "started_on",
     "completed_on",
+    "support_type",
 }
 """The application's columns that `ApplicationEvent` carries under the same name."""
+
+
+def tranche_state(tranche: Tranche, source_codes: Mapping[Any, str] | None) -> events.TrancheState:
+    return events.TrancheState(
+        kind=tranche.kind,
+        planned_vnd=tranche.planned_vnd,
+        amount_vnd=tranche.amount_vnd,
+        status=tranche.status,
+        source_code=(source_codes or {}).get(tranche.source_id),
+        paid_vnd=tranche.paid_vnd,
+        paid_on=tranche.paid_on,
+    )
 
 
 def event_payload(
@@ -159,6 +177,7 @@ def event_payload(
     actor: Principal,
     tranches: list[Tranche],
     extra: dict[str, Any] | None = None,
+    source_codes: Mapping[Any, str] | None = None,
 ) -> dict[str, Any]:
     """A full snapshot of the dossier, so a consumer (verification, e-gov webhooks) needs no call back: the
     contract `ApplicationEvent`; `extra` sets its fields that only some events carry (screening reasons, …)."""
@@ -180,10 +199,7 @@ def event_payload(
         call_id=call.id,
         call_code=call.code,
         supplier=supplier,
-        tranches=[
-            events.TrancheState(kind=t.kind, planned_vnd=t.planned_vnd, amount_vnd=t.amount_vnd, status=t.status)
-            for t in tranches
-        ],
+        tranches=[tranche_state(t, source_codes) for t in tranches],
         **(extra or {}),
     ).payload()
 
@@ -219,6 +235,7 @@ async def apply_transition(
     )
     # Tranches exist only once a grant is approved: no query before that.
     tranches = await tranches_of(session, application) if application.approved_support_vnd is not None else []
+    source_codes = {s.id: s.code for s in await sources_of(session, call.id)} if tranches else {}
     event = emit(
         session,
         EVENT_TYPES[action],
@@ -233,6 +250,7 @@ async def apply_transition(
             actor=principal,
             tranches=tranches,
             extra=extra,
+            source_codes=source_codes,
         ),
     )
     await notification_rules.after_event(session, application, event)
@@ -289,6 +307,7 @@ async def file_dossier(
     call = await call_of(session, application)
     ensure_legal(application.status, action)
     ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
+    await _ensure_documents(session, application, rule_of(application.support_type).documents_to_submit)
     now = utcnow()
     first = application.dossier_code is None
     if first:
@@ -331,6 +350,20 @@ async def record_screening(session: AsyncSession, application: Application, call
         details={"reasons": screening},
         extra={"screening_reasons": screening},
     )
+
+
+async def _ensure_documents(session: AsyncSession, application: Application, required: frozenset[str]) -> None:
+    """422 `documents_missing` listing each document kind the support type requires and the dossier lacks."""
+    if not required:
+        return
+    attached = set((await session.exec(select(Document.kind).where(Document.application_id == application.id))).all())
+    missing = missing_documents(required, {str(k) for k in attached})
+    if missing:
+        raise Unprocessable(
+            code="documents_missing",
+            params={"kinds": ", ".join(missing), "support_type": application.support_type},
+            errors=[field_error("documents", None, "document_required", kind=kind) for kind in missing],
+        )
 
 
 # ---- withdraw, start, complete -----------------------------------------------------------------------------------
@@ -401,7 +434,15 @@ async def complete(
             params=params,
             errors=[field_error("completed_on", None, "completed_before_start", **params)],
         )
+    rule = rule_of(application.support_type)
+    await _ensure_documents(session, application, rule.documents_to_complete)
     application.completed_on = day
+    if not rule.savings_verified:
+        # Nothing to measure (an assessment delivers its report): the balance is payable on completion.
+        call = await lock_call(session, application.call_id)
+        await settle_verdict(
+            session, application, call, Verdict.VERIFIED, None, recovery_threshold_bp=recovery_threshold_bp
+        )
     await apply_transition(
         session,
         principal,
@@ -409,9 +450,10 @@ async def complete(
         await call_of(session, application),
         Action.COMPLETE,
         reason=reason,
-        details={"completed_on": day.isoformat()},
+        details={"completed_on": day.isoformat(), "savings_verified": rule.savings_verified},
     )
-    await _apply_pending_verdict(session, application, recovery_threshold_bp=recovery_threshold_bp)
+    if rule.savings_verified:
+        await _apply_pending_verdict(session, application, recovery_threshold_bp=recovery_threshold_bp)
 
 
 # ---- the officer's decision --------------------------------------------------------------------------------------
@@ -435,40 +477,55 @@ def _refuse(refusal: Refusal | None, call: Call, award: Award | None) -> None:
 
 
 def _grant(
-    session: AsyncSession, application: Application, call: Call, award: Award, advance_share_bp: int
+    session: AsyncSession,
+    application: Application,
+    call: Call,
+    sources: list[FundingSource],
+    award: Award,
+    advance_share_bp: int,
 ) -> dict[str, Any]:
-    """An approval's money: the award committed against the call's budget, an advance tranche payable (or
-    cancelled when zero) and the balance withheld until verification. Returns the audit details it adds."""
+    """An approval's money: the award committed against the call's sources (locked FOR UPDATE) in their order, and
+    per source that pays a part, an advance tranche payable (or cancelled when zero) and the balance withheld until
+    verification. Returns the audit details it adds."""
     application.approved_support_vnd = award.amount_vnd
     application.award_limit = str(award.limit)
-    call.committed_vnd += award.amount_vnd
+    parts = commit_award(session, application, call, sources, award.amount_vnd)
     touch_committed(call)
-    advance = advance_amount(award.amount_vnd, advance_share_bp)
-    session.add(
-        Tranche(
-            application_id=application.id,
-            kind=TrancheKind.ADVANCE,
-            planned_vnd=advance,
-            amount_vnd=advance,
-            status=TrancheStatus.PAYABLE if advance else TrancheStatus.CANCELLED,
-            basis={"advance_share_bp": advance_share_bp, "award_vnd": award.amount_vnd},
+    for source, part in parts:
+        advance = advance_amount(part, advance_share_bp)
+        session.add(
+            Tranche(
+                application_id=application.id,
+                source_id=source.id,
+                kind=TrancheKind.ADVANCE,
+                planned_vnd=advance,
+                amount_vnd=advance,
+                status=TrancheStatus.PAYABLE if advance else TrancheStatus.CANCELLED,
+                basis={"advance_share_bp": advance_share_bp, "award_vnd": part},
+            )
         )
-    )
-    session.add(
-        Tranche(
-            application_id=application.id,
-            kind=TrancheKind.BALANCE,
-            planned_vnd=award.amount_vnd - advance,
-            amount_vnd=None,
-            status=TrancheStatus.WITHHELD,
-            basis={"award_vnd": award.amount_vnd, "paid_after": "verification"},
+        session.add(
+            Tranche(
+                application_id=application.id,
+                source_id=source.id,
+                kind=TrancheKind.BALANCE,
+                planned_vnd=part - advance,
+                amount_vnd=None,
+                status=TrancheStatus.WITHHELD,
+                basis={
+                    "award_vnd": part,
+                    "paid_after": "verification"
+                    if rule_of(application.support_type).savings_verified
+                    else "completion",
+                },
+            )
         )
-    )
     return {
         "approved_support_vnd": award.amount_vnd,
         "limit": str(award.limit),
         "binding_limits": sorted(str(b) for b in award.binding),
         "remaining_budget_vnd": call.remaining_vnd,
+        "funding": [{"source": source.code, "amount_vnd": part} for source, part in parts],
     }
 
 
@@ -497,9 +554,11 @@ async def decide(
     _ensure_no_open_supplement(application)
     approving = action is Action.DECIDE_APPROVE
     call = await (lock_call(session, application.call_id) if approving else call_of(session, application))
+    # Approving locks the call's sources too (in their order): no source is ever over-committed.
+    sources = await sources_of(session, call.id, lock=approving)
     assignments = await assignments_of(session, application.id)
     summary = review_summary(call, assignments)
-    award = award_for(application, call) if approving else None
+    award = award_for(application, call, sources) if approving else None
     _refuse(
         refusal_of(action, principal, call, assignments, summary, award),
         call,
@@ -507,7 +566,7 @@ async def decide(
     )
     details = _record_decision(principal, application, body, summary)
     if award is not None:
-        details |= _grant(session, application, call, award, advance_share_bp)
+        details |= _grant(session, application, call, sources, award, advance_share_bp)
     await apply_transition(
         session,
         principal,

@@ -62,6 +62,7 @@ class Application(ServiceTable, table=True):
 
     # The dossier's content: empty (NULL, or [] for the claims) while a draft is being filled in step by step;
     # submission refuses the dossier until every part is there (applications/completeness.py).
+    support_type: str = Field(default="technology_transfer", max_length=32)  # one of its call's support types
     title: str | None = Field(default=None, max_length=300)
     technology: str | None = Field(default=None, sa_type=Text)
     supplier_name: str | None = Field(default=None, max_length=300)

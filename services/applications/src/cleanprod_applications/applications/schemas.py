@@ -12,6 +12,7 @@ from cleanprod_kit.tax_codes import normalise_tax_code
 from cleanprod_kit.units import CARRIER_UNITS, Quantity, carrier_unit_choices, check_carrier_unit
 
 from ..domain import ApplicationStatus
+from ..domain.support_types import SupportType
 from ..grants.schemas import TranchePublic
 from ..schemas import LongText, PatchBody, Percent, PositiveVnd, ProgrammeDate, Reason, StrictBody, Text, Text300
 
@@ -64,6 +65,11 @@ class ApplicationFields(StrictBody):
     the fields of NULLABLE (leave a field out to keep it empty or unchanged) — the kit's PATCH rule, declared by
     each field's type."""
 
+    support_type: SupportType = Field(
+        default=None,
+        description="cp_assessment | technology_transfer | replication: one the call funds (default "
+        "technology_transfer); its rules (rate and cap ceilings, documents, verification) in docs/applications.md",
+    )
     title: Text300 = None
     technology: LongText = Field(default=None, description="The cleaner technology to adopt and how")
     supplier: Supplier | None = None
@@ -140,6 +146,7 @@ class ApplicationPublic(BaseModel):
     enterprise_tax_code: str
     enterprise_name: str
     sector_code: str
+    support_type: str
     ward: str | None = Field(None, description="The facility's ward or commune (phường/xã), as the registry had it")
     district: str | None = Field(None, description="The facility's district where the registry records one")
     title: str | None

@@ -26,6 +26,7 @@ from ..calls.service import rubric_of, today
 from ..db_types import touch
 from ..domain import ApplicationStatus, allowed_actions, egov_status, summarise_reviews
 from ..domain.deadlines import RUNNING_STATUSES
+from ..domain.support_types import DEFAULT_SUPPORT_TYPE
 from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from ..grants.service import tranches_of
@@ -154,9 +155,11 @@ async def create_application(
             params={"call": call.code, "closes_on": call.closes_on},
             errors=[field_error("call_id", None, "call_closed", call=call.code, closes_on=call.closes_on)],
         )
-    values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings"})
+    values = data.model_dump(exclude={"call_id", "facility_id", "supplier", "claimed_savings", "support_type"})
+    support_type = ensure_funded_type(call, data.support_type or DEFAULT_SUPPORT_TYPE)
     application = Application(
         **values,
+        support_type=support_type,
         call_id=call.id,
         facility_id=facts.facility_id,
         facility_name=facts.facility_name,
@@ -189,6 +192,18 @@ async def create_application(
     return application
 
 
+def ensure_funded_type(call: Call, support_type: str) -> str:
+    """The support type, if the call funds it (422 `support_type_not_funded` otherwise)."""
+    if str(support_type) not in call.support_types:
+        params = {"support_type": str(support_type), "funded": ", ".join(call.support_types)}
+        raise Unprocessable(
+            code="support_type_not_funded",
+            params=params,
+            errors=[field_error("support_type", None, "support_type_not_funded", **params)],
+        )
+    return str(support_type)
+
+
 def check_draft_body(data: ApplicationCreate | ApplicationUpdate) -> None:
     """422 before any other work: nulls where a field is not nullable, and the draft's cross-field rules among
     the fields sent (create; PATCH checks them again against the stored values)."""
@@ -209,6 +224,10 @@ async def update_application(
         )
     completeness.refuse(completeness.null_errors(data))
     changes = data.model_dump(exclude_unset=True)
+    if "support_type" in changes:
+        call = await session.get(Call, application.call_id)
+        assert call is not None  # foreign key
+        changes["support_type"] = ensure_funded_type(call, changes["support_type"])
     before = snapshot(application)
     if "supplier" in changes:
         supplier = data.supplier

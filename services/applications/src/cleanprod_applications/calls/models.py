@@ -40,6 +40,8 @@ class Call(ServiceTable, table=True):
     support_rate_bp: int
     cap_per_project_vnd: int = vnd()
     eligible_sectors: list[str] = Field(default_factory=list, sa_type=JSONB, nullable=False)
+    # What the call funds (domain/support_types.py); calls before migration 0014 fund technology transfer.
+    support_types: list[str] = Field(default_factory=lambda: ["technology_transfer"], sa_type=JSONB, nullable=False)
     criteria: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
     min_reviews: int
     pass_score_pct: Decimal = Field(sa_type=Numeric(5, 2))

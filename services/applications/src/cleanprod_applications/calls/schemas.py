@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from cleanprod_kit.errors import InvalidValue
 
+from ..domain.support_types import SupportType
+from ..funding.schemas import FundingSourceBody
 from ..schemas import (
     BasisPoints,
     Code,
@@ -64,13 +66,53 @@ def _check_sectors(sectors: list[str] | None) -> None:
         raise InvalidValue("duplicate_sector", "eligible_sectors lists a sector more than once")
 
 
+def _check_funding(body: CallCreate) -> None:
+    sources = body.funding_sources
+    if sources is None:
+        return
+    codes = [s.code for s in sources]
+    if len(set(codes)) != len(codes):
+        raise InvalidValue("duplicate_source_code", "each funding source needs its own code within the call")
+    total = sum(s.amount_vnd for s in sources)
+    if body.budget_vnd != total:
+        raise InvalidValue(
+            "budget_not_sum_of_sources",
+            f"budget_vnd must equal the sum of the sources' amounts ({total})",
+            total=total,
+        )
+    for source in sources:
+        extra = sorted(set(source.support_types) - set(body.support_types))
+        if extra:
+            raise InvalidValue(
+                "source_type_not_in_call",
+                f"source {source.code} funds support types the call does not: {', '.join(extra)}",
+                source=source.code,
+                support_types=", ".join(extra),
+            )
+
+
 class CallCreate(StrictBody):
     code: Code
     title: Text300
     description: LongText | None = None
     opens_on: ProgrammeDate
     closes_on: ProgrammeDate
-    budget_vnd: PositiveVnd
+    budget_vnd: PositiveVnd = Field(
+        description="The call's budget; with funding_sources it must equal their sum; without, it is one source, "
+        "the city budget"
+    )
+    support_types: list[SupportType] = Field(
+        default_factory=lambda: [SupportType.TECHNOLOGY_TRANSFER],
+        min_length=1,
+        max_length=3,
+        description="What the call funds (default technology_transfer)",
+    )
+    funding_sources: list[FundingSourceBody] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="The sources the budget is made of, in the order awards draw on them",
+    )
     support_rate_bp: BasisPoints
     cap_per_project_vnd: PositiveVnd
     eligible_sectors: list[SectorCode] = Field(min_length=1, max_length=100)
@@ -84,6 +126,9 @@ class CallCreate(StrictBody):
             raise InvalidValue("closes_before_opens", "closes_on must be on or after opens_on")
         _check_criteria(self.criteria)
         _check_sectors(self.eligible_sectors)
+        if len(set(self.support_types)) != len(self.support_types):
+            raise InvalidValue("duplicate_support_type", "support_types lists a type more than once")
+        _check_funding(self)
         return self
 
 
@@ -127,6 +172,7 @@ class CallPublic(BaseModel):
     budget_vnd: int
     committed_vnd: int
     remaining_vnd: int
+    support_types: list[str]
     support_rate_bp: int
     cap_per_project_vnd: int
     eligible_sectors: list[str]

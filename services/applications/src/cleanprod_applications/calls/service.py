@@ -23,6 +23,7 @@ from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import page_by_id
 
 from ..domain import CallTerms, Criterion, Rubric, local_date
+from ..funding.service import add_source, implicit_city_budget, resize_sole_source
 from .models import Call
 from .schemas import CallCreate, CallPublic, CallUpdate, CriterionBody, CriterionPublic
 
@@ -108,8 +109,15 @@ async def create_call(session: AsyncSession, principal: Principal, data: CallCre
     existing = (await session.exec(select(Call.id).where(Call.code == data.code))).first()
     if existing is not None:
         raise _duplicate_code(data.code)
-    values = data.model_dump(exclude={"criteria"})
-    call = Call(**values, criteria=_criteria_json(data.criteria), created_by=principal.display_name)
+    values = data.model_dump(exclude={"criteria", "funding_sources", "budget_vnd", "support_types"})
+    sources = data.funding_sources or [implicit_city_budget(data.budget_vnd)]
+    call = Call(
+        **values,
+        support_types=[str(t) for t in data.support_types],
+        budget_vnd=sum(s.amount_vnd for s in sources),
+        criteria=_criteria_json(data.criteria),
+        created_by=principal.display_name,
+    )
     session.add(call)
     try:
         await session.flush()
@@ -117,6 +125,9 @@ async def create_call(session: AsyncSession, principal: Principal, data: CallCre
         if violated_constraint(exc) == "uq_calls_code":
             raise _duplicate_code(data.code) from None
         raise
+    for rank, source in enumerate(sources):
+        add_source(session, call, source, rank)
+    await session.flush()
     record_audit(
         session,
         principal,
@@ -169,6 +180,8 @@ async def update_call(session: AsyncSession, principal: Principal, call: Call, d
             params={"committed": call.committed_vnd},
             errors=[field_error("budget_vnd", None, "budget_below_committed", committed=call.committed_vnd)],
         )
+    if "budget_vnd" in changes:
+        await resize_sole_source(session, call, changes["budget_vnd"])
     if "criteria" in changes:
         if await _has_scored_reviews(session, call.id):
             raise Conflict(code="rubric_in_use", errors=[field_error("criteria", None, "rubric_in_use")])

@@ -21,6 +21,7 @@ class DocumentKind(StrEnum):
     CONTRACT = "contract"
     INVOICE = "invoice"
     COMPLETION_REPORT = "completion_report"
+    CONSULTANT_REPORT = "consultant_report"  # the deliverable of a cleaner-production assessment
     MEASUREMENT_EVIDENCE = "measurement_evidence"  # what the verifier collected: meter readings, bills, photos
     OTHER = "other"
 

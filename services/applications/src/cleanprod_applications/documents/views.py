@@ -33,7 +33,7 @@ readers = [Depends(require_roles(*READ_ROLES))]
         kind={
             "type": "string",
             "description": "application_form, feasibility_study, technical_specification, quotation, energy_audit, "
-            "contract, invoice, completion_report, measurement_evidence (the assigned verifier's only kind) or other "
+            "contract, invoice, completion_report, consultant_report, measurement_evidence (the assigned verifier's only kind) or other "
             "(default)",
         }
     ),

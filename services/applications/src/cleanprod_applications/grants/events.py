@@ -20,6 +20,7 @@ from ..applications import flows
 from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..domain import ApplicationStatus
+from ..domain.support_types import rule_of
 from .models import PendingVerdict
 from .verdicts import EVENT_TYPE, VerdictData, parse, service_actor
 
@@ -85,7 +86,8 @@ def _ignore(
         actor,
         application,
         "verdict_ignored",
-        reason=f"Verdict '{data.verdict}' cannot apply to an application in status '{application.status}'.",
+        reason=f"Verdict '{data.verdict}' cannot apply to a {application.support_type} application in status "
+        f"'{application.status}'.",
         details={"event_id": str(envelope.id), "verification_id": data.verification_id},
     )
 
@@ -103,6 +105,8 @@ def build_consumer(recovery_threshold_bp: int) -> EventConsumer:
                 "verdict for an unknown application ignored",
                 extra={"application_id": str(data.application_id), "event_id": str(envelope.id)},
             )
+        elif not rule_of(application.support_type).savings_verified:  # settled on completion: nothing to verify
+            _ignore(session, actor, application, data, envelope)
         elif application.status == ApplicationStatus.COMPLETED:
             await flows.record_verdict(
                 session, actor, application, data, recovery_threshold_bp=recovery_threshold_bp, event_id=envelope.id

@@ -11,7 +11,7 @@ from sqlmodel import Field
 
 from cleanprod_kit.ids import uuid7
 
-from ..db_types import ServiceTable, created_at, updated_at, vnd
+from ..db_types import ServiceTable, created_at, moment, updated_at, vnd
 
 
 class TrancheKind(StrEnum):
@@ -28,9 +28,15 @@ class TrancheStatus(StrEnum):
     CANCELLED = "cancelled"
     """Settled at 0 VND."""
     RECOVERY_DUE = "recovery_due"
-    """To be paid back by the enterprise."""
+    """To be paid back by the enterprise (raised; possibly collected in part)."""
+    PREPARED = "prepared"
+    """Payment prepared by finance (payment order drawn up), waiting for an officer's approval."""
+    APPROVED = "approved"
+    """Payment approved by an officer (four-eyes), waiting for the treasury/bank to pay."""
     PAID = "paid"
-    """Paid to the enterprise (recorded by an officer from the treasury's transfer; migration 0011)."""
+    """Paid: date, treasury/bank reference and amount recorded."""
+    RECOVERED = "recovered"
+    """A recovery collected in full."""
 
 
 class Tranche(ServiceTable, table=True):
@@ -39,8 +45,11 @@ class Tranche(ServiceTable, table=True):
 
     __tablename__ = "tranches"
     __table_args__ = (
-        UniqueConstraint("application_id", "kind", name="uq_tranches_application_kind"),
+        UniqueConstraint("application_id", "kind", "source_id", name="uq_tranches_application_kind_source"),
         CheckConstraint("planned_vnd >= 0 AND (amount_vnd IS NULL OR amount_vnd >= 0)", name="ck_tranches_amounts"),
+        CheckConstraint(
+            "collected_vnd >= 0 AND collected_vnd <= coalesce(amount_vnd, 0)", name="ck_tranches_collected"
+        ),
         Index("ix_tranches_application", "application_id"),
     )
 
@@ -51,10 +60,41 @@ class Tranche(ServiceTable, table=True):
     amount_vnd: int | None = vnd(nullable=True, default=None)
     status: TrancheStatus = Field(sa_type=String(16))
     basis: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
+    # Which funding source pays it (or receives the recovery), and its payment bookkeeping (payments/).
+    source_id: uuid.UUID = Field(foreign_key="funding_sources.id")
+    prepared_by: str | None = Field(default=None, max_length=255)
+    prepared_by_name: str | None = Field(default=None, max_length=255)
+    prepared_at: dt.datetime | None = moment()
+    approved_by: str | None = Field(default=None, max_length=255)
+    approved_by_name: str | None = Field(default=None, max_length=255)
+    approved_at: dt.datetime | None = moment()
     paid_on: dt.date | None = None
-    payment_reference: str | None = Field(default=None, max_length=200)
+    paid_vnd: int | None = vnd(nullable=True, default=None)
+    payment_reference: str | None = Field(default=None, max_length=64)
+    paid_recorded_by: str | None = Field(default=None, max_length=255)
+    collected_vnd: int = vnd(default=0)
+    version: int = Field(default=1)
     created_at: dt.datetime = created_at()
     updated_at: dt.datetime = updated_at()
+
+
+class RecoveryCollection(ServiceTable, table=True):
+    """One part of a recovery the enterprise paid back (a recovery may be collected in several parts)."""
+
+    __tablename__ = "recovery_collections"
+    __table_args__ = (
+        CheckConstraint("amount_vnd > 0", name="ck_recovery_collections_amount_positive"),
+        Index("ix_recovery_collections_tranche", "tranche_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    tranche_id: uuid.UUID = Field(foreign_key="tranches.id")
+    amount_vnd: int = vnd()
+    collected_on: dt.date
+    reference: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=255)
+    recorded_by_name: str = Field(max_length=255)
+    created_at: dt.datetime = created_at()
 
 
 class PendingVerdict(ServiceTable, table=True):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import CalendarDate, Reason, StrictBody, Text200
+from ..schemas import Reason, StrictBody
 from .models import TrancheKind, TrancheStatus
 
 
@@ -23,19 +23,23 @@ class DecisionBody(StrictBody):
 
 
 class TranchePublic(BaseModel):
+    id: uuid.UUID
     kind: TrancheKind
+    source_id: uuid.UUID = Field(description="The funding source that pays it (or receives the recovery)")
     planned_vnd: int
     amount_vnd: int | None = Field(description="Null while the balance is withheld until verification")
     status: TrancheStatus
     basis: dict[str, Any]
-    paid_on: dt.date | None = Field(default=None, description="When it was paid (status paid)")
-    payment_reference: str | None = Field(default=None, description="The transfer's reference")
+    prepared_by_name: str | None = Field(description="Finance staff who prepared the payment")
+    prepared_at: dt.datetime | None
+    approved_by_name: str | None = Field(description="Officer who approved the payment (four-eyes)")
+    approved_at: dt.datetime | None
+    paid_on: dt.date | None
+    paid_vnd: int | None
+    payment_reference: str | None = Field(description="Treasury (KBNN) or bank reference of the transfer")
+    collected_vnd: int = Field(description="A recovery: what the enterprise has paid back so far")
+    version: int = Field(description="Send as If-Match with a payment or collection step")
     updated_at: dt.datetime
-
-
-class PaymentBody(StrictBody):
-    paid_on: CalendarDate = Field(description="The day the transfer was made (not in the future)")
-    reference: Text200 = Field(description="The treasury transfer's reference (số chứng từ)")
 
 
 class LimitPublic(BaseModel):

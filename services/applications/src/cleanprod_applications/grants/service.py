@@ -18,14 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit import messages
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.concurrency import get_for_update
-from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
-from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..calls.models import Call
-from ..calls.service import call_of, rubric_of, today
-from ..db_types import touch
+from ..calls.service import call_of, rubric_of
 from ..domain import (
     Action,
     Award,
@@ -40,11 +37,14 @@ from ..domain import (
     summarise_reviews,
 )
 from ..domain.exact import bp, floor_share
-from ..notifications import rules as notification_rules
+from ..domain.funding import available_for
+from ..domain.support_types import rule_of
+from ..funding.models import FundingSource
+from ..funding.service import allocations_of, balances, sources_of
 from ..reviews.models import ReviewerAssignment
 from ..reviews.service import assignments_of
 from .models import Tranche, TrancheKind, TrancheStatus
-from .schemas import DecisionPreview, LimitPublic, Outcome, PaymentBody, RefusalPublic
+from .schemas import DecisionPreview, LimitPublic, Outcome, RefusalPublic
 
 OUTCOME_ACTIONS = {
     Outcome.APPROVE: Action.DECIDE_APPROVE,
@@ -64,14 +64,22 @@ async def tranches_of(session: AsyncSession, application: Application) -> list[T
     return list(rows.all())
 
 
-def award_for(application: Application, call: Call) -> Award:
-    """The support an approval would grant now (the call's remaining budget as it stands)."""
+def available_vnd(application: Application, call: Call, sources: list[FundingSource]) -> int:
+    """The budget limit of an award: what the sources that may fund the application's support type have left
+    (never more than the call's remaining budget)."""
+    return min(call.remaining_vnd, available_for(balances(sources), application.support_type))
+
+
+def award_for(application: Application, call: Call, sources: list[FundingSource]) -> Award:
+    """The support an approval would grant now: the call's terms within the support type's ceilings
+    (domain/support_types.py) and the sources' remaining budget as it stands."""
+    rule = rule_of(application.support_type)
     return approved_support(
         requested_vnd=application.requested_support_vnd or 0,
         eligible_cost_vnd=application.eligible_cost_vnd or 0,
-        support_rate_bp=call.support_rate_bp,
-        cap_vnd=call.cap_per_project_vnd,
-        remaining_budget_vnd=call.remaining_vnd,
+        support_rate_bp=rule.rate_bp(call.support_rate_bp),
+        cap_vnd=rule.cap_vnd(call.cap_per_project_vnd),
+        remaining_budget_vnd=available_vnd(application, call, sources),
     )
 
 
@@ -108,12 +116,14 @@ async def preview(
     call = await call_of(session, application)
     assignments = await assignments_of(session, application.id)
     summary = review_summary(call, assignments)
-    award = award_for(application, call)
+    sources = await sources_of(session, call.id)
+    award = award_for(application, call, sources)
+    rule = rule_of(application.support_type)
     figures = {
         Limit.REQUESTED: application.requested_support_vnd or 0,
-        Limit.RATE: floor_share(application.eligible_cost_vnd or 0, bp(call.support_rate_bp)),
-        Limit.CAP: call.cap_per_project_vnd,
-        Limit.BUDGET: call.remaining_vnd,
+        Limit.RATE: floor_share(application.eligible_cost_vnd or 0, bp(rule.rate_bp(call.support_rate_bp))),
+        Limit.CAP: rule.cap_vnd(call.cap_per_project_vnd),
+        Limit.BUDGET: available_vnd(application, call, sources),
     }
     refusals: dict[str, RefusalPublic | None] = {}
     if application.open_supplement_id is not None:  # every outcome waits for the enterprise's answer
@@ -140,7 +150,7 @@ async def preview(
         ],
         limit=str(award.limit),
         award_vnd=award.amount_vnd,
-        support_rate_bp=call.support_rate_bp,
+        support_rate_bp=rule.rate_bp(call.support_rate_bp),
         eligible_cost_vnd=application.eligible_cost_vnd or 0,
         refusals=refusals,
     )
@@ -161,10 +171,52 @@ async def settle_verdict(
     *,
     recovery_threshold_bp: int,
 ) -> Settlement:
-    """Settle the balance (and any recovery) once verification has concluded; releases the part of the award that
-    will never be paid back into the call's budget. `call` must be locked FOR UPDATE."""
-    tranches = {t.kind: t for t in await tranches_of(session, application)}
-    award = application.approved_support_vnd or 0
+    """Settle the balance (and any recovery) once verification has concluded, source by source: each source's part
+    of the award is settled on its own advance (docs/applications.md "Money"), and the part of it that will never
+    be paid back is released into that source and the call. `call` must be locked FOR UPDATE; the sources are
+    locked here."""
+    tranches = await tranches_of(session, application)
+    sources = {s.id: s for s in await sources_of(session, call.id, lock=True)}
+    total = Settlement(Verdict(verdict), Fraction(1), 0, 0, 0)
+    for allocation in await allocations_of(session, application.id):
+        own = {t.kind: t for t in tranches if t.source_id == allocation.source_id}
+        settlement = _settle_part(
+            session,
+            application,
+            allocation.source_id,
+            allocation.amount_vnd,
+            own,
+            verdict,
+            ratio,
+            recovery_threshold_bp,
+        )
+        released = allocation.amount_vnd - settlement.total_support_vnd
+        source = sources[allocation.source_id]
+        source.committed_vnd -= released
+        source.updated_at = utcnow()
+        call.committed_vnd -= released
+        total = Settlement(
+            settlement.verdict,
+            settlement.ratio_applied,
+            total.balance_vnd + settlement.balance_vnd,
+            total.recover_vnd + settlement.recover_vnd,
+            total.total_support_vnd + settlement.total_support_vnd,
+        )
+    touch_committed(call)
+    return total
+
+
+def _settle_part(
+    session: AsyncSession,
+    application: Application,
+    source_id: Any,
+    award: int,
+    tranches: dict[TrancheKind, Tranche],
+    verdict: Verdict,
+    ratio: Fraction | float | None,
+    recovery_threshold_bp: int,
+) -> Settlement:
+    """One source's part: its balance tranche becomes payable (or cancelled) and a recovery is raised if due."""
     advance = tranches.get(TrancheKind.ADVANCE)
     advance_paid = (advance.amount_vnd or 0) if advance is not None else 0
     settlement = settle(
@@ -185,6 +237,7 @@ async def settle_verdict(
     if balance is None:
         balance = Tranche(
             application_id=application.id,
+            source_id=source_id,
             kind=TrancheKind.BALANCE,
             planned_vnd=award - advance_paid,
             status=TrancheStatus.WITHHELD,
@@ -194,10 +247,12 @@ async def settle_verdict(
     balance.status = TrancheStatus.PAYABLE if settlement.balance_vnd else TrancheStatus.CANCELLED
     balance.basis = basis
     balance.updated_at = utcnow()
+    balance.version += 1
     if settlement.recover_vnd:
         session.add(
             Tranche(
                 application_id=application.id,
+                source_id=source_id,
                 kind=TrancheKind.RECOVERY,
                 planned_vnd=settlement.recover_vnd,
                 amount_vnd=settlement.recover_vnd,
@@ -205,53 +260,4 @@ async def settle_verdict(
                 basis=basis,
             )
         )
-    released = award - settlement.total_support_vnd
-    if released:
-        call.committed_vnd -= released
-        touch_committed(call)
     return settlement
-
-
-async def record_payment(
-    session: AsyncSession, principal: Principal, application: Application, kind: TrancheKind, body: PaymentBody
-) -> Tranche:
-    """A payable tranche paid (the treasury's transfer, recorded by an officer): audited on the application, and
-    the enterprise told (notifications). The application row is locked by the caller; its version moves."""
-    tranche = (
-        await session.exec(
-            select(Tranche)
-            .where(Tranche.application_id == application.id, Tranche.kind == kind)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if tranche is None:
-        raise NotFound(code="tranche_not_found", params={"kind": str(kind)})
-    if tranche.status != TrancheStatus.PAYABLE:
-        raise Conflict(code="tranche_not_payable", params={"kind": str(kind), "status": str(tranche.status)})
-    if body.paid_on > today():
-        raise Unprocessable(
-            code="future_date",
-            params={"today": today()},
-            errors=[field_error("paid_on", None, "future_date", today=today())],
-        )
-    tranche.status = TrancheStatus.PAID
-    tranche.paid_on = body.paid_on
-    tranche.payment_reference = body.reference
-    tranche.updated_at = utcnow()
-    touch(application)
-    audit_application(
-        session,
-        principal,
-        application,
-        "record_payment",
-        reason=f"{kind} tranche of {tranche.amount_vnd} VND paid on {body.paid_on.isoformat()} ({body.reference}).",
-        details={
-            "kind": str(kind),
-            "amount_vnd": tranche.amount_vnd,
-            "paid_on": body.paid_on.isoformat(),
-            "reference": body.reference,
-        },
-    )
-    await notification_rules.tranche_paid(session, application, tranche)
-    return tranche

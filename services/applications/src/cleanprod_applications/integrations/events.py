@@ -15,9 +15,10 @@ from sqlalchemy import ColumnElement, or_
 from cleanprod_kit.models import OutboxEvent
 
 from ..applications.flows import EVENT_TYPES
+from ..payments.service import EVENT_TYPES as PAYMENT_EVENT_TYPES
 from ..supplements.service import EVENT_TYPES as SUPPLEMENT_EVENT_TYPES
 
-APPLICATION_EVENTS = (*EVENT_TYPES.values(), *SUPPLEMENT_EVENT_TYPES.values())
+APPLICATION_EVENTS = (*EVENT_TYPES.values(), *SUPPLEMENT_EVENT_TYPES.values(), *PAYMENT_EVENT_TYPES.values())
 CALL_EVENTS = ("call.created", "call.updated")
 KNOWN_EVENT_TYPES = (*APPLICATION_EVENTS, *CALL_EVENTS)
 

@@ -190,7 +190,7 @@ async def after_event(session: AsyncSession, application: Application, event: Ou
 
 
 async def tranche_paid(session: AsyncSession, application: Application, tranche: Tranche) -> None:
-    """An officer recorded the payment of a tranche (grants/service.py `record_payment`)."""
+    """Finance recorded a tranche as paid (payments/service.py `mark_paid`, after an officer approved it)."""
     await notify(
         session,
         kind=K.tranche_paid,
