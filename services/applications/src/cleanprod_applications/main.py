@@ -20,6 +20,7 @@ from .handbooks.views import public_router as public_handbooks_router
 from .handbooks.views import router as handbooks_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
+from .messages.views import router as messages_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 from .showcase.views import public_router as public_showcase_router
@@ -63,6 +64,7 @@ def create_app(
             integrations_router,
             public_router,
             supplements_router,
+            messages_router,
             showcase_router,
             public_showcase_router,
             handbooks_router,
@@ -74,5 +76,5 @@ def create_app(
         on_shutdown=[release],
         token_source=token_source,
         service_client=service_client,
-        body_limit_exempt_suffixes=("/documents", "/versions"),  # multipart uploads
+        body_limit_exempt_suffixes=("/documents", "/versions", "/attachments"),  # multipart uploads
     )

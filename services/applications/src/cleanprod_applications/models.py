@@ -11,6 +11,7 @@ from .documents.models import Document
 from .grants.models import PendingVerdict, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
+from .messages.models import Message
 from .reviews.models import ReviewerAssignment
 from .showcase.models import ShowcaseConsent
 from .supplements.models import SupplementItem, SupplementRequest
@@ -37,6 +38,7 @@ __all__ = [
     "ShowcaseConsent",
     "Handbook",
     "HandbookVersion",
+    "Message",
 ]
 
 
@@ -59,6 +61,7 @@ def service_metadata() -> MetaData:
         ShowcaseConsent,
         Handbook,
         HandbookVersion,
+        Message,
     )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.

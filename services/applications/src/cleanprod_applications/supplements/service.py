@@ -174,7 +174,7 @@ async def answer_item(
         )
     if body.document_id is not None:
         document = await session.get(Document, body.document_id)
-        if document is None or document.application_id != application.id:
+        if document is None or document.application_id != application.id or document.internal:
             raise Unprocessable(
                 code="supplement_document_unknown",
                 errors=[field_error("document_id", str(body.document_id), "supplement_document_unknown")],
