@@ -12,7 +12,11 @@ import zipfile
 from typing import Any
 
 import httpx
-from applications_helpers import Actors, World, assert_problem
+from applications_helpers import Actors, World, assert_problem, if_match
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cleanprod_applications.config import ApplicationsSettings
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 200
@@ -145,3 +149,49 @@ async def test_internal_never_reaches_an_enterprise_token(
     archive = zipfile.ZipFile(io.BytesIO((await client.get(f"{base}/dossier.zip", headers=actors.auditor)).content))
     assert [m["id"] for m in json.loads(archive.read("messages.json"))] == [shared["id"], note["id"]]
     assert any(f.get("document_id") == hidden["id"] for f in json.loads(archive.read("manifest.json"))["files"])
+
+
+async def notifications_of(settings: ApplicationsSettings, application_id: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT kind, recipient_enterprise_id, recipient_role, params, link FROM notifications"
+                    " WHERE application_id = :id ORDER BY created_at, id"
+                ),
+                {"id": application_id},
+            )
+            return [dict(r._mapping) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_shared_messages_and_supplement_requests_notify_internal_ones_do_not(
+    client: httpx.AsyncClient, world: World, actors: Actors, settings: ApplicationsSettings
+) -> None:
+    application = await world.reviewed()
+    owner = world.owner(application)
+    await post(client, application, actors.officer(), "Đề nghị bổ sung hóa đơn.", "shared")
+    await post(client, application, actors.officer(), SECRET, "internal")
+    await post(client, application, owner, "Đã gửi hóa đơn.", "shared")
+    current = await world.get(application)
+    opened = await client.post(
+        f"/api/v1/applications/{application['id']}/supplement-requests",
+        json={"items": [{"needed": "Báo giá thiết bị"}, {"needed": "Hóa đơn điện tháng 10"}]},
+        headers=if_match(actors.officer(), current["version"]),
+    )
+    assert opened.status_code == 201, opened.text
+    rows = await notifications_of(settings, application["id"])
+    told = [(r["kind"], str(r["recipient_enterprise_id"] or r["recipient_role"])) for r in rows]
+    enterprise_id = current["enterprise_id"]
+    assert told == [
+        ("message_received", enterprise_id),
+        ("message_received", "officer"),
+        ("supplement_requested", enterprise_id),
+    ]
+    assert all(SECRET not in json.dumps(r["params"], ensure_ascii=False) for r in rows)
+    assert rows[0]["params"]["excerpt"] == "Đề nghị bổ sung hóa đơn." and rows[0]["params"]["dossier_code"]
+    assert rows[0]["link"] == f"/enterprise/applications/{application['id']}#messages"
+    assert rows[1]["link"] == f"/officer/applications/{application['id']}/messages"
+    assert rows[2]["params"]["items"] == ["Báo giá thiết bị", "Hóa đơn điện tháng 10"]

@@ -12,6 +12,7 @@ from .grants.models import PendingVerdict, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .messages.models import Message
+from .notifications.models import Notification, NotificationPreference, NotificationRead
 from .reviews.models import ReviewerAssignment
 from .showcase.models import ShowcaseConsent
 from .supplements.models import SupplementItem, SupplementRequest
@@ -39,6 +40,9 @@ __all__ = [
     "Handbook",
     "HandbookVersion",
     "Message",
+    "Notification",
+    "NotificationRead",
+    "NotificationPreference",
 ]
 
 
@@ -62,6 +66,9 @@ def service_metadata() -> MetaData:
         Handbook,
         HandbookVersion,
         Message,
+        Notification,
+        NotificationRead,
+        NotificationPreference,
     )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.

@@ -30,6 +30,8 @@ class ReviewerAssignment(ServiceTable, table=True):
     reviewer_username: str = Field(max_length=255)
     assigned_by: str = Field(max_length=255)
     assigned_at: dt.datetime = created_at()
+    # The day the review is due (assignment day + the review period in working days; migration 0011): reminders.
+    due_on: dt.date | None = None
 
     conflict_declared: bool | None = Field(default=None, description="None until the reviewer declares")
     conflict_statement: str | None = Field(default=None, sa_type=Text)

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from cleanprod_kit.models import utcnow
+from cleanprod_kit.models import OutboxEvent, utcnow
 from cleanprod_kit.outbox import emit
 
 from ..access import owns
@@ -31,6 +31,8 @@ from ..calls.service import call_of
 from ..db_types import touch
 from ..documents.models import Document
 from ..domain import ApplicationStatus
+from ..notifications.models import NotificationKind
+from ..notifications.service import Audience, notify
 from .models import SupplementItem, SupplementRequest
 from .schemas import AnswerBody, SupplementItemPublic, SupplementRequestBody, SupplementRequestPublic
 
@@ -84,10 +86,10 @@ async def _event(
     what: str,
     request: SupplementRequest,
     items: list[SupplementItem],
-) -> None:
+) -> OutboxEvent:
     call = await call_of(session, application)
     status = str(application.status)
-    emit(
+    return emit(
         session,
         EVENT_TYPES[what],
         aggregate_type=flows.ENTITY,
@@ -143,7 +145,20 @@ async def request_supplement(
         reason=body.note,
         details={"request_id": str(request.id), "items": _summary(items)},
     )
-    await _event(session, principal, application, "supplement_requested", request, items)
+    event = await _event(session, principal, application, "supplement_requested", request, items)
+    await notify(
+        session,
+        kind=NotificationKind.supplement_requested,
+        audience=Audience.enterprise(application.enterprise_id),
+        params={
+            "dossier_code": application.dossier_code,
+            "title": application.title,
+            "items": [i.needed for i in items],
+        },
+        link=f"/enterprise/applications/{application.id}#supplement-requests",
+        application_id=application.id,
+        dedupe_key=f"{event.id}:{NotificationKind.supplement_requested}",  # the event's own key (contract 1)
+    )
     return request, items
 
 
