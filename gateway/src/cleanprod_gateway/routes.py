@@ -75,6 +75,15 @@ ROUTES: tuple[Route, ...] = (
     # Handbooks library: officers publish; staff read every handbook, anyone the published ones (public prefix).
     _r("/api/v1/handbooks", "applications", STAFF_READERS, {Role.OFFICER}),
     _r("/api/v1/integrations", "applications", OVERSIGHT | {Role.EGOV}, {Role.EGOV, Role.OFFICER}),
+    # Each person's own notifications and preferences: every role that logs in (marking read and opting out of an
+    # optional kind change only the caller's own inbox, so auditors may do it too).
+    _r("/api/v1/notifications", "applications", STAFF_READERS | {Role.FINANCE}, STAFF_READERS | {Role.FINANCE}),
+    _r(
+        "/api/v1/notification-preferences",
+        "applications",
+        STAFF_READERS | {Role.FINANCE},
+        STAFF_READERS | {Role.FINANCE},
+    ),
     # verification: verifiers measure and conclude, officers assign; enterprises may read their own results.
     _r("/api/v1/verifications", "verification", STAFF_READERS, {Role.VERIFIER, Role.OFFICER}),
     # The programme summary is read-only, for the Department's officers and the auditors.

@@ -278,6 +278,16 @@ async def test_dead_letter_then_redelivery_by_an_officer(
         assert "answered 500" in delivery["last_error"] and delivery["dead_at"] and delivery["next_attempt_at"] is None
     # The owner and officers see dead letters; other clients and enterprises do not.
     assert len(await subscriptions.deliveries(subscription_id, "dead", headers=actors.officer())) >= 2
+    # Officers are told of each dead letter, in the transaction that gave it up (notifications/rules.py).
+    told = [
+        i
+        for i in (await client.get("/api/v1/notifications", headers=actors.officer(), params={"limit": 200})).json()[
+            "items"
+        ]
+        if i["kind"] == "webhook_dead_lettered" and i["application_id"] == application["id"]
+    ]
+    assert len(told) == 2 and all(i["link"] == f"/officer/webhooks/{subscription_id}" for i in told)
+    assert all(receiver.url in i["body"] for i in told)
     other = actors.headers("egov", sub="service-account-egov-other")
     assert_problem(await client.get(f"{API}/webhooks/{subscription_id}/deliveries", headers=other), 404)
     assert_problem(

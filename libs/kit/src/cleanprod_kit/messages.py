@@ -1251,6 +1251,19 @@ _CATALOGUE: dict[str, Entry] = {
         "Only the author of a message attaches files to it.",
         "Chỉ người viết tin nhắn mới được đính kèm tệp vào tin nhắn đó.",
     ),
+    # Notifications (issue 10)
+    "notification_not_found": _e(
+        "Not found",
+        "Không tìm thấy thông báo",
+        "Notification {notification_id} does not exist for you.",
+        "Không có thông báo {notification_id} dành cho bạn.",
+    ),
+    "notification_statutory": _e(
+        "Unprocessable content",
+        "Không thể tắt thông báo bắt buộc",
+        "'{kind}' is a statutory notification and cannot be switched off.",
+        "'{kind}' là thông báo bắt buộc theo quy định, không thể tắt.",
+    ),
 }
 
 CATALOGUE: MappingProxyType[str, Entry] = MappingProxyType(_CATALOGUE)

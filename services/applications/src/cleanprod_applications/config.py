@@ -56,6 +56,15 @@ class ApplicationsSettings(ServiceSettings):
         description="Working days (Vietnamese holiday calendar) from reception to the due date",
     )
 
+    # Notifications (docs/notifications.md): a review is due this many working days after its assignment; reviewers
+    # are reminded, and officers warned of a dossier's statutory due date, this many working days before.
+    review_period_working_days: int = Field(default=10, ge=1, le=120)
+    review_reminder_working_days: int = Field(default=2, ge=0, le=60)
+    dossier_reminder_working_days: int = Field(default=3, ge=0, le=60)
+    # The reminder and overdue checks run in every replica every this many seconds; one at a time (advisory lock).
+    notification_scheduler_enabled: bool = True
+    notification_scheduler_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
+
     # Webhooks for egov clients: delivery from the outbox by a dispatcher in every replica (state in the database).
     webhook_dispatcher_enabled: bool = True  # also needs outbox_enabled (tests turn both off)
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -21,6 +21,8 @@ from .handbooks.views import router as handbooks_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
 from .messages.views import router as messages_router
+from .notifications.scheduler import NotificationScheduler
+from .notifications.views import router as notifications_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 from .showcase.views import public_router as public_showcase_router
@@ -47,9 +49,18 @@ def create_app(
             app.state.webhook_dispatcher = WebhookDispatcher(app.state.db, settings)
             app.state.webhook_dispatcher.start()
 
+    async def start_scheduler(app: FastAPI) -> None:
+        # Reminders and overdue checks: in every replica, one run at a time (notifications/scheduler.py).
+        app.state.notification_scheduler = None
+        if settings.outbox_enabled and settings.notification_scheduler_enabled:
+            app.state.notification_scheduler = NotificationScheduler(app.state.db, settings)
+            app.state.notification_scheduler.start()
+
     async def release(app: FastAPI) -> None:
         if app.state.webhook_dispatcher is not None:
             await app.state.webhook_dispatcher.stop()
+        if app.state.notification_scheduler is not None:
+            await app.state.notification_scheduler.stop()
 
     return create_service_app(
         settings,
@@ -69,10 +80,11 @@ def create_app(
             public_showcase_router,
             handbooks_router,
             public_handbooks_router,
+            notifications_router,
             audit_search_router("applications"),
         ],
         consumer=build_consumer(settings.recovery_threshold_bp),
-        on_startup=[prepare, start_webhooks],
+        on_startup=[prepare, start_webhooks, start_scheduler],
         on_shutdown=[release],
         token_source=token_source,
         service_client=service_client,

@@ -62,6 +62,7 @@ from ..grants.service import (
     tranches_of,
 )
 from ..grants.verdicts import VerdictData, parse, service_actor
+from ..notifications import rules as notification_rules
 from ..reviews.service import assignments_of
 from .completeness import ensure_complete
 from .deadlines import clock_is_stopped, follow_clock
@@ -198,7 +199,8 @@ async def apply_transition(
     details: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event."""
+    """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event, and the
+    notifications that event causes (notifications/rules.py)."""
     previous = str(application.status)
     was_stopped = clock_is_stopped(application)
     application.status = ensure_legal(application.status, action)
@@ -217,7 +219,7 @@ async def apply_transition(
     )
     # Tranches exist only once a grant is approved: no query before that.
     tranches = await tranches_of(session, application) if application.approved_support_vnd is not None else []
-    emit(
+    event = emit(
         session,
         EVENT_TYPES[action],
         aggregate_type=ENTITY,
@@ -233,6 +235,7 @@ async def apply_transition(
             extra=extra,
         ),
     )
+    await notification_rules.after_transition(session, application, event)
 
 
 async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:

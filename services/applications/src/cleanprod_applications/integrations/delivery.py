@@ -41,6 +41,7 @@ from cleanprod_kit.models import OutboxEvent
 from cleanprod_kit.outbox import backoff_seconds, stop_task
 
 from ..config import ApplicationsSettings
+from ..notifications import rules as notification_rules
 from .events import is_exposed, matches_any
 from .models import DeliveryStatus, FanoutPosition, WebhookDelivery, WebhookSubscription
 from .service import HORIZON, envelope
@@ -466,6 +467,14 @@ class WebhookDispatcher:
                     )
                 )
             ).scalar_one_or_none()
+            if status == DeliveryStatus.DEAD:  # officers are told in the transaction that gives the delivery up
+                await notification_rules.webhook_dead_lettered(
+                    session,
+                    delivery_id=claimed.id,
+                    subscription_id=claimed.subscription_id,
+                    url=claimed.url,
+                    attempts=claimed.attempts,
+                )
             await session.commit()
         if status == DeliveryStatus.DEAD:
             log.warning(

@@ -144,6 +144,44 @@ _WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Screening reason codes (domain/screening.py) in both languages: the screening stores English sentences only.
+_REASONS: dict[str, tuple[str, str]] = {
+    "call_not_yet_open": ("the call was not open yet", "đợt hỗ trợ chưa mở"),
+    "call_closed": ("the call had closed", "đợt hỗ trợ đã kết thúc"),
+    "sector_not_eligible": (
+        "the facility's sector is not supported by this call",
+        "ngành của cơ sở không thuộc đợt hỗ trợ",
+    ),
+    "amount_not_positive": ("the amounts must be more than 0 đồng", "các khoản kinh phí phải lớn hơn 0 đồng"),
+    "eligible_cost_exceeds_total": (
+        "the eligible cost is more than the total cost",
+        "chi phí hợp lệ lớn hơn tổng chi phí",
+    ),
+    "request_exceeds_support_rate": (
+        "the requested support is above the call's support rate",
+        "mức đề nghị hỗ trợ vượt tỷ lệ hỗ trợ của đợt",
+    ),
+    "request_exceeds_cap": (
+        "the requested support is above the cap per project",
+        "mức đề nghị hỗ trợ vượt mức trần mỗi dự án",
+    ),
+    "implementation_dates_out_of_order": ("the end date is before the start date", "ngày kết thúc trước ngày bắt đầu"),
+    "claimed_saving_not_positive": (
+        "the claimed overall saving must be more than 0 %",
+        "mức tiết kiệm đăng ký phải lớn hơn 0 %",
+    ),
+}
+
+
+def _reason(reason: object, language: str) -> str:
+    if isinstance(reason, dict):
+        known = _REASONS.get(str(reason.get("code")))
+        if known is not None:
+            return known[1] if language == "vi" else known[0]
+        return str(reason.get("message") or reason.get("code") or "")
+    return str(reason)
+
+
 def language_of(accept_language: str | None) -> str:
     """Vietnamese unless the request asks for English (the portal's default language is Vietnamese)."""
     return preferred_language(accept_language) if accept_language else "vi"
@@ -158,7 +196,7 @@ def _shown(params: dict[str, Any], language: str) -> dict[str, Any]:
             except ValueError:
                 pass
         elif isinstance(value, list):
-            value = "; ".join(str(v.get("message", v) if isinstance(v, dict) else v) for v in value) or "—"
+            value = "; ".join(_reason(v, language) for v in value) or "—"
         elif value is None:
             value = "—"
         shown[key] = value

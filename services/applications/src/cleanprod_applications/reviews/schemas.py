@@ -83,6 +83,7 @@ class AssignmentPublic(BaseModel):
     reviewer_username: str
     assigned_by: str
     assigned_at: dt.datetime
+    due_on: dt.date | None = Field(description="The day the review is due (working days after the assignment)")
     conflict_declared: bool | None
     conflict_statement: str | None
     declared_at: dt.datetime | None

@@ -4,6 +4,7 @@ and each bumps the application's version: a decision taken on a stale view of th
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlmodel import select
@@ -12,14 +13,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from cleanprod_kit.local_time import local_date
 from cleanprod_kit.models import utcnow
 
 from ..applications.models import ENTITY, Application
 from ..calls.models import Call
-from ..calls.service import rubric_of
+from ..calls.service import call_of, rubric_of
 from ..db_types import touch
 from ..domain import ApplicationStatus, InvalidScores, weighted_score
 from ..domain.scoring import ScoreProblem, ScoreProblemCode, validate_scores
+from ..holiday_calendar import default_calendar
+from ..notifications import rules as notification_rules
 from .models import ReviewerAssignment
 from .schemas import AssignmentBody, AssignmentPublic, DeclarationBody, DraftBody, DraftPublic, ReviewBody, ScoreEntry
 
@@ -62,8 +66,18 @@ async def own_assignment(
     return assignment
 
 
+def review_due_on(assigned_at: dt.datetime, review_days: int) -> dt.date:
+    """The day a review is due: `review_days` working days (Vietnamese calendar) after the assignment."""
+    return local_date(default_calendar().add_working_days(assigned_at, review_days))
+
+
 async def assign(
-    session: AsyncSession, principal: Principal, application: Application, body: AssignmentBody
+    session: AsyncSession,
+    principal: Principal,
+    application: Application,
+    body: AssignmentBody,
+    *,
+    review_days: int,
 ) -> ReviewerAssignment:
     _under_review(application, "Assigning reviewers")
     taken = (
@@ -82,11 +96,14 @@ async def assign(
                 field_error("reviewer_subject", None, "reviewer_already_assigned", reviewer=body.reviewer_username)
             ],
         )
+    now = utcnow()
     assignment = ReviewerAssignment(
         application_id=application.id,
         reviewer_subject=body.reviewer_subject,
         reviewer_username=body.reviewer_username,
         assigned_by=principal.display_name,
+        assigned_at=now,
+        due_on=review_due_on(now, review_days),
     )
     session.add(assignment)
     touch(application)
@@ -99,6 +116,7 @@ async def assign(
         details={"reviewer_subject": body.reviewer_subject, "reviewer_username": body.reviewer_username},
     )
     await session.flush()
+    await notification_rules.review_assigned(session, application, assignment)
     return assignment
 
 
@@ -122,6 +140,9 @@ async def declare(
         reason=body.statement,
         details={"conflict": body.conflict, "recused": body.conflict},
     )
+    if body.conflict:  # a recusal may be what completes the set of reviews
+        await session.flush()
+        await notification_rules.reviews_maybe_complete(session, application, await call_of(session, application))
     return assignment
 
 
@@ -147,7 +168,7 @@ async def review(
 ) -> ReviewerAssignment:
     assignment = await own_assignment(session, principal, application)
     ensure_may_score(assignment, application)
-    return _record_review(
+    return await _record_review(
         session,
         principal,
         application,
@@ -159,7 +180,7 @@ async def review(
     )
 
 
-def _record_review(
+async def _record_review(
     session: AsyncSession,
     principal: Principal,
     application: Application,
@@ -191,6 +212,8 @@ def _record_review(
         reason=comment,
         details={"score_pct": assignment.score_pct, "recommendation": str(recommendation)},
     )
+    await session.flush()
+    await notification_rules.reviews_maybe_complete(session, application, call)
     return assignment
 
 
@@ -247,7 +270,7 @@ def save_draft(assignment: ReviewerAssignment, application: Application, call: C
     return created
 
 
-def submit_draft(
+async def submit_draft(
     session: AsyncSession, principal: Principal, application: Application, call: Call, assignment: ReviewerAssignment
 ) -> ReviewerAssignment:
     """The saved draft becomes the review: every criterion scored, a recommendation and a comment (422
@@ -260,7 +283,7 @@ def submit_draft(
             errors=[field_error(m, None, "missing" if m.startswith("scores.") else "required") for m in missing],
         )
     assert assignment.draft_recommendation is not None and assignment.draft_comment is not None
-    return _record_review(
+    return await _record_review(
         session,
         principal,
         application,

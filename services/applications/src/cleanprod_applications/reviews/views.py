@@ -17,7 +17,7 @@ from cleanprod_kit.roles import Role
 from ..access import DEPARTMENT_ROLES, readable_application, sees_department_view
 from ..applications.models import Application
 from ..calls.service import call_of
-from ..deps import ApplicationChange
+from ..deps import ApplicationChange, SettingsDep
 from . import service
 from .schemas import (
     AssignmentBody,
@@ -53,13 +53,17 @@ def _created(assignment: AssignmentPublic, application: Application) -> Created:
     responses=REVIEW_RESPONSES,
     openapi_extra=OPTIONAL_IF_MATCH,
 )
-async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, change: ApplicationChange) -> Response:
+async def assign_reviewer(
+    application_id: uuid.UUID, body: AssignmentBody, change: ApplicationChange, settings: SettingsDep
+) -> Response:
     """Assign a reviewer (Keycloak subject id and username) to an application under review. If-Match is optional
     here (assignments do not race with each other); the response's ETag is the application's new version."""
 
     async def create() -> Created:
         application = await change.lock(if_match=IfMatch.WHEN_SENT)
-        assignment = await service.assign(change.session, change.principal, application, body)
+        assignment = await service.assign(
+            change.session, change.principal, application, body, review_days=settings.review_period_working_days
+        )
         return _created(service.to_public(assignment), application)
 
     return await change.create_once({"application_id": application_id, **body.model_dump()}, create)
@@ -67,7 +71,7 @@ async def assign_reviewer(application_id: uuid.UUID, body: AssignmentBody, chang
 
 @router.post("/bulk-assignments", status_code=207, response_model=BulkAnswer, dependencies=officers)
 async def assign_reviewers_in_bulk(
-    body: BulkAssignmentBody, request: Request, session: SessionDep, principal: CurrentPrincipal
+    body: BulkAssignmentBody, request: Request, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
 ) -> Response:
     """Assign reviewers to several applications at once: each item is the single assignment in its own
     transaction and gets its own result (201 with the assignment, or its problem: unknown application 404,
@@ -81,6 +85,7 @@ async def assign_reviewers_in_bulk(
             principal,
             application,
             AssignmentBody(reviewer_subject=item.reviewer_subject, reviewer_username=item.reviewer_username),
+            review_days=settings.review_period_working_days,
         )
         return service.to_public(assignment)
 
@@ -212,7 +217,7 @@ async def submit_draft(application_id: uuid.UUID, change: ApplicationChange) -> 
             raise NotFound(code="review_draft_not_found")
         change.check_version(assignment.draft_version)
         call = await call_of(change.session, application)
-        service.submit_draft(change.session, change.principal, application, call, assignment)
+        await service.submit_draft(change.session, change.principal, application, call, assignment)
         return _created(service.to_public(assignment), application)
 
     return await change.create_once({"application_id": application_id, "draft": True}, create)

@@ -24,6 +24,7 @@ from cleanprod_kit.outbox import EventConsumer, EventEnvelope
 from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..grants.verdicts import service_actor
+from ..notifications import rules as notification_rules
 from .models import VerifierAssignment
 
 log = logging.getLogger("cleanprod.applications.verifiers")
@@ -74,6 +75,13 @@ async def record_assignment(session: AsyncSession, envelope: EventEnvelope) -> N
             "verifier_subject": data.verifier_subject,
             "verifier_username": data.verifier_username,
         },
+    )
+    await notification_rules.verifier_assigned(
+        session,
+        application,
+        verifier_subject=data.verifier_subject,
+        verification_id=data.verification_id,
+        event_id=envelope.id,
     )
 
 
