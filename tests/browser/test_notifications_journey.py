@@ -75,7 +75,7 @@ def test_bell_message_and_supplement_in_the_browser(new_ui: Callable[..., Ui], a
     page.locator("#bell").click()
     page.wait_for_url(re.compile(r"/notifications$"))
     enterprise.seen("notifications")
-    message_item = page.locator(".notification-item", has_text=MESSAGE[:40])
+    message_item = page.locator(".notification-item", has_text=MESSAGE[:40]).filter(has_text=asked["dossier_code"])
     message_item.get_by_role("button", name=text["open"], exact=True).click()
     page.wait_for_url(re.compile(rf"/enterprise/applications/{asked['id']}#messages$"))
     enterprise.seen("application-messages")
