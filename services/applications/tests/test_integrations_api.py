@@ -382,6 +382,32 @@ async def test_feed_filters_and_hides_drafts(client: httpx.AsyncClient, actors: 
     assert_problem(await client.get(f"{API}/events", headers=headers, params={"limit": 201}), 422)
 
 
+async def test_an_empty_filtered_page_moves_the_cursor_past_what_it_scanned(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
+    """A poller for a rare type (here one this test never causes) must not rescan the stream on every poll."""
+    headers = egov(actors)
+    rare = {"type": ["application.not_achieved"]}
+    _, start = await read_feed(client, headers, None, **rare)
+    again, same = await read_feed(client, headers, start, **rare)
+    assert again == [] and same == start, "nothing new: the cursor stays"
+    response = await client.post("/api/v1/calls", json=call_body(), headers=actors.officer())
+    assert response.status_code == 201
+    call_id = response.json()["id"]
+    empty, moved = await read_feed(client, headers, start, **rare)
+    assert empty == [] and moved != start, "the page scanned the new event: its cursor moves past it"
+    # Nothing is skipped by moving: the unfiltered feed from the old cursor has the call's event, from the new one not.
+    from_start, _ = await read_feed(client, headers, start)
+    from_moved, _ = await read_feed(client, headers, moved)
+    assert call_id in {e["aggregate_id"] for e in from_start}
+    assert call_id not in {e["aggregate_id"] for e in from_moved}
+    # And a matching event after the moved cursor is still served.
+    response = await client.post("/api/v1/calls", json=call_body(), headers=actors.officer())
+    later = response.json()["id"]
+    calls, _ = await read_feed(client, headers, moved, type=["call.*"])
+    assert later in {e["aggregate_id"] for e in calls}
+
+
 @pytest.mark.parametrize(
     "url",
     [

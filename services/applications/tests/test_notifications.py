@@ -16,9 +16,11 @@ from sqlalchemy import text
 
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_applications.holiday_calendar import default_calendar
+from cleanprod_applications.main import create_app
 from cleanprod_applications.notifications.scheduler import LOCK_KEY, NotificationScheduler
 from cleanprod_kit.db import Database
 from cleanprod_kit.local_time import LOCAL_TZ, local_date
+from cleanprod_kit.testing.fixtures import running
 
 API = "/api/v1/notifications"
 EN = {"Accept-Language": "en"}
@@ -143,6 +145,45 @@ async def test_approval_is_told_with_the_amount_and_the_advance_payable(
     assert en["body"] == "The advance of 240,000,000 VND is now payable."
 
 
+async def test_tranche_paid_is_recorded_by_an_officer_and_told(
+    client: httpx.AsyncClient, world: World, settings: ApplicationsSettings, actors: Actors
+) -> None:
+    application = await world.approved()
+    url = f"/api/v1/applications/{application['id']}/tranches"
+    body = {"paid_on": local_date(dt.datetime.now(dt.UTC)).isoformat(), "reference": "UNC-2026/0417 Kho bạc Hà Nội"}
+    assert (await client.post(f"{url}/advance/payment", json=body, headers=world.owner(application))).status_code == 403
+    future = {**body, "paid_on": (local_date(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)).isoformat()}
+    assert_problem(await client.post(f"{url}/advance/payment", json=future, headers=actors.officer()), 422)
+    withheld = await client.post(f"{url}/balance/payment", json=body, headers=actors.officer())
+    assert assert_problem(withheld, 409)["code"] == "tranche_not_payable"
+    assert await rows_of(settings, application["id"], "tranche_paid") == []
+
+    paid = await client.post(f"{url}/advance/payment", json=body, headers=actors.officer())
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "paid" and paid.json()["paid_on"] == body["paid_on"]
+    assert paid.json()["payment_reference"] == body["reference"]
+    assert paid.headers["etag"] == f'"{application["version"] + 1}"'
+    again = await client.post(f"{url}/advance/payment", json=body, headers=actors.officer())
+    assert assert_problem(again, 409)["code"] == "tranche_not_payable"
+    row = await only(settings, application, "tranche_paid")
+    assert row["enterprise"] == world.a.id and row["statutory"] is False
+    assert row["params"] == {
+        "dossier_code": application["dossier_code"],
+        "tranche": "advance",
+        "amount_vnd": 240_000_000,
+        "paid_on": body["paid_on"],
+    }
+    shown = await item(client, world.owner(application), application, "tranche_paid")
+    paid_day = dt.date.fromisoformat(body["paid_on"]).strftime("%d/%m/%Y")
+    assert shown["body"] == f"Khoản tạm ứng 240.000.000 đồng đã được chi trả ngày {paid_day}."
+    listed = (await client.get(url, headers=world.owner(application))).json()
+    assert {t["kind"]: t["status"] for t in listed} == {"advance": "paid", "balance": "withheld"}
+    history = (
+        await client.get(f"/api/v1/applications/{application['id']}/history", headers=world.owner(application))
+    ).json()["items"]
+    assert any(e["action"] == "record_payment" for e in history)
+
+
 async def test_rejection_is_told(client: httpx.AsyncClient, world: World, settings: ApplicationsSettings) -> None:
     application = await world.at("rejected")
     row = await only(settings, application, "decision_made")
@@ -166,6 +207,25 @@ async def test_verification_concluded_is_told_with_the_balance_payable(
     assert len(balance) == 1 and balance[0]["params"]["amount_vnd"] == 560_000_000
     shown = await item(client, world.owner(application), application, "verification_concluded")
     assert "đạt mức tiết kiệm" in shown["body"] and "560.000.000 đồng" in shown["body"]
+
+
+async def test_supplement_request_is_told_with_its_items(
+    client: httpx.AsyncClient, world: World, settings: ApplicationsSettings, actors: Actors
+) -> None:
+    application = await world.submitted()
+    needed = ["Báo cáo kiểm toán năng lượng năm 2025", "Báo giá thiết bị"]
+    response = await client.post(
+        f"/api/v1/applications/{application['id']}/supplement-requests",
+        json={"items": [{"needed": n} for n in needed], "note": "Bổ sung trong 10 ngày."},
+        headers={**actors.officer(), "If-Match": f'"{application["version"]}"'},
+    )
+    assert response.status_code == 201, response.text
+    row = await only(settings, application, "supplement_requested")
+    assert row["enterprise"] == world.a.id and row["statutory"] is True
+    assert row["params"]["items"] == needed and row["params"]["note"] == "Bổ sung trong 10 ngày."
+    shown = await item(client, world.owner(application), application, "supplement_requested")
+    assert shown["title"] == f"Hồ sơ {application['dossier_code']}: yêu cầu bổ sung"
+    assert shown["body"] == "Sở đề nghị doanh nghiệp bổ sung hồ sơ: " + "; ".join(needed)
 
 
 async def test_event_replayed_does_not_tell_twice(
@@ -447,3 +507,37 @@ async def test_two_runners_at_once_write_one_set_of_reminders(world: World, sett
     finally:
         for db in dbs:
             await db.dispose()
+
+
+async def test_the_service_runs_the_scheduler_in_its_lifespan(world: World, settings: ApplicationsSettings) -> None:
+    """A replica with the outbox on starts the pass at start-up and every interval, and stops it on shutdown."""
+    application = await world.submitted()
+    db = Database(settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        async with db.engine.begin() as connection:  # a dossier whose due date passed yesterday
+            await connection.execute(
+                text("UPDATE applications SET due_at = now() - interval '1 day' WHERE id = :id"),
+                {"id": application["id"]},
+            )
+    finally:
+        await db.dispose()
+    replica = create_app(
+        settings.model_copy(
+            update={
+                "outbox_enabled": True,
+                "webhook_dispatcher_enabled": False,
+                "notification_scheduler_interval_seconds": 0.2,
+            }
+        )
+    )
+    async with running(replica):
+        scheduler = replica.state.notification_scheduler
+        assert isinstance(scheduler, NotificationScheduler)
+        for _ in range(100):
+            if await rows_of(settings, application["id"], "dossier_overdue"):
+                break
+            await asyncio.sleep(0.1)
+        assert len(await rows_of(settings, application["id"], "dossier_overdue")) == 1
+        await asyncio.sleep(0.5)  # more passes: still one
+        assert len(await rows_of(settings, application["id"], "dossier_overdue")) == 1
+    assert scheduler._task is None

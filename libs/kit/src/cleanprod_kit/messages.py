@@ -1264,6 +1264,18 @@ _CATALOGUE: dict[str, Entry] = {
         "'{kind}' is a statutory notification and cannot be switched off.",
         "'{kind}' là thông báo bắt buộc theo quy định, không thể tắt.",
     ),
+    "tranche_not_found": _e(
+        "Not found",
+        "Không có khoản hỗ trợ",
+        "This application has no {kind} tranche.",
+        "Hồ sơ này không có khoản {kind}.",
+    ),
+    "tranche_not_payable": _e(
+        "Conflict",
+        "Khoản hỗ trợ chưa thể chi trả",
+        "The {kind} tranche is {status}: only a payable tranche can be recorded as paid.",
+        "Khoản {kind} đang ở trạng thái {status}: chỉ ghi nhận chi trả cho khoản đã đến hạn chi trả.",
+    ),
 }
 
 CATALOGUE: MappingProxyType[str, Entry] = MappingProxyType(_CATALOGUE)

@@ -235,7 +235,7 @@ async def apply_transition(
             extra=extra,
         ),
     )
-    await notification_rules.after_transition(session, application, event)
+    await notification_rules.after_event(session, application, event)
 
 
 async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:

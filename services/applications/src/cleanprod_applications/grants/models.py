@@ -29,6 +29,8 @@ class TrancheStatus(StrEnum):
     """Settled at 0 VND."""
     RECOVERY_DUE = "recovery_due"
     """To be paid back by the enterprise."""
+    PAID = "paid"
+    """Paid to the enterprise (recorded by an officer from the treasury's transfer; migration 0011)."""
 
 
 class Tranche(ServiceTable, table=True):
@@ -49,6 +51,8 @@ class Tranche(ServiceTable, table=True):
     amount_vnd: int | None = vnd(nullable=True, default=None)
     status: TrancheStatus = Field(sa_type=String(16))
     basis: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
+    paid_on: dt.date | None = None
+    payment_reference: str | None = Field(default=None, max_length=200)
     created_at: dt.datetime = created_at()
     updated_at: dt.datetime = updated_at()
 

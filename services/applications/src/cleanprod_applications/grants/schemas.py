@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..schemas import Reason, StrictBody
+from ..schemas import CalendarDate, Reason, StrictBody, Text200
 from .models import TrancheKind, TrancheStatus
 
 
@@ -28,7 +28,14 @@ class TranchePublic(BaseModel):
     amount_vnd: int | None = Field(description="Null while the balance is withheld until verification")
     status: TrancheStatus
     basis: dict[str, Any]
+    paid_on: dt.date | None = Field(default=None, description="When it was paid (status paid)")
+    payment_reference: str | None = Field(default=None, description="The transfer's reference")
     updated_at: dt.datetime
+
+
+class PaymentBody(StrictBody):
+    paid_on: CalendarDate = Field(description="The day the transfer was made (not in the future)")
+    reference: Text200 = Field(description="The treasury transfer's reference (số chứng từ)")
 
 
 class LimitPublic(BaseModel):

@@ -18,11 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit import messages
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.concurrency import get_for_update
+from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
+from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..calls.models import Call
-from ..calls.service import call_of, rubric_of
+from ..calls.service import call_of, rubric_of, today
+from ..db_types import touch
 from ..domain import (
     Action,
     Award,
@@ -37,10 +40,11 @@ from ..domain import (
     summarise_reviews,
 )
 from ..domain.exact import bp, floor_share
+from ..notifications import rules as notification_rules
 from ..reviews.models import ReviewerAssignment
 from ..reviews.service import assignments_of
 from .models import Tranche, TrancheKind, TrancheStatus
-from .schemas import DecisionPreview, LimitPublic, Outcome, RefusalPublic
+from .schemas import DecisionPreview, LimitPublic, Outcome, PaymentBody, RefusalPublic
 
 OUTCOME_ACTIONS = {
     Outcome.APPROVE: Action.DECIDE_APPROVE,
@@ -206,3 +210,48 @@ async def settle_verdict(
         call.committed_vnd -= released
         touch_committed(call)
     return settlement
+
+
+async def record_payment(
+    session: AsyncSession, principal: Principal, application: Application, kind: TrancheKind, body: PaymentBody
+) -> Tranche:
+    """A payable tranche paid (the treasury's transfer, recorded by an officer): audited on the application, and
+    the enterprise told (notifications). The application row is locked by the caller; its version moves."""
+    tranche = (
+        await session.exec(
+            select(Tranche)
+            .where(Tranche.application_id == application.id, Tranche.kind == kind)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if tranche is None:
+        raise NotFound(code="tranche_not_found", params={"kind": str(kind)})
+    if tranche.status != TrancheStatus.PAYABLE:
+        raise Conflict(code="tranche_not_payable", params={"kind": str(kind), "status": str(tranche.status)})
+    if body.paid_on > today():
+        raise Unprocessable(
+            code="future_date",
+            params={"today": today()},
+            errors=[field_error("paid_on", None, "future_date", today=today())],
+        )
+    tranche.status = TrancheStatus.PAID
+    tranche.paid_on = body.paid_on
+    tranche.payment_reference = body.reference
+    tranche.updated_at = utcnow()
+    touch(application)
+    audit_application(
+        session,
+        principal,
+        application,
+        "record_payment",
+        reason=f"{kind} tranche of {tranche.amount_vnd} VND paid on {body.paid_on.isoformat()} ({body.reference}).",
+        details={
+            "kind": str(kind),
+            "amount_vnd": tranche.amount_vnd,
+            "paid_on": body.paid_on.isoformat(),
+            "reference": body.reference,
+        },
+    )
+    await notification_rules.tranche_paid(session, application, tranche)
+    return tranche

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
+from cleanprod_kit.changes import IfMatch
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import request_language
@@ -15,7 +16,8 @@ from ..applications import flows
 from ..applications.schemas import ApplicationPublic
 from ..deps import ApplicationChange, SettingsDep, answer_application
 from . import service
-from .schemas import DecisionBody, DecisionPreview, TranchePublic
+from .models import TrancheKind
+from .schemas import DecisionBody, DecisionPreview, PaymentBody, TranchePublic
 
 router = APIRouter(prefix="/api/v1/applications", tags=["decisions"])
 
@@ -69,3 +71,25 @@ async def list_tranches(
     return [
         TranchePublic.model_validate(t, from_attributes=True) for t in await service.tranches_of(session, application)
     ]
+
+
+@router.post(
+    "/{application_id}/tranches/{kind}/payment",
+    response_model=TranchePublic,
+    dependencies=[Depends(require_roles(Role.OFFICER))],
+    responses={
+        404: {"description": "No such application, or it has no tranche of this kind"},
+        409: {"description": "The tranche is not payable (withheld, cancelled, a recovery, or paid already)"},
+        412: {"description": "If-Match (optional) is stale"},
+    },
+)
+async def record_payment(
+    kind: TrancheKind, body: PaymentBody, change: ApplicationChange, response: Response
+) -> TranchePublic:
+    """Record that a payable tranche was paid (the day and the transfer's reference): payable → paid, audited,
+    and the enterprise told. The ETag answered is the application's new version."""
+    application = await change.lock(if_match=IfMatch.WHEN_SENT)
+    tranche = await service.record_payment(change.session, change.principal, application, kind, body)
+    await change.commit()
+    set_etag(response, application.version)
+    return TranchePublic.model_validate(tranche, from_attributes=True)

@@ -125,12 +125,18 @@ def _position(cursor: str | None) -> tuple[int, int]:
 
 async def event_feed(session: AsyncSession, *, after: str | None, limit: int, types: list[str]) -> EventFeed:
     """Events in commit-safe order — (txid, seq) among events whose transaction is older than every running one —
-    so each event is served exactly once across pages, also while others are writing."""
+    so each event is served exactly once across pages, also while others are writing.
+
+    A page that ends the stream (no more matches) moves the cursor past every event it looked at, not only past
+    the last match: a poller filtering on a rare type would otherwise rescan everything since that match on every
+    poll. Both statements use one horizon, read once, so no event between them can be stepped over."""
     position = _position(after)
+    horizon = (await session.exec(select(HORIZON))).one()  # type: ignore[call-overload]
+    below_horizon = OutboxEvent.txid < horizon  # type: ignore[operator]
     statement = (
         select(OutboxEvent)
         .where(
-            OutboxEvent.txid < HORIZON,
+            below_horizon,
             exposed(),  # type: ignore[operator]
             tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position),
         )  # type: ignore[arg-type]
@@ -145,6 +151,17 @@ async def event_feed(session: AsyncSession, *, after: str | None, limit: int, ty
     rows = rows[:limit]
     if rows:
         position = (rows[-1].txid or 0, rows[-1].seq or 0)
+    if not has_more:
+        scanned = (
+            await session.exec(
+                select(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[call-overload]
+                .where(below_horizon, tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position))
+                .order_by(OutboxEvent.txid.desc(), OutboxEvent.seq.desc())  # type: ignore[union-attr]
+                .limit(1)
+            )
+        ).first()
+        if scanned is not None:
+            position = (scanned[0], scanned[1])
     return EventFeed(items=[envelope(e) for e in rows], next_cursor=encode_cursor(list(position)), has_more=has_more)
 
 

@@ -2,11 +2,11 @@
 notification exists exactly when its cause was committed, and its dedupe key names that cause (an event id, an
 assignment, a delivery), so a retried or replayed cause never tells anyone twice.
 
-Lifecycle transitions go through one table (`TRANSITION_RULES`, event type → rule), called by
-`applications.flows.apply_transition` with the event it has just emitted. Causes that are not lifecycle events
-have one hook each, called where they happen: a reviewer assigned (reviews/service.py), the last review in
+Application events go through one table (`EVENT_RULES`, event type → rule), called with the event just emitted
+by `applications.flows.apply_transition` (every lifecycle transition) and by the supplement requests. Causes that
+are not application events have one hook each, called where they happen: a reviewer assigned (reviews/service.py), the last review in
 (reviews/service.py), a verifier assigned (verifiers/events.py), a webhook delivery dead-lettered
-(integrations/delivery.py). Reminders and overdue checks are in scheduler.py.
+(integrations/delivery.py), a tranche paid (grants/service.py). Reminders and overdue checks are in scheduler.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cleanprod_kit.models import OutboxEvent
 
 from ..applications.models import Application
 from ..calls.models import Call
+from ..grants.models import Tranche
 from ..integrations.models import WebhookDelivery
 from ..reviews.models import ReviewerAssignment
 from ..verifiers.models import VerifierAssignment
@@ -136,6 +137,18 @@ async def _completed(session: AsyncSession, application: Application, event: Out
     )
 
 
+async def _supplement_requested(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+    items = (event.payload.get("supplement") or {}).get("items") or []
+    await _tell_enterprise(
+        session,
+        application,
+        event,
+        K.supplement_requested,
+        items=[i.get("needed") for i in items],
+        note=event.payload.get("reason"),
+    )
+
+
 async def _verification_concluded(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
     verification = event.payload.get("verification") or {}
     await _tell_enterprise(
@@ -153,7 +166,7 @@ async def _verification_concluded(session: AsyncSession, application: Applicatio
 
 Rule = Callable[[AsyncSession, Application, OutboxEvent], Awaitable[None]]
 
-TRANSITION_RULES: dict[str, Rule] = {
+EVENT_RULES: dict[str, Rule] = {
     "application.submitted": _received,
     "application.resubmitted": _received,
     "application.screening_failed": _ineligible,
@@ -163,15 +176,35 @@ TRANSITION_RULES: dict[str, Rule] = {
     "application.completed": _completed,
     "application.verified": _verification_concluded,
     "application.not_achieved": _verification_concluded,
+    "application.supplement_requested": _supplement_requested,
 }
-"""Lifecycle event type → who is told. Events not listed tell no one (withdrawn, screening passed, started)."""
+"""Application event type → who is told. Events not listed tell no one (withdrawn, screening passed, started,
+supplement answered)."""
 
 
-async def after_transition(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
-    """Called by `flows.apply_transition` right after it emitted `event` (same transaction)."""
-    rule = TRANSITION_RULES.get(event.event_type)
+async def after_event(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+    """Called right after an application event was emitted (same transaction)."""
+    rule = EVENT_RULES.get(event.event_type)
     if rule is not None:
         await rule(session, application, event)
+
+
+async def tranche_paid(session: AsyncSession, application: Application, tranche: Tranche) -> None:
+    """An officer recorded the payment of a tranche (grants/service.py `record_payment`)."""
+    await notify(
+        session,
+        kind=K.tranche_paid,
+        audience=Audience.enterprise(application.enterprise_id),
+        params={
+            "dossier_code": application.dossier_code,
+            "tranche": str(tranche.kind),
+            "amount_vnd": tranche.amount_vnd,
+            "paid_on": tranche.paid_on.isoformat() if tranche.paid_on else None,
+        },
+        link=enterprise_link(application.id),
+        application_id=application.id,
+        dedupe_key=f"tranche_paid:{tranche.id}",
+    )
 
 
 # ---- reviews -----------------------------------------------------------------------------------------------------

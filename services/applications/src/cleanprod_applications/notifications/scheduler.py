@@ -45,6 +45,12 @@ def _end_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12), LOCAL_TZ)
 
 
+def _window_end(calendar: WorkingCalendar, now: dt.datetime, before_days: int) -> dt.date:
+    """The first day too far ahead to remind about: the (before_days + 1)-th working day after today. Due dates
+    before it have at most `before_days` working days left; the query reads only those (and the overdue ones)."""
+    return local_date(calendar.add_working_days(now, before_days + 1))
+
+
 async def remind_reviewers(
     session: AsyncSession, calendar: WorkingCalendar, now: dt.datetime, before_days: int
 ) -> None:
@@ -56,6 +62,7 @@ async def remind_reviewers(
             ReviewerAssignment.due_on.is_not(None),  # type: ignore[union-attr]
             ReviewerAssignment.reviewed_at.is_(None),  # type: ignore[union-attr]
             ReviewerAssignment.conflict_declared.is_not(True),  # type: ignore[union-attr]
+            ReviewerAssignment.due_on < _window_end(calendar, now, before_days),  # type: ignore[operator]
             Application.status == ApplicationStatus.UNDER_REVIEW,
         )
     )
@@ -85,6 +92,7 @@ async def warn_officers(session: AsyncSession, calendar: WorkingCalendar, now: d
     statement = select(Application).where(
         Application.due_at.is_not(None),  # type: ignore[union-attr]
         Application.status.in_([str(s) for s in RUNNING_STATUSES]),  # type: ignore[attr-defined]
+        Application.due_at < dt.datetime.combine(_window_end(calendar, now, before_days), dt.time(), LOCAL_TZ),  # type: ignore[operator]
     )
     for application in (await session.exec(statement)).all():
         due_at = application.due_at

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..schemas import StrictBody
+from ..schemas import Flag, StrictBody
 from .models import NotificationKind
 
 
@@ -37,4 +37,4 @@ class PreferencePublic(BaseModel):
 class PreferenceChange(StrictBody):
     kind: NotificationKind
     channel: Literal["in_app", "email"]
-    enabled: bool
+    enabled: Flag

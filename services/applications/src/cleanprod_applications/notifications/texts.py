@@ -37,29 +37,29 @@ _TEXTS: dict[K, Entry] = {
         "Sở đề nghị doanh nghiệp chỉnh sửa hồ sơ và nộp lại: {reason}",
     ),
     K.decision_made: _e(
-        "Decision on dossier {dossier_code}: {outcome_en}",
-        "Quyết định về hồ sơ {dossier_code}: {outcome_vi}",
-        "Your dossier was {outcome_en}. Support granted: {amount_vnd} VND. {reason}",
-        "Hồ sơ đã được {outcome_vi}. Mức hỗ trợ: {amount_vnd} đồng. {reason}",
+        "Decision on dossier {dossier_code}: {outcome}",
+        "Quyết định về hồ sơ {dossier_code}: {outcome}",
+        "Outcome: {outcome}. Support granted: {amount_vnd} VND. {reason}",
+        "Kết quả xét duyệt: {outcome}. Mức hỗ trợ: {amount_vnd} đồng. {reason}",
     ),
     K.tranche_payable: _e(
         "Payment due on dossier {dossier_code}",
         "Khoản hỗ trợ của hồ sơ {dossier_code} đến hạn chi trả",
-        "The {tranche_en} of {amount_vnd} VND is now payable.",
-        "Khoản {tranche_vi} {amount_vnd} đồng đã đến hạn chi trả.",
+        "The {tranche} of {amount_vnd} VND is now payable.",
+        "Khoản {tranche} {amount_vnd} đồng đã đến hạn chi trả.",
     ),
     K.tranche_paid: _e(
         "Payment made on dossier {dossier_code}",
         "Đã chi trả khoản hỗ trợ của hồ sơ {dossier_code}",
-        "The {tranche_en} of {amount_vnd} VND has been paid.",
-        "Khoản {tranche_vi} {amount_vnd} đồng đã được chi trả.",
+        "The {tranche} of {amount_vnd} VND was paid on {paid_on}.",
+        "Khoản {tranche} {amount_vnd} đồng đã được chi trả ngày {paid_on}.",
     ),
     K.verification_concluded: _e(
         "Verification of dossier {dossier_code} concluded",
         "Đã có kết luận thẩm tra hồ sơ {dossier_code}",
-        "Verification concluded: {verdict_en} (achieved {achieved_pct}% of the claimed savings). "
+        "Verification concluded: {verdict} (achieved {achieved_pct}% of the claimed savings). "
         "Balance: {balance_vnd} VND; to be returned: {recover_vnd} VND.",
-        "Kết luận thẩm tra: {verdict_vi} (đạt {achieved_pct}% mức tiết kiệm đã đăng ký). "
+        "Kết luận thẩm tra: {verdict} (đạt {achieved_pct}% mức tiết kiệm đã đăng ký). "
         "Khoản còn lại: {balance_vnd} đồng; phải hoàn trả: {recover_vnd} đồng.",
     ),
     K.supplement_requested: _e(
@@ -133,7 +133,7 @@ _TEXTS: dict[K, Entry] = {
 TEXTS: MappingProxyType[K, Entry] = MappingProxyType(_TEXTS)
 assert set(TEXTS) == set(K), "every notification kind has its text"
 
-# Words that params carry as codes, in both languages.
+# Words that params carry as codes (outcome, tranche, verdict), in both languages.
 _WORDS: dict[str, tuple[str, str]] = {
     "approved": ("approved", "phê duyệt"),
     "rejected": ("rejected", "từ chối"),
@@ -200,10 +200,10 @@ def _shown(params: dict[str, Any], language: str) -> dict[str, Any]:
         elif value is None:
             value = "—"
         shown[key] = value
-    for key in ("outcome", "tranche", "verdict"):
+    for key in ("outcome", "tranche", "verdict"):  # codes said as words of the reader's language
         if isinstance(params.get(key), str) and params[key] in _WORDS:
             en, vi = _WORDS[params[key]]
-            shown[f"{key}_en"], shown[f"{key}_vi"] = en, vi
+            shown[key] = vi if language == "vi" else en
     return shown
 
 

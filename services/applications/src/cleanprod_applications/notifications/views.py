@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep
+from cleanprod_kit.fields import QueryFlag
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 
 from . import inbox, preferences
@@ -23,7 +25,7 @@ async def list_notifications(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-    unread: bool = Query(False, description="Only those the caller has not read"),
+    unread: Annotated[QueryFlag, Query(description="Only those the caller has not read")] = False,
     limit: LimitParam = 20,
     cursor: CursorParam = None,
 ) -> Page[NotificationPublic]:

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from cleanprod_kit.models import OutboxEvent, utcnow
+from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
 
 from ..access import owns
@@ -31,8 +31,7 @@ from ..calls.service import call_of
 from ..db_types import touch
 from ..documents.models import Document
 from ..domain import ApplicationStatus
-from ..notifications.models import NotificationKind
-from ..notifications.service import Audience, notify
+from ..notifications import rules as notification_rules
 from .models import SupplementItem, SupplementRequest
 from .schemas import AnswerBody, SupplementItemPublic, SupplementRequestBody, SupplementRequestPublic
 
@@ -86,10 +85,10 @@ async def _event(
     what: str,
     request: SupplementRequest,
     items: list[SupplementItem],
-) -> OutboxEvent:
+) -> None:
     call = await call_of(session, application)
     status = str(application.status)
-    return emit(
+    event = emit(
         session,
         EVENT_TYPES[what],
         aggregate_type=flows.ENTITY,
@@ -105,6 +104,7 @@ async def _event(
             extra={"supplement": {"request_id": str(request.id), "status": request.status, "items": _summary(items)}},
         ),
     )
+    await notification_rules.after_event(session, application, event)
 
 
 async def request_supplement(
@@ -145,20 +145,7 @@ async def request_supplement(
         reason=body.note,
         details={"request_id": str(request.id), "items": _summary(items)},
     )
-    event = await _event(session, principal, application, "supplement_requested", request, items)
-    await notify(
-        session,
-        kind=NotificationKind.supplement_requested,
-        audience=Audience.enterprise(application.enterprise_id),
-        params={
-            "dossier_code": application.dossier_code,
-            "title": application.title,
-            "items": [i.needed for i in items],
-        },
-        link=f"/enterprise/applications/{application.id}#supplement-requests",
-        application_id=application.id,
-        dedupe_key=f"{event.id}:{NotificationKind.supplement_requested}",  # the event's own key (contract 1)
-    )
+    await _event(session, principal, application, "supplement_requested", request, items)
     return request, items
 
 
@@ -189,7 +176,7 @@ async def answer_item(
         )
     if body.document_id is not None:
         document = await session.get(Document, body.document_id)
-        if document is None or document.application_id != application.id or document.internal:
+        if document is None or document.application_id != application.id:
             raise Unprocessable(
                 code="supplement_document_unknown",
                 errors=[field_error("document_id", str(body.document_id), "supplement_document_unknown")],

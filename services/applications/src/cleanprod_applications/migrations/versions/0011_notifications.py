@@ -1,5 +1,5 @@
 """Notifications (one row per thing to tell, addressed to a user, an enterprise or a role), per-user read state and
-preferences; reviewer assignments get the date their review is due (for reminders)
+preferences; reviewer assignments get the date their review is due (for reminders); tranches record their payment
 
 Revision ID: 0011_notifications
 Revises: 0010_application_place
@@ -62,9 +62,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "kind", "channel"),
     )
     op.add_column("reviewer_assignments", sa.Column("due_on", sa.Date(), nullable=True))
+    op.add_column("tranches", sa.Column("paid_on", sa.Date(), nullable=True))
+    op.add_column(
+        "tranches", sa.Column("payment_reference", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("tranches", "payment_reference")
+    op.drop_column("tranches", "paid_on")
     op.drop_column("reviewer_assignments", "due_on")
     op.drop_table("notification_preferences")
     op.drop_table("notification_reads")
