@@ -113,3 +113,18 @@ def test_bell_message_and_supplement_in_the_browser(new_ui: Callable[..., Ui], a
     page.reload()
     enterprise.seen("application-back-in-processing")
     assert "Báo giá lò cảm ứng.pdf" in page.locator("#supplement-requests").inner_text()
+
+    # ---- the settings (statutory kinds locked) and the officer's own list ----------------------------------------
+    enterprise.goto("/notifications/preferences", "preferences")
+    locked = page.locator("#f-decision_made-email")
+    assert locked.is_disabled() and locked.is_checked()
+    page.uncheck("#f-message_received-email")
+    page.locator("#save-preferences").click()
+    page.locator("#preferences-saved").wait_for()
+    enterprise.seen("preferences-saved")
+    assert not page.locator("#f-message_received-email").is_checked()
+    page.check("#f-message_received-email")  # back on for the other tests of the session
+    page.locator("#save-preferences").click()
+    page.locator("#preferences-saved").wait_for()
+    enterprise.seen("preferences-restored")
+    officer.goto("/notifications", "officer-notifications")

@@ -158,7 +158,8 @@ async def notifications_of(settings: ApplicationsSettings, application_id: str) 
             rows = await connection.execute(
                 text(
                     "SELECT kind, recipient_enterprise_id, recipient_role, params, link FROM notifications"
-                    " WHERE application_id = :id ORDER BY created_at, id"
+                    " WHERE application_id = :id AND kind IN ('message_received', 'supplement_requested')"
+                    " ORDER BY created_at, id"
                 ),
                 {"id": application_id},
             )
