@@ -26,7 +26,7 @@ PAGE_SIZE = 25
 KIND_NAMES: dict[str, str] = {
     "dossier_received": N_("Dossier received"),
     "screening_ineligible": N_("Dossier not eligible"),
-    "changes_requested": N_("Changes requested"),
+    "changes_requested": N_("Dossier sent back for changes"),
     "decision_made": N_("Decision on a dossier"),
     "tranche_payable": N_("Tranche payable"),
     "tranche_paid": N_("Tranche paid"),
