@@ -1,7 +1,7 @@
 """Messages on an application: a thread between officers and the enterprise, shared or internal, with attachments
 under the documents' rules. Internal messages and their attachments never reach an enterprise token, through any
 endpoint that returns messages or documents (thread, one message, documents list and download, history, the
-public and e-gov look-ups, the event feed, the dossier ZIP)."""
+public and e-gov look-ups, the event feed, the notifications, the dossier ZIP)."""
 
 from __future__ import annotations
 
@@ -123,11 +123,14 @@ async def test_internal_never_reaches_an_enterprise_token(
         "/api/v1/applications",
         f"/api/v1/public/dossiers/{application['dossier_code']}",
         "/api/v1/integrations/events",
+        "/api/v1/notifications",
     ):
         answers[path] = await client.get(path, headers=owner)
     assert answers[f"{base}/messages"].status_code == 200
     assert [m["id"] for m in answers[f"{base}/messages"].json()["items"]] == [shared["id"]]
     assert answers[f"{base}/history"].status_code == 200 and answers[f"{base}/documents"].status_code == 200
+    told = answers["/api/v1/notifications"]
+    assert told.status_code == 200 and "Hồ sơ đã được tiếp nhận đầy đủ." in told.text  # the shared one, told
     # The ones that name the internal things directly are answered as if they did not exist.
     for path in (f"{base}/messages/{note['id']}", f"{base}/documents/{hidden['id']}"):
         answers[path] = await client.get(path, headers=owner)
