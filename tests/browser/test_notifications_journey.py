@@ -19,6 +19,7 @@ from test_programme_journey import person, workspace
 
 ITEMS = ("Báo cáo kiểm toán năng lượng năm 2025 có chữ ký và đóng dấu", "Báo giá lò cảm ứng của nhà cung cấp")
 MESSAGE = "Kính gửi doanh nghiệp: Sở đã tiếp nhận hồ sơ; đề nghị bổ sung hai nội dung trong mục Yêu cầu bổ sung."
+NOTE = "Ghi chú nội bộ: đối chiếu đơn giá lò cảm ứng với giá thị trường trước khi quyết định."
 TEXT = {
     "vi": {"done": "Đã trả lời đủ các mục", "open": "Xem chi tiết", "messages": "Tin nhắn"},
     "en": {"done": "Every item is answered", "open": "Go to the page", "messages": "Messages"},
@@ -59,6 +60,11 @@ def test_bell_message_and_supplement_in_the_browser(new_ui: Callable[..., Ui], a
     officer.page.locator("#send-message").click()
     officer.page.locator("#message-sent").wait_for()
     officer.seen("case-message-sent")
+    officer.page.fill("#f-body", NOTE)
+    officer.page.check("#visibility-internal")
+    officer.page.locator("#send-message").click()
+    officer.page.locator(".message--internal").wait_for()
+    officer.seen("case-internal-note")
     officer.goto(f"/officer/applications/{asked['id']}/supplements", "case-supplements")
     officer.page.fill("#f-items-0-needed", ITEMS[0])
     officer.page.fill("#f-items-1-needed", ITEMS[1])
@@ -80,6 +86,7 @@ def test_bell_message_and_supplement_in_the_browser(new_ui: Callable[..., Ui], a
     page.wait_for_url(re.compile(rf"/enterprise/applications/{asked['id']}#messages$"))
     enterprise.seen("application-messages")
     assert MESSAGE in page.locator("#message-thread").inner_text()
+    assert NOTE not in page.content()  # the internal note never reaches the enterprise
     assert bell_count(enterprise) == before + 3
 
     # ---- "what needs doing" → the request, answered item by item ------------------------------------------------
