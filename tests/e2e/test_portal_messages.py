@@ -124,6 +124,16 @@ def test_thread_shared_and_internal(people: tuple[PortalUser, PortalUser], api: 
         ("shared", 0),
     ]
     assert "Chúng tôi gửi kèm hóa đơn." in text_of(officer.get(case).text)
+    # Auditors read the thread, the internal note included, without the form (and the supplements tab too).
+    auditor = PortalUser(officer.client.base_url.__str__(), "auditor1", language=language, home="/staff")
+    try:
+        read = auditor.get(case)
+        assert read.status_code == 200 and NOTE in text_of(read.text) and 'id="message-form"' not in read.text
+        tab = auditor.get(f"/officer/applications/{application['id']}/supplements")
+        assert tab.status_code == 200 and 'id="supplement-form"' not in tab.text
+        assert auditor.post(case, {"body": "x", "visibility": "shared"}).status_code == 403
+    finally:
+        auditor.close()
     # The officer's form is for officers: an enterprise's forged POST gets the 403 page.
     assert enterprise.post(f"/officer/applications/{application['id']}/messages", {"body": "x"}).status_code == 403
 
