@@ -15,11 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import keycloak_server, postgres_server
-from .ports import HOST, free_ports
+from .ports import HOST, free_ports, port_open
 from .processes import is_same_process, record, spawn, stop, stop_group, uvicorn_command, wait_http
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +37,11 @@ class Ports:
     applications: int = 18102
     verification: int = 18103
     portal: int = 18200
+    smtp: int = 18025  # the loopback mail server (infra/mailbox.py)
 
     @classmethod
     def free(cls) -> Ports:
-        numbers = free_ports(8)
+        numbers = free_ports(len(fields(cls)))
         return cls(*numbers)
 
 
@@ -103,6 +104,11 @@ class Stack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    @property
+    def mailbox_dir(self) -> Path:
+        """Where the loopback SMTP server writes every mail it receives (shown at the portal's /dev/mailbox)."""
+        return self.data_dir / "mailbox"
+
     def services(self) -> list[ServiceSpec]:
         return [spec for spec in SERVICES if spec.installed()]
 
@@ -162,6 +168,16 @@ class Stack:
         }
         if self.environment == "test":
             env[f"{p}OUTBOX_POLL_SECONDS"] = "0.2"
+        if spec.name == "applications":  # mail goes to the loopback server; links point at this portal
+            env.update(
+                {
+                    "APPLICATIONS_SMTP_HOST": HOST,
+                    "APPLICATIONS_SMTP_PORT": str(self.ports.smtp),
+                    "APPLICATIONS_PORTAL_BASE_URL": self.url("portal"),
+                }
+            )
+            if self.environment == "test":
+                env["APPLICATIONS_MAIL_POLL_SECONDS"] = "0.2"
         return env
 
     def gateway_env(self) -> dict[str, str]:
@@ -182,8 +198,30 @@ class Stack:
             "PORTAL_OIDC_ISSUER": self.issuer,
             "PORTAL_OIDC_CLIENT_ID": "cleanprod-portal",
             "PORTAL_OIDC_CLIENT_SECRET": keycloak_server.client_secret("cleanprod-portal"),
+            "PORTAL_DEV_MAILBOX_DIR": str(self.mailbox_dir),  # the dev-only page /dev/mailbox
         }
         return env
+
+    def start_mailbox(self) -> None:
+        """The loopback SMTP server the applications service sends to (infra/mailbox.py)."""
+        command = [
+            sys.executable,
+            "-m",
+            "infra.mailbox",
+            "--dir",
+            str(self.mailbox_dir),
+            "--port",
+            str(self.ports.smtp),
+        ]
+        self.processes["mailbox"] = spawn(
+            command, env=self.extra_env, log_file=self.log_dir / "mailbox.log", cwd=REPO_ROOT
+        )
+        self._record_processes()
+        deadline = time.monotonic() + 20
+        while not port_open(self.ports.smtp):
+            if self.processes["mailbox"].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mailbox did not start; see {self.log_dir / 'mailbox.log'}")
+            time.sleep(0.1)
 
     def start_portal(self) -> None:
         self._spawn("portal", "cleanprod_portal.main:create_app", self.ports.portal, self.portal_env())
@@ -228,6 +266,7 @@ class Stack:
         self.start_database()
         if keycloak:
             self.start_keycloak()
+        self.start_mailbox()
         for spec in self.services():
             self.start_service(spec)
         has_gateway = importlib.util.find_spec("cleanprod_gateway.main") is not None
@@ -308,6 +347,8 @@ def _banner(stack: Stack) -> str:
         *[f"  {s.name:<16} {stack.url(s.name)}   (docs: {stack.url(s.name)}/docs)" for s in stack.services()],
         f"  Keycloak         http://{HOST}:{stack.ports.keycloak}/admin   realm '{keycloak_server.REALM_NAME}'",
         f"  PostgreSQL       {stack.pg.dsn()}",
+        f"  mail (SMTP)      {HOST}:{stack.ports.smtp}   captured in {stack.mailbox_dir}"
+        + (f", shown at {stack.url('portal')}/dev/mailbox" if stack.has_portal() else ""),
         f"  logs             {stack.log_dir}",
         "",
         f"Demo logins (password {keycloak_server.DEMO_PASSWORD}; public client 'cleanprod-cli' allows the password grant):",

@@ -136,3 +136,35 @@ def test_a_reused_pid_is_never_signalled(tmp_path: Path) -> None:
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_the_mailbox_process_captures_mail_and_the_services_are_pointed_at_it(tmp_path: Path) -> None:
+    """devstack's loopback SMTP server (infra/mailbox.py) as its own recorded process; the applications service
+    sends to it, its links point at the portal, and the portal shows its folder at /dev/mailbox."""
+    import smtplib
+    from email.message import EmailMessage
+
+    from infra.devstack import SERVICES
+    from infra.mailbox import messages
+
+    stack = Stack(tmp_path, Ports.free(), environment="test")
+    applications = next(spec for spec in SERVICES if spec.name == "applications")
+    env = stack.service_env(applications)
+    assert env["APPLICATIONS_SMTP_HOST"] == "127.0.0.1" and env["APPLICATIONS_SMTP_PORT"] == str(stack.ports.smtp)
+    assert env["APPLICATIONS_PORTAL_BASE_URL"] == stack.url("portal")
+    assert stack.portal_env()["PORTAL_DEV_MAILBOX_DIR"] == str(stack.mailbox_dir)
+    assert not any(key.startswith("REGISTRY_SMTP") for key in stack.service_env(SERVICES[0]))
+    stack.start_mailbox()
+    try:
+        assert "mailbox" in _recorded(tmp_path)["processes"]
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = "Thử thư", "a@sct-hanoi.example", "b@example.vn"
+        message["Message-ID"] = "<devstack-test@sct-hanoi.example>"
+        message.set_content("Xin chào")
+        with smtplib.SMTP("127.0.0.1", stack.ports.smtp, timeout=10) as smtp:
+            smtp.send_message(message)
+        [captured] = messages(stack.mailbox_dir)
+        assert captured["Subject"] == "Thử thư"
+    finally:
+        stack.stop_process("mailbox")
+    assert "mailbox" not in _recorded(tmp_path)["processes"]

@@ -137,3 +137,57 @@ async def test_a_form_without_a_file_asks_for_one(logged_in) -> None:
     answer = await client.post(PATH, content=data, headers=HEADERS)
     assert answer.status_code == 422 and "Hãy chọn tệp để tải lên" in answer.text
     assert received == []
+
+
+# ---- the verifier's evidence: the same relay (kind measurement_evidence, file field `evidence_file`) ------------
+CASE_ID = "01a230ee-b1b1-7c30-873f-d75e9b354d3d"
+EVIDENCE_PATH = f"/verify/{CASE_ID}/evidence"
+
+
+def verification_gateway(received: list[dict[str, Any]]) -> FastAPI:
+    app = gateway(received)
+
+    @app.get(f"/api/v1/verifications/{CASE_ID}")
+    async def case() -> dict:
+        return {"id": CASE_ID, "application_id": APP_ID, "status": "measuring", "version": 4}
+
+    @app.get(f"/api/v1/verifications/{CASE_ID}/assignment")
+    async def assignment() -> dict:
+        return {"current": {"verifier_subject": "sub-verifier", "status": "accepted"}}
+
+    return app
+
+
+@pytest.fixture
+async def verifier_logged_in(make_client, log_in):  # noqa: ANN201 - (client, csrf token, what the gateway received)
+    received: list[dict[str, Any]] = []
+    async with make_client(verification_gateway(received)) as client:
+        store = client.app.state.portal.sessions
+        session = await log_in(
+            client, access_token="the-verifier-token", subject="sub-verifier", username="verifier1", roles=["verifier"]
+        )
+        yield client, session.csrf_token, received
+        await store.delete(session)
+
+
+def evidence_body(fields: list[tuple[str, str]]) -> bytes:
+    return body(fields).replace(b'name="file"', b'name="evidence_file"')
+
+
+@pytest.mark.parametrize("size", [7, 1 << 20])
+async def test_the_verifiers_evidence_goes_through_the_same_relay(verifier_logged_in, size: int) -> None:
+    client, csrf, received = verifier_logged_in
+    data = evidence_body([("csrf_token", csrf), ("kind", "contract")])  # a kind typed in the form is not used
+    answer = await client.post(EVIDENCE_PATH, content=stream(data, size), headers=HEADERS)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == f"/verify/{CASE_ID}/measurements?evidence=d1#evidence-heading"
+    (got,) = received
+    assert hashlib.sha256(got["content"]).digest() == hashlib.sha256(CONTENT).digest()
+    assert got["kind"] == "measurement_evidence" and got["filename"] == "Báo cáo khả thi.pdf"
+    assert got["fields"] == ["file", "kind"] and got["authorization"] == "Bearer the-verifier-token"
+
+
+async def test_the_verifiers_evidence_without_the_token_reaches_nothing(verifier_logged_in) -> None:
+    client, _csrf, received = verifier_logged_in
+    answer = await client.post(EVIDENCE_PATH, content=evidence_body([("csrf_token", "forged")]), headers=HEADERS)
+    assert answer.status_code == 403 and received == []

@@ -13,13 +13,18 @@ ids and figures to compare with (the demo facility, the frozen baseline the CSV 
 totals before and after) and waiting for the events between services. Every page is screenshotted and checked with
 axe-core (browser_helpers.Ui.seen; test-artifacts/screenshots/test_programme_journey-<language>-<person>/).
 
-Public results leave out groups of fewer than VERIFICATION_PUBLIC_RESULTS_MIN_ENTERPRISES enterprises (3); the
-demo data hold no verified project and only two enterprises have logins, so this module runs the verification
-service with the threshold at 1 (restarted as tests/e2e/test_resilience.py does) and restores it afterwards.
+Public results leave out groups of fewer than VERIFICATION_PUBLIC_RESULTS_MIN_ENTERPRISES enterprises (3, left as
+it is): the demo data hold one steel enterprise, so the module first seeds, through the API, two more steel
+enterprises of Sóc Sơn (officer1 registers each with a login account; each applies, is reviewed, approved, completes
+and is verified). With ent-hanoisteel's project the steel sector, the district and the total then pass the rule
+honestly; the public page is compared with the officer's exact figures (`/results`, also opened by officer1).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import random
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,13 +32,26 @@ from typing import Any
 
 import pytest
 from browser_helpers import Ui
-from e2e_helpers import DOSSIER, HANOISTEEL, Api, days, minimal_pdf, poll, today
-from test_verification_flow import SEED_LINES, TAX, case_of, read_case, reporting_year
+from e2e_helpers import CLAIMS, DOSSIER, HANOISTEEL, TAX_CODES, Api, days, minimal_pdf, poll, today
+from test_enterprise_accounts import _login_changing_password
+from test_verification_flow import (
+    SEED_LINES,
+    TAX,
+    application_in,
+    case_of,
+    conclude,
+    read_case,
+    ready_case,
+    record,
+    reporting_year,
+)
 
 from cleanprod_kit.testing.data import random_tax_code
-from infra.devstack import SERVICES, Stack
+from cleanprod_portal import formatting
+from infra import keycloak_server
+from infra.devstack import Stack
 
-THRESHOLD = "VERIFICATION_PUBLIC_RESULTS_MIN_ENTERPRISES"
+SEEDED_STEELWORKS = ("Công ty TNHH Luyện kim Sóc Sơn", "Công ty Cổ phần Thép cán Phù Lỗ")
 TEXT = {
     "vi": {
         "budget": "10.000.000.000",
@@ -69,26 +87,113 @@ TEXT = {
 STATEMENT = "Tôi không có quan hệ với doanh nghiệp, cơ sở hay nhà cung cấp công nghệ của hồ sơ này."
 
 
+def baseline_months(line: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+    """24 months of 2024–2025 as the registry's demo seed writes them: production with a seasonal swing, each
+    carrier = fixed + per-unit × production, ±2 % noise."""
+    rng = random.Random(seed)
+    low, high = line["p"]
+    months = []
+    for i in range(24):
+        year, month = 2024 + i // 12, i % 12 + 1
+        end = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).isoformat()
+        production = round(low + (high - low) * (0.5 + 0.4 * math.sin(i / 12 * 2 * math.pi)) + rng.uniform(-300, 300))
+        months.append(
+            {
+                "period_start": f"{year}-{month:02d}-01",
+                "period_end": end,
+                "production": {"quantity": production, "unit": line["unit"]},
+                "consumption": [
+                    {
+                        "carrier": c,
+                        "unit": unit,
+                        "quantity": round((fixed + per_unit * production) * rng.uniform(0.98, 1.02), 3),
+                    }
+                    for c, (unit, fixed, per_unit) in line["carriers"].items()
+                ],
+            }
+        )
+    return months
+
+
 @pytest.fixture(scope="module")
-def public_results_of_one_enterprise(stack: Stack) -> Iterator[None]:
-    """The verification service with public groups of one enterprise shown (restored afterwards)."""
-    verification = next(s for s in SERVICES if s.name == "verification")
-
-    def restart(value: str | None) -> None:
-        stack.stop_process("verification")
-        if value is None:
-            stack.extra_env.pop(THRESHOLD, None)
-        else:
-            stack.extra_env[THRESHOLD] = value
-        stack.start_service(verification)
-        stack.wait_ready("verification")
-
-    before = stack.extra_env.get(THRESHOLD)
-    restart("1")
-    try:
+def three_steel_enterprises(gateway: Any, tokens: Any, stack: Stack) -> Iterator[None]:
+    """Two more steel enterprises of Sóc Sơn with a verified project each, made through the API as the programme
+    makes them: officer1 registers the enterprise, its facility and 24 baseline months and creates its login
+    account (the one-time password changed on Keycloak's page); the enterprise applies on its own call; two reviews,
+    officer2's approval, start, completion; verifier1 records 12 months at 90 % of the line and concludes."""
+    api = Api(gateway, tokens, stack)  # (the browser tests' `api` fixture is per test)
+    officer = api.h("officer1")
+    line = SEED_LINES[TAX[HANOISTEEL]]
+    with pytest.MonkeyPatch.context() as patch:  # the e2e helpers' tables of who is which enterprise
+        for index, name in enumerate(SEEDED_STEELWORKS):
+            tax_code = random_tax_code()
+            enterprise = api.client.post(
+                "/api/v1/enterprises",
+                headers=officer,
+                json={
+                    "tax_code": tax_code,
+                    "name": name,
+                    "legal_form": "llc_multi_member",
+                    "size_class": "medium",
+                    "address": f"Cụm công nghiệp Sóc Sơn, lô {index + 3}",
+                    "ward": "Xã Nội Bài",
+                    "district": "Huyện Sóc Sơn",
+                },
+            )
+            assert enterprise.status_code == 201, enterprise.text
+            enterprise_id = enterprise.json()["id"]
+            facility = api.client.post(
+                f"/api/v1/enterprises/{enterprise_id}/facilities",
+                headers=officer,
+                json={
+                    "name": f"Xưởng luyện phôi thép {index + 1} – {name}",
+                    "sector_code": "steel",
+                    "products": ["billet electric arc furnace"],
+                    "address": f"Cụm công nghiệp Sóc Sơn, lô {index + 3}",
+                    "ward": "Xã Nội Bài",
+                    "district": "Huyện Sóc Sơn",
+                },
+            )
+            assert facility.status_code == 201, facility.text
+            for month in baseline_months(line, seed=100 + index):
+                recorded = api.client.post(
+                    f"/api/v1/facilities/{facility.json()['id']}/baselines", headers=officer, json=month
+                )
+                assert recorded.status_code == 201, recorded.text
+            username = f"ent-journey-{uuid.uuid4().hex[:8]}"
+            account = api.client.post(
+                f"/api/v1/enterprises/{enterprise_id}/accounts",
+                headers=officer,
+                json={
+                    "username": username,
+                    "email": f"{username}@luyenkim.example.vn",
+                    "first_name": "Văn Hùng",
+                    "last_name": "Trịnh",
+                },
+            )
+            assert account.status_code == 201, account.text
+            _login_changing_password(
+                stack, username, account.json()["temporary_password"], keycloak_server.DEMO_PASSWORD
+            )
+            patch.setitem(TAX_CODES, username, tax_code)
+            patch.setitem(TAX, username, tax_code)
+            patch.setitem(CLAIMS, username, CLAIMS[HANOISTEEL])
+            patch.setitem(SEED_LINES, tax_code, line)
+            application, case = ready_case(api, username)
+            record(api, case["id"], reporting_year(case, username, 0.90))
+            assert conclude(api, case["id"]).status_code == 200
+            application_in(api, application["id"], "verified")
         yield
-    finally:
-        restart(before)
+
+
+def staff_summary(api: Api) -> dict[str, Any]:
+    response = api.client.get("/api/v1/programme/summary", headers=api.h("officer1"))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def steel(groups: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((g for g in groups if g["sector_code"] == "steel"), None)
 
 
 def fits(ui: Ui) -> None:
@@ -130,9 +235,9 @@ def workspace(ui: Ui, name: str = "workspace") -> None:
 
 
 def number(value: float, decimals: int, language: str) -> str:
-    """How the portal writes a number (formatting.number): grouped, fixed decimals, the language's marks."""
-    text = f"{value:,.{decimals}f}"
-    return text if language == "en" else text.translate(str.maketrans(",.", ".,"))
+    """How the portal writes a number: its own `formatting.number` (Babel's pattern: grouped, at most `decimals`
+    decimals, a trailing zero left out — 10 392,0 is "10.392")."""
+    return formatting.number(value, decimals, language)
 
 
 def measurement_csv(case: dict[str, Any], language: str) -> bytes:
@@ -170,12 +275,12 @@ def measurement_csv(case: dict[str, Any], language: str) -> bytes:
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_the_whole_programme_in_the_browser(
-    new_ui: Callable[..., Ui], api: Api, language: str, public_results_of_one_enterprise: None
+    new_ui: Callable[..., Ui], api: Api, language: str, three_steel_enterprises: None
 ) -> None:
     text = TEXT[language]
     code = f"SXSH-HT-{uuid.uuid4().hex[:6].upper()}"
     call_title = f"Hỗ trợ chuyển giao công nghệ sản xuất sạch hơn ngành thép – hành trình trình duyệt ({language})"
-    public_before = api.client.get("/api/v1/public/results").json()
+    staff_before = staff_summary(api)
 
     # ---- officer1 opens a call with a rubric ---------------------------------------------------------------------
     officer1 = person(new_ui, "officer1", "officer1", language)
@@ -451,16 +556,33 @@ def test_the_whole_programme_in_the_browser(
     assert text["balance"] in row.inner_text() and number(balance["amount_vnd"], 0, language) in row.inner_text()
 
     # ---- the public results page shows the new savings -----------------------------------------------------------
+    # The officer's figures are exact and moved by exactly this project; the public page publishes the steel sector,
+    # the district and the total because each now holds at least three enterprises (the rule is unchanged).
+    staff_after = staff_summary(api)
+    total_before = staff_before["total"]["savings_toe"]
+    assert staff_after["total"]["savings_toe"] == pytest.approx(total_before + savings_toe, rel=1e-9)
+    steel_before = (steel(staff_before["by_sector"]) or {}).get("savings_toe", 0)
+    steel_after = steel(staff_after["by_sector"])
+    assert steel_after["savings_toe"] == pytest.approx(steel_before + savings_toe, rel=1e-9)
+    assert steel_after["enterprises"] >= 3
+    page = officer1.page
+    side_menu(officer1, "/results", "staff-results")
+    shown = page.locator("#results-total").inner_text().replace("\u00a0", " ")
+    assert f"{number(staff_after['total']['savings_toe'], 1, language)} TOE" in shown, shown
+
     public = person(new_ui, "public", None, language)
     public.page.locator(".service-nav a[href='/results/public']").click()
     public.page.wait_for_url(re.compile(r"/results/public$"))
     public.seen("public-results")
     after = api.client.get("/api/v1/public/results").json()
-    before_toe = (public_before.get("total") or {}).get("savings_toe") or 0
-    assert after["total"]["savings_toe"] == pytest.approx(before_toe + savings_toe, rel=1e-6)
+    assert after["min_enterprises"] == 3
+    assert after["total"]["savings_toe"] == pytest.approx(staff_after["total"]["savings_toe"], rel=1e-9)
+    public_steel = steel(after["by_sector"])
+    assert public_steel is not None and public_steel["savings_toe"] == pytest.approx(steel_after["savings_toe"])
     shown = public.page.locator("#results-total").inner_text()
     assert f"{number(after['total']['savings_toe'], 1, language)} TOE" in shown.replace("\u00a0", " "), shown
-    steel = public.page.locator("#table-sector tbody tr", has_text={"vi": "Thép", "en": "Steel"}[language])
-    assert steel.count() == 1
-    for secret in ("Thép Hà Nội", "Hanoi Steel", "0100109106", dossier_code):
+    row = public.page.locator("#table-sector tbody tr", has_text={"vi": "Thép", "en": "Steel"}[language])
+    assert row.count() == 1
+    assert number(public_steel["savings_toe"], 1, language) in row.inner_text().replace("\u00a0", " ")
+    for secret in ("Thép Hà Nội", "Hanoi Steel", "0100109106", dossier_code, *SEEDED_STEELWORKS):
         assert secret not in public.page.inner_text("body")

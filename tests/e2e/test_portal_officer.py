@@ -5,13 +5,16 @@ gateway, the services and the portal process. Officers are httpx clients reading
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import HANOISTEEL, Api, if_match, poll, unique_code
+from e2e_helpers import HANOISTEEL, Api, if_match, minimal_pdf, poll, unique_code
 from portal_helpers import PortalUser, field_error, text_of
 
 from infra.devstack import Stack
@@ -95,6 +98,20 @@ def test_every_officer_screen_renders(stack: Stack, api: Api, call: dict[str, An
         assert all(w in dashboard for w in words), dashboard[:1000]
         page = user.get("/officer").text
         assert "<svg" in page and 'id="budget-chart"' in page and 'id="budget-table"' in page
+        # the pipeline's count of a status is the API's list of that status, and links to it
+        under_review, cursor = 0, None
+        while True:
+            listed = api.client.get(
+                "/api/v1/applications",
+                params={"status": "under_review", "limit": 200, **({"cursor": cursor} if cursor else {})},
+                headers=api.h("officer1"),
+            ).json()
+            under_review += len(listed["items"])
+            if not (cursor := listed.get("next_cursor")):
+                break
+        item = re.search(r'<li id="pipeline-under_review">(.*?)</li>', page, re.S)[1]
+        assert 'href="/officer/applications?status=under_review"' in item
+        assert re.search(r'class="pipeline__count">(\d+)<', item)[1] == str(under_review)
         assert call["code"] in text_of(re.search(r'<table class="table" id="budget-table".*?</table>', page, re.S)[0])
     finally:
         user.close()
@@ -339,6 +356,81 @@ def test_auditor_sees_no_change_buttons_and_is_refused_changes(
     assert (
         api.client.get(f"/api/v1/applications/{application['id']}/assignments", headers=api.h("officer1")).json() == []
     )
+
+
+def test_auditor_downloads_the_dossier_zip_from_the_case_page(
+    auditor: PortalUser, api: Api, call: dict[str, Any]
+) -> None:
+    """The issue's dossier ZIP, reached in the portal: every document in it with the SHA-256 the API stored."""
+    draft = api.draft(call)
+    stored = []
+    for name in ("Báo cáo kiểm toán năng lượng 2025.pdf", "Báo giá thiết bị.pdf"):
+        upload = api.client.post(
+            f"/api/v1/applications/{draft['id']}/documents",
+            files={"file": (name, minimal_pdf(name.encode("ascii", "ignore").decode()), "application/pdf")},
+            headers=api.h(HANOISTEEL),
+        )
+        assert upload.status_code == 201, upload.text
+        stored.append(upload.json())
+    api.act(draft, "submit", HANOISTEEL, json={"reason": "Nộp hồ sơ trực tuyến"})
+    case = auditor.get(f"/officer/applications/{draft['id']}")
+    link = re.search(r'href="([^"]+)" id="download-dossier"', case.text)[1]
+    assert link == f"/officer/applications/{draft['id']}/dossier.zip"
+    response = auditor.get(link)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("manifest.json"))
+    files = {f["document_id"]: f for f in manifest["files"] if f.get("document_id")}
+    assert set(files) == {d["id"] for d in stored}
+    for document in stored:
+        entry = files[document["id"]]
+        assert entry["stored_sha256"] == document["sha256"]
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == document["sha256"]
+
+
+def _all(api: Api, path: str, **params: Any) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        page = api.client.get(
+            path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})}, headers=api.h("officer1")
+        ).json()
+        items += page["items"]
+        if not (cursor := page.get("next_cursor")):
+            return items
+
+
+def test_auditor_exports_tranches_verification_results_and_facilities(
+    auditor: PortalUser, api: Api, call: dict[str, Any]
+) -> None:
+    """The API's other exports, reached from the officer's pages (read only, so the auditor's too): the tranches of
+    the filtered applications, the verification results of the listed cases, every facility; Vietnamese headers."""
+    from openpyxl import load_workbook
+
+    api.approved(call)
+    listing = auditor.get(f"/officer/applications?call_id={call['id']}").text
+    link = re.search(r'href="([^"]+)" id="export-tranches-xlsx"', listing)[1].replace("&amp;", "&")
+    assert f"call_id={call['id']}" in link
+    tranches = auditor.get(link)
+    assert tranches.status_code == 200 and tranches.content[:2] == b"PK"
+    rows = list(load_workbook(io.BytesIO(tranches.content), read_only=True).active.iter_rows(values_only=True))
+    expected = sum(len(a["tranches"]) for a in _all(api, "/api/v1/applications", call_id=call["id"]))
+    assert len(rows) - 1 == expected and expected >= 1
+    assert any(isinstance(cell, int) for cell in rows[1])  # money as numbers
+
+    cases = auditor.get("/officer/verifications?status=awaiting_assignment").text
+    link = re.search(r'href="([^"]+)" id="export-results-csv"', cases)[1].replace("&amp;", "&")
+    results = auditor.get(link)
+    assert results.status_code == 200, results.text
+    lines = list(csv.reader(io.StringIO(results.content.decode("utf-8-sig")), delimiter=_delimiter(results)))
+    assert len(lines) - 1 == len(_all(api, "/api/v1/verifications", status="awaiting_assignment"))
+
+    enterprises = auditor.get("/officer/enterprises").text
+    link = re.search(r'href="([^"]+)" id="export-facilities-xlsx"', enterprises)[1]
+    facilities = auditor.get(link)
+    assert facilities.status_code == 200 and facilities.content[:2] == b"PK"
+    rows = list(load_workbook(io.BytesIO(facilities.content), read_only=True).active.iter_rows(values_only=True))
+    assert "Trạng thái" in rows[0] and len(rows) - 1 == len(_all(api, "/api/v1/facilities"))
 
 
 def test_enterprise_login_account_created_with_a_one_time_password(officer: PortalUser, api: Api) -> None:

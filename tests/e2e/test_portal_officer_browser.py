@@ -83,6 +83,24 @@ def test_officer_pages_in_chromium_have_no_serious_accessibility_violation(
             ]
             if bad:
                 found[path] = bad
+        # the applications list's filter panel: in two rows at 1280 px, every row's labels and controls aligned
+        # (a field without a hint included), and one column without sideways scrolling at 390 px
+        page.goto(f"{portal}/officer/applications")
+        rows = [("status", "call_id", "sector_code"), ("ward", "district", "dossier_code", "q")]
+        for row in rows:
+            for part in ("label[for='f-{}']", "#f-{}"):
+                tops = {name: round(page.locator(part.format(name)).bounding_box()["y"]) for name in row}
+                assert len(set(tops.values())) == 1, (part, tops)
+        first, second = (round(page.locator(f"#f-{row[0]}").bounding_box()["y"]) for row in rows)
+        assert first < second, "the filters are not in two rows"
+        assert page.locator("#apply-filters").bounding_box()["y"] > second
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(shots / f"officer-applications-390-{language}.png"), full_page=True)
+        width, viewport = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= viewport, (width, viewport)
+        lefts = {round(page.locator(f"#f-{name}").bounding_box()["x"]) for row in rows for name in row}
+        assert len(lefts) == 1, lefts  # one column
+        page.set_viewport_size({"width": 1280, "height": 900})
         # a form with errors: the call editor saved empty
         page.goto(f"{portal}/officer/calls/new")
         page.click("#save-call")

@@ -17,7 +17,17 @@ from typing import Any
 import pytest
 from e2e_helpers import HANOISTEEL, Api, poll
 from portal_helpers import PortalUser, field_error, text_of
-from test_verification_flow import SEED_LINES, TAX, assign, case_of, read_case, reporting_year
+from test_verification_flow import (
+    SEED_LINES,
+    TAX,
+    assign,
+    case_of,
+    declare,
+    measurement,
+    read_case,
+    record,
+    reporting_year,
+)
 
 from infra.devstack import Stack
 
@@ -214,6 +224,16 @@ def test_verifier_declares_imports_sees_chart_and_concludes(
     report = verifier.get(f"/verify/{case_id}/report")
     assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
     assert case["dossier_code"] in report.text
+    # openable by those who may read the case: an auditor from the officer's case page (read only)
+    auditor = PortalUser(stack.url("portal"), "auditor1", home="/staff")
+    try:
+        tab = auditor.get(f"/officer/applications/{case['application_id']}/verification")
+        assert tab.status_code == 200 and 'id="verification-report"' in tab.text
+        filed = auditor.get(f"/officer/applications/{case['application_id']}/verification-report")
+        assert filed.status_code == 200 and case["dossier_code"] in filed.text
+        assert "sandbox" in filed.headers["content-security-policy"]
+    finally:
+        auditor.close()
     _screenshots_and_pdf(stack, verifier, case_id, case["dossier_code"], report.text)
 
 
@@ -314,3 +334,32 @@ def test_a_declared_conflict_closes_the_measurement_screens(api: Api, stack: Sta
         assert f'id="case-{case_id}"' in user.get("/verify").text
     finally:
         user.close()
+
+
+def test_a_result_that_needs_a_review_asks_for_the_note_at_the_field(verifier: PortalUser, api: Api) -> None:
+    """Production half as high again as in any baseline month (the seed line's own energy, no saving): the model is
+    outside its range, the API requires a review note, and the results page says so and asks for it at the field."""
+    application = api.completed(api.call(), HANOISTEEL)
+    opened = case_of(api, application["id"])
+    poll(lambda: read_case(api, opened["id"])["ready_to_conclude"], what="the completion to reach verification")
+    case_id = opened["id"]
+    assert assign(api, case_id).status_code == 200 and declare(api, case_id).status_code == 200
+    top = max(p["production"]["quantity"] for p in read_case(api, case_id)["baseline"]["periods"])
+    record(api, case_id, [measurement(HANOISTEEL, m, round(top * 1.5), 1.0) for m in range(1, 13)])
+    page = verifier.get(f"/verify/{case_id}/results")
+    assert page.status_code == 200 and 'id="review-required"' in page.text, text_of(page.text)[:2000]
+    version = re.search(r'name="version" value="([^"]*)"', page.text)[1]
+    refused = verifier.post(f"/verify/{case_id}/conclude", {"version": version, "review_note": "  "})
+    assert refused.status_code == 422 and field_error(refused.text, "f-review_note"), text_of(refused.text)[:2000]
+    assert 'href="#f-review_note"' in refused.text
+    assert read_case(api, case_id)["status"] == "measuring"
+    concluded = verifier.post(
+        f"/verify/{case_id}/conclude",
+        {
+            "version": version,
+            "review_note": "Sản lượng tăng 50 %, ngoài phạm vi đường cơ sở; chấp nhận giá trị thấp hơn.",
+        },
+    )
+    assert concluded.status_code == 303, text_of(concluded.text)[:2000]
+    result = api.client.get(f"/api/v1/verifications/{case_id}/result", headers=api.h("officer1")).json()
+    assert result["review_note"].startswith("Sản lượng tăng 50 %")

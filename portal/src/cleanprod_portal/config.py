@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,8 @@ class PortalSettings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
 
     default_language: str = "vi"
+    # Dev only: the folder the loopback SMTP server (infra/mailbox.py) writes mail to, shown at /dev/mailbox.
+    dev_mailbox_dir: Path | None = None
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -56,6 +59,8 @@ class PortalSettings(BaseSettings):
         if self.environment == "production":
             if self.oidc_client_secret == DEV_CLIENT_SECRET or self.secret_key == DEV_SECRET_KEY:
                 raise ValueError("PORTAL_OIDC_CLIENT_SECRET and PORTAL_SECRET_KEY must be set in production")
+            if self.dev_mailbox_dir is not None:
+                raise ValueError("PORTAL_DEV_MAILBOX_DIR is for development only")
         return self
 
     @property

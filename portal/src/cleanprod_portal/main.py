@@ -33,6 +33,7 @@ from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .decide.routes import router as decide_router
 from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next
+from .dev.mailbox import router as dev_mailbox_router
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
 from .enterprise.baselines import router as enterprise_baselines_router
@@ -275,6 +276,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(handbooks_router)
     app.include_router(review_router)
     app.include_router(decide_router)
+    app.include_router(dev_mailbox_router)  # 404 unless PORTAL_DEV_MAILBOX_DIR is set
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
 

@@ -180,8 +180,10 @@ async def test_steel_project_is_verified_with_hand_computed_figures(
     for hint in ("GET /api", "check ", "verified", "baseline"):
         assert hint not in visible, hint
     assert measured[0]["current"]["evidence"]["description"] in visible
+    assert "Cán nóng thép dài" in visible and "hot rolling" not in visible  # the product's label, not its code
     english = await client.get(f"/api/v1/verifications/{case_id}/report", params={"lang": "en"}, headers=actors.officer)
     assert "Model statistics" in english.text and "Thống kê mô hình" not in english.text
+    assert "Hot rolling, long products" in english.text
     assert '<html lang="en">' in english.text and "Page " in english.text
 
     # concluded means concluded: no second conclusion, no more measurements

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from cleanprod_kit.upstream import HttpGetter, Upstream, UpstreamUnavailable
 
 from .base import ReadModel
-from .v1.registry import BaselinePage, BaselinePeriod, Enterprise, Facility, Norm, Sector
+from .v1.registry import BaselinePage, BaselinePeriod, Enterprise, Facility, Norm, Recipient, RecipientList, Sector
 
 log = logging.getLogger("cleanprod.registry_client")
 
@@ -170,6 +170,18 @@ class RegistryClient:
     async def sector(self, code: str) -> Sector | None:
         """A sector with its names, or None when the registry does not know the code."""
         return await self._read(Sector, f"/api/v1/sectors/{code}", "sector", absent=(404, 422))
+
+    async def recipients(
+        self, *, enterprise_id: uuid.UUID | str | None = None, role: str | None = None, user_id: str | None = None
+    ) -> list[Recipient]:
+        """Who to mail (one of the three audiences; `/internal/recipients`, service tokens only): the enterprise's
+        logins, a realm role's holders, or one user ([] for an unknown user or enterprise)."""
+        given = {"enterprise_id": enterprise_id, "role": role, "user_id": user_id}
+        params = {name: str(value) for name, value in given.items() if value is not None}
+        if len(params) != 1:
+            raise ValueError("exactly one of enterprise_id, role, user_id")
+        found = await self._read(RecipientList, "/internal/recipients", "recipients", params=params)
+        return list(found.items) if found is not None else []
 
     async def facility_facts(self, facility_id: uuid.UUID) -> FacilityFacts | None:
         """The facility and its enterprise; None if the registry has no such facility. An enterprise the

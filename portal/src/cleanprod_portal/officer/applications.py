@@ -76,6 +76,8 @@ async def _list_page(
             problem=problem,
             export_csv=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'csv'})}",
             export_xlsx=f"{ACTIVE}/export?{urlencode({**filters, 'format': 'xlsx'})}",
+            tranches_csv=f"{ACTIVE}/tranches-export?{urlencode({**filters, 'format': 'csv'})}",
+            tranches_xlsx=f"{ACTIVE}/tranches-export?{urlencode({**filters, 'format': 'xlsx'})}",
             query=query,
             reviewers=reviewers,
             results=results,
@@ -96,6 +98,13 @@ async def application_list(request: Request, user: OfficerReader, api: ApiClient
 async def export(request: Request, user: OfficerReader, api: ApiClient) -> Response:
     fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
     return await pass_on(api, "/applications/export", {**filters_of(request.query_params), "format": fmt})
+
+
+@router.get("/tranches-export")
+async def export_tranches(request: Request, user: OfficerReader, api: ApiClient) -> Response:
+    """The payment tranches of the applications the same filters select (the API's `/applications/tranches/export`)."""
+    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+    return await pass_on(api, "/applications/tranches/export", {**filters_of(request.query_params), "format": fmt})
 
 
 @router.post("/assign", response_class=HTMLResponse)

@@ -103,6 +103,12 @@ async def document_file(application_id: UUID, document_id: UUID, user: OfficerRe
     return await pass_on(api, f"/applications/{application_id}/documents/{document_id}")
 
 
+@router.get("/applications/{application_id}/dossier.zip")
+async def dossier_zip(application_id: UUID, user: OfficerReader, api: ApiClient) -> Response:
+    """The API's dossier ZIP (data, history, reviews, decision, documents, verification report) passed on."""
+    return await pass_on(api, f"/applications/{application_id}/dossier.zip")
+
+
 @router.get("/applications/{application_id}/reviews", response_class=HTMLResponse)
 async def reviews(request: Request, application_id: UUID, user: OfficerReader, api: ApiClient) -> HTMLResponse:
     assignments = await api.get(f"/applications/{application_id}/assignments")
@@ -223,6 +229,16 @@ async def _cases_page(
 @router.get("/verifications", response_class=HTMLResponse)
 async def verification_cases(request: Request, user: OfficerReader, api: ApiClient) -> HTMLResponse:
     return await _cases_page(request, api, user)
+
+
+@router.get("/verifications/export")
+async def export_verification_results(request: Request, user: OfficerReader, api: ApiClient) -> Response:
+    """The verification results of the cases listed (same status filter), the API's `/verifications/export`."""
+    status = request.query_params.get("status")
+    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+    return await pass_on(
+        api, "/verifications/export", {"status": status if status in CASE_STATUSES else None, "format": fmt}
+    )
 
 
 @router.post("/verifications", response_class=HTMLResponse)

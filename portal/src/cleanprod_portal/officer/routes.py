@@ -34,6 +34,8 @@ NAVIGATION: list[tuple[str, str]] = [
     ("/officer/enterprises", N_("Enterprise accounts")),
     ("/officer/sectors", N_("Sectors and norms")),
     ("/officer/webhooks", N_("E-government webhooks")),
+    ("/results", N_("Programme results")),  # the staff version (exact figures, wards); the header links the public one
+    ("/handbooks/manage", N_("Publish handbooks")),
 ]
 REVIEW_OVERDUE_DAYS = 30
 START_OVERDUE_DAYS = 60

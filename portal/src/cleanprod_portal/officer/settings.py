@@ -17,6 +17,7 @@ from ..enterprise.application_inputs import parse_date
 from ..enterprise.numbers import NotANumber, parse_number
 from ..forms import Form
 from ..i18n import _
+from ..streaming import pass_on
 from ..templating import render
 from .routes import Officer, OfficerReader, context
 from .staff import sector_names
@@ -31,6 +32,13 @@ async def enterprises(request: Request, user: OfficerReader, api: ApiClient) -> 
     q = (request.query_params.get("q") or "").strip()[:200]
     page = await api.get("/enterprises", limit=50, q=q or None)
     return render(request, "officer/enterprises.html", context("/officer/enterprises", enterprises=page["items"], q=q))
+
+
+@router.get("/facilities/export")
+async def export_facilities(request: Request, user: OfficerReader, api: ApiClient) -> Response:
+    """Every registered facility (the portal has no staff list of facilities to filter), the registry's export."""
+    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+    return await pass_on(api, "/facilities/export", {"format": fmt})
 
 
 async def _accounts_page(

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from .. import security, uploads
 from ..api import ApiProblem, FieldErrors
 from ..deps import ApiClient, require_role
 from ..forms import Form
@@ -17,6 +18,7 @@ from ..i18n import current_language, gettext
 from ..sessions import PortalSession
 from ..streaming import streamed
 from ..templating import render
+from ..uploads import upload_error
 from .routes import _sector_names
 
 router = APIRouter(prefix="/handbooks")
@@ -101,27 +103,20 @@ async def create(request: Request, user: Officer, api: ApiClient) -> Response:
 
 
 @router.post("/manage/{handbook_id}/versions")
+@security.checks_csrf_itself
 async def upload(request: Request, handbook_id: UUID, user: Officer, api: ApiClient) -> Response:
-    """The officer's upload (buffered by the form parser: officers' files, at most the API's limit)."""
-    incoming = await request.form()
-    file = incoming.get("file")
+    """The officer's upload, streamed on as it arrives by the portal's one upload relay (`uploads`)."""
+    incoming = await uploads.receive(request, user.csrf_token)
     upload_form = Form()
-    if file is None or isinstance(file, str) or not file.filename:
+    if not incoming.has_file:
         upload_form.add_error("file", gettext("Choose the PDF file of the handbook."))
         return await _manage_page(request, api, Form(), upload_form, str(handbook_id), status_code=422)
     try:
-        await api.request(
-            "POST",
-            f"/handbooks/{handbook_id}/versions",
-            files={"file": (file.filename, await file.read(), file.content_type or "application/pdf")},
-        )
+        await incoming.send(api, f"/handbooks/{handbook_id}/versions", {})
     except ApiProblem as problem:
         if problem.status not in (400, 413, 415, 422):
             raise
-        message = {
-            413: gettext("The file is larger than 20 MB."),
-            415: gettext("The handbook must be a PDF file."),
-        }.get(problem.status, problem.summary)
+        message = gettext("The handbook must be a PDF file.") if problem.status == 415 else upload_error(problem)
         upload_form.add_error("file", message)
         return await _manage_page(request, api, Form(), upload_form, str(handbook_id), status_code=422)
     return RedirectResponse(f"/handbooks/manage?uploaded={handbook_id}", status_code=303)

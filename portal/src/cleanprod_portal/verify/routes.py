@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cleanprod_kit.units import CARRIER_UNITS
 
+from .. import security, uploads
 from ..api import Api, ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotAllowed, NotFound
 from ..deps import ApiClient, require_role
 from ..enterprise.baseline_csv import CsvFileError, CsvLine, parse_baseline_csv
@@ -33,13 +34,13 @@ from ..enterprise.baseline_input import (
     unit_field,
 )
 from ..enterprise.baselines import MAX_UPLOAD_BYTES, LineResult, UploadReport
-from ..enterprise.documents import upload_error
 from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, current_language, gettext
 from ..sessions import PortalSession
 from ..streaming import sandboxed_report
 from ..templating import render
+from ..uploads import upload_error
 from .chart_data import energy_chart, period_label
 from .measurement_input import CSV_EXTRA_COLUMNS, CSV_TEMPLATE_COLUMNS, FORM_FIELDS, read_measurement
 
@@ -407,26 +408,24 @@ async def upload_measurements(request: Request, case_id: uuid.UUID, user: Verifi
 
 
 @router.post("/{case_id}/evidence", response_class=HTMLResponse)
+@security.checks_csrf_itself
 async def attach_evidence(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     """A file of evidence (meter readings, bills, photos) attached to the application as `measurement_evidence`;
-    the measurement forms then offer it. Parsed by Starlette (spooled to disk past 1 MB) and streamed on; the API
-    checks size and type, and its refusals (413, 415, 409, 403) are shown next to the field."""
+    the measurement forms then offer it. Streamed on as it arrives by the portal's one upload relay (`uploads`,
+    as the enterprise's documents); the API checks size and type, and its refusals (413, 415, 409, 403) are shown
+    next to the field."""
+    incoming = await uploads.receive(request, user.csrf_token, file_field="evidence_file")
     case, assignment, _etag = await _case(api, case_id)
     gate = _gate(case_id, user, assignment)
     if gate:
         return gate
-    submitted = await request.form()
-    upload = submitted.get("evidence_file")
     evidence_form = Form()
-    if upload is None or isinstance(upload, str) or not upload.filename:
+    if not incoming.has_file:
         evidence_form.add_error("evidence_file", gettext("Choose a file to upload"))
     else:
-        try:  # the spooled file is streamed on; the API's size limit (413) is the one rule
-            added = await api.request(
-                "POST",
-                f"/applications/{case['application_id']}/documents",
-                data={"kind": "measurement_evidence"},
-                files={"file": (upload.filename, upload.file, upload.content_type or "application/octet-stream")},
+        try:
+            added = await incoming.send(
+                api, f"/applications/{case['application_id']}/documents", {"kind": "measurement_evidence"}
             )
         except ApiProblem as problem:  # what the file or the case's state made the API refuse: said at the field
             if not isinstance(problem, (FieldErrors, Conflict, NotAllowed)) and problem.status not in (413, 415):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -89,7 +90,27 @@ class ApplicationsSettings(ServiceSettings):
     webhook_secret_key: SecretStr | None = None
     webhook_secret_previous_keys: SecretStr = SecretStr("")
 
-    @field_validator("registry_url", "verification_url")
+    # E-mail from the notifications (docs/notifications.md "Mail"): a sender loop in every replica, on when
+    # smtp_host is set. smtp_security: "none", "starttls" (upgrade a plain connection) or "tls" (implicit TLS, 465).
+    smtp_host: str = Field(default="", max_length=253, description="SMTP server; empty: no mail is sent")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = Field(default="", max_length=320, description="AUTH user; empty: no AUTH")
+    smtp_password: SecretStr = SecretStr("")
+    smtp_ca_file: Path | None = Field(default=None, description="PEM CA bundle to trust instead of the system's")
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    mail_from: str = Field(default="Sở Công Thương Hà Nội <no-reply@sct-hanoi.example>", min_length=3, max_length=320)
+    portal_base_url: str = Field(default="http://127.0.0.1:18200", description="Links in mails point here")
+    mail_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    mail_batch_size: int = Field(default=20, ge=1, le=500)
+    mail_claim_seconds: float = Field(
+        default=300.0, gt=0, description="A claimed mail not settled by then (its sender died) is sent again"
+    )
+    mail_retry_base_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_cap_seconds: float = Field(default=900.0, gt=0)
+    mail_max_age_seconds: int = Field(default=3 * 24 * 3600, ge=1, description="Retry this long, then failed")
+
+    @field_validator("registry_url", "verification_url", "portal_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -107,6 +128,14 @@ class ApplicationsSettings(ServiceSettings):
             if len(raw) != 32:
                 raise ValueError("a webhook secret key is 32 bytes (AES-256), base64-encoded")
         return value
+
+    @model_validator(mode="after")
+    def _claim_outlasts_a_send(self) -> ApplicationsSettings:
+        # One SMTP transaction is several round trips, each bounded by the timeout: a claim shorter than that
+        # would let another replica send a mail that is still being sent.
+        if self.mail_claim_seconds < 10 * self.smtp_timeout_seconds:
+            raise ValueError("APPLICATIONS_MAIL_CLAIM_SECONDS must be at least 10 × APPLICATIONS_SMTP_TIMEOUT_SECONDS")
+        return self
 
     @model_validator(mode="after")
     def _loopback_default(self) -> ApplicationsSettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from cleanprod_contracts.registry_client import RegistryClient
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.audit import audit_search_router
 from cleanprod_kit.http import ServiceClient, TokenSource
@@ -20,6 +21,7 @@ from .handbooks.views import public_router as public_handbooks_router
 from .handbooks.views import router as handbooks_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
+from .mail.sender import MailSender
 from .messages.views import router as messages_router
 from .notifications.scheduler import NotificationScheduler
 from .notifications.views import router as notifications_router
@@ -49,6 +51,18 @@ def create_app(
             app.state.webhook_dispatcher = WebhookDispatcher(app.state.db, settings)
             app.state.webhook_dispatcher.start()
 
+    async def start_mail(app: FastAPI) -> None:
+        app.state.mail_sender = None
+        if settings.smtp_host:  # no SMTP server configured: no mail (docs/notifications.md "Mail")
+            registry = RegistryClient(
+                app.state.service_client,
+                settings.registry_url,
+                settings.registry_timeout_seconds,
+                credentials_hint="APPLICATIONS_SERVICE_CLIENT_ID/SECRET",
+            )
+            app.state.mail_sender = MailSender(app.state.db, settings, registry)
+            app.state.mail_sender.start()
+
     async def start_scheduler(app: FastAPI) -> None:
         # Reminders and overdue checks: in every replica, one run at a time (notifications/scheduler.py).
         app.state.notification_scheduler = None
@@ -59,6 +73,8 @@ def create_app(
     async def release(app: FastAPI) -> None:
         if app.state.webhook_dispatcher is not None:
             await app.state.webhook_dispatcher.stop()
+        if app.state.mail_sender is not None:
+            await app.state.mail_sender.stop()
         if app.state.notification_scheduler is not None:
             await app.state.notification_scheduler.stop()
 
@@ -84,7 +100,7 @@ def create_app(
             audit_search_router("applications"),
         ],
         consumer=build_consumer(settings.recovery_threshold_bp),
-        on_startup=[prepare, start_webhooks, start_scheduler],
+        on_startup=[prepare, start_webhooks, start_scheduler, start_mail],
         on_shutdown=[release],
         token_source=token_source,
         service_client=service_client,

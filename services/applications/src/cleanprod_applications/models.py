@@ -11,6 +11,7 @@ from .documents.models import Document
 from .grants.models import PendingVerdict, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
+from .mail.models import MailDelivery, MailResolution
 from .messages.models import Message
 from .notifications.models import Notification, NotificationPreference, NotificationRead
 from .reviews.models import ReviewerAssignment
@@ -43,6 +44,8 @@ __all__ = [
     "Notification",
     "NotificationRead",
     "NotificationPreference",
+    "MailResolution",
+    "MailDelivery",
 ]
 
 
@@ -69,6 +72,8 @@ def service_metadata() -> MetaData:
         Notification,
         NotificationRead,
         NotificationPreference,
+        MailResolution,
+        MailDelivery,
     )
     # The event feed and the webhook fan-out read the outbox in (txid, seq) order (migration 0002). Added to this
     # service's copy of the kit table only, so other services' schemas are unaffected.

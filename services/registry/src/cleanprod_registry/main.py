@@ -8,6 +8,7 @@ from cleanprod_kit.app import create_service_app
 from cleanprod_kit.audit import audit_search_router
 
 from . import models  # noqa: F401 - every table registered before the app starts
+from .accounts.recipients import router as recipients_router
 from .accounts.staff import router as staff_router
 from .accounts.views import router as accounts_router
 from .baselines.views import router as baselines_router
@@ -31,6 +32,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             sectors_router,
             public_sectors_router,
             staff_router,
+            recipients_router,
             audit_search_router("registry"),
         ],
     )

@@ -78,3 +78,5 @@ def test_labels() -> None:
     assert rt.label(rt.CARRIERS, "coal_grade_3_4", "vi") == "Than cám loại 3–4"
     assert rt.label(rt.METHODS, "sec", "vi") == "Suất tiêu hao năng lượng (SEC = E/P)"
     assert rt.label(rt.CARRIERS, "unknown_code", "vi") == "unknown_code"
+    assert rt.label(rt.PRODUCTS, "billet electric arc furnace", "vi") == "Phôi thép luyện lò điện hồ quang"
+    assert rt.label(rt.PRODUCTS, "billet electric arc furnace", "en") == "Billet, electric arc furnace"

@@ -102,3 +102,21 @@ READ_MODELS: dict[str, type[ReadModel]] = {
     "/api/v1/norms/lookup": Norm,
 }
 """The registry path each read model is read from (the client and the contract tests use the same table)."""
+
+
+class Recipient(ReadModel):
+    """A login someone may be told something by e-mail: one item of `GET /internal/recipients` (service tokens
+    only). `locale` is the Keycloak user attribute `locale` ("vi" or "en"; "vi" when unset or unknown)."""
+
+    user_id: str
+    username: str
+    email: str | None
+    locale: str
+    enabled: bool
+    full_name: str
+
+
+class RecipientList(ReadModel):
+    """`GET /internal/recipients?enterprise_id=…|role=…|user_id=…`."""
+
+    items: list[Recipient]

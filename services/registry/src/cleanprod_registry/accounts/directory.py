@@ -107,9 +107,23 @@ class AccountDirectory:
         users = await _asked(self._admin.a_get_users({"q": f"tax_code:{tax_code}", "briefRepresentation": False}))
         return [u for u in users if tax_code in (u.get("attributes") or {}).get("tax_code", [])]
 
-    async def list_role_members(self, role: str) -> list[dict[str, Any]]:
-        """The users holding a realm role (the Department's staff; enterprises are listed per tax code)."""
-        return await _asked(self._admin.a_get_realm_role_members(role))
+    async def list_role_members(self, role: str, *, with_attributes: bool = False) -> list[dict[str, Any]]:
+        """The users holding a realm role (the Department's staff; enterprises are listed per tax code);
+        `with_attributes` asks for the full representation (attributes such as `locale`)."""
+        query = {"briefRepresentation": False} if with_attributes else None
+        return await _asked(self._admin.a_get_realm_role_members(role, query))
+
+    async def get_user(self, user_id: str) -> dict[str, Any] | None:
+        """One user with its attributes; None when Keycloak has no such user."""
+        from keycloak.exceptions import KeycloakGetError
+
+        try:
+            return await _asked(self._admin.a_get_user(user_id))
+        except ServiceUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, KeycloakGetError) and getattr(cause, "response_code", None) == 404:
+                return None
+            raise
 
 
 async def _asked(request: Awaitable[T]) -> T:

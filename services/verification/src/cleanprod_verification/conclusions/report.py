@@ -25,6 +25,7 @@ from .report_text import (
     ESTIMATES,
     METHOD_WHY,
     METHODS,
+    PRODUCTS,
     UNITS,
     VARIABLES,
     criterion_name,
@@ -162,7 +163,7 @@ def _general(w: _Writer, case: VerificationCase, ctx: ReportContext) -> str:
             ("Mã số doanh nghiệp", "Tax code", esc(case.enterprise_tax_code or "—")),
             ("Cơ sở sản xuất", "Facility", esc(case.facility_name or "—")),
             ("Ngành", "Sector", esc(sector)),
-            ("Sản phẩm", "Products", esc(", ".join(case.products) or "—")),
+            ("Sản phẩm", "Products", esc(", ".join(label(PRODUCTS, p, w.lang) for p in case.products) or "—")),
             ("Công suất", "Capacity", capacity),
             ("Xã/phường, quận/huyện", "Ward, district", esc(place)),
             ("Nhà cung cấp công nghệ", "Technology supplier", esc(supplier)),
@@ -374,7 +375,11 @@ def _norm(w: _Writer, conclusion: Conclusion, ctx: ReportContext, case: Verifica
     norm = conclusion.norm or {}
     sector = ctx.sector_name or norm.get("sector") or "—"
     rows: list[tuple[str, str, str]] = [
-        ("Ngành / sản phẩm", "Sector / product", f"{esc(sector)} / {esc(norm.get('product') or '—')}"),
+        (
+            "Ngành / sản phẩm",
+            "Sector / product",
+            f"{esc(sector)} / {esc(label(PRODUCTS, norm.get('product'), w.lang))}",
+        ),
         ("Ngày áp dụng", "Date judged", esc(date(norm.get("on")))),
     ]
     status = norm.get("status")

@@ -68,6 +68,34 @@ CRITERIA = {
     "f_test_p_value": ("Kiểm định F (giá trị p)", "F-test (p-value)"),
     "fractional_savings_uncertainty": ("Độ bất định của tiết kiệm", "Savings uncertainty"),
 }
+# The products and stages of the energy-consumption norms (the registry's `norms_seed.csv`, after the Circulars'
+# own Vietnamese names); a facility's products are these codes. A product not listed is printed as recorded.
+PRODUCTS = {
+    "iron ore sintering": ("Thiêu kết quặng sắt", "Iron ore sintering"),
+    "pig iron blast furnace": ("Luyện gang lò cao", "Pig iron, blast furnace"),
+    "billet basic oxygen (converter) furnace": ("Phôi thép luyện lò thổi (lò chuyển)", "Billet, basic oxygen furnace"),
+    "billet electric arc furnace": ("Phôi thép luyện lò điện hồ quang", "Billet, electric arc furnace"),
+    "billet induction furnace": ("Phôi thép luyện lò cảm ứng", "Billet, induction furnace"),
+    "hot rolling long products": ("Cán nóng thép dài", "Hot rolling, long products"),
+    "cold rolling flat sheet": ("Cán nguội thép tấm", "Cold rolling, flat sheet"),
+    "beer": ("Bia", "Beer"),
+    "soft drinks carbonated (or carbonated+still)": (
+        "Nước giải khát có ga (hoặc có ga và không ga)",
+        "Soft drinks, carbonated (or carbonated and still)",
+    ),
+    "soft drinks non-carbonated only": ("Nước giải khát không ga", "Soft drinks, still only"),
+    "packaging paper (recycled fibre)": ("Giấy bao bì (bột giấy tái chế)", "Packaging paper (recycled fibre)"),
+    "printing/writing/copy paper": ("Giấy in, giấy viết, giấy photocopy", "Printing, writing and copy paper"),
+    "tissue": ("Giấy tissue", "Tissue paper"),
+    "catfish (pangasius) products - fish-equivalent": (
+        "Sản phẩm cá tra (quy đổi theo cá nguyên liệu)",
+        "Pangasius catfish products (fish equivalent)",
+    ),
+    "shrimp products - shrimp-equivalent": (
+        "Sản phẩm tôm (quy đổi theo tôm nguyên liệu)",
+        "Shrimp products (shrimp equivalent)",
+    ),
+}
 RANGE_SUFFIX = "_within_baseline_range"
 UNITS = {
     "t/yr": ("tấn/năm", "t/year"),
