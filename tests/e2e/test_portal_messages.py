@@ -18,6 +18,7 @@ from infra.devstack import Stack
 
 NOTE = "Ghi chú nội bộ: đối chiếu báo giá với đơn giá của Sở Xây dựng"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 300
+NO_FILE = ("", b"", "application/octet-stream")  # what a browser sends for a file input left empty
 IDEMPOTENCY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
 TEXTS = {
@@ -73,7 +74,7 @@ def send(
     page = user.get(page_path or path)
     key = IDEMPOTENCY.search(page.text)
     fields = {"csrf_token": user.csrf, "idempotency_key": key[1] if key else "", **data}
-    return user.client.post(path, data=fields, files={"file": file} if file else None)
+    return user.client.post(path, data=fields, files={"file": file or NO_FILE})  # always multipart, as the form
 
 
 def test_thread_shared_and_internal(people: tuple[PortalUser, PortalUser], api: Api, call: dict, language: str) -> None:
@@ -100,8 +101,12 @@ def test_thread_shared_and_internal(people: tuple[PortalUser, PortalUser], api: 
     )
     assert shared.status_code == 303, shared.text[:500]
     assert send(officer, case, {"body": NOTE, "visibility": "internal"}).status_code == 303
+    # A long message (well past the upload relay's default 1 KB per field) arrives whole, diacritics and all.
+    long_text = "Đề nghị bổ sung hóa đơn điện, nước và khí đốt của từng tháng. " * 50
+    assert send(officer, case, {"body": long_text, "visibility": "internal"}).status_code == 303
     staff_page = officer.get(case)
     assert NOTE in text_of(staff_page.text) and "Mẫu biên bản đối chiếu.pdf" in staff_page.text
+    assert long_text.strip() in text_of(staff_page.text)
 
     page = enterprise.get(own)
     assert page.status_code == 200
@@ -169,9 +174,15 @@ def test_supplement_request_answered_item_by_item(
     assert "Báo cáo kiểm toán năng lượng năm 2025 có chữ ký" in text_of(page.text)
     forms = re.findall(r'action="(/enterprise/applications/[^"]+/items/[^"#]+)', page.text)
     assert len(forms) == 2
-    empty = enterprise.post(forms[0], {"answer": ""})
+    empty = enterprise.client.post(
+        forms[0], data={"csrf_token": enterprise.csrf, "answer": ""}, files={"file": NO_FILE}
+    )
     assert empty.status_code == 422 and texts["empty_answer"] in (field_error(empty.text, "f-answer-1") or "")
-    first = enterprise.post(forms[0], {"answer": "Báo cáo đã ký, gửi kèm bản gốc khi thẩm định."})
+    first = enterprise.client.post(
+        forms[0],
+        data={"csrf_token": enterprise.csrf, "answer": "Báo cáo đã ký, gửi kèm bản gốc khi thẩm định."},
+        files={"file": NO_FILE},
+    )
     assert first.status_code == 303 and api.get(application)["egov_status"] == 5
     second = enterprise.client.post(
         forms[1],

@@ -2,23 +2,25 @@
 officer's case page show them (one code for both audiences; each audience's routes say who may do what).
 
 A message is sent in two calls: the text (`POST /applications/{id}/messages`, with an Idempotency-Key from the form)
-and then, when a file was chosen, the file (`POST …/messages/{message_id}/attachments`). Files come through
-Starlette's form parser (spooled to disk past 1 MB) and are streamed on; the API's size and type rules are the one
-rule, and its refusals are said next to the file field (`enterprise.documents.upload_error`)."""
+and then, when a file was chosen, the file (`POST …/messages/{message_id}/attachments`). Forms with a file come in
+through the one upload path (`uploads.receive`: the text fields before the file are read, the CSRF token checked,
+the file streamed on as it arrives); the API's size and type rules are the one rule, and its refusals are said next
+to the file field (`uploads.upload_error`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData, UploadFile
+from fastapi import Request
 
+from . import uploads
 from .api import Api, ApiProblem, Conflict, FieldErrors, NotAllowed
-from .enterprise.documents import upload_error
 from .forms import Form
 from .i18n import N_, _
 
 VISIBILITIES = {"shared": N_("Shared with the enterprise"), "internal": N_("Internal (Department staff only)")}
 SUPPLEMENT_ITEM_ROWS = 5  # item fields the officer's form offers (empty ones are left out)
+MAX_TEXT_BYTES = 20_000  # a message or an answer before the file: the API takes 4,000 characters (≤ 4 bytes each)
 
 
 async def thread_of(api: Api, application_id: str) -> list[dict[str, Any]]:
@@ -26,31 +28,20 @@ async def thread_of(api: Api, application_id: str) -> list[dict[str, Any]]:
     return await api.all_pages(f"/applications/{application_id}/messages", limit=200)
 
 
-def _file(submitted: FormData, name: str) -> UploadFile | None:
-    upload = submitted.get(name)
-    return upload if isinstance(upload, UploadFile) and upload.filename else None
-
-
-async def attach_file(api: Api, path: str, upload: UploadFile, **fields: str) -> dict[str, Any]:
-    added = await api.request(
-        "POST",
-        path,
-        data=fields,
-        files={"file": (upload.filename, upload.file, upload.content_type or "application/octet-stream")},
-    )
-    return added.data
+async def receive(request: Request, csrf_token: str) -> uploads.IncomingUpload:
+    """A message or answer form: its text fields, then (maybe) its file (routes marked `checks_csrf_itself`)."""
+    return await uploads.receive(request, csrf_token, max_field_bytes=MAX_TEXT_BYTES)
 
 
 def _refused_file(problem: ApiProblem) -> bool:
     return isinstance(problem, (FieldErrors, Conflict, NotAllowed)) or problem.status in (413, 415)
 
 
-async def send_message(api: Api, application_id: str, submitted: FormData, *, staff: bool) -> Form:
+async def send_message(api: Api, application_id: str, incoming: uploads.IncomingUpload, *, staff: bool) -> Form:
     """Send what the message form holds; the form comes back with its errors (none: sent)."""
-    form = Form(submitted)
+    form = Form(incoming.fields)
     body = form.data(["body"])["body"]
     visibility = form.get("visibility") if staff else "shared"
-    upload = _file(submitted, "file")
     if not body:
         form.add_error("body", _("Write your message"))
         return form
@@ -63,15 +54,16 @@ async def send_message(api: Api, application_id: str, submitted: FormData, *, st
     except FieldErrors as problem:
         form.add_problem(problem)
         return form
-    if upload is not None:
+    if incoming.has_file:
         try:
-            await attach_file(api, f"/applications/{application_id}/messages/{sent.data['id']}/attachments", upload)
+            await incoming.send(api, f"/applications/{application_id}/messages/{sent.data['id']}/attachments", {})
         except ApiProblem as problem:
             if not _refused_file(problem):
                 raise
             # The text is sent; the file is not: say so at the file field, with the text gone from the form.
             form = Form({"visibility": visibility})
-            form.add_error("file", _("The message was sent without its file: %(why)s", why=upload_error(problem)))
+            why = uploads.upload_error(problem)
+            form.add_error("file", _("The message was sent without its file: %(why)s", why=why))
     return form
 
 
@@ -95,26 +87,25 @@ def item_forms(requests: list[dict[str, Any]], given: dict[str, Form] | None = N
 
 
 async def answer_item(
-    api: Api, application_id: str, request_id: str, item_id: str, submitted: FormData
+    api: Api, application_id: str, request_id: str, item_id: str, incoming: uploads.IncomingUpload
 ) -> tuple[Form, bool]:
     """Answer one item with a text, a file (uploaded as a document of the application first), or both. Returns
     the form (with errors) and whether the request is now answered in full."""
-    form = Form(submitted)
+    form = Form(incoming.fields)
     answer = form.data(["answer"])["answer"]
-    upload = _file(submitted, "file")
-    if not answer and upload is None:
+    if not answer and not incoming.has_file:
         form.add_error("answer", _("Write an answer or choose a file (or both)"))
         return form, False
     body: dict[str, Any] = {"answer": answer}
-    if upload is not None:
+    if incoming.has_file:
         try:
-            document = await attach_file(api, f"/applications/{application_id}/documents", upload, kind="other")
+            document = await incoming.send(api, f"/applications/{application_id}/documents", {"kind": "other"})
         except ApiProblem as problem:
             if not _refused_file(problem):
                 raise
-            form.add_error("file", upload_error(problem))
+            form.add_error("file", uploads.upload_error(problem))
             return form, False
-        body["document_id"] = document["id"]
+        body["document_id"] = document.data["id"]
     path = f"/applications/{application_id}/supplement-requests/{request_id}/items/{item_id}/answer"
     try:
         result = await api.post(path, json={k: v for k, v in body.items() if v is not None})

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import messaging
+from .. import messaging, security
 from ..deps import ApiClient, Enterprise
 from . import application_tasks as tasks
 from .applications import render_page
@@ -18,20 +18,22 @@ router = APIRouter(prefix=tasks.APPLICATIONS_PATH)
 
 
 @router.post("/{application_id}/messages", response_class=HTMLResponse)
+@security.checks_csrf_itself
 async def send_message(request: Request, application_id: UUID, user: Enterprise, api: ApiClient) -> Response:
-    form = await messaging.send_message(api, str(application_id), await request.form(), staff=False)
+    incoming = await messaging.receive(request, user.csrf_token)
+    form = await messaging.send_message(api, str(application_id), incoming, staff=False)
     if form.has_errors:
         return await render_page(request, api, str(application_id), forms={"message": form}, status_code=422)
     return RedirectResponse(tasks.application_url(str(application_id)) + "?sent=1#messages", status_code=303)
 
 
 @router.post("/{application_id}/supplement-requests/{request_id}/items/{item_id}", response_class=HTMLResponse)
+@security.checks_csrf_itself
 async def answer_item(
     request: Request, application_id: UUID, request_id: UUID, item_id: UUID, user: Enterprise, api: ApiClient
 ) -> Response:
-    form, finished = await messaging.answer_item(
-        api, str(application_id), str(request_id), str(item_id), await request.form()
-    )
+    incoming = await messaging.receive(request, user.csrf_token)
+    form, finished = await messaging.answer_item(api, str(application_id), str(request_id), str(item_id), incoming)
     if form.has_errors:
         return await render_page(
             request, api, str(application_id), forms={"items": {str(item_id): form}}, status_code=422

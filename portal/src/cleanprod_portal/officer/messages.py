@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import messaging
+from .. import messaging, security
 from ..api import ChangedMeanwhile, Conflict, FieldErrors
 from ..deps import ApiClient
 from ..forms import Form
@@ -44,8 +44,10 @@ async def messages(request: Request, application_id: UUID, user: OfficerReader, 
 
 
 @router.post("/applications/{application_id}/messages", response_class=HTMLResponse)
+@security.checks_csrf_itself
 async def send_message(request: Request, application_id: UUID, user: Officer, api: ApiClient) -> Response:
-    form = await messaging.send_message(api, str(application_id), await request.form(), staff=True)
+    incoming = await messaging.receive(request, user.csrf_token)
+    form = await messaging.send_message(api, str(application_id), incoming, staff=True)
     if form.has_errors:
         return await _messages_tab(request, api, application_id, form, status_code=422)
     return RedirectResponse(f"{CASE_PATH}/{application_id}/messages?sent=1#messages", status_code=303)
