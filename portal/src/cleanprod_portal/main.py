@@ -39,11 +39,14 @@ from .enterprise.applications import router as applications_router
 from .enterprise.baselines import router as enterprise_baselines_router
 from .enterprise.documents import router as documents_router
 from .enterprise.facilities import router as enterprise_facilities_router
+from .enterprise.messages import router as enterprise_messages_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
+from .notifications.routes import router as notifications_router
 from .officer.applications import router as officer_applications_router
 from .officer.calls import router as officer_calls_router
 from .officer.case import router as officer_case_router
+from .officer.messages import router as officer_messages_router
 from .officer.routes import router as officer_router
 from .officer.settings import router as officer_settings_router
 from .public.handbooks import router as handbooks_router
@@ -254,6 +257,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(applications_router)
     app.include_router(application_steps_router)
     app.include_router(documents_router)
+    app.include_router(enterprise_messages_router)
     app.include_router(enterprise_profile_router)
     app.include_router(verify_router)
     app.include_router(enterprise_facilities_router)
@@ -262,6 +266,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(officer_router)
     app.include_router(officer_applications_router)
     app.include_router(officer_case_router)
+    app.include_router(officer_messages_router)
+    app.include_router(notifications_router)
     app.include_router(officer_calls_router)
     app.include_router(officer_settings_router)
     app.include_router(audit_router)

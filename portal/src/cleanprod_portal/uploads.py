@@ -33,8 +33,9 @@ class MultipartRelay:
     """Callbacks of python-multipart's push parser: small fields before the file are kept, the file part's bytes are
     queued for the outgoing body."""
 
-    def __init__(self, boundary: bytes, file_field: str = "file") -> None:
+    def __init__(self, boundary: bytes, file_field: str = "file", max_field_bytes: int = MAX_FIELD_BYTES) -> None:
         self.file_field = file_field
+        self.max_field_bytes = max_field_bytes
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
         self.file_content_type = "application/octet-stream"
@@ -105,7 +106,7 @@ class MultipartRelay:
             self.pending.append(bytes(data[start:end]))
         elif self._part == "field":
             self._value += data[start:end]
-            if len(self._value) > MAX_FIELD_BYTES:
+            if len(self._value) > self.max_field_bytes:
                 self.fields_too_large = True
                 self._part = "skip"
 
@@ -183,15 +184,18 @@ class IncomingUpload:
         return ApiResult(data, response.headers.get("etag"), response.status_code, dict(response.headers))
 
 
-async def receive(request: Request, csrf_token: str, file_field: str = "file") -> IncomingUpload:
+async def receive(
+    request: Request, csrf_token: str, file_field: str = "file", max_field_bytes: int = MAX_FIELD_BYTES
+) -> IncomingUpload:
     """Reads a multipart form post up to its file part and checks its CSRF token (header `X-CSRF-Token` from htmx,
-    or a field before the file): a post without a valid one raises `CsrfRefused` before anything is sent on."""
+    or a field before the file): a post without a valid one raises `CsrfRefused` before anything is sent on.
+    `max_field_bytes`: forms with a text before the file (a message, an answer) allow longer fields."""
     content_type = request.headers.get("content-type", "")
     _type, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary or not content_type.startswith("multipart/form-data"):
         raise security.CsrfRefused()  # not our form: nothing is passed on
-    relay = MultipartRelay(boundary, file_field)
+    relay = MultipartRelay(boundary, file_field, max_field_bytes)
     chunks = request.stream().__aiter__()
     seen = 0
     while not relay.file_started and not relay.ended:

@@ -1226,6 +1226,31 @@ _CATALOGUE: dict[str, Entry] = {
         "Only the applying enterprise answers a supplement request.",
         "Chỉ doanh nghiệp nộp hồ sơ mới được trả lời yêu cầu bổ sung.",
     ),
+    # Messages on an application (issue 10)
+    "message_not_found": _e(
+        "Not found",
+        "Không tìm thấy tin nhắn",
+        "Message {message_id} does not exist on this application.",
+        "Không tồn tại tin nhắn {message_id} của hồ sơ này.",
+    ),
+    "message_forbidden": _e(
+        "Forbidden",
+        "Không được gửi tin nhắn",
+        "Only the Department's officers and the applying enterprise write in this thread.",
+        "Chỉ cán bộ của Sở và doanh nghiệp nộp hồ sơ mới được gửi tin nhắn trong hồ sơ này.",
+    ),
+    "internal_message_forbidden": _e(
+        "Forbidden",
+        "Không được gửi tin nhắn nội bộ",
+        "Internal messages are for the Department's staff; an enterprise writes shared messages.",
+        "Tin nhắn nội bộ chỉ dành cho cán bộ của Sở; doanh nghiệp chỉ gửi tin nhắn chung.",
+    ),
+    "message_attachment_forbidden": _e(
+        "Forbidden",
+        "Không được đính kèm",
+        "Only the author of a message attaches files to it.",
+        "Chỉ người viết tin nhắn mới được đính kèm tệp vào tin nhắn đó.",
+    ),
     # Notifications (issue 10)
     "notification_not_found": _e(
         "Not found",

@@ -4,12 +4,14 @@ decision, tranches, start and completion reports, verification result) and the c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from .. import messaging
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, Enterprise
 from ..formatting import basis_points, local_date, percent, vnd
@@ -42,6 +44,8 @@ TIMELINE_ACTIONS: dict[str, str] = {
     "record_verified": N_("Savings verified"),
     "record_not_achieved": N_("Savings not achieved"),
     "attach_document": N_("Document attached"),
+    "request_supplement": N_("Supplement requested"),
+    "supplement_answered": N_("Supplement answered: back to processing"),
 }
 ROLE_NAMES: dict[str, str] = {
     "enterprise": N_("Enterprise"),
@@ -229,7 +233,7 @@ def requested_changes(application: dict[str, Any], history: list[dict[str, Any]]
     return application.get("decision_reason")
 
 
-async def _render_page(
+async def render_page(
     request: Request,
     api: ApiClient,
     application_id: str,
@@ -238,13 +242,21 @@ async def _render_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     application = await tasks.load_application(api, application_id)
-    history = (await api.get(f"/applications/{application_id}/history", limit=200)).get("items", [])
-    documents = await documents_of(api, application_id)
-    call = await tasks.load_call(api, application["call_id"])
+    # What the page shows besides the application, asked at once (the thread and the supplement requests would
+    # otherwise add two round trips in sequence to every application page).
+    history_page, documents, call, messages, requests = await asyncio.gather(
+        api.get(f"/applications/{application_id}/history", limit=200),
+        documents_of(api, application_id),
+        tasks.load_call(api, application["call_id"]),
+        messaging.thread_of(api, application_id),
+        messaging.supplement_requests(api, application),
+    )
+    history = history_page.get("items", [])
     allowed = set(application.get("allowed_actions") or [])
     forms = forms or {}
     for name in ("start", "complete"):
         forms.setdefault(name, Form({"version": application["version"]}))
+    forms.setdefault("message", Form())
     # Sector names only say why a screening failed: asked for only when the page shows such reasons.
     failed = application["status"] == "ineligible" or any(e.get("action") == "screen_fail" for e in history)
     sector_names = await public_sector_names(api) if failed else {}
@@ -271,6 +283,11 @@ async def _render_page(
             tranche_statuses=TRANCHE_STATUSES,
             award_limits=AWARD_LIMITS,
             editable=tasks.is_editable(application),
+            messages=messages,
+            role_names=ROLE_NAMES,
+            supplements=requests,
+            item_forms=messaging.item_forms(requests, forms.get("items")),
+            documents_by_id={d["id"]: d for d in documents},
         ),
         status_code=status_code,
     )
@@ -278,7 +295,7 @@ async def _render_page(
 
 @router.get("/{application_id}", response_class=HTMLResponse)
 async def application_page(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> HTMLResponse:
-    return await _render_page(request, api, application_id)
+    return await render_page(request, api, application_id)
 
 
 async def _transition(request: Request, api: ApiClient, application_id: str, action: str, date_field: str) -> Response:
@@ -306,7 +323,7 @@ async def _transition(request: Request, api: ApiClient, application_id: str, act
             form.values["version"] = current["version"]
         except Conflict as problem:
             form.add_error(None, problem.summary)
-    return await _render_page(
+    return await render_page(
         request, api, application_id, forms={form_name: form}, status_code=409 if form.changed_meanwhile else 422
     )
 

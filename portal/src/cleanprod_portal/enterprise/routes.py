@@ -36,6 +36,7 @@ def workspace_page(
 # "What needs doing" on the dashboard: (key, heading msgid, what to tell the enterprise msgid), derived from the
 # applications the API returns — their status and, where the API gives it, `missing_fields`.
 TODO_GROUPS: list[tuple[str, str, str]] = [
+    ("supplement", N_("Supplement requested"), N_("The Department asks for more: answer each item")),
     ("drafts", N_("Drafts to finish"), N_("Finish and submit this draft")),
     ("changes_requested", N_("Changes requested"), N_("The Department asked for changes: edit and resubmit")),
     ("documents_missing", N_("Documents missing"), N_("Upload the documents the application still needs")),
@@ -55,6 +56,8 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
         group = TODO_STATUSES.get(application["status"])
         if group:
             grouped[group].append(application)
+        if application.get("open_supplement_id"):
+            grouped["supplement"].append(application)
         if application["status"] in ("draft", "changes_requested") and _missing_documents(application):
             grouped["documents_missing"].append(application)
     return [

@@ -33,6 +33,8 @@ TABS: list[tuple[str, str]] = [
     ("history", N_("History")),
     ("tranches", N_("Tranches")),
     ("verification", N_("Verification")),
+    ("messages", N_("Messages")),
+    ("supplements", N_("Supplement requests")),
 ]
 CASE_STATUSES = {
     "awaiting_assignment": N_("Awaiting a verifier"),

@@ -13,6 +13,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage_accounts": frozenset({"officer"}),
     "manage_sectors": frozenset({"officer"}),
     "manage_webhooks": frozenset({"officer"}),
+    "message": frozenset({"officer"}),
+    "request_supplement": frozenset({"officer"}),
     "review": frozenset({"reviewer"}),
     "verify": frozenset({"verifier"}),
 }

@@ -46,6 +46,12 @@ def sees_department_view(principal: Principal) -> bool:
     return principal.has(*DEPARTMENT_ROLES)
 
 
+def sees_internal(principal: Principal) -> bool:
+    """Internal history entries, internal messages and their attachments: the Department's staff (and services),
+    never an enterprise token."""
+    return sees_department_view(principal) or principal.has(Role.REVIEWER)
+
+
 def owns(principal: Principal, application: Application) -> bool:
     """The caller is staff of the enterprise that filed the application."""
     return principal.has(Role.ENTERPRISE) and same_tax_code(principal.tax_code, application.enterprise_tax_code)

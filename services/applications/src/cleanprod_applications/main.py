@@ -23,6 +23,7 @@ from .handbooks.views import router as handbooks_router
 from .integrations.delivery import WebhookDispatcher
 from .integrations.views import router as integrations_router
 from .mail.sender import MailSender
+from .messages.views import router as messages_router
 from .notifications.scheduler import NotificationScheduler
 from .notifications.views import router as notifications_router
 from .payments.views import router as payments_router
@@ -94,6 +95,7 @@ def create_app(
             integrations_router,
             public_router,
             supplements_router,
+            messages_router,
             showcase_router,
             public_showcase_router,
             handbooks_router,
@@ -106,5 +108,5 @@ def create_app(
         on_shutdown=[release],
         token_source=token_source,
         service_client=service_client,
-        body_limit_exempt_suffixes=("/documents", "/versions"),  # multipart uploads
+        body_limit_exempt_suffixes=("/documents", "/versions", "/attachments"),  # multipart uploads
     )

@@ -13,6 +13,7 @@ from .grants.models import PendingVerdict, RecoveryCollection, Tranche
 from .handbooks.models import Handbook, HandbookVersion
 from .integrations.models import FanoutPosition, WebhookDelivery, WebhookSubscription
 from .mail.models import MailDelivery, MailResolution
+from .messages.models import Message
 from .notifications.models import Notification, NotificationPreference, NotificationRead
 from .reviews.models import ReviewerAssignment
 from .showcase.models import ShowcaseConsent
@@ -40,6 +41,7 @@ __all__ = [
     "ShowcaseConsent",
     "Handbook",
     "HandbookVersion",
+    "Message",
     "Notification",
     "NotificationRead",
     "NotificationPreference",
@@ -70,6 +72,7 @@ def service_metadata() -> MetaData:
         ShowcaseConsent,
         Handbook,
         HandbookVersion,
+        Message,
         Notification,
         NotificationRead,
         NotificationPreference,

@@ -16,11 +16,10 @@ from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import page_by_id
-from cleanprod_kit.roles import Role
 from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
-from ..access import owns, sees_department_view, visibility_filter
+from ..access import owns, sees_department_view, sees_internal, visibility_filter
 from ..calls.models import Call
 from ..calls.service import rubric_of, today
 from ..db_types import touch
@@ -48,8 +47,11 @@ from .schemas import (
 )
 
 EDITABLE = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.CHANGES_REQUESTED})
-INTERNAL_ACTIONS = frozenset({"assign_reviewer", "declare_conflict", "submit_review"})
-"""History entries an enterprise does not see: who reviews its dossier and what they wrote stay internal."""
+INTERNAL_ACTIONS = frozenset(
+    {"assign_reviewer", "declare_conflict", "submit_review", "post_internal_message", "attach_internal_document"}
+)
+"""History entries an enterprise does not see: who reviews its dossier and what they wrote stay internal, and so do
+the Department's internal messages and their attachments."""
 
 
 # ---- representation ----------------------------------------------------------------------------------------------
@@ -353,7 +355,7 @@ async def history(
     session: AsyncSession, principal: Principal, application: Application, *, limit: int, cursor: str | None
 ) -> tuple[list[HistoryEntry], str | None]:
     condition = and_(AuditEntry.entity_type == ENTITY, AuditEntry.entity_id == str(application.id))
-    if not sees_department_view(principal) and not principal.has(Role.REVIEWER):
+    if not sees_internal(principal):
         condition = and_(condition, AuditEntry.action.not_in(INTERNAL_ACTIONS))  # type: ignore[attr-defined]
     records, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return [HistoryEntry.of(r) for r in records], next_cursor

@@ -54,3 +54,7 @@ class Document(StoredFileColumns, table=True):
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     application_id: uuid.UUID = Field(foreign_key="applications.id")
     kind: DocumentKind = Field(sa_type=String(32))
+    # A message's attachment names its message and carries its visibility; internal ones are never listed, served
+    # or exported to a caller who does not see internal content (`access.sees_internal`).
+    message_id: uuid.UUID | None = Field(default=None, foreign_key="messages.id")
+    internal: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})

@@ -19,3 +19,4 @@ class DocumentPublic(BaseModel):
     uploaded_by_name: str | None
     uploaded_at: dt.datetime
     download_url: str
+    message_id: uuid.UUID | None = None

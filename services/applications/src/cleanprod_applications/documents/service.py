@@ -13,7 +13,7 @@ from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, f
 from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.roles import Role
 
-from ..access import owns
+from ..access import owns, sees_internal
 from ..applications.audit import audit_application
 from ..applications.models import Application
 from ..domain import ApplicationStatus
@@ -89,10 +89,17 @@ async def record_document(
     received: ReceivedFile,
     kind: DocumentKind,
     file_type: FileType,
+    *,
+    message_id: uuid.UUID | None = None,
+    internal: bool = False,
 ) -> Document:
+    """`message_id`/`internal`: an attachment of a message, with its visibility (audited as an internal action
+    when internal, so the enterprise's history never shows it)."""
     document = Document(
         application_id=application.id,
         kind=kind,
+        message_id=message_id,
+        internal=internal,
         **stored_fields(received, file_type, principal),
     )
     session.add(document)
@@ -101,9 +108,10 @@ async def record_document(
         session,
         principal,
         application,
-        "attach_document",
+        "attach_internal_document" if internal else "attach_document",
         details={
             "document_id": str(document.id),
+            "message_id": str(message_id) if message_id else None,
             "kind": str(kind),
             "filename": document.filename,
             "media_type": document.media_type,
@@ -115,14 +123,23 @@ async def record_document(
 
 
 async def list_documents(
-    session: AsyncSession, application: Application, *, limit: int, cursor: str | None
+    session: AsyncSession, principal: Principal, application: Application, *, limit: int, cursor: str | None
 ) -> tuple[list[Document], str | None]:
     statement = select(Document).where(Document.application_id == application.id)
+    if not sees_internal(principal):
+        statement = statement.where(Document.internal == False)  # noqa: E712 - SQL, not Python
     return await page_by_id(session, statement, Document.id, limit=limit, cursor=cursor)
 
 
-async def get_document(session: AsyncSession, application: Application, document_id: uuid.UUID) -> Document:
+async def get_document(
+    session: AsyncSession, principal: Principal, application: Application, document_id: uuid.UUID
+) -> Document:
+    """The document if the caller may see it; an internal one is a 404 to the others (as if it did not exist)."""
     document = await session.get(Document, document_id)
-    if document is None or document.application_id != application.id:
+    if (
+        document is None
+        or document.application_id != application.id
+        or (document.internal and not sees_internal(principal))
+    ):
         raise NotFound(code="document_not_found", params={"document_id": str(document_id)})
     return document

@@ -87,7 +87,7 @@ async def list_documents(
     cursor: CursorParam = None,
 ) -> Page[DocumentPublic]:
     application = await readable_application(session, principal, application_id)
-    documents, next_cursor = await service.list_documents(session, application, limit=limit, cursor=cursor)
+    documents, next_cursor = await service.list_documents(session, principal, application, limit=limit, cursor=cursor)
     return Page(items=[service.to_public(d) for d in documents], next_cursor=next_cursor)
 
 
@@ -110,7 +110,7 @@ async def download_document(
     settings: SettingsDep,
 ) -> FileResponse:
     application = await readable_application(session, principal, application_id)
-    document = await service.get_document(session, application, document_id)
+    document = await service.get_document(session, principal, application, document_id)
     return stored_file(
         settings.document_dir, document, private=True, log=log, what="document", document_id=str(document.id)
     )

@@ -3,7 +3,7 @@
 Layout: `manifest.json` (every file with its SHA-256 and size; each document's stored SHA-256 and whether the
 bytes match it; what happened to the verification report), `application.json`, `history.json` (every audit
 entry, old → new values included), `reviews.json` (submitted reviews and declarations — never drafts),
-`decision.json`, `tranches.json`, `documents/<nn>-<original name>` (the original bytes) and, when the
+`decision.json`, `tranches.json`, `messages.json` (the thread, internal messages included), `documents/<nn>-<original name>` (the original bytes) and, when the
 verification service has a case, `verification/case.json`, `verification/result.json` and
 `verification/report.html`.
 
@@ -33,10 +33,12 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.upstream import Upstream, UpstreamUnavailable
 
+from ..access import sees_internal
 from ..applications import service as applications
 from ..applications.models import Application
 from ..documents.models import Document
 from ..documents.storage import blob_path
+from ..messages.service import list_messages
 from ..reviews.service import assignments_of
 from ..reviews.service import to_public as review_public
 
@@ -50,6 +52,7 @@ class DossierData:
     history: list[dict[str, Any]]
     reviews: list[dict[str, Any]]
     documents: list[dict[str, Any]]  # plain values: the session's objects expire when its transaction ends
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the thread the caller may see
     verification: dict[str, Any] = field(default_factory=dict)  # case / result / report, or a note
 
 
@@ -71,11 +74,22 @@ async def collect(session: AsyncSession, principal: Principal, application: Appl
             "media_type": d.media_type,
             "stored_sha256": d.sha256,
         }
-        for d in (
-            await session.exec(select(Document).where(Document.application_id == application.id).order_by(Document.id))
-        ).all()
+        for d in (await session.exec(_documents_of(principal, application))).all()
     ]  # type: ignore[arg-type]
-    return DossierData(public, history, reviews, documents)
+    messages: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page, cursor = await list_messages(session, principal, application, limit=200, cursor=cursor)
+        messages += jsonable_encoder(page)
+        if not cursor:
+            break
+    return DossierData(public, history, reviews, documents, messages)
+
+
+def _documents_of(principal: Principal, application: Application) -> Any:
+    statement = select(Document).where(Document.application_id == application.id).order_by(Document.id)
+    # Officers and auditors see internal attachments; the rule is the documents list's, whoever asks.
+    return statement if sees_internal(principal) else statement.where(Document.internal == False)  # noqa: E712
 
 
 async def verification_of(upstream: Upstream, application_id: str) -> dict[str, Any]:
@@ -141,6 +155,7 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
             ),
         )
         add("tranches.json", _json(application["tranches"]))
+        add("messages.json", _json(data.messages))
         for n, document in enumerate(data.documents, start=1):
             path = f"documents/{n:02d}-{document['filename']}"
             blob = blob_path(document_dir, document["stored_sha256"])
