@@ -44,7 +44,7 @@ def reviewer_link(application_id: uuid.UUID) -> str:
 
 
 def verifier_link(verification_id: str | None) -> str:
-    return f"/verify/{verification_id}" if verification_id else "/verify/verifications"
+    return f"/verify/{verification_id}" if verification_id else "/verify"
 
 
 def _due_on(application: Application) -> str | None:

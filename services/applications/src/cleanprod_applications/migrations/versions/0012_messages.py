@@ -1,7 +1,7 @@
 """Messages on an application (shared / internal) and documents attached to a message
 
 Revision ID: 0012_messages
-Revises: 0013_mail_deliveries
+Revises: 0011_notifications
 Create Date: 2026-12-01 15:30:00
 
 Existing documents are dossier documents: no message, not internal.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_messages"
-down_revision = "0013_mail_deliveries"  # after the mail table in this branch (the lead re-chains at merge)
+down_revision = "0011_notifications"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 (notification, user)
 
 Revision ID: 0013_mail_deliveries
-Revises: 0011_notifications
+Revises: 0012_messages
 Create Date: 2026-12-01 16:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0013_mail_deliveries"
-down_revision = "0011_notifications"  # after notify-core's table (the lead re-chains at merge)
+down_revision = "0012_messages"
 branch_labels = None
 depends_on = None
 
