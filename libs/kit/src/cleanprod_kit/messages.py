@@ -1095,6 +1095,49 @@ _CATALOGUE: dict[str, Entry] = {
         "Kết quả tính toán cần người thẩm tra xem xét trước khi kết luận: {warnings}. Hãy gửi "
         "review_note nêu rõ đã kiểm tra gì và vì sao số liệu là đúng.",
     ),
+    # ---- verification: M&V plan, fallbacks, dates (issue 15) -------------------------------------------------------
+    "mv_plan_invalid": _e(
+        "Unprocessable content",
+        "Phương án đo lường không dùng được",
+        "The M&V plan is not usable; see errors[].",
+        "Phương án đo lường và thẩm tra không dùng được; xem chi tiết trong errors[].",
+    ),
+    "fallback_reason_required": _e(
+        "Unprocessable content",
+        "Cần giải trình phương pháp dự phòng",
+        "The chosen baseline model could not be used and the figure does not normalise for {dropped} (method "
+        "{method}). Send review_note saying why this fallback is acceptable.",
+        "Không dùng được mô hình đường cơ sở đã chọn và kết quả không hiệu chỉnh theo {dropped} (phương pháp "
+        "{method}). Hãy gửi review_note giải trình vì sao chấp nhận được phương pháp dự phòng này.",
+    ),
+    "dates_not_consistent": _e(
+        "Unprocessable content",
+        "Ngày tháng không hợp lý",
+        "The dates of the periods do not fit the project's timeline; see errors[].",
+        "Ngày tháng của các kỳ không phù hợp với tiến độ dự án; xem chi tiết trong errors[].",
+    ),
+    "reporting_before_completion": _e(
+        "Unprocessable content",
+        "Kỳ báo cáo bắt đầu quá sớm",
+        "A reporting period starts on or after {first_day} (after the project's completion, or the reporting "
+        "start an officer approved); this one starts {start}.",
+        "Kỳ báo cáo phải bắt đầu từ ngày {first_day} (sau khi dự án hoàn thành, hoặc ngày bắt đầu báo cáo do "
+        "cán bộ Sở phê duyệt); kỳ này bắt đầu ngày {start}.",
+    ),
+    "period_not_ended": _e(
+        "Unprocessable content",
+        "Kỳ chưa kết thúc",
+        "The period ends {end}, which is not over yet (today is {today}); record it once it has ended.",
+        "Kỳ này kết thúc ngày {end}, chưa qua (hôm nay là {today}); hãy ghi nhận sau khi kỳ kết thúc.",
+    ),
+    "baseline_after_implementation_start": _e(
+        "Unprocessable content",
+        "Kỳ cơ sở trùng thời gian thực hiện",
+        "The baseline period ends {end}, not before the implementation started ({implementation_start}); the "
+        "baseline describes the plant before the project.",
+        "Kỳ cơ sở kết thúc ngày {end}, không trước ngày bắt đầu thực hiện dự án ({implementation_start}); "
+        "đường cơ sở phải phản ánh cơ sở sản xuất trước dự án.",
+    ),
     "savings_not_computable": _e(
         "Unprocessable content",
         "Không tính được mức tiết kiệm",

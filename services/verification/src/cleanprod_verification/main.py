@@ -17,6 +17,7 @@ from .cases.views import router as cases_router
 from .conclusions.views import router as conclusions_router
 from .config import VerificationSettings
 from .measurements.views import router as measurements_router
+from .plans.views import router as plans_router
 from .programme.views import public_router as public_results_router
 from .programme.views import router as programme_router
 from .registry import RegistryClient, registry_client
@@ -49,6 +50,7 @@ def create_app(
             cases_router,
             assignments_router,
             measurements_router,
+            plans_router,
             conclusions_router,
             programme_router,
             public_results_router,

@@ -25,6 +25,7 @@ from cleanprod_kit.errors import Conflict, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 
 from ..access import ensure_acting_verifier
+from ..cases.dates import baseline_errors, reporting_period_errors
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import ENTITY
 from ..db_types import touch
@@ -41,6 +42,7 @@ from ..mv import (
     default_tables,
     to_canonical_production,
 )
+from ..plans.service import model_of
 from ..registry import NormLookup, RegistryClient
 from .inputs import ReportingInput, baseline_periods, map_problem_errors, revision_period
 from .models import Conclusion
@@ -153,6 +155,7 @@ def evaluate(
             Claim(case.claimed_overall_pct, per_carrier),
             settings,
             norm=norm,
+            model=model_of(case),
         )
     except InputErrors as exc:
         errors = map_problem_errors(exc.errors, reporting)
@@ -215,10 +218,37 @@ def concluded_event(case: VerificationCase, result: SavingsResult) -> dict[str, 
     ).payload()
 
 
+def ensure_dates_make_sense(case: VerificationCase, reporting: list[ReportingInput]) -> None:
+    """At conclusion, against what is known now (the reported completion, today): the baseline ends before the
+    implementation starts, every reporting period starts after completion and has ended."""
+    errors = baseline_errors(case)
+    for r in reporting:
+        errors += reporting_period_errors(
+            case, r.revision.period_start, r.revision.period_end, prefix=f"measurements[{r.measurement.id}]."
+        )
+    if errors:
+        raise Unprocessable(code="dates_not_consistent", errors=errors)
+
+
 def conclude(
     session: AsyncSession, principal: Principal, case: VerificationCase, body: ConcludeBody, computation: Computation
 ) -> Conclusion:
     result = computation.result
+    ensure_dates_make_sense(case, computation.reporting)
+    if result.normalisation_dropped and not body.review_note:
+        dropped = ", ".join(result.normalisation_dropped)
+        raise Unprocessable(
+            f"The chosen baseline model could not be used and the figure does not normalise for {dropped} "
+            "(method " + result.method + "). Send review_note saying why this fallback is acceptable.",
+            code="fallback_reason_required",
+            params={"dropped": dropped, "method": result.method},
+            errors=[
+                field_error("review_note", None, "fallback_reason_required", dropped=dropped, method=result.method)
+            ],
+            warnings=result.warnings,
+            normalisation_dropped=result.normalisation_dropped,
+            method=result.method,
+        )
     if result.requires_review and not body.review_note:
         raise Unprocessable(
             "The computation asks for the verifier's review before concluding: "

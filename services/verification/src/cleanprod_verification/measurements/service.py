@@ -18,11 +18,13 @@ from cleanprod_kit.models import utcnow
 from cleanprod_kit.pagination import keyset_page
 
 from ..access import ensure_acting_verifier
+from ..cases.dates import reporting_period_errors
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import audit_case
 from ..conclusions.inputs import baseline_periods, period
 from ..db_types import touch
 from ..mv import InputErrors, MVSettings, default_tables, prepare_inputs
+from ..plans.service import model_of
 from .models import Measurement, MeasurementRevision
 from .schemas import MeasurementFields, MeasurementPublic, MeasurementRevise, RevisionPublic
 
@@ -53,7 +55,13 @@ def check_against_baseline(case: VerificationCase, data: MeasurementFields, sett
         data.hdd,
     )
     try:
-        prepare_inputs(baseline_periods(case.baseline), [candidate], settings.limits, default_tables())
+        prepare_inputs(
+            baseline_periods(case.baseline),
+            [candidate],
+            settings.limits,
+            default_tables(),
+            model_of(case).degree_days.to_celsius_days,
+        )
     except InputErrors as exc:
         errors = []
         for item in exc.as_problem_errors():
@@ -68,6 +76,13 @@ def check_against_baseline(case: VerificationCase, data: MeasurementFields, sett
                 code="measurement_unusable",
                 errors=errors,
             ) from None
+
+
+def check_dates(case: VerificationCase, data: MeasurementFields) -> None:
+    """A reporting period starts after completion (or the approved reporting start) and has ended already."""
+    errors = reporting_period_errors(case, data.period_start, data.period_end)
+    if errors:
+        raise Unprocessable(code="dates_not_consistent", errors=errors)
 
 
 async def refuse_overlap(
@@ -135,6 +150,7 @@ async def record(
     """`case` is row-locked: concurrent inserts of overlapping periods queue on it."""
     ensure_open_for_measurements(principal, case)
     check_against_baseline(case, data, settings)
+    check_dates(case, data)
     await refuse_overlap(session, case.id, data)
     measurement = Measurement(
         case_id=case.id,
@@ -174,6 +190,7 @@ async def revise(
     """Append a revision; `case` and `measurement` are row-locked and the If-Match checked."""
     ensure_open_for_measurements(principal, case)
     check_against_baseline(case, data, settings)
+    check_dates(case, data)
     await refuse_overlap(session, case.id, data, ignore=measurement.id)
     number = measurement.revision + 1
     previous = (
