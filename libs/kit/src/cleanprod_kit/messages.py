@@ -1138,6 +1138,61 @@ _CATALOGUE: dict[str, Entry] = {
         "Kỳ cơ sở kết thúc ngày {end}, không trước ngày bắt đầu thực hiện dự án ({implementation_start}); "
         "đường cơ sở phải phản ánh cơ sở sản xuất trước dự án.",
     ),
+    # ---- verification: corrections and non-routine adjustments (issue 15) ----------------------------------------
+    "measurement_withdrawn": _e(
+        "Conflict",
+        "Số liệu đo đã rút lại",
+        "Measurement {measurement_id} was withdrawn (revision {revision}); record the period again instead.",
+        "Số liệu đo {measurement_id} đã được rút lại (lần sửa {revision}); hãy ghi nhận lại kỳ này thay vì sửa.",
+    ),
+    "adjustment_unusable": _e(
+        "Unprocessable content",
+        "Điều chỉnh không dùng được",
+        "The adjustment cannot be converted to energy; see errors[].",
+        "Không quy đổi được điều chỉnh ra năng lượng; xem chi tiết trong errors[].",
+    ),
+    "adjustment_not_found": _e(
+        "Not found",
+        "Không tìm thấy điều chỉnh",
+        "Adjustment {adjustment_id} does not exist in verification case {case_id}.",
+        "Không có điều chỉnh {adjustment_id} trong hồ sơ thẩm tra {case_id}.",
+    ),
+    "adjustment_decided": _e(
+        "Conflict",
+        "Điều chỉnh đã được quyết định",
+        "The adjustment is already {status}; a decision is final.",
+        "Điều chỉnh đã ở trạng thái {status}; quyết định là cuối cùng.",
+    ),
+    "adjustment_four_eyes": _e(
+        "Forbidden",
+        "Cần người thứ hai phê duyệt",
+        "You recorded this adjustment; another officer must approve or reject it.",
+        "Bạn là người ghi nhận điều chỉnh này; cần một cán bộ khác phê duyệt hoặc từ chối.",
+    ),
+    "adjustment_pending": _e(
+        "Conflict",
+        "Điều chỉnh đang chờ phê duyệt",
+        "Non-routine adjustments await an officer's decision ({adjustments}); conclude after they are decided.",
+        "Các điều chỉnh bất thường đang chờ cán bộ Sở quyết định ({adjustments}); hãy kết luận sau khi có quyết định.",
+    ),
+    "refreeze_not_found": _e(
+        "Not found",
+        "Không tìm thấy đề nghị chốt lại đường cơ sở",
+        "Baseline re-freeze {refreeze_id} does not exist in verification case {case_id}.",
+        "Không có đề nghị chốt lại đường cơ sở {refreeze_id} trong hồ sơ thẩm tra {case_id}.",
+    ),
+    "refreeze_confirmed": _e(
+        "Conflict",
+        "Đường cơ sở đã được chốt lại",
+        "Baseline re-freeze {refreeze_id} is already confirmed.",
+        "Đề nghị chốt lại đường cơ sở {refreeze_id} đã được xác nhận.",
+    ),
+    "refreeze_four_eyes": _e(
+        "Forbidden",
+        "Cần người thứ hai xác nhận",
+        "You proposed this re-freeze; the case's verifier, another person, must confirm it.",
+        "Bạn là người đề nghị chốt lại; người thẩm tra của hồ sơ, một người khác, phải xác nhận.",
+    ),
     "savings_not_computable": _e(
         "Unprocessable content",
         "Không tính được mức tiết kiệm",

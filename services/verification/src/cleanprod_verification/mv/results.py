@@ -59,6 +59,16 @@ class RegressionResult:
 
 
 @dataclass(frozen=True)
+class UnadjustedFigures:
+    """A result's figures before non-routine adjustments (mv/adjustments.py)."""
+
+    adjusted_baseline_toe: float
+    savings_toe: float
+    savings_percent: float | None
+    savings_tco2: float
+
+
+@dataclass(frozen=True)
 class CarrierResult:
     carrier: str  # an energy carrier, or "total" for all carriers in TOE
     method: str  # "regression" | "sec" | "sec_capped_by_regression"
@@ -80,6 +90,8 @@ class CarrierResult:
     binding_estimate: str | None = None
     # what the model was asked to normalise for and this figure does not ("cdd", "hdd"): never silent
     normalisation_dropped: list[str] = field(default_factory=list)
+    non_routine_adjustment_toe: float = 0.0  # added to the adjusted baseline (IPMVP non-routine adjustments)
+    unadjusted: UnadjustedFigures | None = None  # the figures before them (None: no adjustment)
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,7 @@ class SavingsResult:
     inputs: InputsUsed
     model: ModelUsed | None = None
     normalisation_dropped: list[str] = field(default_factory=list)  # the total's (see CarrierResult)
+    non_routine_adjustments: list[dict[str, Any]] = field(default_factory=list)  # those applied, as given
     schema_version: int = field(default=1)
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .adjustments import NonRoutineAdjustment, apply_adjustments, validate_adjustments
 from .conversions import EmissionFactorUsed, emission_factor, toe_to_gj
 from .criteria import CriterionCheck, model_checks, range_check, uncertainty_check
 from .errors import InputError, InputErrors
@@ -386,6 +387,7 @@ def compute_savings(
     norm: SectorNorm | None = None,
     tables: FactorTables | None = None,
     model: BaselineModel | None = None,
+    adjustments: Sequence[NonRoutineAdjustment] = (),
 ) -> SavingsResult:
     """Verified savings and verdict. Raises ``InputErrors`` (a ``MVError``) listing every input problem."""
     settings = settings or MVSettings()
@@ -411,6 +413,9 @@ def compute_savings(
     ev = _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model_, settings)
     total_co2 = sum(c.savings_tco2 for c in carriers)
     total = _carrier_result(TOTAL, ev, data, None, None, claim.overall_percent, co2=total_co2)
+    if adjustments:
+        validate_adjustments(adjustments, data.carriers)
+        total, carriers = apply_adjustments(total, carriers, adjustments)
 
     if any(c.method != total.method for c in carriers):
         warnings.append(
@@ -468,6 +473,10 @@ def compute_savings(
             variables_used=[v for v in model_.variables if v != "intercept"],
         ),
         normalisation_dropped=list(total.normalisation_dropped),
+        non_routine_adjustments=[
+            {"carrier": a.carrier, "amount_toe": a.amount_toe, "reason": a.reason, "reference": a.reference}
+            for a in adjustments
+        ],
         inputs=InputsUsed(
             baseline_period_count=len(data.baseline),
             reporting_period_count=len(data.reporting),
