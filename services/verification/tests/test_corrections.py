@@ -97,6 +97,9 @@ async def test_non_routine_adjustment_four_eyes_with_adjusted_and_unadjusted_fig
     assert recorded["status"] == "proposed" and recorded["amount_toe"] == pytest.approx(480 * MWH_TOE)
     bad = await client.post(url, headers=actors.verifier(verifier), json={**adjustment, "unit": "kg"})
     assert_problem(bad, 422, code="adjustment_unusable")
+    assert assert_problem(bad, 422)["errors"][0]["field"] == "unit"
+    unknown = await client.post(url, headers=actors.verifier(verifier), json={**adjustment, "carrier": "plasma"})
+    assert assert_problem(unknown, 422, code="adjustment_unusable")["errors"][0]["field"] == "carrier"
 
     pending = await conclude(client, actors, case_id, verifier)
     assert_problem(pending, 409, code="adjustment_pending")

@@ -18,7 +18,7 @@ from cleanprod_kit.models import utcnow
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import audit_case
 from ..db_types import touch
-from ..mv import InputError, default_tables
+from ..mv import InputError, UnsupportedCarrierError, default_tables
 from ..mv.adjustments import NonRoutineAdjustment
 from .models import AdjustmentStatus, BaselineAdjustment
 from .schemas import AdjustmentCreate, AdjustmentDecision, AdjustmentPublic
@@ -31,7 +31,7 @@ def record(
     try:
         toe_per = default_tables().toe_per(body.carrier, body.unit, "unit")
     except InputError as exc:
-        field = "carrier" if "carrier" in exc.message else "unit"
+        field = "carrier" if isinstance(exc, UnsupportedCarrierError) else "unit"
         raise Unprocessable(
             f"The adjustment cannot be converted to energy: {exc.message}",
             code="adjustment_unusable",
