@@ -5,7 +5,7 @@ officer1 opens a call with a rubric in the call editor; ent-hanoisteel applies (
 answers, submit); officer1 assigns reviewer1 and reviewer2 in one bulk action on the applications list; each
 reviewer declares no conflict, saves a draft, comes back (the draft is there) and submits; officer2 decides on the
 decision screen, which shows the binding limit; the enterprise reports start and completion; officer1 assigns
-verifier1, who declares independence, imports 12 months by CSV, looks at the chart and concludes; the enterprise
+verifier1, who declares independence, imports the months of 2026 that have ended by CSV, looks at the chart and concludes; the enterprise
 sees the verified result and the balance tranche; the public results page shows the new savings.
 
 Every step is a click or a form fill in the browser. Through the API only what the issue does not name: reading
@@ -35,9 +35,11 @@ from browser_helpers import Ui
 from e2e_helpers import CLAIMS, DOSSIER, HANOISTEEL, TAX_CODES, Api, days, minimal_pdf, poll, today
 from test_enterprise_accounts import _login_changing_password
 from test_verification_flow import (
+    REPORTING_MONTHS,
     SEED_LINES,
     TAX,
     application_in,
+    approve_reporting_start,
     case_of,
     conclude,
     read_case,
@@ -241,7 +243,7 @@ def number(value: float, decimals: int, language: str) -> str:
 
 
 def measurement_csv(case: dict[str, Any], language: str) -> bytes:
-    """Twelve months of 2026 at 90 % of the demo facility's own baseline line (tests/e2e/test_verification_flow),
+    """The months of 2026 that have ended at 90 % of the demo facility's own baseline line (tests/e2e/test_verification_flow),
     as Excel saves "CSV UTF-8": BOM, semicolons, the language's decimal mark (the portal reads `350,345` as a
     decimal in Vietnamese, as 350345 in English), an evidence reference per line."""
     mark = "," if language == "vi" else "."
@@ -478,6 +480,8 @@ def test_the_whole_programme_in_the_browser(
     # ---- officer1 assigns verifier1 ------------------------------------------------------------------------------
     case = case_of(api, application_id)
     poll(lambda: read_case(api, case["id"])["ready_to_conclude"], what="the completion to reach verification")
+    # reporting from January 2026, before today's completion: approved through the API (no screen for it yet)
+    approve_reporting_start(api, case["id"])
     page = officer1.page
     side_menu(officer1, "/officer/applications", "officer-applications-again")
     page.fill("#f-dossier_code", dossier_code)
@@ -501,7 +505,7 @@ def test_the_whole_programme_in_the_browser(
     click_and_see(officer1, "#assign-verifier", r"/verification\?assigned=1$", "verifier-assigned")
     assert page.locator("#current-verifier").inner_text().strip() == "verifier1"
 
-    # ---- verifier1: independence, 12 months by CSV, the chart, the conclusion -----------------------------------
+    # ---- verifier1: independence, the months that have ended by CSV, the chart, the conclusion --------------------
     verifier = person(new_ui, "verifier1", "verifier1", language)
     page = verifier.page
     workspace(verifier, "staff")
@@ -525,11 +529,11 @@ def test_the_whole_programme_in_the_browser(
     click_and_see(verifier, "#upload-csv", rf"/verify/{case['id']}/measurements", "measurements-uploaded")
     assert page.locator("#upload-report").count() == 1
     assert page.locator("[id^='upload-line-']").count() == 0, page.locator("#upload-report").inner_text()
-    assert page.locator("#measurement-grid tbody tr").count() == 12
+    assert page.locator("#measurement-grid tbody tr").count() == len(REPORTING_MONTHS)
     click_and_see(verifier, "#to-results", rf"/verify/{case['id']}/results$", "results")
     chart = page.locator("#energy-chart")
     assert chart.is_visible() and chart.locator("g.chart__series").count() == 3
-    assert page.locator("#energy-chart-table tbody tr").count() == 36  # 24 baseline + 12 reporting months
+    assert page.locator("#energy-chart-table tbody tr").count() == 24 + len(REPORTING_MONTHS)
     assert "R²" in page.locator("#result-figures").inner_text()
     if page.locator("#f-review_note").count():
         page.fill("#f-review_note", "Số liệu khớp hóa đơn EVN và sổ sản xuất.")

@@ -1,5 +1,6 @@
 """The verifier's screens on the real stack (issue 14): `verifier1` is assigned a completed project through the
-API, then in the portal declares independence (nothing of the measurements before that), imports 12 months by
+API, then in the portal declares independence (nothing of the measurements before that), imports the months of
+2026 that have ended (`REPORTING_MONTHS`; an officer approved reporting from January, see test_verification_flow) by
 CSV (one bad line reported with its number and column), looks at the chart (3 series and the data table),
 concludes; the report opens in the portal and prints on A4 with page numbers and the dossier code on every
 page, with no English in the Vietnamese version. Screenshots and axe-core on real Chromium."""
@@ -18,8 +19,10 @@ import pytest
 from e2e_helpers import HANOISTEEL, Api, poll
 from portal_helpers import PortalUser, field_error, text_of
 from test_verification_flow import (
+    REPORTING_MONTHS,
     SEED_LINES,
     TAX,
+    approve_reporting_start,
     assign,
     case_of,
     declare,
@@ -34,6 +37,8 @@ from infra.devstack import Stack
 SVG = "{http://www.w3.org/2000/svg}"
 ARTIFACTS = Path(os.environ.get("CLEANPROD_ARTIFACTS", Path(__file__).resolve().parents[2] / ".artifacts")) / "verify"
 # Words of the English report (and developer hints) that must not appear in the Vietnamese one.
+MONTHS = len(REPORTING_MONTHS)
+BAD_LINE = MONTHS + 2  # after the header and the months
 ENGLISH_WORDS = (
     "verified",
     "baseline",
@@ -65,6 +70,7 @@ def case(api: Api) -> dict[str, Any]:
     application = api.completed(api.call(), HANOISTEEL)
     opened = case_of(api, application["id"])
     poll(lambda: read_case(api, opened["id"])["ready_to_conclude"], what="the completion to reach verification")
+    approve_reporting_start(api, opened["id"])
     assert assign(api, opened["id"]).status_code == 200
     return read_case(api, opened["id"])
 
@@ -81,8 +87,8 @@ def _vi_number(value: float) -> str:
 
 
 def measurement_csv(case: dict[str, Any]) -> bytes:
-    """12 months of 2026 at 90 % of the seed line (as test_verification_flow), Vietnamese decimal commas, and one
-    bad line (a production that is not a number) at file line 14."""
+    """The reporting months of 2026 at 90 % of the seed line (as test_verification_flow), Vietnamese decimal
+    commas, and one bad line (a production that is not a number) at file line BAD_LINE."""
     line = SEED_LINES[TAX[HANOISTEEL]]
     carriers = list(line["carriers"].items())
     header = [
@@ -168,7 +174,7 @@ def test_verifier_declares_imports_sees_chart_and_concludes(
     assert [d["filename"] for d in evidence] == ["Chỉ số công tơ 2026.pdf"]
     assert f'<option value="{evidence[0]["id"]}"' in shown.text  # citable in the forms below
 
-    # CSV import: 12 lines saved, the bad one reported with its line number and column
+    # CSV import: every month saved, the bad line reported with its line number and column
     uploaded = verifier.client.post(
         f"/verify/{case_id}/measurements/upload",
         data={"csrf_token": verifier.csrf},
@@ -176,14 +182,14 @@ def test_verifier_declares_imports_sees_chart_and_concludes(
     )
     assert uploaded.status_code == 200, text_of(uploaded.text)[:3000]
     page = uploaded.text
-    assert "12 dòng đã được lưu" in text_of(page) or "12 dòng" in text_of(page)
-    bad = re.search(r'id="upload-line-14".*?</tr>', page, re.S)
+    assert f"{MONTHS} dòng đã được lưu" in text_of(page) or f"{MONTHS} dòng" in text_of(page)
+    bad = re.search(rf'id="upload-line-{BAD_LINE}".*?</tr>', page, re.S)
     assert bad and "production" in bad[0], text_of(page)[:3000]
     listed = api.client.get(f"/api/v1/verifications/{case_id}/measurements", headers=api.h("officer1")).json()
-    assert len(listed["items"]) == 12
+    assert len(listed["items"]) == MONTHS
     assert listed["items"][0]["current"]["evidence"]["url"].startswith("https://evn.example.vn/hoa-don/2026-")
 
-    # the results: figures beside the chart (3 series over 24 baseline + 12 reporting months) and its table
+    # the results: figures beside the chart (3 series over 24 baseline + the reporting months) and its table
     results = verifier.get(f"/verify/{case_id}/results")
     assert results.status_code == 200
     svg = re.search(r"<svg.*?</svg>", results.text, re.S)[0]
@@ -195,9 +201,9 @@ def test_verifier_declares_imports_sees_chart_and_concludes(
         len(list(g.iter(f"{SVG}circle"))) + len(list(g.iter(f"{SVG}rect"))) + len(list(g.iter(f"{SVG}polygon")))
         for g in series
     ]
-    assert markers == [24, 12, 12]
+    assert markers == [24, MONTHS, MONTHS]
     table = re.search(r'<table class="table chart-table" id="energy-chart-table">.*?</table>', results.text, re.S)[0]
-    assert table.count('<th scope="row">') == 36 and "01/2026" in table
+    assert table.count('<th scope="row">') == 24 + MONTHS and "01/2026" in table
     preview = api.client.get(f"/api/v1/verifications/{case_id}/preview", headers=api.h("verifier1")).json()
     adjusted = [
         float(c.replace(".", "").replace(",", "."))

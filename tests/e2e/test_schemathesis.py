@@ -79,6 +79,10 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     **{f"GET /api/v1/audit/{service}/export": "to ≥ from" for service in ("registry", "applications", "verification")},
     "GET /api/v1/verifications/{case_id}/preview": "the case's state: at least one measurement must be recorded "
     "before anything can be computed",
+    # issue 15 (M&V plan, dates)
+    "PUT /api/v1/verifications/{case_id}/reporting-start": "reporting_start in the programme window",
+    "PUT /api/v1/verifications/{case_id}/mv-plan": "base temperatures within the range of the chosen unit "
+    "(0–35 °C, 32–95 °F); a weather model needs a CDD or HDD base",
 }
 # Uploads whose file type is detected from the bytes (not the declared name or Content-Type): random bytes that are
 # no allowed type get 415, a rule a JSON schema cannot state about binary content. Only these accept 415 for

@@ -5,12 +5,18 @@ settles the application's balance tranche. Everything through the gateway with r
 
 Reporting data are derived from the demo facilities' own baseline pattern (registry seed: energy = fixed +
 per-unit × production, with ±2 % noise): the same production months as 2025, every carrier at `factor` × the
-seed line, so the savings are ≈ (1 − factor)."""
+seed line, so the savings are ≈ (1 − factor).
+
+Dates that make sense (issue 15): a period is recorded only once it has ended, so the reporting year is the
+months of 2026 that have ended by today (`REPORTING_MONTHS`, eleven on 1 December 2026); the project completes
+today, after those months, so an officer approves reporting from 1 January 2026 (the equipment ran from then,
+the acceptance came later) — without it the periods would start before the completion and be refused."""
 
 from __future__ import annotations
 
 import calendar
 import copy
+import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 from math import ceil
@@ -37,6 +43,7 @@ SEED_LINES = {
 }
 TAX = {HANOISTEEL: "0100109106", THANGLONG: "0101243150"}
 WARDS = {HANOISTEEL: ("steel", "Huyện Sóc Sơn", "Xã Nội Bài"), THANGLONG: ("beer", "Huyện Mê Linh", "Xã Quang Minh")}
+REPORTING_MONTHS = [m for m in range(1, 13) if dt.date(2026, m, calendar.monthrange(2026, m)[1]) < today()]
 ADVANCE_SHARE = Fraction(3, 10)  # applications default advance_share_bp 3000
 RECOVERY_THRESHOLD = Fraction(1, 2)  # applications default recovery_threshold_bp 5000
 
@@ -122,12 +129,23 @@ def measurement(enterprise: str, m: int, production: float, factor: float, **ext
 
 
 def reporting_year(case: dict[str, Any], enterprise: str, factor: float) -> list[dict[str, Any]]:
-    """Twelve months of 2026 with the 2025 production of the frozen baseline, month by month."""
+    """The months of 2026 that have ended (`REPORTING_MONTHS`) with the 2025 production of the frozen baseline,
+    month by month."""
     productions = [
         p["production"]["quantity"] for p in case["baseline"]["periods"] if p["period_start"].startswith("2025-")
     ]
     assert len(productions) == 12
-    return [measurement(enterprise, m, p, factor) for m, p in enumerate(productions, start=1)]
+    return [measurement(enterprise, m, productions[m - 1], factor) for m in REPORTING_MONTHS]
+
+
+def approve_reporting_start(api: Api, case_id: str, day: str = "2026-01-01") -> None:
+    """The officer approves reporting from `day` (the project completes today, after the months reported)."""
+    response = api.client.put(
+        case_url(case_id, "/reporting-start"),
+        headers=with_case_etag(api, case_id, "officer1"),
+        json={"reporting_start": day, "note": "Thiết bị vận hành từ 01/2026, nghiệm thu chính thức sau đó."},
+    )
+    assert response.status_code == 200, response.text
 
 
 def record(api: Api, case_id: str, bodies: list[dict[str, Any]], verifier: str = "verifier1") -> list[dict]:
@@ -157,6 +175,7 @@ def ready_case(api: Api, enterprise: str, **overrides: Any) -> tuple[dict[str, A
     application = api.completed(api.call(), enterprise, **overrides)
     case = case_of(api, application["id"])
     poll(lambda: read_case(api, case["id"])["ready_to_conclude"], what="the completion to reach verification")
+    approve_reporting_start(api, case["id"])
     assert assign(api, case["id"]).status_code == 200
     assert declare(api, case["id"]).status_code == 200
     return application, read_case(api, case["id"])
@@ -197,6 +216,7 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     started = api.act(approved, "start", HANOISTEEL, json={"reason": "Đã ký hợp đồng với nhà cung cấp."})
     api.act(started, "completion", HANOISTEEL, json={"reason": "Đã nghiệm thu, vận hành ổn định."})
     poll(lambda: read_case(api, case["id"])["ready_to_conclude"], what="application.completed at verification")
+    approve_reporting_start(api, case["id"])
 
     # a verifier assigned to nothing here reads nothing of the application (issue 9: least privilege)
     application_url = f"/api/v1/applications/{approved['id']}"
@@ -230,11 +250,11 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     assert declared.status_code == 200, declared.text
     assert read_case(api, case["id"], user="verifier1")["status"] == "measuring"
 
-    # twelve months of 2026 at 90 % of the baseline line: ≈ 10 % saved ≥ the 8 % claim and the 6 % target
+    # the months of 2026 that have ended, at 90 % of the baseline line: ≈ 10 % saved ≥ the 8 % claim and the 6 % target
     measured = record(api, case["id"], reporting_year(case, HANOISTEEL, 0.90))
-    assert [m["revision"] for m in measured] == [1] * 12
+    assert [m["revision"] for m in measured] == [1] * len(REPORTING_MONTHS)
     listed = api.client.get(case_url(case["id"], "/measurements"), headers=api.h("auditor1")).json()["items"]
-    assert sorted(m["period_start"] for m in listed) == [month(2026, m)[0] for m in range(1, 13)]
+    assert sorted(m["period_start"] for m in listed) == [month(2026, m)[0] for m in REPORTING_MONTHS]
 
     # the enterprise may not preview; the verifier may
     assert_problem(api.client.get(case_url(case["id"], "/preview"), headers=api.h(HANOISTEEL)), 403)
@@ -250,7 +270,7 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     assert result["claimed_savings_pct"] == 8.0 and result["achieved_ratio"] > 1
     assert result["savings"]["toe"] > 0 and result["savings"]["tco2"] > 0
     assert result["model"]["passed"] is True and result["model"]["r_squared"] > 0.9
-    assert [u["revision"] for u in result["measurements_used"]] == [1] * 12
+    assert [u["revision"] for u in result["measurements_used"]] == [1] * len(REPORTING_MONTHS)
     assert read_case(api, case["id"])["status"] == "concluded"
 
     # the verdict travels back: the application is verified and the balance is due in full
@@ -271,8 +291,14 @@ def test_approved_project_is_verified_and_its_balance_paid_in_full(api: Api) -> 
     assert "Công ty Cổ phần Thép Hà Nội" in report.text and "<script" not in report.text
     history = api.client.get(case_url(case["id"], "/history"), headers=api.h("auditor1")).json()["items"]
     actions = [h["action"] for h in history]
-    assert actions[:4] == ["open", "completion_reported", "assign_verifier", "declare_independence"]
-    assert actions.count("record_measurement") == 12 and actions[-1] == "conclude"
+    assert actions[:5] == [
+        "open",
+        "completion_reported",
+        "approve_reporting_start",
+        "assign_verifier",
+        "declare_independence",
+    ]
+    assert actions.count("record_measurement") == len(REPORTING_MONTHS) and actions[-1] == "conclude"
     app_moves = [(e["action"], e["actor_role"]) for e in api.history(verified)][-1]
     assert app_moves == ("record_verified", "service")
     assert api.outbox_types(approved["id"])[-1] == "application.verified"
@@ -319,18 +345,21 @@ def test_project_below_its_claim_is_not_achieved_and_its_balance_reduced(api: Ap
 def test_a_correction_adds_a_revision_changes_the_result_and_keeps_the_old_one(api: Api) -> None:
     _, case = ready_case(api, HANOISTEEL)
     months = reporting_year(case, HANOISTEEL, 0.90)
-    # December typed with the meter reading of the old line (no saving at all) — a mistake found later
-    wrong = copy.deepcopy(months[11])
-    wrong["consumption"] = measurement(HANOISTEEL, 12, wrong["production"]["quantity"], 1.0)["consumption"]
-    measured = record(api, case["id"], months[:11] + [wrong])
-    december = measured[11]
+    # the last month typed with the meter reading of the old line (no saving at all) — a mistake found later
+    last = REPORTING_MONTHS[-1]
+    wrong = copy.deepcopy(months[-1])
+    wrong["consumption"] = measurement(HANOISTEEL, last, wrong["production"]["quantity"], 1.0)["consumption"]
+    measured = record(api, case["id"], months[:-1] + [wrong])
+    december = measured[-1]
 
     before = api.client.get(case_url(case["id"], "/preview"), headers=api.h("verifier1")).json()
     url = case_url(case["id"], f"/measurements/{december['id']}/revisions")
-    corrected_body = months[11] | {"reason": "Nhập nhầm chỉ số công tơ cũ; sửa theo hóa đơn EVN tháng 12/2026."}
+    corrected_body = months[-1] | {
+        "reason": f"Nhập nhầm chỉ số công tơ cũ; sửa theo hóa đơn EVN tháng {last:02d}/2026."
+    }
     assert_problem(api.client.post(url, json=corrected_body, headers=api.h("verifier1")), 428)
     assert_problem(api.client.post(url, json=corrected_body, headers=api.h("verifier1", **{"If-Match": '"7"'})), 412)
-    refused = api.client.post(url, json=months[11], headers=api.h("verifier1", **{"If-Match": '"1"'}))
+    refused = api.client.post(url, json=months[-1], headers=api.h("verifier1", **{"If-Match": '"1"'}))
     assert_problem(refused, 422)  # a correction needs its reason
     corrected = api.client.post(url, json=corrected_body, headers=api.h("verifier1", **{"If-Match": '"1"'}))
     assert corrected.status_code == 201, corrected.text
@@ -377,6 +406,7 @@ def test_only_the_assigned_independent_verifier_measures_and_concludes(api: Api)
     application = api.completed(api.call(), HANOISTEEL)
     case = case_of(api, application["id"])
     poll(lambda: read_case(api, case["id"])["ready_to_conclude"], what="the completion to reach verification")
+    approve_reporting_start(api, case["id"])
     body = measurement(HANOISTEEL, 1, 16_000, 0.9)
 
     # nobody assigned yet
@@ -561,3 +591,67 @@ def test_programme_summary_counts_the_verified_savings_by_sector_and_ward(api: A
     # officers and auditors read the summary; enterprises do not
     assert api.client.get("/api/v1/programme/summary", headers=api.h("auditor1")).status_code == 200
     assert_problem(api.client.get("/api/v1/programme/summary", headers=api.h(HANOISTEEL)), 403)
+
+
+# ---- the M&V plan: a fallback named, a non-routine adjustment approved by another person (issue 15) -----------
+
+
+def test_fallback_is_named_and_a_non_routine_adjustment_needs_an_officer(api: Api) -> None:
+    application, case = ready_case(api, HANOISTEEL)
+    case_id = case["id"]
+    # the verifier plans production + cooling degree-days, but the registry's baseline carries no CDD
+    plan = api.client.put(
+        case_url(case_id, "/mv-plan"),
+        headers=with_case_etag(api, case_id, "verifier1"),
+        json={"model": "production_weather", "degree_day_unit": "C", "cdd_base": 18, "station": "Láng (48820)"},
+    )
+    assert plan.status_code == 200, plan.text
+    record(api, case_id, reporting_year(case, HANOISTEEL, 0.95))  # ≈ 5 %: short of the 6 % target alone
+
+    preview = api.client.get(case_url(case_id, "/preview"), headers=api.h("verifier1")).json()
+    assert preview["normalisation_dropped"] == ["cdd"] and preview["requires_review"]
+    assert preview["model"]["variables"] == ["intercept", "production"]
+    refused = conclude(api, case_id)
+    problem = assert_problem(refused, 422)
+    assert problem["code"] == "fallback_reason_required" and problem["normalisation_dropped"] == ["cdd"]
+    vi = api.client.post(
+        case_url(case_id, "/conclude"),
+        headers=with_case_etag(api, case_id, "verifier1") | {"Accept-Language": "vi"},
+        json={},
+    )
+    assert "giải trình" in assert_problem(vi, 422)["detail"]
+
+    # a new compressed-air line added in 2026 (a static factor changed): the baseline gains its use
+    extra_mwh = 250 * len(REPORTING_MONTHS)
+    adjustment = api.client.post(
+        case_url(case_id, "/adjustments"),
+        headers=api.h("verifier1"),
+        json={
+            "carrier": "electricity",
+            "quantity": extra_mwh,
+            "unit": "MWh",
+            "reason": "Bổ sung trạm khí nén mới từ 01/2026, đo riêng bằng công tơ phụ (250 MWh/tháng).",
+            "evidence": {"document_id": "cong-to-phu-khi-nen", "description": "Số liệu công tơ phụ trạm khí nén"},
+        },
+    )
+    assert adjustment.status_code == 201, adjustment.text
+    adjustment_id = adjustment.json()["id"]
+    assert_problem(conclude(api, case_id, review_note="x"), 409)  # it awaits the officer's decision
+    decision = case_url(case_id, f"/adjustments/{adjustment_id}/decision")
+    approve = {"approve": True, "note": "Đã đối chiếu biên bản lắp đặt và công tơ phụ."}
+    assert_problem(api.client.post(decision, headers=api.h("verifier1", **{"If-Match": '"1"'}), json=approve), 403)
+    decided = api.client.post(decision, headers=api.h("officer1", **{"If-Match": '"1"'}), json=approve)
+    assert decided.status_code == 200 and decided.json()["status"] == "approved", decided.text
+
+    note = "Trạm Láng chưa có số liệu độ-ngày cho kỳ cơ sở; sản lượng giải thích tiêu thụ (R² cao), chấp nhận."
+    concluded = conclude(api, case_id, review_note=note)
+    assert concluded.status_code == 200, concluded.text
+    result = concluded.json()
+    assert result["normalisation_dropped"] == ["cdd"] and result["review_note"] == note
+    assert result["unadjusted"]["savings_percent"] == pytest.approx(preview["verified_savings_pct"], rel=1e-9)
+    assert result["savings"]["toe"] > result["unadjusted"]["savings_toe"]
+    assert [a["reference"] for a in result["non_routine_adjustments"]] == [adjustment_id]
+    # the enterprise reads both figures in the stored result
+    mine = api.client.get(case_url(case_id, "/result"), headers=api.h(HANOISTEEL)).json()
+    assert mine["unadjusted"] == result["unadjusted"]
+    application_in(api, application["id"], result["verdict"])

@@ -20,6 +20,8 @@ def test_every_body_and_table_follows_the_input_rules() -> None:
                 "VerifierAssignment": ("AssignmentPublic", "AssignmentBody", "DeclarationBody"),
                 "Conclusion": ("ResultPublic", "ConcludeBody"),
                 "MeasurementRevision": ("RevisionPublic",),
+                "BaselineAdjustment": ("AdjustmentPublic", "AdjustmentCreate"),
+                "BaselineRefreeze": ("RefreezePublic", "RefreezeCreate"),
             },
         )
         == []

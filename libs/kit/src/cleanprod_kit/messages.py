@@ -1095,6 +1095,104 @@ _CATALOGUE: dict[str, Entry] = {
         "Kết quả tính toán cần người thẩm tra xem xét trước khi kết luận: {warnings}. Hãy gửi "
         "review_note nêu rõ đã kiểm tra gì và vì sao số liệu là đúng.",
     ),
+    # ---- verification: M&V plan, fallbacks, dates (issue 15) -------------------------------------------------------
+    "mv_plan_invalid": _e(
+        "Unprocessable content",
+        "Phương án đo lường không dùng được",
+        "The M&V plan is not usable; see errors[].",
+        "Phương án đo lường và thẩm tra không dùng được; xem chi tiết trong errors[].",
+    ),
+    "fallback_reason_required": _e(
+        "Unprocessable content",
+        "Cần giải trình phương pháp dự phòng",
+        "The chosen baseline model could not be used and the figure does not normalise for {dropped} (method "
+        "{method}). Send review_note saying why this fallback is acceptable.",
+        "Không dùng được mô hình đường cơ sở đã chọn và kết quả không hiệu chỉnh theo {dropped} (phương pháp "
+        "{method}). Hãy gửi review_note giải trình vì sao chấp nhận được phương pháp dự phòng này.",
+    ),
+    "dates_not_consistent": _e(
+        "Unprocessable content",
+        "Ngày tháng không hợp lý",
+        "The dates of the periods do not fit the project's timeline; see errors[].",
+        "Ngày tháng của các kỳ không phù hợp với tiến độ dự án; xem chi tiết trong errors[].",
+    ),
+    "reporting_before_completion": _e(
+        "Unprocessable content",
+        "Kỳ báo cáo bắt đầu quá sớm",
+        "A reporting period starts on or after {first_day} (after the project's completion, or the reporting "
+        "start an officer approved); this one starts {start}.",
+        "Kỳ báo cáo phải bắt đầu từ ngày {first_day} (sau khi dự án hoàn thành, hoặc ngày bắt đầu báo cáo do "
+        "cán bộ Sở phê duyệt); kỳ này bắt đầu ngày {start}.",
+    ),
+    "period_not_ended": _e(
+        "Unprocessable content",
+        "Kỳ chưa kết thúc",
+        "The period ends {end}, which is not over yet (today is {today}); record it once it has ended.",
+        "Kỳ này kết thúc ngày {end}, chưa qua (hôm nay là {today}); hãy ghi nhận sau khi kỳ kết thúc.",
+    ),
+    "baseline_after_implementation_start": _e(
+        "Unprocessable content",
+        "Kỳ cơ sở trùng thời gian thực hiện",
+        "The baseline period ends {end}, not before the implementation started ({implementation_start}); the "
+        "baseline describes the plant before the project.",
+        "Kỳ cơ sở kết thúc ngày {end}, không trước ngày bắt đầu thực hiện dự án ({implementation_start}); "
+        "đường cơ sở phải phản ánh cơ sở sản xuất trước dự án.",
+    ),
+    # ---- verification: corrections and non-routine adjustments (issue 15) ----------------------------------------
+    "measurement_withdrawn": _e(
+        "Conflict",
+        "Số liệu đo đã rút lại",
+        "Measurement {measurement_id} was withdrawn (revision {revision}); record the period again instead.",
+        "Số liệu đo {measurement_id} đã được rút lại (lần sửa {revision}); hãy ghi nhận lại kỳ này thay vì sửa.",
+    ),
+    "adjustment_unusable": _e(
+        "Unprocessable content",
+        "Điều chỉnh không dùng được",
+        "The adjustment cannot be converted to energy; see errors[].",
+        "Không quy đổi được điều chỉnh ra năng lượng; xem chi tiết trong errors[].",
+    ),
+    "adjustment_not_found": _e(
+        "Not found",
+        "Không tìm thấy điều chỉnh",
+        "Adjustment {adjustment_id} does not exist in verification case {case_id}.",
+        "Không có điều chỉnh {adjustment_id} trong hồ sơ thẩm tra {case_id}.",
+    ),
+    "adjustment_decided": _e(
+        "Conflict",
+        "Điều chỉnh đã được quyết định",
+        "The adjustment is already {status}; a decision is final.",
+        "Điều chỉnh đã ở trạng thái {status}; quyết định là cuối cùng.",
+    ),
+    "adjustment_four_eyes": _e(
+        "Forbidden",
+        "Cần người thứ hai phê duyệt",
+        "You recorded this adjustment; another officer must approve or reject it.",
+        "Bạn là người ghi nhận điều chỉnh này; cần một cán bộ khác phê duyệt hoặc từ chối.",
+    ),
+    "adjustment_pending": _e(
+        "Conflict",
+        "Điều chỉnh đang chờ phê duyệt",
+        "Non-routine adjustments await an officer's decision ({adjustments}); conclude after they are decided.",
+        "Các điều chỉnh bất thường đang chờ cán bộ Sở quyết định ({adjustments}); hãy kết luận sau khi có quyết định.",
+    ),
+    "refreeze_not_found": _e(
+        "Not found",
+        "Không tìm thấy đề nghị chốt lại đường cơ sở",
+        "Baseline re-freeze {refreeze_id} does not exist in verification case {case_id}.",
+        "Không có đề nghị chốt lại đường cơ sở {refreeze_id} trong hồ sơ thẩm tra {case_id}.",
+    ),
+    "refreeze_confirmed": _e(
+        "Conflict",
+        "Đường cơ sở đã được chốt lại",
+        "Baseline re-freeze {refreeze_id} is already confirmed.",
+        "Đề nghị chốt lại đường cơ sở {refreeze_id} đã được xác nhận.",
+    ),
+    "refreeze_four_eyes": _e(
+        "Forbidden",
+        "Cần người thứ hai xác nhận",
+        "You proposed this re-freeze; the case's verifier, another person, must confirm it.",
+        "Bạn là người đề nghị chốt lại; người thẩm tra của hồ sơ, một người khác, phải xác nhận.",
+    ),
     "savings_not_computable": _e(
         "Unprocessable content",
         "Không tính được mức tiết kiệm",

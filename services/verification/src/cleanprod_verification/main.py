@@ -10,6 +10,7 @@ from cleanprod_kit.audit import audit_search_router
 from cleanprod_kit.http import ServiceClient, TokenSource
 
 from . import models  # noqa: F401 - every table registered before the app starts
+from .adjustments.views import router as adjustments_router
 from .assignments.views import bulk_router as bulk_assignments_router
 from .assignments.views import router as assignments_router
 from .cases.consumer import build_consumer
@@ -17,8 +18,10 @@ from .cases.views import router as cases_router
 from .conclusions.views import router as conclusions_router
 from .config import VerificationSettings
 from .measurements.views import router as measurements_router
+from .plans.views import router as plans_router
 from .programme.views import public_router as public_results_router
 from .programme.views import router as programme_router
+from .refreezes.views import router as refreezes_router
 from .registry import RegistryClient, registry_client
 
 
@@ -49,6 +52,9 @@ def create_app(
             cases_router,
             assignments_router,
             measurements_router,
+            plans_router,
+            adjustments_router,
+            refreezes_router,
             conclusions_router,
             programme_router,
             public_results_router,

@@ -5,13 +5,17 @@ from sqlalchemy import MetaData
 from cleanprod_kit.columns import service_metadata as _service_metadata
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, ProcessedEvent
 
+from .adjustments.models import BaselineAdjustment
 from .assignments.models import VerifierAssignment
 from .cases.models import VerificationCase
 from .conclusions.models import Conclusion
 from .measurements.models import Measurement, MeasurementRevision
+from .refreezes.models import BaselineRefreeze
 
 __all__ = [
     "AuditEntry",
+    "BaselineAdjustment",
+    "BaselineRefreeze",
     "Conclusion",
     "IdempotencyRecord",
     "Measurement",
@@ -25,4 +29,12 @@ __all__ = [
 
 def service_metadata() -> MetaData:
     """Every table of this service's database: the kit's plus this service's own."""
-    return _service_metadata(Conclusion, Measurement, MeasurementRevision, VerificationCase, VerifierAssignment)
+    return _service_metadata(
+        BaselineAdjustment,
+        BaselineRefreeze,
+        Conclusion,
+        Measurement,
+        MeasurementRevision,
+        VerificationCase,
+        VerifierAssignment,
+    )

@@ -80,3 +80,13 @@ def test_labels() -> None:
     assert rt.label(rt.CARRIERS, "unknown_code", "vi") == "unknown_code"
     assert rt.label(rt.PRODUCTS, "billet electric arc furnace", "vi") == "Phôi thép luyện lò điện hồ quang"
     assert rt.label(rt.PRODUCTS, "billet electric arc furnace", "en") == "Billet, electric arc furnace"
+
+
+def test_dropped_normalisation_warnings_are_translated() -> None:
+    from cleanprod_verification.conclusions.report_text import warning
+
+    total = "normalisation dropped for the total: cooling degree-days (CDD) — the chosen model could not be used"
+    assert warning(total, "vi").startswith("Không dùng được mô hình đường cơ sở đã chọn")
+    carrier = "normalisation dropped for electricity: cooling degree-days (CDD) — the chosen model could not be used"
+    assert "không hiệu chỉnh" in warning(carrier, "vi") and not warning(carrier, "vi").startswith("electricity")
+    assert warning("CDD is not given for the baseline periods, so the model cannot use it", "vi").startswith("CDD")

@@ -78,6 +78,12 @@ class VerificationCase(ServiceTable, table=True):
     baseline_frozen_at: dt.datetime | None = moment()
     baseline_note: str | None = Field(default=None, sa_type=Text)
 
+    # the M&V plan: the baseline model and its degree-day basis (mv.models); None = production (+ given weather)
+    mv_plan: dict[str, Any] | None = Field(default=None, sa_type=JSONB, nullable=True)
+    # an officer-approved first day of reporting (else reporting starts after completed_on)
+    reporting_start: dt.date | None = None
+    reporting_start_note: str | None = Field(default=None, sa_type=Text)
+
     # the current verifier (history with declarations in verifier_assignments)
     verifier_subject: str | None = Field(default=None, max_length=255)
     verifier_username: str | None = Field(default=None, max_length=255)

@@ -71,6 +71,8 @@ class CasePublic(BaseModel):
     completed_on: dt.date | None
     completion_reported_at: dt.datetime | None
     baseline: BaselinePublic
+    mv_plan: dict[str, Any] | None = None  # the baseline model chosen (GET .../mv-plan); None: the default
+    reporting_start: dt.date | None = None  # approved by an officer (else the day after completed_on)
     verifier: VerifierPublic | None
     conclusion: ConclusionBrief | None
     version: int

@@ -328,6 +328,29 @@ _WARNINGS: list[tuple[re.Pattern[str], tuple[str, str]]] = [
         ),
     ),
     (
+        re.compile(r"^(CDD|HDD) is not given for the baseline periods"),
+        (
+            "{0} không có ở các kỳ cơ sở nên mô hình không dùng được biến này.",
+            "{0} is not given for the baseline periods, so the model cannot use it.",
+        ),
+    ),
+    (
+        re.compile(r"^normalisation dropped for the total:"),
+        (
+            "Không dùng được mô hình đường cơ sở đã chọn: kết quả tổng không hiệu chỉnh theo biến mô hình đã chọn "
+            "(độ-ngày thời tiết); người thẩm tra đã phải giải trình vì sao chấp nhận phương pháp dự phòng.",
+            "The chosen baseline model could not be used: the total is not normalised for the chosen variables "
+            "(weather degree-days); the verifier had to state why the fallback is acceptable.",
+        ),
+    ),
+    (
+        re.compile(r"^normalisation dropped for ([a-z_0-9]+):"),
+        (
+            "{0}: kết quả không hiệu chỉnh theo biến mô hình đã chọn (độ-ngày thời tiết); cần xem xét.",
+            "{0}: the figure is not normalised for the chosen variables (weather degree-days); to be reviewed.",
+        ),
+    ),
+    (
         re.compile(r"^the claim names (.+), which no period measures"),
         (
             "Mức đăng ký có dạng năng lượng {0} nhưng không kỳ nào đo; không đánh giá.",

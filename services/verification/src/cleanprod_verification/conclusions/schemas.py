@@ -59,4 +59,13 @@ class ResultPublic(BaseModel):
     inputs: dict[str, Any]
     concluded_at: dt.datetime | None
     concluded_by: str | None
+    normalisation_dropped: list[str] = Field(
+        default_factory=list, description="What the chosen model normalises for and this figure does not"
+    )
+    non_routine_adjustments: list[dict[str, Any]] = Field(
+        default_factory=list, description="The approved IPMVP non-routine adjustments applied"
+    )
+    unadjusted: dict[str, Any] | None = Field(
+        default=None, description="The total's figures before non-routine adjustments (null: none applied)"
+    )
     computation: dict[str, Any] = Field(description="The complete computation record (schema_version 1)")

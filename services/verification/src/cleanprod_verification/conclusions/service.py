@@ -25,6 +25,10 @@ from cleanprod_kit.errors import Conflict, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 
 from ..access import ensure_acting_verifier
+from ..adjustments.models import BaselineAdjustment
+from ..adjustments.service import approved_for_computation
+from ..adjustments.service import of_case as adjustments_of_case
+from ..cases.dates import baseline_errors, reporting_period_errors
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import ENTITY
 from ..db_types import touch
@@ -41,6 +45,7 @@ from ..mv import (
     default_tables,
     to_canonical_production,
 )
+from ..plans.service import model_of
 from ..registry import NormLookup, RegistryClient
 from .inputs import ReportingInput, baseline_periods, map_problem_errors, revision_period
 from .models import Conclusion
@@ -137,7 +142,11 @@ async def norm_before_lock(
 
 
 def evaluate(
-    case: VerificationCase, reporting: list[ReportingInput], lookup: NormLookup, settings: MVSettings
+    case: VerificationCase,
+    reporting: list[ReportingInput],
+    lookup: NormLookup,
+    settings: MVSettings,
+    adjustments: list[BaselineAdjustment] | None = None,
 ) -> Computation:
     """The savings computation on these inputs and this norm (no I/O)."""
     norm, norm_record = _comparable_norm(lookup, reporting[0].revision.production_unit)
@@ -153,6 +162,8 @@ def evaluate(
             Claim(case.claimed_overall_pct, per_carrier),
             settings,
             norm=norm,
+            model=model_of(case),
+            adjustments=approved_for_computation(adjustments or []),
         )
     except InputErrors as exc:
         errors = map_problem_errors(exc.errors, reporting)
@@ -177,8 +188,52 @@ async def compute(
 ) -> Computation:
     """Read the inputs, end the read transaction, ask the registry for the norm, compute (the preview)."""
     reporting = await reporting_inputs(session, case)
+    adjustments = await adjustment_rows(session, case)
     await release(session)
-    return evaluate(case, reporting, await fetch_norm(registry, norm_query(case, reporting)), settings)
+    return evaluate(case, reporting, await fetch_norm(registry, norm_query(case, reporting)), settings, adjustments)
+
+
+async def adjustment_rows(session: AsyncSession, case: VerificationCase) -> list[BaselineAdjustment]:
+    return await adjustments_of_case(session, case.id)
+
+
+def figures(
+    case: VerificationCase,
+    baseline: list[dict[str, Any]],
+    reporting: list[ReportingInput],
+    adjustments: list[BaselineAdjustment],
+    settings: MVSettings,
+) -> dict[str, Any]:
+    """The headline figures of the case on ``baseline`` and the current measurements, without the norm (a
+    re-freeze records them for the old and the new baseline). Not computable is a figure too, with why."""
+    if case.claimed_overall_pct is None or not reporting:
+        return {"computable": False, "reason": "no claim or no measurement yet", "baseline_periods": len(baseline)}
+    energy = default_tables().energy
+    try:
+        r = compute_savings(
+            baseline_periods(baseline),
+            [revision_period(x.revision) for x in reporting],
+            Claim(case.claimed_overall_pct, {c: v for c, v in case.claimed_per_carrier.items() if c in energy}),
+            settings,
+            model=model_of(case),
+            adjustments=approved_for_computation(adjustments),
+        )
+    except InputErrors as exc:
+        return {
+            "computable": False,
+            "errors": map_problem_errors(exc.errors, reporting),
+            "baseline_periods": len(baseline),
+        }
+    return {
+        "computable": True,
+        "baseline_periods": len(baseline),
+        "verdict": r.verdict,
+        "method": r.method,
+        "verified_savings_pct": r.verified_savings_percent,
+        "savings_toe": r.savings_toe,
+        "adjusted_baseline_toe": r.total.adjusted_baseline_toe,
+        "measurements_used": [x.used() for x in reporting],
+    }
 
 
 def ensure_may_conclude(principal: Principal, case: VerificationCase, *, require_completion: bool) -> None:
@@ -215,10 +270,37 @@ def concluded_event(case: VerificationCase, result: SavingsResult) -> dict[str, 
     ).payload()
 
 
+def ensure_dates_make_sense(case: VerificationCase, reporting: list[ReportingInput]) -> None:
+    """At conclusion, against what is known now (the reported completion, today): the baseline ends before the
+    implementation starts, every reporting period starts after completion and has ended."""
+    errors = baseline_errors(case)
+    for r in reporting:
+        errors += reporting_period_errors(
+            case, r.revision.period_start, r.revision.period_end, prefix=f"measurements[{r.measurement.id}]."
+        )
+    if errors:
+        raise Unprocessable(code="dates_not_consistent", errors=errors)
+
+
 def conclude(
     session: AsyncSession, principal: Principal, case: VerificationCase, body: ConcludeBody, computation: Computation
 ) -> Conclusion:
     result = computation.result
+    ensure_dates_make_sense(case, computation.reporting)
+    if result.normalisation_dropped and not body.review_note:
+        dropped = ", ".join(result.normalisation_dropped)
+        raise Unprocessable(
+            f"The chosen baseline model could not be used and the figure does not normalise for {dropped} "
+            "(method " + result.method + "). Send review_note saying why this fallback is acceptable.",
+            code="fallback_reason_required",
+            params={"dropped": dropped, "method": result.method},
+            errors=[
+                field_error("review_note", None, "fallback_reason_required", dropped=dropped, method=result.method)
+            ],
+            warnings=result.warnings,
+            normalisation_dropped=result.normalisation_dropped,
+            method=result.method,
+        )
     if result.requires_review and not body.review_note:
         raise Unprocessable(
             "The computation asks for the verifier's review before concluding: "
@@ -326,6 +408,9 @@ def to_public(
         inputs=record["inputs"],
         concluded_at=concluded_at,
         concluded_by=concluded_by,
+        normalisation_dropped=record.get("normalisation_dropped", []),
+        non_routine_adjustments=record.get("non_routine_adjustments", []),
+        unadjusted=total.get("unadjusted"),
         computation=record,
     )
 

@@ -15,6 +15,7 @@ from cleanprod_kit.errors import Forbidden, NotFound, PreconditionFailed
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, RESULT_ROLES
+from ..adjustments.service import ensure_none_pending
 from ..assignments.models import VerifierAssignment
 from ..cases.models import VerificationCase
 from ..cases.service import conclusion_of, get_case, readable_case
@@ -59,8 +60,10 @@ async def conclude(
         # A measurement recorded meanwhile moved the last day reported, so the norm fetched may not be the one
         # in force: answered as a stale If-Match (recording a measurement changes the case's version anyway).
         raise PreconditionFailed(current_etag=etag_for(case.version))
+    adjustments = await service.adjustment_rows(session, case)
+    ensure_none_pending(adjustments)
     conclusion = service.conclude(
-        session, principal, case, body, service.evaluate(case, reporting, lookup, mv_settings)
+        session, principal, case, body, service.evaluate(case, reporting, lookup, mv_settings, adjustments)
     )
     return await change.answer(response, lambda locked: service.conclusion_public(locked, conclusion))
 

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -28,6 +28,8 @@ class Measurement(ServiceTable, table=True):
     period_start: dt.date
     period_end: dt.date
     revision: int = Field(default=1)
+    # the latest revision withdrew it: left out of the computation
+    withdrawn: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_by_subject: str = Field(max_length=255)
     created_at: dt.datetime = created_at()
     updated_at: dt.datetime = updated_at()
@@ -56,6 +58,8 @@ class MeasurementRevision(ServiceTable, table=True):
     hdd: float | None = None
     estimated: bool = Field(default=False)
     evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
+    # this revision withdraws the period (its figures are the previous revision's)
+    withdrawn: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     reason: str | None = Field(default=None, sa_type=Text)
     recorded_by_subject: str = Field(max_length=255)
     recorded_by_name: str | None = Field(default=None, max_length=255)

@@ -71,6 +71,10 @@ class MeasurementRevise(MeasurementFields):
     reason: Text2000 = Field(description="Why the figures are corrected")
 
 
+class WithdrawalBody(StrictBody):
+    reason: Text2000 = Field(description="Why the period is withdrawn (e.g. recorded for the wrong meter)")
+
+
 class RevisionPublic(BaseModel):
     revision: int
     period_start: dt.date
@@ -81,6 +85,7 @@ class RevisionPublic(BaseModel):
     hdd: float | None
     estimated: bool
     evidence: dict[str, Any]
+    withdrawn: bool = False
     reason: str | None
     recorded_by: str
     recorded_at: dt.datetime
@@ -90,6 +95,7 @@ class MeasurementPublic(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     revision: int = Field(description="The latest revision's number (also the ETag)")
+    withdrawn: bool = Field(default=False, description="Withdrawn by its latest revision: not computed")
     period_start: dt.date
     period_end: dt.date
     current: RevisionPublic

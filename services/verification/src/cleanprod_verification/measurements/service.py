@@ -18,11 +18,13 @@ from cleanprod_kit.models import utcnow
 from cleanprod_kit.pagination import keyset_page
 
 from ..access import ensure_acting_verifier
+from ..cases.dates import reporting_period_errors
 from ..cases.models import CaseStatus, VerificationCase
 from ..cases.service import audit_case
 from ..conclusions.inputs import baseline_periods, period
 from ..db_types import touch
 from ..mv import InputErrors, MVSettings, default_tables, prepare_inputs
+from ..plans.service import model_of
 from .models import Measurement, MeasurementRevision
 from .schemas import MeasurementFields, MeasurementPublic, MeasurementRevise, RevisionPublic
 
@@ -53,7 +55,13 @@ def check_against_baseline(case: VerificationCase, data: MeasurementFields, sett
         data.hdd,
     )
     try:
-        prepare_inputs(baseline_periods(case.baseline), [candidate], settings.limits, default_tables())
+        prepare_inputs(
+            baseline_periods(case.baseline),
+            [candidate],
+            settings.limits,
+            default_tables(),
+            model_of(case).degree_days.to_celsius_days,
+        )
     except InputErrors as exc:
         errors = []
         for item in exc.as_problem_errors():
@@ -70,6 +78,13 @@ def check_against_baseline(case: VerificationCase, data: MeasurementFields, sett
             ) from None
 
 
+def check_dates(case: VerificationCase, data: MeasurementFields) -> None:
+    """A reporting period starts after completion (or the approved reporting start) and has ended already."""
+    errors = reporting_period_errors(case, data.period_start, data.period_end)
+    if errors:
+        raise Unprocessable(code="dates_not_consistent", errors=errors)
+
+
 async def refuse_overlap(
     session: AsyncSession, case_id: uuid.UUID, data: MeasurementFields, ignore: uuid.UUID | None = None
 ) -> None:
@@ -78,6 +93,7 @@ async def refuse_overlap(
         Measurement.case_id == case_id,
         and_(Measurement.period_start < data.period_end, Measurement.period_end > data.period_start),
     )
+    statement = statement.where(Measurement.withdrawn.is_(False))  # type: ignore[attr-defined]
     if ignore is not None:
         statement = statement.where(Measurement.id != ignore)
     clash = (await session.exec(statement.order_by(Measurement.period_start))).first()  # type: ignore[arg-type]
@@ -135,6 +151,7 @@ async def record(
     """`case` is row-locked: concurrent inserts of overlapping periods queue on it."""
     ensure_open_for_measurements(principal, case)
     check_against_baseline(case, data, settings)
+    check_dates(case, data)
     await refuse_overlap(session, case.id, data)
     measurement = Measurement(
         case_id=case.id,
@@ -173,7 +190,9 @@ async def revise(
 ) -> tuple[Measurement, list[MeasurementRevision]]:
     """Append a revision; `case` and `measurement` are row-locked and the If-Match checked."""
     ensure_open_for_measurements(principal, case)
+    ensure_not_withdrawn(measurement)
     check_against_baseline(case, data, settings)
+    check_dates(case, data)
     await refuse_overlap(session, case.id, data, ignore=measurement.id)
     number = measurement.revision + 1
     previous = (
@@ -204,6 +223,63 @@ async def revise(
             "period": [data.period_start.isoformat(), data.period_end.isoformat()],
         },
         changes=field_changes(snapshot(previous, REVISED_FIELDS), snapshot(revised, REVISED_FIELDS)),
+    )
+    await session.flush()
+    return measurement, await revisions_of(session, [measurement.id])
+
+
+def ensure_not_withdrawn(measurement: Measurement) -> None:
+    if measurement.withdrawn:
+        raise Conflict(
+            code="measurement_withdrawn",
+            params={"measurement_id": str(measurement.id), "revision": measurement.revision},
+        )
+
+
+async def withdraw(
+    session: AsyncSession, principal: Principal, case: VerificationCase, measurement: Measurement, reason: str
+) -> tuple[Measurement, list[MeasurementRevision]]:
+    """Withdraw a period recorded by mistake: a revision that keeps the figures and says ``withdrawn``, with the
+    reason. Append-only like every correction; the computation leaves the measurement out from then on."""
+    ensure_open_for_measurements(principal, case)
+    ensure_not_withdrawn(measurement)
+    previous = (
+        await session.exec(
+            select(MeasurementRevision).where(
+                MeasurementRevision.measurement_id == measurement.id,
+                MeasurementRevision.revision == measurement.revision,
+            )
+        )
+    ).one()
+    number = measurement.revision + 1
+    copy = {name: getattr(previous, name) for name in REVISED_FIELDS}
+    session.add(
+        MeasurementRevision(
+            measurement_id=measurement.id,
+            revision=number,
+            **copy,
+            withdrawn=True,
+            reason=reason,
+            recorded_by_subject=principal.subject,
+            recorded_by_name=principal.display_name,
+        )
+    )
+    measurement.revision = number
+    measurement.withdrawn = True
+    measurement.updated_at = utcnow()
+    touch(case)
+    audit_case(
+        session,
+        principal,
+        case,
+        "withdraw_measurement",
+        reason=reason,
+        details={
+            "measurement_id": str(measurement.id),
+            "revision": number,
+            "period": [measurement.period_start.isoformat(), measurement.period_end.isoformat()],
+        },
+        changes=[{"field": "withdrawn", "old": False, "new": True}],
     )
     await session.flush()
     return measurement, await revisions_of(session, [measurement.id])
@@ -246,7 +322,7 @@ async def latest_inputs(session: AsyncSession, case_id: uuid.UUID) -> list[tuple
                 MeasurementRevision.revision == Measurement.revision,
             ),
         )
-        .where(Measurement.case_id == case_id)
+        .where(Measurement.case_id == case_id, Measurement.withdrawn.is_(False))  # type: ignore[attr-defined]
         .order_by(Measurement.period_start, Measurement.id)  # type: ignore[arg-type]
     )
     return [(m, r) for m, r in rows.all()]
@@ -268,6 +344,7 @@ def to_public(measurement: Measurement, revisions: Sequence[MeasurementRevision]
         id=measurement.id,
         case_id=measurement.case_id,
         revision=measurement.revision,
+        withdrawn=measurement.withdrawn,
         period_start=measurement.period_start,
         period_end=measurement.period_end,
         current=revision_public(current),

@@ -16,7 +16,7 @@ from ..access import READ_ROLES
 from ..cases.service import get_case, readable_case
 from ..deps import CaseChange, MVSettingsDep
 from . import service
-from .schemas import MeasurementCreate, MeasurementPublic, MeasurementRevise
+from .schemas import MeasurementCreate, MeasurementPublic, MeasurementRevise, WithdrawalBody
 
 router = APIRouter(prefix="/api/v1/verifications/{case_id}/measurements", tags=["measurements"])
 readers = [Depends(require_roles(*READ_ROLES))]
@@ -115,3 +115,25 @@ router.add_api_route(
     name="revise_measurement_put",
     summary="Correct a measurement — same as POST .../revisions: appends a revision",
 )
+
+
+@router.post("/{measurement_id}/withdrawal", status_code=201, response_model=MeasurementPublic, dependencies=verifiers)
+async def withdraw_measurement(measurement_id: uuid.UUID, body: WithdrawalBody, change: CaseChange) -> Response:
+    """Withdraw a period recorded by mistake: appends a withdrawing revision with the reason (If-Match: the
+    measurement's ETag); the computation leaves it out, every revision stays readable."""
+    session, principal = change.session, change.principal
+
+    async def create() -> Created:
+        case = await change.lock(
+            if_match=IfMatch.OTHER_ROW, check=lambda locked: service.ensure_open_for_measurements(principal, locked)
+        )
+        measurement = await service.measurement_of_case(session, case.id, measurement_id, for_update=True)
+        change.check_version(measurement.revision)
+        measurement, revisions = await service.withdraw(session, principal, case, measurement, body.reason)
+        return created(
+            service.to_public(measurement, revisions),
+            version=measurement.revision,
+            location=_location(case.id, measurement.id),
+        )
+
+    return await change.create_once(body, create)

@@ -4,7 +4,7 @@ Map of the modules:
   units          fixed unit list, scaling within a dimension, canonical production units
   factors        MOIT energy and DCC/IPCC emission factor tables (CSV shipped in the package)
   conversions    carrier quantity → TOE, GJ, tCO2
-  distributions  incomplete beta → Student t (CDF, quantile) and F (p-value)
+  distributions  Student t (CDF, quantile) and F (p-value), from SciPy
   regression     OLS baseline model and its statistics
   uncertainty    ASHRAE G14 Annex B fractional savings uncertainty
   criteria       model acceptance criteria (defaults documented there)

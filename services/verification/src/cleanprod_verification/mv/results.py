@@ -59,6 +59,16 @@ class RegressionResult:
 
 
 @dataclass(frozen=True)
+class UnadjustedFigures:
+    """A result's figures before non-routine adjustments (mv/adjustments.py)."""
+
+    adjusted_baseline_toe: float
+    savings_toe: float
+    savings_percent: float | None
+    savings_tco2: float
+
+
+@dataclass(frozen=True)
 class CarrierResult:
     carrier: str  # an energy carrier, or "total" for all carriers in TOE
     method: str  # "regression" | "sec" | "sec_capped_by_regression"
@@ -78,6 +88,22 @@ class CarrierResult:
     fallback_reasons: list[str]  # why SEC was used instead of the regression (empty when regression used)
     # sec_capped_by_regression only: which estimate was the lower one and gave the figures ("sec" | "regression")
     binding_estimate: str | None = None
+    # what the model was asked to normalise for and this figure does not ("cdd", "hdd"): never silent
+    normalisation_dropped: list[str] = field(default_factory=list)
+    non_routine_adjustment_toe: float = 0.0  # added to the adjusted baseline (IPMVP non-routine adjustments)
+    unadjusted: UnadjustedFigures | None = None  # the figures before them (None: no adjustment)
+
+
+@dataclass(frozen=True)
+class ModelUsed:
+    form: str | None  # production | weather | production_weather; None: no plan (production + given weather)
+    degree_day_unit: str  # "C" | "F", as the degree-days were given (fitted in °C·day)
+    cdd_base: float | None  # base temperatures in degree_day_unit
+    hdd_base: float | None
+    station: str | None
+    interval: str  # daily | monthly | other: read from the baseline periods, selects the G14 correction
+    requested_variables: list[str]  # what the model was asked to normalise for
+    variables_used: list[str]  # the regressors that could be fitted (the regression's, when it is used)
 
 
 @dataclass(frozen=True)
@@ -87,7 +113,7 @@ class PeriodUsed:
     end: date
     production: float  # canonical unit
     energy_toe: dict[str, float]
-    cdd: float | None
+    cdd: float | None  # °C·day
     hdd: float | None
 
 
@@ -129,6 +155,9 @@ class SavingsResult:
     warnings: list[str]
     requires_review: bool  # a warning a verifier should weigh before concluding
     inputs: InputsUsed
+    model: ModelUsed | None = None
+    normalisation_dropped: list[str] = field(default_factory=list)  # the total's (see CarrierResult)
+    non_routine_adjustments: list[dict[str, Any]] = field(default_factory=list)  # those applied, as given
     schema_version: int = field(default=1)
 
     def to_dict(self) -> dict[str, Any]:

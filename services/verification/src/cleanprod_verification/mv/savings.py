@@ -11,6 +11,11 @@ For each energy carrier (in TOE) and for the total:
      figure is trusted alone: the verified savings are the LOWER of the two estimates (method
      ``sec_capped_by_regression``, ``binding_estimate`` says which one), and the result requires review;
   3. savings in TOE, GJ and t CO2, savings % = savings / adjusted baseline.
+The model's form (production, weather, or both — ``models.py``) is the M&V plan's choice; without one the
+model is production plus the degree-days given for the baseline. Whatever the model was asked to normalise
+for and the verified figure does not (a degree-day variable that cannot be used, or SEC taken instead of a
+weather model) is named in ``normalisation_dropped`` and the result requires review: normalisation is never
+dropped silently.
 The verdict is taken on the total. CO2 of the total is the sum of the carriers' CO2 (each carrier has its own
 emission factor, which matters for fuel switching), so it is not "total TOE × one factor".
 """
@@ -22,11 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .adjustments import NonRoutineAdjustment, apply_adjustments, validate_adjustments
 from .conversions import EmissionFactorUsed, emission_factor, toe_to_gj
 from .criteria import CriterionCheck, model_checks, range_check, uncertainty_check
 from .errors import InputError, InputErrors
 from .factors import ELECTRICITY, FactorTables, default_tables
 from .inputs import Claim, Period
+from .models import BaselineModel, validate_model
 from .norms import SectorNorm, compare_with_norm, convert_sec
 from .regression import DesignDecomposition, RegressionNotPossible, decompose_design, design_matrix, fit_decomposed
 from .results import (
@@ -36,6 +43,7 @@ from .results import (
     TOTAL,
     CarrierResult,
     InputsUsed,
+    ModelUsed,
     PeriodUsed,
     RegressionResult,
     SavingsResult,
@@ -43,7 +51,7 @@ from .results import (
 )
 from .sec import sec_comparison
 from .settings import MVSettings
-from .uncertainty import savings_uncertainty
+from .uncertainty import DAYS_PER_MONTH, interval_of, savings_uncertainty
 from .validation import PreparedInputs, prepare_inputs, validate_claim, validate_norm
 from .verdict import achieved_ratio, decide
 
@@ -56,6 +64,10 @@ class _Model:
     range_checks: list[CriterionCheck]
     decomposition: DesignDecomposition | None  # shared by every target; None when no fit is possible
     unavailable: str | None  # why no fit is possible
+    requested: list[str]  # what the model was asked to normalise for
+    dropped: list[str]  # requested variables the data cannot support (missing, constant)
+    interval: str  # daily | monthly | other (the G14 correction)
+    reporting_months: float
 
 
 @dataclass(frozen=True)
@@ -69,44 +81,92 @@ class _Evaluation:
     unavailable: str | None
     fallback_reasons: list[str]
     binding_estimate: str | None = None  # sec_capped_by_regression: "sec" | "regression"
+    normalisation_dropped: tuple[str, ...] = ()  # requested variables the figure does not normalise for
 
 
 def _percent(savings: float, adjusted: float) -> float | None:
     return savings / adjusted * 100.0 if adjusted > 0 else None
 
 
-def _model(data: PreparedInputs, settings: MVSettings, warnings: list[str]) -> _Model:
-    names = ["production"]
-    base_cols, rep_cols = [data.baseline.production], [data.reporting.production]
-    for name in ("cdd", "hdd"):
+def _unusable_weather(name: str, b: list[float | None], r: list[float | None]) -> str | None:
+    """Why a degree-day series cannot be a model variable (None when it can)."""
+    label = name.upper()
+    if all(v is None for v in b):
+        return f"{label} is not given for the baseline periods, so the model cannot use it"
+    if any(v is None for v in b):
+        return f"{label} is missing for some baseline periods, so the model does not use it"
+    if any(v is None for v in r):
+        return f"{label} is given for the baseline but missing for some reporting periods, so the model does not use it"
+    if max(b) == min(b):  # type: ignore[type-var]
+        return f"{label} is the same in every baseline period, so the model does not use it"
+    return None
+
+
+def _model(data: PreparedInputs, settings: MVSettings, warnings: list[str], spec: BaselineModel) -> _Model:
+    names: list[str] = []
+    base_cols: list[np.ndarray] = []
+    rep_cols: list[np.ndarray] = []
+    if spec.uses_production:
+        names.append("production")
+        base_cols.append(data.baseline.production)
+        rep_cols.append(data.reporting.production)
+    requested = list(names)
+    dropped: list[str] = []
+    # With a plan, the degree-days its basis names; without one, those given for the baseline.
+    if spec.form is None:
+        weather = [n for n in ("cdd", "hdd") if any(v is not None for v in getattr(data.baseline, n))]
+    else:
+        weather = spec.degree_days.weather_variables if spec.uses_weather else []
+    for name in weather:
         b, r = getattr(data.baseline, name), getattr(data.reporting, name)
-        if all(v is None for v in b):
-            continue
-        if any(v is None for v in b):
-            warnings.append(f"{name.upper()} is missing for some baseline periods, so the model does not use it")
-            continue
-        if any(v is None for v in r):
-            warnings.append(
-                f"{name.upper()} is given for the baseline but missing for some reporting periods, "
-                "so the model does not use it"
-            )
-            continue
-        b_arr = np.array(b, dtype=float)
-        if b_arr.max() == b_arr.min():
-            warnings.append(f"{name.upper()} is the same in every baseline period, so the model does not use it")
+        requested.append(name)
+        problem = _unusable_weather(name, b, r)
+        if problem is not None:
+            warnings.append(problem)
+            dropped.append(name)
             continue
         names.append(name)
-        base_cols.append(b_arr)
+        base_cols.append(np.array(b, dtype=float))
         rep_cols.append(np.array(r, dtype=float))
+    if spec.form is not None and spec.uses_production and not spec.uses_weather:
+        given = [n for n in ("cdd", "hdd") if any(v is not None for v in getattr(data.baseline, n))]
+        if given:
+            warnings.append(
+                f"{', '.join(n.upper() for n in given)} recorded but the plan's model is production only; not used"
+            )
     tol = settings.criteria.range_tolerance
     ranges = [range_check(n, b, r, tol) for n, b, r in zip(names, base_cols, rep_cols, strict=True)]
     variables = ["intercept", *names]
+    interval = interval_of([(e - s).days + 1 for s, e in zip(data.baseline.starts, data.baseline.ends, strict=True)])
+    months = ((max(data.reporting.ends) - data.reporting.starts[0]).days + 1) / DAYS_PER_MONTH
+    n_base, n_rep = len(data.baseline), len(data.reporting)
+    if not names:
+        unavailable = f"no model variable is left ({', '.join(n.upper() for n in dropped)} cannot be used)"
+        ones_b, ones_r = np.ones((n_base, 1)), np.ones((n_rep, 1))
+        return _Model(variables, ones_b, ones_r, ranges, None, unavailable, requested, dropped, interval, months)
     baseline = design_matrix(base_cols)
     try:
         decomposition, unavailable = decompose_design(baseline, variables), None
     except RegressionNotPossible as e:
         decomposition, unavailable = None, str(e)
-    return _Model(variables, baseline, design_matrix(rep_cols), ranges, decomposition, unavailable)
+    return _Model(
+        variables,
+        baseline,
+        design_matrix(rep_cols),
+        ranges,
+        decomposition,
+        unavailable,
+        requested,
+        dropped,
+        interval,
+        months,
+    )
+
+
+def _dropped(model: _Model, method_variables: list[str]) -> tuple[str, ...]:
+    """Requested normalisation the figure does not use: production for SEC counts as used (SEC is per unit
+    of product); degree-days only when the figure is the regression's."""
+    return tuple(v for v in model.requested if v not in method_variables)
 
 
 def _evaluate(
@@ -123,6 +183,7 @@ def _evaluate(
         sec.savings,
         None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
     )
+    sec_dropped = _dropped(model, ["production"])
     if model.decomposition is None:
         return _Evaluation(
             METHOD_SEC,
@@ -133,7 +194,9 @@ def _evaluate(
             None,
             model.unavailable,
             [f"regression not possible: {model.unavailable}"],
+            normalisation_dropped=sec_dropped,
         )
+    reg_dropped = _dropped(model, model.variables)
     fit = fit_decomposed(model.decomposition, y_base)
 
     criteria = settings.criteria
@@ -149,6 +212,8 @@ def _evaluate(
         reporting_points=len(y_rep),
         savings=savings,
         adjusted_baseline=adjusted,
+        interval=model.interval,
+        reporting_months=model.reporting_months,
     )
     reported = savings_uncertainty(confidence=settings.fsu_confidence, **common)
     tested = savings_uncertainty(confidence=criteria.fsu_acceptance_confidence, **common)
@@ -177,7 +242,15 @@ def _evaluate(
     )
     if passed:
         return _Evaluation(
-            METHOD_REGRESSION, adjusted, savings, regression.savings_percent, sec_result, regression, None, []
+            METHOD_REGRESSION,
+            adjusted,
+            savings,
+            regression.savings_percent,
+            sec_result,
+            regression,
+            None,
+            [],
+            normalisation_dropped=reg_dropped,
         )
     reasons = [c.message for c in checks if not c.passed]
     if all(c.passed for c in statistical):
@@ -194,6 +267,7 @@ def _evaluate(
                 None,
                 reasons,
                 binding_estimate=METHOD_REGRESSION,
+                normalisation_dropped=reg_dropped,
             )
         return _Evaluation(
             METHOD_SEC_CAPPED,
@@ -205,6 +279,7 @@ def _evaluate(
             None,
             reasons,
             binding_estimate=METHOD_SEC,
+            normalisation_dropped=sec_dropped,
         )
     return _Evaluation(
         METHOD_SEC,
@@ -215,6 +290,7 @@ def _evaluate(
         regression,
         None,
         reasons,
+        normalisation_dropped=sec_dropped,
     )
 
 
@@ -266,13 +342,21 @@ def _validated_inputs(
     settings: MVSettings,
     norm: SectorNorm | None,
     tables: FactorTables,
+    model: BaselineModel,
 ) -> PreparedInputs:
     """The periods converted; every check runs before raising, so one response lists every problem (periods,
     claim and norm)."""
     problems: list[InputError] = []
     data: PreparedInputs | None = None
     try:
-        data = prepare_inputs(baseline_periods, reporting_periods, settings.limits, tables)
+        validate_model(model)
+    except InputErrors as e:
+        problems.extend(e.errors)
+        model = BaselineModel()  # the periods are still checked, in °C·day
+    try:
+        data = prepare_inputs(
+            baseline_periods, reporting_periods, settings.limits, tables, model.degree_days.to_celsius_days
+        )
     except InputErrors as e:
         problems.extend(e.errors)
     try:
@@ -302,30 +386,36 @@ def compute_savings(
     *,
     norm: SectorNorm | None = None,
     tables: FactorTables | None = None,
+    model: BaselineModel | None = None,
+    adjustments: Sequence[NonRoutineAdjustment] = (),
 ) -> SavingsResult:
     """Verified savings and verdict. Raises ``InputErrors`` (a ``MVError``) listing every input problem."""
     settings = settings or MVSettings()
     tables = tables or default_tables()
-    data = _validated_inputs(baseline_periods, reporting_periods, claim, settings, norm, tables)
+    spec = model or BaselineModel()
+    data = _validated_inputs(baseline_periods, reporting_periods, claim, settings, norm, tables, spec)
 
     warnings: list[str] = []
     unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(data.carriers))
     if unmeasured:
         warnings.append(f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated")
-    model = _model(data, settings, warnings)
+    model_ = _model(data, settings, warnings, spec)
 
     carriers: list[CarrierResult] = []
     factors_used: list[EmissionFactorUsed] = []
     for j, carrier in enumerate(data.carriers):
-        ev = _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model, settings)
+        ev = _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model_, settings)
         t_per_toe, used = _carrier_emission_factor(carrier, data, j, tables)
         factors_used.extend(used)
         claimed = claim.per_carrier_percent.get(carrier) if claim.per_carrier_percent else None
         carriers.append(_carrier_result(carrier, ev, data, j, t_per_toe, claimed))
 
-    ev = _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model, settings)
+    ev = _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model_, settings)
     total_co2 = sum(c.savings_tco2 for c in carriers)
     total = _carrier_result(TOTAL, ev, data, None, None, claim.overall_percent, co2=total_co2)
+    if adjustments:
+        validate_adjustments(adjustments, data.carriers)
+        total, carriers = apply_adjustments(total, carriers, adjustments)
 
     if any(c.method != total.method for c in carriers):
         warnings.append(
@@ -334,6 +424,7 @@ def compute_savings(
         )
     requires_review = _production_shift_warning(data, total, settings, warnings)
     requires_review = _capped_warning(total, carriers, warnings) or requires_review
+    requires_review = _dropped_warning(total, carriers, warnings) or requires_review
 
     uncertainty_ok, uncertainty_message = None, ""
     # The uncertainty test applies whenever the verified figure is the regression's (also when it capped SEC).
@@ -371,6 +462,21 @@ def compute_savings(
         emission_factors=factors_used,
         warnings=warnings,
         requires_review=requires_review,
+        model=ModelUsed(
+            form=spec.form,
+            degree_day_unit=spec.degree_days.unit,
+            cdd_base=spec.degree_days.cdd_base,
+            hdd_base=spec.degree_days.hdd_base,
+            station=spec.degree_days.station,
+            interval=model_.interval,
+            requested_variables=model_.requested,
+            variables_used=[v for v in model_.variables if v != "intercept"],
+        ),
+        normalisation_dropped=list(total.normalisation_dropped),
+        non_routine_adjustments=[
+            {"carrier": a.carrier, "amount_toe": a.amount_toe, "reason": a.reason, "reference": a.reference}
+            for a in adjustments
+        ],
         inputs=InputsUsed(
             baseline_period_count=len(data.baseline),
             reporting_period_count=len(data.reporting),
@@ -382,7 +488,7 @@ def compute_savings(
             baseline_production=float(data.baseline.production.sum()),
             reporting_production=float(data.reporting.production.sum()),
             carriers=list(data.carriers),
-            weather_variables=[v for v in model.variables if v in ("cdd", "hdd")],
+            weather_variables=[v for v in model_.variables if v in ("cdd", "hdd")],
             ignored_resources=data.ignored_resources,
             periods=_periods_used(data),
             settings=settings.to_dict(),
@@ -423,6 +529,7 @@ def _carrier_result(
         regression_unavailable=ev.unavailable,
         fallback_reasons=ev.fallback_reasons,
         binding_estimate=ev.binding_estimate,
+        normalisation_dropped=list(ev.normalisation_dropped),
     )
 
 
@@ -449,6 +556,27 @@ def _capped_warning(total: CarrierResult, carriers: list[CarrierResult], warning
             "(reporting conditions outside the baseline range); review before concluding"
         )
     return total.method == METHOD_SEC_CAPPED or bool(capped)
+
+
+_WHAT = {"cdd": "cooling degree-days (CDD)", "hdd": "heating degree-days (HDD)", "production": "production"}
+
+
+def _dropped_warning(total: CarrierResult, carriers: list[CarrierResult], warnings: list[str]) -> bool:
+    """Name every normalisation the figures do not apply; True when any is dropped (the result needs review
+    and the verifier's written reason)."""
+    flagged = False
+    for result in (total, *carriers):
+        if not result.normalisation_dropped:
+            continue
+        flagged = True
+        what = ", ".join(_WHAT.get(v, v) for v in result.normalisation_dropped)
+        whose = "the total" if result.carrier == TOTAL else result.carrier
+        why = "; ".join(result.fallback_reasons) or "the data cannot support it"
+        warnings.append(
+            f"normalisation dropped for {whose}: {what} — the chosen model could not be used ({why}), so the "
+            f"figure (method {result.method}) does not adjust for it; write why this fallback is acceptable"
+        )
+    return flagged
 
 
 def _production_shift_warning(

@@ -196,17 +196,19 @@ def _energy(
 
 
 def _weather(
-    period: Period, days: int, prefix: str, limits: ValidationLimits, errors: list[InputError]
+    period: Period, days: int, prefix: str, limits: ValidationLimits, errors: list[InputError], to_c_days: float
 ) -> tuple[list[float | None], bool]:
-    """The period's cooling and heating degree-days (either may be absent), and whether they were readable."""
+    """The period's cooling and heating degree-days in °C·day (either may be absent), and whether they were
+    readable. The plausibility limit is per day in °C and follows the unit given (× 9/5 for °F·day)."""
     weather: list[float | None] = [period.cdd, period.hdd]
     ok = True
     if weather[0] is not None or weather[1] is not None:
-        upper = limits.max_degree_days_per_day * max(days, 1)
+        upper = limits.max_degree_days_per_day / to_c_days * max(days, 1)
         for k, name in enumerate(("cdd", "hdd")):
             if weather[k] is not None:
-                weather[k] = _number(weather[k], f"{prefix}.{name}", errors, upper=upper, what=name.upper())
-                ok = ok and weather[k] is not None
+                value = _number(weather[k], f"{prefix}.{name}", errors, upper=upper, what=name.upper())
+                weather[k] = None if value is None else value * to_c_days
+                ok = ok and value is not None
     return weather, ok
 
 
@@ -217,6 +219,7 @@ def _convert_period(
     limits: ValidationLimits,
     tables: FactorTables,
     errors: list[InputError],
+    to_c_days: float = 1.0,
 ) -> _Row | None:
     start, end = period.start, period.end
     if not isinstance(start, date) or not isinstance(end, date):
@@ -227,7 +230,7 @@ def _convert_period(
         errors.append(InvalidPeriodError(f"period ends ({end}) before it starts ({start})", f"{prefix}.end"))
     production, dimension, production_ok = _production(period.production, prefix, limits, errors)
     energy, energy_ok = _energy(period, prefix, limits, tables, errors)
-    weather, weather_ok = _weather(period, (end - start).days + 1, prefix, limits, errors)
+    weather, weather_ok = _weather(period, (end - start).days + 1, prefix, limits, errors, to_c_days)
     if not (dates_ok and production_ok and energy_ok and weather_ok):
         return None
     return _Row(index, start, end, production, dimension, energy, weather[0], weather[1])
@@ -293,9 +296,14 @@ def _check_totals(sets: dict[str, list[_Row]], dimension: Dimension | None, erro
 
 
 def prepare_inputs(
-    baseline: Sequence[Period], reporting: Sequence[Period], limits: ValidationLimits, tables: FactorTables
+    baseline: Sequence[Period],
+    reporting: Sequence[Period],
+    limits: ValidationLimits,
+    tables: FactorTables,
+    degree_days_to_celsius: float = 1.0,
 ) -> PreparedInputs:
-    """Validate and convert; raises ``InputErrors`` listing every problem found."""
+    """Validate and convert; raises ``InputErrors`` listing every problem found. Degree-days are returned in
+    °C·day (``degree_days_to_celsius`` = 5/9 when they are given in °F·day)."""
     errors: list[InputError] = []
     sets: dict[str, list[_Row]] = {}
     for name, periods in (("baseline_periods", baseline), ("reporting_periods", reporting)):
@@ -303,7 +311,10 @@ def prepare_inputs(
             errors.append(InvalidPeriodError("at least one period is required", name))
             sets[name] = []
             continue
-        rows = [_convert_period(i, p, f"{name}[{i}]", limits, tables, errors) for i, p in enumerate(periods)]
+        rows = [
+            _convert_period(i, p, f"{name}[{i}]", limits, tables, errors, degree_days_to_celsius)
+            for i, p in enumerate(periods)
+        ]
         sets[name] = sorted((r for r in rows if r is not None), key=lambda r: (r.start, r.end))
     if errors:
         raise InputErrors(errors)
