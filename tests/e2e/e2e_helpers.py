@@ -137,9 +137,23 @@ class Api:
 
     # ---- calls and drafts ------------------------------------------------------------------------------------
     def call(self, officer: str = "officer1", **overrides: Any) -> dict[str, Any]:
-        response = self.client.post("/api/v1/calls", json=call_body(**overrides), headers=self.h(officer))
+        """A call; one that `closes_on` in the past is created open until today, then closed early (a call cannot
+        be created already closed)."""
+        body = call_body(**overrides)
+        closed_on = body["closes_on"] if body["closes_on"] < days(0) else None
+        if closed_on:
+            body["closes_on"] = days(0)
+        response = self.client.post("/api/v1/calls", json=body, headers=self.h(officer))
         assert response.status_code == 201, response.text
-        return response.json()
+        if closed_on is None:
+            return response.json()
+        closed = self.client.patch(
+            f"/api/v1/calls/{response.json()['id']}",
+            json={"closes_on": closed_on},
+            headers={**self.h(officer), "If-Match": f'"{response.json()["version"]}"'},
+        )
+        assert closed.status_code == 200, closed.text
+        return closed.json()
 
     def get_call(self, call_id: str, user: str = "officer1") -> dict[str, Any]:
         response = self.client.get(f"/api/v1/calls/{call_id}", headers=self.h(user))

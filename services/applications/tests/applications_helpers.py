@@ -191,9 +191,23 @@ class World:
 
     # ---- calls and drafts ------------------------------------------------------------------------------------
     async def call(self, **overrides: Any) -> dict[str, Any]:
-        response = await self.client.post("/api/v1/calls", json=call_body(**overrides), headers=self.actors.officer())
+        """A call; one that `closes_on` in the past is created open until today, then closed early (a call cannot
+        be created already closed)."""
+        body = call_body(**overrides)
+        closed_on = body["closes_on"] if body["closes_on"] < days(0) else None
+        if closed_on:
+            body["closes_on"] = days(0)
+        response = await self.client.post("/api/v1/calls", json=body, headers=self.actors.officer())
         assert response.status_code == 201, response.text
-        return response.json()
+        if closed_on is None:
+            return response.json()
+        closed = await self.client.patch(
+            f"/api/v1/calls/{response.json()['id']}",
+            json={"closes_on": closed_on},
+            headers={**self.actors.officer(), "If-Match": f'"{response.json()["version"]}"'},
+        )
+        assert closed.status_code == 200, closed.text
+        return closed.json()
 
     async def draft(
         self,

@@ -52,6 +52,21 @@ async def test_bad_call_bodies_name_each_field(client: httpx.AsyncClient, actors
     assert_problem(await client.post("/api/v1/calls", json=twice, headers=actors.officer()), 422)
     backwards = call_body(opens_on=days(5), closes_on=days(1))
     assert_problem(await client.post("/api/v1/calls", json=backwards, headers=actors.officer()), 422)
+    closed = assert_problem(
+        await client.post(
+            "/api/v1/calls", json=call_body(opens_on=days(-30), closes_on=days(-1)), headers=actors.officer()
+        ),
+        422,
+    )
+    assert closed["code"] == "call_already_closed" and closed["errors"][0]["field"] == "closes_on"
+    closing_today = await client.post("/api/v1/calls", json=call_body(closes_on=days(0)), headers=actors.officer())
+    assert closing_today.status_code == 201, closing_today.text
+    early = await client.patch(
+        f"/api/v1/calls/{closing_today.json()['id']}",
+        json={"closes_on": days(-1)},
+        headers=if_match(actors.officer(), closing_today.json()["version"]),
+    )
+    assert early.status_code == 200 and early.json()["is_open"] is False, "closing a call early is still an update"
 
 
 async def test_update_needs_if_match_and_keeps_rules(client: httpx.AsyncClient, actors: Actors, world: World) -> None:

@@ -135,8 +135,19 @@ async def test_a_call_funds_only_its_support_types(client: httpx.AsyncClient, wo
     assert response.json()["errors"][0]["code"] == "support_type_not_funded"
 
 
+async def _savings_verified(app: FastAPI, application_id: str) -> dict[str, bool]:
+    """Each event type of the application → the `savings_verified` its payload says (what verification reads)."""
+    from sqlalchemy import text
+
+    async with app.state.db.session() as session:
+        rows = await session.exec(
+            text("SELECT event_type, payload FROM outbox_events WHERE aggregate_id = :id").bindparams(id=application_id)
+        )
+        return {row.event_type: row.payload.get("savings_verified") for row in rows}
+
+
 async def test_an_assessment_is_capped_by_its_type_and_paid_on_completion_with_the_consultant_report(
-    client: httpx.AsyncClient, world: World, actors: Actors
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
 ) -> None:
     call = await world.call(support_types=["cp_assessment"])
     application = await world.in_progress(call=call, support_type="cp_assessment")
@@ -169,6 +180,11 @@ async def test_an_assessment_is_capped_by_its_type_and_paid_on_completion_with_t
     assert completed["status"] == "completed"
     balance = next(t for t in completed["tranches"] if t["kind"] == "balance")
     assert (balance["status"], balance["amount_vnd"]) == ("payable", 140_000_000)
+    # Its events tell the verification service there is nothing to verify (it opens no case).
+    told = await _savings_verified(app_and_client[0], application["id"])
+    assert told["application.approved"] is False and told["application.completed"] is False
+    other = await world.approved()
+    assert (await _savings_verified(app_and_client[0], other["id"]))["application.approved"] is True
     # A verdict for an assessment (nothing to verify) changes nothing and is recorded as ignored.
     await world.conclude(completed, "not_achieved", ratio=0.1)
     after = await world.get(completed)

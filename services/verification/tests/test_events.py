@@ -135,6 +135,29 @@ async def test_completion_without_the_approval_still_opens_the_case(
     assert case["ready_to_conclude"] is True and case["baseline"]["period_count"] == 12
 
 
+async def test_an_assessment_opens_no_case_and_the_skip_is_recorded(
+    client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors, app: FastAPI
+) -> None:
+    """Issue 15: a cleaner-production assessment's savings are not verified (the support type says so in the
+    event): neither its approval nor its completion opens a case; both are acknowledged and recorded."""
+    plant = await steel_plant(registry, actors)
+    approved = application_event(plant)
+    approved["data"].update(support_type="cp_assessment", savings_verified=False)
+    completed = application_event(plant, event_type="application.completed")
+    completed["data"].update(
+        application_id=approved["data"]["application_id"], support_type="cp_assessment", savings_verified=False
+    )
+    for envelope in (approved, completed):
+        response = await post_event(client, actors, envelope)
+        assert response.status_code == 200 and response.json()["duplicate"] is False
+        row = await event_audit(app, envelope["id"])
+        assert row.action == "no_case" and "cp_assessment" in row.reason
+    assert await count_cases(app, approved["data"]["application_id"]) == 0
+    verified = application_event(plant)  # the same producer, a technology transfer: a case as before
+    assert (await post_event(client, actors, verified)).status_code == 200
+    assert await count_cases(app, verified["data"]["application_id"]) == 1
+
+
 async def test_other_payload_spellings_are_not_read(
     client: httpx.AsyncClient, registry: httpx.AsyncClient, actors: Actors, app: FastAPI
 ) -> None:

@@ -539,6 +539,12 @@ _CATALOGUE: dict[str, Entry] = {
         "closes_on must be on or after opens_on.",
         "Ngày kết thúc (closes_on) phải bằng hoặc sau ngày mở (opens_on).",
     ),
+    "call_already_closed": _e(
+        "Unprocessable content",
+        "Đợt hỗ trợ đã kết thúc",
+        "A call cannot be created already closed: closes_on must be today ({today}) or later.",
+        "Không thể tạo đợt hỗ trợ đã kết thúc: ngày kết thúc phải từ hôm nay ({today}) trở đi.",
+    ),
     "budget_below_committed": _e(
         "Conflict",
         "Ngân sách thấp hơn số đã cam kết",

@@ -200,6 +200,7 @@ def event_payload(
         call_code=call.code,
         supplier=supplier,
         tranches=[tranche_state(t, source_codes) for t in tranches],
+        savings_verified=rule_of(application.support_type).savings_verified,
         **(extra or {}),
     ).payload()
 

@@ -106,6 +106,15 @@ async def get_call(session: AsyncSession, call_id: uuid.UUID) -> Call:
 
 
 async def create_call(session: AsyncSession, principal: Principal, data: CallCreate) -> Call:
+    if data.closes_on < today():
+        # A call is opened to take applications: one that closed before it exists takes none (issue 15). Closing
+        # one early later is an update, which may move closes_on into the past.
+        params = {"today": today()}
+        raise Unprocessable(
+            code="call_already_closed",
+            params=params,
+            errors=[field_error("closes_on", None, "call_already_closed", **params)],
+        )
     existing = (await session.exec(select(Call.id).where(Call.code == data.code))).first()
     if existing is not None:
         raise _duplicate_code(data.code)

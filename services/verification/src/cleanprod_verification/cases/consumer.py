@@ -3,6 +3,9 @@
 - ``application.approved`` opens the case (idempotent on the application id);
 - ``application.completed`` marks it ready to conclude (and opens it first if the approval never arrived).
 
+A support type whose savings are not verified (a cleaner-production assessment: `savings_verified` false in the
+event) opens no case: the event is acknowledged and the skip recorded in the audit log.
+
 A payload that cannot be read is acknowledged and recorded, never refused: the sender delivers in order, and a
 permanently refused event would hold back every later one. A registry that cannot be reached fails the delivery
 (503) so the sender retries. The registry is asked before the event's transaction opens (the kit's
@@ -44,6 +47,22 @@ def _facts(session: AsyncSession, envelope: EventEnvelope) -> ApplicationFacts |
         return None
 
 
+def _not_verified(session: AsyncSession, envelope: EventEnvelope, facts: ApplicationFacts) -> bool:
+    """True (and recorded) when the application's support type has no verification of savings."""
+    if facts.savings_verified:
+        return False
+    record_audit(
+        session,
+        service_actor(envelope.source),
+        entity_type="event",
+        entity_id=envelope.id,
+        action="no_case",
+        reason=f"{envelope.type}: the savings of a {facts.support_type} project are not verified; no case opened.",
+        details={"event_type": envelope.type, "application_id": str(facts.application_id)},
+    )
+    return True
+
+
 def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_periods: int) -> EventConsumer:
     consumer = EventConsumer()
 
@@ -53,7 +72,7 @@ def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_perio
             facts = application_facts(envelope.data)
         except UnreadableEvent:
             return None  # the handler records it
-        if await case_exists(session, facts.application_id):
+        if not facts.savings_verified or await case_exists(session, facts.application_id):
             return None
         await release(session)
         return await fetch_registry_facts(registry(), facts)
@@ -63,7 +82,7 @@ def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_perio
         session: AsyncSession, envelope: EventEnvelope, fetched: RegistryFacts | None
     ) -> None:
         facts = _facts(session, envelope)
-        if facts is not None:
+        if facts is not None and not _not_verified(session, envelope, facts):
             await open_case(
                 session,
                 fetched,
@@ -78,7 +97,7 @@ def build_consumer(registry: Callable[[], RegistryClient], *, min_baseline_perio
         session: AsyncSession, envelope: EventEnvelope, fetched: RegistryFacts | None
     ) -> None:
         facts = _facts(session, envelope)
-        if facts is None:
+        if facts is None or _not_verified(session, envelope, facts):
             return
         actor = service_actor(envelope.source)
         case = await open_case(

@@ -43,6 +43,8 @@ class ApplicationFacts:
     implementation_start: dt.date | None = None
     implementation_end: dt.date | None = None
     completed_on: dt.date | None = None
+    support_type: str = "technology_transfer"
+    savings_verified: bool = True  # False: the support type's savings are not verified (an assessment): no case
     notes: list[str] = field(default_factory=list)  # what could not be taken, for the case record
 
 
@@ -89,5 +91,7 @@ def application_facts(data: Any) -> ApplicationFacts:
         implementation_start=event.implementation_start,
         implementation_end=event.implementation_end,
         completed_on=event.completed_on,
+        support_type=event.support_type,
+        savings_verified=event.savings_verified,
         notes=notes,
     )
