@@ -83,6 +83,9 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "PUT /api/v1/verifications/{case_id}/reporting-start": "reporting_start in the programme window",
     "PUT /api/v1/verifications/{case_id}/mv-plan": "base temperatures within the range of the chosen unit "
     "(0–35 °C, 32–95 °F); a weather model needs a CDD or HDD base",
+    # issue 10 (notifications)
+    "PUT /api/v1/notification-preferences": "a statutory kind (receipt, outcome, what to supply) cannot be "
+    "switched off: which kinds are statutory is data (GET /api/v1/notification-preferences), not schema",
 }
 # Uploads whose file type is detected from the bytes (not the declared name or Content-Type): random bytes that are
 # no allowed type get 415, a rule a JSON schema cannot state about binary content. Only these accept 415 for
@@ -90,6 +93,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
 CONTENT_SNIFFED_UPLOADS: dict[str, str] = {
     "POST /api/v1/applications/{application_id}/documents": "PDF, PNG, JPEG, XLSX or DOCX by content",
     "POST /api/v1/handbooks/{handbook_id}/versions": "a PDF by content",
+    "POST /api/v1/applications/{application_id}/messages/{message_id}/attachments": "the documents' types, by "
+    "content (attachments are the application's documents)",
 }
 # Below the gateway's per-client bucket in the e2e stack (100/s): a 429 would replace a real answer.
 RATE_LIMIT = "60/s"
