@@ -371,6 +371,7 @@ def application_event(
         "completed_on": "2024-12-20" if completed else None,
         "tranches": [],
         "support_type": "technology_transfer",
+        "savings_verified": True,
     }
     payload.update(data)
     return {

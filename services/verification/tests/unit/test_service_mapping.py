@@ -58,6 +58,7 @@ def emitted(**fields: Any) -> dict[str, Any]:
         "completed_on": None,
         "tranches": [],
         "support_type": "technology_transfer",
+        "savings_verified": True,
     }
     return payload | fields
 

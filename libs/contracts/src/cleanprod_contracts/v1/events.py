@@ -181,9 +181,9 @@ class ApplicationEvent(EventPayload):
     tranches: list[TrancheState]
     support_type: str = Field(max_length=32)
     """cp_assessment | technology_transfer | replication (domain/support_types.py of the applications service)."""
-    savings_verified: bool = True
+    savings_verified: bool
     """Whether the support type's savings are verified (an assessment's are not: no verification case is opened for
-    it). True for events written before support types existed: all of them were verified."""
+    it)."""
     # Only on some events:
     screening_reasons: list[ScreeningReason] | None = None
     """On the screening events (`application.screening_passed` / `_failed`)."""
