@@ -26,6 +26,7 @@ FACILITIES = [
     ("Dây chuyền Nhựa Ứng Hòa", "Cụm công nghiệp Ứng Hòa, Hà Nội", "plastics"),
     ("Xưởng Bao bì Giấy Hà Đông", "Số 40 đường Quang Trung, Hà Đông, Hà Nội", "paper"),
     ("Nhà máy Bia Đông Anh", "Số 5 đường Hà Nội, Đông Anh, Hà Nội", "beer"),
+    ("Nhà máy Nước sạch Sông Đuống", "Xã Phù Đổng, Gia Lâm, Hà Nội", "chemicals"),
 ]
 
 # query → the facility meant (its name)
@@ -47,6 +48,8 @@ QUERIES = {
     "co khi": "Phân xưởng Cơ khí Long Biên",
     "bao bi ha dong": "Xưởng Bao bì Giấy Hà Đông",
     "thang long": "Nhà máy Thép Thăng Long",
+    "song duong": "Nhà máy Nước sạch Sông Đuống",
+    "nuoc sach": "Nhà máy Nước sạch Sông Đuống",
 }
 
 
@@ -70,10 +73,14 @@ async def ranked(client: httpx.AsyncClient, headers: dict[str, str], q: str, **p
     return [f["name"] for f in response.json()["items"]]
 
 
-@pytest.fixture(params=["probe", "b-tree"])
+@pytest.fixture(params=["few", "tier-probes", "stretches"])
 def tier_reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every tier probed (the few-row path), or every tier read in key order (PROBE=0: the common-words path)."""
-    if request.param == "b-tree":
+    """Each way a ranked search reads (facilities/search.py): all matches from one probe (few in all); tier by
+    tier, each probed after a one-key stretch; tier by tier in stretches of the B-tree alone (common words)."""
+    if request.param != "few":
+        monkeypatch.setattr(search, "FEW", 0)
+        monkeypatch.setattr(search, "CHUNK", 1)
+    if request.param == "stretches":
         monkeypatch.setattr(search, "PROBE", 0)
     return str(request.param)
 
@@ -98,6 +105,12 @@ async def test_name_matches_come_before_address_matches(
     assert (await ranked(client, as_enterprise, "thep dong anh"))[:2] == [
         "Xưởng Thép Đông Anh",
         "Nhà máy Thép Thăng Long",
+    ]
+    # whole words before word prefixes: "son" is Sóc Sơn and Sài Sơn, then Sông Đuống
+    assert (await ranked(client, as_enterprise, "son"))[:3] == [
+        "Nhà máy Giấy Sóc Sơn",
+        "Nhà máy Xi măng Sài Sơn",
+        "Nhà máy Nước sạch Sông Đuống",
     ]
     # "ha noi": the one name with both whole words first, then every facility whose address says Hà Nội
     names = await ranked(client, as_enterprise, "ha noi")

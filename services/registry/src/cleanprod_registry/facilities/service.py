@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy.sql import Select
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
@@ -139,9 +139,6 @@ async def list_facilities(
     visible = visibility_filter(principal)
 
     def filtered(statement: Select[Any]) -> Select[Any]:
-        statement = statement.join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
-        if visible is not None:
-            statement = statement.where(visible)
         if sector:
             statement = statement.where(Facility.sector_code == sector)
         if ward:
@@ -155,10 +152,20 @@ async def list_facilities(
         return statement
 
     if q and q.split():
-        return await ranked_page(session, filtered, q, limit=limit, cursor=cursor)
+
+        def visible_and_filtered(statement: Select[Any]) -> Select[Any]:
+            # rights as a semi-join, so a statement that needs no enterprise column reads no enterprise
+            if visible is not None:
+                statement = statement.where(col(Facility.enterprise_id).in_(select(Enterprise.id).where(visible)))
+            return filtered(statement)
+
+        return await ranked_page(session, visible_and_filtered, q, limit=limit, cursor=cursor)
+    statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    if visible is not None:
+        statement = statement.where(visible)
     rows, next_cursor = await keyset_page(
         session,
-        filtered(select(Facility, Enterprise.tax_code)),
+        filtered(statement),
         order_by=[Facility.id],  # type: ignore[list-item]
         key=lambda row: [row[0].id],
         limit=limit,
