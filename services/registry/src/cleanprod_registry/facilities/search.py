@@ -11,12 +11,15 @@ district), as before. Matches come in tiers, best first:
 and within a tier by the name's trigram count, fewest first — for tier 0 exactly pg_trgm's similarity order, as
 the query's trigrams are then all in the name's — and then by id. The cursor is that key: (tier, trigrams, id).
 
-Each tier is read so that neither a common nor a rare word makes a query scan the table, whatever the planner
-estimates for LIKE (it cannot know how many names hold a word):
-- a stretch of the B-tree `ix_facilities_rank` in key order — the next `CHUNK` keys, then twice as many — and of
-  those the rows of the tier: enough at once when the tier is dense (common words);
-- when the first stretch does not fill the page, a probe through the GIN trigram indexes for the rest of the
-  tier: at most `PROBE` rows are sorted here; a tier larger than that goes on stretch by stretch.
+A page is read so that neither a common nor a rare word makes a query scan the table, whatever the planner
+estimates for LIKE (it cannot know how many names hold a word), in at most three ways, each bounded:
+1. the first stretch of the B-tree `ix_facilities_rank` (the next `CHUNK` keys, index-only) and of those the
+   keys of the cursor's tier: enough at once when the tier is dense (common words: "ha noi", "nha may");
+2. else one probe through the GIN index of `search_text`: with at most `FEW` matches in all (rare words, one
+   enterprise's facilities) they are ranked here from it;
+3. else tier by tier: further stretches, each twice as long, until the page is full — after a probe through the
+   GIN index of `name_words` when the first stretch says the tier is sparse (at most `PROBE` rows: sorted here).
+The rows themselves are then read by id, in one statement.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from .models import Facility
 
 CHUNK = 2000
 """Keys in the first stretch of the B-tree a tier is read from (each further stretch is twice as long)."""
-PROBE = 500
+PROBE = 2000
 """A tier with at most this many rows after the first stretch is sorted here instead of read stretch by stretch."""
 FEW = 500
 """A query with at most this many matches in all is ranked from one probe."""
@@ -129,25 +132,40 @@ class _Tier:
         statement = _within(self.filters(select(Facility.name_trigrams, Facility.id)).where(self.scanned), after, until)
         return await self._keys(statement.order_by(*_KEY).limit(n))
 
-    async def probe(self, after: Position | None) -> list[Position] | None:
-        """The tier's keys after `after`, sorted, or None when there are more than `PROBE`."""
-        statement = _within(self.filters(select(Facility.name_trigrams, Facility.id)).where(self.probed), after)
-        keys = sorted(await self._keys(statement.limit(PROBE + 1)))
-        return None if len(keys) > PROBE else keys
-
     async def first_stretch(self, after: Position | None, wanted: int) -> Stretch:
         until = await self.stretch_end(after, CHUNK)
         return await self.stretch(after, until, wanted), until
 
-    async def read(self, after: Position | None, wanted: int, first: Stretch | None = None) -> list[Position]:
-        """Up to `wanted` of the tier's keys after `after`, in order (continuing its `first` stretch if read)."""
+    async def probe(self, after: Position | None) -> tuple[bool, list[Position]]:
+        """The tier's keys after `after`, sorted: all of them (True) when at most `PROBE`, else a sample."""
+        statement = _within(self.filters(select(Facility.name_trigrams, Facility.id)).where(self.probed), after)
+        keys = sorted(await self._keys(statement.limit(PROBE + 1)))
+        return len(keys) <= PROBE, keys
+
+    async def read(
+        self,
+        after: Position | None,
+        wanted: int,
+        first: Stretch | None = None,
+        sample: list[Position] | None = None,
+    ) -> list[Position]:
+        """Up to `wanted` of the tier's keys after `after`, in order (continuing its `first` stretch if read);
+        `sample`: some of the tier's keys, sorted, if known."""
         found, until = first or await self.first_stretch(after, wanted)
+        if until is None or len(found) >= wanted:
+            return found
+        need = wanted - len(found)
+        if not _dense(found, wanted) and len(ahead := _beyond(sample, until)) < need:
+            # a sparse or empty tier, as far as one can tell: probed
+            complete, keys = await self.probe(until)
+            if complete:
+                return found + keys[:need]
+            sample = sorted({*(sample or ()), *keys})
+        # a sample of the tier: when `n` of its keys lie beyond the stretch, the next `n` rows lie at most as far,
+        # so one stretch up to the `n`-th key reads them; else further stretches, each twice as long
+        if len(ahead := _beyond(sample, until)) >= need:
+            return found + await self.stretch(until, ahead[need - 1], need)
         size = CHUNK
-        # after the first stretch: a sparse or empty tier is probed, a dense one read on
-        if until is not None and len(found) < wanted:
-            if not found or (wanted - len(found)) * CHUNK / len(found) > SCAN_LIMIT:
-                if (keys := await self.probe(until)) is not None:
-                    return found + keys[: wanted - len(found)]
         while until is not None and len(found) < wanted:
             after, size = until, size * 2
             until = await self.stretch_end(after, size)
@@ -156,6 +174,15 @@ class _Tier:
 
 
 _KEY = (col(Facility.name_trigrams), col(Facility.id))
+
+
+def _beyond(sample: list[Position] | None, until: Position) -> list[Position]:
+    return [key for key in sample or () if key > until]
+
+
+def _dense(first: list[Position], wanted: int) -> bool:
+    """By the first stretch, the rest of the page lies within `SCAN_LIMIT` more keys of the B-tree."""
+    return bool(first) and (wanted - len(first)) * CHUNK / len(first) <= SCAN_LIMIT
 
 
 async def ranked_page(
@@ -169,17 +196,22 @@ async def ranked_page(
     start = _decode(cursor, len(probed))
     first_tier = _Tier(session, filters, probed[start[0]], scanned[start[0]])
     first = await first_tier.first_stretch(start[1], limit + 1)
+    keys: list[Key] | None = None
+    sample: list[Key] = []
     if len(first[0]) > limit:  # common words: the first stretch of the first tier holds the page
-        keys: list[Key] | None = [(start[0], *position) for position in first[0]]
-    else:  # few matches in all: one probe ranks them all
-        keys = await _few(session, filters, contains_all(col(Facility.search_text), words), probed, start)
+        keys = [(start[0], *position) for position in first[0]]
+    elif not _dense(first[0], limit + 1):  # few matches in all? one probe ranks them all, else samples them
+        complete, sample = await _few(session, filters, contains_all(col(Facility.search_text), words), probed, start)
+        keys = sample if complete else None
     if keys is None:
-        keys = [(start[0], *position) for position in await first_tier.read(start[1], limit + 1, first)]
-        tier = start[0] + 1
+        keys = []
+        tier, after, stretch = start[0], start[1], first
         while tier < len(probed) and len(keys) <= limit:
-            read = await _Tier(session, filters, probed[tier], scanned[tier]).read(None, limit + 1 - len(keys))
+            reader = _Tier(session, filters, probed[tier], scanned[tier])
+            tier_sample = [(n, i) for t, n, i in sample if t == tier]
+            read = await reader.read(after, limit + 1 - len(keys), stretch, tier_sample)
             keys += [(tier, *position) for position in read]
-            tier += 1
+            tier, after, stretch = tier + 1, None, None
     rows: dict[uuid.UUID, Row] = {}
     if keys:
         statement = filters(_with_tax_code()).where(col(Facility.id).in_([key[2] for key in keys[:limit]]))
@@ -194,13 +226,11 @@ async def _few(
     matches: ColumnElement[bool],
     tiers: list[ColumnElement[bool]],
     start: tuple[int, Position | None],
-) -> list[Key] | None:
-    """Every match after the cursor, ranked, when there are at most `FEW` matches in all (rare words, one
-    enterprise's facilities): one probe through the GIN index of `search_text`. None when there are more."""
+) -> tuple[bool, list[Key]]:
+    """The matches after the cursor, ranked, from one probe through the GIN index of `search_text`: all of them
+    (True) when there are at most `FEW` in all (rare words, one enterprise's facilities), else a sample."""
     tier = case(*[(condition, number) for number, condition in enumerate(tiers[:-1])], else_=len(tiers) - 1)
     statement = filters(select(tier, Facility.name_trigrams, Facility.id)).where(matches).limit(FEW + 1)
     found = [(t, n, i) for t, n, i in (await session.exec(statement)).all()]
-    if len(found) > FEW:
-        return None
     first = (start[0], *start[1]) if start[1] is not None else None
-    return sorted(key for key in found if first is None or key > first)
+    return len(found) <= FEW, sorted(key for key in found if first is None or key > first)
