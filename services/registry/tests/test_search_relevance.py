@@ -154,3 +154,16 @@ async def test_a_list_cursor_is_refused_by_a_ranked_search(
     )
     assert ranked_with_it.status_code == 422
     assert ranked_with_it.json()["errors"][0]["field"] == "query.cursor"
+
+
+async def test_odd_queries_are_answered(
+    client: httpx.AsyncClient, actors: Actors, programme: dict[str, Any], tier_reading: str
+) -> None:
+    as_enterprise = actors.enterprise(programme["enterprise"]["tax_code"])
+    for q in ("%", "_ %", "ha-noi", "(bia", "Đ", "bia, ha noi", " ".join(["ha noi"] * 6), "thép  đông anh"):
+        names = await ranked(client, as_enterprise, q)
+        assert all(name in {n for n, _, _ in FACILITIES} for name in names), q
+    # punctuation inside a word is kept by the match rule: "bia," is in no name or address, "ha-noi" neither
+    assert await ranked(client, as_enterprise, "bia, ha noi") == []
+    assert await ranked(client, as_enterprise, "ha-noi") == []
+    assert "Xưởng Thép Đông Anh" in (await ranked(client, as_enterprise, "thép  đông anh"))[:1]

@@ -229,7 +229,8 @@ async def _few(
 ) -> tuple[bool, list[Key]]:
     """The matches after the cursor, ranked, from one probe through the GIN index of `search_text`: all of them
     (True) when there are at most `FEW` in all (rare words, one enterprise's facilities), else a sample."""
-    tier = case(*[(condition, number) for number, condition in enumerate(tiers[:-1])], else_=len(tiers) - 1)
+    whens = [(condition, number) for number, condition in enumerate(tiers[:-1])]
+    tier = case(*whens, else_=len(tiers) - 1) if whens else literal(0)  # one tier: a query without letters or digits
     statement = filters(select(tier, Facility.name_trigrams, Facility.id)).where(matches).limit(FEW + 1)
     found = [(t, n, i) for t, n, i in (await session.exec(statement)).all()]
     first = (start[0], *start[1]) if start[1] is not None else None
