@@ -167,3 +167,22 @@ async def test_odd_queries_are_answered(
     assert await ranked(client, as_enterprise, "bia, ha noi") == []
     assert await ranked(client, as_enterprise, "ha-noi") == []
     assert "Xưởng Thép Đông Anh" in (await ranked(client, as_enterprise, "thép  đông anh"))[:1]
+
+
+async def test_the_same_order_without_a_narrowing_filter(
+    client: httpx.AsyncClient, actors: Actors, programme: dict[str, Any], tier_reading: str
+) -> None:
+    """An officer's search over every facility (read from the B-tree first) orders ours as the enterprise's own
+    search does (one probe first)."""
+    as_enterprise = actors.enterprise(programme["enterprise"]["tax_code"])
+    ours = set(programme["ids"].values())
+    for q in ("ha noi", "thep dong anh", "son"):
+        everything: list[str] = []
+        cursor = None
+        while True:
+            params = {"q": q, "limit": 200, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/api/v1/facilities", params=params, headers=actors.officer)).json()
+            everything += [f["name"] for f in page["items"] if f["id"] in ours]
+            if not (cursor := page["next_cursor"]):
+                break
+        assert everything == await ranked(client, as_enterprise, q), q

@@ -186,21 +186,23 @@ def _dense(first: list[Position], wanted: int) -> bool:
 
 
 async def ranked_page(
-    session: AsyncSession, filters: Filters, q: str, *, limit: int, cursor: str | None
+    session: AsyncSession, filters: Filters, q: str, *, limit: int, cursor: str | None, narrow: bool = False
 ) -> tuple[list[Row], str | None]:
     """One page of the facilities matching `q`, best first, with their enterprise's tax code. `filters` adds the
-    caller's rights and the list filters to a statement on `Facility` (as conditions on its columns)."""
+    caller's rights and the list filters to a statement on `Facility` (as conditions on its columns); `narrow`: they
+    keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
     folded = await fold(session, q)
     words, tokens = words_of(folded), tokens_of(folded)
     probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
     start = _decode(cursor, len(probed))
-    first_tier = _Tier(session, filters, probed[start[0]], scanned[start[0]])
-    first = await first_tier.first_stretch(start[1], limit + 1)
+    first: Stretch | None = None
+    if not narrow:
+        first = await _Tier(session, filters, probed[start[0]], scanned[start[0]]).first_stretch(start[1], limit + 1)
     keys: list[Key] | None = None
     sample: list[Key] = []
-    if len(first[0]) > limit:  # common words: the first stretch of the first tier holds the page
+    if first is not None and len(first[0]) > limit:  # common words: the first stretch of the first tier holds it
         keys = [(start[0], *position) for position in first[0]]
-    elif not _dense(first[0], limit + 1):  # few matches in all? one probe ranks them all, else samples them
+    elif first is None or not _dense(first[0], limit + 1):  # few matches in all? one probe ranks them, else samples
         complete, sample = await _few(session, filters, contains_all(col(Facility.search_text), words), probed, start)
         keys = sample if complete else None
     if keys is None:

@@ -159,7 +159,8 @@ async def list_facilities(
                 statement = statement.where(col(Facility.enterprise_id).in_(select(Enterprise.id).where(visible)))
             return filtered(statement)
 
-        return await ranked_page(session, visible_and_filtered, q, limit=limit, cursor=cursor)
+        narrow = visible is not None or enterprise_id is not None
+        return await ranked_page(session, visible_and_filtered, q, limit=limit, cursor=cursor, narrow=narrow)
     statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
     if visible is not None:
         statement = statement.where(visible)
