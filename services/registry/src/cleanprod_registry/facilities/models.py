@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Index, String
+from sqlalchemy import Column, Computed, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -28,6 +28,13 @@ class Facility(ServiceTable, table=True):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
+        Index(
+            "ix_facilities_name_words",
+            "name_words",
+            postgresql_using="gin",
+            postgresql_ops={"name_words": "gin_trgm_ops"},
+        ),
+        Index("ix_facilities_rank", "name_trigrams", "id", postgresql_include=["name_words"]),
         Index("ix_facilities_enterprise", "enterprise_id", "id"),
         Index("ix_facilities_sector", "sector_code", "id"),
         Index("ix_facilities_ward", "ward"),
@@ -48,6 +55,18 @@ class Facility(ServiceTable, table=True):
     longitude: float | None = Field(default=None)
     status: FacilityStatus = Field(default=FacilityStatus.active, sa_type=String(16))
     search_text: str | None = search_column("name", "address", "ward", "district")
+    # Ranked search (migration 0003, docs/performance.md "Facility search"): the folded name as space-padded words,
+    # and its number of trigrams (the similarity order among whole-word matches).
+    name_words: str | None = Field(
+        default=None,
+        sa_column=Column(
+            Text, Computed("' ' || regexp_replace(cp_fold(name), '[^[:alnum:]]+', ' ', 'g') || ' '", persisted=True)
+        ),
+    )
+    name_trigrams: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, Computed("coalesce(array_length(show_trgm(cp_fold(name)), 1), 0)", persisted=True)),
+    )
     version: int = Field(default=1)
     created_at: dt.datetime = created_at()
     updated_at: dt.datetime = updated_at()

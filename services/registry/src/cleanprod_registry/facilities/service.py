@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlmodel import select
+from sqlalchemy.sql import Select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
@@ -14,7 +16,6 @@ from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
-from cleanprod_kit.search import matches_all_words
 
 from ..access import ensure_readable, ensure_writable, visibility_filter
 from ..enterprises.models import Enterprise
@@ -22,6 +23,7 @@ from ..enterprises.service import get_enterprise
 from ..sectors.models import Sector
 from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
+from .search import ranked_page
 
 
 def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
@@ -133,25 +135,38 @@ async def list_facilities(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[tuple[Facility, str]], str | None]:
-    statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    """Facilities the caller may read: by relevance when `q` is given (facilities/search.py), else by id."""
     visible = visibility_filter(principal)
+
+    def filtered(statement: Select[Any]) -> Select[Any]:
+        if sector:
+            statement = statement.where(Facility.sector_code == sector)
+        if ward:
+            statement = statement.where(Facility.ward == ward)
+        if district:
+            statement = statement.where(Facility.district == district)
+        if enterprise_id:
+            statement = statement.where(Facility.enterprise_id == enterprise_id)
+        if status:
+            statement = statement.where(Facility.status == status)
+        return statement
+
+    if q and q.split():
+
+        def visible_and_filtered(statement: Select[Any]) -> Select[Any]:
+            # rights as a semi-join, so a statement that needs no enterprise column reads no enterprise
+            if visible is not None:
+                statement = statement.where(col(Facility.enterprise_id).in_(select(Enterprise.id).where(visible)))
+            return filtered(statement)
+
+        narrow = visible is not None or enterprise_id is not None
+        return await ranked_page(session, visible_and_filtered, q, limit=limit, cursor=cursor, narrow=narrow)
+    statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
     if visible is not None:
         statement = statement.where(visible)
-    if q and (condition := matches_all_words(Facility.search_text, q)) is not None:
-        statement = statement.where(condition)
-    if sector:
-        statement = statement.where(Facility.sector_code == sector)
-    if ward:
-        statement = statement.where(Facility.ward == ward)
-    if district:
-        statement = statement.where(Facility.district == district)
-    if enterprise_id:
-        statement = statement.where(Facility.enterprise_id == enterprise_id)
-    if status:
-        statement = statement.where(Facility.status == status)
     rows, next_cursor = await keyset_page(
         session,
-        statement,
+        filtered(statement),
         order_by=[Facility.id],  # type: ignore[list-item]
         key=lambda row: [row[0].id],
         limit=limit,

@@ -1,0 +1,239 @@
+"""Facility search ranked by relevance (docs/performance.md "Facility search").
+
+A facility matches when every word of the folded query appears in its `search_text` (name, address, ward,
+district), as before. Matches come in tiers, best first:
+
+0. every query word is a whole word of the name,
+1. every query word starts a word of the name,
+2. every query word appears inside the name,
+3. the rest (some word only in the address, ward or district);
+
+and within a tier by the name's trigram count, fewest first — for tier 0 exactly pg_trgm's similarity order, as
+the query's trigrams are then all in the name's — and then by id. The cursor is that key: (tier, trigrams, id).
+
+A page is read so that neither a common nor a rare word makes a query scan the table, whatever the planner
+estimates for LIKE (it cannot know how many names hold a word), in at most three ways, each bounded:
+1. the first stretch of the B-tree `ix_facilities_rank` (the next `CHUNK` keys, index-only) and of those the
+   keys of the cursor's tier: enough at once when the tier is dense (common words: "ha noi", "nha may");
+2. else one probe through the GIN index of `search_text`: with at most `FEW` matches in all (rare words, one
+   enterprise's facilities) they are ranked here from it;
+3. else tier by tier: further stretches, each twice as long, until the page is full — after a probe through the
+   GIN index of `name_words` when the first stretch says the tier is sparse (at most `PROBE` rows: sorted here).
+The rows themselves are then read by id, in one statement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, literal, not_, tuple_
+from sqlalchemy.sql import Select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.pagination import decode_cursor, encode_cursor, invalid_cursor
+from cleanprod_kit.search import contains_all, fold, tokens_of, words_of
+
+from ..enterprises.models import Enterprise
+from .models import Facility
+
+CHUNK = 2000
+"""Keys in the first stretch of the B-tree a tier is read from (each further stretch is twice as long)."""
+PROBE = 2000
+"""A tier with at most this many rows after the first stretch is sorted here instead of read stretch by stretch."""
+FEW = 500
+"""A query with at most this many matches in all is ranked from one probe."""
+SCAN_LIMIT = 32_000
+"""When the first stretch says the rest of the page lies within this many more keys, the probe is skipped."""
+
+Filters = Callable[[Select[Any]], Select[Any]]
+Position = tuple[int, uuid.UUID]  # (name trigrams, id): the key within a tier
+Row = tuple[Facility, str]
+Stretch = tuple[list[Position], Position | None]  # a stretch's keys of the tier, and where it ended (None: the end)
+Key = tuple[int, int, uuid.UUID]  # (tier, name trigrams, id): the order of a ranked search, and its cursor
+
+
+def _opaque(column: Any) -> Any:
+    """The same text as an expression no trigram index serves: a stretch is read from the B-tree, index-only, and
+    not by intersecting the posting lists of common trigrams (8 ms for "nha may" at 100,000 names)."""
+    return column.concat(literal(""))
+
+
+def _tiers(words: list[str], tokens: list[str], *, opaque: bool = False) -> list[ColumnElement[bool]]:
+    name = _opaque(Facility.name_words) if opaque else col(Facility.name_words)
+    text = _opaque(Facility.search_text) if opaque else col(Facility.search_text)
+    matches = contains_all(text, words)
+    if not tokens:
+        return [matches]
+    whole = contains_all(name, tokens, before="% ", after=" %")
+    prefix = contains_all(name, tokens, before="% ")
+    inside = contains_all(name, tokens)
+    # A query whose words are all plain tokens needs no `search_text` check in the name tiers (the name is part of
+    # it); one with punctuation keeps it, so the match rule stays exactly "every word appears".
+    plain = words == tokens
+    name_tiers = [whole, and_(prefix, not_(whole)), and_(inside, not_(prefix))]
+    return [t if plain else and_(matches, t) for t in name_tiers] + [and_(matches, not_(inside))]
+
+
+def _decode(cursor: str | None, tiers: int) -> tuple[int, Position | None]:
+    if not cursor:
+        return 0, None
+    tier, trigrams, last_id = decode_cursor(cursor, 3)
+    if not (isinstance(tier, int) and 0 <= tier < tiers and isinstance(trigrams, int) and isinstance(last_id, str)):
+        raise invalid_cursor(why="does not fit this list")
+    try:
+        return tier, (trigrams, uuid.UUID(last_id))
+    except ValueError:
+        raise invalid_cursor(why="does not fit this list") from None
+
+
+def _with_tax_code() -> Select[Any]:
+    return select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+
+
+def _key() -> Any:
+    return tuple_(*_KEY)
+
+
+def _bound(position: Position) -> Any:
+    return tuple_(literal(position[0], col(Facility.name_trigrams).type), literal(position[1], col(Facility.id).type))
+
+
+def _within(statement: Select[Any], after: Position | None, until: Position | None = None) -> Select[Any]:
+    if after is not None:
+        statement = statement.where(_key() > _bound(after))
+    if until is not None:
+        statement = statement.where(_key() <= _bound(until))
+    return statement
+
+
+class _Tier:
+    """One tier of one query: `probed` is its condition for the GIN indexes, `scanned` the same for a stretch."""
+
+    def __init__(
+        self, session: AsyncSession, filters: Filters, probed: ColumnElement[bool], scanned: ColumnElement[bool]
+    ) -> None:
+        self.session, self.filters, self.probed, self.scanned = session, filters, probed, scanned
+
+    async def _keys(self, statement: Select[Any]) -> list[Position]:
+        return [(t, i) for t, i in (await self.session.exec(statement)).all()]
+
+    async def stretch_end(self, after: Position | None, size: int) -> Position | None:
+        """The key `size` keys on from `after` in the B-tree (an index-only range scan); None past the end."""
+        statement = _within(select(Facility.name_trigrams, Facility.id), after)
+        found = await self._keys(statement.order_by(*_KEY).offset(size - 1).limit(1))
+        return found[0] if found else None
+
+    async def stretch(self, after: Position | None, until: Position | None, n: int) -> list[Position]:
+        """The tier's first `n` keys in (after, until]: bounded by keys, so read from the B-tree whatever the
+        planner guesses for LIKE."""
+        statement = _within(self.filters(select(Facility.name_trigrams, Facility.id)).where(self.scanned), after, until)
+        return await self._keys(statement.order_by(*_KEY).limit(n))
+
+    async def first_stretch(self, after: Position | None, wanted: int) -> Stretch:
+        until = await self.stretch_end(after, CHUNK)
+        return await self.stretch(after, until, wanted), until
+
+    async def probe(self, after: Position | None) -> tuple[bool, list[Position]]:
+        """The tier's keys after `after`, sorted: all of them (True) when at most `PROBE`, else a sample."""
+        statement = _within(self.filters(select(Facility.name_trigrams, Facility.id)).where(self.probed), after)
+        keys = sorted(await self._keys(statement.limit(PROBE + 1)))
+        return len(keys) <= PROBE, keys
+
+    async def read(
+        self,
+        after: Position | None,
+        wanted: int,
+        first: Stretch | None = None,
+        sample: list[Position] | None = None,
+    ) -> list[Position]:
+        """Up to `wanted` of the tier's keys after `after`, in order (continuing its `first` stretch if read);
+        `sample`: some of the tier's keys, sorted, if known."""
+        found, until = first or await self.first_stretch(after, wanted)
+        if until is None or len(found) >= wanted:
+            return found
+        need = wanted - len(found)
+        if not _dense(found, wanted) and len(ahead := _beyond(sample, until)) < need:
+            # a sparse or empty tier, as far as one can tell: probed
+            complete, keys = await self.probe(until)
+            if complete:
+                return found + keys[:need]
+            sample = sorted({*(sample or ()), *keys})
+        # a sample of the tier: when `n` of its keys lie beyond the stretch, the next `n` rows lie at most as far,
+        # so one stretch up to the `n`-th key reads them; else further stretches, each twice as long
+        if len(ahead := _beyond(sample, until)) >= need:
+            return found + await self.stretch(until, ahead[need - 1], need)
+        size = CHUNK
+        while until is not None and len(found) < wanted:
+            after, size = until, size * 2
+            until = await self.stretch_end(after, size)
+            found += await self.stretch(after, until, wanted - len(found))
+        return found
+
+
+_KEY = (col(Facility.name_trigrams), col(Facility.id))
+
+
+def _beyond(sample: list[Position] | None, until: Position) -> list[Position]:
+    return [key for key in sample or () if key > until]
+
+
+def _dense(first: list[Position], wanted: int) -> bool:
+    """By the first stretch, the rest of the page lies within `SCAN_LIMIT` more keys of the B-tree."""
+    return bool(first) and (wanted - len(first)) * CHUNK / len(first) <= SCAN_LIMIT
+
+
+async def ranked_page(
+    session: AsyncSession, filters: Filters, q: str, *, limit: int, cursor: str | None, narrow: bool = False
+) -> tuple[list[Row], str | None]:
+    """One page of the facilities matching `q`, best first, with their enterprise's tax code. `filters` adds the
+    caller's rights and the list filters to a statement on `Facility` (as conditions on its columns); `narrow`: they
+    keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
+    folded = await fold(session, q)
+    words, tokens = words_of(folded), tokens_of(folded)
+    probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
+    start = _decode(cursor, len(probed))
+    first: Stretch | None = None
+    if not narrow:
+        first = await _Tier(session, filters, probed[start[0]], scanned[start[0]]).first_stretch(start[1], limit + 1)
+    keys: list[Key] | None = None
+    sample: list[Key] = []
+    if first is not None and len(first[0]) > limit:  # common words: the first stretch of the first tier holds it
+        keys = [(start[0], *position) for position in first[0]]
+    elif first is None or not _dense(first[0], limit + 1):  # few matches in all? one probe ranks them, else samples
+        complete, sample = await _few(session, filters, contains_all(col(Facility.search_text), words), probed, start)
+        keys = sample if complete else None
+    if keys is None:
+        keys = []
+        tier, after, stretch = start[0], start[1], first
+        while tier < len(probed) and len(keys) <= limit:
+            reader = _Tier(session, filters, probed[tier], scanned[tier])
+            tier_sample = [(n, i) for t, n, i in sample if t == tier]
+            read = await reader.read(after, limit + 1 - len(keys), stretch, tier_sample)
+            keys += [(tier, *position) for position in read]
+            tier, after, stretch = tier + 1, None, None
+    rows: dict[uuid.UUID, Row] = {}
+    if keys:
+        statement = filters(_with_tax_code()).where(col(Facility.id).in_([key[2] for key in keys[:limit]]))
+        rows = {f.id: (f, t) for f, t in (await session.exec(statement)).all()}
+    next_cursor = encode_cursor(list(keys[limit - 1])) if len(keys) > limit else None
+    return [rows[key[2]] for key in keys[:limit] if key[2] in rows], next_cursor  # a row deleted meanwhile: left out
+
+
+async def _few(
+    session: AsyncSession,
+    filters: Filters,
+    matches: ColumnElement[bool],
+    tiers: list[ColumnElement[bool]],
+    start: tuple[int, Position | None],
+) -> tuple[bool, list[Key]]:
+    """The matches after the cursor, ranked, from one probe through the GIN index of `search_text`: all of them
+    (True) when there are at most `FEW` in all (rare words, one enterprise's facilities), else a sample."""
+    whens = [(condition, number) for number, condition in enumerate(tiers[:-1])]
+    tier = case(*whens, else_=len(tiers) - 1) if whens else literal(0)  # one tier: a query without letters or digits
+    statement = filters(select(tier, Facility.name_trigrams, Facility.id)).where(matches).limit(FEW + 1)
+    found = [(t, n, i) for t, n, i in (await session.exec(statement)).all()]
+    first = (start[0], *start[1]) if start[1] is not None else None
+    return len(found) <= FEW, sorted(key for key in found if first is None or key > first)
