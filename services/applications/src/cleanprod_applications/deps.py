@@ -28,9 +28,11 @@ from .applications.schemas import ApplicationPublic
 from .applications.service import public_view
 from .calls.models import Call
 from .config import ApplicationsSettings
+from .grants.models import Tranche
 from .integrations.delivery import WebhookDispatcher
 from .integrations.models import WebhookSubscription
 from .integrations.service import readable_subscription
+from .payments.service import tranche_of
 
 
 def _settings(request: Request) -> ApplicationsSettings:
@@ -111,7 +113,21 @@ async def _subscription_change(
     return Change(request, session, principal, lambda: readable_subscription(session, principal, subscription_id))
 
 
+async def _tranche_change(
+    application_id: uuid.UUID, tranche_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Change[Tranche]:
+    """A payment step of the tranche in the path: its application readable by the caller, the tranche one of its
+    own (404 otherwise); If-Match names the tranche's version."""
+
+    async def read() -> Tranche:
+        application = await readable_application(session, principal, application_id)
+        return await tranche_of(session, application, tranche_id)
+
+    return Change(request, session, principal, read)
+
+
 ApplicationChange = Annotated[Change[Application], Depends(_application_change)]
+TrancheChange = Annotated[Change[Tranche], Depends(_tranche_change)]
 CallChange = Annotated[Change[Call], Depends(_call_change)]
 SubscriptionChange = Annotated[Change[WebhookSubscription], Depends(_subscription_change)]
 

@@ -1,21 +1,17 @@
 """Payment and recovery steps of a tranche: `POST /api/v1/applications/{id}/tranches/{tranche_id}/<step>`, If-Match =
-the tranche's version (its `ETag`), answered with the tranche after the step."""
+the tranche's version (its `ETag`), answered with the tranche after the step. Each step goes through the kit's change
+pipeline (`TrancheChange`: read access → the tranche locked → If-Match → the step → commit → ETag)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
+from fastapi import APIRouter, Depends, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
-from cleanprod_kit.auth import CurrentPrincipal, Principal, require_roles
-from cleanprod_kit.changes import check_version, lock_row
-from cleanprod_kit.concurrency import set_etag
-from cleanprod_kit.db import SessionDep
+from cleanprod_kit.auth import require_roles
+from cleanprod_kit.changes import Change
 from cleanprod_kit.roles import Role
 
-from ..access import readable_application
 from ..applications.models import Application
+from ..deps import TrancheChange
 from ..grants.models import Tranche
 from ..grants.schemas import TranchePublic
 from . import service
@@ -26,30 +22,15 @@ STEP_RESPONSES: dict[int | str, dict[str, str]] = {
     403: {"description": "Four-eyes: the same person may not take two steps of one payment"},
     404: {"description": "No such application or tranche"},
     409: {"description": "The tranche is not at this step"},
-    412: {"description": "If-Match is stale"},
-    428: {"description": "If-Match is missing"},
 }
 
-Step = Callable[[Principal, Application, Tranche], Awaitable[object]]
 
-
-async def _step(
-    application_id: uuid.UUID,
-    tranche_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    response: Response,
-    act: Step,
-) -> TranchePublic:
-    """Read access → the tranche locked FOR UPDATE → If-Match → the step → commit → the tranche and its ETag."""
-    application = await readable_application(session, principal, application_id)
-    tranche = await lock_row(session, await service.tranche_of(session, application, tranche_id))
-    check_version(request, tranche.version)
-    await act(principal, application, tranche)
-    await session.commit()
-    set_etag(response, tranche.version)
-    return TranchePublic.model_validate(tranche, from_attributes=True)
+async def _locked(change: Change[Tranche]) -> tuple[Application, Tranche]:
+    """The tranche locked (If-Match checked) and its application (already read by the access check)."""
+    tranche = await change.lock()
+    application = await change.session.get(Application, tranche.application_id)
+    assert application is not None  # the access check read it
+    return application, tranche
 
 
 @router.post(
@@ -58,20 +39,11 @@ async def _step(
     dependencies=[Depends(require_roles(Role.FINANCE))],
     responses=STEP_RESPONSES,
 )
-async def prepare(
-    application_id: uuid.UUID,
-    tranche_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    response: Response,
-) -> TranchePublic:
+async def prepare(change: TrancheChange, response: Response) -> TranchePublic:
     """payable → prepared: finance draws up the payment order."""
-
-    async def act(p: Principal, a: Application, t: Tranche) -> None:
-        await service.prepare(session, p, a, t)
-
-    return await _step(application_id, tranche_id, request, session, principal, response, act)
+    application, tranche = await _locked(change)
+    await service.prepare(change.session, change.principal, application, tranche)
+    return await change.answer(response, TranchePublic)
 
 
 @router.post(
@@ -80,20 +52,11 @@ async def prepare(
     dependencies=[Depends(require_roles(Role.OFFICER))],
     responses=STEP_RESPONSES,
 )
-async def approve(
-    application_id: uuid.UUID,
-    tranche_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    response: Response,
-) -> TranchePublic:
+async def approve(change: TrancheChange, response: Response) -> TranchePublic:
     """prepared → approved: an officer other than the preparer approves the payment."""
-
-    async def act(p: Principal, a: Application, t: Tranche) -> None:
-        await service.approve(session, p, a, t)
-
-    return await _step(application_id, tranche_id, request, session, principal, response, act)
+    application, tranche = await _locked(change)
+    await service.approve(change.session, change.principal, application, tranche)
+    return await change.answer(response, TranchePublic)
 
 
 @router.post(
@@ -102,21 +65,11 @@ async def approve(
     dependencies=[Depends(require_roles(Role.FINANCE))],
     responses=STEP_RESPONSES,
 )
-async def mark_paid(
-    body: PaidBody,
-    application_id: uuid.UUID,
-    tranche_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    response: Response,
-) -> TranchePublic:
+async def mark_paid(body: PaidBody, change: TrancheChange, response: Response) -> TranchePublic:
     """approved → paid, with the value date, the treasury/bank reference and the amount (the tranche's)."""
-
-    async def act(p: Principal, a: Application, t: Tranche) -> None:
-        await service.mark_paid(session, p, a, t, body)
-
-    return await _step(application_id, tranche_id, request, session, principal, response, act)
+    application, tranche = await _locked(change)
+    await service.mark_paid(change.session, change.principal, application, tranche, body)
+    return await change.answer(response, TranchePublic)
 
 
 @router.post(
@@ -125,18 +78,8 @@ async def mark_paid(
     dependencies=[Depends(require_roles(Role.FINANCE))],
     responses=STEP_RESPONSES,
 )
-async def collect(
-    body: CollectionBody,
-    application_id: uuid.UUID,
-    tranche_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    response: Response,
-) -> TranchePublic:
+async def collect(body: CollectionBody, change: TrancheChange, response: Response) -> TranchePublic:
     """A part of a recovery collected; the recovery becomes `recovered` once collected in full."""
-
-    async def act(p: Principal, a: Application, t: Tranche) -> None:
-        await service.collect(session, p, a, t, body)
-
-    return await _step(application_id, tranche_id, request, session, principal, response, act)
+    application, tranche = await _locked(change)
+    await service.collect(change.session, change.principal, application, tranche, body)
+    return await change.answer(response, TranchePublic)
