@@ -21,8 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..notifications.texts import _reason as reason_text  # screening reasons in the reader's language
-from ..notifications.texts import render
+from ..notifications.texts import reason_text, render  # reasons said in the reader's language
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = Environment(

@@ -173,7 +173,8 @@ _REASONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _reason(reason: object, language: str) -> str:
+def reason_text(reason: object, language: str) -> str:
+    """One screening reason (or any listed item) as the reader's language says it (the mail body lists them too)."""
     if isinstance(reason, dict):
         known = _REASONS.get(str(reason.get("code")))
         if known is not None:
@@ -196,7 +197,7 @@ def _shown(params: dict[str, Any], language: str) -> dict[str, Any]:
             except ValueError:
                 pass
         elif isinstance(value, list):
-            value = "; ".join(_reason(v, language) for v in value) or "—"
+            value = "; ".join(reason_text(v, language) for v in value) or "—"
         elif value is None:
             value = "—"
         shown[key] = value
