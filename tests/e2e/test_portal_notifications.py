@@ -91,6 +91,9 @@ def test_preferences_statutory_locked(enterprise: PortalUser) -> None:
     optional = re.search(r'<input[^>]*id="f-message_received-email"[^>]*>', page.text)
     assert optional and "disabled" not in optional[0]
     kinds = re.findall(r'id="preference-([a-z_]+)"', page.text)
+    # Only what can reach an enterprise: never the reviewers', officers' or verifiers' kinds.
+    assert {"decision_made", "message_received", "supplement_requested"} <= set(kinds)
+    assert not {"review_assigned", "webhook_dead_lettered", "verifier_assigned"} & set(kinds)
     ticked = {f"{k}.in_app": "on" for k in kinds} | {f"{k}.email": "on" for k in kinds if k != "message_received"}
     # A forged "off" for a statutory kind is not sent: statutory kinds stay on whatever the form says.
     ticked.pop("decision_made.email")
@@ -105,3 +108,20 @@ def test_preferences_statutory_locked(enterprise: PortalUser) -> None:
     # Back on for the other tests of the session.
     everything = {f"{k}.{c}": "on" for k in kinds for c in ("in_app", "email")}
     assert enterprise.post("/notifications/preferences", everything).status_code == 303
+
+
+def test_preferences_offer_each_role_its_own_kinds(stack: Stack) -> None:
+    """A reviewer is asked about reviews only; an auditor, whom nothing is sent to, sees that there is nothing to set."""
+    reviewer = PortalUser(stack.url("portal"), "reviewer2")
+    try:
+        kinds = set(re.findall(r'id="preference-([a-z_]+)"', reviewer.get("/notifications/preferences").text))
+        assert kinds == {"review_assigned", "review_due_soon", "review_overdue"}
+    finally:
+        reviewer.close()
+    auditor = PortalUser(stack.url("portal"), "auditor1")
+    try:
+        page = auditor.get("/notifications/preferences")
+        assert page.status_code == 200 and 'id="preferences-none"' in page.text
+        assert 'id="preferences-form"' not in page.text
+    finally:
+        auditor.close()

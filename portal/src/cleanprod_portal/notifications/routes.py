@@ -44,6 +44,30 @@ KIND_NAMES: dict[str, str] = {
     "supplement_requested": N_("Supplement requested"),
 }
 CHANNELS = ("in_app", "email")
+# Who can be told each kind (docs/notifications.md "Who is told what"): the settings page offers a person only the
+# kinds that can reach one of their roles — an enterprise is never asked about reviews or webhooks. A kind no role
+# lists here (newer than this portal) is offered to everyone rather than hidden.
+KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
+    "enterprise": frozenset(
+        {
+            "dossier_received",
+            "screening_ineligible",
+            "changes_requested",
+            "decision_made",
+            "tranche_payable",
+            "tranche_paid",
+            "verification_concluded",
+            "supplement_requested",
+            "message_received",
+        }
+    ),
+    "reviewer": frozenset({"review_assigned", "review_due_soon", "review_overdue"}),
+    "officer": frozenset(
+        {"ready_to_decide", "dossier_due_soon", "dossier_overdue", "webhook_dead_lettered", "message_received"}
+    ),
+    "verifier": frozenset({"verifier_assigned", "measurements_can_start"}),
+}
+_KNOWN_KINDS = frozenset().union(*KINDS_FOR_ROLE.values())
 
 
 def kind_name(kind: str) -> str:
@@ -109,11 +133,19 @@ def _checked(notification_id: str) -> str:
 
 
 # ---- preferences -------------------------------------------------------------------------------------------------
-async def _preferences_page(
-    request: Request, api: ApiClient, form: Form | None = None, status_code: int = 200
-) -> HTMLResponse:
+async def preference_rows(api: ApiClient, roles: list[str]) -> list[dict[str, Any]]:
+    """The caller's preferences for the kinds that can reach one of `roles` (the page shows and saves only these,
+    so a kind it does not show is never switched off by its absent checkbox)."""
     preferences = await api.get("/notification-preferences")
     rows = preferences.get("items", preferences) if isinstance(preferences, dict) else preferences
+    mine = frozenset().union(*(KINDS_FOR_ROLE.get(role, frozenset()) for role in roles))
+    return [row for row in rows if row["kind"] in mine or row["kind"] not in _KNOWN_KINDS]
+
+
+async def _preferences_page(
+    request: Request, api: ApiClient, user: User, form: Form | None = None, status_code: int = 200
+) -> HTMLResponse:
+    rows = await preference_rows(api, user.roles)
     return render(
         request,
         "notifications/preferences.html",
@@ -124,7 +156,7 @@ async def _preferences_page(
 
 @router.get("/preferences", response_class=HTMLResponse)
 async def preferences(request: Request, user: User, api: ApiClient) -> HTMLResponse:
-    return await _preferences_page(request, api)
+    return await _preferences_page(request, api, user)
 
 
 def changes_from(form: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,14 +175,13 @@ def changes_from(form: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @router.post("/preferences", response_class=HTMLResponse)
 async def save_preferences(request: Request, user: User, api: ApiClient) -> Response:
     submitted = await request.form()
-    current = await api.get("/notification-preferences")
-    rows = current.get("items", current) if isinstance(current, dict) else current
+    rows = await preference_rows(api, user.roles)
     try:
         await api.put("/notification-preferences", changes_from(submitted, rows))
     except FieldErrors as problem:
         form = Form(submitted)
         form.add_problem(problem, preference_fields(problem, rows))
-        return await _preferences_page(request, api, form, status_code=422)
+        return await _preferences_page(request, api, user, form, status_code=422)
     return RedirectResponse("/notifications/preferences?saved=1", status_code=303)
 
 
