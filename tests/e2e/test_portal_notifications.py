@@ -112,13 +112,13 @@ def test_preferences_statutory_locked(enterprise: PortalUser) -> None:
 
 def test_preferences_offer_each_role_its_own_kinds(stack: Stack) -> None:
     """A reviewer is asked about reviews only; an auditor, whom nothing is sent to, sees that there is nothing to set."""
-    reviewer = PortalUser(stack.url("portal"), "reviewer2")
+    reviewer = PortalUser(stack.url("portal"), "reviewer2", home="/staff")
     try:
         kinds = set(re.findall(r'id="preference-([a-z_]+)"', reviewer.get("/notifications/preferences").text))
         assert kinds == {"review_assigned", "review_due_soon", "review_overdue"}
     finally:
         reviewer.close()
-    auditor = PortalUser(stack.url("portal"), "auditor1")
+    auditor = PortalUser(stack.url("portal"), "auditor1", home="/staff")
     try:
         page = auditor.get("/notifications/preferences")
         assert page.status_code == 200 and 'id="preferences-none"' in page.text
