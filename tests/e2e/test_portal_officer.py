@@ -407,7 +407,7 @@ def test_auditor_exports_tranches_verification_results_and_facilities(
     the filtered applications, the verification results of the listed cases, every facility; Vietnamese headers."""
     from openpyxl import load_workbook
 
-    api.approved(call)
+    approved = api.approved(call)
     listing = auditor.get(f"/officer/applications?call_id={call['id']}").text
     link = re.search(r'href="([^"]+)" id="export-tranches-xlsx"', listing)[1].replace("&amp;", "&")
     assert f"call_id={call['id']}" in link
@@ -418,12 +418,24 @@ def test_auditor_exports_tranches_verification_results_and_facilities(
     assert len(rows) - 1 == expected and expected >= 1
     assert any(isinstance(cell, int) for cell in rows[1])  # money as numbers
 
+    # Cases open asynchronously from the applications' events (this test's approval, and earlier tests'): wait for
+    # this test's own, then bracket the export by two reads of the API: it holds every case open before it and none
+    # that is not open after it.
+    def awaiting() -> set[str]:
+        return {c["dossier_code"] for c in _all(api, "/api/v1/verifications", status="awaiting_assignment")}
+
+    poll(lambda: approved["dossier_code"] in awaiting() or None, what="the approved application's verification case")
+
     cases = auditor.get("/officer/verifications?status=awaiting_assignment").text
     link = re.search(r'href="([^"]+)" id="export-results-csv"', cases)[1].replace("&amp;", "&")
+    before = awaiting()
     results = auditor.get(link)
+    after = awaiting()
     assert results.status_code == 200, results.text
     lines = list(csv.reader(io.StringIO(results.content.decode("utf-8-sig")), delimiter=_delimiter(results)))
-    assert len(lines) - 1 == len(_all(api, "/api/v1/verifications", status="awaiting_assignment"))
+    exported = [line[0] for line in lines[1:]]
+    assert lines[0][0] == "Mã hồ sơ" and len(exported) == len(set(exported))
+    assert approved["dossier_code"] in before and before <= set(exported) <= after
 
     enterprises = auditor.get("/officer/enterprises").text
     link = re.search(r'href="([^"]+)" id="export-facilities-xlsx"', enterprises)[1]
