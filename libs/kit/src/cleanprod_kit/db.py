@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,10 +15,41 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
+def statement_cache_options(statement_cache_size: int | None) -> dict[str, Any]:
+    """Engine options for asyncpg's prepared-statement caches. None keeps the driver's defaults (a direct
+    connection). 0 is for PgBouncer in transaction mode, where consecutive transactions of one client connection
+    run on different server connections: nothing is cached (neither asyncpg's own cache nor SQLAlchemy's), and
+    each statement asyncpg still prepares gets a unique name, so two clients never collide on a server connection
+    (`prepared statement "__asyncpg_stmt_1__" already exists`)."""
+    if statement_cache_size is None:
+        return {}
+    # SQLAlchemy's asyncpg adapter takes its own cache size and the name function from the connect arguments.
+    connect: dict[str, Any] = {
+        "statement_cache_size": statement_cache_size,
+        "prepared_statement_cache_size": statement_cache_size,
+    }
+    if statement_cache_size == 0:
+        connect["prepared_statement_name_func"] = lambda: f"__cp_{uuid.uuid4().hex}__"
+    return {"connect_args": connect}
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        echo: bool = False,
+        statement_cache_size: int | None = None,
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, echo=echo
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            echo=echo,
+            **statement_cache_options(statement_cache_size),
         )
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 

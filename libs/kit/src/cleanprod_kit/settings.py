@@ -16,6 +16,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/cleanprod"
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # asyncpg's prepared-statement cache per connection; None: the driver's default. Set 0 behind PgBouncer in
+    # transaction mode (the Kubernetes manifests do: infra/k8s, docs/operations.md), see db.statement_cache_options.
+    db_statement_cache_size: int | None = Field(default=None, ge=0)
 
     # Token verification (zero trust: every service checks the bearer token itself).
     oidc_issuer: str = "http://127.0.0.1:18080/realms/cleanprod"
