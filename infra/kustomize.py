@@ -63,27 +63,40 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def _merge(base: Any, patch: Any) -> Any:
+def _builtin(resource: Resource) -> bool:
+    """Kubernetes' own kinds (v1, apps/v1, networking.k8s.io/v1…), whose schemas give lists merge keys; custom
+    resources have none, so kustomize patches them as JSON merge patches: lists are replaced whole."""
+    group = resource["apiVersion"].rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def _merge(base: Any, patch: Any, by_key: bool = True) -> Any:
     """Strategic merge, simplified: maps merge key by key (None deletes), lists of maps merge by their
-    identifying key (name, port…), any other list is replaced."""
+    identifying key (name, port…) when `by_key`, any other list is replaced."""
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():
             if value is None:
                 merged.pop(key, None)
             elif key in merged:
-                merged[key] = _merge(merged[key], value)
+                merged[key] = _merge(merged[key], value, by_key)
             else:
                 merged[key] = copy.deepcopy(value)
         return merged
-    if isinstance(base, list) and isinstance(patch, list) and base and all(isinstance(i, dict) for i in base + patch):
+    if (
+        by_key
+        and isinstance(base, list)
+        and isinstance(patch, list)
+        and base
+        and all(isinstance(i, dict) for i in base + patch)
+    ):
         merge_key = next((k for k in MERGE_KEYS if all(k in item for item in base + patch)), None)
         if merge_key is not None:
             merged_list = [copy.deepcopy(item) for item in base]
             index = {item[merge_key]: i for i, item in enumerate(merged_list)}
             for item in patch:
                 if item[merge_key] in index:
-                    merged_list[index[item[merge_key]]] = _merge(merged_list[index[item[merge_key]]], item)
+                    merged_list[index[item[merge_key]]] = _merge(merged_list[index[item[merge_key]]], item, by_key)
                 else:
                     merged_list.append(copy.deepcopy(item))
             return merged_list
@@ -124,24 +137,30 @@ def _pod_specs(resource: Resource) -> list[dict[str, Any]]:
     return []
 
 
+def _rename_in_container(container: dict[str, Any], renames: dict[tuple[str, str], str]) -> None:
+    for source in container.get("envFrom", []):
+        for ref, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            if ref in source:
+                source[ref]["name"] = renames.get((kind, source[ref]["name"]), source[ref]["name"])
+    for variable in container.get("env", []):
+        value_from = variable.get("valueFrom", {})
+        for ref, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+            if ref in value_from:
+                value_from[ref]["name"] = renames.get((kind, value_from[ref]["name"]), value_from[ref]["name"])
+
+
 def _rename_references(resources: list[Resource], renames: dict[tuple[str, str], str]) -> None:
     for resource in resources:
         for pod in _pod_specs(resource):
             for container in pod.get("containers", []) + pod.get("initContainers", []):
-                for source in container.get("envFrom", []):
-                    for ref, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-                        if ref in source and (kind, source[ref]["name"]) in renames:
-                            source[ref]["name"] = renames[kind, source[ref]["name"]]
-                for variable in container.get("env", []):
-                    value_from = variable.get("valueFrom", {})
-                    for ref, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-                        if ref in value_from and (kind, value_from[ref]["name"]) in renames:
-                            value_from[ref]["name"] = renames[kind, value_from[ref]["name"]]
+                _rename_in_container(container, renames)
             for volume in pod.get("volumes", []):
-                if "configMap" in volume and ("ConfigMap", volume["configMap"]["name"]) in renames:
-                    volume["configMap"]["name"] = renames["ConfigMap", volume["configMap"]["name"]]
-                if "secret" in volume and ("Secret", volume["secret"]["secretName"]) in renames:
-                    volume["secret"]["secretName"] = renames["Secret", volume["secret"]["secretName"]]
+                if "configMap" in volume:
+                    name = volume["configMap"]["name"]
+                    volume["configMap"]["name"] = renames.get(("ConfigMap", name), name)
+                if "secret" in volume:
+                    name = volume["secret"]["secretName"]
+                    volume["secret"]["secretName"] = renames.get(("Secret", name), name)
 
 
 def _set_images(resources: list[Resource], images: list[dict[str, str]]) -> None:
@@ -154,6 +173,36 @@ def _set_images(resources: list[Resource], images: list[dict[str, str]]) -> None
                         name = image.get("newName", name)
                         tag = image.get("newTag", tag)
                 container["image"] = f"{name}:{tag}" if tag else name
+
+
+def _generate(
+    kustomization: dict[str, Any], folder: Path, resources: list[Resource], hashed: dict[tuple[str, str], bool]
+) -> None:
+    """Add the generated ConfigMaps and Secrets (or merge them into the bases' ones of the same name)."""
+    default_hashed = not kustomization.get("generatorOptions", {}).get("disableNameSuffixHash", False)
+    for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+        for spec in kustomization.get(field, []):
+            generated, own_hash = _generated(spec, kind, folder)
+            existing = next((r for r in resources if _key(r) == _key(generated)), None)
+            behavior = spec.get("behavior", "create")
+            if behavior == "merge" and existing is not None:
+                existing["data"] = {**existing.get("data", {}), **generated["data"]}
+            elif behavior == "create" and existing is None:
+                resources.append(generated)
+                hashed[_key(generated)] = own_hash and default_hashed
+            else:
+                raise ValueError(f"{folder}: {kind} {spec['name']}: behavior {behavior} does not fit the bases")
+
+
+def _patch(kustomization: dict[str, Any], folder: Path, resources: list[Resource]) -> None:
+    for patch_entry in kustomization.get("patches", []):
+        if set(patch_entry) != {"path"}:
+            raise ValueError(f"{folder}: only file patches (path:) are supported")
+        for patch in load_yaml_documents(folder / patch_entry["path"]):
+            index = next((i for i, r in enumerate(resources) if _key(r) == _key(patch)), None)
+            if index is None:
+                raise ValueError(f"{folder}: patch target {_key(patch)} not found")
+            resources[index] = _merge(resources[index], patch, _builtin(resources[index]))
 
 
 def _build(folder: Path) -> tuple[list[Resource], dict[tuple[str, str], bool]]:
@@ -172,29 +221,8 @@ def _build(folder: Path) -> tuple[list[Resource], dict[tuple[str, str], bool]]:
             hashed |= sub_hashed
         else:
             resources += load_yaml_documents(path)
-    default_hashed = not kustomization.get("generatorOptions", {}).get("disableNameSuffixHash", False)
-    for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
-        for spec in kustomization.get(field, []):
-            generated, own_hash = _generated(spec, kind, folder)
-            existing = next((r for r in resources if _key(r) == _key(generated)), None)
-            behavior = spec.get("behavior", "create")
-            if behavior == "merge":
-                if existing is None:
-                    raise ValueError(f"{folder}: {kind} {spec['name']} to merge is not in the bases")
-                existing["data"] = {**existing.get("data", {}), **generated["data"]}
-                continue
-            if behavior != "create" or existing is not None:
-                raise ValueError(f"{folder}: {kind} {spec['name']}: behavior {behavior} on an existing object")
-            resources.append(generated)
-            hashed[_key(generated)] = own_hash and default_hashed
-    for patch_entry in kustomization.get("patches", []):
-        if set(patch_entry) != {"path"}:
-            raise ValueError(f"{folder}: only file patches (path:) are supported")
-        for patch in load_yaml_documents(folder / patch_entry["path"]):
-            index = next((i for i, r in enumerate(resources) if _key(r) == _key(patch)), None)
-            if index is None:
-                raise ValueError(f"{folder}: patch target {_key(patch)} not found")
-            resources[index] = _merge(resources[index], patch)
+    _generate(kustomization, folder, resources, hashed)
+    _patch(kustomization, folder, resources)
     _set_images(resources, kustomization.get("images", []))
     namespace = kustomization.get("namespace")
     if namespace:
