@@ -210,6 +210,7 @@ CUSTOM_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
                         "database": STRING,
                         "usernameSecret": KEY_REF,
                         "passwordSecret": KEY_REF,
+                        "poolMaxSize": POSITIVE,
                     },
                     ("vendor",),
                 ),
@@ -469,3 +470,24 @@ def test_the_production_realm_has_no_demo_users_or_password_grant(rendered: dict
     realm = json.loads((ROOT / "infra/keycloak/realm-cleanprod.json").read_text())
     assert dev["users"] == realm["users"] and dev["clients"] == realm["clients"]
     assert {c["clientId"] for c in production["clients"]} >= {"cleanprod-portal", "svc-registry", "svc-gateway"}
+
+
+def test_connections_fit_the_database_at_full_scale(rendered: dict[str, list[Resource]]) -> None:
+    """At every HPA's maximum: PgBouncer's server pools + the portal's direct pools + Keycloak's stay within
+    max_connections, with room for the operator, replication and an administrator (20)."""
+    resources = rendered["production"]
+    (cluster,) = _of(resources, "Cluster").values()
+    (pooler,) = _of(resources, "Pooler").values()
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
+        for h in _of(resources, "HorizontalPodAutoscaler").values()
+    }
+    pooled = ("registry", "applications", "verification")  # one database/user pair each
+    pgbouncer = (
+        len(pooled) * int(pooler["spec"]["pgbouncer"]["parameters"]["default_pool_size"]) * pooler["spec"]["instances"]
+    )
+    portal_env = _container_env(resources, _of(resources, "Deployment")["portal"])
+    portal = hpas["portal"] * (int(portal_env["PORTAL_DB_POOL_SIZE"]) + int(portal_env["PORTAL_DB_MAX_OVERFLOW"]))
+    keycloak = next(iter(_of(resources, "Keycloak").values()))["spec"]
+    identity = keycloak["instances"] * keycloak["db"]["poolMaxSize"]
+    assert pgbouncer + portal + identity + 20 <= int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
