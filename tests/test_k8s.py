@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,12 +42,23 @@ WITH_DATABASE = ("registry", "applications", "verification", "portal")
 Resource = dict[str, Any]
 
 
+def _generated_value(name: str) -> str:
+    if name.endswith("WEBHOOK_SECRET_KEY"):
+        return base64.b64encode(secrets.token_bytes(32)).decode()
+    return secrets.token_urlsafe(24)
+
+
 def _production_copy(tmp: Path) -> Path:
-    """The production overlay as an operator prepares it: every secrets/*.env.example copied to secrets/*.env."""
+    """The production overlay as an operator prepares it: every secrets/*.env.example copied to secrets/*.env with
+    the empty values generated as the examples say."""
     tree = tmp / "k8s"
     shutil.copytree(K8S, tree)
     for example in (tree / "overlays/production/secrets").glob("*.env.example"):
-        example.with_suffix("").write_text(example.read_text())
+        lines = []
+        for line in example.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            lines.append(f"{name}={_generated_value(name)}" if sep and not value and not line.startswith("#") else line)
+        example.with_suffix("").write_text("\n".join(lines) + "\n")
     return tree / "overlays/production"
 
 
@@ -348,23 +361,33 @@ def test_environment_names_are_settings_fields(rendered: dict[str, list[Resource
     assert helpers <= {"CP_DB_PASSWORD"}
 
 
+ISSUERS = {
+    "dev": "http://login.cleanprod.localtest.me/realms/cleanprod",
+    "production": "https://login.cleanprod.example.vn/realms/cleanprod",
+}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "production"])
 @pytest.mark.parametrize("name", list(PARTS))
-def test_the_dev_overlay_builds_each_settings_class(
-    rendered: dict[str, list[Resource]], name: str, monkeypatch: pytest.MonkeyPatch
+def test_each_overlay_builds_each_settings_class(
+    rendered: dict[str, list[Resource]], overlay: str, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings_class, prefix = PARTS[name]
-    import os
-
     for variable in [v for v in os.environ if v.startswith(prefix)]:
         monkeypatch.delenv(variable)
-    for variable, value in _container_env(rendered["dev"], _of(rendered["dev"], "Deployment")[name]).items():
+    env = _container_env(rendered[overlay], _of(rendered[overlay], "Deployment")[name])
+    for variable, value in env.items():
         monkeypatch.setenv(variable, value)
-    settings = settings_class()  # validators run: webhook key length, URLs, mail claim vs timeout…
-    assert settings.oidc_issuer == "http://login.cleanprod.localtest.me/realms/cleanprod"
+    # Validators run: webhook key length, URLs, mail claim vs SMTP timeout, the portal's production secrets…
+    settings = settings_class()
+    assert settings.environment == ("production" if overlay == "production" else "dev")
+    assert settings.oidc_issuer == ISSUERS[overlay]
     if name in WITH_DATABASE:
         assert settings.database_url.startswith("postgresql+asyncpg://")
     if name in ("registry", "applications", "verification"):
-        assert settings.service_client_secret == f"dev-svc-{name}-secret"
+        assert settings.service_client_secret and settings.cursor_key is not None
+        if overlay == "dev":
+            assert settings.service_client_secret == f"dev-svc-{name}-secret"
 
 
 def test_services_behind_pgbouncer_run_without_a_statement_cache(rendered: dict[str, list[Resource]]) -> None:
