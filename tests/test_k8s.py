@@ -514,3 +514,38 @@ def test_connections_fit_the_database_at_full_scale(rendered: dict[str, list[Res
     keycloak = next(iter(_of(resources, "Keycloak").values()))["spec"]
     identity = keycloak["instances"] * keycloak["db"]["poolMaxSize"]
     assert pgbouncer + portal + identity + 20 <= int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    return all(
+        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In") for e in selector.get("matchExpressions", [])
+    )
+
+
+def test_only_the_gateway_and_the_services_reach_the_services(rendered: dict[str, list[Resource]]) -> None:
+    resources = rendered["production"]
+    policies = list(_of(resources, "NetworkPolicy").values())
+    pods = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in _of(resources, "Deployment").items()}
+
+    def allowed_from(target: str) -> set[str]:
+        """The parts (and outside namespaces) whose pods may connect to `target`'s pods."""
+        sources: set[str] = set()
+        selecting = [p for p in policies if _selects(p["spec"]["podSelector"], pods[target])]
+        assert selecting, f"no NetworkPolicy selects {target}"
+        for policy in selecting:
+            for rule in policy["spec"]["ingress"]:
+                for peer in rule["from"]:
+                    if "podSelector" in peer:
+                        sources |= {n for n, labels in pods.items() if _selects(peer["podSelector"], labels)}
+                    else:
+                        sources.add(
+                            "namespace " + peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                        )
+        return sources
+
+    for service in ("registry", "applications", "verification"):
+        assert allowed_from(service) == {"gateway", "registry", "applications", "verification", "namespace monitoring"}
+    assert allowed_from("gateway") == {"portal", "namespace ingress-nginx", "namespace monitoring"}
+    assert allowed_from("portal") == {"namespace ingress-nginx", "namespace monitoring"}
