@@ -319,6 +319,12 @@ def test_each_database_is_migrated_by_a_job_on_the_primary(rendered: dict[str, l
         url = next(e["value"] for e in container["env"] if e["name"].endswith("DATABASE_URL"))
         assert "@cleanprod-db-rw:5432/" in url  # DDL straight to the primary, not through PgBouncer
         assert _pod(job)["restartPolicy"] == "Never" and job["spec"]["backoffLimit"] >= 1
+        assert {e["name"] for e in container["env"]} == {"CP_DB_PASSWORD", f"{PARTS[name][1]}DATABASE_URL"}
+        # The serving pods of a new version wait, changing nothing, until the Job has brought the schema to head.
+        (init,) = _pod(deployments[name])["initContainers"]
+        assert init["args"] == ["wait-for-migrations"] and "wait-for-migrations)" in _entrypoint()
+        assert init["image"] == container["image"] and init["env"] == container["env"]
+    assert "initContainers" not in _pod(deployments["gateway"])  # no database
 
 
 def _container_env(resources: list[Resource], deployment: Resource) -> dict[str, str]:

@@ -162,3 +162,21 @@ def downgrade(script_location: str, database_url: str, revision: str = "base") -
     from alembic import command
 
     command.downgrade(alembic_config(script_location, database_url), revision)
+
+
+def at_head(script_location: str, database_url: str) -> bool:
+    """Whether the database's Alembic revision is this code's head (read only; a fresh database is not)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    wanted = set(ScriptDirectory.from_config(alembic_config(script_location, database_url)).get_heads())
+
+    async def current() -> set[str]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                return set(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(current()) == wanted
