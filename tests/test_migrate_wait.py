@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from alembic.script import ScriptDirectory
+
 from cleanprod_kit.migrate import wait_for_head
-from cleanprod_kit.migrations import at_head
+from cleanprod_kit.migrations import alembic_config, at_head
 from infra.postgres_server import create_databases, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +49,22 @@ def test_waits_for_the_migration_and_never_migrates(pg_instance: Any) -> None:
 def test_an_unreachable_database_is_waited_for_until_the_timeout(pg_instance: Any) -> None:
     url = pg_instance.url("no_such_database")
     assert wait_for_head(MIGRATIONS, url, timeout=0.5, interval=0.1) is False
+
+
+def test_a_newer_release_schema_lets_the_previous_version_start(pg_instance: Any) -> None:
+    """Roll back after a newer release migrated: the database is at a revision the old code does not know. An older
+    revision the code knows still means wait."""
+    drop_database(pg_instance, "wait_newer")
+    create_databases(pg_instance, ["wait_newer"])
+    url = pg_instance.url("wait_newer")
+    assert _entrypoint("migrate", url).returncode == 0
+
+    def set_revision(revision: str) -> None:
+        with psycopg.connect(pg_instance.dsn("wait_newer"), autocommit=True) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = %s", (revision,))
+
+    set_revision("f00d_from_a_newer_release")
+    assert at_head(MIGRATIONS, url) and _entrypoint("wait-for-migrations", url).returncode == 0
+    (base,) = ScriptDirectory.from_config(alembic_config(MIGRATIONS, url)).get_bases()
+    set_revision(base)
+    assert not at_head(MIGRATIONS, url) and _entrypoint("wait-for-migrations", url).returncode == 1
