@@ -27,7 +27,7 @@ def test_usage_lists_every_command(args: list[str]) -> None:
     result = subprocess.run([str(ROOT / "cleanprod"), *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == (2 if not args else 0)
     text = result.stdout + result.stderr
-    for command in ("up", "down", "test"):
+    for command in ("up", "down", "test", "backup", "restore"):
         assert f"./cleanprod {command} " in text, text
 
 
