@@ -100,6 +100,11 @@ def _declared_closure(package: str, extra: str | None = None) -> frozenset[str]:
     return frozenset(found)
 
 
+# Names whose use makes a library import another one lazily, out of sight of `import` statements (a fresh venv with
+# only the registry's declarations failed on the first: pydantic builds an EmailStr schema with email-validator).
+LAZY_IMPORTS = {"EmailStr": "email_validator", "NameEmail": "email_validator"}
+
+
 def _imports(source: Path) -> set[str]:
     tree = ast.parse(source.read_text(encoding="utf-8"))
     modules = set()
@@ -108,6 +113,7 @@ def _imports(source: Path) -> set[str]:
             modules |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules.add(node.module.split(".")[0])
+            modules |= {LAZY_IMPORTS[alias.name] for alias in node.names if alias.name in LAZY_IMPORTS}
     return modules - set(sys.stdlib_module_names) - {"__future__"}
 
 
