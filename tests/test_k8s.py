@@ -557,3 +557,22 @@ def test_only_the_gateway_and_the_services_reach_the_services(rendered: dict[str
         assert allowed_from(service) == {"gateway", "registry", "applications", "verification", "namespace monitoring"}
     assert allowed_from("gateway") == {"portal", "namespace ingress-nginx", "namespace monitoring"}
     assert allowed_from("portal") == {"namespace ingress-nginx", "namespace monitoring"}
+
+
+@pytest.mark.parametrize("name", list(PARTS))
+def test_production_sets_every_key_and_secret_of_the_settings(rendered: dict[str, list[Resource]], name: str) -> None:
+    """Keys and secrets have development defaults (or none): production must set each one, from a Secret."""
+    settings_class, prefix = PARTS[name]
+    resources = rendered["production"]
+    deployment = _of(resources, "Deployment")[name]
+    env = _container_env(resources, deployment)
+    (container,) = _pod(deployment)["containers"]
+    from_secrets = {e["name"] for e in container.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+    for source in container.get("envFrom", []):
+        if "secretRef" in source:
+            from_secrets |= set(_decoded(_of(resources, "Secret")[source["secretRef"]["name"]]))
+    optional = {"webhook_secret_previous_keys", "smtp_password"}  # a key rotation; AUTH only with a user
+    for field in settings_class.model_fields:
+        if re.search(r"(^|_)(secret|key)$", field) and field not in optional:
+            variable = f"{prefix}{field.upper()}"
+            assert env.get(variable) and variable in from_secrets, f"{variable} is not set from a Secret"
