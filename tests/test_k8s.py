@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_gateway.settings import GatewaySettings
@@ -468,11 +469,18 @@ def test_every_referenced_secret_config_map_and_service_exists(
                 assert port == ("8080" if host.endswith("-service") else "8000")
 
 
+def _images(resources: list[Resource]) -> set[str]:
+    pods = [_pod(r) for r in resources if r["kind"] in ("Deployment", "Job")]
+    return {c["image"] for pod in pods for c in pod["containers"] + pod.get("initContainers", [])}
+
+
 def test_production_images_are_one_tagged_release(rendered: dict[str, list[Resource]]) -> None:
-    images = {
-        c["image"] for r in rendered["production"] if r["kind"] in ("Deployment", "Job") for c in _pod(r)["containers"]
-    }
-    assert images == {f"registry.example.vn/cleanprod/{name}:1.0.0" for name in PARTS}
+    assert _images(rendered["production"]) == {f"registry.example.vn/cleanprod/{name}:1.0.0" for name in PARTS}
+
+
+def test_the_dev_overlay_runs_the_images_compose_builds(rendered: dict[str, list[Resource]]) -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert _images(rendered["dev"]) == {compose["services"][name]["image"] for name in PARTS}
 
 
 def test_production_secrets_are_never_committed() -> None:
