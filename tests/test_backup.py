@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from cleanprod_kit.migrations import upgrade
 from cleanprod_registry.seed.demo import load_demo
 from infra import backup, postgres_server
 from infra.ports import free_port
+from infra.processes import record
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASES = {
@@ -133,3 +135,16 @@ def test_a_damaged_backup_is_refused_before_anything_is_dropped(stack: tuple[Pat
     assert _snapshot(instance) == before
     with pytest.raises(backup.BackupError, match="not empty"):
         backup.backup(backup.Target(instance), target)
+
+
+def test_restore_refuses_while_the_stack_runs(stack: tuple[Path, Any], tmp_path: Path) -> None:
+    data_dir, instance = stack
+    target = tmp_path / "backup"
+    backup.backup(backup.Target(instance), target)
+    # What `./cleanprod up` records; this test's own process plays the running service.
+    (data_dir / "processes.json").write_text(json.dumps({"processes": {"applications": record(os.getpid())}}))
+    try:
+        result = _cli("restore", str(target), "--data", str(data_dir), "--port", str(instance.port))
+    finally:
+        (data_dir / "processes.json").unlink()
+    assert result.returncode == 1 and "applications still run" in result.stderr and "./cleanprod down" in result.stderr
