@@ -163,11 +163,19 @@ def _rename_references(resources: list[Resource], renames: dict[tuple[str, str],
                     volume["secret"]["secretName"] = renames.get(("Secret", name), name)
 
 
+def _split_image(reference: str) -> tuple[str, str]:
+    """`registry.example.vn:5000/cleanprod/web:2.0` → (`registry.example.vn:5000/cleanprod/web`, `2.0`)."""
+    name, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:  # no tag, or the colon was a registry's port
+        return reference, ""
+    return name, tag
+
+
 def _set_images(resources: list[Resource], images: list[dict[str, str]]) -> None:
     for resource in resources:
         for pod in _pod_specs(resource):
             for container in pod.get("containers", []) + pod.get("initContainers", []):
-                name, _, tag = container["image"].partition(":")
+                name, tag = _split_image(container["image"])
                 for image in images:
                     if image["name"] == name:
                         name = image.get("newName", name)

@@ -126,3 +126,21 @@ def test_unsupported_fields_and_missing_targets_are_refused(tmp_path: Path) -> N
     (overlay / "patch.yaml").write_text(yaml.safe_dump({**CUSTOM, "metadata": {"name": "other"}}))
     with pytest.raises(ValueError, match="not found"):
         build(overlay)
+
+
+def test_image_references_with_a_registry_port(tmp_path: Path) -> None:
+    overlay = _tree(tmp_path)
+    (tmp_path / "base" / "app.yaml").write_text(
+        yaml.safe_dump_all([_with_image(DEPLOYMENT, "registry.local:5000/cleanprod/web:1.0"), CUSTOM])
+    )
+    kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+    kustomization["images"] = [{"name": "registry.local:5000/cleanprod/web", "newTag": "2.0"}]
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    (resource,) = [r for r in build(overlay) if r["kind"] == "Deployment"]
+    assert resource["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.local:5000/cleanprod/web:2.0"
+
+
+def _with_image(deployment: dict, image: str) -> dict:
+    copy = yaml.safe_load(yaml.safe_dump(deployment))
+    copy["spec"]["template"]["spec"]["containers"][0]["image"] = image
+    return copy
