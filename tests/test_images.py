@@ -72,7 +72,10 @@ def _closure(requirement_text: str) -> frozenset[str]:
     requirement = Requirement(requirement_text)
     name = canonicalize_name(requirement.name)
     if name in PACKAGES:
-        return frozenset({name}) | _declared_closure(name)
+        found_local = {name} | _declared_closure(name)
+        for extra in requirement.extras:
+            found_local |= _declared_closure(name, extra)
+        return frozenset(found_local)
     try:
         requires = distribution(name).requires or []
     except PackageNotFoundError:
@@ -137,10 +140,16 @@ def _distributions_of(module: str) -> set[str]:
     return {canonicalize_name(d) for d in _module_providers().get(module, [])}
 
 
+def _all_extras_closure(package: str) -> frozenset[str]:
+    extras = _project(package).get("optional-dependencies", {})
+    return frozenset().union(_declared_closure(package), *(_declared_closure(package, e) for e in extras))
+
+
 @pytest.mark.parametrize("package", list(PACKAGES))
 def test_declared_dependencies_cover_every_import(package: str) -> None:
-    for testing, extra in ((False, None), (True, "testing")):
-        available = _declared_closure(package, extra) | {canonicalize_name(package)}
+    """Per package, with its extras (which extra an image needs is checked by what it reaches, below)."""
+    for testing in (False, True):
+        available = _all_extras_closure(package) | {canonicalize_name(package)}
         for source in _sources(package, testing=testing):
             for module in _imports(source):
                 if module == "infra" and testing:  # the repository's launchers: tests run from the checkout
@@ -148,6 +157,69 @@ def test_declared_dependencies_cover_every_import(package: str) -> None:
                 providers = _distributions_of(module)
                 assert providers, f"{source.relative_to(ROOT)}: no installed distribution provides {module}"
                 assert providers & available, f"{source.relative_to(ROOT)} imports {module}: declare one of {providers}"
+
+
+def _module_index() -> dict[str, Path]:
+    """Every cleanprod module by dotted name (packages by their __init__.py)."""
+    index = {}
+    for folder in PACKAGES.values():
+        for path in (folder / "src").rglob("*.py"):
+            parts = list(path.relative_to(folder / "src").with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            index[".".join(parts)] = path
+    return index
+
+
+def _cleanprod_imports(module: str, path: Path, index: dict[str, Path]) -> set[str]:
+    """The cleanprod modules `module` imports (relative or absolute), with the packages above them."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        for target in targets:
+            while target and target not in index:
+                target = target.rpartition(".")[0]
+            while target:
+                if target in index:  # namespace packages (no __init__.py) have no module of their own
+                    found.add(target)
+                target = target.rpartition(".")[0]
+    return found - {module}
+
+
+def _reached(image: str) -> dict[str, Path]:
+    """The modules an image's serving code imports, directly or through the kit and the contracts."""
+    index = _module_index()
+    top = image.replace("-", "_")
+    todo = [m for m in index if m.split(".")[0] == top and "testing" not in m.split(".")[1:]]
+    reached: dict[str, Path] = {}
+    while todo:
+        module = todo.pop()
+        if module in reached:
+            continue
+        reached[module] = index[module]
+        todo += [m for m in _cleanprod_imports(module, index[module], index) if m not in reached]
+    return reached
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_each_image_holds_what_its_code_reaches(image: str) -> None:
+    """What the image installs (its declared dependencies, with the extras it asks of the kit) covers every
+    third-party module imported by the code it can reach; and it never reaches a testing helper."""
+    installed = _declared_closure(image) | {canonicalize_name(image)}
+    for module, path in sorted(_reached(image).items()):
+        assert ".testing" not in module, f"{image} reaches {module}"
+        for imported in _imports(path):
+            providers = _distributions_of(imported)
+            assert providers & installed, f"{image}: {path.relative_to(ROOT)} imports {imported}, not in the image"
 
 
 @pytest.mark.parametrize("package", list(PACKAGES))
