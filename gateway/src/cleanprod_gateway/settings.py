@@ -34,6 +34,12 @@ class GatewaySettings(BaseSettings):
     rate_limit_per_second: float = 50.0  # 0 disables rate limiting
     rate_limit_burst: int = 100
     rate_limit_max_clients: int = 100_000
+    # Shared by every gateway replica (ratelimit.py, docs/gateway.md "Rate limits"): counters in this Redis
+    # (redis://host:port/db); empty = per process. While Redis cannot be reached each process limits on its own.
+    rate_limit_redis_url: str = ""
+    rate_limit_key_prefix: str = Field(default="cleanprod:ratelimit", min_length=1, max_length=100)
+    rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    rate_limit_redis_retry_seconds: float = Field(default=5.0, gt=0, le=300, description="After a failure, ask again")
 
     # Upstream transport (aiohttp keep-alive pool).
     connect_timeout: float = 3.0  # getting a connection (pool wait + TCP connect)
