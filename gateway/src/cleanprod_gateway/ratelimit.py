@@ -20,6 +20,13 @@ import math
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
+
 if TYPE_CHECKING:
     from .settings import GatewaySettings
 
@@ -27,9 +34,6 @@ log = logging.getLogger("cleanprod.gateway.ratelimit")
 
 
 class Limiter(Protocol):
-    @property
-    def enabled(self) -> bool: ...
-
     async def acquire(self, key: str) -> int: ...
 
     async def close(self) -> None: ...
@@ -109,13 +113,6 @@ class SharedRateLimiter:
         timeout_seconds: float = 0.25,
         retry_seconds: float = 5.0,
     ) -> None:
-        from limits import RateLimitItemPerSecond
-        from limits.aio.storage import RedisStorage
-        from limits.aio.strategies import SlidingWindowCounterRateLimiter
-        from limits.errors import StorageError
-        from redis.asyncio import ConnectionPool
-        from redis.exceptions import RedisError
-
         self.rate = float(rate)
         amount, seconds = shared_window(rate, burst) if rate > 0 else (1, 1)
         self.item = RateLimitItemPerSecond(amount, seconds)
@@ -132,13 +129,8 @@ class SharedRateLimiter:
             connection_pool=self._pool,
         )
         self._strategy = SlidingWindowCounterRateLimiter(storage)
-        self._errors = (StorageError, RedisError, OSError, TimeoutError)
         self._down_until = 0.0  # while Redis is known to be down: the fallback, without waiting for a timeout
         self._outage = False
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
 
     async def acquire(self, key: str) -> int:
         if self.rate <= 0:
@@ -151,7 +143,7 @@ class SharedRateLimiter:
             else:
                 stats = await self._strategy.get_window_stats(self.item, key)
                 wait = max(1, math.ceil(stats.reset_time - time.time()))
-        except self._errors as exc:
+        except (StorageError, RedisError, OSError, TimeoutError) as exc:
             return self._unreachable(exc, key)
         if self._outage:
             self._outage, self._down_until = False, 0.0

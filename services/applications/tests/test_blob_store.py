@@ -4,8 +4,11 @@ size-limited, streamed in chunks — and with PostgreSQL a second app instance s
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import tracemalloc
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -166,7 +169,12 @@ async def second_instance(
 
 
 async def test_a_document_stored_by_one_instance_downloads_from_another(
-    client: httpx.AsyncClient, second_instance: httpx.AsyncClient, world: World, actors: Actors
+    client: httpx.AsyncClient,
+    second_instance: httpx.AsyncClient,
+    world: World,
+    actors: Actors,
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+    settings: ApplicationsSettings,
 ) -> None:
     draft = await world.draft()
     content = PDF + os.urandom(200_000)  # several chunks
@@ -178,6 +186,13 @@ async def test_a_document_stored_by_one_instance_downloads_from_another(
     sha = hashlib.sha256(downloaded.content).hexdigest()
     assert sha == hashlib.sha256(content).hexdigest() == document["sha256"]
     assert downloaded.headers["etag"] == f'"{sha}"'
+    async with app_and_client[0].state.db.engine.connect() as conn:  # stored in pieces of the configured size
+        rows = await conn.execute(
+            text("SELECT length(data) FROM document_blob_chunks WHERE sha256 = :s ORDER BY seq"), {"s": sha}
+        )
+        sizes = [size for (size,) in rows]
+    piece = settings.document_chunk_bytes
+    assert sizes == [piece] * (len(content) // piece) + [len(content) % piece]
     assert_problem(await second_instance.get(document["download_url"], headers=actors.reviewer()), 404)  # not theirs
 
 
@@ -201,3 +216,20 @@ async def test_local_folders_are_not_shared_between_instances(
         url = created.json()["download_url"]
         assert (await first.get(url, headers=world.owner(draft))).content == PDF + b"% local only"
         assert_problem(await second.get(url, headers=world.owner(draft)), 404, "content-missing")
+
+
+async def test_dossier_zip_copies_pieces_from_the_store_and_flags_missing_bytes(
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    approved = await world.approved()
+    kept = PDF + os.urandom(300_000)  # five pieces of 64 KiB in the test settings
+    gone = PDF + b"% removed from the store " + os.urandom(64)
+    for name, content in (("Giữ lại.pdf", kept), ("Mất.pdf", gone)):
+        assert (await upload(client, approved, world.owner(approved), name, content)).status_code == 201
+    await app_and_client[0].state.blob_store.delete(hashlib.sha256(gone).hexdigest())
+    response = await client.get(f"/api/v1/applications/{approved['id']}/dossier.zip", headers=actors.auditor)
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    entries = {e["filename"]: e for e in json.loads(archive.read("manifest.json"))["files"] if e.get("document_id")}
+    assert archive.read(entries["Giữ lại.pdf"]["path"]) == kept and entries["Giữ lại.pdf"]["matches_stored"] is True
+    assert entries["Mất.pdf"]["missing"] is True and entries["Mất.pdf"]["path"] is None

@@ -28,7 +28,7 @@ class DocumentKind(StrEnum):
 
 class StoredFileColumns(ServiceTable):
     """The columns of a row naming stored bytes (filled by `storage.stored_fields`): download name, type, size,
-    SHA-256, and who uploaded it when. The bytes themselves live on disk under the SHA-256."""
+    SHA-256, and who uploaded it when. The bytes themselves live in the blob store under the SHA-256 (blobs.py)."""
 
     filename: str = Field(max_length=255)
     media_type: str = Field(max_length=128)
@@ -40,7 +40,7 @@ class StoredFileColumns(ServiceTable):
 
 
 class Document(StoredFileColumns, table=True):
-    """An attachment of an application. The bytes live on disk under their SHA-256 (content-addressed: the same
+    """An attachment of an application. The bytes live in the blob store under their SHA-256 (content-addressed: the same
     file uploaded twice is stored once); this row says whose it is, what it is and who uploaded it."""
 
     __tablename__ = "documents"
