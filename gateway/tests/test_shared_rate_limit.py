@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 from gateway_helpers import RunningGateway, bearer, serve_gateway
+from pydantic import ValidationError
 
 from cleanprod_gateway.ratelimit import RateLimiter, SharedRateLimiter, shared_window
 from cleanprod_kit.testing.issuer import TestIssuer
@@ -41,6 +42,16 @@ def test_the_window_keeps_the_buckets_burst_and_average_rate() -> None:
     assert shared_window(0.5, 1) == (1, 2)
     amount, seconds = shared_window(7.5, 100)
     assert abs(amount / seconds - 7.5) < 0.1
+
+
+def test_the_redis_url_is_checked_when_the_settings_are_read(make_settings) -> None:  # noqa: ANN001
+    with pytest.raises(ValidationError, match="GATEWAY_RATE_LIMIT_REDIS_URL"):
+        make_settings(rate_limit_redis_url="http://127.0.0.1:6379")
+    assert (
+        make_settings(rate_limit_redis_url=" redis://10.0.0.5:6379/2 ").rate_limit_redis_url
+        == "redis://10.0.0.5:6379/2"
+    )
+    assert make_settings().rate_limit_redis_url == ""
 
 
 async def hammer(gateways: list[RunningGateway], headers: dict[str, str], seconds: float) -> list[tuple[float, int]]:

@@ -77,6 +77,14 @@ class GatewaySettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("GATEWAY_RATE_LIMIT_REDIS_URL is redis://host:port/db, rediss://… (TLS) or unix:///path")
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
