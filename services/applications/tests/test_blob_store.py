@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from cleanprod_applications.config import ApplicationsSettings
+from cleanprod_applications.documents.blob_copy import copy_local
 from cleanprod_applications.documents.blobs import (
     BlobDigestMismatch,
     BlobMissing,
@@ -233,3 +234,29 @@ async def test_dossier_zip_copies_pieces_from_the_store_and_flags_missing_bytes(
     entries = {e["filename"]: e for e in json.loads(archive.read("manifest.json"))["files"] if e.get("document_id")}
     assert archive.read(entries["Giữ lại.pdf"]["path"]) == kept and entries["Giữ lại.pdf"]["matches_stored"] is True
     assert entries["Mất.pdf"]["missing"] is True and entries["Mất.pdf"]["path"] is None
+
+
+async def test_a_local_folder_is_copied_into_postgres_and_a_corrupted_file_refused(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    local = LocalBlobStore(tmp_path / "documents", CHUNK)
+    contents = [os.urandom(CHUNK * 2 + 5), os.urandom(100)]
+    for content in contents:
+        await local.put(hashlib.sha256(content).hexdigest(), pieces(content), max_bytes=len(content))
+    damaged = os.urandom(50)
+    damaged_sha = hashlib.sha256(damaged).hexdigest()
+    await local.put(damaged_sha, pieces(damaged), max_bytes=len(damaged))
+    local.path(damaged_sha).write_bytes(b"not what was stored")
+    (local.directory / "tmp" / "blob-leftover").write_bytes(b"an unfinished upload")  # not a blob
+    target = PostgresBlobStore(engine, CHUNK)
+    report = await copy_local(local, target, max_bytes=10 * CHUNK)
+    assert (report.copied, report.already_there, report.refused) == (2, 0, [damaged_sha])
+    for content in contents:
+        sha = hashlib.sha256(content).hexdigest()
+        assert (await read_all(target, sha))[0] == content
+    await target.delete(hashlib.sha256(contents[1]).hexdigest())
+    again = await copy_local(local, target, max_bytes=10 * CHUNK)  # run again: only what is missing
+    assert (again.copied, again.already_there) == (1, 1)
+    assert not await target.exists(damaged_sha)
+    for content in contents:
+        await target.delete(hashlib.sha256(content).hexdigest())

@@ -5,7 +5,8 @@ Revision ID: 0015_document_blobs
 Revises: 0014_funding_payments
 Create Date: 2026-12-01 18:00:00
 
-Files already in a local document folder are not copied by this migration (docs/applications.md "Storage").
+Files already in a local document folder are not copied by this migration: `python -m
+cleanprod_applications.documents.blob_copy` does that (docs/applications.md "Storage").
 """
 
 import sqlalchemy as sa
