@@ -281,7 +281,8 @@ def test_every_part_has_hpa_pdb_probes_limits_and_a_graceful_stop(
 ) -> None:
     resources = rendered[overlay]
     deployments = _of(resources, "Deployment")
-    assert set(deployments) == set(PARTS)
+    assert set(deployments) == set(PARTS) | {"redis"}  # Redis: the gateways' counters, one replica (redis.yaml)
+    deployments = {name: d for name, d in deployments.items() if name in PARTS}
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in _of(resources, "HorizontalPodAutoscaler").values()}
     pdbs = list(_of(resources, "PodDisruptionBudget").values())
     services = _of(resources, "Service")
@@ -470,7 +471,8 @@ def test_every_referenced_secret_config_map_and_service_exists(
 
 
 def _images(resources: list[Resource]) -> set[str]:
-    pods = [_pod(r) for r in resources if r["kind"] in ("Deployment", "Job")]
+    """The images of cleanprod's own parts (Redis is the upstream image)."""
+    pods = [_pod(r) for r in resources if r["kind"] in ("Deployment", "Job") and r["metadata"]["name"] != "redis"]
     return {c["image"] for pod in pods for c in pod["containers"] + pod.get("initContainers", [])}
 
 
@@ -565,6 +567,20 @@ def test_only_the_gateway_and_the_services_reach_the_services(rendered: dict[str
         assert allowed_from(service) == {"gateway", "registry", "applications", "verification", "namespace monitoring"}
     assert allowed_from("gateway") == {"portal", "namespace ingress-nginx", "namespace monitoring"}
     assert allowed_from("portal") == {"namespace ingress-nginx", "namespace monitoring"}
+    assert allowed_from("redis") == {"gateway"}
+
+
+def test_the_gateways_share_their_rate_limit_counters_in_redis(rendered: dict[str, list[Resource]]) -> None:
+    resources = rendered["production"]
+    env = _container_env(resources, _of(resources, "Deployment")["gateway"])
+    host, port = re.fullmatch(r"redis://([a-z-]+):(\d+)/\d+", env["GATEWAY_RATE_LIMIT_REDIS_URL"]).groups()
+    service = _of(resources, "Service")[host]
+    assert [p["port"] for p in service["spec"]["ports"]] == [int(port)]
+    redis = _of(resources, "Deployment")[host]
+    assert redis["spec"]["replicas"] == 1  # one set of counters
+    applications = _container_env(resources, _of(resources, "Deployment")["applications"])
+    assert applications["APPLICATIONS_DOCUMENT_STORAGE"] == "postgres"  # every replica serves every document
+    assert not _of(resources, "PersistentVolumeClaim")
 
 
 @pytest.mark.parametrize("name", list(PARTS))
