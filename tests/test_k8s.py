@@ -600,3 +600,24 @@ def test_production_sets_every_key_and_secret_of_the_settings(rendered: dict[str
         if re.search(r"(^|_)(secret|key)$", field) and field not in optional:
             variable = f"{prefix}{field.upper()}"
             assert env.get(variable) and variable in from_secrets, f"{variable} is not set from a Secret"
+
+
+@pytest.mark.parametrize("overlay", ["dev", "production"])
+def test_issuer_hosts_and_public_urls_agree(rendered: dict[str, list[Resource]], overlay: str) -> None:
+    """One issuer everywhere, and it is Keycloak's hostname; the portal's public URL is the realm's redirect base;
+    both hosts are the Ingress's."""
+    resources = rendered[overlay]
+    envs = {name: _container_env(resources, _of(resources, "Deployment")[name]) for name in PARTS}
+    issuers = {value for env in envs.values() for key, value in env.items() if key.endswith("OIDC_ISSUER")}
+    (issuer,) = issuers
+    keycloak = next(iter(_of(resources, "Keycloak").values()))["spec"]
+    assert issuer == keycloak["hostname"]["hostname"] + "/realms/cleanprod"
+    realm = _decoded(_of(resources, "Secret")["keycloak-clients"])
+    portal_url = envs["portal"]["PORTAL_PUBLIC_BASE_URL"]
+    assert realm["CLEANPROD_PORTAL_URL"] == portal_url == envs["applications"]["APPLICATIONS_PORTAL_BASE_URL"]
+    (ingress,) = _of(resources, "Ingress").values()
+    hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+    assert hosts == {re.sub(r"^https?://", "", portal_url), re.sub(r"^https?://|/realms/.*$", "", issuer)}
+    scheme = "https" if overlay == "production" else "http"
+    assert issuer.startswith(f"{scheme}://") and portal_url.startswith(f"{scheme}://")
+    assert bool(ingress["spec"].get("tls")) == (overlay == "production")
