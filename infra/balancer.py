@@ -21,6 +21,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -43,6 +44,13 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
+
+
+class _KeepNoCookies(DefaultCookiePolicy):
+    """httpx clients keep the cookies they are sent: this one is shared by every caller, so it keeps none."""
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
 
 
 class Pool:
@@ -94,6 +102,7 @@ class Balancer:
                     limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
                     follow_redirects=False,
                     trust_env=False,
+                    cookies=CookieJar(policy=_KeepNoCookies()),  # a client's cookies must never reach another
                 )
                 self.client.headers.clear()  # add nothing of httpx's own (User-Agent, Accept, …)
                 await send({"type": "lifespan.startup.complete"})

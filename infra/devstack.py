@@ -111,7 +111,10 @@ class Stack:
         if self.replicas < 1:
             raise ValueError("replicas must be at least 1")
         if self.replicas > 1 and not self.replica_ports:
-            numbers = iter(free_ports(len(REPLICATED) * self.replicas))
+            # Not one of the stack's own ports (a port picked earlier and released can be handed out again).
+            taken = {getattr(self.ports, f.name) for f in fields(self.ports)}
+            wanted = len(REPLICATED) * self.replicas
+            numbers = iter([n for n in free_ports(wanted + len(taken)) if n not in taken][:wanted])
             self.replica_ports = {part: [next(numbers) for _ in range(self.replicas)] for part in REPLICATED}
 
     # ---- addresses -------------------------------------------------------------------------------------------

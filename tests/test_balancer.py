@@ -46,7 +46,13 @@ class Replica:
             await response.write_eof()
             return response
         response = web.json_response(
-            {"replica": self.name, "sha256": digest.hexdigest(), "size": size, "target": request.raw_path},
+            {
+                "replica": self.name,
+                "sha256": digest.hexdigest(),
+                "size": size,
+                "target": request.raw_path,
+                "cookie": request.headers.get("Cookie"),
+            },
             headers={"X-Replica": self.name},
         )
         response.set_cookie("a", "1")
@@ -142,3 +148,13 @@ async def test_no_replica_up_is_a_503_problem(balancer: int, ports: list[int]) -
     assert english.headers["retry-after"] == "1"
     assert english.json()["code"] == "service_unavailable" and english.json()["instance"] == "/api/v1/sectors"
     assert vietnamese.json()["title"] == "Dịch vụ tạm thời không khả dụng"
+
+
+async def test_one_clients_cookies_never_reach_another(balancer: int, replicas: list[Replica]) -> None:
+    """The balancer's own HTTP client is shared by every caller: it must not keep what a replica set for one."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{balancer}", timeout=30) as first:
+        assert (await first.get("/echo")).headers.get_list("set-cookie")  # the replica sets a=1, b=2
+        assert (await first.get("/echo")).json()["cookie"] == "a=1; b=2"  # the first client sends them back
+    for _ in range(2):  # both replicas, each asked by a new client that holds no cookie
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{balancer}", timeout=30) as other:
+            assert (await other.get("/echo")).json()["cookie"] is None
