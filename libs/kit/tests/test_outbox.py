@@ -386,3 +386,25 @@ async def test_a_failing_aggregate_blocks_only_itself(database: Database) -> Non
             )
         ).all()
     assert [tuple(r) for r in rows] == [(2, True), (0, True), (0, True)]  # only the head was tried, twice
+
+
+async def test_a_chain_stops_at_half_its_lease_and_gives_the_rest_back(database: Database) -> None:
+    """A slow subscriber: no event is started after half the lease (waiting for a delivery slot counts too), so
+    the lease cannot run out under a delivery still going; what was not started is due again at once, in order."""
+    await _clear(database)
+    await _emit_mixed(database, ["slow", "slow", "slow", "other", "other"])
+    attempted: list[tuple[str, int]] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        attempted.append((envelope.aggregate_id, envelope.seq))
+        await asyncio.sleep(0.15)
+
+    dispatcher = OutboxDispatcher(database, "test", deliver, claim_seconds=0.4, concurrency=1)
+    assert await dispatcher.run_once() == 2  # "slow": two started within 0.2 s; "other" waited for the slot
+    assert [a for a, _ in attempted] == ["slow", "slow"]
+    while await dispatcher.run_once():
+        pass
+    assert [a for a, _ in attempted].count("slow") == 3 and [a for a, _ in attempted].count("other") == 2
+    for aggregate in ("slow", "other"):
+        seqs = [s for a, s in attempted if a == aggregate]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)  # in order, none twice

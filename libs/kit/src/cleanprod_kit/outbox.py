@@ -218,9 +218,9 @@ class OutboxDispatcher:
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
         slots: asyncio.Semaphore,
+        until: float,
     ) -> None:
         async with slots:
-            until = time.monotonic() + self.claim_seconds / 2
             for event, _ in chain:
                 if time.monotonic() > until:
                     return  # the rest is given back; the next claim takes it up from here
@@ -234,14 +234,25 @@ class OutboxDispatcher:
     async def run_once(self) -> int:
         """Deliver one batch; returns how many events were published."""
         chains = await self._claim()
+        # Counted from the claim, waiting for a slot included: no chain starts an event late in its lease.
+        until = time.monotonic() + self.claim_seconds / 2
         published: set[uuid.UUID] = set()
         failures: dict[uuid.UUID, Exception] = {}
         slots = asyncio.Semaphore(self.concurrency)
         try:
-            await asyncio.gather(*(self._deliver_chain(chain, published, failures, slots) for chain in chains))
+            await asyncio.gather(*(self._deliver_chain(c, published, failures, slots, until) for c in chains))
         finally:  # also when stopped mid-batch: what was not delivered is given back at once
             if chains:
-                await self._settle([item for chain in chains for item in chain], published, failures)
+                # Recorded even when the stop arrives during the settle itself (a short transaction): an event
+                # accepted but left unmarked would be delivered again by the next dispatcher.
+                settle = asyncio.ensure_future(
+                    self._settle([item for chain in chains for item in chain], published, failures)
+                )
+                try:
+                    await asyncio.shield(settle)
+                except asyncio.CancelledError:
+                    await settle
+                    raise
         return len(published)
 
     async def _loop(self) -> None:
