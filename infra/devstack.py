@@ -358,7 +358,8 @@ class Stack:
         self._record_processes()
 
     def stop(self, *, keep_infrastructure: bool = False) -> None:
-        for name in list(self.processes):
+        # The balancer last: parts finishing their requests on SIGTERM may still call each other through it.
+        for name in sorted(self.processes, key=lambda n: n == "balancer"):
             self.stop_process(name)
         (self.data_dir / PROCESS_FILE).unlink(missing_ok=True)
         if keep_infrastructure:
