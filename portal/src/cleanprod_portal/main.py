@@ -49,6 +49,7 @@ from .officer.case import router as officer_case_router
 from .officer.messages import router as officer_messages_router
 from .officer.routes import router as officer_router
 from .officer.settings import router as officer_settings_router
+from .payments.routes import router as payments_router
 from .public.handbooks import router as handbooks_router
 from .public.routes import router as public_router
 from .public.showcase import router as showcase_router
@@ -264,6 +265,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
     app.include_router(officer_router)
+    app.include_router(payments_router)
     app.include_router(officer_applications_router)
     app.include_router(officer_case_router)
     app.include_router(officer_messages_router)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .models import portal_logins, portal_sessions
 
-STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor")
+STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor", "finance")
 SESSION_COLUMNS = (
     "id_hash",
     "subject",
