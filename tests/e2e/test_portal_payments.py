@@ -137,3 +137,46 @@ def test_finance_prepares_an_officer_approves_finance_marks_paid_and_the_enterpr
     shown = text_of(row)
     assert texts["paid"] in shown and "KBNN-HN/2026/7" in shown and texts["source"] in shown
     assert today().strftime("%d/%m/%Y") in shown
+
+
+def test_an_officer_adds_a_funding_source_and_reads_the_money_per_source(
+    people: dict[str, PortalUser], api: Api, language: str
+) -> None:
+    officer, finance = people["officer"], people["finance"]
+    call = api.call(title="Đợt hỗ trợ – nguồn kinh phí qua cổng (kiểm thử)")
+    application = api.approved(call, HANOISTEEL)
+    path = f"/officer/calls/{call['id']}/funding"
+    page = officer.get(path)
+    assert page.status_code == 200
+    city = re.search(r'<tr id="source-city-budget">.*?</tr>', page.text, re.S)[0]
+    committed = re.search(r'data-figure="committed_vnd">(.*?)</td>', city, re.S)[1]
+    assert committed.replace(".", "").replace(",", "").replace("\xa0₫", "").strip() == str(
+        application["approved_support_vnd"]
+    )
+    assert 'data-type="technology_transfer"' in page.text
+
+    # a wrong amount is shown at its field; then the donor programme is added and the budget grows by its amount
+    form = {"version": version_on(page.text), "code": "donor-unido", "name": "Chương trình SXSH của UNIDO"}
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)[1]
+    status, wrong = take(
+        officer,
+        f"/officer/calls/{call['id']}/funding-sources",
+        {**form, "idempotency_key": key, "kind": "foreign_donor", "amount_vnd": "năm trăm"},
+    )
+    assert status == 422 and field_error(wrong, "f-amount_vnd")
+    status, added = take(
+        officer,
+        f"/officer/calls/{call['id']}/funding-sources",
+        {**form, "idempotency_key": key, "kind": "foreign_donor", "amount_vnd": "500.000.000"},
+    )
+    assert status == 200 and 'id="source-added"' in added
+    assert 'id="source-donor-unido"' in added and "Chương trình SXSH của UNIDO" in added
+    assert api.get_call(call["id"])["budget_vnd"] == call["budget_vnd"] + 500_000_000
+
+    # finance reads the same report from its menu, without the form
+    listing = finance.get("/payments/calls")
+    assert f'id="funding-{call["code"]}"' in listing.text
+    report = finance.get(path)
+    assert (
+        report.status_code == 200 and 'id="source-donor-unido"' in report.text and 'id="add-source"' not in report.text
+    )

@@ -46,6 +46,7 @@ from .notifications.routes import router as notifications_router
 from .officer.applications import router as officer_applications_router
 from .officer.calls import router as officer_calls_router
 from .officer.case import router as officer_case_router
+from .officer.funding import router as officer_funding_router
 from .officer.messages import router as officer_messages_router
 from .officer.routes import router as officer_router
 from .officer.settings import router as officer_settings_router
@@ -266,6 +267,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(officer_router)
     app.include_router(payments_router)
+    app.include_router(officer_funding_router)
     app.include_router(officer_applications_router)
     app.include_router(officer_case_router)
     app.include_router(officer_messages_router)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ChangedMeanwhile, Conflict, FieldErrors, NotAllowed, NotFound
 from ..deps import ApiClient, require_role
+from ..enterprise.application_inputs import parse_vnd
 from ..enterprise.applications import TRANCHE_KINDS, TRANCHE_STATUSES
 from ..forms import Form
 from ..i18n import N_
@@ -26,7 +27,10 @@ router = APIRouter(prefix="/payments")
 PaymentReader = Annotated[PortalSession, Depends(require_role("finance", "officer", "auditor"))]
 PaymentStaff = Annotated[PortalSession, Depends(require_role("finance", "officer"))]
 
-FINANCE_NAVIGATION: list[tuple[str, str]] = [("/payments", N_("Payments"))]
+FINANCE_NAVIGATION: list[tuple[str, str]] = [
+    ("/payments", N_("Payments")),
+    ("/payments/calls", N_("Funding of the calls")),  # each call's sources and money (officer/funding.py)
+]
 # The work list's sections: (status, heading msgid, who acts msgid)
 SECTIONS: list[tuple[str, str, str]] = [
     ("payable", N_("To prepare"), N_("Finance prepares the payment order.")),
@@ -83,6 +87,13 @@ async def work_list(request: Request, user: PaymentReader, api: ApiClient) -> HT
     return render(request, "payments/work_list.html", _context(user, sections=SECTIONS, by_status=by_status))
 
 
+@router.get("/calls", response_class=HTMLResponse)
+async def calls(request: Request, user: PaymentReader, api: ApiClient) -> HTMLResponse:
+    """The calls, each linking to its funding report (finance's way to the page officers reach from the calls)."""
+    items = await api.all_pages("/calls")
+    return render(request, "payments/calls.html", {**_context(user, calls=items), "active": "/payments/calls"})
+
+
 async def _tranche_page(
     request: Request,
     api: Any,
@@ -128,19 +139,14 @@ async def tranche_page(
 
 
 def _body(step: str, form: Form) -> dict[str, Any] | None:
-    """The step's body from the form: amounts as integers of đồng (dots, commas and spaces typed are ignored)."""
+    """The step's body from the form (amounts typed as đồng, grouped or not); None for the steps without one."""
     if step == "paid":
-        names = ["paid_on", "reference", "amount_vnd"]
+        names = ["paid_on", "reference"]
     elif step == "collections":
-        names = ["amount_vnd", "collected_on", "reference"]
+        names = ["collected_on", "reference"]
     else:
         return None
-    body = form.data(names)
-    amount = body.get("amount_vnd")
-    if isinstance(amount, str):
-        digits = "".join(c for c in amount if c not in ".,  ")
-        body["amount_vnd"] = int(digits) if digits.isdigit() else amount
-    return body
+    return {**form.data(names), "amount_vnd": parse_vnd(form, "amount_vnd")}
 
 
 @router.post("/{application_id}/{tranche_id}/{step}", response_class=HTMLResponse)
@@ -150,10 +156,13 @@ async def take_step(
     if step not in {name for name, _ in STEPS.values()}:
         raise NotFound(404)
     form = Form(await request.form())
+    body = _body(step, form)
+    if form.has_errors:  # an amount that is not a number of đồng
+        return await _tranche_page(request, api, user, application_id, tranche_id, form=form, status_code=422)
     try:
         await api.post(
             f"/applications/{application_id}/tranches/{tranche_id}/{step}",
-            _body(step, form),
+            body,
             if_match=form.get("version"),
         )
     except FieldErrors as problem:
