@@ -97,7 +97,8 @@ def test_finance_prepares_an_officer_approves_finance_marks_paid_and_the_enterpr
     # finance is not offered the approval, and a forged one is refused next to the button
     page = finance.get(page_path)
     assert 'id="take-step"' not in page.text and 'id="no-step"' in page.text
-    status, forged = take(finance, f"{page_path}/approve", {"version": version_on(done)})
+    current = str(tranches(api.get(application))["advance"]["version"])
+    status, forged = take(finance, f"{page_path}/approve", {"version": current})
     assert status == 403
     message = re.search(r'id="f-step">(.*?)</p>', forged, re.S)
     assert message and texts["forbidden"] in text_of(message[1]).lower()

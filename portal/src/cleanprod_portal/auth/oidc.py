@@ -130,10 +130,6 @@ class KeycloakClient:
             subject=str(claims.get("sub", "")),
             username=str(claims.get("preferred_username", "")),
             display_name=str(name),
-            roles=sorted(
-                r
-                for r in (claims.get("realm_access") or {}).get("roles", [])
-                if r in PORTAL_ROLES
-            ),
+            roles=sorted(r for r in (claims.get("realm_access") or {}).get("roles", []) if r in PORTAL_ROLES),
             tax_code=claims.get("tax_code"),
         )

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..api import ChangedMeanwhile, Conflict, FieldErrors
 from ..deps import ApiClient, require_role
 from ..enterprise.application_inputs import parse_vnd
+from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, _
 from ..payments.routes import FINANCE_NAVIGATION
@@ -110,7 +111,7 @@ async def add_source(request: Request, call_id: UUID, user: Officer, api: ApiCli
         await api.post(
             f"/calls/{call_id}/funding-sources",
             {k: v for k, v in body.items() if v is not None},
-            if_match=f'"{form.get("version")}"',
+            if_match=if_match(form.get("version")),
             idempotency_key=form.idempotency_key,
         )
     except FieldErrors as problem:

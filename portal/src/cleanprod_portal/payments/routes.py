@@ -16,6 +16,7 @@ from ..api import ChangedMeanwhile, Conflict, FieldErrors, NotAllowed, NotFound
 from ..deps import ApiClient, require_role
 from ..enterprise.application_inputs import parse_vnd
 from ..enterprise.applications import TRANCHE_KINDS, TRANCHE_STATUSES
+from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_
 from ..officer.routes import NAVIGATION as OFFICER_NAVIGATION
@@ -163,7 +164,7 @@ async def take_step(
         await api.post(
             f"/applications/{application_id}/tranches/{tranche_id}/{step}",
             body,
-            if_match=form.get("version"),
+            if_match=if_match(form.get("version")),
         )
     except FieldErrors as problem:
         form.add_problem(problem)
