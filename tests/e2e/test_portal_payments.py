@@ -29,7 +29,7 @@ TEXTS = {
     "en": {
         "prepared": "The payment is prepared",
         "approved": "The payment is approved",
-        "forbidden": "may not",
+        "forbidden": "needs one of the roles",
         "future": "future",
         "amount": "must be the tranche's amount",
         "paid": "Paid",
