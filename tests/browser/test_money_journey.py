@@ -141,8 +141,9 @@ def test_corrections_of_a_verification_in_the_browser(new_ui: Callable[..., Ui],
     verifier.page.locator("#done-banner").wait_for()
     verifier.seen("adjustment-recorded")
     last = recorded[-1]
-    verifier.page.fill(f"#f-withdraw_reason-{last['id']}", "Ghi nhầm chỉ số công tơ của phân xưởng khác.")
-    verifier.page.locator(f"#withdraw-{last['id']}").click()
+    verifier.page.select_option("#f-measurement", f"{last['id']}:{last['revision']}")
+    verifier.page.fill("#f-withdraw_reason", "Ghi nhầm chỉ số công tơ của phân xưởng khác.")
+    verifier.page.locator("#withdraw-period").click()
     verifier.page.locator("#done-banner").wait_for()
     verifier.seen("period-withdrawn")
     assert text["withdrawn"] in verifier.page.locator(f"#period-{last['id']}").inner_text()

@@ -54,6 +54,7 @@ async def corrections_context(api: Api, case_id: uuid.UUID) -> dict[str, Any]:
             "revision": m["revision"],
             "withdrawn": m.get("withdrawn", False),
             "reason": m["current"].get("reason"),
+            "choice": (f"{m['id']}:{m['revision']}", period_label(m["period_start"], m["period_end"])),
         }
         for m in sorted(_items(measurements), key=lambda m: m["period_start"])
     ]
@@ -90,7 +91,7 @@ async def corrections(request: Request, case_id: uuid.UUID, user: Verifier, api:
 @router.post("/{case_id}/adjustments")
 async def record_adjustment(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
     form = Form(await request.form())
-    quantity = parse_decimal(form, "quantity", gettext("Enter the amount as a number, like -1250,5"))
+    quantity = parse_decimal(form, "quantity", gettext("Enter the amount as a number, like -1250,5"), signed=True)
     evidence = form.data(["document_id", "url", "description"])
     body = {**form.data(["carrier", "unit", "reason"]), "quantity": quantity, "evidence": evidence}
     if not str(form.get("reason")).strip():
@@ -111,28 +112,29 @@ async def record_adjustment(request: Request, case_id: uuid.UUID, user: Verifier
     return await _corrections_page(request, api, user, case_id, form=form, status=422)
 
 
-@router.post("/{case_id}/measurements/{measurement_id}/withdrawal")
-async def withdraw(
-    request: Request, case_id: uuid.UUID, measurement_id: uuid.UUID, user: Verifier, api: ApiClient
-) -> Response:
+@router.post("/{case_id}/withdrawals")
+async def withdraw(request: Request, case_id: uuid.UUID, user: Verifier, api: ApiClient) -> Response:
+    """One period withdrawn: `measurement` = "<id>:<revision>" (the revision shown: If-Match), with its reason."""
     form = Form(await request.form())
-    name = f"withdraw_reason.{measurement_id}"
-    reason = str(form.get(name)).strip()
+    measurement_id, _sep, revision = str(form.get("measurement")).partition(":")
+    reason = str(form.get("withdraw_reason")).strip()
+    if not measurement_id:
+        form.add_error("measurement", gettext("Choose the period to withdraw"))
     if not reason:
-        form.add_error(name, gettext("Write why this period is withdrawn"))
-    else:
+        form.add_error("withdraw_reason", gettext("Write why this period is withdrawn"))
+    if not form.has_errors:
         written = api.post(
             f"/verifications/{case_id}/measurements/{measurement_id}/withdrawal",
             {"reason": reason},
-            if_match=if_match(form.get("revision")),  # the revision withdrawn: a second click gets the banner
+            if_match=if_match(revision),  # the revision withdrawn: a second click gets the banner
         )
-        answer = Form()
-        if await _saved(answer, written):
+        if await _saved(form, written):
             return RedirectResponse(f"/verify/{case_id}/corrections?done=withdrawal#withdrawals", status_code=303)
-        for _field, message in answer.errors.items():
-            form.add_error(name, message)
-        form.summary, form.changed_meanwhile = answer.summary, answer.changed_meanwhile
-    return await _corrections_page(request, api, user, case_id, form=form, status=422)
+        if "reason" in form.errors:
+            form.add_error("withdraw_reason", form.errors.pop("reason"))
+    return await _corrections_page(
+        request, api, user, case_id, form=form, status=409 if form.changed_meanwhile else 422
+    )
 
 
 @router.post("/{case_id}/refreezes/{refreeze_id}/confirmation")
