@@ -167,6 +167,7 @@ def test_corrections_of_a_verification_in_the_browser(new_ui: Callable[..., Ui],
     refreeze_id = refreeze.get_attribute("id").removeprefix("refreeze-")
     verifier.page.fill(f"#f-confirm_note-{refreeze_id}", "Đã kiểm tra hóa đơn EVN tháng 12/2025.")
     verifier.page.locator(f"#confirm-{refreeze_id}").click()
-    verifier.page.locator("#done-banner").wait_for()
+    verifier.page.locator("#done-banner, .error-summary, .notification-banner--warning").first.wait_for()
     verifier.seen("refreeze-confirmed")
+    assert verifier.page.locator("#done-banner").count() == 1, verifier.page.locator("main").inner_text()[:1500]
     assert verifier.page.locator(f"#refreeze-figures-{refreeze_id} tr[data-figure='savings_toe'] td").count() == 2

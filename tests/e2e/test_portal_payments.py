@@ -149,8 +149,8 @@ def test_an_officer_adds_a_funding_source_and_reads_the_money_per_source(
     path = f"/officer/calls/{call['id']}/funding"
     page = officer.get(path)
     assert page.status_code == 200
-    city = re.search(r'<tr id="source-city-budget">.*?</tr>', page.text, re.S)[0]
-    committed = re.search(r'data-figure="committed_vnd">(.*?)</td>', city, re.S)[1]
+    row = re.search(r'<tr data-figure="committed_vnd">.*?</tr>', page.text, re.S)[0]
+    committed = re.search(r'<td class="numeric" data-source="city-budget">(.*?)</td>', row, re.S)[1]
     assert committed.replace(".", "").replace(",", "").replace("\xa0₫", "").strip() == str(
         application["approved_support_vnd"]
     )

@@ -2,7 +2,7 @@
 user may take — finance prepares a payable tranche, an officer approves a prepared one (never its preparer), finance
 marks an approved one paid (value date, treasury/bank reference, amount) and records the parts of a recovery
 collected. Auditors read both pages. The API decides every rule (four-eyes included); the page shows its refusal
-next to the button, in the user's language (docs/portal.md "Payments")."""
+next to the button, in the user's language (docs/portal.md "Money and M&V corrections")."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ PaymentReader = Annotated[PortalSession, Depends(require_role("finance", "office
 PaymentStaff = Annotated[PortalSession, Depends(require_role("finance", "officer"))]
 
 FINANCE_NAVIGATION: list[tuple[str, str]] = [
-    ("/payments", N_("Payments")),
+    ("/payments", N_("Payment work list")),
     ("/payments/calls", N_("Funding of the calls")),  # each call's sources and money (officer/funding.py)
 ]
 # The work list's sections: (status, heading msgid, who acts msgid)

@@ -40,7 +40,7 @@ WORKSPACES: list[tuple[str, str, str, str]] = [
     (
         "finance",
         "/payments",
-        N_("Payments"),
+        N_("Payment work list"),
         N_("Tranches to prepare, to mark paid and recoveries to collect; the funding reports of the calls."),
     ),
 ]
