@@ -663,7 +663,7 @@ def _corrections(w: _Writer, ctx: ReportContext) -> str:
             f"{date(x.get('on'))}.",
         )
         parts.append(
-            f"<p><b>{w.t('Chốt lại đường cơ sở:', 'Baseline re-frozen:')}</b> {esc(x.get('reason'))} {who}</p>"
+            f"<p><b>{w.t('Chốt lại đường cơ sở:', 'Baseline re-frozen:')}</b> {esc(x.get('reason'))}<br>{who}</p>"
         )
         parts.append(
             w.table(
