@@ -103,3 +103,76 @@ async def test_an_auditor_reads_the_payment_without_a_button(make_client, log_in
             f"/payments/{APPLICATION}/{TRANCHE}/approve", data={"csrf_token": session.csrf_token, "version": "2"}
         )
         assert forged.status_code == 403 and "take-step" not in forged.text
+
+
+def recovery_gateway(seen: list[dict[str, Any]]) -> FastAPI:
+    app = FastAPI()
+    recovery = {
+        "id": TRANCHE,
+        "kind": "recovery",
+        "source_id": SOURCE,
+        "planned_vnd": 180_000_000,
+        "amount_vnd": 180_000_000,
+        "status": "recovery_due",
+        "basis": {},
+        "prepared_by_name": None,
+        "prepared_at": None,
+        "approved_by_name": None,
+        "approved_at": None,
+        "paid_on": None,
+        "paid_vnd": None,
+        "payment_reference": None,
+        "collected_vnd": 100_000_000,
+        "version": 3,
+        "updated_at": "2026-11-30T02:00:00Z",
+    }
+
+    @app.get(f"/api/v1/applications/{APPLICATION}")
+    async def application() -> dict[str, Any]:
+        return {
+            "id": APPLICATION,
+            "call_id": CALL,
+            "dossier_code": "D-1",
+            "title": "Lò",
+            "enterprise_name": "Công ty",
+            "tranches": [recovery],
+        }
+
+    @app.get(f"/api/v1/calls/{CALL}/funding-sources")
+    async def sources() -> list[dict[str, Any]]:
+        return [{"id": SOURCE, "name": "Ngân sách thành phố", "code": "city-budget"}]
+
+    @app.post(f"/api/v1/applications/{APPLICATION}/tranches/{TRANCHE}/collections")
+    async def collect(request: Request) -> JSONResponse:
+        body = await request.json()
+        seen.append(body)
+        if body["amount_vnd"] > 80_000_000:
+            problem = {
+                "status": 409,
+                "code": "collection_exceeds_recovery",
+                "detail": "Vượt quá số còn phải thu.",
+                "errors": [{"field": "amount_vnd", "message": "Tối đa 80.000.000 đồng còn phải thu.", "code": "x"}],
+            }
+            return JSONResponse(problem, status_code=409, media_type="application/problem+json")
+        return JSONResponse({**recovery, "collected_vnd": 180_000_000, "status": "recovered"})
+
+    return app
+
+
+async def test_a_part_of_a_recovery_is_collected_and_too_much_is_refused_at_the_amount(make_client, log_in) -> None:
+    seen: list[dict[str, Any]] = []
+    async with make_client(recovery_gateway(seen)) as client:
+        session = await log_in(client, roles=["finance"], username="finance1")
+        page = await client.get(f"/payments/{APPLICATION}/{TRANCHE}")
+        assert page.status_code == 200 and "80.000.000" in page.text  # what is still due
+        part = {"csrf_token": session.csrf_token, "version": "3", "collected_on": "2026-11-30", "reference": "UNC-2"}
+        too_much = await client.post(
+            f"/payments/{APPLICATION}/{TRANCHE}/collections", data={**part, "amount_vnd": "90.000.000"}
+        )
+        assert too_much.status_code == 409
+        assert re.search(r'id="f-amount_vnd-error".*?Tối đa 80\.000\.000 đồng còn phải thu', too_much.text, re.S)
+        done = await client.post(
+            f"/payments/{APPLICATION}/{TRANCHE}/collections", data={**part, "amount_vnd": "80.000.000"}
+        )
+        assert done.status_code == 303 and done.headers["location"].endswith("?done=collections")
+        assert seen[-1] == {"collected_on": "2026-11-30", "reference": "UNC-2", "amount_vnd": 80_000_000}
