@@ -44,7 +44,7 @@ FIGURES: list[tuple[str, str]] = [
     ("outstanding_vnd", N_("Still to pay")),
     ("cancelled_vnd", N_("Cancelled")),
     ("recovery_raised_vnd", N_("Recovery raised")),
-    ("recovered_vnd", N_("Recovered")),
+    ("recovered_vnd", N_("Recovered so far")),
 ]
 SOURCE_FIELDS = ("code", "name", "kind", "amount_vnd", "conditions")
 
