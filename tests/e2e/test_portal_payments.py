@@ -174,6 +174,21 @@ def test_an_officer_adds_a_funding_source_and_reads_the_money_per_source(
     assert 'id="source-donor-unido"' in added and "Chương trình SXSH của UNIDO" in added
     assert api.get_call(call["id"])["budget_vnd"] == call["budget_vnd"] + 500_000_000
 
+    # a source changed: the city budget below what it committed is refused at the field; the donor's raised
+    listing = officer.get(f"/officer/calls/{call['id']}/funding").text
+    city_link = re.search(r'href="([^"]+/edit)" id="edit-source-city-budget"', listing)[1]
+    page = officer.get(city_link)
+    city = {"version": version_on(page.text), "name": "Ngân sách thành phố", "conditions": "", "amount_vnd": "1"}
+    status, low = take(officer, city_link, city)
+    message = field_error(low, "f-amount_vnd") or ""
+    assert status == 409 and str(application["approved_support_vnd"]) in re.sub(r"\D", "", message), message
+    donor_link = re.search(r'href="([^"]+/edit)" id="edit-source-donor-unido"', listing)[1]
+    page = officer.get(donor_link)
+    donor = {"version": version_on(page.text), "name": "Chương trình SXSH của UNIDO (giai đoạn 2)", "conditions": ""}
+    status, changed = take(officer, donor_link, {**donor, "amount_vnd": "600.000.000"})
+    assert status == 200 and 'id="source-changed"' in changed and "(giai đoạn 2)" in changed
+    assert api.get_call(call["id"])["budget_vnd"] == call["budget_vnd"] + 600_000_000
+
     # finance reads the same report from its menu, without the form
     listing = finance.get("/payments/calls")
     assert f'id="funding-{call["code"]}"' in listing.text

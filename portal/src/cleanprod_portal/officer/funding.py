@@ -1,7 +1,8 @@
 """A call's money: its support types, its funding sources (nguồn kinh phí) with what each has committed, paid,
 cancelled and recovered (the API's `GET /calls/{id}/funding`), and a further source added by an officer (If-Match =
-the call's version; the budget grows by the source's amount). Officers, auditors and finance staff read the page;
-only officers get the form. The support types are chosen when the call is opened (the call editor); the API does
+the call's version; the budget grows by the source's amount) or a source changed (name, amount, conditions; the
+budget moves by the difference, never below what the source committed). Officers, auditors and finance staff read
+the page; only officers get the forms. The support types are chosen when the call is opened (the call editor); the API does
 not change them afterwards (applications already filed name one of them)."""
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..api import ChangedMeanwhile, Conflict, FieldErrors
+from ..api import ChangedMeanwhile, Conflict, FieldErrors, NotFound
 from ..deps import ApiClient, require_role
-from ..enterprise.application_inputs import parse_vnd
+from ..enterprise.application_inputs import parse_vnd, vnd_input
 from ..enterprise.registry import if_match
 from ..forms import Form
 from ..i18n import N_, _
@@ -80,6 +81,7 @@ async def _page(
             "chosen_types": [chosen] if isinstance(chosen, str) else list(chosen),
             "form": form,
             "added": request.query_params.get("added"),
+            "changed": request.query_params.get("changed"),
         },
         status_code=status_code,
     )
@@ -124,3 +126,67 @@ async def add_source(request: Request, call_id: UUID, user: Officer, api: ApiCli
         form.changed_meanwhile = True
         return await _page(request, api, user, call_id, form=form, status_code=409)
     return RedirectResponse(f"/officer/calls/{call_id}/funding?added={body['code']}", status_code=303)
+
+
+async def _edit_page(
+    request: Request, api: Any, user: PortalSession, call_id: UUID, source_id: UUID, form: Form | None, status: int
+) -> HTMLResponse:
+    call = await api.get(f"/calls/{call_id}")
+    source = next((s for s in await api.get(f"/calls/{call_id}/funding-sources") if s["id"] == str(source_id)), None)
+    if source is None:
+        raise NotFound(404)
+    if form is None:
+        form = Form(
+            {
+                "name": source["name"],
+                "amount_vnd": vnd_input(source["amount_vnd"]),
+                "conditions": source["conditions"] or "",
+            }
+        )
+    form.values["version"] = str(call["version"])  # a retry after a 412 changes the call as it is now
+    navigation, active = navigation_for(user)
+    return render(
+        request,
+        "officer/funding_source_form.html",
+        {"navigation": navigation, "active": active, "call": call, "source": source, "form": form},
+        status_code=status,
+    )
+
+
+@router.get("/{call_id}/funding-sources/{source_id}/edit", response_class=HTMLResponse)
+async def edit_source(request: Request, call_id: UUID, source_id: UUID, user: Officer, api: ApiClient) -> HTMLResponse:
+    return await _edit_page(request, api, user, call_id, source_id, None, 200)
+
+
+@router.post("/{call_id}/funding-sources/{source_id}/edit", response_class=HTMLResponse)
+async def save_source(request: Request, call_id: UUID, source_id: UUID, user: Officer, api: ApiClient) -> Response:
+    """PATCH only what differs from the source as it is (name, amount, conditions), If-Match the call's version."""
+    form = Form(await request.form())
+    source = next((s for s in await api.get(f"/calls/{call_id}/funding-sources") if s["id"] == str(source_id)), None)
+    if source is None:
+        raise NotFound(404)
+    if not str(form.get("name")).strip():
+        form.add_error("name", _("Enter the source's name"))
+    amount = parse_vnd(form, "amount_vnd")
+    if amount is None and not form.error("amount_vnd"):
+        form.add_error("amount_vnd", _("Enter the source's amount in đồng"))
+    if form.has_errors:
+        return await _edit_page(request, api, user, call_id, source_id, form, 422)
+    typed = {
+        "name": str(form.get("name")).strip(),
+        "amount_vnd": amount,
+        "conditions": form.data(["conditions"])["conditions"],
+    }
+    changed = {k: v for k, v in typed.items() if v != source.get(k)}
+    if changed:
+        try:
+            await api.patch(
+                f"/calls/{call_id}/funding-sources/{source_id}", changed, if_match=if_match(form.get("version"))
+            )
+        except (FieldErrors, Conflict) as problem:
+            form.add_problem(problem)
+            return await _edit_page(request, api, user, call_id, source_id, form, problem.status)
+        except ChangedMeanwhile:
+            form.changed_meanwhile = True
+            return await _edit_page(request, api, user, call_id, source_id, form, 409)
+    return RedirectResponse(f"/officer/calls/{call_id}/funding?changed={source['code']}", status_code=303)
