@@ -28,6 +28,7 @@ from .messages.views import router as messages_router
 from .notifications.scheduler import NotificationScheduler
 from .notifications.views import router as notifications_router
 from .payments.views import router as payments_router
+from .payments.views import work_list_router as payment_work_list_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 from .showcase.views import public_router as public_showcase_router
@@ -88,6 +89,7 @@ def create_app(
         routers=[
             calls_router,
             exports_router,
+            payment_work_list_router,  # /applications/tranches before /applications/{application_id}
             applications_router,
             reviews_router,
             grants_router,
