@@ -54,16 +54,18 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
+    sent = 0  # every request, warm-up included: what the servers' CPU is divided by
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections, force_close=False)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
         async def worker(until: float, record: bool) -> None:
-            nonlocal errors
+            nonlocal errors, sent
             perf = time.perf_counter
             while True:
                 start = perf()
                 if start >= until:
                     return
+                sent += 1
                 try:
                     async with session.get(url) as response:
                         await response.read()
@@ -89,6 +91,7 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
     ok = statuses.get(200, 0)
     return {
         "requests": len(latencies),
+        "sent": sent,
         "ok": ok,
         "statuses": statuses,
         "errors": errors,
@@ -523,6 +526,7 @@ def measure(
     used["machine"] = machine_cores / cores
     foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
     result["foreign_cores"] = foreign
+    result.setdefault("sent", round(result.get("rps", 0.0) * (args.duration + args.warmup)))  # wrk: estimated
     print(
         f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
         f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
@@ -541,6 +545,8 @@ def run_rounds(
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, float]]]:
     """Alternating direct/gateway rounds, a disturbed one repeated: each target's rounds and the CPU they used."""
     names = list(servers.targets)
+    for name in names:  # once, unmeasured: pools filled, code paths warm, before any CPU is counted
+        run_loadgen(args.loadgen, servers.targets[name], servers.token, args.connections, args.warmup, 0)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     cpu: dict[str, dict[str, float]] = {name: {} for name in names}
     for round_no in range(args.rounds):
@@ -599,7 +605,7 @@ def report(
         )
     per_request: dict[str, float] = {}  # CPU seconds per request of the serving process, per target
     for name in ("direct", "gateway"):
-        n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
+        n = sum(r["sent"] for r in results[name]) or 1
         used = cpu[name]
         per_request[name] = used["registry"] / n
         print(
@@ -612,7 +618,7 @@ def report(
         )
     if "bare" in results:
         bare = summarize(basis["bare"])
-        n = (statistics.median(r["rps"] for r in results["bare"]) * total_time) or 1
+        n = sum(r["sent"] for r in results["bare"]) or 1
         per_request["bare"] = cpu["bare"]["bare"] / n
         print(f"bare     {bare['rps']:8.0f} req/s   p50 {bare['p50_ms']:6.2f} ms   p99 {bare['p99_ms']:6.2f} ms")
         print(

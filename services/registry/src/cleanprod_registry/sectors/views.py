@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
@@ -24,9 +24,13 @@ readers = [Depends(require_roles(*READ_ROLES))]
 officers = [Depends(require_roles(*MANAGE_ROLES))]
 
 
+# The public shape's columns only: rows, not ORM objects, on the most frequent read (issue 16).
+_PUBLIC_COLUMNS = tuple(getattr(Sector, name) for name in SectorPublic.model_fields)
+
+
 @router.get("/sectors", response_model=list[SectorPublic], dependencies=readers)
-async def list_sectors(session: SessionDep, priority: QueryFlag | None = None) -> list[Sector]:
-    statement = select(Sector).order_by(Sector.code)
+async def list_sectors(session: SessionDep, priority: QueryFlag | None = None) -> list[Any]:
+    statement = select(*_PUBLIC_COLUMNS).order_by(Sector.code)
     if priority is not None:
         statement = statement.where(Sector.priority == priority)
     return list((await session.exec(statement)).all())
