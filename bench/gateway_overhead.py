@@ -17,6 +17,11 @@ generator, the gateway, the service and PostgreSQL: read the ratio as "on this m
 
     .venv/bin/python bench/gateway_overhead.py [--duration 8] [--rounds 3] [--connections 32] [--keycloak]
         [--upstream trivial] [--loadgen wrk] [--profile gateway.txt] [--wait-quiet 300]
+        [--read sectors|facility|path] [--profile-target direct]
+
+With the registry upstream, a third target is measured in the same rounds: the bare FastAPI + asyncpg baseline of
+issue 16 (`bare_read_app`: the same RS256 check and the same query, nothing else), and the registry's CPU per
+request is printed as a ratio of the baseline's (`--read sectors`, the default, or `--read facility`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +195,14 @@ async def trivial_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 # ---------------------------------------------------------------------------------------------- bare baseline
 
 
+FACILITY_SQL = (
+    "SELECT f.id, f.enterprise_id, e.tax_code AS enterprise_tax_code, f.name, f.sector_code, f.products, "
+    "f.capacity_quantity, f.capacity_unit, f.address, f.ward, f.district, f.latitude, f.longitude, f.status, "
+    "f.version, f.created_at, f.updated_at FROM facilities f JOIN enterprises e ON e.id = f.enterprise_id "
+    "WHERE f.id = $1"
+)
+
+
 def bare_read_app() -> Any:
     """The baseline of issue 16: a bare FastAPI + asyncpg app answering GET /api/v1/sectors with the same token
     check as the kit (RS256, key by `kid` from the JWKS fetched at start-up, issuer, audience, exp/iat/iss
@@ -221,8 +235,7 @@ def bare_read_app() -> Any:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/api/v1/sectors")
-    async def sectors(authorization: str = Header()) -> list[dict[str, Any]]:
+    def check(authorization: str) -> dict[str, Any]:
         token = authorization.removeprefix("Bearer ")
         try:
             header = jwt.get_unverified_header(token)
@@ -242,11 +255,79 @@ def bare_read_app() -> Any:
             raise HTTPException(401) from None
         if not readers & set((claims.get("realm_access") or {}).get("roles", [])):
             raise HTTPException(403)
+        return claims
+
+    @app.get("/api/v1/sectors")
+    async def sectors(authorization: str = Header()) -> list[dict[str, Any]]:
+        check(authorization)
         async with state["pool"].acquire() as conn:
             rows = await conn.fetch("SELECT code, name_vi, name_en, priority, version FROM sectors ORDER BY code")
         return [dict(row) for row in rows]
 
+    @app.get("/api/v1/facilities/{facility_id}")
+    async def facility(facility_id: uuid.UUID, authorization: str = Header()) -> dict[str, Any]:
+        claims = check(authorization)
+        async with state["pool"].acquire() as conn:
+            row = await conn.fetchrow(FACILITY_SQL, facility_id)
+        roles = set((claims.get("realm_access") or {}).get("roles", []))
+        # An enterprise user reads only its own enterprise's facilities (others: 404, as the registry answers).
+        if row is None or (roles <= {"enterprise"} and claims.get("tax_code") != row["enterprise_tax_code"]):
+            raise HTTPException(404)
+        found = dict(row)
+        found["products"] = json.loads(found["products"])
+        return found
+
     return app
+
+
+READS = ("sectors", "facility")
+
+
+def seed_facility(registry: str, token: str) -> str:
+    """One enterprise with one facility, registered through the registry's API (the token is an officer's)."""
+    from cleanprod_kit.testing.data import random_tax_code
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{registry}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    enterprise = post(
+        "/api/v1/enterprises",
+        {
+            "tax_code": random_tax_code(),
+            "name": "Công ty Cổ phần Thép Đông Anh",
+            "legal_form": "joint_stock",
+            "size_class": "medium",
+            "address": "KCN Thăng Long, Hà Nội",
+            "ward": "Xã Đông Anh",
+        },
+    )
+    facility = post(
+        f"/api/v1/enterprises/{enterprise['id']}/facilities",
+        {"name": "Nhà máy cán thép Đông Anh", "sector_code": "steel", "address": "Lô B2", "ward": "Xã Đông Anh"},
+    )
+    return str(facility["id"])
+
+
+def comparable(body: Any) -> Any:
+    """A body with its timestamps parsed: pydantic writes UTC as `Z`, FastAPI's plain encoder as `+00:00`."""
+    import datetime as dt
+
+    if isinstance(body, dict):
+        return {k: comparable(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [comparable(v) for v in body]
+    if isinstance(body, str) and len(body) >= 20 and body[4:5] == "-" and body[10:11] == "T":
+        try:
+            return dt.datetime.fromisoformat(body.replace("Z", "+00:00"))
+        except ValueError:
+            return body
+    return body
 
 
 # ---------------------------------------------------------------------------------------------- processes
@@ -284,7 +365,14 @@ def options() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds (median taken)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--path", default="/api/v1/sectors")
+    parser.add_argument("--path", default="/api/v1/sectors", help="the request measured with --read path")
+    parser.add_argument(
+        "--read",
+        choices=[*READS, "path"],
+        default="sectors",
+        help="the simple read of issue 16 measured beside its bare baseline: list sectors, or read one facility "
+        "(one enterprise and facility registered first); 'path': --path, without a baseline",
+    )
     parser.add_argument(
         "--upstream",
         choices=["registry", "trivial"],
@@ -418,7 +506,7 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
     gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
     cleanup.callback(stop, gateway)
     bare = None
-    if args.upstream == "registry" and args.path == "/api/v1/sectors":
+    if args.upstream == "registry" and args.read in READS:
         bare_port = free_port()
         bench_dir = str(Path(__file__).resolve().parent)
         bare = start_uvicorn(
@@ -436,6 +524,10 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
     wait_http(f"http://127.0.0.1:{registry_port}/healthz", upstream, 60)
     wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway, 60)
 
+    if args.read == "sectors":
+        args.path = "/api/v1/sectors"
+    elif args.read == "facility":
+        args.path = f"/api/v1/facilities/{seed_facility(f'http://127.0.0.1:{registry_port}', token)}"
     targets = {
         "direct": f"http://127.0.0.1:{registry_port}{args.path}",
         "gateway": f"http://127.0.0.1:{gateway_port}{args.path}",
@@ -450,7 +542,7 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
             if response.status != 200:
                 raise RuntimeError(f"{name}: HTTP {response.status}")
             bodies[name] = json.loads(response.read())
-    if any(body != bodies["direct"] for body in bodies.values()):
+    if any(comparable(body) != comparable(bodies["direct"]) for body in bodies.values()):
         raise RuntimeError(f"the targets answer different bodies: {bodies}")
     print(
         f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
