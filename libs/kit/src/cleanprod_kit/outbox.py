@@ -30,6 +30,7 @@ from .db import Database, get_session, release
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
+from .subscriptions import Subscriptions
 
 log = logging.getLogger("cleanprod.outbox")
 
@@ -357,16 +358,26 @@ class EventConsumer:
             fresh = await self.handle(session, envelope)
             return {"id": str(envelope.id), "duplicate": not fresh}
 
+        @router.get("/events")
+        async def consumed_types(principal: Principal = Depends(service_account)) -> dict[str, list[str]]:
+            """The event types this service consumes: publishers push only these (subscriptions.py)."""
+            return {"types": sorted(self.handlers)}
+
         return router
 
 
 def http_deliverer(subscribers: Sequence[str], client_factory: Callable[[], Any]) -> Deliver:
-    """Deliver to every subscriber URL; any non-2xx answer raises so the dispatcher retries."""
+    """Deliver to every subscriber URL that consumes the event's type (`Subscriptions`); any non-2xx answer raises
+    so the dispatcher retries."""
+    subscriptions = Subscriptions(client_factory)
 
     async def deliver(envelope: EventEnvelope) -> None:
         client = client_factory()
-        body = envelope.model_dump(mode="json")
+        body: dict[str, Any] | None = None
         for url in subscribers:
+            if not await subscriptions.wants(url, envelope.type):
+                continue
+            body = body or envelope.model_dump(mode="json")
             response = await client.post(url, json=body)
             if response.status_code >= 300:
                 raise RuntimeError(f"{url} answered {response.status_code}")
