@@ -38,6 +38,8 @@ class Ports:
     verification: int = 18103
     portal: int = 18200
     smtp: int = 18025  # the loopback mail server (infra/mailbox.py)
+    gateway_metrics: int = 18009  # /metrics of the public processes, on ports of their own
+    portal_metrics: int = 18209
 
     @classmethod
     def free(cls) -> Ports:
@@ -187,6 +189,7 @@ class Stack:
             "GATEWAY_APPLICATIONS_URL": self.url("applications"),
             "GATEWAY_VERIFICATION_URL": self.url("verification"),
             "GATEWAY_ENVIRONMENT": self.environment,
+            "GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
         }
 
     def portal_env(self) -> dict[str, str]:
@@ -199,6 +202,7 @@ class Stack:
             "PORTAL_OIDC_CLIENT_ID": "cleanprod-portal",
             "PORTAL_OIDC_CLIENT_SECRET": keycloak_server.client_secret("cleanprod-portal"),
             "PORTAL_DEV_MAILBOX_DIR": str(self.mailbox_dir),  # the dev-only page /dev/mailbox
+            "PORTAL_METRICS_PORT": str(self.ports.portal_metrics),
         }
         return env
 

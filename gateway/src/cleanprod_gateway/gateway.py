@@ -24,6 +24,7 @@ from starlette.types import Message, Receive, Scope, Send
 from cleanprod_kit.auth import JWKSCache, TokenVerifier
 from cleanprod_kit.errors import Forbidden, Unauthorized
 from cleanprod_kit.headerchecks import header_problem
+from cleanprod_kit.metrics import UNMATCHED, MetricsListener, MetricsMiddleware, token_refused
 from cleanprod_kit.requestid import accept_or_create, request_id_var
 from cleanprod_kit.roles import Role
 
@@ -96,6 +97,10 @@ class Gateway:
             else None
         )
         self._trust_forwarded = settings.trust_forwarded_headers
+        # Requests counted per route prefix (the services count their own route templates); /metrics is served
+        # on a port of its own, never on this public one.
+        self._serve_http = MetricsMiddleware(self._http, route_of=self._route_label)
+        self.metrics_listener = MetricsListener(settings.metrics_host, settings.metrics_port)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -103,11 +108,13 @@ class Gateway:
         if self.relay.started:
             return
         self.relay.start()
+        self.metrics_listener.start()
         await warm_up(self.jwks)
 
     async def shutdown(self) -> None:
         if self.access_log is not None:
             self.access_log.flush()
+        self.metrics_listener.stop()
         await self.relay.close()
         await self.jwks.close()  # the cache opens a new client if the gateway is started anew
 
@@ -140,7 +147,7 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:  # websockets are not proxied
@@ -227,6 +234,7 @@ class Gateway:
         try:
             verified = await self.tokens.verify(extract_bearer(authorization))
         except Unauthorized as problem:
+            token_refused(problem)
             wait = self.limiter.take("ip:" + ex.client_ip)
             await ex.fail(problems.too_many(wait) if wait else problem)
             return False
@@ -247,6 +255,13 @@ class Gateway:
         return True
 
     # ---------------------------------------------------------------- helpers for control endpoints
+
+    def _route_label(self, scope: Scope) -> str:
+        path = scope["path"]
+        route = self.routes.match(path)
+        if route is not None:
+            return route.prefix
+        return path if path in CONTROL_PATHS else UNMATCHED
 
     async def _fetch_json(self, url: str) -> Any:
         return await self.relay.fetch_json(url, self.settings.openapi_fetch_timeout)

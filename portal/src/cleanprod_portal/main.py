@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cleanprod_kit import metrics
 from cleanprod_kit.logging import configure_logging
 from cleanprod_kit.requestid import RequestIdMiddleware
 
@@ -208,6 +209,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         )
         app.state.portal = Portal(settings, sessions, KeycloakClient(settings, keycloak_http), gateway_http)
         app.state.engine = engine
+        metrics.watch_pool("portal", engine)
+        metrics_listener = metrics.MetricsListener(settings.metrics_host, settings.metrics_port)
+        metrics_listener.start()  # /metrics on its own port: this one is public
 
         async def purge() -> None:
             while True:
@@ -224,6 +228,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             yield
         finally:
             purger.cancel()
+            metrics_listener.stop()
             await gateway_http.aclose()
             await keycloak_http.aclose()
             await engine.dispose()
@@ -288,4 +293,5 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     )
     app.add_middleware(SessionReadAhead, cookie_name=settings.session_cookie_name)
     app.add_middleware(RequestIdMiddleware, log_requests=True)
+    app.add_middleware(metrics.MetricsMiddleware)
     return app

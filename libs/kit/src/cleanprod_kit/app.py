@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.requests import Request
 
-from . import guard_codes, health
+from . import guard_codes, health, metrics
 from .auth import JWKSCache, TokenVerifier
 from .db import Database, concurrent_write_lost, database_unavailable, null_violation, value_rejected
 from .errors import (
@@ -107,6 +107,8 @@ def create_service_app(
                 poll_seconds=settings.outbox_poll_seconds,
             )
             app.state.dispatcher.start()
+        metrics.watch_pool(settings.service_name, app.state.db.engine)
+        app.state.metric_refreshers = [metrics.refresh_outbox] if app.state.dispatcher is not None else []
         for hook in on_startup:
             await hook(app)
         try:
@@ -141,6 +143,7 @@ def create_service_app(
     _install_database_handlers(app, settings)
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
     if consumer is not None:
@@ -151,6 +154,7 @@ def create_service_app(
     )
     app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
     app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts every answer, also 400/413 from the guards
     return app
 
 
