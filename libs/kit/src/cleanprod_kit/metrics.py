@@ -38,9 +38,7 @@ REQUEST_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 IN_PROGRESS = Gauge("cleanprod_http_requests_in_progress", "HTTP requests being served now.")
-TOKEN_FAILURES = Counter(
-    "cleanprod_token_verification_failures_total", "Bearer tokens refused, by reason.", ["reason"]
-)
+TOKEN_FAILURES = Counter("cleanprod_token_verification_failures_total", "Bearer tokens refused, by reason.", ["reason"])
 OUTBOX_BACKLOG = Gauge("cleanprod_outbox_backlog_events", "Outbox events not yet delivered to every subscriber.")
 OUTBOX_LAG = Gauge("cleanprod_outbox_lag_seconds", "Age of the oldest undelivered outbox event (0: none waiting).")
 REFRESH_FAILURES = Counter(
