@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from opentelemetry import trace
 from starlette.types import Message, Receive, Scope, Send
 
 from cleanprod_kit.auth import JWKSCache, TokenVerifier
@@ -27,6 +28,7 @@ from cleanprod_kit.headerchecks import header_problem
 from cleanprod_kit.metrics import UNMATCHED, MetricsListener, MetricsMiddleware, token_refused
 from cleanprod_kit.requestid import accept_or_create, request_id_var
 from cleanprod_kit.roles import Role
+from cleanprod_kit.tracing import REQUEST_ID_ATTRIBUTE, tracing_for
 
 from . import problems
 from .accesslog import AccessLog
@@ -101,6 +103,9 @@ class Gateway:
         # on a port of its own, never on this public one.
         self._serve_http = MetricsMiddleware(self._http, route_of=self._route_label)
         self.metrics_listener = MetricsListener(settings.metrics_host, settings.metrics_port)
+        self.tracing = tracing_for(settings, settings.service_name)  # None unless GATEWAY_TRACING_EXPORTER is set
+        if self.tracing is not None:
+            self._serve_http = self.tracing.wrap_asgi(self._serve_http, self._span_name)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -215,9 +220,23 @@ class Gateway:
         )
         if not self.relay.started:  # used without lifespan (e.g. a bare ASGI transport in a test)
             await self.startup()
-        await self.relay.forward(
-            ex, receive, route.service, upstream_url(self.upstreams[route.service], scope), headers, has_body
-        )
+        url = upstream_url(self.upstreams[route.service], scope)
+        if self.tracing is None:
+            await self.relay.forward(ex, receive, route.service, url, headers, has_body)
+        else:
+            await self._forward_traced(ex, receive, route, url, headers, has_body)
+
+    async def _forward_traced(
+        self, ex: Exchange, receive: Receive, route: Route, url: str, headers: list[tuple[str, str]], has_body: bool
+    ) -> None:
+        """The upstream call under a client span of this trace, whose `traceparent` replaces the client's."""
+        assert self.tracing is not None
+        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, ex.request_id)
+        attributes = {"http.request.method": ex.method, "url.path": ex.path, "cleanprod.upstream": route.service}
+        with self.tracing.client_span(f"{ex.method} {route.service}", attributes) as (span, trace_headers):
+            kept = [(name, value) for name, value in headers if name not in ("traceparent", "tracestate")]
+            await self.relay.forward(ex, receive, route.service, url, kept + trace_headers, has_body)
+            span.set_attribute("http.response.status_code", ex.status)
 
     async def _admit(self, ex: Exchange, route: Route, authorization: bytes | None) -> bool:
         """Whether the request may go to the upstream; if not, the client has been answered. Sets `ex.verified`
@@ -255,6 +274,9 @@ class Gateway:
         return True
 
     # ---------------------------------------------------------------- helpers for control endpoints
+
+    def _span_name(self, scope: Scope) -> str:
+        return f"{scope.get('method', 'GET')} {self._route_label(scope)}"
 
     def _route_label(self, scope: Scope) -> str:
         path = scope["path"]

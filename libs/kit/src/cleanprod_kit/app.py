@@ -37,6 +37,7 @@ from .outbox import EventConsumer, OutboxDispatcher, http_deliverer
 from .pagination import DEV_CURSOR_KEY, cursor_key_var
 from .requestid import RequestIdMiddleware
 from .settings import ServiceSettings
+from .tracing import Tracing, tracing_for
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 log = logging.getLogger("cleanprod.app")
@@ -67,6 +68,7 @@ def create_service_app(
     version: str = "1.0.0",
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    tracing = tracing_for(settings, settings.service_name)  # None unless <P>TRACING_EXPORTER is set
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -107,8 +109,7 @@ def create_service_app(
                 poll_seconds=settings.outbox_poll_seconds,
             )
             app.state.dispatcher.start()
-        metrics.watch_pool(settings.service_name, app.state.db.engine)
-        app.state.metric_refreshers = [metrics.refresh_outbox] if app.state.dispatcher is not None else []
+        _observe(app, settings, tracing)
         for hook in on_startup:
             await hook(app)
         try:
@@ -155,6 +156,21 @@ def create_service_app(
     app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
     app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
     app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts every answer, also 400/413 from the guards
+    return _traced(app, tracing)
+
+
+def _observe(app: FastAPI, settings: ServiceSettings, tracing: Tracing | None) -> None:
+    """Metrics of what the lifespan built (pool, outbox backlog when a dispatcher runs); traces of its database
+    statements and calls to other services."""
+    metrics.watch_pool(settings.service_name, app.state.db.engine)
+    app.state.metric_refreshers = [metrics.refresh_outbox] if app.state.dispatcher is not None else []
+    if tracing is not None:
+        tracing.instrument_service(app)
+
+
+def _traced(app: FastAPI, tracing: Tracing | None) -> FastAPI:
+    if tracing is not None:
+        tracing.instrument_app(app)  # server spans; after every middleware is added (see Tracing.instrument_app)
     return app
 
 
