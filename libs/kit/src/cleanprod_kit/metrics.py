@@ -67,7 +67,11 @@ def route_template(scope: Scope) -> str:
     """The template of the route that served the request (`/api/v1/applications/{application_id}`), as Starlette
     records it in the scope while routing; never the raw path, so ids do not become label values."""
     route = scope.get("route")
-    return getattr(route, "path_format", None) or UNMATCHED
+    if route is not None:
+        return getattr(route, "path_format", None) or UNMATCHED
+    if "endpoint" in scope and scope.get("root_path"):  # a Mount (/static): FastAPI's router does not record it
+        return scope["root_path"]
+    return UNMATCHED
 
 
 class MetricsMiddleware:
