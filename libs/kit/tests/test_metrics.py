@@ -187,3 +187,25 @@ async def test_unknown_methods_share_one_label_value() -> None:
     samples = parse(generate_latest(REGISTRY).decode())
     assert requests(samples, route, 405, "other") == 3
     assert requests(samples, route, 405, "BREW") == 0
+
+
+async def test_an_app_that_raises_counts_500_and_one_that_never_answers_499() -> None:
+    async def broken(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        raise RuntimeError("boom")
+
+    async def abandoned(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        return None  # e.g. the gateway when the client hung up before the upstream answered
+
+    route = f"/faulty-{uuid.uuid4().hex[:6]}"
+    for app in (broken, abandoned):
+        middleware = MetricsMiddleware(app, route_of=lambda scope: route)  # type: ignore[arg-type]
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+        try:
+            await middleware(scope, None, None)  # type: ignore[arg-type]
+        except RuntimeError:
+            pass
+    from prometheus_client import REGISTRY, generate_latest
+
+    samples = parse(generate_latest(REGISTRY).decode())
+    assert requests(samples, route, 500) == 1
+    assert requests(samples, route, 499) == 1

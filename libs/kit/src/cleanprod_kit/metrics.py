@@ -89,7 +89,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # what the server answers when the app raises before it starts a response
+        status = 0
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
@@ -100,9 +100,13 @@ class MetricsMiddleware:
         IN_PROGRESS.value += 1
         try:
             await self.app(scope, receive, send_and_note)
+        except BaseException:
+            status = status or 500  # what the server answers for an app that raised before answering
+            raise
         finally:
             IN_PROGRESS.value -= 1
-            self.observe(scope["method"], self.route_of(scope), status, time.perf_counter() - started)
+            # No answer and no error: the client went away first (499, as nginx calls it).
+            self.observe(scope["method"], self.route_of(scope), status or 499, time.perf_counter() - started)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method if method in _METHODS else "other", route, status)
