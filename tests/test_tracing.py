@@ -78,7 +78,7 @@ async def traced_stack(
                     access_log=False,
                     log_json=False,
                     log_level="WARNING",
-                    metrics_port=None,
+                    metrics_port=0,
                     **TRACED,
                 )
             )

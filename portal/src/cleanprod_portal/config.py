@@ -18,7 +18,7 @@ DEV_SECRET_KEY = "dev-only-portal-secret-key-change-me"
 class PortalSettings(ObservabilitySettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore", case_sensitive=False)
 
-    metrics_port: int | None = 18209  # /metrics here, not on the public port (docs/observability.md)
+    metrics_port: int = Field(default=18209, ge=0, le=65535)  # /metrics here, not on the public port (docs/observability.md)
 
     service_name: str = "portal"
     environment: str = Field(default="dev", description="dev | test | production")

@@ -203,12 +203,12 @@ class MetricsListener:
     (request metrics, pools, token failures). A port that cannot be bound is logged, not fatal: metrics are not
     worth an outage."""
 
-    def __init__(self, host: str, port: int | None) -> None:
+    def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._server: Any = None
 
     def start(self) -> None:
-        if self.port is None or self._server is not None:
+        if not self.port or self._server is not None:  # 0: none
             return
         from prometheus_client import start_http_server
 

@@ -14,9 +14,9 @@ class ObservabilitySettings(BaseSettings):
     """Metrics and traces, the same in every process (services, gateway, portal; docs/observability.md)."""
 
     # Where /metrics is served when the main port is public (gateway, portal); services serve it on their own
-    # port, which the gateway never routes. None: no separate listener.
+    # port, which the gateway never routes. 0: no separate listener.
     metrics_host: str = "127.0.0.1"
-    metrics_port: int | None = None
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     # Traces: off (no instrumentation at all), otlp (OTLP over HTTP to the endpoint), memory (kept in the
     # process: tests and debugging).
     tracing_exporter: Literal["off", "otlp", "memory"] = "off"
