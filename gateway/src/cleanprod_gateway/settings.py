@@ -15,7 +15,8 @@ class GatewaySettings(ObservabilitySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", case_sensitive=False)
 
     service_name: str = "gateway"
-    metrics_port: int = Field(default=18009, ge=0, le=65535)  # /metrics here, not on the public port (docs/observability.md)
+    # /metrics here, not on the public port (docs/observability.md); 0: none
+    metrics_port: int = Field(default=18009, ge=0, le=65535)
     environment: str = Field(default="dev", description="dev | test | production")
 
     # Upstream services (base URLs, no trailing path).

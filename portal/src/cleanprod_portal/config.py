@@ -18,7 +18,8 @@ DEV_SECRET_KEY = "dev-only-portal-secret-key-change-me"
 class PortalSettings(ObservabilitySettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore", case_sensitive=False)
 
-    metrics_port: int = Field(default=18209, ge=0, le=65535)  # /metrics here, not on the public port (docs/observability.md)
+    # /metrics here, not on the public port (docs/observability.md); 0: none
+    metrics_port: int = Field(default=18209, ge=0, le=65535)
 
     service_name: str = "portal"
     environment: str = Field(default="dev", description="dev | test | production")
