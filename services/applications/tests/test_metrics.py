@@ -152,7 +152,8 @@ async def test_webhook_attempts_dead_letters_and_mails_waiting(
     submit = {"method": "POST", "route": "/api/v1/applications/{application_id}/submit", "status": "200"}
     name = "cleanprod_http_request_duration_seconds_count"
     assert value(after, name, **submit) - value(before, name, **submit) == 1
-    assert value(after, "cleanprod_db_pool_connections_max", pool="applications") == 40  # 20 + 20 (conftest)
+    # 20 + 20 (conftest), and any other applications app of this test process still alive
+    assert value(after, "cleanprod_db_pool_connections_max", pool="applications") >= 40
 
 
 async def test_a_delivered_webhook_is_counted(

@@ -125,30 +125,35 @@ def token_refused(problem: Exception) -> None:
 
 # ---- database pools -------------------------------------------------------------------------------------------
 class PoolCollector(Collector):
-    """Connections of every watched SQLAlchemy pool, read at scrape time (no per-request cost)."""
+    """Connections of every watched SQLAlchemy pool, read at scrape time (no per-request cost). Pools are held
+    weakly (a disposed app's engine goes away with it); pools watched under one name (several apps of one kind in
+    a test process) are added up."""
 
     def __init__(self) -> None:
-        self._engines: weakref.WeakValueDictionary[str, AsyncEngine] = weakref.WeakValueDictionary()
+        self._engines: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     def watch(self, name: str, engine: AsyncEngine) -> None:
-        self._engines[name] = engine
+        self._engines[engine.sync_engine] = name
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        in_use = GaugeMetricFamily(
-            "cleanprod_db_pool_connections_in_use", "Connections checked out of the pool.", labels=["pool"]
-        )
-        idle = GaugeMetricFamily("cleanprod_db_pool_connections_idle", "Connections idle in the pool.", labels=["pool"])
-        limit = GaugeMetricFamily(
-            "cleanprod_db_pool_connections_max", "Most connections the pool opens (size + overflow).", labels=["pool"]
-        )
-        for name, engine in list(self._engines.items()):
+        totals: dict[str, list[int]] = {}
+        for engine, name in list(self._engines.items()):
             pool: Any = engine.pool
-            in_use.add_metric([name], pool.checkedout())
-            idle.add_metric([name], pool.checkedin())
-            limit.add_metric([name], pool.size() + getattr(pool, "_max_overflow", 0))
-        yield in_use
-        yield idle
-        yield limit
+            total = totals.setdefault(name, [0, 0, 0])
+            total[0] += pool.checkedout()
+            total[1] += pool.checkedin()
+            total[2] += pool.size() + getattr(pool, "_max_overflow", 0)
+        for index, (suffix, help_text) in enumerate(
+            (
+                ("in_use", "Connections checked out of the pool."),
+                ("idle", "Connections idle in the pool."),
+                ("max", "Most connections the pool opens (size + overflow)."),
+            )
+        ):
+            family = GaugeMetricFamily(f"cleanprod_db_pool_connections_{suffix}", help_text, labels=["pool"])
+            for name, values in totals.items():
+                family.add_metric([name], values[index])
+            yield family
 
 
 POOLS = PoolCollector()
