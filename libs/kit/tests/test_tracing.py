@@ -91,3 +91,50 @@ async def test_spans_and_logs_of_a_traced_request(kit_db_url: str, issuer: TestI
     assert line["trace_id"] == format(server[0].context.trace_id, "032x")
     assert line["request_id"] == "traced-7"
     assert isinstance(line["span_id"], str) and len(line["span_id"]) == 16
+
+
+async def test_otlp_exporter_sends_the_spans_to_the_configured_endpoint() -> None:
+    """`tracing_exporter=otlp`: batches of spans POSTed as OTLP/HTTP protobuf to `otlp_traces_endpoint` (here a
+    loopback receiver that decodes them with the OTLP protobuf definitions)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from cleanprod_kit.settings import ObservabilitySettings
+    from cleanprod_kit.tracing import Tracing
+
+    received: list[ExportTraceServiceRequest] = []
+    paths: list[str] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            paths.append(self.path)
+            received.append(ExportTraceServiceRequest.FromString(body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+        tracing = Tracing("exported", ObservabilitySettings(tracing_exporter="otlp", otlp_traces_endpoint=endpoint))
+        with tracing.tracer.start_as_current_span("Hà Nội request") as span:
+            trace_id = span.get_span_context().trace_id
+        tracing.provider.force_flush()
+        tracing.provider.shutdown()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert paths == ["/v1/traces"]
+    [resource_spans] = received[0].resource_spans
+    service = {a.key: a.value.string_value for a in resource_spans.resource.attributes}["service.name"]
+    [exported] = [s for scope in resource_spans.scope_spans for s in scope.spans]
+    assert service == "exported" and exported.name == "Hà Nội request"
+    assert exported.trace_id == trace_id.to_bytes(16, "big")
