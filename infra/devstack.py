@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from . import keycloak_server, postgres_server
+from . import keycloak_server, postgres_server, redis_server
 from .ports import HOST, free_ports, port_open
 from .processes import is_same_process, record, spawn, stop, stop_group, uvicorn_command, wait_http
 
@@ -38,6 +38,7 @@ class Ports:
     verification: int = 18103
     portal: int = 18200
     smtp: int = 18025  # the loopback mail server (infra/mailbox.py)
+    redis: int = 16379  # the gateways' shared rate-limit counters (infra/redis_server.py)
     gateway_metrics: int = 18009  # /metrics of the public processes, on ports of their own
     portal_metrics: int = 18209
 
@@ -183,7 +184,7 @@ class Stack:
         return env
 
     def gateway_env(self) -> dict[str, str]:
-        return {
+        env = {
             "GATEWAY_OIDC_ISSUER": self.issuer,
             "GATEWAY_REGISTRY_URL": self.url("registry"),
             "GATEWAY_APPLICATIONS_URL": self.url("applications"),
@@ -191,6 +192,26 @@ class Stack:
             "GATEWAY_ENVIRONMENT": self.environment,
             "GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
         }
+        if "redis" in self.processes:  # rate limits shared by every gateway (else per gateway process)
+            env["GATEWAY_RATE_LIMIT_REDIS_URL"] = f"redis://{HOST}:{self.ports.redis}/0"
+        return env
+
+    def start_redis(self) -> None:
+        """Debian's redis-server for the gateways' shared rate limits; without it, per-process limits."""
+        if not redis_server.redis_available():
+            print(
+                "redis-server not found (apt-get install redis-server): the gateways limit rates per process",
+                file=sys.stderr,
+            )
+            return
+        command = redis_server.command(self.ports.redis, self.data_dir / "redis")
+        (self.data_dir / "redis").mkdir(parents=True, exist_ok=True)
+        self.processes["redis"] = spawn(command, env={}, log_file=self.log_dir / "redis.log", cwd=REPO_ROOT)
+        self._record_processes()
+        try:
+            redis_server.wait_ready(self.ports.redis, self.processes["redis"])
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see {self.log_dir / 'redis.log'}") from None
 
     def portal_env(self) -> dict[str, str]:
         env = {
@@ -271,6 +292,7 @@ class Stack:
         if keycloak:
             self.start_keycloak()
         self.start_mailbox()
+        self.start_redis()
         for spec in self.services():
             self.start_service(spec)
         has_gateway = importlib.util.find_spec("cleanprod_gateway.main") is not None
@@ -353,6 +375,12 @@ def _banner(stack: Stack) -> str:
         f"  PostgreSQL       {stack.pg.dsn()}",
         f"  mail (SMTP)      {HOST}:{stack.ports.smtp}   captured in {stack.mailbox_dir}"
         + (f", shown at {stack.url('portal')}/dev/mailbox" if stack.has_portal() else ""),
+        "  Redis            "
+        + (
+            f"redis://{HOST}:{stack.ports.redis}/0   (shared rate limits)"
+            if "redis" in stack.processes
+            else "not installed: rate limits per gateway process"
+        ),
         f"  logs             {stack.log_dir}",
         "",
         f"Demo logins (password {keycloak_server.DEMO_PASSWORD}; public client 'cleanprod-cli' allows the password grant):",

@@ -18,6 +18,7 @@ from .applications.views import router as applications_router
 from .calls.views import router as calls_router
 from .config import ApplicationsSettings
 from .consumer import build_consumer
+from .documents.blobs import blob_store
 from .documents.views import router as documents_router
 from .exports.views import router as exports_router
 from .funding.views import router as funding_router
@@ -49,7 +50,8 @@ def create_app(
     settings = settings or ApplicationsSettings()
 
     async def prepare(app: FastAPI) -> None:
-        (settings.document_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+        app.state.blob_store = blob_store(settings, app.state.db.engine)
         add_refresher(app, metrics.refresh)  # webhook deliveries waiting or dead, mails waiting
 
     async def start_webhooks(app: FastAPI) -> None:
