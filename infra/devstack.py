@@ -39,6 +39,8 @@ class Ports:
     portal: int = 18200
     smtp: int = 18025  # the loopback mail server (infra/mailbox.py)
     redis: int = 16379  # the gateways' shared rate-limit counters (infra/redis_server.py)
+    gateway_metrics: int = 18009  # /metrics of the public processes, on ports of their own
+    portal_metrics: int = 18209
 
     @classmethod
     def free(cls) -> Ports:
@@ -217,6 +219,7 @@ class Stack:
             "GATEWAY_APPLICATIONS_URL": self.url("applications"),
             "GATEWAY_VERIFICATION_URL": self.url("verification"),
             "GATEWAY_ENVIRONMENT": self.environment,
+            "GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
         }
         if "redis" in self.processes:  # rate limits shared by every gateway (else per gateway process)
             env["GATEWAY_RATE_LIMIT_REDIS_URL"] = f"redis://{HOST}:{self.ports.redis}/0"
@@ -249,6 +252,7 @@ class Stack:
             "PORTAL_OIDC_CLIENT_ID": "cleanprod-portal",
             "PORTAL_OIDC_CLIENT_SECRET": keycloak_server.client_secret("cleanprod-portal"),
             "PORTAL_DEV_MAILBOX_DIR": str(self.mailbox_dir),  # the dev-only page /dev/mailbox
+            "PORTAL_METRICS_PORT": str(self.ports.portal_metrics),
         }
         return env
 
