@@ -13,14 +13,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from infra.devstack import Stack
 
 
-def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = httpx.get(url, timeout=10)
-    assert response.status_code == 200, (url, response.status_code)
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
+def scrape(urls: list[str]) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The samples of every replica of a part, summed (with replicas, the workload is spread over them)."""
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    for url in urls:
+        response = httpx.get(url, timeout=10)
+        assert response.status_code == 200, (url, response.status_code)
+        for family in text_string_to_metric_families(response.text):
+            for s in family.samples:
+                key = (s.name, frozenset(s.labels.items()))
+                samples[key] = samples.get(key, 0.0) + s.value
+    return samples
 
 
 def count(samples: dict[Any, float], route: str, status: str, method: str = "GET") -> float:
@@ -34,12 +37,10 @@ def test_every_process_has_metrics_none_through_the_public_ports(
     for public in (stack.url("gateway"), stack.url("portal")):
         response = httpx.get(f"{public}/metrics", timeout=10)
         assert response.status_code == 404 and "cleanprod_http" not in response.text, public
-    gateway_metrics = f"http://127.0.0.1:{stack.ports.gateway_metrics}/metrics"
-    registry_metrics = f"{stack.url('registry')}/metrics"
-    for url in (gateway_metrics, f"http://127.0.0.1:{stack.ports.portal_metrics}/metrics", registry_metrics):
-        assert scrape(url)
-    for name in ("applications", "verification"):
-        assert scrape(f"{stack.url(name)}/metrics")
+    gateway_metrics, registry_metrics = stack.metrics_urls("gateway"), stack.metrics_urls("registry")
+    for name in ("gateway", "portal", "registry", "applications", "verification"):
+        for url in stack.metrics_urls(name):
+            assert scrape([url]), url
 
     before_gateway, before_registry = scrape(gateway_metrics), scrape(registry_metrics)
     officer = tokens.headers("officer1")
