@@ -68,8 +68,10 @@ class Keyboard:
     def radio(self, selector: str) -> None:
         """A radio group: Tab enters the group, the arrows move (and select), Space selects."""
         name = self.page.get_attribute(selector, "name")
-        self.tab_to(f"input[type=radio][name='{name}']")
-        for _ in range(40):
+        group = f"input[type=radio][name='{name}']"
+        self.tab_to(group)
+        # Once round the group at most (earlier tests leave many open calls: there may be dozens of choices).
+        for _ in range(self.page.locator(group).count() + 1):
             if self.page.evaluate("s => document.activeElement.matches(s)", selector):
                 self.page.keyboard.press("Space")
                 assert self.page.is_checked(selector)
