@@ -123,7 +123,7 @@ async def test_dossier_lookup_explains_malformed_and_unknown_codes_next_to_the_f
 def enterprise_gateway(seen: list) -> FastAPI:
     app = FastAPI()
 
-    @app.get("/api/v1/applications")
+    @app.get("/api/v1/applications/summaries")  # the dashboard reads summary lines
     async def applications(request: Request) -> dict:
         seen.append((request.headers.get("authorization"), request.headers.get("accept-language")))
         base = {

@@ -14,6 +14,9 @@ from ..i18n import N_
 from ..templating import render
 
 router = APIRouter(prefix="/enterprise")
+APPLICATION_SUMMARIES = "/applications/summaries"
+"""The applications list as summary lines: id, status, dossier code, facility, title, requested support, open
+supplement request and missing fields — all the dashboard and the applications table show."""
 
 # The enterprise navigation: (path, label msgid). Pages added later append here (and their templates use the
 # same `enterprise/_layout.html`), so the menu is one list.
@@ -71,7 +74,8 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
 async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
     # The API shows an enterprise only its own records: its enterprise, its facilities, its applications.
     applications, enterprises, facilities = await asyncio.gather(
-        api.all_pages("/applications", max_items=1000),
+        # Summary lines (what the table and "what needs doing" read): about a sixth of the full objects' bytes.
+        api.all_pages(APPLICATION_SUMMARIES, max_items=1000),
         api.get("/enterprises", tax_code=user.tax_code, limit=1),  # its own record, not one of its branch units
         api.get("/facilities", limit=1),
     )
