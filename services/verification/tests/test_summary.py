@@ -110,3 +110,12 @@ async def test_summary_sums_by_sector_and_ward(
     empty = await summary(client, actors, concluded_to="2000-01-01")
     assert empty["total"]["cases"] == 0 and empty["total"]["savings_pct"] is None
     assert empty["by_sector"] == [] and empty["total"]["meets_target"] is False
+
+
+async def test_summary_of_no_conclusion_is_one_total_of_zeros(client: httpx.AsyncClient, actors: Actors) -> None:
+    """One pass over the conclusions (GROUPING SETS) still answers a filter nothing matches with a total of zeros."""
+    empty = await summary(client, actors, concluded_from="2099-01-01")
+    assert empty["total"]["cases"] == 0 and empty["total"]["savings_toe"] == 0.0
+    assert empty["total"]["savings_pct"] is None and empty["total"]["meets_target"] is False
+    for key in ("by_sector", "by_district", "by_ward", "by_period", "by_sector_period"):
+        assert empty[key] == [], key
