@@ -309,7 +309,9 @@ ENDPOINTS = [
 ]  # fmt: skip
 
 
-def measure(urls: dict[str, str], issuer: TestIssuer, rounds: int, size: str) -> dict[str, _common.Series]:
+def measure(urls: dict[str, dict[str, str]], issuer: TestIssuer, rounds: int) -> dict[str, dict[str, _common.Series]]:
+    """Every endpoint at both sizes, interleaved request by request (small, large, large, small, …) so that whatever
+    else the machine does hits both sizes alike: {size: {endpoint: series}}."""
     tokens = {
         "officer": issuer.token("officer", expires_in=3600),
         "enterprise": issuer.token("enterprise", tax_code=TAX_CODE, expires_in=3600),
@@ -318,20 +320,22 @@ def measure(urls: dict[str, str], issuer: TestIssuer, rounds: int, size: str) ->
     # The rows read by the detail endpoints, named the way they were seeded (number 7 of each kind).
     values = {name: str(seeded_id(kind + "7")) for name, kind in (("enterprise", "e"), ("facility", "f"),
                                                                      ("application", "a"), ("case", "v"))}  # fmt: skip
-    results: dict[str, _common.Series] = {}
-    clients = {s: httpx.Client(base_url=u, timeout=60) for s, u in urls.items()}
+    results: dict[str, dict[str, _common.Series]] = {size: {} for size in urls}
+    clients = {(size, s): httpx.Client(base_url=u, timeout=60) for size, us in urls.items() for s, u in us.items()}
     try:
         for endpoint in ENDPOINTS:
-            client = clients[endpoint.service]
             path = endpoint.path.format(**values)
             headers = {"Authorization": f"Bearer {tokens[endpoint.who]}"}
-            series = _common.Series(endpoint.name)
+            for size in urls:
+                results[size][endpoint.name] = _common.Series(endpoint.name)
+            order = list(urls)
             for i in range(5 + rounds):
-                response, seconds = _common.timed(client.get, path, params=endpoint.params, headers=headers)
-                assert response.status_code == 200, (size, endpoint.name, response.status_code, response.text[:300])
-                if i >= 5:
-                    series.seconds.append(seconds)
-            results[endpoint.name] = series
+                for size in order if i % 2 == 0 else order[::-1]:
+                    client = clients[(size, endpoint.service)]
+                    response, seconds = _common.timed(client.get, path, params=endpoint.params, headers=headers)
+                    assert response.status_code == 200, (size, endpoint.name, response.status_code, response.text[:300])
+                    if i >= 5:
+                        results[size][endpoint.name].seconds.append(seconds)
     finally:
         for client in clients.values():
             client.close()
@@ -344,9 +348,12 @@ def seeded_id(text: str) -> uuid.UUID:
 
 
 EXPLAINED = {
-    # The officer's work queue as the list reads it now (the order along the (status, id) index) and as it did.
-    "now: ORDER BY status, id": "SELECT * FROM applications WHERE status = $1 ORDER BY status, id LIMIT 51",
-    "before: ORDER BY id": "SELECT * FROM applications WHERE status = $1 ORDER BY id LIMIT 51",
+    # The officer's work queue as the list's statement reads it now (ordered along the (status, id) index) and as it
+    # did, first page and a later one, LIMIT a parameter as in the service.
+    "now, first page": "SELECT * FROM applications WHERE status = $1 ORDER BY status, id LIMIT $2",
+    "before, first page": "SELECT * FROM applications WHERE status = $1 ORDER BY id LIMIT $2",
+    "now, after a cursor": "SELECT * FROM applications WHERE status = $1 AND id > $3 ORDER BY status, id LIMIT $2",
+    "before, after a cursor": "SELECT * FROM applications WHERE status = $1 AND id > $3 ORDER BY id LIMIT $2",
 }
 
 
@@ -357,9 +364,10 @@ def explain(pg: Any, size: str) -> str:
     with psycopg.connect(pg.dsn(f"applications_{size}")) as conn:
         conn.execute("SET plan_cache_mode = force_generic_plan")
         for n, (label, query) in enumerate(EXPLAINED.items()):
-            conn.execute(f"PREPARE listed{n}(varchar) AS {query}")
-            plan = conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) EXECUTE listed{n}('{RARE_STATUS}')").fetchall()
-            out.append(f"-- {label}\n" + "\n".join(r[0] for r in plan))
+            conn.execute(f"PREPARE listed{n}(varchar, bigint, uuid) AS {query}")
+            args = f"'{RARE_STATUS}', 51, '00000000-0000-0000-0000-000000000000'"
+            plan = conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) EXECUTE listed{n}({args})").fetchall()
+            out.append(f"-- {label}\n" + "\n".join(r[0] for r in plan if "Buffers" not in r[0]))
     return "\n".join(out)
 
 
@@ -384,10 +392,12 @@ def main() -> None:
             for size, counts in programme.items():
                 seeded[size] = seed(pg, size, counts)
                 print(f"seeded {size} in {seeded[size]:.0f}s: {counts}", flush=True)
-                with services(pg, size, issuer, tmp) as urls:
-                    measured[size] = measure(urls, issuer, args.n, size)
-                if args.explain:
-                    plans[size] = explain(pg, size)
+            with psycopg.connect(pg.dsn("registry_small"), autocommit=True) as conn:
+                conn.execute("CHECKPOINT")  # the seeding's writes on disk before anything is timed
+            with services(pg, "small", issuer, tmp) as small, services(pg, "large", issuer, tmp) as large:
+                measured = measure({"small": small, "large": large}, issuer, args.n)
+            if args.explain:
+                plans = {size: explain(pg, size) for size in programme}
     finally:
         issuer.close()
     report(programme, measured, plans, args)
