@@ -51,8 +51,9 @@ LARGE = {
     "measurements_per_case": 36,
     "concluded_share": 0.4,
 }
-RARE_STATUS = "changes_requested"  # one application in a thousand: the officer's short work queue
-RARE_EVENT = "application.recovery_collected"  # one event in a thousand
+RARE = 60  # applications of the rare status, and ~150 events of the rare type (RARE × 2.5), at both sizes
+RARE_STATUS = "changes_requested"  # the officer's short work queue
+RARE_EVENT = "application.recovery_collected"
 ABSENT_EVENT = "call.updated"  # never written
 TAX_CODE = "0100000007"  # the enterprise whose own lists are read (enterprise number 7)
 
@@ -90,13 +91,13 @@ JOIN (SELECT code, name_vi, row_number() OVER (ORDER BY code) - 1 AS n, count(*)
 
 STATUSES = [  # (status, share in 1000)
     ("draft", 300), ("submitted", 150), ("under_review", 150), ("approved", 100), ("rejected", 50),
-    ("in_progress", 100), ("completed", 50), ("verified", 60), ("not_achieved", 39), (RARE_STATUS, 1),
+    ("in_progress", 100), ("completed", 50), ("verified", 60), ("not_achieved", 40),
 ]  # fmt: skip
 
 
 def _status_case() -> str:
     """SQL: the status of application `i` (i % 1000 falls in a status's share)."""
-    arms, start = [], 0
+    arms, start = [f"WHEN i %% %(rare_every)s = 1 THEN '{RARE_STATUS}'"], 0  # the same 60 or so at both sizes
     for status, share in STATUSES:
         arms.append(f"WHEN i % 1000 < {start + share} THEN '{status}'")
         start += share
@@ -146,7 +147,7 @@ ORDER BY s.i, k;
 
 INSERT INTO outbox_events (id, event_type, aggregate_type, aggregate_id, payload, occurred_at, published_at, attempts)
 SELECT md5('o' || s.i || '-' || k)::uuid,
-       CASE WHEN (s.i * 3 + k) % 1000 = 0 THEN '{RARE_EVENT}'
+       CASE WHEN (s.i * 3 + k) %% %(rare_event_every)s = 0 THEN '{RARE_EVENT}'
             ELSE (ARRAY['application.submitted','application.screening_passed','application.approved'])[k] END,
        'application', s.id::text,
        jsonb_build_object('application_id', s.id, 'dossier_code', '000.00.01.H26-261201-' || lpad(s.i::text, 6, '0'),
@@ -225,7 +226,12 @@ def sql_with(statement: str, params: dict[str, Any]) -> str:
 
 def seed(pg: Any, size: str, counts: dict[str, Any]) -> float:
     started = time.perf_counter()
-    params = {**counts, "concluded": int(counts["cases"] * counts["concluded_share"])}
+    params = {
+        **counts,
+        "concluded": int(counts["cases"] * counts["concluded_share"]),
+        "rare_every": max(2, counts["applications"] // RARE),
+        "rare_event_every": max(2, counts["applications"] * counts["outbox_per_application"] // int(2.5 * RARE)),
+    }
     for service, sql in (
         ("registry", REGISTRY_SQL),
         ("applications", APPLICATIONS_SQL),
