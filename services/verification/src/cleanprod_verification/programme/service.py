@@ -8,9 +8,10 @@ verified, and that counts toward the programme's reduction); the percentage is e
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import Date, String, cast, func, tuple_
+from sqlalchemy import Date, String, cast, func, text, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -142,6 +143,35 @@ async def summary(
         by_district=[_group(r, target, district=r.district) for r in grouped["by_district"]],
         by_ward=[_group(r, target, district=r.district, ward=r.ward) for r in grouped["by_ward"]],
     )
+
+
+GENERATION = text("SELECT generation FROM programme_summary_generation WHERE id = 1")
+
+
+class Summaries:
+    """Computed summaries kept by (generation, parameters) and reused while the generation stays — so reading the
+    summary costs one primary-key read, whatever the number of conclusions, and a pass over them once per change.
+
+    Exact: the generation row moves on in the very transaction that writes a conclusion or changes a case's grouping
+    columns (triggers, migration 0005; conclusions are insert-only), and it is read *before* the summary is computed,
+    so what is kept under n is at least as new as n. One per app (`app.state`): each app has its own database."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], ProgrammeSummary] = OrderedDict()
+
+    async def get(self, session: AsyncSession, **parameters: Any) -> ProgrammeSummary:
+        generation = (await session.exec(GENERATION)).one()[0]  # type: ignore[call-overload]
+        key = (generation, *sorted(parameters.items()))
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+            return kept
+        computed = await summary(session, **parameters)
+        self._kept[key] = computed
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)  # the least recently read, e.g. those of past generations
+        return computed
 
 
 def _public(group: GroupSummary) -> PublicGroup:
