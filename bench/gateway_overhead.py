@@ -17,6 +17,11 @@ generator, the gateway, the service and PostgreSQL: read the ratio as "on this m
 
     .venv/bin/python bench/gateway_overhead.py [--duration 8] [--rounds 3] [--connections 32] [--keycloak]
         [--upstream trivial] [--loadgen wrk] [--profile gateway.txt] [--wait-quiet 300]
+        [--read sectors|facility|path] [--profile-target direct]
+
+With the registry upstream, a third target is measured in the same rounds: the bare FastAPI + asyncpg baseline of
+issue 16 (`bare_read_app`: the same RS256 check and the same query, nothing else), and the registry's CPU per
+request is printed as a ratio of the baseline's (`--read sectors`, the default, or `--read facility`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,16 +60,18 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
+    sent = 0  # every request, warm-up included: what the servers' CPU is divided by
     connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections, force_close=False)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
         async def worker(until: float, record: bool) -> None:
-            nonlocal errors
+            nonlocal errors, sent
             perf = time.perf_counter
             while True:
                 start = perf()
                 if start >= until:
                     return
+                sent += 1
                 try:
                     async with session.get(url) as response:
                         await response.read()
@@ -89,6 +97,7 @@ async def _load(url: str, token: str, connections: int, duration: float, warmup:
     ok = statuses.get(200, 0)
     return {
         "requests": len(latencies),
+        "sent": sent,
         "ok": ok,
         "statuses": statuses,
         "errors": errors,
@@ -183,6 +192,144 @@ async def trivial_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": _TRIVIAL_BODY})
 
 
+# ---------------------------------------------------------------------------------------------- bare baseline
+
+
+FACILITY_SQL = (
+    "SELECT f.id, f.enterprise_id, e.tax_code AS enterprise_tax_code, f.name, f.sector_code, f.products, "
+    "f.capacity_quantity, f.capacity_unit, f.address, f.ward, f.district, f.latitude, f.longitude, f.status, "
+    "f.version, f.created_at, f.updated_at FROM facilities f JOIN enterprises e ON e.id = f.enterprise_id "
+    "WHERE f.id = $1"
+)
+
+
+def bare_read_app() -> Any:
+    """The baseline of issue 16: a bare FastAPI + asyncpg app answering GET /api/v1/sectors with the same token
+    check as the kit (RS256, key by `kid` from the JWKS fetched at start-up, issuer, audience, exp/iat/iss
+    required, the same leeway, a reading role) and the same query, as plain dicts — no kit, no ORM, no
+    middleware. Settings from BENCH_DATABASE_URL (asyncpg DSN), BENCH_ISSUER, BENCH_JWKS_URL."""
+    from contextlib import asynccontextmanager
+
+    import asyncpg
+    import httpx
+    import jwt
+    from fastapi import FastAPI, Header, HTTPException
+    from jwt.algorithms import RSAAlgorithm
+
+    issuer, jwks_url = os.environ["BENCH_ISSUER"], os.environ["BENCH_JWKS_URL"]
+    readers = {"enterprise", "officer", "reviewer", "verifier", "auditor", "service"}
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        state["pool"] = await asyncpg.create_pool(os.environ["BENCH_DATABASE_URL"], min_size=1, max_size=10)
+        async with httpx.AsyncClient() as http:
+            keys = (await http.get(jwks_url)).json()["keys"]
+        state["keys"] = {k["kid"]: RSAAlgorithm.from_jwk(k) for k in keys if k.get("kty") == "RSA"}
+        yield
+        await state["pool"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def check(authorization: str) -> dict[str, Any]:
+        token = authorization.removeprefix("Bearer ")
+        try:
+            header = jwt.get_unverified_header(token)
+            key = state["keys"].get(header.get("kid")) if header.get("alg") == "RS256" else None
+            if key is None:
+                raise HTTPException(401)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                audience="cleanprod-api",
+                issuer=issuer,
+                leeway=30,
+                options={"require": ["exp", "iat", "iss"]},
+            )
+        except jwt.PyJWTError:
+            raise HTTPException(401) from None
+        if not readers & set((claims.get("realm_access") or {}).get("roles", [])):
+            raise HTTPException(403)
+        return claims
+
+    @app.get("/api/v1/sectors")
+    async def sectors(authorization: str = Header()) -> list[dict[str, Any]]:
+        check(authorization)
+        async with state["pool"].acquire() as conn:
+            rows = await conn.fetch("SELECT code, name_vi, name_en, priority, version FROM sectors ORDER BY code")
+        return [dict(row) for row in rows]
+
+    @app.get("/api/v1/facilities/{facility_id}")
+    async def facility(facility_id: uuid.UUID, authorization: str = Header()) -> dict[str, Any]:
+        claims = check(authorization)
+        async with state["pool"].acquire() as conn:
+            row = await conn.fetchrow(FACILITY_SQL, facility_id)
+        roles = set((claims.get("realm_access") or {}).get("roles", []))
+        # An enterprise user reads only its own enterprise's facilities (others: 404, as the registry answers).
+        if row is None or (roles <= {"enterprise"} and claims.get("tax_code") != row["enterprise_tax_code"]):
+            raise HTTPException(404)
+        found = dict(row)
+        found["products"] = json.loads(found["products"])
+        return found
+
+    return app
+
+
+READS = ("sectors", "facility")
+
+
+def seed_facility(registry: str, token: str) -> str:
+    """One enterprise with one facility, registered through the registry's API (the token is an officer's)."""
+    from cleanprod_kit.testing.data import random_tax_code
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{registry}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    enterprise = post(
+        "/api/v1/enterprises",
+        {
+            "tax_code": random_tax_code(),
+            "name": "Công ty Cổ phần Thép Đông Anh",
+            "legal_form": "joint_stock",
+            "size_class": "medium",
+            "address": "KCN Thăng Long, Hà Nội",
+            "ward": "Xã Đông Anh",
+        },
+    )
+    facility = post(
+        f"/api/v1/enterprises/{enterprise['id']}/facilities",
+        {"name": "Nhà máy cán thép Đông Anh", "sector_code": "steel", "address": "Lô B2", "ward": "Xã Đông Anh"},
+    )
+    return str(facility["id"])
+
+
+def comparable(body: Any) -> Any:
+    """A body with its timestamps parsed: pydantic writes UTC as `Z`, FastAPI's plain encoder as `+00:00`."""
+    import datetime as dt
+
+    if isinstance(body, dict):
+        return {k: comparable(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [comparable(v) for v in body]
+    if isinstance(body, str) and len(body) >= 20 and body[4:5] == "-" and body[10:11] == "T":
+        try:
+            return dt.datetime.fromisoformat(body.replace("Z", "+00:00"))
+        except ValueError:
+            return body
+    return body
+
+
 # ---------------------------------------------------------------------------------------------- processes
 
 
@@ -218,7 +365,14 @@ def options() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds (median taken)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--path", default="/api/v1/sectors")
+    parser.add_argument("--path", default="/api/v1/sectors", help="the request measured with --read path")
+    parser.add_argument(
+        "--read",
+        choices=[*READS, "path"],
+        default="sectors",
+        help="the simple read of issue 16 measured beside its bare baseline: list sectors, or read one facility "
+        "(one enterprise and facility registered first); 'path': --path, without a baseline",
+    )
     parser.add_argument(
         "--upstream",
         choices=["registry", "trivial"],
@@ -254,7 +408,14 @@ def options() -> argparse.ArgumentParser:
         "--profile",
         metavar="FILE.svg",
         help="py-spy profile (.svg flame graph, else collapsed "
-        "stacks) of the gateway during its first measured round (needs py-spy installed)",
+        "stacks) of the gateway during its first measured round (py-spy: pip install -r bench/requirements.txt)",
+    )
+    parser.add_argument(
+        "--profile-target",
+        choices=["gateway", "direct", "bare"],
+        default="gateway",
+        help="whose first measured round --profile records: the gateway's, the upstream's (direct) or the bare "
+        "baseline's",
     )
     return parser
 
@@ -266,13 +427,15 @@ class Servers:
     upstream: subprocess.Popen
     gateway: subprocess.Popen
     token: str
-    targets: dict[str, str]  # "direct" / "gateway" -> URL of the measured request
+    targets: dict[str, str]  # "direct" / "gateway" / "bare" -> URL of the measured request
     keycloak: Any = None
+    bare: subprocess.Popen | None = None  # the bare FastAPI + asyncpg baseline (registry upstream only)
 
     def cpu(self) -> dict[str, float]:
         return {
             "registry": cpu_seconds(self.upstream.pid),
             "gateway": cpu_seconds(self.gateway.pid),
+            "bare": cpu_seconds(self.bare.pid) if self.bare else 0.0,
             "postgres": _common.postgres_cpu_seconds(),
             "keycloak": cpu_seconds(self.keycloak.pid) if self.keycloak else 0.0,
         }
@@ -342,25 +505,52 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
         gateway_env[name] = value
     gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
     cleanup.callback(stop, gateway)
+    bare = None
+    if args.upstream == "registry" and args.read in READS:
+        bare_port = free_port()
+        bench_dir = str(Path(__file__).resolve().parent)
+        bare = start_uvicorn(
+            "gateway_overhead:bare_read_app",
+            bare_port,
+            {
+                "PYTHONPATH": os.pathsep.join([bench_dir, os.environ.get("PYTHONPATH", "")]),
+                "BENCH_DATABASE_URL": db_url.replace("postgresql+asyncpg://", "postgresql://"),
+                "BENCH_ISSUER": iss,
+                "BENCH_JWKS_URL": jwks_url,
+            },
+            tmp / "bare.log",
+        )
+        cleanup.callback(stop, bare)
     wait_http(f"http://127.0.0.1:{registry_port}/healthz", upstream, 60)
     wait_http(f"http://127.0.0.1:{gateway_port}/healthz", gateway, 60)
 
+    if args.read == "sectors":
+        args.path = "/api/v1/sectors"
+    elif args.read == "facility":
+        args.path = f"/api/v1/facilities/{seed_facility(f'http://127.0.0.1:{registry_port}', token)}"
     targets = {
         "direct": f"http://127.0.0.1:{registry_port}{args.path}",
         "gateway": f"http://127.0.0.1:{gateway_port}{args.path}",
     }
-    for name, url in targets.items():  # sanity: both answer 200 with the same body
+    if bare is not None:
+        wait_http(f"http://127.0.0.1:{bare_port}/healthz", bare, 60)
+        targets["bare"] = f"http://127.0.0.1:{bare_port}{args.path}"
+    bodies = {}
+    for name, url in targets.items():  # sanity: all answer 200 with the same body
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
                 raise RuntimeError(f"{name}: HTTP {response.status}")
+            bodies[name] = json.loads(response.read())
+    if any(comparable(body) != comparable(bodies["direct"]) for body in bodies.values()):
+        raise RuntimeError(f"the targets answer different bodies: {bodies}")
     print(
         f"{args.upstream} :{registry_port}  gateway :{gateway_port}  path {args.path}  "
         f"{args.connections} connections, {args.rounds} x {args.duration:.0f} s per target, "
         f"load generator: {args.loadgen}",
         flush=True,
     )
-    return Servers(upstream, gateway, token, targets, keycloak)
+    return Servers(upstream, gateway, token, targets, keycloak, bare)
 
 
 def wait_quiet(args: argparse.Namespace) -> None:
@@ -392,7 +582,8 @@ def measure(
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.monotonic()
     spy = None
-    if args.profile and name == "gateway" and round_no == 0 and attempt == 0:
+    if args.profile and name == args.profile_target and round_no == 0 and attempt == 0:
+        profiled = {"gateway": servers.gateway, "direct": servers.upstream, "bare": servers.bare}[name]
         py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
         spy = subprocess.Popen(
             [
@@ -401,7 +592,7 @@ def measure(
                 "-o",
                 args.profile,
                 "-p",
-                str(servers.gateway.pid),
+                str(profiled.pid),
                 "-d",
                 str(int(args.duration + args.warmup)),
                 "-r",
@@ -427,6 +618,7 @@ def measure(
     used["machine"] = machine_cores / cores
     foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
     result["foreign_cores"] = foreign
+    result.setdefault("sent", round(result.get("rps", 0.0) * (args.duration + args.warmup)))  # wrk: estimated
     print(
         f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
         f"  p99 {result['p99_ms']:6.2f} ms  ok {result['ok']}/{result['requests']}  cores busy "
@@ -444,10 +636,13 @@ def run_rounds(
     args: argparse.Namespace, servers: Servers
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, float]]]:
     """Alternating direct/gateway rounds, a disturbed one repeated: each target's rounds and the CPU they used."""
-    results: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
-    cpu: dict[str, dict[str, float]] = {"direct": {}, "gateway": {}}
+    names = list(servers.targets)
+    for name in names:  # once, unmeasured: pools filled, code paths warm, before any CPU is counted
+        run_loadgen(args.loadgen, servers.targets[name], servers.token, args.connections, args.warmup, 0)
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    cpu: dict[str, dict[str, float]] = {name: {} for name in names}
     for round_no in range(args.rounds):
-        order = ("direct", "gateway") if round_no % 2 == 0 else ("gateway", "direct")
+        order = names if round_no % 2 == 0 else names[::-1]
         for name in order:
             for attempt in range(args.retry_disturbed + 1):
                 result, used = measure(args, servers, name, round_no, attempt)
@@ -500,9 +695,11 @@ def report(
             f"/ p99 {g['p99_ms']:.2f} ms: added p50 {g['p50_ms'] - d['p50_ms']:+.2f} ms, "
             f"p99 {g['p99_ms'] - d['p99_ms']:+.2f} ms (no queueing)"
         )
+    per_request: dict[str, float] = {}  # CPU seconds per request of the serving process, per target
     for name in ("direct", "gateway"):
-        n = (statistics.median(r["rps"] for r in results[name]) * total_time) or 1
+        n = sum(r["sent"] for r in results[name]) or 1
         used = cpu[name]
+        per_request[name] = used["registry"] / n
         print(
             f"cpu      {name:8s} {args.upstream} {used['registry'] / total_time * 100:5.1f} % of a core, "
             f"gateway {used['gateway'] / total_time * 100:5.1f} %, "
@@ -511,6 +708,19 @@ def report(
             f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
             f"~{used['registry'] / n * 1e6:.0f} us)"
         )
+    if "bare" in results:
+        bare = summarize(basis["bare"])
+        n = sum(r["sent"] for r in results["bare"]) or 1
+        per_request["bare"] = cpu["bare"]["bare"] / n
+        print(f"bare     {bare['rps']:8.0f} req/s   p50 {bare['p50_ms']:6.2f} ms   p99 {bare['p99_ms']:6.2f} ms")
+        print(
+            f"cpu      bare FastAPI + asyncpg (same RS256 check, same query) ~{per_request['bare'] * 1e6:.0f} us "
+            f"CPU/request; {args.upstream} ~{per_request['direct'] * 1e6:.0f} us: "
+            f"ratio {per_request['direct'] / per_request['bare']:.2f}x the bare endpoint's CPU (issue 16: <= 2)"
+        )
+        if single:
+            b = single["bare"]
+            print(f"1 conn   bare p50 {b['p50_ms']:.2f} / p99 {b['p99_ms']:.2f} ms")
     foreign = max(r["foreign_cores"] for rs in basis.values() for r in rs)
     print(
         f"note     {os.cpu_count()} cores shared by load generator, gateway, registry and PostgreSQL; "

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from . import keycloak_server, postgres_server
+from . import keycloak_server, postgres_server, redis_server
 from .ports import HOST, free_ports, port_open
 from .processes import is_same_process, record, spawn, stop, stop_group, uvicorn_command, wait_http
 
@@ -38,6 +38,7 @@ class Ports:
     verification: int = 18103
     portal: int = 18200
     smtp: int = 18025  # the loopback mail server (infra/mailbox.py)
+    redis: int = 16379  # the gateways' shared rate-limit counters (infra/redis_server.py)
 
     @classmethod
     def free(cls) -> Ports:
@@ -76,6 +77,21 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+# The parts that run as several processes when `replicas` > 1 (Keycloak, PostgreSQL and the mailbox run once).
+REPLICATED = ("registry", "applications", "verification", "gateway", "portal")
+REPLICAS_ENV = "CLEANPROD_REPLICAS"
+
+
+def replicas_from_env(default: int = 1) -> int:
+    """`CLEANPROD_REPLICAS` (a whole number ≥ 1), else `default`."""
+    raw = os.environ.get(REPLICAS_ENV, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{REPLICAS_ENV} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 @dataclass
 class Stack:
     data_dir: Path
@@ -87,6 +103,20 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     keycloak: keycloak_server.KeycloakInstance | None = None
     supervised: bool = False  # this process is `./cleanprod up`: `down` asks it to stop everything itself
+    # Processes per replicated part (each service, the gateway, the portal). Above 1, each part's port is the front
+    # of the round-robin balancer (infra/balancer.py) and its replicas listen on `replica_ports` (free ports).
+    replicas: int = 1
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1:
+            raise ValueError("replicas must be at least 1")
+        if self.replicas > 1 and not self.replica_ports:
+            # Not one of the stack's own ports (a port picked earlier and released can be handed out again).
+            taken = {getattr(self.ports, f.name) for f in fields(self.ports)}
+            wanted = len(REPLICATED) * self.replicas
+            numbers = iter([n for n in free_ports(wanted + len(taken)) if n not in taken][:wanted])
+            self.replica_ports = {part: [next(numbers) for _ in range(self.replicas)] for part in REPLICATED}
 
     # ---- addresses -------------------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -181,13 +211,33 @@ class Stack:
         return env
 
     def gateway_env(self) -> dict[str, str]:
-        return {
+        env = {
             "GATEWAY_OIDC_ISSUER": self.issuer,
             "GATEWAY_REGISTRY_URL": self.url("registry"),
             "GATEWAY_APPLICATIONS_URL": self.url("applications"),
             "GATEWAY_VERIFICATION_URL": self.url("verification"),
             "GATEWAY_ENVIRONMENT": self.environment,
         }
+        if "redis" in self.processes:  # rate limits shared by every gateway (else per gateway process)
+            env["GATEWAY_RATE_LIMIT_REDIS_URL"] = f"redis://{HOST}:{self.ports.redis}/0"
+        return env
+
+    def start_redis(self) -> None:
+        """Debian's redis-server for the gateways' shared rate limits; without it, per-process limits."""
+        if not redis_server.redis_available():
+            print(
+                "redis-server not found (apt-get install redis-server): the gateways limit rates per process",
+                file=sys.stderr,
+            )
+            return
+        command = redis_server.command(self.ports.redis, self.data_dir / "redis")
+        (self.data_dir / "redis").mkdir(parents=True, exist_ok=True)
+        self.processes["redis"] = spawn(command, env={}, log_file=self.log_dir / "redis.log", cwd=REPO_ROOT)
+        self._record_processes()
+        try:
+            redis_server.wait_ready(self.ports.redis, self.processes["redis"])
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see {self.log_dir / 'redis.log'}") from None
 
     def portal_env(self) -> dict[str, str]:
         env = {
@@ -224,7 +274,43 @@ class Stack:
             time.sleep(0.1)
 
     def start_portal(self) -> None:
-        self._spawn("portal", "cleanprod_portal.main:create_app", self.ports.portal, self.portal_env())
+        self._spawn_part("portal", "cleanprod_portal.main:create_app", self.portal_env())
+
+    # ---- replicas --------------------------------------------------------------------------------------------
+    def replica_names(self, part: str) -> list[str]:
+        """The process names of a part: the part's own name, or `<part>-1`, `<part>-2`, … when replicated."""
+        if self.replicas == 1 or part not in REPLICATED:
+            return [part]
+        return [f"{part}-{n}" for n in range(1, self.replicas + 1)]
+
+    def _replica_port(self, process_name: str) -> int:
+        part, _, number = process_name.rpartition("-")
+        if self.replicas > 1 and part in REPLICATED and number.isdigit():
+            return self.replica_ports[part][int(number) - 1]
+        return int(getattr(self.ports, process_name))
+
+    def _spawn_part(self, part: str, app: str, env: dict[str, str], *extra_args: str) -> None:
+        for name in self.replica_names(part):
+            self._spawn(name, app, self._replica_port(name), env, *extra_args)
+
+    def start_balancer(self) -> None:
+        """With replicas: one balancer process serving every replicated part's front port (infra/balancer.py)."""
+        if self.replicas == 1:
+            return
+        listen = [
+            f"{getattr(self.ports, part)}=" + ",".join(f"{HOST}:{port}" for port in self.replica_ports[part])
+            for part in REPLICATED
+        ]
+        command = [sys.executable, "-m", "infra.balancer", *[arg for item in listen for arg in ("--listen", item)]]
+        self.processes["balancer"] = spawn(
+            command, env=self.extra_env, log_file=self.log_dir / "balancer.log", cwd=REPO_ROOT
+        )
+        self._record_processes()
+        deadline = time.monotonic() + 20
+        while not all(port_open(getattr(self.ports, part)) for part in REPLICATED):
+            if self.processes["balancer"].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"balancer did not start; see {self.log_dir / 'balancer.log'}")
+            time.sleep(0.1)
 
     def _spawn(self, name: str, app: str, port: int, env: dict[str, str], *extra_args: str) -> None:
         command = uvicorn_command(app, port, "--timeout-graceful-shutdown", "5", *extra_args)
@@ -245,21 +331,23 @@ class Stack:
         path.with_suffix(".tmp").replace(path)
 
     def start_service(self, spec: ServiceSpec) -> None:
-        self._spawn(
-            spec.name, f"{spec.package}.main:create_app", getattr(self.ports, spec.name), self.service_env(spec)
-        )
+        self._spawn_part(spec.name, f"{spec.package}.main:create_app", self.service_env(spec))
 
     def start_gateway(self) -> None:
         # The gateway is the public edge: it must not believe a client's X-Forwarded-For (rate limits key on it).
-        self._spawn(
-            "gateway", "cleanprod_gateway.main:create_app", self.ports.gateway, self.gateway_env(), "--no-proxy-headers"
-        )
+        self._spawn_part("gateway", "cleanprod_gateway.main:create_app", self.gateway_env(), "--no-proxy-headers")
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
-        try:
-            wait_http(f"{self.url(name)}/readyz", self.processes.get(name), timeout)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{name}: {exc}; see {self.log_dir / (name + '.log')}") from None
+        """Every replica of the part answers its own /readyz."""
+        for process_name in self.replica_names(name):
+            try:
+                wait_http(
+                    f"http://{HOST}:{self._replica_port(process_name)}/readyz",
+                    self.processes.get(process_name),
+                    timeout,
+                )
+            except RuntimeError as exc:
+                raise RuntimeError(f"{process_name}: {exc}; see {self.log_dir / (process_name + '.log')}") from None
 
     def start(self, *, keycloak: bool = True) -> Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -267,6 +355,8 @@ class Stack:
         if keycloak:
             self.start_keycloak()
         self.start_mailbox()
+        self.start_redis()
+        self.start_balancer()
         for spec in self.services():
             self.start_service(spec)
         has_gateway = importlib.util.find_spec("cleanprod_gateway.main") is not None
@@ -284,11 +374,14 @@ class Stack:
 
     # ---- stop ------------------------------------------------------------------------------------------------
     def stop_process(self, name: str) -> None:
-        stop(self.processes.pop(name, None))
+        """Stop a process, or every replica of a part (its balancer front stays: it answers 503 meanwhile)."""
+        for process_name in self.replica_names(name):
+            stop(self.processes.pop(process_name, None))
         self._record_processes()
 
     def stop(self, *, keep_infrastructure: bool = False) -> None:
-        for name in list(self.processes):
+        # The balancer last: parts finishing their requests on SIGTERM may still call each other through it.
+        for name in sorted(self.processes, key=lambda n: n == "balancer"):
             self.stop_process(name)
         (self.data_dir / PROCESS_FILE).unlink(missing_ok=True)
         if keep_infrastructure:
@@ -345,10 +438,21 @@ def _banner(stack: Stack) -> str:
         *portal_lines,
         f"  API gateway      {stack.url('gateway')}/api/v1   (docs: {stack.url('gateway')}/api/docs)",
         *[f"  {s.name:<16} {stack.url(s.name)}   (docs: {stack.url(s.name)}/docs)" for s in stack.services()],
+        *(
+            [f"  replicas         {stack.replicas} of each service, gateway and portal, round-robin behind those ports"]
+            if stack.replicas > 1
+            else []
+        ),
         f"  Keycloak         http://{HOST}:{stack.ports.keycloak}/admin   realm '{keycloak_server.REALM_NAME}'",
         f"  PostgreSQL       {stack.pg.dsn()}",
         f"  mail (SMTP)      {HOST}:{stack.ports.smtp}   captured in {stack.mailbox_dir}"
         + (f", shown at {stack.url('portal')}/dev/mailbox" if stack.has_portal() else ""),
+        "  Redis            "
+        + (
+            f"redis://{HOST}:{stack.ports.redis}/0   (shared rate limits)"
+            if "redis" in stack.processes
+            else "not installed: rate limits per gateway process"
+        ),
         f"  logs             {stack.log_dir}",
         "",
         f"Demo logins (password {keycloak_server.DEMO_PASSWORD}; public client 'cleanprod-cli' allows the password grant):",
@@ -377,9 +481,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(REPO_ROOT / ".data"))
     parser.add_argument("--no-demo", action="store_true", help="do not load demo enterprises")
     parser.add_argument("--reset-keycloak", action="store_true", help="re-import the realm (drops created users)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=None,
+        help=f"processes per service, gateway and portal behind a round-robin balancer (default ${REPLICAS_ENV} or 1)",
+    )
     args = parser.parse_args(argv)
     stack = Stack(
-        Path(args.data), demo_data=not args.no_demo, keycloak_reset=args.reset_keycloak, supervised=args.command == "up"
+        Path(args.data),
+        demo_data=not args.no_demo,
+        keycloak_reset=args.reset_keycloak,
+        supervised=args.command == "up",
+        replicas=args.replicas if args.replicas is not None else replicas_from_env(),
     )
     if args.command == "down":
         stopped = stop_recorded(stack.data_dir)

@@ -27,7 +27,7 @@ def test_usage_lists_every_command(args: list[str]) -> None:
     result = subprocess.run([str(ROOT / "cleanprod"), *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == (2 if not args else 0)
     text = result.stdout + result.stderr
-    for command in ("up", "down", "test"):
+    for command in ("up", "down", "test", "backup", "restore"):
         assert f"./cleanprod {command} " in text, text
 
 
@@ -168,3 +168,25 @@ def test_the_mailbox_process_captures_mail_and_the_services_are_pointed_at_it(tm
     finally:
         stack.stop_process("mailbox")
     assert "mailbox" not in _recorded(tmp_path)["processes"]
+
+
+def test_replicated_stack_gives_every_replica_its_own_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`replicas=2`: two processes per service, gateway and portal, each on its own port behind the part's usual
+    (front) port; Keycloak, PostgreSQL and the mailbox stay single. CLEANPROD_REPLICAS sets it; nonsense is refused."""
+    stack = Stack(tmp_path, Ports.free(), replicas=2)
+    assert stack.replica_names("applications") == ["applications-1", "applications-2"]
+    assert stack.replica_names("mailbox") == ["mailbox"]
+    fronts = {getattr(stack.ports, part) for part in devstack.REPLICATED}
+    backends = [stack._replica_port(n) for part in devstack.REPLICATED for n in stack.replica_names(part)]
+    assert len(backends) == 10 and len(set(backends)) == 10 and not fronts & set(backends)
+    assert Stack(tmp_path, Ports.free()).replica_names("gateway") == ["gateway"]
+    with pytest.raises(ValueError):
+        Stack(tmp_path, Ports.free(), replicas=0)
+    monkeypatch.setenv("CLEANPROD_REPLICAS", "2")
+    assert devstack.replicas_from_env() == 2
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("CLEANPROD_REPLICAS", bad)
+        with pytest.raises(SystemExit):
+            devstack.replicas_from_env()
+    monkeypatch.delenv("CLEANPROD_REPLICAS")
+    assert devstack.replicas_from_env() == 1

@@ -69,3 +69,10 @@ def test_values_are_shown_again_in_a_form_the_parser_reads() -> None:
     i18n.set_language("en")
     assert decimal_input(7.5) == "7.5"
     i18n.set_language("vi")
+
+
+def test_a_signed_decimal_is_read_only_when_asked_for() -> None:
+    form = Form({"minus": "-1250,5", "typographic": "−12", "plain": "-3"})
+    assert parse_decimal(form, "minus", signed=True) == -1250.5
+    assert parse_decimal(form, "typographic", signed=True) == -12.0
+    assert parse_decimal(form, "plain") is None and form.error("plain")  # amounts that cannot be negative

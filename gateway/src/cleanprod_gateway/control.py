@@ -23,7 +23,7 @@ from .tokens import TokenCache, extract_bearer
 
 if TYPE_CHECKING:
     from .openapi import OpenAPICache
-    from .ratelimit import RateLimiter
+    from .ratelimit import Limiter
     from .settings import GatewaySettings
 
 DOCS_ASSETS_PATH = "/api/docs/assets/"
@@ -59,7 +59,7 @@ def create_control_app(
     *,
     settings: GatewaySettings,
     tokens: TokenCache,
-    limiter: RateLimiter,
+    limiter: Limiter,
     openapi: OpenAPICache,
     readiness: Callable[[], Awaitable[dict[str, dict[str, Any]]]],
 ) -> FastAPI:
@@ -92,9 +92,9 @@ def create_control_app(
         try:
             verified = await tokens.verify(extract_bearer(_raw_header(request, b"authorization")))
         except Problem:
-            _limit(limiter, "ip:" + client_ip)
+            await _limit(limiter, "ip:" + client_ip)
             raise
-        _limit(limiter, verified.rate_key)
+        await _limit(limiter, verified.rate_key)
         p = verified.principal
         exp = p.claims.get("exp")
         return Me(
@@ -155,8 +155,8 @@ def _raw_header(request: Request, name: bytes) -> bytes | None:
     return None
 
 
-def _limit(limiter: RateLimiter, key: str) -> None:
-    wait = limiter.take(key)
+async def _limit(limiter: Limiter, key: str) -> None:
+    wait = await limiter.acquire(key)
     if wait:
         raise too_many(wait)
 

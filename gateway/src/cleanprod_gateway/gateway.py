@@ -34,7 +34,7 @@ from .cors import Cors
 from .exchange import Exchange
 from .forwarding import Caller, upstream_headers, upstream_url
 from .openapi import OpenAPICache
-from .ratelimit import RateLimiter
+from .ratelimit import rate_limiter
 from .relay import Relay
 from .routes import READ_METHODS, Route, RouteTable, has_dot_segment
 from .settings import GatewaySettings
@@ -67,9 +67,7 @@ class Gateway:
             leeway_seconds=settings.clock_skew_seconds,
         )
         self.tokens = TokenCache(self.verifier, settings.token_cache_size)
-        self.limiter = RateLimiter(
-            settings.rate_limit_per_second, settings.rate_limit_burst, settings.rate_limit_max_clients
-        )
+        self.limiter = rate_limiter(settings)
         self.relay = Relay(settings)
         self.cors = Cors(
             settings.cors_origins,
@@ -109,6 +107,7 @@ class Gateway:
         if self.access_log is not None:
             self.access_log.flush()
         await self.relay.close()
+        await self.limiter.close()
         await self.jwks.close()  # the cache opens a new client if the gateway is started anew
 
     @asynccontextmanager
@@ -227,7 +226,7 @@ class Gateway:
         try:
             verified = await self.tokens.verify(extract_bearer(authorization))
         except Unauthorized as problem:
-            wait = self.limiter.take("ip:" + ex.client_ip)
+            wait = await self.limiter.acquire("ip:" + ex.client_ip)
             await ex.fail(problems.too_many(wait) if wait else problem)
             return False
         if not await self._within_rate(ex, verified.rate_key):
@@ -240,7 +239,7 @@ class Gateway:
         return True
 
     async def _within_rate(self, ex: Exchange, key: str) -> bool:
-        wait = self.limiter.take(key)
+        wait = await self.limiter.acquire(key)
         if wait:
             await ex.fail(problems.too_many(wait))
             return False

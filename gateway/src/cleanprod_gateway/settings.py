@@ -34,6 +34,12 @@ class GatewaySettings(BaseSettings):
     rate_limit_per_second: float = 50.0  # 0 disables rate limiting
     rate_limit_burst: int = 100
     rate_limit_max_clients: int = 100_000
+    # Shared by every gateway replica (ratelimit.py, docs/gateway.md "Rate limits"): counters in this Redis
+    # (redis://host:port/db); empty = per process. While Redis cannot be reached each process limits on its own.
+    rate_limit_redis_url: str = ""
+    rate_limit_key_prefix: str = Field(default="cleanprod:ratelimit", min_length=1, max_length=100)
+    rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    rate_limit_redis_retry_seconds: float = Field(default=5.0, gt=0, le=300, description="After a failure, ask again")
 
     # Upstream transport (aiohttp keep-alive pool).
     connect_timeout: float = 3.0  # getting a connection (pool wait + TCP connect)
@@ -70,6 +76,14 @@ class GatewaySettings(BaseSettings):
     access_log: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("GATEWAY_RATE_LIMIT_REDIS_URL is redis://host:port/db, rediss://… (TLS) or unix:///path")
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -88,13 +88,11 @@ async def test_records_are_read_models_and_absent_ones_are_none() -> None:
 
 
 async def test_facility_facts_take_the_tax_code_from_the_enterprise_when_the_facility_has_none() -> None:
-    registry, _ = client(
-        {
-            f"/api/v1/facilities/{FACILITY_ID}": [(200, FACILITY)],
-            f"/api/v1/enterprises/{ENTERPRISE_ID}": [(200, ENTERPRISE)],
-        }
+    registry, http = client(
+        {f"/internal/facilities/{FACILITY_ID}/facts": [(200, {"facility": FACILITY, "enterprise": ENTERPRISE})]}
     )
     facts = await registry.facility_facts(FACILITY_ID)
+    assert len(http.asked) == 1  # one call for both (issue 16)
     assert facts is not None and facts.enterprise_tax_code == "0100109106"
     assert (facts.facility_status, facts.enterprise_name) == ("active", "Công ty Cổ phần Thép Đông Anh")
 

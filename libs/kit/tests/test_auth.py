@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from cleanprod_kit.auth import JWKSCache, Principal, TokenVerifier
+from cleanprod_kit.auth import JWKSCache, Principal, TokenVerifier, VerifiedTokens
 from cleanprod_kit.errors import Unauthorized
 from cleanprod_kit.testing.issuer import AUDIENCE, TestIssuer
 
@@ -108,3 +110,58 @@ def test_full_name_is_family_name_first_from_the_profile_claims() -> None:
     assert person.full_name == "Vũ Đức Hải" and person.display_name == "verifier1"
     service = Principal.from_claims({"sub": "s", "azp": "svc-registry", "realm_access": {"roles": ["service"]}})
     assert service.full_name is None
+
+
+async def test_a_verified_token_is_not_checked_again_until_it_expires(
+    issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = TokenVerifier(
+        issuer=issuer.issuer, audience=AUDIENCE, leeway_seconds=0, jwks=JWKSCache(issuer.jwks_url, ttl_seconds=300)
+    )
+    token = issuer.token("officer", expires_in=2)
+    first = await check.verify(token)
+    decoded = 0
+    real_decode = jwt.decode
+
+    def counting_decode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal decoded
+        decoded += 1
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    assert await check.verify(token) is first
+    assert decoded == 0  # remembered: no signature, JSON or claims check
+    # Once expired it is refused, as it would have been without the cache.
+    await asyncio.sleep(max(0.0, first.claims["exp"] - time.time()) + 0.1)
+    with pytest.raises(Unauthorized, match="expired"):
+        await check.verify(token)
+    assert decoded == 1
+    await check.jwks.close()
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_key_set(issuer: TestIssuer) -> None:
+    check = verifier(issuer, min_refetch=0)
+    check.jwks.ttl = 0  # every look-up refetches the key set
+    token = issuer.token("officer")
+    await check.verify(token)
+    issuer.rotate()  # the old key is withdrawn from the JWKS
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await check.verify(token)
+    await check.jwks.close()
+
+
+def test_verified_tokens_stay_bounded_and_drop_the_expired_first() -> None:
+    tokens = VerifiedTokens(max_entries=3)
+    principal = Principal(subject="s", username=None, roles=frozenset())
+    now = time.time()
+    tokens.put("expired", principal, "k", now - 1)
+    tokens.put("a", principal, "k", now + 60)
+    tokens.put("b", principal, "k", now + 60)
+    tokens.put("c", principal, "k", now + 60)  # full: the expired one goes
+    assert tokens.get("expired") is None
+    assert [tokens.get(t) is not None for t in ("a", "b", "c")] == [True, True, True]
+    tokens.put("d", principal, "k", now + 60)  # full of valid ones: the oldest goes
+    assert tokens.get("a") is None and tokens.get("d") == (principal, "k")
+    off = VerifiedTokens(max_entries=0)
+    off.put("a", principal, "k", now + 60)
+    assert off.get("a") is None

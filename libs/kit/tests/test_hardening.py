@@ -517,3 +517,28 @@ async def test_values_and_lost_races_the_database_refuses_are_4xx(
         response = await client.get(path)
     assert response.status_code == status and response.headers["content-type"] == PROBLEM
     assert response.json().get("code") == code
+
+
+async def test_the_body_limit_lets_the_lifespan_and_bodiless_requests_through_untouched() -> None:
+    seen: list[tuple[str, object, object]] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        seen.append((scope["type"], receive, send))
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        pass
+
+    limited = BodyLimitMiddleware(app, max_bytes=10, exempt_path_suffixes=("/content",))
+    await limited({"type": "lifespan"}, receive, send)  # no path: a lifespan scope reaches the app as it is
+    get = {"type": "http", "http_version": "1.1", "method": "GET", "path": "/x", "headers": [(b"host", b"t")]}
+    await limited(get, receive, send)
+    assert seen == [("lifespan", receive, send), ("http", receive, send)]  # not wrapped: nothing to limit
+    post = {**get, "method": "POST", "headers": [(b"content-length", b"5")]}
+    await limited(post, receive, send)
+    assert seen[-1][1] is not receive  # a body: read through the limit
+    http2 = {**get, "http_version": "2"}  # HTTP/2 may send a body without Content-Length
+    await limited(http2, receive, send)
+    assert seen[-1][1] is not receive

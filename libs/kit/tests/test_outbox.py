@@ -4,6 +4,7 @@ after failures, and never handed to two dispatchers at the same time; consumers 
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 
 import psycopg
@@ -258,3 +259,152 @@ async def test_emit_takes_part_in_the_callers_transaction(database: Database, sy
         await session.rollback()
     with psycopg.connect(sync_dsn()) as conn:
         assert conn.execute("SELECT count(*) FROM outbox_events").fetchone() == (0,)
+
+
+class OrderWatch:
+    """A subscriber shared by several dispatchers that records, per aggregate, what was attempted and what was
+    accepted, and any two deliveries of one aggregate (or one event) in flight at once. It answers after a random
+    delay and fails a share of attempts at random, as a flaky receiver would."""
+
+    def __init__(self, fail_ratio: float, max_delay: float) -> None:
+        self.fail_ratio = fail_ratio
+        self.max_delay = max_delay
+        self.in_flight: set[str] = set()
+        self.overlaps: list[str] = []
+        self.attempted: dict[str, list[int]] = {}
+        self.accepted: dict[str, list[int]] = {}
+        self.failures = 0
+        self.rng = random.Random(11)
+
+    async def deliver(self, envelope: EventEnvelope) -> None:
+        aggregate = envelope.aggregate_id
+        if aggregate in self.in_flight:
+            self.overlaps.append(aggregate)
+        self.in_flight.add(aggregate)
+        self.attempted.setdefault(aggregate, []).append(envelope.seq)
+        try:
+            await asyncio.sleep(self.rng.uniform(0, self.max_delay))
+            if self.rng.random() < self.fail_ratio:
+                self.failures += 1
+                raise ConnectionError("receiver answered 503")
+            self.accepted.setdefault(aggregate, []).append(envelope.seq)
+        finally:
+            self.in_flight.discard(aggregate)
+
+
+async def _emit_interleaved(database: Database, aggregates: list[str], per_aggregate: int) -> dict[str, list[int]]:
+    """Events of several aggregates, interleaved across transactions; returns each aggregate's seqs in order (of
+    every event in the outbox)."""
+    rng = random.Random(5)
+    pending = [a for a in aggregates for _ in range(per_aggregate)]
+    rng.shuffle(pending)
+    for start in range(0, len(pending), 7):
+        await _emit_mixed(database, pending[start : start + 7])
+    async with database.session() as session:
+        rows = (
+            await session.exec(text("SELECT aggregate_id, seq FROM outbox_events ORDER BY seq"))  # type: ignore[call-overload]
+        ).all()
+    expected: dict[str, list[int]] = {}
+    for aggregate, seq in rows:
+        expected.setdefault(aggregate, []).append(seq)
+    return expected
+
+
+async def _emit_mixed(database: Database, aggregates: list[str]) -> None:
+    async with database.session() as session:
+        for aggregate in aggregates:
+            emit(session, "thing.happened", aggregate_type="thing", aggregate_id=aggregate, payload={"a": aggregate})
+        await session.commit()
+
+
+async def test_several_dispatchers_keep_order_per_aggregate_with_failures(kit_db_url: str, database: Database) -> None:
+    """Four dispatchers, each with its own connection pool (as four replicas would have), over 600 events of 12
+    aggregates, with random delays and one attempt in five failing: each aggregate's events are accepted exactly
+    in seq order, an event is tried only once every earlier one of its aggregate was accepted, two events of one
+    aggregate are never in flight together, and nothing is lost. New events keep arriving while they run."""
+    await _clear(database)
+    aggregates = [f"dossier-{n:02d}" for n in range(12)]
+    expected = await _emit_interleaved(database, aggregates, 25)
+    watch = OrderWatch(fail_ratio=0.2, max_delay=0.004)
+    pools = [Database(kit_db_url, pool_size=2, max_overflow=2) for _ in range(4)]
+    dispatchers = [
+        OutboxDispatcher(
+            pool, f"replica-{n}", watch.deliver, batch_size=20, retry_base_seconds=0.01, retry_cap_seconds=0.05
+        )
+        for n, pool in enumerate(pools)
+    ]
+    try:
+        for dispatcher in dispatchers:
+            dispatcher.poll_seconds = 0.02
+            dispatcher.start()
+        expected = await _emit_interleaved(database, aggregates, 25)  # more while they deliver: now all 600
+        total = sum(len(seqs) for seqs in expected.values())
+        assert total == 600
+        deadline = asyncio.get_running_loop().time() + 60
+        while sum(len(v) for v in watch.accepted.values()) < total:
+            assert asyncio.get_running_loop().time() < deadline, "not everything was delivered in time"
+            await asyncio.sleep(0.05)
+    finally:
+        for dispatcher in dispatchers:
+            await dispatcher.stop()
+        for pool in pools:
+            await pool.dispose()
+    assert watch.failures > 50, "the failure injection did not happen"
+    assert watch.overlaps == [], "two events of one aggregate were in flight at the same time"
+    assert watch.accepted == expected  # in seq order, none lost, none accepted twice
+    for aggregate, attempts in watch.attempted.items():
+        # Retries repeat the failed event; no later one is attempted before it.
+        assert attempts == sorted(attempts), f"{aggregate}: a later event was attempted before an earlier one"
+    async with database.session() as session:
+        left = (
+            await session.exec(text("SELECT count(*) FROM outbox_events WHERE published_at IS NULL"))  # type: ignore[call-overload]
+        ).one()
+    assert left == (0,)
+
+
+async def test_a_failing_aggregate_blocks_only_itself(database: Database) -> None:
+    await _clear(database)
+    await _emit_mixed(database, ["stuck", "fine", "stuck", "fine", "fine", "stuck"])
+    accepted: list[tuple[str, int]] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        if envelope.aggregate_id == "stuck":
+            raise ConnectionError("receiver of this dossier is down")
+        accepted.append((envelope.aggregate_id, envelope.seq))
+
+    dispatcher = OutboxDispatcher(database, "test", deliver, retry_base_seconds=0.01, retry_cap_seconds=0.01)
+    assert await dispatcher.run_once() == 3
+    await asyncio.sleep(0.03)
+    assert await dispatcher.run_once() == 0  # the stuck head is retried; its followers wait behind it
+    assert [a for a, _ in accepted] == ["fine"] * 3 and [s for _, s in accepted] == sorted(s for _, s in accepted)
+    async with database.session() as session:
+        rows = (
+            await session.exec(
+                text(  # type: ignore[call-overload]
+                    "SELECT attempts, published_at IS NULL FROM outbox_events WHERE aggregate_id = 'stuck' ORDER BY seq"
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(2, True), (0, True), (0, True)]  # only the head was tried, twice
+
+
+async def test_a_chain_stops_at_half_its_lease_and_gives_the_rest_back(database: Database) -> None:
+    """A slow subscriber: no event is started after half the lease (waiting for a delivery slot counts too), so
+    the lease cannot run out under a delivery still going; what was not started is due again at once, in order."""
+    await _clear(database)
+    await _emit_mixed(database, ["slow", "slow", "slow", "other", "other"])
+    attempted: list[tuple[str, int]] = []
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        attempted.append((envelope.aggregate_id, envelope.seq))
+        await asyncio.sleep(0.15)
+
+    dispatcher = OutboxDispatcher(database, "test", deliver, claim_seconds=0.4, concurrency=1)
+    assert await dispatcher.run_once() == 2  # "slow": two started within 0.2 s; "other" waited for the slot
+    assert [a for a, _ in attempted] == ["slow", "slow"]
+    while await dispatcher.run_once():
+        pass
+    assert [a for a, _ in attempted].count("slow") == 3 and [a for a, _ in attempted].count("other") == 2
+    for aggregate in ("slow", "other"):
+        seqs = [s for a, s in attempted if a == aggregate]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)  # in order, none twice

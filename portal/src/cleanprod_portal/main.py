@@ -46,9 +46,12 @@ from .notifications.routes import router as notifications_router
 from .officer.applications import router as officer_applications_router
 from .officer.calls import router as officer_calls_router
 from .officer.case import router as officer_case_router
+from .officer.funding import router as officer_funding_router
 from .officer.messages import router as officer_messages_router
 from .officer.routes import router as officer_router
 from .officer.settings import router as officer_settings_router
+from .officer.verification_corrections import router as officer_corrections_router
+from .payments.routes import router as payments_router
 from .public.handbooks import router as handbooks_router
 from .public.routes import router as public_router
 from .public.showcase import router as showcase_router
@@ -57,6 +60,7 @@ from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, environment, render
+from .verify.corrections import router as verify_corrections_router
 from .verify.routes import router as verify_router
 
 log = logging.getLogger("cleanprod.portal")
@@ -259,11 +263,15 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(enterprise_messages_router)
     app.include_router(enterprise_profile_router)
+    app.include_router(verify_corrections_router)  # before verify_router's /{case_id}/measurements/…
     app.include_router(verify_router)
     app.include_router(enterprise_facilities_router)
     app.include_router(enterprise_baselines_router)
     app.include_router(staff_router)
     app.include_router(officer_router)
+    app.include_router(payments_router)
+    app.include_router(officer_funding_router)
+    app.include_router(officer_corrections_router)
     app.include_router(officer_applications_router)
     app.include_router(officer_case_router)
     app.include_router(officer_messages_router)

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .models import portal_logins, portal_sessions
 
-STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor")
+STAFF_ROLES = ("officer", "reviewer", "verifier", "auditor", "finance")
+PORTAL_ROLES = frozenset({"enterprise", *STAFF_ROLES})
+"""The realm roles a portal session keeps (the others, e.g. Keycloak's defaults, mean nothing here)."""
 SESSION_COLUMNS = (
     "id_hash",
     "subject",

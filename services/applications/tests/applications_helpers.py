@@ -497,6 +497,7 @@ class Receiver:
         self.mode = "ok"
         self.delay = 0.0
         self.fail_ratio = 0.0  # in mode "ok": answer 500 to this share of requests, at random
+        self.jitter = 0.0  # and wait a random 0…jitter seconds more before answering
         self.requests: list[Received] = []
         self.overlaps: list[tuple[str, str]] = []
         self._in_flight_events: set[str] = set()
@@ -544,8 +545,8 @@ class Receiver:
             mode = self.mode
             if mode == "hang":
                 await asyncio.sleep(3600)
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            if self.delay or self.jitter:
+                await asyncio.sleep(self.delay + random.uniform(0, self.jitter))
             failing = mode == "fail" or (self.fail_ratio > 0 and random.random() < self.fail_ratio)
             record.status = 500 if failing else 200
             return web.Response(status=record.status, text="lỗi tạm thời" if failing else "ok")

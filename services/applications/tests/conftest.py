@@ -49,6 +49,7 @@ def settings(
             registry_url="http://registry.internal",
             document_dir=tmp_path_factory.mktemp("documents"),
             max_document_bytes=MAX_DOCUMENT_BYTES,
+            document_chunk_bytes=64 * 1024,  # uploads of a few hundred KiB are several pieces in the blob store
         )
     )
 

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from sqlmodel import select
 
 from cleanprod_applications.funding.models import AwardAllocation, FundingSource
+from cleanprod_kit.audit import AuditRecord
+from cleanprod_kit.models import AuditEntry
 
 DONOR = {"code": "donor-sida", "name": "Chương trình tài trợ SIDA", "kind": "foreign_donor"}
 CITY = {"code": "city-budget", "name": "Ngân sách thành phố", "kind": "city_budget"}
@@ -233,3 +235,60 @@ async def test_an_officer_adds_a_source_and_the_budget_grows_by_it(
     funded = await world.approved(call=call)
     funding = (await client.get(f"/api/v1/applications/{funded['id']}/funding", headers=actors.officer())).json()
     assert [a["source_code"] for a in funding["allocations"]] == ["donor-sida"]
+
+
+async def test_an_officer_changes_a_source_and_never_below_what_it_committed(
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    call = await world.call(**sources(500_000_000, 9_500_000_000))
+    await world.approved(call=call)  # 500 M committed from the donor, 300 M from the city budget
+    call = (await client.get(f"/api/v1/calls/{call['id']}", headers=actors.officer())).json()
+    donor = next(s for s in await _sources(client, actors, call) if s["code"] == "donor-sida")
+    url = f"/api/v1/calls/{call['id']}/funding-sources/{donor['id']}"
+    below = await client.patch(
+        url, json={"amount_vnd": 400_000_000}, headers=if_match(actors.officer(), call["version"])
+    )
+    assert_problem(below, 409)
+    assert below.json()["code"] == "source_below_committed"
+    assert below.json()["errors"][0]["field"] == "amount_vnd"
+    stale = await client.patch(url, json={"name": "SIDA"}, headers=if_match(actors.officer(), call["version"] - 1))
+    assert_problem(stale, 412)
+    change = {"amount_vnd": 700_000_000, "name": "Chương trình SIDA giai đoạn 2", "conditions": "Thiết bị từ EU."}
+    changed = await client.patch(url, json=change, headers=if_match(actors.officer(), call["version"]))
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["etag"] == f'"{call["version"] + 1}"'  # the call's new version
+    body = changed.json()
+    assert (body["name"], body["amount_vnd"], body["remaining_vnd"], body["code"]) == (
+        "Chương trình SIDA giai đoạn 2",
+        700_000_000,
+        200_000_000,
+        "donor-sida",
+    )
+    grown = (await client.get(f"/api/v1/calls/{call['id']}", headers=actors.officer())).json()
+    assert grown["budget_vnd"] == 10_200_000_000 and grown["committed_vnd"] == 800_000_000
+    for headers in (actors.finance(), actors.enterprise(world.a.tax_code)):
+        assert_problem(await client.patch(url, json={"name": "x"}, headers=if_match(headers, grown["version"])), 403)
+    unknown = await client.patch(
+        f"/api/v1/calls/{call['id']}/funding-sources/{call['id']}",
+        json={"name": "x"},
+        headers=if_match(actors.officer(), grown["version"]),
+    )
+    assert_problem(unknown, 404)
+    async with app_and_client[0].state.db.session() as session:
+        (entry,) = (
+            await session.exec(
+                select(AuditEntry).where(
+                    AuditEntry.entity_type == "call",
+                    AuditEntry.entity_id == call["id"],
+                    AuditEntry.action == "update_funding_source",
+                )
+            )
+        ).all()
+    changes = {(c.field, c.old, c.new) for c in AuditRecord.of(entry).changes}
+    assert ("amount_vnd", 500_000_000, 700_000_000) in changes and ("name", DONOR["name"], change["name"]) in changes
+
+
+async def _sources(client: httpx.AsyncClient, actors: Actors, call: dict[str, Any]) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/v1/calls/{call['id']}/funding-sources", headers=actors.officer())
+    assert response.status_code == 200, response.text
+    return response.json()

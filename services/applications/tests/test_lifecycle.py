@@ -155,6 +155,7 @@ async def test_below_threshold_recovers_the_advance_pro_rata_and_releases_budget
 ) -> None:
     call = await world.call()
     completed = await world.completed(call=call)
+    await world.pay(completed)  # a recovery is of an advance that was paid (unpaid: test_unpaid_advance_…)
     await world.conclude(completed, "not_achieved", ratio=0.4)
     result = await world.get(completed)
     tranches = {t["kind"]: t for t in result["tranches"]}
@@ -163,6 +164,66 @@ async def test_below_threshold_recovers_the_advance_pro_rata_and_releases_budget
     assert tranches["recovery"]["amount_vnd"] == 144_000_000 and tranches["recovery"]["status"] == "recovery_due"
     call_now = (await client.get(f"/api/v1/calls/{call['id']}", headers=actors.officer())).json()
     assert call_now["committed_vnd"] == 96_000_000
+
+
+async def test_unpaid_advance_below_threshold_is_cut_not_recovered(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    """Nothing was paid, so nothing is recovered: the advance is cut to what the enterprise keeps (96 M of 240 M, as
+    when it was paid) and the books count the cut as cancelled."""
+    call = await world.call()
+    completed = await world.completed(call=call)
+    await world.conclude(completed, "not_achieved", ratio=0.4)
+    result = await world.get(completed)
+    tranches = {t["kind"]: t for t in result["tranches"]}
+    assert "recovery" not in tranches
+    assert (tranches["advance"]["status"], tranches["advance"]["amount_vnd"]) == ("payable", 96_000_000)
+    assert tranches["balance"]["status"] == "cancelled"
+    call_now = (await client.get(f"/api/v1/calls/{call['id']}", headers=actors.officer())).json()
+    assert call_now["committed_vnd"] == 96_000_000
+    funding = (await client.get(f"/api/v1/applications/{completed['id']}/funding", headers=actors.officer())).json()
+    f = funding["figures"]
+    assert (f["awarded_vnd"], f["paid_vnd"], f["cancelled_vnd"], f["outstanding_vnd"]) == (
+        800_000_000,
+        0,
+        704_000_000,
+        96_000_000,
+    )
+    assert (f["recovery_raised_vnd"], f["committed_vnd"]) == (0, 96_000_000)
+    paid = await world.pay(completed)  # the cut advance is paid like any other
+    assert (paid["status"], paid["paid_vnd"]) == ("paid", 96_000_000)
+
+
+async def test_prepared_advance_with_nothing_to_keep_is_cancelled(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    """r = 0 with the payment order already approved: the advance is cancelled (no recovery, no payment), and the
+    approved order cannot be marked paid any more."""
+    completed = await world.completed()
+    advance = next(t for t in completed["tranches"] if t["kind"] == "advance")
+    advance = await world.tranche_step(completed, advance, "prepare", actors.finance(1))
+    advance = await world.tranche_step(completed, advance, "approve", actors.officer(2))
+    await world.conclude(completed, "not_achieved", ratio=0.0)
+    result = await world.get(completed)
+    tranches = {t["kind"]: t for t in result["tranches"]}
+    assert "recovery" not in tranches
+    cut = tranches["advance"]
+    assert (cut["status"], cut["amount_vnd"], cut["approved_by_name"]) == ("cancelled", 0, None)
+    late = await client.post(
+        f"/api/v1/applications/{completed['id']}/tranches/{cut['id']}/paid",
+        json={"paid_on": "2026-01-05", "reference": "KBNN-1", "amount_vnd": 240_000_000},
+        headers=if_match(actors.finance(1), cut["version"]),
+    )
+    assert late.status_code == 409 and late.json()["code"] == "payment_step_not_allowed"
+    funding = (await client.get(f"/api/v1/applications/{completed['id']}/funding", headers=actors.officer())).json()
+    f = funding["figures"]
+    assert (f["paid_vnd"], f["cancelled_vnd"], f["outstanding_vnd"], f["recovery_raised_vnd"]) == (
+        0,
+        800_000_000,
+        0,
+        0,
+    )
+    assert f["committed_vnd"] == 0
 
 
 async def test_duplicate_event_id_changes_nothing(

@@ -222,3 +222,41 @@ async def test_a_recovery_is_collected_in_parts_never_beyond_what_is_due(
         0,
     )
     assert f["committed_vnd"] == 60_000_000  # what the enterprise keeps: 240 M − 180 M
+
+
+async def test_the_payment_work_list_follows_each_step_and_is_for_finance_officers_and_auditors(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    application = await world.approved()
+    advance = tranche(application, "advance")
+
+    async def listed(status: str | None, headers: dict[str, str]) -> list[dict[str, Any]]:
+        """Every page of the list (other tests' tranches share the database), this application's items."""
+        items, cursor = [], None
+        while True:
+            params = {"limit": 200, **({"status": status} if status else {}), **({"cursor": cursor} if cursor else {})}
+            response = await client.get("/api/v1/applications/tranches", params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            items += response.json()["items"]
+            cursor = response.json()["next_cursor"]
+            if not cursor:
+                return [i for i in items if i["application_id"] == application["id"]]
+
+    payable = await listed("payable", actors.finance())
+    assert [i["tranche"]["id"] for i in payable] == [advance["id"]]
+    item = payable[0]
+    assert (item["dossier_code"], item["enterprise_name"]) == (
+        application["dossier_code"],
+        application["enterprise_name"],
+    )
+    assert item["source_code"] and item["source_name"]
+    advance = await step(client, application, advance, "prepare", actors.finance(1))
+    assert await listed("payable", actors.finance()) == []
+    assert [i["tranche"]["status"] for i in await listed("prepared", actors.officer())] == ["prepared"]
+    default = await listed(None, actors.auditor)
+    assert [i["tranche"]["id"] for i in default] == [advance["id"]]  # open steps by default (the balance is withheld)
+    for headers in (actors.enterprise(application["enterprise_tax_code"]), actors.reviewer()):
+        refused = await client.get("/api/v1/applications/tranches", headers=headers)
+        assert_problem(refused, 403)
+    bad = await client.get("/api/v1/applications/tranches", params={"status": "spent"}, headers=actors.finance())
+    assert_problem(bad, 422)

@@ -93,6 +93,7 @@ def _balanced(f: dict[str, int], where: str) -> None:
     assert f["committed_vnd"] == f["paid_vnd"] + f["outstanding_vnd"] - f["recovery_raised_vnd"], where
     assert all(v >= 0 for v in f.values()), (where, f)
     assert f["recovered_vnd"] <= f["recovery_raised_vnd"] <= f["paid_vnd"] + f["outstanding_vnd"], (where, f)
+    assert f["recovery_raised_vnd"] <= f["paid_vnd"], (where, f)  # only money paid out is ever recovered
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))

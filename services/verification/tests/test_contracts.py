@@ -35,7 +35,15 @@ from cleanprod_contracts.base import ReadModel
 from cleanprod_contracts.registry_client import RegistryClient
 from cleanprod_contracts.testing import outbox_payloads, read_every
 from cleanprod_contracts.v1 import events
-from cleanprod_contracts.v1.registry import BaselinePage, BaselinePeriod, Enterprise, Facility, Norm, Sector
+from cleanprod_contracts.v1.registry import (
+    BaselinePage,
+    BaselinePeriod,
+    Enterprise,
+    Facility,
+    FacilityWithEnterprise,
+    Norm,
+    Sector,
+)
 from cleanprod_kit.http import ServiceClient
 from cleanprod_verification.config import VerificationSettings
 
@@ -132,6 +140,13 @@ async def test_facility_read_model(registry_http: ServiceClient, typed: Registry
     assert (read.name, read.sector_code, read.products) == ("Nhà máy bia Long Biên", "beer", ["beer"])
     facts = await typed.facility_facts(facility_id)
     assert facts is not None and facts.enterprise_tax_code == beer.enterprise["tax_code"]
+    # The one-call answer facility_facts reads: the same two records as their own endpoints give them.
+    both = assert_fits(
+        FacilityWithEnterprise, await service_get(registry_http, f"/internal/facilities/{facility_id}/facts")
+    )
+    enterprise = await service_get(registry_http, f"/api/v1/enterprises/{beer.enterprise['id']}")
+    assert both == FacilityWithEnterprise(facility=read, enterprise=assert_fits(Enterprise, enterprise))
+    assert facts.enterprise_name == "Công ty TNHH Bia Long Biên"
 
 
 async def test_enterprise_read_model(registry_http: ServiceClient, typed: RegistryClient, beer: Plant) -> None:

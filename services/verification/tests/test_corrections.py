@@ -5,6 +5,8 @@ old baseline and its figures kept."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import httpx
@@ -24,6 +26,11 @@ from verification_helpers import (
     steel_baseline,
     steel_reporting,
 )
+
+
+def text_of(page: str) -> str:
+    """The report's visible text, tags dropped and whitespace collapsed (no-break spaces kept as spaces)."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[-1]))).strip()
 
 
 async def test_a_measurement_is_withdrawn_by_an_appended_revision(
@@ -69,6 +76,14 @@ async def test_a_measurement_is_withdrawn_by_an_appended_revision(
     history = (await client.get(f"/api/v1/verifications/{case['id']}/history", headers=actors.officer)).json()
     (entry,) = [e for e in history["items"] if e["action"] == "withdraw_measurement"]
     assert entry["reason"] == "Nhập nhầm số công tơ của phân xưởng khác"
+
+    # the report lists the withdrawn period with its reason (left out of the figures)
+    note = "Kỳ 01/2026 ghi lại theo công tơ đúng; kỳ ghi nhầm đã rút."
+    concluded = await conclude(client, actors, case["id"], verifier, review_note=note)
+    assert concluded.status_code == 200, concluded.text
+    report = await client.get(f"/api/v1/verifications/{case['id']}/report?lang=vi", headers=actors.officer)
+    vi = text_of(report.text)
+    assert "Kỳ báo cáo đã rút" in vi and "01/01/2026 – 31/01/2026 Nhập nhầm số công tơ của phân xưởng khác" in vi
 
 
 async def test_non_routine_adjustment_four_eyes_with_adjusted_and_unadjusted_figures(
@@ -133,6 +148,18 @@ async def test_non_routine_adjustment_four_eyes_with_adjusted_and_unadjusted_fig
     history = (await client.get(f"/api/v1/verifications/{case_id}/history", headers=actors.officer)).json()
     actions = [e["action"] for e in history["items"]]
     assert "record_adjustment" in actions and "approve_adjustment" in actions
+
+    # the report names the M&V plan and shows the adjustment with the unadjusted figures beside the adjusted ones
+    vi = text_of((await client.get(f"/api/v1/verifications/{case_id}/report?lang=vi", headers=actors.officer)).text)
+    assert "Kế hoạch đo lường và thẩm tra (M&V)" in vi
+    assert "Theo thời tiết: E = a + c·CDD + d·HDD" in vi and "18,0 °C / —" in vi and "Láng (48820)" in vi
+    assert "Điều chỉnh bất thường (IPMVP) đã được duyệt" in vi and adjustment["reason"] in vi
+    assert "Đã đối chiếu biên bản lắp đặt và công tơ phụ" in vi and "Biên bản lắp đặt và số liệu công tơ phụ" in vi
+    unadjusted = f"{result['unadjusted']['savings_toe']:.3f}".replace(".", ",")
+    adjusted = f"{result['savings']['toe']:.3f}".replace(".", ",")
+    assert re.search(rf"Tiết kiệm \(TOE\) {re.escape(unadjusted)} {re.escape(adjusted)}", vi), vi[-3000:]
+    en = text_of((await client.get(f"/api/v1/verifications/{case_id}/report?lang=en", headers=actors.officer)).text)
+    assert "Non-routine adjustments approved (IPMVP)" in en and "Unadjusted" in en and "Weather: E = a" in en
 
 
 async def test_wrong_baseline_is_refrozen_four_eyes_and_the_old_figures_stay(
@@ -210,6 +237,12 @@ async def test_wrong_baseline_is_refrozen_four_eyes_and_the_old_figures_stay(
 
     done = await conclude(client, actors, case_id, verifier)
     assert done.status_code == 200, done.text
+    # the report keeps the old result visible beside the new one
+    vi = text_of((await client.get(f"/api/v1/verifications/{case_id}/report?lang=vi", headers=actors.officer)).text)
+    assert "Chốt lại đường cơ sở: Sổ đăng ký thiếu tháng 12/2023 khi phê duyệt; nay đã bổ sung" in vi
+    old_pct = f"{record['old_result']['verified_savings_pct']:.2f}".replace(".", ",")
+    new_pct = f"{record['new_result']['verified_savings_pct']:.2f}".replace(".", ",")
+    assert "Số kỳ cơ sở 11 12" in vi and f"Mức tiết kiệm được thẩm tra {old_pct} % {new_pct} %" in vi
     late = await client.post(
         url, headers={**actors.officer, "If-Match": await etag(client, actors.officer, case_id)}, json=reason
     )

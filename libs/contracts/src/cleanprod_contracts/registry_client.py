@@ -21,7 +21,17 @@ from pydantic import ValidationError
 from cleanprod_kit.upstream import HttpGetter, Upstream, UpstreamUnavailable
 
 from .base import ReadModel
-from .v1.registry import BaselinePage, BaselinePeriod, Enterprise, Facility, Norm, Recipient, RecipientList, Sector
+from .v1.registry import (
+    BaselinePage,
+    BaselinePeriod,
+    Enterprise,
+    Facility,
+    FacilityWithEnterprise,
+    Norm,
+    Recipient,
+    RecipientList,
+    Sector,
+)
 
 log = logging.getLogger("cleanprod.registry_client")
 
@@ -184,15 +194,12 @@ class RegistryClient:
         return list(found.items) if found is not None else []
 
     async def facility_facts(self, facility_id: uuid.UUID) -> FacilityFacts | None:
-        """The facility and its enterprise; None if the registry has no such facility. An enterprise the
-        registry cannot show for an existing facility is trouble on its side (503), not "no facility"."""
-        facility = await self.facility(facility_id)
-        if facility is None:
+        """The facility and its enterprise, in one call; None if the registry has no such facility. An enterprise
+        the registry cannot show for an existing facility is trouble on its side (503), not "no facility"."""
+        both = await self._read(FacilityWithEnterprise, f"/internal/facilities/{facility_id}/facts", "facility")
+        if both is None:
             return None
-        enterprise = await self._read(
-            Enterprise, f"/api/v1/enterprises/{facility.enterprise_id}", "enterprise", absent=()
-        )
-        assert enterprise is not None  # nothing is "absent" above
+        facility, enterprise = both.facility, both.enterprise
         return FacilityFacts(
             facility_id=facility.id,
             facility_name=facility.name,

@@ -3,6 +3,10 @@
 RS256 only; signing keys come from the issuer's JWKS, cached by `kid` with a TTL; an unknown `kid` triggers at
 most one refetch per `min_refetch` seconds (so a flood of forged kids cannot hammer Keycloak); issuer, audience
 and expiry are checked with a small clock skew.
+
+A token that passed every check is remembered (`VerifiedTokens`) until it expires, so the signature, the JSON and
+the claims of a token sent again are not checked again (issue 16): the cache holds only what the token itself
+proves, for no longer than the token is valid, and only while the key that signed it is still in the key set.
 """
 
 from __future__ import annotations
@@ -156,14 +160,58 @@ class JWKSCache:
             return self._keys.get(kid)
 
 
+class VerifiedTokens:
+    """Tokens that passed verification: token -> (principal, kid, accepted until), bounded in size. An entry is
+    used only before `exp` + leeway — the moment the verifier itself would start refusing the token (`iat`
+    and `nbf`, once passed, stay passed)."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, str, float]] = {}
+
+    def get(self, token: str) -> tuple[Principal, str] | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if time.time() >= entry[2]:
+            del self._entries[token]
+            return None
+        return entry[0], entry[1]
+
+    def put(self, token: str, principal: Principal, kid: str, until: float) -> None:
+        if self.max_entries <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            now = time.time()
+            self._entries = {t: e for t, e in self._entries.items() if e[2] > now}
+            while len(self._entries) >= self.max_entries:  # still full: the oldest go first
+                del self._entries[next(iter(self._entries))]
+        self._entries[token] = (principal, kid, until)
+
+
 class TokenVerifier:
-    def __init__(self, *, issuer: str, audience: str, jwks: JWKSCache, leeway_seconds: int = 30) -> None:
+    def __init__(
+        self, *, issuer: str, audience: str, jwks: JWKSCache, leeway_seconds: int = 30, cache_entries: int = 4096
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.jwks = jwks
         self.leeway = leeway_seconds
+        self.verified = VerifiedTokens(cache_entries)
 
     async def verify(self, token: str) -> Principal:
+        known = self.verified.get(token)
+        if known is not None:
+            principal, kid = known
+            if await self.jwks.get(kid) is not None:  # its key was not withdrawn meanwhile
+                return principal
+        principal, kid = await self._verify(token)
+        exp = principal.claims.get("exp")
+        if isinstance(exp, int | float):
+            self.verified.put(token, principal, kid, float(exp) + self.leeway)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -195,7 +243,7 @@ class TokenVerifier:
             raise Unauthorized("The token was issued by an untrusted issuer.") from None
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"The token is invalid: {exc}.") from None
-        return Principal.from_claims(claims)
+        return Principal.from_claims(claims), kid
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -1,28 +1,87 @@
-"""Async database access: one engine per process, one session per request (SQLModel's AsyncSession)."""
+"""Async database access: one engine per process, one session per request (SQLModel's AsyncSession).
+
+Two costs are kept off the hot path (issue 16, docs/performance.md "Requests"):
+- a pooled connection is pinged only when it has been idle for `PING_AFTER_IDLE_SECONDS` (after a database
+  restart the first checkout of every idle connection notices and replaces it), not on every checkout as
+  `pool_pre_ping` does — that ping was three round trips (BEGIN; ;; ROLLBACK) per request;
+- a safe request (GET, HEAD) reads in autocommit: each statement is its own transaction, as under READ
+  COMMITTED every statement sees a fresh snapshot anyway, so the answer is the same without BEGIN and ROLLBACK.
+  Safe requests do not write (a flush with changes in such a session is logged as an error).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger("cleanprod.db")
+
+PING_AFTER_IDLE_SECONDS = 1.0
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def statement_cache_options(statement_cache_size: int | None) -> dict[str, Any]:
+    """Engine options for asyncpg's prepared-statement caches. None keeps the driver's defaults (a direct
+    connection). 0 is for PgBouncer in transaction mode, where consecutive transactions of one client connection
+    run on different server connections: nothing is cached (neither asyncpg's own cache nor SQLAlchemy's), and
+    each statement asyncpg still prepares gets a unique name, so two clients never collide on a server connection
+    (`prepared statement "__asyncpg_stmt_1__" already exists`)."""
+    if statement_cache_size is None:
+        return {}
+    # SQLAlchemy's asyncpg adapter takes its own cache size and the name function from the connect arguments.
+    connect: dict[str, Any] = {
+        "statement_cache_size": statement_cache_size,
+        "prepared_statement_cache_size": statement_cache_size,
+    }
+    if statement_cache_size == 0:
+        connect["prepared_statement_name_func"] = lambda: f"__cp_{uuid.uuid4().hex}__"
+    return {"connect_args": connect}
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        echo: bool = False,
+        statement_cache_size: int | None = None,
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, echo=echo
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            echo=echo,
+            **statement_cache_options(statement_cache_size),
         )
+        _ping_idle_connections(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            class_=AsyncSession,
+            sync_session_class=_ReadSession,
+            expire_on_commit=False,
+        )
 
     def session(self) -> AsyncSession:
         return self.sessionmaker()
+
+    def read_session(self) -> AsyncSession:
+        """A session for reading only, in autocommit (no BEGIN/ROLLBACK round trips)."""
+        return self.read_sessionmaker()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -32,9 +91,37 @@ class Database:
         await self.engine.dispose()
 
 
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool replaces the connection and retries
+            raise DisconnectionError(f"idle connection lost: {exc}") from exc
+
+
+class _ReadSession(Session):
+    """The synchronous side of `Database.read_session()`."""
+
+
+@event.listens_for(_ReadSession, "before_flush")
+def _read_session_flushed(session: Any, flush_context: Any, instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        log.error("a safe (GET/HEAD) request writes: its changes are committed statement by statement")
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.db
-    async with database.session() as session:
+    async with database.read_session() if request.method in SAFE_METHODS else database.session() as session:
         yield session
 
 

@@ -1411,6 +1411,12 @@ _CATALOGUE: dict[str, Entry] = {
         "Source {source} funds support types the call does not fund: {support_types}.",
         "Nguồn {source} hỗ trợ loại hình mà đợt hỗ trợ không có: {support_types}.",
     ),
+    "source_below_committed": _e(
+        "Below what is committed",
+        "Thấp hơn số đã cam kết",
+        "Source {source} has {committed} VND committed to awards: its amount cannot be less.",
+        "Nguồn {source} đã cam kết {committed} đồng cho các quyết định hỗ trợ: số tiền của nguồn không được thấp hơn.",
+    ),
     "budget_set_by_sources": _e(
         "Budget made of several sources",
         "Ngân sách gồm nhiều nguồn",

@@ -162,3 +162,26 @@ def downgrade(script_location: str, database_url: str, revision: str = "base") -
     from alembic import command
 
     command.downgrade(alembic_config(script_location, database_url), revision)
+
+
+def at_head(script_location: str, database_url: str) -> bool:
+    """Whether the database is migrated for this code: at its head, or at a revision this code does not know — a
+    newer release's (revisions are one line of history), so a previous version still starts after a newer one
+    migrated (a rollback, or the old ReplicaSet scaling during a rollout). Read only; a fresh database is not."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(script_location, database_url))
+    wanted = set(scripts.get_heads())
+    known = {revision.revision for revision in scripts.walk_revisions()}
+
+    async def current() -> set[str]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                return set(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))
+        finally:
+            await engine.dispose()
+
+    heads = asyncio.run(current())
+    return bool(heads) and all(head in wanted or head not in known for head in heads)

@@ -1,6 +1,7 @@
 """Transactional outbox: `emit` writes the event row in the caller's transaction; `OutboxDispatcher` delivers
-pending rows at least once, in `seq` order, to every subscriber, retrying with back-off; consumers de-duplicate
-by event id (`EventConsumer`). Several dispatcher replicas may run: rows are claimed with SKIP LOCKED.
+pending rows at least once, in `seq` order per aggregate, to every subscriber, retrying with back-off; consumers
+de-duplicate by event id (`EventConsumer`). Any number of dispatcher replicas may run: each aggregate's events are delivered
+in `seq` order, one at a time, by whichever replica holds the aggregate's earliest pending event (see below).
 A consumer accepts an event only from the service account of its publisher (`publishers.py`).
 """
 
@@ -10,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -17,8 +19,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_
+from sqlalchemy import exists, or_, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +30,7 @@ from .db import Database, get_session, release
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
+from .subscriptions import Subscriptions
 
 log = logging.getLogger("cleanprod.outbox")
 
@@ -96,10 +100,17 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
 
 
 class OutboxDispatcher:
-    """Delivers pending events in `seq` order. No transaction is open while a subscriber is called: a batch is
-    claimed in one short transaction (its rows `FOR UPDATE SKIP LOCKED`, then `next_attempt_at` moved
-    `claim_seconds` ahead so no other replica takes them), delivered, and settled in another. A dispatcher that
-    dies between the two leaves its claim to expire: the events are delivered again (at least once)."""
+    """Delivers pending events, in `seq` order per aggregate, with any number of replicas.
+
+    An aggregate (a dossier, a facility, …) is *held* by whoever holds its **head**, its earliest unpublished event:
+    a batch claims due heads `FOR UPDATE SKIP LOCKED` and moves their `next_attempt_at` `claim_seconds` ahead (the
+    lease); only a head can be claimed, so no replica touches a later event of a held aggregate. The claimer then
+    takes the head's followers (the aggregate's next unpublished events) and delivers each aggregate's chain in
+    order, several chains at once. A failure stops its own chain: the failed event becomes the head, due after its
+    back-off, and blocks its aggregate only. No transaction is open while a subscriber is called (claim, deliver,
+    settle); a dispatcher that dies between the two leaves its lease to expire and the chain is delivered again from
+    the head (at least once, still in order). A chain stops taking new events after half the lease, so a lease does
+    not run out while its holder is still delivering (the HTTP client's timeouts are far shorter)."""
 
     def __init__(
         self,
@@ -110,6 +121,9 @@ class OutboxDispatcher:
         poll_seconds: float = 0.5,
         batch_size: int = 50,
         claim_seconds: float = 120.0,
+        concurrency: int = 8,
+        retry_base_seconds: float = 0.5,
+        retry_cap_seconds: float = 300.0,
     ) -> None:
         self.db = db
         self.source = source
@@ -117,67 +131,130 @@ class OutboxDispatcher:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.claim_seconds = claim_seconds
+        self.concurrency = concurrency
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_cap_seconds = retry_cap_seconds
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
         self._wake.set()
 
-    async def _claim(self) -> list[tuple[OutboxEvent, dt.datetime | None]]:
-        """A batch of due events with their `next_attempt_at` before the claim (to give it back if not tried)."""
+    async def _claim(self) -> list[list[tuple[OutboxEvent, dt.datetime | None]]]:
+        """Chains of due events, one per aggregate, each in `seq` order: the claimed head first, then its followers.
+        Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was)."""
+        earlier = aliased(OutboxEvent)
         async with self.db.session() as session:
             now = utcnow()
-            result = await session.exec(
-                select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
-                .where(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))  # type: ignore[union-attr, operator]
-                .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
+            heads = list(
+                (
+                    await session.exec(
+                        select(OutboxEvent)
+                        .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
+                        .where(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))  # type: ignore[union-attr, operator]
+                        .where(
+                            ~exists().where(
+                                earlier.aggregate_type == OutboxEvent.aggregate_type,
+                                earlier.aggregate_id == OutboxEvent.aggregate_id,
+                                earlier.published_at.is_(None),  # type: ignore[union-attr]
+                                earlier.seq < OutboxEvent.seq,  # type: ignore[operator]
+                            )
+                        )
+                        .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
+                        .limit(self.batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
             )
-            claimed = [(event, event.next_attempt_at) for event in result.all()]
-            for event, _ in claimed:
-                event.next_attempt_at = now + dt.timedelta(seconds=self.claim_seconds)
+            chains: dict[tuple[str, str], list[tuple[OutboxEvent, dt.datetime | None]]] = {}
+            for head in heads:
+                chains[(head.aggregate_type, head.aggregate_id)] = [(head, head.next_attempt_at)]
+                head.next_attempt_at = now + dt.timedelta(seconds=self.claim_seconds)
+            room = self.batch_size - len(heads)
+            if heads and room > 0:
+                # Nobody else can claim these while we hold their heads; no lock needed.
+                followers = await session.exec(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
+                    .where(tuple_(OutboxEvent.aggregate_type, OutboxEvent.aggregate_id).in_(list(chains)))
+                    .where(OutboxEvent.id.not_in([h.id for h in heads]))  # type: ignore[attr-defined]
+                    .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
+                    .limit(room)
+                )
+                for event in followers.all():
+                    chains[(event.aggregate_type, event.aggregate_id)].append((event, event.next_attempt_at))
             await session.commit()
-        return claimed
+        return list(chains.values())
 
     async def _settle(
-        self, claimed: list[tuple[OutboxEvent, dt.datetime | None]], published: int, error: Exception | None
+        self,
+        claimed: list[tuple[OutboxEvent, dt.datetime | None]],
+        published: set[uuid.UUID],
+        failures: dict[uuid.UUID, Exception],
     ) -> None:
-        """Mark the delivered events, record the failure of the next one, give the rest back."""
+        """Mark the delivered events, record the failures, give the untried heads back."""
         async with self.db.session() as session:
-            for position, (claimed_event, due) in enumerate(claimed):
+            for claimed_event, due in claimed:
                 event = await session.get(OutboxEvent, claimed_event.id)
                 if event is None or event.published_at is not None:
                     continue
-                if position < published:
+                error = failures.get(event.id)
+                if event.id in published:
                     event.published_at = utcnow()
                     event.attempts += 1
-                elif position == published and error is not None:
+                elif error is not None:
                     event.attempts += 1
                     event.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    event.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_seconds(event.attempts))
+                    event.next_attempt_at = utcnow() + dt.timedelta(
+                        seconds=backoff_seconds(event.attempts, self.retry_base_seconds, self.retry_cap_seconds)
+                    )
                     log.warning("event delivery failed", extra={"event_id": str(event.id), "error": event.last_error})
                 else:
                     event.next_attempt_at = due  # not tried: due again at once, in order
             await session.commit()
 
-    async def run_once(self) -> int:
-        """Deliver one batch; returns how many events were published."""
-        claimed = await self._claim()
-        published, error = 0, None
-        try:
-            for event, _ in claimed:
+    async def _deliver_chain(
+        self,
+        chain: list[tuple[OutboxEvent, dt.datetime | None]],
+        published: set[uuid.UUID],
+        failures: dict[uuid.UUID, Exception],
+        slots: asyncio.Semaphore,
+        until: float,
+    ) -> None:
+        async with slots:
+            for event, _ in chain:
+                if time.monotonic() > until:
+                    return  # the rest is given back; the next claim takes it up from here
                 try:
                     await self.deliver(EventEnvelope.of(event, self.source))
                 except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
-                    error = exc
-                    break  # keep order: later events wait for this one
-                published += 1
+                    failures[event.id] = exc
+                    return  # keep order: later events of this aggregate wait for this one
+                published.add(event.id)
+
+    async def run_once(self) -> int:
+        """Deliver one batch; returns how many events were published."""
+        chains = await self._claim()
+        # Counted from the claim, waiting for a slot included: no chain starts an event late in its lease.
+        until = time.monotonic() + self.claim_seconds / 2
+        published: set[uuid.UUID] = set()
+        failures: dict[uuid.UUID, Exception] = {}
+        slots = asyncio.Semaphore(self.concurrency)
+        try:
+            await asyncio.gather(*(self._deliver_chain(c, published, failures, slots, until) for c in chains))
         finally:  # also when stopped mid-batch: what was not delivered is given back at once
-            if claimed:
-                await self._settle(claimed, published, error)
-        return published
+            if chains:
+                # Recorded even when the stop arrives during the settle itself (a short transaction): an event
+                # accepted but left unmarked would be delivered again by the next dispatcher.
+                settle = asyncio.ensure_future(
+                    self._settle([item for chain in chains for item in chain], published, failures)
+                )
+                try:
+                    await asyncio.shield(settle)
+                except asyncio.CancelledError:
+                    await settle
+                    raise
+        return len(published)
 
     async def _loop(self) -> None:
         while True:
@@ -281,16 +358,26 @@ class EventConsumer:
             fresh = await self.handle(session, envelope)
             return {"id": str(envelope.id), "duplicate": not fresh}
 
+        @router.get("/events")
+        async def consumed_types(principal: Principal = Depends(service_account)) -> dict[str, list[str]]:
+            """The event types this service consumes: publishers push only these (subscriptions.py)."""
+            return {"types": sorted(self.handlers)}
+
         return router
 
 
 def http_deliverer(subscribers: Sequence[str], client_factory: Callable[[], Any]) -> Deliver:
-    """Deliver to every subscriber URL; any non-2xx answer raises so the dispatcher retries."""
+    """Deliver to every subscriber URL that consumes the event's type (`Subscriptions`); any non-2xx answer raises
+    so the dispatcher retries."""
+    subscriptions = Subscriptions(client_factory)
 
     async def deliver(envelope: EventEnvelope) -> None:
         client = client_factory()
-        body = envelope.model_dump(mode="json")
+        body: dict[str, Any] | None = None
         for url in subscribers:
+            if not await subscriptions.wants(url, envelope.type):
+                continue
+            body = body or envelope.model_dump(mode="json")
             response = await client.post(url, json=body)
             if response.status_code >= 300:
                 raise RuntimeError(f"{url} answered {response.status_code}")

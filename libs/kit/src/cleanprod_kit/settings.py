@@ -14,8 +14,18 @@ class ServiceSettings(BaseSettings):
     service_name: str = "cleanprod"
     environment: str = Field(default="dev", description="dev | test | production")
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/cleanprod"
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Kept open: at least the requests a process has in flight under load. Connections beyond the pool (overflow)
+    # are opened and closed per request, each a TCP + TLS-attempt handshake: at 32 requests in flight a pool of
+    # 10 (then 20) cost the registry 4–7 % of its CPU (issue 16). PostgreSQL's max_connections must cover every
+    # process's pool + overflow (infra/postgres_server.py: 200).
+    db_pool_size: int = 40
+    db_max_overflow: int = 20
+    # Generation-0 threshold of the cyclic garbage collector once the app has started (0: Python's default, and
+    # nothing frozen); what start-up built is frozen out of later collections (app.py, docs/performance.md).
+    gc_threshold: int = 100_000
+    # asyncpg's prepared-statement cache per connection; None: the driver's default. Set 0 behind PgBouncer in
+    # transaction mode (the Kubernetes manifests do: infra/k8s, docs/operations.md), see db.statement_cache_options.
+    db_statement_cache_size: int | None = Field(default=None, ge=0)
 
     # Token verification (zero trust: every service checks the bearer token itself).
     oidc_issuer: str = "http://127.0.0.1:18080/realms/cleanprod"

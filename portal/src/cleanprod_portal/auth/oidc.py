@@ -20,7 +20,7 @@ import jwt
 from cleanprod_kit.auth import Principal
 
 from ..config import PortalSettings
-from ..sessions import TokenSet
+from ..sessions import PORTAL_ROLES, TokenSet
 
 
 class LoginFailed(Exception):
@@ -130,10 +130,6 @@ class KeycloakClient:
             subject=str(claims.get("sub", "")),
             username=str(claims.get("preferred_username", "")),
             display_name=str(name),
-            roles=sorted(
-                r
-                for r in (claims.get("realm_access") or {}).get("roles", [])
-                if r in {"enterprise", "reviewer", "officer", "verifier", "auditor"}
-            ),
+            roles=sorted(r for r in (claims.get("realm_access") or {}).get("roles", []) if r in PORTAL_ROLES),
             tax_code=claims.get("tax_code"),
         )

@@ -33,14 +33,17 @@ def parse_vnd(form: Form, name: str) -> int | None:
     return None
 
 
-def parse_decimal(form: Form, name: str, message: str | None = None) -> float | None:
-    """'7,5' or '7.5' → 7.5; blank → None."""
+def parse_decimal(form: Form, name: str, message: str | None = None, *, signed: bool = False) -> float | None:
+    """'7,5' or '7.5' → 7.5; blank → None. With `signed`, a leading '-' (or the typographic '−') is read too."""
     raw = str(form.get(name) or "").strip().replace(" ", "").rstrip("%").strip()
     if not raw:
         return None
+    sign = 1
+    if signed and raw[:1] in ("-", "−"):
+        sign, raw = -1, raw[1:]
     if _DECIMAL.match(raw):
         try:
-            return float(Decimal(raw.replace(",", ".")))
+            return sign * float(Decimal(raw.replace(",", ".")))
         except InvalidOperation:  # pragma: no cover - the pattern already excludes it
             pass
     form.add_error(name, message or _("Enter a number, like 7,5"))

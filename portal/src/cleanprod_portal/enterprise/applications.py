@@ -56,13 +56,16 @@ ROLE_NAMES: dict[str, str] = {
     "service": N_("System"),
     "egov": N_("E-government system"),
 }
-TRANCHE_KINDS = {"advance": N_("Advance"), "balance": N_("Balance")}
+TRANCHE_KINDS = {"advance": N_("Advance"), "balance": N_("Balance"), "recovery": N_("Recovery")}
 TRANCHE_STATUSES = {
     "payable": N_("Payable"),
+    "prepared": N_("Payment prepared"),
+    "approved": N_("Payment approved"),
     "paid": N_("Paid"),
     "withheld": N_("Withheld until verification"),
     "cancelled": N_("Cancelled"),
     "recovery_due": N_("To be recovered"),
+    "recovered": N_("Recovered"),
 }
 # Screening reason codes (services/applications domain/screening.py) in the user's language. The API stores its
 # reasons in English; the portal says them with the call's terms it shows anyway.
@@ -233,6 +236,13 @@ def requested_changes(application: dict[str, Any], history: list[dict[str, Any]]
     return application.get("decision_reason")
 
 
+async def funding_sources_of(api: Any, application: dict[str, Any]) -> list[dict[str, Any]]:
+    """The call's funding sources, to name the source of each payment (asked only once there are tranches)."""
+    if not application.get("tranches"):
+        return []
+    return await api.get(f"/calls/{application['call_id']}/funding-sources")
+
+
 async def render_page(
     request: Request,
     api: ApiClient,
@@ -244,12 +254,13 @@ async def render_page(
     application = await tasks.load_application(api, application_id)
     # What the page shows besides the application, asked at once (the thread and the supplement requests would
     # otherwise add two round trips in sequence to every application page).
-    history_page, documents, call, messages, requests = await asyncio.gather(
+    history_page, documents, call, messages, requests, sources = await asyncio.gather(
         api.get(f"/applications/{application_id}/history", limit=200),
         documents_of(api, application_id),
         tasks.load_call(api, application["call_id"]),
         messaging.thread_of(api, application_id),
         messaging.supplement_requests(api, application),
+        funding_sources_of(api, application),
     )
     history = history_page.get("items", [])
     allowed = set(application.get("allowed_actions") or [])
@@ -281,6 +292,7 @@ async def render_page(
             can_complete="complete" in allowed,
             tranche_kinds=TRANCHE_KINDS,
             tranche_statuses=TRANCHE_STATUSES,
+            source_names={source["id"]: source["name"] for source in sources},
             award_limits=AWARD_LIMITS,
             editable=tasks.is_editable(application),
             messages=messages,

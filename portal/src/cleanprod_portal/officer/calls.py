@@ -18,6 +18,7 @@ from ..enterprise.application_inputs import decimal_input, parse_date, parse_dec
 from ..forms import Form
 from ..i18n import N_, _, gettext
 from ..templating import render
+from .funding import SUPPORT_TYPES
 from .routes import Officer, OfficerReader, context
 from .staff import sector_names
 
@@ -152,6 +153,8 @@ async def _editor(request: Request, api: Any, form: Form, *, call: dict | None, 
             sectors=list(names.items()),
             chosen_sectors=chosen,
             criteria_rows=range(criterion_count(form)),
+            support_types=SUPPORT_TYPES,
+            chosen_types=list(form.get("support_types", [])) if call is None else list(call["support_types"]),
         ),
         status_code=status_code,
     )
@@ -161,6 +164,7 @@ async def _posted(request: Request) -> tuple[Form, str]:
     submitted = await request.form()
     form = Form(submitted)
     form.values["eligible_sectors"] = submitted.getlist("eligible_sectors")
+    form.values["support_types"] = submitted.getlist("support_types")
     return form, str(submitted.get("action") or "save")
 
 
@@ -184,6 +188,7 @@ async def call_list(request: Request, user: OfficerReader, api: ApiClient) -> HT
 @router.get("/new", response_class=HTMLResponse)
 async def new_call(request: Request, user: Officer, api: ApiClient) -> HTMLResponse:
     form = Form({"min_reviews": "2"})
+    form.values["support_types"] = ["technology_transfer"]
     renumber_criteria(form)
     return await _editor(request, api, form, call=None)
 
@@ -195,6 +200,8 @@ async def create_call(request: Request, user: Officer, api: ApiClient) -> Respon
         return await _editor(request, api, form, call=None)
     check_required(form, creating=True)
     body = body_of(form)
+    # chosen once (the API does not change them later); none ticked → the API's default, technology transfer
+    body["support_types"] = list(form.get("support_types", [])) or None
     if form.has_errors:
         return await _editor(request, api, form, call=None, status_code=422)
     try:

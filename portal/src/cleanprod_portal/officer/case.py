@@ -22,6 +22,7 @@ from ..streaming import pass_on, sandboxed_report
 from ..templating import render
 from .routes import Officer, OfficerReader, context
 from .staff import sector_names, staff_members
+from .verification_corrections import correction_context
 
 router = APIRouter(prefix="/officer")
 CASE_PATH = "/officer/applications"
@@ -127,15 +128,32 @@ async def tranches(request: Request, application_id: UUID, user: OfficerReader, 
 
 
 async def _verification_tab(
-    request: Request, api: Any, user: Any, application_id: UUID, *, form: Form | None = None, status_code: int = 200
+    request: Request,
+    api: Any,
+    user: Any,
+    application_id: UUID,
+    *,
+    form: Form | None = None,
+    corrections: Form | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     case = await case_of(api, application_id)
     state = await api.get(f"/verifications/{case['id']}/assignment") if case else None
     verifiers = await staff_members(api, "verifier") if "officer" in user.roles and case else []
     form = form or Form({"version": str(case["version"]) if case else ""})
     options = [(m["user_id"], f"{m['full_name']} ({m['username']})") for m in verifiers]
+    # the corrections (verification_corrections.py): adjustments to decide, re-freezes, the reporting start
+    extra = await correction_context(api, case, corrections) if case else {}
     response = await _case(
-        request, api, application_id, "verification", case=case, assignment=state, verifier_options=options, form=form
+        request,
+        api,
+        application_id,
+        "verification",
+        case=case,
+        assignment=state,
+        verifier_options=options,
+        form=form,
+        **extra,
     )
     response.status_code = status_code
     return response

@@ -31,6 +31,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("/officer/calls", N_("Calls")),
     ("/officer/applications", N_("Applications")),
     ("/officer/verifications", N_("Verifier assignment")),
+    ("/payments", N_("Payment work list")),  # payments/routes.py: payments to approve, the work list
     ("/officer/enterprises", N_("Enterprise accounts")),
     ("/officer/sectors", N_("Sectors and norms")),
     ("/officer/webhooks", N_("E-government webhooks")),

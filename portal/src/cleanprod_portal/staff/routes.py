@@ -37,6 +37,12 @@ WORKSPACES: list[tuple[str, str, str, str]] = [
         N_("The verification cases assigned to you: measurements, savings and conclusions."),
     ),
     ("auditor", "/audit", N_("Audit"), N_("Everything read-only: audit search across all records, and exports.")),
+    (
+        "finance",
+        "/payments",
+        N_("Payment work list"),
+        N_("Tranches to prepare, to mark paid and recoveries to collect; the funding reports of the calls."),
+    ),
 ]
 
 

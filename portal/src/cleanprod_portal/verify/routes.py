@@ -95,12 +95,14 @@ CASE_STEPS: list[tuple[str, str]] = [
     ("/declaration", N_("Declaration of independence")),
     ("/measurements", N_("Measurements")),
     ("/results", N_("Results and conclusion")),
+    ("/corrections", N_("Corrections")),  # corrections.py: adjustments, withdrawals, re-freezes
 ]
 STEP_OF_TEMPLATE = {
     "verify/case.html": "",
     "verify/declaration.html": "/declaration",
     "verify/measurements.html": "/measurements",
     "verify/results.html": "/results",
+    "verify/corrections.html": "/corrections",
 }
 
 

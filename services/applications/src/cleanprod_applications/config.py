@@ -32,9 +32,13 @@ class ApplicationsSettings(ServiceSettings):
     # Dossier codes (Circular 01/2018/TT-VPCP art. 19): the Department's electronic identifier.
     agency_id: str = Field(default="000.00.01.H26", pattern=f"^{AGENCY_ID_PATTERN}$")
 
-    # Attachments: content-addressed files under document_dir, at most max_document_bytes each.
+    # Attachments, at most max_document_bytes each, content-addressed (documents/blobs.py): in this service's
+    # database ("postgres": every replica serves what any stored) or in files under document_dir ("local": one
+    # machine). Uploads are received into document_dir/tmp first in either case (a local scratch folder).
+    document_storage: Literal["postgres", "local"] = "postgres"
     document_dir: Path = Path(".data/documents")
     max_document_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    document_chunk_bytes: int = Field(default=1024 * 1024, ge=4096, le=64 * 1024 * 1024)
 
     # Tranches (see docs/applications.md): advance share of the award, and the achieved ratio below which a
     # not_achieved project gets no balance and repays the advance pro rata to the shortfall.
@@ -152,6 +156,11 @@ class ApplicationsSettings(ServiceSettings):
         if self.webhook_allow_loopback is None:
             self.webhook_allow_loopback = self.is_dev_or_test
         return self
+
+    @property
+    def upload_tmp_dir(self) -> Path:
+        """Where uploads are received before they are typed and stored (a scratch folder of this machine)."""
+        return self.document_dir / "tmp"
 
     @property
     def is_dev_or_test(self) -> bool:

@@ -1,8 +1,8 @@
 """What the applications service's routes need, as `Annotated` dependencies, so a route's signature says what it
 uses and no route reads `request.app.state`:
 
-- `SettingsDep`, `DatabaseDep` (for exports that outlive the request's session), `ServiceClientDep` (calls to the
-  other services), `RegistryDep` (the facility registry), `VerificationDep`, `WebhookDispatcherDep`;
+- `SettingsDep`, `DatabaseDep` (for exports that outlive the request's session), `BlobStoreDep` (where document
+  bytes live, documents/blobs.py), `ServiceClientDep` (calls to the other services), `RegistryDep` (the facility registry), `VerificationDep`, `WebhookDispatcherDep`;
 - the kit's change pipeline (`cleanprod_kit.changes.Change`) for each resource a route changes:
   `ApplicationChange`, `CallChange`, `SubscriptionChange`. The route calls `change.lock()` (read access → row
   lock → If-Match), one flow or service function, then `change.answer(response, …)` (commit → ETag → schema).
@@ -28,6 +28,7 @@ from .applications.schemas import ApplicationPublic
 from .applications.service import public_view
 from .calls.models import Call
 from .config import ApplicationsSettings
+from .documents.blobs import BlobStore
 from .grants.models import Tranche
 from .integrations.delivery import WebhookDispatcher
 from .integrations.models import WebhookSubscription
@@ -43,6 +44,10 @@ def _database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
+def _blob_store(request: Request) -> BlobStore:
+    return request.app.state.blob_store  # type: ignore[no-any-return]
+
+
 def _service_client(request: Request) -> ServiceClient:
     return request.app.state.service_client  # type: ignore[no-any-return]
 
@@ -53,6 +58,7 @@ def _webhook_dispatcher(request: Request) -> WebhookDispatcher | None:
 
 SettingsDep = Annotated[ApplicationsSettings, Depends(_settings)]
 DatabaseDep = Annotated[Database, Depends(_database)]
+BlobStoreDep = Annotated[BlobStore, Depends(_blob_store)]
 ServiceClientDep = Annotated[ServiceClient, Depends(_service_client)]
 WebhookDispatcherDep = Annotated[WebhookDispatcher | None, Depends(_webhook_dispatcher)]
 

@@ -14,6 +14,7 @@ from .applications.views import router as applications_router
 from .calls.views import router as calls_router
 from .config import ApplicationsSettings
 from .consumer import build_consumer
+from .documents.blobs import blob_store
 from .documents.views import router as documents_router
 from .exports.views import router as exports_router
 from .funding.views import router as funding_router
@@ -28,6 +29,7 @@ from .messages.views import router as messages_router
 from .notifications.scheduler import NotificationScheduler
 from .notifications.views import router as notifications_router
 from .payments.views import router as payments_router
+from .payments.views import work_list_router as payment_work_list_router
 from .public.views import router as public_router
 from .reviews.views import router as reviews_router
 from .showcase.views import public_router as public_showcase_router
@@ -46,7 +48,8 @@ def create_app(
     settings = settings or ApplicationsSettings()
 
     async def prepare(app: FastAPI) -> None:
-        (settings.document_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+        app.state.blob_store = blob_store(settings, app.state.db.engine)
 
     async def start_webhooks(app: FastAPI) -> None:
         app.state.webhook_dispatcher = None
@@ -87,6 +90,7 @@ def create_app(
         routers=[
             calls_router,
             exports_router,
+            payment_work_list_router,  # /applications/tranches before /applications/{application_id}
             applications_router,
             reviews_router,
             grants_router,

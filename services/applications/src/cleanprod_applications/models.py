@@ -7,7 +7,7 @@ from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, Pro
 
 from .applications.models import Application, DossierSequence
 from .calls.models import Call
-from .documents.models import Document
+from .documents.models import Document, DocumentBlob, DocumentBlobChunk
 from .funding.models import AwardAllocation, FundingSource
 from .grants.models import PendingVerdict, RecoveryCollection, Tranche
 from .handbooks.models import Handbook, HandbookVersion
@@ -25,6 +25,8 @@ __all__ = [
     "AuditEntry",
     "Call",
     "Document",
+    "DocumentBlob",
+    "DocumentBlobChunk",
     "DossierSequence",
     "IdempotencyRecord",
     "OutboxEvent",
@@ -59,6 +61,8 @@ def service_metadata() -> MetaData:
         Application,
         Call,
         Document,
+        DocumentBlob,
+        DocumentBlobChunk,
         DossierSequence,
         PendingVerdict,
         ReviewerAssignment,

@@ -14,6 +14,7 @@ from .accounts.views import router as accounts_router
 from .baselines.views import router as baselines_router
 from .config import RegistrySettings
 from .enterprises.views import router as enterprises_router
+from .facilities.views import internal_router as internal_facilities_router
 from .facilities.views import router as facilities_router
 from .sectors.views import public_router as public_sectors_router
 from .sectors.views import router as sectors_router
@@ -33,6 +34,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             public_sectors_router,
             staff_router,
             recipients_router,
+            internal_facilities_router,
             audit_search_router("registry"),
         ],
     )

@@ -39,6 +39,14 @@ class Enterprise(ReadModel):
     district: str | None
 
 
+class FacilityWithEnterprise(ReadModel):
+    """`GET /internal/facilities/{id}/facts` (service accounts): the facility and its owning enterprise in one answer,
+    as `GET /api/v1/facilities/{id}` and `GET /api/v1/enterprises/{id}` give them (issue 16: one call, not two)."""
+
+    facility: Facility
+    enterprise: Enterprise
+
+
 class Sector(ReadModel):
     """`GET /api/v1/sectors/{code}`."""
 

@@ -63,6 +63,7 @@ def service_settings_for(issuer: TestIssuer, **fields: Any) -> dict[str, Any]:
         "outbox_enabled": False,
         "log_json": False,
         "log_level": "WARNING",
+        "gc_threshold": 0,  # a test process starts many apps: nothing frozen (app.tune_gc)
         **fields,
     }
 

@@ -1,7 +1,8 @@
 """Receiving attachments: the multipart body is parsed as it arrives and the file part is written straight to a
 temporary file while its SHA-256 is computed — never held in memory whole. The size limit is enforced on the bytes
 received (not on a declared length), the type is decided by the content (magic bytes; for XLSX/DOCX the ZIP must
-hold the right Office Open XML parts), and the file is then moved to `<document_dir>/<aa>/<bb>/<sha256>`.
+hold the right Office Open XML parts), and the file is then streamed into the blob store (blobs.py: PostgreSQL or
+a local folder) under its SHA-256, which the store checks again.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 import anyio
 import filetype
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse
+from starlette.responses import StreamingResponse
 
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import (
@@ -35,6 +37,8 @@ from cleanprod_kit.errors import (
     UnsupportedMediaType,
     field_error,
 )
+
+from .blobs import BlobDigestMismatch, BlobStore, BlobTooLarge, file_chunks
 
 FILE_FIELD = "file"
 MAX_TEXT_FIELD_BYTES = 1024
@@ -338,40 +342,37 @@ def download_name(filename: str, kind: FileType) -> str:
     return stem if os.path.splitext(stem)[1].lower() in kind.extensions else stem + kind.extensions[0]
 
 
-def blob_path(document_dir: Path, sha256: str) -> Path:
-    return document_dir / sha256[:2] / sha256[2:4] / sha256
-
-
-async def store(received: ReceivedFile, document_dir: Path) -> Path:
-    """Move the received file to its content address (an identical file already there is kept)."""
-    target = blob_path(document_dir, received.sha256)
-
-    def move() -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            received.discard()
-        else:
-            os.replace(received.path, target)
-
-    await anyio.to_thread.run_sync(move)
-    return target
+async def store(received: ReceivedFile, blobs: BlobStore, max_bytes: int) -> None:
+    """Stream the received file into the store under its SHA-256 (content already stored is kept as it is)."""
+    try:
+        await blobs.put(received.sha256, file_chunks(received.path, blobs.chunk_bytes), max_bytes=max_bytes)
+    except BlobTooLarge:
+        raise _too_large(max_bytes) from None
+    except BlobDigestMismatch:  # the temporary file changed under us: refuse rather than store a wrong name
+        raise BadRequest(code="upload_interrupted") from None
 
 
 Checked = TypeVar("Checked")
 
 
 async def receive_and_store(
-    request: Request, *, document_dir: Path, max_bytes: int, check: Callable[[ReceivedFile, FileType], Checked]
+    request: Request,
+    *,
+    blobs: BlobStore,
+    tmp_dir: Path,
+    max_bytes: int,
+    check: Callable[[ReceivedFile, FileType], Checked],
 ) -> tuple[ReceivedFile, FileType, Checked]:
-    """Stream the upload to a temporary file, type it by its content, let `check` refuse it (or read what it needs
-    from the form), then store it under its SHA-256. The temporary file is gone afterwards, whatever happened."""
-    received = await receive_upload(request, tmp_dir=document_dir / "tmp", max_bytes=max_bytes)
+    """Stream the upload to a temporary file in `tmp_dir`, type it by its content, let `check` refuse it (or read
+    what it needs from the form), then store it under its SHA-256. The temporary file is gone afterwards, whatever
+    happened."""
+    received = await receive_upload(request, tmp_dir=tmp_dir, max_bytes=max_bytes)
     try:
         file_type = await detect_type(received)
         checked = check(received, file_type)
-        await store(received, document_dir)
+        await store(received, blobs, max_bytes)
     finally:
-        received.discard()  # no-op once stored
+        received.discard()
     return received, file_type, checked
 
 
@@ -403,24 +404,38 @@ def multipart_upload(**fields: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
 
 
-def stored_file(
-    document_dir: Path,
+def attachment_disposition(filename: str) -> str:
+    """Content-Disposition for a download; a name beyond ASCII (Vietnamese) as RFC 5987 `filename*`."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
+
+
+async def stored_file(
+    blobs: BlobStore,
     stored: StoredBlob,
     *,
     private: bool,
     log: logging.Logger,
     what: str,
     **ids: str,
-) -> FileResponse:
-    """The stored bytes as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached when
-    `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
+) -> StreamingResponse:
+    """The stored bytes streamed as a download: ETag and Repr-Digest from the SHA-256, never sniffed, not cached
+    when `private`. Bytes missing from the store are logged (`what`, `ids`) and answered 404 `content_missing`."""
     sha256 = stored.sha256
-    path = blob_path(document_dir, sha256)
-    if not path.is_file():
-        log.error(f"{what} content missing from storage", extra={**ids, "sha256": sha256})
+    size = await blobs.size(sha256)
+    if size is None:
+        log.error(f"{what} content missing from storage", extra={**ids, "sha256": sha256, "storage": blobs.kind})
         raise NotFound(slug="content-missing", code="content_missing")
     digest = base64.b64encode(bytes.fromhex(sha256)).decode()
-    headers = {"ETag": f'"{sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Length": str(size),
+        "Content-Disposition": attachment_disposition(stored.filename),
+        "ETag": f'"{sha256}"',
+        "Repr-Digest": f"sha-256=:{digest}:",
+        "X-Content-Type-Options": "nosniff",
+    }
     if private:
         headers["Cache-Control"] = "private, no-store"
-    return FileResponse(path, media_type=stored.media_type, filename=stored.filename, headers=headers)
+    return StreamingResponse(blobs.get(sha256), media_type=stored.media_type, headers=headers)

@@ -4,7 +4,7 @@ import logging
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.responses import FileResponse
+from starlette.responses import StreamingResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.changes import lock_row
@@ -14,7 +14,7 @@ from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..deps import SettingsDep
+from ..deps import BlobStoreDep, SettingsDep
 from . import service
 from .schemas import DocumentPublic
 from .storage import ALLOWED, multipart_upload, receive_and_store, stored_file
@@ -43,17 +43,23 @@ readers = [Depends(require_roles(*READ_ROLES))]
     },
 )
 async def upload_document(
-    application_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+    application_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    blobs: BlobStoreDep,
 ) -> Response:
-    """Attach a file (multipart/form-data, part `file`; optional field `kind`). Streamed to disk, content-addressed
-    by SHA-256; the type is checked by content."""
+    """Attach a file (multipart/form-data, part `file`; optional field `kind`). Streamed to a scratch file,
+    then into the blob store under its SHA-256; the type is checked by content."""
     application = await readable_application(session, principal, application_id)
     service.ensure_may_upload(principal, application)
     await session.rollback()  # no transaction stays open while the file arrives
 
     received, file_type, kind = await receive_and_store(
         request,
-        document_dir=settings.document_dir,
+        blobs=blobs,
+        tmp_dir=settings.upload_tmp_dir,
         max_bytes=settings.max_document_bytes,
         check=lambda file, _: service.document_kind(file),
     )
@@ -93,7 +99,7 @@ async def list_documents(
 
 @router.get(
     "/{application_id}/documents/{document_id}",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     dependencies=readers,
     responses={
         200: {
@@ -107,10 +113,8 @@ async def download_document(
     document_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentPrincipal,
-    settings: SettingsDep,
-) -> FileResponse:
+    blobs: BlobStoreDep,
+) -> StreamingResponse:
     application = await readable_application(session, principal, application_id)
     document = await service.get_document(session, principal, application, document_id)
-    return stored_file(
-        settings.document_dir, document, private=True, log=log, what="document", document_id=str(document.id)
-    )
+    return await stored_file(blobs, document, private=True, log=log, what="document", document_id=str(document.id))

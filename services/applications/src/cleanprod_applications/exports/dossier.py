@@ -20,9 +20,9 @@ import logging
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
+import anyio.from_thread
 import orjson
 from fastapi.encoders import jsonable_encoder
 from sqlmodel import select
@@ -36,8 +36,8 @@ from cleanprod_kit.upstream import Upstream, UpstreamUnavailable
 from ..access import sees_internal
 from ..applications import service as applications
 from ..applications.models import Application
+from ..documents.blobs import BlobStore, blocking_chunks
 from ..documents.models import Document
-from ..documents.storage import blob_path
 from ..messages.service import list_messages
 from ..reviews.service import assignments_of
 from ..reviews.service import to_public as review_public
@@ -122,8 +122,9 @@ def _json(data: Any) -> bytes:
     return orjson.dumps(jsonable_encoder(data), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
 
 
-def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[bytes]:
-    """The ZIP in a rewound temporary file (documents are copied in chunks, never held in memory)."""
+def write_zip(data: DossierData, blobs: BlobStore, generated_by: str) -> IO[bytes]:
+    """The ZIP in a rewound temporary file, written in a worker thread (documents are copied from the blob store in
+    chunks fetched on the event loop, never held in memory)."""
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - closed by the response
     files: list[dict[str, Any]] = []
     application = data.application
@@ -158,14 +159,14 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
         add("messages.json", _json(data.messages))
         for n, document in enumerate(data.documents, start=1):
             path = f"documents/{n:02d}-{document['filename']}"
-            blob = blob_path(document_dir, document["stored_sha256"])
-            if not blob.is_file():
+            sha256 = document["stored_sha256"]
+            if not anyio.from_thread.run(blobs.exists, sha256):
                 files.append({"path": None, **document, "missing": True})
                 log.error("document content missing from storage", extra={"document_id": document["document_id"]})
                 continue
             digest, size = hashlib.sha256(), 0
-            with blob.open("rb") as source, archive.open(path, "w") as target:
-                while chunk := source.read(1024 * 1024):
+            with archive.open(path, "w") as target:
+                for chunk in blocking_chunks(blobs, sha256):
                     digest.update(chunk)
                     size += len(chunk)
                     target.write(chunk)
@@ -203,12 +204,12 @@ def write_zip(data: DossierData, document_dir: Path, generated_by: str) -> IO[by
 
 
 async def build(
-    session: AsyncSession, principal: Principal, application: Application, *, verification: Upstream, document_dir: Path
+    session: AsyncSession, principal: Principal, application: Application, *, verification: Upstream, blobs: BlobStore
 ) -> IO[bytes]:
     data = await collect(session, principal, application)
     await session.rollback()  # end the read transaction before the remote call (never hold one across HTTP)
     data.verification = await verification_of(verification, data.application["id"])
-    return await run_in_threadpool(write_zip, data, document_dir, principal.display_name or principal.subject)
+    return await run_in_threadpool(write_zip, data, blobs, principal.display_name or principal.subject)
 
 
 def filename(application: Application) -> str:

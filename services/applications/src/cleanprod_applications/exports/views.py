@@ -17,7 +17,7 @@ from cleanprod_kit.roles import OVERSIGHT
 from ..access import READ_ROLES, readable_application
 from ..applications import service as applications
 from ..applications.filters import ApplicationFilters
-from ..deps import DatabaseDep, SettingsDep, VerificationDep
+from ..deps import BlobStoreDep, DatabaseDep, VerificationDep
 from . import dossier
 from .columns import APPLICATION_COLUMNS, TRANCHE_COLUMNS
 
@@ -82,15 +82,13 @@ async def dossier_zip(
     application_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentPrincipal,
-    settings: SettingsDep,
+    blobs: BlobStoreDep,
     verification: VerificationDep,
 ) -> StreamingResponse:
     """Everything on one application in one ZIP (see docs/applications.md "Dossier ZIP")."""
     application = await readable_application(session, principal, application_id)
     name = dossier.filename(application)  # before build() ends the transaction (and expires the row)
-    file = await dossier.build(
-        session, principal, application, verification=verification, document_dir=settings.document_dir
-    )
+    file = await dossier.build(session, principal, application, verification=verification, blobs=blobs)
     return StreamingResponse(
         file_chunks(file),
         media_type="application/zip",

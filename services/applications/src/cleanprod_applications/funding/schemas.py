@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from ..domain.funding import SourceKind
 from ..domain.support_types import SupportType
-from ..schemas import Code, LongText, PositiveVnd, StrictBody, Text300
+from ..schemas import Code, LongText, PatchBody, PositiveVnd, StrictBody, Text300
 
 
 class FundingSourceBody(StrictBody):
@@ -20,6 +20,15 @@ class FundingSourceBody(StrictBody):
         default_factory=list, max_length=3, description="The support types it may fund (empty: any the call funds)"
     )
     conditions: LongText | None = Field(default=None, description="The donor's other conditions, for the officers")
+
+
+class FundingSourceUpdate(PatchBody):
+    """A source's name, conditions or amount (the call's budget moves by the difference; never below what the source
+    has committed). Its code, kind, support types and order stay: awards already drew on them."""
+
+    name: Text300 = None
+    amount_vnd: PositiveVnd = None
+    conditions: LongText | None = None
 
 
 class SourceFigures(BaseModel):

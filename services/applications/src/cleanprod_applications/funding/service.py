@@ -11,10 +11,10 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import apply_changes, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
-from cleanprod_kit.errors import Conflict, Unprocessable, field_error
+from cleanprod_kit.errors import Conflict, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 
 from ..applications.models import Application
@@ -29,6 +29,7 @@ from .schemas import (
     FundingSourceBody,
     FundingSourcePublic,
     FundingSourceReport,
+    FundingSourceUpdate,
     SourceFigures,
 )
 
@@ -102,6 +103,39 @@ async def add_source_to_call(
         entity_id=call.id,
         action="add_funding_source",
         details={"source": body.code, "kind": str(body.kind), "amount_vnd": body.amount_vnd},
+    )
+    return source
+
+
+async def update_source(
+    session: AsyncSession, principal: Principal, call: Call, source_id: uuid.UUID, body: FundingSourceUpdate
+) -> FundingSource:
+    """A source of a call locked FOR UPDATE changed: name, conditions, amount. The call's budget moves by the amount's
+    difference; an amount below what the source has committed is 409 `source_below_committed` (at `amount_vnd`)."""
+    sources = {s.id: s for s in await sources_of(session, call.id, lock=True)}
+    source = sources.get(source_id)
+    if source is None:
+        raise NotFound(code="record_not_found", params={"what": f"Funding source {source_id}"})
+    values = body.model_dump(exclude_unset=True)
+    amount = values.get("amount_vnd", source.amount_vnd)
+    if amount < source.committed_vnd:
+        params = {"source": source.code, "committed": source.committed_vnd}
+        raise Conflict(
+            code="source_below_committed",
+            params=params,
+            errors=[field_error("amount_vnd", None, "source_below_committed", **params)],
+        )
+    call.budget_vnd += amount - source.amount_vnd
+    changes = apply_changes(source, values)
+    call.updated_at = utcnow()
+    record_audit(
+        session,
+        principal,
+        entity_type="call",
+        entity_id=call.id,
+        action="update_funding_source",
+        details={"source": source.code},
+        changes=changes,
     )
     return source
 

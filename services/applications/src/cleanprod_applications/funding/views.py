@@ -15,7 +15,7 @@ from ..calls.service import get_call
 from ..db_types import touch
 from ..deps import CallChange
 from . import service
-from .schemas import ApplicationFunding, CallFunding, FundingSourceBody, FundingSourcePublic
+from .schemas import ApplicationFunding, CallFunding, FundingSourceBody, FundingSourcePublic, FundingSourceUpdate
 
 router = APIRouter(tags=["funding"])
 MONEY_READERS = (Role.OFFICER, Role.FINANCE, Role.AUDITOR, Role.SERVICE)
@@ -54,6 +54,26 @@ async def add_source(body: FundingSourceBody, change: CallChange) -> Response:
         )
 
     return await change.create_once(body, create)
+
+
+@router.patch(
+    "/api/v1/calls/{call_id}/funding-sources/{source_id}",
+    response_model=FundingSourcePublic,
+    dependencies=[Depends(require_roles(Role.OFFICER))],
+    responses={
+        404: {"description": "No such call or source"},
+        409: {"description": "The amount would be below what the source has committed"},
+    },
+)
+async def update_source(
+    source_id: uuid.UUID, body: FundingSourceUpdate, change: CallChange, response: Response
+) -> FundingSourcePublic:
+    """A source's name, conditions or amount (If-Match = the call's version, as for adding one: the call's budget
+    moves by the amount's difference). Answered with the source; the ETag is the call's new version."""
+    call = await change.lock()
+    source = await service.update_source(change.session, change.principal, call, source_id, body)
+    touch(call)  # the budget is one of the call's terms: its version moves
+    return await change.answer(response, lambda _call: service.source_public(source))
 
 
 @router.get(

@@ -9,6 +9,7 @@ also refuses `committed_vnd > budget_vnd` with a CHECK constraint, as a last lin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -216,7 +217,11 @@ def _settle_part(
     ratio: Fraction | float | None,
     recovery_threshold_bp: int,
 ) -> Settlement:
-    """One source's part: its balance tranche becomes payable (or cancelled) and a recovery is raised if due."""
+    """One source's part: its balance tranche becomes payable (or cancelled) and a recovery is raised if due.
+
+    The settlement counts the advance as granted whether or not finance has paid it yet, so what the enterprise
+    keeps does not depend on how quickly the payment went out. A recovery from an advance that was never paid
+    has nothing to recover: the recovered share is cut from the unpaid advance instead (`_net_against_advance`)."""
     advance = tranches.get(TrancheKind.ADVANCE)
     advance_paid = (advance.amount_vnd or 0) if advance is not None else 0
     settlement = settle(
@@ -248,6 +253,9 @@ def _settle_part(
     balance.basis = basis
     balance.updated_at = utcnow()
     balance.version += 1
+    if settlement.recover_vnd and advance is not None and advance.status != TrancheStatus.PAID:
+        _net_against_advance(advance, settlement.recover_vnd, basis)
+        return replace(settlement, recover_vnd=0)
     if settlement.recover_vnd:
         session.add(
             Tranche(
@@ -261,3 +269,17 @@ def _settle_part(
             )
         )
     return settlement
+
+
+def _net_against_advance(advance: Tranche, recover_vnd: int, basis: dict[str, Any]) -> None:
+    """A shortfall below the threshold while the advance is still unpaid: no recovery is raised (nothing was paid
+    to recover); the advance is cut to what the enterprise keeps, `advance − recovery`, and cancelled when that is
+    0. A payment order already prepared or approved was for the old amount, so the advance goes back to payable
+    and its preparation and approval start again (the books count the cut as cancelled: planned − amount)."""
+    advance.amount_vnd = (advance.amount_vnd or 0) - recover_vnd
+    advance.status = TrancheStatus.PAYABLE if advance.amount_vnd else TrancheStatus.CANCELLED
+    advance.prepared_by = advance.prepared_by_name = advance.prepared_at = None
+    advance.approved_by = advance.approved_by_name = advance.approved_at = None
+    advance.basis = {**advance.basis, **basis, "netted_recovery_vnd": recover_vnd}
+    advance.updated_at = utcnow()
+    advance.version += 1

@@ -4,7 +4,7 @@ import logging
 import uuid
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from starlette.responses import FileResponse
+from starlette.responses import StreamingResponse
 
 from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.db import SessionDep
@@ -15,7 +15,7 @@ from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES
-from ..deps import SettingsDep
+from ..deps import BlobStoreDep, SettingsDep
 from ..documents.storage import multipart_upload, receive_and_store, stored_file
 from . import service
 from .schemas import HandbookCreate, HandbookPublic
@@ -72,7 +72,12 @@ async def list_all(
     },
 )
 async def upload_version(
-    handbook_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+    handbook_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    blobs: BlobStoreDep,
 ) -> Response:
     """Publish the next version (a PDF, multipart part `file`): type by content, the documents' size limit,
     stored under its SHA-256."""
@@ -80,7 +85,11 @@ async def upload_version(
         raise NotFound(code="handbook_not_found", params={"handbook_id": str(handbook_id)})
     await session.rollback()  # no transaction stays open while the file arrives
     received, file_type, _ = await receive_and_store(
-        request, document_dir=settings.document_dir, max_bytes=settings.max_document_bytes, check=service.ensure_pdf
+        request,
+        blobs=blobs,
+        tmp_dir=settings.upload_tmp_dir,
+        max_bytes=settings.max_document_bytes,
+        check=service.ensure_pdf,
     )
 
     async def create() -> Created:
@@ -109,11 +118,11 @@ async def list_public(
 
 @public_router.get(
     "/{handbook_id}/versions/{number}",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such version"}},
 )
 async def download_version(
-    handbook_id: uuid.UUID, session: SessionDep, settings: SettingsDep, number: int = Path(ge=1, le=1_000_000)
-) -> FileResponse:
+    handbook_id: uuid.UUID, session: SessionDep, blobs: BlobStoreDep, number: int = Path(ge=1, le=1_000_000)
+) -> StreamingResponse:
     version = await service.get_version(session, handbook_id, number)
-    return stored_file(settings.document_dir, version, private=False, log=log, what="handbook")
+    return await stored_file(blobs, version, private=False, log=log, what="handbook")

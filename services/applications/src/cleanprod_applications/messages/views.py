@@ -12,7 +12,7 @@ from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..deps import SettingsDep
+from ..deps import BlobStoreDep, SettingsDep
 from ..documents import service as documents
 from ..documents.schemas import DocumentPublic
 from ..documents.storage import multipart_upload, receive_and_store
@@ -84,6 +84,7 @@ async def attach(
     session: SessionDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    blobs: BlobStoreDep,
 ) -> Response:
     """Add a file to one's own message (multipart, part `file`): stored under the documents' rules and listed
     among the application's documents with the message's visibility, at any status of the application."""
@@ -93,7 +94,8 @@ async def attach(
 
     received, file_type, kind = await receive_and_store(
         request,
-        document_dir=settings.document_dir,
+        blobs=blobs,
+        tmp_dir=settings.upload_tmp_dir,
         max_bytes=settings.max_document_bytes,
         check=lambda file, _: documents.document_kind(file),
     )

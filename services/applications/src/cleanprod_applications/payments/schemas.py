@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from pydantic import Field
+import uuid
 
+from pydantic import BaseModel, Field
+
+from ..grants.schemas import TranchePublic
 from ..schemas import PositiveVnd, ProgrammeDate, StrictBody, Text
 
 Reference = Text(64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.\-]*$")
@@ -21,3 +24,15 @@ class CollectionBody(StrictBody):
     amount_vnd: PositiveVnd
     collected_on: ProgrammeDate
     reference: Reference
+
+
+class PaymentWorkItem(BaseModel):
+    """One tranche of the payment work list, with what finance needs to recognise it without opening the case."""
+
+    application_id: uuid.UUID
+    dossier_code: str | None
+    title: str | None
+    enterprise_name: str
+    source_code: str = Field(description="The funding source that pays it (or receives the recovery)")
+    source_name: str
+    tranche: TranchePublic

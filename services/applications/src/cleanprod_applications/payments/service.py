@@ -16,6 +16,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
@@ -24,6 +25,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import emit
+from cleanprod_kit.pagination import page_by_id
 
 from ..applications.models import ENTITY, Application
 from ..calls.service import today
@@ -31,8 +33,9 @@ from ..db_types import touch
 from ..domain import local_date
 from ..funding.models import FundingSource
 from ..grants.models import RecoveryCollection, Tranche, TrancheKind, TrancheStatus
+from ..grants.schemas import TranchePublic
 from ..notifications import rules as notification_rules
-from .schemas import CollectionBody, PaidBody
+from .schemas import CollectionBody, PaidBody, PaymentWorkItem
 
 PAYMENTS = (TrancheKind.ADVANCE, TrancheKind.BALANCE)
 EVENT_TYPES: dict[str, str] = {
@@ -42,6 +45,34 @@ EVENT_TYPES: dict[str, str] = {
     "recovery_collected": "application.recovery_collected",
 }
 """Each bookkeeping step → its event type (libs/contracts v1 `TrancheEvent`)."""
+OPEN_STEPS = (TrancheStatus.PAYABLE, TrancheStatus.PREPARED, TrancheStatus.APPROVED, TrancheStatus.RECOVERY_DUE)
+"""The statuses on the payment work list by default: each waits for someone's step."""
+
+
+async def work_list(
+    session: AsyncSession, statuses: list[TrancheStatus], *, limit: int, cursor: str | None
+) -> tuple[list[PaymentWorkItem], str | None]:
+    """The tranches in `statuses` across all applications, oldest first (tranche ids are time-ordered)."""
+    statement = (
+        select(Tranche, Application, FundingSource)
+        .join(Application, col(Application.id) == col(Tranche.application_id))
+        .join(FundingSource, col(FundingSource.id) == col(Tranche.source_id))
+        .where(col(Tranche.status).in_([str(s) for s in statuses]))
+    )
+    rows, next_cursor = await page_by_id(session, statement, Tranche.id, limit=limit, cursor=cursor)
+    items = [
+        PaymentWorkItem(
+            application_id=application.id,
+            dossier_code=application.dossier_code,
+            title=application.title,
+            enterprise_name=application.enterprise_name,
+            source_code=source.code,
+            source_name=source.name,
+            tranche=TranchePublic.model_validate(tranche, from_attributes=True),
+        )
+        for tranche, application, source in rows
+    ]
+    return items, next_cursor
 
 
 async def tranche_of(session: AsyncSession, application: Application, tranche_id: uuid.UUID) -> Tranche:

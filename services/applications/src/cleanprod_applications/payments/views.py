@@ -4,20 +4,25 @@ pipeline (`TrancheChange`: read access → the tranche locked → If-Match → t
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
 
 from cleanprod_kit.auth import require_roles
 from cleanprod_kit.changes import Change
+from cleanprod_kit.db import SessionDep
+from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..applications.models import Application
 from ..deps import TrancheChange
-from ..grants.models import Tranche
+from ..grants.models import Tranche, TrancheStatus
 from ..grants.schemas import TranchePublic
 from . import service
-from .schemas import CollectionBody, PaidBody
+from .schemas import CollectionBody, PaidBody, PaymentWorkItem
 
 router = APIRouter(prefix="/api/v1/applications/{application_id}/tranches/{tranche_id}", tags=["payments"])
+work_list_router = APIRouter(prefix="/api/v1/applications", tags=["payments"])
 STEP_RESPONSES: dict[int | str, dict[str, str]] = {
     403: {"description": "Four-eyes: the same person may not take two steps of one payment"},
     404: {"description": "No such application or tranche"},
@@ -83,3 +88,23 @@ async def collect(body: CollectionBody, change: TrancheChange, response: Respons
     application, tranche = await _locked(change)
     await service.collect(change.session, change.principal, application, tranche, body)
     return await change.answer(response, TranchePublic)
+
+
+@work_list_router.get(
+    "/tranches",
+    response_model=Page[PaymentWorkItem],
+    dependencies=[Depends(require_roles(Role.FINANCE, Role.OFFICER, Role.AUDITOR))],
+)
+async def payment_work_list(
+    session: SessionDep,
+    status: Annotated[list[TrancheStatus] | None, Query(description="Repeatable; default: every open step")] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[PaymentWorkItem]:
+    """The payment work list ("Thanh toán"): tranches across all applications that wait for a step — payable
+    (finance prepares), prepared (an officer approves), approved (finance marks paid), recovery_due (finance
+    collects) — oldest first, with the dossier, the enterprise and the funding source."""
+    items, next_cursor = await service.work_list(
+        session, status or list(service.OPEN_STEPS), limit=limit, cursor=cursor
+    )
+    return Page(items=items, next_cursor=next_cursor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,16 +40,19 @@ async def _require_sector(session: AsyncSession, code: str) -> None:
         )
 
 
+# Built once: every facility read (and change) runs it, and SQLAlchemy memoises a statement's cache key on the
+# statement object (issue 16).
+_FACILITY_WITH_ENTERPRISE = (
+    select(Facility, Enterprise)
+    .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    .where(Facility.id == bindparam("facility_id"))
+)
+
+
 async def get_facility(
     session: AsyncSession, principal: Principal, facility_id: uuid.UUID
 ) -> tuple[Facility, Enterprise]:
-    row = (
-        await session.exec(
-            select(Facility, Enterprise)
-            .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
-            .where(Facility.id == facility_id)
-        )
-    ).first()
+    row = (await session.exec(_FACILITY_WITH_ENTERPRISE, params={"facility_id": facility_id})).first()
     if row is None:
         raise NotFound(code="record_not_found", params={"what": f"Facility {facility_id}"})
     facility, enterprise = row

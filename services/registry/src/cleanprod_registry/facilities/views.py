@@ -22,14 +22,18 @@ from cleanprod_kit.exports import (
 from cleanprod_kit.idempotency import Created, create_once
 from cleanprod_kit.models import AuditEntry
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
+from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, WRITE_ROLES
 from ..deps import DatabaseDep, FacilityChange
+from ..enterprises.schemas import EnterprisePublic
 from . import service
 from .filters import FacilityFilters
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
+# Service accounts only (the gateway routes no /internal path).
+internal_router = APIRouter(prefix="/internal/facilities", tags=["internal"], include_in_schema=False)
 readers = [Depends(require_roles(*READ_ROLES))]
 writers = [Depends(require_roles(*WRITE_ROLES))]
 
@@ -168,3 +172,16 @@ async def facility_history(
     )
     items, next_cursor = await audit_page(session, condition, limit=limit, cursor=cursor)
     return Page(items=items, next_cursor=next_cursor)
+
+
+@internal_router.get("/{facility_id}/facts", dependencies=[Depends(require_roles(Role.SERVICE))])
+async def facility_with_enterprise(
+    facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, object]:
+    """The facility and its enterprise in one answer (`cleanprod_contracts.v1.registry.FacilityWithEnterprise`):
+    what the applications service records of both when an application is created, read in one statement."""
+    facility, enterprise = await service.get_facility(session, principal, facility_id)
+    return {
+        "facility": service.to_public(facility, enterprise.tax_code),
+        "enterprise": EnterprisePublic.model_validate(enterprise, from_attributes=True),
+    }

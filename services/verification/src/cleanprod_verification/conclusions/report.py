@@ -89,6 +89,11 @@ class ReportContext:
     sector_name: str | None = None
     people: ReportPeople = field(default_factory=ReportPeople)
     evidence: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # (measurement id, rev) → evidence
+    # the case's corrections (read by the view): adjustment id → its record (evidence, who decided), the withdrawn
+    # periods, the confirmed re-freezes with the figures on the old and the new baseline
+    adjustments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    withdrawals: list[dict[str, Any]] = field(default_factory=list)
+    refreezes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Writer:
@@ -209,7 +214,7 @@ def _verdict(w: _Writer, conclusion: Conclusion, r: dict[str, Any]) -> str:
     )
 
 
-def _savings(w: _Writer, r: dict[str, Any]) -> str:
+def _savings(w: _Writer, r: dict[str, Any], ctx: ReportContext) -> str:
     total = r["total"]
     head = w.kv(
         [
@@ -262,13 +267,140 @@ def _savings(w: _Writer, r: dict[str, Any]) -> str:
         + head
         + f"<p><b>{w.t('Theo dạng năng lượng', 'By energy carrier')}</b></p>"
         + carriers
+        + _adjustments(w, r, ctx)
+    )
+
+
+def _adjustments(w: _Writer, r: dict[str, Any], ctx: ReportContext) -> str:
+    """The non-routine adjustments applied (IPMVP), each with its reason, evidence and approval, and the figures
+    with and without them side by side. Nothing when none was approved."""
+    applied = r.get("non_routine_adjustments") or []
+    unadjusted = r["total"].get("unadjusted")
+    if not applied or not unadjusted:
+        return ""
+    rows = []
+    for a in applied:
+        record = ctx.adjustments.get(str(a.get("reference")), {})
+        approval = ", ".join(x for x in (record.get("decided_by_name"), record.get("decision_note")) if x) or "—"
+        rows.append(
+            [
+                w.carrier(a.get("carrier")),
+                w.num(a.get("amount_toe"), 3),
+                esc(a.get("reason")),
+                _evidence_text(w, record.get("evidence")),
+                esc(approval),
+            ]
+        )
+    total = r["total"]
+    both = w.table(
+        [("", ""), ("Không điều chỉnh", "Unadjusted"), ("Có điều chỉnh", "Adjusted")],
+        [
+            [
+                w.t("Đường cơ sở điều chỉnh (TOE)", "Adjusted baseline (TOE)"),
+                w.num(unadjusted.get("adjusted_baseline_toe"), 3),
+                w.num(total.get("adjusted_baseline_toe"), 3),
+            ],
+            [
+                w.t("Tiết kiệm (TOE)", "Savings (TOE)"),
+                w.num(unadjusted.get("savings_toe"), 3),
+                w.num(total.get("savings_toe"), 3),
+            ],
+            [
+                w.t("Tỷ lệ tiết kiệm", "Savings"),
+                w.pct(unadjusted.get("savings_percent")),
+                w.pct(total.get("savings_percent")),
+            ],
+            [
+                w.t("Giảm phát thải CO₂ (tấn)", "CO₂ avoided (t)"),
+                w.num(unadjusted.get("savings_tco2"), 2),
+                w.num(total.get("savings_tco2"), 2),
+            ],
+        ],
+        numeric=(1, 2),
+    )
+    return (
+        f"<p><b>{w.t('Điều chỉnh bất thường (IPMVP) đã được duyệt', 'Non-routine adjustments approved (IPMVP)')}</b></p>"
+        + w.table(
+            [
+                ("Dạng năng lượng", "Carrier"),
+                ("TOE", "TOE"),
+                ("Lý do", "Reason"),
+                ("Chứng cứ", "Evidence"),
+                ("Người duyệt", "Approved by"),
+            ],
+            rows,
+            numeric=(1,),
+            css="evidence",
+        )
+        + both
+    )
+
+
+MODEL_FORMS = {
+    "production": ("Theo sản lượng: E = a + b·P", "Production: E = a + b·P"),
+    "weather": ("Theo thời tiết: E = a + c·CDD + d·HDD", "Weather: E = a + c·CDD + d·HDD"),
+    "production_weather": (
+        "Theo sản lượng và thời tiết: E = a + b·P + c·CDD + d·HDD",
+        "Production and weather: E = a + b·P + c·CDD + d·HDD",
+    ),
+}
+INTERVALS = {"daily": ("theo ngày", "daily"), "monthly": ("theo tháng", "monthly"), "other": ("khác", "other")}
+
+
+def _plan(w: _Writer, r: dict[str, Any]) -> str:
+    """The M&V plan the figures followed: the model, its degree-day basis (unit and base temperatures), the data
+    interval and G14's correction for it, and any normalisation the fit had to drop."""
+    model = r.get("model")
+    if not model:
+        return ""
+    form = model.get("form")
+    shape = (
+        pick(MODEL_FORMS[form], w.lang)
+        if form in MODEL_FORMS
+        else w.t("Theo sản lượng (và số độ-ngày nếu có)", "Production (and degree-days where given)")
+    )
+    unit = "°F" if model.get("degree_day_unit") == "F" else "°C"
+
+    def base(value: Any) -> str:
+        return f"{w.num(value, 1)} {unit}" if value is not None else "—"
+
+    def names(codes: list[str] | None) -> str:
+        return ", ".join(esc(label(VARIABLES, v, w.lang)) for v in codes or []) or "—"
+
+    uncertainty = ((r["total"].get("regression") or {}).get("uncertainty")) or {}
+    interval = pick(INTERVALS.get(model.get("interval"), (model.get("interval"), model.get("interval"))), w.lang)
+    if uncertainty.get("correction_factor") is not None:
+        interval += f" ({w.t('hệ số hiệu chỉnh G14', 'G14 correction')} {w.num(uncertainty['correction_factor'], 3)})"
+    rows = [
+        ("Mô hình đường cơ sở", "Baseline model", esc(shape)),
+        ("Đơn vị số độ-ngày", "Degree-day unit", esc(f"{unit}·{w.t('ngày', 'day')}")),
+        (
+            "Nhiệt độ gốc CDD / HDD",
+            "CDD / HDD base temperature",
+            f"{base(model.get('cdd_base'))} / {base(model.get('hdd_base'))}",
+        ),
+        ("Trạm khí tượng", "Weather station", esc(model.get("station") or "—")),
+        ("Chu kỳ số liệu", "Data interval", interval),
+        ("Biến cần chuẩn hóa", "Variables to normalise for", names(model.get("requested_variables"))),
+        ("Biến đã dùng", "Variables used", names(model.get("variables_used"))),
+    ]
+    dropped = r.get("normalisation_dropped") or []
+    if dropped:
+        rows.append(("Chuẩn hóa bị bỏ", "Normalisation dropped", f'<span class="fail">{names(dropped)}</span>'))
+    return (
+        f"<p><b>{w.t('Kế hoạch đo lường và thẩm tra (M&V)', 'Measurement and verification (M&V) plan')}</b></p>"
+        + w.kv(rows)
     )
 
 
 def _method(w: _Writer, r: dict[str, Any]) -> str:
     total = r["total"]
     method = r.get("method", "")
-    parts = [w.h2("4. Phương pháp", "4. Method"), f"<p><b>{esc(label(METHODS, method, w.lang))}</b></p>"]
+    parts = [
+        w.h2("4. Phương pháp", "4. Method"),
+        _plan(w, r),
+        f"<p><b>{esc(label(METHODS, method, w.lang))}</b></p>",
+    ]
     if method in METHOD_WHY:
         parts.append(f"<p>{esc(pick(METHOD_WHY[method], w.lang))}</p>")
     if total.get("binding_estimate"):
@@ -499,7 +631,74 @@ def _inputs(w: _Writer, case: VerificationCase, r: dict[str, Any], ctx: ReportCo
         + w.table(headers, rows("baseline"), numeric, wide=True, css="evidence")
         + f"<p><b>{w.t('Kỳ báo cáo và chứng cứ', 'Reporting periods and their evidence')}</b></p>"
         + w.table([*headers, ("Chứng cứ", "Evidence")], rows("reporting"), numeric, wide=True, css="evidence")
+        + _corrections(w, ctx)
     )
+
+
+def _corrections(w: _Writer, ctx: ReportContext) -> str:
+    """The periods withdrawn (left out of the figures above, with why) and the baseline re-freezes, each with the
+    figures on the old baseline kept beside those on the new one."""
+    parts = []
+    if ctx.withdrawals:
+        parts.append(f"<p><b>{w.t('Kỳ báo cáo đã rút', 'Reporting periods withdrawn')}</b></p>")
+        parts.append(
+            w.table(
+                [("Kỳ", "Period"), ("Lý do", "Reason"), ("Người rút", "Withdrawn by")],
+                [
+                    [
+                        f"{esc(date(x.get('start')))} – {esc(date(x.get('end')))}",
+                        esc(x.get("reason")),
+                        f"{esc(x.get('by') or '—')}, {esc(date(x.get('on')))}",
+                    ]
+                    for x in ctx.withdrawals
+                ],
+                css="evidence",
+            )
+        )
+    for x in ctx.refreezes:
+        old, new = x.get("old_result") or {}, x.get("new_result") or {}
+        who = w.t(
+            f"Đề xuất: {x.get('requested_by') or '—'}; xác nhận: {x.get('confirmed_by') or '—'}, {date(x.get('on'))}.",
+            f"Proposed by {x.get('requested_by') or '—'}; confirmed by {x.get('confirmed_by') or '—'} on "
+            f"{date(x.get('on'))}.",
+        )
+        parts.append(
+            f"<p><b>{w.t('Chốt lại đường cơ sở:', 'Baseline re-frozen:')}</b> {esc(x.get('reason'))}<br>{who}</p>"
+        )
+        parts.append(
+            w.table(
+                [("", ""), ("Đường cơ sở cũ", "Old baseline"), ("Đường cơ sở mới", "New baseline")],
+                [
+                    [
+                        w.t("Số kỳ cơ sở", "Baseline periods"),
+                        esc(old.get("baseline_periods")),
+                        esc(new.get("baseline_periods")),
+                    ],
+                    [
+                        w.t("Mức tiết kiệm được thẩm tra", "Verified savings"),
+                        w.pct(old.get("verified_savings_pct")),
+                        w.pct(new.get("verified_savings_pct")),
+                    ],
+                    [
+                        w.t("Tiết kiệm (TOE)", "Savings (TOE)"),
+                        w.num(old.get("savings_toe"), 3),
+                        w.num(new.get("savings_toe"), 3),
+                    ],
+                    [
+                        w.t("Đường cơ sở điều chỉnh (TOE)", "Adjusted baseline (TOE)"),
+                        w.num(old.get("adjusted_baseline_toe"), 3),
+                        w.num(new.get("adjusted_baseline_toe"), 3),
+                    ],
+                    [
+                        w.t("Kết luận", "Verdict"),
+                        w.t(*VERDICT.get(old.get("verdict") or "", ("—", "—"))),
+                        w.t(*VERDICT.get(new.get("verdict") or "", ("—", "—"))),
+                    ],
+                ],
+                numeric=(1, 2),
+            )
+        )
+    return "".join(parts)
 
 
 def _factors(w: _Writer, r: dict[str, Any]) -> str:
@@ -609,7 +808,7 @@ def render_report(
             f"{esc(when)} ({w.t('giờ Hà Nội', 'Hanoi time')})</p>",
             _general(w, case, ctx),
             _verdict(w, conclusion, r),
-            _savings(w, r),
+            _savings(w, r, ctx),
             _method(w, r),
             _model(w, r),
             _norm(w, conclusion, ctx, case),

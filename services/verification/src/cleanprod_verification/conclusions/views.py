@@ -12,15 +12,19 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.concurrency import etag_for
 from cleanprod_kit.db import SessionDep, release
 from cleanprod_kit.errors import Forbidden, NotFound, PreconditionFailed
+from cleanprod_kit.local_time import local
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, RESULT_ROLES
+from ..adjustments.models import BaselineAdjustment
 from ..adjustments.service import ensure_none_pending
 from ..assignments.models import VerifierAssignment
 from ..cases.models import VerificationCase
 from ..cases.service import conclusion_of, get_case, readable_case
 from ..deps import CaseChange, MVSettingsDep, RegistryDep, SettingsDep
+from ..measurements.models import Measurement, MeasurementRevision
 from ..measurements.service import revisions_of
+from ..refreezes.models import BaselineRefreeze, RefreezeStatus
 from ..registry import RegistryClient, RegistryUnavailable
 from . import service
 from .models import Conclusion
@@ -121,12 +125,14 @@ async def read_report(
     language = lang or (messages.preferred_language(header) if header else "vi")
     people = await _people(session, case, conclusion)
     evidence = await _evidence(session, conclusion)
+    corrections = await _corrections(session, case)
     await release(session)  # read everything first: the sector's name is asked of the registry
     context = ReportContext(
         language=language,
         sector_name=await _sector_name(registry, case.sector_code, language),
         people=people,
         evidence=evidence,
+        **corrections,
     )
     html = render_report(
         case, conclusion, agency_vi=settings.agency_name_vi, agency_en=settings.agency_name_en, context=context
@@ -167,6 +173,50 @@ async def _people(session: SessionDep, case: VerificationCase, conclusion: Concl
     return ReportPeople(
         verifier=conclusion.concluded_by_name, officer=assignment.assigned_by_name if assignment else None
     )
+
+
+async def _corrections(session: SessionDep, case: VerificationCase) -> dict[str, Any]:
+    """The case's corrections for the report: the adjustments (evidence, who approved), the periods withdrawn (their
+    withdrawing revision) and the confirmed re-freezes (figures on the old and the new baseline)."""
+    adjustments = await session.exec(select(BaselineAdjustment).where(BaselineAdjustment.case_id == case.id))
+    withdrawn = await session.exec(
+        select(MeasurementRevision)
+        .join(Measurement, Measurement.id == MeasurementRevision.measurement_id)  # type: ignore[arg-type]
+        .where(Measurement.case_id == case.id, Measurement.withdrawn, MeasurementRevision.withdrawn)
+        .order_by(MeasurementRevision.period_start)  # type: ignore[arg-type]
+    )
+    refreezes = await session.exec(
+        select(BaselineRefreeze)
+        .where(BaselineRefreeze.case_id == case.id, BaselineRefreeze.status == RefreezeStatus.CONFIRMED)
+        .order_by(BaselineRefreeze.confirmed_at)  # type: ignore[arg-type]
+    )
+    return {
+        "adjustments": {
+            str(a.id): {"evidence": a.evidence, "decided_by_name": a.decided_by_name, "decision_note": a.decision_note}
+            for a in adjustments.all()
+        },
+        "withdrawals": [
+            {
+                "start": r.period_start,
+                "end": r.period_end,
+                "reason": r.reason,
+                "by": r.recorded_by_name,
+                "on": local(r.recorded_at).date(),
+            }
+            for r in withdrawn.all()
+        ],
+        "refreezes": [
+            {
+                "reason": r.reason,
+                "requested_by": r.requested_by_name,
+                "confirmed_by": r.confirmed_by_name,
+                "on": local(r.confirmed_at).date() if r.confirmed_at else None,
+                "old_result": r.old_result,
+                "new_result": r.new_result,
+            }
+            for r in refreezes.all()
+        ],
+    }
 
 
 async def _evidence(session: SessionDep, conclusion: Conclusion) -> dict[tuple[str, int], dict[str, Any]]:

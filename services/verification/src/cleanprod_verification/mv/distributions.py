@@ -3,6 +3,10 @@
 The functions keep the names and argument checks the rest of ``mv`` uses, so callers read the same whatever
 computes them. Tail probabilities use the survival functions (``sf``), not ``1 − cdf``, so small p-values keep
 their precision. Quantiles depend only on (probability, ν), so they are cached.
+
+The tail probabilities call the special functions ``scipy.stats`` itself evaluates them with (``stdtr``,
+``fdtrc``; the same values, bit for bit) directly: ``stats.t.sf`` checks and broadcasts its arguments as arrays
+first, which cost 35 µs a call, a third of a verification's computation (issue 16, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -30,13 +34,13 @@ def _check_df(df: float) -> None:
 def student_t_cdf(t: float, df: float) -> float:
     """P(T ≤ t) for Student's t with ``df`` degrees of freedom."""
     _check_df(df)
-    return float(stats.t.cdf(t, df))
+    return float(special.stdtr(df, t))
 
 
 def student_t_two_sided_p(t: float, df: float) -> float:
     """P(|T| ≥ |t|): the two-sided p-value of a t statistic."""
     _check_df(df)
-    return float(2.0 * stats.t.sf(abs(t), df))
+    return float(2.0 * special.stdtr(df, -abs(t)))
 
 
 @lru_cache(maxsize=1024)
@@ -63,7 +67,7 @@ def f_sf(f: float, d1: float, d2: float) -> float:
         return 1.0
     if math.isinf(f):
         return 0.0
-    return float(stats.f.sf(f, d1, d2))
+    return float(special.fdtrc(d1, d2, f))
 
 
 def f_cdf(f: float, d1: float, d2: float) -> float:

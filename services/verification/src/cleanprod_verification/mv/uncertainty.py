@@ -21,6 +21,7 @@ at 1 (see ``MIN_EFFECTIVE_N``).
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,7 @@ def interval_of(period_days: list[int]) -> str:
     """daily | monthly | other, from the median length (days, both ends included) of the periods."""
     if not period_days:
         return INTERVAL_MONTHLY
-    median = float(np.median(period_days))
+    median = float(statistics.median(period_days))  # the same value as np.median, without its array set-up
     if median <= 2.0:  # one day, or a half-open day (start, next day)
         return INTERVAL_DAILY
     if median >= 27.0:
