@@ -46,6 +46,10 @@ TODO_GROUPS: list[tuple[str, str, str]] = [
     ("completion", N_("Completion to report"), N_("Report completion when the project is finished")),
 ]
 TODO_STATUSES = {"draft": "drafts", "changes_requested": "changes_requested", "in_progress": "completion"}
+# A dashboard is a summary: the newest applications and the first few of each to-do group, each with its count and
+# a link to the whole list (an enterprise with hundreds of dossiers got a page of hundreds of rows, issue 13).
+DASHBOARD_APPLICATIONS = 10
+TODO_SHOWN = 5
 
 
 def _missing_documents(application: dict) -> bool:
@@ -64,7 +68,13 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
         if application["status"] in ("draft", "changes_requested") and _missing_documents(application):
             grouped["documents_missing"].append(application)
     return [
-        {"key": key, "heading": heading, "what": what, "applications": grouped[key]}
+        {
+            "key": key,
+            "heading": heading,
+            "what": what,
+            "count": len(grouped[key]),
+            "applications": grouped[key][:TODO_SHOWN],  # the oldest first: the longest waiting
+        }
         for key, heading, what in TODO_GROUPS
         if grouped[key]
     ]
@@ -84,7 +94,8 @@ async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLR
         request,
         "enterprise/dashboard.html",
         {
-            "applications": applications,
+            "applications": applications[-DASHBOARD_APPLICATIONS:][::-1],  # the newest first
+            "application_count": len(applications),
             "todo": what_needs_doing(applications),
             "enterprise": enterprise,
             "has_facility": bool(facilities.get("items")),
