@@ -39,6 +39,8 @@ class Ports:
     portal: int = 18200
     smtp: int = 18025  # the loopback mail server (infra/mailbox.py)
     redis: int = 16379  # the gateways' shared rate-limit counters (infra/redis_server.py)
+    gateway_metrics: int = 18009  # /metrics of the public processes, on ports of their own
+    portal_metrics: int = 18209
 
     @classmethod
     def free(cls) -> Ports:
@@ -79,6 +81,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
 
 # The parts that run as several processes when `replicas` > 1 (Keycloak, PostgreSQL and the mailbox run once).
 REPLICATED = ("registry", "applications", "verification", "gateway", "portal")
+# The public parts serve /metrics on a port of their own (the services on their own port): <part>_metrics.
+METRICS_PORT_ENV = {"gateway": "GATEWAY_METRICS_PORT", "portal": "PORTAL_METRICS_PORT"}
 REPLICAS_ENV = "CLEANPROD_REPLICAS"
 
 
@@ -107,6 +111,7 @@ class Stack:
     # of the round-robin balancer (infra/balancer.py) and its replicas listen on `replica_ports` (free ports).
     replicas: int = 1
     replica_ports: dict[str, list[int]] = field(default_factory=dict)
+    replica_metrics_ports: dict[str, list[int]] = field(default_factory=dict)  # the gateway's and the portal's
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
@@ -114,9 +119,12 @@ class Stack:
         if self.replicas > 1 and not self.replica_ports:
             # Not one of the stack's own ports (a port picked earlier and released can be handed out again).
             taken = {getattr(self.ports, f.name) for f in fields(self.ports)}
-            wanted = len(REPLICATED) * self.replicas
+            wanted = (len(REPLICATED) + len(METRICS_PORT_ENV)) * self.replicas
             numbers = iter([n for n in free_ports(wanted + len(taken)) if n not in taken][:wanted])
             self.replica_ports = {part: [next(numbers) for _ in range(self.replicas)] for part in REPLICATED}
+            self.replica_metrics_ports = {
+                part: [next(numbers) for _ in range(self.replicas)] for part in METRICS_PORT_ENV
+            }
 
     # ---- addresses -------------------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -217,6 +225,7 @@ class Stack:
             "GATEWAY_APPLICATIONS_URL": self.url("applications"),
             "GATEWAY_VERIFICATION_URL": self.url("verification"),
             "GATEWAY_ENVIRONMENT": self.environment,
+            "GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
         }
         if "redis" in self.processes:  # rate limits shared by every gateway (else per gateway process)
             env["GATEWAY_RATE_LIMIT_REDIS_URL"] = f"redis://{HOST}:{self.ports.redis}/0"
@@ -249,6 +258,7 @@ class Stack:
             "PORTAL_OIDC_CLIENT_ID": "cleanprod-portal",
             "PORTAL_OIDC_CLIENT_SECRET": keycloak_server.client_secret("cleanprod-portal"),
             "PORTAL_DEV_MAILBOX_DIR": str(self.mailbox_dir),  # the dev-only page /dev/mailbox
+            "PORTAL_METRICS_PORT": str(self.ports.portal_metrics),
         }
         return env
 
@@ -290,8 +300,20 @@ class Stack:
         return int(getattr(self.ports, process_name))
 
     def _spawn_part(self, part: str, app: str, env: dict[str, str], *extra_args: str) -> None:
-        for name in self.replica_names(part):
-            self._spawn(name, app, self._replica_port(name), env, *extra_args)
+        for number, name in enumerate(self.replica_names(part)):
+            own = env
+            if part in METRICS_PORT_ENV and self.replicas > 1:  # each replica its own metrics port
+                own = {**env, METRICS_PORT_ENV[part]: str(self.replica_metrics_ports[part][number])}
+            self._spawn(name, app, self._replica_port(name), own, *extra_args)
+
+    def metrics_urls(self, part: str) -> list[str]:
+        """/metrics of every replica of a part, each read directly (never through the balancer, which would
+        answer from a different replica each time)."""
+        if part in METRICS_PORT_ENV:
+            ports = self.replica_metrics_ports.get(part) or [int(getattr(self.ports, f"{part}_metrics"))]
+        else:
+            ports = [self._replica_port(name) for name in self.replica_names(part)]
+        return [f"http://{HOST}:{port}/metrics" for port in ports]
 
     def start_balancer(self) -> None:
         """With replicas: one balancer process serving every replicated part's front port (infra/balancer.py)."""

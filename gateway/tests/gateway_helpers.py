@@ -42,6 +42,7 @@ def gateway_settings(
         "access_log": False,
         "log_json": False,
         "log_level": "WARNING",
+        "metrics_port": 0,  # no listener per test gateway (tests/test_metrics.py serves one)
     }
     values.update(overrides)
     return GatewaySettings(**values)

@@ -37,6 +37,7 @@ def settings(portal_database_url: str) -> PortalSettings:
         public_base_url="http://portal.test",
         oidc_issuer="http://kc.test/realms/cleanprod",
         gateway_url="http://gateway.test",
+        metrics_port=0,  # no metrics listener per test app
     )
 
 

@@ -29,6 +29,7 @@ def gateway_pair(stack: Stack) -> Iterator[list[str]]:
         "GATEWAY_RATE_LIMIT_BURST": str(RATE),
         "GATEWAY_RATE_LIMIT_KEY_PREFIX": f"e2e-{uuid.uuid4().hex}",  # counters of their own in the shared Redis
         "GATEWAY_ACCESS_LOG": "false",
+        "GATEWAY_METRICS_PORT": "0",  # the stack's gateway has the metrics port
     }
     assert env["GATEWAY_RATE_LIMIT_REDIS_URL"].startswith("redis://")
     processes, urls = [], []

@@ -14,6 +14,8 @@ from typing import IO
 
 import orjson
 
+from cleanprod_kit import tracing
+
 LOGGER = "cleanprod.gateway.access"
 
 
@@ -41,22 +43,23 @@ class AccessLog:
         now = datetime.now(UTC)
         msg = f"{method} {path} {status}"
         if self.json_output:
-            line = orjson.dumps(
-                {
-                    "ts": now.isoformat(timespec="milliseconds"),
-                    "level": "INFO",
-                    "service": self.service,
-                    "logger": LOGGER,
-                    "msg": msg,
-                    "request_id": request_id,
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "subject": subject,
-                    "client": client,
-                }
-            )
+            entry = {
+                "ts": now.isoformat(timespec="milliseconds"),
+                "level": "INFO",
+                "service": self.service,
+                "logger": LOGGER,
+                "msg": msg,
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "subject": subject,
+                "client": client,
+            }
+            if tracing.enabled and (ids := tracing.current_ids()) is not None:  # as the kit's JSON logs do
+                entry["trace_id"], entry["span_id"] = ids
+            line = orjson.dumps(entry)
         else:
             line = (
                 f"{now.isoformat(timespec='milliseconds')} INFO {LOGGER} {msg} {duration_ms}ms "

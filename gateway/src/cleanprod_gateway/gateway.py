@@ -19,13 +19,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from opentelemetry import trace
 from starlette.types import Message, Receive, Scope, Send
 
 from cleanprod_kit.auth import JWKSCache, TokenVerifier
 from cleanprod_kit.errors import Forbidden, Unauthorized
 from cleanprod_kit.headerchecks import header_problem
+from cleanprod_kit.metrics import UNMATCHED, MetricsListener, MetricsMiddleware, token_refused
 from cleanprod_kit.requestid import accept_or_create, request_id_var
 from cleanprod_kit.roles import Role
+from cleanprod_kit.tracing import REQUEST_ID_ATTRIBUTE, tracing_for
 
 from . import problems
 from .accesslog import AccessLog
@@ -94,6 +97,13 @@ class Gateway:
             else None
         )
         self._trust_forwarded = settings.trust_forwarded_headers
+        # Requests counted per route prefix (the services count their own route templates); /metrics is served
+        # on a port of its own, never on this public one.
+        self._serve_http = MetricsMiddleware(self._http, route_of=self._route_label)
+        self.metrics_listener = MetricsListener(settings.metrics_host, settings.metrics_port)
+        self.tracing = tracing_for(settings, settings.service_name)  # None unless GATEWAY_TRACING_EXPORTER is set
+        if self.tracing is not None:
+            self._serve_http = self.tracing.wrap_asgi(self._serve_http, self._span_name)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -101,11 +111,13 @@ class Gateway:
         if self.relay.started:
             return
         self.relay.start()
+        self.metrics_listener.start()
         await warm_up(self.jwks)
 
     async def shutdown(self) -> None:
         if self.access_log is not None:
             self.access_log.flush()
+        self.metrics_listener.stop()
         await self.relay.close()
         await self.limiter.close()
         await self.jwks.close()  # the cache opens a new client if the gateway is started anew
@@ -139,7 +151,7 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:  # websockets are not proxied
@@ -207,9 +219,23 @@ class Gateway:
         )
         if not self.relay.started:  # used without lifespan (e.g. a bare ASGI transport in a test)
             await self.startup()
-        await self.relay.forward(
-            ex, receive, route.service, upstream_url(self.upstreams[route.service], scope), headers, has_body
-        )
+        url = upstream_url(self.upstreams[route.service], scope)
+        if self.tracing is None:
+            await self.relay.forward(ex, receive, route.service, url, headers, has_body)
+        else:
+            await self._forward_traced(ex, receive, route, url, headers, has_body)
+
+    async def _forward_traced(
+        self, ex: Exchange, receive: Receive, route: Route, url: str, headers: list[tuple[str, str]], has_body: bool
+    ) -> None:
+        """The upstream call under a client span of this trace, whose `traceparent` replaces the client's."""
+        assert self.tracing is not None
+        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, ex.request_id)
+        attributes = {"http.request.method": ex.method, "url.path": ex.path, "cleanprod.upstream": route.service}
+        with self.tracing.client_span(f"{ex.method} {route.service}", attributes) as (span, trace_headers):
+            kept = [(name, value) for name, value in headers if name not in ("traceparent", "tracestate")]
+            await self.relay.forward(ex, receive, route.service, url, kept + trace_headers, has_body)
+            span.set_attribute("http.response.status_code", ex.status)
 
     async def _admit(self, ex: Exchange, route: Route, authorization: bytes | None) -> bool:
         """Whether the request may go to the upstream; if not, the client has been answered. Sets `ex.verified`
@@ -226,6 +252,7 @@ class Gateway:
         try:
             verified = await self.tokens.verify(extract_bearer(authorization))
         except Unauthorized as problem:
+            token_refused(problem)
             wait = await self.limiter.acquire("ip:" + ex.client_ip)
             await ex.fail(problems.too_many(wait) if wait else problem)
             return False
@@ -246,6 +273,16 @@ class Gateway:
         return True
 
     # ---------------------------------------------------------------- helpers for control endpoints
+
+    def _span_name(self, scope: Scope) -> str:
+        return f"{scope.get('method', 'GET')} {self._route_label(scope)}"
+
+    def _route_label(self, scope: Scope) -> str:
+        path = scope["path"]
+        route = self.routes.match(path)
+        if route is not None:
+            return route.prefix
+        return path if path in CONTROL_PATHS else UNMATCHED
 
     async def _fetch_json(self, url: str) -> Any:
         return await self.relay.fetch_json(url, self.settings.openapi_fetch_timeout)

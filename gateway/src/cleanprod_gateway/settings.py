@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from cleanprod_kit.settings import ObservabilitySettings
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(ObservabilitySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", case_sensitive=False)
 
     service_name: str = "gateway"
+    # /metrics here, not on the public port (docs/observability.md); 0: none
+    metrics_port: int = Field(default=18009, ge=0, le=65535)
     environment: str = Field(default="dev", description="dev | test | production")
 
     # Upstream services (base URLs, no trailing path).

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from cleanprod_kit.auth import JWKSCache, Principal, TokenVerifier
-from cleanprod_kit.errors import Unauthorized
+from cleanprod_kit.auth import JWKSCache, Principal, TokenRefused, TokenVerifier
 
 
 @dataclass(slots=True)
@@ -51,7 +50,7 @@ class TokenCache:
         try:
             text = token.decode("ascii")
         except UnicodeDecodeError:
-            raise Unauthorized("The bearer token is malformed.") from None
+            raise TokenRefused("malformed", "The bearer token is malformed.") from None
         principal = await self.verifier.verify(text)
         exp = principal.claims.get("exp")
         valid_until = float(exp) + self.verifier.leeway if isinstance(exp, int | float) else 0.0
@@ -78,14 +77,16 @@ def _header_value(text: str) -> bytes:
 def extract_bearer(authorization: bytes | None) -> bytes:
     """The token from an Authorization header, or a kit Unauthorized problem (with WWW-Authenticate)."""
     if not authorization:
-        raise Unauthorized(
+        raise TokenRefused(
+            "missing",
             "Authentication required: send 'Authorization: Bearer <access token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="cleanprod"'},
         )
     scheme, _, token = authorization.partition(b" ")
     token = token.strip()
     if scheme.lower() != b"bearer" or not token:
-        raise Unauthorized(
+        raise TokenRefused(
+            "scheme",
             "Use the Bearer scheme: 'Authorization: Bearer <access token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="cleanprod", error="invalid_request"'},
         )

@@ -6,15 +6,20 @@ from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from cleanprod_kit.settings import ObservabilitySettings
 
 # DEV/TEST ONLY defaults; production must set its own (checked below).
 DEV_CLIENT_SECRET = "dev-cleanprod-portal-secret"
 DEV_SECRET_KEY = "dev-only-portal-secret-key-change-me"
 
 
-class PortalSettings(BaseSettings):
+class PortalSettings(ObservabilitySettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore", case_sensitive=False)
+
+    # /metrics here, not on the public port (docs/observability.md); 0: none
+    metrics_port: int = Field(default=18209, ge=0, le=65535)
 
     service_name: str = "portal"
     environment: str = Field(default="dev", description="dev | test | production")

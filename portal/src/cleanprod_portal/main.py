@@ -22,8 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cleanprod_kit import metrics
 from cleanprod_kit.logging import configure_logging
 from cleanprod_kit.requestid import RequestIdMiddleware
+from cleanprod_kit.tracing import tracing_for
 
 from . import i18n, security
 from .api import ApiProblem, ApiUnavailable, NotAllowed, NotAuthenticated, NotFound
@@ -187,6 +189,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Templates change only while developing: elsewhere no file is stat'ed on each render.
     environment.auto_reload = settings.environment == "dev"
+    tracing = tracing_for(settings, "portal")  # None unless PORTAL_TRACING_EXPORTER is set
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -204,6 +207,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             base_url=settings.gateway_url, timeout=settings.gateway_timeout_seconds, follow_redirects=False
         )
         keycloak_http = httpx.AsyncClient(timeout=settings.oidc_timeout_seconds)
+        if tracing is not None:  # pages → gateway calls and session statements, in the page's trace
+            tracing.instrument_client(gateway_http)
+            tracing.instrument_engine(engine)
         sessions = SessionStore(
             engine,
             idle_seconds=settings.session_idle_seconds,
@@ -212,6 +218,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         )
         app.state.portal = Portal(settings, sessions, KeycloakClient(settings, keycloak_http), gateway_http)
         app.state.engine = engine
+        metrics.watch_pool("portal", engine)
+        metrics_listener = metrics.MetricsListener(settings.metrics_host, settings.metrics_port)
+        metrics_listener.start()  # /metrics on its own port: this one is public
 
         async def purge() -> None:
             while True:
@@ -228,6 +237,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             yield
         finally:
             purger.cancel()
+            metrics_listener.stop()
             await gateway_http.aclose()
             await keycloak_http.aclose()
             await engine.dispose()
@@ -296,4 +306,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     )
     app.add_middleware(SessionReadAhead, cookie_name=settings.session_cookie_name)
     app.add_middleware(RequestIdMiddleware, log_requests=True)
+    app.add_middleware(metrics.MetricsMiddleware)
+    if tracing is not None:
+        tracing.instrument_app(app)
     return app

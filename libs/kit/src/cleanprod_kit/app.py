@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.requests import Request
 
-from . import guard_codes, health
+from . import guard_codes, health, metrics
 from .auth import JWKSCache, TokenVerifier
 from .db import Database, concurrent_write_lost, database_unavailable, null_violation, value_rejected
 from .errors import (
@@ -39,6 +39,7 @@ from .outbox_retention import Keep, start_pruner, stop_pruner
 from .pagination import DEV_CURSOR_KEY, cursor_key_var
 from .requestid import RequestIdMiddleware
 from .settings import ServiceSettings
+from .tracing import Tracing, tracing_for
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 log = logging.getLogger("cleanprod.app")
@@ -83,6 +84,7 @@ def create_service_app(
     outbox_keep: Keep | None = None,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    tracing = tracing_for(settings, settings.service_name)  # None unless <P>TRACING_EXPORTER is set
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +130,7 @@ def create_service_app(
             app.state.dispatcher.start()
         # Delivered events past the retention are pruned; `outbox_keep`: what the service still needs of them.
         app.state.outbox_pruner = start_pruner(app.state.db, settings, outbox_keep)
+        _observe(app, settings, tracing)
         for hook in on_startup:
             await hook(app)
         tune_gc(settings.gc_threshold)
@@ -166,6 +169,7 @@ def create_service_app(
     _install_database_handlers(app, settings)
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
     if consumer is not None:
@@ -176,6 +180,22 @@ def create_service_app(
     )
     app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
     app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts every answer, also 400/413 from the guards
+    return _traced(app, tracing)
+
+
+def _observe(app: FastAPI, settings: ServiceSettings, tracing: Tracing | None) -> None:
+    """Metrics of what the lifespan built (pool, outbox backlog when a dispatcher runs); traces of its database
+    statements and calls to other services."""
+    metrics.watch_pool(settings.service_name, app.state.db.engine)
+    app.state.metric_refreshers = [metrics.refresh_outbox] if app.state.dispatcher is not None else []
+    if tracing is not None:
+        tracing.instrument_service(app)
+
+
+def _traced(app: FastAPI, tracing: Tracing | None) -> FastAPI:
+    if tracing is not None:
+        tracing.instrument_app(app)  # server spans; after every middleware is added (see Tracing.instrument_app)
     return app
 
 

@@ -22,6 +22,7 @@ import jwt
 from fastapi import Depends, Request
 from jwt.algorithms import RSAAlgorithm
 
+from . import metrics
 from .errors import Forbidden, Unauthorized
 from .headerchecks import header_problem
 
@@ -160,6 +161,15 @@ class JWKSCache:
             return self._keys.get(kid)
 
 
+class TokenRefused(Unauthorized):
+    """A bearer token refused; `reason` (a short fixed word: missing, expired, audience, ...) labels the
+    token-verification failure metric and is not part of the answer."""
+
+    def __init__(self, reason: str, detail: str, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.reason = reason
+
+
 class VerifiedTokens:
     """Tokens that passed verification: token -> (principal, kid, accepted until), bounded in size. An entry is
     used only before `exp` + leeway — the moment the verifier itself would start refusing the token (`iat`
@@ -215,16 +225,16 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise Unauthorized("The bearer token is malformed.") from None
+            raise TokenRefused("malformed", "The bearer token is malformed.") from None
         alg = header.get("alg")
         if alg not in ALLOWED_ALGORITHMS:
-            raise Unauthorized(f"Tokens signed with '{alg}' are not accepted; RS256 only.")
+            raise TokenRefused("algorithm", f"Tokens signed with '{alg}' are not accepted; RS256 only.")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise Unauthorized("The token has no key id (kid).")
+            raise TokenRefused("no_key_id", "The token has no key id (kid).")
         key = await self.jwks.get(kid)
         if key is None:
-            raise Unauthorized("The token was signed by an unknown key.")
+            raise TokenRefused("unknown_key", "The token was signed by an unknown key.")
         try:
             claims = jwt.decode(
                 token,
@@ -236,25 +246,26 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "iss"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("The token has expired.") from None
+            raise TokenRefused("expired", "The token has expired.") from None
         except jwt.InvalidAudienceError:
-            raise Unauthorized("The token is not meant for this API (audience).") from None
+            raise TokenRefused("audience", "The token is not meant for this API (audience).") from None
         except jwt.InvalidIssuerError:
-            raise Unauthorized("The token was issued by an untrusted issuer.") from None
+            raise TokenRefused("issuer", "The token was issued by an untrusted issuer.") from None
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"The token is invalid: {exc}.") from None
+            raise TokenRefused("invalid", f"The token is invalid: {exc}.") from None
         return Principal.from_claims(claims), kid
 
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise Unauthorized(
+        raise TokenRefused(
+            "missing",
             "Authentication required: send 'Authorization: Bearer <access token>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Use the Bearer scheme: 'Authorization: Bearer <access token>'.")
+        raise TokenRefused("scheme", "Use the Bearer scheme: 'Authorization: Bearer <access token>'.")
     return token.strip()
 
 
@@ -268,7 +279,11 @@ async def authenticate(request: Request) -> Principal:
     values = request.headers.getlist("authorization")
     if len(values) > 1:
         raise header_problem(request.scope["headers"]) or Unauthorized("Send one Authorization header.")
-    principal = await verifier.verify(bearer_token(values[0] if values else None))
+    try:
+        principal = await verifier.verify(bearer_token(values[0] if values else None))
+    except Unauthorized as problem:
+        metrics.token_refused(problem)
+        raise
     request.state.principal = principal
     return principal
 

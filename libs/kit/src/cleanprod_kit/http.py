@@ -63,6 +63,11 @@ class ServiceClient:
             event_hooks={"request": [self._authorise]},
         )
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying client (tracing instruments it)."""
+        return self._client
+
     async def _authorise(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = f"Bearer {await self._tokens()}"
         rid = current_request_id()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from . import tracing
 from .requestid import current_request_id
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
@@ -29,6 +30,10 @@ class JsonFormatter(logging.Formatter):
         rid = current_request_id()
         if rid:
             entry["request_id"] = rid
+        if tracing.enabled:  # only a process that traces looks for a span
+            ids = tracing.current_ids()
+            if ids is not None:
+                entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

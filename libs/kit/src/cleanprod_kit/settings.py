@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .publishers import DEFAULT_PUBLISHER_CLIENTS, merged_clients
 
 
-class ServiceSettings(BaseSettings):
+class ObservabilitySettings(BaseSettings):
+    """Metrics and traces, the same in every process (services, gateway, portal; docs/observability.md)."""
+
+    # Where /metrics is served when the main port is public (gateway, portal); services serve it on their own
+    # port, which the gateway never routes. 0: no separate listener.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Traces: off (no instrumentation at all), otlp (OTLP over HTTP to the endpoint), memory (kept in the
+    # process: tests and debugging).
+    tracing_exporter: Literal["off", "otlp", "memory"] = "off"
+    otlp_traces_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)  # of traces started here (parents decide else)
+
+
+class ServiceSettings(ObservabilitySettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     service_name: str = "cleanprod"

@@ -8,8 +8,12 @@ from cleanprod_contracts.registry_client import RegistryClient
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.audit import audit_search_router
 from cleanprod_kit.http import ServiceClient, TokenSource
+from cleanprod_kit.metrics import add_refresher
 
-from . import models  # noqa: F401 - every table registered before the app starts
+from . import (
+    metrics,
+    models,  # noqa: F401 - every table registered before the app starts
+)
 from .applications.views import router as applications_router
 from .calls.views import router as calls_router
 from .config import ApplicationsSettings
@@ -50,6 +54,7 @@ def create_app(
     async def prepare(app: FastAPI) -> None:
         settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
         app.state.blob_store = blob_store(settings, app.state.db.engine)
+        add_refresher(app, metrics.refresh)  # webhook deliveries waiting or dead, mails waiting
 
     async def start_webhooks(app: FastAPI) -> None:
         app.state.webhook_dispatcher = None

@@ -40,6 +40,7 @@ from cleanprod_kit.ids import uuid7
 from cleanprod_kit.models import OutboxEvent
 from cleanprod_kit.outbox import backoff_seconds, stop_task
 
+from .. import metrics
 from ..config import ApplicationsSettings
 from ..notifications import rules as notification_rules
 from .events import is_exposed, matches_any
@@ -449,6 +450,7 @@ class WebhookDispatcher:
                     )
                 )
                 await session.commit()
+                metrics.webhook_attempted("delivered")
                 return
             delay = backoff_seconds(
                 claimed.attempts,
@@ -476,6 +478,7 @@ class WebhookDispatcher:
                     attempts=claimed.attempts,
                 )
             await session.commit()
+        metrics.webhook_attempted("dead" if status == DeliveryStatus.DEAD else "retry")
         if status == DeliveryStatus.DEAD:
             log.warning(
                 "webhook delivery dead-lettered",
