@@ -100,7 +100,7 @@ async def seed(stack: Stack, count: int) -> str:
 # ---- the API calls each page makes (kept beside the routes: enterprise/routes.py, enterprise/applications.py) ----
 async def dashboard_calls(api: Any) -> None:
     await asyncio.gather(
-        api.all_pages("/applications", max_items=1000),
+        api.all_pages("/applications/summaries", max_items=1000),
         api.get("/enterprises", limit=1),
         api.get("/facilities", limit=1),
     )

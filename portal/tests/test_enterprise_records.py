@@ -75,7 +75,7 @@ def registry_stub(applications: list[dict]) -> FastAPI:
     async def enterprises() -> dict:
         return {"items": [], "next_cursor": None}
 
-    @app.get("/api/v1/applications")
+    @app.get("/api/v1/applications/summaries")  # the dashboard reads summary lines
     async def list_applications() -> dict:
         return {"items": applications, "next_cursor": None}
 

@@ -123,7 +123,7 @@ async def test_dossier_lookup_explains_malformed_and_unknown_codes_next_to_the_f
 def enterprise_gateway(seen: list) -> FastAPI:
     app = FastAPI()
 
-    @app.get("/api/v1/applications")
+    @app.get("/api/v1/applications/summaries")  # the dashboard reads summary lines
     async def applications(request: Request) -> dict:
         seen.append((request.headers.get("authorization"), request.headers.get("accept-language")))
         base = {
@@ -174,3 +174,59 @@ async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make
     assert "Hoàn thiện và nộp bản nháp này" in todo and "Sở yêu cầu bổ sung" in todo and "Biến tần quạt" not in todo
     assert seen == [("Bearer the-access-token", "vi")] and "the-access-token" not in text
     assert staff.status_code == 403  # an enterprise is not staff
+
+
+def busy_enterprise_gateway(count: int) -> FastAPI:
+    """An enterprise with `count` applications, every one a draft (ids in creation order, as the API's are)."""
+    app = FastAPI()
+
+    @app.get("/api/v1/applications/summaries")
+    async def applications() -> dict:
+        items = [
+            {
+                "id": f"a{n:03d}",
+                "title": f"Dự án tiết kiệm năng lượng số {n}",
+                "status": "draft",
+                "facility_name": "Nhà máy cán thép Đông Anh",
+                "dossier_code": None,
+                "requested_support_vnd": 100_000_000 + n,
+            }
+            for n in range(1, count + 1)
+        ]
+        return {"items": items, "next_cursor": None}
+
+    @app.get("/api/v1/enterprises")
+    async def enterprises() -> dict:
+        return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
+
+    @app.get("/api/v1/facilities")
+    async def facilities() -> dict:
+        return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
+
+    return app
+
+
+async def test_a_busy_dashboard_shows_the_newest_applications_and_counts_the_rest(make_client, log_in) -> None:
+    async with make_client(busy_enterprise_gateway(37)) as client:
+        await log_in(client, access_token="the-access-token")
+        page = await client.get("/enterprise")
+    assert page.status_code == 200
+    text = page.text
+    todo = text[text.index("Việc cần làm") : text.index("Hồ sơ của doanh nghiệp")]
+    table = text[text.index("Hồ sơ của doanh nghiệp") :]
+    # The to-do group counts all 37 drafts, lists the five waiting longest, and links to the rest.
+    assert "Bản nháp cần hoàn thiện" in todo and "(37)" in todo
+    assert [n for n in range(1, 38) if f"số {n}<" in todo] == [1, 2, 3, 4, 5]
+    assert "và 32 hồ sơ khác: xem tất cả hồ sơ" in todo and 'href="/enterprise/applications"' in todo
+    # The table: the ten newest, newest first, and a link to all of them.
+    shown = [n for n in range(1, 38) if f"số {n}<" in table]
+    assert sorted(shown) == list(range(28, 38)) and table.index("số 37<") < table.index("số 28<")
+    assert 'id="all-applications"' in table and "Xem tất cả 37 hồ sơ" in table
+
+
+async def test_a_small_dashboard_needs_no_link_to_more(make_client, log_in) -> None:
+    async with make_client(busy_enterprise_gateway(3)) as client:
+        await log_in(client, access_token="the-access-token")
+        text = (await client.get("/enterprise")).text
+    assert "(3)" in text and "hồ sơ khác" not in text and 'id="all-applications"' not in text
+    assert all(f"số {n}<" in text for n in (1, 2, 3))

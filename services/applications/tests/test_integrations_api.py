@@ -18,6 +18,7 @@ from sqlalchemy import text
 from cleanprod_applications.config import ApplicationsSettings
 from cleanprod_applications.domain import ApplicationStatus
 from cleanprod_applications.domain.egov_status import MAPPING
+from cleanprod_applications.integrations import service as integrations_service
 from cleanprod_applications.integrations.dossier import LABELS_VI
 from cleanprod_applications.main import create_app
 from cleanprod_kit.testing.fixtures import running
@@ -406,6 +407,43 @@ async def test_an_empty_filtered_page_moves_the_cursor_past_what_it_scanned(
     later = response.json()["id"]
     calls, _ = await read_feed(client, headers, moved, type=["call.*"])
     assert later in {e["aggregate_id"] for e in calls}
+
+
+async def test_a_filtered_page_looks_at_one_window_of_the_stream(
+    client: httpx.AsyncClient, actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page reads at most SCAN_WINDOW events past its cursor, so a filter that matches little costs one window per
+    poll: such a page may hold fewer items than asked, even none, with `has_more` — and paging on still serves
+    every match exactly once."""
+    headers = egov(actors)
+    _, start = await read_feed(client, headers, None)
+    officer = actors.officer()
+    created = []
+    for _ in range(7):  # seven call.created events, the middle one of interest
+        response = await client.post("/api/v1/calls", json=call_body(), headers=officer)
+        assert response.status_code == 201, response.text
+        created.append(response.json()["id"])
+    updated = await client.patch(
+        f"/api/v1/calls/{created[3]}",
+        json={"title": "Đợt hỗ trợ đã đổi tên"},
+        headers={**officer, "If-Match": f'"{1}"'},
+    )
+    assert updated.status_code == 200, updated.text
+    monkeypatch.setattr(integrations_service, "SCAN_WINDOW", 3)
+    pages = []
+    after = start
+    while True:
+        response = await client.get(f"{API}/events", headers=headers, params={"after": after, "type": "call.updated"})
+        page = response.json()
+        pages.append(page)
+        after = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    served = [e["aggregate_id"] for page in pages for e in page["items"]]
+    assert served == [created[3]]
+    assert len(pages) >= 3 and any(p["has_more"] and not p["items"] for p in pages)  # 8 events, windows of 3
+    everything, _ = await read_feed(client, headers, start, limit=2)  # unfiltered, pages of two in windows of three
+    assert [e["aggregate_id"] for e in everything if e["type"] == "call.created"] == created
 
 
 @pytest.mark.parametrize(

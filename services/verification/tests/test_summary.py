@@ -110,3 +110,59 @@ async def test_summary_sums_by_sector_and_ward(
     empty = await summary(client, actors, concluded_to="2000-01-01")
     assert empty["total"]["cases"] == 0 and empty["total"]["savings_pct"] is None
     assert empty["by_sector"] == [] and empty["total"]["meets_target"] is False
+
+
+async def test_summary_of_no_conclusion_is_one_total_of_zeros(client: httpx.AsyncClient, actors: Actors) -> None:
+    """One pass over the conclusions (GROUPING SETS) still answers a filter nothing matches with a total of zeros."""
+    empty = await summary(client, actors, concluded_from="2099-01-01")
+    assert empty["total"]["cases"] == 0 and empty["total"]["savings_toe"] == 0.0
+    assert empty["total"]["savings_pct"] is None and empty["total"]["meets_target"] is False
+    for key in ("by_sector", "by_district", "by_ward", "by_period", "by_sector_period"):
+        assert empty[key] == [], key
+
+
+async def test_a_summary_is_computed_once_per_change_of_what_it_reads(
+    client: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    actors: Actors,
+    app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reads reuse the summary computed at the current generation; a conclusion — also one written by plain SQL,
+    bypassing the service — moves the generation on in its own transaction, and the next read sees it."""
+    from sqlalchemy import text
+
+    from cleanprod_verification.programme import service as programme
+
+    computed: list[dict[str, Any]] = []
+    real = programme.summary
+
+    async def counting(session: Any, **parameters: Any) -> Any:
+        computed.append(parameters)
+        return await real(session, **parameters)
+
+    monkeypatch.setattr(programme, "summary", counting)
+    first = await summary(client, actors)
+    assert await summary(client, actors) == first and len(computed) <= 1  # at most the first read computes
+    computed.clear()
+    sector = f"s{uuid.uuid4().hex[:8]}"  # parameters no read has used yet
+    await summary(client, actors, sector=sector)
+    await summary(client, actors, sector=sector)
+    assert [p["sector"] for p in computed] == [sector]  # computed once, then kept too
+
+    case = await open_case(client, actors, await steel_plant(registry, actors), claimed=8.0, per_carrier={})
+    async with app.state.db.session() as session:
+        await session.exec(
+            text(  # type: ignore[call-overload]
+                "INSERT INTO conclusions (id, case_id, concluded_at, concluded_by_subject, verdict, method, "
+                "requires_review, claimed_pct, savings_toe, savings_gj, savings_tco2, adjusted_baseline_toe, "
+                "reporting_energy_toe, measurements_used, norm, result) VALUES (gen_random_uuid(), CAST(:c AS uuid), now(), 'v', "
+                "'verified', 'sec', false, 8, 2.5, 100, 7, 40, 37.5, '[]', '{}', '{}')"
+            ).bindparams(c=case["id"])
+        )
+        await session.commit()
+    after = await summary(client, actors)
+    assert after["total"]["cases"] == first["total"]["cases"] + 1
+    assert after["total"]["savings_toe"] == pytest.approx(first["total"]["savings_toe"] + 2.5)
+    public = await client.get("/api/v1/public/results")
+    assert public.status_code == 200

@@ -35,6 +35,7 @@ from .limits import BodyLimitMiddleware
 from .logging import configure_logging
 from .openapi import document_problems
 from .outbox import EventConsumer, OutboxDispatcher, http_deliverer
+from .outbox_retention import Keep, start_pruner, stop_pruner
 from .pagination import DEV_CURSOR_KEY, cursor_key_var
 from .requestid import RequestIdMiddleware
 from .settings import ServiceSettings
@@ -80,6 +81,7 @@ def create_service_app(
     service_client: ServiceClient | None = None,
     body_limit_exempt_suffixes: Sequence[str] = (),
     version: str = "1.0.0",
+    outbox_keep: Keep | None = None,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     tracing = tracing_for(settings, settings.service_name)  # None unless <P>TRACING_EXPORTER is set
@@ -126,6 +128,8 @@ def create_service_app(
                 poll_seconds=settings.outbox_poll_seconds,
             )
             app.state.dispatcher.start()
+        # Delivered events past the retention are pruned; `outbox_keep`: what the service still needs of them.
+        app.state.outbox_pruner = start_pruner(app.state.db, settings, outbox_keep)
         _observe(app, settings, tracing)
         for hook in on_startup:
             await hook(app)
@@ -137,6 +141,7 @@ def create_service_app(
                 await hook(app)
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
+            await stop_pruner(app.state.outbox_pruner)
             if own_client:
                 await app.state.service_client.aclose()
             if isinstance(tokens, ClientCredentialsTokens):

@@ -151,14 +151,17 @@ async def keyset_page(
     limit: int,
     cursor: str | None,
     descending: bool = False,
+    equal_first: Sequence[ColumnElement[Any]] = (),
 ) -> tuple[list[Any], str | None]:
     """Run `statement` ordered ascending (or `descending`) by `order_by` (the last column must be unique), one
-    page at a time."""
+    page at a time. `equal_first`: columns the statement fixes to one value, sorted on before `order_by` (the
+    same order) so that an index on `(column, *order_by)` serves filter and order; not part of the cursor."""
     if cursor:
         last = decode_cursor(cursor, len(order_by))
         after = tuple_(*[_typed(c, v) for c, v in zip(order_by, last)])
         statement = statement.where(tuple_(*order_by) < after if descending else tuple_(*order_by) > after)
-    statement = statement.order_by(*[c.desc() for c in order_by] if descending else order_by).limit(limit + 1)
+    columns = [*equal_first, *order_by]
+    statement = statement.order_by(*[c.desc() for c in columns] if descending else columns).limit(limit + 1)
     rows = list((await session.exec(statement)).all())  # models for one entity, tuples for several
     next_cursor = encode_cursor(key(rows[limit - 1])) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -172,8 +175,14 @@ async def page_by_id(
     limit: int,
     cursor: str | None,
     descending: bool = False,
+    equal_first: Sequence[ColumnElement[Any]] = (),
 ) -> tuple[list[Any], str | None]:
-    """`keyset_page` ordered by the rows' unique `id` alone (`id_column`: the model's `id` attribute)."""
+    """`keyset_page` ordered by the rows' unique `id` alone (`id_column`: the model's `id` attribute).
+
+    `equal_first`: columns the statement fixes to one value (an equality filter). They go before the id in ORDER
+    BY — the same order, as they are constant — so that an index `(column, id)` serves the filter and the order
+    at once; without them a generic plan walks the primary key and filters, reading rows in proportion to the
+    table (docs/performance.md "Lists"). The cursor still holds the id alone."""
     return await keyset_page(
         session,
         statement,
@@ -182,4 +191,5 @@ async def page_by_id(
         limit=limit,
         cursor=cursor,
         descending=descending,
+        equal_first=equal_first,
     )

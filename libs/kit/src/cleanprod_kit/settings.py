@@ -62,6 +62,9 @@ class ServiceSettings(ObservabilitySettings):
     event_subscribers: str = ""
     outbox_poll_seconds: float = 0.5
     outbox_enabled: bool = True
+    # Delivered events older than this are deleted (outbox_retention.py; 0 = keep everything), checked every interval.
+    outbox_retention_days: float = Field(default=30.0, ge=0)
+    outbox_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Publishing service → its Keycloak client id (JSON, e.g. {"verification": "svc-verif-prod"}; services not
     # named keep the default). /internal/events accepts an event only from its publisher's client (publishers.py).
     event_publisher_clients: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PUBLISHER_CLIENTS))

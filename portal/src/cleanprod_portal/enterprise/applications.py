@@ -23,7 +23,7 @@ from ..templating import render
 from . import application_tasks as tasks
 from .application_inputs import parse_date
 from .application_steps import answer_sections, documents_of
-from .routes import NAVIGATION
+from .routes import APPLICATION_SUMMARIES, NAVIGATION
 
 router = APIRouter(prefix=tasks.APPLICATIONS_PATH)
 
@@ -97,7 +97,7 @@ def _context(**extra: Any) -> dict[str, Any]:
 # ---- list and start ----------------------------------------------------------------------------------------------
 @router.get("", response_class=HTMLResponse)
 async def application_list(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
-    applications = await api.all_pages("/applications", max_items=1000)
+    applications = await api.all_pages(APPLICATION_SUMMARIES, max_items=1000)
     return render(request, "enterprise/applications/list.html", _context(applications=applications))
 
 

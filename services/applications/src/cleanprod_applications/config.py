@@ -142,6 +142,16 @@ class ApplicationsSettings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
+    def _outbox_outlives_webhooks(self) -> ApplicationsSettings:
+        # A webhook delivery reads its event from the outbox at every attempt: the retention must cover the whole
+        # retry window, and twice that leaves time for a manual redelivery of a dead one (docs/performance.md).
+        if 0 < self.outbox_retention_days * 86400 < 2 * self.webhook_max_age_seconds:
+            raise ValueError(
+                "APPLICATIONS_OUTBOX_RETENTION_DAYS must cover at least twice APPLICATIONS_WEBHOOK_MAX_AGE_SECONDS"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _loopback_default(self) -> ApplicationsSettings:
         if self.webhook_allow_loopback is None:
             self.webhook_allow_loopback = self.is_dev_or_test

@@ -26,6 +26,7 @@ from .grants.views import router as grants_router
 from .handbooks.views import public_router as public_handbooks_router
 from .handbooks.views import router as handbooks_router
 from .integrations.delivery import WebhookDispatcher
+from .integrations.retention import needed_by_webhooks
 from .integrations.views import router as integrations_router
 from .mail.sender import MailSender
 from .messages.views import router as messages_router
@@ -118,4 +119,5 @@ def create_app(
         token_source=token_source,
         service_client=service_client,
         body_limit_exempt_suffixes=("/documents", "/versions", "/attachments"),  # multipart uploads
+        outbox_keep=needed_by_webhooks(fanout_runs=settings.webhook_dispatcher_enabled),
     )

@@ -1,6 +1,6 @@
 """What the verification service's routes depend on, as `Annotated` dependencies, so a route's signature says
 what it needs and no view reads `request.app.state`: `SettingsDep`, `MVSettingsDep`, `RegistryDep` (the facility
-registry), `DatabaseDep` (exports that outlive the request's session), and `CaseChange`, the kit's change pipeline
+registry), `DatabaseDep` (exports that outlive the request's session), `SummariesDep` (programme summaries), and `CaseChange`, the kit's change pipeline
 (`cleanprod_kit.changes.Change`) for the case in the path: the route calls `change.lock()` (read access → row
 lock → If-Match), one service function, then `change.answer(response, …)` (commit → ETag → schema)."""
 
@@ -19,6 +19,7 @@ from .cases.models import VerificationCase
 from .cases.service import readable_case
 from .config import VerificationSettings
 from .mv import MVSettings
+from .programme.service import Summaries
 from .registry import RegistryClient
 
 
@@ -34,6 +35,10 @@ def _registry(request: Request) -> RegistryClient:
     return request.app.state.registry()  # type: ignore[no-any-return]
 
 
+def _summaries(request: Request) -> Summaries:
+    return request.app.state.programme_summaries  # type: ignore[no-any-return]
+
+
 def _database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
@@ -45,6 +50,8 @@ RegistryDep = Annotated[RegistryClient, Depends(_registry)]
 """The facility registry, asked with this service's own token. Call it with no transaction open."""
 DatabaseDep = Annotated[Database, Depends(_database)]
 """The database itself, for work that opens its own sessions (an export reads page by page)."""
+SummariesDep = Annotated[Summaries, Depends(_summaries)]
+"""The programme summaries computed so far, reused while no conclusion changes them (programme/service.py)."""
 
 
 async def _case_change(

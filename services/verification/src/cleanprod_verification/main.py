@@ -19,6 +19,7 @@ from .conclusions.views import router as conclusions_router
 from .config import VerificationSettings
 from .measurements.views import router as measurements_router
 from .plans.views import router as plans_router
+from .programme.service import Summaries
 from .programme.views import public_router as public_results_router
 from .programme.views import router as programme_router
 from .refreezes.views import router as refreezes_router
@@ -43,6 +44,7 @@ def create_app(
     async def startup(app: FastAPI) -> None:
         app.state.mv_settings = mv_settings
         app.state.registry = registry
+        app.state.programme_summaries = Summaries()
 
     app = create_service_app(
         settings,

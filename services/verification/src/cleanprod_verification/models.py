@@ -10,6 +10,7 @@ from .assignments.models import VerifierAssignment
 from .cases.models import VerificationCase
 from .conclusions.models import Conclusion
 from .measurements.models import Measurement, MeasurementRevision
+from .programme.models import SummaryGeneration
 from .refreezes.models import BaselineRefreeze
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "MeasurementRevision",
     "OutboxEvent",
     "ProcessedEvent",
+    "SummaryGeneration",
     "VerificationCase",
     "VerifierAssignment",
 ]
@@ -35,6 +37,7 @@ def service_metadata() -> MetaData:
         Conclusion,
         Measurement,
         MeasurementRevision,
+        SummaryGeneration,
         VerificationCase,
         VerifierAssignment,
     )

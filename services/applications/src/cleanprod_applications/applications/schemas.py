@@ -201,6 +201,20 @@ class ApplicationPublic(BaseModel):
     updated_at: dt.datetime
 
 
+class ApplicationSummary(BaseModel):
+    """One line of an applications list as a dashboard shows it (`GET /applications/summaries`): the full object
+    is about 1.9 KB, this about 0.3 KB."""
+
+    id: uuid.UUID
+    status: ApplicationStatus
+    dossier_code: str | None
+    facility_name: str
+    title: str | None
+    requested_support_vnd: int | None
+    open_supplement_id: uuid.UUID | None
+    missing_fields: list[str] = Field(description="As in the full object: what submission would still refuse")
+
+
 class TransitionBody(StrictBody):
     reason: Reason | None = None
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import and_, func, not_
+from sqlalchemy.orm import load_only
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +40,7 @@ from .schemas import (
     REQUIRED_TO_SUBMIT,
     ApplicationCreate,
     ApplicationPublic,
+    ApplicationSummary,
     ApplicationUpdate,
     CarrierClaim,
     HistoryEntry,
@@ -300,6 +302,21 @@ def _list_conditions(
     return conditions
 
 
+def _equal_first(
+    *, status: ApplicationStatus | None, call_id: uuid.UUID | None, enterprise_id: uuid.UUID | None
+) -> list[Any]:
+    """The filtered column whose `(column, id)` index should serve the page (kit `page_by_id`): the status first
+    (an officer's work queue), then the call, then the enterprise."""
+    for column, value in (
+        (Application.status, status),
+        (Application.call_id, call_id),
+        (Application.enterprise_id, enterprise_id),
+    ):
+        if value:
+            return [column]
+    return []
+
+
 async def _tranches_by_application(session: AsyncSession, rows: list[Application]) -> dict[uuid.UUID, list[Tranche]]:
     """Every listed application's tranches, in one query."""
     by_application: dict[uuid.UUID, list[Tranche]] = {a.id: [] for a in rows}
@@ -345,10 +362,54 @@ async def list_applications(
         district=district,
     )
     rows, next_cursor = await page_by_id(
-        session, select(Application).where(*conditions), Application.id, limit=limit, cursor=cursor
+        session,
+        select(Application).where(*conditions),
+        Application.id,
+        limit=limit,
+        cursor=cursor,
+        equal_first=_equal_first(status=status, call_id=call_id, enterprise_id=enterprise_id),
     )
     by_application = await _tranches_by_application(session, rows)
     return [to_public(a, by_application[a.id]) for a in rows], next_cursor
+
+
+SUMMARY_COLUMNS = ("id", "status", "dossier_code", "facility_name", "open_supplement_id", *REQUIRED_TO_SUBMIT)
+"""What a summary line reads: its fields and what `missing_fields` is computed from — no tranches, no other column."""
+
+
+async def list_summaries(
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None, **filters: Any
+) -> tuple[list[ApplicationSummary], str | None]:
+    """The list's rows (same filters, rights, order and cursor as `list_applications`) as summary lines."""
+    conditions = _list_conditions(principal, **filters)
+    statement = (
+        select(Application)
+        .where(*conditions)
+        .options(load_only(*[getattr(Application, c) for c in SUMMARY_COLUMNS], raiseload=True))
+    )
+    rows, next_cursor = await page_by_id(
+        session,
+        statement,
+        Application.id,
+        limit=limit,
+        cursor=cursor,
+        equal_first=_equal_first(
+            status=filters["status"], call_id=filters["call_id"], enterprise_id=filters["enterprise_id"]
+        ),
+    )
+    return [
+        ApplicationSummary.model_construct(
+            id=a.id,
+            status=ApplicationStatus(a.status),
+            dossier_code=a.dossier_code,
+            facility_name=a.facility_name,
+            title=a.title,
+            requested_support_vnd=a.requested_support_vnd,
+            open_supplement_id=a.open_supplement_id,
+            missing_fields=completeness.missing_fields(content_values(a)),
+        )
+        for a in rows
+    ], next_cursor
 
 
 async def history(

@@ -21,6 +21,7 @@ from .filters import ApplicationFilters
 from .schemas import (
     ApplicationCreate,
     ApplicationPublic,
+    ApplicationSummary,
     ApplicationUpdate,
     CompletionBody,
     HistoryEntry,
@@ -75,6 +76,23 @@ async def list_applications(
     cursor: CursorParam = None,
 ) -> Page[ApplicationPublic]:
     items, next_cursor = await service.list_applications(
+        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# Before "/{application_id}": a path segment the id route would otherwise try to read as an id.
+@router.get("/summaries", response_model=Page[ApplicationSummary], dependencies=readers)
+async def list_application_summaries(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: Annotated[ApplicationFilters, Depends()],
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ApplicationSummary]:
+    """The applications list as summary lines — what a dashboard shows (id, status, dossier code, facility, title,
+    requested support, open supplement request, missing fields): same filters, rights, order and cursors."""
+    items, next_cursor = await service.list_summaries(
         session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor
     )
     return Page(items=items, next_cursor=next_cursor)

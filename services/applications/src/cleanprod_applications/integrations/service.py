@@ -123,26 +123,41 @@ def _position(cursor: str | None) -> tuple[int, int]:
     return txid, seq
 
 
+SCAN_WINDOW = 2_000
+"""At most this many events past the cursor are looked at for one page, matching the filter or not: a type filter
+that matches little costs one window per poll, not a scan of the stream (docs/egov-integration.md)."""
+
+
 async def event_feed(session: AsyncSession, *, after: str | None, limit: int, types: list[str]) -> EventFeed:
     """Events in commit-safe order — (txid, seq) among events whose transaction is older than every running one —
     so each event is served exactly once across pages, also while others are writing.
 
-    A page that ends the stream (no more matches) moves the cursor past every event it looked at, not only past
-    the last match: a poller filtering on a rare type would otherwise rescan everything since that match on every
-    poll. Both statements use one horizon, read once, so no event between them can be stepped over."""
+    A page looks at the next SCAN_WINDOW events at most. When fewer than `limit` of them match, the cursor moves
+    past every event it looked at, not only past the last match — past the window (`has_more`: the stream goes on)
+    or to the end of the stream (caught up) — so a poller filtering on a rare type never rescans what it has seen.
+    Every statement of a page uses one horizon, read once, so no event between them can be stepped over."""
     position = _position(after)
     horizon = (await session.exec(select(HORIZON))).one()  # type: ignore[call-overload]
-    below_horizon = OutboxEvent.txid < horizon  # type: ignore[operator]
+    key = tuple_(OutboxEvent.txid, OutboxEvent.seq)
+    ahead = and_(OutboxEvent.txid < horizon, key > tuple_(*position))  # type: ignore[operator]
+    # The window's last event (index-only along (txid, seq)); None when the stream ends within the window.
+    window_end = (
+        await session.exec(
+            select(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[call-overload]
+            .where(ahead)
+            .order_by(OutboxEvent.txid, OutboxEvent.seq)
+            .offset(SCAN_WINDOW - 1)
+            .limit(1)
+        )
+    ).first()
     statement = (
         select(OutboxEvent)
-        .where(
-            below_horizon,
-            exposed(),  # type: ignore[operator]
-            tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position),
-        )  # type: ignore[arg-type]
+        .where(ahead, exposed())  # type: ignore[arg-type]
         .order_by(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[arg-type]
         .limit(limit + 1)
     )
+    if window_end is not None:
+        statement = statement.where(key <= tuple_(*window_end))
     condition = type_filter(types)
     if condition is not None:
         statement = statement.where(condition)
@@ -151,11 +166,13 @@ async def event_feed(session: AsyncSession, *, after: str | None, limit: int, ty
     rows = rows[:limit]
     if rows:
         position = (rows[-1].txid or 0, rows[-1].seq or 0)
-    if not has_more:
+    if not has_more and window_end is not None:
+        position, has_more = (window_end[0], window_end[1]), True  # the window is done; the stream goes on
+    elif not has_more:
         scanned = (
             await session.exec(
                 select(OutboxEvent.txid, OutboxEvent.seq)  # type: ignore[call-overload]
-                .where(below_horizon, tuple_(OutboxEvent.txid, OutboxEvent.seq) > tuple_(*position))
+                .where(OutboxEvent.txid < horizon, key > tuple_(*position))  # type: ignore[operator]
                 .order_by(OutboxEvent.txid.desc(), OutboxEvent.seq.desc())  # type: ignore[union-attr]
                 .limit(1)
             )

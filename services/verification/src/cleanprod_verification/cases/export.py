@@ -10,7 +10,7 @@ from cleanprod_kit.exports import Column
 from ..conclusions.models import Conclusion
 from .models import VerificationCase
 
-Row = tuple[VerificationCase, Conclusion | None]
+Row = tuple[VerificationCase, Conclusion | None, int]  # case, conclusion (headline figures), baseline periods
 
 
 def _case(name: str) -> Any:

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func
+from sqlalchemy.orm import defer, load_only
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -284,7 +286,10 @@ async def conclusion_of(session: AsyncSession, case_id: uuid.UUID) -> Conclusion
     return (await session.exec(select(Conclusion).where(Conclusion.case_id == case_id))).first()
 
 
-def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_periods: bool) -> CasePublic:
+def to_public(
+    case: VerificationCase, conclusion: Conclusion | None, *, with_periods: bool, period_count: int | None = None
+) -> CasePublic:
+    """`period_count`: the frozen baseline's number of periods when the list read that alone (not the baseline)."""
     return public_from(
         CasePublic,
         case,
@@ -307,7 +312,7 @@ def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_per
         claim=ClaimPublic(overall_percent=case.claimed_overall_pct, per_carrier_percent=dict(case.claimed_per_carrier)),
         baseline=BaselinePublic(
             frozen_at=case.baseline_frozen_at,
-            period_count=len(case.baseline),
+            period_count=len(case.baseline) if period_count is None else period_count,
             note=case.baseline_note,
             periods=list(case.baseline) if with_periods else None,
         ),
@@ -330,6 +335,13 @@ def to_public(case: VerificationCase, conclusion: Conclusion | None, *, with_per
     )
 
 
+LISTED_CONCLUSION = (Conclusion.case_id, Conclusion.verdict, Conclusion.method, Conclusion.claimed_pct,
+                     Conclusion.verified_pct, Conclusion.achieved_ratio, Conclusion.savings_toe, Conclusion.savings_gj,
+                     Conclusion.savings_tco2, Conclusion.concluded_at)  # fmt: skip
+"""What a list line (and the results export) shows of a conclusion — not its full computation (`result`, ~28 KB),
+the measurements it used or the norm."""
+
+
 async def list_cases(
     session: AsyncSession,
     principal: Principal,
@@ -339,24 +351,35 @@ async def list_cases(
     application_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[tuple[VerificationCase, Conclusion | None]], str | None]:
-    statement = select(VerificationCase)
+) -> tuple[list[tuple[VerificationCase, Conclusion | None, int]], str | None]:
+    """A page of cases, each with its conclusion's headline figures and its baseline's number of periods: the frozen
+    baseline itself and the conclusion's computation stay in the database (docs/performance.md "Lists")."""
+    periods = func.jsonb_array_length(VerificationCase.baseline).label("period_count")
+    statement = select(VerificationCase, periods).options(defer(VerificationCase.baseline, raiseload=True))
     visible = visibility_filter(principal)
     if visible is not None:
         statement = statement.where(visible)
+    equal_first: list[Any] = []
     if status is not None:
         statement = statement.where(VerificationCase.status == status)
+        equal_first.append(VerificationCase.status)
     if sector:
         statement = statement.where(VerificationCase.sector_code == sector)
+        equal_first = equal_first or [VerificationCase.sector_code]
     if application_id is not None:
         statement = statement.where(VerificationCase.application_id == application_id)
-    order: list[Any] = [VerificationCase.id]
-    cases, next_cursor = await keyset_page(
-        session, statement, order_by=order, key=lambda c: [c.id], limit=limit, cursor=cursor
+    rows, next_cursor = await keyset_page(
+        session,
+        statement,
+        order_by=[VerificationCase.id],
+        key=lambda row: [row[0].id],
+        limit=limit,
+        cursor=cursor,
+        equal_first=equal_first,
     )
     conclusions: dict[uuid.UUID, Conclusion] = {}
-    if cases:
-        in_page = Conclusion.case_id.in_([c.id for c in cases])  # type: ignore[attr-defined]
-        rows = await session.exec(select(Conclusion).where(in_page))
-        conclusions = {c.case_id: c for c in rows.all()}
-    return [(c, conclusions.get(c.id)) for c in cases], next_cursor
+    if rows:
+        in_page = Conclusion.case_id.in_([case.id for case, _ in rows])  # type: ignore[attr-defined]
+        listed = select(Conclusion).where(in_page).options(load_only(*LISTED_CONCLUSION, raiseload=True))
+        conclusions = {c.case_id: c for c in (await session.exec(listed)).all()}
+    return [(case, conclusions.get(case.id), count) for case, count in rows], next_cursor

@@ -56,7 +56,8 @@ async def list_cases(
     cursor: CursorParam = None,
 ) -> Page[CasePublic]:
     rows, next_cursor = await service.list_cases(session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor)
-    return Page(items=[service.to_public(c, k, with_periods=False) for c, k in rows], next_cursor=next_cursor)
+    items = [service.to_public(c, k, with_periods=False, period_count=n) for c, k, n in rows]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(

@@ -8,9 +8,10 @@ verified, and that counts toward the programme's reduction); the percentage is e
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import Date, String, cast, func
+from sqlalchemy import Date, String, cast, func, text, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,6 +68,30 @@ def _period(kind: PeriodKind) -> Any:
     return func.to_char(local, 'YYYY"-Q"Q' if kind == "quarter" else "YYYY")
 
 
+# The groupings of the summary, read in one pass over the conclusions (GROUPING SETS) instead of one query each:
+# (name, its key columns). `grouping(...)` tells the rows of one grouping from another's, also where a key is NULL.
+GROUPINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("total", ()),
+    ("by_sector", ("sector_code",)),
+    ("by_district", ("district",)),
+    ("by_ward", ("district", "ward")),
+    ("by_period", ("period",)),
+    ("by_sector_period", ("sector_code", "period")),
+)
+KEYS = ("sector_code", "district", "ward", "period")
+
+
+def _grouping_id(columns: tuple[str, ...]) -> int:
+    """PostgreSQL's `grouping(sector_code, district, ward, period)` of the rows grouped by `columns`: a bit per
+    key, most significant first, set when the key is *not* grouped on."""
+    return sum(1 << (len(KEYS) - 1 - i) for i, key in enumerate(KEYS) if key not in columns)
+
+
+def _in_order(rows: list[Any], columns: tuple[str, ...]) -> list[Any]:
+    """A grouping's rows in its keys' order, NULL last (as ORDER BY sorts them)."""
+    return sorted(rows, key=lambda r: tuple((getattr(r, c) is None, getattr(r, c) or "") for c in columns))
+
+
 async def summary(
     session: AsyncSession,
     *,
@@ -77,40 +102,76 @@ async def summary(
     period_kind: PeriodKind = "quarter",
 ) -> ProgrammeSummary:
     local_day = cast(func.timezone(LOCAL_TZ_NAME, C.concluded_at), Date)
-    period = _period(period_kind).label("period")
-
-    def base(*columns: Any) -> Any:
-        statement = select(*columns, *_measures()).select_from(C).join(V, V.id == C.case_id)
-        if sector:
-            statement = statement.where(V.sector_code == sector)
-        if concluded_from:
-            statement = statement.where(local_day >= concluded_from)
-        if concluded_to:
-            statement = statement.where(local_day <= concluded_to)
-        return statement
-
-    total = (await session.exec(base())).one()
-    sectors = (await session.exec(base(V.sector_code).group_by(V.sector_code).order_by(V.sector_code))).all()
-    districts = (await session.exec(base(V.district).group_by(V.district).order_by(V.district))).all()
-    wards = (
-        await session.exec(base(V.district, V.ward).group_by(V.district, V.ward).order_by(V.district, V.ward))
-    ).all()
-    periods = (await session.exec(base(period).group_by(period).order_by(period))).all()
-    sector_periods = (
-        await session.exec(base(V.sector_code, period).group_by(V.sector_code, period).order_by(V.sector_code, period))
-    ).all()
+    keys = {
+        "sector_code": V.sector_code,
+        "district": V.district,
+        "ward": V.ward,
+        "period": _period(period_kind),
+    }
+    statement = (
+        select(
+            *[column.label(name) for name, column in keys.items()],
+            func.grouping(*keys.values()).label("grouping_id"),
+            *_measures(),
+        )
+        .select_from(C)
+        .join(V, V.id == C.case_id)
+        .group_by(func.grouping_sets(*[tuple_(*[keys[c] for c in columns]) for _, columns in GROUPINGS]))
+    )
+    if sector:
+        statement = statement.where(V.sector_code == sector)
+    if concluded_from:
+        statement = statement.where(local_day >= concluded_from)
+    if concluded_to:
+        statement = statement.where(local_day <= concluded_to)
+    rows = (await session.exec(statement)).all()
+    grouped: dict[str, list[Any]] = {}
+    for name, columns in GROUPINGS:
+        grouped[name] = _in_order([r for r in rows if r.grouping_id == _grouping_id(columns)], columns)
+    (total,) = grouped["total"]  # the empty grouping set gives one row, also when no conclusion matches
     return ProgrammeSummary(
         target_pct=target,
         concluded_from=concluded_from,
         concluded_to=concluded_to,
         period_kind=period_kind,
-        by_period=[_group(r, target, period=r.period) for r in periods],
-        by_sector_period=[_group(r, target, sector_code=r.sector_code, period=r.period) for r in sector_periods],
+        by_period=[_group(r, target, period=r.period) for r in grouped["by_period"]],
+        by_sector_period=[
+            _group(r, target, sector_code=r.sector_code, period=r.period) for r in grouped["by_sector_period"]
+        ],
         total=_group(total, target),
-        by_sector=[_group(r, target, sector_code=r.sector_code) for r in sectors],
-        by_district=[_group(r, target, district=r.district) for r in districts],
-        by_ward=[_group(r, target, district=r.district, ward=r.ward) for r in wards],
+        by_sector=[_group(r, target, sector_code=r.sector_code) for r in grouped["by_sector"]],
+        by_district=[_group(r, target, district=r.district) for r in grouped["by_district"]],
+        by_ward=[_group(r, target, district=r.district, ward=r.ward) for r in grouped["by_ward"]],
     )
+
+
+GENERATION = text("SELECT generation FROM programme_summary_generation WHERE id = 1")
+
+
+class Summaries:
+    """Computed summaries kept by (generation, parameters) and reused while the generation stays — so reading the
+    summary costs one primary-key read, whatever the number of conclusions, and a pass over them once per change.
+
+    Exact: the generation row moves on in the very transaction that writes a conclusion or changes a case's grouping
+    columns (triggers, migration 0005; conclusions are insert-only), and it is read *before* the summary is computed,
+    so what is kept under n is at least as new as n. One per app (`app.state`): each app has its own database."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], ProgrammeSummary] = OrderedDict()
+
+    async def get(self, session: AsyncSession, **parameters: Any) -> ProgrammeSummary:
+        generation = (await session.exec(GENERATION)).one()[0]  # type: ignore[call-overload]
+        key = (generation, *sorted(parameters.items()))
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+            return kept
+        computed = await summary(session, **parameters)
+        self._kept[key] = computed
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)  # the least recently read, e.g. those of past generations
+        return computed
 
 
 def _public(group: GroupSummary) -> PublicGroup:

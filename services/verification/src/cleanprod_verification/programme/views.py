@@ -8,7 +8,7 @@ from cleanprod_kit.errors import Unprocessable, field_error
 from cleanprod_kit.fields import CalendarDate, Param
 
 from ..access import SUMMARY_ROLES
-from ..deps import SettingsDep
+from ..deps import SettingsDep, SummariesDep
 from . import service
 from .schemas import PeriodKind, ProgrammeSummary, PublicResults
 
@@ -20,6 +20,7 @@ public_router = APIRouter(prefix="/api/v1/public/results", tags=["public"])
 async def programme_summary(
     session: SessionDep,
     settings: SettingsDep,
+    summaries: SummariesDep,
     sector: Param | None = Query(None, max_length=32),
     concluded_from: CalendarDate | None = Query(None, description="Concluded on or after (Hanoi date)"),
     concluded_to: CalendarDate | None = Query(None, description="Concluded on or before (Hanoi date)"),
@@ -30,7 +31,7 @@ async def programme_summary(
         raise Unprocessable(
             code="range_order", params=where, errors=[field_error("query.concluded_to", None, "range_order", **where)]
         )
-    return await service.summary(
+    return await summaries.get(
         session,
         target=settings.programme_target_percent,
         sector=sector,
@@ -44,11 +45,12 @@ async def programme_summary(
 async def public_results(
     session: SessionDep,
     settings: SettingsDep,
+    summaries: SummariesDep,
     period: PeriodKind = Query("quarter", description="Time grouping: quarter or year"),
 ) -> PublicResults:
     """The programme's verified savings for anyone, without a token: aggregates by sector, district and period,
     each group of at least `public_results_min_enterprises` enterprises (setting, default 3)."""
-    full = await service.summary(
+    full = await summaries.get(
         session,
         target=settings.programme_target_percent,
         sector=None,
