@@ -17,10 +17,10 @@ import pytest
 from infra import keycloak_server
 from infra.devstack import Ports, Stack, replicas_from_env
 
-# Processes per service, gateway and portal unless CLEANPROD_REPLICAS says otherwise. With 2, every e2e test but
-# test_rate_limit_answers_429_with_retry_after passes: each gateway still counts its own rate (issue 11, item 3).
-# Set 2 here once the gateways share their counters.
-E2E_REPLICAS = 1
+# Processes per service, gateway and portal unless CLEANPROD_REPLICAS says otherwise: the e2e and browser suites
+# run on two of each (two dispatchers per service with them) behind infra/balancer.py, so every test also shows
+# the system is correct with several replicas (issue 11).
+E2E_REPLICAS = 2
 
 
 @pytest.fixture(scope="session")
