@@ -99,7 +99,9 @@ class Balancer:
                 # No read timeout: exports and long polls take what they take; the parts time themselves out.
                 self.client = httpx.AsyncClient(
                     timeout=httpx.Timeout(None, connect=2.0),
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                    # Idle sockets dropped well before the replicas' (uvicorn's) 5 s keep-alive ends: reusing one
+                    # the replica is closing at that moment broke requests off (502s in a Schemathesis run).
+                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=2.0),
                     follow_redirects=False,
                     trust_env=False,
                     cookies=CookieJar(policy=_KeepNoCookies()),  # a client's cookies must never reach another

@@ -214,9 +214,10 @@ async def test_a_busy_dashboard_shows_the_newest_applications_and_counts_the_res
     text = page.text
     todo = text[text.index("Việc cần làm") : text.index("Hồ sơ của doanh nghiệp")]
     table = text[text.index("Hồ sơ của doanh nghiệp") :]
-    # The to-do group counts all 37 drafts, lists the five waiting longest, and links to the rest.
+    # The to-do group counts all 37 drafts, lists the five newest (newest first), and links to the rest.
     assert "Bản nháp cần hoàn thiện" in todo and "(37)" in todo
-    assert [n for n in range(1, 38) if f"số {n}<" in todo] == [1, 2, 3, 4, 5]
+    assert [n for n in range(1, 38) if f"số {n}<" in todo] == [33, 34, 35, 36, 37]
+    assert todo.index("số 37<") < todo.index("số 33<")
     assert "và 32 hồ sơ khác: xem tất cả hồ sơ" in todo and 'href="/enterprise/applications"' in todo
     # The table: the ten newest, newest first, and a link to all of them.
     shown = [n for n in range(1, 38) if f"số {n}<" in table]

@@ -83,6 +83,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, str] = {
     "PUT /api/v1/verifications/{case_id}/reporting-start": "reporting_start in the programme window",
     "PUT /api/v1/verifications/{case_id}/mv-plan": "base temperatures within the range of the chosen unit "
     "(0–35 °C, 32–95 °F); a weather model needs a CDD or HDD base",
+    "PATCH /api/v1/calls/{call_id}/funding-sources/{source_id}": "the amount cannot go below what the source has "
+    "already committed (source_below_committed): data, not schema",
     # issue 10 (notifications)
     "PUT /api/v1/notification-preferences": "a statutory kind (receipt, outcome, what to supply) cannot be "
     "switched off: which kinds are statutory is data (GET /api/v1/notification-preferences), not schema",

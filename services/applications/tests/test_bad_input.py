@@ -21,7 +21,8 @@ async def test_malformed_and_oversized_json(client: httpx.AsyncClient, world: Wo
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"total_cost_vnd": 1.5e9}, "total_cost_vnd"),
+        # A fraction of a đồng (1.5e9 itself is the integer 1,500,000,000, as JSON Schema's `integer` says).
+        ({"total_cost_vnd": 1.5e9 + 0.5}, "total_cost_vnd"),
         ({"total_cost_vnd": "3000000000"}, "total_cost_vnd"),
         ({"requested_support_vnd": 0}, "requested_support_vnd"),
         ({"requested_support_vnd": -5}, "requested_support_vnd"),

@@ -183,11 +183,21 @@ async def page_by_id(
     BY — the same order, as they are constant — so that an index `(column, id)` serves the filter and the order
     at once; without them a generic plan walks the primary key and filters, reading rows in proportion to the
     table (docs/performance.md "Lists"). The cursor still holds the id alone."""
+    owner = id_column.class_  # the model whose id orders the page
+
+    def key(row: Any) -> list[Any]:
+        # One entity selected: the row is the model; several (select(A, B, …)): a tuple holding it; columns: a
+        # row with an `id` column.
+        if isinstance(row, owner):
+            return [row.id]
+        entity = next((e for e in row if isinstance(e, owner)), None)
+        return [entity.id if entity is not None else row.id]
+
     return await keyset_page(
         session,
         statement,
         order_by=[id_column],
-        key=lambda row: [row.id],
+        key=key,
         limit=limit,
         cursor=cursor,
         descending=descending,

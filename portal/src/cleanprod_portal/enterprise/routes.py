@@ -46,7 +46,7 @@ TODO_GROUPS: list[tuple[str, str, str]] = [
     ("completion", N_("Completion to report"), N_("Report completion when the project is finished")),
 ]
 TODO_STATUSES = {"draft": "drafts", "changes_requested": "changes_requested", "in_progress": "completion"}
-# A dashboard is a summary: the newest applications and the first few of each to-do group, each with its count and
+# A dashboard is a summary: the newest applications and the newest few of each to-do group, each with its count and
 # a link to the whole list (an enterprise with hundreds of dossiers got a page of hundreds of rows, issue 13).
 DASHBOARD_APPLICATIONS = 10
 TODO_SHOWN = 5
@@ -73,7 +73,7 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
             "heading": heading,
             "what": what,
             "count": len(grouped[key]),
-            "applications": grouped[key][:TODO_SHOWN],  # the oldest first: the longest waiting
+            "applications": grouped[key][-TODO_SHOWN:][::-1],  # the newest first, as in the table below
         }
         for key, heading, what in TODO_GROUPS
         if grouped[key]
