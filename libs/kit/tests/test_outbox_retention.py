@@ -84,3 +84,13 @@ async def test_the_pruner_runs_with_its_retention(database: Database) -> None:
     finally:
         await shorter.stop()
     assert await _left(database) == {}
+
+
+async def test_a_keep_rule_written_as_sql_text_is_honoured(database: Database) -> None:
+    """A service may state what it still needs as a `text()` clause (applications: webhook deliveries pending), as
+    the running service passes it — not wrapped in `or_()` (which hid a refused bare clause)."""
+    await _events(database, old_delivered=(4, True, 40), kept_by_the_service=(2, True, 40))
+    cutoff = utcnow() - dt.timedelta(days=30)
+    keep = lambda: text("outbox_events.aggregate_id = :kept").bindparams(kept="kept_by_the_service")  # noqa: E731
+    assert await prune_outbox(database, older_than=cutoff, keep=keep) == 4
+    assert await _left(database) == {"kept_by_the_service": 2}

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, not_, select
+from sqlalchemy.sql.elements import Grouping, TextClause
 
 from .db import Database
 from .models import OutboxEvent, utcnow
@@ -31,6 +32,11 @@ Keep = Callable[[], Any]
 """A WHERE condition on `outbox_events` (a new one per call): rows it is true for are kept."""
 
 BATCH = 5_000
+
+
+def _condition(keep: Any) -> Any:
+    """A keep-rule as a negatable condition: a `text()` clause is grouped (`not_` refuses a bare one)."""
+    return Grouping(keep) if isinstance(keep, TextClause) else keep
 
 
 async def prune_outbox(db: Database, *, older_than: dt.datetime, keep: Keep | None = None, batch: int = BATCH) -> int:
@@ -46,7 +52,7 @@ async def prune_outbox(db: Database, *, older_than: dt.datetime, keep: Keep | No
             .where(
                 OutboxEvent.published_at.is_not(None),  # type: ignore[union-attr]
                 OutboxEvent.occurred_at < older_than,
-                *([not_(keep())] if keep is not None else []),
+                *([not_(_condition(keep()))] if keep is not None else []),
             )
             .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
             .limit(batch)
