@@ -120,6 +120,20 @@ async def test_dossier_lookup_explains_malformed_and_unknown_codes_next_to_the_f
     assert "Enter the dossier code as printed on your receipt" in english.text
 
 
+def with_enterprise_and_facility(app: FastAPI) -> FastAPI:
+    """The dashboard's two other calls: the enterprise's own record and one facility."""
+
+    @app.get("/api/v1/enterprises")
+    async def enterprises() -> dict:
+        return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
+
+    @app.get("/api/v1/facilities")
+    async def facilities() -> dict:
+        return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
+
+    return app
+
+
 def enterprise_gateway(seen: list) -> FastAPI:
     app = FastAPI()
 
@@ -146,15 +160,7 @@ def enterprise_gateway(seen: list) -> FastAPI:
             "next_cursor": None,
         }
 
-    @app.get("/api/v1/enterprises")
-    async def enterprises() -> dict:
-        return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
-
-    @app.get("/api/v1/facilities")
-    async def facilities() -> dict:
-        return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
-
-    return app
+    return with_enterprise_and_facility(app)
 
 
 async def test_enterprise_dashboard_lists_applications_and_what_needs_doing(make_client, log_in) -> None:
@@ -195,15 +201,7 @@ def busy_enterprise_gateway(count: int) -> FastAPI:
         ]
         return {"items": items, "next_cursor": None}
 
-    @app.get("/api/v1/enterprises")
-    async def enterprises() -> dict:
-        return {"items": [{"name": "Công ty Cổ phần Thép Hà Nội"}], "next_cursor": None}
-
-    @app.get("/api/v1/facilities")
-    async def facilities() -> dict:
-        return {"items": [{"id": "f1", "name": "Nhà máy cán thép Đông Anh"}], "next_cursor": None}
-
-    return app
+    return with_enterprise_and_facility(app)
 
 
 async def test_a_busy_dashboard_shows_the_newest_applications_and_counts_the_rest(make_client, log_in) -> None:
