@@ -32,3 +32,15 @@ def test_the_bounds_still_hold_for_whole_floats() -> None:
         Amounts(total=0, support=0.0, rate=1)
     with pytest.raises(ValidationError):
         Amounts(total=0, support=1, rate=10_001.0)
+
+
+def test_a_review_count_is_read_the_same_way() -> None:
+    from cleanprod_applications.calls.schemas import ReviewCount
+
+    class Reviews(BaseModel):
+        min_reviews: ReviewCount
+
+    assert Reviews(min_reviews=2.0).min_reviews == 2
+    for bad in ("2", 2.5, True, 0.0, 21.0):
+        with pytest.raises(ValidationError):
+            Reviews(min_reviews=bad)

@@ -15,6 +15,7 @@ from ..schemas import (
     BasisPoints,
     Code,
     DecimalNumber,
+    Integral,
     LongText,
     PatchBody,
     PositiveVnd,
@@ -39,6 +40,9 @@ PassScore = Annotated[
         description="Minimum mean review score, in percent",
     ),
 ]
+
+
+ReviewCount = Annotated[int, Integral, Field(ge=1, le=20, strict=True)]  # 2.0 is 2, as for money
 
 
 class CriterionBody(StrictBody):
@@ -117,7 +121,7 @@ class CallCreate(StrictBody):
     cap_per_project_vnd: PositiveVnd
     eligible_sectors: list[SectorCode] = Field(min_length=1, max_length=100)
     criteria: list[CriterionBody] = Field(min_length=1, max_length=30)
-    min_reviews: int = Field(ge=1, le=20, strict=True)
+    min_reviews: ReviewCount
     pass_score_pct: PassScore
 
     @model_validator(mode="after")
@@ -144,7 +148,7 @@ class CallUpdate(PatchBody):
     cap_per_project_vnd: PositiveVnd = None
     eligible_sectors: list[SectorCode] = Field(default=None, min_length=1, max_length=100)
     criteria: list[CriterionBody] = Field(default=None, min_length=1, max_length=30)
-    min_reviews: int = Field(default=None, ge=1, le=20, strict=True)
+    min_reviews: ReviewCount = None
     pass_score_pct: PassScore = None
 
     @model_validator(mode="after")
