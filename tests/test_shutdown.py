@@ -64,13 +64,15 @@ def reached_upstream(upstream: Upstream) -> set[str]:
 
 
 async def refused_soon(url: str, timeout: float = 1.5) -> float:
-    """Seconds until a new connection to `url` is refused (the listening socket closed)."""
+    """Seconds until a new connection to `url` is refused (the listening socket closed). A connection the kernel
+    had already queued when the socket closed is dropped unanswered instead: that is a refusal too — its request
+    never reached the application."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         try:
             async with httpx.AsyncClient(timeout=0.5) as fresh:
                 await fresh.get(f"{url}/healthz")
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.RemoteProtocolError):
             return time.monotonic() - started
         await asyncio.sleep(0.02)
     raise AssertionError(f"new connections still accepted {timeout} s after SIGTERM")
