@@ -6,7 +6,10 @@ replica — to the next replica of that part, streaming both ways.
 A replica that refuses the connection is skipped (the request goes to the next one) as long as nothing of the
 request body has been sent yet; when no replica accepts, the answer is a 503 problem+json (`service_unavailable`,
 `Retry-After: 1`), as an ingress would give. Headers pass through unchanged (`Host` included, so redirects and
-cookies name the front port), except the hop-by-hop ones. In production the cluster's Service / Ingress does this
+cookies name the front port), except the hop-by-hop ones, and each value without the whitespace around it (RFC 9110
+§5.5: it is not part of the value; a client may still send `Authorization: Bearer `, which the outbound HTTP/1.1
+encoder would refuse). A request that still cannot be written out (a control character in a header) is the
+client's fault: 400 problem+json, not a 502 blamed on a replica. In production the cluster's Service / Ingress does this
 (docs/architecture.md "Several replicas").
 
     python -m infra.balancer --listen 18101=127.0.0.1:28101,127.0.0.1:28102 --listen 18000=…
@@ -70,10 +73,10 @@ class Pool:
 
 def _problem(status: int, path: str, headers: Mapping[bytes, bytes]) -> bytes:
     from cleanprod_kit import messages
-    from cleanprod_kit.errors import BadGateway, ServiceUnavailable
+    from cleanprod_kit.errors import BadGateway, BadRequest, ServiceUnavailable
 
     language = messages.preferred_language(headers.get(b"accept-language", b"").decode("latin-1") or None)
-    problem = ServiceUnavailable() if status == 503 else BadGateway()
+    problem = {503: ServiceUnavailable, 400: BadRequest}.get(status, BadGateway)()
     return json.dumps(problem.to_body(path, language), ensure_ascii=False).encode()
 
 
@@ -147,10 +150,11 @@ class Balancer:
 
     async def _forward(self, scope: dict[str, Any], receive: Any) -> tuple[httpx.Response | None, int]:
         """The answer of the first replica (in turn) that takes the request, or the status to answer instead:
-        503 when none took the connection, 502 when one took it and broke off."""
+        503 when none took the connection, 502 when one took it and broke off, 400 when the request cannot be
+        written out at all."""
         assert self.client is not None
         pool = self.pools[scope["server"][1]]
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
+        headers = [(k, v.strip(b" \t")) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
         names = {k.lower() for k, _ in scope["headers"]}
         has_body = b"content-length" in names or b"transfer-encoding" in names
         target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
@@ -179,6 +183,9 @@ class Balancer:
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 if body_started:
                     return None, 503  # part of the body is gone: it cannot be replayed to another replica
+            except httpx.LocalProtocolError as exc:  # the request itself cannot be written out: no replica could
+                log.info("request refused before forwarding: %s", exc)
+                return None, 400
             except httpx.TransportError as exc:  # the replica took the request and broke off
                 log.warning("replica %s broke off: %s", backend, exc)
                 return None, 502

@@ -4,6 +4,7 @@ temporary folder. Tokens come from Keycloak's password and client-credentials gr
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -59,7 +60,10 @@ def stack() -> Iterator[Stack]:
         yield system
     finally:
         system.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if os.environ.get("CLEANPROD_KEEP_E2E_DATA"):  # every process's log stays, to read after a failure
+            print(f"end-to-end stack's data and logs kept in {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class Tokens:

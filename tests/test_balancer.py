@@ -4,7 +4,9 @@ Set-Cookie), a replica that is down is skipped, and with none up the answer is a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import os
 import sys
 import time
@@ -158,3 +160,62 @@ async def test_one_clients_cookies_never_reach_another(balancer: int, replicas: 
     for _ in range(2):  # both replicas, each asked by a new client that holds no cookie
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{balancer}", timeout=30) as other:
             assert (await other.get("/echo")).json()["cookie"] is None
+
+
+async def _raw_request(port: int, head: bytes) -> tuple[int, bytes]:
+    """One request written byte for byte (httpx itself would refuse to send these headers): status and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+async def test_header_values_pass_without_surrounding_whitespace(balancer: int, replicas: list[Replica]) -> None:
+    """`Authorization: Bearer ` (a fuzzer sends it) reached no replica: the outbound encoder refused the trailing
+    space and the balancer answered 502. The whitespace is not part of the value (RFC 9110 §5.5)."""
+    status, body = await _raw_request(
+        balancer,
+        b"GET /echo HTTP/1.1\r\nHost: front\r\nAuthorization: Bearer \r\nCookie:  a=1 \r\nConnection: close\r\n\r\n",
+    )
+    assert status == 200, body
+    assert json.loads(body)["cookie"] == "a=1"
+
+
+async def test_a_request_that_cannot_be_written_out_is_the_clients_400(replicas: list[Replica]) -> None:
+    """A header value the outbound encoder refuses (a vertical tab, should the front server's parser let one
+    through) is the client's fault: 400 problem+json in the client's language, and no replica is asked."""
+    from infra.balancer import Balancer, Pool
+
+    front = 8000
+    balancer = Balancer({front: Pool([f"127.0.0.1:{replicas[0].port}"])})
+    balancer.client = httpx.AsyncClient()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/echo",
+        "raw_path": b"/echo",
+        "query_string": b"",
+        "server": ("127.0.0.1", front),
+        "headers": [(b"host", b"front"), (b"x-odd", b"a\x0bb"), (b"accept-language", b"vi")],
+    }
+    try:
+        await balancer(scope, receive, send)
+    finally:
+        await balancer.client.aclose()
+    assert sent[0]["status"] == 400
+    assert dict(sent[0]["headers"])[b"content-type"] == b"application/problem+json"
+    problem = json.loads(sent[1]["body"])
+    assert problem["code"] == "bad_request" and problem["instance"] == "/echo"
+    assert problem["title"] == "Yêu cầu không hợp lệ"
+    assert not replicas[0].hosts
