@@ -139,6 +139,14 @@ def mail_settings(settings: ApplicationsSettings, server: MailServer, **override
 
 
 @pytest.fixture
+def sender(
+    db: Database, settings: ApplicationsSettings, mailbox: MailServer, recipients_client: RegistryClient
+) -> MailSender:
+    """A mail sender on the test's mailbox, as the service builds it."""
+    return MailSender(db, mail_settings(settings, mailbox), recipients_client)
+
+
+@pytest.fixture
 async def fresh(db: Database) -> None:
     """Notifications written by earlier tests are not this test's business: mark them resolved for mail."""
     async with db.session() as session:
@@ -263,15 +271,13 @@ async def test_each_kind_mails_its_audience_once_in_their_language(
     world: World,
     directory: Directory,
     db: Database,
-    settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     audience, expected, link_pattern = audience_of(kind, world)
     link = link_pattern.format(id=uuid.uuid4())
     notification_id = await tell(db, kind, audience, link)
-    sender = MailSender(db, mail_settings(settings, mailbox), recipients_client)
     await drain(sender)
     await drain(sender)  # a second pass finds nothing to send again
 
@@ -306,10 +312,9 @@ async def test_dossiers_lifecycles_mail_who_the_rules_tell(
     world: World,
     directory: Directory,
     db: Database,
-    settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     """The real rules (notifications/rules.py) through the API — one dossier submitted, reviewed twice, approved and
     its advance paid; one found ineligible; one sent back for changes. Every notification they write reaches its
@@ -326,7 +331,7 @@ async def test_dossiers_lifecycles_mail_who_the_rules_tell(
         world.actors.officer(9),
         json={"outcome": "request_changes", "reason": "Bổ sung báo giá."},
     )
-    await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    await drain(sender)
     ids = [uuid.UUID(a["id"]) for a in (approved, ineligible, sent_back)]
     async with db.session() as session:
         rows = (
@@ -378,12 +383,12 @@ async def test_vietnamese_subject_and_body_round_trip_with_diacritics(
     directory: Directory,
     db: Database,
     settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     notification_id = await tell(db, K.dossier_received, Audience.user("ent-a-vi"), "/applications/x")
-    await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    await drain(sender)
     [message] = messages(mailbox.directory)
     raw = next(mailbox.directory.glob("*.eml")).read_bytes()
     assert b"Subject: =?utf-8?" in raw  # RFC 2047 encoded word, not raw 8-bit in a header
@@ -401,14 +406,13 @@ async def test_lists_are_listed_and_escaped_in_html(
     world: World,
     directory: Directory,
     db: Database,
-    settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     params = {**PARAMS, "reasons": [{"message": "Thiếu <script>alert(1)</script>"}, "Cơ sở ngoài Hà Nội"]}
     await tell(db, K.screening_ineligible, Audience.user("ent-a-en"), "/applications/y", params)
-    await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    await drain(sender)
     [message] = messages(mailbox.directory)
     text_body, html_body = bodies(message)
     assert "Reasons:\n  - Thiếu <script>alert(1)</script>\n  - Cơ sở ngoài Hà Nội" in text_body
@@ -420,10 +424,9 @@ async def test_opted_out_users_get_no_mail_for_optional_kinds_only(
     world: World,
     directory: Directory,
     db: Database,
-    settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     async with db.session() as session:
         for kind in (K.tranche_paid, K.decision_made):  # decision_made is statutory: a stored "off" is ignored
@@ -440,7 +443,7 @@ async def test_opted_out_users_get_no_mail_for_optional_kinds_only(
     try:
         optional = await tell(db, K.tranche_paid, Audience.enterprise(world.a.id), "/applications/z")
         statutory = await tell(db, K.decision_made, Audience.enterprise(world.a.id), "/applications/z")
-        await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+        await drain(sender)
         sent = {
             (m["X-Cleanprod-Notification"].split()[0], m["To"].addresses[0].addr_spec)
             for m in messages(mailbox.directory)
@@ -461,10 +464,9 @@ async def test_a_notification_resolved_again_never_mails_twice(
     world: World,
     directory: Directory,
     db: Database,
-    settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     """The same cause twice is one notification (N1's dedupe key); its audience resolved a second time (a claim
     that expired after the deliveries were written) adds no delivery: (notification, user) is the key."""
@@ -481,7 +483,6 @@ async def test_a_notification_resolved_again_never_mails_twice(
                 dedupe_key=key,
             )
         await session.commit()
-    sender = MailSender(db, mail_settings(settings, mailbox), recipients_client)
     await drain(sender)
     async with db.session() as session:
         await session.exec(
@@ -499,10 +500,9 @@ async def test_a_kind_this_replica_does_not_know_waits_and_blocks_nothing(
     world: World,
     directory: Directory,
     db: Database,
-    settings: ApplicationsSettings,
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     """A kind this version does not know (written by a newer replica during a rolling update) waits — for a
     replica that knows it — and stops nothing else."""
@@ -516,7 +516,7 @@ async def test_a_kind_this_replica_does_not_know_waits_and_blocks_nothing(
             )
         )
         await session.commit()
-    await drain(MailSender(db, mail_settings(settings, mailbox), recipients_client))
+    await drain(sender)
     assert await delivery_rows(db, bad) == []
     async with db.session() as session:
         waiting = (
@@ -535,9 +535,9 @@ async def test_registry_down_then_back_resolves_later(
     db: Database,
     settings: ApplicationsSettings,
     registry: tuple[FastAPI, httpx.AsyncClient],
-    recipients_client: RegistryClient,
     mailbox: MailServer,
     fresh: None,
+    sender: MailSender,
 ) -> None:
     class Broken:
         async def recipients(self, **_: Any) -> list[Any]:
@@ -553,7 +553,6 @@ async def test_registry_down_then_back_resolves_later(
         ).one()
     assert row.resolved_at is None and row.attempts >= 1 and "registry unreachable" in row.last_error
     assert messages(mailbox.directory) == []
-    sender = MailSender(db, mail_settings(settings, mailbox), recipients_client)
     sender.start()
     try:
         await until(lambda: len(messages(mailbox.directory)) == 1)
