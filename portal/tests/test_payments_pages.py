@@ -22,42 +22,56 @@ FOUR_EYES = {
 }
 
 
-def gateway(seen: list[dict[str, str]]) -> FastAPI:
-    app = FastAPI()
-    tranche = {
+def tranche(**fields: Any) -> dict[str, Any]:
+    """A tranche as the applications service answers it; `fields` say what this test's one is."""
+    return {
         "id": TRANCHE,
-        "kind": "advance",
         "source_id": SOURCE,
-        "planned_vnd": 240_000_000,
-        "amount_vnd": 240_000_000,
-        "status": "prepared",
         "basis": {},
-        "prepared_by_name": "Trần Thị Thu",
-        "prepared_at": "2026-11-30T02:00:00Z",
+        "prepared_by_name": None,
+        "prepared_at": None,
         "approved_by_name": None,
         "approved_at": None,
         "paid_on": None,
         "paid_vnd": None,
         "payment_reference": None,
         "collected_vnd": 0,
-        "version": 2,
         "updated_at": "2026-11-30T02:00:00Z",
+        **fields,
     }
 
+
+def application_gateway(one: dict[str, Any], **application: Any) -> FastAPI:
+    """A stand-in gateway serving one application holding the tranche `one`, and its call's funding source."""
+    app = FastAPI()
+
     @app.get(f"/api/v1/applications/{APPLICATION}")
-    async def application() -> dict[str, Any]:
-        return {
-            "id": APPLICATION,
-            "call_id": CALL,
-            "dossier_code": "000.00.01.H26-261130-0001",
-            "title": "Lò cảm ứng tiết kiệm điện",
-            "enterprise_name": "Công ty CP Thép Hà Nội",
-            "tranches": [tranche],
-        }
+    async def read_application() -> dict[str, Any]:
+        return {"id": APPLICATION, "call_id": CALL, **application, "tranches": [one]}
 
     @app.get(f"/api/v1/calls/{CALL}/funding-sources")
     async def sources() -> list[dict[str, Any]]:
         return [{"id": SOURCE, "name": "Ngân sách thành phố", "code": "city-budget"}]
+
+    return app
+
+
+def gateway(seen: list[dict[str, str]]) -> FastAPI:
+    advance = tranche(
+        kind="advance",
+        planned_vnd=240_000_000,
+        amount_vnd=240_000_000,
+        status="prepared",
+        prepared_by_name="Trần Thị Thu",
+        prepared_at="2026-11-30T02:00:00Z",
+        version=2,
+    )
+    app = application_gateway(
+        advance,
+        dossier_code="000.00.01.H26-261130-0001",
+        title="Lò cảm ứng tiết kiệm điện",
+        enterprise_name="Công ty CP Thép Hà Nội",
+    )
 
     @app.post(f"/api/v1/applications/{APPLICATION}/tranches/{TRANCHE}/approve")
     async def approve(request: Request) -> JSONResponse:
@@ -106,41 +120,15 @@ async def test_an_auditor_reads_the_payment_without_a_button(make_client, log_in
 
 
 def recovery_gateway(seen: list[dict[str, Any]]) -> FastAPI:
-    app = FastAPI()
-    recovery = {
-        "id": TRANCHE,
-        "kind": "recovery",
-        "source_id": SOURCE,
-        "planned_vnd": 180_000_000,
-        "amount_vnd": 180_000_000,
-        "status": "recovery_due",
-        "basis": {},
-        "prepared_by_name": None,
-        "prepared_at": None,
-        "approved_by_name": None,
-        "approved_at": None,
-        "paid_on": None,
-        "paid_vnd": None,
-        "payment_reference": None,
-        "collected_vnd": 100_000_000,
-        "version": 3,
-        "updated_at": "2026-11-30T02:00:00Z",
-    }
-
-    @app.get(f"/api/v1/applications/{APPLICATION}")
-    async def application() -> dict[str, Any]:
-        return {
-            "id": APPLICATION,
-            "call_id": CALL,
-            "dossier_code": "D-1",
-            "title": "Lò",
-            "enterprise_name": "Công ty",
-            "tranches": [recovery],
-        }
-
-    @app.get(f"/api/v1/calls/{CALL}/funding-sources")
-    async def sources() -> list[dict[str, Any]]:
-        return [{"id": SOURCE, "name": "Ngân sách thành phố", "code": "city-budget"}]
+    recovery = tranche(
+        kind="recovery",
+        planned_vnd=180_000_000,
+        amount_vnd=180_000_000,
+        status="recovery_due",
+        collected_vnd=100_000_000,
+        version=3,
+    )
+    app = application_gateway(recovery, dossier_code="D-1", title="Lò", enterprise_name="Công ty")
 
     @app.post(f"/api/v1/applications/{APPLICATION}/tranches/{TRANCHE}/collections")
     async def collect(request: Request) -> JSONResponse:
