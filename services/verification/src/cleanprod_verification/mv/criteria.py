@@ -106,8 +106,15 @@ def range_check(variable: str, baseline: np.ndarray, reporting: np.ndarray, tole
     ``value`` is the largest excursion beyond the plain baseline range, as a fraction of the span (0 inside).
     """
     lo, hi = float(baseline.min()), float(baseline.max())
+    return range_check_of_bounds(variable, lo, hi, float(reporting.min()), float(reporting.max()), tolerance)
+
+
+def range_check_of_bounds(
+    variable: str, lo: float, hi: float, r_lo: float, r_hi: float, tolerance: float
+) -> CriterionCheck:
+    """``range_check`` from the baseline's [lo, hi] and the reporting values' [r_lo, r_hi] (the batched path
+    computes these for many cases at once)."""
     span = hi - lo
-    r_lo, r_hi = float(reporting.min()), float(reporting.max())
     excursion = max(lo - r_lo, r_hi - hi, 0.0)
     if span > 0:
         value = excursion / span

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,14 @@ from .factors import ELECTRICITY, FactorTables, default_tables
 from .inputs import Claim, Period
 from .models import BaselineModel, validate_model
 from .norms import SectorNorm, compare_with_norm, convert_sec
-from .regression import DesignDecomposition, RegressionNotPossible, decompose_design, design_matrix, fit_decomposed
+from .regression import (
+    DesignDecomposition,
+    OlsFit,
+    RegressionNotPossible,
+    decompose_design,
+    design_matrix,
+    fit_decomposed,
+)
 from .results import (
     METHOD_REGRESSION,
     METHOD_SEC,
@@ -49,9 +57,9 @@ from .results import (
     SavingsResult,
     SecResult,
 )
-from .sec import sec_comparison
+from .sec import SecComparison, sec_comparison
 from .settings import MVSettings
-from .uncertainty import DAYS_PER_MONTH, interval_of, savings_uncertainty
+from .uncertainty import DAYS_PER_MONTH, interval_of, lag1_autocorrelation, savings_uncertainty
 from .validation import PreparedInputs, prepare_inputs, validate_claim, validate_norm
 from .verdict import achieved_ratio, decide
 
@@ -176,6 +184,26 @@ def _evaluate(
     sec = sec_comparison(
         float(y_base.sum()), float(data.baseline.production.sum()), actual, float(data.reporting.production.sum())
     )
+    if model.decomposition is None:
+        return _judged(None, None, 0.0, actual, len(y_rep), sec, model, settings)
+    fit = fit_decomposed(model.decomposition, y_base)
+    adjusted = float(fit.predict(model.reporting).sum())
+    return _judged(fit, lag1_autocorrelation(fit.residuals), adjusted, actual, len(y_rep), sec, model, settings)
+
+
+def _judged(
+    fit: OlsFit | None,
+    rho: float | None,
+    adjusted: float,
+    actual: float,
+    reporting_points: int,
+    sec: SecComparison,
+    model: _Model,
+    settings: MVSettings,
+) -> _Evaluation:
+    """The method and figures of one target (a carrier or the total) from its SEC comparison and its fit (None:
+    no fit possible); ``adjusted`` is the fit's prediction summed over the reporting periods, ``rho`` its
+    residuals' lag-1 autocorrelation. Shared by ``compute_savings`` and the batched path (``batch.py``)."""
     sec_result = SecResult(
         sec.sec_baseline,
         sec.sec_reporting,
@@ -184,7 +212,7 @@ def _evaluate(
         None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
     )
     sec_dropped = _dropped(model, ["production"])
-    if model.decomposition is None:
+    if fit is None:
         return _Evaluation(
             METHOD_SEC,
             sec.adjusted_baseline,
@@ -197,19 +225,17 @@ def _evaluate(
             normalisation_dropped=sec_dropped,
         )
     reg_dropped = _dropped(model, model.variables)
-    fit = fit_decomposed(model.decomposition, y_base)
-
     criteria = settings.criteria
     statistical = model_checks(fit, criteria)
     checks = statistical + model.range_checks
     passed = all(c.passed for c in checks)
-    adjusted = float(fit.predict(model.reporting).sum())
     savings = adjusted - actual
     common = dict(
         cv_rmse=fit.cv_rmse,
         residuals=fit.residuals,
+        rho=rho,
         parameters=fit.parameters,
-        reporting_points=len(y_rep),
+        reporting_points=reporting_points,
         savings=savings,
         adjusted_baseline=adjusted,
         interval=model.interval,
@@ -395,22 +421,52 @@ def compute_savings(
     spec = model or BaselineModel()
     data = _validated_inputs(baseline_periods, reporting_periods, claim, settings, norm, tables, spec)
 
-    warnings: list[str] = []
+    warnings = _claim_warnings(claim, data)
+    model_ = _model(data, settings, warnings, spec)
+    evaluations = [
+        _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model_, settings)
+        for j in range(len(data.carriers))
+    ]
+    evaluations.append(
+        _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model_, settings)
+    )
+    return _result(
+        data, model_, evaluations, warnings, claim, settings, tables, spec, norm, adjustments, settings.to_dict()
+    )
+
+
+def _claim_warnings(claim: Claim, data: PreparedInputs) -> list[str]:
+    """The computation's warnings start with the claim's carriers that no period measures."""
     unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(data.carriers))
     if unmeasured:
-        warnings.append(f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated")
-    model_ = _model(data, settings, warnings, spec)
+        return [f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated"]
+    return []
 
+
+def _result(
+    data: PreparedInputs,
+    model_: _Model,
+    evaluations: list[_Evaluation],
+    warnings: list[str],
+    claim: Claim,
+    settings: MVSettings,
+    tables: FactorTables,
+    spec: BaselineModel,
+    norm: SectorNorm | None,
+    adjustments: Sequence[NonRoutineAdjustment],
+    settings_record: dict[str, Any],
+) -> SavingsResult:
+    """The result record from each carrier's evaluation and the total's (the last); shared by
+    ``compute_savings`` and the batched path (``batch.py``)."""
     carriers: list[CarrierResult] = []
     factors_used: list[EmissionFactorUsed] = []
     for j, carrier in enumerate(data.carriers):
-        ev = _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model_, settings)
         t_per_toe, used = _carrier_emission_factor(carrier, data, j, tables)
         factors_used.extend(used)
         claimed = claim.per_carrier_percent.get(carrier) if claim.per_carrier_percent else None
-        carriers.append(_carrier_result(carrier, ev, data, j, t_per_toe, claimed))
+        carriers.append(_carrier_result(carrier, evaluations[j], data, j, t_per_toe, claimed))
 
-    ev = _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model_, settings)
+    ev = evaluations[-1]
     total_co2 = sum(c.savings_tco2 for c in carriers)
     total = _carrier_result(TOTAL, ev, data, None, None, claim.overall_percent, co2=total_co2)
     if adjustments:
@@ -491,7 +547,7 @@ def compute_savings(
             weather_variables=[v for v in model_.variables if v in ("cdd", "hdd")],
             ignored_resources=data.ignored_resources,
             periods=_periods_used(data),
-            settings=settings.to_dict(),
+            settings=settings_record,
         ),
     )
 

@@ -122,11 +122,14 @@ def savings_uncertainty(
     adjusted_baseline: float,
     interval: str = INTERVAL_MONTHLY,
     reporting_months: float = 12.0,
+    rho: float | None = None,
 ) -> SavingsUncertainty:
-    """``reporting_months``: length of the reporting period in months (the daily correction's M)."""
+    """``reporting_months``: length of the reporting period in months (the daily correction's M). ``rho``: the
+    residuals' lag-1 autocorrelation when the caller has it already (computed from ``residuals`` otherwise)."""
     n = len(residuals)
     df = n - parameters
-    rho = lag1_autocorrelation(residuals)
+    if rho is None:
+        rho = lag1_autocorrelation(residuals)
     n_eff = effective_n(n, rho)
     t_value = t_critical_two_sided(confidence, df)
     fraction = savings / adjusted_baseline if adjusted_baseline > 0 else None
