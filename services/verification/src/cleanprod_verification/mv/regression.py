@@ -179,7 +179,8 @@ class StackedFits:
     parameters: int
     regular: list[bool]
     residuals: np.ndarray  # (G, n, T)
-    figures: dict[str, list[list[float]]]  # sse, sst, rmse, y_mean, r2, adj_r2, cv, nmbe, f, f_p, rho: [g][t]
+    # sse, sst, rmse, y_mean, r2, adj_r2, cv, nmbe, f, f_p, rho (and predicted): [g][t]
+    figures: dict[str, list[list[float]]]
     coefficients: list[list[list[float]]]  # [g][t][j]
     standard_errors: list[list[list[float]]]
     p_values: list[list[list[float]]]
@@ -207,8 +208,12 @@ class StackedFits:
         )
 
 
-def fit_stacked(designs: np.ndarray, targets: np.ndarray, variables: Sequence[str]) -> StackedFits:
-    """Fit targets (G, n, T) on designs (G, n, p), the first design column the intercept."""
+def fit_stacked(
+    designs: np.ndarray, targets: np.ndarray, variables: Sequence[str], predict_at: np.ndarray | None = None
+) -> StackedFits:
+    """Fit targets (G, n, T) on designs (G, n, p), the first design column the intercept. ``predict_at``
+    (G, m, p): designs at which each fit's predictions are summed (figure ``predicted``, as
+    ``float(fit.predict(design).sum())``)."""
     g_count, n, p = designs.shape
     if len(variables) != p:
         raise ValueError("one variable name per design column")
@@ -261,6 +266,8 @@ def fit_stacked(designs: np.ndarray, targets: np.ndarray, variables: Sequence[st
         "f_p": f_p,
         "rho": rho,
     }
+    if predict_at is not None:
+        figures["predicted"] = (predict_at @ beta).sum(axis=1)
     return StackedFits(
         variables=tuple(variables),
         n=n,

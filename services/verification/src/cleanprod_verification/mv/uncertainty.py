@@ -62,7 +62,11 @@ def interval_of(period_days: list[int]) -> str:
     """daily | monthly | other, from the median length (days, both ends included) of the periods."""
     if not period_days:
         return INTERVAL_MONTHLY
-    median = float(statistics.median(period_days))  # the same value as np.median, without its array set-up
+    return interval_of_median(float(statistics.median(period_days)))  # np.median's value, without its set-up
+
+
+def interval_of_median(median: float) -> str:
+    """``interval_of`` from the median period length (the batched path computes medians for many cases)."""
     if median <= 2.0:  # one day, or a half-open day (start, next day)
         return INTERVAL_DAILY
     if median >= 27.0:
