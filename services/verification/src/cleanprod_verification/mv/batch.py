@@ -48,6 +48,7 @@ _CARRIER_UNIT = attrgetter("carrier", "unit")
 _AMOUNT = attrgetter("quantity")
 _NUMBER = frozenset({float, int})  # what the per-case reading takes as a plain number (bool is not)
 _VARIABLES = ["intercept", "production"]
+_NEAR_ZERO_SAVINGS = 1e-6  # |savings| / adjusted baseline below which the per-case path computes the case
 
 
 @dataclass(frozen=True)
@@ -202,10 +203,14 @@ def _group(
     medians = np.median(ends[:, :n_base] - starts[:, :n_base] + 1, axis=1).tolist()
     months = ((ends[:, n_base:].max(axis=1) - starts[:, n_base] + 1) / DAYS_PER_MONTH).tolist()
     predicted, rho = fits.figures["predicted"], fits.figures["rho"]
+    # A saving within a millionth of the adjusted baseline is a difference of nearly equal sums: its FSU (a
+    # fraction of the savings) magnifies rounding, so such a case is computed per case.
+    actual = np.asarray(sums_r)
+    distinct = (np.abs(np.asarray(predicted) - actual) > _NEAR_ZERO_SAVINGS * np.abs(actual)).all(axis=1).tolist()
     canonical = CANONICAL[unit.dimension]
     tolerance = settings.criteria.range_tolerance
     for g, row in enumerate(rows.tolist()):
-        if not fits.regular[g]:
+        if not (fits.regular[g] and distinct[g]):
             continue
         read, case = reads[row], cases[reads[row].index]
         data = PreparedInputs(

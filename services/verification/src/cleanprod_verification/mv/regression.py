@@ -26,6 +26,8 @@ from .distributions import f_sf, f_sf_array, student_t_two_sided_p, student_t_tw
 # Relative size under which a diagonal entry of R means the columns are linearly dependent
 # (e.g. production identical in every baseline period): the slope cannot be estimated.
 _RANK_TOLERANCE = 1e-10
+# fit_stacked: SSE and SST below this fraction of Σy² are rounding noise (a residual 1e-6 of the values)
+_ROUNDING_LEVEL = 1e-12
 
 
 class RegressionNotPossible(Exception):
@@ -170,8 +172,8 @@ class StackedFits:
     method as ``fit_decomposed``, as batched numpy operations. Arrays are indexed [case, target] (coefficient
     figures [case, target, coefficient]) and held as lists, which ``fit`` reads fastest.
 
-    ``regular[g]``: case g's design has full rank and every figure of every target is defined (SST > 0, ȳ > 0,
-    SSE > 0, F > 0, every standard error > 0) — the others are the per-case path's to compute, with its special
+    ``regular[g]``: case g's design has full rank and every figure of every target is defined and not rounding
+    noise (SST and SSE above ``_ROUNDING_LEVEL``·Σy², ȳ > 0, F > 0, every standard error > 0) — the others are the per-case path's to compute, with its special
     cases (``None`` figures, a perfect fit, ``RegressionNotPossible``)."""
 
     variables: tuple[str, ...]
@@ -241,10 +243,13 @@ def fit_stacked(
         nmbe = residuals.sum(axis=1) / (max(df, 1) * y_mean)
         f_stat = ((sst - sse) / max(p - 1, 1)) / sigma2
         se = np.sqrt(sigma2[:, None, :] * xtx_inv_diag[:, :, None])  # (G, p, T)
+        # SSE or SST at the level of rounding (a perfect fit, constant energy not exactly representable) makes
+        # R², F and the p-values rounding noise, different on either path: the per-case path computes those
+        floor = _ROUNDING_LEVEL * np.einsum("gnt,gnt->gt", targets, targets)
         regular = (
             full_rank
             & (p > 1)
-            & ((sst > 0) & (y_mean > 0) & (sse > 0) & (f_stat > 0) & np.isfinite(f_stat)).all(axis=1)
+            & ((sst > floor) & (y_mean > 0) & (sse > floor) & (f_stat > 0) & np.isfinite(f_stat)).all(axis=1)
             & (se > 0).all(axis=(1, 2))
         )
         if df > 0 and p > 1:
