@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,8 @@ class _Evaluation:
     fallback_reasons: list[str]
     binding_estimate: str | None = None  # sec_capped_by_regression: "sec" | "regression"
     normalisation_dropped: tuple[str, ...] = ()  # requested variables the figure does not normalise for
+    baseline_energy: float = 0.0  # the target's TOE over all baseline periods
+    reporting_energy: float = 0.0  # and over all reporting periods (actual use)
 
 
 def _percent(savings: float, adjusted: float) -> float | None:
@@ -212,6 +215,7 @@ def _judged(
         None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
     )
     sec_dropped = _dropped(model, ["production"])
+    totals = {"baseline_energy": sec.baseline_energy, "reporting_energy": sec.reporting_energy}
     if fit is None:
         return _Evaluation(
             METHOD_SEC,
@@ -223,6 +227,7 @@ def _judged(
             model.unavailable,
             [f"regression not possible: {model.unavailable}"],
             normalisation_dropped=sec_dropped,
+            **totals,
         )
     reg_dropped = _dropped(model, model.variables)
     criteria = settings.criteria
@@ -277,6 +282,7 @@ def _judged(
             None,
             [],
             normalisation_dropped=reg_dropped,
+            **totals,
         )
     reasons = [c.message for c in checks if not c.passed]
     if all(c.passed for c in statistical):
@@ -294,6 +300,7 @@ def _judged(
                 reasons,
                 binding_estimate=METHOD_REGRESSION,
                 normalisation_dropped=reg_dropped,
+                **totals,
             )
         return _Evaluation(
             METHOD_SEC_CAPPED,
@@ -306,6 +313,7 @@ def _judged(
             reasons,
             binding_estimate=METHOD_SEC,
             normalisation_dropped=sec_dropped,
+            **totals,
         )
     return _Evaluation(
         METHOD_SEC,
@@ -317,6 +325,7 @@ def _judged(
         None,
         reasons,
         normalisation_dropped=sec_dropped,
+        **totals,
     )
 
 
@@ -329,12 +338,12 @@ def _carrier_emission_factor(
     if carrier != ELECTRICITY:
         factor = emission_factor(carrier, years[0], tables=tables)
         return factor.t_co2_per_toe, [factor]
-    weights = data.reporting.energy[:, column]
-    if weights.sum() <= 0:  # no electricity in reporting (e.g. switched away): weigh periods equally
-        weights = np.ones(len(years))
+    weights = data.reporting.energy[:, column].tolist()
+    if sum(weights) <= 0:  # no electricity in reporting (e.g. switched away): weigh periods equally
+        weights = [1.0] * len(years)
     by_year: dict[int, float] = {}
     for year, w in zip(years, weights, strict=True):
-        by_year[year] = by_year.get(year, 0.0) + float(w)
+        by_year[year] = by_year.get(year, 0.0) + w
     factors = {year: emission_factor(ELECTRICITY, year, tables=tables) for year in by_year}
     total_w = sum(by_year.values())
     effective = sum(factors[y].t_co2_per_toe * w for y, w in by_year.items()) / total_w
@@ -342,22 +351,19 @@ def _carrier_emission_factor(
 
 
 def _periods_used(data: PreparedInputs) -> list[PeriodUsed]:
-    out = []
+    out: list[PeriodUsed] = []
     for role, series in (("baseline", data.baseline), ("reporting", data.reporting)):
-        energy = series.energy.tolist()
-        production = series.production.tolist()
-        for i in range(len(series)):
-            out.append(
-                PeriodUsed(
-                    role,
-                    series.starts[i],
-                    series.ends[i],
-                    production[i],
-                    dict(zip(data.carriers, energy[i], strict=True)),
-                    series.cdd[i],
-                    series.hdd[i],
-                )
-            )
+        energy = map(dict, map(zip, repeat(data.carriers), series.energy.tolist()))
+        out += map(
+            PeriodUsed,
+            repeat(role),
+            series.starts,
+            series.ends,
+            series.production.tolist(),
+            energy,
+            series.cdd,
+            series.hdd,
+        )
     return out
 
 
@@ -464,11 +470,11 @@ def _result(
         t_per_toe, used = _carrier_emission_factor(carrier, data, j, tables)
         factors_used.extend(used)
         claimed = claim.per_carrier_percent.get(carrier) if claim.per_carrier_percent else None
-        carriers.append(_carrier_result(carrier, evaluations[j], data, j, t_per_toe, claimed))
+        carriers.append(_carrier_result(carrier, evaluations[j], t_per_toe, claimed))
 
     ev = evaluations[-1]
     total_co2 = sum(c.savings_tco2 for c in carriers)
-    total = _carrier_result(TOTAL, ev, data, None, None, claim.overall_percent, co2=total_co2)
+    total = _carrier_result(TOTAL, ev, None, claim.overall_percent, co2=total_co2)
     if adjustments:
         validate_adjustments(adjustments, data.carriers)
         total, carriers = apply_adjustments(total, carriers, adjustments)
@@ -555,23 +561,17 @@ def _result(
 def _carrier_result(
     carrier: str,
     ev: _Evaluation,
-    data: PreparedInputs,
-    column: int | None,
     t_per_toe: float | None,
     claimed: float | None,
     co2: float | None = None,
 ) -> CarrierResult:
-    if column is None:
-        base_e, rep_e = float(data.baseline.energy.sum()), float(data.reporting.energy.sum())
-    else:
-        base_e, rep_e = float(data.baseline.energy[:, column].sum()), float(data.reporting.energy[:, column].sum())
     if co2 is None:
         co2 = ev.savings * (t_per_toe or 0.0)
     return CarrierResult(
         carrier=carrier,
         method=ev.method,
-        baseline_energy_toe=base_e,
-        reporting_energy_toe=rep_e,
+        baseline_energy_toe=ev.baseline_energy,
+        reporting_energy_toe=ev.reporting_energy,
         adjusted_baseline_toe=ev.adjusted_baseline,
         savings_toe=ev.savings,
         savings_gj=toe_to_gj(ev.savings),
