@@ -12,12 +12,17 @@ CV(RMSE), adjusted baseline and savings), over all cases at once, and prints how
 per-case entry point is. The per-case path additionally validates every input, computes F and coefficient
 p-values, FSU at two confidences, acceptance checks, CO2, the verdict and a full result record.
 
-    .venv/bin/python bench/verification_compute.py [--cases N] [--seed S]
+Each path is timed ``--repeat`` times (default 3) and the shortest time is printed.
+
+    .venv/bin/python bench/verification_compute.py [--cases N] [--seed S] [--repeat R]
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import _common
 import numpy as np
@@ -121,6 +126,23 @@ def vectorised_lower_bound(production: np.ndarray, electricity: np.ndarray, gas:
     return {"beta": beta, "r2": r2, "cv": cv, "rho": rho, "savings": savings, "sec_savings": sec_savings}
 
 
+def best_of(repeat: int, call: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """The result and the shortest of ``repeat`` timings (the machine is shared: the minimum is the figure least
+    disturbed by other processes). Objects already alive (the inputs, the other path's results) are frozen out
+    of the garbage collector's way, or the path timed second would pay for traversing the first one's results."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        gc.freeze()
+        try:
+            result, seconds = _common.timed(call, *args)
+        finally:
+            gc.unfreeze()
+        best = min(best, seconds)
+    return result, best
+
+
 def max_difference(a: object, b: object) -> float:
     """Largest difference between two result records (relative above 1, absolute below); anything but a
     float must be equal."""
@@ -139,6 +161,7 @@ def main() -> None:
     parser = _common.parser(__doc__)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument("--repeat", type=int, default=3, help="timings per path; the shortest is printed")
     args = parser.parse_args()
 
     (production, electricity, gas), t_gen = _common.timed(generate, args.cases, args.seed)
@@ -148,13 +171,13 @@ def main() -> None:
     claims = Claim(6.0)
     compute_savings(*cases[0], claims, settings)  # warm caches (tables, t quantiles)
 
-    results, t_case = _common.timed(
-        lambda: [compute_savings(baseline, reporting, claims, settings) for baseline, reporting in cases]
+    results, t_case = best_of(
+        args.repeat, lambda: [compute_savings(baseline, reporting, claims, settings) for baseline, reporting in cases]
     )
-    bound, t_vec = _common.timed(vectorised_lower_bound, production, electricity, gas)
+    bound, t_vec = best_of(args.repeat, vectorised_lower_bound, production, electricity, gas)
     batch_cases = [SavingsCase(baseline, reporting, claims) for baseline, reporting in cases]
     compute_savings_many(batch_cases[:2], settings)  # warm
-    batched, t_batch = _common.timed(compute_savings_many, batch_cases, settings)
+    batched, t_batch = best_of(args.repeat, compute_savings_many, batch_cases, settings)
     batch_diff = max(max_difference(a.to_dict(), b.to_dict()) for a, b in zip(results, batched))  # type: ignore[union-attr]
 
     # the two paths must agree where they overlap (regression coefficients of the total, whatever method won)

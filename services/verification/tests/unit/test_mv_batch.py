@@ -5,8 +5,9 @@ figures to 1e-9, everything else equal, and the regular cases are computed by th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -248,3 +249,25 @@ def test_the_batch_keeps_the_order_and_an_empty_list_is_empty() -> None:
         [compute_savings(c.baseline, c.reporting, c.claim).total.baseline_energy_toe for c in cases], rel=1e-12
     )
     assert compute_savings_many([]) == []
+
+
+def _as_asdict_gave(value: Any) -> Any:
+    """The record as ``to_dict`` made it before (dataclasses.asdict, then tuples as lists, dates as ISO)."""
+    if isinstance(value, dict):
+        return {k: _as_asdict_gave(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_asdict_gave(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def test_result_records_are_what_asdict_gave(make_month: Callable[..., Period]) -> None:
+    rng = np.random.default_rng(11)
+    results = [per_case(c, MVSettings()) for c in [*regular_cases(rng), *special_cases(rng, make_month)]]
+    results = [r for r in results if not isinstance(r, InputErrors)]
+    assert any(r.total.unadjusted is not None for r in results) and any(r.norm is not None for r in results)
+    for r in results:
+        record = r.to_dict()
+        assert record == _as_asdict_gave(asdict(r))
+        assert json.loads(json.dumps(record)) == record
