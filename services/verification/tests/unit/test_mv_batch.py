@@ -271,3 +271,18 @@ def test_result_records_are_what_asdict_gave(make_month: Callable[..., Period]) 
         record = r.to_dict()
         assert record == _as_asdict_gave(asdict(r))
         assert json.loads(json.dumps(record)) == record
+
+
+def test_the_garbage_collector_is_as_the_caller_left_it() -> None:
+    import gc
+
+    cases = regular_cases(np.random.default_rng(5))[:3]
+    assert gc.isenabled()
+    compute_savings_many(cases)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compute_savings_many(cases)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -17,7 +17,9 @@ periods, production that does not vary, constant or zero energy: ``StackedFits.r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -80,8 +82,27 @@ class _Read:
 def compute_savings_many(
     cases: Sequence[SavingsCase], settings: MVSettings | None = None, *, tables: FactorTables | None = None
 ) -> list[SavingsResult | InputErrors]:
-    settings = settings or MVSettings()
-    tables = tables or default_tables()
+    with _collector_paused():
+        return _compute_many(cases, settings or MVSettings(), tables or default_tables())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the records are built: it would traverse the growing records again
+    and again (40 % of the batch's time), and they hold no reference cycles for it to find — reference counting
+    frees them. Left off if the caller had turned it off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compute_many(
+    cases: Sequence[SavingsCase], settings: MVSettings, tables: FactorTables
+) -> list[SavingsResult | InputErrors]:
     out: list[SavingsResult | InputErrors | None] = [None] * len(cases)
     groups: dict[tuple[Any, ...], list[_Read]] = {}
     for i, case in enumerate(cases):
