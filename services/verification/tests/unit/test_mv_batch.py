@@ -109,6 +109,7 @@ def regular_cases(rng: np.random.Generator) -> list[SavingsCase]:
     cases.append(SavingsCase(b, r, Claim(8.0), norm=SectorNorm(0.3, "MJ/kg", "a norm")))
     cases.append(SavingsCase(b, r, Claim(8.0), adjustments=[NonRoutineAdjustment("electricity", 12.5, "new line")]))
     cases.append(SavingsCase(b, r, Claim(8.0), model=BaselineModel("production")))
+    cases.append(SavingsCase(with_amount(b, 0, 0, 120), r, Claim(8.0)))  # an int is a plain number too
     # reporting production far outside the baseline range: the lower of SEC and regression
     far = [replace(p, production=Quantity(p.production.quantity * 1.6, "t")) for p in r]
     cases.append(SavingsCase(b, far, Claim(8.0)))

@@ -135,7 +135,25 @@ def _one(case: SavingsCase, settings: MVSettings, tables: FactorTables) -> Savin
 
 
 def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables) -> _Read | None:
-    """The case as lists (C-level attribute reads), or None when the batch cannot take it."""
+    """The case as lists (C-level attribute reads), or None when the batch cannot take it — also when it cannot
+    even be read as periods: the per-case path then says what it says about such input."""
+    try:
+        return _read_plain(i, case, settings, tables)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _plain_numbers(values: Sequence[object]) -> bool:
+    """Floats and ints only (bool is not), the ints within float range (a larger one is the per-case path's)."""
+    types = set(map(type, values))
+    if not _NUMBER.issuperset(types):
+        return False
+    if int in types:
+        list(map(float, values))  # OverflowError beyond float range
+    return True
+
+
+def _read_plain(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables) -> _Read | None:
     spec = case.model or BaselineModel()
     if spec.form not in (None, FORM_PRODUCTION):
         return None
@@ -148,7 +166,7 @@ def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables)
     if cdd.count(None) != n or hdd.count(None) != n or {*map(type, starts), *map(type, ends)} != {date}:
         return None
     quantities, units = zip(*map(_QUANTITY, productions), strict=True)
-    if len(set(units)) != 1 or not _NUMBER.issuperset(map(type, quantities)):
+    if len(set(units)) != 1 or not _plain_numbers(quantities):
         return None
     signature = tuple(map(_CARRIER_UNIT, consumptions[0]))
     k = len(signature)
@@ -159,7 +177,7 @@ def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables)
     if len(set(carriers)) != k or NON_ENERGY_RESOURCES.intersection(carriers):
         return None
     amounts = list(map(_AMOUNT, items))
-    if not _NUMBER.issuperset(map(type, amounts)):
+    if not _plain_numbers(amounts):
         return None
     try:
         validate_model(spec)
