@@ -38,9 +38,11 @@ from ..mv import (
     InputError,
     InputErrors,
     MVSettings,
+    SavingsCase,
     SavingsResult,
     SectorNorm,
     compute_savings,
+    compute_savings_many,
     convert_sec,
     default_tables,
     to_canonical_production,
@@ -199,34 +201,40 @@ async def adjustment_rows(session: AsyncSession, case: VerificationCase) -> list
 
 def figures(
     case: VerificationCase,
-    baseline: list[dict[str, Any]],
+    baselines: list[list[dict[str, Any]]],
     reporting: list[ReportingInput],
     adjustments: list[BaselineAdjustment],
     settings: MVSettings,
-) -> dict[str, Any]:
-    """The headline figures of the case on ``baseline`` and the current measurements, without the norm (a
-    re-freeze records them for the old and the new baseline). Not computable is a figure too, with why."""
+) -> list[dict[str, Any]]:
+    """The headline figures of the case on each of ``baselines`` and the current measurements, without the norm
+    (a re-freeze records them for the old and the new baseline), computed together (``compute_savings_many``).
+    Not computable is a figure too, with why."""
     if case.claimed_overall_pct is None or not reporting:
-        return {"computable": False, "reason": "no claim or no measurement yet", "baseline_periods": len(baseline)}
+        return [
+            {"computable": False, "reason": "no claim or no measurement yet", "baseline_periods": len(baseline)}
+            for baseline in baselines
+        ]
     energy = default_tables().energy
-    try:
-        r = compute_savings(
-            baseline_periods(baseline),
-            [revision_period(x.revision) for x in reporting],
-            Claim(case.claimed_overall_pct, {c: v for c, v in case.claimed_per_carrier.items() if c in energy}),
-            settings,
-            model=model_of(case),
-            adjustments=approved_for_computation(adjustments),
-        )
-    except InputErrors as exc:
+    claim = Claim(case.claimed_overall_pct, {c: v for c, v in case.claimed_per_carrier.items() if c in energy})
+    periods = [revision_period(x.revision) for x in reporting]
+    model, approved = model_of(case), approved_for_computation(adjustments)
+    results = compute_savings_many(
+        [SavingsCase(baseline_periods(b), periods, claim, model=model, adjustments=approved) for b in baselines],
+        settings,
+    )
+    return [_headline(r, len(b), reporting) for r, b in zip(results, baselines, strict=True)]
+
+
+def _headline(r: SavingsResult | InputErrors, baseline_count: int, reporting: list[ReportingInput]) -> dict[str, Any]:
+    if isinstance(r, InputErrors):
         return {
             "computable": False,
-            "errors": map_problem_errors(exc.errors, reporting),
-            "baseline_periods": len(baseline),
+            "errors": map_problem_errors(r.errors, reporting),
+            "baseline_periods": baseline_count,
         }
     return {
         "computable": True,
-        "baseline_periods": len(baseline),
+        "baseline_periods": baseline_count,
         "verdict": r.verdict,
         "method": r.method,
         "verified_savings_pct": r.verified_savings_percent,

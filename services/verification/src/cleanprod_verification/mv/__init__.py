@@ -13,8 +13,10 @@ Map of the modules:
   verdict        verified / not_achieved rules
   validation     input checks with field paths
   savings        ``compute_savings`` — the entry point the service calls
+  batch          ``compute_savings_many`` — many cases at once, the same results
 """
 
+from .batch import SavingsCase, compute_savings_many
 from .conversions import EmissionFactorUsed, EnergyAmount, co2_tonnes, emission_factor, energy_toe, to_energy, toe_to_gj
 from .criteria import AcceptanceCriteria, CriterionCheck
 from .errors import (
@@ -61,6 +63,7 @@ __all__ = [
     "PeriodUsed",
     "Quantity",
     "RegressionResult",
+    "SavingsCase",
     "SavingsResult",
     "SavingsUncertainty",
     "SecResult",
@@ -73,6 +76,7 @@ __all__ = [
     "co2_tonnes",
     "compare_with_norm",
     "compute_savings",
+    "compute_savings_many",
     "convert",
     "convert_sec",
     "decide",

@@ -54,7 +54,8 @@ class CriterionCheck:
 def _fmt(x: float | None, pct: bool = False) -> str:
     if x is None:
         return "undefined"
-    return f"{x * 100:.1f} %" if pct else f"{x:.3g}"
+    # + 0.0 turns a rounded -0.0 into 0.0: NMBE of an OLS fit is 0 up to rounding noise of either sign
+    return f"{round(x * 100, 1) + 0.0:.1f} %" if pct else f"{x:.3g}"
 
 
 def model_checks(fit: OlsFit, criteria: AcceptanceCriteria) -> list[CriterionCheck]:
@@ -106,8 +107,15 @@ def range_check(variable: str, baseline: np.ndarray, reporting: np.ndarray, tole
     ``value`` is the largest excursion beyond the plain baseline range, as a fraction of the span (0 inside).
     """
     lo, hi = float(baseline.min()), float(baseline.max())
+    return range_check_of_bounds(variable, lo, hi, float(reporting.min()), float(reporting.max()), tolerance)
+
+
+def range_check_of_bounds(
+    variable: str, lo: float, hi: float, r_lo: float, r_hi: float, tolerance: float
+) -> CriterionCheck:
+    """``range_check`` from the baseline's [lo, hi] and the reporting values' [r_lo, r_hi] (the batched path
+    computes these for many cases at once)."""
     span = hi - lo
-    r_lo, r_hi = float(reporting.min()), float(reporting.max())
     excursion = max(lo - r_lo, r_hi - hi, 0.0)
     if span > 0:
         value = excursion / span

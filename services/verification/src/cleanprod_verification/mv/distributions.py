@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import numpy as np
 from scipy import special, stats
 
 
@@ -72,3 +73,19 @@ def f_sf(f: float, d1: float, d2: float) -> float:
 
 def f_cdf(f: float, d1: float, d2: float) -> float:
     return 1.0 - f_sf(f, d1, d2)
+
+
+# ---- on arrays (the batched path, ``batch.py``): the same special functions, one call for many statistics ----
+
+
+def student_t_two_sided_p_array(t: np.ndarray, df: np.ndarray | float) -> np.ndarray:
+    """``student_t_two_sided_p`` element-wise (df > 0 is the caller's to ensure)."""
+    return 2.0 * special.stdtr(df, -np.abs(t))
+
+
+def f_sf_array(f: np.ndarray, d1: float, d2: float) -> np.ndarray:
+    """``f_sf`` element-wise: 1 for f ≤ 0, 0 for f = ∞."""
+    if d1 <= 0 or d2 <= 0:
+        raise ValueError("degrees of freedom must be positive")
+    out = special.fdtrc(d1, d2, np.where(f > 0, f, 1.0))
+    return np.where(f > 0, np.where(np.isinf(f), 0.0, out), 1.0)

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .distributions import f_sf, student_t_two_sided_p
+from .distributions import f_sf, f_sf_array, student_t_two_sided_p, student_t_two_sided_p_array
 
 # Relative size under which a diagonal entry of R means the columns are linearly dependent
 # (e.g. production identical in every baseline period): the slope cannot be estimated.
 _RANK_TOLERANCE = 1e-10
+# fit_stacked: SSE and SST below this fraction of Σy² are rounding noise (a residual 1e-6 of the values)
+_ROUNDING_LEVEL = 1e-12
 
 
 class RegressionNotPossible(Exception):
@@ -161,4 +163,124 @@ def fit_decomposed(dec: DesignDecomposition, y: np.ndarray) -> OlsFit:
         f_statistic=f_stat,
         f_p_value=f_p,
         residuals=residuals,
+    )
+
+
+@dataclass(frozen=True)
+class StackedFits:
+    """OLS of T targets on each of G designs of one shape, computed at once (``fit_stacked``): the same QR
+    method as ``fit_decomposed``, as batched numpy operations. Arrays are indexed [case, target] (coefficient
+    figures [case, target, coefficient]) and held as lists, which ``fit`` reads fastest.
+
+    ``regular[g]``: case g's design has full rank and every figure of every target is defined and not rounding
+    noise (SST and SSE above ``_ROUNDING_LEVEL``·Σy², ȳ > 0, F > 0, every standard error > 0) — the others are the per-case path's to compute, with its special
+    cases (``None`` figures, a perfect fit, ``RegressionNotPossible``)."""
+
+    variables: tuple[str, ...]
+    n: int
+    parameters: int
+    regular: list[bool]
+    residuals: np.ndarray  # (G, n, T)
+    # sse, sst, rmse, y_mean, r2, adj_r2, cv, nmbe, f, f_p, rho (and predicted): [g][t]
+    figures: dict[str, list[list[float]]]
+    coefficients: list[list[list[float]]]  # [g][t][j]
+    standard_errors: list[list[list[float]]]
+    p_values: list[list[list[float]]]
+
+    def fit(self, g: int, t: int) -> OlsFit:
+        f = self.figures
+        return OlsFit(
+            variables=self.variables,
+            coefficients=tuple(self.coefficients[g][t]),
+            standard_errors=tuple(self.standard_errors[g][t]),
+            p_values=tuple(self.p_values[g][t]),
+            n=self.n,
+            parameters=self.parameters,
+            sse=f["sse"][g][t],
+            sst=f["sst"][g][t],
+            rmse=f["rmse"][g][t],
+            y_mean=f["y_mean"][g][t],
+            r_squared=f["r2"][g][t],
+            adj_r_squared=f["adj_r2"][g][t],
+            cv_rmse=f["cv"][g][t],
+            nmbe=f["nmbe"][g][t],
+            f_statistic=f["f"][g][t],
+            f_p_value=f["f_p"][g][t],
+            residuals=self.residuals[g, :, t],
+        )
+
+
+def fit_stacked(
+    designs: np.ndarray, targets: np.ndarray, variables: Sequence[str], predict_at: np.ndarray | None = None
+) -> StackedFits:
+    """Fit targets (G, n, T) on designs (G, n, p), the first design column the intercept. ``predict_at``
+    (G, m, p): designs at which each fit's predictions are summed (figure ``predicted``, as
+    ``float(fit.predict(design).sum())``)."""
+    g_count, n, p = designs.shape
+    if len(variables) != p:
+        raise ValueError("one variable name per design column")
+    df = n - p
+    with np.errstate(all="ignore"):
+        q, r = np.linalg.qr(designs)
+        diag = np.abs(np.diagonal(r, axis1=1, axis2=2))  # (G, p)
+        scale = np.maximum(np.linalg.norm(designs, axis=1), 1e-300)
+        full_rank = (diag > _RANK_TOLERANCE * scale).all(axis=1) & (df > 0)
+        # a rank-deficient R is replaced by I so that the batch can be inverted; its case is not regular
+        r = np.where(full_rank[:, None, None], r, np.eye(p))
+        r_inv = np.linalg.inv(r)
+        xtx_inv_diag = np.einsum("gij,gij->gi", r_inv, r_inv)
+        beta = r_inv @ (q.transpose(0, 2, 1) @ targets)  # (G, p, T)
+        residuals = targets - designs @ beta
+        sse = np.einsum("gnt,gnt->gt", residuals, residuals)
+        y_mean = targets.mean(axis=1)
+        centred = targets - y_mean[:, None, :]
+        sst = np.einsum("gnt,gnt->gt", centred, centred)
+        sigma2 = sse / max(df, 1)
+        rmse = np.sqrt(sigma2)
+        r2 = 1.0 - sse / sst
+        adj_r2 = 1.0 - (1.0 - r2) * (n - 1) / max(df, 1)
+        cv = rmse / y_mean
+        nmbe = residuals.sum(axis=1) / (max(df, 1) * y_mean)
+        f_stat = ((sst - sse) / max(p - 1, 1)) / sigma2
+        se = np.sqrt(sigma2[:, None, :] * xtx_inv_diag[:, :, None])  # (G, p, T)
+        # SSE or SST at the level of rounding (a perfect fit, constant energy not exactly representable) makes
+        # R², F and the p-values rounding noise, different on either path: the per-case path computes those
+        floor = _ROUNDING_LEVEL * np.einsum("gnt,gnt->gt", targets, targets)
+        regular = (
+            full_rank
+            & (p > 1)
+            & ((sst > floor) & (y_mean > 0) & (sse > floor) & (f_stat > 0) & np.isfinite(f_stat)).all(axis=1)
+            & (se > 0).all(axis=(1, 2))
+        )
+        if df > 0 and p > 1:
+            f_p = f_sf_array(np.where(regular[:, None], f_stat, 1.0), p - 1, df)
+            p_values = student_t_two_sided_p_array(np.where(regular[:, None, None], beta / se, 0.0), df)
+        else:
+            f_p, p_values = np.ones_like(sse), np.ones_like(beta)
+        rho = np.einsum("gnt,gnt->gt", residuals[:, 1:], residuals[:, :-1]) / sse
+    figures = {
+        "sse": sse,
+        "sst": sst,
+        "rmse": rmse,
+        "y_mean": y_mean,
+        "r2": r2,
+        "adj_r2": adj_r2,
+        "cv": cv,
+        "nmbe": nmbe,
+        "f": f_stat,
+        "f_p": f_p,
+        "rho": rho,
+    }
+    if predict_at is not None:
+        figures["predicted"] = (predict_at @ beta).sum(axis=1)
+    return StackedFits(
+        variables=tuple(variables),
+        n=n,
+        parameters=p,
+        regular=regular.tolist(),
+        residuals=residuals,
+        figures={k: v.tolist() for k, v in figures.items()},
+        coefficients=beta.transpose(0, 2, 1).tolist(),
+        standard_errors=se.transpose(0, 2, 1).tolist(),
+        p_values=p_values.transpose(0, 2, 1).tolist(),
     )

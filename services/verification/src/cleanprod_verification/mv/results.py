@@ -7,7 +7,7 @@ percentages (8.0 = 8 %); model statistics (R², CV(RMSE), NMBE, FSU) are fractio
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from typing import Any
 
@@ -161,10 +161,25 @@ class SavingsResult:
     schema_version: int = field(default=1)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(self)  # type: ignore[no-any-return]
+
+
+_PLAIN = frozenset({float, int, str, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _jsonable(value: Any) -> Any:
+    """Dataclasses as dicts of their fields, tuples as lists, dates as ISO strings: what ``asdict`` followed by
+    that conversion gave, in one walk (asdict deep-copies every value first, which cost as much as the
+    computation itself)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

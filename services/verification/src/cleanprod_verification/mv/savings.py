@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +37,14 @@ from .factors import ELECTRICITY, FactorTables, default_tables
 from .inputs import Claim, Period
 from .models import BaselineModel, validate_model
 from .norms import SectorNorm, compare_with_norm, convert_sec
-from .regression import DesignDecomposition, RegressionNotPossible, decompose_design, design_matrix, fit_decomposed
+from .regression import (
+    DesignDecomposition,
+    OlsFit,
+    RegressionNotPossible,
+    decompose_design,
+    design_matrix,
+    fit_decomposed,
+)
 from .results import (
     METHOD_REGRESSION,
     METHOD_SEC,
@@ -49,9 +58,9 @@ from .results import (
     SavingsResult,
     SecResult,
 )
-from .sec import sec_comparison
+from .sec import SecComparison, sec_comparison
 from .settings import MVSettings
-from .uncertainty import DAYS_PER_MONTH, interval_of, savings_uncertainty
+from .uncertainty import DAYS_PER_MONTH, interval_of, lag1_autocorrelation, savings_uncertainty
 from .validation import PreparedInputs, prepare_inputs, validate_claim, validate_norm
 from .verdict import achieved_ratio, decide
 
@@ -82,6 +91,8 @@ class _Evaluation:
     fallback_reasons: list[str]
     binding_estimate: str | None = None  # sec_capped_by_regression: "sec" | "regression"
     normalisation_dropped: tuple[str, ...] = ()  # requested variables the figure does not normalise for
+    baseline_energy: float = 0.0  # the target's TOE over all baseline periods
+    reporting_energy: float = 0.0  # and over all reporting periods (actual use)
 
 
 def _percent(savings: float, adjusted: float) -> float | None:
@@ -176,6 +187,26 @@ def _evaluate(
     sec = sec_comparison(
         float(y_base.sum()), float(data.baseline.production.sum()), actual, float(data.reporting.production.sum())
     )
+    if model.decomposition is None:
+        return _judged(None, None, 0.0, actual, len(y_rep), sec, model, settings)
+    fit = fit_decomposed(model.decomposition, y_base)
+    adjusted = float(fit.predict(model.reporting).sum())
+    return _judged(fit, lag1_autocorrelation(fit.residuals), adjusted, actual, len(y_rep), sec, model, settings)
+
+
+def _judged(
+    fit: OlsFit | None,
+    rho: float | None,
+    adjusted: float,
+    actual: float,
+    reporting_points: int,
+    sec: SecComparison,
+    model: _Model,
+    settings: MVSettings,
+) -> _Evaluation:
+    """The method and figures of one target (a carrier or the total) from its SEC comparison and its fit (None:
+    no fit possible); ``adjusted`` is the fit's prediction summed over the reporting periods, ``rho`` its
+    residuals' lag-1 autocorrelation. Shared by ``compute_savings`` and the batched path (``batch.py``)."""
     sec_result = SecResult(
         sec.sec_baseline,
         sec.sec_reporting,
@@ -184,7 +215,8 @@ def _evaluate(
         None if sec.savings_fraction is None else sec.savings_fraction * 100.0,
     )
     sec_dropped = _dropped(model, ["production"])
-    if model.decomposition is None:
+    totals = {"baseline_energy": sec.baseline_energy, "reporting_energy": sec.reporting_energy}
+    if fit is None:
         return _Evaluation(
             METHOD_SEC,
             sec.adjusted_baseline,
@@ -195,21 +227,20 @@ def _evaluate(
             model.unavailable,
             [f"regression not possible: {model.unavailable}"],
             normalisation_dropped=sec_dropped,
+            **totals,
         )
     reg_dropped = _dropped(model, model.variables)
-    fit = fit_decomposed(model.decomposition, y_base)
-
     criteria = settings.criteria
     statistical = model_checks(fit, criteria)
     checks = statistical + model.range_checks
     passed = all(c.passed for c in checks)
-    adjusted = float(fit.predict(model.reporting).sum())
     savings = adjusted - actual
     common = dict(
         cv_rmse=fit.cv_rmse,
         residuals=fit.residuals,
+        rho=rho,
         parameters=fit.parameters,
-        reporting_points=len(y_rep),
+        reporting_points=reporting_points,
         savings=savings,
         adjusted_baseline=adjusted,
         interval=model.interval,
@@ -251,6 +282,7 @@ def _evaluate(
             None,
             [],
             normalisation_dropped=reg_dropped,
+            **totals,
         )
     reasons = [c.message for c in checks if not c.passed]
     if all(c.passed for c in statistical):
@@ -268,6 +300,7 @@ def _evaluate(
                 reasons,
                 binding_estimate=METHOD_REGRESSION,
                 normalisation_dropped=reg_dropped,
+                **totals,
             )
         return _Evaluation(
             METHOD_SEC_CAPPED,
@@ -280,6 +313,7 @@ def _evaluate(
             reasons,
             binding_estimate=METHOD_SEC,
             normalisation_dropped=sec_dropped,
+            **totals,
         )
     return _Evaluation(
         METHOD_SEC,
@@ -291,6 +325,7 @@ def _evaluate(
         None,
         reasons,
         normalisation_dropped=sec_dropped,
+        **totals,
     )
 
 
@@ -303,12 +338,12 @@ def _carrier_emission_factor(
     if carrier != ELECTRICITY:
         factor = emission_factor(carrier, years[0], tables=tables)
         return factor.t_co2_per_toe, [factor]
-    weights = data.reporting.energy[:, column]
-    if weights.sum() <= 0:  # no electricity in reporting (e.g. switched away): weigh periods equally
-        weights = np.ones(len(years))
+    weights = data.reporting.energy[:, column].tolist()
+    if sum(weights) <= 0:  # no electricity in reporting (e.g. switched away): weigh periods equally
+        weights = [1.0] * len(years)
     by_year: dict[int, float] = {}
     for year, w in zip(years, weights, strict=True):
-        by_year[year] = by_year.get(year, 0.0) + float(w)
+        by_year[year] = by_year.get(year, 0.0) + w
     factors = {year: emission_factor(ELECTRICITY, year, tables=tables) for year in by_year}
     total_w = sum(by_year.values())
     effective = sum(factors[y].t_co2_per_toe * w for y, w in by_year.items()) / total_w
@@ -316,22 +351,19 @@ def _carrier_emission_factor(
 
 
 def _periods_used(data: PreparedInputs) -> list[PeriodUsed]:
-    out = []
+    out: list[PeriodUsed] = []
     for role, series in (("baseline", data.baseline), ("reporting", data.reporting)):
-        energy = series.energy.tolist()
-        production = series.production.tolist()
-        for i in range(len(series)):
-            out.append(
-                PeriodUsed(
-                    role,
-                    series.starts[i],
-                    series.ends[i],
-                    production[i],
-                    dict(zip(data.carriers, energy[i], strict=True)),
-                    series.cdd[i],
-                    series.hdd[i],
-                )
-            )
+        energy = map(dict, map(zip, repeat(data.carriers), series.energy.tolist()))
+        out += map(
+            PeriodUsed,
+            repeat(role),
+            series.starts,
+            series.ends,
+            series.production.tolist(),
+            energy,
+            series.cdd,
+            series.hdd,
+        )
     return out
 
 
@@ -395,24 +427,54 @@ def compute_savings(
     spec = model or BaselineModel()
     data = _validated_inputs(baseline_periods, reporting_periods, claim, settings, norm, tables, spec)
 
-    warnings: list[str] = []
+    warnings = _claim_warnings(claim, data)
+    model_ = _model(data, settings, warnings, spec)
+    evaluations = [
+        _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model_, settings)
+        for j in range(len(data.carriers))
+    ]
+    evaluations.append(
+        _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model_, settings)
+    )
+    return _result(
+        data, model_, evaluations, warnings, claim, settings, tables, spec, norm, adjustments, settings.to_dict()
+    )
+
+
+def _claim_warnings(claim: Claim, data: PreparedInputs) -> list[str]:
+    """The computation's warnings start with the claim's carriers that no period measures."""
     unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(data.carriers))
     if unmeasured:
-        warnings.append(f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated")
-    model_ = _model(data, settings, warnings, spec)
+        return [f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated"]
+    return []
 
+
+def _result(
+    data: PreparedInputs,
+    model_: _Model,
+    evaluations: list[_Evaluation],
+    warnings: list[str],
+    claim: Claim,
+    settings: MVSettings,
+    tables: FactorTables,
+    spec: BaselineModel,
+    norm: SectorNorm | None,
+    adjustments: Sequence[NonRoutineAdjustment],
+    settings_record: dict[str, Any],
+) -> SavingsResult:
+    """The result record from each carrier's evaluation and the total's (the last); shared by
+    ``compute_savings`` and the batched path (``batch.py``)."""
     carriers: list[CarrierResult] = []
     factors_used: list[EmissionFactorUsed] = []
     for j, carrier in enumerate(data.carriers):
-        ev = _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model_, settings)
         t_per_toe, used = _carrier_emission_factor(carrier, data, j, tables)
         factors_used.extend(used)
         claimed = claim.per_carrier_percent.get(carrier) if claim.per_carrier_percent else None
-        carriers.append(_carrier_result(carrier, ev, data, j, t_per_toe, claimed))
+        carriers.append(_carrier_result(carrier, evaluations[j], t_per_toe, claimed))
 
-    ev = _evaluate(data.baseline.energy.sum(axis=1), data.reporting.energy.sum(axis=1), data, model_, settings)
+    ev = evaluations[-1]
     total_co2 = sum(c.savings_tco2 for c in carriers)
-    total = _carrier_result(TOTAL, ev, data, None, None, claim.overall_percent, co2=total_co2)
+    total = _carrier_result(TOTAL, ev, None, claim.overall_percent, co2=total_co2)
     if adjustments:
         validate_adjustments(adjustments, data.carriers)
         total, carriers = apply_adjustments(total, carriers, adjustments)
@@ -491,7 +553,7 @@ def compute_savings(
             weather_variables=[v for v in model_.variables if v in ("cdd", "hdd")],
             ignored_resources=data.ignored_resources,
             periods=_periods_used(data),
-            settings=settings.to_dict(),
+            settings=settings_record,
         ),
     )
 
@@ -499,23 +561,17 @@ def compute_savings(
 def _carrier_result(
     carrier: str,
     ev: _Evaluation,
-    data: PreparedInputs,
-    column: int | None,
     t_per_toe: float | None,
     claimed: float | None,
     co2: float | None = None,
 ) -> CarrierResult:
-    if column is None:
-        base_e, rep_e = float(data.baseline.energy.sum()), float(data.reporting.energy.sum())
-    else:
-        base_e, rep_e = float(data.baseline.energy[:, column].sum()), float(data.reporting.energy[:, column].sum())
     if co2 is None:
         co2 = ev.savings * (t_per_toe or 0.0)
     return CarrierResult(
         carrier=carrier,
         method=ev.method,
-        baseline_energy_toe=base_e,
-        reporting_energy_toe=rep_e,
+        baseline_energy_toe=ev.baseline_energy,
+        reporting_energy_toe=ev.reporting_energy,
         adjusted_baseline_toe=ev.adjusted_baseline,
         savings_toe=ev.savings,
         savings_gj=toe_to_gj(ev.savings),

@@ -62,7 +62,11 @@ def interval_of(period_days: list[int]) -> str:
     """daily | monthly | other, from the median length (days, both ends included) of the periods."""
     if not period_days:
         return INTERVAL_MONTHLY
-    median = float(statistics.median(period_days))  # the same value as np.median, without its array set-up
+    return interval_of_median(float(statistics.median(period_days)))  # np.median's value, without its set-up
+
+
+def interval_of_median(median: float) -> str:
+    """``interval_of`` from the median period length (the batched path computes medians for many cases)."""
     if median <= 2.0:  # one day, or a half-open day (start, next day)
         return INTERVAL_DAILY
     if median >= 27.0:
@@ -122,11 +126,14 @@ def savings_uncertainty(
     adjusted_baseline: float,
     interval: str = INTERVAL_MONTHLY,
     reporting_months: float = 12.0,
+    rho: float | None = None,
 ) -> SavingsUncertainty:
-    """``reporting_months``: length of the reporting period in months (the daily correction's M)."""
+    """``reporting_months``: length of the reporting period in months (the daily correction's M). ``rho``: the
+    residuals' lag-1 autocorrelation when the caller has it already (computed from ``residuals`` otherwise)."""
     n = len(residuals)
     df = n - parameters
-    rho = lag1_autocorrelation(residuals)
+    if rho is None:
+        rho = lag1_autocorrelation(residuals)
     n_eff = effective_n(n, rho)
     t_value = t_critical_two_sided(confidence, df)
     fraction = savings / adjusted_baseline if adjusted_baseline > 0 else None

@@ -67,8 +67,7 @@ async def confirm_refreeze(
     service.ensure_may_confirm(principal, refreeze)
     reporting = [ReportingInput(m, r) for m, r in await latest_inputs(session, case.id)]
     adjustments = await adjustment_rows(session, case)
-    old = figures(case, list(case.baseline), reporting, adjustments, mv_settings)
-    new = figures(case, list(refreeze.new_baseline), reporting, adjustments, mv_settings)
+    old, new = figures(case, [list(case.baseline), list(refreeze.new_baseline)], reporting, adjustments, mv_settings)
     service.confirm(session, principal, case, refreeze, body, (old, new))
     await change.commit()
     set_etag(response, case.version)

@@ -1,0 +1,337 @@
+"""Many verification cases at once: ``compute_savings_many`` gives, for each case, what ``compute_savings``
+gives (the ``SavingsResult``, or the ``InputErrors`` it would raise), in the same order.
+
+Cases of one shape — the same numbers of baseline and reporting periods, the same carriers in the same units
+in every period, one production unit — are computed as stacked arrays: the periods are read once into arrays
+and checked as arrays, the OLS fits of every carrier and the total are one batched QR (``fit_stacked``), the t
+and F tails one call each. The result records are then assembled by the functions ``compute_savings`` uses
+(``savings._judged``, ``savings._result``), so the same rules make the same records; the figures agree with the
+per-case path to rounding (the test holds them to 1e-9).
+
+A case is handed to ``compute_savings`` itself whenever the batch cannot take it as it is, or finds anything the
+per-case path treats specially: any input problem (reported there with its field path), degree-days, a
+non-energy resource (water) or a carrier listed twice in a period, periods not in order of start date, a
+``datetime`` for a date, a weather model, and any fit that is not possible or has an undefined figure (too few
+periods, production that does not vary, constant or zero energy: ``StackedFits.regular``).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from itertools import chain
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from .adjustments import NonRoutineAdjustment, validate_adjustments
+from .criteria import range_check_of_bounds
+from .errors import InputError, InputErrors
+from .factors import FactorTables, default_tables
+from .inputs import Claim, Period
+from .models import FORM_PRODUCTION, BaselineModel, validate_model
+from .norms import SectorNorm, convert_sec
+from .regression import fit_stacked
+from .results import SavingsResult
+from .savings import _claim_warnings, _judged, _Model, _result, compute_savings
+from .sec import sec_comparison
+from .settings import MVSettings
+from .uncertainty import DAYS_PER_MONTH, interval_of_median
+from .units import CANONICAL, production_unit
+from .validation import NON_ENERGY_RESOURCES, PeriodSeries, PreparedInputs, validate_claim, validate_norm
+
+_PERIOD = attrgetter("start", "end", "production", "consumption", "cdd", "hdd")
+_QUANTITY = attrgetter("quantity", "unit")
+_CARRIER_UNIT = attrgetter("carrier", "unit")
+_AMOUNT = attrgetter("quantity")
+_NUMBER = frozenset({float, int})  # what the per-case reading takes as a plain number (bool is not)
+_VARIABLES = ["intercept", "production"]
+_NEAR_ZERO_SAVINGS = 1e-6  # |savings| / adjusted baseline below which the per-case path computes the case
+
+
+@dataclass(frozen=True)
+class SavingsCase:
+    """One case's inputs, as ``compute_savings`` takes them."""
+
+    baseline: Sequence[Period]
+    reporting: Sequence[Period]
+    claim: Claim
+    norm: SectorNorm | None = None
+    model: BaselineModel | None = None
+    adjustments: Sequence[NonRoutineAdjustment] = ()
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A case read into lists, with the key of its shape; values not yet checked (``_checked`` does that)."""
+
+    index: int
+    key: tuple[Any, ...]  # (baseline count, reporting count, ((carrier, unit), ...), production unit)
+    starts: list[date]
+    ends: list[date]
+    production: list[float]
+    amounts: list[float]  # period by period, carriers in the key's order
+    carriers: list[str]  # sorted, as PreparedInputs.carriers
+    spec: BaselineModel
+
+
+def compute_savings_many(
+    cases: Sequence[SavingsCase], settings: MVSettings | None = None, *, tables: FactorTables | None = None
+) -> list[SavingsResult | InputErrors]:
+    with _collector_paused():
+        return _compute_many(cases, settings or MVSettings(), tables or default_tables())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the records are built: it would traverse the growing records again
+    and again (40 % of the batch's time), and they hold no reference cycles for it to find — reference counting
+    frees them. Left off if the caller had turned it off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compute_many(
+    cases: Sequence[SavingsCase], settings: MVSettings, tables: FactorTables
+) -> list[SavingsResult | InputErrors]:
+    out: list[SavingsResult | InputErrors | None] = [None] * len(cases)
+    groups: dict[tuple[Any, ...], list[_Read]] = {}
+    for i, case in enumerate(cases):
+        read = _read(i, case, settings, tables)
+        if read is None:
+            out[i] = _one(case, settings, tables)
+        else:
+            groups.setdefault(read.key, []).append(read)
+    settings_record = settings.to_dict()
+    for key, reads in groups.items():
+        for read, result in zip(reads, _group(key, reads, cases, settings, tables, settings_record), strict=True):
+            out[read.index] = result if result is not None else _one(cases[read.index], settings, tables)
+    return out  # type: ignore[return-value]  # every slot is filled above
+
+
+def _one(case: SavingsCase, settings: MVSettings, tables: FactorTables) -> SavingsResult | InputErrors:
+    try:
+        return compute_savings(
+            case.baseline,
+            case.reporting,
+            case.claim,
+            settings,
+            norm=case.norm,
+            tables=tables,
+            model=case.model,
+            adjustments=case.adjustments,
+        )
+    except InputErrors as e:
+        return e
+
+
+def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables) -> _Read | None:
+    """The case as lists (C-level attribute reads), or None when the batch cannot take it — also when it cannot
+    even be read as periods: the per-case path then says what it says about such input."""
+    try:
+        return _read_plain(i, case, settings, tables)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _plain_numbers(values: Sequence[object]) -> bool:
+    """Floats and ints only (bool is not), the ints within float range (a larger one is the per-case path's)."""
+    types = set(map(type, values))
+    if not _NUMBER.issuperset(types):
+        return False
+    if int in types:
+        list(map(float, values))  # OverflowError beyond float range
+    return True
+
+
+def _read_plain(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables) -> _Read | None:
+    spec = case.model or BaselineModel()
+    if spec.form not in (None, FORM_PRODUCTION):
+        return None
+    n_base, n_rep = len(case.baseline), len(case.reporting)
+    if not n_base or not n_rep:
+        return None
+    periods = [*case.baseline, *case.reporting]
+    starts, ends, productions, consumptions, cdd, hdd = zip(*map(_PERIOD, periods), strict=True)
+    n = len(periods)
+    if cdd.count(None) != n or hdd.count(None) != n or {*map(type, starts), *map(type, ends)} != {date}:
+        return None
+    quantities, units = zip(*map(_QUANTITY, productions), strict=True)
+    if len(set(units)) != 1 or not _plain_numbers(quantities):
+        return None
+    signature = tuple(map(_CARRIER_UNIT, consumptions[0]))
+    k = len(signature)
+    items = list(chain.from_iterable(consumptions))
+    if not k or len(items) != k * n or set(zip(*[iter(map(_CARRIER_UNIT, items))] * k, strict=True)) != {signature}:
+        return None
+    carriers = [c for c, _ in signature]
+    if len(set(carriers)) != k or NON_ENERGY_RESOURCES.intersection(carriers):
+        return None
+    amounts = list(map(_AMOUNT, items))
+    if not _plain_numbers(amounts):
+        return None
+    try:
+        validate_model(spec)
+        validate_claim(case.claim, settings.limits, tables)
+        unit = production_unit(units[0])
+        for carrier, carrier_unit in signature:
+            tables.toe_per(carrier, carrier_unit)
+        if case.norm is not None:
+            validate_norm(case.norm)
+            convert_sec(1.0, f"TOE/{CANONICAL[unit.dimension]}", case.norm.unit, "norm.unit")
+        if case.adjustments:
+            validate_adjustments(case.adjustments, carriers)
+    except (InputError, InputErrors):
+        return None
+    return _Read(
+        i,
+        (n_base, n_rep, signature, units[0]),
+        list(starts),
+        list(ends),
+        list(quantities),
+        amounts,
+        sorted(carriers),
+        spec,
+    )
+
+
+def _group(
+    key: tuple[Any, ...],
+    reads: list[_Read],
+    cases: Sequence[SavingsCase],
+    settings: MVSettings,
+    tables: FactorTables,
+    settings_record: dict[str, Any],
+) -> list[SavingsResult | None]:
+    """The results of one shape's cases; None for a case the per-case path must compute."""
+    n_base, n_rep, signature, unit_text = key
+    unit = production_unit(unit_text)
+    k = len(signature)
+    factors = np.array([tables.toe_per(c, u) for c, u in signature])
+    order = np.argsort([c for c, _ in signature], kind="stable")  # columns in sorted carrier order
+    starts = np.array([[d.toordinal() for d in r.starts] for r in reads])
+    ends = np.array([[d.toordinal() for d in r.ends] for r in reads])
+    quantity = np.array([r.production for r in reads], dtype=float)
+    amount = np.array([r.amounts for r in reads], dtype=float).reshape(len(reads), n_base + n_rep, k)
+    production = quantity * unit.to_base
+    energy = (amount * factors)[:, :, order]  # TOE
+    ok = _checked(starts, ends, quantity, production, amount, energy, n_base, settings)
+
+    out: list[SavingsResult | None] = [None] * len(reads)
+    rows = np.flatnonzero(ok)
+    if not rows.size:
+        return out
+    production, energy, starts, ends = production[rows], energy[rows], starts[rows], ends[rows]
+    targets = np.concatenate([energy, energy.sum(axis=2, keepdims=True)], axis=2)  # carriers, then the total
+    design = np.stack([np.ones_like(production), production], axis=2)
+    fits = fit_stacked(design[:, :n_base], targets[:, :n_base], _VARIABLES, design[:, n_base:])
+
+    sums_b, sums_r = targets[:, :n_base].sum(axis=1).tolist(), targets[:, n_base:].sum(axis=1).tolist()
+    prod_b, prod_r = production[:, :n_base], production[:, n_base:]
+    prod_sums_b, prod_sums_r = prod_b.sum(axis=1).tolist(), prod_r.sum(axis=1).tolist()
+    bounds = np.stack([prod_b.min(axis=1), prod_b.max(axis=1), prod_r.min(axis=1), prod_r.max(axis=1)], 1).tolist()
+    medians = np.median(ends[:, :n_base] - starts[:, :n_base] + 1, axis=1).tolist()
+    months = ((ends[:, n_base:].max(axis=1) - starts[:, n_base] + 1) / DAYS_PER_MONTH).tolist()
+    predicted, rho = fits.figures["predicted"], fits.figures["rho"]
+    # A saving within a millionth of the adjusted baseline is a difference of nearly equal sums: its FSU (a
+    # fraction of the savings) magnifies rounding, so such a case is computed per case.
+    actual = np.asarray(sums_r)
+    distinct = (np.abs(np.asarray(predicted) - actual) > _NEAR_ZERO_SAVINGS * np.abs(actual)).all(axis=1).tolist()
+    canonical = CANONICAL[unit.dimension]
+    tolerance = settings.criteria.range_tolerance
+    for g, row in enumerate(rows.tolist()):
+        if not (fits.regular[g] and distinct[g]):
+            continue
+        read, case = reads[row], cases[reads[row].index]
+        data = PreparedInputs(
+            PeriodSeries(read.starts[:n_base], read.ends[:n_base], prod_b[g], energy[g, :n_base], *_none(n_base, 2)),
+            PeriodSeries(read.starts[n_base:], read.ends[n_base:], prod_r[g], energy[g, n_base:], *_none(n_rep, 2)),
+            read.carriers,
+            canonical,
+            [],
+        )
+        # savings._model for a production model whose periods give no degree-days: nothing dropped, no warning
+        model = _Model(
+            _VARIABLES,
+            design[g, :n_base],
+            design[g, n_base:],
+            [range_check_of_bounds("production", *bounds[g], tolerance)],
+            None,  # the fit is the batch's (``fits``), not a per-case decomposition
+            None,
+            ["production"],
+            [],
+            interval_of_median(medians[g]),
+            months[g],
+        )
+        evaluations = [
+            _judged(
+                fits.fit(g, t),
+                rho[g][t],
+                predicted[g][t],
+                sums_r[g][t],
+                n_rep,
+                sec_comparison(sums_b[g][t], prod_sums_b[g], sums_r[g][t], prod_sums_r[g]),
+                model,
+                settings,
+            )
+            for t in range(k + 1)
+        ]
+        out[row] = _result(
+            data,
+            model,
+            evaluations,
+            _claim_warnings(case.claim, data),
+            case.claim,
+            settings,
+            tables,
+            read.spec,
+            case.norm,
+            case.adjustments,
+            {name: dict(v) if isinstance(v, dict) else v for name, v in settings_record.items()},
+        )
+    return out
+
+
+def _none(n: int, count: int) -> list[list[None]]:
+    """Degree-day lists of periods that give none (cdd, hdd)."""
+    return [[None] * n for _ in range(count)]
+
+
+def _checked(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    quantity: np.ndarray,
+    production: np.ndarray,
+    amount: np.ndarray,
+    energy: np.ndarray,
+    n_base: int,
+    settings: MVSettings,
+) -> np.ndarray:
+    """For each case, whether ``prepare_inputs`` accepts it as read, periods already in order (its checks, as
+    arrays): finite non-negative numbers within the limits, periods that end after they start, start one after
+    another without overlapping and reporting after the baseline, some production in both sets and some
+    baseline energy."""
+    limits = settings.limits
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = ((quantity >= 0) & (quantity < np.inf)).all(axis=1)
+        ok &= (production <= limits.max_production).all(axis=1)
+        ok &= ((amount >= 0) & (amount < np.inf)).all(axis=(1, 2))
+        ok &= (energy <= limits.max_period_energy_toe).all(axis=(1, 2))
+    ok &= (ends >= starts).all(axis=1)
+    for part in (slice(0, n_base), slice(n_base, None)):
+        s, e = starts[:, part], ends[:, part]
+        ok &= (np.diff(s, axis=1) > 0).all(axis=1)  # in order of start (the per-case path sorts)
+        ok &= (s[:, 1:] >= np.maximum.accumulate(e, axis=1)[:, :-1]).all(axis=1)  # sharing a boundary day is fine
+    ok &= starts[:, n_base] >= ends[:, :n_base].max(axis=1)
+    ok &= (production[:, :n_base].sum(axis=1) > 0) & (production[:, n_base:].sum(axis=1) > 0)
+    ok &= energy[:, :n_base].sum(axis=(1, 2)) > 0
+    return ok

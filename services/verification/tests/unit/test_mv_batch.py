@@ -1,0 +1,289 @@
+"""compute_savings_many gives what compute_savings gives, case by case: random cases of many shapes and every
+special case the per-case path treats specially (too few periods, a design that cannot be fitted, zero variance,
+a perfect fit, degree-days, water, input errors of every kind, per-carrier claims, norms, adjustments) — the
+figures to 1e-9, everything else equal, and the regular cases are computed by the batch itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cleanprod_verification.mv import (
+    CarrierQuantity,
+    Claim,
+    InputErrors,
+    MVSettings,
+    Period,
+    Quantity,
+    SavingsCase,
+    SectorNorm,
+    compute_savings,
+    compute_savings_many,
+)
+from cleanprod_verification.mv import batch as batch_module
+from cleanprod_verification.mv.adjustments import NonRoutineAdjustment
+from cleanprod_verification.mv.models import BaselineModel, DegreeDayBasis
+
+CARRIERS = [("electricity", "MWh"), ("natural_gas", "1000 m3"), ("coal_grade_3_4", "t"), ("diesel_oil", "m3")]
+
+
+def bounds(n: int, first: date, days: int, *, half_open: bool = False) -> list[tuple[date, date]]:
+    """n consecutive periods of ``days`` days (the next one starts on the last day when half-open)."""
+    out, start = [], first
+    for _ in range(n):
+        end = start + timedelta(days=days - (0 if half_open else 1))
+        out.append((start, end))
+        start = end if half_open else end + timedelta(days=1)
+    return out
+
+
+def case_periods(
+    rng: np.random.Generator,
+    n_base: int,
+    n_rep: int,
+    carriers: list[tuple[str, str]],
+    *,
+    days: int = 30,
+    half_open: bool = False,
+    unit: str = "t",
+    level: float | None = None,
+) -> tuple[list[Period], list[Period]]:
+    """A facility: energy = fixed + variable · production per carrier, noisy, some saving in reporting."""
+    level = level if level is not None else float(rng.uniform(100, 5000))
+    spans = bounds(n_base + n_rep, date(2021, 1, 1), days, half_open=half_open)
+    saving = float(rng.uniform(-0.02, 0.15))
+    fixed = rng.uniform(0.01, 0.3, len(carriers)) * level
+    variable = rng.uniform(0.05, 0.8, len(carriers))
+    noise = float(rng.uniform(0.005, 0.1))
+    periods = []
+    for i, (start, end) in enumerate(spans):
+        production = level * float(rng.uniform(0.7, 1.3))
+        factor = 1 - saving if i >= n_base else 1.0
+        consumption = [
+            CarrierQuantity(c, max(0.0, float((f + v * production) * factor * (1 + noise * rng.standard_normal()))), u)
+            for (c, u), f, v in zip(carriers, fixed, variable, strict=True)
+        ]
+        periods.append(Period(start, end, Quantity(production, unit), consumption))
+    return periods[:n_base], periods[n_base:]
+
+
+def with_period(periods: list[Period], i: int, **changes: Any) -> list[Period]:
+    out = list(periods)
+    out[i] = replace(out[i], **changes)
+    return out
+
+
+def with_amount(periods: list[Period], i: int, j: int, quantity: Any) -> list[Period]:
+    items = list(periods[i].consumption)
+    items[j] = replace(items[j], quantity=quantity)
+    return with_period(periods, i, consumption=items)
+
+
+def regular_cases(rng: np.random.Generator) -> list[SavingsCase]:
+    """Cases the batch computes itself: shapes of 3–36 periods, 1–4 carriers, monthly / daily / weekly,
+    half-open periods, other units, per-carrier claims, norms, adjustments, a production plan."""
+    cases = []
+    for _ in range(120):
+        k = int(rng.integers(1, 5))
+        carriers = [CARRIERS[j] for j in sorted(rng.choice(len(CARRIERS), k, replace=False))]
+        n_base = int(rng.choice([3, 6, 12, 24]))
+        baseline, reporting = case_periods(rng, n_base, int(rng.choice([1, 6, 12])), carriers)
+        per_carrier = {c: float(rng.uniform(-5, 15)) for c, _ in carriers if rng.random() < 0.4}
+        cases.append(SavingsCase(baseline, reporting, Claim(float(rng.uniform(1, 20)), per_carrier)))
+    b, r = case_periods(rng, 90, 30, CARRIERS[:2], days=1)
+    cases.append(SavingsCase(b, r, Claim(6.0)))  # daily data: the Sun & Baltazar correction
+    b, r = case_periods(rng, 30, 10, CARRIERS[:1], days=7)
+    cases.append(SavingsCase(b, r, Claim(6.0)))  # weekly: the larger correction
+    b, r = case_periods(rng, 12, 12, CARRIERS[:1], days=31, half_open=True)
+    cases.append(SavingsCase(b, r, Claim(6.0)))  # half-open periods sharing a boundary day
+    b, r = case_periods(rng, 12, 12, [("electricity", "kWh"), ("natural_gas", "m3")], unit="kg", level=2e5)
+    cases.append(SavingsCase(b, r, Claim(6.0)))  # other units of the same dimensions
+    b, r = case_periods(rng, 12, 12, CARRIERS[:1], level=1000.0)
+    cases.append(SavingsCase(b, r, Claim(8.0, {"natural_gas": 5.0})))  # a claim on a carrier never measured
+    cases.append(SavingsCase(b, r, Claim(8.0), norm=SectorNorm(0.3, "MJ/kg", "a norm")))
+    cases.append(SavingsCase(b, r, Claim(8.0), adjustments=[NonRoutineAdjustment("electricity", 12.5, "new line")]))
+    cases.append(SavingsCase(b, r, Claim(8.0), model=BaselineModel("production")))
+    cases.append(SavingsCase(with_amount(b, 0, 0, 120), r, Claim(8.0)))  # an int is a plain number too
+    # reporting production far outside the baseline range: the lower of SEC and regression
+    far = [replace(p, production=Quantity(p.production.quantity * 1.6, "t")) for p in r]
+    cases.append(SavingsCase(b, far, Claim(8.0)))
+    return cases
+
+
+def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -> list[SavingsCase]:
+    """Cases the batch hands to compute_savings: each is something the per-case path treats specially."""
+    b, r = case_periods(rng, 12, 12, CARRIERS[:2], level=1000.0)
+    claim = Claim(6.0)
+    constant = [replace(p, production=Quantity(1000.0, "t")) for p in b]
+    exact = [
+        make_month(2022, m, 80.0 + 5 * m, {"electricity": (200 + 2 * (80.0 + 5 * m), "MWh")}) for m in range(1, 13)
+    ]
+    exact_rep = [make_month(2023, m, 100.0, {"electricity": (380.0, "MWh")}) for m in range(1, 13)]
+    flat = [
+        make_month(2022, m, 80.0 + 5 * m, {"electricity": (300.0, "MWh"), "natural_gas": (0.0, "1000 m3")})
+        for m in range(1, 13)
+    ]
+    flat_rep = [
+        make_month(2023, m, 100.0, {"electricity": (290.0, "MWh"), "natural_gas": (1.0, "1000 m3")})
+        for m in range(1, 13)
+    ]
+    weather = [replace(p, cdd=float(rng.uniform(0, 300))) for p in b]
+    weather_rep = [replace(p, cdd=float(rng.uniform(0, 300))) for p in r]
+    water = with_period(b, 0, consumption=[*b[0].consumption, CarrierQuantity("water", 50.0, "m3")])
+    twice = with_period(b, 1, consumption=[*b[1].consumption, b[1].consumption[0]])
+    reordered = with_period(b, 2, consumption=list(reversed(b[2].consumption)))
+    shuffled = [b[3], *b[:3], *b[4:]]
+    return [
+        SavingsCase(b[:2], r, claim),  # too few periods for two parameters
+        SavingsCase(constant, r, claim),  # production does not vary: no slope
+        SavingsCase(exact, exact_rep, claim),  # a perfect fit (SSE = 0)
+        SavingsCase(flat, flat_rep, claim),  # constant electricity (SST = 0), no gas in the baseline (ȳ = 0)
+        SavingsCase(weather, weather_rep, claim),  # degree-days
+        SavingsCase(weather, weather_rep, claim, model=BaselineModel("weather", DegreeDayBasis(cdd_base=18.0))),
+        SavingsCase(water, r, claim),  # water recorded with the energy
+        SavingsCase(twice, r, claim),  # a carrier listed twice (two meters)
+        SavingsCase(reordered, r, claim),  # carriers in another order in one period
+        SavingsCase(shuffled, r, claim),  # periods not in order (the per-case path sorts them)
+        SavingsCase([], r, claim),
+        SavingsCase(with_amount(b, 0, 0, -1.0), r, claim),
+        SavingsCase(with_amount(b, 0, 0, float("nan")), r, claim),
+        SavingsCase(with_amount(b, 0, 0, True), r, claim),
+        SavingsCase(with_amount(b, 0, 0, "12"), r, claim),
+        SavingsCase(with_amount(b, 0, 0, 1e12), r, claim),  # implausibly large
+        SavingsCase(with_period(b, 0, production=Quantity(10.0, "furlong")), r, claim),
+        SavingsCase(with_period(b, 0, production=Quantity(10.0, "kg")), r, claim),  # another unit, one case
+        SavingsCase(with_period(b, 0, end=b[0].start - timedelta(days=1)), r, claim),  # ends before it starts
+        SavingsCase(with_period(b, 1, start=b[0].start + timedelta(days=3)), r, claim),  # overlaps
+        SavingsCase(with_period(b, 0, start=b[0].start.isoformat()), r, claim),  # not a date
+        SavingsCase(b, with_period(r, 0, start=b[-1].start), claim),  # reporting starts inside the baseline
+        SavingsCase([replace(p, production=Quantity(0.0, "t")) for p in b], r, claim),  # zero production
+        SavingsCase(b, r, Claim(-3.0)),
+        SavingsCase(b, r, claim, norm=SectorNorm(1.0, "MJ/hl")),  # a norm per volume, production in tonnes
+        SavingsCase(b, r, claim, adjustments=[NonRoutineAdjustment("coal", 1.0, "not measured")]),
+        SavingsCase(b, r, claim, model=BaselineModel("no such form")),
+    ]
+
+
+def assert_same(per_case: Any, batched: Any, path: str = "") -> None:
+    if isinstance(per_case, dict):
+        assert isinstance(batched, dict) and per_case.keys() == batched.keys(), path
+        for key in per_case:
+            assert_same(per_case[key], batched[key], f"{path}.{key}")
+    elif isinstance(per_case, list):
+        assert isinstance(batched, list) and len(per_case) == len(batched), path
+        for i, (a, b) in enumerate(zip(per_case, batched, strict=True)):
+            assert_same(a, b, f"{path}[{i}]")
+    elif type(per_case) is float:
+        assert type(batched) is float, path
+        assert batched == pytest.approx(per_case, rel=1e-9, abs=1e-9), path
+    else:
+        assert per_case == batched, path
+
+
+def per_case(case: SavingsCase, settings: MVSettings) -> Any:
+    try:
+        return compute_savings(
+            case.baseline,
+            case.reporting,
+            case.claim,
+            settings,
+            norm=case.norm,
+            model=case.model,
+            adjustments=case.adjustments,
+        )
+    except InputErrors as e:
+        return e
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])  # more seeds were run once by hand: 4-40
+def test_batched_results_equal_the_per_case_ones(
+    seed: int, make_month: Callable[..., Period], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(seed)
+    regular, special = regular_cases(rng), special_cases(rng, make_month)
+    cases = [*regular, *special]
+    order = rng.permutation(len(cases))  # shapes interleaved: results come back in the order given
+    cases = [cases[i] for i in order]
+    settings = MVSettings()
+    expected = [per_case(c, settings) for c in cases]
+
+    handed_over: list[int] = []
+    original = batch_module.compute_savings
+
+    def counting(baseline: Any, reporting: Any, claim: Any, *args: Any, **kwargs: Any) -> Any:
+        given = (baseline, reporting, claim, kwargs["norm"], kwargs["model"], kwargs["adjustments"])
+        handed_over.extend(
+            i
+            for i, c in enumerate(cases)
+            if all(a is b for a, b in zip(given, (c.baseline, c.reporting, c.claim, c.norm, c.model, c.adjustments)))
+        )
+        return original(baseline, reporting, claim, *args, **kwargs)
+
+    monkeypatch.setattr(batch_module, "compute_savings", counting)
+    got = compute_savings_many(cases, settings)
+
+    assert len(got) == len(cases)
+    for want, have in zip(expected, got, strict=True):
+        if isinstance(want, InputErrors):
+            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
+        else:
+            assert not isinstance(have, InputErrors)
+            assert_same(want.to_dict(), have.to_dict())
+    # every regular case was computed by the batch, every special one by compute_savings
+    special_ids = {id(c) for c in special}
+    assert sorted(handed_over) == sorted(i for i, c in enumerate(cases) if id(c) in special_ids)
+    methods = {r.method for r in got if not isinstance(r, InputErrors)}
+    assert {"regression", "sec"} <= methods  # both outcomes of the acceptance criteria were batched
+
+
+def test_the_batch_keeps_the_order_and_an_empty_list_is_empty() -> None:
+    rng = np.random.default_rng(7)
+    cases = regular_cases(rng)[:10]
+    got = compute_savings_many(cases)
+    assert [r.total.baseline_energy_toe for r in got] == pytest.approx(  # type: ignore[union-attr]
+        [compute_savings(c.baseline, c.reporting, c.claim).total.baseline_energy_toe for c in cases], rel=1e-12
+    )
+    assert compute_savings_many([]) == []
+
+
+def _as_asdict_gave(value: Any) -> Any:
+    """The record as ``to_dict`` made it before (dataclasses.asdict, then tuples as lists, dates as ISO)."""
+    if isinstance(value, dict):
+        return {k: _as_asdict_gave(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_asdict_gave(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def test_result_records_are_what_asdict_gave(make_month: Callable[..., Period]) -> None:
+    rng = np.random.default_rng(11)
+    results = [per_case(c, MVSettings()) for c in [*regular_cases(rng), *special_cases(rng, make_month)]]
+    results = [r for r in results if not isinstance(r, InputErrors)]
+    assert any(r.total.unadjusted is not None for r in results) and any(r.norm is not None for r in results)
+    for r in results:
+        record = r.to_dict()
+        assert record == _as_asdict_gave(asdict(r))
+        assert json.loads(json.dumps(record)) == record
+
+
+def test_the_garbage_collector_is_as_the_caller_left_it() -> None:
+    import gc
+
+    cases = regular_cases(np.random.default_rng(5))[:3]
+    assert gc.isenabled()
+    compute_savings_many(cases)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compute_savings_many(cases)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
