@@ -34,7 +34,7 @@ from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .decide.routes import router as decide_router
-from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next
+from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next, session_confirmed
 from .dev.mailbox import router as dev_mailbox_router
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
@@ -130,7 +130,7 @@ def install_error_pages(app: FastAPI) -> None:
     async def _api_401(request: Request, exc: NotAuthenticated) -> Response:
         # The gateway refused the token (e.g. the Keycloak session was ended elsewhere): log in again.
         session = getattr(request.state, "portal_session", None)
-        if session is not None:
+        if session is not None and await session_confirmed(request):  # not a guess the row since replaced
             await app.state.portal.sessions.delete(session)
         return RedirectResponse(LoginRequired(safe_next(request.url.path)).login_url, status_code=303)
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import messaging
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
-from ..deps import ApiClient, Enterprise
+from ..deps import ApiClient, Enterprise, reads_only
 from ..formatting import basis_points, local_date, percent, vnd
 from ..forms import Form
 from ..i18n import N_, _, gettext
@@ -306,6 +306,7 @@ async def render_page(
 
 
 @router.get("/{application_id}", response_class=HTMLResponse)
+@reads_only
 async def application_page(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> HTMLResponse:
     return await render_page(request, api, application_id)
 
