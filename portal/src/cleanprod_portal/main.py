@@ -61,7 +61,7 @@ from .results.routes import router as results_router
 from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
-from .templating import STATIC_DIR, environment, render
+from .templating import STATIC_DIR, render, set_auto_reload
 from .verify.corrections import router as verify_corrections_router
 from .verify.routes import router as verify_router
 
@@ -188,7 +188,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     # httpx logs every gateway call at INFO: the access log (and the gateway's, by request id) already says it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Templates change only while developing: elsewhere no file is stat'ed on each render.
-    environment.auto_reload = settings.environment == "dev"
+    set_auto_reload(settings.environment == "dev")
     tracing = tracing_for(settings, "portal")  # None unless PORTAL_TRACING_EXPORTER is set
 
     @asynccontextmanager
