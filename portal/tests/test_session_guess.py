@@ -166,3 +166,37 @@ async def test_a_failed_row_read_is_not_guessed_past_twice(make_client, tokens) 
     assert guess_after is None  # forgotten: the next request waits for its row and meets the failure
     assert failed.status_code == 500 and "hello" not in failed.text
     assert [s["guessed"] for s in gate.seen] == [False, True]
+
+
+def test_recent_sessions_keep_the_most_recently_read_and_hand_out_copies(tokens) -> None:
+    from cleanprod_portal.sessions import PortalSession, RecentSessions
+
+    t = tokens()
+
+    def session(n: int) -> PortalSession:
+        return PortalSession(
+            id_hash=f"h{n}",
+            subject=t.subject,
+            username=t.username,
+            display_name=t.display_name,
+            roles=list(t.roles),
+            tax_code=t.tax_code,
+            language="vi",
+            csrf_token="c",
+            access_token=f"token-{n}",
+            access_expires_at=t.access_expires_at,
+        )
+
+    recent = RecentSessions(size=2)
+    recent.put(session(1))
+    recent.put(session(2))
+    recent.put(session(1))  # read again: now the most recent
+    recent.put(session(3))
+    assert recent.get("h2") is None and recent.get("h1").access_token == "token-1" and recent.get("h3") is not None
+    copy = recent.get("h1")
+    copy.roles.append("officer")
+    copy.language = "en"
+    assert recent.get("h1").roles == ["enterprise"] and recent.get("h1").language == "vi"
+    assert recent.get("h1").same_as(session(1)) and not recent.get("h1").same_as(session(3))
+    recent.forget("h1")
+    assert recent.get("h1") is None

@@ -146,7 +146,7 @@ class RecentSessions:
     the row is read, and its answer waits for the row (deps.SessionReadAhead) — another replica's logout or token
     refresh shows up there, so nothing here is trusted on its own. Copies in and out: callers may change theirs."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 2_000) -> None:  # a few KB of tokens each: ~10 MB at most
         self.size = size
         self._sessions: OrderedDict[str, PortalSession] = OrderedDict()
 
