@@ -10,8 +10,8 @@ alternating order: whichever runs first pays for what the other page left in the
   API     the same gateway calls the dashboard makes, made the way it makes them (three in parallel; the list
           page by page), with the same access token (read from the portal's session table)
   portal  GET /enterprise/applications/{id}   a submitted application's page (timeline, documents, call)
-  API     its gateway calls (application, then history, documents, call, messages, supplement requests at once,
-          as the page does)
+  API     its gateway calls (application, history, documents and messages at once; the call and the supplement
+          requests when the application is in, as the page does)
 
 The API calls are replayed with the portal's own client (cleanprod_portal.api.Api: same headers, same
 Accept-Language), and the bench checks in the gateway's access log, by request id, that a page view and its
@@ -113,14 +113,18 @@ async def supplement_requests(api: Any, application: dict[str, Any]) -> None:
 
 
 async def application_page_calls(api: Any, application_id: str) -> None:
-    application = await api.get(f"/applications/{application_id}")
-    # Since issue 10 (thread, supplement requests) the rest is asked at once (cleanprod_portal.messaging).
-    await asyncio.gather(
+    # Since session 5 the page asks what needs only the id (history, documents, messages) beside the application,
+    # and what the application names (its call, supplement requests) as soon as it is in.
+    async def application_and_what_it_names() -> dict[str, Any]:
+        application = await api.get(f"/applications/{application_id}")
+        await asyncio.gather(api.get(f"/calls/{application['call_id']}"), supplement_requests(api, application))
+        return application
+
+    application, *_ = await asyncio.gather(
+        application_and_what_it_names(),
         api.get(f"/applications/{application_id}/history", limit=200),
         api.all_pages(f"/applications/{application_id}/documents", limit=50, max_items=200),
-        api.get(f"/calls/{application['call_id']}"),
         api.all_pages(f"/applications/{application_id}/messages", limit=200),
-        supplement_requests(api, application),
     )
     if application.get("verification_id"):
         await api.get(f"/verifications/{application['verification_id']}/result")

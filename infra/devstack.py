@@ -284,7 +284,10 @@ class Stack:
             time.sleep(0.1)
 
     def start_portal(self) -> None:
-        self._spawn_part("portal", "cleanprod_portal.main:create_app", self.portal_env())
+        # The portal's own HTTP protocol: uvicorn's httptools one, with a response's head and body in one write
+        # (portal/src/cleanprod_portal/server.py; the last --http of the command line is the one uvicorn takes).
+        http = ("--http", "cleanprod_portal.server:HttpToolsProtocol")
+        self._spawn_part("portal", "cleanprod_portal.main:create_app", self.portal_env(), *http)
 
     # ---- replicas --------------------------------------------------------------------------------------------
     def replica_names(self, part: str) -> list[str]:

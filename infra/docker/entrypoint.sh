@@ -23,6 +23,9 @@ case "$MODE" in
   *) echo "usage: entrypoint.sh [migrate|wait-for-migrations|serve]" >&2; exit 2 ;;
 esac
 if [ "$SERVICE" = "gateway" ]; then APP=cleanprod_gateway.main:create_app; else APP=cleanprod_${SERVICE}.main:create_app; fi
+# The portal: uvicorn's httptools protocol with a response's head and body in one write (cleanprod_portal/server.py).
+HTTP=httptools
+if [ "$SERVICE" = "portal" ]; then HTTP=cleanprod_portal.server:HttpToolsProtocol; fi
 # SIGTERM: stop accepting, give requests in flight up to 30 s (the pods' grace period is 45 s, after a 5 s preStop).
-exec uvicorn "$APP" --factory --host 0.0.0.0 --port 8000 --loop uvloop --http httptools --no-access-log \
+exec uvicorn "$APP" --factory --host 0.0.0.0 --port 8000 --loop uvloop --http "$HTTP" --no-access-log \
      --proxy-headers --forwarded-allow-ips='*' --timeout-graceful-shutdown 30

@@ -14,6 +14,14 @@ from cleanprod_portal import i18n
 from cleanprod_portal.api import Api, ApiUnavailable, ChangedMeanwhile, Conflict, FieldErrors, NotFound
 
 PROBLEM = "application/problem+json"
+RECORD = {
+    "title": "Thu hồi nhiệt khí thải – lò nung số 2",
+    "budget_vnd": 9_000_000_000_000_000_000,
+    "share": 0.125,
+    "missing_fields": ["documents.technical_proposal"],
+    "open_supplement_id": None,
+    "eligible": True,
+}
 
 
 def gateway() -> FastAPI:
@@ -72,6 +80,10 @@ def gateway() -> FastAPI:
     async def broken() -> JSONResponse:
         return JSONResponse({"title": "Bad gateway", "status": 502}, status_code=502, media_type=PROBLEM)
 
+    @app.get("/api/v1/record")
+    async def record() -> JSONResponse:
+        return JSONResponse(RECORD, media_type="application/json; charset=utf-8")
+
     @app.get("/api/v1/pages")
     async def pages(cursor: str | None = None) -> dict:
         return {"items": [1, 2], "next_cursor": "c2"} if cursor is None else {"items": [3], "next_cursor": None}
@@ -125,6 +137,10 @@ async def test_token_language_and_etag(client: Api) -> None:
     assert result.data == {"authorization": "Bearer user-token", "language": "en"}
     assert result.etag == '"7"'
     assert (await client.get("/echo"))["language"] == "vi"
+
+
+async def test_answers_are_decoded_as_the_json_they_are(client: Api) -> None:
+    assert await client.get("/record") == RECORD  # diacritics, a 19-digit amount, a float, null and true
 
 
 async def test_all_pages_follows_cursors(client: Api) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from .i18n import _, current_language
 
@@ -168,7 +169,8 @@ class Api:
             raise problem_from_response(response)
         data_out: Any = None
         if response.content and "json" in response.headers.get("content-type", ""):
-            data_out = response.json()
+            # orjson: about half the time of json.loads (the dashboard's 200 summary lines are ~70 KB); JSON is UTF-8.
+            data_out = orjson.loads(response.content)
         return ApiResult(data_out, response.headers.get("etag"), response.status_code, dict(response.headers))
 
     async def raw(

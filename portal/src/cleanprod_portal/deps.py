@@ -61,13 +61,53 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
+READS_ONLY = "reads_only"
+
+
+def reads_only(endpoint):  # noqa: ANN001, ANN201 - a decorator for route functions
+    """Marks a GET page that only reads (its own API calls are GETs, it writes nothing): it may start on the session
+    this process saw last for the cookie while the row is read, so its API calls need not wait for the database;
+    its answer is held until the row confirms that session (SessionReadAhead)."""
+    setattr(endpoint, READS_ONLY, True)
+    return endpoint
+
+
+def _guessed_session(request: Request, read: asyncio.Future) -> PortalSession | None:
+    """The session a reads-only page may start on, or None (then the page waits for the row as any other)."""
+    if read.done() or request.method != "GET":
+        return None
+    if not getattr(getattr(request.scope.get("route"), "endpoint", None), READS_ONLY, False):
+        return None
+    app = portal(request)
+    guess = app.sessions.guess(request.cookies.get(app.settings.session_cookie_name))
+    margin = timedelta(seconds=app.settings.token_refresh_margin_seconds)
+    if guess is None or guess.access_expires_at - now() <= margin:  # a refresh is due: that needs the row
+        return None
+    return guess
+
+
+async def _row_confirms(sessions: SessionStore, read: asyncio.Future, guess: PortalSession) -> bool:
+    try:
+        return guess.same_as(await read)
+    except Exception:  # noqa: BLE001 - no row read, nothing confirmed; and no more guesses for this session, so
+        sessions.recent.forget(guess.id_hash)  # the page asked again meets the failure itself (no 303 loop)
+        return False
+
+
 class SessionReadAhead:
     """Starts reading the session row as soon as a request with a session cookie comes in, so the database round
     trip runs while the middlewares, the router and FastAPI prepare the route (about a third of a millisecond of
     every page; measured) — `current_session` then awaits that read instead of starting one. Reads only: the
-    checks (expiry, token refresh, role, CSRF) stay where they were."""
+    checks (expiry, token refresh, role, CSRF) stay where they were.
+
+    A `reads_only` page may not even wait for it: it starts on this process's last read of the same session
+    (`SessionStore.guess`), and its answer is held here until the row is in. Is the row the same session (tokens,
+    user, roles, language, CSRF token), the answer goes out; is it not (logged out, refreshed or changed on
+    another replica, expired), the answer is dropped unsent and the browser is sent to the same URL again
+    (303), which then runs on the row itself."""
 
     SKIP = ("/static/", "/healthz", "/readyz")
+    DROPPED_HEADERS = frozenset({b"content-type", b"content-length", b"set-cookie", b"location", b"etag"})
 
     def __init__(self, app, *, cookie_name: str) -> None:  # noqa: ANN001 - ASGI app
         self.app = app
@@ -88,12 +128,42 @@ class SessionReadAhead:
                 read = asyncio.ensure_future(scope["app"].state.portal.sessions.load(cookie))
                 scope.setdefault("state", {})["session_read"] = read
                 await asyncio.sleep(0)  # let the read run up to its round trip (a task starts only at a yield)
+                send = self._held_until_confirmed(scope, read, send)
         try:
             await self.app(scope, receive, send)
         finally:
             if read is not None:  # a page that never asked for it (a 404) lets it finish; a failure is then
                 with contextlib.suppress(Exception):  # the page's to show, or nobody's
                     await read
+
+    def _held_until_confirmed(self, scope, read: asyncio.Future, send):  # noqa: ANN001, ANN202
+        dropped = False
+
+        async def confirmed_send(message) -> None:  # noqa: ANN001
+            nonlocal dropped
+            if dropped:
+                return
+            if message["type"] == "http.response.start":
+                guess = scope["state"].get("session_guess")
+                if guess is not None and not await _row_confirms(scope["app"].state.portal.sessions, read, guess):
+                    dropped = True
+                    await send(self._same_url_again(scope, message))
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            await send(message)
+
+        return confirmed_send
+
+    def _same_url_again(self, scope, start) -> dict:  # noqa: ANN001
+        target = scope.get("raw_path") or scope["path"].encode()
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in self.DROPPED_HEADERS]
+        return {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [*headers, (b"location", target), (b"content-length", b"0")],
+        }
 
 
 async def current_session(request: Request) -> PortalSession | None:
@@ -103,7 +173,11 @@ async def current_session(request: Request) -> PortalSession | None:
     app = portal(request)
     read_ahead = getattr(request.state, "session_read", None)
     if read_ahead is not None:
-        session = await read_ahead
+        session = _guessed_session(request, read_ahead)
+        if session is not None:
+            request.state.session_guess = session  # SessionReadAhead holds the answer until the row confirms it
+        else:
+            session = await read_ahead
     else:
         session = await app.sessions.load(request.cookies.get(app.settings.session_cookie_name))
     if session is not None:
@@ -128,6 +202,14 @@ async def current_session(request: Request) -> PortalSession | None:
         request.state.anonymous_csrf_cookie = cookie
         request.state.csrf_token = security.anonymous_token(app.settings.secret_key, cookie)
     return session
+
+
+async def session_confirmed(request: Request) -> bool:
+    """Whether the session this request runs on is the row's (always, unless a reads-only page started on a
+    guess that the row has not confirmed)."""
+    guess = getattr(request.state, "session_guess", None)
+    read = getattr(request.state, "session_read", None)
+    return guess is None or read is None or await _row_confirms(portal(request).sessions, read, guess)
 
 
 def _here(request: Request) -> str:

@@ -34,7 +34,7 @@ from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .decide.routes import router as decide_router
-from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next
+from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next, session_confirmed
 from .dev.mailbox import router as dev_mailbox_router
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
@@ -61,7 +61,7 @@ from .results.routes import router as results_router
 from .review.routes import router as review_router
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
-from .templating import STATIC_DIR, environment, render
+from .templating import STATIC_DIR, render, set_auto_reload
 from .verify.corrections import router as verify_corrections_router
 from .verify.routes import router as verify_router
 
@@ -130,7 +130,7 @@ def install_error_pages(app: FastAPI) -> None:
     async def _api_401(request: Request, exc: NotAuthenticated) -> Response:
         # The gateway refused the token (e.g. the Keycloak session was ended elsewhere): log in again.
         session = getattr(request.state, "portal_session", None)
-        if session is not None:
+        if session is not None and await session_confirmed(request):  # not a guess the row since replaced
             await app.state.portal.sessions.delete(session)
         return RedirectResponse(LoginRequired(safe_next(request.url.path)).login_url, status_code=303)
 
@@ -188,7 +188,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     # httpx logs every gateway call at INFO: the access log (and the gateway's, by request id) already says it.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Templates change only while developing: elsewhere no file is stat'ed on each render.
-    environment.auto_reload = settings.environment == "dev"
+    set_auto_reload(settings.environment == "dev")
     tracing = tracing_for(settings, "portal")  # None unless PORTAL_TRACING_EXPORTER is set
 
     @asynccontextmanager

@@ -7,9 +7,11 @@ under a row lock so two parallel requests of one browser refresh once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,6 +94,11 @@ class PortalSession:
         m = getattr(row, "_mapping", row)  # a SQLAlchemy row, or an asyncpg record
         return cls(**{name: m[name] for name in SESSION_COLUMNS if name != "roles"}, roles=list(m["roles"]))
 
+    def same_as(self, other: PortalSession | None) -> bool:
+        """The same session in every field a page reads (tokens, user, roles, language, CSRF token, limits); only
+        `last_seen_at`, which each read may move, is left out."""
+        return other is not None and dataclasses.replace(other, last_seen_at=self.last_seen_at) == self
+
 
 @dataclass(frozen=True)
 class TokenSet:
@@ -133,6 +140,30 @@ def reconnecting(method):  # noqa: ANN001, ANN201 - a decorator for SessionStore
     return wrapper
 
 
+class RecentSessions:
+    """The session each recent cookie had when this process last read its row (by id hash; at most `size`, the
+    least recently read dropped first). Only a guess: a page that reads (deps.reads_only) may start on it while
+    the row is read, and its answer waits for the row (deps.SessionReadAhead) — another replica's logout or token
+    refresh shows up there, so nothing here is trusted on its own. Copies in and out: callers may change theirs."""
+
+    def __init__(self, size: int = 2_000) -> None:  # a few KB of tokens each: ~10 MB at most
+        self.size = size
+        self._sessions: OrderedDict[str, PortalSession] = OrderedDict()
+
+    def get(self, id_hash: str) -> PortalSession | None:
+        session = self._sessions.get(id_hash)
+        return dataclasses.replace(session, roles=list(session.roles)) if session is not None else None
+
+    def put(self, session: PortalSession) -> None:
+        self._sessions[session.id_hash] = dataclasses.replace(session, roles=list(session.roles))
+        self._sessions.move_to_end(session.id_hash)
+        while len(self._sessions) > self.size:
+            self._sessions.popitem(last=False)
+
+    def forget(self, id_hash: str) -> None:
+        self._sessions.pop(id_hash, None)
+
+
 class SessionStore:
     def __init__(
         self, engine: AsyncEngine, *, idle_seconds: int, lifetime_seconds: int, login_state_seconds: int
@@ -141,6 +172,13 @@ class SessionStore:
         self.idle = timedelta(seconds=idle_seconds)
         self.lifetime = timedelta(seconds=lifetime_seconds)
         self.login_state_ttl = timedelta(seconds=login_state_seconds)
+        self.recent = RecentSessions()
+
+    def guess(self, session_id: str | None) -> PortalSession | None:
+        """What this cookie's session was at its last read here (deps.reads_only pages start on it), or None."""
+        if not session_id or len(session_id) > 128:
+            return None
+        return self.recent.get(hash_id(session_id))
 
     # ---- sessions --------------------------------------------------------------------------------------------
     @reconnecting
@@ -192,15 +230,18 @@ class SessionStore:
                     raise ConnectionDropped from exc
                 raise
             if row is None:
+                self.recent.forget(id_hash)
                 return None
             session = PortalSession.from_row(row)
             if session.expires_at <= at or session.last_seen_at + self.idle <= at:
+                self.recent.forget(id_hash)
                 await driver.execute(DELETE_SESSION_SQL, id_hash)
                 return None
             # Sliding idle timeout; written at most once a minute so page views stay reads.
             if at - session.last_seen_at > timedelta(seconds=60):
                 await driver.execute(TOUCH_SESSION_SQL, id_hash, at)
                 session.last_seen_at = at
+        self.recent.put(session)
         return session
 
     async def refresh_if_needed(self, session: PortalSession, margin: timedelta, refresher) -> PortalSession | None:  # noqa: ANN001
@@ -221,6 +262,7 @@ class SessionStore:
                 return current
             tokens = await refresher(current.refresh_token) if current.refresh_token else None
             if tokens is None:
+                self.recent.forget(session.id_hash)
                 await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == session.id_hash))
                 return None
             values = dict(
@@ -238,6 +280,7 @@ class SessionStore:
             )
         for key, value in values.items():
             setattr(current, key, value)
+        self.recent.put(current)
         return current
 
     @reconnecting
@@ -247,9 +290,11 @@ class SessionStore:
                 portal_sessions.update().where(portal_sessions.c.id_hash == session.id_hash).values(language=language)
             )
         session.language = language
+        self.recent.forget(session.id_hash)
 
     @reconnecting
     async def delete(self, session: PortalSession) -> None:
+        self.recent.forget(session.id_hash)
         async with self.engine.begin() as conn:
             await conn.execute(portal_sessions.delete().where(portal_sessions.c.id_hash == session.id_hash))
 

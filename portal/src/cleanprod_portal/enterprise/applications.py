@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import messaging
 from ..api import ApiProblem, ChangedMeanwhile, Conflict, FieldErrors, NotFound
-from ..deps import ApiClient, Enterprise
+from ..deps import ApiClient, Enterprise, reads_only
 from ..formatting import basis_points, local_date, percent, vnd
 from ..forms import Form
 from ..i18n import N_, _, gettext
@@ -251,16 +251,24 @@ async def render_page(
     forms: dict[str, Form] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    application = await tasks.load_application(api, application_id)
-    # What the page shows besides the application, asked at once (the thread and the supplement requests would
-    # otherwise add two round trips in sequence to every application page).
-    history_page, documents, call, messages, requests, sources = await asyncio.gather(
+    application_id = tasks.checked_id(application_id)  # a malformed id is a 404 before anything is asked
+
+    async def application_and_what_it_names() -> tuple[dict[str, Any], Any, list[dict[str, Any]], Any]:
+        application = await tasks.load_application(api, application_id)
+        call, requests, sources = await asyncio.gather(
+            tasks.load_call(api, application["call_id"]),
+            messaging.supplement_requests(api, application),  # asked only in the statuses that can have them
+            funding_sources_of(api, application),  # asked only once there are tranches
+        )
+        return application, call, requests, sources
+
+    # Everything at once: what needs only the application's id is asked beside the application itself, what the
+    # application names (its call; by its status, supplement requests and funding sources) as soon as it is in.
+    (application, call, requests, sources), history_page, documents, messages = await asyncio.gather(
+        application_and_what_it_names(),
         api.get(f"/applications/{application_id}/history", limit=200),
         documents_of(api, application_id),
-        tasks.load_call(api, application["call_id"]),
         messaging.thread_of(api, application_id),
-        messaging.supplement_requests(api, application),
-        funding_sources_of(api, application),
     )
     history = history_page.get("items", [])
     allowed = set(application.get("allowed_actions") or [])
@@ -306,6 +314,7 @@ async def render_page(
 
 
 @router.get("/{application_id}", response_class=HTMLResponse)
+@reads_only
 async def application_page(request: Request, application_id: str, user: Enterprise, api: ApiClient) -> HTMLResponse:
     return await render_page(request, api, application_id)
 

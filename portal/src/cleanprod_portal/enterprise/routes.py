@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..deps import ApiClient, Enterprise
+from ..deps import ApiClient, Enterprise, reads_only
 from ..i18n import N_
 from ..templating import render
 
@@ -81,6 +81,7 @@ def what_needs_doing(applications: list[dict]) -> list[dict]:
 
 
 @router.get("", response_class=HTMLResponse)
+@reads_only
 async def dashboard(request: Request, user: Enterprise, api: ApiClient) -> HTMLResponse:
     # The API shows an enterprise only its own records: its enterprise, its facilities, its applications.
     applications, enterprises, facilities = await asyncio.gather(
