@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -118,6 +119,7 @@ def create_service_app(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             statement_cache_size=settings.db_statement_cache_size,
+            read_pool_size=settings.db_read_pool_size,
         )
         jwks = JWKSCache(
             settings.jwks_url,
@@ -256,7 +258,8 @@ def _install_database_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         )
 
     # Registered broadly; `_database` answers 500 (logged with its traceback) for what is not unavailability.
-    for kind in (OSError, DBAPIError, SATimeoutError, asyncpg.exceptions.PostgresError):
+    # (asyncpg's own errors: the hot reads run on the driver directly, db.Read.)
+    for kind in (OSError, DBAPIError, SATimeoutError, asyncpg.exceptions.PostgresError, ConnectionDoesNotExistError):
         app.add_exception_handler(kind, _database)
 
     @app.exception_handler(IntegrityError)
