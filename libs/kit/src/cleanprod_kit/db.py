@@ -7,6 +7,9 @@ Two costs are kept off the hot path (issue 16, docs/performance.md "Requests"):
 - a safe request (GET, HEAD) reads in autocommit: each statement is its own transaction, as under READ
   COMMITTED every statement sees a fresh snapshot anyway, so the answer is the same without BEGIN and ROLLBACK.
   Safe requests do not write (a flush with changes in such a session is logged as an error).
+
+The hottest simple reads skip the session altogether: a `Read` (a SELECT built once) runs on the driver through
+`Database.fetch`, on a small pool of its own.
 """
 
 from __future__ import annotations
