@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Integer, Numeric, bindparam, cast, literal, select
 from sqlalchemy.types import String, TypeDecorator
 
+from cleanprod_kit import db as kit_db
 from cleanprod_kit.db import Database, Read, database_unavailable, value_rejected
 from cleanprod_kit.models import OutboxEvent
 
@@ -119,3 +120,21 @@ async def test_the_drivers_own_errors_are_classified_as_sqlalchemys() -> None:
     assert value_rejected(asyncpg.exceptions.NumericValueOutOfRangeError("out of range"))
     assert database_unavailable(asyncpg.exceptions.ConnectionDoesNotExistError("closed in the middle"))
     assert not database_unavailable(asyncpg.exceptions.UndefinedColumnError("a bug"))
+
+
+async def test_a_read_waiting_too_long_for_a_connection_means_the_database_is_unavailable(
+    kit_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kit_db, "READ_POOL_TIMEOUT_SECONDS", 0.2)
+    one = Read(select(literal(1).label("one")))
+    database = Database(kit_db_url, pool_size=1, max_overflow=0, read_pool_size=1)
+    try:
+        await database.fetch(one)
+        assert database._reads is not None
+        async with database._reads.acquire():  # the only read connection is busy
+            with pytest.raises(TimeoutError) as waited:
+                await database.fetch(one)
+        assert database_unavailable(waited.value)  # answered 503 with Retry-After, as SQLAlchemy's pool timeout
+        assert await database.fetch(one) == [{"one": 1}]
+    finally:
+        await database.dispose()

@@ -37,6 +37,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 log = logging.getLogger("cleanprod.db")
 
 PING_AFTER_IDLE_SECONDS = 1.0
+READ_POOL_TIMEOUT_SECONDS = 30.0
+"""How long a hot read waits for a connection of the read pool (as SQLAlchemy's `pool_timeout`): then 503."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -178,7 +180,7 @@ class Database:
         sql = read.compile(self.engine.dialect)
         values = read.parameters(params)
         pool = self._reads or await self._open_reads()
-        async with pool.acquire() as connection:
+        async with pool.acquire(timeout=READ_POOL_TIMEOUT_SECONDS) as connection:
             if not read.described:
                 statement = await connection.prepare(sql)
                 read.describe(self.engine.dialect, [a.type.oid for a in statement.get_attributes()])
