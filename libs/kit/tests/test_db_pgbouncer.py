@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
-from cleanprod_kit.db import Database
+from cleanprod_kit.db import Database, Read
 from infra import pgbouncer
 
 
@@ -62,6 +62,21 @@ async def test_no_statement_cache_works_behind_transaction_pooling(bouncer: pgbo
                     answers.append((await session.exec(statement)).scalar_one())
                     await session.commit()  # each transaction may land on either server connection
             return answers
+
+        results = await asyncio.gather(*(client(n) for n in range(8)))
+        assert results == [[n * 100 + m for m in range(10)] for n in range(8)]
+    finally:
+        await database.dispose()
+
+
+async def test_hot_reads_work_behind_transaction_pooling(bouncer: pgbouncer.PgBouncer) -> None:
+    """`Database.fetch` (kit `Read`) runs on the engine there: every read answers, wherever PgBouncer puts it."""
+    database = Database(bouncer.url("kit_test"), pool_size=4, max_overflow=0, statement_cache_size=0)
+    read = Read(select((bindparam("n", type_=Integer) * 100 + bindparam("m", type_=Integer)).label("v")))
+    try:
+
+        async def client(n: int) -> list[int]:
+            return [(await database.fetch(read, n=n, m=m))[0]["v"] for m in range(10)]
 
         results = await asyncio.gather(*(client(n) for n in range(8)))
         assert results == [[n * 100 + m for m in range(10)] for n in range(8)]

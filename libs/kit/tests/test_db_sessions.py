@@ -8,7 +8,7 @@ from collections.abc import Callable
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import text
 
 from cleanprod_kit import db as kit_db
@@ -51,3 +51,34 @@ async def test_an_idle_connection_lost_meanwhile_is_replaced_unnoticed(
     async with database.session() as session:  # the idle connection is pinged, found dead and replaced
         backend = (await session.exec(text("SELECT pg_backend_pid()"))).scalar_one()  # type: ignore[call-overload]
     assert backend != victim
+
+
+async def test_the_request_session_is_closed_once_answered_and_rolled_back_when_the_route_failed(
+    database: Database,
+) -> None:
+    app = FastAPI()
+    app.state.db = database
+
+    async def note_then_fail(session: SessionDep) -> None:
+        await session.exec(
+            text(
+                "INSERT INTO audit_log (occurred_at, actor_subject, actor_role, entity_type, entity_id, action, details) "  # type: ignore[call-overload]
+                "VALUES (now(), 't', 'officer', 'probe', 'rolled-back', 'poke', '{}')"
+            )
+        )
+        raise HTTPException(409)
+
+    async def read(session: SessionDep) -> int:
+        return (await session.exec(text("SELECT 1"))).scalar_one()  # type: ignore[call-overload]
+
+    app.post("/fail")(note_then_fail)
+    app.get("/read")(read)
+    pool = database.engine.sync_engine.pool
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit") as client:
+        assert (await client.get("/read")).json() == 1
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert (await client.post("/fail")).status_code == 409
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with database.session() as session:
+        kept = (await session.exec(text("SELECT count(*) FROM audit_log WHERE entity_id = 'rolled-back'"))).scalar_one()  # type: ignore[call-overload]
+    assert kept == 0

@@ -36,6 +36,9 @@ class ServiceSettings(ObservabilitySettings):
     # process's pool + overflow (infra/postgres_server.py: 200).
     db_pool_size: int = 40
     db_max_overflow: int = 20
+    # The hot reads' own asyncpg pool (db.Read, Database.fetch), opened on first use; counts towards
+    # max_connections too.
+    db_read_pool_size: int = Field(default=10, ge=1)
     # Generation-0 threshold of the cyclic garbage collector once the app has started (0: Python's default, and
     # nothing frozen); what start-up built is frozen out of later collections (app.py, docs/performance.md).
     gc_threshold: int = 100_000

@@ -14,6 +14,7 @@ from cleanprod_contracts.v1 import events
 from cleanprod_kit.audit import apply_changes, record_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
+from cleanprod_kit.db import Database, Read
 from cleanprod_kit.errors import NotFound, Unprocessable, field_error
 from cleanprod_kit.outbox import emit
 from cleanprod_kit.pagination import keyset_page
@@ -58,6 +59,27 @@ async def get_facility(
     facility, enterprise = row
     ensure_readable(principal, enterprise.tax_code, f"Facility {facility_id}")
     return facility, enterprise
+
+
+# The facility read itself (issue 16): the public shape's columns and the enterprise's tax code, run on the driver
+# directly (kit `Read`: no ORM session, no entities).
+_PUBLIC_FACILITY = Read(
+    select(
+        *(getattr(Facility, name) for name in FacilityPublic.model_fields if name != "enterprise_tax_code"),
+        col(Enterprise.tax_code).label("enterprise_tax_code"),
+    )
+    .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    .where(Facility.id == bindparam("facility_id"))
+)
+
+
+async def read_facility(database: Database, principal: Principal, facility_id: uuid.UUID) -> FacilityPublic:
+    """What `get_facility` + `to_public` answer, the same rule (an enterprise reads only its own: 404 else)."""
+    row = await database.fetch_one(_PUBLIC_FACILITY, facility_id=facility_id)
+    if row is None:
+        raise NotFound(code="record_not_found", params={"what": f"Facility {facility_id}"})
+    ensure_readable(principal, row["enterprise_tax_code"], f"Facility {facility_id}")
+    return FacilityPublic.model_validate(row)
 
 
 async def enterprise_of(session: AsyncSession, facility: Facility) -> Enterprise:

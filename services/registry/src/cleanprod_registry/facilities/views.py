@@ -141,11 +141,11 @@ async def export_facilities(
 
 @router.get("/facilities/{facility_id}", response_model=FacilityPublic, dependencies=readers)
 async def read_facility(
-    facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, response: Response
+    facility_id: uuid.UUID, database: DatabaseDep, principal: CurrentPrincipal, response: Response
 ) -> FacilityPublic:
-    facility, enterprise = await service.get_facility(session, principal, facility_id)
+    facility = await service.read_facility(database, principal, facility_id)
     set_etag(response, facility.version)
-    return service.to_public(facility, enterprise.tax_code)
+    return facility
 
 
 @router.patch("/facilities/{facility_id}", response_model=FacilityPublic, dependencies=writers)
