@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +24,8 @@ from starlette.responses import JSONResponse, Response
 
 from .auth import Principal
 from .errors import Unprocessable, field_error
-from .models import IdempotencyRecord
+from .models import IdempotencyRecord, utcnow
+from .rows import queue_row
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -41,8 +43,16 @@ class Created:
     headers: dict[str, str]
 
 
+def json_values(value: Any) -> Any:
+    """`jsonable_encoder(value)` — for a pydantic model the same values straight from pydantic's JSON mode (the
+    encoder would walk the dumped values once more, key by key, for nothing)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return jsonable_encoder(value)
+
+
 def _fingerprint(request: Request, payload: Any) -> str:
-    raw = orjson.dumps(jsonable_encoder(payload), option=orjson.OPT_SORT_KEYS)
+    raw = orjson.dumps(json_values(payload), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest()
 
 
@@ -83,18 +93,22 @@ def _remember(
     body: Any,
     headers: dict[str, str],
 ) -> None:
-    """Keep the answer (committed with the change) to replay to a repeat of the key."""
-    session.add(
-        IdempotencyRecord(
-            principal=principal.subject,
-            key=key,
-            method=request.method,
-            path=request.url.path,
-            fingerprint=fingerprint,
-            status_code=status_code,
-            response_body=body,
-            response_headers=headers,
-        )
+    """Keep the answer to replay to a repeat of the key: queued (`rows.py`), so it is written with the change's
+    other queued rows in one statement when the change commits; a concurrent twin's row makes that commit raise."""
+    queue_row(
+        session,
+        IdempotencyRecord.__table__,  # type: ignore[attr-defined]
+        {
+            "principal": principal.subject,
+            "key": key,
+            "method": request.method,
+            "path": request.url.path,
+            "fingerprint": fingerprint,
+            "status_code": status_code,
+            "response_body": body,
+            "response_headers": headers,
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -115,7 +129,7 @@ async def create_once(
         if existing is not None:
             return _check_and_replay(existing, fingerprint)
     created = await create()
-    body = jsonable_encoder(created.body)
+    body = json_values(created.body)
     if key is not None:
         headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
         _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)

@@ -19,11 +19,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import queue_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
-from cleanprod_kit.outbox import emit
+from cleanprod_kit.outbox import queue_event
 from cleanprod_kit.roles import Role
 
 from ..access import owns
@@ -217,13 +217,14 @@ async def apply_transition(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event, and the
-    notifications that event causes (notifications/rules.py)."""
+    notifications that event causes (notifications/rules.py). The audit entry, the event and the notifications
+    are queued rows (`cleanprod_kit.rows`): written together, in one statement, when the change commits."""
     previous = str(application.status)
     was_stopped = clock_is_stopped(application)
     application.status = ensure_legal(application.status, action)
     touch(application)
     follow_clock(application, was_stopped, utcnow())
-    record_audit(
+    queue_audit(
         session,
         principal,
         entity_type=ENTITY,
@@ -237,7 +238,7 @@ async def apply_transition(
     # Tranches exist only once a grant is approved: no query before that.
     tranches = await tranches_of(session, application) if application.approved_support_vnd is not None else []
     source_codes = {s.id: s.code for s in await sources_of(session, call.id)} if tranches else {}
-    event = emit(
+    event = queue_event(
         session,
         EVENT_TYPES[action],
         aggregate_type=ENTITY,
@@ -310,16 +311,17 @@ async def file_dossier(
     ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
     await _ensure_documents(session, application, rule_of(application.support_type).documents_to_submit)
     now = utcnow()
+    reasons = screen(terms_of(call), _facts(application), now)
     first = application.dossier_code is None
     if first:
-        # Numbering comes last but one: the daily counter row stays locked until this transaction commits, so it
-        # is taken when only in-memory work (audit rows, events) is left before the commit.
+        # Everything that reads is done: the daily counter row is locked from this statement until the commit
+        # (numbers are gap-free), and only in-memory work is left before it — the two transitions' audit
+        # entries, events and notifications are queued rows, written with the application's one UPDATE at
+        # commit. Nothing is flushed before this statement: the application is changed only after it.
+        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
         application.first_submitted_at = now
         application.processing_days = processing_days  # the promise made at reception; later settings don't move it
     application.submitted_at = now
-    reasons = screen(terms_of(call), _facts(application), now)
-    if first:
-        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
     await apply_transition(
         session,
         principal,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import load_only
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
+from cleanprod_kit.audit import audit_page, field_changes, queue_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
@@ -180,7 +180,7 @@ async def create_application(
     )
     session.add(application)
     await session.flush()
-    record_audit(
+    queue_audit(
         session,
         principal,
         entity_type=ENTITY,
