@@ -17,7 +17,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import Database
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent
 from cleanprod_kit.outbox import queue_event
-from cleanprod_kit.rows import queue_row, queued
+from cleanprod_kit.rows import queue_row, queued, statement
 
 ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
 
@@ -125,3 +125,14 @@ async def test_rows_queued_to_skip_conflicts_are_skipped(database: Database) -> 
         await session.commit()
         record = await session.get(IdempotencyRecord, ("ent-1", key))
     assert record is not None and record.status_code == 201  # the first one stays
+
+
+def test_one_shape_of_queued_rows_is_one_statement_given_new_values() -> None:
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    first, first_values = statement({(table, ()): [_key_row("a"), _key_row("b")]})
+    second, second_values = statement({(table, ()): [_key_row("c"), _key_row("d")]})
+    assert first is second  # built (and compiled) once
+    assert (first_values["q0_0_key"], first_values["q0_1_key"]) == ("a", "b")
+    assert (second_values["q0_0_key"], second_values["q0_1_key"]) == ("c", "d")
+    other, _ = statement({(table, ()): [_key_row("e")]})
+    assert other is not first

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, bindparam, event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -37,7 +37,7 @@ def _sync(session: AsyncSession | Session) -> Session:
 def queue_row(
     session: AsyncSession | Session, table: Table, row: dict[str, Any], *, ignore_conflicts_on: Sequence[str] = ()
 ) -> None:
-    """Write `row` (column name → value, the same columns for every row of a table) when `session` commits.
+    """Write `row` (column name → value, the same columns in every row of one table) when `session` commits.
     `ignore_conflicts_on` names a unique index: a row that conflicts on it is skipped (ON CONFLICT DO NOTHING)."""
     sync = _sync(session)
     if not sync.in_transaction():
@@ -51,12 +51,28 @@ def queued(session: AsyncSession | Session) -> int:
     return sum(len(rows) for rows in _sync(session).info.get(_PENDING, {}).values())
 
 
-def statement(groups: dict[Group, list[dict[str, Any]]]) -> Insert:
+Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...], int], ...]
+"""Per group: table name, conflict columns, column names, number of rows."""
+
+_STATEMENTS: dict[Shape, Insert] = {}
+MAX_SHAPES = 256  # a service queues a handful of shapes (create, submit, decide, …): a bound, not a tuning knob
+
+
+def _shape(groups: dict[Group, list[dict[str, Any]]]) -> Shape:
+    return tuple((t.name, conflict, tuple(rows[0]), len(rows)) for (t, conflict), rows in groups.items())
+
+
+def _build(groups: dict[Group, list[dict[str, Any]]]) -> Insert:
     """One INSERT for every queued row: the first table's rows in the main statement, each other table's as a
-    data-modifying CTE (PostgreSQL runs every such CTE exactly once, referenced or not)."""
+    data-modifying CTE (PostgreSQL runs every such CTE exactly once, referenced or not). Every value is a named
+    parameter, so the statement of one shape is built and compiled once and then only given new values."""
     inserts = []
-    for (table, conflict_columns), rows in groups.items():
-        one = insert(table).values(rows)
+    for g, ((table, conflict_columns), rows) in enumerate(groups.items()):
+        names = list(rows[0])
+        values = [
+            {name: bindparam(f"q{g}_{i}_{name}", type_=table.c[name].type) for name in names} for i in range(len(rows))
+        ]
+        one = insert(table).values(values)
         if conflict_columns:
             one = one.on_conflict_do_nothing(index_elements=list(conflict_columns))
         inserts.append(one)
@@ -66,11 +82,30 @@ def statement(groups: dict[Group, list[dict[str, Any]]]) -> Insert:
     return main
 
 
+def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[Insert, dict[str, Any]]:
+    """The INSERT of `groups` and its parameters."""
+    shape = _shape(groups)
+    built = _STATEMENTS.get(shape)
+    if built is None:
+        built = _build(groups)
+        if len(_STATEMENTS) < MAX_SHAPES:
+            _STATEMENTS[shape] = built
+    parameters = {}
+    for g, rows in enumerate(groups.values()):
+        names = shape[g][2]
+        for i, row in enumerate(rows):
+            if len(row) != len(names):
+                raise ValueError(f"queued rows of {shape[g][0]} name different columns: {sorted(row)} / {names}")
+            for name in names:
+                parameters[f"q{g}_{i}_{name}"] = row[name]
+    return built, parameters
+
+
 def write_queued(session: Session) -> None:
     """Write what is queued now (the commit does it by itself)."""
     groups = session.info.pop(_PENDING, None)
     if groups:
-        session.connection().execute(statement(groups))
+        session.connection().execute(*statement(groups))
 
 
 @event.listens_for(Session, "before_commit")
