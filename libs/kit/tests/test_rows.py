@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import orjson
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from sqlmodel import select
 from cleanprod_kit.audit import queue_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import Database
-from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent
+from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
 from cleanprod_kit.outbox import queue_event
 from cleanprod_kit.rows import queue_row, queued, statement
 
@@ -47,6 +48,7 @@ def _key_row(key: str) -> dict[str, object]:
         "status_code": 201,
         "response_body": {"tên": "Hà Nội"},
         "response_headers": {},
+        "created_at": utcnow(),
     }
 
 
@@ -130,9 +132,18 @@ async def test_rows_queued_to_skip_conflicts_are_skipped(database: Database) -> 
 def test_one_shape_of_queued_rows_is_one_statement_given_new_values() -> None:
     table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
     first, first_values = statement({(table, ()): [_key_row("a"), _key_row("b")]})
-    second, second_values = statement({(table, ()): [_key_row("c"), _key_row("d")]})
-    assert first is second  # built (and compiled) once
-    assert (first_values["q0_0_key"], first_values["q0_1_key"]) == ("a", "b")
-    assert (second_values["q0_0_key"], second_values["q0_1_key"]) == ("c", "d")
-    other, _ = statement({(table, ()): [_key_row("e")]})
+    second, second_values = statement({(table, ()): [_key_row("c")]})
+    assert first is second  # built (and compiled) once, whatever the number of rows
+    assert [r["key"] for r in orjson.loads(first_values["q0"])] == ["a", "b"]
+    assert [r["key"] for r in orjson.loads(second_values["q0"])] == ["c"]
+    other, _ = statement({(table, ("principal", "key")): [_key_row("e")]})
     assert other is not first
+    with pytest.raises(ValueError):
+        statement({(table, ()): [_key_row("f"), {**_key_row("g"), "extra": 1}]})
+
+    class DriverUUID(uuid.UUID):  # asyncpg reads uuid columns as a subclass of its own
+        pass
+
+    value = DriverUUID("01a2336f-7907-7217-8bd5-3c80565b3fc8")
+    _, values = statement({(table, ()): [{**_key_row("h"), "response_body": {"id": value}}]})
+    assert orjson.loads(values["q0"])[0]["response_body"] == {"id": str(value)}

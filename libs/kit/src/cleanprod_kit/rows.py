@@ -15,13 +15,14 @@ rows are read by other requests, the feed and the dispatcher), nor to `db.releas
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import Table, TextClause, event, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _PENDING = "cleanprod.queued_rows"
@@ -51,53 +52,65 @@ def queued(session: AsyncSession | Session) -> int:
     return sum(len(rows) for rows in _sync(session).info.get(_PENDING, {}).values())
 
 
-Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...], int], ...]
-"""Per group: table name, conflict columns, column names, number of rows."""
+Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+"""Per group: table name, conflict columns, column names (in the order of the first row)."""
 
-_STATEMENTS: dict[Shape, Insert] = {}
+_STATEMENTS: dict[Shape, TextClause] = {}
 MAX_SHAPES = 256  # a service queues a handful of shapes (create, submit, decide, …): a bound, not a tuning knob
+_PG = postgresql.dialect()
 
 
 def _shape(groups: dict[Group, list[dict[str, Any]]]) -> Shape:
-    return tuple((t.name, conflict, tuple(rows[0]), len(rows)) for (t, conflict), rows in groups.items())
+    return tuple((t.name, conflict, tuple(rows[0])) for (t, conflict), rows in groups.items())
 
 
-def _build(groups: dict[Group, list[dict[str, Any]]]) -> Insert:
-    """One INSERT for every queued row: the first table's rows in the main statement, each other table's as a
-    data-modifying CTE (PostgreSQL runs every such CTE exactly once, referenced or not). Every value is a named
-    parameter, so the statement of one shape is built and compiled once and then only given new values."""
-    inserts = []
-    for g, ((table, conflict_columns), rows) in enumerate(groups.items()):
-        names = list(rows[0])
-        values = [
-            {name: bindparam(f"q{g}_{i}_{name}", type_=table.c[name].type) for name in names} for i in range(len(rows))
-        ]
-        one = insert(table).values(values)
-        if conflict_columns:
-            one = one.on_conflict_do_nothing(index_elements=list(conflict_columns))
-        inserts.append(one)
+def _insert(g: int, table: Table, conflict_columns: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """`INSERT INTO table (…) SELECT … FROM jsonb_to_recordset(:q<g>)`, in the rows' order (identity columns such
+    as the outbox's `seq` are numbered in that order)."""
+    columns = ", ".join(f'"{name}"' for name in names)
+    record = ", ".join(f'"{name}" {table.c[name].type.compile(dialect=_PG)}' for name in names)
+    rows = f"jsonb_to_recordset(CAST(CAST(:q{g} AS TEXT) AS JSONB)) AS ({record})"
+    sql = (
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM ROWS FROM ({rows}) WITH ORDINALITY '
+        f"AS queued({columns}, queued_order) ORDER BY queued_order"
+    )
+    if conflict_columns:
+        sql += f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
+    return sql
+
+
+def _build(shape: Shape, tables: list[Table]) -> TextClause:
+    """One statement for every queued row: the first table's INSERT as the main statement, each other table's as a
+    data-modifying CTE (PostgreSQL runs every such CTE exactly once, referenced or not). Each table's rows are one
+    JSON parameter, so a shape's SQL does not depend on how many rows there are, and SQLAlchemy compiles it once
+    (it does not cache the compiled form of a multi-row VALUES: that was compiled anew on every commit)."""
+    inserts = [_insert(g, table, conflict, names) for g, (table, (_, conflict, names)) in enumerate(zip(tables, shape))]
     main, *others = inserts
-    for n, other in enumerate(others):
-        main = main.add_cte(other.cte(f"queued_{n}"))
-    return main
+    ctes = ", ".join(f"queued_{g} AS ({sql})" for g, sql in enumerate(others, start=1))
+    return text(f"WITH {ctes} {main}" if ctes else main)
 
 
-def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[Insert, dict[str, Any]]:
-    """The INSERT of `groups` and its parameters."""
+def _json_default(value: Any) -> Any:
+    """What orjson does not write itself: UUID subclasses (asyncpg reads uuid columns as its own UUID type)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, dict[str, Any]]:
+    """The INSERT of `groups` and its parameters (a JSON array of rows per table)."""
     shape = _shape(groups)
     built = _STATEMENTS.get(shape)
     if built is None:
-        built = _build(groups)
+        built = _build(shape, [table for table, _ in groups])
         if len(_STATEMENTS) < MAX_SHAPES:
             _STATEMENTS[shape] = built
     parameters = {}
     for g, rows in enumerate(groups.values()):
-        names = shape[g][2]
-        for i, row in enumerate(rows):
-            if len(row) != len(names):
-                raise ValueError(f"queued rows of {shape[g][0]} name different columns: {sorted(row)} / {names}")
-            for name in names:
-                parameters[f"q{g}_{i}_{name}"] = row[name]
+        names = set(shape[g][2])
+        if any(row.keys() != names for row in rows):
+            raise ValueError(f"queued rows of {shape[g][0]} name different columns")
+        parameters[f"q{g}"] = orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
     return built, parameters
 
 
