@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -258,18 +259,21 @@ async def apply_transition(
     await notification_rules.after_event(session, application, event)
 
 
+_NEXT_NUMBER = (
+    pg_insert(DossierSequence)
+    .values(agency_id=bindparam("agency_id"), day=bindparam("day"), last_value=1)
+    .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": DossierSequence.last_value + 1})
+    .returning(DossierSequence.last_value)  # type: ignore[arg-type]
+)
+"""Built once: each submission only binds its agency and day (no statement to build and key for the cache)."""
+
+
 async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:
     """The next `<agency>-<YYMMDD>-<NNNN>` for the Hanoi calendar day of `at`. The counter row stays locked until
     the submitting transaction ends, so concurrent submissions get consecutive, distinct numbers (and a rolled
     back submission gives its number back)."""
     day = local_date(at)
-    statement = (
-        pg_insert(DossierSequence)
-        .values(agency_id=agency_id, day=day, last_value=1)
-        .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": DossierSequence.last_value + 1})
-        .returning(DossierSequence.last_value)  # type: ignore[arg-type]
-    )
-    sequence = int((await session.exec(statement)).scalar_one())
+    sequence = int((await session.exec(_NEXT_NUMBER, params={"agency_id": agency_id, "day": day})).scalar_one())  # type: ignore[call-overload]
     try:
         return format_dossier_code(agency_id, day, sequence)
     except DailySequenceExhausted:
