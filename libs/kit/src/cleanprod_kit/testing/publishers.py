@@ -25,7 +25,11 @@ class UnreadableEmit(AssertionError):
 
 def _is_emit(call: ast.Call) -> bool:
     name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
-    return name in ("emit", "queue_event") and any(k.arg == "aggregate_type" for k in call.keywords) and len(call.args) >= 2
+    return (
+        name in ("emit", "queue_event")
+        and any(k.arg == "aggregate_type" for k in call.keywords)
+        and len(call.args) >= 2
+    )
 
 
 def _event_types(node: ast.expr, module: ModuleType, where: str) -> list[str]:
