@@ -18,7 +18,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import Database
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
 from cleanprod_kit.outbox import queue_event
-from cleanprod_kit.rows import queue_row, queued, statement
+from cleanprod_kit.rows import queue_row, queued, row_of, statement
 
 ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
 
@@ -147,3 +147,14 @@ def test_one_shape_of_queued_rows_is_one_statement_given_new_values() -> None:
     value = DriverUUID("01a2336f-7907-7217-8bd5-3c80565b3fc8")
     _, values = statement({(table, ()): [{**_key_row("h"), "response_body": {"id": value}}]})
     assert orjson.loads(values["q0"])[0]["response_body"] == {"id": str(value)}
+
+
+async def test_a_new_row_built_in_memory_is_queued_with_what_postgresql_fills_left_out(database: Database) -> None:
+    aggregate = f"thing-{uuid.uuid4()}"
+    event_row = row_of(OutboxEvent(event_type="thing.made", aggregate_type="thing", aggregate_id=aggregate))
+    assert "seq" not in event_row and "txid" not in event_row and event_row["payload"] == {}
+    async with database.session() as session:
+        queue_row(session, OutboxEvent.__table__, event_row)  # type: ignore[attr-defined]
+        await session.commit()
+    [stored] = await _events_of(database, aggregate)
+    assert stored.id == event_row["id"] and stored.seq is not None and stored.txid is not None

@@ -8,6 +8,9 @@ queued row in one statement (`INSERT … VALUES (…), (…)` per table, the tab
 commits. Queued rows commit with the change or not at all: a rollback drops them, and a row that breaks a
 constraint makes the commit raise the `IntegrityError` (the change is not committed).
 
+A new row the change answers from memory and never reads back (a created application draft) can be queued too
+(`row_of`): one statement writes it with its audit entry and idempotency record.
+
 What a queued row is not: visible to a query of the same transaction before the commit (nothing needs that — the
 rows are read by other requests, the feed and the dispatcher), nor to `db.release()`'s check for unsaved work
 (use `emit`/`record_audit`'s ORM rows in a session that calls `release()`).
@@ -45,6 +48,20 @@ def queue_row(
         sync.begin()  # no I/O (the connection is taken by the first statement); a rollback now drops the rows
     pending: dict[Group, list[dict[str, Any]]] = sync.info.setdefault(_PENDING, {})
     pending.setdefault((table, tuple(ignore_conflicts_on)), []).append(row)
+
+
+def row_of(instance: Any) -> dict[str, Any]:
+    """The column values of a table model's instance that is not in any session (a new row the change answers
+    from memory and never reads back): every column but those PostgreSQL fills (generated columns, and an
+    identity or server-default column left unset)."""
+    table = type(instance).__table__
+    values = {}
+    for column in table.columns:
+        value = getattr(instance, column.name)
+        filled_by_server = column.identity is not None or column.server_default is not None
+        if column.computed is None and not (value is None and filled_by_server):
+            values[column.name] = value
+    return values
 
 
 def queued(session: AsyncSession | Session) -> int:
