@@ -15,7 +15,10 @@ Two modes:
              the registry and applications services and the baseline app (one uvicorn process each). Requests go
              straight to the applications service.
 
-      .venv/bin/python bench/applications_throughput.py --direct [-n 300] [-c 16]
+      .venv/bin/python bench/applications_throughput.py --direct [-n 300] [-c 16] [--profile FILE[.svg]]
+
+      --profile records the applications service (or --profile-target registry) with py-spy while the
+      applications are measured: raw collapsed stacks, or a flame graph for a .svg name.
 
   --stack    Start the whole system here (infra/devstack.py on free ports, a temporary folder, demo data): PostgreSQL,
              Keycloak (official distribution, from the cache), the three services and the gateway; then measure
