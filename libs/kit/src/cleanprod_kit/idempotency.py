@@ -11,13 +11,13 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import JSONResponse, Response
@@ -56,14 +56,31 @@ def _fingerprint(request: Request, payload: Any) -> str:
     return hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
+class Answer(Protocol):
+    """A stored answer as the replay reads it (a row of `idempotency_keys`)."""
+
+    fingerprint: str
+    status_code: int
+    response_body: Any
+    response_headers: dict[str, str]
+
+
+def _replay(record: Answer) -> Response:
     headers = dict(record.response_headers)
     headers[REPLAYED_HEADER] = "true"
     return JSONResponse(record.response_body, status_code=record.status_code, headers=headers)
 
 
-async def _lookup(session: AsyncSession, principal: Principal, key: str) -> IdempotencyRecord | None:
-    return await session.get(IdempotencyRecord, (principal.subject, key))
+_KEYS = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_LOOKUP = select(_KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.response_headers).where(
+    _KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key")
+)
+"""Built once; the stored answer's columns as a plain row (no ORM object: most look-ups find nothing)."""
+
+
+async def _lookup(session: AsyncSession, principal: Principal, key: str) -> Answer | None:
+    found = await session.exec(_LOOKUP, params={"principal": principal.subject, "key": key})  # type: ignore[call-overload]
+    return found.first()  # type: ignore[no-any-return]
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -146,7 +163,7 @@ async def create_once(
     return JSONResponse(body, status_code=created.status_code, headers=created.headers)
 
 
-def _check_and_replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _check_and_replay(record: Answer, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise Unprocessable(slug="idempotency-key-reused")
     return _replay(record)
