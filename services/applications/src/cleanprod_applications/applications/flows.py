@@ -259,13 +259,15 @@ async def apply_transition(
     await notification_rules.after_event(session, application, event)
 
 
+_COUNTERS = DossierSequence.__table__  # type: ignore[attr-defined]
 _NEXT_NUMBER = (
-    pg_insert(DossierSequence)
+    pg_insert(_COUNTERS)
     .values(agency_id=bindparam("agency_id"), day=bindparam("day"), last_value=1)
-    .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": DossierSequence.last_value + 1})
-    .returning(DossierSequence.last_value)  # type: ignore[arg-type]
+    .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": _COUNTERS.c.last_value + 1})
+    .returning(_COUNTERS.c.last_value)
 )
-"""Built once: each submission only binds its agency and day (no statement to build and key for the cache)."""
+"""Built once, on the table (a Core statement: on the ORM class it took SQLAlchemy's ORM bulk-insert path); each
+submission only binds its agency and day."""
 
 
 async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:
