@@ -4,8 +4,8 @@ that are written together, as one INSERT statement, when the session commits (is
 A change used to add one ORM object per row: each object built field by field, tracked by the unit of work and
 flushed in its own INSERT, often in several flushes (every query in between flushes what is pending). A queued
 row is a plain dict of column values; at commit the session first flushes its ORM objects, then writes every
-queued row in one statement (`INSERT … VALUES (…), (…)` per table, the tables joined as data-modifying CTEs), then
-commits. Queued rows commit with the change or not at all: a rollback drops them, and a row that breaks a
+queued row in one statement (per table `INSERT … SELECT … FROM jsonb_to_recordset(<the rows as one JSON
+parameter>)`, the tables joined as data-modifying CTEs), then commits. Queued rows commit with the change or not at all: a rollback drops them, and a row that breaks a
 constraint makes the commit raise the `IntegrityError` (the change is not committed).
 
 A new row the change answers from memory and never reads back (a created application draft) can be queued too
