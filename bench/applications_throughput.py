@@ -15,7 +15,10 @@ Two modes:
              the registry and applications services and the baseline app (one uvicorn process each). Requests go
              straight to the applications service.
 
-      .venv/bin/python bench/applications_throughput.py --direct [-n 300] [-c 16]
+      .venv/bin/python bench/applications_throughput.py --direct [-n 300] [-c 16] [--profile FILE[.svg]]
+
+      --profile records the applications service (or --profile-target registry) with py-spy while the
+      applications are measured: raw collapsed stacks, or a flame graph for a .svg name.
 
   --stack    Start the whole system here (infra/devstack.py on free ports, a temporary folder, demo data): PostgreSQL,
              Keycloak (official distribution, from the cache), the three services and the gateway; then measure
@@ -174,6 +177,32 @@ class CpuProbe:
     @staticmethod
     def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
         return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
+class Profiler:
+    """py-spy recording one process while the applications are measured (not the warm-up, not the baseline):
+    `.svg` gives a flame graph, any other name collapsed stacks (py-spy: pip install -r bench/requirements.txt).
+    Sampling costs the profiled process a little CPU: read the run's figures as disturbed."""
+
+    def __init__(self, path: str, pid: int) -> None:
+        self.path = path
+        self.pid = pid
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import shutil
+
+        py_spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+        form = "flamegraph" if self.path.endswith(".svg") else "raw"
+        command = [py_spy, "record", "-o", self.path, "-p", str(self.pid), "-r", "200", "-f", form]
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            self.proc.wait(timeout=60)
 
 
 # ------------------------------------------------------------------------------------------------ tokens
@@ -447,6 +476,7 @@ async def bench(
     warmup: int,
     label: str,
     probe: CpuProbe | None = None,
+    profile: Profiler | None = None,
 ) -> list[Series]:
     import aiohttp
 
@@ -459,7 +489,11 @@ async def bench(
             if bare_url:
                 await measure_bare(http, bare_url, warmup, concurrency)
         before = probe.read() if probe else {}
+        if profile:
+            profile.start()
         results = await measure_applications(http, target, call_id, facility_id, count, concurrency, label)
+        if profile:
+            profile.stop()
         if probe:
             results[0].cpu = CpuProbe.delta(before, probe.read())
         if bare_url:
@@ -578,8 +612,18 @@ def run_direct(args: argparse.Namespace) -> None:
                 registry_url=f"http://{HOST}:{ports['registry']}",
             )
             probe = CpuProbe({name: proc.pid for name, proc in procs.items()}, with_postgres=True)
+            profile = Profiler(args.profile, procs[args.profile_target].pid) if args.profile else None
             results = asyncio.run(
-                bench(target, f"http://{HOST}:{ports['bare']}", args.n, args.concurrency, args.warmup, "direct", probe)
+                bench(
+                    target,
+                    f"http://{HOST}:{ports['bare']}",
+                    args.n,
+                    args.concurrency,
+                    args.warmup,
+                    "direct",
+                    probe,
+                    profile,
+                )
             )
             report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
         finally:
@@ -659,6 +703,15 @@ def main(argv: list[str]) -> None:
         "--pg-fast",
         action="store_true",
         help="--direct: run PostgreSQL with fsync off (default: durable commits, as in production)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="--direct: py-spy record of one service while the applications are measured (.svg: flame graph, "
+        "else raw collapsed stacks)",
+    )
+    parser.add_argument(
+        "--profile-target", choices=("applications", "registry"), default="applications", help="whom --profile records"
     )
     parser.add_argument("--base-url", default="http://127.0.0.1:18000", help="gateway (or service) URL")
     parser.add_argument("--database-url", help="applications database for the baseline app (SQLAlchemy async URL)")

@@ -9,6 +9,7 @@ import re
 import httpx
 from applications_helpers import Actors, World, if_match
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlmodel import select
 
 from cleanprod_applications.calls.models import Call
@@ -81,3 +82,35 @@ async def test_fifty_parallel_submissions_get_fifty_distinct_dossier_codes(
     sequences = sorted(int(code.rsplit("-", 1)[1]) for code in codes)
     assert sequences == list(range(sequences[0], sequences[0] + 50))  # consecutive: no gaps, no repeats
     assert all(re.fullmatch(r"000\.00\.01\.H26-\d{6}-\d{4}", c) for c in codes)
+
+
+async def test_the_daily_counter_is_taken_after_every_read_of_a_submission(
+    client: httpx.AsyncClient, world: World, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    """The counter row stays locked from its statement until the commit, so concurrent submissions queue there:
+    after it come only the change's writes — the application's one UPDATE and one INSERT of its queued rows
+    (two audit entries, two events, the notification) — and no read."""
+    draft = await world.draft(await world.call())
+    engine = app_and_client[0].state.db.engine.sync_engine
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = await client.post(
+            f"/api/v1/applications/{draft['id']}/submit", headers=if_match(world.owner(draft), draft["version"])
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.text
+    counter = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO dossier_sequences"))
+    after = seen[counter + 1 :]
+    assert len(after) == 2, after
+    assert after[0].startswith("UPDATE applications SET") and "dossier_code" in after[0]
+    assert all(f'INSERT INTO "{table}"' in after[1] for table in ("audit_log", "outbox_events", "notifications"))
+    assert sum(s.startswith("UPDATE applications") for s in seen) == 1
+    history = (await client.get(f"/api/v1/applications/{draft['id']}/history", headers=world.owner(draft))).json()
+    assert [e["action"] for e in history["items"]][-2:] == ["submit", "screen_pass"]
+    assert history["items"][-2]["details"]["dossier_code"] == response.json()["dossier_code"]

@@ -11,19 +11,21 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import text
+from pydantic import BaseModel
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import JSONResponse, Response
 
 from .auth import Principal
 from .errors import Unprocessable, field_error
-from .models import IdempotencyRecord
+from .models import IdempotencyRecord, utcnow
+from .rows import queue_row
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -41,19 +43,44 @@ class Created:
     headers: dict[str, str]
 
 
+def json_values(value: Any) -> Any:
+    """`jsonable_encoder(value)` — for a pydantic model the same values straight from pydantic's JSON mode (the
+    encoder would walk the dumped values once more, key by key, for nothing)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return jsonable_encoder(value)
+
+
 def _fingerprint(request: Request, payload: Any) -> str:
-    raw = orjson.dumps(jsonable_encoder(payload), option=orjson.OPT_SORT_KEYS)
+    raw = orjson.dumps(json_values(payload), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
+class Answer(Protocol):
+    """A stored answer as the replay reads it (a row of `idempotency_keys`)."""
+
+    fingerprint: str
+    status_code: int
+    response_body: Any
+    response_headers: dict[str, str]
+
+
+def _replay(record: Answer) -> Response:
     headers = dict(record.response_headers)
     headers[REPLAYED_HEADER] = "true"
     return JSONResponse(record.response_body, status_code=record.status_code, headers=headers)
 
 
-async def _lookup(session: AsyncSession, principal: Principal, key: str) -> IdempotencyRecord | None:
-    return await session.get(IdempotencyRecord, (principal.subject, key))
+_KEYS = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_LOOKUP = select(_KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.response_headers).where(
+    _KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key")
+)
+"""Built once; the stored answer's columns as a plain row (no ORM object: most look-ups find nothing)."""
+
+
+async def _lookup(session: AsyncSession, principal: Principal, key: str) -> Answer | None:
+    found = await session.exec(_LOOKUP, params={"principal": principal.subject, "key": key})  # type: ignore[call-overload]
+    return found.first()  # type: ignore[no-any-return]
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -83,18 +110,22 @@ def _remember(
     body: Any,
     headers: dict[str, str],
 ) -> None:
-    """Keep the answer (committed with the change) to replay to a repeat of the key."""
-    session.add(
-        IdempotencyRecord(
-            principal=principal.subject,
-            key=key,
-            method=request.method,
-            path=request.url.path,
-            fingerprint=fingerprint,
-            status_code=status_code,
-            response_body=body,
-            response_headers=headers,
-        )
+    """Keep the answer to replay to a repeat of the key: queued (`rows.py`), so it is written with the change's
+    other queued rows in one statement when the change commits; a concurrent twin's row makes that commit raise."""
+    queue_row(
+        session,
+        IdempotencyRecord.__table__,  # type: ignore[attr-defined]
+        {
+            "principal": principal.subject,
+            "key": key,
+            "method": request.method,
+            "path": request.url.path,
+            "fingerprint": fingerprint,
+            "status_code": status_code,
+            "response_body": body,
+            "response_headers": headers,
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -115,7 +146,7 @@ async def create_once(
         if existing is not None:
             return _check_and_replay(existing, fingerprint)
     created = await create()
-    body = jsonable_encoder(created.body)
+    body = json_values(created.body)
     if key is not None:
         headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
         _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)
@@ -132,7 +163,7 @@ async def create_once(
     return JSONResponse(body, status_code=created.status_code, headers=created.headers)
 
 
-def _check_and_replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _check_and_replay(record: Answer, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise Unprocessable(slug="idempotency-key-reused")
     return _replay(record)

@@ -12,7 +12,10 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from . import model_defaults
 from .ids import uuid7
+
+model_defaults.install()
 
 
 def utcnow() -> dt.datetime:

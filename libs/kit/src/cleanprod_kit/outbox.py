@@ -14,6 +14,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -27,26 +28,68 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .auth import CurrentPrincipal, Principal
 from .db import Database, get_session, release
+from .ids import uuid7
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
+from .rows import queue_row
 from .subscriptions import Subscriptions
 
 log = logging.getLogger("cleanprod.outbox")
 
 
+def event_row(event_type: str, *, aggregate_type: str, aggregate_id: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """One outbox event's column values (its `seq` and `txid` are given by PostgreSQL on insert)."""
+    return {
+        "id": uuid7(),
+        "event_type": event_type,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": str(aggregate_id),
+        "payload": jsonable_encoder(payload),
+        "occurred_at": utcnow(),
+        "request_id": current_request_id(),
+        "published_at": None,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "last_error": None,
+    }
+
+
 def emit(
     session: AsyncSession, event_type: str, *, aggregate_type: str, aggregate_id: Any, payload: dict[str, Any]
 ) -> OutboxEvent:
+    """Add the event to `session` as an ORM row (in the caller's transaction)."""
     event = OutboxEvent(
-        event_type=event_type,
-        aggregate_type=aggregate_type,
-        aggregate_id=str(aggregate_id),
-        payload=jsonable_encoder(payload),
-        request_id=current_request_id(),
+        **event_row(event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload)
     )
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """An event `queue_event` will write at commit: what the code after it reads (the names of `OutboxEvent`)."""
+
+    id: uuid.UUID
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: dt.datetime
+    request_id: str | None
+
+
+def queue_event(
+    session: AsyncSession, event_type: str, *, aggregate_type: str, aggregate_id: Any, payload: dict[str, Any]
+) -> QueuedEvent:
+    """Like `emit`, but the row is written with the session's other queued rows in one statement at commit
+    (`rows.py`), not as an ORM object: what a hot write path uses."""
+    row = event_row(event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload)
+    queue_row(session, OUTBOX_TABLE, row)
+    return QueuedEvent(**{name: row[name] for name in QueuedEvent.__dataclass_fields__})
+
+
+OUTBOX_TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
 class EventEnvelope(BaseModel):

@@ -3,6 +3,8 @@ uses and no route reads `request.app.state`:
 
 - `SettingsDep`, `DatabaseDep` (for exports that outlive the request's session), `BlobStoreDep` (where document
   bytes live, documents/blobs.py), `ServiceClientDep` (calls to the other services), `RegistryDep` (the facility registry), `VerificationDep`, `WebhookDispatcherDep`;
+- (each an `async def`: FastAPI runs a plain `def` dependency in its thread pool, a thread hand-off per request
+  for reading an attribute — issue 16)
 - the kit's change pipeline (`cleanprod_kit.changes.Change`) for each resource a route changes:
   `ApplicationChange`, `CallChange`, `SubscriptionChange`. The route calls `change.lock()` (read access → row
   lock → If-Match), one flow or service function, then `change.answer(response, …)` (commit → ETag → schema).
@@ -36,23 +38,23 @@ from .integrations.service import readable_subscription
 from .payments.service import tranche_of
 
 
-def _settings(request: Request) -> ApplicationsSettings:
+async def _settings(request: Request) -> ApplicationsSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def _blob_store(request: Request) -> BlobStore:
+async def _blob_store(request: Request) -> BlobStore:
     return request.app.state.blob_store  # type: ignore[no-any-return]
 
 
-def _service_client(request: Request) -> ServiceClient:
+async def _service_client(request: Request) -> ServiceClient:
     return request.app.state.service_client  # type: ignore[no-any-return]
 
 
-def _webhook_dispatcher(request: Request) -> WebhookDispatcher | None:
+async def _webhook_dispatcher(request: Request) -> WebhookDispatcher | None:
     return getattr(request.app.state, "webhook_dispatcher", None)
 
 
@@ -63,7 +65,7 @@ ServiceClientDep = Annotated[ServiceClient, Depends(_service_client)]
 WebhookDispatcherDep = Annotated[WebhookDispatcher | None, Depends(_webhook_dispatcher)]
 
 
-def _verification(settings: SettingsDep, client: ServiceClientDep) -> Upstream:
+async def _verification(settings: SettingsDep, client: ServiceClientDep) -> Upstream:
     return Upstream(
         client,
         settings.verification_url,
@@ -87,7 +89,11 @@ class Registry:
         return await registry.facility_facts(self._request, facility_id)
 
 
-RegistryDep = Annotated[Registry, Depends(Registry)]
+async def _registry(request: Request) -> Registry:
+    return Registry(request)
+
+
+RegistryDep = Annotated[Registry, Depends(_registry)]
 
 
 async def _application_change(

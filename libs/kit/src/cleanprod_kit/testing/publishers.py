@@ -1,7 +1,8 @@
 """Which event types a service's source writes, read from the code itself, so a test can check each one is in
 the kit's table of publishers (`cleanprod_kit.publishers`) with that service as its publisher.
 
-Every outbox write goes through `cleanprod_kit.outbox.emit(session, <event type>, aggregate_type=…, …)`; the
+Every outbox write goes through `cleanprod_kit.outbox.emit(session, <event type>, aggregate_type=…, …)` (or its
+queued twin `queue_event`, same arguments); the
 event type is a literal, a module-level name (or attribute) or a lookup in a module-level mapping (every value
 counts). Anything else — or an `OutboxEvent(...)` built by hand — is reported, so the scan cannot silently miss
 a write.
@@ -24,7 +25,11 @@ class UnreadableEmit(AssertionError):
 
 def _is_emit(call: ast.Call) -> bool:
     name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
-    return name == "emit" and any(k.arg == "aggregate_type" for k in call.keywords) and len(call.args) >= 2
+    return (
+        name in ("emit", "queue_event")
+        and any(k.arg == "aggregate_type" for k in call.keywords)
+        and len(call.args) >= 2
+    )
 
 
 def _event_types(node: ast.expr, module: ModuleType, where: str) -> list[str]:

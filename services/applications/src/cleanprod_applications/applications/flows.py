@@ -14,16 +14,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1 import events
-from cleanprod_kit.audit import record_audit
+from cleanprod_kit.audit import queue_audit
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable, field_error
 from cleanprod_kit.models import utcnow
-from cleanprod_kit.outbox import emit
+from cleanprod_kit.outbox import queue_event
 from cleanprod_kit.roles import Role
 
 from ..access import owns
@@ -217,13 +218,14 @@ async def apply_transition(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Move along one drawn arrow: new status, version + 1, one audit entry, one outbox event, and the
-    notifications that event causes (notifications/rules.py)."""
+    notifications that event causes (notifications/rules.py). The audit entry, the event and the notifications
+    are queued rows (`cleanprod_kit.rows`): written together, in one statement, when the change commits."""
     previous = str(application.status)
     was_stopped = clock_is_stopped(application)
     application.status = ensure_legal(application.status, action)
     touch(application)
     follow_clock(application, was_stopped, utcnow())
-    record_audit(
+    queue_audit(
         session,
         principal,
         entity_type=ENTITY,
@@ -237,7 +239,7 @@ async def apply_transition(
     # Tranches exist only once a grant is approved: no query before that.
     tranches = await tranches_of(session, application) if application.approved_support_vnd is not None else []
     source_codes = {s.id: s.code for s in await sources_of(session, call.id)} if tranches else {}
-    event = emit(
+    event = queue_event(
         session,
         EVENT_TYPES[action],
         aggregate_type=ENTITY,
@@ -257,18 +259,23 @@ async def apply_transition(
     await notification_rules.after_event(session, application, event)
 
 
+_COUNTERS = DossierSequence.__table__  # type: ignore[attr-defined]
+_NEXT_NUMBER = (
+    pg_insert(_COUNTERS)
+    .values(agency_id=bindparam("agency_id"), day=bindparam("day"), last_value=1)
+    .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": _COUNTERS.c.last_value + 1})
+    .returning(_COUNTERS.c.last_value)
+)
+"""Built once, on the table (a Core statement: on the ORM class it took SQLAlchemy's ORM bulk-insert path); each
+submission only binds its agency and day."""
+
+
 async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.datetime) -> str:
     """The next `<agency>-<YYMMDD>-<NNNN>` for the Hanoi calendar day of `at`. The counter row stays locked until
     the submitting transaction ends, so concurrent submissions get consecutive, distinct numbers (and a rolled
     back submission gives its number back)."""
     day = local_date(at)
-    statement = (
-        pg_insert(DossierSequence)
-        .values(agency_id=agency_id, day=day, last_value=1)
-        .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": DossierSequence.last_value + 1})
-        .returning(DossierSequence.last_value)  # type: ignore[arg-type]
-    )
-    sequence = int((await session.exec(statement)).scalar_one())
+    sequence = int((await session.exec(_NEXT_NUMBER, params={"agency_id": agency_id, "day": day})).scalar_one())  # type: ignore[call-overload]
     try:
         return format_dossier_code(agency_id, day, sequence)
     except DailySequenceExhausted:
@@ -310,16 +317,17 @@ async def file_dossier(
     ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
     await _ensure_documents(session, application, rule_of(application.support_type).documents_to_submit)
     now = utcnow()
+    reasons = screen(terms_of(call), _facts(application), now)
     first = application.dossier_code is None
     if first:
-        # Numbering comes last but one: the daily counter row stays locked until this transaction commits, so it
-        # is taken when only in-memory work (audit rows, events) is left before the commit.
+        # Everything that reads is done: the daily counter row is locked from this statement until the commit
+        # (numbers are gap-free), and only in-memory work is left before it — the two transitions' audit
+        # entries, events and notifications are queued rows, written with the application's one UPDATE at
+        # commit. Nothing is flushed before this statement: the application is changed only after it.
+        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
         application.first_submitted_at = now
         application.processing_days = processing_days  # the promise made at reception; later settings don't move it
     application.submitted_at = now
-    reasons = screen(terms_of(call), _facts(application), now)
-    if first:
-        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
     await apply_transition(
         session,
         principal,

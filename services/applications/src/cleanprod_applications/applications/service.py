@@ -11,12 +11,13 @@ from sqlalchemy.orm import load_only
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.audit import audit_page, field_changes, record_audit, snapshot
+from cleanprod_kit.audit import audit_page, field_changes, queue_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import page_by_id
+from cleanprod_kit.rows import queue_row, row_of
 from cleanprod_kit.search import matches_all_words
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
@@ -178,9 +179,10 @@ async def create_application(
         claimed_savings=_claims_json(data.claimed_savings or []),
         created_by=principal.display_name,
     )
-    session.add(application)
-    await session.flush()
-    record_audit(
+    # Written at commit with its audit entry (and the idempotency record) in one statement; the answer is built
+    # from this object, which no query reads back (its search text is computed by PostgreSQL, and not answered).
+    queue_row(session, Application.__table__, row_of(application))  # type: ignore[attr-defined]
+    queue_audit(
         session,
         principal,
         entity_type=ENTITY,

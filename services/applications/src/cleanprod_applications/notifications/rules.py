@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.local_time import local_date
 from cleanprod_kit.models import OutboxEvent
+from cleanprod_kit.outbox import QueuedEvent
 
 from ..applications.models import Application
 from ..calls.models import Call
@@ -29,6 +30,10 @@ from ..reviews.models import ReviewerAssignment
 from ..verifiers.models import VerifierAssignment
 from .models import NotificationKind as K
 from .service import OFFICERS, Audience, notify
+
+Event = OutboxEvent | QueuedEvent
+"""An event just emitted (an ORM row) or queued (`cleanprod_kit.outbox.queue_event`): the rules read its id, type
+and payload."""
 
 
 def enterprise_link(application_id: uuid.UUID) -> str:
@@ -52,7 +57,7 @@ def _due_on(application: Application) -> str | None:
 
 
 async def _tell_enterprise(
-    session: AsyncSession, application: Application, event: OutboxEvent, kind: K, **params: Any
+    session: AsyncSession, application: Application, event: Event, kind: K, **params: Any
 ) -> None:
     await notify(
         session,
@@ -65,11 +70,11 @@ async def _tell_enterprise(
     )
 
 
-def _tranche(event: OutboxEvent, kind: str) -> dict[str, Any] | None:
+def _tranche(event: Event, kind: str) -> dict[str, Any] | None:
     return next((t for t in event.payload.get("tranches") or [] if t.get("kind") == kind), None)
 
 
-async def _tranche_payable(session: AsyncSession, application: Application, event: OutboxEvent, kind: str) -> None:
+async def _tranche_payable(session: AsyncSession, application: Application, event: Event, kind: str) -> None:
     """The enterprise is told when a tranche (advance on approval, balance on verification) becomes payable."""
     tranche = _tranche(event, kind)
     if tranche is None or tranche.get("status") != "payable" or not tranche.get("amount_vnd"):
@@ -88,22 +93,22 @@ async def _tranche_payable(session: AsyncSession, application: Application, even
 # ---- lifecycle events --------------------------------------------------------------------------------------------
 
 
-async def _received(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _received(session: AsyncSession, application: Application, event: Event) -> None:
     await _tell_enterprise(
         session, application, event, K.dossier_received, title=application.title, due_on=_due_on(application)
     )
 
 
-async def _ineligible(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _ineligible(session: AsyncSession, application: Application, event: Event) -> None:
     reasons = [{"code": r.get("code"), "message": r.get("message")} for r in application.screening_reasons or []]
     await _tell_enterprise(session, application, event, K.screening_ineligible, reasons=reasons)
 
 
-async def _changes_requested(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _changes_requested(session: AsyncSession, application: Application, event: Event) -> None:
     await _tell_enterprise(session, application, event, K.changes_requested, reason=application.decision_reason)
 
 
-async def _decided(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _decided(session: AsyncSession, application: Application, event: Event) -> None:
     approved = event.event_type == "application.approved"
     await _tell_enterprise(
         session,
@@ -118,7 +123,7 @@ async def _decided(session: AsyncSession, application: Application, event: Outbo
         await _tranche_payable(session, application, event, "advance")
 
 
-async def _completed(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _completed(session: AsyncSession, application: Application, event: Event) -> None:
     """The verifier of the case (if the verification service has assigned one) may start measuring."""
     verifier = await session.get(VerifierAssignment, application.id)
     if verifier is None:
@@ -137,7 +142,7 @@ async def _completed(session: AsyncSession, application: Application, event: Out
     )
 
 
-async def _supplement_requested(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _supplement_requested(session: AsyncSession, application: Application, event: Event) -> None:
     items = (event.payload.get("supplement") or {}).get("items") or []
     await _tell_enterprise(
         session,
@@ -149,7 +154,7 @@ async def _supplement_requested(session: AsyncSession, application: Application,
     )
 
 
-async def _verification_concluded(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def _verification_concluded(session: AsyncSession, application: Application, event: Event) -> None:
     verification = event.payload.get("verification") or {}
     await _tell_enterprise(
         session,
@@ -164,7 +169,7 @@ async def _verification_concluded(session: AsyncSession, application: Applicatio
     await _tranche_payable(session, application, event, "balance")
 
 
-Rule = Callable[[AsyncSession, Application, OutboxEvent], Awaitable[None]]
+Rule = Callable[[AsyncSession, Application, Event], Awaitable[None]]
 
 EVENT_RULES: dict[str, Rule] = {
     "application.submitted": _received,
@@ -182,7 +187,7 @@ EVENT_RULES: dict[str, Rule] = {
 supplement answered)."""
 
 
-async def after_event(session: AsyncSession, application: Application, event: OutboxEvent) -> None:
+async def after_event(session: AsyncSession, application: Application, event: Event) -> None:
     """Called right after an application event was emitted (same transaction)."""
     rule = EVENT_RULES.get(event.event_type)
     if rule is not None:

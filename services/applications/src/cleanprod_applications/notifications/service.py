@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit.ids import uuid7
 from cleanprod_kit.models import utcnow
+from cleanprod_kit.rows import queue_row
 
 from .models import STATUTORY_KINDS, Notification, NotificationKind
 
@@ -54,24 +54,28 @@ async def notify(
     application_id: uuid.UUID | None,
     dedupe_key: str,
 ) -> None:
-    """Record one thing to tell `audience`, in the caller's transaction (committed with the event or not at all).
-    A second call with the same `dedupe_key` does nothing (ON CONFLICT DO NOTHING)."""
+    """Record one thing to tell `audience`, in the caller's transaction (committed with the event or not at all):
+    a queued row (`cleanprod_kit.rows`), written with the change's audit entries and events in one statement at
+    commit. A second row with the same `dedupe_key` is skipped (ON CONFLICT DO NOTHING)."""
     kind = NotificationKind(kind)
-    statement = (
-        insert(Notification)
-        .values(
-            id=uuid7(),
-            dedupe_key=dedupe_key,
-            kind=kind.value,
-            statutory=kind in STATUTORY_KINDS,
-            recipient_user_id=audience.user_id,
-            recipient_enterprise_id=audience.enterprise_id,
-            recipient_role=audience.role,
-            params=jsonable_encoder(params),
-            link=link,
-            application_id=application_id,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    queue_row(
+        session,
+        NOTIFICATIONS,
+        {
+            "id": uuid7(),
+            "dedupe_key": dedupe_key,
+            "kind": kind.value,
+            "statutory": kind in STATUTORY_KINDS,
+            "recipient_user_id": audience.user_id,
+            "recipient_enterprise_id": audience.enterprise_id,
+            "recipient_role": audience.role,
+            "params": jsonable_encoder(params),
+            "link": link,
+            "application_id": application_id,
+            "created_at": utcnow(),
+        },
+        ignore_conflicts_on=("dedupe_key",),
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+
+
+NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,150 @@
+"""Rows a change queues on its session (audit entries, outbox events, idempotency records, notifications) and
+that are written together, as one INSERT statement, when the session commits (issue 16).
+
+A change used to add one ORM object per row: each object built field by field, tracked by the unit of work and
+flushed in its own INSERT, often in several flushes (every query in between flushes what is pending). A queued
+row is a plain dict of column values; at commit the session first flushes its ORM objects, then writes every
+queued row in one statement (per table `INSERT … SELECT … FROM jsonb_to_recordset(<the rows as one JSON
+parameter>)`, the tables joined as data-modifying CTEs), then commits. Queued rows commit with the change or not at all: a rollback drops them, and a row that breaks a
+constraint makes the commit raise the `IntegrityError` (the change is not committed).
+
+A new row the change answers from memory and never reads back (a created application draft) can be queued too
+(`row_of`): one statement writes it with its audit entry and idempotency record.
+
+What a queued row is not: visible to a query of the same transaction before the commit (nothing needs that — the
+rows are read by other requests, the feed and the dispatcher), nor to `db.release()`'s check for unsaved work
+(use `emit`/`record_audit`'s ORM rows in a session that calls `release()`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Table, TextClause, event, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_PENDING = "cleanprod.queued_rows"
+
+Group = tuple[Table, tuple[str, ...]]
+"""The table, and the columns of the unique index whose conflicts are ignored (empty: a conflict raises)."""
+
+
+def _sync(session: AsyncSession | Session) -> Session:
+    return session.sync_session if isinstance(session, AsyncSession) else session
+
+
+def queue_row(
+    session: AsyncSession | Session, table: Table, row: dict[str, Any], *, ignore_conflicts_on: Sequence[str] = ()
+) -> None:
+    """Write `row` (column name → value, the same columns in every row of one table) when `session` commits.
+    `ignore_conflicts_on` names a unique index: a row that conflicts on it is skipped (ON CONFLICT DO NOTHING)."""
+    sync = _sync(session)
+    if not sync.in_transaction():
+        sync.begin()  # no I/O (the connection is taken by the first statement); a rollback now drops the rows
+    pending: dict[Group, list[dict[str, Any]]] = sync.info.setdefault(_PENDING, {})
+    pending.setdefault((table, tuple(ignore_conflicts_on)), []).append(row)
+
+
+def row_of(instance: Any) -> dict[str, Any]:
+    """The column values of a table model's instance that is not in any session (a new row the change answers
+    from memory and never reads back): every column but those PostgreSQL fills (generated columns, and an
+    identity or server-default column left unset)."""
+    table = type(instance).__table__
+    values = {}
+    for column in table.columns:
+        value = getattr(instance, column.name)
+        filled_by_server = column.identity is not None or column.server_default is not None
+        if column.computed is None and not (value is None and filled_by_server):
+            values[column.name] = value
+    return values
+
+
+def queued(session: AsyncSession | Session) -> int:
+    """How many rows wait for the commit."""
+    return sum(len(rows) for rows in _sync(session).info.get(_PENDING, {}).values())
+
+
+Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+"""Per group: table name, conflict columns, column names (in the order of the first row)."""
+
+_STATEMENTS: dict[Shape, TextClause] = {}
+MAX_SHAPES = 256  # a service queues a handful of shapes (create, submit, decide, …): a bound, not a tuning knob
+_PG = postgresql.dialect()
+
+
+def _shape(groups: dict[Group, list[dict[str, Any]]]) -> Shape:
+    return tuple((t.name, conflict, tuple(rows[0])) for (t, conflict), rows in groups.items())
+
+
+def _insert(g: int, table: Table, conflict_columns: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """`INSERT INTO table (…) SELECT … FROM jsonb_to_recordset(:q<g>)`, in the rows' order (identity columns such
+    as the outbox's `seq` are numbered in that order)."""
+    columns = ", ".join(f'"{name}"' for name in names)
+    record = ", ".join(f'"{name}" {table.c[name].type.compile(dialect=_PG)}' for name in names)
+    rows = f"jsonb_to_recordset(CAST(CAST(:q{g} AS TEXT) AS JSONB)) AS ({record})"
+    sql = (
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM ROWS FROM ({rows}) WITH ORDINALITY '
+        f"AS queued({columns}, queued_order) ORDER BY queued_order"
+    )
+    if conflict_columns:
+        sql += f" ON CONFLICT ({', '.join(conflict_columns)}) DO NOTHING"
+    return sql
+
+
+def _build(shape: Shape, tables: list[Table]) -> TextClause:
+    """One statement for every queued row: the first table's INSERT as the main statement, each other table's as a
+    data-modifying CTE (PostgreSQL runs every such CTE exactly once, referenced or not). Each table's rows are one
+    JSON parameter, so a shape's SQL does not depend on how many rows there are, and SQLAlchemy compiles it once
+    (it does not cache the compiled form of a multi-row VALUES: that was compiled anew on every commit)."""
+    inserts = [_insert(g, table, conflict, names) for g, (table, (_, conflict, names)) in enumerate(zip(tables, shape))]
+    main, *others = inserts
+    ctes = ", ".join(f"queued_{g} AS ({sql})" for g, sql in enumerate(others, start=1))
+    return text(f"WITH {ctes} {main}" if ctes else main)
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson does not write itself: UUID subclasses (asyncpg reads uuid columns as its own UUID type)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, dict[str, Any]]:
+    """The INSERT of `groups` and its parameters (a JSON array of rows per table)."""
+    shape = _shape(groups)
+    built = _STATEMENTS.get(shape)
+    if built is None:
+        built = _build(shape, [table for table, _ in groups])
+        if len(_STATEMENTS) < MAX_SHAPES:
+            _STATEMENTS[shape] = built
+    parameters = {}
+    for g, rows in enumerate(groups.values()):
+        names = set(shape[g][2])
+        if any(row.keys() != names for row in rows):
+            raise ValueError(f"queued rows of {shape[g][0]} name different columns")
+        parameters[f"q{g}"] = orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    return built, parameters
+
+
+def write_queued(session: Session) -> None:
+    """Write what is queued now (the commit does it by itself)."""
+    groups = session.info.pop(_PENDING, None)
+    if groups:
+        session.connection().execute(*statement(groups))
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        session.flush()  # the ORM rows first: a queued row may refer to one (e.g. a notification to its dossier)
+        write_queued(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_PENDING, None)

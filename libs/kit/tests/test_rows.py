@@ -1,0 +1,160 @@
+"""Queued rows (`rows.py`): audit entries, events and idempotency records a change queues are written at its
+commit, in one statement, in the order queued — or not at all when it rolls back or one of them conflicts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import orjson
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from cleanprod_kit.audit import queue_audit
+from cleanprod_kit.auth import Principal
+from cleanprod_kit.db import Database
+from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
+from cleanprod_kit.outbox import queue_event
+from cleanprod_kit.rows import queue_row, queued, row_of, statement
+
+ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
+
+
+@contextmanager
+def statements(database: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _key_row(key: str) -> dict[str, object]:
+    return {
+        "principal": "ent-1",
+        "key": key,
+        "method": "POST",
+        "path": "/things",
+        "fingerprint": "f" * 64,
+        "status_code": 201,
+        "response_body": {"tên": "Hà Nội"},
+        "response_headers": {},
+        "created_at": utcnow(),
+    }
+
+
+async def _events_of(database: Database, aggregate: str) -> list[OutboxEvent]:
+    async with database.session() as session:
+        found = await session.exec(
+            select(OutboxEvent).where(OutboxEvent.aggregate_id == aggregate).order_by(OutboxEvent.seq)  # type: ignore[arg-type]
+        )
+        return list(found.all())
+
+
+async def test_queued_rows_are_written_at_commit_in_one_statement(database: Database) -> None:
+    aggregate = f"thing-{uuid.uuid4()}"
+    async with database.session() as session:
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        for n in range(3):
+            queue_audit(session, ACTOR, entity_type="thing", entity_id=aggregate, action=f"step-{n}", to_state="ổn")
+            queue_event(session, f"thing.step_{n}", aggregate_type="thing", aggregate_id=aggregate, payload={"n": n})
+        queue_row(session, IdempotencyRecord.__table__, _key_row(aggregate))  # type: ignore[attr-defined]
+        assert queued(session) == 7
+        with statements(database) as seen:
+            await session.commit()
+        assert len([s for s in seen if "INSERT" in s]) == 1, seen
+        assert queued(session) == 0
+
+    events = await _events_of(database, aggregate)
+    assert [e.event_type for e in events] == ["thing.step_0", "thing.step_1", "thing.step_2"]  # seq = queue order
+    assert [e.payload for e in events] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    async with database.session() as session:
+        entries = (
+            await session.exec(select(AuditEntry).where(AuditEntry.entity_id == aggregate).order_by(AuditEntry.id))  # type: ignore[arg-type]
+        ).all()
+        record = await session.get(IdempotencyRecord, ("ent-1", aggregate))
+    assert [(e.action, e.to_state, e.actor_name, e.actor_role) for e in entries] == [
+        (f"step-{n}", "ổn", "Nguyễn Thị Hà", "officer") for n in range(3)
+    ]
+    assert record is not None and record.response_body == {"tên": "Hà Nội"}
+
+
+async def test_a_rolled_back_change_writes_none_of_its_queued_rows(database: Database) -> None:
+    aggregate = f"thing-{uuid.uuid4()}"
+    async with database.session() as session:
+        queue_event(session, "thing.dropped", aggregate_type="thing", aggregate_id=aggregate, payload={})
+        await session.rollback()
+        assert queued(session) == 0
+        queue_event(session, "thing.kept", aggregate_type="thing", aggregate_id=aggregate, payload={})
+        await session.commit()
+    assert [e.event_type for e in await _events_of(database, aggregate)] == ["thing.kept"]
+
+
+async def test_a_conflicting_queued_row_fails_the_commit_and_nothing_of_the_change_is_written(
+    database: Database,
+) -> None:
+    key = f"key-{uuid.uuid4()}"
+    async with database.session() as session:
+        queue_row(session, IdempotencyRecord.__table__, _key_row(key))  # type: ignore[attr-defined]
+        await session.commit()
+    async with database.session() as session:
+        queue_event(session, "thing.twin", aggregate_type="thing", aggregate_id=key, payload={})
+        queue_row(session, IdempotencyRecord.__table__, _key_row(key))  # type: ignore[attr-defined]
+        with pytest.raises(IntegrityError):
+            await session.commit()
+        await session.rollback()
+    assert await _events_of(database, key) == []
+
+
+async def test_rows_queued_to_skip_conflicts_are_skipped(database: Database) -> None:
+    key = f"key-{uuid.uuid4()}"
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    async with database.session() as session:
+        queue_row(session, table, _key_row(key), ignore_conflicts_on=("principal", "key"))
+        queue_row(session, table, _key_row(key) | {"status_code": 200}, ignore_conflicts_on=("principal", "key"))
+        await session.commit()
+    async with database.session() as session:
+        queue_row(session, table, _key_row(key) | {"status_code": 202}, ignore_conflicts_on=("principal", "key"))
+        await session.commit()
+        record = await session.get(IdempotencyRecord, ("ent-1", key))
+    assert record is not None and record.status_code == 201  # the first one stays
+
+
+def test_one_shape_of_queued_rows_is_one_statement_given_new_values() -> None:
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    first, first_values = statement({(table, ()): [_key_row("a"), _key_row("b")]})
+    second, second_values = statement({(table, ()): [_key_row("c")]})
+    assert first is second  # built (and compiled) once, whatever the number of rows
+    assert [r["key"] for r in orjson.loads(first_values["q0"])] == ["a", "b"]
+    assert [r["key"] for r in orjson.loads(second_values["q0"])] == ["c"]
+    other, _ = statement({(table, ("principal", "key")): [_key_row("e")]})
+    assert other is not first
+    with pytest.raises(ValueError):
+        statement({(table, ()): [_key_row("f"), {**_key_row("g"), "extra": 1}]})
+
+    class DriverUUID(uuid.UUID):  # asyncpg reads uuid columns as a subclass of its own
+        pass
+
+    value = DriverUUID("01a2336f-7907-7217-8bd5-3c80565b3fc8")
+    _, values = statement({(table, ()): [{**_key_row("h"), "response_body": {"id": value}}]})
+    assert orjson.loads(values["q0"])[0]["response_body"] == {"id": str(value)}
+
+
+async def test_a_new_row_built_in_memory_is_queued_with_what_postgresql_fills_left_out(database: Database) -> None:
+    aggregate = f"thing-{uuid.uuid4()}"
+    event_row = row_of(OutboxEvent(event_type="thing.made", aggregate_type="thing", aggregate_id=aggregate))
+    assert "seq" not in event_row and "txid" not in event_row and event_row["payload"] == {}
+    async with database.session() as session:
+        queue_row(session, OutboxEvent.__table__, event_row)  # type: ignore[attr-defined]
+        await session.commit()
+    [stored] = await _events_of(database, aggregate)
+    assert stored.id == event_row["id"] and stored.seq is not None and stored.txid is not None
