@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from cleanprod_kit.db import Database, release
 from cleanprod_kit.models import OutboxEvent
-from cleanprod_kit.outbox import EventConsumer, EventEnvelope, OutboxDispatcher, backoff_seconds, emit
+from cleanprod_kit.outbox import EventConsumer, EventEnvelope, OutboxDispatcher, backoff_seconds, emit, queue_event
 
 
 async def _clear(database: Database) -> None:
@@ -219,6 +219,11 @@ async def test_release_refuses_a_session_with_unsaved_changes(database: Database
     async with database.session() as session:
         emit(session, "not.saved", aggregate_type="thing", aggregate_id="z", payload={})
         with pytest.raises(RuntimeError):
+            await release(session)
+        await session.rollback()
+    async with database.session() as session:
+        queue_event(session, "not.saved", aggregate_type="thing", aggregate_id="z", payload={})
+        with pytest.raises(RuntimeError):  # its commit would write the queued event before the change is done
             await release(session)
         await session.rollback()
 

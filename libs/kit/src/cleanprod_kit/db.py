@@ -34,6 +34,8 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import rows
+
 log = logging.getLogger("cleanprod.db")
 
 PING_AFTER_IDLE_SECONDS = 1.0
@@ -275,7 +277,7 @@ async def release(session: AsyncSession) -> None:
     """End the session's read-only transaction before calling another service: a transaction kept open across an
     HTTP call holds its locks and a pooled connection for as long as the other side takes (issue 12). The
     objects read stay usable (sessions do not expire on commit); the next statement begins a new transaction."""
-    if session.new or session.dirty or session.deleted:
+    if session.new or session.dirty or session.deleted or rows.queued(session):
         raise RuntimeError("release() ends read-only work; this session has unsaved changes")
     if session.in_transaction():
         await session.commit()

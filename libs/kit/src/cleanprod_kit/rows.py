@@ -12,8 +12,8 @@ A new row the change answers from memory and never reads back (a created applica
 (`row_of`): one statement writes it with its audit entry and idempotency record.
 
 What a queued row is not: visible to a query of the same transaction before the commit (nothing needs that — the
-rows are read by other requests, the feed and the dispatcher), nor to `db.release()`'s check for unsaved work
-(use `emit`/`record_audit`'s ORM rows in a session that calls `release()`).
+rows are read by other requests, the feed and the dispatcher). `db.release()` refuses a session holding queued
+rows, as it refuses unsaved ORM changes: its commit would write them before the change is complete.
 """
 
 from __future__ import annotations
