@@ -197,13 +197,14 @@ async def ranked_page(
     keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
     folded = await fold(session, q)
     words, tokens = words_of(folded), tokens_of(folded)
-    probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
-    start = _decode(cursor, len(probed))
+    tiers = 4 if tokens else 1
+    start = _decode(cursor, tiers)
     keys: list[Key] = []
     if tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
         keys = [(0, *key) for key in await _whole_words(session, filters, words, tokens, start[1], limit + 1)]
         start = (1, None)
-    if len(keys) <= limit and start[0] < len(probed):
+    if len(keys) <= limit and start[0] < tiers:  # only then the tiers' conditions are built (costly to compile)
+        probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
         keys += await _later_tiers(session, filters, words, probed, scanned, start, limit + 1 - len(keys), narrow)
     rows: dict[uuid.UUID, Row] = {}
     if keys:
