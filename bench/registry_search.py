@@ -232,6 +232,12 @@ def main() -> None:
             started = time.perf_counter()
             seed(pg.dsn("bench_registry"), args.facilities, rng)
             print(f"seeded {args.facilities:,} facilities in {time.perf_counter() - started:.1f}s")
+            with psycopg.connect(pg.dsn("bench_registry")) as conn:
+                sizes = conn.execute(
+                    "SELECT relname, pg_size_pretty(pg_table_size(oid)), pg_size_pretty(pg_indexes_size(oid)) "
+                    "FROM pg_class WHERE relname IN ('facilities', 'facility_words') ORDER BY relname"
+                ).fetchall()
+            print("table, indexes: " + "; ".join(f"{name} {table}, {indexes}" for name, table, indexes in sizes))
 
             port = free_port()
             server = spawn(

@@ -13,6 +13,9 @@ import psycopg
 import pytest
 from registry_helpers import Actors, create_enterprise, create_facility
 
+from cleanprod_kit.migrations import upgrade
+from cleanprod_kit.testing.schema import scratch_database
+from cleanprod_registry.config import MIGRATIONS
 from cleanprod_registry.facilities import search
 
 # the words table as the facilities say it should be, and the table itself: each side's rows the other lacks
@@ -156,3 +159,29 @@ async def test_the_whole_word_tier_keeps_filters_and_punctuation(client: httpx.A
     assert await search_ids(client, actors, f"{tag} bia", sector="beer") == [beer["id"]]
     assert await search_ids(client, actors, f"{tag}-bia") == [beer["id"]]  # the word with its hyphen must appear
     assert await search_ids(client, actors, f"{tag}-bia", sector="steel") == []
+
+
+def test_the_migration_fills_the_words_of_existing_facilities(pg_instance: Any) -> None:
+    """Facilities registered before migration 0004 get their words from it; a TRUNCATE empties the words too."""
+    url = scratch_database(pg_instance, "registry_words_migration")
+    upgrade(MIGRATIONS, url, "0003")
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO enterprises (id, tax_code, name, legal_form, size_class, address, ward, province, version, "
+            "created_at, updated_at) VALUES (gen_random_uuid(), '0101234567', 'Công ty Sạch', 'joint_stock', "
+            "'medium', 'Hà Nội', 'Phường Láng', 'Thành phố Hà Nội', 1, now(), now())"
+        )
+        for name in ("Nhà máy Bia Hà Nội", "Xưởng Thép Đông Anh 2", "Cơ sở Gốm sứ Bát Tràng – Gia Lâm"):
+            conn.execute(
+                "INSERT INTO facilities (id, enterprise_id, name, sector_code, products, address, ward, status, "
+                "version, created_at, updated_at) SELECT gen_random_uuid(), id, %s, 'beer', '[]', 'Hà Nội', "
+                "'Phường Láng', 'active', 1, now(), now() FROM enterprises",
+                (name,),
+            )
+    upgrade(MIGRATIONS, url)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM facility_words").fetchone() == (5 + 5 + 8,)
+        assert conn.execute(DRIFT).fetchall() == []
+        conn.execute("TRUNCATE facilities CASCADE")
+        assert conn.execute("SELECT count(*) FROM facility_words").fetchone() == (0,)

@@ -11,7 +11,7 @@ nor a long range of the rank index is needed. The rows are the distinct space-se
 "`w` is a row of the facility" is exactly "`name_words LIKE '% w %'`".
 
 Statement-level triggers with transition tables keep the table in step in the same transaction — for the service's
-writes, for COPY (the benchmark's seed) and for plain SQL — and a rename rewrites only the renamed rows' words.
+writes, for COPY (the benchmark's seed), plain SQL and TRUNCATE — and a rename rewrites only the renamed rows' words.
 `word` sorts bytewise (collation "C"): equality needs no locale, and a prefix is a range. Its statistics target is
 raised so the most common words are known (the search drives with the least common one).
 """
@@ -47,6 +47,8 @@ BEGIN
         WHERE w.word = d.word AND w.name_trigrams = d.name_trigrams AND w.facility_id = d.facility_id;
         INSERT INTO facility_words (word, name_trigrams, facility_id, name_words)
         {WORDS_OF.format(rows="new_rows", changed=RENAMED.format(other="old_rows"))};
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE facility_words;
     ELSE
         DELETE FROM facility_words w USING ({WORDS_OF.format(rows="old_rows", changed="")}) d
         WHERE w.word = d.word AND w.name_trigrams = d.name_trigrams AND w.facility_id = d.facility_id;
@@ -80,13 +82,17 @@ def upgrade() -> None:
             f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION facility_words_sync()"
         )
     op.execute(
+        "CREATE TRIGGER facility_words_truncate AFTER TRUNCATE ON facilities "
+        "FOR EACH STATEMENT EXECUTE FUNCTION facility_words_sync()"
+    )
+    op.execute(
         "INSERT INTO facility_words (word, name_trigrams, facility_id, name_words) "
         + WORDS_OF.format(rows="facilities", changed="")
     )
 
 
 def downgrade() -> None:
-    for event in ("insert", "update", "delete"):
+    for event in ("insert", "update", "delete", "truncate"):
         op.execute(f"DROP TRIGGER facility_words_{event} ON facilities")
     op.execute("DROP FUNCTION facility_words_sync()")
     op.drop_table("facility_words")
