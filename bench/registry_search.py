@@ -8,7 +8,8 @@ find "Thép … Hà Nội") and queries of common words only ("ha noi", "nha may
 each set three ways: the service over HTTP (auth, JSON), the service's own ranked search in-process on a
 SQLAlchemy session (its SQL statements without HTTP), and the old unranked id-ordered query with psycopg (the
 issue-16 baseline), with the ratios. Run:
-  .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300] [--keep]
+  .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300] [--keep] [--explain]
+`--explain` prints, after the figures, EXPLAIN ANALYZE of every statement the in-process search runs for each query.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import random
 import time
 import uuid
+from typing import Any
 
 import _common
 import httpx
@@ -155,6 +157,44 @@ def ranked_in_process(url: str, distinct: list[str], queries: list[str], name: s
     return series
 
 
+def explain(url: str, queries: list[str]) -> None:
+    """EXPLAIN ANALYZE of each statement the service's search runs for each query (an officer, first page), as
+    captured from its session, each run again under EXPLAIN with the same parameters."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from cleanprod_kit.auth import Principal
+    from cleanprod_registry.facilities.service import list_facilities
+
+    officer = Principal(subject="bench", username="bench", roles=frozenset({"officer"}))
+    filters = dict(sector=None, ward=None, district=None, enterprise_id=None, status=None, limit=50, cursor=None)
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        captured: list[tuple[str, Any]] = []
+
+        def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            if not statement.startswith("EXPLAIN"):
+                captured.append((statement, parameters))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        async with AsyncSession(engine) as session:
+            for q in queries:
+                await list_facilities(session, officer, q=q, **filters)  # type: ignore[arg-type]
+                statements, captured[:] = list(captured), []
+                print(f"\n=== {q!r}: {len(statements)} statements")
+                for statement, parameters in statements:
+                    connection = await session.connection()
+                    plan = await connection.exec_driver_sql("EXPLAIN (ANALYZE, COSTS OFF) " + statement, parameters)
+                    print("\n".join(line for (line,) in plan.all()))
+                    print("---")
+                await session.rollback()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
 def measure_set(
     label: str, distinct: list[str], rounds: int, conn: psycopg.Connection, client: httpx.Client, url: str
 ) -> list[_common.Series]:
@@ -178,6 +218,7 @@ def main() -> None:
     parser = _common.parser(__doc__, keep=True)
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the search's statements")
     args = parser.parse_args()
     rng = random.Random(20261128)
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
@@ -191,6 +232,12 @@ def main() -> None:
             started = time.perf_counter()
             seed(pg.dsn("bench_registry"), args.facilities, rng)
             print(f"seeded {args.facilities:,} facilities in {time.perf_counter() - started:.1f}s")
+            with psycopg.connect(pg.dsn("bench_registry")) as conn:
+                sizes = conn.execute(
+                    "SELECT relname, pg_size_pretty(pg_table_size(oid)), pg_size_pretty(pg_indexes_size(oid)) "
+                    "FROM pg_class WHERE relname IN ('facilities', 'facility_words') ORDER BY relname"
+                ).fetchall()
+            print("table, indexes: " + "; ".join(f"{name} {table}, {indexes}" for name, table, indexes in sizes))
 
             port = free_port()
             server = spawn(
@@ -216,6 +263,8 @@ def main() -> None:
                         measure_set("benchmark queries", QUERIES, args.queries, conn, client, url),
                         measure_set("common words", COMMON_WORDS, args.queries, conn, client, url),
                     ]
+                if args.explain:
+                    explain(url, QUERIES + COMMON_WORDS)
                 samples = {
                     q: [
                         f["name"] for f in client.get("/api/v1/facilities", params={"q": q, "limit": 3}).json()["items"]

@@ -7,7 +7,7 @@ from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, Pro
 
 from .baselines.models import Baseline
 from .enterprises.models import Enterprise
-from .facilities.models import Facility
+from .facilities.models import Facility, FacilityWord
 from .sectors.models import Norm, Sector
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Baseline",
     "Enterprise",
     "Facility",
+    "FacilityWord",
     "IdempotencyRecord",
     "Norm",
     "OutboxEvent",
@@ -26,4 +27,4 @@ __all__ = [
 
 def service_metadata() -> MetaData:
     """Every table of the registry database: the kit's plus the registry's own."""
-    return _service_metadata(Sector, Norm, Enterprise, Facility, Baseline)
+    return _service_metadata(Sector, Norm, Enterprise, Facility, FacilityWord, Baseline)

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Column, Computed, Index, Integer, String, Text
+from sqlalchemy import Column, Computed, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -70,3 +70,22 @@ class Facility(ServiceTable, table=True):
     version: int = Field(default=1)
     created_at: dt.datetime = created_at()
     updated_at: dt.datetime = updated_at()
+
+
+class FacilityWord(ServiceTable, table=True):
+    """One word of a facility's folded name, in rank order (migration 0004, docs/performance.md "Facility search"):
+    the whole-word tier of a search reads the rarest query word's rows from this B-tree, in the order of the ranked
+    list, and checks the other words on the included `name_words`, index-only. Kept in step with `facilities` by
+    its triggers (insert, rename, delete: the same transaction, also for COPY and plain SQL); never written here."""
+
+    __tablename__ = "facility_words"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "word", "name_trigrams", "facility_id", name="facility_words_pkey", postgresql_include=["name_words"]
+        ),
+    )
+
+    word: str = Field(sa_column=Column(Text(collation="C"), nullable=False))
+    name_trigrams: int = Field(sa_column=Column(Integer, nullable=False))
+    facility_id: uuid.UUID = Field(nullable=False)
+    name_words: str = Field(sa_column=Column(Text, nullable=False))

@@ -12,7 +12,11 @@ and within a tier by the name's trigram count, fewest first — for tier 0 exact
 the query's trigrams are then all in the name's — and then by id. The cursor is that key: (tier, trigrams, id).
 
 A page is read so that neither a common nor a rare word makes a query scan the table, whatever the planner
-estimates for LIKE (it cannot know how many names hold a word), in at most three ways, each bounded:
+estimates for LIKE (it cannot know how many names hold a word). Tier 0 comes from the words table (migration
+0004): the rows of the query's least common word (by the column statistics), already in rank order, the other
+words checked on the included `name_words`, index-only — a list of the tier's candidates, not of the table
+(not for a narrow search: one enterprise's few facilities are found by the probe below). The later tiers, and
+tier 0 of a narrow search, are read in at most three ways, each bounded:
 1. the first stretch of the B-tree `ix_facilities_rank` (the next `CHUNK` keys, index-only) and of those the
    keys of the cursor's tier: enough at once when the tier is dense (common words: "ha noi", "nha may");
 2. else one probe through the GIN index of `search_text`: with at most `FEW` matches in all (rare words, one
@@ -28,7 +32,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, not_, tuple_
+from sqlalchemy import ColumnElement, Text, and_, case, literal, not_, text, tuple_
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,7 +41,7 @@ from cleanprod_kit.pagination import decode_cursor, encode_cursor, invalid_curso
 from cleanprod_kit.search import contains_all, fold, tokens_of, words_of
 
 from ..enterprises.models import Enterprise
-from .models import Facility
+from .models import Facility, FacilityWord
 
 CHUNK = 2000
 """Keys in the first stretch of the B-tree a tier is read from (each further stretch is twice as long)."""
@@ -193,33 +197,92 @@ async def ranked_page(
     keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
     folded = await fold(session, q)
     words, tokens = words_of(folded), tokens_of(folded)
-    probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
-    start = _decode(cursor, len(probed))
-    first: Stretch | None = None
-    if not narrow:
-        first = await _Tier(session, filters, probed[start[0]], scanned[start[0]]).first_stretch(start[1], limit + 1)
-    keys: list[Key] | None = None
-    sample: list[Key] = []
-    if first is not None and len(first[0]) > limit:  # common words: the first stretch of the first tier holds it
-        keys = [(start[0], *position) for position in first[0]]
-    elif first is None or not _dense(first[0], limit + 1):  # few matches in all? one probe ranks them, else samples
-        complete, sample = await _few(session, filters, contains_all(col(Facility.search_text), words), probed, start)
-        keys = sample if complete else None
-    if keys is None:
-        keys = []
-        tier, after, stretch = start[0], start[1], first
-        while tier < len(probed) and len(keys) <= limit:
-            reader = _Tier(session, filters, probed[tier], scanned[tier])
-            tier_sample = [(n, i) for t, n, i in sample if t == tier]
-            read = await reader.read(after, limit + 1 - len(keys), stretch, tier_sample)
-            keys += [(tier, *position) for position in read]
-            tier, after, stretch = tier + 1, None, None
+    tiers = 4 if tokens else 1
+    start = _decode(cursor, tiers)
+    keys: list[Key] = []
+    if tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
+        keys = [(0, *key) for key in await _whole_words(session, filters, words, tokens, start[1], limit + 1)]
+        start = (1, None)
+    if len(keys) <= limit and start[0] < tiers:  # only then the tiers' conditions are built (costly to compile)
+        probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
+        keys += await _later_tiers(session, filters, words, probed, scanned, start, limit + 1 - len(keys), narrow)
     rows: dict[uuid.UUID, Row] = {}
     if keys:
         statement = filters(_with_tax_code()).where(col(Facility.id).in_([key[2] for key in keys[:limit]]))
         rows = {f.id: (f, t) for f, t in (await session.exec(statement)).all()}
     next_cursor = encode_cursor(list(keys[limit - 1])) if len(keys) > limit else None
     return [rows[key[2]] for key in keys[:limit] if key[2] in rows], next_cursor  # a row deleted meanwhile: left out
+
+
+# The query word whose rows are fewest by the words table's statistics (most common values, target 1000): a word
+# not among them is rarer than all of them. Without statistics (a table never analysed) the first word. Stale
+# statistics only make the read longer, never change what it returns.
+_RAREST = (
+    text(
+        """
+        SELECT t.word FROM unnest(CAST(:tokens AS text[])) WITH ORDINALITY AS t(word, n)
+        LEFT JOIN pg_stats s
+          ON s.schemaname = current_schema() AND s.tablename = 'facility_words' AND s.attname = 'word'
+        ORDER BY coalesce(s.most_common_freqs[array_position(s.most_common_vals::text::text[], t.word)], 0), t.n
+        LIMIT 1
+        """
+    )
+    .columns(word=Text)
+    .subquery("rarest")
+)
+
+
+async def _whole_words(
+    session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
+) -> list[Position]:
+    """The first `n` keys of tier 0 after `after`: the rows of the least common query word in the words table's
+    B-tree, which holds them in rank order, the other words checked on its included `name_words` (index-only). The
+    facility itself is read only when the list filters or a query word with punctuation need its columns."""
+    key = (col(FacilityWord.name_trigrams), col(FacilityWord.facility_id))
+    statement = select(*key).where(
+        FacilityWord.word == select(_RAREST.c.word).scalar_subquery(),
+        contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %"),
+    )
+    if after is not None:
+        statement = statement.where(tuple_(*key) > _bound(after))
+    if words != tokens or filters(select(Facility.id)).whereclause is not None:
+        statement = filters(statement.join(Facility, col(Facility.id) == FacilityWord.facility_id)).where(
+            contains_all(col(Facility.search_text), words)
+        )
+    found = await session.exec(statement.order_by(*key).limit(n), params={"tokens": tokens})
+    return [(t, i) for t, i in found.all()]
+
+
+async def _later_tiers(
+    session: AsyncSession,
+    filters: Filters,
+    words: list[str],
+    probed: list[ColumnElement[bool]],
+    scanned: list[ColumnElement[bool]],
+    start: tuple[int, Position | None],
+    wanted: int,
+    narrow: bool,
+) -> list[Key]:
+    """Up to `wanted` keys from `start` on (tier, position), through the rank index and the GIN indexes."""
+    first: Stretch | None = None
+    if not narrow:
+        first = await _Tier(session, filters, probed[start[0]], scanned[start[0]]).first_stretch(start[1], wanted)
+    sample: list[Key] = []
+    if first is not None and len(first[0]) >= wanted:  # common words: the first stretch of the first tier holds it
+        return [(start[0], *position) for position in first[0]]
+    if first is None or not _dense(first[0], wanted):  # few matches in all? one probe ranks them, else samples
+        complete, sample = await _few(session, filters, contains_all(col(Facility.search_text), words), probed, start)
+        if complete:
+            return sample[:wanted]
+    keys: list[Key] = []
+    tier, after, stretch = start[0], start[1], first
+    while tier < len(probed) and len(keys) < wanted:
+        reader = _Tier(session, filters, probed[tier], scanned[tier])
+        tier_sample = [(n, i) for t, n, i in sample if t == tier]
+        read = await reader.read(after, wanted - len(keys), stretch, tier_sample)
+        keys += [(tier, *position) for position in read]
+        tier, after, stretch = tier + 1, None, None
+    return keys
 
 
 async def _few(
@@ -236,4 +299,5 @@ async def _few(
     statement = filters(select(tier, Facility.name_trigrams, Facility.id)).where(matches).limit(FEW + 1)
     found = [(t, n, i) for t, n, i in (await session.exec(statement)).all()]
     first = (start[0], *start[1]) if start[1] is not None else None
-    return len(found) <= FEW, sorted(key for key in found if first is None or key > first)
+    after = [key for key in found if (key > first if first is not None else key[0] >= start[0])]
+    return len(found) <= FEW, sorted(after)
