@@ -124,11 +124,15 @@ def _feed(api: Api, headers: dict[str, str], dossiers: set[str]) -> dict[str, li
     return {d: sorted(seqs) for d, seqs in found.items()}
 
 
+@pytest.fixture(scope="module")
+def replicated_api(replicated_gateway: httpx.Client, replicated_tokens: Any, replicated_stack: Stack) -> Api:
+    return Api(replicated_gateway, replicated_tokens, replicated_stack)
+
+
 def test_a_thousand_events_of_fifty_dossiers_arrive_in_order_per_dossier(
-    stack: Stack, api: Api, receiver: OrderedReceiver
+    replicated_stack: Stack, replicated_api: Api, receiver: OrderedReceiver
 ) -> None:
-    if stack.replicas < 2:
-        pytest.skip("the end-to-end stack runs a single replica (CLEANPROD_REPLICAS=1)")
+    stack, api = replicated_stack, replicated_api
     for name in ("applications", "gateway"):  # really two of each, each ready on its own port
         assert [n for n in stack.processes if n.startswith(f"{name}-")] == [f"{name}-1", f"{name}-2"]
     egov = {"Authorization": f"Bearer {api.tokens.client('egov-demo')}"}
