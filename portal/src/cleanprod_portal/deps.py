@@ -103,11 +103,10 @@ class SessionReadAhead:
     A `reads_only` page may not even wait for it: it starts on this process's last read of the same session
     (`SessionStore.guess`), and its answer is held here until the row is in. Is the row the same session (tokens,
     user, roles, language, CSRF token), the answer goes out; is it not (logged out, refreshed or changed on
-    another replica, expired), the answer is dropped unsent and the browser is sent to the same URL again
-    (303), which then runs on the row itself."""
+    another replica, expired), the answer is dropped unsent and the page runs again, on the row itself — what
+    the browser gets is what it would have got without the guess (a GET that only reads has no body to replay)."""
 
     SKIP = ("/static/", "/healthz", "/readyz")
-    DROPPED_HEADERS = frozenset({b"content-type", b"content-length", b"set-cookie", b"location", b"etag"})
 
     def __init__(self, app, *, cookie_name: str) -> None:  # noqa: ANN001 - ASGI app
         self.app = app
@@ -128,42 +127,43 @@ class SessionReadAhead:
                 read = asyncio.ensure_future(scope["app"].state.portal.sessions.load(cookie))
                 scope.setdefault("state", {})["session_read"] = read
                 await asyncio.sleep(0)  # let the read run up to its round trip (a task starts only at a yield)
-                send = self._held_until_confirmed(scope, read, send)
+        held = _HeldAnswer(scope, read, send) if read is not None else None
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, held.send if held is not None else send)
+            if held is not None and held.dropped:
+                # The page ran on a session the row did not confirm; it runs again on the row (the read is done,
+                # so nothing is guessed now), and that answer goes out.
+                scope["state"] = {"session_read": read}
+                await self.app(scope, _no_body, send)
         finally:
             if read is not None:  # a page that never asked for it (a 404) lets it finish; a failure is then
                 with contextlib.suppress(Exception):  # the page's to show, or nobody's
                     await read
 
-    def _held_until_confirmed(self, scope, read: asyncio.Future, send):  # noqa: ANN001, ANN202
-        dropped = False
 
-        async def confirmed_send(message) -> None:  # noqa: ANN001
-            nonlocal dropped
-            if dropped:
+async def _no_body() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _HeldAnswer:
+    """The page's `send`: the answer's start waits for the row when the page ran on a guess; an answer the row
+    does not confirm is dropped, all of it (`dropped`: the page must run again)."""
+
+    def __init__(self, scope, read: asyncio.Future, send) -> None:  # noqa: ANN001
+        self.scope = scope
+        self.read = read
+        self.downstream = send
+        self.dropped = False
+
+    async def send(self, message) -> None:  # noqa: ANN001
+        if self.dropped:
+            return
+        if message["type"] == "http.response.start":
+            guess = self.scope["state"].get("session_guess")
+            if guess is not None and not await _row_confirms(self.scope["app"].state.portal.sessions, self.read, guess):
+                self.dropped = True
                 return
-            if message["type"] == "http.response.start":
-                guess = scope["state"].get("session_guess")
-                if guess is not None and not await _row_confirms(scope["app"].state.portal.sessions, read, guess):
-                    dropped = True
-                    await send(self._same_url_again(scope, message))
-                    await send({"type": "http.response.body", "body": b""})
-                    return
-            await send(message)
-
-        return confirmed_send
-
-    def _same_url_again(self, scope, start) -> dict:  # noqa: ANN001
-        target = scope.get("raw_path") or scope["path"].encode()
-        if scope.get("query_string"):
-            target += b"?" + scope["query_string"]
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in self.DROPPED_HEADERS]
-        return {
-            "type": "http.response.start",
-            "status": 303,
-            "headers": [*headers, (b"location", target), (b"content-length", b"0")],
-        }
+        await self.downstream(message)
 
 
 async def current_session(request: Request) -> PortalSession | None:
