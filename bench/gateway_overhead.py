@@ -283,9 +283,25 @@ def bare_read_app() -> Any:
 READS = ("sectors", "facility")
 
 
+def enterprise_body() -> dict[str, Any]:
+    """The enterprise both read benches register (a new tax code each time)."""
+    from cleanprod_kit.testing.data import random_tax_code
+
+    return {
+        "tax_code": random_tax_code(),
+        "name": "Công ty Cổ phần Thép Đông Anh",
+        "legal_form": "joint_stock",
+        "size_class": "medium",
+        "address": "KCN Thăng Long, Hà Nội",
+        "ward": "Xã Đông Anh",
+    }
+
+
+FACILITY_BODY = {"name": "Nhà máy cán thép Đông Anh", "sector_code": "steel", "address": "Lô B2", "ward": "Xã Đông Anh"}
+
+
 def seed_facility(registry: str, token: str) -> str:
     """One enterprise with one facility, registered through the registry's API (the token is an officer's)."""
-    from cleanprod_kit.testing.data import random_tax_code
 
     def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(
@@ -296,21 +312,8 @@ def seed_facility(registry: str, token: str) -> str:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    enterprise = post(
-        "/api/v1/enterprises",
-        {
-            "tax_code": random_tax_code(),
-            "name": "Công ty Cổ phần Thép Đông Anh",
-            "legal_form": "joint_stock",
-            "size_class": "medium",
-            "address": "KCN Thăng Long, Hà Nội",
-            "ward": "Xã Đông Anh",
-        },
-    )
-    facility = post(
-        f"/api/v1/enterprises/{enterprise['id']}/facilities",
-        {"name": "Nhà máy cán thép Đông Anh", "sector_code": "steel", "address": "Lô B2", "ward": "Xã Đông Anh"},
-    )
+    enterprise = post("/api/v1/enterprises", enterprise_body())
+    facility = post(f"/api/v1/enterprises/{enterprise['id']}/facilities", FACILITY_BODY)
     return str(facility["id"])
 
 

@@ -60,30 +60,14 @@ async def call(app: Any, scope: dict[str, Any]) -> tuple[int, bytes]:
 
 
 async def facility_path(app: Any, token: str) -> str:
+    """The same enterprise and facility as gateway_overhead.py seeds, registered in-process."""
     import httpx
-
-    from cleanprod_kit.testing.data import random_tax_code
 
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench", headers=headers) as c:
-        enterprise = (
-            await c.post(
-                "/api/v1/enterprises",
-                json={
-                    "tax_code": random_tax_code(),
-                    "name": "Công ty Cổ phần Thép Đông Anh",
-                    "legal_form": "joint_stock",
-                    "size_class": "medium",
-                    "address": "KCN Thăng Long, Hà Nội",
-                    "ward": "Xã Đông Anh",
-                },
-            )
-        ).json()
+        enterprise = (await c.post("/api/v1/enterprises", json=gateway_overhead.enterprise_body())).json()
         facility = (
-            await c.post(
-                f"/api/v1/enterprises/{enterprise['id']}/facilities",
-                json={"name": "Nhà máy cán thép", "sector_code": "steel", "address": "Lô B2", "ward": "Xã Đông Anh"},
-            )
+            await c.post(f"/api/v1/enterprises/{enterprise['id']}/facilities", json=gateway_overhead.FACILITY_BODY)
         ).json()
     return f"/api/v1/facilities/{facility['id']}"
 

@@ -128,9 +128,13 @@ def tokens(stack: Stack) -> Tokens:
     return Tokens(stack)
 
 
+def gateway_client(system: Stack) -> httpx.Client:
+    return httpx.Client(base_url=system.url("gateway"), timeout=30)
+
+
 @pytest.fixture(scope="session")
 def gateway(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("gateway"), timeout=30) as client:
+    with gateway_client(stack) as client:
         yield client
 
 
@@ -141,7 +145,7 @@ def replicated_tokens(replicated_stack: Stack) -> Tokens:
 
 @pytest.fixture(scope="session")
 def replicated_gateway(replicated_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=replicated_stack.url("gateway"), timeout=30) as client:
+    with gateway_client(replicated_stack) as client:
         yield client
 
 
