@@ -289,7 +289,7 @@ def _group(
             data,
             model,
             evaluations,
-            _claim_warnings(case.claim, data),
+            _claim_warnings(case.claim, data.carriers),
             case.claim,
             settings,
             tables,
