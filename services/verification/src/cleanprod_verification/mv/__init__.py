@@ -16,7 +16,7 @@ Map of the modules:
   batch          ``compute_savings_many`` — many cases at once, the same results
 """
 
-from .batch import SavingsCase, compute_savings_many
+from .batch import SavingsCase, compute_savings_many, compute_savings_records
 from .conversions import EmissionFactorUsed, EnergyAmount, co2_tonnes, emission_factor, energy_toe, to_energy, toe_to_gj
 from .criteria import AcceptanceCriteria, CriterionCheck
 from .errors import (
@@ -77,6 +77,7 @@ __all__ = [
     "compare_with_norm",
     "compute_savings",
     "compute_savings_many",
+    "compute_savings_records",
     "convert",
     "convert_sec",
     "decide",

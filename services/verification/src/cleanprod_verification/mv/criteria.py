@@ -55,8 +55,8 @@ class CriterionCheck:
 def _fmt(x: float | None, pct: bool = False) -> str:
     if x is None:
         return "undefined"
-    # + 0.0 turns a rounded -0.0 into 0.0: NMBE of an OLS fit is 0 up to rounding noise of either sign
-    return f"{round(x * 100, 1) + 0.0:.1f} %" if pct else f"{x:.3g}"
+    # z turns a rounded -0.0 into 0.0: NMBE of an OLS fit is 0 up to rounding noise of either sign
+    return f"{x * 100:z.1f} %" if pct else f"{x:.3g}"
 
 
 @dataclass(frozen=True)

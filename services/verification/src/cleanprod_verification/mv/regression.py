@@ -186,6 +186,7 @@ class StackedFits:
     coefficients: list[list[list[float]]]  # [g][t][j]
     standard_errors: list[list[list[float]]]
     p_values: list[list[list[float]]]
+    arrays: dict[str, np.ndarray]  # the figures as the (G, T) arrays they were computed as (``records.py``)
 
     def fit(self, g: int, t: int) -> OlsFit:
         f = self.figures
@@ -283,4 +284,5 @@ def fit_stacked(
         coefficients=beta.transpose(0, 2, 1).tolist(),
         standard_errors=se.transpose(0, 2, 1).tolist(),
         p_values=p_values.transpose(0, 2, 1).tolist(),
+        arrays=figures,
     )
