@@ -345,3 +345,24 @@ def test_the_garbage_collector_is_as_the_caller_left_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_percent_text_is_what_rounding_to_one_decimal_gave() -> None:
+    """The checks' messages format a fraction as a percentage with ``z.1f`` (both paths, criteria._fmt and the
+    batched records); it must give what ``round(x, 1) + 0.0`` formatted with ``.1f`` gave, -0.0 as 0.0."""
+    rng = np.random.default_rng(3)
+    values = [
+        *rng.normal(0, 1, 20_000).tolist(),
+        *(rng.normal(0, 1, 20_000) * 10.0 ** rng.integers(-8, 4, 20_000)).tolist(),
+        *[i / 2000 for i in range(-2000, 2001)],  # ties at the second decimal of the percentage
+        0.0,
+        -0.0,
+        -4e-4,
+        4e-4,
+        -5e-4,
+        5e-4,
+        1e-300,
+        -1e-300,
+    ]
+    for x in values:
+        assert f"{x * 100:z.1f}" == f"{round(x * 100, 1) + 0.0:.1f}", x

@@ -18,7 +18,7 @@ periods, production that does not vary, constant or zero energy: ``StackedFits.r
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -45,8 +45,7 @@ from .uncertainty import DAYS_PER_MONTH, interval_of_median
 from .units import CANONICAL, production_unit
 from .validation import NON_ENERGY_RESOURCES, PeriodSeries, PreparedInputs, validate_claim, validate_norm
 
-_PERIOD = attrgetter("start", "end", "production", "consumption", "cdd", "hdd")
-_QUANTITY = attrgetter("quantity", "unit")
+_PERIOD = attrgetter("start", "end", "production.quantity", "production.unit", "consumption", "cdd", "hdd")
 _CARRIER_UNIT = attrgetter("carrier", "unit")
 _CARRIER = attrgetter("carrier")
 _UNIT = attrgetter("unit")
@@ -233,11 +232,10 @@ def _read_plain(
     if not n_base or not n_rep:
         return None
     periods = [*case.baseline, *case.reporting]
-    starts, ends, productions, consumptions, cdd, hdd = zip(*map(_PERIOD, periods), strict=True)
+    starts, ends, quantities, units, consumptions, cdd, hdd = zip(*map(_PERIOD, periods), strict=True)
     n = len(periods)
     if cdd.count(None) != n or hdd.count(None) != n or {*map(type, starts), *map(type, ends)} != {date}:
         return None
-    quantities, units = zip(*map(_QUANTITY, productions), strict=True)
     if len(set(units)) != 1 or not _plain_numbers(quantities):
         return None
     signature = tuple(map(_CARRIER_UNIT, consumptions[0]))
@@ -309,10 +307,12 @@ def _group(
     k = len(signature)
     factors = np.array([tables.toe_per(c, u) for c, u in signature])
     order = np.argsort([c for c, _ in signature], kind="stable")  # columns in sorted carrier order
-    starts = np.array([list(map(date.toordinal, r.starts)) for r in reads])
-    ends = np.array([list(map(date.toordinal, r.ends)) for r in reads])
-    quantity = np.array([r.production for r in reads], dtype=float)
-    amount = np.array([r.amounts for r in reads], dtype=float).reshape(len(reads), n_base + n_rep, k)
+    g_count, n = len(reads), n_base + n_rep
+    # flat sequences into arrays (a list of lists costs several times more: numpy discovers its shape)
+    starts = _array(chain.from_iterable(r.starts for r in reads), g_count * n, int, date.toordinal).reshape(g_count, n)
+    ends = _array(chain.from_iterable(r.ends for r in reads), g_count * n, int, date.toordinal).reshape(g_count, n)
+    quantity = _array(chain.from_iterable(r.production for r in reads), g_count * n, float).reshape(g_count, n)
+    amount = _array(chain.from_iterable(r.amounts for r in reads), g_count * n * k, float).reshape(g_count, n, k)
     production = quantity * unit.to_base
     energy = (amount * factors)[:, :, order]  # TOE
     ok = _checked(starts, ends, quantity, production, amount, energy, n_base, settings)
@@ -432,6 +432,10 @@ def _object(
         case.adjustments,
         {name: dict(v) if isinstance(v, dict) else v for name, v in settings_record.items()},
     )
+
+
+def _array(values: Iterable[Any], count: int, dtype: type, convert: Callable[[Any], Any] | None = None) -> np.ndarray:
+    return np.fromiter(values if convert is None else map(convert, values), dtype, count)
 
 
 def _none(n: int, count: int) -> list[list[None]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -408,12 +409,10 @@ def group_records(
     means_b = s.production[rows, :n].mean(axis=1).tolist()
     means_r = s.production[rows, n:].mean(axis=1).tolist()
     prod_sums_b, prod_sums_r = s.prod_sums_b[rows].tolist(), s.prod_sums_r[rows].tolist()
-    iso: dict[date, str] = {}
+    # every date as text once: the cases of a batch mostly share their months
+    iso = {d: d.isoformat() for d in set(chain.from_iterable(chain(r.starts, r.ends) for r in reads))}
     out = []
     for i, (case, read) in enumerate(zip(cases, reads, strict=True)):
-        for d in (*read.starts, *read.ends):
-            if d not in iso:
-                iso[d] = d.isoformat()
         base = i * (n + m)
         periods = [
             {
