@@ -139,6 +139,8 @@ def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -
     water = with_period(b, 0, consumption=[*b[0].consumption, CarrierQuantity("water", 50.0, "m3")])
     twice = with_period(b, 1, consumption=[*b[1].consumption, b[1].consumption[0]])
     reordered = with_period(b, 2, consumption=list(reversed(b[2].consumption)))
+    # electricity twice in one period and missing from the next: as many items as k per period on average
+    uneven = with_period(twice, 2, consumption=[b[2].consumption[1]])
     shuffled = [b[3], *b[:3], *b[4:]]
     return [
         SavingsCase(b[:2], r, claim),  # too few periods for two parameters
@@ -150,6 +152,7 @@ def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -
         SavingsCase(water, r, claim),  # water recorded with the energy
         SavingsCase(twice, r, claim),  # a carrier listed twice (two meters)
         SavingsCase(reordered, r, claim),  # carriers in another order in one period
+        SavingsCase(uneven, r, claim),  # one period with three items, the next with one
         SavingsCase(shuffled, r, claim),  # periods not in order (the per-case path sorts them)
         SavingsCase([], r, claim),
         SavingsCase(with_amount(b, 0, 0, -1.0), r, claim),

@@ -47,9 +47,7 @@ from .validation import NON_ENERGY_RESOURCES, PeriodSeries, PreparedInputs, vali
 
 _PERIOD = attrgetter("start", "end", "production.quantity", "production.unit", "consumption", "cdd", "hdd")
 _CARRIER_UNIT = attrgetter("carrier", "unit")
-_CARRIER = attrgetter("carrier")
-_UNIT = attrgetter("unit")
-_AMOUNT = attrgetter("quantity")
+_ITEM = attrgetter("carrier", "unit", "quantity")
 _NUMBER = frozenset({float, int})  # what the per-case reading takes as a plain number (bool is not)
 _VARIABLES = ["intercept", "production"]
 _NO_PLAN = BaselineModel()  # what compute_savings takes without a model (frozen: one instance serves every case)
@@ -240,16 +238,17 @@ def _read_plain(
         return None
     signature = tuple(map(_CARRIER_UNIT, consumptions[0]))
     k = len(signature)
-    items = list(chain.from_iterable(consumptions))
-    if not k or len(items) != k * n:
+    # carrier, unit, amount of every item of every period, in one pass: [c, u, q, c, u, q, ...]
+    items = list(chain.from_iterable(map(_ITEM, chain.from_iterable(consumptions))))
+    if not k or set(map(len, consumptions)) != {k}:  # k items in every period, not only k·n in all
         return None
     carriers = [c for c, _ in signature]
     # every period lists the same carriers in the same units in the same order
-    if list(map(_CARRIER, items)) != carriers * n or list(map(_UNIT, items)) != [u for _, u in signature] * n:
+    if items[0::3] != carriers * n or items[1::3] != [u for _, u in signature] * n:
         return None
     if len(set(carriers)) != k or NON_ENERGY_RESOURCES.intersection(carriers):
         return None
-    amounts = list(map(_AMOUNT, items))
+    amounts = items[2::3]
     if not _plain_numbers(amounts):
         return None
 
