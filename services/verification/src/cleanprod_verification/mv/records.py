@@ -403,31 +403,37 @@ def group_records(
         )
     ]
 
-    roles = ["baseline"] * n + ["reporting"] * m
-    production = s.production[rows].tolist()
-    energy_toe = _energy_records(carriers, s.energy[rows].reshape(-1, k).tolist())
+    # every period of every case in one comprehension (a case's are a slice), each date as text once: the
+    # cases of a batch mostly share their months
+    per_case = n + m
+    starts = list(chain.from_iterable(r.starts for r in reads))
+    ends = list(chain.from_iterable(r.ends for r in reads))
+    iso = {d: d.isoformat() for d in {*starts, *ends}}
+    all_periods = [
+        {
+            "role": role,
+            "start": start,
+            "end": end,
+            "production": amount,
+            "energy_toe": used_energy,
+            "cdd": None,
+            "hdd": None,
+        }
+        for role, start, end, amount, used_energy in zip(
+            (["baseline"] * n + ["reporting"] * m) * count,
+            map(iso.__getitem__, starts),
+            map(iso.__getitem__, ends),
+            s.production[rows].ravel().tolist(),
+            _energy_records(carriers, s.energy[rows].reshape(-1, k).tolist()),
+            strict=True,
+        )
+    ]
     means_b = s.production[rows, :n].mean(axis=1).tolist()
     means_r = s.production[rows, n:].mean(axis=1).tolist()
     prod_sums_b, prod_sums_r = s.prod_sums_b[rows].tolist(), s.prod_sums_r[rows].tolist()
-    # every date as text once: the cases of a batch mostly share their months
-    iso = {d: d.isoformat() for d in set(chain.from_iterable(chain(r.starts, r.ends) for r in reads))}
     out = []
     for i, (case, read) in enumerate(zip(cases, reads, strict=True)):
-        base = i * (n + m)
-        periods = [
-            {
-                "role": role,
-                "start": iso[start],
-                "end": iso[end],
-                "production": amount,
-                "energy_toe": used_energy,
-                "cdd": None,
-                "hdd": None,
-            }
-            for role, start, end, amount, used_energy in zip(
-                roles, read.starts, read.ends, production[i], energy_toe[base : base + n + m], strict=True
-            )
-        ]
+        periods = all_periods[i * per_case : (i + 1) * per_case]
         out.append(
             _record(
                 s,
