@@ -14,6 +14,7 @@ Map of the modules:
   validation     input checks with field paths
   savings        ``compute_savings`` — the entry point the service calls
   batch          ``compute_savings_many`` — many cases at once, the same results
+  records        ``compute_savings_records`` — many cases at once, the same records (``to_dict()``), column-wise
 """
 
 from .batch import SavingsCase, compute_savings_many, compute_savings_records
