@@ -1,16 +1,18 @@
-"""Benchmark of the verification computations (cleanprod_verification.mv.compute_savings).
+"""Benchmark of the verification computations (cleanprod_verification.mv).
 
 Generates N synthetic verification cases (default 10 000) with a fixed seed — 36 monthly periods each
 (24 baseline, 12 reporting), two carriers (electricity in MWh, natural gas in 1000 m3), production varying
 around a facility-specific level, energy = fixed part + variable part + noise, and a true saving of 0–12 % —
-then runs compute_savings over every case and prints cases/s, and the same cases through the batched path
-(compute_savings_many: every case of one shape at once), whose results must equal the per-case ones to 1e-9.
+and times what the service keeps of a result, the record ``SavingsResult.to_dict()``, made two ways: per case
+(``compute_savings`` then ``to_dict``) and batched (``compute_savings_records``: every case of one shape at once,
+the records built column-wise), whose records must equal the per-case ones to 1e-9. For comparison it also
+times ``compute_savings_many`` (the batch giving result objects, no records).
 
 In the same run it computes a vectorised numpy lower bound: the batched part of the numeric work only
 (unit conversion, SEC, least squares via einsum normal equations for both carriers and the total, R²,
-CV(RMSE), adjusted baseline and savings), over all cases at once, and prints how many times slower the
-per-case entry point is. The per-case path additionally validates every input, computes F and coefficient
-p-values, FSU at two confidences, acceptance checks, CO2, the verdict and a full result record.
+CV(RMSE), adjusted baseline and savings), over all cases at once, and prints how many times slower each path
+is. The paths additionally validate every input, compute F and coefficient p-values, FSU at two confidences,
+acceptance checks, CO2, the verdict and the full result record.
 
 Each path is timed ``--repeat`` times (default 3) in CPU time of the process, and the shortest is printed (on a
 shared machine wall-clock time swung the ratios by 2× from one run to the next).
@@ -38,6 +40,7 @@ from cleanprod_verification.mv import (
     SavingsCase,
     compute_savings,
     compute_savings_many,
+    compute_savings_records,
     default_tables,
 )
 
@@ -175,46 +178,55 @@ def main() -> None:
     claims = Claim(6.0)
     compute_savings(*cases[0], claims, settings)  # warm caches (tables, t quantiles)
 
-    results, t_case = best_of(
-        args.repeat, lambda: [compute_savings(baseline, reporting, claims, settings) for baseline, reporting in cases]
-    )
+    def per_case() -> list[dict[str, Any]]:
+        return [compute_savings(baseline, reporting, claims, settings).to_dict() for baseline, reporting in cases]
+
+    results, t_case = best_of(args.repeat, per_case)
     bound, t_vec = best_of(args.repeat, vectorised_lower_bound, production, electricity, gas)
     batch_cases = [SavingsCase(baseline, reporting, claims) for baseline, reporting in cases]
-    compute_savings_many(batch_cases[:2], settings)  # warm
-    batched, t_batch = best_of(args.repeat, compute_savings_many, batch_cases, settings)
-    batch_diff = max(max_difference(a.to_dict(), b.to_dict()) for a, b in zip(results, batched))  # type: ignore[union-attr]
+    compute_savings_records(batch_cases[:2], settings)  # warm
+    batched, t_batch = best_of(args.repeat, compute_savings_records, batch_cases, settings)
+    batch_diff = max(max_difference(a, b) for a, b in zip(results, batched))
+    _, t_objects = best_of(args.repeat, compute_savings_many, batch_cases, settings)
 
     # the two paths must agree where they overlap (regression coefficients of the total, whatever method won)
     check = min(args.cases, 200)
-    got = np.array([r.total.regression.coefficients for r in results[:check]])
+    got = np.array([r["total"]["regression"]["coefficients"] for r in results[:check]])
     want = bound["beta"][:check, :, 2]
     max_rel = float(np.max(np.abs(got - want) / np.abs(want)))
-    methods = [r.method for r in results]
-    verdicts = [r.verdict for r in results]
+    methods = [r["method"] for r in results]
+    verdicts = [r["verdict"] for r in results]
 
     print(
         f"cases: {args.cases} × {MONTHS} monthly periods ({BASELINE_MONTHS} baseline, {REPORTING_MONTHS} "
         f"reporting), 2 carriers; input generation {t_gen:.2f} s (not timed below)"
     )
     print(
-        f"compute_savings per case : {t_case:8.3f} s  {args.cases / t_case:10.0f} cases/s  "
+        f"compute_savings + to_dict : {t_case:8.3f} s  {args.cases / t_case:10.0f} cases/s  "
         f"{t_case / args.cases * 1e6:8.1f} µs/case"
     )
     print(
-        f"vectorised lower bound   : {t_vec:8.3f} s  {args.cases / t_vec:10.0f} cases/s  "
-        f"(batched einsum normal equations, SEC, R², CV, savings)"
+        f"vectorised lower bound    : {t_vec:8.3f} s  {args.cases / t_vec:10.0f} cases/s  "
+        f"{t_vec / args.cases * 1e6:8.1f} µs/case (batched einsum normal equations, SEC, R², CV, savings)"
     )
     print(
-        f"compute_savings_many     : {t_batch:8.3f} s  {args.cases / t_batch:10.0f} cases/s  "
-        f"{t_batch / args.cases * 1e6:8.1f} µs/case"
+        f"compute_savings_records   : {t_batch:8.3f} s  {args.cases / t_batch:10.0f} cases/s  "
+        f"{t_batch / args.cases * 1e6:8.1f} µs/case (the same records, batched)"
     )
-    print(f"ratio per-case / vectorised: {t_case / t_vec:.0f}×; batched / vectorised: {t_batch / t_vec:.1f}×")
+    print(
+        f"compute_savings_many      : {t_objects:8.3f} s  {args.cases / t_objects:10.0f} cases/s  "
+        f"{t_objects / args.cases * 1e6:8.1f} µs/case (result objects, no records)"
+    )
+    print(
+        f"ratio to the bound: per case {t_case / t_vec:.0f}×; batched records {t_batch / t_vec:.1f}×; "
+        f"batched objects {t_objects / t_vec:.1f}×"
+    )
     print(
         f"regression used for the total in {methods.count('regression') / len(methods):.1%} of cases; "
         f"verified {verdicts.count('verified') / len(verdicts):.1%}"
     )
     print(f"max relative difference of total-model coefficients (first {check} cases): {max_rel:.2e}")
-    print(f"max difference of the batched results from the per-case ones (all figures, all cases): {batch_diff:.2e}")
+    print(f"max difference of the batched records from the per-case ones (all figures, all cases): {batch_diff:.2e}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from cleanprod_verification.mv import (
     SectorNorm,
     compute_savings,
     compute_savings_many,
+    compute_savings_records,
 )
 from cleanprod_verification.mv import batch as batch_module
 from cleanprod_verification.mv.adjustments import NonRoutineAdjustment
@@ -138,6 +139,8 @@ def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -
     water = with_period(b, 0, consumption=[*b[0].consumption, CarrierQuantity("water", 50.0, "m3")])
     twice = with_period(b, 1, consumption=[*b[1].consumption, b[1].consumption[0]])
     reordered = with_period(b, 2, consumption=list(reversed(b[2].consumption)))
+    # electricity twice in one period and missing from the next: as many items as k per period on average
+    uneven = with_period(twice, 2, consumption=[b[2].consumption[1]])
     shuffled = [b[3], *b[:3], *b[4:]]
     return [
         SavingsCase(b[:2], r, claim),  # too few periods for two parameters
@@ -149,6 +152,7 @@ def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -
         SavingsCase(water, r, claim),  # water recorded with the energy
         SavingsCase(twice, r, claim),  # a carrier listed twice (two meters)
         SavingsCase(reordered, r, claim),  # carriers in another order in one period
+        SavingsCase(uneven, r, claim),  # one period with three items, the next with one
         SavingsCase(shuffled, r, claim),  # periods not in order (the per-case path sorts them)
         SavingsCase([], r, claim),
         SavingsCase(with_amount(b, 0, 0, -1.0), r, claim),
@@ -172,7 +176,7 @@ def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -
 
 def assert_same(per_case: Any, batched: Any, path: str = "") -> None:
     if isinstance(per_case, dict):
-        assert isinstance(batched, dict) and per_case.keys() == batched.keys(), path
+        assert isinstance(batched, dict) and list(per_case) == list(batched), path  # keys in the same order
         for key in per_case:
             assert_same(per_case[key], batched[key], f"{path}.{key}")
     elif isinstance(per_case, list):
@@ -242,6 +246,62 @@ def test_batched_results_equal_the_per_case_ones(
     assert {"regression", "sec"} <= methods  # both outcomes of the acceptance criteria were batched
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_batched_records_equal_the_per_case_records(
+    seed: int, make_month: Callable[..., Period], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compute_savings_records gives compute_savings(...).to_dict() for every case (InputErrors the same), the
+    records of the regular cases without adjustments built from the batch's columns, not from result objects."""
+    rng = np.random.default_rng(seed)
+    regular, special = regular_cases(rng), special_cases(rng, make_month)
+    settings = MVSettings(production_shift_warning=0.05) if seed == 4 else MVSettings()
+    cases = [*regular, *special]
+    cases = [cases[i] for i in rng.permutation(len(cases))]
+    expected = [per_case(c, settings) for c in cases]
+
+    objects: list[int] = []
+    original = batch_module._object
+
+    def counting(*args: Any) -> Any:
+        objects.append(id(args[3]))
+        return original(*args)
+
+    monkeypatch.setattr(batch_module, "_object", counting)
+    got = compute_savings_records(cases, settings)
+
+    assert len(got) == len(cases)
+    for want, have in zip(expected, got, strict=True):
+        if isinstance(want, InputErrors):
+            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
+        else:
+            assert isinstance(have, dict)
+            assert_same(want.to_dict(), have)
+            assert json.loads(json.dumps(have)) == have
+    # only the regular cases with adjustments went through the result objects
+    assert sorted(objects) == sorted(id(c) for c in regular if c.adjustments)
+    records = [r for r in got if isinstance(r, dict)]
+    assert {"regression", "sec", "sec_capped_by_regression"} <= {r["method"] for r in records}
+    assert any(r["norm"] is not None for r in records) and any(r["requires_review"] for r in records)
+
+
+def test_records_are_independent_of_each_other() -> None:
+    """Nothing in one record is shared with another: the service annotates a record's periods in place."""
+    cases = regular_cases(np.random.default_rng(6))[:4]
+    cases = [cases[0], cases[0], *cases[1:]]
+    first, second, *_ = compute_savings_records(cases)
+    assert isinstance(first, dict) and isinstance(second, dict) and first == second
+    first["inputs"]["periods"][0]["source"] = "changed"
+    first["inputs"]["settings"]["criteria"]["min_r_squared"] = 0.0
+    first["emission_factors"][0]["note"] = "changed"
+    first["total"]["regression"]["checks"][0]["message"] = "changed"
+    first["warnings"].append("changed")
+    assert first != second and "source" not in second["inputs"]["periods"][0]
+    assert second["inputs"]["settings"]["criteria"]["min_r_squared"] == MVSettings().criteria.min_r_squared
+    assert second["emission_factors"][0]["note"] != "changed"
+    assert second["total"]["regression"]["checks"][0]["message"] != "changed"
+    assert "changed" not in second["warnings"]
+
+
 def test_the_batch_keeps_the_order_and_an_empty_list_is_empty() -> None:
     rng = np.random.default_rng(7)
     cases = regular_cases(rng)[:10]
@@ -250,6 +310,7 @@ def test_the_batch_keeps_the_order_and_an_empty_list_is_empty() -> None:
         [compute_savings(c.baseline, c.reporting, c.claim).total.baseline_energy_toe for c in cases], rel=1e-12
     )
     assert compute_savings_many([]) == []
+    assert compute_savings_records([]) == []
 
 
 def _as_asdict_gave(value: Any) -> Any:
@@ -287,3 +348,24 @@ def test_the_garbage_collector_is_as_the_caller_left_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_percent_text_is_what_rounding_to_one_decimal_gave() -> None:
+    """The checks' messages format a fraction as a percentage with ``z.1f`` (both paths, criteria._fmt and the
+    batched records); it must give what ``round(x, 1) + 0.0`` formatted with ``.1f`` gave, -0.0 as 0.0."""
+    rng = np.random.default_rng(3)
+    values = [
+        *rng.normal(0, 1, 20_000).tolist(),
+        *(rng.normal(0, 1, 20_000) * 10.0 ** rng.integers(-8, 4, 20_000)).tolist(),
+        *[i / 2000 for i in range(-2000, 2001)],  # ties at the second decimal of the percentage
+        0.0,
+        -0.0,
+        -4e-4,
+        4e-4,
+        -5e-4,
+        5e-4,
+        1e-300,
+        -1e-300,
+    ]
+    for x in values:
+        assert f"{x * 100:z.1f}" == f"{round(x * 100, 1) + 0.0:.1f}", x

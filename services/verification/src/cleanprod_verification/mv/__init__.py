@@ -14,9 +14,10 @@ Map of the modules:
   validation     input checks with field paths
   savings        ``compute_savings`` — the entry point the service calls
   batch          ``compute_savings_many`` — many cases at once, the same results
+  records        ``compute_savings_records`` — many cases at once, the same records (``to_dict()``), column-wise
 """
 
-from .batch import SavingsCase, compute_savings_many
+from .batch import SavingsCase, compute_savings_many, compute_savings_records
 from .conversions import EmissionFactorUsed, EnergyAmount, co2_tonnes, emission_factor, energy_toe, to_energy, toe_to_gj
 from .criteria import AcceptanceCriteria, CriterionCheck
 from .errors import (
@@ -77,6 +78,7 @@ __all__ = [
     "compare_with_norm",
     "compute_savings",
     "compute_savings_many",
+    "compute_savings_records",
     "convert",
     "convert_sec",
     "decide",

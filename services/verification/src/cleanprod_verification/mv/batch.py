@@ -1,5 +1,6 @@
 """Many verification cases at once: ``compute_savings_many`` gives, for each case, what ``compute_savings``
-gives (the ``SavingsResult``, or the ``InputErrors`` it would raise), in the same order.
+gives (the ``SavingsResult``, or the ``InputErrors`` it would raise), in the same order;
+``compute_savings_records`` gives its record (``to_dict()``), built column-wise (``records.py``).
 
 Cases of one shape — the same numbers of baseline and reporting periods, the same carriers in the same units
 in every period, one production unit — are computed as stacked arrays: the periods are read once into arrays
@@ -18,7 +19,7 @@ periods, production that does not vary, constant or zero energy: ``StackedFits.r
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +36,8 @@ from .factors import FactorTables, default_tables
 from .inputs import Claim, Period
 from .models import FORM_PRODUCTION, BaselineModel, validate_model
 from .norms import SectorNorm, convert_sec
-from .regression import fit_stacked
+from .records import group_records
+from .regression import StackedFits, fit_stacked
 from .results import SavingsResult
 from .savings import _claim_warnings, _judged, _Model, _result, compute_savings
 from .sec import sec_comparison
@@ -44,12 +46,12 @@ from .uncertainty import DAYS_PER_MONTH, interval_of_median
 from .units import CANONICAL, production_unit
 from .validation import NON_ENERGY_RESOURCES, PeriodSeries, PreparedInputs, validate_claim, validate_norm
 
-_PERIOD = attrgetter("start", "end", "production", "consumption", "cdd", "hdd")
-_QUANTITY = attrgetter("quantity", "unit")
+_PERIOD = attrgetter("start", "end", "production.quantity", "production.unit", "consumption", "cdd", "hdd")
 _CARRIER_UNIT = attrgetter("carrier", "unit")
-_AMOUNT = attrgetter("quantity")
+_ITEM = attrgetter("carrier", "unit", "quantity")
 _NUMBER = frozenset({float, int})  # what the per-case reading takes as a plain number (bool is not)
 _VARIABLES = ["intercept", "production"]
+_NO_PLAN = BaselineModel()  # what compute_savings takes without a model (frozen: one instance serves every case)
 _NEAR_ZERO_SAVINGS = 1e-6  # |savings| / adjusted baseline below which the per-case path computes the case
 
 
@@ -83,7 +85,17 @@ def compute_savings_many(
     cases: Sequence[SavingsCase], settings: MVSettings | None = None, *, tables: FactorTables | None = None
 ) -> list[SavingsResult | InputErrors]:
     with _collector_paused():
-        return _compute_many(cases, settings or MVSettings(), tables or default_tables())
+        return _compute_many(cases, settings or MVSettings(), tables or default_tables(), False)  # type: ignore[return-value]
+
+
+def compute_savings_records(
+    cases: Sequence[SavingsCase], settings: MVSettings | None = None, *, tables: FactorTables | None = None
+) -> list[dict[str, Any] | InputErrors]:
+    """For each case the record ``compute_savings(...).to_dict()`` gives (what the service keeps of a result),
+    or the ``InputErrors`` it would raise, in order — built column-wise from the batch's arrays for the cases the
+    batch computes (``records.py``), without the result objects."""
+    with _collector_paused():
+        return _compute_many(cases, settings or MVSettings(), tables or default_tables(), True)  # type: ignore[return-value]
 
 
 @contextmanager
@@ -101,26 +113,30 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _compute_many(
-    cases: Sequence[SavingsCase], settings: MVSettings, tables: FactorTables
-) -> list[SavingsResult | InputErrors]:
-    out: list[SavingsResult | InputErrors | None] = [None] * len(cases)
+    cases: Sequence[SavingsCase], settings: MVSettings, tables: FactorTables, as_records: bool
+) -> list[SavingsResult | dict[str, Any] | InputErrors]:
+    out: list[SavingsResult | dict[str, Any] | InputErrors | None] = [None] * len(cases)
     groups: dict[tuple[Any, ...], list[_Read]] = {}
+    memo: dict[Any, bool] = {}
     for i, case in enumerate(cases):
-        read = _read(i, case, settings, tables)
+        read = _read(i, case, settings, tables, memo)
         if read is None:
-            out[i] = _one(case, settings, tables)
+            out[i] = _one(case, settings, tables, as_records)
         else:
             groups.setdefault(read.key, []).append(read)
     settings_record = settings.to_dict()
     for key, reads in groups.items():
-        for read, result in zip(reads, _group(key, reads, cases, settings, tables, settings_record), strict=True):
-            out[read.index] = result if result is not None else _one(cases[read.index], settings, tables)
+        results = _group(key, reads, cases, settings, tables, settings_record, as_records)
+        for read, result in zip(reads, results, strict=True):
+            out[read.index] = result if result is not None else _one(cases[read.index], settings, tables, as_records)
     return out  # type: ignore[return-value]  # every slot is filled above
 
 
-def _one(case: SavingsCase, settings: MVSettings, tables: FactorTables) -> SavingsResult | InputErrors:
+def _one(
+    case: SavingsCase, settings: MVSettings, tables: FactorTables, as_record: bool
+) -> SavingsResult | dict[str, Any] | InputErrors:
     try:
-        return compute_savings(
+        result = compute_savings(
             case.baseline,
             case.reporting,
             case.claim,
@@ -132,13 +148,15 @@ def _one(case: SavingsCase, settings: MVSettings, tables: FactorTables) -> Savin
         )
     except InputErrors as e:
         return e
+    return result.to_dict() if as_record else result
 
 
-def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables) -> _Read | None:
+def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables, memo: dict[Any, bool]) -> _Read | None:
     """The case as lists (C-level attribute reads), or None when the batch cannot take it — also when it cannot
-    even be read as periods: the per-case path then says what it says about such input."""
+    even be read as periods: the per-case path then says what it says about such input. ``memo``: what the batch
+    found of the claims, models, units and norms it checked already (the cases of a batch often share them)."""
     try:
-        return _read_plain(i, case, settings, tables)
+        return _read_plain(i, case, settings, tables, memo)
     except (AttributeError, TypeError, ValueError, OverflowError):
         return None
 
@@ -153,44 +171,89 @@ def _plain_numbers(values: Sequence[object]) -> bool:
     return True
 
 
-def _read_plain(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables) -> _Read | None:
-    spec = case.model or BaselineModel()
+def _valid(memo: dict[Any, bool], key: Any, check: Callable[[], object]) -> bool:
+    """Whether ``check()`` passes without an input error, once per key in a batch (keys by ``id`` are of objects
+    the cases hold, alive while the batch runs)."""
+    known = memo.get(key)
+    if known is None:
+        try:
+            check()
+            known = True
+        except (InputError, InputErrors):
+            known = False
+        memo[key] = known
+    return known
+
+
+def _inputs_valid(
+    case: SavingsCase,
+    spec: BaselineModel,
+    unit_text: str,
+    signature: tuple[tuple[str, str], ...],
+    carriers: list[str],
+    settings: MVSettings,
+    tables: FactorTables,
+    memo: dict[Any, bool],
+) -> bool:
+    """The checks of the case's model, claim, units, norm and adjustments ``compute_savings`` makes, as far as
+    the periods do not enter them."""
+
+    def units_known() -> None:
+        production_unit(unit_text)
+        for carrier, carrier_unit in signature:
+            tables.toe_per(carrier, carrier_unit)
+
+    def norm_comparable() -> None:
+        assert case.norm is not None
+        validate_norm(case.norm)
+        unit = production_unit(unit_text)
+        convert_sec(1.0, f"TOE/{CANONICAL[unit.dimension]}", case.norm.unit, "norm.unit")
+
+    def adjustments_valid() -> None:
+        validate_adjustments(case.adjustments, carriers)
+
+    return (
+        _valid(memo, ("model", id(spec)), lambda: validate_model(spec))
+        and _valid(memo, ("claim", id(case.claim)), lambda: validate_claim(case.claim, settings.limits, tables))
+        and _valid(memo, ("units", unit_text, signature), units_known)
+        and (case.norm is None or _valid(memo, ("norm", id(case.norm), unit_text), norm_comparable))
+        and (not case.adjustments or _valid(memo, ("adjustments", id(case.adjustments), *carriers), adjustments_valid))
+    )
+
+
+def _read_plain(
+    i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables, memo: dict[Any, bool]
+) -> _Read | None:
+    spec = case.model or _NO_PLAN
     if spec.form not in (None, FORM_PRODUCTION):
         return None
     n_base, n_rep = len(case.baseline), len(case.reporting)
     if not n_base or not n_rep:
         return None
     periods = [*case.baseline, *case.reporting]
-    starts, ends, productions, consumptions, cdd, hdd = zip(*map(_PERIOD, periods), strict=True)
+    starts, ends, quantities, units, consumptions, cdd, hdd = zip(*map(_PERIOD, periods), strict=True)
     n = len(periods)
     if cdd.count(None) != n or hdd.count(None) != n or {*map(type, starts), *map(type, ends)} != {date}:
         return None
-    quantities, units = zip(*map(_QUANTITY, productions), strict=True)
     if len(set(units)) != 1 or not _plain_numbers(quantities):
         return None
     signature = tuple(map(_CARRIER_UNIT, consumptions[0]))
     k = len(signature)
-    items = list(chain.from_iterable(consumptions))
-    if not k or len(items) != k * n or set(zip(*[iter(map(_CARRIER_UNIT, items))] * k, strict=True)) != {signature}:
+    # carrier, unit, amount of every item of every period, in one pass: [c, u, q, c, u, q, ...]
+    items = list(chain.from_iterable(map(_ITEM, chain.from_iterable(consumptions))))
+    if not k or set(map(len, consumptions)) != {k}:  # k items in every period, not only k·n in all
         return None
     carriers = [c for c, _ in signature]
+    # every period lists the same carriers in the same units in the same order
+    if items[0::3] != carriers * n or items[1::3] != [u for _, u in signature] * n:
+        return None
     if len(set(carriers)) != k or NON_ENERGY_RESOURCES.intersection(carriers):
         return None
-    amounts = list(map(_AMOUNT, items))
+    amounts = items[2::3]
     if not _plain_numbers(amounts):
         return None
-    try:
-        validate_model(spec)
-        validate_claim(case.claim, settings.limits, tables)
-        unit = production_unit(units[0])
-        for carrier, carrier_unit in signature:
-            tables.toe_per(carrier, carrier_unit)
-        if case.norm is not None:
-            validate_norm(case.norm)
-            convert_sec(1.0, f"TOE/{CANONICAL[unit.dimension]}", case.norm.unit, "norm.unit")
-        if case.adjustments:
-            validate_adjustments(case.adjustments, carriers)
-    except (InputError, InputErrors):
+
+    if not _inputs_valid(case, spec, units[0], signature, carriers, settings, tables, memo):
         return None
     return _Read(
         i,
@@ -204,6 +267,30 @@ def _read_plain(i: int, case: SavingsCase, settings: MVSettings, tables: FactorT
     )
 
 
+@dataclass(frozen=True)
+class Stacked:
+    """One shape's cases after the batched fit: the arrays both assemblies read (``_objects`` here, the records
+    in ``records.py``). Index g runs over the cases that passed ``_checked``; t over the carriers (sorted), then
+    the total."""
+
+    n_base: int
+    n_rep: int
+    carriers: list[str]
+    canonical: str  # production unit
+    fits: StackedFits
+    production: np.ndarray  # (G, n) canonical unit
+    energy: np.ndarray  # (G, n, k) TOE, carriers sorted
+    design: np.ndarray  # (G, n, 2)
+    sums_b: np.ndarray  # (G, T) TOE over the baseline periods
+    sums_r: np.ndarray  # (G, T) over the reporting periods
+    prod_sums_b: np.ndarray  # (G,)
+    prod_sums_r: np.ndarray
+    bounds: list[list[float]]  # [g] baseline min, max, reporting min, max of production
+    medians: list[float]  # [g] median baseline period length, days
+    months: list[float]  # [g] reporting months
+    computable: list[bool]  # [g] a regular fit and savings not within rounding of zero
+
+
 def _group(
     key: tuple[Any, ...],
     reads: list[_Read],
@@ -211,22 +298,26 @@ def _group(
     settings: MVSettings,
     tables: FactorTables,
     settings_record: dict[str, Any],
-) -> list[SavingsResult | None]:
-    """The results of one shape's cases; None for a case the per-case path must compute."""
+    as_records: bool,
+) -> list[SavingsResult | dict[str, Any] | None]:
+    """The results of one shape's cases (records when ``as_records``); None for a case the per-case path must
+    compute."""
     n_base, n_rep, signature, unit_text = key
     unit = production_unit(unit_text)
     k = len(signature)
     factors = np.array([tables.toe_per(c, u) for c, u in signature])
     order = np.argsort([c for c, _ in signature], kind="stable")  # columns in sorted carrier order
-    starts = np.array([[d.toordinal() for d in r.starts] for r in reads])
-    ends = np.array([[d.toordinal() for d in r.ends] for r in reads])
-    quantity = np.array([r.production for r in reads], dtype=float)
-    amount = np.array([r.amounts for r in reads], dtype=float).reshape(len(reads), n_base + n_rep, k)
+    g_count, n = len(reads), n_base + n_rep
+    # flat sequences into arrays (a list of lists costs several times more: numpy discovers its shape)
+    starts = _array(chain.from_iterable(r.starts for r in reads), g_count * n, int, date.toordinal).reshape(g_count, n)
+    ends = _array(chain.from_iterable(r.ends for r in reads), g_count * n, int, date.toordinal).reshape(g_count, n)
+    quantity = _array(chain.from_iterable(r.production for r in reads), g_count * n, float).reshape(g_count, n)
+    amount = _array(chain.from_iterable(r.amounts for r in reads), g_count * n * k, float).reshape(g_count, n, k)
     production = quantity * unit.to_base
     energy = (amount * factors)[:, :, order]  # TOE
     ok = _checked(starts, ends, quantity, production, amount, energy, n_base, settings)
 
-    out: list[SavingsResult | None] = [None] * len(reads)
+    out: list[SavingsResult | dict[str, Any] | None] = [None] * len(reads)
     rows = np.flatnonzero(ok)
     if not rows.size:
         return out
@@ -235,70 +326,116 @@ def _group(
     design = np.stack([np.ones_like(production), production], axis=2)
     fits = fit_stacked(design[:, :n_base], targets[:, :n_base], _VARIABLES, design[:, n_base:])
 
-    sums_b, sums_r = targets[:, :n_base].sum(axis=1).tolist(), targets[:, n_base:].sum(axis=1).tolist()
     prod_b, prod_r = production[:, :n_base], production[:, n_base:]
-    prod_sums_b, prod_sums_r = prod_b.sum(axis=1).tolist(), prod_r.sum(axis=1).tolist()
-    bounds = np.stack([prod_b.min(axis=1), prod_b.max(axis=1), prod_r.min(axis=1), prod_r.max(axis=1)], 1).tolist()
-    medians = np.median(ends[:, :n_base] - starts[:, :n_base] + 1, axis=1).tolist()
-    months = ((ends[:, n_base:].max(axis=1) - starts[:, n_base] + 1) / DAYS_PER_MONTH).tolist()
-    predicted, rho = fits.figures["predicted"], fits.figures["rho"]
+    sums_r = targets[:, n_base:].sum(axis=1)
     # A saving within a millionth of the adjusted baseline is a difference of nearly equal sums: its FSU (a
     # fraction of the savings) magnifies rounding, so such a case is computed per case.
-    actual = np.asarray(sums_r)
-    distinct = (np.abs(np.asarray(predicted) - actual) > _NEAR_ZERO_SAVINGS * np.abs(actual)).all(axis=1).tolist()
-    canonical = CANONICAL[unit.dimension]
-    tolerance = settings.criteria.range_tolerance
-    for g, row in enumerate(rows.tolist()):
-        if not (fits.regular[g] and distinct[g]):
-            continue
-        read, case = reads[row], cases[reads[row].index]
-        data = PreparedInputs(
-            PeriodSeries(read.starts[:n_base], read.ends[:n_base], prod_b[g], energy[g, :n_base], *_none(n_base, 2)),
-            PeriodSeries(read.starts[n_base:], read.ends[n_base:], prod_r[g], energy[g, n_base:], *_none(n_rep, 2)),
-            read.carriers,
-            canonical,
-            [],
-        )
-        # savings._model for a production model whose periods give no degree-days: nothing dropped, no warning
-        model = _Model(
-            _VARIABLES,
-            design[g, :n_base],
-            design[g, n_base:],
-            [range_check_of_bounds("production", *bounds[g], tolerance)],
-            None,  # the fit is the batch's (``fits``), not a per-case decomposition
-            None,
-            ["production"],
-            [],
-            interval_of_median(medians[g]),
-            months[g],
-        )
-        evaluations = [
-            _judged(
-                fits.fit(g, t),
-                rho[g][t],
-                predicted[g][t],
-                sums_r[g][t],
-                n_rep,
-                sec_comparison(sums_b[g][t], prod_sums_b[g], sums_r[g][t], prod_sums_r[g]),
-                model,
-                settings,
-            )
-            for t in range(k + 1)
-        ]
-        out[row] = _result(
-            data,
-            model,
-            evaluations,
-            _claim_warnings(case.claim, data),
-            case.claim,
+    distinct = (np.abs(fits.arrays["predicted"] - sums_r) > _NEAR_ZERO_SAVINGS * np.abs(sums_r)).all(axis=1)
+    stacked = Stacked(
+        n_base,
+        n_rep,
+        reads[0].carriers,
+        CANONICAL[unit.dimension],
+        fits,
+        production,
+        energy,
+        design,
+        targets[:, :n_base].sum(axis=1),
+        sums_r,
+        prod_b.sum(axis=1),
+        prod_r.sum(axis=1),
+        np.stack([prod_b.min(axis=1), prod_b.max(axis=1), prod_r.min(axis=1), prod_r.max(axis=1)], 1).tolist(),
+        np.median(ends[:, :n_base] - starts[:, :n_base] + 1, axis=1).tolist(),
+        ((ends[:, n_base:].max(axis=1) - starts[:, n_base] + 1) / DAYS_PER_MONTH).tolist(),
+        (np.asarray(fits.regular) & distinct).tolist(),
+    )
+    picked = [(g, row) for g, row in enumerate(rows.tolist()) if stacked.computable[g]]
+    if as_records:  # adjustments change the figures after the fact: those cases' records come from the objects
+        plain = [(g, row) for g, row in picked if not cases[reads[row].index].adjustments]
+        records = group_records(
+            stacked,
+            [g for g, _ in plain],
+            [reads[row] for _, row in plain],
+            [cases[reads[row].index] for _, row in plain],
             settings,
             tables,
-            read.spec,
-            case.norm,
-            case.adjustments,
-            {name: dict(v) if isinstance(v, dict) else v for name, v in settings_record.items()},
+            settings_record,
         )
+        for (_, row), record in zip(plain, records, strict=True):
+            out[row] = record
+        picked = [(g, row) for g, row in picked if cases[reads[row].index].adjustments]
+    for g, row in picked:
+        read = reads[row]
+        result = _object(stacked, g, read, cases[read.index], settings, tables, settings_record)
+        out[row] = result.to_dict() if as_records else result
     return out
+
+
+def _object(
+    s: Stacked,
+    g: int,
+    read: _Read,
+    case: SavingsCase,
+    settings: MVSettings,
+    tables: FactorTables,
+    settings_record: dict[str, Any],
+) -> SavingsResult:
+    """Case g's ``SavingsResult``, assembled by the functions ``compute_savings`` uses."""
+    n_base, n_rep, k = s.n_base, s.n_rep, len(s.carriers)
+    prod_b, prod_r = s.production[g, :n_base], s.production[g, n_base:]
+    data = PreparedInputs(
+        PeriodSeries(read.starts[:n_base], read.ends[:n_base], prod_b, s.energy[g, :n_base], *_none(n_base, 2)),
+        PeriodSeries(read.starts[n_base:], read.ends[n_base:], prod_r, s.energy[g, n_base:], *_none(n_rep, 2)),
+        read.carriers,
+        s.canonical,
+        [],
+    )
+    # savings._model for a production model whose periods give no degree-days: nothing dropped, no warning
+    model = _Model(
+        _VARIABLES,
+        s.design[g, :n_base],
+        s.design[g, n_base:],
+        [range_check_of_bounds("production", *s.bounds[g], settings.criteria.range_tolerance)],
+        None,  # the fit is the batch's (``fits``), not a per-case decomposition
+        None,
+        ["production"],
+        [],
+        interval_of_median(s.medians[g]),
+        s.months[g],
+    )
+    f = s.fits.figures
+    sums_b, sums_r = s.sums_b[g].tolist(), s.sums_r[g].tolist()
+    prod_sum_b, prod_sum_r = float(s.prod_sums_b[g]), float(s.prod_sums_r[g])
+    evaluations = [
+        _judged(
+            s.fits.fit(g, t),
+            f["rho"][g][t],
+            f["predicted"][g][t],
+            sums_r[t],
+            n_rep,
+            sec_comparison(sums_b[t], prod_sum_b, sums_r[t], prod_sum_r),
+            model,
+            settings,
+        )
+        for t in range(k + 1)
+    ]
+    return _result(
+        data,
+        model,
+        evaluations,
+        _claim_warnings(case.claim, data.carriers),
+        case.claim,
+        settings,
+        tables,
+        read.spec,
+        case.norm,
+        case.adjustments,
+        {name: dict(v) if isinstance(v, dict) else v for name, v in settings_record.items()},
+    )
+
+
+def _array(values: Iterable[Any], count: int, dtype: type, convert: Callable[[Any], Any] | None = None) -> np.ndarray:
+    return np.fromiter(values if convert is None else map(convert, values), dtype, count)
 
 
 def _none(n: int, count: int) -> list[list[None]]:

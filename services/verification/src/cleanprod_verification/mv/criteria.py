@@ -24,6 +24,7 @@ saving. So FSU is checked separately and the verdict rules decide what an uncert
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,48 +55,78 @@ class CriterionCheck:
 def _fmt(x: float | None, pct: bool = False) -> str:
     if x is None:
         return "undefined"
-    # + 0.0 turns a rounded -0.0 into 0.0: NMBE of an OLS fit is 0 up to rounding noise of either sign
-    return f"{round(x * 100, 1) + 0.0:.1f} %" if pct else f"{x:.3g}"
+    # z turns a rounded -0.0 into 0.0: NMBE of an OLS fit is 0 up to rounding noise of either sign
+    return f"{x * 100:z.1f} %" if pct else f"{x:.3g}"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The fixed parts of the acceptance checks' messages for one set of criteria, formatted once (the batched
+    records, ``records.py``, format only the figures): message = f"{prefix}{figure}{suffix}"."""
+
+    baseline_periods: str  # the whole message depends on n and the minimum only: "{n}" is filled in
+    r_squared: tuple[str, str]
+    cv_rmse: tuple[str, str]
+    nmbe: tuple[str, str]
+    f_test: tuple[str, str]
+    fsu: tuple[str, str]
+    fsu_undefined: str
+
+
+@lru_cache(maxsize=32)
+def wording(c: AcceptanceCriteria) -> Wording:
+    conf = f"{c.fsu_acceptance_confidence * 100:g} %"
+    return Wording(
+        baseline_periods=f"baseline has {{n}} periods; at least {c.min_baseline_periods} required",
+        r_squared=("R² = ", f"; at least {c.min_r_squared:g} required"),
+        cv_rmse=("CV(RMSE) = ", f"; at most {_fmt(c.max_cv_rmse, True)} allowed"),
+        nmbe=("NMBE = ", f"; at most ±{_fmt(c.max_abs_nmbe, True)} allowed"),
+        f_test=("model F-test p = ", f"; below {c.max_f_p_value:g} required"),
+        fsu=("savings uncertainty ±", f" at {conf} confidence; at most {_fmt(c.max_fsu, True)} allowed"),
+        fsu_undefined=(
+            f"savings uncertainty undefined (no positive savings); at most {_fmt(c.max_fsu, True)} at {conf} required"
+        ),
+    )
 
 
 def model_checks(fit: OlsFit, criteria: AcceptanceCriteria) -> list[CriterionCheck]:
     """Checks on the baseline model itself (without the reporting-range check, see ``range_check``)."""
-    c = criteria
+    c, w = criteria, wording(criteria)
     checks = [
         CriterionCheck(
             "min_baseline_periods",
             fit.n >= c.min_baseline_periods,
             float(fit.n),
             float(c.min_baseline_periods),
-            f"baseline has {fit.n} periods; at least {c.min_baseline_periods} required",
+            w.baseline_periods.format(n=fit.n),
         ),
         CriterionCheck(
             "r_squared",
             fit.r_squared is not None and fit.r_squared >= c.min_r_squared,
             fit.r_squared,
             c.min_r_squared,
-            f"R² = {_fmt(fit.r_squared)}; at least {c.min_r_squared:g} required",
+            f"{w.r_squared[0]}{_fmt(fit.r_squared)}{w.r_squared[1]}",
         ),
         CriterionCheck(
             "cv_rmse",
             fit.cv_rmse is not None and fit.cv_rmse <= c.max_cv_rmse,
             fit.cv_rmse,
             c.max_cv_rmse,
-            f"CV(RMSE) = {_fmt(fit.cv_rmse, True)}; at most {_fmt(c.max_cv_rmse, True)} allowed",
+            f"{w.cv_rmse[0]}{_fmt(fit.cv_rmse, True)}{w.cv_rmse[1]}",
         ),
         CriterionCheck(
             "nmbe",
             fit.nmbe is not None and abs(fit.nmbe) <= c.max_abs_nmbe,
             fit.nmbe,
             c.max_abs_nmbe,
-            f"NMBE = {_fmt(fit.nmbe, True)}; at most ±{_fmt(c.max_abs_nmbe, True)} allowed",
+            f"{w.nmbe[0]}{_fmt(fit.nmbe, True)}{w.nmbe[1]}",
         ),
         CriterionCheck(
             "f_test_p_value",
             fit.f_p_value is not None and fit.f_p_value < c.max_f_p_value,
             fit.f_p_value,
             c.max_f_p_value,
-            f"model F-test p = {_fmt(fit.f_p_value)}; below {c.max_f_p_value:g} required",
+            f"{w.f_test[0]}{_fmt(fit.f_p_value)}{w.f_test[1]}",
         ),
     ]
     return checks
@@ -133,17 +164,13 @@ def range_check_of_bounds(
 
 
 def uncertainty_check(fsu: float | None, criteria: AcceptanceCriteria) -> CriterionCheck:
-    conf = f"{criteria.fsu_acceptance_confidence * 100:g} %"
+    w = wording(criteria)
     if fsu is None:
-        message = (
-            f"savings uncertainty undefined (no positive savings); at most {_fmt(criteria.max_fsu, True)} "
-            f"at {conf} required"
-        )
-        return CriterionCheck("fractional_savings_uncertainty", False, None, criteria.max_fsu, message)
+        return CriterionCheck("fractional_savings_uncertainty", False, None, criteria.max_fsu, w.fsu_undefined)
     return CriterionCheck(
         "fractional_savings_uncertainty",
         fsu <= criteria.max_fsu,
         fsu,
         criteria.max_fsu,
-        f"savings uncertainty ±{_fmt(fsu, True)} at {conf} confidence; at most {_fmt(criteria.max_fsu, True)} allowed",
+        f"{w.fsu[0]}{_fmt(fsu, True)}{w.fsu[1]}",
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -181,11 +182,16 @@ class StackedFits:
     parameters: int
     regular: list[bool]
     residuals: np.ndarray  # (G, n, T)
-    # sse, sst, rmse, y_mean, r2, adj_r2, cv, nmbe, f, f_p, rho (and predicted): [g][t]
-    figures: dict[str, list[list[float]]]
     coefficients: list[list[list[float]]]  # [g][t][j]
     standard_errors: list[list[list[float]]]
     p_values: list[list[list[float]]]
+    # sse, sst, rmse, y_mean, r2, adj_r2, cv, nmbe, f, f_p, rho (and predicted): (G, T) arrays
+    arrays: dict[str, np.ndarray]
+
+    @cached_property
+    def figures(self) -> dict[str, list[list[float]]]:
+        """``arrays`` as [g][t] lists (made when first read: the batched records read the arrays)."""
+        return {k: v.tolist() for k, v in self.arrays.items()}
 
     def fit(self, g: int, t: int) -> OlsFit:
         f = self.figures
@@ -279,8 +285,8 @@ def fit_stacked(
         parameters=p,
         regular=regular.tolist(),
         residuals=residuals,
-        figures={k: v.tolist() for k, v in figures.items()},
         coefficients=beta.transpose(0, 2, 1).tolist(),
         standard_errors=se.transpose(0, 2, 1).tolist(),
         p_values=p_values.transpose(0, 2, 1).tolist(),
+        arrays=figures,
     )

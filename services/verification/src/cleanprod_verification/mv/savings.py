@@ -22,7 +22,7 @@ emission factor, which matters for fuel switching), so it is not "total TOE × o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -330,21 +330,21 @@ def _judged(
 
 
 def _carrier_emission_factor(
-    carrier: str, data: PreparedInputs, column: int, tables: FactorTables
+    carrier: str, years: list[int], weights: Any, factor_of: Callable[[str, int], EmissionFactorUsed]
 ) -> tuple[float, list[EmissionFactorUsed]]:
     """tCO2 per TOE for the carrier's savings. Electricity: grid factors of the reporting periods' years
-    (year of each period's start), weighted by the electricity actually used in each period."""
-    years = [d.year for d in data.reporting.starts]
+    (``years``: year of each period's start), weighted by the electricity actually used in each period
+    (``weights``, an array; read only for electricity). ``factor_of(carrier, year)``: ``emission_factor``."""
     if carrier != ELECTRICITY:
-        factor = emission_factor(carrier, years[0], tables=tables)
+        factor = factor_of(carrier, years[0])
         return factor.t_co2_per_toe, [factor]
-    weights = data.reporting.energy[:, column].tolist()
+    weights = weights.tolist()
     if sum(weights) <= 0:  # no electricity in reporting (e.g. switched away): weigh periods equally
         weights = [1.0] * len(years)
     by_year: dict[int, float] = {}
     for year, w in zip(years, weights, strict=True):
         by_year[year] = by_year.get(year, 0.0) + w
-    factors = {year: emission_factor(ELECTRICITY, year, tables=tables) for year in by_year}
+    factors = {year: factor_of(ELECTRICITY, year) for year in by_year}
     total_w = sum(by_year.values())
     effective = sum(factors[y].t_co2_per_toe * w for y, w in by_year.items()) / total_w
     return effective, list(dict.fromkeys(factors[y] for y in sorted(factors)))
@@ -427,7 +427,7 @@ def compute_savings(
     spec = model or BaselineModel()
     data = _validated_inputs(baseline_periods, reporting_periods, claim, settings, norm, tables, spec)
 
-    warnings = _claim_warnings(claim, data)
+    warnings = _claim_warnings(claim, data.carriers)
     model_ = _model(data, settings, warnings, spec)
     evaluations = [
         _evaluate(data.baseline.energy[:, j], data.reporting.energy[:, j], data, model_, settings)
@@ -441,9 +441,9 @@ def compute_savings(
     )
 
 
-def _claim_warnings(claim: Claim, data: PreparedInputs) -> list[str]:
+def _claim_warnings(claim: Claim, carriers: list[str]) -> list[str]:
     """The computation's warnings start with the claim's carriers that no period measures."""
-    unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(data.carriers))
+    unmeasured = sorted(set(claim.per_carrier_percent or {}) - set(carriers))
     if unmeasured:
         return [f"the claim names {', '.join(unmeasured)}, which no period measures; not evaluated"]
     return []
@@ -466,8 +466,13 @@ def _result(
     ``compute_savings`` and the batched path (``batch.py``)."""
     carriers: list[CarrierResult] = []
     factors_used: list[EmissionFactorUsed] = []
+    years = [d.year for d in data.reporting.starts]
+
+    def factor_of(carrier: str, year: int) -> EmissionFactorUsed:
+        return emission_factor(carrier, year, tables=tables)
+
     for j, carrier in enumerate(data.carriers):
-        t_per_toe, used = _carrier_emission_factor(carrier, data, j, tables)
+        t_per_toe, used = _carrier_emission_factor(carrier, years, data.reporting.energy[:, j], factor_of)
         factors_used.extend(used)
         claimed = claim.per_carrier_percent.get(carrier) if claim.per_carrier_percent else None
         carriers.append(_carrier_result(carrier, evaluations[j], t_per_toe, claimed))
@@ -480,10 +485,7 @@ def _result(
         total, carriers = apply_adjustments(total, carriers, adjustments)
 
     if any(c.method != total.method for c in carriers):
-        warnings.append(
-            "some carriers were evaluated with a different method than the total; per-carrier savings need not "
-            "add up to the total"
-        )
+        warnings.append(MIXED_METHODS_WARNING)
     requires_review = _production_shift_warning(data, total, settings, warnings)
     requires_review = _capped_warning(total, carriers, warnings) or requires_review
     requires_review = _dropped_warning(total, carriers, warnings) or requires_review
@@ -558,6 +560,12 @@ def _result(
     )
 
 
+MIXED_METHODS_WARNING = (
+    "some carriers were evaluated with a different method than the total; per-carrier savings need not "
+    "add up to the total"
+)
+
+
 def _carrier_result(
     carrier: str,
     ev: _Evaluation,
@@ -596,22 +604,46 @@ def _pct(value: float | None) -> str:
 def _capped_warning(total: CarrierResult, carriers: list[CarrierResult], warnings: list[str]) -> bool:
     """Explain every use of the conservative rule (2a in the module docstring); True when it was used."""
     capped = [c.carrier for c in carriers if c.method == METHOD_SEC_CAPPED]
-    if total.method == METHOD_SEC_CAPPED and total.regression is not None:
-        chosen = "regression" if total.binding_estimate == METHOD_REGRESSION else "SEC"
-        warnings.append(
+    regression_percent = None if total.regression is None else total.regression.savings_percent
+    warnings += capped_messages(
+        total.method,
+        total.regression is not None,
+        total.binding_estimate,
+        total.fallback_reasons,
+        (total.sec.savings_percent, regression_percent, total.savings_percent),
+        capped,
+    )
+    return total.method == METHOD_SEC_CAPPED or bool(capped)
+
+
+def capped_messages(
+    method: str,
+    has_regression: bool,
+    binding: str | None,
+    reasons: list[str],
+    percents: tuple[float | None, float | None, float | None],
+    capped: list[str],
+) -> list[str]:
+    """The warnings of ``_capped_warning`` from the total's figures (SEC, regression and verified savings %) and
+    the carriers whose method is the conservative rule (shared with the batched records, ``records.py``)."""
+    out = []
+    if method == METHOD_SEC_CAPPED and has_regression:
+        chosen = "regression" if binding == METHOD_REGRESSION else "SEC"
+        sec_percent, regression_percent, verified_percent = percents
+        out.append(
             "the regression baseline passes every statistical criterion, but the reporting conditions lie outside "
-            f"the baseline range ({'; '.join(total.fallback_reasons)}), so it extrapolates, while SEC counts the "
-            f"fixed part of consumption as savings (or losses): SEC estimates {_pct(total.sec.savings_percent)} "
-            f"savings, the regression {_pct(total.regression.savings_percent)}; the lower figure "
-            f"({_pct(total.savings_percent)}, {chosen}) is taken as the verified savings "
+            f"the baseline range ({'; '.join(reasons)}), so it extrapolates, while SEC counts the "
+            f"fixed part of consumption as savings (or losses): SEC estimates {_pct(sec_percent)} "
+            f"savings, the regression {_pct(regression_percent)}; the lower figure "
+            f"({_pct(verified_percent)}, {chosen}) is taken as the verified savings "
             f"(method {METHOD_SEC_CAPPED}); review before concluding"
         )
-    if capped and total.method != METHOD_SEC_CAPPED:
-        warnings.append(
+    if capped and method != METHOD_SEC_CAPPED:
+        out.append(
             f"per-carrier savings of {', '.join(capped)} use the lower of the SEC and regression estimates "
             "(reporting conditions outside the baseline range); review before concluding"
         )
-    return total.method == METHOD_SEC_CAPPED or bool(capped)
+    return out
 
 
 _WHAT = {"cdd": "cooling degree-days (CDD)", "hdd": "heating degree-days (HDD)", "production": "production"}
@@ -641,17 +673,33 @@ def _production_shift_warning(
     """SEC under a large production change: savings may be an artefact of the fixed part of consumption."""
     if total.method != METHOD_SEC:
         return False
-    shift = data.reporting.production.mean() / data.baseline.production.mean() - 1.0
-    if abs(shift) <= settings.production_shift_warning:
+    reg = total.regression
+    message = production_shift_message(
+        data.baseline.production.mean(),
+        data.reporting.production.mean(),
+        None if reg is None else reg.savings_percent,
+        settings,
+    )
+    if message is None:
         return False
+    warnings.append(message)
+    return True
+
+
+def production_shift_message(
+    baseline_mean: float, reporting_mean: float, regression_percent: float | None, settings: MVSettings
+) -> str | None:
+    """The warning of ``_production_shift_warning`` (method SEC) from the mean production per period, or None
+    (shared with the batched records, ``records.py``)."""
+    shift = reporting_mean / baseline_mean - 1.0
+    if abs(shift) <= settings.production_shift_warning:
+        return None
     message = (
         f"mean production per period changed by {shift * 100:+.1f} % from baseline to reporting while savings "
         "are computed by SEC, which counts the fixed part of consumption as savings (or losses); review before "
         "concluding"
     )
-    reg = total.regression
-    if reg is not None and reg.savings_percent is not None:
-        estimate = round(reg.savings_percent, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if regression_percent is not None:
+        estimate = round(regression_percent, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
         message += f" — the regression baseline (not accepted) estimates {estimate:.1f} % savings"
-    warnings.append(message)
-    return True
+    return message
