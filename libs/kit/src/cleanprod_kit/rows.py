@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Table, TextClause, event, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -129,6 +130,21 @@ def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, di
             raise ValueError(f"queued rows of {shape[g][0]} name different columns")
         parameters[f"q{g}"] = orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
     return built, parameters
+
+
+async def write_autocommit(engine: AsyncEngine, session: AsyncSession) -> None:
+    """Write what `session` has queued as one statement in autocommit, on a connection of its own, instead of
+    at the session's commit: no BEGIN and no COMMIT round trip (idempotency.insert_once). For a change made of
+    queued rows alone: ORM changes in the session would not be written, so they are refused."""
+    sync = _sync(session)
+    if sync.new or sync.dirty or sync.deleted:
+        raise RuntimeError("write_autocommit writes queued rows only; this session has ORM changes")
+    groups = sync.info.pop(_PENDING, None)
+    if not groups:
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(*statement(groups))
 
 
 def write_queued(session: Session) -> None:

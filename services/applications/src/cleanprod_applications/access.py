@@ -27,6 +27,7 @@ from cleanprod_kit.roles import Role
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from .applications.models import Application
+from .calls.models import Call
 from .reviews.models import ReviewerAssignment
 from .verifiers.models import VerifierAssignment
 
@@ -111,6 +112,33 @@ async def readable_application(session: AsyncSession, principal: Principal, appl
         code="application_not_found",
         params=_not_found(application_id),
     )
+
+
+_CALLS_READ = "cleanprod_applications.calls_read"
+
+
+async def locked_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
+    """The application locked `FOR UPDATE` for a change, in one statement: the caller's access rule is its WHERE
+    clause (`visibility_filter`, the rule `ensure_readable` applies row by row), so a row the caller may not
+    see is neither answered nor locked, and 404 `application_not_found` as for a missing one. Its call is read in
+    the same statement (not locked): every transition needs it, and `session.get(Call, …)` then finds it in the
+    session instead of asking the database (issue 16)."""
+    visible = visibility_filter(principal)
+    statement = (
+        select(Application, Call)
+        .join(Call, Call.id == Application.call_id)  # type: ignore[arg-type]
+        .where(Application.id == application_id, *([visible] if visible is not None else []))
+        .with_for_update(of=Application)
+        .execution_options(populate_existing=True)
+    )
+    found = (await session.exec(statement)).first()
+    if found is None:
+        raise NotFound(code="application_not_found", params=_not_found(application_id))
+    application, call = found
+    # The session's identity map holds objects weakly: the call is kept for the session's life, or it would be
+    # collected before `call_of` looks for it.
+    session.info.setdefault(_CALLS_READ, []).append(call)
+    return application
 
 
 def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:
