@@ -18,7 +18,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import Database
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
 from cleanprod_kit.outbox import queue_event
-from cleanprod_kit.rows import queue_row, queued, row_of, statement
+from cleanprod_kit.rows import queue_changes, queue_row, queued, row_of, statement
 
 ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
 
@@ -158,3 +158,32 @@ async def test_a_new_row_built_in_memory_is_queued_with_what_postgresql_fills_le
         await session.commit()
     [stored] = await _events_of(database, aggregate)
     assert stored.id == event_row["id"] and stored.seq is not None and stored.txid is not None
+
+
+async def test_a_rows_changes_are_written_with_the_queued_rows_in_the_one_statement(database: Database) -> None:
+    """`queue_changes`: the changed columns of a row read in the session become an UPDATE in the commit's one
+    statement (beside the queued INSERTs); the other columns stay as they were, and the row leaves the session."""
+    aggregate = f"thing-{uuid.uuid4()}"
+    async with database.session() as session:
+        queue_event(session, "thing.made", aggregate_type="thing", aggregate_id=aggregate, payload={"tên": "Hà"})
+        await session.commit()
+    (made,) = await _events_of(database, aggregate)
+    async with database.session() as session:
+        event_row = await session.get(OutboxEvent, made.id)
+        assert event_row is not None
+        event_row.attempts = 3
+        event_row.last_error = "Máy chủ nhận không trả lời"
+        queue_changes(session, event_row)
+        assert event_row not in session
+        queue_audit(session, ACTOR, entity_type="thing", entity_id=aggregate, action="retry", to_state="lỗi")
+        with statements(database) as seen:
+            await session.commit()
+        writes = [s for s in seen if "INSERT" in s or "UPDATE" in s]
+        assert len(writes) == 1 and 'UPDATE "outbox_events" SET' in writes[0] and "INSERT" in writes[0], seen
+    (changed,) = await _events_of(database, aggregate)
+    assert (changed.attempts, changed.last_error) == (3, "Máy chủ nhận không trả lời")
+    assert (changed.payload, changed.event_type, changed.seq) == ({"tên": "Hà"}, "thing.made", made.seq)
+    async with database.session() as session:
+        unchanged = await session.get(OutboxEvent, made.id)
+        queue_changes(session, unchanged)
+        assert queued(session) == 0

@@ -9,10 +9,11 @@ import re
 import httpx
 from applications_helpers import Actors, World, if_match
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import select
 
 from cleanprod_applications.calls.models import Call
+from cleanprod_kit.testing.data import random_tax_code
 
 
 async def test_two_officers_deciding_at_once_exactly_one_wins(
@@ -88,8 +89,8 @@ async def test_the_daily_counter_is_taken_after_every_read_of_a_submission(
     client: httpx.AsyncClient, world: World, app_and_client: tuple[FastAPI, httpx.AsyncClient]
 ) -> None:
     """The counter row stays locked from its statement until the commit, so concurrent submissions queue there:
-    after it come only the change's writes — the application's one UPDATE and one INSERT of its queued rows
-    (two audit entries, two events, the notification) — and no read."""
+    after it come only the change's writes — one statement: the application's UPDATE and the INSERTs of its
+    queued rows (two audit entries, two events, the notification) — and no read."""
     draft = await world.draft(await world.call())
     engine = app_and_client[0].state.db.engine.sync_engine
     seen: list[str] = []
@@ -107,10 +108,54 @@ async def test_the_daily_counter_is_taken_after_every_read_of_a_submission(
     assert response.status_code == 200, response.text
     counter = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO dossier_sequences"))
     after = seen[counter + 1 :]
-    assert len(after) == 2, after
-    assert after[0].startswith("UPDATE applications SET") and "dossier_code" in after[0]
-    assert all(f'INSERT INTO "{table}"' in after[1] for table in ("audit_log", "outbox_events", "notifications"))
-    assert sum(s.startswith("UPDATE applications") for s in seen) == 1
+    # One statement (session 6: the application's UPDATE joined the queued rows' INSERTs as one more CTE).
+    assert len(after) == 1, after
+    assert 'UPDATE "applications" SET' in after[0] and '"dossier_code" = queued."dossier_code"' in after[0]
+    assert all(f'INSERT INTO "{table}"' in after[0] for table in ("audit_log", "outbox_events", "notifications"))
+    assert sum("UPDATE applications" in s or 'UPDATE "applications"' in s for s in seen) == 1
     history = (await client.get(f"/api/v1/applications/{draft['id']}/history", headers=world.owner(draft))).json()
     assert [e["action"] for e in history["items"]][-2:] == ["submit", "screen_pass"]
     assert history["items"][-2]["details"]["dossier_code"] == response.json()["dossier_code"]
+
+
+async def test_a_change_reads_and_locks_the_application_with_its_call_in_one_statement(
+    client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    """Submit's reads before the counter: one `SELECT … FOR UPDATE OF applications` that joins the call (no
+    separate read of the application or of the call). A caller who may not see the application is answered 404
+    at once while another transaction holds its lock: the access rule is in that statement's WHERE clause, so
+    the stranger's statement finds no row to wait for."""
+    draft = await world.draft(await world.call())
+    engine = app_and_client[0].state.db.engine
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        response = await client.post(
+            f"/api/v1/applications/{draft['id']}/submit", headers=if_match(world.owner(draft), draft["version"])
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.text
+    counter = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO dossier_sequences"))
+    reads = [s for s in seen[:counter] if s.startswith("SELECT")]
+    locked = [s for s in reads if "FOR UPDATE" in s]
+    assert len(locked) == 1 and "JOIN calls" in locked[0] and "FOR UPDATE OF applications" in locked[0], reads
+    assert not [s for s in reads if s.startswith("SELECT calls.") or " FROM applications WHERE" in s], reads
+
+    other = await world.draft(await world.call())
+    stranger = actors.enterprise(random_tax_code())  # another enterprise's staff
+    async with engine.connect() as holder:
+        transaction = await holder.begin()
+        await holder.execute(text("SELECT 1 FROM applications WHERE id = :id FOR UPDATE"), {"id": other["id"]})
+        try:
+            answer = await asyncio.wait_for(
+                client.post(f"/api/v1/applications/{other['id']}/submit", headers=if_match(stranger, 1)), 60
+            )
+        finally:
+            await transaction.rollback()
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["code"] == "application_not_found"

@@ -48,3 +48,29 @@ async def test_the_sector_list_is_the_one_the_orm_pages_through(client: httpx.As
     assert priority == [s for s in listed if s["priority"]]
     others = (await client.get("/api/v1/sectors?priority=false", headers=actors.officer)).json()
     assert others == [s for s in listed if not s["priority"]]
+
+
+async def test_the_facts_of_a_facility_are_its_read_and_its_enterprises(
+    client: httpx.AsyncClient, actors: Actors
+) -> None:
+    """`/internal/facilities/{id}/facts` (service accounts) answers what the facility and enterprise reads answer
+    — Vietnamese names and all — and 404 for a facility that does not exist."""
+    enterprise = await create_enterprise(client, actors, name="Công ty TNHH Cơ khí Đông Anh")
+    facility = await create_facility(client, actors, enterprise["id"], name="Xưởng đúc gang — Đông Anh")
+    facts = await client.get(f"/internal/facilities/{facility['id']}/facts", headers=actors.headers("service"))
+    assert facts.status_code == 200, facts.text
+    assert (
+        facts.json()["facility"]
+        == (await client.get(f"/api/v1/facilities/{facility['id']}", headers=actors.officer)).json()
+    )
+    read = await client.get(f"/api/v1/enterprises/{enterprise['id']}", headers=actors.officer)
+    assert (
+        facts.json()["enterprise"] == read.json()
+        and facts.json()["enterprise"]["name"] == "Công ty TNHH Cơ khí Đông Anh"
+    )
+    missing = await client.get(
+        "/internal/facilities/01a2337690587564a0bf26489f8cd5e8/facts", headers=actors.headers("service")
+    )
+    assert missing.status_code == 404 and missing.json()["code"] == "record_not_found"
+    refused = await client.get(f"/internal/facilities/{facility['id']}/facts", headers=actors.officer)
+    assert refused.status_code == 403

@@ -152,7 +152,12 @@ class Change(Generic[R]):
     """One change of one resource by one caller, step by step in the pipeline's order (module docstring).
 
     `read` loads the resource the caller may read (404 otherwise, before any lock: strangers never queue behind
-    a row they cannot see). `if_match` is the route's default for `lock()`."""
+    a row they cannot see). `if_match` is the route's default for `lock()`.
+
+    `read_locked`, when a service has one, replaces read + re-read by one statement: the row `FOR UPDATE`
+    with the caller's access rule in its WHERE clause (so a row the caller may not see is neither returned nor
+    locked: strangers still never queue behind it), raising the service's 404 when it finds nothing. Each
+    statement saved is a round trip and SQLAlchemy's work for it (issue 16)."""
 
     def __init__(
         self,
@@ -162,23 +167,29 @@ class Change(Generic[R]):
         read: Callable[[], Awaitable[R]],
         *,
         if_match: IfMatch = IfMatch.REQUIRED,
+        read_locked: Callable[[], Awaitable[R]] | None = None,
     ) -> None:
         self.request = request
         self.session = session
         self.principal = principal
         self._read = read
+        self._read_locked = read_locked
         self._if_match = if_match
         self.resource: R | None = None
 
     async def lock(self, *, if_match: IfMatch | None = None, check: Callable[[R], None] | None = None) -> R:
         """Read access → row lock → `check` (a state rule that must win over a stale If-Match, optional) →
         If-Match. Returns the locked resource, refreshed."""
-        read = await self._read()
-        resource = await _locked(self.session, read)
-        if resource is None:  # deleted since it was read: read again, so the 404 is the service's own
-            self.session.expunge(read)
-            await self._read()
-            raise NotFound(code="record_not_found", params={"what": type(read).__name__})
+        if self._read_locked is not None:
+            resource = await self._read_locked()
+        else:
+            read = await self._read()
+            locked = await _locked(self.session, read)
+            if locked is None:  # deleted since it was read: read again, so the 404 is the service's own
+                self.session.expunge(read)
+                await self._read()
+                raise NotFound(code="record_not_found", params={"what": type(read).__name__})
+            resource = locked
         if check is not None:
             check(resource)
         check_version(self.request, resource.version, self._if_match if if_match is None else if_match)

@@ -3,6 +3,10 @@
 The key row is inserted in the same transaction as the resource it created, so either both exist or neither.
 Concurrent requests with one key queue on a transaction-scoped advisory lock for that key, so the second one
 sees the first one's committed answer and replays it (rather than racing it into a domain conflict).
+
+`insert_once` is the same promise for a create that writes only queued rows (`rows.py`) and reads nothing a twin
+could make it fail on: no transaction at all — the look-up on the read pool, then one autocommitted statement
+writes the resource's rows with the key's record (issue 16).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import JSONResponse, Response
 
 from .auth import Principal
+from .db import Database, Read
 from .errors import Unprocessable, field_error
 from .models import IdempotencyRecord, utcnow
-from .rows import queue_row
+from .rows import queue_row, write_autocommit
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -76,6 +81,22 @@ _LOOKUP = select(_KEYS.c.fingerprint, _KEYS.c.status_code, _KEYS.c.response_body
     _KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key")
 )
 """Built once; the stored answer's columns as a plain row (no ORM object: most look-ups find nothing)."""
+
+
+_LOOKUP_READ = Read(_LOOKUP)
+
+
+@dataclass
+class _Stored:
+    fingerprint: str
+    status_code: int
+    response_body: Any
+    response_headers: dict[str, str]
+
+
+async def _read_stored(database: Database, principal: Principal, key: str) -> Answer | None:
+    found = await database.fetch_one(_LOOKUP_READ, principal=principal.subject, key=key)
+    return _Stored(**found) if found is not None else None
 
 
 async def _lookup(session: AsyncSession, principal: Principal, key: str) -> Answer | None:
@@ -157,6 +178,47 @@ async def create_once(
         if key is None:
             raise
         existing = await _lookup(session, principal, key)
+        if existing is None:  # the conflict was not the key: a real domain conflict
+            raise
+        return _check_and_replay(existing, fingerprint)
+    return JSONResponse(body, status_code=created.status_code, headers=created.headers)
+
+
+async def insert_once(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    payload: Any,
+    create: Callable[[], Awaitable[Created]],
+) -> Response:
+    """`create_once` without a transaction, for a `create` that only queues rows on `session` (`rows.queue_row`,
+    no ORM object added) and reads through the read pool (`Database.fetch`), never through `session`: the key is
+    looked up on the read pool, and the queued rows — the key's record among them — are written by one statement
+    in autocommit (one statement is atomic: every row or none). Four round trips fewer than `create_once` (BEGIN,
+    the advisory lock, an ORM look-up, COMMIT).
+
+    Without the lock, two requests with one key may both create: PostgreSQL makes the second statement wait on
+    the key's primary key until the first commits, then fails it, and the second answers the first's replay —
+    what the lock gives, as long as nothing `create` reads can fail the twin otherwise (a uniqueness checked by
+    a read: use `create_once`)."""
+    database: Database = request.app.state.db
+    key = idempotency_key(request)
+    fingerprint = _fingerprint(request, payload)
+    if key is not None:
+        existing = await _read_stored(database, principal, key)
+        if existing is not None:
+            return _check_and_replay(existing, fingerprint)
+    created = await create()
+    body = json_values(created.body)
+    if key is not None:
+        headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
+        _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)
+    try:
+        await write_autocommit(database.engine, session)
+    except IntegrityError:
+        if key is None:
+            raise
+        existing = await _read_stored(database, principal, key)
         if existing is None:  # the conflict was not the key: a real domain conflict
             raise
         return _check_and_replay(existing, fingerprint)

@@ -20,7 +20,7 @@ from .changes import Change
 from .concurrency import check_if_match
 from .errors import PROBLEM_JSON
 from .fields import NO_CONTROL_PATTERN
-from .idempotency import KEY_PATTERN, create_once
+from .idempotency import KEY_PATTERN, create_once, insert_once
 
 FIELD_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -136,9 +136,11 @@ def _checks_if_match(route: Any) -> bool:
 
 
 def _creates_once(route: Any) -> bool:
-    """`idempotency.create_once`, called directly or as `change.create_once(…)`."""
-    return _references(route.endpoint, create_once) or (
-        _uses_change(route) and _calls_method(route.endpoint, "create_once")
+    """`idempotency.create_once` (or `insert_once`), called directly or as `change.create_once(…)`."""
+    return (
+        _references(route.endpoint, create_once)
+        or _references(route.endpoint, insert_once)
+        or (_uses_change(route) and _calls_method(route.endpoint, "create_once"))
     )
 
 

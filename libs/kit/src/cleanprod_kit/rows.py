@@ -20,18 +20,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Table, TextClause, event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _PENDING = "cleanprod.queued_rows"
 
-Group = tuple[Table, tuple[str, ...]]
-"""The table, and the columns of the unique index whose conflicts are ignored (empty: a conflict raises)."""
+
+class Group(NamedTuple):
+    """The rows of one table written alike: inserted (a conflict on the unique index `ignore_conflicts_on` is
+    skipped; empty: a conflict raises), or, with `update_by` (the primary key's columns), updated."""
+
+    table: Table
+    ignore_conflicts_on: tuple[str, ...] = ()
+    update_by: tuple[str, ...] = ()
 
 
 def _sync(session: AsyncSession | Session) -> Session:
@@ -43,11 +52,33 @@ def queue_row(
 ) -> None:
     """Write `row` (column name → value, the same columns in every row of one table) when `session` commits.
     `ignore_conflicts_on` names a unique index: a row that conflicts on it is skipped (ON CONFLICT DO NOTHING)."""
-    sync = _sync(session)
+    _pending(_sync(session)).setdefault(Group(table, tuple(ignore_conflicts_on)), []).append(row)
+
+
+def _pending(sync: Session) -> dict[Group, list[dict[str, Any]]]:
     if not sync.in_transaction():
         sync.begin()  # no I/O (the connection is taken by the first statement); a rollback now drops the rows
-    pending: dict[Group, list[dict[str, Any]]] = sync.info.setdefault(_PENDING, {})
-    pending.setdefault((table, tuple(ignore_conflicts_on)), []).append(row)
+    return sync.info.setdefault(_PENDING, {})  # type: ignore[no-any-return]
+
+
+def queue_changes(session: AsyncSession | Session, instance: Any) -> None:
+    """Write the changed columns of `instance` (a row of the session, changed in memory) with the queued rows, in
+    their one statement — an UPDATE by primary key as one more data-modifying CTE — instead of in a flush of its
+    own: a round trip and the unit of work's UPDATE saved (issue 16). `instance` leaves the session (expunged,
+    its values kept for the answer): a change made to it afterwards is not written, and it is no longer refreshed
+    or flushed. Nothing changed: nothing queued."""
+    sync = _sync(session)
+    state = sa_inspect(instance)
+    values: dict[str, Any] = {}
+    for prop in state.mapper.column_attrs:
+        added = state.attrs[prop.key].history.added
+        if added:
+            values[prop.columns[0].name] = added[0]
+    table = state.mapper.local_table
+    key = dict(zip((c.name for c in state.mapper.primary_key), state.identity or (), strict=True))
+    if values and key:
+        _pending(sync).setdefault(Group(table, update_by=tuple(key)), []).append(key | values)
+    sync.expunge(instance)
 
 
 def row_of(instance: Any) -> dict[str, Any]:
@@ -69,8 +100,8 @@ def queued(session: AsyncSession | Session) -> int:
     return sum(len(rows) for rows in _sync(session).info.get(_PENDING, {}).values())
 
 
-Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
-"""Per group: table name, conflict columns, column names (in the order of the first row)."""
+Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
+"""Per group: table name, conflict columns, update key columns, column names (in the order of the first row)."""
 
 _STATEMENTS: dict[Shape, TextClause] = {}
 MAX_SHAPES = 256  # a service queues a handful of shapes (create, submit, decide, …): a bound, not a tuning knob
@@ -78,7 +109,7 @@ _PG = postgresql.dialect()
 
 
 def _shape(groups: dict[Group, list[dict[str, Any]]]) -> Shape:
-    return tuple((t.name, conflict, tuple(rows[0])) for (t, conflict), rows in groups.items())
+    return tuple((g.table.name, g.ignore_conflicts_on, g.update_by, tuple(rows[0])) for g, rows in groups.items())
 
 
 def _insert(g: int, table: Table, conflict_columns: tuple[str, ...], names: tuple[str, ...]) -> str:
@@ -96,39 +127,68 @@ def _insert(g: int, table: Table, conflict_columns: tuple[str, ...], names: tupl
     return sql
 
 
+def _update(g: int, table: Table, key: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """`UPDATE table SET … FROM jsonb_to_recordset(:q<g>) WHERE` the primary key matches (no row: nothing)."""
+    record = ", ".join(f'"{name}" {table.c[name].type.compile(dialect=_PG)}' for name in names)
+    rows = f"jsonb_to_recordset(CAST(CAST(:q{g} AS TEXT) AS JSONB)) AS queued({record})"
+    assignments = ", ".join(f'"{name}" = queued."{name}"' for name in names if name not in key)
+    matches = " AND ".join(f'"{table.name}"."{name}" = queued."{name}"' for name in key)
+    return f'UPDATE "{table.name}" SET {assignments} FROM {rows} WHERE {matches}'
+
+
 def _build(shape: Shape, tables: list[Table]) -> TextClause:
     """One statement for every queued row: the first table's INSERT as the main statement, each other table's as a
     data-modifying CTE (PostgreSQL runs every such CTE exactly once, referenced or not). Each table's rows are one
     JSON parameter, so a shape's SQL does not depend on how many rows there are, and SQLAlchemy compiles it once
     (it does not cache the compiled form of a multi-row VALUES: that was compiled anew on every commit)."""
-    inserts = [_insert(g, table, conflict, names) for g, (table, (_, conflict, names)) in enumerate(zip(tables, shape))]
-    main, *others = inserts
+    writes = [
+        _update(g, table, key, names) if key else _insert(g, table, conflict, names)
+        for g, (table, (_, conflict, key, names)) in enumerate(zip(tables, shape, strict=True))
+    ]
+    main, *others = writes
     ctes = ", ".join(f"queued_{g} AS ({sql})" for g, sql in enumerate(others, start=1))
     return text(f"WITH {ctes} {main}" if ctes else main)
 
 
 def _json_default(value: Any) -> Any:
-    """What orjson does not write itself: UUID subclasses (asyncpg reads uuid columns as its own UUID type)."""
-    if isinstance(value, uuid.UUID):
+    """What orjson does not write itself: UUID subclasses (asyncpg reads uuid columns as its own UUID type), and
+    decimals (as text: PostgreSQL reads a numeric from it exactly)."""
+    if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, dict[str, Any]]:
     """The INSERT of `groups` and its parameters (a JSON array of rows per table)."""
+    groups = {Group(*group): rows for group, rows in groups.items()}  # a plain (table, conflict columns) too
     shape = _shape(groups)
     built = _STATEMENTS.get(shape)
     if built is None:
-        built = _build(shape, [table for table, _ in groups])
+        built = _build(shape, [group.table for group in groups])
         if len(_STATEMENTS) < MAX_SHAPES:
             _STATEMENTS[shape] = built
     parameters = {}
     for g, rows in enumerate(groups.values()):
-        names = set(shape[g][2])
+        names = set(shape[g][3])
         if any(row.keys() != names for row in rows):
             raise ValueError(f"queued rows of {shape[g][0]} name different columns")
         parameters[f"q{g}"] = orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
     return built, parameters
+
+
+async def write_autocommit(engine: AsyncEngine, session: AsyncSession) -> None:
+    """Write what `session` has queued as one statement in autocommit, on a connection of its own, instead of
+    at the session's commit: no BEGIN and no COMMIT round trip (idempotency.insert_once). For a change made of
+    queued rows alone: ORM changes in the session would not be written, so they are refused."""
+    sync = _sync(session)
+    if sync.new or sync.dirty or sync.deleted:
+        raise RuntimeError("write_autocommit writes queued rows only; this session has ORM changes")
+    groups = sync.info.pop(_PENDING, None)
+    if not groups:
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(*statement(groups))
 
 
 def write_queued(session: Session) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, bindparam, false, or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +27,7 @@ from cleanprod_kit.roles import Role
 from cleanprod_kit.tax_codes import canonical, same_tax_code
 
 from .applications.models import Application
+from .calls.models import Call
 from .reviews.models import ReviewerAssignment
 from .verifiers.models import VerifierAssignment
 
@@ -111,6 +112,42 @@ async def readable_application(session: AsyncSession, principal: Principal, appl
         code="application_not_found",
         params=_not_found(application_id),
     )
+
+
+_CALLS_READ = "cleanprod_applications.calls_read"
+# Built once (SQLAlchemy memoises a statement's cache key on the statement object); `visibility_filter` is the
+# rule for every other caller. An enterprise's own: the same condition as its lists.
+_LOCKED = (
+    select(Application, Call)
+    .join(Call, Call.id == Application.call_id)  # type: ignore[arg-type]
+    .where(Application.id == bindparam("application_id"))
+    .with_for_update(of=Application)
+    .execution_options(populate_existing=True)
+)
+_LOCKED_OWN = _LOCKED.where(Application.enterprise_tax_code == bindparam("tax_code"))
+
+
+async def locked_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
+    """The application locked `FOR UPDATE` for a change, in one statement: the caller's access rule is its WHERE
+    clause (`visibility_filter`, the rule `ensure_readable` applies row by row), so a row the caller may not
+    see is neither answered nor locked, and 404 `application_not_found` as for a missing one. Its call is read in
+    the same statement (not locked): every transition needs it, and `session.get(Call, …)` then finds it in the
+    session instead of asking the database (issue 16)."""
+    params: dict[str, Any] = {"application_id": application_id}
+    if reads_all(principal):
+        statement = _LOCKED
+    elif principal.roles.isdisjoint(_ASSIGNMENTS) and (tax_code := principal.enterprise_tax_code()) is not None:
+        statement, params["tax_code"] = _LOCKED_OWN, canonical(tax_code)
+    else:  # assigned reviewers and verifiers: the assignment tables' subqueries, built for the caller
+        statement = _LOCKED.where(visibility_filter(principal))  # type: ignore[arg-type]
+    found = (await session.exec(statement, params=params)).first()  # type: ignore[call-overload]
+    if found is None:
+        raise NotFound(code="application_not_found", params=_not_found(application_id))
+    application, call = found
+    # The session's identity map holds objects weakly: the call is kept for the session's life, or it would be
+    # collected before `call_of` looks for it.
+    session.info.setdefault(_CALLS_READ, []).append(call)
+    return application
 
 
 def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:

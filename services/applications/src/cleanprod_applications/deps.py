@@ -24,7 +24,7 @@ from cleanprod_kit.http import ServiceClient
 from cleanprod_kit.upstream import Upstream
 
 from . import registry
-from .access import readable_application
+from .access import locked_application, readable_application
 from .applications.models import Application
 from .applications.schemas import ApplicationPublic
 from .applications.service import public_view
@@ -100,8 +100,14 @@ async def _application_change(
     application_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Change[Application]:
     """A change of the application in the path: readable by the caller (404 otherwise), If-Match required
-    unless the route says otherwise."""
-    return Change(request, session, principal, lambda: readable_application(session, principal, application_id))
+    unless the route says otherwise; read and locked in one statement (`locked_application`)."""
+    return Change(
+        request,
+        session,
+        principal,
+        lambda: readable_application(session, principal, application_id),
+        read_locked=lambda: locked_application(session, principal, application_id),
+    )
 
 
 async def _call_change(

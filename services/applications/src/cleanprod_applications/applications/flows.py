@@ -26,6 +26,7 @@ from cleanprod_kit.errors import Conflict, Forbidden, NotFound, ServiceUnavailab
 from cleanprod_kit.models import utcnow
 from cleanprod_kit.outbox import queue_event
 from cleanprod_kit.roles import Role
+from cleanprod_kit.rows import queue_changes
 
 from ..access import owns
 from ..calls.models import Call
@@ -338,6 +339,8 @@ async def file_dossier(
         details={"dossier_code": application.dossier_code, "first_submission": first},
     )
     await record_screening(session, application, call, reasons)
+    # The application's new columns go with the queued rows: the commit is one statement (UPDATE + INSERTs).
+    queue_changes(session, application)
 
 
 async def record_screening(session: AsyncSession, application: Application, call: Call, reasons: list[Any]) -> None:

@@ -3,10 +3,12 @@ transition of the lifecycle (submission, withdrawal, start, completion, decision
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, not_
+from sqlalchemy import and_, bindparam, func, not_
 from sqlalchemy.orm import load_only
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit.audit import audit_page, field_changes, queue_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
+from cleanprod_kit.db import Database, Read
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import page_by_id
@@ -144,10 +147,29 @@ def content_values(application: Application) -> dict[str, Any]:
     return {name: getattr(application, name) for name in REQUIRED_TO_SUBMIT}
 
 
+@dataclass(frozen=True)
+class DraftCall:
+    """What a new draft needs of its call."""
+
+    id: uuid.UUID
+    code: str
+    closes_on: dt.date
+    support_types: list[str]
+
+
+_DRAFT_CALL = Read(
+    select(Call.id, Call.code, Call.closes_on, Call.support_types).where(Call.id == bindparam("call_id"))
+)
+"""Read on the read pool, outside any transaction (a create is one autocommitted statement: `insert_once`)."""
+
+
 async def create_application(
-    session: AsyncSession, principal: Principal, data: ApplicationCreate, facts: FacilityFacts
+    session: AsyncSession, database: Database, principal: Principal, data: ApplicationCreate, facts: FacilityFacts
 ) -> Application:
-    call = await session.get(Call, data.call_id)
+    """A new draft: queued rows only (the application and its audit entry), written by the caller's one
+    statement (`insert_once`); the call is read on the read pool."""
+    found = await database.fetch_one(_DRAFT_CALL, call_id=data.call_id)
+    call = DraftCall(**found) if found is not None else None
     if call is None:
         raise Unprocessable(
             code="unknown_call",
@@ -198,7 +220,7 @@ async def create_application(
     return application
 
 
-def ensure_funded_type(call: Call, support_type: str) -> str:
+def ensure_funded_type(call: Call | DraftCall, support_type: str) -> str:
     """The support type, if the call funds it (422 `support_type_not_funded` otherwise)."""
     if str(support_type) not in call.support_types:
         params = {"support_type": str(support_type), "funded": ", ".join(call.support_types)}

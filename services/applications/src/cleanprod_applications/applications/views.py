@@ -9,12 +9,12 @@ from cleanprod_kit.auth import CurrentPrincipal, require_roles
 from cleanprod_kit.changes import created
 from cleanprod_kit.concurrency import set_etag
 from cleanprod_kit.db import SessionDep
-from cleanprod_kit.idempotency import Created, create_once
+from cleanprod_kit.idempotency import Created, insert_once
 from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..deps import ApplicationChange, RegistryDep, SettingsDep, answer_application
+from ..deps import ApplicationChange, DatabaseDep, RegistryDep, SettingsDep, answer_application
 from ..domain import Action
 from . import flows, service
 from .filters import ApplicationFilters
@@ -48,7 +48,12 @@ TRANSITION_RESPONSES = {
     responses={404: {"description": "Facility not yours"}, 503: {"description": "Registry unreachable"}},
 )
 async def create_application(
-    body: ApplicationCreate, request: Request, session: SessionDep, principal: CurrentPrincipal, registry: RegistryDep
+    body: ApplicationCreate,
+    request: Request,
+    session: SessionDep,
+    database: DatabaseDep,
+    principal: CurrentPrincipal,
+    registry: RegistryDep,
 ) -> Response:
     """Start a draft for one of the caller's facilities (ownership is checked with the registry)."""
     service.applicant_tax_code(principal)
@@ -57,14 +62,15 @@ async def create_application(
     facts = service.check_facility(principal, body.facility_id, await registry.facility_facts(body.facility_id))
 
     async def create() -> Created:
-        application = await service.create_application(session, principal, body, facts)
+        application = await service.create_application(session, database, principal, body, facts)
         return created(
             service.to_public(application, []),
             version=application.version,
             location=f"/api/v1/applications/{application.id}",
         )
 
-    return await create_once(request, session, principal, body, create)
+    # The draft and its audit entry are queued rows and the call is read on the read pool: no transaction.
+    return await insert_once(request, session, principal, body, create)
 
 
 @router.get("", response_model=Page[ApplicationPublic], dependencies=readers)

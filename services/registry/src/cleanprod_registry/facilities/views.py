@@ -26,8 +26,7 @@ from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, WRITE_ROLES
 from ..deps import DatabaseDep, FacilityChange
-from ..enterprises.schemas import EnterprisePublic
-from . import service
+from . import facts, service
 from .filters import FacilityFilters
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
@@ -176,12 +175,8 @@ async def facility_history(
 
 @internal_router.get("/{facility_id}/facts", dependencies=[Depends(require_roles(Role.SERVICE))])
 async def facility_with_enterprise(
-    facility_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    facility_id: uuid.UUID, database: DatabaseDep, principal: CurrentPrincipal
 ) -> dict[str, object]:
     """The facility and its enterprise in one answer (`cleanprod_contracts.v1.registry.FacilityWithEnterprise`):
     what the applications service records of both when an application is created, read in one statement."""
-    facility, enterprise = await service.get_facility(session, principal, facility_id)
-    return {
-        "facility": service.to_public(facility, enterprise.tax_code),
-        "enterprise": EnterprisePublic.model_validate(enterprise, from_attributes=True),
-    }
+    return await facts.facility_facts(database, principal, facility_id)
