@@ -323,7 +323,12 @@ def _read_plain(
     if not _plain_numbers(amounts):
         return None
 
-    if not _inputs_valid(case, spec, units[0], signature, carriers, settings, tables, memo):
+    # the cases of a batch mostly share all of these (a re-freeze: every one): one look-up instead of five checks
+    shared = ("inputs", id(spec), id(case.claim), units[0], signature, id(case.norm), id(case.adjustments))
+    valid = memo.get(shared)
+    if valid is None:
+        valid = memo[shared] = _inputs_valid(case, spec, units[0], signature, carriers, settings, tables, memo)
+    if not valid:
         return None
     return _Read(
         i,
