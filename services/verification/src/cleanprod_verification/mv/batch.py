@@ -1,6 +1,8 @@
 """Many verification cases at once: ``compute_savings_many`` gives, for each case, what ``compute_savings``
 gives (the ``SavingsResult``, or the ``InputErrors`` it would raise), in the same order;
-``compute_savings_records`` gives its record (``to_dict()``), built column-wise (``records.py``).
+``compute_savings_records`` gives its record (``to_dict()``), built column-wise (``records.py``);
+``compute_savings_batch`` gives the batch as it is before any record is made (``SavingsBatch``: each case's
+headline figures at once, its record on access) — ``compute_savings_records`` is ``batch(cases).records()``.
 
 Cases of one shape — the same numbers of baseline and reporting periods, the same carriers in the same units
 in every period, one production unit — are computed as stacked arrays: the periods are read once into arrays
