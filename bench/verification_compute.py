@@ -6,7 +6,11 @@ around a facility-specific level, energy = fixed part + variable part + noise, a
 and times what the service keeps of a result, the record ``SavingsResult.to_dict()``, made two ways: per case
 (``compute_savings`` then ``to_dict``) and batched (``compute_savings_records``: every case of one shape at once,
 the records built column-wise), whose records must equal the per-case ones to 1e-9. For comparison it also
-times ``compute_savings_many`` (the batch giving result objects, no records).
+times ``compute_savings_many`` (the batch giving result objects, no records), and the batch's headline figures:
+``compute_savings_batch(cases).headlines()`` — every case read, checked, fitted and judged as by the records path,
+the verdict decided, and of each case only the five figures the baseline re-freeze reads (verdict, method,
+verified savings %, savings TOE, adjusted baseline TOE); no record is made. They must equal the per-case
+records' to 1e-9.
 
 In the same run it computes a vectorised numpy lower bound: the batched part of the numeric work only
 (unit conversion, SEC, least squares via einsum normal equations for both carriers and the total, R²,
@@ -39,6 +43,7 @@ from cleanprod_verification.mv import (
     Quantity,
     SavingsCase,
     compute_savings,
+    compute_savings_batch,
     compute_savings_many,
     compute_savings_records,
     default_tables,
@@ -189,6 +194,19 @@ def main() -> None:
     batch_diff = max(max_difference(a, b) for a, b in zip(results, batched))
     _, t_objects = best_of(args.repeat, compute_savings_many, batch_cases, settings)
 
+    def headlines() -> list[Any]:
+        return compute_savings_batch(batch_cases, settings).headlines()
+
+    heads, t_heads = best_of(args.repeat, headlines)
+    head_diff = max(
+        max_difference(
+            [r["verdict"], r["method"], r["verified_savings_percent"], r["savings_toe"]]
+            + [r["total"]["adjusted_baseline_toe"]],
+            [h.verdict, h.method, h.verified_savings_percent, h.savings_toe, h.adjusted_baseline_toe],
+        )
+        for r, h in zip(results, heads)
+    )
+
     # the two paths must agree where they overlap (regression coefficients of the total, whatever method won)
     check = min(args.cases, 200)
     got = np.array([r["total"]["regression"]["coefficients"] for r in results[:check]])
@@ -218,8 +236,13 @@ def main() -> None:
         f"{t_objects / args.cases * 1e6:8.1f} µs/case (result objects, no records)"
     )
     print(
+        f"batch, headline figures   : {t_heads:8.3f} s  {args.cases / t_heads:10.0f} cases/s  "
+        f"{t_heads / args.cases * 1e6:8.1f} µs/case (compute_savings_batch(...).headlines(): computed and judged, "
+        "the verdict and 4 figures per case, no record)"
+    )
+    print(
         f"ratio to the bound: per case {t_case / t_vec:.0f}×; batched records {t_batch / t_vec:.1f}×; "
-        f"batched objects {t_objects / t_vec:.1f}×"
+        f"batched objects {t_objects / t_vec:.1f}×; batch, headline figures {t_heads / t_vec:.1f}×"
     )
     print(
         f"regression used for the total in {methods.count('regression') / len(methods):.1%} of cases; "
@@ -227,6 +250,7 @@ def main() -> None:
     )
     print(f"max relative difference of total-model coefficients (first {check} cases): {max_rel:.2e}")
     print(f"max difference of the batched records from the per-case ones (all figures, all cases): {batch_diff:.2e}")
+    print(f"max difference of the batch's headline figures from the per-case records' (all cases): {head_diff:.2e}")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ from cleanprod_verification.mv import (
     Period,
     Quantity,
     SavingsCase,
+    SavingsHeadline,
     SectorNorm,
     compute_savings,
+    compute_savings_batch,
     compute_savings_many,
     compute_savings_records,
 )
@@ -282,6 +284,84 @@ def test_batched_records_equal_the_per_case_records(
     records = [r for r in got if isinstance(r, dict)]
     assert {"regression", "sec", "sec_capped_by_regression"} <= {r["method"] for r in records}
     assert any(r["norm"] is not None for r in records) and any(r["requires_review"] for r in records)
+
+
+def _headline_of_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The figures a SavingsHeadline carries, read from a record (as the re-freeze read them before)."""
+    return {
+        "verdict": record["verdict"],
+        "method": record["method"],
+        "verified_savings_percent": record["verified_savings_percent"],
+        "savings_toe": record["savings_toe"],
+        "adjusted_baseline_toe": record["total"]["adjusted_baseline_toe"],
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_batch_headlines_equal_the_per_case_ones_without_making_records(
+    seed: int, make_month: Callable[..., Period], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compute_savings_batch(...).headlines() gives, for every case, the headline figures of
+    compute_savings(...).to_dict() (InputErrors the same) — from the batch's columns for the cases it computes,
+    from the result for those it hands over — and makes no record on the way."""
+    rng = np.random.default_rng(seed)
+    regular, special = regular_cases(rng), special_cases(rng, make_month)
+    settings = MVSettings(production_shift_warning=0.05) if seed == 4 else MVSettings()
+    cases = [*regular, *special]
+    cases = [cases[i] for i in rng.permutation(len(cases))]
+    expected = [per_case(c, settings) for c in cases]
+
+    made: list[int] = []
+    original = batch_module.group_records
+    monkeypatch.setattr(batch_module, "group_records", lambda *a: made.append(1) or original(*a))
+    batch = compute_savings_batch(cases, settings)
+    got = batch.headlines()
+
+    assert len(batch) == len(got) == len(cases)
+    for i, (want, have) in enumerate(zip(expected, got, strict=True)):
+        if isinstance(want, InputErrors):
+            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
+        else:
+            assert isinstance(have, SavingsHeadline)
+            assert_same(_headline_of_record(want.to_dict()), asdict(have), f"case {i}")
+            assert batch.headline(i) == have
+    assert made == []  # the headlines came without a single record
+    # the regular cases without adjustments were read from the columns, every other case from a result
+    columnar = {id(c) for c in regular if not c.adjustments}
+    assert [isinstance(e, tuple) for e in batch._entries] == [id(c) in columnar for c in cases]
+    assert {"regression", "sec", "sec_capped_by_regression"} <= {
+        h.method for h in got if not isinstance(h, InputErrors)
+    }
+    assert {"verified", "not_achieved"} <= {h.verdict for h in got if not isinstance(h, InputErrors)}
+
+
+def test_batch_records_are_made_on_access_a_shape_at_a_time(make_month: Callable[..., Period]) -> None:
+    """record(i) is the per-case record; asking for it makes the records of its shape once (asking again gives
+    the same dict), and records() then gives every case's, as compute_savings_records does."""
+    rng = np.random.default_rng(8)
+    cases = [*regular_cases(rng), *special_cases(rng, make_month)]
+    settings = MVSettings()
+    expected = [per_case(c, settings) for c in cases]
+    batch = compute_savings_batch(cases, settings)
+
+    first = next(i for i, e in enumerate(batch._entries) if isinstance(e, tuple))
+    record = batch.record(first)
+    assert isinstance(record, dict) and not isinstance(expected[first], InputErrors)
+    assert_same(expected[first].to_dict(), record)
+    assert batch.record(first) is record
+    figures = batch._entries[first][0]  # type: ignore[index]
+    same_shape = [i for i, e in enumerate(batch._entries) if isinstance(e, tuple) and e[0] is figures]
+    assert len(same_shape) > 1 and all(batch._made[i] is not None for i in same_shape)
+    assert all(batch._made[i] is None for i in range(len(cases)) if i not in same_shape)
+
+    records = batch.records()
+    assert records[first] is record
+    for want, have in zip(expected, records, strict=True):
+        if isinstance(want, InputErrors):
+            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
+        else:
+            assert_same(want.to_dict(), have)
+    assert len(compute_savings_batch([])) == 0 and compute_savings_batch([]).headlines() == []
 
 
 def test_records_are_independent_of_each_other() -> None:

@@ -39,10 +39,11 @@ from ..mv import (
     InputErrors,
     MVSettings,
     SavingsCase,
+    SavingsHeadline,
     SavingsResult,
     SectorNorm,
     compute_savings,
-    compute_savings_records,
+    compute_savings_batch,
     convert_sec,
     default_tables,
     to_canonical_production,
@@ -207,9 +208,8 @@ def figures(
     settings: MVSettings,
 ) -> list[dict[str, Any]]:
     """The headline figures of the case on each of ``baselines`` and the current measurements, without the norm
-    (a re-freeze records them for the old and the new baseline), computed together (``compute_savings_records``:
-    the records the batch builds column-wise, read here for their headline). Not computable is a figure too,
-    with why."""
+    (a re-freeze records them for the old and the new baseline), computed together (``compute_savings_batch``:
+    only the headline figures are read, no record is made). Not computable is a figure too, with why."""
     if case.claimed_overall_pct is None or not reporting:
         return [
             {"computable": False, "reason": "no claim or no measurement yet", "baseline_periods": len(baseline)}
@@ -219,14 +219,14 @@ def figures(
     claim = Claim(case.claimed_overall_pct, {c: v for c, v in case.claimed_per_carrier.items() if c in energy})
     periods = [revision_period(x.revision) for x in reporting]
     model, approved = model_of(case), approved_for_computation(adjustments)
-    results = compute_savings_records(
+    results = compute_savings_batch(
         [SavingsCase(baseline_periods(b), periods, claim, model=model, adjustments=approved) for b in baselines],
         settings,
-    )
+    ).headlines()
     return [_headline(r, len(b), reporting) for r, b in zip(results, baselines, strict=True)]
 
 
-def _headline(r: dict[str, Any] | InputErrors, baseline_count: int, reporting: list[ReportingInput]) -> dict[str, Any]:
+def _headline(r: SavingsHeadline | InputErrors, baseline_count: int, reporting: list[ReportingInput]) -> dict[str, Any]:
     if isinstance(r, InputErrors):
         return {
             "computable": False,
@@ -236,11 +236,11 @@ def _headline(r: dict[str, Any] | InputErrors, baseline_count: int, reporting: l
     return {
         "computable": True,
         "baseline_periods": baseline_count,
-        "verdict": r["verdict"],
-        "method": r["method"],
-        "verified_savings_pct": r["verified_savings_percent"],
-        "savings_toe": r["savings_toe"],
-        "adjusted_baseline_toe": r["total"]["adjusted_baseline_toe"],
+        "verdict": r.verdict,
+        "method": r.method,
+        "verified_savings_pct": r.verified_savings_percent,
+        "savings_toe": r.savings_toe,
+        "adjusted_baseline_toe": r.adjusted_baseline_toe,
         "measurements_used": [x.used() for x in reporting],
     }
 

@@ -14,10 +14,11 @@ Map of the modules:
   validation     input checks with field paths
   savings        ``compute_savings`` — the entry point the service calls
   batch          ``compute_savings_many`` — many cases at once, the same results
-  records        ``compute_savings_records`` — many cases at once, the same records (``to_dict()``), column-wise
+  records        ``compute_savings_records`` — many cases at once, the same records (``to_dict()``), column-wise;
+                 ``compute_savings_batch`` — the same batch, headline figures at once, records made on access
 """
 
-from .batch import SavingsCase, compute_savings_many, compute_savings_records
+from .batch import SavingsBatch, SavingsCase, compute_savings_batch, compute_savings_many, compute_savings_records
 from .conversions import EmissionFactorUsed, EnergyAmount, co2_tonnes, emission_factor, energy_toe, to_energy, toe_to_gj
 from .criteria import AcceptanceCriteria, CriterionCheck
 from .errors import (
@@ -32,7 +33,7 @@ from .errors import (
 from .factors import GJ_PER_TOE, FactorTables, default_tables
 from .inputs import CarrierQuantity, Claim, Period, Quantity
 from .norms import NormComparison, SectorNorm, compare_with_norm, convert_sec
-from .results import CarrierResult, InputsUsed, PeriodUsed, RegressionResult, SavingsResult, SecResult
+from .results import CarrierResult, InputsUsed, PeriodUsed, RegressionResult, SavingsHeadline, SavingsResult, SecResult
 from .savings import compute_savings
 from .settings import MVSettings
 from .uncertainty import SavingsUncertainty
@@ -65,6 +66,8 @@ __all__ = [
     "Quantity",
     "RegressionResult",
     "SavingsCase",
+    "SavingsBatch",
+    "SavingsHeadline",
     "SavingsResult",
     "SavingsUncertainty",
     "SecResult",
@@ -77,6 +80,7 @@ __all__ = [
     "co2_tonnes",
     "compare_with_norm",
     "compute_savings",
+    "compute_savings_batch",
     "compute_savings_many",
     "compute_savings_records",
     "convert",

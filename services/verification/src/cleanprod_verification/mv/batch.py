@@ -1,6 +1,8 @@
 """Many verification cases at once: ``compute_savings_many`` gives, for each case, what ``compute_savings``
 gives (the ``SavingsResult``, or the ``InputErrors`` it would raise), in the same order;
-``compute_savings_records`` gives its record (``to_dict()``), built column-wise (``records.py``).
+``compute_savings_records`` gives its record (``to_dict()``), built column-wise (``records.py``);
+``compute_savings_batch`` gives the batch as it is before any record is made (``SavingsBatch``: each case's
+headline figures at once, its record on access) — ``compute_savings_records`` is ``batch(cases).records()``.
 
 Cases of one shape — the same numbers of baseline and reporting periods, the same carriers in the same units
 in every period, one production unit — are computed as stacked arrays: the periods are read once into arrays
@@ -36,9 +38,9 @@ from .factors import FactorTables, default_tables
 from .inputs import Claim, Period
 from .models import FORM_PRODUCTION, BaselineModel, validate_model
 from .norms import SectorNorm, convert_sec
-from .records import group_records
+from .records import GroupFigures, group_figures, group_records
 from .regression import StackedFits, fit_stacked
-from .results import SavingsResult
+from .results import SavingsHeadline, SavingsResult
 from .savings import _claim_warnings, _judged, _Model, _result, compute_savings
 from .sec import sec_comparison
 from .settings import MVSettings
@@ -94,8 +96,78 @@ def compute_savings_records(
     """For each case the record ``compute_savings(...).to_dict()`` gives (what the service keeps of a result),
     or the ``InputErrors`` it would raise, in order — built column-wise from the batch's arrays for the cases the
     batch computes (``records.py``), without the result objects."""
+    return compute_savings_batch(cases, settings, tables=tables).records()
+
+
+def compute_savings_batch(
+    cases: Sequence[SavingsCase], settings: MVSettings | None = None, *, tables: FactorTables | None = None
+) -> SavingsBatch:
+    """The cases computed together, their records not yet made: ``SavingsBatch`` gives each case's headline
+    figures at once and its full record when asked for."""
+    settings, tables = settings or MVSettings(), tables or default_tables()
     with _collector_paused():
-        return _compute_many(cases, settings or MVSettings(), tables or default_tables(), True)  # type: ignore[return-value]
+        entries = _compute_many(cases, settings, tables, True)
+    return SavingsBatch(entries, settings, tables)
+
+
+class SavingsBatch:
+    """A batch's results, columnar: for each case (in the order given) the ``InputErrors`` it would raise, or its
+    figures — as the batch's arrays and decisions (``records.GroupFigures``) for the cases computed column-wise, as
+    a ``SavingsResult`` for those handed to ``compute_savings`` or assembled from objects (adjustments).
+    ``headline(i)`` reads the headline figures from there; ``record(i)`` is ``compute_savings(...).to_dict()``,
+    made on first access — column-wise for all cases of its shape at once (that is what makes the records cheap),
+    then kept: asking again gives the same dict."""
+
+    def __init__(
+        self,
+        entries: list[SavingsResult | InputErrors | tuple[GroupFigures, int]],
+        settings: MVSettings,
+        tables: FactorTables,
+    ) -> None:
+        self._entries = entries
+        self._settings, self._tables = settings, tables
+        self._made: list[dict[str, Any] | None] = [None] * len(entries)
+        self._slots: dict[int, list[int]] = {}  # id of a GroupFigures: the indexes of its cases, in its order
+        for i, entry in enumerate(entries):
+            if isinstance(entry, tuple):
+                self._slots.setdefault(id(entry[0]), []).append(i)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def headline(self, i: int) -> SavingsHeadline | InputErrors:
+        entry = self._entries[i]
+        if isinstance(entry, tuple):
+            figures, j = entry
+            return figures.headlines[j]
+        return entry if isinstance(entry, InputErrors) else SavingsHeadline.of(entry)
+
+    def headlines(self) -> list[SavingsHeadline | InputErrors]:
+        return [self.headline(i) for i in range(len(self._entries))]
+
+    def record(self, i: int) -> dict[str, Any] | InputErrors:
+        entry = self._entries[i]
+        if isinstance(entry, InputErrors):
+            return entry
+        made = self._made[i]
+        if made is None:
+            with _collector_paused():
+                if isinstance(entry, tuple):
+                    self._make_group(entry[0])
+                else:
+                    self._made[i] = entry.to_dict()
+            made = self._made[i]
+        return made  # type: ignore[return-value]  # filled above
+
+    def records(self) -> list[dict[str, Any] | InputErrors]:
+        with _collector_paused():
+            return [self.record(i) for i in range(len(self._entries))]
+
+    def _make_group(self, figures: GroupFigures) -> None:
+        """The records of every case of ``figures``, into their slots."""
+        records = group_records(figures, self._settings, self._tables, self._settings.to_dict())
+        for i, record in zip(self._slots[id(figures)], records, strict=True):  # cases come in the order given
+            self._made[i] = record
 
 
 @contextmanager
@@ -113,28 +185,28 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _compute_many(
-    cases: Sequence[SavingsCase], settings: MVSettings, tables: FactorTables, as_records: bool
-) -> list[SavingsResult | dict[str, Any] | InputErrors]:
-    out: list[SavingsResult | dict[str, Any] | InputErrors | None] = [None] * len(cases)
+    cases: Sequence[SavingsCase], settings: MVSettings, tables: FactorTables, columnar: bool
+) -> list[Any]:
+    """Each case's ``SavingsResult`` or ``InputErrors``; when ``columnar``, the cases the batch computes without
+    adjustments as (their shape's ``GroupFigures``, their position in it) instead."""
+    out: list[Any] = [None] * len(cases)
     groups: dict[tuple[Any, ...], list[_Read]] = {}
     memo: dict[Any, bool] = {}
     for i, case in enumerate(cases):
         read = _read(i, case, settings, tables, memo)
         if read is None:
-            out[i] = _one(case, settings, tables, as_records)
+            out[i] = _one(case, settings, tables)
         else:
             groups.setdefault(read.key, []).append(read)
     settings_record = settings.to_dict()
     for key, reads in groups.items():
-        results = _group(key, reads, cases, settings, tables, settings_record, as_records)
+        results = _group(key, reads, cases, settings, tables, settings_record, columnar)
         for read, result in zip(reads, results, strict=True):
-            out[read.index] = result if result is not None else _one(cases[read.index], settings, tables, as_records)
-    return out  # type: ignore[return-value]  # every slot is filled above
+            out[read.index] = result if result is not None else _one(cases[read.index], settings, tables)
+    return out
 
 
-def _one(
-    case: SavingsCase, settings: MVSettings, tables: FactorTables, as_record: bool
-) -> SavingsResult | dict[str, Any] | InputErrors:
+def _one(case: SavingsCase, settings: MVSettings, tables: FactorTables) -> SavingsResult | InputErrors:
     try:
         result = compute_savings(
             case.baseline,
@@ -148,7 +220,7 @@ def _one(
         )
     except InputErrors as e:
         return e
-    return result.to_dict() if as_record else result
+    return result
 
 
 def _read(i: int, case: SavingsCase, settings: MVSettings, tables: FactorTables, memo: dict[Any, bool]) -> _Read | None:
@@ -253,7 +325,12 @@ def _read_plain(
     if not _plain_numbers(amounts):
         return None
 
-    if not _inputs_valid(case, spec, units[0], signature, carriers, settings, tables, memo):
+    # the cases of a batch mostly share all of these (a re-freeze: every one): one look-up instead of five checks
+    shared = ("inputs", id(spec), id(case.claim), units[0], signature, id(case.norm), id(case.adjustments))
+    valid = memo.get(shared)
+    if valid is None:
+        valid = memo[shared] = _inputs_valid(case, spec, units[0], signature, carriers, settings, tables, memo)
+    if not valid:
         return None
     return _Read(
         i,
@@ -298,10 +375,10 @@ def _group(
     settings: MVSettings,
     tables: FactorTables,
     settings_record: dict[str, Any],
-    as_records: bool,
-) -> list[SavingsResult | dict[str, Any] | None]:
-    """The results of one shape's cases (records when ``as_records``); None for a case the per-case path must
-    compute."""
+    columnar: bool,
+) -> list[Any]:
+    """The results of one shape's cases (when ``columnar``: (``GroupFigures``, position) for those without
+    adjustments); None for a case the per-case path must compute."""
     n_base, n_rep, signature, unit_text = key
     unit = production_unit(unit_text)
     k = len(signature)
@@ -317,7 +394,7 @@ def _group(
     energy = (amount * factors)[:, :, order]  # TOE
     ok = _checked(starts, ends, quantity, production, amount, energy, n_base, settings)
 
-    out: list[SavingsResult | dict[str, Any] | None] = [None] * len(reads)
+    out: list[Any] = [None] * len(reads)
     rows = np.flatnonzero(ok)
     if not rows.size:
         return out
@@ -350,24 +427,22 @@ def _group(
         (np.asarray(fits.regular) & distinct).tolist(),
     )
     picked = [(g, row) for g, row in enumerate(rows.tolist()) if stacked.computable[g]]
-    if as_records:  # adjustments change the figures after the fact: those cases' records come from the objects
+    if columnar:  # adjustments change the figures after the fact: those cases' results are objects
         plain = [(g, row) for g, row in picked if not cases[reads[row].index].adjustments]
-        records = group_records(
-            stacked,
-            [g for g, _ in plain],
-            [reads[row] for _, row in plain],
-            [cases[reads[row].index] for _, row in plain],
-            settings,
-            tables,
-            settings_record,
-        )
-        for (_, row), record in zip(plain, records, strict=True):
-            out[row] = record
+        if plain:
+            figures = group_figures(
+                stacked,
+                [g for g, _ in plain],
+                [reads[row] for _, row in plain],
+                [cases[reads[row].index] for _, row in plain],
+                settings,
+            )
+            for j, (_, row) in enumerate(plain):
+                out[row] = (figures, j)
         picked = [(g, row) for g, row in picked if cases[reads[row].index].adjustments]
     for g, row in picked:
         read = reads[row]
-        result = _object(stacked, g, read, cases[read.index], settings, tables, settings_record)
-        out[row] = result.to_dict() if as_records else result
+        out[row] = _object(stacked, g, read, cases[read.index], settings, tables, settings_record)
     return out
 
 

@@ -19,6 +19,7 @@ Flat lists below are indexed i·T + t: case i of the picked ones, target t (the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -26,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .conversions import EmissionFactorUsed, emission_factor
-from .criteria import range_check_of_bounds, wording
+from .criteria import CriterionCheck, Wording, range_check_of_bounds, wording
 from .distributions import t_critical_two_sided
 from .factors import GJ_PER_TOE, FactorTables
 from .norms import compare_with_norm
-from .results import METHOD_REGRESSION, METHOD_SEC, METHOD_SEC_CAPPED, TOTAL, _jsonable
+from .results import METHOD_REGRESSION, METHOD_SEC, METHOD_SEC_CAPPED, TOTAL, SavingsHeadline, _jsonable
 from .savings import (
     MIXED_METHODS_WARNING,
     _carrier_emission_factor,
@@ -40,7 +41,7 @@ from .savings import (
 )
 from .settings import MVSettings
 from .uncertainty import MIN_EFFECTIVE_N, correction_factor, interval_of_median
-from .verdict import achieved_ratio, decide
+from .verdict import Verdict, achieved_ratio, decide
 
 if TYPE_CHECKING:
     from .batch import SavingsCase, Stacked, _Read
@@ -93,19 +94,57 @@ def _energy_records(carriers: list[str], rows: list[list[float]]) -> list[dict[s
     return [dict(zip(carriers, row, strict=True)) for row in rows]
 
 
-def group_records(
-    s: Stacked,
-    picks: list[int],
-    reads: Sequence[_Read],
-    cases: Sequence[SavingsCase],
-    settings: MVSettings,
-    tables: FactorTables,
-    settings_record: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """The records of the cases ``picks`` (indexes g of ``s``), whose reads and inputs are ``reads`` and ``cases``."""
-    if not picks:
-        return []
-    c, w = settings.criteria, wording(settings.criteria)
+@dataclass(frozen=True)
+class GroupFigures:
+    """What the batch decides for the cases ``picks`` (indexes g of ``s``) of one shape, as arrays (G, T) — the
+    first step of their records (``group_figures``) — with the verdict and the headline figures of each case as
+    plain values. The records are made from it only when asked for (``group_records``)."""
+
+    s: Stacked
+    picks: list[int]
+    reads: Sequence[_Read]
+    cases: Sequence[SavingsCase]
+    a: dict[str, np.ndarray]  # the fits' arrays of the picked cases
+    sums_b: np.ndarray
+    sums_r: np.ndarray
+    sec_b: np.ndarray
+    sec_r: np.ndarray
+    sec_savings: np.ndarray
+    sec_adjusted: np.ndarray
+    sec_percent: np.ndarray
+    adjusted: np.ndarray
+    savings: np.ndarray
+    reg_percent: np.ndarray
+    r2_ok: np.ndarray
+    cv_ok: np.ndarray
+    nmbe_ok: np.ndarray
+    f_ok: np.ndarray
+    range_checks: list[CriterionCheck]
+    passed: np.ndarray
+    capped: np.ndarray
+    chosen: dict[str, np.ndarray]
+    rho: np.ndarray
+    n_eff: np.ndarray
+    fraction: np.ndarray
+    intervals: list[str]
+    corrections: list[float]
+    bounded: np.ndarray
+    t_reported: float
+    t_tested: float
+    fsu_reported: np.ndarray
+    fsu_tested: np.ndarray
+    methods: list[str]  # flat, i·T + t
+    bindings: list[str | None]
+    verdicts: list[Verdict]  # per case
+    headlines: list[SavingsHeadline]  # per case
+
+
+def group_figures(
+    s: Stacked, picks: list[int], reads: Sequence[_Read], cases: Sequence[SavingsCase], settings: MVSettings
+) -> GroupFigures:
+    """The decisions of ``savings._judged`` and the verdict for the cases ``picks`` of ``s`` (their reads and
+    inputs ``reads`` and ``cases``), for a whole shape at once."""
+    c = settings.criteria
     n, m, carriers = s.n_base, s.n_rep, s.carriers
     k = len(carriers)
     T = k + 1
@@ -158,11 +197,73 @@ def group_records(
         correction = np.asarray(corrections)[:, None]
         fsu_reported = t_reported * correction * a["cv"] * root / fraction
         fsu_tested = t_tested * correction * a["cv"] * root / fraction
+    methods = _flat(np.where(passed, METHOD_REGRESSION, np.where(capped, METHOD_SEC_CAPPED, METHOD_SEC)).astype(object))
+    bindings = _flat(np.where(capped, np.where(use_regression, METHOD_REGRESSION, METHOD_SEC), None).astype(object))
 
+    # the verdict of each case and its headline, from its total (target k), as ``savings._result`` decides it
+    w = wording(c)
+    fsu_total = _nones(fsu_tested[:, k], bounded[:, k])
+    fsu_passed = _flat(bounded[:, k] & (fsu_tested[:, k] <= c.max_fsu))
+    percents = _nones(chosen["percent"][:, k], chosen["defined"][:, k])
+    verdicts = []
+    for i, case in enumerate(cases):
+        method, binding = methods[i * T + k], bindings[i * T + k]
+        if method == METHOD_REGRESSION or binding == METHOD_REGRESSION:
+            verdicts.append(
+                decide(
+                    percents[i],
+                    case.claim.overall_percent,
+                    settings.verdict,
+                    uncertainty_ok=fsu_passed[i],
+                    uncertainty_message=_fsu_message(w, fsu_total[i]),
+                )
+            )
+        else:
+            verdicts.append(decide(percents[i], case.claim.overall_percent, settings.verdict))
+    headlines = [
+        SavingsHeadline(v.status, method, pct, toe, adj)
+        for v, method, pct, toe, adj in zip(
+            verdicts,
+            methods[k::T],
+            percents,
+            chosen["savings"][:, k].tolist(),
+            chosen["adjusted"][:, k].tolist(),
+            strict=True,
+        )
+    ]
+    return GroupFigures(
+        s, picks, reads, cases, a, sums_b, sums_r, sec_b, sec_r, sec_savings, sec_adjusted, sec_percent,
+        adjusted, savings, reg_percent, r2_ok, cv_ok, nmbe_ok, f_ok, range_checks, passed, capped, chosen,
+        rho, n_eff, fraction, intervals, corrections, bounded, t_reported, t_tested, fsu_reported, fsu_tested,
+        methods, bindings, verdicts, headlines,
+    )  # fmt: skip
+
+
+def _fsu_message(w: Wording, fsu: float | None) -> str:
+    """The FSU check's message, as ``criteria`` words it."""
+    return w.fsu_undefined if fsu is None else f"{w.fsu[0]}{fsu * 100:z.1f} %{w.fsu[1]}"
+
+
+def group_records(
+    x: GroupFigures, settings: MVSettings, tables: FactorTables, settings_record: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The records of the cases of ``x``, made a column at a time from its arrays."""
+    s, picks, reads, cases, a = x.s, x.picks, x.reads, x.cases, x.a
+    c, w = settings.criteria, wording(settings.criteria)
+    n, m, carriers = s.n_base, s.n_rep, s.carriers
+    k = len(carriers)
+    T = k + 1
+    p = s.fits.parameters
+    df = n - p
+    sums_b, sums_r, sec_b, sec_r = x.sums_b, x.sums_r, x.sec_b, x.sec_r
+    adjusted, savings, chosen, passed, bounded = x.adjusted, x.savings, x.chosen, x.passed, x.bounded
+    intervals, corrections, range_checks = x.intervals, x.corrections, x.range_checks
+    t_reported, t_tested, fsu_tested = x.t_reported, x.t_tested, x.fsu_tested
+    rows = np.asarray(picks)
     count = len(picks)
     interval_of_target = [x for x in intervals for _ in range(T)]
     correction_of_target = [x for x in corrections for _ in range(T)]
-    rho_flat, n_eff_flat, fraction_flat = _flat(rho), _flat(n_eff), _nones(fraction, adjusted > 0)
+    rho_flat, n_eff_flat, fraction_flat = _flat(x.rho), _flat(x.n_eff), _nones(x.fraction, adjusted > 0)
 
     def uncertainties(confidence: float, t_value: float, fsu: np.ndarray) -> list[dict[str, Any]]:
         return [
@@ -191,17 +292,16 @@ def group_records(
             )
         ]
 
-    reported = uncertainties(settings.fsu_confidence, t_reported, fsu_reported)
+    reported = uncertainties(settings.fsu_confidence, t_reported, x.fsu_reported)
     tested = uncertainties(c.fsu_acceptance_confidence, t_tested, fsu_tested)
     # the messages format the figures as criteria._fmt does (inline: a call per message cost as much as the rest)
-    fsu_text, fsu_undefined = w.fsu, w.fsu_undefined
     uncertainty_checks = [
         {
             "name": "fractional_savings_uncertainty",
             "passed": ok,
             "value": u["fsu"],
             "threshold": c.max_fsu,
-            "message": fsu_undefined if u["fsu"] is None else f"{fsu_text[0]}{u['fsu'] * 100:z.1f} %{fsu_text[1]}",
+            "message": _fsu_message(w, u["fsu"]),
         }
         for u, ok in zip(tested, _flat(bounded & (fsu_tested <= c.max_fsu)), strict=True)
     ]
@@ -250,13 +350,13 @@ def group_records(
         ]
         for r2v, r2k, cvv, cvk, nmv, nmk, fv, fk, rc in zip(
             r2,
-            _flat(r2_ok),
+            _flat(x.r2_ok),
             cv,
-            _flat(cv_ok),
+            _flat(x.cv_ok),
             nmbe,
-            _flat(nmbe_ok),
+            _flat(x.nmbe_ok),
             f_p,
-            _flat(f_ok),
+            _flat(x.f_ok),
             [x for x in range_checks for _ in range(T)],
             strict=True,
         )
@@ -309,7 +409,7 @@ def group_records(
             passed_flat,
             _flat(adjusted),
             _flat(savings),
-            _nones(reg_percent, adjusted > 0),
+            _nones(x.reg_percent, adjusted > 0),
             reported,
             tested,
             uncertainty_checks,
@@ -327,14 +427,13 @@ def group_records(
         for b, r, adj, sav, pct in zip(
             _flat(sec_b),
             _flat(sec_r),
-            _flat(sec_adjusted),
-            _flat(sec_savings),
-            _nones(sec_percent, sec_b > 0),
+            _flat(x.sec_adjusted),
+            _flat(x.sec_savings),
+            _nones(x.sec_percent, sec_b > 0),
             strict=True,
         )
     ]
-    methods = _flat(np.where(passed, METHOD_REGRESSION, np.where(capped, METHOD_SEC_CAPPED, METHOD_SEC)).astype(object))
-    bindings = _flat(np.where(capped, np.where(use_regression, METHOD_REGRESSION, METHOD_SEC), None).astype(object))
+    methods, bindings = x.methods, x.bindings
 
     # per case and carrier: the emission factor and the claim (the total: none, and the overall claim)
     factors = _Factors(tables)
@@ -448,6 +547,7 @@ def group_records(
                 intervals[i],
                 (means_b[i], means_r[i], prod_sums_b[i], prod_sums_r[i]),
                 iso,
+                x.verdicts[i],
             )
         )
     return out
@@ -466,9 +566,10 @@ def _record(
     interval: str,
     production: tuple[float, float, float, float],
     iso: dict[date, str],
+    verdict: Verdict,
 ) -> dict[str, Any]:
     """A case's record from its parts, as ``savings._result`` puts them together and ``to_dict`` writes them:
-    warnings, review, verdict, norm, inputs."""
+    warnings, review, norm, inputs; the verdict is the one ``group_figures`` decided."""
     claim, n = case.claim, s.n_base
     method, regression = total["method"], total["regression"]
     warnings = _claim_warnings(claim, s.carriers)
@@ -487,24 +588,13 @@ def _record(
     review = method == METHOD_SEC_CAPPED or bool(capped) or review
     # no normalisation is dropped here (module docstring): savings._dropped_warning would add nothing
 
-    if method == METHOD_REGRESSION or total["binding_estimate"] == METHOD_REGRESSION:
-        check = regression["uncertainty_check"]
-        verdict = decide(
-            total["savings_percent"],
-            claim.overall_percent,
-            settings.verdict,
-            uncertainty_ok=check["passed"],
-            uncertainty_message=check["message"],
-        )
-    else:
-        verdict = decide(total["savings_percent"], claim.overall_percent, settings.verdict)
     norm = None
     if case.norm is not None:
         norm = _jsonable(compare_with_norm(total["sec"]["sec_reporting"], s.canonical, case.norm))
     spec, starts, ends = read.spec, read.starts, read.ends
     return {
         "verdict": verdict.status,
-        "verdict_reasons": verdict.reasons,
+        "verdict_reasons": list(verdict.reasons),
         "achieved_ratio": verdict.achieved_ratio,
         "method": method,
         "claimed_percent": float(claim.overall_percent),

@@ -164,6 +164,28 @@ class SavingsResult:
         return _jsonable(self)  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True, slots=True)
+class SavingsHeadline:
+    """A result's headline figures (what a baseline re-freeze records): its record's ``verdict``, ``method``,
+    ``verified_savings_percent``, ``savings_toe`` and ``total.adjusted_baseline_toe``."""
+
+    verdict: str
+    method: str
+    verified_savings_percent: float | None
+    savings_toe: float
+    adjusted_baseline_toe: float
+
+    @classmethod
+    def of(cls, result: SavingsResult) -> SavingsHeadline:
+        return cls(
+            result.verdict,
+            result.method,
+            result.verified_savings_percent,
+            result.savings_toe,
+            result.total.adjusted_baseline_toe,
+        )
+
+
 _PLAIN = frozenset({float, int, str, bool, type(None)})
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
