@@ -250,3 +250,15 @@ async def test_word_prefix_pages_across_tiers(
     assert len(everything) == len(set(everything)) == len(names) + 3
     # with one list per merge, the tag's prefix (it starts many words) drives no merge, "xuo" ("xuong") does
     assert any(merged) and (branches > 1 or not all(merged))
+
+
+async def test_the_word_prefix_tier_keeps_filters_and_punctuation(client: httpx.AsyncClient, actors: Actors) -> None:
+    tag = marker()
+    enterprise = await create_enterprise(client, actors)
+    beer = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag}-bia", sector_code="beer")
+    steel = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag} bia", sector_code="steel")
+    assert set(await search_ids(client, actors, f"{tag} bi")) == {beer["id"], steel["id"]}
+    assert await search_ids(client, actors, f"{tag} bi", sector="beer") == [beer["id"]]
+    assert await search_ids(client, actors, f"{tag}-bi") == [beer["id"]]  # the word with its hyphen must appear
+    assert await search_ids(client, actors, f"{tag}-bi", sector="steel") == []
+    assert await search_ids(client, actors, f"{tag[:-1]} xuo", status="suspended") == []

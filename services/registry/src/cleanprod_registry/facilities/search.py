@@ -15,8 +15,10 @@ A page is read so that neither a common nor a rare word makes a query scan the t
 estimates for LIKE (it cannot know how many names hold a word). Tier 0 comes from the words table (migration
 0004): the rows of the query's least common word (by the column statistics), already in rank order, the other
 words checked on the included `name_words`, index-only — a list of the tier's candidates, not of the table
-(not for a narrow search: one enterprise's few facilities are found by the probe below). The later tiers, and
-tier 0 of a narrow search, are read in at most three ways, each bounded:
+(not for a narrow search: one enterprise's few facilities are found by the probe below). Tier 1 too: the words
+one query word starts are a range of the table's leading column, and their lists, each in rank order, are merged.
+The later tiers, tiers 0–1 of a narrow search, and tier 1 when every query word starts more than `BRANCHES` words,
+are read in at most three ways, each bounded:
 1. the first stretch of the B-tree `ix_facilities_rank` (the next `CHUNK` keys, index-only) and of those the
    keys of the cursor's tier: enough at once when the tier is dense (common words: "ha noi", "nha may");
 2. else one probe through the GIN index of `search_text`: with at most `FEW` matches in all (rare words, one
