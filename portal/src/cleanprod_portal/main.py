@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cleanprod_kit import metrics
+from cleanprod_kit.app import add_routes
 from cleanprod_kit.logging import configure_logging
 from cleanprod_kit.requestid import RequestIdMiddleware
 from cleanprod_kit.tracing import tracing_for
@@ -59,6 +60,7 @@ from .public.routes import router as public_router
 from .public.showcase import router as showcase_router
 from .results.routes import router as results_router
 from .review.routes import router as review_router
+from .routing import answer_plain_pages
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR, render, set_auto_reload
@@ -265,38 +267,46 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    app.include_router(public_router)
-    app.include_router(auth_router)
-    app.include_router(enterprise_router)
-    app.include_router(applications_router)
-    app.include_router(application_steps_router)
-    app.include_router(documents_router)
-    app.include_router(enterprise_messages_router)
-    app.include_router(enterprise_profile_router)
-    app.include_router(verify_corrections_router)  # before verify_router's /{case_id}/measurements/…
-    app.include_router(verify_router)
-    app.include_router(enterprise_facilities_router)
-    app.include_router(enterprise_baselines_router)
-    app.include_router(staff_router)
-    app.include_router(officer_router)
-    app.include_router(payments_router)
-    app.include_router(officer_funding_router)
-    app.include_router(officer_corrections_router)
-    app.include_router(officer_applications_router)
-    app.include_router(officer_case_router)
-    app.include_router(officer_messages_router)
-    app.include_router(notifications_router)
-    app.include_router(officer_calls_router)
-    app.include_router(officer_settings_router)
-    app.include_router(audit_router)
-    app.include_router(results_router)
-    app.include_router(showcase_router)
-    app.include_router(handbooks_router)
-    app.include_router(review_router)
-    app.include_router(decide_router)
-    app.include_router(dev_mailbox_router)  # 404 unless PORTAL_DEV_MAILBOX_DIR is set
+    # One flat list of routes (the kit's add_routes: FastAPI matched a request against each included router in
+    # turn), in this order: verify_corrections_router before verify_router's /{case_id}/measurements/…;
+    # dev_mailbox_router answers 404 unless PORTAL_DEV_MAILBOX_DIR is set.
+    for router in (
+        public_router,
+        auth_router,
+        enterprise_router,
+        applications_router,
+        application_steps_router,
+        documents_router,
+        enterprise_messages_router,
+        enterprise_profile_router,
+        verify_corrections_router,
+        verify_router,
+        enterprise_facilities_router,
+        enterprise_baselines_router,
+        staff_router,
+        officer_router,
+        payments_router,
+        officer_funding_router,
+        officer_corrections_router,
+        officer_applications_router,
+        officer_case_router,
+        officer_messages_router,
+        notifications_router,
+        officer_calls_router,
+        officer_settings_router,
+        audit_router,
+        results_router,
+        showcase_router,
+        handbooks_router,
+        review_router,
+        decide_router,
+        dev_mailbox_router,
+    ):
+        add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
+    # After every route is in: the plain pages skip FastAPI's dependency solver (routing.py).
+    app.state.plain_pages = answer_plain_pages(app)
 
     app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(AnonymousCsrfCookieMiddleware, secure=settings.secure_cookies)
