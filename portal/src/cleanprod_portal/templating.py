@@ -144,3 +144,12 @@ def render(
         headers=headers,
         media_type="text/html; charset=utf-8",
     )
+
+
+def error_page(request: Request, status: int, template: str, **context: Any) -> HTMLResponse:
+    """An error page: also for a request that failed before its session was read (no user, no CSRF token)."""
+    if not hasattr(request.state, "csrf_token"):
+        request.state.csrf_token = ""
+    if not hasattr(request.state, "portal_session"):
+        request.state.portal_session = None
+    return render(request, template, context, status_code=status)
