@@ -27,6 +27,11 @@ from .templating import error_page
 log = logging.getLogger("cleanprod.portal")
 
 
+async def _behind_a_turn(read):  # noqa: ANN001, ANN202
+    await asyncio.sleep(0)  # what the page scheduled before its first wait (its gateway calls) runs first
+    return await read
+
+
 async def _no_body() -> dict:
     return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -40,9 +45,16 @@ class PortalLayer:
     (`SessionStore.guess`), and its answer is held here until the row is in. Is the row the same session (tokens,
     user, roles, language, CSRF token), the answer goes out; is it not (logged out, refreshed or changed on another
     replica, expired), the answer is dropped unsent and the page runs again, on the row itself — what the browser
-    gets is what it would have got without the guess (a GET that only reads has no body to replay)."""
+    gets is what it would have got without the guess (a GET that only reads has no body to replay).
+
+    When this process has a guess for the cookie, a GET's read starts one turn of the event loop later, behind what
+    the page schedules first (a reads-only page: its gateway calls), so its CPU (pool checkout, the statement's
+    send, ~0.1 ms) is no longer spent between the request's arrival and the first gateway call; the row is still
+    in long before the gateway answers. Other GET pages await it at once, as before (without the overlap of its
+    round trip with their routing, which the plain pages made short: routing.py)."""
 
     SKIP_SESSION = ("/static/", "/healthz", "/readyz")
+    DEFER_WHEN_GUESSED = True
 
     def __init__(  # noqa: PLR0913
         self, app, *, cookie_name: str, default_language: str, keycloak_origin: str, hsts: bool, secure_cookies: bool
@@ -63,9 +75,15 @@ class PortalLayer:
         if cookies and not scope["path"].startswith(self.SKIP_SESSION):
             session_id = cookie_parser(cookies[0]).get(self.cookie_name)
             if session_id:
-                read = asyncio.ensure_future(scope["app"].state.portal.sessions.load(session_id))
-                scope.setdefault("state", {})["session_read"] = read
-                await asyncio.sleep(0)  # let the read run up to its round trip (a task starts only at a yield)
+                sessions = scope["app"].state.portal.sessions
+                if self.DEFER_WHEN_GUESSED and scope["method"] == "GET" and sessions.seen(session_id):
+                    # A reads-only page will start on the guess: its gateway calls go first, the read behind them.
+                    read = asyncio.ensure_future(_behind_a_turn(sessions.load(session_id)))
+                    scope.setdefault("state", {})["session_read"] = read
+                else:
+                    read = asyncio.ensure_future(sessions.load(session_id))
+                    scope.setdefault("state", {})["session_read"] = read
+                    await asyncio.sleep(0)  # let the read run up to its round trip (a task starts only at a yield)
         answer = _Answer(self, scope, read, send)
         try:
             await self._run(scope, receive, answer, language)

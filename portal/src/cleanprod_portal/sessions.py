@@ -180,6 +180,10 @@ class SessionStore:
             return None
         return self.recent.get(hash_id(session_id))
 
+    def seen(self, session_id: str) -> bool:
+        """Whether this process has a guess for the cookie (cheaper than `guess`: no copy)."""
+        return len(session_id) <= 128 and hash_id(session_id) in self.recent._sessions
+
     # ---- sessions --------------------------------------------------------------------------------------------
     @reconnecting
     async def create(self, tokens: TokenSet, language: str) -> tuple[str, PortalSession]:
