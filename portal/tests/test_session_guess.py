@@ -1,5 +1,5 @@
 """Reads-only pages start on the session this process read last for the cookie, while the row is read
-(deps.reads_only, SessionReadAhead): the answer goes out only when the row confirms that session; otherwise it is
+(deps.reads_only, middleware.PortalLayer): the answer goes out only when the row confirms that session; otherwise it is
 dropped unsent and the page runs again on the row, so the browser gets what it would have got without the guess."""
 
 from __future__ import annotations
@@ -201,3 +201,34 @@ def test_recent_sessions_keep_the_most_recently_read_and_hand_out_copies(tokens)
     assert recent.get("h1").same_as(session(1)) and not recent.get("h1").same_as(session(3))
     recent.forget("h1")
     assert recent.get("h1") is None
+
+
+async def test_the_row_of_a_guessed_page_is_read_behind_the_page_an_unguessed_one_ahead_of_it(
+    make_client, tokens
+) -> None:
+    order: list[str] = []
+    async with make_client() as client:
+        store = client.app.state.portal.sessions
+        load = store.load
+
+        async def noted(session_id):  # noqa: ANN001, ANN202
+            order.append("row read")
+            return await load(session_id)
+
+        store.load = noted
+
+        @client.app.get("/test/ordered")
+        @reads_only
+        async def ordered(request: Request, user: User) -> PlainTextResponse:
+            order.append("page")
+            return PlainTextResponse("ok")
+
+        cookie, session = await store.create(tokens(), "vi")
+        client.cookies.set("cp_session", cookie)
+        first = await client.get("/test/ordered")  # no guess yet: the read starts first and the page waits for it
+        unguessed, order[:] = list(order), []
+        second = await client.get("/test/ordered")  # the page (its gateway calls) first, the row read behind it
+        await store.delete(session)
+    assert first.status_code == second.status_code == 200
+    assert unguessed == ["row read", "page"]
+    assert order == ["page", "row read"]

@@ -4,14 +4,12 @@ client bound to the user, and the app-wide CSRF check."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from starlette.requests import cookie_parser
 
 from cleanprod_kit.requestid import current_request_id
 
@@ -67,7 +65,7 @@ READS_ONLY = "reads_only"
 def reads_only(endpoint):  # noqa: ANN001, ANN201 - a decorator for route functions
     """Marks a GET page that only reads (its own API calls are GETs, it writes nothing): it may start on the session
     this process saw last for the cookie while the row is read, so its API calls need not wait for the database;
-    its answer is held until the row confirms that session (SessionReadAhead)."""
+    its answer is held until the row confirms that session (middleware.PortalLayer)."""
     setattr(endpoint, READS_ONLY, True)
     return endpoint
 
@@ -94,78 +92,6 @@ async def _row_confirms(sessions: SessionStore, read: asyncio.Future, guess: Por
         return False
 
 
-class SessionReadAhead:
-    """Starts reading the session row as soon as a request with a session cookie comes in, so the database round
-    trip runs while the middlewares, the router and FastAPI prepare the route (about a third of a millisecond of
-    every page; measured) — `current_session` then awaits that read instead of starting one. Reads only: the
-    checks (expiry, token refresh, role, CSRF) stay where they were.
-
-    A `reads_only` page may not even wait for it: it starts on this process's last read of the same session
-    (`SessionStore.guess`), and its answer is held here until the row is in. Is the row the same session (tokens,
-    user, roles, language, CSRF token), the answer goes out; is it not (logged out, refreshed or changed on
-    another replica, expired), the answer is dropped unsent and the page runs again, on the row itself — what
-    the browser gets is what it would have got without the guess (a GET that only reads has no body to replay)."""
-
-    SKIP = ("/static/", "/healthz", "/readyz")
-
-    def __init__(self, app, *, cookie_name: str) -> None:  # noqa: ANN001 - ASGI app
-        self.app = app
-        self.cookie_name = cookie_name
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        read = None
-        if scope["type"] == "http" and not scope["path"].startswith(self.SKIP):
-            cookie = next(
-                (
-                    cookie_parser(value.decode("latin-1")).get(self.cookie_name)
-                    for name, value in scope["headers"]
-                    if name == b"cookie"
-                ),
-                None,
-            )
-            if cookie:
-                read = asyncio.ensure_future(scope["app"].state.portal.sessions.load(cookie))
-                scope.setdefault("state", {})["session_read"] = read
-                await asyncio.sleep(0)  # let the read run up to its round trip (a task starts only at a yield)
-        held = _HeldAnswer(scope, read, send) if read is not None else None
-        try:
-            await self.app(scope, receive, held.send if held is not None else send)
-            if held is not None and held.dropped:
-                # The page ran on a session the row did not confirm; it runs again on the row (the read is done,
-                # so nothing is guessed now), and that answer goes out.
-                scope["state"] = {"session_read": read}
-                await self.app(scope, _no_body, send)
-        finally:
-            if read is not None:  # a page that never asked for it (a 404) lets it finish; a failure is then
-                with contextlib.suppress(Exception):  # the page's to show, or nobody's
-                    await read
-
-
-async def _no_body() -> dict:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-class _HeldAnswer:
-    """The page's `send`: the answer's start waits for the row when the page ran on a guess; an answer the row
-    does not confirm is dropped, all of it (`dropped`: the page must run again)."""
-
-    def __init__(self, scope, read: asyncio.Future, send) -> None:  # noqa: ANN001
-        self.scope = scope
-        self.read = read
-        self.downstream = send
-        self.dropped = False
-
-    async def send(self, message) -> None:  # noqa: ANN001
-        if self.dropped:
-            return
-        if message["type"] == "http.response.start":
-            guess = self.scope["state"].get("session_guess")
-            if guess is not None and not await _row_confirms(self.scope["app"].state.portal.sessions, self.read, guess):
-                self.dropped = True
-                return
-        await self.downstream(message)
-
-
 async def current_session(request: Request) -> PortalSession | None:
     """The browser's session (loaded once per request, token refreshed if about to expire), or None."""
     if hasattr(request.state, "portal_session"):
@@ -175,7 +101,7 @@ async def current_session(request: Request) -> PortalSession | None:
     if read_ahead is not None:
         session = _guessed_session(request, read_ahead)
         if session is not None:
-            request.state.session_guess = session  # SessionReadAhead holds the answer until the row confirms it
+            request.state.session_guess = session  # PortalLayer holds the answer until the row confirms it
         else:
             session = await read_ahead
     else:

@@ -1,14 +1,14 @@
 """Languages and message catalogues (gettext through Babel).
 
 Catalogues are `locale/<lang>/LC_MESSAGES/messages.po`, compiled in memory at start-up (no .mo files in the
-repository). The current request's language lives in a context variable set by `LanguageMiddleware`, so Python
+repository). The current request's language lives in a context variable set by `middleware.PortalLayer`, so Python
 code (`_()`), templates (`{% trans %}`, `_()`) and the API client (`Accept-Language`) all read the same value.
 """
 
 from __future__ import annotations
 
 import io
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import cache
 from pathlib import Path
 
@@ -71,27 +71,21 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors lo
     return message
 
 
-class LanguageMiddleware:
-    """Sets the request's language from the `cp_lang` cookie (the switch writes it; login copies the session's
-    language into it), else the default: Vietnamese first, whatever the browser prefers."""
+def language_of_cookies(cookie_headers: list[str], default: str) -> str:
+    """The request's language from the `cp_lang` cookie (the switch writes it; login copies the session's language
+    into it), else the default: Vietnamese first, whatever the browser prefers. Set by middleware.PortalLayer."""
+    language = default
+    for value in cookie_headers:
+        for part in value.split(";"):
+            key, _sep, val = part.strip().partition("=")
+            if key == LANGUAGE_COOKIE and normalise(val):
+                language = normalise(val)
+    return language
 
-    def __init__(self, app, default: str = DEFAULT_LANGUAGE) -> None:  # noqa: ANN001 - ASGI app
-        self.app = app
-        self.default = normalise(default) or DEFAULT_LANGUAGE
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] == "http":
-            language = self.default
-            for name, value in scope.get("headers", ()):
-                if name == b"cookie":
-                    for part in value.decode("latin-1").split(";"):
-                        key, _sep, val = part.strip().partition("=")
-                        if key == LANGUAGE_COOKIE and normalise(val):
-                            language = normalise(val)
-            token = _current.set(language)
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                _current.reset(token)
-            return
-        await self.app(scope, receive, send)
+def enter_language(language: str) -> Token[str]:
+    return _current.set(language)
+
+
+def leave_language(token: Token[str]) -> None:
+    _current.reset(token)

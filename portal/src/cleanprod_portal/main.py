@@ -1,7 +1,8 @@
 """The portal app: `uvicorn --factory cleanprod_portal.main:create_app`.
 
-Middleware (outermost first): request id + access log (kit) → the session read started early → security headers → language → anonymous CSRF
-cookie → the 500 page. Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
+Middleware (outermost first): metrics and request id + access log (kit) → the portal's own layer (middleware.py: the
+session read started early, security headers, language, anonymous CSRF cookie, the 500 page). Every route runs the
+CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cleanprod_kit import metrics
+from cleanprod_kit.app import add_routes
 from cleanprod_kit.logging import configure_logging
 from cleanprod_kit.requestid import RequestIdMiddleware
 from cleanprod_kit.tracing import tracing_for
@@ -34,7 +36,7 @@ from .auth.oidc import KeycloakClient
 from .auth.routes import router as auth_router
 from .config import PortalSettings
 from .decide.routes import router as decide_router
-from .deps import LoginRequired, Portal, RoleRequired, SessionReadAhead, csrf_protect, safe_next, session_confirmed
+from .deps import LoginRequired, Portal, RoleRequired, csrf_protect, safe_next, session_confirmed
 from .dev.mailbox import router as dev_mailbox_router
 from .enterprise.application_steps import router as application_steps_router
 from .enterprise.applications import router as applications_router
@@ -44,6 +46,7 @@ from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.messages import router as enterprise_messages_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
+from .middleware import PortalLayer
 from .notifications.routes import router as notifications_router
 from .officer.applications import router as officer_applications_router
 from .officer.calls import router as officer_calls_router
@@ -59,47 +62,15 @@ from .public.routes import router as public_router
 from .public.showcase import router as showcase_router
 from .results.routes import router as results_router
 from .review.routes import router as review_router
+from .routing import answer_plain_pages
 from .sessions import SessionStore
 from .staff.routes import router as staff_router
-from .templating import STATIC_DIR, render, set_auto_reload
+from .templating import STATIC_DIR, error_page, set_auto_reload
 from .verify.corrections import router as verify_corrections_router
 from .verify.routes import router as verify_router
 
 log = logging.getLogger("cleanprod.portal")
 PURGE_INTERVAL_SECONDS = 300
-
-
-class AnonymousCsrfCookieMiddleware:
-    """Sets the `cp_csrf` cookie when a request without one rendered an anonymous form token."""
-
-    def __init__(self, app, *, secure: bool) -> None:  # noqa: ANN001
-        self.app = app
-        self.secure = secure
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_cookie(message) -> None:  # noqa: ANN001
-            if message["type"] == "http.response.start":
-                value = scope.get("state", {}).get("new_anonymous_csrf_cookie")
-                if value:
-                    cookie = f"{security.ANON_CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax"
-                    if self.secure:
-                        cookie += "; Secure"
-                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_cookie)
-
-
-def _error_page(request: Request, status: int, template: str, **context: object) -> HTMLResponse:
-    if not hasattr(request.state, "csrf_token"):
-        request.state.csrf_token = ""
-    if not hasattr(request.state, "portal_session"):
-        request.state.portal_session = None
-    return render(request, template, context, status_code=status)
 
 
 # Exceptions answered by a page that needs nothing from the exception: its status and template.
@@ -114,7 +85,7 @@ PLAIN_ERROR_PAGES: dict[type[Exception], tuple[int, str]] = {
 
 def _plain_page(status: int, template: str):  # noqa: ANN202 - a Starlette exception handler
     async def handler(request: Request, exc: Exception) -> HTMLResponse:
-        return _error_page(request, status, template)
+        return error_page(request, status, template)
 
     return handler
 
@@ -140,46 +111,17 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(ApiUnavailable)
     async def _api_down(request: Request, exc: ApiUnavailable) -> HTMLResponse:
         log.warning("gateway unavailable: %s", exc)
-        return _error_page(request, 503, "errors/unavailable.html")
+        return error_page(request, 503, "errors/unavailable.html")
 
     @app.exception_handler(ApiProblem)
     async def _api_other(request: Request, exc: ApiProblem) -> HTMLResponse:
-        return _error_page(request, exc.status if 400 <= exc.status < 500 else 502, "errors/problem.html", problem=exc)
+        return error_page(request, exc.status if 400 <= exc.status < 500 else 502, "errors/problem.html", problem=exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return _error_page(request, 404, "errors/404.html")
-        return _error_page(request, exc.status_code, "errors/problem.html", problem=None)
-
-
-class ErrorPageMiddleware:
-    """Any unexpected exception becomes the 500 page *inside* the middleware stack, so it still gets the
-    security headers and the language (Starlette's own last-resort handler sits outside every middleware)."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message) -> None:  # noqa: ANN001
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:  # noqa: BLE001 - the last resort: log it, show a page, never a stack trace
-            log.exception("unexpected error", exc_info=exc)
-            if started:
-                raise
-            response = _error_page(Request(scope), 500, "errors/500.html")
-            await response(scope, receive, send)
+            return error_page(request, 404, "errors/404.html")
+        return error_page(request, exc.status_code, "errors/problem.html", problem=None)
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
@@ -265,46 +207,55 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    app.include_router(public_router)
-    app.include_router(auth_router)
-    app.include_router(enterprise_router)
-    app.include_router(applications_router)
-    app.include_router(application_steps_router)
-    app.include_router(documents_router)
-    app.include_router(enterprise_messages_router)
-    app.include_router(enterprise_profile_router)
-    app.include_router(verify_corrections_router)  # before verify_router's /{case_id}/measurements/…
-    app.include_router(verify_router)
-    app.include_router(enterprise_facilities_router)
-    app.include_router(enterprise_baselines_router)
-    app.include_router(staff_router)
-    app.include_router(officer_router)
-    app.include_router(payments_router)
-    app.include_router(officer_funding_router)
-    app.include_router(officer_corrections_router)
-    app.include_router(officer_applications_router)
-    app.include_router(officer_case_router)
-    app.include_router(officer_messages_router)
-    app.include_router(notifications_router)
-    app.include_router(officer_calls_router)
-    app.include_router(officer_settings_router)
-    app.include_router(audit_router)
-    app.include_router(results_router)
-    app.include_router(showcase_router)
-    app.include_router(handbooks_router)
-    app.include_router(review_router)
-    app.include_router(decide_router)
-    app.include_router(dev_mailbox_router)  # 404 unless PORTAL_DEV_MAILBOX_DIR is set
+    # One flat list of routes (the kit's add_routes: FastAPI matched a request against each included router in
+    # turn), in this order: verify_corrections_router before verify_router's /{case_id}/measurements/…;
+    # dev_mailbox_router answers 404 unless PORTAL_DEV_MAILBOX_DIR is set.
+    for router in (
+        public_router,
+        auth_router,
+        enterprise_router,
+        applications_router,
+        application_steps_router,
+        documents_router,
+        enterprise_messages_router,
+        enterprise_profile_router,
+        verify_corrections_router,
+        verify_router,
+        enterprise_facilities_router,
+        enterprise_baselines_router,
+        staff_router,
+        officer_router,
+        payments_router,
+        officer_funding_router,
+        officer_corrections_router,
+        officer_applications_router,
+        officer_case_router,
+        officer_messages_router,
+        notifications_router,
+        officer_calls_router,
+        officer_settings_router,
+        audit_router,
+        results_router,
+        showcase_router,
+        handbooks_router,
+        review_router,
+        decide_router,
+        dev_mailbox_router,
+    ):
+        add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
+    # After every route is in: the plain pages skip FastAPI's dependency solver (routing.py).
+    app.state.plain_pages = answer_plain_pages(app)
 
-    app.add_middleware(ErrorPageMiddleware)
-    app.add_middleware(AnonymousCsrfCookieMiddleware, secure=settings.secure_cookies)
-    app.add_middleware(i18n.LanguageMiddleware, default=settings.default_language)
     app.add_middleware(
-        security.SecurityHeadersMiddleware, keycloak_origin=settings.keycloak_public_url, hsts=settings.production
+        PortalLayer,
+        cookie_name=settings.session_cookie_name,
+        default_language=settings.default_language,
+        keycloak_origin=settings.keycloak_public_url,
+        hsts=settings.production,
+        secure_cookies=settings.secure_cookies,
     )
-    app.add_middleware(SessionReadAhead, cookie_name=settings.session_cookie_name)
     app.add_middleware(RequestIdMiddleware, log_requests=True)
     app.add_middleware(metrics.MetricsMiddleware)
     if tracing is not None:

@@ -52,42 +52,23 @@ def content_security_policy(form_targets: list[str]) -> str:
     )
 
 
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every response (pages, static files, errors)."""
-
-    def __init__(self, app, *, keycloak_origin: str, hsts: bool) -> None:  # noqa: ANN001 - ASGI app
-        self.app = app
-        # The login/logout redirects leave for Keycloak: form-action must allow that origin (browsers apply
-        # form-action to redirects after a form POST, e.g. logout).
-        csp = content_security_policy([keycloak_origin] if keycloak_origin else [])
-        self.headers = [
-            (b"content-security-policy", csp.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"cross-origin-resource-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
-        ]
-        if hsts:
-            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message) -> None:  # noqa: ANN001
-            if message["type"] == "http.response.start":
-                existing = {name.lower() for name, _ in message.get("headers", [])}
-                headers = list(message.get("headers", []))
-                headers.extend(h for h in self.headers if h[0] not in existing)
-                if b"cache-control" not in existing and not scope["path"].startswith("/static/"):
-                    headers.append((b"cache-control", b"no-store"))  # pages show personal data
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def response_headers(*, keycloak_origin: str, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """The security headers of every response (pages, static files, errors; added by middleware.PortalLayer)."""
+    # The login/logout redirects leave for Keycloak: form-action must allow that origin (browsers apply
+    # form-action to redirects after a form POST, e.g. logout).
+    csp = content_security_policy([keycloak_origin] if keycloak_origin else [])
+    headers = [
+        (b"content-security-policy", csp.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
 
 
 def anonymous_token(secret_key: str, cookie_value: str) -> str:

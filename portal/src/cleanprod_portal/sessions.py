@@ -163,6 +163,9 @@ class RecentSessions:
     def forget(self, id_hash: str) -> None:
         self._sessions.pop(id_hash, None)
 
+    def __contains__(self, id_hash: str) -> bool:
+        return id_hash in self._sessions
+
 
 class SessionStore:
     def __init__(
@@ -179,6 +182,10 @@ class SessionStore:
         if not session_id or len(session_id) > 128:
             return None
         return self.recent.get(hash_id(session_id))
+
+    def seen(self, session_id: str) -> bool:
+        """Whether this process has a guess for the cookie (cheaper than `guess`: no copy)."""
+        return len(session_id) <= 128 and hash_id(session_id) in self.recent
 
     # ---- sessions --------------------------------------------------------------------------------------------
     @reconnecting

@@ -61,7 +61,18 @@ class _TranslateLiterals(NodeTransformer):
         return nodes.MarkSafeIfAutoescape(nodes.Const(text, lineno=node.lineno), lineno=node.lineno)
 
 
-class _PageEnvironment(jinja2.Environment):
+class _Environment(jinja2.Environment):
+    """Each template's globals as one flat dict instead of Jinja2's ChainMap over the environment's: every
+    `{% import %}` / `{% from … import %}` compares the importing context's globals with the imported template's,
+    a set difference that checked each name through the ChainMap — 7–9 % of a page's render (measured on the
+    dashboard and the application page). The environment's globals are all set before a template is loaded (as
+    Jinja2 asks), so the copy is the same map."""
+
+    def make_globals(self, d: dict[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
+        return {**self.globals, **(d or {})}
+
+
+class _PageEnvironment(_Environment):
     """The environment of one language: literal translations are part of the compiled templates."""
 
     language: str = i18n.DEFAULT_LANGUAGE
@@ -71,7 +82,7 @@ class _PageEnvironment(jinja2.Environment):
 
 
 def _build_environment(language: str | None = None) -> jinja2.Environment:
-    env = (jinja2.Environment if language is None else _PageEnvironment)(
+    env = (_Environment if language is None else _PageEnvironment)(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
@@ -144,3 +155,12 @@ def render(
         headers=headers,
         media_type="text/html; charset=utf-8",
     )
+
+
+def error_page(request: Request, status: int, template: str, **context: Any) -> HTMLResponse:
+    """An error page: also for a request that failed before its session was read (no user, no CSRF token)."""
+    if not hasattr(request.state, "csrf_token"):
+        request.state.csrf_token = ""
+    if not hasattr(request.state, "portal_session"):
+        request.state.portal_session = None
+    return render(request, template, context, status_code=status)
