@@ -15,8 +15,14 @@ alternating order: whichever runs first pays for what the other page left in the
 
 The API calls are replayed with the portal's own client (cleanprod_portal.api.Api: same headers, same
 Accept-Language), and the bench checks in the gateway's access log, by request id, that a page view and its
-replay made exactly the same calls. Times are wall-clock on loopback with one request in flight (so they are the
-servers' time plus a loopback hop); the ratio is portal ÷ API; the goal is that the portal adds ≤ 20 %.
+replay made exactly the same calls. Times are wall-clock on loopback with one request in flight. Two figures per
+page, both against the same API time (the replay's wall clock, i.e. what the page waits for):
+
+  portal server time  the portal's `Server-Timing` (from the request reaching its application to the answer's
+                      start: routing, session, the gateway calls, rendering) — the issue's "server time"; the goal
+                      is that this adds ≤ 20 % to the API time
+  portal round trip   the bench's own wall clock around the page: the server time plus the loopback hop to the
+                      portal, uvicorn's parse, the write, and the bench's client reading the page
 
     .venv/bin/python bench/portal_pages.py [-n 200] [--applications 200] [--json]
 
@@ -179,10 +185,12 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
     series = {
         name: Series(name)
         for name in (
-            "portal  GET /enterprise (dashboard)",
+            "portal  GET /enterprise (dashboard), round trip",
             "API     the dashboard's gateway calls",
-            "portal  GET /enterprise/applications/{id}",
+            "portal  GET /enterprise/applications/{id}, round trip",
             "API     the application page's gateway calls",
+            "portal  GET /enterprise, server time",
+            "portal  GET /enterprise/applications/{id}, server time",
         )
     }
     names = list(series)
@@ -193,12 +201,16 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
         ) as portal,
         httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60) as gateway,
     ):
+        server_seconds: list[float] = []  # the portal's Server-Timing of each portal_get, in order
 
         async def portal_get(path: str, request_id: str | None = None) -> float:
             started = time.perf_counter()
             response = await portal.get(path, headers={"X-Request-ID": request_id} if request_id else None)
             elapsed = time.perf_counter() - started
             assert response.status_code == 200, (path, response.status_code, response.text[:500])
+            name, _, took = response.headers["server-timing"].partition(";dur=")
+            assert name == "app", response.headers["server-timing"]
+            server_seconds.append(float(took) / 1000)
             return elapsed
 
         async def api_run(calls: Any, request_id: str | None = None) -> float:
@@ -236,6 +248,7 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
                 *await pair("/enterprise", dashboard, portal_first),
                 *await pair(page_path, application, portal_first),
             ]
+            timings += server_seconds[-2:]  # the dashboard's, then the application page's
             if i >= warmup:
                 for name, seconds in zip(names, timings):
                     series[name].seconds.append(seconds)
@@ -244,8 +257,16 @@ async def measure(stack: Stack, application_id: str, rounds: int, warmup: int) -
 
 
 def report(results: list[Series], checks: list[str], args: argparse.Namespace, seed_seconds: float) -> None:
-    portal_dash, api_dash, portal_app, api_app = results
-    ratios = {"dashboard": (portal_dash, api_dash), "application page": (portal_app, api_app)}
+    portal_dash, api_dash, portal_app, api_app, server_dash, server_app = results
+    ratios = {"dashboard": (server_dash, api_dash), "application page": (server_app, api_app)}
+    round_trips = {"dashboard": (portal_dash, api_dash), "application page": (portal_app, api_app)}
+
+    def both(pairs: dict[str, tuple[Series, Series]]) -> dict[str, dict[str, float]]:
+        return {
+            k: {"p50": round(_common.ratio(p, a, 50), 3), "p95": round(_common.ratio(p, a, 95), 3)}
+            for k, (p, a) in pairs.items()
+        }
+
     if args.json:
         print(
             json.dumps(
@@ -253,10 +274,8 @@ def report(results: list[Series], checks: list[str], args: argparse.Namespace, s
                     "applications": args.applications,
                     "rounds": args.n,
                     "series": [s.row() for s in results],
-                    "portal_over_api": {
-                        k: {"p50": round(_common.ratio(p, a, 50), 3), "p95": round(_common.ratio(p, a, 95), 3)}
-                        for k, (p, a) in ratios.items()
-                    },
+                    "portal_server_time_over_api": both(ratios),
+                    "portal_round_trip_over_api": both(round_trips),
                     "same_calls": checks,
                 },
                 ensure_ascii=False,
@@ -272,11 +291,14 @@ def report(results: list[Series], checks: list[str], args: argparse.Namespace, s
     for line in checks:
         print(f"  same calls — {line}")
     print()
-    print(_common.table(results))
+    print(_common.table(results, width=56))
     print()
     for label, (p, a) in ratios.items():
-        verdict = "within" if _common.ratio(p, a, 50) <= 1.2 else "over"
-        print(f"{label:18s} portal ÷ API: {_common.ratio_text(p, a)} — {verdict} the ≤ 20 % goal at p50")
+        over = [f"p{q}" for q in (50, 95) if _common.ratio(p, a, q) > 1.2]
+        verdict = f"over the ≤ 20 % goal at {' and '.join(over)}" if over else "within the ≤ 20 % goal"
+        print(f"{label:18s} portal server time ÷ API: {_common.ratio_text(p, a)} — {verdict}")
+        rp, ra = round_trips[label]
+        print(f"{'':18s} portal round trip ÷ API:  {_common.ratio_text(rp, ra)}")
         by_order = []
         for first, words in ((True, "portal first"), (False, "API first")):
             ps, as_ = (Series("", [x for x, f in zip(s.seconds, s.portal_first) if f is first]) for s in (p, a))

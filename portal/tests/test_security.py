@@ -3,6 +3,7 @@ sessions (opaque cookie, expiry → login and back), safe `next` paths."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +51,21 @@ async def test_security_headers_on_pages_static_and_errors(make_client) -> None:
         assert "strict-transport-security" not in page.headers  # only in production (TLS)
         missing = await client.get("/no-such-page")
         assert missing.status_code == 404 and "Không tìm thấy trang" in missing.text
+
+
+async def test_every_answer_says_the_portals_own_time_and_nothing_else(make_client) -> None:
+    async with make_client() as client:
+
+        @client.app.get("/test/slow")
+        async def slow() -> PlainTextResponse:
+            await asyncio.sleep(0.05)  # stands for the page's gateway calls
+            return PlainTextResponse("done")
+
+        for path in ("/", "/static/css/portal.css", "/no-such-page", "/test/slow"):
+            timing = (await client.get(path)).headers["server-timing"]
+            assert re.fullmatch(r"app;dur=\d+\.\d\d", timing), timing
+        # The figure spans the page's work, not just the layer: the 50 ms the route waited are in it.
+        assert float((await client.get("/test/slow")).headers["server-timing"].split("=")[1]) >= 50
 
 
 async def test_pages_have_no_inline_script_or_style(make_client) -> None:

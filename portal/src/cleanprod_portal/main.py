@@ -1,8 +1,8 @@
 """The portal app: `uvicorn --factory cleanprod_portal.main:create_app`.
 
-Middleware (outermost first): metrics and request id + access log (kit) → the portal's own layer (middleware.py: the
-session read started early, security headers, language, anonymous CSRF cookie, the 500 page). Every route runs the
-CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
+Middleware (outermost first): the portal's time as a Server-Timing header → metrics and request id + access log
+(kit) → the portal's own layer (middleware.py: the session read started early, security headers, language,
+anonymous CSRF cookie, the 500 page). Every route runs the CSRF check (app-wide dependency). Errors are pages, never JSON or stack traces.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from .enterprise.facilities import router as enterprise_facilities_router
 from .enterprise.messages import router as enterprise_messages_router
 from .enterprise.profile import router as enterprise_profile_router
 from .enterprise.routes import router as enterprise_router
-from .middleware import PortalLayer
+from .middleware import PortalLayer, ServerTiming
 from .notifications.routes import router as notifications_router
 from .officer.applications import router as officer_applications_router
 from .officer.calls import router as officer_calls_router
@@ -258,6 +258,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware, log_requests=True)
     app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(ServerTiming)
     if tracing is not None:
         tracing.instrument_app(app)
     return app

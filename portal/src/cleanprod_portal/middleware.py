@@ -9,7 +9,8 @@
 5. the 500 page for any unexpected exception, *inside* the layer, so it still gets the headers and the language
    (Starlette's own last-resort handler sits outside every middleware).
 
-Outside it, in main: the kit's metrics and request id + access log layers, as in every service.
+Outside it, in main: the kit's metrics and request id + access log layers, as in every service, and outermost
+`ServerTiming` (the portal's own time on every answer).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from starlette.requests import Request, cookie_parser
 
@@ -153,3 +155,27 @@ class _Answer:
 
 def layer_sessions(scope):  # noqa: ANN001, ANN201
     return scope["app"].state.portal.sessions
+
+
+class ServerTiming:
+    """`Server-Timing: app;dur=<ms>` on every HTTP answer (W3C Server Timing): the time from the request reaching
+    the portal's application to the start of its answer — routing, the session, the gateway calls, rendering. A
+    browser's developer tools show it; bench/portal_pages.py reads the portal's own time from it, apart from the
+    client's loopback hop and its parsing of the page. It says how long, never what: no names, no figures."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001 - ASGI app
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_timed(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                took = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
+                message["headers"] = [*message.get("headers", ()), (b"server-timing", took)]
+            await send(message)
+
+        await self.app(scope, receive, send_timed)
