@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 import asyncpg
@@ -164,6 +165,8 @@ class Database:
         )
 
         self.read_pool_size = read_pool_size
+        # Set by tracing (Tracing.instrument_database): a span around each hot read; None = not traced.
+        self.statement_span: Callable[[str], AbstractContextManager[None]] | None = None
         self.statement_cache_size = statement_cache_size
         self._reads: asyncpg.Pool | None = None
         self._reads_opening = asyncio.Lock()
@@ -186,7 +189,11 @@ class Database:
             if not read.described:
                 statement = await connection.prepare(sql)
                 read.describe(self.engine.dialect, [a.type.oid for a in statement.get_attributes()])
-            records = await connection.fetch(sql, *values)
+            if self.statement_span is None:
+                records = await connection.fetch(sql, *values)
+            else:
+                with self.statement_span(sql):
+                    records = await connection.fetch(sql, *values)
         return read.rows(records)
 
     async def fetch_one(self, read: Read, **params: Any) -> dict[str, Any] | None:

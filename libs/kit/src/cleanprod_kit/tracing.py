@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from .db import Database
     from .settings import ObservabilitySettings
 
 REQUEST_ID_ATTRIBUTE = "cleanprod.request_id"
@@ -128,11 +129,10 @@ class Tracing:
             yield span, list(carrier.items())
 
     # ---- the database -------------------------------------------------------------------------------------------
-    def instrument_engine(self, engine: AsyncEngine) -> None:
-        """A client span per SQL statement (SQLAlchemy engine events; the OpenTelemetry SQLAlchemy instrumentation
-        has no release matching the pinned SDK). The statement text has placeholders, never the values."""
-        from sqlalchemy import event
-
+    def _statement_span(self, engine: AsyncEngine) -> Callable[[str], Any]:
+        """Starts the client span of one SQL statement of `engine`'s database, or None outside a trace (background
+        loops — outbox, webhooks, mail — poll without one: no root span per poll). The statement text has
+        placeholders, never the values."""
         tracer = self.tracer
         url = engine.url
         attributes = {
@@ -142,15 +142,29 @@ class Tracing:
             "server.port": url.port or 5432,
         }
 
-        def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        def start(statement: str) -> Any:
             if not trace.get_current_span().get_span_context().is_valid:
-                return  # background loops (outbox, webhooks, mail) poll without a trace: no root span per poll
+                return None
             operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-            context._cleanprod_span = tracer.start_span(
+            return tracer.start_span(
                 f"{operation} {attributes['db.namespace']}",
                 kind=trace.SpanKind.CLIENT,
                 attributes={**attributes, "db.operation.name": operation, "db.query.text": statement},
             )
+
+        return start
+
+    def instrument_engine(self, engine: AsyncEngine) -> None:
+        """A client span per SQL statement (SQLAlchemy engine events; the OpenTelemetry SQLAlchemy instrumentation
+        has no release matching the pinned SDK)."""
+        from sqlalchemy import event
+
+        start = self._statement_span(engine)
+
+        def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            span = start(statement)
+            if span is not None:
+                context._cleanprod_span = span
 
         def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
             span = getattr(context, "_cleanprod_span", None)
@@ -169,9 +183,32 @@ class Tracing:
         event.listen(sync_engine, "after_cursor_execute", after)
         event.listen(sync_engine, "handle_error", failed)
 
+    def instrument_database(self, db: Database) -> None:
+        """Every statement of a kit `Database`: the engine's (events) and the hot reads on its read pool
+        (`Database.fetch` runs them on the driver, past the engine's events)."""
+        self.instrument_engine(db.engine)
+        start = self._statement_span(db.engine)
+
+        @contextmanager
+        def traced(statement: str) -> Iterator[None]:
+            span = start(statement)
+            if span is None:
+                yield
+                return
+            try:
+                yield
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR)
+                raise
+            finally:
+                span.end()
+
+        db.statement_span = traced
+
     def instrument_service(self, app: FastAPI) -> None:
-        """What a kit service's lifespan built: its database engine and its client for other services."""
-        self.instrument_engine(app.state.db.engine)
+        """What a kit service's lifespan built: its database and its client for other services."""
+        self.instrument_database(app.state.db)
         if app.state.service_client is not None:
             self.instrument_client(app.state.service_client.http)
 
