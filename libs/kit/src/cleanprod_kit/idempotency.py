@@ -158,30 +158,23 @@ async def create_once(
     create: Callable[[], Awaitable[Created]],
 ) -> Response:
     """Run `create` (which adds rows to `session` without committing), commit, and answer — at most once per key."""
-    key = idempotency_key(request)
-    fingerprint = _fingerprint(request, payload)
-    if key is not None:
+
+    async def look_up(key: str) -> Answer | None:  # under the key's lock, until the commit
         lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").bindparams(k=_lock_name(principal, key))
         await session.exec(lock)
-        existing = await _lookup(session, principal, key)
-        if existing is not None:
-            return _check_and_replay(existing, fingerprint)
-    created = await create()
-    body = json_values(created.body)
-    if key is not None:
-        headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
-        _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        if key is None:
+        return await _lookup(session, principal, key)
+
+    async def commit() -> None:
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
             raise
-        existing = await _lookup(session, principal, key)
-        if existing is None:  # the conflict was not the key: a real domain conflict
-            raise
-        return _check_and_replay(existing, fingerprint)
-    return JSONResponse(body, status_code=created.status_code, headers=created.headers)
+
+    async def look_up_after_conflict(key: str) -> Answer | None:
+        return await _lookup(session, principal, key)
+
+    return await _answer_once(request, session, principal, payload, create, look_up, commit, look_up_after_conflict)
 
 
 async def insert_once(
@@ -202,10 +195,33 @@ async def insert_once(
     what the lock gives, as long as nothing `create` reads can fail the twin otherwise (a uniqueness checked by
     a read: use `create_once`)."""
     database: Database = request.app.state.db
+
+    async def look_up(key: str) -> Answer | None:
+        return await _read_stored(database, principal, key)
+
+    async def write() -> None:
+        await write_autocommit(database.engine, session)
+
+    return await _answer_once(request, session, principal, payload, create, look_up, write, look_up)
+
+
+async def _answer_once(  # noqa: PLR0913 - the two ways above differ only in how they look up and write
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    payload: Any,
+    create: Callable[[], Awaitable[Created]],
+    look_up: Callable[[str], Awaitable[Answer | None]],
+    write: Callable[[], Awaitable[None]],
+    look_up_after_conflict: Callable[[str], Awaitable[Answer | None]],
+) -> Response:
+    """A stored answer for the key is replayed; else `create` runs, the key's record is queued beside its rows and
+    `write` writes them. A conflict on write is the key's twin that got there first (its answer is replayed) or a
+    real domain conflict (raised)."""
     key = idempotency_key(request)
     fingerprint = _fingerprint(request, payload)
     if key is not None:
-        existing = await _read_stored(database, principal, key)
+        existing = await look_up(key)
         if existing is not None:
             return _check_and_replay(existing, fingerprint)
     created = await create()
@@ -214,12 +230,10 @@ async def insert_once(
         headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
         _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)
     try:
-        await write_autocommit(database.engine, session)
+        await write()
     except IntegrityError:
-        if key is None:
-            raise
-        existing = await _read_stored(database, principal, key)
-        if existing is None:  # the conflict was not the key: a real domain conflict
+        existing = None if key is None else await look_up_after_conflict(key)
+        if existing is None:  # no key, or the conflict was not the key: a real domain conflict
             raise
         return _check_and_replay(existing, fingerprint)
     return JSONResponse(body, status_code=created.status_code, headers=created.headers)
