@@ -248,18 +248,24 @@ def test_batched_results_equal_the_per_case_ones(
     assert {"regression", "sec"} <= methods  # both outcomes of the acceptance criteria were batched
 
 
+def seeded_cases(seed: int, make_month: Callable[..., Period]) -> tuple[list[Any], list[Any], MVSettings, list[Any]]:
+    """The random and special cases of a seed in shuffled order, the regular ones among them, their settings
+    (seed 4 warns of a production shift sooner) and each case's per-case answer."""
+    rng = np.random.default_rng(seed)
+    regular, special = regular_cases(rng), special_cases(rng, make_month)
+    settings = MVSettings(production_shift_warning=0.05) if seed == 4 else MVSettings()
+    cases = [*regular, *special]
+    cases = [cases[i] for i in rng.permutation(len(cases))]
+    return cases, regular, settings, [per_case(c, settings) for c in cases]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_batched_records_equal_the_per_case_records(
     seed: int, make_month: Callable[..., Period], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """compute_savings_records gives compute_savings(...).to_dict() for every case (InputErrors the same), the
     records of the regular cases without adjustments built from the batch's columns, not from result objects."""
-    rng = np.random.default_rng(seed)
-    regular, special = regular_cases(rng), special_cases(rng, make_month)
-    settings = MVSettings(production_shift_warning=0.05) if seed == 4 else MVSettings()
-    cases = [*regular, *special]
-    cases = [cases[i] for i in rng.permutation(len(cases))]
-    expected = [per_case(c, settings) for c in cases]
+    cases, regular, settings, expected = seeded_cases(seed, make_month)
 
     objects: list[int] = []
     original = batch_module._object
@@ -304,12 +310,7 @@ def test_batch_headlines_equal_the_per_case_ones_without_making_records(
     """compute_savings_batch(...).headlines() gives, for every case, the headline figures of
     compute_savings(...).to_dict() (InputErrors the same) — from the batch's columns for the cases it computes,
     from the result for those it hands over — and makes no record on the way."""
-    rng = np.random.default_rng(seed)
-    regular, special = regular_cases(rng), special_cases(rng, make_month)
-    settings = MVSettings(production_shift_warning=0.05) if seed == 4 else MVSettings()
-    cases = [*regular, *special]
-    cases = [cases[i] for i in rng.permutation(len(cases))]
-    expected = [per_case(c, settings) for c in cases]
+    cases, regular, settings, expected = seeded_cases(seed, make_month)
 
     made: list[int] = []
     original = batch_module.group_records
