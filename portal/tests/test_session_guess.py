@@ -60,6 +60,17 @@ def _add_routes(app, gate: Gate) -> None:  # noqa: ANN001
         return PlainTextResponse("posted")
 
 
+async def _signed_in(client, session_tokens):  # noqa: ANN001, ANN202
+    """The test routes on `client`'s app behind a Gate, and a signed-in session for `session_tokens` in the
+    browser: (store, gate, cookie, session)."""
+    store = client.app.state.portal.sessions
+    gate = Gate(store)
+    _add_routes(client.app, gate)
+    cookie, session = await store.create(session_tokens, "vi")
+    client.cookies.set("cp_session", cookie)
+    return store, gate, cookie, session
+
+
 async def _set_row(store, session, **values) -> None:  # noqa: ANN001, ANN003
     """Change the row as another replica would: behind this process's back."""
     async with store.engine.begin() as conn:
@@ -71,11 +82,7 @@ async def _set_row(store, session, **values) -> None:  # noqa: ANN001, ANN003
 
 async def test_a_reads_only_page_starts_before_the_row_is_in_and_answers_once_it_confirms(make_client, tokens) -> None:
     async with make_client() as client:
-        store = client.app.state.portal.sessions
-        gate = Gate(store)
-        _add_routes(client.app, gate)
-        cookie, session = await store.create(tokens(access_token="token-1"), "vi")
-        client.cookies.set("cp_session", cookie)
+        store, gate, cookie, session = await _signed_in(client, tokens(access_token="token-1"))
         first = await client.get("/test/reads")  # nothing read here yet: waits for the row
         gate.open.clear()  # from now on a read waits until the route has run
         second = await client.get("/test/reads")
@@ -90,11 +97,7 @@ async def test_a_reads_only_page_starts_before_the_row_is_in_and_answers_once_it
 
 async def test_an_answer_the_row_does_not_confirm_is_dropped_and_the_page_runs_on_the_row(make_client, tokens) -> None:
     async with make_client() as client:
-        store = client.app.state.portal.sessions
-        gate = Gate(store)
-        _add_routes(client.app, gate)
-        cookie, session = await store.create(tokens(access_token="token-1"), "vi")
-        client.cookies.set("cp_session", cookie)
+        store, gate, cookie, session = await _signed_in(client, tokens(access_token="token-1"))
         assert (await client.get("/test/reads")).status_code == 200
         # Another replica refreshed the token: this page ran on the old one, so its answer is not sent.
         await _set_row(store, session, access_token="token-2")
@@ -118,11 +121,7 @@ async def test_an_answer_the_row_does_not_confirm_is_dropped_and_the_page_runs_o
 
 async def test_posts_unmarked_pages_and_tokens_due_for_refresh_wait_for_the_row(make_client, tokens) -> None:
     async with make_client() as client:
-        store = client.app.state.portal.sessions
-        gate = Gate(store)
-        _add_routes(client.app, gate)
-        cookie, session = await store.create(tokens(), "vi")
-        client.cookies.set("cp_session", cookie)
+        store, gate, cookie, session = await _signed_in(client, tokens())
         await client.get("/test/reads")  # this process has now read the session
         written = await client.get("/test/writes")
         posted = await client.post("/test/reads", data={"csrf_token": session.csrf_token})
@@ -144,11 +143,7 @@ async def test_a_failed_row_read_is_not_guessed_past_twice(make_client, tokens) 
     """The database fails after a guess: the guessed answer is dropped and the page meets the failure itself, as
     without a guess; the guess is forgotten."""
     async with make_client() as client:
-        store = client.app.state.portal.sessions
-        gate = Gate(store)
-        _add_routes(client.app, gate)
-        cookie, session = await store.create(tokens(), "vi")
-        client.cookies.set("cp_session", cookie)
+        store, gate, cookie, session = await _signed_in(client, tokens())
         await client.get("/test/reads")
         load = store.load
 
