@@ -150,15 +150,19 @@ async def test_a_word_shared_by_many_pages_in_rank_order(
             assert await search_ids(client, actors, q) == expected, (q, analysed)
 
 
-async def test_the_whole_word_tier_keeps_filters_and_punctuation(client: httpx.AsyncClient, actors: Actors) -> None:
+@pytest.mark.parametrize("word", ["bia", "bi"], ids=["whole-word tier", "word-prefix tier"])
+async def test_each_word_tier_keeps_filters_and_punctuation(
+    client: httpx.AsyncClient, actors: Actors, word: str
+) -> None:
     tag = marker()
     enterprise = await create_enterprise(client, actors)
     beer = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag}-bia", sector_code="beer")
     steel = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag} bia", sector_code="steel")
-    assert set(await search_ids(client, actors, f"{tag} bia")) == {beer["id"], steel["id"]}
-    assert await search_ids(client, actors, f"{tag} bia", sector="beer") == [beer["id"]]
-    assert await search_ids(client, actors, f"{tag}-bia") == [beer["id"]]  # the word with its hyphen must appear
-    assert await search_ids(client, actors, f"{tag}-bia", sector="steel") == []
+    assert set(await search_ids(client, actors, f"{tag} {word}")) == {beer["id"], steel["id"]}
+    assert await search_ids(client, actors, f"{tag} {word}", sector="beer") == [beer["id"]]
+    assert await search_ids(client, actors, f"{tag}-{word}") == [beer["id"]]  # the word with its hyphen must appear
+    assert await search_ids(client, actors, f"{tag}-{word}", sector="steel") == []
+    assert await search_ids(client, actors, f"{tag[:-1]} xuo", status="suspended") == []
 
 
 def test_the_migration_fills_the_words_of_existing_facilities(pg_instance: Any) -> None:
@@ -251,15 +255,3 @@ async def test_word_prefix_pages_across_tiers(
     assert len(everything) == len(set(everything)) == len(names) + 3
     # with one list per merge, the tag's prefix (it starts many words) drives no merge, "xuo" ("xuong") does
     assert any(merged) and (branches > 1 or not all(merged))
-
-
-async def test_the_word_prefix_tier_keeps_filters_and_punctuation(client: httpx.AsyncClient, actors: Actors) -> None:
-    tag = marker()
-    enterprise = await create_enterprise(client, actors)
-    beer = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag}-bia", sector_code="beer")
-    steel = await create_facility(client, actors, enterprise["id"], name=f"Xưởng {tag} bia", sector_code="steel")
-    assert set(await search_ids(client, actors, f"{tag} bi")) == {beer["id"], steel["id"]}
-    assert await search_ids(client, actors, f"{tag} bi", sector="beer") == [beer["id"]]
-    assert await search_ids(client, actors, f"{tag}-bi") == [beer["id"]]  # the word with its hyphen must appear
-    assert await search_ids(client, actors, f"{tag}-bi", sector="steel") == []
-    assert await search_ids(client, actors, f"{tag[:-1]} xuo", status="suspended") == []
