@@ -6,7 +6,7 @@ figures to 1e-9, everything else equal, and the regular cases are computed by th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 from typing import Any
@@ -176,6 +176,18 @@ def special_cases(rng: np.random.Generator, make_month: Callable[..., Period]) -
     ]
 
 
+def answers_beside(expected: list[Any], got: list[Any]) -> Iterator[tuple[int, Any, Any]]:
+    """Asserts one answer per case, each InputErrors the same as the per-case one (and only there); yields
+    (index, per-case result, batched answer) for the others, to be compared by the caller."""
+    assert len(got) == len(expected)
+    for i, (want, have) in enumerate(zip(expected, got, strict=True)):
+        if isinstance(want, InputErrors):
+            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
+        else:
+            assert not isinstance(have, InputErrors)
+            yield i, want, have
+
+
 def assert_same(per_case: Any, batched: Any, path: str = "") -> None:
     if isinstance(per_case, dict):
         assert isinstance(batched, dict) and list(per_case) == list(batched), path  # keys in the same order
@@ -234,13 +246,8 @@ def test_batched_results_equal_the_per_case_ones(
     monkeypatch.setattr(batch_module, "compute_savings", counting)
     got = compute_savings_many(cases, settings)
 
-    assert len(got) == len(cases)
-    for want, have in zip(expected, got, strict=True):
-        if isinstance(want, InputErrors):
-            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
-        else:
-            assert not isinstance(have, InputErrors)
-            assert_same(want.to_dict(), have.to_dict())
+    for _, want, have in answers_beside(expected, got):
+        assert_same(want.to_dict(), have.to_dict())
     # every regular case was computed by the batch, every special one by compute_savings
     special_ids = {id(c) for c in special}
     assert sorted(handed_over) == sorted(i for i, c in enumerate(cases) if id(c) in special_ids)
@@ -277,14 +284,10 @@ def test_batched_records_equal_the_per_case_records(
     monkeypatch.setattr(batch_module, "_object", counting)
     got = compute_savings_records(cases, settings)
 
-    assert len(got) == len(cases)
-    for want, have in zip(expected, got, strict=True):
-        if isinstance(want, InputErrors):
-            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
-        else:
-            assert isinstance(have, dict)
-            assert_same(want.to_dict(), have)
-            assert json.loads(json.dumps(have)) == have
+    for _, want, have in answers_beside(expected, got):
+        assert isinstance(have, dict)
+        assert_same(want.to_dict(), have)
+        assert json.loads(json.dumps(have)) == have
     # only the regular cases with adjustments went through the result objects
     assert sorted(objects) == sorted(id(c) for c in regular if c.adjustments)
     records = [r for r in got if isinstance(r, dict)]
@@ -318,14 +321,11 @@ def test_batch_headlines_equal_the_per_case_ones_without_making_records(
     batch = compute_savings_batch(cases, settings)
     got = batch.headlines()
 
-    assert len(batch) == len(got) == len(cases)
-    for i, (want, have) in enumerate(zip(expected, got, strict=True)):
-        if isinstance(want, InputErrors):
-            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
-        else:
-            assert isinstance(have, SavingsHeadline)
-            assert_same(_headline_of_record(want.to_dict()), asdict(have), f"case {i}")
-            assert batch.headline(i) == have
+    assert len(batch) == len(cases)
+    for i, want, have in answers_beside(expected, got):
+        assert isinstance(have, SavingsHeadline)
+        assert_same(_headline_of_record(want.to_dict()), asdict(have), f"case {i}")
+        assert batch.headline(i) == have
     assert made == []  # the headlines came without a single record
     # the regular cases without adjustments were read from the columns, every other case from a result
     columnar = {id(c) for c in regular if not c.adjustments}
@@ -357,11 +357,8 @@ def test_batch_records_are_made_on_access_a_shape_at_a_time(make_month: Callable
 
     records = batch.records()
     assert records[first] is record
-    for want, have in zip(expected, records, strict=True):
-        if isinstance(want, InputErrors):
-            assert isinstance(have, InputErrors) and have.as_problem_errors() == want.as_problem_errors()
-        else:
-            assert_same(want.to_dict(), have)
+    for _, want, have in answers_beside(expected, records):
+        assert_same(want.to_dict(), have)
     assert len(compute_savings_batch([])) == 0 and compute_savings_batch([]).headlines() == []
 
 
