@@ -540,8 +540,10 @@ async def test_registry_down_then_back_resolves_later(
     sender: MailSender,
 ) -> None:
     class Broken:
-        async def recipients(self, **_: Any) -> list[Any]:
+        async def recipients(self, *_: Any, **__: Any) -> list[Any]:
             raise RuntimeError("registry unreachable")
+
+        recipient_sets = recipients  # the batched form (one call per batch) fails the same way
 
     notification_id = await tell(db, K.verifier_assigned, Audience.user("ver-vi"), "/v")
     await drain(MailSender(db, mail_settings(settings, mailbox), Broken()))  # type: ignore[arg-type]

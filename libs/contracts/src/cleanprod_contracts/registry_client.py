@@ -30,6 +30,7 @@ from .v1.registry import (
     Norm,
     Recipient,
     RecipientList,
+    RecipientSets,
     Sector,
 )
 
@@ -192,6 +193,25 @@ class RegistryClient:
             raise ValueError("exactly one of enterprise_id, role, user_id")
         found = await self._read(RecipientList, "/internal/recipients", "recipients", params=params)
         return list(found.items) if found is not None else []
+
+    async def recipient_sets(self, audiences: list[str]) -> dict[str, list[Recipient] | str]:
+        """Who to mail for several audiences in one call (`/internal/recipients/by-audience`; each audience
+        `enterprise:<id>`, `role:<name>` or `user:<id>`): per audience its people, or the registry's reason (a
+        string) when that one audience cannot be answered. A registry without the batched form (404: an older
+        version during a rolling update) is asked one audience at a time."""
+        asked = list(dict.fromkeys(audiences))
+        path = "/internal/recipients/by-audience"
+        found = await self._read(RecipientSets, path, "recipients", params={"audience": asked})
+        if found is None:
+            answers: dict[str, list[Recipient] | str] = {}
+            for audience in asked:
+                kind, _, value = audience.partition(":")
+                answers[audience] = await self.recipients(**{f"{kind}_id" if kind != "role" else kind: value})
+            return answers
+        sets = {entry.audience: entry for entry in found.audiences}
+        if set(sets) != set(asked):
+            raise RegistryUnavailable("The facility registry did not answer every audience asked for.")
+        return {a: sets[a].error if sets[a].error else list(sets[a].items) for a in asked}
 
     async def facility_facts(self, facility_id: uuid.UUID) -> FacilityFacts | None:
         """The facility and its enterprise, in one call; None if the registry has no such facility. An enterprise

@@ -128,3 +128,19 @@ class RecipientList(ReadModel):
     """`GET /internal/recipients?enterprise_id=…|role=…|user_id=…`."""
 
     items: list[Recipient]
+
+
+class RecipientSet(ReadModel):
+    """One audience of `GET /internal/recipients/by-audience`: `audience` as asked (`enterprise:<id>`,
+    `role:<name>`, `user:<id>`), its people (`items`; [] for an unknown enterprise or user), or `error` when this
+    one audience cannot be answered (e.g. a role nobody is mailed for) — the others are answered all the same."""
+
+    audience: str
+    items: list[Recipient]
+    error: str | None = None
+
+
+class RecipientSets(ReadModel):
+    """`GET /internal/recipients/by-audience?audience=…&audience=…`: one set per distinct audience asked, in order."""
+
+    audiences: list[RecipientSet]

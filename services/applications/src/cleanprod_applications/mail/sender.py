@@ -3,53 +3,60 @@ each follow the outbox's claim → work → settle shape (`cleanprod_kit.outbox`
 database transaction and rows claimed `FOR UPDATE SKIP LOCKED`, so replicas never work on the same row at once:
 
 1. **Resolve**: notifications the sender has not seen get a `mail_resolutions` row; due ones are claimed (their
-   `next_attempt_at` moved `mail_claim_seconds` ahead), their audience is asked of the registry (an enterprise's
-   logins, a role's holders, one user — HTTP, no transaction open), and one `mail_deliveries` row per person with an
-   e-mail address, an enabled login and the e-mail channel not switched off (statutory kinds cannot be) is inserted
-   `ON CONFLICT DO NOTHING` with the resolution marked done, in one transaction. Registry trouble: back-off, again.
-2. **Send**: due pending deliveries are claimed the same way, each composed in its recipient's language and sent
-   with its fixed Message-ID, then settled on its own: sent; or back-off and again (server down, 4xx, timeouts)
-   until `mail_max_age_seconds`, then failed; or failed at once when the server refuses it for good (5xx).
+   `next_attempt_at` moved `mail_claim_seconds` ahead), the audiences of the whole batch are asked of the registry
+   in one call (each distinct enterprise, role, user once — HTTP, no transaction open), and in one transaction the
+   opt-outs of every (person, kind) are read in one query, every delivery of the batch is inserted in one
+   statement `ON CONFLICT DO NOTHING` and the resolutions are marked done in another. Registry trouble: back-off.
+2. **Send**: due pending deliveries are claimed the same way, composed (one `Composer` per batch) and sent over
+   one SMTP session (`smtp.py`, one thread hand-off per batch); then the batch is settled in one transaction: the
+   sent ones in one statement, the failed ones in another (back-off and again — server down, 4xx, timeouts —
+   until `mail_max_age_seconds`, then failed; failed at once when refused for good, 5xx), the ones not tried
+   (the connection was lost before them, or the sender is stopping) due again at once.
 
-A sender that dies after the SMTP server accepted a mail but before settling it leaves the claim to expire; the mail
-is then sent again with the same Message-ID (at least once; docs/notifications.md "Mail" says what that guarantees).
+A sender that dies after the SMTP server accepted a mail but before settling its batch leaves the claims to expire;
+those mails are then sent again with the same Message-IDs (at least once; docs/notifications.md "Mail" says what
+that guarantees). The window is one batch's SMTP session (at most `mail_batch_size` mails), not one mail.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_contracts.v1.registry import Recipient as RegistryRecipient
 from cleanprod_kit.db import Database
 from cleanprod_kit.outbox import backoff_seconds, stop_task
 
 from ..config import ApplicationsSettings
-from ..notifications.preferences import wants
-from .compose import NotificationView, Recipient, compose, message_id
-from .smtp import SendFailure, SmtpTransport
+from ..notifications.models import NotificationKind
+from ..notifications.preferences import switched_off
+from .compose import Composer, NotificationView, Recipient, message_id
+from .smtp import NOT_TRIED, Outcome, SendFailure, SmtpTransport
 
 log = logging.getLogger("cleanprod.mail")
 
 
 class RecipientSource(Protocol):
-    """The registry's `recipients` (cleanprod_contracts.registry_client.RegistryClient)."""
+    """The registry's `recipient_sets` (cleanprod_contracts.registry_client.RegistryClient): per audience
+    (`enterprise:<id>`, `role:<name>`, `user:<id>`) its people, or why that audience cannot be answered."""
 
-    async def recipients(
-        self, *, enterprise_id: uuid.UUID | str | None = None, role: str | None = None, user_id: str | None = None
-    ) -> list[RegistryRecipient]: ...
+    async def recipient_sets(self, audiences: list[str]) -> dict[str, list[RegistryRecipient] | str]: ...
 
 
 class Transport(Protocol):
-    async def send(self, message: Any, to: str) -> None: ...
+    async def send_all(
+        self, batch: Sequence[tuple[EmailMessage, str]], keep_going: Callable[[], bool]
+    ) -> list[Outcome]: ...
 
 
 DISCOVER_SQL = text("""
@@ -85,12 +92,62 @@ RETURNING d.notification_id, d.user_id, d.email, d.full_name, d.locale, d.attemp
           n.kind, n.statutory, n.params, n.link
 """)
 
-INSERT_DELIVERY_SQL = text("""
+# A batch's writes, each one statement whatever the batch's size: the rows are one JSON parameter.
+INSERT_DELIVERIES_SQL = text("""
 INSERT INTO mail_deliveries (notification_id, user_id, email, full_name, locale, status, attempts, next_attempt_at,
                              message_id, created_at)
-VALUES (:notification_id, :user_id, :email, :full_name, :locale, 'pending', 0, now(), :message_id, now())
+SELECT d.notification_id, d.user_id, d.email, d.full_name, d.locale, 'pending', 0, now(), d.message_id, now()
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS d(notification_id uuid, user_id text, email text, full_name text,
+                                                  locale text, message_id text)
 ON CONFLICT (notification_id, user_id) DO NOTHING
 """)
+
+RESOLVED_SQL = text("""
+UPDATE mail_resolutions r SET resolved_at = now(), recipients = v.n, last_error = NULL
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, n int)
+WHERE r.notification_id = v.notification_id AND r.resolved_at IS NULL
+""")
+
+NOT_RESOLVED_SQL = text("""
+UPDATE mail_resolutions r SET attempts = r.attempts + 1, last_error = v.error,
+       next_attempt_at = now() + make_interval(secs => v.delay)
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, error text, delay float8)
+WHERE r.notification_id = v.notification_id AND r.resolved_at IS NULL
+""")
+
+SENT_SQL = text("""
+UPDATE mail_deliveries d SET status = 'sent', sent_at = now(), attempts = d.attempts + 1, last_error = NULL
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, user_id text)
+WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id
+""")
+
+NOT_SENT_SQL = text("""
+UPDATE mail_deliveries d SET attempts = d.attempts + 1, last_error = v.error,
+       status = CASE WHEN v.give_up THEN 'failed' ELSE 'pending' END,
+       next_attempt_at = now() + make_interval(secs => v.delay)
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, user_id text, error text, give_up boolean,
+                                                  delay float8)
+WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id AND d.status = 'pending'
+""")
+
+GIVE_BACK_SQL = text("""
+UPDATE mail_deliveries d SET next_attempt_at = now()
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, user_id text)
+WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id AND d.status = 'pending'
+""")
+
+
+def audience_of(row: Any) -> str:
+    """The registry's name for a notification's audience."""
+    if row.recipient_user_id is not None:
+        return f"user:{row.recipient_user_id}"
+    if row.recipient_enterprise_id is not None:
+        return f"enterprise:{row.recipient_enterprise_id}"
+    return f"role:{row.recipient_role}"
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=str)
 
 
 @dataclass(frozen=True)
@@ -128,69 +185,80 @@ class MailSender:
             await session.commit()
         return rows
 
-    async def _audience(self, row: Any) -> list[RegistryRecipient]:
-        """Who the notification is addressed to, from the registry (no transaction is open here)."""
-        if row.recipient_user_id is not None:
-            return await self.directory.recipients(user_id=row.recipient_user_id)
-        if row.recipient_enterprise_id is not None:
-            return await self.directory.recipients(enterprise_id=row.recipient_enterprise_id)
-        return await self.directory.recipients(role=row.recipient_role)
-
-    async def _write_deliveries(self, row: Any, people: list[RegistryRecipient]) -> int:
-        reachable = {p.user_id: p for p in people if p.enabled and p.email}
+    async def _write_deliveries(self, rows: Sequence[Any], people: dict[uuid.UUID, list[RegistryRecipient]]) -> None:
+        """Every resolved notification's deliveries and its resolution, in one transaction of three statements:
+        the opt-outs of all (user, kind) pairs, the deliveries, the resolutions."""
+        reachable = {row.id: {p.user_id: p for p in people[row.id] if p.enabled and p.email} for row in rows}
+        kinds = {row.id: row.kind for row in rows}
+        deliveries: list[dict[str, Any]] = []
         async with self.db.session() as session:
-            for user_id in list(reachable):  # switched off for e-mail (never a statutory kind: `wants` says yes)
-                if not await wants(session, user_id, row.kind, "email"):
-                    del reachable[user_id]
-            for person in reachable.values():
-                await session.exec(  # type: ignore[call-overload]
-                    INSERT_DELIVERY_SQL.bindparams(
-                        notification_id=row.id,
-                        user_id=person.user_id,
-                        email=person.email,
-                        full_name=person.full_name[:300],
-                        locale=person.locale,
-                        message_id=message_id(row.id, person.user_id, self.settings.mail_from),
-                    )
-                )
-            await self._settle_resolution(session, row.id, recipients=len(reachable))
+            asked = {(user_id, kinds[nid]) for nid, persons in reachable.items() for user_id in persons}
+            off = await switched_off(session, asked, "email")  # never a statutory kind
+            for row in rows:
+                persons = {u: p for u, p in reachable[row.id].items() if (u, row.kind) not in off}
+                reachable[row.id] = persons
+                deliveries += [
+                    {
+                        "notification_id": row.id,
+                        "user_id": person.user_id,
+                        "email": person.email,
+                        "full_name": person.full_name[:300],
+                        "locale": person.locale,
+                        "message_id": message_id(row.id, person.user_id, self.settings.mail_from),
+                    }
+                    for person in persons.values()
+                ]
+            if deliveries:
+                await session.exec(INSERT_DELIVERIES_SQL.bindparams(rows=_json(deliveries)))  # type: ignore[call-overload]
+            done = [{"notification_id": nid, "n": len(persons)} for nid, persons in reachable.items()]
+            await session.exec(RESOLVED_SQL.bindparams(rows=_json(done)))  # type: ignore[call-overload]
             await session.commit()
-        return len(reachable)
 
-    async def _settle_resolution(
-        self, session: AsyncSession, notification_id: uuid.UUID, *, recipients: int | None = None, error: str = ""
-    ) -> None:
-        if error:
-            statement = text("""UPDATE mail_resolutions SET attempts = attempts + 1, last_error = :error,
-                                next_attempt_at = now() + make_interval(secs => :delay)
-                                WHERE notification_id = :id AND resolved_at IS NULL""")
-            attempts = await session.scalar(
-                text("SELECT attempts + 1 FROM mail_resolutions WHERE notification_id = :id").bindparams(
-                    id=notification_id
+    async def _not_resolved(self, rows: Sequence[Any], errors: dict[uuid.UUID, str]) -> None:
+        for row in rows:
+            if row.id in errors:
+                log.warning(
+                    "mail audience not resolved", extra={"notification_id": str(row.id), "error": errors[row.id]}
                 )
-            )
-            delay = self._delay(int(attempts or 1))
-            await session.exec(statement.bindparams(id=notification_id, error=error[:2000], delay=delay))  # type: ignore[call-overload]
-        else:
-            statement = text("""UPDATE mail_resolutions SET resolved_at = now(), recipients = :n, last_error = NULL
-                                WHERE notification_id = :id AND resolved_at IS NULL""")
-            await session.exec(statement.bindparams(id=notification_id, n=recipients))  # type: ignore[call-overload]
+        failed = [
+            {"notification_id": row.id, "error": errors[row.id][:2000], "delay": self._delay(row.attempts + 1)}
+            for row in rows
+            if row.id in errors
+        ]
+        async with self.db.session() as session:
+            await session.exec(NOT_RESOLVED_SQL.bindparams(rows=_json(failed)))  # type: ignore[call-overload]
+            await session.commit()
 
     async def resolve_batch(self) -> int:
-        """Turn due notifications into deliveries; returns how many notifications were resolved."""
-        resolved = 0
-        for row in await self._claim_resolutions():
-            try:
-                await self._write_deliveries(row, await self._audience(row))
-            except Exception as exc:  # noqa: BLE001 - registry down or refusing, or a kind this replica does not
-                # know yet (a newer one wrote it during a rolling update): try this notification again later
-                log.warning("mail audience not resolved", extra={"notification_id": str(row.id), "error": str(exc)})
-                async with self.db.session() as session:
-                    await self._settle_resolution(session, row.id, error=f"{type(exc).__name__}: {exc}")
-                    await session.commit()
+        """Turn due notifications into deliveries; returns how many notifications were resolved. The registry is
+        asked once for the batch (each distinct audience once), with no transaction open."""
+        rows = await self._claim_resolutions()
+        if not rows:
+            return 0
+        try:
+            answers = await self.directory.recipient_sets(list(dict.fromkeys(audience_of(row) for row in rows)))
+        except Exception as exc:  # noqa: BLE001 - registry down or refusing: the whole batch again later
+            await self._not_resolved(rows, {row.id: f"{type(exc).__name__}: {exc}" for row in rows})
+            return 0
+        errors: dict[uuid.UUID, str] = {}
+        people: dict[uuid.UUID, list[RegistryRecipient]] = {}
+        for row in rows:
+            answer = answers.get(audience_of(row), "not answered")
+            if isinstance(answer, str):
+                errors[row.id] = f"registry: {answer}"
                 continue
-            resolved += 1
-        return resolved
+            try:
+                NotificationKind(row.kind)
+            except ValueError as exc:  # a kind only a newer replica knows (rolling update): later, maybe elsewhere
+                errors[row.id] = f"{type(exc).__name__}: {exc}"
+                continue
+            people[row.id] = answer
+        resolved = [row for row in rows if row.id in people]
+        if resolved:
+            await self._write_deliveries(resolved, people)
+        if errors:
+            await self._not_resolved(rows, errors)
+        return len(resolved)
 
     # ---- 2. deliveries → SMTP --------------------------------------------------------------------------------
     def _delay(self, attempts: int) -> float:
@@ -216,64 +284,62 @@ class MailSender:
             for row in rows
         ]
 
-    async def _settle_delivery(self, claimed: ClaimedDelivery, failure: SendFailure | None) -> None:
-        key = {"nid": claimed.notification.id, "uid": claimed.recipient.user_id}
-        if failure is None:
-            statement = text("""UPDATE mail_deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-                                last_error = NULL WHERE notification_id = :nid AND user_id = :uid""").bindparams(**key)
-        else:
-            age = (dt.datetime.now(dt.UTC) - claimed.created_at).total_seconds()
-            give_up = failure.permanent or age >= self.settings.mail_max_age_seconds
-            statement = text("""UPDATE mail_deliveries SET attempts = attempts + 1, last_error = :error,
-                                status = CASE WHEN :give_up THEN 'failed' ELSE 'pending' END,
-                                next_attempt_at = now() + make_interval(secs => :delay)
-                                WHERE notification_id = :nid AND user_id = :uid AND status = 'pending'""").bindparams(
-                error=failure.reason[:2000], give_up=give_up, delay=self._delay(claimed.attempts + 1), **key
-            )
-            log.warning(
-                "mail not sent",
-                extra={**{k: str(v) for k, v in key.items()}, "error": failure.reason, "given_up": give_up},
-            )
-        async with self.db.session() as session:
-            await session.exec(statement)  # type: ignore[call-overload]
-            await session.commit()
-
-    async def _give_back(self, claimed: Sequence[ClaimedDelivery]) -> None:
-        """Claimed but not tried (the sender is stopping): due again at once."""
-        async with self.db.session() as session:
-            for item in claimed:
-                await session.exec(  # type: ignore[call-overload]
-                    text("""UPDATE mail_deliveries SET next_attempt_at = now()
-                            WHERE notification_id = :nid AND user_id = :uid AND status = 'pending'""").bindparams(
-                        nid=item.notification.id, uid=item.recipient.user_id
-                    )
+    async def _settle(self, claimed: Sequence[ClaimedDelivery], outcomes: Sequence[Outcome]) -> None:
+        """A batch's outcomes in one transaction: the sent ones in one statement, the failed ones in another, the
+        ones not tried given back (due again at once, no attempt counted)."""
+        sent, failed, untried = [], [], []
+        now = dt.datetime.now(dt.UTC)
+        for item, outcome in zip(claimed, outcomes, strict=True):
+            key = {"notification_id": item.notification.id, "user_id": item.recipient.user_id}
+            if outcome is None:
+                sent.append(key)
+            elif isinstance(outcome, SendFailure):
+                give_up = (
+                    outcome.permanent or (now - item.created_at).total_seconds() >= self.settings.mail_max_age_seconds
                 )
+                failed.append(
+                    key | {"error": outcome.reason[:2000], "give_up": give_up, "delay": self._delay(item.attempts + 1)}
+                )
+                log.warning(
+                    "mail not sent",
+                    extra={**{k: str(v) for k, v in key.items()}, "error": outcome.reason, "given_up": give_up},
+                )
+            else:
+                untried.append(key)
+        async with self.db.session() as session:
+            for statement, rows in ((SENT_SQL, sent), (NOT_SENT_SQL, failed), (GIVE_BACK_SQL, untried)):
+                if rows:
+                    await session.exec(statement.bindparams(rows=_json(rows)))  # type: ignore[call-overload]
             await session.commit()
 
     async def send_batch(self) -> int:
-        """Send the due deliveries, each settled right after its SMTP transaction; returns how many were tried.
-        Cancelling the task in the middle of a send is a crash: nothing is settled, the claim expires."""
+        """Send the due deliveries over one SMTP session, then settle the batch's outcomes together; returns how
+        many were claimed. A message is started only while the claim still has room for a whole SMTP transaction
+        (`mail_claim_seconds` − 5 × `smtp_timeout_seconds`), so no other sender can claim a mail in flight; the
+        rest of the batch is given back. Cancelling the task in the middle is a crash: nothing is settled, the
+        claims expire and the batch is sent again, with the same Message-IDs."""
         claimed = await self._claim_deliveries()
+        if not claimed:
+            return 0
+        started = time.monotonic()
+        claim = self.settings.mail_claim_seconds  # validated ≥ 10 × the timeout: the first term, but never < half
+        room = max(claim - 5 * self.settings.smtp_timeout_seconds, claim / 2)
+        outcomes: list[Outcome] = [NOT_TRIED] * len(claimed)
+        outgoing: list[tuple[int, EmailMessage, str]] = []
+        composer = Composer(sender=self.settings.mail_from, portal_base_url=self.settings.portal_base_url)
         for position, item in enumerate(claimed):
-            if self._stopping:
-                await self._give_back(claimed[position:])
-                return position
-            failure = None
             try:
-                message = compose(
-                    item.notification,
-                    item.recipient,
-                    sender=self.settings.mail_from,
-                    portal_base_url=self.settings.portal_base_url,
-                )
+                outgoing.append((position, composer.compose(item.notification, item.recipient), item.recipient.email))
             except Exception as exc:  # noqa: BLE001 - e.g. no text for the kind in this replica: again, maybe elsewhere
-                failure = SendFailure(f"not composed: {type(exc).__name__}: {exc}")
-            else:
-                try:
-                    await self.transport.send(message, item.recipient.email)
-                except SendFailure as exc:
-                    failure = exc
-            await self._settle_delivery(item, failure)
+                outcomes[position] = SendFailure(f"not composed: {type(exc).__name__}: {exc}")
+        if outgoing and not self._stopping:
+            sent = await self.transport.send_all(
+                [(message, to) for _, message, to in outgoing],
+                lambda: not self._stopping and time.monotonic() - started < room,
+            )
+            for (position, _, _), outcome in zip(outgoing, sent, strict=True):
+                outcomes[position] = outcome
+        await self._settle(claimed, outcomes)
         return len(claimed)
 
     # ---- the loop --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,6 +43,28 @@ async def wants(session: AsyncSession, user_id: str, kind: str, channel: str) ->
         )
     ).first()
     return enabled is not False
+
+
+SWITCHED_OFF_SQL = text("""
+SELECT p.user_id, p.kind FROM notification_preferences p
+JOIN unnest(CAST(:users AS text[]), CAST(:kinds AS text[])) AS asked(user_id, kind)
+  ON p.user_id = asked.user_id AND p.kind = asked.kind
+WHERE p.channel = :channel AND NOT p.enabled
+""")
+
+
+async def switched_off(session: AsyncSession, asked: set[tuple[str, str]], channel: str) -> set[tuple[str, str]]:
+    """`wants` for many (user id, kind) pairs in one query: the pairs that do not take `channel` (never a
+    statutory kind; an unknown kind raises ValueError, as `wants` does)."""
+    optional = [(user, kind) for user, kind in asked if NotificationKind(kind) not in STATUTORY_KINDS]
+    if not optional:
+        return set()
+    rows = await session.exec(  # type: ignore[call-overload]
+        SWITCHED_OFF_SQL.bindparams(
+            users=[user for user, _ in optional], kinds=[kind for _, kind in optional], channel=channel
+        )
+    )
+    return {(row.user_id, row.kind) for row in rows}
 
 
 async def change(session: AsyncSession, principal: Principal, changes: list[Any]) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -140,3 +141,46 @@ async def _asked(request: Awaitable[T]) -> T:
         raise ServiceUnavailable(
             "The identity provider is unreachable; try again later.", code="identity_provider_unavailable"
         ) from exc
+
+
+class RecipientListings:
+    """Keycloak's answers to "who gets this mail" (`/internal/recipients`), kept `seconds` per enterprise (tax
+    code), realm role and user: the mail sender asks the same enterprise again for every notification of a busy
+    moment, and each answer was a Keycloak admin call. A recipient list, not an authorization decision: a login
+    disabled or removed in Keycloak is still mailed for at most `seconds` after the change, never later; a login
+    created is mailed from at most `seconds` after. Only the recipients endpoint reads through this; the officers'
+    listing of an enterprise's logins asks Keycloak every time. Failures are not kept (the next call asks again)."""
+
+    MAX_ENTRIES = 2_000  # expired entries are dropped once there are more than this
+
+    def __init__(self, directory: Any, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.directory = directory
+        self.seconds = seconds
+        self._clock = clock
+        self._kept: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    async def _kept_or_asked(self, key: tuple[str, str], ask: Callable[[], Awaitable[T]]) -> T:
+        now = self._clock()
+        found = self._kept.get(key)
+        if found is not None and found[0] > now:
+            return found[1]  # type: ignore[no-any-return]
+        answer = await ask()
+        if self.seconds > 0:
+            if len(self._kept) >= self.MAX_ENTRIES:
+                self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
+            self._kept[key] = (now + self.seconds, answer)
+        return answer
+
+    async def enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
+        return await self._kept_or_asked(
+            ("enterprise", tax_code), lambda: self.directory.list_enterprise_accounts(tax_code)
+        )
+
+    async def role_members(self, role: str) -> list[dict[str, Any]]:
+        """With attributes (the `locale`)."""
+        return await self._kept_or_asked(
+            ("role", role), lambda: self.directory.list_role_members(role, with_attributes=True)
+        )
+
+    async def user(self, user_id: str) -> dict[str, Any] | None:
+        return await self._kept_or_asked(("user", user_id), lambda: self.directory.get_user(user_id))
