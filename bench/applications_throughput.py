@@ -468,6 +468,28 @@ async def measure_bare(http: Any, bare_url: str, count: int, concurrency: int) -
     return series
 
 
+async def mail_settled(database_url: str, timeout: float = 180.0) -> None:
+    """--mail-settled: wait until the mail sender has resolved every notification and sent (or given up) every
+    delivery, so the CPU it spends on this series' mail is inside the reading (it runs behind the requests)."""
+    import asyncpg
+
+    started = time.monotonic()
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        while time.monotonic() - started < timeout:
+            waiting = await connection.fetchval(
+                """SELECT (SELECT count(*) FROM notifications n LEFT JOIN mail_resolutions r ON r.notification_id = n.id
+                           WHERE r.resolved_at IS NULL)
+                        + (SELECT count(*) FROM mail_deliveries WHERE status = 'pending')"""
+            )
+            if not waiting:
+                break
+            await asyncio.sleep(0.1)
+        print(f"mail settled {time.monotonic() - started:.1f} s after the last application", file=sys.stderr)
+    finally:
+        await connection.close()
+
+
 async def bench(
     target: Target,
     bare_url: str | None,
@@ -477,6 +499,7 @@ async def bench(
     label: str,
     probe: CpuProbe | None = None,
     profile: Profiler | None = None,
+    mail_database_url: str | None = None,
 ) -> list[Series]:
     import aiohttp
 
@@ -494,6 +517,8 @@ async def bench(
         results = await measure_applications(http, target, call_id, facility_id, count, concurrency, label)
         if profile:
             profile.stop()
+        if mail_database_url:
+            await mail_settled(mail_database_url)
         if probe:
             results[0].cpu = CpuProbe.delta(before, probe.read())
         if bare_url:
@@ -670,7 +695,10 @@ def run_remote(args: argparse.Namespace, server_pids: dict[str, int] | None = No
             if server_pids is not None:
                 server_pids = {**server_pids, "bare": proc.pid}
         probe = CpuProbe(server_pids, with_postgres=True) if server_pids is not None else None
-        results = asyncio.run(bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL", probe))
+        mail_db = args.database_url if args.mail_settled else None
+        results = asyncio.run(
+            bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL", probe, None, mail_db)
+        )
         report(
             results,
             args,
@@ -715,6 +743,11 @@ def main(argv: list[str]) -> None:
     )
     parser.add_argument("--base-url", default="http://127.0.0.1:18000", help="gateway (or service) URL")
     parser.add_argument("--database-url", help="applications database for the baseline app (SQLAlchemy async URL)")
+    parser.add_argument(
+        "--mail-settled",
+        action="store_true",
+        help="read the CPU only once every notification's mail is sent (needs --database-url; --stack sets it)",
+    )
     parser.add_argument("--enterprise-token"), parser.add_argument("--officer-token")
     parser.add_argument("--token-url", help="Keycloak token endpoint for the password grant")
     parser.add_argument("--client-id", default="cleanprod-cli")

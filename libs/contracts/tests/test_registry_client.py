@@ -161,3 +161,55 @@ async def test_a_missing_norm_is_a_result_saying_why() -> None:
     assert found.to_dict()["label"] == "19/2016/TT-BCT beer — beer, < 20 million L/yr (2016-01-01 – 2030-12-31)"
     nothing = await registry.norm(sector=None, product="beer", on=on, capacity=None)
     assert not nothing.found and "no sector" in (nothing.reason or "")
+
+
+def recipient(uid: str) -> dict[str, Any]:
+    return {
+        "user_id": uid,
+        "username": uid,
+        "email": f"{uid}@example.vn",
+        "locale": "vi",
+        "enabled": True,
+        "full_name": uid,
+    }
+
+
+async def test_recipient_sets_are_one_call_and_fall_back_to_one_audience_at_a_time() -> None:
+    """One call for every audience (each asked once); a registry without the batched form (404: an older version
+    during a rolling update) is asked one audience at a time, the same answers."""
+    audiences = [f"enterprise:{ENTERPRISE_ID}", "role:officer", "user:u1", "role:officer"]
+    batched = {
+        "audiences": [
+            {"audience": audiences[0], "items": [recipient("a"), recipient("b")]},
+            {"audience": "role:officer", "items": [recipient("o")]},
+            {"audience": "user:u1", "items": [], "error": "role_not_mailed"},
+        ]
+    }
+    registry, http = client({"/internal/recipients/by-audience": [(200, batched)]})
+    found = await registry.recipient_sets(audiences)
+    assert http.asked == [("/internal/recipients/by-audience", {"audience": audiences[:3]})]
+    assert [r.user_id for r in found[audiences[0]]] == ["a", "b"]  # type: ignore[union-attr]
+    assert found["user:u1"] == "role_not_mailed"
+    older, http = client(
+        {
+            "/internal/recipients/by-audience": [(404, {"detail": "Not Found"})],
+            "/internal/recipients": [
+                (200, {"items": [recipient("a")]}),
+                (200, {"items": [recipient("o")]}),
+                (200, {"items": []}),
+            ],
+        }
+    )
+    found = await older.recipient_sets(audiences)
+    assert [params for _, params in http.asked[1:]] == [
+        {"enterprise_id": str(ENTERPRISE_ID)},
+        {"role": "officer"},
+        {"user_id": "u1"},
+    ]
+    assert [[r.user_id for r in found[a]] for a in audiences[:3]] == [["a"], ["o"], []]  # type: ignore[union-attr]
+
+
+async def test_recipient_sets_missing_an_audience_is_trouble() -> None:
+    registry, _ = client({"/internal/recipients/by-audience": [(200, {"audiences": []})]})
+    with pytest.raises(RegistryUnavailable):
+        await registry.recipient_sets(["role:officer"])

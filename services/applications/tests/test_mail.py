@@ -34,7 +34,7 @@ from cleanprod_kit.db import Database
 from cleanprod_kit.testing.inprocess import in_process_client
 from cleanprod_kit.testing.issuer import TestIssuer
 from cleanprod_registry.deps import account_directory
-from infra.mailbox import MailServer, messages, receipts
+from infra.mailbox import MailboxHandler, MailServer, messages, receipts
 from infra.ports import free_port
 
 K = NotificationKind
@@ -738,3 +738,219 @@ def test_a_claim_must_outlast_a_send() -> None:
     with pytest.raises(ValueError, match="MAIL_CLAIM_SECONDS"):
         ApplicationsSettings(smtp_timeout_seconds=20, mail_claim_seconds=60)
     assert ApplicationsSettings(smtp_timeout_seconds=5, mail_claim_seconds=60).mail_claim_seconds == 60
+
+
+# ---- a batch: one registry call, one SMTP session (issue 16) ----------------------------------------------------
+class Watching(MailboxHandler):
+    """The mailbox, also noting each message's SMTP session (the client's port), refusing the recipients in
+    `refuse` (address → reply) and cutting the connection, without an answer, at the `drop_at`-th message."""
+
+    def __init__(self, directory: Path, refuse: dict[str, str] | None = None, drop_at: int | None = None) -> None:
+        super().__init__(directory)
+        self.sessions: list[Any] = []
+        self.refuse = refuse or {}
+        self.drop_at = drop_at
+        self.data = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.data += 1
+        self.sessions.append(session.peer)
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.data == self.drop_at:  # stored, but the sender never hears the 250: that mail is in doubt
+            server.transport.close()
+        return answer
+
+
+def watched(tmp_path: Path, **options: Any) -> tuple[MailServer, Watching]:
+    server = MailServer(tmp_path / "mailbox", free_port())
+    server.handler = handler = Watching(server.directory, **options)
+    return server.start(), handler
+
+
+class CountingRegistry:
+    """The real registry client, counting the calls the sender makes."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self.client = client
+        self.asked: list[list[str]] = []
+
+    async def recipient_sets(self, audiences: list[str]) -> dict[str, Any]:
+        self.asked.append(audiences)
+        return await self.client.recipient_sets(audiences)
+
+
+async def test_a_batch_is_one_registry_call_and_one_smtp_session(
+    world: World,
+    directory: Directory,
+    db: Database,
+    settings: ApplicationsSettings,
+    recipients_client: RegistryClient,
+    tmp_path: Path,
+    fresh: None,
+) -> None:
+    """Six notifications to three audiences (the enterprise three times, the officers twice, one reviewer):
+    one registry call naming each audience once, Keycloak asked once per audience, then the eleven mails over one
+    SMTP connection — each to the right person, once."""
+    server, handler = watched(tmp_path)
+    registry = CountingRegistry(recipients_client)
+    try:
+        ids = [
+            await tell(db, K.dossier_received, Audience.enterprise(world.a.id), f"/applications/{n}") for n in range(3)
+        ]
+        ids += [
+            await tell(db, K.ready_to_decide, Audience.of_role("officer"), "/officer/applications/1") for _ in range(2)
+        ]
+        ids.append(await tell(db, K.review_assigned, Audience.user("rev-en"), "/r"))
+        before = directory.calls
+        sender = MailSender(db, mail_settings(settings, server), registry)  # type: ignore[arg-type]
+        await drain(sender)
+        [asked] = registry.asked  # one call, each audience once
+        assert sorted(asked) == sorted([f"enterprise:{world.a.id}", "role:officer", "user:rev-en"])
+        assert directory.calls - before <= 3  # at most once per audience (the registry may have kept an answer)
+        received = messages(server.directory)
+        assert len(received) == 3 * 2 + 2 * 2 + 1 == len(receipts(server.directory))
+        assert len(set(handler.sessions)) == 1  # one connection for the batch
+        sent = {(m["X-Cleanprod-Notification"].split()[0], m["To"].addresses[0].addr_spec) for m in received}
+        assert sent == {(str(n), a) for n in ids[:3] for a in ENTERPRISE_EXPECTED} | {
+            (str(n), a) for n in ids[3:5] for a in OFFICERS_EXPECTED
+        } | {(str(ids[5]), "reviewer3@sct-hanoi.example")}
+        rows = [r for n in ids for r in await delivery_rows(db, n)]
+        assert len(rows) == 11 and all(r.status == "sent" and r.attempts == 1 for r in rows)
+    finally:
+        server.stop()
+
+
+async def test_a_refused_recipient_in_the_middle_of_a_batch_stops_nobody_else(
+    world: World,
+    directory: Directory,
+    db: Database,
+    settings: ApplicationsSettings,
+    recipients_client: RegistryClient,
+    tmp_path: Path,
+    fresh: None,
+) -> None:
+    """In one session: the officer refused for good (550) fails at once, the English officer refused for now (450)
+    is retried later, the enterprise's two logins around them are sent — RSET keeps the session usable."""
+    server, handler = watched(
+        tmp_path,
+        refuse={
+            "officer1@sct-hanoi.example": "550 5.1.1 No such user",
+            "officer.en@sct-hanoi.example": "450 4.2.1 Busy",
+        },
+    )
+    try:
+        first = await tell(db, K.dossier_received, Audience.enterprise(world.a.id), "/applications/1")
+        officers = await tell(db, K.dossier_overdue, Audience.of_role("officer"), "/officer/applications/1")
+        last = await tell(db, K.decision_made, Audience.enterprise(world.a.id), "/applications/1")
+        sender = MailSender(db, mail_settings(settings, server), recipients_client)
+        await sender.resolve_batch()
+        async with db.session() as session:  # the batch's order: the enterprise's, the officers', the enterprise's
+            for position, notification_id in enumerate((first, officers, last)):
+                await session.exec(  # type: ignore[call-overload]
+                    text("""UPDATE mail_deliveries SET next_attempt_at = now() - make_interval(secs => :s)
+                            WHERE notification_id = :n""").bindparams(s=10 - position, n=notification_id)
+                )
+            await session.commit()
+        assert await sender.send_batch() == 6
+        assert len(set(handler.sessions)) == 1
+        assert {
+            (m["X-Cleanprod-Notification"].split()[0], m["To"].addresses[0].addr_spec)
+            for m in messages(server.directory)
+        } == {(str(n), a) for n in (first, last) for a in ENTERPRISE_EXPECTED}
+        rows = {r.email: r for r in await delivery_rows(db, officers)}
+        gone, busy = rows["officer1@sct-hanoi.example"], rows["officer.en@sct-hanoi.example"]
+        assert gone.status == "failed" and gone.attempts == 1 and "550" in gone.last_error
+        assert busy.status == "pending" and busy.attempts == 1 and "450" in busy.last_error
+        assert [r.status for n in (first, last) for r in await delivery_rows(db, n)] == ["sent"] * 4
+        handler.refuse.clear()  # the busy one is taken on its next attempt
+        await asyncio.sleep(0.6)  # past its back-off (base 0.2 s, cap 0.5 s)
+        await drain(sender)
+        rows = {r.email: r for r in await delivery_rows(db, officers)}
+        assert (
+            rows["officer.en@sct-hanoi.example"].status == "sent" and rows["officer.en@sct-hanoi.example"].attempts == 2
+        )
+        assert rows["officer1@sct-hanoi.example"].status == "failed"  # never tried again
+        assert len(receipts(server.directory)) == 5
+    finally:
+        server.stop()
+
+
+async def test_a_connection_lost_mid_batch_leaves_the_rest_to_be_retried(
+    world: World,
+    directory: Directory,
+    db: Database,
+    settings: ApplicationsSettings,
+    recipients_client: RegistryClient,
+    tmp_path: Path,
+    fresh: None,
+) -> None:
+    """The server takes the 2nd mail of a batch of 4 and drops the connection before answering: the 1st is sent,
+    the 2nd is in doubt (a failed attempt, retried after back-off — the same Message-ID, kept once), the 3rd and
+    4th were never tried (no attempt counted) and go in the next round over a new connection."""
+    server, handler = watched(tmp_path, drop_at=2)
+    try:
+        ids = [
+            await tell(db, K.dossier_received, Audience.enterprise(world.a.id), f"/applications/{n}") for n in range(2)
+        ]
+        sender = MailSender(db, mail_settings(settings, server), recipients_client)
+        await sender.resolve_batch()
+        assert await sender.send_batch() == 4
+        rows = sorted(
+            [r for n in ids for r in await delivery_rows(db, n)],
+            key=lambda r: (r.status, r.attempts, r.last_error or ""),
+        )
+        assert [(r.status, r.attempts) for r in rows] == [("pending", 0), ("pending", 0), ("pending", 1), ("sent", 1)]
+        assert rows[2].last_error and len(receipts(server.directory)) == 2
+        await asyncio.sleep(0.6)  # past the in-doubt one's back-off
+        await drain(sender)
+        rows = [r for n in ids for r in await delivery_rows(db, n)]
+        assert all(r.status == "sent" for r in rows)
+        assert len(messages(server.directory)) == 4  # the one in doubt arrived twice, kept once
+        assert len(receipts(server.directory)) == 5 and sum(r["duplicate"] for r in receipts(server.directory)) == 1
+        assert len(set(handler.sessions)) >= 2  # the rest went over a new connection
+    finally:
+        server.stop()
+
+
+async def test_an_audience_the_registry_cannot_answer_waits_and_the_rest_of_the_batch_resolves(
+    world: World,
+    directory: Directory,
+    db: Database,
+    recipients_client: RegistryClient,
+    sender: MailSender,
+    mailbox: MailServer,
+    fresh: None,
+) -> None:
+    """A role nobody is mailed for is that notification's error (again later); an enterprise the registry does not
+    know resolves to nobody; the other notifications of the same registry call are resolved and mailed."""
+    good = await tell(db, K.verifier_assigned, Audience.user("ver-vi"), "/v")
+    nobody = await tell(db, K.tranche_paid, Audience.enterprise(uuid.uuid4()), "/applications/q")
+    odd = uuid.uuid4()
+    async with db.session() as session:
+        await session.exec(  # type: ignore[call-overload]
+            text("""INSERT INTO notifications (id, dedupe_key, kind, statutory, recipient_role, params, created_at)
+                    VALUES (:id, :key, 'ready_to_decide', false, 'service', '{}', now())""").bindparams(
+                id=odd, key=f"test-mail:{odd}"
+            )
+        )
+        await session.commit()
+    await drain(sender)
+    async with db.session() as session:
+        rows = {
+            row.notification_id: row
+            for row in await session.exec(  # type: ignore[call-overload]
+                text("SELECT * FROM mail_resolutions WHERE notification_id = ANY(:ids)").bindparams(
+                    ids=[good, nobody, odd]
+                )
+            )
+        }
+    assert rows[good].resolved_at is not None and rows[good].recipients == 1
+    assert rows[nobody].resolved_at is not None and rows[nobody].recipients == 0
+    assert rows[odd].resolved_at is None and "role_not_mailed" in rows[odd].last_error and rows[odd].attempts == 1
+    assert [m["To"].addresses[0].addr_spec for m in messages(mailbox.directory)] == ["verifier1@sct-hanoi.example"]

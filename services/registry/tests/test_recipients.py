@@ -11,9 +11,10 @@ import httpx
 import pytest
 from registry_helpers import Actors, create_enterprise
 
-from cleanprod_contracts.v1.registry import RecipientList
+from cleanprod_contracts.v1.registry import RecipientList, RecipientSets
 from cleanprod_kit.testing.fixtures import running
 from cleanprod_kit.testing.issuer import TestIssuer
+from cleanprod_registry.accounts.directory import RecipientListings
 from cleanprod_registry.config import RegistrySettings
 from cleanprod_registry.deps import account_directory
 from cleanprod_registry.main import create_app
@@ -107,3 +108,87 @@ async def test_refusals(served: tuple[httpx.AsyncClient, Directory], service: di
     unknown = "00000000-0000-4000-8000-000000000000"
     assert (await client.get(URL, params={"enterprise_id": unknown}, headers=service)).status_code == 404
     assert directory.asked == []
+
+
+# ---- several audiences in one call; Keycloak's answers kept a short time (issue 16) ---------------------------------
+SETS = f"{URL}/by-audience"
+
+
+async def test_several_audiences_in_one_call_each_answered_as_alone(
+    served: tuple[httpx.AsyncClient, Directory], service: dict[str, str], actors: Actors
+) -> None:
+    client, directory = served
+    enterprise = await create_enterprise(client, actors)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    asked = [f"enterprise:{enterprise['id']}", "role:officer", "user:known", "user:gone", f"enterprise:{unknown}"]
+    response = await client.get(SETS, params={"audience": [*asked, "role:officer", "role:service"]}, headers=service)
+    assert response.status_code == 200, response.text
+    sets = RecipientSets.model_validate(response.json()).audiences
+    assert [s.audience for s in sets] == [*asked, "role:service"]  # each distinct audience once, in order
+    alone = {}
+    for params in ({"enterprise_id": enterprise["id"]}, {"role": "officer"}, {"user_id": "known"}, {"user_id": "gone"}):
+        alone[next(iter(params.values()))] = (await client.get(URL, params=params, headers=service)).json()["items"]
+    assert [s.model_dump()["items"] for s in sets[:4]] == [
+        alone[enterprise["id"]],
+        alone["officer"],
+        alone["known"],
+        [],
+    ]
+    assert sets[4].items == [] and sets[4].error is None  # an unknown enterprise: nobody (alone it is a 404)
+    assert sets[5].items == [] and sets[5].error == "role_not_mailed"
+    # Keycloak was asked once per audience: the one-audience calls after it were answered from what was kept.
+    assert sorted(directory.asked, key=str) == sorted(
+        [("enterprise", enterprise["tax_code"]), ("role", ("officer", True)), ("user", "known"), ("user", "gone")],
+        key=str,
+    )
+
+
+async def test_several_audiences_refusals(
+    served: tuple[httpx.AsyncClient, Directory], service: dict[str, str], actors: Actors
+) -> None:
+    client, directory = served
+    assert (await client.get(SETS, params={"audience": "role:officer"}, headers=actors.officer)).status_code == 403
+    for audience in ([], ["officer"], ["team:officer"], ["enterprise:not-a-uuid"], ["user:"], ["role:officer"] * 101):
+        response = await client.get(SETS, params={"audience": audience}, headers=service)
+        assert response.status_code == 422, (audience, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert directory.asked == []
+
+
+async def test_kept_listings_expire() -> None:
+    """What Keycloak said is kept `seconds`: a login disabled in between is still listed until then, never after;
+    a failed answer is not kept."""
+    now = [1000.0]
+    accounts = {"0100109106": [user("ke-toan", None)]}
+    asked: list[str] = []
+
+    class Keycloak:
+        fail = False
+
+        async def list_enterprise_accounts(self, tax_code: str) -> list[dict[str, Any]]:
+            asked.append(tax_code)
+            if self.fail:
+                raise RuntimeError("keycloak down")
+            return [dict(u) for u in accounts[tax_code]]
+
+    keycloak = Keycloak()
+    listings = RecipientListings(keycloak, seconds=30, clock=lambda: now[0])
+    assert (await listings.enterprise_accounts("0100109106"))[0]["enabled"] is True
+    accounts["0100109106"][0]["enabled"] = False  # disabled in Keycloak
+    now[0] += 29.9
+    assert (await listings.enterprise_accounts("0100109106"))[0]["enabled"] is True  # kept
+    assert asked == ["0100109106"]
+    now[0] += 0.1
+    assert (await listings.enterprise_accounts("0100109106"))[0]["enabled"] is False  # expired: asked again
+    assert asked == ["0100109106"] * 2
+    now[0] += 31
+    keycloak.fail = True
+    with pytest.raises(RuntimeError):
+        await listings.enterprise_accounts("0100109106")
+    keycloak.fail = False
+    assert (await listings.enterprise_accounts("0100109106"))[0]["enabled"] is False
+    assert len(asked) == 4  # the failure was not kept
+    off = RecipientListings(keycloak, seconds=0, clock=lambda: now[0])
+    await off.enterprise_accounts("0100109106")
+    await off.enterprise_accounts("0100109106")
+    assert len(asked) == 6  # 0: asked every time

@@ -180,7 +180,7 @@ class Composer:
         message.set_payload(
             [
                 headers.text_part("plain", _ENV.get_template("mail.txt").render(context)),
-                headers.text_part("html", _ENV.get_template("mail.html").render(context)),
+                headers.text_part("html", _ENV.get_template("mail.html").render(context), mime_version=True),
             ]
         )
         return message

@@ -26,6 +26,9 @@ FOLD = "\n "  # the generator writes each line with the message's line separator
 def _fold_ascii(name: str, words: list[str]) -> str:
     """Words joined by single spaces, a line break before a word that would pass 78 characters (a word longer than
     a line stays whole: folding happens only at whitespace)."""
+    whole = " ".join(words)
+    if len(name) + 2 + len(whole) > MAX_LINE and 1 + len(whole) <= MAX_LINE:
+        return FOLD + whole  # fits on a line of its own: the whole value on the next line, as the email package does
     lines: list[str] = []
     line = ""
     used = len(name) + 2  # "Name: "
@@ -111,12 +114,15 @@ def boundary() -> str:
     return "=" * 15 + f"{random.randrange(sys.maxsize):0{len(repr(sys.maxsize - 1))}d}" + "=="
 
 
-def text_part(subtype: str, text: str) -> MIMEPart:
+def text_part(subtype: str, text: str, *, mime_version: bool = False) -> MIMEPart:
     """A text body part, UTF-8 quoted-printable, as `set_content(..., charset="utf-8", cte="quoted-printable")`
-    writes it (lines normalised to "\\n", a final newline, soft breaks at 78 characters, as the default policy)."""
+    writes it (lines normalised to "\\n", a final newline, soft breaks at 78 characters, as the default policy).
+    `mime_version`: the part carries a MIME-Version header, as `add_alternative` wrote one into the HTML part."""
     part = MIMEPart()
     part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
     part.set_raw("Content-Transfer-Encoding", "quoted-printable")
+    if mime_version:
+        part.set_raw("MIME-Version", "1.0")
     lines = text.encode("utf-8").splitlines()
     body = (b"\n".join(lines) + b"\n").decode("latin-1")
     part.set_payload(quoprimime.body_encode(body, MAX_LINE))
