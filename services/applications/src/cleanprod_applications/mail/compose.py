@@ -130,7 +130,7 @@ class Composer:
     and the bodies are encoded quoted-printable here, so flattening the message for SMTP copies text instead of
     parsing and refolding every header (the `email` package's folding was most of a mail's CPU). The result
     reads back, with the `email` package, exactly as the fully `email`-built message did (same headers decoded,
-    same parts; tests/test_mail_compose.py)."""
+    same parts; tests/unit/test_mail_compose.py)."""
 
     def __init__(self, *, sender: str, portal_base_url: str) -> None:
         self.sender = sender
@@ -152,7 +152,6 @@ class Composer:
         language = recipient.locale if recipient.locale in WORDS else "vi"
         shared, subject = self._shared(notification, language)
         context = shared | {"greeting": WORDS[language]["greeting"].format(name=recipient.full_name or recipient.email)}
-        username, _, domain = recipient.email.rpartition("@")
         message = EmailMessage()
         raw = [
             ("Subject", subject),
@@ -174,7 +173,7 @@ class Composer:
         ]
         for name, value in raw:
             if value is None:  # not encodable here (e.g. a non-ASCII address): the email package does it
-                message[name] = _fallback(name, notification, recipient, self.sender, context)
+                message[name] = _fallback(name, recipient, self.sender, context)
             else:
                 message.set_raw(name, value)
         message.set_payload(
@@ -186,9 +185,8 @@ class Composer:
         return message
 
 
-def _fallback(
-    name: str, notification: NotificationView, recipient: Recipient, sender: str, context: dict[str, Any]
-) -> Any:
+def _fallback(name: str, recipient: Recipient, sender: str, context: dict[str, Any]) -> Any:
+    """A header as the `email` package encodes it (parsed when set, folded when flattened)."""
     if name == "Subject":
         return context["subject"]
     if name == "From":
