@@ -1,0 +1,121 @@
+"""A kept programme summary stepped forward over the conclusions written since, instead of a pass over all of them.
+
+Conclusions are insert-only, and each carries the generation its transaction made (migration 0006; the generation
+row's lock serialises writers, so stamps follow commit order). A summary exact at generation `since` becomes the
+summary at `until` by adding what the conclusions stamped (since, until] bring to each group they fall in — counts
+and sums add; a group's distinct enterprises grow by the new conclusions' enterprises that had no earlier
+conclusion *in that group* (under the same filter), which one indexed statement reads for all of them. The cost
+depends on the new conclusions and their enterprises, not on the number of conclusions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import String, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .groups import GROUPINGS, C, Totals, V, group_summary, in_order, key_columns, key_of, matching
+from .models import ENTERPRISE_KEY
+from .schemas import GroupSummary, PeriodKind, ProgrammeSummary
+
+# More new conclusions than this in one step (a summary left unread for long): a full pass is as cheap.
+STEP_LIMIT = 500
+
+
+async def step(
+    session: AsyncSession,
+    kept: ProgrammeSummary,
+    *,
+    since: int,
+    until: int,
+    target: float,
+    sector: str | None,
+    concluded_from: dt.date | None,
+    concluded_to: dt.date | None,
+    period_kind: PeriodKind = "quarter",
+) -> ProgrammeSummary | None:
+    """`kept` (exact at generation `since`, of these parameters) at generation `until`; None when more than
+    STEP_LIMIT conclusions came in between (then the caller makes a full pass)."""
+    keys = key_columns(period_kind)
+    where = {"sector": sector, "concluded_from": concluded_from, "concluded_to": concluded_to}
+    labelled = [column.label(name) for name, column in keys.items()]
+    new = (
+        await session.exec(
+            matching(
+                select(
+                    *labelled,
+                    ENTERPRISE_KEY.label("enterprise"),
+                    C.verdict,
+                    C.savings_toe,
+                    C.savings_gj,
+                    C.savings_tco2,
+                    C.adjusted_baseline_toe,
+                )
+                .select_from(C)
+                .join(V, V.id == C.case_id)
+                .where(C.summary_generation > since, C.summary_generation <= until)
+                .limit(STEP_LIMIT + 1),
+                **where,
+            )
+        )
+    ).all()
+    if len(new) > STEP_LIMIT:
+        return None
+    earlier: list[Any] = []
+    if new:  # the new conclusions' enterprises' earlier conclusions, in whichever groups they fall (the key's index)
+        enterprises = sorted({r.enterprise for r in new})
+        earlier = list(
+            (
+                await session.exec(
+                    matching(
+                        select(*labelled, ENTERPRISE_KEY.label("enterprise"))
+                        .select_from(C)
+                        .join(V, V.id == C.case_id)
+                        .where(
+                            ENTERPRISE_KEY == any_(bindparam("enterprises", enterprises, type_=ARRAY(String))),
+                            C.summary_generation <= since,
+                        ),
+                        **where,
+                    )
+                )
+            ).all()
+        )
+    stepped: dict[str, Any] = {}
+    for name, columns in GROUPINGS:
+        was = kept.total if name == "total" else getattr(kept, name)
+        groups = {(): was} if name == "total" else {key_of(g, columns): g for g in was}
+        stepped[name] = _grouping(groups, columns, new, earlier, target)
+    (total,) = stepped.pop("total")
+    return kept.model_copy(update={"total": total, **stepped})
+
+
+def _grouping(
+    groups: dict[tuple[Any, ...], GroupSummary],
+    columns: tuple[str, ...],
+    new: list[Any],
+    earlier: list[Any],
+    target: float,
+) -> list[GroupSummary]:
+    """One grouping's groups with the new conclusions added, in order (a new group in its sorted place)."""
+    seen = {(key_of(r, columns), r.enterprise) for r in earlier}  # (group, enterprise) already counted
+    added: dict[tuple[Any, ...], Totals] = {}
+    for row in new:
+        key = key_of(row, columns)
+        totals = added.get(key) or added.setdefault(key, Totals.of(groups.get(key)))
+        totals.cases += 1
+        totals.verified += row.verdict == "verified"
+        totals.not_achieved += row.verdict == "not_achieved"
+        totals.savings_toe += row.savings_toe
+        totals.savings_gj += row.savings_gj
+        totals.savings_tco2 += row.savings_tco2
+        totals.adjusted_baseline_toe += row.adjusted_baseline_toe
+        if (key, row.enterprise) not in seen:  # also a second new conclusion of one enterprise counts it once
+            seen.add((key, row.enterprise))
+            totals.enterprises += 1
+    for key, totals in added.items():
+        groups[key] = group_summary(totals, target, **dict(zip(columns, key, strict=True)))
+    return in_order(list(groups.values()), columns)
