@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from cleanprod_verification.programme import increments
 from cleanprod_verification.programme import service as programme
 
 CASE = text(
@@ -188,3 +189,83 @@ async def test_a_summary_stepped_over_new_conclusions_is_the_full_pass(
         await world.conclude_some(session)  # and then steps again
         await check(session, kept, sets)
         assert full_passes == []
+
+
+BASE = {"target": 6.0, "sector": None, "concluded_from": None, "concluded_to": None, "period_kind": "quarter"}
+
+
+async def test_each_transaction_stamps_its_conclusions_with_the_generation_it_made(app: Any) -> None:
+    world = Programme(1)
+    async with app.state.db.session() as session:
+        cases = [await world.new_case(session) for _ in range(3)]
+        rows = [world.conclusion(c) for c in cases[:2]]
+        await session.exec(CONCLUSIONS.bindparams(rows=json.dumps(rows)))
+        await session.commit()
+        first, full_from = (await session.exec(GENERATION)).one()
+        await session.exec(CONCLUSIONS.bindparams(rows=json.dumps([world.conclusion(cases[2])])))
+        await session.commit()
+        second, still = (await session.exec(GENERATION)).one()
+        stamps = (
+            await session.exec(
+                text(
+                    "SELECT case_id::text, summary_generation FROM conclusions WHERE case_id::text = ANY(:cases)"
+                ).bindparams(cases=cases)
+            )
+        ).all()
+        assert dict(stamps) == {cases[0]: first, cases[1]: first, cases[2]: first + 1}  # one statement, one stamp
+        assert second == first + 1 and still == full_from  # inserting conclusions is a step, not a full change
+        await session.exec(
+            text("UPDATE verification_cases SET district = 'Quận Mới' WHERE id = CAST(:c AS uuid)").bindparams(
+                c=cases[0]
+            )
+        )
+        await session.commit()
+        assert tuple((await session.exec(GENERATION)).one()) == (second + 1, second + 1)
+
+
+async def test_a_summary_kept_while_a_conclusion_commits_counts_it_once(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conclusion committed between a read's generation and its full pass is left to the next step, not counted
+    twice: the pass counts exactly the conclusions stamped up to the generation it read."""
+    world = Programme(2)
+    kept = programme.Summaries()
+
+    async def meanwhile(session: Any, **parameters: Any) -> Any:
+        async with app.state.db.session() as other:
+            await world.conclude_some(other)
+        return await FULL_PASS(session, **parameters)
+
+    async with app.state.db.session() as session:
+        monkeypatch.setattr(programme, "summary", meanwhile)
+        await kept.get(session, **BASE)
+        monkeypatch.setattr(programme, "summary", FULL_PASS)
+        await check(session, kept, [BASE])  # stepped over the one committed meanwhile
+
+
+async def test_more_new_conclusions_than_a_step_takes_make_a_full_pass(
+    app: Any, full_passes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = Programme(3)
+    kept = programme.Summaries()
+    monkeypatch.setattr(increments, "STEP_LIMIT", 2)
+    async with app.state.db.session() as session:
+        await check(session, kept, [BASE])
+        cases = [await world.new_case(session) for _ in range(3)]
+        await session.exec(CONCLUSIONS.bindparams(rows=json.dumps([world.conclusion(c) for c in cases])))
+        await session.commit()
+        await check(session, kept, [BASE])
+        assert len(full_passes) == 2
+
+
+async def test_a_read_of_an_older_generation_gets_the_newer_summary_kept(app: Any) -> None:
+    """A read whose snapshot predates the last conclusion gets the summary already kept with it: newer, never older."""
+    world = Programme(4)
+    kept = programme.Summaries()
+    async with app.state.db.session() as old, app.state.db.session() as session:
+        await old.exec(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        before = await FULL_PASS(old, **BASE)  # the old snapshot is taken here
+        await world.conclude_some(session)
+        now = await kept.get(session, **BASE)
+        assert now.total.cases > before.total.cases
+        assert await kept.get(old, **BASE) is now
