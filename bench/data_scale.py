@@ -238,6 +238,13 @@ def conclude(pg: Any, size: str, number: int) -> None:
         )
 
 
+def regroup(pg: Any, size: str) -> None:
+    """A concluded case's grouping column written (to the same value): a change a step cannot follow, so the next
+    summary read is a full pass over all conclusions — the cost every first read paid before session 7."""
+    with psycopg.connect(pg.dsn(f"verification_{size}")) as conn:
+        conn.execute("UPDATE verification_cases SET ward = ward WHERE id = md5('v0')::uuid")
+
+
 def sql_with(statement: str, params: dict[str, Any]) -> str:
     """The statement with its `%(name)s` counts written in (integers only) and `%%` as `%`."""
     for name, value in params.items():
@@ -309,7 +316,7 @@ class Endpoint:
     params: dict[str, Any] = field(default_factory=dict)
     who: str = "officer"
     paged: bool = True
-    after_conclusion: bool = False  # a new conclusion written (not timed) before each request
+    change: str | None = None  # written (not timed) before each request: "conclusion" (a new one) or "regrouping"
 
 
 ENDPOINTS = [
@@ -335,7 +342,9 @@ ENDPOINTS = [
     Endpoint("measurements of a case", "verification", "/api/v1/verifications/{case}/measurements", {"limit": 50}),
     Endpoint("programme summary", "verification", "/api/v1/programme/summary", paged=False),
     Endpoint("summary, first read after a conclusion", "verification", "/api/v1/programme/summary", paged=False,
-             after_conclusion=True),
+             change="conclusion"),
+    Endpoint("summary, first read after a regrouping", "verification", "/api/v1/programme/summary", paged=False,
+             change="regrouping"),
 ]  # fmt: skip
 
 
@@ -367,9 +376,11 @@ def measure(
             order = list(urls)
             for i in range(5 + rounds):
                 for size in order if i % 2 == 0 else order[::-1]:
-                    if endpoint.after_conclusion:  # not timed
+                    if endpoint.change == "conclusion":  # not timed
                         conclude(pg, size, unconcluded[size])
                         unconcluded[size] += 1
+                    elif endpoint.change == "regrouping":
+                        regroup(pg, size)
                     client = clients[(size, endpoint.service)]
                     response, seconds = _common.timed(client.get, path, params=endpoint.params, headers=headers)
                     assert response.status_code == 200, (size, endpoint.name, response.status_code, response.text[:300])

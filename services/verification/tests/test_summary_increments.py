@@ -153,10 +153,10 @@ def full_passes(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return passes
 
 
-async def check(session: Any, kept: programme.Summaries, sets: list[dict[str, Any]]) -> None:
+async def check(database: Any, session: Any, kept: programme.Summaries, sets: list[dict[str, Any]]) -> None:
     """Each parameter set read through `kept` is what a full pass over every conclusion there is now gives."""
     for parameters in sets:
-        stepped = await kept.get(session, **parameters)
+        stepped = await kept.get(database, **parameters)
         full = await FULL_PASS(session, **parameters)
         assert_same(stepped.model_dump(), full.model_dump(), str(parameters))
 
@@ -169,12 +169,12 @@ async def test_a_summary_stepped_over_new_conclusions_is_the_full_pass(
     kept = programme.Summaries()
     async with app.state.db.session() as session:
         sets = parameter_sets(world)
-        await check(session, kept, sets)  # the first read of each parameter set is a full pass
+        await check(app.state.db, session, kept, sets)  # the first read of each parameter set is a full pass
         assert len(full_passes) == len(sets)
         full_passes.clear()
         for _ in range(12):
             assert await world.conclude_some(session) >= 1
-            await check(session, kept, sets)
+            await check(app.state.db, session, kept, sets)
         assert full_passes == []  # every read after conclusions stepped over them
 
         # A case's grouping column changes: the next read of every parameter set is a full pass, and right.
@@ -183,18 +183,20 @@ async def test_a_summary_stepped_over_new_conclusions_is_the_full_pass(
             text("UPDATE verification_cases SET ward = 'Phường Đổi' WHERE id = CAST(:c AS uuid)").bindparams(c=changed)
         )
         await session.commit()
-        await check(session, kept, sets)
+        await check(app.state.db, session, kept, sets)
         assert len(full_passes) == len(sets)
         full_passes.clear()
         await world.conclude_some(session)  # and then steps again
-        await check(session, kept, sets)
+        await check(app.state.db, session, kept, sets)
         assert full_passes == []
 
 
 BASE = {"target": 6.0, "sector": None, "concluded_from": None, "concluded_to": None, "period_kind": "quarter"}
 
 
-async def test_each_transaction_stamps_its_conclusions_with_the_generation_it_made(app: Any) -> None:
+async def test_each_transaction_stamps_its_conclusions_with_the_generation_it_made(
+    client: httpx.AsyncClient, app: Any
+) -> None:
     world = Programme(1)
     async with app.state.db.session() as session:
         cases = [await world.new_case(session) for _ in range(3)]
@@ -224,7 +226,7 @@ async def test_each_transaction_stamps_its_conclusions_with_the_generation_it_ma
 
 
 async def test_a_summary_kept_while_a_conclusion_commits_counts_it_once(
-    app: Any, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A conclusion committed between a read's generation and its full pass is left to the next step, not counted
     twice: the pass counts exactly the conclusions stamped up to the generation it read."""
@@ -238,34 +240,35 @@ async def test_a_summary_kept_while_a_conclusion_commits_counts_it_once(
 
     async with app.state.db.session() as session:
         monkeypatch.setattr(programme, "summary", meanwhile)
-        await kept.get(session, **BASE)
+        await kept.get(app.state.db, **BASE)
         monkeypatch.setattr(programme, "summary", FULL_PASS)
-        await check(session, kept, [BASE])  # stepped over the one committed meanwhile
+        await check(app.state.db, session, kept, [BASE])  # stepped over the one committed meanwhile
 
 
 async def test_more_new_conclusions_than_a_step_takes_make_a_full_pass(
-    app: Any, full_passes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, app: Any, full_passes: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = Programme(3)
     kept = programme.Summaries()
     monkeypatch.setattr(increments, "STEP_LIMIT", 2)
     async with app.state.db.session() as session:
-        await check(session, kept, [BASE])
+        await check(app.state.db, session, kept, [BASE])
         cases = [await world.new_case(session) for _ in range(3)]
         await session.exec(CONCLUSIONS.bindparams(rows=json.dumps([world.conclusion(c) for c in cases])))
         await session.commit()
-        await check(session, kept, [BASE])
+        await check(app.state.db, session, kept, [BASE])
         assert len(full_passes) == 2
 
 
-async def test_a_read_of_an_older_generation_gets_the_newer_summary_kept(app: Any) -> None:
-    """A read whose snapshot predates the last conclusion gets the summary already kept with it: newer, never older."""
+async def test_a_read_of_an_older_generation_gets_the_newer_summary_kept(client: httpx.AsyncClient, app: Any) -> None:
+    """A read that took the generation before the last conclusion, and asks after another read kept the summary
+    with it, gets that one: newer, never older."""
     world = Programme(4)
     kept = programme.Summaries()
-    async with app.state.db.session() as old, app.state.db.session() as session:
-        await old.exec(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        before = await FULL_PASS(old, **BASE)  # the old snapshot is taken here
+    async with app.state.db.session() as session:
+        old = tuple((await session.exec(GENERATION)).one())
+        before = await kept.at(app.state.db, *old, **BASE)
         await world.conclude_some(session)
-        now = await kept.get(session, **BASE)
+        now = await kept.get(app.state.db, **BASE)
         assert now.total.cases > before.total.cases
-        assert await kept.get(old, **BASE) is now
+        assert await kept.at(app.state.db, *old, **BASE) is now

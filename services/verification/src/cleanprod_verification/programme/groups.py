@@ -44,17 +44,18 @@ def key_columns(period_kind: PeriodKind) -> dict[str, Any]:
 def matching(
     statement: SelectOfScalar[Any] | Any,
     *,
-    sector: str | None,
-    concluded_from: dt.date | None,
-    concluded_to: dt.date | None,
+    sector: str | Any | None,
+    concluded_from: dt.date | Any | None,
+    concluded_to: dt.date | Any | None,
 ) -> Any:
-    """`statement` (over conclusions joined with their cases) narrowed to what a summary's parameters count."""
+    """`statement` (over conclusions joined with their cases) narrowed to what a summary's parameters count: each
+    filter a value, a bound parameter, or None (no filter)."""
     local_day = cast(func.timezone(LOCAL_TZ_NAME, C.concluded_at), Date)
-    if sector:
+    if sector is not None:
         statement = statement.where(V.sector_code == sector)
-    if concluded_from:
+    if concluded_from is not None:
         statement = statement.where(local_day >= concluded_from)
-    if concluded_to:
+    if concluded_to is not None:
         statement = statement.where(local_day <= concluded_to)
     return statement
 

@@ -11,12 +11,14 @@ depends on the new conclusions and their enterprises, not on the number of concl
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, literal, union_all
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cleanprod_kit.db import Database, Read
 
 from .groups import GROUPINGS, C, Totals, V, group_summary, in_order, key_columns, key_of, matching
 from .models import ENTERPRISE_KEY
@@ -26,8 +28,44 @@ from .schemas import GroupSummary, PeriodKind, ProgrammeSummary
 STEP_LIMIT = 500
 
 
+@functools.cache
+def _step_read(period_kind: PeriodKind, sector: bool, concluded_from: bool, concluded_to: bool) -> Read:
+    """The one statement of a step, for the filters present (values bound per read): the new conclusions, and the
+    earlier conclusions of their enterprises (the enterprise key's index), in whichever groups those fall."""
+    figures = [
+        *[column.label(name) for name, column in key_columns(period_kind).items()],
+        ENTERPRISE_KEY.label("enterprise"),
+        C.verdict,
+        C.savings_toe,
+        C.savings_gj,
+        C.savings_tco2,
+        C.adjusted_baseline_toe,
+    ]
+    where = {
+        "sector": bindparam("sector") if sector else None,
+        "concluded_from": bindparam("concluded_from") if concluded_from else None,
+        "concluded_to": bindparam("concluded_to") if concluded_to else None,
+    }
+    new = matching(
+        select(*figures, literal(True).label("new"))
+        .select_from(C)
+        .join(V, V.id == C.case_id)
+        .where(C.summary_generation > bindparam("since"), C.summary_generation <= bindparam("until"))
+        .limit(bindparam("limit")),
+        **where,
+    ).cte("new")
+    earlier = matching(
+        select(*figures, literal(False).label("new"))
+        .select_from(C)
+        .join(V, V.id == C.case_id)
+        .where(ENTERPRISE_KEY.in_(select(new.c.enterprise)), C.summary_generation <= bindparam("since")),
+        **where,
+    )
+    return Read(union_all(select(new), earlier))  # type: ignore[arg-type]
+
+
 async def step(
-    session: AsyncSession,
+    database: Database,
     kept: ProgrammeSummary,
     *,
     since: int,
@@ -39,56 +77,24 @@ async def step(
     period_kind: PeriodKind = "quarter",
 ) -> ProgrammeSummary | None:
     """`kept` (exact at generation `since`, of these parameters) at generation `until`; None when more than
-    STEP_LIMIT conclusions came in between (then the caller makes a full pass)."""
-    keys = key_columns(period_kind)
-    where = {"sector": sector, "concluded_from": concluded_from, "concluded_to": concluded_to}
-    labelled = [column.label(name) for name, column in keys.items()]
-    new = (
-        await session.exec(
-            matching(
-                select(
-                    *labelled,
-                    ENTERPRISE_KEY.label("enterprise"),
-                    C.verdict,
-                    C.savings_toe,
-                    C.savings_gj,
-                    C.savings_tco2,
-                    C.adjusted_baseline_toe,
-                )
-                .select_from(C)
-                .join(V, V.id == C.case_id)
-                .where(C.summary_generation > since, C.summary_generation <= until)
-                .limit(STEP_LIMIT + 1),
-                **where,
-            )
-        )
-    ).all()
-    if len(new) > STEP_LIMIT:
+    STEP_LIMIT conclusions came in between (then the caller makes a full pass). On the read pool: any snapshot
+    taken after `until` was read sees every conclusion stamped up to it."""
+    filters = {"sector": sector or None, "concluded_from": concluded_from, "concluded_to": concluded_to}
+    read = _step_read(period_kind, *(value is not None for value in filters.values()))
+    bound = {name: value for name, value in filters.items() if value is not None}
+    rows = [
+        SimpleNamespace(**row)
+        for row in await database.fetch(read, since=since, until=until, limit=STEP_LIMIT + 1, **bound)
+    ]
+    added = [r for r in rows if r.new]
+    if len(added) > STEP_LIMIT:
         return None
-    earlier: list[Any] = []
-    if new:  # the new conclusions' enterprises' earlier conclusions, in whichever groups they fall (the key's index)
-        enterprises = sorted({r.enterprise for r in new})
-        earlier = list(
-            (
-                await session.exec(
-                    matching(
-                        select(*labelled, ENTERPRISE_KEY.label("enterprise"))
-                        .select_from(C)
-                        .join(V, V.id == C.case_id)
-                        .where(
-                            ENTERPRISE_KEY == any_(bindparam("enterprises", enterprises, type_=ARRAY(String))),
-                            C.summary_generation <= since,
-                        ),
-                        **where,
-                    )
-                )
-            ).all()
-        )
+    before = [r for r in rows if not r.new]
     stepped: dict[str, Any] = {}
     for name, columns in GROUPINGS:
         was = kept.total if name == "total" else getattr(kept, name)
         groups = {(): was} if name == "total" else {key_of(g, columns): g for g in was}
-        stepped[name] = _grouping(groups, columns, new, earlier, target)
+        stepped[name] = _grouping(groups, columns, added, before, target)
     (total,) = stepped.pop("total")
     return kept.model_copy(update={"total": total, **stepped})
 

@@ -11,13 +11,15 @@ import datetime as dt
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import func, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_kit.db import Database, Read
+
 from . import increments
 from .groups import GROUPINGS, KEYS, C, V, group_summary, in_order, key_columns, matching
-from .models import ENTERPRISE_KEY
+from .models import ENTERPRISE_KEY, SummaryGeneration
 from .schemas import GroupSummary, PeriodKind, ProgrammeSummary, PublicGroup, PublicResults
 
 
@@ -65,7 +67,7 @@ async def summary(
     )
     if generation is not None:
         statement = statement.where(C.summary_generation <= generation)
-    statement = matching(statement, sector=sector, concluded_from=concluded_from, concluded_to=concluded_to)
+    statement = matching(statement, sector=sector or None, concluded_from=concluded_from, concluded_to=concluded_to)
     rows = (await session.exec(statement)).all()
     grouped: dict[str, list[GroupSummary]] = {}
     for name, columns in GROUPINGS:
@@ -82,13 +84,16 @@ async def summary(
     )
 
 
-GENERATION = text("SELECT generation, full_pass_from FROM programme_summary_generation WHERE id = 1")
+GENERATION = Read(
+    select(SummaryGeneration.generation, SummaryGeneration.full_pass_from).where(SummaryGeneration.id == 1)
+)
 
 
 class Summaries:
     """Computed summaries kept per parameters with the generation they are exact at, so reading the summary costs
-    one primary-key read while the generation stays, and after new conclusions a step over just those
-    (increments.py) — whatever the number of conclusions; a full pass only after any other change.
+    one primary-key read while the generation stays, and after new conclusions one statement over just those
+    (increments.py) — whatever the number of conclusions; a full pass only after any other change. The reads run
+    on the read pool (kit `Database.fetch`); no session is opened unless a full pass is needed.
 
     Exact: the generation row moves on in the very transaction that writes a conclusion or changes a case's grouping
     columns (triggers, migrations 0005/0006; conclusions are insert-only, stamped with their generation) and it is
@@ -101,8 +106,13 @@ class Summaries:
         self.size = size
         self._kept: OrderedDict[tuple[Any, ...], tuple[int, ProgrammeSummary]] = OrderedDict()
 
-    async def get(self, session: AsyncSession, **parameters: Any) -> ProgrammeSummary:
-        generation, full_pass_from = (await session.exec(GENERATION)).one()  # type: ignore[call-overload]
+    async def get(self, database: Database, **parameters: Any) -> ProgrammeSummary:
+        row = await database.fetch_one(GENERATION)
+        assert row is not None, "migration 0005 writes the generation row"
+        return await self.at(database, row["generation"], row["full_pass_from"], **parameters)
+
+    async def at(self, database: Database, generation: int, full_pass_from: int, **parameters: Any) -> ProgrammeSummary:
+        """The summary at `generation` (just read, with its `full_pass_from`), or a newer one kept."""
         key = tuple(sorted(parameters.items()))
         kept = self._kept.get(key)
         if kept is not None and kept[0] >= generation:
@@ -110,9 +120,10 @@ class Summaries:
             return kept[1]
         computed = None
         if kept is not None and kept[0] >= full_pass_from:  # only conclusions inserted since: step over those
-            computed = await increments.step(session, kept[1], since=kept[0], until=generation, **parameters)
+            computed = await increments.step(database, kept[1], since=kept[0], until=generation, **parameters)
         if computed is None:
-            computed = await summary(session, generation=generation, **parameters)
+            async with database.read_session() as session:
+                computed = await summary(session, generation=generation, **parameters)
         newest = self._kept.get(key)
         if newest is None or newest[0] < generation:  # another request may have kept a newer one meanwhile
             self._kept[key] = (generation, computed)
