@@ -111,7 +111,9 @@ def _grouping(
     added: dict[tuple[Any, ...], Totals] = {}
     for row in new:
         key = key_of(row, columns)
-        totals = added.get(key) or added.setdefault(key, Totals.of(groups.get(key)))
+        if key not in added:
+            added[key] = Totals.of(groups.get(key))  # the group as kept, or a new one
+        totals = added[key]
         totals.cases += 1
         totals.verified += row.verdict == "verified"
         totals.not_achieved += row.verdict == "not_achieved"
