@@ -104,6 +104,7 @@ class Programme:
         return written
 
 
+BASE = {"target": 6.0, "sector": None, "concluded_from": None, "concluded_to": None, "period_kind": "quarter"}
 PARAMETERS: list[dict[str, Any]] = [
     {},
     {"period_kind": "year"},
@@ -114,11 +115,10 @@ PARAMETERS: list[dict[str, Any]] = [
 
 
 def parameter_sets(world: Programme) -> list[dict[str, Any]]:
-    base = {"target": 6.0, "sector": None, "concluded_from": None, "concluded_to": None, "period_kind": "quarter"}
-    sets = [base | p for p in PARAMETERS]
+    sets = [BASE | p for p in PARAMETERS]
     sets += [
-        base | {"sector": world.sectors[0]},
-        base | {"sector": world.sectors[1], "concluded_to": dt.date(2026, 2, 1)},
+        BASE | {"sector": world.sectors[0]},
+        BASE | {"sector": world.sectors[1], "concluded_to": dt.date(2026, 2, 1)},
     ]
     return sets
 
@@ -189,9 +189,6 @@ async def test_a_summary_stepped_over_new_conclusions_is_the_full_pass(
         await world.conclude_some(session)  # and then steps again
         await check(app.state.db, session, kept, sets)
         assert full_passes == []
-
-
-BASE = {"target": 6.0, "sector": None, "concluded_from": None, "concluded_to": None, "period_kind": "quarter"}
 
 
 async def test_each_transaction_stamps_its_conclusions_with_the_generation_it_made(
