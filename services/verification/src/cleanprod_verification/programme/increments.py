@@ -24,7 +24,8 @@ from .groups import GROUPINGS, C, Totals, V, group_summary, in_order, key_column
 from .models import ENTERPRISE_KEY
 from .schemas import GroupSummary, PeriodKind, ProgrammeSummary
 
-# More new conclusions than this in one step (a summary left unread for long): a full pass is as cheap.
+# More new conclusions than this in one step (a summary left unread for long): a full pass instead, so that a
+# step stays a bounded statement.
 STEP_LIMIT = 500
 
 
