@@ -205,17 +205,44 @@ SELECT md5('r' || m.id)::uuid, m.id, 1, m.period_start, m.period_end, 1000, 't',
        '{"note": "Hóa đơn điện tháng"}', false, m.created_by_subject, m.created_at
 FROM measurements m;
 
+"""
+
+
+def conclusions_sql(numbers: str, concluded_at: str) -> str:
+    """INSERT of the conclusions of the cases numbered `i` in `numbers` (SQL naming a row source of `i`), each
+    with its full computation, concluded at `concluded_at` (SQL)."""
+    return f"""
 INSERT INTO conclusions (id, case_id, concluded_at, concluded_by_subject, verdict, method, requires_review,
                          claimed_pct, verified_pct, achieved_ratio, savings_toe, savings_gj, savings_tco2,
                          adjusted_baseline_toe, reporting_energy_toe, measurements_used, norm, result)
-SELECT md5('k' || s.i)::uuid, s.id, now() - (s.i % 700) * interval '1 day', 'verifier-' || (s.i % 50),
-       CASE WHEN s.i % 4 = 0 THEN 'not_achieved' ELSE 'verified' END, 'regression', false, 8.5, 7.0 + s.i % 3,
-       0.9, 120.5 + s.i % 13, 5045.0, 310.2, 1500.0 + s.i % 17, 1380.0, '[]', '{}',
+SELECT md5('k' || i)::uuid, md5('v' || i)::uuid, {concluded_at}, 'verifier-' || (i % 50),
+       CASE WHEN i % 4 = 0 THEN 'not_achieved' ELSE 'verified' END, 'regression', false, 8.5, 7.0 + i % 3,
+       0.9, 120.5 + i % 13, 5045.0, 310.2, 1500.0 + i % 17, 1380.0, '[]', '{{}}',
        -- the full computation: about 28 KB that compresses as little as real figures do
-       json_build_object('series', (SELECT string_agg(md5(s.i || '-' || g), '') FROM generate_series(1, 875) g))
-FROM seeded s
-WHERE s.concluded;
-"""
+       json_build_object('series', (SELECT string_agg(md5(i || '-' || g), '') FROM generate_series(1, 875) g))
+FROM {numbers}"""
+
+
+VERIFICATION_SQL += conclusions_sql("generate_series(0, %(concluded)s - 1) i", "now() - (i % 700) * interval '1 day'")
+
+
+def conclude(pg: Any, size: str, number: int) -> None:
+    """Case `number` (seeded without a conclusion) concluded as the service concludes one: its conclusion and the
+    case's status in one transaction, with the triggers on (they move the summary's generation and stamp the row)."""
+    with psycopg.connect(pg.dsn(f"verification_{size}")) as conn:
+        conn.execute(conclusions_sql(f"(SELECT {number} AS i) one", "now()"))  # type: ignore[arg-type]
+        conn.execute(
+            "UPDATE verification_cases SET status = 'concluded', version = version + 1, updated_at = now() "
+            "WHERE id = md5('v' || %s)::uuid",
+            (number,),
+        )
+
+
+def regroup(pg: Any, size: str) -> None:
+    """A concluded case's grouping column written (to the same value): a change a step cannot follow, so the next
+    summary read is a full pass over all conclusions — the cost every first read paid before session 7."""
+    with psycopg.connect(pg.dsn(f"verification_{size}")) as conn:
+        conn.execute("UPDATE verification_cases SET ward = ward WHERE id = md5('v0')::uuid")
 
 
 def sql_with(statement: str, params: dict[str, Any]) -> str:
@@ -289,7 +316,7 @@ class Endpoint:
     params: dict[str, Any] = field(default_factory=dict)
     who: str = "officer"
     paged: bool = True
-    changed: bool = False  # the summary's generation moved on before each request (as after a new conclusion)
+    change: str | None = None  # written (not timed) before each request: "conclusion" (a new one) or "regrouping"
 
 
 ENDPOINTS = [
@@ -314,13 +341,15 @@ ENDPOINTS = [
     Endpoint("verification detail", "verification", "/api/v1/verifications/{case}", paged=False),
     Endpoint("measurements of a case", "verification", "/api/v1/verifications/{case}/measurements", {"limit": 50}),
     Endpoint("programme summary", "verification", "/api/v1/programme/summary", paged=False),
-    Endpoint("summary, first read after a change", "verification", "/api/v1/programme/summary", paged=False,
-             changed=True),
+    Endpoint("summary, first read after a conclusion", "verification", "/api/v1/programme/summary", paged=False,
+             change="conclusion"),
+    Endpoint("summary, first read after a regrouping", "verification", "/api/v1/programme/summary", paged=False,
+             change="regrouping"),
 ]  # fmt: skip
 
 
 def measure(
-    urls: dict[str, dict[str, str]], issuer: TestIssuer, rounds: int, pg: Any
+    urls: dict[str, dict[str, str]], issuer: TestIssuer, rounds: int, pg: Any, programme: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, _common.Series]]:
     """Every endpoint at both sizes, interleaved request by request (small, large, large, small, …) so that whatever
     else the machine does hits both sizes alike: {size: {endpoint: series}}."""
@@ -333,6 +362,10 @@ def measure(
     values = {name: str(seeded_id(kind + "7")) for name, kind in (("enterprise", "e"), ("facility", "f"),
                                                                      ("application", "a"), ("case", "v"))}  # fmt: skip
     results: dict[str, dict[str, _common.Series]] = {size: {} for size in urls}
+    # the next case seeded without a conclusion, per size (cases number `concluded` and up)
+    unconcluded = {size: int(c["cases"] * c["concluded_share"]) for size, c in programme.items()}
+    if any(int(programme[size]["cases"]) - unconcluded[size] < 5 + rounds for size in urls):
+        raise SystemExit(f"too few unconcluded cases for {5 + rounds} conclusions per size: raise --scale or lower -n")
     clients = {(size, s): httpx.Client(base_url=u, timeout=60) for size, us in urls.items() for s, u in us.items()}
     try:
         for endpoint in ENDPOINTS:
@@ -343,9 +376,11 @@ def measure(
             order = list(urls)
             for i in range(5 + rounds):
                 for size in order if i % 2 == 0 else order[::-1]:
-                    if endpoint.changed:  # not timed: what a conclusion's transaction does to the generation
-                        with psycopg.connect(pg.dsn(f"verification_{size}"), autocommit=True) as conn:
-                            conn.execute("UPDATE programme_summary_generation SET generation = generation + 1")
+                    if endpoint.change == "conclusion":  # not timed
+                        conclude(pg, size, unconcluded[size])
+                        unconcluded[size] += 1
+                    elif endpoint.change == "regrouping":
+                        regroup(pg, size)
                     client = clients[(size, endpoint.service)]
                     response, seconds = _common.timed(client.get, path, params=endpoint.params, headers=headers)
                     assert response.status_code == 200, (size, endpoint.name, response.status_code, response.text[:300])
@@ -410,7 +445,7 @@ def main() -> None:
             with psycopg.connect(pg.dsn("registry_small"), autocommit=True) as conn:
                 conn.execute("CHECKPOINT")  # the seeding's writes on disk before anything is timed
             with services(pg, "small", issuer, tmp) as small, services(pg, "large", issuer, tmp) as large:
-                measured = measure({"small": small, "large": large}, issuer, args.n, pg)
+                measured = measure({"small": small, "large": large}, issuer, args.n, pg, programme)
             if args.explain:
                 plans = {size: explain(pg, size) for size in programme}
     finally:
@@ -439,9 +474,9 @@ def report(
     print(f"\ncleanprod data-size independence — {args.n} requests per endpoint and size, one in flight; "
           f"{_common.shared_cores()}")  # fmt: skip
     print(f"large: {programme['large']}\nsmall: {programme['small']}\n")
-    print(f"{'':36s}{'small p50':>10s}{'p95':>8s}{'large p50':>11s}{'p95':>8s}{'×p50':>7s}{'×p95':>7s}  goal")
+    print(f"{'':40s}{'small p50':>10s}{'p95':>8s}{'large p50':>11s}{'p95':>8s}{'×p50':>7s}{'×p95':>7s}  goal")
     for endpoint, s, g, r50, r95, ok in rows:
-        print(f"{endpoint.name:36s}{s.pct(50):>10.1f}{s.pct(95):>8.1f}{g.pct(50):>11.1f}{g.pct(95):>8.1f}"
+        print(f"{endpoint.name:40s}{s.pct(50):>10.1f}{s.pct(95):>8.1f}{g.pct(50):>11.1f}{g.pct(95):>8.1f}"
               f"{r50:>7.2f}{r95:>7.2f}  {'ok' if ok else 'OVER'}{'' if endpoint.paged else ' (not paged: p95 only)'}")  # fmt: skip
     for size, plan in plans.items():
         print(f"\n{size}: applications with status = '{RARE_STATUS}', generic plan\n{plan}")

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -45,3 +45,7 @@ class Conclusion(ServiceTable, table=True):
     norm: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB, nullable=False)
     # json, not jsonb: the record is kept exactly as computed (jsonb would turn 1.38e+31 into an integer)
     result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    # the programme summary's generation this conclusion's transaction made (set by a trigger, migration 0006)
+    summary_generation: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )

@@ -11,27 +11,22 @@ import datetime as dt
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import Date, String, cast, func, text, tuple_
+from sqlalchemy import func, tuple_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cleanprod_kit.local_time import LOCAL_TZ_NAME
+from cleanprod_kit.db import Database, Read
 
-from ..cases.models import VerificationCase
-from ..conclusions.models import Conclusion
+from . import increments
+from .groups import GROUPINGS, KEYS, C, V, group_summary, in_order, key_columns, matching
+from .models import ENTERPRISE_KEY, SummaryGeneration
 from .schemas import GroupSummary, PeriodKind, ProgrammeSummary, PublicGroup, PublicResults
-
-C, V = Conclusion, VerificationCase
 
 
 def _measures() -> list[Any]:
     return [
         func.count().label("cases"),
-        func.count(
-            func.distinct(
-                func.coalesce(V.enterprise_tax_code, cast(V.enterprise_id, String), cast(V.facility_id, String))
-            )
-        ).label("enterprises"),
+        func.count(func.distinct(ENTERPRISE_KEY)).label("enterprises"),
         func.count().filter(C.verdict == "verified").label("verified"),
         func.count().filter(C.verdict == "not_achieved").label("not_achieved"),
         func.coalesce(func.sum(C.savings_toe), 0.0).label("savings_toe"),
@@ -41,55 +36,10 @@ def _measures() -> list[Any]:
     ]
 
 
-def _group(row: Any, target: float, **keys: Any) -> GroupSummary:
-    adjusted = float(row.adjusted_baseline_toe)
-    savings = float(row.savings_toe)
-    share = savings / adjusted * 100.0 if adjusted > 0 else None
-    return GroupSummary(
-        **keys,
-        enterprises=row.enterprises,
-        cases=row.cases,
-        verified=row.verified,
-        not_achieved=row.not_achieved,
-        savings_toe=savings,
-        savings_gj=float(row.savings_gj),
-        savings_tco2=float(row.savings_tco2),
-        adjusted_baseline_toe=adjusted,
-        savings_pct=share,
-        target_pct=target,
-        attainment_pct=share / target * 100.0 if share is not None else None,
-        meets_target=share is not None and share + 1e-9 >= target,
-    )
-
-
-def _period(kind: PeriodKind) -> Any:
-    """The period of conclusion as text, Hanoi time: `2026-Q3` or `2026` (sorts in time order)."""
-    local = func.timezone(LOCAL_TZ_NAME, C.concluded_at)
-    return func.to_char(local, 'YYYY"-Q"Q' if kind == "quarter" else "YYYY")
-
-
-# The groupings of the summary, read in one pass over the conclusions (GROUPING SETS) instead of one query each:
-# (name, its key columns). `grouping(...)` tells the rows of one grouping from another's, also where a key is NULL.
-GROUPINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("total", ()),
-    ("by_sector", ("sector_code",)),
-    ("by_district", ("district",)),
-    ("by_ward", ("district", "ward")),
-    ("by_period", ("period",)),
-    ("by_sector_period", ("sector_code", "period")),
-)
-KEYS = ("sector_code", "district", "ward", "period")
-
-
 def _grouping_id(columns: tuple[str, ...]) -> int:
     """PostgreSQL's `grouping(sector_code, district, ward, period)` of the rows grouped by `columns`: a bit per
     key, most significant first, set when the key is *not* grouped on."""
     return sum(1 << (len(KEYS) - 1 - i) for i, key in enumerate(KEYS) if key not in columns)
-
-
-def _in_order(rows: list[Any], columns: tuple[str, ...]) -> list[Any]:
-    """A grouping's rows in its keys' order, NULL last (as ORDER BY sorts them)."""
-    return sorted(rows, key=lambda r: tuple((getattr(r, c) is None, getattr(r, c) or "") for c in columns))
 
 
 async def summary(
@@ -100,14 +50,11 @@ async def summary(
     concluded_from: dt.date | None,
     concluded_to: dt.date | None,
     period_kind: PeriodKind = "quarter",
+    generation: int | None = None,
 ) -> ProgrammeSummary:
-    local_day = cast(func.timezone(LOCAL_TZ_NAME, C.concluded_at), Date)
-    keys = {
-        "sector_code": V.sector_code,
-        "district": V.district,
-        "ward": V.ward,
-        "period": _period(period_kind),
-    }
+    """The summary in one pass over the conclusions (GROUPING SETS) instead of one query per grouping; with
+    `generation`, exactly the conclusions stamped up to it (so a kept summary can step on from there)."""
+    keys = key_columns(period_kind)
     statement = (
         select(
             *[column.label(name) for name, column in keys.items()],
@@ -118,59 +65,71 @@ async def summary(
         .join(V, V.id == C.case_id)
         .group_by(func.grouping_sets(*[tuple_(*[keys[c] for c in columns]) for _, columns in GROUPINGS]))
     )
-    if sector:
-        statement = statement.where(V.sector_code == sector)
-    if concluded_from:
-        statement = statement.where(local_day >= concluded_from)
-    if concluded_to:
-        statement = statement.where(local_day <= concluded_to)
+    if generation is not None:
+        statement = statement.where(C.summary_generation <= generation)
+    statement = matching(statement, sector=sector or None, concluded_from=concluded_from, concluded_to=concluded_to)
     rows = (await session.exec(statement)).all()
-    grouped: dict[str, list[Any]] = {}
+    grouped: dict[str, list[GroupSummary]] = {}
     for name, columns in GROUPINGS:
-        grouped[name] = _in_order([r for r in rows if r.grouping_id == _grouping_id(columns)], columns)
+        mine = in_order([r for r in rows if r.grouping_id == _grouping_id(columns)], columns)
+        grouped[name] = [group_summary(r, target, **{c: getattr(r, c) for c in columns}) for r in mine]
     (total,) = grouped["total"]  # the empty grouping set gives one row, also when no conclusion matches
     return ProgrammeSummary(
         target_pct=target,
         concluded_from=concluded_from,
         concluded_to=concluded_to,
         period_kind=period_kind,
-        by_period=[_group(r, target, period=r.period) for r in grouped["by_period"]],
-        by_sector_period=[
-            _group(r, target, sector_code=r.sector_code, period=r.period) for r in grouped["by_sector_period"]
-        ],
-        total=_group(total, target),
-        by_sector=[_group(r, target, sector_code=r.sector_code) for r in grouped["by_sector"]],
-        by_district=[_group(r, target, district=r.district) for r in grouped["by_district"]],
-        by_ward=[_group(r, target, district=r.district, ward=r.ward) for r in grouped["by_ward"]],
+        total=total,
+        **{name: groups for name, groups in grouped.items() if name != "total"},
     )
 
 
-GENERATION = text("SELECT generation FROM programme_summary_generation WHERE id = 1")
+GENERATION = Read(
+    select(SummaryGeneration.generation, SummaryGeneration.full_pass_from).where(SummaryGeneration.id == 1)
+)
 
 
 class Summaries:
-    """Computed summaries kept by (generation, parameters) and reused while the generation stays — so reading the
-    summary costs one primary-key read, whatever the number of conclusions, and a pass over them once per change.
+    """Computed summaries kept per parameters with the generation they are exact at, so reading the summary costs
+    one primary-key read while the generation stays, and after new conclusions one statement over just those
+    (increments.py) — whatever the number of conclusions; a full pass only after any other change. The reads run
+    on the read pool (kit `Database.fetch`); no session is opened unless a full pass is needed.
 
     Exact: the generation row moves on in the very transaction that writes a conclusion or changes a case's grouping
-    columns (triggers, migration 0005; conclusions are insert-only), and it is read *before* the summary is computed,
-    so what is kept under n is at least as new as n. One per app (`app.state`): each app has its own database."""
+    columns (triggers, migrations 0005/0006; conclusions are insert-only, stamped with their generation) and it is
+    read *before* the summary is computed or stepped, which then counts exactly the conclusions stamped up to it —
+    so no read gets a summary older than the last conclusion it can see. A read that took an older generation than
+    the one kept gets the kept one (newer is fine). One per app (`app.state`): each app has its own database; each
+    replica keeps its own."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._kept: OrderedDict[tuple[Any, ...], ProgrammeSummary] = OrderedDict()
+        self._kept: OrderedDict[tuple[Any, ...], tuple[int, ProgrammeSummary]] = OrderedDict()
 
-    async def get(self, session: AsyncSession, **parameters: Any) -> ProgrammeSummary:
-        generation = (await session.exec(GENERATION)).one()[0]  # type: ignore[call-overload]
-        key = (generation, *sorted(parameters.items()))
+    async def get(self, database: Database, **parameters: Any) -> ProgrammeSummary:
+        row = await database.fetch_one(GENERATION)
+        assert row is not None, "migration 0005 writes the generation row"
+        return await self.at(database, row["generation"], row["full_pass_from"], **parameters)
+
+    async def at(self, database: Database, generation: int, full_pass_from: int, **parameters: Any) -> ProgrammeSummary:
+        """The summary at `generation` (just read, with its `full_pass_from`), or a newer one kept."""
+        key = tuple(sorted(parameters.items()))
         kept = self._kept.get(key)
-        if kept is not None:
+        if kept is not None and kept[0] >= generation:
             self._kept.move_to_end(key)
-            return kept
-        computed = await summary(session, **parameters)
-        self._kept[key] = computed
+            return kept[1]
+        computed = None
+        if kept is not None and kept[0] >= full_pass_from:  # only conclusions inserted since: step over those
+            computed = await increments.step(database, kept[1], since=kept[0], until=generation, **parameters)
+        if computed is None:
+            async with database.read_session() as session:
+                computed = await summary(session, generation=generation, **parameters)
+        newest = self._kept.get(key)
+        if newest is None or newest[0] < generation:  # another request may have kept a newer one meanwhile
+            self._kept[key] = (generation, computed)
+        self._kept.move_to_end(key)
         while len(self._kept) > self.size:
-            self._kept.popitem(last=False)  # the least recently read, e.g. those of past generations
+            self._kept.popitem(last=False)  # the least recently read parameters
         return computed
 
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from cleanprod_kit.auth import require_roles
-from cleanprod_kit.db import SessionDep
 from cleanprod_kit.errors import Unprocessable, field_error
 from cleanprod_kit.fields import CalendarDate, Param
 
 from ..access import SUMMARY_ROLES
-from ..deps import SettingsDep, SummariesDep
+from ..deps import DatabaseDep, SettingsDep, SummariesDep
 from . import service
 from .schemas import PeriodKind, ProgrammeSummary, PublicResults
 
@@ -18,7 +17,7 @@ public_router = APIRouter(prefix="/api/v1/public/results", tags=["public"])
 
 @router.get("/summary", response_model=ProgrammeSummary, dependencies=[Depends(require_roles(*SUMMARY_ROLES))])
 async def programme_summary(
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     summaries: SummariesDep,
     sector: Param | None = Query(None, max_length=32),
@@ -32,7 +31,7 @@ async def programme_summary(
             code="range_order", params=where, errors=[field_error("query.concluded_to", None, "range_order", **where)]
         )
     return await summaries.get(
-        session,
+        database,
         target=settings.programme_target_percent,
         sector=sector,
         concluded_from=concluded_from,
@@ -43,7 +42,7 @@ async def programme_summary(
 
 @public_router.get("", response_model=PublicResults)
 async def public_results(
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     summaries: SummariesDep,
     period: PeriodKind = Query("quarter", description="Time grouping: quarter or year"),
@@ -51,7 +50,7 @@ async def public_results(
     """The programme's verified savings for anyone, without a token: aggregates by sector, district and period,
     each group of at least `public_results_min_enterprises` enterprises (setting, default 3)."""
     full = await summaries.get(
-        session,
+        database,
         target=settings.programme_target_percent,
         sector=None,
         concluded_from=None,
