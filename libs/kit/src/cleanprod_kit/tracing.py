@@ -215,7 +215,7 @@ class Tracing:
         """What a kit service's lifespan built: its database and its client for other services."""
         self.instrument_database(app.state.db)
         if app.state.service_client is not None:
-            self.instrument_client(app.state.service_client.http)
+            self.instrument_client(app.state.service_client.through_httpx())
 
 
 def request_id_on_span(rid: str) -> None:
