@@ -32,15 +32,13 @@ from .errors import (
     problem_response,
 )
 from .fields import guard_parameters
-from .headerchecks import HeaderCheckMiddleware
 from .http import ClientCredentialsTokens, ServiceClient, TokenSource
-from .limits import BodyLimitMiddleware
 from .logging import configure_logging
 from .openapi import document_problems
 from .outbox import EventConsumer, OutboxDispatcher, http_deliverer
 from .outbox_retention import Keep, start_pruner, stop_pruner
 from .pagination import DEV_CURSOR_KEY, cursor_key_var
-from .requestid import RequestIdMiddleware
+from .service_layer import ServiceLayer
 from .settings import ServiceSettings
 from .tracing import Tracing, tracing_for
 
@@ -197,12 +195,14 @@ def create_service_app(
     for router in (health.router, metrics.router, *routers, *([consumer.router()] if consumer is not None else [])):
         add_routes(app, router)
     document_problems(app)
+    # Metrics (every answer, the guards' 400/413 too), request id + access log, duplicate headers -> 400, body
+    # limit -> 413: one layer (service_layer.py), not four.
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes, exempt_path_suffixes=body_limit_exempt_suffixes
+        ServiceLayer,
+        max_body_bytes=settings.max_json_body_bytes,
+        body_limit_exempt_suffixes=body_limit_exempt_suffixes,
+        log_requests=settings.log_requests,
     )
-    app.add_middleware(HeaderCheckMiddleware)  # duplicate Authorization, Content-Length, Host, ... -> 400
-    app.add_middleware(RequestIdMiddleware, log_requests=settings.log_requests)
-    app.add_middleware(metrics.MetricsMiddleware)  # outermost: counts every answer, also 400/413 from the guards
     return _traced(app, tracing)
 
 

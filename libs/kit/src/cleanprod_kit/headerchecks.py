@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import BadRequest, problem_response
@@ -76,6 +77,14 @@ def _duplicate(name: bytes, *, joined: bool = False) -> DuplicateHeader:
     )
 
 
+def refusal(problem: DuplicateHeader, scope: Scope) -> Response:
+    """The 400 answer to a request `header_problem` objects to. Connection: close — after a request whose framing
+    or identity is ambiguous the connection is not reused (the body, if any, is never read)."""
+    response = problem_response(problem, Request(scope))
+    response.headers["Connection"] = "close"
+    return response
+
+
 class HeaderCheckMiddleware:
     """Pure ASGI middleware (no BaseHTTPMiddleware): refuses requests `header_problem` objects to before any
     route, dependency or body parser sees them."""
@@ -87,10 +96,6 @@ class HeaderCheckMiddleware:
         if scope["type"] == "http":
             problem = header_problem(scope["headers"])
             if problem is not None:
-                # Connection: close — after a request whose framing or identity is ambiguous the connection
-                # is not reused (the body, if any, is never read).
-                response = problem_response(problem, Request(scope))
-                response.headers["Connection"] = "close"
-                await response(scope, receive, send)
+                await refusal(problem, scope)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

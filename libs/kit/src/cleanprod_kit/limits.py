@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import guard_codes
@@ -14,6 +15,31 @@ class BodyTooLarge(Exception):
     pass
 
 
+def without_body(scope: Scope, exempt_suffixes: tuple[str, ...]) -> bool:
+    """Nothing to limit: not HTTP, an exempt path, or no body at all — HTTP/1.x without Content-Length or
+    Transfer-Encoding has none (most requests are GETs: two wrappers fewer per request). HTTP/2 may send a body
+    without either."""
+    if scope["type"] != "http" or (exempt_suffixes and scope["path"].endswith(exempt_suffixes)):
+        return True
+    if scope.get("http_version") not in ("1.0", "1.1"):
+        return False
+    return not any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
+
+
+def declared_too_large(scope: Scope, max_bytes: int) -> bool:
+    return any(
+        name == b"content-length" and value.isdigit() and int(value) > max_bytes for name, value in scope["headers"]
+    )
+
+
+def too_large_answer(max_bytes: int) -> Response:
+    from .errors import problem_response
+
+    return problem_response(
+        PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.", code=guard_codes.PAYLOAD_TOO_LARGE)
+    )
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int, exempt_path_suffixes: Sequence[str] = ()) -> None:
         self.app = app
@@ -21,10 +47,10 @@ class BodyLimitMiddleware:
         self.exempt = tuple(exempt_path_suffixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._unwatched(scope):
+        if without_body(scope, self.exempt):
             await self.app(scope, receive, send)
             return
-        if self._declared_too_large(scope):
+        if declared_too_large(scope, self.max_bytes):
             await self._reject(scope, send)
             return
         received = 0
@@ -60,31 +86,9 @@ class BodyLimitMiddleware:
             if not started:
                 await self._reject(scope, send)
 
-    def _unwatched(self, scope: Scope) -> bool:
-        """Not HTTP, an exempt path, or no body at all: HTTP/1.x without Content-Length or Transfer-Encoding has
-        none (most requests are GETs: two wrappers fewer per request). HTTP/2 may send a body without either."""
-        if scope["type"] != "http" or (self.exempt and scope["path"].endswith(self.exempt)):
-            return True
-        if scope.get("http_version") not in ("1.0", "1.1"):
-            return False
-        return not any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
-
-    def _declared_too_large(self, scope: Scope) -> bool:
-        return any(
-            name == b"content-length" and value.isdigit() and int(value) > self.max_bytes
-            for name, value in scope["headers"]
-        )
-
     async def _reject(self, scope: Scope, send: Send) -> None:
-        from .errors import problem_response
-
-        response = problem_response(
-            PayloadTooLarge(
-                f"The request body is larger than {self.max_bytes} bytes.", code=guard_codes.PAYLOAD_TOO_LARGE
-            )
-        )
-        await response(scope, _empty_receive, send)
+        await too_large_answer(self.max_bytes)(scope, empty_receive, send)
 
 
-async def _empty_receive() -> Message:
+async def empty_receive() -> Message:
     return {"type": "http.disconnect"}

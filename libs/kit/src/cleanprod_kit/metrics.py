@@ -74,15 +74,30 @@ def route_template(scope: Scope) -> str:
     return UNMATCHED
 
 
-class MetricsMiddleware:
+class RequestTimings:
+    """The request histogram as the middleware fills it: one child per (method, route, status), looked up in a
+    dict instead of through `labels()`."""
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, str, int], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method if method in _METHODS else "other", route, status)
+        child = self._children.get(key)
+        if child is None:
+            child = REQUEST_SECONDS.labels(key[0], route, str(status))
+            self._children[key] = child
+        child.observe(seconds)
+
+
+class MetricsMiddleware(RequestTimings):
     """Pure ASGI: times every HTTP request and counts it by method, route template and status. Cheap by design
-    (measured in docs/observability.md): one histogram child per (method, route, status), looked up in a dict
-    instead of through `labels()`."""
+    (measured in docs/observability.md). A kit service does the same inside its one layer (service_layer.py)."""
 
     def __init__(self, app: ASGIApp, route_of: Callable[[Scope], str] = route_template) -> None:
+        super().__init__()
         self.app = app
         self.route_of = route_of
-        self._children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,14 +122,6 @@ class MetricsMiddleware:
             IN_PROGRESS.value -= 1
             # No answer and no error: the client went away first (499, as nginx calls it).
             self.observe(scope["method"], self.route_of(scope), status or 499, time.perf_counter() - started)
-
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method if method in _METHODS else "other", route, status)
-        child = self._children.get(key)
-        if child is None:
-            child = REQUEST_SECONDS.labels(key[0], route, str(status))
-            self._children[key] = child
-        child.observe(seconds)
 
 
 # ---- token verification ---------------------------------------------------------------------------------------

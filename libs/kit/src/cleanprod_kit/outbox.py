@@ -1,6 +1,7 @@
 """Transactional outbox: `emit` writes the event row in the caller's transaction; `OutboxDispatcher` delivers
 pending rows at least once, in `seq` order per aggregate, to every subscriber, retrying with back-off; consumers
-de-duplicate by event id (`EventConsumer`). Any number of dispatcher replicas may run: each aggregate's events are delivered
+de-duplicate by event id (`EventConsumer`). A claimed batch goes to each subscriber in one request
+(`POST …/internal/events/batch`), one by one to a subscriber without that endpoint. Any number of dispatcher replicas may run: each aggregate's events are delivered
 in `seq` order, one at a time, by whichever replica holds the aggregate's earliest pending event (see below).
 A consumer accepts an event only from the service account of its publisher (`publishers.py`).
 """
@@ -19,15 +20,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exists, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import guard_codes
 from .auth import CurrentPrincipal, Principal
-from .db import Database, get_session, release
+from .db import Database, database_unavailable, get_session, release
+from .errors import Problem
 from .ids import uuid7
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
@@ -124,6 +127,8 @@ class EventEnvelope(BaseModel):
 
 
 Deliver = Callable[[EventEnvelope], Awaitable[None]]
+# A deliverer may also push a whole claim at once (`HttpDeliverer.batch`): the dispatcher then uses that.
+BatchDeliver = Callable[[Sequence[EventEnvelope], float], Awaitable[dict[uuid.UUID, Exception | None]]]
 
 
 def backoff_seconds(attempts: int, base: float = 0.5, cap: float = 300.0) -> float:
@@ -153,7 +158,10 @@ class OutboxDispatcher:
     back-off, and blocks its aggregate only. No transaction is open while a subscriber is called (claim, deliver,
     settle); a dispatcher that dies between the two leaves its lease to expire and the chain is delivered again from
     the head (at least once, still in order). A chain stops taking new events after half the lease, so a lease does
-    not run out while its holder is still delivering (the HTTP client's timeouts are far shorter)."""
+    not run out while its holder is still delivering (the HTTP client's timeouts are far shorter).
+
+    A deliverer with a `batch` method (`HttpDeliverer`: every kit service's) gets the whole claim at once, one
+    request per subscriber; each chain is then settled as if its events had been pushed one by one."""
 
     def __init__(
         self,
@@ -283,6 +291,32 @@ class OutboxDispatcher:
                     return  # keep order: later events of this aggregate wait for this one
                 published.add(event.id)
 
+    async def _deliver_batch(
+        self,
+        batch: BatchDeliver,
+        chains: list[list[tuple[OutboxEvent, dt.datetime | None]]],
+        published: set[uuid.UUID],
+        failures: dict[uuid.UUID, Exception],
+        until: float,
+    ) -> None:
+        """The whole claim in one push per subscriber (`HttpDeliverer.batch`), in `seq` order. Then, per chain, as
+        one by one: what was accepted up to its first failure is published, that failure recorded (the event
+        becomes the head, due after its back-off), the rest given back untried."""
+        events = sorted((event for chain in chains for event, _ in chain), key=lambda event: event.seq or 0)
+        try:
+            outcomes = await batch([EventEnvelope.of(event, self.source) for event in events], until)
+        except Exception as exc:  # noqa: BLE001 - as a failed push: each chain's head is retried later
+            outcomes = {chain[0][0].id: exc for chain in chains}
+        for chain in chains:
+            for event, _ in chain:
+                if event.id not in outcomes:
+                    break  # not tried: given back in order
+                error = outcomes[event.id]
+                if error is not None:
+                    failures[event.id] = error
+                    break
+                published.add(event.id)
+
     async def run_once(self) -> int:
         """Deliver one batch; returns how many events were published."""
         chains = await self._claim()
@@ -291,8 +325,12 @@ class OutboxDispatcher:
         published: set[uuid.UUID] = set()
         failures: dict[uuid.UUID, Exception] = {}
         slots = asyncio.Semaphore(self.concurrency)
+        batch = getattr(self.deliver, "batch", None)
         try:
-            await asyncio.gather(*(self._deliver_chain(c, published, failures, slots, until) for c in chains))
+            if batch is not None and chains:
+                await self._deliver_batch(batch, chains, published, failures, until)
+            else:
+                await asyncio.gather(*(self._deliver_chain(c, published, failures, slots, until) for c in chains))
         finally:  # also when stopped mid-batch: what was not delivered is given back at once
             if chains:
                 # Recorded even when the stop arrives during the settle itself (a short transaction): an event
@@ -329,6 +367,44 @@ class OutboxDispatcher:
     async def stop(self) -> None:
         await stop_task(self._task)
         self._task = None
+
+
+# What `POST /internal/events/batch` answers for each event.
+APPLIED, DUPLICATE, FAILED, SKIPPED = "applied", "duplicate", "failed", "skipped"
+MAX_EVENTS_PER_BATCH = 500  # the dispatcher sends at most its batch size (50)
+
+
+class EventBatch(BaseModel):
+    events: list[EventEnvelope] = Field(max_length=MAX_EVENTS_PER_BATCH)
+
+
+def _publisher_clients(request: Request) -> dict[str, str]:
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "event_publisher_clients", None) or merged_clients(None)
+
+
+def _from_its_publisher(envelope: EventEnvelope, principal: Principal, clients: dict[str, str]) -> EventEnvelope:
+    """The envelope with `source` set to the publisher the token proves; Forbidden when the token's client does
+    not publish the event's type (publishers.py)."""
+    source = accepted_source(envelope.type, principal, clients)
+    if envelope.source and envelope.source != source:
+        log.info(
+            "event source in the body ignored",
+            extra={"event_id": str(envelope.id), "body_source": envelope.source[:64], "source": source},
+        )
+    return envelope.model_copy(update={"source": source})
+
+
+def _failure(exc: Exception, envelope: EventEnvelope) -> dict[str, Any]:
+    """A failed event's status and code, as `POST /internal/events` would have answered it alone: a problem's own
+    (403 for a publisher not allowed), 503 for an unreachable database, else 500 (logged with its traceback)."""
+    if isinstance(exc, Problem):
+        return {"status": exc.status, "code": exc.code, "detail": exc.detail}
+    if database_unavailable(exc):
+        log.warning("database unavailable for event %s: %s: %s", envelope.id, type(exc).__name__, exc)
+        return {"status": 503, "code": guard_codes.DATABASE_UNAVAILABLE}
+    log.error("event %s (%s) failed", envelope.id, envelope.type, exc_info=exc)
+    return {"status": 500, "code": "internal_error"}
 
 
 # (session, envelope), or (session, envelope, fetched) for an event type registered with `fetch`.
@@ -387,6 +463,36 @@ class EventConsumer:
         await session.commit()
         return True
 
+    async def handle_batch(
+        self, db: Database, envelopes: Sequence[EventEnvelope], principal: Principal, clients: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Each event applied as `POST /internal/events` applies it, in the list's order, each in its own
+        transaction; one that fails does not stop the others, except the later events of its own aggregate
+        (`skipped`: applying them would break the aggregate's order). One result per event, in order."""
+        results: list[dict[str, Any]] = []
+        stopped: set[tuple[str, str]] = set()
+        for envelope in envelopes:
+            aggregate = (envelope.aggregate_type, envelope.aggregate_id)
+            if aggregate in stopped:
+                results.append({"id": str(envelope.id), "result": SKIPPED})
+                continue
+            result = await self._apply_one(db, envelope, principal, clients)
+            if result["result"] == FAILED:
+                stopped.add(aggregate)
+            results.append(result)
+        return results
+
+    async def _apply_one(
+        self, db: Database, envelope: EventEnvelope, principal: Principal, clients: dict[str, str]
+    ) -> dict[str, Any]:
+        try:
+            envelope = _from_its_publisher(envelope, principal, clients)
+            async with db.session() as session:
+                fresh = await self.handle(session, envelope)
+        except Exception as exc:  # noqa: BLE001 - the event's failure, answered in its result
+            return {"id": str(envelope.id), "result": FAILED, **_failure(exc, envelope)}
+        return {"id": str(envelope.id), "result": APPLIED if fresh else DUPLICATE}
+
     def router(self) -> APIRouter:
         router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 
@@ -397,17 +503,18 @@ class EventConsumer:
             principal: Principal = Depends(service_account),
             session: AsyncSession = Depends(get_session),
         ) -> dict[str, Any]:
-            settings = getattr(request.app.state, "settings", None)
-            clients = getattr(settings, "event_publisher_clients", None) or merged_clients(None)
-            source = accepted_source(envelope.type, principal, clients)
-            if envelope.source and envelope.source != source:
-                log.info(
-                    "event source in the body ignored",
-                    extra={"event_id": str(envelope.id), "body_source": envelope.source[:64], "source": source},
-                )
-            envelope = envelope.model_copy(update={"source": source})
+            envelope = _from_its_publisher(envelope, principal, _publisher_clients(request))
             fresh = await self.handle(session, envelope)
             return {"id": str(envelope.id), "duplicate": not fresh}
+
+        @router.post("/events/batch", status_code=200)
+        async def receive_batch(
+            batch: EventBatch, request: Request, principal: Principal = Depends(service_account)
+        ) -> dict[str, list[dict[str, Any]]]:
+            """Several events in one request (the outbox's pushes, issue 16); see `handle_batch`. 200 with one
+            result per event, whatever each one's result."""
+            clients = _publisher_clients(request)
+            return {"results": await self.handle_batch(request.app.state.db, batch.events, principal, clients)}
 
         @router.get("/events")
         async def consumed_types(principal: Principal = Depends(service_account)) -> dict[str, list[str]]:
@@ -417,20 +524,135 @@ class EventConsumer:
         return router
 
 
-def http_deliverer(subscribers: Sequence[str], client_factory: Callable[[], Any]) -> Deliver:
-    """Deliver to every subscriber URL that consumes the event's type (`Subscriptions`); any non-2xx answer raises
-    so the dispatcher retries."""
-    subscriptions = Subscriptions(client_factory)
+def http_deliverer(subscribers: Sequence[str], client_factory: Callable[[], Any]) -> HttpDeliverer:
+    """Deliver to every subscriber URL that consumes the event's type (`Subscriptions`): a batch in one request
+    per subscriber (`HttpDeliverer.batch`, what the dispatcher uses), or one event (calling it)."""
+    return HttpDeliverer(subscribers, client_factory)
 
-    async def deliver(envelope: EventEnvelope) -> None:
-        client = client_factory()
+
+NOT_TRIED = object()  # a subscriber's outcome for an event it was not sent (after a failure of its aggregate)
+Outcome = Exception | None | object
+
+
+class HttpDeliverer:
+    """Pushes events over HTTP to each subscriber URL (`…/internal/events`), only the types it consumes
+    (`subscriptions.py`). A batch goes in one request per subscriber to `<url>/batch` (`EventConsumer`'s batch
+    endpoint); a subscriber without it (404/405: an older version during a rolling update) is pushed one event
+    at a time as before, and asked again after the subscriptions' TTL; a batch too large for its body limit (413)
+    is pushed one by one too. Any non-2xx answer fails what it answered for, so the dispatcher retries."""
+
+    def __init__(self, subscribers: Sequence[str], client_factory: Callable[[], Any], concurrency: int = 8) -> None:
+        self.subscribers = list(subscribers)
+        self.client_factory = client_factory
+        self.subscriptions = Subscriptions(client_factory)
+        self.concurrency = concurrency
+        self._one_by_one_since: dict[str, float] = {}
+
+    async def __call__(self, envelope: EventEnvelope) -> None:
+        """One event to every subscriber that consumes its type, one after another; raises on the first failure."""
         body: dict[str, Any] | None = None
-        for url in subscribers:
-            if not await subscriptions.wants(url, envelope.type):
+        for url in self.subscribers:
+            if not await self.subscriptions.wants(url, envelope.type):
                 continue
             body = body or envelope.model_dump(mode="json")
-            response = await client.post(url, json=body)
-            if response.status_code >= 300:
-                raise RuntimeError(f"{url} answered {response.status_code}")
+            await self._push_one(url, body)
 
-    return deliver
+    async def batch(self, envelopes: Sequence[EventEnvelope], until: float) -> dict[uuid.UUID, Exception | None]:
+        """Push `envelopes` (in `seq` order) to every subscriber at once. Per event: None when every subscriber
+        that consumes it accepted it (applied, or a duplicate), the first failure otherwise; an event left out was
+        not tried (a subscriber skipped it behind a failure of its aggregate, or `until` — time.monotonic() — had
+        passed before it could be pushed alone)."""
+        outcomes = await asyncio.gather(*(self._push_batch(url, envelopes, until) for url in self.subscribers))
+        merged: dict[uuid.UUID, Exception | None] = {}
+        for envelope in envelopes:
+            seen = [outcome.get(envelope.id) for outcome in outcomes]
+            failure = next((o for o in seen if isinstance(o, Exception)), None)
+            if failure is not None:
+                merged[envelope.id] = failure
+            elif NOT_TRIED not in seen:
+                merged[envelope.id] = None
+        return merged
+
+    async def _push_batch(self, url: str, envelopes: Sequence[EventEnvelope], until: float) -> dict[uuid.UUID, Outcome]:
+        """This subscriber's outcome per event: None (accepted, or a type it does not consume), an exception, or
+        NOT_TRIED."""
+        outcome: dict[uuid.UUID, Outcome] = {envelope.id: None for envelope in envelopes}
+        try:
+            types = await self.subscriptions.types(url)
+        except Exception as exc:  # noqa: BLE001 - cannot say what it consumes: every event fails, retried later
+            return {envelope.id: exc for envelope in envelopes}
+        wanted = [e for e in envelopes if types is None or e.type in types]
+        if not wanted:
+            return outcome
+        if not self._one_by_one(url):
+            try:
+                response = await self.client_factory().post(
+                    f"{url}/batch", json={"events": [e.model_dump(mode="json") for e in wanted]}
+                )
+            except Exception as exc:  # noqa: BLE001 - unreachable: every event it should get fails
+                outcome.update({e.id: exc for e in wanted})
+                return outcome
+            if response.status_code in (404, 405):
+                self._one_by_one_since[url] = time.monotonic()
+            elif response.status_code != 413:
+                outcome.update(_batch_answer(url, wanted, response))
+                return outcome
+        outcome.update(await self._push_each(url, wanted, until))
+        return outcome
+
+    def _one_by_one(self, url: str) -> bool:
+        since = self._one_by_one_since.get(url)
+        return since is not None and time.monotonic() - since < self.subscriptions.ttl
+
+    async def _push_each(self, url: str, wanted: list[EventEnvelope], until: float) -> dict[uuid.UUID, Outcome]:
+        """One request per event, as before batches: each aggregate's events in order, stopping at a failure or
+        at `until`, several aggregates at once."""
+        chains: dict[tuple[str, str], list[EventEnvelope]] = {}
+        for envelope in wanted:
+            chains.setdefault((envelope.aggregate_type, envelope.aggregate_id), []).append(envelope)
+        outcome: dict[uuid.UUID, Outcome] = {envelope.id: NOT_TRIED for envelope in wanted}
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def push_chain(chain: list[EventEnvelope]) -> None:
+            async with slots:
+                for envelope in chain:
+                    if time.monotonic() > until:
+                        return
+                    try:
+                        await self._push_one(url, envelope.model_dump(mode="json"))
+                    except Exception as exc:  # noqa: BLE001 - this aggregate waits; the others go on
+                        outcome[envelope.id] = exc
+                        return
+                    outcome[envelope.id] = None
+
+        await asyncio.gather(*(push_chain(chain) for chain in chains.values()))
+        return outcome
+
+    async def _push_one(self, url: str, body: dict[str, Any]) -> None:
+        response = await self.client_factory().post(url, json=body)
+        if response.status_code >= 300:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+
+
+def _batch_answer(url: str, wanted: list[EventEnvelope], response: Any) -> dict[uuid.UUID, Outcome]:
+    """The outcome per event of a batch's answer: applied and duplicate are accepted, skipped was not tried,
+    anything else (failed, an event the answer left out, a non-2xx answer) a failure."""
+    if response.status_code >= 300:
+        error = RuntimeError(f"{url}/batch answered {response.status_code}")
+        return {envelope.id: error for envelope in wanted}
+    results = {str(r.get("id")): r for r in response.json().get("results", [])}
+    outcome: dict[uuid.UUID, Outcome] = {}
+    for envelope in wanted:
+        result = results.get(str(envelope.id))
+        kind = result.get("result") if result else None
+        if kind in (APPLIED, DUPLICATE):
+            outcome[envelope.id] = None
+        elif kind == SKIPPED:
+            outcome[envelope.id] = NOT_TRIED
+        elif result is None:
+            outcome[envelope.id] = RuntimeError(f"{url}/batch answered nothing for the event")
+        else:
+            outcome[envelope.id] = RuntimeError(
+                f"{url}/batch: the event {kind}: {result.get('status')} {result.get('code')}"
+            )
+    return outcome

@@ -27,6 +27,36 @@ def accept_or_create(raw: str | None) -> str:
     return uuid.uuid4().hex
 
 
+def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
+    """The caller's X-Request-ID when well-formed (the first one), otherwise a new id."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            return accept_or_create(value.decode("latin-1"))
+    return accept_or_create(None)
+
+
+def with_request_id(headers: list[tuple[bytes, bytes]], rid: str) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with exactly one X-Request-ID, ours."""
+    kept = [(k, v) for k, v in headers if k.lower() != b"x-request-id"]
+    kept.append((b"x-request-id", rid.encode("latin-1")))
+    return kept
+
+
+def log_request(scope: Scope, status: int, started: float) -> None:
+    """The access-log line of a request (probes are not logged); `started` from time.perf_counter()."""
+    if scope["path"] in ("/healthz", "/readyz"):
+        return
+    access_log.info(
+        "request",
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+
+
 class RequestIdMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware) so that streaming bodies are not buffered. Also writes one access-log
     line per request (method, path, status, duration, request id) when `log_requests` is on."""
@@ -39,12 +69,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                raw = value.decode("latin-1")
-                break
-        rid = accept_or_create(raw)
+        rid = request_id_of(scope["headers"])
         token = request_id_var.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
@@ -54,22 +79,12 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
-                headers.append((b"x-request-id", rid.encode("latin-1")))
-                message["headers"] = headers
+                message["headers"] = with_request_id(message.get("headers", []), rid)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.log_requests and scope["path"] not in ("/healthz", "/readyz"):
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+            if self.log_requests:
+                log_request(scope, status, started)
             request_id_var.reset(token)

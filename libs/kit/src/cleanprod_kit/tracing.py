@@ -20,6 +20,7 @@ from opentelemetry import propagate, trace
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .requestid import RequestIdMiddleware
+from .service_layer import ServiceLayer
 
 if TYPE_CHECKING:
     import httpx
@@ -88,8 +89,8 @@ class Tracing:
 
     # ---- servers ------------------------------------------------------------------------------------------------
     def instrument_app(self, app: FastAPI) -> None:
-        """Server spans named by route template, and the request id on each (set just inside the kit's
-        RequestIdMiddleware, where the id is known)."""
+        """Server spans named by route template, and the request id on each (by the kit's ServiceLayer as soon
+        as it knows the id; in an app with RequestIdMiddleware instead, set just inside it)."""
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
         from starlette.middleware import Middleware
 
@@ -97,6 +98,10 @@ class Tracing:
             app, tracer_provider=self.provider, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"]
         )
         stack = app.user_middleware
+        layer = next((m for m in stack if m.cls is ServiceLayer), None)
+        if layer is not None:
+            layer.kwargs["on_request_id"] = request_id_on_span
+            return
         position = next((i for i, m in enumerate(stack) if m.cls is RequestIdMiddleware), None)
         stack.insert(0 if position is None else position + 1, Middleware(RequestIdOnSpan))
 
@@ -210,7 +215,11 @@ class Tracing:
         """What a kit service's lifespan built: its database and its client for other services."""
         self.instrument_database(app.state.db)
         if app.state.service_client is not None:
-            self.instrument_client(app.state.service_client.http)
+            self.instrument_client(app.state.service_client.through_httpx())
+
+
+def request_id_on_span(rid: str) -> None:
+    trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, rid)
 
 
 class RequestIdOnSpan:
@@ -223,5 +232,5 @@ class RequestIdOnSpan:
         if scope["type"] == "http":
             rid = scope.get("state", {}).get("request_id")
             if rid:
-                trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, rid)
+                request_id_on_span(rid)
         await self.app(scope, receive, send)
