@@ -11,6 +11,8 @@ and the old unranked id-ordered query with psycopg (the issue-16 baseline), with
 in-process with their tier read as before the words table served it. Run:
   .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300] [--keep] [--explain]
 `--explain` prints, after the figures, EXPLAIN ANALYZE of every statement the in-process search runs for each query.
+`--profile N` runs, after the figures, N searches of each set through the registry app in-process (httpx's
+ASGITransport: routing, token check, the search, JSON — no sockets) under cProfile and prints where the time went.
 """
 
 from __future__ import annotations
@@ -198,6 +200,43 @@ def explain(url: str, queries: list[str]) -> None:
     asyncio.run(run())
 
 
+def profile(url: str, issuer: TestIssuer, queries: list[str], rounds: int) -> None:
+    """cProfile of `rounds` searches through the registry's ASGI app in this process (as the service answers them
+    over HTTP, less uvicorn and the socket): the top functions by own and by cumulative time."""
+    import cProfile
+    import pstats
+
+    from cleanprod_registry.config import RegistrySettings
+    from cleanprod_registry.main import create_app
+
+    settings = RegistrySettings(
+        database_url=url, oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url, outbox_enabled=False
+    )
+    app = create_app(settings)
+    headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
+    profiler = cProfile.Profile()
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://registry", headers=headers) as client:
+                for q in queries:  # warm-up: pools, statement caches, the token cache
+                    assert (await client.get("/api/v1/facilities", params={"q": q, "limit": 50})).status_code == 200
+                started = time.perf_counter()
+                profiler.enable()
+                for i in range(rounds):
+                    await client.get("/api/v1/facilities", params={"q": queries[i % len(queries)], "limit": 50})
+                profiler.disable()
+                print(
+                    f"\n=== profile: {rounds} searches in-process, {(time.perf_counter() - started) / rounds * 1e3:.2f} ms each"
+                )
+
+    asyncio.run(run())
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(60)
+
+
 def prefix_tier_the_old_way(url: str, distinct: list[str], queries: list[str], name: str) -> _common.Series:
     """The in-process search with the word-prefix tier read from the rank index and the GIN probes, as before the
     words table served it (session 5): no query word may drive the merge of the words table's lists."""
@@ -244,6 +283,8 @@ def main() -> None:
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the search's statements")
+    parser.add_argument("--profile", type=int, default=0, help="profile this many searches per set in-process")
+    parser.add_argument("--no-measure", action="store_true", help="skip the timed sets (with --explain/--profile)")
     args = parser.parse_args()
     rng = random.Random(20261128)
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
@@ -284,13 +325,19 @@ def main() -> None:
                 with psycopg.connect(pg.dsn("bench_registry")) as conn:
                     hits = {q: len(sql_search(conn, q)) for q in QUERIES + COMMON_WORDS + PREFIXES}
                     url = pg.url("bench_registry")
-                    sets = [
-                        measure_set("benchmark queries", QUERIES, args.queries, conn, client, url),
-                        measure_set("common words", COMMON_WORDS, args.queries, conn, client, url),
-                        measure_set("word prefixes", PREFIXES, args.queries, conn, client, url, old_prefix_tier=True),
-                    ]
+                    sets = []
+                    if not args.no_measure:
+                        sets = [
+                            measure_set("benchmark queries", QUERIES, args.queries, conn, client, url),
+                            measure_set("common words", COMMON_WORDS, args.queries, conn, client, url),
+                            measure_set(
+                                "word prefixes", PREFIXES, args.queries, conn, client, url, old_prefix_tier=True
+                            ),
+                        ]
                 if args.explain:
                     explain(url, QUERIES + COMMON_WORDS + PREFIXES)
+                for distinct in (QUERIES, COMMON_WORDS, PREFIXES) if args.profile else ():
+                    profile(url, issuer, distinct, args.profile)
                 samples = {
                     q: [
                         f["name"] for f in client.get("/api/v1/facilities", params={"q": q, "limit": 3}).json()["items"]

@@ -26,15 +26,37 @@ are read in at most three ways, each bounded:
 3. else tier by tier: further stretches, each twice as long, until the page is full — after a probe through the
    GIN index of `name_words` when the first stretch says the tier is sparse (at most `PROBE` rows: sorted here).
 The rows themselves are then read by id, in one statement.
+
+One round trip for most first pages (session 7): the query's fold is guessed in Python (`guess_fold`) and the
+whole-word statement carries the database's own fold, `cp_fold(:q)`, as a column and as a gate (`cp_fold(:q) =
+:guess`, evaluated once), with the page's rows joined to its keys. When the guess was right — Vietnamese text
+folds the same both ways — the statement is the fold, tier 0 and the rows at once; when not, it answers only the
+fold, and the search goes on with that fold as before (the same pages either way).
 """
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Text, and_, case, literal, not_, text, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    not_,
+    text,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +66,7 @@ from cleanprod_kit.search import contains_all, fold, tokens_of, words_of
 
 from ..enterprises.models import Enterprise
 from .models import Facility, FacilityWord
+from .schemas import FacilityPublic
 
 CHUNK = 2000
 """Keys in the first stretch of the B-tree a tier is read from (each further stretch is twice as long)."""
@@ -58,7 +81,7 @@ BRANCHES = 64
 
 Filters = Callable[[Select[Any]], Select[Any]]
 Position = tuple[int, uuid.UUID]  # (name trigrams, id): the key within a tier
-Row = tuple[Facility, str]
+Row = dict[str, Any]  # a facility as answered: `FacilityPublic`'s fields, from its columns (no ORM entity)
 Stretch = tuple[list[Position], Position | None]  # a stretch's keys of the tier, and where it ended (None: the end)
 Key = tuple[int, int, uuid.UUID]  # (tier, name trigrams, id): the order of a ranked search, and its cursor
 
@@ -97,8 +120,28 @@ def _decode(cursor: str | None, tiers: int) -> tuple[int, Position | None]:
         raise invalid_cursor(why="does not fit this list") from None
 
 
+# The answer's columns, labelled with `FacilityPublic`'s field names: a page is built from rows, not entities.
+PUBLIC_COLUMNS = (
+    *(
+        col(getattr(Facility, name)).label(name)
+        for name in FacilityPublic.model_fields
+        if name != "enterprise_tax_code"
+    ),
+    col(Enterprise.tax_code).label("enterprise_tax_code"),
+)
+_PUBLIC_NAMES = tuple(column.key for column in PUBLIC_COLUMNS)
+
+
 def _with_tax_code() -> Select[Any]:
-    return select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    return select(*PUBLIC_COLUMNS).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+
+
+def guess_fold(query: str) -> str:
+    """What `cp_fold` (lower(unaccent(…))) is expected to answer for `query`: the marks of the decomposed letters
+    dropped, đ as d, lower case. Only a guess — the database checks it in the statement it serves (a query with
+    other letters, e.g. "ß" or "æ", which unaccent spells out, is then folded by the database alone)."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", query) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare).replace("đ", "d").replace("Đ", "D").lower()
 
 
 def _key() -> Any:
@@ -199,12 +242,26 @@ async def ranked_page(
     """One page of the facilities matching `q`, best first, with their enterprise's tax code. `filters` adds the
     caller's rights and the list filters to a statement on `Facility` (as conditions on its columns); `narrow`: they
     keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
-    folded = await fold(session, q)
+    keys: list[Key] = []
+    rows: dict[uuid.UUID, Row] = {}
+    folded: str | None = None
+    guess = guess_fold(q)
+    if tokens_of(guess) and not narrow:  # the whole-word tier with the fold and the rows, in one statement
+        start = _decode(cursor, 4)  # as the fold's decode would: a guess with tokens has four tiers
+        if start[0] == 0:
+            folded, found = await _whole_words_with_rows(session, filters, q, guess, start[1], limit + 1)
+            if folded == guess:
+                keys = [(0, *key) for key, _ in found]
+                rows = {key[1]: row for key, row in found}
+    whole_words_read = folded == guess
+    if folded is None:
+        folded = await fold(session, q)
     words, tokens = words_of(folded), tokens_of(folded)
     tiers = 4 if tokens else 1
     start = _decode(cursor, tiers)
-    keys: list[Key] = []
-    if tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
+    if whole_words_read:
+        start = (1, None)
+    elif tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
         keys = [(0, *key) for key in await _whole_words(session, filters, words, tokens, start[1], limit + 1)]
         start = (1, None)
     if tokens and not narrow and start[0] == 1 and len(keys) <= limit:  # the word-prefix tier, from it too
@@ -215,10 +272,9 @@ async def ranked_page(
     if len(keys) <= limit and start[0] < tiers:  # only then the tiers' conditions are built (costly to compile)
         probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
         keys += await _later_tiers(session, filters, words, probed, scanned, start, limit + 1 - len(keys), narrow)
-    rows: dict[uuid.UUID, Row] = {}
-    if keys:
-        statement = filters(_with_tax_code()).where(col(Facility.id).in_([key[2] for key in keys[:limit]]))
-        rows = {f.id: (f, t) for f, t in (await session.exec(statement)).all()}
+    if missing := [key[2] for key in keys[:limit] if key[2] not in rows]:
+        statement = filters(_with_tax_code()).where(col(Facility.id).in_(missing))
+        rows |= {row.id: dict(row._mapping) for row in (await session.exec(statement)).all()}
     next_cursor = encode_cursor(list(keys[limit - 1])) if len(keys) > limit else None
     return [rows[key[2]] for key in keys[:limit] if key[2] in rows], next_cursor  # a row deleted meanwhile: left out
 
@@ -274,6 +330,34 @@ async def _whole_words(
     statement = _words_read(filters, words, tokens, rarest, whole, after, n)  # type: ignore[arg-type]
     found = await session.exec(statement, params={"tokens": tokens})
     return [(t, i) for t, i in found.all()]
+
+
+async def _whole_words_with_rows(
+    session: AsyncSession, filters: Filters, q: str, guess: str, after: Position | None, n: int
+) -> tuple[str, list[tuple[Position, Row]]]:
+    """The database's fold of `q`, and — when it is `guess` — the first `n` keys of tier 0 after `after` (as
+    `_whole_words` reads them, for the guess's words) with their facilities' answers, in rank order: one statement,
+    whose one-time gate `cp_fold(:q) = :guess` leaves only the fold when the guess was wrong. The rows come from
+    the same snapshot as the keys, so they pass the filters the keys passed."""
+    words, tokens = words_of(guess), tokens_of(guess)
+    rarest = FacilityWord.word == select(_RAREST.c.word).scalar_subquery()
+    whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
+    read = _words_read(filters, words, tokens, rarest, whole, after, n)  # type: ignore[arg-type]
+    keys = read.where(func.cp_fold(bindparam("q", type_=Text)) == bindparam("guess", type_=Text)).subquery("keys")
+    found = keys.join(Facility, col(Facility.id) == keys.c.facility_id).join(
+        Enterprise,
+        Enterprise.id == Facility.enterprise_id,  # type: ignore[arg-type]
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    statement = (
+        select(func.cp_fold(bindparam("q", type_=Text)).label("folded"), keys.c.name_trigrams, *PUBLIC_COLUMNS)
+        .select_from(one.outerjoin(found, true()))
+        .order_by(keys.c.name_trigrams, keys.c.facility_id)
+    )
+    result = (await session.exec(statement, params={"tokens": tokens, "q": q, "guess": guess})).all()
+    folded = str(result[0].folded)
+    pages = [((r.name_trigrams, r.id), {name: r._mapping[name] for name in _PUBLIC_NAMES}) for r in result]
+    return folded, [(key, row) for key, row in pages if key[1] is not None]
 
 
 # For each query word (its place in the query), up to `most` + 1 of the distinct words of the words table it starts
