@@ -210,7 +210,11 @@ def profile(url: str, issuer: TestIssuer, queries: list[str], rounds: int) -> No
     from cleanprod_registry.main import create_app
 
     settings = RegistrySettings(
-        database_url=url, oidc_issuer=issuer.issuer, oidc_jwks_url=issuer.jwks_url, outbox_enabled=False
+        database_url=url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_level="WARNING",
     )
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}

@@ -129,7 +129,7 @@ PUBLIC_COLUMNS = (
     ),
     col(Enterprise.tax_code).label("enterprise_tax_code"),
 )
-_PUBLIC_NAMES = tuple(column.key for column in PUBLIC_COLUMNS)
+PUBLIC_NAMES = tuple(column.key for column in PUBLIC_COLUMNS)
 
 
 def _with_tax_code() -> Select[Any]:
@@ -274,7 +274,7 @@ async def ranked_page(
         keys += await _later_tiers(session, filters, words, probed, scanned, start, limit + 1 - len(keys), narrow)
     if missing := [key[2] for key in keys[:limit] if key[2] not in rows]:
         statement = filters(_with_tax_code()).where(col(Facility.id).in_(missing))
-        rows |= {row.id: dict(row._mapping) for row in (await session.exec(statement)).all()}
+        rows |= {row.id: dict(zip(PUBLIC_NAMES, row, strict=True)) for row in (await session.exec(statement)).all()}
     next_cursor = encode_cursor(list(keys[limit - 1])) if len(keys) > limit else None
     return [rows[key[2]] for key in keys[:limit] if key[2] in rows], next_cursor  # a row deleted meanwhile: left out
 
@@ -356,7 +356,7 @@ async def _whole_words_with_rows(
     )
     result = (await session.exec(statement, params={"tokens": tokens, "q": q, "guess": guess})).all()
     folded = str(result[0].folded)
-    pages = [((r.name_trigrams, r.id), {name: r._mapping[name] for name in _PUBLIC_NAMES}) for r in result]
+    pages = [((r[1], r.id), dict(zip(PUBLIC_NAMES, r[2:], strict=True))) for r in result]
     return folded, [(key, row) for key, row in pages if key[1] is not None]
 
 

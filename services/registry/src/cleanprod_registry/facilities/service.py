@@ -25,7 +25,7 @@ from ..enterprises.service import get_enterprise
 from ..sectors.models import Sector
 from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
-from .search import PUBLIC_COLUMNS, ranked_page
+from .search import PUBLIC_COLUMNS, PUBLIC_NAMES, ranked_page
 
 
 def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
@@ -199,4 +199,4 @@ async def list_facilities(
         limit=limit,
         cursor=cursor,
     )
-    return [dict(row._mapping) for row in rows], next_cursor
+    return [dict(zip(PUBLIC_NAMES, row, strict=True)) for row in rows], next_cursor

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import and_, or_
@@ -27,7 +27,7 @@ from cleanprod_kit.roles import Role
 from ..access import READ_ROLES, WRITE_ROLES
 from ..deps import DatabaseDep, FacilityChange
 from . import facts, service
-from .filters import FacilityFilters
+from .filters import FacilityFiltersDep
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -84,7 +84,7 @@ async def list_enterprise_facilities(
 async def list_facilities(
     session: SessionDep,
     principal: CurrentPrincipal,
-    filters: Annotated[FacilityFilters, Depends()],
+    filters: FacilityFiltersDep,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
@@ -123,7 +123,7 @@ async def export_facilities(
     request: Request,
     principal: CurrentPrincipal,
     database: DatabaseDep,
-    filters: Annotated[FacilityFilters, Depends()],
+    filters: FacilityFiltersDep,
     export_format: FormatQuery = "csv",
 ) -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
