@@ -267,7 +267,8 @@ async def ranked_page(
     if tokens and not narrow and start[0] == 1 and len(keys) <= limit:  # the word-prefix tier, from it too
         prefixed = await _word_prefixes(session, filters, words, tokens, start[1], limit + 1 - len(keys))
         if prefixed is not None:
-            keys += [(1, *key) for key in prefixed]
+            keys += [(1, *key) for key, _ in prefixed]
+            rows |= {key[1]: row for key, row in prefixed}
             start = (2, None)
     if len(keys) <= limit and start[0] < tiers:  # only then the tiers' conditions are built (costly to compile)
         probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
@@ -392,8 +393,9 @@ def _after_prefix(token: str) -> str:
 
 async def _word_prefixes(
     session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
-) -> list[Position] | None:
-    """The first `n` keys of tier 1 after `after`, from the words table: the words the driving query word starts
+) -> list[tuple[Position, Row]] | None:
+    """The first `n` keys of tier 1 after `after` with their facilities' answers (read with them), from the words
+    table: the words the driving query word starts
     (a range of the B-tree's leading column, collation "C") each hold their rows in rank order, so the lists are
     merged (`UNION ALL` of per-word reads under the outer `ORDER BY … LIMIT`: a Merge Append that reads each list
     only as far as the page needs) and a facility with two such words kept once. The driver is the query word
@@ -417,8 +419,21 @@ async def _word_prefixes(
     reads = [_words_read(filters, words, tokens, FacilityWord.word == w, in_tier, after, n) for w, _ in driver]  # type: ignore[arg-type]
     merged = union_all(*reads).subquery("merged")
     key = (merged.c.name_trigrams, merged.c.facility_id)
-    keys = await session.exec(select(*key).distinct().order_by(*key).limit(n))
-    return [(t, i) for t, i in keys.all()]
+    page = select(*key).distinct().order_by(*key).limit(n).subquery("page")
+    return await _with_rows(session, page)
+
+
+async def _with_rows(session: AsyncSession, keys: Any) -> list[tuple[Position, Row]]:
+    """The keys of a subquery (`name_trigrams`, `facility_id`, in rank order) with their facilities' answers, in
+    the same statement: the rows come from the keys' snapshot, so they pass the filters the keys passed."""
+    statement = (
+        select(keys.c.name_trigrams, *PUBLIC_COLUMNS)
+        .join_from(keys, Facility, col(Facility.id) == keys.c.facility_id)
+        .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+        .order_by(keys.c.name_trigrams, keys.c.facility_id)
+    )
+    found = (await session.exec(statement)).all()
+    return [((r[0], r.id), dict(zip(PUBLIC_NAMES, r[1:], strict=True))) for r in found]
 
 
 async def _later_tiers(
