@@ -16,7 +16,8 @@ from registry_helpers import Actors, create_enterprise, create_facility
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from cleanprod_registry.facilities import search
+from cleanprod_kit.db import Database, Read
+from cleanprod_registry.facilities import search, service
 
 NAMES = [
     "Nhà máy Thép Hà Nội",
@@ -40,13 +41,21 @@ def db(registry_db_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """The SQL of every statement run through SQLAlchemy while the test runs (the service's session)."""
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL of every statement run while the test runs: through SQLAlchemy (the service's session) and on the
+    kit's read pool (`Database.fetch`, marked "read pool: ")."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement)
 
+    fetch = Database.fetch
+
+    async def fetched(database: Database, read: Read, **params: Any) -> list[dict[str, Any]]:
+        seen.append("read pool: " + read.statement.compile(dialect=database.engine.dialect).string)
+        return await fetch(database, read, **params)
+
+    monkeypatch.setattr(Database, "fetch", fetched)
     event.listen(Engine, "before_cursor_execute", record)
     yield seen
     event.remove(Engine, "before_cursor_execute", record)
@@ -99,7 +108,12 @@ async def test_a_first_page_of_whole_words_is_one_statement(
     statements.clear()
     response = await client.get("/api/v1/facilities", params={"q": tagged, "limit": 3}, headers=actors.officer)
     assert len(response.json()["items"]) == 3 and response.json()["next_cursor"]
-    assert len(statements) == 1 and "cp_fold" in statements[0]
+    assert len(statements) == 1 and statements[0].startswith("read pool: ") and "cp_fold" in statements[0]
+    # the same page with a list filter: also one statement (through the session, not the read pool)
+    statements.clear()
+    params = {"q": tagged, "limit": 3, "status": "active"}
+    assert (await client.get("/api/v1/facilities", params=params, headers=actors.officer)).json() == response.json()
+    assert len(statements) == 1 and not statements[0].startswith("read pool: ") and "cp_fold" in statements[0]
     # a page that goes on past the whole words: the fold is still not a statement of its own
     for q, matches in ((f"thép {tagged}", 1), (tagged, len(NAMES) + 5)):
         statements.clear()
@@ -118,6 +132,23 @@ async def test_a_wrong_guess_changes_no_page(
     monkeypatch.setattr(search, "guess_fold", lambda q: "not " + q)  # every guess wrong: the database's fold only
     for q in queries:
         assert await pages(client, actors, q, limit) == guessed[q], q
+
+
+@pytest.mark.parametrize("limit", [2, 50])
+async def test_the_read_pool_answers_what_the_session_answers(
+    client: httpx.AsyncClient, actors: Actors, tagged: str, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first page without filters is read on the read pool (asyncpg); the same page through the session."""
+    queries = [tagged, f"thep {tagged}", f"nha may {tagged}", f"xuong {tagged}", f"ha noi {tagged}", f"{tagged} 1"]
+    pooled = {q: await pages(client, actors, q, limit) for q in queries}
+    ranked_page = service.ranked_page
+
+    def without_read_pool(*args: Any, database: Any = None, **kwargs: Any) -> Any:
+        return ranked_page(*args, **kwargs)
+
+    monkeypatch.setattr(service, "ranked_page", without_read_pool)
+    for q in queries:
+        assert await pages(client, actors, q, limit) == pooled[q], q
 
 
 async def test_a_query_the_guess_misses_is_answered_by_the_database_fold(

@@ -36,6 +36,7 @@ fold, and the search goes on with that fold as before (the same pages either way
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -61,6 +62,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_kit.db import Database, Read
 from cleanprod_kit.pagination import decode_cursor, encode_cursor, invalid_cursor
 from cleanprod_kit.search import contains_all, fold, tokens_of, words_of
 
@@ -237,22 +239,34 @@ def _dense(first: list[Position], wanted: int) -> bool:
 
 
 async def ranked_page(
-    session: AsyncSession, filters: Filters, q: str, *, limit: int, cursor: str | None, narrow: bool = False
+    session: AsyncSession,
+    filters: Filters,
+    q: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    narrow: bool = False,
+    database: Database | None = None,
 ) -> tuple[list[Row], str | None]:
     """One page of the facilities matching `q`, best first, with their enterprise's tax code. `filters` adds the
     caller's rights and the list filters to a statement on `Facility` (as conditions on its columns); `narrow`: they
-    keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
+    keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows.
+    `database`: a first page without filters is read on its read pool."""
     keys: list[Key] = []
     rows: dict[uuid.UUID, Row] = {}
     folded: str | None = None
     guess = guess_fold(q)
     if tokens_of(guess) and not narrow:  # the whole-word tier with the fold and the rows, in one statement
         start = _decode(cursor, 4)  # as the fold's decode would: a guess with tokens has four tiers
-        if start[0] == 0:
+        unfiltered = words_of(guess) == tokens_of(guess) and filters(select(Facility.id)).whereclause is None
+        found: list[tuple[Position, Row]] = []
+        if start[0] == 0 and database is not None and start[1] is None and unfiltered:
+            folded, found = await _first_page(database, q, guess, limit + 1)
+        elif start[0] == 0:
             folded, found = await _whole_words_with_rows(session, filters, q, guess, start[1], limit + 1)
-            if folded == guess:
-                keys = [(0, *key) for key, _ in found]
-                rows = {key[1]: row for key, row in found}
+        if folded == guess:
+            keys = [(0, *key) for key, _ in found]
+            rows = {key[1]: row for key, row in found}
     whole_words_read = folded == guess
     if folded is None:
         folded = await fold(session, q)
@@ -333,6 +347,28 @@ async def _whole_words(
     return [(t, i) for t, i in found.all()]
 
 
+def _with_fold_and_rows(read: Select[Any]) -> Select[Any]:
+    """`read` (tier 0's keys) behind the one-time gate `cp_fold(:q) = :guess`, with the fold as a column and the
+    keys' facilities' answers joined, in rank order; one row of the fold alone when the gate is shut or tier 0
+    is empty."""
+    keys = read.where(func.cp_fold(bindparam("q", type_=Text)) == bindparam("guess", type_=Text)).subquery("keys")
+    found = keys.join(Facility, col(Facility.id) == keys.c.facility_id).join(
+        Enterprise,
+        Enterprise.id == Facility.enterprise_id,  # type: ignore[arg-type]
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(func.cp_fold(bindparam("q", type_=Text)).label("folded"), keys.c.name_trigrams, *PUBLIC_COLUMNS)
+        .select_from(one.outerjoin(found, true()))
+        .order_by(keys.c.name_trigrams, keys.c.facility_id)
+    )
+
+
+def _folded_and_found(result: list[Any]) -> tuple[str, list[tuple[Position, Row]]]:
+    pages = [((r[1], r[2]), dict(zip(PUBLIC_NAMES, r[2:], strict=True))) for r in result]
+    return str(result[0][0]), [(key, row) for key, row in pages if key[1] is not None]
+
+
 async def _whole_words_with_rows(
     session: AsyncSession, filters: Filters, q: str, guess: str, after: Position | None, n: int
 ) -> tuple[str, list[tuple[Position, Row]]]:
@@ -344,21 +380,29 @@ async def _whole_words_with_rows(
     rarest = FacilityWord.word == select(_RAREST.c.word).scalar_subquery()
     whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
     read = _words_read(filters, words, tokens, rarest, whole, after, n)  # type: ignore[arg-type]
-    keys = read.where(func.cp_fold(bindparam("q", type_=Text)) == bindparam("guess", type_=Text)).subquery("keys")
-    found = keys.join(Facility, col(Facility.id) == keys.c.facility_id).join(
-        Enterprise,
-        Enterprise.id == Facility.enterprise_id,  # type: ignore[arg-type]
-    )
-    one = select(literal(1).label("one")).subquery("one")
-    statement = (
-        select(func.cp_fold(bindparam("q", type_=Text)).label("folded"), keys.c.name_trigrams, *PUBLIC_COLUMNS)
-        .select_from(one.outerjoin(found, true()))
-        .order_by(keys.c.name_trigrams, keys.c.facility_id)
-    )
-    result = (await session.exec(statement, params={"tokens": tokens, "q": q, "guess": guess})).all()
-    folded = str(result[0].folded)
-    pages = [((r[1], r.id), dict(zip(PUBLIC_NAMES, r[2:], strict=True))) for r in result]
-    return folded, [(key, row) for key, row in pages if key[1] is not None]
+    statement = _with_fold_and_rows(read)
+    return _folded_and_found(list(await session.exec(statement, params={"tokens": tokens, "q": q, "guess": guess})))
+
+
+@functools.cache
+def _first_page_read(count: int) -> Read:
+    """The statement of `_whole_words_with_rows` for a first page (no cursor) of `count` query words without
+    punctuation and without list filters — an officer's plain search, the most frequent — built and compiled once
+    per process and run on the kit's read pool (`Database.fetch`: asyncpg, no ORM session)."""
+    key = (col(FacilityWord.name_trigrams), col(FacilityWord.facility_id))
+    whole = [col(FacilityWord.name_words).like(bindparam(f"whole{i}", type_=Text)) for i in range(count)]
+    rarest = FacilityWord.word == select(_RAREST.c.word).scalar_subquery()
+    read = select(*key).where(rarest, *whole).order_by(*key).limit(bindparam("n", type_=Integer))
+    return Read(_with_fold_and_rows(read))
+
+
+async def _first_page(database: Database, q: str, guess: str, n: int) -> tuple[str, list[tuple[Position, Row]]]:
+    """What `_whole_words_with_rows` answers for a first page without filters, from `_first_page_read`."""
+    tokens = tokens_of(guess)
+    # tokens are letters and digits only: nothing to escape in the pattern
+    patterns = {f"whole{i}": f"% {token} %" for i, token in enumerate(tokens)}
+    found = await database.fetch(_first_page_read(len(tokens)), q=q, guess=guess, tokens=tokens, n=n, **patterns)
+    return _folded_and_found([tuple(row.values()) for row in found])
 
 
 # For each query word (its place in the query), up to `most` + 1 of the distinct words of the words table it starts

@@ -160,9 +160,11 @@ async def list_facilities(
     status: str | None,
     limit: int,
     cursor: str | None,
+    database: Database | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Facilities the caller may read, as answered (`FacilityPublic`'s fields, read as columns: no ORM entities):
-    by relevance when `q` is given (facilities/search.py), else by id."""
+    by relevance when `q` is given (facilities/search.py; `database`: its read pool serves what it can), else by
+    id."""
     visible = visibility_filter(principal)
 
     def filtered(statement: Select[Any]) -> Select[Any]:
@@ -187,7 +189,9 @@ async def list_facilities(
             return filtered(statement)
 
         narrow = visible is not None or enterprise_id is not None
-        return await ranked_page(session, visible_and_filtered, q, limit=limit, cursor=cursor, narrow=narrow)
+        return await ranked_page(
+            session, visible_and_filtered, q, limit=limit, cursor=cursor, narrow=narrow, database=database
+        )
     statement = select(*PUBLIC_COLUMNS).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
     if visible is not None:
         statement = statement.where(visible)

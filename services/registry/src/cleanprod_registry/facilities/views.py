@@ -83,6 +83,7 @@ async def list_enterprise_facilities(
 @router.get("/facilities", response_model=Page[FacilityPublic], dependencies=readers)
 async def list_facilities(
     session: SessionDep,
+    database: DatabaseDep,
     principal: CurrentPrincipal,
     filters: FacilityFiltersDep,
     limit: LimitParam = 50,
@@ -90,7 +91,7 @@ async def list_facilities(
 ) -> dict[str, Any]:
     """The page as rows of the answer's columns, validated and serialised once, by the response model."""
     rows, next_cursor = await service.list_facilities(
-        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor
+        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor, database=database
     )
     return {"items": rows, "next_cursor": next_cursor}
 
