@@ -28,11 +28,13 @@ from .sectors.models import Sector
 from .sectors.service import get_sector
 
 
-def _settings(request: Request) -> RegistrySettings:
+# `async def`: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request for a lookup
+# (session 7, docs/performance.md "Facility search").
+async def _settings(request: Request) -> RegistrySettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
