@@ -160,3 +160,16 @@ async def test_a_query_the_guess_misses_is_answered_by_the_database_fold(
     for q in (f"STRASSE {tag}", f"Straße {tag}", f"straße {tag[:-2]}"):
         found = await pages(client, actors, q, 50)
         assert found == [[facility["id"]]], q
+
+
+async def test_the_first_page_read_behind_transaction_pooling(registry_db_url: str, tagged: str) -> None:
+    """Behind PgBouncer (statement cache 0) the kit runs a `Read` on a Core connection: the same fold and rows."""
+    answers = []
+    for cache in (None, 0):
+        database = Database(registry_db_url, statement_cache_size=cache)
+        try:
+            answers.append(await search._first_page(database, tagged, search.guess_fold(tagged), 4))
+        finally:
+            await database.dispose()
+    folded, found = answers[0]
+    assert folded == tagged and len(found) == 4 and answers[1] == answers[0]
