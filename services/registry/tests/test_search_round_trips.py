@@ -114,6 +114,11 @@ async def test_a_first_page_of_whole_words_is_one_statement(
     params = {"q": tagged, "limit": 3, "status": "active"}
     assert (await client.get("/api/v1/facilities", params=params, headers=actors.officer)).json() == response.json()
     assert len(statements) == 1 and not statements[0].startswith("read pool: ") and "cp_fold" in statements[0]
+    # a first page of word prefixes: tier 0 with the fold, the words, the merge with its rows — all on the read pool
+    statements.clear()
+    response = await client.get("/api/v1/facilities", params={"q": tagged[:-2], "limit": 3}, headers=actors.officer)
+    assert len(response.json()["items"]) == 3 and response.json()["next_cursor"]
+    assert len(statements) == 3 and all(s.startswith("read pool: ") for s in statements), statements
     # a page that goes on past the whole words: the fold is still not a statement of its own
     for q, matches in ((f"thép {tagged}", 1), (tagged, len(NAMES) + 5)):
         statements.clear()
@@ -140,6 +145,7 @@ async def test_the_read_pool_answers_what_the_session_answers(
 ) -> None:
     """A first page without filters is read on the read pool (asyncpg); the same page through the session."""
     queries = [tagged, f"thep {tagged}", f"nha may {tagged}", f"xuong {tagged}", f"ha noi {tagged}", f"{tagged} 1"]
+    queries += [tagged[:-2], f"xuo {tagged[:-3]}", f"{tagged}b", f"nha ma {tagged[:-1]}"]  # word prefixes
     pooled = {q: await pages(client, actors, q, limit) for q in queries}
     ranked_page = service.ranked_page
 

@@ -279,7 +279,7 @@ async def ranked_page(
         keys = [(0, *key) for key in await _whole_words(session, filters, words, tokens, start[1], limit + 1)]
         start = (1, None)
     if tokens and not narrow and start[0] == 1 and len(keys) <= limit:  # the word-prefix tier, from it too
-        prefixed = await _word_prefixes(session, filters, words, tokens, start[1], limit + 1 - len(keys))
+        prefixed = await _word_prefixes(session, filters, words, tokens, start[1], limit + 1 - len(keys), database)
         if prefixed is not None:
             keys += [(1, *key) for key, _ in prefixed]
             rows |= {key[1]: row for key, row in prefixed}
@@ -435,8 +435,38 @@ def _after_prefix(token: str) -> str:
     return token[:-1] + chr(ord(token[-1]) + 1)
 
 
+_STARTED_READ = Read(_STARTED)  # the same, on the read pool
+
+
+@functools.lru_cache(maxsize=256)
+def _merge_read(branches: int, count: int) -> Read:
+    """The merge of `_word_prefixes` with its rows, for a read from the tier's start of `count` query words
+    without punctuation and without list filters over `branches` words: built and compiled once per process."""
+    key = (col(FacilityWord.name_trigrams), col(FacilityWord.facility_id))
+    name, word_type = col(FacilityWord.name_words), col(FacilityWord.word).type
+    prefix = and_(*[name.like(bindparam(f"prefix{i}", type_=Text)) for i in range(count)])
+    whole = and_(*[name.like(bindparam(f"whole{i}", type_=Text)) for i in range(count)])
+    limit = bindparam("n", type_=Integer)
+    reads = [
+        select(*key)
+        .where(FacilityWord.word == bindparam(f"word{j}", type_=word_type), prefix, not_(whole))
+        .order_by(*key)
+        .limit(limit)
+        for j in range(branches)
+    ]
+    merged = union_all(*reads).subquery("merged")
+    merged_key = (merged.c.name_trigrams, merged.c.facility_id)
+    return Read(_rows_of(select(*merged_key).distinct().order_by(*merged_key).limit(limit).subquery("page")))
+
+
 async def _word_prefixes(
-    session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
+    session: AsyncSession,
+    filters: Filters,
+    words: list[str],
+    tokens: list[str],
+    after: Position | None,
+    n: int,
+    database: Database | None = None,
 ) -> list[tuple[Position, Row]] | None:
     """The first `n` keys of tier 1 after `after` with their facilities' answers (read with them), from the words
     table: the words the driving query word starts
@@ -444,12 +474,15 @@ async def _word_prefixes(
     merged (`UNION ALL` of per-word reads under the outer `ORDER BY … LIMIT`: a Merge Append that reads each list
     only as far as the page needs) and a facility with two such words kept once. The driver is the query word
     whose words are least common by the statistics; a query word starting more than `BRANCHES` words (a digit, a
-    single letter) does not drive. None when none can: the tier is read from the rank index instead."""
-    found = await session.exec(  # type: ignore[call-overload]
-        _STARTED, params={"tokens": tokens, "bounds": [_after_prefix(t) for t in tokens], "most": BRANCHES}
-    )
+    single letter) does not drive. None when none can: the tier is read from the rank index instead.
+    `database`: its read pool runs the words statement, and the merge too from the tier's start without filters."""
+    params = {"tokens": tokens, "bounds": [_after_prefix(t) for t in tokens], "most": BRANCHES}
+    if database is not None:
+        found = [tuple(row.values()) for row in await database.fetch(_STARTED_READ, **params)]
+    else:
+        found = list((await session.exec(_STARTED, params=params)).all())  # type: ignore[call-overload]
     started: dict[int, list[tuple[str, float]]] = {n: [] for n in range(1, len(tokens) + 1)}
-    for place, word, share in found.all():
+    for place, word, share in found:
         started[place].append((word, share))
     usable = [(sum(s for _, s in ws), len(ws), n) for n, ws in started.items() if len(ws) <= BRANCHES]
     if not usable:
@@ -457,6 +490,14 @@ async def _word_prefixes(
     driver = started[min(usable)[2]]
     if not driver:  # the query word starts no word of any name: tier 1 is empty
         return []
+    if database is not None and after is None and words == tokens and filters(select(Facility.id)).whereclause is None:
+        # tokens are letters and digits only: nothing to escape in the patterns
+        patterns = {f"prefix{i}": f"% {t}%" for i, t in enumerate(tokens)} | {
+            f"whole{i}": f"% {t} %" for i, t in enumerate(tokens)
+        }
+        merge = _merge_read(len(driver), len(tokens))
+        rows = await database.fetch(merge, n=n, **patterns, **{f"word{j}": w for j, (w, _) in enumerate(driver)})
+        return _keyed([tuple(row.values()) for row in rows])
     prefix = contains_all(col(FacilityWord.name_words), tokens, before="% ")
     whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
     in_tier = and_(prefix, not_(whole))
@@ -467,17 +508,23 @@ async def _word_prefixes(
     return await _with_rows(session, page)
 
 
-async def _with_rows(session: AsyncSession, keys: Any) -> list[tuple[Position, Row]]:
+def _rows_of(keys: Any) -> Select[Any]:
     """The keys of a subquery (`name_trigrams`, `facility_id`, in rank order) with their facilities' answers, in
     the same statement: the rows come from the keys' snapshot, so they pass the filters the keys passed."""
-    statement = (
+    return (
         select(keys.c.name_trigrams, *PUBLIC_COLUMNS)
         .join_from(keys, Facility, col(Facility.id) == keys.c.facility_id)
         .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
         .order_by(keys.c.name_trigrams, keys.c.facility_id)
     )
-    found = (await session.exec(statement)).all()
-    return [((r[0], r.id), dict(zip(PUBLIC_NAMES, r[1:], strict=True))) for r in found]
+
+
+def _keyed(found: list[Any]) -> list[tuple[Position, Row]]:
+    return [((r[0], r[1]), dict(zip(PUBLIC_NAMES, r[1:], strict=True))) for r in found]
+
+
+async def _with_rows(session: AsyncSession, keys: Any) -> list[tuple[Position, Row]]:
+    return _keyed(list((await session.exec(_rows_of(keys))).all()))
 
 
 async def _later_tiers(
