@@ -31,7 +31,9 @@ One round trip for most first pages (session 7): the query's fold is guessed in 
 whole-word statement carries the database's own fold, `cp_fold(:q)`, as a column and as a gate (`cp_fold(:q) =
 :guess`, evaluated once), with the page's rows joined to its keys. When the guess was right — Vietnamese text
 folds the same both ways — the statement is the fold, tier 0 and the rows at once; when not, it answers only the
-fold, and the search goes on with that fold as before (the same pages either way).
+fold, and the search goes on with that fold as before (the same pages either way). The word-prefix tier's
+merge carries its rows too. A first page without list filters or punctuation (an officer's search box) runs
+statements built once per process on the kit's read pool (`Database.fetch`: asyncpg, no ORM session).
 """
 
 from __future__ import annotations
