@@ -179,3 +179,15 @@ async def test_the_first_page_read_behind_transaction_pooling(registry_db_url: s
             await database.dispose()
     folded, found = answers[0]
     assert folded == tagged and len(found) == 4 and answers[1] == answers[0]
+
+
+async def test_odd_and_hostile_queries_are_answered_not_failed(client: httpx.AsyncClient, actors: Actors) -> None:
+    """Whatever the guess meets — SQL, LIKE signs, a backslash, a NUL, letters unaccent spells out — the answer is a
+    page or a 422, never a 500, for an officer (read pool, session) and an enterprise user (narrow)."""
+    enterprise = await create_enterprise(client, actors)
+    for headers in (actors.officer, actors.enterprise(enterprise["tax_code"])):
+        for q in ("'; DROP TABLE enterprises; --", "50% _x", "a\\b c", "th\x00ep", "ß æ œ", "Ạ" * 300, "   "):
+            response = await client.get("/api/v1/facilities", params={"q": q}, headers=headers)
+            assert response.status_code in (200, 422), (q, response.status_code, response.text)
+            if response.status_code == 422:
+                assert response.headers["content-type"].startswith("application/problem+json"), q
