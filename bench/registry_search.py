@@ -11,6 +11,12 @@ and the old unranked id-ordered query with psycopg (the issue-16 baseline), with
 in-process with their tier read as before the words table served it. Run:
   .venv/bin/python bench/registry_search.py [--facilities 100000] [--queries 300] [--keep] [--explain]
 `--explain` prints, after the figures, EXPLAIN ANALYZE of every statement the in-process search runs for each query.
+`--baseline-src DIR` starts a second registry on other code — DIR holds its `cleanprod_registry` package, e.g.
+`git archive <commit> services/registry/src | tar -x -C /tmp/base` and DIR=/tmp/base/services/registry/src —
+and sends each set's HTTP searches to both in turn, request by request, so both meet the same load: the ratio
+"service/baseline code" compares the two under the same conditions.
+`--profile N` runs, after the figures, N searches of each set through the registry app in-process (httpx's
+ASGITransport: routing, token check, the search, JSON — no sockets) under cProfile and prints where the time went.
 """
 
 from __future__ import annotations
@@ -198,6 +204,47 @@ def explain(url: str, queries: list[str]) -> None:
     asyncio.run(run())
 
 
+def profile(url: str, issuer: TestIssuer, queries: list[str], rounds: int) -> None:
+    """cProfile of `rounds` searches through the registry's ASGI app in this process (as the service answers them
+    over HTTP, less uvicorn and the socket): the top functions by own and by cumulative time."""
+    import cProfile
+    import pstats
+
+    from cleanprod_registry.config import RegistrySettings
+    from cleanprod_registry.main import create_app
+
+    settings = RegistrySettings(
+        database_url=url,
+        oidc_issuer=issuer.issuer,
+        oidc_jwks_url=issuer.jwks_url,
+        outbox_enabled=False,
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
+    profiler = cProfile.Profile()
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://registry", headers=headers) as client:
+                for q in queries:  # warm-up: pools, statement caches, the token cache
+                    assert (await client.get("/api/v1/facilities", params={"q": q, "limit": 50})).status_code == 200
+                started = time.perf_counter()
+                profiler.enable()
+                for i in range(rounds):
+                    await client.get("/api/v1/facilities", params={"q": queries[i % len(queries)], "limit": 50})
+                profiler.disable()
+                print(
+                    f"\n=== profile: {rounds} searches in-process, {(time.perf_counter() - started) / rounds * 1e3:.2f} ms each"
+                )
+
+    asyncio.run(run())
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(60)
+
+
 def prefix_tier_the_old_way(url: str, distinct: list[str], queries: list[str], name: str) -> _common.Series:
     """The in-process search with the word-prefix tier read from the rank index and the GIN probes, as before the
     words table served it (session 5): no query word may drive the merge of the words table's lists."""
@@ -210,6 +257,18 @@ def prefix_tier_the_old_way(url: str, distinct: list[str], queries: list[str], n
         search.BRANCHES = branches
 
 
+def pages_of(client: httpx.Client, q: str, pages: int = 3) -> list[Any]:
+    """The first `pages` answers of a search, each followed by its cursor."""
+    answers: list[Any] = []
+    params: dict[str, Any] = {"q": q, "limit": 50}
+    while len(answers) < pages:
+        answers.append(client.get("/api/v1/facilities", params=params).json())
+        if not answers[-1]["next_cursor"]:
+            break
+        params["cursor"] = answers[-1]["next_cursor"]
+    return answers
+
+
 def measure_set(
     label: str,
     distinct: list[str],
@@ -219,6 +278,7 @@ def measure_set(
     url: str,
     *,
     old_prefix_tier: bool = False,
+    baseline: httpx.Client | None = None,
 ) -> list[_common.Series]:
     queries = [distinct[i % len(distinct)] for i in range(rounds)]
     sql = _common.Series(f"{label}: old query, plain SQL")
@@ -231,12 +291,17 @@ def measure_set(
     before = []
     if old_prefix_tier:
         before = [prefix_tier_the_old_way(url, distinct, queries, f"{label}: in-process, tier 1 as before")]
+    base = _common.Series(f"{label}: service HTTP, baseline code")
     for q in distinct:
-        client.get("/api/v1/facilities", params={"q": q, "limit": 50})
-    for q in queries:
-        response = http.timed(client.get, "/api/v1/facilities", params={"q": q, "limit": 50})
-        assert response.status_code == 200, response.text
-    return [sql, *before, inproc, http]
+        for target in (client, baseline) if baseline is not None else (client,):
+            target.get("/api/v1/facilities", params={"q": q, "limit": 50})
+    for i, q in enumerate(queries):
+        # with a baseline, both in turn (which goes first alternates): the same load for both
+        pairs = [(http, client), (base, baseline)] if baseline is not None else [(http, client)]
+        for series, target in pairs[:: 1 if i % 2 == 0 else -1]:
+            response = series.timed(target.get, "/api/v1/facilities", params={"q": q, "limit": 50})
+            assert response.status_code == 200, response.text
+    return [sql, *before, inproc, *([base] if baseline is not None else []), http]
 
 
 def main() -> None:
@@ -244,11 +309,14 @@ def main() -> None:
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the search's statements")
+    parser.add_argument("--profile", type=int, default=0, help="profile this many searches per set in-process")
+    parser.add_argument("--no-measure", action="store_true", help="skip the timed sets (with --explain/--profile)")
+    parser.add_argument("--baseline-src", help="a folder holding another cleanprod_registry, served beside")
     args = parser.parse_args()
     rng = random.Random(20261128)
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     issuer = TestIssuer()
-    server = None
+    server = base_server = None
     try:
         with (
             _common.workdir("cleanprod-bench-search-", keep=args.keep) as tmp,
@@ -264,39 +332,74 @@ def main() -> None:
                 ).fetchall()
             print("table, indexes: " + "; ".join(f"{name} {table}, {indexes}" for name, table, indexes in sizes))
 
+            env = {
+                "REGISTRY_DATABASE_URL": pg.url("bench_registry"),
+                "REGISTRY_OIDC_ISSUER": issuer.issuer,
+                "REGISTRY_OIDC_JWKS_URL": issuer.jwks_url,
+                "REGISTRY_OUTBOX_ENABLED": "false",
+                "REGISTRY_LOG_LEVEL": "WARNING",
+            }
+            command = ["cleanprod_registry.main:create_app", "--log-level", "warning"]
             port = free_port()
             server = spawn(
-                uvicorn_command("cleanprod_registry.main:create_app", port, "--log-level", "warning"),
-                env={
-                    "REGISTRY_DATABASE_URL": pg.url("bench_registry"),
-                    "REGISTRY_OIDC_ISSUER": issuer.issuer,
-                    "REGISTRY_OIDC_JWKS_URL": issuer.jwks_url,
-                    "REGISTRY_OUTBOX_ENABLED": "false",
-                    "REGISTRY_LOG_LEVEL": "WARNING",
-                },
+                uvicorn_command(command[0], port, *command[1:]),
+                env=env,
                 log_file=tmp / "registry.log",
                 cwd=_common.REPO,
             )
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/readyz", server)
+            baseline: httpx.Client | None = None
+            if args.baseline_src:
+                base_port = free_port()
+                base_server = spawn(
+                    uvicorn_command(command[0], base_port, *command[1:]),
+                    env={**env, "PYTHONPATH": os.path.abspath(args.baseline_src)},  # before the editable install
+                    log_file=tmp / "registry-baseline.log",
+                    cwd=_common.REPO,
+                )
+                wait_http(f"http://127.0.0.1:{base_port}/readyz", base_server)
             headers = {"Authorization": f"Bearer {issuer.token('officer', expires_in=3600)}"}
+            if args.baseline_src:
+                baseline = httpx.Client(base_url=f"http://127.0.0.1:{base_port}", headers=headers, timeout=30)
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                 with psycopg.connect(pg.dsn("bench_registry")) as conn:
                     hits = {q: len(sql_search(conn, q)) for q in QUERIES + COMMON_WORDS + PREFIXES}
                     url = pg.url("bench_registry")
-                    sets = [
-                        measure_set("benchmark queries", QUERIES, args.queries, conn, client, url),
-                        measure_set("common words", COMMON_WORDS, args.queries, conn, client, url),
-                        measure_set("word prefixes", PREFIXES, args.queries, conn, client, url, old_prefix_tier=True),
-                    ]
+                    sets = []
+                    if not args.no_measure:
+                        sets = [
+                            measure_set(
+                                "benchmark queries", QUERIES, args.queries, conn, client, url, baseline=baseline
+                            ),
+                            measure_set(
+                                "common words", COMMON_WORDS, args.queries, conn, client, url, baseline=baseline
+                            ),
+                            measure_set(
+                                "word prefixes",
+                                PREFIXES,
+                                args.queries,
+                                conn,
+                                client,
+                                url,
+                                old_prefix_tier=True,
+                                baseline=baseline,
+                            ),
+                        ]
                 if args.explain:
                     explain(url, QUERIES + COMMON_WORDS + PREFIXES)
+                for distinct in (QUERIES, COMMON_WORDS, PREFIXES) if args.profile else ():
+                    profile(url, issuer, distinct, args.profile)
                 samples = {
                     q: [
                         f["name"] for f in client.get("/api/v1/facilities", params={"q": q, "limit": 3}).json()["items"]
                     ]
                     for q in ("thep ha noi", "ha noi", "cong ty", "xi ma")
                 }
+                if baseline is not None:
+                    same = all(pages_of(client, q) == pages_of(baseline, q) for q in QUERIES + COMMON_WORDS + PREFIXES)
+                    print(f"first three pages of every query the same from both codes: {same}")
+                    baseline.close()
             stop(server)
             server = None
 
@@ -308,12 +411,16 @@ def main() -> None:
         for q, names in samples.items():
             print(f"top 3 for {q!r}: {names}")
         for series in sets:
-            sql, *_, inproc, http = series
+            sql, http = series[0], series[-1]
+            inproc = next(one for one in series if one.name.endswith("ranked, in-process"))
             print(_common.table(series, width=48, digits=2))
             print(
                 f"  ratio service/old SQL: {_common.ratio_text(http, sql)}; service/in-process: {_common.ratio_text(http, inproc)}"
             )
+            if args.baseline_src:
+                print(f"  ratio service/baseline code: {_common.ratio_text(http, series[-2])}")
     finally:
+        stop(base_server)
         stop(server)
         issuer.close()
 

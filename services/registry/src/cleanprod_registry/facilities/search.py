@@ -26,24 +26,51 @@ are read in at most three ways, each bounded:
 3. else tier by tier: further stretches, each twice as long, until the page is full — after a probe through the
    GIN index of `name_words` when the first stretch says the tier is sparse (at most `PROBE` rows: sorted here).
 The rows themselves are then read by id, in one statement.
+
+One round trip for most first pages (session 7): the query's fold is guessed in Python (`guess_fold`) and the
+whole-word statement carries the database's own fold, `cp_fold(:q)`, as a column and as a gate (`cp_fold(:q) =
+:guess`, evaluated once), with the page's rows joined to its keys. When the guess was right — Vietnamese text
+folds the same both ways — the statement is the fold, tier 0 and the rows at once; when not, it answers only the
+fold, and the search goes on with that fold as before (the same pages either way). The word-prefix tier's
+merge carries its rows too. A first page without list filters or punctuation (an officer's search box) runs
+statements built once per process on the kit's read pool (`Database.fetch`: asyncpg, no ORM session).
 """
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Text, and_, case, literal, not_, text, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    not_,
+    text,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cleanprod_kit.db import Database, Read
 from cleanprod_kit.pagination import decode_cursor, encode_cursor, invalid_cursor
 from cleanprod_kit.search import contains_all, fold, tokens_of, words_of
 
 from ..enterprises.models import Enterprise
 from .models import Facility, FacilityWord
+from .schemas import FacilityPublic
 
 CHUNK = 2000
 """Keys in the first stretch of the B-tree a tier is read from (each further stretch is twice as long)."""
@@ -58,7 +85,7 @@ BRANCHES = 64
 
 Filters = Callable[[Select[Any]], Select[Any]]
 Position = tuple[int, uuid.UUID]  # (name trigrams, id): the key within a tier
-Row = tuple[Facility, str]
+Row = dict[str, Any]  # a facility as answered: `FacilityPublic`'s fields, from its columns (no ORM entity)
 Stretch = tuple[list[Position], Position | None]  # a stretch's keys of the tier, and where it ended (None: the end)
 Key = tuple[int, int, uuid.UUID]  # (tier, name trigrams, id): the order of a ranked search, and its cursor
 
@@ -97,8 +124,28 @@ def _decode(cursor: str | None, tiers: int) -> tuple[int, Position | None]:
         raise invalid_cursor(why="does not fit this list") from None
 
 
+# The answer's columns, labelled with `FacilityPublic`'s field names: a page is built from rows, not entities.
+PUBLIC_COLUMNS = (
+    *(
+        col(getattr(Facility, name)).label(name)
+        for name in FacilityPublic.model_fields
+        if name != "enterprise_tax_code"
+    ),
+    col(Enterprise.tax_code).label("enterprise_tax_code"),
+)
+PUBLIC_NAMES = tuple(column.key for column in PUBLIC_COLUMNS)
+
+
 def _with_tax_code() -> Select[Any]:
-    return select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+    return select(*PUBLIC_COLUMNS).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+
+
+def guess_fold(query: str) -> str:
+    """What `cp_fold` (lower(unaccent(…))) is expected to answer for `query`: the marks of the decomposed letters
+    dropped, đ as d, lower case. Only a guess — the database checks it in the statement it serves (a query with
+    other letters, e.g. "ß" or "æ", which unaccent spells out, is then folded by the database alone)."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", query) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare).replace("đ", "d").replace("Đ", "D").lower()
 
 
 def _key() -> Any:
@@ -194,31 +241,57 @@ def _dense(first: list[Position], wanted: int) -> bool:
 
 
 async def ranked_page(
-    session: AsyncSession, filters: Filters, q: str, *, limit: int, cursor: str | None, narrow: bool = False
+    session: AsyncSession,
+    filters: Filters,
+    q: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    narrow: bool = False,
+    database: Database | None = None,
 ) -> tuple[list[Row], str | None]:
     """One page of the facilities matching `q`, best first, with their enterprise's tax code. `filters` adds the
     caller's rights and the list filters to a statement on `Facility` (as conditions on its columns); `narrow`: they
-    keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows."""
-    folded = await fold(session, q)
+    keep few facilities (one enterprise's), so the GIN probe comes first — a stretch would read other rows.
+    `database`: a first page without filters is read on its read pool."""
+    keys: list[Key] = []
+    rows: dict[uuid.UUID, Row] = {}
+    folded: str | None = None
+    guess = guess_fold(q)
+    if tokens_of(guess) and not narrow:  # the whole-word tier with the fold and the rows, in one statement
+        start = _decode(cursor, 4)  # as the fold's decode would: a guess with tokens has four tiers
+        unfiltered = words_of(guess) == tokens_of(guess) and filters(select(Facility.id)).whereclause is None
+        found: list[tuple[Position, Row]] = []
+        if start[0] == 0 and database is not None and start[1] is None and unfiltered:
+            folded, found = await _first_page(database, q, guess, limit + 1)
+        elif start[0] == 0:
+            folded, found = await _whole_words_with_rows(session, filters, q, guess, start[1], limit + 1)
+        if folded == guess:
+            keys = [(0, *key) for key, _ in found]
+            rows = {key[1]: row for key, row in found}
+    whole_words_read = folded == guess
+    if folded is None:
+        folded = await fold(session, q)
     words, tokens = words_of(folded), tokens_of(folded)
     tiers = 4 if tokens else 1
     start = _decode(cursor, tiers)
-    keys: list[Key] = []
-    if tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
+    if whole_words_read:
+        start = (1, None)
+    elif tokens and not narrow and start[0] == 0:  # the whole-word tier, from the words table
         keys = [(0, *key) for key in await _whole_words(session, filters, words, tokens, start[1], limit + 1)]
         start = (1, None)
     if tokens and not narrow and start[0] == 1 and len(keys) <= limit:  # the word-prefix tier, from it too
-        prefixed = await _word_prefixes(session, filters, words, tokens, start[1], limit + 1 - len(keys))
+        prefixed = await _word_prefixes(session, filters, words, tokens, start[1], limit + 1 - len(keys), database)
         if prefixed is not None:
-            keys += [(1, *key) for key in prefixed]
+            keys += [(1, *key) for key, _ in prefixed]
+            rows |= {key[1]: row for key, row in prefixed}
             start = (2, None)
     if len(keys) <= limit and start[0] < tiers:  # only then the tiers' conditions are built (costly to compile)
         probed, scanned = _tiers(words, tokens), _tiers(words, tokens, opaque=True)
         keys += await _later_tiers(session, filters, words, probed, scanned, start, limit + 1 - len(keys), narrow)
-    rows: dict[uuid.UUID, Row] = {}
-    if keys:
-        statement = filters(_with_tax_code()).where(col(Facility.id).in_([key[2] for key in keys[:limit]]))
-        rows = {f.id: (f, t) for f, t in (await session.exec(statement)).all()}
+    if missing := [key[2] for key in keys[:limit] if key[2] not in rows]:
+        statement = filters(_with_tax_code()).where(col(Facility.id).in_(missing))
+        rows |= {row.id: dict(zip(PUBLIC_NAMES, row, strict=True)) for row in (await session.exec(statement)).all()}
     next_cursor = encode_cursor(list(keys[limit - 1])) if len(keys) > limit else None
     return [rows[key[2]] for key in keys[:limit] if key[2] in rows], next_cursor  # a row deleted meanwhile: left out
 
@@ -276,6 +349,64 @@ async def _whole_words(
     return [(t, i) for t, i in found.all()]
 
 
+def _with_fold_and_rows(read: Select[Any]) -> Select[Any]:
+    """`read` (tier 0's keys) behind the one-time gate `cp_fold(:q) = :guess`, with the fold as a column and the
+    keys' facilities' answers joined, in rank order; one row of the fold alone when the gate is shut or tier 0
+    is empty."""
+    keys = read.where(func.cp_fold(bindparam("q", type_=Text)) == bindparam("guess", type_=Text)).subquery("keys")
+    found = keys.join(Facility, col(Facility.id) == keys.c.facility_id).join(
+        Enterprise,
+        Enterprise.id == Facility.enterprise_id,  # type: ignore[arg-type]
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(func.cp_fold(bindparam("q", type_=Text)).label("folded"), keys.c.name_trigrams, *PUBLIC_COLUMNS)
+        .select_from(one.outerjoin(found, true()))
+        .order_by(keys.c.name_trigrams, keys.c.facility_id)
+    )
+
+
+def _folded_and_found(result: list[Any]) -> tuple[str, list[tuple[Position, Row]]]:
+    pages = [((r[1], r[2]), dict(zip(PUBLIC_NAMES, r[2:], strict=True))) for r in result]
+    return str(result[0][0]), [(key, row) for key, row in pages if key[1] is not None]
+
+
+async def _whole_words_with_rows(
+    session: AsyncSession, filters: Filters, q: str, guess: str, after: Position | None, n: int
+) -> tuple[str, list[tuple[Position, Row]]]:
+    """The database's fold of `q`, and — when it is `guess` — the first `n` keys of tier 0 after `after` (as
+    `_whole_words` reads them, for the guess's words) with their facilities' answers, in rank order: one statement,
+    whose one-time gate `cp_fold(:q) = :guess` leaves only the fold when the guess was wrong. The rows come from
+    the same snapshot as the keys, so they pass the filters the keys passed."""
+    words, tokens = words_of(guess), tokens_of(guess)
+    rarest = FacilityWord.word == select(_RAREST.c.word).scalar_subquery()
+    whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
+    read = _words_read(filters, words, tokens, rarest, whole, after, n)  # type: ignore[arg-type]
+    statement = _with_fold_and_rows(read)
+    return _folded_and_found(list(await session.exec(statement, params={"tokens": tokens, "q": q, "guess": guess})))
+
+
+@functools.cache
+def _first_page_read(count: int) -> Read:
+    """The statement of `_whole_words_with_rows` for a first page (no cursor) of `count` query words without
+    punctuation and without list filters — an officer's plain search, the most frequent — built and compiled once
+    per process and run on the kit's read pool (`Database.fetch`: asyncpg, no ORM session)."""
+    key = (col(FacilityWord.name_trigrams), col(FacilityWord.facility_id))
+    whole = [col(FacilityWord.name_words).like(bindparam(f"whole{i}", type_=Text)) for i in range(count)]
+    rarest = FacilityWord.word == select(_RAREST.c.word).scalar_subquery()
+    read = select(*key).where(rarest, *whole).order_by(*key).limit(bindparam("n", type_=Integer))
+    return Read(_with_fold_and_rows(read))
+
+
+async def _first_page(database: Database, q: str, guess: str, n: int) -> tuple[str, list[tuple[Position, Row]]]:
+    """What `_whole_words_with_rows` answers for a first page without filters, from `_first_page_read`."""
+    tokens = tokens_of(guess)
+    # tokens are letters and digits only: nothing to escape in the pattern
+    patterns = {f"whole{i}": f"% {token} %" for i, token in enumerate(tokens)}
+    found = await database.fetch(_first_page_read(len(tokens)), q=q, guess=guess, tokens=tokens, n=n, **patterns)
+    return _folded_and_found([tuple(row.values()) for row in found])
+
+
 # For each query word (its place in the query), up to `most` + 1 of the distinct words of the words table it starts
 # — one index descent each, a skip over the B-tree's leading column — with their share of the table's rows by its
 # statistics (0 for a word not among the most common values).
@@ -306,20 +437,54 @@ def _after_prefix(token: str) -> str:
     return token[:-1] + chr(ord(token[-1]) + 1)
 
 
+_STARTED_READ = Read(_STARTED)  # the same, on the read pool
+
+
+@functools.lru_cache(maxsize=256)
+def _merge_read(branches: int, count: int) -> Read:
+    """The merge of `_word_prefixes` with its rows, for a read from the tier's start of `count` query words
+    without punctuation and without list filters over `branches` words: built and compiled once per process."""
+    key = (col(FacilityWord.name_trigrams), col(FacilityWord.facility_id))
+    name, word_type = col(FacilityWord.name_words), col(FacilityWord.word).type
+    prefix = and_(*[name.like(bindparam(f"prefix{i}", type_=Text)) for i in range(count)])
+    whole = and_(*[name.like(bindparam(f"whole{i}", type_=Text)) for i in range(count)])
+    limit = bindparam("n", type_=Integer)
+    reads = [
+        select(*key)
+        .where(FacilityWord.word == bindparam(f"word{j}", type_=word_type), prefix, not_(whole))
+        .order_by(*key)
+        .limit(limit)
+        for j in range(branches)
+    ]
+    merged = union_all(*reads).subquery("merged")
+    merged_key = (merged.c.name_trigrams, merged.c.facility_id)
+    return Read(_rows_of(select(*merged_key).distinct().order_by(*merged_key).limit(limit).subquery("page")))
+
+
 async def _word_prefixes(
-    session: AsyncSession, filters: Filters, words: list[str], tokens: list[str], after: Position | None, n: int
-) -> list[Position] | None:
-    """The first `n` keys of tier 1 after `after`, from the words table: the words the driving query word starts
+    session: AsyncSession,
+    filters: Filters,
+    words: list[str],
+    tokens: list[str],
+    after: Position | None,
+    n: int,
+    database: Database | None = None,
+) -> list[tuple[Position, Row]] | None:
+    """The first `n` keys of tier 1 after `after` with their facilities' answers (read with them), from the words
+    table: the words the driving query word starts
     (a range of the B-tree's leading column, collation "C") each hold their rows in rank order, so the lists are
     merged (`UNION ALL` of per-word reads under the outer `ORDER BY … LIMIT`: a Merge Append that reads each list
     only as far as the page needs) and a facility with two such words kept once. The driver is the query word
     whose words are least common by the statistics; a query word starting more than `BRANCHES` words (a digit, a
-    single letter) does not drive. None when none can: the tier is read from the rank index instead."""
-    found = await session.exec(  # type: ignore[call-overload]
-        _STARTED, params={"tokens": tokens, "bounds": [_after_prefix(t) for t in tokens], "most": BRANCHES}
-    )
+    single letter) does not drive. None when none can: the tier is read from the rank index instead.
+    `database`: its read pool runs the words statement, and the merge too from the tier's start without filters."""
+    params = {"tokens": tokens, "bounds": [_after_prefix(t) for t in tokens], "most": BRANCHES}
+    if database is not None:
+        found = [tuple(row.values()) for row in await database.fetch(_STARTED_READ, **params)]
+    else:
+        found = list((await session.exec(_STARTED, params=params)).all())  # type: ignore[call-overload]
     started: dict[int, list[tuple[str, float]]] = {n: [] for n in range(1, len(tokens) + 1)}
-    for place, word, share in found.all():
+    for place, word, share in found:
         started[place].append((word, share))
     usable = [(sum(s for _, s in ws), len(ws), n) for n, ws in started.items() if len(ws) <= BRANCHES]
     if not usable:
@@ -327,14 +492,41 @@ async def _word_prefixes(
     driver = started[min(usable)[2]]
     if not driver:  # the query word starts no word of any name: tier 1 is empty
         return []
+    if database is not None and after is None and words == tokens and filters(select(Facility.id)).whereclause is None:
+        # tokens are letters and digits only: nothing to escape in the patterns
+        patterns = {f"prefix{i}": f"% {t}%" for i, t in enumerate(tokens)} | {
+            f"whole{i}": f"% {t} %" for i, t in enumerate(tokens)
+        }
+        merge = _merge_read(len(driver), len(tokens))
+        rows = await database.fetch(merge, n=n, **patterns, **{f"word{j}": w for j, (w, _) in enumerate(driver)})
+        return _keyed([tuple(row.values()) for row in rows])
     prefix = contains_all(col(FacilityWord.name_words), tokens, before="% ")
     whole = contains_all(col(FacilityWord.name_words), tokens, before="% ", after=" %")
     in_tier = and_(prefix, not_(whole))
     reads = [_words_read(filters, words, tokens, FacilityWord.word == w, in_tier, after, n) for w, _ in driver]  # type: ignore[arg-type]
     merged = union_all(*reads).subquery("merged")
     key = (merged.c.name_trigrams, merged.c.facility_id)
-    keys = await session.exec(select(*key).distinct().order_by(*key).limit(n))
-    return [(t, i) for t, i in keys.all()]
+    page = select(*key).distinct().order_by(*key).limit(n).subquery("page")
+    return await _with_rows(session, page)
+
+
+def _rows_of(keys: Any) -> Select[Any]:
+    """The keys of a subquery (`name_trigrams`, `facility_id`, in rank order) with their facilities' answers, in
+    the same statement: the rows come from the keys' snapshot, so they pass the filters the keys passed."""
+    return (
+        select(keys.c.name_trigrams, *PUBLIC_COLUMNS)
+        .join_from(keys, Facility, col(Facility.id) == keys.c.facility_id)
+        .join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+        .order_by(keys.c.name_trigrams, keys.c.facility_id)
+    )
+
+
+def _keyed(found: list[Any]) -> list[tuple[Position, Row]]:
+    return [((r[0], r[1]), dict(zip(PUBLIC_NAMES, r[1:], strict=True))) for r in found]
+
+
+async def _with_rows(session: AsyncSession, keys: Any) -> list[tuple[Position, Row]]:
+    return _keyed(list((await session.exec(_rows_of(keys))).all()))
 
 
 async def _later_tiers(

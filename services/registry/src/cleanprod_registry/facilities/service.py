@@ -25,7 +25,7 @@ from ..enterprises.service import get_enterprise
 from ..sectors.models import Sector
 from .models import Facility
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
-from .search import ranked_page
+from .search import PUBLIC_COLUMNS, PUBLIC_NAMES, ranked_page
 
 
 def to_public(facility: Facility, tax_code: str | None) -> FacilityPublic:
@@ -160,8 +160,11 @@ async def list_facilities(
     status: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[tuple[Facility, str]], str | None]:
-    """Facilities the caller may read: by relevance when `q` is given (facilities/search.py), else by id."""
+    database: Database | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Facilities the caller may read, as answered (`FacilityPublic`'s fields, read as columns: no ORM entities):
+    by relevance when `q` is given (facilities/search.py; `database`: its read pool serves what it can), else by
+    id."""
     visible = visibility_filter(principal)
 
     def filtered(statement: Select[Any]) -> Select[Any]:
@@ -186,16 +189,18 @@ async def list_facilities(
             return filtered(statement)
 
         narrow = visible is not None or enterprise_id is not None
-        return await ranked_page(session, visible_and_filtered, q, limit=limit, cursor=cursor, narrow=narrow)
-    statement = select(Facility, Enterprise.tax_code).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
+        return await ranked_page(
+            session, visible_and_filtered, q, limit=limit, cursor=cursor, narrow=narrow, database=database
+        )
+    statement = select(*PUBLIC_COLUMNS).join(Enterprise, Enterprise.id == Facility.enterprise_id)  # type: ignore[arg-type]
     if visible is not None:
         statement = statement.where(visible)
     rows, next_cursor = await keyset_page(
         session,
         filtered(statement),
         order_by=[Facility.id],  # type: ignore[list-item]
-        key=lambda row: [row[0].id],
+        key=lambda row: [row.id],
         limit=limit,
         cursor=cursor,
     )
-    return [(row[0], row[1]) for row in rows], next_cursor
+    return [dict(zip(PUBLIC_NAMES, row, strict=True)) for row in rows], next_cursor

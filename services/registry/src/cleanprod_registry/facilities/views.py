@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import and_, or_
@@ -27,7 +27,7 @@ from cleanprod_kit.roles import Role
 from ..access import READ_ROLES, WRITE_ROLES
 from ..deps import DatabaseDep, FacilityChange
 from . import facts, service
-from .filters import FacilityFilters
+from .filters import FacilityFiltersDep
 from .schemas import FacilityCreate, FacilityPublic, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -61,7 +61,7 @@ async def list_enterprise_facilities(
     principal: CurrentPrincipal,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
-) -> Page[FacilityPublic]:
+) -> dict[str, Any]:
     from ..enterprises.service import get_enterprise
 
     await get_enterprise(session, principal, enterprise_id)
@@ -77,21 +77,23 @@ async def list_enterprise_facilities(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[service.to_public(f, t) for f, t in rows], next_cursor=next_cursor)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.get("/facilities", response_model=Page[FacilityPublic], dependencies=readers)
 async def list_facilities(
     session: SessionDep,
+    database: DatabaseDep,
     principal: CurrentPrincipal,
-    filters: Annotated[FacilityFilters, Depends()],
+    filters: FacilityFiltersDep,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
-) -> Page[FacilityPublic]:
+) -> dict[str, Any]:
+    """The page as rows of the answer's columns, validated and serialised once, by the response model."""
     rows, next_cursor = await service.list_facilities(
-        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor
+        session, principal, **filters.as_kwargs(), limit=limit, cursor=cursor, database=database
     )
-    return Page(items=[service.to_public(f, t) for f, t in rows], next_cursor=next_cursor)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 FACILITY_COLUMNS = (
@@ -122,7 +124,7 @@ async def export_facilities(
     request: Request,
     principal: CurrentPrincipal,
     database: DatabaseDep,
-    filters: Annotated[FacilityFilters, Depends()],
+    filters: FacilityFiltersDep,
     export_format: FormatQuery = "csv",
 ) -> StreamingResponse:
     """The filtered facilities list as CSV or XLSX (kit exports): same filters, rows and access rules as
@@ -133,7 +135,7 @@ async def export_facilities(
             rows, next_cursor = await service.list_facilities(
                 session, principal, **filters.as_kwargs(), limit=PAGE_SIZE, cursor=cursor
             )
-            return [service.to_public(f, t) for f, t in rows], next_cursor
+            return [FacilityPublic.model_validate(row) for row in rows], next_cursor
 
     return await export_response(request, export_format, "facilities", FACILITY_COLUMNS, fetch)
 
