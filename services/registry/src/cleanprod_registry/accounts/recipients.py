@@ -140,7 +140,7 @@ async def list_recipient_sets(
     database: DatabaseDep,
     principal: CurrentPrincipal,
     listings: ListingsDep,
-    audience: Annotated[list[str], Query()],
+    audience: Annotated[list[Param], Query()],
 ) -> RecipientSets:
     """Every audience asked, each answered as the one-audience form answers it, except that an unknown enterprise
     is an empty set (not a 404) and a role nobody is mailed for is that set's `error` (the others still answered).
