@@ -53,41 +53,46 @@ class BodyLimitMiddleware:
         if declared_too_large(scope, self.max_bytes):
             await self._reject(scope, send)
             return
-        received = 0
-        too_large = False
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # However the body is framed (chunked, no Content-Length): stop reading. The framework may
-                    # turn this into its own 400 ("error parsing the body"); `guarded_send` answers 413 instead.
-                    too_large = True
-                    raise BodyTooLarge
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if too_large:
-                if message["type"] == "http.response.start" and not started:
-                    started = True
-                    await self._reject(scope, send)
-                return  # the app's own answer to the cut-off body is dropped
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except BodyTooLarge:
-            if not started:
-                await self._reject(scope, send)
+        await read_limited(self.app, scope, receive, send, self.max_bytes)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         await too_large_answer(self.max_bytes)(scope, empty_receive, send)
+
+
+async def read_limited(app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    """`app` answering a request whose body it reads through the limit: 413 as soon as more than `max_bytes` came
+    in, however the body is framed (chunked, no Content-Length) — the app's own answer to the cut-off body (the
+    framework may make it a 400, "error parsing the body") is dropped."""
+    received = 0
+    too_large = False
+    started = False
+
+    async def limited_receive() -> Message:
+        nonlocal received, too_large
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                too_large = True
+                raise BodyTooLarge
+        return message
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if too_large:
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                await too_large_answer(max_bytes)(scope, empty_receive, send)
+            return
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, limited_receive, guarded_send)
+    except BodyTooLarge:
+        if not started:
+            await too_large_answer(max_bytes)(scope, empty_receive, send)
 
 
 async def empty_receive() -> Message:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .headerchecks import header_problem, refusal
-from .limits import BodyTooLarge, declared_too_large, empty_receive, too_large_answer, without_body
+from .limits import declared_too_large, empty_receive, read_limited, too_large_answer, without_body
 from .metrics import IN_PROGRESS, RequestTimings, route_template
 from .requestid import log_request, request_id_of, request_id_var, with_request_id
 
@@ -92,36 +92,5 @@ class ServiceLayer:
             self.timings.observe(scope["method"], self.route_of(scope), final, time.perf_counter() - started)
 
     async def _limited(self, scope: Scope, receive: Receive, answer: Send) -> None:
-        """The app reading a body through the limit (as limits.BodyLimitMiddleware)."""
-        received = 0
-        too_large = False
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # However the body is framed: stop reading; the framework's own 400 for the cut-off body is
-                    # replaced by the 413 below.
-                    too_large = True
-                    raise BodyTooLarge
-            return message
-
-        async def guarded(message: Message) -> None:
-            nonlocal started
-            if too_large:
-                if message["type"] == "http.response.start" and not started:
-                    started = True
-                    await too_large_answer(self.max_bytes)(scope, empty_receive, answer)
-                return  # the app's own answer to the cut-off body is dropped
-            if message["type"] == "http.response.start":
-                started = True
-            await answer(message)
-
-        try:
-            await self.app(scope, limited_receive, guarded)
-        except BodyTooLarge:
-            if not started:
-                await too_large_answer(self.max_bytes)(scope, empty_receive, answer)
+        """The app reading a body through the limit (limits.read_limited, as limits.BodyLimitMiddleware)."""
+        await read_limited(self.app, scope, receive, answer, self.max_bytes)
