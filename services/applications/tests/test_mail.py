@@ -254,6 +254,22 @@ def bodies(message: Any) -> tuple[str, str]:
     return text_body.replace("\r\n", "\n"), html_body.replace("\r\n", "\n")
 
 
+async def written_directly(db: Database, kind: str, recipient_column: str, recipient: str) -> uuid.UUID:
+    """A notification row written with SQL, as no rule of this version would write it (a kind it does not know, a
+    role nobody is mailed for); returns its id."""
+    assert recipient_column in ("recipient_user_id", "recipient_role")
+    notification_id = uuid.uuid4()
+    async with db.session() as session:
+        await session.exec(  # type: ignore[call-overload]
+            text(f"""INSERT INTO notifications (id, dedupe_key, kind, statutory, {recipient_column}, params, created_at)
+                     VALUES (:id, :key, :kind, false, :recipient, '{{}}', now())""").bindparams(
+                id=notification_id, key=f"test-mail:{notification_id}", kind=kind, recipient=recipient
+            )
+        )
+        await session.commit()
+    return notification_id
+
+
 async def delivery_rows(db: Database, notification_id: uuid.UUID) -> list[Any]:
     async with db.session() as session:
         result = await session.exec(  # type: ignore[call-overload]
@@ -507,15 +523,7 @@ async def test_a_kind_this_replica_does_not_know_waits_and_blocks_nothing(
     """A kind this version does not know (written by a newer replica during a rolling update) waits — for a
     replica that knows it — and stops nothing else."""
     good = await tell(db, K.review_assigned, Audience.user("rev-en"), "/r")
-    bad = uuid.uuid4()
-    async with db.session() as session:
-        await session.exec(  # type: ignore[call-overload]
-            text("""INSERT INTO notifications (id, dedupe_key, kind, statutory, recipient_user_id, params, created_at)
-                    VALUES (:id, :key, 'kind_from_the_future', false, 'ver-vi', '{}', now())""").bindparams(
-                id=bad, key=f"test-mail:{bad}"
-            )
-        )
-        await session.commit()
+    bad = await written_directly(db, "kind_from_the_future", "recipient_user_id", "ver-vi")
     await drain(sender)
     assert await delivery_rows(db, bad) == []
     async with db.session() as session:
@@ -931,15 +939,7 @@ async def test_an_audience_the_registry_cannot_answer_waits_and_the_rest_of_the_
     know resolves to nobody; the other notifications of the same registry call are resolved and mailed."""
     good = await tell(db, K.verifier_assigned, Audience.user("ver-vi"), "/v")
     nobody = await tell(db, K.tranche_paid, Audience.enterprise(uuid.uuid4()), "/applications/q")
-    odd = uuid.uuid4()
-    async with db.session() as session:
-        await session.exec(  # type: ignore[call-overload]
-            text("""INSERT INTO notifications (id, dedupe_key, kind, statutory, recipient_role, params, created_at)
-                    VALUES (:id, :key, 'ready_to_decide', false, 'service', '{}', now())""").bindparams(
-                id=odd, key=f"test-mail:{odd}"
-            )
-        )
-        await session.commit()
+    odd = await written_directly(db, "ready_to_decide", "recipient_role", "service")
     await drain(sender)
     async with db.session() as session:
         rows = {
@@ -952,5 +952,6 @@ async def test_an_audience_the_registry_cannot_answer_waits_and_the_rest_of_the_
         }
     assert rows[good].resolved_at is not None and rows[good].recipients == 1
     assert rows[nobody].resolved_at is not None and rows[nobody].recipients == 0
-    assert rows[odd].resolved_at is None and "role_not_mailed" in rows[odd].last_error and rows[odd].attempts == 1
+    # ≥ 1: with the tests' 0.2 s back-off, a slow drain may already have tried it again (still refused)
+    assert rows[odd].resolved_at is None and "role_not_mailed" in rows[odd].last_error and rows[odd].attempts >= 1
     assert [m["To"].addresses[0].addr_spec for m in messages(mailbox.directory)] == ["verifier1@sct-hanoi.example"]
