@@ -129,12 +129,6 @@ class SmtpTransport:
             cancelled.set()
             raise
 
-    async def send(self, message: EmailMessage, to: str) -> None:
-        """One message on its own connection; raises SendFailure when the server did not take it."""
-        [outcome] = await self.send_all([(message, to)])
-        if outcome is not None:
-            raise outcome if isinstance(outcome, SendFailure) else SendFailure("not tried")
-
 
 def connection_lost(exc: BaseException) -> bool:
     """The session cannot go on: disconnected, a socket error or timeout, or the server closing (421)."""
