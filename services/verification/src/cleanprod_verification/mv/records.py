@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -83,15 +82,16 @@ class _Factors:
         return dict(self.records[id(factor)])
 
 
-def _energy_records(carriers: list[str], rows: list[list[float]]) -> list[dict[str, float]]:
-    """Each period's ``energy_toe``: a dict display for one or two carriers (twice as fast as ``dict(zip())``)."""
+def _energy_records(carriers: list[str], columns: list[list[float]]) -> list[dict[str, float]]:
+    """Each period's ``energy_toe`` from one flat list per carrier (no list per period in between): a dict
+    display for one or two carriers (twice as fast as ``dict(zip())``)."""
     if len(carriers) == 1:
         (c0,) = carriers
-        return [{c0: x} for (x,) in rows]
+        return [{c0: x} for x in columns[0]]
     if len(carriers) == 2:
         c0, c1 = carriers
-        return [{c0: x, c1: y} for x, y in rows]
-    return [dict(zip(carriers, row, strict=True)) for row in rows]
+        return [{c0: x, c1: y} for x, y in zip(*columns, strict=True)]
+    return [dict(zip(carriers, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -441,8 +441,17 @@ def group_records(
     claimed: list[float | None] = []
     used: list[list[EmissionFactorUsed]] = []
     energy = s.energy
-    for g, case, read in zip(picks, cases, reads, strict=True):
-        years = [d.year for d in read.starts[n:]]
+    # every period of every case (a case's are a slice), each date as text once: the cases of a batch mostly
+    # share their months
+    per_case = n + m
+    days, day_of = np.unique(np.concatenate([s.starts[rows].ravel(), s.ends[rows].ravel()]), return_inverse=True)
+    known = list(map(date.fromordinal, days.tolist()))
+    texts = [d.isoformat() for d in known]
+    start_texts = list(map(texts.__getitem__, day_of[: count * per_case].tolist()))
+    end_texts = list(map(texts.__getitem__, day_of[count * per_case :].tolist()))
+    start_years = list(map([d.year for d in known].__getitem__, day_of[: count * per_case].tolist()))
+    for i, (g, case) in enumerate(zip(picks, cases, strict=True)):
+        years = start_years[i * per_case + n : (i + 1) * per_case]
         per_carrier = case.claim.per_carrier_percent
         used_here: list[EmissionFactorUsed] = []
         for j, name in enumerate(carriers):
@@ -502,12 +511,6 @@ def group_records(
         )
     ]
 
-    # every period of every case in one comprehension (a case's are a slice), each date as text once: the
-    # cases of a batch mostly share their months
-    per_case = n + m
-    starts = list(chain.from_iterable(r.starts for r in reads))
-    ends = list(chain.from_iterable(r.ends for r in reads))
-    iso = {d: d.isoformat() for d in {*starts, *ends}}
     all_periods = [
         {
             "role": role,
@@ -520,10 +523,10 @@ def group_records(
         }
         for role, start, end, amount, used_energy in zip(
             (["baseline"] * n + ["reporting"] * m) * count,
-            map(iso.__getitem__, starts),
-            map(iso.__getitem__, ends),
+            start_texts,
+            end_texts,
             s.production[rows].ravel().tolist(),
-            _energy_records(carriers, s.energy[rows].reshape(-1, k).tolist()),
+            _energy_records(carriers, [s.energy[rows, :, j].ravel().tolist() for j in range(k)]),
             strict=True,
         )
     ]
@@ -546,7 +549,13 @@ def group_records(
                 periods,
                 intervals[i],
                 (means_b[i], means_r[i], prod_sums_b[i], prod_sums_r[i]),
-                iso,
+                # the periods' ends never decrease within each set (batch._checked): the last is the latest
+                (
+                    start_texts[i * per_case],
+                    end_texts[i * per_case + n - 1],
+                    start_texts[i * per_case + n],
+                    end_texts[(i + 1) * per_case - 1],
+                ),
                 x.verdicts[i],
             )
         )
@@ -565,7 +574,7 @@ def _record(
     periods: list[dict[str, Any]],
     interval: str,
     production: tuple[float, float, float, float],
-    iso: dict[date, str],
+    dates: tuple[str, str, str, str],
     verdict: Verdict,
 ) -> dict[str, Any]:
     """A case's record from its parts, as ``savings._result`` puts them together and ``to_dict`` writes them:
@@ -591,7 +600,8 @@ def _record(
     norm = None
     if case.norm is not None:
         norm = _jsonable(compare_with_norm(total["sec"]["sec_reporting"], s.canonical, case.norm))
-    spec, starts, ends = read.spec, read.starts, read.ends
+    spec = read.spec
+    baseline_start, baseline_end, reporting_start, reporting_end = dates
     return {
         "verdict": verdict.status,
         "verdict_reasons": list(verdict.reasons),
@@ -613,10 +623,10 @@ def _record(
         "inputs": {
             "baseline_period_count": n,
             "reporting_period_count": s.n_rep,
-            "baseline_start": iso[starts[0]],
-            "baseline_end": iso[max(ends[:n])],
-            "reporting_start": iso[starts[n]],
-            "reporting_end": iso[max(ends[n:])],
+            "baseline_start": baseline_start,
+            "baseline_end": baseline_end,
+            "reporting_start": reporting_start,
+            "reporting_end": reporting_end,
             "production_unit": s.canonical,
             "baseline_production": production_b,
             "reporting_production": production_r,
