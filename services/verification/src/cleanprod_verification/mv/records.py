@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,12 +29,11 @@ import numpy as np
 from .conversions import EmissionFactorUsed, emission_factor
 from .criteria import CriterionCheck, Wording, range_check_of_bounds, wording
 from .distributions import t_critical_two_sided
-from .factors import GJ_PER_TOE, FactorTables
+from .factors import ELECTRICITY, GJ_PER_TOE, FactorTables
 from .norms import compare_with_norm
 from .results import METHOD_REGRESSION, METHOD_SEC, METHOD_SEC_CAPPED, TOTAL, SavingsHeadline, _jsonable
 from .savings import (
     MIXED_METHODS_WARNING,
-    _carrier_emission_factor,
     _claim_warnings,
     capped_messages,
     production_shift_message,
@@ -92,6 +92,38 @@ def _energy_records(carriers: list[str], columns: list[list[float]]) -> list[dic
         c0, c1 = carriers
         return [{c0: x, c1: y} for x, y in zip(*columns, strict=True)]
     return [dict(zip(carriers, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _emission_factors(
+    carriers: list[str], years: np.ndarray, energy: np.ndarray, factor_of: _Factors
+) -> tuple[list[list[float]], list[list[EmissionFactorUsed]]]:
+    """``savings._carrier_emission_factor`` for every case at once: per carrier, each case's tCO2 per TOE; per
+    case, the factors used (carriers in order). ``years``: (count, m) the year of each reporting period's start;
+    ``energy``: (count, m, k) its TOE per carrier (the weights of electricity's grid factors)."""
+    used: list[list[EmissionFactorUsed]] = [[] for _ in years]
+    per_carrier = []
+    for j, name in enumerate(carriers):
+        if name != ELECTRICITY:  # a fuel's combustion factor: looked up with the first period's year
+            first = years[:, 0].tolist()
+            found = {y: factor_of(name, y) for y in set(first)}
+            per_carrier.append([found[y].t_co2_per_toe for y in first])
+            for factors_used, y in zip(used, first, strict=True):
+                factors_used.append(found[y])
+            continue
+        weights = energy[:, :, j]
+        # no electricity in reporting (e.g. switched away): the periods weigh the same
+        weights = np.where((weights.sum(axis=1) <= 0)[:, None], 1.0, weights)
+        distinct = np.unique(years)
+        grid = [factor_of(ELECTRICITY, y) for y in distinct.tolist()]
+        in_year = years[:, :, None] == distinct  # (count, m, years)
+        by_year = (weights[:, :, None] * in_year).sum(axis=1)
+        per_carrier.append(((by_year * [f.t_co2_per_toe for f in grid]).sum(axis=1) / by_year.sum(axis=1)).tolist())
+        # the factors of the years present, in order of the year, each once (two years may share one)
+        present = list(map(tuple, in_year.any(axis=1).tolist()))
+        lists = {key: list(dict.fromkeys(f for f, p in zip(grid, key, strict=True) if p)) for key in set(present)}
+        for factors_used, key in zip(used, present, strict=True):
+            factors_used += lists[key]
+    return per_carrier, used
 
 
 @dataclass(frozen=True)
@@ -435,12 +467,6 @@ def group_records(
     ]
     methods, bindings = x.methods, x.bindings
 
-    # per case and carrier: the emission factor and the claim (the total: none, and the overall claim)
-    factors = _Factors(tables)
-    t_per_toe: list[float | None] = []
-    claimed: list[float | None] = []
-    used: list[list[EmissionFactorUsed]] = []
-    energy = s.energy
     # every period of every case (a case's are a slice), each date as text once: the cases of a batch mostly
     # share their months
     per_case = n + m
@@ -449,19 +475,18 @@ def group_records(
     texts = [d.isoformat() for d in known]
     start_texts = list(map(texts.__getitem__, day_of[: count * per_case].tolist()))
     end_texts = list(map(texts.__getitem__, day_of[count * per_case :].tolist()))
-    start_years = list(map([d.year for d in known].__getitem__, day_of[: count * per_case].tolist()))
-    for i, (g, case) in enumerate(zip(picks, cases, strict=True)):
-        years = start_years[i * per_case + n : (i + 1) * per_case]
-        per_carrier = case.claim.per_carrier_percent
-        used_here: list[EmissionFactorUsed] = []
-        for j, name in enumerate(carriers):
-            factor, factors_used = _carrier_emission_factor(name, years, energy[g, n:, j], factors)
-            t_per_toe.append(factor)
-            used_here += factors_used
-            claimed.append(per_carrier.get(name) if per_carrier else None)
-        t_per_toe.append(None)
-        claimed.append(case.claim.overall_percent)
-        used.append(used_here)
+    years = np.array([d.year for d in known])[day_of[: count * per_case]].reshape(count, per_case)[:, n:]
+
+    # per case and carrier: the emission factor and the claim (the total: none, and the overall claim)
+    factors = _Factors(tables)
+    per_carrier, used = _emission_factors(carriers, years, s.energy[rows, n:], factors)
+    t_per_toe: list[float | None] = list(chain.from_iterable(zip(*per_carrier, [None] * count)))
+    claimed: list[float | None] = []
+    for case in cases:
+        claim = case.claim
+        given = claim.per_carrier_percent
+        claimed += [given.get(name) for name in carriers] if given else [None] * k
+        claimed.append(claim.overall_percent)
     chosen_savings = _flat(chosen["savings"])
     co2 = [x * (f or 0.0) for x, f in zip(chosen_savings, t_per_toe, strict=True)]
     for i in range(count):  # the total's CO2 is the sum of its carriers' (each with its own factor)
