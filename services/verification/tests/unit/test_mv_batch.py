@@ -447,3 +447,24 @@ def test_percent_text_is_what_rounding_to_one_decimal_gave() -> None:
     ]
     for x in values:
         assert f"{x * 100:z.1f}" == f"{round(x * 100, 1) + 0.0:.1f}", x
+
+
+def test_distinct_days_are_what_np_unique_gives() -> None:
+    """The records' dates are indexed by ``records._distinct_days``: the distinct ordinals in order and each
+    one's place among them, as ``np.unique(..., return_inverse=True)`` — over a few years (marks per day) and
+    over a wide span (sorted)."""
+    from cleanprod_verification.mv.records import _distinct_days
+
+    rng = np.random.default_rng(12)
+    first = date(2021, 1, 1).toordinal()
+    for ordinals in (
+        rng.integers(first, first + 1500, 5000),
+        rng.integers(first, first + 3, 7),
+        np.array([first]),
+        rng.integers(1, date(9999, 12, 31).toordinal(), 300),  # far apart: sorted instead
+        np.concatenate([rng.integers(first, first + 40, 50), [date(9000, 1, 1).toordinal()]]),
+    ):
+        days, where = _distinct_days(ordinals)
+        want_days, want_where = np.unique(ordinals, return_inverse=True)
+        assert days.tolist() == want_days.tolist() and where.tolist() == want_where.tolist()
+        assert (days[where] == ordinals).all()

@@ -94,6 +94,19 @@ def _energy_records(carriers: list[str], columns: list[list[float]]) -> list[dic
     return [dict(zip(carriers, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+def _distinct_days(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ordinals, return_inverse=True)``: the distinct days in order and where each ordinal is among
+    them — without sorting when the days span little (a batch's periods mostly cover a few years): a mark per day
+    of the span, counted up."""
+    first, last = int(ordinals.min()), int(ordinals.max())
+    if last - first > 16 * ordinals.size + 4096:
+        return np.unique(ordinals, return_inverse=True)
+    offset = ordinals - first
+    marked = np.zeros(last - first + 1, dtype=bool)
+    marked[offset] = True
+    return np.flatnonzero(marked) + first, (np.cumsum(marked) - 1)[offset]
+
+
 def _emission_factors(
     carriers: list[str], years: np.ndarray, energy: np.ndarray, factor_of: _Factors
 ) -> tuple[list[list[float]], list[list[EmissionFactorUsed]]]:
@@ -470,7 +483,7 @@ def group_records(
     # every period of every case (a case's are a slice), each date as text once: the cases of a batch mostly
     # share their months
     per_case = n + m
-    days, day_of = np.unique(np.concatenate([s.starts[rows].ravel(), s.ends[rows].ravel()]), return_inverse=True)
+    days, day_of = _distinct_days(np.concatenate([s.starts[rows].ravel(), s.ends[rows].ravel()]))
     known = list(map(date.fromordinal, days.tolist()))
     texts = [d.isoformat() for d in known]
     start_texts = list(map(texts.__getitem__, day_of[: count * per_case].tolist()))
@@ -558,6 +571,8 @@ def group_records(
     means_b = s.production[rows, :n].mean(axis=1).tolist()
     means_r = s.production[rows, n:].mean(axis=1).tolist()
     prod_sums_b, prod_sums_r = s.prod_sums_b[rows].tolist(), s.prod_sums_r[rows].tolist()
+    # the claims' warnings once per claim (the cases of a batch mostly share one); each record gets its own list
+    claim_warnings = {id(case.claim): _claim_warnings(case.claim, carriers) for case in cases}
     out = []
     for i, (case, read) in enumerate(zip(cases, reads, strict=True)):
         periods = all_periods[i * per_case : (i + 1) * per_case]
@@ -568,6 +583,7 @@ def group_records(
                 settings_record,
                 case,
                 read,
+                list(claim_warnings[id(case.claim)]),
                 results[i * T : i * T + k],
                 results[i * T + k],
                 [factors.record(x) for x in used[i]],
@@ -593,6 +609,7 @@ def _record(
     settings_record: dict[str, Any],
     case: SavingsCase,
     read: _Read,
+    warnings: list[str],
     results: list[dict[str, Any]],
     total: dict[str, Any],
     emission_factors: list[dict[str, Any]],
@@ -603,10 +620,10 @@ def _record(
     verdict: Verdict,
 ) -> dict[str, Any]:
     """A case's record from its parts, as ``savings._result`` puts them together and ``to_dict`` writes them:
-    warnings, review, norm, inputs; the verdict is the one ``group_figures`` decided."""
+    warnings (``warnings``: the claim's, to go on with), review, norm, inputs; the verdict is the one
+    ``group_figures`` decided."""
     claim, n = case.claim, s.n_base
     method, regression = total["method"], total["regression"]
-    warnings = _claim_warnings(claim, s.carriers)
     if any(r["method"] != method for r in results):
         warnings.append(MIXED_METHODS_WARNING)
     review = False
