@@ -309,6 +309,7 @@ def group_records(
     interval_of_target = [x for x in intervals for _ in range(T)]
     correction_of_target = [x for x in corrections for _ in range(T)]
     rho_flat, n_eff_flat, fraction_flat = _flat(x.rho), _flat(x.n_eff), _nones(x.fraction, adjusted > 0)
+    savings_flat = _flat(savings)  # once for both uncertainties and the regressions (floats are shared)
 
     def uncertainties(confidence: float, t_value: float, fsu: np.ndarray) -> list[dict[str, Any]]:
         return [
@@ -330,7 +331,7 @@ def group_records(
                 n_eff_flat,
                 fraction_flat,
                 _nones(fsu, bounded),
-                _flat(savings),
+                savings_flat,
                 interval_of_target,
                 correction_of_target,
                 strict=True,
@@ -453,7 +454,7 @@ def group_records(
             checks,
             passed_flat,
             _flat(adjusted),
-            _flat(savings),
+            savings_flat,
             _nones(x.reg_percent, adjusted > 0),
             reported,
             tested,
