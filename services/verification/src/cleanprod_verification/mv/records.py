@@ -131,7 +131,7 @@ def _emission_factors(
         in_year = years[:, :, None] == distinct  # (count, m, years)
         by_year = (weights[:, :, None] * in_year).sum(axis=1)
         per_carrier.append(((by_year * [f.t_co2_per_toe for f in grid]).sum(axis=1) / by_year.sum(axis=1)).tolist())
-        # the factors of the years present, in order of the year, each once (two years may share one)
+        # the factors of the years present, in order of the year, each once (as the per-case path lists them)
         present = list(map(tuple, in_year.any(axis=1).tolist()))
         lists = {key: list(dict.fromkeys(f for f, p in zip(grid, key, strict=True) if p)) for key in set(present)}
         for factors_used, key in zip(used, present, strict=True):
