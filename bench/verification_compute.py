@@ -18,6 +18,11 @@ CV(RMSE), adjusted baseline and savings), over all cases at once, and prints how
 is. The paths additionally validate every input, compute F and coefficient p-values, FSU at two confidences,
 acceptance checks, CO2, the verdict and the full result record.
 
+Two floors put the records path in proportion (what making and reading these objects costs in CPython at all,
+whatever builds them): the same records made by C code — ``marshal.loads`` of them, every dict, list, float and
+string, the collector paused and then its pass over them as on the records path — and the fields of the ``Period``
+objects the batch reads (one ``attrgetter`` per field, nothing checked).
+
 Each path is timed ``--repeat`` times (default 3) in CPU time of the process, and the shortest is printed (on a
 shared machine wall-clock time swung the ratios by 2× from one run to the next).
 
@@ -27,9 +32,12 @@ shared machine wall-clock time swung the ratios by 2× from one run to the next)
 from __future__ import annotations
 
 import gc
+import marshal
 import time
 from collections.abc import Callable
 from datetime import date
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import _common
@@ -155,6 +163,35 @@ def best_of(repeat: int, call: Callable[..., Any], *args: Any) -> tuple[Any, flo
     return result, best
 
 
+def made_by_c(blob: bytes) -> list[Any]:
+    """The records rebuilt from ``blob`` by C code, the collector paused meanwhile as the batch pauses it; the
+    young-generation pass it then makes over them (at the next container allocated) is counted, as on the
+    records path."""
+    gc.disable()
+    try:
+        records = marshal.loads(blob)
+    finally:
+        gc.enable()
+    records.append([])  # a container allocated: the collector runs its pass now, inside the timing
+    return records
+
+
+_START, _END, _PRODUCTION, _CONSUMPTION = map(attrgetter, ("start", "end", "production", "consumption"))
+_CDD, _HDD, _QUANTITY, _UNIT, _CARRIER = map(attrgetter, ("cdd", "hdd", "quantity", "unit", "carrier"))
+
+
+def fields_read(cases: list[SavingsCase]) -> None:
+    """Every field of the periods the batch reads, a C-level ``attrgetter`` pass per field, nothing checked."""
+    for case in cases:
+        periods = [*case.baseline, *case.reporting]
+        for field in (_START, _END, _CDD, _HDD):
+            list(map(field, periods))
+        produced = list(map(_PRODUCTION, periods))
+        list(map(_QUANTITY, produced)), list(map(_UNIT, produced))
+        items = list(chain.from_iterable(map(_CONSUMPTION, periods)))
+        list(map(_CARRIER, items)), list(map(_UNIT, items)), list(map(_QUANTITY, items))
+
+
 def max_difference(a: object, b: object) -> float:
     """Largest difference between two result records (relative above 1, absolute below); anything but a
     float must be equal."""
@@ -193,6 +230,11 @@ def main() -> None:
     batched, t_batch = best_of(args.repeat, compute_savings_records, batch_cases, settings)
     batch_diff = max(max_difference(a, b) for a, b in zip(results, batched))
     _, t_objects = best_of(args.repeat, compute_savings_many, batch_cases, settings)
+    blob = marshal.dumps(batched)
+    rebuilt, t_made = best_of(args.repeat, made_by_c, blob)
+    assert rebuilt[:-1] == batched
+    del rebuilt
+    _, t_fields = best_of(args.repeat, fields_read, batch_cases)
 
     def headlines() -> list[Any]:
         return compute_savings_batch(batch_cases, settings).headlines()
@@ -241,8 +283,18 @@ def main() -> None:
         "the verdict and 4 figures per case, no record)"
     )
     print(
+        f"floor: records made by C    {t_made:8.3f} s  {args.cases / t_made:10.0f} cases/s  "
+        f"{t_made / args.cases * 1e6:8.1f} µs/case (the same records by marshal.loads, and the collector's pass)"
+    )
+    print(
+        f"floor: periods' fields read {t_fields:8.3f} s  {args.cases / t_fields:10.0f} cases/s  "
+        f"{t_fields / args.cases * 1e6:8.1f} µs/case (every field the batch reads, one attrgetter pass each)"
+    )
+    print(
         f"ratio to the bound: per case {t_case / t_vec:.0f}×; batched records {t_batch / t_vec:.1f}×; "
-        f"batched objects {t_objects / t_vec:.1f}×; batch, headline figures {t_heads / t_vec:.1f}×"
+        f"batched objects {t_objects / t_vec:.1f}×; batch, headline figures {t_heads / t_vec:.1f}×; "
+        f"floors: records made by C {t_made / t_vec:.1f}× + fields read {t_fields / t_vec:.1f}× + bound 1× = "
+        f"{(t_made + t_fields) / t_vec + 1:.1f}×"
     )
     print(
         f"regression used for the total in {methods.count('regression') / len(methods):.1%} of cases; "

@@ -447,3 +447,58 @@ def test_percent_text_is_what_rounding_to_one_decimal_gave() -> None:
     ]
     for x in values:
         assert f"{x * 100:z.1f}" == f"{round(x * 100, 1) + 0.0:.1f}", x
+
+
+def test_distinct_days_are_what_np_unique_gives() -> None:
+    """The records' dates are indexed by ``records._distinct_days``: the distinct ordinals in order and each
+    one's place among them, as ``np.unique(..., return_inverse=True)`` — over a few years (marks per day) and
+    over a wide span (sorted)."""
+    from cleanprod_verification.mv.records import _distinct_days
+
+    rng = np.random.default_rng(12)
+    first = date(2021, 1, 1).toordinal()
+    for ordinals in (
+        rng.integers(first, first + 1500, 5000),
+        rng.integers(first, first + 3, 7),
+        np.array([first]),
+        rng.integers(1, date(9999, 12, 31).toordinal(), 300),  # far apart: sorted instead
+        np.concatenate([rng.integers(first, first + 40, 50), [date(9000, 1, 1).toordinal()]]),
+    ):
+        days, where = _distinct_days(ordinals)
+        want_days, want_where = np.unique(ordinals, return_inverse=True)
+        assert days.tolist() == want_days.tolist() and where.tolist() == want_where.tolist()
+        assert (days[where] == ordinals).all()
+
+
+def test_emission_factors_of_the_columns_are_the_per_case_ones() -> None:
+    """The records' CO2 figures and factors, computed for all cases at once (``records._emission_factors``), are
+    the per-case ones: reporting over several years, years past the grid table (each its own note), electricity
+    switched off in reporting (its periods weigh the same), fuels only, and a claim naming a carrier not measured."""
+    rng = np.random.default_rng(13)
+    carriers = [("electricity", "MWh"), ("natural_gas", "1000 m3")]
+    b, r = case_periods(rng, 24, 24, carriers, level=1000.0)  # reporting from December 2022: three grid years
+    late = timedelta(days=4 * 365)
+    later_b = [replace(p, start=p.start + late, end=p.end + late) for p in b]
+    later_r = [replace(p, start=p.start + late, end=p.end + late) for p in r]  # 2027–2028: past the table
+    switched = r
+    for i in range(len(r)):
+        switched = with_amount(switched, i, 0, 0.0)  # no electricity at all in reporting
+    fb, fr = case_periods(rng, 12, 12, [("coal_grade_3_4", "t"), ("diesel_oil", "m3")], level=800.0)
+    cases = [
+        SavingsCase(b, r, Claim(6.0)),
+        SavingsCase(later_b, later_r, Claim(6.0, {"electricity": 4.0})),
+        SavingsCase(b, switched, Claim(6.0)),
+        SavingsCase(fb, fr, Claim(6.0, {"lpg": 3.0})),
+    ]
+    settings = MVSettings()
+    batch = compute_savings_batch(cases, settings)
+    assert all(isinstance(e, tuple) for e in batch._entries)  # every one from the columns
+    for case, record in zip(cases, batch.records(), strict=True):
+        want = per_case(case, settings)
+        assert not isinstance(want, InputErrors)
+        assert_same(want.to_dict(), record)
+    factors = [batch.record(i)["emission_factors"] for i in range(2)]  # type: ignore[index]
+    *grid_years, gas = [f["year"] for f in factors[0]]
+    assert len(grid_years) >= 2 and grid_years == sorted(grid_years) and gas is None  # grid years, then the fuel's
+    *grid, gas = [f["note"] for f in factors[1]]
+    assert len(grid) >= 2 and all(grid) and not gas  # each year past the table with its own note

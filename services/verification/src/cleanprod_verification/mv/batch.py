@@ -48,9 +48,10 @@ from .uncertainty import DAYS_PER_MONTH, interval_of_median
 from .units import CANONICAL, production_unit
 from .validation import NON_ENERGY_RESOURCES, PeriodSeries, PreparedInputs, validate_claim, validate_norm
 
-_PERIOD = attrgetter("start", "end", "production.quantity", "production.unit", "consumption", "cdd", "hdd")
+_START, _END, _PRODUCTION, _CONSUMPTION = map(attrgetter, ("start", "end", "production", "consumption"))
+_CDD, _HDD = attrgetter("cdd"), attrgetter("hdd")
 _CARRIER_UNIT = attrgetter("carrier", "unit")
-_ITEM = attrgetter("carrier", "unit", "quantity")
+_CARRIER, _UNIT, _QUANTITY = attrgetter("carrier"), attrgetter("unit"), attrgetter("quantity")
 _NUMBER = frozenset({float, int})  # what the per-case reading takes as a plain number (bool is not)
 _VARIABLES = ["intercept", "production"]
 _NO_PLAN = BaselineModel()  # what compute_savings takes without a model (frozen: one instance serves every case)
@@ -69,15 +70,16 @@ class SavingsCase:
     adjustments: Sequence[NonRoutineAdjustment] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Read:
-    """A case read into lists, with the key of its shape; values not yet checked (``_checked`` does that)."""
+    """A case read into sequences, with the key of its shape; values not yet checked (``_checked`` does that).
+    Not frozen: a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, once per case."""
 
     index: int
     key: tuple[Any, ...]  # (baseline count, reporting count, ((carrier, unit), ...), production unit)
-    starts: list[date]
-    ends: list[date]
-    production: list[float]
+    starts: Sequence[date]
+    ends: Sequence[date]
+    production: Sequence[float]
     amounts: list[float]  # period by period, carriers in the key's order
     carriers: list[str]  # sorted, as PreparedInputs.carriers
     spec: BaselineModel
@@ -95,8 +97,10 @@ def compute_savings_records(
 ) -> list[dict[str, Any] | InputErrors]:
     """For each case the record ``compute_savings(...).to_dict()`` gives (what the service keeps of a result),
     or the ``InputErrors`` it would raise, in order — built column-wise from the batch's arrays for the cases the
-    batch computes (``records.py``), without the result objects."""
-    return compute_savings_batch(cases, settings, tables=tables).records()
+    batch computes (``records.py``), without the result objects. The collector stays paused from the reading to
+    the last record: paused twice, it traversed what the batch holds once more in between."""
+    with _collector_paused():
+        return compute_savings_batch(cases, settings, tables=tables).records()
 
 
 def compute_savings_batch(
@@ -303,25 +307,31 @@ def _read_plain(
     if not n_base or not n_rep:
         return None
     periods = [*case.baseline, *case.reporting]
-    starts, ends, quantities, units, consumptions, cdd, hdd = zip(*map(_PERIOD, periods), strict=True)
     n = len(periods)
-    if cdd.count(None) != n or hdd.count(None) != n or {*map(type, starts), *map(type, ends)} != {date}:
+    # one pass per field (C-level attribute reads; no tuple per period to take apart again)
+    if [*map(_CDD, periods)].count(None) != n or [*map(_HDD, periods)].count(None) != n:
         return None
+    starts, ends = [*map(_START, periods)], [*map(_END, periods)]
+    if {*map(type, starts), *map(type, ends)} != {date}:
+        return None
+    produced = [*map(_PRODUCTION, periods)]
+    units, quantities = [*map(_UNIT, produced)], [*map(_QUANTITY, produced)]
     if len(set(units)) != 1 or not _plain_numbers(quantities):
         return None
+    consumptions = [*map(_CONSUMPTION, periods)]
     signature = tuple(map(_CARRIER_UNIT, consumptions[0]))
     k = len(signature)
-    # carrier, unit, amount of every item of every period, in one pass: [c, u, q, c, u, q, ...]
-    items = list(chain.from_iterable(map(_ITEM, chain.from_iterable(consumptions))))
     if not k or set(map(len, consumptions)) != {k}:  # k items in every period, not only k·n in all
         return None
-    carriers = [c for c, _ in signature]
-    # every period lists the same carriers in the same units in the same order
-    if items[0::3] != carriers * n or items[1::3] != [u for _, u in signature] * n:
+    items = list(chain.from_iterable(consumptions))
+    carriers, units_of_items = [c for c, _ in signature], [u for _, u in signature]
+    # every period lists the same carriers in the same units in the same order (a list per field: no tuple per
+    # item, no slicing)
+    if list(map(_CARRIER, items)) != carriers * n or list(map(_UNIT, items)) != units_of_items * n:
         return None
     if len(set(carriers)) != k or NON_ENERGY_RESOURCES.intersection(carriers):
         return None
-    amounts = items[2::3]
+    amounts = list(map(_QUANTITY, items))
     if not _plain_numbers(amounts):
         return None
 
@@ -335,9 +345,9 @@ def _read_plain(
     return _Read(
         i,
         (n_base, n_rep, signature, units[0]),
-        list(starts),
-        list(ends),
-        list(quantities),
+        starts,
+        ends,
+        quantities,
         amounts,
         sorted(carriers),
         spec,
@@ -355,6 +365,8 @@ class Stacked:
     carriers: list[str]
     canonical: str  # production unit
     fits: StackedFits
+    starts: np.ndarray  # (G, n) date ordinals
+    ends: np.ndarray
     production: np.ndarray  # (G, n) canonical unit
     energy: np.ndarray  # (G, n, k) TOE, carriers sorted
     design: np.ndarray  # (G, n, 2)
@@ -414,6 +426,8 @@ def _group(
         reads[0].carriers,
         CANONICAL[unit.dimension],
         fits,
+        starts,
+        ends,
         production,
         energy,
         design,
@@ -459,8 +473,8 @@ def _object(
     n_base, n_rep, k = s.n_base, s.n_rep, len(s.carriers)
     prod_b, prod_r = s.production[g, :n_base], s.production[g, n_base:]
     data = PreparedInputs(
-        PeriodSeries(read.starts[:n_base], read.ends[:n_base], prod_b, s.energy[g, :n_base], *_none(n_base, 2)),
-        PeriodSeries(read.starts[n_base:], read.ends[n_base:], prod_r, s.energy[g, n_base:], *_none(n_rep, 2)),
+        PeriodSeries([*read.starts[:n_base]], [*read.ends[:n_base]], prod_b, s.energy[g, :n_base], *_none(n_base, 2)),
+        PeriodSeries([*read.starts[n_base:]], [*read.ends[n_base:]], prod_r, s.energy[g, n_base:], *_none(n_rep, 2)),
         read.carriers,
         s.canonical,
         [],

@@ -29,12 +29,11 @@ import numpy as np
 from .conversions import EmissionFactorUsed, emission_factor
 from .criteria import CriterionCheck, Wording, range_check_of_bounds, wording
 from .distributions import t_critical_two_sided
-from .factors import GJ_PER_TOE, FactorTables
+from .factors import ELECTRICITY, GJ_PER_TOE, FactorTables
 from .norms import compare_with_norm
 from .results import METHOD_REGRESSION, METHOD_SEC, METHOD_SEC_CAPPED, TOTAL, SavingsHeadline, _jsonable
 from .savings import (
     MIXED_METHODS_WARNING,
-    _carrier_emission_factor,
     _claim_warnings,
     capped_messages,
     production_shift_message,
@@ -83,15 +82,61 @@ class _Factors:
         return dict(self.records[id(factor)])
 
 
-def _energy_records(carriers: list[str], rows: list[list[float]]) -> list[dict[str, float]]:
-    """Each period's ``energy_toe``: a dict display for one or two carriers (twice as fast as ``dict(zip())``)."""
+def _energy_records(carriers: list[str], columns: list[list[float]]) -> list[dict[str, float]]:
+    """Each period's ``energy_toe`` from one flat list per carrier (no list per period in between): a dict
+    display for one or two carriers (twice as fast as ``dict(zip())``)."""
     if len(carriers) == 1:
         (c0,) = carriers
-        return [{c0: x} for (x,) in rows]
+        return [{c0: x} for x in columns[0]]
     if len(carriers) == 2:
         c0, c1 = carriers
-        return [{c0: x, c1: y} for x, y in rows]
-    return [dict(zip(carriers, row, strict=True)) for row in rows]
+        return [{c0: x, c1: y} for x, y in zip(*columns, strict=True)]
+    return [dict(zip(carriers, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _distinct_days(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ordinals, return_inverse=True)``: the distinct days in order and where each ordinal is among
+    them — without sorting when the days span little (a batch's periods mostly cover a few years): a mark per day
+    of the span, counted up."""
+    first, last = int(ordinals.min()), int(ordinals.max())
+    if last - first > 16 * ordinals.size + 4096:
+        return np.unique(ordinals, return_inverse=True)
+    offset = ordinals - first
+    marked = np.zeros(last - first + 1, dtype=bool)
+    marked[offset] = True
+    return np.flatnonzero(marked) + first, (np.cumsum(marked) - 1)[offset]
+
+
+def _emission_factors(
+    carriers: list[str], years: np.ndarray, energy: np.ndarray, factor_of: _Factors
+) -> tuple[list[list[float]], list[list[EmissionFactorUsed]]]:
+    """``savings._carrier_emission_factor`` for every case at once: per carrier, each case's tCO2 per TOE; per
+    case, the factors used (carriers in order). ``years``: (count, m) the year of each reporting period's start;
+    ``energy``: (count, m, k) its TOE per carrier (the weights of electricity's grid factors)."""
+    used: list[list[EmissionFactorUsed]] = [[] for _ in years]
+    per_carrier = []
+    for j, name in enumerate(carriers):
+        if name != ELECTRICITY:  # a fuel's combustion factor: looked up with the first period's year
+            first = years[:, 0].tolist()
+            found = {y: factor_of(name, y) for y in set(first)}
+            per_carrier.append([found[y].t_co2_per_toe for y in first])
+            for factors_used, y in zip(used, first, strict=True):
+                factors_used.append(found[y])
+            continue
+        weights = energy[:, :, j]
+        # no electricity in reporting (e.g. switched away): the periods weigh the same
+        weights = np.where((weights.sum(axis=1) <= 0)[:, None], 1.0, weights)
+        distinct = np.unique(years)
+        grid = [factor_of(ELECTRICITY, y) for y in distinct.tolist()]
+        in_year = years[:, :, None] == distinct  # (count, m, years)
+        by_year = (weights[:, :, None] * in_year).sum(axis=1)
+        per_carrier.append(((by_year * [f.t_co2_per_toe for f in grid]).sum(axis=1) / by_year.sum(axis=1)).tolist())
+        # the factors of the years present, in order of the year, each once (as the per-case path lists them)
+        present = list(map(tuple, in_year.any(axis=1).tolist()))
+        lists = {key: list(dict.fromkeys(f for f, p in zip(grid, key, strict=True) if p)) for key in set(present)}
+        for factors_used, key in zip(used, present, strict=True):
+            factors_used += lists[key]
+    return per_carrier, used
 
 
 @dataclass(frozen=True)
@@ -264,6 +309,7 @@ def group_records(
     interval_of_target = [x for x in intervals for _ in range(T)]
     correction_of_target = [x for x in corrections for _ in range(T)]
     rho_flat, n_eff_flat, fraction_flat = _flat(x.rho), _flat(x.n_eff), _nones(x.fraction, adjusted > 0)
+    savings_flat = _flat(savings)  # once for both uncertainties and the regressions (floats are shared)
 
     def uncertainties(confidence: float, t_value: float, fsu: np.ndarray) -> list[dict[str, Any]]:
         return [
@@ -285,7 +331,7 @@ def group_records(
                 n_eff_flat,
                 fraction_flat,
                 _nones(fsu, bounded),
-                _flat(savings),
+                savings_flat,
                 interval_of_target,
                 correction_of_target,
                 strict=True,
@@ -408,7 +454,7 @@ def group_records(
             checks,
             passed_flat,
             _flat(adjusted),
-            _flat(savings),
+            savings_flat,
             _nones(x.reg_percent, adjusted > 0),
             reported,
             tested,
@@ -435,24 +481,26 @@ def group_records(
     ]
     methods, bindings = x.methods, x.bindings
 
+    # every period of every case (a case's are a slice), each date as text once: the cases of a batch mostly
+    # share their months
+    per_case = n + m
+    days, day_of = _distinct_days(np.concatenate([s.starts[rows].ravel(), s.ends[rows].ravel()]))
+    known = list(map(date.fromordinal, days.tolist()))
+    texts = [d.isoformat() for d in known]
+    start_texts = list(map(texts.__getitem__, day_of[: count * per_case].tolist()))
+    end_texts = list(map(texts.__getitem__, day_of[count * per_case :].tolist()))
+    years = np.array([d.year for d in known])[day_of[: count * per_case]].reshape(count, per_case)[:, n:]
+
     # per case and carrier: the emission factor and the claim (the total: none, and the overall claim)
     factors = _Factors(tables)
-    t_per_toe: list[float | None] = []
+    per_carrier, used = _emission_factors(carriers, years, s.energy[rows, n:], factors)
+    t_per_toe: list[float | None] = list(chain.from_iterable(zip(*per_carrier, [None] * count)))
     claimed: list[float | None] = []
-    used: list[list[EmissionFactorUsed]] = []
-    energy = s.energy
-    for g, case, read in zip(picks, cases, reads, strict=True):
-        years = [d.year for d in read.starts[n:]]
-        per_carrier = case.claim.per_carrier_percent
-        used_here: list[EmissionFactorUsed] = []
-        for j, name in enumerate(carriers):
-            factor, factors_used = _carrier_emission_factor(name, years, energy[g, n:, j], factors)
-            t_per_toe.append(factor)
-            used_here += factors_used
-            claimed.append(per_carrier.get(name) if per_carrier else None)
-        t_per_toe.append(None)
-        claimed.append(case.claim.overall_percent)
-        used.append(used_here)
+    for case in cases:
+        claim = case.claim
+        given = claim.per_carrier_percent
+        claimed += [given.get(name) for name in carriers] if given else [None] * k
+        claimed.append(claim.overall_percent)
     chosen_savings = _flat(chosen["savings"])
     co2 = [x * (f or 0.0) for x, f in zip(chosen_savings, t_per_toe, strict=True)]
     for i in range(count):  # the total's CO2 is the sum of its carriers' (each with its own factor)
@@ -502,12 +550,6 @@ def group_records(
         )
     ]
 
-    # every period of every case in one comprehension (a case's are a slice), each date as text once: the
-    # cases of a batch mostly share their months
-    per_case = n + m
-    starts = list(chain.from_iterable(r.starts for r in reads))
-    ends = list(chain.from_iterable(r.ends for r in reads))
-    iso = {d: d.isoformat() for d in {*starts, *ends}}
     all_periods = [
         {
             "role": role,
@@ -520,16 +562,18 @@ def group_records(
         }
         for role, start, end, amount, used_energy in zip(
             (["baseline"] * n + ["reporting"] * m) * count,
-            map(iso.__getitem__, starts),
-            map(iso.__getitem__, ends),
+            start_texts,
+            end_texts,
             s.production[rows].ravel().tolist(),
-            _energy_records(carriers, s.energy[rows].reshape(-1, k).tolist()),
+            _energy_records(carriers, [s.energy[rows, :, j].ravel().tolist() for j in range(k)]),
             strict=True,
         )
     ]
     means_b = s.production[rows, :n].mean(axis=1).tolist()
     means_r = s.production[rows, n:].mean(axis=1).tolist()
     prod_sums_b, prod_sums_r = s.prod_sums_b[rows].tolist(), s.prod_sums_r[rows].tolist()
+    # the claims' warnings once per claim (the cases of a batch mostly share one); each record gets its own list
+    claim_warnings = {id(case.claim): _claim_warnings(case.claim, carriers) for case in cases}
     out = []
     for i, (case, read) in enumerate(zip(cases, reads, strict=True)):
         periods = all_periods[i * per_case : (i + 1) * per_case]
@@ -540,13 +584,20 @@ def group_records(
                 settings_record,
                 case,
                 read,
+                list(claim_warnings[id(case.claim)]),
                 results[i * T : i * T + k],
                 results[i * T + k],
                 [factors.record(x) for x in used[i]],
                 periods,
                 intervals[i],
                 (means_b[i], means_r[i], prod_sums_b[i], prod_sums_r[i]),
-                iso,
+                # the periods' ends never decrease within each set (batch._checked): the last is the latest
+                (
+                    start_texts[i * per_case],
+                    end_texts[i * per_case + n - 1],
+                    start_texts[i * per_case + n],
+                    end_texts[(i + 1) * per_case - 1],
+                ),
                 x.verdicts[i],
             )
         )
@@ -559,20 +610,21 @@ def _record(
     settings_record: dict[str, Any],
     case: SavingsCase,
     read: _Read,
+    warnings: list[str],
     results: list[dict[str, Any]],
     total: dict[str, Any],
     emission_factors: list[dict[str, Any]],
     periods: list[dict[str, Any]],
     interval: str,
     production: tuple[float, float, float, float],
-    iso: dict[date, str],
+    dates: tuple[str, str, str, str],
     verdict: Verdict,
 ) -> dict[str, Any]:
     """A case's record from its parts, as ``savings._result`` puts them together and ``to_dict`` writes them:
-    warnings, review, norm, inputs; the verdict is the one ``group_figures`` decided."""
+    warnings (``warnings``: the claim's, to go on with), review, norm, inputs; the verdict is the one
+    ``group_figures`` decided."""
     claim, n = case.claim, s.n_base
     method, regression = total["method"], total["regression"]
-    warnings = _claim_warnings(claim, s.carriers)
     if any(r["method"] != method for r in results):
         warnings.append(MIXED_METHODS_WARNING)
     review = False
@@ -591,7 +643,8 @@ def _record(
     norm = None
     if case.norm is not None:
         norm = _jsonable(compare_with_norm(total["sec"]["sec_reporting"], s.canonical, case.norm))
-    spec, starts, ends = read.spec, read.starts, read.ends
+    spec = read.spec
+    baseline_start, baseline_end, reporting_start, reporting_end = dates
     return {
         "verdict": verdict.status,
         "verdict_reasons": list(verdict.reasons),
@@ -613,10 +666,10 @@ def _record(
         "inputs": {
             "baseline_period_count": n,
             "reporting_period_count": s.n_rep,
-            "baseline_start": iso[starts[0]],
-            "baseline_end": iso[max(ends[:n])],
-            "reporting_start": iso[starts[n]],
-            "reporting_end": iso[max(ends[n:])],
+            "baseline_start": baseline_start,
+            "baseline_end": baseline_end,
+            "reporting_start": reporting_start,
+            "reporting_end": reporting_end,
             "production_unit": s.canonical,
             "baseline_production": production_b,
             "reporting_production": production_r,
