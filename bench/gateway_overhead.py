@@ -21,7 +21,8 @@ generator, the gateway, the service and PostgreSQL: read the ratio as "on this m
 
 With the registry upstream, a third target is measured in the same rounds: the bare FastAPI + asyncpg baseline of
 issue 16 (`bare_read_app`: the same RS256 check and the same query, nothing else), and the registry's CPU per
-request is printed as a ratio of the baseline's (`--read sectors`, the default, or `--read facility`).
+request is printed as a ratio of the baseline's (`--read sectors`, the default, or `--read facility`). Beside the CPU,
+each server's write system calls per request (`syscw` of /proc/PID/io: a count the machine's load does not move).
 """
 
 from __future__ import annotations
@@ -336,9 +337,12 @@ def comparable(body: Any) -> Any:
 # ---------------------------------------------------------------------------------------------- processes
 
 
-def start_uvicorn(app: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True) -> subprocess.Popen:
+def start_uvicorn(
+    app: str, port: int, env: dict[str, str], log: Path, *, is_factory: bool = True, http: str = "httptools"
+) -> subprocess.Popen:
+    """`http`: uvicorn's HTTP protocol (its own name or an import string; the last --http given is the one taken)."""
     command = uvicorn_command(
-        app, port, "--workers", "1", "--log-level", "warning", "--no-proxy-headers", factory=is_factory
+        app, port, "--workers", "1", "--log-level", "warning", "--no-proxy-headers", "--http", http, factory=is_factory
     )
     return spawn(command, env=env, log_file=log)
 
@@ -402,6 +406,12 @@ def options() -> argparse.ArgumentParser:
     )
     parser.add_argument("--retry-disturbed", type=int, default=2, help="repeat a disturbed round up to N times")
     parser.add_argument(
+        "--http",
+        default="httptools",
+        help="the registry's and the gateway's uvicorn HTTP protocol, e.g. cleanprod_portal.server:HttpToolsProtocol "
+        "(a response's head and body in one write); the bare baseline keeps uvicorn's httptools",
+    )
+    parser.add_argument(
         "--wait-quiet",
         type=float,
         default=0.0,
@@ -443,6 +453,19 @@ class Servers:
             "keycloak": cpu_seconds(self.keycloak.pid) if self.keycloak else 0.0,
         }
 
+    def writes(self) -> dict[str, int]:
+        """Write system calls each server made so far (a count, unmoved by the machine's load)."""
+        servers = {"registry": self.upstream, "gateway": self.gateway, "bare": self.bare}
+        return {f"{name}_writes": write_calls(p.pid) for name, p in servers.items() if p is not None}
+
+
+def write_calls(pid: int) -> int:
+    """`syscw` of /proc/PID/io: the write system calls (write, writev, sendmsg, …) the process made."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("syscw:"):
+            return int(line.split()[1])
+    return 0
+
 
 def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) -> Servers:
     """PostgreSQL (for the registry), the token issuer, the upstream and the gateway; each stopped by `cleanup`."""
@@ -480,6 +503,7 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
                 "REGISTRY_LOG_LEVEL": "WARNING",
             },
             tmp / "registry.log",
+            http=args.http,
         )
     else:
         bench_dir = str(Path(__file__).resolve().parent)
@@ -506,7 +530,9 @@ def start_servers(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitS
     for item in args.gateway_env:
         name, _, value = item.partition("=")
         gateway_env[name] = value
-    gateway = start_uvicorn("cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log")
+    gateway = start_uvicorn(
+        "cleanprod_gateway.main:create_app", gateway_port, gateway_env, tmp / "gateway.log", http=args.http
+    )
     cleanup.callback(stop, gateway)
     bare = None
     if args.upstream == "registry" and args.read in READS:
@@ -581,6 +607,7 @@ def measure(
     ticks = os.sysconf("SC_CLK_TCK")
     cores = os.cpu_count() or 1
     before = servers.cpu()
+    writes0 = servers.writes()
     busy0, _ = machine_busy()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.monotonic()
@@ -621,6 +648,7 @@ def measure(
     used["machine"] = machine_cores / cores
     foreign = max(0.0, machine_cores - (sum(after[k] - before[k] for k in after) + loadgen) / wall)
     result["foreign_cores"] = foreign
+    used.update({k: float(v - writes0[k]) for k, v in servers.writes().items()})
     result.setdefault("sent", round(result.get("rps", 0.0) * (args.duration + args.warmup)))  # wrk: estimated
     print(
         f"  round {round_no + 1} {name:8s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms"
@@ -711,11 +739,16 @@ def report(
             f"(gateway ~{used['gateway'] / n * 1e6:.0f} us CPU/request, {args.upstream} "
             f"~{used['registry'] / n * 1e6:.0f} us)"
         )
+        print(
+            f"writes   {name:8s} write system calls per request: {args.upstream} "
+            f"{used.get('registry_writes', 0.0) / n:.2f}, gateway {used.get('gateway_writes', 0.0) / n:.2f}"
+        )
     if "bare" in results:
         bare = summarize(basis["bare"])
         n = sum(r["sent"] for r in results["bare"]) or 1
         per_request["bare"] = cpu["bare"]["bare"] / n
         print(f"bare     {bare['rps']:8.0f} req/s   p50 {bare['p50_ms']:6.2f} ms   p99 {bare['p99_ms']:6.2f} ms")
+        print(f"writes   bare     write system calls per request: {cpu['bare'].get('bare_writes', 0.0) / n:.2f}")
         print(
             f"cpu      bare FastAPI + asyncpg (same RS256 check, same query) ~{per_request['bare'] * 1e6:.0f} us "
             f"CPU/request; {args.upstream} ~{per_request['direct'] * 1e6:.0f} us: "
