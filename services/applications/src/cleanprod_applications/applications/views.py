@@ -14,7 +14,7 @@ from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..deps import ApplicationChange, RegistryDep, SettingsDep, answer_application
+from ..deps import ApplicationChange, FilingChange, RegistryDep, SettingsDep, answer_application
 from ..domain import Action
 from . import flows, service
 from .filters import ApplicationFilters
@@ -166,7 +166,7 @@ async def _file(
     responses=TRANSITION_RESPONSES,
 )
 async def submit_application(
-    change: ApplicationChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
+    change: FilingChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
 ) -> ApplicationPublic:
     """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
     return await _file(change, settings, response, Action.SUBMIT, body)
