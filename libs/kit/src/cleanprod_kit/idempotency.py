@@ -259,7 +259,7 @@ async def insert_once(
         return await create(found[0])
 
     async def write() -> None:
-        await write_autocommit(database.engine, session)
+        await write_autocommit(database, session)
 
     return await _answer_once(request, session, principal, payload, create_after_read, look_up, write, look_up_key)
 
