@@ -124,7 +124,9 @@ _LOCKED = (
     .with_for_update(of=Application)
     .execution_options(populate_existing=True)
 )
-_LOCKED_OWN = _LOCKED.where(Application.enterprise_tax_code == bindparam("tax_code"))
+_OWN = Application.enterprise_tax_code == bindparam("tax_code")
+"""An enterprise's own: the same condition as its lists."""
+_LOCKED_OWN = _LOCKED.where(_OWN)
 
 
 def change_rule(principal: Principal) -> tuple[str, ColumnElement[bool] | None, dict[str, Any]]:
@@ -134,8 +136,7 @@ def change_rule(principal: Principal) -> tuple[str, ColumnElement[bool] | None, 
     if reads_all(principal):
         return "all", None, {}
     if principal.roles.isdisjoint(_ASSIGNMENTS) and (tax_code := principal.enterprise_tax_code()) is not None:
-        # An enterprise's own: the same condition as its lists.
-        return "own", Application.enterprise_tax_code == bindparam("tax_code"), {"tax_code": canonical(tax_code)}
+        return "own", _OWN, {"tax_code": canonical(tax_code)}
     return "assigned", visibility_filter(principal), {}
 
 
