@@ -219,3 +219,25 @@ async def test_a_change_reads_and_locks_the_application_with_its_call_in_one_sta
             await transaction.rollback()
     assert answer.status_code == 404, answer.text
     assert answer.json()["code"] == "application_not_found"
+
+
+async def test_two_submissions_of_one_draft_at_once_one_wins_and_one_number_is_used(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Both lock the row in their first statement; the second waits, then reads the submitted row (the locked
+    CTE's values are the row's latest), takes no number and is answered 412: the next submission of the day gets
+    the number after the winner's."""
+    call = await world.call()
+    draft, later = await world.draft(call), await world.draft(call)
+    url = f"/api/v1/applications/{draft['id']}/submit"
+    results = await asyncio.gather(
+        *[client.post(url, headers=if_match(world.owner(draft), draft["version"])) for _ in range(2)]
+    )
+    assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 200).json()
+    following = await client.post(
+        f"/api/v1/applications/{later['id']}/submit", headers=if_match(world.owner(later), later["version"])
+    )
+    assert following.status_code == 200, following.text
+    number = int(winner["dossier_code"].rsplit("-", 1)[1])
+    assert int(following.json()["dossier_code"].rsplit("-", 1)[1]) == number + 1
