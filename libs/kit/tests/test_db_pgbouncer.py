@@ -6,6 +6,7 @@ transaction works wherever PgBouncer puts it."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,5 +81,23 @@ async def test_hot_reads_work_behind_transaction_pooling(bouncer: pgbouncer.PgBo
 
         results = await asyncio.gather(*(client(n) for n in range(8)))
         assert results == [[n * 100 + m for m in range(10)] for n in range(8)]
+    finally:
+        await database.dispose()
+
+
+async def test_writes_in_autocommit_work_behind_transaction_pooling(bouncer: pgbouncer.PgBouncer) -> None:
+    """`Database.write` runs on the engine there, as `fetch` does: every statement lands, wherever PgBouncer puts
+    it."""
+    database = Database(bouncer.url("kit_test"), pool_size=4, max_overflow=0, statement_cache_size=0)
+    aggregate = uuid.uuid4().hex
+    insert = text(
+        "INSERT INTO outbox_events (id, event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts) "
+        "SELECT gen_random_uuid(), 'thing.written', 'thing', :aggregate, CAST(:payload AS JSONB), now(), 0"
+    )
+    try:
+        await asyncio.gather(*(database.write(insert, {"aggregate": aggregate, "payload": "{}"}) for _ in range(8)))
+        counted = text("SELECT count(*) AS n FROM outbox_events WHERE aggregate_id = :aggregate")
+        async with database.engine.connect() as connection:
+            assert (await connection.execute(counted, {"aggregate": aggregate})).scalar_one() == 8
     finally:
         await database.dispose()

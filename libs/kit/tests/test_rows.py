@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from cleanprod_kit.audit import queue_audit
 from cleanprod_kit.auth import Principal
-from cleanprod_kit.db import Database
+from cleanprod_kit.db import Database, violated_constraint
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
 from cleanprod_kit.outbox import queue_event
-from cleanprod_kit.rows import queue_changes, queue_row, queued, row_of, statement
+from cleanprod_kit.rows import queue_changes, queue_row, queued, row_of, statement, write_autocommit
 
 ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
 
@@ -187,3 +187,25 @@ async def test_a_rows_changes_are_written_with_the_queued_rows_in_the_one_statem
         unchanged = await session.get(OutboxEvent, made.id)
         queue_changes(session, unchanged)
         assert queued(session) == 0
+
+
+async def test_queued_rows_written_in_autocommit_on_the_driver(database: Database) -> None:
+    """`write_autocommit` (a create made of queued rows, `idempotency.insert_once`): the rows in one statement
+    sent on the driver (`Database.write`), not through the engine; a conflict raises SQLAlchemy's
+    `IntegrityError` naming the constraint, as the engine's would, and writes none of the statement's rows."""
+    key = f"key-{uuid.uuid4()}"
+    async with database.session() as session:
+        queue_audit(session, ACTOR, entity_type="thing", entity_id=key, action="create")
+        queue_row(session, IdempotencyRecord.__table__, _key_row(key))  # type: ignore[attr-defined]
+        with statements(database) as seen:
+            await write_autocommit(database, session)
+        assert seen == [] and queued(session) == 0
+    async with database.session() as session:
+        record = await session.get(IdempotencyRecord, ("ent-1", key))
+        assert record is not None and record.response_body == {"tên": "Hà Nội"}
+        queue_event(session, "thing.twin", aggregate_type="thing", aggregate_id=key, payload={})
+        queue_row(session, IdempotencyRecord.__table__, _key_row(key))  # type: ignore[attr-defined]
+        with pytest.raises(IntegrityError) as raised:
+            await write_autocommit(database, session)
+    assert violated_constraint(raised.value) == "idempotency_keys_pkey"
+    assert await _events_of(database, key) == []

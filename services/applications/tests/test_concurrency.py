@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import httpx
 from applications_helpers import Actors, World, if_match
@@ -85,28 +86,43 @@ async def test_fifty_parallel_submissions_get_fifty_distinct_dossier_codes(
     assert all(re.fullmatch(r"000\.00\.01\.H26-\d{6}-\d{4}", c) for c in codes)
 
 
-async def test_the_daily_counter_is_taken_after_every_read_of_a_submission(
-    client: httpx.AsyncClient, world: World, app_and_client: tuple[FastAPI, httpx.AsyncClient]
-) -> None:
-    """The counter row stays locked from its statement until the commit, so concurrent submissions queue there:
-    after it come only the change's writes — one statement: the application's UPDATE and the INSERTs of its
-    queued rows (two audit entries, two events, the notification) — and no read."""
-    draft = await world.draft(await world.call())
-    engine = app_and_client[0].state.db.engine.sync_engine
+def _statements(app: FastAPI) -> tuple[list[str], Any]:
+    """Every statement the app's engine sends (whitespace folded), and the listener to remove."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         seen.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(app.state.db.engine.sync_engine, "before_cursor_execute", record)
+    return seen, record
+
+
+async def _submit_recording(
+    client: httpx.AsyncClient, world: World, app: FastAPI, draft: dict[str, Any]
+) -> tuple[httpx.Response, list[str]]:
+    seen, record = _statements(app)
     try:
         response = await client.post(
             f"/api/v1/applications/{draft['id']}/submit", headers=if_match(world.owner(draft), draft["version"])
         )
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(app.state.db.engine.sync_engine, "before_cursor_execute", record)
+    return response, seen
+
+
+async def test_the_daily_counter_is_taken_after_every_read_of_a_submission(
+    client: httpx.AsyncClient, world: World, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    """The counter row stays locked from its statement until the commit, so concurrent submissions queue there.
+    Its statement is the submission's one read (session 8: the locked read takes the number, `filing.py`); after
+    it come only the change's writes — one statement: the application's UPDATE and the INSERTs of its queued
+    rows (two audit entries, two events, the notification) — and no read."""
+    draft = await world.draft(await world.call())
+    response, seen = await _submit_recording(client, world, app_and_client[0], draft)
     assert response.status_code == 200, response.text
-    counter = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO dossier_sequences"))
+    counter = next(i for i, s in enumerate(seen) if "INSERT INTO dossier_sequences" in s)
+    assert "FOR UPDATE" in seen[counter] and "JOIN calls" in seen[counter], seen[counter]
+    assert not [s for s in seen[:counter] if s.startswith("SELECT") or s.startswith("WITH")], seen[:counter]
     after = seen[counter + 1 :]
     # One statement (session 6: the application's UPDATE joined the queued rows' INSERTs as one more CTE).
     assert len(after) == 1, after
@@ -118,33 +134,77 @@ async def test_the_daily_counter_is_taken_after_every_read_of_a_submission(
     assert history["items"][-2]["details"]["dossier_code"] == response.json()["dossier_code"]
 
 
+async def test_a_support_type_with_documents_takes_its_number_after_reading_them(
+    client: httpx.AsyncClient, world: World, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    """A replication's documents are read after the row's lock (an upload holding it commits first), so its
+    number is not taken in the locked read but by the counter's own statement after that read."""
+    draft = await world.draft(await world.call(support_types=["replication"]), support_type="replication")
+    response, seen = await _submit_recording(client, world, app_and_client[0], draft)
+    assert response.status_code == 422 and response.json()["code"] == "documents_missing", response.text
+    locked = [s for s in seen if "FOR UPDATE" in s]
+    assert len(locked) == 1 and not [s for s in seen if s.startswith("INSERT INTO dossier_sequences")], seen
+    assert any(s.startswith("SELECT documents.kind") for s in seen[seen.index(locked[0]) + 1 :]), seen
+
+
+async def test_a_refused_first_submission_gives_its_number_back(
+    client: httpx.AsyncClient, world: World, actors: Actors
+) -> None:
+    """The locked read takes the day's number before If-Match and the dossier's rules are checked: a submission
+    refused after it (412 stale, 422 incomplete) rolls back and the number is the next submission's."""
+    call = await world.call()
+    first = await world.draft(call)
+    submitted = await client.post(
+        f"/api/v1/applications/{first['id']}/submit", headers=if_match(world.owner(first), first["version"])
+    )
+    assert submitted.status_code == 200, submitted.text
+    number = int(submitted.json()["dossier_code"].rsplit("-", 1)[1])
+    stale = await world.draft(call)
+    refused = await client.post(
+        f"/api/v1/applications/{stale['id']}/submit", headers=if_match(world.owner(stale), stale["version"] + 1)
+    )
+    assert refused.status_code == 412, refused.text
+    owner = world.owner(first)
+    empty = await client.post(
+        "/api/v1/applications", json={"call_id": call["id"], "facility_id": world.a.steel_facility}, headers=owner
+    )
+    assert empty.status_code == 201, empty.text
+    refused = await client.post(f"/api/v1/applications/{empty.json()['id']}/submit", headers=if_match(owner, 1))
+    assert refused.status_code == 422 and refused.json()["code"] == "application_incomplete", refused.text
+    after = await client.post(
+        f"/api/v1/applications/{stale['id']}/submit", headers=if_match(world.owner(stale), stale["version"])
+    )
+    assert after.status_code == 200, after.text
+    assert int(after.json()["dossier_code"].rsplit("-", 1)[1]) == number + 1  # no gap
+
+
 async def test_a_change_reads_and_locks_the_application_with_its_call_in_one_statement(
     client: httpx.AsyncClient, world: World, actors: Actors, app_and_client: tuple[FastAPI, httpx.AsyncClient]
 ) -> None:
-    """Submit's reads before the counter: one `SELECT … FOR UPDATE OF applications` that joins the call (no
-    separate read of the application or of the call). A caller who may not see the application is answered 404
-    at once while another transaction holds its lock: the access rule is in that statement's WHERE clause, so
-    the stranger's statement finds no row to wait for."""
+    """Submit's one read: the application locked `FOR UPDATE` joined with its call (no separate read of the
+    application or of the call); a withdrawal's the same without the counter. A caller who may not see the
+    application is answered 404 at once while another transaction holds its lock: the access rule is in that
+    statement's WHERE clause, so the stranger's statement finds no row to wait for."""
     draft = await world.draft(await world.call())
     engine = app_and_client[0].state.db.engine
-    seen: list[str] = []
+    response, seen = await _submit_recording(client, world, app_and_client[0], draft)
+    assert response.status_code == 200, response.text
+    locked = [s for s in seen if "FOR UPDATE" in s]
+    assert len(locked) == 1 and "JOIN calls" in locked[0] and "INSERT INTO dossier_sequences" in locked[0], seen
+    assert not [s for s in seen if s.startswith("SELECT calls.") or s.startswith("SELECT applications.")], seen
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    withdrawn = await world.draft(await world.call())
+    seen, record = _statements(app_and_client[0])
     try:
         response = await client.post(
-            f"/api/v1/applications/{draft['id']}/submit", headers=if_match(world.owner(draft), draft["version"])
+            f"/api/v1/applications/{withdrawn['id']}/withdraw",
+            headers=if_match(world.owner(withdrawn), withdrawn["version"]),
         )
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert response.status_code == 200, response.text
-    counter = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO dossier_sequences"))
-    reads = [s for s in seen[:counter] if s.startswith("SELECT")]
-    locked = [s for s in reads if "FOR UPDATE" in s]
-    assert len(locked) == 1 and "JOIN calls" in locked[0] and "FOR UPDATE OF applications" in locked[0], reads
-    assert not [s for s in reads if s.startswith("SELECT calls.") or " FROM applications WHERE" in s], reads
+    reads = [s for s in seen if s.startswith("SELECT")]
+    assert len(reads) == 1 and "JOIN calls" in reads[0] and "FOR UPDATE OF applications" in reads[0], reads
 
     other = await world.draft(await world.call())
     stranger = actors.enterprise(random_tax_code())  # another enterprise's staff
@@ -159,3 +219,25 @@ async def test_a_change_reads_and_locks_the_application_with_its_call_in_one_sta
             await transaction.rollback()
     assert answer.status_code == 404, answer.text
     assert answer.json()["code"] == "application_not_found"
+
+
+async def test_two_submissions_of_one_draft_at_once_one_wins_and_one_number_is_used(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Both lock the row in their first statement; the second waits, then reads the submitted row (the locked
+    CTE's values are the row's latest), takes no number and is answered 412: the next submission of the day gets
+    the number after the winner's."""
+    call = await world.call()
+    draft, later = await world.draft(call), await world.draft(call)
+    url = f"/api/v1/applications/{draft['id']}/submit"
+    results = await asyncio.gather(
+        *[client.post(url, headers=if_match(world.owner(draft), draft["version"])) for _ in range(2)]
+    )
+    assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 200).json()
+    following = await client.post(
+        f"/api/v1/applications/{later['id']}/submit", headers=if_match(world.owner(later), later["version"])
+    )
+    assert following.status_code == 200, following.text
+    number = int(winner["dossier_code"].rsplit("-", 1)[1])
+    assert int(following.json()["dossier_code"].rsplit("-", 1)[1]) == number + 1

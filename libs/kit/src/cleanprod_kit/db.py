@@ -15,6 +15,7 @@ The hottest simple reads skip the session altogether: a `Read` (a SELECT built o
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -26,7 +27,7 @@ from typing import Annotated, Any
 import asyncpg
 from anyio import CancelScope
 from fastapi import Depends, Request
-from sqlalchemy import event, text
+from sqlalchemy import TextClause, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
@@ -200,6 +201,30 @@ class Database:
         rows = await self.fetch(read, **params)
         return rows[0] if rows else None
 
+    async def write(self, statement: TextClause, params: dict[str, Any]) -> None:
+        """One statement (a textual one, e.g. `rows.statement`'s) in autocommit, on the read pool's driver
+        connections: without SQLAlchemy's execution path — a Core connection, its events, the compiled cache's
+        look-up and a result — which cost about as much as the round trip itself (issue 16). A constraint it breaks
+        raises SQLAlchemy's `IntegrityError` (the driver's error as `orig`), as the engine would. Behind PgBouncer
+        (statement cache 0) it runs in a transaction of the engine instead: in autocommit there, the driver's
+        prepare and execute may land on two server connections (`prepared statement … does not exist`)."""
+        if self.statement_cache_size == 0:
+            async with self.engine.begin() as connection:
+                await connection.execute(statement, params)
+            return
+        sql, names = _driver_sql(statement, self.engine.dialect)
+        values = [params[name] for name in names]
+        pool = self._reads or await self._open_reads()
+        async with pool.acquire(timeout=READ_POOL_TIMEOUT_SECONDS) as connection:
+            try:
+                if self.statement_span is None:
+                    await connection.execute(sql, *values)
+                else:
+                    with self.statement_span(sql):
+                        await connection.execute(sql, *values)
+            except asyncpg.IntegrityConstraintViolationError as exc:
+                raise IntegrityError(sql, params, exc) from exc
+
     async def _open_reads(self) -> asyncpg.Pool:
         async with self._reads_opening:
             if self._reads is None:
@@ -229,6 +254,13 @@ class Database:
             await self._reads.close()
             self._reads = None
         await self.engine.dispose()
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_sql(statement: TextClause, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """`statement` compiled once to the driver's SQL (`$1`…), with its parameters' names in that order."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def _ping_idle_connections(engine: AsyncEngine) -> None:

@@ -21,15 +21,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from sqlalchemy import Table, TextClause, event, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from .db import Database
 
 _PENDING = "cleanprod.queued_rows"
 
@@ -176,19 +178,18 @@ def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, di
     return built, parameters
 
 
-async def write_autocommit(engine: AsyncEngine, session: AsyncSession) -> None:
+async def write_autocommit(database: Database, session: AsyncSession) -> None:
     """Write what `session` has queued as one statement in autocommit, on a connection of its own, instead of
-    at the session's commit: no BEGIN and no COMMIT round trip (idempotency.insert_once). For a change made of
-    queued rows alone: ORM changes in the session would not be written, so they are refused."""
+    at the session's commit: no BEGIN and no COMMIT round trip (idempotency.insert_once), sent on the driver
+    (`Database.write`). For a change made of queued rows alone: ORM changes in the session would not be written,
+    so they are refused."""
     sync = _sync(session)
     if sync.new or sync.dirty or sync.deleted:
         raise RuntimeError("write_autocommit writes queued rows only; this session has ORM changes")
     groups = sync.info.pop(_PENDING, None)
     if not groups:
         return
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(*statement(groups))
+    await database.write(*statement(groups))
 
 
 def write_queued(session: Session) -> None:

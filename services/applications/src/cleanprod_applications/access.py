@@ -116,7 +116,7 @@ async def readable_application(session: AsyncSession, principal: Principal, appl
 
 _CALLS_READ = "cleanprod_applications.calls_read"
 # Built once (SQLAlchemy memoises a statement's cache key on the statement object); `visibility_filter` is the
-# rule for every other caller. An enterprise's own: the same condition as its lists.
+# rule for every other caller (`change_rule`).
 _LOCKED = (
     select(Application, Call)
     .join(Call, Call.id == Application.call_id)  # type: ignore[arg-type]
@@ -124,7 +124,26 @@ _LOCKED = (
     .with_for_update(of=Application)
     .execution_options(populate_existing=True)
 )
-_LOCKED_OWN = _LOCKED.where(Application.enterprise_tax_code == bindparam("tax_code"))
+_OWN = Application.enterprise_tax_code == bindparam("tax_code")
+"""An enterprise's own: the same condition as its lists."""
+_LOCKED_OWN = _LOCKED.where(_OWN)
+
+
+def change_rule(principal: Principal) -> tuple[str, ColumnElement[bool] | None, dict[str, Any]]:
+    """The access rule of a change as a WHERE clause on `applications` (None: every row), with its parameters and
+    a name for the statements built on it: "all" and "own" are the same clause for every caller of that kind
+    (statements built once), "assigned" is built for the caller (the assignment tables' subqueries)."""
+    if reads_all(principal):
+        return "all", None, {}
+    if principal.roles.isdisjoint(_ASSIGNMENTS) and (tax_code := principal.enterprise_tax_code()) is not None:
+        return "own", _OWN, {"tax_code": canonical(tax_code)}
+    return "assigned", visibility_filter(principal), {}
+
+
+def keep_call(session: AsyncSession, call: Call) -> None:
+    """Keep a call read with a locked application for the session's life: the identity map holds objects weakly,
+    so it would be collected before `call_of` looks for it."""
+    session.info.setdefault(_CALLS_READ, []).append(call)
 
 
 async def locked_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
@@ -133,21 +152,25 @@ async def locked_application(session: AsyncSession, principal: Principal, applic
     see is neither answered nor locked, and 404 `application_not_found` as for a missing one. Its call is read in
     the same statement (not locked): every transition needs it, and `session.get(Call, …)` then finds it in the
     session instead of asking the database (issue 16)."""
-    params: dict[str, Any] = {"application_id": application_id}
-    if reads_all(principal):
+    kind, rule, params = change_rule(principal)
+    params["application_id"] = application_id
+    if kind == "all":
         statement = _LOCKED
-    elif principal.roles.isdisjoint(_ASSIGNMENTS) and (tax_code := principal.enterprise_tax_code()) is not None:
-        statement, params["tax_code"] = _LOCKED_OWN, canonical(tax_code)
-    else:  # assigned reviewers and verifiers: the assignment tables' subqueries, built for the caller
-        statement = _LOCKED.where(visibility_filter(principal))  # type: ignore[arg-type]
+    elif kind == "own":
+        statement = _LOCKED_OWN
+    else:
+        statement = _LOCKED.where(rule)  # type: ignore[arg-type]
     found = (await session.exec(statement, params=params)).first()  # type: ignore[call-overload]
     if found is None:
-        raise NotFound(code="application_not_found", params=_not_found(application_id))
+        raise not_found(application_id)
     application, call = found
-    # The session's identity map holds objects weakly: the call is kept for the session's life, or it would be
-    # collected before `call_of` looks for it.
-    session.info.setdefault(_CALLS_READ, []).append(call)
+    keep_call(session, call)
     return application
+
+
+def not_found(application_id: uuid.UUID) -> NotFound:
+    """The 404 of an application the caller may not see, or that does not exist."""
+    return NotFound(code="application_not_found", params=_not_found(application_id))
 
 
 def visibility_filter(principal: Principal) -> ColumnElement[bool] | None:

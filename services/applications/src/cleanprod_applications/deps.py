@@ -6,7 +6,7 @@ uses and no route reads `request.app.state`:
 - (each an `async def`: FastAPI runs a plain `def` dependency in its thread pool, a thread hand-off per request
   for reading an attribute — issue 16)
 - the kit's change pipeline (`cleanprod_kit.changes.Change`) for each resource a route changes:
-  `ApplicationChange`, `CallChange`, `SubscriptionChange`. The route calls `change.lock()` (read access → row
+  `ApplicationChange` (`FilingChange` for a submission), `CallChange`, `SubscriptionChange`. The route calls `change.lock()` (read access → row
   lock → If-Match), one flow or service function, then `change.answer(response, …)` (commit → ETag → schema).
 """
 
@@ -25,6 +25,7 @@ from cleanprod_kit.upstream import Upstream
 
 from . import registry
 from .access import locked_application, readable_application
+from .applications.filing import locked_for_filing
 from .applications.models import Application
 from .applications.schemas import ApplicationPublic
 from .applications.service import public_view
@@ -110,6 +111,20 @@ async def _application_change(
     )
 
 
+async def _filing_change(
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> Change[Application]:
+    """`ApplicationChange` for a submission: the locked read also takes a first submission's dossier number
+    (`applications/filing.py`: one statement instead of two)."""
+    return Change(
+        request,
+        session,
+        principal,
+        lambda: readable_application(session, principal, application_id),
+        read_locked=lambda: locked_for_filing(session, principal, application_id, settings.agency_id),
+    )
+
+
 async def _call_change(
     call_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Change[Call]:
@@ -145,6 +160,7 @@ async def _tranche_change(
 
 
 ApplicationChange = Annotated[Change[Application], Depends(_application_change)]
+FilingChange = Annotated[Change[Application], Depends(_filing_change)]
 TrancheChange = Annotated[Change[Tranche], Depends(_tranche_change)]
 CallChange = Annotated[Change[Call], Depends(_call_change)]
 SubscriptionChange = Annotated[Change[WebhookSubscription], Depends(_subscription_change)]

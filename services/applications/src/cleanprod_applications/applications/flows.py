@@ -71,6 +71,7 @@ from ..grants.service import (
 from ..grants.verdicts import VerdictData, parse, service_actor
 from ..notifications import rules as notification_rules
 from ..reviews.service import assignments_of
+from . import filing
 from .completeness import ensure_complete
 from .deadlines import clock_is_stopped, follow_clock
 from .models import ENTITY, Application, DossierSequence
@@ -277,8 +278,13 @@ async def allocate_dossier_code(session: AsyncSession, agency_id: str, at: dt.da
     back submission gives its number back)."""
     day = local_date(at)
     sequence = int((await session.exec(_NEXT_NUMBER, params={"agency_id": agency_id, "day": day})).scalar_one())  # type: ignore[call-overload]
+    return dossier_code(agency_id, at, sequence)
+
+
+def dossier_code(agency_id: str, at: dt.datetime, sequence: int) -> str:
+    """`<agency>-<YYMMDD>-<NNNN>` of the day's number `sequence` (503 once the day's numbers are used up)."""
     try:
-        return format_dossier_code(agency_id, day, sequence)
+        return format_dossier_code(agency_id, local_date(at), sequence)
     except DailySequenceExhausted:
         raise ServiceUnavailable(code="dossier_numbers_exhausted") from None
 
@@ -317,15 +323,20 @@ async def file_dossier(
     ensure_legal(application.status, action)
     ensure_complete({name: getattr(application, name) for name in REQUIRED_TO_SUBMIT})
     await _ensure_documents(session, application, rule_of(application.support_type).documents_to_submit)
-    now = utcnow()
+    took = filing.taken(session, application)
+    now = took.at if took is not None else utcnow()  # the counter's day is this moment's
     reasons = screen(terms_of(call), _facts(application), now)
     first = application.dossier_code is None
     if first:
-        # Everything that reads is done: the daily counter row is locked from this statement until the commit
-        # (numbers are gap-free), and only in-memory work is left before it — the two transitions' audit
-        # entries, events and notifications are queued rows, written with the application's one UPDATE at
-        # commit. Nothing is flushed before this statement: the application is changed only after it.
-        application.dossier_code = await allocate_dossier_code(session, agency_id, now)
+        # Everything that reads is done: the daily counter row is locked from this statement (or from the locked
+        # read that took the number with the row, `filing.py`) until the commit (numbers are gap-free), and only
+        # in-memory work is left — the two transitions' audit entries, events and notifications are queued
+        # rows, written with the application's one UPDATE at commit. Nothing is flushed before this statement:
+        # the application is changed only after it.
+        if took is not None and took.number is not None:
+            application.dossier_code = dossier_code(agency_id, now, took.number)
+        else:
+            application.dossier_code = await allocate_dossier_code(session, agency_id, now)
         application.first_submitted_at = now
         application.processing_days = processing_days  # the promise made at reception; later settings don't move it
     application.submitted_at = now

@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cleanprod_kit.audit import audit_page, field_changes, queue_audit, snapshot
 from cleanprod_kit.auth import Principal
 from cleanprod_kit.changes import public_from
-from cleanprod_kit.db import Database, Read
 from cleanprod_kit.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from cleanprod_kit.idempotency import ReadWithAnswer
 from cleanprod_kit.models import AuditEntry, utcnow
 from cleanprod_kit.pagination import page_by_id
 from cleanprod_kit.rows import queue_row, row_of
@@ -157,19 +157,23 @@ class DraftCall:
     support_types: list[str]
 
 
-_DRAFT_CALL = Read(
+DRAFT_CALL = ReadWithAnswer(
     select(Call.id, Call.code, Call.closes_on, Call.support_types).where(Call.id == bindparam("call_id"))
 )
-"""Read on the read pool, outside any transaction (a create is one autocommitted statement: `insert_once`)."""
+"""Read on the read pool, outside any transaction (a create is one autocommitted statement: `insert_once`), in
+the same statement as the Idempotency-Key's look-up."""
 
 
-async def create_application(
-    session: AsyncSession, database: Database, principal: Principal, data: ApplicationCreate, facts: FacilityFacts
+def create_application(
+    session: AsyncSession,
+    principal: Principal,
+    data: ApplicationCreate,
+    facts: FacilityFacts,
+    found_call: dict[str, Any] | None,
 ) -> Application:
     """A new draft: queued rows only (the application and its audit entry), written by the caller's one
-    statement (`insert_once`); the call is read on the read pool."""
-    found = await database.fetch_one(_DRAFT_CALL, call_id=data.call_id)
-    call = DraftCall(**found) if found is not None else None
+    statement (`insert_once`); `found_call` is `DRAFT_CALL`'s row for `data.call_id` (None: no such call)."""
+    call = DraftCall(**found_call) if found_call is not None else None
     if call is None:
         raise Unprocessable(
             code="unknown_call",

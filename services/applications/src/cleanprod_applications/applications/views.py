@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -14,7 +14,7 @@ from cleanprod_kit.pagination import CursorParam, LimitParam, Page
 from cleanprod_kit.roles import Role
 
 from ..access import READ_ROLES, readable_application
-from ..deps import ApplicationChange, DatabaseDep, RegistryDep, SettingsDep, answer_application
+from ..deps import ApplicationChange, FilingChange, RegistryDep, SettingsDep, answer_application
 from ..domain import Action
 from . import flows, service
 from .filters import ApplicationFilters
@@ -51,7 +51,6 @@ async def create_application(
     body: ApplicationCreate,
     request: Request,
     session: SessionDep,
-    database: DatabaseDep,
     principal: CurrentPrincipal,
     registry: RegistryDep,
 ) -> Response:
@@ -61,16 +60,19 @@ async def create_application(
     # Ask the registry before any database work: no transaction stays open during the HTTP call.
     facts = service.check_facility(principal, body.facility_id, await registry.facility_facts(body.facility_id))
 
-    async def create() -> Created:
-        application = await service.create_application(session, database, principal, body, facts)
+    async def create(found_call: dict[str, Any] | None) -> Created:
+        application = service.create_application(session, principal, body, facts, found_call)
         return created(
             service.to_public(application, []),
             version=application.version,
             location=f"/api/v1/applications/{application.id}",
         )
 
-    # The draft and its audit entry are queued rows and the call is read on the read pool: no transaction.
-    return await insert_once(request, session, principal, body, create)
+    # The draft and its audit entry are queued rows and the call is read on the read pool, with the key's stored
+    # answer: no transaction.
+    return await insert_once(
+        request, session, principal, body, create, read=service.DRAFT_CALL, params={"call_id": body.call_id}
+    )
 
 
 @router.get("", response_model=Page[ApplicationPublic], dependencies=readers)
@@ -164,7 +166,7 @@ async def _file(
     responses=TRANSITION_RESPONSES,
 )
 async def submit_application(
-    change: ApplicationChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
+    change: FilingChange, settings: SettingsDep, response: Response, body: TransitionBody | None = None
 ) -> ApplicationPublic:
     """draft → submitted (dossier code given) → screened at once: under_review, or ineligible with reasons."""
     return await _file(change, settings, response, Action.SUBMIT, body)
