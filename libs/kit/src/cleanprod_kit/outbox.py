@@ -21,10 +21,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import exists, or_, tuple_, update
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import guard_codes
@@ -112,7 +111,7 @@ class EventEnvelope(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, event: OutboxEvent, source: str) -> EventEnvelope:
+    def of(cls, event: OutboxEvent | ClaimedEvent, source: str) -> EventEnvelope:
         return cls(
             id=event.id,
             seq=event.seq or 0,
@@ -126,6 +125,62 @@ class EventEnvelope(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An event the dispatcher claimed (the row as the claim read it): what delivering and settling it need."""
+
+    id: uuid.UUID
+    seq: int
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: dt.datetime
+    request_id: str | None
+
+
+# One statement, autocommitted, claims a batch (issue 16: it was BEGIN, the heads, the followers, an UPDATE per
+# head and COMMIT). `heads`: due events with no earlier unpublished event of their aggregate, locked SKIP LOCKED,
+# with their `next_attempt_at` before the claim (`due`, to give an untried head back as it was); `leased` moves
+# them `lease` ahead; `followers`: the held aggregates' next unpublished events, as many as the batch has room
+# for — no lock needed, nobody else can claim them while we hold their heads. The rows come in `seq` order.
+CLAIM_SQL = text("""
+WITH heads AS (
+    SELECT o.id, o.next_attempt_at AS due FROM outbox_events o
+    WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= :now)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox_events e
+          WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+            AND e.published_at IS NULL AND e.seq < o.seq)
+    ORDER BY o.seq LIMIT :batch
+    FOR UPDATE OF o SKIP LOCKED
+), leased AS (
+    UPDATE outbox_events o SET next_attempt_at = :lease FROM heads h WHERE o.id = h.id
+    RETURNING o.id, o.seq, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at, o.request_id,
+              h.due
+), followers AS (
+    SELECT f.id, f.seq, f.event_type, f.aggregate_type, f.aggregate_id, f.payload, f.occurred_at, f.request_id,
+           f.next_attempt_at AS due
+    FROM outbox_events f
+    WHERE f.published_at IS NULL
+      AND (f.aggregate_type, f.aggregate_id) IN (SELECT aggregate_type, aggregate_id FROM leased)
+      AND f.id NOT IN (SELECT id FROM leased)
+    ORDER BY f.seq LIMIT greatest(:batch - (SELECT count(*) FROM leased), 0)
+)
+SELECT *, true AS head FROM leased
+UNION ALL
+SELECT *, false AS head FROM followers
+ORDER BY seq
+""")
+
+# The delivered events of a claim, in one autocommitted statement (one array parameter: one prepared statement
+# whatever the batch's size, where an IN list was a new statement for every length).
+PUBLISHED_SQL = text("""
+UPDATE outbox_events SET published_at = :now, attempts = attempts + 1
+WHERE id = ANY(:ids) AND published_at IS NULL
+""").bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+
+Claimed = tuple[ClaimedEvent, dt.datetime | None]
 Deliver = Callable[[EventEnvelope], Awaitable[None]]
 # A deliverer may also push a whole claim at once (`HttpDeliverer.batch`): the dispatcher then uses that.
 BatchDeliver = Callable[[Sequence[EventEnvelope], float], Awaitable[dict[uuid.UUID, Exception | None]]]
@@ -191,72 +246,48 @@ class OutboxDispatcher:
     def notify(self) -> None:
         self._wake.set()
 
-    async def _claim(self) -> list[list[tuple[OutboxEvent, dt.datetime | None]]]:
+    async def _claim(self) -> list[list[Claimed]]:
         """Chains of due events, one per aggregate, each in `seq` order: the claimed head first, then its followers.
         Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was)."""
-        earlier = aliased(OutboxEvent)
-        async with self.db.session() as session:
-            now = utcnow()
-            heads = list(
-                (
-                    await session.exec(
-                        select(OutboxEvent)
-                        .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
-                        .where(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))  # type: ignore[union-attr, operator]
-                        .where(
-                            ~exists().where(
-                                earlier.aggregate_type == OutboxEvent.aggregate_type,
-                                earlier.aggregate_id == OutboxEvent.aggregate_id,
-                                earlier.published_at.is_(None),  # type: ignore[union-attr]
-                                earlier.seq < OutboxEvent.seq,  # type: ignore[operator]
-                            )
-                        )
-                        .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
-                        .limit(self.batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
+        now = utcnow()
+        lease = now + dt.timedelta(seconds=self.claim_seconds)
+        async with self.db.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            rows = (await autocommit.execute(CLAIM_SQL, {"now": now, "lease": lease, "batch": self.batch_size})).all()
+        chains: dict[tuple[str, str], list[Claimed]] = {}
+        for row in rows:  # in seq order, so each chain starts with its head
+            event = ClaimedEvent(
+                row.id,
+                row.seq,
+                row.event_type,
+                row.aggregate_type,
+                row.aggregate_id,
+                row.payload,
+                row.occurred_at,
+                row.request_id,
             )
-            chains: dict[tuple[str, str], list[tuple[OutboxEvent, dt.datetime | None]]] = {}
-            for head in heads:
-                chains[(head.aggregate_type, head.aggregate_id)] = [(head, head.next_attempt_at)]
-                head.next_attempt_at = now + dt.timedelta(seconds=self.claim_seconds)
-            room = self.batch_size - len(heads)
-            if heads and room > 0:
-                # Nobody else can claim these while we hold their heads; no lock needed.
-                followers = await session.exec(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
-                    .where(tuple_(OutboxEvent.aggregate_type, OutboxEvent.aggregate_id).in_(list(chains)))
-                    .where(OutboxEvent.id.not_in([h.id for h in heads]))  # type: ignore[attr-defined]
-                    .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
-                    .limit(room)
-                )
-                for event in followers.all():
-                    chains[(event.aggregate_type, event.aggregate_id)].append((event, event.next_attempt_at))
-            await session.commit()
+            chains.setdefault((event.aggregate_type, event.aggregate_id), []).append((event, row.due))
         return list(chains.values())
 
     async def _settle(
         self,
-        claimed: list[tuple[OutboxEvent, dt.datetime | None]],
+        claimed: list[Claimed],
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
     ) -> None:
         """Mark the delivered events, record the failures, give the untried heads back. The delivered ones — nearly
-        all — in one UPDATE (reading each event back first was a round trip per event, issue 16)."""
+        all — in one statement, autocommitted when that is all there is to settle (issue 16)."""
+        delivered = [event.id for event, _ in claimed if event.id in published]
+        rest = [(event, due) for event, due in claimed if event.id not in published]
+        if not rest:
+            async with self.db.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(PUBLISHED_SQL, {"now": utcnow(), "ids": delivered})
+            return
         async with self.db.session() as session:
-            delivered = [event.id for event, _ in claimed if event.id in published]
             if delivered:
-                await session.exec(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(delivered), OutboxEvent.published_at.is_(None))  # type: ignore[attr-defined, union-attr]
-                    .values(published_at=utcnow(), attempts=OutboxEvent.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
-            for claimed_event, due in claimed:
-                if claimed_event.id in published:
-                    continue
+                await session.exec(PUBLISHED_SQL.bindparams(now=utcnow(), ids=delivered))  # type: ignore[call-overload]
+            for claimed_event, due in rest:
                 event = await session.get(OutboxEvent, claimed_event.id)
                 if event is None or event.published_at is not None:
                     continue
@@ -274,7 +305,7 @@ class OutboxDispatcher:
 
     async def _deliver_chain(
         self,
-        chain: list[tuple[OutboxEvent, dt.datetime | None]],
+        chain: list[Claimed],
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
         slots: asyncio.Semaphore,
@@ -294,7 +325,7 @@ class OutboxDispatcher:
     async def _deliver_batch(
         self,
         batch: BatchDeliver,
-        chains: list[list[tuple[OutboxEvent, dt.datetime | None]]],
+        chains: list[list[Claimed]],
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
         until: float,
@@ -302,7 +333,7 @@ class OutboxDispatcher:
         """The whole claim in one push per subscriber (`HttpDeliverer.batch`), in `seq` order. Then, per chain, as
         one by one: what was accepted up to its first failure is published, that failure recorded (the event
         becomes the head, due after its back-off), the rest given back untried."""
-        events = sorted((event for chain in chains for event, _ in chain), key=lambda event: event.seq or 0)
+        events = sorted((event for chain in chains for event, _ in chain), key=lambda event: event.seq)
         try:
             outcomes = await batch([EventEnvelope.of(event, self.source) for event in events], until)
         except Exception as exc:  # noqa: BLE001 - as a failed push: each chain's head is retried later
