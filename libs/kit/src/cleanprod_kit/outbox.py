@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT, UUID
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -173,6 +173,54 @@ SELECT *, false AS head FROM followers
 ORDER BY seq
 """)
 
+# The same claim when the dispatcher knows which event types its subscribers consume (`consumed`, a fresh answer of
+# every one, `HttpDeliverer.consumed_types`): a held aggregate whose claimed events are all of types nobody
+# consumes has nothing to deliver, so those events are marked published in the claim itself (`quiet`) instead of
+# being leased, pushed to nobody and marked after (issue 16: every event of create + submit). Its head is locked
+# by this statement until it commits, so no other dispatcher takes any of them meanwhile, and what the aggregate
+# has beyond the claim becomes its head afterwards, in order. The other aggregates are claimed as above. Every
+# claimed row is answered, `published` saying which were marked (their payload is not sent back).
+CLAIM_KNOWING_TYPES_SQL = text("""
+WITH heads AS (
+    SELECT o.id, o.seq, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at, o.request_id,
+           o.next_attempt_at AS due
+    FROM outbox_events o
+    WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= :now)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox_events e
+          WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+            AND e.published_at IS NULL AND e.seq < o.seq)
+    ORDER BY o.seq LIMIT :batch
+    FOR UPDATE OF o SKIP LOCKED
+), followers AS (
+    SELECT f.id, f.seq, f.event_type, f.aggregate_type, f.aggregate_id, f.payload, f.occurred_at, f.request_id,
+           f.next_attempt_at AS due
+    FROM outbox_events f
+    WHERE f.published_at IS NULL
+      AND (f.aggregate_type, f.aggregate_id) IN (SELECT aggregate_type, aggregate_id FROM heads)
+      AND f.id NOT IN (SELECT id FROM heads)
+    ORDER BY f.seq LIMIT greatest(:batch - (SELECT count(*) FROM heads), 0)
+), chain AS (
+    SELECT *, true AS head FROM heads UNION ALL SELECT *, false AS head FROM followers
+), quiet AS (
+    SELECT aggregate_type, aggregate_id FROM chain GROUP BY aggregate_type, aggregate_id
+    HAVING bool_and(event_type <> ALL(:consumed))
+), marked AS (
+    UPDATE outbox_events o SET published_at = :now, attempts = o.attempts + 1
+    FROM chain c
+    WHERE o.id = c.id AND o.published_at IS NULL AND (c.aggregate_type, c.aggregate_id) IN (SELECT * FROM quiet)
+    RETURNING o.id
+), leased AS (
+    UPDATE outbox_events o SET next_attempt_at = :lease
+    FROM chain c WHERE o.id = c.id AND c.head AND (c.aggregate_type, c.aggregate_id) NOT IN (SELECT * FROM quiet)
+    RETURNING o.id
+)
+SELECT c.id, c.seq, c.event_type, c.aggregate_type, c.aggregate_id, c.occurred_at, c.request_id, c.due, c.head,
+       q.aggregate_id IS NOT NULL AS published, CASE WHEN q.aggregate_id IS NULL THEN c.payload END AS payload
+FROM chain c LEFT JOIN quiet q ON (q.aggregate_type, q.aggregate_id) = (c.aggregate_type, c.aggregate_id)
+ORDER BY c.seq
+""").bindparams(bindparam("consumed", type_=ARRAY(TEXT)))
+
 # The delivered events of a claim, in one autocommitted statement (one array parameter: one prepared statement
 # whatever the batch's size, where an IN list was a new statement for every length).
 PUBLISHED_SQL = text("""
@@ -216,7 +264,9 @@ class OutboxDispatcher:
     not run out while its holder is still delivering (the HTTP client's timeouts are far shorter).
 
     A deliverer with a `batch` method (`HttpDeliverer`: every kit service's) gets the whole claim at once, one
-    request per subscriber; each chain is then settled as if its events had been pushed one by one."""
+    request per subscriber; each chain is then settled as if its events had been pushed one by one. Such a
+    deliverer also says which types its subscribers consume (`consumed_types`): a claimed aggregate whose events are
+    all of types nobody consumes is then marked published by the claim itself, as nothing is to be pushed."""
 
     def __init__(
         self,
@@ -246,16 +296,27 @@ class OutboxDispatcher:
     def notify(self) -> None:
         self._wake.set()
 
-    async def _claim(self) -> list[list[Claimed]]:
+    async def _claim(self) -> tuple[list[list[Claimed]], int]:
         """Chains of due events, one per aggregate, each in `seq` order: the claimed head first, then its followers.
-        Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was)."""
+        Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was).
+        Also how many events the claim marked published itself (nobody consumes them; `CLAIM_KNOWING_TYPES_SQL`)."""
         now = utcnow()
-        lease = now + dt.timedelta(seconds=self.claim_seconds)
+        params: dict[str, Any] = {"now": now, "lease": now + dt.timedelta(seconds=self.claim_seconds)}
+        params["batch"] = self.batch_size
+        consumed_types = getattr(self.deliver, "consumed_types", None)
+        consumed = consumed_types() if consumed_types is not None else None
+        statement = CLAIM_SQL if consumed is None else CLAIM_KNOWING_TYPES_SQL
+        if consumed is not None:
+            params["consumed"] = sorted(consumed)
         async with self.db.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            rows = (await autocommit.execute(CLAIM_SQL, {"now": now, "lease": lease, "batch": self.batch_size})).all()
+            rows = (await autocommit.execute(statement, params)).all()
         chains: dict[tuple[str, str], list[Claimed]] = {}
+        marked = 0
         for row in rows:  # in seq order, so each chain starts with its head
+            if consumed is not None and row.published:
+                marked += 1
+                continue
             event = ClaimedEvent(
                 row.id,
                 row.seq,
@@ -267,7 +328,7 @@ class OutboxDispatcher:
                 row.request_id,
             )
             chains.setdefault((event.aggregate_type, event.aggregate_id), []).append((event, row.due))
-        return list(chains.values())
+        return list(chains.values()), marked
 
     async def _settle(
         self,
@@ -350,7 +411,7 @@ class OutboxDispatcher:
 
     async def run_once(self) -> int:
         """Deliver one batch; returns how many events were published."""
-        chains = await self._claim()
+        chains, marked = await self._claim()
         # Counted from the claim, waiting for a slot included: no chain starts an event late in its lease.
         until = time.monotonic() + self.claim_seconds / 2
         published: set[uuid.UUID] = set()
@@ -374,7 +435,7 @@ class OutboxDispatcher:
                 except asyncio.CancelledError:
                     await settle
                     raise
-        return len(published)
+        return marked + len(published)
 
     async def _loop(self) -> None:
         while True:
@@ -587,6 +648,18 @@ class HttpDeliverer:
                 continue
             body = body or envelope.model_dump(mode="json")
             await self._push_one(url, body)
+
+    def consumed_types(self) -> frozenset[str] | None:
+        """The event types some subscriber consumes, from the subscribers' fresh answers (no request is made);
+        None when one has not answered lately or declares none (it is sent everything): then the dispatcher
+        claims as if every event were consumed, and pushing asks again."""
+        consumed: set[str] = set()
+        for url in self.subscribers:
+            known, types = self.subscriptions.known(url)
+            if not known or types is None:
+                return None
+            consumed |= types
+        return frozenset(consumed)
 
     async def batch(self, envelopes: Sequence[EventEnvelope], until: float) -> dict[uuid.UUID, Exception | None]:
         """Push `envelopes` (in `seq` order) to every subscriber at once. Per event: None when every subscriber
