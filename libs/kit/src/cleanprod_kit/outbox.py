@@ -280,6 +280,7 @@ class OutboxDispatcher:
         concurrency: int = 8,
         retry_base_seconds: float = 0.5,
         retry_cap_seconds: float = 300.0,
+        coalesce_seconds: float = 0.05,
     ) -> None:
         self.db = db
         self.source = source
@@ -290,6 +291,7 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         self.retry_base_seconds = retry_base_seconds
         self.retry_cap_seconds = retry_cap_seconds
+        self.coalesce_seconds = coalesce_seconds
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -440,8 +442,12 @@ class OutboxDispatcher:
     async def _loop(self) -> None:
         while True:
             try:
-                while await self.run_once():
-                    pass
+                while published := await self.run_once():
+                    if published < self.batch_size:
+                        # Busy but not behind: let more commits gather for the next claim (issue 16: back to back,
+                        # a claim took ~2 applications' events). Only after a claim that found work, and never
+                        # longer than the poll, so a quiet system delivers as before and a full batch at once.
+                        await asyncio.sleep(min(self.coalesce_seconds, self.poll_seconds))
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - database hiccup: log and keep the loop alive
