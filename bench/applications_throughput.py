@@ -490,6 +490,92 @@ async def mail_settled(database_url: str, timeout: float = 180.0) -> None:
         await connection.close()
 
 
+PG_STAT_OPTIONS = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=2000"
+
+
+class StatementCounts:
+    """--statements: what PostgreSQL ran for the measured applications (pg_stat_statements, every database of the
+    server), reset when the measurement starts and read once the mail is settled — so the background's statements
+    (outbox, mail, webhooks) are in it — before the baseline runs. Needs the server started with
+    CLEANPROD_PG_OPTIONS=PG_STAT_OPTIONS (`--stack --statements` / `--direct --statements` set it)."""
+
+    def __init__(self, database_url: str) -> None:
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        self.dsn = dsn.rsplit("/", 1)[0] + "/postgres"
+        self.rows: list[Any] = []
+        self.postmaster = 0
+        self.cpu = 0.0
+
+    def server_cpu(self) -> float:
+        """CPU seconds of this server alone (other sessions' servers left out): the postmaster, its live children,
+        and the children it has reaped (the postmaster's cutime + cstime)."""
+        from infra.processes import cpu_seconds
+
+        total = cpu_seconds(self.postmaster)
+        try:
+            fields = Path(f"/proc/{self.postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == self.postmaster:
+                        total += cpu_seconds(int(entry.name))
+                except (OSError, IndexError, ValueError):
+                    continue
+        return total
+
+    async def reset(self) -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            data_dir = await connection.fetchval("SELECT current_setting('data_directory')")
+            self.postmaster = int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+            await connection.execute("SELECT pg_stat_statements_reset()")
+        finally:
+            await connection.close()
+        self.cpu = self.server_cpu()
+
+    async def read(self) -> None:
+        import asyncpg
+
+        self.cpu = self.server_cpu() - self.cpu
+
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            self.rows = await connection.fetch(
+                """SELECT d.datname AS db, s.calls, s.total_exec_time AS ms, s.rows, s.query
+                   FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+                   WHERE s.query NOT LIKE '%pg_stat_statements%' ORDER BY s.total_exec_time DESC"""
+            )
+        finally:
+            await connection.close()
+
+    def report(self, applications: int, top: int = 40) -> None:
+        if not self.rows or not applications:
+            return
+        per_db: dict[str, list[float]] = {}
+        for row in self.rows:
+            totals = per_db.setdefault(row["db"], [0.0, 0.0])
+            totals[0] += row["calls"]
+            totals[1] += row["ms"]
+        print(f"\nthis PostgreSQL server's CPU per application: {1000 * self.cpu / applications:.2f} ms")
+        print(f"statements per application (pg_stat_statements, {applications} applications, mail settled):")
+        for db, (calls, ms) in sorted(per_db.items(), key=lambda item: -item[1][1]):
+            print(f"  {db:28s} {calls / applications:7.2f} calls  {ms / applications:6.3f} ms executing")
+        print(f"\n  {'calls/app':>9s} {'ms/app':>7s} {'rows/call':>9s}  database: statement")
+        for row in self.rows[:top]:
+            query = " ".join(row["query"].split())[:150]
+            rows_per_call = row["rows"] / row["calls"] if row["calls"] else 0.0
+            print(
+                f"  {row['calls'] / applications:9.2f} {row['ms'] / applications:7.3f} {rows_per_call:9.1f}  "
+                f"{row['db'].removeprefix('cleanprod_')}: {query}"
+            )
+
+
 async def bench(
     target: Target,
     bare_url: str | None,
@@ -500,6 +586,7 @@ async def bench(
     probe: CpuProbe | None = None,
     profile: Profiler | None = None,
     mail_database_url: str | None = None,
+    statements: StatementCounts | None = None,
 ) -> list[Series]:
     import aiohttp
 
@@ -511,6 +598,8 @@ async def bench(
             await measure_applications(http, target, call_id, facility_id, warmup, concurrency, label)
             if bare_url:
                 await measure_bare(http, bare_url, warmup, concurrency)
+        if statements:
+            await statements.reset()
         before = probe.read() if probe else {}
         if profile:
             profile.start()
@@ -521,6 +610,8 @@ async def bench(
             await mail_settled(mail_database_url)
         if probe:
             results[0].cpu = CpuProbe.delta(before, probe.read())
+        if statements:
+            await statements.read()
         if bare_url:
             # As many bare inserts as application requests (two per application), at the same concurrency.
             before = probe.read() if probe else {}
@@ -638,6 +729,7 @@ def run_direct(args: argparse.Namespace) -> None:
             )
             probe = CpuProbe({name: proc.pid for name, proc in procs.items()}, with_postgres=True)
             profile = Profiler(args.profile, procs[args.profile_target].pid) if args.profile else None
+            statements = StatementCounts(pg.url("bench_applications")) if args.statements else None
             results = asyncio.run(
                 bench(
                     target,
@@ -648,9 +740,12 @@ def run_direct(args: argparse.Namespace) -> None:
                     "direct",
                     probe,
                     profile,
+                    statements=statements,
                 )
             )
             report(results, args, "direct to the applications service (no gateway), local JWKS issuer")
+            if statements:
+                statements.report(len(results[0].seconds))
         finally:
             processes.stop_all()
             issuer.close()
@@ -696,14 +791,28 @@ def run_remote(args: argparse.Namespace, server_pids: dict[str, int] | None = No
                 server_pids = {**server_pids, "bare": proc.pid}
         probe = CpuProbe(server_pids, with_postgres=True) if server_pids is not None else None
         mail_db = args.database_url if args.mail_settled else None
+        statements = StatementCounts(args.database_url) if args.statements and args.database_url else None
         results = asyncio.run(
-            bench(target, bare_url, args.n, args.concurrency, args.warmup, "via base URL", probe, None, mail_db)
+            bench(
+                target,
+                bare_url,
+                args.n,
+                args.concurrency,
+                args.warmup,
+                "via base URL",
+                probe,
+                None,
+                mail_db,
+                statements,
+            )
         )
         report(
             results,
             args,
             f"through {target.base_url} with {'static' if args.enterprise_token else 'Keycloak password-grant'} tokens",
         )
+        if statements:
+            statements.report(len(results[0].seconds))
     finally:
         processes.stop_all()
 
@@ -754,7 +863,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--client-secret")
     parser.add_argument("--enterprise-user"), parser.add_argument("--enterprise-password")
     parser.add_argument("--officer-user"), parser.add_argument("--officer-password")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="--stack/--direct: print what PostgreSQL ran per application (pg_stat_statements; the server is started "
+        "with it), the background's statements included",
+    )
     args = parser.parse_args(argv)
+    if args.statements and (args.direct or args.stack):
+        os.environ["CLEANPROD_PG_OPTIONS"] = PG_STAT_OPTIONS
     if args.direct:
         run_direct(args)
     elif args.stack:

@@ -126,6 +126,9 @@ def ensure_postgres(data_dir: Path, port: int, *, timeout: float = 60.0) -> Post
     options = f"-h 127.0.0.1 -p {port} -c unix_socket_directories= -c max_connections=200"
     if os.environ.get("CLEANPROD_PG_FAST") == "1":  # tests: durability is not needed, speed is
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    # Benchmarks only (e.g. `-c shared_preload_libraries=pg_stat_statements` to count statements); unset by default.
+    if extra := os.environ.get("CLEANPROD_PG_OPTIONS", "").strip():
+        options += " " + extra
     subprocess.run(
         [
             _bin("pg_ctl"),

@@ -21,10 +21,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import exists, or_, tuple_, update
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT, UUID
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import guard_codes
@@ -112,7 +111,7 @@ class EventEnvelope(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, event: OutboxEvent, source: str) -> EventEnvelope:
+    def of(cls, event: OutboxEvent | ClaimedEvent, source: str) -> EventEnvelope:
         return cls(
             id=event.id,
             seq=event.seq or 0,
@@ -126,6 +125,110 @@ class EventEnvelope(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An event the dispatcher claimed (the row as the claim read it): what delivering and settling it need."""
+
+    id: uuid.UUID
+    seq: int
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: dt.datetime
+    request_id: str | None
+
+
+# One statement, autocommitted, claims a batch (issue 16: it was BEGIN, the heads, the followers, an UPDATE per
+# head and COMMIT). `heads`: due events with no earlier unpublished event of their aggregate, locked SKIP LOCKED,
+# with their `next_attempt_at` before the claim (`due`, to give an untried head back as it was); `leased` moves
+# them `lease` ahead; `followers`: the held aggregates' next unpublished events, as many as the batch has room
+# for — no lock needed, nobody else can claim them while we hold their heads. The rows come in `seq` order.
+CLAIM_SQL = text("""
+WITH heads AS (
+    SELECT o.id, o.next_attempt_at AS due FROM outbox_events o
+    WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= :now)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox_events e
+          WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+            AND e.published_at IS NULL AND e.seq < o.seq)
+    ORDER BY o.seq LIMIT :batch
+    FOR UPDATE OF o SKIP LOCKED
+), leased AS (
+    UPDATE outbox_events o SET next_attempt_at = :lease FROM heads h WHERE o.id = h.id
+    RETURNING o.id, o.seq, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at, o.request_id,
+              h.due
+), followers AS (
+    SELECT f.id, f.seq, f.event_type, f.aggregate_type, f.aggregate_id, f.payload, f.occurred_at, f.request_id,
+           f.next_attempt_at AS due
+    FROM outbox_events f
+    WHERE f.published_at IS NULL
+      AND (f.aggregate_type, f.aggregate_id) IN (SELECT aggregate_type, aggregate_id FROM leased)
+      AND f.id NOT IN (SELECT id FROM leased)
+    ORDER BY f.seq LIMIT greatest(:batch - (SELECT count(*) FROM leased), 0)
+)
+SELECT *, true AS head FROM leased
+UNION ALL
+SELECT *, false AS head FROM followers
+ORDER BY seq
+""")
+
+# The same claim when the dispatcher knows which event types its subscribers consume (`consumed`, a fresh answer of
+# every one, `HttpDeliverer.consumed_types`): a held aggregate whose claimed events are all of types nobody
+# consumes has nothing to deliver, so those events are marked published in the claim itself (`quiet`) instead of
+# being leased, pushed to nobody and marked after (issue 16: every event of create + submit). Its head is locked
+# by this statement until it commits, so no other dispatcher takes any of them meanwhile, and what the aggregate
+# has beyond the claim becomes its head afterwards, in order. The other aggregates are claimed as above. Every
+# claimed row is answered, `published` saying which were marked (their payload is not sent back).
+CLAIM_KNOWING_TYPES_SQL = text("""
+WITH heads AS (
+    SELECT o.id, o.seq, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at, o.request_id,
+           o.next_attempt_at AS due
+    FROM outbox_events o
+    WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= :now)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox_events e
+          WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+            AND e.published_at IS NULL AND e.seq < o.seq)
+    ORDER BY o.seq LIMIT :batch
+    FOR UPDATE OF o SKIP LOCKED
+), followers AS (
+    SELECT f.id, f.seq, f.event_type, f.aggregate_type, f.aggregate_id, f.payload, f.occurred_at, f.request_id,
+           f.next_attempt_at AS due
+    FROM outbox_events f
+    WHERE f.published_at IS NULL
+      AND (f.aggregate_type, f.aggregate_id) IN (SELECT aggregate_type, aggregate_id FROM heads)
+      AND f.id NOT IN (SELECT id FROM heads)
+    ORDER BY f.seq LIMIT greatest(:batch - (SELECT count(*) FROM heads), 0)
+), chain AS (
+    SELECT *, true AS head FROM heads UNION ALL SELECT *, false AS head FROM followers
+), quiet AS (
+    SELECT aggregate_type, aggregate_id FROM chain GROUP BY aggregate_type, aggregate_id
+    HAVING bool_and(event_type <> ALL(:consumed))
+), marked AS (
+    UPDATE outbox_events o SET published_at = :now, attempts = o.attempts + 1
+    FROM chain c
+    WHERE o.id = c.id AND o.published_at IS NULL AND (c.aggregate_type, c.aggregate_id) IN (SELECT * FROM quiet)
+    RETURNING o.id
+), leased AS (
+    UPDATE outbox_events o SET next_attempt_at = :lease
+    FROM chain c WHERE o.id = c.id AND c.head AND (c.aggregate_type, c.aggregate_id) NOT IN (SELECT * FROM quiet)
+    RETURNING o.id
+)
+SELECT c.id, c.seq, c.event_type, c.aggregate_type, c.aggregate_id, c.occurred_at, c.request_id, c.due, c.head,
+       q.aggregate_id IS NOT NULL AS published, CASE WHEN q.aggregate_id IS NULL THEN c.payload END AS payload
+FROM chain c LEFT JOIN quiet q ON (q.aggregate_type, q.aggregate_id) = (c.aggregate_type, c.aggregate_id)
+ORDER BY c.seq
+""").bindparams(bindparam("consumed", type_=ARRAY(TEXT)))
+
+# The delivered events of a claim, in one autocommitted statement (one array parameter: one prepared statement
+# whatever the batch's size, where an IN list was a new statement for every length).
+PUBLISHED_SQL = text("""
+UPDATE outbox_events SET published_at = :now, attempts = attempts + 1
+WHERE id = ANY(:ids) AND published_at IS NULL
+""").bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+
+Claimed = tuple[ClaimedEvent, dt.datetime | None]
 Deliver = Callable[[EventEnvelope], Awaitable[None]]
 # A deliverer may also push a whole claim at once (`HttpDeliverer.batch`): the dispatcher then uses that.
 BatchDeliver = Callable[[Sequence[EventEnvelope], float], Awaitable[dict[uuid.UUID, Exception | None]]]
@@ -161,7 +264,9 @@ class OutboxDispatcher:
     not run out while its holder is still delivering (the HTTP client's timeouts are far shorter).
 
     A deliverer with a `batch` method (`HttpDeliverer`: every kit service's) gets the whole claim at once, one
-    request per subscriber; each chain is then settled as if its events had been pushed one by one."""
+    request per subscriber; each chain is then settled as if its events had been pushed one by one. Such a
+    deliverer also says which types its subscribers consume (`consumed_types`): a claimed aggregate whose events are
+    all of types nobody consumes is then marked published by the claim itself, as nothing is to be pushed."""
 
     def __init__(
         self,
@@ -175,6 +280,7 @@ class OutboxDispatcher:
         concurrency: int = 8,
         retry_base_seconds: float = 0.5,
         retry_cap_seconds: float = 300.0,
+        coalesce_seconds: float = 0.05,
     ) -> None:
         self.db = db
         self.source = source
@@ -185,78 +291,66 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         self.retry_base_seconds = retry_base_seconds
         self.retry_cap_seconds = retry_cap_seconds
+        self.coalesce_seconds = coalesce_seconds
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
         self._wake.set()
 
-    async def _claim(self) -> list[list[tuple[OutboxEvent, dt.datetime | None]]]:
+    async def _claim(self) -> tuple[list[list[Claimed]], int]:
         """Chains of due events, one per aggregate, each in `seq` order: the claimed head first, then its followers.
-        Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was)."""
-        earlier = aliased(OutboxEvent)
-        async with self.db.session() as session:
-            now = utcnow()
-            heads = list(
-                (
-                    await session.exec(
-                        select(OutboxEvent)
-                        .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
-                        .where(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))  # type: ignore[union-attr, operator]
-                        .where(
-                            ~exists().where(
-                                earlier.aggregate_type == OutboxEvent.aggregate_type,
-                                earlier.aggregate_id == OutboxEvent.aggregate_id,
-                                earlier.published_at.is_(None),  # type: ignore[union-attr]
-                                earlier.seq < OutboxEvent.seq,  # type: ignore[operator]
-                            )
-                        )
-                        .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
-                        .limit(self.batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
+        Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was).
+        Also how many events the claim marked published itself (nobody consumes them; `CLAIM_KNOWING_TYPES_SQL`)."""
+        now = utcnow()
+        params: dict[str, Any] = {"now": now, "lease": now + dt.timedelta(seconds=self.claim_seconds)}
+        params["batch"] = self.batch_size
+        consumed_types = getattr(self.deliver, "consumed_types", None)
+        consumed = consumed_types() if consumed_types is not None else None
+        statement = CLAIM_SQL if consumed is None else CLAIM_KNOWING_TYPES_SQL
+        if consumed is not None:
+            params["consumed"] = sorted(consumed)
+        async with self.db.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            rows = (await autocommit.execute(statement, params)).all()
+        chains: dict[tuple[str, str], list[Claimed]] = {}
+        marked = 0
+        for row in rows:  # in seq order, so each chain starts with its head
+            if consumed is not None and row.published:
+                marked += 1
+                continue
+            event = ClaimedEvent(
+                row.id,
+                row.seq,
+                row.event_type,
+                row.aggregate_type,
+                row.aggregate_id,
+                row.payload,
+                row.occurred_at,
+                row.request_id,
             )
-            chains: dict[tuple[str, str], list[tuple[OutboxEvent, dt.datetime | None]]] = {}
-            for head in heads:
-                chains[(head.aggregate_type, head.aggregate_id)] = [(head, head.next_attempt_at)]
-                head.next_attempt_at = now + dt.timedelta(seconds=self.claim_seconds)
-            room = self.batch_size - len(heads)
-            if heads and room > 0:
-                # Nobody else can claim these while we hold their heads; no lock needed.
-                followers = await session.exec(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
-                    .where(tuple_(OutboxEvent.aggregate_type, OutboxEvent.aggregate_id).in_(list(chains)))
-                    .where(OutboxEvent.id.not_in([h.id for h in heads]))  # type: ignore[attr-defined]
-                    .order_by(OutboxEvent.seq)  # type: ignore[arg-type]
-                    .limit(room)
-                )
-                for event in followers.all():
-                    chains[(event.aggregate_type, event.aggregate_id)].append((event, event.next_attempt_at))
-            await session.commit()
-        return list(chains.values())
+            chains.setdefault((event.aggregate_type, event.aggregate_id), []).append((event, row.due))
+        return list(chains.values()), marked
 
     async def _settle(
         self,
-        claimed: list[tuple[OutboxEvent, dt.datetime | None]],
+        claimed: list[Claimed],
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
     ) -> None:
         """Mark the delivered events, record the failures, give the untried heads back. The delivered ones — nearly
-        all — in one UPDATE (reading each event back first was a round trip per event, issue 16)."""
+        all — in one statement, autocommitted when that is all there is to settle (issue 16)."""
+        delivered = [event.id for event, _ in claimed if event.id in published]
+        rest = [(event, due) for event, due in claimed if event.id not in published]
+        if not rest:
+            async with self.db.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(PUBLISHED_SQL, {"now": utcnow(), "ids": delivered})
+            return
         async with self.db.session() as session:
-            delivered = [event.id for event, _ in claimed if event.id in published]
             if delivered:
-                await session.exec(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(delivered), OutboxEvent.published_at.is_(None))  # type: ignore[attr-defined, union-attr]
-                    .values(published_at=utcnow(), attempts=OutboxEvent.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
-            for claimed_event, due in claimed:
-                if claimed_event.id in published:
-                    continue
+                await session.exec(PUBLISHED_SQL.bindparams(now=utcnow(), ids=delivered))  # type: ignore[call-overload]
+            for claimed_event, due in rest:
                 event = await session.get(OutboxEvent, claimed_event.id)
                 if event is None or event.published_at is not None:
                     continue
@@ -274,7 +368,7 @@ class OutboxDispatcher:
 
     async def _deliver_chain(
         self,
-        chain: list[tuple[OutboxEvent, dt.datetime | None]],
+        chain: list[Claimed],
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
         slots: asyncio.Semaphore,
@@ -294,7 +388,7 @@ class OutboxDispatcher:
     async def _deliver_batch(
         self,
         batch: BatchDeliver,
-        chains: list[list[tuple[OutboxEvent, dt.datetime | None]]],
+        chains: list[list[Claimed]],
         published: set[uuid.UUID],
         failures: dict[uuid.UUID, Exception],
         until: float,
@@ -302,7 +396,7 @@ class OutboxDispatcher:
         """The whole claim in one push per subscriber (`HttpDeliverer.batch`), in `seq` order. Then, per chain, as
         one by one: what was accepted up to its first failure is published, that failure recorded (the event
         becomes the head, due after its back-off), the rest given back untried."""
-        events = sorted((event for chain in chains for event, _ in chain), key=lambda event: event.seq or 0)
+        events = sorted((event for chain in chains for event, _ in chain), key=lambda event: event.seq)
         try:
             outcomes = await batch([EventEnvelope.of(event, self.source) for event in events], until)
         except Exception as exc:  # noqa: BLE001 - as a failed push: each chain's head is retried later
@@ -319,7 +413,7 @@ class OutboxDispatcher:
 
     async def run_once(self) -> int:
         """Deliver one batch; returns how many events were published."""
-        chains = await self._claim()
+        chains, marked = await self._claim()
         # Counted from the claim, waiting for a slot included: no chain starts an event late in its lease.
         until = time.monotonic() + self.claim_seconds / 2
         published: set[uuid.UUID] = set()
@@ -343,13 +437,17 @@ class OutboxDispatcher:
                 except asyncio.CancelledError:
                     await settle
                     raise
-        return len(published)
+        return marked + len(published)
 
     async def _loop(self) -> None:
         while True:
             try:
-                while await self.run_once():
-                    pass
+                while published := await self.run_once():
+                    if published < self.batch_size:
+                        # Busy but not behind: let more commits gather for the next claim (issue 16: back to back,
+                        # a claim took ~2 applications' events). Only after a claim that found work, and never
+                        # longer than the poll, so a quiet system delivers as before and a full batch at once.
+                        await asyncio.sleep(min(self.coalesce_seconds, self.poll_seconds))
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - database hiccup: log and keep the loop alive
@@ -556,6 +654,18 @@ class HttpDeliverer:
                 continue
             body = body or envelope.model_dump(mode="json")
             await self._push_one(url, body)
+
+    def consumed_types(self) -> frozenset[str] | None:
+        """The event types some subscriber consumes, from the subscribers' fresh answers (no request is made);
+        None when one has not answered lately or declares none (it is sent everything): then the dispatcher
+        claims as if every event were consumed, and pushing asks again."""
+        consumed: set[str] = set()
+        for url in self.subscribers:
+            known, types = self.subscriptions.known(url)
+            if not known or types is None:
+                return None
+            consumed |= types
+        return frozenset(consumed)
 
     async def batch(self, envelopes: Sequence[EventEnvelope], until: float) -> dict[uuid.UUID, Exception | None]:
         """Push `envelopes` (in `seq` order) to every subscriber at once. Per event: None when every subscriber

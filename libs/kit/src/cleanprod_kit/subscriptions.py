@@ -32,6 +32,14 @@ class Subscriptions:
         types = await self.types(url)
         return types is None or event_type in types
 
+    def known(self, url: str) -> tuple[bool, frozenset[str] | None]:
+        """What the subscriber at `url` declared, without asking: (True, its types — None for "everything") while
+        the answer is fresh, (False, None) when it has not answered within `ttl`."""
+        known = self._known.get(url)
+        if known is None or time.monotonic() - known[1] >= self.ttl:
+            return False, None
+        return True, known[0]
+
     async def types(self, url: str) -> frozenset[str] | None:
         """The event types the subscriber declares; None when it declares none (it is sent every event)."""
         known = self._known.get(url)

@@ -2,16 +2,20 @@
 each follow the outbox's claim → work → settle shape (`cleanprod_kit.outbox`), with the work done outside any
 database transaction and rows claimed `FOR UPDATE SKIP LOCKED`, so replicas never work on the same row at once:
 
-1. **Resolve**: notifications the sender has not seen get a `mail_resolutions` row; due ones are claimed (their
-   `next_attempt_at` moved `mail_claim_seconds` ahead), the audiences of the whole batch are asked of the registry
-   in one call (each distinct enterprise, role, user once — HTTP, no transaction open), and in one transaction the
-   opt-outs of every (person, kind) are read in one query, every delivery of the batch is inserted in one
-   statement `ON CONFLICT DO NOTHING` and the resolutions are marked done in another. Registry trouble: back-off.
+1. **Resolve**: due resolutions are claimed (their `next_attempt_at` moved `mail_claim_seconds` ahead) and, as far
+   as the batch has room, notifications the sender has not seen get a `mail_resolutions` row already claimed —
+   one statement; the audiences of the whole batch are asked of the registry in one call (each distinct
+   enterprise, role, user once — HTTP, no transaction open); the opt-outs of every (person, kind) are read in one
+   query, and every delivery of the batch is inserted `ON CONFLICT DO NOTHING` and the resolutions marked done in
+   one statement. Registry trouble: back-off.
 2. **Send**: due pending deliveries are claimed the same way, composed (one `Composer` per batch) and sent over
-   one SMTP session (`smtp.py`, one thread hand-off per batch); then the batch is settled in one transaction: the
-   sent ones in one statement, the failed ones in another (back-off and again — server down, 4xx, timeouts —
-   until `mail_max_age_seconds`, then failed; failed at once when refused for good, 5xx), the ones not tried
-   (the connection was lost before them, or the sender is stopping) due again at once.
+   one SMTP session (`smtp.py`, one thread hand-off per batch); then the batch is settled in one statement: the
+   sent ones, the failed ones (back-off and again — server down, 4xx, timeouts — until `mail_max_age_seconds`,
+   then failed; failed at once when refused for good, 5xx), the ones not tried (the connection was lost before
+   them, or the sender is stopping) due again at once.
+
+Each of these statements runs alone in autocommit (a single statement is atomic): no BEGIN and COMMIT round trips
+(issue 16).
 
 A sender that dies after the SMTP server accepted a mail but before settling its batch leaves the claims to expire;
 those mails are then sent again with the same Message-IDs (at least once; docs/notifications.md "Mail" says what
@@ -59,25 +63,32 @@ class Transport(Protocol):
     ) -> list[Outcome]: ...
 
 
-DISCOVER_SQL = text("""
-INSERT INTO mail_resolutions (notification_id, attempts, next_attempt_at, created_at)
-SELECT n.id, 0, now(), now() FROM notifications n
-WHERE n.created_at > now() - make_interval(secs => :max_age)
-  AND NOT EXISTS (SELECT 1 FROM mail_resolutions r WHERE r.notification_id = n.id)
-ORDER BY n.created_at
-LIMIT :batch
-ON CONFLICT DO NOTHING
-""")
-
+# Claim due resolutions and discover new notifications in one autocommitted statement (issue 16: it was BEGIN,
+# the discovery, the claim, COMMIT). Due ones first (retries after their back-off are not starved by new mail),
+# then as many new notifications as the batch has room for, each given its resolution row already leased. The
+# INSERT does not see what the UPDATE leased, nor the UPDATE what the INSERT adds: the two sets are disjoint.
 CLAIM_RESOLUTIONS_SQL = text("""
-UPDATE mail_resolutions r SET next_attempt_at = now() + make_interval(secs => :lease)
-FROM notifications n
-WHERE n.id = r.notification_id AND r.notification_id IN (
-    SELECT notification_id FROM mail_resolutions
-    WHERE resolved_at IS NULL AND next_attempt_at <= now()
-    ORDER BY next_attempt_at LIMIT :batch
-    FOR UPDATE SKIP LOCKED)
-RETURNING n.id, n.kind, n.statutory, n.recipient_user_id, n.recipient_enterprise_id, n.recipient_role, r.attempts
+WITH claimed AS (
+    UPDATE mail_resolutions r SET next_attempt_at = now() + make_interval(secs => :lease)
+    FROM notifications n
+    WHERE n.id = r.notification_id AND r.notification_id IN (
+        SELECT notification_id FROM mail_resolutions
+        WHERE resolved_at IS NULL AND next_attempt_at <= now()
+        ORDER BY next_attempt_at LIMIT :batch
+        FOR UPDATE SKIP LOCKED)
+    RETURNING r.notification_id, r.attempts
+), discovered AS (
+    INSERT INTO mail_resolutions (notification_id, attempts, next_attempt_at, created_at)
+    SELECT n.id, 0, now() + make_interval(secs => :lease), now() FROM notifications n
+    WHERE n.created_at > now() - make_interval(secs => :max_age)
+      AND NOT EXISTS (SELECT 1 FROM mail_resolutions r WHERE r.notification_id = n.id)
+    ORDER BY n.created_at
+    LIMIT greatest(:batch - (SELECT count(*) FROM claimed), 0)
+    ON CONFLICT DO NOTHING
+    RETURNING notification_id, attempts
+)
+SELECT n.id, n.kind, n.statutory, n.recipient_user_id, n.recipient_enterprise_id, n.recipient_role, c.attempts
+FROM (SELECT * FROM claimed UNION ALL SELECT * FROM discovered) AS c JOIN notifications n ON n.id = c.notification_id
 """)
 
 CLAIM_DELIVERIES_SQL = text("""
@@ -92,19 +103,19 @@ RETURNING d.notification_id, d.user_id, d.email, d.full_name, d.locale, d.attemp
           n.kind, n.statutory, n.params, n.link
 """)
 
-# A batch's writes, each one statement whatever the batch's size: the rows are one JSON parameter.
-INSERT_DELIVERIES_SQL = text("""
-INSERT INTO mail_deliveries (notification_id, user_id, email, full_name, locale, status, attempts, next_attempt_at,
-                             message_id, created_at)
-SELECT d.notification_id, d.user_id, d.email, d.full_name, d.locale, 'pending', 0, now(), d.message_id, now()
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS d(notification_id uuid, user_id text, email text, full_name text,
-                                                  locale text, message_id text)
-ON CONFLICT (notification_id, user_id) DO NOTHING
-""")
-
-RESOLVED_SQL = text("""
+# A batch's writes, one statement each whatever the batch's size (the rows are JSON parameters), autocommitted:
+# one statement is atomic, so no BEGIN and COMMIT round trips are needed around it (issue 16).
+WRITE_DELIVERIES_SQL = text("""
+WITH deliveries AS (
+    INSERT INTO mail_deliveries (notification_id, user_id, email, full_name, locale, status, attempts,
+                                 next_attempt_at, message_id, created_at)
+    SELECT d.notification_id, d.user_id, d.email, d.full_name, d.locale, 'pending', 0, now(), d.message_id, now()
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS d(notification_id uuid, user_id text, email text,
+                                                      full_name text, locale text, message_id text)
+    ON CONFLICT (notification_id, user_id) DO NOTHING
+)
 UPDATE mail_resolutions r SET resolved_at = now(), recipients = v.n, last_error = NULL
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, n int)
+FROM jsonb_to_recordset(CAST(:done AS jsonb)) AS v(notification_id uuid, n int)
 WHERE r.notification_id = v.notification_id AND r.resolved_at IS NULL
 """)
 
@@ -115,24 +126,23 @@ FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, error t
 WHERE r.notification_id = v.notification_id AND r.resolved_at IS NULL
 """)
 
-SENT_SQL = text("""
-UPDATE mail_deliveries d SET status = 'sent', sent_at = now(), attempts = d.attempts + 1, last_error = NULL
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, user_id text)
-WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id
-""")
-
-NOT_SENT_SQL = text("""
-UPDATE mail_deliveries d SET attempts = d.attempts + 1, last_error = v.error,
-       status = CASE WHEN v.give_up THEN 'failed' ELSE 'pending' END,
-       next_attempt_at = now() + make_interval(secs => v.delay)
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, user_id text, error text, give_up boolean,
-                                                  delay float8)
-WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id AND d.status = 'pending'
-""")
-
-GIVE_BACK_SQL = text("""
+# A send batch's outcomes: sent, failed (retried after a back-off, or given up) and not tried (due again at once)
+# — three disjoint sets of rows, one statement.
+SETTLE_SQL = text("""
+WITH sent AS (
+    UPDATE mail_deliveries d SET status = 'sent', sent_at = now(), attempts = d.attempts + 1, last_error = NULL
+    FROM jsonb_to_recordset(CAST(:sent AS jsonb)) AS v(notification_id uuid, user_id text)
+    WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id
+), failed AS (
+    UPDATE mail_deliveries d SET attempts = d.attempts + 1, last_error = v.error,
+           status = CASE WHEN v.give_up THEN 'failed' ELSE 'pending' END,
+           next_attempt_at = now() + make_interval(secs => v.delay)
+    FROM jsonb_to_recordset(CAST(:failed AS jsonb)) AS v(notification_id uuid, user_id text, error text,
+                                                        give_up boolean, delay float8)
+    WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id AND d.status = 'pending'
+)
 UPDATE mail_deliveries d SET next_attempt_at = now()
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(notification_id uuid, user_id text)
+FROM jsonb_to_recordset(CAST(:untried AS jsonb)) AS v(notification_id uuid, user_id text)
 WHERE d.notification_id = v.notification_id AND d.user_id = v.user_id AND d.status = 'pending'
 """)
 
@@ -175,44 +185,46 @@ class MailSender:
         self._wake = asyncio.Event()
 
     # ---- 1. audiences → deliveries ---------------------------------------------------------------------------
+    async def _autocommit(self, statement: Any, **params: Any) -> Sequence[Any]:
+        """One statement in autocommit on a connection of its own: its rows (none for a plain write)."""
+        async with self.db.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.execute(statement, params)
+            return result.all() if result.returns_rows else []
+
     async def _claim_resolutions(self) -> Sequence[Any]:
-        async with self.db.session() as session:
-            batch = {"batch": self.settings.mail_batch_size}
-            await session.exec(DISCOVER_SQL.bindparams(max_age=self.settings.mail_max_age_seconds, **batch))  # type: ignore[call-overload]
-            rows = (
-                await session.exec(CLAIM_RESOLUTIONS_SQL.bindparams(lease=self.settings.mail_claim_seconds, **batch))  # type: ignore[call-overload]
-            ).all()
-            await session.commit()
-        return rows
+        return await self._autocommit(
+            CLAIM_RESOLUTIONS_SQL,
+            lease=self.settings.mail_claim_seconds,
+            batch=self.settings.mail_batch_size,
+            max_age=self.settings.mail_max_age_seconds,
+        )
 
     async def _write_deliveries(self, rows: Sequence[Any], people: dict[uuid.UUID, list[RegistryRecipient]]) -> None:
-        """Every resolved notification's deliveries and its resolution, in one transaction of three statements:
-        the opt-outs of all (user, kind) pairs, the deliveries, the resolutions."""
+        """Every resolved notification's deliveries and its resolution: the opt-outs of all (user, kind) pairs in
+        one read, then the deliveries and the resolutions in one statement."""
         reachable = {row.id: {p.user_id: p for p in people[row.id] if p.enabled and p.email} for row in rows}
         kinds = {row.id: row.kind for row in rows}
         deliveries: list[dict[str, Any]] = []
-        async with self.db.session() as session:
-            asked = {(user_id, kinds[nid]) for nid, persons in reachable.items() for user_id in persons}
+        asked = {(user_id, kinds[nid]) for nid, persons in reachable.items() for user_id in persons}
+        async with self.db.read_session() as session:
             off = await switched_off(session, asked, "email")  # never a statutory kind
-            for row in rows:
-                persons = {u: p for u, p in reachable[row.id].items() if (u, row.kind) not in off}
-                reachable[row.id] = persons
-                deliveries += [
-                    {
-                        "notification_id": row.id,
-                        "user_id": person.user_id,
-                        "email": person.email,
-                        "full_name": person.full_name[:300],
-                        "locale": person.locale,
-                        "message_id": message_id(row.id, person.user_id, self.settings.mail_from),
-                    }
-                    for person in persons.values()
-                ]
-            if deliveries:
-                await session.exec(INSERT_DELIVERIES_SQL.bindparams(rows=_json(deliveries)))  # type: ignore[call-overload]
-            done = [{"notification_id": nid, "n": len(persons)} for nid, persons in reachable.items()]
-            await session.exec(RESOLVED_SQL.bindparams(rows=_json(done)))  # type: ignore[call-overload]
-            await session.commit()
+        for row in rows:
+            persons = {u: p for u, p in reachable[row.id].items() if (u, row.kind) not in off}
+            reachable[row.id] = persons
+            deliveries += [
+                {
+                    "notification_id": row.id,
+                    "user_id": person.user_id,
+                    "email": person.email,
+                    "full_name": person.full_name[:300],
+                    "locale": person.locale,
+                    "message_id": message_id(row.id, person.user_id, self.settings.mail_from),
+                }
+                for person in persons.values()
+            ]
+        done = [{"notification_id": nid, "n": len(persons)} for nid, persons in reachable.items()]
+        await self._autocommit(WRITE_DELIVERIES_SQL, rows=_json(deliveries), done=_json(done))
 
     async def _not_resolved(self, rows: Sequence[Any], errors: dict[uuid.UUID, str]) -> None:
         for row in rows:
@@ -225,9 +237,7 @@ class MailSender:
             for row in rows
             if row.id in errors
         ]
-        async with self.db.session() as session:
-            await session.exec(NOT_RESOLVED_SQL.bindparams(rows=_json(failed)))  # type: ignore[call-overload]
-            await session.commit()
+        await self._autocommit(NOT_RESOLVED_SQL, rows=_json(failed))
 
     async def resolve_batch(self) -> int:
         """Turn due notifications into deliveries; returns how many notifications were resolved. The registry is
@@ -265,15 +275,9 @@ class MailSender:
         return backoff_seconds(attempts, self.settings.mail_retry_base_seconds, self.settings.mail_retry_cap_seconds)
 
     async def _claim_deliveries(self) -> list[ClaimedDelivery]:
-        async with self.db.session() as session:
-            rows = (
-                await session.exec(  # type: ignore[call-overload]
-                    CLAIM_DELIVERIES_SQL.bindparams(
-                        lease=self.settings.mail_claim_seconds, batch=self.settings.mail_batch_size
-                    )
-                )
-            ).all()
-            await session.commit()
+        rows = await self._autocommit(
+            CLAIM_DELIVERIES_SQL, lease=self.settings.mail_claim_seconds, batch=self.settings.mail_batch_size
+        )
         return [
             ClaimedDelivery(
                 NotificationView(row.notification_id, row.kind, row.statutory, row.params or {}, row.link),
@@ -285,8 +289,8 @@ class MailSender:
         ]
 
     async def _settle(self, claimed: Sequence[ClaimedDelivery], outcomes: Sequence[Outcome]) -> None:
-        """A batch's outcomes in one transaction: the sent ones in one statement, the failed ones in another, the
-        ones not tried given back (due again at once, no attempt counted)."""
+        """A batch's outcomes in one statement: the sent ones, the failed ones, the ones not tried given back (due
+        again at once, no attempt counted)."""
         sent, failed, untried = [], [], []
         now = dt.datetime.now(dt.UTC)
         for item, outcome in zip(claimed, outcomes, strict=True):
@@ -306,11 +310,7 @@ class MailSender:
                 )
             else:
                 untried.append(key)
-        async with self.db.session() as session:
-            for statement, rows in ((SENT_SQL, sent), (NOT_SENT_SQL, failed), (GIVE_BACK_SQL, untried)):
-                if rows:
-                    await session.exec(statement.bindparams(rows=_json(rows)))  # type: ignore[call-overload]
-            await session.commit()
+        await self._autocommit(SETTLE_SQL, sent=_json(sent), failed=_json(failed), untried=_json(untried))
 
     async def send_batch(self) -> int:
         """Send the due deliveries over one SMTP session, then settle the batch's outcomes together; returns how
