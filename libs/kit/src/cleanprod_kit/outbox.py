@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import bindparam, text
+from sqlalchemy import Boolean, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT, UUID
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -141,46 +141,17 @@ class ClaimedEvent:
 
 # One statement, autocommitted, claims a batch (issue 16: it was BEGIN, the heads, the followers, an UPDATE per
 # head and COMMIT). `heads`: due events with no earlier unpublished event of their aggregate, locked SKIP LOCKED,
-# with their `next_attempt_at` before the claim (`due`, to give an untried head back as it was); `leased` moves
-# them `lease` ahead; `followers`: the held aggregates' next unpublished events, as many as the batch has room
-# for — no lock needed, nobody else can claim them while we hold their heads. The rows come in `seq` order.
+# with their `next_attempt_at` before the claim (`due`, to give an untried head back as it was); `followers`: the
+# held aggregates' next unpublished events, as many as the batch has room for — no lock needed, nobody else can
+# claim them while we hold their heads. When the dispatcher knows which event types its subscribers consume
+# (`:knowing`, `:consumed`: a fresh answer of every one, `HttpDeliverer.consumed_types`), a held aggregate whose
+# claimed events are all of types nobody consumes has nothing to deliver: those events are marked published here
+# (`quiet`, `marked`) instead of being leased, pushed to nobody and marked after (every event of create + submit).
+# Its head is locked by this statement until it commits, so no other dispatcher takes any of them meanwhile, and
+# what the aggregate has beyond the claim becomes its head afterwards, in order. Every other head is leased
+# `lease` ahead. Every claimed row is answered, in `seq` order, `published` saying which were marked (their
+# payload is not sent back).
 CLAIM_SQL = text("""
-WITH heads AS (
-    SELECT o.id, o.next_attempt_at AS due FROM outbox_events o
-    WHERE o.published_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= :now)
-      AND NOT EXISTS (
-          SELECT 1 FROM outbox_events e
-          WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
-            AND e.published_at IS NULL AND e.seq < o.seq)
-    ORDER BY o.seq LIMIT :batch
-    FOR UPDATE OF o SKIP LOCKED
-), leased AS (
-    UPDATE outbox_events o SET next_attempt_at = :lease FROM heads h WHERE o.id = h.id
-    RETURNING o.id, o.seq, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at, o.request_id,
-              h.due
-), followers AS (
-    SELECT f.id, f.seq, f.event_type, f.aggregate_type, f.aggregate_id, f.payload, f.occurred_at, f.request_id,
-           f.next_attempt_at AS due
-    FROM outbox_events f
-    WHERE f.published_at IS NULL
-      AND (f.aggregate_type, f.aggregate_id) IN (SELECT aggregate_type, aggregate_id FROM leased)
-      AND f.id NOT IN (SELECT id FROM leased)
-    ORDER BY f.seq LIMIT greatest(:batch - (SELECT count(*) FROM leased), 0)
-)
-SELECT *, true AS head FROM leased
-UNION ALL
-SELECT *, false AS head FROM followers
-ORDER BY seq
-""")
-
-# The same claim when the dispatcher knows which event types its subscribers consume (`consumed`, a fresh answer of
-# every one, `HttpDeliverer.consumed_types`): a held aggregate whose claimed events are all of types nobody
-# consumes has nothing to deliver, so those events are marked published in the claim itself (`quiet`) instead of
-# being leased, pushed to nobody and marked after (issue 16: every event of create + submit). Its head is locked
-# by this statement until it commits, so no other dispatcher takes any of them meanwhile, and what the aggregate
-# has beyond the claim becomes its head afterwards, in order. The other aggregates are claimed as above. Every
-# claimed row is answered, `published` saying which were marked (their payload is not sent back).
-CLAIM_KNOWING_TYPES_SQL = text("""
 WITH heads AS (
     SELECT o.id, o.seq, o.event_type, o.aggregate_type, o.aggregate_id, o.payload, o.occurred_at, o.request_id,
            o.next_attempt_at AS due
@@ -204,7 +175,7 @@ WITH heads AS (
     SELECT *, true AS head FROM heads UNION ALL SELECT *, false AS head FROM followers
 ), quiet AS (
     SELECT aggregate_type, aggregate_id FROM chain GROUP BY aggregate_type, aggregate_id
-    HAVING bool_and(event_type <> ALL(:consumed))
+    HAVING :knowing AND bool_and(event_type <> ALL(:consumed))
 ), marked AS (
     UPDATE outbox_events o SET published_at = :now, attempts = o.attempts + 1
     FROM chain c
@@ -219,7 +190,7 @@ SELECT c.id, c.seq, c.event_type, c.aggregate_type, c.aggregate_id, c.occurred_a
        q.aggregate_id IS NOT NULL AS published, CASE WHEN q.aggregate_id IS NULL THEN c.payload END AS payload
 FROM chain c LEFT JOIN quiet q ON (q.aggregate_type, q.aggregate_id) = (c.aggregate_type, c.aggregate_id)
 ORDER BY c.seq
-""").bindparams(bindparam("consumed", type_=ARRAY(TEXT)))
+""").bindparams(bindparam("knowing", type_=Boolean), bindparam("consumed", type_=ARRAY(TEXT)))
 
 # The delivered events of a claim, in one autocommitted statement (one array parameter: one prepared statement
 # whatever the batch's size, where an IN list was a new statement for every length).
@@ -301,22 +272,21 @@ class OutboxDispatcher:
     async def _claim(self) -> tuple[list[list[Claimed]], int]:
         """Chains of due events, one per aggregate, each in `seq` order: the claimed head first, then its followers.
         Each event comes with its `next_attempt_at` before the claim (to give an untried head back as it was).
-        Also how many events the claim marked published itself (nobody consumes them; `CLAIM_KNOWING_TYPES_SQL`)."""
+        Also how many events the claim marked published itself (nobody consumes them; `CLAIM_SQL`)."""
         now = utcnow()
         params: dict[str, Any] = {"now": now, "lease": now + dt.timedelta(seconds=self.claim_seconds)}
         params["batch"] = self.batch_size
         consumed_types = getattr(self.deliver, "consumed_types", None)
         consumed = consumed_types() if consumed_types is not None else None
-        statement = CLAIM_SQL if consumed is None else CLAIM_KNOWING_TYPES_SQL
-        if consumed is not None:
-            params["consumed"] = sorted(consumed)
+        params["knowing"] = consumed is not None  # unknown: every held head is leased and pushed, nothing marked
+        params["consumed"] = sorted(consumed or ())
         async with self.db.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            rows = (await autocommit.execute(statement, params)).all()
+            rows = (await autocommit.execute(CLAIM_SQL, params)).all()
         chains: dict[tuple[str, str], list[Claimed]] = {}
         marked = 0
         for row in rows:  # in seq order, so each chain starts with its head
-            if consumed is not None and row.published:
+            if row.published:
                 marked += 1
                 continue
             event = ClaimedEvent(
