@@ -126,17 +126,11 @@ class EventEnvelope(BaseModel):
 
 
 @dataclass(frozen=True)
-class ClaimedEvent:
-    """An event the dispatcher claimed (the row as the claim read it): what delivering and settling it need."""
+class ClaimedEvent(QueuedEvent):
+    """An event the dispatcher claimed (the row as the claim read it): what delivering and settling it need — the
+    queued event's columns and the `seq` PostgreSQL gave it."""
 
-    id: uuid.UUID
     seq: int
-    event_type: str
-    aggregate_type: str
-    aggregate_id: str
-    payload: dict[str, Any]
-    occurred_at: dt.datetime
-    request_id: str | None
 
 
 # One statement, autocommitted, claims a batch (issue 16: it was BEGIN, the heads, the followers, an UPDATE per
@@ -290,14 +284,14 @@ class OutboxDispatcher:
                 marked += 1
                 continue
             event = ClaimedEvent(
-                row.id,
-                row.seq,
-                row.event_type,
-                row.aggregate_type,
-                row.aggregate_id,
-                row.payload,
-                row.occurred_at,
-                row.request_id,
+                id=row.id,
+                event_type=row.event_type,
+                aggregate_type=row.aggregate_type,
+                aggregate_id=row.aggregate_id,
+                payload=row.payload,
+                occurred_at=row.occurred_at,
+                request_id=row.request_id,
+                seq=row.seq,
             )
             chains.setdefault((event.aggregate_type, event.aggregate_id), []).append((event, row.due))
         return list(chains.values()), marked
