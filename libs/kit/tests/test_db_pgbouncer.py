@@ -101,3 +101,31 @@ async def test_writes_in_autocommit_work_behind_transaction_pooling(bouncer: pgb
             assert (await connection.execute(counted, {"aggregate": aggregate})).scalar_one() == 8
     finally:
         await database.dispose()
+
+
+async def test_single_statements_work_behind_transaction_pooling(bouncer: pgbouncer.PgBouncer) -> None:
+    """What runs one statement at a time — `Database.autocommit` (the outbox's claim, the mail sender's
+    statements) and read sessions — runs in a transaction of its own there: in autocommit, asyncpg's prepare and
+    execute may land on two server connections."""
+    database = Database(bouncer.url("kit_test"), pool_size=4, max_overflow=0, statement_cache_size=0)
+    aggregate = uuid.uuid4().hex
+    insert = text(
+        "INSERT INTO outbox_events (id, event_type, aggregate_type, aggregate_id, payload, occurred_at, attempts) "
+        "SELECT gen_random_uuid(), 'thing.written', 'thing', :aggregate, CAST('{}' AS JSONB), now(), 0 RETURNING id"
+    )
+
+    async def written() -> int:
+        return len(await database.autocommit(insert, {"aggregate": aggregate}))
+
+    async def read(n: int) -> int:
+        async with database.read_session() as session:
+            return (await session.execute(text("SELECT CAST(:n AS INT) + 1"), {"n": n})).scalar_one()
+
+    try:
+        for _ in range(5):
+            assert await asyncio.gather(*(written() for _ in range(8))) == [1] * 8
+            assert await asyncio.gather(*(read(n) for n in range(8))) == [n + 1 for n in range(8)]
+        counted = text("SELECT count(*) FROM outbox_events WHERE aggregate_id = :aggregate")
+        assert (await database.autocommit(counted, {"aggregate": aggregate}))[0][0] == 40
+    finally:
+        await database.dispose()

@@ -28,11 +28,11 @@ import asyncpg
 from anyio import CancelScope
 from fastapi import Depends, Request
 from sqlalchemy import TextClause, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable, Select
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -158,8 +158,15 @@ class Database:
         )
         _ping_idle_connections(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # What runs one statement at a time — read sessions, `autocommit` — runs in autocommit: a single statement
+        # is atomic, and BEGIN and COMMIT are two round trips. Not behind PgBouncer in transaction mode (statement
+        # cache 0): there the driver's prepare and execute of a statement outside a transaction may land on two
+        # server connections (`prepared statement … does not exist`), so each runs in a transaction of its own.
+        self.single_statements: AsyncEngine = (
+            self.engine if statement_cache_size == 0 else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            self.single_statements,
             class_=AsyncSession,
             sync_session_class=_ReadSession,
             expire_on_commit=False,
@@ -201,16 +208,21 @@ class Database:
         rows = await self.fetch(read, **params)
         return rows[0] if rows else None
 
+    async def autocommit(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        """One statement alone, on an engine connection of its own, in autocommit (`single_statements`; behind
+        PgBouncer in a transaction of its own): its rows, none for a plain write."""
+        async with self.single_statements.begin() as connection:
+            result = await connection.execute(statement, params)
+            return result.all() if result.returns_rows else []
+
     async def write(self, statement: TextClause, params: dict[str, Any]) -> None:
         """One statement (a textual one, e.g. `rows.statement`'s) in autocommit, on the read pool's driver
         connections: without SQLAlchemy's execution path — a Core connection, its events, the compiled cache's
         look-up and a result — which cost about as much as the round trip itself (issue 16). A constraint it breaks
         raises SQLAlchemy's `IntegrityError` (the driver's error as `orig`), as the engine would. Behind PgBouncer
-        (statement cache 0) it runs in a transaction of the engine instead: in autocommit there, the driver's
-        prepare and execute may land on two server connections (`prepared statement … does not exist`)."""
+        (statement cache 0) it is `autocommit`'s, as asyncpg cannot name its statements apart there."""
         if self.statement_cache_size == 0:
-            async with self.engine.begin() as connection:
-                await connection.execute(statement, params)
+            await self.autocommit(statement, params)
             return
         sql, names = _driver_sql(statement, self.engine.dialect)
         values = [params[name] for name in names]

@@ -274,9 +274,7 @@ class OutboxDispatcher:
         consumed = consumed_types() if consumed_types is not None else None
         params["knowing"] = consumed is not None  # unknown: every held head is leased and pushed, nothing marked
         params["consumed"] = sorted(consumed or ())
-        async with self.db.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            rows = (await autocommit.execute(CLAIM_SQL, params)).all()
+        rows = await self.db.autocommit(CLAIM_SQL, params)
         chains: dict[tuple[str, str], list[Claimed]] = {}
         marked = 0
         for row in rows:  # in seq order, so each chain starts with its head
@@ -307,9 +305,7 @@ class OutboxDispatcher:
         delivered = [event.id for event, _ in claimed if event.id in published]
         rest = [(event, due) for event, due in claimed if event.id not in published]
         if not rest:
-            async with self.db.engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.execute(PUBLISHED_SQL, {"now": utcnow(), "ids": delivered})
+            await self.db.autocommit(PUBLISHED_SQL, {"now": utcnow(), "ids": delivered})
             return
         async with self.db.session() as session:
             if delivered:

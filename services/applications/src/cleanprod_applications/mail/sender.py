@@ -185,19 +185,14 @@ class MailSender:
         self._wake = asyncio.Event()
 
     # ---- 1. audiences → deliveries ---------------------------------------------------------------------------
-    async def _autocommit(self, statement: Any, **params: Any) -> Sequence[Any]:
-        """One statement in autocommit on a connection of its own: its rows (none for a plain write)."""
-        async with self.db.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.execute(statement, params)
-            return result.all() if result.returns_rows else []
-
     async def _claim_resolutions(self) -> Sequence[Any]:
-        return await self._autocommit(
+        return await self.db.autocommit(
             CLAIM_RESOLUTIONS_SQL,
-            lease=self.settings.mail_claim_seconds,
-            batch=self.settings.mail_batch_size,
-            max_age=self.settings.mail_max_age_seconds,
+            {
+                "lease": self.settings.mail_claim_seconds,
+                "batch": self.settings.mail_batch_size,
+                "max_age": self.settings.mail_max_age_seconds,
+            },
         )
 
     async def _write_deliveries(self, rows: Sequence[Any], people: dict[uuid.UUID, list[RegistryRecipient]]) -> None:
@@ -224,7 +219,7 @@ class MailSender:
                 for person in persons.values()
             ]
         done = [{"notification_id": nid, "n": len(persons)} for nid, persons in reachable.items()]
-        await self._autocommit(WRITE_DELIVERIES_SQL, rows=_json(deliveries), done=_json(done))
+        await self.db.autocommit(WRITE_DELIVERIES_SQL, {"rows": _json(deliveries), "done": _json(done)})
 
     async def _not_resolved(self, rows: Sequence[Any], errors: dict[uuid.UUID, str]) -> None:
         for row in rows:
@@ -237,7 +232,7 @@ class MailSender:
             for row in rows
             if row.id in errors
         ]
-        await self._autocommit(NOT_RESOLVED_SQL, rows=_json(failed))
+        await self.db.autocommit(NOT_RESOLVED_SQL, {"rows": _json(failed)})
 
     async def resolve_batch(self) -> int:
         """Turn due notifications into deliveries; returns how many notifications were resolved. The registry is
@@ -275,8 +270,8 @@ class MailSender:
         return backoff_seconds(attempts, self.settings.mail_retry_base_seconds, self.settings.mail_retry_cap_seconds)
 
     async def _claim_deliveries(self) -> list[ClaimedDelivery]:
-        rows = await self._autocommit(
-            CLAIM_DELIVERIES_SQL, lease=self.settings.mail_claim_seconds, batch=self.settings.mail_batch_size
+        rows = await self.db.autocommit(
+            CLAIM_DELIVERIES_SQL, {"lease": self.settings.mail_claim_seconds, "batch": self.settings.mail_batch_size}
         )
         return [
             ClaimedDelivery(
@@ -310,7 +305,7 @@ class MailSender:
                 )
             else:
                 untried.append(key)
-        await self._autocommit(SETTLE_SQL, sent=_json(sent), failed=_json(failed), untried=_json(untried))
+        await self.db.autocommit(SETTLE_SQL, {"sent": _json(sent), "failed": _json(failed), "untried": _json(untried)})
 
     async def send_batch(self) -> int:
         """Send the due deliveries over one SMTP session, then settle the batch's outcomes together; returns how
