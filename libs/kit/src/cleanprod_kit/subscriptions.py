@@ -42,10 +42,10 @@ class Subscriptions:
 
     async def types(self, url: str) -> frozenset[str] | None:
         """The event types the subscriber declares; None when it declares none (it is sent every event)."""
-        known = self._known.get(url)
+        fresh, types = self.known(url)
+        if fresh:
+            return types
         now = time.monotonic()
-        if known is not None and now - known[1] < self.ttl:
-            return known[0]
         response = await self.client_factory().get(url)
         if response.status_code in (404, 405):
             types = None
