@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Boolean, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT, UUID
@@ -31,6 +30,7 @@ from .auth import CurrentPrincipal, Principal
 from .db import Database, database_unavailable, get_session, release
 from .errors import Problem
 from .ids import uuid7
+from .json_values import jsonable
 from .models import OutboxEvent, ProcessedEvent, utcnow
 from .publishers import accepted_source, ensure_service_account, merged_clients
 from .requestid import current_request_id
@@ -47,7 +47,7 @@ def event_row(event_type: str, *, aggregate_type: str, aggregate_id: Any, payloa
         "event_type": event_type,
         "aggregate_type": aggregate_type,
         "aggregate_id": str(aggregate_id),
-        "payload": jsonable_encoder(payload),
+        "payload": jsonable(payload),
         "occurred_at": utcnow(),
         "request_id": current_request_id(),
         "published_at": None,
