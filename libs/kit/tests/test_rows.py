@@ -10,7 +10,9 @@ from contextlib import contextmanager
 import orjson
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import select
 
 from cleanprod_kit.audit import queue_audit
@@ -18,7 +20,7 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import Database, violated_constraint
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
 from cleanprod_kit.outbox import queue_event
-from cleanprod_kit.rows import queue_changes, queue_row, queued, row_of, statement, write_autocommit
+from cleanprod_kit.rows import _PENDING, queue_changes, queue_row, queued, row_of, statement, write_autocommit
 
 ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
 
@@ -187,6 +189,46 @@ async def test_a_rows_changes_are_written_with_the_queued_rows_in_the_one_statem
         unchanged = await session.get(OutboxEvent, made.id)
         queue_changes(session, unchanged)
         assert queued(session) == 0
+
+
+async def test_a_rows_changes_are_the_columns_whose_history_says_so(database: Database) -> None:
+    """`queue_changes` asks only the attributes set since the load (`committed_state`): the columns and values it
+    queues are those a walk over every column's history gives, however they were set — changed, set to the same
+    value, changed and set back, a JSON value replaced, one changed in place and flagged, one expired and set."""
+    aggregate = f"thing-{uuid.uuid4()}"
+    async with database.session() as session:
+        queue_event(session, "thing.made", aggregate_type="thing", aggregate_id=aggregate, payload={"tên": "Hà"})
+        await session.commit()
+    (made,) = await _events_of(database, aggregate)
+
+    def every_columns_history(row: OutboxEvent) -> dict[str, object]:
+        state = sa_inspect(row)
+        added = {prop.columns[0].name: state.attrs[prop.key].history.added for prop in state.mapper.column_attrs}
+        return {name: values[0] for name, values in added.items() if values}
+
+    ways = [
+        lambda row: setattr(row, "attempts", 3),
+        lambda row: setattr(row, "event_type", row.event_type),
+        lambda row: (setattr(row, "last_error", "tạm"), setattr(row, "last_error", None)),
+        lambda row: setattr(row, "payload", {"tên": "Huế"}),
+        lambda row: (row.payload.update({"thêm": 1}), flag_modified(row, "payload")),
+        lambda row: (session.expire(row, ["request_id"]), setattr(row, "request_id", "req-9")),
+    ]
+    for count in range(len(ways) + 1):
+        async with database.session() as session:
+            row = await session.get(OutboxEvent, made.id)
+            assert row is not None
+            for way in ways[:count]:
+                way(row)
+            expected = every_columns_history(row)
+            queue_changes(session, row)
+            groups = session.sync_session.info.get(_PENDING, {})
+            queued_values = [values for group, rows in groups.items() if group.update_by for values in rows]
+            if expected:
+                assert queued_values == [{"id": made.id} | expected]
+            else:
+                assert queued_values == []
+            await session.rollback()
 
 
 async def test_queued_rows_written_in_autocommit_on_the_driver(database: Database) -> None:

@@ -72,7 +72,13 @@ def queue_changes(session: AsyncSession | Session, instance: Any) -> None:
     sync = _sync(session)
     state = sa_inspect(instance)
     values: dict[str, Any] = {}
+    # Only an attribute set since the row was loaded has history (its old value is in `committed_state`): the
+    # others are not asked (a submission sets ~12 of the application's ~60 columns; asking each was ~2 % of its
+    # CPU). The mapper's order is kept, so the statement's shape is the same.
+    touched = state.committed_state
     for prop in state.mapper.column_attrs:
+        if prop.key not in touched:
+            continue
         added = state.attrs[prop.key].history.added
         if added:
             values[prop.columns[0].name] = added[0]
