@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, select
@@ -20,7 +21,7 @@ from sqlmodel import Field, SQLModel, select
 from cleanprod_kit.app import create_service_app
 from cleanprod_kit.audit import record_audit
 from cleanprod_kit.auth import CurrentPrincipal, Principal
-from cleanprod_kit.changes import Change, IfMatch, created, public_from, public_of, readable_or_404
+from cleanprod_kit.changes import Change, IfMatch, _RowWith, created, public_from, public_of, readable_or_404
 from cleanprod_kit.db import Database, SessionDep
 from cleanprod_kit.errors import Conflict, NotFound
 from cleanprod_kit.fields import StrictBody, Text
@@ -375,3 +376,51 @@ def test_public_from_takes_columns_by_name_and_only_lists_what_is_derived() -> N
     assert shown == Shown(id=thing.id, name="Xưởng dệt", version=3, label="Hà Đông")  # derived wins over the row
     with pytest.raises(ValueError, match="label"):
         public_from(Shown, thing)  # a field neither the row nor `derived` has is an error, not a silent default
+
+
+def test_public_from_answers_what_validating_the_row_from_its_attributes_answers() -> None:
+    """`public_from` reads the fields into a dict first (issue 16): the same model — values, the fields counted as
+    set, nested objects read from their attributes — as `model_validate(row, from_attributes=True)` gave; a schema
+    with an alias or a model validator that sees the input is still validated from the row itself."""
+
+    class Place:
+        def __init__(self, ward: str) -> None:
+            self.ward = ward
+
+    class PlacePublic(BaseModel):
+        ward: str
+
+    class Shown(BaseModel):
+        id: uuid.UUID
+        name: str
+        version: int
+        note: str | None = None  # the row has none: the default, and not counted as set
+        place: PlacePublic  # nested, from the derived object's attributes
+        tags: list[str] = PydanticField(default_factory=list)
+
+    class Aliased(BaseModel):
+        title: str = PydanticField(alias="name")
+        version: int
+
+    class SeesInput(BaseModel):
+        name: str
+        version: int
+
+        @model_validator(mode="before")
+        @classmethod
+        def _kind(cls, data: Any) -> Any:
+            assert not isinstance(data, dict)  # given the row
+            return data
+
+    thing = Thing(id=uuid.uuid4(), owner="o", name="Xưởng dệt Hà Đông", version=3)
+    for schema, derived in (
+        (Shown, {"place": Place("Bồ Đề")}),
+        (Shown, {"place": {"ward": "Long Biên"}, "tags": ["a"], "note": None}),
+        (Aliased, {}),
+        (SeesInput, {}),
+    ):
+        old = schema.model_validate(_RowWith(thing, derived), from_attributes=True)
+        new = public_from(schema, thing, **derived)
+        assert new.model_dump_json() == old.model_dump_json()
+        assert new.model_fields_set == old.model_fields_set
+        assert new.model_dump_json(exclude_unset=True) == old.model_dump_json(exclude_unset=True)
