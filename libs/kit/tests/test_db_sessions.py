@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit import db as kit_db
 from cleanprod_kit.db import Database, SessionDep
@@ -82,3 +83,31 @@ async def test_the_request_session_is_closed_once_answered_and_rolled_back_when_
     async with database.session() as session:
         kept = (await session.exec(text("SELECT count(*) FROM audit_log WHERE entity_id = 'rolled-back'"))).scalar_one()  # type: ignore[call-overload]
     assert kept == 0
+
+
+async def test_a_committed_session_is_closed_at_once_and_one_read_again_gives_its_connection_back(
+    database: Database,
+) -> None:
+    """Closing a session whose work is committed does no I/O (`db._close` closes it without the cancel scope):
+    it ends as a session closed the other way — nothing kept, nothing checked out — and a session that began
+    again after its commit still gives its connection back."""
+    app = FastAPI()
+    app.state.db = database
+    sessions: list[AsyncSession] = []
+
+    async def commit(session: SessionDep, again: bool = False) -> int:
+        sessions.append(session)
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        await session.commit()
+        if again:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        return 1
+
+    app.post("/commit")(commit)
+    pool = database.engine.sync_engine.pool
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit") as client:
+        for again in (False, True):
+            assert (await client.post("/commit", params={"again": again})).json() == 1
+            assert pool.checkedout() == 0  # type: ignore[attr-defined]
+            closed = sessions[-1]
+            assert not closed.in_transaction() and not closed.sync_session.identity_map
