@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit import db as kit_db
 from cleanprod_kit.db import Database, SessionDep
+from cleanprod_kit.models import AuditEntry
+from cleanprod_kit.rows import queue_row
 
 
 def app_on(database: Database) -> FastAPI:
@@ -88,9 +90,10 @@ async def test_the_request_session_is_closed_once_answered_and_rolled_back_when_
 async def test_a_committed_session_is_closed_at_once_and_one_read_again_gives_its_connection_back(
     database: Database,
 ) -> None:
-    """Closing a session whose work is committed does no I/O (`db._close` closes it without the cancel scope):
-    it ends as a session closed the other way — nothing kept, nothing checked out — and a session that began
-    again after its commit still gives its connection back."""
+    """Closing a session that holds no connection — its work committed, or nothing ever sent — does no I/O
+    (`db._close` closes it without the cancel scope): it ends as a session closed the other way — nothing kept,
+    nothing checked out — and a session that began again after its commit still gives its
+    connection back."""
     app = FastAPI()
     app.state.db = database
     sessions: list[AsyncSession] = []
@@ -103,7 +106,13 @@ async def test_a_committed_session_is_closed_at_once_and_one_read_again_gives_it
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         return 1
 
+    async def queue_only(session: SessionDep) -> int:
+        sessions.append(session)
+        queue_row(session, AuditEntry.__table__, {"entity_id": "never-written"})  # type: ignore[attr-defined]
+        return 1
+
     app.post("/commit")(commit)
+    app.post("/queue")(queue_only)
     pool = database.engine.sync_engine.pool
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit") as client:
         for again in (False, True):
@@ -111,3 +120,5 @@ async def test_a_committed_session_is_closed_at_once_and_one_read_again_gives_it
             assert pool.checkedout() == 0  # type: ignore[attr-defined]
             closed = sessions[-1]
             assert not closed.in_transaction() and not closed.sync_session.identity_map
+        assert (await client.post("/queue")).json() == 1
+        assert not sessions[-1].in_transaction() and pool.checkedout() == 0  # type: ignore[attr-defined]
