@@ -12,6 +12,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from asyncpg.pgproto.pgproto import UUID as DriverUUID
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 
@@ -70,6 +71,7 @@ SPECIAL: list[Any] = [
     Decimal("123456789012345678901234567890"),
     Decimal("NaN"),
     uuid.UUID("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+    DriverUUID("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c"),  # what asyncpg reads
     Colour.RED,
     Level.LOW,
     (1, "two", Decimal("3.0")),

@@ -4,7 +4,7 @@ FastAPI's encoder asks a dozen questions of every value (a model? a dataclass? a
 its seven options down to every key and value: for a submission's two event payloads (a dossier snapshot of
 ~50 fields each) that was ~3.7 % of the applications service's CPU. `jsonable` answers the types a model's
 python-mode dump holds — str, int, float, bool, None, dict, list, and exactly `datetime`, `date`, `Decimal`,
-`UUID` — by the type itself, with the encoder's own conversions (ISO text, `decimal_encoder`: an int for a
+`UUID` (asyncpg's too) — by the type itself, with the encoder's own conversions (ISO text, `decimal_encoder`: an int for a
 whole Decimal, else a float), and hands every other value (an enum, a subclass, a tuple, a model, …) to
 `jsonable_encoder` itself, so its answer is the encoder's for every input (`tests/test_json_values.py`).
 
@@ -20,12 +20,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from asyncpg.pgproto.pgproto import UUID as DriverUUID
 from fastapi.encoders import ENCODERS_BY_TYPE, jsonable_encoder
 
 _AS_IS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 _CONVERTED: dict[type, Callable[[Any], Any]] = {
     t: ENCODERS_BY_TYPE[t] for t in (dt.datetime, dt.date, Decimal, uuid.UUID)
 }
+# The driver's UUID (what asyncpg reads, a subclass of UUID): the encoder finds the same `str` for it by isinstance.
+_CONVERTED[DriverUUID] = ENCODERS_BY_TYPE[uuid.UUID]
 
 
 def jsonable(value: Any) -> Any:
