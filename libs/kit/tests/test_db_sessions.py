@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cleanprod_kit import db as kit_db
 from cleanprod_kit.db import Database, SessionDep
@@ -52,25 +51,6 @@ async def test_an_idle_connection_lost_meanwhile_is_replaced_unnoticed(
     async with database.session() as session:  # the idle connection is pinged, found dead and replaced
         backend = (await session.exec(text("SELECT pg_backend_pid()"))).scalar_one()  # type: ignore[call-overload]
     assert backend != victim
-
-
-async def test_the_connection_given_back_last_is_taken_next(database: Database) -> None:
-    """LIFO: statements run on the connections already warm (prepared, past their first custom plans)."""
-
-    async def backend_of(session: AsyncSession) -> int:
-        return (await session.exec(text("SELECT pg_backend_pid()"))).scalar_one()  # type: ignore[call-overload]
-
-    first, second = database.session(), database.session()
-    pids = [await backend_of(first), await backend_of(second)]  # two connections in use at once
-    await first.close()
-    await second.close()  # given back last
-    for _ in range(3):
-        async with database.session() as session:
-            assert await backend_of(session) == pids[1]
-    first, second = database.session(), database.session()
-    assert [await backend_of(first), await backend_of(second)] == [pids[1], pids[0]]
-    await first.close()
-    await second.close()
 
 
 async def test_the_request_session_is_closed_once_answered_and_rolled_back_when_the_route_failed(

@@ -149,17 +149,10 @@ class Database:
         statement_cache_size: int | None = None,
         read_pool_size: int = 10,
     ) -> None:
-        # Last in, first out: the connection given back last is taken next, so the few that the load keeps busy
-        # serve most statements. Each connection prepares each statement and plans it anew for its first five
-        # executions (PostgreSQL's custom plans) — taken in turn, the pool's connections each paid that for
-        # every statement, and a statement run a few times a minute (the outbox's claim, the mail's) was
-        # planned on every run (issue 16). It also leaves the connections the load does not need idle, so they
-        # are pinged (PING_AFTER_IDLE_SECONDS) before their next use, as any idle one.
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_use_lifo=True,
             echo=echo,
             **statement_cache_options(statement_cache_size),
         )
