@@ -490,7 +490,10 @@ async def mail_settled(database_url: str, timeout: float = 180.0) -> None:
         await connection.close()
 
 
-PG_STAT_OPTIONS = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=2000"
+PG_STAT_OPTIONS = (
+    "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=2000"
+    " -c pg_stat_statements.track_planning=on"
+)
 
 
 class StatementCounts:
@@ -505,26 +508,43 @@ class StatementCounts:
         self.rows: list[Any] = []
         self.postmaster = 0
         self.cpu = 0.0
+        self.processes: dict[str, tuple[float, float]] = {}
+        self.kinds: dict[str, tuple[float, float]] = {}
 
     def server_cpu(self) -> float:
         """CPU seconds of this server alone (other sessions' servers left out): the postmaster, its live children,
         and the children it has reaped (the postmaster's cutime + cstime)."""
-        from infra.processes import cpu_seconds
+        return sum(total for total, _ in self.server_processes().values())
 
-        total = cpu_seconds(self.postmaster)
+    def server_processes(self) -> dict[str, tuple[float, float]]:
+        """This server's CPU seconds (all, of it in the kernel) by process: the postmaster, each live child by pid
+        and its kind (its title: "walwriter", a backend's database…), and "reaped" for the children that ended."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def times(pid: int | str, first: int = 11) -> tuple[float, float]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            user, system = int(fields[first]) / tick, int(fields[first + 1]) / tick
+            return user + system, system
+
+        seconds = {}
         try:
-            fields = Path(f"/proc/{self.postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+            seconds["postmaster"] = times(self.postmaster)
+            seconds["reaped"] = times(self.postmaster, 13)
         except (OSError, IndexError, ValueError):
             pass
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == self.postmaster:
-                        total += cpu_seconds(int(entry.name))
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) != self.postmaster:
+                        continue
+                    title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+                    words = title.removeprefix("postgres: ").split()
+                    # "postgres: USER DATABASE HOST(PORT) STATE" for a backend, "postgres: walwriter" for the others
+                    kind = f"backend {words[1]}" if len(words) > 2 and "(" in words[2] else " ".join(words)
+                    seconds[f"{entry.name} {kind}"] = times(entry.name)
                 except (OSError, IndexError, ValueError):
                     continue
-        return total
+        return seconds
 
     async def reset(self) -> None:
         import asyncpg
@@ -537,17 +557,32 @@ class StatementCounts:
             await connection.execute("SELECT pg_stat_statements_reset()")
         finally:
             await connection.close()
-        self.cpu = self.server_cpu()
+        self.processes = self.server_processes()
 
     async def read(self) -> None:
         import asyncpg
 
-        self.cpu = self.server_cpu() - self.cpu
+        after = self.server_processes()
+        # Per kind: a live process's delta; one that ended in between is in "reaped" (its CPU before the reset is
+        # taken back from there).
+        self.kinds = {}
+        for name, (total, system) in after.items():
+            kind = name.split(" ", 1)[-1] if name[:1].isdigit() else name
+            total_before, system_before = self.processes.get(name, (0.0, 0.0))
+            so_far = self.kinds.get(kind, (0.0, 0.0))
+            self.kinds[kind] = (so_far[0] + total - total_before, so_far[1] + system - system_before)
+        for name, (total, system) in self.processes.items():
+            if name not in after:
+                so_far = self.kinds.get("reaped", (0.0, 0.0))
+                self.kinds["reaped"] = (so_far[0] - total, so_far[1] - system)
+        self.cpu = sum(total for total, _ in self.kinds.values())
 
         connection = await asyncpg.connect(self.dsn)
         try:
             self.rows = await connection.fetch(
-                """SELECT d.datname AS db, s.calls, s.total_exec_time AS ms, s.rows, s.query
+                """SELECT d.datname AS db, s.calls, s.total_exec_time AS ms, s.rows, s.query,
+                          s.plans, s.total_plan_time AS plan_ms, s.wal_bytes, s.wal_records, s.wal_fpi,
+                          s.shared_blks_hit + s.shared_blks_read AS blocks, s.shared_blks_dirtied AS dirtied
                    FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
                    WHERE s.query NOT LIKE '%pg_stat_statements%' ORDER BY s.total_exec_time DESC"""
             )
@@ -563,16 +598,33 @@ class StatementCounts:
             totals[0] += row["calls"]
             totals[1] += row["ms"]
         print(f"\nthis PostgreSQL server's CPU per application: {1000 * self.cpu / applications:.2f} ms")
+        kinds = sorted(self.kinds.items(), key=lambda item: -item[1][0])
+        print(
+            "  by process (of it in the kernel): "
+            + ", ".join(
+                f"{kind} {1000 * t / applications:.2f} ({1000 * k / applications:.2f})"
+                for kind, (t, k) in kinds
+                if t > 0.001
+            )
+        )
         print(f"statements per application (pg_stat_statements, {applications} applications, mail settled):")
         for db, (calls, ms) in sorted(per_db.items(), key=lambda item: -item[1][1]):
             print(f"  {db:28s} {calls / applications:7.2f} calls  {ms / applications:6.3f} ms executing")
-        print(f"\n  {'calls/app':>9s} {'ms/app':>7s} {'rows/call':>9s}  database: statement")
+        wal = sum(row["wal_bytes"] for row in self.rows) / applications
+        plan_ms = sum(row["plan_ms"] for row in self.rows) / applications
+        print(f"  WAL {wal:,.0f} bytes per application; planning {plan_ms:.3f} ms per application")
+        print(
+            f"\n  {'calls/app':>9s} {'ms/app':>7s} {'plan ms':>7s} {'rows/call':>9s} {'blocks':>6s} {'dirtied':>7s}"
+            f" {'WAL B':>6s} {'plans':>5s}  database: statement   (per application; plans per call)"
+        )
         for row in self.rows[:top]:
-            query = " ".join(row["query"].split())[:150]
+            query = " ".join(row["query"].split())[:110]
             rows_per_call = row["rows"] / row["calls"] if row["calls"] else 0.0
             print(
-                f"  {row['calls'] / applications:9.2f} {row['ms'] / applications:7.3f} {rows_per_call:9.1f}  "
-                f"{row['db'].removeprefix('cleanprod_')}: {query}"
+                f"  {row['calls'] / applications:9.2f} {row['ms'] / applications:7.3f}"
+                f" {row['plan_ms'] / applications:7.3f} {rows_per_call:9.1f} {row['blocks'] / applications:6.1f}"
+                f" {row['dirtied'] / applications:7.2f} {int(row['wal_bytes']) / applications:6.0f}"
+                f" {row['plans'] / max(row['calls'], 1):5.2f}  {row['db'].removeprefix('cleanprod_')}: {query}"
             )
 
 

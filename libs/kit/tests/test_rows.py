@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import orjson
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, event, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
@@ -20,7 +20,16 @@ from cleanprod_kit.auth import Principal
 from cleanprod_kit.db import Database, violated_constraint
 from cleanprod_kit.models import AuditEntry, IdempotencyRecord, OutboxEvent, utcnow
 from cleanprod_kit.outbox import queue_event
-from cleanprod_kit.rows import _PENDING, queue_changes, queue_row, queued, row_of, statement, write_autocommit
+from cleanprod_kit.rows import (
+    _PENDING,
+    Group,
+    queue_changes,
+    queue_row,
+    queued,
+    row_of,
+    statement,
+    write_autocommit,
+)
 
 ACTOR = Principal(subject="officer-7", username="Nguyễn Thị Hà", roles=frozenset({"officer"}))
 
@@ -229,6 +238,50 @@ async def test_a_rows_changes_are_the_columns_whose_history_says_so(database: Da
             else:
                 assert queued_values == []
             await session.rollback()
+
+
+async def test_one_row_to_update_is_found_by_its_key_and_several_by_the_recordset(database: Database) -> None:
+    """One queued change (a submission's application) is updated through an index look-up by its primary key, not
+    a hash join over the whole table (PostgreSQL takes a JSON recordset for 100 rows: with a few thousand rows in
+    the table it scanned them all); several are still written through the recordset, each its own values."""
+    things = Table(
+        f"update_probe_{uuid.uuid4().hex[:8]}",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("label", Text, nullable=False),
+    )
+    async with database.engine.begin() as connection:
+        await connection.run_sync(things.metadata.create_all)
+        await connection.execute(
+            text(f"INSERT INTO {things.name} SELECT n, 'mục ' || n FROM generate_series(1, 3000) AS n")
+        )
+        await connection.execute(text(f"ANALYZE {things.name}"))
+    try:
+        one, parameters = statement({Group(things, update_by=("id",)): [{"id": 7, "label": "đã sửa"}]})
+        async with database.engine.begin() as connection:
+            plan = "\n".join((await connection.execute(text(f"EXPLAIN {one.text}"), parameters)).scalars())
+            assert "Index Scan" in plan and "Seq Scan" not in plan, plan
+            await connection.execute(one, parameters)
+        several = statement(
+            {
+                Group(things, update_by=("id",)): [
+                    {"id": 8, "label": "tám"},
+                    {"id": 9, "label": "chín"},
+                    {"id": 0, "label": "-"},
+                ]
+            }
+        )
+        async with database.engine.begin() as connection:
+            await connection.execute(*several)
+            labels = (
+                await connection.execute(text(f"SELECT id, label FROM {things.name} WHERE id <= 10 ORDER BY id"))
+            ).all()
+        assert [tuple(row) for row in labels] == [
+            (n, {7: "đã sửa", 8: "tám", 9: "chín"}.get(n, f"mục {n}")) for n in range(1, 11)
+        ]
+    finally:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(things.metadata.drop_all)
 
 
 async def test_queued_rows_written_in_autocommit_on_the_driver(database: Database) -> None:

@@ -108,8 +108,9 @@ def queued(session: AsyncSession | Session) -> int:
     return sum(len(rows) for rows in _sync(session).info.get(_PENDING, {}).values())
 
 
-Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
-"""Per group: table name, conflict columns, update key columns, column names (in the order of the first row)."""
+Shape = tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], bool], ...]
+"""Per group: table name, conflict columns, update key columns, column names (in the order of the first row), and
+whether it is one row to update (`_update`)."""
 
 _STATEMENTS: dict[Shape, TextClause] = {}
 MAX_SHAPES = 256  # a service queues a handful of shapes (create, submit, decide, …): a bound, not a tuning knob
@@ -117,7 +118,10 @@ _PG = postgresql.dialect()
 
 
 def _shape(groups: dict[Group, list[dict[str, Any]]]) -> Shape:
-    return tuple((g.table.name, g.ignore_conflicts_on, g.update_by, tuple(rows[0])) for g, rows in groups.items())
+    return tuple(
+        (g.table.name, g.ignore_conflicts_on, g.update_by, tuple(rows[0]), bool(g.update_by) and len(rows) == 1)
+        for g, rows in groups.items()
+    )
 
 
 def _insert(g: int, table: Table, conflict_columns: tuple[str, ...], names: tuple[str, ...]) -> str:
@@ -135,10 +139,16 @@ def _insert(g: int, table: Table, conflict_columns: tuple[str, ...], names: tupl
     return sql
 
 
-def _update(g: int, table: Table, key: tuple[str, ...], names: tuple[str, ...]) -> str:
-    """`UPDATE table SET … FROM jsonb_to_recordset(:q<g>) WHERE` the primary key matches (no row: nothing)."""
+def _update(g: int, table: Table, key: tuple[str, ...], names: tuple[str, ...], one: bool) -> str:
+    """`UPDATE table SET … FROM jsonb_to_recordset(:q<g>) WHERE` the primary key matches (no row: nothing).
+
+    One row (a submission's application) is read with `jsonb_to_record`: PostgreSQL takes a set-returning
+    function for 100 rows, and for 100 rows a hash join over the whole table looks cheaper than 100 look-ups by
+    key while the table is small (a few thousand rows) — every submission read every application. One record
+    is one look-up by the primary key."""
     record = ", ".join(f'"{name}" {table.c[name].type.compile(dialect=_PG)}' for name in names)
-    rows = f"jsonb_to_recordset(CAST(CAST(:q{g} AS TEXT) AS JSONB)) AS queued({record})"
+    function = "jsonb_to_record" if one else "jsonb_to_recordset"
+    rows = f"{function}(CAST(CAST(:q{g} AS TEXT) AS JSONB)) AS queued({record})"
     assignments = ", ".join(f'"{name}" = queued."{name}"' for name in names if name not in key)
     matches = " AND ".join(f'"{table.name}"."{name}" = queued."{name}"' for name in key)
     return f'UPDATE "{table.name}" SET {assignments} FROM {rows} WHERE {matches}'
@@ -150,8 +160,8 @@ def _build(shape: Shape, tables: list[Table]) -> TextClause:
     JSON parameter, so a shape's SQL does not depend on how many rows there are, and SQLAlchemy compiles it once
     (it does not cache the compiled form of a multi-row VALUES: that was compiled anew on every commit)."""
     writes = [
-        _update(g, table, key, names) if key else _insert(g, table, conflict, names)
-        for g, (table, (_, conflict, key, names)) in enumerate(zip(tables, shape, strict=True))
+        _update(g, table, key, names, one) if key else _insert(g, table, conflict, names)
+        for g, (table, (_, conflict, key, names, one)) in enumerate(zip(tables, shape, strict=True))
     ]
     main, *others = writes
     ctes = ", ".join(f"queued_{g} AS ({sql})" for g, sql in enumerate(others, start=1))
@@ -167,7 +177,7 @@ def _json_default(value: Any) -> Any:
 
 
 def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, dict[str, Any]]:
-    """The INSERT of `groups` and its parameters (a JSON array of rows per table)."""
+    """The INSERT of `groups` and its parameters (a JSON array of rows per table; one row to update: its object)."""
     groups = {Group(*group): rows for group, rows in groups.items()}  # a plain (table, conflict columns) too
     shape = _shape(groups)
     built = _STATEMENTS.get(shape)
@@ -180,7 +190,8 @@ def statement(groups: dict[Group, list[dict[str, Any]]]) -> tuple[TextClause, di
         names = set(shape[g][3])
         if any(row.keys() != names for row in rows):
             raise ValueError(f"queued rows of {shape[g][0]} name different columns")
-        parameters[f"q{g}"] = orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+        value = rows[0] if shape[g][4] else rows  # one row to update: the record itself (`_update`)
+        parameters[f"q{g}"] = orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
     return built, parameters
 
 
