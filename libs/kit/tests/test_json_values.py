@@ -14,7 +14,7 @@ from typing import Any
 
 from asyncpg.pgproto.pgproto import UUID as DriverUUID
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from cleanprod_kit.json_values import jsonable
 from cleanprod_kit.outbox import event_row
@@ -33,6 +33,16 @@ class Part(BaseModel):
     at: dt.datetime
     amount: Decimal
     colour: Colour
+
+
+class Answer(BaseModel):
+    """A model as an API answer: an alias, a nested model, a list of them, an optional left empty."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    dossier_code: str = Field(alias="dossierCode")
+    part: Part
+    parts: list[Part]
+    note: str | None = None
 
 
 @dataclasses.dataclass
@@ -79,6 +89,11 @@ SPECIAL: list[Any] = [
     b"bytes",
     Part(at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), amount=Decimal("1.10"), colour=Colour.RED),
     Point(Decimal("2"), dt.date(2026, 3, 4)),
+    Answer(
+        dossier_code="000.00.01.H26-261202-0001",
+        part=Part(at=dt.datetime(2026, 1, 1, 7, tzinfo=HANOI), amount=Decimal("7"), colour=Colour.SALTED),
+        parts=[Part(at=dt.datetime(2026, 2, 1), amount=Decimal("0.5"), colour=Colour.RED)],
+    ),
     {"_sa_instance_state": "left out", "_sa": 1, "kept": 2, Colour.SALTED: "left out too", Colour.RED: "key"},
     {1: "int key", Level.LOW: "enum key", None: "none key", uuid.UUID(int=5): "uuid key"},
     [[[]], {}, [{}], {"a": []}],

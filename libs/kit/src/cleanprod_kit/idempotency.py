@@ -20,8 +20,6 @@ from typing import Any, Protocol
 
 import orjson
 from fastapi import Request
-from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel
 from sqlalchemy import Select, bindparam, literal_column, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from .auth import Principal
 from .db import Database, Read
 from .errors import Unprocessable, field_error
+from .json_values import jsonable
 from .models import IdempotencyRecord, utcnow
 from .rows import queue_row, write_autocommit
 
@@ -49,16 +48,8 @@ class Created:
     headers: dict[str, str]
 
 
-def json_values(value: Any) -> Any:
-    """`jsonable_encoder(value)` — for a pydantic model the same values straight from pydantic's JSON mode (the
-    encoder would walk the dumped values once more, key by key, for nothing)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True)
-    return jsonable_encoder(value)
-
-
 def _fingerprint(request: Request, payload: Any) -> str:
-    raw = orjson.dumps(json_values(payload), option=orjson.OPT_SORT_KEYS)
+    raw = orjson.dumps(jsonable(payload), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest()
 
 
@@ -284,7 +275,7 @@ async def _answer_once(  # noqa: PLR0913 - the two ways above differ only in how
         if existing is not None:
             return _check_and_replay(existing, fingerprint)
     created = await create()
-    body = json_values(created.body)
+    body = jsonable(created.body)
     if key is not None:
         headers = {k: v for k, v in created.headers.items() if k.lower() in _KEPT_HEADERS}
         _remember(session, request, principal, key, fingerprint, created.status_code, body, headers)

@@ -5,8 +5,10 @@ its seven options down to every key and value: for a submission's two event payl
 ~50 fields each) that was ~3.7 % of the applications service's CPU. `jsonable` answers the types a model's
 python-mode dump holds — str, int, float, bool, None, dict, list, and exactly `datetime`, `date`, `Decimal`,
 `UUID` (asyncpg's too) — by the type itself, with the encoder's own conversions (ISO text, `decimal_encoder`: an int for a
-whole Decimal, else a float), and hands every other value (an enum, a subclass, a tuple, a model, …) to
-`jsonable_encoder` itself, so its answer is the encoder's for every input (`tests/test_json_values.py`).
+whole Decimal, else a float); a pydantic model straight from its JSON mode by alias (what the encoder dumps it to,
+without walking the dumped values once more); and hands every other value (an enum, a subclass, a tuple, …) to
+`jsonable_encoder` itself, so its answer is the encoder's for every input (`tests/test_json_values.py`). The
+outbox's payloads and the Idempotency-Key's stored answers and fingerprints use it.
 
 Not pydantic's JSON mode: it writes datetimes with `Z` and Decimals as strings, other texts than the stored
 events have always had.
@@ -22,6 +24,7 @@ from typing import Any
 
 from asyncpg.pgproto.pgproto import UUID as DriverUUID
 from fastapi.encoders import ENCODERS_BY_TYPE, jsonable_encoder
+from pydantic import BaseModel
 
 _AS_IS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 _CONVERTED: dict[type, Callable[[Any], Any]] = {
@@ -48,4 +51,6 @@ def jsonable(value: Any) -> Any:
     convert = _CONVERTED.get(kind)
     if convert is not None:
         return convert(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
     return jsonable_encoder(value)
