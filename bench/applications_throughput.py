@@ -67,7 +67,7 @@ from typing import Any
 import _common
 
 from infra.ports import HOST, free_port
-from infra.processes import cpu_seconds, spawn, stop, uvicorn_command, wait_http
+from infra.processes import cpu_seconds, cpu_times, spawn, stop, uvicorn_command, wait_http
 
 PYTHON = sys.executable
 
@@ -511,25 +511,14 @@ class StatementCounts:
         self.processes: dict[str, tuple[float, float]] = {}
         self.kinds: dict[str, tuple[float, float]] = {}
 
-    def server_cpu(self) -> float:
-        """CPU seconds of this server alone (other sessions' servers left out): the postmaster, its live children,
-        and the children it has reaped (the postmaster's cutime + cstime)."""
-        return sum(total for total, _ in self.server_processes().values())
-
     def server_processes(self) -> dict[str, tuple[float, float]]:
-        """This server's CPU seconds (all, of it in the kernel) by process: the postmaster, each live child by pid
-        and its kind (its title: "walwriter", a backend's database…), and "reaped" for the children that ended."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def times(pid: int | str, first: int = 11) -> tuple[float, float]:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            user, system = int(fields[first]) / tick, int(fields[first + 1]) / tick
-            return user + system, system
-
+        """This server's CPU seconds (all, of it in the kernel) by process, other sessions' servers left out: the
+        postmaster, each live child by pid and its kind (its title: "walwriter", a backend's database…), and
+        "reaped" for the children that ended (the postmaster's cutime + cstime)."""
         seconds = {}
         try:
-            seconds["postmaster"] = times(self.postmaster)
-            seconds["reaped"] = times(self.postmaster, 13)
+            seconds["postmaster"] = cpu_times(self.postmaster)
+            seconds["reaped"] = cpu_times(self.postmaster, reaped=True)
         except (OSError, IndexError, ValueError):
             pass
         for entry in Path("/proc").iterdir():
@@ -541,7 +530,7 @@ class StatementCounts:
                     words = title.removeprefix("postgres: ").split()
                     # "postgres: USER DATABASE HOST(PORT) STATE" for a backend, "postgres: walwriter" for the others
                     kind = f"backend {words[1]}" if len(words) > 2 and "(" in words[2] else " ".join(words)
-                    seconds[f"{entry.name} {kind}"] = times(entry.name)
+                    seconds[f"{entry.name} {kind}"] = cpu_times(entry.name)
                 except (OSError, IndexError, ValueError):
                     continue
         return seconds

@@ -76,11 +76,19 @@ def stop(process: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None
         process.wait()
 
 
+def cpu_times(pid: int | str, *, reaped: bool = False) -> tuple[float, float]:
+    """(user + system, system) CPU seconds of a process (Linux /proc) — or, with `reaped`, of the children it has
+    waited for; raises OSError when it is gone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    first = 13 if reaped else 11
+    user, system = int(fields[first]) / os.sysconf("SC_CLK_TCK"), int(fields[first + 1]) / os.sysconf("SC_CLK_TCK")
+    return user + system, system
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), for benchmarks that show where the cores went."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_times(pid)[0]
     except (OSError, IndexError, ValueError):
         return 0.0
 
